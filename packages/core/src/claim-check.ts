@@ -1,0 +1,85 @@
+import { StageError } from './errors.js';
+import { sha256Hex, type BlobStore } from './ports/blob-store.js';
+
+import { isBlobRef, type BlobRef } from './blob-ref.js';
+
+/** Default size above which a value is moved to the blob store: 32 KB. */
+export const DEFAULT_CLAIM_CHECK_THRESHOLD = 32 * 1024;
+
+/** Smallest value worth replacing by a reference. */
+const MIN_OFFLOAD_BYTES = 512;
+
+
+/** Byte length of a value's JSON form. */
+export function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? 'null', 'utf8');
+}
+
+/**
+ * Keeps the JSON form of `value` at most `threshold` bytes by moving its largest parts to the
+ * blob store and leaving {@link BlobRef}s in their place. The structure around them is kept, so
+ * paths such as `$.plan.sections` still resolve. Keys derive from the content hash under
+ * `prefix`, so a repeated offload writes nothing new.
+ */
+export async function offloadLarge(
+  value: unknown,
+  blobs: BlobStore,
+  prefix: string,
+  threshold = DEFAULT_CLAIM_CHECK_THRESHOLD,
+): Promise<unknown> {
+  if (jsonBytes(value) <= threshold) return value;
+  if (value !== null && typeof value === 'object' && !isBlobRef(value)) {
+    const copy: Record<string, unknown> | unknown[] = Array.isArray(value) ? [...value] : { ...(value as object) };
+    const entries = Object.entries(copy).map(([k, v]) => ({ k, v, size: jsonBytes(v) }));
+    entries.sort((a, b) => b.size - a.size);
+    let total = jsonBytes(copy);
+    for (const e of entries) {
+      if (total <= threshold || e.size < MIN_OFFLOAD_BYTES) break;
+      const ref = await storeValue(e.v, blobs, prefix);
+      (copy as Record<string, unknown>)[e.k] = ref;
+      total += jsonBytes(ref) - e.size;
+    }
+    if (total <= threshold) return copy;
+  }
+  return storeValue(value, blobs, prefix);
+}
+
+async function storeValue(value: unknown, blobs: BlobStore, prefix: string): Promise<BlobRef> {
+  const text = JSON.stringify(value);
+  const sha256 = sha256Hex(text);
+  const key = `${prefix}/${sha256}.json`;
+  const put = await blobs.put(key, text);
+  return { $blob: key, bytes: put.bytes, sha256 };
+}
+
+/** Reads one reference back, verifying its sha256. */
+export async function loadRef(ref: BlobRef, blobs: BlobStore): Promise<unknown> {
+  const data = await blobs.get(ref.$blob);
+  const sha = sha256Hex(data);
+  if (sha !== ref.sha256) {
+    throw new StageError('StageFailed', `claim check ${ref.$blob} is corrupt: sha256 ${sha} != ${ref.sha256}`, {
+      retryable: false,
+      details: { key: ref.$blob, expected: ref.sha256, actual: sha },
+    });
+  }
+  return JSON.parse(Buffer.from(data).toString('utf8')) as unknown;
+}
+
+/** Replaces every {@link BlobRef} inside `value` by the value it stands for (recursively). */
+export async function resolveRefs(value: unknown, blobs: BlobStore): Promise<unknown> {
+  if (isBlobRef(value)) return resolveRefs(await loadRef(value, blobs), blobs);
+  if (Array.isArray(value)) return Promise.all(value.map((v) => resolveRefs(v, blobs)));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = await resolveRefs(v, blobs);
+    return out;
+  }
+  return value;
+}
+
+/** Whether `value` contains a {@link BlobRef} anywhere. */
+export function containsRef(value: unknown): boolean {
+  if (isBlobRef(value)) return true;
+  if (value !== null && typeof value === 'object') return Object.values(value).some(containsRef);
+  return false;
+}

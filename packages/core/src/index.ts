@@ -1,0 +1,113 @@
+export {
+  ALL_ERRORS,
+  ERROR_CODES,
+  NEVER_RETRIED,
+  StageError,
+  defaultRetryable,
+  deserializeError,
+  isSerializedError,
+  isStageError,
+  serializeError,
+  toStageError,
+  type ErrorCode,
+  type SerializedError,
+} from './errors.js';
+export {
+  RETRY_DEFAULTS,
+  baseDelayMs,
+  decideRetry,
+  hashString,
+  matchRetrier,
+  maxDelayBoundMs,
+  retryDelayMs,
+  seededRandom,
+  type RandomSource,
+  type RetryDecision,
+  type RetryPolicy,
+} from './retry.js';
+export { hasPath, isValidPath, parsePath, readPath, select, selectionPaths, writePath, type DataPath, type PathContext, type Selection } from './paths.js';
+export { evaluatePredicate } from './predicate.js';
+export {
+  IR_VERSION,
+  childBlocks,
+  walkSteps,
+  type ApprovalIR,
+  type CatchIR,
+  type ChoiceIR,
+  type FailIR,
+  type LoopIR,
+  type MapIR,
+  type ParallelIR,
+  type PipelineIR,
+  type Predicate,
+  type StepIR,
+  type SucceedIR,
+  type TaskIR,
+  type WaitIR,
+} from './ir.js';
+export {
+  PipelineBuilder,
+  StepsBuilder,
+  definePipeline,
+  pipelineFromIR,
+  type AnyPipeline,
+  type ApprovalOptions,
+  type CatchOptions,
+  type GuardOptions,
+  type MapOptions,
+  type Pipeline,
+  type TaskOptions,
+} from './builder.js';
+export { PipelineValidationError, throwable, validatePipelineIR, type PipelineIssue, type ValidateOptions } from './validate.js';
+export {
+  DEFAULT_STAGE_TIMEOUT_MS,
+  defineStage,
+  invokeStage,
+  summarizeIssues,
+  type AnyStage,
+  type InvocationMetrics,
+  type InvocationResult,
+  type InvokeOptions,
+  type Stage,
+  type StageContext,
+  type StageDefinition,
+} from './stage.js';
+export { isBlobRef, type BlobRef } from './blob-ref.js';
+export { DEFAULT_CLAIM_CHECK_THRESHOLD, containsRef, jsonBytes, loadRef, offloadLarge, resolveRefs } from './claim-check.js';
+export {
+  createFsBlobStore,
+  createMemoryBlobStore,
+  getText,
+  sha256Hex,
+  type BlobStore,
+  type FsBlobStoreOptions,
+  type PutResult,
+} from './ports/blob-store.js';
+export { createTestClock, realClock, type Clock, type TestClock } from './ports/clock.js';
+export { createJsonLogger, redact, silentLogger, type JsonLoggerOptions, type LogBindings, type LogLevel, type Logger } from './ports/logger.js';
+export type { ModelClient, ModelMessage, ModelRequest, ModelResponse, TokenUsage } from './ports/model.js';
+export type {
+  AttemptRecord,
+  Engine,
+  PendingReview,
+  RetryRecord,
+  ReviewDecision,
+  ReviewNotice,
+  ReviewNotifier,
+  RunInfo,
+  RunState,
+  RunSummary,
+  StartOptions,
+} from './engine.js';
+export {
+  createReviewToken,
+  hashReviewToken,
+  newRunId,
+  resolvePipeline,
+  stageMetaOf,
+  validateRunInput,
+  verifyReviewToken,
+} from './engine-support.js';
+export { interpret, inputHash, type Effects, type RunOutcome, type StageMeta } from './interpreter/index.js';
+export { STEP_FUNCTIONS_PAYLOAD_LIMIT, createLocalEngine, type LocalEngine, type LocalEngineOptions } from './local/engine.js';
+export { createFileJournalStore, createMemoryJournalStore, foldJournal, type JournalEntry, type JournalState, type JournalStore } from './local/journal.js';

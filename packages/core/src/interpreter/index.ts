@@ -1,0 +1,12 @@
+export { interpret, type InterpretOptions } from './interpret.js';
+export { inputHash } from './hash.js';
+export type {
+  ApprovalOutcome,
+  ApprovalRequest,
+  Effects,
+  InterpreterEvent,
+  RunOutcome,
+  StageMeta,
+  TaskOutcome,
+  TaskRequest,
+} from './types.js';

@@ -1,0 +1,266 @@
+import { isBlobRef } from '../blob-ref.js';
+import { ALL_ERRORS, StageError, serializeError, type SerializedError } from '../errors.js';
+import type { ApprovalIR, CatchIR, LoopIR, MapIR, ParallelIR, PipelineIR, StepIR, TaskIR, WaitIR } from '../ir.js';
+import { readPath, select, writePath, type PathContext } from '../paths.js';
+import { evaluatePredicate } from '../predicate.js';
+import { baseDelayMs, decideRetry, seededRandom, type RandomSource } from '../retry.js';
+import { inputHash } from './hash.js';
+import type { Effects, RunOutcome, StageMeta } from './types.js';
+
+/** Thrown inside the interpreter to unwind to the nearest catch. */
+class StepFailure extends Error {
+  constructor(readonly error: SerializedError) {
+    super(error.message);
+  }
+}
+
+interface Scope {
+  prefix: string;
+  context: PathContext;
+}
+
+interface BlockResult {
+  state: unknown;
+  /** A succeed step ended the enclosing scope. */
+  ended: boolean;
+}
+
+/** What {@link interpret} needs besides the effects. */
+export interface InterpretOptions {
+  runId: string;
+  /** Retry policies and timeouts of the stages the IR names. */
+  stages: Readonly<Record<string, StageMeta>>;
+}
+
+/**
+ * Interprets a pipeline IR with ASL semantics: data paths, retriers, catchers, map with bounded
+ * concurrency and tolerated failures, parallel, choice, wait, approval and loops. Every effect
+ * goes through `effects`, keyed by deterministic step paths, so engines can journal and replay.
+ * Pure JavaScript without Node built-ins: it runs inside Temporal's workflow sandbox as is.
+ */
+export async function interpret(ir: PipelineIR, input: unknown, effects: Effects, options: InterpretOptions): Promise<RunOutcome> {
+  const runner = new Runner(effects, options);
+  try {
+    const result = await runner.block(ir.steps, input, { prefix: '', context: { Execution: { Id: options.runId } } });
+    return { status: 'succeeded', output: result.state };
+  } catch (e) {
+    if (e instanceof StepFailure) return { status: 'failed', error: e.error };
+    return { status: 'failed', error: serializeError(e) };
+  }
+}
+
+class Runner {
+  constructor(
+    private readonly fx: Effects,
+    private readonly options: InterpretOptions,
+  ) {}
+
+  async block(steps: readonly StepIR[], state: unknown, scope: Scope): Promise<BlockResult> {
+    let current = state;
+    for (const step of steps) {
+      const result = await this.guarded(step, current, scope);
+      if (result.ended) return result;
+      current = result.state;
+    }
+    return { state: current, ended: false };
+  }
+
+  private async guarded(step: StepIR, state: unknown, scope: Scope): Promise<BlockResult> {
+    const stepPath = scope.prefix + step.id;
+    this.fx.emit?.({ type: 'step-started', stepPath, kind: step.kind });
+    try {
+      const result = await this.step(step, state, scope);
+      this.fx.emit?.({ type: 'step-succeeded', stepPath, kind: step.kind });
+      return result;
+    } catch (e) {
+      const error = e instanceof StepFailure ? e.error : serializeError(e);
+      this.fx.emit?.({ type: 'step-failed', stepPath, kind: step.kind, error });
+      const catcher = 'catch' in step ? findCatcher(step.catch, error.code) : undefined;
+      if (!catcher) throw e instanceof StepFailure ? e : new StepFailure(error);
+      const caughtState = writePath(state, catcher.resultPath === undefined ? '$.error' : catcher.resultPath, error);
+      return this.block(catcher.steps, caughtState, scope);
+    }
+  }
+
+  private async step(step: StepIR, state: unknown, scope: Scope): Promise<BlockResult> {
+    switch (step.kind) {
+      case 'task':
+        return { state: writePath(state, step.resultPath, await this.task(step, state, scope)), ended: false };
+      case 'map':
+        return { state: writePath(state, step.resultPath, await this.map(step, state, scope)), ended: false };
+      case 'parallel':
+        return { state: writePath(state, step.resultPath, await this.parallel(step, state, scope)), ended: false };
+      case 'choice': {
+        const branch = step.branches.find((b) => evaluatePredicate(b.when, state));
+        const steps = branch ? branch.steps : step.otherwise;
+        if (!steps) throw new StepFailure(noChoice(step.id));
+        return this.block(steps, state, scope);
+      }
+      case 'wait':
+        await this.fx.sleep(scope.prefix + step.id, this.waitMs(step, state, scope));
+        return { state, ended: false };
+      case 'approval':
+        return { state: writePath(state, step.resultPath, await this.approval(step, state, scope)), ended: false };
+      case 'loop':
+        return this.loop(step, state, scope);
+      case 'succeed':
+        return { state, ended: true };
+      case 'fail':
+        throw new StepFailure({ code: step.error, message: step.cause ?? `failed at step "${step.id}"`, retryable: false });
+    }
+  }
+
+  private async task(step: TaskIR, state: unknown, scope: Scope): Promise<unknown> {
+    const stepPath = scope.prefix + step.id;
+    const input = select(state, step.input, scope.context);
+    const hash = inputHash(input);
+    const done = await this.fx.completed(stepPath, hash);
+    if (done) {
+      this.fx.emit?.({ type: 'task-replayed', stepPath });
+      return done.output;
+    }
+    const meta = this.options.stages[step.stage] ?? {};
+    const policies = step.retry ?? meta.retry ?? [];
+    const timeoutMs = step.timeoutMs ?? meta.timeoutMs;
+    const retries: number[] = policies.map(() => 0);
+    let random: RandomSource | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const request = { stepPath, stepId: step.id, stage: step.stage, input, attempt, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+      const outcome = await this.fx.runTask(request, hash);
+      if (outcome.ok) return outcome.output;
+      random ??= seededRandom(`${this.options.runId}/${stepPath}`);
+      const decision = decideRetry(policies, outcome.error.code, retries, random);
+      if (!decision.retry) throw new StepFailure(outcome.error);
+      retries[decision.retrierIndex] = decision.retryNumber;
+      this.fx.emit?.({
+        type: 'retry-scheduled',
+        stepPath,
+        attempt,
+        code: outcome.error.code,
+        delayMs: decision.delayMs,
+        maxDelayMs: baseDelayMs(policies[decision.retrierIndex]!, decision.retryNumber),
+      });
+      await this.fx.sleep(`${stepPath}#${attempt}:retry`, decision.delayMs);
+    }
+  }
+
+  private async map(step: MapIR, state: unknown, scope: Scope): Promise<unknown[]> {
+    const mapPath = scope.prefix + step.id;
+    const items = await this.fx.resolve(readPath(state, step.items, scope.context));
+    if (!Array.isArray(items)) {
+      throw new StepFailure(runtime(`map "${step.id}": ${step.items} is not an array (got ${typeName(items)})`, { path: step.items }));
+    }
+    const results: unknown[] = new Array(items.length);
+    const limit = step.maxConcurrency && step.maxConcurrency > 0 ? step.maxConcurrency : items.length;
+    let failed = 0;
+    let next = 0;
+    let exceeded = false;
+    const tolerated = (n: number): boolean => {
+      const byCount = step.toleratedFailureCount;
+      const byPct = step.toleratedFailurePercentage;
+      if (byCount === undefined && byPct === undefined) return n === 0;
+      if (byCount !== undefined && n > byCount) return false;
+      if (byPct !== undefined && (n / items.length) * 100 > byPct) return false;
+      return true;
+    };
+    const runItem = async (index: number): Promise<void> => {
+      const value: unknown = items[index];
+      const context: PathContext = { ...scope.context, Map: { Item: { Index: index, Value: value } } };
+      const itemScope = { prefix: `${mapPath}[${index}]/`, context };
+      try {
+        const itemInput = step.itemSelector === undefined ? value : select(state, step.itemSelector, context);
+        const result = await this.block(step.steps, itemInput, itemScope);
+        results[index] = { status: 'succeeded', output: result.state };
+      } catch (e) {
+        const error = e instanceof StepFailure ? e.error : serializeError(e);
+        results[index] = { status: 'failed', error };
+        failed++;
+        if (!tolerated(failed)) exceeded = true;
+      }
+    };
+    const worker = async (): Promise<void> => {
+      while (!exceeded && next < items.length) await runItem(next++);
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    if (exceeded) {
+      throw new StepFailure({
+        code: 'States.ExceedToleratedFailureThreshold',
+        message: `map "${step.id}": ${failed} of ${items.length} items failed, more than tolerated`,
+        retryable: false,
+        details: { failed, total: items.length, results },
+      });
+    }
+    return results;
+  }
+
+  private async parallel(step: ParallelIR, state: unknown, scope: Scope): Promise<unknown[]> {
+    const settled = await Promise.allSettled(
+      step.branches.map((steps, i) => this.block(steps, state, { ...scope, prefix: `${scope.prefix}${step.id}.${i}/` })),
+    );
+    return settled.map((s) => {
+      if (s.status === 'rejected') throw s.reason instanceof StepFailure ? s.reason : new StepFailure(serializeError(s.reason));
+      return s.value.state;
+    });
+  }
+
+  private async approval(step: ApprovalIR, state: unknown, scope: Scope): Promise<unknown> {
+    const payload = step.payload === undefined ? state : select(state, step.payload, scope.context);
+    const request = { stepPath: scope.prefix + step.id, gate: step.gate, timeoutSeconds: step.timeoutSeconds, payload };
+    const outcome = await this.fx.approval(step.reviewer === undefined ? request : { ...request, reviewer: step.reviewer });
+    if (outcome.decision === 'approved') return { approved: true, reviewer: outcome.reviewer ?? null, comment: outcome.comment ?? null };
+    if (outcome.decision === 'rejected') {
+      throw new StepFailure({
+        code: 'ApprovalRejected',
+        message: `gate "${step.gate}" rejected${outcome.reviewer ? ` by ${outcome.reviewer}` : ''}${outcome.comment ? `: ${outcome.comment}` : ''}`,
+        retryable: false,
+        details: { gate: step.gate, reviewer: outcome.reviewer ?? null, comment: outcome.comment ?? null },
+      });
+    }
+    throw new StepFailure({
+      code: 'ApprovalTimedOut',
+      message: `gate "${step.gate}" was not decided within ${step.timeoutSeconds} s`,
+      retryable: false,
+      details: { gate: step.gate, timeoutSeconds: step.timeoutSeconds },
+    });
+  }
+
+  private async loop(step: LoopIR, state: unknown, scope: Scope): Promise<BlockResult> {
+    let current = state;
+    for (let i = 0; i < step.maxIterations; i++) {
+      const result = await this.block(step.steps, current, { ...scope, prefix: `${scope.prefix}${step.id}@${i}/` });
+      if (result.ended) return result;
+      current = result.state;
+      if (evaluatePredicate(step.until, current)) break;
+    }
+    return { state: current, ended: false };
+  }
+
+  private waitMs(step: WaitIR, state: unknown, scope: Scope): number {
+    if (step.seconds !== undefined) return step.seconds * 1000;
+    if (step.secondsPath !== undefined) {
+      const v = readPath(state, step.secondsPath, scope.context);
+      if (typeof v !== 'number' || v < 0) throw new StepFailure(runtime(`wait "${step.id}": ${step.secondsPath} is not a number of seconds`, {}));
+      return v * 1000;
+    }
+    const at = Date.parse(step.until ?? '');
+    if (Number.isNaN(at)) throw new StepFailure(runtime(`wait "${step.id}": "${step.until}" is not a timestamp`, {}));
+    return Math.max(0, at - this.fx.now());
+  }
+}
+
+function findCatcher(catchers: CatchIR[] | undefined, code: string): CatchIR | undefined {
+  return catchers?.find((c) => c.errors.includes(code) || c.errors.includes(ALL_ERRORS));
+}
+
+function runtime(message: string, details: Record<string, unknown>): SerializedError {
+  return serializeError(new StageError('States.Runtime', message, { details }));
+}
+
+function noChoice(id: string): SerializedError {
+  return { code: 'States.NoChoiceMatched', message: `choice "${id}": no branch matched and there is no otherwise`, retryable: false };
+}
+
+function typeName(v: unknown): string {
+  if (isBlobRef(v)) return 'an unresolved blob reference';
+  return Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v;
+}

@@ -1,0 +1,360 @@
+import type { AnyPipeline } from '../builder.js';
+import { jsonBytes, resolveRefs } from '../claim-check.js';
+import type { Engine, PendingReview, ReviewDecision, ReviewNotifier, RunInfo, RunState, RunSummary } from '../engine.js';
+import { createReviewToken, newRunId, resolvePipeline, stageMetaOf, validateRunInput, verifyReviewToken } from '../engine-support.js';
+import { StageError } from '../errors.js';
+import { interpret } from '../interpreter/interpret.js';
+import type { ApprovalOutcome, Effects, RunOutcome, TaskOutcome } from '../interpreter/types.js';
+import { createFsBlobStore, createMemoryBlobStore, type BlobStore } from '../ports/blob-store.js';
+import { realClock, type Clock } from '../ports/clock.js';
+import { silentLogger, type Logger } from '../ports/logger.js';
+import type { ModelClient } from '../ports/model.js';
+import { invokeStage } from '../stage.js';
+import { apply, createFileJournalStore, createMemoryJournalStore, foldJournal, type JournalEntry, type JournalState, type JournalStore } from './journal.js';
+import { join } from 'node:path';
+
+/** Step Functions' payload limit per state, enforced by `emulate: 'stepfunctions'`. */
+export const STEP_FUNCTIONS_PAYLOAD_LIMIT = 256 * 1024;
+
+/** Options of {@link createLocalEngine}. */
+export interface LocalEngineOptions {
+  /** Pipelines this engine can start by name. */
+  pipelines: AnyPipeline[];
+  /** Directory of the durable journal (and default blob store). Omit to keep everything in memory. */
+  dir?: string;
+  /** @default filesystem store under `dir/blobs`, or memory without `dir` */
+  blobs?: BlobStore;
+  model?: ModelClient;
+  /** @default silent */
+  logger?: Logger;
+  /** Delivers review tokens when a gate opens. */
+  notifier?: ReviewNotifier;
+  /** @default 32768 */
+  claimCheckThreshold?: number;
+  /** @default the wall clock */
+  clock?: Clock;
+  /** Enforce another engine's limits locally, so a pipeline that would break there breaks here first. */
+  emulate?: 'stepfunctions';
+}
+
+/** The in-process engine: no services, a durable journal, resumable after `kill -9`. */
+export interface LocalEngine extends Engine {
+  /** Resumes every unfinished run found in the journal; returns their ids. */
+  recover(): Promise<string[]>;
+  /**
+   * Simulates a process crash for tests: from now on nothing is journaled and no effect
+   * completes, exactly as if the process had died.
+   */
+  crash(): void;
+}
+
+interface ActiveRun {
+  state: JournalState;
+  current: Set<string>;
+  waiters: Map<string, (o: ApprovalOutcome) => void>;
+  done: Promise<RunOutcome>;
+}
+
+const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
+
+/**
+ * Creates the local engine.
+ *
+ * @example
+ * ```ts
+ * const engine = createLocalEngine({ pipelines: [pipeline], dir: '.baton' });
+ * const { runId } = await engine.start('hello', { text: 'hi' });
+ * const outcome = await engine.result(runId);
+ * ```
+ */
+export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
+  const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
+  const journal: JournalStore = options.dir ? createFileJournalStore(options.dir) : createMemoryJournalStore();
+  const blobs = options.blobs ?? (options.dir ? createFsBlobStore({ root: join(options.dir, 'blobs') }) : createMemoryBlobStore());
+  const clock = options.clock ?? realClock;
+  const logger = options.logger ?? silentLogger;
+  const active = new Map<string, ActiveRun>();
+  const shutdown = new AbortController();
+  let dead = false;
+
+  const append = (runId: string, run: ActiveRun | undefined, entry: JournalEntry): void => {
+    if (dead) return;
+    journal.append(runId, entry);
+    if (run) apply(run.state, entry);
+  };
+
+  const launch = (runId: string): ActiveRun => {
+    const existing = active.get(runId);
+    if (existing) return existing;
+    const state = foldJournal(journal.read(runId));
+    if (!state.start) throw new StageError('InvalidInput', `unknown run "${runId}"`);
+    const pipeline = resolvePipeline(pipelines, state.start.pipeline);
+    const run: ActiveRun = { state, current: new Set(), waiters: new Map(), done: Promise.resolve(undefined as never) };
+    active.set(runId, run);
+    const effects = createEffects(runId, pipeline, run);
+    run.done = interpret(pipeline.ir, state.start.input, effects, { runId, stages: stageMetaOf(pipeline) }).then((outcome) => {
+      if (dead) return never<RunOutcome>();
+      const at = new Date(clock.now()).toISOString();
+      append(runId, run, outcome.status === 'succeeded' ? { t: 'end', ok: true, output: outcome.output, at } : { t: 'end', ok: false, error: outcome.error, at });
+      active.delete(runId);
+      logger.info('run ended', { runId, status: outcome.status });
+      return outcome;
+    });
+    return run;
+  };
+
+  const createEffects = (runId: string, pipeline: AnyPipeline, run: ActiveRun): Effects => ({
+    async completed(path, hash) {
+      const hit = run.state.completed.get(path);
+      return hit && hit.hash === hash ? { output: hit.output } : undefined;
+    },
+    async runTask(req, hash): Promise<TaskOutcome> {
+      const recorded = run.state.failedAttempts.get(`${req.stepPath}#${req.attempt}`);
+      if (recorded) return { ok: false, error: recorded };
+      if (dead) return never();
+      const startedAt = new Date(clock.now()).toISOString();
+      append(runId, run, { t: 'attempt', path: req.stepPath, attempt: req.attempt, at: startedAt });
+      const stage = pipeline.stages.get(req.stage)!;
+      const result = await invokeStage(stage, req.input, {
+        blobs,
+        runId,
+        stepPath: req.stepPath,
+        attempt: req.attempt,
+        logger,
+        clock,
+        signal: shutdown.signal,
+        ...(options.model ? { model: options.model } : {}),
+        ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }),
+        ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
+      });
+      if (dead) return never();
+      let outcome: TaskOutcome = result.ok ? { ok: true, output: result.output } : { ok: false, error: result.error };
+      if (outcome.ok && options.emulate === 'stepfunctions' && jsonBytes(outcome.output) > STEP_FUNCTIONS_PAYLOAD_LIMIT) {
+        outcome = {
+          ok: false,
+          error: {
+            code: 'States.DataLimitExceeded',
+            message: `output of ${req.stepPath} is ${jsonBytes(outcome.output)} bytes, over Step Functions' 256 KB state limit: lower the claim-check threshold`,
+            retryable: false,
+          },
+        };
+      }
+      const at = new Date(clock.now()).toISOString();
+      const base = { t: 'task' as const, path: req.stepPath, hash, attempt: req.attempt, startedAt, at, metrics: result.metrics };
+      append(runId, run, outcome.ok ? { ...base, ok: true, output: outcome.output } : { ...base, ok: false, error: outcome.error });
+      return outcome;
+    },
+    async sleep(key, ms) {
+      let due = run.state.timers.get(key);
+      if (due === undefined) {
+        due = clock.now() + ms;
+        append(runId, run, { t: 'timer', key, dueAt: due });
+      }
+      if (dead) return never();
+      await clock.sleep(Math.max(0, due - clock.now()), shutdown.signal).catch(() => never());
+      if (dead) return never();
+    },
+    async approval(req) {
+      const decided = run.state.decisions.get(req.stepPath);
+      if (decided) return outcomeOf(decided);
+      let review = run.state.reviews.get(req.stepPath);
+      if (!review) {
+        const { token, hash } = createReviewToken();
+        const now = clock.now();
+        review = {
+          t: 'review',
+          path: req.stepPath,
+          gate: req.gate,
+          tokenHash: hash,
+          payload: req.payload,
+          createdAt: new Date(now).toISOString(),
+          expiresAt: new Date(now + req.timeoutSeconds * 1000).toISOString(),
+          ...(req.reviewer === undefined ? {} : { reviewer: req.reviewer }),
+        };
+        append(runId, run, review);
+        if (dead) return never();
+        await options.notifier?.({ ...pendingOf(runId, review), token });
+      }
+      const expiresAt = Date.parse(review.expiresAt);
+      const timer = new AbortController();
+      return new Promise<ApprovalOutcome>((resolve) => {
+        run.waiters.set(req.stepPath, (o) => {
+          timer.abort();
+          run.waiters.delete(req.stepPath);
+          resolve(o);
+        });
+        void clock
+          .sleep(Math.max(0, expiresAt - clock.now()), AbortSignal.any([timer.signal, shutdown.signal]))
+          .then(() => {
+            if (dead || run.state.decisions.has(req.stepPath)) return;
+            const entry: JournalEntry = { t: 'decision', path: req.stepPath, gate: req.gate, decision: 'timeout', at: new Date(clock.now()).toISOString() };
+            append(runId, run, entry);
+            run.waiters.get(req.stepPath)?.({ decision: 'timeout' });
+          })
+          .catch(() => undefined);
+      });
+    },
+    resolve: (value) => resolveRefs(value, blobs),
+    now: () => clock.now(),
+    emit(event) {
+      if (event.type === 'step-started') run.current.add(event.stepPath);
+      else if (event.type === 'step-succeeded' || event.type === 'step-failed') run.current.delete(event.stepPath);
+      else if (event.type === 'retry-scheduled') {
+        const { stepPath, attempt, code, delayMs, maxDelayMs } = event;
+        append(runId, run, { t: 'retry', path: stepPath, attempt, code, delayMs, maxDelayMs });
+      }
+    },
+  });
+
+  const decide = async (runId: string, gate: string, decision: ReviewDecision, verdict: 'approved' | 'rejected'): Promise<void> => {
+    const run = active.get(runId);
+    const state = run?.state ?? foldJournal(journal.read(runId));
+    if (!state.start) throw new StageError('InvalidInput', `unknown run "${runId}"`);
+    const open = [...state.reviews.values()].filter((r) => r.gate === gate && !state.decisions.has(r.path));
+    if (open.length === 0) {
+      throw new StageError('InvalidInput', `run "${runId}" has no open review at gate "${gate}" (already decided, timed out, or never reached)`);
+    }
+    const review = open.find((r) => verifyReviewToken(decision.token, r.tokenHash));
+    if (!review) throw new StageError('InvalidInput', `review token rejected for gate "${gate}" of run "${runId}"`);
+    if (review.reviewer !== undefined && review.reviewer !== decision.reviewer) {
+      throw new StageError('InvalidInput', `gate "${gate}" is assigned to reviewer "${review.reviewer}"`);
+    }
+    const entry: Extract<JournalEntry, { t: 'decision' }> = {
+      t: 'decision',
+      path: review.path,
+      gate,
+      decision: verdict,
+      at: new Date(clock.now()).toISOString(),
+      ...(decision.reviewer === undefined ? {} : { reviewer: decision.reviewer }),
+      ...(decision.comment === undefined ? {} : { comment: decision.comment }),
+    };
+    append(runId, run, entry);
+    if (run) run.waiters.get(review.path)?.(outcomeOf(entry));
+    else launch(runId);
+  };
+
+  const info = (runId: string): RunInfo => {
+    const run = active.get(runId);
+    const s = run?.state ?? foldJournal(journal.read(runId));
+    if (!s.start) throw new StageError('InvalidInput', `unknown run "${runId}"`);
+    const pendingReviews: PendingReview[] = [...s.reviews.values()].filter((r) => !s.decisions.has(r.path)).map((r) => pendingOf(runId, r));
+    const status: RunState = s.end ? (s.end.ok ? 'succeeded' : 'failed') : pendingReviews.length ? 'waiting' : 'running';
+    const out: RunInfo = {
+      runId,
+      pipeline: s.start.pipeline,
+      engine: 'local',
+      status,
+      currentSteps: run ? [...run.current] : [],
+      startedAt: s.start.at,
+      updatedAt: s.updatedAt,
+      attempts: [
+        ...s.attempts.map((a) => ({
+          stepPath: a.path,
+          attempt: a.attempt,
+          status: a.ok ? ('succeeded' as const) : ('failed' as const),
+          startedAt: a.startedAt,
+          finishedAt: a.at,
+          ...(a.error ? { error: a.error } : {}),
+          ...(a.metrics ? { metrics: a.metrics } : {}),
+        })),
+        ...[...s.running.values()].map((a) => ({ stepPath: a.path, attempt: a.attempt, status: 'running' as const, startedAt: a.at })),
+      ],
+      retries: s.retries.map(({ path, attempt, code, delayMs, maxDelayMs }) => ({ stepPath: path, attempt, code, delayMs, maxDelayMs })),
+      pendingReviews,
+    };
+    if (s.end) {
+      out.finishedAt = s.end.at;
+      if (s.end.ok) out.output = s.end.output;
+      else if (s.end.error) out.error = s.end.error;
+    }
+    return out;
+  };
+
+  return {
+    name: 'local',
+    async start(pipelineOrName, input, startOptions = {}) {
+      const pipeline = resolvePipeline(pipelines, pipelineOrName);
+      if (!pipelines.has(pipeline.name)) pipelines.set(pipeline.name, pipeline);
+      const runId = startOptions.runId ?? newRunId(pipeline.name);
+      if (journal.read(runId).length > 0) return { runId };
+      const at = new Date(clock.now()).toISOString();
+      const checked = validateRunInput(pipeline, input);
+      append(runId, undefined, { t: 'start', runId, pipeline: pipeline.name, input: checked.ok ? checked.input : input, at });
+      if (!checked.ok) append(runId, undefined, { t: 'end', ok: false, error: checked.error, at });
+      else launch(runId);
+      return { runId };
+    },
+    async result(runId, resultOptions = {}) {
+      const state = active.get(runId)?.state ?? foldJournal(journal.read(runId));
+      if (state.end && !active.has(runId)) return endOutcome(state.end);
+      const done = launch(runId).done;
+      if (resultOptions.timeoutMs === undefined) return done;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new StageError('States.Timeout', `run "${runId}" did not end within ${resultOptions.timeoutMs} ms`)), resultOptions.timeoutMs);
+      });
+      return Promise.race([done, timeout]).finally(() => clearTimeout(timer));
+    },
+    async status(runId) {
+      return info(runId);
+    },
+    approve: (runId, gate, decision) => decide(runId, gate, decision, 'approved'),
+    reject: (runId, gate, decision) => decide(runId, gate, decision, 'rejected'),
+    async redrive(runId) {
+      if (active.has(runId)) throw new StageError('InvalidInput', `run "${runId}" is still in progress; only a failed run can be redriven`);
+      const state = foldJournal(journal.read(runId));
+      if (!state.end || state.end.ok) throw new StageError('InvalidInput', `run "${runId}" has not failed; only a failed run can be redriven`);
+      append(runId, undefined, { t: 'redrive', at: new Date(clock.now()).toISOString() });
+      launch(runId);
+    },
+    async list(filter = {}) {
+      const rows: RunSummary[] = [];
+      for (const runId of journal.runIds()) {
+        const i = info(runId);
+        if (filter.status && i.status !== filter.status) continue;
+        if (filter.pipeline && i.pipeline !== filter.pipeline) continue;
+        rows.push({ runId, pipeline: i.pipeline, engine: i.engine, status: i.status, startedAt: i.startedAt, updatedAt: i.updatedAt });
+      }
+      return rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+    },
+    async recover() {
+      const resumed: string[] = [];
+      for (const runId of journal.runIds()) {
+        if (active.has(runId)) continue;
+        const s = foldJournal(journal.read(runId));
+        if (s.start && !s.end && pipelines.has(s.start.pipeline)) {
+          launch(runId);
+          resumed.push(runId);
+        }
+      }
+      return resumed;
+    },
+    crash() {
+      dead = true;
+      shutdown.abort(new StageError('StageFailed', 'engine crashed (simulated)'));
+      active.clear();
+    },
+    async close() {
+      shutdown.abort(new StageError('StageFailed', 'engine closed'));
+      dead = true;
+      active.clear();
+    },
+  };
+}
+
+function outcomeOf(d: Extract<JournalEntry, { t: 'decision' }>): ApprovalOutcome {
+  const o: ApprovalOutcome = { decision: d.decision, decidedAt: d.at };
+  if (d.reviewer !== undefined) o.reviewer = d.reviewer;
+  if (d.comment !== undefined) o.comment = d.comment;
+  return o;
+}
+
+function pendingOf(runId: string, r: Extract<JournalEntry, { t: 'review' }>): PendingReview {
+  const p: PendingReview = { runId, gate: r.gate, stepPath: r.path, payload: r.payload, createdAt: r.createdAt, expiresAt: r.expiresAt };
+  if (r.reviewer !== undefined) p.reviewer = r.reviewer;
+  return p;
+}
+
+function endOutcome(end: Extract<JournalEntry, { t: 'end' }>): RunOutcome {
+  return end.ok ? { status: 'succeeded', output: end.output } : { status: 'failed', error: end.error! };
+}

@@ -1,0 +1,164 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SerializedError } from '../errors.js';
+import type { InvocationMetrics } from '../stage.js';
+
+/** One line of a run's journal. The journal is append-only; state is the fold of its lines. */
+export type JournalEntry =
+  | { t: 'start'; runId: string; pipeline: string; input: unknown; at: string }
+  | { t: 'attempt'; path: string; attempt: number; at: string }
+  | {
+      t: 'task';
+      path: string;
+      hash: string;
+      attempt: number;
+      ok: boolean;
+      output?: unknown;
+      error?: SerializedError;
+      metrics?: InvocationMetrics;
+      startedAt: string;
+      at: string;
+    }
+  | { t: 'retry'; path: string; attempt: number; code: string; delayMs: number; maxDelayMs: number }
+  | { t: 'timer'; key: string; dueAt: number }
+  | { t: 'review'; path: string; gate: string; tokenHash: string; reviewer?: string; payload: unknown; createdAt: string; expiresAt: string }
+  | { t: 'decision'; path: string; gate: string; decision: 'approved' | 'rejected' | 'timeout'; reviewer?: string; comment?: string; at: string }
+  | { t: 'end'; ok: boolean; output?: unknown; error?: SerializedError; at: string }
+  | { t: 'redrive'; at: string };
+
+/** The state of a run folded from its journal. */
+export interface JournalState {
+  start?: Extract<JournalEntry, { t: 'start' }>;
+  completed: Map<string, { hash: string; output: unknown }>;
+  failedAttempts: Map<string, SerializedError>;
+  attempts: Extract<JournalEntry, { t: 'task' }>[];
+  running: Map<string, Extract<JournalEntry, { t: 'attempt' }>>;
+  retries: Extract<JournalEntry, { t: 'retry' }>[];
+  timers: Map<string, number>;
+  reviews: Map<string, Extract<JournalEntry, { t: 'review' }>>;
+  decisions: Map<string, Extract<JournalEntry, { t: 'decision' }>>;
+  end?: Extract<JournalEntry, { t: 'end' }>;
+  updatedAt: string;
+}
+
+/** Folds journal entries into state. A `redrive` entry forgets failures so they run again. */
+export function foldJournal(entries: JournalEntry[]): JournalState {
+  const s: JournalState = {
+    completed: new Map(),
+    failedAttempts: new Map(),
+    attempts: [],
+    running: new Map(),
+    retries: [],
+    timers: new Map(),
+    reviews: new Map(),
+    decisions: new Map(),
+    updatedAt: '',
+  };
+  for (const e of entries) apply(s, e);
+  return s;
+}
+
+/** Applies one entry to a folded state. */
+export function apply(s: JournalState, e: JournalEntry): void {
+  switch (e.t) {
+    case 'start':
+      s.start = e;
+      s.updatedAt = e.at;
+      break;
+    case 'attempt':
+      s.running.set(`${e.path}#${e.attempt}`, e);
+      s.updatedAt = e.at;
+      break;
+    case 'task':
+      s.running.delete(`${e.path}#${e.attempt}`);
+      s.attempts.push(e);
+      if (e.ok) s.completed.set(e.path, { hash: e.hash, output: e.output });
+      else s.failedAttempts.set(`${e.path}#${e.attempt}`, e.error!);
+      s.updatedAt = e.at;
+      break;
+    case 'retry':
+      s.retries.push(e);
+      break;
+    case 'timer':
+      s.timers.set(e.key, e.dueAt);
+      break;
+    case 'review':
+      s.reviews.set(e.path, e);
+      break;
+    case 'decision':
+      s.decisions.set(e.path, e);
+      s.updatedAt = e.at;
+      break;
+    case 'end':
+      s.end = e;
+      s.updatedAt = e.at;
+      break;
+    case 'redrive':
+      s.failedAttempts.clear();
+      s.running.clear();
+      for (const key of [...s.timers.keys()]) if (key.endsWith(':retry')) s.timers.delete(key);
+      for (const [path, d] of [...s.decisions]) {
+        if (d.decision !== 'approved') {
+          s.decisions.delete(path);
+          s.reviews.delete(path);
+        }
+      }
+      delete s.end;
+      s.updatedAt = e.at;
+      break;
+  }
+}
+
+/** Where journals live: a directory of files (durable) or memory (tests). */
+export interface JournalStore {
+  append(runId: string, entry: JournalEntry): void;
+  read(runId: string): JournalEntry[];
+  runIds(): string[];
+}
+
+/** Journals in memory: fast, and gone with the process. */
+export function createMemoryJournalStore(): JournalStore {
+  const runs = new Map<string, JournalEntry[]>();
+  return {
+    append(runId, entry) {
+      const list = runs.get(runId) ?? [];
+      list.push(structuredClone(entry));
+      runs.set(runId, list);
+    },
+    read: (runId) => structuredClone(runs.get(runId) ?? []),
+    runIds: () => [...runs.keys()],
+  };
+}
+
+/**
+ * Journals as JSON-lines files, one per run. Each entry is one `write` in append mode, so a
+ * process killed with SIGKILL leaves at worst a torn last line, which reading skips.
+ */
+export function createFileJournalStore(dir: string): JournalStore {
+  const runsDir = join(dir, 'runs');
+  mkdirSync(runsDir, { recursive: true });
+  const file = (runId: string): string => join(runsDir, `${runId.replace(/[^\w.-]/g, '_')}.jsonl`);
+  return {
+    append(runId, entry) {
+      appendFileSync(file(runId), JSON.stringify(entry) + '\n');
+    },
+    read(runId) {
+      const f = file(runId);
+      if (!existsSync(f)) return [];
+      const out: JournalEntry[] = [];
+      for (const line of readFileSync(f, 'utf8').split('\n')) {
+        if (!line) continue;
+        try {
+          out.push(JSON.parse(line) as JournalEntry);
+        } catch {
+          // a torn last line from a crash mid-write: the entry never happened
+        }
+      }
+      return out;
+    },
+    runIds: () =>
+      readdirSync(runsDir)
+        .filter((f) => f.endsWith('.jsonl'))
+        .map((f) => f.slice(0, -'.jsonl'.length)),
+  };
+}

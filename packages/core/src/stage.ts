@@ -1,0 +1,227 @@
+import type { z } from 'zod';
+import { DEFAULT_CLAIM_CHECK_THRESHOLD, offloadLarge, resolveRefs } from './claim-check.js';
+import { StageError, serializeError, toStageError, type SerializedError } from './errors.js';
+import type { BlobStore } from './ports/blob-store.js';
+import { realClock, type Clock } from './ports/clock.js';
+import { silentLogger, type Logger } from './ports/logger.js';
+import type { ModelClient, ModelRequest, ModelResponse } from './ports/model.js';
+import type { RetryPolicy } from './retry.js';
+
+/** What a stage may use besides its input. Everything with an effect goes through here. */
+export interface StageContext {
+  /** Where the stage reads and writes bytes; keys must be deterministic. */
+  blobs: BlobStore;
+  /** The model port; throws when the engine was configured without one. */
+  model: ModelClient;
+  /** Structured logger carrying runId, stepPath and attempt. */
+  log: Logger;
+  runId: string;
+  /** Where in the pipeline this invocation is (`sections[3]/generate`). */
+  stepPath: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Aborted when the stage times out or the engine shuts down. */
+  signal: AbortSignal;
+  clock: Clock;
+}
+
+/**
+ * A stage as written by a user: typed input and output, retry policy, timeout and a `run`.
+ * Create it with {@link defineStage}.
+ */
+export interface StageDefinition<TInput extends z.ZodType = z.ZodType, TOutput extends z.ZodType = z.ZodType> {
+  name: string;
+  version: number;
+  description?: string;
+  input: TInput;
+  output: TOutput;
+  /** Retriers applied by every engine, in ASL order. */
+  retry?: RetryPolicy[];
+  /** Time limit of one attempt. @default 300000 */
+  timeoutMs?: number;
+  /** Codes of its own this stage throws (lets the validator check catch clauses). */
+  throws?: string[];
+  run(input: z.output<TInput>, ctx: StageContext): Promise<z.input<TOutput>>;
+}
+
+/** A defined stage. */
+export interface Stage<TInput extends z.ZodType = z.ZodType, TOutput extends z.ZodType = z.ZodType>
+  extends StageDefinition<TInput, TOutput> {
+  readonly kind: 'baton.stage';
+}
+
+/** Any stage, whatever its schemas. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStage = Stage<any, any>;
+
+/** Default stage timeout: five minutes. */
+export const DEFAULT_STAGE_TIMEOUT_MS = 300_000;
+
+/**
+ * Defines a stage. Stage code runs only through {@link invokeStage}, on every engine.
+ *
+ * @example
+ * ```ts
+ * const upper = defineStage({
+ *   name: 'upper', version: 1,
+ *   input: z.object({ text: z.string() }), output: z.object({ text: z.string() }),
+ *   async run(input) { return { text: input.text.toUpperCase() }; },
+ * });
+ * ```
+ */
+export function defineStage<TInput extends z.ZodType, TOutput extends z.ZodType>(
+  definition: StageDefinition<TInput, TOutput>,
+): Stage<TInput, TOutput> {
+  if (!/^[A-Za-z][\w-]*$/.test(definition.name)) {
+    throw new StageError('InvalidInput', `stage name "${definition.name}" must be letters, digits, "-" or "_"`);
+  }
+  return { ...definition, kind: 'baton.stage' };
+}
+
+/** Metrics of one invocation, written to the run's records. */
+export interface InvocationMetrics {
+  durationMs: number;
+  modelCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  modelLatencyMs: number;
+}
+
+/** The outcome of {@link invokeStage}: never a throw. */
+export type InvocationResult =
+  | { ok: true; output: unknown; metrics: InvocationMetrics }
+  | { ok: false; error: SerializedError; metrics: InvocationMetrics };
+
+/** What an engine supplies to {@link invokeStage}. */
+export interface InvokeOptions {
+  blobs: BlobStore;
+  runId: string;
+  stepPath: string;
+  attempt: number;
+  model?: ModelClient;
+  logger?: Logger;
+  clock?: Clock;
+  /** Engine shutdown; combined with the timeout. */
+  signal?: AbortSignal;
+  /** Overrides the stage's timeout (from the IR). */
+  timeoutMs?: number;
+  /** Claim-check threshold in bytes. @default 32768 */
+  claimCheckThreshold?: number;
+  /** Extra log fields, such as the engine execution id. */
+  logBindings?: Record<string, unknown>;
+}
+
+/**
+ * The one entry point to stage code. Resolves claim-check references in the input, parses it,
+ * runs the stage under its timeout, parses the output, moves large output to the blob store and
+ * maps anything thrown to the error taxonomy. It never throws.
+ */
+export async function invokeStage(stage: AnyStage, rawInput: unknown, options: InvokeOptions): Promise<InvocationResult> {
+  const clock = options.clock ?? realClock;
+  const started = clock.now();
+  const metrics: InvocationMetrics = { durationMs: 0, modelCalls: 0, inputTokens: 0, outputTokens: 0, modelLatencyMs: 0 };
+  const log = (options.logger ?? silentLogger).child({
+    ...options.logBindings,
+    runId: options.runId,
+    stepPath: options.stepPath,
+    attempt: options.attempt,
+    stage: stage.name,
+  });
+  const timeoutMs = options.timeoutMs ?? stage.timeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
+  const controller = new AbortController();
+  const onOuterAbort = (): void => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const resolved = await resolveRefs(rawInput, options.blobs);
+    const parsed = stage.input.safeParse(resolved);
+    if (!parsed.success) {
+      throw new StageError('InvalidInput', `input of stage "${stage.name}" is invalid: ${summarizeIssues(parsed.error.issues)}`, {
+        details: { issues: parsed.error.issues },
+      });
+    }
+    const ctx: StageContext = {
+      blobs: options.blobs,
+      model: meteredModel(options.model, metrics, stage.name),
+      log,
+      runId: options.runId,
+      stepPath: options.stepPath,
+      attempt: options.attempt,
+      signal: controller.signal,
+      clock,
+    };
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new StageError('States.Timeout', `stage "${stage.name}" timed out after ${timeoutMs} ms`, {
+          details: { timeoutMs },
+        });
+        controller.abort(err);
+        reject(err);
+      }, timeoutMs);
+    });
+    const raw = await Promise.race([stage.run(parsed.data, ctx), timeout]);
+    const out = stage.output.safeParse(raw);
+    if (!out.success) {
+      throw new StageError('StageFailed', `output of stage "${stage.name}" does not match its schema: ${summarizeIssues(out.error.issues)}`, {
+        retryable: false,
+        details: { issues: out.error.issues },
+      });
+    }
+    const output = await offloadLarge(
+      out.data,
+      options.blobs,
+      `claims/${options.runId}`,
+      options.claimCheckThreshold ?? DEFAULT_CLAIM_CHECK_THRESHOLD,
+    );
+    metrics.durationMs = clock.now() - started;
+    log.debug('stage succeeded', { durationMs: metrics.durationMs });
+    return { ok: true, output, metrics };
+  } catch (e) {
+    const error = serializeError(controller.signal.aborted && !isTimeout(e) && options.signal?.aborted ? abortToError(options.signal) : e);
+    metrics.durationMs = clock.now() - started;
+    log.warn('stage failed', { code: error.code, error: error.message, durationMs: metrics.durationMs });
+    return { ok: false, error, metrics };
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onOuterAbort);
+  }
+}
+
+/** Formats zod issues as `path: message; …` for an error message. */
+export function summarizeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`)
+    .join('; ')
+    .concat(issues.length > 5 ? `; and ${issues.length - 5} more` : '');
+}
+
+function isTimeout(e: unknown): boolean {
+  return toStageError(e).code === 'States.Timeout';
+}
+
+function abortToError(signal: AbortSignal): StageError {
+  return new StageError('StageFailed', `stage aborted: ${String((signal.reason as Error | undefined)?.message ?? signal.reason)}`);
+}
+
+function meteredModel(model: ModelClient | undefined, metrics: InvocationMetrics, stage: string): ModelClient {
+  if (!model) {
+    const fail = (): never => {
+      throw new StageError('StageFailed', `stage "${stage}" called ctx.model but the engine has no ModelClient configured`, {
+        retryable: false,
+      });
+    };
+    return { modelId: 'none', complete: async () => fail() };
+  }
+  return {
+    modelId: model.modelId,
+    async complete(request: ModelRequest, opts?: { signal?: AbortSignal }): Promise<ModelResponse> {
+      const response = await model.complete(request, opts);
+      metrics.modelCalls += 1;
+      metrics.inputTokens += response.usage.inputTokens;
+      metrics.outputTokens += response.usage.outputTokens;
+      metrics.modelLatencyMs += response.latencyMs;
+      return response;
+    },
+  };
+}
