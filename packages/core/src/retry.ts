@@ -1,4 +1,4 @@
-import { ALL_ERRORS, NEVER_RETRIED } from './errors.js';
+import { ALL_ERRORS, NEVER_RETRIED, defaultRetryable } from './errors.js';
 
 /**
  * One retrier, with exactly the semantics of an Amazon States Language `Retry` entry.
@@ -37,12 +37,17 @@ export type RetryDecision =
 /** The default values ASL applies to an unspecified retrier field. */
 export const RETRY_DEFAULTS = { intervalMs: 1000, backoffRate: 2, maxAttempts: 3 } as const;
 
-/** The index of the first retrier that matches `code`, as ASL evaluates retriers (in order). */
-export function matchRetrier(policies: readonly RetryPolicy[], code: string): number | null {
+/**
+ * The index of the first retrier that matches `code`, as ASL evaluates retriers (in order).
+ * A code in {@link NEVER_RETRIED} matches none; `States.ALL` matches only retryable errors, so a
+ * `ValidationFailed` goes to its catch (repair) instead of being retried blindly.
+ */
+export function matchRetrier(policies: readonly RetryPolicy[], code: string, retryable = defaultRetryable(code)): number | null {
+  if (NEVER_RETRIED.includes(code)) return null;
   for (let i = 0; i < policies.length; i++) {
     const errors = policies[i]!.errors;
     if (errors.includes(code)) return i;
-    if (errors.includes(ALL_ERRORS) && !NEVER_RETRIED.includes(code)) return i;
+    if (errors.includes(ALL_ERRORS) && retryable) return i;
   }
   return null;
 }
@@ -74,8 +79,9 @@ export function decideRetry(
   code: string,
   retriesSoFar: readonly number[],
   random: RandomSource,
+  retryable = defaultRetryable(code),
 ): RetryDecision {
-  const index = matchRetrier(policies, code);
+  const index = matchRetrier(policies, code, retryable);
   if (index === null) return { retry: false, retrierIndex: null };
   const policy = policies[index]!;
   const done = retriesSoFar[index] ?? 0;

@@ -129,7 +129,7 @@ class Runner {
       const outcome = await this.fx.runTask(request, hash);
       if (outcome.ok) return outcome.output;
       random ??= seededRandom(`${this.options.runId}/${stepPath}`);
-      const decision = decideRetry(policies, outcome.error.code, retries, random);
+      const decision = decideRetry(policies, outcome.error.code, retries, random, outcome.error.retryable);
       if (!decision.retry) throw new StepFailure(outcome.error);
       retries[decision.retrierIndex] = decision.retryNumber;
       this.fx.emit?.({

@@ -1,0 +1,26 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runConformance } from '../testkit/index.js';
+import { createLocalEngine, type LocalEngine } from './engine.js';
+
+runConformance({
+  name: 'local',
+  async setup({ pipelines, notifier }) {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-local-'));
+    let engine: LocalEngine = createLocalEngine({ pipelines, notifier, dir });
+    return {
+      get engine() {
+        return engine;
+      },
+      async crash() {
+        engine.crash();
+      },
+      async restart() {
+        engine = createLocalEngine({ pipelines, notifier, dir });
+        await engine.recover();
+      },
+      close: () => engine.close(),
+    };
+  },
+});
