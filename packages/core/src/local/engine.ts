@@ -12,6 +12,7 @@ import type { ModelClient } from '../ports/model.js';
 import { invokeStage } from '../stage.js';
 import { apply, createFileJournalStore, createMemoryJournalStore, foldJournal, type JournalEntry, type JournalState, type JournalStore } from './journal.js';
 import { join } from 'node:path';
+import { safeObserver, type RunEvent, type RunObserver } from '../observer.js';
 
 /** Step Functions' payload limit per state, enforced by `emulate: 'stepfunctions'`. */
 export const STEP_FUNCTIONS_PAYLOAD_LIMIT = 256 * 1024;
@@ -35,6 +36,8 @@ export interface LocalEngineOptions {
   clock?: Clock;
   /** Enforce another engine's limits locally, so a pipeline that would break there breaks here first. */
   emulate?: 'stepfunctions';
+  /** Receives every run transition (a run registry, a dashboard feed). */
+  observer?: RunObserver;
 }
 
 /** The in-process engine: no services, a durable journal, resumable after `kill -9`. */
@@ -76,11 +79,17 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
   const active = new Map<string, ActiveRun>();
   const shutdown = new AbortController();
   let dead = false;
+  const observe = safeObserver([options.observer], logger);
+  const notify = (event: RunEvent): void => {
+    if (options.observer) void observe(event);
+  };
 
   const append = (runId: string, run: ActiveRun | undefined, entry: JournalEntry): void => {
     if (dead) return;
     journal.append(runId, entry);
     if (run) apply(run.state, entry);
+    const event = eventOf(runId, entry);
+    if (event) notify(event);
   };
 
   const launch = (runId: string): ActiveRun => {
@@ -113,7 +122,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       if (recorded) return { ok: false, error: recorded };
       if (dead) return never();
       const startedAt = new Date(clock.now()).toISOString();
-      append(runId, run, { t: 'attempt', path: req.stepPath, attempt: req.attempt, at: startedAt });
+      append(runId, run, { t: 'attempt', path: req.stepPath, stage: req.stage, attempt: req.attempt, at: startedAt });
       const stage = pipeline.stages.get(req.stage)!;
       const result = await invokeStage(stage, req.input, {
         blobs,
@@ -140,7 +149,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
         };
       }
       const at = new Date(clock.now()).toISOString();
-      const base = { t: 'task' as const, path: req.stepPath, hash, attempt: req.attempt, startedAt, at, metrics: result.metrics };
+      const base = { t: 'task' as const, path: req.stepPath, stage: req.stage, hash, attempt: req.attempt, startedAt, at, metrics: result.metrics };
       append(runId, run, outcome.ok ? { ...base, ok: true, output: outcome.output } : { ...base, ok: false, error: outcome.error });
       return outcome;
     },
@@ -197,9 +206,15 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     resolve: (value) => resolveRefs(value, blobs),
     now: () => clock.now(),
     emit(event) {
-      if (event.type === 'step-started') run.current.add(event.stepPath);
-      else if (event.type === 'step-succeeded' || event.type === 'step-failed') run.current.delete(event.stepPath);
-      else if (event.type === 'retry-scheduled') {
+      const at = new Date(clock.now()).toISOString();
+      if (event.type === 'step-started') {
+        run.current.add(event.stepPath);
+        notify({ type: 'step-started', runId, stepPath: event.stepPath, kind: event.kind, at });
+      } else if (event.type === 'step-succeeded' || event.type === 'step-failed') {
+        run.current.delete(event.stepPath);
+        const status = event.type === 'step-succeeded' ? ('succeeded' as const) : ('failed' as const);
+        notify({ type: 'step-finished', runId, stepPath: event.stepPath, kind: event.kind, status, at, ...(event.type === 'step-failed' ? { error: event.error } : {}) });
+      } else if (event.type === 'retry-scheduled') {
         const { stepPath, attempt, code, delayMs, maxDelayMs } = event;
         append(runId, run, { t: 'retry', path: stepPath, attempt, code, delayMs, maxDelayMs });
       }
@@ -357,4 +372,46 @@ function pendingOf(runId: string, r: Extract<JournalEntry, { t: 'review' }>): Pe
 
 function endOutcome(end: Extract<JournalEntry, { t: 'end' }>): RunOutcome {
   return end.ok ? { status: 'succeeded', output: end.output } : { status: 'failed', error: end.error! };
+}
+
+function eventOf(runId: string, e: JournalEntry): RunEvent | undefined {
+  switch (e.t) {
+    case 'start':
+      return { type: 'run-started', runId, pipeline: e.pipeline, engine: 'local', input: e.input, at: e.at };
+    case 'attempt':
+      return { type: 'attempt-started', runId, stepPath: e.path, stage: e.stage ?? '', attempt: e.attempt, at: e.at };
+    case 'task': {
+      const base = { type: 'attempt-finished' as const, runId, stepPath: e.path, stage: e.stage ?? '', attempt: e.attempt, at: e.at };
+      return e.ok ? { ...base, status: 'succeeded', ...(e.metrics ? { metrics: e.metrics } : {}) } : { ...base, status: 'failed', error: e.error!, ...(e.metrics ? { metrics: e.metrics } : {}) };
+    }
+    case 'retry':
+      return { type: 'retry-scheduled', runId, stepPath: e.path, attempt: e.attempt, code: e.code, delayMs: e.delayMs, at: new Date().toISOString() };
+    case 'review':
+      return {
+        type: 'review-opened',
+        runId,
+        gate: e.gate,
+        stepPath: e.path,
+        payload: e.payload,
+        tokenHash: e.tokenHash,
+        expiresAt: e.expiresAt,
+        at: e.createdAt,
+        ...(e.reviewer === undefined ? {} : { reviewer: e.reviewer }),
+      };
+    case 'decision':
+      return {
+        type: 'review-decided',
+        runId,
+        gate: e.gate,
+        stepPath: e.path,
+        decision: e.decision,
+        at: e.at,
+        ...(e.reviewer === undefined ? {} : { reviewer: e.reviewer }),
+        ...(e.comment === undefined ? {} : { comment: e.comment }),
+      };
+    case 'end':
+      return e.ok ? { type: 'run-finished', runId, status: 'succeeded', output: e.output, at: e.at } : { type: 'run-finished', runId, status: 'failed', error: e.error!, at: e.at };
+    default:
+      return undefined;
+  }
 }

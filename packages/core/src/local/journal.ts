@@ -6,10 +6,11 @@ import type { InvocationMetrics } from '../stage.js';
 /** One line of a run's journal. The journal is append-only; state is the fold of its lines. */
 export type JournalEntry =
   | { t: 'start'; runId: string; pipeline: string; input: unknown; at: string }
-  | { t: 'attempt'; path: string; attempt: number; at: string }
+  | { t: 'attempt'; path: string; stage?: string; attempt: number; at: string }
   | {
       t: 'task';
       path: string;
+      stage?: string;
       hash: string;
       attempt: number;
       ok: boolean;

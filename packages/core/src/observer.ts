@@ -1,0 +1,45 @@
+import type { SerializedError } from './errors.js';
+import type { Logger } from './ports/logger.js';
+import type { InvocationMetrics } from './stage.js';
+
+/**
+ * A transition of a run, emitted by every engine so that a run registry (or any observer) can
+ * show which step of which run is in flight. `stepPath` carries map indexes (`sections[3]/generate`).
+ */
+export type RunEvent =
+  | { type: 'run-started'; runId: string; pipeline: string; engine: string; executionId?: string; input: unknown; at: string }
+  | { type: 'step-started'; runId: string; stepPath: string; kind: string; at: string }
+  | { type: 'step-finished'; runId: string; stepPath: string; kind: string; status: 'succeeded' | 'failed'; error?: SerializedError; at: string }
+  | { type: 'attempt-started'; runId: string; stepPath: string; stage: string; attempt: number; at: string }
+  | {
+      type: 'attempt-finished';
+      runId: string;
+      stepPath: string;
+      stage: string;
+      attempt: number;
+      status: 'succeeded' | 'failed';
+      error?: SerializedError;
+      metrics?: InvocationMetrics;
+      at: string;
+    }
+  | { type: 'retry-scheduled'; runId: string; stepPath: string; attempt: number; code: string; delayMs: number; at: string }
+  | { type: 'review-opened'; runId: string; gate: string; stepPath: string; reviewer?: string; payload: unknown; tokenHash: string; expiresAt: string; at: string }
+  | { type: 'review-decided'; runId: string; gate: string; stepPath: string; decision: 'approved' | 'rejected' | 'timeout'; reviewer?: string; comment?: string; at: string }
+  | { type: 'run-finished'; runId: string; status: 'succeeded' | 'failed'; output?: unknown; error?: SerializedError; at: string };
+
+/** Receives run events. It must be quick; failures are logged, never allowed to break a run. */
+export type RunObserver = (event: RunEvent) => void | Promise<void>;
+
+/** Combines observers; each is isolated so one failing observer cannot break a run or the others. */
+export function safeObserver(observers: (RunObserver | undefined)[], logger?: Logger): RunObserver {
+  const list = observers.filter((o): o is RunObserver => o !== undefined);
+  return async (event) => {
+    for (const o of list) {
+      try {
+        await o(event);
+      } catch (e) {
+        logger?.error('run observer failed', { event: event.type, runId: event.runId, error: (e as Error).message });
+      }
+    }
+  };
+}
