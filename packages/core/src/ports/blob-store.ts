@@ -52,19 +52,24 @@ export function createMemoryBlobStore(): BlobStore & { readonly writes: number }
       const bytes = toBytes(data);
       const sha256 = sha256Hex(bytes);
       if (blobs.get(key)?.sha256 === sha256) return { key, bytes: bytes.byteLength, sha256, written: false };
-      blobs.set(key, { data: bytes, sha256 });
+      // copies in and out, as bytes on disk would be: a caller reusing its buffer cannot alter a stored blob
+      blobs.set(key, { data: Uint8Array.from(bytes), sha256 });
       writes++;
       return { key, bytes: bytes.byteLength, sha256, written: true };
     },
+    // keys are checked on every call, as the fs store does, so a bad key fails in tests too
     async get(key) {
+      checkKey(key);
       const hit = blobs.get(key);
       if (!hit) throw missing(key);
-      return hit.data;
+      return Uint8Array.from(hit.data);
     },
     async has(key) {
+      checkKey(key);
       return blobs.has(key);
     },
     async delete(key) {
+      checkKey(key);
       blobs.delete(key);
     },
     async list(prefix = '') {

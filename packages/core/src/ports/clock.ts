@@ -43,16 +43,21 @@ export function createTestClock(start = 0): TestClock {
     sleep(ms, signal) {
       return new Promise<void>((resolve, reject) => {
         if (signal?.aborted) return reject(abortError(signal));
-        const entry = { at: now + Math.max(0, ms), resolve };
-        sleepers.push(entry);
-        signal?.addEventListener(
-          'abort',
-          () => {
-            sleepers.splice(sleepers.indexOf(entry), 1);
-            reject(abortError(signal));
+        const onAbort = (): void => {
+          // a sleep that already fired is no longer listed: never splice(-1) another sleeper away
+          const index = sleepers.indexOf(entry);
+          if (index >= 0) sleepers.splice(index, 1);
+          reject(abortError(signal!));
+        };
+        const entry = {
+          at: now + Math.max(0, ms),
+          resolve: () => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
           },
-          { once: true },
-        );
+        };
+        sleepers.push(entry);
+        signal?.addEventListener('abort', onAbort, { once: true });
       });
     },
     async advance(ms) {

@@ -31,7 +31,8 @@ export interface JsonLoggerOptions {
 }
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const SECRET_KEY = /token|secret|password|passwd|authorization|api[-_]?key|credential/i;
+// `token` but not `tokens`: `inputTokens` / `outputTokens` are usage figures the logs must keep
+const SECRET_KEY = /token(?!s)|secret|password|passwd|authorization|api[-_]?key|credential/i;
 
 /**
  * A JSON-lines logger compatible with pino's line format (`level`, `time`, `msg`). Any field whose
@@ -67,7 +68,9 @@ export const silentLogger: Logger = {
 
 /** Replaces values of secret-looking keys with `[redacted]`, recursively. */
 export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  // past the depth limit nothing is inspected, so nothing is written: a deep secret must not leak
+  if (depth > 8) return '[truncated]';
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? '[redacted]' : redact(v, depth + 1);
