@@ -37,7 +37,7 @@ describe.each(stores)('%s blob store', (_name, make) => {
     expect(await getText(store, 'k/x')).toBe('two');
   });
 
-  it('stores a copy: changing the caller's buffer or a read result does not change the blob', async () => {
+  it("stores a copy: changing the caller's buffer or a read result does not change the blob", async () => {
     const store = make();
     const buf = new Uint8Array([1, 2, 3]);
     await store.put('buf', buf);
