@@ -1,1 +1,34 @@
-export {};
+export { IngestedDoc, NormalisedDocument, Paragraph, SectionIndexEntry, SectionTask, SourceRef } from './documents.js';
+export { DEFAULT_MAX_SOURCE_BYTES, IngestInput, docIdOf, ingest, normaliseSource } from './ingest/stage.js';
+export { formatOf, type SourceFormat } from './ingest/parsers.js';
+export { PlanInput, PlanOutput, chooseExcerpts, plan } from './plan.js';
+export { GenerateOutput, MODEL_RETRY, generate } from './generate.js';
+export { ValidOutput, ValidateInput, checkOrThrow, validate } from './validate.js';
+export { RepairInput, RepairOutput, repair, repairInstructions } from './repair.js';
+export { FlagInput, FlagOutput, flagForReview } from './flag.js';
+export { AssembleInput, AssembleOutput, assemble } from './assemble/stage.js';
+export { SectionItemState, SectionResult, buildReportModel, type ReportModel, type ReportSection } from './assemble/model.js';
+export { renderDocx } from './assemble/docx.js';
+export { renderMarkdown } from './assemble/markdown.js';
+export { renderHtml } from './assemble/html.js';
+export { CompletionEvent, NotifyInput, NotifySinkConfig, notify, registerNotifySink, type NotifySink } from './notify.js';
+export { RawOutput, SectionContext, promptHash, renderSectionPrompt, sectionJsonSchema } from './report/prompt.js';
+export { checkSection, type CheckContext, type SectionCheck } from './report/rules.js';
+export { defineReportTemplate, getReportTemplate } from './template/registry.js';
+export { clinicalStudyReport } from './template/clinical.js';
+export {
+  MetricsSection,
+  NarrativeSection,
+  ReportTemplate,
+  SECTION_SCHEMAS,
+  SectionRules,
+  SectionType,
+  type ReportTemplateInput,
+  type SectionContent,
+  type SectionSchemaName,
+} from './template/types.js';
+export { createOfflineModel, type OfflineFaults, type OfflineModelOptions } from './models/offline.js';
+export { createBedrockModel, type BedrockModelOptions } from './models/bedrock.js';
+export { createOpenAiCompatibleModel, type OpenAiCompatibleModelOptions } from './models/openai.js';
+export { malformed, providerError } from './models/errors.js';
+export { createS3BlobStore, type S3BlobStoreOptions } from './blobs/s3.js';

@@ -1,0 +1,33 @@
+import { placeholderText, type ReportModel } from './model.js';
+
+/** Renders the report as Markdown: title block, contents, sections with citations, sources. */
+export function renderMarkdown(r: ReportModel): string {
+  const out: string[] = [`# ${r.title}`, '', `*${r.subtitle}*  `, `Run: \`${r.runId}\`  `, `Review: ${reviewLine(r)}`, '', '## Contents', ''];
+  r.sections.forEach((s, i) => out.push(`${i + 1}. [${s.title}](#${s.sectionId})${s.status === 'ok' ? '' : ' — **placeholder**'}`));
+  out.push(`${r.sections.length + 1}. [Sources](#sources)`, '');
+  r.sections.forEach((s, i) => {
+    out.push(`<a id="${s.sectionId}"></a>`, `## ${i + 1}. ${s.title}`, '');
+    if (s.status !== 'ok') {
+      out.push(`> **${placeholderText(s)}**`, '');
+      return;
+    }
+    for (const p of s.content.paragraphs) out.push(`${p.text} ${p.citations.map((c) => `[${c}]`).join(' ')}`, '');
+    if (s.content.figures.length) {
+      out.push('| Measure | Value | Unit | Source |', '|---|---:|---|---|');
+      for (const f of s.content.figures) out.push(`| ${f.label} | ${f.value} | ${f.unit} | [${f.citation}] |`);
+      out.push('');
+    }
+    if (s.content.crossRefs.length) out.push(`See also: ${s.content.crossRefs.map((c) => `[${c}](#${c})`).join(', ')}`, '');
+  });
+  out.push('<a id="sources"></a>', '## Sources', '');
+  for (const src of r.sources) out.push(`- **${src.docId}**: ${src.title} (\`${src.name}\`, ${src.paragraphs} paragraphs)`);
+  for (const rej of r.rejectedSources) out.push(`- REJECTED (${rej.code}): ${rej.message}`);
+  out.push('');
+  return out.join('\n');
+}
+
+/** One line describing the review decision. */
+export function reviewLine(r: ReportModel): string {
+  if (!r.review) return 'not reviewed';
+  return `${r.review.approved ? 'approved' : 'rejected'}${r.review.reviewer ? ` by ${r.review.reviewer}` : ''}${r.review.comment ? ` (${r.review.comment})` : ''}`;
+}

@@ -1,0 +1,179 @@
+import { StageError } from '@baton/core';
+import mammoth from 'mammoth';
+import { parse as parseHtml, type HTMLElement } from 'node-html-parser';
+import { extractText } from 'unpdf';
+
+/** Formats ingest understands. */
+export type SourceFormat = 'txt' | 'md' | 'html' | 'pdf' | 'docx';
+
+/** A parsed document before ids are assigned. */
+export interface ParsedDocument {
+  title: string | undefined;
+  headings: { level: number; text: string }[];
+  blocks: { text: string; heading?: string }[];
+}
+
+const EXTENSIONS: Record<string, SourceFormat> = {
+  txt: 'txt',
+  text: 'txt',
+  md: 'md',
+  markdown: 'md',
+  html: 'html',
+  htm: 'html',
+  pdf: 'pdf',
+  docx: 'docx',
+};
+
+/** The format for a file name, or an `InvalidInput` naming the file when it is not supported. */
+export function formatOf(name: string): SourceFormat {
+  const ext = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toLowerCase() : '';
+  const format = EXTENSIONS[ext];
+  if (!format) {
+    throw invalid(name, `unsupported type "${ext ? '.' + ext : '(no extension)'}"; supported: .txt .md .html .pdf .docx`, 'unsupported-type');
+  }
+  return format;
+}
+
+/** An `InvalidInput` error that names the file and the reason. */
+export function invalid(name: string, reason: string, kind: string): StageError {
+  return new StageError('InvalidInput', `source "${name}": ${reason}`, { details: { file: name, reason: kind } });
+}
+
+/** Parses raw bytes of a known format. Throws `InvalidInput` naming the file for unreadable input. */
+export async function parseDocument(name: string, format: SourceFormat, bytes: Uint8Array): Promise<ParsedDocument> {
+  switch (format) {
+    case 'txt':
+      return parseText(decodeText(name, bytes));
+    case 'md':
+      return parseMarkdown(decodeText(name, bytes));
+    case 'html':
+      return parseHtmlText(decodeText(name, bytes));
+    case 'pdf':
+      return parsePdf(name, bytes);
+    case 'docx':
+      return parseDocx(name, bytes);
+  }
+}
+
+/** Decodes UTF-8 text, rejecting binary garbage (NUL bytes, invalid UTF-8, control characters). */
+export function decodeText(name: string, bytes: Uint8Array): string {
+  const text = Buffer.from(bytes).toString('utf8');
+  const sample = text.slice(0, 65_536);
+  let bad = 0;
+  for (const ch of sample) {
+    const c = ch.codePointAt(0)!;
+    if (c === 0) throw invalid(name, 'binary content (NUL bytes) in a text file', 'binary');
+    if (c === 0xfffd || (c < 32 && c !== 9 && c !== 10 && c !== 13)) bad++;
+  }
+  if (sample.length > 0 && bad / sample.length > 0.01) {
+    throw invalid(name, `binary content: ${bad} undecodable or control characters in a text file`, 'binary');
+  }
+  return text.replace(/^\uFEFF/, '');
+}
+
+function parseText(text: string): ParsedDocument {
+  const blocks = splitBlocks(text).map((t) => ({ text: t }));
+  const first = blocks[0]?.text;
+  return { title: first && first.length <= 120 && !first.includes('\n') ? first : undefined, headings: [], blocks };
+}
+
+function parseMarkdown(text: string): ParsedDocument {
+  const headings: ParsedDocument['headings'] = [];
+  const blocks: ParsedDocument['blocks'] = [];
+  let heading: string | undefined;
+  let title: string | undefined;
+  let buffer: string[] = [];
+  const flush = (): void => {
+    const t = buffer.join(' ').replace(/\s+/g, ' ').trim();
+    if (t) blocks.push(heading ? { text: t, heading } : { text: t });
+    buffer = [];
+  };
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    const h = /^(#{1,6})\s+(.*)$/.exec(line);
+    if (h) {
+      flush();
+      heading = h[2]!.trim();
+      headings.push({ level: h[1]!.length, text: heading });
+      if (h[1]!.length === 1 && !title) title = heading;
+    } else if (/^\|?\s*:?-{3,}/.test(line)) {
+      continue;
+    } else if (line.startsWith('|')) {
+      flush();
+      const cells = line.split('|').map((c) => c.trim()).filter(Boolean);
+      if (cells.length) blocks.push(heading ? { text: cells.join(' | '), heading } : { text: cells.join(' | ') });
+    } else if (!line) {
+      flush();
+    } else if (/^([-*+]|\d+\.)\s+/.test(line)) {
+      flush();
+      buffer.push(line.replace(/^([-*+]|\d+\.)\s+/, ''));
+      flush();
+    } else {
+      buffer.push(line.replace(/\*\*|__|`/g, ''));
+    }
+  }
+  flush();
+  return { title, headings, blocks };
+}
+
+/** Extracts headings and text blocks (paragraphs, list items, table rows) from HTML. */
+export function parseHtmlText(html: string): ParsedDocument {
+  const root = parseHtml(html);
+  const headings: ParsedDocument['headings'] = [];
+  const blocks: ParsedDocument['blocks'] = [];
+  let heading: string | undefined;
+  const title = root.querySelector('title')?.text.trim() || undefined;
+  for (const el of root.querySelectorAll('h1,h2,h3,h4,h5,h6,p,li,tr')) {
+    const tag = el.tagName.toLowerCase();
+    const text = clean(tag === 'tr' ? rowText(el) : el.text);
+    if (!text) continue;
+    if (/^h[1-6]$/.test(tag)) {
+      heading = text;
+      headings.push({ level: Number(tag[1]), text });
+    } else {
+      blocks.push(heading ? { text, heading } : { text });
+    }
+  }
+  return { title: title ?? headings[0]?.text, headings, blocks };
+}
+
+async function parsePdf(name: string, bytes: Uint8Array): Promise<ParsedDocument> {
+  if (Buffer.from(bytes.subarray(0, 5)).toString('latin1') !== '%PDF-') throw invalid(name, 'unreadable PDF: no %PDF header', 'unreadable-pdf');
+  let pages: string[];
+  try {
+    pages = (await extractText(new Uint8Array(bytes), { mergePages: false })).text;
+  } catch (e) {
+    throw invalid(name, `unreadable PDF: ${(e as Error).message}`, 'unreadable-pdf');
+  }
+  const blocks = pages.flatMap((p) => p.split(/\r?\n/)).map(clean).filter(Boolean).map((t) => ({ text: t }));
+  return { title: blocks[0]?.text.slice(0, 120), headings: [], blocks };
+}
+
+async function parseDocx(name: string, bytes: Uint8Array): Promise<ParsedDocument> {
+  if (bytes[0] !== 0x50 || bytes[1] !== 0x4b) throw invalid(name, 'unreadable DOCX: not a zip container', 'unreadable-docx');
+  let html: string;
+  try {
+    html = (await mammoth.convertToHtml({ buffer: Buffer.from(bytes) })).value;
+  } catch (e) {
+    throw invalid(name, `unreadable DOCX: ${(e as Error).message}`, 'unreadable-docx');
+  }
+  return parseHtmlText(html);
+}
+
+function splitBlocks(text: string): string[] {
+  return text
+    .split(/\r?\n\s*\r?\n/)
+    .map(clean)
+    .filter((t) => t.length > 0);
+}
+
+function rowText(el: HTMLElement): string {
+  return el
+    .querySelectorAll('td,th')
+    .map((c) => clean(c.text))
+    .join(' | ');
+}
+
+function clean(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
