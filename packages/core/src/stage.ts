@@ -132,6 +132,7 @@ export async function invokeStage(stage: AnyStage, rawInput: unknown, options: I
   const onOuterAbort = (): void => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   let timer: NodeJS.Timeout | undefined;
+  let onShutdown: (() => void) | undefined;
   try {
     const resolved = await resolveRefs(rawInput, options.blobs);
     const parsed = stage.input.safeParse(resolved);
@@ -159,7 +160,13 @@ export async function invokeStage(stage: AnyStage, rawInput: unknown, options: I
         reject(err);
       }, timeoutMs);
     });
-    const raw = await Promise.race([stage.run(parsed.data, ctx), timeout]);
+    // a shut-down engine neither starts a stage nor waits for one that ignores its signal
+    if (options.signal?.aborted) throw abortToError(options.signal);
+    const aborted = new Promise<never>((_, reject) => {
+      onShutdown = (): void => reject(abortToError(options.signal!));
+      options.signal?.addEventListener('abort', onShutdown, { once: true });
+    });
+    const raw = await Promise.race([stage.run(parsed.data, ctx), timeout, aborted]);
     const out = stage.output.safeParse(raw);
     if (!out.success) {
       throw new StageError('StageFailed', `output of stage "${stage.name}" does not match its schema: ${summarizeIssues(out.error.issues)}`, {
@@ -184,6 +191,7 @@ export async function invokeStage(stage: AnyStage, rawInput: unknown, options: I
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onOuterAbort);
+    if (onShutdown) options.signal?.removeEventListener('abort', onShutdown);
   }
 }
 
