@@ -1,0 +1,60 @@
+import { ALL_ERRORS, type ApprovalIR } from '@baton/core';
+import { addState, resultPath, selectionField, stepPathField, transition, type Continuation, type Scope } from './context.js';
+import { compileCatchers, type AslCatcher } from './errors.js';
+import type { BlockCompiler } from './dispatch.js';
+
+/**
+ * An approval gate as `lambda:invoke.waitForTaskToken`: the review-gate Lambda records the
+ * pending review (hashed review token, the task token to answer with) and returns; the run pauses
+ * at no compute cost until SendTaskSuccess (approve) or SendTaskFailure (`ApprovalRejected`).
+ * The gate's timeout is the state's `TimeoutSeconds`; its `States.Timeout` becomes Baton's
+ * `ApprovalTimedOut`. EXPRESS workflows cannot wait for a task token.
+ */
+export function compileApproval(scope: Scope, step: ApprovalIR, next: Continuation, block: BlockCompiler): string {
+  const { ctx } = scope;
+  if (ctx.type === 'EXPRESS') {
+    ctx.issues.push({ severity: 'error', step: scope.prefix + step.id, message: `approval gate "${step.gate}" needs a task token: EXPRESS workflows do not support .waitForTaskToken; deploy as STANDARD` });
+  }
+  const timedOut = {
+    code: 'ApprovalTimedOut',
+    message: `gate "${step.gate}" was not decided within ${step.timeoutSeconds} s`,
+    retryable: false,
+    details: { gate: step.gate, timeoutSeconds: step.timeoutSeconds },
+  };
+  const catchers: AslCatcher[] = [];
+  const userTimeout = step.catch?.find((c) => c.errors.includes('ApprovalTimedOut') || c.errors.includes(ALL_ERRORS));
+  if (userTimeout) {
+    const target = resultPath(scope, userTimeout.resultPath === undefined ? '$.error' : userTimeout.resultPath);
+    const handler = block(scope, userTimeout.steps, next) ?? next;
+    const to = handler ?? addState(scope, `${step.id}.timedOut.end`, { Type: 'Succeed' });
+    const pass = target === null ? to : addState(scope, `${step.id}.timedOut`, { Type: 'Pass', Result: timedOut, ResultPath: target, Next: to });
+    catchers.push({ ErrorEquals: ['States.Timeout'], ResultPath: null, Next: pass });
+  } else {
+    const fail = addState(scope, `${step.id}.timedOut`, { Type: 'Fail', Error: 'ApprovalTimedOut', Cause: timedOut.message });
+    catchers.push({ ErrorEquals: ['States.Timeout'], ResultPath: null, Next: fail });
+  }
+  catchers.push(...compileCatchers(scope, step.id, step.catch, next, 'direct', block));
+  const state: Record<string, unknown> = {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+    Parameters: {
+      FunctionName: ctx.reviewFunctionArn,
+      Payload: {
+        'taskToken.$': '$$.Task.Token',
+        'executionId.$': '$$.Execution.Id',
+        gate: step.gate,
+        ...stepPathField(scope, step.id),
+        timeoutSeconds: step.timeoutSeconds,
+        ...(step.reviewer === undefined ? {} : { reviewer: step.reviewer }),
+        ...selectionField(scope, 'payload', step.payload),
+      },
+    },
+    TimeoutSeconds: step.timeoutSeconds,
+    ResultPath: resultPath(scope, step.resultPath),
+    Catch: catchers,
+    ...transition(next),
+  };
+  if (ctx.approvalHeartbeatSeconds !== undefined) state.HeartbeatSeconds = ctx.approvalHeartbeatSeconds;
+  ctx.tasks[step.id] = { kind: 'approval', name: step.gate, stepId: step.id, retry: [] };
+  return addState(scope, step.id, { Type: 'Task', ...state });
+}

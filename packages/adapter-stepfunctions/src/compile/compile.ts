@@ -1,0 +1,51 @@
+import { StageError, stageMetaOf, type AnyPipeline } from '@baton/core';
+import type { CompileContext, Scope } from './context.js';
+import { compileBlock } from './dispatch.js';
+import { checkLimits } from './limits.js';
+import type { AslDefinition, CompileOptions, CompiledMachine } from './types.js';
+
+const DEFAULT_ACCOUNT = 'arn:aws:lambda:us-east-1:123456789012:function:';
+
+/**
+ * Compiles a pipeline into an Amazon States Language state machine for a STANDARD or EXPRESS
+ * workflow. Throws a `StageError('InvalidInput')` listing every error when the pipeline cannot run
+ * on the chosen workflow type (an approval gate or a DISTRIBUTED map in EXPRESS); warnings (delays
+ * rounded to seconds, limits at the expected item counts) are returned in `issues`.
+ *
+ * @example
+ * ```ts
+ * const { definition, issues } = compileToAsl(reportPipeline, { type: 'STANDARD', expectedItems: { sections: 40 } });
+ * ```
+ */
+export function compileToAsl(pipeline: AnyPipeline, options: CompileOptions = {}): CompiledMachine {
+  const compiled = compileUnchecked(pipeline, options);
+  const errors = compiled.issues.filter((i) => i.severity === 'error');
+  if (errors.length > 0) {
+    throw new StageError('InvalidInput', `pipeline "${pipeline.name}" cannot run as a ${compiled.type} state machine:\n${errors.map((e) => `- ${e.step}: ${e.message}`).join('\n')}`, {
+      details: { issues: errors },
+    });
+  }
+  return compiled;
+}
+
+/** Like {@link compileToAsl} but returns errors in `issues` instead of throwing. */
+export function compileUnchecked(pipeline: AnyPipeline, options: CompileOptions = {}): CompiledMachine {
+  const type = options.type ?? 'STANDARD';
+  const ctx: CompileContext = {
+    type,
+    functionArn: options.functionArn ?? ((stage) => `${DEFAULT_ACCOUNT}baton-${stage}`),
+    reviewFunctionArn: options.reviewFunctionArn ?? `${DEFAULT_ACCOUNT}baton-review-gate`,
+    distributedThreshold: options.distributedThreshold ?? 1000,
+    expectedItems: options.expectedItems ?? {},
+    approvalHeartbeatSeconds: options.approvalHeartbeatSeconds,
+    timeoutMarginSeconds: options.timeoutMarginSeconds ?? 5,
+    stages: stageMetaOf(pipeline),
+    tasks: {},
+    issues: [],
+  };
+  const top: Scope = { ctx, states: {}, root: '$', prefix: '', dynamicPrefix: false };
+  const start = compileBlock(top, pipeline.ir.steps, null) ?? (top.states.Done = { Type: 'Succeed' }, 'Done');
+  const definition: AslDefinition = { Comment: `Baton pipeline ${pipeline.name} v${pipeline.ir.version} (${type})`, StartAt: start, States: top.states };
+  ctx.issues.push(...checkLimits(definition, ctx.expectedItems, { type }));
+  return { definition, type, tasks: ctx.tasks, issues: ctx.issues };
+}

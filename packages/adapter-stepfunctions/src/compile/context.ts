@@ -1,0 +1,97 @@
+import type { Selection, StageMeta } from '@baton/core';
+import type { AslState, CompileIssue, TaskBinding, WorkflowType } from './types.js';
+
+/** Resolved compiler options and the shared output of one compilation. */
+export interface CompileContext {
+  type: WorkflowType;
+  functionArn: (stage: string) => string;
+  reviewFunctionArn: string;
+  distributedThreshold: number;
+  expectedItems: Record<string, number>;
+  approvalHeartbeatSeconds: number | undefined;
+  timeoutMarginSeconds: number;
+  stages: Readonly<Record<string, StageMeta>>;
+  tasks: Record<string, TaskBinding>;
+  issues: CompileIssue[];
+}
+
+/** Where a block is being compiled: which state list, where Baton's `$` lives, how a block ends. */
+export interface Scope {
+  ctx: CompileContext;
+  /** The state list being filled (top level, a branch, or an item processor). */
+  states: Record<string, AslState>;
+  /**
+   * Where Baton's state root lives in the ASL state: `$` normally, `$.output` inside map items
+   * (whose ASL state is `{ path, output }`, so the item result can be shaped without a Pass).
+   */
+  root: '$' | '$.output';
+  /** Step path prefix as a static string (top level and branches). */
+  prefix: string;
+  /** Inside a map item: the item's ASL state carries its step path prefix at `$.path`. */
+  dynamicPrefix: boolean;
+  /** Name of the state that ends the current item successfully (map items only). */
+  itemOk?: string;
+  /** Name of the state that shapes a caught item failure (maps with a tolerated failure threshold). */
+  itemFailed?: string;
+}
+
+/** Where control goes after a step: the next state's name, or the end of the block. */
+export type Continuation = string | null;
+
+/** `Next` or `End` for a continuation. */
+export function transition(next: Continuation): { Next: string } | { End: true } {
+  return next === null ? { End: true } : { Next: next };
+}
+
+/** Rewrites a Baton data path into the ASL state of the scope (`$.a` -> `$.output.a` in items). */
+export function rootPath(scope: Scope, path: string): string {
+  if (path.startsWith('$$') || scope.root === '$') return path;
+  return path === '$' ? scope.root : scope.root + path.slice(1);
+}
+
+/** A Baton result path as an ASL `ResultPath` (`undefined` = the whole Baton state). */
+export function resultPath(scope: Scope, path: string | null | undefined): string | null {
+  if (path === null) return null;
+  return rootPath(scope, path ?? '$');
+}
+
+/** Appends a field to a path (`$` + `Cause` -> `$.Cause`). */
+export function child(path: string, field: string): string {
+  return path === '$' ? `$.${field}` : `${path}.${field}`;
+}
+
+/** Rewrites every `.$` path of a selection template into the scope's ASL state. */
+export function rootTemplate(scope: Scope, template: unknown): unknown {
+  if (Array.isArray(template)) return template.map((t) => rootTemplate(scope, t));
+  if (template === null || typeof template !== 'object') return template;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(template)) {
+    out[key] = key.endsWith('.$') && typeof value === 'string' && !value.startsWith('States.') ? rootPath(scope, value) : rootTemplate(scope, value);
+  }
+  return out;
+}
+
+/** A selection as a field of a payload template: `{ "<key>.$": path }` or `{ <key>: template }`. */
+export function selectionField(scope: Scope, key: string, selection: Selection | undefined): Record<string, unknown> {
+  if (selection === undefined) return { [`${key}.$`]: scope.root };
+  if (typeof selection === 'string') return { [`${key}.$`]: rootPath(scope, selection) };
+  return { [key]: rootTemplate(scope, selection) };
+}
+
+/** The step path of a step as a payload field: static, or formatted from the item's `$.path`. */
+export function stepPathField(scope: Scope, id: string): Record<string, string> {
+  if (!scope.dynamicPrefix) return { stepPath: scope.prefix + id };
+  return { 'stepPath.$': `States.Format('{}${escapeFormat(scope.prefix + id)}', $.path)` };
+}
+
+/** Adds a state, refusing duplicate names (ASL names are unique in a machine). */
+export function addState(scope: Scope, name: string, state: AslState): string {
+  if (name.length > 80) scope.ctx.issues.push({ severity: 'error', step: name, message: `state name "${name}" is longer than ASL's 80 characters` });
+  if (scope.states[name]) throw new Error(`duplicate ASL state name "${name}"`);
+  scope.states[name] = state;
+  return name;
+}
+
+function escapeFormat(s: string): string {
+  return s.replace(/[\\'{}]/g, (c) => `\\${c}`);
+}

@@ -1,0 +1,66 @@
+import { ALL_ERRORS, type CatchIR } from '@baton/core';
+import { addState, child, resultPath, type Continuation, type Scope } from './context.js';
+
+/**
+ * How a failure's `Cause` is encoded. A Lambda that throws is reported by Step Functions as
+ * `{ Error: errorType, Cause: '{"errorType","errorMessage","trace"}' }`, and Baton's handlers put
+ * the serialized error in `errorMessage` (`lambda`); SendTaskFailure passes the cause as given,
+ * and Baton's review API passes the serialized error (`direct`).
+ */
+export type CauseEncoding = 'lambda' | 'direct';
+
+/**
+ * Emits the Pass states that turn the `{ Error, Cause }` written at `target` into Baton's
+ * `{ code, message, retryable, details }`, then continue at `next`. Returns the first state.
+ * Only failure paths pay for these states.
+ */
+export function parseErrorStates(scope: Scope, base: string, target: string, encoding: CauseEncoding, next: string): string {
+  const move = addState(scope, `${base}.error`, { Type: 'Pass', InputPath: child(target, 'e'), ResultPath: target, Next: next });
+  let first = addState(scope, `${base}.cause`, {
+    Type: 'Pass',
+    Parameters: { 'e.$': `States.StringToJson(${child(target, encoding === 'lambda' ? 'e.errorMessage' : 'Cause')})` },
+    ResultPath: target,
+    Next: move,
+  });
+  if (encoding === 'lambda') {
+    first = addState(scope, `${base}.envelope`, {
+      Type: 'Pass',
+      Parameters: { 'e.$': `States.StringToJson(${child(target, 'Cause')})` },
+      ResultPath: target,
+      Next: first,
+    });
+  }
+  return first;
+}
+
+/** A compiled `Catch` entry. */
+export type AslCatcher = { ErrorEquals: string[]; ResultPath: string | null; Next: string };
+
+/**
+ * Compiles Baton catchers: each writes the raw error at its result path, parses it into Baton's
+ * error shape and runs its handler block, then the run continues after the failed step.
+ */
+export function compileCatchers(
+  scope: Scope,
+  stepId: string,
+  catchers: readonly CatchIR[] | undefined,
+  next: Continuation,
+  encoding: CauseEncoding,
+  compileBlock: (scope: Scope, steps: CatchIR['steps'], next: Continuation) => Continuation,
+): AslCatcher[] {
+  const out: AslCatcher[] = [];
+  (catchers ?? []).forEach((c, i) => {
+    const target = resultPath(scope, c.resultPath === undefined ? '$.error' : c.resultPath);
+    const handler = compileBlock(scope, c.steps, next) ?? endState(scope, `${stepId}.catch${i}.end`);
+    const errors = c.errors.includes(ALL_ERRORS) ? [ALL_ERRORS] : c.errors;
+    if (target === null) out.push({ ErrorEquals: errors, ResultPath: null, Next: handler });
+    else out.push({ ErrorEquals: errors, ResultPath: target, Next: parseErrorStates(scope, `${stepId}.catch${i}`, target, encoding, handler) });
+  });
+  return out;
+}
+
+/** The state that ends a block where a name is needed (a Succeed, or the item's success state). */
+export function endState(scope: Scope, name: string): string {
+  if (scope.itemOk) return scope.itemOk;
+  return scope.states[name] ? name : addState(scope, name, { Type: 'Succeed' });
+}

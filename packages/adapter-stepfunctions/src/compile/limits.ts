@@ -1,0 +1,92 @@
+import { DEFAULT_CLAIM_CHECK_THRESHOLD } from '@baton/core';
+import type { AslDefinition, AslState, CompileIssue } from './types.js';
+
+/** Step Functions' largest state payload (input or output of a state). */
+export const SFN_PAYLOAD_LIMIT = 256 * 1024;
+/** Step Functions' largest execution history (STANDARD). */
+export const SFN_HISTORY_LIMIT = 25_000;
+
+/** What a run costs on the happy path for given map item counts. */
+export interface RunCost {
+  /** State transitions (billed unit of STANDARD workflows). */
+  transitions: number;
+  /** Execution history events in the parent execution (DISTRIBUTED children keep their own). */
+  historyEvents: number;
+}
+
+/**
+ * Counts the state transitions and history events of the happy path of a machine: every Task
+ * succeeds, a Choice takes its first rule, a loop runs once, a map runs `items[mapState]`
+ * iterations (default 1). History is estimated with the events Step Functions records:
+ * 2 per state (entered/exited), 3 more per Task (scheduled/started/succeeded), 2 per map iteration.
+ */
+export function estimateRunCost(definition: Pick<AslDefinition, 'StartAt' | 'States'>, items: Record<string, number> = {}): RunCost {
+  const cost: RunCost = { transitions: 0, historyEvents: 0 };
+  walk(definition.StartAt, definition.States, items, cost, 1);
+  return cost;
+}
+
+function walk(start: string, states: Record<string, AslState>, items: Record<string, number>, cost: RunCost, times: number): void {
+  let name: string | undefined = start;
+  const seen = new Set<string>();
+  while (name !== undefined && !seen.has(name)) {
+    seen.add(name);
+    const s: AslState | undefined = states[name];
+    if (!s) return;
+    cost.transitions += times;
+    cost.historyEvents += 2 * times;
+    if (s.Type === 'Task') cost.historyEvents += 3 * times;
+    if (s.Type === 'Map') {
+      const n = items[name] ?? 1;
+      const proc = s.ItemProcessor as { StartAt: string; States: Record<string, AslState>; ProcessorConfig?: { Mode?: string } };
+      const child: RunCost = { transitions: 0, historyEvents: 0 };
+      walk(proc.StartAt, proc.States, items, child, times * n);
+      cost.transitions += child.transitions;
+      // DISTRIBUTED children run as their own executions with their own history
+      if (proc.ProcessorConfig?.Mode !== 'DISTRIBUTED') cost.historyEvents += child.historyEvents + 2 * times * n;
+    }
+    if (s.Type === 'Parallel') for (const b of s.Branches as { StartAt: string; States: Record<string, AslState> }[]) walk(b.StartAt, b.States, items, cost, times);
+    if (s.Type === 'Choice') name = ((s.Choices as { Next: string }[])[0]?.Next ?? (s.Default as string | undefined));
+    else name = s.End === true ? undefined : (s.Next as string | undefined);
+  }
+}
+
+/**
+ * Reports where a pipeline can exceed Step Functions' limits for the given item counts: a map
+ * result of N items, each up to the claim-check threshold, over 256 KB; a STANDARD history over
+ * 25,000 events.
+ */
+export function checkLimits(
+  definition: AslDefinition,
+  items: Record<string, number>,
+  options: { type: 'STANDARD' | 'EXPRESS'; claimCheckThreshold?: number } = { type: 'STANDARD' },
+): CompileIssue[] {
+  const issues: CompileIssue[] = [];
+  const threshold = options.claimCheckThreshold ?? DEFAULT_CLAIM_CHECK_THRESHOLD;
+  const visit = (states: Record<string, AslState>): void => {
+    for (const [name, s] of Object.entries(states)) {
+      if (s.Type === 'Map') {
+        const n = items[name];
+        if (n !== undefined && s.ResultPath !== null && n * (threshold + 64) > SFN_PAYLOAD_LIMIT) {
+          issues.push({
+            severity: 'warning',
+            step: name,
+            message: `map "${name}" with ${n} items can return up to ${n} × ${threshold} bytes (claim-check threshold) = ${Math.round((n * threshold) / 1024)} KB, over the 256 KB state limit: keep item outputs small (lower the claim-check threshold to ${Math.floor(SFN_PAYLOAD_LIMIT / n) - 64} bytes) or discard the map result`,
+          });
+        }
+        visit((s.ItemProcessor as { States: Record<string, AslState> }).States);
+      }
+      if (s.Type === 'Parallel') for (const b of s.Branches as { States: Record<string, AslState> }[]) visit(b.States);
+    }
+  };
+  visit(definition.States);
+  const cost = estimateRunCost(definition, items);
+  if (options.type === 'STANDARD' && cost.historyEvents > SFN_HISTORY_LIMIT) {
+    issues.push({
+      severity: 'error',
+      step: '(pipeline)',
+      message: `about ${cost.historyEvents} history events for ${JSON.stringify(items)} items, over Step Functions' 25,000: run large maps in DISTRIBUTED mode (expectedItems / distributedThreshold)`,
+    });
+  }
+  return issues;
+}

@@ -1,0 +1,71 @@
+import type { MapIR } from '@baton/core';
+import { addState, resultPath, rootPath, selectionField, transition, type Continuation, type Scope } from './context.js';
+import { compileCatchers } from './errors.js';
+import { compileRetry } from './retry.js';
+import type { AslState } from './types.js';
+import type { BlockCompiler } from './dispatch.js';
+
+/**
+ * A map as a Map state. Each item's ASL state is `{ path, output }`: `output` holds Baton's item
+ * state and `path` the item's step path prefix (`items[3]/`), so the last step can shape the item
+ * result as Baton's `{ status, output }` without extra states. With a tolerated failure threshold,
+ * item failures are caught and recorded as `{ status: 'failed', error }`. Above
+ * `distributedThreshold` expected items (STANDARD only) the map runs in DISTRIBUTED mode.
+ */
+export function compileMap(scope: Scope, step: MapIR, next: Continuation, block: BlockCompiler): string {
+  const { ctx } = scope;
+  const where = scope.prefix + step.id;
+  const expected = ctx.expectedItems[step.id];
+  const distributed = expected !== undefined && expected > ctx.distributedThreshold;
+  if (distributed && ctx.type === 'EXPRESS') {
+    ctx.issues.push({ severity: 'error', step: where, message: `map "${step.id}" expects ${expected} items: DISTRIBUTED mode is needed and an EXPRESS workflow cannot run it` });
+  }
+  const tolerant = step.toleratedFailureCount !== undefined || step.toleratedFailurePercentage !== undefined;
+  const item: Scope = {
+    ctx,
+    states: {},
+    root: '$.output',
+    prefix: '',
+    dynamicPrefix: true,
+    itemOk: `${step.id}.ok`,
+    ...(tolerant ? { itemFailed: `${step.id}.failed` } : {}),
+  };
+  const start = block(item, step.steps, item.itemOk!) ?? item.itemOk!;
+  if (JSON.stringify(item.states).includes(`"${item.itemOk}"`) || start === item.itemOk) {
+    addState(item, item.itemOk!, { Type: 'Pass', Parameters: { status: 'succeeded', 'output.$': '$.output' }, End: true });
+  }
+  const pathFormat = scope.dynamicPrefix
+    ? `States.Format('{}${scope.prefix}${step.id}[{}]/', $.path, $$.Map.Item.Index)`
+    : `States.Format('${scope.prefix}${step.id}[{}]/', $$.Map.Item.Index)`;
+  const { retry, policies } = compileRetry(step.retry ?? [], ctx, where);
+  const catchers = compileCatchers(scope, step.id, step.catch, next, 'lambda', block);
+  const state: AslState = {
+    Type: 'Map',
+    ItemsPath: rootPath(scope, step.items),
+    ItemSelector: { 'path.$': pathFormat, ...selectionField(scope, 'output', step.itemSelector ?? '$$.Map.Item.Value') },
+    ItemProcessor: {
+      ProcessorConfig: distributed ? { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } : { Mode: 'INLINE' },
+      StartAt: start,
+      States: item.states,
+    },
+    MaxConcurrency: step.maxConcurrency ?? 0,
+    ResultPath: resultPath(scope, step.resultPath),
+    ...transition(next),
+  };
+  if (distributed && tolerant) {
+    if (step.toleratedFailureCount !== undefined) state.ToleratedFailureCount = step.toleratedFailureCount;
+    if (step.toleratedFailurePercentage !== undefined) state.ToleratedFailurePercentage = step.toleratedFailurePercentage;
+  }
+  if (tolerant) {
+    ctx.issues.push({
+      severity: 'warning',
+      step: where,
+      message:
+        'failed items are recorded as { status: "failed", error } and never fail this map: the tolerated failure threshold is not enforced by the compiled machine',
+    });
+  }
+  if (retry.length) state.Retry = retry;
+  if (catchers.length) state.Catch = catchers;
+  if (policies.length) ctx.tasks[step.id] = { kind: 'stage', name: `map:${step.id}`, stepId: step.id, retry: policies };
+  return addState(scope, step.id, state);
+}

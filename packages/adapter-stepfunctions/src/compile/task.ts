@@ -1,0 +1,56 @@
+import { DEFAULT_STAGE_TIMEOUT_MS, type TaskIR } from '@baton/core';
+import { addState, resultPath, selectionField, stepPathField, transition, type Continuation, type Scope } from './context.js';
+import { compileCatchers, parseErrorStates, type AslCatcher } from './errors.js';
+import { compileRetry } from './retry.js';
+import type { BlockCompiler } from './dispatch.js';
+
+/**
+ * A task as one Task state that invokes the stage's Lambda by its function ARN. The payload is
+ * the stage input selection plus the step path, execution id and retry count; the Lambda's return
+ * value is written as is at the result path (no `{ Payload, StatusCode, … }` wrapper to strip, so
+ * no extra Pass state and nothing but the stage output enters the state). Retry and Catch match
+ * the StageError code, which Baton's handler throws as the error name.
+ */
+export function compileTask(scope: Scope, step: TaskIR, next: Continuation, block: BlockCompiler): string {
+  const { ctx } = scope;
+  const meta = ctx.stages[step.stage] ?? {};
+  const timeoutMs = step.timeoutMs ?? meta.timeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
+  const { retry, policies } = compileRetry(step.retry ?? meta.retry ?? [], ctx, scope.prefix + step.id);
+  const catchers: AslCatcher[] = compileCatchers(scope, step.id, step.catch, next, 'lambda', block);
+  if (scope.itemFailed) catchers.push({ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: itemFailure(scope, step.id) });
+  const state: Record<string, unknown> = {
+    Type: 'Task',
+    Resource: ctx.functionArn(step.stage),
+    Parameters: {
+      stage: step.stage,
+      ...stepPathField(scope, step.id),
+      'executionId.$': '$$.Execution.Id',
+      'retryCount.$': '$$.State.RetryCount',
+      ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
+      ...selectionField(scope, 'input', step.input),
+    },
+    TimeoutSeconds: Math.ceil(timeoutMs / 1000) + ctx.timeoutMarginSeconds,
+  };
+  const rp = resultPath(scope, step.resultPath);
+  if (scope.itemOk !== undefined && next === scope.itemOk && rp === scope.root && !step.catch?.length) {
+    // last task of a map item replacing the item state: shape the item result right here
+    state.ResultSelector = { status: 'succeeded', 'output.$': '$' };
+    state.ResultPath = '$';
+    Object.assign(state, { End: true });
+  } else {
+    state.ResultPath = rp;
+    Object.assign(state, transition(next));
+  }
+  if (retry.length) state.Retry = retry;
+  if (catchers.length) state.Catch = catchers;
+  ctx.tasks[step.id] = { kind: 'stage', name: step.stage, stepId: step.id, retry: policies };
+  return addState(scope, step.id, { Type: 'Task', ...state });
+}
+
+/** The states that turn a caught item failure into `{ status: 'failed', error }` (once per map). */
+export function itemFailure(scope: Scope, stepId: string): string {
+  const shaped = scope.itemFailed!;
+  if (!scope.states[shaped]) addState(scope, shaped, { Type: 'Pass', Parameters: { status: 'failed', 'error.$': '$.error' }, End: true });
+  const base = `${stepId}.failed`;
+  return scope.states[`${base}.envelope`] ? `${base}.envelope` : parseErrorStates(scope, base, '$.error', 'lambda', shaped);
+}

@@ -1,0 +1,20 @@
+import type { FailIR, SucceedIR } from '@baton/core';
+import { addState, type Scope } from './context.js';
+
+/** `succeed` ends the run, branch or map item with the current state. */
+export function compileSucceed(scope: Scope, step: SucceedIR): string {
+  if (scope.itemOk) return scope.itemOk;
+  return addState(scope, step.id, { Type: 'Succeed' });
+}
+
+/**
+ * `fail` as a Fail state. Inside a map item with a failure threshold, the item's failure is
+ * recorded as `{ status: 'failed', error }` instead, as Baton does.
+ */
+export function compileFail(scope: Scope, step: FailIR): string {
+  const message = step.cause ?? `failed at step "${step.id}"`;
+  if (scope.itemFailed) {
+    return addState(scope, step.id, { Type: 'Pass', Result: { status: 'failed', error: { code: step.error, message, retryable: false } }, End: true });
+  }
+  return addState(scope, step.id, { Type: 'Fail', Error: step.error, Cause: message });
+}

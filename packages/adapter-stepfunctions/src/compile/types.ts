@@ -1,0 +1,63 @@
+import type { RetryPolicy } from '@baton/core';
+
+/** An Amazon States Language state, as plain JSON (JSONPath query language). */
+export type AslState = Record<string, unknown> & { Type: string };
+
+/** A state machine definition in Amazon States Language. */
+export interface AslDefinition {
+  Comment?: string;
+  StartAt: string;
+  States: Record<string, AslState>;
+  TimeoutSeconds?: number;
+}
+
+/** The two Step Functions workflow types. */
+export type WorkflowType = 'STANDARD' | 'EXPRESS';
+
+/** Something the compiler noticed: an error makes the pipeline uncompilable for the chosen type. */
+export interface CompileIssue {
+  severity: 'error' | 'warning';
+  /** Step path (`items/item`) or `(pipeline)`. */
+  step: string;
+  message: string;
+}
+
+/** What the compiled machine binds to a Task state, so engines and deployments can wire handlers. */
+export interface TaskBinding {
+  kind: 'stage' | 'approval';
+  /** Stage name (kind `stage`) or gate name (kind `approval`). */
+  name: string;
+  stepId: string;
+  /** Baton's retry policies in the order of the state's `Retry` array (`null` for the leading never-retry entry). */
+  retry: (RetryPolicy | null)[];
+}
+
+/** Options of {@link compileToAsl}. */
+export interface CompileOptions {
+  /** Workflow type the machine is deployed as. @default 'STANDARD' */
+  type?: WorkflowType;
+  /**
+   * ARN (or CloudFormation-substituted placeholder) of the Lambda that runs a stage.
+   * @default `arn:aws:lambda:us-east-1:123456789012:function:baton-<stage>`
+   */
+  functionArn?: (stage: string) => string;
+  /** ARN of the review-gate Lambda. @default `arn:aws:lambda:us-east-1:123456789012:function:baton-review-gate` */
+  reviewFunctionArn?: string;
+  /** Map item counts above which a map compiles as DISTRIBUTED (STANDARD only). @default 1000 */
+  distributedThreshold?: number;
+  /** Expected item count of each map, by map step id; drives DISTRIBUTED mode and limit reports. */
+  expectedItems?: Record<string, number>;
+  /** Heartbeat of approval gates, in seconds (the reviewer UI must send heartbeats). @default none */
+  approvalHeartbeatSeconds?: number;
+  /** Seconds added to a stage's timeout for the Task's TimeoutSeconds, so the Lambda's own timeout fires first. @default 5 */
+  timeoutMarginSeconds?: number;
+}
+
+/** The result of {@link compileToAsl}. */
+export interface CompiledMachine {
+  definition: AslDefinition;
+  type: WorkflowType;
+  /** Task state name -> what it runs. */
+  tasks: Record<string, TaskBinding>;
+  issues: CompileIssue[];
+}
