@@ -1,1 +1,4 @@
-export {};
+export { createBullmqEngine, type BullmqEngine, type BullmqEngineOptions } from './engine.js';
+export { createBullmqWorker, type BullmqWorker, type BullmqWorkerOptions, type BullmqWorkerTuning } from './worker.js';
+export { DEFAULT_PREFIX, type BullmqConnectionOptions, type RedisConnection } from './options.js';
+export { QUEUES } from './keys.js';

@@ -1,0 +1,240 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import {
+  StageError,
+  createFsBlobStore,
+  foldJournal,
+  newRunId,
+  resolvePipeline,
+  safeObserver,
+  silentLogger,
+  validateRunInput,
+  verifyReviewToken,
+  type AnyPipeline,
+  type BlobStore,
+  type Engine,
+  type JournalEntry,
+  type Logger,
+  type ModelClient,
+  type ReviewDecision,
+  type ReviewNotice,
+  type ReviewNotifier,
+  type RunEvent,
+  type RunObserver,
+  type RunOutcome,
+  type RunSummary,
+} from '@baton/core';
+import { wakeRun } from './flush.js';
+import { QUEUES, endedChannel, reviewsChannel } from './keys.js';
+import { DEFAULT_PREFIX, redisOptionsOf, type BullmqConnectionOptions } from './options.js';
+import { runInfoOf } from './status.js';
+import { createRunStore, generationOf } from './store.js';
+import { createBullmqWorker, type BullmqWorker, type BullmqWorkerTuning } from './worker.js';
+
+/** Options of {@link createBullmqEngine}: core's local engine options plus Redis. */
+export interface BullmqEngineOptions extends BullmqConnectionOptions {
+  /** Pipelines this engine can start by name (workers must know them too). */
+  pipelines: AnyPipeline[];
+  /** Shared with the workers. @default filesystem store under `.baton/blobs` */
+  blobs?: BlobStore;
+  /** Used by the in-process worker. */
+  model?: ModelClient;
+  /** @default silent */
+  logger?: Logger;
+  /** Receives review tokens when a gate opens, whichever worker process opened it. */
+  notifier?: ReviewNotifier;
+  /** Receives run starts and decisions made here, and the in-process worker's events. */
+  observer?: RunObserver;
+  /** @default 32768 */
+  claimCheckThreshold?: number;
+  /**
+   * Run a worker in this process (`false` when separate `baton worker` processes do the work).
+   * @default true
+   */
+  worker?: boolean | BullmqWorkerTuning;
+}
+
+/** The BullMQ engine: a client of the run journals and queues, optionally with a worker. */
+export interface BullmqEngine extends Engine {
+  /** The in-process worker, when there is one. */
+  readonly worker: BullmqWorker | undefined;
+}
+
+/** How often `result` re-reads a run's end marker besides listening for its announcement. */
+const RESULT_POLL_MS = 500;
+
+/**
+ * Creates the BullMQ + Redis engine. Runs are journals in Redis and stage attempts are BullMQ
+ * jobs, so any number of {@link createBullmqWorker} processes share the work and a run survives
+ * the death of any of them.
+ *
+ * @example
+ * ```ts
+ * const engine = createBullmqEngine({ connection: 'redis://127.0.0.1:6379', pipelines: [report] });
+ * const { runId } = await engine.start('report', { topic: 'q3' });
+ * const outcome = await engine.result(runId);
+ * await engine.close();
+ * ```
+ */
+export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const logger = options.logger ?? silentLogger;
+  const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
+  const blobs = options.blobs ?? createFsBlobStore({ root: '.baton/blobs' });
+  const store = createRunStore(options.connection, prefix);
+  const driveQueue = new Queue(QUEUES.drive, { connection: redisOptionsOf(options.connection), prefix });
+  const observeAll = safeObserver([options.observer], logger);
+  const observe = (event: RunEvent): void => {
+    if (options.observer) void observeAll(event);
+  };
+  const worker =
+    options.worker === false
+      ? undefined
+      : createBullmqWorker({
+          ...(typeof options.worker === 'object' ? options.worker : {}),
+          connection: options.connection,
+          prefix,
+          pipelines: options.pipelines,
+          blobs,
+          logger,
+          ...(options.model ? { model: options.model } : {}),
+          ...(options.observer ? { observer: options.observer } : {}),
+          ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
+        });
+
+  // one subscriber: run-ended announcements, and review notices relayed from any worker
+  const endWaiters = new Map<string, Set<() => void>>();
+  const sub = new Redis(redisOptionsOf(options.connection));
+  sub.on('error', (e: Error) => logger.warn('redis subscriber error', { error: e.message }));
+  sub.on('message', (channel: string, message: string) => {
+    if (channel === endedChannel(prefix)) endWaiters.get(message)?.forEach((f) => f());
+    else if (channel === reviewsChannel(prefix) && options.notifier) {
+      Promise.resolve(options.notifier(JSON.parse(message) as ReviewNotice)).catch((e: unknown) =>
+        logger.error('review notifier failed', { error: (e as Error).message }),
+      );
+    }
+  });
+  const ready = sub.subscribe(endedChannel(prefix), ...(options.notifier ? [reviewsChannel(prefix)] : [])).then(() => worker?.ready);
+
+  const started = async (runId: string): Promise<ReturnType<typeof foldJournal> & { start: NonNullable<ReturnType<typeof foldJournal>['start']> }> => {
+    const s = await store.fold(runId);
+    if (!s.start) throw new StageError('InvalidInput', `unknown run "${runId}"`);
+    return s as typeof s & { start: NonNullable<typeof s.start> };
+  };
+
+  const waitEnd = (runId: string, ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const set = endWaiters.get(runId) ?? new Set();
+      endWaiters.set(runId, set);
+      const done = (): void => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0) endWaiters.delete(runId);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+    });
+
+  const decide = async (runId: string, gate: string, decision: ReviewDecision, verdict: 'approved' | 'rejected'): Promise<void> => {
+    const entries = await store.read(runId);
+    const s = foldJournal(entries);
+    if (!s.start) throw new StageError('InvalidInput', `unknown run "${runId}"`);
+    const open = [...s.reviews.values()].filter((r) => r.gate === gate && !s.decisions.has(r.path));
+    if (open.length === 0) {
+      throw new StageError('InvalidInput', `run "${runId}" has no open review at gate "${gate}" (already decided, timed out, or never reached)`);
+    }
+    const review = open.find((r) => verifyReviewToken(decision.token, r.tokenHash));
+    if (!review) throw new StageError('InvalidInput', `review token rejected for gate "${gate}" of run "${runId}"`);
+    if (review.reviewer !== undefined && review.reviewer !== decision.reviewer) {
+      throw new StageError('InvalidInput', `gate "${gate}" is assigned to reviewer "${review.reviewer}"`);
+    }
+    const gen = generationOf(entries);
+    const at = new Date().toISOString();
+    const entry: JournalEntry = {
+      t: 'decision',
+      path: review.path,
+      gate,
+      decision: verdict,
+      at,
+      ...(decision.reviewer === undefined ? {} : { reviewer: decision.reviewer }),
+      ...(decision.comment === undefined ? {} : { comment: decision.comment }),
+    };
+    // the decision field is shared with the gate's timeout: whichever is first wins, the token is single-use
+    const res = await store.record(runId, { field: `decision|${review.path}@${gen}`, entries: [entry] });
+    if (!res.added) throw new StageError('InvalidInput', `gate "${gate}" of run "${runId}" was already decided`);
+    const extra = { ...(decision.reviewer === undefined ? {} : { reviewer: decision.reviewer }), ...(decision.comment === undefined ? {} : { comment: decision.comment }) };
+    observe({ type: 'review-decided', runId, gate, stepPath: review.path, decision: verdict, at, ...extra });
+    await wakeRun(driveQueue, runId, `decided|${review.path}|${gen}`);
+  };
+
+  return {
+    name: 'bullmq',
+    worker,
+    async start(pipelineOrName, input, startOptions = {}) {
+      await ready;
+      const pipeline = resolvePipeline(pipelines, pipelineOrName);
+      if (!pipelines.has(pipeline.name)) pipelines.set(pipeline.name, pipeline);
+      const runId = startOptions.runId ?? newRunId(pipeline.name);
+      const now = Date.now();
+      const at = new Date(now).toISOString();
+      const checked = validateRunInput(pipeline, input);
+      const start: JournalEntry = { t: 'start', runId, pipeline: pipeline.name, input: checked.ok ? checked.input : input, at };
+      const end: JournalEntry | undefined = checked.ok ? undefined : { t: 'end', ok: false, error: checked.error, at };
+      const res = await store.record(runId, { field: 'start', entries: end ? [start, end] : [start], indexAt: now, ...(end ? { end } : {}) });
+      if (!res.added) return { runId };
+      observe({ type: 'run-started', runId, pipeline: pipeline.name, engine: 'bullmq', input: start.input, at });
+      if (!checked.ok) {
+        observe({ type: 'run-finished', runId, status: 'failed', error: checked.error, at });
+        return { runId };
+      }
+      await wakeRun(driveQueue, runId, 'start');
+      return { runId };
+    },
+    async result(runId, resultOptions = {}) {
+      await ready;
+      const deadline = resultOptions.timeoutMs === undefined ? Infinity : Date.now() + resultOptions.timeoutMs;
+      for (;;) {
+        const end = await store.end(runId);
+        if (end) return (end.ok ? { status: 'succeeded', output: end.output } : { status: 'failed', error: end.error! }) satisfies RunOutcome;
+        const left = deadline - Date.now();
+        if (left <= 0) throw new StageError('States.Timeout', `run "${runId}" did not end within ${resultOptions.timeoutMs} ms`);
+        await waitEnd(runId, Math.min(RESULT_POLL_MS, left));
+      }
+    },
+    async status(runId) {
+      const [s, running] = await Promise.all([started(runId), store.running(runId)]);
+      return runInfoOf(runId, s, running);
+    },
+    approve: (runId, gate, decision) => decide(runId, gate, decision, 'approved'),
+    reject: (runId, gate, decision) => decide(runId, gate, decision, 'rejected'),
+    async redrive(runId) {
+      const entries = await store.read(runId);
+      const s = foldJournal(entries);
+      if (!s.start) throw new StageError('InvalidInput', `unknown run "${runId}"`);
+      if (!s.end) throw new StageError('InvalidInput', `run "${runId}" is still in progress; only a failed run can be redriven`);
+      if (s.end.ok) throw new StageError('InvalidInput', `run "${runId}" has not failed; only a failed run can be redriven`);
+      const gen = generationOf(entries) + 1;
+      const res = await store.record(runId, { field: `redrive|${gen}`, entries: [{ t: 'redrive', at: new Date().toISOString() }], end: 'delete' });
+      if (res.added) await wakeRun(driveQueue, runId, `redrive|${gen}`);
+    },
+    async list(filter = {}) {
+      const rows: RunSummary[] = [];
+      for (const runId of await store.runIds()) {
+        const s = await store.fold(runId);
+        if (!s.start) continue;
+        const i = runInfoOf(runId, s as Parameters<typeof runInfoOf>[1], []);
+        if (filter.status && i.status !== filter.status) continue;
+        if (filter.pipeline && i.pipeline !== filter.pipeline) continue;
+        rows.push({ runId, pipeline: i.pipeline, engine: i.engine, status: i.status, startedAt: i.startedAt, updatedAt: i.updatedAt });
+      }
+      return rows;
+    },
+    async close() {
+      await worker?.close();
+      await driveQueue.close();
+      await sub.quit().catch(() => sub.disconnect());
+      await store.close();
+    },
+  };
+}

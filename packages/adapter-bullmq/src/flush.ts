@@ -1,0 +1,107 @@
+import type { Queue } from 'bullmq';
+import { createReviewToken, type JournalEntry, type ReviewNotice, type RunEvent } from '@baton/core';
+import { endedChannel, jobId, reviewsChannel } from './keys.js';
+import type { ReplayPlan, TaskOrder } from './replay.js';
+import type { RunStore } from './store.js';
+
+/** Infrastructure retries of a job (Redis errors, lost workers); stage retries are the interpreter's. */
+export const JOB_OPTIONS = { attempts: 10, backoff: { type: 'exponential', delay: 250 }, removeOnComplete: { count: 2000 }, removeOnFail: { count: 10000 } } as const;
+
+/** What {@link flushPlan} writes through. */
+export interface FlushContext {
+  store: RunStore;
+  driveQueue: Queue;
+  taskQueue: Queue;
+  /** Delivers a review notice (the worker's notifier and the relay channel). */
+  deliver(notice: ReviewNotice): Promise<void>;
+  observe(event: RunEvent): void;
+}
+
+/** The idempotency field of a task attempt's outcome. */
+export function taskField(t: Pick<TaskOrder, 'stepPath' | 'attempt' | 'gen'>): string {
+  return `task|${t.stepPath}#${t.attempt}@${t.gen}`;
+}
+
+/** The BullMQ job id of a task attempt: at most one job per attempt. */
+export function taskJobId(t: Pick<TaskOrder, 'runId' | 'stepPath' | 'attempt' | 'gen'>): string {
+  return jobId(t.runId, 'task', t.gen, t.stepPath, t.attempt);
+}
+
+/** Adds a driver job that replays a run. */
+export async function wakeRun(queue: Queue, runId: string, id: string, delayMs = 0): Promise<void> {
+  await queue.add('drive', { runId }, { ...JOB_OPTIONS, jobId: jobId(runId, id), ...(delayMs > 0 ? { delay: delayMs } : {}) });
+}
+
+/**
+ * Writes what a replay decided. Every write is idempotent (journal writes once per field, jobs
+ * once per id), so a replay that crashes halfway is simply replayed again by its redelivered job.
+ */
+export async function flushPlan(ctx: FlushContext, runId: string, gen: number, plan: ReplayPlan): Promise<void> {
+  const { store } = ctx;
+  const at = (): string => new Date().toISOString();
+  await Promise.all([
+    ...plan.timers.map((t) => store.record(runId, { field: `timer|${t.key}@${gen}`, value: String(t.dueAt), entries: [{ t: 'timer', key: t.key, dueAt: t.dueAt }] })),
+    ...plan.retries.map(async (r) => {
+      const res = await store.record(runId, { field: `retry|${r.path}#${r.attempt}@${gen}`, entries: [{ t: 'retry', ...r }] });
+      if (res.added) ctx.observe({ type: 'retry-scheduled', runId, stepPath: r.path, attempt: r.attempt, code: r.code, delayMs: r.delayMs, at: at() });
+    }),
+  ]);
+  if (plan.tasks.length) {
+    await ctx.taskQueue.addBulk(
+      plan.tasks.map((t) => ({
+        name: t.stage,
+        data: t,
+        opts: { ...JOB_OPTIONS, jobId: taskJobId(t), ...(t.delayMs > 0 ? { delay: t.delayMs } : {}) },
+      })),
+    );
+  }
+  if (plan.wakeups.length) {
+    const now = Date.now();
+    await ctx.driveQueue.addBulk(
+      plan.wakeups.map((w) => ({ name: 'drive', data: { runId }, opts: { ...JOB_OPTIONS, jobId: jobId(runId, w.id), delay: Math.max(1, w.at - now) } })),
+    );
+  }
+  for (const req of plan.reviews) {
+    const { token, hash } = createReviewToken();
+    const created = Date.now();
+    const entry: Extract<JournalEntry, { t: 'review' }> = {
+      t: 'review',
+      path: req.stepPath,
+      gate: req.gate,
+      tokenHash: hash,
+      payload: req.payload,
+      createdAt: new Date(created).toISOString(),
+      expiresAt: new Date(created + req.timeoutSeconds * 1000).toISOString(),
+      ...(req.reviewer === undefined ? {} : { reviewer: req.reviewer }),
+    };
+    const res = await store.record(runId, { field: `review|${req.stepPath}@${gen}`, entries: [entry] });
+    if (!res.added) continue;
+    await wakeRun(ctx.driveQueue, runId, `a|${req.stepPath}|${gen}`, req.timeoutSeconds * 1000);
+    const reviewer = req.reviewer === undefined ? {} : { reviewer: req.reviewer };
+    ctx.observe({ type: 'review-opened', runId, gate: req.gate, stepPath: req.stepPath, payload: req.payload, tokenHash: hash, expiresAt: entry.expiresAt, at: entry.createdAt, ...reviewer });
+    const notice: ReviewNotice = { runId, gate: req.gate, stepPath: req.stepPath, payload: req.payload, createdAt: entry.createdAt, expiresAt: entry.expiresAt, token };
+    if (req.reviewer !== undefined) notice.reviewer = req.reviewer;
+    await ctx.deliver(notice);
+  }
+  for (const req of plan.expired) {
+    const entry: JournalEntry = { t: 'decision', path: req.stepPath, gate: req.gate, decision: 'timeout', at: at() };
+    const res = await store.record(runId, { field: `decision|${req.stepPath}@${gen}`, entries: [entry] });
+    if (!res.added) continue;
+    ctx.observe({ type: 'review-decided', runId, gate: req.gate, stepPath: req.stepPath, decision: 'timeout', at: entry.at });
+    await wakeRun(ctx.driveQueue, runId, `timeout|${req.stepPath}|${gen}`);
+  }
+  if (plan.outcome) {
+    const o = plan.outcome;
+    const entry: Extract<JournalEntry, { t: 'end' }> = o.status === 'succeeded' ? { t: 'end', ok: true, output: o.output, at: at() } : { t: 'end', ok: false, error: o.error, at: at() };
+    const res = await store.record(runId, { field: `end@${gen}`, entries: [entry], end: entry });
+    if (res.added) {
+      await store.redis.publish(endedChannel(store.prefix), runId);
+      ctx.observe(o.status === 'succeeded' ? { type: 'run-finished', runId, status: 'succeeded', output: o.output, at: entry.at } : { type: 'run-finished', runId, status: 'failed', error: o.error, at: entry.at });
+    }
+  }
+}
+
+/** Publishes a review notice to engines that relay it to their notifier. Pub/sub only: the token is never stored. */
+export async function publishNotice(store: RunStore, notice: ReviewNotice): Promise<void> {
+  await store.redis.publish(reviewsChannel(store.prefix), JSON.stringify(notice));
+}

@@ -1,0 +1,164 @@
+import { Redis } from 'ioredis';
+import { foldJournal, type JournalEntry, type JournalState } from '@baton/core';
+import { runKeys, runsIndexKey } from './keys.js';
+import { redisOptionsOf, type RedisConnection } from './options.js';
+
+/**
+ * Appends journal entries once per idempotency field, atomically with its side keys:
+ * the in-flight attempt it settles, the run's end marker and the runs index.
+ * KEYS: once, journal, running, end, index.
+ * ARGV: field, value, runningField|'', end ('' keep, '-' delete, else set), indexScore|'', runId, entries...
+ * Returns {added, stored value, journal length}.
+ */
+const RECORD_SCRIPT = `
+local added = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] ~= '' then redis.call('HDEL', KEYS[3], ARGV[3]) end
+if added == 1 then
+  for i = 7, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+  if ARGV[4] == '-' then redis.call('DEL', KEYS[4]) elseif ARGV[4] ~= '' then redis.call('SET', KEYS[4], ARGV[4]) end
+  if ARGV[5] ~= '' then redis.call('ZADD', KEYS[5], ARGV[5], ARGV[6]) end
+end
+return {added, redis.call('HGET', KEYS[1], ARGV[1]), redis.call('LLEN', KEYS[2])}
+`;
+
+/**
+ * Starts an attempt unless its outcome is already recorded or the run has ended.
+ * KEYS: once, running, journal, end. ARGV: field, runningField, runningValue.
+ * Returns the journal length when recorded, -1 when the attempt should run.
+ */
+const BEGIN_SCRIPT = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 or redis.call('EXISTS', KEYS[4]) == 1 then
+  redis.call('HDEL', KEYS[2], ARGV[2])
+  return redis.call('LLEN', KEYS[3])
+end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+return -1
+`;
+
+interface ScriptedRedis extends Redis {
+  batonRecord(...args: (string | number)[]): Promise<[number, string | null, number]>;
+  batonBegin(...args: (string | number)[]): Promise<number>;
+}
+
+/** What one {@link RunStore.record} call writes. */
+export interface RecordRequest {
+  /** Idempotency field: the entries are written only by the first call with this field. */
+  field: string;
+  /** Value stored under the field (read back by losers). @default '1' */
+  value?: string;
+  entries: JournalEntry[];
+  /** In-flight attempt to clear (`path#attempt`), whether or not this call wins. */
+  running?: string;
+  /** Set the run's end marker to this entry, or delete it. */
+  end?: JournalEntry | 'delete';
+  /** Add the run to the runs index with this score (start time). */
+  indexAt?: number;
+}
+
+/** What {@link RunStore.record} did. */
+export interface RecordResult {
+  added: boolean;
+  value: string | null;
+  length: number;
+}
+
+/** An attempt in flight, as kept in the run's `running` hash. */
+export interface RunningAttempt {
+  path: string;
+  stage: string;
+  attempt: number;
+  at: string;
+}
+
+/** Run journals in Redis: append-only lists folded by core's `foldJournal`. */
+export interface RunStore {
+  readonly redis: Redis;
+  readonly prefix: string;
+  record(runId: string, request: RecordRequest): Promise<RecordResult>;
+  /** Marks an attempt in flight; returns the journal length if its outcome is already recorded. */
+  begin(runId: string, field: string, attempt: RunningAttempt): Promise<number | undefined>;
+  /** The run's journal; `cached` entries already read are reused when the journal still holds them. */
+  read(runId: string, cached?: JournalEntry[]): Promise<JournalEntry[]>;
+  fold(runId: string): Promise<JournalState>;
+  running(runId: string): Promise<RunningAttempt[]>;
+  end(runId: string): Promise<Extract<JournalEntry, { t: 'end' }> | undefined>;
+  /** Run ids, newest first. */
+  runIds(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** Creates a run store on its own Redis connection. */
+export function createRunStore(connection: RedisConnection, prefix: string): RunStore {
+  const redis = new Redis(redisOptionsOf(connection)) as ScriptedRedis;
+  redis.defineCommand('batonRecord', { numberOfKeys: 5, lua: RECORD_SCRIPT });
+  redis.defineCommand('batonBegin', { numberOfKeys: 4, lua: BEGIN_SCRIPT });
+  const keys = (runId: string): ReturnType<typeof runKeys> => runKeys(prefix, runId);
+
+  const read = async (runId: string, cached: JournalEntry[] = []): Promise<JournalEntry[]> => {
+    const k = keys(runId);
+    const res = await redis.multi().llen(k.journal).lrange(k.journal, cached.length, -1).exec();
+    const len = Number(res?.[0]?.[1] ?? 0);
+    let tail = (res?.[1]?.[1] as string[] | undefined) ?? [];
+    let base = cached;
+    if (len !== cached.length + tail.length) {
+      // the journal is shorter than what we cached (Redis lost writes): start over
+      base = [];
+      tail = await redis.lrange(k.journal, 0, -1);
+    }
+    return base.concat(tail.map((s) => JSON.parse(s) as JournalEntry));
+  };
+
+  return {
+    redis,
+    prefix,
+    async record(runId, r) {
+      const k = keys(runId);
+      const end = r.end === undefined ? '' : r.end === 'delete' ? '-' : JSON.stringify(r.end);
+      const [added, value, length] = await redis.batonRecord(
+        k.once,
+        k.journal,
+        k.running,
+        k.end,
+        runsIndexKey(prefix),
+        r.field,
+        r.value ?? '1',
+        r.running ?? '',
+        end,
+        r.indexAt === undefined ? '' : r.indexAt,
+        runId,
+        ...r.entries.map((e) => JSON.stringify(e)),
+      );
+      return { added: added === 1, value, length };
+    },
+    async begin(runId, field, attempt) {
+      const k = keys(runId);
+      const len = await redis.batonBegin(k.once, k.running, k.journal, k.end, field, `${attempt.path}#${attempt.attempt}`, JSON.stringify(attempt));
+      return len >= 0 ? len : undefined;
+    },
+    read,
+    async fold(runId) {
+      return foldJournal(await read(runId));
+    },
+    async running(runId) {
+      const all = await redis.hvals(keys(runId).running);
+      return all.map((s) => JSON.parse(s) as RunningAttempt);
+    },
+    async end(runId) {
+      const raw = await redis.get(keys(runId).end);
+      return raw ? (JSON.parse(raw) as Extract<JournalEntry, { t: 'end' }>) : undefined;
+    },
+    async runIds() {
+      return redis.zrevrange(runsIndexKey(prefix), 0, -1);
+    },
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/** How many times a run was redriven: part of every idempotency field, so a redrive runs failed steps again. */
+export function generationOf(entries: readonly JournalEntry[]): number {
+  let n = 0;
+  for (const e of entries) if (e.t === 'redrive') n++;
+  return n;
+}

@@ -1,0 +1,237 @@
+import { Queue, Worker, type Job } from 'bullmq';
+import {
+  createFsBlobStore,
+  foldJournal,
+  invokeStage,
+  safeObserver,
+  silentLogger,
+  type AnyPipeline,
+  type BlobStore,
+  type JournalEntry,
+  type Logger,
+  type ModelClient,
+  type ReviewNotice,
+  type ReviewNotifier,
+  type RunEvent,
+  type RunObserver,
+} from '@baton/core';
+import { JOB_OPTIONS, flushPlan, publishNotice, taskField, wakeRun, type FlushContext } from './flush.js';
+import { QUEUES, runKeys } from './keys.js';
+import { DEFAULT_PREFIX, redisOptionsOf, type BullmqConnectionOptions } from './options.js';
+import { replayRun, type TaskOrder } from './replay.js';
+import { createRunStore, generationOf } from './store.js';
+
+/** How a worker uses BullMQ. */
+export interface BullmqWorkerTuning {
+  /** Task jobs (stage attempts) run at once by this worker. @default 50 */
+  concurrency?: number;
+  /** Driver jobs (replays after starts, timers, approvals, redrives) run at once. @default 10 */
+  driverConcurrency?: number;
+  /**
+   * BullMQ job lock: a worker that dies (kill -9) releases its jobs to others after this.
+   * @default 30000
+   */
+  lockDurationMs?: number;
+  /** How often workers look for jobs of dead workers. @default 30000 */
+  stalledIntervalMs?: number;
+  /** Schedule a replay of every unfinished run when the worker starts. @default true */
+  recoverOnStart?: boolean;
+}
+
+/** Options of {@link createBullmqWorker}. */
+export interface BullmqWorkerOptions extends BullmqConnectionOptions, BullmqWorkerTuning {
+  /** Pipelines whose runs this worker can drive and whose stages it can run. */
+  pipelines: AnyPipeline[];
+  /** Shared by every process of the deployment (claim checks, stage outputs). @default filesystem store under `.baton/blobs` */
+  blobs?: BlobStore;
+  model?: ModelClient;
+  /** @default silent */
+  logger?: Logger;
+  /** Called in this process when a gate opens (engines with a notifier also receive the notice). */
+  notifier?: ReviewNotifier;
+  /** Receives attempt, retry, review and end events of the runs this worker drives. */
+  observer?: RunObserver;
+  /** @default 32768 */
+  claimCheckThreshold?: number;
+}
+
+/** A running BullMQ worker (`baton worker --engine bullmq`). */
+export interface BullmqWorker {
+  /** Resolves when the worker's queues and connections are ready. */
+  readonly ready: Promise<void>;
+  /** Schedules a replay of every unfinished run; returns their ids. */
+  recover(): Promise<string[]>;
+  /** Stops taking jobs, waits for the active ones, closes connections. */
+  close(): Promise<void>;
+}
+
+interface DriveSlot {
+  current?: { promise: Promise<void>; readLen: number };
+  waiters: number;
+}
+
+/** Journals cached per process; a bound keeps memory flat under many runs. */
+const CACHE_LIMIT = 500;
+
+/**
+ * Creates a worker that runs task jobs (through core's `invokeStage`) and drives runs by
+ * replaying core's interpreter. A task's outcome is journaled before its job completes, and the
+ * job completes only after a replay that saw the outcome has scheduled what comes next, so a
+ * worker killed at any moment leaves a stalled job whose redelivery finishes the hop without
+ * running a recorded step again.
+ *
+ * @example
+ * ```ts
+ * const worker = createBullmqWorker({ connection: 'redis://127.0.0.1:6379', pipelines: [report] });
+ * await worker.ready;
+ * process.on('SIGTERM', () => void worker.close());
+ * ```
+ */
+export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const logger = options.logger ?? silentLogger;
+  const blobs = options.blobs ?? createFsBlobStore({ root: '.baton/blobs' });
+  const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
+  const store = createRunStore(options.connection, prefix);
+  const connection = redisOptionsOf(options.connection);
+  const driveQueue = new Queue(QUEUES.drive, { connection, prefix });
+  const taskQueue = new Queue(QUEUES.task, { connection, prefix });
+  const observeAll = safeObserver([options.observer], logger);
+  const observe = (event: RunEvent): void => {
+    if (options.observer) void observeAll(event);
+  };
+  const deliver = async (notice: ReviewNotice): Promise<void> => {
+    await publishNotice(store, notice);
+    try {
+      await options.notifier?.(notice);
+    } catch (e) {
+      logger.error('review notifier failed', { runId: notice.runId, gate: notice.gate, error: (e as Error).message });
+    }
+  };
+  const flushCtx: FlushContext = { store, driveQueue, taskQueue, deliver, observe };
+  const cache = new Map<string, JournalEntry[]>();
+  const slots = new Map<string, DriveSlot>();
+
+  const driveOnce = async (runId: string, onRead: (len: number) => void): Promise<void> => {
+    const entries = await store.read(runId, cache.get(runId));
+    onRead(entries.length);
+    cache.delete(runId);
+    const state = foldJournal(entries);
+    if (!state.start || state.end) return;
+    cache.set(runId, entries);
+    if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+    const pipeline = pipelines.get(state.start.pipeline);
+    if (!pipeline) throw new Error(`this worker does not know pipeline "${state.start.pipeline}" (run ${runId})`);
+    const gen = generationOf(entries);
+    const plan = await replayRun({ runId, pipeline, state, gen, blobs });
+    await flushPlan(flushCtx, runId, gen, plan);
+    if (plan.outcome) cache.delete(runId);
+  };
+
+  /** Replays a run once its journal holds at least `minLen` entries; concurrent requests share replays. */
+  const drive = async (runId: string, minLen: number): Promise<void> => {
+    let slot = slots.get(runId);
+    if (!slot) slots.set(runId, (slot = { waiters: 0 }));
+    slot.waiters++;
+    try {
+      for (;;) {
+        if (!slot.current) {
+          const c: { promise: Promise<void>; readLen: number } = { promise: Promise.resolve(), readLen: -1 };
+          const s = slot;
+          c.promise = driveOnce(runId, (len) => (c.readLen = len)).finally(() => {
+            if (s.current === c) delete s.current;
+          });
+          slot.current = c;
+        }
+        const c = slot.current;
+        await c.promise;
+        if (c.readLen >= minLen) return;
+      }
+    } finally {
+      slot.waiters--;
+      if (slot.waiters === 0 && !slot.current) slots.delete(runId);
+    }
+  };
+
+  const runTask = async (job: Job<TaskOrder>): Promise<void> => {
+    const t = job.data;
+    const field = taskField(t);
+    const startedAt = new Date().toISOString();
+    const recorded = await store.begin(t.runId, field, { path: t.stepPath, stage: t.stage, attempt: t.attempt, at: startedAt });
+    if (recorded !== undefined) return drive(t.runId, recorded);
+    const stage = pipelines.get(t.pipeline)?.stages.get(t.stage);
+    if (!stage) throw new Error(`this worker does not know stage "${t.stage}" of pipeline "${t.pipeline}"`);
+    observe({ type: 'attempt-started', runId: t.runId, stepPath: t.stepPath, stage: t.stage, attempt: t.attempt, at: startedAt });
+    if (t.attempt === 1) observe({ type: 'step-started', runId: t.runId, stepPath: t.stepPath, kind: 'task', at: startedAt });
+    const result = await invokeStage(stage, t.input, {
+      blobs,
+      runId: t.runId,
+      stepPath: t.stepPath,
+      attempt: t.attempt,
+      logger,
+      logBindings: { engine: 'bullmq', jobId: job.id },
+      ...(options.model ? { model: options.model } : {}),
+      ...(t.timeoutMs === undefined ? {} : { timeoutMs: t.timeoutMs }),
+      ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
+    });
+    const at = new Date().toISOString();
+    const base = { t: 'task' as const, path: t.stepPath, stage: t.stage, hash: t.hash, attempt: t.attempt, startedAt, at, metrics: result.metrics };
+    const entry: JournalEntry = result.ok ? { ...base, ok: true, output: result.output } : { ...base, ok: false, error: result.error };
+    const res = await store.record(t.runId, { field, entries: [entry], running: `${t.stepPath}#${t.attempt}` });
+    if (res.added) {
+      const ev = { type: 'attempt-finished' as const, runId: t.runId, stepPath: t.stepPath, stage: t.stage, attempt: t.attempt, at, metrics: result.metrics };
+      observe(result.ok ? { ...ev, status: 'succeeded' } : { ...ev, status: 'failed', error: result.error });
+      if (result.ok) observe({ type: 'step-finished', runId: t.runId, stepPath: t.stepPath, kind: 'task', status: 'succeeded', at });
+    }
+    await drive(t.runId, res.length);
+  };
+
+  const runDriver = async (job: Job<{ runId: string }>): Promise<void> => {
+    const len = await store.redis.llen(runKeys(prefix, job.data.runId).journal);
+    await drive(job.data.runId, len);
+  };
+
+  const workerOptions = {
+    connection,
+    prefix,
+    lockDuration: options.lockDurationMs ?? 30_000,
+    stalledInterval: options.stalledIntervalMs ?? 30_000,
+    // jobs are idempotent: a job orphaned by any number of crashes is simply redelivered
+    maxStalledCount: 1_000_000,
+    removeOnComplete: JOB_OPTIONS.removeOnComplete,
+    removeOnFail: JOB_OPTIONS.removeOnFail,
+  };
+  const taskWorker = new Worker<TaskOrder>(QUEUES.task, runTask, { ...workerOptions, concurrency: options.concurrency ?? 50 });
+  const driveWorker = new Worker<{ runId: string }>(QUEUES.drive, runDriver, { ...workerOptions, concurrency: options.driverConcurrency ?? 10 });
+  for (const w of [taskWorker, driveWorker]) {
+    w.on('failed', (job, err) => logger.warn('job failed', { queue: w.name, jobId: job?.id, error: err.message }));
+    w.on('error', (err) => logger.error('worker error', { queue: w.name, error: err.message }));
+  }
+
+  const recover = async (): Promise<string[]> => {
+    const resumed: string[] = [];
+    const stamp = Date.now();
+    for (const runId of await store.runIds()) {
+      if (await store.end(runId)) continue;
+      await wakeRun(driveQueue, runId, `recover|${stamp}`);
+      resumed.push(runId);
+    }
+    return resumed;
+  };
+
+  const ready = (async () => {
+    await Promise.all([taskWorker.waitUntilReady(), driveWorker.waitUntilReady(), driveQueue.waitUntilReady(), taskQueue.waitUntilReady()]);
+    if (options.recoverOnStart ?? true) await recover();
+  })();
+  ready.catch((e: unknown) => logger.error('worker failed to start', { error: (e as Error).message }));
+
+  return {
+    ready,
+    recover,
+    async close() {
+      await Promise.allSettled([taskWorker.close(), driveWorker.close()]);
+      await Promise.allSettled([driveQueue.close(), taskQueue.close()]);
+      await store.close();
+    },
+  };
+}
