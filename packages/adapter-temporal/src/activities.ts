@@ -1,0 +1,121 @@
+import { Context } from '@temporalio/activity';
+import {
+  StageError,
+  createReviewToken,
+  invokeStage,
+  resolveRefs,
+  safeObserver,
+  serializeError,
+  silentLogger,
+  type AnyPipeline,
+  type AnyStage,
+  type BlobStore,
+  type Logger,
+  type ModelClient,
+  type ReviewNotifier,
+  type RunEvent,
+  type RunObserver,
+} from '@baton/core';
+import type { BatonActivities, RunStageResult } from './workflow/contract.js';
+
+/** What the Baton activities need: the stage code and the ports it uses. */
+export interface BatonActivitiesOptions {
+  /** Pipelines whose stages this worker runs. */
+  pipelines: AnyPipeline[];
+  blobs: BlobStore;
+  model?: ModelClient;
+  /** @default silent */
+  logger?: Logger;
+  /** Delivers review tokens when a gate opens. */
+  notifier?: ReviewNotifier;
+  /** Receives attempt and review events. */
+  observer?: RunObserver;
+  /** @default 32768 */
+  claimCheckThreshold?: number;
+}
+
+/**
+ * Creates the activities of the Baton workflow. The stage activity calls core's `invokeStage`
+ * and returns a stage failure as a value: Temporal retries nothing (one attempt per activity),
+ * the interpreter in the workflow decides. It heartbeats while the stage runs, so a worker killed
+ * mid-stage is noticed after the heartbeat timeout.
+ *
+ * @example
+ * ```ts
+ * const activities = createBatonActivities({ pipelines: [pipeline], blobs: createMemoryBlobStore() });
+ * ```
+ */
+export function createBatonActivities(options: BatonActivitiesOptions): BatonActivities {
+  const logger = options.logger ?? silentLogger;
+  const stages = new Map<string, Map<string, AnyStage>>();
+  for (const p of options.pipelines) stages.set(p.name, new Map(p.stages));
+  const observe = safeObserver([options.observer], logger);
+  const notify = async (event: RunEvent): Promise<void> => {
+    if (options.observer) await observe(event);
+  };
+  const findStage = (pipeline: string, name: string): AnyStage | undefined => {
+    const own = stages.get(pipeline)?.get(name);
+    if (own) return own;
+    for (const m of stages.values()) {
+      const s = m.get(name);
+      if (s) return s;
+    }
+    return undefined;
+  };
+
+  return {
+    async batonRunStage(req): Promise<RunStageResult> {
+      const startedAt = new Date().toISOString();
+      const stage = findStage(req.pipeline, req.stage);
+      if (!stage) {
+        const error = serializeError(new StageError('StageFailed', `this worker does not know stage "${req.stage}" of pipeline "${req.pipeline}"`, { retryable: false }));
+        return { ok: false, error, startedAt, finishedAt: startedAt };
+      }
+      const ctx = Context.current();
+      await notify({ type: 'attempt-started', runId: req.runId, stepPath: req.stepPath, stage: req.stage, attempt: req.attempt, at: startedAt });
+      const beat = heartbeatEvery(ctx);
+      try {
+        const result = await invokeStage(stage, req.input, {
+          blobs: options.blobs,
+          runId: req.runId,
+          stepPath: req.stepPath,
+          attempt: req.attempt,
+          logger,
+          signal: ctx.cancellationSignal,
+          logBindings: { executionId: ctx.info.workflowExecution?.runId, engine: 'temporal' },
+          ...(options.model ? { model: options.model } : {}),
+          ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }),
+          ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
+        });
+        const finishedAt = new Date().toISOString();
+        const base = { type: 'attempt-finished' as const, runId: req.runId, stepPath: req.stepPath, stage: req.stage, attempt: req.attempt, metrics: result.metrics, at: finishedAt };
+        await notify(result.ok ? { ...base, status: 'succeeded' } : { ...base, status: 'failed', error: result.error });
+        return result.ok
+          ? { ok: true, output: result.output, metrics: result.metrics, startedAt, finishedAt }
+          : { ok: false, error: result.error, metrics: result.metrics, startedAt, finishedAt };
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    async batonOpenReview(req) {
+      const { token, hash } = createReviewToken();
+      const { runId, stepPath, gate, payload, createdAt, expiresAt } = req;
+      const pending = { runId, stepPath, gate, payload, createdAt, expiresAt, ...(req.reviewer === undefined ? {} : { reviewer: req.reviewer }) };
+      await notify({ type: 'review-opened', ...pending, tokenHash: hash, at: createdAt });
+      await options.notifier?.({ ...pending, token });
+      return { tokenHash: hash };
+    },
+
+    async batonResolveRefs(value) {
+      return resolveRefs(value, options.blobs);
+    },
+  };
+}
+
+/** Heartbeats at a third of the heartbeat timeout; a stage shorter than that never heartbeats. */
+function heartbeatEvery(ctx: Context): NodeJS.Timeout | undefined {
+  const timeout = ctx.info.heartbeatTimeoutMs;
+  if (!timeout) return undefined;
+  return setInterval(() => ctx.heartbeat(), Math.max(100, Math.floor(timeout / 3)));
+}

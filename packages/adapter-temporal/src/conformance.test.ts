@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, inject, it } from 'vitest';
+import { runConformance } from '@baton/core/testkit';
+import { bundleBatonWorkflow } from './bundle.js';
+import { createTemporalEngine, type TemporalEngine } from './engine.js';
+import { createWorkerProcesses } from './test-support/harness.js';
+import { BATON_WORKFLOW_TYPE } from './workflow/contract.js';
+
+const address = inject('temporalAddress');
+const taskQueue = `conformance-${randomUUID()}`;
+
+runConformance({
+  name: 'temporal',
+  async setup({ pipelines, notifier }) {
+    const workers = await createWorkerProcesses({ address, taskQueue, notifier });
+    await workers.start();
+    const engine: TemporalEngine = createTemporalEngine({ pipelines, address, taskQueue, worker: false, activity: { heartbeatTimeoutMs: 3000 } });
+    return {
+      engine,
+      crash: () => workers.kill(),
+      restart: () => workers.start(),
+      async close() {
+        await workers.stop();
+        await engine.close();
+      },
+    };
+  },
+});
+
+describe('replay of the conformance runs', () => {
+  it('every recorded history replays cleanly against the current workflow code', { timeout: 120_000 }, async () => {
+    const connection = await Connection.connect({ address });
+    try {
+      const client = new Client({ connection });
+      const histories: { workflowId: string; history: unknown }[] = [];
+      for await (const wf of client.workflow.list({ query: `WorkflowType = '${BATON_WORKFLOW_TYPE}' AND TaskQueue = '${taskQueue}'` })) {
+        if (wf.status.name === 'RUNNING') continue;
+        const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+        histories.push({ workflowId: `${wf.workflowId}/${wf.runId}`, history });
+      }
+      expect(histories.length).toBeGreaterThanOrEqual(17);
+      const record = process.env.BATON_RECORD_HISTORIES;
+      if (record) {
+        mkdirSync(record, { recursive: true });
+        for (const h of histories) writeFileSync(join(record, `${h.workflowId.split('/')[0]}.json`), JSON.stringify(h.history));
+      }
+      const failures: string[] = [];
+      const results = Worker.runReplayHistories({ workflowBundle: await bundleBatonWorkflow() }, histories as never);
+      let replayed = 0;
+      for await (const r of results) {
+        replayed++;
+        if (r.error) failures.push(`${r.workflowId}: ${r.error.message}`);
+      }
+      expect(failures).toEqual([]);
+      expect(replayed).toBe(histories.length);
+    } finally {
+      await connection.close();
+    }
+  });
+});

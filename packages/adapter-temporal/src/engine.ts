@@ -1,0 +1,240 @@
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowBundle } from '@temporalio/worker';
+import {
+  StageError,
+  newRunId,
+  resolvePipeline,
+  stageMetaOf,
+  validateRunInput,
+  type AnyPipeline,
+  type BlobStore,
+  type Engine,
+  type Logger,
+  type ModelClient,
+  type ReviewDecision,
+  type ReviewNotifier,
+  type RunInfo,
+  type RunObserver,
+  type RunOutcome,
+  type RunState,
+  type RunSummary,
+} from '@baton/core';
+import { defaultAddress, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './defaults.js';
+import { workflowOutcome } from './outcome.js';
+import { createTemporalWorker, type TemporalWorker } from './worker.js';
+import { BATON_WORKFLOW_TYPE, carryQuery, decideUpdate, snapshotQuery, type ActivityTuning, type BatonWorkflowInput, type DecideArgs } from './workflow/contract.js';
+import { carryForRedrive } from './workflow/run-state.js';
+
+/** Options of {@link createTemporalEngine}: those of the local engine, plus where Temporal is. */
+export interface TemporalEngineOptions {
+  /** Pipelines this engine starts by name (and its in-process worker runs). */
+  pipelines: AnyPipeline[];
+  /** A client connection to reuse; otherwise one is opened lazily and closed by `close()`. */
+  connection?: Connection;
+  /** @default `TEMPORAL_ADDRESS` or `localhost:7233` */
+  address?: string;
+  /** @default 'default' */
+  namespace?: string;
+  /** @default 'baton' */
+  taskQueue?: string;
+  /** Run an in-process worker too (set false when `baton worker --engine temporal` runs elsewhere). @default true */
+  worker?: boolean;
+  /** Blob store of the in-process worker's claim check. @default memory */
+  blobs?: BlobStore;
+  model?: ModelClient;
+  /** @default silent */
+  logger?: Logger;
+  /** Delivers review tokens (in the in-process worker). */
+  notifier?: ReviewNotifier;
+  /** Receives run transitions (from the in-process worker). */
+  observer?: RunObserver;
+  /** @default 32768 */
+  claimCheckThreshold?: number;
+  /** A bundle from `bundleBatonWorkflow()` for the in-process worker. */
+  workflowBundle?: WorkflowBundle;
+  /** Heartbeat and timeout margins of stage activities. */
+  activity?: ActivityTuning;
+  /** Continue-as-new after this many history events. @default 10000 */
+  continueAsNewAfterEvents?: number;
+}
+
+/** The Temporal engine: core's {@link Engine} plus access to the Temporal client. */
+export interface TemporalEngine extends Engine {
+  /** The Temporal client (connects on first use). */
+  client(): Promise<Client>;
+  readonly taskQueue: string;
+}
+
+/**
+ * Creates the Temporal engine: each run is one execution (or a chain of continue-as-new
+ * executions) of the generic Baton workflow with the run id as workflow id.
+ *
+ * @example
+ * ```ts
+ * const engine = createTemporalEngine({ pipelines: [pipeline], address: 'localhost:7233', taskQueue: 'reports' });
+ * const { runId } = await engine.start('report', { topic: 'Q3' });
+ * const outcome = await engine.result(runId);
+ * await engine.close();
+ * ```
+ */
+export function createTemporalEngine(options: TemporalEngineOptions): TemporalEngine {
+  const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
+  const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+  const namespace = options.namespace ?? DEFAULT_NAMESPACE;
+  const connection = options.connection ?? Connection.lazy({ address: options.address ?? defaultAddress() });
+  const client = new Client({ connection, namespace });
+  let worker: Promise<TemporalWorker> | undefined;
+  const ensureWorker = async (): Promise<void> => {
+    if (options.worker === false) return;
+    worker ??= createTemporalWorker({
+      pipelines: options.pipelines,
+      namespace,
+      taskQueue,
+      ...(options.address ? { address: options.address } : {}),
+      ...pick(options, ['blobs', 'model', 'logger', 'notifier', 'observer', 'claimCheckThreshold', 'workflowBundle']),
+    });
+    await worker;
+  };
+  const handle = (runId: string): WorkflowHandle => client.workflow.getHandle(runId);
+
+  const decide = async (runId: string, gate: string, decision: ReviewDecision, verdict: DecideArgs['verdict']): Promise<void> => {
+    const args: DecideArgs = { gate, verdict, token: decision.token, ...pick(decision, ['reviewer', 'comment']) };
+    try {
+      await handle(runId).executeUpdate(decideUpdate, { args: [args] });
+    } catch (e) {
+      const cause = (e as { cause?: unknown }).cause;
+      const message = cause instanceof Error ? cause.message : (e as Error).message;
+      throw new StageError('InvalidInput', `cannot ${verdict === 'approved' ? 'approve' : 'reject'} gate "${gate}" of run "${runId}": ${message}`, { cause: e });
+    }
+  };
+
+  return {
+    name: 'temporal',
+    taskQueue,
+    client: async () => client,
+    async start(pipelineOrName, input, startOptions = {}) {
+      await ensureWorker();
+      const pipeline = resolvePipeline(pipelines, pipelineOrName);
+      if (!pipelines.has(pipeline.name)) pipelines.set(pipeline.name, pipeline);
+      const runId = startOptions.runId ?? newRunId(pipeline.name);
+      const checked = validateRunInput(pipeline, input);
+      const workflowInput: BatonWorkflowInput = {
+        runId,
+        pipeline: pipeline.name,
+        ir: pipeline.ir,
+        stages: stageMetaOf(pipeline),
+        input: checked.ok ? checked.input : input,
+        startedAt: new Date().toISOString(),
+        ...(checked.ok ? {} : { invalid: checked.error }),
+        ...(options.activity ? { activity: options.activity } : {}),
+        ...(options.continueAsNewAfterEvents === undefined ? {} : { continueAsNewAfterEvents: options.continueAsNewAfterEvents }),
+      };
+      try {
+        await client.workflow.start(BATON_WORKFLOW_TYPE, {
+          taskQueue,
+          workflowId: runId,
+          args: [workflowInput],
+          memo: { pipeline: pipeline.name },
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        });
+      } catch (e) {
+        if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+      }
+      return { runId };
+    },
+    async result(runId, resultOptions = {}) {
+      await ensureWorker();
+      const done = workflowOutcome(handle(runId));
+      if (resultOptions.timeoutMs === undefined) return done;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new StageError('States.Timeout', `run "${runId}" did not end within ${resultOptions.timeoutMs} ms`)), resultOptions.timeoutMs);
+      });
+      return Promise.race([done, timeout]).finally(() => clearTimeout(timer));
+    },
+    async status(runId) {
+      await ensureWorker();
+      const h = handle(runId);
+      const description = await h.describe();
+      const snapshot = await h.query(snapshotQuery);
+      const closed = description.status.name !== 'RUNNING';
+      const outcome: RunOutcome | undefined = closed ? await workflowOutcome(h) : undefined;
+      const state: RunState = outcome ? outcome.status : snapshot.pendingReviews.length ? 'waiting' : 'running';
+      const info: RunInfo = {
+        runId,
+        pipeline: snapshot.pipeline,
+        engine: 'temporal',
+        status: state,
+        currentSteps: closed ? [] : snapshot.currentSteps,
+        startedAt: snapshot.startedAt,
+        updatedAt: (description.closeTime ?? lastActivity(snapshot.attempts) ?? description.startTime).toISOString(),
+        attempts: snapshot.attempts,
+        retries: snapshot.retries,
+        pendingReviews: closed ? [] : snapshot.pendingReviews,
+      };
+      if (description.closeTime) info.finishedAt = description.closeTime.toISOString();
+      if (outcome?.status === 'succeeded') info.output = outcome.output;
+      if (outcome?.status === 'failed') info.error = outcome.error;
+      return info;
+    },
+    approve: (runId, gate, decision) => decide(runId, gate, decision, 'approved'),
+    reject: (runId, gate, decision) => decide(runId, gate, decision, 'rejected'),
+    async redrive(runId) {
+      await ensureWorker();
+      const h = handle(runId);
+      const description = await h.describe();
+      if (description.status.name === 'RUNNING') throw new StageError('InvalidInput', `run "${runId}" is still in progress; only a failed run can be redriven`);
+      if (description.status.name === 'COMPLETED') throw new StageError('InvalidInput', `run "${runId}" has not failed; only a failed run can be redriven`);
+      const { input, carry } = await h.query(carryQuery);
+      const pipeline = pipelines.get(input.pipeline);
+      const next: BatonWorkflowInput = {
+        ...input,
+        ...(pipeline ? { ir: pipeline.ir, stages: stageMetaOf(pipeline) } : {}),
+        carry: carryForRedrive(carry),
+        origin: 'redrive',
+      };
+      delete next.invalid;
+      await client.workflow.start(BATON_WORKFLOW_TYPE, {
+        taskQueue,
+        workflowId: runId,
+        args: [next],
+        memo: { pipeline: input.pipeline },
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      });
+    },
+    async list(filter = {}) {
+      const seen = new Set<string>();
+      const rows: RunSummary[] = [];
+      for await (const wf of client.workflow.list({ query: `WorkflowType = '${BATON_WORKFLOW_TYPE}' AND TaskQueue = '${taskQueue}'` })) {
+        if (seen.has(wf.workflowId) || wf.status.name === 'CONTINUED_AS_NEW') continue;
+        seen.add(wf.workflowId);
+        const pipeline = typeof wf.memo?.pipeline === 'string' ? wf.memo.pipeline : '';
+        const status: RunState = wf.status.name === 'RUNNING' ? 'running' : wf.status.name === 'COMPLETED' ? 'succeeded' : 'failed';
+        if (filter.status && filter.status !== status) continue;
+        if (filter.pipeline && filter.pipeline !== pipeline) continue;
+        const startedAt = wf.startTime.toISOString();
+        rows.push({ runId: wf.workflowId, pipeline, engine: 'temporal', status, startedAt, updatedAt: (wf.closeTime ?? wf.startTime).toISOString() });
+      }
+      return rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+    },
+    async close() {
+      if (worker) await (await worker.catch(() => undefined))?.shutdown();
+      if (!options.connection) await connection.close();
+    },
+  };
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
+function lastActivity(attempts: RunInfo['attempts']): Date | undefined {
+  let last = '';
+  for (const a of attempts) {
+    const t = a.finishedAt ?? a.startedAt;
+    if (t > last) last = t;
+  }
+  return last ? new Date(last) : undefined;
+}

@@ -1,0 +1,113 @@
+import { NativeConnection, Worker, type InjectedSinks, type WorkflowBundle } from '@temporalio/worker';
+import { createMemoryBlobStore, safeObserver, silentLogger, type AnyPipeline, type BlobStore, type Logger, type ModelClient, type ReviewNotifier, type RunObserver } from '@baton/core';
+import { createBatonActivities } from './activities.js';
+import { bundleBatonWorkflow } from './bundle.js';
+import type { BatonSinks } from './workflow/contract.js';
+import { defaultAddress, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './defaults.js';
+
+/** Options of {@link createTemporalWorker}. */
+export interface TemporalWorkerOptions {
+  /** Pipelines whose stages this worker runs. */
+  pipelines: AnyPipeline[];
+  /** A connection to reuse; closed by the caller. Without it the worker opens (and closes) its own. */
+  connection?: NativeConnection;
+  /** @default `TEMPORAL_ADDRESS` or `localhost:7233` */
+  address?: string;
+  /** @default 'default' */
+  namespace?: string;
+  /** @default 'baton' */
+  taskQueue?: string;
+  /** Blob store of the claim check; must be shared by every worker of the task queue. @default memory (one worker only) */
+  blobs?: BlobStore;
+  model?: ModelClient;
+  /** @default silent */
+  logger?: Logger;
+  /** Delivers review tokens when a gate opens (called from the review activity). */
+  notifier?: ReviewNotifier;
+  /** Receives every run transition: attempts from activities, steps and reviews from the workflow (not on replay). */
+  observer?: RunObserver;
+  /** @default 32768 */
+  claimCheckThreshold?: number;
+  /** A bundle from {@link bundleBatonWorkflow}; bundled on first use otherwise. */
+  workflowBundle?: WorkflowBundle;
+  /** Stage activities run at once by this worker. @default 100 */
+  maxConcurrentActivities?: number;
+  /** How long the server keeps a run's tasks for this worker before giving them to another. @default '10s' */
+  stickyQueueScheduleToStartTimeout?: string;
+  /** Time given to running activities on shutdown. @default '5s' */
+  shutdownGraceTime?: string;
+}
+
+/** A running Baton worker. */
+export interface TemporalWorker {
+  readonly taskQueue: string;
+  /** The underlying Temporal worker. */
+  readonly worker: Worker;
+  /** Polls until {@link TemporalWorker.shutdown}; rejects if the worker fails. */
+  readonly running: Promise<void>;
+  /** Stops polling, lets running activities finish (grace time), closes its own connection. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Creates and starts a worker for the Baton workflow and its stage activities: what
+ * `baton worker --engine temporal` runs.
+ *
+ * @example
+ * ```ts
+ * const worker = await createTemporalWorker({ pipelines: [pipeline], taskQueue: 'reports', blobs });
+ * process.on('SIGTERM', () => void worker.shutdown());
+ * await worker.running;
+ * ```
+ */
+export async function createTemporalWorker(options: TemporalWorkerOptions): Promise<TemporalWorker> {
+  const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+  const logger = options.logger ?? silentLogger;
+  const ownConnection = options.connection ? undefined : await NativeConnection.connect({ address: options.address ?? defaultAddress() });
+  const connection = options.connection ?? ownConnection!;
+  const observe = options.observer ? safeObserver([options.observer], logger) : undefined;
+  const activities = createBatonActivities({
+    pipelines: options.pipelines,
+    blobs: options.blobs ?? createMemoryBlobStore(),
+    logger,
+    ...(options.model ? { model: options.model } : {}),
+    ...(options.notifier ? { notifier: options.notifier } : {}),
+    ...(options.observer ? { observer: options.observer } : {}),
+    ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
+  });
+  const sinks: InjectedSinks<BatonSinks> = {
+    baton: {
+      event: {
+        fn: (_info, event) => {
+          void observe?.(event);
+        },
+        callDuringReplay: false,
+      },
+    },
+  };
+  const worker = await Worker.create({
+    connection,
+    namespace: options.namespace ?? DEFAULT_NAMESPACE,
+    taskQueue,
+    workflowBundle: options.workflowBundle ?? (await bundleBatonWorkflow()),
+    activities,
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 100,
+    stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout ?? '10s',
+    shutdownGraceTime: options.shutdownGraceTime ?? '5s',
+    sinks,
+  });
+  const running = worker.run().finally(async () => {
+    // NativeConnection.close() throws if a worker was created and never ran, so close after run
+    await ownConnection?.close();
+  });
+  running.catch((e: unknown) => logger.error('temporal worker stopped', { error: (e as Error).message }));
+  return {
+    taskQueue,
+    worker,
+    running,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import { defineQuery, defineUpdate, type Sinks } from '@temporalio/workflow';
+import type { AttemptRecord, InvocationMetrics, PendingReview, PipelineIR, RetryRecord, RunEvent, SerializedError, StageMeta } from '@baton/core';
+import type { ApprovalOutcome, TaskOutcome } from '@baton/core/interpreter';
+
+/*
+ * The contract between the Baton workflow, its activities and the client. Shared by the workflow
+ * bundle and Node code, so it holds definitions and types only.
+ */
+
+/** Name of the one generic workflow type that interprets every pipeline. */
+export const BATON_WORKFLOW_TYPE = 'batonWorkflow';
+
+/** A review gate opened in a run: only the hash of its token is kept. */
+export interface ReviewRecord {
+  stepPath: string;
+  gate: string;
+  reviewer?: string;
+  tokenHash: string;
+  payload: unknown;
+  createdAt: string;
+  expiresAt: string;
+}
+
+/**
+ * What one execution hands to the next: completed outputs (redrive, continue-as-new), failed
+ * attempts and timers (continue-as-new mid-retry), reviews and decisions, records for status.
+ */
+export interface CarriedState {
+  completed: Record<string, { hash: string; output: unknown }>;
+  failedAttempts: Record<string, SerializedError>;
+  timers: Record<string, number>;
+  reviews: Record<string, ReviewRecord>;
+  decisions: Record<string, ApprovalOutcome>;
+  attempts: AttemptRecord[];
+  retries: RetryRecord[];
+  /** How many executions this run has used (continue-as-new and redrive each add one). */
+  generation: number;
+}
+
+/** Activity options the workflow applies to stage activities. */
+export interface ActivityTuning {
+  /** A worker that dies mid-stage is noticed after this long without heartbeat. @default 10000 */
+  heartbeatTimeoutMs?: number;
+  /** Added to the stage timeout to form the activity's start-to-close timeout. @default 60000 */
+  startToCloseMarginMs?: number;
+}
+
+/** The input of the Baton workflow. */
+export interface BatonWorkflowInput {
+  runId: string;
+  pipeline: string;
+  ir: PipelineIR;
+  stages: Record<string, StageMeta>;
+  input: unknown;
+  startedAt: string;
+  /** The run is recorded as failed with this error without running anything (invalid input). */
+  invalid?: SerializedError;
+  /** State carried over from an earlier execution of the same run. */
+  carry?: CarriedState;
+  /** Why this execution started with carried state. */
+  origin?: 'continue-as-new' | 'redrive';
+  /** Continue-as-new once the history has this many events (or when the server suggests it). @default 10000 */
+  continueAsNewAfterEvents?: number;
+  activity?: ActivityTuning;
+}
+
+/** What the status query reports. */
+export interface BatonRunSnapshot {
+  runId: string;
+  pipeline: string;
+  startedAt: string;
+  currentSteps: string[];
+  attempts: AttemptRecord[];
+  retries: RetryRecord[];
+  pendingReviews: PendingReview[];
+  generation: number;
+}
+
+/** The argument of the decide update. */
+export interface DecideArgs {
+  gate: string;
+  verdict: 'approved' | 'rejected';
+  token: string;
+  reviewer?: string;
+  comment?: string;
+}
+
+/** The request of the stage activity. */
+export interface RunStageRequest {
+  runId: string;
+  pipeline: string;
+  stepPath: string;
+  stage: string;
+  input: unknown;
+  attempt: number;
+  timeoutMs?: number;
+}
+
+/** The stage activity's answer: a stage failure is a value, never an activity failure. */
+export type RunStageResult = TaskOutcome & { metrics?: InvocationMetrics; startedAt: string; finishedAt: string };
+
+/** The request of the review activity. */
+export interface OpenReviewRequest {
+  runId: string;
+  stepPath: string;
+  gate: string;
+  reviewer?: string;
+  payload: unknown;
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** Activities of the Baton workflow, implemented by {@link createBatonActivities}. */
+export interface BatonActivities {
+  batonRunStage(request: RunStageRequest): Promise<RunStageResult>;
+  batonOpenReview(request: OpenReviewRequest): Promise<{ tokenHash: string }>;
+  batonResolveRefs(value: unknown): Promise<unknown>;
+}
+
+/** Sinks through which the workflow reports run events to the worker's observer (not on replay). */
+export interface BatonSinks extends Sinks {
+  baton: { event(event: RunEvent): void };
+}
+
+/** Query: the run's current steps, attempts, retries and pending reviews. */
+export const snapshotQuery = defineQuery<BatonRunSnapshot>('baton.snapshot');
+/** Query: the state a redrive or continue-as-new carries over. */
+export const carryQuery = defineQuery<{ input: BatonWorkflowInput; carry: CarriedState }>('baton.carry');
+/** Update: a reviewer's decision; its validator checks the single-use token against the stored hash. */
+export const decideUpdate = defineUpdate<void, [DecideArgs]>('baton.decide');

@@ -1,0 +1,184 @@
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, condition, proxyActivities, proxySinks, sleep, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import type { RunEvent, SerializedError } from '@baton/core';
+import type { ApprovalOutcome, Effects, InterpreterEvent, TaskOutcome } from '@baton/core/interpreter';
+import type { BatonActivities, BatonSinks, RunStageResult } from './contract.js';
+import type { WorkflowRunState } from './run-state.js';
+
+/** Five minutes: core's default stage timeout (`DEFAULT_STAGE_TIMEOUT_MS`), repeated to keep core's Node code out of the bundle. */
+const DEFAULT_STAGE_TIMEOUT_MS = 300_000;
+const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
+const DEFAULT_MARGIN_MS = 60_000;
+const DEFAULT_CONTINUE_AS_NEW_EVENTS = 10_000;
+/** Pause before re-running an attempt whose worker vanished (no heartbeat). */
+const INFRA_RETRY_PAUSE_MS = 1_000;
+
+const { baton } = proxySinks<BatonSinks>();
+
+const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
+
+/**
+ * The interpreter's effects inside the workflow: stages as activities with one Temporal attempt
+ * each (retries are the interpreter's, with workflow timers and its seeded random), durable
+ * timers, approval via the decide update plus `condition` with a timeout, claim-check resolution
+ * as an activity, and recorded outputs from earlier executions answered without any activity.
+ */
+export function createWorkflowEffects(state: WorkflowRunState): Effects {
+  const { input, carry } = state;
+  const tuning = input.activity ?? {};
+  const runId = input.runId;
+  const at = (): string => new Date().toISOString();
+  const emit = (event: RunEvent): void => baton.event(event);
+  const short = proxyActivities<BatonActivities>({ startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 1 } });
+  const stageProxies = new Map<number, BatonActivities>();
+  const stageActivities = (timeoutMs: number): BatonActivities => {
+    let proxy = stageProxies.get(timeoutMs);
+    if (!proxy) {
+      const options: ActivityOptions = {
+        startToCloseTimeout: timeoutMs + (tuning.startToCloseMarginMs ?? DEFAULT_MARGIN_MS),
+        heartbeatTimeout: tuning.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
+        retry: { maximumAttempts: 1 },
+      };
+      proxy = proxyActivities<BatonActivities>(options);
+      stageProxies.set(timeoutMs, proxy);
+    }
+    return proxy;
+  };
+  const tracked = async <T>(call: () => Promise<T>): Promise<T> => {
+    if (!state.draining && historyTooLong(input.continueAsNewAfterEvents)) state.draining = true;
+    if (state.draining) return never();
+    state.inFlight++;
+    try {
+      return await call();
+    } finally {
+      state.inFlight--;
+    }
+  };
+
+  return {
+    async completed(stepPath, hash) {
+      const hit = carry.completed[stepPath];
+      return hit && hit.hash === hash ? { output: hit.output } : undefined;
+    },
+
+    async runTask(req, hash): Promise<TaskOutcome> {
+      const key = `${req.stepPath}#${req.attempt}`;
+      const recorded = carry.failedAttempts[key];
+      if (recorded) {
+        state.replayedFailures.add(key);
+        return { ok: false, error: recorded };
+      }
+      const activities = stageActivities(req.timeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS);
+      for (;;) {
+        const result = await tracked(async () => {
+          const record = state.startAttempt(req.stepPath, req.attempt, at());
+          try {
+            const r = await activities.batonRunStage({ runId, pipeline: input.pipeline, ...req });
+            Object.assign(record, { status: r.ok ? 'succeeded' : 'failed', startedAt: r.startedAt, finishedAt: r.finishedAt }, r.ok ? {} : { error: r.error }, r.metrics ? { metrics: r.metrics } : {});
+            return r;
+          } catch (e) {
+            carry.attempts.splice(carry.attempts.indexOf(record), 1);
+            if (isLostWorker(e)) return undefined;
+            return failedResult(e, at());
+          }
+        });
+        if (!result) {
+          // the worker died mid-attempt: the attempt did not complete, so it runs again as the same attempt
+          await sleep(INFRA_RETRY_PAUSE_MS);
+          continue;
+        }
+        if (result.ok) carry.completed[req.stepPath] = { hash, output: result.output };
+        else carry.failedAttempts[key] = result.error;
+        return result.ok ? { ok: true, output: result.output } : { ok: false, error: result.error };
+      }
+    },
+
+    async sleep(key, ms) {
+      let due = carry.timers[key];
+      if (due === undefined) {
+        due = Date.now() + ms;
+        carry.timers[key] = due;
+      }
+      const left = due - Date.now();
+      if (left > 0) await sleep(left);
+    },
+
+    async approval(req): Promise<ApprovalOutcome> {
+      const decided = carry.decisions[req.stepPath];
+      if (decided) return decided;
+      let review = carry.reviews[req.stepPath];
+      if (!review) {
+        const now = Date.now();
+        const base = { runId, stepPath: req.stepPath, gate: req.gate, payload: req.payload, createdAt: new Date(now).toISOString(), expiresAt: new Date(now + req.timeoutSeconds * 1000).toISOString() };
+        const request = req.reviewer === undefined ? base : { ...base, reviewer: req.reviewer };
+        const { tokenHash } = await tracked(() => short.batonOpenReview(request));
+        const { runId: _runId, ...rest } = request;
+        review = { ...rest, tokenHash };
+        carry.reviews[req.stepPath] = review;
+      }
+      const left = Date.parse(review.expiresAt) - Date.now();
+      const inTime = left > 0 && (await condition(() => carry.decisions[req.stepPath] !== undefined, left));
+      if (!inTime && carry.decisions[req.stepPath] === undefined) {
+        carry.decisions[req.stepPath] = { decision: 'timeout', decidedAt: at() };
+        emit({ type: 'review-decided', runId, gate: req.gate, stepPath: req.stepPath, decision: 'timeout', at: at() });
+      }
+      return carry.decisions[req.stepPath]!;
+    },
+
+    async resolve(value) {
+      return containsRef(value) ? tracked(() => short.batonResolveRefs(value)) : value;
+    },
+
+    now: () => Date.now(),
+
+    emit(event: InterpreterEvent) {
+      const now = at();
+      switch (event.type) {
+        case 'step-started':
+          state.current.add(event.stepPath);
+          emit({ type: 'step-started', runId, stepPath: event.stepPath, kind: event.kind, at: now });
+          break;
+        case 'step-succeeded':
+        case 'step-failed': {
+          state.current.delete(event.stepPath);
+          const failed = event.type === 'step-failed';
+          emit({ type: 'step-finished', runId, stepPath: event.stepPath, kind: event.kind, status: failed ? 'failed' : 'succeeded', at: now, ...(failed ? { error: event.error } : {}) });
+          break;
+        }
+        case 'retry-scheduled': {
+          const { stepPath, attempt, code, delayMs, maxDelayMs } = event;
+          if (state.addRetry({ stepPath, attempt, code, delayMs, maxDelayMs })) emit({ type: 'retry-scheduled', runId, stepPath, attempt, code, delayMs, at: now });
+          break;
+        }
+        default:
+          break;
+      }
+    },
+  };
+}
+
+/** Whether this execution's history is long enough to continue as new. */
+export function historyTooLong(limit: number | undefined): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength >= (limit ?? DEFAULT_CONTINUE_AS_NEW_EVENTS);
+}
+
+/** A stage activity that timed out on heartbeat or start-to-close: its worker is gone. */
+function isLostWorker(e: unknown): boolean {
+  return e instanceof ActivityFailure && e.cause instanceof TimeoutFailure;
+}
+
+/** Any other activity failure is reported as a failed attempt with the error's type as code. */
+function failedResult(e: unknown, now: string): RunStageResult {
+  const cause = e instanceof ActivityFailure && e.cause ? e.cause : e;
+  const error: SerializedError =
+    cause instanceof ApplicationFailure
+      ? { code: cause.type ?? 'StageFailed', message: cause.message, retryable: !cause.nonRetryable }
+      : { code: 'StageFailed', message: cause instanceof Error ? cause.message : String(cause), retryable: true };
+  return { ok: false, error, startedAt: now, finishedAt: now };
+}
+
+function containsRef(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (typeof (value as Record<string, unknown>).$blob === 'string') return true;
+  return Object.values(value).some(containsRef);
+}

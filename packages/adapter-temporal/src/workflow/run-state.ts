@@ -1,0 +1,111 @@
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { AttemptRecord, PendingReview, RetryRecord } from '@baton/core';
+import type { ApprovalOutcome } from '@baton/core/interpreter';
+import type { BatonRunSnapshot, BatonWorkflowInput, CarriedState, DecideArgs, ReviewRecord } from './contract.js';
+import { sameHex, sha256Hex } from './sha256.js';
+
+/** An empty carried state, for a run's first execution. */
+export function emptyCarry(): CarriedState {
+  return { completed: {}, failedAttempts: {}, timers: {}, reviews: {}, decisions: {}, attempts: [], retries: [], generation: 0 };
+}
+
+/**
+ * What a redrive keeps of a failed run: completed outputs, approved decisions and the records;
+ * failed attempts, retry timers and undecided or negative reviews are forgotten so they run again.
+ */
+export function carryForRedrive(carry: CarriedState): CarriedState {
+  const decisions: Record<string, ApprovalOutcome> = {};
+  const reviews: Record<string, ReviewRecord> = {};
+  for (const [path, d] of Object.entries(carry.decisions)) {
+    if (d.decision !== 'approved') continue;
+    decisions[path] = d;
+    const review = carry.reviews[path];
+    if (review) reviews[path] = review;
+  }
+  const timers: Record<string, number> = {};
+  for (const [key, due] of Object.entries(carry.timers)) if (!key.endsWith(':retry')) timers[key] = due;
+  return {
+    ...carry,
+    failedAttempts: {},
+    timers,
+    reviews,
+    decisions,
+    attempts: carry.attempts.filter((a) => a.status !== 'running'),
+    generation: carry.generation + 1,
+  };
+}
+
+/** The workflow's durable state, rebuilt deterministically on replay. */
+export class WorkflowRunState {
+  readonly carry: CarriedState;
+  readonly current = new Set<string>();
+  /** Activities scheduled and not yet settled; continue-as-new waits for zero. */
+  inFlight = 0;
+  /** Set once the history is long enough: no new activity starts; the run continues as new. */
+  draining = false;
+  /** Failed attempts answered from the carried state, whose retries were recorded already. */
+  readonly replayedFailures = new Set<string>();
+
+  constructor(readonly input: BatonWorkflowInput) {
+    this.carry = input.carry ? structuredClone(input.carry) : emptyCarry();
+  }
+
+  /** Records an attempt that just started; returns it for {@link finishAttempt}. */
+  startAttempt(stepPath: string, attempt: number, at: string): AttemptRecord {
+    const record: AttemptRecord = { stepPath, attempt, status: 'running', startedAt: at };
+    this.carry.attempts.push(record);
+    return record;
+  }
+
+  /** Records a scheduled retry, unless it was recorded by an earlier execution. */
+  addRetry(record: RetryRecord): boolean {
+    if (this.replayedFailures.has(`${record.stepPath}#${record.attempt}`)) return false;
+    this.carry.retries.push(record);
+    return true;
+  }
+
+  /** Open reviews, without their token hashes. */
+  pendingReviews(): PendingReview[] {
+    return Object.values(this.carry.reviews)
+      .filter((r) => this.carry.decisions[r.stepPath] === undefined)
+      .map((r) => {
+        const p: PendingReview = { runId: this.input.runId, gate: r.gate, stepPath: r.stepPath, payload: r.payload, createdAt: r.createdAt, expiresAt: r.expiresAt };
+        if (r.reviewer !== undefined) p.reviewer = r.reviewer;
+        return p;
+      });
+  }
+
+  snapshot(): BatonRunSnapshot {
+    return {
+      runId: this.input.runId,
+      pipeline: this.input.pipeline,
+      startedAt: this.input.startedAt,
+      currentSteps: [...this.current],
+      attempts: this.carry.attempts,
+      retries: this.carry.retries,
+      pendingReviews: this.pendingReviews(),
+      generation: this.carry.generation,
+    };
+  }
+
+  /**
+   * The update validator: throws unless an open review at the gate has this token's hash (and,
+   * where one is set, this reviewer). Rejected updates never reach the history.
+   */
+  findReview(args: DecideArgs): ReviewRecord {
+    const open = Object.values(this.carry.reviews).filter((r) => r.gate === args.gate && this.carry.decisions[r.stepPath] === undefined);
+    if (open.length === 0) {
+      throw ApplicationFailure.nonRetryable(
+        `run "${this.input.runId}" has no open review at gate "${args.gate}" (already decided, timed out, or never reached)`,
+        'InvalidInput',
+      );
+    }
+    const presented = sha256Hex(String(args.token));
+    const review = open.find((r) => sameHex(presented, r.tokenHash));
+    if (!review) throw ApplicationFailure.nonRetryable(`review token rejected for gate "${args.gate}" of run "${this.input.runId}"`, 'InvalidInput');
+    if (review.reviewer !== undefined && review.reviewer !== args.reviewer) {
+      throw ApplicationFailure.nonRetryable(`gate "${args.gate}" is assigned to reviewer "${review.reviewer}"`, 'InvalidInput');
+    }
+    return review;
+  }
+}
