@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SerializedError } from '../errors.js';
 import type { InvocationMetrics } from '../stage.js';
@@ -139,9 +139,15 @@ export function createFileJournalStore(dir: string): JournalStore {
   const runsDir = join(dir, 'runs');
   mkdirSync(runsDir, { recursive: true });
   const file = (runId: string): string => join(runsDir, `${runId.replace(/[^\w.-]/g, '_')}.jsonl`);
+  const healed = new Set<string>();
   return {
     append(runId, entry) {
-      appendFileSync(file(runId), JSON.stringify(entry) + '\n');
+      const f = file(runId);
+      // The first append of this process to a file torn by a crash starts a new line; otherwise
+      // the entry would be glued to the torn one and skipped with it.
+      const lead = healed.has(f) || !endsTorn(f) ? '' : '\n';
+      healed.add(f);
+      appendFileSync(f, lead + JSON.stringify(entry) + '\n');
     },
     read(runId) {
       const f = file(runId);
@@ -162,4 +168,23 @@ export function createFileJournalStore(dir: string): JournalStore {
         .filter((f) => f.endsWith('.jsonl'))
         .map((f) => f.slice(0, -'.jsonl'.length)),
   };
+}
+
+/** Whether a journal file exists and its last byte is not a newline (a write torn by a crash). */
+function endsTorn(file: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
+  }
 }
