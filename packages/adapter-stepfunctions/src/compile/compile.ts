@@ -2,7 +2,7 @@ import { StageError, stageMetaOf, type AnyPipeline } from '@baton/core';
 import type { CompileContext, Scope } from './context.js';
 import { compileBlock } from './dispatch.js';
 import { checkLimits } from './limits.js';
-import type { AslDefinition, CompileOptions, CompiledMachine } from './types.js';
+import type { AslDefinition, AslState, CompileOptions, CompiledMachine } from './types.js';
 
 const DEFAULT_ACCOUNT = 'arn:aws:lambda:us-east-1:123456789012:function:';
 
@@ -45,7 +45,22 @@ export function compileUnchecked(pipeline: AnyPipeline, options: CompileOptions 
   };
   const top: Scope = { ctx, states: {}, root: '$', prefix: '', dynamicPrefix: false };
   const start = compileBlock(top, pipeline.ir.steps, null) ?? (top.states.Done = { Type: 'Succeed' }, 'Done');
-  const definition: AslDefinition = { Comment: `Baton pipeline ${pipeline.name} v${pipeline.ir.version} (${type})`, StartAt: start, States: top.states };
+  const definition: AslDefinition = { Comment: `Baton pipeline ${pipeline.name} v${pipeline.ir.version} (${type})`, StartAt: start, States: dropDefaultResultPaths(top.states) };
   ctx.issues.push(...checkLimits(definition, ctx.expectedItems, { type }));
   return { definition, type, tasks: ctx.tasks, issues: ctx.issues };
+}
+
+/**
+ * `ResultPath: "$"` is ASL's default; it is left out, which also keeps aws-local-stepfunctions
+ * (which writes an explicit `"$"` under a key named `$`) in line with AWS.
+ */
+function dropDefaultResultPaths(states: Record<string, AslState>): Record<string, AslState> {
+  for (const s of Object.values(states)) {
+    if (s.ResultPath === '$') delete s.ResultPath;
+    for (const c of (s.Catch as Record<string, unknown>[] | undefined) ?? []) if (c.ResultPath === '$') delete c.ResultPath;
+    const proc = s.ItemProcessor as { States: Record<string, AslState> } | undefined;
+    if (proc) dropDefaultResultPaths(proc.States);
+    for (const b of (s.Branches as { States: Record<string, AslState> }[] | undefined) ?? []) dropDefaultResultPaths(b.States);
+  }
+  return states;
 }

@@ -1,0 +1,77 @@
+import { StageError, invokeStage, serializeError, silentLogger, type AnyStage, type BlobStore, type Clock, type Logger, type ModelClient } from '@baton/core';
+import { toLambdaError } from './errors.js';
+
+/** What the compiled Task state sends to a stage Lambda (its `Parameters`). */
+export interface StageEvent {
+  stage: string;
+  stepPath: string;
+  executionId: string;
+  /** `$$.State.RetryCount`: 0 on the first attempt. */
+  retryCount: number;
+  timeoutMs?: number;
+  input: unknown;
+}
+
+/** Options of {@link createStageHandler}. */
+export interface StageHandlerOptions {
+  /** The stage(s) this function runs; one Lambda per stage in production. */
+  stages: AnyStage | AnyStage[];
+  /** Blob store for claim checks (S3 in production). */
+  blobs: BlobStore;
+  model?: ModelClient;
+  /** @default silentLogger */
+  logger?: Logger;
+  clock?: Clock;
+  /** Claim-check threshold in bytes. @default 32768 */
+  claimCheckThreshold?: number;
+  /** Overrides the attempt number (the local engine counts attempts itself). */
+  attemptOf?: (event: StageEvent) => number;
+}
+
+/** A Lambda handler: the event in, the stage output out, or a throw named after the error code. */
+export type StageHandler = (event: StageEvent, context?: { getRemainingTimeInMillis?: () => number }) => Promise<unknown>;
+
+/**
+ * Creates the Lambda handler of one or more stages. It runs the stage through core's
+ * `invokeStage` (schemas, claim check, timeout, error taxonomy) and, on failure, throws an error
+ * whose `name` is the StageError code, so the state machine's Retry and Catch match it. Every log
+ * line carries the execution ARN, the step path and the attempt.
+ *
+ * @example
+ * ```ts
+ * export const handler = createStageHandler({ stages: generate, blobs: createS3BlobStore({ bucket }) });
+ * ```
+ */
+export function createStageHandler(options: StageHandlerOptions): StageHandler {
+  const stages = new Map((Array.isArray(options.stages) ? options.stages : [options.stages]).map((s) => [s.name, s]));
+  const logger = options.logger ?? silentLogger;
+  return async (event) => {
+    const stage = stages.get(event.stage);
+    const attempt = options.attemptOf ? options.attemptOf(event) : (event.retryCount ?? 0) + 1;
+    const bindings = { executionArn: event.executionId, step: event.stepPath, attempt };
+    if (!stage) {
+      const error = serializeError(new StageError('StageFailed', `this function does not run stage "${event.stage}" (it runs: ${[...stages.keys()].join(', ')})`, { retryable: false }));
+      logger.error('unknown stage', { ...bindings, stage: event.stage });
+      throw toLambdaError(error);
+    }
+    const result = await invokeStage(stage, event.input, {
+      blobs: options.blobs,
+      runId: runIdOf(event.executionId),
+      stepPath: event.stepPath,
+      attempt,
+      logger,
+      logBindings: bindings,
+      ...(options.model ? { model: options.model } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(event.timeoutMs === undefined ? {} : { timeoutMs: event.timeoutMs }),
+      ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
+    });
+    if (result.ok) return result.output;
+    throw toLambdaError(result.error);
+  };
+}
+
+/** The run id of an execution: its name, the last segment of the execution ARN. */
+export function runIdOf(executionArn: string): string {
+  return executionArn.slice(executionArn.lastIndexOf(':') + 1);
+}

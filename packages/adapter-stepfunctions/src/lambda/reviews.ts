@@ -1,0 +1,72 @@
+import { StageError, verifyReviewToken, type PendingReview, type ReviewDecision } from '@baton/core';
+
+/** A pending review as the review gate records it: never the review token, only its hash. */
+export interface ReviewRecord extends PendingReview {
+  executionArn: string;
+  tokenHash: string;
+  /** The Step Functions task token answered by SendTaskSuccess / SendTaskFailure. */
+  taskToken: string;
+  status: 'open' | 'approved' | 'rejected';
+}
+
+/** Where review gates record pending reviews (the registry's `pending_review` table in production). */
+export interface ReviewStore {
+  put(review: ReviewRecord): Promise<void>;
+  /** Open reviews of an execution at a gate. */
+  open(executionArn: string, gate: string): Promise<ReviewRecord[]>;
+  /** Every review of an execution. */
+  list(executionArn: string): Promise<ReviewRecord[]>;
+  /** Marks a review decided; false when it was no longer open (single use). */
+  close(executionArn: string, stepPath: string, status: 'approved' | 'rejected'): Promise<boolean>;
+}
+
+/** An in-memory {@link ReviewStore} for tests and the local engine. */
+export function createMemoryReviewStore(): ReviewStore {
+  const rows = new Map<string, ReviewRecord>();
+  const key = (arn: string, path: string): string => `${arn}\u0000${path}`;
+  return {
+    async put(review) {
+      rows.set(key(review.executionArn, review.stepPath), { ...review });
+    },
+    async open(arn, gate) {
+      return [...rows.values()].filter((r) => r.executionArn === arn && r.gate === gate && r.status === 'open');
+    },
+    async list(arn) {
+      return [...rows.values()].filter((r) => r.executionArn === arn);
+    },
+    async close(arn, path, status) {
+      const r = rows.get(key(arn, path));
+      if (!r || r.status !== 'open') return false;
+      r.status = status;
+      return true;
+    },
+  };
+}
+
+/** What to send to Step Functions for a decision. */
+export type TaskAnswer =
+  | { taskToken: string; verdict: 'approved'; output: { approved: true; reviewer: string | null; comment: string | null } }
+  | { taskToken: string; verdict: 'rejected'; error: 'ApprovalRejected'; cause: string };
+
+/**
+ * Checks a reviewer's decision against the open review of a gate (token hash, single use,
+ * assigned reviewer) and returns the task answer to send. Throws `InvalidInput` otherwise.
+ */
+export async function decideReview(store: ReviewStore, executionArn: string, gate: string, decision: ReviewDecision, verdict: 'approved' | 'rejected'): Promise<TaskAnswer> {
+  const open = await store.open(executionArn, gate);
+  if (open.length === 0) throw new StageError('InvalidInput', `execution "${executionArn}" has no open review at gate "${gate}" (already decided, timed out, or never reached)`);
+  const review = open.find((r) => verifyReviewToken(decision.token, r.tokenHash));
+  if (!review) throw new StageError('InvalidInput', `review token rejected for gate "${gate}"`);
+  if (review.reviewer !== undefined && review.reviewer !== decision.reviewer) throw new StageError('InvalidInput', `gate "${gate}" is assigned to reviewer "${review.reviewer}"`);
+  if (!(await store.close(executionArn, review.stepPath, verdict))) throw new StageError('InvalidInput', `review token for gate "${gate}" was already used`);
+  const reviewer = decision.reviewer ?? null;
+  const comment = decision.comment ?? null;
+  if (verdict === 'approved') return { taskToken: review.taskToken, verdict, output: { approved: true, reviewer, comment } };
+  const error = {
+    code: 'ApprovalRejected',
+    message: `gate "${gate}" rejected${reviewer ? ` by ${reviewer}` : ''}${comment ? `: ${comment}` : ''}`,
+    retryable: false,
+    details: { gate, reviewer, comment },
+  };
+  return { taskToken: review.taskToken, verdict, error: 'ApprovalRejected', cause: JSON.stringify(error) };
+}

@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import type { ReviewNotifier } from '@baton/core';
+import type { CompiledMachine } from '../compile/types.js';
+import { createReviewGateHandler, type ReviewGateEvent } from '../lambda/review-gate.js';
+import type { ReviewStore } from '../lambda/reviews.js';
+
+/** Task tokens the local engine waits on, answered by approve / reject. */
+export type TaskTokenWaiters = Map<string, { resolve: (output: unknown) => void; reject: (error: Error) => void }>;
+
+/**
+ * Baton-side layer for approval gates (named as such): aws-local-stepfunctions does not pause on
+ * `.waitForTaskToken` and has no `$$.Task.Token`. For each approval state this binds a handler
+ * that mints a task token, runs the real review-gate handler with it (pending review recorded
+ * with a hashed review token, notifier called), then keeps the Task open until approve or reject
+ * answers that token, like SendTaskSuccess / SendTaskFailure. The gate's timeout is the Task's own
+ * `TimeoutSeconds`, enforced by the interpreter as `States.Timeout`, as in AWS.
+ */
+export function bindApprovals(
+  machine: CompiledMachine,
+  options: { reviews: ReviewStore; waiters: TaskTokenWaiters; notifier?: ReviewNotifier },
+): Record<string, (input: unknown) => Promise<unknown>> {
+  const gate = createReviewGateHandler({ store: options.reviews, ...(options.notifier ? { notifier: options.notifier } : {}) });
+  const out: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const [stateName, binding] of Object.entries(machine.tasks)) {
+    if (binding.kind !== 'approval') continue;
+    out[stateName] = async (input) => {
+      const { Payload } = input as { Payload: ReviewGateEvent };
+      const taskToken = `local-${randomBytes(24).toString('base64url')}`;
+      const answered = new Promise<unknown>((resolve, reject) => options.waiters.set(taskToken, { resolve, reject }));
+      await gate({ ...Payload, taskToken });
+      return answered;
+    };
+  }
+  return out;
+}

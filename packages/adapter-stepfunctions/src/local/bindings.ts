@@ -1,0 +1,98 @@
+import { decideRetry, baseDelayMs, jsonBytes, seededRandom, type AttemptRecord, type RetryPolicy, type RetryRecord, type SerializedError } from '@baton/core';
+import { errorFromCause, lambdaCause } from '../lambda/errors.js';
+import type { StageEvent, StageHandler } from '../lambda/handler.js';
+import type { CompiledMachine } from '../compile/types.js';
+import { SFN_PAYLOAD_LIMIT } from '../compile/limits.js';
+
+/** What a run's task bindings record, for `status()`. */
+export interface RunRecords {
+  runId: string;
+  attempts: AttemptRecord[];
+  retries: RetryRecord[];
+  updatedAt: string;
+}
+
+type LocalHandler = (input: unknown) => Promise<unknown>;
+
+/**
+ * Binds every stage Task state of a compiled machine to the real stage handler, in process, the
+ * way Lambda would run it: the handler gets the Task's `Parameters` as its event, its return value
+ * is the Task result, and a failure surfaces with the error code as name and the Node.js Lambda
+ * runtime's `{ errorType, errorMessage, trace }` JSON as cause.
+ *
+ * Baton-side layer (named as such): aws-local-stepfunctions' retry-interval override has no
+ * backoff and no per-attempt value, so before each failure is handed back, the exact Baton delay
+ * of the coming retry (core's `decideRetry`: backoff, cap, FULL jitter in milliseconds) is written
+ * into the override for that state; the compiled machine itself keeps whole-second ASL retriers.
+ */
+export function bindStageTasks(
+  machine: CompiledMachine,
+  handler: StageHandler,
+  records: RunRecords,
+  retryOverrides: Record<string, number[]>,
+  options: { enforcePayloadLimit: boolean },
+): Record<string, LocalHandler> {
+  const out: Record<string, LocalHandler> = {};
+  const counts = new Map<string, number[]>();
+  const attempts = new Map<string, number>();
+  for (const [stateName, binding] of Object.entries(machine.tasks)) {
+    if (binding.kind !== 'stage' || binding.name.startsWith('map:')) continue;
+    out[stateName] = async (raw) => {
+      const event = raw as StageEvent;
+      const attempt = (attempts.get(event.stepPath) ?? 0) + 1;
+      attempts.set(event.stepPath, attempt);
+      const record: AttemptRecord = { stepPath: event.stepPath, attempt, status: 'running', startedAt: now() };
+      records.attempts.push(record);
+      records.updatedAt = record.startedAt;
+      try {
+        // a Lambda's result crosses the wire as JSON
+        const output = JSON.parse(JSON.stringify((await handler({ ...event, retryCount: attempt - 1 })) ?? null)) as unknown;
+        if (options.enforcePayloadLimit && jsonBytes(output) > SFN_PAYLOAD_LIMIT) {
+          const e = new Error(JSON.stringify({ code: 'States.DataLimitExceeded', message: `output of ${event.stepPath} is ${jsonBytes(output)} bytes, over the 256 KB state limit`, retryable: false }));
+          e.name = 'States.DataLimitExceeded';
+          throw e;
+        }
+        Object.assign(record, { status: 'succeeded', finishedAt: now() });
+        return output;
+      } catch (e) {
+        const err = e as Error;
+        const error: SerializedError = errorFromCause(err.name, err.message);
+        Object.assign(record, { status: 'failed', finishedAt: now(), error });
+        planRetry(stateName, binding.retry, event.stepPath, attempt, error, records, retryOverrides, counts);
+        records.updatedAt = now();
+        const thrown = new Error(lambdaCause(err));
+        thrown.name = err.name;
+        throw thrown;
+      }
+    };
+  }
+  return out;
+}
+
+function planRetry(
+  stateName: string,
+  compiled: (RetryPolicy | null)[],
+  stepPath: string,
+  attempt: number,
+  error: SerializedError,
+  records: RunRecords,
+  overrides: Record<string, number[]>,
+  counts: Map<string, number[]>,
+): void {
+  const policies = compiled.filter((p): p is RetryPolicy => p !== null);
+  if (policies.length === 0) return;
+  const offset = compiled.length - policies.length;
+  const done = counts.get(stepPath) ?? policies.map(() => 0);
+  const decision = decideRetry(policies, error.code, done, seededRandom(`${records.runId}/${stepPath}#${attempt}`), error.retryable);
+  if (!decision.retry) return;
+  done[decision.retrierIndex] = decision.retryNumber;
+  counts.set(stepPath, done);
+  const row = overrides[stateName] ?? compiled.map(() => -1);
+  row[decision.retrierIndex + offset] = decision.delayMs;
+  overrides[stateName] = row;
+  records.retries.push({ stepPath, attempt, code: error.code, delayMs: decision.delayMs, maxDelayMs: baseDelayMs(policies[decision.retrierIndex]!, decision.retryNumber) });
+}
+
+function now(): string {
+  return new Date().toISOString();
+}

@@ -1,0 +1,261 @@
+import './polyfill.js';
+import {
+  StageError,
+  createMemoryBlobStore,
+  newRunId,
+  resolvePipeline,
+  silentLogger,
+  validateRunInput,
+  type AnyPipeline,
+  type BlobStore,
+  type Engine,
+  type Logger,
+  type ModelClient,
+  type ReviewNotifier,
+  type RunInfo,
+  type RunOutcome,
+  type RunSummary,
+} from '@baton/core';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { compileToAsl } from '../compile/compile.js';
+import type { CompileOptions, CompiledMachine } from '../compile/types.js';
+import { errorFromCause } from '../lambda/errors.js';
+import { createStageHandler } from '../lambda/handler.js';
+import { createMemoryReviewStore, decideReview, type ReviewStore } from '../lambda/reviews.js';
+import { bindStageTasks, type RunRecords } from './bindings.js';
+import { bindApprovals, type TaskTokenWaiters } from './approvals.js';
+
+/** Options of {@link createStepFunctionsLocalEngine}. */
+export interface StepFunctionsLocalEngineOptions {
+  /** Pipelines runnable by name. */
+  pipelines: AnyPipeline[];
+  /** Claim-check store shared by the stage handlers. @default an in-memory store */
+  blobs?: BlobStore;
+  model?: ModelClient;
+  /** @default silentLogger */
+  logger?: Logger;
+  /** Receives review tokens when an approval gate opens. */
+  notifier?: ReviewNotifier;
+  /** Where the review gate records pending reviews. @default an in-memory store */
+  reviews?: ReviewStore;
+  /** Compiler options (workflow type, expected item counts…). */
+  compile?: CompileOptions;
+  /** Fail a task whose output exceeds Step Functions' 256 KB state limit (`--emulate stepfunctions`). @default true */
+  enforcePayloadLimit?: boolean;
+  /** Claim-check threshold of the stage handlers, in bytes. @default 32768 */
+  claimCheckThreshold?: number;
+}
+
+/** The local Step Functions engine: core's `Engine`, plus the compiled machine and transition counts. */
+export interface StepFunctionsLocalEngine extends Engine {
+  /** The machine a pipeline runs as (the same ASL that is deployed). */
+  machine(pipeline: AnyPipeline | string): CompiledMachine;
+  /** State transitions of a run so far (StateEntered events: the billed unit of STANDARD workflows). */
+  transitions(runId: string): number;
+}
+
+interface LocalRun extends RunRecords {
+  pipeline: string;
+  executionArn: string;
+  startedAt: string;
+  status: RunInfo['status'];
+  outcome?: RunOutcome;
+  finishedAt?: string;
+  current: Map<string, number>;
+  transitions: number;
+  done: Promise<RunOutcome>;
+  abort: () => void;
+}
+
+const ACCOUNT_ARN = 'arn:aws:states:local:000000000000';
+
+/**
+ * Runs pipelines as their compiled ASL on aws-local-stepfunctions with the real stage handlers
+ * and the real review-gate handler bound in-process: the exact state machine that is deployed.
+ * Not durable (the interpreter keeps executions in memory): crash-resume and redrive are
+ * Step Functions service features, reached through the client helpers in AWS.
+ *
+ * @example
+ * ```ts
+ * const engine = createStepFunctionsLocalEngine({ pipelines: [report] });
+ * const { runId } = await engine.start('report', input);
+ * console.log(await engine.result(runId), engine.transitions(runId));
+ * ```
+ */
+export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngineOptions): StepFunctionsLocalEngine {
+  const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
+  const machines = new Map<string, { compiled: CompiledMachine; sm: StateMachine }>();
+  const runs = new Map<string, LocalRun>();
+  const blobs = options.blobs ?? createMemoryBlobStore();
+  const reviews = options.reviews ?? createMemoryReviewStore();
+  const logger = options.logger ?? silentLogger;
+  const waiters: TaskTokenWaiters = new Map();
+  const allStages = new Map(options.pipelines.flatMap((p) => [...p.stages.values()]).map((s) => [s.name, s]));
+  const handler = createStageHandler({
+    stages: [...allStages.values()],
+    blobs,
+    logger,
+    attemptOf: (e) => e.retryCount + 1,
+    ...(options.model ? { model: options.model } : {}),
+    ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
+  });
+
+  const machineOf = (pipeline: AnyPipeline): { compiled: CompiledMachine; sm: StateMachine } => {
+    let m = machines.get(pipeline.name);
+    if (!m) {
+      for (const s of pipeline.stages.values()) if (!allStages.has(s.name)) throw new StageError('InvalidInput', `stage "${s.name}" is not known to this engine`);
+      const compiled = compileToAsl(pipeline, options.compile);
+      m = { compiled, sm: new StateMachine(compiled.definition as never, { validationOptions: { checkArn: true, checkPaths: true } }) };
+      machines.set(pipeline.name, m);
+    }
+    return m;
+  };
+
+  const execute = (run: LocalRun, pipeline: AnyPipeline, input: unknown): void => {
+    const { compiled, sm } = machineOf(pipeline);
+    const retryIntervalOverrides: Record<string, number[]> = {};
+    const taskResourceLocalHandlers = {
+      ...bindStageTasks(compiled, handler, run, retryIntervalOverrides, { enforcePayloadLimit: options.enforcePayloadLimit ?? true }),
+      ...bindApprovals(compiled, { reviews, waiters, ...(options.notifier ? { notifier: options.notifier } : {}) }),
+    };
+    const execution = sm.run(input as never, {
+      overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as never, retryIntervalOverrides },
+      context: { Execution: { Id: run.executionArn, Name: run.runId }, Task: { Token: 'set-by-the-review-layer' }, State: { RetryCount: 0 } } as never,
+    });
+    run.abort = execution.abort;
+    void (async () => {
+      for await (const e of execution.eventLogs) {
+        if (e.type === 'StateEntered') {
+          run.transitions++;
+          run.current.set(e.state.name, (run.current.get(e.state.name) ?? 0) + 1);
+        } else if (e.type === 'StateExited' || e.type === 'StateFailed') {
+          const n = (run.current.get(e.state.name) ?? 1) - 1;
+          if (n <= 0) run.current.delete(e.state.name);
+          else run.current.set(e.state.name, n);
+        }
+      }
+    })().catch(() => undefined);
+    run.done = execution.result.then(
+      (output): RunOutcome => finish(run, { status: 'succeeded', output }),
+      (e: unknown): RunOutcome => {
+        const cause = (e as { cause?: Error }).cause ?? (e as Error);
+        return finish(run, { status: 'failed', error: errorFromCause(cause.name, cause.message) });
+      },
+    );
+  };
+
+  const finish = (run: LocalRun, outcome: RunOutcome): RunOutcome => {
+    run.outcome = outcome;
+    run.status = outcome.status;
+    run.finishedAt = run.updatedAt = new Date().toISOString();
+    run.current.clear();
+    logger.info('run ended', { runId: run.runId, executionArn: run.executionArn, status: outcome.status, transitions: run.transitions });
+    return outcome;
+  };
+
+  const get = (runId: string): LocalRun => {
+    const run = runs.get(runId);
+    if (!run) throw new StageError('InvalidInput', `unknown run "${runId}"`);
+    return run;
+  };
+
+  const decide = async (runId: string, gate: string, decision: Parameters<Engine['approve']>[2], verdict: 'approved' | 'rejected'): Promise<void> => {
+    const run = get(runId);
+    const answer = await decideReview(reviews, run.executionArn, gate, decision, verdict);
+    const waiter = waiters.get(answer.taskToken);
+    if (!waiter) throw new StageError('InvalidInput', `task token of gate "${gate}" is no longer awaited (timed out)`);
+    waiters.delete(answer.taskToken);
+    if (answer.verdict === 'approved') waiter.resolve(answer.output);
+    else waiter.reject(Object.assign(new Error(answer.cause), { name: answer.error }));
+  };
+
+  return {
+    name: 'stepfunctions-local',
+    machine: (p) => machineOf(resolvePipeline(pipelines, p)).compiled,
+    transitions: (runId) => get(runId).transitions,
+    async start(pipelineOrName, input, startOptions = {}) {
+      const pipeline = resolvePipeline(pipelines, pipelineOrName);
+      if (!pipelines.has(pipeline.name)) pipelines.set(pipeline.name, pipeline);
+      const runId = startOptions.runId ?? newRunId(pipeline.name);
+      if (runs.has(runId)) return { runId };
+      const at = new Date().toISOString();
+      const run: LocalRun = {
+        runId,
+        pipeline: pipeline.name,
+        executionArn: `${ACCOUNT_ARN}:execution:${pipeline.name}:${runId}`,
+        startedAt: at,
+        updatedAt: at,
+        status: 'running',
+        attempts: [],
+        retries: [],
+        current: new Map(),
+        transitions: 0,
+        done: Promise.resolve({ status: 'succeeded', output: null }),
+        abort: () => undefined,
+      };
+      runs.set(runId, run);
+      const checked = validateRunInput(pipeline, input);
+      if (!checked.ok) run.done = Promise.resolve(finish(run, { status: 'failed', error: checked.error }));
+      else execute(run, pipeline, checked.input);
+      return { runId };
+    },
+    async result(runId, resultOptions = {}) {
+      const run = get(runId);
+      if (resultOptions.timeoutMs === undefined) return run.done;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new StageError('States.Timeout', `run "${runId}" did not end within ${resultOptions.timeoutMs} ms`)), resultOptions.timeoutMs);
+      });
+      return Promise.race([run.done, timeout]).finally(() => clearTimeout(timer));
+    },
+    async status(runId) {
+      const run = get(runId);
+      const now = Date.now();
+      const pendingReviews = run.outcome
+        ? []
+        : (await reviews.list(run.executionArn))
+            .filter((r) => r.status === 'open' && Date.parse(r.expiresAt) > now)
+            .map(({ executionArn: _a, tokenHash: _h, taskToken: _t, status: _s, ...pending }) => pending);
+      const info: RunInfo = {
+        runId,
+        pipeline: run.pipeline,
+        engine: 'stepfunctions-local',
+        status: run.outcome ? run.outcome.status : pendingReviews.length ? 'waiting' : 'running',
+        currentSteps: [...run.current.keys()],
+        startedAt: run.startedAt,
+        updatedAt: run.updatedAt,
+        attempts: run.attempts.map((a) => ({ ...a })),
+        retries: run.retries.map((r) => ({ ...r })),
+        pendingReviews,
+      };
+      if (run.finishedAt) info.finishedAt = run.finishedAt;
+      if (run.outcome?.status === 'succeeded') info.output = run.outcome.output;
+      if (run.outcome?.status === 'failed') info.error = run.outcome.error;
+      return info;
+    },
+    approve: (runId, gate, decision) => decide(runId, gate, decision, 'approved'),
+    reject: (runId, gate, decision) => decide(runId, gate, decision, 'rejected'),
+    async redrive(runId) {
+      get(runId);
+      throw new StageError(
+        'InvalidInput',
+        'the stepfunctions-local engine cannot redrive: aws-local-stepfunctions keeps no execution history; in AWS use the client helper redrive() (RedriveExecution)',
+      );
+    },
+    async list(filter = {}) {
+      const rows: RunSummary[] = [];
+      for (const r of runs.values()) {
+        const status = r.outcome ? r.outcome.status : 'running';
+        if (filter.status && filter.status !== status) continue;
+        if (filter.pipeline && filter.pipeline !== r.pipeline) continue;
+        rows.push({ runId: r.runId, pipeline: r.pipeline, engine: 'stepfunctions-local', status, startedAt: r.startedAt, updatedAt: r.updatedAt });
+      }
+      return rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+    },
+    async close() {
+      for (const run of runs.values()) if (!run.outcome) run.abort();
+      for (const w of waiters.values()) w.reject(Object.assign(new Error('engine closed'), { name: 'States.Runtime' }));
+      waiters.clear();
+    },
+  };
+}
