@@ -17,6 +17,7 @@ export function compilePredicate(scope: Scope, p: Predicate): Record<string, unk
     const eq = equals(Variable, p.value);
     return { And: [present, p.op === 'eq' ? eq : { Not: eq }] };
   }
+  if (p.op !== 'gt' && p.op !== 'gte' && p.op !== 'lt' && p.op !== 'lte') return present;
   const op = { gt: 'NumericGreaterThan', gte: 'NumericGreaterThanEquals', lt: 'NumericLessThan', lte: 'NumericLessThanEquals' }[p.op];
   return { And: [present, { Variable, IsNumeric: true }, { Variable, [op]: p.value }] };
 }
