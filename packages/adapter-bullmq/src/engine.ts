@@ -81,8 +81,9 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
   const logger = options.logger ?? silentLogger;
   const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
   const blobs = options.blobs ?? createFsBlobStore({ root: '.baton/blobs' });
-  const store = createRunStore(options.connection, prefix);
+  const store = createRunStore(options.connection, prefix, logger);
   const driveQueue = new Queue(QUEUES.drive, { connection: redisOptionsOf(options.connection), prefix });
+  driveQueue.on('error', (e: Error) => logger.warn('queue error', { queue: driveQueue.name, error: e.message }));
   const observeAll = safeObserver([options.observer], logger);
   const observe = (event: RunEvent): void => {
     if (options.observer) void observeAll(event);

@@ -2,3 +2,4 @@ export { createBullmqEngine, type BullmqEngine, type BullmqEngineOptions } from 
 export { createBullmqWorker, type BullmqWorker, type BullmqWorkerOptions, type BullmqWorkerTuning } from './worker.js';
 export { DEFAULT_PREFIX, type BullmqConnectionOptions, type RedisConnection } from './options.js';
 export { QUEUES } from './keys.js';
+export { createBullBoardQueues, type BullBoardQueues, type BullBoardQueuesOptions } from './board.js';

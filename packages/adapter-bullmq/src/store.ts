@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { foldJournal, type JournalEntry, type JournalState } from '@baton/core';
+import { foldJournal, silentLogger, type JournalEntry, type JournalState, type Logger } from '@baton/core';
 import { runKeys, runsIndexKey } from './keys.js';
 import { redisOptionsOf, type RedisConnection } from './options.js';
 
@@ -88,8 +88,10 @@ export interface RunStore {
 }
 
 /** Creates a run store on its own Redis connection. */
-export function createRunStore(connection: RedisConnection, prefix: string): RunStore {
+export function createRunStore(connection: RedisConnection, prefix: string, logger: Logger = silentLogger): RunStore {
   const redis = new Redis(redisOptionsOf(connection)) as ScriptedRedis;
+  // ioredis reconnects by itself; without a listener it would print every failed attempt
+  redis.on('error', (e: Error) => logger.warn('redis connection error', { error: e.message }));
   redis.defineCommand('batonRecord', { numberOfKeys: 5, lua: RECORD_SCRIPT });
   redis.defineCommand('batonBegin', { numberOfKeys: 4, lua: BEGIN_SCRIPT });
   const keys = (runId: string): ReturnType<typeof runKeys> => runKeys(prefix, runId);

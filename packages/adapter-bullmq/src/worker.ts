@@ -92,10 +92,11 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
   const logger = options.logger ?? silentLogger;
   const blobs = options.blobs ?? createFsBlobStore({ root: '.baton/blobs' });
   const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
-  const store = createRunStore(options.connection, prefix);
+  const store = createRunStore(options.connection, prefix, logger);
   const connection = redisOptionsOf(options.connection);
   const driveQueue = new Queue(QUEUES.drive, { connection, prefix });
   const taskQueue = new Queue(QUEUES.task, { connection, prefix });
+  for (const q of [driveQueue, taskQueue]) q.on('error', (e: Error) => logger.warn('queue error', { queue: q.name, error: e.message }));
   const observeAll = safeObserver([options.observer], logger);
   const observe = (event: RunEvent): void => {
     if (options.observer) void observeAll(event);

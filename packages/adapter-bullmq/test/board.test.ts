@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, inject, it } from 'vitest';
+import { createBullBoard } from '@bull-board/api';
+import { createFsBlobStore } from '@baton/core';
+import { createProbeDir } from '@baton/core/testkit';
+import { createBullBoardQueues, createBullmqEngine } from '../src/index.js';
+import { chaosPipelines } from './fixtures/chaos-pipelines.js';
+
+it('bull-board sees the engine queues and the jobs of a finished run', async () => {
+  const redisUrl = inject('redisUrl');
+  const prefix = `board-${randomBytes(4).toString('hex')}`;
+  const engine = createBullmqEngine({
+    connection: redisUrl,
+    prefix,
+    pipelines: chaosPipelines,
+    blobs: createFsBlobStore({ root: mkdtempSync(join(tmpdir(), 'baton-board-')) }),
+  });
+  const board = createBullBoardQueues({ connection: redisUrl, prefix });
+  try {
+    const { runId } = await engine.start('slow-chain', { probe: createProbeDir(), delayMs: 0 });
+    expect((await engine.result(runId, { timeoutMs: 30_000 })).status).toBe('succeeded');
+
+    // a server adapter records what bull-board mounts on it (any real one: express, hono, fastify)
+    let mounted: Map<string, unknown> | undefined;
+    const serverAdapter = {
+      setQueues(q: Map<string, unknown>) {
+        mounted = q;
+        return serverAdapter;
+      },
+      setViewsPath: () => serverAdapter,
+      setStaticPath: () => serverAdapter,
+      setEntryRoute: () => serverAdapter,
+      setErrorHandler: () => serverAdapter,
+      setApiRoutes: () => serverAdapter,
+      setUIConfig: () => serverAdapter,
+    };
+    createBullBoard({ queues: board.queues, serverAdapter: serverAdapter as never });
+    expect([...(mounted?.keys() ?? [])].sort()).toEqual(['drive', 'task']);
+
+    const [drive, task] = board.queues;
+    expect(drive!.getDisplayName?.() ?? drive!.getName()).toContain(prefix);
+    const counts = await task!.getJobCounts();
+    expect(counts.completed).toBe(6);
+    const jobs = await task!.getJobs(['completed']);
+    expect(jobs.map((j) => (j.data as { stepPath: string }).stepPath).sort()).toEqual(['s1', 's2', 's3', 's4', 's5', 's6']);
+    expect((await drive!.getJobCounts()).completed).toBeGreaterThanOrEqual(1);
+  } finally {
+    await board.close();
+    await engine.close();
+  }
+});
