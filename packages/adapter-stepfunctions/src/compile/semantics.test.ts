@@ -1,0 +1,128 @@
+import { definePipeline } from '@baton/core';
+import { conformancePipelines, kitStep } from '@baton/core/testkit';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { compileToAsl, compileUnchecked } from './compile.js';
+import { checkLimits, estimateRunCost } from './limits.js';
+import { NON_RETRYABLE_CODES } from './retry.js';
+import type { AslState } from './types.js';
+import { validateAsl } from './validate.js';
+
+const kit = (name: string) => conformancePipelines.find((p) => p.name === name)!;
+const states = (name: string, opts = {}) => compileToAsl(kit(name), opts).definition.States;
+const items = (s: AslState) => (s.ItemProcessor as { States: Record<string, AslState> }).States;
+
+describe('workflow type limits', () => {
+  it('rejects an approval gate in an EXPRESS workflow with a clear error', () => {
+    expect(() => compileToAsl(kit('kit-approval'), { type: 'EXPRESS' })).toThrow(/cannot run as a EXPRESS state machine:[\s\S]*review.*EXPRESS workflows do not support \.waitForTaskToken/);
+  });
+  it('rejects a DISTRIBUTED map in EXPRESS, and uses DISTRIBUTED mode in STANDARD above the threshold', () => {
+    expect(() => compileToAsl(kit('kit-scale'), { type: 'EXPRESS', expectedItems: { items: 5000 } })).toThrow(/DISTRIBUTED mode is needed/);
+    const big = states('kit-scale', { expectedItems: { items: 5000 } }).items!;
+    expect(big.ItemProcessor).toMatchObject({ ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } });
+    expect(states('kit-scale', { expectedItems: { items: 200 } }).items!.ItemProcessor).toMatchObject({ ProcessorConfig: { Mode: 'INLINE' } });
+    expect(compileToAsl(kit('kit-sequence'), { type: 'EXPRESS' }).type).toBe('EXPRESS');
+  });
+});
+
+describe('Retry translation', () => {
+  it('States.ALL gets a leading MaxAttempts 0 retrier for the codes Baton never retries', () => {
+    const retry = states('kit-repair').validate!.Retry as Record<string, unknown>[];
+    expect(retry[0]).toEqual({ ErrorEquals: NON_RETRYABLE_CODES, MaxAttempts: 0 });
+    expect(retry[0]!.ErrorEquals).toEqual(expect.arrayContaining(['ValidationFailed', 'SafetyCheckFailed', 'InvalidInput', 'ApprovalRejected', 'States.Runtime']));
+    expect(retry[1]).toEqual({ ErrorEquals: ['States.ALL'], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 3 });
+  });
+  it('keeps backoff, attempts, cap and jitter; rounds sub-second delays up with a warning', () => {
+    const stage = { ...kitStep, retry: [{ errors: ['ThrottlingException'], intervalMs: 2000, backoffRate: 2, maxAttempts: 5, jitter: 'FULL' as const, maxDelayMs: 60_000 }] };
+    const p = definePipeline({ name: 'r', version: 1, input: z.object({ probe: z.string() }) }).task('gen', stage, { input: { 'probe.$': '$.probe', value: 1 } }).build();
+    const c = compileToAsl(p);
+    expect(c.definition.States.gen!.Retry).toEqual([{ ErrorEquals: ['ThrottlingException'], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 5, MaxDelaySeconds: 60, JitterStrategy: 'FULL' }]);
+    expect(c.issues).toEqual([]);
+    const retry = compileToAsl(kit('kit-retry'));
+    expect(retry.definition.States.flaky!.Retry).toEqual([{ ErrorEquals: ['ThrottlingException'], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 3, JitterStrategy: 'FULL' }]);
+    expect(retry.issues).toContainEqual(expect.objectContaining({ severity: 'warning', step: 'flaky', message: expect.stringMatching(/200 ms is rounded up to 1 s/) }));
+  });
+  it('validateAsl catches what asl-validator lets through in retriers', () => {
+    const def = compileToAsl(kit('kit-retry')).definition;
+    const bad = structuredClone(def);
+    Object.assign((bad.States.flaky!.Retry as Record<string, unknown>[])[0]!, { JitterStrategy: 'PARTIAL', MaxDelaySecs: 3, MaxDelaySeconds: 0.5 });
+    const v = validateAsl(bad);
+    expect(v.isValid).toBe(false);
+    expect(v.errorsText).toMatch(/unknown retrier field "MaxDelaySecs"/);
+    expect(v.errorsText).toMatch(/JitterStrategy must be FULL or NONE/);
+    expect(v.errorsText).toMatch(/MaxDelaySeconds must be a whole number/);
+    expect(validateAsl(def).isValid).toBe(true);
+  });
+});
+
+describe('Catch and error shape', () => {
+  it('a caught Lambda error is parsed into { code, message, retryable, details } by Pass states', () => {
+    const s = states('kit-exhausted');
+    expect(s.flaky!.Catch).toEqual([{ ErrorEquals: ['ThrottlingException'], ResultPath: '$.caught', Next: 'flaky.catch0.envelope' }]);
+    expect(s['flaky.catch0.envelope']).toMatchObject({ Type: 'Pass', Parameters: { 'e.$': 'States.StringToJson($.caught.Cause)' }, ResultPath: '$.caught' });
+    expect(s['flaky.catch0.cause']).toMatchObject({ Parameters: { 'e.$': 'States.StringToJson($.caught.e.errorMessage)' } });
+    expect(s['flaky.catch0.error']).toMatchObject({ InputPath: '$.caught.e', ResultPath: '$.caught', Next: 'handle' });
+  });
+});
+
+describe('approval gate', () => {
+  it('compiles to lambda:invoke.waitForTaskToken with TimeoutSeconds, HeartbeatSeconds and timeout -> ApprovalTimedOut', () => {
+    const s = states('kit-approval', { approvalHeartbeatSeconds: 3600 });
+    expect(s.review).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: { Payload: { 'taskToken.$': '$$.Task.Token', gate: 'review', timeoutSeconds: 2, payload: { 'draft.$': '$.draft' } } },
+      TimeoutSeconds: 2,
+      HeartbeatSeconds: 3600,
+      ResultPath: '$.review',
+      Next: 'publish',
+    });
+    const catchers = s.review!.Catch as { ErrorEquals: string[]; Next: string }[];
+    expect(catchers[0]).toMatchObject({ ErrorEquals: ['States.Timeout'] });
+    expect(s[catchers[0]!.Next]).toEqual({ Type: 'Fail', Error: 'ApprovalTimedOut', Cause: 'gate "review" was not decided within 2 s' });
+    // SendTaskFailure's cause is the serialized error itself: one parse, no Lambda envelope
+    expect(catchers[1]).toMatchObject({ ErrorEquals: ['ApprovalRejected'], ResultPath: '$.rejection', Next: 'review.catch0.cause' });
+  });
+});
+
+describe('map', () => {
+  it('items carry their step path; the last task shapes { status, output } with no extra state', () => {
+    const m = states('kit-map-concurrency').items!;
+    expect(m).toMatchObject({ Type: 'Map', ItemsPath: '$.items', MaxConcurrency: 3, ResultPath: '$.results' });
+    expect((m.ItemSelector as Record<string, unknown>)['path.$']).toBe("States.Format('items[{}]/', $$.Map.Item.Index)");
+    const item = items(m).item!;
+    expect(item).toMatchObject({ ResultSelector: { status: 'succeeded', 'output.$': '$' }, End: true });
+    expect((item.Parameters as Record<string, unknown>)['stepPath.$']).toBe("States.Format('{}item', $.path)");
+    expect(Object.keys(items(m))).toEqual(['item']);
+  });
+  it('with a tolerated failure threshold, item failures are caught and recorded as { status: failed, error }', () => {
+    const c = compileToAsl(kit('kit-map-tolerated'));
+    const proc = items(c.definition.States.items!);
+    expect(proc.item!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'item.failed.envelope' }]);
+    expect(proc['items.failed']).toEqual({ Type: 'Pass', Parameters: { status: 'failed', 'error.$': '$.error' }, End: true });
+    expect(c.issues).toContainEqual(expect.objectContaining({ step: 'items', message: expect.stringMatching(/threshold is not enforced/) }));
+  });
+});
+
+describe('limits and state transitions', () => {
+  it('reports a map whose results can exceed 256 KB and a STANDARD history over 25,000 events', () => {
+    const def = compileToAsl(kit('kit-scale')).definition;
+    const small = checkLimits(def, { items: 5 });
+    expect(small).toEqual([]);
+    const big = checkLimits(def, { items: 200 });
+    expect(big).toContainEqual(expect.objectContaining({ severity: 'warning', step: 'items', message: expect.stringMatching(/over the 256 KB state limit/) }));
+    const huge = checkLimits(def, { items: 2000 });
+    expect(huge).toContainEqual(expect.objectContaining({ severity: 'error', message: expect.stringMatching(/history events .* over Step Functions' 25,000/) }));
+    expect(checkLimits(compileToAsl(kit('kit-scale'), { expectedItems: { items: 2000 } }).definition, { items: 2000 }).filter((i) => i.severity === 'error')).toEqual([]);
+  });
+  it('counts happy-path transitions: one per task, plus the item-shaping Pass only when the last item step does not replace the item state', () => {
+    expect(estimateRunCost(compileToAsl(kit('kit-sequence')).definition).transitions).toBe(3);
+    // kit-scale items end with a task writing $.third: 3 tasks + the { status, output } Pass
+    expect(estimateRunCost(compileToAsl(kit('kit-scale')).definition, { items: 10 }).transitions).toBe(1 + 10 * 4);
+    // kit-map-concurrency items end with a task replacing the item state: shaped by its ResultSelector
+    expect(estimateRunCost(compileToAsl(kit('kit-map-concurrency')).definition, { items: 10 }).transitions).toBe(2 + 10 * 1);
+  });
+  it('compileUnchecked returns errors instead of throwing', () => {
+    expect(compileUnchecked(kit('kit-approval'), { type: 'EXPRESS' }).issues.filter((i) => i.severity === 'error')).toHaveLength(1);
+  });
+});
