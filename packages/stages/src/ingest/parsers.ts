@@ -1,7 +1,7 @@
 import { StageError } from '@baton/core';
 import mammoth from 'mammoth';
 import { parse as parseHtml, type HTMLElement } from 'node-html-parser';
-import { extractText } from 'unpdf';
+import { getDocumentProxy } from 'unpdf';
 
 /** Formats ingest understands. */
 export type SourceFormat = 'txt' | 'md' | 'html' | 'pdf' | 'docx';
@@ -125,6 +125,7 @@ export function parseHtmlText(html: string): ParsedDocument {
   const title = root.querySelector('title')?.text.trim() || undefined;
   for (const el of root.querySelectorAll('h1,h2,h3,h4,h5,h6,p,li,tr')) {
     const tag = el.tagName.toLowerCase();
+    if (tag !== 'tr' && el.closest('td,th')) continue;
     const text = clean(tag === 'tr' ? rowText(el) : el.text);
     if (!text) continue;
     if (/^h[1-6]$/.test(tag)) {
@@ -139,14 +140,31 @@ export function parseHtmlText(html: string): ParsedDocument {
 
 async function parsePdf(name: string, bytes: Uint8Array): Promise<ParsedDocument> {
   if (Buffer.from(bytes.subarray(0, 5)).toString('latin1') !== '%PDF-') throw invalid(name, 'unreadable PDF: no %PDF header', 'unreadable-pdf');
-  let pages: string[];
+  const blocks: ParsedDocument['blocks'] = [];
   try {
-    pages = (await extractText(new Uint8Array(bytes), { mergePages: false })).text;
+    const pdf = await getDocumentProxy(new Uint8Array(bytes));
+    for (let n = 1; n <= pdf.numPages; n++) {
+      const content = await (await pdf.getPage(n)).getTextContent();
+      let current: string[] = [];
+      let lastY: number | undefined;
+      for (const item of content.items) {
+        if (!('str' in item)) continue;
+        const y = item.transform[5] as number;
+        const size = Math.max(item.height, 1);
+        // A vertical gap well above the line height starts a new paragraph.
+        if (lastY !== undefined && lastY - y > size * 1.8 && current.length) {
+          blocks.push({ text: clean(current.join(' ')) });
+          current = [];
+        }
+        if (item.str.trim()) current.push(item.str);
+        lastY = y;
+      }
+      if (current.length) blocks.push({ text: clean(current.join(' ')) });
+    }
   } catch (e) {
     throw invalid(name, `unreadable PDF: ${(e as Error).message}`, 'unreadable-pdf');
   }
-  const blocks = pages.flatMap((p) => p.split(/\r?\n/)).map(clean).filter(Boolean).map((t) => ({ text: t }));
-  return { title: blocks[0]?.text.slice(0, 120), headings: [], blocks };
+  return { title: blocks[0]?.text.slice(0, 120), headings: [], blocks: blocks.filter((b) => b.text) };
 }
 
 async function parseDocx(name: string, bytes: Uint8Array): Promise<ParsedDocument> {

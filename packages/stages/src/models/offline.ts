@@ -119,8 +119,9 @@ function buildSection(prompt: string, schema: Record<string, unknown> | undefine
   for (const e of excerpts) {
     for (const m of e.text.matchAll(FIGURE)) {
       if (figures.length >= 6) break;
-      const before = e.text.slice(0, m.index).split(/[.;:(]/).pop() ?? '';
-      const label = before.trim().split(/\s+/).slice(-6).join(' ').replace(/[,|]+$/, '').trim() || 'Value';
+      if (/^\s*(confidence|CI)\b/i.test(e.text.slice(m.index + m[0].length))) continue;
+      const before = e.text.slice(0, m.index).split(/(?<!\d)[.;:(,](?!\d)/).pop() ?? '';
+      const label = before.trim().split(/\s+/).slice(-6).join(' ').replace(/^(and|or|with|was|of)\s+/i, '').replace(/[,|]+$/, '').trim() || e.text.slice(0, 40);
       figures.push({ label, value: Number(m[1]), unit: m[2]!, citation: e.id });
     }
   }
@@ -132,6 +133,6 @@ function buildSection(prompt: string, schema: Record<string, unknown> | undefine
 }
 
 function firstSentences(text: string): string {
-  const sentences = text.match(/[^.!?]+[.!?]+/g) ?? [text];
+  const sentences = text.split(/(?<=[.!?])\s+(?=[A-Z])/);
   return sentences.slice(0, 2).join(' ').trim();
 }

@@ -1,0 +1,118 @@
+import type { RunInfo } from '@baton/core';
+import { CliError } from '../engines.js';
+import { finishRun, openSession, type GlobalOptions } from '../session.js';
+import { readSidecar } from '../sidecar.js';
+
+/** Global options with what the CLI remembered about the run filled in. */
+function withSidecar(global: GlobalOptions, runId: string, explicit: Set<string>): { global: GlobalOptions; out: string | undefined } {
+  const s = readSidecar(global.stateDir, runId);
+  if (!s) return { global, out: undefined };
+  return {
+    global: {
+      ...global,
+      pipelines: explicit.has('pipelines') ? global.pipelines : s.pipelines,
+      model: explicit.has('model') ? global.model : s.model,
+      engine: explicit.has('engine') ? global.engine : s.engine,
+      ...(s.faults && !explicit.has('faults') ? { faults: s.faults } : {}),
+    },
+    out: s.out,
+  };
+}
+
+/** `baton approve|reject <run> <gate> --token <t>`: decides a gate, then (by default) waits for the run to end. */
+export async function decideCommand(
+  verdict: 'approve' | 'reject',
+  runId: string,
+  gate: string,
+  opts: { token: string; reviewer?: string; comment?: string; wait: boolean; out?: string },
+  global: GlobalOptions,
+  explicit: Set<string>,
+): Promise<number> {
+  const { global: g, out } = withSidecar(global, runId, explicit);
+  const session = await openSession(g, 'print');
+  const decision = { token: opts.token, ...(opts.reviewer ? { reviewer: opts.reviewer } : {}), ...(opts.comment ? { comment: opts.comment } : {}) };
+  try {
+    if (verdict === 'approve') await session.engine.approve(runId, gate, decision);
+    else await session.engine.reject(runId, gate, decision);
+  } catch (e) {
+    await session.engine.close();
+    throw new CliError(`${verdict} failed: ${(e as Error).message}. Check the run id, the gate name and the token printed when the gate opened (baton status ${runId}).`);
+  }
+  session.progress.log(`gate "${gate}" of run ${runId}: ${verdict === 'approve' ? 'approved' : 'rejected'}`);
+  if (!opts.wait) {
+    await session.engine.close();
+    return 0;
+  }
+  return finishRun(session, runId, opts.out ?? out);
+}
+
+/** `baton resume <run>`: continues an unfinished run (after a crash or Ctrl-C) in this process. */
+export async function resumeCommand(runId: string, opts: { out?: string }, global: GlobalOptions, explicit: Set<string>): Promise<number> {
+  const { global: g, out } = withSidecar(global, runId, explicit);
+  const session = await openSession(g, 'print');
+  const info = await session.engine.status(runId);
+  if (info.status === 'waiting') {
+    printWaiting(info);
+    await session.engine.close();
+    return 0;
+  }
+  return finishRun(session, runId, opts.out ?? out);
+}
+
+/** `baton redrive <run>`: restarts a failed run from its failed steps, reusing completed ones. */
+export async function redriveCommand(runId: string, opts: { out?: string }, global: GlobalOptions, explicit: Set<string>): Promise<number> {
+  const { global: g, out } = withSidecar(global, runId, explicit);
+  const session = await openSession(g, 'print');
+  try {
+    await session.engine.redrive(runId);
+  } catch (e) {
+    await session.engine.close();
+    throw new CliError(`redrive failed: ${(e as Error).message}`);
+  }
+  return finishRun(session, runId, opts.out ?? out);
+}
+
+/** `baton status <run>`: the run's state, steps in flight, attempts, retries and open reviews. */
+export async function statusCommand(runId: string, opts: { json?: boolean }, global: GlobalOptions, explicit: Set<string>): Promise<number> {
+  const { global: g } = withSidecar(global, runId, explicit);
+  const session = await openSession(g, 'print', false);
+  let info: RunInfo;
+  try {
+    info = await session.engine.status(runId);
+  } catch (e) {
+    throw new CliError(`${(e as Error).message}. List runs with: baton list`);
+  } finally {
+    await session.engine.close();
+  }
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(info, null, 2) + '\n');
+    return 0;
+  }
+  const lines = [
+    `run ${info.runId}: ${info.status} (${info.pipeline} on ${info.engine})`,
+    `  started ${info.startedAt}, updated ${info.updatedAt}${info.finishedAt ? `, finished ${info.finishedAt}` : ''}`,
+    `  attempts ${info.attempts.length} (${info.attempts.filter((a) => a.status === 'failed').length} failed), retries ${info.retries.length}`,
+  ];
+  if (info.currentSteps.length) lines.push(`  in flight: ${info.currentSteps.join(', ')}`);
+  for (const a of info.attempts.filter((x) => x.status === 'failed')) lines.push(`  ! ${a.stepPath} #${a.attempt}: ${a.error?.code}: ${a.error?.message}`);
+  for (const r of info.pendingReviews) lines.push(`  waiting for review at gate "${r.gate}" (expires ${r.expiresAt}): baton approve ${info.runId} ${r.gate} --token <token>`);
+  if (info.error) lines.push(`  error: ${info.error.code}: ${info.error.message}`);
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
+
+/** `baton list`: runs known to the engine, newest first. */
+export async function listCommand(global: GlobalOptions): Promise<number> {
+  const session = await openSession(global, 'print', false);
+  const rows = await session.engine.list();
+  await session.engine.close();
+  for (const r of rows) process.stdout.write(`${r.runId}  ${r.status.padEnd(9)} ${r.pipeline}  ${r.startedAt}\n`);
+  if (rows.length === 0) process.stdout.write('no runs\n');
+  return 0;
+}
+
+function printWaiting(info: RunInfo): void {
+  for (const r of info.pendingReviews) {
+    process.stdout.write(`run ${info.runId} is waiting for review at gate "${r.gate}". Decide with: baton approve ${info.runId} ${r.gate} --token <token printed when the gate opened>\n`);
+  }
+}

@@ -1,0 +1,67 @@
+import { sha256Hex } from '@baton/core';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CliError } from '../engines.js';
+import { findPipeline } from '../pipelines.js';
+import { finishRun, openSession, type GlobalOptions } from '../session.js';
+import { writeSidecar } from '../sidecar.js';
+
+/** Options of `baton run`. */
+export interface RunOptions {
+  sources?: string;
+  input?: string;
+  title?: string;
+  out?: string;
+  autoApprove?: boolean;
+  runId?: string;
+}
+
+/** `baton run <pipeline>`: uploads sources, starts the run, shows progress, handles the review gate, writes outputs. */
+export async function runCommand(name: string, opts: RunOptions, global: GlobalOptions): Promise<number> {
+  const tty = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  const session = await openSession(global, opts.autoApprove ? 'auto' : tty ? 'prompt' : 'print');
+  const pipeline = findPipeline(session.pipelines, name, global.pipelines);
+  const input: Record<string, unknown> = opts.input ? readJson(opts.input) : {};
+  if (opts.sources) input.sources = await uploadSources(session.blobs, opts.sources);
+  if (opts.title) input.reportTitle = opts.title;
+  const { runId } = await session.engine.start(pipeline, input, opts.runId ? { runId: opts.runId } : {});
+  writeSidecar(session.stateDir, {
+    runId,
+    pipeline: name,
+    pipelines: global.pipelines,
+    engine: global.engine,
+    model: global.model,
+    ...(global.faults ? { faults: global.faults } : {}),
+    ...(opts.out ? { out: resolve(opts.out) } : {}),
+  });
+  session.progress.log(`run ${runId} started; state in ${session.stateDir}`);
+  return finishRun(session, runId, opts.out);
+}
+
+async function uploadSources(blobs: { put(key: string, data: Uint8Array): Promise<unknown> }, dir: string): Promise<{ key: string; name: string }[]> {
+  let names: string[];
+  try {
+    names = readdirSync(dir)
+      .filter((n) => !n.startsWith('.') && statSync(join(dir, n)).isFile())
+      .sort();
+  } catch (e) {
+    throw new CliError(`cannot read --sources "${dir}": ${(e as Error).message}. Pass a directory of .txt, .md, .html, .pdf or .docx files.`);
+  }
+  if (names.length === 0) throw new CliError(`--sources "${dir}" contains no files`);
+  const out: { key: string; name: string }[] = [];
+  for (const name of names) {
+    const bytes = new Uint8Array(readFileSync(join(dir, name)));
+    const key = `sources/${sha256Hex(bytes).slice(0, 16)}/${name}`;
+    await blobs.put(key, bytes);
+    out.push({ key, name });
+  }
+  return out;
+}
+
+function readJson(file: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new CliError(`cannot read --input "${file}" as JSON: ${(e as Error).message}`);
+  }
+}

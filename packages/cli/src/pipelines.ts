@@ -1,0 +1,32 @@
+import type { AnyPipeline } from '@baton/core';
+import { pathToFileURL } from 'node:url';
+import { isAbsolute, resolve } from 'node:path';
+import { CliError } from './engines.js';
+
+/** The module `--pipelines` defaults to: the reference report example. */
+export const DEFAULT_PIPELINES_MODULE = '@baton/example-report';
+
+/**
+ * Loads a pipeline module (a package name or a file path) and returns its exported `pipelines`
+ * array (or every exported pipeline object when there is no such array).
+ */
+export async function loadPipelines(spec: string): Promise<AnyPipeline[]> {
+  const target = spec.startsWith('.') || isAbsolute(spec) ? pathToFileURL(resolve(spec)).href : spec;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(target)) as Record<string, unknown>;
+  } catch (e) {
+    throw new CliError(`cannot load pipeline module "${spec}": ${(e as Error).message}. Pass --pipelines <package or path to a built .js file>, and run "npm run build" first.`);
+  }
+  const list = Array.isArray(mod.pipelines) ? (mod.pipelines as unknown[]) : Object.values(mod);
+  const pipelines = list.filter((p): p is AnyPipeline => typeof p === 'object' && p !== null && (p as { kind?: unknown }).kind === 'baton.pipeline');
+  if (pipelines.length === 0) throw new CliError(`module "${spec}" exports no pipelines; export "pipelines: AnyPipeline[]" from it`);
+  return pipelines;
+}
+
+/** Finds a pipeline by name, or says which names exist. */
+export function findPipeline(pipelines: AnyPipeline[], name: string, spec: string): AnyPipeline {
+  const p = pipelines.find((x) => x.name === name);
+  if (!p) throw new CliError(`no pipeline "${name}" in "${spec}". Available: ${pipelines.map((x) => x.name).join(', ')}`);
+  return p;
+}

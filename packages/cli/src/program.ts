@@ -1,0 +1,125 @@
+import { Command, Option } from 'commander';
+import { decideCommand, listCommand, redriveCommand, resumeCommand, statusCommand } from './commands/manage.js';
+import { runCommand } from './commands/run.js';
+import { ENGINE_FACTORIES } from './engines.js';
+import { DEFAULT_PIPELINES_MODULE } from './pipelines.js';
+import type { GlobalOptions } from './session.js';
+
+const GLOBALS = ['stateDir', 'engine', 'pipelines', 'model', 'faults', 'offlineLatency'] as const;
+
+/**
+ * Builds the `baton` command line. `onExit` receives each command's exit code.
+ *
+ * @example
+ * ```ts
+ * await createProgram((code) => (process.exitCode = code)).parseAsync(process.argv);
+ * ```
+ */
+export function createProgram(onExit: (code: number) => void): Command {
+  const program = new Command('baton')
+    .description('Run Baton pipelines: the same stages on the local engine, BullMQ, Temporal or Step Functions.')
+    .addOption(new Option('--state-dir <dir>', 'where the local engine keeps journals, blobs and run notes').default('.baton'))
+    .addOption(new Option('--engine <name>', `engine to run on (${Object.keys(ENGINE_FACTORIES).join(', ')})`).default('local'))
+    .addOption(new Option('--pipelines <module>', 'package or built .js file exporting `pipelines`').default(DEFAULT_PIPELINES_MODULE))
+    .addOption(new Option('--model <spec>', 'offline | bedrock:<modelId> | openai:<baseUrl>#<model>').default('offline'))
+    .addOption(new Option('--faults <list>', 'offline model faults: throttle=a+b,invalid=c,persistent-invalid=d,offscript=e,throttle-rate=0.2,invalid-json-rate=0.1,seed=s'))
+    .addOption(new Option('--offline-latency <ms>', 'simulated latency of each offline model call').default('0'))
+    .showHelpAfterError('(run with --help for usage)');
+
+  const globals = (cmd: Command): { global: GlobalOptions; explicit: Set<string> } => {
+    const all = cmd.optsWithGlobals<Record<string, string | undefined>>();
+    const explicit = new Set<string>(GLOBALS.filter((k) => cmd.getOptionValueSourceWithGlobals(k) === 'cli'));
+    const global: GlobalOptions = {
+      stateDir: all.stateDir ?? '.baton',
+      engine: all.engine ?? 'local',
+      pipelines: all.pipelines ?? DEFAULT_PIPELINES_MODULE,
+      model: all.model ?? 'offline',
+      ...(all.faults ? { faults: all.faults } : {}),
+      ...(all.offlineLatency ? { offlineLatency: all.offlineLatency } : {}),
+    };
+    return { global, explicit };
+  };
+
+  program
+    .command('run')
+    .description('start a run and follow it to the end (or to a review gate)')
+    .argument('<pipeline>', 'pipeline name, e.g. report')
+    .option('--sources <dir>', 'directory of source documents, uploaded to the blob store as input.sources')
+    .option('--input <file>', 'JSON file with the run input')
+    .option('--title <title>', 'report title (input.reportTitle)')
+    .option('--out <dir>', 'where report files are written when the run succeeds')
+    .option('--auto-approve', 'approve review gates unattended (through the engine approve API)')
+    .option('--run-id <id>', 'run id to use (idempotent start)')
+    .action(async (name: string, opts: Record<string, string | boolean | undefined>, cmd: Command) => {
+      onExit(
+        await runCommand(
+          name,
+          {
+            ...(typeof opts.sources === 'string' ? { sources: opts.sources } : {}),
+            ...(typeof opts.input === 'string' ? { input: opts.input } : {}),
+            ...(typeof opts.title === 'string' ? { title: opts.title } : {}),
+            ...(typeof opts.out === 'string' ? { out: opts.out } : {}),
+            ...(typeof opts.runId === 'string' ? { runId: opts.runId } : {}),
+            autoApprove: opts.autoApprove === true,
+          },
+          globals(cmd).global,
+        ),
+      );
+    });
+
+  for (const verdict of ['approve', 'reject'] as const) {
+    program
+      .command(verdict)
+      .description(`${verdict} a review gate with the token delivered when it opened, then follow the run`)
+      .argument('<run>', 'run id')
+      .argument('<gate>', 'gate name, e.g. review')
+      .requiredOption('--token <token>', 'the review token')
+      .option('--reviewer <name>', 'who decides')
+      .option('--comment <text>', 'why')
+      .option('--out <dir>', 'where report files go (default: the --out of baton run)')
+      .option('--no-wait', 'record the decision and exit without following the run')
+      .action(async (runId: string, gate: string, opts: { token: string; reviewer?: string; comment?: string; wait: boolean; out?: string }, cmd: Command) => {
+        const { global, explicit } = globals(cmd);
+        onExit(await decideCommand(verdict, runId, gate, opts, global, explicit));
+      });
+  }
+
+  program
+    .command('status')
+    .description('show a run: state, steps in flight, attempts, retries, open reviews')
+    .argument('<run>', 'run id')
+    .option('--json', 'print RunInfo as JSON')
+    .action(async (runId: string, opts: { json?: boolean }, cmd: Command) => {
+      const { global, explicit } = globals(cmd);
+      onExit(await statusCommand(runId, opts, global, explicit));
+    });
+
+  program
+    .command('resume')
+    .description('continue an unfinished run (after a crash or Ctrl-C) and follow it')
+    .argument('<run>', 'run id')
+    .option('--out <dir>', 'where report files go')
+    .action(async (runId: string, opts: { out?: string }, cmd: Command) => {
+      const { global, explicit } = globals(cmd);
+      onExit(await resumeCommand(runId, opts, global, explicit));
+    });
+
+  program
+    .command('redrive')
+    .description('restart a failed run from its failed steps; completed steps are reused')
+    .argument('<run>', 'run id')
+    .option('--out <dir>', 'where report files go')
+    .action(async (runId: string, opts: { out?: string }, cmd: Command) => {
+      const { global, explicit } = globals(cmd);
+      onExit(await redriveCommand(runId, opts, global, explicit));
+    });
+
+  program
+    .command('list')
+    .description('list runs, newest first')
+    .action(async (_opts: unknown, cmd: Command) => {
+      onExit(await listCommand(globals(cmd).global));
+    });
+
+  return program;
+}

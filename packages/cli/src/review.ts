@@ -1,0 +1,76 @@
+import type { Engine, ReviewNotice, ReviewNotifier } from '@baton/core';
+import { createInterface } from 'node:readline/promises';
+
+/** How the CLI handles a review gate: approve unattended, ask the terminal, or print how to decide. */
+export type ReviewMode = 'auto' | 'prompt' | 'print';
+
+/** A notifier plus a promise that resolves when a gate is left for someone else to decide. */
+export interface CliReviewer {
+  notifier: ReviewNotifier;
+  /** Resolves with the notice when mode is `print` and a gate opened. */
+  leftWaiting: Promise<ReviewNotice>;
+  /** Set once the engine exists. */
+  bind(engine: Engine): void;
+}
+
+/**
+ * The review seam of the CLI. In every mode the decision goes through the engine's normal
+ * `approve`/`reject` API with the token the engine's notifier delivered.
+ */
+export function createCliReviewer(mode: ReviewMode, io: { log(line: string): void; pause(): void }): CliReviewer {
+  let engine: Engine | undefined;
+  let markWaiting: (n: ReviewNotice) => void = () => undefined;
+  const leftWaiting = new Promise<ReviewNotice>((resolve) => (markWaiting = resolve));
+  const decide = async (notice: ReviewNotice): Promise<void> => {
+    if (!engine) throw new Error('reviewer used before the engine was bound');
+    if (mode === 'auto') {
+      await engine.approve(notice.runId, notice.gate, { token: notice.token, reviewer: 'baton-cli --auto-approve', comment: 'approved unattended' });
+      io.log(`review gate "${notice.gate}" approved automatically (--auto-approve)`);
+      return;
+    }
+    if (mode === 'print') {
+      io.log(reviewSummary(notice));
+      io.log(`run ${notice.runId} is waiting for review at gate "${notice.gate}". Decide with:`);
+      io.log(`  baton approve ${notice.runId} ${notice.gate} --token ${notice.token}`);
+      io.log(`  baton reject  ${notice.runId} ${notice.gate} --token ${notice.token} --comment "<why>"`);
+      markWaiting(notice);
+      return;
+    }
+    io.pause();
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      process.stderr.write('\n' + reviewSummary(notice) + '\n');
+      let answer = '';
+      while (!/^(a|approve|r|reject)$/.test(answer)) answer = (await rl.question(`Approve gate "${notice.gate}"? [a]pprove / [r]eject: `)).trim().toLowerCase();
+      const comment = (await rl.question('Comment (optional): ')).trim();
+      const decision = { token: notice.token, reviewer: process.env.USER ?? 'terminal', ...(comment ? { comment } : {}) };
+      if (answer.startsWith('a')) await engine.approve(notice.runId, notice.gate, decision);
+      else await engine.reject(notice.runId, notice.gate, decision);
+    } finally {
+      rl.close();
+    }
+  };
+  return {
+    leftWaiting,
+    bind: (e) => (engine = e),
+    // The engine registers its waiter after the notifier returns: decide on the next macrotask.
+    notifier: (notice) => {
+      setTimeout(() => {
+        decide(notice).catch((e: unknown) => io.log(`review of gate "${notice.gate}" failed: ${(e as Error).message}`));
+      }, 0);
+    },
+  };
+}
+
+/** A short text view of a review payload (section statuses when it has them). */
+export function reviewSummary(notice: ReviewNotice): string {
+  const p = notice.payload as { reportTitle?: string; sections?: { status: string; output?: { flagged?: unknown; check?: { round?: number } }; error?: { code: string } }[] };
+  const lines = [`Review "${notice.gate}" for run ${notice.runId}${p.reportTitle ? `: ${p.reportTitle}` : ''}`];
+  if (Array.isArray(p.sections)) {
+    p.sections.forEach((s, i) => {
+      const state = s.status === 'failed' ? `failed (${s.error?.code})` : s.output?.flagged ? 'held for human review (safety)' : (s.output?.check?.round ?? 0) > 0 ? 'ok (repaired)' : 'ok';
+      lines.push(`  section ${i + 1}: ${state}`);
+    });
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,56 @@
+import { createFsBlobStore, type AnyPipeline, type BlobStore, type Engine } from '@baton/core';
+import { join, resolve } from 'node:path';
+import { engineFactory } from './engines.js';
+import { createModelFromSpec, parseFaults } from './models.js';
+import { loadPipelines } from './pipelines.js';
+import { createProgress, type ProgressDisplay } from './progress.js';
+import { createCliReviewer, type CliReviewer, type ReviewMode } from './review.js';
+import { copyOutputs, summaryText } from './outputs.js';
+
+/** Options shared by every command. */
+export interface GlobalOptions {
+  stateDir: string;
+  engine: string;
+  pipelines: string;
+  model: string;
+  faults?: string;
+  offlineLatency?: string;
+}
+
+/** An engine wired to the CLI's progress display, review seam and blob store. */
+export interface Session {
+  engine: Engine;
+  blobs: BlobStore;
+  pipelines: AnyPipeline[];
+  progress: ProgressDisplay;
+  reviewer: CliReviewer;
+  stateDir: string;
+}
+
+/** Opens a session: loads pipelines, builds the model, the blob store and the engine. */
+export async function openSession(opts: GlobalOptions, reviewMode: ReviewMode, tty = Boolean(process.stderr.isTTY)): Promise<Session> {
+  const stateDir = resolve(opts.stateDir);
+  const pipelines = await loadPipelines(opts.pipelines);
+  const blobs = createFsBlobStore({ root: join(stateDir, 'blobs') });
+  const progress = createProgress({ tty });
+  const reviewer = createCliReviewer(reviewMode, { log: (l) => progress.log(l), pause: () => progress.stop() });
+  const model = createModelFromSpec(opts.model, parseFaults(opts.faults ?? process.env.BATON_OFFLINE_FAULTS), Number(opts.offlineLatency ?? 0));
+  const engine = await engineFactory(opts.engine)({ pipelines, stateDir, blobs, model, observer: progress.observer, notifier: reviewer.notifier });
+  reviewer.bind(engine);
+  return { engine, blobs, pipelines, progress, reviewer, stateDir };
+}
+
+/**
+ * Waits for a run to end (or to be left waiting at a gate), copies its report files to `out`,
+ * prints the summary and returns the process exit code: 0 succeeded or waiting, 1 failed.
+ */
+export async function finishRun(session: Session, runId: string, out: string | undefined): Promise<number> {
+  const ended = session.engine.result(runId).then(() => 'ended' as const);
+  const state = await Promise.race([ended, session.reviewer.leftWaiting.then(() => 'waiting' as const)]);
+  session.progress.stop();
+  const info = await session.engine.status(runId);
+  const files = state === 'ended' && info.status === 'succeeded' && out ? await copyOutputs(session.blobs, info.output, out) : [];
+  process.stdout.write(summaryText(info, session.progress.counts, files) + '\n');
+  await session.engine.close();
+  return info.status === 'failed' ? 1 : 0;
+}

@@ -1,0 +1,29 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** What the CLI remembers about a run it started, so approve/resume/redrive can finish it. */
+export interface RunSidecar {
+  runId: string;
+  pipeline: string;
+  pipelines: string;
+  engine: string;
+  model: string;
+  faults?: string;
+  /** Where the report files are copied when the run succeeds. */
+  out?: string;
+}
+
+/** Writes the sidecar of a run under `<stateDir>/cli/`. */
+export function writeSidecar(stateDir: string, sidecar: RunSidecar): void {
+  mkdirSync(join(stateDir, 'cli'), { recursive: true });
+  writeFileSync(join(stateDir, 'cli', `${sidecar.runId}.json`), JSON.stringify(sidecar, null, 2));
+}
+
+/** Reads the sidecar of a run, if the CLI started it. */
+export function readSidecar(stateDir: string, runId: string): RunSidecar | undefined {
+  try {
+    return JSON.parse(readFileSync(join(stateDir, 'cli', `${runId}.json`), 'utf8')) as RunSidecar;
+  } catch {
+    return undefined;
+  }
+}
