@@ -2,14 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
 import { runConformance } from '@baton/core/testkit';
 import { bundleBatonWorkflow } from './bundle.js';
 import { createTemporalEngine, type TemporalEngine } from './engine.js';
 import { createWorkerProcesses } from './test-support/harness.js';
+import { quietTemporalRuntime } from './test-support/quiet.js';
+import { replaySinks } from './test-support/replay.js';
 import { BATON_WORKFLOW_TYPE } from './workflow/contract.js';
 
+quietTemporalRuntime();
 const address = inject('temporalAddress');
 const taskQueue = `conformance-${randomUUID()}`;
 
@@ -36,7 +40,7 @@ describe('replay of the conformance runs', () => {
     const connection = await Connection.connect({ address });
     try {
       const client = new Client({ connection });
-      const histories: { workflowId: string; history: unknown }[] = [];
+      const histories: { workflowId: string; history: History }[] = [];
       for await (const wf of client.workflow.list({ query: `WorkflowType = '${BATON_WORKFLOW_TYPE}' AND TaskQueue = '${taskQueue}'` })) {
         if (wf.status.name === 'RUNNING') continue;
         const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
@@ -46,10 +50,10 @@ describe('replay of the conformance runs', () => {
       const record = process.env.BATON_RECORD_HISTORIES;
       if (record) {
         mkdirSync(record, { recursive: true });
-        for (const h of histories) writeFileSync(join(record, `${h.workflowId.split('/')[0]}.json`), JSON.stringify(h.history));
+        for (const h of histories) writeFileSync(join(record, `${h.workflowId.split('/')[0]}.json`), historyToJSON(h.history));
       }
       const failures: string[] = [];
-      const results = Worker.runReplayHistories({ workflowBundle: await bundleBatonWorkflow() }, histories as never);
+      const results = Worker.runReplayHistories({ workflowBundle: await bundleBatonWorkflow(), sinks: replaySinks }, histories);
       let replayed = 0;
       for await (const r of results) {
         replayed++;

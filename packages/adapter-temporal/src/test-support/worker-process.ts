@@ -8,6 +8,7 @@ import { createFsBlobStore } from '@baton/core';
 import { createTemporalWorker } from '../worker.js';
 import { kitPipelines } from './kit.js';
 import { testPipelines } from './pipelines.js';
+import { quietTemporalRuntime } from './quiet.js';
 
 const env = (name: string): string => {
   const v = process.env[name];
@@ -15,6 +16,7 @@ const env = (name: string): string => {
   return v;
 };
 
+quietTemporalRuntime();
 const worker = await createTemporalWorker({
   pipelines: [...kitPipelines, ...testPipelines],
   address: env('TEMPORAL_ADDRESS'),

@@ -47,7 +47,7 @@ export class WorkflowRunState {
   readonly replayedFailures = new Set<string>();
 
   constructor(readonly input: BatonWorkflowInput) {
-    this.carry = input.carry ? structuredClone(input.carry) : emptyCarry();
+    this.carry = input.carry ?? emptyCarry();
   }
 
   /** Records an attempt that just started; returns it for {@link finishAttempt}. */

@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createMemoryBlobStore } from '@baton/core';
+import { createProbeDir, readProbe, startCounts } from '@baton/core/testkit';
+import { createTemporalEngine, type TemporalEngine } from './engine.js';
+import { testPipelines } from './test-support/pipelines.js';
+import { quietTemporalRuntime } from './test-support/quiet.js';
+import { snapshotQuery } from './workflow/contract.js';
+
+quietTemporalRuntime();
+const address = inject('temporalAddress');
+
+describe('large maps continue as new instead of growing one history', () => {
+  const taskQueue = `can-${randomUUID()}`;
+  let engine: TemporalEngine;
+
+  beforeAll(() => {
+    engine = createTemporalEngine({ pipelines: testPipelines, address, taskQueue, blobs: createMemoryBlobStore(), continueAsNewAfterEvents: 300 });
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it('a 400-item map spans several executions, each under the event budget, every item run once', { timeout: 120_000 }, async () => {
+    const probe = createProbeDir();
+    const items = Array.from({ length: 400 }, (_, i) => i);
+    const { runId } = await engine.start('test-map', { probe, items, delayMs: 0, failIndexes: [] });
+    const outcome = await engine.result(runId, { timeoutMs: 100_000 });
+    expect(outcome.status).toBe('succeeded');
+    const results = (outcome as { output: { results: { output: { value: number } }[] } }).output.results;
+    expect(results.map((r) => r.output.value)).toEqual(items.map((i) => i * 2));
+    const counts = startCounts(readProbe(probe), 'kit-item');
+    expect(counts.size).toBe(400);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+
+    const client = await engine.client();
+    const executions: { status: string; historyLength: number }[] = [];
+    for await (const wf of client.workflow.list({ query: `WorkflowId = '${runId}'` })) executions.push({ status: wf.status.name, historyLength: wf.historyLength });
+    expect(executions.filter((e) => e.status === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(2);
+    // a drain waits for activities in flight (at most maxConcurrency 10, a few events each)
+    for (const e of executions) expect(e.historyLength).toBeLessThan(300 + 10 * 6 + 20);
+    const snapshot = await client.workflow.getHandle(runId).query(snapshotQuery);
+    expect(snapshot.generation).toBe(executions.length - 1);
+    expect(snapshot.attempts.filter((a) => a.status === 'succeeded')).toHaveLength(400);
+  });
+});

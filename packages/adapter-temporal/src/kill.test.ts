@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createProbeDir, readProbe, startCounts } from '@baton/core/testkit';
+import { createTemporalEngine, type TemporalEngine } from './engine.js';
+import { createWorkerProcesses, type WorkerProcesses } from './test-support/harness.js';
+import { kitPipelines } from './test-support/kit.js';
+import { testPipelines } from './test-support/pipelines.js';
+import { quietTemporalRuntime } from './test-support/quiet.js';
+
+quietTemporalRuntime();
+const address = inject('temporalAddress');
+
+describe('a worker process killed with SIGKILL in the middle of a map', () => {
+  const taskQueue = `kill-${randomUUID()}`;
+  let workers: WorkerProcesses;
+  let engine: TemporalEngine;
+
+  beforeAll(async () => {
+    workers = await createWorkerProcesses({ address, taskQueue });
+    engine = createTemporalEngine({ pipelines: [...kitPipelines, ...testPipelines], address, taskQueue, worker: false, activity: { heartbeatTimeoutMs: 3000 } });
+  });
+  afterAll(async () => {
+    await workers?.stop();
+    await engine?.close();
+  });
+
+  it('a new worker finishes the run and no completed activity runs again', { timeout: 120_000 }, async () => {
+    await workers.start();
+    const firstPid = workers.pid;
+    const probe = createProbeDir();
+    const items = Array.from({ length: 60 }, (_, i) => i);
+    const { runId } = await engine.start('test-map', { probe, items, delayMs: 150, failIndexes: [] });
+    for (;;) {
+      if (readProbe(probe).filter((e) => e.event === 'end').length >= 20) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await workers.kill();
+    const atKill = readProbe(probe);
+    const completedBefore = new Set(atKill.filter((e) => e.event === 'end').map((e) => e.key));
+    const inFlight = new Set(atKill.filter((e) => e.event === 'start' && !completedBefore.has(e.key)).map((e) => e.key));
+    expect(completedBefore.size).toBeGreaterThanOrEqual(20);
+    expect(completedBefore.size).toBeLessThan(items.length);
+
+    await workers.start();
+    expect(workers.pid).not.toBe(firstPid);
+    const outcome = await engine.result(runId, { timeoutMs: 90_000 });
+    expect(outcome.status).toBe('succeeded');
+    const results = (outcome as { output: { results: { status: string; output: { index: number; value: number } }[] } }).output.results;
+    expect(results.map((r) => r.output.value)).toEqual(items.map((i) => i * 2));
+
+    const events = readProbe(probe);
+    const counts = startCounts(events, 'kit-item');
+    expect(counts.size).toBe(items.length);
+    for (const key of completedBefore) expect(counts.get(key), key).toBe(1);
+    for (const key of inFlight) expect(counts.get(key), key).toBeLessThanOrEqual(2);
+    for (const [key, n] of counts) if (!completedBefore.has(key) && !inFlight.has(key)) expect(n, key).toBe(1);
+    // work after the kill was done by the new process only
+    const afterKill = events.slice(atKill.length);
+    expect(new Set(afterKill.map((e) => e.pid)).size).toBe(1);
+    expect(afterKill.every((e) => e.pid !== firstPid)).toBe(true);
+  });
+});
