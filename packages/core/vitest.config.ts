@@ -15,7 +15,7 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
-      exclude: ['src/**/*.test.ts', 'src/**/*.test-d.ts', 'src/**/test-support/**'],
+      exclude: ['src/**/*.test.ts', 'src/**/*.test-d.ts', 'src/**/*.fixture.ts'],
       reporter: ['text-summary', 'text', 'json-summary'],
       reportsDirectory: './coverage',
       thresholds: { lines: 90 },

@@ -129,10 +129,14 @@ export async function invokeStage(stage: AnyStage, rawInput: unknown, options: I
   });
   const timeoutMs = options.timeoutMs ?? stage.timeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
   const controller = new AbortController();
-  const onOuterAbort = (): void => controller.abort(options.signal?.reason);
+  let onShutdown: (() => void) | undefined;
+  // one listener per invocation on the engine's signal: aborts the stage and ends the wait for it
+  const onOuterAbort = (): void => {
+    controller.abort(options.signal?.reason);
+    onShutdown?.();
+  };
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   let timer: NodeJS.Timeout | undefined;
-  let onShutdown: (() => void) | undefined;
   try {
     const resolved = await resolveRefs(rawInput, options.blobs);
     const parsed = stage.input.safeParse(resolved);
@@ -164,7 +168,6 @@ export async function invokeStage(stage: AnyStage, rawInput: unknown, options: I
     if (options.signal?.aborted) throw abortToError(options.signal);
     const aborted = new Promise<never>((_, reject) => {
       onShutdown = (): void => reject(abortToError(options.signal!));
-      options.signal?.addEventListener('abort', onShutdown, { once: true });
     });
     const raw = await Promise.race([stage.run(parsed.data, ctx), timeout, aborted]);
     const out = stage.output.safeParse(raw);
@@ -191,7 +194,6 @@ export async function invokeStage(stage: AnyStage, rawInput: unknown, options: I
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onOuterAbort);
-    if (onShutdown) options.signal?.removeEventListener('abort', onShutdown);
   }
 }
 

@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from '../ports/logger.js';
 import type { ModelClient } from '../ports/model.js';
 import { invokeStage } from '../stage.js';
 import { apply, createFileJournalStore, createMemoryJournalStore, foldJournal, type JournalEntry, type JournalState, type JournalStore } from './journal.js';
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { safeObserver, type RunEvent, type RunObserver } from '../observer.js';
 
@@ -78,6 +79,8 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
   const logger = options.logger ?? silentLogger;
   const active = new Map<string, ActiveRun>();
   const shutdown = new AbortController();
+  // every in-flight stage and approval timer listens on it: a wide map is not a listener leak
+  setMaxListeners(0, shutdown.signal);
   let dead = false;
   const observe = safeObserver([options.observer], logger);
   const notify = (event: RunEvent): void => {

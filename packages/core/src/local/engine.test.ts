@@ -1,0 +1,122 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { definePipeline } from '../builder.js';
+import { StageError } from '../errors.js';
+import type { RunEvent } from '../observer.js';
+import { createJsonLogger } from '../ports/logger.js';
+import { defineStage } from '../stage.js';
+import { createLocalEngine, type LocalEngine } from './engine.js';
+
+const big = defineStage({
+  name: 'big',
+  version: 1,
+  input: z.object({ bytes: z.number() }),
+  output: z.object({ text: z.string() }),
+  async run(input) {
+    return { text: 'b'.repeat(input.bytes) };
+  },
+});
+const tick = defineStage({
+  name: 'tick',
+  version: 1,
+  input: z.unknown(),
+  output: z.number(),
+  async run(_input, ctx) {
+    await new Promise((r) => setTimeout(r, 5));
+    if (ctx.stepPath === 'broken') throw new StageError('Broken', 'broken step', { retryable: false });
+    return 1;
+  },
+});
+
+const bigPipeline = definePipeline({ name: 'big', version: 1 }).task('big', big, { input: { 'bytes.$': '$.bytes' } }).build();
+const wide = definePipeline({ name: 'wide', version: 1 }).map('all', { items: '$' }, (b) => b.task('tick', tick)).build();
+const broken = definePipeline({ name: 'broken', version: 1 }).task('broken', tick).build();
+const slow = definePipeline({ name: 'slow', version: 1 }).wait('nap', { seconds: 3600 }).build();
+
+let engine: LocalEngine | undefined;
+afterEach(async () => {
+  await engine?.close();
+  engine = undefined;
+});
+
+describe('local engine', () => {
+  it('emulating Step Functions fails an output over 256 KB that the claim check let through', async () => {
+    engine = createLocalEngine({ pipelines: [bigPipeline], emulate: 'stepfunctions', claimCheckThreshold: 1024 * 1024 });
+    const { runId } = await engine.start('big', { bytes: 300 * 1024 });
+    const outcome = await engine.result(runId);
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'States.DataLimitExceeded' } });
+    expect(outcome.status === 'failed' && outcome.error.message).toContain("over Step Functions' 256 KB state limit");
+    const fine = createLocalEngine({ pipelines: [bigPipeline], emulate: 'stepfunctions' });
+    const ok = await fine.start('big', { bytes: 300 * 1024 });
+    expect((await fine.result(ok.runId)).status).toBe('succeeded');
+    await fine.close();
+  });
+
+  it('a wide map does not trip the listener-leak warning on the engine signal', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w);
+    };
+    process.on('warning', onWarning);
+    try {
+      engine = createLocalEngine({ pipelines: [wide] });
+      const { runId } = await engine.start('wide', Array.from({ length: 40 }, (_, i) => i));
+      expect((await engine.result(runId)).status).toBe('succeeded');
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+
+  it('result with a timeout fails with States.Timeout when the run does not end in time', async () => {
+    engine = createLocalEngine({ pipelines: [slow] });
+    const { runId } = await engine.start('slow', {});
+    await expect(engine.result(runId, { timeoutMs: 20 })).rejects.toMatchObject({ code: 'States.Timeout', message: `run "${runId}" did not end within 20 ms` });
+    expect((await engine.status(runId)).status).toBe('running');
+  });
+
+  it('refuses unknown runs and pipelines and redrive of a run that has not failed', async () => {
+    engine = createLocalEngine({ pipelines: [slow, broken] });
+    await expect(engine.status('nope')).rejects.toMatchObject({ code: 'InvalidInput', message: 'unknown run "nope"' });
+    await expect(engine.start('nobody', {})).rejects.toThrow('unknown pipeline "nobody"; this engine knows: slow, broken');
+    const running = await engine.start('slow', {});
+    await expect(engine.redrive(running.runId)).rejects.toThrow('is still in progress');
+    const failed = await engine.start('broken', {});
+    expect(await engine.result(failed.runId)).toMatchObject({ status: 'failed', error: { code: 'Broken' } });
+    expect(await engine.result(failed.runId)).toMatchObject({ status: 'failed', error: { code: 'Broken' } });
+    const ok = await engine.start(wide, [1]);
+    await engine.result(ok.runId);
+    await expect(engine.redrive(ok.runId)).rejects.toThrow('has not failed');
+  });
+
+  it('lists runs filtered by status and pipeline; a start with a known run id is idempotent', async () => {
+    engine = createLocalEngine({ pipelines: [slow, broken] });
+    const a = await engine.start('slow', {}, { runId: 'run-a' });
+    expect(await engine.start('slow', {}, { runId: 'run-a' })).toEqual(a);
+    const b = await engine.start('broken', {}, { runId: 'run-b' });
+    await engine.result(b.runId);
+    expect((await engine.list()).map((r) => r.runId).sort()).toEqual(['run-a', 'run-b']);
+    expect((await engine.list({ status: 'failed' })).map((r) => r.runId)).toEqual(['run-b']);
+    expect((await engine.list({ pipeline: 'slow' })).map((r) => [r.runId, r.status, r.engine])).toEqual([['run-a', 'running', 'local']]);
+  });
+
+  it('reports every transition to the observer, and a failing observer breaks neither the run nor the log', async () => {
+    const events: RunEvent[] = [];
+    const lines: string[] = [];
+    engine = createLocalEngine({
+      pipelines: [broken],
+      logger: createJsonLogger({ write: (l) => lines.push(l) }),
+      observer: (e) => {
+        events.push(e);
+        throw new Error('observer down');
+      },
+    });
+    const { runId } = await engine.start('broken', {});
+    expect(await engine.result(runId)).toMatchObject({ status: 'failed' });
+    await new Promise((r) => setImmediate(r));
+    expect(events.map((e) => e.type)).toEqual(['run-started', 'step-started', 'attempt-started', 'attempt-finished', 'step-finished', 'run-finished']);
+    expect(events.at(-1)).toMatchObject({ type: 'run-finished', runId, status: 'failed', error: { code: 'Broken' } });
+    expect(lines.some((l) => l.includes('run observer failed') && l.includes('observer down'))).toBe(true);
+  });
+});
