@@ -1,6 +1,6 @@
 import { conformancePipelines } from '@baton/core/testkit';
 import { describe, expect, it } from 'vitest';
-import { compileToAsl, compileUnchecked } from './compile.js';
+import { compileToAsl } from './compile.js';
 import { validateAsl } from './validate.js';
 
 describe('compileToAsl: conformance pipelines', () => {
@@ -12,11 +12,4 @@ describe('compileToAsl: conformance pipelines', () => {
       expect(v.isValid).toBe(true);
     });
   }
-});
-
-describe('scratch', () => {
-  it('prints', () => {
-    const p = conformancePipelines.find((x) => x.name === process.env.SHOW);
-    if (p) console.log(JSON.stringify(compileUnchecked(p), null, 1));
-  });
 });

@@ -39,6 +39,7 @@ export function compileUnchecked(pipeline: AnyPipeline, options: CompileOptions 
     expectedItems: options.expectedItems ?? {},
     approvalHeartbeatSeconds: options.approvalHeartbeatSeconds,
     timeoutMarginSeconds: options.timeoutMarginSeconds ?? 5,
+    itemStepPaths: options.itemStepPaths ?? 'indexed',
     stages: stageMetaOf(pipeline),
     tasks: {},
     issues: [],

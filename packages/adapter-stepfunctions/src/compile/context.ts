@@ -10,6 +10,7 @@ export interface CompileContext {
   expectedItems: Record<string, number>;
   approvalHeartbeatSeconds: number | undefined;
   timeoutMarginSeconds: number;
+  itemStepPaths: 'indexed' | 'plain';
   stages: Readonly<Record<string, StageMeta>>;
   tasks: Record<string, TaskBinding>;
   issues: CompileIssue[];

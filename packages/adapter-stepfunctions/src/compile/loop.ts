@@ -11,7 +11,7 @@ import type { BlockCompiler } from './dispatch.js';
  * `maxIterations` -> next, else back to the body).
  */
 export function compileLoop(scope: Scope, step: LoopIR, next: Continuation, block: BlockCompiler): string {
-  const counter = rootPath(scope, `$.loops.${step.id}`);
+  const counter = rootPath(scope, `$.loops.${step.id.replace(/\W/g, '_')}`);
   const exit = next ?? endState(scope, `${step.id}.end`);
   const check = `${step.id}.check`;
   const count = addState(scope, `${step.id}.count`, { Type: 'Pass', Parameters: { 'n.$': `States.MathAdd(${counter}.n, 1)` }, ResultPath: counter, Next: check });

@@ -21,28 +21,35 @@ export function compileMap(scope: Scope, step: MapIR, next: Continuation, block:
     ctx.issues.push({ severity: 'error', step: where, message: `map "${step.id}" expects ${expected} items: DISTRIBUTED mode is needed and an EXPRESS workflow cannot run it` });
   }
   const tolerant = step.toleratedFailureCount !== undefined || step.toleratedFailurePercentage !== undefined;
+  const plain = ctx.itemStepPaths === 'plain';
   const item: Scope = {
     ctx,
     states: {},
     root: '$.output',
-    prefix: '',
-    dynamicPrefix: true,
-    itemOk: `${step.id}.ok`,
+    prefix: plain ? `${scope.dynamicPrefix ? '' : scope.prefix}${step.id}[]/` : '',
+    dynamicPrefix: !plain,
+    ...(plain ? {} : { itemOk: `${step.id}.ok` }),
     ...(tolerant ? { itemFailed: `${step.id}.failed` } : {}),
   };
-  const start = block(item, step.steps, item.itemOk!) ?? item.itemOk!;
-  if (JSON.stringify(item.states).includes(`"${item.itemOk}"`) || start === item.itemOk) {
+  // plain: the item state is { status: 'succeeded', output } from the start, so it ends as the item result
+  const done = plain ? null : item.itemOk!;
+  const start = block(item, step.steps, done) ?? done ?? addState(item, `${step.id}.empty`, { Type: 'Pass', End: true });
+  if (!plain && (JSON.stringify(item.states).includes(`"${item.itemOk}"`) || start === item.itemOk)) {
     addState(item, item.itemOk!, { Type: 'Pass', Parameters: { status: 'succeeded', 'output.$': '$.output' }, End: true });
   }
-  const pathFormat = scope.dynamicPrefix
-    ? `States.Format('{}${scope.prefix}${step.id}[{}]/', $.path, $$.Map.Item.Index)`
-    : `States.Format('${scope.prefix}${step.id}[{}]/', $$.Map.Item.Index)`;
+  const itemHead = plain
+    ? { status: 'succeeded' }
+    : {
+        'path.$': scope.dynamicPrefix
+          ? `States.Format('{}${scope.prefix}${step.id}[{}]/', $.path, $$.Map.Item.Index)`
+          : `States.Format('${scope.prefix}${step.id}[{}]/', $$.Map.Item.Index)`,
+      };
   const { retry, policies } = compileRetry(step.retry ?? [], ctx, where);
   const catchers = compileCatchers(scope, step.id, step.catch, next, 'lambda', block);
   const state: AslState = {
     Type: 'Map',
     ItemsPath: rootPath(scope, step.items),
-    ItemSelector: { 'path.$': pathFormat, ...selectionField(scope, 'output', step.itemSelector ?? '$$.Map.Item.Value') },
+    ItemSelector: { ...itemHead, ...selectionField(scope, 'output', step.itemSelector ?? '$$.Map.Item.Value') },
     ItemProcessor: {
       ProcessorConfig: distributed ? { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } : { Mode: 'INLINE' },
       StartAt: start,
@@ -56,7 +63,7 @@ export function compileMap(scope: Scope, step: MapIR, next: Continuation, block:
     if (step.toleratedFailureCount !== undefined) state.ToleratedFailureCount = step.toleratedFailureCount;
     if (step.toleratedFailurePercentage !== undefined) state.ToleratedFailurePercentage = step.toleratedFailurePercentage;
   }
-  if (tolerant) {
+  if (tolerant && (step.toleratedFailureCount !== undefined || (step.toleratedFailurePercentage ?? 100) < 100)) {
     ctx.issues.push({
       severity: 'warning',
       step: where,

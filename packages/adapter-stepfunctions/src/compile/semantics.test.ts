@@ -1,5 +1,5 @@
 import { definePipeline } from '@baton/core';
-import { conformancePipelines, kitStep } from '@baton/core/testkit';
+import { conformancePipelines, conformanceStages } from '@baton/core/testkit';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { compileToAsl, compileUnchecked } from './compile.js';
@@ -8,6 +8,7 @@ import { NON_RETRYABLE_CODES } from './retry.js';
 import type { AslState } from './types.js';
 import { validateAsl } from './validate.js';
 
+const kitStep = conformanceStages.find((s) => s.name === 'kit-step')!;
 const kit = (name: string) => conformancePipelines.find((p) => p.name === name)!;
 const states = (name: string, opts = {}) => compileToAsl(kit(name), opts).definition.States;
 const items = (s: AslState) => (s.ItemProcessor as { States: Record<string, AslState> }).States;
@@ -101,6 +102,17 @@ describe('map', () => {
     expect(proc.item!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'item.failed.envelope' }]);
     expect(proc['items.failed']).toEqual({ Type: 'Pass', Parameters: { status: 'failed', 'error.$': '$.error' }, End: true });
     expect(c.issues).toContainEqual(expect.objectContaining({ step: 'items', message: expect.stringMatching(/threshold is not enforced/) }));
+  });
+});
+
+describe('plain item step paths', () => {
+  it('items start as { status, output } and end without a shaping state', () => {
+    const m = states('kit-scale', { itemStepPaths: 'plain' }).items!;
+    expect(m.ItemSelector).toMatchObject({ status: 'succeeded', output: { 'index.$': '$$.Map.Item.Index' } });
+    expect(Object.keys(items(m))).toEqual(['third', 'second', 'first']);
+    expect(items(m).third).toMatchObject({ ResultPath: '$.output.third', End: true });
+    expect(items(m).first!.Parameters).toMatchObject({ stepPath: 'items[]/first' });
+    expect(estimateRunCost(compileToAsl(kit('kit-scale'), { itemStepPaths: 'plain' }).definition, { items: 10 }).transitions).toBe(1 + 10 * 3);
   });
 });
 

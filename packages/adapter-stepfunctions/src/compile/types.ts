@@ -49,6 +49,14 @@ export interface CompileOptions {
   expectedItems?: Record<string, number>;
   /** Heartbeat of approval gates, in seconds (the reviewer UI must send heartbeats). @default none */
   approvalHeartbeatSeconds?: number;
+  /**
+   * Step paths of map items. `indexed` gives each item its Baton step path (`sections[3]/generate`),
+   * carried in the item state; when an item's last step does not replace the item state, that
+   * costs one Pass state per item to shape `{ status, output }`. `plain` drops the index
+   * (`sections[]/generate`, fine when stages derive keys from content hashes) and shapes item
+   * results for free. @default 'indexed'
+   */
+  itemStepPaths?: 'indexed' | 'plain';
   /** Seconds added to a stage's timeout for the Task's TimeoutSeconds, so the Lambda's own timeout fires first. @default 5 */
   timeoutMarginSeconds?: number;
 }
