@@ -1,0 +1,63 @@
+import { StageError, createJsonLogger, createMemoryBlobStore, defineStage, hashReviewToken, type ReviewNotice } from '@baton/core';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { errorFromCause, lambdaCause } from './errors.js';
+import { createStageHandler } from './handler.js';
+import { createReviewGateHandler } from './review-gate.js';
+import { createMemoryReviewStore } from './reviews.js';
+
+const ARN = 'arn:aws:states:eu-west-1:123456789012:execution:report:run-42';
+const echo = defineStage({
+  name: 'echo',
+  version: 1,
+  input: z.object({ text: z.string() }),
+  output: z.object({ text: z.string() }),
+  async run(input, ctx) {
+    ctx.log.info('echoing');
+    if (input.text === 'throttle') throw new StageError('ThrottlingException', 'slow down', { details: { quota: 3 } });
+    return { text: input.text.toUpperCase() };
+  },
+});
+
+describe('createStageHandler', () => {
+  it('returns the stage output; logs carry the execution ARN, step and attempt', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const handler = createStageHandler({ stages: echo, blobs: createMemoryBlobStore(), logger: createJsonLogger({ write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) }) });
+    const out = await handler({ stage: 'echo', stepPath: 'sections[2]/echo', executionId: ARN, retryCount: 1, input: { text: 'hi' } });
+    expect(out).toEqual({ text: 'HI' });
+    const line = lines.find((l) => l.msg === 'echoing')!;
+    expect(line).toMatchObject({ executionArn: ARN, step: 'sections[2]/echo', attempt: 2, runId: 'run-42' });
+  });
+
+  it('throws with name = StageError code and the serialized error as message, which the machine parses back', async () => {
+    const handler = createStageHandler({ stages: [echo], blobs: createMemoryBlobStore() });
+    const err = await handler({ stage: 'echo', stepPath: 'echo', executionId: ARN, retryCount: 0, input: { text: 'throttle' } }).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    expect(err.name).toBe('ThrottlingException');
+    expect(JSON.parse(err.message)).toEqual({ code: 'ThrottlingException', message: 'slow down', retryable: true, details: { quota: 3 } });
+    // what Step Functions reports as Cause for a Lambda error, and what the compiled Pass states recover
+    expect(errorFromCause(err.name, lambdaCause(err))).toEqual({ code: 'ThrottlingException', message: 'slow down', retryable: true, details: { quota: 3 } });
+    const bad = await handler({ stage: 'echo', stepPath: 'echo', executionId: ARN, retryCount: 0, input: { text: 3 } }).catch((e: unknown) => e as Error);
+    expect(bad.name).toBe('InvalidInput');
+    const unknown = await handler({ stage: 'nope', stepPath: 'x', executionId: ARN, retryCount: 0, input: {} }).catch((e: unknown) => e as Error);
+    expect(unknown.name).toBe('StageFailed');
+    expect(unknown.message).toMatch(/does not run stage \\"nope\\"/);
+  });
+});
+
+describe('createReviewGateHandler', () => {
+  it('records the pending review with a hashed review token and the task token, notifies, and returns', async () => {
+    const store = createMemoryReviewStore();
+    const notices: ReviewNotice[] = [];
+    const gate = createReviewGateHandler({ store, notifier: (n) => void notices.push(n) });
+    const out = await gate({ taskToken: 'TT', executionId: ARN, gate: 'review', stepPath: 'review', timeoutSeconds: 60, reviewer: 'alice', payload: { title: 'Q3' } });
+    expect(out.recorded).toBe(true);
+    const [row] = await store.list(ARN);
+    expect(notices).toHaveLength(1);
+    const token = notices[0]!.token;
+    expect(token.length).toBeGreaterThanOrEqual(32);
+    expect(row).toMatchObject({ runId: 'run-42', gate: 'review', reviewer: 'alice', taskToken: 'TT', status: 'open', tokenHash: hashReviewToken(token), payload: { title: 'Q3' } });
+    expect(JSON.stringify(row)).not.toContain(token);
+    expect(notices[0]).not.toHaveProperty('taskToken');
+  });
+});
