@@ -1,6 +1,7 @@
 export { IngestedDoc, NormalisedDocument, Paragraph, SectionIndexEntry, SectionTask, SourceRef } from './documents.js';
 export { DEFAULT_MAX_SOURCE_BYTES, IngestInput, docIdOf, ingest, normaliseSource } from './ingest/stage.js';
 export { formatOf, type SourceFormat } from './ingest/parsers.js';
+export { BAD_CORPUS_MAX_BYTES, createBadSourceCorpus, type BadSource } from './ingest/bad-sources.js';
 export { PlanInput, PlanOutput, chooseExcerpts, plan } from './plan.js';
 export { GenerateOutput, MODEL_RETRY, generate } from './generate.js';
 export { ValidOutput, ValidateInput, checkOrThrow, validate } from './validate.js';

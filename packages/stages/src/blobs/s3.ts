@@ -18,6 +18,8 @@ export interface S3BlobStoreOptions {
   client?: S3Client;
   /** Region, endpoint, credentials, `forcePathStyle` for S3-compatible servers. */
   clientConfig?: S3ClientConfig;
+  /** Keys per ListObjectsV2 page. @default 1000 */
+  pageSize?: number;
 }
 
 /**
@@ -79,7 +81,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       const keys: string[] = [];
       let token: string | undefined;
       do {
-        const res = await client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix + sub, ...(token ? { ContinuationToken: token } : {}) }));
+        const res = await client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix + sub, ...(options.pageSize ? { MaxKeys: options.pageSize } : {}), ...(token ? { ContinuationToken: token } : {}) }));
         for (const o of res.Contents ?? []) if (o.Key) keys.push(o.Key.slice(prefix.length));
         token = res.IsTruncated ? res.NextContinuationToken : undefined;
       } while (token);

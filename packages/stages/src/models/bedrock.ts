@@ -63,8 +63,10 @@ export function createBedrockModel(options: BedrockModelOptions): ModelClient {
         const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $fault?: string };
         if (err.name === 'AbortError') throw e;
         const status = err.$metadata?.httpStatusCode;
-        // The SDK reports unparseable bodies as a generic error with the HTTP status; keep them retryable.
-        if (!status && err.name && /Deserialization|SyntaxError/i.test(err.name + (err.message ?? ''))) throw malformed('bedrock', err.message ?? err.name);
+        // A success status with a body the SDK could not parse is a malformed answer (retryable).
+        if ((status !== undefined && status >= 200 && status < 300) || /Deserialization|SyntaxError/i.test(`${err.name} ${err.message}`)) {
+          throw malformed('bedrock', `${err.name ?? 'error'}: ${err.message ?? ''}`);
+        }
         throw providerError('bedrock', err.name && err.name !== 'Error' ? err.name : undefined, status, err.message ?? 'unknown error');
       }
       const content: ContentBlock[] = response.output?.message?.content ?? [];
