@@ -14,16 +14,20 @@ interface Fake {
   events: InterpreterEvent[];
 }
 
-function fake(handlers: Record<string, Handler>, options: { approval?: ApprovalOutcome; completed?: Record<string, unknown>; now?: number } = {}): Fake {
+function fake(handlers: Record<string, Handler>, options: { approval?: ApprovalOutcome; completed?: Record<string, unknown>; now?: number; journal?: boolean } = {}): Fake {
   const f: Fake = { calls: [], sleeps: [], approvals: [], events: [], effects: undefined as unknown as Effects };
+  // with `journal`, completed tasks are remembered (keyed by step path) as an engine journal would
+  const done = new Map<string, unknown>(Object.entries(options.completed ?? {}));
   f.effects = {
     async completed(stepPath) {
-      return options.completed && stepPath in options.completed ? { output: options.completed[stepPath] } : undefined;
+      return done.has(stepPath) ? { output: done.get(stepPath) } : undefined;
     },
     async runTask(req) {
       f.calls.push(req);
       try {
-        return { ok: true, output: await handlers[req.stage]!(req.input, req) };
+        const output = await handlers[req.stage]!(req.input, req);
+        if (options.journal) done.set(req.stepPath, output);
+        return { ok: true, output };
       } catch (e) {
         return { ok: false, error: serializeError(e) };
       }
@@ -406,6 +410,63 @@ describe('interpret: parallel', () => {
     const caught = await run([{ kind: 'parallel', id: 'p', branches, catch: [{ errors: ['ModelErrorException'], resultPath: '$.failure', steps: [] }] }], {}, f);
     expect(caught).toMatchObject({ status: 'succeeded', output: { failure: { code: 'ModelErrorException' } } });
     expect(f.events).toContainEqual(expect.objectContaining({ type: 'step-failed', stepPath: 'p', kind: 'parallel' }));
+  });
+});
+
+describe('interpret: retry of parallel and map steps', () => {
+  it('a retried parallel runs the failed branch again with a new attempt number and reuses the completed one', async () => {
+    let calls = 0;
+    const f = fake(
+      {
+        ok: () => 'fine',
+        flaky: (_i, req) => {
+          calls++;
+          if (calls === 1) throw new StageError('ServiceUnavailableException', 'down');
+          return `up on attempt ${req.attempt}`;
+        },
+      },
+      { journal: true },
+    );
+    const out = await run(
+      [{ kind: 'parallel', id: 'p', retry: [{ errors: ['ServiceUnavailableException'], intervalMs: 500 }], branches: [[{ kind: 'task', id: 'a', stage: 'ok' }], [{ kind: 'task', id: 'b', stage: 'flaky' }]] }],
+      {},
+      f,
+    );
+    expect(out).toEqual({ status: 'succeeded', output: ['fine', 'up on attempt 2'] });
+    expect(f.calls.map((c) => `${c.stepPath}#${c.attempt}`).sort()).toEqual(['p.0/a#1', 'p.1/b#1', 'p.1/b#2']);
+    expect(f.sleeps).toEqual([{ key: 'p#1:retry', ms: 500 }]);
+    expect(f.events).toContainEqual({ type: 'retry-scheduled', stepPath: 'p', attempt: 1, code: 'ServiceUnavailableException', delayMs: 500, maxDelayMs: 500 });
+  });
+
+  it('a parallel gives up when its retrier is exhausted or does not match', async () => {
+    const f = fake({
+      bad: () => {
+        throw new StageError('ServiceUnavailableException', 'down');
+      },
+    });
+    const branches: StepIR[][] = [[{ kind: 'task', id: 'b', stage: 'bad' }]];
+    const exhausted = await run([{ kind: 'parallel', id: 'p', retry: [{ errors: ['ServiceUnavailableException'], maxAttempts: 2, intervalMs: 1 }], branches }], {}, f);
+    expect(exhausted).toMatchObject({ status: 'failed', error: { code: 'ServiceUnavailableException' } });
+    expect(f.calls.map((c) => c.attempt)).toEqual([1, 2, 3]);
+    const g = fake({
+      bad: () => {
+        throw new StageError('ValidationFailed', 'no');
+      },
+    });
+    const unmatched = await run([{ kind: 'parallel', id: 'p', retry: [{ errors: ['States.ALL'] }], branches }], {}, g);
+    expect(unmatched).toMatchObject({ status: 'failed', error: { code: 'ValidationFailed' } });
+    expect(g.calls).toHaveLength(1);
+  });
+
+  it('a map never retries a tolerated-failure breach (never retried), even under States.ALL', async () => {
+    const f = fake({
+      bad: () => {
+        throw new StageError('ItemBroken', 'no', { retryable: false });
+      },
+    });
+    const out = await run([{ kind: 'map', id: 'm', items: '$', retry: [{ errors: ['States.ALL'] }], steps: [{ kind: 'task', id: 't', stage: 'bad' }] }], [1], f);
+    expect(out).toMatchObject({ status: 'failed', error: { code: 'States.ExceedToleratedFailureThreshold' } });
+    expect(f.calls).toHaveLength(1);
   });
 });
 

@@ -50,6 +50,14 @@ export async function interpret(ir: PipelineIR, input: unknown, effects: Effects
 }
 
 class Runner {
+  /**
+   * Last attempt number used per task step path. When a retried parallel or map runs a task
+   * again, its attempts continue from there, so every attempt has its own journal key and a
+   * failure recorded in an earlier round is not replayed as the outcome of the new one.
+   * Rebuilt identically on replay, since replay walks the same rounds.
+   */
+  private readonly lastAttempt = new Map<string, number>();
+
   constructor(
     private readonly fx: Effects,
     private readonly options: InterpretOptions,
@@ -87,9 +95,9 @@ class Runner {
       case 'task':
         return { state: writePath(state, step.resultPath, await this.task(step, state, scope)), ended: false };
       case 'map':
-        return { state: writePath(state, step.resultPath, await this.map(step, state, scope)), ended: false };
+        return { state: writePath(state, step.resultPath, await this.retrying(step, scope, () => this.map(step, state, scope))), ended: false };
       case 'parallel':
-        return { state: writePath(state, step.resultPath, await this.parallel(step, state, scope)), ended: false };
+        return { state: writePath(state, step.resultPath, await this.retrying(step, scope, () => this.parallel(step, state, scope))), ended: false };
       case 'choice': {
         const branch = step.branches.find((b) => evaluatePredicate(b.when, state));
         const steps = branch ? branch.steps : step.otherwise;
@@ -124,7 +132,8 @@ class Runner {
     const timeoutMs = step.timeoutMs ?? meta.timeoutMs;
     const retries: number[] = policies.map(() => 0);
     let random: RandomSource | undefined;
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = (this.lastAttempt.get(stepPath) ?? 0) + 1; ; attempt++) {
+      this.lastAttempt.set(stepPath, attempt);
       const request = { stepPath, stepId: step.id, stage: step.stage, input, attempt, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
       const outcome = await this.fx.runTask(request, hash);
       if (outcome.ok) return outcome.output;
@@ -141,6 +150,33 @@ class Runner {
         maxDelayMs: baseDelayMs(policies[decision.retrierIndex]!, decision.retryNumber),
       });
       await this.fx.sleep(`${stepPath}#${attempt}:retry`, decision.delayMs);
+    }
+  }
+
+  /**
+   * Runs a map or parallel step under its own retriers (ASL `Retry` on Map / Parallel states).
+   * A new round re-enters the branches or items: tasks that completed are replayed from the
+   * journal, failed ones run again.
+   */
+  private async retrying<T>(step: MapIR | ParallelIR, scope: Scope, body: () => Promise<T>): Promise<T> {
+    const policies = step.retry ?? [];
+    if (policies.length === 0) return body();
+    const stepPath = scope.prefix + step.id;
+    const retries: number[] = policies.map(() => 0);
+    let random: RandomSource | undefined;
+    for (let round = 1; ; round++) {
+      try {
+        return await body();
+      } catch (e) {
+        const error = e instanceof StepFailure ? e.error : serializeError(e);
+        random ??= seededRandom(`${this.options.runId}/${stepPath}`);
+        const decision = decideRetry(policies, error.code, retries, random, error.retryable);
+        if (!decision.retry) throw e instanceof StepFailure ? e : new StepFailure(error);
+        retries[decision.retrierIndex] = decision.retryNumber;
+        const maxDelayMs = baseDelayMs(policies[decision.retrierIndex]!, decision.retryNumber);
+        this.fx.emit?.({ type: 'retry-scheduled', stepPath, attempt: round, code: error.code, delayMs: decision.delayMs, maxDelayMs });
+        await this.fx.sleep(`${stepPath}#${round}:retry`, decision.delayMs);
+      }
     }
   }
 

@@ -101,6 +101,30 @@ describe('local engine', () => {
     expect((await engine.list({ pipeline: 'slow' })).map((r) => [r.runId, r.status, r.engine])).toEqual([['run-a', 'running', 'local']]);
   });
 
+  it('retries a parallel step: the failed branch runs again as attempt 2, the completed branch is not re-run', async () => {
+    const runs: string[] = [];
+    const once = defineStage({
+      name: 'once',
+      version: 1,
+      input: z.unknown(),
+      output: z.string(),
+      async run(_input, ctx) {
+        runs.push(`${ctx.stepPath}#${ctx.attempt}`);
+        if (ctx.stepPath.endsWith('/flaky') && ctx.attempt === 1) throw new StageError('ServiceUnavailableException', 'down');
+        return ctx.stepPath;
+      },
+    });
+    const p = definePipeline({ name: 'par', version: 1 })
+      .parallel('both', { retry: [{ errors: ['ServiceUnavailableException'], intervalMs: 10 }] }, [(b) => b.task('steady', once), (b) => b.task('flaky', once)])
+      .build();
+    engine = createLocalEngine({ pipelines: [p] });
+    const { runId } = await engine.start('par', {});
+    expect(await engine.result(runId)).toEqual({ status: 'succeeded', output: ['both.0/steady', 'both.1/flaky'] });
+    expect(runs.sort()).toEqual(['both.0/steady#1', 'both.1/flaky#1', 'both.1/flaky#2']);
+    const info = await engine.status(runId);
+    expect(info.retries).toEqual([{ stepPath: 'both', attempt: 1, code: 'ServiceUnavailableException', delayMs: 10, maxDelayMs: 10 }]);
+  });
+
   it('reports every transition to the observer, and a failing observer breaks neither the run nor the log', async () => {
     const events: RunEvent[] = [];
     const lines: string[] = [];
