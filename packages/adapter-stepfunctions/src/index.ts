@@ -1,2 +1,12 @@
 export { compileToAsl, compileUnchecked } from './compile/compile.js';
+export { SFN_HISTORY_LIMIT, SFN_PAYLOAD_LIMIT, checkLimits, estimateRunCost, type RunCost } from './compile/limits.js';
+export { NON_RETRYABLE_CODES } from './compile/retry.js';
+export { checkRetriers, validateAsl, type AslValidation } from './compile/validate.js';
 export type { AslDefinition, AslState, CompileIssue, CompileOptions, CompiledMachine, TaskBinding, WorkflowType } from './compile/types.js';
+export { errorFromCause, lambdaCause, toLambdaError } from './lambda/errors.js';
+export { createStageHandler, runIdOf, type StageEvent, type StageHandler, type StageHandlerOptions } from './lambda/handler.js';
+export { createReviewGateHandler, type ReviewGateEvent, type ReviewGateOptions } from './lambda/review-gate.js';
+export { createMemoryReviewStore, decideReview, type ReviewRecord, type ReviewStore, type TaskAnswer } from './lambda/reviews.js';
+export { createStepFunctionsClient, type ExecutionInfo, type StepFunctionsClient, type StepFunctionsClientOptions } from './client/client.js';
+export { createStepFunctionsLocalEngine, type StepFunctionsLocalEngine, type StepFunctionsLocalEngineOptions } from './local/engine.js';
+export { runAslLocally, type LocalAslRun } from './local/run-asl.js';

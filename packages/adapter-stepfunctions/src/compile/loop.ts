@@ -1,18 +1,35 @@
-import type { LoopIR } from '@baton/core';
+import type { LoopIR, StepIR } from '@baton/core';
 import { addState, rootPath, type Continuation, type Scope } from './context.js';
 import { endState } from './errors.js';
 import { compilePredicate } from './predicate.js';
 import type { BlockCompiler } from './dispatch.js';
 
+/** Loops with at most this many iterations are unrolled: no counter, no bookkeeping states. */
+export const UNROLL_LIMIT = 3;
+
 /**
- * A loop as a Choice back-edge with a counter kept in the state at `$.loops.<id>` (Baton's own
- * interpreter keeps it outside the state; here it must live in the state, so it is visible in
- * the output): init -> body -> count -> check (until holds or the counter reached
+ * A loop. Up to {@link UNROLL_LIMIT} iterations it is unrolled into copies of the body (state
+ * names suffixed `@2`, `@3`) joined by Choice states that exit when `until` holds, which is what
+ * one writes by hand: one Choice per iteration but the last. Beyond that it is a Choice back-edge
+ * with a counter kept in the state at `$.loops.<id>` (visible in the output, unlike in Baton's
+ * interpreter): init -> body -> count -> check (until holds or the counter reached
  * `maxIterations` -> next, else back to the body).
  */
 export function compileLoop(scope: Scope, step: LoopIR, next: Continuation, block: BlockCompiler): string {
-  const counter = rootPath(scope, `$.loops.${step.id.replace(/\W/g, '_')}`);
   const exit = next ?? endState(scope, `${step.id}.end`);
+  if (step.maxIterations <= UNROLL_LIMIT) {
+    let cont: string = exit;
+    for (let i = step.maxIterations - 1; i >= 0; i--) {
+      const suffix = i === 0 ? '' : `@${i + 1}`;
+      const body = i === 0 ? step.steps : step.steps.map((s) => renamed(s, suffix));
+      if (i < step.maxIterations - 1) {
+        cont = addState(scope, `${step.id}.check${suffix || '@1'}`, { Type: 'Choice', Choices: [{ ...compilePredicate(scope, step.until), Next: exit }], Default: cont });
+      }
+      cont = block(scope, body, cont) ?? cont;
+    }
+    return cont;
+  }
+  const counter = rootPath(scope, `$.loops.${step.id.replace(/\W/g, '_')}`);
   const check = `${step.id}.check`;
   const count = addState(scope, `${step.id}.count`, { Type: 'Pass', Parameters: { 'n.$': `States.MathAdd(${counter}.n, 1)` }, ResultPath: counter, Next: check });
   const body = block(scope, step.steps, count) ?? count;
@@ -25,4 +42,18 @@ export function compileLoop(scope: Scope, step: LoopIR, next: Continuation, bloc
     Default: body,
   });
   return addState(scope, step.id, { Type: 'Pass', Result: { n: 0 }, ResultPath: counter, Next: body });
+}
+
+/** A copy of a step whose ids (its own and its children's) carry `suffix`, so state names stay unique. */
+function renamed(step: StepIR, suffix: string): StepIR {
+  const s = structuredClone(step) as StepIR & Record<string, unknown>;
+  const visit = (x: Record<string, unknown>): void => {
+    if (typeof x.id === 'string' && typeof x.kind === 'string') x.id = x.id + suffix;
+    for (const v of Object.values(x)) {
+      if (Array.isArray(v)) v.forEach((e) => e && typeof e === 'object' && visit(e as Record<string, unknown>));
+      else if (v && typeof v === 'object') visit(v as Record<string, unknown>);
+    }
+  };
+  visit(s);
+  return s;
 }

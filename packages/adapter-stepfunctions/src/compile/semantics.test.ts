@@ -99,7 +99,7 @@ describe('map', () => {
   it('with a tolerated failure threshold, item failures are caught and recorded as { status: failed, error }', () => {
     const c = compileToAsl(kit('kit-map-tolerated'));
     const proc = items(c.definition.States.items!);
-    expect(proc.item!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'item.failed.envelope' }]);
+    expect(proc.item!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'items.failed.envelope' }]);
     expect(proc['items.failed']).toEqual({ Type: 'Pass', Parameters: { status: 'failed', 'error.$': '$.error' }, End: true });
     expect(c.issues).toContainEqual(expect.objectContaining({ step: 'items', message: expect.stringMatching(/threshold is not enforced/) }));
   });

@@ -47,10 +47,10 @@ export function compileTask(scope: Scope, step: TaskIR, next: Continuation, bloc
   return addState(scope, step.id, { Type: 'Task', ...state });
 }
 
-/** The states that turn a caught item failure into `{ status: 'failed', error }` (once per map). */
-export function itemFailure(scope: Scope, stepId: string): string {
+/** The states that turn a caught item failure into `{ status: 'failed', error }` (one chain per map). */
+export function itemFailure(scope: Scope, _stepId: string): string {
   const shaped = scope.itemFailed!;
   if (!scope.states[shaped]) addState(scope, shaped, { Type: 'Pass', Parameters: { status: 'failed', 'error.$': '$.error' }, End: true });
-  const base = `${stepId}.failed`;
-  return scope.states[`${base}.envelope`] ? `${base}.envelope` : parseErrorStates(scope, base, '$.error', 'lambda', shaped);
+  const first = scope.states[`${shaped}.envelope`] ? `${shaped}.envelope` : parseErrorStates(scope, shaped, '$.error', 'lambda', shaped);
+  return first;
 }
