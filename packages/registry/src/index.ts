@@ -1,1 +1,25 @@
-export {};
+export { FAILURE_CLASSES } from './types.js';
+export type {
+  AttemptRow,
+  FailureClass,
+  FailureCount,
+  InFlightRun,
+  RecordedError,
+  ReviewRecord,
+  RunDetail,
+  RunFilter,
+  RunRecord,
+  RunRegistry,
+  RunUsage,
+  StepRecord,
+  TokenPricing,
+} from './types.js';
+export { classifyFailure, type FailureClassifier, type FailureContext } from './classify.js';
+export { MIGRATIONS, type Migration } from './migrations.js';
+export { migrate } from './migrate.js';
+export { checkSchemaName, type SqlClient, type SqlExecutor } from './sql.js';
+export { MAX_INLINE_BYTES, mapIndexOf } from './apply.js';
+export { createSqlRegistry, startOfIsoWeek, type SqlRegistryOptions } from './sql-registry.js';
+export { createPostgresClient, createPostgresRegistry, type PostgresRegistryOptions } from './postgres.js';
+export { createPgliteClient, createPgliteRegistry, type PgliteRegistryOptions } from './pglite.js';
+export { createRegistryObserver, type RegistryObserver, type RegistryObserverOptions } from './observer.js';

@@ -1,0 +1,194 @@
+import { jsonBytes, sha256Hex, type RunEvent, type SerializedError } from '@baton/core';
+import type { FailureClassifier, FailureContext } from './classify.js';
+import type { SqlExecutor } from './sql.js';
+
+/** Values larger than this are stored as a digest, not inline: the registry is an index, not a blob store. */
+export const MAX_INLINE_BYTES = 16 * 1024;
+
+/** Applies one event to the tables, inside the caller's transaction. Every statement is an upsert. */
+export async function applyEvent(tx: SqlExecutor, event: RunEvent, classify: FailureClassifier): Promise<void> {
+  switch (event.type) {
+    case 'run-started':
+      await tx.query(
+        `INSERT INTO pipeline_run (run_id, pipeline, engine, execution_id, status, status_since, started_at, updated_at, input_ref)
+         VALUES ($1, $2, $3, $4, 'running', $5::timestamptz, $5::timestamptz, $5::timestamptz, $6::jsonb)
+         ON CONFLICT (run_id) DO UPDATE SET
+           execution_id = COALESCE(EXCLUDED.execution_id, pipeline_run.execution_id),
+           status_since = CASE WHEN pipeline_run.status = 'failed' THEN EXCLUDED.started_at ELSE pipeline_run.status_since END,
+           finished_at = CASE WHEN pipeline_run.status = 'failed' THEN NULL ELSE pipeline_run.finished_at END,
+           status = CASE WHEN pipeline_run.status = 'failed' THEN 'running' ELSE pipeline_run.status END,
+           updated_at = GREATEST(pipeline_run.updated_at, EXCLUDED.updated_at)`,
+        [event.runId, event.pipeline, event.engine, event.executionId ?? null, event.at, json(refOf(event.input))],
+      );
+      return;
+    case 'step-started':
+      await tx.query(
+        `INSERT INTO pipeline_step (run_id, step_path, kind, map_index, status, started_at)
+         VALUES ($1, $2, $3, $4, 'running', $5::timestamptz)
+         ON CONFLICT (run_id, step_path) DO UPDATE SET kind = EXCLUDED.kind, status = 'running', started_at = EXCLUDED.started_at,
+           finished_at = NULL, error_code = NULL, error_message = NULL, error_class = NULL`,
+        [event.runId, event.stepPath, event.kind, mapIndexOf(event.stepPath), event.at],
+      );
+      await resumeRun(tx, event.runId, event.at, event.stepPath);
+      return;
+    case 'step-finished': {
+      const err = errorColumns(event.error, { stepPath: event.stepPath }, classify);
+      await tx.query(
+        `UPDATE pipeline_step SET status = $3, finished_at = $4::timestamptz, error_code = $5, error_message = $6, error_class = $7
+         WHERE run_id = $1 AND step_path = $2`,
+        [event.runId, event.stepPath, event.status, event.at, ...err],
+      );
+      await tx.query(
+        `UPDATE pipeline_run SET updated_at = GREATEST(updated_at, $2::timestamptz),
+           current_step = (SELECT s.step_path FROM pipeline_step s WHERE s.run_id = $1 AND s.status = 'running'
+                           ORDER BY s.started_at DESC, s.step_path DESC LIMIT 1)
+         WHERE run_id = $1`,
+        [event.runId, event.at],
+      );
+      return;
+    }
+    case 'attempt-started':
+      await tx.query(
+        `INSERT INTO stage_attempt (run_id, step_path, map_index, attempt, stage, status, started_at)
+         VALUES ($1, $2, $3, $4, $5, 'running', $6::timestamptz)
+         ON CONFLICT (run_id, step_path, attempt) DO UPDATE SET stage = EXCLUDED.stage, status = 'running', started_at = EXCLUDED.started_at,
+           finished_at = NULL, error_code = NULL, error_message = NULL, error_class = NULL, retryable = NULL, retry_delay_ms = NULL`,
+        [event.runId, event.stepPath, mapIndexOf(event.stepPath), event.attempt, event.stage, event.at],
+      );
+      await resumeRun(tx, event.runId, event.at, undefined);
+      return;
+    case 'attempt-finished': {
+      const m = event.metrics;
+      const err = errorColumns(event.error, { stage: event.stage, stepPath: event.stepPath, modelCalls: m?.modelCalls ?? 0 }, classify);
+      await tx.query(
+        `INSERT INTO stage_attempt (run_id, step_path, map_index, attempt, stage, status, started_at, finished_at,
+           error_code, error_message, error_class, retryable, input_tokens, output_tokens, model_calls, latency_ms, model_latency_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz - make_interval(secs => $16::float8 / 1000), $7::timestamptz,
+           $8, $9, $10, $11, $12, $13, $14, $15, $17)
+         ON CONFLICT (run_id, step_path, attempt) DO UPDATE SET status = EXCLUDED.status, finished_at = EXCLUDED.finished_at,
+           error_code = EXCLUDED.error_code, error_message = EXCLUDED.error_message, error_class = EXCLUDED.error_class,
+           retryable = EXCLUDED.retryable, input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,
+           model_calls = EXCLUDED.model_calls, latency_ms = EXCLUDED.latency_ms, model_latency_ms = EXCLUDED.model_latency_ms`,
+        [
+          event.runId,
+          event.stepPath,
+          mapIndexOf(event.stepPath),
+          event.attempt,
+          event.stage,
+          event.status,
+          event.at,
+          ...err,
+          event.error ? event.error.retryable : null,
+          m?.inputTokens ?? 0,
+          m?.outputTokens ?? 0,
+          m?.modelCalls ?? 0,
+          m ? Math.round(m.durationMs) : null,
+          m?.durationMs ?? 0,
+          m ? Math.round(m.modelLatencyMs) : null,
+        ],
+      );
+      // recomputed from the attempts, so a redelivered event cannot count tokens twice
+      await tx.query(
+        `UPDATE pipeline_run r SET updated_at = GREATEST(r.updated_at, $2::timestamptz),
+           input_tokens = t.input_tokens, output_tokens = t.output_tokens, model_calls = t.model_calls
+         FROM (SELECT COALESCE(SUM(input_tokens), 0) AS input_tokens, COALESCE(SUM(output_tokens), 0) AS output_tokens,
+                      COALESCE(SUM(model_calls), 0) AS model_calls
+               FROM stage_attempt WHERE run_id = $1) t
+         WHERE r.run_id = $1`,
+        [event.runId, event.at],
+      );
+      return;
+    }
+    case 'retry-scheduled':
+      await tx.query('UPDATE stage_attempt SET retry_delay_ms = $4 WHERE run_id = $1 AND step_path = $2 AND attempt = $3', [
+        event.runId,
+        event.stepPath,
+        event.attempt,
+        Math.round(event.delayMs),
+      ]);
+      return;
+    case 'review-opened':
+      await tx.query(
+        `INSERT INTO pending_review (run_id, gate, step_path, reviewer, payload_ref, token_hash, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::timestamptz, $8::timestamptz)
+         ON CONFLICT (run_id, step_path) DO UPDATE SET gate = EXCLUDED.gate, reviewer = EXCLUDED.reviewer, payload_ref = EXCLUDED.payload_ref,
+           token_hash = EXCLUDED.token_hash, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
+           decided_at = NULL, decision = NULL, decided_by = NULL, comment = NULL
+         WHERE pending_review.token_hash <> EXCLUDED.token_hash`,
+        [event.runId, event.gate, event.stepPath, event.reviewer ?? null, json(refOf(event.payload)), event.tokenHash, event.at, event.expiresAt],
+      );
+      await tx.query(
+        `UPDATE pipeline_run SET status_since = CASE WHEN status = 'waiting' THEN status_since ELSE $2::timestamptz END,
+           status = 'waiting', updated_at = GREATEST(updated_at, $2::timestamptz)
+         WHERE run_id = $1 AND status IN ('running', 'waiting')`,
+        [event.runId, event.at],
+      );
+      return;
+    case 'review-decided':
+      await tx.query(
+        `UPDATE pending_review SET decided_at = $3::timestamptz, decision = $4, decided_by = $5, comment = $6
+         WHERE run_id = $1 AND step_path = $2 AND decided_at IS NULL`,
+        [event.runId, event.stepPath, event.at, event.decision, event.reviewer ?? null, event.comment ?? null],
+      );
+      await tx.query(
+        `UPDATE pipeline_run SET status = 'running', status_since = $2::timestamptz, updated_at = GREATEST(updated_at, $2::timestamptz)
+         WHERE run_id = $1 AND status = 'waiting'
+           AND NOT EXISTS (SELECT 1 FROM pending_review p WHERE p.run_id = $1 AND p.decided_at IS NULL)`,
+        [event.runId, event.at],
+      );
+      return;
+    case 'run-finished': {
+      const err = errorColumns(event.error, {}, classify);
+      await tx.query(
+        `UPDATE pipeline_run SET status = $2, status_since = $3::timestamptz, finished_at = $3::timestamptz,
+           updated_at = GREATEST(updated_at, $3::timestamptz), current_step = NULL, output_ref = $4::jsonb,
+           error_code = $5, error_message = $6, error_class = $7
+         WHERE run_id = $1`,
+        [event.runId, event.status, event.at, event.status === 'succeeded' ? json(refOf(event.output)) : null, ...err],
+      );
+      return;
+    }
+  }
+}
+
+/** A step or attempt started: the run is in flight again (a redriven run leaves `failed`). */
+async function resumeRun(tx: SqlExecutor, runId: string, at: string, stepPath: string | undefined): Promise<void> {
+  await tx.query(
+    `UPDATE pipeline_run SET
+       current_step = COALESCE($3, current_step),
+       updated_at = GREATEST(updated_at, $2::timestamptz),
+       status_since = CASE WHEN status = 'failed' THEN $2::timestamptz ELSE status_since END,
+       finished_at = CASE WHEN status = 'failed' THEN NULL ELSE finished_at END,
+       error_code = CASE WHEN status = 'failed' THEN NULL ELSE error_code END,
+       error_message = CASE WHEN status = 'failed' THEN NULL ELSE error_message END,
+       error_class = CASE WHEN status = 'failed' THEN NULL ELSE error_class END,
+       status = CASE WHEN status = 'failed' THEN 'running' ELSE status END
+     WHERE run_id = $1`,
+    [runId, at, stepPath ?? null],
+  );
+}
+
+function errorColumns(error: SerializedError | undefined, context: FailureContext, classify: FailureClassifier): [string | null, string | null, string | null] {
+  if (!error) return [null, null, null];
+  return [error.code, error.message, classify(error, context)];
+}
+
+/** The innermost map item index of a step path (`a[1]/b[4]/c` -> 4), or null outside maps. */
+export function mapIndexOf(stepPath: string): number | null {
+  const all = [...stepPath.matchAll(/\[(\d+)\]/g)];
+  const last = all.at(-1);
+  return last?.[1] === undefined ? null : Number(last[1]);
+}
+
+/** A value small enough to keep in a row, or its digest. Claim-check references are small already. */
+export function refOf(value: unknown): unknown {
+  if (value === undefined) return null;
+  const bytes = jsonBytes(value);
+  if (bytes <= MAX_INLINE_BYTES) return value;
+  return { $omitted: true, bytes, sha256: sha256Hex(JSON.stringify(value)) };
+}
+
+// pg turns JS arrays into Postgres arrays: always send JSON as text and cast it.
+function json(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}

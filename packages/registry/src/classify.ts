@@ -1,0 +1,60 @@
+import type { SerializedError } from '@baton/core';
+import type { FailureClass } from './types.js';
+
+/** What is known about where an error happened, beyond the error itself. */
+export interface FailureContext {
+  /** The stage that failed, when a task failed. */
+  stage?: string;
+  /** The step path (`sections[2]/generate`). */
+  stepPath?: string;
+  /** Model calls the failed attempt made. */
+  modelCalls?: number;
+}
+
+/** Decides the class of a failure; pass your own to {@link createRegistryObserver} to refine it. */
+export type FailureClassifier = (error: SerializedError, context: FailureContext) => FailureClass;
+
+const BY_CODE: Record<string, FailureClass> = {
+  ThrottlingException: 'model',
+  ModelErrorException: 'model',
+  ValidationFailed: 'validation',
+  InvalidInput: 'validation',
+  // a reviewer judged the content wanting: a content failure, like a failed validation
+  ApprovalRejected: 'validation',
+  SafetyCheckFailed: 'safety',
+  ApprovalTimedOut: 'infrastructure',
+  'States.Timeout': 'infrastructure',
+  'States.Runtime': 'infrastructure',
+  'States.DataLimitExceeded': 'infrastructure',
+  StageFailed: 'infrastructure',
+};
+
+const ASSEMBLY = /assembl/i;
+
+/**
+ * The default classification: the assemble stage's failures are `assembly` whatever their code
+ * (a template or DOCX error is not a model's fault); model codes are `model`; validation and
+ * rejected reviews are `validation`; safety is `safety`; a map that exceeded its tolerated
+ * failures takes the most common class of its failed items; the rest is `infrastructure`.
+ */
+export const classifyFailure: FailureClassifier = (error, context) => {
+  if ((context.stage && ASSEMBLY.test(context.stage)) || ASSEMBLY.test(error.code)) return 'assembly';
+  if (error.code === 'States.ExceedToleratedFailureThreshold') return dominantItemClass(error) ?? 'infrastructure';
+  if (error.code === 'ServiceUnavailableException') return (context.modelCalls ?? 0) > 0 ? 'model' : 'infrastructure';
+  return BY_CODE[error.code] ?? 'infrastructure';
+};
+
+function dominantItemClass(error: SerializedError): FailureClass | undefined {
+  const results = (error.details as { results?: unknown } | undefined)?.results;
+  if (!Array.isArray(results)) return undefined;
+  const counts = new Map<FailureClass, number>();
+  for (const r of results) {
+    const item = r as { status?: string; error?: SerializedError } | null;
+    if (item?.status !== 'failed' || !item.error) continue;
+    const c = classifyFailure(item.error, {});
+    counts.set(c, (counts.get(c) ?? 0) + 1);
+  }
+  let best: FailureClass | undefined;
+  for (const [c, n] of counts) if (best === undefined || n > (counts.get(best) ?? 0)) best = c;
+  return best;
+}

@@ -1,0 +1,99 @@
+/** One versioned schema change. The same SQL runs on PostgreSQL and on PGlite. */
+export interface Migration {
+  /** Strictly increasing; recorded in `baton_schema_migrations`. */
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The registry's schema, in order. Never edit a released migration: append a new one.
+ * Tables: `pipeline_run` (one row per run), `pipeline_step` (one row per step path, every kind),
+ * `stage_attempt` (one row per task attempt) and `pending_review` (one row per approval gate reached).
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'runs, steps, attempts, reviews',
+    sql: `
+CREATE TABLE pipeline_run (
+  run_id        text PRIMARY KEY,
+  pipeline      text NOT NULL,
+  engine        text NOT NULL,
+  execution_id  text,
+  status        text NOT NULL CHECK (status IN ('running', 'waiting', 'succeeded', 'failed')),
+  current_step  text,
+  status_since  timestamptz NOT NULL,
+  started_at    timestamptz NOT NULL,
+  updated_at    timestamptz NOT NULL,
+  finished_at   timestamptz,
+  input_ref     jsonb,
+  output_ref    jsonb,
+  error_code    text,
+  error_message text,
+  error_class   text,
+  input_tokens  bigint NOT NULL DEFAULT 0,
+  output_tokens bigint NOT NULL DEFAULT 0,
+  model_calls   integer NOT NULL DEFAULT 0
+);
+CREATE INDEX pipeline_run_status_idx ON pipeline_run (status, started_at DESC);
+CREATE INDEX pipeline_run_pipeline_idx ON pipeline_run (pipeline, started_at DESC);
+CREATE INDEX pipeline_run_finished_idx ON pipeline_run (finished_at) WHERE status = 'failed';
+
+CREATE TABLE pipeline_step (
+  run_id        text NOT NULL REFERENCES pipeline_run (run_id) ON DELETE CASCADE,
+  step_path     text NOT NULL,
+  kind          text NOT NULL,
+  map_index     integer,
+  status        text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+  started_at    timestamptz NOT NULL,
+  finished_at   timestamptz,
+  error_code    text,
+  error_message text,
+  error_class   text,
+  PRIMARY KEY (run_id, step_path)
+);
+CREATE INDEX pipeline_step_running_idx ON pipeline_step (run_id, started_at DESC) WHERE status = 'running';
+
+CREATE TABLE stage_attempt (
+  run_id           text NOT NULL REFERENCES pipeline_run (run_id) ON DELETE CASCADE,
+  step_path        text NOT NULL,
+  map_index        integer,
+  attempt          integer NOT NULL CHECK (attempt >= 1),
+  stage            text NOT NULL,
+  status           text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+  started_at       timestamptz NOT NULL,
+  finished_at      timestamptz,
+  error_code       text,
+  error_message    text,
+  error_class      text,
+  retryable        boolean,
+  retry_delay_ms   integer,
+  input_tokens     integer NOT NULL DEFAULT 0,
+  output_tokens    integer NOT NULL DEFAULT 0,
+  model_calls      integer NOT NULL DEFAULT 0,
+  latency_ms       integer,
+  model_latency_ms integer,
+  PRIMARY KEY (run_id, step_path, attempt)
+);
+CREATE INDEX stage_attempt_failed_idx ON stage_attempt (finished_at) WHERE status = 'failed';
+
+CREATE TABLE pending_review (
+  run_id      text NOT NULL REFERENCES pipeline_run (run_id) ON DELETE CASCADE,
+  gate        text NOT NULL,
+  step_path   text NOT NULL,
+  reviewer    text,
+  payload_ref jsonb,
+  token_hash  text NOT NULL,
+  created_at  timestamptz NOT NULL,
+  expires_at  timestamptz,
+  decided_at  timestamptz,
+  decision    text CHECK (decision IN ('approved', 'rejected', 'timeout')),
+  decided_by  text,
+  comment     text,
+  PRIMARY KEY (run_id, step_path)
+);
+CREATE INDEX pending_review_open_idx ON pending_review (created_at) WHERE decided_at IS NULL;
+`,
+  },
+];

@@ -1,0 +1,173 @@
+import type { RunEvent, RunState } from '@baton/core';
+
+/** Why something failed, for a product manager's chart. */
+export type FailureClass = 'model' | 'validation' | 'safety' | 'assembly' | 'infrastructure';
+
+/** Every failure class, in display order. */
+export const FAILURE_CLASSES: readonly FailureClass[] = ['model', 'validation', 'safety', 'assembly', 'infrastructure'];
+
+/** An error as the registry stores it. */
+export interface RecordedError {
+  code: string;
+  message: string;
+  errorClass: FailureClass;
+}
+
+/** A row of `pipeline_run`. */
+export interface RunRecord {
+  runId: string;
+  pipeline: string;
+  engine: string;
+  executionId?: string;
+  status: RunState;
+  /** The step most recently started and still in flight. */
+  currentStep?: string;
+  /** When the run entered its current status. */
+  statusSince: string;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  /** The run input (or a digest when it was too large to keep in a row). */
+  inputRef?: unknown;
+  /** The run output (or a digest when it was too large to keep in a row). */
+  outputRef?: unknown;
+  error?: RecordedError;
+  inputTokens: number;
+  outputTokens: number;
+  modelCalls: number;
+}
+
+/** A row of `pipeline_step`: one step path of any kind (task, map, approval, ...). */
+export interface StepRecord {
+  runId: string;
+  stepPath: string;
+  kind: string;
+  /** The innermost map item index in the path (`sections[3]/generate` -> 3). */
+  mapIndex?: number;
+  status: 'running' | 'succeeded' | 'failed';
+  startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  error?: RecordedError;
+}
+
+/** A row of `stage_attempt`: one attempt of one task. */
+export interface AttemptRow {
+  runId: string;
+  stepPath: string;
+  mapIndex?: number;
+  attempt: number;
+  stage: string;
+  status: 'running' | 'succeeded' | 'failed';
+  startedAt: string;
+  finishedAt?: string;
+  error?: RecordedError & { retryable: boolean };
+  /** The delay the engine chose before the next attempt, when it retried. */
+  retryDelayMs?: number;
+  inputTokens: number;
+  outputTokens: number;
+  modelCalls: number;
+  latencyMs?: number;
+  modelLatencyMs?: number;
+}
+
+/** A row of `pending_review`: a gate reached, open or decided. */
+export interface ReviewRecord {
+  runId: string;
+  gate: string;
+  stepPath: string;
+  reviewer?: string;
+  /** What the reviewer is asked to judge (possibly a claim-check reference). */
+  payload: unknown;
+  /** sha256 of the single-use token; the token itself is never stored. */
+  tokenHash: string;
+  createdAt: string;
+  expiresAt?: string;
+  decidedAt?: string;
+  decision?: 'approved' | 'rejected' | 'timeout';
+  decidedBy?: string;
+  comment?: string;
+}
+
+/** A run with everything recorded about it. */
+export interface RunDetail extends RunRecord {
+  steps: StepRecord[];
+  attempts: AttemptRow[];
+  reviews: ReviewRecord[];
+}
+
+/** A row of {@link RunRegistry.runsInFlight}. */
+export interface InFlightRun {
+  runId: string;
+  pipeline: string;
+  engine: string;
+  status: 'running' | 'waiting';
+  currentStep?: string;
+  /** Every step in flight now (a map has several). */
+  runningSteps: string[];
+  statusSince: string;
+  /** Milliseconds in the current status at `now`. */
+  timeInStateMs: number;
+  /** Milliseconds since the current step started, at `now`. */
+  timeInStepMs?: number;
+}
+
+/** A row of {@link RunRegistry.failuresByClass}. */
+export interface FailureCount {
+  errorClass: FailureClass;
+  /** Failed attempts in the window. */
+  failedAttempts: number;
+  /** Runs that ended failed in the window. */
+  failedRuns: number;
+}
+
+/** Model prices used to cost a run, in US dollars per million tokens. */
+export interface TokenPricing {
+  inputUsdPerMillion: number;
+  outputUsdPerMillion: number;
+}
+
+/** A row of {@link RunRegistry.tokenUsage}. */
+export interface RunUsage {
+  runId: string;
+  pipeline: string;
+  status: RunState;
+  inputTokens: number;
+  outputTokens: number;
+  modelCalls: number;
+  costUsd: number;
+}
+
+/** Filter of {@link RunRegistry.listRuns}. */
+export interface RunFilter {
+  status?: RunState;
+  pipeline?: string;
+  engine?: string;
+  /** @default 100 */
+  limit?: number;
+}
+
+/**
+ * Where every run is, on every engine. Engines write it through {@link createRegistryObserver}
+ * (or call {@link RunRegistry.apply} directly); dashboards and the CLI read it.
+ */
+export interface RunRegistry {
+  /** Records one run transition. Idempotent: applying the same event twice leaves the same rows. */
+  apply(event: RunEvent): Promise<void>;
+  /** Runs, newest first. */
+  listRuns(filter?: RunFilter): Promise<RunRecord[]>;
+  /** One run with its steps, attempts and reviews; undefined when unknown. */
+  getRun(runId: string): Promise<RunDetail | undefined>;
+  /** Runs running or waiting, with the step each is in and how long it has been there. */
+  runsInFlight(options?: { now?: Date }): Promise<InFlightRun[]>;
+  /** Failed attempts and failed runs per failure class since `since` (default: the start of this ISO week, UTC). */
+  failuresByClass(options?: { since?: Date; now?: Date }): Promise<FailureCount[]>;
+  /** Token totals and cost per run, newest first. */
+  tokenUsage(options: { pricing: TokenPricing; runId?: string; pipeline?: string; limit?: number }): Promise<RunUsage[]>;
+  /** Reviews nobody has decided yet, oldest first. */
+  pendingReviews(): Promise<ReviewRecord[]>;
+  /** The most recent review of a gate of a run, open or decided. */
+  getReview(runId: string, gate: string): Promise<ReviewRecord | undefined>;
+  /** Closes the database connection (or PGlite instance) the registry owns. */
+  close(): Promise<void>;
+}
