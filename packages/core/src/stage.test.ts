@@ -107,6 +107,20 @@ describe('invokeStage', () => {
     expect(r).toMatchObject({ ok: false, error: { code: 'StageFailed', message: 'stage aborted: engine closed' } });
   });
 
+  it('a stage rejecting with an AbortError (as fetch does) on shutdown is reported as aborted, not as a timeout', async () => {
+    const shutdown = new AbortController();
+    const stage = stageThat(
+      (_input, ctx) =>
+        new Promise((_resolve, reject) => {
+          ctx.signal.addEventListener('abort', () => reject(new DOMException('This operation was aborted', 'AbortError')));
+        }),
+    );
+    const pending = invokeStage(stage, {}, opts({ signal: shutdown.signal }));
+    await new Promise((r) => setTimeout(r, 10));
+    shutdown.abort(new Error('engine closed'));
+    expect(await pending).toMatchObject({ ok: false, error: { code: 'StageFailed', message: 'stage aborted: engine closed' } });
+  });
+
   it('engine shutdown ends the invocation even when the stage ignores its signal', async () => {
     const shutdown = new AbortController();
     let started = false;

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { DEFAULT_CLAIM_CHECK_THRESHOLD, offloadLarge, resolveRefs } from './claim-check.js';
-import { StageError, serializeError, toStageError, type SerializedError } from './errors.js';
+import { StageError, serializeError, type SerializedError } from './errors.js';
 import type { BlobStore } from './ports/blob-store.js';
 import { realClock, type Clock } from './ports/clock.js';
 import { silentLogger, type Logger } from './ports/logger.js';
@@ -137,6 +137,7 @@ export async function invokeStage(stage: AnyStage, rawInput: unknown, options: I
   };
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
   try {
     const resolved = await resolveRefs(rawInput, options.blobs);
     const parsed = stage.input.safeParse(resolved);
@@ -160,6 +161,7 @@ export async function invokeStage(stage: AnyStage, rawInput: unknown, options: I
         const err = new StageError('States.Timeout', `stage "${stage.name}" timed out after ${timeoutMs} ms`, {
           details: { timeoutMs },
         });
+        timedOut = true;
         controller.abort(err);
         reject(err);
       }, timeoutMs);
@@ -187,7 +189,8 @@ export async function invokeStage(stage: AnyStage, rawInput: unknown, options: I
     log.debug('stage succeeded', { durationMs: metrics.durationMs });
     return { ok: true, output, metrics };
   } catch (e) {
-    const error = serializeError(controller.signal.aborted && !isTimeout(e) && options.signal?.aborted ? abortToError(options.signal) : e);
+    // a stage rejecting with an AbortError (fetch) on engine shutdown did not time out
+    const error = serializeError(!timedOut && options.signal?.aborted ? abortToError(options.signal) : e);
     metrics.durationMs = clock.now() - started;
     log.warn('stage failed', { code: error.code, error: error.message, durationMs: metrics.durationMs });
     return { ok: false, error, metrics };
@@ -204,10 +207,6 @@ export function summarizeIssues(issues: readonly { path: readonly PropertyKey[];
     .map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`)
     .join('; ')
     .concat(issues.length > 5 ? `; and ${issues.length - 5} more` : '');
-}
-
-function isTimeout(e: unknown): boolean {
-  return toStageError(e).code === 'States.Timeout';
 }
 
 function abortToError(signal: AbortSignal): StageError {
