@@ -31,15 +31,15 @@ describe('createStageHandler', () => {
 
   it('throws with name = StageError code and the serialized error as message, which the machine parses back', async () => {
     const handler = createStageHandler({ stages: [echo], blobs: createMemoryBlobStore() });
-    const err = await handler({ stage: 'echo', stepPath: 'echo', executionId: ARN, retryCount: 0, input: { text: 'throttle' } }).catch((e: unknown) => e as Error);
+    const err: Error = await handler({ stage: 'echo', stepPath: 'echo', executionId: ARN, retryCount: 0, input: { text: 'throttle' } }).then(() => new Error('no throw'), (e: unknown) => e as Error);
     expect(err).toBeInstanceOf(Error);
     expect(err.name).toBe('ThrottlingException');
     expect(JSON.parse(err.message)).toEqual({ code: 'ThrottlingException', message: 'slow down', retryable: true, details: { quota: 3 } });
     // what Step Functions reports as Cause for a Lambda error, and what the compiled Pass states recover
     expect(errorFromCause(err.name, lambdaCause(err))).toEqual({ code: 'ThrottlingException', message: 'slow down', retryable: true, details: { quota: 3 } });
-    const bad = await handler({ stage: 'echo', stepPath: 'echo', executionId: ARN, retryCount: 0, input: { text: 3 } }).catch((e: unknown) => e as Error);
+    const bad: Error = await handler({ stage: 'echo', stepPath: 'echo', executionId: ARN, retryCount: 0, input: { text: 3 } }).then(() => new Error('no throw'), (e: unknown) => e as Error);
     expect(bad.name).toBe('InvalidInput');
-    const unknown = await handler({ stage: 'nope', stepPath: 'x', executionId: ARN, retryCount: 0, input: {} }).catch((e: unknown) => e as Error);
+    const unknown: Error = await handler({ stage: 'nope', stepPath: 'x', executionId: ARN, retryCount: 0, input: {} }).then(() => new Error('no throw'), (e: unknown) => e as Error);
     expect(unknown.name).toBe('StageFailed');
     expect(unknown.message).toMatch(/does not run stage \\"nope\\"/);
   });
