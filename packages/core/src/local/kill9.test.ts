@@ -94,8 +94,7 @@ describe('local engine under kill -9', () => {
 
       const second = child(['recover', dir]);
       const result = await second.output;
-      expect(result.stderr).toBe('');
-      expect(result.code).toBe(0);
+      expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toContain(JSON.stringify({ resumed: [RUN_ID] }));
       const outcome = outcomeOf(result.stdout);
       expect(outcome.status).toBe('succeeded');
@@ -132,8 +131,7 @@ describe('local engine under kill -9', () => {
 
     const second = child(['approve', dir]);
     const result = await second.output;
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     const outcome = outcomeOf(result.stdout);
     expect(outcome).toMatchObject({
       status: 'succeeded',

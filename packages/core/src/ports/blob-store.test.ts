@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -82,6 +82,16 @@ describe('fs blob store', () => {
     expect(readFileSync(join(root, 'doc/big.txt'), 'utf8')).toBe(big);
     expect(readdirSync(join(root, 'doc'))).toEqual(['big.txt']);
     expect(await store.list()).toEqual(['doc/big.txt']);
+  });
+
+  it('a temp file left by a crash mid-write is neither listed nor read in place of the blob', async () => {
+    const root = tempDir();
+    const store = createFsBlobStore({ root });
+    await store.put('doc/a.json', '{"v":1}');
+    writeFileSync(join(root, 'doc', 'a.json.5f0c.tmp'), '{"v":2, "half-writ');
+    expect(await store.list()).toEqual(['doc/a.json']);
+    expect(await getText(store, 'doc/a.json')).toBe('{"v":1}');
+    expect((await store.put('doc/a.json', '{"v":1}')).written).toBe(false);
   });
 
   it('keeps blobs across store instances over the same directory', async () => {
