@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { definePipeline } from '../builder.js';
 import { StageError } from '../errors.js';
+import type { ReviewNotice } from '../engine.js';
 import type { RunEvent } from '../observer.js';
 import { createJsonLogger } from '../ports/logger.js';
 import { defineStage } from '../stage.js';
@@ -123,6 +127,24 @@ describe('local engine', () => {
     expect(runs.sort()).toEqual(['both.0/steady#1', 'both.1/flaky#1', 'both.1/flaky#2']);
     const info = await engine.status(runId);
     expect(info.retries).toEqual([{ stepPath: 'both', attempt: 1, code: 'ServiceUnavailableException', delayMs: 10, maxDelayMs: 10 }]);
+  });
+
+  it('an engine without the pipeline can approve a gate; the run resumes at the next recover of one that has it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-engine-'));
+    const notices: ReviewNotice[] = [];
+    const gated = definePipeline({ name: 'gated', version: 1 }).approval('review', { timeoutSeconds: 3600 }).task('after', tick, { resultPath: '$.after' }).build();
+    const first = createLocalEngine({ pipelines: [gated], dir, notifier: (n) => void notices.push(n) });
+    const { runId } = await first.start('gated', {});
+    for (let i = 0; i < 100 && notices.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    first.crash();
+    const approver = createLocalEngine({ pipelines: [], dir });
+    await approver.approve(runId, 'review', { token: notices[0]!.token });
+    expect((await approver.status(runId)).pendingReviews).toEqual([]);
+    await approver.close();
+    engine = createLocalEngine({ pipelines: [gated], dir });
+    expect(await engine.recover()).toEqual([runId]);
+    expect(await engine.result(runId)).toEqual({ status: 'succeeded', output: { approved: true, reviewer: null, comment: null, after: 1 } });
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('reports every transition to the observer, and a failing observer breaks neither the run nor the log', async () => {

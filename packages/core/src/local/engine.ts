@@ -248,7 +248,9 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     };
     append(runId, run, entry);
     if (run) run.waiters.get(review.path)?.(outcomeOf(entry));
-    else launch(runId);
+    // the decision is durable either way: an engine that lacks the pipeline (a bare approver)
+    // leaves the run to the next `recover()` of one that has it instead of failing after the fact
+    else if (pipelines.has(state.start.pipeline)) launch(runId);
   };
 
   const info = (runId: string): RunInfo => {
