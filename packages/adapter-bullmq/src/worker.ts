@@ -1,7 +1,6 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import {
   createFsBlobStore,
-  foldJournal,
   invokeStage,
   safeObserver,
   silentLogger,
@@ -15,11 +14,12 @@ import {
   type RunEvent,
   type RunObserver,
 } from '@baton/core';
-import { JOB_OPTIONS, flushPlan, publishNotice, taskField, wakeRun, type FlushContext } from './flush.js';
-import { QUEUES, runKeys } from './keys.js';
+import { JOB_OPTIONS, publishNotice, taskField, wakeRun, type FlushContext } from './flush.js';
+import { QUEUES } from './keys.js';
 import { DEFAULT_PREFIX, redisOptionsOf, type BullmqConnectionOptions } from './options.js';
-import { replayRun, type TaskOrder } from './replay.js';
-import { createRunStore, generationOf } from './store.js';
+import type { TaskOrder } from './replay.js';
+import { createRunDriver } from './driver.js';
+import { createRunStore } from './store.js';
 
 /** How a worker uses BullMQ. */
 export interface BullmqWorkerTuning {
@@ -65,14 +65,6 @@ export interface BullmqWorker {
   close(): Promise<void>;
 }
 
-interface DriveSlot {
-  current?: { promise: Promise<void>; readLen: number };
-  waiters: number;
-}
-
-/** Journals cached per process; a bound keeps memory flat under many runs. */
-const CACHE_LIMIT = 500;
-
 /**
  * Creates a worker that runs task jobs (through core's `invokeStage`) and drives runs by
  * replaying core's interpreter. A task's outcome is journaled before its job completes, and the
@@ -110,56 +102,14 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
     }
   };
   const flushCtx: FlushContext = { store, driveQueue, taskQueue, deliver, observe };
-  const cache = new Map<string, JournalEntry[]>();
-  const slots = new Map<string, DriveSlot>();
-
-  const driveOnce = async (runId: string, onRead: (len: number) => void): Promise<void> => {
-    const entries = await store.read(runId, cache.get(runId));
-    onRead(entries.length);
-    cache.delete(runId);
-    const state = foldJournal(entries);
-    if (!state.start || state.end) return;
-    cache.set(runId, entries);
-    if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-    const pipeline = pipelines.get(state.start.pipeline);
-    if (!pipeline) throw new Error(`this worker does not know pipeline "${state.start.pipeline}" (run ${runId})`);
-    const gen = generationOf(entries);
-    const plan = await replayRun({ runId, pipeline, state, gen, blobs });
-    await flushPlan(flushCtx, runId, gen, plan);
-    if (plan.outcome) cache.delete(runId);
-  };
-
-  /** Replays a run once its journal holds at least `minLen` entries; concurrent requests share replays. */
-  const drive = async (runId: string, minLen: number): Promise<void> => {
-    let slot = slots.get(runId);
-    if (!slot) slots.set(runId, (slot = { waiters: 0 }));
-    slot.waiters++;
-    try {
-      for (;;) {
-        if (!slot.current) {
-          const c: { promise: Promise<void>; readLen: number } = { promise: Promise.resolve(), readLen: -1 };
-          const s = slot;
-          c.promise = driveOnce(runId, (len) => (c.readLen = len)).finally(() => {
-            if (s.current === c) delete s.current;
-          });
-          slot.current = c;
-        }
-        const c = slot.current;
-        await c.promise;
-        if (c.readLen >= minLen) return;
-      }
-    } finally {
-      slot.waiters--;
-      if (slot.waiters === 0 && !slot.current) slots.delete(runId);
-    }
-  };
+  const driver = createRunDriver({ store, pipelines, blobs, flush: flushCtx });
 
   const runTask = async (job: Job<TaskOrder>): Promise<void> => {
     const t = job.data;
     const field = taskField(t);
     const startedAt = new Date().toISOString();
     const recorded = await store.begin(t.runId, field, { path: t.stepPath, stage: t.stage, attempt: t.attempt, at: startedAt });
-    if (recorded !== undefined) return drive(t.runId, recorded);
+    if (recorded !== undefined) return driver.drive(t.runId, recorded);
     const stage = pipelines.get(t.pipeline)?.stages.get(t.stage);
     if (!stage) throw new Error(`this worker does not know stage "${t.stage}" of pipeline "${t.pipeline}"`);
     observe({ type: 'attempt-started', runId: t.runId, stepPath: t.stepPath, stage: t.stage, attempt: t.attempt, at: startedAt });
@@ -178,18 +128,19 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
     const at = new Date().toISOString();
     const base = { t: 'task' as const, path: t.stepPath, stage: t.stage, hash: t.hash, attempt: t.attempt, startedAt, at, metrics: result.metrics };
     const entry: JournalEntry = result.ok ? { ...base, ok: true, output: result.output } : { ...base, ok: false, error: result.error };
-    const res = await store.record(t.runId, { field, entries: [entry], running: `${t.stepPath}#${t.attempt}` });
+    const from = driver.cachedLength(t.runId);
+    const res = await store.record(t.runId, { field, entries: [entry], running: `${t.stepPath}#${t.attempt}`, ...(from > 0 ? { tailFrom: from } : {}) });
+    if (from > 0) driver.offer(t.runId, from, res.tail);
     if (res.added) {
       const ev = { type: 'attempt-finished' as const, runId: t.runId, stepPath: t.stepPath, stage: t.stage, attempt: t.attempt, at, metrics: result.metrics };
       observe(result.ok ? { ...ev, status: 'succeeded' } : { ...ev, status: 'failed', error: result.error });
       if (result.ok) observe({ type: 'step-finished', runId: t.runId, stepPath: t.stepPath, kind: 'task', status: 'succeeded', at });
     }
-    await drive(t.runId, res.length);
+    await driver.drive(t.runId, res.length);
   };
 
   const runDriver = async (job: Job<{ runId: string }>): Promise<void> => {
-    const len = await store.redis.llen(runKeys(prefix, job.data.runId).journal);
-    await drive(job.data.runId, len);
+    await driver.drive(job.data.runId);
   };
 
   const workerOptions = {

@@ -1,0 +1,180 @@
+// Baton-on-BullMQ vs raw BullMQ, measured side by side in one run on this machine.
+//   npx tsx bench/bullmq.ts            (starts its own redis-server; or set REDIS_URL)
+// (a) time per stage hop: a pipeline of N sequential no-op stages vs a raw chain of N no-op jobs
+//     where each job adds the next (target <= 1.5x raw);
+// (b) makespan of a 1,000-item map of a 50 ms stage at maxConcurrency 100 / the ideal 500 ms
+//     (target <= 1.15).
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue, Worker } from 'bullmq';
+import { z } from 'zod';
+import { createFsBlobStore, defineStage, definePipeline, type AnyPipeline } from '@baton/core';
+import { createBullmqEngine } from '../packages/adapter-bullmq/src/index.js';
+import { startRedis, type RedisServer } from '../packages/adapter-bullmq/test/redis.js';
+
+const HOPS = Number(process.env.HOPS ?? 200);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const ITEMS = 1000;
+/** Run only part a or b (profiling). */
+const PART = process.env.PART;
+const STAGE_MS = 50;
+const MAX_CONCURRENCY = 100;
+
+const noop = defineStage({
+  name: 'noop',
+  version: 1,
+  input: z.object({ i: z.number() }),
+  output: z.object({ i: z.number() }),
+  async run(input) {
+    return { i: input.i + 1 };
+  },
+});
+
+const sleepy = defineStage({
+  name: 'sleepy',
+  version: 1,
+  input: z.object({ n: z.number() }),
+  output: z.object({ n: z.number() }),
+  async run(input) {
+    await new Promise((r) => setTimeout(r, STAGE_MS));
+    return { n: input.n };
+  },
+});
+
+function chainPipeline(n: number): AnyPipeline {
+  let b = definePipeline({ name: 'hops', version: 1, input: z.object({ i: z.number() }) }) as unknown as {
+    task(id: string, stage: typeof noop, o: object): typeof b;
+    build(): AnyPipeline;
+  };
+  for (let k = 0; k < n; k++) b = b.task(`h${k}`, noop, { input: { 'i.$': k === 0 ? '$.i' : `$.h${k - 1}.i` }, resultPath: `$.h${k}` });
+  return b.build();
+}
+
+const mapPipeline = definePipeline({ name: 'wide', version: 1, input: z.object({ items: z.array(z.number()) }) })
+  .map('items', { items: '$.items', itemSelector: { 'n.$': '$$.Map.Item.Value' }, maxConcurrency: MAX_CONCURRENCY, resultPath: '$.results' }, (b) =>
+    b.task('sleep', sleepy),
+  )
+  .build();
+
+async function rawChain(connection: { host: string; port: number }, prefix: string, hops: number): Promise<number> {
+  const name = `raw-${randomBytes(3).toString('hex')}`;
+  const queue = new Queue(name, { connection: { ...connection, maxRetriesPerRequest: null }, prefix });
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const worker = new Worker(
+    name,
+    async (job) => {
+      const i = (job.data as { i: number }).i;
+      if (i + 1 < hops) await queue.add('hop', { i: i + 1 }, { removeOnComplete: { count: 2000 } });
+      else done();
+    },
+    { connection: { ...connection, maxRetriesPerRequest: null }, prefix, concurrency: 50 },
+  );
+  await worker.waitUntilReady();
+  const t0 = performance.now();
+  await queue.add('hop', { i: 0 }, { removeOnComplete: { count: 2000 } });
+  await finished;
+  const ms = performance.now() - t0;
+  await worker.close();
+  await queue.close();
+  return ms;
+}
+
+/** Raw BullMQ reference for (b): the same 1,000 x 50 ms jobs added at once, a worker at concurrency 100. */
+async function rawMap(connection: { host: string; port: number }, prefix: string): Promise<number> {
+  const name = `rawmap-${randomBytes(3).toString('hex')}`;
+  const conn = { ...connection, maxRetriesPerRequest: null };
+  const queue = new Queue(name, { connection: conn, prefix });
+  let left = ITEMS;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const worker = new Worker(
+    name,
+    async () => {
+      await new Promise((r) => setTimeout(r, STAGE_MS));
+      if (--left === 0) done();
+    },
+    { connection: conn, prefix, concurrency: MAX_CONCURRENCY },
+  );
+  await worker.waitUntilReady();
+  const t0 = performance.now();
+  await queue.addBulk(Array.from({ length: ITEMS }, (_, i) => ({ name: 'item', data: { i }, opts: { removeOnComplete: { count: 2000 } } })));
+  await finished;
+  const ms = performance.now() - t0;
+  await worker.close();
+  await queue.close();
+  return ms;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+async function main(): Promise<void> {
+  let server: RedisServer | undefined;
+  const url = process.env.REDIS_URL ?? (server = await startRedis()).url;
+  const u = new URL(url);
+  const connection = { host: u.hostname, port: Number(u.port || 6379) };
+  const prefix = `bench-${randomBytes(3).toString('hex')}`;
+  const chain = chainPipeline(HOPS);
+  const engine = createBullmqEngine({
+    connection: url,
+    prefix,
+    pipelines: [chain, mapPipeline],
+    blobs: createFsBlobStore({ root: mkdtempSync(join(tmpdir(), 'baton-bench-')) }),
+    worker: { concurrency: 128, recoverOnStart: false },
+  });
+  await engine.worker?.ready;
+  try {
+    // warm-up: JIT, connections, Lua script cache
+    await rawChain(connection, prefix, 50);
+    await engine.result((await engine.start(chainPipeline(20), { i: 0 })).runId);
+
+    const raw: number[] = [];
+    const baton: number[] = [];
+    for (let r = 0; r < (PART === 'b' ? 0 : ROUNDS); r++) {
+      raw.push((await rawChain(connection, prefix, HOPS)) / HOPS);
+      const t0 = performance.now();
+      const { runId } = await engine.start('hops', { i: 0 });
+      const outcome = await engine.result(runId);
+      if (outcome.status !== 'succeeded') throw new Error(`hops run failed: ${JSON.stringify(outcome)}`);
+      baton.push((performance.now() - t0) / HOPS);
+    }
+    const rawHop = median(raw);
+    const batonHop = median(baton);
+    const ratioA = batonHop / rawHop;
+
+    const makespans: number[] = [];
+    const rawMakespans: number[] = [];
+    for (let r = 0; r < (PART === 'a' ? 0 : ROUNDS); r++) {
+      rawMakespans.push(await rawMap(connection, prefix));
+      const items = Array.from({ length: ITEMS }, (_, i) => i);
+      const t0 = performance.now();
+      const { runId } = await engine.start('wide', { items });
+      const outcome = await engine.result(runId);
+      if (outcome.status !== 'succeeded') throw new Error(`map run failed: ${JSON.stringify(outcome).slice(0, 500)}`);
+      makespans.push(performance.now() - t0);
+    }
+    const ideal = (ITEMS / MAX_CONCURRENCY) * STAGE_MS;
+    const makespan = median(makespans);
+    const ratioB = makespan / ideal;
+
+    const f = (n: number): string => n.toFixed(2);
+    console.log(`BullMQ ${process.env.npm_package_version ?? ''}, Redis ${url}, ${ROUNDS} rounds, medians`);
+    console.log(`(a) ${HOPS} sequential hops   raw BullMQ ${f(rawHop)} ms/hop   Baton ${f(batonHop)} ms/hop   ratio ${f(ratioA)}x (target <= 1.5) ${ratioA <= 1.5 ? 'OK' : 'MISSED'}`);
+    console.log(`    rounds raw [${raw.map(f).join(', ')}]  baton [${baton.map(f).join(', ')}]`);
+    console.log(
+      `(b) ${ITEMS} items x ${STAGE_MS} ms @ ${MAX_CONCURRENCY}   makespan ${makespan.toFixed(0)} ms   ideal ${ideal} ms   ratio ${f(ratioB)} (target <= 1.15) ${ratioB <= 1.15 ? 'OK' : 'MISSED'}`,
+    );
+    console.log(`    rounds [${makespans.map((m) => m.toFixed(0)).join(', ')}] ms`);
+    const rawMakespan = median(rawMakespans);
+    console.log(
+      `    reference: raw BullMQ, the same ${ITEMS} jobs added at once, concurrency ${MAX_CONCURRENCY}: makespan ${rawMakespan.toFixed(0)} ms, ratio ${f(rawMakespan / ideal)}; Baton / raw ${f(makespan / rawMakespan)}x`,
+    );
+  } finally {
+    await engine.close();
+    await server?.stop();
+  }
+}
+
+await main();
