@@ -11,6 +11,8 @@ export interface RunSidecar {
   faults?: string;
   /** Where the report files are copied when the run succeeds. */
   out?: string;
+  /** The run was started with --auto-approve: resume and redrive approve its gates the same way. */
+  autoApprove?: boolean;
 }
 
 /** Writes the sidecar of a run under `<stateDir>/cli/`. */

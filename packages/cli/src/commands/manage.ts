@@ -1,13 +1,16 @@
 import type { RunInfo } from '@baton/core';
 import { CliError } from '../engines.js';
+import type { ReviewMode } from '../review.js';
 import { finishRun, openSession, type GlobalOptions } from '../session.js';
 import { readSidecar } from '../sidecar.js';
 
 /** Global options with what the CLI remembered about the run filled in. */
-function withSidecar(global: GlobalOptions, runId: string, explicit: Set<string>): { global: GlobalOptions; out: string | undefined } {
+function withSidecar(global: GlobalOptions, runId: string, explicit: Set<string>): { global: GlobalOptions; out: string | undefined; mode: ReviewMode } {
   const s = readSidecar(global.stateDir, runId);
-  if (!s) return { global, out: undefined };
+  const mode: ReviewMode = s?.autoApprove ? 'auto' : process.stdin.isTTY && process.stderr.isTTY ? 'prompt' : 'print';
+  if (!s) return { global, out: undefined, mode };
   return {
+    mode,
     global: {
       ...global,
       pipelines: explicit.has('pipelines') ? global.pipelines : s.pipelines,
@@ -48,8 +51,8 @@ export async function decideCommand(
 
 /** `baton resume <run>`: continues an unfinished run (after a crash or Ctrl-C) in this process. */
 export async function resumeCommand(runId: string, opts: { out?: string }, global: GlobalOptions, explicit: Set<string>): Promise<number> {
-  const { global: g, out } = withSidecar(global, runId, explicit);
-  const session = await openSession(g, 'print');
+  const { global: g, out, mode } = withSidecar(global, runId, explicit);
+  const session = await openSession(g, mode);
   const info = await session.engine.status(runId);
   if (info.status === 'waiting') {
     printWaiting(info);
@@ -61,8 +64,8 @@ export async function resumeCommand(runId: string, opts: { out?: string }, globa
 
 /** `baton redrive <run>`: restarts a failed run from its failed steps, reusing completed ones. */
 export async function redriveCommand(runId: string, opts: { out?: string }, global: GlobalOptions, explicit: Set<string>): Promise<number> {
-  const { global: g, out } = withSidecar(global, runId, explicit);
-  const session = await openSession(g, 'print');
+  const { global: g, out, mode } = withSidecar(global, runId, explicit);
+  const session = await openSession(g, mode);
   try {
     await session.engine.redrive(runId);
   } catch (e) {

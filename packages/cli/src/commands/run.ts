@@ -33,6 +33,7 @@ export async function runCommand(name: string, opts: RunOptions, global: GlobalO
     model: global.model,
     ...(global.faults ? { faults: global.faults } : {}),
     ...(opts.out ? { out: resolve(opts.out) } : {}),
+    ...(opts.autoApprove ? { autoApprove: true } : {}),
   });
   session.progress.log(`run ${runId} started; state in ${session.stateDir}`);
   return finishRun(session, runId, opts.out);

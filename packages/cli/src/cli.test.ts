@@ -1,0 +1,137 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import JSZip from 'jszip';
+import { describe, expect, it } from 'vitest';
+import { baton, batonKilledAfter, workdir } from './test-support/spawn.js';
+
+const TITLES = ['Synopsis', 'Introduction', 'Study Objectives', 'Investigational Plan and Study Design', 'Study Population', 'Efficacy Results', 'Safety Results', 'Discussion', 'Conclusions'];
+const RUN = ['run', 'report', '--engine', 'local', '--sources', 'sources', '--out', 'out/report'];
+
+async function documentXml(file: string): Promise<string> {
+  const zip = await JSZip.loadAsync(readFileSync(file));
+  const xml = zip.file('word/document.xml');
+  if (!xml) throw new Error('word/document.xml missing');
+  return xml.async('string');
+}
+
+const runIdOf = (text: string): string => /Run (report-[\w-]+) /.exec(text)?.[1] ?? /run (report-[\w-]+)/.exec(text)![1]!;
+
+describe('baton CLI end to end (built CLI, local engine, offline model)', () => {
+  it('runs the report unattended and writes a valid DOCX with every section title and citations, plus Markdown and HTML', async () => {
+    const dir = workdir();
+    const r = baton(dir, [...RUN, '--auto-approve']);
+    expect(r.stderr).toContain('review gate "review" approved automatically (--auto-approve)');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/: SUCCEEDED/);
+    expect(r.stdout).toContain('sections: total 9, ok 9, failed 0, held 0, repaired 0');
+    for (const f of ['report.docx', 'report.md', 'report.html']) {
+      expect(existsSync(join(dir, 'out/report', f))).toBe(true);
+      expect(r.stdout).toContain(join(dir, 'out/report', f));
+    }
+    const xml = await documentXml(join(dir, 'out/report/report.docx'));
+    for (const t of TITLES) expect(xml).toContain(t);
+    expect(xml).toMatch(/\[study-protocol#p\d+\]/);
+    expect(xml).toMatch(/\[safety-summary#p\d+\]/);
+  });
+
+  it('shows retries and a repaired section when the offline model injects faults', async () => {
+    const dir = workdir();
+    const r = baton(dir, [...RUN, '--auto-approve', '--faults', 'throttle=synopsis,invalid=objectives']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/sections\[0\]\/generate: ThrottlingException, retry in \d+ ms {2}\[retries 1 ·/);
+    expect(r.stderr).toMatch(/sections\[2\]\/validate: FAILED ValidationFailed: section "objectives" failed validation/);
+    expect(r.stdout).toMatch(/retries 1, repairs 1,/);
+    expect(r.stdout).toContain('sections: total 9, ok 9, failed 0, held 0, repaired 1');
+    const status = JSON.parse(baton(dir, ['status', runIdOf(r.stdout), '--json']).stdout) as { retries: { code: string }[]; status: string };
+    expect(status.status).toBe('succeeded');
+    expect(status.retries.map((x) => x.code)).toEqual(['ThrottlingException']);
+  });
+
+  it('reports a bad source file with a typed error, records the failure and keeps every section', async () => {
+    const dir = workdir();
+    writeFileSync(join(dir, 'sources/scan.pdf'), 'this is not a pdf');
+    const r = baton(dir, [...RUN, '--auto-approve']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/! ingest\[\d\]\/ingest-file attempt 1: InvalidInput: source "scan.pdf": unreadable PDF: no %PDF header/);
+    expect(r.stdout).toContain('sections: total 9, ok 9');
+    const md = readFileSync(join(dir, 'out/report/report.md'), 'utf8');
+    expect(md).toContain('REJECTED (InvalidInput): source "scan.pdf": unreadable PDF');
+  });
+
+  it('fails the run with a clear typed error when no source is usable, and says what to do', () => {
+    const dir = workdir();
+    const missing = baton(dir, ['run', 'report', '--sources', 'no-such-dir', '--out', 'out']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/baton: cannot read --sources "no-such-dir"/);
+    mkdirSync(join(dir, 'bad'));
+    writeFileSync(join(dir, 'bad/empty.txt'), '');
+    const f = baton(dir, ['run', 'report', '--sources', 'bad', '--out', 'out', '--auto-approve']);
+    expect(f.code).toBe(1);
+    expect(f.stdout).toMatch(/: FAILED/);
+    expect(f.stdout).toContain('error: InvalidInput: no usable source documents: source "empty.txt": empty file (0 bytes)');
+    expect(f.stdout).toContain('baton redrive');
+  });
+
+  it('without a terminal and without --auto-approve, leaves the run waiting and `baton approve` finishes it', () => {
+    const dir = workdir();
+    const r = baton(dir, RUN);
+    expect(r.code).toBe(0);
+    const m = /baton approve (\S+) review --token (\S+)/.exec(r.stderr);
+    expect(m).not.toBeNull();
+    const [, runId, token] = m!;
+    expect(r.stdout).toContain('WAITING');
+    expect(existsSync(join(dir, 'out/report/report.docx'))).toBe(false);
+    expect(baton(dir, ['status', runId!]).stdout).toContain('waiting for review at gate "review"');
+    const wrong = baton(dir, ['approve', runId!, 'review', '--token', 'not-the-token']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/approve failed: review token rejected/);
+    const ok = baton(dir, ['approve', runId!, 'review', '--token', token!, '--reviewer', 'qa', '--comment', 'looks right']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/: SUCCEEDED/);
+    expect(existsSync(join(dir, 'out/report/report.docx'))).toBe(true);
+    expect(readFileSync(join(dir, 'out/report/report.md'), 'utf8')).toContain('Review: approved by qa (looks right)');
+    const again = baton(dir, ['approve', runId!, 'review', '--token', token!]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('has no open review at gate "review"');
+  });
+
+  it('rejecting the gate fails the run with ApprovalRejected', () => {
+    const dir = workdir();
+    const r = baton(dir, RUN);
+    const [, runId, token] = /baton approve (\S+) review --token (\S+)/.exec(r.stderr)!;
+    const rej = baton(dir, ['reject', runId!, 'review', '--token', token!, '--comment', 'numbers unclear']);
+    expect(rej.code).toBe(1);
+    expect(rej.stdout).toContain('error: ApprovalRejected: gate "review" rejected: numbers unclear');
+  });
+
+  it('resumes a run killed with SIGKILL without re-running completed steps', async () => {
+    const dir = workdir();
+    const stderr = await batonKilledAfter(dir, [...RUN, '--auto-approve', '--offline-latency', '400'], /\[plan\] succeeded/);
+    const runId = /run (report-[\w-]+) started/.exec(stderr)![1]!;
+    const mid = JSON.parse(baton(dir, ['status', runId, '--json']).stdout) as { status: string };
+    expect(mid.status).toBe('running');
+    const r = baton(dir, ['resume', runId]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/: SUCCEEDED/);
+    expect(existsSync(join(dir, 'out/report/report.docx'))).toBe(true);
+    const info = JSON.parse(baton(dir, ['status', runId, '--json']).stdout) as { attempts: { stepPath: string }[] };
+    const count = (p: string) => info.attempts.filter((a) => a.stepPath === p).length;
+    expect(count('plan')).toBe(1);
+    expect(count('ingest[0]/ingest-file')).toBe(1);
+  });
+
+  it('explains unknown engines, pipelines and commands', () => {
+    const dir = workdir();
+    const e = baton(dir, ['run', 'report', '--engine', 'nope', '--sources', 'sources']);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toContain('unknown engine "nope". Known engines: local');
+    const p = baton(dir, ['run', 'nope', '--sources', 'sources']);
+    expect(p.code).toBe(2);
+    expect(p.stderr).toContain('no pipeline "nope" in "@baton/example-report". Available: report');
+    const h = baton(dir, ['run', '--help']);
+    expect(h.stdout).toContain('--auto-approve');
+    const s = baton(dir, ['status', 'report-unknown']);
+    expect(s.code).toBe(2);
+    expect(s.stderr).toContain('unknown run "report-unknown"');
+  });
+});

@@ -1,0 +1,44 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Repository root. */
+export const ROOT = join(import.meta.dirname, '../../../..');
+/** The built CLI. */
+export const BIN = join(ROOT, 'packages/cli/dist/bin.js');
+/** The sample sources of the reference example. */
+export const SAMPLE_SOURCES = join(ROOT, 'examples/report-generation/sources');
+
+/** A fresh working directory with a copy of the sample sources in `sources/`. */
+export function workdir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-cli-'));
+  cpSync(SAMPLE_SOURCES, join(dir, 'sources'), { recursive: true });
+  return dir;
+}
+
+/** Runs the CLI to completion (stdin not a TTY) and returns its exit code and output. */
+export function baton(cwd: string, args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 80_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Starts the CLI and resolves once `pattern` appears on stderr, then kills it with SIGKILL. */
+export async function batonKilledAfter(cwd: string, args: string[], pattern: RegExp): Promise<string> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`pattern ${pattern} not seen: ${stderr}`));
+    }, 60_000);
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (pattern.test(stderr)) {
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        child.once('exit', () => resolve(stderr));
+      }
+    });
+  });
+}
