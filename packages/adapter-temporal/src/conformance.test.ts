@@ -50,7 +50,7 @@ describe('replay of the conformance runs', () => {
       const record = process.env.BATON_RECORD_HISTORIES;
       if (record) {
         mkdirSync(record, { recursive: true });
-        for (const h of histories) writeFileSync(join(record, `${h.workflowId.split('/')[0]}.json`), historyToJSON(h.history));
+        for (const h of histories) writeFileSync(join(record, `${h.workflowId.replace('/', '--')}.json`), historyToJSON(h.history));
       }
       const failures: string[] = [];
       const results = Worker.runReplayHistories({ workflowBundle: await bundleBatonWorkflow(), sinks: replaySinks }, histories);

@@ -39,7 +39,7 @@ export interface CarriedState {
 
 /** Activity options the workflow applies to stage activities. */
 export interface ActivityTuning {
-  /** A worker that dies mid-stage is noticed after this long without heartbeat. @default 10000 */
+  /** A worker that dies mid-stage is noticed after this long without heartbeat (0: only at start-to-close). @default 10000 */
   heartbeatTimeoutMs?: number;
   /** Added to the stage timeout to form the activity's start-to-close timeout. @default 60000 */
   startToCloseMarginMs?: number;

@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, condition, proxyActivities, proxySinks, sleep, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { RunEvent, SerializedError } from '@baton/core';
-import type { ApprovalOutcome, Effects, InterpreterEvent, TaskOutcome } from '@baton/core/interpreter';
+import type { ApprovalOutcome, Effects, InterpreterEvent, TaskOutcome, TaskRequest } from '@baton/core/interpreter';
 import type { BatonActivities, BatonSinks, RunStageResult } from './contract.js';
 import type { WorkflowRunState } from './run-state.js';
 
@@ -33,19 +33,25 @@ export function createWorkflowEffects(state: WorkflowRunState): Effects {
   const stageActivities = (timeoutMs: number): BatonActivities => {
     let proxy = stageProxies.get(timeoutMs);
     if (!proxy) {
+      const heartbeat = tuning.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
       const options: ActivityOptions = {
         startToCloseTimeout: timeoutMs + (tuning.startToCloseMarginMs ?? DEFAULT_MARGIN_MS),
-        heartbeatTimeout: tuning.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
         retry: { maximumAttempts: 1 },
+        ...(heartbeat > 0 ? { heartbeatTimeout: heartbeat } : {}),
       };
       proxy = proxyActivities<BatonActivities>(options);
       stageProxies.set(timeoutMs, proxy);
     }
     return proxy;
   };
-  const tracked = async <T>(call: () => Promise<T>): Promise<T> => {
+  /** Whether a new activity may start; once the history is long, none does and the run continues as new. */
+  const mayStart = (): boolean => {
     if (!state.draining && historyTooLong(input.continueAsNewAfterEvents)) state.draining = true;
-    if (state.draining) return never();
+    return !state.draining;
+  };
+
+  const tracked = async <T>(call: () => Promise<T>): Promise<T> => {
+    if (!mayStart()) return never();
     state.inFlight++;
     try {
       return await call();
@@ -54,42 +60,51 @@ export function createWorkflowEffects(state: WorkflowRunState): Effects {
     }
   };
 
+  // one async frame per attempt: the SDK captures a stack trace for every promise a workflow creates
+  const attempt = async (req: TaskRequest, hash: string, key: string): Promise<TaskOutcome> => {
+    const activities = stageActivities(req.timeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS);
+    for (;;) {
+      if (!mayStart()) return never();
+      state.inFlight++;
+      const record = state.startAttempt(req.stepPath, req.attempt, at());
+      let result: RunStageResult;
+      try {
+        result = await activities.batonRunStage({ runId, pipeline: input.pipeline, ...req });
+        Object.assign(record, { status: result.ok ? 'succeeded' : 'failed', startedAt: result.startedAt, finishedAt: result.finishedAt }, result.ok ? {} : { error: result.error }, result.metrics ? { metrics: result.metrics } : {});
+      } catch (e) {
+        carry.attempts.splice(carry.attempts.indexOf(record), 1);
+        if (isLostWorker(e)) {
+          // the worker died mid-attempt: the attempt did not complete, so it runs again as the same attempt
+          state.inFlight--;
+          await sleep(INFRA_RETRY_PAUSE_MS);
+          continue;
+        }
+        result = failedResult(e, at());
+      }
+      state.inFlight--;
+      if (result.ok) {
+        carry.completed[req.stepPath] = { hash, output: result.output };
+        return { ok: true, output: result.output };
+      }
+      carry.failedAttempts[key] = result.error;
+      return { ok: false, error: result.error };
+    }
+  };
+
   return {
-    async completed(stepPath, hash) {
+    completed(stepPath, hash) {
       const hit = carry.completed[stepPath];
-      return hit && hit.hash === hash ? { output: hit.output } : undefined;
+      return Promise.resolve(hit && hit.hash === hash ? { output: hit.output } : undefined);
     },
 
-    async runTask(req, hash): Promise<TaskOutcome> {
+    runTask(req, hash): Promise<TaskOutcome> {
       const key = `${req.stepPath}#${req.attempt}`;
       const recorded = carry.failedAttempts[key];
       if (recorded) {
         state.replayedFailures.add(key);
-        return { ok: false, error: recorded };
+        return Promise.resolve({ ok: false, error: recorded });
       }
-      const activities = stageActivities(req.timeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS);
-      for (;;) {
-        const result = await tracked(async () => {
-          const record = state.startAttempt(req.stepPath, req.attempt, at());
-          try {
-            const r = await activities.batonRunStage({ runId, pipeline: input.pipeline, ...req });
-            Object.assign(record, { status: r.ok ? 'succeeded' : 'failed', startedAt: r.startedAt, finishedAt: r.finishedAt }, r.ok ? {} : { error: r.error }, r.metrics ? { metrics: r.metrics } : {});
-            return r;
-          } catch (e) {
-            carry.attempts.splice(carry.attempts.indexOf(record), 1);
-            if (isLostWorker(e)) return undefined;
-            return failedResult(e, at());
-          }
-        });
-        if (!result) {
-          // the worker died mid-attempt: the attempt did not complete, so it runs again as the same attempt
-          await sleep(INFRA_RETRY_PAUSE_MS);
-          continue;
-        }
-        if (result.ok) carry.completed[req.stepPath] = { hash, output: result.output };
-        else carry.failedAttempts[key] = result.error;
-        return result.ok ? { ok: true, output: result.output } : { ok: false, error: result.error };
-      }
+      return attempt(req, hash, key);
     },
 
     async sleep(key, ms) {
