@@ -195,6 +195,7 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
     async result(runId, resultOptions = {}) {
       await ready;
       const deadline = resultOptions.timeoutMs === undefined ? Infinity : Date.now() + resultOptions.timeoutMs;
+      if (!(await store.exists(runId))) throw new StageError('InvalidInput', `unknown run "${runId}"`);
       for (;;) {
         const end = await store.end(runId);
         if (end) return (end.ok ? { status: 'succeeded', output: end.output } : { status: 'failed', error: end.error! }) satisfies RunOutcome;

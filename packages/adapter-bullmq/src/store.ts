@@ -88,6 +88,8 @@ export interface RunStore {
   read(runId: string, cached?: JournalEntry[]): Promise<JournalEntry[]>;
   fold(runId: string): Promise<JournalState>;
   running(runId: string): Promise<RunningAttempt[]>;
+  /** Whether the run was started. */
+  exists(runId: string): Promise<boolean>;
   end(runId: string): Promise<Extract<JournalEntry, { t: 'end' }> | undefined>;
   /** Run ids, newest first. */
   runIds(): Promise<string[]>;
@@ -153,6 +155,9 @@ export function createRunStore(connection: RedisConnection, prefix: string, logg
     async running(runId) {
       const all = await redis.hvals(keys(runId).running);
       return all.map((s) => JSON.parse(s) as RunningAttempt);
+    },
+    async exists(runId) {
+      return (await redis.hexists(keys(runId).once, 'start')) === 1;
     },
     async end(runId) {
       const raw = await redis.get(keys(runId).end);
