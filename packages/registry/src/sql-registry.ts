@@ -79,14 +79,14 @@ export async function createSqlRegistry(client: SqlClient, options: SqlRegistryO
     },
     async failuresByClass(opts = {}) {
       const since = (opts.since ?? startOfIsoWeek(opts.now ?? new Date())).toISOString();
-      const until = (opts.now ?? new Date(8.64e15)).toISOString();
+      const until = opts.now ? opts.now.toISOString() : null;
       const rows = await client.query<{ error_class: string; attempts: unknown; runs: unknown }>(
         `SELECT error_class, SUM(attempts)::float8 AS attempts, SUM(runs)::float8 AS runs FROM (
            SELECT error_class, COUNT(*) AS attempts, 0 AS runs FROM stage_attempt
-             WHERE status = 'failed' AND finished_at >= $1::timestamptz AND finished_at <= $2::timestamptz GROUP BY error_class
+             WHERE status = 'failed' AND finished_at >= $1::timestamptz AND ($2::timestamptz IS NULL OR finished_at <= $2::timestamptz) GROUP BY error_class
            UNION ALL
            SELECT error_class, 0 AS attempts, COUNT(*) AS runs FROM pipeline_run
-             WHERE status = 'failed' AND finished_at >= $1::timestamptz AND finished_at <= $2::timestamptz GROUP BY error_class
+             WHERE status = 'failed' AND finished_at >= $1::timestamptz AND ($2::timestamptz IS NULL OR finished_at <= $2::timestamptz) GROUP BY error_class
          ) f WHERE error_class IS NOT NULL GROUP BY error_class`,
         [since, until],
       );

@@ -140,6 +140,7 @@ export function registrySuite(label: string, open: OpenClient): void {
       ]);
       const lastWeek = await registry.failuresByClass({ since: new Date('2026-11-16T00:00:00.000Z'), now: new Date('2026-11-22T00:00:00.000Z') });
       expect(lastWeek.find((c) => c.errorClass === 'model')?.failedAttempts).toBe(1);
+      expect((await registry.failuresByClass()).map((c) => c.errorClass)).toEqual(['model', 'validation', 'safety', 'assembly', 'infrastructure']);
       await registry.close();
     });
 

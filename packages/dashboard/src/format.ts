@@ -1,0 +1,43 @@
+/** "1.2 s", "3 min 4 s", "2 h 5 min", "3 d 4 h": a duration a product manager can read. */
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return '';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${Math.floor(s % 60)} s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h ${m % 60} min`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+
+/** "2026-11-23 10:03:00 UTC". */
+export function formatTime(iso: string | undefined): string {
+  if (!iso) return '';
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
+}
+
+/** "12,345". */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+const STATUS_LABELS: Record<string, string> = {
+  running: 'Running',
+  waiting: 'Waiting for review',
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+};
+
+/** The words shown for a status. */
+export function statusLabel(status: string): string {
+  return STATUS_LABELS[status] ?? status;
+}
+
+/** `sections[3]/write` -> `sections › item 4 › write`: step paths in words. */
+export function stepLabel(stepPath: string): string {
+  return stepPath
+    .split('/')
+    .map((part) => part.replace(/\[(\d+)\]$/, (_, i: string) => ` › item ${Number(i) + 1}`).replace(/@(\d+)$/, (_, i: string) => ` › round ${Number(i) + 1}`))
+    .join(' › ');
+}

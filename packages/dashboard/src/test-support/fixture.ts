@@ -1,0 +1,78 @@
+import { createLocalEngine, definePipeline, defineStage, type LocalEngine, type ReviewNotice } from '@baton/core';
+import { createPgliteRegistry, createRegistryObserver, type RegistryObserver, type RunRegistry } from '@baton/registry';
+import { z } from 'zod';
+
+const draft = defineStage({
+  name: 'draft',
+  version: 1,
+  input: z.object({ title: z.string(), topics: z.array(z.string()) }),
+  output: z.object({ sections: z.array(z.object({ heading: z.string(), text: z.string() })) }),
+  async run(input) {
+    return { sections: input.topics.map((t) => ({ heading: t, text: `What happened with ${t} this quarter.` })) };
+  },
+});
+
+const publish = defineStage({
+  name: 'publish',
+  version: 1,
+  input: z.object({ title: z.string(), sections: z.array(z.object({ heading: z.string(), text: z.string() })) }),
+  output: z.object({ published: z.string() }),
+  async run(input) {
+    return { published: `${input.title}: ${input.sections.length} sections` };
+  },
+});
+
+/** draft -> approval `editor` (payload: title and sections) -> publish. */
+export const reviewPipeline = definePipeline({ name: 'quarterly-report', version: 1, input: z.object({ title: z.string(), topics: z.array(z.string()) }) })
+  .task('draft', draft, { input: { 'title.$': '$.title', 'topics.$': '$.topics' }, resultPath: '$.draft' })
+  .approval('review', { gate: 'editor', timeoutSeconds: 3600, payload: { 'title.$': '$.title', 'sections.$': '$.draft.sections' }, resultPath: '$.review' })
+  .task('publish', publish, { input: { 'title.$': '$.title', 'sections.$': '$.draft.sections' }, resultPath: '$.published' })
+  .build();
+
+/** A local engine writing a PGlite registry, with the review notices it delivered. */
+export interface Fixture {
+  engine: LocalEngine;
+  registry: RunRegistry;
+  observer: RegistryObserver;
+  notices: ReviewNotice[];
+  /** Starts a run and waits until the registry shows it waiting at its gate; returns its notice. */
+  startWaiting(title: string): Promise<ReviewNotice>;
+  /** Waits until the registry shows the run in `status`. */
+  waitFor(runId: string, status: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Creates the {@link Fixture}. */
+export async function createFixture(): Promise<Fixture> {
+  const registry = await createPgliteRegistry();
+  const observer = createRegistryObserver(registry);
+  const notices: ReviewNotice[] = [];
+  const engine = createLocalEngine({ pipelines: [reviewPipeline], observer, notifier: (n) => void notices.push(n) });
+  const waitFor = async (runId: string, status: string): Promise<void> => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      await observer.flush();
+      if ((await registry.getRun(runId))?.status === status) return;
+      if (Date.now() > deadline) throw new Error(`run ${runId} never became ${status}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return {
+    engine,
+    registry,
+    observer,
+    notices,
+    waitFor,
+    async startWaiting(title) {
+      const { runId } = await engine.start('quarterly-report', { title, topics: ['Revenue', 'Risks'] });
+      await waitFor(runId, 'waiting');
+      const notice = notices.find((n) => n.runId === runId);
+      if (!notice) throw new Error('no review notice delivered');
+      return notice;
+    },
+    async close() {
+      await engine.close();
+      await registry.close();
+    },
+  };
+}
