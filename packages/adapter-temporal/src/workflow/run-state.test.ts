@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { createReviewToken } from '@baton/core';
+import type { BatonWorkflowInput, CarriedState } from './contract.js';
+import { WorkflowRunState, carryForRedrive, emptyCarry } from './run-state.js';
+
+const input = (carry?: CarriedState): BatonWorkflowInput => ({
+  runId: 'r1',
+  pipeline: 'p',
+  ir: { irVersion: 1, name: 'p', version: 1, steps: [] } as unknown as BatonWorkflowInput['ir'],
+  stages: {},
+  input: {},
+  startedAt: '2026-01-01T00:00:00.000Z',
+  ...(carry ? { carry } : {}),
+});
+
+const review = (stepPath: string, gate: string, tokenHash: string, reviewer?: string) => ({
+  stepPath,
+  gate,
+  tokenHash,
+  payload: { x: 1 },
+  createdAt: '2026-01-01T00:00:00.000Z',
+  expiresAt: '2026-01-02T00:00:00.000Z',
+  ...(reviewer ? { reviewer } : {}),
+});
+
+describe('WorkflowRunState.findReview (the decide validator)', () => {
+  it('accepts the token of an open review, refuses forged, decided and wrong-reviewer ones', () => {
+    const a = createReviewToken();
+    const b = createReviewToken();
+    const carry = emptyCarry();
+    carry.reviews['review'] = review('review', 'review', a.hash);
+    carry.reviews['legal'] = review('legal', 'legal', b.hash, 'carol');
+    const state = new WorkflowRunState(input(carry));
+    expect(state.findReview({ gate: 'review', verdict: 'approved', token: a.token }).stepPath).toBe('review');
+    expect(() => state.findReview({ gate: 'review', verdict: 'approved', token: b.token })).toThrow(/token rejected/);
+    expect(() => state.findReview({ gate: 'review', verdict: 'approved', token: 'x' + a.token.slice(1) })).toThrow(/token rejected/);
+    expect(() => state.findReview({ gate: 'legal', verdict: 'approved', token: b.token, reviewer: 'mallory' })).toThrow(/assigned to reviewer "carol"/);
+    expect(state.findReview({ gate: 'legal', verdict: 'approved', token: b.token, reviewer: 'carol' }).stepPath).toBe('legal');
+    carry.decisions['review'] = { decision: 'approved' };
+    expect(() => state.findReview({ gate: 'review', verdict: 'approved', token: a.token })).toThrow(/no open review/);
+    expect(state.pendingReviews().map((r) => r.gate)).toEqual(['legal']);
+    expect(JSON.stringify(state.snapshot())).not.toContain(b.hash);
+  });
+});
+
+describe('carryForRedrive', () => {
+  it('keeps completed outputs and approvals, forgets failures, retry timers and negative decisions', () => {
+    const carry: CarriedState = {
+      ...emptyCarry(),
+      completed: { a: { hash: 'h', output: 1 } },
+      failedAttempts: { 'b#1': { code: 'X', message: 'x', retryable: false } },
+      timers: { 'b#1:retry': 5, wait: 9 },
+      reviews: { g1: review('g1', 'g1', 'h1'), g2: review('g2', 'g2', 'h2') },
+      decisions: { g1: { decision: 'approved' }, g2: { decision: 'rejected' } },
+      attempts: [
+        { stepPath: 'a', attempt: 1, status: 'succeeded', startedAt: 't' },
+        { stepPath: 'b', attempt: 1, status: 'running', startedAt: 't' },
+      ],
+      generation: 2,
+    };
+    const next = carryForRedrive(carry);
+    expect(next.completed).toEqual(carry.completed);
+    expect(next.failedAttempts).toEqual({});
+    expect(next.timers).toEqual({ wait: 9 });
+    expect(Object.keys(next.reviews)).toEqual(['g1']);
+    expect(Object.keys(next.decisions)).toEqual(['g1']);
+    expect(next.attempts.map((a) => a.status)).toEqual(['succeeded']);
+    expect(next.generation).toBe(3);
+  });
+});
