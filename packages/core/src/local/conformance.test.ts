@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runConformance } from '../testkit/index.js';
@@ -20,7 +20,10 @@ runConformance({
         engine = createLocalEngine({ pipelines, notifier, dir });
         await engine.recover();
       },
-      close: () => engine.close(),
+      async close() {
+        await engine.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
     };
   },
 });
