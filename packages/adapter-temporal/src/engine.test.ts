@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createMemoryBlobStore, type ReviewNotice, type RunEvent } from '@baton/core';
+import { createProbeDir } from '@baton/core/testkit';
+import { createTemporalEngine, type TemporalEngine } from './engine.js';
+import { kitPipelines } from './test-support/kit.js';
+import { testPipelines } from './test-support/pipelines.js';
+import { quietTemporalRuntime } from './test-support/quiet.js';
+
+quietTemporalRuntime();
+const address = inject('temporalAddress');
+
+/** Visibility (list) is eventually consistent: poll a bounded number of times. */
+async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  let v = await read();
+  for (let i = 0; i < 50 && !ok(v); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    v = await read();
+  }
+  return v;
+}
+
+describe('createTemporalEngine with its in-process worker', () => {
+  const taskQueue = `engine-${randomUUID()}`;
+  const events: RunEvent[] = [];
+  const notices: ReviewNotice[] = [];
+  let engine: TemporalEngine;
+
+  beforeAll(() => {
+    engine = createTemporalEngine({
+      pipelines: [...kitPipelines, ...testPipelines],
+      address,
+      taskQueue,
+      blobs: createMemoryBlobStore(),
+      observer: (e) => {
+        events.push(e);
+      },
+      notifier: (n) => {
+        notices.push(n);
+      },
+    });
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it('reports every transition to the observer, in order, with the Temporal execution id', async () => {
+    const { runId } = await engine.start('kit-sequence', { probe: createProbeDir(), value: 1, label: 'L' });
+    expect((await engine.result(runId, { timeoutMs: 30_000 })).status).toBe('succeeded');
+    await new Promise((r) => setTimeout(r, 200));
+    const mine = events.filter((e) => e.runId === runId);
+    expect(mine[0]).toMatchObject({ type: 'run-started', engine: 'temporal', pipeline: 'kit-sequence', executionId: expect.any(String) });
+    expect(mine.at(-1)).toMatchObject({ type: 'run-finished', status: 'succeeded' });
+    const kinds = mine.map((e) => `${e.type}:${'stepPath' in e ? e.stepPath : ''}`);
+    for (const step of ['a', 'b', 'c']) {
+      const order = ['step-started', 'attempt-started', 'attempt-finished', 'step-finished'].map((t) => kinds.indexOf(`${t}:${step}`));
+      expect(order.every((i) => i >= 0), step).toBe(true);
+      expect([...order].sort((x, y) => x - y)).toEqual(order);
+    }
+  });
+
+  it('status shows a waiting run at its gate, lists it, and binds the gate to its reviewer', async () => {
+    const { runId } = await engine.start('kit-safety', { probe: createProbeDir() });
+    let info = await engine.status(runId);
+    for (let i = 0; i < 200 && info.status !== 'waiting'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      info = await engine.status(runId);
+    }
+    expect(info).toMatchObject({ status: 'waiting', engine: 'temporal', pipeline: 'kit-safety' });
+    expect(info.currentSteps).toContain('safety-review');
+    expect(info.pendingReviews).toEqual([expect.objectContaining({ gate: 'safety', stepPath: 'safety-review', runId })]);
+    expect(JSON.stringify(info)).not.toMatch(/tokenHash/);
+    expect(info.attempts).toEqual([expect.objectContaining({ stepPath: 'generate', attempt: 1, status: 'failed', error: expect.objectContaining({ code: 'SafetyCheckFailed' }) })]);
+    const listed = await eventually(() => engine.list({ pipeline: 'kit-safety' }), (rows) => rows.some((r) => r.runId === runId));
+    expect(listed.map((r) => r.runId)).toContain(runId);
+    const notice = notices.find((n) => n.runId === runId)!;
+    expect(notice.token.length).toBeGreaterThanOrEqual(32);
+    await expect(engine.redrive(runId)).rejects.toThrow(/still in progress/);
+    await engine.reject(runId, 'safety', { token: notice.token, reviewer: 'qa', comment: 'unsafe' });
+    const outcome = await engine.result(runId, { timeoutMs: 30_000 });
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'ApprovalRejected' } });
+    const done = await engine.status(runId);
+    expect(done).toMatchObject({ status: 'failed', error: { code: 'ApprovalRejected' }, pendingReviews: [], currentSteps: [] });
+    expect(done.finishedAt).toBeDefined();
+    const failed = await eventually(() => engine.list({ status: 'failed', pipeline: 'kit-safety' }), (rows) => rows.some((r) => r.runId === runId));
+    expect(failed.map((r) => r.runId)).toContain(runId);
+    await expect(engine.approve(runId, 'safety', { token: notice.token })).rejects.toThrow(/cannot approve/);
+  });
+
+  it('a second start with the same run id is idempotent; a succeeded run cannot be redriven', async () => {
+    const runId = `idem-${randomUUID()}`;
+    const probe = createProbeDir();
+    await engine.start('kit-sequence', { probe, value: 1, label: 'L' }, { runId });
+    await engine.start('kit-sequence', { probe, value: 1, label: 'L' }, { runId });
+    expect(await engine.result(runId, { timeoutMs: 30_000 })).toMatchObject({ status: 'succeeded' });
+    await engine.start('kit-sequence', { probe, value: 1, label: 'L' }, { runId });
+    const rows = await eventually(() => engine.list({ pipeline: 'kit-sequence' }), (all) => all.some((r) => r.runId === runId && r.status === 'succeeded'));
+    expect(rows.filter((r) => r.runId === runId)).toEqual([expect.objectContaining({ status: 'succeeded', engine: 'temporal' })]);
+    await expect(engine.redrive(runId)).rejects.toThrow(/has not failed/);
+  });
+});
