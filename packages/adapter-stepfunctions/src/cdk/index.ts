@@ -1,0 +1,1 @@
+export { BatonStateMachine, type BatonStateMachineProps } from './construct.js';
