@@ -71,8 +71,13 @@ export function createProgress(options: { tty: boolean; out?: NodeJS.WritableStr
       stopped = true;
     },
     observer: (e) => {
-      if (stopped) return;
       tally(counts, e);
+      if (stopped) {
+        // After a prompt the bars are gone: keep reporting top-level steps as plain lines.
+        const text = plainLine(e);
+        if (text && !text.startsWith('  ')) out.write(text + '\n');
+        return;
+      }
       summary.update(0, { status: countLine() });
       if (e.type === 'step-started' && TOP.test(e.stepPath)) stepBar(e.stepPath);
       if (e.type === 'step-finished' && TOP.test(e.stepPath)) {

@@ -29,26 +29,40 @@ export function createCliReviewer(mode: ReviewMode, io: { log(line: string): voi
       return;
     }
     if (mode === 'print') {
-      io.log(reviewSummary(notice));
-      io.log(`run ${notice.runId} is waiting for review at gate "${notice.gate}". Decide with:`);
-      io.log(`  baton approve ${notice.runId} ${notice.gate} --token ${notice.token}`);
-      io.log(`  baton reject  ${notice.runId} ${notice.gate} --token ${notice.token} --comment "<why>"`);
-      markWaiting(notice);
+      leaveWaiting(notice);
       return;
     }
     io.pause();
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: false });
+    const lines = rl[Symbol.asyncIterator]();
+    const ask = async (q: string): Promise<string | undefined> => {
+      process.stderr.write(q);
+      const next = await lines.next();
+      return next.done ? undefined : String(next.value).trim();
+    };
     try {
       process.stderr.write('\n' + reviewSummary(notice) + '\n');
-      let answer = '';
-      while (!/^(a|approve|r|reject)$/.test(answer)) answer = (await rl.question(`Approve gate "${notice.gate}"? [a]pprove / [r]eject: `)).trim().toLowerCase();
-      const comment = (await rl.question('Comment (optional): ')).trim();
+      let answer: string | undefined = '';
+      while (answer !== undefined && !/^(a|approve|r|reject)$/i.test(answer)) answer = await ask(`Approve gate "${notice.gate}"? [a]pprove / [r]eject: `);
+      if (answer === undefined) {
+        process.stderr.write('\n(no answer: the run stays waiting)\n');
+        leaveWaiting(notice);
+        return;
+      }
+      const comment = (await ask('Comment (optional): ')) ?? '';
       const decision = { token: notice.token, reviewer: process.env.USER ?? 'terminal', ...(comment ? { comment } : {}) };
-      if (answer.startsWith('a')) await engine.approve(notice.runId, notice.gate, decision);
+      if (/^a/i.test(answer)) await engine.approve(notice.runId, notice.gate, decision);
       else await engine.reject(notice.runId, notice.gate, decision);
     } finally {
       rl.close();
     }
+  };
+  const leaveWaiting = (notice: ReviewNotice): void => {
+    io.log(reviewSummary(notice));
+    io.log(`run ${notice.runId} is waiting for review at gate "${notice.gate}". Decide with:`);
+    io.log(`  baton approve ${notice.runId} ${notice.gate} --token ${notice.token}`);
+    io.log(`  baton reject  ${notice.runId} ${notice.gate} --token ${notice.token} --comment "<why>"`);
+    markWaiting(notice);
   };
   return {
     leftWaiting,
@@ -56,7 +70,10 @@ export function createCliReviewer(mode: ReviewMode, io: { log(line: string): voi
     // The engine registers its waiter after the notifier returns: decide on the next macrotask.
     notifier: (notice) => {
       setTimeout(() => {
-        decide(notice).catch((e: unknown) => io.log(`review of gate "${notice.gate}" failed: ${(e as Error).message}`));
+        decide(notice).catch((e: unknown) => {
+          io.log(`review of gate "${notice.gate}" failed: ${(e as Error).message}`);
+          leaveWaiting(notice);
+        });
       }, 0);
     },
   };
