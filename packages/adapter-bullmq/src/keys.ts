@@ -26,6 +26,8 @@ export function runKeys(prefix: string, runId: string): RunKeys {
 
 /** Sorted set of run ids by start time. */
 export const runsIndexKey = (prefix: string): string => `${prefix}:runs`;
+/** Set of the ids of runs that have not ended (what a starting worker resumes). */
+export const activeRunsKey = (prefix: string): string => `${prefix}:runs:active`;
 /** Pub/sub channel announcing ended runs (message: run id). */
 export const endedChannel = (prefix: string): string => `${prefix}:ended`;
 /** Pub/sub channel relaying review notices (with their token) to engines that have a notifier; never stored. */

@@ -1,12 +1,12 @@
 import { Redis } from 'ioredis';
 import { foldJournal, silentLogger, type JournalEntry, type JournalState, type Logger } from '@baton/core';
-import { runKeys, runsIndexKey } from './keys.js';
+import { activeRunsKey, runKeys, runsIndexKey } from './keys.js';
 import { redisOptionsOf, type RedisConnection } from './options.js';
 
 /**
  * Appends journal entries once per idempotency field, atomically with its side keys:
- * the in-flight attempt it settles, the run's end marker and the runs index.
- * KEYS: once, journal, running, end, index.
+ * the in-flight attempt it settles, the run's end marker, the runs index and the set of unfinished runs.
+ * KEYS: once, journal, running, end, index, active.
  * ARGV: field, value, runningField|'', end ('' keep, '-' delete, else set), indexScore|'', runId, tailFrom (-1: none), entries...
  * Returns {added, stored value, journal length, journal entries from tailFrom}.
  */
@@ -15,8 +15,17 @@ local added = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
 if ARGV[3] ~= '' then redis.call('HDEL', KEYS[3], ARGV[3]) end
 if added == 1 then
   for i = 8, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
-  if ARGV[4] == '-' then redis.call('DEL', KEYS[4]) elseif ARGV[4] ~= '' then redis.call('SET', KEYS[4], ARGV[4]) end
-  if ARGV[5] ~= '' then redis.call('ZADD', KEYS[5], ARGV[5], ARGV[6]) end
+  if ARGV[4] == '-' then
+    redis.call('DEL', KEYS[4])
+    redis.call('SADD', KEYS[6], ARGV[6])
+  elseif ARGV[4] ~= '' then
+    redis.call('SET', KEYS[4], ARGV[4])
+    redis.call('SREM', KEYS[6], ARGV[6])
+  end
+  if ARGV[5] ~= '' then
+    redis.call('ZADD', KEYS[5], ARGV[5], ARGV[6])
+    if ARGV[4] == '' then redis.call('SADD', KEYS[6], ARGV[6]) end
+  end
 end
 local from = tonumber(ARGV[7])
 local tail = {}
@@ -93,6 +102,8 @@ export interface RunStore {
   end(runId: string): Promise<Extract<JournalEntry, { t: 'end' }> | undefined>;
   /** Run ids, newest first. */
   runIds(): Promise<string[]>;
+  /** Ids of runs that have not ended. */
+  activeRunIds(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -102,7 +113,7 @@ export function createRunStore(connection: RedisConnection, prefix: string, logg
   const redis = new Redis(redisOptionsOf(connection)) as ScriptedRedis;
   // ioredis reconnects by itself; without a listener it would print every failed attempt
   redis.on('error', (e: Error) => logger.warn('redis connection error', { error: e.message }));
-  redis.defineCommand('batonRecord', { numberOfKeys: 5, lua: RECORD_SCRIPT });
+  redis.defineCommand('batonRecord', { numberOfKeys: 6, lua: RECORD_SCRIPT });
   redis.defineCommand('batonBegin', { numberOfKeys: 4, lua: BEGIN_SCRIPT });
   const keys = (runId: string): ReturnType<typeof runKeys> => runKeys(prefix, runId);
 
@@ -132,6 +143,7 @@ export function createRunStore(connection: RedisConnection, prefix: string, logg
         k.running,
         k.end,
         runsIndexKey(prefix),
+        activeRunsKey(prefix),
         r.field,
         r.value ?? '1',
         r.running ?? '',
@@ -165,6 +177,9 @@ export function createRunStore(connection: RedisConnection, prefix: string, logg
     },
     async runIds() {
       return redis.zrevrange(runsIndexKey(prefix), 0, -1);
+    },
+    async activeRunIds() {
+      return redis.smembers(activeRunsKey(prefix));
     },
     async close() {
       await redis.quit().catch(() => redis.disconnect());

@@ -163,8 +163,7 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
   const recover = async (): Promise<string[]> => {
     const resumed: string[] = [];
     const stamp = Date.now();
-    for (const runId of await store.runIds()) {
-      if (await store.end(runId)) continue;
+    for (const runId of await store.activeRunIds()) {
       await wakeRun(driveQueue, runId, `recover|${stamp}`);
       resumed.push(runId);
     }
