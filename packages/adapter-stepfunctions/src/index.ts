@@ -10,3 +10,5 @@ export { createMemoryReviewStore, decideReview, type ReviewRecord, type ReviewSt
 export { createStepFunctionsClient, type ExecutionInfo, type StepFunctionsClient, type StepFunctionsClientOptions } from './client/client.js';
 export { createStepFunctionsLocalEngine, type StepFunctionsLocalEngine, type StepFunctionsLocalEngineOptions } from './local/engine.js';
 export { runAslLocally, type LocalAslRun } from './local/run-asl.js';
+export { createBlobReviewStore } from './lambda/blob-reviews.js';
+export { writeStepFunctionsApp, type WriteAppOptions, type WrittenApp } from './app/write.js';
