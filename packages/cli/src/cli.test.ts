@@ -135,3 +135,50 @@ describe('baton CLI end to end (built CLI, local engine, offline model)', () => 
     expect(s.stderr).toContain('unknown run "report-unknown"');
   });
 });
+
+describe('baton redrive', () => {
+  it('restarts a failed run from its failed step, reusing every completed step', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    await new Promise<void>((r) => server.close(() => r()));
+    const dir = workdir();
+    writeFileSync(join(dir, 'input.json'), JSON.stringify({ notify: { kind: 'webhook', url: `http://127.0.0.1:${port}/hook` } }));
+    const failed = baton(dir, [...RUN, '--auto-approve', '--input', 'input.json']);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/error: ServiceUnavailableException: webhook http:\/\/127\.0\.0\.1:\d+\/hook unreachable/);
+    const runId = runIdOf(failed.stdout);
+    const received: string[] = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push(body);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(port, '127.0.0.1', r));
+    try {
+      const child = await import('node:child_process');
+      const redriven = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        const p = child.spawn(process.execPath, [join(import.meta.dirname, '../dist/bin.js'), 'redrive', runId], { cwd: dir });
+        let stdout = '';
+        p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        p.on('exit', (code) => resolve({ code, stdout }));
+      });
+      expect(redriven.code).toBe(0);
+      expect(redriven.stdout).toMatch(/: SUCCEEDED/);
+      expect(JSON.parse(received[0]!)).toMatchObject({ type: 'report.completed', runId, sections: { total: 9, ok: 9 } });
+      const info = JSON.parse(baton(dir, ['status', runId, '--json']).stdout) as { attempts: { stepPath: string; status: string }[] };
+      const byPath = (p: string) => info.attempts.filter((a) => a.stepPath === p);
+      expect(byPath('plan')).toHaveLength(1);
+      expect(byPath('assemble')).toHaveLength(1);
+      expect(byPath('sections[4]/generate')).toHaveLength(1);
+      expect(byPath('notify').at(-1)?.status).toBe('succeeded');
+      expect(existsSync(join(dir, 'out/report/report.docx'))).toBe(true);
+    } finally {
+      await new Promise<void>((r) => hook.close(() => r()));
+    }
+  });
+});
