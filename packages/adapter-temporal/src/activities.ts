@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
   StageError,
   createReviewToken,
@@ -17,6 +17,9 @@ import {
   type RunObserver,
 } from '@baton/core';
 import type { BatonActivities, RunStageResult } from './workflow/contract.js';
+
+/** Failure type of a stage activity interrupted by its worker's shutdown; the workflow re-runs the attempt. */
+export const WORKER_STOPPED = 'BatonWorkerStopped';
 
 /** What the Baton activities need: the stage code and the ports it uses. */
 export interface BatonActivitiesOptions {
@@ -87,6 +90,11 @@ export function createBatonActivities(options: BatonActivitiesOptions): BatonAct
           ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }),
           ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
         });
+        if (ctx.cancellationSignal.aborted) {
+          // the worker is shutting down (or the server gave up on this attempt): the attempt did not
+          // complete, so the workflow runs it again instead of counting a stage failure
+          throw ApplicationFailure.nonRetryable(`worker stopped during ${req.stepPath} attempt ${req.attempt}`, WORKER_STOPPED);
+        }
         const finishedAt = new Date().toISOString();
         const base = { type: 'attempt-finished' as const, runId: req.runId, stepPath: req.stepPath, stage: req.stage, attempt: req.attempt, metrics: result.metrics, at: finishedAt };
         await notify(result.ok ? { ...base, status: 'succeeded' } : { ...base, status: 'failed', error: result.error });

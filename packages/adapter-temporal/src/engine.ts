@@ -22,7 +22,7 @@ import {
 import { defaultAddress, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './defaults.js';
 import { workflowOutcome } from './outcome.js';
 import { createTemporalWorker, type TemporalWorker } from './worker.js';
-import { BATON_WORKFLOW_TYPE, carryQuery, decideUpdate, snapshotQuery, type ActivityTuning, type BatonWorkflowInput, type DecideArgs } from './workflow/contract.js';
+import { BATON_WORKFLOW_TYPE, carryQuery, decideUpdate, snapshotQuery, type ActivityTuning, type BatonRunSnapshot, type BatonWorkflowInput, type DecideArgs } from './workflow/contract.js';
 import { carryForRedrive } from './workflow/run-state.js';
 
 /** Options of {@link createTemporalEngine}: those of the local engine, plus where Temporal is. */
@@ -156,8 +156,13 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
       await ensureWorker();
       const h = handle(runId);
       const description = await h.describe();
-      const snapshot = await h.query(snapshotQuery);
       const closed = description.status.name !== 'RUNNING';
+      // a closed run is queried by replaying it on a worker; without one, report what the server knows
+      const snapshot: BatonRunSnapshot = await h.query(snapshotQuery).catch((e: unknown) => {
+        if (!closed) throw e;
+        const pipeline = typeof description.memo?.pipeline === 'string' ? description.memo.pipeline : '';
+        return { runId, pipeline, startedAt: description.startTime.toISOString(), currentSteps: [], attempts: [], retries: [], pendingReviews: [], generation: 0 };
+      });
       const outcome: RunOutcome | undefined = closed ? await workflowOutcome(h) : undefined;
       const state: RunState = outcome ? outcome.status : snapshot.pendingReviews.length ? 'waiting' : 'running';
       const info: RunInfo = {

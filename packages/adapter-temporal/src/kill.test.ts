@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createProbeDir, readProbe, startCounts } from '@baton/core/testkit';
 import { createTemporalEngine, type TemporalEngine } from './engine.js';
@@ -6,6 +7,7 @@ import { createWorkerProcesses, type WorkerProcesses } from './test-support/harn
 import { kitPipelines } from './test-support/kit.js';
 import { testPipelines } from './test-support/pipelines.js';
 import { quietTemporalRuntime } from './test-support/quiet.js';
+import type { RunStageRequest } from './workflow/contract.js';
 
 quietTemporalRuntime();
 const address = inject('temporalAddress');
@@ -36,9 +38,10 @@ describe('a worker process killed with SIGKILL in the middle of a map', () => {
     }
     await workers.kill();
     const atKill = readProbe(probe);
-    const completedBefore = new Set(atKill.filter((e) => e.event === 'end').map((e) => e.key));
+    // completed = recorded by the server; a stage that ended but whose completion the kill lost may run twice
+    const completedBefore = await completedItems(engine, runId);
     const inFlight = new Set(atKill.filter((e) => e.event === 'start' && !completedBefore.has(e.key)).map((e) => e.key));
-    expect(completedBefore.size).toBeGreaterThanOrEqual(20);
+    expect(completedBefore.size).toBeGreaterThanOrEqual(15);
     expect(completedBefore.size).toBeLessThan(items.length);
 
     await workers.start();
@@ -58,5 +61,62 @@ describe('a worker process killed with SIGKILL in the middle of a map', () => {
     const afterKill = events.slice(atKill.length);
     expect(new Set(afterKill.map((e) => e.pid)).size).toBe(1);
     expect(afterKill.every((e) => e.pid !== firstPid)).toBe(true);
+  });
+});
+
+/** Keys (`item-<index>`) of the map items whose stage activity completion is in the run's history. */
+async function completedItems(engine: TemporalEngine, runId: string): Promise<Set<string>> {
+  const history = await (await engine.client()).workflow.getHandle(runId).fetchHistory();
+  const indexBySchedule = new Map<string, number>();
+  const done = new Set<string>();
+  for (const e of history.events ?? []) {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) {
+      const [req] = (scheduled.input?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload<RunStageRequest>(p));
+      const index = (req?.input as { index?: number } | undefined)?.index;
+      if (typeof index === 'number') indexBySchedule.set(String(e.eventId), index);
+    }
+    const completed = e.activityTaskCompletedEventAttributes;
+    if (completed) {
+      const index = indexBySchedule.get(String(completed.scheduledEventId));
+      if (index !== undefined) done.add(`item-${index}`);
+    }
+  }
+  return done;
+}
+
+describe('a worker stopped gracefully while a stage outlives the grace time', () => {
+  const taskQueue = `stop-${randomUUID()}`;
+  let workers: WorkerProcesses;
+  let engine: TemporalEngine;
+
+  beforeAll(async () => {
+    workers = await createWorkerProcesses({ address, taskQueue, shutdownGrace: '500ms' });
+    engine = createTemporalEngine({ pipelines: kitPipelines, address, taskQueue, worker: false, activity: { heartbeatTimeoutMs: 3000 } });
+  });
+  afterAll(async () => {
+    await workers?.stop();
+    await engine?.close();
+  });
+
+  it('the interrupted attempt is not a stage failure: the next worker runs the same attempt again', { timeout: 120_000 }, async () => {
+    await workers.start();
+    const probe = createProbeDir();
+    const { runId } = await engine.start('kit-crash', { probe, value: 0, delayMs: 2500 });
+    for (;;) {
+      if (readProbe(probe).some((e) => e.event === 'start' && e.key === 's1')) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await workers.stop();
+    expect(readProbe(probe).filter((e) => e.event === 'end')).toHaveLength(1);
+    await workers.start();
+    const outcome = await engine.result(runId, { timeoutMs: 90_000 });
+    expect(outcome).toMatchObject({ status: 'succeeded', output: { s6: { value: 6 } } });
+    const starts = readProbe(probe).filter((e) => e.event === 'start');
+    expect(starts.filter((e) => e.key === 's1').map((e) => e.attempt)).toEqual([1, 1]);
+    expect(starts.filter((e) => e.key !== 's1').every((e) => e.attempt === 1)).toBe(true);
+    const info = await engine.status(runId);
+    expect(info.attempts.filter((a) => a.status !== 'succeeded')).toEqual([]);
+    expect(info.retries).toEqual([]);
   });
 });

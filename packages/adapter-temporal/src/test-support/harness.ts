@@ -20,7 +20,7 @@ export interface WorkerProcesses {
 const workerScript = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 
 /** Worker processes on one task queue sharing one blob directory; notices go to `notifier`. */
-export async function createWorkerProcesses(options: { address: string; taskQueue: string; notifier?: ReviewNotifier }): Promise<WorkerProcesses> {
+export async function createWorkerProcesses(options: { address: string; taskQueue: string; notifier?: ReviewNotifier; shutdownGrace?: string }): Promise<WorkerProcesses> {
   const dir = mkdtempSync(join(tmpdir(), 'baton-temporal-'));
   const bundleFile = join(dir, 'workflow-bundle.js');
   writeFileSync(bundleFile, (await bundleBatonWorkflow()).code);
@@ -33,7 +33,7 @@ export async function createWorkerProcesses(options: { address: string; taskQueu
     async start() {
       const c = fork(workerScript, [], {
         execArgv: ['--import', 'tsx'],
-        env: { ...process.env, TEMPORAL_ADDRESS: options.address, BATON_TASK_QUEUE: options.taskQueue, BATON_BLOB_DIR: join(dir, 'blobs'), BATON_BUNDLE: bundleFile },
+        env: { ...process.env, TEMPORAL_ADDRESS: options.address, BATON_TASK_QUEUE: options.taskQueue, BATON_BLOB_DIR: join(dir, 'blobs'), BATON_BUNDLE: bundleFile, ...(options.shutdownGrace ? { BATON_SHUTDOWN_GRACE: options.shutdownGrace } : {}) },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       child = c;

@@ -28,6 +28,7 @@ const worker = await createTemporalWorker({
   },
   // a killed worker's sticky queue is abandoned quickly, so the next worker takes over
   stickyQueueScheduleToStartTimeout: '1s',
+  shutdownGraceTime: process.env.BATON_SHUTDOWN_GRACE ?? '5s',
 });
 process.on('SIGTERM', () => void worker.shutdown().then(() => process.exit(0)));
 process.send?.({ type: 'ready', pid: process.pid });

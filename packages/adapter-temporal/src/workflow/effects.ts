@@ -177,9 +177,13 @@ export function historyTooLong(limit: number | undefined): boolean {
   return info.continueAsNewSuggested || info.historyLength >= (limit ?? DEFAULT_CONTINUE_AS_NEW_EVENTS);
 }
 
-/** A stage activity that timed out on heartbeat or start-to-close: its worker is gone. */
+/** Failure type the stage activity throws when its worker stops mid-attempt (`WORKER_STOPPED`). */
+const WORKER_STOPPED = 'BatonWorkerStopped';
+
+/** A stage activity that timed out on heartbeat or start-to-close, or whose worker stopped: the attempt never completed. */
 function isLostWorker(e: unknown): boolean {
-  return e instanceof ActivityFailure && e.cause instanceof TimeoutFailure;
+  if (!(e instanceof ActivityFailure)) return false;
+  return e.cause instanceof TimeoutFailure || (e.cause instanceof ApplicationFailure && e.cause.type === WORKER_STOPPED);
 }
 
 /** Any other activity failure is reported as a failed attempt with the error's type as code. */
