@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { isStageError } from '@baton/core';
+import { CommanderError } from 'commander';
 import { CliError } from './engines.js';
 import { createProgram } from './program.js';
 
@@ -7,7 +8,10 @@ let code = 0;
 try {
   await createProgram((c) => (code = c)).parseAsync(process.argv);
 } catch (e) {
-  if (e instanceof CliError) {
+  if (e instanceof CommanderError) {
+    // commander already printed the message (or the help): usage errors exit 2, help exits 0.
+    code = e.exitCode === 0 ? 0 : 2;
+  } else if (e instanceof CliError) {
     process.stderr.write(`baton: ${e.message}\n`);
     code = e.exitCode;
   } else if (isStageError(e)) {

@@ -129,7 +129,14 @@ describe('baton CLI end to end (built CLI, local engine, offline model)', () => 
     expect(p.code).toBe(2);
     expect(p.stderr).toContain('no pipeline "nope" in "@baton/example-report". Available: report');
     const h = baton(dir, ['run', '--help']);
+    expect(h.code).toBe(0);
     expect(h.stdout).toContain('--auto-approve');
+    const em = baton(dir, ['run', 'report', '--emulate', 'temporal']);
+    expect(em.code).toBe(2);
+    expect(em.stderr).toContain("argument 'temporal' is invalid");
+    const c = baton(dir, ['frobnicate']);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toContain("unknown command 'frobnicate'");
     const s = baton(dir, ['status', 'report-unknown']);
     expect(s.code).toBe(2);
     expect(s.stderr).toContain('unknown run "report-unknown"');

@@ -11,6 +11,8 @@ export interface EngineContext {
   observer?: RunObserver;
   notifier?: ReviewNotifier;
   logger?: Logger;
+  /** Make the engine enforce another engine's limits (local: `stepfunctions`). */
+  emulate?: string;
 }
 
 /** Builds an engine for the CLI. Other engines plug in by adding an entry to {@link ENGINE_FACTORIES}. */
@@ -30,6 +32,7 @@ export const ENGINE_FACTORIES: Record<string, EngineFactory> = {
       ...(ctx.observer ? { observer: ctx.observer } : {}),
       ...(ctx.notifier ? { notifier: ctx.notifier } : {}),
       ...(ctx.logger ? { logger: ctx.logger } : {}),
+      ...(ctx.emulate === 'stepfunctions' ? { emulate: 'stepfunctions' as const } : {}),
     }),
 };
 

@@ -1,6 +1,6 @@
 import { createFsBlobStore, type AnyPipeline, type BlobStore, type Engine } from '@baton/core';
 import { join, resolve } from 'node:path';
-import { engineFactory } from './engines.js';
+import { CliError, engineFactory } from './engines.js';
 import { createModelFromSpec, parseFaults } from './models.js';
 import { loadPipelines } from './pipelines.js';
 import { createProgress, type ProgressDisplay } from './progress.js';
@@ -15,6 +15,8 @@ export interface GlobalOptions {
   model: string;
   faults?: string;
   offlineLatency?: string;
+  /** Enforce another engine's limits on the local engine (`stepfunctions`). */
+  emulate?: string;
 }
 
 /** An engine wired to the CLI's progress display, review seam and blob store. */
@@ -29,13 +31,14 @@ export interface Session {
 
 /** Opens a session: loads pipelines, builds the model, the blob store and the engine. */
 export async function openSession(opts: GlobalOptions, reviewMode: ReviewMode, tty = Boolean(process.stderr.isTTY)): Promise<Session> {
+  if (opts.emulate !== undefined && opts.emulate !== 'stepfunctions') throw new CliError(`--emulate ${opts.emulate}: only "stepfunctions" can be emulated`);
   const stateDir = resolve(opts.stateDir);
   const pipelines = await loadPipelines(opts.pipelines);
   const blobs = createFsBlobStore({ root: join(stateDir, 'blobs') });
   const progress = createProgress({ tty });
   const reviewer = createCliReviewer(reviewMode, { log: (l) => progress.log(l), pause: () => progress.stop() });
   const model = createModelFromSpec(opts.model, parseFaults(opts.faults ?? process.env.BATON_OFFLINE_FAULTS), Number(opts.offlineLatency ?? 0));
-  const engine = await engineFactory(opts.engine)({ pipelines, stateDir, blobs, model, observer: progress.observer, notifier: reviewer.notifier });
+  const engine = await engineFactory(opts.engine)({ pipelines, stateDir, blobs, model, observer: progress.observer, notifier: reviewer.notifier, ...(opts.emulate ? { emulate: opts.emulate } : {}) });
   reviewer.bind(engine);
   return { engine, blobs, pipelines, progress, reviewer, stateDir };
 }
