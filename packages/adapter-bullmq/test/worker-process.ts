@@ -1,5 +1,8 @@
-// A `baton worker --engine bullmq` stand-in for tests: loads pipelines from a module and works.
-import { createFsBlobStore, type AnyPipeline } from '@baton/core';
+// A `baton worker --engine bullmq` stand-in for tests: loads pipelines (and optionally a model)
+// from modules and works. With BATON_TRACE_FILE it appends one JSON line per stage execution
+// and per blob actually written, with its pid: the execution counters of the chaos suites.
+import { appendFileSync } from 'node:fs';
+import { createFsBlobStore, type AnyPipeline, type BlobStore, type ModelClient } from '@baton/core';
 import { createBullmqWorker } from '../src/index.js';
 
 const env = (name: string): string => {
@@ -8,16 +11,39 @@ const env = (name: string): string => {
   return v;
 };
 
+const trace = process.env.BATON_TRACE_FILE;
+const record = (line: Record<string, unknown>): void => {
+  if (trace) appendFileSync(trace, JSON.stringify({ ...line, pid: process.pid, t: Date.now() }) + '\n');
+};
+
 const mod = (await import(env('BATON_PIPELINES_MODULE'))) as Record<string, unknown>;
 const pipelines = mod[env('BATON_PIPELINES_EXPORT')] as AnyPipeline[];
+let model: ModelClient | undefined;
+if (process.env.BATON_MODEL_MODULE) {
+  const m = (await import(process.env.BATON_MODEL_MODULE)) as Record<string, () => ModelClient>;
+  model = m[env('BATON_MODEL_EXPORT')]!();
+}
+const fsBlobs = createFsBlobStore({ root: env('BATON_BLOB_DIR') });
+const blobs: BlobStore = {
+  ...fsBlobs,
+  async put(key, data) {
+    const res = await fsBlobs.put(key, data);
+    if (res.written) record({ event: 'blob-write', key });
+    return res;
+  },
+};
 const worker = createBullmqWorker({
   connection: env('BATON_REDIS_URL'),
   prefix: env('BATON_PREFIX'),
   pipelines,
-  blobs: createFsBlobStore({ root: env('BATON_BLOB_DIR') }),
+  blobs,
+  ...(model ? { model } : {}),
   concurrency: Number(process.env.BATON_CONCURRENCY ?? 20),
   lockDurationMs: 5000,
   stalledIntervalMs: 1000,
+  observer: (e) => {
+    if (e.type === 'attempt-started') record({ event: 'execute', runId: e.runId, stepPath: e.stepPath, attempt: e.attempt });
+  },
 });
 await worker.ready;
 process.stdout.write('ready\n');

@@ -22,6 +22,10 @@ export interface WorkerEnv {
   pipelinesModule: string;
   pipelinesExport: string;
   concurrency?: number;
+  /** Module and factory export of the model workers use. */
+  model?: { module: string; export: string };
+  /** File the workers append stage executions and blob writes to (JSON lines with pid). */
+  traceFile?: string;
 }
 
 /** Worker processes (`node --import tsx test/worker-process.ts`) that tests can SIGKILL. */
@@ -50,6 +54,8 @@ export async function startWorkers(n: number, env: WorkerEnv): Promise<WorkerPoo
         BATON_PIPELINES_MODULE: env.pipelinesModule,
         BATON_PIPELINES_EXPORT: env.pipelinesExport,
         BATON_CONCURRENCY: String(env.concurrency ?? 20),
+        ...(env.model ? { BATON_MODEL_MODULE: env.model.module, BATON_MODEL_EXPORT: env.model.export } : {}),
+        ...(env.traceFile ? { BATON_TRACE_FILE: env.traceFile } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

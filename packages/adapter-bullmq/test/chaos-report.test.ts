@@ -1,0 +1,125 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { expect, inject, it } from 'vitest';
+import { createFsBlobStore, sha256Hex, type AnyPipeline, type RunOutcome } from '@baton/core';
+import { createBullmqEngine, type BullmqEngine } from '../src/index.js';
+import { startWorkers } from './workers.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const exampleDir = resolve(here, '../../../examples/report-generation');
+const RUNS = Number(process.env.REPORT_RUNS ?? 20);
+const MAX_KILLS = 5;
+
+interface Trace {
+  event: 'execute' | 'blob-write';
+  pid: number;
+  runId?: string;
+  stepPath?: string;
+  attempt?: number;
+  key?: string;
+}
+
+it(`chaos: ${RUNS} report runs (offline model) on 3 worker processes, one SIGKILLed at random moments`, { timeout: 600_000 }, async () => {
+  const redisUrl = inject('redisUrl');
+  const prefix = `report-${randomBytes(4).toString('hex')}`;
+  const blobDir = mkdtempSync(join(tmpdir(), 'baton-report-blobs-'));
+  const traceFile = join(mkdtempSync(join(tmpdir(), 'baton-report-trace-')), 'trace.jsonl');
+  const pipelinesModule = join(exampleDir, 'src', 'index.ts');
+  const { pipelines } = (await import(pipelinesModule)) as { pipelines: AnyPipeline[] };
+  const blobs = createFsBlobStore({ root: blobDir });
+  const sourcesDir = join(exampleDir, 'sources');
+  const sources = await Promise.all(
+    readdirSync(sourcesDir).map(async (name) => {
+      const bytes = readFileSync(join(sourcesDir, name));
+      const key = `sources/${sha256Hex(bytes).slice(0, 16)}/${name}`;
+      await blobs.put(key, bytes);
+      return { key, name };
+    }),
+  );
+  const workers = await startWorkers(3, {
+    redisUrl,
+    prefix,
+    blobDir,
+    pipelinesModule,
+    pipelinesExport: 'pipelines',
+    concurrency: 4,
+    model: { module: '@baton/stages', export: 'createOfflineModel' },
+    traceFile,
+  });
+  let approvals = 0;
+  const engine: BullmqEngine = createBullmqEngine({
+    connection: redisUrl,
+    prefix,
+    pipelines,
+    blobs,
+    worker: false,
+    // the reviewer approves every report as soon as its gate opens
+    notifier: (n) => {
+      void engine.approve(n.runId, n.gate, { token: n.token, comment: 'auto' }).then(() => approvals++);
+    },
+  });
+  try {
+    const runIds = await Promise.all(Array.from({ length: RUNS }, async () => (await engine.start('report', { sources })).runId));
+    let finished = false;
+    const outcomes = Promise.all(runIds.map((id) => engine.result(id, { timeoutMs: 500_000 }))).finally(() => (finished = true));
+    let kills = 0;
+    const respawns: Promise<number>[] = [];
+    while (!finished && kills < MAX_KILLS) {
+      await new Promise((r) => setTimeout(r, 500 + Math.random() * 1500));
+      if (finished) break;
+      const pids = workers.pids;
+      if (pids.length < 2) continue;
+      workers.kill(pids[Math.floor(Math.random() * pids.length)]!);
+      kills++;
+      respawns.push(workers.spawn());
+    }
+    const results: RunOutcome[] = await outcomes;
+    await Promise.all(respawns);
+
+    const failed = results.filter((o) => o.status !== 'succeeded');
+    expect(failed, JSON.stringify(failed[0])).toEqual([]);
+    expect(approvals).toBe(RUNS);
+    const traces = existsSync(traceFile)
+      ? readFileSync(traceFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Trace)
+      : [];
+    // stage executions: a step attempt may run again only if every earlier execution was in a killed process
+    const executions = new Map<string, Trace[]>();
+    for (const t of traces.filter((x) => x.event === 'execute')) {
+      const k = `${t.runId}/${t.stepPath}#${t.attempt}`;
+      executions.set(k, [...(executions.get(k) ?? []), t]);
+    }
+    const forbidden: string[] = [];
+    let reRuns = 0;
+    for (const [k, list] of executions) {
+      for (const earlier of list.slice(0, -1)) {
+        if (workers.killed.has(earlier.pid)) reRuns++;
+        else forbidden.push(`${k} ran again after pid ${earlier.pid} (never killed) ran it`);
+      }
+    }
+    expect(forbidden).toEqual([]);
+    expect(reRuns).toBeLessThanOrEqual(kills * 4);
+    // every attempt the journals record was executed; none is missing from the counters
+    const journaled = (await Promise.all(runIds.map((id) => engine.status(id)))).flatMap((i) => i.attempts.map((a) => `${i.runId}/${a.stepPath}#${a.attempt}`));
+    expect(new Set(journaled)).toEqual(new Set(executions.keys()));
+    // blob writes: a key is written twice only when the first writer was killed in flight
+    const writes = new Map<string, number[]>();
+    for (const t of traces.filter((x) => x.event === 'blob-write')) writes.set(t.key!, [...(writes.get(t.key!) ?? []), t.pid]);
+    const duplicated = [...writes].filter(([, pids]) => pids.slice(0, -1).some((p) => !workers.killed.has(p)));
+    expect(duplicated).toEqual([]);
+    console.log(
+      `report chaos: ${RUNS}/${RUNS} reports, ${kills} SIGKILLs, ${executions.size} step attempts, ${reRuns} re-run after a kill, ${writes.size} blobs, ${[...writes.values()].filter((p) => p.length > 1).length} rewritten after a kill (${[...writes]
+        .filter(([, p]) => p.length > 1)
+        .map(([k]) => k)
+        .join(', ')})`,
+    );
+  } finally {
+    await workers.stop();
+    await engine.close();
+  }
+});
