@@ -101,7 +101,13 @@ describe('map', () => {
     const proc = items(c.definition.States.items!);
     expect(proc.item!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'items.failed.envelope' }]);
     expect(proc['items.failed']).toEqual({ Type: 'Pass', Parameters: { status: 'failed', 'error.$': '$.error' }, End: true });
-    expect(c.issues).toContainEqual(expect.objectContaining({ step: 'items', message: expect.stringMatching(/threshold is not enforced/) }));
+    // toleratedFailureCount is enforced after the Map: count failed items, fail beyond the count, put the items back
+    const s = c.definition.States;
+    expect(s.items).toMatchObject({ ResultSelector: { 'items.$': '$', 'failed.$': "States.ArrayLength($[?(@.status == 'failed')])" }, ResultPath: '$.results', Next: 'items.tolerance' });
+    expect(s['items.tolerance']).toEqual({ Type: 'Choice', Choices: [{ Variable: '$.results.failed', NumericGreaterThan: 1, Next: 'items.exceeded' }], Default: 'items.results' });
+    expect(s['items.exceeded']).toEqual({ Type: 'Fail', Error: 'States.ExceedToleratedFailureThreshold', CausePath: '$.results.cause' });
+    expect(s['items.results']).toEqual({ Type: 'Pass', InputPath: '$.results.items', ResultPath: '$.results', End: true });
+    expect(c.issues).toEqual([]);
   });
 });
 

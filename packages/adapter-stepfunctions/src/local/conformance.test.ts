@@ -4,8 +4,6 @@ import { createStepFunctionsLocalEngine } from './engine.js';
 runConformance({
   name: 'stepfunctions-local',
   capabilities: {
-    // inline Map items record their failure as { status: 'failed' } and the compiled machine does not count them (see README)
-    toleratedFailures: false,
     // aws-local-stepfunctions keeps executions in memory: there is nothing to resume after a crash
     crashResume: false,
     // RedriveExecution is a Step Functions service feature; the interpreter has no execution history
