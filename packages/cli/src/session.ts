@@ -48,6 +48,12 @@ export async function openSession(opts: GlobalOptions, reviewMode: ReviewMode, t
  * prints the summary and returns the process exit code: 0 succeeded or waiting, 1 failed.
  */
 export async function finishRun(session: Session, runId: string, out: string | undefined): Promise<number> {
+  const onInterrupt = (): void => {
+    session.progress.stop();
+    process.stderr.write(`\ninterrupted: run ${runId} is saved in ${session.stateDir}; continue it with: baton resume ${runId}\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
   const ended = session.engine.result(runId).then(() => 'ended' as const);
   const state = await Promise.race([ended, session.reviewer.leftWaiting.then(() => 'waiting' as const)]);
   session.progress.stop();
@@ -55,5 +61,6 @@ export async function finishRun(session: Session, runId: string, out: string | u
   const files = state === 'ended' && info.status === 'succeeded' && out ? await copyOutputs(session.blobs, info.output, out) : [];
   process.stdout.write(summaryText(info, session.progress.counts, files) + '\n');
   await session.engine.close();
+  process.removeListener('SIGINT', onInterrupt);
   return info.status === 'failed' ? 1 : 0;
 }
