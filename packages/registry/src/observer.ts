@@ -5,20 +5,24 @@ import type { RunRegistry } from './types.js';
 export interface RegistryObserverOptions {
   /** Where write failures are reported; they never break a run. @default silent */
   logger?: Logger;
+  /** Most events written in one transaction. @default 500 */
+  maxBatch?: number;
 }
 
 /** A {@link RunObserver} that writes a registry, with a way to wait for its writes. */
 export interface RegistryObserver extends RunObserver {
   /** Resolves when every event received so far is written (or failed and was logged). */
   flush(): Promise<void>;
-  /** Writes that failed since creation. */
+  /** Events whose write failed since creation. */
   readonly failures: number;
 }
 
 /**
  * Turns an engine's {@link RunEvent}s into registry rows at every transition. Engines may deliver
- * events without awaiting them; this observer writes them one at a time in arrival order, so a
- * step's finish can never be written before its start.
+ * events without awaiting them; this observer writes them in arrival order, so a step's finish is
+ * never written before its start. Events that arrive while a write is in progress are written
+ * together in one transaction (a 200-item map does not cost 800 commits); if that batch fails,
+ * its events are retried one by one so one bad event cannot lose the others.
  *
  * @example
  * ```ts
@@ -30,22 +34,34 @@ export interface RegistryObserver extends RunObserver {
  * ```
  */
 export function createRegistryObserver(registry: RunRegistry, options: RegistryObserverOptions = {}): RegistryObserver {
-  let tail: Promise<void> = Promise.resolve();
+  const maxBatch = options.maxBatch ?? 500;
+  const queue: RunEvent[] = [];
+  let draining: Promise<void> | undefined;
   let failures = 0;
-  const observer = (event: RunEvent): Promise<void> => {
-    const write = tail.then(() =>
-      registry.apply(event).catch((e: unknown) => {
-        failures++;
-        options.logger?.error('run registry write failed', { event: event.type, runId: event.runId, error: (e as Error).message });
-      }),
-    );
-    tail = write;
-    return write;
+
+  const report = (event: RunEvent, e: unknown): void => {
+    failures++;
+    options.logger?.error('run registry write failed', { event: event.type, runId: event.runId, error: (e as Error).message });
   };
-  return Object.assign(observer, {
-    flush: () => tail,
-    get failures() {
-      return failures;
-    },
-  });
+  const drain = async (): Promise<void> => {
+    while (queue.length > 0) {
+      const batch = queue.splice(0, maxBatch);
+      try {
+        await registry.applyAll(batch);
+      } catch {
+        for (const event of batch) await registry.apply(event).catch((e: unknown) => report(event, e));
+      }
+    }
+    draining = undefined;
+  };
+  const observer = (event: RunEvent): Promise<void> => {
+    queue.push(event);
+    draining ??= drain();
+    return draining;
+  };
+  // defineProperties, not Object.assign: assign would copy the getter's value once
+  return Object.defineProperties(observer, {
+    flush: { value: () => draining ?? Promise.resolve() },
+    failures: { get: () => failures },
+  }) as RegistryObserver;
 }

@@ -31,6 +31,12 @@ export async function createSqlRegistry(client: SqlClient, options: SqlRegistryO
     async apply(event: RunEvent) {
       await client.transaction((tx) => applyEvent(tx, event, classify));
     },
+    async applyAll(events) {
+      if (events.length === 0) return;
+      await client.transaction(async (tx) => {
+        for (const event of events) await applyEvent(tx, event, classify);
+      });
+    },
     async listRuns(filter = {}) {
       const rows = await client.query(
         `SELECT * FROM pipeline_run

@@ -154,6 +154,8 @@ export interface RunFilter {
 export interface RunRegistry {
   /** Records one run transition. Idempotent: applying the same event twice leaves the same rows. */
   apply(event: RunEvent): Promise<void>;
+  /** Records several transitions in order, in one transaction (all or nothing). */
+  applyAll(events: readonly RunEvent[]): Promise<void>;
   /** Runs, newest first. */
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
   /** One run with its steps, attempts and reviews; undefined when unknown. */
