@@ -121,7 +121,11 @@ function buildSection(prompt: string, schema: Record<string, unknown> | undefine
       if (figures.length >= 6) break;
       if (/^\s*(confidence|CI)\b/i.test(e.text.slice(m.index + m[0].length))) continue;
       const before = e.text.slice(0, m.index).split(/(?<!\d)[.;:(,](?!\d)/).pop() ?? '';
-      const label = before.trim().split(/\s+/).slice(-6).join(' ').replace(/^(and|or|with|was|of)\s+/i, '').replace(/[,|]+$/, '').trim() || e.text.slice(0, 40);
+      const after = e.text.slice(m.index + m[0].length).split(/[.;,(]/)[0] ?? '';
+      const label =
+        before.trim().split(/\s+/).slice(-6).join(' ').replace(/^(and|or|with|was|of)\s+/i, '').replace(/[,|]+$/, '').trim() ||
+        after.trim().split(/\s+/).slice(0, 6).join(' ') ||
+        'value';
       figures.push({ label, value: Number(m[1]), unit: m[2]!, citation: e.id });
     }
   }
