@@ -31,14 +31,20 @@ it(`chaos: ${RUNS} report runs (offline model) on 3 worker processes, one SIGKIL
   const { pipelines } = (await import(pipelinesModule)) as { pipelines: AnyPipeline[] };
   const blobs = createFsBlobStore({ root: blobDir });
   const sourcesDir = join(exampleDir, 'sources');
-  const sources = await Promise.all(
-    readdirSync(sourcesDir).map(async (name) => {
-      const bytes = readFileSync(join(sourcesDir, name));
-      const key = `sources/${sha256Hex(bytes).slice(0, 16)}/${name}`;
-      await blobs.put(key, bytes);
-      return { key, name };
-    }),
-  );
+  // Each run gets its own copy of the text sources (a marker line makes their bytes unique), so
+  // content-addressed keys such as `ingested/<hash>.json` belong to one run: two runs ingesting the
+  // same bytes at once would both write the same key, which is not a duplicated step.
+  const sourcesFor = (run: number): Promise<{ key: string; name: string }[]> =>
+    Promise.all(
+      readdirSync(sourcesDir)
+        .filter((name) => /\.(md|txt|html)$/.test(name))
+        .map(async (name) => {
+          const bytes = Buffer.concat([readFileSync(join(sourcesDir, name)), Buffer.from(`\n\nCopy ${run} of ${prefix}.\n`)]);
+          const key = `sources/${sha256Hex(bytes).slice(0, 16)}/${name}`;
+          await blobs.put(key, bytes);
+          return { key, name };
+        }),
+    );
   const workers = await startWorkers(3, {
     redisUrl,
     prefix,
@@ -62,13 +68,13 @@ it(`chaos: ${RUNS} report runs (offline model) on 3 worker processes, one SIGKIL
     },
   });
   try {
-    const runIds = await Promise.all(Array.from({ length: RUNS }, async () => (await engine.start('report', { sources })).runId));
+    const runIds = await Promise.all(Array.from({ length: RUNS }, async (_, r) => (await engine.start('report', { sources: await sourcesFor(r) })).runId));
     let finished = false;
     const outcomes = Promise.all(runIds.map((id) => engine.result(id, { timeoutMs: 500_000 }))).finally(() => (finished = true));
     let kills = 0;
     const respawns: Promise<number>[] = [];
     while (!finished && kills < MAX_KILLS) {
-      await new Promise((r) => setTimeout(r, 500 + Math.random() * 1500));
+      await new Promise((r) => setTimeout(r, 300 + Math.random() * 900));
       if (finished) break;
       const pids = workers.pids;
       if (pids.length < 2) continue;
@@ -82,6 +88,7 @@ it(`chaos: ${RUNS} report runs (offline model) on 3 worker processes, one SIGKIL
     const failed = results.filter((o) => o.status !== 'succeeded');
     expect(failed, JSON.stringify(failed[0])).toEqual([]);
     expect(approvals).toBe(RUNS);
+    expect(kills).toBeGreaterThan(0);
     const traces = existsSync(traceFile)
       ? readFileSync(traceFile, 'utf8')
           .split('\n')
