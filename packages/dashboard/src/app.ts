@@ -124,7 +124,9 @@ export function createDashboardApp(options: DashboardOptions): Hono {
     const run = await registry.getRun(c.req.param('runId'));
     if (!run) return send(c, messagePage('Run not found', `No run "${c.req.param('runId')}" is recorded.`, { csrf, back: { href: '/', label: 'All runs' } }), 404);
     const inFlight = run.status === 'running' || run.status === 'waiting';
-    return send(c, page(`Run ${run.runId}`, runDetailBody(run, Date.now(), options.pricing), { csrf, ...(inFlight ? { refreshSeconds: refresh } : {}) }));
+    const decided = c.req.query('decided');
+    const body = runDetailBody(run, Date.now(), options.pricing, decided === 'approve' || decided === 'reject' ? decided : undefined);
+    return send(c, page(`Run ${run.runId}`, body, { csrf, ...(inFlight ? { refreshSeconds: refresh } : {}) }));
   });
 
   app.get('/reviews', async (c) => send(c, page('Reviews', reviewsBody(await registry.pendingReviews()), { csrf, refreshSeconds: refresh * 5 })));

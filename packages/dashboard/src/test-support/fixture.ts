@@ -12,6 +12,16 @@ const draft = defineStage({
   },
 });
 
+const polish = defineStage({
+  name: 'polish',
+  version: 1,
+  input: z.object({ heading: z.string(), text: z.string() }),
+  output: z.object({ heading: z.string(), text: z.string() }),
+  async run(input) {
+    return { heading: input.heading, text: input.text.replace(/\s+/g, ' ').trim() };
+  },
+});
+
 const publish = defineStage({
   name: 'publish',
   version: 1,
@@ -22,10 +32,11 @@ const publish = defineStage({
   },
 });
 
-/** draft -> approval `editor` (payload: title and sections) -> publish. */
+/** draft -> map(sections){ polish } -> approval `editor` (payload: title and sections) -> publish. */
 export const reviewPipeline = definePipeline({ name: 'quarterly-report', version: 1, input: z.object({ title: z.string(), topics: z.array(z.string()) }) })
   .task('draft', draft, { input: { 'title.$': '$.title', 'topics.$': '$.topics' }, resultPath: '$.draft' })
-  .approval('review', { gate: 'editor', timeoutSeconds: 3600, payload: { 'title.$': '$.title', 'sections.$': '$.draft.sections' }, resultPath: '$.review' })
+  .map('sections', { items: '$.draft.sections', maxConcurrency: 2, resultPath: '$.polished' }, (b) => b.task('polish', polish))
+  .approval('review', { gate: 'editor', timeoutSeconds: 3600, payload: { 'title.$': '$.title', 'sections.$': '$.polished' }, resultPath: '$.review' })
   .task('publish', publish, { input: { 'title.$': '$.title', 'sections.$': '$.draft.sections' }, resultPath: '$.published' })
   .build();
 

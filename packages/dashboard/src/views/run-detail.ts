@@ -7,14 +7,15 @@ import { badge } from './layout.js';
  * One run: header, open reviews, and a timeline of every step and map item with its attempts,
  * errors and durations, bars placed on the run's own time axis.
  */
-export function runDetailBody(run: RunDetail, now: number, pricing?: TokenPricing): SafeHtml {
+export function runDetailBody(run: RunDetail, now: number, pricing?: TokenPricing, decided?: 'approve' | 'reject'): SafeHtml {
   const start = Date.parse(run.startedAt);
   const end = run.finishedAt ? Date.parse(run.finishedAt) : now;
   const span = Math.max(1, end - start);
   const attempts = groupAttempts(run.attempts);
   const open = run.reviews.filter((r) => !r.decidedAt);
   const cost = pricing ? (run.inputTokens * pricing.inputUsdPerMillion + run.outputTokens * pricing.outputUsdPerMillion) / 1e6 : undefined;
-  return html`<h1>Run ${run.runId} ${badge(run.status, statusLabel(run.status))}</h1>
+  return html`${decided ? html`<div class="panel notice" role="status">Your decision (${decided === 'approve' ? 'approved' : 'rejected'}) was sent to the ${run.engine} engine; this page follows the run.</div>` : ''}
+<h1>Run ${run.runId} ${badge(run.status, statusLabel(run.status))}</h1>
 <div class="cards">
 <div class="card"><span class="muted">Pipeline</span><b>${run.pipeline}</b></div>
 <div class="card"><span class="muted">Engine</span><b>${run.engine}</b>${run.executionId ? html`<span class="muted">${run.executionId}</span>` : ''}</div>
