@@ -1,4 +1,4 @@
-import { decideRetry, baseDelayMs, jsonBytes, seededRandom, type AttemptRecord, type RetryPolicy, type RetryRecord, type SerializedError } from '@baton/core';
+import { decideRetry, baseDelayMs, inputHash, jsonBytes, seededRandom, type AttemptRecord, type RetryPolicy, type RetryRecord, type SerializedError } from '@baton/core';
 import { errorFromCause, lambdaCause } from '../lambda/errors.js';
 import type { StageEvent, StageHandler } from '../lambda/handler.js';
 import type { CompiledMachine } from '../compile/types.js';
@@ -10,6 +10,12 @@ export interface RunRecords {
   attempts: AttemptRecord[];
   retries: RetryRecord[];
   updatedAt: string;
+  /** Completed task outputs by step path and input hash: what a redrive reuses. */
+  completed: Map<string, { hash: string; output: unknown }>;
+  /** Whether the current execution is a redrive (only then are completed outputs reused). */
+  redriving: boolean;
+  /** Attempts so far by step path (attempt numbers continue across redrives). */
+  attemptCounts: Map<string, number>;
 }
 
 type LocalHandler = (input: unknown) => Promise<unknown>;
@@ -34,13 +40,16 @@ export function bindStageTasks(
 ): Record<string, LocalHandler> {
   const out: Record<string, LocalHandler> = {};
   const counts = new Map<string, number[]>();
-  const attempts = new Map<string, number>();
   for (const [stateName, binding] of Object.entries(machine.tasks)) {
     if (binding.kind !== 'stage' || binding.name.startsWith('map:')) continue;
     out[stateName] = async (raw) => {
       const event = raw as StageEvent;
-      const attempt = (attempts.get(event.stepPath) ?? 0) + 1;
-      attempts.set(event.stepPath, attempt);
+      const hash = inputHash(event.input);
+      const done = records.completed.get(event.stepPath);
+      // Baton-side redrive layer: a step completed in an earlier execution of this run is not run again
+      if (records.redriving && done && done.hash === hash) return done.output;
+      const attempt = (records.attemptCounts.get(event.stepPath) ?? 0) + 1;
+      records.attemptCounts.set(event.stepPath, attempt);
       const record: AttemptRecord = { stepPath: event.stepPath, attempt, status: 'running', startedAt: now() };
       records.attempts.push(record);
       records.updatedAt = record.startedAt;
@@ -53,6 +62,7 @@ export function bindStageTasks(
           throw e;
         }
         Object.assign(record, { status: 'succeeded', finishedAt: now() });
+        records.completed.set(event.stepPath, { hash, output });
         return output;
       } catch (e) {
         const err = e as Error;

@@ -6,8 +6,6 @@ runConformance({
   capabilities: {
     // aws-local-stepfunctions keeps executions in memory: there is nothing to resume after a crash
     crashResume: false,
-    // RedriveExecution is a Step Functions service feature; the interpreter has no execution history
-    redrive: false,
   },
   async setup({ pipelines, notifier }) {
     const engine = createStepFunctionsLocalEngine({ pipelines, notifier });

@@ -56,6 +56,7 @@ export interface StepFunctionsLocalEngine extends Engine {
 
 interface LocalRun extends RunRecords {
   pipeline: string;
+  input: unknown;
   executionArn: string;
   startedAt: string;
   status: RunInfo['status'];
@@ -72,8 +73,10 @@ const ACCOUNT_ARN = 'arn:aws:states:local:000000000000';
 /**
  * Runs pipelines as their compiled ASL on aws-local-stepfunctions with the real stage handlers
  * and the real review-gate handler bound in-process: the exact state machine that is deployed.
- * Not durable (the interpreter keeps executions in memory): crash-resume and redrive are
- * Step Functions service features, reached through the client helpers in AWS.
+ * Not durable (the interpreter keeps executions in memory, so there is no crash-resume).
+ * `redrive` is Baton's cross-engine redrive: a new execution of the same machine in which every
+ * task completed before (same step path, same input hash) answers from the run's records
+ * instead of running again (in AWS, the client helper's `redrive` calls RedriveExecution).
  *
  * @example
  * ```ts
@@ -123,7 +126,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
       context: { Execution: { Id: run.executionArn, Name: run.runId }, Task: { Token: 'set-by-the-review-layer' }, State: { RetryCount: 0 } } as never,
     });
     run.abort = execution.abort;
-    void (async () => {
+    const events = (async () => {
       for await (const e of execution.eventLogs) {
         if (e.type === 'StateEntered') {
           run.transitions++;
@@ -135,7 +138,12 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
         }
       }
     })().catch(() => undefined);
-    run.done = execution.result.then(
+    // the outcome is reported once every event (transition counts) has been consumed
+    const settled = execution.result.then(
+      async (output) => (await events, { ok: true as const, output }),
+      async (e: unknown) => (await events, { ok: false as const, e }),
+    );
+    run.done = settled.then((r) => (r.ok ? Promise.resolve(r.output) : Promise.reject(r.e))).then(
       (output): RunOutcome => finish(run, { status: 'succeeded', output }),
       (e: unknown): RunOutcome => {
         const cause = (e as { cause?: Error }).cause ?? (e as Error);
@@ -186,8 +194,12 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
         startedAt: at,
         updatedAt: at,
         status: 'running',
+        input,
         attempts: [],
         retries: [],
+        completed: new Map(),
+        redriving: false,
+        attemptCounts: new Map(),
         current: new Map(),
         transitions: 0,
         done: Promise.resolve({ status: 'succeeded', output: null }),
@@ -196,7 +208,10 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
       runs.set(runId, run);
       const checked = validateRunInput(pipeline, input);
       if (!checked.ok) run.done = Promise.resolve(finish(run, { status: 'failed', error: checked.error }));
-      else execute(run, pipeline, checked.input);
+      else {
+        run.input = checked.input;
+        execute(run, pipeline, checked.input);
+      }
       return { runId };
     },
     async result(runId, resultOptions = {}) {
@@ -236,11 +251,18 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     approve: (runId, gate, decision) => decide(runId, gate, decision, 'approved'),
     reject: (runId, gate, decision) => decide(runId, gate, decision, 'rejected'),
     async redrive(runId) {
-      get(runId);
-      throw new StageError(
-        'InvalidInput',
-        'the stepfunctions-local engine cannot redrive: aws-local-stepfunctions keeps no execution history; in AWS use the client helper redrive() (RedriveExecution)',
-      );
+      const run = get(runId);
+      if (run.outcome?.status !== 'failed') throw new StageError('InvalidInput', `run "${runId}" has not failed; only a failed run can be redriven`);
+      const pipeline = resolvePipeline(pipelines, run.pipeline);
+      const checked = validateRunInput(pipeline, run.input);
+      if (!checked.ok) throw new StageError('InvalidInput', `run "${runId}" failed on its input; there is nothing to redrive`);
+      // a new execution of the same machine; completed steps answer from the run's records
+      delete run.outcome;
+      delete run.finishedAt;
+      run.status = 'running';
+      run.redriving = true;
+      run.updatedAt = new Date().toISOString();
+      execute(run, pipeline, checked.input);
     },
     async list(filter = {}) {
       const rows: RunSummary[] = [];

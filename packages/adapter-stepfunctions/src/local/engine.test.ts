@@ -1,0 +1,42 @@
+import { createProbeDir, conformancePipelines } from '@baton/core/testkit';
+import { describe, expect, it } from 'vitest';
+import { estimateRunCost } from '../compile/limits.js';
+import { createStepFunctionsLocalEngine } from './engine.js';
+
+const kit = (name: string) => conformancePipelines.find((p) => p.name === name)!;
+
+describe('stepfunctions-local engine', () => {
+  it('runs the compiled machine and reports its state transitions (matching the static estimate)', async () => {
+    const engine = createStepFunctionsLocalEngine({ pipelines: conformancePipelines });
+    const { runId } = await engine.start('kit-sequence', { probe: createProbeDir(), value: 1, label: 'L' });
+    expect((await engine.result(runId)).status).toBe('succeeded');
+    expect(engine.transitions(runId)).toBe(3);
+    expect(engine.transitions(runId)).toBe(estimateRunCost(engine.machine('kit-sequence').definition).transitions);
+    const items = Array.from({ length: 12 }, (_, i) => i);
+    const scale = await engine.start('kit-scale', { probe: createProbeDir(), items, delayMs: 0, failIndexes: [] });
+    expect((await engine.result(scale.runId)).status).toBe('succeeded');
+    expect(engine.transitions(scale.runId)).toBe(estimateRunCost(engine.machine('kit-scale').definition, { items: 12 }).transitions);
+    const status = await engine.status(scale.runId);
+    expect(status.attempts.filter((a) => a.status === 'succeeded')).toHaveLength(36);
+    expect(status.attempts.map((a) => a.stepPath)).toContain('items[11]/third');
+    expect((await engine.list({ pipeline: 'kit-scale' })).map((r) => r.runId)).toEqual([scale.runId]);
+    await engine.close();
+  });
+
+  it('fails a task whose output exceeds 256 KB when no claim check keeps it small (emulate stepfunctions)', async () => {
+    const engine = createStepFunctionsLocalEngine({ pipelines: [kit('kit-claim-check')], claimCheckThreshold: 10 * 1024 * 1024 });
+    const { runId } = await engine.start('kit-claim-check', { probe: createProbeDir() });
+    const outcome = await engine.result(runId);
+    expect(outcome.status).toBe('failed');
+    if (outcome.status === 'failed') expect(outcome.error).toMatchObject({ code: 'States.DataLimitExceeded', message: expect.stringMatching(/over the 256 KB state limit/) });
+    await engine.close();
+  });
+
+  it('refuses to redrive a run that has not failed', async () => {
+    const engine = createStepFunctionsLocalEngine({ pipelines: conformancePipelines });
+    const { runId } = await engine.start('kit-sequence', { probe: createProbeDir(), value: 1, label: 'L' });
+    expect((await engine.result(runId)).status).toBe('succeeded');
+    await expect(engine.redrive(runId)).rejects.toThrow(/has not failed/);
+    await engine.close();
+  });
+});
