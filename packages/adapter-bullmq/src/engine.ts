@@ -37,7 +37,7 @@ export interface BullmqEngineOptions extends BullmqConnectionOptions {
   pipelines: AnyPipeline[];
   /** Shared with the workers. @default filesystem store under `.baton/blobs` */
   blobs?: BlobStore;
-  /** Used by the in-process worker. */
+  /** The model port of the in-process worker's stages. */
   model?: ModelClient;
   /** @default silent */
   logger?: Logger;

@@ -44,6 +44,7 @@ export interface BullmqWorkerOptions extends BullmqConnectionOptions, BullmqWork
   pipelines: AnyPipeline[];
   /** Shared by every process of the deployment (claim checks, stage outputs). @default filesystem store under `.baton/blobs` */
   blobs?: BlobStore;
+  /** The model port stages reach through `ctx.model`. */
   model?: ModelClient;
   /** @default silent */
   logger?: Logger;
