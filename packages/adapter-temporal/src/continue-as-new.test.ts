@@ -43,4 +43,21 @@ describe('large maps continue as new instead of growing one history', () => {
     expect(snapshot.generation).toBe(executions.length - 1);
     expect(snapshot.attempts.filter((a) => a.status === 'succeeded')).toHaveLength(400);
   });
+
+  it('when the carried state would not fit one payload, the run stays in its execution instead of getting stuck', { timeout: 120_000 }, async () => {
+    const probe = createProbeDir();
+    const items = Array.from({ length: 120 }, (_, i) => i);
+    const { runId } = await engine.start('test-big-map', { probe, items });
+    const outcome = await engine.result(runId, { timeoutMs: 100_000 });
+    expect(outcome.status).toBe('succeeded');
+    const counts = startCounts(readProbe(probe), 'kit-big');
+    expect(counts.size).toBe(120);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    const client = await engine.client();
+    const executions: { status: string; historyLength: number }[] = [];
+    for await (const wf of client.workflow.list({ query: `WorkflowId = '${runId}'` })) executions.push({ status: wf.status.name, historyLength: wf.historyLength });
+    const last = executions.find((e) => e.status === 'COMPLETED');
+    // 120 items x 20 KB = 2.4 MB of outputs: the later executions could not carry them all
+    expect(last?.historyLength).toBeGreaterThan(300 + 10 * 6 + 20);
+  });
 });

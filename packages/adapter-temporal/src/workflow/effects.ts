@@ -14,7 +14,6 @@ const INFRA_RETRY_PAUSE_MS = 1_000;
 
 const { baton } = proxySinks<BatonSinks>();
 
-const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
 
 /**
  * The interpreter's effects inside the workflow: stages as activities with one Temporal attempt
@@ -44,14 +43,14 @@ export function createWorkflowEffects(state: WorkflowRunState): Effects {
     }
     return proxy;
   };
-  /** Whether a new activity may start; once the history is long, none does and the run continues as new. */
+  /** Whether a new activity may start now; once the history is long, none does until the run continues as new. */
   const mayStart = (): boolean => {
-    if (!state.draining && historyTooLong(input.continueAsNewAfterEvents)) state.draining = true;
+    if (!state.draining && !state.stayInThisExecution && historyTooLong(input.continueAsNewAfterEvents)) state.draining = true;
     return !state.draining;
   };
 
   const tracked = async <T>(call: () => Promise<T>): Promise<T> => {
-    if (!mayStart()) return never();
+    if (!mayStart()) await condition(() => !state.draining);
     state.inFlight++;
     try {
       return await call();
@@ -64,7 +63,7 @@ export function createWorkflowEffects(state: WorkflowRunState): Effects {
   const attempt = async (req: TaskRequest, hash: string, key: string): Promise<TaskOutcome> => {
     const activities = stageActivities(req.timeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS);
     for (;;) {
-      if (!mayStart()) return never();
+      if (!mayStart()) await condition(() => !state.draining);
       state.inFlight++;
       const record = state.startAttempt(req.stepPath, req.attempt, at());
       let result: RunStageResult;

@@ -6,6 +6,9 @@ import { WorkflowRunState } from './run-state.js';
 
 const { baton } = proxySinks<BatonSinks>();
 
+/** Carried state above this (JSON characters) would not fit continue-as-new's 2 MB input payload. */
+const MAX_CARRY_BYTES = 1_500_000;
+
 /**
  * The one generic Baton workflow: interprets a pipeline's IR with core's interpreter. The run
  * succeeds with the pipeline's output or fails with an `ApplicationFailure` whose type is the
@@ -37,16 +40,19 @@ export async function batonWorkflow(input: BatonWorkflowInput): Promise<unknown>
 
   const effects = createWorkflowEffects(state);
   const interpretation = interpret(input.ir, input.input, effects, { runId, stages: input.stages });
-  const ended = await Promise.race([
-    interpretation.then((outcome) => ({ outcome })),
-    condition(() => state.draining && state.inFlight === 0).then(() => undefined),
-  ]);
-  if (!ended) {
-    await condition(allHandlersFinished);
+  const finished = interpretation.then((outcome) => ({ outcome }));
+  for (;;) {
+    const ended = await Promise.race([finished, condition(() => state.draining && state.inFlight === 0).then(() => undefined)]);
+    if (ended) return finish(ended.outcome);
     const carry = { ...state.carry, generation: state.carry.generation + 1 };
-    return continueAsNew<typeof batonWorkflow>({ ...input, carry, origin: 'continue-as-new' });
+    if (JSON.stringify(carry).length <= MAX_CARRY_BYTES) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof batonWorkflow>({ ...input, carry, origin: 'continue-as-new' });
+    }
+    // too large for one payload: keep going here, up to Temporal's history limits
+    state.stayInThisExecution = true;
+    state.draining = false;
   }
-  return finish(ended.outcome);
 
   async function finish(outcome: RunOutcome): Promise<unknown> {
     await condition(allHandlersFinished);

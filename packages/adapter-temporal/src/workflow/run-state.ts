@@ -43,6 +43,8 @@ export class WorkflowRunState {
   inFlight = 0;
   /** Set once the history is long enough: no new activity starts; the run continues as new. */
   draining = false;
+  /** Set when the carried state is too large for continue-as-new's input: the history grows instead. */
+  stayInThisExecution = false;
   /** Failed attempts answered from the carried state, whose retries were recorded already. */
   readonly replayedFailures = new Set<string>();
 
