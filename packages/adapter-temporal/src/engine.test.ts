@@ -98,4 +98,10 @@ describe('createTemporalEngine with its in-process worker', () => {
     expect(rows.filter((r) => r.runId === runId)).toEqual([expect.objectContaining({ status: 'succeeded', engine: 'temporal' })]);
     await expect(engine.redrive(runId)).rejects.toThrow(/has not failed/);
   });
+
+  it('a run that failed on invalid input cannot be redriven', async () => {
+    const { runId } = await engine.start('kit-strict-input', { probe: createProbeDir(), value: 'nope' });
+    expect(await engine.result(runId, { timeoutMs: 30_000 })).toMatchObject({ status: 'failed', error: { code: 'InvalidInput' } });
+    await expect(engine.redrive(runId)).rejects.toThrow(/start a new run with valid input/);
+  });
 });

@@ -191,6 +191,7 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
       if (description.status.name === 'RUNNING') throw new StageError('InvalidInput', `run "${runId}" is still in progress; only a failed run can be redriven`);
       if (description.status.name === 'COMPLETED') throw new StageError('InvalidInput', `run "${runId}" has not failed; only a failed run can be redriven`);
       const { input, carry } = await h.query(carryQuery);
+      if (input.invalid) throw new StageError('InvalidInput', `run "${runId}" failed on its input (${input.invalid.message}); start a new run with valid input`);
       const pipeline = pipelines.get(input.pipeline);
       const next: BatonWorkflowInput = {
         ...input,
@@ -198,7 +199,6 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
         carry: carryForRedrive(carry),
         origin: 'redrive',
       };
-      delete next.invalid;
       await client.workflow.start(BATON_WORKFLOW_TYPE, {
         taskQueue,
         workflowId: runId,

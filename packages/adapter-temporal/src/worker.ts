@@ -85,17 +85,23 @@ export async function createTemporalWorker(options: TemporalWorkerOptions): Prom
       },
     },
   };
-  const worker = await Worker.create({
-    connection,
-    namespace: options.namespace ?? DEFAULT_NAMESPACE,
-    taskQueue,
-    workflowBundle: options.workflowBundle ?? (await bundleBatonWorkflow()),
-    activities,
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 100,
-    stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout ?? '10s',
-    shutdownGraceTime: options.shutdownGraceTime ?? '5s',
-    sinks,
-  });
+  let worker: Worker;
+  try {
+    worker = await Worker.create({
+      connection,
+      namespace: options.namespace ?? DEFAULT_NAMESPACE,
+      taskQueue,
+      workflowBundle: options.workflowBundle ?? (await bundleBatonWorkflow()),
+      activities,
+      maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 100,
+      stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout ?? '10s',
+      shutdownGraceTime: options.shutdownGraceTime ?? '5s',
+      sinks,
+    });
+  } catch (e) {
+    await ownConnection?.close();
+    throw e;
+  }
   const running = worker.run().finally(async () => {
     // NativeConnection.close() throws if a worker was created and never ran, so close after run
     await ownConnection?.close();
