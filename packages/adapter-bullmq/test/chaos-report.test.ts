@@ -64,7 +64,10 @@ it(`chaos: ${RUNS} report runs (offline model) on 3 worker processes, one SIGKIL
     worker: false,
     // the reviewer approves every report as soon as its gate opens
     notifier: (n) => {
-      void engine.approve(n.runId, n.gate, { token: n.token, comment: 'auto' }).then(() => approvals++);
+      void engine
+        .approve(n.runId, n.gate, { token: n.token, comment: 'auto' })
+        .then(() => approvals++)
+        .catch((e: unknown) => console.error(`auto-approval of ${n.runId} failed`, e));
     },
   });
   try {
