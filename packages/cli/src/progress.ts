@@ -21,6 +21,8 @@ export interface ProgressDisplay {
   log(line: string): void;
   /** Stops drawing (before prompting, and at the end). */
   stop(): void;
+  /** Names the items of a map (`sections[3]` -> `efficacy-results`) once they are known. */
+  setItemLabels(mapId: string, labels: readonly string[]): void;
 }
 
 const TOP = /^[^/[\]]+$/;
@@ -40,6 +42,7 @@ export function createProgress(options: { tty: boolean; out?: NodeJS.WritableStr
       counts,
       log: line,
       stop: () => undefined,
+      setItemLabels: () => undefined,
       observer: (e) => {
         tally(counts, e);
         const text = plainLine(e);
@@ -63,8 +66,17 @@ export function createProgress(options: { tty: boolean; out?: NodeJS.WritableStr
     return s;
   };
   let stopped = false;
+  const labels = new Map<string, readonly string[]>();
+  const itemName = (mapId: string, index: string): string => pad(`  ${labels.get(mapId)?.[Number(index)] ?? `${mapId}[${index}]`}`);
   return {
     counts,
+    setItemLabels: (mapId, list) => {
+      labels.set(mapId, list);
+      for (const [key, bar] of items) {
+        const m = /^(.+)\[(\d+)\]$/.exec(key);
+        if (m && m[1] === mapId) bar.update({ name: itemName(mapId, m[2]!) });
+      }
+    },
     log: (s) => (stopped ? void out.write(s + '\n') : multibar.log(s + '\n')),
     stop: () => {
       if (!stopped) multibar.stop();
@@ -93,7 +105,7 @@ export function createProgress(options: { tty: boolean; out?: NodeJS.WritableStr
       if (!items.has(itemKey)) {
         s.total = Math.max(s.total, Number(index) + 1);
         s.bar.setTotal(s.total);
-        if (mapId === 'sections') items.set(itemKey, multibar.create(4, 0, { name: pad(`  ${itemKey}`), status: 'queued' }));
+        if (mapId === 'sections') items.set(itemKey, multibar.create(4, 0, { name: itemName(mapId, index), status: 'queued' }));
         else items.set(itemKey, s.bar);
       }
       const bar = items.get(itemKey)!;
@@ -162,5 +174,5 @@ function plainLine(e: RunEvent): string | undefined {
 }
 
 function pad(s: string): string {
-  return s.length >= 14 ? s.slice(0, 14) : s + ' '.repeat(14 - s.length);
+  return s.length >= 20 ? s.slice(0, 20) : s + ' '.repeat(20 - s.length);
 }

@@ -1,4 +1,4 @@
-import { createFsBlobStore, type AnyPipeline, type BlobStore, type Engine } from '@baton/core';
+import { createFileJournalStore, createFsBlobStore, foldJournal, resolveRefs, type AnyPipeline, type BlobStore, type Engine, type RunObserver } from '@baton/core';
 import { join, resolve } from 'node:path';
 import { CliError, engineFactory } from './engines.js';
 import { createModelFromSpec, parseFaults } from './models.js';
@@ -38,7 +38,11 @@ export async function openSession(opts: GlobalOptions, reviewMode: ReviewMode, t
   const progress = createProgress({ tty });
   const reviewer = createCliReviewer(reviewMode, { log: (l) => progress.log(l), pause: () => progress.stop() });
   const model = createModelFromSpec(opts.model, parseFaults(opts.faults ?? process.env.BATON_OFFLINE_FAULTS), Number(opts.offlineLatency ?? 0));
-  const engine = await engineFactory(opts.engine)({ pipelines, stateDir, blobs, model, observer: progress.observer, notifier: reviewer.notifier, ...(opts.emulate ? { emulate: opts.emulate } : {}) });
+  const observer: RunObserver = (e) => {
+    if (opts.engine === 'local' && e.type === 'step-finished' && e.stepPath === 'plan' && e.status === 'succeeded') void labelSections(stateDir, blobs, e.runId, progress);
+    return progress.observer(e);
+  };
+  const engine = await engineFactory(opts.engine)({ pipelines, stateDir, blobs, model, observer, notifier: reviewer.notifier, ...(opts.emulate ? { emulate: opts.emulate } : {}) });
   reviewer.bind(engine);
   return { engine, blobs, pipelines, progress, reviewer, stateDir };
 }
@@ -63,4 +67,16 @@ export async function finishRun(session: Session, runId: string, out: string | u
   await session.engine.close();
   process.removeListener('SIGINT', onInterrupt);
   return info.status === 'failed' ? 1 : 0;
+}
+
+/** Names the section bars after the plan's section ids (local engine: read from its journal). */
+async function labelSections(stateDir: string, blobs: BlobStore, runId: string, progress: ProgressDisplay): Promise<void> {
+  try {
+    const state = foldJournal(createFileJournalStore(join(stateDir, 'journal')).read(runId));
+    const plan = (await resolveRefs(state.completed.get('plan')?.output, blobs)) as { sections?: { sectionId?: unknown }[] } | undefined;
+    const ids = plan?.sections?.map((s) => String(s.sectionId ?? ''));
+    if (ids?.length) progress.setItemLabels('sections', ids);
+  } catch {
+    // Labels are cosmetic: indexes stay.
+  }
 }
