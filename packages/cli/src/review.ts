@@ -81,13 +81,18 @@ export function createCliReviewer(mode: ReviewMode, io: { log(line: string): voi
 
 /** A short text view of a review payload (section statuses when it has them). */
 export function reviewSummary(notice: ReviewNotice): string {
-  const p = notice.payload as { reportTitle?: string; sections?: { status: string; output?: { flagged?: unknown; check?: { round?: number } }; error?: { code: string } }[] };
+  const p = notice.payload as {
+    reportTitle?: string;
+    sections?: { status: string; output?: { task?: { sectionId?: string }; flagged?: unknown; check?: { round?: number } }; error?: { code: string; message?: string } }[];
+    rejectedSources?: { message: string }[];
+  };
   const lines = [`Review "${notice.gate}" for run ${notice.runId}${p.reportTitle ? `: ${p.reportTitle}` : ''}`];
   if (Array.isArray(p.sections)) {
     p.sections.forEach((s, i) => {
-      const state = s.status === 'failed' ? `failed (${s.error?.code})` : s.output?.flagged ? 'held for human review (safety)' : (s.output?.check?.round ?? 0) > 0 ? 'ok (repaired)' : 'ok';
-      lines.push(`  section ${i + 1}: ${state}`);
+      const state = s.status === 'failed' ? `FAILED ${s.error?.code}: ${s.error?.message ?? ''}` : s.output?.flagged ? 'held for human review (safety)' : (s.output?.check?.round ?? 0) > 0 ? 'ok (repaired)' : 'ok';
+      lines.push(`  ${i + 1}. ${s.output?.task?.sectionId ?? `section ${i + 1}`}: ${state}`);
     });
   }
+  for (const r of p.rejectedSources ?? []) lines.push(`  rejected source: ${r.message}`);
   return lines.join('\n');
 }
