@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ReviewNotifier } from '@baton/core';
+import type { ReviewNotifier, RunEvent } from '@baton/core';
 import type { CompiledMachine } from '../compile/types.js';
 import { createReviewGateHandler, type ReviewGateEvent } from '../lambda/review-gate.js';
 import type { ReviewStore } from '../lambda/reviews.js';
@@ -17,7 +17,7 @@ export type TaskTokenWaiters = Map<string, { resolve: (output: unknown) => void;
  */
 export function bindApprovals(
   machine: CompiledMachine,
-  options: { reviews: ReviewStore; waiters: TaskTokenWaiters; notifier?: ReviewNotifier },
+  options: { reviews: ReviewStore; waiters: TaskTokenWaiters; notifier?: ReviewNotifier; emit: (event: RunEvent) => void },
 ): Record<string, (input: unknown) => Promise<unknown>> {
   const gate = createReviewGateHandler({ store: options.reviews, ...(options.notifier ? { notifier: options.notifier } : {}) });
   const out: Record<string, (input: unknown) => Promise<unknown>> = {};
@@ -28,6 +28,11 @@ export function bindApprovals(
       const taskToken = `local-${randomBytes(24).toString('base64url')}`;
       const answered = new Promise<unknown>((resolve, reject) => options.waiters.set(taskToken, { resolve, reject }));
       await gate({ ...Payload, taskToken });
+      const review = (await options.reviews.list(Payload.executionId)).find((r) => r.taskToken === taskToken);
+      if (review) {
+        const { runId, gate: name, stepPath, payload, tokenHash, expiresAt, createdAt, reviewer } = review;
+        options.emit({ type: 'review-opened', runId, gate: name, stepPath, payload, tokenHash, expiresAt, at: createdAt, ...(reviewer === undefined ? {} : { reviewer }) });
+      }
       return answered;
     };
   }

@@ -1,4 +1,4 @@
-import { decideRetry, baseDelayMs, inputHash, jsonBytes, seededRandom, type AttemptRecord, type RetryPolicy, type RetryRecord, type SerializedError } from '@baton/core';
+import { decideRetry, baseDelayMs, inputHash, jsonBytes, seededRandom, type AttemptRecord, type RunEvent, type RetryPolicy, type RetryRecord, type SerializedError } from '@baton/core';
 import { errorFromCause, lambdaCause } from '../lambda/errors.js';
 import type { StageEvent, StageHandler } from '../lambda/handler.js';
 import type { CompiledMachine } from '../compile/types.js';
@@ -16,6 +16,8 @@ export interface RunRecords {
   redriving: boolean;
   /** Attempts so far by step path (attempt numbers continue across redrives). */
   attemptCounts: Map<string, number>;
+  /** Reports run events (to the run registry). */
+  emit: (event: RunEvent) => void;
 }
 
 type LocalHandler = (input: unknown) => Promise<unknown>;
@@ -53,6 +55,8 @@ export function bindStageTasks(
       const record: AttemptRecord = { stepPath: event.stepPath, attempt, status: 'running', startedAt: now() };
       records.attempts.push(record);
       records.updatedAt = record.startedAt;
+      const base = { runId: records.runId, stepPath: event.stepPath, stage: binding.name, attempt };
+      records.emit({ type: 'attempt-started', ...base, at: record.startedAt });
       try {
         // a Lambda's result crosses the wire as JSON
         const output = JSON.parse(JSON.stringify((await handler({ ...event, retryCount: attempt - 1 })) ?? null)) as unknown;
@@ -63,11 +67,13 @@ export function bindStageTasks(
         }
         Object.assign(record, { status: 'succeeded', finishedAt: now() });
         records.completed.set(event.stepPath, { hash, output });
+        records.emit({ type: 'attempt-finished', ...base, status: 'succeeded', at: record.finishedAt! });
         return output;
       } catch (e) {
         const err = e as Error;
         const error: SerializedError = errorFromCause(err.name, err.message);
         Object.assign(record, { status: 'failed', finishedAt: now(), error });
+        records.emit({ type: 'attempt-finished', ...base, status: 'failed', error, at: record.finishedAt! });
         planRetry(stateName, binding.retry, event.stepPath, attempt, error, records, retryOverrides, counts);
         records.updatedAt = now();
         const thrown = new Error(lambdaCause(err));
@@ -101,6 +107,7 @@ function planRetry(
   row[decision.retrierIndex + offset] = decision.delayMs;
   overrides[stateName] = row;
   records.retries.push({ stepPath, attempt, code: error.code, delayMs: decision.delayMs, maxDelayMs: baseDelayMs(policies[decision.retrierIndex]!, decision.retryNumber) });
+  records.emit({ type: 'retry-scheduled', runId: records.runId, stepPath, attempt, code: error.code, delayMs: decision.delayMs, at: now() });
 }
 
 function now(): string {

@@ -1,3 +1,4 @@
+import { hashReviewToken, type ReviewNotice, type RunEvent } from '@baton/core';
 import { createProbeDir, conformancePipelines } from '@baton/core/testkit';
 import { describe, expect, it } from 'vitest';
 import { estimateRunCost } from '../compile/limits.js';
@@ -37,6 +38,35 @@ describe('stepfunctions-local engine', () => {
     const { runId } = await engine.start('kit-sequence', { probe: createProbeDir(), value: 1, label: 'L' });
     expect((await engine.result(runId)).status).toBe('succeeded');
     await expect(engine.redrive(runId)).rejects.toThrow(/has not failed/);
+    await engine.close();
+  });
+
+  it('reports run events to an observer: run, attempts, retries, reviews', async () => {
+    const events: RunEvent[] = [];
+    const notices: ReviewNotice[] = [];
+    const engine = createStepFunctionsLocalEngine({ pipelines: conformancePipelines, observer: (e) => void events.push(e), notifier: (n) => void notices.push(n) });
+    const { runId } = await engine.start('kit-retry', { probe: createProbeDir() });
+    expect((await engine.result(runId)).status).toBe('succeeded');
+    const mine = events.filter((e) => e.runId === runId).map((e) => (e.type === 'attempt-finished' ? `${e.type}:${e.status}` : e.type));
+    expect(mine).toEqual([
+      'run-started',
+      'attempt-started',
+      'attempt-finished:failed',
+      'retry-scheduled',
+      'attempt-started',
+      'attempt-finished:failed',
+      'retry-scheduled',
+      'attempt-started',
+      'attempt-finished:succeeded',
+      'run-finished',
+    ]);
+    const gate = await engine.start('kit-approval', { probe: createProbeDir() });
+    for (let i = 0; i < 100 && notices.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await engine.approve(gate.runId, 'review', { token: notices[0]!.token, reviewer: 'ann' });
+    expect((await engine.result(gate.runId)).status).toBe('succeeded');
+    const opened = events.find((e) => e.type === 'review-opened' && e.runId === gate.runId);
+    expect(opened).toMatchObject({ gate: 'review', stepPath: 'review', tokenHash: hashReviewToken(notices[0]!.token) });
+    expect(events.find((e) => e.type === 'review-decided' && e.runId === gate.runId)).toMatchObject({ decision: 'approved', reviewer: 'ann' });
     await engine.close();
   });
 });

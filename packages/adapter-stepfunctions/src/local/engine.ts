@@ -4,6 +4,7 @@ import {
   createMemoryBlobStore,
   newRunId,
   resolvePipeline,
+  safeObserver,
   silentLogger,
   validateRunInput,
   type AnyPipeline,
@@ -13,6 +14,7 @@ import {
   type ModelClient,
   type ReviewNotifier,
   type RunInfo,
+  type RunObserver,
   type RunOutcome,
   type RunSummary,
 } from '@baton/core';
@@ -44,6 +46,8 @@ export interface StepFunctionsLocalEngineOptions {
   enforcePayloadLimit?: boolean;
   /** Claim-check threshold of the stage handlers, in bytes. @default 32768 */
   claimCheckThreshold?: number;
+  /** Receives run events (run, attempts, retries, reviews) for a run registry. */
+  observer?: RunObserver;
 }
 
 /** The local Step Functions engine: core's `Engine`, plus the compiled machine and transition counts. */
@@ -93,6 +97,8 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
   const reviews = options.reviews ?? createMemoryReviewStore();
   const logger = options.logger ?? silentLogger;
   const waiters: TaskTokenWaiters = new Map();
+  const observe = safeObserver([options.observer], logger);
+  const emit = (event: Parameters<RunObserver>[0]): void => void observe(event);
   const allStages = new Map(options.pipelines.flatMap((p) => [...p.stages.values()]).map((s) => [s.name, s]));
   const handler = createStageHandler({
     stages: [...allStages.values()],
@@ -119,7 +125,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     const retryIntervalOverrides: Record<string, number[]> = {};
     const taskResourceLocalHandlers = {
       ...bindStageTasks(compiled, handler, run, retryIntervalOverrides, { enforcePayloadLimit: options.enforcePayloadLimit ?? true }),
-      ...bindApprovals(compiled, { reviews, waiters, ...(options.notifier ? { notifier: options.notifier } : {}) }),
+      ...bindApprovals(compiled, { reviews, waiters, emit, ...(options.notifier ? { notifier: options.notifier } : {}) }),
     };
     const execution = sm.run(input as never, {
       overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as never, retryIntervalOverrides },
@@ -157,6 +163,8 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     run.status = outcome.status;
     run.finishedAt = run.updatedAt = new Date().toISOString();
     run.current.clear();
+    const at = run.finishedAt;
+    emit(outcome.status === 'succeeded' ? { type: 'run-finished', runId: run.runId, status: 'succeeded', output: outcome.output, at } : { type: 'run-finished', runId: run.runId, status: 'failed', error: outcome.error, at });
     logger.info('run ended', { runId: run.runId, executionArn: run.executionArn, status: outcome.status, transitions: run.transitions });
     return outcome;
   };
@@ -173,6 +181,17 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     const waiter = waiters.get(answer.taskToken);
     if (!waiter) throw new StageError('InvalidInput', `task token of gate "${gate}" is no longer awaited (timed out)`);
     waiters.delete(answer.taskToken);
+    const review = (await reviews.list(run.executionArn)).find((r) => r.taskToken === answer.taskToken);
+    emit({
+      type: 'review-decided',
+      runId,
+      gate,
+      stepPath: review?.stepPath ?? gate,
+      decision: verdict,
+      at: new Date().toISOString(),
+      ...(decision.reviewer === undefined ? {} : { reviewer: decision.reviewer }),
+      ...(decision.comment === undefined ? {} : { comment: decision.comment }),
+    });
     if (answer.verdict === 'approved') waiter.resolve(answer.output);
     else waiter.reject(Object.assign(new Error(answer.cause), { name: answer.error }));
   };
@@ -199,6 +218,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
         retries: [],
         completed: new Map(),
         redriving: false,
+        emit,
         attemptCounts: new Map(),
         current: new Map(),
         transitions: 0,
@@ -206,6 +226,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
         abort: () => undefined,
       };
       runs.set(runId, run);
+      emit({ type: 'run-started', runId, pipeline: pipeline.name, engine: 'stepfunctions-local', executionId: run.executionArn, input, at });
       const checked = validateRunInput(pipeline, input);
       if (!checked.ok) run.done = Promise.resolve(finish(run, { status: 'failed', error: checked.error }));
       else {
