@@ -7,6 +7,13 @@ import type { RunStore } from './store.js';
 /** Infrastructure retries of a job (Redis errors, lost workers); stage retries are the interpreter's. */
 export const JOB_OPTIONS = { attempts: 10, backoff: { type: 'exponential', delay: 250 }, removeOnComplete: { count: 2000 }, removeOnFail: { count: 10000 } } as const;
 
+/**
+ * Completed task jobs are kept an hour: while a task's job exists, adding it again is a no-op, so
+ * a task job on its first delivery is never a second job for an attempt that already ran (a replay
+ * would have to lag an hour behind the journal), and skips the recorded-outcome check.
+ */
+export const TASK_JOB_OPTIONS = { ...JOB_OPTIONS, removeOnComplete: { age: 3600 } } as const;
+
 /** What {@link flushPlan} writes through. */
 export interface FlushContext {
   store: RunStore;
@@ -51,7 +58,7 @@ export async function flushPlan(ctx: FlushContext, runId: string, gen: number, p
       plan.tasks.map((t) => ({
         name: t.stage,
         data: t,
-        opts: { ...JOB_OPTIONS, jobId: taskJobId(t), ...(t.delayMs > 0 ? { delay: t.delayMs } : {}) },
+        opts: { ...TASK_JOB_OPTIONS, jobId: taskJobId(t), ...(t.delayMs > 0 ? { delay: t.delayMs } : {}) },
       })),
     );
   }

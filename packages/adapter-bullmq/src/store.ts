@@ -93,6 +93,8 @@ export interface RunStore {
   record(runId: string, request: RecordRequest): Promise<RecordResult>;
   /** Marks an attempt in flight; returns the journal length if its outcome is already recorded. */
   begin(runId: string, field: string, attempt: RunningAttempt): Promise<number | undefined>;
+  /** Marks an attempt in flight without waiting for Redis (commands on one connection keep their order). */
+  markRunning(runId: string, attempt: RunningAttempt): void;
   /** The run's journal; `cached` entries already read are reused when the journal still holds them. */
   read(runId: string, cached?: JournalEntry[]): Promise<JournalEntry[]>;
   fold(runId: string): Promise<JournalState>;
@@ -159,6 +161,9 @@ export function createRunStore(connection: RedisConnection, prefix: string, logg
       const k = keys(runId);
       const len = await redis.batonBegin(k.once, k.running, k.journal, k.end, field, `${attempt.path}#${attempt.attempt}`, JSON.stringify(attempt));
       return len >= 0 ? len : undefined;
+    },
+    markRunning(runId, attempt) {
+      redis.hset(keys(runId).running, `${attempt.path}#${attempt.attempt}`, JSON.stringify(attempt)).catch(() => undefined);
     },
     read,
     async fold(runId) {

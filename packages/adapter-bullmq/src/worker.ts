@@ -14,7 +14,7 @@ import {
   type RunEvent,
   type RunObserver,
 } from '@baton/core';
-import { JOB_OPTIONS, publishNotice, taskField, wakeRun, type FlushContext } from './flush.js';
+import { JOB_OPTIONS, TASK_JOB_OPTIONS, publishNotice, taskField, wakeRun, type FlushContext } from './flush.js';
 import { QUEUES } from './keys.js';
 import { DEFAULT_PREFIX, redisOptionsOf, type BullmqConnectionOptions } from './options.js';
 import type { TaskOrder } from './replay.js';
@@ -109,8 +109,15 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
     const t = job.data;
     const field = taskField(t);
     const startedAt = new Date().toISOString();
-    const recorded = await store.begin(t.runId, field, { path: t.stepPath, stage: t.stage, attempt: t.attempt, at: startedAt });
-    if (recorded !== undefined) return driver.drive(t.runId, recorded);
+    const running = { path: t.stepPath, stage: t.stage, attempt: t.attempt, at: startedAt };
+    // a redelivered job (its worker died, or it failed) may find its outcome recorded: check first.
+    // A first delivery cannot (see TASK_JOB_OPTIONS) and saves the round trip.
+    const firstDelivery = job.attemptsStarted <= 1 && job.attemptsMade === 0 && !job.stalledCounter;
+    if (firstDelivery) store.markRunning(t.runId, running);
+    else {
+      const recorded = await store.begin(t.runId, field, running);
+      if (recorded !== undefined) return driver.drive(t.runId, recorded);
+    }
     const stage = pipelines.get(t.pipeline)?.stages.get(t.stage);
     if (!stage) throw new Error(`this worker does not know stage "${t.stage}" of pipeline "${t.pipeline}"`);
     observe({ type: 'attempt-started', runId: t.runId, stepPath: t.stepPath, stage: t.stage, attempt: t.attempt, at: startedAt });
@@ -154,7 +161,11 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
     removeOnComplete: JOB_OPTIONS.removeOnComplete,
     removeOnFail: JOB_OPTIONS.removeOnFail,
   };
-  const taskWorker = new Worker<TaskOrder>(QUEUES.task, runTask, { ...workerOptions, concurrency: options.concurrency ?? 50 });
+  const taskWorker = new Worker<TaskOrder>(QUEUES.task, runTask, {
+    ...workerOptions,
+    removeOnComplete: TASK_JOB_OPTIONS.removeOnComplete,
+    concurrency: options.concurrency ?? 50,
+  });
   const driveWorker = new Worker<{ runId: string }>(QUEUES.drive, runDriver, { ...workerOptions, concurrency: options.driverConcurrency ?? 10 });
   for (const w of [taskWorker, driveWorker]) {
     w.on('failed', (job, err) => logger.warn('job failed', { queue: w.name, jobId: job?.id, error: err.message }));
