@@ -13,6 +13,7 @@ export { renderDocx } from './assemble/docx.js';
 export { renderMarkdown } from './assemble/markdown.js';
 export { renderHtml } from './assemble/html.js';
 export { CompletionEvent, NotifyInput, NotifySinkConfig, notify, registerNotifySink, type NotifySink } from './notify.js';
+export { createEventBridgeSink, type EventBridgeSinkOptions } from './notify-eventbridge.js';
 export { RawOutput, SectionContext, promptHash, renderSectionPrompt, sectionJsonSchema } from './report/prompt.js';
 export { checkSection, type CheckContext, type SectionCheck } from './report/rules.js';
 export { defineReportTemplate, getReportTemplate } from './template/registry.js';

@@ -1,5 +1,6 @@
 import { StageError, defineStage, type StageContext } from '@baton/core';
 import { z } from 'zod';
+import { createEventBridgeSink } from './notify-eventbridge.js';
 
 /** Where a completion event goes. `file` writes to the blob store; others are registered sinks. */
 export const NotifySinkConfig = z.union([
@@ -62,6 +63,8 @@ registerNotifySink('webhook', async (event, config, ctx) => {
   if (!res.ok) throw new StageError('StageFailed', `webhook ${c.url} answered ${res.status}`, { retryable: false });
   return `webhook:${res.status}`;
 });
+
+registerNotifySink('eventbridge', createEventBridgeSink());
 
 /** Input of {@link notify}. */
 export const NotifyInput = z.object({ event: CompletionEvent.omit({ type: true }), sink: NotifySinkConfig.default({ kind: 'file' }) });
