@@ -7,8 +7,8 @@ export default defineConfig({
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     projects: [
-      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts'], exclude: ['src/**/*.s3.test.ts'] } },
-      { extends: true, test: { name: 's3', include: ['src/**/*.s3.test.ts'], globalSetup: ['src/test-support/global-moto.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts'], exclude: ['src/**/*.moto.test.ts'] } },
+      { extends: true, test: { name: 'moto', include: ['src/**/*.moto.test.ts'], globalSetup: ['src/test-support/global-moto.ts'] } },
     ],
   },
 });

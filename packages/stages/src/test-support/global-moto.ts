@@ -11,7 +11,7 @@ declare module 'vitest' {
 }
 
 /**
- * vitest globalSetup of the `s3` project: starts moto (an S3-compatible server, PyPI `moto[server]`)
+ * vitest globalSetup of the `moto` project: starts moto (an S3-compatible server, PyPI `moto[server]`)
  * on a free loopback port, or uses S3_ENDPOINT. Looks for `moto_server` in MOTO_SERVER, then in
  * `<repo>/.venv-moto/bin`, then on PATH. Fails with what to install when it is nowhere.
  */

@@ -5,7 +5,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { notify, registerNotifySink } from './notify.js';
 import { createEventBridgeSink } from './notify-eventbridge.js';
 
-// Runs in the `s3` project: moto serves EventBridge on the same endpoint as S3.
+// Runs in the `moto` project: moto serves EventBridge on the same endpoint as S3.
 const client = new EventBridgeClient({ endpoint: inject('s3Endpoint'), region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 const event = { runId: 'run-eb', title: 'T', outputs: { docx: 'reports/run-eb/report.docx' }, sections: { total: 9, ok: 9 } };
 const send = (sink: unknown) => invokeStage(notify, { event, sink }, { blobs: createMemoryBlobStore(), runId: 'run-eb', stepPath: 'notify', attempt: 1 });
