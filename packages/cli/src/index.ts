@@ -3,6 +3,6 @@ export { DEFAULT_PIPELINES_MODULE, findPipeline, loadPipelines } from './pipelin
 export { createModelFromSpec, parseFaults } from './models.js';
 export { createProgress, type ProgressDisplay, type RunCounts } from './progress.js';
 export { createCliReviewer, reviewSummary, type CliReviewer, type ReviewMode } from './review.js';
-export { copyOutputs, summaryText } from './outputs.js';
+export { copyOutputs, reportKeys, summaryText } from './outputs.js';
 export { finishRun, openSession, type GlobalOptions, type Session } from './session.js';
 export { createProgram } from './program.js';

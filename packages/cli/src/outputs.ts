@@ -3,8 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { RunCounts } from './progress.js';
 
-/** Copies every report file the run produced (`reports/…` blob keys in its output) to `outDir`. */
-export async function copyOutputs(blobs: BlobStore, output: unknown, outDir: string): Promise<string[]> {
+/** The report files a run produced: `reports/…` blob keys anywhere in its output. */
+export function reportKeys(output: unknown): string[] {
   const keys = new Set<string>();
   const walk = (v: unknown): void => {
     if (typeof v === 'string' && /^reports\/.+\.(docx|md|html)$/.test(v)) keys.add(v);
@@ -12,10 +12,15 @@ export async function copyOutputs(blobs: BlobStore, output: unknown, outDir: str
     else if (v && typeof v === 'object') Object.values(v).forEach(walk);
   };
   walk(output);
+  return [...keys].sort();
+}
+
+/** Copies every report file the run produced to `outDir`. */
+export async function copyOutputs(blobs: BlobStore, output: unknown, outDir: string): Promise<string[]> {
   const dir = resolve(outDir);
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
-  for (const key of [...keys].sort()) {
+  for (const key of reportKeys(output)) {
     const file = join(dir, basename(key));
     writeFileSync(file, await blobs.get(key));
     written.push(file);

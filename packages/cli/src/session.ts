@@ -5,7 +5,7 @@ import { createModelFromSpec, parseFaults } from './models.js';
 import { loadPipelines } from './pipelines.js';
 import { createProgress, type ProgressDisplay } from './progress.js';
 import { createCliReviewer, type CliReviewer, type ReviewMode } from './review.js';
-import { copyOutputs, summaryText } from './outputs.js';
+import { copyOutputs, reportKeys, summaryText } from './outputs.js';
 
 /** Options shared by every command. */
 export interface GlobalOptions {
@@ -62,7 +62,9 @@ export async function finishRun(session: Session, runId: string, out: string | u
   const state = await Promise.race([ended, session.reviewer.leftWaiting.then(() => 'waiting' as const)]);
   session.progress.stop();
   const info = await session.engine.status(runId);
-  const files = state === 'ended' && info.status === 'succeeded' && out ? await copyOutputs(session.blobs, info.output, out) : [];
+  const succeeded = state === 'ended' && info.status === 'succeeded';
+  // Without --out the files stay in the filesystem blob store under the state directory.
+  const files = !succeeded ? [] : out ? await copyOutputs(session.blobs, info.output, out) : reportKeys(info.output).map((k) => join(session.stateDir, 'blobs', k));
   process.stdout.write(summaryText(info, session.progress.counts, files) + '\n');
   await session.engine.close();
   process.removeListener('SIGINT', onInterrupt);
