@@ -40,6 +40,7 @@ export function compileUnchecked(pipeline: AnyPipeline, options: CompileOptions 
     approvalHeartbeatSeconds: options.approvalHeartbeatSeconds,
     timeoutMarginSeconds: options.timeoutMarginSeconds ?? 5,
     itemStepPaths: options.itemStepPaths ?? 'indexed',
+    stepIds: new Map(),
     stages: stageMetaOf(pipeline),
     tasks: {},
     issues: [],

@@ -11,6 +11,8 @@ export interface CompileContext {
   approvalHeartbeatSeconds: number | undefined;
   timeoutMarginSeconds: number;
   itemStepPaths: 'indexed' | 'plain';
+  /** Step ids renamed to keep state names unique (unrolled loop copies) -> the id of their step path. */
+  stepIds: Map<string, string>;
   stages: Readonly<Record<string, StageMeta>>;
   tasks: Record<string, TaskBinding>;
   issues: CompileIssue[];
@@ -80,7 +82,8 @@ export function selectionField(scope: Scope, key: string, selection: Selection |
 }
 
 /** The step path of a step as a payload field: static, or formatted from the item's `$.path`. */
-export function stepPathField(scope: Scope, id: string): Record<string, string> {
+export function stepPathField(scope: Scope, stateName: string): Record<string, string> {
+  const id = scope.ctx.stepIds.get(stateName) ?? stateName;
   if (!scope.dynamicPrefix) return { stepPath: scope.prefix + id };
   return { 'stepPath.$': `States.Format('{}${escapeFormat(scope.prefix + id)}', $.path)` };
 }

@@ -21,11 +21,12 @@ export function compileLoop(scope: Scope, step: LoopIR, next: Continuation, bloc
     let cont: string = exit;
     for (let i = step.maxIterations - 1; i >= 0; i--) {
       const suffix = i === 0 ? '' : `@${i + 1}`;
-      const body = i === 0 ? step.steps : step.steps.map((s) => renamed(s, suffix));
+      const body = i === 0 ? step.steps : step.steps.map((s) => renamed(s, suffix, scope.ctx.stepIds));
       if (i < step.maxIterations - 1) {
         cont = addState(scope, `${step.id}.check${suffix || '@1'}`, { Type: 'Choice', Choices: [{ ...compilePredicate(scope, step.until), Next: exit }], Default: cont });
       }
-      cont = block(scope, body, cont) ?? cont;
+      // step paths as Baton's interpreter names them: <loop>@<iteration>/<step>
+      cont = block({ ...scope, prefix: `${scope.prefix}${step.id}@${i}/` }, body, cont) ?? cont;
     }
     return cont;
   }
@@ -45,10 +46,13 @@ export function compileLoop(scope: Scope, step: LoopIR, next: Continuation, bloc
 }
 
 /** A copy of a step whose ids (its own and its children's) carry `suffix`, so state names stay unique. */
-function renamed(step: StepIR, suffix: string): StepIR {
+function renamed(step: StepIR, suffix: string, stepIds: Map<string, string>): StepIR {
   const s = structuredClone(step) as StepIR & Record<string, unknown>;
   const visit = (x: Record<string, unknown>): void => {
-    if (typeof x.id === 'string' && typeof x.kind === 'string') x.id = x.id + suffix;
+    if (typeof x.id === 'string' && typeof x.kind === 'string') {
+      stepIds.set(x.id + suffix, x.id);
+      x.id = x.id + suffix;
+    }
     for (const v of Object.values(x)) {
       if (Array.isArray(v)) v.forEach((e) => e && typeof e === 'object' && visit(e as Record<string, unknown>));
       else if (v && typeof v === 'object') visit(v as Record<string, unknown>);
