@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { z } from 'zod';
 import { createMemoryBlobStore, defineStage, definePipeline, type AnyPipeline } from '@baton/core';
 import { bundleBatonWorkflow, createTemporalEngine } from '../packages/adapter-temporal/src/index.js';
@@ -51,6 +51,7 @@ const mapPipeline = definePipeline({ name: 'bench-map', version: 1, input: z.obj
   .map('items', { items: '$.items', itemSelector: { 'n.$': '$$.Map.Item.Value' }, maxConcurrency: MAX_CONCURRENCY, resultPath: '$.results' }, (b) => b.task('work', sleepy))
   .build();
 
+const rawWorkflows = fileURLToPath(new URL('./temporal-raw-workflow.ts', import.meta.url));
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const time = async (f: () => Promise<unknown>): Promise<number> => {
   const t = performance.now();
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
   const rawWorker = await Worker.create({
     connection: native,
     taskQueue: rawQueue,
-    workflowsPath: fileURLToPath(new URL('./temporal-raw-workflow.ts', import.meta.url)),
+    workflowsPath: rawWorkflows,
     activities,
     maxConcurrentActivityTaskExecutions: MAX_CONCURRENCY,
   });
@@ -91,10 +92,13 @@ async function main(): Promise<void> {
     blobs: createMemoryBlobStore(),
     workflowBundle: await bundleBatonWorkflow(),
   });
+  let lastRaw = '';
+  let lastBaton = '';
   const raw = (type: string, args: unknown[]): Promise<unknown> =>
-    client.workflow.execute(type, { taskQueue: rawQueue, workflowId: `raw-${randomUUID()}`, args });
+    client.workflow.execute(type, { taskQueue: rawQueue, workflowId: (lastRaw = `raw-${randomUUID()}`), args });
   const baton = async (pipeline: string, input: unknown): Promise<void> => {
     const { runId } = await engine.start(pipeline, input);
+    lastBaton = runId;
     const outcome = await engine.result(runId);
     if (outcome.status !== 'succeeded') throw new Error(`${pipeline} failed: ${outcome.error.code} ${outcome.error.message}`);
   };
@@ -123,6 +127,24 @@ async function main(): Promise<void> {
   console.log(`\n(b) map of ${ITEMS} items x ${STAGE_MS} ms at maxConcurrency ${MAX_CONCURRENCY}; ideal makespan ${ideal} ms:`);
   console.log(`    raw Temporal workflow              : ${rawMap.toFixed(0)} ms = ${(rawMap / ideal).toFixed(2)}x ideal`);
   console.log(`    Baton on Temporal                  : ${batonMap.toFixed(0)} ms = ${(batonMap / ideal).toFixed(2)}x ideal (${(batonMap / rawMap).toFixed(2)}x raw)`);
+
+  // workflow-side cost, without the server: replay both map histories in this thread and count CPU
+  const rawHistory = await client.workflow.getHandle(lastRaw).fetchHistory();
+  const batonHistory = await client.workflow.getHandle(lastBaton).fetchHistory();
+  const replayCpu = async (history: typeof rawHistory, bundle: { code: string }): Promise<number> => {
+    const before = process.cpuUsage();
+    await Worker.runReplayHistory({ workflowBundle: bundle, workflowThreadPoolSize: 0, sinks: { baton: { event: { fn: () => undefined } } } } as never, history);
+    const d = process.cpuUsage(before);
+    return (d.user + d.system) / 1000;
+  };
+  const rawBundle = await bundleWorkflowCode({ workflowsPath: rawWorkflows, logger: new DefaultLogger('WARN') });
+  const batonBundle = await bundleBatonWorkflow();
+  await replayCpu(rawHistory, rawBundle);
+  await replayCpu(batonHistory, batonBundle);
+  const rawCpu = median([await replayCpu(rawHistory, rawBundle), await replayCpu(rawHistory, rawBundle), await replayCpu(rawHistory, rawBundle)]);
+  const batonCpu = median([await replayCpu(batonHistory, batonBundle), await replayCpu(batonHistory, batonBundle), await replayCpu(batonHistory, batonBundle)]);
+  console.log(`    history events                     : raw ${rawHistory.events?.length ?? 0}, Baton ${batonHistory.events?.length ?? 0}`);
+  console.log(`    workflow CPU (replay, median of 3) : raw ${rawCpu.toFixed(0)} ms, Baton ${batonCpu.toFixed(0)} ms (${(batonCpu / rawCpu).toFixed(2)}x)`);
 
   await engine.close();
   rawWorker.shutdown();
