@@ -110,5 +110,5 @@ export {
 } from './engine-support.js';
 export { interpret, inputHash, type Effects, type RunOutcome, type StageMeta } from './interpreter/index.js';
 export { STEP_FUNCTIONS_PAYLOAD_LIMIT, createLocalEngine, type LocalEngine, type LocalEngineOptions } from './local/engine.js';
-export { createFileJournalStore, createMemoryJournalStore, foldJournal, type JournalEntry, type JournalState, type JournalStore } from './local/journal.js';
+export { apply as applyJournalEntry, createFileJournalStore, createMemoryJournalStore, foldJournal, type JournalEntry, type JournalState, type JournalStore } from './local/journal.js';
 export { safeObserver, type RunEvent, type RunObserver } from './observer.js';

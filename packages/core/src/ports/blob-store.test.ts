@@ -37,6 +37,13 @@ describe.each(stores)('%s blob store', (_name, make) => {
     expect(await getText(store, 'k/x')).toBe('two');
   });
 
+  it('reports exactly one write when the same new blob is put many times at once', async () => {
+    const store = make();
+    const puts = await Promise.all(Array.from({ length: 20 }, () => store.put('race/same.txt', 'same bytes')));
+    expect(puts.filter((p) => p.written)).toHaveLength(1);
+    expect(await getText(store, 'race/same.txt')).toBe('same bytes');
+  });
+
   it("stores a copy: changing the caller's buffer or a read result does not change the blob", async () => {
     const store = make();
     const buf = new Uint8Array([1, 2, 3]);

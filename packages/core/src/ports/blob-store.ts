@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile, readdir } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, rm, stat, writeFile, readdir } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { StageError } from '../errors.js';
 
@@ -106,8 +106,20 @@ export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       await mkdir(dirname(file), { recursive: true });
       const tmp = `${file}.${randomUUID()}.tmp`;
       await writeFile(tmp, bytes);
-      await rename(tmp, file);
-      return { key, bytes: bytes.byteLength, sha256, written: true };
+      // link() fails when the key exists, so of two processes putting the same new blob at once
+      // exactly one reports `written: true`; rename() then replaces a blob with other bytes.
+      try {
+        await link(tmp, file);
+        return { key, bytes: bytes.byteLength, sha256, written: true };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const now = await readFile(file).catch(() => null);
+        if (now && sha256Hex(now) === sha256) return { key, bytes: bytes.byteLength, sha256, written: false };
+        await rename(tmp, file);
+        return { key, bytes: bytes.byteLength, sha256, written: true };
+      } finally {
+        await rm(tmp, { force: true });
+      }
     },
     async get(key) {
       try {
