@@ -1,4 +1,4 @@
-import { StageError, stageMetaOf, type AnyPipeline } from '@baton/core';
+import { StageError, stageMetaOf, walkSteps, type AnyPipeline } from '@baton/core';
 import type { CompileContext, Scope } from './context.js';
 import { compileBlock } from './dispatch.js';
 import { checkLimits } from './limits.js';
@@ -41,6 +41,7 @@ export function compileUnchecked(pipeline: AnyPipeline, options: CompileOptions 
     timeoutMarginSeconds: options.timeoutMarginSeconds ?? 5,
     itemStepPaths: options.itemStepPaths ?? 'indexed',
     stepIds: new Map(),
+    producedPaths: producedPaths(pipeline),
     stages: stageMetaOf(pipeline),
     tasks: {},
     issues: [],
@@ -65,4 +66,17 @@ function dropDefaultResultPaths(states: Record<string, AslState>): Record<string
     for (const b of (s.Branches as { States: Record<string, AslState> }[] | undefined) ?? []) dropDefaultResultPaths(b.States);
   }
   return states;
+}
+
+function producedPaths(pipeline: AnyPipeline): string[] {
+  // tasks inside map items write into the item's state, not the state a later map reads
+  const maps = new Set<string>();
+  walkSteps(pipeline.ir.steps, (s) => {
+    if (s.kind === 'map') maps.add(s.id);
+  });
+  const out: string[] = [];
+  walkSteps(pipeline.ir.steps, (s, parents) => {
+    if (s.kind === 'task' && s.resultPath !== null && !parents.some((p) => maps.has(p))) out.push(s.resultPath ?? '$');
+  });
+  return out;
 }

@@ -122,6 +122,17 @@ describe('plain item step paths', () => {
   });
 });
 
+describe('claim-checked map items', () => {
+  it('warns when a map reads its items from a stage output (which may arrive as a blob reference)', () => {
+    const p = definePipeline({ name: 'cc', version: 1, input: z.object({ probe: z.string() }) })
+      .task('plan', kitStep, { input: { 'probe.$': '$.probe', value: 1 }, resultPath: '$.plan' })
+      .map('each', { items: '$.plan.sections', resultPath: '$.out' }, (b) => b.task('one', kitStep, { input: { 'probe.$': '$.probe', value: 1 } }))
+      .build();
+    expect(compileToAsl(p).issues).toContainEqual(expect.objectContaining({ step: 'each', message: expect.stringMatching(/blob reference/) }));
+    expect(compileToAsl(kit('kit-scale')).issues).toEqual([]);
+  });
+});
+
 describe('limits and state transitions', () => {
   it('reports a map whose results can exceed 256 KB and a STANDARD history over 25,000 events', () => {
     const def = compileToAsl(kit('kit-scale')).definition;
