@@ -189,3 +189,32 @@ describe('baton redrive', () => {
     }
   });
 });
+
+describe('baton run in a terminal', () => {
+  it('draws progress bars and prompts approve/reject at the review gate (run under a pseudo-terminal with util-linux script)', async () => {
+    const { spawn, spawnSync } = await import('node:child_process');
+    if (spawnSync('script', ['--version']).status !== 0) throw new Error('this test needs util-linux "script" (Debian: bsdutils, installed by default)');
+    const dir = workdir();
+    const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(join(import.meta.dirname, '../dist/bin.js'))} run report --sources sources --out out/report`;
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    let answered = false;
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        screen += d.toString();
+        if (!answered && screen.includes('[a]pprove / [r]eject')) {
+          answered = true;
+          child.stdin.write('r\nnumbers need a second look\n');
+        }
+      });
+      child.on('exit', resolve);
+    });
+    const plain = screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(plain).toMatch(/efficacy-results +█+ 4\/4 valid/);
+    expect(plain).toContain('Approve gate "review"?');
+    expect(plain).toContain('1. synopsis: ok');
+    expect(code).toBe(1);
+    expect(plain).toContain('error: ApprovalRejected: gate "review" rejected by');
+    expect(plain).toContain('numbers need a second look');
+  });
+});
