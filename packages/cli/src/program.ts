@@ -5,7 +5,7 @@ import { ENGINE_FACTORIES } from './engines.js';
 import { DEFAULT_PIPELINES_MODULE } from './pipelines.js';
 import type { GlobalOptions } from './session.js';
 
-const GLOBALS = ['stateDir', 'engine', 'pipelines', 'model', 'faults', 'offlineLatency', 'emulate'] as const;
+const GLOBALS = ['stateDir', 'engine', 'pipelines', 'model', 'faults', 'offlineLatency', 'emulate', 'logLevel'] as const;
 
 /**
  * Builds the `baton` command line. `onExit` receives each command's exit code.
@@ -24,6 +24,7 @@ export function createProgram(onExit: (code: number) => void): Command {
     .addOption(new Option('--model <spec>', 'offline | bedrock:<modelId> | openai:<baseUrl>#<model>').default('offline'))
     .addOption(new Option('--faults <list>', 'offline model faults: throttle=a+b,invalid=c,persistent-invalid=d,offscript=e,throttle-rate=0.2,invalid-json-rate=0.1,seed=s'))
     .addOption(new Option('--offline-latency <ms>', 'simulated latency of each offline model call').default('0'))
+    .addOption(new Option('--log-level <level>', 'level of the JSON log in <state-dir>/logs/baton.jsonl').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .addOption(new Option('--emulate <engine>', 'make the local engine enforce another engine\'s limits').choices(['stepfunctions']))
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -39,6 +40,7 @@ export function createProgram(onExit: (code: number) => void): Command {
       ...(all.faults ? { faults: all.faults } : {}),
       ...(all.offlineLatency ? { offlineLatency: all.offlineLatency } : {}),
       ...(all.emulate ? { emulate: all.emulate } : {}),
+      ...(all.logLevel ? { logLevel: all.logLevel } : {}),
     };
     return { global, explicit };
   };

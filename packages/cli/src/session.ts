@@ -1,4 +1,5 @@
-import { createFileJournalStore, createFsBlobStore, foldJournal, resolveRefs, type AnyPipeline, type BlobStore, type Engine, type RunObserver } from '@baton/core';
+import { createFileJournalStore, createFsBlobStore, createJsonLogger, foldJournal, resolveRefs, type LogLevel, type AnyPipeline, type BlobStore, type Engine, type RunObserver } from '@baton/core';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CliError, engineFactory } from './engines.js';
 import { createModelFromSpec, parseFaults } from './models.js';
@@ -17,6 +18,8 @@ export interface GlobalOptions {
   offlineLatency?: string;
   /** Enforce another engine's limits on the local engine (`stepfunctions`). */
   emulate?: string;
+  /** Level of the JSON log written to `<stateDir>/logs/baton.jsonl`. @default 'info' */
+  logLevel?: string;
 }
 
 /** An engine wired to the CLI's progress display, review seam and blob store. */
@@ -31,10 +34,14 @@ export interface Session {
 
 /** Opens a session: loads pipelines, builds the model, the blob store and the engine. */
 export async function openSession(opts: GlobalOptions, reviewMode: ReviewMode, tty = Boolean(process.stderr.isTTY)): Promise<Session> {
+  if (opts.logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) throw new CliError(`--log-level ${opts.logLevel}: use debug, info, warn or error`);
   if (opts.emulate !== undefined && opts.emulate !== 'stepfunctions') throw new CliError(`--emulate ${opts.emulate}: only "stepfunctions" can be emulated`);
   const stateDir = resolve(opts.stateDir);
   const pipelines = await loadPipelines(opts.pipelines);
   const blobs = createFsBlobStore({ root: join(stateDir, 'blobs') });
+  mkdirSync(join(stateDir, 'logs'), { recursive: true });
+  const logFile = join(stateDir, 'logs', 'baton.jsonl');
+  const logger = createJsonLogger({ level: (opts.logLevel ?? 'info') as LogLevel, write: (line) => appendFileSync(logFile, line + '\n') });
   const progress = createProgress({ tty });
   const reviewer = createCliReviewer(reviewMode, { log: (l) => progress.log(l), pause: () => progress.stop() });
   const model = createModelFromSpec(opts.model, parseFaults(opts.faults ?? process.env.BATON_OFFLINE_FAULTS), Number(opts.offlineLatency ?? 0));
@@ -42,7 +49,7 @@ export async function openSession(opts: GlobalOptions, reviewMode: ReviewMode, t
     if (opts.engine === 'local' && e.type === 'step-finished' && e.stepPath === 'plan' && e.status === 'succeeded') void labelSections(stateDir, blobs, e.runId, progress);
     return progress.observer(e);
   };
-  const engine = await engineFactory(opts.engine)({ pipelines, stateDir, blobs, model, observer, notifier: reviewer.notifier, ...(opts.emulate ? { emulate: opts.emulate } : {}) });
+  const engine = await engineFactory(opts.engine)({ pipelines, stateDir, blobs, model, observer, notifier: reviewer.notifier, logger, ...(opts.emulate ? { emulate: opts.emulate } : {}) });
   reviewer.bind(engine);
   return { engine, blobs, pipelines, progress, reviewer, stateDir };
 }
