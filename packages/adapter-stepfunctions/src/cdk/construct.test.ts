@@ -36,11 +36,11 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
     expect(construct.compiled.definition.States.review).toMatchObject({ Parameters: { FunctionName: '${fn_review_gate}' } });
   });
 
-  it('one function per stage plus the review gate, Node 20, X-Ray tracing, bucket name in the environment', () => {
+  it('one function per stage plus the review gate, Node 22, X-Ray tracing, bucket name in the environment', () => {
     const { template } = synth('kit-approval', { xray: true });
     // kit-approval uses kit-step and kit-handler, plus the review gate
     template.resourceCountIs('AWS::Lambda::Function', 3);
-    template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'nodejs20.x', TracingConfig: { Mode: 'Active' }, Environment: { Variables: { BATON_BUCKET: Match.anyValue() } } });
+    template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', TracingConfig: { Mode: 'Active' }, Environment: { Variables: { BATON_BUCKET: Match.anyValue() } } });
   });
 
   it('least privilege: the state machine role may invoke exactly its own functions', () => {

@@ -62,13 +62,20 @@ export class BatonStateMachine extends Construct {
       props.blobBucket ??
       new s3.Bucket(this, 'Blobs', { encryption: s3.BucketEncryption.S3_MANAGED, blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL, enforceSSL: true, removalPolicy: RemovalPolicy.RETAIN });
     const make = (name: string, entry: string, timeout: Duration, environment: Record<string, string>): lambda.Function => {
-      const common = { runtime: lambda.Runtime.NODEJS_20_X, architecture: lambda.Architecture.ARM_64, timeout, tracing, memorySize: 1024, environment: { BATON_BUCKET: this.blobBucket.bucketName, ...environment } };
+      const common = { runtime: lambda.Runtime.NODEJS_22_X, architecture: lambda.Architecture.ARM_64, timeout, tracing, memorySize: 1024, environment: { BATON_BUCKET: this.blobBucket.bucketName, ...environment } };
       if (props.code) return new lambda.Function(this, `Fn-${name}`, { ...common, handler: 'index.handler', code: props.code(name) });
       return new NodejsFunction(this, `Fn-${name}`, {
         ...common,
         entry,
         handler: 'handler',
-        bundling: { format: OutputFormat.ESM, target: 'node20', sourceMap: true, mainFields: ['module', 'main'] },
+        bundling: {
+          format: OutputFormat.ESM,
+          target: 'node22',
+          sourceMap: true,
+          mainFields: ['module', 'main'],
+          // CommonJS dependencies bundled into ESM still call require()
+          banner: "import { createRequire as __batonCreateRequire } from 'node:module'; const require = __batonCreateRequire(import.meta.url);",
+        },
         ...props.functionProps,
       });
     };

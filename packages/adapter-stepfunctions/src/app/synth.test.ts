@@ -1,0 +1,50 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { AnyPipeline } from '@baton/core';
+import { writeStepFunctionsApp } from './write.js';
+
+const pkg = fileURLToPath(new URL('../../', import.meta.url));
+const example = fileURLToPath(new URL('../../../../examples/report-generation/dist/index.js', import.meta.url));
+// under the package so that the generated app resolves @baton/* like an installed app would
+const cache = join(pkg, 'node_modules', '.cache');
+mkdirSync(cache, { recursive: true });
+const dir = mkdtempSync(join(cache, 'baton-sfn-app-'));
+
+describe('generated CDK app of the reference example: offline cdk synth', () => {
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('synthesizes (esbuild bundling) into a template with the state machine, functions, logs and least-privilege IAM', async () => {
+    expect(existsSync(example), 'build examples/report-generation first').toBe(true);
+    expect(existsSync(join(pkg, 'dist/cdk/index.js')), 'build this package first (the app imports @baton/adapter-stepfunctions/cdk)').toBe(true);
+    const { reportPipeline } = (await import(pathToFileURL(example).href)) as { reportPipeline: AnyPipeline };
+    writeStepFunctionsApp(reportPipeline, { outDir: dir, pipelineModule: '@baton/example-report', exportName: 'reportPipeline', expectedItems: { sections: 40 } });
+    const out = join(dir, 'cdk.out');
+    execFileSync(process.execPath, ['--import', 'tsx', join(dir, 'cdk/bin/app.ts')], { cwd: join(dir, 'cdk'), env: { ...process.env, CDK_OUTDIR: out }, stdio: 'pipe' });
+    const template = Template.fromJSON(JSON.parse(readFileSync(join(out, 'ReportStepFunctions.template.json'), 'utf8')) as Record<string, unknown>);
+    const stages = [...reportPipeline.stages.keys()];
+    template.resourceCountIs('AWS::Lambda::Function', stages.length + 1);
+    template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Handler: 'index.handler', TracingConfig: { Mode: 'Active' } });
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'report',
+      StateMachineType: 'STANDARD',
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+      TracingConfiguration: { Enabled: true },
+    });
+    const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as { Properties: { DefinitionString: string; DefinitionSubstitutions: Record<string, unknown> } };
+    expect(JSON.parse(sm.Properties.DefinitionString)).toEqual(JSON.parse(readFileSync(join(dir, 'report.asl.json'), 'utf8')));
+    expect(Object.keys(sm.Properties.DefinitionSubstitutions).sort()).toEqual([...stages.map((s) => `fn_${s.replace(/\W/g, '_')}`), 'fn_review_gate'].sort());
+    const smPolicy = JSON.stringify(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('StateMachineRole') }] } }));
+    expect(smPolicy).toContain('lambda:InvokeFunction');
+    expect((JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { artifacts: object }).artifacts).toBeDefined();
+    // a bundled stage Lambda loads as an ES module and exports its handler
+    const asset = readdirSync(out).find((d) => d.startsWith('asset.') && existsSync(join(out, d, 'index.mjs')) && readFileSync(join(out, d, 'index.mjs'), 'utf8').includes('BATON_STAGE'))!;
+    process.env.BATON_STAGE = 'plan';
+    process.env.BATON_BUCKET = 'bucket';
+    const mod = (await import(pathToFileURL(join(out, asset, 'index.mjs')).href)) as { handler: unknown };
+    expect(typeof mod.handler).toBe('function');
+  }, 240_000);
+});
