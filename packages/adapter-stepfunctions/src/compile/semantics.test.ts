@@ -21,6 +21,10 @@ describe('workflow type limits', () => {
     expect(() => compileToAsl(kit('kit-scale'), { type: 'EXPRESS', expectedItems: { items: 5000 } })).toThrow(/DISTRIBUTED mode is needed/);
     const big = states('kit-scale', { expectedItems: { items: 5000 } }).items!;
     expect(big.ItemProcessor).toMatchObject({ ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } });
+    expect(validateAsl(compileToAsl(kit('kit-scale'), { expectedItems: { items: 5000 } }).definition).errorsText).toBe('');
+    const tolerant = compileToAsl(kit('kit-map-tolerated'), { expectedItems: { items: 5000 } }).definition;
+    expect(tolerant.States.items).toMatchObject({ ToleratedFailureCount: 1 });
+    expect(validateAsl(tolerant).errorsText).toBe('');
     expect(states('kit-scale', { expectedItems: { items: 200 } }).items!.ItemProcessor).toMatchObject({ ProcessorConfig: { Mode: 'INLINE' } });
     expect(compileToAsl(kit('kit-sequence'), { type: 'EXPRESS' }).type).toBe('EXPRESS');
   });
