@@ -166,3 +166,20 @@ describe('local engine', () => {
     expect(lines.some((l) => l.includes('run observer failed') && l.includes('observer down'))).toBe(true);
   });
 });
+
+describe('a notifier that decides before it returns', () => {
+  it('wakes the run at once instead of waiting for the gate to time out', async () => {
+    const { kitApproval } = await import('../testkit/pipelines.js');
+    const { createProbeDir } = await import('../testkit/probe.js');
+    let engine: LocalEngine | undefined;
+    engine = createLocalEngine({
+      pipelines: [kitApproval],
+      notifier: async (n) => {
+        await engine!.approve(n.runId, n.gate, { token: n.token, reviewer: 'auto' });
+      },
+    });
+    const { runId } = await engine.start('kit-approval', { probe: createProbeDir() });
+    const outcome = await engine.result(runId, { timeoutMs: 1500 });
+    expect(outcome).toMatchObject({ status: 'succeeded', output: { review: { approved: true, reviewer: 'auto' } } });
+  });
+});

@@ -186,6 +186,9 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
         append(runId, run, review);
         if (dead) return never();
         await options.notifier?.({ ...pendingOf(runId, review), token });
+        // a notifier may decide at once (an auto-approving CLI, a test): that decision is journaled already
+        const early = run.state.decisions.get(req.stepPath);
+        if (early) return outcomeOf(early);
       }
       const expiresAt = Date.parse(review.expiresAt);
       const timer = new AbortController();
@@ -219,7 +222,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
         notify({ type: 'step-finished', runId, stepPath: event.stepPath, kind: event.kind, status, at, ...(event.type === 'step-failed' ? { error: event.error } : {}) });
       } else if (event.type === 'retry-scheduled') {
         const { stepPath, attempt, code, delayMs, maxDelayMs } = event;
-        append(runId, run, { t: 'retry', path: stepPath, attempt, code, delayMs, maxDelayMs });
+        append(runId, run, { t: 'retry', path: stepPath, attempt, code, delayMs, maxDelayMs, at });
       }
     },
   });
@@ -390,7 +393,7 @@ function eventOf(runId: string, e: JournalEntry): RunEvent | undefined {
       return e.ok ? { ...base, status: 'succeeded', ...(e.metrics ? { metrics: e.metrics } : {}) } : { ...base, status: 'failed', error: e.error!, ...(e.metrics ? { metrics: e.metrics } : {}) };
     }
     case 'retry':
-      return { type: 'retry-scheduled', runId, stepPath: e.path, attempt: e.attempt, code: e.code, delayMs: e.delayMs, at: new Date().toISOString() };
+      return { type: 'retry-scheduled', runId, stepPath: e.path, attempt: e.attempt, code: e.code, delayMs: e.delayMs, at: e.at ?? new Date().toISOString() };
     case 'review':
       return {
         type: 'review-opened',

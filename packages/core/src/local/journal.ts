@@ -20,7 +20,7 @@ export type JournalEntry =
       startedAt: string;
       at: string;
     }
-  | { t: 'retry'; path: string; attempt: number; code: string; delayMs: number; maxDelayMs: number }
+  | { t: 'retry'; path: string; attempt: number; code: string; delayMs: number; maxDelayMs: number; at?: string }
   | { t: 'timer'; key: string; dueAt: number }
   | { t: 'review'; path: string; gate: string; tokenHash: string; reviewer?: string; payload: unknown; createdAt: string; expiresAt: string }
   | { t: 'decision'; path: string; gate: string; decision: 'approved' | 'rejected' | 'timeout'; reviewer?: string; comment?: string; at: string }
