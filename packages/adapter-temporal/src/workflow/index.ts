@@ -2,7 +2,7 @@ import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, prox
 import { interpret, type RunOutcome } from '@baton/core/interpreter';
 import { carryQuery, decideUpdate, snapshotQuery, type BatonSinks, type BatonWorkflowInput } from './contract.js';
 import { createWorkflowEffects } from './effects.js';
-import { WorkflowRunState } from './run-state.js';
+import { WorkflowRunState, trimAttempts } from './run-state.js';
 
 const { baton } = proxySinks<BatonSinks>();
 
@@ -44,7 +44,7 @@ export async function batonWorkflow(input: BatonWorkflowInput): Promise<unknown>
   for (;;) {
     const ended = await Promise.race([finished, condition(() => state.draining && state.inFlight === 0).then(() => undefined)]);
     if (ended) return finish(ended.outcome);
-    const carry = { ...state.carry, generation: state.carry.generation + 1 };
+    const carry = { ...state.carry, attempts: trimAttempts(state.carry.attempts), generation: state.carry.generation + 1 };
     if (JSON.stringify(carry).length <= MAX_CARRY_BYTES) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof batonWorkflow>({ ...input, carry, origin: 'continue-as-new' });

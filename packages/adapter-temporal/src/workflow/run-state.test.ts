@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createReviewToken } from '@baton/core';
 import type { BatonWorkflowInput, CarriedState } from './contract.js';
-import { WorkflowRunState, carryForRedrive, emptyCarry } from './run-state.js';
+import { CARRIED_SUCCEEDED_ATTEMPTS, WorkflowRunState, carryForRedrive, emptyCarry, trimAttempts } from './run-state.js';
 
 const input = (carry?: CarriedState): BatonWorkflowInput => ({
   runId: 'r1',
@@ -66,5 +66,19 @@ describe('carryForRedrive', () => {
     expect(Object.keys(next.decisions)).toEqual(['g1']);
     expect(next.attempts.map((a) => a.status)).toEqual(['succeeded']);
     expect(next.generation).toBe(3);
+  });
+});
+
+describe('trimAttempts', () => {
+  it('keeps every failed record and the latest succeeded ones, in order', () => {
+    const n = CARRIED_SUCCEEDED_ATTEMPTS + 100;
+    const attempts = Array.from({ length: n }, (_, i) => ({ stepPath: `s${i}`, attempt: 1, status: i % 100 === 0 ? ('failed' as const) : ('succeeded' as const), startedAt: 't' }));
+    const kept = trimAttempts(attempts);
+    const failed = attempts.filter((a) => a.status === 'failed');
+    expect(kept.filter((a) => a.status === 'failed')).toEqual(failed);
+    expect(kept.filter((a) => a.status === 'succeeded')).toHaveLength(CARRIED_SUCCEEDED_ATTEMPTS);
+    expect(kept.at(-1)).toBe(attempts.at(-1));
+    expect(kept.map((a) => Number(a.stepPath.slice(1)))).toEqual([...kept.map((a) => Number(a.stepPath.slice(1)))].sort((a, b) => a - b));
+    expect(trimAttempts(attempts.slice(0, 10))).toHaveLength(10);
   });
 });

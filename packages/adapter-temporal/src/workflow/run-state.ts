@@ -4,6 +4,19 @@ import type { ApprovalOutcome } from '@baton/core/interpreter';
 import type { BatonRunSnapshot, BatonWorkflowInput, CarriedState, DecideArgs, ReviewRecord } from './contract.js';
 import { sameHex, sha256Hex } from './sha256.js';
 
+/** Succeeded attempt records carried into the next execution; older ones are dropped from status. */
+export const CARRIED_SUCCEEDED_ATTEMPTS = 2_000;
+
+/**
+ * The attempt records worth carrying over: every failed one and the latest succeeded ones, so
+ * that a run of many thousands of activities keeps its carried state small.
+ */
+export function trimAttempts(attempts: AttemptRecord[]): AttemptRecord[] {
+  let succeeded = attempts.filter((a) => a.status === 'succeeded').length;
+  if (succeeded <= CARRIED_SUCCEEDED_ATTEMPTS) return attempts;
+  return attempts.filter((a) => a.status !== 'succeeded' || succeeded-- <= CARRIED_SUCCEEDED_ATTEMPTS);
+}
+
 /** An empty carried state, for a run's first execution. */
 export function emptyCarry(): CarriedState {
   return { completed: {}, failedAttempts: {}, timers: {}, reviews: {}, decisions: {}, attempts: [], retries: [], generation: 0 };
