@@ -40,6 +40,7 @@ export function compileUnchecked(pipeline: AnyPipeline, options: CompileOptions 
     approvalHeartbeatSeconds: options.approvalHeartbeatSeconds,
     timeoutMarginSeconds: options.timeoutMarginSeconds ?? 5,
     itemStepPaths: options.itemStepPaths ?? 'indexed',
+    lambdaIntegration: options.lambdaIntegration ?? 'function-arn',
     stepIds: new Map(),
     producedPaths: producedPaths(pipeline),
     stages: stageMetaOf(pipeline),
@@ -50,7 +51,7 @@ export function compileUnchecked(pipeline: AnyPipeline, options: CompileOptions 
   const start = compileBlock(top, pipeline.ir.steps, null) ?? (top.states.Done = { Type: 'Succeed' }, 'Done');
   const definition: AslDefinition = { Comment: `Baton pipeline ${pipeline.name} v${pipeline.ir.version} (${type})`, StartAt: start, States: dropDefaultResultPaths(top.states) };
   ctx.issues.push(...checkLimits(definition, ctx.expectedItems, { type }));
-  return { definition, type, tasks: ctx.tasks, issues: ctx.issues };
+  return { definition, type, lambdaIntegration: ctx.lambdaIntegration, tasks: ctx.tasks, issues: ctx.issues };
 }
 
 /**

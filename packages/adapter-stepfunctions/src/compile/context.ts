@@ -11,6 +11,7 @@ export interface CompileContext {
   approvalHeartbeatSeconds: number | undefined;
   timeoutMarginSeconds: number;
   itemStepPaths: 'indexed' | 'plain';
+  lambdaIntegration: 'function-arn' | 'invoke';
   /** Result paths of tasks: where stage outputs (maybe claim-checked) land in the state. */
   producedPaths: string[];
   /** Step ids renamed to keep state names unique (unrolled loop copies) -> the id of their step path. */

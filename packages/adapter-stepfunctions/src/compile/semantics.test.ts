@@ -60,6 +60,28 @@ describe('Retry translation', () => {
   });
 });
 
+describe('lambda:invoke integration', () => {
+  it('sends the payload to FunctionName, keeps only the Payload and unwraps it at the result path', () => {
+    const c = compileToAsl(kit('kit-exhausted'), { lambdaIntegration: 'invoke' });
+    const s = c.definition.States;
+    expect(s.flaky).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: { FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:baton-kit-flaky', Payload: { stage: 'kit-flaky', stepPath: 'flaky' } },
+      ResultSelector: { 'Payload.$': '$.Payload' },
+      ResultPath: '$.flaky',
+      Next: 'flaky.result',
+    });
+    expect(s['flaky.result']).toEqual({ Type: 'Pass', InputPath: '$.flaky.Payload', ResultPath: '$.flaky', End: true });
+    expect((s.flaky!.Retry as { ErrorEquals: string[] }[])[0]!.ErrorEquals).toContain('Lambda.TooManyRequestsException');
+    expect(c.tasks.flaky!.retry[0]).toBeNull();
+    expect(validateAsl(c.definition).errorsText).toBe('');
+    // a map item's last task still shapes { status, output } in place, from the Payload
+    const item = items(compileToAsl(kit('kit-map-concurrency'), { lambdaIntegration: 'invoke' }).definition.States.items!).item!;
+    expect(item).toMatchObject({ ResultSelector: { status: 'succeeded', 'output.$': '$.Payload' }, End: true });
+    for (const p of conformancePipelines) expect(validateAsl(compileToAsl(p, { lambdaIntegration: 'invoke' }).definition).errorsText, p.name).toBe('');
+  });
+});
+
 describe('Catch and error shape', () => {
   it('a caught Lambda error is parsed into { code, message, retryable, details } by Pass states', () => {
     const s = states('kit-exhausted');

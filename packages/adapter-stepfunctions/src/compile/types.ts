@@ -57,6 +57,14 @@ export interface CompileOptions {
    * results for free. @default 'indexed'
    */
   itemStepPaths?: 'indexed' | 'plain';
+  /**
+   * How Task states call stage Lambdas. `function-arn`: the function ARN as `Resource`, the result
+   * written as is (one state per task). `invoke`: the optimized `arn:aws:states:::lambda:invoke`
+   * integration with `Payload`, a `ResultSelector` keeping only the payload and, when the result
+   * path is neither `$` nor null, one Pass state per task to unwrap it; adds a retrier for Lambda
+   * service errors. @default 'function-arn'
+   */
+  lambdaIntegration?: 'function-arn' | 'invoke';
   /** Seconds added to a stage's timeout for the Task's TimeoutSeconds, so the Lambda's own timeout fires first. @default 5 */
   timeoutMarginSeconds?: number;
 }
@@ -65,6 +73,8 @@ export interface CompileOptions {
 export interface CompiledMachine {
   definition: AslDefinition;
   type: WorkflowType;
+  /** How Task states call the stage Lambdas. */
+  lambdaIntegration: 'function-arn' | 'invoke';
   /** Task state name -> what it runs. */
   tasks: Record<string, TaskBinding>;
   issues: CompileIssue[];

@@ -45,11 +45,14 @@ export function bindStageTasks(
   for (const [stateName, binding] of Object.entries(machine.tasks)) {
     if (binding.kind !== 'stage' || binding.name.startsWith('map:')) continue;
     out[stateName] = async (raw) => {
-      const event = raw as StageEvent;
+      const invoke = machine.lambdaIntegration === 'invoke';
+      // lambda:invoke hands the function { FunctionName, Payload } and gets { Payload, StatusCode, … } back
+      const wrap = (output: unknown): unknown => (invoke ? { ExecutedVersion: '$LATEST', Payload: output, StatusCode: 200 } : output);
+      const event = (invoke ? (raw as { Payload: unknown }).Payload : raw) as StageEvent;
       const hash = inputHash(event.input);
       const done = records.completed.get(event.stepPath);
       // Baton-side redrive layer: a step completed in an earlier execution of this run is not run again
-      if (records.redriving && done && done.hash === hash) return done.output;
+      if (records.redriving && done && done.hash === hash) return wrap(done.output);
       const attempt = (records.attemptCounts.get(event.stepPath) ?? 0) + 1;
       records.attemptCounts.set(event.stepPath, attempt);
       const record: AttemptRecord = { stepPath: event.stepPath, attempt, status: 'running', startedAt: now() };
@@ -68,7 +71,7 @@ export function bindStageTasks(
         Object.assign(record, { status: 'succeeded', finishedAt: now() });
         records.completed.set(event.stepPath, { hash, output });
         records.emit({ type: 'attempt-finished', ...base, status: 'succeeded', at: record.finishedAt! });
-        return output;
+        return wrap(output);
       } catch (e) {
         const err = e as Error;
         const error: SerializedError = errorFromCause(err.name, err.message);
@@ -97,14 +100,13 @@ function planRetry(
 ): void {
   const policies = compiled.filter((p): p is RetryPolicy => p !== null);
   if (policies.length === 0) return;
-  const offset = compiled.length - policies.length;
   const done = counts.get(stepPath) ?? policies.map(() => 0);
   const decision = decideRetry(policies, error.code, done, seededRandom(`${records.runId}/${stepPath}#${attempt}`), error.retryable);
   if (!decision.retry) return;
   done[decision.retrierIndex] = decision.retryNumber;
   counts.set(stepPath, done);
   const row = overrides[stateName] ?? compiled.map(() => -1);
-  row[decision.retrierIndex + offset] = decision.delayMs;
+  row[compiled.indexOf(policies[decision.retrierIndex]!)] = decision.delayMs;
   overrides[stateName] = row;
   records.retries.push({ stepPath, attempt, code: error.code, delayMs: decision.delayMs, maxDelayMs: baseDelayMs(policies[decision.retrierIndex]!, decision.retryNumber) });
   records.emit({ type: 'retry-scheduled', runId: records.runId, stepPath, attempt, code: error.code, delayMs: decision.delayMs, at: now() });

@@ -1,14 +1,25 @@
 import { runConformance } from '@baton/core/testkit';
 import { createStepFunctionsLocalEngine } from './engine.js';
 
+const capabilities = {
+  // aws-local-stepfunctions keeps executions in memory in one process: there is nothing durable to resume after a crash
+  crashResume: false,
+};
+
 runConformance({
   name: 'stepfunctions-local',
-  capabilities: {
-    // aws-local-stepfunctions keeps executions in memory: there is nothing to resume after a crash
-    crashResume: false,
-  },
+  capabilities,
   async setup({ pipelines, notifier }) {
     const engine = createStepFunctionsLocalEngine({ pipelines, notifier });
+    return { engine, close: () => engine.close() };
+  },
+});
+
+runConformance({
+  name: 'stepfunctions-local, tasks through arn:aws:states:::lambda:invoke',
+  capabilities,
+  async setup({ pipelines, notifier }) {
+    const engine = createStepFunctionsLocalEngine({ pipelines, notifier, compile: { lambdaIntegration: 'invoke' } });
     return { engine, close: () => engine.close() };
   },
 });
