@@ -6,7 +6,7 @@ export interface ReviewRecord extends PendingReview {
   tokenHash: string;
   /** The Step Functions task token answered by SendTaskSuccess / SendTaskFailure. */
   taskToken: string;
-  status: 'open' | 'approved' | 'rejected';
+  status: 'open' | 'approved' | 'rejected' | 'expired';
 }
 
 /** Where review gates record pending reviews (the registry's `pending_review` table in production). */
@@ -17,7 +17,7 @@ export interface ReviewStore {
   /** Every review of an execution. */
   list(executionArn: string): Promise<ReviewRecord[]>;
   /** Marks a review decided; false when it was no longer open (single use). */
-  close(executionArn: string, stepPath: string, status: 'approved' | 'rejected'): Promise<boolean>;
+  close(executionArn: string, stepPath: string, status: 'approved' | 'rejected' | 'expired'): Promise<boolean>;
 }
 
 /** An in-memory {@link ReviewStore} for tests and the local engine. */

@@ -26,8 +26,25 @@ export function bindApprovals(
     out[stateName] = async (input) => {
       const { Payload } = input as { Payload: ReviewGateEvent };
       const taskToken = `local-${randomBytes(24).toString('base64url')}`;
-      const answered = new Promise<unknown>((resolve, reject) => options.waiters.set(taskToken, { resolve, reject }));
+      let timer: NodeJS.Timeout | undefined;
+      const answered = new Promise<unknown>((resolve, reject) =>
+        options.waiters.set(taskToken, {
+          resolve: (v) => (clearTimeout(timer), resolve(v)),
+          reject: (e) => (clearTimeout(timer), reject(e)),
+        }),
+      );
       await gate({ ...Payload, taskToken });
+      // the interpreter fails the Task with States.Timeout after TimeoutSeconds; the review expires with it
+      timer = setTimeout(() => {
+        if (!options.waiters.delete(taskToken)) return;
+        void options.reviews.list(Payload.executionId).then(async (rows) => {
+          const r = rows.find((x) => x.taskToken === taskToken);
+          if (r && (await options.reviews.close(r.executionArn, r.stepPath, 'expired'))) {
+            options.emit({ type: 'review-decided', runId: r.runId, gate: r.gate, stepPath: r.stepPath, decision: 'timeout', at: new Date().toISOString() });
+          }
+        });
+      }, Payload.timeoutSeconds * 1000);
+      timer.unref();
       const review = (await options.reviews.list(Payload.executionId)).find((r) => r.taskToken === taskToken);
       if (review) {
         const { runId, gate: name, stepPath, payload, tokenHash, expiresAt, createdAt, reviewer } = review;

@@ -67,6 +67,13 @@ describe('stepfunctions-local engine', () => {
     const opened = events.find((e) => e.type === 'review-opened' && e.runId === gate.runId);
     expect(opened).toMatchObject({ gate: 'review', stepPath: 'review', tokenHash: hashReviewToken(notices[0]!.token) });
     expect(events.find((e) => e.type === 'review-decided' && e.runId === gate.runId)).toMatchObject({ decision: 'approved', reviewer: 'ann' });
+    // no decision: the Task times out (ApprovalTimedOut) and the review expires
+    const late = await engine.start('kit-approval', { probe: createProbeDir() });
+    expect(await engine.result(late.runId)).toMatchObject({ status: 'failed', error: { code: 'ApprovalTimedOut' } });
+    for (let i = 0; i < 50 && !events.some((e) => e.type === 'review-decided' && e.runId === late.runId); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(events.find((e) => e.type === 'review-decided' && e.runId === late.runId)).toMatchObject({ decision: 'timeout' });
+    const lateNotice = notices.find((n) => n.runId === late.runId)!;
+    await expect(engine.approve(late.runId, 'review', { token: lateNotice.token })).rejects.toThrow(/no open review/);
     await engine.close();
   });
 });
