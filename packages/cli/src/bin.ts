@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { isStageError } from '@baton/core';
 import { CommanderError } from 'commander';
-import { CliError } from './engines.js';
+import { CliError } from './errors.js';
 import { createProgram } from './program.js';
 
 let code = 0;

@@ -1,26 +1,18 @@
-import { createLocalEngine, type AnyPipeline, type BlobStore, type Engine, type Logger, type ModelClient, type ReviewNotifier, type RunObserver } from '@baton/core';
+import { createLocalEngine } from '@baton/core';
 import { join } from 'node:path';
+import { bullmqEngineFactory, bullmqWorkerFactory } from './engines/bullmq.js';
+import { commonOptions, type EngineFactory, type WorkerFactory } from './engines/context.js';
+import { stepfunctionsLocalEngineFactory } from './engines/stepfunctions.js';
+import { temporalEngineFactory, temporalWorkerFactory } from './engines/temporal.js';
+import { CliError } from './errors.js';
 
-/** What the CLI hands an engine factory. */
-export interface EngineContext {
-  pipelines: AnyPipeline[];
-  /** Directory for CLI state (`.baton` by default): journals, blobs, run sidecars. */
-  stateDir: string;
-  blobs: BlobStore;
-  model: ModelClient;
-  observer?: RunObserver;
-  notifier?: ReviewNotifier;
-  logger?: Logger;
-  /** Make the engine enforce another engine's limits (local: `stepfunctions`). */
-  emulate?: string;
-}
-
-/** Builds an engine for the CLI. Other engines plug in by adding an entry to {@link ENGINE_FACTORIES}. */
-export type EngineFactory = (ctx: EngineContext) => Promise<Engine>;
+export { CliError } from './errors.js';
+export type { CliWorker, EngineConnection, EngineContext, EngineFactory, WorkerFactory } from './engines/context.js';
 
 /**
- * Engines the CLI can drive, by name. `local` needs no services (journal under `<stateDir>/journal`).
- * BullMQ, Temporal and Step Functions (local) register here once their adapters export a factory.
+ * Engines the CLI can drive, by name. `local` needs no services (journal under `<stateDir>/journal`);
+ * `bullmq` needs Redis, `temporal` a Temporal server; `stepfunctions-local` runs the compiled ASL
+ * in process.
  */
 export const ENGINE_FACTORIES: Record<string, EngineFactory> = {
   local: async (ctx) =>
@@ -29,11 +21,18 @@ export const ENGINE_FACTORIES: Record<string, EngineFactory> = {
       dir: join(ctx.stateDir, 'journal'),
       blobs: ctx.blobs,
       model: ctx.model,
-      ...(ctx.observer ? { observer: ctx.observer } : {}),
-      ...(ctx.notifier ? { notifier: ctx.notifier } : {}),
-      ...(ctx.logger ? { logger: ctx.logger } : {}),
+      ...commonOptions(ctx),
       ...(ctx.emulate === 'stepfunctions' ? { emulate: 'stepfunctions' as const } : {}),
     }),
+  bullmq: bullmqEngineFactory,
+  temporal: temporalEngineFactory,
+  'stepfunctions-local': stepfunctionsLocalEngineFactory,
+};
+
+/** Engines whose work can run in separate `baton worker` processes. */
+export const WORKER_FACTORIES: Record<string, WorkerFactory> = {
+  bullmq: bullmqWorkerFactory,
+  temporal: temporalWorkerFactory,
 };
 
 /** The factory for an engine name, or an error that lists the known ones. */
@@ -43,13 +42,9 @@ export function engineFactory(name: string): EngineFactory {
   return f;
 }
 
-/** An error the CLI prints without a stack trace, telling the user what to do. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 2,
-  ) {
-    super(message);
-    this.name = 'CliError';
-  }
+/** The worker factory for an engine name, or an error that says which engines have workers. */
+export function workerFactory(name: string): WorkerFactory {
+  const f = WORKER_FACTORIES[name];
+  if (!f) throw new CliError(`engine "${name}" has no separate workers. Run workers of: ${Object.keys(WORKER_FACTORIES).join(', ')}`);
+  return f;
 }

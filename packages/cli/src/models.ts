@@ -1,6 +1,6 @@
 import type { ModelClient } from '@baton/core';
 import { createBedrockModel, createOfflineModel, createOpenAiCompatibleModel, type OfflineFaults } from '@baton/stages';
-import { CliError } from './engines.js';
+import { CliError } from './errors.js';
 
 /**
  * Builds the model from `--model`: `offline` (default, no network), `bedrock:<modelId>` (AWS

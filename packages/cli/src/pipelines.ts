@@ -1,7 +1,7 @@
 import type { AnyPipeline } from '@baton/core';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
-import { CliError } from './engines.js';
+import { CliError } from './errors.js';
 
 /** The module `--pipelines` defaults to: the reference report example. */
 export const DEFAULT_PIPELINES_MODULE = '@baton/example-report';
@@ -29,4 +29,12 @@ export function findPipeline(pipelines: AnyPipeline[], name: string, spec: strin
   const p = pipelines.find((x) => x.name === name);
   if (!p) throw new CliError(`no pipeline "${name}" in "${spec}". Available: ${pipelines.map((x) => x.name).join(', ')}`);
   return p;
+}
+
+/** The name under which a pipeline module exports a pipeline (for generated code that imports it). */
+export async function exportNameOf(spec: string, pipeline: AnyPipeline): Promise<string> {
+  const mod = (await import(spec.startsWith('.') || isAbsolute(spec) ? pathToFileURL(resolve(spec)).href : spec)) as Record<string, unknown>;
+  const name = Object.keys(mod).find((k) => mod[k] === pipeline);
+  if (!name) throw new CliError(`module "${spec}" does not export pipeline "${pipeline.name}" under its own name (only inside "pipelines"): export it by name so the CDK app can import it`);
+  return name;
 }

@@ -1,11 +1,15 @@
 import { Command, Option } from 'commander';
 import { decideCommand, listCommand, redriveCommand, resumeCommand, statusCommand } from './commands/manage.js';
+import { compileCommand } from './commands/compile.js';
+import { dashboardCommand } from './commands/dashboard.js';
+import { registryCommand } from './commands/registry.js';
 import { runCommand } from './commands/run.js';
-import { ENGINE_FACTORIES } from './engines.js';
+import { workerCommand } from './commands/worker.js';
+import { ENGINE_FACTORIES, WORKER_FACTORIES, type EngineConnection } from './engines.js';
 import { DEFAULT_PIPELINES_MODULE } from './pipelines.js';
 import type { GlobalOptions } from './session.js';
 
-const GLOBALS = ['stateDir', 'engine', 'pipelines', 'model', 'faults', 'offlineLatency', 'emulate', 'logLevel'] as const;
+const GLOBALS = ['stateDir', 'engine', 'pipelines', 'model', 'faults', 'offlineLatency', 'emulate', 'logLevel', 'databaseUrl'] as const;
 
 /**
  * Builds the `baton` command line. `onExit` receives each command's exit code.
@@ -26,11 +30,26 @@ export function createProgram(onExit: (code: number) => void): Command {
     .addOption(new Option('--offline-latency <ms>', 'simulated latency of each offline model call').default('0'))
     .addOption(new Option('--log-level <level>', 'level of the JSON log in <state-dir>/logs/baton.jsonl').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .addOption(new Option('--emulate <engine>', 'make the local engine enforce another engine\'s limits').choices(['stepfunctions']))
+    .addOption(new Option('--redis-url <url>', 'bullmq: Redis server (default: REDIS_URL or redis://127.0.0.1:6379)'))
+    .addOption(new Option('--bullmq-prefix <prefix>', 'bullmq: namespace of every Redis key (default: baton)'))
+    .addOption(new Option('--temporal-address <host:port>', 'temporal: frontend address (default: TEMPORAL_ADDRESS or localhost:7233)'))
+    .addOption(new Option('--temporal-namespace <ns>', 'temporal: namespace (default: default)'))
+    .addOption(new Option('--task-queue <name>', 'temporal: task queue (default: baton)'))
+    .addOption(new Option('--no-worker', 'bullmq, temporal: run no worker in this process (separate `baton worker` processes do the work)'))
+    .addOption(new Option('--database-url <url>', 'Postgres run registry (default: DATABASE_URL, else PGlite under <state-dir>/registry)'))
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
   const globals = (cmd: Command): { global: GlobalOptions; explicit: Set<string> } => {
-    const all = cmd.optsWithGlobals<Record<string, string | undefined>>();
+    const all = cmd.optsWithGlobals<Record<string, string | undefined> & { worker?: boolean }>();
+    const connection: EngineConnection = {
+      ...(all.redisUrl ? { redisUrl: all.redisUrl } : {}),
+      ...(all.bullmqPrefix ? { bullmqPrefix: all.bullmqPrefix } : {}),
+      ...(all.temporalAddress ? { temporalAddress: all.temporalAddress } : {}),
+      ...(all.temporalNamespace ? { temporalNamespace: all.temporalNamespace } : {}),
+      ...(all.taskQueue ? { taskQueue: all.taskQueue } : {}),
+      ...(all.worker === false ? { worker: false } : {}),
+    };
     const explicit = new Set<string>(GLOBALS.filter((k) => cmd.getOptionValueSourceWithGlobals(k) === 'cli'));
     const global: GlobalOptions = {
       stateDir: all.stateDir ?? '.baton',
@@ -41,6 +60,8 @@ export function createProgram(onExit: (code: number) => void): Command {
       ...(all.offlineLatency ? { offlineLatency: all.offlineLatency } : {}),
       ...(all.emulate ? { emulate: all.emulate } : {}),
       ...(all.logLevel ? { logLevel: all.logLevel } : {}),
+      ...(Object.keys(connection).length ? { connection } : {}),
+      ...(all.databaseUrl ? { databaseUrl: all.databaseUrl } : {}),
     };
     return { global, explicit };
   };
@@ -94,9 +115,10 @@ export function createProgram(onExit: (code: number) => void): Command {
     .description('show a run: state, steps in flight, attempts, retries, open reviews')
     .argument('<run>', 'run id')
     .option('--json', 'print RunInfo as JSON')
-    .action(async (runId: string, opts: { json?: boolean }, cmd: Command) => {
+    .option('--registry', 'print the run registry\'s record of the run (steps, attempts, reviews) as JSON')
+    .action(async (runId: string, opts: { json?: boolean; registry?: boolean }, cmd: Command) => {
       const { global, explicit } = globals(cmd);
-      onExit(await statusCommand(runId, opts, global, explicit));
+      onExit(opts.registry ? await registryCommand(runId, global) : await statusCommand(runId, opts, global, explicit));
     });
 
   program
@@ -122,8 +144,37 @@ export function createProgram(onExit: (code: number) => void): Command {
   program
     .command('list')
     .description('list runs, newest first')
+    .option('--registry', 'list the run registry\'s rows (every engine) as JSON')
+    .action(async (opts: { registry?: boolean }, cmd: Command) => {
+      onExit(opts.registry ? await registryCommand(undefined, globals(cmd).global) : await listCommand(globals(cmd).global));
+    });
+
+  program
+    .command('worker')
+    .description(`run this process as a worker of --engine (${Object.keys(WORKER_FACTORIES).join(', ')}) until SIGINT/SIGTERM`)
     .action(async (_opts: unknown, cmd: Command) => {
-      onExit(await listCommand(globals(cmd).global));
+      onExit(await workerCommand(globals(cmd).global));
+    });
+
+  program
+    .command('compile')
+    .description('compile pipelines for a deployment target: ASL JSON, compile report and a CDK app per pipeline')
+    .argument('[pipeline...]', 'pipeline names (default: every pipeline of --pipelines)')
+    .addOption(new Option('--target <target>', 'deployment target').choices(['stepfunctions']).default('stepfunctions'))
+    .requiredOption('--out <dir>', 'output directory; each pipeline goes to <out>/<pipeline>/')
+    .addOption(new Option('--type <type>', 'Step Functions workflow type').choices(['STANDARD', 'EXPRESS']).default('STANDARD'))
+    .action(async (names: string[], opts: { target: string; out: string; type: string }, cmd: Command) => {
+      onExit(await compileCommand(names, opts, globals(cmd).global.pipelines));
+    });
+
+  program
+    .command('dashboard')
+    .description('serve the web dashboard over the run registry; approve/reject go through the engine')
+    .option('--port <port>', 'TCP port (0: any free port)', '4680')
+    .option('--host <host>', 'interface to bind (anything but loopback exposes runs to the network)', '127.0.0.1')
+    .option('--token <token>', 'login token, at least 16 characters (default: BATON_DASHBOARD_TOKEN, else generated and printed)')
+    .action(async (opts: { port: string; host: string; token?: string }, cmd: Command) => {
+      onExit(await dashboardCommand(opts, globals(cmd).global));
     });
 
   return program;

@@ -1,26 +1,12 @@
-import { createFileJournalStore, createFsBlobStore, createJsonLogger, foldJournal, resolveRefs, type LogLevel, type AnyPipeline, type BlobStore, type Engine, type RunObserver } from '@baton/core';
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { CliError, engineFactory } from './engines.js';
-import { createModelFromSpec, parseFaults } from './models.js';
-import { loadPipelines } from './pipelines.js';
+import { createFileJournalStore, foldJournal, resolveRefs, type AnyPipeline, type BlobStore, type Engine, type RunObserver } from '@baton/core';
+import { join } from 'node:path';
+import { openContext, type GlobalOptions } from './context.js';
+import { engineFactory } from './engines.js';
 import { createProgress, type ProgressDisplay } from './progress.js';
 import { createCliReviewer, type CliReviewer, type ReviewMode } from './review.js';
 import { copyOutputs, reportKeys, summaryText } from './outputs.js';
 
-/** Options shared by every command. */
-export interface GlobalOptions {
-  stateDir: string;
-  engine: string;
-  pipelines: string;
-  model: string;
-  faults?: string;
-  offlineLatency?: string;
-  /** Enforce another engine's limits on the local engine (`stepfunctions`). */
-  emulate?: string;
-  /** Level of the JSON log written to `<stateDir>/logs/baton.jsonl`. @default 'info' */
-  logLevel?: string;
-}
+export type { GlobalOptions } from './context.js';
 
 /** An engine wired to the CLI's progress display, review seam and blob store. */
 export interface Session {
@@ -30,28 +16,50 @@ export interface Session {
   progress: ProgressDisplay;
   reviewer: CliReviewer;
   stateDir: string;
+  /** Closes the engine, then waits for the run registry writes. */
+  close(): Promise<void>;
 }
 
 /** Opens a session: loads pipelines, builds the model, the blob store and the engine. */
 export async function openSession(opts: GlobalOptions, reviewMode: ReviewMode, tty = Boolean(process.stderr.isTTY)): Promise<Session> {
-  if (opts.logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) throw new CliError(`--log-level ${opts.logLevel}: use debug, info, warn or error`);
-  if (opts.emulate !== undefined && opts.emulate !== 'stepfunctions') throw new CliError(`--emulate ${opts.emulate}: only "stepfunctions" can be emulated`);
-  const stateDir = resolve(opts.stateDir);
-  const pipelines = await loadPipelines(opts.pipelines);
-  const blobs = createFsBlobStore({ root: join(stateDir, 'blobs') });
-  mkdirSync(join(stateDir, 'logs'), { recursive: true });
-  const logFile = join(stateDir, 'logs', 'baton.jsonl');
-  const logger = createJsonLogger({ level: (opts.logLevel ?? 'info') as LogLevel, write: (line) => appendFileSync(logFile, line + '\n') });
+  const { stateDir, pipelines, blobs, model, logger, recorder } = await openContext(opts);
   const progress = createProgress({ tty });
   const reviewer = createCliReviewer(reviewMode, { log: (l) => progress.log(l), pause: () => progress.stop() });
-  const model = createModelFromSpec(opts.model, parseFaults(opts.faults ?? process.env.BATON_OFFLINE_FAULTS), Number(opts.offlineLatency ?? 0));
   const observer: RunObserver = (e) => {
+    try {
+      void recorder.observer(e);
+    } catch (err) {
+      logger.error('run registry write failed', { runId: e.runId, error: (err as Error).message });
+    }
     if (opts.engine === 'local' && e.type === 'step-finished' && e.stepPath === 'plan' && e.status === 'succeeded') void labelSections(stateDir, blobs, e.runId, progress);
     return progress.observer(e);
   };
-  const engine = await engineFactory(opts.engine)({ pipelines, stateDir, blobs, model, observer, notifier: reviewer.notifier, logger, ...(opts.emulate ? { emulate: opts.emulate } : {}) });
+  let engine: Engine;
+  try {
+    engine = await engineFactory(opts.engine)({
+      pipelines,
+      stateDir,
+      blobs,
+      model,
+      observer,
+      notifier: reviewer.notifier,
+      logger,
+      ...(opts.emulate ? { emulate: opts.emulate } : {}),
+      ...(opts.connection ? { connection: opts.connection } : {}),
+    });
+  } catch (e) {
+    await recorder.close();
+    throw e;
+  }
   reviewer.bind(engine);
-  return { engine, blobs, pipelines, progress, reviewer, stateDir };
+  const close = async (): Promise<void> => {
+    try {
+      await engine.close();
+    } finally {
+      await recorder.close();
+    }
+  };
+  return { engine, blobs, pipelines, progress, reviewer, stateDir, close };
 }
 
 /**
@@ -73,7 +81,7 @@ export async function finishRun(session: Session, runId: string, out: string | u
   // Without --out the files stay in the filesystem blob store under the state directory.
   const files = !succeeded ? [] : out ? await copyOutputs(session.blobs, info.output, out) : reportKeys(info.output).map((k) => join(session.stateDir, 'blobs', k));
   process.stdout.write(summaryText(info, session.progress.counts, files) + '\n');
-  await session.engine.close();
+  await session.close();
   process.removeListener('SIGINT', onInterrupt);
   return info.status === 'failed' ? 1 : 0;
 }

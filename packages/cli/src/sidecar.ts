@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EngineConnection } from './engines/context.js';
 
 /** What the CLI remembers about a run it started, so approve/resume/redrive can finish it. */
 export interface RunSidecar {
@@ -13,6 +14,8 @@ export interface RunSidecar {
   out?: string;
   /** The run was started with --auto-approve: resume and redrive approve its gates the same way. */
   autoApprove?: boolean;
+  /** Servers the run's engine was reached at (`--redis-url`, `--temporal-address`, ...), minus `worker`. */
+  connection?: Omit<EngineConnection, 'worker'>;
 }
 
 /** Writes the sidecar of a run under `<stateDir>/cli/`. */

@@ -1,5 +1,5 @@
 import type { RunInfo } from '@baton/core';
-import { CliError } from '../engines.js';
+import { CliError } from '../errors.js';
 import type { ReviewMode } from '../review.js';
 import { finishRun, openSession, type GlobalOptions } from '../session.js';
 import { readSidecar } from '../sidecar.js';
@@ -17,6 +17,7 @@ function withSidecar(global: GlobalOptions, runId: string, explicit: Set<string>
       model: explicit.has('model') ? global.model : s.model,
       engine: explicit.has('engine') ? global.engine : s.engine,
       ...(s.faults && !explicit.has('faults') ? { faults: s.faults } : {}),
+      ...(s.connection || global.connection ? { connection: { ...s.connection, ...global.connection } } : {}),
     },
     out: s.out,
   };
@@ -38,12 +39,12 @@ export async function decideCommand(
     if (verdict === 'approve') await session.engine.approve(runId, gate, decision);
     else await session.engine.reject(runId, gate, decision);
   } catch (e) {
-    await session.engine.close();
+    await session.close();
     throw new CliError(`${verdict} failed: ${(e as Error).message}. Check the run id, the gate name and the token printed when the gate opened (baton status ${runId}).`);
   }
   session.progress.log(`gate "${gate}" of run ${runId}: ${verdict === 'approve' ? 'approved' : 'rejected'}`);
   if (!opts.wait) {
-    await session.engine.close();
+    await session.close();
     return 0;
   }
   return finishRun(session, runId, opts.out ?? out);
@@ -56,7 +57,7 @@ export async function resumeCommand(runId: string, opts: { out?: string }, globa
   const info = await session.engine.status(runId);
   if (info.status === 'waiting') {
     printWaiting(info);
-    await session.engine.close();
+    await session.close();
     return 0;
   }
   return finishRun(session, runId, opts.out ?? out);
@@ -69,7 +70,7 @@ export async function redriveCommand(runId: string, opts: { out?: string }, glob
   try {
     await session.engine.redrive(runId);
   } catch (e) {
-    await session.engine.close();
+    await session.close();
     throw new CliError(`redrive failed: ${(e as Error).message}`);
   }
   return finishRun(session, runId, opts.out ?? out);
@@ -85,7 +86,7 @@ export async function statusCommand(runId: string, opts: { json?: boolean }, glo
   } catch (e) {
     throw new CliError(`${(e as Error).message}. List runs with: baton list`);
   } finally {
-    await session.engine.close();
+    await session.close();
   }
   if (opts.json) {
     process.stdout.write(JSON.stringify(info, null, 2) + '\n');
@@ -108,7 +109,7 @@ export async function statusCommand(runId: string, opts: { json?: boolean }, glo
 export async function listCommand(global: GlobalOptions): Promise<number> {
   const session = await openSession(global, 'print', false);
   const rows = await session.engine.list();
-  await session.engine.close();
+  await session.close();
   for (const r of rows) process.stdout.write(`${r.runId}  ${r.status.padEnd(9)} ${r.pipeline}  ${r.startedAt}\n`);
   if (rows.length === 0) process.stdout.write('no runs\n');
   return 0;

@@ -1,7 +1,8 @@
 import { sha256Hex } from '@baton/core';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CliError } from '../engines.js';
+import type { EngineConnection } from '../engines.js';
+import { CliError } from '../errors.js';
 import { findPipeline } from '../pipelines.js';
 import { finishRun, openSession, type GlobalOptions } from '../session.js';
 import { writeSidecar } from '../sidecar.js';
@@ -34,9 +35,15 @@ export async function runCommand(name: string, opts: RunOptions, global: GlobalO
     ...(global.faults ? { faults: global.faults } : {}),
     ...(opts.out ? { out: resolve(opts.out) } : {}),
     ...(opts.autoApprove ? { autoApprove: true } : {}),
+    ...(global.connection ? { connection: withoutWorker(global.connection) } : {}),
   });
   session.progress.log(`run ${runId} started; state in ${session.stateDir}`);
   return finishRun(session, runId, opts.out);
+}
+
+function withoutWorker(c: EngineConnection): Omit<EngineConnection, 'worker'> {
+  const { worker: _worker, ...rest } = c;
+  return rest;
 }
 
 async function uploadSources(blobs: { put(key: string, data: Uint8Array): Promise<unknown> }, dir: string): Promise<{ key: string; name: string }[]> {

@@ -1,0 +1,43 @@
+import { isStageError } from '@baton/core';
+import { join, relative, resolve } from 'node:path';
+import { CliError } from '../errors.js';
+import { exportNameOf, findPipeline, loadPipelines } from '../pipelines.js';
+
+/** Options of `baton compile`. */
+export interface CompileCommandOptions {
+  target: string;
+  out: string;
+  /** Step Functions workflow type. @default 'STANDARD' */
+  type?: string;
+}
+
+/**
+ * `baton compile [pipeline...] --target stepfunctions --out <dir>`: writes, per pipeline, the ASL
+ * JSON, a compile report and a CDK app into `<out>/<pipeline>/` (through adapter-stepfunctions'
+ * `writeStepFunctionsApp`). Every pipeline of `--pipelines` when none is named.
+ */
+export async function compileCommand(names: string[], opts: CompileCommandOptions, pipelinesSpec: string): Promise<number> {
+  if (opts.target !== 'stepfunctions') throw new CliError(`--target ${opts.target}: only "stepfunctions" can be compiled (the other engines interpret the pipeline IR at run time)`);
+  const type = (opts.type ?? 'STANDARD').toUpperCase();
+  if (type !== 'STANDARD' && type !== 'EXPRESS') throw new CliError(`--type ${opts.type}: use STANDARD or EXPRESS`);
+  const all = await loadPipelines(pipelinesSpec);
+  const chosen = names.length ? names.map((n) => findPipeline(all, n, pipelinesSpec)) : all;
+  const { writeStepFunctionsApp } = await import('@baton/adapter-stepfunctions');
+  let failed = 0;
+  for (const pipeline of chosen) {
+    const outDir = resolve(opts.out, pipeline.name);
+    try {
+      const written = writeStepFunctionsApp(pipeline, { outDir, type, pipelineModule: pipelinesSpec, exportName: await exportNameOf(pipelinesSpec, pipeline) });
+      const warnings = written.compiled.issues.filter((i) => i.severity !== 'error');
+      process.stdout.write(`${pipeline.name}: ${type} state machine, ${Object.keys(written.compiled.definition.States).length} top-level states -> ${outDir}\n`);
+      for (const f of written.files) process.stdout.write(`  ${relative(process.cwd(), join(outDir, f)) || f}\n`);
+      for (const w of warnings) process.stdout.write(`  warning: ${w.step}: ${w.message}\n`);
+    } catch (e) {
+      if (!isStageError(e)) throw e;
+      failed++;
+      process.stderr.write(`baton: ${pipeline.name}: ${e.message}\n`);
+    }
+  }
+  if (!failed) process.stdout.write(`deploy: cd ${relative(process.cwd(), resolve(opts.out)) || '.'}/<pipeline>/cdk && npm install && npx cdk deploy\n`);
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,72 @@
+import type { Engine, ReviewNotice } from '@baton/core';
+import { randomBytes } from 'node:crypto';
+import { openContext, type GlobalOptions } from '../context.js';
+import { engineFactory, type EngineContext } from '../engines.js';
+import { CliError } from '../errors.js';
+import { openRegistry } from '../registry/open.js';
+
+/** Options of `baton dashboard`. */
+export interface DashboardCommandOptions {
+  /** @default 4680 */
+  port?: string;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** Login token; `BATON_DASHBOARD_TOKEN` or a generated one when unset. */
+  token?: string;
+}
+
+/**
+ * `baton dashboard`: serves the dashboard over the run registry (PGlite under the state
+ * directory, ingesting the event spool on every read, or Postgres with `--database-url`) and the
+ * chosen engine, through which approve and reject go. Runs until SIGINT or SIGTERM.
+ */
+export async function dashboardCommand(opts: DashboardCommandOptions, global: GlobalOptions): Promise<number> {
+  const token = opts.token ?? process.env.BATON_DASHBOARD_TOKEN ?? randomBytes(24).toString('base64url');
+  if (token.length < 16) throw new CliError('the dashboard token must be at least 16 characters (--token or BATON_DASHBOARD_TOKEN)');
+  const port = Number(opts.port ?? 4680);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port ${opts.port}: use a TCP port number (0 picks a free one)`);
+  const ctx = await openContext(global);
+  const closers: (() => Promise<void>)[] = [() => ctx.recorder.close()];
+  const closeAll = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    const registry = await openRegistry(ctx.stateDir, global.databaseUrl ?? process.env.DATABASE_URL);
+    closers.push(() => registry.close());
+    const engineCtx: EngineContext = {
+      pipelines: ctx.pipelines,
+      stateDir: ctx.stateDir,
+      blobs: ctx.blobs,
+      model: ctx.model,
+      logger: ctx.logger,
+      observer: ctx.recorder.observer,
+      notifier: (n: ReviewNotice) => void process.stdout.write(`review gate "${n.gate}" of run ${n.runId} opened; decide it in the dashboard\n`),
+      ...(global.connection ? { connection: global.connection } : {}),
+    };
+    // the chosen engine, plus the local one so runs made without --engine can be decided too
+    const names = [...new Set([global.engine, 'local'])];
+    const engines: Engine[] = [];
+    for (const name of names) {
+      const engine = await engineFactory(name)(engineCtx);
+      engines.push(engine);
+      closers.push(() => engine.close());
+    }
+    const { createDashboardServer } = await import('@baton/dashboard');
+    const server = createDashboardServer({ registry: registry.registry, engine: engines, token, blobs: ctx.blobs, hostname: opts.host ?? '127.0.0.1', port });
+    const url = await server.listen().catch((e: Error) => {
+      throw new CliError(`cannot listen on ${opts.host ?? '127.0.0.1'}:${port}: ${e.message}. Pick another --port (0 for any free one).`);
+    });
+    closers.push(() => server.close());
+    process.stdout.write(`baton dashboard on ${url}/ (registry: ${registry.location}; engines: ${names.join(', ')})\n`);
+    process.stdout.write(`login token: ${token}\n`);
+    process.stdout.write(`  open ${url}/login and paste it, or send "Authorization: Bearer <token>". Stop with Ctrl-C.\n`);
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    process.stdout.write(`${signal}: dashboard stopped\n`);
+  } finally {
+    await closeAll();
+  }
+  return 0;
+}

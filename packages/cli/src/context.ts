@@ -1,0 +1,52 @@
+import { createFsBlobStore, createJsonLogger, type AnyPipeline, type BlobStore, type Logger, type LogLevel, type ModelClient } from '@baton/core';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { EngineConnection } from './engines.js';
+import { CliError } from './errors.js';
+import { createModelFromSpec, parseFaults } from './models.js';
+import { loadPipelines } from './pipelines.js';
+import { createRunRecorder, type RunRecorder } from './registry/open.js';
+
+/** Options shared by every command. */
+export interface GlobalOptions {
+  stateDir: string;
+  engine: string;
+  pipelines: string;
+  model: string;
+  faults?: string;
+  offlineLatency?: string;
+  /** Enforce another engine's limits on the local engine (`stepfunctions`). */
+  emulate?: string;
+  /** Level of the JSON log written to `<stateDir>/logs/baton.jsonl`. @default 'info' */
+  logLevel?: string;
+  /** Servers of the bullmq and temporal engines, and whether this process runs a worker. */
+  connection?: EngineConnection;
+  /** Postgres run registry (`--database-url`, `DATABASE_URL`); unset: the PGlite registry fed by the event spool. */
+  databaseUrl?: string;
+}
+
+/** What every engine-facing command builds first: pipelines, blobs, model, log and run recorder. */
+export interface CliContext {
+  stateDir: string;
+  pipelines: AnyPipeline[];
+  blobs: BlobStore;
+  model: ModelClient;
+  logger: Logger;
+  /** Records every run event in the registry (Postgres) or the event spool (PGlite). */
+  recorder: RunRecorder;
+}
+
+/** Builds the {@link CliContext} of a command from the global options. */
+export async function openContext(opts: GlobalOptions): Promise<CliContext> {
+  if (opts.logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) throw new CliError(`--log-level ${opts.logLevel}: use debug, info, warn or error`);
+  if (opts.emulate !== undefined && opts.emulate !== 'stepfunctions') throw new CliError(`--emulate ${opts.emulate}: only "stepfunctions" can be emulated`);
+  const stateDir = resolve(opts.stateDir);
+  const pipelines = await loadPipelines(opts.pipelines);
+  const blobs = createFsBlobStore({ root: join(stateDir, 'blobs') });
+  mkdirSync(join(stateDir, 'logs'), { recursive: true });
+  const logFile = join(stateDir, 'logs', 'baton.jsonl');
+  const logger = createJsonLogger({ level: (opts.logLevel ?? 'info') as LogLevel, write: (line) => appendFileSync(logFile, line + '\n') });
+  const model = createModelFromSpec(opts.model, parseFaults(opts.faults ?? process.env.BATON_OFFLINE_FAULTS), Number(opts.offlineLatency ?? 0));
+  const recorder = await createRunRecorder(stateDir, opts.databaseUrl ?? process.env.DATABASE_URL);
+  return { stateDir, pipelines, blobs, model, logger, recorder };
+}

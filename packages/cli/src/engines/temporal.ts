@@ -1,0 +1,54 @@
+import { commonOptions, type EngineContext, type EngineFactory, type WorkerFactory } from './context.js';
+import { assertReachable, hostPort } from './reach.js';
+
+/** The Temporal engine: one workflow per run, an in-process worker unless `--no-worker`. */
+export const temporalEngineFactory: EngineFactory = async (ctx) => {
+  const { address, namespace, taskQueue } = await temporalOf(ctx);
+  // loaded on demand: the Temporal SDK (native bridge, webpack) is heavy for other engines
+  const { bundleBatonWorkflow, createTemporalEngine } = await import('@baton/adapter-temporal');
+  const worker = ctx.connection?.worker !== false;
+  return createTemporalEngine({
+    address,
+    namespace,
+    taskQueue,
+    pipelines: ctx.pipelines,
+    blobs: ctx.blobs,
+    model: ctx.model,
+    worker,
+    ...(worker ? { workflowBundle: await bundleBatonWorkflow() } : {}),
+    ...commonOptions(ctx),
+  });
+};
+
+/** `baton worker --engine temporal`: polls the task queue until closed. */
+export const temporalWorkerFactory: WorkerFactory = async (ctx) => {
+  const { address, namespace, taskQueue } = await temporalOf(ctx);
+  const { bundleBatonWorkflow, createTemporalWorker } = await import('@baton/adapter-temporal');
+  const worker = await createTemporalWorker({
+    address,
+    namespace,
+    taskQueue,
+    pipelines: ctx.pipelines,
+    blobs: ctx.blobs,
+    model: ctx.model,
+    workflowBundle: await bundleBatonWorkflow(),
+    ...commonOptions(ctx),
+  });
+  return {
+    description: `temporal worker on ${address} (namespace "${namespace}", task queue "${taskQueue}")`,
+    running: worker.running,
+    close: () => worker.shutdown(),
+  };
+};
+
+async function temporalOf(ctx: EngineContext): Promise<{ address: string; namespace: string; taskQueue: string }> {
+  const address = ctx.connection?.temporalAddress ?? process.env.TEMPORAL_ADDRESS ?? 'localhost:7233';
+  const { host, port } = hostPort(address, 7233);
+  await assertReachable(
+    'the Temporal server',
+    host,
+    port,
+    'Start one (temporal server start-dev --headless; the CLI installs with: go install github.com/temporalio/cli/cmd/temporal@v1.5.1) or pass --temporal-address host:port or TEMPORAL_ADDRESS.',
+  );
+  return { address, namespace: ctx.connection?.temporalNamespace ?? 'default', taskQueue: ctx.connection?.taskQueue ?? 'baton' };
+}
