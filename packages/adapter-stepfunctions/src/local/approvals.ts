@@ -26,16 +26,16 @@ export function bindApprovals(
     out[stateName] = async (input) => {
       const { Payload } = input as { Payload: ReviewGateEvent };
       const taskToken = `local-${randomBytes(24).toString('base64url')}`;
-      let timer: NodeJS.Timeout | undefined;
+      const expiry: { timer?: NodeJS.Timeout } = {};
       const answered = new Promise<unknown>((resolve, reject) =>
         options.waiters.set(taskToken, {
-          resolve: (v) => (clearTimeout(timer), resolve(v)),
-          reject: (e) => (clearTimeout(timer), reject(e)),
+          resolve: (v) => (clearTimeout(expiry.timer), resolve(v)),
+          reject: (e) => (clearTimeout(expiry.timer), reject(e)),
         }),
       );
       await gate({ ...Payload, taskToken });
       // the interpreter fails the Task with States.Timeout after TimeoutSeconds; the review expires with it
-      timer = setTimeout(() => {
+      expiry.timer = setTimeout(() => {
         if (!options.waiters.delete(taskToken)) return;
         void options.reviews.list(Payload.executionId).then(async (rows) => {
           const r = rows.find((x) => x.taskToken === taskToken);
@@ -44,7 +44,7 @@ export function bindApprovals(
           }
         });
       }, Payload.timeoutSeconds * 1000);
-      timer.unref();
+      expiry.timer.unref();
       const review = (await options.reviews.list(Payload.executionId)).find((r) => r.taskToken === taskToken);
       if (review) {
         const { runId, gate: name, stepPath, payload, tokenHash, expiresAt, createdAt, reviewer } = review;

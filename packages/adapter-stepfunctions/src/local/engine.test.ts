@@ -33,6 +33,15 @@ describe('stepfunctions-local engine', () => {
     await engine.close();
   });
 
+  it('fails a STANDARD run whose history passes the limit (emulate stepfunctions)', async () => {
+    const engine = createStepFunctionsLocalEngine({ pipelines: [kit('kit-scale')], historyLimit: 200 });
+    const items = Array.from({ length: 50 }, (_, i) => i);
+    const { runId } = await engine.start('kit-scale', { probe: createProbeDir(), items, delayMs: 0, failIndexes: [] });
+    const outcome = await engine.result(runId);
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'States.Runtime', message: expect.stringMatching(/history passed 200 events/) } });
+    await engine.close();
+  });
+
   it('refuses to redrive a run that has not failed', async () => {
     const engine = createStepFunctionsLocalEngine({ pipelines: conformancePipelines });
     const { runId } = await engine.start('kit-sequence', { probe: createProbeDir(), value: 1, label: 'L' });

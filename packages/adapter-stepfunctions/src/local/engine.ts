@@ -20,12 +20,14 @@ import {
 } from '@baton/core';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { compileToAsl } from '../compile/compile.js';
+import { SFN_HISTORY_LIMIT } from '../compile/limits.js';
 import type { CompileOptions, CompiledMachine } from '../compile/types.js';
 import { errorFromCause } from '../lambda/errors.js';
 import { createStageHandler } from '../lambda/handler.js';
 import { createMemoryReviewStore, decideReview, type ReviewStore } from '../lambda/reviews.js';
 import { bindStageTasks, type RunRecords } from './bindings.js';
 import { bindApprovals, type TaskTokenWaiters } from './approvals.js';
+import { trackEvents, type TrackedRun } from './events.js';
 
 /** Options of {@link createStepFunctionsLocalEngine}. */
 export interface StepFunctionsLocalEngineOptions {
@@ -44,6 +46,12 @@ export interface StepFunctionsLocalEngineOptions {
   compile?: CompileOptions;
   /** Fail a task whose output exceeds Step Functions' 256 KB state limit (`--emulate stepfunctions`). @default true */
   enforcePayloadLimit?: boolean;
+  /**
+   * Fail a STANDARD run whose execution history would pass this many events (Step Functions
+   * fails such executions at 25,000); counted as AWS records them: 2 per state, 3 more per Task,
+   * 2 per map iteration. `false` turns it off. @default 25000
+   */
+  historyLimit?: number | false;
   /** Claim-check threshold of the stage handlers, in bytes. @default 32768 */
   claimCheckThreshold?: number;
   /** Receives run events (run, attempts, retries, reviews) for a run registry. */
@@ -58,7 +66,7 @@ export interface StepFunctionsLocalEngine extends Engine {
   transitions(runId: string): number;
 }
 
-interface LocalRun extends RunRecords {
+interface LocalRun extends RunRecords, TrackedRun {
   pipeline: string;
   input: unknown;
   executionArn: string;
@@ -66,8 +74,6 @@ interface LocalRun extends RunRecords {
   status: RunInfo['status'];
   outcome?: RunOutcome;
   finishedAt?: string;
-  current: Map<string, number>;
-  transitions: number;
   done: Promise<RunOutcome>;
   abort: () => void;
 }
@@ -97,6 +103,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
   const reviews = options.reviews ?? createMemoryReviewStore();
   const logger = options.logger ?? silentLogger;
   const waiters: TaskTokenWaiters = new Map();
+  const historyLimit = options.historyLimit ?? SFN_HISTORY_LIMIT;
   const observe = safeObserver([options.observer], logger);
   const emit = (event: Parameters<RunObserver>[0]): void => void observe(event);
   const allStages = new Map(options.pipelines.flatMap((p) => [...p.stages.values()]).map((s) => [s.name, s]));
@@ -132,18 +139,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
       context: { Execution: { Id: run.executionArn, Name: run.runId }, Task: { Token: 'set-by-the-review-layer' }, State: { RetryCount: 0 } } as never,
     });
     run.abort = execution.abort;
-    const events = (async () => {
-      for await (const e of execution.eventLogs) {
-        if (e.type === 'StateEntered') {
-          run.transitions++;
-          run.current.set(e.state.name, (run.current.get(e.state.name) ?? 0) + 1);
-        } else if (e.type === 'StateExited' || e.type === 'StateFailed') {
-          const n = (run.current.get(e.state.name) ?? 1) - 1;
-          if (n <= 0) run.current.delete(e.state.name);
-          else run.current.set(e.state.name, n);
-        }
-      }
-    })().catch(() => undefined);
+    const events = trackEvents(execution, run, compiled.type === 'STANDARD' ? historyLimit : false);
     // the outcome is reported once every event (transition counts) has been consumed
     const settled = execution.result.then(
       async (output) => (await events, { ok: true as const, output }),
@@ -152,6 +148,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     run.done = settled.then((r) => (r.ok ? Promise.resolve(r.output) : Promise.reject(r.e))).then(
       (output): RunOutcome => finish(run, { status: 'succeeded', output }),
       (e: unknown): RunOutcome => {
+        if (run.limitError) return finish(run, { status: 'failed', error: run.limitError });
         const cause = (e as { cause?: Error }).cause ?? (e as Error);
         return finish(run, { status: 'failed', error: errorFromCause(cause.name, cause.message) });
       },
@@ -222,6 +219,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
         attemptCounts: new Map(),
         current: new Map(),
         transitions: 0,
+        historyEvents: 0,
         done: Promise.resolve({ status: 'succeeded', output: null }),
         abort: () => undefined,
       };
