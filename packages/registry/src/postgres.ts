@@ -42,7 +42,13 @@ export async function createPostgresClient(options: PostgresRegistryOptions = {}
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
   }
-  if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  if (schema) {
+    // IF NOT EXISTS still races between processes: a concurrent creator wins, which is fine
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch(async (e: unknown) => {
+      const found = await pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      if (found.rowCount === 0) throw e;
+    });
+  }
   const p = pool;
   const executorOf = (c: pg.Pool | pg.PoolClient): SqlExecutor => ({
     async query<TRow>(text: string, params: readonly unknown[] = []) {

@@ -23,26 +23,23 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   }
   const bin = postgresBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'baton-pg-'));
-  const asRoot = process.getuid?.() === 0;
-  const wrap = (cmd: string, args: string[]): [string, string[]] => (asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]);
-  if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-    chownSync(dir, uid, gid);
+  // postgres refuses to run as root: drop to the `postgres` user (the child is postgres itself,
+  // not a runuser wrapper, so signals reach it)
+  let as: { uid: number; gid: number } | undefined;
+  if (process.getuid?.() === 0) {
+    as = { uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()) };
+    chownSync(dir, as.uid, as.gid);
   }
+  const env = { ...process.env, LC_ALL: 'C' };
   const data = join(dir, 'data');
-  const [initCmd, initArgs] = wrap(join(bin, 'initdb'), ['-D', data, '-U', 'baton', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
   try {
-    execFileSync(initCmd, initArgs, { stdio: 'pipe' });
+    execFileSync(join(bin, 'initdb'), ['-D', data, '-U', 'baton', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], { stdio: 'pipe', cwd: dir, env, ...as });
   } catch (e) {
     throw new Error(`initdb failed (is Debian "postgresql" installed?): ${String((e as { stderr?: Buffer }).stderr ?? e)}`);
   }
   const port = await freePort();
-  const [cmd, args] = wrap(join(bin, 'postgres'), [
-    '-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir,
-    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=50',
-  ]);
-  const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=50'];
+  const child: ChildProcess = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir, env, ...as });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = `postgres://baton@127.0.0.1:${port}/postgres`;
@@ -55,10 +52,12 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   return {
     url,
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGINT'); // fast shutdown
+        child.kill('SIGINT'); // fast shutdown: disconnects clients instead of waiting for them
+        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
         await exited;
+        clearTimeout(killer);
       }
       rmSync(dir, { recursive: true, force: true });
     },

@@ -35,6 +35,14 @@ export function registrySuite(label: string, open: OpenClient): void {
       await registry.close();
     });
 
+    it('lets several processes migrate the same schema at once', async () => {
+      const schema = `t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+      const [a, b, c] = await Promise.all([open(schema), open(schema), open(schema)]);
+      const applied = await Promise.all([migrate(a!), migrate(b!), migrate(c!)]);
+      expect(applied.flat()).toEqual([1]);
+      await Promise.all([a!.close(), b!.close(), c!.close()]);
+    });
+
     it('records a run at every transition: steps, attempts, retries, tokens, reviews', async () => {
       const { registry } = await fresh();
       for (const e of lifecycle('run-1')) await registry.apply(e);
