@@ -104,4 +104,21 @@ describe('createTemporalEngine with its in-process worker', () => {
     expect(await engine.result(runId, { timeoutMs: 30_000 })).toMatchObject({ status: 'failed', error: { code: 'InvalidInput' } });
     await expect(engine.redrive(runId)).rejects.toThrow(/start a new run with valid input/);
   });
+
+  it('retries are workflow timers of the interpreter\'s delays; every stage activity has maximumAttempts 1', async () => {
+    const { runId } = await engine.start('kit-retry', { probe: createProbeDir() });
+    expect(await engine.result(runId, { timeoutMs: 30_000 })).toMatchObject({ status: 'succeeded', output: { flaky: { attempts: 3 } } });
+    const { retries } = await engine.status(runId);
+    const history = await (await engine.client()).workflow.getHandle(runId).fetchHistory();
+    const ms = (d: { seconds?: unknown; nanos?: number | null } | null | undefined): number => Number(d?.seconds ?? 0) * 1000 + Math.round((d?.nanos ?? 0) / 1e6);
+    const timers = (history.events ?? []).flatMap((e) => (e.timerStartedEventAttributes ? [ms(e.timerStartedEventAttributes.startToFireTimeout)] : []));
+    expect(retries.map((r) => r.attempt)).toEqual([1, 2]);
+    expect(timers).toEqual(retries.map((r) => Math.round(r.delayMs)).filter((d) => d > 0));
+    const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : []));
+    expect(scheduled).toHaveLength(3);
+    for (const a of scheduled) {
+      expect(a.activityType?.name).toBe('batonRunStage');
+      expect(a.retryPolicy?.maximumAttempts).toBe(1);
+    }
+  });
 });
