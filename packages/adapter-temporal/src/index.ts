@@ -1,4 +1,4 @@
-export { createBatonActivities, type BatonActivitiesOptions } from './activities.js';
+export { WORKER_STOPPED, createBatonActivities, type BatonActivitiesOptions } from './activities.js';
 export { batonWorkflowsPath, bundleBatonWorkflow } from './bundle.js';
 export { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, defaultAddress } from './defaults.js';
 export { createTemporalEngine, type TemporalEngine, type TemporalEngineOptions } from './engine.js';
