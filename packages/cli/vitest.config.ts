@@ -2,10 +2,24 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts'],
-    globalSetup: ['src/test-support/global-built.ts'],
     testTimeout: 90_000,
+    hookTimeout: 120_000,
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    projects: [
+      // the built CLI with the local and stepfunctions-local engines: no services
+      { extends: true, test: { name: 'cli', include: ['src/**/*.test.ts'], exclude: ['src/**/*.service.test.ts'], globalSetup: ['src/test-support/global-built.ts'] } },
+      // bullmq and temporal: redis-server and a Temporal dev server started here (or REDIS_URL / TEMPORAL_ADDRESS)
+      {
+        extends: true,
+        test: {
+          name: 'services',
+          include: ['src/**/*.service.test.ts'],
+          globalSetup: ['src/test-support/global-built.ts', 'src/test-support/global-services.ts'],
+          // files share the servers and a 2-core machine
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });

@@ -33,7 +33,7 @@ export async function decideCommand(
   explicit: Set<string>,
 ): Promise<number> {
   const { global: g, out } = withSidecar(global, runId, explicit);
-  const session = await openSession(g, 'print');
+  const session = await openSession(opts.wait ? g : withoutWorker(g), 'print');
   const decision = { token: opts.token, ...(opts.reviewer ? { reviewer: opts.reviewer } : {}), ...(opts.comment ? { comment: opts.comment } : {}) };
   try {
     if (verdict === 'approve') await session.engine.approve(runId, gate, decision);
@@ -79,7 +79,7 @@ export async function redriveCommand(runId: string, opts: { out?: string }, glob
 /** `baton status <run>`: the run's state, steps in flight, attempts, retries and open reviews. */
 export async function statusCommand(runId: string, opts: { json?: boolean }, global: GlobalOptions, explicit: Set<string>): Promise<number> {
   const { global: g } = withSidecar(global, runId, explicit);
-  const session = await openSession(g, 'print', false);
+  const session = await openSession(withoutWorker(g), 'print', false);
   let info: RunInfo;
   try {
     info = await session.engine.status(runId);
@@ -107,12 +107,17 @@ export async function statusCommand(runId: string, opts: { json?: boolean }, glo
 
 /** `baton list`: runs known to the engine, newest first. */
 export async function listCommand(global: GlobalOptions): Promise<number> {
-  const session = await openSession(global, 'print', false);
+  const session = await openSession(withoutWorker(global), 'print', false);
   const rows = await session.engine.list();
   await session.close();
   for (const r of rows) process.stdout.write(`${r.runId}  ${r.status.padEnd(9)} ${r.pipeline}  ${r.startedAt}\n`);
   if (rows.length === 0) process.stdout.write('no runs\n');
   return 0;
+}
+
+/** Read-only commands never run an engine worker: it would start working on runs and delay the exit. */
+function withoutWorker(global: GlobalOptions): GlobalOptions {
+  return { ...global, connection: { ...global.connection, worker: false } };
 }
 
 function printWaiting(info: RunInfo): void {

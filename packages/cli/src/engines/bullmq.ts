@@ -10,7 +10,7 @@ export const bullmqEngineFactory: EngineFactory = async (ctx) => {
   const connection = await redisOf(ctx);
   // loaded on demand: `baton run --engine local` never pays for BullMQ and ioredis
   const { createBullmqEngine, DEFAULT_PREFIX } = await import('@baton/adapter-bullmq');
-  return createBullmqEngine({
+  const engine = createBullmqEngine({
     connection,
     prefix: ctx.connection?.bullmqPrefix ?? DEFAULT_PREFIX,
     pipelines: ctx.pipelines,
@@ -19,6 +19,9 @@ export const bullmqEngineFactory: EngineFactory = async (ctx) => {
     worker: ctx.connection?.worker !== false,
     ...commonOptions(ctx),
   });
+  // closing an engine whose in-process worker is still connecting emits an unhandled ioredis error
+  await engine.worker?.ready;
+  return engine;
 };
 
 /** `baton worker --engine bullmq`: runs task and driver jobs until closed. */

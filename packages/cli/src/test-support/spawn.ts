@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,4 +41,47 @@ export async function batonKilledAfter(cwd: string, args: string[], pattern: Reg
       }
     });
   });
+}
+
+/** A CLI process running in the background. */
+export interface BatonProcess {
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the first match of `pattern` on stdout + stderr (rejects after `ms`). */
+  waitFor(pattern: RegExp, ms?: number): Promise<RegExpExecArray>;
+  /** Resolves with the exit code. */
+  exited(): Promise<number | null>;
+}
+
+/** Starts the CLI in the background (for workers, dashboards and runs that wait). */
+export function startBaton(cwd: string, args: string[], env: Record<string, string> = {}): BatonProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited: () => exit,
+    async waitFor(pattern, ms = 60_000) {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const m = pattern.exec(out + '\n' + err);
+        if (m) return m;
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${pattern} not seen (exit ${child.exitCode}):\n${out}\n${err}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+}
+
+/** Runs the CLI to completion without blocking the test's event loop. */
+export async function batonAsync(cwd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = startBaton(cwd, args, env);
+  const code = await p.exited();
+  return { code, stdout: p.stdout(), stderr: p.stderr() };
 }

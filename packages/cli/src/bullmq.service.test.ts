@@ -1,0 +1,67 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { baton, batonAsync, startBaton, workdir } from './test-support/spawn.js';
+
+const redisUrl = inject('redisUrl');
+let n = 0;
+/** Every test gets its own key prefix, so workers of one test never see another's runs. */
+const bullmq = (): string[] => ['--engine', 'bullmq', '--redis-url', redisUrl, '--bullmq-prefix', `cli-${process.pid}-${++n}`];
+const REPORT = ['run', 'report', '--sources', 'sources', '--out', 'out/report'];
+
+describe('baton on BullMQ + Redis (redis-server started by the test setup)', () => {
+  it('runs the report with the in-process worker and records every transition in the registry', async () => {
+    const dir = workdir();
+    const r = await batonAsync(dir, [...REPORT, ...bullmq(), '--auto-approve']);
+    expect(r.stderr).toContain('review gate "review" approved automatically');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\(report on bullmq\): SUCCEEDED/);
+    expect(r.stdout).toContain('sections: total 9, ok 9, failed 0');
+    expect(existsSync(join(dir, 'out/report/report.docx'))).toBe(true);
+    const runId = /Run (report-[\w-]+) /.exec(r.stdout)![1]!;
+    const row = JSON.parse(baton(dir, ['status', runId, '--registry']).stdout) as { engine: string; status: string; attempts: { status: string }[]; reviews: { decision: string }[] };
+    expect(row.engine).toBe('bullmq');
+    expect(row.status).toBe('succeeded');
+    expect(row.attempts.filter((a) => a.status === 'succeeded')).toHaveLength(26);
+    expect(row.reviews.map((x) => x.decision)).toEqual(['approved']);
+  });
+
+  it('a run started with --no-worker waits until a `baton worker` process does the work, and the worker stops cleanly on SIGTERM', async () => {
+    const dir = workdir();
+    const engine = bullmq();
+    const run = startBaton(dir, [...REPORT, ...engine, '--no-worker', '--auto-approve']);
+    const started = await run.waitFor(/run (report-[\w-]+) started/);
+    // nothing runs the stages yet: the run stays at its first step
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(run.child.exitCode).toBeNull();
+    const before = JSON.parse(baton(dir, ['status', started[1]!, '--json', ...engine]).stdout) as { status: string; attempts: unknown[] };
+    expect(before.status).toBe('running');
+    expect(before.attempts).toHaveLength(0);
+
+    const worker = startBaton(dir, ['worker', ...engine]);
+    await worker.waitFor(/bullmq worker on redis:\/\/127\.0\.0\.1:\d+ \(prefix "cli-[\d-]+"\) ready/);
+    expect(await run.exited()).toBe(0);
+    expect(run.stdout()).toMatch(/SUCCEEDED/);
+    expect(existsSync(join(dir, 'out/report/report.docx'))).toBe(true);
+    // the gate opened in the worker; the notice crossed to the run's process over Redis pub/sub
+    expect(worker.stdout()).toContain(`review gate "review" of run ${started[1]} opened`);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited()).toBe(0);
+    expect(worker.stdout()).toContain('SIGTERM: stopping the worker');
+    expect(worker.stdout()).toContain('worker stopped cleanly');
+  });
+
+  it('says what to do when Redis is unreachable', () => {
+    const dir = workdir();
+    const r = baton(dir, [...REPORT, '--engine', 'bullmq', '--redis-url', 'redis://127.0.0.1:1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('baton: cannot reach Redis at 127.0.0.1:1 (ECONNREFUSED)');
+    expect(r.stderr).toContain('--redis-url');
+    const w = baton(dir, ['worker', '--engine', 'bullmq'], { REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(w.code).toBe(2);
+    expect(w.stderr).toContain('cannot reach Redis at 127.0.0.1:1');
+    const bad = baton(dir, ['worker', '--engine', 'local']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('engine "local" has no separate workers. Run workers of: bullmq, temporal');
+  });
+});
