@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, condition, proxyActivities, proxySinks, sleep, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancelledFailure, TimeoutFailure, condition, proxyActivities, proxySinks, sleep, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { RunEvent, SerializedError } from '@baton/core';
 import type { ApprovalOutcome, Effects, InterpreterEvent, TaskOutcome, TaskRequest } from '@baton/core/interpreter';
 import type { BatonActivities, BatonSinks, RunStageResult } from './contract.js';
@@ -179,10 +179,15 @@ export function historyTooLong(limit: number | undefined): boolean {
 /** Failure type the stage activity throws when its worker stops mid-attempt (`WORKER_STOPPED`). */
 const WORKER_STOPPED = 'BatonWorkerStopped';
 
-/** A stage activity that timed out on heartbeat or start-to-close, or whose worker stopped: the attempt never completed. */
+/**
+ * The attempt never completed: the activity timed out (heartbeat or start-to-close: its worker is
+ * gone), was cancelled, or its worker stopped. Stage failures are returned values, so only an
+ * `ApplicationFailure` thrown by the activity itself (a bug, an unregistered activity) counts as one.
+ */
 function isLostWorker(e: unknown): boolean {
   if (!(e instanceof ActivityFailure)) return false;
-  return e.cause instanceof TimeoutFailure || (e.cause instanceof ApplicationFailure && e.cause.type === WORKER_STOPPED);
+  if (e.cause instanceof ApplicationFailure) return e.cause.type === WORKER_STOPPED;
+  return e.cause instanceof TimeoutFailure || e.cause instanceof CancelledFailure;
 }
 
 /** Any other activity failure is reported as a failed attempt with the error's type as code. */
