@@ -11,7 +11,7 @@ import { writeStepFunctionsApp } from './write.js';
 
 const kit = (name: string) => conformancePipelines.find((p) => p.name === name)!;
 
-describe('writeStepFunctionsApp (baton compile --target stepfunctions --out <dir>)', () => {
+describe('writeStepFunctionsApp (baton compile --target stepfunctions --out <dir>)', { timeout: 60_000 }, () => {
   it('writes the ASL with function substitutions, a compile report and a CDK app', () => {
     const outDir = mkdtempSync(join(tmpdir(), 'baton-sfn-app-'));
     const { files, compiled } = writeStepFunctionsApp(kit('kit-approval'), { outDir, pipelineModule: '@acme/kit', exportName: 'kitApproval', expectedItems: {} });

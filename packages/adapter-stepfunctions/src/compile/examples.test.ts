@@ -12,7 +12,7 @@ const examples: { dir: string; exportName: string; expectedItems: Record<string,
   { dir: 'support-triage', exportName: 'triagePipeline', expectedItems: {} },
 ];
 
-describe('examples compile to valid ASL', () => {
+describe('examples compile to valid ASL', { timeout: 60_000 }, () => {
   for (const ex of examples) {
     it(`${ex.dir}: STANDARD compiles, asl-validator accepts it`, async () => {
       const file = `${root}${ex.dir}/dist/index.js`;

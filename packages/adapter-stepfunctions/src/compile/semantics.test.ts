@@ -13,7 +13,7 @@ const kit = (name: string) => conformancePipelines.find((p) => p.name === name)!
 const states = (name: string, opts = {}) => compileToAsl(kit(name), opts).definition.States;
 const items = (s: AslState) => (s.ItemProcessor as { States: Record<string, AslState> }).States;
 
-describe('workflow type limits', () => {
+describe('workflow type limits', { timeout: 60_000 }, () => {
   it('rejects an approval gate in an EXPRESS workflow with a clear error', () => {
     expect(() => compileToAsl(kit('kit-approval'), { type: 'EXPRESS' })).toThrow(/cannot run as a EXPRESS state machine:[\s\S]*review.*EXPRESS workflows do not support \.waitForTaskToken/);
   });
@@ -30,7 +30,7 @@ describe('workflow type limits', () => {
   });
 });
 
-describe('Retry translation', () => {
+describe('Retry translation', { timeout: 60_000 }, () => {
   it('States.ALL gets a leading MaxAttempts 0 retrier for the codes Baton never retries', () => {
     const retry = states('kit-repair').validate!.Retry as Record<string, unknown>[];
     expect(retry[0]).toEqual({ ErrorEquals: NON_RETRYABLE_CODES, MaxAttempts: 0 });
@@ -60,7 +60,7 @@ describe('Retry translation', () => {
   });
 });
 
-describe('lambda:invoke integration', () => {
+describe('lambda:invoke integration', { timeout: 60_000 }, () => {
   it('sends the payload to FunctionName, keeps only the Payload and unwraps it at the result path', () => {
     const c = compileToAsl(kit('kit-exhausted'), { lambdaIntegration: 'invoke' });
     const s = c.definition.States;
