@@ -87,16 +87,6 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, classify: Fai
           m ? Math.round(m.modelLatencyMs) : null,
         ],
       );
-      // recomputed from the attempts, so a redelivered event cannot count tokens twice
-      await tx.query(
-        `UPDATE pipeline_run r SET updated_at = GREATEST(r.updated_at, $2::timestamptz),
-           input_tokens = t.input_tokens, output_tokens = t.output_tokens, model_calls = t.model_calls
-         FROM (SELECT COALESCE(SUM(input_tokens), 0) AS input_tokens, COALESCE(SUM(output_tokens), 0) AS output_tokens,
-                      COALESCE(SUM(model_calls), 0) AS model_calls
-               FROM stage_attempt WHERE run_id = $1) t
-         WHERE r.run_id = $1`,
-        [event.runId, event.at],
-      );
       return;
     }
     case 'retry-scheduled':
@@ -149,6 +139,29 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, classify: Fai
       return;
     }
   }
+}
+
+/**
+ * Recomputes a run's token totals from its attempts (after attempt-finished events), so a
+ * redelivered event cannot count tokens twice. Called once per run per batch, not per event.
+ */
+export async function refreshTotals(tx: SqlExecutor, runIds: Iterable<string>): Promise<void> {
+  for (const runId of runIds) {
+    await tx.query(
+      `UPDATE pipeline_run r SET input_tokens = t.input_tokens, output_tokens = t.output_tokens, model_calls = t.model_calls,
+         updated_at = GREATEST(r.updated_at, t.last_at)
+       FROM (SELECT COALESCE(SUM(input_tokens), 0) AS input_tokens, COALESCE(SUM(output_tokens), 0) AS output_tokens,
+                    COALESCE(SUM(model_calls), 0) AS model_calls, MAX(finished_at) AS last_at
+             FROM stage_attempt WHERE run_id = $1) t
+       WHERE r.run_id = $1`,
+      [runId],
+    );
+  }
+}
+
+/** Runs whose token totals the events change. */
+export function runsWithUsage(events: readonly RunEvent[]): Set<string> {
+  return new Set(events.filter((e) => e.type === 'attempt-finished').map((e) => e.runId));
 }
 
 /** A step or attempt started: the run is in flight again (a redriven run leaves `failed`). */

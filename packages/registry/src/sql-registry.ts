@@ -1,5 +1,5 @@
 import type { RunEvent, RunState } from '@baton/core';
-import { applyEvent } from './apply.js';
+import { applyEvent, refreshTotals, runsWithUsage } from './apply.js';
 import { classifyFailure, type FailureClassifier } from './classify.js';
 import { migrate } from './migrate.js';
 import { attemptOf, reviewOf, runOf, stepOf } from './rows.js';
@@ -29,12 +29,16 @@ export async function createSqlRegistry(client: SqlClient, options: SqlRegistryO
   const classify = options.classify ?? classifyFailure;
   return {
     async apply(event: RunEvent) {
-      await client.transaction((tx) => applyEvent(tx, event, classify));
+      await client.transaction(async (tx) => {
+        await applyEvent(tx, event, classify);
+        await refreshTotals(tx, runsWithUsage([event]));
+      });
     },
     async applyAll(events) {
       if (events.length === 0) return;
       await client.transaction(async (tx) => {
         for (const event of events) await applyEvent(tx, event, classify);
+        await refreshTotals(tx, runsWithUsage(events));
       });
     },
     async listRuns(filter = {}) {
