@@ -23,8 +23,8 @@ export const WORKER_STOPPED = 'BatonWorkerStopped';
 
 /** What the Baton activities need: the stage code and the ports it uses. */
 export interface BatonActivitiesOptions {
-  /** Pipelines whose stages this worker runs. */
-  pipelines: AnyPipeline[];
+  /** Pipelines whose stages this worker runs (a map is read at each call, so it may grow). */
+  pipelines: AnyPipeline[] | ReadonlyMap<string, AnyPipeline>;
   blobs: BlobStore;
   model?: ModelClient;
   /** @default silent */
@@ -50,17 +50,16 @@ export interface BatonActivitiesOptions {
  */
 export function createBatonActivities(options: BatonActivitiesOptions): BatonActivities {
   const logger = options.logger ?? silentLogger;
-  const stages = new Map<string, Map<string, AnyStage>>();
-  for (const p of options.pipelines) stages.set(p.name, new Map(p.stages));
+  const pipelines: ReadonlyMap<string, AnyPipeline> = Array.isArray(options.pipelines) ? new Map(options.pipelines.map((p) => [p.name, p])) : options.pipelines;
   const observe = safeObserver([options.observer], logger);
   const notify = async (event: RunEvent): Promise<void> => {
     if (options.observer) await observe(event);
   };
   const findStage = (pipeline: string, name: string): AnyStage | undefined => {
-    const own = stages.get(pipeline)?.get(name);
+    const own = pipelines.get(pipeline)?.stages.get(name);
     if (own) return own;
-    for (const m of stages.values()) {
-      const s = m.get(name);
+    for (const p of pipelines.values()) {
+      const s = p.stages.get(name);
       if (s) return s;
     }
     return undefined;

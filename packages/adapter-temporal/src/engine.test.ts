@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createMemoryBlobStore, type ReviewNotice, type RunEvent } from '@baton/core';
+import { z } from 'zod';
+import { createMemoryBlobStore, definePipeline, defineStage, type ReviewNotice, type RunEvent } from '@baton/core';
 import { createProbeDir } from '@baton/core/testkit';
 import { createTemporalEngine, type TemporalEngine } from './engine.js';
 import { kitPipelines } from './test-support/kit.js';
@@ -120,5 +121,21 @@ describe('createTemporalEngine with its in-process worker', () => {
       expect(a.activityType?.name).toBe('batonRunStage');
       expect(a.retryPolicy?.maximumAttempts).toBe(1);
     }
+  });
+
+  it('starts a pipeline object the engine was not created with, and its in-process worker runs it', async () => {
+    const shout = defineStage({
+      name: 'shout-only-here',
+      version: 1,
+      input: z.object({ text: z.string() }),
+      output: z.object({ text: z.string() }),
+      async run(input) {
+        return { text: input.text.toUpperCase() };
+      },
+    });
+    const extra = definePipeline({ name: 'extra-pipeline', version: 1 }).task('shout', shout, { input: { 'text.$': '$.text' }, resultPath: '$.shouted' }).build();
+    const { runId } = await engine.start(extra, { text: 'hi' });
+    expect(await engine.result(runId, { timeoutMs: 30_000 })).toMatchObject({ status: 'succeeded', output: { shouted: { text: 'HI' } } });
+    expect((await engine.status(runId)).pipeline).toBe('extra-pipeline');
   });
 });

@@ -87,7 +87,8 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
   const ensureWorker = async (): Promise<void> => {
     if (options.worker === false) return;
     worker ??= createTemporalWorker({
-      pipelines: options.pipelines,
+      // the engine's own map: a pipeline first seen by start() is known to the worker too
+      pipelines,
       namespace,
       taskQueue,
       ...(options.address ? { address: options.address } : {}),

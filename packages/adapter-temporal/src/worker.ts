@@ -7,8 +7,8 @@ import { defaultAddress, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './default
 
 /** Options of {@link createTemporalWorker}. */
 export interface TemporalWorkerOptions {
-  /** Pipelines whose stages this worker runs. */
-  pipelines: AnyPipeline[];
+  /** Pipelines whose stages this worker runs (a map is read at each call, so it may grow). */
+  pipelines: AnyPipeline[] | ReadonlyMap<string, AnyPipeline>;
   /** A connection to reuse; closed by the caller. Without it the worker opens (and closes) its own. */
   connection?: NativeConnection;
   /** @default `TEMPORAL_ADDRESS` or `localhost:7233` */
