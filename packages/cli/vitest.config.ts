@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    testTimeout: 90_000,
+    // PGlite creates its database in WebAssembly (about 6 s of CPU) and the machine is shared
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },

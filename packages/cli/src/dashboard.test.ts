@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { baton, batonAsync, startBaton, workdir } from './test-support/spawn.js';
+
+const TOKEN = 'dashboard-test-token-0123456789';
+const RUN = ['run', 'report', '--sources', 'sources', '--out', 'out/report'];
+
+describe('baton dashboard', () => {
+  it('refuses requests without the token, lists runs made by `baton run`, and approves a waiting run through the engine', async () => {
+    const dir = workdir();
+    const done = await batonAsync(dir, [...RUN, '--auto-approve']);
+    expect(done.code).toBe(0);
+    const finished = /Run (report-[\w-]+) /.exec(done.stdout)![1]!;
+    const waiting = await batonAsync(dir, RUN);
+    const [, runId, token] = /baton approve (\S+) review --token (\S+)/.exec(waiting.stderr)!;
+
+    const dash = startBaton(dir, ['dashboard', '--port', '0', '--token', TOKEN]);
+    const [, url] = await dash.waitFor(/baton dashboard on (http:\/\/127\.0\.0\.1:\d+)\//);
+    try {
+      expect(dash.stdout()).toContain(`login token: ${TOKEN}`);
+      const anonymous = await fetch(`${url}/`, { redirect: 'manual' });
+      expect(anonymous.status).toBe(303);
+      expect(anonymous.headers.get('location')).toMatch(/^\/login/);
+      expect(await anonymous.text()).not.toContain(finished);
+      const wrong = await fetch(`${url}/`, { redirect: 'manual', headers: { authorization: 'Bearer not-the-token-at-all' } });
+      expect(wrong.status).toBe(303);
+      const forged = await fetch(`${url}/reviews/${runId}/review`, { method: 'POST', body: new URLSearchParams({ token: token!, decision: 'approve' }) });
+      expect(forged.status).toBe(401);
+
+      const auth = { authorization: `Bearer ${TOKEN}` };
+      const list = await fetch(`${url}/`, { headers: auth });
+      expect(list.status).toBe(200);
+      const page = await list.text();
+      expect(page).toContain(finished);
+      expect(page).toContain(runId);
+
+      // the PGlite registry serves one process: the CLI says who holds it
+      const busy = baton(dir, ['status', finished, '--registry']);
+      expect(busy.code).toBe(2);
+      expect(busy.stderr).toContain(`the PGlite run registry is open in process ${dash.child.pid}`);
+
+      const decided = await fetch(`${url}/reviews/${runId}/review`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: auth,
+        body: new URLSearchParams({ token: token!, decision: 'approve', reviewer: 'qa', comment: 'fine' }),
+      });
+      expect(decided.status).toBe(303);
+      let detail = '';
+      for (let i = 0; i < 300 && !detail.includes('badge succeeded">'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        detail = (await (await fetch(`${url}/runs/${runId}`, { headers: auth })).text()).split('</h1>')[0] ?? '';
+      }
+      expect(detail).toContain(`Run ${runId} <span class="badge succeeded">`);
+    } finally {
+      dash.child.kill('SIGINT');
+    }
+    expect(await dash.exited()).toBe(0);
+    const row = JSON.parse(baton(dir, ['status', runId!, '--registry']).stdout) as { status: string; reviews: { decision: string; decidedBy: string }[] };
+    expect(row.status).toBe('succeeded');
+    expect(row.reviews).toMatchObject([{ decision: 'approved', decidedBy: 'qa' }]);
+  });
+
+  it('binds 127.0.0.1 by default and rejects a short token', () => {
+    const dir = workdir();
+    const r = baton(dir, ['dashboard', '--token', 'short']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('the dashboard token must be at least 16 characters');
+    const help = baton(dir, ['dashboard', '--help']);
+    expect(help.stdout).toMatch(/--host <host>.*\(default: "127\.0\.0\.1"\)/s);
+  });
+});
