@@ -46,7 +46,7 @@ export function compileApproval(scope: Scope, step: ApprovalIR, next: Continuati
         ...stepPathField(scope, step.id),
         timeoutSeconds: step.timeoutSeconds,
         ...(step.reviewer === undefined ? {} : { reviewer: step.reviewer }),
-        ...selectionField(scope, 'payload', step.payload),
+        ...selectionField(scope, 'payload', step.payload, step.id),
       },
     },
     TimeoutSeconds: step.timeoutSeconds,

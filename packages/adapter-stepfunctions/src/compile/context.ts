@@ -78,7 +78,10 @@ export function rootTemplate(scope: Scope, template: unknown): unknown {
 }
 
 /** A selection as a field of a payload template: `{ "<key>.$": path }` or `{ <key>: template }`. */
-export function selectionField(scope: Scope, key: string, selection: Selection | undefined): Record<string, unknown> {
+export function selectionField(scope: Scope, key: string, selection: Selection | undefined, stepId = key): Record<string, unknown> {
+  if (scope.root !== '$' && key !== 'output' && JSON.stringify(selection ?? '').includes('$$.Map.')) {
+    scope.ctx.issues.push({ severity: 'error', step: scope.prefix + stepId, message: 'Step Functions exposes $$.Map.Item.* only in the map\'s itemSelector: select the item or its index there' });
+  }
   if (selection === undefined) return { [`${key}.$`]: scope.root };
   if (typeof selection === 'string') return { [`${key}.$`]: rootPath(scope, selection) };
   return { [key]: rootTemplate(scope, selection) };

@@ -51,7 +51,7 @@ export function compileMap(scope: Scope, step: MapIR, next: Continuation, block:
           ? `States.Format('{}${scope.prefix}${step.id}[{}]/', $.path, $$.Map.Item.Index)`
           : `States.Format('${scope.prefix}${step.id}[{}]/', $$.Map.Item.Index)`,
       };
-  const { retry, policies } = compileRetry(step.retry ?? [], ctx, where);
+  const { retry } = compileRetry(step.retry ?? [], ctx, where);
   const catchers = compileCatchers(scope, step.id, step.catch, next, 'lambda', block);
   const state: AslState = {
     Type: 'Map',
@@ -81,7 +81,6 @@ export function compileMap(scope: Scope, step: MapIR, next: Continuation, block:
   }
   if (retry.length) state.Retry = retry;
   if (catchers.length) state.Catch = catchers;
-  if (policies.length) ctx.tasks[step.id] = { kind: 'stage', name: `map:${step.id}`, stepId: step.id, retry: policies };
   return addState(scope, step.id, state);
 }
 

@@ -148,6 +148,15 @@ describe('plain item step paths', () => {
   });
 });
 
+describe('context object in map items', () => {
+  it('refuses $$.Map.Item outside the itemSelector (Step Functions only exposes it there)', () => {
+    const p = definePipeline({ name: 'ctx', version: 1, input: z.object({ probe: z.string(), items: z.array(z.number()) }) })
+      .map('each', { items: '$.items', resultPath: '$.out' }, (b) => b.task('one', kitStep, { input: { 'probe.$': '$.probe', 'value.$': '$$.Map.Item.Value' } }))
+      .build();
+    expect(() => compileToAsl(p)).toThrow(/each\/?one|one: Step Functions exposes \$\$\.Map\.Item/);
+  });
+});
+
 describe('claim-checked map items', () => {
   it('warns when a map reads its items from a stage output (which may arrive as a blob reference)', () => {
     const p = definePipeline({ name: 'cc', version: 1, input: z.object({ probe: z.string() }) })

@@ -28,7 +28,7 @@ export function compileTask(scope: Scope, step: TaskIR, next: Continuation, bloc
     'executionId.$': '$$.Execution.Id',
     'retryCount.$': '$$.State.RetryCount',
     ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
-    ...selectionField(scope, 'input', step.input),
+    ...selectionField(scope, 'input', step.input, step.id),
   };
   const state: Record<string, unknown> = {
     Type: 'Task',

@@ -43,7 +43,7 @@ export function bindStageTasks(
   const out: Record<string, LocalHandler> = {};
   const counts = new Map<string, number[]>();
   for (const [stateName, binding] of Object.entries(machine.tasks)) {
-    if (binding.kind !== 'stage' || binding.name.startsWith('map:')) continue;
+    if (binding.kind !== 'stage') continue;
     out[stateName] = async (raw) => {
       const invoke = machine.lambdaIntegration === 'invoke';
       // lambda:invoke hands the function { FunctionName, Payload } and gets { Payload, StatusCode, … } back
