@@ -1,4 +1,4 @@
-import { StageError, invokeStage, serializeError, silentLogger, type AnyStage, type BlobStore, type Clock, type Logger, type ModelClient } from '@baton/core';
+import { DEFAULT_STAGE_TIMEOUT_MS, StageError, invokeStage, serializeError, silentLogger, type AnyStage, type BlobStore, type Clock, type Logger, type ModelClient } from '@baton/core';
 import { toLambdaError } from './errors.js';
 
 /** What the compiled Task state sends to a stage Lambda (its `Parameters`). */
@@ -45,7 +45,7 @@ export type StageHandler = (event: StageEvent, context?: { getRemainingTimeInMil
 export function createStageHandler(options: StageHandlerOptions): StageHandler {
   const stages = new Map((Array.isArray(options.stages) ? options.stages : [options.stages]).map((s) => [s.name, s]));
   const logger = options.logger ?? silentLogger;
-  return async (event) => {
+  return async (event, context) => {
     const stage = stages.get(event.stage);
     const attempt = options.attemptOf ? options.attemptOf(event) : (event.retryCount ?? 0) + 1;
     const bindings = { executionArn: event.executionId, step: event.stepPath, attempt };
@@ -54,6 +54,10 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
       logger.error('unknown stage', { ...bindings, stage: event.stage });
       throw toLambdaError(error);
     }
+    // end the stage with States.Timeout before Lambda kills the sandbox (whose error the machine could not parse)
+    const remaining = context?.getRemainingTimeInMillis?.();
+    const wanted = event.timeoutMs ?? stage.timeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
+    const timeoutMs = remaining === undefined ? event.timeoutMs : Math.max(1, Math.min(wanted, remaining - LAMBDA_EXIT_MARGIN_MS));
     const result = await invokeStage(stage, event.input, {
       blobs: options.blobs,
       runId: runIdOf(event.executionId),
@@ -63,13 +67,16 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
       logBindings: bindings,
       ...(options.model ? { model: options.model } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
-      ...(event.timeoutMs === undefined ? {} : { timeoutMs: event.timeoutMs }),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
     });
     if (result.ok) return result.output;
     throw toLambdaError(result.error);
   };
 }
+
+/** Time kept back from the Lambda's remaining time to report a timeout as a Baton error. */
+export const LAMBDA_EXIT_MARGIN_MS = 1000;
 
 /** The run id of an execution: its name, the last segment of the execution ARN. */
 export function runIdOf(executionArn: string): string {

@@ -45,6 +45,31 @@ describe('createStageHandler', () => {
   });
 });
 
+describe('createStageHandler under the Lambda deadline', () => {
+  it('times the stage out before the function would be killed, as a catchable States.Timeout', async () => {
+    const slow = defineStage({
+      name: 'slow',
+      version: 1,
+      input: z.object({}),
+      output: z.object({}),
+      async run(_input, ctx) {
+        await new Promise((resolve, reject) => {
+          const t = setTimeout(resolve, 30_000);
+          ctx.signal.addEventListener('abort', () => (clearTimeout(t), reject(new Error('aborted'))));
+        });
+        return {};
+      },
+    });
+    const handler = createStageHandler({ stages: slow, blobs: createMemoryBlobStore() });
+    const err: Error = await handler({ stage: 'slow', stepPath: 'slow', executionId: ARN, retryCount: 0, input: {} }, { getRemainingTimeInMillis: () => 1200 }).then(
+      () => new Error('no throw'),
+      (e: unknown) => e as Error,
+    );
+    expect(err.name).toBe('States.Timeout');
+    expect(JSON.parse(err.message)).toMatchObject({ code: 'States.Timeout', details: { timeoutMs: 200 } });
+  });
+});
+
 describe('createReviewGateHandler', () => {
   it('records the pending review with a hashed review token and the task token, notifies, and returns', async () => {
     const store = createMemoryReviewStore();
