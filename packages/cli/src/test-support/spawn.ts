@@ -17,9 +17,18 @@ export function workdir(): string {
   return dir;
 }
 
+/**
+ * The environment of a spawned CLI: this process's, minus DATABASE_URL (which would switch every
+ * test from the PGlite registry to Postgres; tests that want Postgres pass it explicitly).
+ */
+function envOf(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _ignored, ...rest } = process.env;
+  return { ...rest, ...extra };
+}
+
 /** Runs the CLI to completion (stdin not a TTY) and returns its exit code and output. */
 export function baton(cwd: string, args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 80_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: envOf(env), timeout: 80_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -56,7 +65,7 @@ export interface BatonProcess {
 
 /** Starts the CLI in the background (for workers, dashboards and runs that wait). */
 export function startBaton(cwd: string, args: string[], env: Record<string, string> = {}): BatonProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: envOf(env) });
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
