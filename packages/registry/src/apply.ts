@@ -2,6 +2,14 @@ import { jsonBytes, sha256Hex, type RunEvent, type SerializedError } from '@bato
 import type { FailureClassifier, FailureContext } from './classify.js';
 import type { SqlExecutor } from './sql.js';
 
+/** Pipeline and engine of a run whose first event arrived before its `run-started`. */
+export const UNKNOWN = '(unknown)';
+
+const REVIVE_RUN_ON_START = `(pipeline_run.status = 'failed' AND pipeline_run.finished_at IS NOT NULL AND EXCLUDED.started_at > pipeline_run.finished_at)`;
+
+/** A start that is a new execution of a finished step or attempt (redrive, redelivery), not a late duplicate. */
+const rerun = (table: string): string => `(${table}.finished_at IS NULL OR EXCLUDED.started_at > ${table}.finished_at)`;
+
 /** Values larger than this are stored as a digest, not inline: the registry is an index, not a blob store. */
 export const MAX_INLINE_BYTES = 16 * 1024;
 
@@ -13,30 +21,45 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, classify: Fai
         `INSERT INTO pipeline_run (run_id, pipeline, engine, execution_id, status, status_since, started_at, updated_at, input_ref)
          VALUES ($1, $2, $3, $4, 'running', $5::timestamptz, $5::timestamptz, $5::timestamptz, $6::jsonb)
          ON CONFLICT (run_id) DO UPDATE SET
+           pipeline = CASE WHEN pipeline_run.pipeline = '${UNKNOWN}' THEN EXCLUDED.pipeline ELSE pipeline_run.pipeline END,
+           engine = CASE WHEN pipeline_run.engine = '${UNKNOWN}' THEN EXCLUDED.engine ELSE pipeline_run.engine END,
            execution_id = COALESCE(EXCLUDED.execution_id, pipeline_run.execution_id),
-           status_since = CASE WHEN pipeline_run.status = 'failed' THEN EXCLUDED.started_at ELSE pipeline_run.status_since END,
-           finished_at = CASE WHEN pipeline_run.status = 'failed' THEN NULL ELSE pipeline_run.finished_at END,
-           status = CASE WHEN pipeline_run.status = 'failed' THEN 'running' ELSE pipeline_run.status END,
+           input_ref = COALESCE(pipeline_run.input_ref, EXCLUDED.input_ref),
+           started_at = LEAST(pipeline_run.started_at, EXCLUDED.started_at),
+           -- a new execution of a failed run (redrive) reopens it; a late duplicate does not
+           status_since = CASE WHEN ${REVIVE_RUN_ON_START} THEN EXCLUDED.started_at ELSE pipeline_run.status_since END,
+           finished_at = CASE WHEN ${REVIVE_RUN_ON_START} THEN NULL ELSE pipeline_run.finished_at END,
+           status = CASE WHEN ${REVIVE_RUN_ON_START} THEN 'running' ELSE pipeline_run.status END,
            updated_at = GREATEST(pipeline_run.updated_at, EXCLUDED.updated_at)`,
         [event.runId, event.pipeline, event.engine, event.executionId ?? null, event.at, json(refOf(event.input))],
       );
       return;
     case 'step-started':
+      await ensureRun(tx, event.runId, event.at);
       await tx.query(
         `INSERT INTO pipeline_step (run_id, step_path, kind, map_index, status, started_at)
          VALUES ($1, $2, $3, $4, 'running', $5::timestamptz)
-         ON CONFLICT (run_id, step_path) DO UPDATE SET kind = EXCLUDED.kind, status = 'running', started_at = EXCLUDED.started_at,
-           finished_at = NULL, error_code = NULL, error_message = NULL, error_class = NULL`,
+         ON CONFLICT (run_id, step_path) DO UPDATE SET kind = EXCLUDED.kind,
+           status = CASE WHEN ${rerun('pipeline_step')} THEN 'running' ELSE pipeline_step.status END,
+           started_at = EXCLUDED.started_at, -- a start event knows the start better than a finish that came first
+           error_code = CASE WHEN ${rerun('pipeline_step')} THEN NULL ELSE pipeline_step.error_code END,
+           error_message = CASE WHEN ${rerun('pipeline_step')} THEN NULL ELSE pipeline_step.error_message END,
+           error_class = CASE WHEN ${rerun('pipeline_step')} THEN NULL ELSE pipeline_step.error_class END,
+           finished_at = CASE WHEN ${rerun('pipeline_step')} THEN NULL ELSE pipeline_step.finished_at END`,
         [event.runId, event.stepPath, event.kind, mapIndexOf(event.stepPath), event.at],
       );
       await resumeRun(tx, event.runId, event.at, event.stepPath);
       return;
     case 'step-finished': {
       const err = errorColumns(event.error, { stepPath: event.stepPath }, classify);
+      await ensureRun(tx, event.runId, event.at);
+      // an upsert: from several workers the finish can arrive before the start
       await tx.query(
-        `UPDATE pipeline_step SET status = $3, finished_at = $4::timestamptz, error_code = $5, error_message = $6, error_class = $7
-         WHERE run_id = $1 AND step_path = $2`,
-        [event.runId, event.stepPath, event.status, event.at, ...err],
+        `INSERT INTO pipeline_step (run_id, step_path, kind, map_index, status, started_at, finished_at, error_code, error_message, error_class)
+         VALUES ($1, $2, $8, $9, $3, $4::timestamptz, $4::timestamptz, $5, $6, $7)
+         ON CONFLICT (run_id, step_path) DO UPDATE SET status = EXCLUDED.status, finished_at = EXCLUDED.finished_at,
+           error_code = EXCLUDED.error_code, error_message = EXCLUDED.error_message, error_class = EXCLUDED.error_class`,
+        [event.runId, event.stepPath, event.status, event.at, ...err, event.kind, mapIndexOf(event.stepPath)],
       );
       await tx.query(
         `UPDATE pipeline_run SET updated_at = GREATEST(updated_at, $2::timestamptz),
@@ -48,16 +71,25 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, classify: Fai
       return;
     }
     case 'attempt-started':
+      await ensureRun(tx, event.runId, event.at);
       await tx.query(
         `INSERT INTO stage_attempt (run_id, step_path, map_index, attempt, stage, status, started_at)
          VALUES ($1, $2, $3, $4, $5, 'running', $6::timestamptz)
-         ON CONFLICT (run_id, step_path, attempt) DO UPDATE SET stage = EXCLUDED.stage, status = 'running', started_at = EXCLUDED.started_at,
-           finished_at = NULL, error_code = NULL, error_message = NULL, error_class = NULL, retryable = NULL, retry_delay_ms = NULL`,
+         ON CONFLICT (run_id, step_path, attempt) DO UPDATE SET stage = EXCLUDED.stage,
+           status = CASE WHEN ${rerun('stage_attempt')} THEN 'running' ELSE stage_attempt.status END,
+           started_at = EXCLUDED.started_at, -- a start event knows the start better than a finish that came first
+           error_code = CASE WHEN ${rerun('stage_attempt')} THEN NULL ELSE stage_attempt.error_code END,
+           error_message = CASE WHEN ${rerun('stage_attempt')} THEN NULL ELSE stage_attempt.error_message END,
+           error_class = CASE WHEN ${rerun('stage_attempt')} THEN NULL ELSE stage_attempt.error_class END,
+           retryable = CASE WHEN ${rerun('stage_attempt')} THEN NULL ELSE stage_attempt.retryable END,
+           retry_delay_ms = CASE WHEN ${rerun('stage_attempt')} THEN NULL ELSE stage_attempt.retry_delay_ms END,
+           finished_at = CASE WHEN ${rerun('stage_attempt')} THEN NULL ELSE stage_attempt.finished_at END`,
         [event.runId, event.stepPath, mapIndexOf(event.stepPath), event.attempt, event.stage, event.at],
       );
       await resumeRun(tx, event.runId, event.at, undefined);
       return;
     case 'attempt-finished': {
+      await ensureRun(tx, event.runId, event.at);
       const m = event.metrics;
       const err = errorColumns(event.error, { stage: event.stage, stepPath: event.stepPath, modelCalls: m?.modelCalls ?? 0 }, classify);
       await tx.query(
@@ -98,6 +130,7 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, classify: Fai
       ]);
       return;
     case 'review-opened':
+      await ensureRun(tx, event.runId, event.at);
       await tx.query(
         `INSERT INTO pending_review (run_id, gate, step_path, reviewer, payload_ref, token_hash, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::timestamptz, $8::timestamptz)
@@ -128,6 +161,7 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, classify: Fai
       );
       return;
     case 'run-finished': {
+      await ensureRun(tx, event.runId, event.at);
       const err = errorColumns(event.error, {}, classify);
       await tx.query(
         `UPDATE pipeline_run SET status = $2, status_since = $3::timestamptz, finished_at = $3::timestamptz,
@@ -164,18 +198,29 @@ export function runsWithUsage(events: readonly RunEvent[]): Set<string> {
   return new Set(events.filter((e) => e.type === 'attempt-finished').map((e) => e.runId));
 }
 
+/** Creates a placeholder run row for events that arrive before `run-started` (several workers). */
+async function ensureRun(tx: SqlExecutor, runId: string, at: string): Promise<void> {
+  await tx.query(
+    `INSERT INTO pipeline_run (run_id, pipeline, engine, status, status_since, started_at, updated_at)
+     VALUES ($1, '${UNKNOWN}', '${UNKNOWN}', 'running', $2::timestamptz, $2::timestamptz, $2::timestamptz) ON CONFLICT (run_id) DO NOTHING`,
+    [runId, at],
+  );
+}
+
 /** A step or attempt started: the run is in flight again (a redriven run leaves `failed`). */
 async function resumeRun(tx: SqlExecutor, runId: string, at: string, stepPath: string | undefined): Promise<void> {
+  // only a start later than the failure reopens the run: a late event from before it does not
+  const revive = `(status = 'failed' AND finished_at IS NOT NULL AND $2::timestamptz > finished_at)`;
   await tx.query(
     `UPDATE pipeline_run SET
-       current_step = COALESCE($3, current_step),
+       current_step = CASE WHEN status IN ('running', 'waiting') OR ${revive} THEN COALESCE($3, current_step) ELSE current_step END,
        updated_at = GREATEST(updated_at, $2::timestamptz),
-       status_since = CASE WHEN status = 'failed' THEN $2::timestamptz ELSE status_since END,
-       finished_at = CASE WHEN status = 'failed' THEN NULL ELSE finished_at END,
-       error_code = CASE WHEN status = 'failed' THEN NULL ELSE error_code END,
-       error_message = CASE WHEN status = 'failed' THEN NULL ELSE error_message END,
-       error_class = CASE WHEN status = 'failed' THEN NULL ELSE error_class END,
-       status = CASE WHEN status = 'failed' THEN 'running' ELSE status END
+       status_since = CASE WHEN ${revive} THEN $2::timestamptz ELSE status_since END,
+       finished_at = CASE WHEN ${revive} THEN NULL ELSE finished_at END,
+       error_code = CASE WHEN ${revive} THEN NULL ELSE error_code END,
+       error_message = CASE WHEN ${revive} THEN NULL ELSE error_message END,
+       error_class = CASE WHEN ${revive} THEN NULL ELSE error_class END,
+       status = CASE WHEN ${revive} THEN 'running' ELSE status END
      WHERE run_id = $1`,
     [runId, at, stepPath ?? null],
   );

@@ -62,8 +62,8 @@ describe('createRegistryObserver', () => {
     const observer = createRegistryObserver(registry);
     const at = new Date().toISOString();
     void observer({ type: 'run-started', runId: 'g', pipeline: 'p', engine: 'local', input: {}, at });
-    // a step of a run nobody started violates the foreign key
-    void observer({ type: 'step-started', runId: 'nobody', stepPath: 's', kind: 'task', at });
+    // a timestamp PostgreSQL cannot parse fails its statement, and so the whole batch
+    void observer({ type: 'step-started', runId: 'g', stepPath: 'bad', kind: 'task', at: 'not a time' });
     void observer({ type: 'step-started', runId: 'g', stepPath: 's', kind: 'task', at });
     await observer.flush();
     expect(observer.failures).toBe(1);

@@ -4,7 +4,7 @@ import { migrate } from '../migrate.js';
 import { createRegistryObserver } from '../observer.js';
 import { createSqlRegistry } from '../sql-registry.js';
 import type { SqlClient } from '../sql.js';
-import type { RunRegistry } from '../types.js';
+import type { RunDetail, RunRegistry } from '../types.js';
 import { fixedModel, reportPipeline } from './report-pipeline.js';
 
 /** Opens a client on an empty schema named `schema`. */
@@ -82,6 +82,31 @@ export function registrySuite(label: string, open: OpenClient): void {
       const once = await registry.getRun('run-2');
       for (const e of events) await registry.apply(e);
       expect(await registry.getRun('run-2')).toEqual(once);
+      await registry.close();
+    });
+
+    it('ends in the same state when workers deliver events out of order or before run-started', async () => {
+      const { registry } = await fresh();
+      for (const e of lifecycle('ordered')) await registry.apply(e);
+      const events = lifecycle('shuffled');
+      const first = events.shift()!; // run-started arrives last
+      const swapped: RunEvent[] = [];
+      for (const e of events) {
+        // every finish before its start
+        const i = swapped.findIndex((p) => (p.type === 'attempt-started' || p.type === 'step-started') && e.type === p.type.replace('started', 'finished') && sameKey(p, e));
+        if (i >= 0) swapped.splice(i, 0, e);
+        else swapped.push(e);
+      }
+      for (const e of [...swapped, first]) await registry.apply(e);
+      // a straggler from before the end must not reopen the run
+      await registry.apply({ type: 'step-started', runId: 'shuffled', stepPath: 'sections[0]/write', kind: 'task', at: '2026-11-23T10:00:31.000Z' });
+      const strip = (r: RunDetail | undefined): unknown => ({
+        ...r, runId: undefined, updatedAt: undefined,
+        steps: r?.steps.map((s) => ({ ...s, runId: undefined })).sort((a, b) => a.stepPath.localeCompare(b.stepPath)),
+        attempts: r?.attempts.map((a) => ({ ...a, runId: undefined })).sort((a, b) => `${a.stepPath}#${a.attempt}`.localeCompare(`${b.stepPath}#${b.attempt}`)),
+        reviews: r?.reviews.map((v) => ({ ...v, runId: undefined })),
+      });
+      expect(strip(await registry.getRun('shuffled'))).toEqual(strip(await registry.getRun('ordered')));
       await registry.close();
     });
 
@@ -225,6 +250,11 @@ export function registrySuite(label: string, open: OpenClient): void {
       await registry.close();
     });
   });
+}
+
+function sameKey(a: RunEvent, b: RunEvent): boolean {
+  const key = (e: RunEvent): string => ('stepPath' in e ? e.stepPath : '') + '#' + ('attempt' in e ? String(e.attempt) : '');
+  return key(a) === key(b);
 }
 
 function started(runId: string, pipeline: string, engine: string, at: string): RunEvent {
