@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { ReviewNotice } from '@baton/core';
 import { createProbeDir, readProbe, startCounts } from '@baton/core/testkit';
 import { createTemporalEngine, type TemporalEngine } from './engine.js';
 import { createWorkerProcesses, type WorkerProcesses } from './test-support/harness.js';
@@ -118,5 +119,76 @@ describe('a worker stopped gracefully while a stage outlives the grace time', ()
     const info = await engine.status(runId);
     expect(info.attempts.filter((a) => a.status !== 'succeeded')).toEqual([]);
     expect(info.retries).toEqual([]);
+  });
+});
+
+describe('a worker killed while a run waits at an approval gate', () => {
+  const taskQueue = `gate-${randomUUID()}`;
+  const notices: ReviewNotice[] = [];
+  let workers: WorkerProcesses;
+  let engine: TemporalEngine;
+
+  beforeAll(async () => {
+    workers = await createWorkerProcesses({ address, taskQueue, notifier: (n) => void notices.push(n) });
+    engine = createTemporalEngine({ pipelines: kitPipelines, address, taskQueue, worker: false, activity: { heartbeatTimeoutMs: 3000 } });
+  });
+  afterAll(async () => {
+    await workers?.stop();
+    await engine?.close();
+  });
+
+  it('the gate survives: the token from before the kill approves it on the next worker, nothing re-runs', { timeout: 120_000 }, async () => {
+    await workers.start();
+    const probe = createProbeDir();
+    const { runId } = await engine.start('kit-safety', { probe });
+    for (let i = 0; i < 400 && (await engine.status(runId)).pendingReviews.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    const notice = notices.find((n) => n.runId === runId)!;
+    expect(notice).toBeDefined();
+    await workers.kill();
+    await workers.start();
+    await engine.approve(runId, 'safety', { token: notice.token, reviewer: 'alice' });
+    expect(await engine.result(runId, { timeoutMs: 60_000 })).toMatchObject({ status: 'succeeded', output: { review: { approved: true, reviewer: 'alice' } } });
+    expect(notices.filter((n) => n.runId === runId)).toHaveLength(1);
+    expect([...startCounts(readProbe(probe)).values()]).toEqual([1]);
+  });
+});
+
+describe('a worker killed after notifying a reviewer but before the gate was recorded', () => {
+  const taskQueue = `gate-lost-${randomUUID()}`;
+  const notices: ReviewNotice[] = [];
+  let workers: WorkerProcesses;
+  let engine: TemporalEngine;
+
+  beforeAll(async () => {
+    workers = await createWorkerProcesses({ address, taskQueue, notifier: (n) => void notices.push(n) });
+    engine = createTemporalEngine({ pipelines: kitPipelines, address, taskQueue, worker: false, activity: { heartbeatTimeoutMs: 3000, plumbingTimeoutMs: 3000 } });
+  });
+  afterAll(async () => {
+    await workers?.stop();
+    await engine?.close();
+  });
+
+  it('the review activity is retried: a fresh token is notified and only it approves', { timeout: 120_000 }, async () => {
+    await workers.start();
+    const probe = createProbeDir();
+    const { runId } = await engine.start('kit-safety', { probe });
+    for (let i = 0; i < 400 && !notices.some((n) => n.runId === runId); i++) await new Promise((r) => setTimeout(r, 5));
+    await workers.kill();
+    await workers.start();
+    let info = await engine.status(runId);
+    for (let i = 0; i < 600 && info.pendingReviews.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      info = await engine.status(runId);
+    }
+    expect(info.pendingReviews).toHaveLength(1);
+    const mine = notices.filter((n) => n.runId === runId);
+    const latest = mine.at(-1)!;
+    if (mine.length > 1) {
+      // the kill beat the activity's completion: the first token was never recorded
+      await expect(engine.approve(runId, 'safety', { token: mine[0]!.token })).rejects.toThrow(/token rejected/);
+    }
+    await engine.approve(runId, 'safety', { token: latest.token, reviewer: 'bob' });
+    expect(await engine.result(runId, { timeoutMs: 60_000 })).toMatchObject({ status: 'succeeded', output: { review: { approved: true, reviewer: 'bob' } } });
+    expect([...startCounts(readProbe(probe)).values()]).toEqual([1]);
   });
 });

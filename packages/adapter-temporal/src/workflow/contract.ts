@@ -43,6 +43,11 @@ export interface ActivityTuning {
   heartbeatTimeoutMs?: number;
   /** Added to the stage timeout to form the activity's start-to-close timeout. @default 60000 */
   startToCloseMarginMs?: number;
+  /**
+   * Start-to-close timeout of the review and claim-check activities, which Temporal retries
+   * (a review activity lost with its worker is retried with a fresh token and notice). @default 30000
+   */
+  plumbingTimeoutMs?: number;
 }
 
 /** The input of the Baton workflow. */

@@ -8,6 +8,7 @@ import type { WorkflowRunState } from './run-state.js';
 const DEFAULT_STAGE_TIMEOUT_MS = 300_000;
 const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
 const DEFAULT_MARGIN_MS = 60_000;
+const DEFAULT_PLUMBING_TIMEOUT_MS = 30_000;
 const DEFAULT_CONTINUE_AS_NEW_EVENTS = 10_000;
 /** Pause before re-running an attempt whose worker vanished (no heartbeat). */
 const INFRA_RETRY_PAUSE_MS = 1_000;
@@ -27,7 +28,11 @@ export function createWorkflowEffects(state: WorkflowRunState): Effects {
   const runId = input.runId;
   const at = (): string => new Date().toISOString();
   const emit = (event: RunEvent): void => baton.event(event);
-  const short = proxyActivities<BatonActivities>({ startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 1 } });
+  // the review and claim-check activities are Baton's own plumbing, not stage attempts: Temporal retries them
+  const short = proxyActivities<BatonActivities>({
+    startToCloseTimeout: tuning.plumbingTimeoutMs ?? DEFAULT_PLUMBING_TIMEOUT_MS,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  });
   const stageProxies = new Map<number, BatonActivities>();
   const stageActivities = (timeoutMs: number): BatonActivities => {
     let proxy = stageProxies.get(timeoutMs);
