@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const exampleDist = join(root, 'examples/report-generation/dist/index.js');
 const sourcesDir = join(root, 'examples/report-generation/sources');
 
-describe('the reference report on stepfunctions-local (offline model)', { timeout: 180_000 }, () => {
+describe('the examples on stepfunctions-local', { timeout: 180_000 }, () => {
   it('runs the compiled machine end to end: sections map, review gate approved, report assembled', async () => {
     expect(existsSync(exampleDist), 'build examples/report-generation first').toBe(true);
     const { reportPipeline } = (await import(pathToFileURL(exampleDist).href)) as { reportPipeline: AnyPipeline };
@@ -46,6 +46,28 @@ describe('the reference report on stepfunctions-local (offline model)', { timeou
     const happy = estimateRunCost(compileToAsl(reportPipeline).definition, { ingest: refs.length, sections: out.sections.length }).transitions;
     expect(engine.transitions(runId)).toBeGreaterThanOrEqual(happy);
     expect(engine.transitions(runId)).toBeLessThan(happy * 2);
+    await engine.close();
+  });
+
+  it('support triage: choice routes an outage to the parallel branch and its on-call gate; a question gets a reply', async () => {
+    const triageDist = join(root, 'examples/support-triage/dist/index.js');
+    expect(existsSync(triageDist), 'build examples/support-triage first').toBe(true);
+    const { triagePipeline } = (await import(pathToFileURL(triageDist).href)) as { triagePipeline: AnyPipeline };
+    const engine = createStepFunctionsLocalEngine({
+      pipelines: [triagePipeline],
+      notifier: (n) => {
+        setTimeout(() => void engine.approve(n.runId, n.gate, { token: n.token, reviewer: 'oncall' }), 0);
+      },
+    });
+    const urgent = await engine.start(triagePipeline, { ticket: { id: 't-1', subject: 'Site down', body: 'We get 503 everywhere', customerTier: 'pro' } });
+    const u = await engine.result(urgent.runId, { timeoutMs: 60_000 });
+    if (u.status === 'failed') throw new Error(`${u.error.code}: ${u.error.message}`);
+    expect(u.output).toMatchObject({ classification: { category: 'outage', urgency: 'high' }, ack: { approved: true, reviewer: 'oncall' } });
+    expect((u.output as { urgent: unknown[] }).urgent).toHaveLength(2);
+    const normal = await engine.start(triagePipeline, { ticket: { id: 't-2', subject: 'How do I export?', body: 'Where is the export button' } });
+    const n = await engine.result(normal.runId, { timeoutMs: 60_000 });
+    expect(n).toMatchObject({ status: 'succeeded', output: { classification: { urgency: 'normal' } } });
+    expect(n.status === 'succeeded' && (n.output as Record<string, unknown>).reply).toBeTruthy();
     await engine.close();
   });
 });
