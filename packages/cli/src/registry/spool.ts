@@ -49,12 +49,7 @@ export async function ingestSpool(registry: RunRegistry, stateDir: string, offse
     const chunk = readFrom(join(spoolDir(stateDir), name), from);
     const end = chunk.lastIndexOf(0x0a);
     if (end < 0) continue;
-    const events = chunk
-      .subarray(0, end)
-      .toString('utf8')
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l) as RunEvent);
+    const events = parseLines(chunk.subarray(0, end).toString('utf8'));
     if (events.length) await registry.applyAll(events);
     offsets[name] = from + end + 1;
     writeOffsets(offsetsFile, offsets);
@@ -92,6 +87,20 @@ export function createSpooledRegistry(registry: RunRegistry, stateDir: string, o
     getReview: fresh((runId: string, gate: string) => registry.getReview(runId, gate)),
     close: () => registry.close(),
   };
+}
+
+/** The events of complete lines; a line that is not JSON (a torn write) is skipped, never fatal. */
+function parseLines(text: string): RunEvent[] {
+  const out: RunEvent[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      out.push(JSON.parse(line) as RunEvent);
+    } catch {
+      process.emitWarning(`baton: skipped an unreadable line of the run event spool: ${line.slice(0, 80)}`);
+    }
+  }
+  return out;
 }
 
 function readFrom(file: string, from: number): Buffer {
