@@ -23,3 +23,4 @@ export { createSqlRegistry, startOfIsoWeek, type SqlRegistryOptions } from './sq
 export { createPostgresClient, createPostgresRegistry, type PostgresRegistryOptions } from './postgres.js';
 export { createPgliteClient, createPgliteRegistry, type PgliteRegistryOptions } from './pglite.js';
 export { createRegistryObserver, type RegistryObserver, type RegistryObserverOptions } from './observer.js';
+export { auditRunRecord, type RunAudit } from './audit.js';

@@ -1,6 +1,7 @@
 import type { RunEvent } from '@baton/core';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
+import { auditRunRecord } from './audit.js';
 import { createRegistryObserver } from './observer.js';
 import { createPgliteRegistry } from './pglite.js';
 import type { RunRegistry } from './types.js';
@@ -68,6 +69,26 @@ describe('createRegistryObserver', () => {
     await observer.flush();
     expect(observer.failures).toBe(1);
     expect((await registry.getRun('g'))?.steps.map((s) => s.stepPath)).toEqual(['s']);
+    await registry.close();
+  });
+});
+
+describe('auditRunRecord', () => {
+  it('names what the registry is missing compared with the engine', async () => {
+    const { createLocalEngine } = await import('@baton/core');
+    const { reportPipeline, fixedModel } = await import('./test-support/report-pipeline.js');
+    const registry = await fresh();
+    const observer = createRegistryObserver(registry);
+    // drop every attempt-finished event: the audit must notice
+    const engine = createLocalEngine({ pipelines: [reportPipeline], model: fixedModel, observer: (e) => (e.type === 'attempt-finished' ? undefined : observer(e)) });
+    const { runId } = await engine.start('test-report', { title: 'T', topics: ['a'] });
+    for (let i = 0; i < 200 && (await engine.status(runId)).status !== 'waiting'; i++) await new Promise((r) => setTimeout(r, 20));
+    await observer.flush();
+    const audit = await auditRunRecord(registry, engine, runId);
+    expect(audit.ok).toBe(false);
+    expect(audit.problems).toContain('attempt missing from the registry: outline#1:succeeded');
+    expect(audit.problems).toContain('attempt the engine does not report: outline#1:running');
+    await engine.close();
     await registry.close();
   });
 });

@@ -1,5 +1,6 @@
 import { createLocalEngine, type ReviewNotice, type RunEvent } from '@baton/core';
 import { describe, expect, it } from 'vitest';
+import { auditRunRecord } from '../audit.js';
 import { migrate } from '../migrate.js';
 import { createRegistryObserver } from '../observer.js';
 import { createSqlRegistry } from '../sql-registry.js';
@@ -222,6 +223,7 @@ export function registrySuite(label: string, open: OpenClient): void {
       });
       const waiting = await registry.getRun(runId);
       expect(waiting?.currentStep).toBe('review');
+      expect(await auditRunRecord(registry, engine, runId)).toEqual({ ok: true, problems: [] });
       const [review] = await registry.pendingReviews();
       expect(review).toMatchObject({ runId, gate: 'editor', stepPath: 'review', payload: { title: 'Q3' } });
       expect(notices).toHaveLength(1);
@@ -231,6 +233,7 @@ export function registrySuite(label: string, open: OpenClient): void {
       const run = await registry.getRun(runId);
       const truth = await engine.status(runId);
       expect(run?.status).toBe('succeeded');
+      expect(await auditRunRecord(registry, engine, runId)).toEqual({ ok: true, problems: [] });
       expect(run?.steps.map((s) => `${s.stepPath}:${s.kind}:${s.status}`).sort()).toEqual(
         [
           'outline:task:succeeded', 'sections:map:succeeded', 'sections[0]/write:task:succeeded', 'sections[1]/write:task:succeeded',
