@@ -94,6 +94,8 @@ export class BatonStateMachine extends Construct {
     if (hasApproval) {
       if (!props.reviewGateEntry && !props.code) throw new Error(`pipeline "${props.pipeline.name}" has approval gates: pass reviewGateEntry`);
       this.reviewGate = make('review-gate', props.reviewGateEntry ?? '', Duration.seconds(30), {});
+      // pending reviews live next to the claim checks (createBlobReviewStore)
+      this.blobBucket.grantReadWrite(this.reviewGate);
       substitutions.fn_review_gate = this.reviewGate.functionArn;
     } else this.reviewGate = undefined;
     this.compiled = compileToAsl(props.pipeline, {
