@@ -171,11 +171,10 @@ describe('a notifier that decides before it returns', () => {
   it('wakes the run at once instead of waiting for the gate to time out', async () => {
     const { kitApproval } = await import('../testkit/pipelines.js');
     const { createProbeDir } = await import('../testkit/probe.js');
-    let engine: LocalEngine | undefined;
-    engine = createLocalEngine({
+    const engine: LocalEngine = createLocalEngine({
       pipelines: [kitApproval],
       notifier: async (n) => {
-        await engine!.approve(n.runId, n.gate, { token: n.token, reviewer: 'auto' });
+        await engine.approve(n.runId, n.gate, { token: n.token, reviewer: 'auto' });
       },
     });
     const { runId } = await engine.start('kit-approval', { probe: createProbeDir() });
