@@ -51,6 +51,34 @@ describe('baton on BullMQ + Redis (redis-server started by the test setup)', () 
     expect(worker.stdout()).toContain('worker stopped cleanly');
   });
 
+  it('the dashboard lists a waiting BullMQ run and its approval resumes the run on the dashboard\'s worker', async () => {
+    const dir = workdir();
+    const engine = bullmq();
+    const waiting = await batonAsync(dir, [...REPORT, ...engine]);
+    expect(waiting.code).toBe(0);
+    const [, runId, token] = /baton approve (\S+) review --token (\S+)/.exec(waiting.stderr)!;
+    const secret = 'bullmq-dashboard-token-0123456789';
+    const dash = startBaton(dir, ['dashboard', '--port', '0', ...engine], { BATON_DASHBOARD_TOKEN: secret });
+    const [, url] = await dash.waitFor(/baton dashboard on (http:\/\/127\.0\.0\.1:\d+)\/ \(registry: .*; engines: bullmq, local\)/);
+    try {
+      const auth = { authorization: `Bearer ${secret}` };
+      expect(await (await fetch(`${url}/reviews`, { headers: auth })).text()).toContain(runId);
+      const decided = await fetch(`${url}/reviews/${runId}/review`, { method: 'POST', redirect: 'manual', headers: auth, body: new URLSearchParams({ token: token!, decision: 'approve' }) });
+      expect(decided.status).toBe(303);
+      let head = '';
+      for (let i = 0; i < 600 && !head.includes('badge succeeded">'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        head = (await (await fetch(`${url}/runs/${runId}`, { headers: auth })).text()).split('</h1>')[0] ?? '';
+      }
+      expect(head).toContain(`Run ${runId} <span class="badge succeeded">`);
+    } finally {
+      dash.child.kill('SIGTERM');
+    }
+    expect(await dash.exited()).toBe(0);
+    const info = JSON.parse(baton(dir, ['status', runId!, '--json']).stdout) as { status: string; engine: string };
+    expect(info).toMatchObject({ status: 'succeeded', engine: 'bullmq' });
+  });
+
   it('says what to do when Redis is unreachable', () => {
     const dir = workdir();
     const r = baton(dir, [...REPORT, '--engine', 'bullmq', '--redis-url', 'redis://127.0.0.1:1']);

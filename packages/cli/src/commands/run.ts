@@ -38,6 +38,10 @@ export async function runCommand(name: string, opts: RunOptions, global: GlobalO
     ...(global.connection ? { connection: withoutWorker(global.connection) } : {}),
   });
   session.progress.log(`run ${runId} started; state in ${session.stateDir}`);
+  if (global.engine === 'temporal' && global.connection?.worker === false) {
+    // Temporal delivers review tokens in the worker that runs the gate's activity, not here
+    session.progress.log('review gates: the `baton worker` process prints the token and the `baton approve` command (--auto-approve cannot act from this process)');
+  }
   return finishRun(session, runId, opts.out);
 }
 
