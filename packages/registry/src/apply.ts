@@ -2,10 +2,13 @@ import { jsonBytes, sha256Hex, type RunEvent, type SerializedError } from '@bato
 import type { FailureClassifier, FailureContext } from './classify.js';
 import type { SqlExecutor } from './sql.js';
 
+// the run's execution number: 1, plus one per redrive, so a redriven step's attempts keep their history
+const CURRENT_EXECUTION = '(SELECT r.execution FROM pipeline_run r WHERE r.run_id = $1)';
+
 /** Pipeline and engine of a run whose first event arrived before its `run-started`. */
 export const UNKNOWN = '(unknown)';
 
-const REVIVE_RUN_ON_START = `(pipeline_run.status = 'failed' AND pipeline_run.finished_at IS NOT NULL AND EXCLUDED.started_at > pipeline_run.finished_at)`;
+const REVIVE_RUN_ON_START = `(pipeline_run.status = 'failed' AND pipeline_run.finished_at IS NOT NULL AND EXCLUDED.started_at >= pipeline_run.finished_at)`;
 
 /** A start that is a new execution of a finished step or attempt (redrive, redelivery), not a late duplicate. */
 const rerun = (table: string): string => `(${table}.finished_at IS NULL OR EXCLUDED.started_at > ${table}.finished_at)`;
@@ -29,6 +32,7 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, classify: Fai
            -- a new execution of a failed run (redrive) reopens it; a late duplicate does not
            status_since = CASE WHEN ${REVIVE_RUN_ON_START} THEN EXCLUDED.started_at ELSE pipeline_run.status_since END,
            finished_at = CASE WHEN ${REVIVE_RUN_ON_START} THEN NULL ELSE pipeline_run.finished_at END,
+           execution = CASE WHEN ${REVIVE_RUN_ON_START} THEN pipeline_run.execution + 1 ELSE pipeline_run.execution END,
            status = CASE WHEN ${REVIVE_RUN_ON_START} THEN 'running' ELSE pipeline_run.status END,
            updated_at = GREATEST(pipeline_run.updated_at, EXCLUDED.updated_at)`,
         [event.runId, event.pipeline, event.engine, event.executionId ?? null, event.at, json(refOf(event.input))],
@@ -36,6 +40,7 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, classify: Fai
       return;
     case 'step-started':
       await ensureRun(tx, event.runId, event.at);
+      await resumeRun(tx, event.runId, event.at, event.stepPath);
       await tx.query(
         `INSERT INTO pipeline_step (run_id, step_path, kind, map_index, status, started_at)
          VALUES ($1, $2, $3, $4, 'running', $5::timestamptz)
@@ -48,7 +53,6 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, classify: Fai
            finished_at = CASE WHEN ${rerun('pipeline_step')} THEN NULL ELSE pipeline_step.finished_at END`,
         [event.runId, event.stepPath, event.kind, mapIndexOf(event.stepPath), event.at],
       );
-      await resumeRun(tx, event.runId, event.at, event.stepPath);
       return;
     case 'step-finished': {
       const err = errorColumns(event.error, { stepPath: event.stepPath }, classify);
@@ -72,10 +76,11 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, classify: Fai
     }
     case 'attempt-started':
       await ensureRun(tx, event.runId, event.at);
+      await resumeRun(tx, event.runId, event.at, undefined);
       await tx.query(
-        `INSERT INTO stage_attempt (run_id, step_path, map_index, attempt, stage, status, started_at)
-         VALUES ($1, $2, $3, $4, $5, 'running', $6::timestamptz)
-         ON CONFLICT (run_id, step_path, attempt) DO UPDATE SET stage = EXCLUDED.stage,
+        `INSERT INTO stage_attempt (run_id, execution, step_path, map_index, attempt, stage, status, started_at)
+         VALUES ($1, ${CURRENT_EXECUTION}, $2, $3, $4, $5, 'running', $6::timestamptz)
+         ON CONFLICT (run_id, execution, step_path, attempt) DO UPDATE SET stage = EXCLUDED.stage,
            status = CASE WHEN ${rerun('stage_attempt')} THEN 'running' ELSE stage_attempt.status END,
            started_at = EXCLUDED.started_at, -- a start event knows the start better than a finish that came first
            error_code = CASE WHEN ${rerun('stage_attempt')} THEN NULL ELSE stage_attempt.error_code END,
@@ -86,18 +91,17 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, classify: Fai
            finished_at = CASE WHEN ${rerun('stage_attempt')} THEN NULL ELSE stage_attempt.finished_at END`,
         [event.runId, event.stepPath, mapIndexOf(event.stepPath), event.attempt, event.stage, event.at],
       );
-      await resumeRun(tx, event.runId, event.at, undefined);
       return;
     case 'attempt-finished': {
       await ensureRun(tx, event.runId, event.at);
       const m = event.metrics;
       const err = errorColumns(event.error, { stage: event.stage, stepPath: event.stepPath, modelCalls: m?.modelCalls ?? 0 }, classify);
       await tx.query(
-        `INSERT INTO stage_attempt (run_id, step_path, map_index, attempt, stage, status, started_at, finished_at,
+        `INSERT INTO stage_attempt (run_id, execution, step_path, map_index, attempt, stage, status, started_at, finished_at,
            error_code, error_message, error_class, retryable, input_tokens, output_tokens, model_calls, latency_ms, model_latency_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz - make_interval(secs => $16::float8 / 1000), $7::timestamptz,
+         VALUES ($1, ${CURRENT_EXECUTION}, $2, $3, $4, $5, $6, $7::timestamptz - make_interval(secs => $16::float8 / 1000), $7::timestamptz,
            $8, $9, $10, $11, $12, $13, $14, $15, $17)
-         ON CONFLICT (run_id, step_path, attempt) DO UPDATE SET status = EXCLUDED.status, finished_at = EXCLUDED.finished_at,
+         ON CONFLICT (run_id, execution, step_path, attempt) DO UPDATE SET status = EXCLUDED.status, finished_at = EXCLUDED.finished_at,
            error_code = EXCLUDED.error_code, error_message = EXCLUDED.error_message, error_class = EXCLUDED.error_class,
            retryable = EXCLUDED.retryable, input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,
            model_calls = EXCLUDED.model_calls, latency_ms = EXCLUDED.latency_ms, model_latency_ms = EXCLUDED.model_latency_ms`,
@@ -122,7 +126,7 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, classify: Fai
       return;
     }
     case 'retry-scheduled':
-      await tx.query('UPDATE stage_attempt SET retry_delay_ms = $4 WHERE run_id = $1 AND step_path = $2 AND attempt = $3', [
+      await tx.query(`UPDATE stage_attempt SET retry_delay_ms = $4 WHERE run_id = $1 AND step_path = $2 AND attempt = $3 AND execution = ${CURRENT_EXECUTION}`, [
         event.runId,
         event.stepPath,
         event.attempt,
@@ -209,8 +213,8 @@ async function ensureRun(tx: SqlExecutor, runId: string, at: string): Promise<vo
 
 /** A step or attempt started: the run is in flight again (a redriven run leaves `failed`). */
 async function resumeRun(tx: SqlExecutor, runId: string, at: string, stepPath: string | undefined): Promise<void> {
-  // only a start later than the failure reopens the run: a late event from before it does not
-  const revive = `(status = 'failed' AND finished_at IS NOT NULL AND $2::timestamptz > finished_at)`;
+  // only a start at or after the failure reopens the run (a redrive): a late event from before it does not
+  const revive = `(status = 'failed' AND finished_at IS NOT NULL AND $2::timestamptz >= finished_at)`;
   await tx.query(
     `UPDATE pipeline_run SET
        current_step = CASE WHEN status IN ('running', 'waiting') OR ${revive} THEN COALESCE($3, current_step) ELSE current_step END,
@@ -220,6 +224,7 @@ async function resumeRun(tx: SqlExecutor, runId: string, at: string, stepPath: s
        error_code = CASE WHEN ${revive} THEN NULL ELSE error_code END,
        error_message = CASE WHEN ${revive} THEN NULL ELSE error_message END,
        error_class = CASE WHEN ${revive} THEN NULL ELSE error_class END,
+       execution = CASE WHEN ${revive} THEN execution + 1 ELSE execution END,
        status = CASE WHEN ${revive} THEN 'running' ELSE status END
      WHERE run_id = $1`,
     [runId, at, stepPath ?? null],

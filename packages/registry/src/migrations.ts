@@ -96,4 +96,14 @@ CREATE TABLE pending_review (
 CREATE INDEX pending_review_open_idx ON pending_review (created_at) WHERE decided_at IS NULL;
 `,
   },
+  {
+    version: 2,
+    name: 'attempt history across redrives',
+    sql: `
+ALTER TABLE pipeline_run ADD COLUMN execution integer NOT NULL DEFAULT 1;
+ALTER TABLE stage_attempt ADD COLUMN execution integer NOT NULL DEFAULT 1;
+ALTER TABLE stage_attempt DROP CONSTRAINT stage_attempt_pkey;
+ALTER TABLE stage_attempt ADD PRIMARY KEY (run_id, execution, step_path, attempt);
+`,
+  },
 ];

@@ -36,6 +36,7 @@ export function runOf(row: Row): RunRecord {
     inputTokens: numberOf(row.input_tokens),
     outputTokens: numberOf(row.output_tokens),
     modelCalls: numberOf(row.model_calls),
+    execution: numberOf(row.execution),
   });
 }
 
@@ -64,6 +65,7 @@ export function attemptOf(row: Row): AttemptRow {
     stepPath: String(row.step_path),
     mapIndex: row.map_index === null ? undefined : numberOf(row.map_index),
     attempt: numberOf(row.attempt),
+    execution: numberOf(row.execution),
     stage: String(row.stage),
     status: String(row.status) as AttemptRow['status'],
     startedAt: isoOf(row.started_at)!,

@@ -54,7 +54,7 @@ export async function createSqlRegistry(client: SqlClient, options: SqlRegistryO
       const [run] = await client.query('SELECT * FROM pipeline_run WHERE run_id = $1', [runId]);
       if (!run) return undefined;
       const steps = await client.query('SELECT * FROM pipeline_step WHERE run_id = $1 ORDER BY started_at, step_path', [runId]);
-      const attempts = await client.query('SELECT * FROM stage_attempt WHERE run_id = $1 ORDER BY started_at, step_path, attempt', [runId]);
+      const attempts = await client.query('SELECT * FROM stage_attempt WHERE run_id = $1 ORDER BY started_at, step_path, execution, attempt', [runId]);
       const reviews = await client.query('SELECT * FROM pending_review WHERE run_id = $1 ORDER BY created_at', [runId]);
       return { ...runOf(run), steps: steps.map(stepOf), attempts: attempts.map(attemptOf), reviews: reviews.map(reviewOf) };
     },

@@ -35,6 +35,8 @@ export interface RunRecord {
   inputTokens: number;
   outputTokens: number;
   modelCalls: number;
+  /** 1 for the first execution, one more for each redrive. */
+  execution: number;
 }
 
 /** A row of `pipeline_step`: one step path of any kind (task, map, approval, ...). */
@@ -57,6 +59,8 @@ export interface AttemptRow {
   stepPath: string;
   mapIndex?: number;
   attempt: number;
+  /** 1 for the run's first execution, one more for each redrive. */
+  execution: number;
   stage: string;
   status: 'running' | 'succeeded' | 'failed';
   startedAt: string;

@@ -60,7 +60,7 @@ function stepRow(s: StepRecord, attempts: AttemptRow[], start: number, span: num
 
 function attemptLine(a: AttemptRow): SafeHtml {
   const took = a.latencyMs ?? (a.finishedAt ? Date.parse(a.finishedAt) - Date.parse(a.startedAt) : undefined);
-  return html`<div data-attempt="${a.attempt}">#${a.attempt} ${badge(a.status, statusLabel(a.status))} ${formatDuration(took)}
+  return html`<div data-attempt="${a.attempt}">#${a.attempt}${a.execution > 1 ? html` <span class="muted">(redrive ${a.execution - 1})</span>` : ''} ${badge(a.status, statusLabel(a.status))} ${formatDuration(took)}
 ${a.inputTokens + a.outputTokens > 0 ? html`<span class="muted">${formatCount(a.inputTokens + a.outputTokens)} tokens</span>` : ''}
 ${a.error ? html`<div class="error">${a.error.code} (${a.error.errorClass}): ${a.error.message}</div>` : ''}
 ${a.retryDelayMs !== undefined ? html`<div class="muted">retried after ${formatDuration(a.retryDelayMs)}</div>` : ''}</div>`;

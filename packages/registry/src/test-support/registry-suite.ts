@@ -6,7 +6,7 @@ import { createRegistryObserver } from '../observer.js';
 import { createSqlRegistry } from '../sql-registry.js';
 import type { SqlClient } from '../sql.js';
 import type { RunDetail, RunRegistry } from '../types.js';
-import { fixedModel, reportPipeline } from './report-pipeline.js';
+import { fixedModel, redrivePipeline, reportPipeline, setOutage } from './report-pipeline.js';
 
 /** Opens a client on an empty schema named `schema`. */
 export type OpenClient = (schema: string) => Promise<SqlClient>;
@@ -28,7 +28,7 @@ export function registrySuite(label: string, open: OpenClient): void {
       const { client, registry } = await fresh();
       expect(await migrate(client)).toEqual([]);
       const versions = await client.query<{ version: number }>('SELECT version FROM baton_schema_migrations ORDER BY version');
-      expect(versions.map((v) => v.version)).toEqual([1]);
+      expect(versions.map((v) => v.version)).toEqual([1, 2]);
       const tables = await client.query<{ table_name: string }>(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`,
       );
@@ -40,7 +40,7 @@ export function registrySuite(label: string, open: OpenClient): void {
       const schema = `t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
       const [a, b, c] = await Promise.all([open(schema), open(schema), open(schema)]);
       const applied = await Promise.all([migrate(a!), migrate(b!), migrate(c!)]);
-      expect(applied.flat()).toEqual([1]);
+      expect(applied.flat()).toEqual([1, 2]);
       await Promise.all([a!.close(), b!.close(), c!.close()]);
     });
 
@@ -208,6 +208,27 @@ export function registrySuite(label: string, open: OpenClient): void {
       expect(run).toMatchObject({ status: 'running', currentStep: 'gen', statusSince: '2026-11-23T10:00:00.000Z' });
       expect(run?.error).toBeUndefined();
       expect(run?.finishedAt).toBeUndefined();
+      await registry.close();
+    });
+
+    it('keeps the failed attempts of a redriven run next to the new ones', async () => {
+      const { registry } = await fresh();
+      const observer = createRegistryObserver(registry);
+      const engine = createLocalEngine({ pipelines: [redrivePipeline], observer });
+      setOutage(true);
+      const { runId } = await engine.start('test-redrive', {});
+      expect((await engine.result(runId)).status).toBe('failed');
+      await observer.flush();
+      expect(await registry.getRun(runId)).toMatchObject({ status: 'failed', error: { code: 'ServiceUnavailableException', errorClass: 'infrastructure' } });
+      setOutage(false);
+      await engine.redrive(runId);
+      expect((await engine.result(runId)).status).toBe('succeeded');
+      await observer.flush();
+      const run = await registry.getRun(runId);
+      expect(run?.status).toBe('succeeded');
+      expect(run?.attempts.map((a) => `${a.stepPath}#${a.attempt}@${a.execution}:${a.status}`)).toEqual(['prepare#1@1:succeeded', 'call#1@1:failed', 'call#1@2:succeeded']);
+      expect(await auditRunRecord(registry, engine, runId)).toEqual({ ok: true, problems: [] });
+      await engine.close();
       await registry.close();
     });
 

@@ -56,3 +56,28 @@ export const reportPipeline = definePipeline({ name: 'test-report', version: 1, 
   .approval('review', { gate: 'editor', timeoutSeconds: 3600, payload: { 'title.$': '$.title', 'sections.$': '$.sections' }, resultPath: '$.review' })
   .task('assemble', assemble, { input: { 'title.$': '$.title', 'sections.$': '$.sections' }, resultPath: '$.report' })
   .build();
+
+let outage = true;
+
+/** Fails with ServiceUnavailableException until {@link endOutage} is called. */
+const callService = defineStage({
+  name: 'call-service',
+  version: 1,
+  input: z.object({}),
+  output: z.object({ ok: z.boolean() }),
+  async run() {
+    if (outage) throw new StageError('ServiceUnavailableException', 'service down');
+    return { ok: true };
+  },
+});
+
+/** Ends the simulated outage of {@link redrivePipeline}. */
+export function setOutage(on: boolean): void {
+  outage = on;
+}
+
+/** prepare -> call-service (fails while the outage lasts): for redrive. */
+export const redrivePipeline = definePipeline({ name: 'test-redrive', version: 1 })
+  .task('prepare', outline, { input: { title: 't', topics: ['x'] }, resultPath: '$.prepared' })
+  .task('call', callService, { input: {}, resultPath: '$.call' })
+  .build();
