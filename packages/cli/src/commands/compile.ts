@@ -1,5 +1,5 @@
 import { isStageError } from '@baton/core';
-import { join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { CliError } from '../errors.js';
 import { exportNameOf, findPipeline, loadPipelines } from '../pipelines.js';
 
@@ -23,6 +23,9 @@ export async function compileCommand(names: string[], opts: CompileCommandOption
   const all = await loadPipelines(pipelinesSpec);
   const chosen = names.length ? names.map((n) => findPipeline(all, n, pipelinesSpec)) : all;
   const { writeStepFunctionsApp } = await import('@baton/adapter-stepfunctions');
+  if (pipelinesSpec.startsWith('.') || isAbsolute(pipelinesSpec)) {
+    process.stderr.write(`note: the CDK app imports the pipelines as "${pipelinesSpec}" and lists it as a dependency; pass a package name with --pipelines for an app you can install and deploy elsewhere\n`);
+  }
   let failed = 0;
   for (const pipeline of chosen) {
     const outDir = resolve(opts.out, pipeline.name);
