@@ -1,6 +1,21 @@
-import { inject } from 'vitest';
+import pg from 'pg';
+import { afterAll, inject } from 'vitest';
 import { createPostgresClient } from './postgres.js';
 import { registrySuite } from './test-support/registry-suite.js';
 
 // the server comes from the `postgres` project's globalSetup (a fresh initdb, or DATABASE_URL)
-registrySuite('PostgreSQL', (schema) => createPostgresClient({ connectionString: inject('postgresUrl'), schema, maxConnections: 4 }));
+const url = inject('postgresUrl');
+const schemas = new Set<string>();
+
+registrySuite('PostgreSQL', (schema) => {
+  schemas.add(schema);
+  return createPostgresClient({ connectionString: url, schema, maxConnections: 4 });
+});
+
+// leave a shared DATABASE_URL server as it was found
+afterAll(async () => {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+});
