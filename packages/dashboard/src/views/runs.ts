@@ -43,7 +43,7 @@ ${v.runs.map((r) => {
   const f = flight.get(r.runId);
   return html`<tr data-run="${r.runId}"><td><a href="/runs/${encodeURIComponent(r.runId)}">${r.runId}</a></td><td>${r.pipeline}</td><td>${r.engine}</td>
 <td>${badge(r.status, statusLabel(r.status))}</td>
-<td>${r.currentStep ? stepLabel(r.currentStep) : r.error ? html`<span class="error">${r.error.code}</span> <span class="muted">(${r.error.errorClass})</span>` : ''}</td>
+<td>${r.currentStep ? html`${stepLabel(r.currentStep)}${f && f.runningSteps.length > 1 ? html` <span class="muted">(+${f.runningSteps.length - 1} more in flight)</span>` : ''}` : r.error ? html`<span class="error">${r.error.code}</span> <span class="muted">(${r.error.errorClass})</span>` : ''}</td>
 <td>${f ? formatDuration(f.timeInStateMs) : r.finishedAt ? formatDuration(Date.parse(r.finishedAt) - Date.parse(r.startedAt)) : ''}</td>
 <td>${formatTime(r.startedAt)}</td><td>${formatCount(r.inputTokens + r.outputTokens)}</td></tr>`;
 })}
