@@ -3,7 +3,8 @@ import { StageError } from './errors.js';
 /**
  * A path into the run state, in the JSONPath subset that ASL accepts for `InputPath`,
  * `ItemsPath` and `ResultPath`: `$`, `$.a.b`, `$.items[2].title`. Paths starting with `$$.`
- * read the context object (`$$.Map.Item.Value`, `$$.Map.Item.Index`, `$$.Execution.Id`).
+ * read the context object (`$$.Map.Item.Value` and `$$.Map.Item.Index` in a map's `itemSelector`,
+ * `$$.Execution.Name` for the run id; `$$.Execution.Id` is the run id locally and the execution ARN on Step Functions).
  */
 export type DataPath = `$${string}`;
 
@@ -20,7 +21,7 @@ export type Selection = DataPath | { [key: string]: unknown };
 
 /** What context paths (`$$.…`) resolve against. */
 export interface PathContext {
-  Execution?: { Id: string };
+  Execution?: { Id: string; Name?: string };
   Map?: { Item: { Index: number; Value: unknown } };
 }
 

@@ -18,8 +18,8 @@ it('the README example runs', async () => {
   });
 
   const pipeline = definePipeline({ name: 'digest', version: 1, input: z.object({ docs: z.array(z.string()) }) })
-    .map('each', { items: '$.docs', maxConcurrency: 4, toleratedFailurePercentage: 25, resultPath: '$.summaries' },
-      (item) => item.task('summarise', summarise, { input: { 'text.$': '$$.Map.Item.Value' } }))
+    .map('each', { items: '$.docs', itemSelector: { 'text.$': '$$.Map.Item.Value' }, maxConcurrency: 4, toleratedFailurePercentage: 25, resultPath: '$.summaries' },
+      (item) => item.task('summarise', summarise))
     .build();
 
   const engine = createLocalEngine({ pipelines: [pipeline] });

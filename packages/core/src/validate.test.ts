@@ -190,3 +190,17 @@ describe('PipelineValidationError', () => {
     expect(() => b.build({ target: 'stepfunctions-express' })).toThrow(/cannot run in an EXPRESS workflow/);
   });
 });
+
+describe('map context paths', () => {
+  it('rejects $$.Map.Item in a task input: Step Functions only has it in the itemSelector', async () => {
+    const { definePipeline } = await import('./builder.js');
+    const { defineStage } = await import('./stage.js');
+    const { z } = await import('zod');
+    const echo = defineStage({ name: 'echo', version: 1, input: z.unknown(), output: z.unknown(), run: async (i) => i });
+    expect(() =>
+      definePipeline({ name: 'ctx', version: 1 })
+        .map('m', { items: '$.xs' }, (b) => b.task('t', echo, { input: { 'v.$': '$$.Map.Item.Value' } }))
+        .build(),
+    ).toThrow(/only available in a map's itemSelector/);
+  });
+});

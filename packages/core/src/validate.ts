@@ -65,7 +65,10 @@ function checkStep(step: StepIR, stages: ReadonlyMap<string, AnyStage>, add: (id
       if (!stages.has(step.stage)) {
         add(step.id, `unknown stage "${step.stage}" (registered: ${[...stages.keys()].join(', ') || 'none'})`);
       }
-      for (const p of selectionPaths(step.input)) path(p, 'input');
+      for (const p of selectionPaths(step.input)) {
+        path(p, 'input');
+        if (p.startsWith('$$.Map')) add(step.id, `"${p}" is only available in a map's itemSelector (as on Step Functions): select the item or its index there`);
+      }
       if (step.timeoutMs !== undefined && !(step.timeoutMs > 0)) add(step.id, 'timeoutMs must be positive');
       break;
     case 'map':

@@ -41,7 +41,7 @@ export interface InterpretOptions {
 export async function interpret(ir: PipelineIR, input: unknown, effects: Effects, options: InterpretOptions): Promise<RunOutcome> {
   const runner = new Runner(effects, options);
   try {
-    const result = await runner.block(ir.steps, input, { prefix: '', context: { Execution: { Id: options.runId } } });
+    const result = await runner.block(ir.steps, input, { prefix: '', context: { Execution: { Id: options.runId, Name: options.runId } } });
     return { status: 'succeeded', output: result.state };
   } catch (e) {
     if (e instanceof StepFailure) return { status: 'failed', error: e.error };
