@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
-import { baton, batonAsync, startBaton, workdir } from './test-support/spawn.js';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { baton, batonAsync, killStarted, startBaton, workdir } from './test-support/spawn.js';
+
+afterEach(killStarted);
 
 const redisUrl = inject('redisUrl');
 let n = 0;

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { baton, batonAsync, startBaton, workdir } from './test-support/spawn.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { baton, batonAsync, killStarted, startBaton, workdir } from './test-support/spawn.js';
+
+afterEach(killStarted);
 
 const TOKEN = 'dashboard-test-token-0123456789';
 const RUN = ['run', 'report', '--sources', 'sources', '--out', 'out/report'];

@@ -63,9 +63,18 @@ export interface BatonProcess {
   exited(): Promise<number | null>;
 }
 
+const started = new Set<ChildProcess>();
+
+/** SIGKILLs every background CLI process still alive (an `afterEach` so a failed test leaves none). */
+export function killStarted(): void {
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  started.clear();
+}
+
 /** Starts the CLI in the background (for workers, dashboards and runs that wait). */
 export function startBaton(cwd: string, args: string[], env: Record<string, string> = {}): BatonProcess {
   const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: envOf(env) });
+  started.add(child);
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
