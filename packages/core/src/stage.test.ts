@@ -163,7 +163,7 @@ describe('invokeStage', () => {
     });
     const r = await invokeStage(stage, {}, opts({ model }));
     expect(requests).toHaveLength(2);
-    expect(r.metrics).toMatchObject({ modelCalls: 2, inputTokens: 200, outputTokens: 14, modelLatencyMs: 100 });
+    expect(r.metrics).toMatchObject({ modelCalls: 2, inputTokens: 200, outputTokens: 14, modelLatencyMs: 100, modelId: 'fake-1' });
   });
 
   it('calling ctx.model without a configured client fails clearly and is not retried', async () => {

@@ -85,6 +85,8 @@ export interface InvocationMetrics {
   inputTokens: number;
   outputTokens: number;
   modelLatencyMs: number;
+  /** Model that answered the last call, for pricing tokens per model. */
+  modelId?: string;
 }
 
 /** The outcome of {@link invokeStage}: never a throw. */
@@ -230,6 +232,7 @@ function meteredModel(model: ModelClient | undefined, metrics: InvocationMetrics
       metrics.inputTokens += response.usage.inputTokens;
       metrics.outputTokens += response.usage.outputTokens;
       metrics.modelLatencyMs += response.latencyMs;
+      metrics.modelId = response.modelId;
       return response;
     },
   };
