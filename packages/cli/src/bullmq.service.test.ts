@@ -32,11 +32,14 @@ describe('baton on BullMQ + Redis (redis-server started by the test setup)', () 
     const dir = workdir();
     const engine = bullmq();
     const run = startBaton(dir, [...REPORT, ...engine, '--no-worker', '--auto-approve']);
-    const started = await run.waitFor(/run (report-[\w-]+) started/);
+    // printed once engine.start() has returned (the run's journal exists)
+    const started = await run.waitFor(/run (report-[\w-]+) started; state in/);
     // nothing runs the stages yet: the run stays at its first step
     await new Promise((r) => setTimeout(r, 1500));
     expect(run.child.exitCode).toBeNull();
-    const before = JSON.parse(baton(dir, ['status', started[1]!, '--json', ...engine]).stdout) as { status: string; attempts: unknown[] };
+    const status = baton(dir, ['status', started[1]!, '--json', ...engine]);
+    expect(status.stderr).toBe('');
+    const before = JSON.parse(status.stdout) as { status: string; attempts: unknown[] };
     expect(before.status).toBe('running');
     expect(before.attempts).toHaveLength(0);
 
