@@ -19,8 +19,12 @@ export const bullmqEngineFactory: EngineFactory = async (ctx) => {
     worker: ctx.connection?.worker !== false,
     ...commonOptions(ctx),
   });
-  // closing an engine whose in-process worker is still connecting emits an unhandled ioredis error
+  // Closing the engine while its Redis connections are still being made emits an unhandled
+  // ioredis "Connection is closed" error that kills the process (a quick `baton status` did).
+  // The engine exposes no `ready`; `result` awaits it before anything else, so an unknown run id
+  // is a cheap way to wait for it.
   await engine.worker?.ready;
+  await engine.result(`baton-cli-ready-probe-${process.pid}`).catch(() => undefined);
   return engine;
 };
 
