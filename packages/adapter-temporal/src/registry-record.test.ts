@@ -3,12 +3,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { StageError, createMemoryBlobStore, definePipeline, defineStage, hashReviewToken, type ReviewNotice } from '@baton/core';
 import { auditRunRecord, createPgliteRegistry, createRegistryObserver, type RegistryObserver, type RunRegistry } from '@baton/registry';
-import { createTemporalEngine, type TemporalEngine } from './index.js';
+import type { WorkflowBundle } from '@temporalio/worker';
+import { bundleBatonWorkflow, createTemporalEngine, createTemporalWorker, type TemporalEngine } from './index.js';
 import { quietTemporalRuntime } from './test-support/quiet.js';
 
-// Proves that a run on Temporal (the engine's in-process worker runs the workflow and
-// every activity, and reports both to the same observer) leaves a complete registry record: run row, one
+// Proves that a run on Temporal leaves a complete registry record: run row, one
 // stage_attempt row per attempt (the throttled one included), the decided review, and a clean audit.
+// Every event comes from the worker (workflow sink: run, steps, retries, decisions; activities:
+// attempts, reviews opened), so the worker is what must get the observer: the engine's
+// in-process worker gets the engine's, a separate worker takes its own `observer`.
 
 quietTemporalRuntime();
 
@@ -66,76 +69,122 @@ async function until(ok: () => boolean | Promise<boolean>, what: string): Promis
   throw new Error(`timed out waiting for ${what}`);
 }
 
+interface Scenario {
+  engine: TemporalEngine;
+  observer: RegistryObserver;
+  notices: ReviewNotice[];
+}
+
+/** Runs the pipeline through its gate: waits for the review notice, approves it with the token. */
+async function runApproved({ engine, observer, notices }: Scenario, registry: RunRegistry): Promise<{ runId: string; token: string }> {
+  const { runId } = await engine.start('registry-record', { value: 1, items: ITEMS, throttle: THROTTLED });
+  await until(() => notices.some((n) => n.runId === runId), 'the review notice');
+  const notice = notices.find((n) => n.runId === runId)!;
+  // the gate is open: once the observer caught up, the registry shows the run waiting at it
+  await until(async () => (await observer.flush(), (await registry.getRun(runId))?.status === 'waiting'), 'the waiting run in the registry');
+  expect(await registry.getRun(runId)).toMatchObject({ status: 'waiting', engine: 'temporal', pipeline: 'registry-record' });
+  expect((await registry.pendingReviews()).filter((r) => r.runId === runId)).toEqual([
+    expect.objectContaining({ gate: 'review', stepPath: 'review', tokenHash: hashReviewToken(notice.token) }),
+  ]);
+  // the notice and review-opened come from the review activity, before the workflow has recorded
+  // the review: a decision is accepted once the workflow shows the gate open
+  await until(async () => (await engine.status(runId)).pendingReviews.some((r) => r.gate === 'review'), 'the gate open in the workflow');
+  await engine.approve(runId, 'review', { token: notice.token, reviewer: 'ann', comment: 'looks right' });
+  expect(await engine.result(runId, { timeoutMs: 30_000 })).toMatchObject({ status: 'succeeded', output: { published: { value: 4 } } });
+  // workflow sink calls reach the observer after the activation that made them: wait for the end
+  await until(async () => (await observer.flush(), (await registry.getRun(runId))?.status === 'succeeded'), 'the finished run in the registry');
+  return { runId, token: notice.token };
+}
+
+/** The registry holds the whole run: run row, steps, every attempt, the decided review; the audit is clean. */
+async function expectCompleteRecord(registry: RunRegistry, engine: TemporalEngine, runId: string, token: string): Promise<void> {
+  const run = (await registry.getRun(runId))!;
+  expect(run).toMatchObject({ status: 'succeeded', engine: engine.name, pipeline: 'registry-record', execution: 1, executionId: expect.any(String) });
+  expect(run.finishedAt).toBeDefined();
+
+  // every attempt, including the failed throttled one, is a stage_attempt row
+  expect(run.attempts.map((a) => `${a.stepPath}#${a.attempt}:${a.status}`).sort()).toEqual(expectedAttempts);
+  for (const [i] of ITEMS.entries()) {
+    expect(run.attempts.filter((a) => a.stepPath === `sections[${i}]/write`).every((a) => a.mapIndex === i && a.stage === 'rr-item')).toBe(true);
+  }
+  const throttled = run.attempts.find((a) => a.stepPath === `sections[${THROTTLED}]/write` && a.attempt === 1)!;
+  expect(throttled.error).toMatchObject({ code: 'ThrottlingException', errorClass: 'model', retryable: true });
+  expect(throttled.retryDelayMs).toEqual(expect.any(Number));
+  expect(run.attempts.every((a) => a.finishedAt !== undefined)).toBe(true);
+  // every task step (map items included) is a succeeded pipeline_step row
+  expect(run.steps.filter((s) => s.kind === 'task').map((s) => `${s.stepPath}:${s.status}`).sort()).toEqual(
+    [...new Set(expectedAttempts.map((a) => a.split('#')[0]))].map((p) => `${p}:succeeded`).sort(),
+  );
+
+  expect(await registry.getReview(runId, 'review')).toMatchObject({
+    gate: 'review',
+    stepPath: 'review',
+    decision: 'approved',
+    decidedBy: 'ann',
+    comment: 'looks right',
+    tokenHash: hashReviewToken(token),
+    decidedAt: expect.any(String),
+  });
+  expect((await registry.pendingReviews()).filter((r) => r.runId === runId)).toEqual([]);
+
+  // the audit against engine.status: status, engine, error, every attempt, steps, open reviews
+  expect((await auditRunRecord(registry, engine, runId)).problems).toEqual([]);
+}
+
 describe('temporal leaves a complete registry record', () => {
+  const address = inject('temporalAddress');
   let registry: RunRegistry;
-  let observer: RegistryObserver;
-  let engine: TemporalEngine;
-  const notices: ReviewNotice[] = [];
+  let workflowBundle: WorkflowBundle;
+  const closers: (() => Promise<void>)[] = [];
 
   beforeAll(async () => {
     registry = await createPgliteRegistry();
-    observer = createRegistryObserver(registry);
-    engine = createTemporalEngine({
-      address: inject('temporalAddress'),
-      taskQueue: `registry-record-${randomUUID()}`,
-      pipelines: [pipeline],
-      blobs: createMemoryBlobStore(),
-      observer,
-      notifier: (n) => void notices.push(n),
-    });
+    workflowBundle = await bundleBatonWorkflow();
   });
   afterAll(async () => {
-    await engine?.close();
+    for (const close of closers.reverse()) await close();
     await registry?.close();
   });
 
-  it('records the run, every map item and attempt (the throttled one too) and the approved review', async () => {
-    const { runId } = await engine.start('registry-record', { value: 1, items: ITEMS, throttle: THROTTLED });
-
-    // the gate opens: the registry shows the run waiting with an open review row
-    await until(() => notices.some((n) => n.runId === runId), 'the review notice');
-    const notice = notices.find((n) => n.runId === runId)!;
-    await observer.flush();
-    const waiting = await registry.getRun(runId);
-    expect(waiting).toMatchObject({ status: 'waiting', engine: 'temporal', pipeline: 'registry-record' });
-    expect((await registry.pendingReviews()).filter((r) => r.runId === runId)).toEqual([
-      expect.objectContaining({ gate: 'review', stepPath: 'review', tokenHash: hashReviewToken(notice.token) }),
-    ]);
-
-    await engine.approve(runId, 'review', { token: notice.token, reviewer: 'ann', comment: 'looks right' });
-    const outcome = await engine.result(runId, { timeoutMs: 30_000 });
-    expect(outcome).toMatchObject({ status: 'succeeded', output: { published: { value: 4 } } });
-    await observer.flush();
-    expect(observer.failures).toBe(0);
-
-    const run = (await registry.getRun(runId))!;
-    expect(run).toMatchObject({ status: 'succeeded', engine: engine.name, pipeline: 'registry-record', execution: 1 });
-    expect(run.finishedAt).toBeDefined();
-
-    // every attempt, including the failed throttled one, is a stage_attempt row
-    expect(run.attempts.map((a) => `${a.stepPath}#${a.attempt}:${a.status}`).sort()).toEqual(expectedAttempts);
-    for (const [i] of ITEMS.entries()) {
-      expect(run.attempts.filter((a) => a.stepPath === `sections[${i}]/write`).every((a) => a.mapIndex === i && a.stage === 'rr-item')).toBe(true);
-    }
-    const throttled = run.attempts.find((a) => a.stepPath === `sections[${THROTTLED}]/write` && a.attempt === 1)!;
-    expect(throttled.error).toMatchObject({ code: 'ThrottlingException', errorClass: 'model', retryable: true });
-    expect(throttled.retryDelayMs).toEqual(expect.any(Number));
-    expect(run.attempts.every((a) => a.finishedAt !== undefined)).toBe(true);
-
-    // the review row is decided
-    expect(await registry.getReview(runId, 'review')).toMatchObject({
-      gate: 'review',
-      stepPath: 'review',
-      decision: 'approved',
-      decidedBy: 'ann',
-      comment: 'looks right',
-      tokenHash: hashReviewToken(notice.token),
-      decidedAt: expect.any(String),
+  it('with the engine\'s in-process worker: the run, every map item and attempt (the throttled one too), the approved review', async () => {
+    const observer = createRegistryObserver(registry);
+    const notices: ReviewNotice[] = [];
+    const engine = createTemporalEngine({
+      address,
+      taskQueue: `registry-record-${randomUUID()}`,
+      pipelines: [pipeline],
+      blobs: createMemoryBlobStore(),
+      workflowBundle,
+      observer,
+      notifier: (n) => void notices.push(n),
     });
-    expect((await registry.pendingReviews()).filter((r) => r.runId === runId)).toEqual([]);
+    closers.push(() => engine.close());
+    const { runId, token } = await runApproved({ engine, observer, notices }, registry);
+    expect(observer.failures).toBe(0);
+    await expectCompleteRecord(registry, engine, runId, token);
+  });
 
-    // the audit against engine.status: status, engine, error, every attempt, steps, open reviews
-    const audit = await auditRunRecord(registry, engine, runId);
-    expect(audit.problems).toEqual([]);
+  it('with a separate worker given the observer (the engine has none): the same complete record', async () => {
+    const observer = createRegistryObserver(registry);
+    const notices: ReviewNotice[] = [];
+    const taskQueue = `registry-record-${randomUUID()}`;
+    const engine = createTemporalEngine({ address, taskQueue, pipelines: [pipeline], worker: false });
+    closers.push(() => engine.close());
+    const worker = await createTemporalWorker({
+      address,
+      taskQueue,
+      pipelines: [pipeline],
+      blobs: createMemoryBlobStore(),
+      workflowBundle,
+      observer,
+      notifier: (n) => void notices.push(n),
+    });
+    closers.push(async () => {
+      await worker.shutdown();
+      await worker.running.catch(() => undefined);
+    });
+    const { runId, token } = await runApproved({ engine, observer, notices }, registry);
+    expect(observer.failures).toBe(0);
+    await expectCompleteRecord(registry, engine, runId, token);
   });
 });
