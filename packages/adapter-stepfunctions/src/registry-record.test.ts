@@ -61,7 +61,7 @@ async function until(ok: () => boolean | Promise<boolean>, what: string): Promis
   throw new Error(`timed out waiting for ${what}`);
 }
 
-describe('stepfunctions-local leaves a complete registry record', () => {
+describe.each(['function-arn', 'invoke'] as const)('stepfunctions-local (%s task integration) leaves a complete registry record', (lambdaIntegration) => {
   let registry: RunRegistry;
   let observer: RegistryObserver;
   let engine: StepFunctionsLocalEngine;
@@ -70,8 +70,8 @@ describe('stepfunctions-local leaves a complete registry record', () => {
   beforeAll(async () => {
     registry = await createPgliteRegistry();
     observer = createRegistryObserver(registry);
-    engine = createStepFunctionsLocalEngine({ pipelines: [pipeline], observer, notifier: (n) => void notices.push(n) });
-  });
+    engine = createStepFunctionsLocalEngine({ pipelines: [pipeline], observer, notifier: (n) => void notices.push(n), compile: { lambdaIntegration } });
+  }, 60_000); // PGlite starts in seconds on a loaded 2-core machine
   afterAll(async () => {
     await engine?.close();
     await registry?.close();
@@ -132,5 +132,5 @@ describe('stepfunctions-local leaves a complete registry record', () => {
     expect(audit.problems.filter((p) => !missingSteps.includes(p))).toEqual([]);
     expect(run.steps).toEqual([]);
     expect([...new Set(missingSteps)].sort()).toEqual([...new Set(expectedAttempts.map((a) => `step missing from the registry: ${a.split('#')[0]}`))].sort());
-  });
+  }, 60_000);
 });
