@@ -42,7 +42,9 @@ describe('a worker process killed with SIGKILL in the middle of a map', () => {
     // completed = recorded by the server; a stage that ended but whose completion the kill lost may run twice
     const completedBefore = await completedItems(engine, runId);
     const inFlight = new Set(atKill.filter((e) => e.event === 'start' && !completedBefore.has(e.key)).map((e) => e.key));
-    expect(completedBefore.size).toBeGreaterThanOrEqual(15);
+    // how many of the 20 ended stages the server recorded before the kill depends on load; the test
+    // needs only that some were recorded and some were not
+    expect(completedBefore.size).toBeGreaterThan(0);
     expect(completedBefore.size).toBeLessThan(items.length);
 
     await workers.start();
