@@ -111,10 +111,11 @@ async function expectCompleteRecord(registry: RunRegistry, engine: TemporalEngin
   expect(throttled.error).toMatchObject({ code: 'ThrottlingException', errorClass: 'model', retryable: true });
   expect(throttled.retryDelayMs).toEqual(expect.any(Number));
   expect(run.attempts.every((a) => a.finishedAt !== undefined)).toBe(true);
-  // every task step (map items included) is a succeeded pipeline_step row
-  expect(run.steps.filter((s) => s.kind === 'task').map((s) => `${s.stepPath}:${s.status}`).sort()).toEqual(
-    [...new Set(expectedAttempts.map((a) => a.split('#')[0]))].map((p) => `${p}:succeeded`).sort(),
+  // every step of every kind (the map, each map item's task, the gate) is a succeeded pipeline_step row
+  expect(run.steps.map((s) => `${s.stepPath}:${s.kind}:${s.status}`).sort()).toEqual(
+    [...[...new Set(expectedAttempts.map((a) => a.split('#')[0]))].map((p) => `${p}:task:succeeded`), 'sections:map:succeeded', 'review:approval:succeeded'].sort(),
   );
+  for (const s of run.steps.filter((x) => x.stepPath.startsWith('sections['))) expect(s.mapIndex).toBe(Number(/\[(\d+)\]/.exec(s.stepPath)?.[1]));
 
   expect(await registry.getReview(runId, 'review')).toMatchObject({
     gate: 'review',
