@@ -150,9 +150,16 @@ describe('plain item step paths', () => {
 
 describe('context object in map items', () => {
   it('refuses $$.Map.Item outside the itemSelector (Step Functions only exposes it there)', () => {
-    const p = definePipeline({ name: 'ctx', version: 1, input: z.object({ probe: z.string(), items: z.array(z.number()) }) })
-      .map('each', { items: '$.items', resultPath: '$.out' }, (b) => b.task('one', kitStep, { input: { 'probe.$': '$.probe', 'value.$': '$$.Map.Item.Value' } }))
-      .build();
+    const build = (value: string) =>
+      definePipeline({ name: 'ctx', version: 1, input: z.object({ probe: z.string(), items: z.array(z.number()) }) })
+        .map('each', { items: '$.items', resultPath: '$.out' }, (b) => b.task('one', kitStep, { input: { 'probe.$': '$.probe', 'value.$': value } }))
+        .build();
+    // core's validator refuses it when the pipeline is built ...
+    expect(() => build('$$.Map.Item.Value')).toThrow(/only available in a map's itemSelector/);
+    // ... and the compiler refuses it in an IR that did not go through the builder
+    const p = build('$.value');
+    const map = p.ir.steps[0] as { steps: { input: Record<string, string> }[] };
+    map.steps[0]!.input['value.$'] = '$$.Map.Item.Value';
     expect(() => compileToAsl(p)).toThrow(/each\/?one|one: Step Functions exposes \$\$\.Map\.Item/);
   });
 });
