@@ -42,6 +42,9 @@ export function bindStageTasks(
 ): Record<string, LocalHandler> {
   const out: Record<string, LocalHandler> = {};
   const counts = new Map<string, number[]>();
+  // task steps in flight in this execution: a step starts with its first attempt and finishes with
+  // its success or with a failure that no retrier takes
+  const open = new Set<string>();
   for (const [stateName, binding] of Object.entries(machine.tasks)) {
     if (binding.kind !== 'stage') continue;
     out[stateName] = async (raw) => {
@@ -59,6 +62,11 @@ export function bindStageTasks(
       records.attempts.push(record);
       records.updatedAt = record.startedAt;
       const base = { runId: records.runId, stepPath: event.stepPath, stage: binding.name, attempt };
+      const step = { runId: records.runId, stepPath: event.stepPath, kind: 'task' };
+      if (!open.has(event.stepPath)) {
+        open.add(event.stepPath);
+        records.emit({ type: 'step-started', ...step, at: record.startedAt });
+      }
       records.emit({ type: 'attempt-started', ...base, at: record.startedAt });
       try {
         // a Lambda's result crosses the wire as JSON
@@ -71,13 +79,18 @@ export function bindStageTasks(
         Object.assign(record, { status: 'succeeded', finishedAt: now() });
         records.completed.set(event.stepPath, { hash, output });
         records.emit({ type: 'attempt-finished', ...base, status: 'succeeded', at: record.finishedAt! });
+        open.delete(event.stepPath);
+        records.emit({ type: 'step-finished', ...step, status: 'succeeded', at: record.finishedAt! });
         return wrap(output);
       } catch (e) {
         const err = e as Error;
         const error: SerializedError = errorFromCause(err.name, err.message);
         Object.assign(record, { status: 'failed', finishedAt: now(), error });
         records.emit({ type: 'attempt-finished', ...base, status: 'failed', error, at: record.finishedAt! });
-        planRetry(stateName, binding.retry, event.stepPath, attempt, error, records, retryOverrides, counts);
+        if (!planRetry(stateName, binding.retry, event.stepPath, attempt, error, records, retryOverrides, counts)) {
+          open.delete(event.stepPath);
+          records.emit({ type: 'step-finished', ...step, status: 'failed', error, at: record.finishedAt! });
+        }
         records.updatedAt = now();
         const thrown = new Error(lambdaCause(err));
         thrown.name = err.name;
@@ -88,6 +101,7 @@ export function bindStageTasks(
   return out;
 }
 
+/** Plans the Baton delay of the coming retry; false when no retrier takes this failure. */
 function planRetry(
   stateName: string,
   compiled: (RetryPolicy | null)[],
@@ -97,12 +111,12 @@ function planRetry(
   records: RunRecords,
   overrides: Record<string, number[]>,
   counts: Map<string, number[]>,
-): void {
+): boolean {
   const policies = compiled.filter((p): p is RetryPolicy => p !== null);
-  if (policies.length === 0) return;
+  if (policies.length === 0) return false;
   const done = counts.get(stepPath) ?? policies.map(() => 0);
   const decision = decideRetry(policies, error.code, done, seededRandom(`${records.runId}/${stepPath}#${attempt}`), error.retryable);
-  if (!decision.retry) return;
+  if (!decision.retry) return false;
   done[decision.retrierIndex] = decision.retryNumber;
   counts.set(stepPath, done);
   const row = overrides[stateName] ?? compiled.map(() => -1);
@@ -110,6 +124,7 @@ function planRetry(
   overrides[stateName] = row;
   records.retries.push({ stepPath, attempt, code: error.code, delayMs: decision.delayMs, maxDelayMs: baseDelayMs(policies[decision.retrierIndex]!, decision.retryNumber) });
   records.emit({ type: 'retry-scheduled', runId: records.runId, stepPath, attempt, code: error.code, delayMs: decision.delayMs, at: now() });
+  return true;
 }
 
 function now(): string {

@@ -59,6 +59,7 @@ describe('stepfunctions-local engine', () => {
     const mine = events.filter((e) => e.runId === runId).map((e) => (e.type === 'attempt-finished' ? `${e.type}:${e.status}` : e.type));
     expect(mine).toEqual([
       'run-started',
+      'step-started',
       'attempt-started',
       'attempt-finished:failed',
       'retry-scheduled',
@@ -67,6 +68,7 @@ describe('stepfunctions-local engine', () => {
       'retry-scheduled',
       'attempt-started',
       'attempt-finished:succeeded',
+      'step-finished',
       'run-finished',
     ]);
     const gate = await engine.start('kit-approval', { probe: createProbeDir() });
