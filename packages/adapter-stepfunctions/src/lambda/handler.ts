@@ -1,4 +1,4 @@
-import { DEFAULT_STAGE_TIMEOUT_MS, StageError, invokeStage, serializeError, silentLogger, type AnyStage, type BlobStore, type Clock, type Logger, type ModelClient } from '@baton/core';
+import { DEFAULT_STAGE_TIMEOUT_MS, StageError, invokeStage, safeObserver, serializeError, silentLogger, type AnyStage, type BlobStore, type Clock, type Logger, type ModelClient, type RunObserver } from '@baton/core';
 import { toLambdaError } from './errors.js';
 
 /** What the compiled Task state sends to a stage Lambda (its `Parameters`). */
@@ -26,6 +26,12 @@ export interface StageHandlerOptions {
   claimCheckThreshold?: number;
   /** Overrides the attempt number (the local engine counts attempts itself). */
   attemptOf?: (event: StageEvent) => number;
+  /**
+   * Receives the attempt and step events of every invocation (a run registry on Postgres), awaited
+   * before the handler returns so a frozen Lambda loses none. A retryable failure leaves its step
+   * open: whether the machine retries is the state machine's decision.
+   */
+  observer?: RunObserver;
 }
 
 /** A Lambda handler: the event in, the stage output out, or a throw named after the error code. */
@@ -45,6 +51,7 @@ export type StageHandler = (event: StageEvent, context?: { getRemainingTimeInMil
 export function createStageHandler(options: StageHandlerOptions): StageHandler {
   const stages = new Map((Array.isArray(options.stages) ? options.stages : [options.stages]).map((s) => [s.name, s]));
   const logger = options.logger ?? silentLogger;
+  const observe = options.observer ? safeObserver([options.observer], logger) : undefined;
   return async (event, context) => {
     const stage = stages.get(event.stage);
     const attempt = options.attemptOf ? options.attemptOf(event) : (event.retryCount ?? 0) + 1;
@@ -58,9 +65,17 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
     const remaining = context?.getRemainingTimeInMillis?.();
     const wanted = event.timeoutMs ?? stage.timeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
     const timeoutMs = remaining === undefined ? event.timeoutMs : Math.max(1, Math.min(wanted, remaining - LAMBDA_EXIT_MARGIN_MS));
+    const runId = runIdOf(event.executionId);
+    const at = (): string => new Date(options.clock?.now() ?? Date.now()).toISOString();
+    const base = { runId, stepPath: event.stepPath, stage: stage.name, attempt };
+    const step = { runId, stepPath: event.stepPath, kind: 'task' };
+    if (observe) {
+      if (attempt === 1) await observe({ type: 'step-started', ...step, at: at() });
+      await observe({ type: 'attempt-started', ...base, at: at() });
+    }
     const result = await invokeStage(stage, event.input, {
       blobs: options.blobs,
-      runId: runIdOf(event.executionId),
+      runId,
       stepPath: event.stepPath,
       attempt,
       logger,
@@ -70,6 +85,16 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
     });
+    if (observe) {
+      const done = at();
+      if (result.ok) {
+        await observe({ type: 'attempt-finished', ...base, status: 'succeeded', metrics: result.metrics, at: done });
+        await observe({ type: 'step-finished', ...step, status: 'succeeded', at: done });
+      } else {
+        await observe({ type: 'attempt-finished', ...base, status: 'failed', error: result.error, metrics: result.metrics, at: done });
+        if (!result.error.retryable) await observe({ type: 'step-finished', ...step, status: 'failed', error: result.error, at: done });
+      }
+    }
     if (result.ok) return result.output;
     throw toLambdaError(result.error);
   };

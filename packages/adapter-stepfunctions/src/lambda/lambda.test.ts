@@ -1,4 +1,4 @@
-import { StageError, createJsonLogger, createMemoryBlobStore, defineStage, hashReviewToken, type ReviewNotice } from '@baton/core';
+import { StageError, createJsonLogger, createMemoryBlobStore, defineStage, hashReviewToken, type ReviewNotice, type RunEvent } from '@baton/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { errorFromCause, lambdaCause } from './errors.js';
@@ -42,6 +42,20 @@ describe('createStageHandler', () => {
     const unknown: Error = await handler({ stage: 'nope', stepPath: 'x', executionId: ARN, retryCount: 0, input: {} }).then(() => new Error('no throw'), (e: unknown) => e as Error);
     expect(unknown.name).toBe('StageFailed');
     expect(unknown.message).toMatch(/does not run stage \\"nope\\"/);
+  });
+});
+
+describe('createStageHandler with a run observer (the registry of deployed runs)', () => {
+  it('reports each attempt and its step, awaited before it returns; a retryable failure leaves the step open', async () => {
+    const events: RunEvent[] = [];
+    const handler = createStageHandler({ stages: echo, blobs: createMemoryBlobStore(), observer: async (e) => void events.push(e) });
+    await handler({ stage: 'echo', stepPath: 'sections[0]/echo', executionId: ARN, retryCount: 0, input: { text: 'throttle' } }).catch(() => undefined);
+    await handler({ stage: 'echo', stepPath: 'sections[0]/echo', executionId: ARN, retryCount: 1, input: { text: 'ok' } });
+    const seen = events.map((e) => `${e.type}${'attempt' in e ? `#${e.attempt}` : ''}${'status' in e ? `:${e.status}` : ''}`);
+    expect(seen).toEqual(['step-started', 'attempt-started#1', 'attempt-finished#1:failed', 'attempt-started#2', 'attempt-finished#2:succeeded', 'step-finished:succeeded']);
+    expect(events.every((e) => e.runId === 'run-42')).toBe(true);
+    const failed = events.find((e) => e.type === 'attempt-finished' && e.status === 'failed');
+    expect(failed).toMatchObject({ error: { code: 'ThrottlingException' }, metrics: { modelCalls: 0 } });
   });
 });
 
