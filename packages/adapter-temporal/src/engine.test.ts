@@ -60,6 +60,28 @@ describe('createTemporalEngine with its in-process worker', () => {
     }
   });
 
+  it('a decision sent the moment the reviewer is notified is not lost (the gate is recorded just after)', async () => {
+    const decisions: Promise<void>[] = [];
+    const auto: TemporalEngine = createTemporalEngine({
+      pipelines: [...kitPipelines, ...testPipelines],
+      address,
+      taskQueue: `auto-${randomUUID()}`,
+      blobs: createMemoryBlobStore(),
+      notifier: (n) => {
+        decisions.push(auto.approve(n.runId, n.gate, { token: n.token, reviewer: 'auto' }));
+      },
+    });
+    try {
+      const { runId } = await auto.start('kit-approval', { probe: createProbeDir() });
+      const outcome = await auto.result(runId, { timeoutMs: 30_000 });
+      await Promise.all(decisions);
+      expect(decisions).toHaveLength(1);
+      expect(outcome).toMatchObject({ status: 'succeeded', output: { review: { approved: true, reviewer: 'auto' } } });
+    } finally {
+      await auto.close();
+    }
+  });
+
   it('status shows a waiting run at its gate, lists it, and binds the gate to its reviewer', async () => {
     const { runId } = await engine.start('kit-safety', { probe: createProbeDir() });
     let info = await engine.status(runId);

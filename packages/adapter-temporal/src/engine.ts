@@ -100,12 +100,22 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
 
   const decide = async (runId: string, gate: string, decision: ReviewDecision, verdict: DecideArgs['verdict']): Promise<void> => {
     const args: DecideArgs = { gate, verdict, token: decision.token, ...pick(decision, ['reviewer', 'comment']) };
-    try {
-      await handle(runId).executeUpdate(decideUpdate, { args: [args] });
-    } catch (e) {
-      const cause = (e as { cause?: unknown }).cause;
-      const message = cause instanceof Error ? cause.message : (e as Error).message;
-      throw new StageError('InvalidInput', `cannot ${verdict === 'approved' ? 'approve' : 'reject'} gate "${gate}" of run "${runId}": ${message}`, { cause: e });
+    // the review activity notifies the reviewer just before the workflow records the gate, so a
+    // decision sent at once on the notice may arrive first: retry that case (only) for a while
+    const deadline = Date.now() + GATE_OPENING_GRACE_MS;
+    for (;;) {
+      try {
+        await handle(runId).executeUpdate(decideUpdate, { args: [args] });
+        return;
+      } catch (e) {
+        const cause = (e as { cause?: unknown }).cause;
+        const message = cause instanceof Error ? cause.message : (e as Error).message;
+        if (message.includes('has not reached gate') && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        throw new StageError('InvalidInput', `cannot ${verdict === 'approved' ? 'approve' : 'reject'} gate "${gate}" of run "${runId}": ${message}`, { cause: e });
+      }
     }
   };
 
@@ -244,3 +254,6 @@ function lastActivity(attempts: RunInfo['attempts']): Date | undefined {
   }
   return last ? new Date(last) : undefined;
 }
+
+/** How long a decision waits for a gate whose reviewer was already notified to be recorded. */
+const GATE_OPENING_GRACE_MS = 10_000;

@@ -31,6 +31,7 @@ describe('WorkflowRunState.findReview (the decide validator)', () => {
     carry.reviews['review'] = review('review', 'review', a.hash);
     carry.reviews['legal'] = review('legal', 'legal', b.hash, 'carol');
     const state = new WorkflowRunState(input(carry));
+    expect(() => state.findReview({ gate: 'later', verdict: 'approved', token: a.token })).toThrow(/has not reached gate "later"/);
     expect(state.findReview({ gate: 'review', verdict: 'approved', token: a.token }).stepPath).toBe('review');
     expect(() => state.findReview({ gate: 'review', verdict: 'approved', token: b.token })).toThrow(/token rejected/);
     expect(() => state.findReview({ gate: 'review', verdict: 'approved', token: 'x' + a.token.slice(1) })).toThrow(/token rejected/);

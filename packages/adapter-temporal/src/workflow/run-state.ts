@@ -108,12 +108,14 @@ export class WorkflowRunState {
    * where one is set, this reviewer). Rejected updates never reach the history.
    */
   findReview(args: DecideArgs): ReviewRecord {
-    const open = Object.values(this.carry.reviews).filter((r) => r.gate === args.gate && this.carry.decisions[r.stepPath] === undefined);
+    const atGate = Object.values(this.carry.reviews).filter((r) => r.gate === args.gate);
+    if (atGate.length === 0) {
+      // the engine retries this one briefly: the reviewer is notified just before the gate is recorded
+      throw ApplicationFailure.nonRetryable(`run "${this.input.runId}" has not reached gate "${args.gate}" yet`, 'InvalidInput');
+    }
+    const open = atGate.filter((r) => this.carry.decisions[r.stepPath] === undefined);
     if (open.length === 0) {
-      throw ApplicationFailure.nonRetryable(
-        `run "${this.input.runId}" has no open review at gate "${args.gate}" (already decided, timed out, or never reached)`,
-        'InvalidInput',
-      );
+      throw ApplicationFailure.nonRetryable(`run "${this.input.runId}" has no open review at gate "${args.gate}" (already decided or timed out)`, 'InvalidInput');
     }
     const presented = sha256Hex(String(args.token));
     const review = open.find((r) => sameHex(presented, r.tokenHash));
