@@ -1,6 +1,6 @@
 import type { AnyPipeline } from '../builder.js';
 import { jsonBytes, resolveRefs } from '../claim-check.js';
-import type { Engine, PendingReview, ReviewDecision, ReviewNotifier, RunInfo, RunState, RunSummary } from '../engine.js';
+import type { Engine, ReviewDecision, ReviewNotifier, RunInfo, RunSummary } from '../engine.js';
 import { createReviewToken, newRunId, resolvePipeline, stageMetaOf, validateRunInput, verifyReviewToken } from '../engine-support.js';
 import { StageError } from '../errors.js';
 import { interpret } from '../interpreter/interpret.js';
@@ -13,6 +13,7 @@ import { invokeStage } from '../stage.js';
 import { apply, createFileJournalStore, createMemoryJournalStore, foldJournal, type JournalEntry, type JournalState, type JournalStore } from './journal.js';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
+import { pendingReviewOf, runInfoFromJournal } from './run-info.js';
 import { safeObserver, type RunEvent, type RunObserver } from '../observer.js';
 
 /** Step Functions' payload limit per state, enforced by `emulate: 'stepfunctions'`. */
@@ -185,7 +186,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
         };
         append(runId, run, review);
         if (dead) return never();
-        await options.notifier?.({ ...pendingOf(runId, review), token });
+        await options.notifier?.({ ...pendingReviewOf(runId, review), token });
         // a notifier may decide at once (an auto-approving CLI, a test): that decision is journaled already
         const early = run.state.decisions.get(req.stepPath);
         if (early) return outcomeOf(early);
@@ -260,37 +261,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     const run = active.get(runId);
     const s = run?.state ?? foldJournal(journal.read(runId));
     if (!s.start) throw new StageError('InvalidInput', `unknown run "${runId}"`);
-    const pendingReviews: PendingReview[] = [...s.reviews.values()].filter((r) => !s.decisions.has(r.path)).map((r) => pendingOf(runId, r));
-    const status: RunState = s.end ? (s.end.ok ? 'succeeded' : 'failed') : pendingReviews.length ? 'waiting' : 'running';
-    const out: RunInfo = {
-      runId,
-      pipeline: s.start.pipeline,
-      engine: 'local',
-      status,
-      currentSteps: run ? [...run.current] : [],
-      startedAt: s.start.at,
-      updatedAt: s.updatedAt,
-      attempts: [
-        ...s.attempts.map((a) => ({
-          stepPath: a.path,
-          attempt: a.attempt,
-          status: a.ok ? ('succeeded' as const) : ('failed' as const),
-          startedAt: a.startedAt,
-          finishedAt: a.at,
-          ...(a.error ? { error: a.error } : {}),
-          ...(a.metrics ? { metrics: a.metrics } : {}),
-        })),
-        ...[...s.running.values()].map((a) => ({ stepPath: a.path, attempt: a.attempt, status: 'running' as const, startedAt: a.at })),
-      ],
-      retries: s.retries.map(({ path, attempt, code, delayMs, maxDelayMs }) => ({ stepPath: path, attempt, code, delayMs, maxDelayMs })),
-      pendingReviews,
-    };
-    if (s.end) {
-      out.finishedAt = s.end.at;
-      if (s.end.ok) out.output = s.end.output;
-      else if (s.end.error) out.error = s.end.error;
-    }
-    return out;
+    return runInfoFromJournal(runId, { ...s, start: s.start }, { engine: 'local', running: [...s.running.values()], currentSteps: run ? [...run.current] : [] });
   };
 
   return {
@@ -372,11 +343,6 @@ function outcomeOf(d: Extract<JournalEntry, { t: 'decision' }>): ApprovalOutcome
   return o;
 }
 
-function pendingOf(runId: string, r: Extract<JournalEntry, { t: 'review' }>): PendingReview {
-  const p: PendingReview = { runId, gate: r.gate, stepPath: r.path, payload: r.payload, createdAt: r.createdAt, expiresAt: r.expiresAt };
-  if (r.reviewer !== undefined) p.reviewer = r.reviewer;
-  return p;
-}
 
 function endOutcome(end: Extract<JournalEntry, { t: 'end' }>): RunOutcome {
   return end.ok ? { status: 'succeeded', output: end.output } : { status: 'failed', error: end.error! };

@@ -1,0 +1,58 @@
+import type { PendingReview, RunInfo, RunState } from '../engine.js';
+import type { JournalEntry, JournalState } from './journal.js';
+
+/** The pending review a reviewer sees for a journaled review entry (never its token hash). */
+export function pendingReviewOf(runId: string, r: Extract<JournalEntry, { t: 'review' }>): PendingReview {
+  const p: PendingReview = { runId, gate: r.gate, stepPath: r.path, payload: r.payload, createdAt: r.createdAt, expiresAt: r.expiresAt };
+  if (r.reviewer !== undefined) p.reviewer = r.reviewer;
+  return p;
+}
+
+/** What a journal does not know about a run: which engine, what is in flight right now. */
+export interface LiveRunView {
+  engine: string;
+  /** Attempts in flight (their start entries). */
+  running: { path: string; attempt: number; at: string }[];
+  /** Current steps; by default the running attempts' steps and the open gates. */
+  currentSteps?: string[];
+}
+
+/**
+ * A run's {@link RunInfo} folded from its journal: status (waiting while a gate is open), attempts
+ * (finished and in flight), retries, open reviews, and the outcome once it ended. Engines that
+ * keep a core journal (local, BullMQ) report status through this one function.
+ */
+export function runInfoFromJournal(runId: string, s: JournalState & { start: NonNullable<JournalState['start']> }, view: LiveRunView): RunInfo {
+  const pendingReviews = [...s.reviews.values()].filter((r) => !s.decisions.has(r.path)).map((r) => pendingReviewOf(runId, r));
+  const status: RunState = s.end ? (s.end.ok ? 'succeeded' : 'failed') : pendingReviews.length ? 'waiting' : 'running';
+  const running = s.end ? [] : view.running;
+  const out: RunInfo = {
+    runId,
+    pipeline: s.start.pipeline,
+    engine: view.engine,
+    status,
+    currentSteps: view.currentSteps ?? [...new Set([...running.map((a) => a.path), ...pendingReviews.map((r) => r.stepPath)])],
+    startedAt: s.start.at,
+    updatedAt: s.updatedAt,
+    attempts: [
+      ...s.attempts.map((a) => ({
+        stepPath: a.path,
+        attempt: a.attempt,
+        status: a.ok ? ('succeeded' as const) : ('failed' as const),
+        startedAt: a.startedAt,
+        finishedAt: a.at,
+        ...(a.error ? { error: a.error } : {}),
+        ...(a.metrics ? { metrics: a.metrics } : {}),
+      })),
+      ...running.map((a) => ({ stepPath: a.path, attempt: a.attempt, status: 'running' as const, startedAt: a.at })),
+    ],
+    retries: s.retries.map(({ path, attempt, code, delayMs, maxDelayMs }) => ({ stepPath: path, attempt, code, delayMs, maxDelayMs })),
+    pendingReviews,
+  };
+  if (s.end) {
+    out.finishedAt = s.end.at;
+    if (s.end.ok) out.output = s.end.output;
+    else if (s.end.error) out.error = s.end.error;
+  }
+  return out;
+}
