@@ -116,6 +116,8 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
     }
   });
   const ready = sub.subscribe(endedChannel(prefix), ...(options.notifier ? [reviewsChannel(prefix)] : [])).then(() => worker?.ready);
+  // callers that await `ready` see its failure; an engine closed before it settled must not crash the process
+  ready.catch((e: unknown) => logger.debug('engine connections did not open', { error: (e as Error).message }));
 
   const started = async (runId: string): Promise<ReturnType<typeof foldJournal> & { start: NonNullable<ReturnType<typeof foldJournal>['start']> }> => {
     const s = await store.fold(runId);
