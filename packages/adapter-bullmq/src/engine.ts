@@ -9,7 +9,7 @@ import {
   safeObserver,
   silentLogger,
   validateRunInput,
-  verifyReviewToken,
+  decisionEntryFor,
   type AnyPipeline,
   type BlobStore,
   type Engine,
@@ -142,33 +142,15 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
   const decide = async (runId: string, gate: string, decision: ReviewDecision, verdict: 'approved' | 'rejected'): Promise<void> => {
     const entries = await store.read(runId);
     const s = foldJournal(entries);
-    if (!s.start) throw new StageError('InvalidInput', `unknown run "${runId}"`);
-    const open = [...s.reviews.values()].filter((r) => r.gate === gate && !s.decisions.has(r.path));
-    if (open.length === 0) {
-      throw new StageError('InvalidInput', `run "${runId}" has no open review at gate "${gate}" (already decided, timed out, or never reached)`);
-    }
-    const review = open.find((r) => verifyReviewToken(decision.token, r.tokenHash));
-    if (!review) throw new StageError('InvalidInput', `review token rejected for gate "${gate}" of run "${runId}"`);
-    if (review.reviewer !== undefined && review.reviewer !== decision.reviewer) {
-      throw new StageError('InvalidInput', `gate "${gate}" is assigned to reviewer "${review.reviewer}"`);
-    }
-    const gen = generationOf(entries);
     const at = new Date().toISOString();
-    const entry: JournalEntry = {
-      t: 'decision',
-      path: review.path,
-      gate,
-      decision: verdict,
-      at,
-      ...(decision.reviewer === undefined ? {} : { reviewer: decision.reviewer }),
-      ...(decision.comment === undefined ? {} : { comment: decision.comment }),
-    };
+    const entry = decisionEntryFor(runId, s, gate, decision, verdict, at);
+    const gen = generationOf(entries);
     // the decision field is shared with the gate's timeout: whichever is first wins, the token is single-use
-    const res = await store.record(runId, { field: `decision|${review.path}@${gen}`, entries: [entry] });
+    const res = await store.record(runId, { field: `decision|${entry.path}@${gen}`, entries: [entry] });
     if (!res.added) throw new StageError('InvalidInput', `gate "${gate}" of run "${runId}" was already decided`);
     const extra = { ...(decision.reviewer === undefined ? {} : { reviewer: decision.reviewer }), ...(decision.comment === undefined ? {} : { comment: decision.comment }) };
-    observe({ type: 'review-decided', runId, gate, stepPath: review.path, decision: verdict, at, ...extra });
-    await wakeRun(driveQueue, runId, `decided|${review.path}|${gen}`);
+    observe({ type: 'review-decided', runId, gate, stepPath: entry.path, decision: verdict, at, ...extra });
+    await wakeRun(driveQueue, runId, `decided|${entry.path}|${gen}`);
   };
 
   return {

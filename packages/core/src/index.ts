@@ -112,4 +112,4 @@ export { interpret, inputHash, type Effects, type RunOutcome, type StageMeta } f
 export { STEP_FUNCTIONS_PAYLOAD_LIMIT, createLocalEngine, type LocalEngine, type LocalEngineOptions } from './local/engine.js';
 export { apply as applyJournalEntry, createFileJournalStore, createMemoryJournalStore, foldJournal, type JournalEntry, type JournalState, type JournalStore } from './local/journal.js';
 export { safeObserver, type RunEvent, type RunObserver } from './observer.js';
-export { pendingReviewOf, runInfoFromJournal, type LiveRunView } from './local/run-info.js';
+export { decisionEntryFor, pendingReviewOf, runInfoFromJournal, type LiveRunView } from './local/run-info.js';

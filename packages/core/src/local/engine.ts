@@ -1,7 +1,7 @@
 import type { AnyPipeline } from '../builder.js';
 import { jsonBytes, resolveRefs } from '../claim-check.js';
 import type { Engine, ReviewDecision, ReviewNotifier, RunInfo, RunSummary } from '../engine.js';
-import { createReviewToken, newRunId, resolvePipeline, stageMetaOf, validateRunInput, verifyReviewToken } from '../engine-support.js';
+import { createReviewToken, newRunId, resolvePipeline, stageMetaOf, validateRunInput } from '../engine-support.js';
 import { StageError } from '../errors.js';
 import { interpret } from '../interpreter/interpret.js';
 import type { ApprovalOutcome, Effects, RunOutcome, TaskOutcome } from '../interpreter/types.js';
@@ -13,7 +13,7 @@ import { invokeStage } from '../stage.js';
 import { apply, createFileJournalStore, createMemoryJournalStore, foldJournal, type JournalEntry, type JournalState, type JournalStore } from './journal.js';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
-import { pendingReviewOf, runInfoFromJournal } from './run-info.js';
+import { decisionEntryFor, pendingReviewOf, runInfoFromJournal } from './run-info.js';
 import { safeObserver, type RunEvent, type RunObserver } from '../observer.js';
 
 /** Step Functions' payload limit per state, enforced by `emulate: 'stepfunctions'`. */
@@ -231,30 +231,12 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
   const decide = async (runId: string, gate: string, decision: ReviewDecision, verdict: 'approved' | 'rejected'): Promise<void> => {
     const run = active.get(runId);
     const state = run?.state ?? foldJournal(journal.read(runId));
-    if (!state.start) throw new StageError('InvalidInput', `unknown run "${runId}"`);
-    const open = [...state.reviews.values()].filter((r) => r.gate === gate && !state.decisions.has(r.path));
-    if (open.length === 0) {
-      throw new StageError('InvalidInput', `run "${runId}" has no open review at gate "${gate}" (already decided, timed out, or never reached)`);
-    }
-    const review = open.find((r) => verifyReviewToken(decision.token, r.tokenHash));
-    if (!review) throw new StageError('InvalidInput', `review token rejected for gate "${gate}" of run "${runId}"`);
-    if (review.reviewer !== undefined && review.reviewer !== decision.reviewer) {
-      throw new StageError('InvalidInput', `gate "${gate}" is assigned to reviewer "${review.reviewer}"`);
-    }
-    const entry: Extract<JournalEntry, { t: 'decision' }> = {
-      t: 'decision',
-      path: review.path,
-      gate,
-      decision: verdict,
-      at: new Date(clock.now()).toISOString(),
-      ...(decision.reviewer === undefined ? {} : { reviewer: decision.reviewer }),
-      ...(decision.comment === undefined ? {} : { comment: decision.comment }),
-    };
+    const entry = decisionEntryFor(runId, state, gate, decision, verdict, new Date(clock.now()).toISOString());
     append(runId, run, entry);
-    if (run) run.waiters.get(review.path)?.(outcomeOf(entry));
+    if (run) run.waiters.get(entry.path)?.(outcomeOf(entry));
     // the decision is durable either way: an engine that lacks the pipeline (a bare approver)
     // leaves the run to the next `recover()` of one that has it instead of failing after the fact
-    else if (pipelines.has(state.start.pipeline)) launch(runId);
+    else if (pipelines.has(state.start!.pipeline)) launch(runId);
   };
 
   const info = (runId: string): RunInfo => {

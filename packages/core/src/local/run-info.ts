@@ -1,4 +1,6 @@
-import type { PendingReview, RunInfo, RunState } from '../engine.js';
+import type { PendingReview, ReviewDecision, RunInfo, RunState } from '../engine.js';
+import { verifyReviewToken } from '../engine-support.js';
+import { StageError } from '../errors.js';
 import type { JournalEntry, JournalState } from './journal.js';
 
 /** The pending review a reviewer sees for a journaled review entry (never its token hash). */
@@ -55,4 +57,38 @@ export function runInfoFromJournal(runId: string, s: JournalState & { start: Non
     else if (s.end.error) out.error = s.end.error;
   }
   return out;
+}
+
+/**
+ * Checks a reviewer's decision against a run's journal and returns the decision entry to record:
+ * an open review at `gate` whose token hash matches, assigned to this reviewer if it names one.
+ * Throws `InvalidInput` saying which check failed. Engines that keep a core journal share it.
+ */
+export function decisionEntryFor(
+  runId: string,
+  s: JournalState,
+  gate: string,
+  decision: ReviewDecision,
+  verdict: 'approved' | 'rejected',
+  at: string,
+): Extract<JournalEntry, { t: 'decision' }> {
+  if (!s.start) throw new StageError('InvalidInput', `unknown run "${runId}"`);
+  const open = [...s.reviews.values()].filter((r) => r.gate === gate && !s.decisions.has(r.path));
+  if (open.length === 0) {
+    throw new StageError('InvalidInput', `run "${runId}" has no open review at gate "${gate}" (already decided, timed out, or never reached)`);
+  }
+  const review = open.find((r) => verifyReviewToken(decision.token, r.tokenHash));
+  if (!review) throw new StageError('InvalidInput', `review token rejected for gate "${gate}" of run "${runId}"`);
+  if (review.reviewer !== undefined && review.reviewer !== decision.reviewer) {
+    throw new StageError('InvalidInput', `gate "${gate}" is assigned to reviewer "${review.reviewer}"`);
+  }
+  return {
+    t: 'decision',
+    path: review.path,
+    gate,
+    decision: verdict,
+    at,
+    ...(decision.reviewer === undefined ? {} : { reviewer: decision.reviewer }),
+    ...(decision.comment === undefined ? {} : { comment: decision.comment }),
+  };
 }
