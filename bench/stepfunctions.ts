@@ -7,71 +7,94 @@
  *   npx turbo run build --filter=@baton/adapter-stepfunctions --filter=@baton/example-report
  *   npx tsx bench/stepfunctions.ts
  */
-import { compileToAsl, estimateRunCost, runAslLocally, validateAsl, type AslDefinition } from '@baton/adapter-stepfunctions';
+import { compileToAsl, estimateRunCost, runAslLocally, stageInputOf, stageResultOf, validateAsl, type AslDefinition, type StageEvent } from '@baton/adapter-stepfunctions';
 import { reportPipeline } from '@baton/example-report';
 import { readFileSync } from 'node:fs';
 
 const handwritten = JSON.parse(readFileSync(new URL('./stepfunctions-handwritten.asl.json', import.meta.url), 'utf8')) as AslDefinition;
 const SOURCES = 3;
 
-/** Stub Lambdas: every section valid (happy), or every 4th section repaired once (repairs). */
-function stubs(n: number, scenario: 'happy' | 'repairs'): Record<string, (input: unknown) => unknown> {
-  const validate = (input: unknown): unknown => {
-    const idx = ((input as { input: { task: { index: number } } }).input.task.index);
+type Stub = (input: unknown) => unknown;
+
+/** Stub stages returning full output shapes: every section valid (happy), or every 4th section repaired once (repairs). */
+function stubs(n: number, scenario: 'happy' | 'repairs'): Record<string, Stub> {
+  const validate: Stub = (input) => {
+    const idx = (input as { task: { index: number } }).task.index;
     if (scenario === 'repairs' && idx % 4 === 0) {
+      // what Step Functions reports for a Baton Lambda that threw ValidationFailed
       const e = new Error(JSON.stringify({ errorType: 'ValidationFailed', errorMessage: JSON.stringify({ code: 'ValidationFailed', message: 'no citation', retryable: false, details: { issues: [] } }), trace: [] }));
       e.name = 'ValidationFailed';
       throw e;
     }
-    return { valid: true };
+    return { valid: true, sectionId: `s${idx}`, outputKey: 'sections/x.md', round: 0 };
   };
-  const repair = (): unknown => ({ valid: true, rounds: 1 });
+  const repair: Stub = () => ({ valid: true, sectionId: 's', outputKey: 'sections/x.md', round: 1, errors: [], promptSha256: 'h' });
   return {
     'ingest-file': () => ({ docKey: 'docs/x.json', pages: 3 }),
     plan: () => ({
       reportTitle: 'BTN-101',
+      template: 'clinical-study-report',
+      templateVersion: 1,
       sources: ['s1'],
       sectionIndex: [],
       rejectedSources: [],
       sections: Array.from({ length: n }, (_, index) => ({ sectionId: `s${index}`, index })),
     }),
-    generate: () => ({ outputKey: 'sections/x.md' }),
+    generate: () => ({ sectionId: 's', outputKey: 'sections/x.md', promptSha256: 'h' }),
     validate,
     repair,
+    'repair@2': repair,
     'repair-2': repair,
-    flag: () => ({ flagged: true }),
+    flag: () => ({ sectionId: 's', status: 'needs-human-review', reason: 'r' }),
     review: () => ({ approved: true, reviewer: 'bench', comment: null }),
-    assemble: () => ({ docxKey: 'r.docx', markdownKey: 'r.md', htmlKey: 'r.html', sections: n }),
-    notify: () => ({ sent: true }),
+    assemble: () => ({ docxKey: 'r.docx', markdownKey: 'r.md', htmlKey: 'r.html', sections: { total: n, ok: n, failed: 0, held: 0, repaired: 0 } }),
+    notify: () => ({ delivered: 'file' }),
   };
 }
 
 const input = { reportTitle: 'BTN-101', template: 'clinical-study-report', sources: Array.from({ length: SOURCES }, (_, i) => ({ key: `src/${i}.pdf` })), maxSourceBytes: 1e7, notify: { kind: 'file' } };
 
-async function transitions(def: AslDefinition, n: number, scenario: 'happy' | 'repairs', invoke = false): Promise<number> {
-  const handlers = stubs(n, scenario);
-  // lambda:invoke returns { Payload, StatusCode }: mirror the real shape (the review gate's task token answer is not wrapped)
-  const wrapped = invoke ? Object.fromEntries(Object.entries(handlers).map(([k, fn]) => [k, k === 'review' ? fn : (i: unknown) => ({ Payload: fn((i as { Payload: unknown }).Payload), StatusCode: 200 })])) : handlers;
-  const run = await runAslLocally(def, input, { handlers: wrapped });
+/**
+ * Binds the stubs the way Baton's Lambda handler answers (input or state event shape, see
+ * StageEvent); lambda:invoke results are wrapped in { Payload, StatusCode } as AWS does (the
+ * review gate's task-token answer is not).
+ */
+async function transitions(def: AslDefinition, n: number, scenario: 'happy' | 'repairs', invoke: boolean): Promise<number> {
+  const handlers = Object.fromEntries(
+    Object.entries(stubs(n, scenario)).map(([state, stub]) => {
+      if (state === 'review') return [state, stub];
+      const run: Stub = (params) => {
+        const event = (invoke ? (params as { Payload: unknown }).Payload : params) as StageEvent;
+        const result = stageResultOf(event, stub(stageInputOf(event)));
+        return invoke ? { ExecutedVersion: '$LATEST', Payload: result, StatusCode: 200 } : result;
+      };
+      return [state, run];
+    }),
+  );
+  const run = await runAslLocally(def, input, { handlers });
   if (run.status !== 'succeeded') throw new Error(`bench run failed: ${run.error?.name}: ${run.error?.message}`);
   return run.transitions;
 }
 
 const hv = validateAsl(handwritten, { checkArn: true });
 if (!hv.isValid) throw new Error(`hand-written machine is invalid:\n${hv.errorsText}`);
-console.log('state transitions per run: reference report, compiled vs hand-written (aws-local-stepfunctions, 3 sources)');
-console.log('Baton compiles tasks with the function ARN as Resource by default; "invoke" uses arn:aws:states:::lambda:invoke (one unwrap Pass per task).');
-console.log('N sections | scenario | hand-written | compiled indexed | ratio | compiled plain | ratio | plain + lambda:invoke | ratio | static estimate (indexed, happy)');
+console.log('state transitions per run: reference report, compiled vs hand-written (aws-local-stepfunctions, 3 sources; both machines call arn:aws:states:::lambda:invoke)');
+console.log('default = compileToAsl defaults (lambda:invoke, indexed item step paths); plain = itemStepPaths "plain"; function-arn = lambdaIntegration "function-arn" (function ARN as Resource)');
+console.log('N sections | scenario | hand-written | default | ratio | plain | ratio | function-arn | ratio | static estimate (default, happy)');
+const pad = (v: string | number, w: number): string => String(v).padStart(w);
 for (const n of [8, 40, 200]) {
-  const indexed = compileToAsl(reportPipeline, { expectedItems: { sections: n, ingest: SOURCES } }).definition;
-  const plain = compileToAsl(reportPipeline, { expectedItems: { sections: n, ingest: SOURCES }, itemStepPaths: 'plain' }).definition;
-  const invoke = compileToAsl(reportPipeline, { expectedItems: { sections: n, ingest: SOURCES }, itemStepPaths: 'plain', lambdaIntegration: 'invoke' }).definition;
+  const expectedItems = { sections: n, ingest: SOURCES };
+  const byDefault = compileToAsl(reportPipeline, { expectedItems }).definition;
+  const plain = compileToAsl(reportPipeline, { expectedItems, itemStepPaths: 'plain' }).definition;
+  const functionArn = compileToAsl(reportPipeline, { expectedItems, lambdaIntegration: 'function-arn' }).definition;
   for (const scenario of ['happy', 'repairs'] as const) {
-    const h = await transitions(handwritten, n, scenario);
-    const ci = await transitions(indexed, n, scenario);
-    const cp = await transitions(plain, n, scenario);
-    const cv = await transitions(invoke, n, scenario, true);
-    const est = scenario === 'happy' ? String(estimateRunCost(indexed, { sections: n, ingest: SOURCES }).transitions) : '-';
-    console.log(`${String(n).padStart(10)} | ${scenario.padEnd(8)} | ${String(h).padStart(12)} | ${String(ci).padStart(16)} | ${(ci / h).toFixed(2)} | ${String(cp).padStart(14)} | ${(cp / h).toFixed(2)} | ${String(cv).padStart(20)} | ${(cv / h).toFixed(2)} | ${est}`);
+    const h = await transitions(handwritten, n, scenario, true);
+    const d = await transitions(byDefault, n, scenario, true);
+    const p = await transitions(plain, n, scenario, true);
+    const f = await transitions(functionArn, n, scenario, false);
+    const est = scenario === 'happy' ? String(estimateRunCost(byDefault, expectedItems).transitions) : '-';
+    console.log(`${pad(n, 10)} | ${scenario.padEnd(8)} | ${pad(h, 12)} | ${pad(d, 7)} | ${(d / h).toFixed(2)} | ${pad(p, 5)} | ${(p / h).toFixed(2)} | ${pad(f, 12)} | ${(f / h).toFixed(2)} | ${est}`);
+    if (d > h) process.exitCode = 1;
   }
 }
+if (process.exitCode === 1) console.log('FAIL: the default compiled machine costs more transitions than the hand-written one');

@@ -18,7 +18,7 @@ describe('writeStepFunctionsApp (baton compile --target stepfunctions --out <dir
     expect(files.sort()).toEqual(['cdk/README.md', 'cdk/bin/app.ts', 'cdk/cdk.json', 'cdk/handlers/review-gate.ts', 'cdk/handlers/stage.ts', 'cdk/package.json', 'compile-report.json', 'kit-approval.asl.json'].sort());
     const asl = JSON.parse(readFileSync(join(outDir, 'kit-approval.asl.json'), 'utf8')) as typeof compiled.definition;
     expect(asl).toEqual(compiled.definition);
-    expect(asl.States.draft!.Resource).toBe('${fn_kit_step}');
+    expect(asl.States.draft).toMatchObject({ Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: '${fn_kit_step}' } });
     // what CloudFormation does with DefinitionSubstitutions at deploy time
     const deployed = JSON.parse(JSON.stringify(asl).replace(/\$\{fn_(\w+)\}/g, 'arn:aws:lambda:eu-west-1:123456789012:function:$1')) as typeof asl;
     expect(validateAsl(deployed).errorsText).toBe('');

@@ -78,7 +78,7 @@ const machine = new BatonStateMachine(stack, 'Pipeline', {
   stageEntry: () => handler('stage.ts'),
   ${hasReview ? "reviewGateEntry: handler('review-gate.ts')," : ''}
   xray: true,
-  compile: ${JSON.stringify({ expectedItems: compileOptions.expectedItems ?? {}, itemStepPaths: compileOptions.itemStepPaths ?? 'indexed' })},
+  compile: ${JSON.stringify({ expectedItems: compileOptions.expectedItems ?? {}, itemStepPaths: compileOptions.itemStepPaths ?? 'indexed', lambdaIntegration: compiled.lambdaIntegration })},
 });
 // let the operators' role answer review task tokens: machine.grantReview(role)
 void machine;

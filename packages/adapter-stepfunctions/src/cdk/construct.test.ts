@@ -31,7 +31,7 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
     const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as { Properties: { DefinitionString: unknown } };
     const definition = JSON.parse(sm.Properties.DefinitionString as string) as { States: Record<string, Record<string, unknown>> };
     expect(definition).toEqual(construct.compiled.definition);
-    expect(definition.States.draft!.Resource).toBe('${fn_kit_step}');
+    expect(definition.States.draft).toMatchObject({ Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: '${fn_kit_step}' } });
     expect(definition.States.review!.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
     expect(construct.compiled.definition.States.review).toMatchObject({ Parameters: { FunctionName: '${fn_review_gate}' } });
   });

@@ -40,10 +40,12 @@ export function compileUnchecked(pipeline: AnyPipeline, options: CompileOptions 
     approvalHeartbeatSeconds: options.approvalHeartbeatSeconds,
     timeoutMarginSeconds: options.timeoutMarginSeconds ?? 5,
     itemStepPaths: options.itemStepPaths ?? 'indexed',
-    lambdaIntegration: options.lambdaIntegration ?? 'function-arn',
+    lambdaIntegration: options.lambdaIntegration ?? 'invoke',
     stepIds: new Map(),
     producedPaths: producedPaths(pipeline),
     stages: stageMetaOf(pipeline),
+    rawErrors: new Map(),
+    decodedErrors: new Set(),
     tasks: {},
     issues: [],
   };

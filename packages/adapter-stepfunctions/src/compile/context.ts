@@ -1,4 +1,4 @@
-import type { Selection, StageMeta } from '@baton/core';
+import type { Selection, StageMeta, StepIR } from '@baton/core';
 import type { AslState, CompileIssue, TaskBinding, WorkflowType } from './types.js';
 
 /** Resolved compiler options and the shared output of one compilation. */
@@ -17,6 +17,13 @@ export interface CompileContext {
   /** Step ids renamed to keep state names unique (unrolled loop copies) -> the id of their step path. */
   stepIds: Map<string, string>;
   stages: Readonly<Record<string, StageMeta>>;
+  /**
+   * Catch result paths (ASL) holding a raw `{ Error, Cause }` that the first task of the handler
+   * block may decode in its Lambda instead of parsing Pass states; the task marks what it took in
+   * `decodedErrors`.
+   */
+  rawErrors: Map<StepIR, string[]>;
+  decodedErrors: Set<StepIR>;
   tasks: Record<string, TaskBinding>;
   issues: CompileIssue[];
 }

@@ -1,4 +1,4 @@
-import { ALL_ERRORS, type CatchIR } from '@baton/core';
+import { ALL_ERRORS, type CatchIR, type StepIR, type TaskIR } from '@baton/core';
 import { addState, child, resultPath, type Continuation, type Scope } from './context.js';
 
 /**
@@ -37,8 +37,12 @@ export function parseErrorStates(scope: Scope, base: string, target: string, enc
 export type AslCatcher = { ErrorEquals: string[]; ResultPath: string | null; Next: string };
 
 /**
- * Compiles Baton catchers: each writes the raw error at its result path, parses it into Baton's
- * error shape and runs its handler block, then the run continues after the failed step.
+ * Compiles Baton catchers: each writes the raw error at its result path, which is turned into
+ * Baton's error shape before the handler block reads it, then the run continues after the failed
+ * step. When the handler block starts with a task whose Lambda gets the state (lambda:invoke with
+ * a result path below the root, see `compileTask`), that Lambda decodes the error on the way in
+ * and returns the state with it decoded: no state added. Otherwise (a Choice or a Pass reads the
+ * error, the handler is empty, the error would reach the output as is) Pass states parse it.
  */
 export function compileCatchers(
   scope: Scope,
@@ -51,9 +55,12 @@ export function compileCatchers(
   const out: AslCatcher[] = [];
   (catchers ?? []).forEach((c, i) => {
     const target = resultPath(scope, c.resultPath === undefined ? '$.error' : c.resultPath);
+    const decoder = target === null || scope.ctx.lambdaIntegration !== 'invoke' ? undefined : firstTask(c.steps);
+    if (decoder) scope.ctx.rawErrors.set(decoder, [...(scope.ctx.rawErrors.get(decoder) ?? []), target!]);
     const handler = compileBlock(scope, c.steps, next) ?? endState(scope, `${stepId}.catch${i}.end`);
     const errors = c.errors.includes(ALL_ERRORS) ? [ALL_ERRORS] : c.errors;
     if (target === null) out.push({ ErrorEquals: errors, ResultPath: null, Next: handler });
+    else if (decoder !== undefined && scope.ctx.decodedErrors.has(decoder)) out.push({ ErrorEquals: errors, ResultPath: target, Next: handler });
     else out.push({ ErrorEquals: errors, ResultPath: target, Next: parseErrorStates(scope, `${stepId}.catch${i}`, target, encoding, handler) });
   });
   return out;
@@ -63,4 +70,14 @@ export function compileCatchers(
 export function endState(scope: Scope, name: string): string {
   if (scope.itemOk) return scope.itemOk;
   return scope.states[name] ? name : addState(scope, name, { Type: 'Succeed' });
+}
+
+/**
+ * The task that runs first in a handler block (through loops, whose body runs at least once), if
+ * nothing can fail before it leaves the raw error in the state: it has no catchers of its own.
+ */
+function firstTask(steps: readonly StepIR[]): TaskIR | undefined {
+  const first = steps[0];
+  if (first?.kind === 'loop') return firstTask(first.steps);
+  return first?.kind === 'task' && !first.catch?.length ? first : undefined;
 }

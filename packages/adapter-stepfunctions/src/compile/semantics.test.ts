@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { compileToAsl, compileUnchecked } from './compile.js';
 import { checkLimits, estimateRunCost } from './limits.js';
 import { NON_RETRYABLE_CODES } from './retry.js';
+import { LAMBDA_SERVICE_ERRORS } from './task.js';
 import type { AslState } from './types.js';
 import { validateAsl } from './validate.js';
 
@@ -32,18 +33,24 @@ describe('workflow type limits', { timeout: 60_000 }, () => {
 
 describe('Retry translation', { timeout: 60_000 }, () => {
   it('States.ALL gets a leading MaxAttempts 0 retrier for the codes Baton never retries', () => {
-    const retry = states('kit-repair').validate!.Retry as Record<string, unknown>[];
+    const retry = states('kit-repair', { lambdaIntegration: 'function-arn' }).validate!.Retry as Record<string, unknown>[];
     expect(retry[0]).toEqual({ ErrorEquals: NON_RETRYABLE_CODES, MaxAttempts: 0 });
     expect(retry[0]!.ErrorEquals).toEqual(expect.arrayContaining(['ValidationFailed', 'SafetyCheckFailed', 'InvalidInput', 'ApprovalRejected', 'States.Runtime']));
     expect(retry[1]).toEqual({ ErrorEquals: ['States.ALL'], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 3 });
+    // lambda:invoke (the default) adds the Lambda service-error retrier after the never-retry entry, before States.ALL
+    const invoke = compileToAsl(kit('kit-repair'));
+    const withLambda = invoke.definition.States.validate!.Retry as Record<string, unknown>[];
+    expect(withLambda.map((r) => r.ErrorEquals)).toEqual([NON_RETRYABLE_CODES, [...LAMBDA_SERVICE_ERRORS], ['States.ALL']]);
+    expect(withLambda[1]).toEqual({ ErrorEquals: [...LAMBDA_SERVICE_ERRORS], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 3, JitterStrategy: 'FULL' });
+    expect(invoke.tasks.validate!.retry.map((p) => p === null)).toEqual([true, true, false]);
   });
   it('keeps backoff, attempts, cap and jitter; rounds sub-second delays up with a warning', () => {
     const stage = { ...kitStep, retry: [{ errors: ['ThrottlingException'], intervalMs: 2000, backoffRate: 2, maxAttempts: 5, jitter: 'FULL' as const, maxDelayMs: 60_000 }] };
     const p = definePipeline({ name: 'r', version: 1, input: z.object({ probe: z.string() }) }).task('gen', stage, { input: { 'probe.$': '$.probe', value: 1 } }).build();
-    const c = compileToAsl(p);
+    const c = compileToAsl(p, { lambdaIntegration: 'function-arn' });
     expect(c.definition.States.gen!.Retry).toEqual([{ ErrorEquals: ['ThrottlingException'], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 5, MaxDelaySeconds: 60, JitterStrategy: 'FULL' }]);
     expect(c.issues).toEqual([]);
-    const retry = compileToAsl(kit('kit-retry'));
+    const retry = compileToAsl(kit('kit-retry'), { lambdaIntegration: 'function-arn' });
     expect(retry.definition.States.flaky!.Retry).toEqual([{ ErrorEquals: ['ThrottlingException'], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 3, JitterStrategy: 'FULL' }]);
     expect(retry.issues).toContainEqual(expect.objectContaining({ severity: 'warning', step: 'flaky', message: expect.stringMatching(/200 ms is rounded up to 1 s/) }));
   });
@@ -60,35 +67,82 @@ describe('Retry translation', { timeout: 60_000 }, () => {
   });
 });
 
-describe('lambda:invoke integration', { timeout: 60_000 }, () => {
-  it('sends the payload to FunctionName, keeps only the Payload and unwraps it at the result path', () => {
-    const c = compileToAsl(kit('kit-exhausted'), { lambdaIntegration: 'invoke' });
+describe('lambda:invoke integration (the default)', { timeout: 60_000 }, () => {
+  it('a result below the root: the Lambda gets the state and returns it with the output written in, kept by OutputPath (one state per task)', () => {
+    const c = compileToAsl(kit('kit-sequence'));
     const s = c.definition.States;
-    expect(s.flaky).toMatchObject({
+    expect(s.a).toMatchObject({
       Resource: 'arn:aws:states:::lambda:invoke',
-      Parameters: { FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:baton-kit-flaky', Payload: { stage: 'kit-flaky', stepPath: 'flaky' } },
-      ResultSelector: { 'Payload.$': '$.Payload' },
-      ResultPath: '$.flaky',
-      Next: 'flaky.result',
+      Parameters: {
+        FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:baton-kit-step',
+        Payload: { stage: 'kit-step', stepPath: 'a', 'state.$': '$', resultPath: '$.a', select: expect.any(String) },
+      },
+      OutputPath: '$.Payload',
+      Next: 'b',
     });
-    expect(s['flaky.result']).toEqual({ Type: 'Pass', InputPath: '$.flaky.Payload', ResultPath: '$.flaky', End: true });
-    expect((s.flaky!.Retry as { ErrorEquals: string[] }[])[0]!.ErrorEquals).toContain('Lambda.TooManyRequestsException');
-    expect(c.tasks.flaky!.retry[0]).toBeNull();
-    expect(validateAsl(c.definition).errorsText).toBe('');
-    // a map item's last task still shapes { status, output } in place, from the Payload
-    const item = items(compileToAsl(kit('kit-map-concurrency'), { lambdaIntegration: 'invoke' }).definition.States.items!).item!;
-    expect(item).toMatchObject({ ResultSelector: { status: 'succeeded', 'output.$': '$.Payload' }, End: true });
-    for (const p of conformancePipelines) expect(validateAsl(compileToAsl(p, { lambdaIntegration: 'invoke' }).definition).errorsText, p.name).toBe('');
+    expect(s.a).not.toHaveProperty('ResultPath');
+    expect(Object.keys(s)).toEqual(['c', 'b', 'a']);
+    expect(JSON.parse((s.b!.Parameters as { Payload: { select: string } }).Payload.select)).toMatchObject({ 'value.$': '$.a.value' });
+    expect((s.a!.Retry as { ErrorEquals: string[] }[])[0]!.ErrorEquals).toContain('Lambda.TooManyRequestsException');
+    expect(c.lambdaIntegration).toBe('invoke');
+    for (const p of conformancePipelines) expect(validateAsl(compileToAsl(p).definition).errorsText, p.name).toBe('');
+  });
+  it('a map item\'s last task shapes { status, output } in its ResultSelector, whether it replaces the item state or writes below it', () => {
+    const replacing = items(compileToAsl(kit('kit-map-concurrency')).definition.States.items!);
+    expect(replacing.item).toMatchObject({ ResultSelector: { status: 'succeeded', 'output.$': '$.Payload' }, End: true });
+    expect(replacing.item!.Parameters).toMatchObject({ Payload: { 'input.$': expect.any(String) } });
+    const below = items(compileToAsl(kit('kit-scale')).definition.States.items!);
+    expect(below.third).toMatchObject({ ResultSelector: { status: 'succeeded', 'output.$': '$.Payload.output' }, End: true });
+    expect(below.third!.Parameters).toMatchObject({ Payload: { 'state.$': '$', root: '$.output', resultPath: '$.output.third' } });
+    expect(Object.keys(below)).toEqual(['third', 'second', 'first']);
+  });
+  it('a discarded result is ResultPath null; a result replacing the state is OutputPath $.Payload', () => {
+    const p = definePipeline({ name: 'shapes', version: 1, input: z.object({ probe: z.string() }) })
+      .task('fire', kitStep, { input: { 'probe.$': '$.probe', value: 1 }, resultPath: null })
+      .task('swap', kitStep, { input: { 'probe.$': '$.probe', value: 2 } })
+      .build();
+    const s = compileToAsl(p).definition.States;
+    expect(s.fire).toMatchObject({ ResultPath: null, Parameters: { Payload: { input: { 'probe.$': '$.probe', value: 1 } } } });
+    expect(s.swap).toMatchObject({ OutputPath: '$.Payload', End: true });
+    expect(s.swap).not.toHaveProperty('ResultPath');
+  });
+  it('function-arn stays available: the function ARN as Resource, the result written natively', () => {
+    const s = compileToAsl(kit('kit-sequence'), { lambdaIntegration: 'function-arn' }).definition.States;
+    expect(s.a).toMatchObject({ Resource: 'arn:aws:lambda:us-east-1:123456789012:function:baton-kit-step', ResultPath: '$.a', Parameters: { stage: 'kit-step', input: expect.any(Object) } });
+    expect(s.a).not.toHaveProperty('Retry');
   });
 });
 
 describe('Catch and error shape', () => {
-  it('a caught Lambda error is parsed into { code, message, retryable, details } by Pass states', () => {
+  it('lambda:invoke: a caught error read first by a task is decoded by that task\'s Lambda, no Pass state', () => {
     const s = states('kit-exhausted');
+    expect(s.flaky!.Catch).toEqual([{ ErrorEquals: ['ThrottlingException'], ResultPath: '$.caught', Next: 'handle' }]);
+    expect(s.handle!.Parameters).toMatchObject({ Payload: { errors: ['$.caught'], resultPath: '$.handled' } });
+    expect(Object.keys(s).filter((n) => n.includes('catch'))).toEqual([]);
+  });
+  it('function-arn: a caught Lambda error is parsed into { code, message, retryable, details } by Pass states', () => {
+    const s = states('kit-exhausted', { lambdaIntegration: 'function-arn' });
     expect(s.flaky!.Catch).toEqual([{ ErrorEquals: ['ThrottlingException'], ResultPath: '$.caught', Next: 'flaky.catch0.envelope' }]);
     expect(s['flaky.catch0.envelope']).toMatchObject({ Type: 'Pass', Parameters: { 'e.$': 'States.StringToJson($.caught.Cause)' }, ResultPath: '$.caught' });
     expect(s['flaky.catch0.cause']).toMatchObject({ Parameters: { 'e.$': 'States.StringToJson($.caught.e.errorMessage)' } });
     expect(s['flaky.catch0.error']).toMatchObject({ InputPath: '$.caught.e', ResultPath: '$.caught', Next: 'handle' });
+  });
+  it('keeps the Pass parsing where no Lambda reads the error first (a Choice, or the end of the run)', () => {
+    const p = definePipeline({ name: 'choosy', version: 1, input: z.object({ probe: z.string() }) })
+      .task('try', kitStep, {
+        input: { 'probe.$': '$.probe', value: 1 },
+        resultPath: '$.tried',
+        catch: [
+          { errors: ['StageFailed'], resultPath: '$.err', then: (b) => b.choice('which', [{ when: { path: '$.err.code', op: 'eq', value: 'StageFailed' }, then: (c) => c.succeed('ok') }]) },
+          { errors: ['States.ALL'], resultPath: '$.other', then: (b) => b },
+        ],
+      })
+      .build();
+    const s = compileToAsl(p).definition.States;
+    expect(s['try']!.Catch).toEqual([
+      { ErrorEquals: ['StageFailed'], ResultPath: '$.err', Next: 'try.catch0.envelope' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.other', Next: 'try.catch1.envelope' },
+    ]);
   });
 });
 
@@ -107,8 +161,12 @@ describe('approval gate', () => {
     const catchers = s.review!.Catch as { ErrorEquals: string[]; Next: string }[];
     expect(catchers[0]).toMatchObject({ ErrorEquals: ['States.Timeout'] });
     expect(s[catchers[0]!.Next]).toEqual({ Type: 'Fail', Error: 'ApprovalTimedOut', Cause: 'gate "review" was not decided within 2 s' });
-    // SendTaskFailure's cause is the serialized error itself: one parse, no Lambda envelope
-    expect(catchers[1]).toMatchObject({ ErrorEquals: ['ApprovalRejected'], ResultPath: '$.rejection', Next: 'review.catch0.cause' });
+    // the rejection is read first by the on-reject task, whose Lambda decodes it
+    expect(catchers[1]).toMatchObject({ ErrorEquals: ['ApprovalRejected'], ResultPath: '$.rejection', Next: 'on-reject' });
+    expect(s['on-reject']!.Parameters).toMatchObject({ Payload: { errors: ['$.rejection'] } });
+    // function-arn: SendTaskFailure's cause is the serialized error itself: one parse, no Lambda envelope
+    const parsed = states('kit-approval', { lambdaIntegration: 'function-arn' }).review!.Catch as { ErrorEquals: string[]; Next: string }[];
+    expect(parsed[1]).toMatchObject({ ErrorEquals: ['ApprovalRejected'], ResultPath: '$.rejection', Next: 'review.catch0.cause' });
   });
 });
 
@@ -118,8 +176,8 @@ describe('map', () => {
     expect(m).toMatchObject({ Type: 'Map', ItemsPath: '$.items', MaxConcurrency: 3, ResultPath: '$.results' });
     expect((m.ItemSelector as Record<string, unknown>)['path.$']).toBe("States.Format('items[{}]/', $$.Map.Item.Index)");
     const item = items(m).item!;
-    expect(item).toMatchObject({ ResultSelector: { status: 'succeeded', 'output.$': '$' }, End: true });
-    expect((item.Parameters as Record<string, unknown>)['stepPath.$']).toBe("States.Format('{}item', $.path)");
+    expect(item).toMatchObject({ ResultSelector: { status: 'succeeded', 'output.$': '$.Payload' }, End: true });
+    expect((item.Parameters as { Payload: Record<string, unknown> }).Payload['stepPath.$']).toBe("States.Format('{}item', $.path)");
     expect(Object.keys(items(m))).toEqual(['item']);
   });
   it('with a tolerated failure threshold, item failures are caught and recorded as { status: failed, error }', () => {
@@ -142,8 +200,8 @@ describe('plain item step paths', () => {
     const m = states('kit-scale', { itemStepPaths: 'plain' }).items!;
     expect(m.ItemSelector).toMatchObject({ status: 'succeeded', output: { 'index.$': '$$.Map.Item.Index' } });
     expect(Object.keys(items(m))).toEqual(['third', 'second', 'first']);
-    expect(items(m).third).toMatchObject({ ResultPath: '$.output.third', End: true });
-    expect(items(m).first!.Parameters).toMatchObject({ stepPath: 'items[]/first' });
+    expect(items(m).third).toMatchObject({ Parameters: { Payload: { resultPath: '$.output.third' } }, OutputPath: '$.Payload', End: true });
+    expect(items(m).first!.Parameters).toMatchObject({ Payload: { stepPath: 'items[]/first' } });
     expect(estimateRunCost(compileToAsl(kit('kit-scale'), { itemStepPaths: 'plain' }).definition, { items: 10 }).transitions).toBe(1 + 10 * 3);
   });
 });
@@ -186,10 +244,12 @@ describe('limits and state transitions', () => {
     expect(huge).toContainEqual(expect.objectContaining({ severity: 'error', message: expect.stringMatching(/history events .* over Step Functions' 25,000/) }));
     expect(checkLimits(compileToAsl(kit('kit-scale'), { expectedItems: { items: 2000 } }).definition, { items: 2000 }).filter((i) => i.severity === 'error')).toEqual([]);
   });
-  it('counts happy-path transitions: one per task, plus the item-shaping Pass only when the last item step does not replace the item state', () => {
+  it('counts happy-path transitions: one per task; the item-shaping Pass only with function-arn when the last item step does not replace the item state', () => {
     expect(estimateRunCost(compileToAsl(kit('kit-sequence')).definition).transitions).toBe(3);
-    // kit-scale items end with a task writing $.third: 3 tasks + the { status, output } Pass
-    expect(estimateRunCost(compileToAsl(kit('kit-scale')).definition, { items: 10 }).transitions).toBe(1 + 10 * 4);
+    // kit-scale items end with a task writing $.third, which shapes the item result itself
+    expect(estimateRunCost(compileToAsl(kit('kit-scale')).definition, { items: 10 }).transitions).toBe(1 + 10 * 3);
+    // function-arn: 3 tasks + the { status, output } Pass
+    expect(estimateRunCost(compileToAsl(kit('kit-scale'), { lambdaIntegration: 'function-arn' }).definition, { items: 10 }).transitions).toBe(1 + 10 * 4);
     // kit-map-concurrency items end with a task replacing the item state: shaped by its ResultSelector
     expect(estimateRunCost(compileToAsl(kit('kit-map-concurrency')).definition, { items: 10 }).transitions).toBe(2 + 10 * 1);
   });

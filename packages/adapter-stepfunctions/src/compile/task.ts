@@ -8,11 +8,24 @@ import type { BlockCompiler } from './dispatch.js';
 export const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'] as const;
 
 /**
- * A task as one Task state that invokes the stage's Lambda by its function ARN. The payload is
- * the stage input selection plus the step path, execution id and retry count; the Lambda's return
- * value is written as is at the result path (no `{ Payload, StatusCode, … }` wrapper to strip, so
- * no extra Pass state and nothing but the stage output enters the state). Retry and Catch match
- * the StageError code, which Baton's handler throws as the error name.
+ * A task as one Task state and never more. Retry and Catch match the StageError code, which
+ * Baton's handler throws as the error name.
+ *
+ * `lambdaIntegration: 'invoke'` (the default) calls `arn:aws:states:::lambda:invoke` and keeps
+ * nothing of its `{ Payload, StatusCode, … }` envelope but the payload:
+ * - result replaces the state: `OutputPath: "$.Payload"`;
+ * - last task of a map item: `ResultSelector: { status: 'succeeded', 'output.$': '$.Payload…' }`,
+ *   so the Task itself yields the item result;
+ * - result discarded: `ResultPath: null`;
+ * - result written below the root: the Lambda gets the Task's state (the "state" event shape,
+ *   see `StageEvent`), selects the stage input from it, and returns the state with the output
+ *   written at the result path, kept with `OutputPath: "$.Payload"`. Writing a bare value below
+ *   the root is what ResultSelector cannot do (it always builds an object), and an unwrap Pass
+ *   per task is what this avoids.
+ * Lambda service errors get their own retrier, as AWS recommends for this integration.
+ *
+ * `lambdaIntegration: 'function-arn'` uses the function ARN as `Resource`: the Lambda's return
+ * value is the result as is and lands at the result path natively.
  */
 export function compileTask(scope: Scope, step: TaskIR, next: Continuation, block: BlockCompiler): string {
   const { ctx } = scope;
@@ -22,40 +35,60 @@ export function compileTask(scope: Scope, step: TaskIR, next: Continuation, bloc
   const catchers: AslCatcher[] = compileCatchers(scope, step.id, step.catch, next, 'lambda', block);
   if (scope.itemFailed) catchers.push({ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: itemFailure(scope, step.id) });
   const invoke = ctx.lambdaIntegration === 'invoke';
-  const payload = {
+  const rp = resultPath(scope, step.resultPath);
+  const endsItem = scope.itemOk !== undefined && next === scope.itemOk;
+  const head = {
     stage: step.stage,
     ...stepPathField(scope, step.id),
     'executionId.$': '$$.Execution.Id',
     'retryCount.$': '$$.State.RetryCount',
     ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
-    ...selectionField(scope, 'input', step.input, step.id),
   };
-  const state: Record<string, unknown> = {
-    Type: 'Task',
-    Resource: invoke ? 'arn:aws:states:::lambda:invoke' : ctx.functionArn(step.stage),
-    Parameters: invoke ? { FunctionName: ctx.functionArn(step.stage), Payload: payload } : payload,
-    TimeoutSeconds: Math.ceil(timeoutMs / 1000) + ctx.timeoutMarginSeconds,
-  };
-  const result = invoke ? '$.Payload' : '$';
-  const rp = resultPath(scope, step.resultPath);
-  if (scope.itemOk !== undefined && next === scope.itemOk && rp === scope.root && !step.catch?.length) {
-    // last task of a map item replacing the item state: shape the item result right here
-    state.ResultSelector = { status: 'succeeded', 'output.$': result };
+  const input = selectionField(scope, 'input', step.input, step.id);
+  const state: Record<string, unknown> = { Type: 'Task', TimeoutSeconds: Math.ceil(timeoutMs / 1000) + ctx.timeoutMarginSeconds };
+  let payload: Record<string, unknown> = { ...head, ...input };
+  if (!invoke) {
+    if (endsItem && rp === scope.root && !step.catch?.length) {
+      // last task of a map item replacing the item state: shape the item result right here
+      state.ResultSelector = { status: 'succeeded', 'output.$': '$' };
+      state.ResultPath = '$';
+      state.End = true;
+    } else {
+      state.ResultPath = rp;
+      Object.assign(state, transition(next));
+    }
+  } else if (endsItem && rp === scope.root) {
+    state.ResultSelector = { status: 'succeeded', 'output.$': '$.Payload' };
     state.ResultPath = '$';
-    Object.assign(state, { End: true });
-  } else if (!invoke || rp === null) {
-    state.ResultPath = rp;
+    state.End = true;
+  } else if (rp === null && !endsItem) {
+    state.ResultPath = null;
     Object.assign(state, transition(next));
   } else if (rp === '$') {
     state.OutputPath = '$.Payload';
     Object.assign(state, transition(next));
   } else {
-    // lambda:invoke wraps the result in { Payload, StatusCode, … }: keep the payload, then unwrap it in place
-    state.ResultSelector = { 'Payload.$': '$.Payload' };
-    state.ResultPath = rp;
-    const unwrap = addState(scope, `${step.id}.result`, { Type: 'Pass', InputPath: `${rp}.Payload`, ResultPath: rp, ...transition(next) });
-    state.Next = unwrap;
+    const errors = ctx.rawErrors.get(step);
+    if (errors) ctx.decodedErrors.add(step);
+    payload = {
+      ...head,
+      'state.$': '$',
+      ...(step.input === undefined ? {} : { select: JSON.stringify(step.input) }),
+      ...(scope.root === '$' ? {} : { root: scope.root }),
+      resultPath: rp,
+      ...(errors ? { errors } : {}),
+    };
+    if (endsItem) {
+      state.ResultSelector = { status: 'succeeded', 'output.$': `$.Payload${scope.root.slice(1)}` };
+      state.ResultPath = '$';
+      state.End = true;
+    } else {
+      state.OutputPath = '$.Payload';
+      Object.assign(state, transition(next));
+    }
   }
+  state.Resource = invoke ? 'arn:aws:states:::lambda:invoke' : ctx.functionArn(step.stage);
+  state.Parameters = invoke ? { FunctionName: ctx.functionArn(step.stage), Payload: payload } : payload;
   if (invoke) {
     const at = retry[0]?.MaxAttempts === 0 ? 1 : 0;
     retry.splice(at, 0, { ErrorEquals: [...LAMBDA_SERVICE_ERRORS], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 3, JitterStrategy: 'FULL' });
@@ -64,7 +97,7 @@ export function compileTask(scope: Scope, step: TaskIR, next: Continuation, bloc
   if (retry.length) state.Retry = retry;
   if (catchers.length) state.Catch = catchers;
   ctx.tasks[step.id] = { kind: 'stage', name: step.stage, stepId: step.id, retry: policies };
-  return addState(scope, step.id, { Type: 'Task', ...state });
+  return addState(scope, step.id, { Type: 'Task', ...order(state) });
 }
 
 /** The states that turn a caught item failure into `{ status: 'failed', error }` (one chain per map). */
@@ -73,4 +106,11 @@ export function itemFailure(scope: Scope, _stepId: string): string {
   if (!scope.states[shaped]) addState(scope, shaped, { Type: 'Pass', Parameters: { status: 'failed', 'error.$': '$.error' }, End: true });
   const first = scope.states[`${shaped}.envelope`] ? `${shaped}.envelope` : parseErrorStates(scope, shaped, '$.error', 'lambda', shaped);
   return first;
+}
+
+const FIELD_ORDER = ['Type', 'Resource', 'Parameters', 'TimeoutSeconds', 'ResultSelector', 'ResultPath', 'OutputPath', 'Retry', 'Catch', 'Next', 'End'];
+
+/** Fields in the order one reads a Task state. */
+function order(state: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(state).sort(([a], [b]) => FIELD_ORDER.indexOf(a) - FIELD_ORDER.indexOf(b)));
 }

@@ -1,16 +1,8 @@
 import { DEFAULT_STAGE_TIMEOUT_MS, StageError, invokeStage, safeObserver, serializeError, silentLogger, type AnyStage, type BlobStore, type Clock, type Logger, type ModelClient, type RunObserver } from '@baton/core';
 import { toLambdaError } from './errors.js';
+import { runIdOf, stageInputOf, stageResultOf, type StageEvent } from './event.js';
 
-/** What the compiled Task state sends to a stage Lambda (its `Parameters`). */
-export interface StageEvent {
-  stage: string;
-  stepPath: string;
-  executionId: string;
-  /** `$$.State.RetryCount`: 0 on the first attempt. */
-  retryCount: number;
-  timeoutMs?: number;
-  input: unknown;
-}
+export { runIdOf, type StageEvent } from './event.js';
 
 /** Options of {@link createStageHandler}. */
 export interface StageHandlerOptions {
@@ -34,12 +26,14 @@ export interface StageHandlerOptions {
   observer?: RunObserver;
 }
 
-/** A Lambda handler: the event in, the stage output out, or a throw named after the error code. */
+/** A Lambda handler: the event in, the stage output (or the state with it written in) out, or a throw named after the error code. */
 export type StageHandler = (event: StageEvent, context?: { getRemainingTimeInMillis?: () => number }) => Promise<unknown>;
 
 /**
  * Creates the Lambda handler of one or more stages. It runs the stage through core's
- * `invokeStage` (schemas, claim check, timeout, error taxonomy) and, on failure, throws an error
+ * `invokeStage` (schemas, claim check, timeout, error taxonomy) on the input the event carries
+ * (see {@link StageEvent}: selected by the machine, or selected here from the Task's state, which
+ * is then returned with the output written at the result path) and, on failure, throws an error
  * whose `name` is the StageError code, so the state machine's Retry and Catch match it. Every log
  * line carries the execution ARN, the step path and the attempt.
  *
@@ -61,6 +55,15 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
       logger.error('unknown stage', { ...bindings, stage: event.stage });
       throw toLambdaError(error);
     }
+    let input: unknown;
+    try {
+      input = stageInputOf(event);
+    } catch (e) {
+      // a selection that does not match the state: States.Runtime, as Step Functions reports a bad Parameters path
+      const error = serializeError(e);
+      logger.error('input selection failed', { ...bindings, error: error.message });
+      throw toLambdaError(error);
+    }
     // end the stage with States.Timeout before Lambda kills the sandbox (whose error the machine could not parse)
     const remaining = context?.getRemainingTimeInMillis?.();
     const wanted = event.timeoutMs ?? stage.timeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
@@ -73,7 +76,7 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
       if (attempt === 1) await observe({ type: 'step-started', ...step, at: at() });
       await observe({ type: 'attempt-started', ...base, at: at() });
     }
-    const result = await invokeStage(stage, event.input, {
+    const result = await invokeStage(stage, input, {
       blobs: options.blobs,
       runId,
       stepPath: event.stepPath,
@@ -95,15 +98,10 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
         if (!result.error.retryable) await observe({ type: 'step-finished', ...step, status: 'failed', error: result.error, at: done });
       }
     }
-    if (result.ok) return result.output;
+    if (result.ok) return stageResultOf(event, result.output);
     throw toLambdaError(result.error);
   };
 }
 
 /** Time kept back from the Lambda's remaining time to report a timeout as a Baton error. */
 export const LAMBDA_EXIT_MARGIN_MS = 1000;
-
-/** The run id of an execution: its name, the last segment of the execution ARN. */
-export function runIdOf(executionArn: string): string {
-  return executionArn.slice(executionArn.lastIndexOf(':') + 1);
-}

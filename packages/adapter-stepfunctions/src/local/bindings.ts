@@ -1,6 +1,7 @@
 import { decideRetry, baseDelayMs, inputHash, jsonBytes, seededRandom, type AttemptRecord, type RunEvent, type RetryPolicy, type RetryRecord, type SerializedError } from '@baton/core';
 import { errorFromCause, lambdaCause } from '../lambda/errors.js';
-import type { StageEvent, StageHandler } from '../lambda/handler.js';
+import type { StageHandler } from '../lambda/handler.js';
+import { stageInputOf, stageOutputOf, stageResultOf, type StageEvent } from '../lambda/event.js';
 import type { CompiledMachine } from '../compile/types.js';
 import { SFN_PAYLOAD_LIMIT } from '../compile/limits.js';
 
@@ -52,10 +53,15 @@ export function bindStageTasks(
       // lambda:invoke hands the function { FunctionName, Payload } and gets { Payload, StatusCode, … } back
       const wrap = (output: unknown): unknown => (invoke ? { ExecutedVersion: '$LATEST', Payload: output, StatusCode: 200 } : output);
       const event = (invoke ? (raw as { Payload: unknown }).Payload : raw) as StageEvent;
-      const hash = inputHash(event.input);
+      let hash: string | undefined;
+      try {
+        hash = inputHash(stageInputOf(event));
+      } catch {
+        // the handler reports the bad selection
+      }
       const done = records.completed.get(event.stepPath);
       // Baton-side redrive layer: a step completed in an earlier execution of this run is not run again
-      if (records.redriving && done && done.hash === hash) return wrap(done.output);
+      if (records.redriving && done && done.hash === hash) return wrap(stageResultOf(event, done.output));
       const attempt = (records.attemptCounts.get(event.stepPath) ?? 0) + 1;
       records.attemptCounts.set(event.stepPath, attempt);
       const record: AttemptRecord = { stepPath: event.stepPath, attempt, status: 'running', startedAt: now() };
@@ -72,12 +78,13 @@ export function bindStageTasks(
         // a Lambda's result crosses the wire as JSON
         const output = JSON.parse(JSON.stringify((await handler({ ...event, retryCount: attempt - 1 })) ?? null)) as unknown;
         if (options.enforcePayloadLimit && jsonBytes(output) > SFN_PAYLOAD_LIMIT) {
-          const e = new Error(JSON.stringify({ code: 'States.DataLimitExceeded', message: `output of ${event.stepPath} is ${jsonBytes(output)} bytes, over the 256 KB state limit`, retryable: false }));
+          const what = event.state === undefined ? 'output' : 'state with the output';
+          const e = new Error(JSON.stringify({ code: 'States.DataLimitExceeded', message: `${what} of ${event.stepPath} is ${jsonBytes(output)} bytes, over the 256 KB state limit`, retryable: false }));
           e.name = 'States.DataLimitExceeded';
           throw e;
         }
         Object.assign(record, { status: 'succeeded', finishedAt: now() });
-        records.completed.set(event.stepPath, { hash, output });
+        if (hash !== undefined) records.completed.set(event.stepPath, { hash, output: stageOutputOf(event, output) });
         records.emit({ type: 'attempt-finished', ...base, status: 'succeeded', at: record.finishedAt! });
         open.delete(event.stepPath);
         records.emit({ type: 'step-finished', ...step, status: 'succeeded', at: record.finishedAt! });

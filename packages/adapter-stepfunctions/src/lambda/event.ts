@@ -1,0 +1,86 @@
+import { readPath, select, writePath, type Selection } from '@baton/core';
+import { errorFromCause } from './errors.js';
+
+/**
+ * What the compiled Task state sends to a stage Lambda (its `Payload`). Two shapes:
+ *
+ * - **input**: `input` is the stage input, selected by the state machine. Used when the result
+ *   replaces the state, is discarded, or shapes a map item's result in the Task's ResultSelector.
+ * - **state**: `state` is the Task's whole state, `select` the Baton selection of the stage input
+ *   (as JSON, so Step Functions does not evaluate it) and `resultPath` where the output goes; the
+ *   Lambda returns the state with the output written there (ASL `ResultPath` semantics, core's
+ *   `writePath`) and the Task keeps it with `OutputPath: "$.Payload"`. That is how a
+ *   `lambda:invoke` Task writes a result below the root without an extra Pass state to strip the
+ *   `{ Payload, StatusCode, … }` envelope.
+ */
+export interface StageEvent {
+  stage: string;
+  stepPath: string;
+  executionId: string;
+  /** `$$.State.RetryCount`: 0 on the first attempt. */
+  retryCount: number;
+  timeoutMs?: number;
+  /** The stage input (input shape). */
+  input?: unknown;
+  /** The Task's whole state (state shape). */
+  state?: unknown;
+  /** State shape: JSON of the Baton selection of the input, read at `root`; absent = the whole Baton state. */
+  select?: string;
+  /** State shape: where Baton's state lives in `state` (`$.output` in map items). @default '$' */
+  root?: string;
+  /** State shape: where the output is written in `state` (`null`: discarded). */
+  resultPath?: string | null;
+  /**
+   * State shape: paths of `state` where a Catch may have left Step Functions' raw `{ Error, Cause }`;
+   * they are decoded into Baton's `{ code, message, retryable, details }` before anything reads
+   * them, instead of by parsing Pass states in the machine.
+   */
+  errors?: string[];
+}
+
+/** The run id of an execution: its name, the last segment of the execution ARN. */
+export function runIdOf(executionArn: string): string {
+  return executionArn.slice(executionArn.lastIndexOf(':') + 1);
+}
+
+/** The stage input an event carries: `input`, or the selection applied to its (decoded) state. */
+export function stageInputOf(event: StageEvent): unknown {
+  if (event.state === undefined) return event.input;
+  const state = decodedState(event);
+  const batonState = readPath(state, event.root ?? '$');
+  const selection = event.select === undefined ? undefined : (JSON.parse(event.select) as Selection);
+  return select(batonState, selection, { Execution: { Id: event.executionId, Name: runIdOf(event.executionId) } });
+}
+
+/** What the Lambda returns for a stage output: the output (input shape) or the state with the output written in (state shape). */
+export function stageResultOf(event: StageEvent, output: unknown): unknown {
+  if (event.state === undefined) return output;
+  return writePath(decodedState(event), event.resultPath ?? null, output);
+}
+
+/** The stage output inside what {@link stageResultOf} returned (for records that keep outputs). */
+export function stageOutputOf(event: StageEvent, result: unknown): unknown {
+  if (event.state === undefined) return result;
+  return event.resultPath === null || event.resultPath === undefined ? undefined : readPath(result, event.resultPath);
+}
+
+function decodedState(event: StageEvent): unknown {
+  let state = event.state;
+  for (const path of event.errors ?? []) {
+    let value: unknown;
+    try {
+      value = readPath(state, path);
+    } catch {
+      continue;
+    }
+    if (isRawError(value)) state = writePath(state, path, errorFromCause(value.Error, value.Cause));
+  }
+  return state;
+}
+
+/** Step Functions' caught error: exactly `{ Error, Cause }` (Cause may be absent). */
+function isRawError(value: unknown): value is { Error: string; Cause?: unknown } {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return typeof (value as { Error?: unknown }).Error === 'string' && keys.every((k) => k === 'Error' || k === 'Cause');
+}
