@@ -4,12 +4,14 @@ import { compileCatchers } from './errors.js';
 import { compileRetry } from './retry.js';
 import type { AslState } from './types.js';
 import type { BlockCompiler } from './dispatch.js';
+import { enforceTolerance } from './tolerance.js';
 
 /**
  * A map as a Map state. Each item's ASL state is `{ path, output }`: `output` holds Baton's item
  * state and `path` the item's step path prefix (`items[3]/`), so the last step can shape the item
  * result as Baton's `{ status, output }` without extra states. With a tolerated failure threshold,
- * item failures are caught and recorded as `{ status: 'failed', error }`. Above
+ * item failures are caught and recorded as `{ status: 'failed', error }`, and the threshold is
+ * enforced after the Map state on every mode and workflow type (see `enforceTolerance`). Above
  * `distributedThreshold` expected items (STANDARD only) the map runs in DISTRIBUTED mode.
  */
 export function compileMap(scope: Scope, step: MapIR, next: Continuation, block: BlockCompiler): string {
@@ -66,57 +68,13 @@ export function compileMap(scope: Scope, step: MapIR, next: Continuation, block:
     ResultPath: resultPath(scope, step.resultPath),
     ...transition(next),
   };
-  const enforced = enforceCount(scope, step, state, next);
+  enforceTolerance(scope, step, state, next);
   if (distributed && tolerant) {
+    // items catch their failures, so these only count child executions that fail uncaught (States.Runtime, DataLimitExceeded)
     if (step.toleratedFailureCount !== undefined) state.ToleratedFailureCount = step.toleratedFailureCount;
     if (step.toleratedFailurePercentage !== undefined) state.ToleratedFailurePercentage = step.toleratedFailurePercentage;
-  }
-  if (tolerant && !enforced && (step.toleratedFailureCount !== undefined || (step.toleratedFailurePercentage ?? 100) < 100)) {
-    ctx.issues.push({
-      severity: 'warning',
-      step: where,
-      message:
-        'failed items are recorded as { status: "failed", error }; a toleratedFailurePercentage below 100 is not enforced by an INLINE map (ASL has no multiplication to compare failed × 100 with percentage × total); use toleratedFailureCount or DISTRIBUTED mode',
-    });
   }
   if (retry.length) state.Retry = retry;
   if (catchers.length) state.Catch = catchers;
   return addState(scope, step.id, state);
-}
-
-/**
- * Enforces `toleratedFailureCount` on an INLINE map (Step Functions only enforces tolerated
- * failures in DISTRIBUTED mode, and Baton's items record their failures instead of failing):
- * the Map's ResultSelector counts failed items with a JSONPath filter, a Choice fails the run
- * with `States.ExceedToleratedFailureThreshold` beyond the count, and a Pass puts the item array
- * back at the result path. Two transitions per map run.
- */
-function enforceCount(scope: Scope, step: MapIR, state: AslState, next: Continuation): boolean {
-  const rp = state.ResultPath as string | null | undefined;
-  if (step.toleratedFailureCount === undefined || rp === null || rp === undefined) return false;
-  const at = (f: string): string => (rp === '$' ? `$.${f}` : `${rp}.${f}`);
-  const failed = "States.ArrayLength($[?(@.status == 'failed')])";
-  state.ResultSelector = {
-    'items.$': '$',
-    'failed.$': failed,
-    // CausePath takes a path (aws-local-stepfunctions evaluates no intrinsic there), so the message is built here
-    'cause.$': `States.Format('map "${step.id}": {} of {} items failed, more than tolerated', ${failed}, States.ArrayLength($))`,
-  };
-  const exceeded = addState(scope, `${step.id}.exceeded`, {
-    Type: 'Fail',
-    Error: 'States.ExceedToleratedFailureThreshold',
-    CausePath: at('cause'),
-  });
-  const results = addState(scope, `${step.id}.results`, { Type: 'Pass', InputPath: at('items'), ResultPath: rp, ...transition(next) });
-  const check = addState(scope, `${step.id}.tolerance`, {
-    Type: 'Choice',
-    Choices: [{ Variable: at('failed'), NumericGreaterThan: step.toleratedFailureCount, Next: exceeded }],
-    Default: results,
-  });
-  delete state.End;
-  state.Next = check;
-  if (step.catch?.some((c) => c.errors.includes('States.ExceedToleratedFailureThreshold') || c.errors.includes('States.ALL'))) {
-    scope.ctx.issues.push({ severity: 'warning', step: scope.prefix + step.id, message: 'a catch on this map does not see States.ExceedToleratedFailureThreshold: the threshold fails the run after the Map state' });
-  }
-  return true;
 }

@@ -187,9 +187,10 @@ describe('map', () => {
     expect(proc['items.failed']).toEqual({ Type: 'Pass', Parameters: { status: 'failed', 'error.$': '$.error' }, End: true });
     // toleratedFailureCount is enforced after the Map: count failed items, fail beyond the count, put the items back
     const s = c.definition.States;
-    expect(s.items).toMatchObject({ ResultSelector: { 'items.$': '$', 'failed.$': "States.ArrayLength($[?(@.status == 'failed')])" }, ResultPath: '$.results', Next: 'items.tolerance' });
-    expect(s['items.tolerance']).toEqual({ Type: 'Choice', Choices: [{ Variable: '$.results.failed', NumericGreaterThan: 1, Next: 'items.exceeded' }], Default: 'items.results' });
-    expect(s['items.exceeded']).toEqual({ Type: 'Fail', Error: 'States.ExceedToleratedFailureThreshold', CausePath: '$.results.cause' });
+    expect(s.items).toMatchObject({ ResultSelector: { 'items.$': '$', 'total.$': 'States.ArrayLength($)' }, ResultPath: '$.results', Next: 'items.any' });
+    expect(s['items.count']).toMatchObject({ Parameters: { 'failed.$': "States.MathAdd(States.ArrayLength(States.StringSplit(States.JsonToString($.results.items[*].status), 'f')), -1)" }, Next: 'items.tolerance' });
+    expect(s['items.tolerance']).toEqual({ Type: 'Choice', Choices: [{ Variable: '$.results.count.failed', NumericGreaterThan: 1, Next: 'items.exceeded' }], Default: 'items.results' });
+    expect(s['items.exceeded']).toEqual({ Type: 'Fail', Error: 'States.ExceedToleratedFailureThreshold', CausePath: '$.results.count.cause' });
     expect(s['items.results']).toEqual({ Type: 'Pass', InputPath: '$.results.items', ResultPath: '$.results', End: true });
     expect(c.issues).toEqual([]);
   });

@@ -1,0 +1,133 @@
+import type { MapIR } from '@baton/core';
+import { addState, transition, type Continuation, type Scope } from './context.js';
+import type { AslState } from './types.js';
+
+/** Intrinsic functions Step Functions allows in one field. */
+export const MAX_INTRINSICS_PER_FIELD = 10;
+
+/**
+ * Enforces a map's tolerated failures the way Baton's interpreter does, on any map mode and
+ * workflow type. Step Functions honours ToleratedFailurePercentage/Count only on DISTRIBUTED maps,
+ * and Baton's items catch their own failures (an item's failure is recorded as
+ * `{ status: 'failed', error }`, never seen by Step Functions as a failed iteration), so the
+ * compiled machine counts itself:
+ *
+ * - the Map's ResultSelector keeps the items and their `total`; unless the map was empty, a Pass
+ *   counts the failed items (the JSON of `items[*].status` split at the letter f, which only
+ *   "failed" contains: a filter matching no item is a runtime error where Step Functions'
+ *   JSONPath finds nothing) and builds the failure message;
+ * - for a percentage p below 100, Pass states compute `failed × b` and `total × a` with
+ *   `States.MathAdd` (ASL has no multiplication), where a/b is p/100 in lowest terms, so the test
+ *   `failed / total × 100 > p` is exact: one Pass when a and b are at most 10 (10 %, 20 %, 25 %,
+ *   50 %…), up to three for p = 1 % or 33 %;
+ * - a Choice fails the run with `States.ExceedToleratedFailureThreshold` (the interpreter's code
+ *   and message) when `failed > count` or `failed × b > total × a`, and a Pass puts the item
+ *   array back at the result path.
+ *
+ * Costs per map run (not per item): two Choices, the counting and result Passes, and the
+ * multiplying Passes.
+ * Unlike the interpreter, which stops starting items once the threshold is passed, every item
+ * runs before the count. Returns false when there is nothing to enforce.
+ */
+export function enforceTolerance(scope: Scope, step: MapIR, state: AslState, next: Continuation): boolean {
+  const count = step.toleratedFailureCount;
+  const pct = step.toleratedFailurePercentage !== undefined && step.toleratedFailurePercentage < 100 ? step.toleratedFailurePercentage : undefined;
+  if (count === undefined && pct === undefined) return false;
+  const rp = state.ResultPath as string | null | undefined;
+  if (rp === null || rp === undefined) {
+    scope.ctx.issues.push({
+      severity: 'error',
+      step: scope.prefix + step.id,
+      message: `map "${step.id}" discards its results (resultPath null) but has a tolerated failure threshold: the machine counts failed items in the results, so give the map a resultPath`,
+    });
+    return false;
+  }
+  const at = (f: string): string => (rp === '$' ? `$.${f}` : `${rp}.${f}`);
+  state.ResultSelector = { 'items.$': '$', 'total.$': 'States.ArrayLength($)' };
+  const exceeded = addState(scope, `${step.id}.exceeded`, { Type: 'Fail', Error: 'States.ExceedToleratedFailureThreshold', CausePath: at('count.cause') });
+  const results = addState(scope, `${step.id}.results`, { Type: 'Pass', InputPath: at('items'), ResultPath: rp, ...transition(next) });
+  const rules: Record<string, unknown>[] = [];
+  if (count !== undefined) rules.push({ Variable: at('count.failed'), NumericGreaterThan: count });
+  let afterCount = `${step.id}.tolerance`;
+  if (pct !== undefined) {
+    const { a, b } = ratio(pct);
+    if (a === 0) rules.push({ Variable: at('count.failed'), NumericGreaterThan: 0 });
+    else {
+      rules.push({ Variable: at('ratio.failed'), NumericGreaterThanPath: at('ratio.limit') });
+      afterCount = multiplyStates(scope, step.id, at, b, a, afterCount);
+    }
+  }
+  addState(scope, `${step.id}.tolerance`, { Type: 'Choice', Choices: [{ ...(rules.length === 1 ? rules[0] : { Or: rules }), Next: exceeded }], Default: results });
+  // 'f' occurs once in "failed" and never in "succeeded": the pieces of the statuses' JSON split at 'f' count the failures plus one
+  const failed = `States.MathAdd(States.ArrayLength(States.StringSplit(States.JsonToString(${at('items')}[*].status), 'f')), -1)`;
+  const counted = addState(scope, `${step.id}.count`, {
+    Type: 'Pass',
+    // CausePath takes a path, so the run's failure message is built here
+    Parameters: { 'failed.$': failed, 'cause.$': `States.Format('map "${escapeFormat(step.id)}": {} of {} items failed, more than tolerated', ${failed}, ${at('total')})` },
+    ResultPath: at('count'),
+    Next: afterCount,
+  });
+  // an empty map has nothing to count (and a wildcard over no items matches nothing)
+  const any = addState(scope, `${step.id}.any`, { Type: 'Choice', Choices: [{ Variable: at('total'), NumericGreaterThan: 0, Next: counted }], Default: results });
+  delete state.End;
+  state.Next = any;
+  if (step.catch?.some((c) => c.errors.includes('States.ExceedToleratedFailureThreshold') || c.errors.includes('States.ALL'))) {
+    scope.ctx.issues.push({ severity: 'warning', step: scope.prefix + step.id, message: 'a catch on this map does not see States.ExceedToleratedFailureThreshold: the threshold fails the run after the Map state' });
+  }
+  return true;
+}
+
+/** `pct / 100` as a fraction `a / b` of integers in lowest terms. */
+export function ratio(pct: number): { a: number; b: number } {
+  let scale = 1;
+  while (!Number.isInteger(pct * scale) && scale < 1e6) scale *= 10;
+  const a = Math.round(pct * scale);
+  const b = 100 * scale;
+  const g = gcd(a, b);
+  return { a: a / g, b: b / g };
+}
+
+/**
+ * Pass states writing `{ failed: failed × fm, limit: total × tm }` at `ratio`, then going to
+ * `next`. Each field stays within {@link MAX_INTRINSICS_PER_FIELD}: a factor up to 10 is a
+ * MathAdd tree of at most 10 leaves; larger factors go digit by digit (`acc + step × digit`,
+ * `step × 10`), one Pass per decimal digit.
+ */
+function multiplyStates(scope: Scope, id: string, at: (f: string) => string, fm: number, tm: number, next: string): string {
+  const plan = (c: number): number[] => (c <= 10 ? [c] : [...String(c)].reverse().map(Number));
+  const fd = plan(fm);
+  const td = plan(tm);
+  const passes = Math.max(fd.length, td.length);
+  const names = Array.from({ length: passes }, (_, k) => `${id}.ratio${passes === 1 ? '' : k + 1}`);
+  names.forEach((name, k) => {
+    const params: Record<string, unknown> = {};
+    for (const [field, base, digits] of [['failed', at('count.failed'), fd], ['limit', at('total'), td]] as const) {
+      const acc = k === 0 ? [] : [at(`ratio.${field}`)];
+      const step = k === 0 ? base : at(`ratio.${field}Step`);
+      const value = sum([...acc, ...Array<string>(digits[k] ?? 0).fill(step)]);
+      if (typeof value === 'number') params[field] = value;
+      else params[`${field}.$`] = value;
+      if (k < passes - 1) params[`${field}Step.$`] = sum(Array<string>(10).fill(step));
+    }
+    addState(scope, name, { Type: 'Pass', Parameters: params, ResultPath: at('ratio'), Next: names[k + 1] ?? next });
+  });
+  return names[0]!;
+}
+
+/** A sum of paths as a balanced `States.MathAdd` tree (a path alone, or 0 for none). */
+function sum(paths: string[]): string | number {
+  if (paths.length === 0) return 0;
+  if (paths.length === 1) return paths[0]!;
+  const mid = Math.ceil(paths.length / 2);
+  const left = sum(paths.slice(0, mid));
+  const right = sum(paths.slice(mid));
+  return `States.MathAdd(${left}, ${right})`;
+}
+
+function gcd(x: number, y: number): number {
+  return y === 0 ? x : gcd(y, x % y);
+}
+
+function escapeFormat(s: string): string {
+  return s.replace(/[\\'{}]/g, (c) => `\\${c}`);
+}
