@@ -51,18 +51,22 @@ export interface CompileOptions {
   approvalHeartbeatSeconds?: number;
   /**
    * Step paths of map items. `indexed` gives each item its Baton step path (`sections[3]/generate`),
-   * carried in the item state; when an item's last step does not replace the item state, that
-   * costs one Pass state per item to shape `{ status, output }`. `plain` drops the index
-   * (`sections[]/generate`, fine when stages derive keys from content hashes) and shapes item
-   * results for free. @default 'indexed'
+   * carried in the item state; an item ending on a task is shaped as `{ status, output }` by that
+   * task, one ending on a Choice or Succeed costs one Pass state (as a hand-written Succeed would).
+   * `plain` drops the index (`sections[]/generate`, fine when stages derive keys from content
+   * hashes) and starts items as `{ status: 'succeeded', output }`. @default 'indexed'
    */
   itemStepPaths?: 'indexed' | 'plain';
   /**
-   * How Task states call stage Lambdas. `function-arn`: the function ARN as `Resource`, the result
-   * written as is (one state per task). `invoke`: the optimized `arn:aws:states:::lambda:invoke`
-   * integration with `Payload`, a `ResultSelector` keeping only the payload and, when the result
-   * path is neither `$` nor null, one Pass state per task to unwrap it; adds a retrier for Lambda
-   * service errors. @default 'function-arn'
+   * How Task states call stage Lambdas. `invoke`: the optimized `arn:aws:states:::lambda:invoke`
+   * integration, one Task state per task and nothing of its `{ Payload, StatusCode, … }` envelope
+   * kept: `OutputPath: "$.Payload"` when the result replaces the state, a ResultSelector shaping
+   * `{ status, output }` for a map item's last task, `ResultPath: null` for a discarded result;
+   * for a result below the root the Lambda gets the Task's state, selects the stage input from it
+   * and returns the state with the output written in (see `StageEvent`); plus a retrier for Lambda
+   * service errors. `function-arn`: the function ARN as `Resource`, the result written natively at
+   * the result path, an extra Pass to shape an item that does not end by replacing its state, and
+   * Pass states parsing caught errors. @default 'invoke'
    */
   lambdaIntegration?: 'function-arn' | 'invoke';
   /** Seconds added to a stage's timeout for the Task's TimeoutSeconds, so the Lambda's own timeout fires first. @default 5 */

@@ -45,6 +45,46 @@ describe('createStageHandler', () => {
   });
 });
 
+describe('createStageHandler, state event shape (lambda:invoke Tasks writing below the root)', () => {
+  const handler = createStageHandler({ stages: echo, blobs: createMemoryBlobStore() });
+  const base = { stage: 'echo', stepPath: 'items[1]/echo', executionId: ARN, retryCount: 0 };
+
+  it('selects the input from the state at its root and returns the state with the output at the result path', async () => {
+    const state = { path: 'items[1]/', output: { draft: { text: 'hi' }, keep: [1, 2] } };
+    const out = await handler({ ...base, state, root: '$.output', select: JSON.stringify({ 'text.$': '$.draft.text' }), resultPath: '$.output.echoed' });
+    expect(out).toEqual({ path: 'items[1]/', output: { draft: { text: 'hi' }, keep: [1, 2], echoed: { text: 'HI' } } });
+    // a discarded result returns the state as it was
+    expect(await handler({ ...base, state, root: '$.output', select: JSON.stringify({ 'text.$': '$.draft.text' }), resultPath: null })).toEqual(state);
+    // no selection: the whole Baton state is the input; $$.Execution.Id is the execution ARN as in Step Functions
+    const whole = await handler({ ...base, state: { text: 'x' }, resultPath: '$.r' });
+    expect(whole).toEqual({ text: 'x', r: { text: 'X' } });
+    const ctx = await handler({ ...base, state: { t: 1 }, select: JSON.stringify({ 'text.$': '$$.Execution.Id' }), resultPath: '$.r' });
+    expect(ctx).toEqual({ t: 1, r: { text: ARN.toUpperCase() } });
+  });
+
+  it('decodes a caught { Error, Cause } at the given paths into Baton\'s error, before selecting and in the state it returns', async () => {
+    const thrown = await handler({ ...base, input: { text: 'throttle' } }).then(() => new Error('no throw'), (e: unknown) => e as Error);
+    const caught = { Error: thrown.name, Cause: lambdaCause(thrown) };
+    const seen: unknown[] = [];
+    const spy = defineStage({ ...echo, name: 'spy', async run(input) { seen.push(input); return { text: 'ok' }; }, input: z.object({ text: z.string(), error: z.unknown() }) });
+    const h = createStageHandler({ stages: spy, blobs: createMemoryBlobStore() });
+    const out = await h({ ...base, stage: 'spy', state: { text: 'a', caught, other: { Error: 'X', Cause: 'y' } }, select: JSON.stringify({ 'text.$': '$.text', 'error.$': '$.caught' }), resultPath: '$.r', errors: ['$.caught', '$.absent'] });
+    const baton = { code: 'ThrottlingException', message: 'slow down', retryable: true, details: { quota: 3 } };
+    expect(seen).toEqual([{ text: 'a', error: baton }]);
+    // only the listed paths are decoded
+    expect(out).toEqual({ text: 'a', caught: baton, other: { Error: 'X', Cause: 'y' }, r: { text: 'ok' } });
+    // a cause that is not Baton's (a Step Functions error) still becomes { code, message }
+    const plain = await h({ ...base, stage: 'spy', state: { text: 'b', caught: { Error: 'States.Timeout', Cause: 'Task timed out' } }, select: JSON.stringify({ 'text.$': '$.text', 'error.$': '$.caught' }), resultPath: '$.r', errors: ['$.caught'] });
+    expect(plain).toMatchObject({ caught: { code: 'States.Timeout', message: 'Task timed out' } });
+  });
+
+  it('a selection that does not match the state fails as States.Runtime, like a bad Parameters path', async () => {
+    const err: Error = await handler({ ...base, state: {}, select: JSON.stringify({ 'text.$': '$.missing' }), resultPath: '$.r' }).then(() => new Error('no throw'), (e: unknown) => e as Error);
+    expect(err.name).toBe('States.Runtime');
+    expect(JSON.parse(err.message)).toMatchObject({ code: 'States.Runtime', message: expect.stringMatching(/\$\.missing/) });
+  });
+});
+
 describe('createStageHandler with a run observer (the registry of deployed runs)', () => {
   it('reports each attempt and its step, awaited before it returns; a retryable failure leaves the step open', async () => {
     const events: RunEvent[] = [];

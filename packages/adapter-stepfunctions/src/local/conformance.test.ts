@@ -16,10 +16,10 @@ runConformance({
 });
 
 runConformance({
-  name: 'stepfunctions-local, tasks through arn:aws:states:::lambda:invoke',
+  name: 'stepfunctions-local, tasks with the function ARN as Resource',
   capabilities,
   async setup({ pipelines, notifier }) {
-    const engine = createStepFunctionsLocalEngine({ pipelines, notifier, compile: { lambdaIntegration: 'invoke' } });
+    const engine = createStepFunctionsLocalEngine({ pipelines, notifier, compile: { lambdaIntegration: 'function-arn' } });
     return { engine, close: () => engine.close() };
   },
 });
