@@ -43,7 +43,17 @@ export function runIdOf(executionArn: string): string {
   return executionArn.slice(executionArn.lastIndexOf(':') + 1);
 }
 
-/** The stage input an event carries: `input`, or the selection applied to its (decoded) state. */
+/**
+ * The stage input an event carries: `input`, or the selection applied to its (decoded) state.
+ * With {@link stageResultOf}, what a Lambda runtime other than `createStageHandler` needs to
+ * answer Baton's Task states.
+ *
+ * @example
+ * ```ts
+ * const output = await myStage(stageInputOf(event.Payload));
+ * return stageResultOf(event.Payload, output);
+ * ```
+ */
 export function stageInputOf(event: StageEvent): unknown {
   if (event.state === undefined) return event.input;
   const state = decodedState(event);
