@@ -1,4 +1,4 @@
-import { foldJournal, type AnyPipeline, type BlobStore, type JournalEntry } from '@baton/core';
+import { applyJournalEntry, foldJournal, type AnyPipeline, type BlobStore, type JournalEntry, type JournalState } from '@baton/core';
 import { flushPlan, type FlushContext } from './flush.js';
 import { LiveRun, type ReplayPlan } from './replay.js';
 import { generationOf, type RunStore } from './store.js';
@@ -15,16 +15,45 @@ export interface RunDriver {
    * the process already holds that much, the replay skips reading. @default read the journal
    */
   drive(runId: string, need?: number): Promise<void>;
+  /**
+   * Journals a task outcome on the fast path: outcomes of one run that finish in the same turn of
+   * the event loop are settled together. When this process holds the run's interpreter, the plan
+   * is computed from the cached journal plus the outcomes, and the outcomes are written together
+   * with the task jobs they unlock in one atomic script; nothing is written if the journal moved in
+   * a way the plan cannot ignore (see {@link RunStore.enqueue}). Resolves `true` when journaled and
+   * scheduled, `false` when not taken (nothing written: record and drive as usual). `onAdded` runs
+   * once the outcome is journaled, before the rest of the plan is written (events keep their order).
+   */
+  settle(runId: string, outcome: SettleRequest, onAdded: () => void): Promise<boolean>;
   /** Hands over journal entries a caller already read (they start at `from`). */
   offer(runId: string, from: number, tail: JournalEntry[]): void;
   /** Journal length this process has cached for a run (0 when none). */
   cachedLength(runId: string): number;
 }
 
+/** A task outcome to journal, see {@link RunDriver.settle}. */
+export interface SettleRequest {
+  field: string;
+  entry: JournalEntry;
+  /** The attempt's field in the run's in-flight hash (`path#attempt`). */
+  running: string;
+}
+
+/** An outcome waiting in a settle batch. */
+interface Waiting {
+  o: SettleRequest;
+  onAdded: () => void;
+  resolve: (settled: boolean) => void;
+  reject: (e: unknown) => void;
+}
+
 interface Cached {
   entries: JournalEntry[];
   live: LiveRun;
   gen: number;
+  /** The fold of the first `folded` entries, applied to in place as entries arrive. */
+  state: JournalState;
+  folded: number;
   /** Set when a plan of this interpreter could not be written: rebuild by replay. */
   broken: boolean;
 }
@@ -43,23 +72,29 @@ interface Slot {
 export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<string, AnyPipeline>; blobs: BlobStore; flush: FlushContext }): RunDriver {
   const cache = new Map<string, Cached>();
   const slots = new Map<string, Slot>();
+  const batches = new Map<string, Waiting[]>();
 
   const advance = async (runId: string, need: number): Promise<{ plan: ReplayPlan; gen: number; cached?: Cached } | undefined> => {
     const cached = cache.get(runId);
     // callers handed over the journal up to their own entries: no need to read it again
     const entries = cached && cached.entries.length >= need ? cached.entries : await ctx.store.read(runId, cached?.entries);
     cache.delete(runId);
-    const state = foldJournal(entries);
-    if (!state.start || state.end) return undefined;
-    const pipeline = ctx.pipelines.get(state.start.pipeline);
-    if (!pipeline) throw new Error(`this worker does not know pipeline "${state.start.pipeline}" (run ${runId})`);
     const gen = generationOf(entries);
     // reuse the live interpreter only if the journal it saw is a prefix of this one, in the same generation
     const reusable = cached && !cached.broken && cached.gen === gen && (cached.entries.length === 0 || entries[0] === cached.entries[0]);
+    let state: JournalState;
+    if (reusable) {
+      // fold only what the cached state has not seen
+      state = cached.state;
+      for (let i = cached.folded; i < entries.length; i++) applyJournalEntry(state, entries[i]!);
+    } else state = foldJournal(entries);
+    if (!state.start || state.end) return undefined;
+    const pipeline = ctx.pipelines.get(state.start.pipeline);
+    if (!pipeline) throw new Error(`this worker does not know pipeline "${state.start.pipeline}" (run ${runId})`);
     const live = reusable ? cached.live : new LiveRun({ runId, pipeline, gen, blobs: ctx.blobs });
     const plan = await live.advance(state);
     if (plan.outcome) return { plan, gen };
-    const next: Cached = { entries, live, gen, broken: false };
+    const next: Cached = { entries, live, gen, state, folded: entries.length, broken: false };
     cache.set(runId, next);
     if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
     return { plan, gen, cached: next };
@@ -102,12 +137,95 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
     return p;
   };
 
+  /** Runs `fn` when every earlier drive or settle of the run in this process has read and advanced. */
+  const exclusive = async <T>(runId: string, fn: () => Promise<T>): Promise<T> => {
+    let slot = slots.get(runId);
+    if (!slot) slots.set(runId, (slot = { chain: Promise.resolve(), users: 0, need: 0 }));
+    const s = slot;
+    const previous = s.chain;
+    let release!: () => void;
+    s.chain = new Promise<void>((r) => (release = r));
+    s.users++;
+    try {
+      await previous;
+      return await fn();
+    } finally {
+      release();
+      s.users--;
+      if (s.users === 0 && slots.get(runId) === s) slots.delete(runId);
+    }
+  };
+
+  /** Settles a batch of outcomes; `false` when not taken (nothing written). */
+  const settleBatch = async (runId: string, batch: readonly Waiting[]): Promise<boolean> => {
+    const cached = cache.get(runId);
+    if (!cached || cached.broken) return false;
+    try {
+      const n = cached.entries.length;
+      // the plan as if the outcomes were appended to the journal this process has seen
+      const state = cached.state;
+      for (let i = cached.folded; i < n; i++) applyJournalEntry(state, cached.entries[i]!);
+      for (const w of batch) applyJournalEntry(state, w.o.entry);
+      cached.folded = n + batch.length;
+      const plan = await cached.live.advance(state);
+      const jobs = await ctx.flush.encoder.encode(plan.tasks, ctx.flush.taskBatchSize);
+      const res = await ctx.store.enqueue(runId, { expectLength: n, outcomes: batch.map((w) => w.o), jobs });
+      if (res.status !== 'written') {
+        // the plan saw a journal that is not the real one: rebuild the interpreter by replay
+        cached.broken = true;
+        return false;
+      }
+      for (const e of res.tail) {
+        cached.entries.push(e);
+        applyJournalEntry(state, e);
+      }
+      for (const w of batch) cached.entries.push(w.o.entry);
+      cached.folded = cached.entries.length;
+      for (const w of batch) w.onAdded();
+      if (plan.outcome) cache.delete(runId);
+      await flushPlan(ctx.flush, runId, cached.gen, { ...plan, tasks: [] });
+      if (res.tail.length && !plan.outcome) {
+        // other processes appended entries meanwhile, and their plans did not see these outcomes:
+        // the last writer must plan from the whole journal up to its own entries, as a replay would
+        const more = await cached.live.advance(state);
+        if (more.outcome) cache.delete(runId);
+        await flushPlan(ctx.flush, runId, cached.gen, more);
+      }
+      return true;
+    } catch (e) {
+      cached.broken = true;
+      throw e;
+    }
+  };
+
+  const settle = (runId: string, o: SettleRequest, onAdded: () => void): Promise<boolean> => {
+    if (!cache.has(runId)) return Promise.resolve(false);
+    return new Promise<boolean>((resolve, reject) => {
+      let batch = batches.get(runId);
+      if (!batch) {
+        const b: Waiting[] = [];
+        batches.set(runId, (batch = b));
+        exclusive(runId, async () => {
+          // outcomes that arrive in this turn of the event loop (or while an earlier write is in flight) join
+          await new Promise((r) => setImmediate(r));
+          if (batches.get(runId) === b) batches.delete(runId);
+          return settleBatch(runId, b);
+        }).then(
+          (r) => b.forEach((w) => w.resolve(r)),
+          (e: unknown) => b.forEach((w) => w.reject(e)),
+        );
+      }
+      batch.push({ o, onAdded, resolve, reject });
+    });
+  };
+
   return {
     drive,
+    settle,
     offer(runId, from, tail) {
       const cached = cache.get(runId);
       if (!cached || cached.entries.length !== from) return;
-      cached.entries = cached.entries.concat(tail);
+      for (const e of tail) cached.entries.push(e);
     },
     cachedLength: (runId) => cache.get(runId)?.entries.length ?? 0,
   };

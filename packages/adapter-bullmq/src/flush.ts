@@ -3,22 +3,18 @@ import { createReviewToken, type JournalEntry, type ReviewNotice, type RunEvent 
 import { endedChannel, jobId, reviewsChannel } from './keys.js';
 import type { ReplayPlan, TaskOrder } from './replay.js';
 import type { RunStore } from './store.js';
+import { JOB_OPTIONS, type TaskJobEncoder } from './enqueue.js';
 
-/** Infrastructure retries of a job (Redis errors, lost workers); stage retries are the interpreter's. */
-export const JOB_OPTIONS = { attempts: 10, backoff: { type: 'exponential', delay: 250 }, removeOnComplete: { count: 2000 }, removeOnFail: { count: 10000 } } as const;
-
-/**
- * Completed task jobs are kept an hour: while a task's job exists, adding it again is a no-op, so
- * a task job on its first delivery is never a second job for an attempt that already ran (a replay
- * would have to lag an hour behind the journal), and skips the recorded-outcome check.
- */
-export const TASK_JOB_OPTIONS = { ...JOB_OPTIONS, removeOnComplete: { age: 3600 } } as const;
+export { JOB_OPTIONS, TASK_JOB_OPTIONS } from './enqueue.js';
 
 /** What {@link flushPlan} writes through. */
 export interface FlushContext {
   store: RunStore;
   driveQueue: Queue;
-  taskQueue: Queue;
+  /** Encodes task jobs for {@link RunStore.enqueue}. */
+  encoder: TaskJobEncoder;
+  /** Most tasks one task job carries. */
+  taskBatchSize: number;
   /** Delivers a review notice (the worker's notifier and the relay channel). */
   deliver(notice: ReviewNotice): Promise<void>;
   observe(event: RunEvent): void;
@@ -27,11 +23,6 @@ export interface FlushContext {
 /** The idempotency field of a task attempt's outcome. */
 export function taskField(t: Pick<TaskOrder, 'stepPath' | 'attempt' | 'gen'>): string {
   return `task|${t.stepPath}#${t.attempt}@${t.gen}`;
-}
-
-/** The BullMQ job id of a task attempt: at most one job per attempt. */
-export function taskJobId(t: Pick<TaskOrder, 'runId' | 'stepPath' | 'attempt' | 'gen'>): string {
-  return jobId(t.runId, 'task', t.gen, t.stepPath, t.attempt);
 }
 
 /** Adds a driver job that replays a run. */
@@ -53,15 +44,7 @@ export async function flushPlan(ctx: FlushContext, runId: string, gen: number, p
       if (res.added) ctx.observe({ type: 'retry-scheduled', runId, stepPath: r.path, attempt: r.attempt, code: r.code, delayMs: r.delayMs, at: at() });
     }),
   ]);
-  if (plan.tasks.length) {
-    await ctx.taskQueue.addBulk(
-      plan.tasks.map((t) => ({
-        name: t.stage,
-        data: t,
-        opts: { ...TASK_JOB_OPTIONS, jobId: taskJobId(t), ...(t.delayMs > 0 ? { delay: t.delayMs } : {}) },
-      })),
-    );
-  }
+  if (plan.tasks.length) await store.enqueue(runId, { outcomes: [], jobs: await ctx.encoder.encode(plan.tasks, ctx.taskBatchSize) });
   if (plan.wakeups.length) {
     const now = Date.now();
     await ctx.driveQueue.addBulk(

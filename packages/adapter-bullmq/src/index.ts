@@ -3,3 +3,5 @@ export { createBullmqWorker, type BullmqWorker, type BullmqWorkerOptions, type B
 export { DEFAULT_PREFIX, type BullmqConnectionOptions, type RedisConnection } from './options.js';
 export { QUEUES } from './keys.js';
 export { createBullBoardQueues, type BullBoardQueues, type BullBoardQueuesOptions } from './board.js';
+export { DEFAULT_TASK_BATCH_SIZE, type TaskJobData } from './enqueue.js';
+export type { TaskOrder } from './replay.js';

@@ -86,6 +86,11 @@ export class LiveRun {
     this.now = input.now ?? Date.now;
   }
 
+  /** How many effects (tasks, timers, gates) wait on the journal. */
+  get waiting(): number {
+    return this.pending.size;
+  }
+
   /** Feeds the run's current journal state; returns what to write and enqueue. */
   async advance(state: JournalState): Promise<ReplayPlan> {
     const first = this.state === undefined;

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { foldJournal, silentLogger, type JournalEntry, type JournalState, type Logger } from '@baton/core';
 import { activeRunsKey, runKeys, runsIndexKey } from './keys.js';
 import { redisOptionsOf, type RedisConnection } from './options.js';
+import { ENQUEUE_SCRIPT, taskJobArgs, type EncodedTaskJob } from './enqueue.js';
 
 /**
  * Appends journal entries once per idempotency field, atomically with its side keys:
@@ -50,6 +51,7 @@ return -1
 interface ScriptedRedis extends Redis {
   batonRecord(...args: (string | number)[]): Promise<[number, string | null, number, string[]]>;
   batonBegin(...args: (string | number)[]): Promise<number>;
+  batonEnqueue(...args: (string | number | Buffer)[]): Promise<[number, number, string[]]>;
 }
 
 /** What one {@link RunStore.record} call writes. */
@@ -78,6 +80,35 @@ export interface RecordResult {
   tail: JournalEntry[];
 }
 
+/** A task outcome for {@link RunStore.enqueue}. */
+export interface OutcomeWrite {
+  /** Idempotency field of the outcome. */
+  field: string;
+  /** In-flight attempt to clear (`path#attempt`), whatever happens. */
+  running: string;
+  entry: JournalEntry;
+}
+
+/** What one {@link RunStore.enqueue} call writes. */
+export interface EnqueueRequest {
+  /**
+   * The journal length the caller's plan was computed on: nothing is written if the journal is
+   * shorter, or if what was appended since holds a start, end or redrive. @default no check
+   */
+  expectLength?: number;
+  outcomes: OutcomeWrite[];
+  jobs: EncodedTaskJob[];
+}
+
+/** What {@link RunStore.enqueue} did. */
+export interface EnqueueResult {
+  /** `written`: outcomes and jobs; `moved`: the journal changed under the caller; `recorded`: an outcome was there already. Nothing is written unless `written`. */
+  status: 'written' | 'moved' | 'recorded';
+  length: number;
+  /** Entries appended between `expectLength` and this call's own (when written). */
+  tail: JournalEntry[];
+}
+
 /** An attempt in flight, as kept in the run's `running` hash. */
 export interface RunningAttempt {
   path: string;
@@ -91,6 +122,11 @@ export interface RunStore {
   readonly redis: Redis;
   readonly prefix: string;
   record(runId: string, request: RecordRequest): Promise<RecordResult>;
+  /**
+   * Appends task outcomes and adds task jobs in one atomic script (see {@link EnqueueRequest});
+   * each task of a job is claimed once per run, so a task is never in two jobs.
+   */
+  enqueue(runId: string, request: EnqueueRequest): Promise<EnqueueResult>;
   /** Marks an attempt in flight; returns the journal length if its outcome is already recorded. */
   begin(runId: string, field: string, attempt: RunningAttempt): Promise<number | undefined>;
   /** Marks an attempt in flight without waiting for Redis (commands on one connection keep their order). */
@@ -109,6 +145,9 @@ export interface RunStore {
   close(): Promise<void>;
 }
 
+/** Placeholder queue keys when an outcome unlocks no job (the script reads none of them then). */
+const NO_QUEUE_KEYS = Array.from({ length: 9 }, (_, i) => `baton:none:${i}`);
+
 /** Creates a run store on its own Redis connection. */
 export function createRunStore(connection: RedisConnection, prefix: string, logger: Logger = silentLogger): RunStore {
   // no auto-pipelining: measured, it adds latency to every hop more than it saves in writes
@@ -117,6 +156,7 @@ export function createRunStore(connection: RedisConnection, prefix: string, logg
   redis.on('error', (e: Error) => logger.warn('redis connection error', { error: e.message }));
   redis.defineCommand('batonRecord', { numberOfKeys: 6, lua: RECORD_SCRIPT });
   redis.defineCommand('batonBegin', { numberOfKeys: 4, lua: BEGIN_SCRIPT });
+  redis.defineCommand('batonEnqueue', { numberOfKeys: 12, lua: ENQUEUE_SCRIPT });
   const keys = (runId: string): ReturnType<typeof runKeys> => runKeys(prefix, runId);
 
   const read = async (runId: string, cached: JournalEntry[] = []): Promise<JournalEntry[]> => {
@@ -156,6 +196,20 @@ export function createRunStore(connection: RedisConnection, prefix: string, logg
         ...r.entries.map((e) => JSON.stringify(e)),
       );
       return { added: added === 1, value, length, tail: tail.map((e) => JSON.parse(e) as JournalEntry) };
+    },
+    async enqueue(runId, r) {
+      const k = keys(runId);
+      const [status, length, tail] = await redis.batonEnqueue(
+        k.once,
+        k.journal,
+        k.running,
+        ...(r.jobs[0]?.keys ?? NO_QUEUE_KEYS),
+        r.expectLength ?? -1,
+        r.outcomes.length,
+        ...r.outcomes.flatMap((o) => [o.field, o.running, JSON.stringify(o.entry)]),
+        ...taskJobArgs(r.jobs),
+      );
+      return { status: status === 1 ? 'written' : status === 0 ? 'moved' : 'recorded', length, tail: tail.map((e) => JSON.parse(e) as JournalEntry) };
     },
     async begin(runId, field, attempt) {
       const k = keys(runId);

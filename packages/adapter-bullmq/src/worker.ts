@@ -14,17 +14,27 @@ import {
   type RunEvent,
   type RunObserver,
 } from '@baton/core';
-import { JOB_OPTIONS, TASK_JOB_OPTIONS, publishNotice, taskField, wakeRun, type FlushContext } from './flush.js';
+import { DEFAULT_TASK_BATCH_SIZE, JOB_OPTIONS, TASK_JOB_OPTIONS, createTaskJobEncoder, type TaskJobData } from './enqueue.js';
+import { publishNotice, taskField, wakeRun, type FlushContext } from './flush.js';
 import { QUEUES } from './keys.js';
 import { DEFAULT_PREFIX, redisOptionsOf, type BullmqConnectionOptions } from './options.js';
 import type { TaskOrder } from './replay.js';
 import { createRunDriver } from './driver.js';
 import { createRunStore } from './store.js';
 
+/** A task attempt shows as in flight (`status().running`) once it has run this long. */
+export const RUNNING_MARK_DELAY_MS = 200;
+
 /** How a worker uses BullMQ. */
 export interface BullmqWorkerTuning {
-  /** Task jobs (stage attempts) run at once by this worker. @default 50 */
+  /** Task jobs run at once by this worker (each carries up to `taskBatchSize` stage attempts). @default 50 */
   concurrency?: number;
+  /**
+   * Most stage attempts of one run a task job carries: map items that become due together are
+   * enqueued in jobs of up to this many, run side by side by the worker that takes the job
+   * (the map's `maxConcurrency` still bounds them). 1: one job per attempt. @default 8
+   */
+  taskBatchSize?: number;
   /** Driver jobs (replays after starts, timers, approvals, redrives) run at once. @default 10 */
   driverConcurrency?: number;
   /**
@@ -102,24 +112,26 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
       logger.error('review notifier failed', { runId: notice.runId, gate: notice.gate, error: (e as Error).message });
     }
   };
-  const flushCtx: FlushContext = { store, driveQueue, taskQueue, deliver, observe };
+  const taskBatchSize = Math.max(1, options.taskBatchSize ?? DEFAULT_TASK_BATCH_SIZE);
+  const flushCtx: FlushContext = { store, driveQueue, encoder: createTaskJobEncoder(taskQueue), taskBatchSize, deliver, observe };
   const driver = createRunDriver({ store, pipelines, blobs, flush: flushCtx });
 
-  const runTask = async (job: Job<TaskOrder>): Promise<void> => {
-    const t = job.data;
+  /** Runs one task of a task job. `firstDelivery`: the job never ran before, so no task of it did. */
+  const runTask = async (t: TaskOrder, job: Job<TaskJobData>, firstDelivery: boolean): Promise<void> => {
     const field = taskField(t);
     const startedAt = new Date().toISOString();
     const running = { path: t.stepPath, stage: t.stage, attempt: t.attempt, at: startedAt };
-    // a redelivered job (its worker died, or it failed) may find its outcome recorded: check first.
-    // A first delivery cannot (see TASK_JOB_OPTIONS) and saves the round trip.
-    const firstDelivery = job.attemptsStarted <= 1 && job.attemptsMade === 0 && !job.stalledCounter;
-    if (firstDelivery) store.markRunning(t.runId, running);
-    else {
+    // a first delivery marks itself in flight only if it lasts: short stages skip the write
+    const mark = firstDelivery ? setTimeout(() => store.markRunning(t.runId, running), RUNNING_MARK_DELAY_MS) : undefined;
+    if (!firstDelivery) {
       const recorded = await store.begin(t.runId, field, running);
       if (recorded !== undefined) return driver.drive(t.runId, recorded);
     }
     const stage = pipelines.get(t.pipeline)?.stages.get(t.stage);
-    if (!stage) throw new Error(`this worker does not know stage "${t.stage}" of pipeline "${t.pipeline}"`);
+    if (!stage) {
+      clearTimeout(mark);
+      throw new Error(`this worker does not know stage "${t.stage}" of pipeline "${t.pipeline}"`);
+    }
     observe({ type: 'attempt-started', runId: t.runId, stepPath: t.stepPath, stage: t.stage, attempt: t.attempt, at: startedAt });
     if (t.attempt === 1) observe({ type: 'step-started', runId: t.runId, stepPath: t.stepPath, kind: 'task', at: startedAt });
     const result = await invokeStage(stage, t.input, {
@@ -133,18 +145,33 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
       ...(t.timeoutMs === undefined ? {} : { timeoutMs: t.timeoutMs }),
       ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
     });
+    clearTimeout(mark);
     const at = new Date().toISOString();
     const base = { t: 'task' as const, path: t.stepPath, stage: t.stage, hash: t.hash, attempt: t.attempt, startedAt, at, metrics: result.metrics };
     const entry: JournalEntry = result.ok ? { ...base, ok: true, output: result.output } : { ...base, ok: false, error: result.error };
-    const from = driver.cachedLength(t.runId);
-    const res = await store.record(t.runId, { field, entries: [entry], running: `${t.stepPath}#${t.attempt}`, ...(from > 0 ? { tailFrom: from } : {}) });
-    if (from > 0) driver.offer(t.runId, from, res.tail);
-    if (res.added) {
+    const finished = (): void => {
       const ev = { type: 'attempt-finished' as const, runId: t.runId, stepPath: t.stepPath, stage: t.stage, attempt: t.attempt, at, metrics: result.metrics };
       observe(result.ok ? { ...ev, status: 'succeeded' } : { ...ev, status: 'failed', error: result.error });
       if (result.ok) observe({ type: 'step-finished', runId: t.runId, stepPath: t.stepPath, kind: 'task', status: 'succeeded', at });
-    }
+    };
+    const runningField = `${t.stepPath}#${t.attempt}`;
+    // a redelivery may race another delivery of the same attempt: only first deliveries take the fast path
+    if (firstDelivery && (await driver.settle(t.runId, { field, entry, running: runningField }, finished))) return;
+    const from = driver.cachedLength(t.runId);
+    const res = await store.record(t.runId, { field, entries: [entry], running: runningField, ...(from > 0 ? { tailFrom: from } : {}) });
+    if (from > 0) driver.offer(t.runId, from, res.tail);
+    if (res.added) finished();
     await driver.drive(t.runId, res.length);
+  };
+
+  const runTasks = async (job: Job<TaskJobData>): Promise<void> => {
+    // a redelivered job (its worker died, or it failed) may find outcomes recorded: each task checks first.
+    // A first delivery cannot (a task is claimed by one job only, ever) and saves the round trip.
+    const firstDelivery = job.attemptsStarted <= 1 && job.attemptsMade === 0 && !job.stalledCounter;
+    // the job ends when every task has settled, so a failure never leaves a task running unowned
+    const settled = await Promise.allSettled(job.data.tasks.map((t) => runTask(t, job, firstDelivery)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   };
 
   const runDriver = async (job: Job<{ runId: string }>): Promise<void> => {
@@ -161,7 +188,7 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
     removeOnComplete: JOB_OPTIONS.removeOnComplete,
     removeOnFail: JOB_OPTIONS.removeOnFail,
   };
-  const taskWorker = new Worker<TaskOrder>(QUEUES.task, runTask, {
+  const taskWorker = new Worker<TaskJobData>(QUEUES.task, runTasks, {
     ...workerOptions,
     removeOnComplete: TASK_JOB_OPTIONS.removeOnComplete,
     concurrency: options.concurrency ?? 50,

@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Queue } from 'bullmq';
+import type { JournalEntry } from '@baton/core';
+import { createTaskJobEncoder, type TaskJobData } from '../src/enqueue.js';
+import { redisOptionsOf } from '../src/options.js';
+import type { TaskOrder } from '../src/replay.js';
+import { createRunStore, type RunStore } from '../src/store.js';
+
+// The one script that journals task outcomes and enqueues the task jobs they unlock, on real Redis.
+
+const runId = `r-${randomBytes(3).toString('hex')}`;
+const task = (stepPath: string, delayMs = 0): TaskOrder => ({ runId, pipeline: 'p', gen: 0, stepPath, stage: 's', input: { stepPath }, attempt: 1, hash: 'h', delayMs });
+const outcome = (path: string): JournalEntry => ({ t: 'task', path, stage: 's', hash: 'h', attempt: 1, ok: true, output: { path }, startedAt: 'x', at: 'y' });
+
+describe('enqueue script (real Redis)', () => {
+  let store: RunStore;
+  let queue: Queue;
+  const prefix = `enq-${randomBytes(3).toString('hex')}`;
+  const jobsData = async (): Promise<TaskOrder[][]> => {
+    const jobs = await queue.getJobs(['waiting', 'delayed']);
+    return jobs.map((j) => (j.data as TaskJobData).tasks);
+  };
+
+  beforeAll(async () => {
+    store = createRunStore(inject('redisUrl'), prefix);
+    queue = new Queue('task', { connection: redisOptionsOf(inject('redisUrl')), prefix });
+    await store.record(runId, { field: 'start', entries: [{ t: 'start', runId, pipeline: 'p', input: {}, at: 'x' }], indexAt: 1 });
+  });
+  afterAll(async () => {
+    await queue.obliterate({ force: true });
+    await queue.close();
+    await store.close();
+  });
+
+  it('groups due tasks into jobs of at most the batch size, a delayed task alone, and claims each task once', async () => {
+    const encoder = createTaskJobEncoder(queue);
+    const tasks = ['a', 'b', 'c', 'd', 'e'].map((p) => task(p));
+    const res = await store.enqueue(runId, { outcomes: [], jobs: await encoder.encode([...tasks, task('late', 60_000)], 2) });
+    expect(res.status).toBe('written');
+    const data = await jobsData();
+    expect(data.map((g) => g.map((t) => t.stepPath).join(',')).sort()).toEqual(['a,b', 'c,d', 'e', 'late']);
+    expect((await queue.getDelayed()).map((j) => (j.data as TaskJobData).tasks[0]!.stepPath)).toEqual(['late']);
+
+    // the same tasks planned again (another process's replay): only the new one is enqueued
+    await store.enqueue(runId, { outcomes: [], jobs: await encoder.encode([task('a'), task('b'), task('f')], 8) });
+    const after = (await jobsData()).flat().map((t) => t.stepPath).sort();
+    expect(after).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'late']);
+  });
+
+  it('writes outcomes with their jobs only on the journal the plan saw, and returns what was appended since', async () => {
+    const encoder = createTaskJobEncoder(queue);
+    const before = (await store.read(runId)).length;
+    // another process appended an outcome since this caller read the journal: still written, the tail comes back
+    await store.record(runId, { field: 'task|x#1@0', entries: [outcome('x')] });
+    const res = await store.enqueue(runId, { expectLength: before, outcomes: [{ field: 'task|y#1@0', running: 'y#1', entry: outcome('y') }], jobs: await encoder.encode([task('z')], 8) });
+    expect(res.status).toBe('written');
+    expect(res.tail.map((e) => (e as { path: string }).path)).toEqual(['x']);
+    expect((await store.read(runId)).slice(-2).map((e) => (e as { path: string }).path)).toEqual(['x', 'y']);
+    expect((await jobsData()).flat().some((t) => t.stepPath === 'z')).toBe(true);
+
+    // the same outcome again: nothing is written, no job is added
+    const again = await store.enqueue(runId, { expectLength: res.length, outcomes: [{ field: 'task|y#1@0', running: 'y#1', entry: outcome('y') }], jobs: await encoder.encode([task('w')], 8) });
+    expect(again.status).toBe('recorded');
+    expect((await jobsData()).flat().some((t) => t.stepPath === 'w')).toBe(false);
+  });
+
+  it('writes nothing when the journal ended or was redriven since the plan, or is shorter than the plan saw', async () => {
+    const len = (await store.read(runId)).length;
+    const write = (expectLength: number, path: string): ReturnType<RunStore['enqueue']> =>
+      store.enqueue(runId, { expectLength, outcomes: [{ field: `task|${path}#1@0`, running: '', entry: outcome(path) }], jobs: [] });
+    expect((await write(len + 5, 'v')).status).toBe('moved');
+    await store.record(runId, { field: 'redrive|1', entries: [{ t: 'redrive', at: 'x' }] });
+    expect((await write(len, 'v')).status).toBe('moved');
+    expect((await store.read(runId)).some((e) => (e as { path?: string }).path === 'v')).toBe(false);
+  });
+});
