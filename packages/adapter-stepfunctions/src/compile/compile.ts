@@ -42,7 +42,7 @@ export function compileUnchecked(pipeline: AnyPipeline, options: CompileOptions 
     itemStepPaths: options.itemStepPaths ?? 'indexed',
     lambdaIntegration: options.lambdaIntegration ?? 'invoke',
     stepIds: new Map(),
-    producedPaths: producedPaths(pipeline),
+    mapItems: mapItemsOfTasks(pipeline),
     stages: stageMetaOf(pipeline),
     rawErrors: new Map(),
     decodedErrors: new Set(),
@@ -71,15 +71,31 @@ function dropDefaultResultPaths(states: Record<string, AslState>): Record<string
   return states;
 }
 
-function producedPaths(pipeline: AnyPipeline): string[] {
-  // tasks inside map items write into the item's state, not the state a later map reads
+/**
+ * For each task, the paths of its output (`$.sections`) that a map in the same scope iterates
+ * over (its `items` under the task's result path): the task's Lambda keeps them out of the claim
+ * check, since a Map's ItemsPath cannot follow a blob reference.
+ */
+function mapItemsOfTasks(pipeline: AnyPipeline): Map<string, string[]> {
   const maps = new Set<string>();
   walkSteps(pipeline.ir.steps, (s) => {
     if (s.kind === 'map') maps.add(s.id);
   });
-  const out: string[] = [];
+  // the scope of a step: its nearest enclosing map (items have their own state), or the top
+  const scopeOf = (parents: string[]): string => [...parents].reverse().find((p) => maps.has(p)) ?? '';
+  const items: { scope: string; path: string }[] = [];
+  const tasks: { id: string; scope: string; resultPath: string }[] = [];
   walkSteps(pipeline.ir.steps, (s, parents) => {
-    if (s.kind === 'task' && s.resultPath !== null && !parents.some((p) => maps.has(p))) out.push(s.resultPath ?? '$');
+    if (s.kind === 'map') items.push({ scope: scopeOf(parents), path: s.items });
+    if (s.kind === 'task' && s.resultPath !== null) tasks.push({ id: s.id, scope: scopeOf(parents), resultPath: s.resultPath ?? '$' });
   });
+  const out = new Map<string, string[]>();
+  for (const t of tasks) {
+    const under = items
+      .filter((m) => m.scope === t.scope)
+      .map((m) => (t.resultPath === '$' ? m.path : m.path === t.resultPath ? '$' : m.path.startsWith(`${t.resultPath}.`) || m.path.startsWith(`${t.resultPath}[`) ? `$${m.path.slice(t.resultPath.length)}` : undefined))
+      .filter((p): p is string => p !== undefined && !p.startsWith('$$'));
+    if (under.length) out.set(t.id, [...new Set(under)]);
+  }
   return out;
 }

@@ -12,8 +12,8 @@ export interface CompileContext {
   timeoutMarginSeconds: number;
   itemStepPaths: 'indexed' | 'plain';
   lambdaIntegration: 'function-arn' | 'invoke';
-  /** Result paths of tasks: where stage outputs (maybe claim-checked) land in the state. */
-  producedPaths: string[];
+  /** Task id -> paths of its output that a later map iterates over (kept out of the claim check). */
+  mapItems: Map<string, string[]>;
   /** Step ids renamed to keep state names unique (unrolled loop copies) -> the id of their step path. */
   stepIds: Map<string, string>;
   stages: Readonly<Record<string, StageMeta>>;

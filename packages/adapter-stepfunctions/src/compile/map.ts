@@ -22,13 +22,6 @@ export function compileMap(scope: Scope, step: MapIR, next: Continuation, block:
   if (distributed && ctx.type === 'EXPRESS') {
     ctx.issues.push({ severity: 'error', step: where, message: `map "${step.id}" expects ${expected} items: DISTRIBUTED mode is needed and an EXPRESS workflow cannot run it` });
   }
-  if (ctx.producedPaths.some((p) => p === '$' || step.items === p || step.items.startsWith(`${p}.`) || step.items.startsWith(`${p}[`))) {
-    ctx.issues.push({
-      severity: 'warning',
-      step: where,
-      message: `map "${step.id}" reads its items at ${step.items}: if they come from a stage output larger than the claim-check threshold, they arrive as a blob reference and the Map state fails (Step Functions cannot resolve it); keep that array small or have the producing stage return it inline`,
-    });
-  }
   const tolerant = step.toleratedFailureCount !== undefined || step.toleratedFailurePercentage !== undefined;
   const plain = ctx.itemStepPaths === 'plain';
   const item: Scope = {

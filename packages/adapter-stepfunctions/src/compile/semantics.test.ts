@@ -224,13 +224,19 @@ describe('context object in map items', () => {
 });
 
 describe('claim-checked map items', () => {
-  it('warns when a map reads its items from a stage output (which may arrive as a blob reference)', () => {
+  it('the task producing a map\'s items is told to keep them out of the claim check (a Map cannot follow a blob reference)', () => {
     const p = definePipeline({ name: 'cc', version: 1, input: z.object({ probe: z.string() }) })
       .task('plan', kitStep, { input: { 'probe.$': '$.probe', value: 1 }, resultPath: '$.plan' })
       .map('each', { items: '$.plan.sections', resultPath: '$.out' }, (b) => b.task('one', kitStep, { input: { 'probe.$': '$.probe', value: 1 } }))
+      .task('after', kitStep, { input: { 'probe.$': '$.probe', value: 2 }, resultPath: '$.after' })
       .build();
-    expect(compileToAsl(p).issues).toContainEqual(expect.objectContaining({ step: 'each', message: expect.stringMatching(/blob reference/) }));
-    expect(compileToAsl(kit('kit-scale')).issues).toEqual([]);
+    for (const lambdaIntegration of ['invoke', 'function-arn'] as const) {
+      const c = compileToAsl(p, { lambdaIntegration });
+      const payload = (s: AslState) => (lambdaIntegration === 'invoke' ? (s.Parameters as { Payload: Record<string, unknown> }).Payload : (s.Parameters as Record<string, unknown>));
+      expect(payload(c.definition.States.plan!).keepInline).toEqual(['$.sections']);
+      expect(payload(c.definition.States.after!)).not.toHaveProperty('keepInline');
+      expect(c.issues).toEqual([]);
+    }
   });
 });
 

@@ -37,12 +37,14 @@ export function compileTask(scope: Scope, step: TaskIR, next: Continuation, bloc
   const invoke = ctx.lambdaIntegration === 'invoke';
   const rp = resultPath(scope, step.resultPath);
   const endsItem = scope.itemOk !== undefined && next === scope.itemOk;
+  const inline = ctx.mapItems.get(ctx.stepIds.get(step.id) ?? step.id);
   const head = {
     stage: step.stage,
     ...stepPathField(scope, step.id),
     'executionId.$': '$$.Execution.Id',
     'retryCount.$': '$$.State.RetryCount',
     ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
+    ...(inline ? { keepInline: inline } : {}),
   };
   const input = selectionField(scope, 'input', step.input, step.id);
   const state: Record<string, unknown> = { Type: 'Task', TimeoutSeconds: Math.ceil(timeoutMs / 1000) + ctx.timeoutMarginSeconds };

@@ -36,6 +36,11 @@ export interface StageEvent {
    * them, instead of by parsing Pass states in the machine.
    */
   errors?: string[];
+  /**
+   * Paths of the stage output (`$.sections`) that a later Map iterates over: kept as plain JSON
+   * even when the claim check would move them to the blob store (see `keepInline`).
+   */
+  keepInline?: string[];
 }
 
 /** The run id of an execution: its name, the last segment of the execution ARN. */

@@ -1,5 +1,6 @@
-import { DEFAULT_STAGE_TIMEOUT_MS, StageError, invokeStage, safeObserver, serializeError, silentLogger, type AnyStage, type BlobStore, type Clock, type Logger, type ModelClient, type RunObserver } from '@baton/core';
+import { DEFAULT_CLAIM_CHECK_THRESHOLD, DEFAULT_STAGE_TIMEOUT_MS, StageError, invokeStage, safeObserver, serializeError, silentLogger, type AnyStage, type BlobStore, type Clock, type Logger, type ModelClient, type RunObserver } from '@baton/core';
 import { toLambdaError } from './errors.js';
+import { keepInline } from './inline.js';
 import { runIdOf, stageInputOf, stageResultOf, type StageEvent } from './event.js';
 
 export { runIdOf, type StageEvent } from './event.js';
@@ -98,7 +99,16 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
         if (!result.error.retryable) await observe({ type: 'step-finished', ...step, status: 'failed', error: result.error, at: done });
       }
     }
-    if (result.ok) return stageResultOf(event, result.output);
+    if (result.ok) {
+      const threshold = options.claimCheckThreshold ?? DEFAULT_CLAIM_CHECK_THRESHOLD;
+      let output: unknown;
+      try {
+        output = await keepInline(result.output, event.keepInline, { blobs: options.blobs, prefix: `claims/${runId}`, threshold });
+      } catch (e) {
+        throw toLambdaError(serializeError(e));
+      }
+      return stageResultOf(event, output);
+    }
     throw toLambdaError(result.error);
   };
 }
