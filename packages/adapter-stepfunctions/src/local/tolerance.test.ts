@@ -29,13 +29,15 @@ const pipelines = [
   tolerant('count-1-pct-50', { toleratedFailureCount: 1, toleratedFailurePercentage: 50 }),
 ];
 const sfn = createStepFunctionsLocalEngine({ pipelines });
+const express = createStepFunctionsLocalEngine({ pipelines, compile: { type: 'EXPRESS' } });
+// DISTRIBUTED in the compiled machine (aws-local-stepfunctions runs its items inline)
+const distributed = createStepFunctionsLocalEngine({ pipelines, compile: { expectedItems: { items: 5000 } } });
 const interpreter = createLocalEngine({ pipelines });
 afterAll(async () => {
-  await sfn.close();
-  await interpreter.close();
+  for (const e of [sfn, express, distributed, interpreter]) await e.close();
 });
 
-const run = async (engine: typeof sfn | typeof interpreter, pipeline: string, items: number, failIndexes: number[], probe: string): Promise<RunOutcome> => {
+const run = async (engine: typeof sfn | typeof interpreter | typeof express, pipeline: string, items: number, failIndexes: number[], probe: string): Promise<RunOutcome> => {
   const { runId } = await engine.start(pipeline, { probe, items: Array.from({ length: items }, (_, i) => i), failIndexes });
   return engine.result(runId, { timeoutMs: 30_000 });
 };
@@ -72,6 +74,22 @@ describe('tolerated failures on an INLINE map: enforced by the compiled machine 
       // the interpreter stops starting items once over the threshold, so its count may be lower
       expect(compiled.error.message).toBe(`map "items": ${fails.length} of ${items} items failed, more than tolerated`);
       expect(interpreted.error.message).toMatch(/^map "items": \d+ of \d+ items failed, more than tolerated$/);
+    }
+  });
+});
+
+describe('the same enforcement in EXPRESS workflows and DISTRIBUTED maps', { timeout: 60_000 }, () => {
+  it.each([
+    ['pct-25', 8, [0, 1], 'succeeded'],
+    ['pct-25', 8, [0, 1, 2], 'failed'],
+    ['count-1-pct-50', 4, [1, 2], 'failed'],
+  ] as const)('%s over %i items, failing %j: %s', async (pipeline, items, fails, status) => {
+    expect(distributed.machine(pipeline).definition.States.items!.ItemProcessor).toMatchObject({ ProcessorConfig: { Mode: 'DISTRIBUTED' } });
+    expect(express.machine(pipeline).type).toBe('EXPRESS');
+    for (const engine of [express, distributed]) {
+      const outcome = await run(engine, pipeline, items, [...fails], createProbeDir());
+      expect(outcome.status).toBe(status);
+      if (outcome.status === 'failed') expect(outcome.error).toMatchObject({ code: 'States.ExceedToleratedFailureThreshold', message: `map "items": ${fails.length} of ${items} items failed, more than tolerated` });
     }
   });
 });
