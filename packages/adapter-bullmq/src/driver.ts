@@ -1,7 +1,7 @@
 import { applyJournalEntry, foldJournal, type AnyPipeline, type BlobStore, type JournalEntry, type JournalState } from '@baton/core';
 import { flushPlan, type FlushContext } from './flush.js';
-import { LiveRun, type ReplayPlan } from './replay.js';
-import { generationOf, type RunStore } from './store.js';
+import { LiveRun, type ReplayPlan, type TaskOrder } from './replay.js';
+import { generationOf, type InlineOwner, type RunStore } from './store.js';
 
 /** Journals and live interpreters kept per process; a bound keeps memory flat under many runs. */
 const CACHE_LIMIT = 500;
@@ -21,10 +21,14 @@ export interface RunDriver {
    * is computed from the cached journal plus the outcomes, and the outcomes are written together
    * with the task jobs they unlock in one atomic script; nothing is written if the journal moved in
    * a way the plan cannot ignore (see {@link RunStore.enqueue}). Resolves `true` when journaled and
-   * scheduled, `false` when not taken (nothing written: record and drive as usual). `onAdded` runs
-   * once the outcome is journaled, before the rest of the plan is written (events keep their order).
+   * scheduled, `false` when not taken (nothing written: record and drive as usual), or with the
+   * one task the outcome unlocked when the caller may run it inline (see {@link SettleRequest.owner}).
+   * `onAdded` runs once the outcome is journaled, before the rest of the plan is written (events
+   * keep their order).
    */
-  settle(runId: string, outcome: SettleRequest, onAdded: () => void): Promise<boolean>;
+  settle(runId: string, outcome: SettleRequest, onAdded: () => void): Promise<Settled>;
+  /** Drops the run's interpreter: the next drive replays the journal and re-issues every order not recorded. */
+  forget(runId: string): void;
   /** Hands over journal entries a caller already read (they start at `from`). */
   offer(runId: string, from: number, tail: JournalEntry[]): void;
   /** Journal length this process has cached for a run (0 when none). */
@@ -37,13 +41,23 @@ export interface SettleRequest {
   entry: JournalEntry;
   /** The attempt's field in the run's in-flight hash (`path#attempt`). */
   running: string;
+  /** The attempt's claim (see `taskClaim`). */
+  claim: string;
+  /**
+   * The task job the caller runs in: when this outcome alone unlocks exactly one task due now, the
+   * caller gets it to run inline (under the same job's lock) instead of a job round trip.
+   */
+  owner?: InlineOwner;
 }
+
+/** What a settle did: `false` not taken (nothing written), `true` journaled and scheduled, or a task to run inline next. */
+export type Settled = boolean | TaskOrder;
 
 /** An outcome waiting in a settle batch. */
 interface Waiting {
   o: SettleRequest;
   onAdded: () => void;
-  resolve: (settled: boolean) => void;
+  resolve: (settled: Settled) => void;
   reject: (e: unknown) => void;
 }
 
@@ -157,7 +171,7 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
   };
 
   /** Settles a batch of outcomes; `false` when not taken (nothing written). */
-  const settleBatch = async (runId: string, batch: readonly Waiting[]): Promise<boolean> => {
+  const settleBatch = async (runId: string, batch: readonly Waiting[]): Promise<Settled> => {
     const cached = cache.get(runId);
     if (!cached || cached.broken) return false;
     try {
@@ -168,8 +182,11 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
       for (const w of batch) applyJournalEntry(state, w.o.entry);
       cached.folded = n + batch.length;
       const plan = await cached.live.advance(state);
-      const jobs = await ctx.flush.encoder.encode(plan.tasks, ctx.flush.taskBatchSize);
-      const res = await ctx.store.enqueue(runId, { expectLength: n, outcomes: batch.map((w) => w.o), jobs });
+      // a sequential hop: the caller runs the next task itself, under its job's lock
+      const owner = batch.length === 1 ? batch[0]!.o.owner : undefined;
+      const next = owner && plan.tasks.length === 1 && plan.tasks[0]!.delayMs === 0 ? plan.tasks[0] : undefined;
+      const jobs = next ? [await ctx.flush.encoder.encodeInline(next)] : await ctx.flush.encoder.encode(plan.tasks, ctx.flush.taskBatchSize);
+      const res = await ctx.store.enqueue(runId, { expectLength: n, outcomes: batch.map((w) => w.o), jobs, ...(next ? { owner } : {}) });
       if (res.status !== 'written') {
         // the plan saw a journal that is not the real one: rebuild the interpreter by replay
         cached.broken = true;
@@ -191,23 +208,26 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
         if (more.outcome) cache.delete(runId);
         await flushPlan(ctx.flush, runId, cached.gen, more);
       }
-      return true;
+      return next && res.inlined ? next : true;
     } catch (e) {
       cached.broken = true;
       throw e;
     }
   };
 
-  const settle = (runId: string, o: SettleRequest, onAdded: () => void): Promise<boolean> => {
-    if (!cache.has(runId)) return Promise.resolve(false);
-    return new Promise<boolean>((resolve, reject) => {
+  const settle = (runId: string, o: SettleRequest, onAdded: () => void): Promise<Settled> => {
+    const cached = cache.get(runId);
+    if (!cached) return Promise.resolve(false);
+    return new Promise<Settled>((resolve, reject) => {
       let batch = batches.get(runId);
       if (!batch) {
         const b: Waiting[] = [];
         batches.set(runId, (batch = b));
+        // when the run waits on other effects too, their outcomes may be about to arrive
+        const others = cached.live.waiting > 1;
         exclusive(runId, async () => {
           // outcomes that arrive in this turn of the event loop (or while an earlier write is in flight) join
-          await new Promise((r) => setImmediate(r));
+          if (others) await new Promise((r) => setImmediate(r));
           if (batches.get(runId) === b) batches.delete(runId);
           return settleBatch(runId, b);
         }).then(
@@ -228,5 +248,9 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
       for (const e of tail) cached.entries.push(e);
     },
     cachedLength: (runId) => cache.get(runId)?.entries.length ?? 0,
+    forget(runId) {
+      const cached = cache.get(runId);
+      if (cached) cached.broken = true;
+    },
   };
 }

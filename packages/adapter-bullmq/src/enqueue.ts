@@ -13,7 +13,8 @@ export interface TaskJobData {
 
 /** One task job to add: its tasks are claimed one by one, and the job carries those not claimed before. */
 export interface EncodedTaskJob {
-  kind: 'standard' | 'delayed';
+  /** `inline`: one task the caller runs itself if it still holds its job's lock, else a standard job. */
+  kind: 'standard' | 'delayed' | 'inline';
   /** The 9 queue keys of BullMQ's `addStandardJob` script (the same for every job of a queue). */
   keys: string[];
   /** BullMQ's msgpacked add arguments and options. */
@@ -21,6 +22,8 @@ export interface EncodedTaskJob {
   opts: string | Buffer;
   /** Per task: its claim (the attempt's job id) and its JSON. */
   tasks: { claim: string; json: string }[];
+  /** `inline`: the task's in-flight mark (`path#attempt` -> JSON), set when the caller gets the task. */
+  running?: { field: string; value: string };
 }
 
 /** Encodes BullMQ task job adds without sending them. */
@@ -30,6 +33,8 @@ export interface TaskJobEncoder {
    * job of its own. Job ids are fresh: a task is enqueued once by its claim, not by its job id.
    */
   encode(tasks: readonly TaskOrder[], batchSize: number): Promise<EncodedTaskJob[]>;
+  /** One due task to run inline, enqueued as a standard job instead if the inline run is refused. */
+  encodeInline(task: TaskOrder): Promise<EncodedTaskJob>;
 }
 
 /** Infrastructure retries of a job (Redis errors, lost workers); stage retries are the interpreter's. */
@@ -72,6 +77,12 @@ export function createTaskJobEncoder(queue: Queue): TaskJobEncoder {
     const k = queue.keys;
     return [k.wait!, k.paused!, k.meta!, k.id!, k.completed!, k.delayed!, k.active!, k.events!, k.marker!];
   };
+  const encodeGroup = async (g: TaskOrder[], kind?: 'inline'): Promise<EncodedTaskJob> => {
+    const first = g[0]!;
+    const id = jobId(first.runId, 'tasks', randomBytes(6).toString('hex'));
+    const enc = await encodeOne(g.every((t) => t.stage === first.stage) ? first.stage : 'tasks', { ...TASK_JOB_OPTIONS, jobId: id, ...(first.delayMs > 0 ? { delay: first.delayMs } : {}) });
+    return { ...enc, ...(kind ? { kind } : {}), keys: standardKeys(), tasks: g.map((t) => ({ claim: taskClaim(t), json: JSON.stringify(t) })) };
+  };
   return {
     async encode(tasks, batchSize) {
       const groups: TaskOrder[][] = [];
@@ -83,15 +94,12 @@ export function createTaskJobEncoder(queue: Queue): TaskJobEncoder {
           open.push(t);
         }
       }
-      return Promise.all(
-        groups.map(async (g) => {
-          const first = g[0]!;
-          const id = jobId(first.runId, 'tasks', randomBytes(6).toString('hex'));
-          const enc = await encodeOne(g.every((t) => t.stage === first.stage) ? first.stage : 'tasks', { ...TASK_JOB_OPTIONS, jobId: id, ...(first.delayMs > 0 ? { delay: first.delayMs } : {}) });
-          return { ...enc, keys: standardKeys(), tasks: g.map((t) => ({ claim: taskClaim(t), json: JSON.stringify(t) })) };
-        }),
-      );
+      return Promise.all(groups.map((g) => encodeGroup(g)));
     },
+    encodeInline: async (task) => ({
+      ...(await encodeGroup([task], 'inline')),
+      running: { field: `${task.stepPath}#${task.attempt}`, value: JSON.stringify({ path: task.stepPath, stage: task.stage, attempt: task.attempt, at: new Date().toISOString() }) },
+    }),
   };
 }
 
@@ -99,7 +107,8 @@ export function createTaskJobEncoder(queue: Queue): TaskJobEncoder {
 export function taskJobArgs(jobs: readonly EncodedTaskJob[]): (string | Buffer | number)[] {
   const out: (string | Buffer | number)[] = [jobs.length];
   for (const j of jobs) {
-    out.push(j.kind === 'standard' ? 's' : 'd', j.tasks.length, j.args, j.opts);
+    out.push(j.kind === 'standard' ? 's' : j.kind === 'delayed' ? 'd' : 'i', j.tasks.length, j.args, j.opts);
+    if (j.kind === 'inline') out.push(j.running?.field ?? '', j.running?.value ?? '');
     for (const t of j.tasks) out.push(t.claim, t.json);
   }
   return out;
@@ -107,17 +116,20 @@ export function taskJobArgs(jobs: readonly EncodedTaskJob[]): (string | Buffer |
 
 /**
  * Journals task outcomes and enqueues task jobs in one atomic step (one round trip).
- * KEYS: once, journal, running, then BullMQ's 9 queue keys (wait, paused, meta, id, completed,
- * delayed, active, events, marker).
- * ARGV: expected journal length (-1: no check), entry count, per entry (field, running field | '',
- * entry JSON); then job count, per job (kind s|d, task count, BullMQ args, BullMQ options, per task
- * (claim, task JSON)).
+ * KEYS: once, journal, running, inline, the lock key of the caller's task job (or any key), then
+ * BullMQ's 9 queue keys (wait, paused, meta, id, completed, delayed, active, events, marker).
+ * ARGV: expected journal length (-1: no check), the caller's task job id, its lock token, entry
+ * count, per entry (field, running field | '', task claim | '', entry JSON); then job count, per
+ * job (kind s|d|i, task count, BullMQ args, BullMQ options, for kind i the task's in-flight field and
+ * value, per task (claim, task JSON)).
  * With an expected length, nothing is written when the journal is shorter, or when what was
  * appended since holds a start, end or redrive (the caller's plan would be wrong). Outcomes are
  * written only if none of their fields exists. A job carries the tasks whose claim is new, and is
- * not added when there are none.
- * Returns {status, journal length, entries appended since the expected length}: status 1 written,
- * 0 journal moved, -1 an outcome was already recorded.
+ * not added when there are none. An `i` job's task is claimed for the caller to run inline when
+ * the caller still holds its job's lock (recorded in the inline hash against that job, so that a
+ * redelivery of the job releases it) and marked in flight, else it is added as a standard job.
+ * Returns {status, journal length, entries appended since the expected length, 1 if inlined}:
+ * status 1 written, 0 journal moved, -1 an outcome was already recorded.
  */
 export const ENQUEUE_SCRIPT = `
 local function bullmqAddStandardJob(KEYS, ARGV)
@@ -127,48 +139,82 @@ local function bullmqAddDelayedJob(KEYS, ARGV)
 ${addDelayedJob.content}
 end
 local expect = tonumber(ARGV[1])
-local ne = tonumber(ARGV[2])
+local ne = tonumber(ARGV[4])
 for e = 0, ne - 1 do
-  local rf = ARGV[4 + e * 3]
+  local rf = ARGV[6 + e * 4]
   if rf ~= '' then redis.call('HDEL', KEYS[3], rf) end
 end
 local len = redis.call('LLEN', KEYS[2])
 local tail = {}
 if expect >= 0 then
-  if len < expect then return {0, len, tail} end
+  if len < expect then return {0, len, tail, 0} end
   if len > expect then
     tail = redis.call('LRANGE', KEYS[2], expect, -1)
     for _, raw in ipairs(tail) do
       local t = cjson.decode(raw).t
-      if t == 'start' or t == 'end' or t == 'redrive' then return {0, len, {}} end
+      if t == 'start' or t == 'end' or t == 'redrive' then return {0, len, {}, 0} end
     end
   end
 end
 for e = 0, ne - 1 do
-  if redis.call('HEXISTS', KEYS[1], ARGV[3 + e * 3]) == 1 then return {-1, len, {}} end
+  if redis.call('HEXISTS', KEYS[1], ARGV[5 + e * 4]) == 1 then return {-1, len, {}, 0} end
 end
 for e = 0, ne - 1 do
-  redis.call('HSET', KEYS[1], ARGV[3 + e * 3], '1')
-  len = redis.call('RPUSH', KEYS[2], ARGV[5 + e * 3])
+  redis.call('HSET', KEYS[1], ARGV[5 + e * 4], '1')
+  if ARGV[7 + e * 4] ~= '' then redis.call('HDEL', KEYS[4], ARGV[7 + e * 4]) end
+  len = redis.call('RPUSH', KEYS[2], ARGV[8 + e * 4])
 end
-local i = 3 + ne * 3
+local i = 5 + ne * 4
 local nj = tonumber(ARGV[i])
 i = i + 1
-local standardKeys = {KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]}
-local delayedKeys = {KEYS[12], KEYS[6], KEYS[7], KEYS[9], KEYS[8], KEYS[11]}
+local standardKeys = {KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14]}
+local delayedKeys = {KEYS[14], KEYS[8], KEYS[9], KEYS[11], KEYS[10], KEYS[13]}
+local inlined = 0
 for _ = 1, nj do
   local kind, nt, args, opts = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
   i = i + 4
-  local kept = {}
-  for _ = 1, nt do
-    if redis.call('HSETNX', KEYS[1], 'job|' .. ARGV[i], '1') == 1 then kept[#kept + 1] = ARGV[i + 1] end
+  local rf, rv = '', ''
+  if kind == 'i' then
+    rf, rv = ARGV[i], ARGV[i + 1]
     i = i + 2
   end
-  if #kept > 0 then
-    local data = '{"tasks":[' .. table.concat(kept, ',') .. ']}'
-    if kind == 's' then bullmqAddStandardJob(standardKeys, {args, data, opts})
-    else bullmqAddDelayedJob(delayedKeys, {args, data, opts}) end
+  if kind == 'i' and redis.call('GET', KEYS[5]) == ARGV[3] then
+    if redis.call('HSETNX', KEYS[1], 'job|' .. ARGV[i], '1') == 1 then
+      redis.call('HSET', KEYS[4], ARGV[i], ARGV[2])
+      if rf ~= '' then redis.call('HSET', KEYS[3], rf, rv) end
+      inlined = 1
+    end
+    i = i + 2 * nt
+  else
+    local kept = {}
+    for _ = 1, nt do
+      if redis.call('HSETNX', KEYS[1], 'job|' .. ARGV[i], '1') == 1 then kept[#kept + 1] = ARGV[i + 1] end
+      i = i + 2
+    end
+    if #kept > 0 then
+      local data = '{"tasks":[' .. table.concat(kept, ',') .. ']}'
+      if kind == 'd' then bullmqAddDelayedJob(delayedKeys, {args, data, opts})
+      else bullmqAddStandardJob(standardKeys, {args, data, opts}) end
+    end
   end
 end
-return {1, len, tail}
+return {1, len, tail, inlined}
+`;
+
+/**
+ * Releases the inline claims of a task job that is being delivered again (its worker died or lost
+ * the lock): the tasks it was running inline can be enqueued again by the next replay.
+ * KEYS: once, inline. ARGV: task job id. Returns how many were released.
+ */
+export const RELEASE_INLINE_SCRIPT = `
+local all = redis.call('HGETALL', KEYS[2])
+local n = 0
+for i = 1, #all, 2 do
+  if all[i + 1] == ARGV[1] then
+    redis.call('HDEL', KEYS[1], 'job|' .. all[i])
+    redis.call('HDEL', KEYS[2], all[i])
+    n = n + 1
+  end
+end
+return n
 `;

@@ -16,12 +16,14 @@ export interface RunKeys {
   running: string;
   /** The run's end entry (JSON) while the run is ended. */
   end: string;
+  /** Hash of task claims run inline by a worker after the task before them: claim -> task job id that carries them. */
+  inline: string;
 }
 
 /** Keys of a run. */
 export function runKeys(prefix: string, runId: string): RunKeys {
   const base = `${prefix}:run:{${runId}}`;
-  return { journal: `${base}:j`, once: `${base}:once`, running: `${base}:running`, end: `${base}:end` };
+  return { journal: `${base}:j`, once: `${base}:once`, running: `${base}:running`, end: `${base}:end`, inline: `${base}:inline` };
 }
 
 /** Sorted set of run ids by start time. */

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { foldJournal, silentLogger, type JournalEntry, type JournalState, type Logger } from '@baton/core';
 import { activeRunsKey, runKeys, runsIndexKey } from './keys.js';
 import { redisOptionsOf, type RedisConnection } from './options.js';
-import { ENQUEUE_SCRIPT, taskJobArgs, type EncodedTaskJob } from './enqueue.js';
+import { ENQUEUE_SCRIPT, RELEASE_INLINE_SCRIPT, taskJobArgs, type EncodedTaskJob } from './enqueue.js';
 
 /**
  * Appends journal entries once per idempotency field, atomically with its side keys:
@@ -51,7 +51,8 @@ return -1
 interface ScriptedRedis extends Redis {
   batonRecord(...args: (string | number)[]): Promise<[number, string | null, number, string[]]>;
   batonBegin(...args: (string | number)[]): Promise<number>;
-  batonEnqueue(...args: (string | number | Buffer)[]): Promise<[number, number, string[]]>;
+  batonEnqueue(...args: (string | number | Buffer)[]): Promise<[number, number, string[], number]>;
+  batonReleaseInline(...args: string[]): Promise<number>;
 }
 
 /** What one {@link RunStore.record} call writes. */
@@ -86,7 +87,19 @@ export interface OutcomeWrite {
   field: string;
   /** In-flight attempt to clear (`path#attempt`), whatever happens. */
   running: string;
+  /** The task's claim, cleared from the inline hash when it was run inline. */
+  claim: string;
   entry: JournalEntry;
+}
+
+/** The task job a caller runs in, to run a task inline after its own. */
+export interface InlineOwner {
+  /** The caller's task job. */
+  jobId: string;
+  /** The lock token the caller holds for it. */
+  token: string;
+  /** BullMQ's lock key of that job. */
+  lockKey: string;
 }
 
 /** What one {@link RunStore.enqueue} call writes. */
@@ -98,6 +111,8 @@ export interface EnqueueRequest {
   expectLength?: number;
   outcomes: OutcomeWrite[];
   jobs: EncodedTaskJob[];
+  /** Needed when a job is of kind `inline`. */
+  owner?: InlineOwner;
 }
 
 /** What {@link RunStore.enqueue} did. */
@@ -107,6 +122,8 @@ export interface EnqueueResult {
   length: number;
   /** Entries appended between `expectLength` and this call's own (when written). */
   tail: JournalEntry[];
+  /** The `inline` job's task is claimed for the caller to run. */
+  inlined: boolean;
 }
 
 /** An attempt in flight, as kept in the run's `running` hash. */
@@ -127,10 +144,12 @@ export interface RunStore {
    * each task of a job is claimed once per run, so a task is never in two jobs.
    */
   enqueue(runId: string, request: EnqueueRequest): Promise<EnqueueResult>;
+  /** Releases the claims of the tasks a task job was running inline (it is delivered again). */
+  releaseInline(runId: string, jobId: string): Promise<number>;
   /** Marks an attempt in flight; returns the journal length if its outcome is already recorded. */
   begin(runId: string, field: string, attempt: RunningAttempt): Promise<number | undefined>;
-  /** Marks an attempt in flight without waiting for Redis (commands on one connection keep their order). */
-  markRunning(runId: string, attempt: RunningAttempt): void;
+  /** Marks attempts in flight (one write) without waiting for Redis (commands on one connection keep their order). */
+  markRunning(runId: string, attempts: RunningAttempt[]): void;
   /** The run's journal; `cached` entries already read are reused when the journal still holds them. */
   read(runId: string, cached?: JournalEntry[]): Promise<JournalEntry[]>;
   fold(runId: string): Promise<JournalState>;
@@ -156,7 +175,8 @@ export function createRunStore(connection: RedisConnection, prefix: string, logg
   redis.on('error', (e: Error) => logger.warn('redis connection error', { error: e.message }));
   redis.defineCommand('batonRecord', { numberOfKeys: 6, lua: RECORD_SCRIPT });
   redis.defineCommand('batonBegin', { numberOfKeys: 4, lua: BEGIN_SCRIPT });
-  redis.defineCommand('batonEnqueue', { numberOfKeys: 12, lua: ENQUEUE_SCRIPT });
+  redis.defineCommand('batonEnqueue', { numberOfKeys: 14, lua: ENQUEUE_SCRIPT });
+  redis.defineCommand('batonReleaseInline', { numberOfKeys: 2, lua: RELEASE_INLINE_SCRIPT });
   const keys = (runId: string): ReturnType<typeof runKeys> => runKeys(prefix, runId);
 
   const read = async (runId: string, cached: JournalEntry[] = []): Promise<JournalEntry[]> => {
@@ -199,25 +219,34 @@ export function createRunStore(connection: RedisConnection, prefix: string, logg
     },
     async enqueue(runId, r) {
       const k = keys(runId);
-      const [status, length, tail] = await redis.batonEnqueue(
+      const [status, length, tail, inlined] = await redis.batonEnqueue(
         k.once,
         k.journal,
         k.running,
+        k.inline,
+        r.owner?.lockKey ?? k.inline,
         ...(r.jobs[0]?.keys ?? NO_QUEUE_KEYS),
         r.expectLength ?? -1,
+        r.owner?.jobId ?? '',
+        r.owner?.token ?? '',
         r.outcomes.length,
-        ...r.outcomes.flatMap((o) => [o.field, o.running, JSON.stringify(o.entry)]),
+        ...r.outcomes.flatMap((o) => [o.field, o.running, o.claim, JSON.stringify(o.entry)]),
         ...taskJobArgs(r.jobs),
       );
-      return { status: status === 1 ? 'written' : status === 0 ? 'moved' : 'recorded', length, tail: tail.map((e) => JSON.parse(e) as JournalEntry) };
+      return { status: status === 1 ? 'written' : status === 0 ? 'moved' : 'recorded', length, tail: tail.map((e) => JSON.parse(e) as JournalEntry), inlined: inlined === 1 };
+    },
+    async releaseInline(runId, jobId) {
+      const k = keys(runId);
+      return redis.batonReleaseInline(k.once, k.inline, jobId);
     },
     async begin(runId, field, attempt) {
       const k = keys(runId);
       const len = await redis.batonBegin(k.once, k.running, k.journal, k.end, field, `${attempt.path}#${attempt.attempt}`, JSON.stringify(attempt));
       return len >= 0 ? len : undefined;
     },
-    markRunning(runId, attempt) {
-      redis.hset(keys(runId).running, `${attempt.path}#${attempt.attempt}`, JSON.stringify(attempt)).catch(() => undefined);
+    markRunning(runId, attempts) {
+      if (!attempts.length) return;
+      redis.hset(keys(runId).running, ...attempts.flatMap((a) => [`${a.path}#${a.attempt}`, JSON.stringify(a)])).catch(() => undefined);
     },
     read,
     async fold(runId) {

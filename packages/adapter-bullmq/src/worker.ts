@@ -14,16 +14,16 @@ import {
   type RunEvent,
   type RunObserver,
 } from '@baton/core';
-import { DEFAULT_TASK_BATCH_SIZE, JOB_OPTIONS, TASK_JOB_OPTIONS, createTaskJobEncoder, type TaskJobData } from './enqueue.js';
+import { DEFAULT_TASK_BATCH_SIZE, JOB_OPTIONS, TASK_JOB_OPTIONS, createTaskJobEncoder, taskClaim, type TaskJobData } from './enqueue.js';
 import { publishNotice, taskField, wakeRun, type FlushContext } from './flush.js';
 import { QUEUES } from './keys.js';
 import { DEFAULT_PREFIX, redisOptionsOf, type BullmqConnectionOptions } from './options.js';
 import type { TaskOrder } from './replay.js';
 import { createRunDriver } from './driver.js';
-import { createRunStore } from './store.js';
+import { createRunStore, type InlineOwner } from './store.js';
 
-/** A task attempt shows as in flight (`status().running`) once it has run this long. */
-export const RUNNING_MARK_DELAY_MS = 200;
+/** How long a close waits for BullMQ's workers to finish closing once this process's jobs are done. */
+const CLOSE_GRACE_MS = 3000;
 
 /** How a worker uses BullMQ. */
 export interface BullmqWorkerTuning {
@@ -112,24 +112,25 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
       logger.error('review notifier failed', { runId: notice.runId, gate: notice.gate, error: (e as Error).message });
     }
   };
+  let closing = false;
   const taskBatchSize = Math.max(1, options.taskBatchSize ?? DEFAULT_TASK_BATCH_SIZE);
   const flushCtx: FlushContext = { store, driveQueue, encoder: createTaskJobEncoder(taskQueue), taskBatchSize, deliver, observe };
   const driver = createRunDriver({ store, pipelines, blobs, flush: flushCtx });
 
   /** Runs one task of a task job. `firstDelivery`: the job never ran before, so no task of it did. */
-  const runTask = async (t: TaskOrder, job: Job<TaskJobData>, firstDelivery: boolean): Promise<void> => {
+  const runTask = async (t: TaskOrder, job: Job<TaskJobData>, firstDelivery: boolean, owner: InlineOwner | undefined): Promise<TaskOrder | undefined> => {
     const field = taskField(t);
     const startedAt = new Date().toISOString();
     const running = { path: t.stepPath, stage: t.stage, attempt: t.attempt, at: startedAt };
-    // a first delivery marks itself in flight only if it lasts: short stages skip the write
-    const mark = firstDelivery ? setTimeout(() => store.markRunning(t.runId, running), RUNNING_MARK_DELAY_MS) : undefined;
     if (!firstDelivery) {
       const recorded = await store.begin(t.runId, field, running);
-      if (recorded !== undefined) return driver.drive(t.runId, recorded);
+      if (recorded !== undefined) {
+        await driver.drive(t.runId, recorded);
+        return undefined;
+      }
     }
     const stage = pipelines.get(t.pipeline)?.stages.get(t.stage);
     if (!stage) {
-      clearTimeout(mark);
       throw new Error(`this worker does not know stage "${t.stage}" of pipeline "${t.pipeline}"`);
     }
     observe({ type: 'attempt-started', runId: t.runId, stepPath: t.stepPath, stage: t.stage, attempt: t.attempt, at: startedAt });
@@ -145,7 +146,6 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
       ...(t.timeoutMs === undefined ? {} : { timeoutMs: t.timeoutMs }),
       ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
     });
-    clearTimeout(mark);
     const at = new Date().toISOString();
     const base = { t: 'task' as const, path: t.stepPath, stage: t.stage, hash: t.hash, attempt: t.attempt, startedAt, at, metrics: result.metrics };
     const entry: JournalEntry = result.ok ? { ...base, ok: true, output: result.output } : { ...base, ok: false, error: result.error };
@@ -156,20 +156,45 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
     };
     const runningField = `${t.stepPath}#${t.attempt}`;
     // a redelivery may race another delivery of the same attempt: only first deliveries take the fast path
-    if (firstDelivery && (await driver.settle(t.runId, { field, entry, running: runningField }, finished))) return;
+    if (firstDelivery) {
+      const settled = await driver.settle(t.runId, { field, entry, running: runningField, claim: taskClaim(t), ...(owner && !closing ? { owner } : {}) }, finished);
+      if (typeof settled === 'object') return settled;
+      if (settled) return undefined;
+    }
     const from = driver.cachedLength(t.runId);
     const res = await store.record(t.runId, { field, entries: [entry], running: runningField, ...(from > 0 ? { tailFrom: from } : {}) });
     if (from > 0) driver.offer(t.runId, from, res.tail);
     if (res.added) finished();
     await driver.drive(t.runId, res.length);
+    return undefined;
   };
 
-  const runTasks = async (job: Job<TaskJobData>): Promise<void> => {
+  const runTasks = async (job: Job<TaskJobData>, token?: string): Promise<void> => {
     // a redelivered job (its worker died, or it failed) may find outcomes recorded: each task checks first.
     // A first delivery cannot (a task is claimed by one job only, ever) and saves the round trip.
     const firstDelivery = job.attemptsStarted <= 1 && job.attemptsMade === 0 && !job.stalledCounter;
+    if (!firstDelivery) {
+      // tasks the job's last delivery was running inline go back to the queue through the next replay
+      for (const runId of new Set(job.data.tasks.map((t) => t.runId))) {
+        if ((await store.releaseInline(runId, job.id!)) > 0) driver.forget(runId);
+      }
+    }
+    if (firstDelivery) {
+      // one write marks the job's attempts in flight (a task run inline is marked by the write that hands it over)
+      const at = new Date().toISOString();
+      for (const runId of new Set(job.data.tasks.map((t) => t.runId))) {
+        store.markRunning(runId, job.data.tasks.filter((t) => t.runId === runId).map((t) => ({ path: t.stepPath, stage: t.stage, attempt: t.attempt, at })));
+      }
+    }
+    const owner: InlineOwner | undefined = token === undefined ? undefined : { jobId: job.id!, token, lockKey: `${taskWorker.toKey(job.id!)}:lock` };
+    // a task whose outcome unlocks exactly one task due now runs that task next, under this job's
+    // lock: a sequential hop costs one Redis round trip, and a crash redelivers this job
+    const chain = async (first: TaskOrder): Promise<void> => {
+      let next: TaskOrder | undefined = await runTask(first, job, firstDelivery, owner);
+      while (next) next = await runTask(next, job, true, owner);
+    };
     // the job ends when every task has settled, so a failure never leaves a task running unowned
-    const settled = await Promise.allSettled(job.data.tasks.map((t) => runTask(t, job, firstDelivery)));
+    const settled = await Promise.allSettled(job.data.tasks.map(chain));
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   };
@@ -177,6 +202,21 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
   const runDriver = async (job: Job<{ runId: string }>): Promise<void> => {
     await driver.drive(job.data.runId);
   };
+
+  /** Jobs this process is running, for a graceful close. */
+  const active = new Set<Promise<void>>();
+  const tracked =
+    <J extends Job>(fn: (job: J, token?: string) => Promise<void>) =>
+    (job: J, token?: string): Promise<void> => {
+      const p = fn(job, token);
+      const settled = p.then(
+        () => undefined,
+        () => undefined,
+      );
+      active.add(settled);
+      void settled.then(() => active.delete(settled));
+      return p;
+    };
 
   const workerOptions = {
     connection,
@@ -188,12 +228,12 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
     removeOnComplete: JOB_OPTIONS.removeOnComplete,
     removeOnFail: JOB_OPTIONS.removeOnFail,
   };
-  const taskWorker = new Worker<TaskJobData>(QUEUES.task, runTasks, {
+  const taskWorker = new Worker<TaskJobData>(QUEUES.task, tracked(runTasks), {
     ...workerOptions,
     removeOnComplete: TASK_JOB_OPTIONS.removeOnComplete,
     concurrency: options.concurrency ?? 50,
   });
-  const driveWorker = new Worker<{ runId: string }>(QUEUES.drive, runDriver, { ...workerOptions, concurrency: options.driverConcurrency ?? 10 });
+  const driveWorker = new Worker<{ runId: string }>(QUEUES.drive, tracked(runDriver), { ...workerOptions, concurrency: options.driverConcurrency ?? 10 });
   for (const w of [taskWorker, driveWorker]) {
     w.on('failed', (job, err) => logger.warn('job failed', { queue: w.name, jobId: job?.id, error: err.message }));
     w.on('error', (err) => logger.error('worker error', { queue: w.name, error: err.message }));
@@ -219,7 +259,17 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
     ready,
     recover,
     async close() {
-      await Promise.allSettled([taskWorker.close(), driveWorker.close()]);
+      // chains running inline end at their next hop: what comes next goes back to the queue
+      closing = true;
+      const workersClosed = Promise.allSettled([taskWorker.close(), driveWorker.close()]);
+      // the jobs this process runs are what a graceful close waits for
+      while (active.size) await Promise.allSettled([...active]);
+      // BullMQ's own close can wait forever when it starts while a blocking connection is still
+      // reconnecting after a Redis restart (taskforcesh/bullmq#4656): bounded once our jobs are done
+      let timer: NodeJS.Timeout | undefined;
+      const closed = await Promise.race([workersClosed.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), CLOSE_GRACE_MS)))]);
+      clearTimeout(timer);
+      if (!closed) logger.warn('BullMQ workers did not finish closing (a connection is still reconnecting); leaving them', { graceMs: CLOSE_GRACE_MS });
       await Promise.allSettled([driveQueue.close(), taskQueue.close()]);
       await store.close();
     },

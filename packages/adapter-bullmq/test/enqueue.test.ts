@@ -53,14 +53,14 @@ describe('enqueue script (real Redis)', () => {
     const before = (await store.read(runId)).length;
     // another process appended an outcome since this caller read the journal: still written, the tail comes back
     await store.record(runId, { field: 'task|x#1@0', entries: [outcome('x')] });
-    const res = await store.enqueue(runId, { expectLength: before, outcomes: [{ field: 'task|y#1@0', running: 'y#1', entry: outcome('y') }], jobs: await encoder.encode([task('z')], 8) });
+    const res = await store.enqueue(runId, { expectLength: before, outcomes: [{ field: 'task|y#1@0', running: 'y#1', claim: '', entry: outcome('y') }], jobs: await encoder.encode([task('z')], 8) });
     expect(res.status).toBe('written');
     expect(res.tail.map((e) => (e as { path: string }).path)).toEqual(['x']);
     expect((await store.read(runId)).slice(-2).map((e) => (e as { path: string }).path)).toEqual(['x', 'y']);
     expect((await jobsData()).flat().some((t) => t.stepPath === 'z')).toBe(true);
 
     // the same outcome again: nothing is written, no job is added
-    const again = await store.enqueue(runId, { expectLength: res.length, outcomes: [{ field: 'task|y#1@0', running: 'y#1', entry: outcome('y') }], jobs: await encoder.encode([task('w')], 8) });
+    const again = await store.enqueue(runId, { expectLength: res.length, outcomes: [{ field: 'task|y#1@0', running: 'y#1', claim: '', entry: outcome('y') }], jobs: await encoder.encode([task('w')], 8) });
     expect(again.status).toBe('recorded');
     expect((await jobsData()).flat().some((t) => t.stepPath === 'w')).toBe(false);
   });
@@ -68,7 +68,7 @@ describe('enqueue script (real Redis)', () => {
   it('writes nothing when the journal ended or was redriven since the plan, or is shorter than the plan saw', async () => {
     const len = (await store.read(runId)).length;
     const write = (expectLength: number, path: string): ReturnType<RunStore['enqueue']> =>
-      store.enqueue(runId, { expectLength, outcomes: [{ field: `task|${path}#1@0`, running: '', entry: outcome(path) }], jobs: [] });
+      store.enqueue(runId, { expectLength, outcomes: [{ field: `task|${path}#1@0`, running: '', claim: '', entry: outcome(path) }], jobs: [] });
     expect((await write(len + 5, 'v')).status).toBe('moved');
     await store.record(runId, { field: 'redrive|1', entries: [{ t: 'redrive', at: 'x' }] });
     expect((await write(len, 'v')).status).toBe('moved');
