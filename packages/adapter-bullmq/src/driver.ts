@@ -1,7 +1,8 @@
 import { applyJournalEntry, foldJournal, type AnyPipeline, type BlobStore, type JournalEntry, type JournalState } from '@baton/core';
 import { flushPlan, type FlushContext } from './flush.js';
 import { LiveRun, type ReplayPlan, type TaskOrder } from './replay.js';
-import { generationOf, type InlineOwner, type RunStore } from './store.js';
+import type { InlineOwner } from './enqueue.js';
+import { generationOf, type RunStore } from './store.js';
 
 /** Journals and live interpreters kept per process; a bound keeps memory flat under many runs. */
 const CACHE_LIMIT = 500;
@@ -44,8 +45,8 @@ export interface SettleRequest {
   /** The attempt's claim (see `taskClaim`). */
   claim: string;
   /**
-   * The task job the caller runs in: when this outcome alone unlocks exactly one task due now, the
-   * caller gets it to run inline (under the same job's lock) instead of a job round trip.
+   * The task job the caller runs in: tasks due now that the settled outcomes unlock are handed to
+   * their callers, one each, to run inline under the same job's lock instead of a job round trip.
    */
   owner?: InlineOwner;
 }
@@ -58,6 +59,8 @@ interface Waiting {
   o: SettleRequest;
   onAdded: () => void;
   resolve: (settled: Settled) => void;
+  /** Set by a written settle: `true`, or the task this waiter runs inline. */
+  result?: Settled;
   reject: (e: unknown) => void;
 }
 
@@ -182,11 +185,21 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
       for (const w of batch) applyJournalEntry(state, w.o.entry);
       cached.folded = n + batch.length;
       const plan = await cached.live.advance(state);
-      // a sequential hop: the caller runs the next task itself, under its job's lock
-      const owner = batch.length === 1 ? batch[0]!.o.owner : undefined;
-      const next = owner && plan.tasks.length === 1 && plan.tasks[0]!.delayMs === 0 ? plan.tasks[0] : undefined;
-      const jobs = next ? [await ctx.flush.encoder.encodeInline(next)] : await ctx.flush.encoder.encode(plan.tasks, ctx.flush.taskBatchSize);
-      const res = await ctx.store.enqueue(runId, { expectLength: n, outcomes: batch.map((w) => w.o), jobs, ...(next ? { owner } : {}) });
+      // tasks due now go to the workers whose tasks just finished, to run next under their jobs' locks
+      // (no queue hop); the rest become jobs
+      const owners = batch.filter((w) => w.o.owner);
+      const handed: { w: Waiting; task: TaskOrder }[] = [];
+      const queued: TaskOrder[] = [];
+      for (const t of plan.tasks) {
+        const w = t.delayMs === 0 ? owners[handed.length] : undefined;
+        if (w) handed.push({ w, task: t });
+        else queued.push(t);
+      }
+      const jobs = [
+        ...(await Promise.all(handed.map((h) => ctx.flush.encoder.encodeInline(h.task, h.w.o.owner!)))),
+        ...(await ctx.flush.encoder.encode(queued, ctx.flush.taskBatchSize)),
+      ];
+      const res = await ctx.store.enqueue(runId, { expectLength: n, outcomes: batch.map((w) => w.o), jobs });
       if (res.status !== 'written') {
         // the plan saw a journal that is not the real one: rebuild the interpreter by replay
         cached.broken = true;
@@ -208,7 +221,11 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
         if (more.outcome) cache.delete(runId);
         await flushPlan(ctx.flush, runId, cached.gen, more);
       }
-      return next && res.inlined ? next : true;
+      const inline = new Map(handed.filter((_, i) => res.inlined[i] === 'inlined').map((h) => [h.w, h.task]));
+      const orphans = handed.filter((_, i) => res.inlined[i] === 'lost').map((h) => h.task);
+      if (orphans.length) await ctx.store.enqueue(runId, { outcomes: [], jobs: await ctx.flush.encoder.encode(orphans, ctx.flush.taskBatchSize) });
+      for (const w of batch) w.result = inline.get(w) ?? true;
+      return true;
     } catch (e) {
       cached.broken = true;
       throw e;
@@ -231,7 +248,7 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
           if (batches.get(runId) === b) batches.delete(runId);
           return settleBatch(runId, b);
         }).then(
-          (r) => b.forEach((w) => w.resolve(r)),
+          (written) => b.forEach((w) => w.resolve(written ? (w.result ?? true) : false)),
           (e: unknown) => b.forEach((w) => w.reject(e)),
         );
       }

@@ -6,6 +6,16 @@ import { addStandardJob } from 'bullmq/dist/cjs/scripts/addStandardJob-9.js';
 import { jobId } from './keys.js';
 import type { TaskOrder } from './replay.js';
 
+/** The task job a worker runs in, to run a task inline after its own. */
+export interface InlineOwner {
+  /** The worker's task job. */
+  jobId: string;
+  /** The lock token the worker holds for it. */
+  token: string;
+  /** BullMQ's lock key of that job. */
+  lockKey: string;
+}
+
 /** The data of a task job: one or more task attempts of one run, run side by side by one worker. */
 export interface TaskJobData {
   tasks: TaskOrder[];
@@ -24,6 +34,8 @@ export interface EncodedTaskJob {
   tasks: { claim: string; json: string }[];
   /** `inline`: the task's in-flight mark (`path#attempt` -> JSON), set when the caller gets the task. */
   running?: { field: string; value: string };
+  /** `inline`: the task job whose worker runs the task, if it still holds that job's lock. */
+  owner?: InlineOwner;
 }
 
 /** Encodes BullMQ task job adds without sending them. */
@@ -33,8 +45,8 @@ export interface TaskJobEncoder {
    * job of its own. Job ids are fresh: a task is enqueued once by its claim, not by its job id.
    */
   encode(tasks: readonly TaskOrder[], batchSize: number): Promise<EncodedTaskJob[]>;
-  /** One due task to run inline, enqueued as a standard job instead if the inline run is refused. */
-  encodeInline(task: TaskOrder): Promise<EncodedTaskJob>;
+  /** One due task for `owner`'s worker to run inline (see {@link ENQUEUE_SCRIPT}). */
+  encodeInline(task: TaskOrder, owner: InlineOwner): Promise<EncodedTaskJob>;
 }
 
 /** Infrastructure retries of a job (Redis errors, lost workers); stage retries are the interpreter's. */
@@ -96,10 +108,17 @@ export function createTaskJobEncoder(queue: Queue): TaskJobEncoder {
       }
       return Promise.all(groups.map((g) => encodeGroup(g)));
     },
-    encodeInline: async (task) => ({
-      ...(await encodeGroup([task], 'inline')),
-      running: { field: `${task.stepPath}#${task.attempt}`, value: JSON.stringify({ path: task.stepPath, stage: task.stage, attempt: task.attempt, at: new Date().toISOString() }) },
-    }),
+    // no BullMQ arguments: an inline task is claimed or left to the caller, never added by the script
+    encodeInline: (task, owner) =>
+      Promise.resolve({
+        kind: 'inline',
+        keys: standardKeys(),
+        args: '',
+        opts: '',
+        tasks: [{ claim: taskClaim(task), json: '' }],
+        owner,
+        running: { field: `${task.stepPath}#${task.attempt}`, value: JSON.stringify({ path: task.stepPath, stage: task.stage, attempt: task.attempt, at: new Date().toISOString() }) },
+      }),
   };
 }
 
@@ -108,7 +127,7 @@ export function taskJobArgs(jobs: readonly EncodedTaskJob[]): (string | Buffer |
   const out: (string | Buffer | number)[] = [jobs.length];
   for (const j of jobs) {
     out.push(j.kind === 'standard' ? 's' : j.kind === 'delayed' ? 'd' : 'i', j.tasks.length, j.args, j.opts);
-    if (j.kind === 'inline') out.push(j.running?.field ?? '', j.running?.value ?? '');
+    if (j.kind === 'inline') out.push(j.owner?.jobId ?? '', j.owner?.token ?? '', j.owner?.lockKey ?? '', j.running?.field ?? '', j.running?.value ?? '');
     for (const t of j.tasks) out.push(t.claim, t.json);
   }
   return out;
@@ -116,20 +135,22 @@ export function taskJobArgs(jobs: readonly EncodedTaskJob[]): (string | Buffer |
 
 /**
  * Journals task outcomes and enqueues task jobs in one atomic step (one round trip).
- * KEYS: once, journal, running, inline, the lock key of the caller's task job (or any key), then
- * BullMQ's 9 queue keys (wait, paused, meta, id, completed, delayed, active, events, marker).
- * ARGV: expected journal length (-1: no check), the caller's task job id, its lock token, entry
- * count, per entry (field, running field | '', task claim | '', entry JSON); then job count, per
- * job (kind s|d|i, task count, BullMQ args, BullMQ options, for kind i the task's in-flight field and
- * value, per task (claim, task JSON)).
+ * KEYS: once, journal, running, inline, then BullMQ's 9 queue keys (wait, paused, meta, id,
+ * completed, delayed, active, events, marker).
+ * ARGV: expected journal length (-1: no check), entry count, per entry (field, running field | '',
+ * task claim | '', entry JSON); then job count, per job (kind s|d|i, task count, BullMQ args,
+ * BullMQ options, for kind i (owner job id, its lock token, its lock key, the task's in-flight
+ * field and value), per task (claim, task JSON)).
  * With an expected length, nothing is written when the journal is shorter, or when what was
  * appended since holds a start, end or redrive (the caller's plan would be wrong). Outcomes are
  * written only if none of their fields exists. A job carries the tasks whose claim is new, and is
- * not added when there are none. An `i` job's task is claimed for the caller to run inline when
- * the caller still holds its job's lock (recorded in the inline hash against that job, so that a
- * redelivery of the job releases it) and marked in flight, else it is added as a standard job.
- * Returns {status, journal length, entries appended since the expected length, 1 if inlined}:
- * status 1 written, 0 journal moved, -1 an outcome was already recorded.
+ * not added when there are none. An `i` job's task is claimed for its owner to run inline when the
+ * owner still holds its job's lock (recorded in the inline hash against that job, so that a
+ * redelivery of the job releases it) and marked in flight; it is neither claimed nor added when
+ * the owner lost its lock (the caller enqueues it).
+ * Returns {status, journal length, entries appended since the expected length, per `i` job 1
+ * inlined, 0 claimed before, 2 owner lost its lock}: status 1 written, 0 journal moved, -1 an
+ * outcome was already recorded.
  */
 export const ENQUEUE_SCRIPT = `
 local function bullmqAddStandardJob(KEYS, ARGV)
@@ -139,53 +160,66 @@ local function bullmqAddDelayedJob(KEYS, ARGV)
 ${addDelayedJob.content}
 end
 local expect = tonumber(ARGV[1])
-local ne = tonumber(ARGV[4])
+local ne = tonumber(ARGV[2])
+local fields, runs, claims, entries, marks = {}, {}, {}, {}, {}
 for e = 0, ne - 1 do
-  local rf = ARGV[6 + e * 4]
-  if rf ~= '' then redis.call('HDEL', KEYS[3], rf) end
+  local b = 3 + e * 4
+  fields[#fields + 1] = ARGV[b]
+  marks[#marks + 1] = ARGV[b]
+  marks[#marks + 1] = '1'
+  if ARGV[b + 1] ~= '' then runs[#runs + 1] = ARGV[b + 1] end
+  if ARGV[b + 2] ~= '' then claims[#claims + 1] = ARGV[b + 2] end
+  entries[#entries + 1] = ARGV[b + 3]
 end
+if #runs > 0 then redis.call('HDEL', KEYS[3], unpack(runs)) end
 local len = redis.call('LLEN', KEYS[2])
 local tail = {}
 if expect >= 0 then
-  if len < expect then return {0, len, tail, 0} end
+  if len < expect then return {0, len, tail, {}} end
   if len > expect then
     tail = redis.call('LRANGE', KEYS[2], expect, -1)
     for _, raw in ipairs(tail) do
       local t = cjson.decode(raw).t
-      if t == 'start' or t == 'end' or t == 'redrive' then return {0, len, {}, 0} end
+      if t == 'start' or t == 'end' or t == 'redrive' then return {0, len, {}, {}} end
     end
   end
 end
-for e = 0, ne - 1 do
-  if redis.call('HEXISTS', KEYS[1], ARGV[5 + e * 4]) == 1 then return {-1, len, {}, 0} end
+if ne > 0 then
+  for _, v in ipairs(redis.call('HMGET', KEYS[1], unpack(fields))) do
+    if v then return {-1, len, {}, {}} end
+  end
+  redis.call('HSET', KEYS[1], unpack(marks))
+  if #claims > 0 then redis.call('HDEL', KEYS[4], unpack(claims)) end
+  len = redis.call('RPUSH', KEYS[2], unpack(entries))
 end
-for e = 0, ne - 1 do
-  redis.call('HSET', KEYS[1], ARGV[5 + e * 4], '1')
-  if ARGV[7 + e * 4] ~= '' then redis.call('HDEL', KEYS[4], ARGV[7 + e * 4]) end
-  len = redis.call('RPUSH', KEYS[2], ARGV[8 + e * 4])
-end
-local i = 5 + ne * 4
+local i = 3 + ne * 4
 local nj = tonumber(ARGV[i])
 i = i + 1
-local standardKeys = {KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14]}
-local delayedKeys = {KEYS[14], KEYS[8], KEYS[9], KEYS[11], KEYS[10], KEYS[13]}
-local inlined = 0
+local standardKeys = {KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]}
+local delayedKeys = {KEYS[13], KEYS[7], KEYS[8], KEYS[10], KEYS[9], KEYS[12]}
+local inlined = {}
+local locks = {}
 for _ = 1, nj do
   local kind, nt, args, opts = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
   i = i + 4
-  local rf, rv = '', ''
+  local inline = false
   if kind == 'i' then
-    rf, rv = ARGV[i], ARGV[i + 1]
-    i = i + 2
-  end
-  if kind == 'i' and redis.call('GET', KEYS[5]) == ARGV[3] then
-    if redis.call('HSETNX', KEYS[1], 'job|' .. ARGV[i], '1') == 1 then
-      redis.call('HSET', KEYS[4], ARGV[i], ARGV[2])
+    local owner, token, lockKey, rf, rv = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+    i = i + 5
+    if locks[lockKey] == nil then locks[lockKey] = redis.call('GET', lockKey) == token end
+    inline = true
+    if not locks[lockKey] then
+      inlined[#inlined + 1] = 2
+    elseif redis.call('HSETNX', KEYS[1], 'job|' .. ARGV[i], '1') == 1 then
+      redis.call('HSET', KEYS[4], ARGV[i], owner)
       if rf ~= '' then redis.call('HSET', KEYS[3], rf, rv) end
-      inlined = 1
+      inlined[#inlined + 1] = 1
+    else
+      inlined[#inlined + 1] = 0
     end
     i = i + 2 * nt
-  else
+  end
+  if not inline then
     local kept = {}
     for _ = 1, nt do
       if redis.call('HSETNX', KEYS[1], 'job|' .. ARGV[i], '1') == 1 then kept[#kept + 1] = ARGV[i + 1] end

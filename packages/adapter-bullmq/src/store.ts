@@ -51,7 +51,7 @@ return -1
 interface ScriptedRedis extends Redis {
   batonRecord(...args: (string | number)[]): Promise<[number, string | null, number, string[]]>;
   batonBegin(...args: (string | number)[]): Promise<number>;
-  batonEnqueue(...args: (string | number | Buffer)[]): Promise<[number, number, string[], number]>;
+  batonEnqueue(...args: (string | number | Buffer)[]): Promise<[number, number, string[], number[]]>;
   batonReleaseInline(...args: string[]): Promise<number>;
 }
 
@@ -92,16 +92,6 @@ export interface OutcomeWrite {
   entry: JournalEntry;
 }
 
-/** The task job a caller runs in, to run a task inline after its own. */
-export interface InlineOwner {
-  /** The caller's task job. */
-  jobId: string;
-  /** The lock token the caller holds for it. */
-  token: string;
-  /** BullMQ's lock key of that job. */
-  lockKey: string;
-}
-
 /** What one {@link RunStore.enqueue} call writes. */
 export interface EnqueueRequest {
   /**
@@ -111,8 +101,6 @@ export interface EnqueueRequest {
   expectLength?: number;
   outcomes: OutcomeWrite[];
   jobs: EncodedTaskJob[];
-  /** Needed when a job is of kind `inline`. */
-  owner?: InlineOwner;
 }
 
 /** What {@link RunStore.enqueue} did. */
@@ -122,8 +110,8 @@ export interface EnqueueResult {
   length: number;
   /** Entries appended between `expectLength` and this call's own (when written). */
   tail: JournalEntry[];
-  /** The `inline` job's task is claimed for the caller to run. */
-  inlined: boolean;
+  /** Per `inline` job, in order: `inlined` claimed for its owner to run, `taken` claimed before, `lost` its owner lost the lock (enqueue it). */
+  inlined: ('inlined' | 'taken' | 'lost')[];
 }
 
 /** An attempt in flight, as kept in the run's `running` hash. */
@@ -175,7 +163,7 @@ export function createRunStore(connection: RedisConnection, prefix: string, logg
   redis.on('error', (e: Error) => logger.warn('redis connection error', { error: e.message }));
   redis.defineCommand('batonRecord', { numberOfKeys: 6, lua: RECORD_SCRIPT });
   redis.defineCommand('batonBegin', { numberOfKeys: 4, lua: BEGIN_SCRIPT });
-  redis.defineCommand('batonEnqueue', { numberOfKeys: 14, lua: ENQUEUE_SCRIPT });
+  redis.defineCommand('batonEnqueue', { numberOfKeys: 13, lua: ENQUEUE_SCRIPT });
   redis.defineCommand('batonReleaseInline', { numberOfKeys: 2, lua: RELEASE_INLINE_SCRIPT });
   const keys = (runId: string): ReturnType<typeof runKeys> => runKeys(prefix, runId);
 
@@ -224,16 +212,18 @@ export function createRunStore(connection: RedisConnection, prefix: string, logg
         k.journal,
         k.running,
         k.inline,
-        r.owner?.lockKey ?? k.inline,
         ...(r.jobs[0]?.keys ?? NO_QUEUE_KEYS),
         r.expectLength ?? -1,
-        r.owner?.jobId ?? '',
-        r.owner?.token ?? '',
         r.outcomes.length,
         ...r.outcomes.flatMap((o) => [o.field, o.running, o.claim, JSON.stringify(o.entry)]),
         ...taskJobArgs(r.jobs),
       );
-      return { status: status === 1 ? 'written' : status === 0 ? 'moved' : 'recorded', length, tail: tail.map((e) => JSON.parse(e) as JournalEntry), inlined: inlined === 1 };
+      return {
+        status: status === 1 ? 'written' : status === 0 ? 'moved' : 'recorded',
+        length,
+        tail: tail.map((e) => JSON.parse(e) as JournalEntry),
+        inlined: inlined.map((x) => (x === 1 ? 'inlined' : x === 2 ? 'lost' : 'taken')),
+      };
     },
     async releaseInline(runId, jobId) {
       const k = keys(runId);

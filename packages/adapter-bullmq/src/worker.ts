@@ -14,13 +14,13 @@ import {
   type RunEvent,
   type RunObserver,
 } from '@baton/core';
-import { DEFAULT_TASK_BATCH_SIZE, JOB_OPTIONS, TASK_JOB_OPTIONS, createTaskJobEncoder, taskClaim, type TaskJobData } from './enqueue.js';
+import { DEFAULT_TASK_BATCH_SIZE, JOB_OPTIONS, TASK_JOB_OPTIONS, createTaskJobEncoder, taskClaim, type InlineOwner, type TaskJobData } from './enqueue.js';
 import { publishNotice, taskField, wakeRun, type FlushContext } from './flush.js';
 import { QUEUES } from './keys.js';
 import { DEFAULT_PREFIX, redisOptionsOf, type BullmqConnectionOptions } from './options.js';
 import type { TaskOrder } from './replay.js';
 import { createRunDriver } from './driver.js';
-import { createRunStore, type InlineOwner } from './store.js';
+import { createRunStore } from './store.js';
 
 /** How long a close waits for BullMQ's workers to finish closing once this process's jobs are done. */
 const CLOSE_GRACE_MS = 3000;
