@@ -10,7 +10,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { z } from 'zod';
-import { createFsBlobStore, defineStage, definePipeline, type AnyPipeline } from '@baton/core';
+import { createFsBlobStore, createLocalEngine, createMemoryBlobStore, defineStage, definePipeline, type AnyPipeline } from '@baton/core';
 import { createBullmqEngine } from '../packages/adapter-bullmq/src/index.js';
 import { startRedis, type RedisServer } from '../packages/adapter-bullmq/test/redis.js';
 
@@ -148,8 +148,20 @@ async function main(): Promise<void> {
 
     const makespans: number[] = [];
     const rawMakespans: number[] = [];
+    const localMakespans: number[] = [];
+    // the floor without any queue: core's in-memory local engine runs the same interpreter and invokeStage in-process
+    const local = createLocalEngine({ pipelines: [mapPipeline], blobs: createMemoryBlobStore() });
+    if (PART !== 'a') {
+      // warm-up of (b), untimed, as (a) has: JIT of the map paths on all three sides
+      await rawMap(connection, prefix);
+      await local.result((await local.start('wide', { items: Array.from({ length: ITEMS }, (_, i) => i) })).runId);
+      await engine.result((await engine.start('wide', { items: Array.from({ length: ITEMS }, (_, i) => i) })).runId);
+    }
     for (let r = 0; r < (PART === 'a' ? 0 : ROUNDS); r++) {
       rawMakespans.push(await rawMap(connection, prefix));
+      const l0 = performance.now();
+      await local.result((await local.start('wide', { items: Array.from({ length: ITEMS }, (_, i) => i) })).runId);
+      localMakespans.push(performance.now() - l0);
       const items = Array.from({ length: ITEMS }, (_, i) => i);
       const t0 = performance.now();
       const { runId } = await engine.start('wide', { items });
@@ -173,6 +185,8 @@ async function main(): Promise<void> {
     console.log(
       `    reference: raw BullMQ, the same ${ITEMS} jobs added at once, concurrency ${MAX_CONCURRENCY}: makespan ${rawMakespan.toFixed(0)} ms, ratio ${f(rawMakespan / ideal)}; Baton / raw ${f(makespan / rawMakespan)}x`,
     );
+    const localMakespan = median(localMakespans);
+    console.log(`    floor: core's in-memory local engine, same pipeline, no Redis: makespan ${localMakespan.toFixed(0)} ms, ratio ${f(localMakespan / ideal)}; Baton / local ${f(makespan / localMakespan)}x`);
   } finally {
     await engine.close();
     await server?.stop();

@@ -2,7 +2,7 @@ import { applyJournalEntry, foldJournal, type AnyPipeline, type BlobStore, type 
 import { flushPlan, type FlushContext } from './flush.js';
 import { LiveRun, type ReplayPlan, type TaskOrder } from './replay.js';
 import type { InlineOwner } from './enqueue.js';
-import { generationOf, type RunStore } from './store.js';
+import { generationOf, type EnqueueResult, type RunStore } from './store.js';
 
 /** Journals and live interpreters kept per process; a bound keeps memory flat under many runs. */
 const CACHE_LIMIT = 500;
@@ -68,9 +68,13 @@ interface Cached {
   entries: JournalEntry[];
   live: LiveRun;
   gen: number;
-  /** The fold of the first `folded` entries, applied to in place as entries arrive. */
+  /** The fold of the first `folded` entries and of the outcomes of settles in flight, applied to in place. */
   state: JournalState;
   folded: number;
+  /** Outcomes applied to `state` by settles whose write has not come back yet. */
+  spec: number;
+  /** The result handling of settles in flight, in the order they were sent. */
+  results: Promise<void>;
   /** Set when a plan of this interpreter could not be written: rebuild by replay. */
   broken: boolean;
 }
@@ -92,6 +96,8 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
   const batches = new Map<string, Waiting[]>();
 
   const advance = async (runId: string, need: number): Promise<{ plan: ReplayPlan; gen: number; cached?: Cached } | undefined> => {
+    // settles in flight first: their outcomes are in the interpreter, not yet in the journal
+    while (cache.get(runId)?.spec) await cache.get(runId)!.results;
     const cached = cache.get(runId);
     // callers handed over the journal up to their own entries: no need to read it again
     const entries = cached && cached.entries.length >= need ? cached.entries : await ctx.store.read(runId, cached?.entries);
@@ -111,7 +117,7 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
     const live = reusable ? cached.live : new LiveRun({ runId, pipeline, gen, blobs: ctx.blobs });
     const plan = await live.advance(state);
     if (plan.outcome) return { plan, gen };
-    const next: Cached = { entries, live, gen, state, folded: entries.length, broken: false };
+    const next: Cached = { entries, live, gen, state, folded: entries.length, spec: 0, results: Promise.resolve(), broken: false };
     cache.set(runId, next);
     if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
     return { plan, gen, cached: next };
@@ -173,17 +179,24 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
     }
   };
 
-  /** Settles a batch of outcomes; `false` when not taken (nothing written). */
-  const settleBatch = async (runId: string, batch: readonly Waiting[]): Promise<Settled> => {
+  /**
+   * Settles a batch of outcomes: plans from the journal this process has seen plus the outcomes,
+   * and sends the write without waiting for it, so the next batch can be planned and sent while
+   * this one is in flight (Redis runs them in order; a batch sent behind another expects exactly
+   * the journal the first leaves, else writes nothing). `done` resolves `false` when not taken
+   * (nothing written), `true` when written (each waiter's `result` set).
+   */
+  const sendBatch = async (runId: string, batch: readonly Waiting[]): Promise<{ done: Promise<boolean> }> => {
     const cached = cache.get(runId);
-    if (!cached || cached.broken) return false;
+    if (!cached || cached.broken) return { done: Promise.resolve(false) };
     try {
-      const n = cached.entries.length;
-      // the plan as if the outcomes were appended to the journal this process has seen
+      const behind = cached.spec > 0;
+      const n = cached.entries.length + cached.spec;
       const state = cached.state;
-      for (let i = cached.folded; i < n; i++) applyJournalEntry(state, cached.entries[i]!);
+      for (let i = cached.folded; i < cached.entries.length; i++) applyJournalEntry(state, cached.entries[i]!);
+      cached.folded = cached.entries.length;
       for (const w of batch) applyJournalEntry(state, w.o.entry);
-      cached.folded = n + batch.length;
+      cached.spec += batch.length;
       const plan = await cached.live.advance(state);
       // tasks due now go to the workers whose tasks just finished, to run next under their jobs' locks
       // (no queue hop); the rest become jobs
@@ -199,37 +212,61 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
         ...(await Promise.all(handed.map((h) => ctx.flush.encoder.encodeInline(h.task, h.w.o.owner!)))),
         ...(await ctx.flush.encoder.encode(queued, ctx.flush.taskBatchSize)),
       ];
-      const res = await ctx.store.enqueue(runId, { expectLength: n, outcomes: batch.map((w) => w.o), jobs });
-      if (res.status !== 'written') {
-        // the plan saw a journal that is not the real one: rebuild the interpreter by replay
-        cached.broken = true;
-        return false;
-      }
-      for (const e of res.tail) {
-        cached.entries.push(e);
-        applyJournalEntry(state, e);
-      }
-      for (const w of batch) cached.entries.push(w.o.entry);
-      cached.folded = cached.entries.length;
-      for (const w of batch) w.onAdded();
-      if (plan.outcome) cache.delete(runId);
-      await flushPlan(ctx.flush, runId, cached.gen, { ...plan, tasks: [] });
-      if (res.tail.length && !plan.outcome) {
-        // other processes appended entries meanwhile, and their plans did not see these outcomes:
-        // the last writer must plan from the whole journal up to its own entries, as a replay would
-        const more = await cached.live.advance(state);
-        if (more.outcome) cache.delete(runId);
-        await flushPlan(ctx.flush, runId, cached.gen, more);
-      }
-      const inline = new Map(handed.filter((_, i) => res.inlined[i] === 'inlined').map((h) => [h.w, h.task]));
-      const orphans = handed.filter((_, i) => res.inlined[i] === 'lost').map((h) => h.task);
-      if (orphans.length) await ctx.store.enqueue(runId, { outcomes: [], jobs: await ctx.flush.encoder.encode(orphans, ctx.flush.taskBatchSize) });
-      for (const w of batch) w.result = inline.get(w) ?? true;
-      return true;
+      const sent = ctx.store.enqueue(runId, { expectLength: n, strict: behind, outcomes: batch.map((w) => w.o), jobs });
+      const done = cached.results.then(async () => {
+        try {
+          return await received(runId, cached, batch, plan, handed, await sent);
+        } catch (e) {
+          cached.broken = true;
+          throw e;
+        }
+      });
+      cached.results = done.then(
+        () => undefined,
+        () => undefined,
+      );
+      return { done };
     } catch (e) {
       cached.broken = true;
       throw e;
     }
+  };
+
+  /** Handles the write of a settled batch, in the order batches were sent. */
+  const received = async (runId: string, cached: Cached, batch: readonly Waiting[], plan: ReplayPlan, handed: { w: Waiting; task: TaskOrder }[], res: EnqueueResult): Promise<boolean> => {
+    cached.spec -= batch.length;
+    if (res.status !== 'written') {
+      // the plan saw a journal that is not the real one: rebuild the interpreter by replay
+      cached.broken = true;
+      return false;
+    }
+    for (const e of res.tail) {
+      cached.entries.push(e);
+      applyJournalEntry(cached.state, e);
+    }
+    for (const w of batch) cached.entries.push(w.o.entry);
+    cached.folded = cached.entries.length;
+    for (const w of batch) w.onAdded();
+    if (plan.outcome) cache.delete(runId);
+    await flushPlan(ctx.flush, runId, cached.gen, { ...plan, tasks: [] });
+    if (res.tail.length && !plan.outcome) {
+      // other processes appended entries meanwhile, and their plans did not see these outcomes:
+      // the last writer must plan from the whole journal up to its own entries, as a replay would
+      if (cached.spec > 0) {
+        // batches sent behind this one advanced the interpreter past the journal (they will find it moved)
+        cached.broken = true;
+        void drive(runId).catch(() => undefined);
+      } else {
+        const more = await cached.live.advance(cached.state);
+        if (more.outcome) cache.delete(runId);
+        await flushPlan(ctx.flush, runId, cached.gen, more);
+      }
+    }
+    const inline = new Map(handed.filter((_, i) => res.inlined[i] === 'inlined').map((h) => [h.w, h.task]));
+    const orphans = handed.filter((_, i) => res.inlined[i] === 'lost').map((h) => h.task);
+    if (orphans.length) await ctx.store.enqueue(runId, { outcomes: [], jobs: await ctx.flush.encoder.encode(orphans, ctx.flush.taskBatchSize) });
+    for (const w of batch) w.result = inline.get(w) ?? true;
+    return true;
   };
 
   const settle = (runId: string, o: SettleRequest, onAdded: () => void): Promise<Settled> => {
@@ -243,14 +280,16 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
         // when the run waits on other effects too, their outcomes may be about to arrive
         const others = cached.live.waiting > 1;
         exclusive(runId, async () => {
-          // outcomes that arrive in this turn of the event loop (or while an earlier write is in flight) join
+          // outcomes that arrive in this turn of the event loop (or while an earlier batch is planned) join
           if (others) await new Promise((r) => setImmediate(r));
           if (batches.get(runId) === b) batches.delete(runId);
-          return settleBatch(runId, b);
-        }).then(
-          (written) => b.forEach((w) => w.resolve(written ? (w.result ?? true) : false)),
-          (e: unknown) => b.forEach((w) => w.reject(e)),
-        );
+          return sendBatch(runId, b);
+        })
+          .then(({ done }) => done)
+          .then(
+            (written) => b.forEach((w) => w.resolve(written ? (w.result ?? true) : false)),
+            (e: unknown) => b.forEach((w) => w.reject(e)),
+          );
       }
       batch.push({ o, onAdded, resolve, reject });
     });

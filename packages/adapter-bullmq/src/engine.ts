@@ -174,6 +174,8 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
         return { runId };
       }
       await wakeRun(driveQueue, runId, 'start');
+      // the driver job above makes the start durable; the in-process worker need not wait for it
+      if (worker) void worker.drive(runId).catch((e: unknown) => logger.warn('first replay failed; the driver job retries it', { runId, error: (e as Error).message }));
       return { runId };
     },
     async result(runId, resultOptions = {}) {

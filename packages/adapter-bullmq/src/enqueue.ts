@@ -56,7 +56,7 @@ export const JOB_OPTIONS = { attempts: 10, backoff: { type: 'exponential', delay
 export const TASK_JOB_OPTIONS = { ...JOB_OPTIONS, removeOnComplete: { age: 3600 } } as const;
 
 /** Default of the worker option `taskBatchSize`. */
-export const DEFAULT_TASK_BATCH_SIZE = 8;
+export const DEFAULT_TASK_BATCH_SIZE = 25;
 
 /** The claim of a task attempt: at most one job ever carries it. */
 export function taskClaim(t: Pick<TaskOrder, 'runId' | 'stepPath' | 'attempt' | 'gen'>): string {
@@ -137,7 +137,7 @@ export function taskJobArgs(jobs: readonly EncodedTaskJob[]): (string | Buffer |
  * Journals task outcomes and enqueues task jobs in one atomic step (one round trip).
  * KEYS: once, journal, running, inline, then BullMQ's 9 queue keys (wait, paused, meta, id,
  * completed, delayed, active, events, marker).
- * ARGV: expected journal length (-1: no check), entry count, per entry (field, running field | '',
+ * ARGV: expected journal length (-1: no check; prefixed `=`: exactly that length), entry count, per entry (field, running field | '',
  * task claim | '', entry JSON); then job count, per job (kind s|d|i, task count, BullMQ args,
  * BullMQ options, for kind i (owner job id, its lock token, its lock key, the task's in-flight
  * field and value), per task (claim, task JSON)).
@@ -159,7 +159,8 @@ end
 local function bullmqAddDelayedJob(KEYS, ARGV)
 ${addDelayedJob.content}
 end
-local expect = tonumber(ARGV[1])
+local strict = string.sub(ARGV[1], 1, 1) == '='
+local expect = tonumber(strict and string.sub(ARGV[1], 2) or ARGV[1])
 local ne = tonumber(ARGV[2])
 local fields, runs, claims, entries, marks = {}, {}, {}, {}, {}
 for e = 0, ne - 1 do
@@ -175,7 +176,7 @@ if #runs > 0 then redis.call('HDEL', KEYS[3], unpack(runs)) end
 local len = redis.call('LLEN', KEYS[2])
 local tail = {}
 if expect >= 0 then
-  if len < expect then return {0, len, tail, {}} end
+  if len < expect or (strict and len ~= expect) then return {0, len, tail, {}} end
   if len > expect then
     tail = redis.call('LRANGE', KEYS[2], expect, -1)
     for _, raw in ipairs(tail) do
@@ -206,9 +207,9 @@ for _ = 1, nj do
   if kind == 'i' then
     local owner, token, lockKey, rf, rv = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
     i = i + 5
-    if locks[lockKey] == nil then locks[lockKey] = redis.call('GET', lockKey) == token end
+    if locks[lockKey] == nil then locks[lockKey] = redis.call('GET', lockKey) end
     inline = true
-    if not locks[lockKey] then
+    if locks[lockKey] ~= token then
       inlined[#inlined + 1] = 2
     elseif redis.call('HSETNX', KEYS[1], 'job|' .. ARGV[i], '1') == 1 then
       redis.call('HSET', KEYS[4], ARGV[i], owner)

@@ -99,6 +99,8 @@ export interface EnqueueRequest {
    * shorter, or if what was appended since holds a start, end or redrive. @default no check
    */
   expectLength?: number;
+  /** The journal must have exactly `expectLength` entries (nothing appended since either). */
+  strict?: boolean;
   outcomes: OutcomeWrite[];
   jobs: EncodedTaskJob[];
 }
@@ -213,7 +215,7 @@ export function createRunStore(connection: RedisConnection, prefix: string, logg
         k.running,
         k.inline,
         ...(r.jobs[0]?.keys ?? NO_QUEUE_KEYS),
-        r.expectLength ?? -1,
+        r.expectLength === undefined ? -1 : r.strict ? `=${r.expectLength}` : r.expectLength,
         r.outcomes.length,
         ...r.outcomes.flatMap((o) => [o.field, o.running, o.claim, JSON.stringify(o.entry)]),
         ...taskJobArgs(r.jobs),

@@ -32,7 +32,7 @@ export interface BullmqWorkerTuning {
   /**
    * Most stage attempts of one run a task job carries: map items that become due together are
    * enqueued in jobs of up to this many, run side by side by the worker that takes the job
-   * (the map's `maxConcurrency` still bounds them). 1: one job per attempt. @default 8
+   * (the map's `maxConcurrency` still bounds them). 1: one job per attempt. @default 25
    */
   taskBatchSize?: number;
   /** Driver jobs (replays after starts, timers, approvals, redrives) run at once. @default 10 */
@@ -72,6 +72,8 @@ export interface BullmqWorker {
   readonly ready: Promise<void>;
   /** Schedules a replay of every unfinished run; returns their ids. */
   recover(): Promise<string[]>;
+  /** Replays a run in this process now and schedules what it decides (what a driver job does). */
+  drive(runId: string): Promise<void>;
   /** Stops taking jobs, waits for the active ones, closes connections. */
   close(): Promise<void>;
 }
@@ -258,6 +260,7 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
   return {
     ready,
     recover,
+    drive: (runId) => driver.drive(runId),
     async close() {
       // chains running inline end at their next hop: what comes next goes back to the queue
       closing = true;

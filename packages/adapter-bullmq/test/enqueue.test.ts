@@ -65,6 +65,25 @@ describe('enqueue script (real Redis)', () => {
     expect((await jobsData()).flat().some((t) => t.stepPath === 'w')).toBe(false);
   });
 
+  it('hands a task to its owner only while the owner holds its job lock, and a redelivery releases it', async () => {
+    const encoder = createTaskJobEncoder(queue);
+    const lockKey = `${prefix}:task:owner-job:lock`;
+    await store.redis.set(lockKey, 'token-1');
+    const owner = { jobId: 'owner-job', token: 'token-1', lockKey };
+    const handed = await store.enqueue(runId, { outcomes: [], jobs: [await encoder.encodeInline(task('i1'), owner), await encoder.encodeInline(task('i2'), { ...owner, token: 'stale' })] });
+    expect(handed.inlined).toEqual(['inlined', 'lost']);
+    expect((await store.running(runId)).map((r) => r.path)).toContain('i1');
+    // the same task again: claimed already, nobody else gets it
+    expect((await store.enqueue(runId, { outcomes: [], jobs: [await encoder.encodeInline(task('i1'), owner)] })).inlined).toEqual(['taken']);
+    // the lost one was not claimed: a plain enqueue adds it
+    await store.enqueue(runId, { outcomes: [], jobs: await encoder.encode([task('i2')], 8) });
+    expect((await jobsData()).flat().some((t) => t.stepPath === 'i2')).toBe(true);
+    // the owner's job is delivered again: its inline claim goes, so a replay can enqueue the task
+    expect(await store.releaseInline(runId, 'owner-job')).toBe(1);
+    await store.enqueue(runId, { outcomes: [], jobs: await encoder.encode([task('i1')], 8) });
+    expect((await jobsData()).flat().some((t) => t.stepPath === 'i1')).toBe(true);
+  });
+
   it('writes nothing when the journal ended or was redriven since the plan, or is shorter than the plan saw', async () => {
     const len = (await store.read(runId)).length;
     const write = (expectLength: number, path: string): ReturnType<RunStore['enqueue']> =>
