@@ -2,6 +2,7 @@ import { StageError, stageMetaOf, walkSteps, type AnyPipeline } from '@baton/cor
 import type { CompileContext, Scope } from './context.js';
 import { compileBlock } from './dispatch.js';
 import { checkLimits } from './limits.js';
+import { stageOutputFields } from './output-fields.js';
 import type { AslDefinition, AslState, CompileOptions, CompiledMachine } from './types.js';
 
 const DEFAULT_ACCOUNT = 'arn:aws:lambda:us-east-1:123456789012:function:';
@@ -44,6 +45,7 @@ export function compileUnchecked(pipeline: AnyPipeline, options: CompileOptions 
     stepIds: new Map(),
     mapItems: mapItemsOfTasks(pipeline),
     stages: stageMetaOf(pipeline),
+    outputs: stageOutputFields(pipeline),
     rawErrors: new Map(),
     decodedErrors: new Set(),
     tasks: {},

@@ -1,4 +1,5 @@
 import type { Selection, StageMeta, StepIR } from '@baton/core';
+import type { OutputFields } from './output-fields.js';
 import type { AslState, CompileIssue, TaskBinding, WorkflowType } from './types.js';
 
 /** Resolved compiler options and the shared output of one compilation. */
@@ -17,6 +18,8 @@ export interface CompileContext {
   /** Step ids renamed to keep state names unique (unrolled loop copies) -> the id of their step path. */
   stepIds: Map<string, string>;
   stages: Readonly<Record<string, StageMeta>>;
+  /** Stage name -> the keys its output always has (a Task picks them in its ResultSelector), or why not. */
+  outputs: ReadonlyMap<string, OutputFields>;
   /**
    * Catch result paths (ASL) holding a raw `{ Error, Cause }` that the first task of the handler
    * block may decode in its Lambda instead of parsing Pass states; the task marks what it took in
@@ -34,10 +37,16 @@ export interface Scope {
   /** The state list being filled (top level, a branch, or an item processor). */
   states: Record<string, AslState>;
   /**
-   * Where Baton's state root lives in the ASL state: `$` normally, `$.output` inside map items
-   * (whose ASL state is `{ path, output }`, so the item result can be shaped without a Pass).
+   * Where Baton's state root lives in the ASL state: `$` normally; inside map items
+   * `$.result.output` (indexed step paths: the item state is `{ path, result: { status, output } }`)
+   * or `$.output` (plain: `{ status, output }`), so the item result is in the state from the start.
    */
-  root: '$' | '$.output';
+  root: '$' | '$.output' | '$.result.output';
+  /**
+   * Where the item result `{ status: 'succeeded', output }` lives in an item's ASL state, when it is
+   * not the whole state: a step ending the item keeps only it (`OutputPath`).
+   */
+  itemResult?: string;
   /** Step path prefix as a static string (top level and branches). */
   prefix: string;
   /** Inside a map item: the item's ASL state carries its step path prefix at `$.path`. */

@@ -7,9 +7,10 @@ import type { BlockCompiler } from './dispatch.js';
 import { enforceTolerance } from './tolerance.js';
 
 /**
- * A map as a Map state. Each item's ASL state is `{ path, output }`: `output` holds Baton's item
- * state and `path` the item's step path prefix (`items[3]/`), so the last step can shape the item
- * result as Baton's `{ status, output }` without extra states. With a tolerated failure threshold,
+ * A map as a Map state. Each item's ASL state is `{ path, result: { status: 'succeeded', output } }`:
+ * `output` holds Baton's item state and `path` the item's step path prefix (`items[3]/`), so the
+ * last step ends the item by keeping `$.result` (its `OutputPath`), without extra states; with
+ * plain step paths the item state is `{ status: 'succeeded', output }` itself. With a tolerated failure threshold,
  * item failures are caught and recorded as `{ status: 'failed', error }`, and the threshold is
  * enforced after the Map state on every mode and workflow type (see `enforceTolerance`). Above
  * `distributedThreshold` expected items (STANDARD only) the map runs in DISTRIBUTED mode.
@@ -27,7 +28,8 @@ export function compileMap(scope: Scope, step: MapIR, next: Continuation, block:
   const item: Scope = {
     ctx,
     states: {},
-    root: '$.output',
+    root: plain ? '$.output' : '$.result.output',
+    ...(plain ? {} : { itemResult: '$.result' }),
     prefix: plain ? `${scope.dynamicPrefix ? '' : scope.prefix}${step.id}[]/` : '',
     dynamicPrefix: !plain,
     ...(plain ? {} : { itemOk: `${step.id}.ok` }),
@@ -37,21 +39,23 @@ export function compileMap(scope: Scope, step: MapIR, next: Continuation, block:
   const done = plain ? null : item.itemOk!;
   const start = block(item, step.steps, done) ?? done ?? addState(item, `${step.id}.empty`, { Type: 'Pass', End: true });
   if (!plain && (JSON.stringify(item.states).includes(`"${item.itemOk}"`) || start === item.itemOk)) {
-    addState(item, item.itemOk!, { Type: 'Pass', Parameters: { status: 'succeeded', 'output.$': '$.output' }, End: true });
+    addState(item, item.itemOk!, { Type: 'Pass', OutputPath: item.itemResult, End: true });
   }
-  const itemHead = plain
-    ? { status: 'succeeded' }
+  const output = selectionField(scope, 'output', step.itemSelector ?? '$$.Map.Item.Value');
+  const itemState = plain
+    ? { status: 'succeeded', ...output }
     : {
         'path.$': scope.dynamicPrefix
           ? `States.Format('{}${scope.prefix}${step.id}[{}]/', $.path, $$.Map.Item.Index)`
           : `States.Format('${scope.prefix}${step.id}[{}]/', $$.Map.Item.Index)`,
+        result: { status: 'succeeded', ...output },
       };
   const { retry } = compileRetry(step.retry ?? [], ctx, where);
   const catchers = compileCatchers(scope, step.id, step.catch, next, 'lambda', block);
   const state: AslState = {
     Type: 'Map',
     ItemsPath: rootPath(scope, step.items),
-    ItemSelector: { ...itemHead, ...selectionField(scope, 'output', step.itemSelector ?? '$$.Map.Item.Value') },
+    ItemSelector: itemState,
     ItemProcessor: {
       ProcessorConfig: distributed ? { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } : { Mode: 'INLINE' },
       StartAt: start,

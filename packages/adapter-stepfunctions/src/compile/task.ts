@@ -1,6 +1,7 @@
 import { DEFAULT_STAGE_TIMEOUT_MS, type TaskIR } from '@baton/core';
 import { addState, resultPath, selectionField, stepPathField, transition, type Continuation, type Scope } from './context.js';
 import { compileCatchers, parseErrorStates, type AslCatcher } from './errors.js';
+import { pickedForm } from './picked.js';
 import { compileRetry } from './retry.js';
 import type { BlockCompiler } from './dispatch.js';
 
@@ -16,12 +17,17 @@ export const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLamb
  * - result replaces the state: `OutputPath: "$.Payload"`;
  * - last task of a map item: `ResultSelector: { status: 'succeeded', 'output.$': '$.Payload…' }`,
  *   so the Task itself yields the item result;
- * - result discarded: `ResultPath: null`;
- * - result written below the root: the Lambda gets the Task's state (the "state" event shape,
- *   see `StageEvent`), selects the stage input from it, and returns the state with the output
- *   written at the result path, kept with `OutputPath: "$.Payload"`. Writing a bare value below
- *   the root is what ResultSelector cannot do (it always builds an object), and an unwrap Pass
- *   per task is what this avoids.
+ * - result discarded: `ResultPath: null` (and `OutputPath` to the item result when it ends an item);
+ * - result written below the root, output schema an object whose keys are all required: the
+ *   Lambda gets its selected input only, and `ResultSelector: { "<k>.$": "$.Payload.<k>" }` per
+ *   output key with `ResultPath: <result path>` writes the output, as one writes it by hand; the
+ *   payload's `keepKeys` keeps the claim check from replacing the whole output by one reference;
+ * - otherwise (schema unknown, optional keys, records, unions, non-objects, or a caught error
+ *   it reads that would stay raw in the state), with a compile warning naming the task: the
+ *   Lambda gets the Task's state (the "state" event shape, see `StageEvent`), selects the stage
+ *   input from it, and returns the state with the output written at the result path, kept with
+ *   `OutputPath: "$.Payload"`. Writing a bare value below the root is what ResultSelector cannot
+ *   do without knowing the keys, and an unwrap Pass per task is what this avoids.
  * Lambda service errors get their own retrier, as AWS recommends for this integration.
  *
  * `lambdaIntegration: 'function-arn'` uses the function ARN as `Resource`: the Lambda's return
@@ -63,30 +69,51 @@ export function compileTask(scope: Scope, step: TaskIR, next: Continuation, bloc
     state.ResultSelector = { status: 'succeeded', 'output.$': '$.Payload' };
     state.ResultPath = '$';
     state.End = true;
-  } else if (rp === null && !endsItem) {
+  } else if (rp === null && (!endsItem || scope.itemResult)) {
     state.ResultPath = null;
-    Object.assign(state, transition(next));
+    if (endsItem) {
+      state.OutputPath = scope.itemResult;
+      state.End = true;
+    } else Object.assign(state, transition(next));
   } else if (rp === '$') {
     state.OutputPath = '$.Payload';
     Object.assign(state, transition(next));
   } else {
-    const errors = ctx.rawErrors.get(step);
-    if (errors) ctx.decodedErrors.add(step);
-    payload = {
-      ...head,
-      'state.$': '$',
-      ...(step.input === undefined ? {} : { select: JSON.stringify(step.input) }),
-      ...(scope.root === '$' ? {} : { root: scope.root }),
-      resultPath: rp,
-      ...(errors ? { errors } : {}),
-    };
-    if (endsItem) {
-      state.ResultSelector = { status: 'succeeded', 'output.$': `$.Payload${scope.root.slice(1)}` };
-      state.ResultPath = '$';
-      state.End = true;
+    const form = pickedForm(scope, step, rp, input);
+    if ('fields' in form) {
+      // the hand-written form: the Lambda sees its selected input only, the Task picks the output's fields
+      if (form.errors.length) ctx.decodedErrors.add(step);
+      payload = { ...head, ...input, ...(form.errors.length ? { errors: form.errors } : {}), keepKeys: true };
+      state.ResultSelector = form.fields;
+      state.ResultPath = rp;
+      if (endsItem) {
+        state.OutputPath = scope.itemResult;
+        state.End = true;
+      } else Object.assign(state, transition(next));
     } else {
-      state.OutputPath = '$.Payload';
-      Object.assign(state, transition(next));
+      ctx.issues.push({
+        severity: 'warning',
+        step: scope.prefix + step.id,
+        message: `task "${step.id}" sends its whole state to the Lambda ("state.$": "$"), which returns it with the output written at ${step.resultPath ?? '$'}: ${form.reason}`,
+      });
+      const errors = ctx.rawErrors.get(step);
+      if (errors) ctx.decodedErrors.add(step);
+      payload = {
+        ...head,
+        'state.$': '$',
+        ...(step.input === undefined ? {} : { select: JSON.stringify(step.input) }),
+        ...(scope.root === '$' ? {} : { root: scope.root }),
+        resultPath: rp,
+        ...(errors ? { errors } : {}),
+      };
+      if (endsItem) {
+        state.ResultSelector = { status: 'succeeded', 'output.$': `$.Payload${scope.root.slice(1)}` };
+        state.ResultPath = '$';
+        state.End = true;
+      } else {
+        state.OutputPath = '$.Payload';
+        Object.assign(state, transition(next));
+      }
     }
   }
   state.Resource = invoke ? 'arn:aws:states:::lambda:invoke' : ctx.functionArn(step.stage);

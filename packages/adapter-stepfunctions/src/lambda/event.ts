@@ -5,8 +5,9 @@ import { errorFromCause } from './errors.js';
  * What the compiled Task state sends to a stage Lambda (its `Payload`). Two shapes:
  *
  * - **input**: `input` is the stage input, selected by the state machine. Used when the result
- *   replaces the state, is discarded, or shapes a map item's result in the Task's ResultSelector.
- * - **state**: `state` is the Task's whole state, `select` the Baton selection of the stage input
+ *   replaces the state, is discarded, shapes a map item's result in the Task's ResultSelector, or
+ *   (`keepKeys`) is written below the root by a ResultSelector picking the output's fields.
+ * - **state** (the fallback for outputs whose keys the compiler cannot rely on): `state` is the Task's whole state, `select` the Baton selection of the stage input
  *   (as JSON, so Step Functions does not evaluate it) and `resultPath` where the output goes; the
  *   Lambda returns the state with the output written there (ASL `ResultPath` semantics, core's
  *   `writePath`) and the Task keeps it with `OutputPath: "$.Payload"`. That is how a
@@ -31,11 +32,16 @@ export interface StageEvent {
   /** State shape: where the output is written in `state` (`null`: discarded). */
   resultPath?: string | null;
   /**
-   * State shape: paths of `state` where a Catch may have left Step Functions' raw `{ Error, Cause }`;
-   * they are decoded into Baton's `{ code, message, retryable, details }` before anything reads
-   * them, instead of by parsing Pass states in the machine.
+   * Paths of `state` (state shape) or of `input` (input shape) where a Catch may have left Step
+   * Functions' raw `{ Error, Cause }`; they are decoded into Baton's `{ code, message, retryable,
+   * details }` before anything reads them, instead of by parsing Pass states in the machine.
    */
   errors?: string[];
+  /**
+   * Input shape: the Task picks the output's top-level fields (`$.Payload.<k>`), so the claim
+   * check may move field values to the blob store but never the whole output (see `keepKeys`).
+   */
+  keepKeys?: boolean;
   /**
    * Paths of the stage output (`$.sections`) that a later Map iterates over: kept as plain JSON
    * even when the claim check would move them to the blob store (see `keepInline`).
@@ -60,8 +66,8 @@ export function runIdOf(executionArn: string): string {
  * ```
  */
 export function stageInputOf(event: StageEvent): unknown {
-  if (event.state === undefined) return event.input;
-  const state = decodedState(event);
+  if (event.state === undefined) return decodeErrors(event.input, event.errors);
+  const state = decodeErrors(event.state, event.errors);
   const batonState = readPath(state, event.root ?? '$');
   const selection = event.select === undefined ? undefined : (JSON.parse(event.select) as Selection);
   return select(batonState, selection, { Execution: { Id: event.executionId, Name: runIdOf(event.executionId) } });
@@ -70,7 +76,7 @@ export function stageInputOf(event: StageEvent): unknown {
 /** What the Lambda returns for a stage output: the output (input shape) or the state with the output written in (state shape). */
 export function stageResultOf(event: StageEvent, output: unknown): unknown {
   if (event.state === undefined) return output;
-  return writePath(decodedState(event), event.resultPath ?? null, output);
+  return writePath(decodeErrors(event.state, event.errors), event.resultPath ?? null, output);
 }
 
 /** The stage output inside what {@link stageResultOf} returned (for records that keep outputs). */
@@ -79,18 +85,18 @@ export function stageOutputOf(event: StageEvent, result: unknown): unknown {
   return event.resultPath === null || event.resultPath === undefined ? undefined : readPath(result, event.resultPath);
 }
 
-function decodedState(event: StageEvent): unknown {
-  let state = event.state;
-  for (const path of event.errors ?? []) {
-    let value: unknown;
+function decodeErrors(value: unknown, paths: readonly string[] | undefined): unknown {
+  let out = value;
+  for (const path of paths ?? []) {
+    let found: unknown;
     try {
-      value = readPath(state, path);
+      found = readPath(out, path);
     } catch {
       continue;
     }
-    if (isRawError(value)) state = writePath(state, path, errorFromCause(value.Error, value.Cause));
+    if (isRawError(found)) out = writePath(out, path, errorFromCause(found.Error, found.Cause));
   }
-  return state;
+  return out;
 }
 
 /** Step Functions' caught error: exactly `{ Error, Cause }` (Cause may be absent). */

@@ -1,6 +1,6 @@
 import { DEFAULT_CLAIM_CHECK_THRESHOLD, DEFAULT_STAGE_TIMEOUT_MS, StageError, invokeStage, safeObserver, serializeError, silentLogger, type AnyStage, type BlobStore, type Clock, type Logger, type ModelClient, type RunObserver } from '@baton/core';
 import { toLambdaError } from './errors.js';
-import { keepInline } from './inline.js';
+import { keepInline, keepKeys } from './inline.js';
 import { runIdOf, stageInputOf, stageResultOf, type StageEvent } from './event.js';
 
 export { runIdOf, type StageEvent } from './event.js';
@@ -103,7 +103,8 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
       const threshold = options.claimCheckThreshold ?? DEFAULT_CLAIM_CHECK_THRESHOLD;
       let output: unknown;
       try {
-        output = await keepInline(result.output, event.keepInline, { blobs: options.blobs, prefix: `claims/${runId}`, threshold });
+        const claims = { blobs: options.blobs, prefix: `claims/${runId}`, threshold };
+        output = await keepInline(event.keepKeys ? await keepKeys(result.output, claims) : result.output, event.keepInline, claims);
       } catch (e) {
         throw toLambdaError(serializeError(e));
       }

@@ -36,3 +36,19 @@ async function pin(value: unknown, segments: readonly (string | number)[], optio
   copy[seg] = await pin(copy[seg], rest, options);
   return copy;
 }
+
+/**
+ * Keeps the top-level keys of an output that the claim check replaced whole by one reference
+ * (an object of many small fields over the threshold): the Task picks `$.Payload.<key>` for each
+ * key, which a reference does not have. The object is loaded back and each field offloaded on its
+ * own (large fields become references, small ones stay), so the keys are always there; the object
+ * must then fit in the 256 KB state. Anything that is not a whole-output reference is returned as is.
+ */
+export async function keepKeys(output: unknown, options: InlineOptions): Promise<unknown> {
+  if (!isBlobRef(output)) return output;
+  const loaded = await loadRef(output, options.blobs);
+  if (loaded === null || typeof loaded !== 'object' || Array.isArray(loaded)) return output;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(loaded)) out[k] = await offloadLarge(v, options.blobs, options.prefix, options.threshold);
+  return out;
+}

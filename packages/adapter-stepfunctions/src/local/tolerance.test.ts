@@ -94,7 +94,7 @@ describe('the same enforcement in EXPRESS workflows and DISTRIBUTED maps', { tim
   });
 });
 
-describe('compiled tolerance states', () => {
+describe('compiled tolerance states', { timeout: 60_000 }, () => {
   it('percentages as exact fractions in lowest terms', () => {
     expect(ratio(25)).toEqual({ a: 1, b: 4 });
     expect(ratio(33)).toEqual({ a: 33, b: 100 });
