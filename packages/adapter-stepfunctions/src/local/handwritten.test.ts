@@ -20,7 +20,7 @@ type Stub = (input: unknown) => unknown;
 function stubs(n: number, scenario: 'happy' | 'repairs'): Record<string, Stub> {
   const repair: Stub = () => ({ valid: true, sectionId: 's', outputKey: 'k', round: 1, errors: [], promptSha256: 'h' });
   return {
-    'ingest-file': () => ({ docKey: 'docs/x.json', pages: 3 }),
+    'ingest-file': () => ({ docId: 'x', name: 'x.pdf', title: 'X', format: 'pdf', key: 'docs/x.json', paragraphs: 3, words: 120, contentHash: 'h' }),
     plan: () => ({ reportTitle: 'T', template: 't', templateVersion: 1, sources: [], sectionIndex: [], rejectedSources: [], sections: Array.from({ length: n }, (_, index) => ({ sectionId: `s${index}`, index })) }),
     generate: () => ({ sectionId: 's', outputKey: 'k', promptSha256: 'h' }),
     validate: (input) => {
