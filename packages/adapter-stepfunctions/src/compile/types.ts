@@ -62,9 +62,11 @@ export interface CompileOptions {
    * integration, one Task state per task and nothing of its `{ Payload, StatusCode, … }` envelope
    * kept: `OutputPath: "$.Payload"` when the result replaces the state, a ResultSelector shaping
    * `{ status, output }` for a map item's last task, `ResultPath: null` for a discarded result;
-   * for a result below the root the Lambda gets the Task's state, selects the stage input from it
-   * and returns the state with the output written in (see `StageEvent`); plus a retrier for Lambda
-   * service errors. `function-arn`: the function ARN as `Resource`, the result written natively at
+   * for a result below the root, `ResultSelector: { "<k>.$": "$.Payload.<k>" }` per key of the
+   * stage's output schema (a zod object whose keys are all required) with the Lambda getting only
+   * its selected input, or, as a fallback reported by a warning, the Lambda gets the Task's state,
+   * selects the stage input from it and returns the state with the output written in (see
+   * `StageEvent`); plus a retrier for Lambda service errors. `function-arn`: the function ARN as `Resource`, the result written natively at
    * the result path, an extra Pass to shape an item that does not end by replacing its state, and
    * Pass states parsing caught errors. @default 'invoke'
    */
