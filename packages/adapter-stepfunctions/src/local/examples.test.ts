@@ -1,5 +1,6 @@
-import { createMemoryBlobStore, type AnyPipeline, type ModelClient } from '@baton/core';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createLocalEngine, createMemoryBlobStore, type AnyPipeline, type Engine, type ModelClient } from '@baton/core';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -47,6 +48,36 @@ describe('the examples on stepfunctions-local', { timeout: 180_000 }, () => {
     expect(engine.transitions(runId)).toBeGreaterThanOrEqual(happy);
     expect(engine.transitions(runId)).toBeLessThan(happy * 2);
     await engine.close();
+  });
+
+  it('a repaired section and a section held for review end as on the local engine (repair decodes the caught error in its input; flag gets the state)', async () => {
+    expect(existsSync(exampleDist), 'build examples/report-generation first').toBe(true);
+    const { reportPipeline } = (await import(pathToFileURL(exampleDist).href)) as { reportPipeline: AnyPipeline };
+    const { createOfflineModel } = (await import('@baton/stages' as string)) as { createOfflineModel: (o: object) => ModelClient };
+    const run = async (make: (blobs: ReturnType<typeof createMemoryBlobStore>, approve: (n: { runId: string; gate: string; token: string }) => void) => Engine) => {
+      const blobs = createMemoryBlobStore();
+      const refs = [];
+      for (const name of readdirSync(sourcesDir).sort()) {
+        await blobs.put(`sources/${name}`, new Uint8Array(readFileSync(join(sourcesDir, name))));
+        refs.push({ key: `sources/${name}`, name });
+      }
+      let engine: Engine | undefined;
+      engine = make(blobs, (n) => setTimeout(() => void engine!.approve(n.runId, n.gate, { token: n.token, reviewer: 'qa' }), 0));
+      const { runId } = await engine.start(reportPipeline, { sources: refs, notify: { kind: 'file' } });
+      const outcome = await engine.result(runId, { timeoutMs: 150_000 });
+      await engine.close();
+      if (outcome.status === 'failed') throw new Error(`${outcome.error.code}: ${outcome.error.message}`);
+      // keys derive from the run id: compare the sections with it masked
+      return JSON.parse(JSON.stringify((outcome.output as { sections: unknown }).sections).replaceAll(runId, 'RUN')) as { status: string; output: Record<string, unknown> }[];
+    };
+    const faults = { invalidSections: ['synopsis'], offScriptSections: ['objectives'] };
+    const sfn = await run((blobs, approve) => createStepFunctionsLocalEngine({ pipelines: [reportPipeline], blobs, model: createOfflineModel({ faults }), notifier: approve }));
+    const local = await run((blobs, approve) => createLocalEngine({ pipelines: [reportPipeline], blobs, model: createOfflineModel({ faults }), notifier: approve, dir: mkdtempSync(join(tmpdir(), 'baton-sfn-report-')) }));
+    const synopsis = sfn.find((s) => (s.output.task as { sectionId: string }).sectionId === 'synopsis')!;
+    expect(synopsis).toMatchObject({ status: 'succeeded', output: { check: { valid: true, round: 1 } } });
+    const objectives = sfn.find((s) => (s.output.task as { sectionId: string }).sectionId === 'objectives')!;
+    expect(objectives).toMatchObject({ status: 'succeeded', output: { safety: { code: 'SafetyCheckFailed' }, flagged: { status: 'needs-human-review' } } });
+    expect(sfn).toEqual(local);
   });
 
   it('support triage: choice routes an outage to the parallel branch and its on-call gate; a question gets a reply', async () => {
