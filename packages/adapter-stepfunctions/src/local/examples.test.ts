@@ -61,8 +61,7 @@ describe('the examples on stepfunctions-local', { timeout: 180_000 }, () => {
         await blobs.put(`sources/${name}`, new Uint8Array(readFileSync(join(sourcesDir, name))));
         refs.push({ key: `sources/${name}`, name });
       }
-      let engine: Engine | undefined;
-      engine = make(blobs, (n) => setTimeout(() => void engine!.approve(n.runId, n.gate, { token: n.token, reviewer: 'qa' }), 0));
+      const engine: Engine = make(blobs, (n) => setTimeout(() => void engine.approve(n.runId, n.gate, { token: n.token, reviewer: 'qa' }), 0));
       const { runId } = await engine.start(reportPipeline, { sources: refs, notify: { kind: 'file' } });
       const outcome = await engine.result(runId, { timeoutMs: 150_000 });
       await engine.close();
