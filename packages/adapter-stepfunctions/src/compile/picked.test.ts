@@ -78,6 +78,7 @@ describe('the reference report picks its stage outputs as the hand-written machi
     expect(payloadOf(item.flag!)).toMatchObject({ 'state.$': '$', errors: ['$.result.output.safety'] });
     const stateForm = compiled.issues.filter((i) => /sends its whole state/.test(i.message));
     expect(stateForm).toEqual([{ severity: 'warning', step: 'flag', message: expect.stringMatching(/caught error at \$\.result\.output\.safety .* would stay undecoded/) }]);
+    expect(Object.entries(compiled.tasks).filter(([, t]) => t.receives === 'state').map(([name]) => name)).toEqual(['flag']);
     // ingest-file replaces its item state: the input shape, as before
     expect(payloadOf(items(top.ingest!)['ingest-file']!)).toHaveProperty('input.$');
   });

@@ -125,7 +125,7 @@ export function compileTask(scope: Scope, step: TaskIR, next: Continuation, bloc
   }
   if (retry.length) state.Retry = retry;
   if (catchers.length) state.Catch = catchers;
-  ctx.tasks[step.id] = { kind: 'stage', name: step.stage, stepId: step.id, retry: policies };
+  ctx.tasks[step.id] = { kind: 'stage', name: step.stage, stepId: step.id, retry: policies, receives: 'state.$' in payload ? 'state' : 'input' };
   return addState(scope, step.id, { Type: 'Task', ...order(state) });
 }
 

@@ -30,6 +30,12 @@ export interface TaskBinding {
   stepId: string;
   /** Baton's retry policies in the order of the state's `Retry` array (`null` for the leading never-retry entry). */
   retry: (RetryPolicy | null)[];
+  /**
+   * Stage tasks: what the Lambda receives, its selected `input`, or the Task's whole `state` (the
+   * fallback for a result below the root whose output keys the compiler cannot rely on; a compile
+   * warning names the task and the reason).
+   */
+  receives?: 'input' | 'state';
 }
 
 /** Options of {@link compileToAsl}. */
