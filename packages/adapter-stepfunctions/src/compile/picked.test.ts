@@ -171,3 +171,20 @@ describe('picked outputs at run time (stepfunctions-local with the real handler,
     expect(await resolveRefs(kept, blobs)).toEqual(await wide.run({ text: 'x' }, undefined as never));
   });
 });
+
+describe('a caught error overwritten by the task that follows', () => {
+  it('needs no decoding when the task does not read it: no Pass states, no errors field', () => {
+    const ignoring = definePipeline({ name: 'picked-ignore', version: 1, input: z.object({ text: z.string() }) })
+      .task('try', failing, {
+        input: { 'text.$': '$.text' },
+        resultPath: '$.check',
+        catch: [{ errors: ['ValidationFailed'], resultPath: '$.check', then: (b) => b.task('again', reader, { input: { 'value.$': '$.text' }, resultPath: '$.check' }) }],
+      })
+      .build();
+    const s = compileToAsl(ignoring).definition.States;
+    expect(Object.keys(s)).toEqual(['again', 'try']);
+    expect(s.try!.Catch).toEqual([{ ErrorEquals: ['ValidationFailed'], ResultPath: '$.check', Next: 'again' }]);
+    expect(payloadOf(s.again!)).not.toHaveProperty('errors');
+    expect(payloadOf(s.again!)).not.toHaveProperty('state.$');
+  });
+});

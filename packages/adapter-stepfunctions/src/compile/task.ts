@@ -82,7 +82,8 @@ export function compileTask(scope: Scope, step: TaskIR, next: Continuation, bloc
     const form = pickedForm(scope, step, rp, input);
     if ('fields' in form) {
       // the hand-written form: the Lambda sees its selected input only, the Task picks the output's fields
-      if (form.errors.length) ctx.decodedErrors.add(step);
+      // a caught error it reads is decoded in its input; its result overwrites it in the state either way
+      if (ctx.rawErrors.has(step)) ctx.decodedErrors.add(step);
       payload = { ...head, ...input, ...(form.errors.length ? { errors: form.errors } : {}), keepKeys: true };
       state.ResultSelector = form.fields;
       state.ResultPath = rp;
