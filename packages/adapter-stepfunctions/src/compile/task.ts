@@ -81,8 +81,8 @@ export function compileTask(scope: Scope, step: TaskIR, next: Continuation, bloc
   } else {
     const form = pickedForm(scope, step, rp, input);
     if ('fields' in form) {
-      // the hand-written form: the Lambda sees its selected input only, the Task picks the output's fields
-      // a caught error it reads is decoded in its input; its result overwrites it in the state either way
+      // as written by hand: the Lambda sees its selected input only, the Task picks the output's
+      // fields; a caught error it reads is decoded in its input, and its result overwrites it in the state
       if (ctx.rawErrors.has(step)) ctx.decodedErrors.add(step);
       payload = { ...head, ...input, ...(form.errors.length ? { errors: form.errors } : {}), keepKeys: true };
       state.ResultSelector = form.fields;
