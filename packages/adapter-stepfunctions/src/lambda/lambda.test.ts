@@ -2,6 +2,7 @@ import { StageError, createJsonLogger, createMemoryBlobStore, defineStage, hashR
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { errorFromCause, lambdaCause } from './errors.js';
+import { stageInputOf } from './event.js';
 import { createStageHandler } from './handler.js';
 import { createReviewGateHandler } from './review-gate.js';
 import { createMemoryReviewStore } from './reviews.js';
@@ -82,6 +83,18 @@ describe('createStageHandler, state event shape (lambda:invoke Tasks writing bel
     const err: Error = await handler({ ...base, state: {}, select: JSON.stringify({ 'text.$': '$.missing' }), resultPath: '$.r' }).then(() => new Error('no throw'), (e: unknown) => e as Error);
     expect(err.name).toBe('States.Runtime');
     expect(JSON.parse(err.message)).toMatchObject({ code: 'States.Runtime', message: expect.stringMatching(/\$\.missing/) });
+  });
+});
+
+describe('input event shape with caught errors (Tasks picking their output fields)', () => {
+  it('decodes a raw { Error, Cause } at the listed input paths and leaves other values alone', () => {
+    const thrown = new Error(JSON.stringify({ code: 'ValidationFailed', message: 'no citation', retryable: false, details: { errors: ['e1'] } }));
+    thrown.name = 'ValidationFailed';
+    const raw = { Error: 'ValidationFailed', Cause: lambdaCause(thrown) };
+    const event = { stage: 'echo', stepPath: 's', executionId: ARN, retryCount: 0, input: { text: 'a', check: raw, other: { Error: 'x', extra: 1 } }, errors: ['$.check', '$.other', '$.missing'] };
+    expect(stageInputOf(event)).toEqual({ text: 'a', check: { code: 'ValidationFailed', message: 'no citation', retryable: false, details: { errors: ['e1'] } }, other: { Error: 'x', extra: 1 } });
+    // a previous round's decoded value is not touched (counted loops run the task again)
+    expect(stageInputOf({ ...event, input: { check: { valid: false } } })).toEqual({ check: { valid: false } });
   });
 });
 
