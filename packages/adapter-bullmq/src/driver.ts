@@ -54,6 +54,9 @@ export interface SettleRequest {
 /** What a settle did: `false` not taken (nothing written), `true` journaled and scheduled, or a task to run inline next. */
 export type Settled = boolean | TaskOrder;
 
+/** How a settle batch ended: not written, written, or written with a replay of the whole journal to run. */
+type Written = boolean | 'replan';
+
 /** An outcome waiting in a settle batch. */
 interface Waiting {
   o: SettleRequest;
@@ -97,7 +100,7 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
 
   const advance = async (runId: string, need: number): Promise<{ plan: ReplayPlan; gen: number; cached?: Cached } | undefined> => {
     // settles in flight first: their outcomes are in the interpreter, not yet in the journal
-    while (cache.get(runId)?.spec) await cache.get(runId)!.results;
+    for (let c = cache.get(runId); c && c.spec > 0 && !c.broken; c = cache.get(runId)) await c.results;
     const cached = cache.get(runId);
     // callers handed over the journal up to their own entries: no need to read it again
     const entries = cached && cached.entries.length >= need ? cached.entries : await ctx.store.read(runId, cached?.entries);
@@ -186,9 +189,11 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
    * the journal the first leaves, else writes nothing). `done` resolves `false` when not taken
    * (nothing written), `true` when written (each waiter's `result` set).
    */
-  const sendBatch = async (runId: string, batch: readonly Waiting[]): Promise<{ done: Promise<boolean> }> => {
+  const sendBatch = async (runId: string, batch: readonly Waiting[]): Promise<{ done: Promise<Written> }> => {
     const cached = cache.get(runId);
     if (!cached || cached.broken) return { done: Promise.resolve(false) };
+    let counted = false;
+    let sentAt = false;
     try {
       const behind = cached.spec > 0;
       const n = cached.entries.length + cached.spec;
@@ -197,6 +202,7 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
       cached.folded = cached.entries.length;
       for (const w of batch) applyJournalEntry(state, w.o.entry);
       cached.spec += batch.length;
+      counted = true;
       const plan = await cached.live.advance(state);
       // tasks due now go to the workers whose tasks just finished, to run next under their jobs' locks
       // (no queue hop); the rest become jobs
@@ -213,9 +219,18 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
         ...(await ctx.flush.encoder.encode(queued, ctx.flush.taskBatchSize)),
       ];
       const sent = ctx.store.enqueue(runId, { expectLength: n, strict: behind, outcomes: batch.map((w) => w.o), jobs });
+      sentAt = true;
       const done = cached.results.then(async () => {
+        let res: EnqueueResult;
         try {
-          return await received(runId, cached, batch, plan, handed, await sent);
+          res = await sent;
+        } catch (e) {
+          cached.spec -= batch.length;
+          cached.broken = true;
+          throw e;
+        }
+        try {
+          return await received(runId, cached, batch, plan, handed, res);
         } catch (e) {
           cached.broken = true;
           throw e;
@@ -227,14 +242,17 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
       );
       return { done };
     } catch (e) {
+      // nothing was sent: these outcomes are not in flight
+      if (counted && !sentAt) cached.spec -= batch.length;
       cached.broken = true;
       throw e;
     }
   };
 
   /** Handles the write of a settled batch, in the order batches were sent. */
-  const received = async (runId: string, cached: Cached, batch: readonly Waiting[], plan: ReplayPlan, handed: { w: Waiting; task: TaskOrder }[], res: EnqueueResult): Promise<boolean> => {
+  const received = async (runId: string, cached: Cached, batch: readonly Waiting[], plan: ReplayPlan, handed: { w: Waiting; task: TaskOrder }[], res: EnqueueResult): Promise<Written> => {
     cached.spec -= batch.length;
+    let replan = false;
     if (res.status !== 'written') {
       // the plan saw a journal that is not the real one: rebuild the interpreter by replay
       cached.broken = true;
@@ -251,22 +269,17 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
     await flushPlan(ctx.flush, runId, cached.gen, { ...plan, tasks: [] });
     if (res.tail.length && !plan.outcome) {
       // other processes appended entries meanwhile, and their plans did not see these outcomes:
-      // the last writer must plan from the whole journal up to its own entries, as a replay would
-      if (cached.spec > 0) {
-        // batches sent behind this one advanced the interpreter past the journal (they will find it moved)
-        cached.broken = true;
-        void drive(runId).catch(() => undefined);
-      } else {
-        const more = await cached.live.advance(cached.state);
-        if (more.outcome) cache.delete(runId);
-        await flushPlan(ctx.flush, runId, cached.gen, more);
-      }
+      // the last writer must plan from the whole journal up to its own entries, as a replay would.
+      // Through drive, never here: this handler runs beside the run's other advances, and an
+      // interpreter advances one caller at a time
+      if (cached.spec > 0) cached.broken = true; // batches sent behind this one will find the journal moved
+      replan = true;
     }
     const inline = new Map(handed.filter((_, i) => res.inlined[i] === 'inlined').map((h) => [h.w, h.task]));
     const orphans = handed.filter((_, i) => res.inlined[i] === 'lost').map((h) => h.task);
     if (orphans.length) await ctx.store.enqueue(runId, { outcomes: [], jobs: await ctx.flush.encoder.encode(orphans, ctx.flush.taskBatchSize) });
     for (const w of batch) w.result = inline.get(w) ?? true;
-    return true;
+    return replan ? 'replan' : true;
   };
 
   const settle = (runId: string, o: SettleRequest, onAdded: () => void): Promise<Settled> => {
@@ -286,6 +299,11 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
           return sendBatch(runId, b);
         })
           .then(({ done }) => done)
+          .then(async (written) => {
+            // the replay runs before the batch's jobs complete: if it fails, they are delivered again
+            if (written === 'replan') await drive(runId);
+            return written;
+          })
           .then(
             (written) => b.forEach((w) => w.resolve(written ? (w.result ?? true) : false)),
             (e: unknown) => b.forEach((w) => w.reject(e)),
