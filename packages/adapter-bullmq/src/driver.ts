@@ -1,5 +1,5 @@
 import { applyJournalEntry, foldJournal, type AnyPipeline, type BlobStore, type JournalEntry, type JournalState } from '@baton/core';
-import { flushPlan, type FlushContext } from './flush.js';
+import { enqueueTasks, flushPlan, type FlushContext } from './flush.js';
 import { LiveRun, type ReplayPlan, type TaskOrder } from './replay.js';
 import type { InlineOwner } from './enqueue.js';
 import { generationOf, type EnqueueResult, type RunStore } from './store.js';
@@ -87,7 +87,7 @@ interface Slot {
   pending?: Promise<void>;
   /** Journal length the pending drive must cover. */
   need: number;
-  /** Read-and-advance steps run one at a time per run; writing plans may overlap. */
+  /** Read-and-advance steps (drives and settles) run one at a time per run. */
   chain: Promise<void>;
   users: number;
 }
@@ -126,45 +126,8 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
     return { plan, gen, cached: next };
   };
 
-  const drive = (runId: string, need = Infinity): Promise<void> => {
-    let slot = slots.get(runId);
-    if (!slot) slots.set(runId, (slot = { chain: Promise.resolve(), users: 0, need: 0 }));
-    if (slot.pending) {
-      slot.need = Math.max(slot.need, need);
-      return slot.pending;
-    }
-    slot.need = need;
-    const s = slot;
-    const previous = s.chain;
-    let release!: () => void;
-    s.chain = new Promise<void>((r) => (release = r));
-    s.users++;
-    let p: Promise<void> | undefined = undefined;
-    p = (async () => {
-      try {
-        await previous;
-        // from here on the journal is read: later callers need a drive of their own
-        const want = s.need;
-        if (s.pending === p) delete s.pending;
-        const step = await advance(runId, want).finally(release);
-        if (!step) return;
-        try {
-          await flushPlan(ctx.flush, runId, step.gen, step.plan);
-        } catch (e) {
-          if (step.cached) step.cached.broken = true;
-          throw e;
-        }
-      } finally {
-        s.users--;
-        if (s.users === 0) slots.delete(runId);
-      }
-    })();
-    s.pending = p;
-    return p;
-  };
-
   /** Runs `fn` when every earlier drive or settle of the run in this process has read and advanced. */
-  const exclusive = async <T>(runId: string, fn: () => Promise<T>): Promise<T> => {
+  const exclusive = async <T>(runId: string, fn: (slot: Slot) => Promise<T>): Promise<T> => {
     let slot = slots.get(runId);
     if (!slot) slots.set(runId, (slot = { chain: Promise.resolve(), users: 0, need: 0 }));
     const s = slot;
@@ -174,12 +137,39 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
     s.users++;
     try {
       await previous;
-      return await fn();
+      return await fn(s);
     } finally {
       release();
       s.users--;
       if (s.users === 0 && slots.get(runId) === s) slots.delete(runId);
     }
+  };
+
+  const drive = (runId: string, need = Infinity): Promise<void> => {
+    const waiting = slots.get(runId);
+    if (waiting?.pending) {
+      waiting.need = Math.max(waiting.need, need);
+      return waiting.pending;
+    }
+    // reading and advancing run one at a time per run; writing the plans may overlap
+    const p: Promise<void> = exclusive(runId, (s) => {
+      // from here on the journal is read: later callers need a drive of their own
+      if (s.pending === p) delete s.pending;
+      return advance(runId, s.need);
+    }).then(async (step) => {
+      if (!step) return;
+      try {
+        await flushPlan(ctx.flush, runId, step.gen, step.plan);
+      } catch (e) {
+        if (step.cached) step.cached.broken = true;
+        throw e;
+      }
+    });
+    // exclusive has registered the run's slot synchronously
+    const slot = slots.get(runId)!;
+    slot.need = need;
+    slot.pending = p;
+    return p;
   };
 
   /**
@@ -218,7 +208,7 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
         ...(await Promise.all(handed.map((h) => ctx.flush.encoder.encodeInline(h.task, h.w.o.owner!)))),
         ...(await ctx.flush.encoder.encode(queued, ctx.flush.taskBatchSize)),
       ];
-      const sent = ctx.store.enqueue(runId, { expectLength: n, strict: behind, outcomes: batch.map((w) => w.o), jobs });
+      const sent = ctx.store.enqueue(runId, { expectLength: n, strict: behind, outcomes: batch.map((w) => w.o), jobs, queueKeys: ctx.flush.encoder.queueKeys });
       sentAt = true;
       const done = cached.results.then(async () => {
         let res: EnqueueResult;
@@ -277,7 +267,7 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
     }
     const inline = new Map(handed.filter((_, i) => res.inlined[i] === 'inlined').map((h) => [h.w, h.task]));
     const orphans = handed.filter((_, i) => res.inlined[i] === 'lost').map((h) => h.task);
-    if (orphans.length) await ctx.store.enqueue(runId, { outcomes: [], jobs: await ctx.flush.encoder.encode(orphans, ctx.flush.taskBatchSize) });
+    if (orphans.length) await enqueueTasks(ctx.flush, runId, orphans);
     for (const w of batch) w.result = inline.get(w) ?? true;
     return replan ? 'replan' : true;
   };

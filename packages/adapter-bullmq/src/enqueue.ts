@@ -25,9 +25,7 @@ export interface TaskJobData {
 export interface EncodedTaskJob {
   /** `inline`: one task the caller runs itself if it still holds its job's lock, else a standard job. */
   kind: 'standard' | 'delayed' | 'inline';
-  /** The 9 queue keys of BullMQ's `addStandardJob` script (the same for every job of a queue). */
-  keys: string[];
-  /** BullMQ's msgpacked add arguments and options. */
+  /** BullMQ's msgpacked add arguments and options (empty for `inline`: the script never adds it). */
   args: string | Buffer;
   opts: string | Buffer;
   /** Per task: its claim (the attempt's job id) and its JSON. */
@@ -40,6 +38,8 @@ export interface EncodedTaskJob {
 
 /** Encodes BullMQ task job adds without sending them. */
 export interface TaskJobEncoder {
+  /** The 9 keys of the task queue that BullMQ's `addStandardJob` script takes (the enqueue script's too). */
+  readonly queueKeys: readonly string[];
   /**
    * Groups tasks into jobs: tasks due now in jobs of at most `batchSize`, each delayed task in a
    * job of its own. Job ids are fresh: a task is enqueued once by its claim, not by its job id.
@@ -69,7 +69,7 @@ export function taskClaim(t: Pick<TaskOrder, 'runId' | 'stepPath' | 'attempt' | 
  * BullMQ keeps owning its job format; only the moment of sending is Baton's.
  */
 export function createTaskJobEncoder(queue: Queue): TaskJobEncoder {
-  const encodeOne = async (name: string, opts: JobsOptions & { jobId: string }): Promise<{ kind: EncodedTaskJob['kind']; keys: string[]; args: string | Buffer; opts: string | Buffer }> => {
+  const encodeOne = async (name: string, opts: JobsOptions & { jobId: string }): Promise<Pick<EncodedTaskJob, 'kind' | 'args' | 'opts'>> => {
     let captured: { name: string; args: (string | Buffer)[] } | undefined;
     const recorder = {
       runCommand: (command: string, args: (string | Buffer)[]) => {
@@ -81,21 +81,20 @@ export function createTaskJobEncoder(queue: Queue): TaskJobEncoder {
     const json = new Job(queue, name, {}, opts, opts.jobId).asJSON();
     await queue.scripts.addJob(recorder as never, json as never, json.opts as never, opts.jobId);
     const a = captured?.args ?? [];
-    if (captured?.name.startsWith('addStandardJob:') && a.length === 12) return { kind: 'standard', keys: a.slice(0, 9) as string[], args: a[9]!, opts: a[11]! };
-    if (captured?.name.startsWith('addDelayedJob:') && a.length === 9) return { kind: 'delayed', keys: [], args: a[6]!, opts: a[8]! };
+    if (captured?.name.startsWith('addStandardJob:') && a.length === 12) return { kind: 'standard', args: a[9]!, opts: a[11]! };
+    if (captured?.name.startsWith('addDelayedJob:') && a.length === 9) return { kind: 'delayed', args: a[6]!, opts: a[8]! };
     throw new Error(`unexpected BullMQ add call ${captured?.name ?? '(none)'}: the pinned BullMQ version changed its scripts`);
   };
-  const standardKeys = (): string[] => {
-    const k = queue.keys;
-    return [k.wait!, k.paused!, k.meta!, k.id!, k.completed!, k.delayed!, k.active!, k.events!, k.marker!];
-  };
-  const encodeGroup = async (g: TaskOrder[], kind?: 'inline'): Promise<EncodedTaskJob> => {
+  const k = queue.keys;
+  const queueKeys = [k.wait!, k.paused!, k.meta!, k.id!, k.completed!, k.delayed!, k.active!, k.events!, k.marker!];
+  const encodeGroup = async (g: TaskOrder[]): Promise<EncodedTaskJob> => {
     const first = g[0]!;
     const id = jobId(first.runId, 'tasks', randomBytes(6).toString('hex'));
     const enc = await encodeOne(g.every((t) => t.stage === first.stage) ? first.stage : 'tasks', { ...TASK_JOB_OPTIONS, jobId: id, ...(first.delayMs > 0 ? { delay: first.delayMs } : {}) });
-    return { ...enc, ...(kind ? { kind } : {}), keys: standardKeys(), tasks: g.map((t) => ({ claim: taskClaim(t), json: JSON.stringify(t) })) };
+    return { ...enc, tasks: g.map((t) => ({ claim: taskClaim(t), json: JSON.stringify(t) })) };
   };
   return {
+    queueKeys,
     async encode(tasks, batchSize) {
       const groups: TaskOrder[][] = [];
       let open: TaskOrder[] | undefined;
@@ -112,7 +111,6 @@ export function createTaskJobEncoder(queue: Queue): TaskJobEncoder {
     encodeInline: (task, owner) =>
       Promise.resolve({
         kind: 'inline',
-        keys: standardKeys(),
         args: '',
         opts: '',
         tasks: [{ claim: taskClaim(task), json: '' }],

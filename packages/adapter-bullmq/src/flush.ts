@@ -5,8 +5,6 @@ import type { ReplayPlan, TaskOrder } from './replay.js';
 import type { RunStore } from './store.js';
 import { JOB_OPTIONS, type TaskJobEncoder } from './enqueue.js';
 
-export { JOB_OPTIONS, TASK_JOB_OPTIONS } from './enqueue.js';
-
 /** What {@link flushPlan} writes through. */
 export interface FlushContext {
   store: RunStore;
@@ -23,6 +21,11 @@ export interface FlushContext {
 /** The idempotency field of a task attempt's outcome. */
 export function taskField(t: Pick<TaskOrder, 'stepPath' | 'attempt' | 'gen'>): string {
   return `task|${t.stepPath}#${t.attempt}@${t.gen}`;
+}
+
+/** Claims and enqueues task attempts (those claimed before are skipped). */
+export async function enqueueTasks(ctx: FlushContext, runId: string, tasks: readonly TaskOrder[]): Promise<void> {
+  await ctx.store.enqueue(runId, { outcomes: [], jobs: await ctx.encoder.encode(tasks, ctx.taskBatchSize), queueKeys: ctx.encoder.queueKeys });
 }
 
 /** Adds a driver job that replays a run. */
@@ -44,7 +47,7 @@ export async function flushPlan(ctx: FlushContext, runId: string, gen: number, p
       if (res.added) ctx.observe({ type: 'retry-scheduled', runId, stepPath: r.path, attempt: r.attempt, code: r.code, delayMs: r.delayMs, at: at() });
     }),
   ]);
-  if (plan.tasks.length) await store.enqueue(runId, { outcomes: [], jobs: await ctx.encoder.encode(plan.tasks, ctx.taskBatchSize) });
+  if (plan.tasks.length) await enqueueTasks(ctx, runId, plan.tasks);
   if (plan.wakeups.length) {
     const now = Date.now();
     await ctx.driveQueue.addBulk(

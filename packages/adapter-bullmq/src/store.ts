@@ -103,6 +103,8 @@ export interface EnqueueRequest {
   strict?: boolean;
   outcomes: OutcomeWrite[];
   jobs: EncodedTaskJob[];
+  /** The task queue's keys (`TaskJobEncoder.queueKeys`). */
+  queueKeys: readonly string[];
 }
 
 /** What {@link RunStore.enqueue} did. */
@@ -153,9 +155,6 @@ export interface RunStore {
   activeRunIds(): Promise<string[]>;
   close(): Promise<void>;
 }
-
-/** Placeholder queue keys when an outcome unlocks no job (the script reads none of them then). */
-const NO_QUEUE_KEYS = Array.from({ length: 9 }, (_, i) => `baton:none:${i}`);
 
 /** Creates a run store on its own Redis connection. */
 export function createRunStore(connection: RedisConnection, prefix: string, logger: Logger = silentLogger): RunStore {
@@ -214,7 +213,7 @@ export function createRunStore(connection: RedisConnection, prefix: string, logg
         k.journal,
         k.running,
         k.inline,
-        ...(r.jobs[0]?.keys ?? NO_QUEUE_KEYS),
+        ...r.queueKeys,
         r.expectLength === undefined ? -1 : r.strict ? `=${r.expectLength}` : r.expectLength,
         r.outcomes.length,
         ...r.outcomes.flatMap((o) => [o.field, o.running, o.claim, JSON.stringify(o.entry)]),
