@@ -1,8 +1,9 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startTestPostgres } from '@baton/registry/testkit/postgres';
 
 /** A server process started by the test setup. */
 export interface Service {
@@ -47,48 +48,10 @@ export async function startTemporal(): Promise<Service> {
   return { address: `127.0.0.1:${port}`, stop: () => stop(child) };
 }
 
-/**
- * Starts a throwaway PostgreSQL (Debian `postgresql`: initdb + postgres) on a free loopback port,
- * as the `postgres` user when running as root (postgres refuses to run as root).
- */
+/** Starts a throwaway PostgreSQL on a free loopback port: the registry's test server (Debian `postgresql`). */
 export async function startPostgres(): Promise<Service> {
-  const bin = postgresBinDir();
-  const dir = mkdtempSync(join(tmpdir(), 'baton-cli-pg-'));
-  let as: { uid: number; gid: number } | undefined;
-  if (process.getuid?.() === 0) {
-    as = { uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()) };
-    chownSync(dir, as.uid, as.gid);
-  }
-  const env = { ...process.env, LC_ALL: 'C' };
-  const data = join(dir, 'data');
-  try {
-    execFileSync(join(bin, 'initdb'), ['-D', data, '-U', 'baton', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], { stdio: 'pipe', cwd: dir, env, ...as });
-  } catch (e) {
-    throw new Error(`initdb failed (install PostgreSQL: apt-get install -y postgresql, or set DATABASE_URL): ${String((e as { stderr?: Buffer }).stderr ?? e)}`);
-  }
-  const port = await freePort();
-  const args = ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'synchronous_commit=off'];
-  const child = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir, env, ...as });
-  await waitListening(child, port, `cannot start ${join(bin, 'postgres')}`, 20_000);
-  for (let i = 0; spawnSync(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port)]).status !== 0; i++) {
-    if (i > 100) throw new Error(`PostgreSQL on port ${port} never accepted connections`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    address: `postgres://baton@127.0.0.1:${port}/postgres`,
-    async stop() {
-      await stop(child, 'SIGINT');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function postgresBinDir(): string {
-  if (process.env.POSTGRES_BIN) return process.env.POSTGRES_BIN;
-  const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
-  if (versions[0] === undefined) throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql: apt-get install -y postgresql, or set DATABASE_URL or POSTGRES_BIN');
-  return join(root, versions[0], 'bin');
+  const pg = await startTestPostgres();
+  return { address: pg.url, stop: pg.stop };
 }
 
 function findTemporalCli(): string {

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startTestPostgres } from './postgres-server.js';
+import { startTestPostgres } from '../testkit/postgres.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
