@@ -132,9 +132,7 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
       }
     }
     const stage = pipelines.get(t.pipeline)?.stages.get(t.stage);
-    if (!stage) {
-      throw new Error(`this worker does not know stage "${t.stage}" of pipeline "${t.pipeline}"`);
-    }
+    if (!stage) throw new Error(`this worker does not know stage "${t.stage}" of pipeline "${t.pipeline}"`);
     observe({ type: 'attempt-started', runId: t.runId, stepPath: t.stepPath, stage: t.stage, attempt: t.attempt, at: startedAt });
     if (t.attempt === 1) observe({ type: 'step-started', runId: t.runId, stepPath: t.stepPath, kind: 'task', at: startedAt });
     const result = await invokeStage(stage, t.input, {
@@ -175,22 +173,18 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
     // a redelivered job (its worker died, or it failed) may find outcomes recorded: each task checks first.
     // A first delivery cannot (a task is claimed by one job only, ever) and saves the round trip.
     const firstDelivery = job.attemptsStarted <= 1 && job.attemptsMade === 0 && !job.stalledCounter;
-    if (!firstDelivery) {
-      // tasks the job's last delivery was running inline go back to the queue through the next replay
-      for (const runId of new Set(job.data.tasks.map((t) => t.runId))) {
-        if ((await store.releaseInline(runId, job.id!)) > 0) driver.forget(runId);
-      }
-    }
+    const runIds = new Set(job.data.tasks.map((t) => t.runId));
     if (firstDelivery) {
       // one write marks the job's attempts in flight (a task run inline is marked by the write that hands it over)
       const at = new Date().toISOString();
-      for (const runId of new Set(job.data.tasks.map((t) => t.runId))) {
-        store.markRunning(runId, job.data.tasks.filter((t) => t.runId === runId).map((t) => ({ path: t.stepPath, stage: t.stage, attempt: t.attempt, at })));
-      }
+      for (const runId of runIds) store.markRunning(runId, job.data.tasks.filter((t) => t.runId === runId).map((t) => ({ path: t.stepPath, stage: t.stage, attempt: t.attempt, at })));
+    } else {
+      // tasks the job's last delivery was running inline go back to the queue through the next replay
+      for (const runId of runIds) if ((await store.releaseInline(runId, job.id!)) > 0) driver.forget(runId);
     }
     const owner: InlineOwner | undefined = token === undefined ? undefined : { jobId: job.id!, token, lockKey: `${taskWorker.toKey(job.id!)}:lock` };
-    // a task whose outcome unlocks exactly one task due now runs that task next, under this job's
-    // lock: a sequential hop costs one Redis round trip, and a crash redelivers this job
+    // a task handed over by the settle of the one before runs next, under this job's lock: a
+    // sequential hop costs one Redis round trip, and a crash redelivers this job
     const chain = async (first: TaskOrder): Promise<void> => {
       let next: TaskOrder | undefined = await runTask(first, job, firstDelivery, owner);
       while (next) next = await runTask(next, job, true, owner);
