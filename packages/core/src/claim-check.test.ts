@@ -14,6 +14,26 @@ describe('offloadLarge', () => {
     expect(blobs.writes).toBe(0);
   });
 
+  it('keep: a kept path and the objects around it stay plain JSON, other large fields still move out', async () => {
+    const blobs = createMemoryBlobStore();
+    const value = { plan: { sections: [text(5000), text(5000)], notes: text(20_000) }, body: text(20_000) };
+    const out = (await offloadLarge(value, blobs, 'claims/r', 8000, { keep: ['$.plan.sections'] })) as { plan: { sections: unknown; notes: unknown }; body: unknown };
+    expect(out.plan.sections).toEqual(value.plan.sections);
+    expect(isBlobRef(out.plan)).toBe(false);
+    expect(isBlobRef(out.plan.notes)).toBe(true);
+    expect(isBlobRef(out.body)).toBe(true);
+    expect(await resolveRefs(out, blobs)).toEqual(value);
+  });
+
+  it('keepKeys: an object of many small fields over the threshold keeps its keys instead of becoming one reference', async () => {
+    const blobs = createMemoryBlobStore();
+    const value = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${i}`, text(200)]));
+    expect(isBlobRef(await offloadLarge(value, blobs, 'claims/r', 4000))).toBe(true);
+    const kept = (await offloadLarge(value, blobs, 'claims/r', 4000, { keepKeys: true })) as Record<string, unknown>;
+    expect(Object.keys(kept)).toEqual(Object.keys(value));
+    expect(await resolveRefs(kept, blobs)).toEqual(value);
+  });
+
   it('moves the largest parts out and keeps the structure around them', async () => {
     const blobs = createMemoryBlobStore();
     const value = { title: 'report', sections: [text(5000), text(5000)], body: text(20_000), small: text(600) };

@@ -2,6 +2,7 @@ import { StageError } from './errors.js';
 import { sha256Hex, type BlobStore } from './ports/blob-store.js';
 
 import { isBlobRef, type BlobRef } from './blob-ref.js';
+import { parsePath, type Segment } from './paths.js';
 
 /** Default size above which a value is moved to the blob store: 32 KB. */
 export const DEFAULT_CLAIM_CHECK_THRESHOLD = 32 * 1024;
@@ -26,20 +27,43 @@ export async function offloadLarge(
   blobs: BlobStore,
   prefix: string,
   threshold = DEFAULT_CLAIM_CHECK_THRESHOLD,
+  options: OffloadOptions = {},
 ): Promise<unknown> {
+  return offload(value, blobs, prefix, threshold, (options.keep ?? []).map(parsePath), options.keepKeys ?? false);
+}
+
+/** What {@link offloadLarge} must leave in place. */
+export interface OffloadOptions {
+  /**
+   * Paths (`$.sections`, relative to the value) whose values stay plain JSON, and so do the objects
+   * around them (their other fields may still move out): for readers that cannot follow a
+   * reference, such as a Step Functions Map's `ItemsPath`.
+   */
+  keep?: readonly string[];
+  /** An object is never replaced whole by one reference: its keys stay, its large fields move out. */
+  keepKeys?: boolean;
+}
+
+async function offload(value: unknown, blobs: BlobStore, prefix: string, threshold: number, keep: Segment[][], keepKeys: boolean): Promise<unknown> {
+  if (keep.some((p) => p.length === 0)) return value;
   if (jsonBytes(value) <= threshold) return value;
   if (value !== null && typeof value === 'object' && !isBlobRef(value)) {
     const copy: Record<string, unknown> | unknown[] = Array.isArray(value) ? [...value] : { ...(value as object) };
-    const entries = Object.entries(copy).map(([k, v]) => ({ k, v, size: jsonBytes(v) }));
+    const fields = copy as Record<string, unknown>;
+    const pinned = new Set(keep.map((p) => String(p[0])).filter((k) => k in fields));
+    for (const k of pinned) fields[k] = await offload(fields[k], blobs, prefix, threshold, keep.filter((p) => String(p[0]) === k).map((p) => p.slice(1)), false);
+    const entries = Object.entries(copy)
+      .filter(([k]) => !pinned.has(k))
+      .map(([k, v]) => ({ k, v, size: jsonBytes(v) }));
     entries.sort((a, b) => b.size - a.size);
     let total = jsonBytes(copy);
     for (const e of entries) {
       if (total <= threshold || e.size < MIN_OFFLOAD_BYTES) break;
       const ref = await storeValue(e.v, blobs, prefix);
-      (copy as Record<string, unknown>)[e.k] = ref;
+      fields[e.k] = ref;
       total += jsonBytes(ref) - e.size;
     }
-    if (total <= threshold) return copy;
+    if (total <= threshold || pinned.size > 0 || keepKeys) return copy;
   }
   return storeValue(value, blobs, prefix);
 }

@@ -25,7 +25,8 @@ export interface PathContext {
   Map?: { Item: { Index: number; Value: unknown } };
 }
 
-type Segment = string | number;
+/** One step of a parsed path: a key or an array index. */
+export type Segment = string | number;
 
 const cache = new Map<string, Segment[]>();
 

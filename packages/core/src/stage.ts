@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { DEFAULT_CLAIM_CHECK_THRESHOLD, offloadLarge, resolveRefs } from './claim-check.js';
+import { DEFAULT_CLAIM_CHECK_THRESHOLD, offloadLarge, resolveRefs, type OffloadOptions } from './claim-check.js';
 import { StageError, serializeError, type SerializedError } from './errors.js';
 import type { BlobStore } from './ports/blob-store.js';
 import { realClock, type Clock } from './ports/clock.js';
@@ -109,6 +109,8 @@ export interface InvokeOptions {
   timeoutMs?: number;
   /** Claim-check threshold in bytes. @default 32768 */
   claimCheckThreshold?: number;
+  /** What the claim check must leave in place in the output (see `offloadLarge`). */
+  claimCheck?: OffloadOptions;
   /** Extra log fields, such as the engine execution id. */
   logBindings?: Record<string, unknown>;
 }
@@ -186,6 +188,7 @@ export async function invokeStage(stage: AnyStage, rawInput: unknown, options: I
       options.blobs,
       `claims/${options.runId}`,
       options.claimCheckThreshold ?? DEFAULT_CLAIM_CHECK_THRESHOLD,
+      options.claimCheck,
     );
     metrics.durationMs = clock.now() - started;
     log.debug('stage succeeded', { durationMs: metrics.durationMs });

@@ -39,12 +39,12 @@ export interface StageEvent {
   errors?: string[];
   /**
    * Input shape: the Task picks the output's top-level fields (`$.Payload.<k>`), so the claim
-   * check may move field values to the blob store but never the whole output (see `keepKeys`).
+   * check may move field values to the blob store but never the whole output (core's `offloadLarge` option `keepKeys`).
    */
   keepKeys?: boolean;
   /**
    * Paths of the stage output (`$.sections`) that a later Map iterates over: kept as plain JSON
-   * even when the claim check would move them to the blob store (see `keepInline`).
+   * even when the claim check would move them to the blob store (core's `offloadLarge` option `keep`).
    */
   keepInline?: string[];
 }

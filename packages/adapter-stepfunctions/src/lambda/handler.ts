@@ -1,6 +1,5 @@
-import { DEFAULT_CLAIM_CHECK_THRESHOLD, DEFAULT_STAGE_TIMEOUT_MS, StageError, invokeStage, safeObserver, serializeError, silentLogger, type AnyStage, type BlobStore, type Clock, type Logger, type ModelClient, type RunObserver } from '@baton/core';
+import { DEFAULT_STAGE_TIMEOUT_MS, StageError, invokeStage, safeObserver, serializeError, silentLogger, type AnyStage, type BlobStore, type Clock, type Logger, type ModelClient, type RunObserver } from '@baton/core';
 import { toLambdaError } from './errors.js';
-import { keepInline, keepKeys } from './inline.js';
 import { runIdOf, stageInputOf, stageResultOf, type StageEvent } from './event.js';
 
 export { runIdOf, type StageEvent } from './event.js';
@@ -88,6 +87,7 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
       ...(options.clock ? { clock: options.clock } : {}),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
+      claimCheck: { ...(event.keepInline ? { keep: event.keepInline } : {}), ...(event.keepKeys ? { keepKeys: true } : {}) },
     });
     if (observe) {
       const done = at();
@@ -99,17 +99,7 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
         if (!result.error.retryable) await observe({ type: 'step-finished', ...step, status: 'failed', error: result.error, at: done });
       }
     }
-    if (result.ok) {
-      const threshold = options.claimCheckThreshold ?? DEFAULT_CLAIM_CHECK_THRESHOLD;
-      let output: unknown;
-      try {
-        const claims = { blobs: options.blobs, prefix: `claims/${runId}`, threshold };
-        output = await keepInline(event.keepKeys ? await keepKeys(result.output, claims) : result.output, event.keepInline, claims);
-      } catch (e) {
-        throw toLambdaError(serializeError(e));
-      }
-      return stageResultOf(event, output);
-    }
+    if (result.ok) return stageResultOf(event, result.output);
     throw toLambdaError(result.error);
   };
 }
