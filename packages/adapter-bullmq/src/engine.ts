@@ -173,9 +173,11 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
         observe({ type: 'run-finished', runId, status: 'failed', error: checked.error, at });
         return { runId };
       }
-      await wakeRun(driveQueue, runId, 'start');
-      // the driver job above makes the start durable; the in-process worker need not wait for it
-      if (worker) void worker.drive(runId).catch((e: unknown) => logger.warn('first replay failed; the driver job retries it', { runId, error: (e as Error).message }));
+      // the driver job makes the start durable (start returns once it is added); the in-process
+      // worker replays the run beside it, from the journal just written
+      const woken = wakeRun(driveQueue, runId, 'start');
+      if (worker && res.length === 1) void worker.drive(runId, [start]).catch((e: unknown) => logger.warn('first replay failed; the driver job retries it', { runId, error: (e as Error).message }));
+      await woken;
       return { runId };
     },
     async result(runId, resultOptions = {}) {

@@ -194,42 +194,70 @@ end
 local i = 3 + ne * 4
 local nj = tonumber(ARGV[i])
 i = i + 1
+-- read every job's tasks first: their claims are checked with one HMGET and set with one HSET
+local jobs, claimFields = {}, {}
+for _ = 1, nj do
+  local job = {kind = ARGV[i], nt = tonumber(ARGV[i + 1]), args = ARGV[i + 2], opts = ARGV[i + 3], first = #claimFields + 1}
+  i = i + 4
+  if job.kind == 'i' then
+    job.owner, job.token, job.lockKey, job.rf, job.rv = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+    i = i + 5
+  end
+  job.at = i
+  for t = 0, job.nt - 1 do claimFields[#claimFields + 1] = 'job|' .. ARGV[i + 2 * t] end
+  i = i + 2 * job.nt
+  jobs[#jobs + 1] = job
+end
+-- a claim is new when Redis does not hold it and no earlier job of this call took it
+local claimed = {}
+for c = 1, #claimFields, 1000 do
+  local got = redis.call('HMGET', KEYS[1], unpack(claimFields, c, math.min(c + 999, #claimFields)))
+  for j = 1, #got do if got[j] then claimed[claimFields[c + j - 1]] = true end end
+end
+local newClaims, inlineClaims, runningMarks = {}, {}, {}
+local take = function(field)
+  if claimed[field] then return false end
+  claimed[field] = true
+  newClaims[#newClaims + 1] = field
+  newClaims[#newClaims + 1] = '1'
+  return true
+end
 local standardKeys = {KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]}
 local delayedKeys = {KEYS[13], KEYS[7], KEYS[8], KEYS[10], KEYS[9], KEYS[12]}
-local inlined = {}
-local locks = {}
-for _ = 1, nj do
-  local kind, nt, args, opts = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
-  i = i + 4
-  local inline = false
-  if kind == 'i' then
-    local owner, token, lockKey, rf, rv = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-    i = i + 5
-    if locks[lockKey] == nil then locks[lockKey] = redis.call('GET', lockKey) end
-    inline = true
-    if locks[lockKey] ~= token then
+local inlined, locks, adds = {}, {}, {}
+for _, job in ipairs(jobs) do
+  if job.kind == 'i' then
+    if locks[job.lockKey] == nil then locks[job.lockKey] = redis.call('GET', job.lockKey) end
+    if locks[job.lockKey] ~= job.token then
       inlined[#inlined + 1] = 2
-    elseif redis.call('HSETNX', KEYS[1], 'job|' .. ARGV[i], '1') == 1 then
-      redis.call('HSET', KEYS[4], ARGV[i], owner)
-      if rf ~= '' then redis.call('HSET', KEYS[3], rf, rv) end
+    elseif take(claimFields[job.first]) then
+      inlineClaims[#inlineClaims + 1] = ARGV[job.at]
+      inlineClaims[#inlineClaims + 1] = job.owner
+      if job.rf ~= '' then
+        runningMarks[#runningMarks + 1] = job.rf
+        runningMarks[#runningMarks + 1] = job.rv
+      end
       inlined[#inlined + 1] = 1
     else
       inlined[#inlined + 1] = 0
     end
-    i = i + 2 * nt
-  end
-  if not inline then
+  else
     local kept = {}
-    for _ = 1, nt do
-      if redis.call('HSETNX', KEYS[1], 'job|' .. ARGV[i], '1') == 1 then kept[#kept + 1] = ARGV[i + 1] end
-      i = i + 2
+    for t = 0, job.nt - 1 do
+      if take(claimFields[job.first + t]) then kept[#kept + 1] = ARGV[job.at + 2 * t + 1] end
     end
-    if #kept > 0 then
-      local data = '{"tasks":[' .. table.concat(kept, ',') .. ']}'
-      if kind == 'd' then bullmqAddDelayedJob(delayedKeys, {args, data, opts})
-      else bullmqAddStandardJob(standardKeys, {args, data, opts}) end
-    end
+    if #kept > 0 then adds[#adds + 1] = {job = job, data = '{"tasks":[' .. table.concat(kept, ',') .. ']}'} end
   end
+end
+local function hsetAll(key, list)
+  for c = 1, #list, 1000 do redis.call('HSET', key, unpack(list, c, math.min(c + 999, #list))) end
+end
+hsetAll(KEYS[1], newClaims)
+hsetAll(KEYS[4], inlineClaims)
+hsetAll(KEYS[3], runningMarks)
+for _, a in ipairs(adds) do
+  if a.job.kind == 'd' then bullmqAddDelayedJob(delayedKeys, {a.job.args, a.data, a.job.opts})
+  else bullmqAddStandardJob(standardKeys, {a.job.args, a.data, a.job.opts}) end
 end
 return {1, len, tail, inlined}
 `;

@@ -72,8 +72,12 @@ export interface BullmqWorker {
   readonly ready: Promise<void>;
   /** Schedules a replay of every unfinished run; returns their ids. */
   recover(): Promise<string[]>;
-  /** Replays a run in this process now and schedules what it decides (what a driver job does). */
-  drive(runId: string): Promise<void>;
+  /**
+   * Replays a run in this process now and schedules what it decides (what a driver job does).
+   * `journal`: the run's journal as the caller has just written it (the engine's start), which
+   * saves reading it back. @default read from Redis
+   */
+  drive(runId: string, journal?: readonly JournalEntry[]): Promise<void>;
   /** Stops taking jobs, waits for the active ones, closes connections. */
   close(): Promise<void>;
 }
@@ -254,7 +258,7 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
   return {
     ready,
     recover,
-    drive: (runId) => driver.drive(runId),
+    drive: (runId, journal) => (journal ? driver.drive(runId, journal.length, journal) : driver.drive(runId)),
     async close() {
       // chains running inline end at their next hop: what comes next goes back to the queue
       closing = true;

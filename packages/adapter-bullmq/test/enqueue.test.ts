@@ -84,6 +84,28 @@ describe('enqueue script (real Redis)', () => {
     expect((await jobsData()).flat().some((t) => t.stepPath === 'i1')).toBe(true);
   });
 
+  it('claims a plan of more tasks than one Redis call takes, and a task planned twice in one write once', async () => {
+    const encoder = createTaskJobEncoder(queue);
+    const wide = Array.from({ length: 4100 }, (_, i) => task(`wide[${i}]`));
+    const lockKey = `${prefix}:task:wide-owner:lock`;
+    await store.redis.set(lockKey, 'token-w');
+    const owner = { jobId: 'wide-owner', token: 'token-w', lockKey };
+    // the same task as an inline hand-over and inside a job of the same write
+    const res = await store.enqueue(runId, {
+      queueKeys: encoder.queueKeys,
+      outcomes: [],
+      jobs: [await encoder.encodeInline(task('wide[0]'), owner), ...(await encoder.encode(wide, 1000))],
+    });
+    expect(res.inlined).toEqual(['inlined']);
+    const queued = (await jobsData()).flat().map((t) => t.stepPath).filter((p) => p.startsWith('wide['));
+    expect(queued).toHaveLength(4099);
+    expect(new Set(queued).size).toBe(4099);
+    expect(queued).not.toContain('wide[0]');
+    // every claim was recorded: planned again, nothing new is enqueued
+    await store.enqueue(runId, { queueKeys: encoder.queueKeys, outcomes: [], jobs: await encoder.encode(wide, 1000) });
+    expect((await jobsData()).flat().filter((t) => t.stepPath.startsWith('wide['))).toHaveLength(4099);
+  });
+
   it('writes nothing when the journal ended or was redriven since the plan, or is shorter than the plan saw', async () => {
     const len = (await store.read(runId)).length;
     const write = (expectLength: number, path: string): ReturnType<RunStore['enqueue']> =>
