@@ -88,6 +88,14 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
   const observe = (event: RunEvent): void => {
     if (options.observer) void observeAll(event);
   };
+  // result() waiters of this process, by run: a run that ends here wakes them with its outcome
+  const endWaiters = new Map<string, Set<(outcome?: RunOutcome) => void>>();
+  // the in-process worker's own end of a run answers waiting result() calls without reading it back
+  const finishedHere = (event: Extract<RunEvent, { type: 'run-finished' }>): void => {
+    const outcome: RunOutcome | undefined =
+      event.status === 'succeeded' ? { status: 'succeeded', output: event.output } : event.error ? { status: 'failed', error: event.error } : undefined;
+    endWaiters.get(event.runId)?.forEach((f) => f(outcome));
+  };
   const worker =
     options.worker === false
       ? undefined
@@ -100,11 +108,11 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
           logger,
           ...(options.model ? { model: options.model } : {}),
           ...(options.observer ? { observer: options.observer } : {}),
+          onRunFinished: finishedHere,
           ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
         });
 
   // one subscriber: run-ended announcements, and review notices relayed from any worker
-  const endWaiters = new Map<string, Set<() => void>>();
   const sub = new Redis(redisOptionsOf(options.connection));
   sub.on('error', (e: Error) => logger.warn('redis subscriber error', { error: e.message }));
   sub.on('message', (channel: string, message: string) => {
@@ -125,15 +133,16 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
     return s as typeof s & { start: NonNullable<typeof s.start> };
   };
 
-  const waitEnd = (runId: string, ms: number): Promise<void> =>
+  /** Waits for the run's end announcement (with its outcome when this process ended the run) or `ms`. */
+  const waitEnd = (runId: string, ms: number): Promise<RunOutcome | undefined> =>
     new Promise((resolve) => {
       const set = endWaiters.get(runId) ?? new Set();
       endWaiters.set(runId, set);
-      const done = (): void => {
+      const done = (outcome?: RunOutcome): void => {
         clearTimeout(timer);
         set.delete(done);
         if (set.size === 0) endWaiters.delete(runId);
-        resolve();
+        resolve(outcome);
       };
       const timer = setTimeout(done, ms);
       set.add(done);
@@ -173,11 +182,17 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
         observe({ type: 'run-finished', runId, status: 'failed', error: checked.error, at });
         return { runId };
       }
-      // the driver job makes the start durable (start returns once it is added); the in-process
-      // worker replays the run beside it, from the journal just written
-      const woken = wakeRun(driveQueue, runId, 'start');
-      if (worker && res.length === 1) void worker.drive(runId, [start]).catch((e: unknown) => logger.warn('first replay failed; the driver job retries it', { runId, error: (e as Error).message }));
-      await woken;
+      // start returns once the run's first moves are durable: scheduled by the in-process worker
+      // from the journal just written, or else by a driver job any worker runs
+      if (worker && res.length === 1) {
+        try {
+          await worker.drive(runId, [start]);
+          return { runId };
+        } catch (e) {
+          logger.warn('first replay failed; a driver job retries it', { runId, error: (e as Error).message });
+        }
+      }
+      await wakeRun(driveQueue, runId, 'start');
       return { runId };
     },
     async result(runId, resultOptions = {}) {
@@ -189,7 +204,8 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
         if (end) return (end.ok ? { status: 'succeeded', output: end.output } : { status: 'failed', error: end.error! }) satisfies RunOutcome;
         const left = deadline - Date.now();
         if (left <= 0) throw new StageError('States.Timeout', `run "${runId}" did not end within ${resultOptions.timeoutMs} ms`);
-        await waitEnd(runId, Math.min(RESULT_POLL_MS, left));
+        const ended = await waitEnd(runId, Math.min(RESULT_POLL_MS, left));
+        if (ended) return ended;
       }
     },
     async status(runId) {

@@ -8,7 +8,7 @@ import { ENQUEUE_SCRIPT, RELEASE_INLINE_SCRIPT, taskJobArgs, type EncodedTaskJob
  * Appends journal entries once per idempotency field, atomically with its side keys:
  * the in-flight attempt it settles, the run's end marker, the runs index and the set of unfinished runs.
  * KEYS: once, journal, running, end, index, active.
- * ARGV: field, value, runningField|'', end ('' keep, '-' delete, else set), indexScore|'', runId, tailFrom (-1: none), entries...
+ * ARGV: field, value, runningField|'', end ('' keep, '-' delete, '=' set to the first entry, else set to this), indexScore|'', runId, tailFrom (-1: none), entries...
  * Returns {added, stored value, journal length, journal entries from tailFrom}.
  */
 const RECORD_SCRIPT = `
@@ -20,7 +20,7 @@ if added == 1 then
     redis.call('DEL', KEYS[4])
     redis.call('SADD', KEYS[6], ARGV[6])
   elseif ARGV[4] ~= '' then
-    redis.call('SET', KEYS[4], ARGV[4])
+    redis.call('SET', KEYS[4], ARGV[4] == '=' and ARGV[8] or ARGV[4])
     redis.call('SREM', KEYS[6], ARGV[6])
   end
   if ARGV[5] ~= '' then
@@ -187,7 +187,8 @@ export function createRunStore(connection: RedisConnection, prefix: string, logg
     prefix,
     async record(runId, r) {
       const k = keys(runId);
-      const end = r.end === undefined ? '' : r.end === 'delete' ? '-' : JSON.stringify(r.end);
+      // an end that is the one entry written is sent once
+      const end = r.end === undefined ? '' : r.end === 'delete' ? '-' : r.entries.length === 1 && r.entries[0] === r.end ? '=' : JSON.stringify(r.end);
       const [added, value, length, tail] = await redis.batonRecord(
         k.once,
         k.journal,

@@ -62,6 +62,11 @@ export interface BullmqWorkerOptions extends BullmqConnectionOptions, BullmqWork
   notifier?: ReviewNotifier;
   /** Receives attempt, retry, review and end events of the runs this worker drives. */
   observer?: RunObserver;
+  /**
+   * Called synchronously when this worker has recorded the end of a run (before `observer`
+   * hears of it). The engine uses it to answer its `result()` waiters without reading the end back.
+   */
+  onRunFinished?: (event: Extract<RunEvent, { type: 'run-finished' }>) => void;
   /** @default 32768 */
   claimCheckThreshold?: number;
 }
@@ -108,6 +113,7 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
   for (const q of [driveQueue, taskQueue]) q.on('error', (e: Error) => logger.warn('queue error', { queue: q.name, error: e.message }));
   const observeAll = safeObserver([options.observer], logger);
   const observe = (event: RunEvent): void => {
+    if (event.type === 'run-finished') options.onRunFinished?.(event);
     if (options.observer) void observeAll(event);
   };
   const deliver = async (notice: ReviewNotice): Promise<void> => {

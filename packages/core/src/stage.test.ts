@@ -75,6 +75,35 @@ describe('invokeStage', () => {
     expect((seen?.reason as StageError).code).toBe('States.Timeout');
   });
 
+  it('a stage that reads its signal only after the timeout finds it aborted with the timeout', async () => {
+    let ctxSeen: { signal: AbortSignal } | undefined;
+    const reading = stageThat((_input, ctx) => {
+      ctxSeen = ctx;
+      return new Promise(() => undefined);
+    });
+    expect(await invokeStage(reading, {}, opts({ timeoutMs: 20 }))).toMatchObject({ ok: false, error: { code: 'States.Timeout' } });
+    // the signal is made on first read, after the timeout: born aborted, with the timeout as its reason
+    const signal = ctxSeen!.signal;
+    expect(signal.aborted).toBe(true);
+    expect((signal.reason as StageError).code).toBe('States.Timeout');
+    expect(ctxSeen!.signal).toBe(signal);
+  });
+
+  it('a signal read only after an engine shutdown is aborted with the shutdown reason', async () => {
+    const shutdown = new AbortController();
+    let ctxSeen: { signal: AbortSignal } | undefined;
+    const stage = stageThat((_input, ctx) => {
+      ctxSeen = ctx;
+      return new Promise(() => undefined);
+    });
+    const pending = invokeStage(stage, {}, opts({ signal: shutdown.signal }));
+    await new Promise((r) => setTimeout(r, 10));
+    shutdown.abort(new Error('engine closed'));
+    expect(await pending).toMatchObject({ ok: false, error: { code: 'StageFailed', message: 'stage aborted: engine closed' } });
+    expect(ctxSeen!.signal.aborted).toBe(true);
+    expect((ctxSeen!.signal.reason as Error).message).toBe('engine closed');
+  });
+
   it("uses the stage's own timeout when the IR sets none", async () => {
     const stage = stageThat(() => new Promise(() => undefined), { timeoutMs: 20 });
     const r = await invokeStage(stage, {}, opts());

@@ -132,12 +132,23 @@ export async function invokeStage(stage: AnyStage, rawInput: unknown, options: I
     stage: stage.name,
   });
   const timeoutMs = options.timeoutMs ?? stage.timeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
-  const controller = new AbortController();
-  let onShutdown: (() => void) | undefined;
+  // the stage's signal is made when the stage first reads it (most never do); a timeout or a
+  // shutdown before that leaves it aborted with the same reason
+  let controller: AbortController | undefined;
+  let abortReason: unknown;
+  let aborted = false;
+  const abort = (reason: unknown): void => {
+    if (aborted) return;
+    aborted = true;
+    abortReason = reason;
+    controller?.abort(reason);
+  };
+  // settles the wait for the stage early: a timeout or an engine shutdown
+  let stop: ((e: unknown) => void) | undefined;
   // one listener per invocation on the engine's signal: aborts the stage and ends the wait for it
   const onOuterAbort = (): void => {
-    controller.abort(options.signal?.reason);
-    onShutdown?.();
+    abort(options.signal?.reason);
+    stop?.(abortToError(options.signal!));
   };
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   let timer: NodeJS.Timeout | undefined;
@@ -157,25 +168,29 @@ export async function invokeStage(stage: AnyStage, rawInput: unknown, options: I
       runId: options.runId,
       stepPath: options.stepPath,
       attempt: options.attempt,
-      signal: controller.signal,
+      get signal(): AbortSignal {
+        if (!controller) {
+          controller = new AbortController();
+          if (aborted) controller.abort(abortReason);
+        }
+        return controller.signal;
+      },
       clock,
     };
-    const timeout = new Promise<never>((_, reject) => {
+    // a shut-down engine neither starts a stage nor waits for one that ignores its signal
+    if (options.signal?.aborted) throw abortToError(options.signal);
+    const early = new Promise<never>((_, reject) => {
+      stop = reject;
       timer = setTimeout(() => {
         const err = new StageError('States.Timeout', `stage "${stage.name}" timed out after ${timeoutMs} ms`, {
           details: { timeoutMs },
         });
         timedOut = true;
-        controller.abort(err);
+        abort(err);
         reject(err);
       }, timeoutMs);
     });
-    // a shut-down engine neither starts a stage nor waits for one that ignores its signal
-    if (options.signal?.aborted) throw abortToError(options.signal);
-    const aborted = new Promise<never>((_, reject) => {
-      onShutdown = (): void => reject(abortToError(options.signal!));
-    });
-    const raw = await Promise.race([stage.run(parsed.data, ctx), timeout, aborted]);
+    const raw = await Promise.race([stage.run(parsed.data, ctx), early]);
     const out = stage.output.safeParse(raw);
     if (!out.success) {
       throw new StageError('StageFailed', `output of stage "${stage.name}" does not match its schema: ${summarizeIssues(out.error.issues)}`, {
