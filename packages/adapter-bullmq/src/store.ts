@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { foldJournal, silentLogger, type JournalEntry, type JournalState, type Logger } from '@baton/core';
 import { activeRunsKey, runKeys, runsIndexKey } from './keys.js';
 import { redisOptionsOf, type RedisConnection } from './options.js';
-import { ENQUEUE_SCRIPT, RELEASE_INLINE_SCRIPT, taskJobArgs, type EncodedTaskJob } from './enqueue.js';
+import { ENQUEUE_SCRIPT, RELEASE_INLINE_SCRIPT, enqueueArgs, type EncodedTaskJob } from './enqueue.js';
 
 /**
  * Appends journal entries once per idempotency field, atomically with its side keys:
@@ -215,10 +215,11 @@ export function createRunStore(connection: RedisConnection, prefix: string, logg
         k.running,
         k.inline,
         ...r.queueKeys,
-        r.expectLength === undefined ? -1 : r.strict ? `=${r.expectLength}` : r.expectLength,
-        r.outcomes.length,
-        ...r.outcomes.flatMap((o) => [o.field, o.running, o.claim, JSON.stringify(o.entry)]),
-        ...taskJobArgs(r.jobs),
+        ...enqueueArgs(
+          r.expectLength === undefined ? '-1' : r.strict ? `=${r.expectLength}` : String(r.expectLength),
+          r.outcomes.map((o) => ({ field: o.field, running: o.running, claim: o.claim, entryJson: JSON.stringify(o.entry) })),
+          r.jobs,
+        ),
       );
       return {
         status: status === 1 ? 'written' : status === 0 ? 'moved' : 'recorded',
