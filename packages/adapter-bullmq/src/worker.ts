@@ -112,6 +112,8 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
   const taskQueue = new Queue(QUEUES.task, { connection, prefix });
   for (const q of [driveQueue, taskQueue]) q.on('error', (e: Error) => logger.warn('queue error', { queue: q.name, error: e.message }));
   const observeAll = safeObserver([options.observer], logger);
+  // events of every attempt are built only for someone who listens
+  const observing = options.observer !== undefined;
   const observe = (event: RunEvent): void => {
     if (event.type === 'run-finished') options.onRunFinished?.(event);
     if (options.observer) void observeAll(event);
@@ -143,8 +145,10 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
     }
     const stage = pipelines.get(t.pipeline)?.stages.get(t.stage);
     if (!stage) throw new Error(`this worker does not know stage "${t.stage}" of pipeline "${t.pipeline}"`);
-    observe({ type: 'attempt-started', runId: t.runId, stepPath: t.stepPath, stage: t.stage, attempt: t.attempt, at: startedAt });
-    if (t.attempt === 1) observe({ type: 'step-started', runId: t.runId, stepPath: t.stepPath, kind: 'task', at: startedAt });
+    if (observing) {
+      observe({ type: 'attempt-started', runId: t.runId, stepPath: t.stepPath, stage: t.stage, attempt: t.attempt, at: startedAt });
+      if (t.attempt === 1) observe({ type: 'step-started', runId: t.runId, stepPath: t.stepPath, kind: 'task', at: startedAt });
+    }
     const result = await invokeStage(stage, t.input, {
       blobs,
       runId: t.runId,
@@ -160,6 +164,7 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
     const base = { t: 'task' as const, path: t.stepPath, stage: t.stage, hash: t.hash, attempt: t.attempt, startedAt, at, metrics: result.metrics };
     const entry: JournalEntry = result.ok ? { ...base, ok: true, output: result.output } : { ...base, ok: false, error: result.error };
     const finished = (): void => {
+      if (!observing) return;
       const ev = { type: 'attempt-finished' as const, runId: t.runId, stepPath: t.stepPath, stage: t.stage, attempt: t.attempt, at, metrics: result.metrics };
       observe(result.ok ? { ...ev, status: 'succeeded' } : { ...ev, status: 'failed', error: result.error });
       if (result.ok) observe({ type: 'step-finished', runId: t.runId, stepPath: t.stepPath, kind: 'task', status: 'succeeded', at });

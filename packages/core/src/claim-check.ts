@@ -91,6 +91,8 @@ export async function loadRef(ref: BlobRef, blobs: BlobStore): Promise<unknown> 
 
 /** Replaces every {@link BlobRef} inside `value` by the value it stands for (recursively). */
 export async function resolveRefs(value: unknown, blobs: BlobStore): Promise<unknown> {
+  // most values hold no reference: a plain copy, without a promise per nested value
+  if (!containsRef(value)) return copyPlain(value);
   if (isBlobRef(value)) return resolveRefs(await loadRef(value, blobs), blobs);
   if (Array.isArray(value)) return Promise.all(value.map((v) => resolveRefs(v, blobs)));
   if (value !== null && typeof value === 'object') {
@@ -101,9 +103,25 @@ export async function resolveRefs(value: unknown, blobs: BlobStore): Promise<unk
   return value;
 }
 
+/** A copy of plain JSON-like data (arrays and objects copied, everything else as is). */
+function copyPlain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyPlain);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value)) out[k] = copyPlain((value as Record<string, unknown>)[k]);
+    return out;
+  }
+  return value;
+}
+
 /** Whether `value` contains a {@link BlobRef} anywhere. */
 export function containsRef(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
   if (isBlobRef(value)) return true;
-  if (value !== null && typeof value === 'object') return Object.values(value).some(containsRef);
+  if (Array.isArray(value)) {
+    for (const v of value) if (containsRef(v)) return true;
+    return false;
+  }
+  for (const k of Object.keys(value)) if (containsRef((value as Record<string, unknown>)[k])) return true;
   return false;
 }

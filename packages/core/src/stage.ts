@@ -124,13 +124,11 @@ export async function invokeStage(stage: AnyStage, rawInput: unknown, options: I
   const clock = options.clock ?? realClock;
   const started = clock.now();
   const metrics: InvocationMetrics = { durationMs: 0, modelCalls: 0, inputTokens: 0, outputTokens: 0, modelLatencyMs: 0 };
-  const log = (options.logger ?? silentLogger).child({
-    ...options.logBindings,
-    runId: options.runId,
-    stepPath: options.stepPath,
-    attempt: options.attempt,
-    stage: stage.name,
-  });
+  const logger = options.logger ?? silentLogger;
+  const log =
+    logger === silentLogger
+      ? silentLogger
+      : logger.child({ ...options.logBindings, runId: options.runId, stepPath: options.stepPath, attempt: options.attempt, stage: stage.name });
   const timeoutMs = options.timeoutMs ?? stage.timeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
   // the stage's signal is made when the stage first reads it (most never do); a timeout or a
   // shutdown before that leaves it aborted with the same reason
@@ -161,9 +159,12 @@ export async function invokeStage(stage: AnyStage, rawInput: unknown, options: I
         details: { issues: parsed.error.issues },
       });
     }
+    let model: ModelClient | undefined;
     const ctx: StageContext = {
       blobs: options.blobs,
-      model: meteredModel(options.model, metrics, stage.name),
+      get model(): ModelClient {
+        return (model ??= meteredModel(options.model, metrics, stage.name));
+      },
       log,
       runId: options.runId,
       stepPath: options.stepPath,
