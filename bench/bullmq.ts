@@ -18,7 +18,7 @@ const HOPS = Number(process.env.HOPS ?? 200);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const ITEMS = 1000;
 /** Untimed rounds of (b) before the measured ones. */
-const WARMUP_B = Number(process.env.WARMUP_B ?? 3);
+const WARMUP_B = Number(process.env.WARMUP_B ?? 5);
 /** Run only part a or b (profiling). */
 const PART = process.env.PART;
 const STAGE_MS = 50;
@@ -155,7 +155,7 @@ async function main(): Promise<void> {
     const local = createLocalEngine({ pipelines: [mapPipeline], blobs: createMemoryBlobStore() });
     if (PART !== 'a') {
       // warm-up of (b), untimed, on all three sides: the first rounds of 1,000 items still run
-      // partly unoptimised code (makespans fall for about three rounds, then level off)
+      // partly unoptimised code (makespans fall for three to five rounds, then level off)
       for (let w = 0; w < WARMUP_B; w++) {
         await rawMap(connection, prefix);
         await local.result((await local.start('wide', { items: Array.from({ length: ITEMS }, (_, i) => i) })).runId);
