@@ -5,7 +5,7 @@
 // (b) makespan of a 1,000-item map of a 50 ms stage at maxConcurrency 100 / the ideal 500 ms
 //     (target <= 1.15).
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
@@ -119,11 +119,12 @@ async function main(): Promise<void> {
   const connection = { host: u.hostname, port: Number(u.port || 6379) };
   const prefix = `bench-${randomBytes(3).toString('hex')}`;
   const chain = chainPipeline(HOPS);
+  const blobRoot = mkdtempSync(join(tmpdir(), 'baton-bench-'));
   const engine = createBullmqEngine({
     connection: url,
     prefix,
     pipelines: [chain, mapPipeline],
-    blobs: createFsBlobStore({ root: mkdtempSync(join(tmpdir(), 'baton-bench-')) }),
+    blobs: createFsBlobStore({ root: blobRoot }),
     worker: { concurrency: 128, recoverOnStart: false },
   });
   await engine.worker?.ready;
@@ -194,7 +195,8 @@ async function main(): Promise<void> {
     console.log(`    floor: core's in-memory local engine, same pipeline, no Redis: makespan ${localMakespan.toFixed(0)} ms, ratio ${f(localMakespan / ideal)}; Baton / local ${f(makespan / localMakespan)}x`);
   } finally {
     await engine.close();
-    await server?.stop();
+    await server?.close();
+    rmSync(blobRoot, { recursive: true, force: true });
   }
 }
 

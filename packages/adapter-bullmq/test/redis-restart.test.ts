@@ -42,6 +42,6 @@ it('a Redis restart (AOF on) in the middle of runs loses no run and re-runs no c
     expect(info.attempts.filter((a) => a.status === 'succeeded')).toHaveLength(6);
   } finally {
     await engine.close();
-    await redis.stop();
+    await redis.close();
   }
 });

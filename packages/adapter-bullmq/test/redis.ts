@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ export interface RedisServer {
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts the server again on the same port and data directory. */
   restart(): Promise<void>;
+  /** Stops the server for good and removes its data directory (its AOF grows to tens of MB). */
+  close(): Promise<void>;
 }
 
 const BIN = process.env.REDIS_SERVER_BIN ?? 'redis-server';
@@ -64,18 +66,23 @@ export async function startRedis(): Promise<RedisServer> {
     }
   };
   await launch();
+  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> => {
+    const p = proc;
+    if (!p || p.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      p.once('exit', () => resolve());
+      p.kill(signal);
+    });
+  };
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     dir,
-    async stop(signal = 'SIGTERM') {
-      const p = proc;
-      if (!p || p.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        p.once('exit', () => resolve());
-        p.kill(signal);
-      });
-    },
+    stop,
     restart: launch,
+    async close() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
