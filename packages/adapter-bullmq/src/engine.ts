@@ -134,11 +134,12 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
   };
 
   /** Waits for the run's end announcement (with its outcome when this process ended the run) or `ms`. */
-  const waitEnd = (runId: string, ms: number): Promise<RunOutcome | undefined> =>
-    new Promise((resolve) => {
+  const waitEnd = (runId: string, ms: number): { ended: Promise<RunOutcome | undefined>; cancel(): void } => {
+    let done!: (outcome?: RunOutcome) => void;
+    const ended = new Promise<RunOutcome | undefined>((resolve) => {
       const set = endWaiters.get(runId) ?? new Set();
       endWaiters.set(runId, set);
-      const done = (outcome?: RunOutcome): void => {
+      done = (outcome) => {
         clearTimeout(timer);
         set.delete(done);
         if (set.size === 0) endWaiters.delete(runId);
@@ -147,6 +148,8 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
       const timer = setTimeout(done, ms);
       set.add(done);
     });
+    return { ended, cancel: () => done() };
+  };
 
   const decide = async (runId: string, gate: string, decision: ReviewDecision, verdict: 'approved' | 'rejected'): Promise<void> => {
     const entries = await store.read(runId);
@@ -200,11 +203,19 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
       const deadline = resultOptions.timeoutMs === undefined ? Infinity : Date.now() + resultOptions.timeoutMs;
       if (!(await store.exists(runId))) throw new StageError('InvalidInput', `unknown run "${runId}"`);
       for (;;) {
-        const end = await store.end(runId);
-        if (end) return (end.ok ? { status: 'succeeded', output: end.output } : { status: 'failed', error: end.error! }) satisfies RunOutcome;
         const left = deadline - Date.now();
-        if (left <= 0) throw new StageError('States.Timeout', `run "${runId}" did not end within ${resultOptions.timeoutMs} ms`);
-        const ended = await waitEnd(runId, Math.min(RESULT_POLL_MS, left));
+        // listen before reading: an end announced while the read is in flight is not missed
+        const wait = waitEnd(runId, Math.max(0, Math.min(RESULT_POLL_MS, left)));
+        const end = await store.end(runId);
+        if (end) {
+          wait.cancel();
+          return (end.ok ? { status: 'succeeded', output: end.output } : { status: 'failed', error: end.error! }) satisfies RunOutcome;
+        }
+        if (left <= 0) {
+          wait.cancel();
+          throw new StageError('States.Timeout', `run "${runId}" did not end within ${resultOptions.timeoutMs} ms`);
+        }
+        const ended = await wait.ended;
         if (ended) return ended;
       }
     },
