@@ -217,7 +217,7 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
         else queued.push(t);
       }
       const jobs = [
-        ...(await Promise.all(handed.map((h) => ctx.flush.encoder.encodeInline(h.task, h.w.o.owner!)))),
+        ...handed.map((h) => ctx.flush.encoder.encodeInline(h.task, h.w.o.owner!)),
         ...(await ctx.flush.encoder.encode(queued, ctx.flush.taskBatchSize)),
       ];
       const sent = ctx.store.enqueue(runId, { expectLength: n, strict: behind, outcomes: batch.map((w) => w.o), jobs, queueKeys: ctx.flush.encoder.queueKeys });

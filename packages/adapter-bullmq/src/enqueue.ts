@@ -46,7 +46,7 @@ export interface TaskJobEncoder {
    */
   encode(tasks: readonly TaskOrder[], batchSize: number): Promise<EncodedTaskJob[]>;
   /** One due task for `owner`'s worker to run inline (see {@link ENQUEUE_SCRIPT}). */
-  encodeInline(task: TaskOrder, owner: InlineOwner): Promise<EncodedTaskJob>;
+  encodeInline(task: TaskOrder, owner: InlineOwner): EncodedTaskJob;
 }
 
 /** Infrastructure retries of a job (Redis errors, lost workers); stage retries are the interpreter's. */
@@ -108,15 +108,14 @@ export function createTaskJobEncoder(queue: Queue): TaskJobEncoder {
       return Promise.all(groups.map((g) => encodeGroup(g)));
     },
     // no BullMQ arguments: an inline task is claimed or left to the caller, never added by the script
-    encodeInline: (task, owner) =>
-      Promise.resolve({
-        kind: 'inline',
-        args: '',
-        opts: '',
-        tasks: [{ claim: taskClaim(task), json: '' }],
-        owner,
-        running: { field: `${task.stepPath}#${task.attempt}`, value: JSON.stringify({ path: task.stepPath, stage: task.stage, attempt: task.attempt, at: new Date().toISOString() }) },
-      }),
+    encodeInline: (task, owner) => ({
+      kind: 'inline',
+      args: '',
+      opts: '',
+      tasks: [{ claim: taskClaim(task), json: '' }],
+      owner,
+      running: { field: `${task.stepPath}#${task.attempt}`, value: JSON.stringify({ path: task.stepPath, stage: task.stage, attempt: task.attempt, at: new Date().toISOString() }) },
+    }),
   };
 }
 
@@ -129,39 +128,29 @@ export interface EnqueueOutcome {
 }
 
 /**
- * The script's arguments: the expected-length spec, then everything else in one JSON array (one
- * Redis argument instead of a hundred: measured, per-argument costs dominated a batch's write on
- * both sides), with BullMQ's binary arguments after it, referred to by their index in ARGV.
+ * The script's arguments: everything in one JSON array (one Redis argument instead of a hundred:
+ * measured, per-argument costs dominated a batch's write on both sides), then BullMQ's binary job
+ * arguments, which the array refers to by their index in ARGV.
  */
 export function enqueueArgs(expect: string, outcomes: readonly EnqueueOutcome[], jobs: readonly EncodedTaskJob[]): (string | Buffer)[] {
   const binary: Buffer[] = [];
-  const data: (string | number)[] = [outcomes.length];
+  const bin = (v: string | Buffer): string | number => (Buffer.isBuffer(v) ? binary.push(v) + 1 : v);
+  const data: (string | number)[] = [expect, outcomes.length];
   for (const o of outcomes) data.push(o.field, o.running, o.claim, o.entryJson);
-  for (const v of taskJobArgs(jobs)) {
-    if (Buffer.isBuffer(v)) {
-      binary.push(v);
-      data.push(2 + binary.length);
-    } else data.push(v);
-  }
-  return [expect, JSON.stringify(data), ...binary];
-}
-
-/** Flattens encoded jobs into the script's job arguments. */
-function taskJobArgs(jobs: readonly EncodedTaskJob[]): (string | Buffer | number)[] {
-  const out: (string | Buffer | number)[] = [jobs.length];
+  data.push(jobs.length);
   for (const j of jobs) {
-    out.push(j.kind === 'standard' ? 's' : j.kind === 'delayed' ? 'd' : 'i', j.tasks.length, j.args, j.opts);
-    if (j.kind === 'inline') out.push(j.owner?.jobId ?? '', j.owner?.token ?? '', j.owner?.lockKey ?? '', j.running?.field ?? '', j.running?.value ?? '');
-    for (const t of j.tasks) out.push(t.claim, t.json);
+    data.push(j.kind === 'standard' ? 's' : j.kind === 'delayed' ? 'd' : 'i', j.tasks.length, bin(j.args), bin(j.opts));
+    if (j.kind === 'inline') data.push(j.owner?.jobId ?? '', j.owner?.token ?? '', j.owner?.lockKey ?? '', j.running?.field ?? '', j.running?.value ?? '');
+    for (const t of j.tasks) data.push(t.claim, t.json);
   }
-  return out;
+  return [JSON.stringify(data), ...binary];
 }
 
 /**
  * Journals task outcomes and enqueues task jobs in one atomic step (one round trip).
  * KEYS: once, journal, running, inline, then BullMQ's 9 queue keys (wait, paused, meta, id,
  * completed, delayed, active, events, marker).
- * ARGV (see {@link enqueueArgs}: after the first, packed in one JSON array): expected journal
+ * Arguments (packed in one JSON array, see {@link enqueueArgs}): expected journal
  * length (-1: no check; prefixed `=`: exactly that length), entry count, per entry (field, running
  * field | '', task claim | '', entry JSON); then job count, per job (kind s|d|i, task count, BullMQ args,
  * BullMQ options, for kind i (owner job id, its lock token, its lock key, the task's in-flight
@@ -184,11 +173,8 @@ end
 local function bullmqAddDelayedJob(KEYS, ARGV)
 ${addDelayedJob.content}
 end
--- A: the arguments as documented above, from one JSON array (ARGV[2]); binary BullMQ arguments
--- stay in ARGV and the array holds their index there
-local D = cjson.decode(ARGV[2])
-local A = {ARGV[1]}
-for k = 1, #D do A[k + 1] = D[k] end
+-- A: the arguments as documented above; binary BullMQ arguments stay in ARGV, A holds their index
+local A = cjson.decode(ARGV[1])
 local function arg(v) if type(v) == 'number' then return ARGV[v] end return v end
 local strict = string.sub(A[1], 1, 1) == '='
 local expect = tonumber(strict and string.sub(A[1], 2) or A[1])

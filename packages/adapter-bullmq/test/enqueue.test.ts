@@ -70,11 +70,11 @@ describe('enqueue script (real Redis)', () => {
     const lockKey = `${prefix}:task:owner-job:lock`;
     await store.redis.set(lockKey, 'token-1');
     const owner = { jobId: 'owner-job', token: 'token-1', lockKey };
-    const handed = await store.enqueue(runId, { queueKeys: createTaskJobEncoder(queue).queueKeys, outcomes: [], jobs: [await encoder.encodeInline(task('i1'), owner), await encoder.encodeInline(task('i2'), { ...owner, token: 'stale' })] });
+    const handed = await store.enqueue(runId, { queueKeys: createTaskJobEncoder(queue).queueKeys, outcomes: [], jobs: [encoder.encodeInline(task('i1'), owner), encoder.encodeInline(task('i2'), { ...owner, token: 'stale' })] });
     expect(handed.inlined).toEqual(['inlined', 'lost']);
     expect((await store.running(runId)).map((r) => r.path)).toContain('i1');
     // the same task again: claimed already, nobody else gets it
-    expect((await store.enqueue(runId, { queueKeys: createTaskJobEncoder(queue).queueKeys, outcomes: [], jobs: [await encoder.encodeInline(task('i1'), owner)] })).inlined).toEqual(['taken']);
+    expect((await store.enqueue(runId, { queueKeys: createTaskJobEncoder(queue).queueKeys, outcomes: [], jobs: [encoder.encodeInline(task('i1'), owner)] })).inlined).toEqual(['taken']);
     // the lost one was not claimed: a plain enqueue adds it
     await store.enqueue(runId, { queueKeys: createTaskJobEncoder(queue).queueKeys, outcomes: [], jobs: await encoder.encode([task('i2')], 8) });
     expect((await jobsData()).flat().some((t) => t.stepPath === 'i2')).toBe(true);
@@ -94,7 +94,7 @@ describe('enqueue script (real Redis)', () => {
     const res = await store.enqueue(runId, {
       queueKeys: encoder.queueKeys,
       outcomes: [],
-      jobs: [await encoder.encodeInline(task('wide[0]'), owner), ...(await encoder.encode(wide, 1000))],
+      jobs: [encoder.encodeInline(task('wide[0]'), owner), ...(await encoder.encode(wide, 1000))],
     });
     expect(res.inlined).toEqual(['inlined']);
     const queued = (await jobsData()).flat().map((t) => t.stepPath).filter((p) => p.startsWith('wide['));
