@@ -195,7 +195,6 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
     const cached = cache.get(runId);
     if (!cached || cached.broken) return { done: Promise.resolve(false) };
     let counted = false;
-    let sentAt = false;
     try {
       const behind = cached.spec > 0;
       const n = cached.entries.length + cached.spec;
@@ -221,7 +220,6 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
         ...(await ctx.flush.encoder.encode(queued, ctx.flush.taskBatchSize)),
       ];
       const sent = ctx.store.enqueue(runId, { expectLength: n, strict: behind, outcomes: batch.map((w) => w.o), jobs, queueKeys: ctx.flush.encoder.queueKeys });
-      sentAt = true;
       const done = cached.results.then(async () => {
         let res: EnqueueResult;
         try {
@@ -244,8 +242,8 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
       );
       return { done };
     } catch (e) {
-      // nothing was sent: these outcomes are not in flight
-      if (counted && !sentAt) cached.spec -= batch.length;
+      // nothing was sent (the write itself fails through its promise): these outcomes are not in flight
+      if (counted) cached.spec -= batch.length;
       cached.broken = true;
       throw e;
     }

@@ -116,7 +116,7 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
   const observing = options.observer !== undefined;
   const observe = (event: RunEvent): void => {
     if (event.type === 'run-finished') options.onRunFinished?.(event);
-    if (options.observer) void observeAll(event);
+    if (observing) void observeAll(event);
   };
   const deliver = async (notice: ReviewNotice): Promise<void> => {
     await publishNotice(store, notice);
