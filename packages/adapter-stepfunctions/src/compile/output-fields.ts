@@ -6,8 +6,8 @@ import type { AnyPipeline } from '@baton/core';
  */
 export type OutputFields = { keys: string[] } | { reason: string };
 
-/** A key a ResultSelector field and a `$.Payload.<key>` path can both carry as written. */
-const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A key a ResultSelector field and a `$.Payload.<key>` (or any dotted ASL) path can both carry as written. */
+export const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Field types whose parsed value may be `undefined` (the key then disappears from the JSON). */
 const MAYBE_UNDEFINED = new Set(['unknown', 'any', 'undefined', 'void', 'never', 'optional', 'pipe', 'transform', 'custom', 'lazy', 'promise']);

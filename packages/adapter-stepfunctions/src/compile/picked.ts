@@ -1,5 +1,6 @@
 import type { TaskIR } from '@baton/core';
 import type { Scope } from './context.js';
+import { PLAIN_KEY } from './output-fields.js';
 
 /** A Task that picks its output's fields: the ResultSelector and the caught errors its Lambda decodes in its input. */
 export interface PickedForm {
@@ -37,8 +38,6 @@ export function pickedForm(scope: Scope, step: TaskIR, rp: string | null, input:
 function covers(outer: string, inner: string): boolean {
   return outer === inner || outer === '$' || inner.startsWith(`${outer}.`) || inner.startsWith(`${outer}[`);
 }
-
-const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * The paths of the stage input that hold the value at ASL path `target`, given the Task's

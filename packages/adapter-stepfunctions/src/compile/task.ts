@@ -79,11 +79,13 @@ export function compileTask(scope: Scope, step: TaskIR, next: Continuation, bloc
     state.OutputPath = '$.Payload';
     Object.assign(state, transition(next));
   } else {
+    // a caught error the task reads is decoded by its Lambda (in its input or in its state)
+    const errors = ctx.rawErrors.get(step);
+    if (errors) ctx.decodedErrors.add(step);
     const form = pickedForm(scope, step, rp, input);
     if ('fields' in form) {
       // as written by hand: the Lambda sees its selected input only, the Task picks the output's
-      // fields; a caught error it reads is decoded in its input, and its result overwrites it in the state
-      if (ctx.rawErrors.has(step)) ctx.decodedErrors.add(step);
+      // fields; the decoded error's raw form in the state is overwritten by the result
       payload = { ...head, ...input, ...(form.errors.length ? { errors: form.errors } : {}), keepKeys: true };
       state.ResultSelector = form.fields;
       state.ResultPath = rp;
@@ -97,8 +99,6 @@ export function compileTask(scope: Scope, step: TaskIR, next: Continuation, bloc
         step: scope.prefix + step.id,
         message: `task "${step.id}" sends its whole state to the Lambda ("state.$": "$"), which returns it with the output written at ${step.resultPath ?? '$'}: ${form.reason}`,
       });
-      const errors = ctx.rawErrors.get(step);
-      if (errors) ctx.decodedErrors.add(step);
       payload = {
         ...head,
         'state.$': '$',
