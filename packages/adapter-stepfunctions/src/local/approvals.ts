@@ -17,9 +17,16 @@ export type TaskTokenWaiters = Map<string, { resolve: (output: unknown) => void;
  */
 export function bindApprovals(
   machine: CompiledMachine,
-  options: { reviews: ReviewStore; waiters: TaskTokenWaiters; notifier?: ReviewNotifier; emit: (event: RunEvent) => void },
+  options: {
+    reviews: ReviewStore;
+    waiters: TaskTokenWaiters;
+    notifier?: ReviewNotifier;
+    emit: (event: RunEvent) => void;
+    /** The review-gate function to call instead of one built here (the deployed handler). */
+    gate?: (event: ReviewGateEvent) => Promise<unknown>;
+  },
 ): Record<string, (input: unknown) => Promise<unknown>> {
-  const gate = createReviewGateHandler({ store: options.reviews, ...(options.notifier ? { notifier: options.notifier } : {}) });
+  const gate = options.gate ?? createReviewGateHandler({ store: options.reviews, ...(options.notifier ? { notifier: options.notifier } : {}) });
   const out: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [stateName, binding] of Object.entries(machine.tasks)) {
     if (binding.kind !== 'approval') continue;

@@ -1,4 +1,5 @@
 import './polyfill.js';
+import { randomUUID } from 'node:crypto';
 import {
   StageError,
   createMemoryBlobStore,
@@ -23,7 +24,9 @@ import { compileToAsl } from '../compile/compile.js';
 import { SFN_HISTORY_LIMIT } from '../compile/limits.js';
 import type { CompileOptions, CompiledMachine } from '../compile/types.js';
 import { errorFromCause } from '../lambda/errors.js';
-import { createStageHandler } from '../lambda/handler.js';
+import { createStageHandler, type StageHandler } from '../lambda/handler.js';
+import type { ReviewGateEvent } from '../lambda/review-gate.js';
+import { EXECUTION_STATUS_CHANGE, type ExecutionStatus, type ExecutionStatusChangeEvent } from '../lambda/status-event.js';
 import { createMemoryReviewStore, decideReview, type ReviewStore } from '../lambda/reviews.js';
 import { bindStageTasks, type RunRecords } from './bindings.js';
 import { bindApprovals, type TaskTokenWaiters } from './approvals.js';
@@ -56,6 +59,18 @@ export interface StepFunctionsLocalEngineOptions {
   claimCheckThreshold?: number;
   /** Receives run events (run, attempts, retries, reviews) for a run registry. */
   observer?: RunObserver;
+  /**
+   * The functions to run instead of the handlers this engine builds in process: the deployed
+   * Lambda handlers (e.g. `@baton/aws-runtime`'s), called in process with the event Lambda would
+   * receive. With them, what the functions write (registry rows, notices) is theirs, not the engine's.
+   */
+  lambdas?: { stage?: StageHandler; reviewGate?: (event: ReviewGateEvent) => Promise<unknown> };
+  /**
+   * Receives the EventBridge events Step Functions sends on every execution status change
+   * (RUNNING at start and redrive, then SUCCEEDED / FAILED), as a rule would deliver them to a
+   * target such as the deployed registry-writer Lambda. Awaited before `result()` resolves.
+   */
+  statusEvents?: (event: ExecutionStatusChangeEvent) => void | Promise<void>;
 }
 
 /** The local Step Functions engine: core's `Engine`, plus the compiled machine and transition counts. */
@@ -76,9 +91,16 @@ interface LocalRun extends RunRecords, TrackedRun {
   finishedAt?: string;
   done: Promise<RunOutcome>;
   abort: () => void;
+  /** Delivery of the latest RUNNING status-change event. */
+  statusSent?: Promise<void>;
+  /** Step Functions' own `{ error, cause }` of the failed execution, as its status-change event carries it. */
+  rawError?: { error: string; cause: string };
+  /** Redrives so far. */
+  redrives: number;
 }
 
-const ACCOUNT_ARN = 'arn:aws:states:local:000000000000';
+const ACCOUNT_ID = '000000000000';
+const ACCOUNT_ARN = `arn:aws:states:local:${ACCOUNT_ID}`;
 
 /**
  * Runs pipelines as their compiled ASL on aws-local-stepfunctions with the real stage handlers
@@ -107,7 +129,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
   const observe = safeObserver([options.observer], logger);
   const emit = (event: Parameters<RunObserver>[0]): void => void observe(event);
   const allStages = new Map(options.pipelines.flatMap((p) => [...p.stages.values()]).map((s) => [s.name, s]));
-  const handler = createStageHandler({
+  const handler = options.lambdas?.stage ?? createStageHandler({
     stages: [...allStages.values()],
     blobs,
     logger,
@@ -132,30 +154,83 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     const retryIntervalOverrides: Record<string, number[]> = {};
     const taskResourceLocalHandlers = {
       ...bindStageTasks(compiled, handler, run, retryIntervalOverrides, { enforcePayloadLimit: options.enforcePayloadLimit ?? true }),
-      ...bindApprovals(compiled, { reviews, waiters, emit, ...(options.notifier ? { notifier: options.notifier } : {}) }),
+      ...bindApprovals(compiled, {
+        reviews,
+        waiters,
+        emit,
+        ...(options.notifier ? { notifier: options.notifier } : {}),
+        ...(options.lambdas?.reviewGate ? { gate: options.lambdas.reviewGate } : {}),
+      }),
     };
     const execution = sm.run(input as never, {
       overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as never, retryIntervalOverrides },
       context: { Execution: { Id: run.executionArn, Name: run.runId }, Task: { Token: 'set-by-the-review-layer' }, State: { RetryCount: 0 } } as never,
     });
     run.abort = execution.abort;
+    run.statusSent = sendStatus(run, 'RUNNING');
     const events = trackEvents(execution, run, compiled.type === 'STANDARD' ? historyLimit : false);
     // the outcome is reported once every event (transition counts) has been consumed
     const settled = execution.result.then(
       async (output) => (await events, { ok: true as const, output }),
       async (e: unknown) => (await events, { ok: false as const, e }),
     );
-    run.done = settled.then((r) => (r.ok ? Promise.resolve(r.output) : Promise.reject(r.e))).then(
-      (output): RunOutcome => finish(run, { status: 'succeeded', output }),
-      (e: unknown): RunOutcome => {
-        if (run.limitError) return finish(run, { status: 'failed', error: run.limitError });
-        const cause = (e as { cause?: Error }).cause ?? (e as Error);
-        return finish(run, { status: 'failed', error: errorFromCause(cause.name, cause.message) });
-      },
-    );
+    run.done = settled
+      .then((r) => (r.ok ? Promise.resolve(r.output) : Promise.reject(r.e)))
+      .then(
+        (output): RunOutcome => finish(run, { status: 'succeeded', output }),
+        (e: unknown): RunOutcome => {
+          if (run.limitError) return finish(run, { status: 'failed', error: run.limitError });
+          const cause = (e as { cause?: Error }).cause ?? (e as Error);
+          return finish(run, { status: 'failed', error: errorFromCause(cause.name, cause.message) }, { error: cause.name, cause: cause.message });
+        },
+      )
+      .then(async (outcome) => {
+        await run.statusSent;
+        await sendStatus(run, outcome.status === 'succeeded' ? 'SUCCEEDED' : 'FAILED', run.rawError);
+        return outcome;
+      });
   };
 
-  const finish = (run: LocalRun, outcome: RunOutcome): RunOutcome => {
+  const sendStatus = async (run: LocalRun, status: ExecutionStatus, raw?: { error: string; cause: string }): Promise<void> => {
+    if (!options.statusEvents) return;
+    const ended = status !== 'RUNNING';
+    const output = ended && run.outcome?.status === 'succeeded' ? JSON.stringify(run.outcome.output ?? null) : null;
+    const event: ExecutionStatusChangeEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': EXECUTION_STATUS_CHANGE,
+      source: 'aws.states',
+      account: ACCOUNT_ID,
+      time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region: 'local',
+      resources: [run.executionArn],
+      detail: {
+        executionArn: run.executionArn,
+        stateMachineArn: `${ACCOUNT_ARN}:stateMachine:${run.pipeline}`,
+        name: run.runId,
+        status,
+        startDate: Date.parse(run.startedAt),
+        stopDate: ended ? Date.parse(run.finishedAt ?? new Date().toISOString()) : null,
+        input: JSON.stringify(run.input ?? null),
+        inputDetails: { included: true },
+        output,
+        outputDetails: output === null ? null : { included: true },
+        error: raw?.error ?? null,
+        cause: raw?.cause ?? null,
+        redriveCount: run.redrives,
+        redriveDate: run.redrives > 0 ? Date.parse(run.updatedAt) : null,
+      },
+    };
+    try {
+      await options.statusEvents(event);
+    } catch (e) {
+      logger.error('status-change event target failed', { executionArn: run.executionArn, status, error: (e as Error).message });
+    }
+  };
+
+  const finish = (run: LocalRun, outcome: RunOutcome, raw?: { error: string; cause: string }): RunOutcome => {
+    if (raw) run.rawError = raw;
+    else delete run.rawError;
     run.outcome = outcome;
     run.status = outcome.status;
     run.finishedAt = run.updatedAt = new Date().toISOString();
@@ -222,6 +297,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
         historyEvents: 0,
         done: Promise.resolve({ status: 'succeeded', output: null }),
         abort: () => undefined,
+        redrives: 0,
       };
       runs.set(runId, run);
       emit({ type: 'run-started', runId, pipeline: pipeline.name, engine: 'stepfunctions-local', executionId: run.executionArn, input, at });
@@ -280,6 +356,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
       delete run.finishedAt;
       run.status = 'running';
       run.redriving = true;
+      run.redrives += 1;
       run.updatedAt = new Date().toISOString();
       execute(run, pipeline, checked.input);
     },
