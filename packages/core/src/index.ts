@@ -108,6 +108,7 @@ export {
   validateRunInput,
   verifyReviewToken,
 } from './engine-support.js';
+export { reviewLink } from './review-link.js';
 export { interpret, inputHash, type Effects, type RunOutcome, type StageMeta } from './interpreter/index.js';
 export { STEP_FUNCTIONS_PAYLOAD_LIMIT, createLocalEngine, type LocalEngine, type LocalEngineOptions } from './local/engine.js';
 export { apply as applyJournalEntry, createFileJournalStore, createMemoryJournalStore, foldJournal, type JournalEntry, type JournalState, type JournalStore } from './local/journal.js';
