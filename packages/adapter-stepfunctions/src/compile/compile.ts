@@ -1,5 +1,6 @@
 import { StageError, stageMetaOf, walkSteps, type AnyPipeline } from '@baton/core';
 import type { CompileContext, Scope } from './context.js';
+import { routeFailuresToDeadLetter } from './dead-letter.js';
 import { compileBlock } from './dispatch.js';
 import { checkLimits } from './limits.js';
 import { stageOutputFields } from './output-fields.js';
@@ -53,7 +54,13 @@ export function compileUnchecked(pipeline: AnyPipeline, options: CompileOptions 
   };
   const top: Scope = { ctx, states: {}, root: '$', prefix: '', dynamicPrefix: false };
   const start = compileBlock(top, pipeline.ir.steps, null) ?? (top.states.Done = { Type: 'Succeed' }, 'Done');
-  const definition: AslDefinition = { Comment: `Baton pipeline ${pipeline.name} v${pipeline.ir.version} (${type})`, StartAt: start, States: dropDefaultResultPaths(top.states) };
+  const states = dropDefaultResultPaths(top.states);
+  const definition: AslDefinition = {
+    Comment: `Baton pipeline ${pipeline.name} v${pipeline.ir.version} (${type})`,
+    StartAt: start,
+    States: options.deadLetter ? routeFailuresToDeadLetter(states, options.deadLetter) : states,
+  };
+  if (options.timeoutSeconds !== undefined) definition.TimeoutSeconds = options.timeoutSeconds;
   ctx.issues.push(...checkLimits(definition, ctx.expectedItems, { type }));
   return { definition, type, lambdaIntegration: ctx.lambdaIntegration, tasks: ctx.tasks, issues: ctx.issues };
 }

@@ -1,4 +1,5 @@
 import type { RetryPolicy } from '@baton/core';
+import type { DeadLetterOptions } from './dead-letter.js';
 
 /** An Amazon States Language state, as plain JSON (JSONPath query language). */
 export type AslState = Record<string, unknown> & { Type: string };
@@ -79,6 +80,15 @@ export interface CompileOptions {
   lambdaIntegration?: 'function-arn' | 'invoke';
   /** Seconds added to a stage's timeout for the Task's TimeoutSeconds, so the Lambda's own timeout fires first. @default 5 */
   timeoutMarginSeconds?: number;
+  /**
+   * Send every failed run's context (run id, execution ARN, failed step, error, cause, input) to
+   * this SQS queue before the execution ends failed with its original error (see
+   * `routeFailuresToDeadLetter`). The deployment's state machine role needs `sqs:SendMessage` on it.
+   * @default none
+   */
+  deadLetter?: DeadLetterOptions;
+  /** Execution-level timeout (`TimeoutSeconds` of the machine): the run fails with `States.Timeout` after it. @default none */
+  timeoutSeconds?: number;
 }
 
 /** The result of {@link compileToAsl}. */

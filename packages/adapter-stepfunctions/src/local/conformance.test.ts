@@ -23,3 +23,13 @@ runConformance({
     return { engine, close: () => engine.close() };
   },
 });
+
+// the deployed shape: every failure routed through the dead-letter queue, an execution-level timeout
+runConformance({
+  name: 'stepfunctions-local, deployed shape (dead-letter route, execution timeout)',
+  capabilities,
+  async setup({ pipelines, notifier }) {
+    const engine = createStepFunctionsLocalEngine({ pipelines, notifier, compile: { timeoutSeconds: 3600 }, deadLetters: () => undefined });
+    return { engine, close: () => engine.close() };
+  },
+});

@@ -22,6 +22,7 @@ import {
 import { StateMachine } from 'aws-local-stepfunctions';
 import { compileToAsl } from '../compile/compile.js';
 import { SFN_HISTORY_LIMIT } from '../compile/limits.js';
+import { DEAD_LETTER_STATE, type DeadLetterMessage } from '../compile/dead-letter.js';
 import type { CompileOptions, CompiledMachine } from '../compile/types.js';
 import { errorFromCause } from '../lambda/errors.js';
 import { createStageHandler, type StageHandler } from '../lambda/handler.js';
@@ -71,6 +72,11 @@ export interface StepFunctionsLocalEngineOptions {
    * target such as the deployed registry-writer Lambda. Awaited before `result()` resolves.
    */
   statusEvents?: (event: ExecutionStatusChangeEvent) => void | Promise<void>;
+  /**
+   * Compile with the dead-letter route (`CompileOptions.deadLetter`) and deliver each failed run's
+   * message here, as the `sqs:sendMessage` Task would to the queue. @default no dead-letter route
+   */
+  deadLetters?: (message: DeadLetterMessage) => void | Promise<void>;
 }
 
 /** The local Step Functions engine: core's `Engine`, plus the compiled machine and transition counts. */
@@ -100,6 +106,7 @@ interface LocalRun extends RunRecords, TrackedRun {
 }
 
 const ACCOUNT_ID = '000000000000';
+const LOCAL_DEAD_LETTER_QUEUE = 'http://127.0.0.1/000000000000/baton-dead-letters';
 const ACCOUNT_ARN = `arn:aws:states:local:${ACCOUNT_ID}`;
 
 /**
@@ -142,7 +149,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     let m = machines.get(pipeline.name);
     if (!m) {
       for (const s of pipeline.stages.values()) if (!allStages.has(s.name)) throw new StageError('InvalidInput', `stage "${s.name}" is not known to this engine`);
-      const compiled = compileToAsl(pipeline, options.compile);
+      const compiled = compileToAsl(pipeline, options.deadLetters ? { ...options.compile, deadLetter: { queueUrl: LOCAL_DEAD_LETTER_QUEUE } } : options.compile);
       m = { compiled, sm: new StateMachine(compiled.definition as never, { validationOptions: { checkArn: true, checkPaths: true } }) };
       machines.set(pipeline.name, m);
     }
@@ -154,6 +161,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     const retryIntervalOverrides: Record<string, number[]> = {};
     const taskResourceLocalHandlers = {
       ...bindStageTasks(compiled, handler, run, retryIntervalOverrides, { enforcePayloadLimit: options.enforcePayloadLimit ?? true }),
+      ...(options.deadLetters ? bindDeadLetter(options.deadLetters) : {}),
       ...bindApprovals(compiled, {
         reviews,
         waiters,
@@ -374,6 +382,17 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
       for (const run of runs.values()) if (!run.outcome) run.abort();
       for (const w of waiters.values()) w.reject(Object.assign(new Error('engine closed'), { name: 'States.Runtime' }));
       waiters.clear();
+    },
+  };
+}
+
+/** Binds the dead-letter Task to a local target: the `sqs:sendMessage` Parameters in, SQS's answer out. */
+function bindDeadLetter(target: (message: DeadLetterMessage) => void | Promise<void>): Record<string, (input: unknown) => Promise<unknown>> {
+  return {
+    [DEAD_LETTER_STATE]: async (input) => {
+      const { MessageBody } = input as { MessageBody: DeadLetterMessage | string };
+      await target(typeof MessageBody === 'string' ? (JSON.parse(MessageBody) as DeadLetterMessage) : MessageBody);
+      return { MessageId: randomUUID(), MD5OfMessageBody: '' };
     },
   };
 }
