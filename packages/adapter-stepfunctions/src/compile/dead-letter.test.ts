@@ -6,7 +6,6 @@ import { compileToAsl } from './compile.js';
 import { DEAD_LETTER_STATE, FAILED_STATE, type DeadLetterMessage } from './dead-letter.js';
 import { validateAsl } from './validate.js';
 
-const kit = (name: string) => conformancePipelines.find((p) => p.name === name)!;
 const QUEUE = '${dlq_url}';
 
 describe('dead-letter route of failed runs', () => {
