@@ -1,70 +1,238 @@
+import { definePipeline, defineStage } from '@baton/core';
 import { conformancePipelines } from '@baton/core/testkit';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BatonStateMachine } from './construct.js';
+import { z } from 'zod';
+import { BatonStateMachine, type BatonStateMachineProps } from './construct.js';
 
 const kit = (name: string) => conformancePipelines.find((p) => p.name === name)!;
 const inline = () => lambda.Code.fromInline('exports.handler = async (e) => e.input;');
+const MODEL = 'anthropic.claude-3-5-haiku-20241022-v1:0';
 
-function synth(name: string, extra: Partial<ConstructorParameters<typeof BatonStateMachine>[2]> = {}): { template: Template; construct: BatonStateMachine } {
+// a pipeline of the reference shape: a model stage in a map, a stage without a model, a review gate
+const Text = z.object({ text: z.string() });
+const draft = defineStage({ name: 'draft', version: 1, input: Text, output: Text, usesModel: true, run: async (i) => i });
+const tidy = defineStage({ name: 'tidy', version: 1, input: Text, output: Text, run: async (i) => i });
+const reviewed = definePipeline({ name: 'reviewed', version: 1, input: z.object({ texts: z.array(z.string()), reviewerId: z.string().nullable().default(null) }) })
+  .map('drafts', { items: '$.texts', itemSelector: { 'text.$': '$$.Map.Item.Value' }, maxConcurrency: 4, toleratedFailurePercentage: 100, resultPath: '$.drafts' }, (b) =>
+    b.task('draft', draft, { resultPath: '$.draft' }),
+  )
+  .approval('review', { gate: 'review', timeoutSeconds: 7 * 24 * 3600, reviewerPath: '$.reviewerId', resultPath: '$.review' })
+  .task('tidy', tidy, { input: { text: 'done' }, resultPath: '$.tidy' })
+  .build();
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+
+function synth(props: Partial<BatonStateMachineProps> & Pick<BatonStateMachineProps, 'pipeline'>): { template: Template; construct: BatonStateMachine; stack: Stack } {
   const app = new App();
   const stack = new Stack(app, 'Baton', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const construct = new BatonStateMachine(stack, 'Pipeline', { pipeline: kit(name), stageEntry: () => '', code: inline, ...extra });
+  const databaseSecret = Secret.fromSecretCompleteArn(stack, 'Db', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:baton-db-AbCdEf');
+  const construct = new BatonStateMachine(stack, 'Pipeline', { stageEntry: () => '', code: inline, registry: { databaseSecret }, model: { provider: 'bedrock', modelId: MODEL }, ...props });
   app.synth();
-  return { template: Template.fromStack(stack), construct };
+  return { template: Template.fromStack(stack), construct, stack };
 }
 
+/** Every statement of the policies attached to the role whose logical id matches. */
+function statementsOf(template: Template, role: RegExp): Statement[] {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } } }[];
+  return policies.filter((p) => p.Properties.Roles.some((r) => role.test(r.Ref))).flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+const actions = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const allActions = (ss: Statement[]): string[] => ss.flatMap(actions).sort();
+const definitionOf = (template: Template): { States: Record<string, Record<string, unknown>>; TimeoutSeconds?: number } => {
+  const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as { Properties: { DefinitionString: string } };
+  return JSON.parse(sm.Properties.DefinitionString) as { States: Record<string, Record<string, unknown>>; TimeoutSeconds?: number };
+};
+
 describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
-  it('state machine from the compiled ASL with function ARNs substituted, log level ALL with execution data, X-Ray', () => {
-    const { template, construct } = synth('kit-approval', { xray: true });
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      StateMachineType: 'STANDARD',
-      StateMachineName: 'kit-approval',
-      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true, Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: Match.anyValue() } }] },
-      TracingConfiguration: { Enabled: true },
-      DefinitionSubstitutions: { fn_kit_step: { 'Fn::GetAtt': [Match.stringLikeRegexp('Fnkitstep'), 'Arn'] }, fn_review_gate: Match.anyValue() },
+  it('model stages get their model from the environment and Bedrock on exactly the configured model; other stages get neither', () => {
+    const { template } = synth({ pipeline: reviewed });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ BATON_STAGE: 'draft', BATON_MODEL_PROVIDER: 'bedrock', BATON_MODEL_ID: MODEL, BATON_PIPELINE: 'reviewed' }) },
     });
-    const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as { Properties: { DefinitionString: unknown } };
-    const definition = JSON.parse(sm.Properties.DefinitionString as string) as { States: Record<string, Record<string, unknown>> };
-    expect(definition).toEqual(construct.compiled.definition);
-    expect(definition.States.draft).toMatchObject({ Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: '${fn_kit_step}' } });
-    expect(definition.States.review!.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
-    expect(construct.compiled.definition.States.review).toMatchObject({ Parameters: { FunctionName: '${fn_review_gate}' } });
+    const tidyFn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => JSON.stringify(f).includes('"BATON_STAGE":"tidy"'))!;
+    expect(JSON.stringify(tidyFn)).not.toMatch(/BATON_MODEL/);
+    const draftStatements = statementsOf(template, /Fndraft/);
+    expect(allActions(draftStatements)).toEqual(
+      ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort(),
+    );
+    const bedrock = draftStatements.find((s) => actions(s).includes('bedrock:InvokeModel'))!;
+    expect(bedrock.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:bedrock:eu-west-1::foundation-model/${MODEL}`]] });
+    expect(allActions(statementsOf(template, /Fntidy/))).not.toContain('bedrock:InvokeModel');
+    // X-Ray's PutTraceSegments is the only action on "*"
+    for (const s of [...draftStatements, ...statementsOf(template, /Fntidy/)].filter((x) => x.Resource === '*')) expect(actions(s).every((a) => a.startsWith('xray:'))).toBe(true);
   });
 
-  it('one function per stage plus the review gate, Node 22, X-Ray tracing, bucket name in the environment', () => {
-    const { template } = synth('kit-approval', { xray: true });
-    // kit-approval uses kit-step and kit-handler, plus the review gate
-    template.resourceCountIs('AWS::Lambda::Function', 3);
-    template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', TracingConfig: { Mode: 'Active' }, Environment: { Variables: { BATON_BUCKET: Match.anyValue() } } });
+  it('an inference profile is granted with its foundation model in each region it routes to; an OpenAI-compatible model reads only its key', () => {
+    const profile = synth({ pipeline: reviewed, model: { provider: 'bedrock', inferenceProfile: `eu.${MODEL}`, foundationModelId: MODEL, regions: ['eu-west-1', 'eu-central-1'] } });
+    const bedrock = statementsOf(profile.template, /Fndraft/).find((s) => actions(s).includes('bedrock:InvokeModel'))!;
+    expect(JSON.stringify(bedrock.Resource)).toContain(`:bedrock:eu-west-1:123456789012:inference-profile/eu.${MODEL}`);
+    expect(JSON.stringify(bedrock.Resource)).toContain(`:bedrock:eu-central-1::foundation-model/${MODEL}`);
+    expect((bedrock.Resource as unknown[]).length).toBe(3);
+
+    const app = new App();
+    const stack = new Stack(app, 'Oai', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const key = Secret.fromSecretCompleteArn(stack, 'Key', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:openai-key-XyZ123');
+    const db = Secret.fromSecretCompleteArn(stack, 'Db', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:baton-db-AbCdEf');
+    new BatonStateMachine(stack, 'Pipeline', {
+      pipeline: reviewed,
+      stageEntry: () => '',
+      code: inline,
+      registry: { databaseSecret: db },
+      models: { draft: { provider: 'openai-compatible', baseUrl: 'https://llm.internal/v1', model: 'llama3.1', apiKeySecret: key } },
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ BATON_MODEL_PROVIDER: 'openai-compatible', BATON_OPENAI_BASE_URL: 'https://llm.internal/v1', BATON_OPENAI_KEY_SECRET_ARN: key.secretArn }) },
+    });
+    const readers = (arn: string) =>
+      Object.entries(template.findResources('AWS::IAM::Policy'))
+        .filter(([, p]) => JSON.stringify(p).includes(arn))
+        .map(([id]) => id);
+    expect(readers('openai-key-XyZ123')).toEqual([expect.stringMatching(/Fndraft/)]);
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/bedrock:/);
   });
 
-  it('least privilege: the state machine role may invoke exactly its own functions', () => {
-    const { template } = synth('kit-exhausted');
-    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('StateMachineRole') }] } });
-    const statements = Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement);
-    const invoke = statements.filter((s) => JSON.stringify(s.Action).includes('lambda:InvokeFunction'));
+  it('refuses to synthesize a model stage without a model, and approval gates without a registry, saying what to set', () => {
+    expect(() => synth({ pipeline: reviewed, model: undefined })).toThrow(/stage "draft" calls a model .*props\.model .*props\.models\["draft"\]/);
+    expect(() => synth({ pipeline: reviewed, registry: undefined })).toThrow(/approval gates: pass registry: \{ databaseSecret \}/);
+    expect(() => synth({ pipeline: reviewed, models: { nope: { provider: 'bedrock', modelId: MODEL } } })).toThrow(/no stage "nope"/);
+  });
+
+  it("model tasks retry as the reference design says by default (2 s, x2, 5 retries, FULL jitter), configurable; the review gate retries Lambda's own errors", () => {
+    const retrierOf = (template: Template) => {
+      const map = definitionOf(template).States.drafts as { ItemProcessor: { States: Record<string, { Retry: Record<string, unknown>[] }> } };
+      return map.ItemProcessor.States.draft!.Retry.find((r) => (r.ErrorEquals as string[]).includes('ThrottlingException'));
+    };
+    expect(retrierOf(synth({ pipeline: reviewed }).template)).toEqual({
+      ErrorEquals: ['ThrottlingException', 'ModelErrorException', 'ServiceUnavailableException'],
+      IntervalSeconds: 2,
+      BackoffRate: 2,
+      MaxAttempts: 5,
+      MaxDelaySeconds: 60,
+      JitterStrategy: 'FULL',
+    });
+    const custom = synth({ pipeline: reviewed, modelRetry: [{ errors: ['ThrottlingException'], intervalMs: 5000, backoffRate: 3, maxAttempts: 8, jitter: 'FULL', maxDelayMs: 120_000 }] });
+    expect(retrierOf(custom.template)).toMatchObject({ ErrorEquals: ['ThrottlingException'], IntervalSeconds: 5, BackoffRate: 3, MaxAttempts: 8, MaxDelaySeconds: 120 });
+    const gate = definitionOf(synth({ pipeline: reviewed }).template).States.review as { Retry?: { ErrorEquals: string[] }[] };
+    expect(gate.Retry?.some((r) => r.ErrorEquals.includes('Lambda.ServiceException'))).toBe(true);
+  });
+
+  it('the registry secret is read by the functions that write the registry and by nothing else', () => {
+    const { template } = synth({ pipeline: reviewed });
+    const readers = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([, p]) => JSON.stringify(p).includes('baton-db-AbCdEf'))
+      .map(([id]) => id.replace(/Pipeline|ServiceRoleDefaultPolicy[0-9A-F]*$/g, ''))
+      .sort();
+    expect(readers).toEqual(['Fndraft', 'Fnregistrywriter', 'Fnreviewgate', 'Fntidy']);
+    for (const [, p] of Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, p]) => JSON.stringify(p).includes('baton-db-AbCdEf'))) {
+      const secretStatements = (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement.filter((s) => JSON.stringify(s).includes('baton-db'));
+      expect(secretStatements.flatMap(actions).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    }
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ BATON_DATABASE_SECRET_ARN: Match.stringLikeRegexp('baton-db-AbCdEf') }) } });
+  });
+
+  it('the review gate records in the registry and publishes on the review topic only; the notice link points at the dashboard', () => {
+    const { template } = synth({ pipeline: reviewed, dashboardUrl: 'https://baton.example.com' });
+    const gate = statementsOf(template, /Fnreviewgate/);
+    expect(allActions(gate)).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'sns:Publish', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort());
+    expect(JSON.stringify(gate.find((s) => actions(s).includes('sns:Publish'))!.Resource)).toMatch(/^\{"Ref":"PipelineReviewRequests[0-9A-F]+"\}$/);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ BATON_REVIEW_NOTIFIER: 'sns', BATON_REVIEW_TOPIC_ARN: { Ref: Match.stringLikeRegexp('ReviewRequests') }, BATON_DASHBOARD_URL: 'https://baton.example.com' }) },
+    });
+    template.hasOutput('*', { Value: { Ref: Match.stringLikeRegexp('ReviewRequests') } });
+    const bus = synth({ pipeline: reviewed, reviewNotifier: { kind: 'eventbridge' } }).template;
+    expect(allActions(statementsOf(bus, /Fnreviewgate/))).toContain('events:PutEvents');
+    expect(allActions(statementsOf(bus, /Fnreviewgate/))).not.toContain('sns:Publish');
+  });
+
+  it('the registry writer hears every status change of this machine and may describe only its executions', () => {
+    const { template } = synth({ pipeline: reviewed });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.states'], 'detail-type': ['Step Functions Execution Status Change'], detail: { stateMachineArn: [{ Ref: Match.stringLikeRegexp('StateMachine') }] } },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('Fnregistrywriter'), 'Arn'] }, DeadLetterConfig: Match.anyValue(), RetryPolicy: Match.anyValue() })],
+    });
+    const writer = statementsOf(template, /Fnregistrywriter/);
+    expect(allActions(writer)).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'states:DescribeExecution', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort());
+    expect(JSON.stringify(writer.find((s) => actions(s).includes('states:DescribeExecution'))!.Resource)).toContain(':execution:reviewed:*');
+  });
+
+  it('failed runs go to the dead-letter queue, sent by the state machine only; timed-out executions reach it through a rule', () => {
+    const { template } = synth({ pipeline: reviewed });
+    template.resourceCountIs('AWS::SQS::Queue', 2); // dead letters, undelivered registry events
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    const senders = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([, p]) => JSON.stringify(p).includes('sqs:SendMessage'))
+      .map(([id]) => id);
+    expect(senders).toEqual([expect.stringMatching(/StateMachineRole/)]);
+    const send = statementsOf(template, /StateMachineRole/).find((s) => actions(s).includes('sqs:SendMessage'))!;
+    expect(actions(send)).toEqual(['sqs:SendMessage']);
+    expect(JSON.stringify(send.Resource)).toMatch(/DeadLetters/);
+    const definition = definitionOf(template);
+    expect(definition.States['Baton.DeadLetter']).toMatchObject({ Resource: 'arn:aws:states:::sqs:sendMessage', Parameters: { QueueUrl: '${dead_letter_queue_url}' } });
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', { DefinitionSubstitutions: Match.objectLike({ dead_letter_queue_url: { Ref: Match.stringLikeRegexp('DeadLetters') } }) });
+    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ detail: Match.objectLike({ status: ['TIMED_OUT'] }) }), Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetters'), 'Arn'] } })] });
+  });
+
+  it('logs level ALL without execution data by default, X-Ray on, an execution timeout of a day plus the review gates', () => {
+    const { template, construct } = synth({ pipeline: reviewed });
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'reviewed',
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false, Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: Match.anyValue() } }] },
+      TracingConfiguration: { Enabled: true },
+    });
+    expect(definitionOf(template).TimeoutSeconds).toBe(86_400 + 7 * 24 * 3600);
+    expect(definitionOf(template)).toEqual(construct.compiled.definition);
+    template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', TracingConfig: { Mode: 'Active' }, LoggingConfig: { LogGroup: Match.anyValue() } });
+    // one log group per function plus the execution log, all with a retention
+    template.resourceCountIs('AWS::Logs::LogGroup', 4 + 1);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    const data = synth({ pipeline: reviewed, includeExecutionData: true, xray: false, timeout: Duration.days(10) }).template;
+    data.hasResourceProperties('AWS::StepFunctions::StateMachine', { LoggingConfiguration: Match.objectLike({ IncludeExecutionData: true }), TracingConfiguration: { Enabled: false } });
+    expect(definitionOf(data).TimeoutSeconds).toBe(10 * 86_400);
+  });
+
+  it('alarms per failure class, each to its own topic, and on executions failed, timed out, throttled', () => {
+    const { template } = synth({ pipeline: reviewed });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5 + 3 + 2);
+    template.resourceCountIs('AWS::SNS::Topic', 6 + 1); // 5 classes + operations, review requests
+    for (const c of ['model', 'validation', 'safety', 'assembly', 'infrastructure']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Metrics: Match.arrayWith([
+          Match.objectLike({ MetricStat: Match.objectLike({ Metric: { Namespace: 'Baton', MetricName: 'FailedSteps', Dimensions: Match.arrayWith([{ Name: 'FailureClass', Value: c }, { Name: 'Pipeline', Value: 'reviewed' }]) } }) }),
+        ]),
+        AlarmActions: [{ Ref: Match.stringLikeRegexp(`Topic${c}`) }],
+      });
+    }
+    for (const m of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionThrottled']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: m, Namespace: 'AWS/States', AlarmActions: [{ Ref: Match.stringLikeRegexp('Topicoperations') }] });
+    }
+  });
+
+  it('least privilege: the state machine role may invoke exactly its own functions and send to its queue', () => {
+    const { template } = synth({ pipeline: kit('kit-exhausted'), registry: undefined });
+    const statements = statementsOf(template, /StateMachineRole/);
+    const invoke = statements.filter((s) => actions(s).includes('lambda:InvokeFunction'));
     const resources = JSON.stringify(invoke.map((s) => s.Resource));
     expect(resources).toMatch(/Fnkitflaky/);
     expect(resources).toMatch(/Fnkithandler/);
     expect(resources).not.toContain('"*"');
-    // the only wildcard is CloudWatch Logs' vended-log delivery, which AWS only grants on "*"
-    for (const s of statements.filter((x) => x.Resource === '*')) expect((s.Action as string[]).every((a) => a.startsWith('logs:'))).toBe(true);
-    // the functions may use the claim-check bucket and nothing else of the account
-    const fnPolicies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('Fnkitflaky') }] } });
-    expect(JSON.stringify(fnPolicies)).toMatch(/s3:GetObject/);
-    expect(JSON.stringify(fnPolicies)).not.toMatch(/states:|lambda:/);
+    // wildcards only where AWS grants nothing narrower: vended log delivery and X-Ray
+    for (const s of statements.filter((x) => x.Resource === '*')) expect(actions(s).every((a) => a.startsWith('logs:') || a.startsWith('xray:'))).toBe(true);
+    const fn = statementsOf(template, /Fnkitflaky/);
+    expect(allActions(fn)).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort());
   });
 
   it('EXPRESS without approvals; DISTRIBUTED maps may start only their own executions', () => {
-    const { template } = synth('kit-scale', { type: 'EXPRESS' });
+    const { template } = synth({ pipeline: kit('kit-scale'), type: 'EXPRESS', registry: undefined });
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineType: 'EXPRESS' });
-    expect(() => synth('kit-approval', { type: 'EXPRESS' })).toThrow(/waitForTaskToken/);
-    const big = synth('kit-scale', { compile: { expectedItems: { items: 5000 } } }).template;
+    expect(definitionOf(template).TimeoutSeconds).toBe(300);
+    expect(() => synth({ pipeline: kit('kit-approval'), type: 'EXPRESS' })).toThrow(/waitForTaskToken/);
+    const big = synth({ pipeline: kit('kit-scale'), compile: { expectedItems: { items: 5000 } }, registry: undefined }).template;
     const policies = JSON.stringify(big.findResources('AWS::IAM::Policy'));
     expect(policies).toContain('states:StartExecution');
     expect(policies).toMatch(/stateMachine:kit-scale/);

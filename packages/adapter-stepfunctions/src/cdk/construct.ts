@@ -1,48 +1,95 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { AnyPipeline } from '@baton/core';
+import { walkSteps, type AnyPipeline, type RetryPolicy } from '@baton/core';
 import { compileToAsl } from '../compile/compile.js';
 import type { CompileOptions, CompiledMachine, WorkflowType } from '../compile/types.js';
+import { EXECUTION_STATUS_CHANGE } from '../lambda/status-event.js';
+import { BatonAlarms, type AlarmFailureClass, type AlarmTopicName } from './alarms.js';
+import { DEFAULT_MODEL_RETRY, grantModel, modelEnvironment, modelsOfStages, type ModelConfig } from './model.js';
+import { grantNotify, reviewNotifierResources, type ReviewNotifierConfig } from './notifier.js';
 
 /** Props of {@link BatonStateMachine}. */
 export interface BatonStateMachineProps {
   pipeline: AnyPipeline;
   /** @default 'STANDARD' */
   type?: WorkflowType;
-  /** Entry file (TypeScript or JavaScript) of each stage's Lambda, exporting `handler` (see `createStageHandler`). */
+  /** Entry file (TypeScript or JavaScript) of each stage's Lambda, exporting `handler` (`createStageLambda` of @baton/aws-runtime). */
   stageEntry: (stage: string) => string;
-  /** Entry file of the review-gate Lambda (see `createReviewGateHandler`); required when the pipeline has approval gates. */
+  /** Entry file of the review-gate Lambda (`createReviewGateLambda`); required when the pipeline has approval gates. */
   reviewGateEntry?: string;
-  /** Prebuilt code instead of esbuild bundling (tests, CI artefacts). When set, entries are not bundled. */
+  /** Entry file of the registry-writer Lambda (`createRegistryWriterLambda`); required with `registry`. */
+  registryWriterEntry?: string;
+  /** Prebuilt code instead of esbuild bundling (tests, CI artefacts), by function name: a stage name, `review-gate` or `registry-writer`. */
   code?: (name: string) => lambda.Code;
-  /** Active X-Ray tracing on the state machine and the functions. @default false */
+  /** The model of every stage that calls one (`usesModel`), unless `models` names the stage. Synthesis fails when a model stage has none. */
+  model?: ModelConfig;
+  /** Per-stage models, by stage name. */
+  models?: Record<string, ModelConfig>;
+  /**
+   * Retry policy of the tasks of model stages: `'stage'` keeps each stage's own.
+   * @default {@link DEFAULT_MODEL_RETRY} (throttling, model errors, unavailability: 2 s, ×2, 5 retries, FULL jitter)
+   */
+  modelRetry?: RetryPolicy[] | 'stage';
+  /**
+   * The run registry's PostgreSQL: a Secrets Manager secret holding its `postgres://` URL or the
+   * RDS JSON (host, port, username, password, dbname). Read by the functions that write the
+   * registry and by nobody else: the stage functions (attempts, steps), the review gate (pending
+   * reviews) and the registry writer (run start and end, from status-change events). Required when
+   * the pipeline has approval gates. Give the functions network access to it with `functionProps`
+   * (`vpc`, `securityGroups`).
+   */
+  registry?: { databaseSecret: secretsmanager.ISecret };
+  /** How reviewers hear of a review. @default `{ kind: 'sns' }` (a topic is created) */
+  reviewNotifier?: ReviewNotifierConfig;
+  /** Base URL of the Baton dashboard; review notices carry `<dashboardUrl>/reviews/<run>/<gate>?token=…`. */
+  dashboardUrl?: string;
+  /** Queue receiving every failed run's context. @default one is created (SSE, 14 days) */
+  deadLetterQueue?: sqs.IQueue;
+  /** CloudWatch alarms (see {@link BatonAlarms}); `false` for none. @default one topic per failure class plus `operations` */
+  alarms?: false | { topics?: Partial<Record<AlarmTopicName, import('aws-cdk-lib/aws-sns').ITopic>>; thresholds?: Partial<Record<AlarmFailureClass, number>> };
+  /** Execution-level timeout. @default one day plus the timeouts of the approval gates (STANDARD); 5 minutes (EXPRESS) */
+  timeout?: Duration;
+  /** Active X-Ray tracing on the state machine and the functions. @default true */
   xray?: boolean;
+  /** Log execution data (inputs and outputs of every state) with the level-ALL execution log. @default false */
+  includeExecutionData?: boolean;
   /** Claim-check bucket; one is created when omitted. */
   blobBucket?: s3.IBucket;
-  /** Log retention of the execution log group. @default one month */
+  /** Retention of the execution log group and of every function's log group. @default one month */
   logRetention?: logs.RetentionDays;
-  /** Compiler options besides the type and function ARNs. */
-  compile?: Omit<CompileOptions, 'type' | 'functionArn' | 'reviewFunctionArn'>;
-  /** Extra props of every function (memory, environment, VPC…). */
+  /** Compiler options besides those the construct sets. */
+  compile?: Omit<CompileOptions, 'type' | 'functionArn' | 'reviewFunctionArn' | 'deadLetter' | 'timeoutSeconds'>;
+  /** Extra props of every function (memory, VPC…). */
   functionProps?: Partial<NodejsFunctionProps>;
 }
 
 /**
- * Deploys a Baton pipeline on AWS Step Functions: one Lambda per stage (bundled with esbuild),
- * the review-gate Lambda, the state machine built from the compiled ASL, a log group receiving
- * every event with execution data (level ALL), optional X-Ray, and least-privilege IAM: the state
- * machine's role may invoke only this pipeline's functions, each function gets only the
- * claim-check bucket.
+ * Deploys a Baton pipeline as the production system of the reference design: one Lambda per stage
+ * (its model client and Bedrock permission on exactly the configured model when the stage calls
+ * one), the review gate recording pending reviews in the registry and notifying the reviewer, a
+ * registry writer fed by the execution status-change events, a dead-letter queue receiving every
+ * failed run's context, CloudWatch alarms per failure class, a level-ALL execution log, X-Ray, an
+ * execution timeout, and least-privilege IAM: each role may do exactly what its function does.
  *
  * @example
  * ```ts
- * new BatonStateMachine(stack, 'Report', { pipeline: reportPipeline, stageEntry: (s) => `handlers/${s}.ts`, reviewGateEntry: 'handlers/review-gate.ts' });
+ * new BatonStateMachine(stack, 'Report', {
+ *   pipeline: reportPipeline,
+ *   stageEntry: () => 'handlers/stage.ts', reviewGateEntry: 'handlers/review-gate.ts', registryWriterEntry: 'handlers/registry-writer.ts',
+ *   model: { provider: 'bedrock', modelId: 'anthropic.claude-3-5-haiku-20241022-v1:0' },
+ *   registry: { databaseSecret: Secret.fromSecretCompleteArn(stack, 'Db', dbSecretArn) },
+ *   dashboardUrl: 'https://baton.example.com',
+ * });
  * ```
  */
 export class BatonStateMachine extends Construct {
@@ -50,22 +97,39 @@ export class BatonStateMachine extends Construct {
   /** Stage name -> function. */
   readonly functions: Record<string, lambda.Function>;
   readonly reviewGate: lambda.Function | undefined;
+  readonly registryWriter: lambda.Function | undefined;
   readonly logGroup: logs.LogGroup;
   readonly blobBucket: s3.IBucket;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly alarms: BatonAlarms | undefined;
   readonly compiled: CompiledMachine;
 
   constructor(scope: Construct, id: string, props: BatonStateMachineProps) {
     super(scope, id);
     const type = props.type ?? 'STANDARD';
-    const tracing = props.xray ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED;
+    const pipeline = props.pipeline;
+    const tracing = props.xray === false ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE;
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const stages = [...pipeline.stages.values()];
+    const models = modelsOfStages(stages, props.model, props.models);
+    const approvals = approvalTimeouts(pipeline);
+    if (approvals.length > 0 && !props.registry) {
+      throw new Error(`pipeline "${pipeline.name}" has approval gates: pass registry: { databaseSecret } (pending reviews are kept in the registry's pending_review table)`);
+    }
+    const secret = props.registry?.databaseSecret;
+    const common = { BATON_PIPELINE: pipeline.name, ...(secret ? { BATON_DATABASE_SECRET_ARN: secret.secretArn } : {}) };
+
     this.blobBucket =
       props.blobBucket ??
       new s3.Bucket(this, 'Blobs', { encryption: s3.BucketEncryption.S3_MANAGED, blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL, enforceSSL: true, removalPolicy: RemovalPolicy.RETAIN });
-    const make = (name: string, entry: string, timeout: Duration, environment: Record<string, string>): lambda.Function => {
-      const common = { runtime: lambda.Runtime.NODEJS_22_X, architecture: lambda.Architecture.ARM_64, timeout, tracing, memorySize: 1024, environment: { BATON_BUCKET: this.blobBucket.bucketName, ...environment } };
-      if (props.code) return new lambda.Function(this, `Fn-${name}`, { ...common, handler: 'index.handler', code: props.code(name) });
+    const make = (name: string, entry: string | undefined, timeout: Duration, environment: Record<string, string>): lambda.Function => {
+      const logGroup = new logs.LogGroup(this, `Logs-${name}`, { retention, removalPolicy: RemovalPolicy.RETAIN });
+      const base = { runtime: lambda.Runtime.NODEJS_22_X, architecture: lambda.Architecture.ARM_64, timeout, tracing, memorySize: 1024, logGroup, environment: { ...common, ...environment } };
+      if (props.code) return new lambda.Function(this, `Fn-${name}`, { ...base, handler: 'index.handler', code: props.code(name) });
+      if (!entry) throw new Error(`function "${name}" needs an entry file (or pass code)`);
+      const { environment: extraEnv, ...functionProps } = props.functionProps ?? {};
       return new NodejsFunction(this, `Fn-${name}`, {
-        ...common,
+        ...base,
         entry,
         handler: 'handler',
         bundling: {
@@ -76,56 +140,143 @@ export class BatonStateMachine extends Construct {
           // CommonJS dependencies bundled into ESM still call require()
           banner: "import { createRequire as __batonCreateRequire } from 'node:module'; const require = __batonCreateRequire(import.meta.url);",
         },
-        ...props.functionProps,
+        ...functionProps,
+        environment: { ...base.environment, ...extraEnv },
       });
     };
-    const stages = [...props.pipeline.stages.values()];
+
     this.functions = {};
     for (const stage of stages) {
-      const fn = make(stage.name, props.stageEntry(stage.name), Duration.seconds(Math.ceil((stage.timeoutMs ?? 300_000) / 1000) + 2), { BATON_STAGE: stage.name });
-      this.blobBucket.grantReadWrite(fn);
+      const model = models.get(stage.name);
+      const env = { BATON_STAGE: stage.name, BATON_BUCKET: this.blobBucket.bucketName, ...(model ? modelEnvironment(model) : {}) };
+      const fn = make(stage.name, props.stageEntry(stage.name), Duration.seconds(Math.ceil((stage.timeoutMs ?? 300_000) / 1000) + 2), env);
+      grantBlobs(fn, this.blobBucket);
+      if (model) grantModel(this, fn, model);
+      secret?.grantRead(fn);
       this.functions[stage.name] = fn;
     }
+
     const substitutions: Record<string, string> = {};
     const key = (name: string): string => `fn_${name.replace(/\W/g, '_')}`;
     for (const [name, fn] of Object.entries(this.functions)) substitutions[key(name)] = fn.functionArn;
-    const probe = compileToAsl(props.pipeline, { ...props.compile, type });
-    const hasApproval = Object.values(probe.tasks).some((t) => t.kind === 'approval');
-    if (hasApproval) {
-      if (!props.reviewGateEntry && !props.code) throw new Error(`pipeline "${props.pipeline.name}" has approval gates: pass reviewGateEntry`);
-      this.reviewGate = make('review-gate', props.reviewGateEntry ?? '', Duration.seconds(30), {});
-      // pending reviews live next to the claim checks (createBlobReviewStore)
-      this.blobBucket.grantReadWrite(this.reviewGate);
+    if (approvals.length > 0) {
+      const notifier = props.reviewNotifier ?? { kind: 'sns' };
+      const target = reviewNotifierResources(this, notifier);
+      this.reviewGate = make('review-gate', props.reviewGateEntry ?? (props.code ? undefined : missing('reviewGateEntry', pipeline.name)), Duration.seconds(30), {
+        ...target.environment,
+        ...(props.dashboardUrl ? { BATON_DASHBOARD_URL: props.dashboardUrl } : {}),
+      });
+      secret?.grantRead(this.reviewGate);
+      grantNotify(notifier, target, this.reviewGate);
       substitutions.fn_review_gate = this.reviewGate.functionArn;
+      if (target.topic) new CfnOutput(this, 'ReviewTopicArn', { value: target.topic.topicArn, description: 'SNS topic of review notices: subscribe the reviewers' });
     } else this.reviewGate = undefined;
-    this.compiled = compileToAsl(props.pipeline, {
+
+    this.deadLetterQueue =
+      props.deadLetterQueue ?? new sqs.Queue(this, 'DeadLetters', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+    substitutions.dead_letter_queue_url = this.deadLetterQueue.queueUrl;
+    const timeout = props.timeout ?? (type === 'EXPRESS' ? Duration.minutes(5) : Duration.seconds(86_400 + approvals.reduce((a, b) => a + b, 0)));
+    const modelRetry = props.modelRetry ?? DEFAULT_MODEL_RETRY;
+    const stageRetry = modelRetry === 'stage' ? {} : Object.fromEntries([...models.keys()].map((s) => [s, modelRetry]));
+    this.compiled = compileToAsl(pipeline, {
       ...props.compile,
       type,
       functionArn: (stage) => `\${${key(stage)}}`,
       reviewFunctionArn: '${fn_review_gate}',
+      deadLetter: { queueUrl: '${dead_letter_queue_url}' },
+      timeoutSeconds: timeout.toSeconds(),
+      stageRetry: { ...props.compile?.stageRetry, ...stageRetry },
     });
-    this.logGroup = new logs.LogGroup(this, 'Executions', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.RETAIN });
+    this.logGroup = new logs.LogGroup(this, 'Executions', { retention, removalPolicy: RemovalPolicy.RETAIN });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName: props.pipeline.name,
+      stateMachineName: pipeline.name,
       stateMachineType: type === 'EXPRESS' ? sfn.StateMachineType.EXPRESS : sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromString(JSON.stringify(this.compiled.definition)),
       definitionSubstitutions: substitutions,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      tracingEnabled: props.xray ?? false,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: props.includeExecutionData ?? false },
+      tracingEnabled: props.xray !== false,
     });
     for (const fn of [...Object.values(this.functions), ...(this.reviewGate ? [this.reviewGate] : [])]) fn.grantInvoke(this.stateMachine);
+    // the dead-letter route's sqs:sendMessage task: the state machine is the only sender
+    this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }));
+    if (this.deadLetterQueue.encryptionMasterKey) this.deadLetterQueue.encryptionMasterKey.grantEncryptDecrypt(this.stateMachine);
+    const stack = Stack.of(this);
+    const executions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${pipeline.name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     if (JSON.stringify(this.compiled.definition).includes('"DISTRIBUTED"')) {
       // a DISTRIBUTED map starts child executions of this very state machine
-      const stack = Stack.of(this);
-      const self = stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: props.pipeline.name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-      const executions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${props.pipeline.name}/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+      const self = stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: pipeline.name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
       this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [self] }));
-      this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [executions] }));
+      this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [`${executions.replace(/:\*$/, '')}/*`] }));
     }
+
+    if (secret) {
+      this.registryWriter = make('registry-writer', props.registryWriterEntry ?? (props.code ? undefined : missing('registryWriterEntry', pipeline.name)), Duration.seconds(30), {});
+      secret.grantRead(this.registryWriter);
+      // an event leaves out an input or output over 256 KB: the writer reads it from the execution
+      this.registryWriter.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }));
+      const undelivered = new sqs.Queue(this, 'RegistryEventsUndelivered', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+      new events.Rule(this, 'StatusChanges', {
+        description: `Baton ${pipeline.name}: execution status changes to the run registry`,
+        eventPattern: { source: ['aws.states'], detailType: [EXECUTION_STATUS_CHANGE], detail: { stateMachineArn: [this.stateMachine.stateMachineArn] } },
+        targets: [new targets.LambdaFunction(this.registryWriter, { retryAttempts: 185, maxEventAge: Duration.hours(24), deadLetterQueue: undelivered })],
+      });
+    } else this.registryWriter = undefined;
+    // an execution that times out runs no state of its own: its status-change event reaches the queue
+    new events.Rule(this, 'TimedOut', {
+      description: `Baton ${pipeline.name}: timed-out executions to the dead-letter queue`,
+      eventPattern: { source: ['aws.states'], detailType: [EXECUTION_STATUS_CHANGE], detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['TIMED_OUT'] } },
+      targets: [
+        new targets.SqsQueue(this.deadLetterQueue, {
+          message: events.RuleTargetInput.fromObject({
+            runId: events.EventField.fromPath('$.detail.name'),
+            executionArn: events.EventField.fromPath('$.detail.executionArn'),
+            failedStep: '(execution)',
+            error: 'States.Timeout',
+            cause: `the execution ran longer than its ${timeout.toSeconds()} s timeout`,
+            input: events.EventField.fromPath('$.detail.input'),
+            startedAt: events.EventField.fromPath('$.detail.startDate'),
+          }),
+        }),
+      ],
+    });
+
+    this.alarms =
+      props.alarms === false
+        ? undefined
+        : new BatonAlarms(this, 'Alarms', {
+            pipeline: pipeline.name,
+            stateMachine: this.stateMachine,
+            functions: [this.reviewGate, this.registryWriter].filter((f): f is lambda.Function => f !== undefined),
+            ...(props.alarms?.topics ? { topics: props.alarms.topics } : {}),
+            ...(props.alarms?.thresholds ? { thresholds: props.alarms.thresholds } : {}),
+          });
+    new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'BlobBucketName', { value: this.blobBucket.bucketName });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
   }
 
   /** Lets a principal (CLI role, dashboard) answer review task tokens (SendTaskSuccess / Failure / Heartbeat) of this machine. */
   grantReview(grantee: iam.IGrantable): iam.Grant {
     return this.stateMachine.grantTaskResponse(grantee);
   }
+}
+
+/** What a stage function does with the claim-check bucket: read and write objects, list keys. */
+function grantBlobs(fn: lambda.Function, bucket: s3.IBucket): void {
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [bucket.arnForObjects('*')] }));
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+  bucket.encryptionKey?.grantEncryptDecrypt(fn);
+}
+
+/** The timeouts of a pipeline's approval gates, in seconds. */
+function approvalTimeouts(pipeline: AnyPipeline): number[] {
+  const out: number[] = [];
+  walkSteps(pipeline.ir.steps, (s) => {
+    if (s.kind === 'approval') out.push(s.timeoutSeconds);
+  });
+  return out;
+}
+
+function missing(prop: string, pipeline: string): never {
+  throw new Error(`pipeline "${pipeline}": pass ${prop} (the entry file of that function) or prebuilt code`);
 }

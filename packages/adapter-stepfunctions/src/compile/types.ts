@@ -87,6 +87,12 @@ export interface CompileOptions {
    * @default none
    */
   deadLetter?: DeadLetterOptions;
+  /**
+   * Replaces the retry policy of every task of the named stages (ASL retriers, and the policy the
+   * stage's Lambda uses to tell its last attempt). The CDK construct sets it for model stages.
+   * @default each task's own policy (the task's `retry`, else its stage's)
+   */
+  stageRetry?: Record<string, RetryPolicy[]>;
   /** Execution-level timeout (`TimeoutSeconds` of the machine): the run fails with `States.Timeout` after it. @default none */
   timeoutSeconds?: number;
 }
