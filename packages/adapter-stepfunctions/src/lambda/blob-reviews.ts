@@ -2,10 +2,19 @@ import { getText, type BlobStore } from '@baton/core';
 import type { ReviewRecord, ReviewStore } from './reviews.js';
 
 /**
- * A {@link ReviewStore} on a BlobStore (S3 in production): one JSON object per review under
- * `<prefix><execution name>/<step path>.json`. It needs no database, so a deployed review gate and
- * the CLI share reviews through the claim-check bucket. Closing is read-then-write, not atomic;
- * single use still holds end to end because Step Functions accepts a task token only once.
+ * A development {@link ReviewStore} on a BlobStore: one JSON object per review under
+ * `<prefix><execution ARN>/<step path>.json`. It needs no database, so a review gate and the CLI
+ * can share reviews through the claim-check bucket while trying things out. **Not atomic**:
+ * closing is read-then-write, so two concurrent decisions with one token may both see the review
+ * open (Step Functions still accepts the task token only once, so the run resumes once, but both
+ * callers are told they won). Production deployments use the registry's `createRegistryReviewStore`
+ * (one conditional UPDATE).
+ *
+ * @example
+ * ```ts
+ * const store = createBlobReviewStore(createMemoryBlobStore());
+ * const engine = createStepFunctionsLocalEngine({ pipelines: [report], reviews: store });
+ * ```
  */
 export function createBlobReviewStore(blobs: BlobStore, prefix = 'reviews/'): ReviewStore {
   const dir = (arn: string): string => `${prefix}${encodeURIComponent(arn)}/`;
@@ -20,12 +29,13 @@ export function createBlobReviewStore(blobs: BlobStore, prefix = 'reviews/'): Re
     async open(arn, gate) {
       return (await list(arn)).filter((r) => r.gate === gate && r.status === 'open');
     },
-    async close(arn, stepPath, status) {
+    async close(arn, stepPath, decision) {
       const k = key(arn, stepPath);
       if (!(await blobs.has(k))) return false;
       const r = await read(k);
       if (r.status !== 'open') return false;
-      await blobs.put(k, JSON.stringify({ ...r, status }));
+      const { status, at: decidedAt, reviewer: decidedBy, comment } = decision;
+      await blobs.put(k, JSON.stringify({ ...r, status, decidedAt, ...(decidedBy === undefined ? {} : { decidedBy }), ...(comment === undefined ? {} : { comment }) }));
       return true;
     },
   };

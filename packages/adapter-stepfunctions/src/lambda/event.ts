@@ -1,4 +1,4 @@
-import { readPath, select, writePath, type Selection } from '@baton/core';
+import { readPath, select, writePath, type RetryPolicy, type Selection } from '@baton/core';
 import { errorFromCause } from './errors.js';
 
 /**
@@ -20,6 +20,12 @@ export interface StageEvent {
   executionId: string;
   /** `$$.State.RetryCount`: 0 on the first attempt. */
   retryCount: number;
+  /**
+   * The task's retry policy when it is not its stage's own (a task-level `retry`, or the compile
+   * option `stageRetry`): what the handler uses to tell a final failure from one the machine
+   * retries. Absent: the stage's `retry`.
+   */
+  retry?: RetryPolicy[];
   timeoutMs?: number;
   /** The stage input (input shape). */
   input?: unknown;

@@ -1,4 +1,21 @@
-import { DEFAULT_STAGE_TIMEOUT_MS, StageError, invokeStage, safeObserver, serializeError, silentLogger, type AnyStage, type BlobStore, type Clock, type Logger, type ModelClient, type RunObserver } from '@baton/core';
+import {
+  ALL_ERRORS,
+  DEFAULT_STAGE_TIMEOUT_MS,
+  StageError,
+  decideRetry,
+  invokeStage,
+  safeObserver,
+  serializeError,
+  silentLogger,
+  type AnyStage,
+  type BlobStore,
+  type Clock,
+  type Logger,
+  type ModelClient,
+  type RetryPolicy,
+  type RunObserver,
+} from '@baton/core';
+import { NON_RETRYABLE_CODES } from '../compile/retry.js';
 import { toLambdaError } from './errors.js';
 import { runIdOf, stageInputOf, stageResultOf, type StageEvent } from './event.js';
 
@@ -20,8 +37,10 @@ export interface StageHandlerOptions {
   attemptOf?: (event: StageEvent) => number;
   /**
    * Receives the attempt and step events of every invocation (a run registry on Postgres), awaited
-   * before the handler returns so a frozen Lambda loses none. A retryable failure leaves its step
-   * open: whether the machine retries is the state machine's decision.
+   * before the handler returns so a frozen Lambda loses none. A failure ends its step (`step-finished`
+   * failed) the moment it is final: when no retrier of the task takes its code, or the one that does
+   * has no retry left at this attempt (see {@link isFinalFailure}); otherwise the step stays open for
+   * the machine's retry.
    */
   observer?: RunObserver;
 }
@@ -96,7 +115,9 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
         await observe({ type: 'step-finished', ...step, status: 'succeeded', at: done });
       } else {
         await observe({ type: 'attempt-finished', ...base, status: 'failed', error: result.error, metrics: result.metrics, at: done });
-        if (!result.error.retryable) await observe({ type: 'step-finished', ...step, status: 'failed', error: result.error, at: done });
+        if (isFinalFailure(event.retry ?? stage.retry ?? [], result.error.code, attempt - 1)) {
+          await observe({ type: 'step-finished', ...step, status: 'failed', error: result.error, at: done });
+        }
       }
     }
     if (result.ok) return stageResultOf(event, result.output);
@@ -106,3 +127,25 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
 
 /** Time kept back from the Lambda's remaining time to report a timeout as a Baton error. */
 export const LAMBDA_EXIT_MARGIN_MS = 1000;
+
+/**
+ * Whether a task's failure is final: the state machine's retriers, compiled from `policies` by
+ * `compileRetry`, will not retry `code` after `retries` retries of the task. The same rules as the
+ * compiled `Retry` array: codes that are never retried (and, under `States.ALL`, every
+ * non-retryable code of the error table) match no retrier; otherwise the first retrier naming the
+ * code or `States.ALL` decides, through core's `decideRetry`. (The Lambda service-error retrier
+ * never sees a stage error.) `$$.State.RetryCount` counts the task's retries by every retrier; a
+ * step retried by two different retriers may be called final one failure early, which the
+ * registry corrects if a later attempt runs.
+ *
+ * @example
+ * ```ts
+ * isFinalFailure([{ errors: ['ThrottlingException'], maxAttempts: 2 }], 'ThrottlingException', 2); // true: third attempt failed
+ * isFinalFailure([{ errors: ['States.ALL'] }], 'ValidationFailed', 0); // true: never retried
+ * ```
+ */
+export function isFinalFailure(policies: readonly RetryPolicy[], code: string, retries: number): boolean {
+  if (policies.some((p) => p.errors.includes(ALL_ERRORS)) && NON_RETRYABLE_CODES.includes(code)) return true;
+  // the machine cannot see a runtime `retryable` flag: under States.ALL, what the table does not block is retried
+  return !decideRetry(policies, code, policies.map(() => retries), () => 0, true).retry;
+}

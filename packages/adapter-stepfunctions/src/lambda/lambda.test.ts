@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { errorFromCause, lambdaCause } from './errors.js';
 import { stageInputOf } from './event.js';
-import { createStageHandler } from './handler.js';
+import { createStageHandler, isFinalFailure } from './handler.js';
 import { createReviewGateHandler } from './review-gate.js';
 import { createMemoryReviewStore } from './reviews.js';
 
@@ -99,10 +99,11 @@ describe('input event shape with caught errors (Tasks picking their output field
 });
 
 describe('createStageHandler with a run observer (the registry of deployed runs)', () => {
-  it('reports each attempt and its step, awaited before it returns; a retryable failure leaves the step open', async () => {
+  it('reports each attempt and its step, awaited before it returns; a failure a retrier takes leaves the step open', async () => {
     const events: RunEvent[] = [];
     const handler = createStageHandler({ stages: echo, blobs: createMemoryBlobStore(), observer: async (e) => void events.push(e) });
-    await handler({ stage: 'echo', stepPath: 'sections[0]/echo', executionId: ARN, retryCount: 0, input: { text: 'throttle' } }).catch(() => undefined);
+    const retry = [{ errors: ['ThrottlingException'] }];
+    await handler({ stage: 'echo', stepPath: 'sections[0]/echo', executionId: ARN, retryCount: 0, retry, input: { text: 'throttle' } }).catch(() => undefined);
     await handler({ stage: 'echo', stepPath: 'sections[0]/echo', executionId: ARN, retryCount: 1, input: { text: 'ok' } });
     const seen = events.map((e) => `${e.type}${'attempt' in e ? `#${e.attempt}` : ''}${'status' in e ? `:${e.status}` : ''}`);
     expect(seen).toEqual(['step-started', 'attempt-started#1', 'attempt-finished#1:failed', 'attempt-started#2', 'attempt-finished#2:succeeded', 'step-finished:succeeded']);
@@ -151,5 +152,91 @@ describe('createReviewGateHandler', () => {
     expect(row).toMatchObject({ runId: 'run-42', gate: 'review', reviewer: 'alice', taskToken: 'TT', status: 'open', tokenHash: hashReviewToken(token), payload: { title: 'Q3' } });
     expect(JSON.stringify(row)).not.toContain(token);
     expect(notices[0]).not.toHaveProperty('taskToken');
+  });
+});
+
+describe('createStageHandler records a step failed when its failure is final', () => {
+  const flaky = defineStage({
+    name: 'flaky',
+    version: 1,
+    input: z.object({ code: z.string() }),
+    output: z.object({}),
+    retry: [{ errors: ['ThrottlingException'], maxAttempts: 2 }],
+    async run(input) {
+      throw new StageError(input.code, 'no');
+    },
+  });
+  const finishes = async (event: { retryCount: number; code: string; retry?: { errors: string[]; maxAttempts?: number }[] }): Promise<string[]> => {
+    const events: RunEvent[] = [];
+    const handler = createStageHandler({ stages: flaky, blobs: createMemoryBlobStore(), observer: async (e) => void events.push(e) });
+    await handler({ stage: 'flaky', stepPath: 'flaky', executionId: ARN, retryCount: event.retryCount, input: { code: event.code }, ...(event.retry ? { retry: event.retry } : {}) }).catch(() => undefined);
+    return events.filter((e) => e.type === 'step-finished').map((e) => (e.type === 'step-finished' ? `${e.status}:${e.error?.code}` : ''));
+  };
+
+  it('retryable with a retry left: the step stays open; at the last retry or without a retrier: failed', async () => {
+    expect(await finishes({ retryCount: 0, code: 'ThrottlingException' })).toEqual([]);
+    expect(await finishes({ retryCount: 1, code: 'ThrottlingException' })).toEqual([]);
+    expect(await finishes({ retryCount: 2, code: 'ThrottlingException' })).toEqual(['failed:ThrottlingException']);
+    // retryable, but no retrier of this stage names it
+    expect(await finishes({ retryCount: 0, code: 'ServiceUnavailableException' })).toEqual(['failed:ServiceUnavailableException']);
+    expect(await finishes({ retryCount: 0, code: 'ValidationFailed' })).toEqual(['failed:ValidationFailed']);
+  });
+
+  it('uses the task\'s own policy when the payload carries one', async () => {
+    expect(await finishes({ retryCount: 2, code: 'ThrottlingException', retry: [{ errors: ['ThrottlingException'], maxAttempts: 5 }] })).toEqual([]);
+    expect(await finishes({ retryCount: 0, code: 'ThrottlingException', retry: [] })).toEqual(['failed:ThrottlingException']);
+  });
+
+  it('isFinalFailure follows the compiled retriers: States.ALL never retries what the error table blocks', () => {
+    const all = [{ errors: ['States.ALL'], maxAttempts: 1 }];
+    expect(isFinalFailure(all, 'StageFailed', 0)).toBe(false);
+    expect(isFinalFailure(all, 'StageFailed', 1)).toBe(true);
+    expect(isFinalFailure(all, 'MyOwnCode', 0)).toBe(false);
+    expect(isFinalFailure(all, 'ValidationFailed', 0)).toBe(true);
+    expect(isFinalFailure(all, 'InvalidInput', 0)).toBe(true);
+    expect(isFinalFailure([{ errors: ['InvalidInput'] }], 'InvalidInput', 0)).toBe(true);
+    expect(isFinalFailure([], 'ThrottlingException', 0)).toBe(true);
+    // default maxAttempts is ASL's 3
+    expect(isFinalFailure([{ errors: ['X'] }], 'X', 2)).toBe(false);
+    expect(isFinalFailure([{ errors: ['X'] }], 'X', 3)).toBe(true);
+  });
+});
+
+describe('createReviewGateHandler: unassigned reviews, logs, failures', () => {
+  const event = { taskToken: 'TT', executionId: ARN, gate: 'review', stepPath: 'review', timeoutSeconds: 60, payload: {} };
+
+  it('a null reviewer is an unassigned review; every line carries the execution ARN, step and attempt', async () => {
+    const store = createMemoryReviewStore();
+    const lines: Record<string, unknown>[] = [];
+    const gate = createReviewGateHandler({ store, notifier: () => undefined, logger: createJsonLogger({ write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) }) });
+    await gate({ ...event, reviewer: null, retryCount: 1 });
+    const [row] = await store.list(ARN);
+    expect(row).not.toHaveProperty('reviewer');
+    expect(lines.map((l) => l.msg)).toEqual(['review opened', 'reviewer notified']);
+    for (const l of lines) expect(l).toMatchObject({ executionArn: ARN, step: 'review', gate: 'review', attempt: 2 });
+  });
+
+  it('records the review before the notice, and throws (named after the code) when the notice fails', async () => {
+    const store = createMemoryReviewStore();
+    const order: string[] = [];
+    const recording = { ...store, put: async (r: Parameters<typeof store.put>[0]) => (order.push('put'), store.put(r)) };
+    const lines: Record<string, unknown>[] = [];
+    const gate = createReviewGateHandler({
+      store: recording,
+      notifier: () => {
+        order.push('notify');
+        throw new StageError('ServiceUnavailableException', 'SNS down');
+      },
+      logger: createJsonLogger({ write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) }),
+    });
+    const err: Error = await gate(event).then(() => new Error('no throw'), (e: unknown) => e as Error);
+    expect(order).toEqual(['put', 'notify']);
+    expect(err.name).toBe('ServiceUnavailableException');
+    expect(JSON.parse(err.message)).toMatchObject({ code: 'ServiceUnavailableException', message: 'SNS down' });
+    expect(lines.at(-1)).toMatchObject({ level: 'error', msg: 'reviewer notice failed', executionArn: ARN, attempt: 1, code: 'ServiceUnavailableException' });
+    // a failed write: no notice at all
+    const broken = createReviewGateHandler({ store: { ...store, put: async () => Promise.reject(new Error('db down')) }, notifier: () => void order.push('notified anyway') });
+    await expect(broken(event)).rejects.toMatchObject({ name: 'StageFailed' });
+    expect(order).not.toContain('notified anyway');
   });
 });

@@ -9,18 +9,49 @@ export interface ReviewRecord extends PendingReview {
   status: 'open' | 'approved' | 'rejected' | 'expired';
 }
 
-/** Where review gates record pending reviews (the registry's `pending_review` table in production). */
+/** How a review ends: the decision, who made it (when known), their note, and when. */
+export interface ReviewClose {
+  status: 'approved' | 'rejected' | 'expired';
+  reviewer?: string;
+  comment?: string;
+  /** ISO time of the decision. */
+  at: string;
+}
+
+/**
+ * Where review gates record pending reviews: the registry's `pending_review` table in production
+ * (`createRegistryReviewStore` of `@baton/registry`, which implements this structurally).
+ *
+ * @example
+ * ```ts
+ * const store: ReviewStore = createMemoryReviewStore();
+ * const closed = await store.close(executionArn, 'review', { status: 'approved', reviewer: 'alice', at: new Date().toISOString() });
+ * ```
+ */
 export interface ReviewStore {
+  /** Records a review, replacing the one at the same (run, step path): a retried gate mints a new token. */
   put(review: ReviewRecord): Promise<void>;
   /** Open reviews of an execution at a gate. */
   open(executionArn: string, gate: string): Promise<ReviewRecord[]>;
   /** Every review of an execution. */
   list(executionArn: string): Promise<ReviewRecord[]>;
-  /** Marks a review decided; false when it was no longer open (single use). */
-  close(executionArn: string, stepPath: string, status: 'approved' | 'rejected' | 'expired'): Promise<boolean>;
+  /**
+   * Marks an open review decided; false when it was no longer open. A production store does this
+   * in one conditional write, so of two concurrent decisions with the same token only one wins
+   * (single use).
+   */
+  close(executionArn: string, stepPath: string, decision: ReviewClose): Promise<boolean>;
 }
 
-/** An in-memory {@link ReviewStore} for tests and the local engine. */
+/**
+ * An in-memory {@link ReviewStore} for tests and the local engine. Closing is atomic (one
+ * synchronous check-and-set).
+ *
+ * @example
+ * ```ts
+ * const engine = createStepFunctionsLocalEngine({ pipelines: [report], reviews: createMemoryReviewStore() });
+ * ```
+ */
 export function createMemoryReviewStore(): ReviewStore {
   const rows = new Map<string, ReviewRecord>();
   const key = (arn: string, path: string): string => `${arn}\u0000${path}`;
@@ -34,31 +65,46 @@ export function createMemoryReviewStore(): ReviewStore {
     async list(arn) {
       return [...rows.values()].filter((r) => r.executionArn === arn);
     },
-    async close(arn, path, status) {
+    async close(arn, path, decision) {
       const r = rows.get(key(arn, path));
       if (!r || r.status !== 'open') return false;
-      r.status = status;
+      r.status = decision.status;
       return true;
     },
   };
 }
 
-/** What to send to Step Functions for a decision. */
+/** What to send to Step Functions for a decision: SendTaskSuccess (`output`) or SendTaskFailure (`error`, `cause`). */
 export type TaskAnswer =
   | { taskToken: string; verdict: 'approved'; output: { approved: true; reviewer: string | null; comment: string | null } }
   | { taskToken: string; verdict: 'rejected'; error: 'ApprovalRejected'; cause: string };
 
 /**
  * Checks a reviewer's decision against the open review of a gate (token hash, single use,
- * assigned reviewer) and returns the task answer to send. Throws `InvalidInput` otherwise.
+ * assigned reviewer), closes the review with the reviewer, comment and time of the decision, and
+ * returns the task answer to send. Throws `InvalidInput` otherwise: no open review, a token that
+ * matches none, another reviewer than the one assigned, or a token already used (the close lost).
+ *
+ * @example
+ * ```ts
+ * const answer = await decideReview(store, executionArn, 'review', { token, reviewer: 'alice' }, 'approved');
+ * if (answer.verdict === 'approved') await sfn.send(new SendTaskSuccessCommand({ taskToken: answer.taskToken, output: JSON.stringify(answer.output) }));
+ * ```
  */
 export async function decideReview(store: ReviewStore, executionArn: string, gate: string, decision: ReviewDecision, verdict: 'approved' | 'rejected'): Promise<TaskAnswer> {
   const open = await store.open(executionArn, gate);
   if (open.length === 0) throw new StageError('InvalidInput', `execution "${executionArn}" has no open review at gate "${gate}" (already decided, timed out, or never reached)`);
   const review = open.find((r) => verifyReviewToken(decision.token, r.tokenHash));
   if (!review) throw new StageError('InvalidInput', `review token rejected for gate "${gate}"`);
-  if (review.reviewer !== undefined && review.reviewer !== decision.reviewer) throw new StageError('InvalidInput', `gate "${gate}" is assigned to reviewer "${review.reviewer}"`);
-  if (!(await store.close(executionArn, review.stepPath, verdict))) throw new StageError('InvalidInput', `review token for gate "${gate}" was already used`);
+  // a store may read an unassigned reviewer back as null (a nullable column)
+  if (review.reviewer != null && review.reviewer !== decision.reviewer) throw new StageError('InvalidInput', `gate "${gate}" is assigned to reviewer "${review.reviewer}"`);
+  const close: ReviewClose = {
+    status: verdict,
+    at: new Date().toISOString(),
+    ...(decision.reviewer === undefined ? {} : { reviewer: decision.reviewer }),
+    ...(decision.comment === undefined ? {} : { comment: decision.comment }),
+  };
+  if (!(await store.close(executionArn, review.stepPath, close))) throw new StageError('InvalidInput', `review token for gate "${gate}" was already used`);
   const reviewer = decision.reviewer ?? null;
   const comment = decision.comment ?? null;
   if (verdict === 'approved') return { taskToken: review.taskToken, verdict, output: { approved: true, reviewer, comment } };

@@ -46,8 +46,9 @@ export function bindApprovals(
         if (!options.waiters.delete(taskToken)) return;
         void options.reviews.list(Payload.executionId).then(async (rows) => {
           const r = rows.find((x) => x.taskToken === taskToken);
-          if (r && (await options.reviews.close(r.executionArn, r.stepPath, 'expired'))) {
-            options.emit({ type: 'review-decided', runId: r.runId, gate: r.gate, stepPath: r.stepPath, decision: 'timeout', at: new Date().toISOString() });
+          const at = new Date().toISOString();
+          if (r && (await options.reviews.close(r.executionArn, r.stepPath, { status: 'expired', at }))) {
+            options.emit({ type: 'review-decided', runId: r.runId, gate: r.gate, stepPath: r.stepPath, decision: 'timeout', at });
           }
         });
       }, Payload.timeoutSeconds * 1000);
