@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { definePipeline, pipelineFromIR } from './builder.js';
 import { childBlocks, walkSteps, type StepIR } from './ir.js';
+import { stageMetaOf } from './engine-support.js';
 import { defineStage } from './stage.js';
 
 const Text = z.object({ text: z.string() });
@@ -106,6 +107,13 @@ describe('builder', () => {
     expect(p.input).toBeUndefined();
   });
 
+  it('an approval gate records reviewerPath; build() refuses it beside reviewer', () => {
+    const p = definePipeline({ name: 'r', version: 1 }).task('a', generate).approval('g', { timeoutSeconds: 1, reviewerPath: '$.reviewerId' }).build();
+    expect(p.ir.steps[1]).toEqual({ kind: 'approval', id: 'g', gate: 'g', timeoutSeconds: 1, reviewerPath: '$.reviewerId' });
+    const both = definePipeline({ name: 'r', version: 1 }).task('a', generate).approval('g', { timeoutSeconds: 1, reviewer: 'alice', reviewerPath: '$.reviewerId' });
+    expect(() => both.build()).toThrow('has both reviewer and reviewerPath');
+  });
+
   it('refuses two different stages with the same name', () => {
     const twin = defineStage({ ...generate, async run(input) {
       return input;
@@ -118,5 +126,14 @@ describe('defineStage', () => {
   it('brands the stage and rejects bad names', () => {
     expect(generate.kind).toBe('baton.stage');
     expect(() => defineStage({ ...generate, name: 'has space' })).toThrow('stage name "has space" must be letters, digits, "-" or "_"');
+  });
+
+  it('carries usesModel on the stage and into the stage metadata engines and compilers read', () => {
+    const modelStage = defineStage({ ...generate, name: 'model-stage', usesModel: true });
+    expect(modelStage.usesModel).toBe(true);
+    expect(generate.usesModel).toBeUndefined();
+    const p = definePipeline({ name: 'm', version: 1 }).task('a', modelStage).task('b', generate).build();
+    expect(stageMetaOf(p)['model-stage']).toMatchObject({ usesModel: true });
+    expect(stageMetaOf(p).generate).not.toHaveProperty('usesModel');
   });
 });

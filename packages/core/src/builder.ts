@@ -34,7 +34,13 @@ export type MapOptions = GuardOptions & Pick<MapIR, 'items' | 'itemSelector' | '
 export interface ApprovalOptions {
   gate?: string;
   timeoutSeconds: number;
+  /** Only this reviewer may decide. Excludes `reviewerPath`. */
   reviewer?: string;
+  /**
+   * Where the state holds the reviewer when the gate opens (`$.reviewerId`): a string assigns the
+   * gate to that reviewer, `null` leaves it to anyone with the token. Excludes `reviewer`.
+   */
+  reviewerPath?: DataPath;
   payload?: Selection;
   resultPath?: DataPath | null;
   catch?: CatchOptions[];
@@ -94,6 +100,7 @@ export class StepsBuilder {
   approval(id: string, options: ApprovalOptions): this {
     const step: ApprovalIR = { kind: 'approval', id, gate: options.gate ?? id, timeoutSeconds: options.timeoutSeconds };
     if (options.reviewer !== undefined) step.reviewer = options.reviewer;
+    if (options.reviewerPath !== undefined) step.reviewerPath = options.reviewerPath;
     if (options.payload !== undefined) step.payload = options.payload;
     if (options.resultPath !== undefined) step.resultPath = options.resultPath;
     if (options.catch) step.catch = this.catchers(options.catch);

@@ -26,6 +26,7 @@ export function stageMetaOf(pipeline: AnyPipeline): Record<string, StageMeta> {
     const meta: StageMeta = {};
     if (stage.retry) meta.retry = stage.retry;
     if (stage.timeoutMs !== undefined) meta.timeoutMs = stage.timeoutMs;
+    if (stage.usesModel) meta.usesModel = true;
     out[name] = meta;
   }
   return out;

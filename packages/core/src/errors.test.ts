@@ -2,10 +2,12 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import {
   ERROR_CODES,
+  FATAL_CODES,
   NEVER_RETRIED,
   StageError,
   defaultRetryable,
   deserializeError,
+  isFatalCode,
   isSerializedError,
   isStageError,
   serializeError,
@@ -30,6 +32,19 @@ describe('StageError', () => {
     for (const [code, { retryable }] of Object.entries(ERROR_CODES)) expect(defaultRetryable(code)).toBe(retryable);
     expect(defaultRetryable('MyOwnCode')).toBe(true);
     for (const code of NEVER_RETRIED) expect(defaultRetryable(code)).toBe(false);
+  });
+});
+
+describe('fatal codes', () => {
+  it('are the codes the table marks fatal: ModelAccessDenied and ConfigurationError, never retried', () => {
+    expect(FATAL_CODES).toEqual(['ModelAccessDenied', 'ConfigurationError']);
+    for (const code of FATAL_CODES) {
+      expect(isFatalCode(code)).toBe(true);
+      expect(NEVER_RETRIED).toContain(code);
+      expect(new StageError(code, 'm').retryable).toBe(false);
+    }
+    expect(Object.entries(ERROR_CODES).filter(([, v]) => 'fatal' in v && v.fatal).map(([k]) => k)).toEqual(FATAL_CODES);
+    for (const code of ['ThrottlingException', 'SafetyCheckFailed', 'StageFailed', 'States.ALL', 'MyOwnCode']) expect(isFatalCode(code)).toBe(false);
   });
 });
 

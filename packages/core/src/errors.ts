@@ -1,7 +1,8 @@
 /**
  * The error taxonomy shared by every engine. A code is the string that Retry and Catch match:
  * the ASL error name on Step Functions, the ApplicationFailure type on Temporal, the failure
- * reason on BullMQ.
+ * reason on BullMQ. A `fatal` code fails the run: no retrier retries it, a map's tolerated
+ * failures do not absorb it, and a `States.ALL` catcher does not catch it (a catcher naming it does).
  */
 export const ERROR_CODES = {
   /** The model provider throttled the call. Retried with jittered backoff. */
@@ -28,7 +29,25 @@ export const ERROR_CODES = {
   'States.ExceedToleratedFailureThreshold': { retryable: false },
   /** Anything a stage threw that is not classified. */
   StageFailed: { retryable: true },
-} as const satisfies Record<string, { retryable: boolean }>;
+  /**
+   * The model provider refused the credentials or the permission (no IAM permission on the model
+   * id, an invalid API key). Every later call would be refused too: fatal.
+   */
+  ModelAccessDenied: { retryable: false, fatal: true },
+  /**
+   * The deployment is misconfigured: no model configured, a secret missing, an essential database
+   * unreachable. Nothing in the run can mend it: fatal.
+   */
+  ConfigurationError: { retryable: false, fatal: true },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+/** What the code table says of a code. */
+export interface ErrorCodeInfo {
+  /** Whether a retrier may retry it unless the thrower says otherwise. */
+  retryable: boolean;
+  /** Whether it fails the run whatever catches or tolerates failures (see {@link isFatalCode}). */
+  fatal?: boolean;
+}
 
 /** A built-in error code. Stages may also throw codes of their own (any string). */
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -36,7 +55,29 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 /** Matches every error code in a retrier or catcher (ASL's `States.ALL`). */
 export const ALL_ERRORS = 'States.ALL';
 
-/** Codes that no retrier may retry, not even `States.ALL`. */
+/**
+ * The fatal codes of the table: a failure with one of them fails the run. A map's tolerated
+ * failure threshold does not absorb it (the map fails with the item's own error), a `States.ALL`
+ * catcher does not catch it (a catcher naming the code does) and no retrier retries it.
+ */
+export const FATAL_CODES: readonly ErrorCode[] = (Object.entries(ERROR_CODES) as [ErrorCode, ErrorCodeInfo][])
+  .filter(([, info]) => info.fatal === true)
+  .map(([code]) => code);
+
+/**
+ * Whether a failure with this code fails the run (see {@link FATAL_CODES}).
+ *
+ * @example
+ * ```ts
+ * isFatalCode('ModelAccessDenied'); // true
+ * isFatalCode('ThrottlingException'); // false
+ * ```
+ */
+export function isFatalCode(code: string): boolean {
+  return (FATAL_CODES as readonly string[]).includes(code);
+}
+
+/** Codes that no retrier may retry, not even one naming them: these and the {@link FATAL_CODES}. */
 export const NEVER_RETRIED: readonly string[] = [
   'SafetyCheckFailed',
   'InvalidInput',
@@ -44,6 +85,7 @@ export const NEVER_RETRIED: readonly string[] = [
   'ApprovalTimedOut',
   'States.Runtime',
   'States.ExceedToleratedFailureThreshold',
+  ...FATAL_CODES,
 ];
 
 const BRAND = Symbol.for('baton.StageError');
@@ -85,7 +127,7 @@ export class StageError extends Error {
 
 /** Whether a code is retryable unless the thrower says otherwise. */
 export function defaultRetryable(code: string): boolean {
-  const known = (ERROR_CODES as Record<string, { retryable: boolean }>)[code];
+  const known = (ERROR_CODES as Record<string, ErrorCodeInfo>)[code];
   return known ? known.retryable : !NEVER_RETRIED.includes(code);
 }
 

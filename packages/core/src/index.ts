@@ -1,15 +1,18 @@
 export {
   ALL_ERRORS,
   ERROR_CODES,
+  FATAL_CODES,
   NEVER_RETRIED,
   StageError,
   defaultRetryable,
   deserializeError,
+  isFatalCode,
   isSerializedError,
   isStageError,
   serializeError,
   toStageError,
   type ErrorCode,
+  type ErrorCodeInfo,
   type SerializedError,
 } from './errors.js';
 export {

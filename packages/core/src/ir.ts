@@ -95,8 +95,14 @@ export interface ApprovalIR extends Common {
   /** Gate name used by approve / reject. */
   gate: string;
   timeoutSeconds: number;
-  /** If set, only this reviewer may decide. */
+  /** If set, only this reviewer may decide. Excludes `reviewerPath`. */
   reviewer?: string;
+  /**
+   * Path of the reviewer in the state when the gate opens (`$.reviewerId`): a string assigns the
+   * gate to that reviewer (only they may decide, as with `reviewer`), `null` leaves it unassigned,
+   * a missing path fails with `States.Runtime`. Excludes `reviewer`.
+   */
+  reviewerPath?: DataPath;
   /** What the reviewer is shown. @default the whole state */
   payload?: Selection;
   resultPath?: DataPath | null;

@@ -195,10 +195,10 @@ describe('invokeStage', () => {
     expect(r.metrics).toMatchObject({ modelCalls: 2, inputTokens: 200, outputTokens: 14, modelLatencyMs: 100, modelId: 'fake-1' });
   });
 
-  it('calling ctx.model without a configured client fails clearly and is not retried', async () => {
+  it('calling ctx.model without a configured client fails with the fatal ConfigurationError, not retried', async () => {
     const stage = stageThat(async (_input, ctx) => ctx.model.complete({ messages: [] }));
     const r = await invokeStage(stage, {}, opts());
-    expect(r).toMatchObject({ ok: false, error: { code: 'StageFailed', retryable: false, message: 'stage "custom" called ctx.model but the engine has no ModelClient configured' } });
+    expect(r).toMatchObject({ ok: false, error: { code: 'ConfigurationError', retryable: false, message: 'stage "custom" called ctx.model but the engine has no ModelClient configured' } });
   });
 
   it('offloads a large output to the blob store under claims/<runId>', async () => {

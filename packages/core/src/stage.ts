@@ -41,6 +41,11 @@ export interface StageDefinition<TInput extends z.ZodType = z.ZodType, TOutput e
   timeoutMs?: number;
   /** Codes of its own this stage throws (lets the validator check catch clauses). */
   throws?: string[];
+  /**
+   * This stage calls `ctx.model`; deployments give its function a model client and model
+   * permissions (and only the functions of such stages). @default false
+   */
+  usesModel?: boolean;
   run(input: z.output<TInput>, ctx: StageContext): Promise<z.input<TOutput>>;
 }
 
@@ -237,9 +242,7 @@ function abortToError(signal: AbortSignal): StageError {
 function meteredModel(model: ModelClient | undefined, metrics: InvocationMetrics, stage: string): ModelClient {
   if (!model) {
     const fail = (): never => {
-      throw new StageError('StageFailed', `stage "${stage}" called ctx.model but the engine has no ModelClient configured`, {
-        retryable: false,
-      });
+      throw new StageError('ConfigurationError', `stage "${stage}" called ctx.model but the engine has no ModelClient configured`);
     };
     return { modelId: 'none', complete: async () => fail() };
   }

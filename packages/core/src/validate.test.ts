@@ -111,7 +111,29 @@ describe('validatePipelineIR', () => {
     };
     expect(throwable(caughtInside, stages)).not.toContain('ValidationFailed');
     const all: StepIR = { kind: 'parallel', id: 'p', branches: [[task('b', { catch: [{ errors: ['States.ALL'], steps: [task('h')] }] })]] };
-    expect(throwable(all, stages).sort()).toEqual(['States.ALL', 'States.Runtime']);
+    // States.ALL catches all but the fatal codes, which stay throwable by the block
+    expect(throwable(all, stages).sort()).toEqual(['ConfigurationError', 'ModelAccessDenied', 'States.ALL', 'States.Runtime']);
+  });
+
+  it('fatal codes: any task may throw them, a map passes its items\' on, a catcher naming one is valid', () => {
+    const named = [{ errors: ['ModelAccessDenied', 'ConfigurationError'], steps: [task('h')] }];
+    expect(
+      validatePipelineIR(
+        ir([task('a', { catch: named }), { kind: 'map', id: 'm', items: '$.l', toleratedFailurePercentage: 100, steps: [task('i')], catch: [{ errors: ['ModelAccessDenied'], steps: [task('h2')] }] }]),
+        stages,
+      ),
+    ).toEqual([]);
+    const itemsCatchIt: StepIR = { kind: 'map', id: 'm', items: '$.l', steps: [task('i', { catch: [{ errors: ['ModelAccessDenied'], steps: [] }] })] };
+    expect(throwable(itemsCatchIt, stages)).toEqual(['States.ExceedToleratedFailureThreshold', 'States.Runtime', 'ConfigurationError', 'States.ALL']);
+  });
+
+  it('an approval gate takes reviewer or reviewerPath, not both, and reviewerPath must be a path', () => {
+    const gate = (extra: Partial<Extract<StepIR, { kind: 'approval' }>>): StepIR => ({ kind: 'approval', id: 'g', gate: 'legal', timeoutSeconds: 60, ...extra });
+    expect(validatePipelineIR(ir([gate({ reviewerPath: '$.reviewerId' })]), stages)).toEqual([]);
+    expect(messages(validatePipelineIR(ir([gate({ reviewer: 'alice', reviewerPath: '$.reviewerId' })]), stages))).toEqual([
+      'g: approval gate "legal" has both reviewer and reviewerPath: give one (a fixed reviewer, or where the state holds it)',
+    ]);
+    expect(messages(validatePipelineIR(ir([Object.assign(gate({}), { reviewerPath: 'reviewerId' })]), stages))).toEqual(['g: bad path "reviewerId" in reviewerPath']);
   });
 
   it('States.ALL must be alone in the last retrier and the last catcher', () => {

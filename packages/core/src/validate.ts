@@ -1,4 +1,4 @@
-import { ALL_ERRORS } from './errors.js';
+import { ALL_ERRORS, FATAL_CODES, isFatalCode } from './errors.js';
 import { childBlocks, walkSteps, type CatchIR, type PipelineIR, type Predicate, type StepIR } from './ir.js';
 import { isValidPath, selectionPaths } from './paths.js';
 import type { RetryPolicy } from './retry.js';
@@ -29,8 +29,8 @@ export interface ValidateOptions {
   target?: 'stepfunctions-express';
 }
 
-/** Codes any task can fail with, whatever its stage. */
-const TASK_CODES = ['StageFailed', 'States.Timeout', 'InvalidInput', 'States.Runtime', ALL_ERRORS];
+/** Codes any task can fail with, whatever its stage (any deployment can be misconfigured: the fatal codes). */
+const TASK_CODES = ['StageFailed', 'States.Timeout', 'InvalidInput', 'States.Runtime', ...FATAL_CODES, ALL_ERRORS];
 
 /**
  * Checks a pipeline IR against the stages it names and returns every issue: unknown stage,
@@ -101,6 +101,10 @@ function checkStep(step: StepIR, stages: ReadonlyMap<string, AnyStage>, add: (id
       break;
     case 'approval':
       if (!(step.timeoutSeconds > 0)) add(step.id, 'timeoutSeconds must be positive');
+      if (step.reviewer !== undefined && step.reviewerPath !== undefined) {
+        add(step.id, `approval gate "${step.gate}" has both reviewer and reviewerPath: give one (a fixed reviewer, or where the state holds it)`);
+      }
+      path(step.reviewerPath, 'reviewerPath');
       for (const p of selectionPaths(step.payload)) path(p, 'payload');
       if (options.target === 'stepfunctions-express') {
         add(step.id, `approval gate "${step.gate}" cannot run in an EXPRESS workflow (no task tokens, 5-minute limit): use STANDARD`);
@@ -148,8 +152,11 @@ export function throwable(step: StepIR, stages: ReadonlyMap<string, AnyStage>): 
       const retryCodes = (step.retry ?? stage?.retry ?? []).flatMap((r) => r.errors);
       return [...new Set([...TASK_CODES, ...(stage?.throws ?? []), ...retryCodes, ...(stage?.retry ?? []).flatMap((r) => r.errors)])];
     }
-    case 'map':
-      return ['States.ExceedToleratedFailureThreshold', 'States.Runtime', ALL_ERRORS];
+    case 'map': {
+      // a fatal item failure fails the map with the item's own code, whatever the threshold
+      const fatal = step.steps.flatMap((s) => uncaught(s, stages)).filter(isFatalCode);
+      return [...new Set(['States.ExceedToleratedFailureThreshold', 'States.Runtime', ...fatal, ALL_ERRORS])];
+    }
     case 'approval':
       return ['ApprovalRejected', 'ApprovalTimedOut', 'States.Runtime', ALL_ERRORS];
     case 'fail':
@@ -165,8 +172,8 @@ export function throwable(step: StepIR, stages: ReadonlyMap<string, AnyStage>): 
 function uncaught(step: StepIR, stages: ReadonlyMap<string, AnyStage>): string[] {
   const codes = throwable(step, stages);
   const caught = 'catch' in step && step.catch ? step.catch.flatMap((c) => c.errors) : [];
-  if (caught.includes(ALL_ERRORS)) return [];
-  return codes.filter((c) => !caught.includes(c));
+  // States.ALL catches everything but the fatal codes, which only a catcher naming them catches
+  return codes.filter((c) => !caught.includes(c) && !(caught.includes(ALL_ERRORS) && !isFatalCode(c)));
 }
 
 function checkReachability(steps: StepIR[], add: (id: string, m: string) => void): void {

@@ -1,5 +1,5 @@
 import { isBlobRef } from '../blob-ref.js';
-import { ALL_ERRORS, StageError, serializeError, type SerializedError } from '../errors.js';
+import { ALL_ERRORS, StageError, isFatalCode, serializeError, type SerializedError } from '../errors.js';
 import type { ApprovalIR, CatchIR, LoopIR, MapIR, ParallelIR, PipelineIR, StepIR, TaskIR, WaitIR } from '../ir.js';
 import { readPath, select, writePath, type PathContext } from '../paths.js';
 import { evaluatePredicate } from '../predicate.js';
@@ -191,6 +191,8 @@ class Runner {
     let failed = 0;
     let next = 0;
     let exceeded = false;
+    // a fatal item failure fails the map with its own error, whatever the threshold
+    let fatal: SerializedError | undefined;
     const tolerated = (n: number): boolean => {
       const byCount = step.toleratedFailureCount;
       const byPct = step.toleratedFailurePercentage;
@@ -211,13 +213,15 @@ class Runner {
         const error = e instanceof StepFailure ? e.error : serializeError(e);
         results[index] = { status: 'failed', error };
         failed++;
-        if (!tolerated(failed)) exceeded = true;
+        if (isFatalCode(error.code)) fatal ??= error;
+        else if (!tolerated(failed)) exceeded = true;
       }
     };
     const worker = async (): Promise<void> => {
-      while (!exceeded && next < items.length) await runItem(next++);
+      while (!exceeded && !fatal && next < items.length) await runItem(next++);
     };
     await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    if (fatal) throw new StepFailure(fatal);
     if (exceeded) {
       throw new StepFailure({
         code: 'States.ExceedToleratedFailureThreshold',
@@ -242,7 +246,8 @@ class Runner {
   private async approval(step: ApprovalIR, state: unknown, scope: Scope): Promise<unknown> {
     const payload = step.payload === undefined ? state : select(state, step.payload, scope.context);
     const request = { stepPath: scope.prefix + step.id, gate: step.gate, timeoutSeconds: step.timeoutSeconds, payload };
-    const outcome = await this.fx.approval(step.reviewer === undefined ? request : { ...request, reviewer: step.reviewer });
+    const reviewer = this.reviewer(step, state, scope);
+    const outcome = await this.fx.approval(reviewer === undefined ? request : { ...request, reviewer });
     if (outcome.decision === 'approved') return { approved: true, reviewer: outcome.reviewer ?? null, comment: outcome.comment ?? null };
     if (outcome.decision === 'rejected') {
       throw new StepFailure({
@@ -258,6 +263,18 @@ class Runner {
       retryable: false,
       details: { gate: step.gate, timeoutSeconds: step.timeoutSeconds },
     });
+  }
+
+  /**
+   * The reviewer a gate is assigned to: its `reviewer`, or the string at its `reviewerPath`
+   * (`null` there leaves the gate unassigned; a missing path is `States.Runtime`, as Step
+   * Functions fails on a missing `.$` path).
+   */
+  private reviewer(step: ApprovalIR, state: unknown, scope: Scope): string | undefined {
+    if (step.reviewerPath === undefined) return step.reviewer;
+    const value = readPath(state, step.reviewerPath, scope.context);
+    if (value === null || typeof value === 'string') return value ?? undefined;
+    throw new StepFailure(runtime(`approval "${step.id}": ${step.reviewerPath} is not a reviewer (a string, or null for anyone); got ${typeName(value)}`, { path: step.reviewerPath }));
   }
 
   private async loop(step: LoopIR, state: unknown, scope: Scope): Promise<BlockResult> {
@@ -284,8 +301,9 @@ class Runner {
   }
 }
 
+/** The first catcher naming `code`, or `States.ALL` unless the code is fatal. */
 function findCatcher(catchers: CatchIR[] | undefined, code: string): CatchIR | undefined {
-  return catchers?.find((c) => c.errors.includes(code) || c.errors.includes(ALL_ERRORS));
+  return catchers?.find((c) => c.errors.includes(code) || (c.errors.includes(ALL_ERRORS) && !isFatalCode(code)));
 }
 
 function runtime(message: string, details: Record<string, unknown>): SerializedError {

@@ -5,6 +5,8 @@ import type { RetryPolicy } from '../retry.js';
 export interface StageMeta {
   retry?: RetryPolicy[];
   timeoutMs?: number;
+  /** The stage calls `ctx.model` (see `StageDefinition.usesModel`). */
+  usesModel?: boolean;
 }
 
 /** The outcome of one task attempt. */

@@ -147,6 +147,31 @@ export const kitScale = define('kit-scale')
   )
   .build();
 
+/** 18. A map tolerating every failure, with a retrier naming the fatal code; item 2 is denied the model. */
+export const kitMapFatal = define('kit-map-fatal')
+  .map('items', { items: '$.items', itemSelector: { ...mapItem, failCode: 'ModelAccessDenied' }, maxConcurrency: 1, toleratedFailurePercentage: 100, resultPath: '$.results' }, (b) =>
+    b.task('item', kitItem, { retry: [{ errors: ['ModelAccessDenied'], intervalMs: 50, maxAttempts: 2 }] }),
+  )
+  .build();
+
+/** 19. A misconfigured deployment under a `States.ALL` catcher, and under a catcher naming the code. */
+const misconfigured = (name: string, errors: string[]): AnyPipeline =>
+  define(name)
+    .task('configure', kitFlaky, {
+      input: { ...P, failTimes: 99, code: 'ConfigurationError' },
+      resultPath: '$.configured',
+      catch: [{ errors, resultPath: '$.caught', then: (b) => b.task('handle', kitHandler, { input: { ...P, 'error.$': '$.caught' }, resultPath: '$.handled' }) }],
+    })
+    .build();
+export const kitFatalCatchAll = misconfigured('kit-fatal-catch-all', ['States.ALL']);
+export const kitFatalCatchNamed = misconfigured('kit-fatal-catch-named', ['ConfigurationError']);
+
+/** 20. An approval gate whose reviewer comes from the run input. */
+export const kitReviewerPath = define('kit-reviewer-path')
+  .task('draft', kitStep, { input: { ...P, value: 1 }, resultPath: '$.draft' })
+  .approval('review', { gate: 'review', timeoutSeconds: 300, reviewerPath: '$.reviewerId', payload: { 'draft.$': '$.draft' }, resultPath: '$.review' })
+  .build();
+
 /** Every pipeline the conformance kit runs; an engine under test must know all of them. */
 export const conformancePipelines: AnyPipeline[] = [
   kitSequence,
@@ -166,4 +191,8 @@ export const conformancePipelines: AnyPipeline[] = [
   kitTimeout,
   kitIdempotent,
   kitScale,
+  kitMapFatal,
+  kitFatalCatchAll,
+  kitFatalCatchNamed,
+  kitReviewerPath,
 ];

@@ -90,18 +90,28 @@ export const kitHandler = defineStage({
   },
 });
 
-/** A map item: doubles `value`; fails (non-retryable) for `failIndexes` until the probe flag `fixed` is set. */
+/**
+ * A map item: doubles `value`; fails (non-retryable) with `failCode` for `failIndexes` until the
+ * probe flag `fixed` is set.
+ */
 export const kitItem = defineStage({
   name: 'kit-item',
   version: 1,
-  input: z.object({ ...Probe, index: z.number(), value: z.number(), delayMs: z.number().default(0), failIndexes: z.array(z.number()).default([]) }),
+  input: z.object({
+    ...Probe,
+    index: z.number(),
+    value: z.number(),
+    delayMs: z.number().default(0),
+    failIndexes: z.array(z.number()).default([]),
+    failCode: z.string().default('ItemBroken'),
+  }),
   output: z.object({ index: z.number(), value: z.number() }),
   throws: ['ItemBroken'],
   async run(input, ctx) {
     return observed('kit-item', { ...input, key: `item-${input.index}` }, ctx, async () => {
       if (input.delayMs) await pause(input.delayMs, ctx.signal);
       if (input.failIndexes.includes(input.index) && !hasProbeFlag(input.probe, 'fixed')) {
-        throw new StageError('ItemBroken', `item ${input.index} is broken`, { retryable: false, details: { index: input.index } });
+        throw new StageError(input.failCode, `item ${input.index} is broken`, { retryable: false, details: { index: input.index } });
       }
       return { index: input.index, value: input.value * 2 };
     });

@@ -5,6 +5,7 @@ import { isBlobRef } from '../blob-ref.js';
 import type { RunOutcome } from '../interpreter/types.js';
 import { KIT_APPROVAL_TIMEOUT_SECONDS, KIT_RETRY, conformancePipelines } from './pipelines.js';
 import { createProbeDir, highWaterMark, readProbe, setProbeFlag, startCounts, type ProbeEvent } from './probe.js';
+import { fatalAndReviewerScenarios } from './scenarios-fatal.js';
 
 /**
  * What an engine can express. Every flag defaults to true; an engine that turns one off must
@@ -50,6 +51,20 @@ export interface ConformanceOptions {
   capabilities?: Partial<ConformanceCapabilities>;
   /** Per-scenario timeout. @default 60000 */
   timeoutMs?: number;
+}
+
+/** What a file of scenarios gets from {@link runConformance}: the engine and the kit's helpers. */
+export interface KitContext {
+  caps: ConformanceCapabilities;
+  /** Per-scenario timeout in ms. */
+  timeout: number;
+  engine(): Engine;
+  /** Starts a pipeline with a fresh probe and waits for its outcome. */
+  run(pipeline: string, input?: Record<string, unknown>): Promise<{ runId: string; probe: string; outcome: RunOutcome; events: ProbeEvent[] }>;
+  /** The output of a succeeded run; throws with the error otherwise. */
+  output(outcome: RunOutcome): Record<string, unknown>;
+  /** Waits until the gate is pending in `status()` and its notice has arrived. */
+  gateOpen(runId: string, gate: string): Promise<ReviewNotice>;
 }
 
 /**
@@ -319,5 +334,7 @@ export function runConformance(options: ConformanceOptions): void {
       expect(results.every((r, i) => r.status === 'succeeded' && r.output.third.value === i * 8)).toBe(true);
       expect(events.filter((e) => e.event === 'start')).toHaveLength(600);
     });
+
+    fatalAndReviewerScenarios({ caps, timeout, engine, run, output, gateOpen });
   });
 }
