@@ -31,6 +31,7 @@ export const generate = defineStage({
   retry: MODEL_RETRY,
   timeoutMs: 120_000,
   throws: ['InvalidInput'],
+  usesModel: true,
   async run(input, ctx) {
     const { task } = input;
     if (task.missingSources.length > 0) {

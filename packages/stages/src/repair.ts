@@ -44,6 +44,7 @@ export const repair = defineStage({
   retry: MODEL_RETRY,
   timeoutMs: 120_000,
   throws: ['ValidationFailed', 'SafetyCheckFailed'],
+  usesModel: true,
   async run(input, ctx) {
     const last = 'code' in input.check ? { ...input.check.details } : input.check;
     const round = last.round + 1;
