@@ -32,5 +32,6 @@ export {
 export { createOfflineModel, type OfflineFaults, type OfflineModelOptions } from './models/offline.js';
 export { createBedrockModel, type BedrockModelOptions } from './models/bedrock.js';
 export { createOpenAiCompatibleModel, type OpenAiCompatibleModelOptions } from './models/openai.js';
+export { MODEL_PROVIDERS, createModelFromEnv, type EnvModelClient, type ModelFromEnvOptions } from './models/from-env.js';
 export { malformed, providerError } from './models/errors.js';
 export { createS3BlobStore, type S3BlobStoreOptions } from './blobs/s3.js';
