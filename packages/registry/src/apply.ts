@@ -1,6 +1,8 @@
-import { jsonBytes, sha256Hex, type RunEvent, type SerializedError } from '@baton/core';
+import type { RunEvent, SerializedError } from '@baton/core';
 import type { FailureClassifier, FailureContext } from './classify.js';
+import type { LabelReader } from './labels.js';
 import type { SqlExecutor } from './sql.js';
+import { json, mapIndexOf, refOf } from './values.js';
 
 // the run's execution number: 1, plus one per redrive, so a redriven step's attempts keep their history
 const CURRENT_EXECUTION = '(SELECT r.execution FROM pipeline_run r WHERE r.run_id = $1)';
@@ -13,21 +15,29 @@ const REVIVE_RUN_ON_START = `(pipeline_run.status = 'failed' AND pipeline_run.fi
 /** A start that is a new execution of a finished step or attempt (redrive, redelivery), not a late duplicate. */
 const rerun = (table: string): string => `(${table}.finished_at IS NULL OR EXCLUDED.started_at > ${table}.finished_at)`;
 
-/** Values larger than this are stored as a digest, not inline: the registry is an index, not a blob store. */
-export const MAX_INLINE_BYTES = 16 * 1024;
+/** How a registry turns events into rows: its failure classifier and where it finds run labels. */
+export interface ApplyRules {
+  classify: FailureClassifier;
+  labels: LabelReader;
+}
 
 /** Applies one event to the tables, inside the caller's transaction. Every statement is an upsert. */
-export async function applyEvent(tx: SqlExecutor, event: RunEvent, classify: FailureClassifier): Promise<void> {
+export async function applyEvent(tx: SqlExecutor, event: RunEvent, rules: ApplyRules): Promise<void> {
+  const { classify } = rules;
   switch (event.type) {
-    case 'run-started':
+    case 'run-started': {
+      // labels come from the input itself: a large input is stored as a digest below
+      const labels = rules.labels(event.input);
       await tx.query(
-        `INSERT INTO pipeline_run (run_id, pipeline, engine, execution_id, status, status_since, started_at, updated_at, input_ref)
-         VALUES ($1, $2, $3, $4, 'running', $5::timestamptz, $5::timestamptz, $5::timestamptz, $6::jsonb)
+        `INSERT INTO pipeline_run (run_id, pipeline, engine, execution_id, status, status_since, started_at, updated_at, input_ref, report_id, reviewer_id)
+         VALUES ($1, $2, $3, $4, 'running', $5::timestamptz, $5::timestamptz, $5::timestamptz, $6::jsonb, $7, $8)
          ON CONFLICT (run_id) DO UPDATE SET
            pipeline = CASE WHEN pipeline_run.pipeline = '${UNKNOWN}' THEN EXCLUDED.pipeline ELSE pipeline_run.pipeline END,
            engine = CASE WHEN pipeline_run.engine = '${UNKNOWN}' THEN EXCLUDED.engine ELSE pipeline_run.engine END,
            execution_id = COALESCE(EXCLUDED.execution_id, pipeline_run.execution_id),
            input_ref = COALESCE(pipeline_run.input_ref, EXCLUDED.input_ref),
+           report_id = COALESCE(pipeline_run.report_id, EXCLUDED.report_id),
+           reviewer_id = COALESCE(pipeline_run.reviewer_id, EXCLUDED.reviewer_id),
            started_at = LEAST(pipeline_run.started_at, EXCLUDED.started_at),
            -- a new execution of a failed run (redrive) reopens it; a late duplicate does not
            status_since = CASE WHEN ${REVIVE_RUN_ON_START} THEN EXCLUDED.started_at ELSE pipeline_run.status_since END,
@@ -35,9 +45,10 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, classify: Fai
            execution = CASE WHEN ${REVIVE_RUN_ON_START} THEN pipeline_run.execution + 1 ELSE pipeline_run.execution END,
            status = CASE WHEN ${REVIVE_RUN_ON_START} THEN 'running' ELSE pipeline_run.status END,
            updated_at = GREATEST(pipeline_run.updated_at, EXCLUDED.updated_at)`,
-        [event.runId, event.pipeline, event.engine, event.executionId ?? null, event.at, json(refOf(event.input))],
+        [event.runId, event.pipeline, event.engine, event.executionId ?? null, event.at, json(refOf(event.input)), labels.reportId, labels.reviewerId],
       );
       return;
+    }
     case 'step-started':
       await ensureRun(tx, event.runId, event.at);
       await resumeRun(tx, event.runId, event.at, event.stepPath);
@@ -134,35 +145,12 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, classify: Fai
       ]);
       return;
     case 'review-opened':
-      await ensureRun(tx, event.runId, event.at);
-      await tx.query(
-        `INSERT INTO pending_review (run_id, gate, step_path, reviewer, payload_ref, token_hash, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::timestamptz, $8::timestamptz)
-         ON CONFLICT (run_id, step_path) DO UPDATE SET gate = EXCLUDED.gate, reviewer = EXCLUDED.reviewer, payload_ref = EXCLUDED.payload_ref,
-           token_hash = EXCLUDED.token_hash, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
-           decided_at = NULL, decision = NULL, decided_by = NULL, comment = NULL
-         WHERE pending_review.token_hash <> EXCLUDED.token_hash`,
-        [event.runId, event.gate, event.stepPath, event.reviewer ?? null, json(refOf(event.payload)), event.tokenHash, event.at, event.expiresAt],
-      );
-      await tx.query(
-        `UPDATE pipeline_run SET status_since = CASE WHEN status = 'waiting' THEN status_since ELSE $2::timestamptz END,
-           status = 'waiting', updated_at = GREATEST(updated_at, $2::timestamptz)
-         WHERE run_id = $1 AND status IN ('running', 'waiting')`,
-        [event.runId, event.at],
-      );
+      await openReview(tx, event);
       return;
     case 'review-decided':
-      await tx.query(
-        `UPDATE pending_review SET decided_at = $3::timestamptz, decision = $4, decided_by = $5, comment = $6
-         WHERE run_id = $1 AND step_path = $2 AND decided_at IS NULL`,
-        [event.runId, event.stepPath, event.at, event.decision, event.reviewer ?? null, event.comment ?? null],
-      );
-      await tx.query(
-        `UPDATE pipeline_run SET status = 'running', status_since = $2::timestamptz, updated_at = GREATEST(updated_at, $2::timestamptz)
-         WHERE run_id = $1 AND status = 'waiting'
-           AND NOT EXISTS (SELECT 1 FROM pending_review p WHERE p.run_id = $1 AND p.decided_at IS NULL)`,
-        [event.runId, event.at],
-      );
+      await decideReview(tx, { runId: event.runId }, event.stepPath, event);
+      // also on a replay that changed nothing: the run may still be marked waiting
+      await resumeAfterReview(tx, event.runId, event.at);
       return;
     case 'run-finished': {
       await ensureRun(tx, event.runId, event.at);
@@ -177,6 +165,91 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, classify: Fai
       return;
     }
   }
+}
+
+/** A gate reached, as `review-opened` reports it; on Step Functions also the execution and the task token that resumes it. */
+export interface OpenedReview {
+  runId: string;
+  gate: string;
+  stepPath: string;
+  reviewer?: string | undefined;
+  payload: unknown;
+  tokenHash: string;
+  expiresAt: string;
+  /** When the gate opened. */
+  at: string;
+  executionArn?: string | undefined;
+  taskToken?: string | undefined;
+}
+
+/** Records an open review and puts its run in `waiting`. The one home of that rule, for events and for task-token stores. */
+export async function openReview(tx: SqlExecutor, review: OpenedReview): Promise<void> {
+  await ensureRun(tx, review.runId, review.at);
+  // a replay of the same gate entry (same token hash) leaves the row alone, decided or not; a new
+  // entry (a loop, a redrive) replaces it, and so does a new task token for a still open entry (a Lambda retry)
+  await tx.query(
+    `INSERT INTO pending_review (run_id, gate, step_path, reviewer, payload_ref, token_hash, created_at, expires_at, execution_arn, task_token)
+     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::timestamptz, $8::timestamptz, $9, $10)
+     ON CONFLICT (run_id, step_path) DO UPDATE SET gate = EXCLUDED.gate, reviewer = EXCLUDED.reviewer, payload_ref = EXCLUDED.payload_ref,
+       token_hash = EXCLUDED.token_hash, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
+       execution_arn = EXCLUDED.execution_arn, task_token = EXCLUDED.task_token,
+       decided_at = NULL, decision = NULL, decided_by = NULL, comment = NULL
+     WHERE pending_review.token_hash <> EXCLUDED.token_hash
+        OR (pending_review.decided_at IS NULL AND EXCLUDED.task_token IS NOT NULL AND pending_review.task_token IS DISTINCT FROM EXCLUDED.task_token)`,
+    [
+      review.runId,
+      review.gate,
+      review.stepPath,
+      review.reviewer ?? null,
+      json(refOf(review.payload)),
+      review.tokenHash,
+      review.at,
+      review.expiresAt,
+      review.executionArn ?? null,
+      review.taskToken ?? null,
+    ],
+  );
+  await tx.query(
+    `UPDATE pipeline_run SET status_since = CASE WHEN status = 'waiting' THEN status_since ELSE $2::timestamptz END,
+       status = 'waiting', updated_at = GREATEST(updated_at, $2::timestamptz)
+     WHERE run_id = $1 AND status IN ('running', 'waiting')
+       -- a replay of an entry already decided leaves the run running
+       AND EXISTS (SELECT 1 FROM pending_review p WHERE p.run_id = $1 AND p.decided_at IS NULL)`,
+    [review.runId, review.at],
+  );
+}
+
+/** A decision on a review, as `review-decided` reports it. */
+export interface ReviewVerdict {
+  decision: 'approved' | 'rejected' | 'timeout';
+  reviewer?: string | undefined;
+  comment?: string | undefined;
+  at: string;
+}
+
+/**
+ * Decides an open review of a run (or of a Step Functions execution) at a step path: one
+ * conditional UPDATE, so of two concurrent deciders exactly one changes the row. Returns the run
+ * ids whose review it decided (none when it was not open). Call {@link resumeAfterReview} next.
+ */
+export async function decideReview(tx: SqlExecutor, of: { runId: string } | { executionArn: string }, stepPath: string, verdict: ReviewVerdict): Promise<string[]> {
+  const rows = await tx.query<{ run_id: string }>(
+    `UPDATE pending_review SET decided_at = $3::timestamptz, decision = $4, decided_by = $5, comment = $6
+     WHERE ${'runId' in of ? 'run_id' : 'execution_arn'} = $1 AND step_path = $2 AND decided_at IS NULL
+     RETURNING run_id`,
+    ['runId' in of ? of.runId : of.executionArn, stepPath, verdict.at, verdict.decision, verdict.reviewer ?? null, verdict.comment ?? null],
+  );
+  return rows.map((r) => r.run_id);
+}
+
+/** A waiting run whose reviews are all decided is running again. */
+export async function resumeAfterReview(tx: SqlExecutor, runId: string, at: string): Promise<void> {
+  await tx.query(
+    `UPDATE pipeline_run SET status = 'running', status_since = $2::timestamptz, updated_at = GREATEST(updated_at, $2::timestamptz)
+     WHERE run_id = $1 AND status = 'waiting'
+       AND NOT EXISTS (SELECT 1 FROM pending_review p WHERE p.run_id = $1 AND p.decided_at IS NULL)`,
+    [runId, at],
+  );
 }
 
 /**
@@ -234,24 +307,4 @@ async function resumeRun(tx: SqlExecutor, runId: string, at: string, stepPath: s
 function errorColumns(error: SerializedError | undefined, context: FailureContext, classify: FailureClassifier): [string | null, string | null, string | null] {
   if (!error) return [null, null, null];
   return [error.code, error.message, classify(error, context)];
-}
-
-/** The innermost map item index of a step path (`a[1]/b[4]/c` -> 4), or null outside maps. */
-export function mapIndexOf(stepPath: string): number | null {
-  const all = [...stepPath.matchAll(/\[(\d+)\]/g)];
-  const last = all.at(-1);
-  return last?.[1] === undefined ? null : Number(last[1]);
-}
-
-/** A value small enough to keep in a row, or its digest. Claim-check references are small already. */
-export function refOf(value: unknown): unknown {
-  if (value === undefined) return null;
-  const bytes = jsonBytes(value);
-  if (bytes <= MAX_INLINE_BYTES) return value;
-  return { $omitted: true, bytes, sha256: sha256Hex(JSON.stringify(value)) };
-}
-
-// pg turns JS arrays into Postgres arrays: always send JSON as text and cast it.
-function json(value: unknown): string | null {
-  return value === null || value === undefined ? null : JSON.stringify(value);
 }

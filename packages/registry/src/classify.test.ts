@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapIndexOf, refOf } from './apply.js';
+import { mapIndexOf, refOf } from './values.js';
 import { classifyFailure } from './classify.js';
 import { startOfIsoWeek } from './sql-registry.js';
 
@@ -9,6 +9,8 @@ describe('classifyFailure', () => {
   it.each([
     ['ThrottlingException', 'model'],
     ['ModelErrorException', 'model'],
+    ['ModelAccessDenied', 'model'],
+    ['ConfigurationError', 'infrastructure'],
     ['ValidationFailed', 'validation'],
     ['InvalidInput', 'validation'],
     ['ApprovalRejected', 'validation'],
@@ -23,6 +25,12 @@ describe('classifyFailure', () => {
   it('puts every failure of the assemble stage in assembly', () => {
     expect(classifyFailure(err('StageFailed'), { stage: 'assemble' })).toBe('assembly');
     expect(classifyFailure(err('ValidationFailed'), { stage: 'assemble-docx' })).toBe('assembly');
+  });
+
+  it('keeps deployment faults in their class in any stage, the assemble stage included', () => {
+    expect(classifyFailure(err('ModelAccessDenied'), { stage: 'assemble', modelCalls: 0 })).toBe('model');
+    expect(classifyFailure(err('ConfigurationError'), { stage: 'assemble' })).toBe('infrastructure');
+    expect(classifyFailure(err('ConfigurationError'), { stage: 'generate', modelCalls: 1 })).toBe('infrastructure');
   });
 
   it('blames the model for unavailability only when the attempt called it', () => {

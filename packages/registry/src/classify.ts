@@ -17,6 +17,8 @@ export type FailureClassifier = (error: SerializedError, context: FailureContext
 const BY_CODE: Record<string, FailureClass> = {
   ThrottlingException: 'model',
   ModelErrorException: 'model',
+  // the model exists but this deployment may not call it (IAM, model access, an unknown model id)
+  ModelAccessDenied: 'model',
   ValidationFailed: 'validation',
   InvalidInput: 'validation',
   // a reviewer judged the content wanting: a content failure, like a failed validation
@@ -27,17 +29,25 @@ const BY_CODE: Record<string, FailureClass> = {
   'States.Runtime': 'infrastructure',
   'States.DataLimitExceeded': 'infrastructure',
   StageFailed: 'infrastructure',
+  // a deployment setting is missing or wrong (environment, secret, database credentials)
+  ConfigurationError: 'infrastructure',
 };
+
+/** Codes that say the deployment is wrong, not the content: their class holds in any stage, the assemble stage included. */
+const DEPLOYMENT_FAULTS: readonly string[] = ['ModelAccessDenied', 'ConfigurationError'];
 
 const ASSEMBLY = /assembl/i;
 
 /**
  * The default classification: the assemble stage's failures are `assembly` whatever their code
- * (a template or DOCX error is not a model's fault); model codes are `model`; validation and
- * rejected reviews are `validation`; safety is `safety`; a map that exceeded its tolerated
- * failures takes the most common class of its failed items; the rest is `infrastructure`.
+ * (a template or DOCX error is not a model's fault), except the deployment's own faults
+ * (`ModelAccessDenied` is `model` and `ConfigurationError` `infrastructure` in any stage); model
+ * codes are `model`; validation and rejected reviews are `validation`; safety is `safety`; a map
+ * that exceeded its tolerated failures takes the most common class of its failed items; the rest
+ * is `infrastructure`.
  */
 export const classifyFailure: FailureClassifier = (error, context) => {
+  if (DEPLOYMENT_FAULTS.includes(error.code)) return BY_CODE[error.code]!;
   if ((context.stage && ASSEMBLY.test(context.stage)) || ASSEMBLY.test(error.code)) return 'assembly';
   if (error.code === 'States.ExceedToleratedFailureThreshold') return dominantItemClass(error) ?? 'infrastructure';
   if (error.code === 'ServiceUnavailableException') return (context.modelCalls ?? 0) > 0 ? 'model' : 'infrastructure';

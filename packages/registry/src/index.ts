@@ -18,8 +18,15 @@ export { classifyFailure, type FailureClassifier, type FailureContext } from './
 export { MIGRATIONS, type Migration } from './migrations.js';
 export { migrate } from './migrate.js';
 export { checkSchemaName, type SqlClient, type SqlExecutor } from './sql.js';
-export { MAX_INLINE_BYTES, mapIndexOf } from './apply.js';
+export { MAX_INLINE_BYTES, mapIndexOf } from './values.js';
 export { createSqlRegistry, startOfIsoWeek, type SqlRegistryOptions } from './sql-registry.js';
+export { DEFAULT_LABEL_PATHS, type RunLabelPaths } from './labels.js';
+export {
+  createRegistryReviewStore,
+  type TaskTokenReviewClose,
+  type TaskTokenReviewRecord,
+  type TaskTokenReviewStore,
+} from './review-store.js';
 export { createPostgresClient, createPostgresRegistry, type PostgresRegistryOptions } from './postgres.js';
 export { createPgliteClient, createPgliteRegistry, type PgliteRegistryOptions } from './pglite.js';
 export { createRegistryObserver, type RegistryObserver, type RegistryObserverOptions } from './observer.js';

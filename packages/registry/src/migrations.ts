@@ -9,7 +9,8 @@ export interface Migration {
 /**
  * The registry's schema, in order. Never edit a released migration: append a new one.
  * Tables: `pipeline_run` (one row per run), `pipeline_step` (one row per step path, every kind),
- * `stage_attempt` (one row per task attempt) and `pending_review` (one row per approval gate reached).
+ * `stage_attempt` (one row per task attempt) and `pending_review` (one row per approval gate reached;
+ * on Step Functions also the execution ARN and the task token that resumes it).
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -104,6 +105,21 @@ ALTER TABLE pipeline_run ADD COLUMN execution integer NOT NULL DEFAULT 1;
 ALTER TABLE stage_attempt ADD COLUMN execution integer NOT NULL DEFAULT 1;
 ALTER TABLE stage_attempt DROP CONSTRAINT stage_attempt_pkey;
 ALTER TABLE stage_attempt ADD PRIMARY KEY (run_id, execution, step_path, attempt);
+`,
+  },
+  {
+    version: 3,
+    name: 'run labels, task-token reviews',
+    sql: `
+ALTER TABLE pipeline_run ADD COLUMN report_id text;
+ALTER TABLE pipeline_run ADD COLUMN reviewer_id text;
+CREATE INDEX pipeline_run_report_idx ON pipeline_run (report_id, started_at DESC) WHERE report_id IS NOT NULL;
+
+ALTER TABLE pending_review ADD COLUMN execution_arn text;
+ALTER TABLE pending_review ADD COLUMN task_token text;
+-- serves open(arn, gate) and close(arn, step) (a handful of rows per execution, open ones filtered
+-- after) and list(arn), which also reads decided reviews: not partial on decided_at for that reason
+CREATE INDEX pending_review_execution_idx ON pending_review (execution_arn, gate) WHERE execution_arn IS NOT NULL;
 `,
   },
 ];

@@ -1,10 +1,15 @@
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll } from 'vitest';
 import { createPgliteClient } from './pglite.js';
-import { registrySuite } from './test-support/registry-suite.js';
+import { labelsSuite } from './test-support/labels-suite.js';
+import { registrySuite, type OpenClient } from './test-support/registry-suite.js';
+import { reviewStoreSuite } from './test-support/review-store-suite.js';
 
 // one embedded database for the file (its WebAssembly start is the slow part), a schema per test
 const db = await PGlite.create();
 afterAll(() => db.close());
 
-registrySuite('PGlite', (schema) => createPgliteClient({ db, schema }));
+const open: OpenClient = (schema) => createPgliteClient({ db, schema });
+registrySuite('PGlite', open);
+labelsSuite('PGlite', open);
+reviewStoreSuite('PGlite', open);

@@ -24,6 +24,8 @@ export function runOf(row: Row): RunRecord {
     pipeline: String(row.pipeline),
     engine: String(row.engine),
     executionId: str(row.execution_id),
+    reportId: str(row.report_id),
+    reviewerId: str(row.reviewer_id),
     status: String(row.status) as RunState,
     currentStep: str(row.current_step),
     statusSince: isoOf(row.status_since)!,
@@ -79,6 +81,13 @@ export function attemptOf(row: Row): AttemptRow {
     modelLatencyMs: row.model_latency_ms === null ? undefined : numberOf(row.model_latency_ms),
   });
 }
+
+/**
+ * The `pending_review` columns every registry query selects: all but `task_token`, which only the
+ * task-token review store reads (a resume token must not reach a dashboard or a log).
+ */
+export const REVIEW_COLUMNS =
+  'run_id, gate, step_path, reviewer, payload_ref, token_hash, created_at, expires_at, decided_at, decision, decided_by, comment, execution_arn';
 
 /** A `pending_review` row as a {@link ReviewRecord}. */
 export function reviewOf(row: Row): ReviewRecord {

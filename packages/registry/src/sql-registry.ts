@@ -1,8 +1,9 @@
 import type { RunEvent, RunState } from '@baton/core';
-import { applyEvent, refreshTotals, runsWithUsage } from './apply.js';
+import { applyEvent, refreshTotals, runsWithUsage, type ApplyRules } from './apply.js';
 import { classifyFailure, type FailureClassifier } from './classify.js';
+import { labelReader, type RunLabelPaths } from './labels.js';
 import { migrate } from './migrate.js';
-import { attemptOf, reviewOf, runOf, stepOf } from './rows.js';
+import { attemptOf, REVIEW_COLUMNS, reviewOf, runOf, stepOf } from './rows.js';
 import { isoOf, numberOf, type SqlClient } from './sql.js';
 import { FAILURE_CLASSES, type FailureClass, type FailureCount, type InFlightRun, type RunRegistry } from './types.js';
 
@@ -12,6 +13,18 @@ export interface SqlRegistryOptions {
   classify?: FailureClassifier;
   /** Apply pending migrations on creation. @default true */
   migrate?: boolean;
+  /** Where run labels (report id, reviewer id) are read from each run's input. @default { reportId: '$.reportId', reviewerId: '$.reviewerId' } */
+  labels?: RunLabelPaths;
+}
+
+// the client behind each registry, for stores that share its tables (the task-token review store)
+const clients = new WeakMap<RunRegistry, SqlClient>();
+
+/** The {@link SqlClient} of a registry made by {@link createSqlRegistry} (or the PostgreSQL / PGlite factories). */
+export function sqlClientOf(registry: RunRegistry): SqlClient {
+  const client = clients.get(registry);
+  if (!client) throw new Error('this RunRegistry was not made by createSqlRegistry, createPostgresRegistry or createPgliteRegistry');
+  return client;
 }
 
 /**
@@ -25,19 +38,19 @@ export interface SqlRegistryOptions {
  * ```
  */
 export async function createSqlRegistry(client: SqlClient, options: SqlRegistryOptions = {}): Promise<RunRegistry> {
+  const rules: ApplyRules = { classify: options.classify ?? classifyFailure, labels: labelReader(options.labels) };
   if (options.migrate !== false) await migrate(client);
-  const classify = options.classify ?? classifyFailure;
-  return {
+  const registry: RunRegistry = {
     async apply(event: RunEvent) {
       await client.transaction(async (tx) => {
-        await applyEvent(tx, event, classify);
+        await applyEvent(tx, event, rules);
         await refreshTotals(tx, runsWithUsage([event]));
       });
     },
     async applyAll(events) {
       if (events.length === 0) return;
       await client.transaction(async (tx) => {
-        for (const event of events) await applyEvent(tx, event, classify);
+        for (const event of events) await applyEvent(tx, event, rules);
         await refreshTotals(tx, runsWithUsage(events));
       });
     },
@@ -45,8 +58,9 @@ export async function createSqlRegistry(client: SqlClient, options: SqlRegistryO
       const rows = await client.query(
         `SELECT * FROM pipeline_run
          WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR pipeline = $2) AND ($3::text IS NULL OR engine = $3)
+           AND ($5::text IS NULL OR report_id = $5)
          ORDER BY started_at DESC, run_id DESC LIMIT $4`,
-        [filter.status ?? null, filter.pipeline ?? null, filter.engine ?? null, filter.limit ?? 100],
+        [filter.status ?? null, filter.pipeline ?? null, filter.engine ?? null, filter.limit ?? 100, filter.reportId ?? null],
       );
       return rows.map(runOf);
     },
@@ -55,7 +69,7 @@ export async function createSqlRegistry(client: SqlClient, options: SqlRegistryO
       if (!run) return undefined;
       const steps = await client.query('SELECT * FROM pipeline_step WHERE run_id = $1 ORDER BY started_at, step_path', [runId]);
       const attempts = await client.query('SELECT * FROM stage_attempt WHERE run_id = $1 ORDER BY started_at, step_path, execution, attempt', [runId]);
-      const reviews = await client.query('SELECT * FROM pending_review WHERE run_id = $1 ORDER BY created_at', [runId]);
+      const reviews = await client.query(`SELECT ${REVIEW_COLUMNS} FROM pending_review WHERE run_id = $1 ORDER BY created_at`, [runId]);
       return { ...runOf(run), steps: steps.map(stepOf), attempts: attempts.map(attemptOf), reviews: reviews.map(reviewOf) };
     },
     async runsInFlight(opts = {}) {
@@ -124,15 +138,17 @@ export async function createSqlRegistry(client: SqlClient, options: SqlRegistryO
       }));
     },
     async pendingReviews() {
-      const rows = await client.query('SELECT * FROM pending_review WHERE decided_at IS NULL ORDER BY created_at, run_id, step_path');
+      const rows = await client.query(`SELECT ${REVIEW_COLUMNS} FROM pending_review WHERE decided_at IS NULL ORDER BY created_at, run_id, step_path`);
       return rows.map(reviewOf);
     },
     async getReview(runId, gate) {
-      const [row] = await client.query('SELECT * FROM pending_review WHERE run_id = $1 AND gate = $2 ORDER BY created_at DESC LIMIT 1', [runId, gate]);
+      const [row] = await client.query(`SELECT ${REVIEW_COLUMNS} FROM pending_review WHERE run_id = $1 AND gate = $2 ORDER BY created_at DESC LIMIT 1`, [runId, gate]);
       return row ? reviewOf(row) : undefined;
     },
     close: () => client.close(),
   };
+  clients.set(registry, client);
+  return registry;
 }
 
 /** Monday 00:00 UTC of the week holding `now`. */

@@ -19,6 +19,10 @@ export interface RunRecord {
   pipeline: string;
   engine: string;
   executionId?: string;
+  /** The report the run produces, read from its input (`labels.reportId`, default `$.reportId`). */
+  reportId?: string;
+  /** The reviewer the run is assigned to, read from its input (`labels.reviewerId`, default `$.reviewerId`). */
+  reviewerId?: string;
   status: RunState;
   /** The step most recently started and still in flight. */
   currentStep?: string;
@@ -83,7 +87,7 @@ export interface ReviewRecord {
   reviewer?: string;
   /** What the reviewer is asked to judge (possibly a claim-check reference). */
   payload: unknown;
-  /** sha256 of the single-use token; the token itself is never stored. */
+  /** sha256 of the single-use review token; the token itself is never stored. (An engine's resume token, such as a Step Functions task token, is stored but never returned here.) */
   tokenHash: string;
   createdAt: string;
   expiresAt?: string;
@@ -147,6 +151,8 @@ export interface RunFilter {
   status?: RunState;
   pipeline?: string;
   engine?: string;
+  /** Runs of this report (see {@link RunRecord.reportId}). */
+  reportId?: string;
   /** @default 100 */
   limit?: number;
 }

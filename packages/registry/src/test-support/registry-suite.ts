@@ -13,13 +13,18 @@ export type OpenClient = (schema: string) => Promise<SqlClient>;
 
 let counter = 0;
 
+/** A schema name no other test of this process uses. */
+export function schemaName(): string {
+  return `t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+}
+
 /**
  * The one suite every registry implementation passes (PostgreSQL and PGlite): the same events
  * in, the same rows and query answers out.
  */
 export function registrySuite(label: string, open: OpenClient): void {
   const fresh = async (): Promise<{ client: SqlClient; registry: RunRegistry }> => {
-    const client = await open(`t_${process.pid}_${Date.now().toString(36)}_${counter++}`);
+    const client = await open(schemaName());
     return { client, registry: await createSqlRegistry(client) };
   };
 
@@ -28,7 +33,7 @@ export function registrySuite(label: string, open: OpenClient): void {
       const { client, registry } = await fresh();
       expect(await migrate(client)).toEqual([]);
       const versions = await client.query<{ version: number }>('SELECT version FROM baton_schema_migrations ORDER BY version');
-      expect(versions.map((v) => v.version)).toEqual([1, 2]);
+      expect(versions.map((v) => v.version)).toEqual([1, 2, 3]);
       const tables = await client.query<{ table_name: string }>(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`,
       );
@@ -37,10 +42,10 @@ export function registrySuite(label: string, open: OpenClient): void {
     });
 
     it('lets several processes migrate the same schema at once', async () => {
-      const schema = `t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+      const schema = schemaName();
       const [a, b, c] = await Promise.all([open(schema), open(schema), open(schema)]);
       const applied = await Promise.all([migrate(a!), migrate(b!), migrate(c!)]);
-      expect(applied.flat()).toEqual([1, 2]);
+      expect(applied.flat()).toEqual([1, 2, 3]);
       await Promise.all([a!.close(), b!.close(), c!.close()]);
     });
 
