@@ -1,16 +1,21 @@
 import pg from 'pg';
 import { afterAll, inject } from 'vitest';
 import { createPostgresClient } from './postgres.js';
-import { registrySuite } from './test-support/registry-suite.js';
+import { labelsSuite } from './test-support/labels-suite.js';
+import { registrySuite, type OpenClient } from './test-support/registry-suite.js';
+import { reviewStoreSuite } from './test-support/review-store-suite.js';
 
 // the server comes from the `postgres` project's globalSetup (a fresh initdb, or DATABASE_URL)
 const url = inject('postgresUrl');
 const schemas = new Set<string>();
 
-registrySuite('PostgreSQL', (schema) => {
+const open: OpenClient = (schema) => {
   schemas.add(schema);
   return createPostgresClient({ connectionString: url, schema, maxConnections: 4 });
-});
+};
+registrySuite('PostgreSQL', open);
+labelsSuite('PostgreSQL', open);
+reviewStoreSuite('PostgreSQL', open);
 
 // leave a shared DATABASE_URL server as it was found
 afterAll(async () => {

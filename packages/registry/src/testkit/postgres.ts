@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ export interface TestPostgres {
 /**
  * Starts a throwaway PostgreSQL (Debian `postgresql` binaries: initdb + postgres) on a free
  * loopback port, as the `postgres` user when running as root (postgres refuses to run as root).
+ * The superuser `baton` of the returned URL needs no password; any other role must sign in
+ * with its password (scram-sha-256), so tests can exercise a refused password.
  * With DATABASE_URL set, uses that server instead. Throws a clear error when neither works.
  */
 export async function startTestPostgres(): Promise<TestPostgres> {
@@ -37,6 +39,8 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   } catch (e) {
     throw new Error(`initdb failed (is Debian "postgresql" installed?): ${String((e as { stderr?: Buffer }).stderr ?? e)}`);
   }
+  // overwriting keeps the file's owner (postgres) and mode
+  writeFileSync(join(data, 'pg_hba.conf'), PG_HBA);
   const port = await freePort();
   const args = ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=50'];
   const child: ChildProcess = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir, env, ...as });
@@ -63,6 +67,15 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     },
   };
 }
+
+const PG_HBA = [
+  'local all all trust',
+  'host all baton 127.0.0.1/32 trust',
+  'host all all 127.0.0.1/32 scram-sha-256',
+  'host all baton ::1/128 trust',
+  'host all all ::1/128 scram-sha-256',
+  '',
+].join('\n');
 
 function postgresBinDir(): string {
   if (process.env.POSTGRES_BIN) return process.env.POSTGRES_BIN;
