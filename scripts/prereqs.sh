@@ -28,4 +28,10 @@ if [ ! -x .venv-moto/bin/moto_server ]; then
   python3 -m venv .venv-moto
   .venv-moto/bin/pip install -q 'moto[server]'
 fi
-echo "prereqs: redis-server $(redis-server --version | awk '{print $3}'), temporal at $(command -v temporal || echo "$GOBIN_DIR/temporal"), chromium $(chromium --version 2>/dev/null | awk '{print $2}')"
+# cfn-lint: lints the synthesized CloudFormation templates (adapter-stepfunctions tests)
+if [ ! -x .venv-aws/bin/cfn-lint ]; then
+  echo "prereqs: installing cfn-lint into .venv-aws"
+  python3 -m venv .venv-aws
+  .venv-aws/bin/pip install -q 'cfn-lint==1.58.0'
+fi
+echo "prereqs: redis-server $(redis-server --version | awk '{print $3}'), temporal at $(command -v temporal || echo "$GOBIN_DIR/temporal"), chromium $(chromium --version 2>/dev/null | awk '{print $2}'), $(.venv-aws/bin/cfn-lint --version)"

@@ -13,6 +13,14 @@ export interface WriteAppOptions extends CompileOptions {
   pipelineModule: string;
   /** Name of the pipeline's export in that module. */
   exportName: string;
+  /** Model of the stages that call one, written into cdk.json (`bedrock:<modelId>`, see `modelFromSpec`). */
+  model?: string;
+  /** ARN of the Secrets Manager secret of the registry's PostgreSQL, written into cdk.json. */
+  databaseSecretArn?: string;
+  /** Base URL of the dashboard (review links), written into cdk.json. */
+  dashboardUrl?: string;
+  /** `sns`, `eventbridge[:<bus>]` or `webhook:<url>[#<secretArn>]`, written into cdk.json. */
+  reviewNotifier?: string;
 }
 
 /** What {@link writeStepFunctionsApp} wrote. */
@@ -24,8 +32,10 @@ export interface WrittenApp {
 /**
  * Writes what `baton compile --target stepfunctions --out <dir>` produces: the ASL JSON (function
  * ARNs as `${fn_<stage>}` definition substitutions), a compile report (issues, transitions per
- * run, task bindings) and a ready CDK app (`cdk/`) deploying it with {@link BatonStateMachine}:
- * one Lambda per stage, the review gate, S3 claim checks and reviews.
+ * run, task bindings) and a ready CDK app (`cdk/`) deploying it with `BatonStateMachine`: one
+ * Lambda per stage, the review gate and the registry writer (handlers from `@baton/aws-runtime`),
+ * claim checks in S3, the dead-letter queue and alarms. Deployment settings (model, registry secret,
+ * dashboard URL, notifier) go into `cdk/cdk.json` when given, else `cdk deploy -c key=value`.
  *
  * @example
  * ```ts
@@ -33,7 +43,7 @@ export interface WrittenApp {
  * ```
  */
 export function writeStepFunctionsApp(pipeline: AnyPipeline, options: WriteAppOptions): WrittenApp {
-  const { outDir, pipelineModule, exportName, ...compileOptions } = options;
+  const { outDir, pipelineModule, exportName, model: _m, databaseSecretArn: _d, dashboardUrl: _u, reviewNotifier: _n, ...compileOptions } = options;
   const key = (stage: string): string => `fn_${stage.replace(/\W/g, '_')}`;
   const compiled = compileToAsl(pipeline, { ...compileOptions, functionArn: (s) => `\${${key(s)}}`, reviewFunctionArn: '${fn_review_gate}' });
   const files: Record<string, string> = {};
@@ -51,64 +61,89 @@ export function writeStepFunctionsApp(pipeline: AnyPipeline, options: WriteAppOp
     2,
   );
   const hasReview = Object.values(compiled.tasks).some((t) => t.kind === 'approval');
+  const usesModel = [...pipeline.stages.values()].some((s) => s.usesModel);
+  const context: Record<string, string> = {};
+  if (options.model) context.model = options.model;
+  if (options.databaseSecretArn) context.databaseSecretArn = options.databaseSecretArn;
+  if (options.dashboardUrl) context.dashboardUrl = options.dashboardUrl;
+  if (options.reviewNotifier) context.reviewNotifier = options.reviewNotifier;
   files['cdk/package.json'] = JSON.stringify(
     {
       name: `${pipeline.name}-stepfunctions`,
       private: true,
       type: 'module',
       scripts: { synth: 'cdk synth', deploy: 'cdk deploy' },
-      dependencies: { '@baton/adapter-stepfunctions': '*', '@baton/core': '*', '@baton/stages': '*', [pipelineModule]: '*', 'aws-cdk-lib': '^2.276.0', constructs: '^10.8.1' },
+      dependencies: {
+        '@baton/adapter-stepfunctions': '*',
+        '@baton/aws-runtime': '*',
+        '@baton/core': '*',
+        [pipelineModule]: '*',
+        'aws-cdk-lib': '^2.276.0',
+        constructs: '^10.8.1',
+      },
       devDependencies: { 'aws-cdk': '^2', esbuild: '^0.25', tsx: '^4' },
     },
     null,
     2,
   );
-  files['cdk/cdk.json'] = JSON.stringify({ app: 'npx tsx bin/app.ts' }, null, 2);
-  files['cdk/bin/app.ts'] = `import { BatonStateMachine } from '@baton/adapter-stepfunctions/cdk';
+  files['cdk/cdk.json'] = JSON.stringify({ app: 'npx tsx bin/app.ts', context }, null, 2);
+  files['cdk/bin/app.ts'] = `import { BatonStateMachine, deploymentFromContext } from '@baton/adapter-stepfunctions/cdk';
 import { App, Stack } from 'aws-cdk-lib';
 import { fileURLToPath } from 'node:url';
 import { ${exportName} as pipeline } from '${pipelineModule}';
 
+// Deployment settings come from CDK context (cdk.json, or -c key=value on the command line):
+//   model              bedrock:<modelId> | bedrock-profile:<profileId>#<foundationModelId>#<regions> | openai:<baseUrl>#<model>#<keySecretArn>
+//   databaseSecretArn  Secrets Manager secret of the run registry's PostgreSQL (URL or RDS JSON)
+//   dashboardUrl       base URL of the Baton dashboard (the review link in notices)
+//   reviewNotifier     sns (default) | eventbridge[:<bus>] | webhook:<url>[#<signingSecretArn>]
 const app = new App();
-const stack = new Stack(app, '${stackName(pipeline.name)}');
+const stack = new Stack(app, '${stackName(pipeline.name)}', { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } });
 const handler = (file: string): string => fileURLToPath(new URL(\`../handlers/\${file}\`, import.meta.url));
 const machine = new BatonStateMachine(stack, 'Pipeline', {
   pipeline,
   type: '${compiled.type}',
   stageEntry: () => handler('stage.ts'),
-  ${hasReview ? "reviewGateEntry: handler('review-gate.ts')," : ''}
-  xray: true,
+  ${hasReview ? "reviewGateEntry: handler('review-gate.ts'),\n  " : ''}registryWriterEntry: handler('registry-writer.ts'),
   compile: ${JSON.stringify({ expectedItems: compileOptions.expectedItems ?? {}, itemStepPaths: compileOptions.itemStepPaths ?? 'indexed', lambdaIntegration: compiled.lambdaIntegration })},
+  ...deploymentFromContext(stack),
 });
-// let the operators' role answer review task tokens: machine.grantReview(role)
+// let the operators' role (CLI, dashboard) answer review task tokens: machine.grantReview(role)
 void machine;
 app.synth();
 `;
-  files['cdk/handlers/stage.ts'] = `import { createStageHandler } from '@baton/adapter-stepfunctions';
-import { createJsonLogger } from '@baton/core';
-import { createS3BlobStore } from '@baton/stages';
+  files['cdk/handlers/stage.ts'] = `import { createStageLambda } from '@baton/aws-runtime';
 import { ${exportName} as pipeline } from '${pipelineModule}';
 
 // one bundle per function; BATON_STAGE (set by BatonStateMachine) picks the stage it runs
-const stage = pipeline.stages.get(process.env.BATON_STAGE ?? '');
-if (!stage) throw new Error(\`unknown stage "\${process.env.BATON_STAGE}"\`);
-export const handler = createStageHandler({ stages: stage, blobs: createS3BlobStore({ bucket: process.env.BATON_BUCKET! }), logger: createJsonLogger() });
+export const handler = createStageLambda({ pipeline });
+`;
+  files['cdk/handlers/registry-writer.ts'] = `import { createRegistryWriterLambda } from '@baton/aws-runtime';
+
+// execution status changes (EventBridge) -> pipeline_run rows in the registry
+export const handler = createRegistryWriterLambda();
 `;
   if (hasReview) {
-    files['cdk/handlers/review-gate.ts'] = `import { createBlobReviewStore, createReviewGateHandler } from '@baton/adapter-stepfunctions';
-import { createJsonLogger } from '@baton/core';
-import { createS3BlobStore } from '@baton/stages';
+    files['cdk/handlers/review-gate.ts'] = `import { createReviewGateLambda } from '@baton/aws-runtime';
 
-// reviews live next to the claim checks; deliver tokens by adding a notifier (email, chat)
-const blobs = createS3BlobStore({ bucket: process.env.BATON_BUCKET! });
-export const handler = createReviewGateHandler({ store: createBlobReviewStore(blobs), logger: createJsonLogger() });
+// records the pending review in the registry (hashed token) and notifies the reviewer
+export const handler = createReviewGateLambda();
 `;
   }
+  const missing = [!options.model && usesModel ? '-c model=bedrock:<modelId>' : '', !options.databaseSecretArn ? '-c databaseSecretArn=<secret ARN>' : ''].filter(Boolean);
   files['cdk/README.md'] = `# ${pipeline.name} on AWS Step Functions
 
-Generated by \`baton compile --target stepfunctions\`. \`npm install && npx cdk synth\` (or \`cdk deploy\`).
-The state machine is \`../${pipeline.name}.asl.json\`; see \`../compile-report.json\` for warnings and the
-state transitions a run costs.
+Generated by \`baton compile --target stepfunctions\`. The state machine is \`../${pipeline.name}.asl.json\`;
+\`../compile-report.json\` lists warnings and the state transitions a run costs.
+
+\`\`\`sh
+npm install
+npx cdk deploy${missing.length ? ' ' + missing.join(' ') : ''}
+\`\`\`
+
+Settings (in \`cdk.json\` "context", or \`-c key=value\`): \`model\`, \`databaseSecretArn\`, \`dashboardUrl\`,
+\`reviewNotifier\` (see bin/app.ts). The stack outputs the state machine ARN, the claim-check bucket, the
+dead-letter queue URL and the review topic: subscribe reviewers to the topic, and operators to the alarm topics.
 `;
   for (const [rel, text] of Object.entries(files)) {
     const path = join(outDir, rel);

@@ -2,3 +2,4 @@ export { BatonStateMachine, type BatonStateMachineProps } from './construct.js';
 export { ALARM_FAILURE_CLASSES, BatonAlarms, METRIC_NAMESPACE, type AlarmFailureClass, type AlarmTopicName, type BatonAlarmsProps } from './alarms.js';
 export { BEDROCK_INVOKE, DEFAULT_MODEL_RETRY, bedrockResources, type ModelConfig } from './model.js';
 export type { ReviewNotifierConfig } from './notifier.js';
+export { deploymentFromContext, modelFromSpec } from './context.js';
