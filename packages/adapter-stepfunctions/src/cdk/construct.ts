@@ -7,6 +7,7 @@ import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -56,7 +57,7 @@ export interface BatonStateMachineProps {
   /** Queue receiving every failed run's context. @default one is created (SSE, 14 days) */
   deadLetterQueue?: sqs.IQueue;
   /** CloudWatch alarms (see {@link BatonAlarms}); `false` for none. @default one topic per failure class plus `operations` */
-  alarms?: false | { topics?: Partial<Record<AlarmTopicName, import('aws-cdk-lib/aws-sns').ITopic>>; thresholds?: Partial<Record<AlarmFailureClass, number>> };
+  alarms?: false | { topics?: Partial<Record<AlarmTopicName, sns.ITopic>>; thresholds?: Partial<Record<AlarmFailureClass, number>> };
   /** Execution-level timeout. @default one day plus the timeouts of the approval gates (STANDARD); 5 minutes (EXPRESS) */
   timeout?: Duration;
   /** Active X-Ray tracing on the state machine and the functions. @default true */
