@@ -46,6 +46,7 @@ export function compileUnchecked(pipeline: AnyPipeline, options: CompileOptions 
     stepIds: new Map(),
     mapItems: mapItemsOfTasks(pipeline),
     stages: stageMetaOf(pipeline),
+    ...(options.stageRetry ? { stageRetry: options.stageRetry } : {}),
     outputs: stageOutputFields(pipeline),
     rawErrors: new Map(),
     decodedErrors: new Set(),

@@ -1,4 +1,4 @@
-import type { Selection, StageMeta, StepIR } from '@baton/core';
+import type { RetryPolicy, Selection, StageMeta, StepIR } from '@baton/core';
 import type { OutputFields } from './output-fields.js';
 import type { AslState, CompileIssue, TaskBinding, WorkflowType } from './types.js';
 
@@ -18,6 +18,8 @@ export interface CompileContext {
   /** Step ids renamed to keep state names unique (unrolled loop copies) -> the id of their step path. */
   stepIds: Map<string, string>;
   stages: Readonly<Record<string, StageMeta>>;
+  /** Stage name -> the retry policy replacing that of every task of the stage (`CompileOptions.stageRetry`). */
+  stageRetry?: Readonly<Record<string, RetryPolicy[]>>;
   /** Stage name -> the keys its output always has (a Task picks them in its ResultSelector), or why not. */
   outputs: ReadonlyMap<string, OutputFields>;
   /**

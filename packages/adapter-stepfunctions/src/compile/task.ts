@@ -1,4 +1,4 @@
-import { DEFAULT_STAGE_TIMEOUT_MS, type TaskIR } from '@baton/core';
+import { DEFAULT_STAGE_TIMEOUT_MS, type RetryPolicy, type TaskIR } from '@baton/core';
 import { addState, resultPath, selectionField, stepPathField, transition, type Continuation, type Scope } from './context.js';
 import { compileCatchers, parseErrorStates, type AslCatcher } from './errors.js';
 import { pickedForm } from './picked.js';
@@ -30,6 +30,10 @@ export const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLamb
  *   do without knowing the keys, and an unwrap Pass per task is what this avoids.
  * Lambda service errors get their own retrier, as AWS recommends for this integration.
  *
+ * Retry: the compile option `stageRetry` for the task's stage, else the task's `retry`, else the
+ * stage's. When that is not the stage's own policy, the payload carries it (`retry`), so the
+ * Lambda can tell a failure no retrier will take (and record the step failed) without guessing.
+ *
  * `lambdaIntegration: 'function-arn'` uses the function ARN as `Resource`: the Lambda's return
  * value is the result as is and lands at the result path natively.
  */
@@ -37,7 +41,8 @@ export function compileTask(scope: Scope, step: TaskIR, next: Continuation, bloc
   const { ctx } = scope;
   const meta = ctx.stages[step.stage] ?? {};
   const timeoutMs = step.timeoutMs ?? meta.timeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
-  const { retry, policies } = compileRetry(step.retry ?? meta.retry ?? [], ctx, scope.prefix + step.id);
+  const effective = ctx.stageRetry?.[step.stage] ?? step.retry ?? meta.retry ?? [];
+  const { retry, policies } = compileRetry(effective, ctx, scope.prefix + step.id);
   const catchers: AslCatcher[] = compileCatchers(scope, step.id, step.catch, next, 'lambda', block);
   if (scope.itemFailed) catchers.push({ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: itemFailure(scope, step.id) });
   const invoke = ctx.lambdaIntegration === 'invoke';
@@ -50,6 +55,8 @@ export function compileTask(scope: Scope, step: TaskIR, next: Continuation, bloc
     'executionId.$': '$$.Execution.Id',
     'retryCount.$': '$$.State.RetryCount',
     ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
+    // the Lambda knows its stage's policy; it is told only one that differs (to tell a final failure)
+    ...(samePolicy(effective, meta.retry ?? []) ? {} : { retry: effective }),
     ...(inline ? { keepInline: inline } : {}),
   };
   const input = selectionField(scope, 'input', step.input, step.id);
@@ -136,6 +143,10 @@ export function itemFailure(scope: Scope, _stepId: string): string {
   if (!scope.states[shaped]) addState(scope, shaped, { Type: 'Pass', Parameters: { status: 'failed', 'error.$': '$.error' }, End: true });
   const first = scope.states[`${shaped}.envelope`] ? `${shaped}.envelope` : parseErrorStates(scope, shaped, '$.error', 'lambda', shaped);
   return first;
+}
+
+function samePolicy(a: readonly RetryPolicy[], b: readonly RetryPolicy[]): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
 const FIELD_ORDER = ['Type', 'Resource', 'Parameters', 'TimeoutSeconds', 'ResultSelector', 'ResultPath', 'OutputPath', 'Retry', 'Catch', 'Next', 'End'];
