@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AnyPipeline } from '@baton/core';
+import { cfnLint } from '../cdk/cfn-lint.js';
 import { writeStepFunctionsApp } from './write.js';
 
 const pkg = fileURLToPath(new URL('../../', import.meta.url));
@@ -17,26 +18,42 @@ const dir = mkdtempSync(join(cache, 'baton-sfn-app-'));
 describe('generated CDK app of the reference example: offline cdk synth', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('synthesizes (esbuild bundling) into a template with the state machine, functions, logs and least-privilege IAM', async () => {
+  it('synthesizes (esbuild bundling) into a template with the state machine, functions, logs and least-privilege IAM that cfn-lint passes', async () => {
     expect(existsSync(example), 'build examples/report-generation first').toBe(true);
     expect(existsSync(join(pkg, 'dist/cdk/index.js')), 'build this package first (the app imports @baton/adapter-stepfunctions/cdk)').toBe(true);
     const { reportPipeline } = (await import(pathToFileURL(example).href)) as { reportPipeline: AnyPipeline };
-    writeStepFunctionsApp(reportPipeline, { outDir: dir, pipelineModule: '@baton/example-report', exportName: 'reportPipeline', expectedItems: { sections: 40 } });
+    writeStepFunctionsApp(reportPipeline, {
+      outDir: dir,
+      pipelineModule: '@baton/example-report',
+      exportName: 'reportPipeline',
+      expectedItems: { sections: 40 },
+      model: 'bedrock:anthropic.claude-3-5-haiku-20241022-v1:0',
+      databaseSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:baton-db-AbCdEf',
+      dashboardUrl: 'https://baton.example.com',
+    });
     const out = join(dir, 'cdk.out');
-    execFileSync(process.execPath, ['--import', 'tsx', join(dir, 'cdk/bin/app.ts')], { cwd: join(dir, 'cdk'), env: { ...process.env, CDK_OUTDIR: out }, stdio: 'pipe' });
+    // what `cdk synth` does: the app with cdk.json's context, an account and a region
+    const { context } = JSON.parse(readFileSync(join(dir, 'cdk/cdk.json'), 'utf8')) as { context: Record<string, string> };
+    expect(context).toMatchObject({ model: expect.stringMatching(/^bedrock:/), databaseSecretArn: expect.stringMatching(/^arn:aws:secretsmanager:/) });
+    const env = { ...process.env, CDK_OUTDIR: out, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_DEFAULT_ACCOUNT: '123456789012', CDK_DEFAULT_REGION: 'eu-west-1' };
+    execFileSync(process.execPath, ['--import', 'tsx', join(dir, 'cdk/bin/app.ts')], { cwd: join(dir, 'cdk'), env, stdio: 'pipe' });
     const template = Template.fromJSON(JSON.parse(readFileSync(join(out, 'ReportStepFunctions.template.json'), 'utf8')) as Record<string, unknown>);
     const stages = [...reportPipeline.stages.keys()];
-    template.resourceCountIs('AWS::Lambda::Function', stages.length + 1);
+    // a function per stage, the review gate, the registry writer
+    template.resourceCountIs('AWS::Lambda::Function', stages.length + 2);
+    const templateFile = join(out, 'ReportStepFunctions.template.json');
+    expect(cfnLint([templateFile]).filter((f) => f.Level === 'Error')).toEqual([]);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ BATON_STAGE: 'generate', BATON_MODEL_PROVIDER: 'bedrock' }) } });
     template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Handler: 'index.handler', TracingConfig: { Mode: 'Active' } });
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineName: 'report',
       StateMachineType: 'STANDARD',
-      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
       TracingConfiguration: { Enabled: true },
     });
     const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as { Properties: { DefinitionString: string; DefinitionSubstitutions: Record<string, unknown> } };
     expect(JSON.parse(sm.Properties.DefinitionString)).toEqual(JSON.parse(readFileSync(join(dir, 'report.asl.json'), 'utf8')));
-    expect(Object.keys(sm.Properties.DefinitionSubstitutions).sort()).toEqual([...stages.map((s) => `fn_${s.replace(/\W/g, '_')}`), 'fn_review_gate'].sort());
+    expect(Object.keys(sm.Properties.DefinitionSubstitutions).sort()).toEqual([...stages.map((s) => `fn_${s.replace(/\W/g, '_')}`), 'fn_review_gate', 'dead_letter_queue_url'].sort());
     const smPolicy = JSON.stringify(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('StateMachineRole') }] } }));
     expect(smPolicy).toContain('lambda:InvokeFunction');
     expect((JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { artifacts: object }).artifacts).toBeDefined();

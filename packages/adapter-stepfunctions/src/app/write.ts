@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnyPipeline } from '@baton/core';
 import { compileToAsl } from '../compile/compile.js';
+import { deployedCompileOptions } from '../compile/deployed.js';
 import { estimateRunCost } from '../compile/limits.js';
 import type { CompileOptions, CompiledMachine } from '../compile/types.js';
 
@@ -45,7 +46,9 @@ export interface WrittenApp {
 export function writeStepFunctionsApp(pipeline: AnyPipeline, options: WriteAppOptions): WrittenApp {
   const { outDir, pipelineModule, exportName, model: _m, databaseSecretArn: _d, dashboardUrl: _u, reviewNotifier: _n, ...compileOptions } = options;
   const key = (stage: string): string => `fn_${stage.replace(/\W/g, '_')}`;
-  const compiled = compileToAsl(pipeline, { ...compileOptions, functionArn: (s) => `\${${key(s)}}`, reviewFunctionArn: '${fn_review_gate}' });
+  // the machine BatonStateMachine deploys with its defaults (dead-letter route, timeout, model retry)
+  const deployed = deployedCompileOptions(pipeline, { type: compileOptions.type ?? 'STANDARD' });
+  const compiled = compileToAsl(pipeline, { ...compileOptions, functionArn: (s) => `\${${key(s)}}`, reviewFunctionArn: '${fn_review_gate}', ...deployed });
   const files: Record<string, string> = {};
   files[`${pipeline.name}.asl.json`] = JSON.stringify(compiled.definition, null, 2);
   files['compile-report.json'] = JSON.stringify(
@@ -54,7 +57,10 @@ export function writeStepFunctionsApp(pipeline: AnyPipeline, options: WriteAppOp
       type: compiled.type,
       issues: compiled.issues,
       transitionsPerRun: estimateRunCost(compiled.definition, compileOptions.expectedItems ?? {}),
-      substitutions: Object.fromEntries([...pipeline.stages.keys()].map((s) => [key(s), `ARN of the Lambda running stage "${s}"`])),
+      substitutions: {
+        ...Object.fromEntries([...pipeline.stages.keys()].map((s) => [key(s), `ARN of the Lambda running stage "${s}"`])),
+        dead_letter_queue_url: 'URL of the SQS queue receiving failed runs',
+      },
       tasks: compiled.tasks,
     },
     null,

@@ -11,12 +11,13 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { walkSteps, type AnyPipeline, type RetryPolicy } from '@baton/core';
+import type { AnyPipeline, RetryPolicy } from '@baton/core';
 import { compileToAsl } from '../compile/compile.js';
+import { approvalTimeouts, deployedCompileOptions } from '../compile/deployed.js';
 import type { CompileOptions, CompiledMachine, WorkflowType } from '../compile/types.js';
 import { EXECUTION_STATUS_CHANGE } from '../lambda/status-event.js';
 import { BatonAlarms, type AlarmFailureClass, type AlarmTopicName } from './alarms.js';
-import { DEFAULT_MODEL_RETRY, grantModel, modelEnvironment, modelsOfStages, type ModelConfig } from './model.js';
+import { grantModel, modelEnvironment, modelsOfStages, type ModelConfig } from './model.js';
 import { grantNotify, reviewNotifierResources, type ReviewNotifierConfig } from './notifier.js';
 
 /** Props of {@link BatonStateMachine}. */
@@ -176,17 +177,19 @@ export class BatonStateMachine extends Construct {
     this.deadLetterQueue =
       props.deadLetterQueue ?? new sqs.Queue(this, 'DeadLetters', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
     substitutions.dead_letter_queue_url = this.deadLetterQueue.queueUrl;
-    const timeout = props.timeout ?? (type === 'EXPRESS' ? Duration.minutes(5) : Duration.seconds(86_400 + approvals.reduce((a, b) => a + b, 0)));
-    const modelRetry = props.modelRetry ?? DEFAULT_MODEL_RETRY;
-    const stageRetry = modelRetry === 'stage' ? {} : Object.fromEntries([...models.keys()].map((s) => [s, modelRetry]));
+    const deployed = deployedCompileOptions(pipeline, {
+      type,
+      ...(props.timeout ? { timeoutSeconds: props.timeout.toSeconds() } : {}),
+      ...(props.modelRetry ? { modelRetry: props.modelRetry } : {}),
+    });
+    const timeoutSeconds = deployed.timeoutSeconds!;
     this.compiled = compileToAsl(pipeline, {
       ...props.compile,
       type,
       functionArn: (stage) => `\${${key(stage)}}`,
       reviewFunctionArn: '${fn_review_gate}',
-      deadLetter: { queueUrl: '${dead_letter_queue_url}' },
-      timeoutSeconds: timeout.toSeconds(),
-      stageRetry: { ...props.compile?.stageRetry, ...stageRetry },
+      ...deployed,
+      stageRetry: { ...props.compile?.stageRetry, ...deployed.stageRetry },
     });
     this.logGroup = new logs.LogGroup(this, 'Executions', { retention, removalPolicy: RemovalPolicy.RETAIN });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
@@ -233,7 +236,7 @@ export class BatonStateMachine extends Construct {
             executionArn: events.EventField.fromPath('$.detail.executionArn'),
             failedStep: '(execution)',
             error: 'States.Timeout',
-            cause: `the execution ran longer than its ${timeout.toSeconds()} s timeout`,
+            cause: `the execution ran longer than its ${timeoutSeconds} s timeout`,
             input: events.EventField.fromPath('$.detail.input'),
             startedAt: events.EventField.fromPath('$.detail.startDate'),
           }),
@@ -267,15 +270,6 @@ function grantBlobs(fn: lambda.Function, bucket: s3.IBucket): void {
   fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [bucket.arnForObjects('*')] }));
   fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
   bucket.encryptionKey?.grantEncryptDecrypt(fn);
-}
-
-/** The timeouts of a pipeline's approval gates, in seconds. */
-function approvalTimeouts(pipeline: AnyPipeline): number[] {
-  const out: number[] = [];
-  walkSteps(pipeline.ir.steps, (s) => {
-    if (s.kind === 'approval') out.push(s.timeoutSeconds);
-  });
-  return out;
 }
 
 function missing(prop: string, pipeline: string): never {

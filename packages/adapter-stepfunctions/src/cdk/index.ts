@@ -1,5 +1,7 @@
 export { BatonStateMachine, type BatonStateMachineProps } from './construct.js';
 export { ALARM_FAILURE_CLASSES, BatonAlarms, METRIC_NAMESPACE, type AlarmFailureClass, type AlarmTopicName, type BatonAlarmsProps } from './alarms.js';
-export { BEDROCK_INVOKE, DEFAULT_MODEL_RETRY, bedrockResources, type ModelConfig } from './model.js';
+export { BEDROCK_INVOKE, bedrockResources, type ModelConfig } from './model.js';
+export { DEFAULT_MODEL_RETRY } from '../compile/deployed.js';
+export { cfnLint, type CfnLintFinding } from './cfn-lint.js';
 export type { ReviewNotifierConfig } from './notifier.js';
 export { deploymentFromContext, modelFromSpec } from './context.js';

@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type { AnyStage, RetryPolicy } from '@baton/core';
+import type { AnyStage } from '@baton/core';
 import type { Construct } from 'constructs';
 
 /**
@@ -17,14 +17,6 @@ export type ModelConfig =
   | { provider: 'bedrock'; modelId: string; region?: string }
   | { provider: 'bedrock'; inferenceProfile: string; foundationModelId: string; regions: string[] }
   | { provider: 'openai-compatible'; baseUrl: string; model: string; apiKeySecret: secretsmanager.ISecret };
-
-/**
- * The reference design's retry policy of model stages on AWS: throttling, model errors and
- * unavailability, first retry after 2 s, doubling, 5 retries, FULL jitter, 60 s cap.
- */
-export const DEFAULT_MODEL_RETRY: RetryPolicy[] = [
-  { errors: ['ThrottlingException', 'ModelErrorException', 'ServiceUnavailableException'], intervalMs: 2000, backoffRate: 2, maxAttempts: 5, jitter: 'FULL', maxDelayMs: 60_000 },
-];
 
 /** The model of each stage that calls one (`usesModel`); throws naming the stage when one has none. */
 export function modelsOfStages(stages: AnyStage[], model: ModelConfig | undefined, models: Record<string, ModelConfig> = {}): Map<string, ModelConfig> {

@@ -1,0 +1,47 @@
+import { walkSteps, type AnyPipeline, type RetryPolicy } from '@baton/core';
+import type { CompileOptions } from './types.js';
+
+/**
+ * The reference design's retry policy of model stages on AWS: throttling, model errors and
+ * unavailability, first retry after 2 s, doubling, 5 retries, FULL jitter, 60 s cap.
+ */
+export const DEFAULT_MODEL_RETRY: RetryPolicy[] = [
+  { errors: ['ThrottlingException', 'ModelErrorException', 'ServiceUnavailableException'], intervalMs: 2000, backoffRate: 2, maxAttempts: 5, jitter: 'FULL', maxDelayMs: 60_000 },
+];
+
+/** Definition substitution of the dead-letter queue's URL in a deployed machine. */
+export const DEAD_LETTER_QUEUE_SUBSTITUTION = '${dead_letter_queue_url}';
+
+/** Options of {@link deployedCompileOptions}. */
+export interface DeployedShape {
+  type: 'STANDARD' | 'EXPRESS';
+  /** Execution-level timeout in seconds. @default one day plus the approval gates' timeouts (STANDARD), 300 (EXPRESS) */
+  timeoutSeconds?: number;
+  /** Retry policy of model stages (`usesModel`); `'stage'` keeps each stage's own. @default {@link DEFAULT_MODEL_RETRY} */
+  modelRetry?: RetryPolicy[] | 'stage';
+}
+
+/**
+ * The compile options of a deployed machine, shared by `BatonStateMachine` and
+ * `writeStepFunctionsApp` so the ASL file written next to the app is the one deployed: every
+ * failure routed to the dead-letter queue, an execution-level timeout, model stages on the model
+ * retry policy.
+ */
+export function deployedCompileOptions(pipeline: AnyPipeline, shape: DeployedShape): Pick<CompileOptions, 'deadLetter' | 'timeoutSeconds' | 'stageRetry'> {
+  const modelRetry = shape.modelRetry ?? DEFAULT_MODEL_RETRY;
+  const modelStages = [...pipeline.stages.values()].filter((s) => s.usesModel).map((s) => s.name);
+  return {
+    deadLetter: { queueUrl: DEAD_LETTER_QUEUE_SUBSTITUTION },
+    timeoutSeconds: shape.timeoutSeconds ?? (shape.type === 'EXPRESS' ? 300 : 86_400 + approvalTimeouts(pipeline).reduce((a, b) => a + b, 0)),
+    stageRetry: modelRetry === 'stage' ? {} : Object.fromEntries(modelStages.map((s) => [s, modelRetry])),
+  };
+}
+
+/** The timeouts of a pipeline's approval gates, in seconds. */
+export function approvalTimeouts(pipeline: AnyPipeline): number[] {
+  const out: number[] = [];
+  walkSteps(pipeline.ir.steps, (s) => {
+    if (s.kind === 'approval') out.push(s.timeoutSeconds);
+  });
+  return out;
+}
