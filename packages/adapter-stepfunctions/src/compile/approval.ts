@@ -1,14 +1,24 @@
 import { ALL_ERRORS, type ApprovalIR } from '@baton/core';
-import { addState, resultPath, selectionField, stepPathField, transition, type Continuation, type Scope } from './context.js';
+import { addState, resultPath, rootPath, selectionField, stepPathField, transition, type Continuation, type Scope } from './context.js';
 import { compileCatchers, type AslCatcher } from './errors.js';
 import type { BlockCompiler } from './dispatch.js';
+import { LAMBDA_SERVICE_ERRORS } from './task.js';
+
+/**
+ * The gate's retrier: Lambda service errors (throttling, service exceptions) when invoking the
+ * review-gate function, retried as the stage tasks' are, so they do not fail the run. A retry
+ * invokes the gate again with a new task token; the review store upserts the review by step.
+ */
+export const REVIEW_GATE_RETRY = { ErrorEquals: [...LAMBDA_SERVICE_ERRORS], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 3, JitterStrategy: 'FULL' } as const;
 
 /**
  * An approval gate as `lambda:invoke.waitForTaskToken`: the review-gate Lambda records the
  * pending review (hashed review token, the task token to answer with) and returns; the run pauses
  * at no compute cost until SendTaskSuccess (approve) or SendTaskFailure (`ApprovalRejected`).
  * The gate's timeout is the state's `TimeoutSeconds`; its `States.Timeout` becomes Baton's
- * `ApprovalTimedOut`. EXPRESS workflows cannot wait for a task token.
+ * `ApprovalTimedOut`. EXPRESS workflows cannot wait for a task token. The reviewer is the gate's
+ * `reviewer`, or read from the state at `reviewerPath` (`reviewer.$`: the Lambda receives a string,
+ * or `null` for anyone; a missing path fails the state with `States.Runtime`).
  */
 export function compileApproval(scope: Scope, step: ApprovalIR, next: Continuation, block: BlockCompiler): string {
   const { ctx } = scope;
@@ -45,16 +55,22 @@ export function compileApproval(scope: Scope, step: ApprovalIR, next: Continuati
         gate: step.gate,
         ...stepPathField(scope, step.id),
         timeoutSeconds: step.timeoutSeconds,
-        ...(step.reviewer === undefined ? {} : { reviewer: step.reviewer }),
+        ...reviewerField(scope, step),
         ...selectionField(scope, 'payload', step.payload, step.id),
       },
     },
     TimeoutSeconds: step.timeoutSeconds,
     ResultPath: resultPath(scope, step.resultPath),
+    Retry: [structuredClone(REVIEW_GATE_RETRY)],
     Catch: catchers,
     ...transition(next),
   };
   if (ctx.approvalHeartbeatSeconds !== undefined) state.HeartbeatSeconds = ctx.approvalHeartbeatSeconds;
-  ctx.tasks[step.id] = { kind: 'approval', name: step.gate, stepId: step.id, retry: [] };
+  ctx.tasks[step.id] = { kind: 'approval', name: step.gate, stepId: step.id, retry: [null] };
   return addState(scope, step.id, { Type: 'Task', ...state });
+}
+
+function reviewerField(scope: Scope, step: ApprovalIR): Record<string, string> {
+  if (step.reviewerPath !== undefined) return { 'reviewer.$': rootPath(scope, step.reviewerPath) };
+  return step.reviewer === undefined ? {} : { reviewer: step.reviewer };
 }

@@ -1,5 +1,6 @@
-import { ALL_ERRORS, type CatchIR, type StepIR, type TaskIR } from '@baton/core';
+import { ALL_ERRORS, FATAL_CODES, type CatchIR, type StepIR, type TaskIR } from '@baton/core';
 import { addState, child, resultPath, type Continuation, type Scope } from './context.js';
+import type { AslState } from './types.js';
 
 /**
  * How a failure's `Cause` is encoded. A Lambda that throws is reported by Step Functions as
@@ -63,7 +64,35 @@ export function compileCatchers(
     else if (decoder !== undefined && scope.ctx.decodedErrors.has(decoder)) out.push({ ErrorEquals: errors, ResultPath: target, Next: handler });
     else out.push({ ErrorEquals: errors, ResultPath: target, Next: parseErrorStates(scope, `${stepId}.catch${i}`, target, encoding, handler) });
   });
-  return out;
+  return guardFatal(scope, stepId, out);
+}
+
+/**
+ * Puts a catcher of the fatal codes (`FATAL_CODES`) before a `States.ALL` catcher, as Baton's
+ * `States.ALL` does not catch them: it goes to a Fail state re-raising the error with its own
+ * `Error` and `Cause` (`ErrorPath`/`CausePath`), so the run fails as if nothing had caught it.
+ * Codes an earlier catcher names are left to it. Only failure paths reach these states.
+ * The Fail state is `<base>.fatal`, one per base in the scope.
+ */
+export function guardFatal(scope: Scope, base: string, catchers: AslCatcher[]): AslCatcher[] {
+  const at = catchers.findIndex((c) => c.ErrorEquals.includes(ALL_ERRORS));
+  if (at === -1) return catchers;
+  const named = new Set(catchers.slice(0, at).flatMap((c) => c.ErrorEquals));
+  const codes = FATAL_CODES.filter((c) => !named.has(c));
+  if (codes.length === 0) return catchers;
+  const fail = `${base}.fatal`;
+  if (!scope.states[fail]) addState(scope, fail, { Type: 'Fail', ErrorPath: '$.Error', CausePath: '$.Cause' });
+  return [...catchers.slice(0, at), { ErrorEquals: codes, ResultPath: '$', Next: fail }, ...catchers.slice(at)];
+}
+
+/**
+ * {@link guardFatal} over the `Catch` of every state of a scope, with one Fail state for all.
+ * For catchers added after `compileCatchers` (the per-item `States.ALL` of a tolerant map).
+ */
+export function guardFatalStates(scope: Scope, base: string, states: Record<string, AslState>): void {
+  for (const state of Object.values(states)) {
+    if (Array.isArray(state.Catch)) state.Catch = guardFatal(scope, base, state.Catch as AslCatcher[]);
+  }
 }
 
 /** The state that ends a block where a name is needed (a Succeed, or the item's success state). */

@@ -1,6 +1,6 @@
 import type { MapIR } from '@baton/core';
 import { addState, resultPath, rootPath, selectionField, transition, type Continuation, type Scope } from './context.js';
-import { compileCatchers } from './errors.js';
+import { compileCatchers, guardFatalStates } from './errors.js';
 import { compileRetry } from './retry.js';
 import type { AslState } from './types.js';
 import type { BlockCompiler } from './dispatch.js';
@@ -12,7 +12,11 @@ import { enforceTolerance } from './tolerance.js';
  * last step ends the item by keeping `$.result` (its `OutputPath`), without extra states; with
  * plain step paths the item state is `{ status: 'succeeded', output }` itself. With a tolerated failure threshold,
  * item failures are caught and recorded as `{ status: 'failed', error }`, and the threshold is
- * enforced after the Map state on every mode and workflow type (see `enforceTolerance`). Above
+ * enforced after the Map state on every mode and workflow type (see `enforceTolerance`); a fatal
+ * failure (`FATAL_CODES`) is not caught but re-raised, so it fails the Map with the item's own
+ * error as in Baton's interpreter. (In DISTRIBUTED mode it fails the item's child execution,
+ * which Step Functions counts against the native threshold set below: the run fails only beyond
+ * it, and with `States.ExceedToleratedFailureThreshold`.) Above
  * `distributedThreshold` expected items (STANDARD only) the map runs in DISTRIBUTED mode.
  */
 export function compileMap(scope: Scope, step: MapIR, next: Continuation, block: BlockCompiler): string {
@@ -41,6 +45,8 @@ export function compileMap(scope: Scope, step: MapIR, next: Continuation, block:
   if (!plain && (JSON.stringify(item.states).includes(`"${item.itemOk}"`) || start === item.itemOk)) {
     addState(item, item.itemOk!, { Type: 'Pass', OutputPath: item.itemResult, End: true });
   }
+  // the threshold never absorbs a fatal failure: the item re-raises it ahead of its States.ALL catcher
+  if (tolerant) guardFatalStates(item, item.itemFailed!, item.states);
   const output = selectionField(scope, 'output', step.itemSelector ?? '$$.Map.Item.Value');
   const itemState = plain
     ? { status: 'succeeded', ...output }

@@ -148,6 +148,8 @@ describe('Catch and error shape', () => {
     const s = compileToAsl(p).definition.States;
     expect(s['try']!.Catch).toEqual([
       { ErrorEquals: ['StageFailed'], ResultPath: '$.err', Next: 'try.catch0.envelope' },
+      // States.ALL does not catch the fatal codes: they are re-raised (see fatal.test.ts)
+      { ErrorEquals: ['ModelAccessDenied', 'ConfigurationError'], Next: 'try.fatal' },
       { ErrorEquals: ['States.ALL'], ResultPath: '$.other', Next: 'try.catch1.envelope' },
     ]);
   });
@@ -190,7 +192,10 @@ describe('map', () => {
   it('with a tolerated failure threshold, item failures are caught and recorded as { status: failed, error }', () => {
     const c = compileToAsl(kit('kit-map-tolerated'));
     const proc = items(c.definition.States.items!);
-    expect(proc.item!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'items.failed.envelope' }]);
+    expect(proc.item!.Catch).toEqual([
+      { ErrorEquals: ['ModelAccessDenied', 'ConfigurationError'], Next: 'items.failed.fatal' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'items.failed.envelope' },
+    ]);
     expect(proc['items.failed']).toEqual({ Type: 'Pass', Parameters: { status: 'failed', 'error.$': '$.error' }, End: true });
     // toleratedFailureCount is enforced after the Map: count failed items, fail beyond the count, put the items back
     const s = c.definition.States;

@@ -18,9 +18,13 @@ export function fatalAndReviewerScenarios({ caps, timeout, engine, run, output, 
     const info = await engine().status(runId);
     expect(info.status).toBe('failed');
     expect(info.error).toMatchObject({ code: 'ModelAccessDenied', message: 'item 2 is broken' });
-    const items = info.attempts.filter((a) => a.stepPath.endsWith('/item'));
-    expect(items.filter((a) => a.status === 'succeeded')).toHaveLength(2);
-    expect(items.filter((a) => a.status === 'failed').map((a) => a.error?.code)).toEqual(['ModelAccessDenied']);
+    // whether later items start once the map has failed is the engine's affair (aws-local-stepfunctions
+    // runs them); what finished before stays recorded
+    const items = info.attempts.filter((a) => /\[\d+\]\/item$/.test(a.stepPath));
+    for (const done of ['[0]/item', '[1]/item']) expect(items.filter((a) => a.stepPath.endsWith(done)).map((a) => a.status), done).toEqual(['succeeded']);
+    const failed = items.filter((a) => a.status === 'failed');
+    expect(failed.map((a) => a.error?.code)).toEqual(['ModelAccessDenied']);
+    expect(failed[0]!.stepPath).toMatch(/\[2\]\/item$/);
   });
 
   it('19. States.ALL does not catch ConfigurationError; a catcher naming it does', { timeout }, async () => {
