@@ -6,6 +6,15 @@ export function configurationError(message: string, details: Record<string, unkn
   return new StageError('ConfigurationError', message, { retryable: false, details });
 }
 
+/** Whether a configured value is an http(s) URL (`new URL` alone also accepts `host:8000/v1`). */
+export function isHttpUrl(text: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
 /** Region, endpoint and credentials an AWS SDK client takes from an environment. */
 export interface AwsEnvConfig {
   region?: string;

@@ -1,8 +1,8 @@
-import { isStageError, type StageError } from '@baton/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHttpStub, type HttpStub } from '../test-support/http-stub.js';
 import { createModelFromEnv } from './from-env.js';
 import { startLocalBedrock, type LocalBedrock } from './local-bedrock.js';
+import { stageErrorOf } from '../test-support/stage-error.js';
 
 const HAIKU = 'anthropic.claude-3-5-haiku-20241022-v1:0';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:baton/openai-key-AbCdEf';
@@ -11,12 +11,6 @@ const ask = { messages: [{ role: 'user' as const, content: 'Write the section "S
 const chat = (content: string) => ({ status: 200, body: JSON.stringify({ choices: [{ message: { content } }], usage: { prompt_tokens: 5, completion_tokens: 2 } }) });
 const secretValue = (secretString: string) => ({ status: 200, body: JSON.stringify({ ARN: SECRET_ARN, Name: 'baton/openai-key', SecretString: secretString }) });
 const secretsError = (status: number, type: string, message: string) => ({ status, body: JSON.stringify({ __type: type, message }) });
-
-async function failure(p: Promise<unknown>): Promise<StageError> {
-  const e = await p.then(() => 'resolved', (err: unknown) => err);
-  expect(isStageError(e), String(e)).toBe(true);
-  return e as StageError;
-}
 
 describe('createModelFromEnv: configuration errors are fatal, name what to fix, and never throw at creation', () => {
   it.each([
@@ -29,7 +23,7 @@ describe('createModelFromEnv: configuration errors are fatal, name what to fix, 
   ])('%j (stage %s)', async (env, stage, message) => {
     const model = createModelFromEnv({ env, ...(stage ? { stage } : {}) });
     expect(model.configurationError?.message).toContain(message);
-    const e = await failure(model.complete(ask));
+    const e = await stageErrorOf(model.complete(ask));
     expect(e).toMatchObject({ code: 'ConfigurationError', retryable: false });
     expect(e.message).toContain(message);
   });
@@ -53,7 +47,7 @@ describe('createModelFromEnv: bedrock', () => {
 
   it('surfaces a model the role may not call as the fatal ModelAccessDenied', async () => {
     const model = createModelFromEnv({ env: { ...aws, BATON_MODEL_PROVIDER: 'bedrock', BATON_MODEL_ID: 'meta.llama3-70b-instruct-v1:0', AWS_ENDPOINT_URL: bedrock.url } });
-    expect(await failure(model.complete(ask))).toMatchObject({ code: 'ModelAccessDenied', retryable: false });
+    expect(await stageErrorOf(model.complete(ask))).toMatchObject({ code: 'ModelAccessDenied', retryable: false });
   });
 });
 
@@ -106,7 +100,7 @@ describe('createModelFromEnv: openai-compatible with the key in Secrets Manager 
     [secretValue('{"key": "sk-wrong-member"}'), /JSON without a string "apiKey" member/],
   ])('a secret the deployment must fix is a fatal ConfigurationError: %#', async (reply, message) => {
     secrets.reply(reply);
-    const e = await failure(createModelFromEnv({ env: envWith({ BATON_OPENAI_KEY_SECRET_ARN: SECRET_ARN }) }).complete(ask));
+    const e = await stageErrorOf(createModelFromEnv({ env: envWith({ BATON_OPENAI_KEY_SECRET_ARN: SECRET_ARN }) }).complete(ask));
     expect(e).toMatchObject({ code: 'ConfigurationError', retryable: false, details: { secretId: SECRET_ARN } });
     expect(e.message).toMatch(message);
     expect(llm.requests).toHaveLength(0);
@@ -116,7 +110,7 @@ describe('createModelFromEnv: openai-compatible with the key in Secrets Manager 
     secrets.reply(secretsError(500, 'InternalServiceError', 'try later'), secretValue('sk-after-outage'));
     llm.reply(chat('ok'));
     const model = createModelFromEnv({ env: envWith({ BATON_OPENAI_KEY_SECRET_ARN: SECRET_ARN }) });
-    expect(await failure(model.complete(ask))).toMatchObject({ code: 'ServiceUnavailableException', retryable: true });
+    expect(await stageErrorOf(model.complete(ask))).toMatchObject({ code: 'ServiceUnavailableException', retryable: true });
     await model.complete(ask);
     expect(llm.requests.map((r) => r.headers.authorization)).toEqual(['Bearer sk-after-outage']);
   });

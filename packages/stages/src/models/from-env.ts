@@ -1,7 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ModelClient, ModelRequest, ModelResponse, StageError } from '@baton/core';
 import { createBedrockModel } from './bedrock.js';
-import { awsEnvConfig, cachedSecret, configurationError, readSecretString } from './from-env-aws.js';
+import { awsEnvConfig, cachedSecret, configurationError, isHttpUrl, readSecretString } from './from-env-aws.js';
 import { createOpenAiCompatibleModel } from './openai.js';
 
 /** Options of {@link createModelFromEnv}. */
@@ -12,13 +12,28 @@ export interface ModelFromEnvOptions {
   stage?: string;
 }
 
-/** The model client of {@link createModelFromEnv}. */
+/**
+ * The model client of {@link createModelFromEnv}: a ModelClient that also reports a bad configuration.
+ *
+ * @example
+ * ```ts
+ * const model: EnvModelClient = createModelFromEnv({ stage: 'generate' });
+ * if (model.configurationError) log.error(model.configurationError.message);
+ * ```
+ */
 export interface EnvModelClient extends ModelClient {
   /** What is wrong with the configuration, when something is: every call throws it. Log it at cold start. */
   readonly configurationError?: StageError;
 }
 
-/** The providers `BATON_MODEL_PROVIDER` may name. */
+/**
+ * The providers `BATON_MODEL_PROVIDER` may name.
+ *
+ * @example
+ * ```ts
+ * const provider: (typeof MODEL_PROVIDERS)[number] = 'bedrock';
+ * ```
+ */
 export const MODEL_PROVIDERS = ['bedrock', 'openai-compatible'] as const;
 
 /**
@@ -134,14 +149,6 @@ function apiKeyOf(secret: string, secretArn: string): string {
     throw configurationError(`secret "${secretArn}" (named by BATON_OPENAI_KEY_SECRET_ARN) is JSON without a string "apiKey" member: store the key itself, or {"apiKey": "..."}`, { secretId: secretArn });
   }
   return key;
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    return /^https?:$/.test(new URL(text).protocol);
-  } catch {
-    return false;
-  }
 }
 
 /** A client whose every call throws `error`. */

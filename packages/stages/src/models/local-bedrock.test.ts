@@ -1,9 +1,10 @@
-import { StageError, isStageError, type ModelClient, type ModelRequest } from '@baton/core';
+import { StageError, type ModelClient, type ModelRequest } from '@baton/core';
 import { connect } from 'node:http2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createBedrockModel } from './bedrock.js';
 import { startLocalBedrock, type LocalBedrock } from './local-bedrock.js';
 import { createOfflineModel } from './offline.js';
+import { stageErrorOf } from '../test-support/stage-error.js';
 
 const HAIKU = 'anthropic.claude-3-5-haiku-20241022-v1:0';
 const PROFILE_ARN = 'arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.anthropic.claude-3-7-sonnet-20250219-v1:0';
@@ -13,12 +14,6 @@ const sectionSchema = { type: 'object', properties: { title: { type: 'string' },
 const prompt = 'Write the section "Synopsis" from these excerpts:\n[trial.md#p1] Mean age was 54 years. The study enrolled adults.\n[trial.md#p2] Blood pressure fell by 12 mmHg.';
 
 let bedrock: LocalBedrock;
-/** The StageError a call rejects with (a plain Error or a resolution fails the test). */
-const failure = async (p: Promise<unknown>): Promise<StageError> => {
-  const e = await p.then(() => 'resolved', (err: unknown) => err);
-  expect(isStageError(e), String(e)).toBe(true);
-  return e as StageError;
-};
 const model = (modelId = HAIKU) => createBedrockModel({ modelId, clientConfig: { endpoint: bedrock.url, region: 'us-east-1', credentials } });
 
 describe('local Bedrock server, driven by the real SDK client', () => {
@@ -49,7 +44,7 @@ describe('local Bedrock server, driven by the real SDK client', () => {
   });
 
   it('refuses a model id outside `models` with AccessDeniedException, which the client maps to a fatal ModelAccessDenied', async () => {
-    const e = await failure(model('anthropic.claude-3-opus-20240229-v1:0').complete({ messages: [{ role: 'user', content: 'hi' }] }));
+    const e = await stageErrorOf(model('anthropic.claude-3-opus-20240229-v1:0').complete({ messages: [{ role: 'user', content: 'hi' }] }));
     expect(e.code).toBe('ModelAccessDenied');
     expect(e.retryable).toBe(false);
     expect(e.details).toMatchObject({ providerCode: 'AccessDeniedException', httpStatus: 403 });
@@ -63,7 +58,7 @@ describe('local Bedrock server, driven by the real SDK client', () => {
   ] as const)('outage %s: HTTP %i %s, mapped to the retryable %s; `times` ends it', async (kind, status, type, code) => {
     bedrock.setOutage(kind, { times: 2 });
     for (let i = 0; i < 2; i++) {
-      const e = await failure(model().complete({ messages: [{ role: 'user', content: 'hi' }] }));
+      const e = await stageErrorOf(model().complete({ messages: [{ role: 'user', content: 'hi' }] }));
       expect(e.code).toBe(code);
       expect(e.retryable).toBe(true);
       expect(e.details).toMatchObject({ providerCode: type, httpStatus: status });
@@ -73,11 +68,11 @@ describe('local Bedrock server, driven by the real SDK client', () => {
   });
 
   it('answers a malformed request with ValidationException (fatal InvalidInput for the client)', async () => {
-    const e = await failure(model().complete({ messages: [{ role: 'assistant', content: 'I start' }] }));
+    const e = await stageErrorOf(model().complete({ messages: [{ role: 'assistant', content: 'I start' }] }));
     expect(e.code).toBe('InvalidInput');
     expect(e.retryable).toBe(false);
     expect(e.message).toMatch(/ValidationException: A conversation must start with a user message/);
-    const empty = await failure(model().complete({ messages: [] }));
+    const empty = await stageErrorOf(model().complete({ messages: [] }));
     expect(empty.message).toMatch(/ValidationException: 1 validation error detected: Value at 'messages'/);
   });
 
@@ -158,9 +153,9 @@ describe('local Bedrock server with a given model', () => {
       const ok = await m.complete(request);
       expect(ok).toMatchObject({ json: { title: 'From the model' }, usage: { inputTokens: 7, outputTokens: 3 } });
       expect(seen[0]).toEqual({ system: 'be factual', messages: [{ role: 'user', content: 'write' }], jsonSchema: schema, maxTokens: 500, temperature: 0.2 });
-      expect(await failure(m.complete(request))).toMatchObject({ code: 'ThrottlingException', retryable: true, details: { httpStatus: 429 } });
-      expect(await failure(m.complete(request))).toMatchObject({ code: 'ModelAccessDenied', retryable: false, details: { httpStatus: 403 } });
-      expect(await failure(m.complete(request))).toMatchObject({ code: 'ServiceUnavailableException', details: { providerCode: 'InternalServerException', httpStatus: 500 } });
+      expect(await stageErrorOf(m.complete(request))).toMatchObject({ code: 'ThrottlingException', retryable: true, details: { httpStatus: 429 } });
+      expect(await stageErrorOf(m.complete(request))).toMatchObject({ code: 'ModelAccessDenied', retryable: false, details: { httpStatus: 403 } });
+      expect(await stageErrorOf(m.complete(request))).toMatchObject({ code: 'ServiceUnavailableException', details: { providerCode: 'InternalServerException', httpStatus: 500 } });
       expect(factoryCalls).toEqual([HAIKU]);
     } finally {
       await server.close();

@@ -51,7 +51,17 @@ export interface LocalBedrockRequest {
   usage?: { inputTokens: number; outputTokens: number };
 }
 
-/** A running local Bedrock server. */
+/**
+ * A running local Bedrock server.
+ *
+ * @example
+ * ```ts
+ * const bedrock: LocalBedrock = await startLocalBedrock();
+ * bedrock.setOutage('unavailable');            // every call: 503 ServiceUnavailableException
+ * bedrock.setOutage(undefined);                // healthy again
+ * const throttled = bedrock.requests.filter((r) => r.status === 429).length;
+ * ```
+ */
 export interface LocalBedrock {
   /** Base URL: `clientConfig.endpoint` of a Bedrock client, or `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`. */
   readonly url: string;
