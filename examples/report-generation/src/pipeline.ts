@@ -10,6 +10,10 @@ export const REVIEW_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
 /** Input of the report pipeline. */
 export const ReportInput = z.object({
+  /** The report this run produces (the registry's `pipeline_run.report_id`). */
+  reportId: z.string().min(1).optional(),
+  /** Who must review the report: only they may decide the review gate. `null`: anyone holding the review link. */
+  reviewerId: z.string().min(1).nullable().default(null),
   reportTitle: z.string().min(1).default('Clinical Study Report BTN-101'),
   /** Id of a registered report template. */
   template: z.string().default('clinical-study-report'),
@@ -80,6 +84,7 @@ export const reportPipeline = definePipeline({ name: 'report', version: 1, input
   .approval('review', {
     gate: 'review',
     timeoutSeconds: REVIEW_TIMEOUT_SECONDS,
+    reviewerPath: '$.reviewerId',
     payload: { 'reportTitle.$': '$.plan.reportTitle', 'sections.$': '$.sections', 'rejectedSources.$': '$.plan.rejectedSources' },
     resultPath: '$.review',
   })

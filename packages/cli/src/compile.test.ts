@@ -15,7 +15,7 @@ describe('baton compile --target stepfunctions', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('report: STANDARD state machine');
     const out = join(dir, 'sfn/report');
-    for (const f of ['report.asl.json', 'compile-report.json', 'cdk/package.json', 'cdk/cdk.json', 'cdk/bin/app.ts', 'cdk/handlers/stage.ts', 'cdk/handlers/review-gate.ts']) {
+    for (const f of ['report.asl.json', 'compile-report.json', 'cdk/package.json', 'cdk/cdk.json', 'cdk/bin/app.ts', 'cdk/handlers/stage.ts', 'cdk/handlers/review-gate.ts', 'cdk/handlers/registry-writer.ts']) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     const asl = JSON.parse(readFileSync(join(out, 'report.asl.json'), 'utf8')) as Asl;
@@ -27,6 +27,19 @@ describe('baton compile --target stepfunctions', () => {
     const report = JSON.parse(readFileSync(join(out, 'compile-report.json'), 'utf8')) as { pipeline: string; type: string };
     expect(report).toMatchObject({ pipeline: 'report', type: 'STANDARD' });
     expect(readFileSync(join(out, 'cdk/bin/app.ts'), 'utf8')).toContain("import { reportPipeline as pipeline } from '@baton/example-report'");
+    // the deployed machine: failures to the dead-letter queue, an execution timeout
+    expect(asl.States['Baton.DeadLetter']).toMatchObject({ Resource: 'arn:aws:states:::sqs:sendMessage' });
+    expect(r.stdout).toContain('npx cdk deploy -c model=bedrock:<modelId> -c databaseSecretArn=<secret ARN>');
+  });
+
+  it('writes the deployment settings it is given into the app\'s cdk.json', () => {
+    const dir = workdir();
+    const secret = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:baton-db-AbCdEf';
+    const r = baton(dir, ['compile', 'report', '--out', 'sfn', '--model', 'bedrock:anthropic.claude-3-5-haiku-20241022-v1:0', '--database-secret-arn', secret, '--dashboard-url', 'https://baton.example.com']);
+    expect(r.code).toBe(0);
+    const cdk = JSON.parse(readFileSync(join(dir, 'sfn/report/cdk/cdk.json'), 'utf8')) as { context: Record<string, string> };
+    expect(cdk.context).toEqual({ model: 'bedrock:anthropic.claude-3-5-haiku-20241022-v1:0', databaseSecretArn: secret, dashboardUrl: 'https://baton.example.com' });
+    expect(r.stdout).toMatch(/npx cdk deploy\n/);
   });
 
   it('refuses an EXPRESS machine with an approval gate, and unknown targets, with a clear error', () => {

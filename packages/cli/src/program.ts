@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { decideCommand, listCommand, redriveCommand, resumeCommand, statusCommand } from './commands/manage.js';
-import { compileCommand } from './commands/compile.js';
+import { compileCommand, type CompileCommandOptions } from './commands/compile.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { registryCommand } from './commands/registry.js';
 import { runCommand } from './commands/run.js';
@@ -163,8 +163,13 @@ export function createProgram(onExit: (code: number) => void): Command {
     .addOption(new Option('--target <target>', 'deployment target').choices(['stepfunctions']).default('stepfunctions'))
     .requiredOption('--out <dir>', 'output directory; each pipeline goes to <out>/<pipeline>/')
     .addOption(new Option('--type <type>', 'Step Functions workflow type').choices(['STANDARD', 'EXPRESS']).default('STANDARD'))
-    .action(async (names: string[], opts: { target: string; out: string; type: string }, cmd: Command) => {
-      onExit(await compileCommand(names, opts, globals(cmd).global.pipelines));
+    .option('--database-secret-arn <arn>', 'Secrets Manager secret of the run registry PostgreSQL (URL or RDS JSON), written into cdk.json')
+    .option('--dashboard-url <url>', 'base URL of the Baton dashboard, for the review links in notices')
+    .option('--review-notifier <spec>', 'how reviewers hear of a review: sns (default), eventbridge[:<bus>], webhook:<url>[#<secretArn>]')
+    .action(async (names: string[], opts: CompileCommandOptions, cmd: Command) => {
+      // --model (global) is the deployed model here: bedrock:<modelId>, bedrock-profile:<profileId>#<foundationModelId>#<regions>, openai:<baseUrl>#<model>#<keySecretArn>
+      const { global, explicit } = globals(cmd);
+      onExit(await compileCommand(names, { ...opts, ...(explicit.has('model') ? { model: global.model } : {}) }, global.pipelines));
     });
 
   program

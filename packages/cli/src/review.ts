@@ -24,8 +24,10 @@ export function createCliReviewer(mode: ReviewMode, io: { log(line: string): voi
   const decide = async (notice: ReviewNotice): Promise<void> => {
     if (!engine) throw new Error('reviewer used before the engine was bound');
     if (mode === 'auto') {
-      await engine.approve(notice.runId, notice.gate, { token: notice.token, reviewer: 'baton-cli --auto-approve', comment: 'approved unattended' });
-      io.log(`review gate "${notice.gate}" approved automatically (--auto-approve)`);
+      // a gate assigned to a reviewer (reviewerPath) is approved in their name: the operator chose --auto-approve
+      const reviewer = notice.reviewer ?? 'baton-cli --auto-approve';
+      await engine.approve(notice.runId, notice.gate, { token: notice.token, reviewer, comment: 'approved unattended (--auto-approve)' });
+      io.log(`review gate "${notice.gate}" approved automatically (--auto-approve${notice.reviewer ? `, as ${notice.reviewer}` : ''})`);
       return;
     }
     if (mode === 'print') {

@@ -31,7 +31,7 @@ function synth(props: Partial<BatonStateMachineProps> & Pick<BatonStateMachinePr
   const app = new App();
   const stack = new Stack(app, 'Baton', { env: { account: '123456789012', region: 'eu-west-1' } });
   const databaseSecret = Secret.fromSecretCompleteArn(stack, 'Db', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:baton-db-AbCdEf');
-  const construct = new BatonStateMachine(stack, 'Pipeline', { stageEntry: () => '', code: inline, registry: { databaseSecret }, model: { provider: 'bedrock', modelId: MODEL }, ...props });
+  const construct = new BatonStateMachine(stack, 'Pipeline', { stageEntry: () => '', code: inline, registry: { databaseSecret }, model: { provider: 'bedrock', modelId: MODEL }, dashboardUrl: 'https://baton.example.com', ...props });
   app.synth();
   return { template: Template.fromStack(stack), construct, stack };
 }
@@ -83,6 +83,7 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
       stageEntry: () => '',
       code: inline,
       registry: { databaseSecret: db },
+      dashboardUrl: 'https://baton.example.com',
       models: { draft: { provider: 'openai-compatible', baseUrl: 'https://llm.internal/v1', model: 'llama3.1', apiKeySecret: key } },
     });
     const template = Template.fromStack(stack);
@@ -101,6 +102,8 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
     expect(() => synth({ pipeline: reviewed, model: undefined })).toThrow(/stage "draft" calls a model .*props\.model .*props\.models\["draft"\]/);
     expect(() => synth({ pipeline: reviewed, registry: undefined })).toThrow(/approval gates: pass registry: \{ databaseSecret \}/);
     expect(() => synth({ pipeline: reviewed, models: { nope: { provider: 'bedrock', modelId: MODEL } } })).toThrow(/no stage "nope"/);
+    expect(() => synth({ pipeline: reviewed, dashboardUrl: undefined })).toThrow(/pass dashboardUrl, the base URL of the review links/);
+    expect(() => synth({ pipeline: reviewed, dashboardUrl: undefined, reviewNotifier: { kind: 'none' } })).not.toThrow();
   });
 
   it("model tasks retry as the reference design says by default (2 s, x2, 5 retries, FULL jitter), configurable; the review gate retries Lambda's own errors", () => {
@@ -137,7 +140,7 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
   });
 
   it('the review gate records in the registry and publishes on the review topic only; the notice link points at the dashboard', () => {
-    const { template } = synth({ pipeline: reviewed, dashboardUrl: 'https://baton.example.com' });
+    const { template } = synth({ pipeline: reviewed });
     const gate = statementsOf(template, /Fnreviewgate/);
     expect(allActions(gate)).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'sns:Publish', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort());
     expect(JSON.stringify(gate.find((s) => actions(s).includes('sns:Publish'))!.Resource)).toMatch(/^\{"Ref":"PipelineReviewRequests[0-9A-F]+"\}$/);
@@ -146,6 +149,7 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
     });
     template.hasOutput('*', { Value: { Ref: Match.stringLikeRegexp('ReviewRequests') } });
     const bus = synth({ pipeline: reviewed, reviewNotifier: { kind: 'eventbridge' } }).template;
+    bus.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ BATON_REVIEW_NOTIFIER: 'eventbridge', BATON_REVIEW_EVENT_BUS: 'default' }) } });
     expect(allActions(statementsOf(bus, /Fnreviewgate/))).toContain('events:PutEvents');
     expect(allActions(statementsOf(bus, /Fnreviewgate/))).not.toContain('sns:Publish');
   });

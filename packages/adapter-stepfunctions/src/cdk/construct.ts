@@ -116,7 +116,15 @@ export class BatonStateMachine extends Construct {
     const models = modelsOfStages(stages, props.model, props.models);
     const approvals = approvalTimeouts(pipeline);
     if (approvals.length > 0 && !props.registry) {
-      throw new Error(`pipeline "${pipeline.name}" has approval gates: pass registry: { databaseSecret } (pending reviews are kept in the registry's pending_review table)`);
+      throw new Error(
+        `pipeline "${pipeline.name}" has approval gates: pass registry: { databaseSecret } (pending reviews are kept in the registry's pending_review table; in a generated app: -c databaseSecretArn=<ARN>)`,
+      );
+    }
+    const notifierConfig: ReviewNotifierConfig = props.reviewNotifier ?? { kind: 'sns' };
+    if (approvals.length > 0 && notifierConfig.kind !== 'none' && !props.dashboardUrl) {
+      throw new Error(
+        `pipeline "${pipeline.name}" has approval gates: pass dashboardUrl, the base URL of the review links in notices (in a generated app: -c dashboardUrl=<url>), or reviewNotifier: { kind: 'none' }`,
+      );
     }
     const secret = props.registry?.databaseSecret;
     const common = { BATON_PIPELINE: pipeline.name, ...(secret ? { BATON_DATABASE_SECRET_ARN: secret.secretArn } : {}) };
@@ -162,7 +170,7 @@ export class BatonStateMachine extends Construct {
     const key = (name: string): string => `fn_${name.replace(/\W/g, '_')}`;
     for (const [name, fn] of Object.entries(this.functions)) substitutions[key(name)] = fn.functionArn;
     if (approvals.length > 0) {
-      const notifier = props.reviewNotifier ?? { kind: 'sns' };
+      const notifier = notifierConfig;
       const target = reviewNotifierResources(this, notifier);
       this.reviewGate = make('review-gate', props.reviewGateEntry ?? (props.code ? undefined : missing('reviewGateEntry', pipeline.name)), Duration.seconds(30), {
         ...target.environment,

@@ -64,6 +64,7 @@ export function deploymentFromContext(scope: Construct): Pick<BatonStateMachineP
 }
 
 function notifierFromSpec(scope: Construct, spec: string): ReviewNotifierConfig {
+  if (spec === 'none') return { kind: 'none' };
   if (spec === 'sns') return { kind: 'sns' };
   if (spec === 'eventbridge') return { kind: 'eventbridge' };
   if (spec.startsWith('eventbridge:')) return { kind: 'eventbridge', eventBus: events.EventBus.fromEventBusName(scope, 'ReviewEventBus', spec.slice('eventbridge:'.length)) };
@@ -71,7 +72,7 @@ function notifierFromSpec(scope: Construct, spec: string): ReviewNotifierConfig 
     const [url, secretArn] = spec.slice('webhook:'.length).split('#');
     if (url) return { kind: 'webhook', url, ...(secretArn ? { secret: secretOf(scope, 'ReviewWebhookSecret', secretArn) } : {}) };
   }
-  throw new Error(`reviewNotifier "${spec}": use sns, eventbridge[:<bus name>] or webhook:<url>[#<signing secret ARN>]`);
+  throw new Error(`reviewNotifier "${spec}": use sns, eventbridge[:<bus name>], webhook:<url>[#<signing secret ARN>] or none`);
 }
 
 /** A secret by ARN: complete (with Secrets Manager's 6-character suffix) or partial (IAM then matches any suffix). */

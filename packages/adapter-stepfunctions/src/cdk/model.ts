@@ -29,7 +29,7 @@ export function modelsOfStages(stages: AnyStage[], model: ModelConfig | undefine
     const config = models[stage.name] ?? model;
     if (!config) {
       throw new Error(
-        `stage "${stage.name}" calls a model (usesModel) but BatonStateMachine has no model for it: set props.model ({ provider: 'bedrock', modelId: '…' }) or props.models["${stage.name}"]`,
+        `stage "${stage.name}" calls a model (usesModel) but BatonStateMachine has no model for it: set props.model ({ provider: 'bedrock', modelId: '…' }) or props.models["${stage.name}"] (in a generated app: -c model=bedrock:<modelId>)`,
       );
     }
     out.set(stage.name, config);

@@ -12,8 +12,10 @@ import type { Construct } from 'constructs';
  *   message attributes `runId`, `gate`, `reviewer` allow subscription filter policies per reviewer.
  * - `eventbridge`: a `Baton Review Requested` event on a bus (default: the account's default bus).
  * - `webhook`: a JSON POST, signed `X-Baton-Signature: sha256=<HMAC>` with the secret when given.
+ * - `none`: no notice; reviewers find the gate in the dashboard's pending reviews.
  */
 export type ReviewNotifierConfig =
+  | { kind: 'none' }
   | { kind: 'sns'; topic?: sns.ITopic }
   | { kind: 'eventbridge'; eventBus?: events.IEventBus }
   | { kind: 'webhook'; url: string; secret?: secretsmanager.ISecret };
@@ -28,6 +30,8 @@ export interface ReviewNotifierResources {
 /** Creates (or takes) the notice target, and the environment the review gate reads it from. */
 export function reviewNotifierResources(scope: Construct, config: ReviewNotifierConfig): ReviewNotifierResources {
   switch (config.kind) {
+    case 'none':
+      return { environment: { BATON_REVIEW_NOTIFIER: 'none' } };
     case 'sns': {
       const topic = config.topic ?? new sns.Topic(scope, 'ReviewRequests', { displayName: 'Baton review requests', enforceSSL: true });
       return { environment: { BATON_REVIEW_NOTIFIER: 'sns', BATON_REVIEW_TOPIC_ARN: topic.topicArn }, topic };

@@ -9,6 +9,14 @@ export interface CompileCommandOptions {
   out: string;
   /** Step Functions workflow type. @default 'STANDARD' */
   type?: string;
+  /** Model spec written into the app's cdk.json (`bedrock:<modelId>`…). */
+  model?: string;
+  /** Secrets Manager ARN of the registry's PostgreSQL, written into cdk.json. */
+  databaseSecretArn?: string;
+  /** Dashboard base URL (review links), written into cdk.json. */
+  dashboardUrl?: string;
+  /** `sns`, `eventbridge[:<bus>]` or `webhook:<url>[#<secretArn>]`, written into cdk.json. */
+  reviewNotifier?: string;
 }
 
 /**
@@ -30,7 +38,13 @@ export async function compileCommand(names: string[], opts: CompileCommandOption
   for (const pipeline of chosen) {
     const outDir = resolve(opts.out, pipeline.name);
     try {
-      const written = writeStepFunctionsApp(pipeline, { outDir, type, pipelineModule: pipelinesSpec, exportName: await exportNameOf(pipelinesSpec, pipeline) });
+      const settings = {
+        ...(opts.model ? { model: opts.model } : {}),
+        ...(opts.databaseSecretArn ? { databaseSecretArn: opts.databaseSecretArn } : {}),
+        ...(opts.dashboardUrl ? { dashboardUrl: opts.dashboardUrl } : {}),
+        ...(opts.reviewNotifier ? { reviewNotifier: opts.reviewNotifier } : {}),
+      };
+      const written = writeStepFunctionsApp(pipeline, { outDir, type, pipelineModule: pipelinesSpec, exportName: await exportNameOf(pipelinesSpec, pipeline), ...settings });
       const warnings = written.compiled.issues.filter((i) => i.severity !== 'error');
       process.stdout.write(`${pipeline.name}: ${type} state machine, ${Object.keys(written.compiled.definition.States).length} top-level states -> ${outDir}\n`);
       for (const f of written.files) process.stdout.write(`  ${relative(process.cwd(), join(outDir, f)) || f}\n`);
@@ -41,6 +55,9 @@ export async function compileCommand(names: string[], opts: CompileCommandOption
       process.stderr.write(`baton: ${pipeline.name}: ${e.message}\n`);
     }
   }
-  if (!failed) process.stdout.write(`deploy: cd ${relative(process.cwd(), resolve(opts.out)) || '.'}/<pipeline>/cdk && npm install && npx cdk deploy\n`);
+  if (!failed) {
+    const missing = [opts.model ? '' : ' -c model=bedrock:<modelId>', opts.databaseSecretArn ? '' : ' -c databaseSecretArn=<secret ARN>'].join('');
+    process.stdout.write(`deploy: cd ${relative(process.cwd(), resolve(opts.out)) || '.'}/<pipeline>/cdk && npm install && npx cdk deploy${missing}\n`);
+  }
   return failed ? 1 : 0;
 }
