@@ -24,6 +24,9 @@ export const MAX_INTRINSICS_PER_FIELD = 10;
  *   and message) when `failed > count` or `failed × b > total × a`, and a Pass puts the item
  *   array back at the result path.
  *
+ * A fatal item failure (`FATAL_CODES`) never reaches the count: the item re-raises it and the Map
+ * fails with it before these states (see `compileMap`), as the interpreter fails the map.
+ *
  * Costs per map run (not per item): two Choices, the counting and result Passes, and the
  * multiplying Passes.
  * Unlike the interpreter, which stops starting items once the threshold is passed, every item
