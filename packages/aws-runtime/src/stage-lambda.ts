@@ -1,0 +1,167 @@
+import { createStageHandler, isFinalFailure, runIdOf, toLambdaError, type StageEvent, type StageHandler } from '@baton/adapter-stepfunctions';
+import { createJsonLogger, serializeError, type AnyPipeline, type AnyStage, type Logger, type RunEvent, type RunObserver, type SerializedError } from '@baton/core';
+import { createRegistryObserver, type RegistryObserver } from '@baton/registry';
+import { createModelFromEnv, createS3BlobStore } from '@baton/stages';
+import { DATABASE_SECRET_VARIABLE, openRegistryFromEnv } from './database.js';
+import { awsClientConfig, configurationError, envValue, once, requireEnv, type Env } from './env.js';
+import { failureMetricLine, stdoutMetrics, type MetricWriter } from './metrics.js';
+
+/** Options of {@link createStageLambda}. */
+export interface StageLambdaOptions {
+  /** The pipeline whose stage this function runs (`BATON_STAGE` names the stage). */
+  pipeline: AnyPipeline;
+  /** @default process.env */
+  env?: Env;
+  /** @default JSON lines on stderr, bound to the pipeline and stage */
+  logger?: Logger;
+  /** Where the `FailedSteps` EMF lines go. @default stdout */
+  writeMetric?: MetricWriter;
+  /** Claim-check threshold in bytes. @default 32768 */
+  claimCheckThreshold?: number;
+}
+
+/** After a failed connection to the registry, how long invocations run unrecorded before trying again. */
+export const REGISTRY_RETRY_MS = 30_000;
+
+/**
+ * The handler of a deployed stage Lambda (one function per stage): `export const handler =
+ * createStageLambda({ pipeline })`. Configured from the environment, once per sandbox:
+ *
+ * - `BATON_STAGE`: the stage of `pipeline` to run (unknown: `ConfigurationError` listing the
+ *   pipeline's stages); `BATON_BUCKET`: the claim-check bucket (`createS3BlobStore`);
+ * - for a stage with `usesModel`, its model from `createModelFromEnv` (`BATON_MODEL_*`);
+ * - with `BATON_DATABASE_SECRET_ARN`, the run registry: every attempt and step is written (and
+ *   flushed before the handler returns, so a frozen sandbox loses nothing). The registry is not
+ *   the stage's business: a registry that cannot be reached or written is logged, the stage's
+ *   result stands, and the connection is tried again after {@link REGISTRY_RETRY_MS}.
+ *
+ * A step that ends failed (no retry left, or none at all) also prints one Embedded Metric Format
+ * line, `FailedSteps` in namespace `Baton` by `Pipeline` and `FailureClass`. Every log line
+ * carries `executionArn`, `step` and `attempt`. A function that is not configured throws a
+ * `ConfigurationError` (fatal: the run fails, saying what to set), recorded like any failed attempt.
+ *
+ * @example
+ * ```ts
+ * import { createStageLambda } from '@baton/aws-runtime';
+ * import { reportPipeline } from '@baton/example-report';
+ *
+ * export const handler = createStageLambda({ pipeline: reportPipeline });
+ * ```
+ */
+export function createStageLambda(options: StageLambdaOptions): StageHandler {
+  const env = options.env ?? process.env;
+  const stageName = envValue(env, 'BATON_STAGE');
+  const pipelineName = envValue(env, 'BATON_PIPELINE') ?? options.pipeline.name;
+  const logger = options.logger ?? createJsonLogger({ bindings: { pipeline: pipelineName, stage: stageName ?? null } });
+  const writeMetric = options.writeMetric ?? stdoutMetrics;
+  const registry = optionalRegistry(env, logger);
+  const modelCalls = new Map<string, number>();
+  // metrics first, then the registry (when connected); neither ever throws into the stage
+  const observer: RunObserver = async (event) => {
+    const key = `${event.runId}\u0000${'stepPath' in event ? event.stepPath : ''}`;
+    if (event.type === 'attempt-finished') modelCalls.set(key, event.metrics?.modelCalls ?? 0);
+    if (event.type === 'step-finished') {
+      if (event.status === 'failed' && event.error) {
+        const context = { ...(stageName ? { stage: stageName } : {}), stepPath: event.stepPath, modelCalls: modelCalls.get(key) ?? 0 };
+        writeMetric(failureMetricLine('FailedSteps', { pipeline: pipelineName, error: event.error, context, runId: event.runId, stepPath: event.stepPath }));
+      }
+      modelCalls.delete(key);
+    }
+    await registry.current?.(event);
+  };
+  const runtime = once(async () => {
+    const stage = stageOf(options.pipeline, stageName);
+    const bucket = requireEnv(env, 'BATON_BUCKET', 'set it to the claim-check bucket (S3) the stages read and write');
+    const model = stage.usesModel ? createModelFromEnv({ env, stage: stage.name }) : undefined;
+    if (model?.configurationError) logger.error('model is not configured: every call of this stage will fail', { code: 'ConfigurationError', error: model.configurationError.message });
+    return createStageHandler({
+      stages: stage,
+      blobs: createS3BlobStore({ bucket, clientConfig: awsClientConfig(env, 'S3') }),
+      logger,
+      observer,
+      ...(model ? { model } : {}),
+      ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
+    });
+  });
+
+  return async (event, context) => {
+    const attempt = (event.retryCount ?? 0) + 1;
+    const log = logger.child({ executionArn: event.executionId, step: event.stepPath, attempt });
+    await registry.connect(log);
+    const written = registry.current?.failures ?? 0;
+    try {
+      let handler: StageHandler;
+      try {
+        handler = await runtime();
+      } catch (e) {
+        const error = serializeError(e);
+        log.error('stage function is not configured', { code: error.code, error: error.message });
+        await recordUnrun(observer, event, attempt, error);
+        throw toLambdaError(error);
+      }
+      const started = Date.now();
+      try {
+        const out = await handler(event, context);
+        log.info('attempt succeeded', { durationMs: Date.now() - started });
+        return out;
+      } catch (e) {
+        log.warn('attempt failed', { code: (e as Error).name, durationMs: Date.now() - started });
+        throw e;
+      }
+    } finally {
+      const current = registry.current;
+      if (current) {
+        await current.flush();
+        if (current.failures > written) log.error('run registry writes failed; the stage result stands', { failedWrites: current.failures - written });
+      }
+    }
+  };
+}
+
+/** The stage `BATON_STAGE` names, or a `ConfigurationError` saying which stages the pipeline has. */
+function stageOf(pipeline: AnyPipeline, name: string | undefined): AnyStage {
+  const names = [...pipeline.stages.keys()].join(', ');
+  if (!name) throw configurationError(`BATON_STAGE is not set: set it to the stage this function runs (pipeline "${pipeline.name}" has: ${names})`, { variable: 'BATON_STAGE' });
+  const stage = pipeline.stages.get(name);
+  if (!stage) throw configurationError(`BATON_STAGE is "${name}", which pipeline "${pipeline.name}" does not have (its stages: ${names})`, { variable: 'BATON_STAGE', stage: name });
+  return stage;
+}
+
+/** A failed attempt of a function that could not run its stage: recorded like any other (it is final). */
+async function recordUnrun(observer: RunObserver, event: StageEvent, attempt: number, error: SerializedError): Promise<void> {
+  const at = new Date().toISOString();
+  const runId = runIdOf(event.executionId);
+  const step = { runId, stepPath: event.stepPath, kind: 'task' };
+  const attemptOf = { runId, stepPath: event.stepPath, stage: event.stage, attempt };
+  const events: RunEvent[] = [
+    ...(attempt === 1 ? [{ type: 'step-started' as const, ...step, at }] : []),
+    { type: 'attempt-started', ...attemptOf, at },
+    { type: 'attempt-finished', ...attemptOf, status: 'failed', error, at },
+    ...(isFinalFailure(event.retry ?? [], error.code, attempt - 1) ? [{ type: 'step-finished' as const, ...step, status: 'failed' as const, error, at }] : []),
+  ];
+  for (const e of events) await observer(e);
+}
+
+/** The registry of a stage function: optional, connected lazily, never failing an invocation. */
+function optionalRegistry(env: Env, logger: Logger): { current: RegistryObserver | undefined; connect(log: Logger): Promise<void> } {
+  const configured = envValue(env, DATABASE_SECRET_VARIABLE) !== undefined;
+  let retryAt = 0;
+  const open = once(async () => {
+    const registry = await openRegistryFromEnv(env);
+    return registry ? createRegistryObserver(registry, { logger }) : undefined;
+  });
+  const state = {
+    current: undefined as RegistryObserver | undefined,
+    async connect(log: Logger): Promise<void> {
+      if (state.current || !configured || Date.now() < retryAt) return;
+      try {
+        state.current = await open();
+      } catch (e) {
+        retryAt = Date.now() + REGISTRY_RETRY_MS;
+        const error = serializeError(e);
+        log.error('run registry unavailable: this invocation goes unrecorded', { code: error.code, error: error.message, retryInMs: REGISTRY_RETRY_MS });
+      }
+    },
+  };
+  return state;
+}
