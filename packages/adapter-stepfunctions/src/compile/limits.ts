@@ -12,6 +12,9 @@ export interface RunCost {
   transitions: number;
   /** Execution history events in the parent execution (DISTRIBUTED children keep their own). */
   historyEvents: number;
+  /** Lambda invocations (Task states calling a function), in total and by function (`FunctionName` or `Resource`). */
+  lambdaInvocations: number;
+  invocationsByFunction: Record<string, number>;
 }
 
 /**
@@ -21,7 +24,7 @@ export interface RunCost {
  * 2 per state (entered/exited), 3 more per Task (scheduled/started/succeeded), 2 per map iteration.
  */
 export function estimateRunCost(definition: Pick<AslDefinition, 'StartAt' | 'States'>, items: Record<string, number> = {}): RunCost {
-  const cost: RunCost = { transitions: 0, historyEvents: 0 };
+  const cost: RunCost = { transitions: 0, historyEvents: 0, lambdaInvocations: 0, invocationsByFunction: {} };
   walk(definition.StartAt, definition.States, items, cost, 1);
   return cost;
 }
@@ -35,13 +38,21 @@ function walk(start: string, states: Record<string, AslState>, items: Record<str
     if (!s) return;
     cost.transitions += times;
     cost.historyEvents += 2 * times;
-    if (s.Type === 'Task') cost.historyEvents += 3 * times;
+    if (s.Type === 'Task') {
+      cost.historyEvents += 3 * times;
+      const fn = functionOf(s);
+      if (fn !== undefined) {
+        cost.lambdaInvocations += times;
+        cost.invocationsByFunction[fn] = (cost.invocationsByFunction[fn] ?? 0) + times;
+      }
+    }
     if (s.Type === 'Map') {
       const n = items[name] ?? 1;
       const proc = s.ItemProcessor as { StartAt: string; States: Record<string, AslState>; ProcessorConfig?: { Mode?: string } };
-      const child: RunCost = { transitions: 0, historyEvents: 0 };
+      const child: RunCost = { transitions: 0, historyEvents: 0, lambdaInvocations: 0, invocationsByFunction: cost.invocationsByFunction };
       walk(proc.StartAt, proc.States, items, child, times * n);
       cost.transitions += child.transitions;
+      cost.lambdaInvocations += child.lambdaInvocations;
       // DISTRIBUTED children run as their own executions with their own history
       if (proc.ProcessorConfig?.Mode !== 'DISTRIBUTED') cost.historyEvents += child.historyEvents + 2 * times * n;
     }
@@ -49,6 +60,13 @@ function walk(start: string, states: Record<string, AslState>, items: Record<str
     if (s.Type === 'Choice') name = ((s.Choices as { Next: string }[])[0]?.Next ?? (s.Default as string | undefined));
     else name = s.End === true ? undefined : (s.Next as string | undefined);
   }
+}
+
+/** The Lambda function a Task state calls, if it calls one. */
+function functionOf(s: AslState): string | undefined {
+  const resource = String(s.Resource ?? '');
+  if (resource.startsWith('arn:aws:states:::lambda:invoke')) return String((s.Parameters as { FunctionName?: unknown } | undefined)?.FunctionName ?? resource);
+  return resource.includes(':lambda:') || resource.startsWith('${fn_') ? resource : undefined;
 }
 
 /**
