@@ -54,7 +54,8 @@ function stubs(n: number, scenario: 'happy' | 'repairs'): Record<string, Stub> {
   };
 }
 
-const input = { reportTitle: 'BTN-101', template: 'clinical-study-report', sources: Array.from({ length: SOURCES }, (_, i) => ({ key: `src/${i}.pdf` })), maxSourceBytes: 1e7, notify: { kind: 'file' } };
+// reviewerId: the example's schema defaults it to null; a started run carries it (the gate reads it with reviewerPath)
+const input = { reportTitle: 'BTN-101', template: 'clinical-study-report', sources: Array.from({ length: SOURCES }, (_, i) => ({ key: `src/${i}.pdf` })), maxSourceBytes: 1e7, notify: { kind: 'file' }, reviewerId: null };
 
 /**
  * Binds the stubs the way Baton's Lambda handler answers (input or state event shape, see

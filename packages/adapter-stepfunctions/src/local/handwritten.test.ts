@@ -50,7 +50,8 @@ async function run(definition: AslDefinition, n: number, scenario: 'happy' | 're
       return { ExecutedVersion: '$LATEST', Payload: stageResultOf(event, stub(stageInputOf(event))), StatusCode: 200 };
     };
   }
-  const input = { reportTitle: 'T', template: 't', sources: [{ key: 'a' }, { key: 'b' }, { key: 'c' }], maxSourceBytes: 1e7, notify: { kind: 'file' } };
+  // reviewerId: the example's schema defaults it to null; a started run carries it (the gate reads it with reviewerPath)
+  const input = { reportTitle: 'T', template: 't', sources: [{ key: 'a' }, { key: 'b' }, { key: 'c' }], maxSourceBytes: 1e7, notify: { kind: 'file' }, reviewerId: null };
   const result = await runAslLocally(definition, input, { handlers });
   expect(result.status, JSON.stringify(result.error)).toBe('succeeded');
   return result;
