@@ -40,7 +40,13 @@ export function bindApprovals(
           reject: (e) => (clearTimeout(expiry.timer), reject(e)),
         }),
       );
-      await gate({ ...Payload, taskToken });
+      try {
+        await gate({ ...Payload, taskToken });
+      } catch (e) {
+        // the gate failed (the Task fails with its error): nobody will answer this token
+        options.waiters.delete(taskToken);
+        throw e;
+      }
       // the interpreter fails the Task with States.Timeout after TimeoutSeconds; the review expires with it
       expiry.timer = setTimeout(() => {
         if (!options.waiters.delete(taskToken)) return;
