@@ -8,7 +8,7 @@ import { validateAsl } from './validate.js';
 
 const QUEUE = '${dlq_url}';
 
-describe('dead-letter route of failed runs', () => {
+describe('dead-letter route of failed runs', { timeout: 60_000 }, () => {
   it('every top-level Task, Map and Parallel ends on a States.ALL catcher to the route; no Fail state is left but the final one', () => {
     for (const pipeline of conformancePipelines) {
       const { definition } = compileToAsl(pipeline, { deadLetter: { queueUrl: QUEUE } });
@@ -75,5 +75,5 @@ describe('dead-letter route of failed runs', () => {
     expect(outcome.status).toBe('failed');
     expect(outcome.status === 'failed' && outcome.error.code).not.toBe('SQS.QueueDoesNotExistException');
     await engine.close();
-  }, 30_000);
+  });
 });

@@ -85,7 +85,9 @@ export function routeFailuresToDeadLetter(states: Record<string, AslState>, opti
 
 /** A top-level Fail state as a Pass that carries its error and cause to the dead-letter route. */
 function failureAsPass(name: string, fail: AslState): AslState {
+  // `<step>.fatal` re-raises the step's own fatal error: the step is what failed
+  const step = name.endsWith('.fatal') ? name.slice(0, -'.fatal'.length) : name;
   const error = fail.ErrorPath === undefined ? { Error: fail.Error ?? 'States.Failed' } : { 'Error.$': fail.ErrorPath };
   const cause = fail.CausePath === undefined ? { Cause: fail.Cause ?? '' } : { 'Cause.$': fail.CausePath };
-  return { Type: 'Pass', ...(fail.Comment === undefined ? {} : { Comment: fail.Comment }), Parameters: { step: name, ...error, ...cause }, Next: DEAD_LETTER_STATE };
+  return { Type: 'Pass', ...(fail.Comment === undefined ? {} : { Comment: fail.Comment }), Parameters: { step, ...error, ...cause }, Next: DEAD_LETTER_STATE };
 }

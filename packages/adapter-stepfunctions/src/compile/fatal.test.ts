@@ -38,7 +38,17 @@ const partlyNamed = definePipeline({ name: 'fatal-partly-named', version: 1, inp
     catch: [{ errors: ['ModelAccessDenied'], resultPath: '$.caught', then: handle('named') }, ...catchAll],
   })
   .build();
-const pipelines = [mapCaughtAll, parallelCaughtAll, partlyNamed];
+/** A tolerant map whose item ends on a `fail` step with a fatal code (a choice routes item 1 there). */
+const mapFailStep = definePipeline({ name: 'fatal-map-fail-step', version: 1, input: Input })
+  .map('items', { items: '$.items', itemSelector: { ...P, 'value.$': '$$.Map.Item.Value' }, toleratedFailurePercentage: 100, resultPath: '$.results' }, (b) =>
+    b.choice(
+      'route',
+      [{ when: { path: '$.value', op: 'eq', value: 1 }, then: (c) => c.fail('deny', { error: 'ModelAccessDenied', cause: 'no model for item 1' }) }],
+      (c) => c.task('ok', stage('kit-step'), { input: { ...P, 'value.$': '$.value' } }),
+    ),
+  )
+  .build();
+const pipelines = [mapCaughtAll, parallelCaughtAll, partlyNamed, mapFailStep];
 
 describe('fatal codes in the compiled ASL', () => {
   it('a catcher of the fatal codes, to a Fail re-raising the error, stands before every States.ALL catcher', () => {
@@ -99,6 +109,12 @@ describe('fatal codes at run time: the compiled machine fails as the interpreter
   it('a fatal item failure passes a map\'s tolerance and its States.ALL catcher', async () => {
     for (const outcome of await both('fatal-map-catch-all', { items: [1, 2, 3] })) {
       expect(outcome).toMatchObject({ status: 'failed', error: { code: 'ModelAccessDenied', message: 'item 1 is broken', retryable: false } });
+    }
+  });
+
+  it('a fail step with a fatal code in a tolerant map fails the map', async () => {
+    for (const outcome of await both('fatal-map-fail-step', { items: [0, 1, 2] })) {
+      expect(outcome).toMatchObject({ status: 'failed', error: { code: 'ModelAccessDenied' } });
     }
   });
 
