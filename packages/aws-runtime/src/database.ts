@@ -3,7 +3,14 @@ import { createPostgresRegistry, type RunRegistry } from '@baton/registry';
 import { awsClientConfig, configurationError, envValue, type Env } from './env.js';
 import { readSecret } from './secrets.js';
 
-/** The variable naming the registry database's secret. */
+/**
+ * The variable naming the registry database's secret.
+ *
+ * @example
+ * ```ts
+ * const arn = process.env[DATABASE_SECRET_VARIABLE]; // BATON_DATABASE_SECRET_ARN
+ * ```
+ */
 export const DATABASE_SECRET_VARIABLE = 'BATON_DATABASE_SECRET_ARN';
 
 /**

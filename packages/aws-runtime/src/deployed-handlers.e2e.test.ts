@@ -163,10 +163,9 @@ describe('the deployed functions run the reference report end to end (stepfuncti
     expect(run.executionId).toMatch(/:execution:report:/);
     expect(run.reviews).toMatchObject([{ gate: 'review', decision: 'approved', decidedBy: 'alice@example.com', comment: 'ship it' }]);
     expect(run.attempts.filter((a) => a.stage === 'generate' && a.status === 'succeeded')).toHaveLength(9);
-    // every stage function's lines carry the execution, step and attempt
-    const stageLines = lines.filter((l) => l.msg === 'attempt succeeded' && String(l.executionArn).endsWith(runId));
-    expect(stageLines.length).toBeGreaterThanOrEqual(12);
-    for (const l of stageLines) expect(l).toMatchObject({ executionArn: expect.any(String), step: expect.any(String), attempt: expect.any(Number) });
+    // every line of every function carries the execution, the step (null: the whole run) and the attempt
+    expect(lines.filter((l) => l.msg === 'attempt succeeded' && String(l.executionArn).endsWith(runId)).length).toBeGreaterThanOrEqual(12);
+    for (const l of lines) expect(Object.keys(l)).toEqual(expect.arrayContaining(['executionArn', 'step', 'attempt']));
     console.info(`deployed-handlers e2e: happy run ${((Date.now() - started) / 1000).toFixed(1)} s, ${calls.length} Bedrock calls`);
   });
 

@@ -35,7 +35,14 @@ export function requireEnv(env: Env, name: string, why: string): string {
   return value;
 }
 
-/** Region, endpoint and credentials of an AWS SDK client, from an environment. */
+/**
+ * Region, endpoint and credentials of an AWS SDK client, from an environment.
+ *
+ * @example
+ * ```ts
+ * const config: AwsClientConfig = { region: 'us-east-1', endpoint: 'http://127.0.0.1:5000' };
+ * ```
+ */
 export interface AwsClientConfig {
   region?: string;
   endpoint?: string;
@@ -48,6 +55,11 @@ export interface AwsClientConfig {
  * (tests, rehearsals) the same variables are applied by hand, so a test never edits `process.env`.
  *
  * @param service the SDK's suffix of `AWS_ENDPOINT_URL_<SERVICE>`: `S3`, `SECRETS_MANAGER`, `SFN`…
+ *
+ * @example
+ * ```ts
+ * const s3 = new S3Client(awsClientConfig({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' }, 'S3'));
+ * ```
  */
 export function awsClientConfig(env: Env, service: string): AwsClientConfig {
   if (env === process.env) return {};

@@ -4,4 +4,4 @@ export { createRegistryWriterLambda, type RegistryWriterLambdaOptions } from './
 export { readSecret, type ReadSecretOptions } from './secrets.js';
 export { DATABASE_SECRET_VARIABLE, connectionStringOf } from './database.js';
 export { METRIC_NAMESPACE, failureMetricLine, stdoutMetrics, type FailureMetric, type MetricWriter } from './metrics.js';
-export { awsClientConfig, configurationError, type AwsClientConfig, type Env } from './env.js';
+export { awsClientConfig, type AwsClientConfig, type Env } from './env.js';

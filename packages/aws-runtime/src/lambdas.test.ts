@@ -67,7 +67,8 @@ describe('createStageLambda (env objects, no services)', () => {
     const err = await thrown(handler(event('ask', {})));
     expect(err.name).toBe('ConfigurationError');
     expect(JSON.parse(err.message).message).toMatch(/BATON_MODEL_PROVIDER is not set/);
-    expect(c.lines.some((l) => l.msg === 'model is not configured: every call of this stage will fail')).toBe(true);
+    // the cold-start line too carries the invocation's bindings
+    expect(c.lines).toContainEqual(expect.objectContaining({ msg: 'model is not configured: every call of this stage will fail', executionArn: ARN, step: 'ask', attempt: 1 }));
     expect(c.metrics).toMatchObject([{ FailedSteps: 1, errorCode: 'ConfigurationError' }]);
   });
 });

@@ -1,7 +1,14 @@
 import type { SerializedError } from '@baton/core';
 import { classifyFailure, type FailureClass, type FailureContext } from '@baton/registry';
 
-/** The CloudWatch namespace of Baton's metrics. */
+/**
+ * The CloudWatch namespace of Baton's metrics.
+ *
+ * @example
+ * ```ts
+ * new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName: 'FailedSteps', dimensionsMap: { Pipeline: 'report', FailureClass: 'model' } });
+ * ```
+ */
 export const METRIC_NAMESPACE = 'Baton';
 
 /**
@@ -15,10 +22,25 @@ export const METRIC_NAMESPACE = 'Baton';
  */
 export type FailureMetric = 'FailedSteps' | 'FailedRuns';
 
-/** Where metric lines go. @default one line on stdout, where Lambda's log agent extracts EMF */
+/**
+ * Where metric lines go (one EMF JSON document per call).
+ *
+ * @example
+ * ```ts
+ * const lines: string[] = [];
+ * const handler = createStageLambda({ pipeline, writeMetric: (line) => lines.push(line) });
+ * ```
+ */
 export type MetricWriter = (line: string) => void;
 
-/** Writes a line to stdout. */
+/**
+ * The default {@link MetricWriter}: the line on stdout, where Lambda's log agent extracts EMF.
+ *
+ * @example
+ * ```ts
+ * stdoutMetrics(failureMetricLine('FailedRuns', { pipeline: 'report', error }));
+ * ```
+ */
 export const stdoutMetrics: MetricWriter = (line) => void process.stdout.write(`${line}\n`);
 
 /**

@@ -4,6 +4,7 @@ import { StageError, createJsonLogger, serializeError, type Logger, type RunEven
 import { createRegistryObserver } from '@baton/registry';
 import { DATABASE_SECRET_VARIABLE, openRegistryFromEnv } from './database.js';
 import { awsClientConfig, configurationError, envValue, once, type Env } from './env.js';
+import { invocationLogger } from './logging.js';
 import { failureMetricLine, stdoutMetrics, type MetricWriter } from './metrics.js';
 
 /** Options of {@link createRegistryWriterLambda}. */
@@ -43,7 +44,8 @@ export interface RegistryWriterLambdaOptions {
 export function createRegistryWriterLambda(options: RegistryWriterLambdaOptions = {}): (event: ExecutionStatusChangeEvent) => Promise<RunEvent | null> {
   const env = options.env ?? process.env;
   const pipeline = envValue(env, 'BATON_PIPELINE');
-  const logger = options.logger ?? createJsonLogger({ bindings: { pipeline: pipeline ?? null, function: 'registry-writer' } });
+  const base = options.logger ?? createJsonLogger({ bindings: { pipeline: pipeline ?? null, function: 'registry-writer' } });
+  const { logger, use } = invocationLogger(base);
   const writeMetric = options.writeMetric ?? stdoutMetrics;
   const writer = once(async () => {
     if (!envValue(env, DATABASE_SECRET_VARIABLE)) {
@@ -54,7 +56,8 @@ export function createRegistryWriterLambda(options: RegistryWriterLambdaOptions 
     const observer = createRegistryObserver((await openRegistryFromEnv(env))!, { logger });
     const handler = createRegistryWriterHandler({
       observer,
-      logger,
+      // the handler binds executionArn, step and attempt itself
+      logger: base,
       describeExecution: options.describeExecution ?? describeWith(env),
       ...(pipeline ? { pipeline } : {}),
       ...(options.engine ? { engine: options.engine } : {}),
@@ -62,7 +65,7 @@ export function createRegistryWriterLambda(options: RegistryWriterLambdaOptions 
     return { observer, handler };
   });
   return async (event) => {
-    const log = logger.child({ executionArn: event.detail.executionArn, step: null, attempt: (event.detail.redriveCount ?? 0) + 1 });
+    const log = use(base.child({ executionArn: event.detail.executionArn, step: null, attempt: (event.detail.redriveCount ?? 0) + 1 }));
     try {
       const { observer, handler } = await writer();
       const before = observer.failures;

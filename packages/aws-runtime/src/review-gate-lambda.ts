@@ -4,6 +4,7 @@ import { createRegistryReviewStore } from '@baton/registry';
 import { createReviewNotifierFromEnv } from '@baton/stages';
 import { DATABASE_SECRET_VARIABLE, openRegistryFromEnv } from './database.js';
 import { configurationError, envValue, once, type Env } from './env.js';
+import { invocationLogger } from './logging.js';
 
 /** Options of {@link createReviewGateLambda}. */
 export interface ReviewGateLambdaOptions {
@@ -38,7 +39,8 @@ export interface ReviewGateLambdaOptions {
  */
 export function createReviewGateLambda(options: ReviewGateLambdaOptions = {}): (event: ReviewGateEvent) => Promise<{ recorded: true; expiresAt: string }> {
   const env = options.env ?? process.env;
-  const logger = options.logger ?? createJsonLogger({ bindings: { pipeline: envValue(env, 'BATON_PIPELINE') ?? null, function: 'review-gate' } });
+  const base = options.logger ?? createJsonLogger({ bindings: { pipeline: envValue(env, 'BATON_PIPELINE') ?? null, function: 'review-gate' } });
+  const { logger, use } = invocationLogger(base);
   const gate = once(async () => {
     if (!envValue(env, DATABASE_SECRET_VARIABLE)) {
       throw configurationError(`${DATABASE_SECRET_VARIABLE} is not set: the review gate records pending reviews in the run registry; set it to the ARN of the registry database's secret`, {
@@ -49,15 +51,17 @@ export function createReviewGateLambda(options: ReviewGateLambdaOptions = {}): (
     const notifier = options.notifier ?? createReviewNotifierFromEnv({ env });
     const problem = (notifier as { configurationError?: Error }).configurationError;
     if (problem) logger.error('review notifier is not configured: every gate will fail', { code: 'ConfigurationError', error: problem.message });
-    return createReviewGateHandler({ store: createRegistryReviewStore(registry), notifier, logger });
+    // the handler binds executionArn, step, gate and attempt itself
+    return createReviewGateHandler({ store: createRegistryReviewStore(registry), notifier, logger: base });
   });
   return async (event) => {
+    const log = use(base.child({ executionArn: event.executionId, step: event.stepPath, gate: event.gate, attempt: (event.retryCount ?? 0) + 1 }));
     let handler;
     try {
       handler = await gate();
     } catch (e) {
       const error = serializeError(e);
-      logger.child({ executionArn: event.executionId, step: event.stepPath, gate: event.gate, attempt: (event.retryCount ?? 0) + 1 }).error('review gate cannot record reviews', { code: error.code, error: error.message });
+      log.error('review gate cannot record reviews', { code: error.code, error: error.message });
       throw toLambdaError(error);
     }
     return handler(event);

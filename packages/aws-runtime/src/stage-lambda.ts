@@ -4,6 +4,7 @@ import { createRegistryObserver, type RegistryObserver } from '@baton/registry';
 import { createModelFromEnv, createS3BlobStore } from '@baton/stages';
 import { DATABASE_SECRET_VARIABLE, openRegistryFromEnv } from './database.js';
 import { awsClientConfig, configurationError, envValue, once, requireEnv, type Env } from './env.js';
+import { invocationLogger } from './logging.js';
 import { failureMetricLine, stdoutMetrics, type MetricWriter } from './metrics.js';
 
 /** Options of {@link createStageLambda}. */
@@ -20,7 +21,15 @@ export interface StageLambdaOptions {
   claimCheckThreshold?: number;
 }
 
-/** After a failed connection to the registry, how long invocations run unrecorded before trying again. */
+/**
+ * After a failed connection to the registry, how long a stage function's invocations run
+ * unrecorded before it tries again (so a database outage does not add a connect timeout to each).
+ *
+ * @example
+ * ```ts
+ * console.log(`registry retried every ${REGISTRY_RETRY_MS / 1000} s`);
+ * ```
+ */
 export const REGISTRY_RETRY_MS = 30_000;
 
 /**
@@ -52,7 +61,8 @@ export function createStageLambda(options: StageLambdaOptions): StageHandler {
   const env = options.env ?? process.env;
   const stageName = envValue(env, 'BATON_STAGE');
   const pipelineName = envValue(env, 'BATON_PIPELINE') ?? options.pipeline.name;
-  const logger = options.logger ?? createJsonLogger({ bindings: { pipeline: pipelineName, stage: stageName ?? null } });
+  const base = options.logger ?? createJsonLogger({ bindings: { pipeline: pipelineName, stage: stageName ?? null } });
+  const { logger, use } = invocationLogger(base);
   const writeMetric = options.writeMetric ?? stdoutMetrics;
   const registry = optionalRegistry(env, logger);
   const modelCalls = new Map<string, number>();
@@ -77,7 +87,8 @@ export function createStageLambda(options: StageLambdaOptions): StageHandler {
     return createStageHandler({
       stages: stage,
       blobs: createS3BlobStore({ bucket, clientConfig: awsClientConfig(env, 'S3') }),
-      logger,
+      // the handler binds executionArn, step and attempt itself
+      logger: base,
       observer,
       ...(model ? { model } : {}),
       ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
@@ -86,7 +97,7 @@ export function createStageLambda(options: StageLambdaOptions): StageHandler {
 
   return async (event, context) => {
     const attempt = (event.retryCount ?? 0) + 1;
-    const log = logger.child({ executionArn: event.executionId, step: event.stepPath, attempt });
+    const log = use(base.child({ executionArn: event.executionId, step: event.stepPath, attempt }));
     await registry.connect(log);
     const written = registry.current?.failures ?? 0;
     try {

@@ -3,7 +3,14 @@ import { silentLogger, type Logger, type RunEvent, type RunObserver, type Serial
 import { errorFromCause } from './errors.js';
 import type { ExecutionStatusChangeEvent } from './status-event.js';
 
-/** The parts of DescribeExecution the registry writer reads: the JSON input and output. */
+/**
+ * The parts of DescribeExecution the registry writer reads: the JSON input and output.
+ *
+ * @example
+ * ```ts
+ * const describeExecution = async (arn: string): Promise<ExecutionPayloads> => ({ input: '{"reportId":"R-1"}', output: null });
+ * ```
+ */
 export interface ExecutionPayloads {
   input?: string | null;
   output?: string | null;
@@ -27,7 +34,16 @@ export interface RegistryWriterOptions {
   logger?: Logger;
 }
 
-/** The error code a run gets when its execution is stopped (StopExecution). Not an ASL error name: Baton's. */
+/**
+ * The error code a run gets when its execution is stopped (StopExecution, an ABORTED status).
+ * Not an ASL error name (Step Functions reports no error for an aborted execution): Baton's, in
+ * the `States.` family next to `States.Timeout`, classified `infrastructure` by the registry.
+ *
+ * @example
+ * ```ts
+ * const aborted = (await registry.listRuns({ status: 'failed' })).filter((r) => r.error?.code === ABORTED_CODE);
+ * ```
+ */
 export const ABORTED_CODE = 'States.Aborted';
 
 /**

@@ -9,7 +9,14 @@ export interface ReviewRecord extends PendingReview {
   status: 'open' | 'approved' | 'rejected' | 'expired';
 }
 
-/** How a review ends: the decision, who made it (when known), their note, and when. */
+/**
+ * How a review ends: the decision, who made it (when known), their note, and when.
+ *
+ * @example
+ * ```ts
+ * const decision: ReviewClose = { status: 'rejected', reviewer: 'alice', comment: 'section 3 lacks citations', at: new Date().toISOString() };
+ * ```
+ */
 export interface ReviewClose {
   status: 'approved' | 'rejected' | 'expired';
   reviewer?: string;
