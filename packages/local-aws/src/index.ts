@@ -1,0 +1,1 @@
+export { isAllowed, type PolicyStatement } from './iam/evaluate.js';
