@@ -11,6 +11,9 @@ export { createMemoryReviewStore, decideReview, type ReviewClose, type ReviewRec
 export { ABORTED_CODE, createRegistryWriterHandler, runError, type ExecutionPayloads, type RegistryWriterOptions } from './lambda/registry-writer.js';
 export { EXECUTION_STATUS_CHANGE, type ExecutionStatus, type ExecutionStatusChangeEvent } from './lambda/status-event.js';
 export { createStepFunctionsClient, type ExecutionInfo, type StepFunctionsClient, type StepFunctionsClientOptions } from './client/client.js';
+export { STEP_FUNCTIONS_ENGINE, createStepFunctionsEngine, type StepFunctionsEngineOptions } from './client/engine.js';
+export { readHistory, type HistoryView, type ReadHistoryOptions } from './client/history.js';
+export { SFN_API_ERRORS, executionNameProblem, sfnApiError } from './client/service-errors.js';
 export { createStepFunctionsLocalEngine, type StepFunctionsLocalEngine, type StepFunctionsLocalEngineOptions } from './local/engine.js';
 export { runAslLocally, type LocalAslRun } from './local/run-asl.js';
 export { createBlobReviewStore } from './lambda/blob-reviews.js';

@@ -1,0 +1,368 @@
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  RedriveExecutionCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  StartExecutionCommand,
+  type DescribeExecutionOutput,
+  type HistoryEvent,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import {
+  StageError,
+  newRunId,
+  resolvePipeline,
+  safeObserver,
+  silentLogger,
+  validateRunInput,
+  type AnyPipeline,
+  type Engine,
+  type Logger,
+  type PendingReview,
+  type ReviewDecision,
+  type RunInfo,
+  type RunObserver,
+  type RunOutcome,
+  type SerializedError,
+} from '@baton/core';
+import { runError } from '../lambda/registry-writer.js';
+import { decideReview, type ReviewRecord, type ReviewStore } from '../lambda/reviews.js';
+import { readHistory } from './history.js';
+import { listExecutions } from './list.js';
+import { machinesOf } from './machines.js';
+import { awsErrorName, executionArnOf, executionNameProblem, sfnApiError } from './service-errors.js';
+
+/**
+ * The engine name runs of deployed state machines carry (the registry writer records the same).
+ *
+ * @example
+ * ```ts
+ * const mine = (await registry.listRuns({ engine: STEP_FUNCTIONS_ENGINE })).length;
+ * ```
+ */
+export const STEP_FUNCTIONS_ENGINE = 'stepfunctions';
+
+/** Options of {@link createStepFunctionsEngine}. */
+export interface StepFunctionsEngineOptions {
+  /** An `SFNClient`: region, credentials and endpoint (`AWS_ENDPOINT_URL_SFN`) are its business. Not closed by the engine. */
+  client: SFNClient;
+  /**
+   * The deployed state machine: of the pipeline it is named after (`BatonStateMachine` names the
+   * machine after its pipeline), or of the only pipeline in `pipelines`.
+   */
+  stateMachineArn?: string;
+  /** Per pipeline name, the ARN of its state machine (a deployment of several pipelines). */
+  stateMachines?: Record<string, string>;
+  /** The deployed pipelines: their input schemas (start), stage retry policies (status) and names. */
+  pipelines: AnyPipeline[];
+  /**
+   * Where the deployed review gate records pending reviews and their task tokens: the registry's
+   * `createRegistryReviewStore(registry)` in production. Not closed by the engine.
+   */
+  reviews: ReviewStore;
+  /** How often `result` asks DescribeExecution whether the run ended. @default 1000 */
+  pollIntervalMs?: number;
+  /** Executions `list` reads per state machine, newest first. @default 1000 */
+  listLimit?: number;
+  /**
+   * Receives the events of the runs this engine records itself: a start refused for invalid input
+   * (no execution is started). Deployed runs are recorded by the deployment's own functions.
+   */
+  observer?: RunObserver;
+  /** @default silentLogger */
+  logger?: Logger;
+}
+
+/** Where a run lives: its execution and the pipeline of its machine. */
+interface RunRef {
+  executionArn: string;
+  pipeline: string;
+}
+
+/** A start refused for its input: failed before any execution, kept by this engine object only. */
+interface RefusedRun {
+  pipeline: string;
+  error: SerializedError;
+  at: string;
+}
+
+const ENDED = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+
+/**
+ * Core's {@link Engine} for pipelines deployed as Step Functions state machines (STANDARD), on
+ * the real Step Functions API. `start` is StartExecution named after the run id (the same name
+ * and input is the same run); `status` reads DescribeExecution and the whole GetExecutionHistory;
+ * `result` polls DescribeExecution; `approve`/`reject` check the review token against the review
+ * store (hash, single use, reviewer) and answer the gate's task token with SendTaskSuccess /
+ * SendTaskFailure; `redrive` is RedriveExecution; `list` is ListExecutions.
+ *
+ * Input is parsed by the pipeline's schema before anything is sent (defaults applied). Invalid
+ * input starts no execution: the run is failed with `InvalidInput` in this engine object (and in
+ * the `observer`, e.g. the registry), since a deployed machine cannot record a run that never ran.
+ *
+ * @example
+ * ```ts
+ * const engine = createStepFunctionsEngine({
+ *   client: new SFNClient({}),
+ *   stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:report',
+ *   pipelines: [reportPipeline],
+ *   reviews: createRegistryReviewStore(await createPostgresRegistry({ connectionString })),
+ * });
+ * const { runId } = await engine.start('report', input);
+ * console.log((await engine.status(runId)).currentSteps);
+ * ```
+ */
+export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): Engine {
+  const { client, reviews } = options;
+  const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
+  const machines = machinesOf(options);
+  const stages = new Map(options.pipelines.flatMap((p) => [...p.stages.values()]).map((s) => [s.name, s]));
+  const pollMs = options.pollIntervalMs ?? 1000;
+  const logger = options.logger ?? silentLogger;
+  const observe = safeObserver([options.observer], logger);
+  const known = new Map<string, RunRef>();
+  const refused = new Map<string, RefusedRun>();
+  /** Redrives this engine asked for: `result` ignores the end it saw before them. */
+  const redriven = new Map<string, number>();
+  const sleepers = new Set<() => void>();
+  let closed = false;
+
+  /** The call's answer, or its failure as a Baton error saying what was being done. */
+  const call = <T>(answer: Promise<T>, doing: string): Promise<T> =>
+    answer.catch((e: unknown) => {
+      throw sfnApiError(e, doing);
+    });
+
+  /** Finds the run's execution (on each machine in turn, the first time) and describes it. */
+  const describe = async (runId: string): Promise<{ ref: RunRef; d: DescribeExecutionOutput }> => {
+    const unknown = (): StageError => new StageError('InvalidInput', `unknown run "${runId}"`, { details: { awsError: 'ExecutionDoesNotExist' } });
+    const cached = known.get(runId);
+    const candidates: RunRef[] = cached ? [cached] : executionNameProblem(runId) ? [] : [...machines].map(([pipeline, arn]) => ({ pipeline, executionArn: executionArnOf(arn, runId) }));
+    for (const ref of candidates) {
+      try {
+        const d = await client.send(new DescribeExecutionCommand({ executionArn: ref.executionArn }));
+        known.set(runId, ref);
+        return { ref, d };
+      } catch (e) {
+        if (awsErrorName(e) !== 'ExecutionDoesNotExist') throw sfnApiError(e, `DescribeExecution of run "${runId}"`);
+      }
+    }
+    throw unknown();
+  };
+
+  const history = async (executionArn: string): Promise<HistoryEvent[]> => {
+    const events: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await call(
+        client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, includeExecutionData: true, ...(nextToken ? { nextToken } : {}) })),
+        `GetExecutionHistory of ${executionArn}`,
+      );
+      events.push(...(page.events ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return events;
+  };
+
+  const openReviews = async (executionArn: string): Promise<PendingReview[]> => {
+    const now = Date.now();
+    return (await reviews.list(executionArn)).filter((r) => r.status === 'open' && Date.parse(r.expiresAt) > now).map(pendingOf);
+  };
+
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      sleepers.add(wake);
+    });
+
+  const decide = async (runId: string, gate: string, decision: ReviewDecision, verdict: 'approved' | 'rejected'): Promise<void> => {
+    if (refused.has(runId)) throw new StageError('InvalidInput', `run "${runId}" has no open review at gate "${gate}" (it failed on its input)`);
+    const { ref } = await describe(runId);
+    const answer = await decideReview(reviews, ref.executionArn, gate, decision, verdict);
+    try {
+      if (answer.verdict === 'approved') await client.send(new SendTaskSuccessCommand({ taskToken: answer.taskToken, output: JSON.stringify(answer.output) }));
+      else await client.send(new SendTaskFailureCommand({ taskToken: answer.taskToken, error: answer.error, cause: answer.cause }));
+    } catch (e) {
+      const name = awsErrorName(e);
+      if (name === 'TaskTimedOut' || name === 'TaskDoesNotExist' || name === 'InvalidToken') {
+        throw new StageError('InvalidInput', `task token of gate "${gate}" is no longer awaited (${name}: the gate timed out or the execution ended)`, { details: { awsError: name } });
+      }
+      throw sfnApiError(e, `${answer.verdict === 'approved' ? 'SendTaskSuccess' : 'SendTaskFailure'} for gate "${gate}" of run "${runId}"`);
+    }
+    logger.info('review decided', { runId, executionArn: ref.executionArn, gate, decision: verdict });
+  };
+
+  return {
+    name: STEP_FUNCTIONS_ENGINE,
+    async start(pipelineOrName, input, startOptions = {}) {
+      const pipeline = resolvePipeline(pipelines, pipelineOrName);
+      const stateMachineArn = machines.get(pipeline.name);
+      if (!stateMachineArn) throw new StageError('InvalidInput', `pipeline "${pipeline.name}" has no state machine here; this engine drives: ${[...machines.keys()].join(', ')}`);
+      const runId = startOptions.runId ?? newRunId(pipeline.name);
+      const problem = executionNameProblem(runId);
+      if (problem) throw new StageError('InvalidInput', `run id "${runId}" cannot name a Step Functions execution: it ${problem}`);
+      if (refused.has(runId)) return { runId };
+      const checked = validateRunInput(pipeline, input);
+      if (!checked.ok) {
+        const at = new Date().toISOString();
+        refused.set(runId, { pipeline: pipeline.name, error: checked.error, at });
+        await observe({ type: 'run-started', runId, pipeline: pipeline.name, engine: STEP_FUNCTIONS_ENGINE, input, at });
+        await observe({ type: 'run-finished', runId, status: 'failed', error: checked.error, at });
+        return { runId };
+      }
+      const ref: RunRef = { pipeline: pipeline.name, executionArn: executionArnOf(stateMachineArn, runId) };
+      try {
+        await client.send(new StartExecutionCommand({ stateMachineArn, name: runId, input: JSON.stringify(checked.input ?? {}) }));
+        logger.info('execution started', { runId, executionArn: ref.executionArn });
+      } catch (e) {
+        if (awsErrorName(e) !== 'ExecutionAlreadyExists') throw sfnApiError(e, `StartExecution of run "${runId}" on ${stateMachineArn}`);
+        // the service answers this for a closed execution whatever its input: compare it ourselves
+        const d = await call(client.send(new DescribeExecutionCommand({ executionArn: ref.executionArn })), `DescribeExecution of run "${runId}"`);
+        if (canonicalJson(parseJson(d.input)) !== canonicalJson(checked.input ?? {})) {
+          throw new StageError('InvalidInput', `run id "${runId}" is already an execution of ${stateMachineArn} with another input; start with another run id`, {
+            details: { awsError: 'ExecutionAlreadyExists', executionArn: ref.executionArn },
+          });
+        }
+      }
+      known.set(runId, ref);
+      return { runId };
+    },
+
+    async result(runId, resultOptions = {}) {
+      const r = refused.get(runId);
+      if (r) return { status: 'failed', error: r.error };
+      const deadline = resultOptions.timeoutMs === undefined ? Infinity : Date.now() + resultOptions.timeoutMs;
+      for (;;) {
+        const { d } = await describe(runId);
+        if (ENDED.has(d.status ?? '') && (d.redriveCount ?? 0) >= (redriven.get(runId) ?? 0)) return outcomeOf(d);
+        if (closed) throw new StageError('StageFailed', `the engine was closed while waiting for run "${runId}" (the execution goes on in Step Functions)`);
+        const wait = Math.min(pollMs, deadline - Date.now());
+        if (wait <= 0) throw new StageError('States.Timeout', `run "${runId}" did not end within ${resultOptions.timeoutMs} ms`);
+        await sleep(wait);
+      }
+    },
+
+    async status(runId) {
+      const r = refused.get(runId);
+      if (r) return refusedInfo(runId, r);
+      const { ref, d } = await describe(runId);
+      const ended = ENDED.has(d.status ?? '');
+      const view = readHistory(await history(ref.executionArn), { ended, retryOf: (stage) => stages.get(stage)?.retry ?? [] });
+      const pendingReviews = ended ? [] : await openReviews(ref.executionArn);
+      const startedAt = isoOf(d.startDate) ?? new Date(0).toISOString();
+      const info: RunInfo = {
+        runId,
+        pipeline: ref.pipeline,
+        engine: STEP_FUNCTIONS_ENGINE,
+        status: d.status === 'SUCCEEDED' ? 'succeeded' : ended ? 'failed' : pendingReviews.length ? 'waiting' : 'running',
+        currentSteps: view.currentSteps,
+        startedAt,
+        updatedAt: (ended ? isoOf(d.stopDate) : undefined) ?? view.lastEventAt ?? startedAt,
+        attempts: view.attempts,
+        retries: view.retries,
+        pendingReviews,
+      };
+      if (ended) {
+        const outcome = outcomeOf(d);
+        const finishedAt = isoOf(d.stopDate);
+        if (finishedAt) info.finishedAt = finishedAt;
+        if (outcome.status === 'succeeded') info.output = outcome.output;
+        else info.error = outcome.error;
+      }
+      return info;
+    },
+
+    approve: (runId, gate, decision) => decide(runId, gate, decision, 'approved'),
+    reject: (runId, gate, decision) => decide(runId, gate, decision, 'rejected'),
+
+    async redrive(runId) {
+      if (refused.has(runId)) throw new StageError('InvalidInput', `run "${runId}" failed on its input; there is nothing to redrive (start a new run with valid input)`);
+      const { ref, d } = await describe(runId);
+      if (!ENDED.has(d.status ?? '') || d.status === 'SUCCEEDED') throw new StageError('InvalidInput', `run "${runId}" has not failed (${d.status}); only a failed run can be redriven`);
+      const refusal = (reason: string, awsError?: string): StageError =>
+        new StageError(
+          'InvalidInput',
+          `Step Functions cannot redrive run "${runId}": ${reason}. RedriveExecution restarts a failed, timed-out or aborted STANDARD execution from its failed states for 14 days after it stopped; past that, start a new run with the same input`,
+          { details: { executionArn: ref.executionArn, ...(awsError ? { awsError } : {}) } },
+        );
+      if (d.redriveStatus === 'NOT_REDRIVABLE') throw refusal(d.redriveStatusReason ?? 'the execution is not redrivable');
+      try {
+        await client.send(new RedriveExecutionCommand({ executionArn: ref.executionArn }));
+      } catch (e) {
+        if (awsErrorName(e) === 'ExecutionNotRedrivable') throw refusal((e as Error).message, 'ExecutionNotRedrivable');
+        throw sfnApiError(e, `RedriveExecution of run "${runId}"`);
+      }
+      redriven.set(runId, (d.redriveCount ?? 0) + 1);
+      logger.info('execution redriven', { runId, executionArn: ref.executionArn, redriveCount: (d.redriveCount ?? 0) + 1 });
+    },
+
+    async list(filter = {}) {
+      const rows = await listExecutions({ client, machines, reviews, limit: options.listLimit ?? 1000, filter });
+      for (const [runId, r] of refused) {
+        if ((filter.status && filter.status !== 'failed') || (filter.pipeline && filter.pipeline !== r.pipeline)) continue;
+        rows.push({ runId, pipeline: r.pipeline, engine: STEP_FUNCTIONS_ENGINE, status: 'failed', startedAt: r.at, updatedAt: r.at });
+      }
+      return rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+    },
+
+    async close() {
+      closed = true;
+      for (const wake of [...sleepers]) wake();
+    },
+  };
+}
+
+/** The outcome of an ended execution: its output, or Baton's error (decoded from its cause). */
+function outcomeOf(d: DescribeExecutionOutput): RunOutcome {
+  if (d.status === 'SUCCEEDED') return { status: 'succeeded', output: parseJson(d.output) ?? null };
+  return { status: 'failed', error: runError({ status: d.status as 'FAILED', error: d.error ?? null, cause: d.cause ?? null }) };
+}
+
+function refusedInfo(runId: string, r: RefusedRun): RunInfo {
+  return {
+    runId,
+    pipeline: r.pipeline,
+    engine: STEP_FUNCTIONS_ENGINE,
+    status: 'failed',
+    currentSteps: [],
+    startedAt: r.at,
+    updatedAt: r.at,
+    finishedAt: r.at,
+    error: r.error,
+    attempts: [],
+    retries: [],
+    pendingReviews: [],
+  };
+}
+
+/** What a reviewer may see of a stored review: never the task token nor the token hash. */
+function pendingOf(r: ReviewRecord): PendingReview {
+  const { executionArn: _arn, tokenHash: _hash, taskToken: _token, status: _status, ...pending } = r;
+  return pending;
+}
+
+function isoOf(d: Date | undefined): string | undefined {
+  return d instanceof Date && !Number.isNaN(d.getTime()) ? d.toISOString() : undefined;
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** JSON with object keys sorted, so two inputs compare equal whatever their key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
