@@ -127,7 +127,8 @@ export class BatonStateMachine extends Construct {
       );
     }
     const secret = props.registry?.databaseSecret;
-    const common = { BATON_PIPELINE: pipeline.name, ...(secret ? { BATON_DATABASE_SECRET_ARN: secret.secretArn } : {}) };
+    // RDS certificates are in the Lambda runtime's CA bundle, which Node does not trust unless told
+    const common = { BATON_PIPELINE: pipeline.name, ...(secret ? { BATON_DATABASE_SECRET_ARN: secret.secretArn, NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' } : {}) };
 
     this.blobBucket =
       props.blobBucket ??

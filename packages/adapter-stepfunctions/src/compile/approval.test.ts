@@ -37,10 +37,15 @@ describe('approval gate: Lambda service errors', () => {
   it('the waitForTaskToken Task retries them as stage tasks do, so a throttled gate does not fail the run', () => {
     const c = compileToAsl(kit('kit-approval'));
     const gate = c.definition.States.review!;
-    expect(gate.Retry).toEqual([{ ErrorEquals: [...LAMBDA_SERVICE_ERRORS], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 3, JitterStrategy: 'FULL' }]);
+    expect(gate.Retry).toEqual([
+      { ErrorEquals: [...LAMBDA_SERVICE_ERRORS], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 3, JitterStrategy: 'FULL' },
+      // the gate function's own transient failures: registry database or notice target unavailable
+      { ErrorEquals: ['ServiceUnavailableException', 'ThrottlingException'], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 5, MaxDelaySeconds: 30, JitterStrategy: 'FULL' },
+    ]);
+    expect(payload(gate)['retryCount.$']).toBe('$$.State.RetryCount');
     // the same retrier as the stage tasks' Lambda service-error entry
     expect(c.definition.States.draft!.Retry).toContainEqual(REVIEW_GATE_RETRY);
-    expect(c.tasks.review).toMatchObject({ kind: 'approval', retry: [null] });
+    expect(c.tasks.review).toMatchObject({ kind: 'approval', retry: [null, null] });
     // timeouts and rejections are not Lambda service errors: the catchers still see them
     expect((gate.Catch as { ErrorEquals: string[] }[]).map((x) => x.ErrorEquals)).toEqual([['States.Timeout'], ['ApprovalRejected']]);
   });

@@ -12,6 +12,20 @@ import { LAMBDA_SERVICE_ERRORS } from './task.js';
 export const REVIEW_GATE_RETRY = { ErrorEquals: [...LAMBDA_SERVICE_ERRORS], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 3, JitterStrategy: 'FULL' } as const;
 
 /**
+ * The gate's retrier of its own transient failures: the registry database unreachable or the
+ * notice target unavailable or throttling (the review-gate Lambda throws these codes), retried
+ * for about a minute before the run fails with the error.
+ */
+export const REVIEW_GATE_TRANSIENT_RETRY = {
+  ErrorEquals: ['ServiceUnavailableException', 'ThrottlingException'],
+  IntervalSeconds: 2,
+  BackoffRate: 2,
+  MaxAttempts: 5,
+  MaxDelaySeconds: 30,
+  JitterStrategy: 'FULL',
+} as const;
+
+/**
  * An approval gate as `lambda:invoke.waitForTaskToken`: the review-gate Lambda records the
  * pending review (hashed review token, the task token to answer with) and returns; the run pauses
  * at no compute cost until SendTaskSuccess (approve) or SendTaskFailure (`ApprovalRejected`).
@@ -52,6 +66,7 @@ export function compileApproval(scope: Scope, step: ApprovalIR, next: Continuati
       Payload: {
         'taskToken.$': '$$.Task.Token',
         'executionId.$': '$$.Execution.Id',
+        'retryCount.$': '$$.State.RetryCount',
         gate: step.gate,
         ...stepPathField(scope, step.id),
         timeoutSeconds: step.timeoutSeconds,
@@ -61,12 +76,12 @@ export function compileApproval(scope: Scope, step: ApprovalIR, next: Continuati
     },
     TimeoutSeconds: step.timeoutSeconds,
     ResultPath: resultPath(scope, step.resultPath),
-    Retry: [structuredClone(REVIEW_GATE_RETRY)],
+    Retry: [structuredClone(REVIEW_GATE_RETRY), structuredClone(REVIEW_GATE_TRANSIENT_RETRY)],
     Catch: catchers,
     ...transition(next),
   };
   if (ctx.approvalHeartbeatSeconds !== undefined) state.HeartbeatSeconds = ctx.approvalHeartbeatSeconds;
-  ctx.tasks[step.id] = { kind: 'approval', name: step.gate, stepId: step.id, retry: [null] };
+  ctx.tasks[step.id] = { kind: 'approval', name: step.gate, stepId: step.id, retry: [null, null] };
   return addState(scope, step.id, { Type: 'Task', ...state });
 }
 

@@ -39,7 +39,11 @@ export function bindStageTasks(
   handler: StageHandler,
   records: RunRecords,
   retryOverrides: Record<string, number[]>,
-  options: { enforcePayloadLimit: boolean },
+  options: {
+    enforcePayloadLimit: boolean;
+    /** Whether this execution has ended (failed): the interpreter may still dispatch queued map items. */
+    ended?: () => boolean;
+  },
 ): Record<string, LocalHandler> {
   const out: Record<string, LocalHandler> = {};
   const counts = new Map<string, number[]>();
@@ -49,6 +53,8 @@ export function bindStageTasks(
   for (const [stateName, binding] of Object.entries(machine.tasks)) {
     if (binding.kind !== 'stage') continue;
     out[stateName] = async (raw) => {
+      // Step Functions starts no state of an execution that has ended (a failed Map stops its other iterations)
+      if (options.ended?.()) throw Object.assign(new Error('the execution has ended'), { name: 'States.Runtime' });
       const invoke = machine.lambdaIntegration === 'invoke';
       // lambda:invoke hands the function { FunctionName, Payload } and gets { Payload, StatusCode, … } back
       const wrap = (output: unknown): unknown => (invoke ? { ExecutedVersion: '$LATEST', Payload: output, StatusCode: 200 } : output);

@@ -159,8 +159,9 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
   const execute = (run: LocalRun, pipeline: AnyPipeline, input: unknown): void => {
     const { compiled, sm } = machineOf(pipeline);
     const retryIntervalOverrides: Record<string, number[]> = {};
+    const state = { ended: false };
     const taskResourceLocalHandlers = {
-      ...bindStageTasks(compiled, handler, run, retryIntervalOverrides, { enforcePayloadLimit: options.enforcePayloadLimit ?? true }),
+      ...bindStageTasks(compiled, handler, run, retryIntervalOverrides, { enforcePayloadLimit: options.enforcePayloadLimit ?? true, ended: () => state.ended }),
       ...(options.deadLetters ? bindDeadLetter(options.deadLetters) : {}),
       ...bindApprovals(compiled, {
         reviews,
@@ -176,6 +177,10 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     });
     run.abort = execution.abort;
     run.statusSent = sendStatus(run, 'RUNNING');
+    execution.result.then(
+      () => undefined,
+      () => (state.ended = true),
+    );
     const events = trackEvents(execution, run, compiled.type === 'STANDARD' ? historyLimit : false);
     // the outcome is reported once every event (transition counts) has been consumed
     const settled = execution.result.then(
