@@ -1,6 +1,6 @@
 import { startTestPostgres } from '@baton/registry/testkit/postgres';
 import type { TestProject } from 'vitest/node';
-import { startMoto } from './moto.js';
+import { startMoto } from '@baton/stages/testkit/moto';
 
 declare module 'vitest' {
   export interface ProvidedContext {
