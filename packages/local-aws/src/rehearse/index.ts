@@ -1,4 +1,4 @@
-export { rehearse, awsEnvironment, type RehearseOptions, type Rehearsal, type RehearsedResource } from './rehearse.js';
+export { rehearse, awsEnvironment, type RehearseOptions, type Rehearsal, type RehearsedResource, type QueueMessage } from './rehearse.js';
 export type { IamDenial } from './principals.js';
 export type { EventDelivery } from './events.js';
-export { formatRehearsalReport } from './report.js';
+export { formatDenials, formatRehearsalReport } from './report.js';

@@ -2,7 +2,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ModelClient } from '@baton/core';
 import { startLocalBedrock, type LocalBedrock } from '@baton/stages/local-bedrock';
 import { randomBytes } from 'node:crypto';
@@ -53,6 +53,17 @@ export interface RehearsedResource {
   note?: string;
 }
 
+/** A message read from a queue by {@link Rehearsal.nextMessage}. */
+export interface QueueMessage {
+  /** The raw body. */
+  body: string;
+  /** The SNS message (the body itself when it is not an SNS envelope). */
+  message: string;
+  subject?: string;
+  /** SNS message attributes (string values). */
+  attributes: Record<string, string>;
+}
+
 /** A running rehearsal of a synthesized stack. */
 export interface Rehearsal {
   stackName: string;
@@ -88,6 +99,12 @@ export interface Rehearsal {
   onDenial(listener: (d: IamDenial) => void): void;
   /** Creates a queue subscribed to an SNS topic (a reviewer's mailbox); returns its URL. */
   subscribeQueue(topicArn: string, name?: string): Promise<string>;
+  /**
+   * Waits up to `timeoutMs` for the next message of a queue (as the admin), deletes it and returns
+   * it; `undefined` when none came. An SNS delivery is unwrapped: `message`, `subject` and the
+   * message attributes of its envelope.
+   */
+  nextMessage(queueUrl: string, timeoutMs?: number): Promise<QueueMessage | undefined>;
   /** Waits until every event handed to the rules is delivered and every trace segment is sent. */
   settle(): Promise<void>;
   close(): Promise<void>;
@@ -214,7 +231,7 @@ export async function rehearse(cdkOutDir: string, options: RehearseOptions = {})
       ...(options.ports?.stepFunctions ? { port: options.ports.stepFunctions } : {}),
       roleCredentials: (arn) => ctx.stateMachines.find((s) => s.arn === arn)?.role.credentials,
       endpoints: { lambda: lambda.url, sqs: gateway.url, sns: gateway.url, events: gateway.url },
-      onStatusChange: (event) => router.deliver(event as Record<string, unknown>),
+      onStatusChange: (event) => router.deliver(event as unknown as Record<string, unknown>),
       timeScale: options.timeScale ?? 1,
     });
     closers.push(() => stepFunctions.close());
@@ -258,6 +275,19 @@ export async function rehearse(cdkOutDir: string, options: RehearseOptions = {})
         await clients.sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn! }));
         return QueueUrl!;
       },
+      async nextMessage(queueUrl, timeoutMs = 10_000) {
+        const deadline = Date.now() + timeoutMs;
+        do {
+          const wait = Math.max(0, Math.min(1, Math.floor((deadline - Date.now()) / 1000)));
+          const { Messages } = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: wait }));
+          const m = Messages?.[0];
+          if (m) {
+            await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
+            return queueMessage(m.Body ?? '');
+          }
+        } while (Date.now() < deadline);
+        return undefined;
+      },
       async settle() {
         await router.idle();
         await segments.flush();
@@ -275,6 +305,19 @@ export function awsEnvironment(endpoint: string, region: string, credentials: Cr
   const out: Record<string, string> = { AWS_REGION: region, AWS_DEFAULT_REGION: region, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_ENDPOINT_URL: endpoint };
   for (const s of ['S3', 'SQS', 'SNS', 'SECRETS_MANAGER', 'EVENTBRIDGE', 'SFN', 'BEDROCK_RUNTIME', 'XRAY', 'STS', 'LAMBDA']) out[`AWS_ENDPOINT_URL_${s}`] = endpoint;
   return out;
+}
+
+function queueMessage(body: string): QueueMessage {
+  try {
+    const envelope = JSON.parse(body) as { Type?: string; Subject?: string; Message?: string; MessageAttributes?: Record<string, { Value: string }> };
+    if (envelope.Type === 'Notification' && typeof envelope.Message === 'string') {
+      const attributes = Object.fromEntries(Object.entries(envelope.MessageAttributes ?? {}).map(([k, v]) => [k, v.Value]));
+      return { body, message: envelope.Message, ...(envelope.Subject ? { subject: envelope.Subject } : {}), attributes };
+    }
+  } catch {
+    // not JSON: a raw message
+  }
+  return { body, message: body, attributes: {} };
 }
 
 function parameterDefaults(template: CfnTemplate): Record<string, unknown> {
