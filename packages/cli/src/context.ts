@@ -5,6 +5,7 @@ import type { EngineConnection } from './engines.js';
 import { CliError } from './errors.js';
 import { createModelFromSpec, parseFaults } from './models.js';
 import { loadPipelines } from './pipelines.js';
+import { blobBucketOf } from './engines/deployment.js';
 import { createRunRecorder, type RunRecorder } from './registry/open.js';
 
 /** Options shared by every command. */
@@ -42,11 +43,23 @@ export async function openContext(opts: GlobalOptions): Promise<CliContext> {
   if (opts.emulate !== undefined && opts.emulate !== 'stepfunctions') throw new CliError(`--emulate ${opts.emulate}: only "stepfunctions" can be emulated`);
   const stateDir = resolve(opts.stateDir);
   const pipelines = await loadPipelines(opts.pipelines);
-  const blobs = createFsBlobStore({ root: join(stateDir, 'blobs') });
+  const blobs = await blobStoreOf(opts, stateDir);
   mkdirSync(join(stateDir, 'logs'), { recursive: true });
   const logFile = join(stateDir, 'logs', 'baton.jsonl');
   const logger = createJsonLogger({ level: (opts.logLevel ?? 'info') as LogLevel, write: (line) => appendFileSync(logFile, line + '\n') });
   const model = createModelFromSpec(opts.model, parseFaults(opts.faults ?? process.env.BATON_OFFLINE_FAULTS), Number(opts.offlineLatency ?? 0));
   const recorder = await createRunRecorder(stateDir, opts.databaseUrl ?? process.env.DATABASE_URL);
   return { stateDir, pipelines, blobs, model, logger, recorder };
+}
+
+/**
+ * Where sources, claim checks and reports live: the deployment's S3 bucket for a deployed app
+ * (`--engine stepfunctions` with `--blob-bucket` or the app's outputs: its stages read and write
+ * there), else the filesystem store under the state directory.
+ */
+async function blobStoreOf(opts: GlobalOptions, stateDir: string): Promise<BlobStore> {
+  const bucket = opts.engine === 'stepfunctions' ? blobBucketOf(opts.connection) : undefined;
+  if (!bucket) return createFsBlobStore({ root: join(stateDir, 'blobs') });
+  const { createS3BlobStore } = await import('@baton/stages');
+  return createS3BlobStore({ bucket });
 }

@@ -2,7 +2,7 @@ import { createLocalEngine } from '@baton/core';
 import { join } from 'node:path';
 import { bullmqEngineFactory, bullmqWorkerFactory } from './engines/bullmq.js';
 import { commonOptions, type EngineFactory, type WorkerFactory } from './engines/context.js';
-import { stepfunctionsLocalEngineFactory } from './engines/stepfunctions.js';
+import { stepfunctionsEngineFactory, stepfunctionsLocalEngineFactory } from './engines/stepfunctions.js';
 import { temporalEngineFactory, temporalWorkerFactory } from './engines/temporal.js';
 import { CliError } from './errors.js';
 
@@ -12,7 +12,12 @@ export type { CliWorker, EngineConnection, EngineContext, EngineFactory, WorkerF
 /**
  * Engines the CLI can drive, by name. `local` needs no services (journal under `<stateDir>/journal`);
  * `bullmq` needs Redis, `temporal` a Temporal server; `stepfunctions-local` runs the compiled ASL
- * in process.
+ * in process; `stepfunctions` drives a deployed app on AWS Step Functions.
+ *
+ * @example
+ * ```ts
+ * const engine = await ENGINE_FACTORIES['stepfunctions-local']!({ pipelines, stateDir: '.baton', blobs, model });
+ * ```
  */
 export const ENGINE_FACTORIES: Record<string, EngineFactory> = {
   local: async (ctx) =>
@@ -27,6 +32,7 @@ export const ENGINE_FACTORIES: Record<string, EngineFactory> = {
   bullmq: bullmqEngineFactory,
   temporal: temporalEngineFactory,
   'stepfunctions-local': stepfunctionsLocalEngineFactory,
+  stepfunctions: stepfunctionsEngineFactory,
 };
 
 /** Engines whose work can run in separate `baton worker` processes. */

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { resolve } from 'node:path';
 import { decideCommand, listCommand, redriveCommand, resumeCommand, statusCommand } from './commands/manage.js';
 import { compileCommand, type CompileCommandOptions } from './commands/compile.js';
 import { dashboardCommand } from './commands/dashboard.js';
@@ -37,6 +38,9 @@ export function createProgram(onExit: (code: number) => void): Command {
     .addOption(new Option('--task-queue <name>', 'temporal: task queue (default: baton)'))
     .addOption(new Option('--no-worker', 'bullmq, temporal: run no worker in this process (separate `baton worker` processes do the work)'))
     .addOption(new Option('--database-url <url>', 'Postgres run registry (default: DATABASE_URL, else PGlite under <state-dir>/registry)'))
+    .addOption(new Option('--state-machine-arn <arn>', 'stepfunctions: the deployed state machine (AWS_REGION, credentials, AWS_ENDPOINT_URL_SFN from the environment)'))
+    .addOption(new Option('--cdk-outputs <file>', 'stepfunctions: the outputs file of cdk deploy --outputs-file (state machine ARN, blob bucket)'))
+    .addOption(new Option('--blob-bucket <name>', 'stepfunctions: the deployment\'s claim-check bucket, for --sources and --out (default: the app\'s BlobBucketName output)'))
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
@@ -49,6 +53,9 @@ export function createProgram(onExit: (code: number) => void): Command {
       ...(all.temporalNamespace ? { temporalNamespace: all.temporalNamespace } : {}),
       ...(all.taskQueue ? { taskQueue: all.taskQueue } : {}),
       ...(all.worker === false ? { worker: false } : {}),
+      ...(all.stateMachineArn ? { stateMachineArn: all.stateMachineArn } : {}),
+      ...(all.cdkOutputs ? { cdkOutputs: resolve(all.cdkOutputs) } : {}),
+      ...(all.blobBucket ? { blobBucket: all.blobBucket } : {}),
     };
     const explicit = new Set<string>(GLOBALS.filter((k) => cmd.getOptionValueSourceWithGlobals(k) === 'cli'));
     const global: GlobalOptions = {

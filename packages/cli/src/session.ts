@@ -4,6 +4,7 @@ import { openContext, type GlobalOptions } from './context.js';
 import { engineFactory } from './engines.js';
 import { createProgress, type ProgressDisplay } from './progress.js';
 import { createCliReviewer, type CliReviewer, type ReviewMode } from './review.js';
+import { followDeployed } from './follow.js';
 import { copyOutputs, reportKeys, summaryText } from './outputs.js';
 
 export type { GlobalOptions } from './context.js';
@@ -46,6 +47,7 @@ export async function openSession(opts: GlobalOptions, reviewMode: ReviewMode, t
       logger,
       ...(opts.emulate ? { emulate: opts.emulate } : {}),
       ...(opts.connection ? { connection: opts.connection } : {}),
+      ...(databaseUrlOf(opts) ? { databaseUrl: databaseUrlOf(opts)! } : {}),
     });
   } catch (e) {
     await recorder.close();
@@ -69,17 +71,25 @@ export async function openSession(opts: GlobalOptions, reviewMode: ReviewMode, t
 export async function finishRun(session: Session, runId: string, out: string | undefined): Promise<number> {
   const onInterrupt = (): void => {
     session.progress.stop();
-    process.stderr.write(`\ninterrupted: run ${runId} is saved in ${session.stateDir}; continue it with: baton resume ${runId}\n`);
+    const where = session.engine.name === 'stepfunctions' ? 'goes on in Step Functions; follow it with' : `is saved in ${session.stateDir}; continue it with`;
+    process.stderr.write(`\ninterrupted: run ${runId} ${where}: baton resume ${runId}\n`);
     process.exit(130);
   };
   process.once('SIGINT', onInterrupt);
   const ended = session.engine.result(runId).then(() => 'ended' as const);
-  const state = await Promise.race([ended, session.reviewer.leftWaiting.then(() => 'waiting' as const)]);
+  // left waiting, the engine is closed while result() still polls: that rejection is nobody's
+  ended.catch(() => undefined);
+  // a deployed run's reviewer hears of the gate from the deployment: follow it by its status
+  const stop = new AbortController();
+  const waiting = session.engine.name === 'stepfunctions' ? followDeployed(session, runId, stop.signal) : session.reviewer.leftWaiting.then(() => 'waiting' as const);
+  const state = await Promise.race([ended, waiting]).finally(() => stop.abort());
   session.progress.stop();
   const info = await session.engine.status(runId);
   const succeeded = state === 'ended' && info.status === 'succeeded';
   // Without --out the files stay in the filesystem blob store under the state directory.
-  const files = !succeeded ? [] : out ? await copyOutputs(session.blobs, info.output, out) : reportKeys(info.output).map((k) => join(session.stateDir, 'blobs', k));
+  // a deployed run's files stay in the deployment's bucket (keys shown) unless --out copies them
+  const stored = (k: string): string => (session.engine.name === 'stepfunctions' ? k : join(session.stateDir, 'blobs', k));
+  const files = !succeeded ? [] : out ? await copyOutputs(session.blobs, info.output, out) : reportKeys(info.output).map(stored);
   process.stdout.write(summaryText(info, session.progress.counts, files) + '\n');
   await session.close();
   process.removeListener('SIGINT', onInterrupt);
@@ -96,4 +106,9 @@ async function labelSections(stateDir: string, blobs: BlobStore, runId: string, 
   } catch {
     // Labels are cosmetic: indexes stay.
   }
+}
+
+/** The Postgres run registry of the options or the environment, if any. */
+export function databaseUrlOf(opts: GlobalOptions): string | undefined {
+  return opts.databaseUrl ?? process.env.DATABASE_URL;
 }

@@ -1,9 +1,11 @@
-import type { Engine, ReviewNotice } from '@baton/core';
+import { createFsBlobStore, type Engine, type ReviewNotice } from '@baton/core';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { openContext, type GlobalOptions } from '../context.js';
 import { engineFactory, type EngineContext } from '../engines.js';
 import { CliError } from '../errors.js';
 import { openRegistry } from '../registry/open.js';
+import { databaseUrlOf } from '../session.js';
 
 /** Options of `baton dashboard`. */
 export interface DashboardCommandOptions {
@@ -42,12 +44,15 @@ export async function dashboardCommand(opts: DashboardCommandOptions, global: Gl
       observer: ctx.recorder.observer,
       notifier: (n: ReviewNotice) => void process.stdout.write(`review gate "${n.gate}" of run ${n.runId} opened; decide it in the dashboard\n`),
       ...(global.connection ? { connection: global.connection } : {}),
+      ...(databaseUrlOf(global) ? { databaseUrl: databaseUrlOf(global)! } : {}),
     };
     // the chosen engine, plus the local one so runs made without --engine can be decided too
     const names = [...new Set([global.engine, 'local'])];
     const engines: Engine[] = [];
     for (const name of names) {
-      const engine = await engineFactory(name)(engineCtx);
+      // a deployed app's blobs are in its bucket; the local engine's stay under the state directory
+      const blobs = name === 'local' && global.engine === 'stepfunctions' ? createFsBlobStore({ root: join(ctx.stateDir, 'blobs') }) : ctx.blobs;
+      const engine = await engineFactory(name)({ ...engineCtx, blobs });
       engines.push(engine);
       closers.push(() => engine.close());
     }

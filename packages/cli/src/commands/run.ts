@@ -2,6 +2,7 @@ import { sha256Hex } from '@baton/core';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EngineConnection } from '../engines.js';
+import { blobBucketOf } from '../engines/deployment.js';
 import { CliError } from '../errors.js';
 import { findPipeline } from '../pipelines.js';
 import { finishRun, openSession, type GlobalOptions } from '../session.js';
@@ -19,6 +20,7 @@ export interface RunOptions {
 
 /** `baton run <pipeline>`: uploads sources, starts the run, shows progress, handles the review gate, writes outputs. */
 export async function runCommand(name: string, opts: RunOptions, global: GlobalOptions): Promise<number> {
+  if (global.engine === 'stepfunctions') checkDeployedRun(opts, global);
   const tty = Boolean(process.stdin.isTTY && process.stderr.isTTY);
   const session = await openSession(global, opts.autoApprove ? 'auto' : tty ? 'prompt' : 'print');
   const pipeline = findPipeline(session.pipelines, name, global.pipelines);
@@ -43,6 +45,22 @@ export async function runCommand(name: string, opts: RunOptions, global: GlobalO
     session.progress.log('review gates: the `baton worker` process prints the token and the `baton approve` command (--auto-approve cannot act from this process)');
   }
   return finishRun(session, runId, opts.out);
+}
+
+/**
+ * What `baton run --engine stepfunctions` cannot do: approve unattended (the review token goes to
+ * the reviewer through the deployment's notifier, never to this process), or move files without
+ * the deployment's bucket.
+ */
+function checkDeployedRun(opts: RunOptions, global: GlobalOptions): void {
+  if (opts.autoApprove) {
+    throw new CliError(
+      '--auto-approve cannot act on a deployed run: the review token goes to the reviewer through the deployment\'s notifier (SNS, EventBridge or webhook), never to this process. Approve with baton approve <run> <gate> --token <token> --engine stepfunctions, or in the dashboard',
+    );
+  }
+  if ((opts.sources || opts.out) && !blobBucketOf(global.connection)) {
+    throw new CliError(`${opts.sources ? '--sources' : '--out'} with --engine stepfunctions reads and writes the deployment's claim-check bucket: pass --blob-bucket <name> or --cdk-outputs <file> (its BlobBucketName output)`);
+  }
 }
 
 function withoutWorker(c: EngineConnection): Omit<EngineConnection, 'worker'> {

@@ -14,6 +14,12 @@ export interface EngineConnection {
   taskQueue?: string;
   /** Run a worker inside this process (`--no-worker` when `baton worker` processes do the work). @default true */
   worker?: boolean;
+  /** Step Functions: the deployed state machine (`--state-machine-arn`). */
+  stateMachineArn?: string;
+  /** Step Functions: the outputs file of `cdk deploy --outputs-file` (`--cdk-outputs`), absolute. */
+  cdkOutputs?: string;
+  /** Step Functions: the deployment's claim-check bucket (`--blob-bucket`; else the app's BlobBucketName output). */
+  blobBucket?: string;
 }
 
 /** What the CLI hands an engine factory. */
@@ -30,6 +36,8 @@ export interface EngineContext {
   emulate?: string;
   /** Servers of the service-backed engines. */
   connection?: EngineConnection;
+  /** The Postgres run registry (`--database-url`, DATABASE_URL), if any: Step Functions reads pending reviews there. */
+  databaseUrl?: string;
 }
 
 /** Builds an engine for the CLI. Other engines plug in by adding an entry to `ENGINE_FACTORIES`. */

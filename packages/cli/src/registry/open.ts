@@ -70,6 +70,20 @@ export async function openRegistry(stateDir: string, databaseUrl: string | undef
   }
 }
 
+/**
+ * Opens the Postgres run registry at `url`, or throws a {@link CliError} (exit 2) naming the
+ * server (never the password) and what to check.
+ *
+ * @example
+ * ```ts
+ * const registry = await openPostgresRegistry(process.env.DATABASE_URL!);
+ * ```
+ */
+export async function openPostgresRegistry(url: string): Promise<RunRegistry> {
+  const { createPostgresRegistry } = await import('@baton/registry');
+  return postgres(createPostgresRegistry, url);
+}
+
 async function postgres(create: (o: { connectionString: string }) => Promise<RunRegistry>, url: string): Promise<RunRegistry> {
   try {
     return await create({ connectionString: url });
