@@ -267,6 +267,29 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
   });
 });
 
+describe('createStepFunctionsEngine without a client', () => {
+  it('builds one from the environment (AWS_REGION, AWS_ENDPOINT_URL_SFN, credentials) and says what is missing', async () => {
+    const fake = await startFakeSfn();
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, { AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL_SFN: fake.url, AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK' });
+      const engine = createStepFunctionsEngine({ stateMachineArn: SM, pipelines: [report], reviews: createMemoryReviewStore() });
+      await engine.start('report', { topic: 'env' }, { runId: 'run-env' });
+      expect(fake.executions.has(arnOf('run-env'))).toBe(true);
+      await engine.close();
+      delete process.env.AWS_REGION;
+      delete process.env.AWS_DEFAULT_REGION;
+      const noRegion = createStepFunctionsEngine({ stateMachineArn: SM, pipelines: [report], reviews: createMemoryReviewStore() });
+      await expect(noRegion.status('run-env')).rejects.toMatchObject({ code: 'ConfigurationError', message: expect.stringMatching(/AWS_REGION/) });
+      await noRegion.close();
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+      await fake.close();
+    }
+  });
+});
+
 function review(runId: string, tokenHash: string, taskToken: string): ReviewRecord {
   const now = Date.now();
   return {

@@ -6,8 +6,8 @@ import {
   SendTaskSuccessCommand,
   StartExecutionCommand,
   type DescribeExecutionOutput,
+  SFNClient,
   type HistoryEvent,
-  type SFNClient,
 } from '@aws-sdk/client-sfn';
 import {
   StageError,
@@ -45,8 +45,12 @@ export const STEP_FUNCTIONS_ENGINE = 'stepfunctions';
 
 /** Options of {@link createStepFunctionsEngine}. */
 export interface StepFunctionsEngineOptions {
-  /** An `SFNClient`: region, credentials and endpoint (`AWS_ENDPOINT_URL_SFN`) are its business. Not closed by the engine. */
-  client: SFNClient;
+  /**
+   * An `SFNClient`: region, credentials and endpoint (`AWS_ENDPOINT_URL_SFN`) are its business; a
+   * client given here is not destroyed by `close`. @default `new SFNClient({})`, configured from
+   * the environment (AWS_REGION, credentials chain, AWS_ENDPOINT_URL_SFN) and destroyed by `close`
+   */
+  client?: SFNClient;
   /**
    * The deployed state machine: of the pipeline it is named after (`BatonStateMachine` names the
    * machine after its pipeline), or of the only pipeline in `pipelines`.
@@ -114,7 +118,8 @@ const ENDED = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
  * ```
  */
 export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): Engine {
-  const { client, reviews } = options;
+  const { reviews } = options;
+  const client = options.client ?? new SFNClient({});
   const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
   const machines = machinesOf(options);
   const stages = new Map(options.pipelines.flatMap((p) => [...p.stages.values()]).map((s) => [s.name, s]));
@@ -314,6 +319,7 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
     async close() {
       closed = true;
       for (const wake of [...sleepers]) wake();
+      if (!options.client) client.destroy();
     },
   };
 }

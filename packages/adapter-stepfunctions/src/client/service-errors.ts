@@ -35,6 +35,7 @@ export const SFN_API_ERRORS = {
   ExecutionLimitExceeded: 'ServiceUnavailableException',
   ThrottlingException: 'ServiceUnavailableException',
   KmsThrottlingException: 'ServiceUnavailableException',
+  CredentialsProviderError: 'ConfigurationError',
 } as const satisfies Record<string, ErrorCode>;
 
 /** Node's socket errors: the endpoint (AWS or `AWS_ENDPOINT_URL_SFN`) did not answer. */
@@ -63,9 +64,17 @@ export function sfnApiError(error: unknown, doing: string): StageError {
   const known = (SFN_API_ERRORS as Record<string, ErrorCode>)[name];
   const errno = (error as { code?: unknown } | undefined)?.code;
   const fault = (error as { $fault?: unknown } | undefined)?.$fault;
+  const noRegion = /region is missing/i.test(message);
   const code: ErrorCode =
-    known ?? (typeof errno === 'string' && UNREACHABLE.has(errno) ? 'ServiceUnavailableException' : fault === 'server' ? 'ServiceUnavailableException' : 'StageFailed');
-  const hint = code === 'ServiceUnavailableException' && !known ? ' (Step Functions did not answer: check the region, the network and AWS_ENDPOINT_URL_SFN)' : '';
+    known ??
+    (noRegion ? 'ConfigurationError' : typeof errno === 'string' && UNREACHABLE.has(errno) ? 'ServiceUnavailableException' : fault === 'server' ? 'ServiceUnavailableException' : 'StageFailed');
+  const hint = noRegion
+    ? ' (set AWS_REGION)'
+    : name === 'CredentialsProviderError'
+      ? ' (no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)'
+      : code === 'ServiceUnavailableException' && !known
+        ? ' (Step Functions did not answer: check the region, the network and AWS_ENDPOINT_URL_SFN)'
+        : '';
   return new StageError(code, `${doing} failed: ${name}: ${message}${hint}`, { details: { awsError: name }, cause: error });
 }
 
