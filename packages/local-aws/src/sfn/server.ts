@@ -1,0 +1,357 @@
+import './polyfill.js';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ExecutionStatusChangeEvent } from '@baton/adapter-stepfunctions';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { accessKeyOf, close, listen, readBody, send } from '../http.js';
+import { prepareDefinition } from './definition.js';
+import { SfnApiError } from './errors.js';
+import { Executions, type ExecutionRecord, type MachineSnapshot } from './executions.js';
+import { createIntegrations, type Credentials, type ServiceEndpoints } from './integrations.js';
+import { TaskTokens } from './tokens.js';
+
+/** Options of {@link startLocalStepFunctions}. */
+export interface LocalStepFunctionsOptions {
+  /** @default 'us-east-1' */
+  region?: string;
+  /** @default '000000000000' */
+  account?: string;
+  /** @default 0 (a free port on 127.0.0.1) */
+  port?: number;
+  /** Credentials the state machine's service integrations are signed with (its role's user), per state machine ARN. @default a fixed local key */
+  roleCredentials?: (stateMachineArn: string) => { accessKeyId: string; secretAccessKey: string } | undefined;
+  /** Endpoints of the services Task states call: lambda (the local Lambda), sqs (moto)... */
+  endpoints: ServiceEndpoints;
+  /** Receives each execution status-change event (EventBridge shape): RUNNING at start and redrive, then SUCCEEDED / FAILED / TIMED_OUT / ABORTED. */
+  onStatusChange?: (event: ExecutionStatusChangeEvent) => void | Promise<void>;
+  /** Scales every retry interval and Wait state `Seconds`, for fast rehearsals (1 = real time). @default 1 */
+  timeScale?: number;
+  /**
+   * Who may call the API: returns a denial message, or `undefined` to allow. Called with the
+   * request's SigV4 access key id ('' when unsigned), the IAM action (`states:StartExecution`...)
+   * and the resource (the state machine or execution ARN). A denial answers AccessDeniedException.
+   */
+  authorize?: (accessKeyId: string, action: string, resource: string) => string | undefined;
+}
+
+/** A running local Step Functions endpoint. */
+export interface LocalStepFunctions {
+  /** Endpoint for `new SFNClient({ endpoint })` (or `AWS_ENDPOINT_URL_SFN`). */
+  url: string;
+  /** Aborts running executions, waits for their status-change deliveries, stops the server. */
+  close(): Promise<void>;
+}
+
+interface MachineRecord extends MachineSnapshot {
+  seq: number;
+  creationDate: Date;
+  updateDate?: Date;
+  revisionId: string;
+  loggingConfiguration?: unknown;
+  tracingConfiguration?: unknown;
+}
+
+type Body = Record<string, unknown>;
+type Operation = (body: Body, caller: string) => unknown;
+
+const NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
+const ROLE = /^arn:aws[\w-]*:iam::\d{12}:role\/.+$/;
+const MAX_INPUT = 256 * 1024;
+const LOCAL_CREDENTIALS: Credentials = { accessKeyId: 'LOCALSTEPFUNCTIONS', secretAccessKey: 'local' };
+
+/**
+ * Starts an HTTP server speaking the Step Functions API (awsJson1.0, `X-Amz-Target:
+ * AWSStepFunctions.<Op>`), so that `@aws-sdk/client-sfn` talks to it unchanged, executing
+ * definitions on aws-local-stepfunctions with Task states bound to the service integrations
+ * (Lambda through the local Lambda endpoint, SQS/SNS/EventBridge through theirs). Supports
+ * CreateStateMachine, UpdateStateMachine, DeleteStateMachine, DescribeStateMachine,
+ * DescribeStateMachineForExecution, ListStateMachines, StartExecution, DescribeExecution,
+ * GetExecutionHistory, ListExecutions, StopExecution, RedriveExecution, SendTaskSuccess,
+ * SendTaskFailure and SendTaskHeartbeat. A test and development tool: everything lives in memory
+ * and is gone when it stops (on AWS the service holds execution state); see the README for what
+ * differs from AWS.
+ *
+ * @example
+ * ```ts
+ * const lambda = await startLocalLambda({ functions });
+ * const sfn = await startLocalStepFunctions({ endpoints: { lambda: lambda.url }, timeScale: 0.01 });
+ * const client = new SFNClient({ endpoint: sfn.url, region: 'us-east-1', credentials });
+ * const { stateMachineArn } = await client.send(new CreateStateMachineCommand({ name: 'report', definition, roleArn }));
+ * await client.send(new StartExecutionCommand({ stateMachineArn, name: 'run-1', input: '{}' }));
+ * ```
+ */
+export async function startLocalStepFunctions(options: LocalStepFunctionsOptions): Promise<LocalStepFunctions> {
+  const region = options.region ?? 'us-east-1';
+  const account = options.account ?? '000000000000';
+  const machines = new Map<string, MachineRecord>();
+  const tokens = new TaskTokens();
+  const integrationOf = createIntegrations({ region, endpoints: options.endpoints });
+  const executions = new Executions({
+    region,
+    account,
+    tokens,
+    integrationOf,
+    credentialsOf: (arn) => options.roleCredentials?.(arn) ?? LOCAL_CREDENTIALS,
+    timeScale: options.timeScale ?? 1,
+    ...(options.onStatusChange ? { onStatusChange: options.onStatusChange } : {}),
+  });
+  let machineSeq = 0;
+  const machineArn = (name: string): string => `arn:aws:states:${region}:${account}:stateMachine:${name}`;
+  const allow = (caller: string, action: string, resource: string): void => {
+    const denial = options.authorize?.(caller, `states:${action}`, resource);
+    if (denial !== undefined) throw new SfnApiError('AccessDeniedException', denial);
+  };
+  const machine = (arn: unknown): MachineRecord => {
+    const m = machines.get(String(arn ?? ''));
+    if (!m) throw new SfnApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(arn)}'`);
+    return m;
+  };
+  const validate = (definition: unknown): { text: string; prepared: MachineSnapshot['prepared'] } => {
+    if (typeof definition !== 'string') throw new SfnApiError('ValidationException', 'definition is required');
+    const prepared = prepareDefinition(definition);
+    try {
+      // asl-validator changes what it checks: a copy
+      new StateMachine(structuredClone(prepared.definition) as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    } catch (e) {
+      throw new SfnApiError('InvalidDefinition', `Invalid State Machine Definition: '${(e as Error).message.replace(/\s+/g, ' ').trim()}'`);
+    }
+    return { text: definition, prepared };
+  };
+  const describeMachine = (m: MachineRecord): Body => ({
+    stateMachineArn: m.arn,
+    name: m.name,
+    status: 'ACTIVE',
+    definition: m.definition,
+    roleArn: m.roleArn,
+    type: m.type,
+    creationDate: m.creationDate,
+    revisionId: m.revisionId,
+    ...(m.loggingConfiguration === undefined ? {} : { loggingConfiguration: m.loggingConfiguration }),
+    ...(m.tracingConfiguration === undefined ? {} : { tracingConfiguration: m.tracingConfiguration }),
+  });
+
+  const ops: Record<string, Operation> = {
+    CreateStateMachine(b, caller) {
+      const name = String(b.name ?? '');
+      if (!NAME.test(name)) throw new SfnApiError('InvalidName', `Invalid Name: '${name}'`);
+      const arn = machineArn(name);
+      allow(caller, 'CreateStateMachine', arn);
+      const roleArn = String(b.roleArn ?? '');
+      if (!ROLE.test(roleArn)) throw new SfnApiError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${roleArn}'`);
+      const type = (b.type as string | undefined) ?? 'STANDARD';
+      if (type !== 'STANDARD' && type !== 'EXPRESS') throw new SfnApiError('ValidationException', `type must be STANDARD or EXPRESS, not ${type}`);
+      const { text, prepared } = validate(b.definition);
+      const existing = machines.get(arn);
+      if (existing) {
+        if (existing.definition === text && existing.roleArn === roleArn && existing.type === type) return { stateMachineArn: arn, creationDate: existing.creationDate };
+        throw new SfnApiError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
+      }
+      const m: MachineRecord = { seq: ++machineSeq, arn, name, roleArn, type, definition: text, prepared, creationDate: new Date(), revisionId: randomUUID() };
+      if (b.loggingConfiguration !== undefined) m.loggingConfiguration = b.loggingConfiguration;
+      if (b.tracingConfiguration !== undefined) m.tracingConfiguration = b.tracingConfiguration;
+      machines.set(arn, m);
+      return { stateMachineArn: arn, creationDate: m.creationDate };
+    },
+    UpdateStateMachine(b, caller) {
+      const m = machine(b.stateMachineArn);
+      allow(caller, 'UpdateStateMachine', m.arn);
+      if (b.definition !== undefined) {
+        const { text, prepared } = validate(b.definition);
+        Object.assign(m, { definition: text, prepared });
+      }
+      if (b.roleArn !== undefined) {
+        if (!ROLE.test(String(b.roleArn))) throw new SfnApiError('InvalidArn', `Invalid Arn: '${String(b.roleArn)}'`);
+        m.roleArn = String(b.roleArn);
+      }
+      if (b.loggingConfiguration !== undefined) m.loggingConfiguration = b.loggingConfiguration;
+      if (b.tracingConfiguration !== undefined) m.tracingConfiguration = b.tracingConfiguration;
+      m.updateDate = new Date();
+      m.revisionId = randomUUID();
+      return { updateDate: m.updateDate, revisionId: m.revisionId };
+    },
+    DeleteStateMachine(b, caller) {
+      const arn = String(b.stateMachineArn ?? '');
+      allow(caller, 'DeleteStateMachine', arn);
+      machines.delete(arn);
+      return {};
+    },
+    DescribeStateMachine(b, caller) {
+      const m = machine(b.stateMachineArn);
+      allow(caller, 'DescribeStateMachine', m.arn);
+      return describeMachine(m);
+    },
+    DescribeStateMachineForExecution(b, caller) {
+      const e = executions.get(b.executionArn as string);
+      allow(caller, 'DescribeStateMachineForExecution', e.arn);
+      return { stateMachineArn: e.machine.arn, name: e.machine.name, definition: e.machine.definition, roleArn: e.machine.roleArn, updateDate: e.startDate };
+    },
+    ListStateMachines(b, caller) {
+      allow(caller, 'ListStateMachines', '*');
+      const all = [...machines.values()].sort((x, y) => x.seq - y.seq);
+      const { page, nextToken } = paginate(all, b, (m) => m.seq, 'asc');
+      return { stateMachines: page.map((m) => ({ stateMachineArn: m.arn, name: m.name, type: m.type, creationDate: m.creationDate })), ...(nextToken ? { nextToken } : {}) };
+    },
+    StartExecution(b, caller) {
+      const m = machine(b.stateMachineArn);
+      allow(caller, 'StartExecution', m.arn);
+      const name = b.name === undefined ? randomUUID() : String(b.name);
+      if (!NAME.test(name)) throw new SfnApiError('InvalidName', `Invalid Name: '${name}'`);
+      const input = b.input === undefined ? '{}' : String(b.input);
+      if (Buffer.byteLength(input) > MAX_INPUT) throw new SfnApiError('InvalidExecutionInput', `Invalid State Machine Execution Input: 'input is larger than ${MAX_INPUT} bytes'`);
+      try {
+        JSON.parse(input);
+      } catch (e) {
+        throw new SfnApiError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${(e as Error).message}'`);
+      }
+      const { seq: _, creationDate: _c, updateDate: _u, revisionId: _r, loggingConfiguration: _l, tracingConfiguration: _t, ...snapshot } = m;
+      const e = executions.start(snapshot, name, input, b.traceHeader as string | undefined);
+      return { executionArn: e.arn, startDate: e.startDate };
+    },
+    DescribeExecution(b, caller) {
+      const e = executions.get(b.executionArn as string);
+      allow(caller, 'DescribeExecution', e.arn);
+      return describeExecution(e, executions.notRedrivable(e));
+    },
+    GetExecutionHistory(b, caller) {
+      const e = executions.get(b.executionArn as string);
+      allow(caller, 'GetExecutionHistory', e.arn);
+      const reverse = b.reverseOrder === true;
+      const events = reverse ? [...e.history.events].reverse() : e.history.events;
+      const { page, nextToken } = paginate(events, b, (h) => h.id, reverse ? 'desc' : 'asc');
+      const withData = b.includeExecutionData !== false;
+      return { events: withData ? page : page.map(withoutData), ...(nextToken ? { nextToken } : {}) };
+    },
+    ListExecutions(b, caller) {
+      const m = machine(b.stateMachineArn);
+      allow(caller, 'ListExecutions', m.arn);
+      const all = [...executions.all.values()]
+        .filter((e) => e.machine.arn === m.arn)
+        .filter((e) => b.statusFilter === undefined || e.status === b.statusFilter)
+        .filter((e) => b.redriveFilter === undefined || (b.redriveFilter === 'REDRIVEN') === e.redriveCount > 0)
+        .sort((x, y) => y.seq - x.seq);
+      const { page, nextToken } = paginate(all, b, (e) => e.seq, 'desc');
+      return { executions: page.map(listItem), ...(nextToken ? { nextToken } : {}) };
+    },
+    StopExecution(b, caller) {
+      const e = executions.get(b.executionArn as string);
+      allow(caller, 'StopExecution', e.arn);
+      return { stopDate: executions.stop(e, b.error as string | undefined, b.cause as string | undefined) };
+    },
+    RedriveExecution(b, caller) {
+      const e = executions.get(b.executionArn as string);
+      allow(caller, 'RedriveExecution', e.arn);
+      return { redriveDate: executions.redrive(e) };
+    },
+    SendTaskSuccess(b, caller) {
+      allow(caller, 'SendTaskSuccess', tokens.ownerOf(String(b.taskToken ?? '')));
+      tokens.succeed(String(b.taskToken ?? ''), b.output as string | undefined);
+      return {};
+    },
+    SendTaskFailure(b, caller) {
+      allow(caller, 'SendTaskFailure', tokens.ownerOf(String(b.taskToken ?? '')));
+      tokens.fail(String(b.taskToken ?? ''), b.error as string | undefined, b.cause as string | undefined);
+      return {};
+    },
+    SendTaskHeartbeat(b, caller) {
+      allow(caller, 'SendTaskHeartbeat', tokens.ownerOf(String(b.taskToken ?? '')));
+      tokens.heartbeat(String(b.taskToken ?? ''));
+      return {};
+    },
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const op = ops[target.slice(target.indexOf('.') + 1)];
+    const reply = (status: number, body: unknown): void => send(res, status, toWire(body), { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() });
+    try {
+      if (req.method !== 'POST' || !target.startsWith('AWSStepFunctions.') || !op) throw new SfnApiError('UnknownOperationException', `local Step Functions does not support ${target || `${req.method} ${req.url}`}`);
+      const raw = await readBody(req, 1024 * 1024 * 2);
+      if (!raw) throw new SfnApiError('ValidationException', 'request too large');
+      const body = raw.length ? (JSON.parse(raw.toString('utf8')) as Body) : {};
+      reply(200, await op(body, accessKeyOf(req)));
+    } catch (e) {
+      if (e instanceof SfnApiError) reply(e.status, e.body());
+      else if (e instanceof SyntaxError) reply(400, new SfnApiError('SerializationException', e.message).body());
+      else throw e;
+    }
+  };
+
+  const { server, url } = await listen(handle, options.port);
+  return {
+    url,
+    async close() {
+      await executions.closeAll();
+      await close(server);
+    },
+  };
+}
+
+function describeExecution(e: ExecutionRecord, notRedrivable: string | undefined): Body {
+  return {
+    executionArn: e.arn,
+    stateMachineArn: e.machine.arn,
+    name: e.name,
+    status: e.status,
+    startDate: e.startDate,
+    ...(e.stopDate ? { stopDate: e.stopDate } : {}),
+    input: e.input,
+    inputDetails: { included: true },
+    ...(e.output === undefined ? {} : { output: e.output, outputDetails: { included: true } }),
+    ...(e.error === undefined ? {} : { error: e.error }),
+    ...(e.cause === undefined ? {} : { cause: e.cause }),
+    ...(e.traceHeader === undefined ? {} : { traceHeader: e.traceHeader }),
+    redriveCount: e.redriveCount,
+    ...(e.redriveDate ? { redriveDate: e.redriveDate } : {}),
+    redriveStatus: notRedrivable ? 'NOT_REDRIVABLE' : 'REDRIVABLE',
+    ...(notRedrivable ? { redriveStatusReason: notRedrivable } : {}),
+  };
+}
+
+function listItem(e: ExecutionRecord): Body {
+  return {
+    executionArn: e.arn,
+    stateMachineArn: e.machine.arn,
+    name: e.name,
+    status: e.status,
+    startDate: e.startDate,
+    ...(e.stopDate ? { stopDate: e.stopDate } : {}),
+    redriveCount: e.redriveCount,
+    ...(e.redriveDate ? { redriveDate: e.redriveDate } : {}),
+  };
+}
+
+/** Pages a sorted list by a stable key: the token holds the key of the last item returned. */
+function paginate<T>(items: T[], b: Body, keyOf: (item: T) => number, order: 'asc' | 'desc'): { page: T[]; nextToken?: string } {
+  const max = typeof b.maxResults === 'number' && b.maxResults > 0 ? Math.min(b.maxResults, 1000) : 100;
+  let from = items;
+  if (typeof b.nextToken === 'string') {
+    let after: number;
+    try {
+      after = (JSON.parse(Buffer.from(b.nextToken, 'base64').toString('utf8')) as { after: number }).after;
+    } catch {
+      throw new SfnApiError('InvalidToken', `Invalid Token: '${b.nextToken}'`);
+    }
+    from = items.filter((i) => (order === 'asc' ? keyOf(i) > after : keyOf(i) < after));
+  }
+  const page = from.slice(0, max);
+  return from.length > max ? { page, nextToken: Buffer.from(JSON.stringify({ after: keyOf(page[page.length - 1]!) })).toString('base64') } : { page };
+}
+
+/** A history event without its input and output (`includeExecutionData: false`). */
+function withoutData(event: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(event).map(([k, v]) => {
+      if (!k.endsWith('EventDetails') || !v || typeof v !== 'object') return [k, v];
+      const { input: _i, output: _o, ...rest } = v as Record<string, unknown>;
+      return [k, rest];
+    }),
+  );
+}
+
+/** awsJson1.0 timestamps are epoch seconds. */
+function toWire(value: unknown): unknown {
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (Array.isArray(value)) return value.map(toWire);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWire(v)]));
+  return value;
+}
