@@ -77,7 +77,7 @@ export class AttemptRecorder {
   private readonly open = new Map<string, Entered[]>();
   private readonly unclaimed = new Map<string, Entered[]>();
   private readonly iterationMap = new Map<number, string>();
-  private readonly iterations = new Map<string, { key: string; suppressed: boolean }>();
+  private readonly iterations = new Map<string, { key: string; suppressed: boolean; map: string; index: number; ended: boolean }>();
   private readonly suppressedMaps = new Map<string, number>();
 
   constructor(
@@ -101,7 +101,15 @@ export class AttemptRecorder {
         return this.exited(e);
       case 'StateFailed': {
         const entry = this.open.get(this.key(e))?.[0];
-        if (entry && !entry.suppressed && (entry.type === 'Map' || entry.type === 'Parallel')) this.add(`${entry.type}StateFailed`, undefined, entry.thread);
+        if (!entry || entry.suppressed || (entry.type !== 'Map' && entry.type !== 'Parallel')) return;
+        // the interpreter stops a failed Map's other iterations without a word: AWS reports them aborted
+        for (const it of this.iterations.values()) {
+          if (it.map === entry.name && !it.ended && !it.suppressed) {
+            it.ended = true;
+            this.add('MapIterationAborted', { name: it.map, index: it.index }, `${it.map}#${it.index}`);
+          }
+        }
+        this.add(`${entry.type}StateFailed`, undefined, entry.thread);
         return;
       }
       case 'MapIterationStarted':
@@ -178,11 +186,12 @@ export class AttemptRecorder {
       const key = `${map}\n${index}\n${JSON.stringify(e.input ?? null)}`;
       const suppressed = (this.suppressedMaps.get(map) ?? 0) > 0 || (this.previous?.iterations.has(key) ?? false);
       this.iterationMap.set(index, map);
-      this.iterations.set(thread, { key, suppressed });
+      this.iterations.set(thread, { key, suppressed, map, index, ended: false });
       if (!suppressed) this.add('MapIterationStarted', { name: map, index }, thread, this.history.lastOf('root'));
       return;
     }
     const it = this.iterations.get(thread);
+    if (it) it.ended = true;
     if (e.type === 'MapIterationSucceeded' && it) this.memory.iterations.add(it.key);
     if (!it?.suppressed) this.add(e.type, { name: map, index }, thread);
   }

@@ -6,9 +6,10 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { accessKeyOf, close, listen, readBody, send } from '../http.js';
 import { prepareDefinition } from './definition.js';
 import { SfnApiError } from './errors.js';
-import { Executions, type ExecutionRecord, type MachineSnapshot } from './executions.js';
+import { Executions, type MachineSnapshot } from './executions.js';
 import { createIntegrations, type Credentials, type ServiceEndpoints } from './integrations.js';
 import { TaskTokens } from './tokens.js';
+import { describeExecution, listItem, paginate, toWire, withoutData, type Body } from './wire.js';
 
 /** Options of {@link startLocalStepFunctions}. */
 export interface LocalStepFunctionsOptions {
@@ -51,7 +52,6 @@ interface MachineRecord extends MachineSnapshot {
   tracingConfiguration?: unknown;
 }
 
-type Body = Record<string, unknown>;
 type Operation = (body: Body, caller: string) => unknown;
 
 const NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
@@ -284,74 +284,4 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
       await close(server);
     },
   };
-}
-
-function describeExecution(e: ExecutionRecord, notRedrivable: string | undefined): Body {
-  return {
-    executionArn: e.arn,
-    stateMachineArn: e.machine.arn,
-    name: e.name,
-    status: e.status,
-    startDate: e.startDate,
-    ...(e.stopDate ? { stopDate: e.stopDate } : {}),
-    input: e.input,
-    inputDetails: { included: true },
-    ...(e.output === undefined ? {} : { output: e.output, outputDetails: { included: true } }),
-    ...(e.error === undefined ? {} : { error: e.error }),
-    ...(e.cause === undefined ? {} : { cause: e.cause }),
-    ...(e.traceHeader === undefined ? {} : { traceHeader: e.traceHeader }),
-    redriveCount: e.redriveCount,
-    ...(e.redriveDate ? { redriveDate: e.redriveDate } : {}),
-    redriveStatus: notRedrivable ? 'NOT_REDRIVABLE' : 'REDRIVABLE',
-    ...(notRedrivable ? { redriveStatusReason: notRedrivable } : {}),
-  };
-}
-
-function listItem(e: ExecutionRecord): Body {
-  return {
-    executionArn: e.arn,
-    stateMachineArn: e.machine.arn,
-    name: e.name,
-    status: e.status,
-    startDate: e.startDate,
-    ...(e.stopDate ? { stopDate: e.stopDate } : {}),
-    redriveCount: e.redriveCount,
-    ...(e.redriveDate ? { redriveDate: e.redriveDate } : {}),
-  };
-}
-
-/** Pages a sorted list by a stable key: the token holds the key of the last item returned. */
-function paginate<T>(items: T[], b: Body, keyOf: (item: T) => number, order: 'asc' | 'desc'): { page: T[]; nextToken?: string } {
-  const max = typeof b.maxResults === 'number' && b.maxResults > 0 ? Math.min(b.maxResults, 1000) : 100;
-  let from = items;
-  if (typeof b.nextToken === 'string') {
-    let after: number;
-    try {
-      after = (JSON.parse(Buffer.from(b.nextToken, 'base64').toString('utf8')) as { after: number }).after;
-    } catch {
-      throw new SfnApiError('InvalidToken', `Invalid Token: '${b.nextToken}'`);
-    }
-    from = items.filter((i) => (order === 'asc' ? keyOf(i) > after : keyOf(i) < after));
-  }
-  const page = from.slice(0, max);
-  return from.length > max ? { page, nextToken: Buffer.from(JSON.stringify({ after: keyOf(page[page.length - 1]!) })).toString('base64') } : { page };
-}
-
-/** A history event without its input and output (`includeExecutionData: false`). */
-function withoutData(event: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(event).map(([k, v]) => {
-      if (!k.endsWith('EventDetails') || !v || typeof v !== 'object') return [k, v];
-      const { input: _i, output: _o, ...rest } = v as Record<string, unknown>;
-      return [k, rest];
-    }),
-  );
-}
-
-/** awsJson1.0 timestamps are epoch seconds. */
-function toWire(value: unknown): unknown {
-  if (value instanceof Date) return value.getTime() / 1000;
-  if (Array.isArray(value)) return value.map(toWire);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWire(v)]));
-  return value;
 }
