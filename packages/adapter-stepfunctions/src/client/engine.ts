@@ -23,14 +23,12 @@ import {
   type ReviewDecision,
   type RunInfo,
   type RunObserver,
-  type RunOutcome,
-  type SerializedError,
 } from '@baton/core';
-import { runError } from '../lambda/registry-writer.js';
-import { decideReview, type ReviewRecord, type ReviewStore } from '../lambda/reviews.js';
+import { decideReview, type ReviewStore } from '../lambda/reviews.js';
 import { readHistory } from './history.js';
 import { listExecutions } from './list.js';
 import { machinesOf } from './machines.js';
+import { canonicalJson, isoOf, outcomeOf, parseJson, pendingOf, refusedInfo, type RefusedRun } from './run-view.js';
 import { awsErrorName, executionArnOf, executionNameProblem, sfnApiError } from './service-errors.js';
 
 /**
@@ -82,13 +80,6 @@ export interface StepFunctionsEngineOptions {
 interface RunRef {
   executionArn: string;
   pipeline: string;
-}
-
-/** A start refused for its input: failed before any execution, kept by this engine object only. */
-interface RefusedRun {
-  pipeline: string;
-  error: SerializedError;
-  at: string;
 }
 
 const ENDED = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
@@ -255,7 +246,7 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
 
     async status(runId) {
       const r = refused.get(runId);
-      if (r) return refusedInfo(runId, r);
+      if (r) return refusedInfo(runId, r, STEP_FUNCTIONS_ENGINE);
       const { ref, d } = await describe(runId);
       const ended = ENDED.has(d.status ?? '');
       const view = readHistory(await history(ref.executionArn), { ended, retryOf: (stage) => stages.get(stage)?.retry ?? [] });
@@ -322,53 +313,4 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
       if (!options.client) client.destroy();
     },
   };
-}
-
-/** The outcome of an ended execution: its output, or Baton's error (decoded from its cause). */
-function outcomeOf(d: DescribeExecutionOutput): RunOutcome {
-  if (d.status === 'SUCCEEDED') return { status: 'succeeded', output: parseJson(d.output) ?? null };
-  return { status: 'failed', error: runError({ status: d.status as 'FAILED', error: d.error ?? null, cause: d.cause ?? null }) };
-}
-
-function refusedInfo(runId: string, r: RefusedRun): RunInfo {
-  return {
-    runId,
-    pipeline: r.pipeline,
-    engine: STEP_FUNCTIONS_ENGINE,
-    status: 'failed',
-    currentSteps: [],
-    startedAt: r.at,
-    updatedAt: r.at,
-    finishedAt: r.at,
-    error: r.error,
-    attempts: [],
-    retries: [],
-    pendingReviews: [],
-  };
-}
-
-/** What a reviewer may see of a stored review: never the task token nor the token hash. */
-function pendingOf(r: ReviewRecord): PendingReview {
-  const { executionArn: _arn, tokenHash: _hash, taskToken: _token, status: _status, ...pending } = r;
-  return pending;
-}
-
-function isoOf(d: Date | undefined): string | undefined {
-  return d instanceof Date && !Number.isNaN(d.getTime()) ? d.toISOString() : undefined;
-}
-
-function parseJson(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
-
-/** JSON with object keys sorted, so two inputs compare equal whatever their key order. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
 }
