@@ -30,6 +30,8 @@ export interface AttemptOptions {
   region: string;
   tokens: TaskTokens;
   timeScale: number;
+  /** The execution's start (`$$.Execution.StartTime`). */
+  startDate: Date;
   /** The previous attempt's memory: set for a redrive. */
   previous?: AttemptMemory;
 }
@@ -56,12 +58,12 @@ export function runAttempt(options: AttemptOptions): { abort: () => void; done: 
   const retryIntervalOverrides: Record<string, number[]> = {};
   const replayed = new Map<string, number>();
   const entries = new Map<string, Entered>();
+  const startTimes: Record<string, unknown> = {};
   // tokens of this attempt still awaited: refused (TaskTimedOut) once the attempt has ended
   const awaited = new Set<string>();
 
-  const handler = (info: TaskInfo) => async (input: unknown): Promise<unknown> => {
-    const key = `${info.name}\n${JSON.stringify(input)}`;
-    const retryCount = mirror.begin(key, info.retry);
+  const handler = (info: TaskInfo) => async (evaluated: unknown): Promise<unknown> => {
+    let key = '';
     const attempt: { timedOut: boolean; token?: string; entry?: Entered; integration?: Integration } = { timedOut: false };
     // registered before the interpreter's own timer of the same length, so it runs first and the
     // retry delay of a timed-out attempt is planned before the interpreter asks for it
@@ -71,11 +73,15 @@ export function runAttempt(options: AttemptOptions): { abort: () => void; done: 
           attempt.timedOut = true;
           if (attempt.token) tokens.forget(attempt.token);
           if (attempt.entry && attempt.integration) recorder.task(attempt.entry, timedOutType(attempt.integration), { ...resourceOf(attempt.integration), error: 'States.Timeout' });
-          planRetry(key, info, 'States.Timeout', true);
+          if (key) planRetry(key, info, 'States.Timeout', true);
         }, info.timeoutSeconds * 1000);
     try {
       // let the event log catch up, so that the Task's StateEntered is recorded before its Task events
       await new Promise((r) => setImmediate(r));
+      // $$.Execution.StartTime is the execution's start, in a redrive too (the interpreter puts its run's)
+      const input = fill(evaluated, startTimes);
+      key = `${info.name}\n${JSON.stringify(input)}`;
+      const retryCount = mirror.begin(key, info.retry);
       const entry = retryCount > 0 && entries.has(key) ? entries.get(key)! : recorder.claim(info.name);
       entries.set(key, entry);
       attempt.entry = entry;
@@ -171,6 +177,7 @@ export function runAttempt(options: AttemptOptions): { abort: () => void; done: 
   if (options.timeScale !== 1) {
     for (const [name, state] of prepared.states) if (state.Type === 'Wait' && typeof state.Seconds === 'number') waitTimeOverrides[name] = state.Seconds * 1000 * options.timeScale;
   }
+  const runFrom = Date.now();
   const execution = sm.run(options.input as never, {
     overrides: {
       taskResourceLocalHandlers: Object.fromEntries([...prepared.tasks.values()].map((t) => [t.name, handler(t)])) as never,
@@ -183,6 +190,8 @@ export function runAttempt(options: AttemptOptions): { abort: () => void; done: 
       Task: { Token: TOKEN },
     } as never,
   });
+  // the interpreter stamps $$.Execution.StartTime while run() runs: one of these milliseconds
+  for (let t = runFrom; t <= Date.now(); t++) startTimes[new Date(t).toISOString()] = options.startDate.toISOString();
   const consumed = (async () => {
     for await (const e of execution.eventLogs) recorder.consume(e as never);
   })();
@@ -214,10 +223,10 @@ function timedOutType(integration: Integration): string {
   return integration.resourceType === 'function' ? 'LambdaFunctionTimedOut' : 'TaskTimedOut';
 }
 
-/** Replaces the context markers in a Task's effective input by their values (whole strings by the value, inside strings by its text). */
+/** Replaces marked strings in a Task's effective input by their values (whole strings by the value; the context markers inside strings by its text). */
 function fill(value: unknown, marks: Record<string, unknown>): unknown {
   if (typeof value === 'string') {
-    if (value in marks) return marks[value];
+    if (Object.hasOwn(marks, value)) return marks[value];
     if (!value.includes(MARK)) return value;
     let out = value;
     for (const [mark, v] of Object.entries(marks)) out = out.split(mark).join(String(v));

@@ -155,6 +155,7 @@ export class Executions {
       prepared: machine.prepared,
       input: JSON.parse(exec.input) as unknown,
       history: exec.history,
+      startDate: exec.startDate,
       context: {
         Execution: { Id: exec.arn, Name: exec.name, RoleArn: machine.roleArn, RedriveCount: exec.redriveCount },
         StateMachine: { Id: machine.arn, Name: machine.name },

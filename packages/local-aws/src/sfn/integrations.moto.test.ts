@@ -1,5 +1,5 @@
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CreateStateMachineCommand } from '@aws-sdk/client-sfn';
+import { CreateStateMachineCommand, RedriveExecutionCommand } from '@aws-sdk/client-sfn';
 import { definePipeline, type AnyPipeline } from '@baton/core';
 import { conformancePipelines, createProbeDir } from '@baton/core/testkit';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -40,6 +40,13 @@ describe('sqs:sendMessage on moto', () => {
     const sent = (await h.history(arn)).find((e) => e.type === 'TaskSucceeded' && e.taskSucceededEventDetails?.resourceType === 'sqs')!;
     expect(sent.taskSucceededEventDetails).toMatchObject({ resource: 'sendMessage' });
     expect(JSON.parse(sent.taskSucceededEventDetails!.output!)).toMatchObject({ MessageId: expect.any(String), MD5OfMessageBody: expect.any(String), SdkHttpMetadata: { HttpStatusCode: 200 } });
+    // a redrive restarts from the failed state, the Fail state after the dead-letter route: the
+    // message is not sent again, and the execution fails again with the same error
+    const before = (await h.history(arn)).length;
+    await h.client.send(new RedriveExecutionCommand({ executionArn: arn }));
+    expect(await h.settled(arn)).toMatchObject({ status: 'FAILED', error: 'ThrottlingException', redriveCount: 1 });
+    expect((await h.history(arn)).slice(before).map((e) => e.type)).toEqual(['ExecutionRedriven', 'FailStateEntered', 'ExecutionFailed']);
+    expect(await receive(QueueUrl!)).toEqual([]);
   });
 
   it('reports a queue that does not exist as the integration\'s error', async () => {
