@@ -43,8 +43,10 @@ export async function listen(
       else res.destroy();
     });
   });
-  // SDK clients keep connections alive between calls
-  server.keepAliveTimeout = 5_000;
+  // SDK clients keep idle connections without a timeout of their own: closing them early makes a
+  // request race the close (ECONNRESET), which an integration client without retries would report
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());

@@ -119,7 +119,7 @@ export class AttemptRecorder {
     }
   }
 
-  /** The entered Task state a handler call belongs to: the same one for a retry, else the oldest unclaimed. */
+  /** The entered Task state a handler call belongs to: the oldest one not claimed yet (a retry keeps the entry its first attempt claimed). */
   claim(name: string): Entered {
     return this.unclaimed.get(name)?.shift() ?? { name, type: 'Task', thread: 'root', input: null, enteredAt: new Date(), suppressed: false };
   }

@@ -42,16 +42,20 @@ const FUNCTION = /^arn:aws[\w-]*:lambda:[^:]*:\d*:function:[^:]+(:[^:]+)?$/;
  * through the AWS SDK, signed with the state machine's role credentials, without SDK retries (the
  * state's Retry decides, as in AWS).
  */
-export function createIntegrations(options: { region: string; endpoints: ServiceEndpoints }): (resource: string, credentials: Credentials) => Integration {
-  const clients = new Map<string, unknown>();
-  const client = <T>(kind: string, credentials: Credentials, make: (config: ClientConfig) => T, endpoint: string | undefined): T => {
+export function createIntegrations(options: { region: string; endpoints: ServiceEndpoints }): {
+  of: (resource: string, credentials: Credentials) => Integration;
+  /** Closes the SDK clients' connections. */
+  destroy: () => void;
+} {
+  const clients = new Map<string, { destroy(): void }>();
+  const client = <T extends { destroy(): void }>(kind: string, credentials: Credentials, make: (config: ClientConfig) => T, endpoint: string | undefined): T => {
     if (!endpoint) throw taskError('States.Runtime', `local Step Functions has no ${kind} endpoint configured (endpoints.${kind})`, { retryable: false });
     const key = `${kind}\n${credentials.accessKeyId}\n${credentials.secretAccessKey}`;
     let c = clients.get(key) as T | undefined;
     if (!c) clients.set(key, (c = make({ endpoint, region: options.region, credentials, maxAttempts: 1 })));
     return c;
   };
-  return (resource, credentials) => {
+  const of = (resource: string, credentials: Credentials): Integration => {
     const lambda = (): LambdaClient => client('lambda', credentials, (c) => new LambdaClient(c), options.endpoints.lambda);
     if (FUNCTION.test(resource)) {
       return { resourceType: 'function', resource, callback: false, call: async (params) => (await invoke(lambda(), { FunctionName: resource, Payload: params })).Payload };
@@ -100,6 +104,7 @@ export function createIntegrations(options: { region: string; endpoints: Service
     }
     return { ...base, resourceType: service || 'unknown', resource, call: () => Promise.reject(taskError('States.Runtime', `local Step Functions does not support the Task resource ${resource}`, { retryable: false })) };
   };
+  return { of, destroy: () => clients.forEach((c) => c.destroy()) };
 }
 
 interface ClientConfig {

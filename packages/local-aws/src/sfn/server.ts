@@ -85,12 +85,12 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
   const account = options.account ?? '000000000000';
   const machines = new Map<string, MachineRecord>();
   const tokens = new TaskTokens();
-  const integrationOf = createIntegrations({ region, endpoints: options.endpoints });
+  const integrations = createIntegrations({ region, endpoints: options.endpoints });
   const executions = new Executions({
     region,
     account,
     tokens,
-    integrationOf,
+    integrationOf: integrations.of,
     credentialsOf: (arn) => options.roleCredentials?.(arn) ?? LOCAL_CREDENTIALS,
     timeScale: options.timeScale ?? 1,
     ...(options.onStatusChange ? { onStatusChange: options.onStatusChange } : {}),
@@ -282,6 +282,7 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
     async close() {
       await executions.closeAll();
       await close(server);
+      integrations.destroy();
     },
   };
 }
