@@ -106,6 +106,10 @@ describe('startLocalStepFunctions: a compiled pipeline through @aws-sdk/client-s
     const done = await h.settled(first.executionArn!);
     expect(done).toMatchObject({ status: 'ABORTED', error: 'Operator', cause: 'not needed', redriveStatus: 'REDRIVABLE' });
     expect((await h.history(first.executionArn!)).at(-1)).toMatchObject({ type: 'ExecutionAborted', executionAbortedEventDetails: { error: 'Operator', cause: 'not needed' } });
+    await expect.poll(() => h.events.filter((e) => e.detail.executionArn === first.executionArn).map((e) => [e.detail.status, e.detail.error])).toEqual([
+      ['RUNNING', null],
+      ['ABORTED', 'Operator'],
+    ]);
     await expect(h.client.send(new StartExecutionCommand({ stateMachineArn: sm, name: 'run-once', input }))).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
     await expect(h.client.send(new StartExecutionCommand({ stateMachineArn: sm, name: 'bad name', input }))).rejects.toMatchObject({ name: 'InvalidName' });
     await expect(h.client.send(new StartExecutionCommand({ stateMachineArn: sm, input: '{' }))).rejects.toMatchObject({ name: 'InvalidExecutionInput' });
