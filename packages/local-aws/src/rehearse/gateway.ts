@@ -38,6 +38,8 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'up
  *
  * - S3, SQS, IAM, STS: moto authorises the caller's own policies against the request's resource
  *   ARN; the request goes through untouched (moto checks the signature) and a refusal is recorded.
+ *   What moto leaves out: a missing S3 key read by a role without `s3:ListBucket` is answered 403
+ *   (as S3 does), not 404.
  * - Services moto authorises against `*` only (SNS, Secrets Manager, EventBridge, X-Ray, CloudWatch
  *   Logs… where a statement naming an ARN would never match, and X-Ray under other action names),
  *   Bedrock, Step Functions and Lambda: a role's request is decided here with the role's statements
@@ -61,6 +63,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (toMoto && MOTO_AUTHORISED.has(service)) {
       const answer = await forward(upstream, req.method ?? 'GET', url, headers, body);
       if (answer.status === 403 && /AccessDenied/.test(answer.body.toString('utf8'))) options.registry.deny(principal ?? `key ${scope?.accessKeyId ?? '(unsigned)'}`, call.action, call.resources[0] ?? '*', 'moto');
+      if (service === 's3' && answer.status === 404 && principal?.kind === 'role') {
+        // S3 answers a missing key with 403, not 404, to a caller without s3:ListBucket on the bucket; moto does not
+        const bucket = /^arn:aws:s3:::([^/]+)\/./.exec(call.resources[0] ?? '')?.[1];
+        if (bucket && !options.registry.allows(principal, 's3:ListBucket', `arn:aws:s3:::${bucket}`)) {
+          options.registry.deny(principal, 's3:ListBucket', `arn:aws:s3:::${bucket}`, 'gateway');
+          return reply(res, { status: 403, headers: { 'content-type': 'application/xml' }, body: Buffer.from('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>') });
+        }
+      }
       return reply(res, answer);
     }
     if (principal?.kind === 'role') {

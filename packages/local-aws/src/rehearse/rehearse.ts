@@ -138,7 +138,8 @@ export async function rehearse(cdkOutDir: string, options: RehearseOptions = {})
   const account = stack.account ?? '123456789012';
   const closers: (() => Promise<unknown>)[] = [];
   const closeAll = async (): Promise<void> => {
-    for (const c of closers.reverse()) await c().catch(() => undefined);
+    // last started, first stopped; a second close finds nothing left
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
   };
   try {
     const moto = await startEnforcingMoto({ account, region, ...(options.motoBinary ? { binary: options.motoBinary } : {}) });
