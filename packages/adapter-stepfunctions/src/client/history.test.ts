@@ -25,6 +25,21 @@ describe('readHistory', () => {
     ]);
     expect(running.retries).toEqual([{ stepPath: 'generate', attempt: 1, code: 'States.Timeout', delayMs: 2000, maxDelayMs: 2000 }]);
     expect(running.currentSteps).toEqual(['generate']);
+    // redriven: the attempt cut short by the end of the first execution attempt stays failed, the new one runs
+    const redriven = readHistory(
+      [
+        ...events,
+        { id: 9, previousEventId: 8, timestamp: at(200), type: 'ExecutionRedriven', executionRedrivenEventDetails: { redriveCount: 1 } },
+        { id: 10, previousEventId: 9, timestamp: at(201), type: 'LambdaFunctionScheduled', lambdaFunctionScheduledEventDetails: { resource: FN, input: payload(0) } },
+      ],
+      { ended: false, retryOf: () => [] },
+    );
+    expect(redriven.attempts.map((a) => [a.attempt, a.status, a.error?.code])).toEqual([
+      [1, 'failed', 'States.Timeout'],
+      [2, 'failed', 'States.Aborted'],
+      [1, 'running', undefined],
+    ]);
+    expect(redriven.currentSteps).toEqual(['generate']);
     const ended = readHistory(events, { ended: true, retryOf: () => [] });
     expect(ended.currentSteps).toEqual([]);
     expect(ended.attempts[1]).toMatchObject({ status: 'failed', error: { code: 'States.Aborted' } });

@@ -45,6 +45,15 @@ const ENDED_FAILED: Record<string, keyof HistoryEvent> = {
   LambdaFunctionScheduleFailed: 'lambdaFunctionScheduleFailedEventDetails',
 };
 const STARTED = new Set(['TaskStarted', 'LambdaFunctionStarted']);
+const EXECUTION_ENDED = new Set(['ExecutionFailed', 'ExecutionAborted', 'ExecutionTimedOut', 'ExecutionSucceeded']);
+
+function abandon(t: OpenTask): void {
+  if (t.ended) return;
+  t.ended = true;
+  if (!t.record) return;
+  t.record.status = 'failed';
+  t.record.error = { code: 'States.Aborted', message: 'the execution ended while this attempt was in flight', retryable: false };
+}
 
 /**
  * Reads Step Functions' execution history (GetExecutionHistory's events, all pages, oldest first)
@@ -73,6 +82,11 @@ export function readHistory(events: readonly HistoryEvent[], options: ReadHistor
     const at = iso(e.timestamp);
     if (at) lastEventAt = at;
     const type = e.type ?? '';
+    if (EXECUTION_ENDED.has(type)) {
+      // what was in flight when an execution attempt ended was abandoned with it (a redrive schedules it anew)
+      for (const t of tasks.values()) abandon(t);
+      continue;
+    }
     const payload = type === 'TaskScheduled' ? payloadOfTask(e) : type === 'LambdaFunctionScheduled' ? payloadOfFunction(e) : undefined;
     if (payload) {
       const task: OpenTask = { payload, scheduledAt: at ?? '', ended: false };
@@ -103,14 +117,8 @@ export function readHistory(events: readonly HistoryEvent[], options: ReadHistor
       if (detailsKey) task.record.error = failureOf(type, e[detailsKey] as { error?: string; cause?: string } | undefined);
     }
   }
-  if (options.ended) {
-    for (const t of tasks.values()) {
-      if (t.ended || !t.record) continue;
-      t.record.status = 'failed';
-      t.record.error = { code: 'States.Aborted', message: 'the execution ended while this attempt was in flight', retryable: false };
-    }
-  }
-  const currentSteps = options.ended ? [] : [...new Set([...tasks.values()].filter((t) => !t.ended).map((t) => t.payload.stepPath))];
+  if (options.ended) for (const t of tasks.values()) abandon(t);
+  const currentSteps = [...new Set([...tasks.values()].filter((t) => !t.ended).map((t) => t.payload.stepPath))];
   const view: HistoryView = { attempts, retries: retriesOf(tasks, options), currentSteps };
   if (lastEventAt) view.lastEventAt = lastEventAt;
   return view;
