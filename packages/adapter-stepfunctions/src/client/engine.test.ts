@@ -113,8 +113,13 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
 
     w.succeed(w.exited(w.end(w.execution.events.length, { output: { approved: true } }), 'review'), { done: true });
     await reviews.close(arnOf(runId), 'review', { status: 'approved', at: new Date().toISOString() });
+    const before = fake.calls.length;
     const done = await engine.status(runId);
     expect(done).toMatchObject({ status: 'succeeded', output: { done: true }, currentSteps: [], pendingReviews: [] });
+    expect(done.attempts).toEqual(info.attempts);
+    // the history read before is kept: only the new events are read, newest first (one page of 4 here)
+    const reads = fake.calls.slice(before).filter((c) => c.op === 'GetExecutionHistory');
+    expect(reads.map((c) => c.body.reverseOrder)).toEqual([true]);
     expect(done.finishedAt).toBe(new Date(w.execution.stopDate! * 1000).toISOString());
   });
 

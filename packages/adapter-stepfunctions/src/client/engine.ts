@@ -1,13 +1,11 @@
 import {
   DescribeExecutionCommand,
-  GetExecutionHistoryCommand,
   RedriveExecutionCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   StartExecutionCommand,
   type DescribeExecutionOutput,
   SFNClient,
-  type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import {
   StageError,
@@ -25,6 +23,7 @@ import {
   type RunObserver,
 } from '@baton/core';
 import { decideReview, type ReviewStore } from '../lambda/reviews.js';
+import { createHistoryReader } from './history-reader.js';
 import { readHistory } from './history.js';
 import { listExecutions } from './list.js';
 import { machinesOf } from './machines.js';
@@ -147,19 +146,7 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
     throw unknown();
   };
 
-  const history = async (executionArn: string): Promise<HistoryEvent[]> => {
-    const events: HistoryEvent[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await call(
-        client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, includeExecutionData: true, ...(nextToken ? { nextToken } : {}) })),
-        `GetExecutionHistory of ${executionArn}`,
-      );
-      events.push(...(page.events ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
-    return events;
-  };
+  const history = createHistoryReader(client);
 
   const openReviews = async (executionArn: string): Promise<PendingReview[]> => {
     const now = Date.now();

@@ -97,8 +97,9 @@ export async function startFakeSfn(): Promise<FakeSfn> {
         if (!e) return err('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(b.executionArn)}'`);
         const from = b.nextToken ? Number(b.nextToken) : 0;
         const size = Math.min(Number(b.maxResults ?? 100) || 100, fake.historyPageSize);
-        const events = e.events.slice(from, from + size);
-        return [200, { events, ...(from + size < e.events.length ? { nextToken: String(from + size) } : {}) }];
+        const ordered = b.reverseOrder === true ? [...e.events].reverse() : e.events;
+        const events = ordered.slice(from, from + size);
+        return [200, { events, ...(from + size < ordered.length ? { nextToken: String(from + size) } : {}) }];
       }
       case 'ListExecutions': {
         const all = [...fake.executions.values()]
