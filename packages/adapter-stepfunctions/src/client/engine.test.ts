@@ -267,6 +267,15 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
       reviews,
     });
     await expect(offline.status('run-9')).rejects.toMatchObject({ code: 'ServiceUnavailableException', message: expect.stringMatching(/AWS_ENDPOINT_URL_SFN/) });
+    // a throttled call is the SDK's to retry (its standard retry strategy); a client that does not retry surfaces it typed
+    const retrying = new SFNClient({ endpoint: fake.url, region: 'eu-west-1', credentials: { accessKeyId: 'AK', secretAccessKey: 'SK' } });
+    await engine.start('report', { topic: 'q' }, { runId: 'run-throttled' });
+    fake.failNext.DescribeExecution = { name: 'ThrottlingException', message: 'Rate exceeded' };
+    expect(await createStepFunctionsEngine({ client: retrying, stateMachineArn: SM, pipelines: [report], reviews }).status('run-throttled')).toMatchObject({ status: 'running' });
+    expect(fake.calls.filter((c) => c.op === 'DescribeExecution').length).toBeGreaterThanOrEqual(2);
+    retrying.destroy();
+    fake.failNext.DescribeExecution = { name: 'ThrottlingException', message: 'Rate exceeded' };
+    await expect(engine.status('run-throttled')).rejects.toMatchObject({ code: 'ServiceUnavailableException', retryable: true, details: { awsError: 'ThrottlingException' } });
     expect(() => createStepFunctionsEngine({ client, stateMachineArn: 'arn:aws:states:eu-west-1:1:stateMachine:other', pipelines: [report, triage], reviews })).toThrow(/not named after any of the pipelines/);
     expect(() => createStepFunctionsEngine({ client, pipelines: [report], reviews })).toThrow(/no state machine/);
   });
