@@ -1,0 +1,133 @@
+import type { Engine } from '@baton/core';
+import { createPostgresRegistry, type RunRegistry } from '@baton/registry';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { CfnTemplate } from './rehearse/cloud-assembly.js';
+import { rehearse, type Rehearsal } from './rehearse/rehearse.js';
+import { engineOn, historyOf, output, reviewLinkIn, uploadSources } from './rehearse/test-support/report-run.js';
+import { strictReportPipeline } from './rehearse/test-support/strict-report.js';
+import { REFERENCE, synthesizeApp } from './rehearse/test-support/synth.js';
+
+// A forced model outage on a rehearsed deployment: the run fails, its context reaches the
+// dead-letter queue, and RedriveExecution after the outage. The reference report tolerates failed
+// sections (an outage gives placeholders, never a failed run), so this rehearses the reference
+// report with a strict sections map: one failed section fails the run.
+
+const postgresUrl = inject('postgresUrl');
+let app: { dir: string; cdkOut: string };
+let registry: RunRegistry;
+const open: { r: Rehearsal; engine: Engine }[] = [];
+
+async function deploy(transformTemplate?: (t: CfnTemplate) => void): Promise<{ r: Rehearsal; engine: Engine }> {
+  const r = await rehearse(app.cdkOut, { databaseUrl: postgresUrl, timeScale: 0.01, bedrock: { models: [REFERENCE.model] }, ...(transformTemplate ? { transformTemplate } : {}) });
+  const engine = engineOn(r, strictReportPipeline, registry);
+  open.push({ r, engine });
+  return { r, engine };
+}
+
+/** Invocations so far per function, by the stage or role in its logical id (`generate`, `plan`…). */
+function invocationsByFunction(r: Rehearsal): Record<string, number> {
+  const byName = new Map(Object.entries(r.functions).map(([id, f]) => [f.name, id.replace(/^PipelineFn/, '').replace(/[0-9A-F]{8}$/, '')]));
+  const out: Record<string, number> = {};
+  for (const i of r.lambda.invocations) out[byName.get(i.name)!] = (out[byName.get(i.name)!] ?? 0) + 1;
+  return out;
+}
+
+/** Waits until no invocation has ended for a second and a half. */
+async function quiet(r: Rehearsal): Promise<void> {
+  let seen = -1;
+  while (seen !== r.lambda.invocations.length) {
+    seen = r.lambda.invocations.length;
+    await new Promise((res) => setTimeout(res, 1500));
+  }
+}
+
+/** Starts the report with Bedrock answering 503 to every call; returns the failed run. */
+async function failDuringOutage(r: Rehearsal, engine: Engine): Promise<{ runId: string; executionArn: string }> {
+  const sources = await uploadSources(r);
+  r.bedrock.setOutage('unavailable');
+  const { runId } = await engine.start('report', { sources, reportId: 'RPT-OUTAGE', reviewerId: 'alice@example.com' });
+  const failed = await engine.result(runId, { timeoutMs: 120_000 });
+  expect(failed).toMatchObject({ status: 'failed', error: { code: 'ServiceUnavailableException' } });
+  // the other sections' invocations already running finish (their Lambdas are not stopped by the failure)
+  await quiet(r);
+  expect(r.bedrock.requests.length).toBeGreaterThan(0);
+  expect(r.bedrock.requests.every((q) => q.status === 503)).toBe(true);
+  r.bedrock.setOutage(undefined);
+  r.bedrock.requests.length = 0;
+  return { runId, executionArn: `${r.stateMachineArn!.replace(':stateMachine:', ':execution:')}:${runId}` };
+}
+
+beforeAll(async () => {
+  app = synthesizeApp(strictReportPipeline, { pipelineModule: join(import.meta.dirname, 'rehearse/test-support/strict-report.ts'), exportName: 'strictReportPipeline' });
+  registry = await createPostgresRegistry({ connectionString: postgresUrl });
+});
+
+afterAll(async () => {
+  for (const { r, engine } of open) {
+    await engine.close();
+    await r.close();
+  }
+  await registry?.close();
+  if (app) rmSync(app.dir, { recursive: true, force: true });
+});
+
+describe('a model outage on the rehearsed deployment (reference report, strict sections map)', () => {
+  it('fails the run with its context on the dead-letter queue; RedriveExecution then restarts at the dead-letter route\'s Fail state and fails again, as on AWS', async () => {
+    const { r, engine } = await deploy();
+    const { runId, executionArn } = await failDuringOutage(r, engine);
+    const deadLetters = output(r, 'DeadLetterQueueUrl');
+    const letter = await r.nextMessage(deadLetters, 10_000);
+    expect(letter, 'no dead letter').toBeDefined();
+    expect(JSON.parse(letter!.message)).toMatchObject({ runId, executionArn, failedStep: 'sections', error: 'ServiceUnavailableException', input: expect.objectContaining({ reportId: 'RPT-OUTAGE' }) });
+
+    // the execution failed in the route's Fail state (Baton.Failed), and a redrive continues from there
+    const before = invocationsByFunction(r);
+    await engine.redrive(runId);
+    const again = await engine.result(runId, { timeoutMs: 120_000 });
+    expect(again).toMatchObject({ status: 'failed', error: { code: 'ServiceUnavailableException' } });
+    const after = invocationsByFunction(r);
+    expect([after.ingest, after.plan]).toEqual([before.ingest, before.plan]);
+    const history = await historyOf(r, executionArn);
+    const redriven = history.slice(history.findIndex((e) => e.type === 'ExecutionRedriven'));
+    expect(redriven.filter((e) => e.type === 'FailStateEntered').map((e) => e.stateEnteredEventDetails?.name)).toEqual(['Baton.Failed']);
+    expect(await r.nextMessage(deadLetters, 1_000)).toBeUndefined();
+    await r.settle();
+    expect(r.denials).toEqual([]);
+    console.info(
+      `outage, deployed shape: the redrive re-invoked generate ${(after.generate ?? 0) - (before.generate ?? 0)} times (${r.bedrock.requests.length} Bedrock calls, all ${r.bedrock.requests.every((q) => q.status === 200) ? '200' : 'not 200'}) and still ended in Baton.Failed`,
+    );
+  });
+
+  it('without the in-machine dead-letter route, RedriveExecution after the outage re-runs only the failed sections and the run completes', async () => {
+    // the sections map's Catch into the dead-letter route removed: the execution fails at the map itself
+    const { r, engine } = await deploy((t) => {
+      const machine = Object.values(t.Resources).find((x) => x.Type === 'AWS::StepFunctions::StateMachine')!;
+      const definition = JSON.parse(machine.Properties!.DefinitionString as string) as { States: Record<string, { Catch?: unknown }> };
+      delete definition.States.sections!.Catch;
+      delete definition.States['sections.deadLetter'];
+      machine.Properties!.DefinitionString = JSON.stringify(definition);
+    });
+    const mailbox = await r.subscribeQueue(output(r, 'ReviewTopicArn'));
+    const { runId } = await failDuringOutage(r, engine);
+    const before = invocationsByFunction(r);
+    const started = Date.now();
+    await engine.redrive(runId);
+    const notice = await r.nextMessage(mailbox, 120_000);
+    expect(notice, 'no review notice after the redrive').toBeDefined();
+    await engine.approve(runId, 'review', { token: reviewLinkIn(notice!.message).token, reviewer: 'alice@example.com' });
+    const outcome = await engine.result(runId, { timeoutMs: 120_000 });
+    expect(outcome.status).toBe('succeeded');
+    expect((outcome as { output: { report: { sections: unknown } } }).output.report.sections).toMatchObject({ total: 9, ok: 9, failed: 0 });
+    const after = invocationsByFunction(r);
+    // ingest and plan are not run again; each failed section's generate runs once more, each through the model
+    expect([after.ingest, after.plan]).toEqual([before.ingest, before.plan]);
+    expect((after.generate ?? 0) - (before.generate ?? 0)).toBe(9);
+    expect(r.bedrock.requests.filter((q) => q.status === 200)).toHaveLength(9);
+    await r.settle();
+    expect((await registry.getRun(runId))?.status).toBe('succeeded');
+    expect(r.denials).toEqual([]);
+    console.info(`outage, without the in-machine dead-letter route: redrive to success in ${((Date.now() - started) / 1000).toFixed(1)} s (review included), generate re-run 9 times, ingest and plan 0 times`);
+  });
+});
