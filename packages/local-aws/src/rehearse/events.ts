@@ -166,12 +166,29 @@ export function transform(target: RuleTarget, event: Record<string, unknown>): s
   values['aws.events.event'] = event;
   values['aws.events.event.json'] = event;
   values['aws.events.rule-arn'] = undefined;
-  return t.InputTemplate.replace(/(")?<([\w.-]+)>(")?/g, (whole, open: string | undefined, name: string, close: string | undefined) => {
-    if (!(name in values)) return whole;
-    const v = values[name];
-    if (open && close) return `"${typeof v === 'string' ? JSON.stringify(v).slice(1, -1) : JSON.stringify(v ?? null)}"`;
-    return `${open ?? ''}${JSON.stringify(v ?? null)}${close ?? ''}`;
-  });
+  return fillTemplate(t.InputTemplate, values);
+}
+
+/**
+ * Fills `<name>` placeholders: inside a JSON string a value goes in as text (escaped), outside one
+ * as JSON (`null` when the path matched nothing). Placeholders it has no value for stay as they are.
+ */
+function fillTemplate(template: string, values: Record<string, unknown>): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i]!;
+    if (c === '"' && template[i - 1] !== '\\') inString = !inString;
+    const m = c === '<' ? /^<([\w.-]+)>/.exec(template.slice(i)) : null;
+    if (!m || !(m[1]! in values)) {
+      out += c;
+      continue;
+    }
+    const v = values[m[1]!];
+    out += inString ? JSON.stringify(typeof v === 'string' ? v : JSON.stringify(v ?? null)).slice(1, -1) : JSON.stringify(v ?? null);
+    i += m[0].length - 1;
+  }
+  return out;
 }
 
 function jsonPath(event: unknown, path: string): unknown {
