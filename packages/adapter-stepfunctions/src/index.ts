@@ -19,4 +19,4 @@ export { runAslLocally, type LocalAslRun } from './local/run-asl.js';
 export { createBlobReviewStore } from './lambda/blob-reviews.js';
 export { writeStepFunctionsApp, type WriteAppOptions, type WrittenApp } from './app/write.js';
 export { DEAD_LETTER_STATE, FAILED_STATE, routeFailuresToDeadLetter, type DeadLetterMessage, type DeadLetterOptions } from './compile/dead-letter.js';
-export { DEAD_LETTER_QUEUE_SUBSTITUTION, DEFAULT_MODEL_RETRY, approvalTimeouts, deployedCompileOptions, type DeployedShape } from './compile/deployed.js';
+export { DEFAULT_MODEL_RETRY, approvalTimeouts, deployedCompileOptions, type DeployedShape } from './compile/deployed.js';

@@ -5,3 +5,4 @@ export { readSecret, type ReadSecretOptions } from './secrets.js';
 export { DATABASE_SECRET_VARIABLE, connectionStringOf } from './database.js';
 export { METRIC_NAMESPACE, failureMetricLine, stdoutMetrics, type FailureMetric, type MetricWriter } from './metrics.js';
 export { awsClientConfig, type AwsClientConfig, type Env } from './env.js';
+export { DEAD_LETTER_QUEUE_VARIABLE, createDeadLetterLambda, type DeadLetterLambdaOptions } from './dead-letter-lambda.js';

@@ -27,8 +27,9 @@ describe('baton compile --target stepfunctions', () => {
     const report = JSON.parse(readFileSync(join(out, 'compile-report.json'), 'utf8')) as { pipeline: string; type: string };
     expect(report).toMatchObject({ pipeline: 'report', type: 'STANDARD' });
     expect(readFileSync(join(out, 'cdk/bin/app.ts'), 'utf8')).toContain("import { reportPipeline as pipeline } from '@baton/example-report'");
-    // the deployed machine: failures to the dead-letter queue, an execution timeout
-    expect(asl.States['Baton.DeadLetter']).toMatchObject({ Resource: 'arn:aws:states:::sqs:sendMessage' });
+    // the deployed machine: an execution timeout; failed runs reach the dead-letter queue from their status change
+    expect((asl as Asl & { TimeoutSeconds?: number }).TimeoutSeconds).toBe(86_400 + 7 * 24 * 3600);
+    expect(existsSync(join(out, 'cdk/handlers/dead-letter.ts'))).toBe(true);
     expect(r.stdout).toContain('npx cdk deploy -c model=bedrock:<modelId> -c databaseSecretArn=<secret ARN>');
   });
 

@@ -39,8 +39,8 @@ describe('generated CDK app of the reference example: offline cdk synth', () => 
     execFileSync(process.execPath, ['--import', 'tsx', join(dir, 'cdk/bin/app.ts')], { cwd: join(dir, 'cdk'), env, stdio: 'pipe' });
     const template = Template.fromJSON(JSON.parse(readFileSync(join(out, 'ReportStepFunctions.template.json'), 'utf8')) as Record<string, unknown>);
     const stages = [...reportPipeline.stages.keys()];
-    // a function per stage, the review gate, the registry writer
-    template.resourceCountIs('AWS::Lambda::Function', stages.length + 2);
+    // a function per stage, the review gate, the registry writer, the dead letters
+    template.resourceCountIs('AWS::Lambda::Function', stages.length + 3);
     const templateFile = join(out, 'ReportStepFunctions.template.json');
     expect(cfnLint([templateFile]).filter((f) => f.Level === 'Error')).toEqual([]);
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ BATON_STAGE: 'generate', BATON_MODEL_PROVIDER: 'bedrock' }) } });
@@ -53,7 +53,7 @@ describe('generated CDK app of the reference example: offline cdk synth', () => 
     });
     const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as { Properties: { DefinitionString: string; DefinitionSubstitutions: Record<string, unknown> } };
     expect(JSON.parse(sm.Properties.DefinitionString)).toEqual(JSON.parse(readFileSync(join(dir, 'report.asl.json'), 'utf8')));
-    expect(Object.keys(sm.Properties.DefinitionSubstitutions).sort()).toEqual([...stages.map((s) => `fn_${s.replace(/\W/g, '_')}`), 'fn_review_gate', 'dead_letter_queue_url'].sort());
+    expect(Object.keys(sm.Properties.DefinitionSubstitutions).sort()).toEqual([...stages.map((s) => `fn_${s.replace(/\W/g, '_')}`), 'fn_review_gate'].sort());
     const smPolicy = JSON.stringify(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('StateMachineRole') }] } }));
     expect(smPolicy).toContain('lambda:InvokeFunction');
     expect((JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { artifacts: object }).artifacts).toBeDefined();

@@ -15,7 +15,7 @@ describe('writeStepFunctionsApp (baton compile --target stepfunctions --out <dir
   it('writes the ASL with function substitutions, a compile report and a CDK app', () => {
     const outDir = mkdtempSync(join(tmpdir(), 'baton-sfn-app-'));
     const { files, compiled } = writeStepFunctionsApp(kit('kit-approval'), { outDir, pipelineModule: '@acme/kit', exportName: 'kitApproval', expectedItems: {} });
-    expect(files.sort()).toEqual(['cdk/README.md', 'cdk/bin/app.ts', 'cdk/cdk.json', 'cdk/handlers/registry-writer.ts', 'cdk/handlers/review-gate.ts', 'cdk/handlers/stage.ts', 'cdk/package.json', 'compile-report.json', 'kit-approval.asl.json'].sort());
+    expect(files.sort()).toEqual(['cdk/README.md', 'cdk/bin/app.ts', 'cdk/cdk.json', 'cdk/handlers/dead-letter.ts', 'cdk/handlers/registry-writer.ts', 'cdk/handlers/review-gate.ts', 'cdk/handlers/stage.ts', 'cdk/package.json', 'compile-report.json', 'kit-approval.asl.json'].sort());
     const asl = JSON.parse(readFileSync(join(outDir, 'kit-approval.asl.json'), 'utf8')) as typeof compiled.definition;
     expect(asl).toEqual(compiled.definition);
     expect(asl.States.draft).toMatchObject({ Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: '${fn_kit_step}' } });
@@ -24,7 +24,7 @@ describe('writeStepFunctionsApp (baton compile --target stepfunctions --out <dir
     expect(validateAsl(deployed).errorsText).toBe('');
     const report = JSON.parse(readFileSync(join(outDir, 'compile-report.json'), 'utf8')) as { transitionsPerRun: { transitions: number }; substitutions: Record<string, string> };
     expect(report.transitionsPerRun.transitions).toBe(3);
-    expect(Object.keys(report.substitutions).sort()).toEqual(['dead_letter_queue_url', 'fn_kit_handler', 'fn_kit_step']);
+    expect(Object.keys(report.substitutions).sort()).toEqual(['fn_kit_handler', 'fn_kit_step']);
     const app = readFileSync(join(outDir, 'cdk/bin/app.ts'), 'utf8');
     expect(app).toContain("import { kitApproval as pipeline } from '@acme/kit';");
     expect(app).toContain('new BatonStateMachine(stack');

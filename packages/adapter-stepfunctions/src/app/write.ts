@@ -46,7 +46,7 @@ export interface WrittenApp {
 export function writeStepFunctionsApp(pipeline: AnyPipeline, options: WriteAppOptions): WrittenApp {
   const { outDir, pipelineModule, exportName, model: _m, databaseSecretArn: _d, dashboardUrl: _u, reviewNotifier: _n, ...compileOptions } = options;
   const key = (stage: string): string => `fn_${stage.replace(/\W/g, '_')}`;
-  // the machine BatonStateMachine deploys with its defaults (dead-letter route, timeout, model retry)
+  // the machine BatonStateMachine deploys with its defaults (execution timeout, model retry)
   const deployed = deployedCompileOptions(pipeline, { type: compileOptions.type ?? 'STANDARD' });
   const compiled = compileToAsl(pipeline, { ...compileOptions, functionArn: (s) => `\${${key(s)}}`, reviewFunctionArn: '${fn_review_gate}', ...deployed });
   const files: Record<string, string> = {};
@@ -57,10 +57,7 @@ export function writeStepFunctionsApp(pipeline: AnyPipeline, options: WriteAppOp
       type: compiled.type,
       issues: compiled.issues,
       transitionsPerRun: estimateRunCost(compiled.definition, compileOptions.expectedItems ?? {}),
-      substitutions: {
-        ...Object.fromEntries([...pipeline.stages.keys()].map((s) => [key(s), `ARN of the Lambda running stage "${s}"`])),
-        dead_letter_queue_url: 'URL of the SQS queue receiving failed runs',
-      },
+      substitutions: Object.fromEntries([...pipeline.stages.keys()].map((s) => [key(s), `ARN of the Lambda running stage "${s}"`])),
       tasks: compiled.tasks,
     },
     null,
@@ -111,6 +108,7 @@ const machine = new BatonStateMachine(stack, 'Pipeline', {
   type: '${compiled.type}',
   stageEntry: () => handler('stage.ts'),
   ${hasReview ? "reviewGateEntry: handler('review-gate.ts'),\n  " : ''}registryWriterEntry: handler('registry-writer.ts'),
+  deadLetterEntry: handler('dead-letter.ts'),
   compile: ${JSON.stringify({ expectedItems: compileOptions.expectedItems ?? {}, itemStepPaths: compileOptions.itemStepPaths ?? 'indexed', lambdaIntegration: compiled.lambdaIntegration })},
   ...deploymentFromContext(stack),
 });
@@ -128,6 +126,11 @@ export const handler = createStageLambda({ pipeline });
 
 // execution status changes (EventBridge) -> pipeline_run rows in the registry
 export const handler = createRegistryWriterLambda();
+`;
+  files['cdk/handlers/dead-letter.ts'] = `import { createDeadLetterLambda } from '@baton/aws-runtime';
+
+// failed, timed-out and stopped executions (EventBridge) -> their context on the dead-letter queue
+export const handler = createDeadLetterLambda();
 `;
   if (hasReview) {
     files['cdk/handlers/review-gate.ts'] = `import { createReviewGateLambda } from '@baton/aws-runtime';

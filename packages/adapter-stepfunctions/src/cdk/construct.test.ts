@@ -165,21 +165,27 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
     expect(JSON.stringify(writer.find((s) => actions(s).includes('states:DescribeExecution'))!.Resource)).toContain(':execution:reviewed:*');
   });
 
-  it('failed runs go to the dead-letter queue, sent by the state machine only; timed-out executions reach it through a rule', () => {
+  it('failed runs go to the dead-letter queue from their status change, sent by the dead-letter function only; the machine keeps no route of its own', () => {
     const { template } = synth({ pipeline: reviewed });
-    template.resourceCountIs('AWS::SQS::Queue', 2); // dead letters, undelivered registry events
+    template.resourceCountIs('AWS::SQS::Queue', 2); // dead letters, undelivered status events
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
     const senders = Object.entries(template.findResources('AWS::IAM::Policy'))
       .filter(([, p]) => JSON.stringify(p).includes('sqs:SendMessage'))
       .map(([id]) => id);
-    expect(senders).toEqual([expect.stringMatching(/StateMachineRole/)]);
-    const send = statementsOf(template, /StateMachineRole/).find((s) => actions(s).includes('sqs:SendMessage'))!;
-    expect(actions(send)).toEqual(['sqs:SendMessage']);
-    expect(JSON.stringify(send.Resource)).toMatch(/DeadLetters/);
+    expect(senders).toEqual([expect.stringMatching(/Fndeadletter/)]);
+    const statements = statementsOf(template, /Fndeadletter/);
+    expect(allActions(statements)).toEqual(['sqs:SendMessage', 'states:GetExecutionHistory', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort());
+    expect(JSON.stringify(statements.find((s) => actions(s).includes('sqs:SendMessage'))!.Resource)).toMatch(/DeadLetters/);
+    expect(JSON.stringify(statements.find((s) => actions(s).includes('states:GetExecutionHistory'))!.Resource)).toContain(':execution:reviewed:*');
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ BATON_DEAD_LETTER_QUEUE_URL: { Ref: Match.stringLikeRegexp('DeadLetters') } }) } });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.states'], 'detail-type': ['Step Functions Execution Status Change'], detail: { stateMachineArn: [{ Ref: Match.stringLikeRegexp('StateMachine') }], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] } },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('Fndeadletter'), 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
+    });
+    // the execution fails where its error happened, so RedriveExecution resumes it there
     const definition = definitionOf(template);
-    expect(definition.States['Baton.DeadLetter']).toMatchObject({ Resource: 'arn:aws:states:::sqs:sendMessage', Parameters: { QueueUrl: '${dead_letter_queue_url}' } });
-    template.hasResourceProperties('AWS::StepFunctions::StateMachine', { DefinitionSubstitutions: Match.objectLike({ dead_letter_queue_url: { Ref: Match.stringLikeRegexp('DeadLetters') } }) });
-    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ detail: Match.objectLike({ status: ['TIMED_OUT'] }) }), Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetters'), 'Arn'] } })] });
+    expect(Object.keys(definition.States).filter((n) => n.startsWith('Baton.'))).toEqual([]);
+    expect(allActions(statementsOf(template, /StateMachineRole/))).not.toContain('sqs:SendMessage');
   });
 
   it('logs level ALL without execution data by default, X-Ray on, an execution timeout of a day plus the review gates', () => {
@@ -192,8 +198,8 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
     expect(definitionOf(template).TimeoutSeconds).toBe(86_400 + 7 * 24 * 3600);
     expect(definitionOf(template)).toEqual(construct.compiled.definition);
     template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', TracingConfig: { Mode: 'Active' }, LoggingConfig: { LogGroup: Match.anyValue() } });
-    // one log group per function plus the execution log, all with a retention
-    template.resourceCountIs('AWS::Logs::LogGroup', 4 + 1);
+    // one log group per function (2 stages, review gate, registry writer, dead letters) plus the execution log, all with a retention
+    template.resourceCountIs('AWS::Logs::LogGroup', 5 + 1);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     const data = synth({ pipeline: reviewed, includeExecutionData: true, xray: false, timeout: Duration.days(10) }).template;
     data.hasResourceProperties('AWS::StepFunctions::StateMachine', { LoggingConfiguration: Match.objectLike({ IncludeExecutionData: true }), TracingConfiguration: { Enabled: false } });
@@ -202,7 +208,7 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
 
   it('alarms per failure class, each to its own topic, and on executions failed, timed out, throttled', () => {
     const { template } = synth({ pipeline: reviewed });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 5 + 3 + 2);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5 + 3 + 3);
     template.resourceCountIs('AWS::SNS::Topic', 6 + 1); // 5 classes + operations, review requests
     for (const c of ['model', 'validation', 'safety', 'assembly', 'infrastructure']) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -217,7 +223,7 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
     }
   });
 
-  it('least privilege: the state machine role may invoke exactly its own functions and send to its queue', () => {
+  it('least privilege: the state machine role may invoke exactly its own functions', () => {
     const { template } = synth({ pipeline: kit('kit-exhausted'), registry: undefined });
     const statements = statementsOf(template, /StateMachineRole/);
     const invoke = statements.filter((s) => actions(s).includes('lambda:InvokeFunction'));
@@ -246,10 +252,10 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
     const app = new App();
     const stack = new Stack(app, 'Bundled', { env: { account: '123456789012', region: 'eu-west-1' } });
     const entry = fileURLToPath(new URL('./fixtures/stage.ts', import.meta.url));
-    new BatonStateMachine(stack, 'Pipeline', { pipeline: kit('kit-sequence'), stageEntry: () => entry });
+    new BatonStateMachine(stack, 'Pipeline', { pipeline: kit('kit-sequence'), stageEntry: () => entry, deadLetterEntry: entry });
     const assembly = app.synth();
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourceCountIs('AWS::Lambda::Function', 2); // the stage, the dead letters
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Code: { S3Key: Match.stringLikeRegexp('\\.zip$') } });
     expect(assembly.artifacts.length).toBeGreaterThan(0);
   }, 120_000);

@@ -31,7 +31,9 @@ export interface BatonStateMachineProps {
   reviewGateEntry?: string;
   /** Entry file of the registry-writer Lambda (`createRegistryWriterLambda`); required with `registry`. */
   registryWriterEntry?: string;
-  /** Prebuilt code instead of esbuild bundling (tests, CI artefacts), by function name: a stage name, `review-gate` or `registry-writer`. */
+  /** Entry file of the dead-letter Lambda (`createDeadLetterLambda`). */
+  deadLetterEntry?: string;
+  /** Prebuilt code instead of esbuild bundling (tests, CI artefacts), by function name: a stage name, `review-gate`, `registry-writer` or `dead-letter`. */
   code?: (name: string) => lambda.Code;
   /** The model of every stage that calls one (`usesModel`), unless `models` names the stage. Synthesis fails when a model stage has none. */
   model?: ModelConfig;
@@ -70,7 +72,7 @@ export interface BatonStateMachineProps {
   /** Retention of the execution log group and of every function's log group. @default one month */
   logRetention?: logs.RetentionDays;
   /** Compiler options besides those the construct sets. */
-  compile?: Omit<CompileOptions, 'type' | 'functionArn' | 'reviewFunctionArn' | 'deadLetter' | 'timeoutSeconds'>;
+  compile?: Omit<CompileOptions, 'type' | 'functionArn' | 'reviewFunctionArn' | 'timeoutSeconds'>;
   /** Extra props of every function (memory, VPC…). */
   functionProps?: Partial<NodejsFunctionProps>;
 }
@@ -80,14 +82,15 @@ export interface BatonStateMachineProps {
  * (its model client and Bedrock permission on exactly the configured model when the stage calls
  * one), the review gate recording pending reviews in the registry and notifying the reviewer, a
  * registry writer fed by the execution status-change events, a dead-letter queue receiving every
- * failed run's context, CloudWatch alarms per failure class, a level-ALL execution log, X-Ray, an
+ * failed run's context (from its status change, so RedriveExecution still resumes it), CloudWatch alarms per failure class, a level-ALL execution log, X-Ray, an
  * execution timeout, and least-privilege IAM: each role may do exactly what its function does.
  *
  * @example
  * ```ts
  * new BatonStateMachine(stack, 'Report', {
  *   pipeline: reportPipeline,
- *   stageEntry: () => 'handlers/stage.ts', reviewGateEntry: 'handlers/review-gate.ts', registryWriterEntry: 'handlers/registry-writer.ts',
+ *   stageEntry: () => 'handlers/stage.ts', reviewGateEntry: 'handlers/review-gate.ts',
+ *   registryWriterEntry: 'handlers/registry-writer.ts', deadLetterEntry: 'handlers/dead-letter.ts',
  *   model: { provider: 'bedrock', modelId: 'anthropic.claude-3-5-haiku-20241022-v1:0' },
  *   registry: { databaseSecret: Secret.fromSecretCompleteArn(stack, 'Db', dbSecretArn) },
  *   dashboardUrl: 'https://baton.example.com',
@@ -100,6 +103,8 @@ export class BatonStateMachine extends Construct {
   readonly functions: Record<string, lambda.Function>;
   readonly reviewGate: lambda.Function | undefined;
   readonly registryWriter: lambda.Function | undefined;
+  /** Sends each failed run's context to {@link deadLetterQueue}. */
+  readonly deadLetter: lambda.Function;
   readonly logGroup: logs.LogGroup;
   readonly blobBucket: s3.IBucket;
   readonly deadLetterQueue: sqs.IQueue;
@@ -185,13 +190,11 @@ export class BatonStateMachine extends Construct {
 
     this.deadLetterQueue =
       props.deadLetterQueue ?? new sqs.Queue(this, 'DeadLetters', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
-    substitutions.dead_letter_queue_url = this.deadLetterQueue.queueUrl;
     const deployed = deployedCompileOptions(pipeline, {
       type,
       ...(props.timeout ? { timeoutSeconds: props.timeout.toSeconds() } : {}),
       ...(props.modelRetry ? { modelRetry: props.modelRetry } : {}),
     });
-    const timeoutSeconds = deployed.timeoutSeconds!;
     this.compiled = compileToAsl(pipeline, {
       ...props.compile,
       type,
@@ -210,9 +213,6 @@ export class BatonStateMachine extends Construct {
       tracingEnabled: props.xray !== false,
     });
     for (const fn of [...Object.values(this.functions), ...(this.reviewGate ? [this.reviewGate] : [])]) fn.grantInvoke(this.stateMachine);
-    // the dead-letter route's sqs:sendMessage task: the state machine is the only sender
-    this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }));
-    if (this.deadLetterQueue.encryptionMasterKey) this.deadLetterQueue.encryptionMasterKey.grantEncryptDecrypt(this.stateMachine);
     const stack = Stack.of(this);
     const executions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${pipeline.name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     if (JSON.stringify(this.compiled.definition).includes('"DISTRIBUTED"')) {
@@ -222,36 +222,35 @@ export class BatonStateMachine extends Construct {
       this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [`${executions.replace(/:\*$/, '')}/*`] }));
     }
 
+    // status-change events the rules could not deliver to their function, kept for replay
+    const undelivered = new sqs.Queue(this, 'StatusEventsUndelivered', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+    const statusRule = (id: string, description: string, fn: lambda.Function, statuses?: string[]): events.Rule =>
+      new events.Rule(this, id, {
+        description: `Baton ${pipeline.name}: ${description}`,
+        eventPattern: {
+          source: ['aws.states'],
+          detailType: [EXECUTION_STATUS_CHANGE],
+          detail: { stateMachineArn: [this.stateMachine.stateMachineArn], ...(statuses ? { status: statuses } : {}) },
+        },
+        targets: [new targets.LambdaFunction(fn, { retryAttempts: 185, maxEventAge: Duration.hours(24), deadLetterQueue: undelivered })],
+      });
     if (secret) {
       this.registryWriter = make('registry-writer', props.registryWriterEntry ?? (props.code ? undefined : missing('registryWriterEntry', pipeline.name)), Duration.seconds(30), {});
       secret.grantRead(this.registryWriter);
       // an event leaves out an input or output over 256 KB: the writer reads it from the execution
       this.registryWriter.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }));
-      const undelivered = new sqs.Queue(this, 'RegistryEventsUndelivered', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
-      new events.Rule(this, 'StatusChanges', {
-        description: `Baton ${pipeline.name}: execution status changes to the run registry`,
-        eventPattern: { source: ['aws.states'], detailType: [EXECUTION_STATUS_CHANGE], detail: { stateMachineArn: [this.stateMachine.stateMachineArn] } },
-        targets: [new targets.LambdaFunction(this.registryWriter, { retryAttempts: 185, maxEventAge: Duration.hours(24), deadLetterQueue: undelivered })],
-      });
+      statusRule('StatusChanges', 'execution status changes to the run registry', this.registryWriter);
     } else this.registryWriter = undefined;
-    // an execution that times out runs no state of its own: its status-change event reaches the queue
-    new events.Rule(this, 'TimedOut', {
-      description: `Baton ${pipeline.name}: timed-out executions to the dead-letter queue`,
-      eventPattern: { source: ['aws.states'], detailType: [EXECUTION_STATUS_CHANGE], detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['TIMED_OUT'] } },
-      targets: [
-        new targets.SqsQueue(this.deadLetterQueue, {
-          message: events.RuleTargetInput.fromObject({
-            runId: events.EventField.fromPath('$.detail.name'),
-            executionArn: events.EventField.fromPath('$.detail.executionArn'),
-            failedStep: '(execution)',
-            error: 'States.Timeout',
-            cause: `the execution ran longer than its ${timeoutSeconds} s timeout`,
-            input: events.EventField.fromPath('$.detail.input'),
-            startedAt: events.EventField.fromPath('$.detail.startDate'),
-          }),
-        }),
-      ],
+    // Failed runs reach the queue from their status change, not from a Catch in the machine: the
+    // execution then fails where its error happened, and RedriveExecution restarts it from there.
+    this.deadLetter = make('dead-letter', props.deadLetterEntry ?? (props.code ? undefined : missing('deadLetterEntry', pipeline.name)), Duration.seconds(30), {
+      BATON_DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
     });
+    this.deadLetter.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }));
+    this.deadLetterQueue.encryptionMasterKey?.grantEncrypt(this.deadLetter);
+    // the failed step is read from the execution's history
+    this.deadLetter.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:GetExecutionHistory'], resources: [executions] }));
+    statusRule('Failures', 'failed, timed-out and stopped executions to the dead-letter queue', this.deadLetter, ['FAILED', 'TIMED_OUT', 'ABORTED']);
 
     this.alarms =
       props.alarms === false
@@ -259,7 +258,7 @@ export class BatonStateMachine extends Construct {
         : new BatonAlarms(this, 'Alarms', {
             pipeline: pipeline.name,
             stateMachine: this.stateMachine,
-            functions: [this.reviewGate, this.registryWriter].filter((f): f is lambda.Function => f !== undefined),
+            functions: [this.reviewGate, this.registryWriter, this.deadLetter].filter((f): f is lambda.Function => f !== undefined),
             ...(props.alarms?.topics ? { topics: props.alarms.topics } : {}),
             ...(props.alarms?.thresholds ? { thresholds: props.alarms.thresholds } : {}),
           });

@@ -9,9 +9,6 @@ export const DEFAULT_MODEL_RETRY: RetryPolicy[] = [
   { errors: ['ThrottlingException', 'ModelErrorException', 'ServiceUnavailableException'], intervalMs: 2000, backoffRate: 2, maxAttempts: 5, jitter: 'FULL', maxDelayMs: 60_000 },
 ];
 
-/** Definition substitution of the dead-letter queue's URL in a deployed machine. */
-export const DEAD_LETTER_QUEUE_SUBSTITUTION = '${dead_letter_queue_url}';
-
 /** Options of {@link deployedCompileOptions}. */
 export interface DeployedShape {
   type: 'STANDARD' | 'EXPRESS';
@@ -23,15 +20,16 @@ export interface DeployedShape {
 
 /**
  * The compile options of a deployed machine, shared by `BatonStateMachine` and
- * `writeStepFunctionsApp` so the ASL file written next to the app is the one deployed: every
- * failure routed to the dead-letter queue, an execution-level timeout, model stages on the model
- * retry policy.
+ * `writeStepFunctionsApp` so the ASL file written next to the app is the one deployed: an
+ * execution-level timeout, model stages on the model retry policy. Failed runs reach the
+ * dead-letter queue from their status-change event (the deployed dead-letter function), not
+ * through the compile option `deadLetter`: a route inside the machine would make the execution fail
+ * at the route's own Fail state, which RedriveExecution would restart, and fail again.
  */
-export function deployedCompileOptions(pipeline: AnyPipeline, shape: DeployedShape): Pick<CompileOptions, 'deadLetter' | 'timeoutSeconds' | 'stageRetry'> {
+export function deployedCompileOptions(pipeline: AnyPipeline, shape: DeployedShape): Pick<CompileOptions, 'timeoutSeconds' | 'stageRetry'> {
   const modelRetry = shape.modelRetry ?? DEFAULT_MODEL_RETRY;
   const modelStages = [...pipeline.stages.values()].filter((s) => s.usesModel).map((s) => s.name);
   return {
-    deadLetter: { queueUrl: DEAD_LETTER_QUEUE_SUBSTITUTION },
     timeoutSeconds: shape.timeoutSeconds ?? (shape.type === 'EXPRESS' ? 300 : 86_400 + approvalTimeouts(pipeline).reduce((a, b) => a + b, 0)),
     stageRetry: modelRetry === 'stage' ? {} : Object.fromEntries(modelStages.map((s) => [s, modelRetry])),
   };

@@ -83,8 +83,10 @@ export interface CompileOptions {
   /**
    * Send every failed run's context (run id, execution ARN, failed step, error, cause, input) to
    * this SQS queue before the execution ends failed with its original error (see
-   * `routeFailuresToDeadLetter`). The deployment's state machine role needs `sqs:SendMessage` on it.
-   * @default none
+   * `routeFailuresToDeadLetter`). The machine's role needs `sqs:SendMessage` on it. The execution
+   * then fails at the route's Fail state, so Step Functions' RedriveExecution (which restarts the
+   * state that failed) cannot resume it: `BatonStateMachine` does not use this, it sends failed runs
+   * from their status-change events. @default none
    */
   deadLetter?: DeadLetterOptions;
   /**
