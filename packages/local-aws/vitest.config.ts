@@ -7,8 +7,20 @@ export default defineConfig({
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     projects: [
-      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts'], exclude: ['src/**/*.moto.test.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts'], exclude: ['src/**/*.moto.test.ts', 'src/**/*rehearsal*.test.ts'] } },
       { extends: true, test: { name: 'moto', include: ['src/**/*.moto.test.ts'], globalSetup: ['src/test-support/global-moto.ts'] } },
+      // a synthesized CDK app rehearsed whole: PostgreSQL started here (or DATABASE_URL), moto started per rehearsal, cfn-lint checked
+      {
+        extends: true,
+        test: {
+          name: 'rehearsal',
+          include: ['src/**/*rehearsal*.test.ts'],
+          globalSetup: ['src/rehearse/test-support/global-rehearsal.ts'],
+          fileParallelism: false,
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
+        },
+      },
     ],
   },
 });

@@ -4,6 +4,7 @@ import { decideCommand, listCommand, redriveCommand, resumeCommand, statusComman
 import { compileCommand, type CompileCommandOptions } from './commands/compile.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { registryCommand } from './commands/registry.js';
+import { rehearseCommand, type RehearseCommandOptions } from './commands/rehearse.js';
 import { runCommand } from './commands/run.js';
 import { workerCommand } from './commands/worker.js';
 import { ENGINE_FACTORIES, WORKER_FACTORIES, type EngineConnection } from './engines.js';
@@ -187,6 +188,20 @@ export function createProgram(onExit: (code: number) => void): Command {
     .option('--token <token>', 'login token, at least 16 characters (default: BATON_DASHBOARD_TOKEN, else generated and printed)')
     .action(async (opts: { port: string; host: string; token?: string }, cmd: Command) => {
       onExit(await dashboardCommand(opts, globals(cmd).global));
+    });
+
+  program
+    .command('rehearse')
+    .description('run a synthesized CDK app offline (moto with IAM enforced, local Step Functions, Lambda and Bedrock, --database-url behind the registry secret) until Ctrl-C')
+    .argument('<cdk.out>', 'the cloud assembly directory of cdk synth')
+    .option('--secret <name=value...>', 'value of a secret the template imports (by name or ARN)')
+    .option('--stack <name>', 'the stack to rehearse (when the assembly has several)')
+    .option('--port <port>', 'port of the AWS endpoint of every service (AWS_ENDPOINT_URL)', '4566')
+    .option('--sfn-port <port>', 'port of the local Step Functions endpoint', '8083')
+    .option('--lambda-port <port>', 'port of the local Lambda endpoint', '3001')
+    .option('--time-scale <n>', 'scale retry intervals and waits (0.01: a hundred times faster)', '1')
+    .action(async (cdkOut: string, opts: RehearseCommandOptions, cmd: Command) => {
+      onExit(await rehearseCommand(cdkOut, opts, globals(cmd).global));
     });
 
   return program;
