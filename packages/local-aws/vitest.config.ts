@@ -16,7 +16,9 @@ export default defineConfig({
           name: 'rehearsal',
           include: ['src/**/*rehearsal*.test.ts'],
           globalSetup: ['src/rehearse/test-support/global-rehearsal.ts'],
+          // one file at a time: each rehearsal runs a dozen function sandboxes on a 2-core machine
           fileParallelism: false,
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 240_000,
           hookTimeout: 240_000,
         },

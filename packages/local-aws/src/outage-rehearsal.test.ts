@@ -3,14 +3,13 @@ import { createPostgresRegistry, type RunRegistry } from '@baton/registry';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { CfnTemplate } from './rehearse/cloud-assembly.js';
 import { rehearse, type Rehearsal } from './rehearse/rehearse.js';
 import { engineOn, historyOf, output, reviewLinkIn, uploadSources } from './rehearse/test-support/report-run.js';
 import { strictReportPipeline } from './rehearse/test-support/strict-report.js';
 import { REFERENCE, synthesizeApp } from './rehearse/test-support/synth.js';
 
 // A forced model outage on a rehearsed deployment: the run fails, its context reaches the
-// dead-letter queue, and RedriveExecution after the outage. The reference report tolerates failed
+// dead-letter queue, and RedriveExecution after the outage resumes it. The reference report tolerates failed
 // sections (an outage gives placeholders, never a failed run), so this rehearses the reference
 // report with a strict sections map: one failed section fails the run.
 
@@ -19,8 +18,8 @@ let app: { dir: string; cdkOut: string };
 let registry: RunRegistry;
 const open: { r: Rehearsal; engine: Engine }[] = [];
 
-async function deploy(transformTemplate?: (t: CfnTemplate) => void): Promise<{ r: Rehearsal; engine: Engine }> {
-  const r = await rehearse(app.cdkOut, { databaseUrl: postgresUrl, timeScale: 0.01, bedrock: { models: [REFERENCE.model] }, ...(transformTemplate ? { transformTemplate } : {}) });
+async function deploy(): Promise<{ r: Rehearsal; engine: Engine }> {
+  const r = await rehearse(app.cdkOut, { databaseUrl: postgresUrl, timeScale: 0.01, bedrock: { models: [REFERENCE.model] } });
   const engine = engineOn(r, strictReportPipeline, registry);
   open.push({ r, engine });
   return { r, engine };
@@ -74,43 +73,21 @@ afterAll(async () => {
 });
 
 describe('a model outage on the rehearsed deployment (reference report, strict sections map)', () => {
-  it('fails the run with its context on the dead-letter queue; RedriveExecution then restarts at the dead-letter route\'s Fail state and fails again, as on AWS', async () => {
+  it('fails the run with its context on the dead-letter queue; RedriveExecution after the outage re-runs only the failed sections, and the run completes', async () => {
     const { r, engine } = await deploy();
-    const { runId, executionArn } = await failDuringOutage(r, engine);
-    const deadLetters = output(r, 'DeadLetterQueueUrl');
-    const letter = await r.nextMessage(deadLetters, 10_000);
-    expect(letter, 'no dead letter').toBeDefined();
-    expect(JSON.parse(letter!.message)).toMatchObject({ runId, executionArn, failedStep: 'sections', error: 'ServiceUnavailableException', input: expect.objectContaining({ reportId: 'RPT-OUTAGE' }) });
-
-    // the execution failed in the route's Fail state (Baton.Failed), and a redrive continues from there
-    const before = invocationsByFunction(r);
-    await engine.redrive(runId);
-    const again = await engine.result(runId, { timeoutMs: 120_000 });
-    expect(again).toMatchObject({ status: 'failed', error: { code: 'ServiceUnavailableException' } });
-    const after = invocationsByFunction(r);
-    expect([after.ingest, after.plan]).toEqual([before.ingest, before.plan]);
-    const history = await historyOf(r, executionArn);
-    const redriven = history.slice(history.findIndex((e) => e.type === 'ExecutionRedriven'));
-    expect(redriven.filter((e) => e.type === 'FailStateEntered').map((e) => e.stateEnteredEventDetails?.name)).toEqual(['Baton.Failed']);
-    expect(await r.nextMessage(deadLetters, 1_000)).toBeUndefined();
-    await r.settle();
-    expect(r.denials).toEqual([]);
-    console.info(
-      `outage, deployed shape: the redrive re-invoked generate ${(after.generate ?? 0) - (before.generate ?? 0)} times (${r.bedrock.requests.length} Bedrock calls, all ${r.bedrock.requests.every((q) => q.status === 200) ? '200' : 'not 200'}) and still ended in Baton.Failed`,
-    );
-  });
-
-  it('without the in-machine dead-letter route, RedriveExecution after the outage re-runs only the failed sections and the run completes', async () => {
-    // the sections map's Catch into the dead-letter route removed: the execution fails at the map itself
-    const { r, engine } = await deploy((t) => {
-      const machine = Object.values(t.Resources).find((x) => x.Type === 'AWS::StepFunctions::StateMachine')!;
-      const definition = JSON.parse(machine.Properties!.DefinitionString as string) as { States: Record<string, { Catch?: unknown }> };
-      delete definition.States.sections!.Catch;
-      delete definition.States['sections.deadLetter'];
-      machine.Properties!.DefinitionString = JSON.stringify(definition);
-    });
     const mailbox = await r.subscribeQueue(output(r, 'ReviewTopicArn'));
-    const { runId } = await failDuringOutage(r, engine);
+    const { runId, executionArn } = await failDuringOutage(r, engine);
+
+    // the dead-letter function, invoked by the rule on FAILED status changes, sends the run's context
+    const deadLetters = output(r, 'DeadLetterQueueUrl');
+    const letter = await r.nextMessage(deadLetters, 20_000);
+    expect(letter, 'no dead letter').toBeDefined();
+    const context = JSON.parse(letter!.message) as Record<string, unknown>;
+    expect(context).toMatchObject({ runId, executionArn, error: 'ServiceUnavailableException' });
+    expect(String(context.failedStep)).toMatch(/sections/);
+    expect(JSON.stringify(context.input)).toContain('RPT-OUTAGE');
+
+    // after the outage: RedriveExecution through the engine; ingest and plan are not run again
     const before = invocationsByFunction(r);
     const started = Date.now();
     await engine.redrive(runId);
@@ -121,13 +98,19 @@ describe('a model outage on the rehearsed deployment (reference report, strict s
     expect(outcome.status).toBe('succeeded');
     expect((outcome as { output: { report: { sections: unknown } } }).output.report.sections).toMatchObject({ total: 9, ok: 9, failed: 0 });
     const after = invocationsByFunction(r);
-    // ingest and plan are not run again; each failed section's generate runs once more, each through the model
     expect([after.ingest, after.plan]).toEqual([before.ingest, before.plan]);
+    // each failed section's generate runs once more, through the model
     expect((after.generate ?? 0) - (before.generate ?? 0)).toBe(9);
     expect(r.bedrock.requests.filter((q) => q.status === 200)).toHaveLength(9);
+    const history = await historyOf(r, executionArn);
+    expect(history.filter((e) => e.type === 'ExecutionRedriven')).toHaveLength(1);
+
     await r.settle();
+    expect(await r.nextMessage(deadLetters, 1_000)).toBeUndefined();
     expect((await registry.getRun(runId))?.status).toBe('succeeded');
     expect(r.denials).toEqual([]);
-    console.info(`outage, without the in-machine dead-letter route: redrive to success in ${((Date.now() - started) / 1000).toFixed(1)} s (review included), generate re-run 9 times, ingest and plan 0 times`);
+    console.info(
+      `outage: failed after ${before.generate} generate invocations (all Bedrock calls 503), dead letter sent; redrive to success in ${((Date.now() - started) / 1000).toFixed(1)} s (review included): generate re-run 9 times, ingest and plan 0 times`,
+    );
   });
 });
