@@ -3,7 +3,7 @@ import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, type QueueAttributeName } from '@aws-sdk/client-sqs';
 import { randomBytes } from 'node:crypto';
-import { physicalName, str, type CreateContext, type Created, type Creator } from './context.js';
+import { physicalName, str, type CreateContext, type Creator } from './context.js';
 
 /** Queue attributes CloudFormation and moto both know. */
 const QUEUE_ATTRIBUTES = ['DelaySeconds', 'MaximumMessageSize', 'MessageRetentionPeriod', 'ReceiveMessageWaitTimeSeconds', 'VisibilityTimeout', 'FifoQueue', 'ContentBasedDeduplication'] as const;
@@ -124,4 +124,3 @@ export const STORAGE_CREATORS: Record<string, Creator> = {
 /** A resource of a type the rehearsal does not create: named so that references resolve, reported as skipped. */
 export const skipped = (type: string): Creator => namedOnly(type.split('::')[1]?.toLowerCase() ?? 'unknown', 'Resource', 64, `${type} is not rehearsed`);
 
-export type { Created };
