@@ -3,11 +3,13 @@ import { estimateRunCost, type AslDefinition } from '@baton/adapter-stepfunction
 import { cfnLint } from '@baton/adapter-stepfunctions/cdk';
 import { reportPipeline } from '@baton/example-report';
 import { auditRunRecord, createPostgresRegistry, type RunRegistry } from '@baton/registry';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CfnTemplate } from './rehearse/cloud-assembly.js';
 import { rehearse, type Rehearsal } from './rehearse/rehearse.js';
+import { baton, batonInBackground } from './rehearse/test-support/cli.js';
 import { adminConfig, engineOn, historyOf, output, reviewLinkIn, transitionsOf, uploadSources, waitFor } from './rehearse/test-support/report-run.js';
 import { REFERENCE, synthesizeApp } from './rehearse/test-support/synth.js';
 
@@ -161,6 +163,41 @@ describe('the reference report rehearsed from its synthesized template', () => {
       await r.close();
     }
     console.info(`IAM statement removal, generate's policy (${statements.length} statements):\n${rows.join('\n')}`);
+  });
+});
+
+
+describe('the reference report driven from the command line', () => {
+  it('baton rehearse serves the app; baton run --engine stepfunctions starts a run, the notice it prints approves with baton approve --engine stepfunctions', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'baton-cli-rehearsal-'));
+    const rehearsal = batonInBackground(['rehearse', app.cdkOut, '--port', '0', '--sfn-port', '0', '--lambda-port', '0', '--time-scale', '0.01', '--database-url', postgresUrl], process.env);
+    try {
+      await rehearsal.waitFor(/Rehearsal running/, 90_000);
+      const printed = rehearsal.output();
+      expect(printed).toContain('IAM denials: 0');
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      for (const m of printed.matchAll(/export (AWS_\w+)=(\S+)/g)) env[m[1]!] = m[2]!;
+      const stateMachineArn = /state machine: (\S+)/.exec(printed)![1]!;
+      const bucket = /BlobBucketName\w* = (\S+)/.exec(printed)![1]!;
+      const deployed = ['--engine', 'stepfunctions', '--state-machine-arn', stateMachineArn, '--blob-bucket', bucket, '--database-url', postgresUrl, '--state-dir', join(work, 'state')];
+      const sources = join(import.meta.dirname, '../../../examples/report-generation/sources');
+      const run = await baton(['run', 'report', '--sources', sources, '--out', join(work, 'out'), ...deployed], env);
+      expect(run.stdout + run.stderr).toMatch(/is waiting for review at gate "review"/);
+      // the reviewer's notice, printed by baton rehearse from the queue it subscribed to the review topic
+      const [link] = await rehearsal.waitFor(/https?:\/\/\S+\/reviews\/\S+token=\S+/, 30_000);
+      const url = new URL(link);
+      const [, , runId, gate] = url.pathname.split('/');
+      const approve = await baton(['approve', runId!, gate!, '--token', url.searchParams.get('token')!, '--reviewer', 'alice@example.com', '--out', join(work, 'out'), ...deployed], env);
+      expect(approve.code, approve.stderr).toBe(0);
+      expect(approve.stdout).toMatch(/SUCCEEDED/);
+      expect(approve.stdout).toMatch(/sections: total 9, ok 9/);
+      expect(existsSync(join(work, 'out/report.docx'))).toBe(true);
+    } finally {
+      const code = await rehearsal.stop();
+      rmSync(work, { recursive: true, force: true });
+      expect(rehearsal.output()).toMatch(/SIGINT: rehearsal stopped\. IAM denials: 0/);
+      expect(code).toBe(0);
+    }
   });
 });
 
