@@ -72,7 +72,7 @@ function deploy(overrides: { model?: Env; gate?: Env } = {}): { engine: StepFunc
     logger,
   });
   const writer = createRegistryWriterLambda({ env: { ...base, BATON_DATABASE_SECRET_ARN: secretArn }, engine: 'stepfunctions-local', logger, writeMetric });
-  const { deadLetter: _queue, ...compile } = deployedCompileOptions(reportPipeline, { type: 'STANDARD' });
+  const compile = deployedCompileOptions(reportPipeline, { type: 'STANDARD' });
   const deadLetters: DeadLetterMessage[] = [];
   const engine = createStepFunctionsLocalEngine({
     pipelines: [reportPipeline],
