@@ -1,8 +1,12 @@
-import { request as httpRequest, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { listenDual } from '@baton/stages/local-bedrock';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { describeCall, type CallDescription } from './describe-call.js';
-import { listenHttp1And2, type AnyRequest, type AnyResponse } from './dual-listen.js';
 import { describePrincipal, type Principal, type PrincipalRegistry } from './principals.js';
 import { signRequest, signatureScope, type Credentials } from './sign.js';
+
+type AnyRequest = IncomingMessage | Http2ServerRequest;
+type AnyResponse = ServerResponse | Http2ServerResponse;
 
 /** Options of {@link startGateway}. */
 export interface GatewayOptions {
@@ -89,10 +93,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     return reply(res, await forward(upstream, req.method ?? 'GET', url, headers, body));
   };
-  const server = await listenHttp1And2((req, res) => {
-    handle(req, res).catch((e: unknown) => reply(res, denialResponse(req.headers as IncomingHttpHeaders, 502, 'InternalFailure', `rehearsal gateway: ${(e as Error).message}`)));
-  }, options.port ?? 0);
-  return { url: server.url, close: () => server.close() };
+  const host = '127.0.0.1';
+  const server = await listenDual(
+    (req, res) => {
+      handle(req, res).catch((e: unknown) => reply(res, denialResponse(req.headers as IncomingHttpHeaders, 502, 'InternalFailure', `rehearsal gateway: ${(e as Error).message}`)));
+    },
+    host,
+    options.port ?? 0,
+  );
+  return { url: `http://${host}:${server.port}`, close: () => server.close() };
 }
 
 /** `User: <arn> is not authorized to perform: <action> on resource: <arn>`, as AWS words it. */

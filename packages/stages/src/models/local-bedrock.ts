@@ -16,6 +16,8 @@ import {
 import { createOfflineModel } from './offline.js';
 
 export type { LocalBedrockOutage } from './local-bedrock-wire.js';
+// the one-port HTTP/1.1 + cleartext HTTP/2 listener, for other local AWS stand-ins (@baton/local-aws' gateway)
+export { listenDual, type DualHandler, type DualServer } from './local-bedrock-http.js';
 
 /** Options of {@link startLocalBedrock}. */
 export interface LocalBedrockOptions {
