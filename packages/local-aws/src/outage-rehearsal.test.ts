@@ -104,13 +104,19 @@ describe('a model outage on the rehearsed deployment (reference report, strict s
     expect(r.bedrock.requests.filter((q) => q.status === 200)).toHaveLength(9);
     const history = await historyOf(r, executionArn);
     expect(history.filter((e) => e.type === 'ExecutionRedriven')).toHaveLength(1);
+    // the failed attempt: the sections map (MaxConcurrency 4) stopped at its first failed section, as Step Functions
+    // does: no section started after it (the interpreter's queued items are refused), the ones in flight were aborted
+    const failedAttempt = history.slice(0, history.findIndex((e) => e.type === 'ExecutionRedriven'));
+    const sectionsStarted = failedAttempt.filter((e) => e.type === 'MapIterationStarted' && e.mapIterationStartedEventDetails?.name === 'sections');
+    expect(sectionsStarted.length).toBeGreaterThan(0);
+    expect(sectionsStarted.length).toBeLessThanOrEqual(4);
 
     await r.settle();
     expect(await r.nextMessage(deadLetters, 1_000)).toBeUndefined();
     expect((await registry.getRun(runId))?.status).toBe('succeeded');
     expect(r.denials).toEqual([]);
     console.info(
-      `outage: failed after ${before.generate} generate invocations (all Bedrock calls 503), dead letter sent; redrive to success in ${((Date.now() - started) / 1000).toFixed(1)} s (review included): generate re-run 9 times, ingest and plan 0 times`,
+      `outage: failed after ${before.generate} generate invocations in ${sectionsStarted.length} sections (all Bedrock calls 503; no section started after the first failed), dead letter sent; redrive to success in ${((Date.now() - started) / 1000).toFixed(1)} s (review included): generate re-run 9 times, ingest and plan 0 times`,
     );
   });
 });

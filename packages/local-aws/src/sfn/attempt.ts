@@ -61,6 +61,10 @@ export function runAttempt(options: AttemptOptions): { abort: () => void; done: 
   const startTimes: Record<string, unknown> = {};
   // tokens of this attempt still awaited: refused (TaskTimedOut) once the attempt has ended
   const awaited = new Set<string>();
+  // the attempt has ended (failed, aborted, timed out; or succeeded after a caught Map failure): the
+  // interpreter may still dispatch the items a Map had queued, but Step Functions starts no Task of
+  // an ended execution
+  let ended = false;
 
   const handler = (info: TaskInfo) => async (evaluated: unknown): Promise<unknown> => {
     let key = '';
@@ -77,12 +81,20 @@ export function runAttempt(options: AttemptOptions): { abort: () => void; done: 
         }, info.timeoutSeconds * 1000);
     try {
       // let the event log catch up, so that the Task's StateEntered is recorded before its Task events
+      // (a Map iteration's events come through the interpreter's nested logs: a few turns later)
       await new Promise((r) => setImmediate(r));
+      for (let turn = 0; turn < 20 && !ended && !recorder.hasUnclaimed(info.name); turn++) await new Promise((r) => setImmediate(r));
+      if (ended) throw taskError('States.Runtime', 'the execution has ended: no Task of it starts', { retryable: false });
       // $$.Execution.StartTime is the execution's start, in a redrive too (the interpreter puts its run's)
       const input = fill(evaluated, startTimes);
       key = `${info.name}\n${JSON.stringify(input)}`;
       const retryCount = mirror.begin(key, info.retry);
       const entry = retryCount > 0 && entries.has(key) ? entries.get(key)! : recorder.claim(info.name);
+      // an iteration of a failed Map (aborted, or queued and started by the interpreter after the failure) starts nothing
+      if (recorder.aborted(entry.thread)) {
+        mirror.end(key);
+        throw taskError('States.Runtime', `the Map iteration ${entry.thread} was aborted: its Map failed`, { retryable: false });
+      }
       entries.set(key, entry);
       attempt.entry = entry;
       if (entry.suppressed) {
@@ -196,8 +208,12 @@ export function runAttempt(options: AttemptOptions): { abort: () => void; done: 
     for await (const e of execution.eventLogs) recorder.consume(e as never);
   })();
   const done = execution.result.then(
-    (output): AttemptResult => ({ status: 'SUCCEEDED', output: json(output), memory: recorder.memory }),
+    (output): AttemptResult => {
+      ended = true;
+      return { status: 'SUCCEEDED', output: json(output), memory: recorder.memory };
+    },
     (e: unknown): AttemptResult => {
+      ended = true;
       if (e instanceof ExecutionAbortedError) return { status: 'ABORTED', memory: recorder.memory };
       if (e instanceof ExecutionTimeoutError) return { status: 'TIMED_OUT', error: 'States.Timeout', memory: recorder.memory };
       const cause = ((e as { cause?: unknown }).cause ?? e) as Error;
@@ -205,7 +221,10 @@ export function runAttempt(options: AttemptOptions): { abort: () => void; done: 
     },
   );
   return {
-    abort: () => execution.abort(),
+    abort: () => {
+      ended = true;
+      execution.abort();
+    },
     done: done.then(async (result) => {
       await consumed.catch(() => undefined);
       recorder.close();

@@ -77,8 +77,10 @@ export class AttemptRecorder {
   private readonly open = new Map<string, Entered[]>();
   private readonly unclaimed = new Map<string, Entered[]>();
   private readonly iterationMap = new Map<number, string>();
-  private readonly iterations = new Map<string, { key: string; suppressed: boolean; map: string; index: number; ended: boolean }>();
+  private readonly iterations = new Map<string, { key: string; suppressed: boolean; map: string; index: number; ended: boolean; aborted: boolean }>();
   private readonly suppressedMaps = new Map<string, number>();
+  /** Maps with a failed iteration (an inline Map fails with its first failed iteration), until entered or retried again: an iteration the interpreter starts for one is not started in AWS. */
+  private readonly failedMaps = new Set<string>();
 
   constructor(
     private readonly history: History,
@@ -104,19 +106,39 @@ export class AttemptRecorder {
         if (!entry || entry.suppressed || (entry.type !== 'Map' && entry.type !== 'Parallel')) return;
         // the interpreter stops a failed Map's other iterations without a word: AWS reports them aborted
         for (const it of this.iterations.values()) {
-          if (it.map === entry.name && !it.ended && !it.suppressed) {
+          if (it.map === entry.name && !it.ended) {
             it.ended = true;
-            this.add('MapIterationAborted', { name: it.map, index: it.index }, `${it.map}#${it.index}`);
+            it.aborted = true;
+            if (!it.suppressed) this.add('MapIterationAborted', { name: it.map, index: it.index }, `${it.map}#${it.index}`);
           }
         }
+        if (entry.type === 'Map') this.failedMaps.add(entry.name);
         this.add(`${entry.type}StateFailed`, undefined, entry.thread);
         return;
       }
+      case 'StateRetried':
+        // a retried Map runs its items again
+        if (e.state?.type === 'Map') this.failedMaps.delete(e.state.name);
+        return;
       case 'MapIterationStarted':
       case 'MapIterationSucceeded':
       case 'MapIterationFailed':
         return this.iteration(e);
     }
+  }
+
+  /**
+   * Whether a Task of `thread` must not start: its Map iteration was aborted (its Map failed), or
+   * started after its Map had failed (the interpreter still runs the items it had queued; AWS
+   * starts no iteration of a failed Map).
+   */
+  aborted(thread: string): boolean {
+    return this.iterations.get(thread)?.aborted ?? false;
+  }
+
+  /** Whether an entered Task state of `name` waits for its handler call to claim it. */
+  hasUnclaimed(name: string): boolean {
+    return (this.unclaimed.get(name)?.length ?? 0) > 0;
   }
 
   /** The entered Task state a handler call belongs to: the oldest one not claimed yet (a retry keeps the entry its first attempt claimed). */
@@ -126,7 +148,7 @@ export class AttemptRecorder {
 
   /** Records a Task event of `entry` (none for a suppressed one). */
   task(entry: Entered, type: string, details?: Record<string, unknown>): void {
-    if (!this.closed && !entry.suppressed) this.add(type, details, entry.thread);
+    if (!this.closed && !entry.suppressed && !this.aborted(entry.thread)) this.add(type, details, entry.thread);
   }
 
   /** A suppressed Task that has to run after all (nothing recorded to answer it): its entry goes in the history now. */
@@ -157,6 +179,7 @@ export class AttemptRecorder {
     this.open.set(k, [...(this.open.get(k) ?? []), entry]);
     if (s.type === 'Task') this.unclaimed.set(s.name, [...(this.unclaimed.get(s.name) ?? []), entry]);
     if (s.type === 'Map' && entry.suppressed) this.suppressedMaps.set(s.name, (this.suppressedMaps.get(s.name) ?? 0) + 1);
+    if (s.type === 'Map') this.failedMaps.delete(s.name);
     if (entry.suppressed) return;
     this.add(`${s.type}StateEntered`, { name: s.name, input: json(s.input), inputDetails: { truncated: false } }, thread);
     if (s.type === 'Parallel') this.add('ParallelStateStarted', undefined, thread);
@@ -170,11 +193,13 @@ export class AttemptRecorder {
 
   private exited(e: InterpreterEvent): void {
     const s = e.state!;
-    this.memory.exits.add(stateKey(s.name, s.input));
+    if (!this.aborted(this.threadOf(e))) this.memory.exits.add(stateKey(s.name, s.input));
     const entry = this.open.get(this.key(e))?.shift();
     if (s.type === 'Map' && entry?.suppressed) this.suppressedMaps.set(s.name, (this.suppressedMaps.get(s.name) ?? 1) - 1);
     if (!entry || entry.suppressed) return;
-    if (s.type === 'Map' || s.type === 'Parallel') this.add(`${s.type}StateSucceeded`, undefined, entry.thread);
+    // a caught Map or Parallel failure exits to the Catch's state: failed, not succeeded
+    const last = this.history.events[(this.history.lastOf(entry.thread) ?? 0) - 1]?.type;
+    if ((s.type === 'Map' || s.type === 'Parallel') && last !== `${s.type}StateFailed`) this.add(`${s.type}StateSucceeded`, undefined, entry.thread);
     this.add(`${s.type}StateExited`, { name: s.name, output: json(s.output), outputDetails: { truncated: false } }, entry.thread);
   }
 
@@ -184,14 +209,22 @@ export class AttemptRecorder {
     const thread = `${map}#${index}`;
     if (e.type === 'MapIterationStarted') {
       const key = `${map}\n${index}\n${JSON.stringify(e.input ?? null)}`;
-      const suppressed = (this.suppressedMaps.get(map) ?? 0) > 0 || (this.previous?.iterations.has(key) ?? false);
       this.iterationMap.set(index, map);
-      this.iterations.set(thread, { key, suppressed, map, index, ended: false });
+      if (this.failedMaps.has(map)) {
+        // a straggler of a failed Map: not in the history, its Tasks refused (see aborted)
+        this.iterations.set(thread, { key, suppressed: true, map, index, ended: true, aborted: true });
+        return;
+      }
+      const suppressed = (this.suppressedMaps.get(map) ?? 0) > 0 || (this.previous?.iterations.has(key) ?? false);
+      this.iterations.set(thread, { key, suppressed, map, index, ended: false, aborted: false });
       if (!suppressed) this.add('MapIterationStarted', { name: map, index }, thread, this.history.lastOf('root'));
       return;
     }
     const it = this.iterations.get(thread);
+    // what an aborted iteration reports later (its refused Task's failure) is not history
+    if (it?.aborted) return;
     if (it) it.ended = true;
+    if (e.type === 'MapIterationFailed') this.failedMaps.add(map);
     if (e.type === 'MapIterationSucceeded' && it) this.memory.iterations.add(it.key);
     if (!it?.suppressed) this.add(e.type, { name: map, index }, thread);
   }
