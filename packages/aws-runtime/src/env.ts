@@ -1,4 +1,8 @@
 import { StageError } from '@baton/core';
+import { awsEnvConfig, type AwsEnvConfig } from '@baton/stages';
+
+/** Region, endpoint, retries and credentials of an AWS SDK client (@baton/stages' `AwsEnvConfig`). */
+export type AwsClientConfig = AwsEnvConfig;
 
 /**
  * The environment a function reads: `process.env` in Lambda, a plain object in tests.
@@ -36,42 +40,16 @@ export function requireEnv(env: Env, name: string, why: string): string {
 }
 
 /**
- * Region, endpoint and credentials of an AWS SDK client, from an environment.
- *
- * @example
- * ```ts
- * const config: AwsClientConfig = { region: 'us-east-1', endpoint: 'http://127.0.0.1:5000' };
- * ```
- */
-export interface AwsClientConfig {
-  region?: string;
-  endpoint?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-}
-
-/**
- * The AWS SDK client configuration an environment implies. For `process.env` it is empty: the SDK
- * reads `AWS_REGION`, `AWS_ENDPOINT_URL_<SERVICE>` and the credentials itself. For another object
- * (tests, rehearsals) the same variables are applied by hand, so a test never edits `process.env`.
- *
- * @param service the SDK's suffix of `AWS_ENDPOINT_URL_<SERVICE>`: `S3`, `SECRETS_MANAGER`, `SFN`…
+ * The AWS SDK client configuration an environment implies: @baton/stages' `awsEnvConfig` (empty
+ * for `process.env`, where the SDK reads `AWS_REGION`, `AWS_ENDPOINT_URL_<SERVICE>` and the
+ * credentials itself; applied by hand for another object, so a test never edits `process.env`).
  *
  * @example
  * ```ts
  * const s3 = new S3Client(awsClientConfig({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' }, 'S3'));
  * ```
  */
-export function awsClientConfig(env: Env, service: string): AwsClientConfig {
-  if (env === process.env) return {};
-  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  const endpoint = env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true' ? undefined : (env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL);
-  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = env;
-  return {
-    ...(region ? { region } : {}),
-    ...(endpoint ? { endpoint } : {}),
-    ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } } : {}),
-  };
-}
+export const awsClientConfig: (env: Env, service: string) => AwsClientConfig = awsEnvConfig;
 
 /**
  * Runs `create` once and keeps its promise; a failure is dropped, so the next call tries again

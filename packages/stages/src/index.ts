@@ -40,3 +40,4 @@ export { createOpenAiCompatibleModel, type OpenAiCompatibleModelOptions } from '
 export { MODEL_PROVIDERS, createModelFromEnv, type EnvModelClient, type ModelFromEnvOptions } from './models/from-env.js';
 export { malformed, providerError } from './models/errors.js';
 export { createS3BlobStore, type S3BlobStoreOptions } from './blobs/s3.js';
+export { awsEnvConfig, readSecretString, type AwsEnvConfig } from './models/from-env-aws.js';

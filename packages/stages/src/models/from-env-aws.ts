@@ -31,6 +31,11 @@ export interface AwsEnvConfig {
  * empty: the SDK reads those variables (and the shared config files) itself.
  *
  * @param service the service's env suffix, e.g. `SECRETS_MANAGER`, `SNS`, `EVENTBRIDGE`, `BEDROCK_RUNTIME`
+ *
+ * @example
+ * ```ts
+ * const sns = new SNSClient(awsEnvConfig({ AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }, 'SNS'));
+ * ```
  */
 export function awsEnvConfig(env: NodeJS.ProcessEnv, service: string): AwsEnvConfig {
   if (env === process.env) return {};
@@ -55,6 +60,11 @@ export function awsEnvConfig(env: NodeJS.ProcessEnv, service: string): AwsEnvCon
  * that names it and the IAM action; throttling and unavailability stay retryable.
  *
  * @param variable the environment variable that named the secret (quoted in messages)
+ *
+ * @example
+ * ```ts
+ * const key = await readSecretString(new SecretsManagerClient({}), process.env.BATON_OPENAI_KEY_SECRET_ARN!, 'BATON_OPENAI_KEY_SECRET_ARN');
+ * ```
  */
 export async function readSecretString(client: SecretsManagerClient, secretId: string, variable: string): Promise<string> {
   const details = { secretId, variable };
