@@ -4,7 +4,7 @@ import {
   StageError,
   createFsBlobStore,
   foldJournal,
-  newRunId,
+  startRunId,
   resolvePipeline,
   safeObserver,
   silentLogger,
@@ -172,7 +172,7 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
       await ready;
       const pipeline = resolvePipeline(pipelines, pipelineOrName);
       if (!pipelines.has(pipeline.name)) pipelines.set(pipeline.name, pipeline);
-      const runId = startOptions.runId ?? newRunId(pipeline.name);
+      const runId = startRunId(startOptions.runId, pipeline.name);
       const now = Date.now();
       const at = new Date(now).toISOString();
       const checked = validateRunInput(pipeline, input);

@@ -2,7 +2,7 @@ import { Client, Connection, WorkflowExecutionAlreadyStartedError, type Workflow
 import type { WorkflowBundle } from '@temporalio/worker';
 import {
   StageError,
-  newRunId,
+  startRunId,
   resolvePipeline,
   stageMetaOf,
   validateRunInput,
@@ -127,7 +127,7 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
       await ensureWorker();
       const pipeline = resolvePipeline(pipelines, pipelineOrName);
       if (!pipelines.has(pipeline.name)) pipelines.set(pipeline.name, pipeline);
-      const runId = startOptions.runId ?? newRunId(pipeline.name);
+      const runId = startRunId(startOptions.runId, pipeline.name);
       const checked = validateRunInput(pipeline, input);
       const workflowInput: BatonWorkflowInput = {
         runId,

@@ -50,10 +50,7 @@ export function verifyReviewToken(token: string, hash: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** A random run id. */
-export function newRunId(pipeline: string): string {
-  return `${pipeline}-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomBytes(4).toString('hex')}`;
-}
+export { newRunId } from './run-id.js';
 
 /** Looks a pipeline up by name or returns the given one; throws a clear error when unknown. */
 export function resolvePipeline(pipelines: ReadonlyMap<string, AnyPipeline>, pipeline: AnyPipeline | string): AnyPipeline {

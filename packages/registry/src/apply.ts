@@ -2,6 +2,7 @@ import type { RunEvent, SerializedError } from '@baton/core';
 import type { FailureClassifier, FailureContext } from './classify.js';
 import type { LabelReader } from './labels.js';
 import type { SqlExecutor } from './sql.js';
+import { openedSectionColumns, recordDecision } from './review-audit.js';
 import { json, mapIndexOf, refOf } from './values.js';
 
 // the run's execution number: 1, plus one per redrive, so a redriven step's attempts keep their history
@@ -29,8 +30,8 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, rules: ApplyR
       // labels come from the input itself: a large input is stored as a digest below
       const labels = rules.labels(event.input);
       await tx.query(
-        `INSERT INTO pipeline_run (run_id, pipeline, engine, execution_id, status, status_since, started_at, updated_at, input_ref, report_id, reviewer_id)
-         VALUES ($1, $2, $3, $4, 'running', $5::timestamptz, $5::timestamptz, $5::timestamptz, $6::jsonb, $7, $8)
+        `INSERT INTO pipeline_run (run_id, pipeline, engine, execution_id, status, status_since, started_at, updated_at, input_ref, report_id, reviewer_id, title)
+         VALUES ($1, $2, $3, $4, 'running', $5::timestamptz, $5::timestamptz, $5::timestamptz, $6::jsonb, $7, $8, $9)
          ON CONFLICT (run_id) DO UPDATE SET
            pipeline = CASE WHEN pipeline_run.pipeline = '${UNKNOWN}' THEN EXCLUDED.pipeline ELSE pipeline_run.pipeline END,
            engine = CASE WHEN pipeline_run.engine = '${UNKNOWN}' THEN EXCLUDED.engine ELSE pipeline_run.engine END,
@@ -38,6 +39,7 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, rules: ApplyR
            input_ref = COALESCE(pipeline_run.input_ref, EXCLUDED.input_ref),
            report_id = COALESCE(pipeline_run.report_id, EXCLUDED.report_id),
            reviewer_id = COALESCE(pipeline_run.reviewer_id, EXCLUDED.reviewer_id),
+           title = COALESCE(pipeline_run.title, EXCLUDED.title),
            started_at = LEAST(pipeline_run.started_at, EXCLUDED.started_at),
            -- a new execution of a failed run (redrive) reopens it; a late duplicate does not
            status_since = CASE WHEN ${REVIVE_RUN_ON_START} THEN EXCLUDED.started_at ELSE pipeline_run.status_since END,
@@ -45,7 +47,7 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, rules: ApplyR
            execution = CASE WHEN ${REVIVE_RUN_ON_START} THEN pipeline_run.execution + 1 ELSE pipeline_run.execution END,
            status = CASE WHEN ${REVIVE_RUN_ON_START} THEN 'running' ELSE pipeline_run.status END,
            updated_at = GREATEST(pipeline_run.updated_at, EXCLUDED.updated_at)`,
-        [event.runId, event.pipeline, event.engine, event.executionId ?? null, event.at, json(refOf(event.input)), labels.reportId, labels.reviewerId],
+        [event.runId, event.pipeline, event.engine, event.executionId ?? null, event.at, json(refOf(event.input)), labels.reportId, labels.reviewerId, labels.title],
       );
       return;
     }
@@ -149,6 +151,7 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, rules: ApplyR
       return;
     case 'review-decided':
       await decideReview(tx, { runId: event.runId }, event.stepPath, event);
+      await recordDecision(tx, event);
       // also on a replay that changed nothing: the run may still be marked waiting
       await resumeAfterReview(tx, event.runId, event.at);
       return;
@@ -180,6 +183,8 @@ export interface OpenedReview {
   at: string;
   executionArn?: string | undefined;
   taskToken?: string | undefined;
+  /** Ids of the sections a decision may give verdicts for. */
+  sections?: readonly string[] | undefined;
 }
 
 /** Records an open review and puts its run in `waiting`. The one home of that rule, for events and for task-token stores. */
@@ -188,9 +193,10 @@ export async function openReview(tx: SqlExecutor, review: OpenedReview): Promise
   // a replay of the same gate entry (same token hash) leaves the row alone, decided or not; a new
   // entry (a loop, a redrive) replaces it, and so does a new task token for a still open entry (a Lambda retry)
   await tx.query(
-    `INSERT INTO pending_review (run_id, gate, step_path, reviewer, payload_ref, token_hash, created_at, expires_at, execution_arn, task_token)
-     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::timestamptz, $8::timestamptz, $9, $10)
+    `INSERT INTO pending_review (run_id, gate, step_path, reviewer, payload_ref, token_hash, created_at, expires_at, execution_arn, task_token, sections, section_versions)
+     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::timestamptz, $8::timestamptz, $9, $10, $11::jsonb, $12::jsonb)
      ON CONFLICT (run_id, step_path) DO UPDATE SET gate = EXCLUDED.gate, reviewer = EXCLUDED.reviewer, payload_ref = EXCLUDED.payload_ref,
+       sections = EXCLUDED.sections, section_versions = EXCLUDED.section_versions,
        token_hash = EXCLUDED.token_hash, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
        execution_arn = EXCLUDED.execution_arn, task_token = EXCLUDED.task_token,
        decided_at = NULL, decision = NULL, decided_by = NULL, comment = NULL
@@ -207,6 +213,8 @@ export async function openReview(tx: SqlExecutor, review: OpenedReview): Promise
       review.expiresAt,
       review.executionArn ?? null,
       review.taskToken ?? null,
+      // versions come from the whole payload, before a large one is stored as a digest
+      ...openedSectionColumns(review.sections, review.payload),
     ],
   );
   await tx.query(

@@ -5,12 +5,14 @@ export type {
   FailureCount,
   InFlightRun,
   RecordedError,
+  ReviewDecisionRecord,
   ReviewRecord,
   RunDetail,
   RunFilter,
   RunRecord,
   RunRegistry,
   RunUsage,
+  SectionVersion,
   StepRecord,
   TokenPricing,
 } from './types.js';
@@ -31,3 +33,4 @@ export { createPostgresClient, createPostgresRegistry, type PostgresRegistryOpti
 export { createPgliteClient, createPgliteRegistry, type PgliteRegistryOptions } from './pglite.js';
 export { createRegistryObserver, type RegistryObserver, type RegistryObserverOptions } from './observer.js';
 export { auditRunRecord, type RunAudit } from './audit.js';
+export { roundOf, sectionItems, sectionVersionsOf } from './review-audit.js';

@@ -14,19 +14,22 @@ export interface RunLabelPaths {
   reportId?: DataPath | null;
   /** The run input's reviewer id. @default '$.reviewerId' */
   reviewerId?: DataPath | null;
+  /** The run input's title for people (the runs list shows it). @default '$.reportTitle' */
+  title?: DataPath | null;
 }
 
-/** The labels of one run, as stored in `pipeline_run.report_id` and `pipeline_run.reviewer_id`. */
+/** The labels of one run, as stored in `pipeline_run.report_id`, `reviewer_id` and `title`. */
 export interface RunLabels {
   reportId: string | null;
   reviewerId: string | null;
+  title: string | null;
 }
 
 /** Reads a run's labels from its input. */
 export type LabelReader = (input: unknown) => RunLabels;
 
 /** The input paths used when {@link RunLabelPaths} leaves a label unset. */
-export const DEFAULT_LABEL_PATHS = { reportId: '$.reportId', reviewerId: '$.reviewerId' } as const satisfies Required<RunLabelPaths>;
+export const DEFAULT_LABEL_PATHS = { reportId: '$.reportId', reviewerId: '$.reviewerId', title: '$.reportTitle' } as const satisfies Required<RunLabelPaths>;
 
 /**
  * Checks the label paths once (a bad path fails registry creation, not every run) and returns
@@ -35,7 +38,8 @@ export const DEFAULT_LABEL_PATHS = { reportId: '$.reportId', reviewerId: '$.revi
 export function labelReader(paths: RunLabelPaths = {}): LabelReader {
   const reportId = checked('reportId', paths.reportId === undefined ? DEFAULT_LABEL_PATHS.reportId : paths.reportId);
   const reviewerId = checked('reviewerId', paths.reviewerId === undefined ? DEFAULT_LABEL_PATHS.reviewerId : paths.reviewerId);
-  return (input) => ({ reportId: labelAt(input, reportId), reviewerId: labelAt(input, reviewerId) });
+  const title = checked('title', paths.title === undefined ? DEFAULT_LABEL_PATHS.title : paths.title);
+  return (input) => ({ reportId: labelAt(input, reportId), reviewerId: labelAt(input, reviewerId), title: labelAt(input, title) });
 }
 
 function checked(name: string, path: DataPath | null): DataPath | null {

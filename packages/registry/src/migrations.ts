@@ -9,8 +9,9 @@ export interface Migration {
 /**
  * The registry's schema, in order. Never edit a released migration: append a new one.
  * Tables: `pipeline_run` (one row per run), `pipeline_step` (one row per step path, every kind),
- * `stage_attempt` (one row per task attempt) and `pending_review` (one row per approval gate reached;
- * on Step Functions also the execution ARN and the task token that resumes it).
+ * `stage_attempt` (one row per task attempt), `pending_review` (one row per approval gate reached;
+ * on Step Functions also the execution ARN and the task token that resumes it) and `review_decision`
+ * (the audit trail: one row per verdict, the gate's and each section's).
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -120,6 +121,35 @@ ALTER TABLE pending_review ADD COLUMN task_token text;
 -- serves open(arn, gate) and close(arn, step) (a handful of rows per execution, open ones filtered
 -- after) and list(arn), which also reads decided reviews: not partial on decided_at for that reason
 CREATE INDEX pending_review_execution_idx ON pending_review (execution_arn, gate) WHERE execution_arn IS NOT NULL;
+`,
+  },
+  {
+    version: 4,
+    name: 'review decision audit trail, section reviews, run titles',
+    sql: `
+ALTER TABLE pipeline_run ADD COLUMN title text;
+-- the sections a decision may give verdicts for, and what each section's text was made by
+ALTER TABLE pending_review ADD COLUMN sections jsonb;
+ALTER TABLE pending_review ADD COLUMN section_versions jsonb;
+
+-- one row per verdict: the gate's decision (section_id '') and one per section verdict; never updated
+CREATE TABLE review_decision (
+  run_id        text NOT NULL REFERENCES pipeline_run (run_id) ON DELETE CASCADE,
+  step_path     text NOT NULL,
+  gate          text NOT NULL,
+  round         integer,
+  section_id    text NOT NULL DEFAULT '',
+  section_title text,
+  verdict       text NOT NULL CHECK (verdict IN ('approved', 'rejected', 'timeout', 'approve', 'send-back', 'accept-missing')),
+  note          text,
+  decided_by    text,
+  decided_at    timestamptz NOT NULL,
+  model_id      text,
+  prompt_sha256 text,
+  output_key    text,
+  PRIMARY KEY (run_id, step_path, section_id, decided_at)
+);
+CREATE INDEX review_decision_run_idx ON review_decision (run_id, decided_at);
 `,
   },
 ];

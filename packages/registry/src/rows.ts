@@ -26,6 +26,7 @@ export function runOf(row: Row): RunRecord {
     executionId: str(row.execution_id),
     reportId: str(row.report_id),
     reviewerId: str(row.reviewer_id),
+    title: str(row.title),
     status: String(row.status) as RunState,
     currentStep: str(row.current_step),
     statusSince: isoOf(row.status_since)!,
@@ -87,7 +88,7 @@ export function attemptOf(row: Row): AttemptRow {
  * task-token review store reads (a resume token must not reach a dashboard or a log).
  */
 export const REVIEW_COLUMNS =
-  'run_id, gate, step_path, reviewer, payload_ref, token_hash, created_at, expires_at, decided_at, decision, decided_by, comment, execution_arn';
+  'run_id, gate, step_path, reviewer, payload_ref, token_hash, created_at, expires_at, decided_at, decision, decided_by, comment, execution_arn, sections, section_versions';
 
 /** A `pending_review` row as a {@link ReviewRecord}. */
 export function reviewOf(row: Row): ReviewRecord {
@@ -104,5 +105,7 @@ export function reviewOf(row: Row): ReviewRecord {
     decision: str(row.decision) as ReviewRecord['decision'],
     decidedBy: str(row.decided_by),
     comment: str(row.comment),
+    sections: Array.isArray(row.sections) ? (row.sections as unknown[]).map(String) : undefined,
+    sectionVersions: row.section_versions && typeof row.section_versions === 'object' ? (row.section_versions as ReviewRecord['sectionVersions']) : undefined,
   });
 }

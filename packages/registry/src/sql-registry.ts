@@ -3,6 +3,7 @@ import { applyEvent, refreshTotals, runsWithUsage, type ApplyRules } from './app
 import { classifyFailure, type FailureClassifier } from './classify.js';
 import { labelReader, type RunLabelPaths } from './labels.js';
 import { migrate } from './migrate.js';
+import { listDecisions } from './review-audit.js';
 import { attemptOf, REVIEW_COLUMNS, reviewOf, runOf, stepOf } from './rows.js';
 import { isoOf, numberOf, type SqlClient } from './sql.js';
 import { FAILURE_CLASSES, type FailureClass, type FailureCount, type InFlightRun, type RunRegistry } from './types.js';
@@ -145,6 +146,7 @@ export async function createSqlRegistry(client: SqlClient, options: SqlRegistryO
       const [row] = await client.query(`SELECT ${REVIEW_COLUMNS} FROM pending_review WHERE run_id = $1 AND gate = $2 ORDER BY created_at DESC LIMIT 1`, [runId, gate]);
       return row ? reviewOf(row) : undefined;
     },
+    reviewDecisions: (runId) => listDecisions(client, runId),
     close: () => client.close(),
   };
   clients.set(registry, client);

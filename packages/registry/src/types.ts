@@ -23,6 +23,8 @@ export interface RunRecord {
   reportId?: string;
   /** The reviewer the run is assigned to, read from its input (`labels.reviewerId`, default `$.reviewerId`). */
   reviewerId?: string;
+  /** The run's title for people, read from its input (`labels.title`, default `$.reportTitle`). */
+  title?: string;
   status: RunState;
   /** The step most recently started and still in flight. */
   currentStep?: string;
@@ -95,6 +97,44 @@ export interface ReviewRecord {
   decision?: 'approved' | 'rejected' | 'timeout';
   decidedBy?: string;
   comment?: string;
+  /** Ids of the sections a decision may give verdicts for (a per-section review gate). */
+  sections?: string[];
+  /** What made each section's text when the gate opened, by section id. */
+  sectionVersions?: Record<string, SectionVersion>;
+}
+
+/** What made a section's text: its title, where the text is, and the model and prompt that wrote it. */
+export interface SectionVersion {
+  title?: string;
+  /** Blob key of the raw model output under review. */
+  outputKey?: string;
+  /** sha256 of the prompt that produced it (the prompt version). */
+  promptSha256?: string;
+  modelId?: string;
+  /** The repair round that produced it (0: first generation). */
+  round?: number;
+}
+
+/**
+ * A row of the review audit trail (`review_decision`): the gate's decision (`sectionId` null) or one
+ * section's verdict, who gave it and when, and what the decided text was made by.
+ */
+export interface ReviewDecisionRecord {
+  runId: string;
+  gate: string;
+  stepPath: string;
+  /** The review round (loop iteration) of the gate, or null outside a loop. */
+  round: number | null;
+  /** null: the decision on the gate itself. */
+  sectionId: string | null;
+  sectionTitle: string | null;
+  verdict: 'approved' | 'rejected' | 'timeout' | 'approve' | 'send-back' | 'accept-missing';
+  note: string | null;
+  decidedBy: string | null;
+  decidedAt: string;
+  modelId: string | null;
+  promptSha256: string | null;
+  outputKey: string | null;
 }
 
 /** A run with everything recorded about it. */
@@ -180,6 +220,8 @@ export interface RunRegistry {
   pendingReviews(): Promise<ReviewRecord[]>;
   /** The most recent review of a gate of a run, open or decided. */
   getReview(runId: string, gate: string): Promise<ReviewRecord | undefined>;
+  /** The audit trail of a run's review decisions, oldest first (empty for an unknown run). */
+  reviewDecisions(runId: string): Promise<ReviewDecisionRecord[]>;
   /** Closes the database connection (or PGlite instance) the registry owns. */
   close(): Promise<void>;
 }

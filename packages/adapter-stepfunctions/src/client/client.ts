@@ -9,7 +9,7 @@ import {
   type ExecutionStatus,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { StageError, newRunId, type ReviewDecision, type SerializedError } from '@baton/core';
+import { StageError, startRunId, type ReviewDecision, type SerializedError } from '@baton/core';
 import { errorFromCause } from '../lambda/errors.js';
 import { decideReview, type ReviewStore } from '../lambda/reviews.js';
 
@@ -71,7 +71,7 @@ export function createStepFunctionsClient(options: StepFunctionsClientOptions): 
   };
   return {
     async start(input, startOptions = {}) {
-      const runId = startOptions.runId ?? newRunId(startOptions.pipeline ?? stateMachineArn.slice(stateMachineArn.lastIndexOf(':') + 1));
+      const runId = startRunId(startOptions.runId, startOptions.pipeline ?? stateMachineArn.slice(stateMachineArn.lastIndexOf(':') + 1));
       const out = await client.send(new StartExecutionCommand({ stateMachineArn, name: runId, input: JSON.stringify(input) }));
       return { runId, executionArn: out.executionArn! };
     },

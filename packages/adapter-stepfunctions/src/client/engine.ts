@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import {
   StageError,
-  newRunId,
+  startRunId,
   resolvePipeline,
   safeObserver,
   silentLogger,
@@ -187,7 +187,7 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
       const pipeline = resolvePipeline(pipelines, pipelineOrName);
       const stateMachineArn = machines.get(pipeline.name);
       if (!stateMachineArn) throw new StageError('InvalidInput', `pipeline "${pipeline.name}" has no state machine here; this engine drives: ${[...machines.keys()].join(', ')}`);
-      const runId = startOptions.runId ?? newRunId(pipeline.name);
+      const runId = startRunId(startOptions.runId, pipeline.name);
       const problem = executionNameProblem(runId);
       if (problem) throw new StageError('InvalidInput', `run id "${runId}" cannot name a Step Functions execution: it ${problem}`);
       if (refused.has(runId)) return { runId };

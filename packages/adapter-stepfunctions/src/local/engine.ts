@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import {
   StageError,
   createMemoryBlobStore,
-  newRunId,
+  startRunId,
   resolvePipeline,
   safeObserver,
   silentLogger,
@@ -288,7 +288,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     async start(pipelineOrName, input, startOptions = {}) {
       const pipeline = resolvePipeline(pipelines, pipelineOrName);
       if (!pipelines.has(pipeline.name)) pipelines.set(pipeline.name, pipeline);
-      const runId = startOptions.runId ?? newRunId(pipeline.name);
+      const runId = startRunId(startOptions.runId, pipeline.name);
       if (runs.has(runId)) return { runId };
       const at = new Date().toISOString();
       const run: LocalRun = {

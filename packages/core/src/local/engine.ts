@@ -1,7 +1,8 @@
 import type { AnyPipeline } from '../builder.js';
 import { jsonBytes, resolveRefs } from '../claim-check.js';
 import type { Engine, ReviewDecision, ReviewNotifier, RunInfo, RunSummary } from '../engine.js';
-import { createReviewToken, newRunId, resolvePipeline, stageMetaOf, validateRunInput } from '../engine-support.js';
+import { createReviewToken, resolvePipeline, stageMetaOf, validateRunInput } from '../engine-support.js';
+import { startRunId } from '../run-id.js';
 import { StageError } from '../errors.js';
 import { interpret } from '../interpreter/interpret.js';
 import type { ApprovalOutcome, Effects, RunOutcome, TaskOutcome } from '../interpreter/types.js';
@@ -251,7 +252,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     async start(pipelineOrName, input, startOptions = {}) {
       const pipeline = resolvePipeline(pipelines, pipelineOrName);
       if (!pipelines.has(pipeline.name)) pipelines.set(pipeline.name, pipeline);
-      const runId = startOptions.runId ?? newRunId(pipeline.name);
+      const runId = startRunId(startOptions.runId, pipeline.name);
       if (journal.read(runId).length > 0) return { runId };
       const at = new Date(clock.now()).toISOString();
       const checked = validateRunInput(pipeline, input);

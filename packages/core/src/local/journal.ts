@@ -1,6 +1,7 @@
 import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SerializedError } from '../errors.js';
+import { assertRunId, pathUnder } from '../run-id.js';
 import type { InvocationMetrics } from '../stage.js';
 
 /** One line of a run's journal. The journal is append-only; state is the fold of its lines. */
@@ -138,7 +139,8 @@ export function createMemoryJournalStore(): JournalStore {
 export function createFileJournalStore(dir: string): JournalStore {
   const runsDir = join(dir, 'runs');
   mkdirSync(runsDir, { recursive: true });
-  const file = (runId: string): string => join(runsDir, `${runId.replace(/[^\w.-]/g, '_')}.jsonl`);
+  // Run ids are file names as they are: rewriting one (`rep 1` -> `rep_1`) would give two runs one journal.
+  const file = (runId: string): string => pathUnder(runsDir, `${assertRunId(runId)}.jsonl`);
   const healed = new Set<string>();
   return {
     append(runId, entry) {
