@@ -4,6 +4,7 @@ export { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, defaultAddress } from './default
 export { createTemporalEngine, type TemporalEngine, type TemporalEngineOptions } from './engine.js';
 export { failureToError, workflowOutcome } from './outcome.js';
 export { createTemporalWorker, type TemporalWorker, type TemporalWorkerOptions } from './worker.js';
+export { TAKEOVER_DEFAULTS } from './worker-options.js';
 export {
   BATON_WORKFLOW_TYPE,
   carryQuery,

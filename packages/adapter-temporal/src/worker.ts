@@ -4,6 +4,7 @@ import { createBatonActivities } from './activities.js';
 import { bundleBatonWorkflow } from './bundle.js';
 import type { BatonSinks } from './workflow/contract.js';
 import { defaultAddress, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './defaults.js';
+import { TAKEOVER_DEFAULTS } from './worker-options.js';
 
 /** Options of {@link createTemporalWorker}. */
 export interface TemporalWorkerOptions {
@@ -32,9 +33,9 @@ export interface TemporalWorkerOptions {
   workflowBundle?: WorkflowBundle;
   /** Stage activities run at once by this worker. @default 100 */
   maxConcurrentActivities?: number;
-  /** How long the server keeps a run's tasks for this worker before giving them to another. @default '10s' */
+  /** How long the server keeps a run's tasks for this worker before giving them to another. @default '1s' ({@link TAKEOVER_DEFAULTS}) */
   stickyQueueScheduleToStartTimeout?: string;
-  /** Time given to running activities on shutdown. @default '5s' */
+  /** Time given to running activities on shutdown. @default '3s' ({@link TAKEOVER_DEFAULTS}) */
   shutdownGraceTime?: string;
 }
 
@@ -94,8 +95,8 @@ export async function createTemporalWorker(options: TemporalWorkerOptions): Prom
       workflowBundle: options.workflowBundle ?? (await bundleBatonWorkflow()),
       activities,
       maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 100,
-      stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout ?? '10s',
-      shutdownGraceTime: options.shutdownGraceTime ?? '5s',
+      stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout ?? TAKEOVER_DEFAULTS.stickyQueueScheduleToStartTimeout,
+      shutdownGraceTime: options.shutdownGraceTime ?? TAKEOVER_DEFAULTS.shutdownGraceTime,
       sinks,
     });
   } catch (e) {
