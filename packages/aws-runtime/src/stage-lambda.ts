@@ -90,6 +90,8 @@ export function createStageLambda(options: StageLambdaOptions): StageHandler {
       // the handler binds executionArn, step and attempt itself
       logger: base,
       observer,
+      // a replay (Baton's redrive past Step Functions' 14 days) reuses every step that succeeded
+      memo: true,
       ...(model ? { model } : {}),
       ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
     });

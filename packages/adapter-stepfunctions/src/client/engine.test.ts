@@ -224,11 +224,35 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
     expect(fake.calls.filter((c) => c.op === 'RedriveExecution')).toMatchObject([{ body: { executionArn: arnOf(runId), clientToken: expect.any(String) } }]);
     expect(await engine.result(runId)).toEqual({ status: 'succeeded', output: { ok: true } });
 
+    // with replayWhenRefused: false, the service's refusal is the answer
+    const strict = engineOf({ replayWhenRefused: false });
     Object.assign(execution, { status: 'FAILED', redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution redrivable period exceeded' });
-    await expect(engine.redrive(runId)).rejects.toMatchObject({ code: 'InvalidInput', message: expect.stringMatching(/cannot redrive run "run-7": Execution redrivable period exceeded\..*14 days/) });
+    await expect(strict.redrive(runId)).rejects.toMatchObject({ code: 'InvalidInput', message: expect.stringMatching(/cannot redrive run "run-7": Execution redrivable period exceeded\..*14 days/) });
     delete execution.redriveStatus;
     fake.failNext.RedriveExecution = { name: 'ExecutionNotRedrivable', message: 'Execution has exceeded the max execution time' };
-    await expect(engine.redrive(runId)).rejects.toMatchObject({ details: { awsError: 'ExecutionNotRedrivable' }, message: expect.stringMatching(/max execution time/) });
+    await expect(strict.redrive(runId)).rejects.toMatchObject({ details: { awsError: 'ExecutionNotRedrivable' }, message: expect.stringMatching(/max execution time/) });
+  });
+
+  it('where the service refuses RedriveExecution, redrive replays the run: a new execution <runId>.r<n> with the same input, which status, result, list and approve follow', async () => {
+    const engine = engineOf();
+    const { runId } = await engine.start('report', { topic: 'q9' }, { runId: 'run-9' });
+    Object.assign(fake.executions.get(arnOf(runId))!, { status: 'FAILED', stopDate: Date.now() / 1000, redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution redrivable period exceeded', ...lambdaFailure('StageFailed', 'boom', true) });
+    fake.calls.length = 0;
+    await engine.redrive(runId);
+    expect(fake.calls.filter((c) => c.op === 'RedriveExecution')).toEqual([]);
+    expect(fake.calls.filter((c) => c.op === 'StartExecution')).toMatchObject([{ body: { stateMachineArn: SM, name: 'run-9.r1', input: '{"topic":"q9","pages":3}' } }]);
+    // another engine object (another process) finds the replay from the run id
+    const other = engineOf();
+    expect(await other.status(runId)).toMatchObject({ runId, status: 'running' });
+    expect((await other.list()).filter((r) => r.runId === runId)).toEqual([expect.objectContaining({ runId, status: 'running' })]);
+    // the replay fails too, 15 days ago as well: the next replay is .r2
+    Object.assign(fake.executions.get(arnOf('run-9.r1'))!, { status: 'FAILED', stopDate: Date.now() / 1000, redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution redrivable period exceeded', ...lambdaFailure('StageFailed', 'again', true) });
+    expect((await other.list({ status: 'failed' })).filter((r) => r.runId === runId)).toHaveLength(1);
+    await other.redrive(runId);
+    expect(fake.calls.filter((c) => c.op === 'StartExecution').map((c) => (c.body as { name: string }).name)).toEqual(['run-9.r1', 'run-9.r2']);
+    Object.assign(fake.executions.get(arnOf('run-9.r2'))!, { status: 'SUCCEEDED', output: '{"ok":2}', stopDate: Date.now() / 1000 });
+    expect(await engine.result(runId)).toEqual({ status: 'succeeded', output: { ok: 2 } });
+    expect((await engineOf().list()).filter((r) => r.runId === runId)).toEqual([expect.objectContaining({ status: 'succeeded' })]);
   });
 
   it('list maps ListExecutions (every page) to run summaries, waiting when a review is open, per pipeline machine', async () => {

@@ -22,6 +22,7 @@ import {
   type RunInfo,
   type RunObserver,
 } from '@baton/core';
+import { replayExecutionName } from '../lambda/event.js';
 import { decideReview, type ReviewStore } from '../lambda/reviews.js';
 import { createHistoryReader } from './history-reader.js';
 import { readHistory } from './history.js';
@@ -73,15 +74,28 @@ export interface StepFunctionsEngineOptions {
   observer?: RunObserver;
   /** @default silentLogger */
   logger?: Logger;
+  /**
+   * What `redrive` does where Step Functions refuses RedriveExecution (past the 14 days after an
+   * execution stopped, or another reason the service gives): `true` replays the run, a new
+   * execution `<runId>.r<n>` of the same machine and input whose stage functions return the
+   * recorded output of every step that already succeeded (the step memo that
+   * `createStageLambda` keeps in the blob bucket), so only what failed runs again, on the stage
+   * code deployed now; `false` throws the refusal. The run keeps its id: `status`, `result`,
+   * `approve` and `list` follow its newest execution. @default true
+   */
+  replayWhenRefused?: boolean;
 }
 
-/** Where a run lives: its execution and the pipeline of its machine. */
+/** Where a run lives: its newest execution and the pipeline of its machine. */
 interface RunRef {
   executionArn: string;
   pipeline: string;
+  /** 0: the run's first execution; n: its replay `<runId>.r<n>`. */
+  replay: number;
 }
 
 const ENDED = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+const FAILED = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
 
 /**
  * Core's {@link Engine} for pipelines deployed as Step Functions state machines (STANDARD), on
@@ -129,21 +143,55 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
       throw sfnApiError(e, doing);
     });
 
-  /** Finds the run's execution (on each machine in turn, the first time) and describes it. */
-  const describe = async (runId: string): Promise<{ ref: RunRef; d: DescribeExecutionOutput }> => {
-    const unknown = (): StageError => new StageError('InvalidInput', `unknown run "${runId}"`, { details: { awsError: 'ExecutionDoesNotExist' } });
-    const cached = known.get(runId);
-    const candidates: RunRef[] = cached ? [cached] : executionNameProblem(runId) ? [] : [...machines].map(([pipeline, arn]) => ({ pipeline, executionArn: executionArnOf(arn, runId) }));
-    for (const ref of candidates) {
-      try {
-        const d = await client.send(new DescribeExecutionCommand({ executionArn: ref.executionArn }));
-        known.set(runId, ref);
-        return { ref, d };
-      } catch (e) {
-        if (awsErrorName(e) !== 'ExecutionDoesNotExist') throw sfnApiError(e, `DescribeExecution of run "${runId}"`);
-      }
+  /** Describes an execution, or `undefined` when it does not exist. */
+  const tryDescribe = async (executionArn: string, runId: string): Promise<DescribeExecutionOutput | undefined> => {
+    try {
+      return await client.send(new DescribeExecutionCommand({ executionArn }));
+    } catch (e) {
+      if (awsErrorName(e) !== 'ExecutionDoesNotExist') throw sfnApiError(e, `DescribeExecution of run "${runId}"`);
+      return undefined;
     }
-    throw unknown();
+  };
+
+  /**
+   * Finds the run's execution (on each machine in turn, the first time) and describes it; a
+   * failed execution is followed to its replays (`<runId>.r<n>`), which only start after it failed.
+   */
+  const describe = async (runId: string): Promise<{ ref: RunRef; d: DescribeExecutionOutput }> => {
+    const cached = known.get(runId);
+    const candidates: RunRef[] = cached
+      ? [cached]
+      : executionNameProblem(runId)
+        ? []
+        : [...machines].map(([pipeline, arn]) => ({ pipeline, executionArn: executionArnOf(arn, runId), replay: 0 }));
+    for (let ref of candidates) {
+      let d = await tryDescribe(ref.executionArn, runId);
+      if (!d) continue;
+      while (FAILED.has(d.status ?? '')) {
+        const next = { ...ref, replay: ref.replay + 1, executionArn: executionArnOf(machines.get(ref.pipeline)!, replayExecutionName(runId, ref.replay + 1)) };
+        const replayed = await tryDescribe(next.executionArn, runId);
+        if (!replayed) break;
+        [ref, d] = [next, replayed];
+      }
+      known.set(runId, ref);
+      return { ref, d };
+    }
+    throw new StageError('InvalidInput', `unknown run "${runId}"`, { details: { awsError: 'ExecutionDoesNotExist' } });
+  };
+
+  /** Baton's own redrive: the run's next replay execution, on the same machine with the same input. */
+  const replay = async (runId: string, ref: RunRef, d: DescribeExecutionOutput, reason: string): Promise<void> => {
+    const next: RunRef = { ...ref, replay: ref.replay + 1, executionArn: executionArnOf(machines.get(ref.pipeline)!, replayExecutionName(runId, ref.replay + 1)) };
+    const name = replayExecutionName(runId, next.replay);
+    try {
+      await client.send(new StartExecutionCommand({ stateMachineArn: machines.get(ref.pipeline)!, name, input: d.input ?? '{}' }));
+    } catch (e) {
+      // another process replayed it first: the same replay
+      if (awsErrorName(e) !== 'ExecutionAlreadyExists') throw sfnApiError(e, `StartExecution of replay "${name}" of run "${runId}"`);
+    }
+    known.set(runId, next);
+    redriven.delete(runId);
+    logger.info('run replayed: Step Functions refused RedriveExecution, a new execution reuses the steps that succeeded', { runId, executionArn: next.executionArn, replay: next.replay, reason });
   };
 
   const history = createHistoryReader(client);
@@ -199,7 +247,7 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
         await observe({ type: 'run-finished', runId, status: 'failed', error: checked.error, at });
         return { runId };
       }
-      const ref: RunRef = { pipeline: pipeline.name, executionArn: executionArnOf(stateMachineArn, runId) };
+      const ref: RunRef = { pipeline: pipeline.name, executionArn: executionArnOf(stateMachineArn, runId), replay: 0 };
       try {
         await client.send(new StartExecutionCommand({ stateMachineArn, name: runId, input: JSON.stringify(checked.input ?? {}) }));
         logger.info('execution started', { runId, executionArn: ref.executionArn });
@@ -271,14 +319,18 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
       const refusal = (reason: string, awsError?: string): StageError =>
         new StageError(
           'InvalidInput',
-          `Step Functions cannot redrive run "${runId}": ${reason}. RedriveExecution restarts a failed, timed-out or aborted STANDARD execution from its failed states for 14 days after it stopped; past that, start a new run with the same input`,
+          `Step Functions cannot redrive run "${runId}": ${reason}. RedriveExecution restarts a failed, timed-out or aborted STANDARD execution from its failed states for 14 days after it stopped; past that, replay it (the engine option replayWhenRefused) or start a new run with the same input`,
           { details: { executionArn: ref.executionArn, ...(awsError ? { awsError } : {}) } },
         );
-      if (d.redriveStatus === 'NOT_REDRIVABLE') throw refusal(d.redriveStatusReason ?? 'the execution is not redrivable');
+      const whenRefused = async (reason: string, awsError?: string): Promise<void> => {
+        if (options.replayWhenRefused === false) throw refusal(reason, awsError);
+        await replay(runId, ref, d, reason);
+      };
+      if (d.redriveStatus === 'NOT_REDRIVABLE') return whenRefused(d.redriveStatusReason ?? 'the execution is not redrivable');
       try {
         await client.send(new RedriveExecutionCommand({ executionArn: ref.executionArn }));
       } catch (e) {
-        if (awsErrorName(e) === 'ExecutionNotRedrivable') throw refusal((e as Error).message, 'ExecutionNotRedrivable');
+        if (awsErrorName(e) === 'ExecutionNotRedrivable') return whenRefused((e as Error).message, 'ExecutionNotRedrivable');
         throw sfnApiError(e, `RedriveExecution of run "${runId}"`);
       }
       redriven.set(runId, (d.redriveCount ?? 0) + 1);

@@ -1,7 +1,8 @@
-import { ListExecutionsCommand, type ExecutionListItem, type ExecutionStatus, type SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, type ExecutionListItem, type ExecutionStatus, type SFNClient } from '@aws-sdk/client-sfn';
 import type { RunState, RunSummary } from '@baton/core';
+import { replayExecutionName, replayOf, runIdOf } from '../lambda/event.js';
 import type { ReviewStore } from '../lambda/reviews.js';
-import { sfnApiError } from './service-errors.js';
+import { awsErrorName, sfnApiError } from './service-errors.js';
 
 /** What {@link listExecutions} reads. */
 export interface ListExecutionsOptions {
@@ -42,8 +43,10 @@ export async function listExecutions(options: ListExecutionsOptions): Promise<Ru
       for (const e of await page(options, stateMachineArn, statusFilter)) {
         const status = await stateOf(e, options.reviews);
         if (filter.status && status !== filter.status) continue;
+        // a failed execution that was replayed is not the run's state any more: its replay is
+        if (status === 'failed' && (await replayed(options.client, e))) continue;
         const startedAt = (e.startDate ?? new Date(0)).toISOString();
-        rows.push({ runId: e.name ?? '', pipeline, engine: 'stepfunctions', status, startedAt, updatedAt: (e.stopDate ?? e.redriveDate ?? e.startDate ?? new Date(0)).toISOString() });
+        rows.push({ runId: runIdOf(e.executionArn ?? e.name ?? ''), pipeline, engine: 'stepfunctions', status, startedAt, updatedAt: (e.stopDate ?? e.redriveDate ?? e.startDate ?? new Date(0)).toISOString() });
       }
     }
   }
@@ -70,6 +73,19 @@ async function page(options: ListExecutionsOptions, stateMachineArn: string, sta
     nextToken = out.nextToken;
   } while (nextToken && items.length < options.limit);
   return items;
+}
+
+/** Whether a (failed) execution has a replay: Baton's redrive `<runId>.r<n+1>` of its run. */
+async function replayed(client: SFNClient, e: ExecutionListItem): Promise<boolean> {
+  const arn = e.executionArn ?? '';
+  const next = `${arn.slice(0, arn.lastIndexOf(':') + 1)}${replayExecutionName(runIdOf(arn), replayOf(arn) + 1)}`;
+  try {
+    await client.send(new DescribeExecutionCommand({ executionArn: next }));
+    return true;
+  } catch (err) {
+    if (awsErrorName(err) === 'ExecutionDoesNotExist') return false;
+    throw sfnApiError(err, `DescribeExecution of ${next}`);
+  }
 }
 
 async function stateOf(e: ExecutionListItem, reviews: ReviewStore): Promise<RunState> {

@@ -3,6 +3,8 @@ import type { PendingReview, RunInfo, RunOutcome, SerializedError } from '@baton
 import { runError } from '../lambda/registry-writer.js';
 import type { ReviewRecord } from '../lambda/reviews.js';
 
+export { canonicalJson } from '../lambda/memo.js';
+
 // Internal helpers of createStepFunctionsEngine: how an execution reads as Baton's run view.
 
 /** A start refused for its input: failed before any execution, kept by the engine object only. */
@@ -57,9 +59,3 @@ export function parseJson(text: string | undefined): unknown {
   }
 }
 
-/** JSON with object keys sorted, so two inputs compare equal whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
-}

@@ -55,9 +55,36 @@ export interface StageEvent {
   keepInline?: string[];
 }
 
-/** The run id of an execution: its name, the last segment of the execution ARN. */
+/**
+ * A replay execution's name: `<runId>.r<n>`. Run ids have no `.` (core's run-id rule), so the
+ * suffix cannot be confused with a run id's own text.
+ */
+const REPLAY_NAME = /^(.+)\.r([1-9][0-9]*)$/;
+
+/**
+ * The run id of an execution: its name, the last segment of the execution ARN, without the
+ * `.r<n>` suffix of a replay (Baton's own redrive of a run Step Functions no longer redrives,
+ * see {@link replayExecutionName}).
+ */
 export function runIdOf(executionArn: string): string {
-  return executionArn.slice(executionArn.lastIndexOf(':') + 1);
+  const name = executionArn.slice(executionArn.lastIndexOf(':') + 1);
+  return REPLAY_NAME.exec(name)?.[1] ?? name;
+}
+
+/** Which replay of its run an execution is: 0 for the run's first execution, n for `<runId>.r<n>`. */
+export function replayOf(executionArn: string): number {
+  const match = REPLAY_NAME.exec(executionArn.slice(executionArn.lastIndexOf(':') + 1));
+  return match ? Number(match[2]) : 0;
+}
+
+/**
+ * The execution name of a run's n-th replay: a new execution of the same state machine and input
+ * whose stage functions return the recorded output of every step that already succeeded with the
+ * same input and stage version (the step memo, see `createStageHandler`), so only what failed runs
+ * again. Used where RedriveExecution is refused (past the 14 days Step Functions redrives).
+ */
+export function replayExecutionName(runId: string, replay: number): string {
+  return replay === 0 ? runId : `${runId}.r${replay}`;
 }
 
 /**

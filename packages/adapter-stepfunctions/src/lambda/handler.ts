@@ -17,7 +17,8 @@ import {
 } from '@baton/core';
 import { NON_RETRYABLE_CODES } from '../compile/retry.js';
 import { toLambdaError } from './errors.js';
-import { runIdOf, stageInputOf, stageResultOf, type StageEvent } from './event.js';
+import { replayOf, runIdOf, stageInputOf, stageResultOf, type StageEvent } from './event.js';
+import { memoKey, readMemo, writeMemo } from './memo.js';
 
 export { runIdOf, type StageEvent } from './event.js';
 
@@ -43,6 +44,15 @@ export interface StageHandlerOptions {
    * the machine's retry.
    */
   observer?: RunObserver;
+  /**
+   * Keep a step memo in `blobs` (under `baton/memo/<runId>/`): every step that succeeds records its
+   * output (one small object, after the claim check), and in a replay execution (`<runId>.r<n>`,
+   * Baton's own redrive where Step Functions refuses RedriveExecution) a step whose stage name,
+   * version and input match a record returns it without running the stage, so only what failed
+   * runs again. Costs one PUT per successful step, and one read per step of a replay.
+   * @default false (deployed stage functions, `createStageLambda`, turn it on)
+   */
+  memo?: boolean;
 }
 
 /** A Lambda handler: the event in, the stage output (or the state with it written in) out, or a throw named after the error code. */
@@ -88,6 +98,17 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
     const wanted = event.timeoutMs ?? stage.timeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
     const timeoutMs = remaining === undefined ? event.timeoutMs : Math.max(1, Math.min(wanted, remaining - LAMBDA_EXIT_MARGIN_MS));
     const runId = runIdOf(event.executionId);
+    const memo = options.memo ? memoKey(runId, stage, event.stepPath, input) : undefined;
+    if (memo && replayOf(event.executionId) > 0) {
+      const recorded = await readMemo(options.blobs, memo).catch((e: unknown) => {
+        logger.warn('step memo unreadable; running the stage', { ...bindings, key: memo, error: (e as Error).message });
+        return undefined;
+      });
+      if (recorded) {
+        logger.info('step reused from the run\'s memo', { ...bindings, key: memo });
+        return stageResultOf(event, recorded.output);
+      }
+    }
     const at = (): string => new Date(options.clock?.now() ?? Date.now()).toISOString();
     const base = { runId, stepPath: event.stepPath, stage: stage.name, attempt };
     const step = { runId, stepPath: event.stepPath, kind: 'task' };
@@ -120,8 +141,14 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
         }
       }
     }
-    if (result.ok) return stageResultOf(event, result.output);
-    throw toLambdaError(result.error);
+    if (!result.ok) throw toLambdaError(result.error);
+    if (memo) {
+      await writeMemo(options.blobs, memo, result.output).catch((e: unknown) => {
+        // the step succeeded: a memo that cannot be written only means a replay runs it again
+        logger.warn('step memo not written', { ...bindings, key: memo, error: (e as Error).message });
+      });
+    }
+    return stageResultOf(event, result.output);
   };
 }
 
