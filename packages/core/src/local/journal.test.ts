@@ -146,11 +146,11 @@ describe('file journal store', () => {
     expect(readFileSync(join(dir, 'runs', 'r.jsonl'), 'utf8').split('\n').filter(Boolean)).toHaveLength(4);
   });
 
-  it('keeps a run id with path characters inside the journal directory', () => {
+  it('refuses a run id with path characters instead of rewriting it into a file name', () => {
     const dir = tempDir();
     const store = createFileJournalStore(dir);
-    store.append('../evil/run', failedRun[0]!);
-    expect(store.read('../evil/run')).toEqual([failedRun[0]]);
-    expect(existsSync(join(dir, 'runs', '.._evil_run.jsonl'))).toBe(true);
+    expect(() => store.append('../evil/run', failedRun[0]!)).toThrow(/invalid run id/);
+    expect(() => store.read('../evil/run')).toThrow(/invalid run id/);
+    expect(existsSync(join(dir, 'runs', '.._evil_run.jsonl'))).toBe(false);
   });
 });
