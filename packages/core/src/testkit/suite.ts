@@ -6,6 +6,7 @@ import type { RunOutcome } from '../interpreter/types.js';
 import { KIT_APPROVAL_TIMEOUT_SECONDS, KIT_RETRY, conformancePipelines } from './pipelines.js';
 import { createProbeDir, highWaterMark, readProbe, setProbeFlag, startCounts, type ProbeEvent } from './probe.js';
 import { fatalAndReviewerScenarios } from './scenarios-fatal.js';
+import { runIdScenarios } from './scenarios-run-ids.js';
 
 /**
  * What an engine can express. Every flag defaults to true; an engine that turns one off must
@@ -336,5 +337,6 @@ export function runConformance(options: ConformanceOptions): void {
     });
 
     fatalAndReviewerScenarios({ caps, timeout, engine, run, output, gateOpen });
+    runIdScenarios({ caps, timeout, engine, run, output, gateOpen });
   });
 }
