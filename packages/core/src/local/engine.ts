@@ -14,6 +14,7 @@ import { invokeStage } from '../stage.js';
 import { apply, createFileJournalStore, createMemoryJournalStore, foldJournal, type JournalEntry, type JournalState, type JournalStore } from './journal.js';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
+import { createLeaseKeeper } from './lease.js';
 import { decisionEntryFor, pendingReviewOf, runInfoFromJournal } from './run-info.js';
 import { safeObserver, type RunEvent, type RunObserver } from '../observer.js';
 
@@ -80,6 +81,8 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
   const clock = options.clock ?? realClock;
   const logger = options.logger ?? silentLogger;
   const active = new Map<string, ActiveRun>();
+  // who drives which run, for `status` in another process (lease.ts); in memory there is no other process
+  const leases = options.dir ? createLeaseKeeper(options.dir) : undefined;
   const shutdown = new AbortController();
   // every in-flight stage and approval timer listens on it: a wide map is not a listener leak
   setMaxListeners(0, shutdown.signal);
@@ -105,12 +108,14 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     const pipeline = resolvePipeline(pipelines, state.start.pipeline);
     const run: ActiveRun = { state, current: new Set(), waiters: new Map(), done: Promise.resolve(undefined as never) };
     active.set(runId, run);
+    leases?.hold(runId);
     const effects = createEffects(runId, pipeline, run);
     run.done = interpret(pipeline.ir, state.start.input, effects, { runId, stages: stageMetaOf(pipeline) }).then((outcome) => {
       if (dead) return never<RunOutcome>();
       const at = new Date(clock.now()).toISOString();
       append(runId, run, outcome.status === 'succeeded' ? { t: 'end', ok: true, output: outcome.output, at } : { t: 'end', ok: false, error: outcome.error, at });
       active.delete(runId);
+      leases?.release(runId);
       logger.info('run ended', { runId, status: outcome.status });
       return outcome;
     });
@@ -308,10 +313,12 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     },
     crash() {
       dead = true;
+      leases?.abandon();
       shutdown.abort(new StageError('StageFailed', 'engine crashed (simulated)'));
       active.clear();
     },
     async close() {
+      leases?.abandon();
       shutdown.abort(new StageError('StageFailed', 'engine closed'));
       dead = true;
       active.clear();
