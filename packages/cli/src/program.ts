@@ -9,6 +9,7 @@ import { runCommand } from './commands/run.js';
 import { workerCommand } from './commands/worker.js';
 import { ENGINE_FACTORIES, WORKER_FACTORIES, type EngineConnection } from './engines.js';
 import { DEFAULT_PIPELINES_MODULE } from './pipelines.js';
+import { RUN_ID_HELP, parseRunIdOption } from './run-id.js';
 import type { GlobalOptions } from './session.js';
 
 const GLOBALS = ['stateDir', 'engine', 'pipelines', 'model', 'faults', 'offlineLatency', 'emulate', 'logLevel', 'databaseUrl'] as const;
@@ -83,7 +84,7 @@ export function createProgram(onExit: (code: number) => void): Command {
     .option('--title <title>', 'report title (input.reportTitle)')
     .option('--out <dir>', 'where report files are written when the run succeeds')
     .option('--auto-approve', 'approve review gates unattended (through the engine approve API)')
-    .option('--run-id <id>', 'run id to use (idempotent start)')
+    .option('--run-id <id>', RUN_ID_HELP, parseRunIdOption)
     .action(async (name: string, opts: Record<string, string | boolean | undefined>, cmd: Command) => {
       onExit(
         await runCommand(

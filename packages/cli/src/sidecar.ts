@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { assertRunId } from '@baton/core';
 import type { EngineConnection } from './engines/context.js';
 
 /** What the CLI remembers about a run it started, so approve/resume/redrive can finish it. */
@@ -21,13 +22,14 @@ export interface RunSidecar {
 /** Writes the sidecar of a run under `<stateDir>/cli/`. */
 export function writeSidecar(stateDir: string, sidecar: RunSidecar): void {
   mkdirSync(join(stateDir, 'cli'), { recursive: true });
-  writeFileSync(join(stateDir, 'cli', `${sidecar.runId}.json`), JSON.stringify(sidecar, null, 2));
+  writeFileSync(join(stateDir, 'cli', `${assertRunId(sidecar.runId)}.json`), JSON.stringify(sidecar, null, 2));
 }
 
 /** Reads the sidecar of a run, if the CLI started it. */
 export function readSidecar(stateDir: string, runId: string): RunSidecar | undefined {
   try {
-    return JSON.parse(readFileSync(join(stateDir, 'cli', `${runId}.json`), 'utf8')) as RunSidecar;
+    // assertRunId: an id from the command line (`../../package`) never names a file outside cli/
+    return JSON.parse(readFileSync(join(stateDir, 'cli', `${assertRunId(runId)}.json`), 'utf8')) as RunSidecar;
   } catch {
     return undefined;
   }

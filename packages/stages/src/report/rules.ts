@@ -1,10 +1,12 @@
 import type { SectionIndexEntry, SectionTask } from '../documents.js';
+import type { SafetyFinding } from '../safety/classes.js';
+import { createSafetyScanner, type SafetyScanner } from '../safety/scan.js';
 import { SECTION_SCHEMAS, type ReportTemplate, type SectionContent, type SectionType } from '../template/types.js';
 
 /** The outcome of checking one section output. */
 export interface SectionCheck {
-  /** Denylist patterns the output matched (off-script: goes to a human). */
-  safety: string[];
+  /** Off-script findings, each named by class (any one sends the section to a human). */
+  safety: SafetyFinding[];
   /** Precise schema and rule violations, quotable in a repair prompt. */
   errors: string[];
   /** The parsed content when there are no errors. */
@@ -19,15 +21,18 @@ export interface CheckContext {
   sectionIndex: readonly SectionIndexEntry[];
   /** Ids of every real source paragraph. */
   paragraphIds: ReadonlySet<string>;
+  /** Hosts the sources name (links to them are allowed). @default none */
+  sourceHosts?: ReadonlySet<string>;
 }
 
 /**
- * Checks a model answer: denylist (safety), JSON, schema, then rules a schema cannot express:
- * cross-references exist, figures in declared ranges, prohibited terms absent, every citation
- * names a real source paragraph.
+ * Checks a model answer: safety (every class of off-script output, on normalised text, plus the
+ * template's denylist), JSON, schema, then rules a schema cannot express: cross-references exist,
+ * figures in declared ranges, prohibited terms absent, every citation names a real source paragraph.
+ * Safety findings are reported whether or not the answer is otherwise valid.
  */
 export function checkSection(text: string, json: unknown, ctx: CheckContext): SectionCheck {
-  const safety = ctx.template.denylist.filter((p) => new RegExp(p, 'i').test(text) || (json !== undefined && new RegExp(p, 'i').test(JSON.stringify(json))));
+  const safety = scannerFor(ctx).scanAnswer(text, json);
   let value = json;
   if (value === undefined) {
     try {
@@ -66,6 +71,23 @@ export function checkSection(text: string, json: unknown, ctx: CheckContext): Se
     if (new RegExp(`\\b${escapeRegExp(term.toLowerCase())}\\b`).test(allText)) errors.push(`prohibited term "${term}" must not appear`);
   }
   return errors.length ? { safety, errors } : { safety, errors, content };
+}
+
+const scanners = new WeakMap<object, Map<string, SafetyScanner>>();
+
+/** One scanner per section type and set of source hosts: the prompt's shingles are built once. */
+function scannerFor(ctx: CheckContext): SafetyScanner {
+  const hosts = [...(ctx.sourceHosts ?? [])].sort();
+  const key = hosts.join(' ');
+  let byHosts = scanners.get(ctx.section);
+  if (!byHosts) scanners.set(ctx.section, (byHosts = new Map()));
+  let scanner = byHosts.get(key);
+  if (!scanner) {
+    scanner = createSafetyScanner({ sourceHosts: hosts, protectedTexts: [ctx.template.system, ctx.section.prompt], denylist: ctx.template.denylist });
+    if (byHosts.size > 16) byHosts.clear();
+    byHosts.set(key, scanner);
+  }
+  return scanner;
 }
 
 function stripFences(text: string): string {

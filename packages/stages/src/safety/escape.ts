@@ -1,0 +1,28 @@
+/**
+ * Escapes model text or a reviewer's comment for Markdown so that it renders as the characters
+ * written and nothing else: no emphasis, links, images, autolinks, raw HTML, entities, tables,
+ * headings, quotes or lists. Line breaks become spaces (one paragraph stays one paragraph);
+ * invisible format characters are removed.
+ *
+ * @example
+ * ```ts
+ * escapeMarkdown('![x](https://evil.example/?q=1) <b>hi</b>'); // '\\!\\[x\\](https\\://evil.example/?q=1) \\<b\\>hi\\</b\\>'
+ * ```
+ */
+export function escapeMarkdown(text: string): string {
+  let s = text
+    .replace(/[\p{Cf}]/gu, '')
+    .replace(/[\r\n\u2028\u2029\u0085\v\f]+/g, ' ')
+    .replace(/[\\`*_{}[\]<>#+!|~&$]/g, '\\$&')
+    .replace(/:\/\//g, '\\://')
+    .replace(/\b(www)\./gi, '$1\\.')
+    .replace(/@/g, '\\@');
+  // Only the start of a line can open a block (list, heading, setext rule, ordered list, code).
+  s = s.replace(/^\s+/, '').replace(/^([-=])/, '\\$1').replace(/^(\d+)([.)])/, '$1\\$2');
+  return s;
+}
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtmlText(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
