@@ -1,12 +1,13 @@
-import { resolveRefs, verifyReviewToken, type BlobStore, type Engine, type RunState } from '@baton/core';
-import type { ReviewRecord, RunFilter, RunRegistry, TokenPricing } from '@baton/registry';
+import type { BlobStore, Engine, RunState } from '@baton/core';
+import type { RunFilter, RunRegistry, TokenPricing } from '@baton/registry';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { SESSION_COOKIE, deriveSecret, safeNext, sameSecret } from './auth.js';
 import type { SafeHtml } from './html.js';
 import { messagePage, page } from './views/layout.js';
 import { loginPage } from './views/login.js';
-import { reviewBody, reviewsBody } from './views/reviews.js';
+import { registerReviewRoutes, type DashboardEnv } from './review-routes.js';
+import { reviewsBody } from './views/reviews.js';
 import { runDetailBody } from './views/run-detail.js';
 import { runsBody } from './views/runs.js';
 
@@ -42,22 +43,22 @@ const STATUSES: readonly RunState[] = ['running', 'waiting', 'succeeded', 'faile
  * const res = await app.fetch(new Request('http://localhost/', { headers: { authorization: `Bearer ${token}` } }));
  * ```
  */
-export function createDashboardApp(options: DashboardOptions): Hono {
+export function createDashboardApp(options: DashboardOptions): Hono<DashboardEnv> {
   if (options.token.length < 16) throw new Error('the dashboard token must be at least 16 characters');
   const { registry } = options;
   const engines = Array.isArray(options.engine) ? options.engine : [options.engine];
   const session = deriveSecret(options.token, 'session');
   const csrf = deriveSecret(options.token, 'csrf');
   const refresh = options.refreshSeconds ?? 3;
-  const app = new Hono();
+  const app = new Hono<DashboardEnv>();
 
-  const authOf = (c: Context): Auth => {
+  const authOf = (c: Context<DashboardEnv>): Auth => {
     const header = c.req.header('authorization');
     if (header?.startsWith('Bearer ') && sameSecret(header.slice(7), options.token)) return { ok: true, via: 'bearer' };
     if (sameSecret(getCookie(c, SESSION_COOKIE), session)) return { ok: true, via: 'cookie' };
     return { ok: false };
   };
-  const send = (c: Context, body: SafeHtml, status: 200 | 401 | 403 | 404 | 409 | 500 = 200): Response => c.html(body.value, status);
+  const send = (c: Context<DashboardEnv>, body: SafeHtml, status: 200 | 401 | 403 | 404 | 409 | 500 = 200): Response => c.html(body.value, status);
   const engineFor = (name: string): Engine | undefined => engines.find((e) => e.name === name) ?? (engines.length === 1 ? engines[0] : undefined);
 
   app.use('*', async (c, next) => {
@@ -131,71 +132,10 @@ export function createDashboardApp(options: DashboardOptions): Hono {
 
   app.get('/reviews', async (c) => send(c, page('Reviews', reviewsBody(await registry.pendingReviews()), { csrf, refreshSeconds: refresh * 5 })));
 
-  app.get('/reviews/:runId/:gate', async (c) => {
-    const { runId, gate } = c.req.param();
-    const token = c.req.query('token');
-    const review = await registry.getReview(runId, gate);
-    if (!review) return send(c, messagePage('Review not found', `Run "${runId}" has no review at gate "${gate}".`, { csrf }), 404);
-    if (token !== undefined) {
-      const refusal = await refuse(review, token);
-      if (refusal) return send(c, refusal.page, refusal.status);
-    }
-    const payload = options.blobs ? await resolveRefs(review.payload, options.blobs).catch(() => review.payload) : review.payload;
-    return send(c, page(`Review ${gate}`, reviewBody(review, payload, token ? 'valid' : 'missing', token, csrf), { csrf }));
-  });
-
-  app.post('/reviews/:runId/:gate', async (c) => {
-    const { runId, gate } = c.req.param();
-    const form = await c.req.parseBody();
-    const token = str(form.token) ?? '';
-    const review = await registry.getReview(runId, gate);
-    if (!review) return send(c, messagePage('Review not found', `Run "${runId}" has no review at gate "${gate}".`, { csrf }), 404);
-    const refusal = await refuse(review, token);
-    if (refusal) return send(c, refusal.page, refusal.status);
-    const engine = engineFor((await registry.getRun(runId))?.engine ?? '');
-    if (!engine) return send(c, messagePage('No engine for this run', `This dashboard cannot reach the engine that runs "${runId}".`, { csrf }), 500);
-    const decision = str(form.decision) === 'reject' ? 'reject' : 'approve';
-    const reviewer = str(form.reviewer)?.trim() || review.reviewer;
-    const comment = str(form.comment)?.trim();
-    try {
-      await engine[decision](runId, gate, { token, ...(reviewer ? { reviewer } : {}), ...(comment ? { comment } : {}) });
-    } catch (e) {
-      // the engine is the authority on tokens: a replay that raced the registry lands here
-      return send(c, messagePage('Decision refused', `The engine refused this decision: ${(e as Error).message}`, { csrf, back: { href: `/runs/${encodeURIComponent(runId)}`, label: 'Back to the run' } }), 409);
-    }
-    return c.redirect(`/runs/${encodeURIComponent(runId)}?decided=${decision}`, 303);
-  });
+  registerReviewRoutes(app, { registry, blobs: options.blobs, engineFor, csrfOf: () => csrf });
 
   app.notFound((c) => send(c, messagePage('Not found', 'There is no page here.', { back: { href: '/', label: 'All runs' } }), 404));
   app.onError((e, c) => send(c, messagePage('Something went wrong', e.message, { back: { href: '/', label: 'All runs' } }), 500));
-
-  /** Why a review link cannot be used, or undefined when it can. */
-  const refuse = async (review: ReviewRecord, token: string): Promise<{ page: SafeHtml; status: 403 | 409 } | undefined> => {
-    const back = { href: `/runs/${encodeURIComponent(review.runId)}`, label: 'See the run' };
-    if (review.decidedAt || !(await openAtEngine(review))) {
-      const what = review.decision ? `${review.decision}${review.decidedBy ? ` by ${review.decidedBy}` : ''}` : 'already decided';
-      return {
-        status: 409,
-        page: messagePage('This review is closed', `Gate "${review.gate}" of run "${review.runId}" was ${what}. A review link works once; ask for a new review if something changed.`, { csrf, back }),
-      };
-    }
-    if (!verifyReviewToken(token, review.tokenHash)) {
-      return { status: 403, page: messagePage('This review link is not valid', 'The link is incomplete, altered, or belongs to another review. Use the exact link you were sent.', { csrf, back }) };
-    }
-    return undefined;
-  };
-
-  const openAtEngine = async (review: ReviewRecord): Promise<boolean> => {
-    const run = await registry.getRun(review.runId);
-    const engine = engineFor(run?.engine ?? '');
-    if (!engine) return true;
-    try {
-      const status = await engine.status(review.runId);
-      return status.pendingReviews.some((p) => p.gate === review.gate);
-    } catch {
-      return true; // the engine cannot tell: let approve/reject decide
-    }
-  };
 
   return app;
 }

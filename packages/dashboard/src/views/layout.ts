@@ -22,6 +22,14 @@ form.filters{display:flex;gap:.8rem;align-items:end;margin-bottom:1rem;flex-wrap
 input,select,textarea{font:inherit;padding:.3rem .4rem}textarea{width:100%;min-height:5rem}
 button{font:inherit;padding:.45rem 1.1rem;border-radius:.4rem;border:1px solid #cbd2dc;background:#fff;cursor:pointer}
 button.approve{background:#16a34a;color:#fff;border-color:#15803d}button.reject{background:#dc2626;color:#fff;border-color:#b91c1c}
+a:focus-visible,button:focus-visible,input:focus-visible,textarea:focus-visible,select:focus-visible{outline:3px solid #2563eb;outline-offset:2px}
+.review-section{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:1rem}.review-section>*{min-width:0}
+.review-section .text p{line-height:1.55;margin:.4rem 0}.review-section h2{margin-top:0}
+.cite{font-size:.78rem;text-decoration:none;background:#eef2ff;border-radius:.3rem;padding:0 .25rem;margin-left:.15rem}
+.excerpt{font-size:.88rem;border-left:3px solid #c7d2fe;padding:.2rem .6rem;margin:.5rem 0}.excerpt:target{background:#eef2ff}
+fieldset.verdict{grid-column:1/-1;border:1px solid #e3e6eb;border-radius:.4rem}fieldset.verdict label{display:inline-block;margin-right:1.2rem;font-weight:500}
+fieldset.verdict label.note{display:block;margin-top:.5rem;font-weight:600}
+nav.toc ol{margin:.2rem 0;padding-left:1.4rem}pre.model{white-space:pre-wrap;background:#fafbfc;padding:.6rem;border-radius:.4rem}
 `);
 
 /** What the layout needs to know about the viewer. */

@@ -1,7 +1,10 @@
-import type { ReviewRecord } from '@baton/registry';
-import { formatTime, stepLabel } from '../format.js';
+import { roundOf, type ReviewRecord } from '@baton/registry';
+import { formatTime } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
+import type { ReviewFormInput } from '../review-form.js';
+import type { ReviewContent } from '../review-sections.js';
 import { renderPayload } from './payload.js';
+import { anchorOf, reviewSection } from './review-section.js';
 
 /** Open reviews, oldest first. Deciding needs the reviewer's link; the list never shows tokens. */
 export function reviewsBody(reviews: ReviewRecord[]): SafeHtml {
@@ -21,20 +24,56 @@ ${reviews.map(
 /** What the review page knows about the link it was opened with. */
 export type LinkState = 'valid' | 'missing';
 
-/** One review: the payload, and the decision form when the link carries a valid token. */
-export function reviewBody(review: ReviewRecord, payload: unknown, link: LinkState, token: string | undefined, csrf: string): SafeHtml {
+/** Everything the review page shows. */
+export interface ReviewPageView {
+  review: ReviewRecord;
+  /** The run's title (the report's), when known. */
+  title?: string;
+  content: ReviewContent;
+  /** Ids the gate takes verdicts for; absent: one decision on the whole gate. */
+  sections?: readonly string[];
+  link: LinkState;
+  token?: string;
+  csrf: string;
+  /** What the reviewer typed in a form that was refused, shown again so nothing is lost. */
+  entered?: ReviewFormInput;
+  problems?: string[];
+}
+
+/**
+ * One review: each section's text beside its cited sources, findings and (with a valid link) its
+ * verdict controls; the payload as structure when it has no sections; the decision form.
+ */
+export function reviewBody(v: ReviewPageView): SafeHtml {
+  const { review, content } = v;
   const action = `/reviews/${encodeURIComponent(review.runId)}/${encodeURIComponent(review.gate)}`;
-  return html`<h1>Review “${review.gate}” of run <a href="/runs/${encodeURIComponent(review.runId)}">${review.runId}</a></h1>
-<p class="muted">Step ${stepLabel(review.stepPath)}, waiting since ${formatTime(review.createdAt)}${review.expiresAt ? html`, expires ${formatTime(review.expiresAt)}` : ''}${
-    review.reviewer ? html`, assigned to ${review.reviewer}` : ''
+  const canDecide = v.link === 'valid' && v.token !== undefined;
+  const asked = new Set(v.sections ?? []);
+  const round = roundOf(review.stepPath);
+  const sections = content.sections;
+  return html`<h1>Review${v.title ? html` of “${v.title}”` : ''} <span class="muted">· run <a href="/runs/${encodeURIComponent(review.runId)}">${review.runId}</a></span></h1>
+<p class="muted">Gate “${review.gate}”${round !== null ? html`, review round ${round + 1}` : ''}: ${review.reviewer ? html`waiting for ${review.reviewer}` : 'waiting for anyone with the review link'} since ${formatTime(review.createdAt)}${
+    review.expiresAt ? html`, expires ${formatTime(review.expiresAt)}` : ''
   }.</p>
-<h2>What to review</h2><div class="panel payload">${renderPayload(payload)}</div>
+${v.problems?.length ? html`<div class="panel alert" role="alert"><b>Nothing was sent.</b> Fix these and send again (what you typed is kept):<ul>${v.problems.map((p) => html`<li>${p}</li>`)}</ul></div>` : ''}
 ${
-  link === 'valid' && token
-    ? html`<form method="post" action="${action}" class="panel"><input type="hidden" name="token" value="${token}"><input type="hidden" name="csrf" value="${csrf}">
-<label for="reviewer">Your name</label><input id="reviewer" name="reviewer" value="${review.reviewer ?? ''}"${review.reviewer ? html` readonly` : ''}>
-<label for="comment">Comment</label><textarea id="comment" name="comment" placeholder="What should the team know about your decision?"></textarea>
-<p><button class="approve" type="submit" name="decision" value="approve">Approve</button> <button class="reject" type="submit" name="decision" value="reject">Reject</button></p></form>`
+  sections.length > 0
+    ? html`<nav class="toc panel" aria-label="Sections"><b>${sections.length} sections</b><ol>${sections.map(
+        (s) => html`<li><a href="#${anchorOf('s', s.id)}">${s.title}</a>${s.state === 'ready' ? '' : html` <span class="muted">(${s.state === 'held' ? 'held for safety' : 'not written'})</span>`}</li>`,
+      )}</ol></nav>`
+    : ''
+}
+${canDecide ? html`<form method="post" action="${action}"><input type="hidden" name="token" value="${v.token}"><input type="hidden" name="csrf" value="${v.csrf}">` : ''}
+${
+  sections.length > 0
+    ? sections.map((s, i) => reviewSection(s, i + 1, canDecide && asked.has(s.id) ? { verdict: v.entered?.verdicts[s.id], note: v.entered?.notes[s.id] } : undefined))
+    : html`<h2>What to review</h2><div class="panel payload">${renderPayload(content.payload)}</div>`
+}
+${
+  canDecide
+    ? html`<div class="panel"><label for="reviewer">Your name</label><input id="reviewer" name="reviewer" value="${v.entered?.reviewer ?? review.reviewer ?? ''}"${review.reviewer ? html` readonly` : ''}>
+<label for="comment">Comment</label><textarea id="comment" name="comment" placeholder="What should the team know about your decision?">${v.entered?.comment ?? ''}</textarea>
+<p><button class="approve" type="submit" name="decision" value="approve">${asked.size > 0 ? 'Send my verdicts' : 'Approve'}</button> <button class="reject" type="submit" name="decision" value="reject">Reject the whole report</button></p></div></form>`
     : html`<div class="panel notice">Only the reviewer can decide: open the review link that was sent to them.</div>`
 }`;
 }

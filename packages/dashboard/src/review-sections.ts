@@ -1,0 +1,206 @@
+import { getText, isBlobRef, resolveRefs, type BlobStore } from '@baton/core';
+import { sectionItems, type SectionVersion } from '@baton/registry';
+
+/** A paragraph of a generated section and the source paragraphs it cites. */
+export interface SectionParagraphView {
+  text: string;
+  citations: string[];
+}
+
+/** A reported figure (a table row). */
+export interface SectionFigureView {
+  label: string;
+  value: string;
+  unit: string;
+  citation: string;
+}
+
+/** A cited source paragraph, with the file it comes from. */
+export interface SourceExcerpt {
+  id: string;
+  source: string;
+  heading?: string;
+  text: string;
+}
+
+/** One section as the reviewer reads it: the text, what it cites, and what the checks said. */
+export interface SectionView {
+  /** The section id verdicts name (`task.sectionId`); for sections without one, `section-<n>`. */
+  id: string;
+  title: string;
+  /** `ready`: text to judge; `held`: the safety check held it; `failed`: no text was produced. */
+  state: 'ready' | 'held' | 'failed';
+  paragraphs: SectionParagraphView[];
+  figures: SectionFigureView[];
+  /** The model's answer as text when it is not structured (or could not be parsed). */
+  plainText?: string;
+  excerpts: SourceExcerpt[];
+  /** The validator's findings on this text (a repaired section keeps the ones repair answered). */
+  findings: string[];
+  /** The safety finding in words, when the section was held. */
+  safety?: string;
+  /** Why no text was produced, when it failed. */
+  failure?: string;
+  modelId?: string;
+  promptSha256?: string;
+  round?: number;
+  /** Why the text could not be loaded (a missing blob), shown instead of silence. */
+  loadError?: string;
+}
+
+/** Where a review's sections come from: the payload the gate opened with, and the versions the registry kept. */
+export interface ReviewContent {
+  /** The payload with claim-check references resolved (when a blob store is given). */
+  payload: unknown;
+  sections: SectionView[];
+}
+
+/**
+ * Loads what a reviewer must read: every section of the payload with its text read from the blob
+ * store (whatever its size), its cited source excerpts, validator findings and safety finding.
+ * When the payload itself is gone (a decided review stored as a digest) the sections come from the
+ * registry's section versions, which keep each text's blob key.
+ */
+export async function loadReviewContent(payload: unknown, blobs: BlobStore | undefined, versions?: Record<string, SectionVersion>): Promise<ReviewContent> {
+  const resolved = blobs ? await resolveRefs(payload, blobs).catch(() => payload) : payload;
+  const items = sectionItems(resolved);
+  if (items.length > 0) return { payload: resolved, sections: await Promise.all(items.map((item, i) => sectionOf(item, i, blobs))) };
+  const fromVersions = Object.entries(versions ?? {}).map(([id, v], i) =>
+    sectionOf({ task: { sectionId: id, title: v.title ?? id }, check: { outputKey: v.outputKey, round: v.round } }, i, blobs),
+  );
+  return { payload: resolved, sections: await Promise.all(fromVersions) };
+}
+
+type Item = Record<string, unknown>;
+
+async function sectionOf(raw: object, index: number, blobs: BlobStore | undefined): Promise<SectionView> {
+  const item = raw as Item;
+  const task = (item.task ?? {}) as { sectionId?: unknown; title?: unknown; contextRefs?: unknown };
+  const failed = item.status === 'failed' ? (item.error as { code?: string; message?: string } | undefined) : undefined;
+  const view: SectionView = {
+    id: typeof task.sectionId === 'string' ? task.sectionId : `section-${index + 1}`,
+    title: typeof task.title === 'string' ? task.title : `Section ${index + 1}`,
+    state: failed ? 'failed' : item.flagged || item.safety ? 'held' : 'ready',
+    paragraphs: [],
+    figures: [],
+    excerpts: [],
+    findings: findingsOf(item),
+  };
+  if (failed) view.failure = `${failed.code ?? 'Failed'}: ${failed.message ?? ''}`;
+  const safety = safetyOf(item);
+  if (safety) view.safety = safety;
+  const outputKey = lastString(item, 'outputKey');
+  if (!blobs || !outputKey) return view;
+  try {
+    const out = JSON.parse(await getText(blobs, outputKey)) as { text?: unknown; json?: unknown; modelId?: unknown; promptSha256?: unknown; round?: unknown };
+    if (typeof out.modelId === 'string') view.modelId = out.modelId;
+    if (typeof out.promptSha256 === 'string') view.promptSha256 = out.promptSha256;
+    if (typeof out.round === 'number') view.round = out.round;
+    const content = (out.json ?? parseJson(out.text)) as { title?: unknown; paragraphs?: unknown; figures?: unknown } | undefined;
+    if (content && Array.isArray(content.paragraphs)) {
+      if (typeof content.title === 'string' && content.title.trim()) view.title = content.title;
+      view.paragraphs = content.paragraphs.map(paragraphOf).filter((p): p is SectionParagraphView => p !== undefined);
+      view.figures = Array.isArray(content.figures) ? content.figures.map(figureOf).filter((f): f is SectionFigureView => f !== undefined) : [];
+    } else if (typeof out.text === 'string') {
+      view.plainText = out.text;
+    }
+  } catch (e) {
+    view.loadError = `The text at ${outputKey} could not be read: ${(e as Error).message}`;
+  }
+  const cited = [...new Set([...view.paragraphs.flatMap((p) => p.citations), ...view.figures.map((f) => f.citation)])];
+  view.excerpts = await excerptsOf(item.sources, cited, blobs);
+  return view;
+}
+
+/** The source paragraphs a section cites, read from the normalised documents behind `sources`. */
+async function excerptsOf(sources: unknown, cited: string[], blobs: BlobStore): Promise<SourceExcerpt[]> {
+  if (!Array.isArray(sources) || cited.length === 0) return [];
+  const byId = new Map<string, SourceExcerpt>();
+  for (const s of sources as { key?: unknown; name?: unknown }[]) {
+    if (typeof s?.key !== 'string') continue;
+    try {
+      const doc = JSON.parse(await getText(blobs, s.key)) as { name?: string; paragraphs?: { id: string; text: string; heading?: string }[] };
+      for (const p of doc.paragraphs ?? []) {
+        const excerpt: SourceExcerpt = { id: p.id, source: String(s.name ?? doc.name ?? s.key), text: p.text };
+        if (p.heading) excerpt.heading = p.heading;
+        byId.set(p.id, excerpt);
+      }
+    } catch {
+      // a source that cannot be read shows as "not found" below
+    }
+  }
+  return cited.map((id) => byId.get(id) ?? { id, source: 'not found among the sources', text: '' });
+}
+
+function findingsOf(item: Item): string[] {
+  const out: string[] = [];
+  for (const key of ['check', 'validation', 'findings']) {
+    const v = item[key] as { details?: { errors?: unknown }; errors?: unknown } | undefined;
+    const errors = v?.details?.errors ?? v?.errors;
+    if (Array.isArray(errors)) out.push(...errors.map(String));
+  }
+  return out;
+}
+
+/** Finding classes of the safety check, in words a reviewer reads. */
+const SAFETY_WORDS: Record<string, string> = {
+  'instruction-override': 'it tries to override the instructions it was given',
+  'role-switch': 'it tries to change who is speaking (a role switch)',
+  'system-prompt-leak': 'it reveals or quotes the system prompt',
+  'tool-call': 'it contains tool-call syntax',
+  'foreign-link': 'it links to a host that is not among the sources',
+  'foreign-host': 'it links to a host that is not among the sources',
+  'raw-html': 'it contains raw HTML or script',
+  'invisible-characters': 'it contains invisible characters',
+  denylist: 'it matches the report template\'s list of off-script phrases',
+};
+
+/** The safety finding of a held section in words: the class of each finding, never a regular expression. */
+export function safetyOf(item: Item): string | undefined {
+  const source = (item.safety ?? item.flagged) as { details?: Record<string, unknown>; reason?: unknown; code?: unknown } | undefined;
+  if (!source) return undefined;
+  const details = source.details ?? {};
+  const classes = new Set<string>();
+  for (const key of ['classes', 'findings', 'kinds']) {
+    const list = details[key];
+    if (Array.isArray(list)) for (const f of list) classes.add(typeof f === 'string' ? f : String((f as { class?: unknown; kind?: unknown }).class ?? (f as { kind?: unknown }).kind ?? ''));
+  }
+  classes.delete('');
+  if (classes.size === 0 && Array.isArray(details.matches)) classes.add('denylist');
+  if (classes.size === 0) return 'Held by the safety check: the answer looks off-script, so a person must read it before it goes into the report.';
+  const words = [...classes].map((c) => SAFETY_WORDS[c] ?? c.replace(/[-_]+/g, ' '));
+  return `Held by the safety check because ${words.join('; ')}.`;
+}
+
+function lastString(value: unknown, key: string, depth = 0): string | undefined {
+  if (depth > 3 || typeof value !== 'object' || value === null || Array.isArray(value) || isBlobRef(value)) return undefined;
+  let found: string | undefined;
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'sources' || k === 'task') continue;
+    if (k === key && typeof v === 'string') found = v;
+    else found = lastString(v, key, depth + 1) ?? found;
+  }
+  return found;
+}
+
+function paragraphOf(p: unknown): SectionParagraphView | undefined {
+  if (typeof p === 'string') return { text: p, citations: [] };
+  const v = p as { text?: unknown; citations?: unknown } | null;
+  if (typeof v?.text !== 'string') return undefined;
+  return { text: v.text, citations: Array.isArray(v.citations) ? v.citations.map(String) : [] };
+}
+
+function figureOf(f: unknown): SectionFigureView | undefined {
+  const v = f as { label?: unknown; value?: unknown; unit?: unknown; citation?: unknown } | null;
+  if (!v || typeof v.label !== 'string') return undefined;
+  return { label: v.label, value: String(v.value ?? ''), unit: String(v.unit ?? ''), citation: String(v.citation ?? '') };
+}
+
+function parseJson(text: unknown): unknown {
+  if (typeof text !== 'string') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
