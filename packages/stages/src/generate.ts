@@ -20,7 +20,9 @@ export const GenerateOutput = z.object({ sectionId: z.string(), outputKey: z.str
 /**
  * Renders a section's prompt with its source excerpts, asks the model for JSON matching the
  * section's schema and writes the raw answer to the task's `outputKey` (validation is the next
- * stage's job). Retries provider throttling and errors with jittered backoff.
+ * stage's job). Retries provider throttling and errors with jittered backoff. A section a
+ * reviewer sent back (`revision`) is written again with the note and the validator's last
+ * findings in its prompt (purpose `revise`).
  */
 export const generate = defineStage({
   name: 'generate',
@@ -40,7 +42,9 @@ export const generate = defineStage({
       });
     }
     const request = await renderSectionPrompt(ctx.blobs, input);
-    const raw = await callModel(ctx, { ...request, metadata: { sectionId: task.sectionId, sectionType: task.type, purpose: 'generate', attempt: ctx.attempt, round: 0 } }, 'generate', 0);
+    const purpose = input.revision ? 'revise' : 'generate';
+    const review = input.revision ? { reviewRound: input.revision.round } : {};
+    const raw = await callModel(ctx, { ...request, metadata: { sectionId: task.sectionId, sectionType: task.type, purpose, attempt: ctx.attempt, round: 0, ...review } }, purpose, 0);
     await ctx.blobs.put(task.outputKey, JSON.stringify(raw, null, 2));
     return { sectionId: task.sectionId, outputKey: task.outputKey, promptSha256: raw.promptSha256 };
   },

@@ -15,7 +15,8 @@ import {
   WidthType,
 } from 'docx';
 import { reviewLine } from './markdown.js';
-import { placeholderText, type ReportModel } from './model.js';
+import { acceptedText, placeholderText, type ReportModel } from './model.js';
+import { revisedText, SIGN_OFF_COLUMNS, SIGN_OFF_HEADING, signOffRows, signOffSummary } from './sign-off.js';
 
 /** Renders the report as DOCX (title page, table of contents, sections, sources) with the `docx` package. */
 export async function renderDocx(r: ReportModel): Promise<Uint8Array> {
@@ -39,8 +40,11 @@ export async function renderDocx(r: ReportModel): Promise<Uint8Array> {
           children: [new TextRun({ text: placeholderText(s), bold: true, color: 'AA0000' })],
         }),
       );
+      const accepted = acceptedText(s);
+      if (accepted) children.push(new Paragraph({ children: [new TextRun({ text: accepted, italics: true })] }));
       return;
     }
+    if (s.revisedInRound !== undefined) children.push(new Paragraph({ children: [new TextRun({ text: revisedText(s.revisedInRound), italics: true, color: '555555', size: 18 })] }));
     for (const p of s.content.paragraphs) {
       children.push(new Paragraph({ children: [new TextRun(p.text + ' '), new TextRun({ text: p.citations.map((c) => `[${c}]`).join(' '), italics: true, color: '555555', size: 18 })] }));
     }
@@ -54,6 +58,11 @@ export async function renderDocx(r: ReportModel): Promise<Uint8Array> {
   for (const rej of r.rejectedSources) {
     children.push(new Paragraph({ bullet: { level: 0 }, children: [new TextRun({ text: `REJECTED (${rej.code}): ${rej.message}`, color: 'AA0000' })] }));
   }
+  if (r.signOff) {
+    children.push(new Paragraph({ children: [new PageBreak()] }), new Paragraph({ text: SIGN_OFF_HEADING, heading: HeadingLevel.HEADING_1 }));
+    for (const line of signOffSummary(r.signOff)) children.push(new Paragraph({ children: [new TextRun(line)] }));
+    children.push(textTable([...SIGN_OFF_COLUMNS], signOffRows(r)));
+  }
   const doc = new Document({
     title: r.title,
     creator: 'Baton',
@@ -65,12 +74,13 @@ export async function renderDocx(r: ReportModel): Promise<Uint8Array> {
 }
 
 function figuresTable(figures: { label: string; value: number; unit: string; citation: string }[]): Table {
+  return textTable(['Measure', 'Value', 'Unit', 'Source'], figures.map((f) => [f.label, String(f.value), f.unit, `[${f.citation}]`]));
+}
+
+function textTable(header: string[], rows: string[][]): Table {
   const row = (cells: string[], bold = false): TableRow =>
     new TableRow({ children: cells.map((c) => new TableCell({ children: [new Paragraph({ children: [new TextRun({ text: c, bold })] })] })) });
-  return new Table({
-    width: { size: 100, type: WidthType.PERCENTAGE },
-    rows: [row(['Measure', 'Value', 'Unit', 'Source'], true), ...figures.map((f) => row([f.label, String(f.value), f.unit, `[${f.citation}]`]))],
-  });
+  return new Table({ width: { size: 100, type: WidthType.PERCENTAGE }, rows: [row(header, true), ...rows.map((r) => row(r))] });
 }
 
 function red(): { style: (typeof BorderStyle)[keyof typeof BorderStyle]; size: number; color: string } {

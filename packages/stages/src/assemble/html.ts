@@ -1,5 +1,6 @@
 import { reviewLine } from './markdown.js';
-import { placeholderText, type ReportModel } from './model.js';
+import { acceptedText, placeholderText, type ReportModel } from './model.js';
+import { revisedText, SIGN_OFF_COLUMNS, SIGN_OFF_HEADING, signOffRows, signOffSummary } from './sign-off.js';
 
 /** Renders the report as a self-contained HTML page. */
 export function renderHtml(r: ReportModel): string {
@@ -8,14 +9,18 @@ export function renderHtml(r: ReportModel): string {
     `<header><h1>${e(r.title)}</h1><p class="sub">${e(r.subtitle)}</p><p>Run <code>${e(r.runId)}</code> · Review: ${e(reviewLine(r))}</p></header>`,
     '<nav><h2>Contents</h2><ol>',
     ...r.sections.map((s) => `<li><a href="#${e(s.sectionId)}">${e(s.title)}</a>${s.status === 'ok' ? '' : ' <strong>(placeholder)</strong>'}</li>`),
-    '<li><a href="#sources">Sources</a></li></ol></nav>',
+    '<li><a href="#sources">Sources</a></li>',
+    ...(r.signOff ? [`<li><a href="#sign-off">${SIGN_OFF_HEADING}</a></li>`] : []),
+    '</ol></nav>',
   ];
   r.sections.forEach((s, i) => {
     body.push(`<section id="${e(s.sectionId)}"><h2>${i + 1}. ${e(s.title)}</h2>`);
     if (s.status !== 'ok') {
-      body.push(`<div class="placeholder ${s.status}">${e(placeholderText(s))}</div></section>`);
+      const accepted = acceptedText(s);
+      body.push(`<div class="placeholder ${s.status}">${e(placeholderText(s))}${accepted ? `<p class="accepted">${e(accepted)}</p>` : ''}</div></section>`);
       return;
     }
+    if (s.revisedInRound !== undefined) body.push(`<p class="revised">${e(revisedText(s.revisedInRound))}</p>`);
     for (const p of s.content.paragraphs) body.push(`<p>${e(p.text)} ${p.citations.map((c) => `<cite>[${e(c)}]</cite>`).join(' ')}</p>`);
     if (s.content.figures.length) {
       body.push('<table><thead><tr><th>Measure</th><th>Value</th><th>Unit</th><th>Source</th></tr></thead><tbody>');
@@ -29,11 +34,17 @@ export function renderHtml(r: ReportModel): string {
   for (const s of r.sources) body.push(`<li><strong>${e(s.docId)}</strong>: ${e(s.title)} (<code>${e(s.name)}</code>, ${s.paragraphs} paragraphs)</li>`);
   for (const rej of r.rejectedSources) body.push(`<li class="rejected">REJECTED (${e(rej.code)}): ${e(rej.message)}</li>`);
   body.push('</ul></section>');
+  if (r.signOff) {
+    body.push(`<section id="sign-off"><h2>${SIGN_OFF_HEADING}</h2>`, ...signOffSummary(r.signOff).map((l) => `<p>${e(l)}</p>`));
+    body.push(`<table><thead><tr>${SIGN_OFF_COLUMNS.map((c) => `<th>${c}</th>`).join('')}</tr></thead><tbody>`);
+    for (const row of signOffRows(r)) body.push(`<tr>${row.map((c) => `<td>${e(c)}</td>`).join('')}</tr>`);
+    body.push('</tbody></table></section>');
+  }
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${e(r.title)}</title>
 <style>body{font-family:Georgia,serif;max-width:52rem;margin:2rem auto;line-height:1.5}cite{color:#555;font-size:.85em}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem}.placeholder{border:2px solid #b00;background:#fee;padding:1rem;font-weight:bold}
-.placeholder.held{border-color:#b80;background:#ffe}.rejected{color:#b00}</style></head>
+.placeholder.held{border-color:#b80;background:#ffe}.rejected{color:#b00}.accepted{font-weight:normal;font-style:italic}.revised{color:#555;font-style:italic}</style></head>
 <body>
 ${body.join('\n')}
 </body></html>

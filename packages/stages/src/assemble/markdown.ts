@@ -1,16 +1,21 @@
-import { placeholderText, type ReportModel } from './model.js';
+import { acceptedText, placeholderText, type ReportModel } from './model.js';
+import { revisedText, SIGN_OFF_COLUMNS, SIGN_OFF_HEADING, signOffRows, signOffSummary } from './sign-off.js';
 
 /** Renders the report as Markdown: title block, contents, sections with citations, sources. */
 export function renderMarkdown(r: ReportModel): string {
   const out: string[] = [`# ${r.title}`, '', `*${r.subtitle}*  `, `Run: \`${r.runId}\`  `, `Review: ${reviewLine(r)}`, '', '## Contents', ''];
   r.sections.forEach((s, i) => out.push(`${i + 1}. [${s.title}](#${s.sectionId})${s.status === 'ok' ? '' : ' — **placeholder**'}`));
-  out.push(`${r.sections.length + 1}. [Sources](#sources)`, '');
+  out.push(`${r.sections.length + 1}. [Sources](#sources)`);
+  if (r.signOff) out.push(`${r.sections.length + 2}. [${SIGN_OFF_HEADING}](#sign-off)`);
+  out.push('');
   r.sections.forEach((s, i) => {
     out.push(`<a id="${s.sectionId}"></a>`, `## ${i + 1}. ${s.title}`, '');
     if (s.status !== 'ok') {
-      out.push(`> **${placeholderText(s)}**`, '');
+      const accepted = acceptedText(s);
+      out.push(`> **${placeholderText(s)}**`, ...(accepted ? ['>', `> *${accepted}*`] : []), '');
       return;
     }
+    if (s.revisedInRound !== undefined) out.push(`*${revisedText(s.revisedInRound)}*`, '');
     for (const p of s.content.paragraphs) out.push(`${p.text} ${p.citations.map((c) => `[${c}]`).join(' ')}`, '');
     if (s.content.figures.length) {
       out.push('| Measure | Value | Unit | Source |', '|---|---:|---|---|');
@@ -23,6 +28,12 @@ export function renderMarkdown(r: ReportModel): string {
   for (const src of r.sources) out.push(`- **${src.docId}**: ${src.title} (\`${src.name}\`, ${src.paragraphs} paragraphs)`);
   for (const rej of r.rejectedSources) out.push(`- REJECTED (${rej.code}): ${rej.message}`);
   out.push('');
+  if (r.signOff) {
+    out.push('<a id="sign-off"></a>', `## ${SIGN_OFF_HEADING}`, '', ...signOffSummary(r.signOff).map((l) => `${l}  `), '');
+    out.push(`| ${SIGN_OFF_COLUMNS.join(' | ')} |`, `|${SIGN_OFF_COLUMNS.map(() => '---').join('|')}|`);
+    for (const row of signOffRows(r)) out.push(`| ${row.map((c) => c.replace(/\|/g, '\\|').replace(/\n/g, ' ')).join(' | ')} |`);
+    out.push('');
+  }
   return out.join('\n');
 }
 

@@ -2,6 +2,7 @@ import { getText, type BlobStore } from '@baton/core';
 import { z } from 'zod';
 import type { PlanOutput } from '../plan.js';
 import { RawOutput, sectionTypeOf } from '../report/prompt.js';
+import type { DecidedSection, ReviewState } from '../review/state.js';
 import { SECTION_SCHEMAS, type SectionContent } from '../template/types.js';
 
 /** The item state a sections map leaves behind (what assemble reads of it). */
@@ -16,17 +17,39 @@ export const SectionResult = z.union([
   z.object({ status: z.literal('failed'), error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) }),
 ]);
 
+/** Who accepted a placeholder as missing, and why. */
+export interface AcceptedMissing {
+  reviewer: string | null;
+  note: string | null;
+}
+
 /** One section of the report as rendered. */
 export type ReportSection =
-  | { sectionId: string; title: string; status: 'ok'; content: SectionContent; repairRounds: number }
-  | { sectionId: string; title: string; status: 'failed' | 'held'; error: { code: string; message: string } };
+  | { sectionId: string; title: string; status: 'ok'; content: SectionContent; repairRounds: number; /** The review round that sent it back, when it was written again. */ revisedInRound?: number }
+  | { sectionId: string; title: string; status: 'failed' | 'held'; error: { code: string; message: string }; accepted?: AcceptedMissing };
 
-/** Everything the renderers need: title, sections, sources, review decision. */
+/** A placeholder section of the report. */
+export type PlaceholderSection = Extract<ReportSection, { status: 'failed' | 'held' }>;
+
+/** The sign-off page: who approved the report, when, and each section's verdict. */
+export interface SignOff {
+  /** The reviewer of the last round (null: the gate was unassigned and the decision named nobody). */
+  approver: string | null;
+  /** When the last round was decided (ISO 8601). */
+  at: string;
+  comment: string | null;
+  rounds: number;
+  sections: { sectionId: string; title: string; verdict: DecidedSection['verdict']; reviewer: string | null; note: string | null; round: number; at: string; sentBack: number }[];
+}
+
+/** Everything the renderers need: title, sections, sources, review decision and sign-off. */
 export interface ReportModel {
   title: string;
   subtitle: string;
   runId: string;
   review: { approved: boolean; reviewer: string | null; comment: string | null } | null;
+  /** Present when the report went through the per-section review loop. */
+  signOff: SignOff | null;
   sections: ReportSection[];
   sources: { docId: string; name: string; title: string; paragraphs: number }[];
   rejectedSources: { code: string; message: string }[];
@@ -39,20 +62,21 @@ export async function buildReportModel(
   results: readonly z.output<typeof SectionResult>[],
   runId: string,
   review: ReportModel['review'],
+  reviewState: ReviewState | null = null,
 ): Promise<ReportModel> {
   const sections = await Promise.all(
     plan.sections.map(async (task, i): Promise<ReportSection> => {
       const base = { sectionId: task.sectionId, title: task.title };
-      const r = results[i];
-      if (!r) return { ...base, status: 'failed', error: { code: 'StageFailed', message: 'no result for this section' } };
-      if (r.status === 'failed') return { ...base, status: 'failed', error: { code: r.error.code, message: r.error.message } };
-      if (r.output.flagged) return { ...base, status: 'held', error: { code: 'SafetyCheckFailed', message: r.output.flagged.reason } };
-      const check = r.output.check;
-      if (!check?.valid) return { ...base, status: 'failed', error: { code: 'ValidationFailed', message: 'section has no validated output' } };
-      const raw = RawOutput.parse(JSON.parse(await getText(blobs, check.outputKey)));
+      const outcome = sectionOutcome(results[i]);
+      const decided = reviewState?.decided[task.sectionId];
+      const accepted = decided?.verdict === 'accept-missing' ? { reviewer: decided.reviewer, note: decided.note } : undefined;
+      if (outcome.status !== 'ok') return { ...base, status: outcome.status, error: outcome.error, ...(accepted ? { accepted } : {}) };
+      if (accepted) return { ...base, status: 'failed', error: { code: 'AcceptedAsMissing', message: 'the reviewer left this section out of the report' }, accepted };
+      const raw = RawOutput.parse(JSON.parse(await getText(blobs, outcome.outputKey)));
       const { section } = sectionTypeOf(task);
       const content = SECTION_SCHEMAS[section.schema].parse(raw.json ?? JSON.parse(raw.text.replace(/^```(?:json)?|```$/g, '')));
-      return { ...base, status: 'ok', content, repairRounds: raw.round };
+      const revised = outcome.revisedInRound === undefined ? {} : { revisedInRound: outcome.revisedInRound };
+      return { ...base, status: 'ok', content, repairRounds: raw.round, ...revised };
     }),
   );
   return {
@@ -60,6 +84,7 @@ export async function buildReportModel(
     subtitle: sectionTitleOfTemplate(plan),
     runId,
     review,
+    signOff: reviewState ? signOffOf(reviewState, plan) : null,
     sections,
     sources: plan.sources.map((s) => ({ docId: s.docId, name: s.name, title: s.title, paragraphs: s.paragraphs })),
     rejectedSources: plan.rejectedSources,
@@ -72,8 +97,63 @@ function sectionTitleOfTemplate(plan: PlanOutput): string {
 }
 
 /** The banner text of a section that did not make it. */
-export function placeholderText(s: Extract<ReportSection, { status: 'failed' | 'held' }>): string {
+export function placeholderText(s: PlaceholderSection): string {
+  if (s.error.code === 'AcceptedAsMissing') return 'SECTION LEFT OUT BY THE REVIEWER';
   return s.status === 'held'
     ? `SECTION HELD FOR HUMAN REVIEW (${s.error.code}): ${s.error.message}`
     : `SECTION NOT GENERATED (${s.error.code}): ${s.error.message}`;
+}
+
+/** The marker of a placeholder a reviewer accepted: "Accepted as missing by <reviewer>: <note>"; `null` when not accepted. */
+export function acceptedText(s: PlaceholderSection): string | null {
+  if (!s.accepted) return null;
+  const note = s.accepted.note?.replace(/\s+/g, ' ').trim();
+  return `Accepted as missing by ${s.accepted.reviewer ?? 'the reviewer (unassigned gate)'}${note ? `: ${note}` : ''}`;
+}
+
+/** A section's state after its map item (and any rewrite after review): valid output, or failed / held with the findings on it. */
+export type SectionOutcome =
+  | { status: 'ok'; outputKey: string; revisedInRound?: number }
+  | { status: 'failed' | 'held'; error: { code: string; message: string }; findings: string[] };
+
+/** Reads a sections map result: where the valid output is, or why the section has none (with the validator's or safety check's findings). */
+export function sectionOutcome(r: z.output<typeof SectionResult> | undefined): SectionOutcome {
+  if (!r) return { status: 'failed', error: { code: 'StageFailed', message: 'no result for this section' }, findings: [] };
+  if (r.status === 'failed') {
+    const error = { code: r.error.code, message: r.error.message };
+    return { status: 'failed', error, findings: findingsOf(r.error.details) ?? [`${error.code}: ${error.message}`] };
+  }
+  if (r.output.flagged) {
+    const error = { code: 'SafetyCheckFailed', message: r.output.flagged.reason };
+    const safety = (r.output as { safety?: { details?: unknown } }).safety;
+    return { status: 'held', error, findings: findingsOf(safety?.details) ?? [`${error.code}: ${error.message}`] };
+  }
+  const check = r.output.check;
+  if (!check?.valid) return { status: 'failed', error: { code: 'ValidationFailed', message: 'section has no validated output' }, findings: [] };
+  const revised = (r.output as { revision?: { round?: unknown } }).revision?.round;
+  return typeof revised === 'number' ? { status: 'ok', outputKey: check.outputKey, revisedInRound: revised } : { status: 'ok', outputKey: check.outputKey };
+}
+
+function findingsOf(details: unknown): string[] | undefined {
+  if (details === null || typeof details !== 'object') return undefined;
+  const d = details as { errors?: unknown; matches?: unknown; findings?: unknown };
+  for (const [label, v] of [['', d.errors], ['safety: ', d.matches], ['safety: ', d.findings]] as const) {
+    if (Array.isArray(v) && v.length) return v.map((x) => `${label}${typeof x === 'string' ? x : JSON.stringify(x)}`);
+  }
+  return undefined;
+}
+
+function signOffOf(state: ReviewState, plan: PlanOutput): SignOff {
+  const last = state.rounds[state.rounds.length - 1];
+  const sentBack = (id: string): number => state.rounds.filter((r) => r.sections[id]?.verdict === 'send-back').length;
+  return {
+    approver: last?.reviewer ?? null,
+    at: last?.at ?? '',
+    comment: last?.comment ?? null,
+    rounds: state.rounds.length,
+    sections: plan.sections.flatMap((t) => {
+      const d = state.decided[t.sectionId];
+      return d ? [{ sectionId: t.sectionId, title: t.title, ...d, sentBack: sentBack(t.sectionId) }] : [];
+    }),
+  };
 }
