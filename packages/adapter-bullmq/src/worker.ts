@@ -25,6 +25,11 @@ import { createRunStore } from './store.js';
 /** How long a close waits for BullMQ's workers to finish closing once this process's jobs are done. */
 const CLOSE_GRACE_MS = 3000;
 
+/** Default BullMQ job lock of a worker's jobs (see {@link BullmqWorkerTuning.lockDurationMs}). */
+export const DEFAULT_LOCK_DURATION_MS = 6000;
+/** Default interval of a worker's check for jobs of dead workers. */
+export const DEFAULT_STALLED_INTERVAL_MS = 3000;
+
 /** How a worker uses BullMQ. */
 export interface BullmqWorkerTuning {
   /** Task jobs run at once by this worker (each carries up to `taskBatchSize` stage attempts). @default 50 */
@@ -38,11 +43,15 @@ export interface BullmqWorkerTuning {
   /** Driver jobs (replays after starts, timers, approvals, redrives) run at once. @default 10 */
   driverConcurrency?: number;
   /**
-   * BullMQ job lock: a worker that dies (kill -9) releases its jobs to others after this.
-   * @default 30000
+   * BullMQ job lock: a worker that dies (kill -9) releases its jobs to others after this; a live
+   * worker renews it every half of it. Together with `stalledIntervalMs` it bounds how long a
+   * killed worker's steps wait: at most about `lockDurationMs + 2 * stalledIntervalMs` (12 s with
+   * the defaults). A step whose process blocks its event loop longer than this may run twice
+   * (jobs are idempotent: its recorded outcome wins).
+   * @default 6000
    */
   lockDurationMs?: number;
-  /** How often workers look for jobs of dead workers. @default 30000 */
+  /** How often workers look for jobs of dead workers (each look is one Redis script call). @default 3000 */
   stalledIntervalMs?: number;
   /** Schedule a replay of every unfinished run when the worker starts. @default true */
   recoverOnStart?: boolean;
@@ -232,8 +241,8 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
   const workerOptions = {
     connection,
     prefix,
-    lockDuration: options.lockDurationMs ?? 30_000,
-    stalledInterval: options.stalledIntervalMs ?? 30_000,
+    lockDuration: options.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS,
+    stalledInterval: options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
     // jobs are idempotent: a job orphaned by any number of crashes is simply redelivered
     maxStalledCount: 1_000_000,
     removeOnComplete: JOB_OPTIONS.removeOnComplete,

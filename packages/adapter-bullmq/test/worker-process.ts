@@ -39,8 +39,8 @@ const worker = createBullmqWorker({
   blobs,
   ...(model ? { model } : {}),
   concurrency: Number(process.env.BATON_CONCURRENCY ?? 20),
-  lockDurationMs: 5000,
-  stalledIntervalMs: 1000,
+  // BATON_RECOVERY_DEFAULTS: the worker's own lock and stalled-check defaults (the recovery suite measures them)
+  ...(process.env.BATON_RECOVERY_DEFAULTS ? {} : { lockDurationMs: 5000, stalledIntervalMs: 1000 }),
   observer: (e) => {
     if (e.type === 'attempt-started') record({ event: 'execute', runId: e.runId, stepPath: e.stepPath, attempt: e.attempt });
   },

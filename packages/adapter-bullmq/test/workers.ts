@@ -26,6 +26,8 @@ export interface WorkerEnv {
   model?: { module: string; export: string };
   /** File the workers append stage executions and blob writes to (JSON lines with pid). */
   traceFile?: string;
+  /** More environment variables of the worker processes. */
+  extraEnv?: Record<string, string>;
 }
 
 /** Worker processes (`node --import tsx test/worker-process.ts`) that tests can SIGKILL. */
@@ -56,6 +58,7 @@ export async function startWorkers(n: number, env: WorkerEnv): Promise<WorkerPoo
         BATON_CONCURRENCY: String(env.concurrency ?? 20),
         ...(env.model ? { BATON_MODEL_MODULE: env.model.module, BATON_MODEL_EXPORT: env.model.export } : {}),
         ...(env.traceFile ? { BATON_TRACE_FILE: env.traceFile } : {}),
+        ...env.extraEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
