@@ -41,6 +41,12 @@ export interface ApprovalOptions {
    * gate to that reviewer, `null` leaves it to anyone with the token. Excludes `reviewer`.
    */
   reviewerPath?: DataPath;
+  /**
+   * Where the state holds the ids of the sections under review when the gate opens (a string
+   * array): a decision may give each a verdict (approve, send-back with a note, accept-missing),
+   * written to the output's `sections`.
+   */
+  sectionsPath?: DataPath;
   payload?: Selection;
   resultPath?: DataPath | null;
   catch?: CatchOptions[];
@@ -101,6 +107,7 @@ export class StepsBuilder {
     const step: ApprovalIR = { kind: 'approval', id, gate: options.gate ?? id, timeoutSeconds: options.timeoutSeconds };
     if (options.reviewer !== undefined) step.reviewer = options.reviewer;
     if (options.reviewerPath !== undefined) step.reviewerPath = options.reviewerPath;
+    if (options.sectionsPath !== undefined) step.sectionsPath = options.sectionsPath;
     if (options.payload !== undefined) step.payload = options.payload;
     if (options.resultPath !== undefined) step.resultPath = options.resultPath;
     if (options.catch) step.catch = this.catchers(options.catch);

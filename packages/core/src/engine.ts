@@ -36,6 +36,8 @@ export interface PendingReview {
   payload: unknown;
   createdAt: string;
   expiresAt: string;
+  /** Section ids a decision may give verdicts for (the gate's `sectionsPath` when it opened); absent: no verdicts. */
+  sections?: string[];
 }
 
 /** What a reviewer learns when a gate opens: the review and its single-use token. */
@@ -46,12 +48,35 @@ export interface ReviewNotice extends PendingReview {
 /** Delivers review tokens to reviewers (email, chat, a file, the CLI's prompt). */
 export type ReviewNotifier = (notice: ReviewNotice) => void | Promise<void>;
 
-/** A reviewer's decision on a gate. */
+/** What a reviewer says of one section: approve it, send it back with a note, or accept it as missing. */
+export type SectionVerdictKind = 'approve' | 'send-back' | 'accept-missing';
+
+/** A reviewer's verdict on one section of a review round. */
+export interface SectionVerdict {
+  verdict: SectionVerdictKind;
+  /** Required for `send-back`; at most {@link MAX_REVIEW_NOTE_CHARS} characters. */
+  note?: string;
+}
+
+/** The longest note or comment a review decision may carry, in characters. */
+export const MAX_REVIEW_NOTE_CHARS = 4000;
+
+/**
+ * A reviewer's decision on a gate.
+ *
+ * @example
+ * ```ts
+ * await engine.approve(runId, 'review', { token, reviewer: 'alice', sections: { intro: { verdict: 'approve' }, results: { verdict: 'send-back', note: 'the 10 mg arm is missing' } } });
+ * ```
+ */
 export interface ReviewDecision {
   /** The token delivered with the {@link ReviewNotice}; single-use. */
   token: string;
   reviewer?: string;
+  /** At most {@link MAX_REVIEW_NOTE_CHARS} characters. */
   comment?: string;
+  /** Verdicts per section id, for a gate that opened with `sections` (its `sectionsPath`). */
+  sections?: Record<string, SectionVerdict>;
 }
 
 /** A run as any engine reports it. */

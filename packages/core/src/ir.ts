@@ -103,6 +103,12 @@ export interface ApprovalIR extends Common {
    * a missing path fails with `States.Runtime`. Excludes `reviewer`.
    */
   reviewerPath?: DataPath;
+  /**
+   * Path of the section ids (a string array) in the state when the gate opens: a decision may
+   * then give a verdict per section, and the step's output carries them as `sections`. A missing
+   * path or a value that is not an array of strings fails with `States.Runtime`.
+   */
+  sectionsPath?: DataPath;
   /** What the reviewer is shown. @default the whole state */
   payload?: Selection;
   resultPath?: DataPath | null;

@@ -1,3 +1,4 @@
+import type { SectionVerdict } from './engine.js';
 import type { SerializedError } from './errors.js';
 import type { Logger } from './ports/logger.js';
 import type { InvocationMetrics } from './stage.js';
@@ -23,8 +24,31 @@ export type RunEvent =
       at: string;
     }
   | { type: 'retry-scheduled'; runId: string; stepPath: string; attempt: number; code: string; delayMs: number; at: string }
-  | { type: 'review-opened'; runId: string; gate: string; stepPath: string; reviewer?: string; payload: unknown; tokenHash: string; expiresAt: string; at: string }
-  | { type: 'review-decided'; runId: string; gate: string; stepPath: string; decision: 'approved' | 'rejected' | 'timeout'; reviewer?: string; comment?: string; at: string }
+  | {
+      type: 'review-opened';
+      runId: string;
+      gate: string;
+      stepPath: string;
+      reviewer?: string;
+      payload: unknown;
+      /** Section ids the review round decides (the gate's `sectionsPath`). */
+      sections?: string[];
+      tokenHash: string;
+      expiresAt: string;
+      at: string;
+    }
+  | {
+      type: 'review-decided';
+      runId: string;
+      gate: string;
+      stepPath: string;
+      decision: 'approved' | 'rejected' | 'timeout';
+      reviewer?: string;
+      comment?: string;
+      /** The reviewer's verdicts per section, when the decision carried any. */
+      sections?: Record<string, SectionVerdict>;
+      at: string;
+    }
   | { type: 'run-finished'; runId: string; status: 'succeeded' | 'failed'; output?: unknown; error?: SerializedError; at: string };
 
 /** Receives run events. It must be quick; failures are logged, never allowed to break a run. */

@@ -105,6 +105,7 @@ function checkStep(step: StepIR, stages: ReadonlyMap<string, AnyStage>, add: (id
         add(step.id, `approval gate "${step.gate}" has both reviewer and reviewerPath: give one (a fixed reviewer, or where the state holds it)`);
       }
       path(step.reviewerPath, 'reviewerPath');
+      path(step.sectionsPath, 'sectionsPath');
       for (const p of selectionPaths(step.payload)) path(p, 'payload');
       if (options.target === 'stepfunctions-express') {
         add(step.id, `approval gate "${step.gate}" cannot run in an EXPRESS workflow (no task tokens, 5-minute limit): use STANDARD`);

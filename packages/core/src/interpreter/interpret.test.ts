@@ -429,10 +429,24 @@ describe('interpret: approval', () => {
     const f = fake({});
     const out = await run([gate], { doc: 'd' }, f);
     expect(f.approvals).toEqual([{ stepPath: 'review', gate: 'legal', timeoutSeconds: 60, reviewer: 'alice', payload: { doc: 'd' } }]);
-    expect(out).toEqual({ status: 'succeeded', output: { doc: 'd', review: { approved: true, reviewer: 'alice', comment: 'fine' } } });
+    expect(out).toEqual({ status: 'succeeded', output: { doc: 'd', review: { approved: true, reviewer: 'alice', comment: 'fine', sections: {} } } });
     const bare = fake({}, { approval: { decision: 'approved' } });
-    expect(await run([{ kind: 'approval', id: 'g', gate: 'g', timeoutSeconds: 1 }], { a: 1 }, bare)).toEqual({ status: 'succeeded', output: { approved: true, reviewer: null, comment: null } });
+    expect(await run([{ kind: 'approval', id: 'g', gate: 'g', timeoutSeconds: 1 }], { a: 1 }, bare)).toEqual({ status: 'succeeded', output: { approved: true, reviewer: null, comment: null, sections: {} } });
     expect(bare.approvals[0]).toEqual({ stepPath: 'g', gate: 'g', timeoutSeconds: 1, payload: { a: 1 } });
+  });
+
+  it('a sectionsPath asks with the section ids and writes the verdicts; a missing or non-list path is States.Runtime', async () => {
+    const sectioned: StepIR = { kind: 'approval', id: 'review', gate: 'g', timeoutSeconds: 60, sectionsPath: '$.ids', payload: {}, resultPath: '$.review' };
+    const verdicts = { a: { verdict: 'send-back' as const, note: 'cite it' } };
+    const f = fake({}, { approval: { decision: 'approved', reviewer: 'alice', sections: verdicts } });
+    const out = await run([sectioned], { ids: ['a', 'b'] }, f);
+    expect(f.approvals).toEqual([{ stepPath: 'review', gate: 'g', timeoutSeconds: 60, sections: ['a', 'b'], payload: {} }]);
+    expect(out).toEqual({ status: 'succeeded', output: { ids: ['a', 'b'], review: { approved: true, reviewer: 'alice', comment: null, sections: verdicts } } });
+    for (const input of [{}, { ids: 'a' }, { ids: [1] }]) {
+      const g = fake({});
+      expect(await run([sectioned], input, g)).toMatchObject({ status: 'failed', error: { code: 'States.Runtime' } });
+      expect(g.approvals).toHaveLength(0);
+    }
   });
 
   it('a rejection fails with ApprovalRejected naming reviewer and comment; a timeout with ApprovalTimedOut', async () => {

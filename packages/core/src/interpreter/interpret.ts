@@ -247,8 +247,11 @@ class Runner {
     const payload = step.payload === undefined ? state : select(state, step.payload, scope.context);
     const request = { stepPath: scope.prefix + step.id, gate: step.gate, timeoutSeconds: step.timeoutSeconds, payload };
     const reviewer = this.reviewer(step, state, scope);
-    const outcome = await this.fx.approval(reviewer === undefined ? request : { ...request, reviewer });
-    if (outcome.decision === 'approved') return { approved: true, reviewer: outcome.reviewer ?? null, comment: outcome.comment ?? null };
+    const sections = this.sections(step, state, scope);
+    const outcome = await this.fx.approval({ ...request, ...(reviewer === undefined ? {} : { reviewer }), ...(sections === undefined ? {} : { sections }) });
+    if (outcome.decision === 'approved') {
+      return { approved: true, reviewer: outcome.reviewer ?? null, comment: outcome.comment ?? null, sections: outcome.sections ?? {} };
+    }
     if (outcome.decision === 'rejected') {
       throw new StepFailure({
         code: 'ApprovalRejected',
@@ -275,6 +278,14 @@ class Runner {
     const value = readPath(state, step.reviewerPath, scope.context);
     if (value === null || typeof value === 'string') return value ?? undefined;
     throw new StepFailure(runtime(`approval "${step.id}": ${step.reviewerPath} is not a reviewer (a string, or null for anyone); got ${typeName(value)}`, { path: step.reviewerPath }));
+  }
+
+  /** The section ids at a gate's `sectionsPath` (a string array; anything else is `States.Runtime`). */
+  private sections(step: ApprovalIR, state: unknown, scope: Scope): string[] | undefined {
+    if (step.sectionsPath === undefined) return undefined;
+    const value = readPath(state, step.sectionsPath, scope.context);
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return [...(value as string[])];
+    throw new StepFailure(runtime(`approval "${step.id}": ${step.sectionsPath} is not a list of section ids (strings); got ${typeName(value)}`, { path: step.sectionsPath }));
   }
 
   private async loop(step: LoopIR, state: unknown, scope: Scope): Promise<BlockResult> {

@@ -1,4 +1,5 @@
 import type { SerializedError } from '../errors.js';
+import type { SectionVerdict } from '../engine.js';
 import type { RetryPolicy } from '../retry.js';
 
 /** What the interpreter needs to know of a stage: data only, so it can run inside a workflow sandbox. */
@@ -29,6 +30,8 @@ export interface ApprovalOutcome {
   decision: 'approved' | 'rejected' | 'timeout';
   reviewer?: string;
   comment?: string;
+  /** Verdicts per section id (checked by the engine against the request's `sections`). */
+  sections?: Record<string, SectionVerdict>;
   decidedAt?: string;
 }
 
@@ -38,6 +41,8 @@ export interface ApprovalRequest {
   gate: string;
   timeoutSeconds: number;
   reviewer?: string;
+  /** Section ids a decision may give verdicts for (the gate's `sectionsPath`). */
+  sections?: string[];
   payload: unknown;
 }
 

@@ -143,7 +143,7 @@ describe('local engine', () => {
     await approver.close();
     engine = createLocalEngine({ pipelines: [gated], dir });
     expect(await engine.recover()).toEqual([runId]);
-    expect(await engine.result(runId)).toEqual({ status: 'succeeded', output: { approved: true, reviewer: null, comment: null, after: 1 } });
+    expect(await engine.result(runId)).toEqual({ status: 'succeeded', output: { approved: true, reviewer: null, comment: null, sections: {}, after: 1 } });
     rmSync(dir, { recursive: true, force: true });
   });
 

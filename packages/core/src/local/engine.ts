@@ -189,6 +189,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
           createdAt: new Date(now).toISOString(),
           expiresAt: new Date(now + req.timeoutSeconds * 1000).toISOString(),
           ...(req.reviewer === undefined ? {} : { reviewer: req.reviewer }),
+          ...(req.sections === undefined ? {} : { sections: req.sections }),
         };
         append(runId, run, review);
         if (dead) return never();
@@ -330,6 +331,7 @@ function outcomeOf(d: Extract<JournalEntry, { t: 'decision' }>): ApprovalOutcome
   const o: ApprovalOutcome = { decision: d.decision, decidedAt: d.at };
   if (d.reviewer !== undefined) o.reviewer = d.reviewer;
   if (d.comment !== undefined) o.comment = d.comment;
+  if (d.sections !== undefined) o.sections = d.sections;
   return o;
 }
 
@@ -361,6 +363,7 @@ function eventOf(runId: string, e: JournalEntry): RunEvent | undefined {
         expiresAt: e.expiresAt,
         at: e.createdAt,
         ...(e.reviewer === undefined ? {} : { reviewer: e.reviewer }),
+        ...(e.sections === undefined ? {} : { sections: e.sections }),
       };
     case 'decision':
       return {
@@ -372,6 +375,7 @@ function eventOf(runId: string, e: JournalEntry): RunEvent | undefined {
         at: e.at,
         ...(e.reviewer === undefined ? {} : { reviewer: e.reviewer }),
         ...(e.comment === undefined ? {} : { comment: e.comment }),
+        ...(e.sections === undefined ? {} : { sections: e.sections }),
       };
     case 'end':
       return e.ok ? { type: 'run-finished', runId, status: 'succeeded', output: e.output, at: e.at } : { type: 'run-finished', runId, status: 'failed', error: e.error!, at: e.at };

@@ -1,5 +1,6 @@
 import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SectionVerdict } from '../engine.js';
 import type { SerializedError } from '../errors.js';
 import { assertRunId, pathUnder } from '../run-id.js';
 import type { InvocationMetrics } from '../stage.js';
@@ -23,8 +24,17 @@ export type JournalEntry =
     }
   | { t: 'retry'; path: string; attempt: number; code: string; delayMs: number; maxDelayMs: number; at?: string }
   | { t: 'timer'; key: string; dueAt: number }
-  | { t: 'review'; path: string; gate: string; tokenHash: string; reviewer?: string; payload: unknown; createdAt: string; expiresAt: string }
-  | { t: 'decision'; path: string; gate: string; decision: 'approved' | 'rejected' | 'timeout'; reviewer?: string; comment?: string; at: string }
+  | { t: 'review'; path: string; gate: string; tokenHash: string; reviewer?: string; sections?: string[]; payload: unknown; createdAt: string; expiresAt: string }
+  | {
+      t: 'decision';
+      path: string;
+      gate: string;
+      decision: 'approved' | 'rejected' | 'timeout';
+      reviewer?: string;
+      comment?: string;
+      sections?: Record<string, SectionVerdict>;
+      at: string;
+    }
   | { t: 'end'; ok: boolean; output?: unknown; error?: SerializedError; at: string }
   | { t: 'redrive'; at: string };
 

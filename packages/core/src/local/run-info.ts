@@ -1,12 +1,13 @@
 import type { PendingReview, ReviewDecision, RunInfo, RunState } from '../engine.js';
-import { verifyReviewToken } from '../engine-support.js';
 import { StageError } from '../errors.js';
+import { findOpenReview, sectionVerdictsOf } from '../review-decision.js';
 import type { JournalEntry, JournalState } from './journal.js';
 
 /** The pending review a reviewer sees for a journaled review entry (never its token hash). */
 export function pendingReviewOf(runId: string, r: Extract<JournalEntry, { t: 'review' }>): PendingReview {
   const p: PendingReview = { runId, gate: r.gate, stepPath: r.path, payload: r.payload, createdAt: r.createdAt, expiresAt: r.expiresAt };
   if (r.reviewer !== undefined) p.reviewer = r.reviewer;
+  if (r.sections !== undefined) p.sections = [...r.sections];
   return p;
 }
 
@@ -61,8 +62,9 @@ export function runInfoFromJournal(runId: string, s: JournalState & { start: Non
 
 /**
  * Checks a reviewer's decision against a run's journal and returns the decision entry to record:
- * an open review at `gate` whose token hash matches, assigned to this reviewer if it names one.
- * Throws `InvalidInput` saying which check failed. Engines that keep a core journal share it.
+ * an open review at `gate` whose token hash matches, assigned to this reviewer if it names one,
+ * with verdicts only for its sections ({@link findOpenReview}). Throws `InvalidInput` saying which
+ * check failed, before anything is recorded. Engines that keep a core journal share it.
  */
 export function decisionEntryFor(
   runId: string,
@@ -74,14 +76,8 @@ export function decisionEntryFor(
 ): Extract<JournalEntry, { t: 'decision' }> {
   if (!s.start) throw new StageError('InvalidInput', `unknown run "${runId}"`);
   const open = [...s.reviews.values()].filter((r) => r.gate === gate && !s.decisions.has(r.path));
-  if (open.length === 0) {
-    throw new StageError('InvalidInput', `run "${runId}" has no open review at gate "${gate}" (already decided, timed out, or never reached)`);
-  }
-  const review = open.find((r) => verifyReviewToken(decision.token, r.tokenHash));
-  if (!review) throw new StageError('InvalidInput', `review token rejected for gate "${gate}" of run "${runId}"`);
-  if (review.reviewer !== undefined && review.reviewer !== decision.reviewer) {
-    throw new StageError('InvalidInput', `gate "${gate}" is assigned to reviewer "${review.reviewer}"`);
-  }
+  const review = findOpenReview(open, { run: runId, gate }, decision);
+  const sections = sectionVerdictsOf(decision);
   return {
     t: 'decision',
     path: review.path,
@@ -90,5 +86,6 @@ export function decisionEntryFor(
     at,
     ...(decision.reviewer === undefined ? {} : { reviewer: decision.reviewer }),
     ...(decision.comment === undefined ? {} : { comment: decision.comment }),
+    ...(Object.keys(sections).length === 0 ? {} : { sections }),
   };
 }

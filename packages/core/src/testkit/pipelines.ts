@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { definePipeline, type AnyPipeline } from '../builder.js';
 import type { RetryPolicy } from '../retry.js';
+import { kitReviewRounds, kitReviewSections } from './pipelines-review.js';
 import { kitBig, kitConsume, kitFlaky, kitHandler, kitItem, kitSlow, kitStep, kitValidate, kitWriter } from './stages.js';
 
 const Input = z.looseObject({ probe: z.string() });
@@ -195,4 +196,6 @@ export const conformancePipelines: AnyPipeline[] = [
   kitFatalCatchAll,
   kitFatalCatchNamed,
   kitReviewerPath,
+  kitReviewSections,
+  kitReviewRounds,
 ];

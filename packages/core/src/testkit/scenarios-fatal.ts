@@ -46,7 +46,7 @@ export function fatalAndReviewerScenarios({ caps, timeout, engine, run, output, 
       expect((await engine().status(runId)).pendingReviews).toMatchObject([{ gate: 'review', reviewer: 'alice' }]);
       await expect(engine().approve(runId, 'review', { token: notice.token, reviewer: 'bob' })).rejects.toThrow(/alice/);
       await engine().approve(runId, 'review', { token: notice.token, reviewer: 'alice', comment: 'ok' });
-      expect(output(await engine().result(runId, { timeoutMs: timeout })).review).toEqual({ approved: true, reviewer: 'alice', comment: 'ok' });
+      expect(output(await engine().result(runId, { timeoutMs: timeout })).review).toEqual({ approved: true, reviewer: 'alice', comment: 'ok', sections: {} });
     });
 
     it('null leaves the gate to anyone with the token', { timeout }, async () => {
@@ -56,7 +56,7 @@ export function fatalAndReviewerScenarios({ caps, timeout, engine, run, output, 
       expect(notice.reviewer ?? null).toBeNull();
       expect((await engine().status(runId)).pendingReviews[0]?.reviewer ?? null).toBeNull();
       await engine().approve(runId, 'review', { token: notice.token, reviewer: 'bob' });
-      expect(output(await engine().result(runId, { timeoutMs: timeout })).review).toEqual({ approved: true, reviewer: 'bob', comment: null });
+      expect(output(await engine().result(runId, { timeoutMs: timeout })).review).toEqual({ approved: true, reviewer: 'bob', comment: null, sections: {} });
       expect(startCounts(readProbe(probe), 'kit-step').size).toBe(1);
     });
 

@@ -6,6 +6,7 @@ import type { RunOutcome } from '../interpreter/types.js';
 import { KIT_APPROVAL_TIMEOUT_SECONDS, KIT_RETRY, conformancePipelines } from './pipelines.js';
 import { createProbeDir, highWaterMark, readProbe, setProbeFlag, startCounts, type ProbeEvent } from './probe.js';
 import { fatalAndReviewerScenarios } from './scenarios-fatal.js';
+import { sectionReviewScenarios } from './scenarios-review.js';
 import { runIdScenarios } from './scenarios-run-ids.js';
 
 /**
@@ -64,8 +65,11 @@ export interface KitContext {
   run(pipeline: string, input?: Record<string, unknown>): Promise<{ runId: string; probe: string; outcome: RunOutcome; events: ProbeEvent[] }>;
   /** The output of a succeeded run; throws with the error otherwise. */
   output(outcome: RunOutcome): Record<string, unknown>;
-  /** Waits until the gate is pending in `status()` and its notice has arrived. */
-  gateOpen(runId: string, gate: string): Promise<ReviewNotice>;
+  /**
+   * Waits until the gate is pending in `status()` and its notice has arrived; with `stepPath`
+   * (a gate in a loop opens once per iteration), until the review at a matching step path is.
+   */
+  gateOpen(runId: string, gate: string, stepPath?: RegExp): Promise<ReviewNotice>;
 }
 
 /**
@@ -106,10 +110,12 @@ export function runConformance(options: ConformanceOptions): void {
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  const gateOpen = (runId: string, gate: string): Promise<ReviewNotice> =>
-    waitFor(`gate ${gate} of ${runId}`, async () => {
+  const gateOpen = (runId: string, gate: string, stepPath?: RegExp): Promise<ReviewNotice> =>
+    waitFor(`gate ${gate} of ${runId}${stepPath ? ` at ${stepPath}` : ''}`, async () => {
+      const at = (r: { gate: string; stepPath: string }): boolean => r.gate === gate && (!stepPath || stepPath.test(r.stepPath));
       const info: RunInfo = await engine().status(runId);
-      return info.pendingReviews.some((r) => r.gate === gate) ? notices.get(`${runId}/${gate}`) : undefined;
+      const notice = notices.get(`${runId}/${gate}`);
+      return info.pendingReviews.some(at) && notice && at(notice) ? notice : undefined;
     });
 
   describe(`conformance: ${options.name}`, () => {
@@ -240,7 +246,7 @@ export function runConformance(options: ConformanceOptions): void {
         await expect(engine().approve(runId, 'review', { token: 'forged-' + notice.token.slice(7), reviewer: 'x' })).rejects.toThrow(/token/);
         await engine().approve(runId, 'review', { token: notice.token, reviewer: 'alice', comment: 'ok' });
         const out = output(await engine().result(runId, { timeoutMs: timeout }));
-        expect(out.review).toEqual({ approved: true, reviewer: 'alice', comment: 'ok' });
+        expect(out.review).toEqual({ approved: true, reviewer: 'alice', comment: 'ok', sections: {} });
         expect(out.published).toEqual({ value: 3 });
         await expect(engine().approve(runId, 'review', { token: notice.token, reviewer: 'alice' })).rejects.toThrow();
       });
@@ -337,6 +343,7 @@ export function runConformance(options: ConformanceOptions): void {
     });
 
     fatalAndReviewerScenarios({ caps, timeout, engine, run, output, gateOpen });
+    sectionReviewScenarios({ caps, timeout, engine, run, output, gateOpen });
     runIdScenarios({ caps, timeout, engine, run, output, gateOpen });
   });
 }
