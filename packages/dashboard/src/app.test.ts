@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardApp } from './app.js';
-import { deriveSecret } from './auth.js';
 import { reviewLink } from './review-link.js';
 import { createDashboardServer } from './server.js';
 import { createFixture, type Fixture } from './test-support/fixture.js';
@@ -121,11 +120,13 @@ describe('review links', () => {
 
   it('needs the CSRF field when the session cookie authenticates a post', async () => {
     const notice = await fx.startWaiting('CSRF test');
-    const cookie = `baton_session=${deriveSecret(TOKEN, 'session')}`;
+    const login = await post('/login', { token: TOKEN, next: '/' }, {});
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await (await get('/', { cookie })).text())![1]!;
     const refused = await post(`/reviews/${notice.runId}/editor`, { token: notice.token, decision: 'approve' }, { cookie });
     expect(refused.status).toBe(403);
     expect((await fx.engine.status(notice.runId)).status).toBe('waiting');
-    const ok = await post(`/reviews/${notice.runId}/editor`, { token: notice.token, decision: 'approve', csrf: deriveSecret(TOKEN, 'csrf') }, { cookie });
+    const ok = await post(`/reviews/${notice.runId}/editor`, { token: notice.token, decision: 'approve', csrf }, { cookie });
     expect(ok.status).toBe(303);
     expect((await fx.engine.result(notice.runId)).status).toBe('succeeded');
   });

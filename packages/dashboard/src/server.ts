@@ -1,6 +1,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { createDashboardApp, type DashboardOptions } from './app.js';
+import { isLoopback } from './auth.js';
 
 /** Options of {@link createDashboardServer}. */
 export interface DashboardServerOptions extends DashboardOptions {
@@ -8,6 +9,8 @@ export interface DashboardServerOptions extends DashboardOptions {
   hostname?: string;
   /** @default 4680; 0 picks a free port */
   port?: number;
+  /** Receives the warning printed when `hostname` is not a loopback address. @default stderr */
+  warn?: (message: string) => void;
 }
 
 /** A running (or ready to run) dashboard. */
@@ -39,6 +42,12 @@ export function createDashboardServer(options: DashboardServerOptions): Dashboar
   return {
     app,
     listen() {
+      if (!isLoopback(hostname)) {
+        const warn = options.warn ?? ((m: string) => void process.stderr.write(`warning: ${m}\n`));
+        warn(
+          `the dashboard listens on ${hostname}, not on loopback: anyone who can reach this port can see its login page and try tokens${options.secureCookies ? '' : ', and the session cookie travels without TLS (serve it behind HTTPS with secureCookies)'}. Bind 127.0.0.1 unless other machines must reach it.`,
+        );
+      }
       return new Promise((resolve, reject) => {
         const s = serve({ fetch: app.fetch, hostname, port: options.port ?? DEFAULT_DASHBOARD_PORT }, (info: AddressInfo) => {
           const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
