@@ -142,34 +142,26 @@ function findingsOf(item: Item): string[] {
   return out;
 }
 
-/** Finding classes of the safety check, in words a reviewer reads. */
-const SAFETY_WORDS: Record<string, string> = {
-  'instruction-override': 'it tries to override the instructions it was given',
-  'role-switch': 'it tries to change who is speaking (a role switch)',
-  'system-prompt-leak': 'it reveals or quotes the system prompt',
-  'tool-call': 'it contains tool-call syntax',
-  'foreign-link': 'it links to a host that is not among the sources',
-  'foreign-host': 'it links to a host that is not among the sources',
-  'raw-html': 'it contains raw HTML or script',
-  'invisible-characters': 'it contains invisible characters',
-  denylist: 'it matches the report template\'s list of off-script phrases',
-};
-
-/** The safety finding of a held section in words: the class of each finding, never a regular expression. */
+/**
+ * The safety finding of a held section in words: each finding's class and the check's plain-words
+ * reason (`details.findings`, free of model text), never a regular expression.
+ */
 export function safetyOf(item: Item): string | undefined {
-  const source = (item.safety ?? item.flagged) as { details?: Record<string, unknown>; reason?: unknown; code?: unknown } | undefined;
+  const source = (item.safety ?? item.flagged) as { details?: Record<string, unknown> } | undefined;
   if (!source) return undefined;
   const details = source.details ?? {};
-  const classes = new Set<string>();
-  for (const key of ['classes', 'findings', 'kinds']) {
-    const list = details[key];
-    if (Array.isArray(list)) for (const f of list) classes.add(typeof f === 'string' ? f : String((f as { class?: unknown; kind?: unknown }).class ?? (f as { kind?: unknown }).kind ?? ''));
+  const lines: string[] = [];
+  if (Array.isArray(details.findings)) {
+    for (const f of details.findings as { class?: unknown; reason?: unknown }[]) {
+      const cls = typeof f?.class === 'string' ? f.class.replace(/[-_]+/g, ' ') : 'finding';
+      lines.push(typeof f?.reason === 'string' ? `${cls}: ${f.reason}` : cls);
+    }
+  } else if (Array.isArray(details.matches) && details.matches.every((m) => typeof m === 'string' && /^[a-z][a-z-]*: /.test(m))) {
+    lines.push(...(details.matches as string[]).map((m) => m.replace(/^([a-z-]+):/, (_, c: string) => `${c.replace(/-/g, ' ')}:`)));
   }
-  classes.delete('');
-  if (classes.size === 0 && Array.isArray(details.matches)) classes.add('denylist');
-  if (classes.size === 0) return 'Held by the safety check: the answer looks off-script, so a person must read it before it goes into the report.';
-  const words = [...classes].map((c) => SAFETY_WORDS[c] ?? c.replace(/[-_]+/g, ' '));
-  return `Held by the safety check because ${words.join('; ')}.`;
+  const unique = [...new Set(lines)];
+  if (unique.length === 0) return 'The safety check found the answer off-script, so a person must read it before it goes into the report.';
+  return `The safety check held this text: ${unique.join('; ')}.`;
 }
 
 function lastString(value: unknown, key: string, depth = 0): string | undefined {
