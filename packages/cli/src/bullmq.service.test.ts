@@ -60,7 +60,7 @@ describe('baton on BullMQ + Redis (redis-server started by the test setup)', () 
     const dir = workdir();
     const engine = bullmq();
     const waiting = await batonAsync(dir, [...REPORT, ...engine]);
-    expect(waiting.code).toBe(0);
+    expect(waiting.code).toBe(4); // waiting for review
     const [, runId, token] = /baton approve (\S+) review --token (\S+)/.exec(waiting.stderr)!;
     const secret = 'bullmq-dashboard-token-0123456789';
     const dash = startBaton(dir, ['dashboard', '--port', '0', ...engine], { BATON_DASHBOARD_TOKEN: secret });

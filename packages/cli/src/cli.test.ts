@@ -75,7 +75,7 @@ describe('baton CLI end to end (built CLI, local engine, offline model)', () => 
   it('without a terminal and without --auto-approve, leaves the run waiting and `baton approve` finishes it', () => {
     const dir = workdir();
     const r = baton(dir, RUN);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(4); // waiting for review
     const m = /baton approve (\S+) review --token (\S+)/.exec(r.stderr);
     expect(m).not.toBeNull();
     const [, runId, token] = m!;

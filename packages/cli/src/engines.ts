@@ -5,6 +5,7 @@ import { commonOptions, type EngineFactory, type WorkerFactory } from './engines
 import { stepfunctionsEngineFactory, stepfunctionsLocalEngineFactory } from './engines/stepfunctions.js';
 import { temporalEngineFactory, temporalWorkerFactory } from './engines/temporal.js';
 import { CliError } from './errors.js';
+import { configuredNotifier } from './notifier.js';
 
 export { CliError } from './errors.js';
 export type { CliWorker, EngineConnection, EngineContext, EngineFactory, WorkerFactory } from './engines/context.js';
@@ -41,11 +42,21 @@ export const WORKER_FACTORIES: Record<string, WorkerFactory> = {
   temporal: temporalWorkerFactory,
 };
 
-/** The factory for an engine name, or an error that lists the known ones. */
+/**
+ * The factory for an engine name, or an error that lists the known ones. With `--review-notices`
+ * the engine's notices (of gates opened in this process, and on BullMQ those relayed from its
+ * workers) go to the configured targets too, besides the command's own notifier.
+ */
 export function engineFactory(name: string): EngineFactory {
   const f = ENGINE_FACTORIES[name];
   if (!f) throw new CliError(`unknown engine "${name}". Known engines: ${Object.keys(ENGINE_FACTORIES).join(', ')}`);
-  return f;
+  return async (ctx) => {
+    const spec = ctx.connection?.reviewNotifier;
+    if (!spec) return f(ctx);
+    const { notifier: configured } = await configuredNotifier(spec, ctx.stateDir, (line) => void process.stdout.write(line + '\n'));
+    const own = ctx.notifier;
+    return f({ ...ctx, notifier: async (n) => void (await Promise.all([configured(n), own?.(n)])) });
+  };
 }
 
 /** The worker factory for an engine name, or an error that says which engines have workers. */

@@ -18,7 +18,10 @@ export { createProgress, type ProgressDisplay, type RunCounts } from './progress
 export { createCliReviewer, reviewSummary, type CliReviewer, type ReviewMode } from './review.js';
 export { copyOutputs, reportKeys, summaryText } from './outputs.js';
 export { openContext, type CliContext, type GlobalOptions } from './context.js';
-export { finishRun, openSession, type Session } from './session.js';
+export { openSession, type Session } from './session.js';
+export { finishRun, runsStepsHere } from './finish.js';
+export { RUN_EXIT_CODES, WORKER_EXIT_CODES, missingSections, runExitCode } from './exit-codes.js';
+export { configuredNotifier, readNotices, type NoticeLine } from './notifier.js';
 export { createSpooledRegistry, createSpoolObserver, ingestSpool, spoolDir } from './registry/spool.js';
 export { createRunRecorder, openRegistry, type OpenRegistry, type RunRecorder } from './registry/open.js';
 export { createProgram } from './program.js';

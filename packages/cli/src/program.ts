@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { decideCommand, listCommand, redriveCommand, resumeCommand, statusCommand } from './commands/manage.js';
+import { refuseInapplicable } from './applicable.js';
 import { compileCommand, type CompileCommandOptions } from './commands/compile.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { registryCommand } from './commands/registry.js';
@@ -8,6 +9,7 @@ import { rehearseCommand, type RehearseCommandOptions } from './commands/rehears
 import { runCommand } from './commands/run.js';
 import { workerCommand } from './commands/worker.js';
 import { ENGINE_FACTORIES, WORKER_FACTORIES, type EngineConnection } from './engines.js';
+import { RUN_EXIT_HELP, WORKER_EXIT_HELP } from './exit-codes.js';
 import { DEFAULT_PIPELINES_MODULE } from './pipelines.js';
 import { RUN_ID_HELP, parseRunIdOption } from './run-id.js';
 import type { GlobalOptions } from './session.js';
@@ -39,6 +41,7 @@ export function createProgram(onExit: (code: number) => void): Command {
     .addOption(new Option('--temporal-namespace <ns>', 'temporal: namespace (default: default)'))
     .addOption(new Option('--task-queue <name>', 'temporal: task queue (default: baton)'))
     .addOption(new Option('--no-worker', 'bullmq, temporal: run no worker in this process (separate `baton worker` processes do the work)'))
+    .addOption(new Option('--review-notices <targets>', 'where review notices (with the token) go, comma-separated: stdout, file:<path>, webhook:<url>, dashboard (worker default: stdout; every notice is also appended to <state-dir>/reviews/notices.jsonl, mode 0600)'))
     .addOption(new Option('--database-url <url>', 'Postgres run registry (default: DATABASE_URL, else PGlite under <state-dir>/registry)'))
     .addOption(new Option('--state-machine-arn <arn>', 'stepfunctions: the deployed state machine (AWS_REGION, credentials, AWS_ENDPOINT_URL_SFN from the environment)'))
     .addOption(new Option('--cdk-outputs <file>', 'stepfunctions: the outputs file of cdk deploy --outputs-file (state machine ARN, blob bucket)'))
@@ -55,6 +58,7 @@ export function createProgram(onExit: (code: number) => void): Command {
       ...(all.temporalNamespace ? { temporalNamespace: all.temporalNamespace } : {}),
       ...(all.taskQueue ? { taskQueue: all.taskQueue } : {}),
       ...(all.worker === false ? { worker: false } : {}),
+      ...(all.reviewNotices ? { reviewNotifier: all.reviewNotices } : {}),
       ...(all.stateMachineArn ? { stateMachineArn: all.stateMachineArn } : {}),
       ...(all.cdkOutputs ? { cdkOutputs: resolve(all.cdkOutputs) } : {}),
       ...(all.blobBucket ? { blobBucket: all.blobBucket } : {}),
@@ -77,7 +81,7 @@ export function createProgram(onExit: (code: number) => void): Command {
 
   program
     .command('run')
-    .description('start a run and follow it to the end (or to a review gate)')
+    .description('start a run and follow it to the end (or to a review gate); the exit code says how it ended (below)')
     .argument('<pipeline>', 'pipeline name, e.g. report')
     .option('--sources <dir>', 'directory of source documents, uploaded to the blob store as input.sources')
     .option('--input <file>', 'JSON file with the run input')
@@ -85,7 +89,10 @@ export function createProgram(onExit: (code: number) => void): Command {
     .option('--out <dir>', 'where report files are written when the run succeeds')
     .option('--auto-approve', 'approve review gates unattended (through the engine approve API)')
     .option('--run-id <id>', RUN_ID_HELP, parseRunIdOption)
+    .addHelpText('after', RUN_EXIT_HELP)
     .action(async (name: string, opts: Record<string, string | boolean | undefined>, cmd: Command) => {
+      const { global, explicit } = globals(cmd);
+      refuseInapplicable({ name: 'run', autoApprove: opts.autoApprove === true }, global, explicit);
       onExit(
         await runCommand(
           name,
@@ -97,7 +104,7 @@ export function createProgram(onExit: (code: number) => void): Command {
             ...(typeof opts.runId === 'string' ? { runId: opts.runId } : {}),
             autoApprove: opts.autoApprove === true,
           },
-          globals(cmd).global,
+          global,
         ),
       );
     });
@@ -115,6 +122,7 @@ export function createProgram(onExit: (code: number) => void): Command {
       .option('--no-wait', 'record the decision and exit without following the run')
       .action(async (runId: string, gate: string, opts: { token: string; reviewer?: string; comment?: string; wait: boolean; out?: string }, cmd: Command) => {
         const { global, explicit } = globals(cmd);
+        refuseInapplicable({ name: verdict, noWait: !opts.wait }, global, explicit);
         onExit(await decideCommand(verdict, runId, gate, opts, global, explicit));
       });
   }
@@ -127,6 +135,7 @@ export function createProgram(onExit: (code: number) => void): Command {
     .option('--registry', 'print the run registry\'s record of the run (steps, attempts, reviews) as JSON')
     .action(async (runId: string, opts: { json?: boolean; registry?: boolean }, cmd: Command) => {
       const { global, explicit } = globals(cmd);
+      refuseInapplicable({ name: 'status' }, global, explicit);
       onExit(opts.registry ? await registryCommand(runId, global) : await statusCommand(runId, opts, global, explicit));
     });
 
@@ -137,6 +146,7 @@ export function createProgram(onExit: (code: number) => void): Command {
     .option('--out <dir>', 'where report files go')
     .action(async (runId: string, opts: { out?: string }, cmd: Command) => {
       const { global, explicit } = globals(cmd);
+      refuseInapplicable({ name: 'resume' }, global, explicit);
       onExit(await resumeCommand(runId, opts, global, explicit));
     });
 
@@ -147,6 +157,7 @@ export function createProgram(onExit: (code: number) => void): Command {
     .option('--out <dir>', 'where report files go')
     .action(async (runId: string, opts: { out?: string }, cmd: Command) => {
       const { global, explicit } = globals(cmd);
+      refuseInapplicable({ name: 'redrive' }, global, explicit);
       onExit(await redriveCommand(runId, opts, global, explicit));
     });
 
@@ -155,12 +166,15 @@ export function createProgram(onExit: (code: number) => void): Command {
     .description('list runs, newest first')
     .option('--registry', 'list the run registry\'s rows (every engine) as JSON')
     .action(async (opts: { registry?: boolean }, cmd: Command) => {
+      const { global, explicit } = globals(cmd);
+      refuseInapplicable({ name: 'list' }, global, explicit);
       onExit(opts.registry ? await registryCommand(undefined, globals(cmd).global) : await listCommand(globals(cmd).global));
     });
 
   program
     .command('worker')
     .description(`run this process as a worker of --engine (${Object.keys(WORKER_FACTORIES).join(', ')}) until SIGINT/SIGTERM`)
+    .addHelpText('after', WORKER_EXIT_HELP)
     .action(async (_opts: unknown, cmd: Command) => {
       onExit(await workerCommand(globals(cmd).global));
     });

@@ -4,8 +4,6 @@ import { openContext, type GlobalOptions } from './context.js';
 import { engineFactory } from './engines.js';
 import { createProgress, type ProgressDisplay } from './progress.js';
 import { createCliReviewer, type CliReviewer, type ReviewMode } from './review.js';
-import { followDeployed } from './follow.js';
-import { copyOutputs, reportKeys, summaryText } from './outputs.js';
 
 export type { GlobalOptions } from './context.js';
 
@@ -62,38 +60,6 @@ export async function openSession(opts: GlobalOptions, reviewMode: ReviewMode, t
     }
   };
   return { engine, blobs, pipelines, progress, reviewer, stateDir, close };
-}
-
-/**
- * Waits for a run to end (or to be left waiting at a gate), copies its report files to `out`,
- * prints the summary and returns the process exit code: 0 succeeded or waiting, 1 failed.
- */
-export async function finishRun(session: Session, runId: string, out: string | undefined): Promise<number> {
-  const onInterrupt = (): void => {
-    session.progress.stop();
-    const where = session.engine.name === 'stepfunctions' ? 'goes on in Step Functions; follow it with' : `is saved in ${session.stateDir}; continue it with`;
-    process.stderr.write(`\ninterrupted: run ${runId} ${where}: baton resume ${runId}\n`);
-    process.exit(130);
-  };
-  process.once('SIGINT', onInterrupt);
-  const ended = session.engine.result(runId).then(() => 'ended' as const);
-  // left waiting, the engine is closed while result() still polls: that rejection is nobody's
-  ended.catch(() => undefined);
-  // a deployed run's reviewer hears of the gate from the deployment: follow it by its status
-  const stop = new AbortController();
-  const waiting = session.engine.name === 'stepfunctions' ? followDeployed(session, runId, stop.signal) : session.reviewer.leftWaiting.then(() => 'waiting' as const);
-  const state = await Promise.race([ended, waiting]).finally(() => stop.abort());
-  session.progress.stop();
-  const info = await session.engine.status(runId);
-  const succeeded = state === 'ended' && info.status === 'succeeded';
-  // Without --out the files stay in the filesystem blob store under the state directory.
-  // a deployed run's files stay in the deployment's bucket (keys shown) unless --out copies them
-  const stored = (k: string): string => (session.engine.name === 'stepfunctions' ? k : join(session.stateDir, 'blobs', k));
-  const files = !succeeded ? [] : out ? await copyOutputs(session.blobs, info.output, out) : reportKeys(info.output).map(stored);
-  process.stdout.write(summaryText(info, session.progress.counts, files) + '\n');
-  await session.close();
-  process.removeListener('SIGINT', onInterrupt);
-  return info.status === 'failed' ? 1 : 0;
 }
 
 /** Names the section bars after the plan's section ids (local engine: read from its journal). */

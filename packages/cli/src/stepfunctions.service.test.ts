@@ -85,7 +85,7 @@ describe('baton --engine stepfunctions (built CLI, a local Step Functions JSON e
     expect(run.stderr).toContain('run sfn-cli-1 is waiting for review at gate "review"');
     expect(run.stderr).toContain('baton approve sfn-cli-1 review --token <token> --engine stepfunctions');
     expect(run.stderr).toContain('plan: attempt 1 FAILED ThrottlingException: slow down');
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(4); // waiting for review
     const started = fake.calls.find((c) => c.op === 'StartExecution')!;
     expect(JSON.parse(started.body.input as string)).toMatchObject({ ...INPUT, reviewerId: null, reportTitle: 'Clinical Study Report BTN-101' });
 

@@ -1,8 +1,10 @@
 import type { RunInfo } from '@baton/core';
 import { CliError } from '../errors.js';
 import type { ReviewMode } from '../review.js';
-import { finishRun, openSession, type GlobalOptions } from '../session.js';
+import { finishRun } from '../finish.js';
+import { openSession, type GlobalOptions } from '../session.js';
 import { readSidecar } from '../sidecar.js';
+import { interruptedNote, neverRecorded } from '../interrupted.js';
 
 /** Global options with what the CLI remembered about the run filled in. */
 function withSidecar(global: GlobalOptions, runId: string, explicit: Set<string>): { global: GlobalOptions; out: string | undefined; mode: ReviewMode } {
@@ -47,20 +49,23 @@ export async function decideCommand(
     await session.close();
     return 0;
   }
-  return finishRun(session, runId, opts.out ?? out);
+  return finishRun(session, runId, opts.out ?? out, g);
 }
 
 /** `baton resume <run>`: continues an unfinished run (after a crash or Ctrl-C) in this process. */
 export async function resumeCommand(runId: string, opts: { out?: string }, global: GlobalOptions, explicit: Set<string>): Promise<number> {
   const { global: g, out, mode } = withSidecar(global, runId, explicit);
   const session = await openSession(g, mode);
-  const info = await session.engine.status(runId);
+  const info = await session.engine.status(runId).catch(async (e: unknown) => {
+    await session.close();
+    throw /unknown run/.test((e as Error).message) ? neverRecorded(runId) : e;
+  });
   if (info.status === 'waiting') {
     printWaiting(info);
     await session.close();
     return 0;
   }
-  return finishRun(session, runId, opts.out ?? out);
+  return finishRun(session, runId, opts.out ?? out, g);
 }
 
 /** `baton redrive <run>`: restarts a failed run from its failed steps, reusing completed ones. */
@@ -73,7 +78,7 @@ export async function redriveCommand(runId: string, opts: { out?: string }, glob
     await session.close();
     throw new CliError(`redrive failed: ${(e as Error).message}`);
   }
-  return finishRun(session, runId, opts.out ?? out);
+  return finishRun(session, runId, opts.out ?? out, g);
 }
 
 /** `baton status <run>`: the run's state, steps in flight, attempts, retries and open reviews. */
@@ -88,12 +93,13 @@ export async function statusCommand(runId: string, opts: { json?: boolean }, glo
   } finally {
     await session.close();
   }
+  const interrupted = interruptedNote(g, info);
   if (opts.json) {
-    process.stdout.write(JSON.stringify(info, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(interrupted ? { ...info, interrupted } : info, null, 2) + '\n');
     return 0;
   }
   const lines = [
-    `run ${info.runId}: ${info.status} (${info.pipeline} on ${info.engine})`,
+    `run ${info.runId}: ${interrupted ?? info.status} (${info.pipeline} on ${info.engine})`,
     `  started ${info.startedAt}, updated ${info.updatedAt}${info.finishedAt ? `, finished ${info.finishedAt}` : ''}`,
     `  attempts ${info.attempts.length} (${info.attempts.filter((a) => a.status === 'failed').length} failed), retries ${info.retries.length}`,
   ];

@@ -5,7 +5,8 @@ import type { EngineConnection } from '../engines.js';
 import { blobBucketOf } from '../engines/deployment.js';
 import { CliError } from '../errors.js';
 import { findPipeline } from '../pipelines.js';
-import { finishRun, openSession, type GlobalOptions } from '../session.js';
+import { finishRun } from '../finish.js';
+import { openSession, type GlobalOptions } from '../session.js';
 import { writeSidecar } from '../sidecar.js';
 
 /** Options of `baton run`. */
@@ -42,9 +43,9 @@ export async function runCommand(name: string, opts: RunOptions, global: GlobalO
   session.progress.log(`run ${runId} started; state in ${session.stateDir}`);
   if (global.engine === 'temporal' && global.connection?.worker === false) {
     // Temporal delivers review tokens in the worker that runs the gate's activity, not here
-    session.progress.log('review gates: the `baton worker` process prints the token and the `baton approve` command (--auto-approve cannot act from this process)');
+    session.progress.log('review gates: the `baton worker` process that opens one sends its notice through its --review-notices; this process prints the review page when the gate opens');
   }
-  return finishRun(session, runId, opts.out);
+  return finishRun(session, runId, opts.out, global);
 }
 
 /**

@@ -14,6 +14,8 @@ export interface EngineConnection {
   taskQueue?: string;
   /** Run a worker inside this process (`--no-worker` when `baton worker` processes do the work). @default true */
   worker?: boolean;
+  /** Where review notices go (`--review-notices`): `stdout`, `file:<path>`, `webhook:<url>`, `dashboard`, comma-separated. */
+  reviewNotifier?: string;
   /** Step Functions: the deployed state machine (`--state-machine-arn`). */
   stateMachineArn?: string;
   /** Step Functions: the outputs file of `cdk deploy --outputs-file` (`--cdk-outputs`), absolute. */
