@@ -6,6 +6,11 @@ export const SourceRef = z.object({
   key: z.string().min(1),
   /** Original file name; its extension chooses the parser. */
   name: z.string().min(1),
+  /**
+   * Set by whoever listed the sources for a file it would not read (a symlink out of the sources
+   * directory, a dangling one): ingest fails that file with this reason, and the run goes on.
+   */
+  rejected: z.object({ reason: z.string(), message: z.string() }).optional(),
 });
 /** A source file stored in the blob store. */
 export type SourceRef = z.infer<typeof SourceRef>;
