@@ -18,7 +18,8 @@ describe('baton dashboard', () => {
     const dash = startBaton(dir, ['dashboard', '--port', '0', '--token', TOKEN]);
     const [, url] = await dash.waitFor(/baton dashboard on (http:\/\/127\.0\.0\.1:\d+)\//);
     try {
-      expect(dash.stdout()).toContain(`login token: ${TOKEN}`);
+      expect(dash.stdout()).toContain('login token: the one in --token (not printed)');
+      expect(dash.stdout()).not.toContain(TOKEN);
       const anonymous = await fetch(`${url}/`, { redirect: 'manual' });
       expect(anonymous.status).toBe(303);
       expect(anonymous.headers.get('location')).toMatch(/^\/login/);
@@ -60,6 +61,20 @@ describe('baton dashboard', () => {
     const row = JSON.parse(baton(dir, ['status', runId!, '--registry']).stdout) as { status: string; reviews: { decision: string; decidedBy: string }[] };
     expect(row.status).toBe('succeeded');
     expect(row.reviews).toMatchObject([{ decision: 'approved', decidedBy: 'qa' }]);
+  });
+
+  it('never prints a token from the environment, prints a generated one, and warns when listening off loopback', async () => {
+    const dir = workdir();
+    const fromEnv = startBaton(dir, ['dashboard', '--port', '0', '--host', '0.0.0.0'], { BATON_DASHBOARD_TOKEN: TOKEN });
+    await fromEnv.waitFor(/baton dashboard on http:/);
+    expect(fromEnv.stdout()).toContain('login token: the one in BATON_DASHBOARD_TOKEN (not printed)');
+    expect(fromEnv.stdout() + fromEnv.stderr()).not.toContain(TOKEN);
+    expect(fromEnv.stderr()).toMatch(/warning: the dashboard listens on 0\.0\.0\.0, not on loopback/);
+    fromEnv.child.kill('SIGTERM');
+    await fromEnv.exited();
+    const generated = startBaton(dir, ['dashboard', '--port', '0']);
+    await generated.waitFor(/login token: [\w-]{32}\n/);
+    expect(generated.stderr()).not.toContain('not on loopback');
   });
 
   it('binds 127.0.0.1 by default and rejects a short token', () => {
