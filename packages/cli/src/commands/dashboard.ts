@@ -6,6 +6,7 @@ import { engineFactory, type EngineContext } from '../engines.js';
 import { CliError } from '../errors.js';
 import { openRegistry } from '../registry/open.js';
 import { databaseUrlOf } from '../session.js';
+import { STOP_BUDGET_MS, stopSignal, within } from '../shutdown.js';
 
 /** Options of `baton dashboard`. */
 export interface DashboardCommandOptions {
@@ -20,7 +21,9 @@ export interface DashboardCommandOptions {
 /**
  * `baton dashboard`: serves the dashboard over the run registry (PGlite under the state
  * directory, ingesting the event spool on every read, or Postgres with `--database-url`) and the
- * chosen engine, through which approve and reject go. Runs until SIGINT or SIGTERM.
+ * chosen engine, through which approve and reject go. Runs until SIGINT or SIGTERM, then closes
+ * the server, the engines and the registry within 5 s and exits 0 (runs and open reviews are
+ * untouched: they live in the engines and the registry).
  */
 export async function dashboardCommand(opts: DashboardCommandOptions, global: GlobalOptions): Promise<number> {
   const given = opts.token ?? process.env.BATON_DASHBOARD_TOKEN;
@@ -29,9 +32,11 @@ export async function dashboardCommand(opts: DashboardCommandOptions, global: Gl
   const port = Number(opts.port ?? 4680);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port ${opts.port}: use a TCP port number (0 picks a free one)`);
   const ctx = await openContext(global);
+  // listening from the start: a signal during startup stops the dashboard too, within the budget
+  const stop = stopSignal();
   const closers: (() => Promise<void>)[] = [() => ctx.recorder.close()];
   const closeAll = async (): Promise<void> => {
-    for (const c of closers.reverse()) await c().catch(() => undefined);
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
   };
   try {
     const registry = await openRegistry(ctx.stateDir, global.databaseUrl ?? process.env.DATABASE_URL);
@@ -67,13 +72,13 @@ export async function dashboardCommand(opts: DashboardCommandOptions, global: Gl
     // a token the operator chose (--token, BATON_DASHBOARD_TOKEN) is never echoed: stdout ends up in logs
     process.stdout.write(given ? `login token: the one in ${opts.token ? '--token' : 'BATON_DASHBOARD_TOKEN'} (not printed)\n` : `login token: ${token}\n`);
     process.stdout.write(`  open ${url}/login and paste it, or send "Authorization: Bearer <token>". Stop with Ctrl-C.\n`);
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    process.stdout.write(`${signal}: dashboard stopped\n`);
+    const signal = await stop.promise;
+    process.stdout.write(`${signal}: stopping the dashboard (runs go on; reviews stay open)\n`);
+    const clean = await within(STOP_BUDGET_MS, closeAll);
+    process.stdout.write(clean ? 'dashboard stopped\n' : `dashboard stopped (closing took over ${STOP_BUDGET_MS} ms: exiting anyway)\n`);
+    return 0;
   } finally {
-    await closeAll();
+    stop.dispose();
+    await within(STOP_BUDGET_MS, closeAll);
   }
-  return 0;
 }
