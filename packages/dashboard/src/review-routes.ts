@@ -1,10 +1,10 @@
 import { isStageError, verifyReviewToken, type BlobStore, type Engine, type PendingReview, type ReviewDecision } from '@baton/core';
-import type { ReviewRecord, RunRegistry } from '@baton/registry';
+import { reviewAuditExport, type ReviewRecord, type RunRegistry } from '@baton/registry';
 import type { Context, Hono } from 'hono';
 import type { SafeHtml } from './html.js';
 import { readReviewForm, sectionVerdictsOf, type SectionVerdictInput } from './review-form.js';
 import { loadReviewContent } from './review-sections.js';
-import { auditBody, auditJson } from './views/audit.js';
+import { auditBody } from './views/audit.js';
 import { messagePage, page } from './views/layout.js';
 import { reviewBody, type LinkState, type ReviewPageView } from './views/reviews.js';
 
@@ -92,7 +92,7 @@ export function registerReviewRoutes(app: Hono<DashboardEnv>, deps: ReviewRouteD
     const runId = c.req.param('runId');
     const run = await registry.getRun(runId);
     if (!run) return c.json({ error: `no run "${runId}" is recorded` }, 404);
-    return c.json(auditJson(run, await registry.reviewDecisions(runId)));
+    return c.json(reviewAuditExport(run, await registry.reviewDecisions(runId)));
   });
 
   app.get('/runs/:runId/audit', async (c) => {

@@ -33,4 +33,4 @@ export { createPostgresClient, createPostgresRegistry, type PostgresRegistryOpti
 export { createPgliteClient, createPgliteRegistry, type PgliteRegistryOptions } from './pglite.js';
 export { createRegistryObserver, type RegistryObserver, type RegistryObserverOptions } from './observer.js';
 export { auditRunRecord, type RunAudit } from './audit.js';
-export { roundOf, sectionItems, sectionVersionsOf } from './review-audit.js';
+export { reviewAuditExport, roundOf, sectionItems, sectionVersionsOf, verdictWords, type ReviewAuditExport } from './review-audit.js';

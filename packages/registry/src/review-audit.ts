@@ -1,7 +1,7 @@
 import { isBlobRef } from '@baton/core';
 import type { SqlExecutor } from './sql.js';
 import { isoOf } from './sql.js';
-import type { ReviewDecisionRecord, SectionVersion } from './types.js';
+import type { ReviewDecisionRecord, RunRecord, SectionVersion } from './types.js';
 import { json } from './values.js';
 
 /** A verdict on one section, as the `review-decided` event carries it (`@baton/core`'s `SectionVerdict`). */
@@ -149,4 +149,42 @@ export function openedSectionColumns(sections: unknown, payload: unknown): [stri
 
 function nullable(v: unknown): string | null {
   return v === null || v === undefined ? null : String(v);
+}
+
+const VERDICT_WORDS: Record<ReviewDecisionRecord['verdict'], string> = {
+  approved: 'Round closed: approved',
+  rejected: 'Rejected the whole report',
+  timeout: 'Nobody decided in time',
+  approve: 'Approved',
+  'send-back': 'Sent back',
+  'accept-missing': 'Accepted as missing',
+};
+
+/** A verdict of the audit trail in words ("Sent back", "Accepted as missing"). */
+export function verdictWords(verdict: ReviewDecisionRecord['verdict']): string {
+  return VERDICT_WORDS[verdict] ?? verdict;
+}
+
+/** A run's review audit trail as exported (JSON): the run and every decision, oldest first. */
+export interface ReviewAuditExport {
+  runId: string;
+  pipeline: string;
+  title: string | null;
+  reportId: string | null;
+  status: string;
+  decisions: ReviewDecisionRecord[];
+}
+
+/**
+ * The export of a run's review audit trail, the one shape the dashboard's `audit.json` and
+ * `baton audit --json` print.
+ *
+ * @example
+ * ```ts
+ * const run = await registry.getRun(runId);
+ * if (run) console.log(JSON.stringify(reviewAuditExport(run, await registry.reviewDecisions(runId))));
+ * ```
+ */
+export function reviewAuditExport(run: RunRecord, decisions: ReviewDecisionRecord[]): ReviewAuditExport {
+  return { runId: run.runId, pipeline: run.pipeline, title: run.title ?? null, reportId: run.reportId ?? null, status: run.status, decisions };
 }

@@ -1,32 +1,6 @@
-import type { ReviewDecisionRecord, RunRecord } from '@baton/registry';
+import { verdictWords, type ReviewDecisionRecord, type RunRecord } from '@baton/registry';
 import { formatTime } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
-
-const VERDICT_WORDS: Record<ReviewDecisionRecord['verdict'], string> = {
-  approved: 'Round closed: approved',
-  rejected: 'Rejected the whole report',
-  timeout: 'Nobody decided in time',
-  approve: 'Approved',
-  'send-back': 'Sent back',
-  'accept-missing': 'Accepted as missing',
-};
-
-/** The words for a verdict of the audit trail. */
-export function verdictWords(verdict: ReviewDecisionRecord['verdict']): string {
-  return VERDICT_WORDS[verdict] ?? verdict;
-}
-
-/** The review audit trail of a run as JSON: the run and every decision, oldest first. */
-export function auditJson(run: RunRecord, decisions: ReviewDecisionRecord[]): Record<string, unknown> {
-  return {
-    runId: run.runId,
-    pipeline: run.pipeline,
-    title: run.title ?? null,
-    reportId: run.reportId ?? null,
-    status: run.status,
-    decisions,
-  };
-}
 
 /**
  * The review audit trail of a run for people: who decided what on which section and when, with the
