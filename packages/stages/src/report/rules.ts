@@ -90,7 +90,10 @@ function scannerFor(ctx: CheckContext): SafetyScanner {
   return scanner;
 }
 
+/** The JSON of an answer: the whole text when it parses (a string in it may hold a fence), else the first fenced block. */
 function stripFences(text: string): string {
+  const whole = text.trim();
+  if (whole.startsWith('{') || whole.startsWith('[')) return whole;
   const m = /```(?:json)?\s*([\s\S]*?)```/.exec(text);
   return (m ? m[1]! : text).trim();
 }

@@ -17,6 +17,8 @@ export interface NormalisedText {
   text: string;
   /** {@link text} reduced to words: letters and digits (digits inside words read as the letters they imitate, "1gn0re"), single spaces between. */
   words: string;
+  /** {@link words} with runs of single letters joined ("i g n o r e" reads "ignore"): spaced-out words. */
+  joined: string;
   /** Invisible characters that were stripped. */
   invisible: InvisibleHit[];
   /** Text spelled in Unicode tag characters (U+E0020..U+E007E), decoded to ASCII: "ASCII smuggling". */
@@ -54,7 +56,9 @@ export function normaliseForMatching(input: string): NormalisedText {
     .replace(/[^\S\n]+/g, ' ')
     .replace(/ ?\n[\s]*/g, '\n')
     .trim();
-  return { text, words: wordsOf(text), invisible, hidden };
+  const words = wordsOf(text);
+  const joined = words.replace(/\b(?:\p{L} ){2,}\p{L}\b/gu, (run) => run.replace(/ /g, ''));
+  return { text, words, joined, invisible, hidden };
 }
 
 /** Letters and digits only, single-spaced; digits and `@ $ |` inside a word with letters read as letters. */

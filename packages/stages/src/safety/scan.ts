@@ -48,9 +48,14 @@ export function createSafetyScanner(ctx: SafetyContext = {}): SafetyScanner {
     const found: SafetyFinding[] = [...invisibleFindings(n.invisible)];
     if (n.hidden) found.push({ class: 'invisible-characters', reason: 'text spelled in invisible Unicode tag characters', excerpt: n.hidden.slice(0, 120) });
     for (const rule of [...PHRASE_RULES, ...STRUCTURE_RULES]) {
-      const target = rule.on === 'text' ? n.text : n.words;
-      const m = rule.re.exec(target);
-      if (m) found.push({ class: rule.class, reason: rule.reason, excerpt: around(target, m.index, m[0].length) });
+      const targets = rule.on === 'text' ? [n.text] : n.joined === n.words ? [n.words] : [n.words, n.joined];
+      for (const target of targets) {
+        const m = rule.re.exec(target);
+        if (m) {
+          found.push({ class: rule.class, reason: rule.reason, excerpt: around(target, m.index, m[0].length) });
+          break;
+        }
+      }
     }
     const leak = findLeak(n.words, shingles);
     if (leak) found.push({ class: 'system-prompt-leak', reason: "repeats the model's prompt word for word", excerpt: leak });
@@ -77,7 +82,7 @@ export function createSafetyScanner(ctx: SafetyContext = {}): SafetyScanner {
       }
       const strings: string[] = [];
       collectStrings(value, strings);
-      const outside = fenceSurroundings(text);
+      const outside = /^\s*[{[]/.test(text) ? '' : fenceSurroundings(text);
       if (outside) strings.push(outside);
       return scanText(strings.join('\n'));
     },
@@ -101,7 +106,10 @@ function fenceSurroundings(text: string): string {
   return m ? (text.slice(0, m.index) + '\n' + text.slice(m.index + m[0].length)).trim() : '';
 }
 
+/** The JSON of an answer: the whole text when it parses (a string in it may hold a fence), else the first fenced block. */
 function stripFences(text: string): string {
+  const whole = text.trim();
+  if (whole.startsWith('{') || whole.startsWith('[')) return whole;
   const m = /```(?:json)?\s*([\s\S]*?)```/.exec(text);
   return (m ? m[1]! : text).trim();
 }

@@ -10,6 +10,7 @@ export const STRUCTURE_RULES: readonly PhraseRule[] = [
   { class: 'role-switch', on: 'text', re: /<\|?\s*\/?\s*(?:im_start|im_end|im_sep|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text|end_of_turn|start_of_turn|eos|bos)\s*\|?>/, reason: 'contains chat-template tokens that mark a new speaker' },
   { class: 'role-switch', on: 'text', re: /\[\/?inst\]|<<\/?sys>>|<\/?(?:system|assistant|user|human|developer)>|\[(?:system|assistant|user|developer)(?: message)?\]/, reason: 'contains chat-template tokens that mark a new speaker' },
   { class: 'role-switch', on: 'text', re: /(?:^|[\n.!?"'\]}>)] ?|\\n)(?:#{1,4} ?|\*\*|\[)?(?:system|assistant|user|human|developer|ai|bot)(?:\*\*|\])? ?(?:message|prompt|turn|role)? ?:/, reason: 'contains a speaker marker ("system:", "assistant:")' },
+  { class: 'role-switch', on: 'text', re: /(?:^|\n|[.!?"'] )#{1,4} ?(?:instruction|instructions|input|response|output|system|user|assistant|human|context|prompt)s? ?:|(?:^|\n|[.!?"'] ?)(?:developer|admin|administrator|system|operator|sponsor|root|sudo)(?: (?:note|message|override|notice|instruction|command|mode))s? ?:/, reason: 'contains a speaker or instruction marker ("### Instruction:", "Developer note:")' },
   { class: 'role-switch', on: 'text', re: /"role" ?: ?"(?:system|assistant|user|developer|tool)"/, reason: 'contains a chat message with a role' },
   // tool and function calls
   { class: 'tool-call', on: 'text', re: /<\/?\s*(?:tool_call|tool_calls|tool_use|tool_code|tool_result|tool_response|function_call|function_calls|function_results|functioncall|invoke|parameter|execute|python_tag|api_call|call)\b[^>]*>|<\|python_tag\|>/, reason: 'contains a tool-call or function-call block' },
@@ -20,6 +21,8 @@ export const STRUCTURE_RULES: readonly PhraseRule[] = [
   { class: 'tool-call', on: 'text', re: /(?:^|\n| )(?:action|action input|action_input|observation|thought)\s*:\s*(?:[a-z_]+\s*\[|\{|[a-z_]+\()/, reason: 'contains an agent action step (Action: tool[…])' },
   { class: 'tool-call', on: 'text', re: /\b(?:curl|wget|invoke-webrequest|iwr|netcat|ncat)\s+(?:-{1,2}[a-z-]+\s+\S*\s*)*['"]?(?:https?:|ftp:|\/\/|\w+\.\w+)|\brm\s+-[rf]{1,2}\b|\bsudo\s+\w|\bchmod\s+[0-7+]|\|\s*(?:sh|bash|zsh|python3?)\s*$|\|\s*(?:bash|zsh|python3?)\b|\beval\s*\(|\bexec\s*\(|\bos\.system\b|\bpowershell\s+-/, reason: 'contains a shell command or code to execute' },
   { class: 'tool-call', on: 'text', re: /\b(?:call|invoke|execute|trigger) (?:the |a |your |this )?(?:[a-z_]+ )?(?:tool|function|plugin|api|endpoint|webhook|command)\b/, reason: 'asks to call a tool or function' },
+  // links disguised so no link check sees them
+  { class: 'unknown-host-link', on: 'text', re: /\bhxxps?:\/\/|\bh\*\*ps?:|[a-z0-9-]\s?(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\))\s?[a-z]{2,}\b|\b[a-z0-9-]+ dot (?:com|net|org|io|ru|cn|xyz|info|biz|co)\b/, reason: 'an obfuscated link to a host that is not among the sources' },
   // raw HTML and script
   { class: 'raw-html', on: 'text', re: /<\s*\/?\s*[a-z][a-z0-9-]*(?:\s+[a-z-]+\s*=[^<>]*)?\s*\/?>|<\s*(?:script|iframe|img|svg|object|embed|style|link|meta|form|frame|frameset|video|audio)\b/, reason: 'contains raw HTML tags' },
   { class: 'raw-html', on: 'text', re: /<!--|-->|<!\[cdata\[|<\?xml|<\?php|<%/, reason: 'contains an HTML comment or processing instruction' },
