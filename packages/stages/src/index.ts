@@ -21,6 +21,11 @@ export { SIGNATURE_HEADER, createWebhookReviewNotifier, type WebhookReviewNotifi
 export { REVIEW_NOTIFIERS, createReviewNotifierFromEnv, type EnvReviewNotifier, type ReviewNotifierFromEnvOptions } from './review-notice/from-env.js';
 export { RawOutput, SectionContext, promptHash, renderSectionPrompt, sectionJsonSchema } from './report/prompt.js';
 export { checkSection, type CheckContext, type SectionCheck } from './report/rules.js';
+export { SAFETY_CLASSES, SAFETY_CLASS_NAMES, describeFinding, type SafetyClass, type SafetyFinding } from './safety/classes.js';
+export { createSafetyScanner, type SafetyContext, type SafetyScanner } from './safety/scan.js';
+export { normaliseForMatching, type InvisibleHit, type InvisibleKind, type NormalisedText } from './safety/normalise.js';
+export { findUrls, hostsOf, type FoundUrl } from './safety/links.js';
+export { escapeHtmlText, escapeMarkdown } from './safety/escape.js';
 export { defineReportTemplate, getReportTemplate } from './template/registry.js';
 export { clinicalStudyReport } from './template/clinical.js';
 export {
