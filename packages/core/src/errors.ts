@@ -1,3 +1,5 @@
+import { scrubSecrets, scrubValue } from './scrub.js';
+
 /**
  * The error taxonomy shared by every engine. A code is the string that Retry and Catch match:
  * the ASL error name on Step Functions, the ApplicationFailure type on Temporal, the failure
@@ -151,8 +153,10 @@ export function toStageError(error: unknown): StageError {
 /** Turns an error into plain JSON data with code, message, retryable and details intact. */
 export function serializeError(error: unknown): SerializedError {
   const e = toStageError(error);
-  const out: SerializedError = { code: e.code, message: e.message, retryable: e.retryable };
-  if (e.details !== undefined) out.details = jsonSafe(e.details);
+  // what is serialized is recorded (journal, registry, logs, dashboard, report): credentials a
+  // provider or proxy echoed into its error text stop here
+  const out: SerializedError = { code: e.code, message: scrubSecrets(e.message), retryable: e.retryable };
+  if (e.details !== undefined) out.details = scrubValue(jsonSafe(e.details));
   return out;
 }
 

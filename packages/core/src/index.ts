@@ -87,6 +87,7 @@ export {
   type PutResult,
 } from './ports/blob-store.js';
 export { createTestClock, realClock, type Clock, type TestClock } from './ports/clock.js';
+export { SCRUBBED, scrubSecrets, scrubValue } from './scrub.js';
 export { createJsonLogger, redact, silentLogger, type JsonLoggerOptions, type LogBindings, type LogLevel, type Logger } from './ports/logger.js';
 export type { ModelClient, ModelMessage, ModelRequest, ModelResponse, TokenUsage } from './ports/model.js';
 export type {

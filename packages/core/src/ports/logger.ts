@@ -1,3 +1,5 @@
+import { scrubSecrets } from '../scrub.js';
+
 /** Fields every log line of a step carries. */
 export interface LogBindings {
   runId?: string;
@@ -66,8 +68,9 @@ export const silentLogger: Logger = {
   child: () => silentLogger,
 };
 
-/** Replaces values of secret-looking keys with `[redacted]`, recursively. */
+/** Replaces values of secret-looking keys with `[redacted]` and scrubs credentials out of every string ({@link scrubSecrets}), recursively. */
 export function redact(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return scrubSecrets(value);
   if (value === null || typeof value !== 'object') return value;
   // past the depth limit nothing is inspected, so nothing is written: a deep secret must not leak
   if (depth > 8) return '[truncated]';
