@@ -85,6 +85,7 @@ export function createSpooledRegistry(registry: RunRegistry, stateDir: string, o
     tokenUsage: fresh((o: Parameters<RunRegistry['tokenUsage']>[0]) => registry.tokenUsage(o)),
     pendingReviews: fresh(() => registry.pendingReviews()),
     getReview: fresh((runId: string, gate: string) => registry.getReview(runId, gate)),
+    reviewDecisions: fresh((runId: string) => registry.reviewDecisions(runId)),
     close: () => registry.close(),
   };
 }
