@@ -1,4 +1,4 @@
-import { StageError } from '@baton/core';
+import { StageError, scrubSecrets } from '@baton/core';
 
 /** How a provider error name maps to a Baton code: retryable provider trouble vs fatal request errors. */
 const PROVIDER_CODES: Record<string, { code: string; retryable: boolean }> = {
@@ -19,12 +19,14 @@ const PROVIDER_CODES: Record<string, { code: string; retryable: boolean }> = {
 /**
  * Maps a provider error (by its AWS error name, or by HTTP status when there is none) to a
  * {@link StageError}: throttling, model errors, timeouts and unavailability are retryable;
- * validation and access errors are fatal. The provider's own name and status stay in `details`.
+ * validation and access errors are fatal. The provider's own name and status stay in `details`;
+ * credentials in the provider's text are removed ({@link scrubSecrets}).
  */
 export function providerError(provider: string, name: string | undefined, status: number | undefined, message: string): StageError {
   const known = name ? PROVIDER_CODES[name] : undefined;
   const mapped = known ?? byStatus(status);
-  return new StageError(mapped.code, `${provider}: ${name ?? `HTTP ${status ?? '?'}`}: ${message}`, {
+  // provider and proxy error texts can echo the request's headers: scrubbed before anything keeps them
+  return new StageError(mapped.code, `${provider}: ${name ?? `HTTP ${status ?? '?'}`}: ${scrubSecrets(message)}`, {
     retryable: mapped.retryable,
     details: { provider, providerCode: name ?? null, httpStatus: status ?? null },
   });
@@ -40,5 +42,5 @@ function byStatus(status: number | undefined): { code: string; retryable: boolea
 
 /** A malformed provider response: retryable as a model error. */
 export function malformed(provider: string, what: string): StageError {
-  return new StageError('ModelErrorException', `${provider}: malformed response: ${what}`, { retryable: true, details: { provider, malformed: true } });
+  return new StageError('ModelErrorException', `${provider}: malformed response: ${scrubSecrets(what)}`, { retryable: true, details: { provider, malformed: true } });
 }
