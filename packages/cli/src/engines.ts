@@ -55,7 +55,14 @@ export function engineFactory(name: string): EngineFactory {
     if (!spec) return f(ctx);
     const { notifier: configured } = await configuredNotifier(spec, ctx.stateDir, (line) => void process.stdout.write(line + '\n'));
     const own = ctx.notifier;
-    return f({ ...ctx, notifier: async (n) => void (await Promise.all([configured(n), own?.(n)])) });
+    // delivered first: the command's own notifier may end the process (a run left waiting exits)
+    return f({
+      ...ctx,
+      notifier: async (n) => {
+        await configured(n);
+        await own?.(n);
+      },
+    });
   };
 }
 

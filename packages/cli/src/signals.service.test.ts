@@ -66,7 +66,7 @@ describe.each([
     // following again (resume) ends at the gate with exit 4, printing the review page
     const resumed = await batonAsync(dir, ['resume', runId!, ...engine, '--no-worker']);
     expect(resumed.code).toBe(4);
-    expect(resumed.stderr).toContain(`review page: http://127.0.0.1:4680/reviews/${runId}/review`);
+    expect(resumed.stdout + resumed.stderr).toContain(`review page: http://127.0.0.1:4680/reviews/${runId}/review`);
     const stopped = await stopWith(worker, 'SIGINT');
     expect(stopped.code).toBe(0);
     expect(stopped.ms).toBeLessThan(5000);

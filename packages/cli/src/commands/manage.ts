@@ -5,6 +5,7 @@ import { finishRun } from '../finish.js';
 import { openSession, type GlobalOptions } from '../session.js';
 import { readSidecar } from '../sidecar.js';
 import { interruptedNote, neverRecorded } from '../interrupted.js';
+import { RUN_EXIT_CODES } from '../exit-codes.js';
 
 /** Global options with what the CLI remembered about the run filled in. */
 function withSidecar(global: GlobalOptions, runId: string, explicit: Set<string>): { global: GlobalOptions; out: string | undefined; mode: ReviewMode } {
@@ -63,7 +64,7 @@ export async function resumeCommand(runId: string, opts: { out?: string }, globa
   if (info.status === 'waiting') {
     printWaiting(info);
     await session.close();
-    return 0;
+    return RUN_EXIT_CODES.waitingForReview;
   }
   return finishRun(session, runId, opts.out ?? out, g);
 }
