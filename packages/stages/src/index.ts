@@ -2,6 +2,11 @@ export { IngestedDoc, NormalisedDocument, Paragraph, SectionIndexEntry, SectionT
 export { DEFAULT_MAX_SOURCE_BYTES, IngestInput, docIdOf, ingest, normaliseSource } from './ingest/stage.js';
 export { formatOf, type SourceFormat } from './ingest/parsers.js';
 export { BAD_CORPUS_MAX_BYTES, createBadSourceCorpus, type BadSource } from './ingest/bad-sources.js';
+export { createHostileSourceCorpus, pdfOfPages, writeZip, zerosDeflated, type HostileSource, type ZipSpec } from './ingest/hostile-sources.js';
+export { IngestLimits, RATIO_FLOOR_BYTES, ingestLimits } from './ingest/limits.js';
+export type { RejectReason } from './ingest/reject.js';
+export { listSourceDir, readSourceFile, type SourceDirEntry } from './ingest/source-dir.js';
+export { decodeText, type TextEncoding } from './ingest/text.js';
 export { PlanInput, PlanOutput, chooseExcerpts, plan } from './plan.js';
 export { GenerateOutput, MODEL_RETRY, generate } from './generate.js';
 export { ValidOutput, ValidateInput, checkOrThrow, validate } from './validate.js';

@@ -1,9 +1,11 @@
+import type { RejectReason } from './reject.js';
+
 /** One bad source file and what ingest must say about it. */
 export interface BadSource {
   name: string;
   bytes: Uint8Array;
   /** `details.reason` of the expected `InvalidInput`. */
-  reason: 'empty' | 'binary' | 'unsupported-type' | 'too-large' | 'unreadable-pdf' | 'unreadable-docx';
+  reason: RejectReason;
   /** The message must match this too. */
   message: RegExp;
 }

@@ -1,7 +1,14 @@
-import { StageError } from '@baton/core';
+import { isStageError } from '@baton/core';
 import mammoth from 'mammoth';
 import { parse as parseHtml, type HTMLElement } from 'node-html-parser';
 import { getDocumentProxy } from 'unpdf';
+import { htmlDepth } from './html-depth.js';
+import { ingestLimits, type IngestLimits } from './limits.js';
+import { invalid } from './reject.js';
+import { decodeText } from './text.js';
+import { checkZip } from './zip.js';
+
+export { invalid } from './reject.js';
 
 /** Formats ingest understands. */
 export type SourceFormat = 'txt' | 'md' | 'html' | 'pdf' | 'docx';
@@ -34,41 +41,28 @@ export function formatOf(name: string): SourceFormat {
   return format;
 }
 
-/** An `InvalidInput` error that names the file and the reason. */
-export function invalid(name: string, reason: string, kind: string): StageError {
-  return new StageError('InvalidInput', `source "${name}": ${reason}`, { details: { file: name, reason: kind } });
+/** What {@link parseDocument} may cost, plus the clock its PDF time limit reads (tests pass their own). */
+export interface ParseLimits extends IngestLimits {
+  now?: () => number;
 }
 
-/** Parses raw bytes of a known format. Throws `InvalidInput` naming the file for unreadable input. */
-export async function parseDocument(name: string, format: SourceFormat, bytes: Uint8Array): Promise<ParsedDocument> {
+/**
+ * Parses raw bytes of a known format within the limits. Throws `InvalidInput` naming the file
+ * for unreadable input or input over a limit.
+ */
+export async function parseDocument(name: string, format: SourceFormat, bytes: Uint8Array, limits: ParseLimits = ingestLimits()): Promise<ParsedDocument> {
   switch (format) {
     case 'txt':
-      return parseText(decodeText(name, bytes));
+      return parseText(decodeText(name, bytes).text);
     case 'md':
-      return parseMarkdown(decodeText(name, bytes));
+      return parseMarkdown(decodeText(name, bytes).text);
     case 'html':
-      return parseHtmlText(decodeText(name, bytes));
+      return parseHtmlSource(name, decodeText(name, bytes).text, limits);
     case 'pdf':
-      return parsePdf(name, bytes);
+      return parsePdf(name, bytes, limits);
     case 'docx':
-      return parseDocx(name, bytes);
+      return parseDocx(name, bytes, limits);
   }
-}
-
-/** Decodes UTF-8 text, rejecting binary garbage (NUL bytes, invalid UTF-8, control characters). */
-export function decodeText(name: string, bytes: Uint8Array): string {
-  const text = Buffer.from(bytes).toString('utf8');
-  const sample = text.slice(0, 65_536);
-  let bad = 0;
-  for (const ch of sample) {
-    const c = ch.codePointAt(0)!;
-    if (c === 0) throw invalid(name, 'binary content (NUL bytes) in a text file', 'binary');
-    if (c === 0xfffd || (c < 32 && c !== 9 && c !== 10 && c !== 13)) bad++;
-  }
-  if (sample.length > 0 && bad / sample.length > 0.01) {
-    throw invalid(name, `binary content: ${bad} undecodable or control characters in a text file`, 'binary');
-  }
-  return text.replace(/^\uFEFF/, '');
 }
 
 function parseText(text: string): ParsedDocument {
@@ -116,6 +110,19 @@ function parseMarkdown(text: string): ParsedDocument {
   return { title, headings, blocks };
 }
 
+/** {@link parseHtmlText} after checking the nesting depth, so deep HTML is a typed refusal naming the file. */
+function parseHtmlSource(name: string, html: string, limits: IngestLimits): ParsedDocument {
+  const depth = htmlDepth(html, limits.maxHtmlDepth);
+  if (depth > limits.maxHtmlDepth) throw invalid(name, `HTML nested more than ${limits.maxHtmlDepth} elements deep`, 'html-depth');
+  try {
+    return parseHtmlText(html);
+  } catch (e) {
+    // nesting the tag count above could not see (the parser recurses once per level)
+    if (e instanceof RangeError) throw invalid(name, `HTML nested too deep to parse (${e.message})`, 'html-depth');
+    throw e;
+  }
+}
+
 /** Extracts headings and text blocks (paragraphs, list items, table rows) from HTML. */
 export function parseHtmlText(html: string): ParsedDocument {
   const root = parseHtml(html);
@@ -138,12 +145,16 @@ export function parseHtmlText(html: string): ParsedDocument {
   return { title: title ?? headings[0]?.text, headings, blocks };
 }
 
-async function parsePdf(name: string, bytes: Uint8Array): Promise<ParsedDocument> {
+async function parsePdf(name: string, bytes: Uint8Array, limits: ParseLimits): Promise<ParsedDocument> {
   if (Buffer.from(bytes.subarray(0, 5)).toString('latin1') !== '%PDF-') throw invalid(name, 'unreadable PDF: no %PDF header', 'unreadable-pdf');
+  const now = limits.now ?? Date.now;
+  const deadline = now() + limits.maxPdfMs;
   const blocks: ParsedDocument['blocks'] = [];
   try {
     const pdf = await getDocumentProxy(new Uint8Array(bytes));
+    if (pdf.numPages > limits.maxPdfPages) throw invalid(name, `PDF has ${pdf.numPages} pages, over the limit of ${limits.maxPdfPages}`, 'pdf-pages');
     for (let n = 1; n <= pdf.numPages; n++) {
+      if (now() > deadline) throw invalid(name, `reading the PDF took over ${limits.maxPdfMs} ms (stopped at page ${n} of ${pdf.numPages})`, 'pdf-time');
       const content = await (await pdf.getPage(n)).getTextContent();
       let current: string[] = [];
       let lastY: number | undefined;
@@ -162,20 +173,23 @@ async function parsePdf(name: string, bytes: Uint8Array): Promise<ParsedDocument
       if (current.length) blocks.push({ text: clean(current.join(' ')) });
     }
   } catch (e) {
+    if (isStageError(e)) throw e;
     throw invalid(name, `unreadable PDF: ${(e as Error).message}`, 'unreadable-pdf');
   }
   return { title: blocks[0]?.text.slice(0, 120), headings: [], blocks: blocks.filter((b) => b.text) };
 }
 
-async function parseDocx(name: string, bytes: Uint8Array): Promise<ParsedDocument> {
+async function parseDocx(name: string, bytes: Uint8Array, limits: IngestLimits): Promise<ParsedDocument> {
   if (bytes[0] !== 0x50 || bytes[1] !== 0x4b) throw invalid(name, 'unreadable DOCX: not a zip container', 'unreadable-docx');
+  // before mammoth inflates anything: its zip reader trusts the archive
+  checkZip(name, bytes, limits);
   let html: string;
   try {
     html = (await mammoth.convertToHtml({ buffer: Buffer.from(bytes) })).value;
   } catch (e) {
     throw invalid(name, `unreadable DOCX: ${(e as Error).message}`, 'unreadable-docx');
   }
-  return parseHtmlText(html);
+  return parseHtmlSource(name, html, limits);
 }
 
 function splitBlocks(text: string): string[] {
