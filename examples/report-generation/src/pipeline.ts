@@ -69,8 +69,13 @@ export const reportPipeline = definePipeline({ name: 'report', version: 1, input
             errors: ['ValidationFailed'],
             resultPath: '$.check',
             then: (c) =>
-              c.loop('repair-loop', { until: { path: '$.check.valid', op: 'eq', value: true }, maxIterations: MAX_REPAIR_ROUNDS }, (l) =>
-                l.task('repair', repair, { input: { ...SECTION, 'check.$': '$.check', maxRounds: MAX_REPAIR_ROUNDS }, resultPath: '$.check' }),
+              c.loop('repair-loop', { until: { or: [{ path: '$.check.valid', op: 'eq', value: true }, { path: '$.flagged', op: 'present' }] }, maxIterations: MAX_REPAIR_ROUNDS }, (l) =>
+                l.task('repair', repair, {
+                  input: { ...SECTION, 'check.$': '$.check', maxRounds: MAX_REPAIR_ROUNDS },
+                  resultPath: '$.check',
+                  // an off-script answer in a repair round is held for a human, like one in the first round
+                  catch: [{ errors: ['SafetyCheckFailed'], resultPath: '$.safety', then: (f) => f.task('repair-flag', flagForReview, { input: { 'sectionId.$': '$.task.sectionId', 'error.$': '$.safety' }, resultPath: '$.flagged' }) }],
+                }),
               ),
           },
           {

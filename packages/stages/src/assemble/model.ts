@@ -7,7 +7,8 @@ import { SECTION_SCHEMAS, type SectionContent } from '../template/types.js';
 
 /** The item state a sections map leaves behind (what assemble reads of it). */
 export const SectionItemState = z.looseObject({
-  check: z.looseObject({ valid: z.boolean(), outputKey: z.string(), round: z.number().optional() }).optional(),
+  // A section held in a repair round still carries the validator's earlier failure here: read as no valid output.
+  check: z.looseObject({ valid: z.boolean(), outputKey: z.string(), round: z.number().optional() }).optional().catch(undefined),
   flagged: z.looseObject({ status: z.literal('needs-human-review'), reason: z.string() }).optional(),
 });
 
