@@ -50,6 +50,9 @@ describe('baton on BullMQ + Redis (redis-server started by the test setup)', () 
     expect(existsSync(join(dir, 'out/report/report.docx'))).toBe(true);
     // the gate opened in the worker; the notice crossed to the run's process over Redis pub/sub
     expect(worker.stdout()).toContain(`review gate "review" of run ${started[1]} opened`);
+    // issue 15: a worker prints review tokens only when asked (--review-notices stdout), never for an auto-approved run
+    expect(worker.stdout()).toContain('token not printed');
+    expect(worker.stdout()).not.toMatch(/--token|token=/);
     worker.child.kill('SIGTERM');
     expect(await worker.exited()).toBe(0);
     expect(worker.stdout()).toContain('SIGTERM: stopping the worker');

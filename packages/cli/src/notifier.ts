@@ -26,11 +26,19 @@ export function noticesFile(stateDir: string): string {
 }
 
 /** Targets of `--review-notices`, comma-separated. */
-const TARGETS = ['stdout', 'file:<path>', 'webhook:<url>', 'dashboard'];
+const TARGETS = ['stdout', 'announce', 'file:<path>', 'webhook:<url>', 'dashboard'];
+
+/**
+ * What `baton worker` does with review notices unless `--review-notices` says otherwise: it
+ * announces the gate without its token (a worker's stdout ends up in shared logs, and serves every
+ * run, auto-approved ones included); the token stays in `<stateDir>/reviews/notices.jsonl` (0600).
+ */
+export const WORKER_REVIEW_NOTICES = 'announce';
 
 /**
  * The review notifier configured by `--review-notices <targets>` (comma-separated): `stdout` (the
- * token and the decide command on this process's stdout), `file:<path>` (one JSON line per notice,
+ * token and the decide command on this process's stdout), `announce` (that a gate opened, without
+ * its token), `file:<path>` (one JSON line per notice,
  * file mode 0600), `webhook:<url>` (POSTed as the deployed webhook notifier does: the review link,
  * never the payload), `dashboard` (the dashboard's review list, which the run registry feeds from
  * every process already). Every notice is also appended to `<stateDir>/reviews/notices.jsonl`
@@ -50,6 +58,9 @@ export async function configuredNotifier(spec: string | undefined, stateDir: str
     if (part === 'stdout') {
       sends.push((n) => say(`review gate "${n.gate}" of run ${n.runId} opened: ${reviewLink(dashboardUrl(), n)}\n  decide with: baton approve ${n.runId} ${n.gate} --token ${n.token}`));
       targets.push('stdout');
+    } else if (part === 'announce') {
+      sends.push((n) => say(`review gate "${n.gate}" of run ${n.runId} opened (token not printed: it is in ${noticesFile(stateDir)}; --review-notices stdout prints it here)`));
+      targets.push('stdout without tokens');
     } else if (part === 'dashboard') {
       targets.push(`the dashboard's review list (${dashboardUrl()}/reviews)`);
     } else if (part.startsWith('file:') && part.length > 5) {

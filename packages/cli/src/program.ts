@@ -41,7 +41,7 @@ export function createProgram(onExit: (code: number) => void): Command {
     .addOption(new Option('--temporal-namespace <ns>', 'temporal: namespace (default: default)'))
     .addOption(new Option('--task-queue <name>', 'temporal: task queue (default: baton)'))
     .addOption(new Option('--no-worker', 'bullmq, temporal: run no worker in this process (separate `baton worker` processes do the work)'))
-    .addOption(new Option('--review-notices <targets>', 'where review notices (with the token) go, comma-separated: stdout, file:<path>, webhook:<url>, dashboard (worker default: stdout; every notice is also appended to <state-dir>/reviews/notices.jsonl, mode 0600)'))
+    .addOption(new Option('--review-notices <targets>', 'where review notices (with the token) go, comma-separated: stdout, announce (no token), file:<path>, webhook:<url>, dashboard (worker default: announce, the gate without its token; every notice is also appended to <state-dir>/reviews/notices.jsonl, mode 0600)'))
     .addOption(new Option('--database-url <url>', 'Postgres run registry (default: DATABASE_URL, else PGlite under <state-dir>/registry)'))
     .addOption(new Option('--state-machine-arn <arn>', 'stepfunctions: the deployed state machine (AWS_REGION, credentials, AWS_ENDPOINT_URL_SFN from the environment)'))
     .addOption(new Option('--cdk-outputs <file>', 'stepfunctions: the outputs file of cdk deploy --outputs-file (state machine ARN, blob bucket)'))

@@ -100,7 +100,7 @@ describe('Temporal takeover after a worker dies (built CLI workers, dev server)'
     const dir = workdir();
     const engine = temporal();
     const taskQueue = engine[engine.indexOf('--task-queue') + 1]!;
-    const holder = startBaton(dir, ['worker', ...engine]);
+    const holder = startBaton(dir, ['worker', ...engine, '--review-notices', 'stdout']);
     await holder.waitFor(/ready/);
     const run = startBaton(dir, [...REPORT, ...engine, '--no-worker']);
     const [, runId] = await run.waitFor(/run (report-[\w-]+) started/);

@@ -29,7 +29,7 @@ describe('baton on Temporal (dev server started by the test setup)', () => {
     const engine = temporal();
     const run = startBaton(dir, [...REPORT, ...engine, '--no-worker']);
     const [, runId] = await run.waitFor(/run (report-[\w-]+) started/);
-    const worker = startBaton(dir, ['worker', ...engine]);
+    const worker = startBaton(dir, ['worker', ...engine, '--review-notices', 'stdout']);
     await worker.waitFor(/temporal worker on 127\.0\.0\.1:\d+ \(namespace "default", task queue "cli-[\d-]+"\) ready/);
     const [, token] = await worker.waitFor(new RegExp(`baton approve ${runId} review --token (\\S+)`));
     const status = JSON.parse(baton(dir, ['status', runId!, '--json', ...engine]).stdout) as { status: string; pendingReviews: { gate: string }[] };

@@ -2,7 +2,7 @@ import type { RunObserver } from '@baton/core';
 import { openContext, type GlobalOptions } from '../context.js';
 import { workerFactory } from '../engines.js';
 import { WORKER_EXIT_CODES } from '../exit-codes.js';
-import { configuredNotifier } from '../notifier.js';
+import { WORKER_REVIEW_NOTICES, configuredNotifier } from '../notifier.js';
 import { STOP_BUDGET_MS, stopSignal, within } from '../shutdown.js';
 
 /**
@@ -12,14 +12,14 @@ import { STOP_BUDGET_MS, stopSignal, within } from '../shutdown.js';
  * back: BullMQ moves their jobs back once their lock lapses (the stalled-job check), Temporal
  * retries the cancelled activity on another worker, in both cases as the same attempt. Exit 0
  * when every started step finished, 3 when some were handed back.
- * Review notices of gates opened here go to `--review-notices` (default `stdout`) and to
- * `<stateDir>/reviews/notices.jsonl`.
+ * Review notices of gates opened here go to `--review-notices` (default `announce`: the gate without
+ * its token; `stdout` prints the token) and to `<stateDir>/reviews/notices.jsonl`.
  */
 export async function workerCommand(global: GlobalOptions): Promise<number> {
   const create = workerFactory(global.engine);
   const ctx = await openContext(global);
   const say = (line: string): void => void process.stdout.write(line + '\n');
-  const { notifier, targets } = await configuredNotifier(global.connection?.reviewNotifier, ctx.stateDir, say);
+  const { notifier, targets } = await configuredNotifier(global.connection?.reviewNotifier ?? WORKER_REVIEW_NOTICES, ctx.stateDir, say);
   const inFlight = new Set<string>();
   const observer: RunObserver = (e) => {
     if (e.type === 'attempt-started') inFlight.add(`${e.runId} ${e.stepPath}#${e.attempt}`);
