@@ -11,7 +11,7 @@
  * ```
  */
 export function escapeMarkdown(text: string, options: { lineStart?: boolean } = {}): string {
-  let s = text
+  const s = text
     .replace(/[\p{Cf}]/gu, '')
     .replace(/[\r\n\u2028\u2029\u0085\v\f]+/g, ' ')
     .replace(/[\\`*_{}[\]<>#+!|~&$]/g, '\\$&')
