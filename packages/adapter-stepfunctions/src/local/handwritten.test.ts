@@ -36,7 +36,9 @@ function stubs(n: number, scenario: 'happy' | 'repairs'): Record<string, Stub> {
     'repair@2': repair,
     'repair-2': repair,
     flag: () => ({ sectionId: 's', status: 'needs-human-review', reason: 'r' }),
-    assemble: () => ({ docxKey: 'd', markdownKey: 'm', htmlKey: 'h', sections: { total: n, ok: n, failed: 0, held: 0, repaired: 0 } }),
+    'open-review': () => ({ round: 0, pending: ['s0'], decided: {}, sendBack: [], rounds: [], done: false }),
+    'apply-review': () => ({ round: 1, pending: [], decided: {}, sendBack: [], rounds: [], done: true }),
+    assemble: () => ({ docxKey: 'd', markdownKey: 'm', htmlKey: 'h', pdfKey: 'p', sections: { total: n, ok: n, failed: 0, held: 0, repaired: 0 } }),
     notify: () => ({ delivered: 'file' }),
   };
 }
