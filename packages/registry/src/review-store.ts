@@ -1,4 +1,4 @@
-import { StageError, type PendingReview } from '@baton/core';
+import { StageError, type PendingReview, type SectionVerdict } from '@baton/core';
 import { decideReview, openReview, resumeAfterReview } from './apply.js';
 import { REVIEW_COLUMNS } from './rows.js';
 import { sqlClientOf } from './sql-registry.js';
@@ -24,6 +24,8 @@ export interface TaskTokenReviewClose {
   status: 'approved' | 'rejected' | 'expired';
   reviewer?: string;
   comment?: string;
+  /** The reviewer's verdicts per section, when the decision gave any. */
+  sections?: Record<string, SectionVerdict>;
   /** When the decision was taken (ISO 8601). */
   at: string;
 }
@@ -84,7 +86,7 @@ export function createRegistryReviewStore(registry: RunRegistry): TaskTokenRevie
     },
     async close(executionArn, stepPath, decision) {
       return client.transaction(async (tx) => {
-        const verdict = { decision: DECISION[decision.status], reviewer: decision.reviewer, comment: decision.comment, at: decision.at };
+        const verdict = { decision: DECISION[decision.status], reviewer: decision.reviewer, comment: decision.comment, sections: decision.sections, at: decision.at };
         const decided = await decideReview(tx, { executionArn }, stepPath, verdict);
         for (const runId of decided) await resumeAfterReview(tx, runId, decision.at);
         return decided.length > 0;
@@ -108,5 +110,7 @@ function recordOf(row: Record<string, unknown>): TaskTokenReviewRecord {
     status: row.decision === null || row.decision === undefined ? 'open' : (STATUS[String(row.decision)] ?? 'expired'),
   };
   if (row.reviewer !== null && row.reviewer !== undefined) record.reviewer = String(row.reviewer);
+  // the ids a decision may give verdicts for: the deployed engine's approve checks against them
+  if (Array.isArray(row.sections)) record.sections = (row.sections as unknown[]).map(String);
   return record;
 }

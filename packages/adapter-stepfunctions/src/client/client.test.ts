@@ -85,7 +85,7 @@ describe('Step Functions client helpers against a local JSON-protocol server', (
     expect(fake.calls).toHaveLength(0);
     await sfn.approve(EXEC, 'review', { token, reviewer: 'alice', comment: 'ok' });
     expect(fake.calls[0]).toMatchObject({ target: 'AWSStepFunctions.SendTaskSuccess', body: { taskToken: 'TT-1' } });
-    expect(JSON.parse(fake.calls[0]!.body.output as string)).toEqual({ approved: true, reviewer: 'alice', comment: 'ok' });
+    expect(JSON.parse(fake.calls[0]!.body.output as string)).toEqual({ approved: true, reviewer: 'alice', comment: 'ok', sections: {} });
     await expect(sfn.approve(EXEC, 'review', { token })).rejects.toThrow(/no open review/);
   });
 

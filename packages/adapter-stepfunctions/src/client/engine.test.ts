@@ -179,7 +179,7 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
     await expect(engine.approve(runId, 'other-gate', { token })).rejects.toMatchObject({ message: expect.stringMatching(/no open review/) });
     expect(fake.calls.some((c) => c.op.startsWith('SendTask'))).toBe(false);
     await engine.approve(runId, 'review', { token, reviewer: 'ana', comment: 'fine' });
-    expect(answers).toEqual([{ output: JSON.stringify({ approved: true, reviewer: 'ana', comment: 'fine' }) }]);
+    expect(answers).toEqual([{ output: JSON.stringify({ approved: true, reviewer: 'ana', comment: 'fine', sections: {} }) }]);
     await expect(engine.approve(runId, 'review', { token, reviewer: 'ana' })).rejects.toMatchObject({ code: 'InvalidInput', message: expect.stringMatching(/no open review/) });
 
     // another run's token is foreign here; a reject answers with ApprovalRejected

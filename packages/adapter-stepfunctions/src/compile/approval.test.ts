@@ -33,6 +33,31 @@ describe('approval gate: reviewer', () => {
   });
 });
 
+describe('approval gate: sections', () => {
+  it('sectionsPath sends the section ids (sections.$); a gate without it sends none', () => {
+    expect(payload(compileToAsl(kit('kit-review-sections')).definition.States.review!)).toMatchObject({ 'sections.$': '$.ids', gate: 'review' });
+    expect(payload(compileToAsl(kit('kit-approval')).definition.States.review!)).not.toHaveProperty('sections.$');
+  });
+
+  it('a review loop unrolls one gate per round, each with its step path', () => {
+    const states = compileToAsl(kit('kit-review-rounds')).definition.States;
+    expect([states.review, states['review@2'], states['review@3']].map((s) => payload(s!).stepPath)).toEqual(['rounds@0/review', 'rounds@1/review', 'rounds@2/review']);
+    expect(payload(states['review@2']!)['sections.$']).toBe('$.round.ids');
+  });
+
+  it('a loop unrolled inside another\'s copy keeps every state name unique and names its original step', () => {
+    const p = definePipeline({ name: 'nested', version: 1, input: z.object({ probe: z.string() }) })
+      .loop('outer', { until: { path: '$.done', op: 'eq', value: true }, maxIterations: 2 }, (o) =>
+        o.loop('inner', { until: { path: '$.done', op: 'eq', value: true }, maxIterations: 2 }, (i) => i.task('fix', kitStep, { input: { 'probe.$': '$.probe', value: 1 }, resultPath: '$.fix' })),
+      )
+      .build();
+    const c = compileToAsl(p);
+    const fixes = Object.keys(c.definition.States).filter((n) => n.startsWith('fix'));
+    expect(fixes.sort()).toEqual(['fix', 'fix@2', 'fix@2@@2', 'fix@@2']);
+    expect(c.issues.filter((i) => i.severity === 'error')).toEqual([]);
+  });
+});
+
 describe('approval gate: Lambda service errors', () => {
   it('the waitForTaskToken Task retries them as stage tasks do, so a throttled gate does not fail the run', () => {
     const c = compileToAsl(kit('kit-approval'));

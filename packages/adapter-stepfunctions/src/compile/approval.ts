@@ -32,7 +32,9 @@ export const REVIEW_GATE_TRANSIENT_RETRY = {
  * The gate's timeout is the state's `TimeoutSeconds`; its `States.Timeout` becomes Baton's
  * `ApprovalTimedOut`. EXPRESS workflows cannot wait for a task token. The reviewer is the gate's
  * `reviewer`, or read from the state at `reviewerPath` (`reviewer.$`: the Lambda receives a string,
- * or `null` for anyone; a missing path fails the state with `States.Runtime`).
+ * or `null` for anyone; a missing path fails the state with `States.Runtime`). A `sectionsPath`
+ * sends the section ids as `sections.$` (the gate records them; approve checks the verdicts
+ * against them and answers SendTaskSuccess with `{ approved, reviewer, comment, sections }`).
  */
 export function compileApproval(scope: Scope, step: ApprovalIR, next: Continuation, block: BlockCompiler): string {
   const { ctx } = scope;
@@ -71,6 +73,7 @@ export function compileApproval(scope: Scope, step: ApprovalIR, next: Continuati
         ...stepPathField(scope, step.id),
         timeoutSeconds: step.timeoutSeconds,
         ...reviewerField(scope, step),
+        ...(step.sectionsPath === undefined ? {} : { 'sections.$': rootPath(scope, step.sectionsPath) }),
         ...selectionField(scope, 'payload', step.payload, step.id),
       },
     },

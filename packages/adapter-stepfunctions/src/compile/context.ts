@@ -17,6 +17,8 @@ export interface CompileContext {
   mapItems: Map<string, string[]>;
   /** Step ids renamed to keep state names unique (unrolled loop copies) -> the id of their step path. */
   stepIds: Map<string, string>;
+  /** Unrolled loops enclosing the one being compiled: a nested loop's copies take a longer suffix (`@@2`) so names stay unique. */
+  unrollDepth?: number;
   stages: Readonly<Record<string, StageMeta>>;
   /** Stage name -> the retry policy replacing that of every task of the stage (`CompileOptions.stageRetry`). */
   stageRetry?: Readonly<Record<string, RetryPolicy[]>>;

@@ -18,17 +18,15 @@ export const UNROLL_LIMIT = 3;
 export function compileLoop(scope: Scope, step: LoopIR, next: Continuation, block: BlockCompiler): string {
   const exit = next ?? endState(scope, `${step.id}.end`);
   if (step.maxIterations <= UNROLL_LIMIT) {
-    let cont: string = exit;
-    for (let i = step.maxIterations - 1; i >= 0; i--) {
-      const suffix = i === 0 ? '' : `@${i + 1}`;
-      const body = i === 0 ? step.steps : step.steps.map((s) => renamed(s, suffix, scope.ctx.stepIds));
-      if (i < step.maxIterations - 1) {
-        cont = addState(scope, `${step.id}.check${suffix || '@1'}`, { Type: 'Choice', Choices: [{ ...compilePredicate(scope, step.until), Next: exit }], Default: cont });
-      }
-      // step paths as Baton's interpreter names them: <loop>@<iteration>/<step>
-      cont = block({ ...scope, prefix: `${scope.prefix}${step.id}@${i}/` }, body, cont) ?? cont;
+    // a loop unrolled inside another's copy suffixes its copies `@@2`: its second copy within the
+    // outer first must not take the names of the outer second copy (`x@2`)
+    const depth = scope.ctx.unrollDepth ?? 0;
+    scope.ctx.unrollDepth = depth + 1;
+    try {
+      return unrolled(scope, step, exit, block, '@'.repeat(depth + 1));
+    } finally {
+      scope.ctx.unrollDepth = depth;
     }
-    return cont;
   }
   const counter = rootPath(scope, `$.loops.${step.id.replace(/\W/g, '_')}`);
   const check = `${step.id}.check`;
@@ -45,12 +43,28 @@ export function compileLoop(scope: Scope, step: LoopIR, next: Continuation, bloc
   return addState(scope, step.id, { Type: 'Pass', Result: { n: 0 }, ResultPath: counter, Next: body });
 }
 
+/** The copies of an unrolled loop's body, compiled last first, each suffixed `<mark><n>` but the first. */
+function unrolled(scope: Scope, step: LoopIR, exit: string, block: BlockCompiler, mark: string): string {
+  let cont: string = exit;
+  for (let i = step.maxIterations - 1; i >= 0; i--) {
+    const suffix = i === 0 ? '' : `${mark}${i + 1}`;
+    const body = i === 0 ? step.steps : step.steps.map((s) => renamed(s, suffix, scope.ctx.stepIds));
+    if (i < step.maxIterations - 1) {
+      cont = addState(scope, `${step.id}.check${suffix || `${mark}1`}`, { Type: 'Choice', Choices: [{ ...compilePredicate(scope, step.until), Next: exit }], Default: cont });
+    }
+    // step paths as Baton's interpreter names them: <loop>@<iteration>/<step>
+    cont = block({ ...scope, prefix: `${scope.prefix}${step.id}@${i}/` }, body, cont) ?? cont;
+  }
+  return cont;
+}
+
 /** A copy of a step whose ids (its own and its children's) carry `suffix`, so state names stay unique. */
 function renamed(step: StepIR, suffix: string, stepIds: Map<string, string>): StepIR {
   const s = structuredClone(step) as StepIR & Record<string, unknown>;
   const visit = (x: Record<string, unknown>): void => {
     if (typeof x.id === 'string' && typeof x.kind === 'string') {
-      stepIds.set(x.id + suffix, x.id);
+      // a copy of a copy (a loop unrolled inside another) still names its original step
+      stepIds.set(x.id + suffix, stepIds.get(x.id) ?? x.id);
       x.id = x.id + suffix;
     }
     for (const v of Object.values(x)) {

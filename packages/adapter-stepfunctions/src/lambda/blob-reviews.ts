@@ -34,8 +34,9 @@ export function createBlobReviewStore(blobs: BlobStore, prefix = 'reviews/'): Re
       if (!(await blobs.has(k))) return false;
       const r = await read(k);
       if (r.status !== 'open') return false;
-      const { status, at: decidedAt, reviewer: decidedBy, comment } = decision;
-      await blobs.put(k, JSON.stringify({ ...r, status, decidedAt, ...(decidedBy === undefined ? {} : { decidedBy }), ...(comment === undefined ? {} : { comment }) }));
+      const { status, at: decidedAt, reviewer: decidedBy, comment, sections: verdicts } = decision;
+      const decided = { ...(decidedBy === undefined ? {} : { decidedBy }), ...(comment === undefined ? {} : { comment }), ...(verdicts === undefined ? {} : { verdicts }) };
+      await blobs.put(k, JSON.stringify({ ...r, status, decidedAt, ...decided }));
       return true;
     },
   };

@@ -1,4 +1,4 @@
-import { createReviewToken, realClock, serializeError, silentLogger, type Clock, type Logger, type ReviewNotifier } from '@baton/core';
+import { StageError, createReviewToken, realClock, serializeError, silentLogger, type Clock, type Logger, type ReviewNotifier } from '@baton/core';
 import { toLambdaError } from './errors.js';
 import { runIdOf } from './event.js';
 import type { ReviewRecord, ReviewStore } from './reviews.js';
@@ -19,6 +19,8 @@ export interface ReviewGateEvent {
   timeoutSeconds: number;
   /** The assigned reviewer; `null` or absent: anyone holding the token may decide. */
   reviewer?: string | null;
+  /** The section ids a decision may give verdicts for (the gate's `sectionsPath`); absent: no verdicts. */
+  sections?: string[] | null;
   /** `$$.State.RetryCount` when the approval state sends it (0 on the first attempt); logged as `attempt`. */
   retryCount?: number;
   payload: unknown;
@@ -55,6 +57,11 @@ export function createReviewGateHandler(options: ReviewGateOptions): (event: Rev
   const root = options.logger ?? silentLogger;
   return async (event) => {
     const log = root.child({ executionArn: event.executionId, step: event.stepPath, gate: event.gate, attempt: (event.retryCount ?? 0) + 1 });
+    const sections = event.sections ?? undefined;
+    if (sections !== undefined && !(Array.isArray(sections) && sections.every((s) => typeof s === 'string'))) {
+      // as Baton's interpreter fails a sectionsPath that is not a list of ids
+      throw fail(log, 'review sections are not a list of section ids', new StageError('States.Runtime', `approval "${event.stepPath}": sections is not a list of section ids (strings)`));
+    }
     const { token, hash } = createReviewToken();
     const now = clock.now();
     const review: ReviewRecord = {
@@ -69,6 +76,7 @@ export function createReviewGateHandler(options: ReviewGateOptions): (event: Rev
       taskToken: event.taskToken,
       status: 'open',
       ...(event.reviewer == null ? {} : { reviewer: event.reviewer }),
+      ...(sections === undefined ? {} : { sections: [...sections] }),
     };
     try {
       await options.store.put(review);

@@ -1,4 +1,4 @@
-import { createMemoryBlobStore, createReviewToken, getText } from '@baton/core';
+import { MAX_REVIEW_NOTE_CHARS, createMemoryBlobStore, createReviewToken, getText, type SectionVerdict } from '@baton/core';
 import { describe, expect, it } from 'vitest';
 import { createBlobReviewStore } from './blob-reviews.js';
 import { createMemoryReviewStore, decideReview, type ReviewClose, type ReviewRecord, type ReviewStore } from './reviews.js';
@@ -44,9 +44,24 @@ describe.each([
     await expect(decideReview(store, ARN, 'review', { token, reviewer: 'bob' }, 'approved')).rejects.toThrow(/assigned to reviewer "alice"/);
     await expect(decideReview(store, ARN, 'review', { token: 'wrong', reviewer: 'alice' }, 'approved')).rejects.toThrow(/token rejected/);
     const answer = await decideReview(store, ARN, 'review', { token, reviewer: 'alice', comment: 'fine' }, 'approved');
-    expect(answer).toEqual({ taskToken: 'TT', verdict: 'approved', output: { approved: true, reviewer: 'alice', comment: 'fine' } });
+    expect(answer).toEqual({ taskToken: 'TT', verdict: 'approved', output: { approved: true, reviewer: 'alice', comment: 'fine', sections: {} } });
     expect(store.closes).toEqual([{ status: 'approved', reviewer: 'alice', comment: 'fine', at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }]);
     await expect(decideReview(store, ARN, 'review', { token, reviewer: 'alice' }, 'approved')).rejects.toThrow(/no open review/);
+  });
+
+  it('decideReview checks section verdicts before closing: refused ones leave the review open, accepted ones reach the close and the output', async () => {
+    const store = spying(make());
+    const { token, hash } = createReviewToken();
+    await store.put(review(hash, { sections: ['intro', 'results'] }));
+    expect((await store.open(ARN, 'review'))[0]?.sections).toEqual(['intro', 'results']);
+    const decide = (sections: Record<string, SectionVerdict>): Promise<unknown> => decideReview(store, ARN, 'review', { token, reviewer: 'alice', sections }, 'approved');
+    await expect(decide({ methods: { verdict: 'approve' } })).rejects.toMatchObject({ code: 'InvalidInput', message: expect.stringMatching(/no section "methods"/) });
+    await expect(decide({ results: { verdict: 'send-back', note: 'x'.repeat(MAX_REVIEW_NOTE_CHARS + 1) } })).rejects.toMatchObject({ code: 'InvalidInput' });
+    expect(store.closes).toEqual([]);
+    expect(await store.open(ARN, 'review')).toHaveLength(1);
+    const sections: Record<string, SectionVerdict> = { intro: { verdict: 'approve' }, results: { verdict: 'send-back', note: 'add the 10 mg arm' } };
+    expect(await decide(sections)).toMatchObject({ verdict: 'approved', output: { approved: true, reviewer: 'alice', comment: null, sections } });
+    expect(store.closes).toEqual([expect.objectContaining({ status: 'approved', sections })]);
   });
 
   it('a rejection answers SendTaskFailure with ApprovalRejected and Baton\'s error as cause; an unassigned review takes anyone', async () => {

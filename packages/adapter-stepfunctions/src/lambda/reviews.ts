@@ -1,4 +1,4 @@
-import { StageError, verifyReviewToken, type PendingReview, type ReviewDecision } from '@baton/core';
+import { StageError, findOpenReview, sectionVerdictsOf, type PendingReview, type ReviewDecision, type SectionVerdict } from '@baton/core';
 
 /** A pending review as the review gate records it: never the review token, only its hash. */
 export interface ReviewRecord extends PendingReview {
@@ -21,6 +21,8 @@ export interface ReviewClose {
   status: 'approved' | 'rejected' | 'expired';
   reviewer?: string;
   comment?: string;
+  /** The reviewer's verdicts per section (a gate with `sectionsPath`), when the decision gave any. */
+  sections?: Record<string, SectionVerdict>;
   /** ISO time of the decision. */
   at: string;
 }
@@ -83,14 +85,17 @@ export function createMemoryReviewStore(): ReviewStore {
 
 /** What to send to Step Functions for a decision: SendTaskSuccess (`output`) or SendTaskFailure (`error`, `cause`). */
 export type TaskAnswer =
-  | { taskToken: string; verdict: 'approved'; output: { approved: true; reviewer: string | null; comment: string | null } }
+  | { taskToken: string; verdict: 'approved'; output: { approved: true; reviewer: string | null; comment: string | null; sections: Record<string, SectionVerdict> } }
   | { taskToken: string; verdict: 'rejected'; error: 'ApprovalRejected'; cause: string };
 
 /**
- * Checks a reviewer's decision against the open review of a gate (token hash, single use,
- * assigned reviewer), closes the review with the reviewer, comment and time of the decision, and
- * returns the task answer to send. Throws `InvalidInput` otherwise: no open review, a token that
- * matches none, another reviewer than the one assigned, or a token already used (the close lost).
+ * Checks a reviewer's decision against the open review of a gate (core's `findOpenReview`: token
+ * hash, assigned reviewer, verdicts only for the review's sections, note and comment lengths),
+ * closes the review with the reviewer, comment, verdicts and time of the decision, and returns the
+ * task answer to send (SendTaskSuccess output `{ approved, reviewer, comment, sections }`). Throws
+ * `InvalidInput` otherwise, before the review is closed: no open review, a token that matches
+ * none, another reviewer than the one assigned, a refused verdict, or a token already used (the
+ * close lost).
  *
  * @example
  * ```ts
@@ -100,21 +105,20 @@ export type TaskAnswer =
  */
 export async function decideReview(store: ReviewStore, executionArn: string, gate: string, decision: ReviewDecision, verdict: 'approved' | 'rejected'): Promise<TaskAnswer> {
   const open = await store.open(executionArn, gate);
-  if (open.length === 0) throw new StageError('InvalidInput', `execution "${executionArn}" has no open review at gate "${gate}" (already decided, timed out, or never reached)`);
-  const review = open.find((r) => verifyReviewToken(decision.token, r.tokenHash));
-  if (!review) throw new StageError('InvalidInput', `review token rejected for gate "${gate}"`);
-  // a store may read an unassigned reviewer back as null (a nullable column)
-  if (review.reviewer != null && review.reviewer !== decision.reviewer) throw new StageError('InvalidInput', `gate "${gate}" is assigned to reviewer "${review.reviewer}"`);
+  // a store may read an unassigned reviewer back as null (a nullable column): findOpenReview takes both
+  const review = findOpenReview(open, { run: executionArn, gate }, decision);
+  const sections = sectionVerdictsOf(decision);
   const close: ReviewClose = {
     status: verdict,
     at: new Date().toISOString(),
     ...(decision.reviewer === undefined ? {} : { reviewer: decision.reviewer }),
     ...(decision.comment === undefined ? {} : { comment: decision.comment }),
+    ...(Object.keys(sections).length === 0 ? {} : { sections }),
   };
   if (!(await store.close(executionArn, review.stepPath, close))) throw new StageError('InvalidInput', `review token for gate "${gate}" was already used`);
   const reviewer = decision.reviewer ?? null;
   const comment = decision.comment ?? null;
-  if (verdict === 'approved') return { taskToken: review.taskToken, verdict, output: { approved: true, reviewer, comment } };
+  if (verdict === 'approved') return { taskToken: review.taskToken, verdict, output: { approved: true, reviewer, comment, sections } };
   const error = {
     code: 'ApprovalRejected',
     message: `gate "${gate}" rejected${reviewer ? ` by ${reviewer}` : ''}${comment ? `: ${comment}` : ''}`,

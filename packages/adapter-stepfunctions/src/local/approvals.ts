@@ -61,8 +61,19 @@ export function bindApprovals(
       expiry.timer.unref();
       const review = (await options.reviews.list(Payload.executionId)).find((r) => r.taskToken === taskToken);
       if (review) {
-        const { runId, gate: name, stepPath, payload, tokenHash, expiresAt, createdAt, reviewer } = review;
-        options.emit({ type: 'review-opened', runId, gate: name, stepPath, payload, tokenHash, expiresAt, at: createdAt, ...(reviewer === undefined ? {} : { reviewer }) });
+        const { runId, gate: name, stepPath, payload, tokenHash, expiresAt, createdAt, reviewer, sections } = review;
+        options.emit({
+          type: 'review-opened',
+          runId,
+          gate: name,
+          stepPath,
+          payload,
+          tokenHash,
+          expiresAt,
+          at: createdAt,
+          ...(reviewer === undefined ? {} : { reviewer }),
+          ...(sections === undefined ? {} : { sections }),
+        });
       }
       return answered;
     };

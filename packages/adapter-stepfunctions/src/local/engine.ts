@@ -276,6 +276,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
       at: new Date().toISOString(),
       ...(decision.reviewer === undefined ? {} : { reviewer: decision.reviewer }),
       ...(decision.comment === undefined ? {} : { comment: decision.comment }),
+      ...(answer.verdict === 'approved' && Object.keys(answer.output.sections).length > 0 ? { sections: answer.output.sections } : {}),
     });
     if (answer.verdict === 'approved') waiter.resolve(answer.output);
     else waiter.reject(Object.assign(new Error(answer.cause), { name: answer.error }));
