@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
+import { auditCommand } from './commands/audit.js';
 import { decideCommand, listCommand, redriveCommand, resumeCommand, statusCommand } from './commands/manage.js';
+import { parseSectionFlag } from './section-flags.js';
 import { refuseInapplicable } from './applicable.js';
 import { compileCommand, type CompileCommandOptions } from './commands/compile.js';
 import { dashboardCommand } from './commands/dashboard.js';
@@ -120,12 +122,20 @@ export function createProgram(onExit: (code: number) => void): Command {
       .option('--comment <text>', 'why')
       .option('--out <dir>', 'where report files go (default: the --out of baton run)')
       .option('--no-wait', 'record the decision and exit without following the run')
-      .action(async (runId: string, gate: string, opts: { token: string; reviewer?: string; comment?: string; wait: boolean; out?: string }, cmd: Command) => {
+      .option('--section <id=verdict[:note]>', 'approve: a verdict on one section of a per-section review: approve, send-back:<note> or accept-missing[:note]; repeat per section', parseSectionFlag)
+      .action(async (runId: string, gate: string, opts: Parameters<typeof decideCommand>[3], cmd: Command) => {
         const { global, explicit } = globals(cmd);
         refuseInapplicable({ name: verdict, noWait: !opts.wait }, global, explicit);
         onExit(await decideCommand(verdict, runId, gate, opts, global, explicit));
       });
   }
+
+  program
+    .command('audit')
+    .description("print a run's review audit trail from the run registry: who decided what on which section, when, with which note")
+    .argument('<run>', 'run id')
+    .option('--json', 'print it as JSON (the dashboard\'s audit.json)')
+    .action(async (runId: string, opts: { json?: boolean }, cmd: Command) => onExit(await auditCommand(runId, opts, globals(cmd).global)));
 
   program
     .command('status')

@@ -1,5 +1,6 @@
-import type { Engine, ReviewNotice, ReviewNotifier } from '@baton/core';
+import { reviewLink, type Engine, type ReviewNotice, type ReviewNotifier } from '@baton/core';
 import { createInterface } from 'node:readline/promises';
+import { dashboardUrl } from './notifier.js';
 
 /** How the CLI handles a review gate: approve unattended, ask the terminal, or print how to decide. */
 export type ReviewMode = 'auto' | 'prompt' | 'print';
@@ -61,8 +62,10 @@ export function createCliReviewer(mode: ReviewMode, io: { log(line: string): voi
   };
   const leaveWaiting = (notice: ReviewNotice): void => {
     io.log(reviewSummary(notice));
-    io.log(`run ${notice.runId} is waiting for review at gate "${notice.gate}". Decide with:`);
-    io.log(`  baton approve ${notice.runId} ${notice.gate} --token ${notice.token}`);
+    io.log(`run ${notice.runId} is waiting for review at gate "${notice.gate}"${notice.reviewer ? ` by ${notice.reviewer}` : ''}. Review it at:`);
+    io.log(`  ${reviewLink(dashboardUrl(), notice)}`);
+    io.log('or decide with:');
+    io.log(`  baton approve ${notice.runId} ${notice.gate} --token ${notice.token}${notice.sections?.length ? ` --section <id>=approve|send-back:<note>|accept-missing (sections: ${notice.sections.join(', ')})` : ''}`);
     io.log(`  baton reject  ${notice.runId} ${notice.gate} --token ${notice.token} --comment "<why>"`);
     markWaiting(notice);
   };

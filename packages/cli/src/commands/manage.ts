@@ -1,7 +1,8 @@
-import type { RunInfo } from '@baton/core';
+import { isStageError, type RunInfo, type SectionVerdict } from '@baton/core';
 import { CliError } from '../errors.js';
 import type { ReviewMode } from '../review.js';
 import { finishRun } from '../finish.js';
+import { reviewPage } from '../follow.js';
 import { openSession, type GlobalOptions } from '../session.js';
 import { readSidecar } from '../sidecar.js';
 import { interruptedNote, neverRecorded } from '../interrupted.js';
@@ -31,21 +32,30 @@ export async function decideCommand(
   verdict: 'approve' | 'reject',
   runId: string,
   gate: string,
-  opts: { token: string; reviewer?: string; comment?: string; wait: boolean; out?: string },
+  opts: { token: string; reviewer?: string; comment?: string; wait: boolean; out?: string; section?: Record<string, SectionVerdict> },
   global: GlobalOptions,
   explicit: Set<string>,
 ): Promise<number> {
+  if (verdict === 'reject' && opts.section) throw new CliError('reject rejects the whole report; give --section verdicts with baton approve (send-back:<note> asks for a section again)');
   const { global: g, out } = withSidecar(global, runId, explicit);
   const session = await openSession(opts.wait ? g : withoutWorker(g), 'print');
-  const decision = { token: opts.token, ...(opts.reviewer ? { reviewer: opts.reviewer } : {}), ...(opts.comment ? { comment: opts.comment } : {}) };
+  const decision = {
+    token: opts.token,
+    ...(opts.reviewer ? { reviewer: opts.reviewer } : {}),
+    ...(opts.comment ? { comment: opts.comment } : {}),
+    ...(opts.section ? { sections: opts.section } : {}),
+  };
   try {
     if (verdict === 'approve') await session.engine.approve(runId, gate, decision);
     else await session.engine.reject(runId, gate, decision);
   } catch (e) {
     await session.close();
+    // a refused decision is checked before the token is used: the same command, corrected, still works
+    if (isStageError(e) && e.code === 'InvalidInput') throw new CliError(`${verdict} refused: ${e.message}. Nothing was decided; the gate is still open (${reviewPage(runId, gate)}).`);
     throw new CliError(`${verdict} failed: ${(e as Error).message}. Check the run id, the gate name and the token printed when the gate opened (baton status ${runId}).`);
   }
-  session.progress.log(`gate "${gate}" of run ${runId}: ${verdict === 'approve' ? 'approved' : 'rejected'}`);
+  const verdicts = Object.entries(opts.section ?? {}).map(([id, v]) => `${id}: ${v.verdict}`);
+  session.progress.log(`gate "${gate}" of run ${runId}: ${verdict === 'approve' ? 'approved' : 'rejected'}${verdicts.length ? ` (${verdicts.join(', ')})` : ''}`);
   if (!opts.wait) {
     await session.close();
     return 0;
@@ -106,7 +116,11 @@ export async function statusCommand(runId: string, opts: { json?: boolean }, glo
   ];
   if (info.currentSteps.length) lines.push(`  in flight: ${info.currentSteps.join(', ')}`);
   for (const a of info.attempts.filter((x) => x.status === 'failed')) lines.push(`  ! ${a.stepPath} #${a.attempt}: ${a.error?.code}: ${a.error?.message}`);
-  for (const r of info.pendingReviews) lines.push(`  waiting for review at gate "${r.gate}" (expires ${r.expiresAt}): baton approve ${info.runId} ${r.gate} --token <token>`);
+  for (const r of info.pendingReviews) {
+    lines.push(`  waiting for review at gate "${r.gate}" by ${r.reviewer ?? 'anyone with the review link'} since ${r.createdAt} (expires ${r.expiresAt})`);
+    lines.push(`    review page: ${reviewPage(info.runId, r.gate)}`);
+    lines.push(`    decide: baton approve ${info.runId} ${r.gate} --token <token>${r.sections?.length ? ` --section <id>=approve|send-back:<note>|accept-missing (sections: ${r.sections.join(', ')})` : ''}`);
+  }
   if (info.error) lines.push(`  error: ${info.error.code}: ${info.error.message}`);
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
@@ -129,6 +143,8 @@ function withoutWorker(global: GlobalOptions): GlobalOptions {
 
 function printWaiting(info: RunInfo): void {
   for (const r of info.pendingReviews) {
-    process.stdout.write(`run ${info.runId} is waiting for review at gate "${r.gate}". Decide with: baton approve ${info.runId} ${r.gate} --token <token printed when the gate opened>\n`);
+    process.stdout.write(`run ${info.runId} is waiting for review at gate "${r.gate}" by ${r.reviewer ?? 'anyone with the review link'} since ${r.createdAt}.\n`);
+    process.stdout.write(`  review page: ${reviewPage(info.runId, r.gate)}\n`);
+    process.stdout.write(`  decide with: baton approve ${info.runId} ${r.gate} --token <token printed when the gate opened>\n`);
   }
 }
