@@ -95,7 +95,7 @@ describe('off-script model output on the reference pipeline (local engine, offli
     }
     expect(out.sections[index(outcome, 'efficacy-results')]!.output!.flagged!.findings.map((f) => f.class)).toContain('invisible-characters');
     const texts = await reportTexts(blobs, out.report);
-    expect(Object.keys(texts)).toEqual(expect.arrayContaining(['docxKey', 'markdownKey', 'htmlKey']));
+    expect(Object.keys(texts)).toEqual(expect.arrayContaining(['docxKey', 'pdfKey', 'markdownKey', 'htmlKey']));
     for (const [format, text] of Object.entries(texts)) {
       expect({ format, leaked: /ZORBLAX|tracker-pixel|disregard all prior/i.test(text) }).toEqual({ format, leaked: false });
       expect({ format, hasTitle: text.includes('Synopsis') && text.includes('Efficacy Results') }).toEqual({ format, hasTitle: true });
