@@ -7,7 +7,7 @@ import type { RunCounts } from './progress.js';
 export function reportKeys(output: unknown): string[] {
   const keys = new Set<string>();
   const walk = (v: unknown): void => {
-    if (typeof v === 'string' && /^reports\/.+\.(docx|md|html)$/.test(v)) keys.add(v);
+    if (typeof v === 'string' && /^reports\/.+\.(docx|pdf|md|html)$/.test(v)) keys.add(v);
     else if (Array.isArray(v)) v.forEach(walk);
     else if (v && typeof v === 'object') Object.values(v).forEach(walk);
   };
