@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { createReviewToken, type JournalEntry, type ReviewNotice, type RunEvent } from '@baton/core';
+import { createReviewToken, pendingReviewOf, type JournalEntry, type ReviewNotice, type RunEvent } from '@baton/core';
 import { endedChannel, jobId, reviewsChannel } from './keys.js';
 import type { ReplayPlan, TaskOrder } from './replay.js';
 import type { RunStore } from './store.js';
@@ -66,14 +66,26 @@ export async function flushPlan(ctx: FlushContext, runId: string, gen: number, p
       createdAt: new Date(created).toISOString(),
       expiresAt: new Date(created + req.timeoutSeconds * 1000).toISOString(),
       ...(req.reviewer === undefined ? {} : { reviewer: req.reviewer }),
+      ...(req.sections === undefined ? {} : { sections: req.sections }),
     };
     const res = await store.record(runId, { field: `review|${req.stepPath}@${gen}`, entries: [entry] });
     if (!res.added) continue;
     await wakeRun(ctx.driveQueue, runId, `a|${req.stepPath}|${gen}`, req.timeoutSeconds * 1000);
-    const reviewer = req.reviewer === undefined ? {} : { reviewer: req.reviewer };
-    ctx.observe({ type: 'review-opened', runId, gate: req.gate, stepPath: req.stepPath, payload: req.payload, tokenHash: hash, expiresAt: entry.expiresAt, at: entry.createdAt, ...reviewer });
-    const notice: ReviewNotice = { runId, gate: req.gate, stepPath: req.stepPath, payload: req.payload, createdAt: entry.createdAt, expiresAt: entry.expiresAt, token };
-    if (req.reviewer !== undefined) notice.reviewer = req.reviewer;
+    const pending = pendingReviewOf(runId, entry);
+    const { reviewer, sections } = pending;
+    ctx.observe({
+      type: 'review-opened',
+      runId,
+      gate: req.gate,
+      stepPath: req.stepPath,
+      payload: req.payload,
+      tokenHash: hash,
+      expiresAt: entry.expiresAt,
+      at: entry.createdAt,
+      ...(reviewer === undefined ? {} : { reviewer }),
+      ...(sections === undefined ? {} : { sections }),
+    });
+    const notice: ReviewNotice = { ...pending, token };
     await ctx.deliver(notice);
   }
   for (const req of plan.expired) {

@@ -209,6 +209,7 @@ export class LiveRun {
           const o: ApprovalOutcome = { decision: d.decision, decidedAt: d.at };
           if (d.reviewer !== undefined) o.reviewer = d.reviewer;
           if (d.comment !== undefined) o.comment = d.comment;
+          if (d.sections !== undefined) o.sections = d.sections;
           return { value: o };
         };
         const expiry = (): void => {
