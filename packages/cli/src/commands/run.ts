@@ -1,6 +1,5 @@
-import { sha256Hex } from '@baton/core';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { EngineConnection } from '../engines.js';
 import { blobBucketOf } from '../engines/deployment.js';
 import { CliError } from '../errors.js';
@@ -8,6 +7,7 @@ import { findPipeline } from '../pipelines.js';
 import { finishRun } from '../finish.js';
 import { openSession, type GlobalOptions } from '../session.js';
 import { writeSidecar } from '../sidecar.js';
+import { uploadSourceDir } from '../sources.js';
 
 /** Options of `baton run`. */
 export interface RunOptions {
@@ -26,7 +26,7 @@ export async function runCommand(name: string, opts: RunOptions, global: GlobalO
   const session = await openSession(global, opts.autoApprove ? 'auto' : tty ? 'prompt' : 'print');
   const pipeline = findPipeline(session.pipelines, name, global.pipelines);
   const input: Record<string, unknown> = opts.input ? readJson(opts.input) : {};
-  if (opts.sources) input.sources = await uploadSources(session.blobs, opts.sources);
+  if (opts.sources) input.sources = await uploadSourceDir(session.blobs, opts.sources);
   if (opts.title) input.reportTitle = opts.title;
   const { runId } = await session.engine.start(pipeline, input, opts.runId ? { runId: opts.runId } : {});
   writeSidecar(session.stateDir, {
@@ -67,26 +67,6 @@ function checkDeployedRun(opts: RunOptions, global: GlobalOptions): void {
 function withoutWorker(c: EngineConnection): Omit<EngineConnection, 'worker'> {
   const { worker: _worker, ...rest } = c;
   return rest;
-}
-
-async function uploadSources(blobs: { put(key: string, data: Uint8Array): Promise<unknown> }, dir: string): Promise<{ key: string; name: string }[]> {
-  let names: string[];
-  try {
-    names = readdirSync(dir)
-      .filter((n) => !n.startsWith('.') && statSync(join(dir, n)).isFile())
-      .sort();
-  } catch (e) {
-    throw new CliError(`cannot read --sources "${dir}": ${(e as Error).message}. Pass a directory of .txt, .md, .html, .pdf or .docx files.`);
-  }
-  if (names.length === 0) throw new CliError(`--sources "${dir}" contains no files`);
-  const out: { key: string; name: string }[] = [];
-  for (const name of names) {
-    const bytes = new Uint8Array(readFileSync(join(dir, name)));
-    const key = `sources/${sha256Hex(bytes).slice(0, 16)}/${name}`;
-    await blobs.put(key, bytes);
-    out.push({ key, name });
-  }
-  return out;
 }
 
 function readJson(file: string): Record<string, unknown> {
