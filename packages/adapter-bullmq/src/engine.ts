@@ -29,6 +29,7 @@ import { QUEUES, endedChannel, reviewsChannel } from './keys.js';
 import { DEFAULT_PREFIX, redisOptionsOf, type BullmqConnectionOptions } from './options.js';
 import { runInfoOf } from './status.js';
 import { createRunStore, generationOf } from './store.js';
+import { watchStalledTasks, type RecoveringSteps } from './stalled.js';
 import { createBullmqWorker, type BullmqWorker, type BullmqWorkerTuning } from './worker.js';
 
 /** Options of {@link createBullmqEngine}: core's local engine options plus Redis. */
@@ -52,6 +53,11 @@ export interface BullmqEngineOptions extends BullmqConnectionOptions {
    * @default true
    */
   worker?: boolean | BullmqWorkerTuning;
+  /**
+   * Called when BullMQ takes steps back from a worker that stopped (killed, frozen, cut off) so
+   * another worker runs them again: the CLI shows "recovering N steps from a stopped worker".
+   */
+  onRecovering?: (steps: RecoveringSteps) => void;
 }
 
 /** The BullMQ engine: a client of the run journals and queues, optionally with a worker. */
@@ -123,7 +129,11 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
       );
     }
   });
-  const ready = sub.subscribe(endedChannel(prefix), ...(options.notifier ? [reviewsChannel(prefix)] : [])).then(() => worker?.ready);
+  const stalled = options.onRecovering ? watchStalledTasks(options.connection, prefix, options.onRecovering, logger) : undefined;
+  const ready = sub
+    .subscribe(endedChannel(prefix), ...(options.notifier ? [reviewsChannel(prefix)] : []))
+    .then(() => stalled?.ready)
+    .then(() => worker?.ready);
   // callers that await `ready` see its failure; an engine closed before it settled must not crash the process
   ready.catch((e: unknown) => logger.debug('engine connections did not open', { error: (e as Error).message }));
 
@@ -253,6 +263,7 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
     },
     async close() {
       await worker?.close();
+      await stalled?.close();
       await driveQueue.close();
       await sub.quit().catch(() => sub.disconnect());
       await store.close();

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { expect, inject, it } from 'vitest';
 import { createFsBlobStore } from '@baton/core';
 import { createProbeDir, readProbe, type ProbeEvent } from '@baton/core/testkit';
-import { createBullmqEngine } from '../src/index.js';
+import { createBullmqEngine, type RecoveringSteps } from '../src/index.js';
 import { chaosPipelines } from './fixtures/chaos-pipelines.js';
 import { startWorkers } from './workers.js';
 
@@ -22,7 +22,7 @@ const until = async (what: string, check: () => boolean, timeoutMs: number): Pro
   }
 };
 
-it('with the default lock and stalled-check settings, a SIGKILLed worker\'s step starts again on another worker within 15 s', { timeout: 120_000 }, async () => {
+it('with the default lock and stalled-check settings, a SIGKILLed worker\'s step starts again on another worker within 15 s, and the engine says it is recovering it', { timeout: 120_000 }, async () => {
   const redisUrl = inject('redisUrl');
   const prefix = `recovery-${randomBytes(4).toString('hex')}`;
   const blobDir = mkdtempSync(join(tmpdir(), 'baton-recovery-blobs-'));
@@ -35,7 +35,15 @@ it('with the default lock and stalled-check settings, a SIGKILLed worker\'s step
     concurrency: 2,
     extraEnv: { BATON_RECOVERY_DEFAULTS: '1' },
   });
-  const engine = createBullmqEngine({ connection: redisUrl, prefix, pipelines: chaosPipelines, blobs: createFsBlobStore({ root: blobDir }), worker: false });
+  const recovering: (RecoveringSteps & { t: number })[] = [];
+  const engine = createBullmqEngine({
+    connection: redisUrl,
+    prefix,
+    pipelines: chaosPipelines,
+    blobs: createFsBlobStore({ root: blobDir }),
+    worker: false,
+    onRecovering: (steps) => void recovering.push({ ...steps, t: Date.now() }),
+  });
   try {
     const probe = createProbeDir();
     // each step takes 6 s: the kill lands in the middle of one
@@ -54,6 +62,10 @@ it('with the default lock and stalled-check settings, a SIGKILLed worker\'s step
     const restartMs = again!.t - killedAt;
     console.log(`recovery: step ${first!.key} of the killed worker started again after ${restartMs} ms`);
     expect(restartMs).toBeLessThanOrEqual(RESTART_BUDGET_MS);
+    // the engine heard of it when BullMQ took the step back, before (or as) it started again
+    await until('the recovery notice', () => recovering.length > 0, 5000);
+    expect(recovering[0]).toMatchObject({ runId, stepPaths: [first!.key] });
+    expect(recovering[0]!.t).toBeLessThanOrEqual(again!.t + 1000);
     // the run still finishes, on the survivor
     const outcome = await engine.result(runId, { timeoutMs: 90_000 });
     expect(outcome.status).toBe('succeeded');
