@@ -16,6 +16,10 @@ const REVIVE_RUN_ON_START = `(pipeline_run.status = 'failed' AND pipeline_run.fi
 /** A start that is a new execution of a finished step or attempt (redrive, redelivery), not a late duplicate. */
 const rerun = (table: string): string => `(${table}.finished_at IS NULL OR EXCLUDED.started_at > ${table}.finished_at)`;
 
+/** A succeeded step started again after its finish: a resumed run replaying it from its journal, not a new execution. */
+const REPLAYED_STEP = `(pipeline_step.status = 'succeeded' AND pipeline_step.finished_at IS NOT NULL AND EXCLUDED.started_at >= pipeline_step.finished_at)`;
+const rerunNotReplay = `(NOT ${REPLAYED_STEP} AND ${rerun('pipeline_step')})`;
+
 /** How a registry turns events into rows: its failure classifier and where it finds run labels. */
 export interface ApplyRules {
   classify: FailureClassifier;
@@ -54,16 +58,22 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, rules: ApplyR
     case 'step-started':
       await ensureRun(tx, event.runId, event.at);
       await resumeRun(tx, event.runId, event.at, event.stepPath);
+      // a step that already succeeded, started again after its finish, is a resumed run walking past
+      // it (its result comes from the journal): its real start and finish stay, so the timeline keeps
+      // the times steps really ran, in their real order. A failed step started again is a redrive.
       await tx.query(
         `INSERT INTO pipeline_step (run_id, step_path, kind, map_index, status, started_at)
          VALUES ($1, $2, $3, $4, 'running', $5::timestamptz)
          ON CONFLICT (run_id, step_path) DO UPDATE SET kind = EXCLUDED.kind,
-           status = CASE WHEN ${rerun('pipeline_step')} THEN 'running' ELSE pipeline_step.status END,
-           started_at = EXCLUDED.started_at, -- a start event knows the start better than a finish that came first
-           error_code = CASE WHEN ${rerun('pipeline_step')} THEN NULL ELSE pipeline_step.error_code END,
-           error_message = CASE WHEN ${rerun('pipeline_step')} THEN NULL ELSE pipeline_step.error_message END,
-           error_class = CASE WHEN ${rerun('pipeline_step')} THEN NULL ELSE pipeline_step.error_class END,
-           finished_at = CASE WHEN ${rerun('pipeline_step')} THEN NULL ELSE pipeline_step.finished_at END`,
+           status = CASE WHEN ${REPLAYED_STEP} THEN pipeline_step.status WHEN ${rerun('pipeline_step')} THEN 'running' ELSE pipeline_step.status END,
+           -- a start event knows the start better than a finish that came first; a resumed in-flight step keeps its first start
+           started_at = CASE WHEN ${REPLAYED_STEP} THEN pipeline_step.started_at
+                             WHEN pipeline_step.status = 'running' THEN LEAST(pipeline_step.started_at, EXCLUDED.started_at)
+                             ELSE EXCLUDED.started_at END,
+           error_code = CASE WHEN ${rerunNotReplay} THEN NULL ELSE pipeline_step.error_code END,
+           error_message = CASE WHEN ${rerunNotReplay} THEN NULL ELSE pipeline_step.error_message END,
+           error_class = CASE WHEN ${rerunNotReplay} THEN NULL ELSE pipeline_step.error_class END,
+           finished_at = CASE WHEN ${rerunNotReplay} THEN NULL ELSE pipeline_step.finished_at END`,
         [event.runId, event.stepPath, event.kind, mapIndexOf(event.stepPath), event.at],
       );
       return;
@@ -74,7 +84,10 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, rules: ApplyR
       await tx.query(
         `INSERT INTO pipeline_step (run_id, step_path, kind, map_index, status, started_at, finished_at, error_code, error_message, error_class)
          VALUES ($1, $2, $8, $9, $3, $4::timestamptz, $4::timestamptz, $5, $6, $7)
-         ON CONFLICT (run_id, step_path) DO UPDATE SET status = EXCLUDED.status, finished_at = EXCLUDED.finished_at,
+         ON CONFLICT (run_id, step_path) DO UPDATE SET status = EXCLUDED.status,
+           -- a second success (a resumed run walking past the step) keeps the first, real finish
+           finished_at = CASE WHEN pipeline_step.status = 'succeeded' AND EXCLUDED.status = 'succeeded' AND pipeline_step.finished_at IS NOT NULL
+                              THEN pipeline_step.finished_at ELSE EXCLUDED.finished_at END,
            error_code = EXCLUDED.error_code, error_message = EXCLUDED.error_message, error_class = EXCLUDED.error_class`,
         [event.runId, event.stepPath, event.status, event.at, ...err, event.kind, mapIndexOf(event.stepPath)],
       );
