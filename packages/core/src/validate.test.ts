@@ -139,7 +139,7 @@ describe('validatePipelineIR', () => {
   it('an approval gate\'s sectionsPath must be a path', () => {
     const gate: StepIR = { kind: 'approval', id: 'g', gate: 'legal', timeoutSeconds: 60, sectionsPath: '$.ids' };
     expect(validatePipelineIR(ir([gate]), stages)).toEqual([]);
-    expect(messages(validatePipelineIR(ir([{ ...gate, sectionsPath: 'ids' }]), stages))).toEqual(['g: bad path "ids" in sectionsPath']);
+    expect(messages(validatePipelineIR(ir([Object.assign({ ...gate }, { sectionsPath: 'ids' })]), stages))).toEqual(['g: bad path "ids" in sectionsPath']);
   });
 
   it('States.ALL must be alone in the last retrier and the last catcher', () => {

@@ -1,0 +1,54 @@
+import { MAX_REVIEW_NOTE_CHARS, type PendingReview, type ReviewDecision, type SectionVerdict, type SectionVerdictKind } from './engine.js';
+import { StageError } from './errors.js';
+
+// No Node built-ins here: workflow sandboxes (Temporal) check decisions with these functions.
+
+/** The verdicts a reviewer may give a section. */
+export const SECTION_VERDICT_KINDS: readonly SectionVerdictKind[] = ['approve', 'send-back', 'accept-missing'];
+
+/**
+ * Checks what a decision says against the review it decides: every verdict names a section of
+ * `pending.sections` (a gate opened without sections takes no verdicts), has a known kind, a
+ * `send-back` carries a note, and no note or comment is longer than {@link MAX_REVIEW_NOTE_CHARS}.
+ * Throws `StageError('InvalidInput')` naming what is wrong. Engines call it BEFORE the token is
+ * consumed, so a refused decision leaves the gate open and the run unchanged.
+ *
+ * @example
+ * ```ts
+ * checkReviewDecision({ ...pending, sections: ['intro'] }, { token, sections: { intro: { verdict: 'send-back', note: 'cite the trial' } } });
+ * ```
+ */
+export function checkReviewDecision(pending: Pick<PendingReview, 'gate' | 'sections'>, decision: ReviewDecision): void {
+  const refuse = (why: string): never => {
+    throw new StageError('InvalidInput', `review decision on gate "${pending.gate}" refused: ${why}`, { details: { gate: pending.gate } });
+  };
+  if (decision.comment !== undefined && (typeof decision.comment !== 'string' || decision.comment.length > MAX_REVIEW_NOTE_CHARS)) {
+    refuse(`the comment must be text of at most ${MAX_REVIEW_NOTE_CHARS} characters`);
+  }
+  if (decision.sections === undefined) return;
+  const verdicts: unknown = decision.sections;
+  if (verdicts === null || typeof verdicts !== 'object' || Array.isArray(verdicts)) refuse('sections must be an object of verdicts by section id');
+  const entries = Object.entries(verdicts as Record<string, unknown>);
+  if (entries.length === 0) return;
+  const known = pending.sections;
+  if (known === undefined) refuse('this gate takes no section verdicts (it has no sectionsPath)');
+  for (const [id, v] of entries) {
+    if (!known!.includes(id)) refuse(`no section "${id}" in this review round (sections: ${known!.join(', ') || 'none'})`);
+    const { verdict, note } = (v ?? {}) as Partial<SectionVerdict>;
+    if (!SECTION_VERDICT_KINDS.includes(verdict as SectionVerdictKind)) refuse(`section "${id}": unknown verdict ${JSON.stringify(verdict)} (one of ${SECTION_VERDICT_KINDS.join(', ')})`);
+    if (note !== undefined && (typeof note !== 'string' || note.length > MAX_REVIEW_NOTE_CHARS)) {
+      refuse(`section "${id}": the note must be text of at most ${MAX_REVIEW_NOTE_CHARS} characters`);
+    }
+    if (verdict === 'send-back' && !note?.trim()) refuse(`section "${id}": a send-back needs a note saying what to change`);
+  }
+}
+
+/**
+ * The verdicts of a checked decision as recorded and handed to the pipeline: `{ verdict, note }`
+ * per section and nothing else (`{}` when the decision carried none).
+ */
+export function sectionVerdictsOf(decision: ReviewDecision): Record<string, SectionVerdict> {
+  const out: Record<string, SectionVerdict> = {};
+  for (const [id, v] of Object.entries(decision.sections ?? {})) out[id] = v.note === undefined ? { verdict: v.verdict } : { verdict: v.verdict, note: v.note };
+  return out;
+}
