@@ -1,0 +1,13 @@
+import { createStepFunctionsLocalEngine } from '@baton/adapter-stepfunctions';
+import { describe, it } from 'vitest';
+import { reviewSectionBySection } from './review-scenario.test-helper.js';
+
+describe('the reference report reviewed section by section on the compiled Step Functions machine (stepfunctions-local)', { timeout: 180_000 }, () => {
+  it('sends one section back with a note, accepts a missing one, approves the rest: the same report as on the local engine', async () => {
+    await reviewSectionBySection((options) => createStepFunctionsLocalEngine(options), {
+      // the review loop compiles to a counter loop: its steps have one path whatever the round
+      second: 'review-again',
+      rewrite: ['rewrite[0]/regenerate', 'rewrite[0]/revalidate'],
+    });
+  });
+});
