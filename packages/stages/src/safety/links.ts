@@ -18,6 +18,7 @@ const TLDS = 'com|net|org|io|ru|cn|xyz|top|info|biz|me|co|app|dev|site|online|tk
 const URL_RE = new RegExp(
   [
     String.raw`\bmailto:[^\s<>"'()\[\]]+`,
+    String.raw`\b[a-z0-9._%+-]+@(?:[a-z0-9-]+\.)+[a-z]{2,}\b`,
     String.raw`(?:\b[a-z][a-z0-9+.-]{1,15}:)?\/\/[^\s<>"'\x60()\[\]{}|\\^]+`,
     String.raw`\bwww\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#][^\s<>"'()\[\]]*)?`,
     String.raw`\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:${TLDS})\b(?::\d+)?(?:[/?#][^\s<>"'()\[\]]*)?`,
@@ -72,14 +73,14 @@ export function linkFindings(text: string, allowedHosts: ReadonlySet<string>): S
     } else if (!allowed && data) {
       out.push({ class: 'exfiltration', reason: 'a link to an outside host whose address carries data', excerpt: u.url });
     }
-    if (!allowed) out.push({ class: 'unknown-host-link', reason: u.url.startsWith('mailto:') ? 'an e-mail link to an address that is not among the sources' : 'a link to a host that is not among the sources', excerpt: u.url });
+    if (!allowed) out.push({ class: 'unknown-host-link', reason: u.url.includes('@') && !u.url.includes('/') ? 'an e-mail link to an address that is not among the sources' : 'a link to a host that is not among the sources', excerpt: u.url });
   }
   return out;
 }
 
 function parse(url: string): Pick<FoundUrl, 'host' | 'query' | 'path'> {
-  if (url.startsWith('mailto:')) {
-    const [addr = '', query = ''] = url.slice(7).split('?');
+  if (url.startsWith('mailto:') || /^[^/:]+@/.test(url)) {
+    const [addr = '', query = ''] = url.replace(/^mailto:/, '').split('?');
     return { host: clean(addr.split('@').pop() ?? ''), query, path: '' };
   }
   try {

@@ -17,8 +17,10 @@ export interface NormalisedText {
   text: string;
   /** {@link text} reduced to words: letters and digits (digits inside words read as the letters they imitate, "1gn0re"), single spaces between. */
   words: string;
-  /** {@link words} with runs of single letters joined ("i g n o r e" reads "ignore"): spaced-out words. */
+  /** {@link words} with spaced-out and split words put back together: runs of single letters joined ("i g n o r e"), hyphens, dots and apostrophes inside words dropped ("dis-regard", "i.g.n.o.r.e"). */
   joined: string;
+  /** Runs of six or more single letters, spaces removed ("ignoreallpreviousinstructions"): text spelled out letter by letter. */
+  spelled: string[];
   /** Invisible characters that were stripped. */
   invisible: InvisibleHit[];
   /** Text spelled in Unicode tag characters (U+E0020..U+E007E), decoded to ASCII: "ASCII smuggling". */
@@ -57,8 +59,9 @@ export function normaliseForMatching(input: string): NormalisedText {
     .replace(/ ?\n[\s]*/g, '\n')
     .trim();
   const words = wordsOf(text);
-  const joined = words.replace(/\b(?:\p{L} ){2,}\p{L}\b/gu, (run) => run.replace(/ /g, ''));
-  return { text, words, joined, invisible, hidden };
+  const joined = wordsOf(text.replace(/(\p{L})[-._·•*'](?=\p{L})/gu, '$1')).replace(/\b(?:\p{L} ){2,}\p{L}\b/gu, (run) => run.replace(/ /g, ''));
+  const spelled = [...words.matchAll(/\b(?:\p{L} ){5,}\p{L}\b/gu)].map((m) => m[0].replace(/ /g, ''));
+  return { text, words, joined, spelled, invisible, hidden };
 }
 
 /** Letters and digits only, single-spaced; digits and `@ $ |` inside a word with letters read as letters. */

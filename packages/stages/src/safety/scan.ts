@@ -26,6 +26,20 @@ export interface SafetyScanner {
   scanAnswer(text: string, json?: unknown): SafetyFinding[];
 }
 
+/** Phrases looked for in text spelled letter by letter ("I G N O R E  P R E V I O U S"), spaces removed. */
+const SPELLED: [string, SafetyFinding['class']][] = [
+  ['ignore', 'instruction-override'],
+  ['disregard', 'instruction-override'],
+  ['forget', 'instruction-override'],
+  ['instruction', 'instruction-override'],
+  ['override', 'instruction-override'],
+  ['systemprompt', 'system-prompt-leak'],
+  ['youarenow', 'role-switch'],
+  ['developermode', 'role-switch'],
+  ['jailbreak', 'role-switch'],
+  ['approve', 'reviewer-manipulation'],
+];
+
 const KNOWN_KEYS = new Set(['title', 'paragraphs', 'text', 'citations', 'figures', 'label', 'value', 'unit', 'citation', 'crossRefs']);
 
 /**
@@ -56,6 +70,10 @@ export function createSafetyScanner(ctx: SafetyContext = {}): SafetyScanner {
           break;
         }
       }
+    }
+    for (const run of n.spelled) {
+      const hit = SPELLED.find(([needle]) => run.includes(needle));
+      if (hit) found.push({ class: hit[1], reason: 'spells out an off-script phrase letter by letter', excerpt: run.slice(0, 120) });
     }
     const leak = findLeak(n.words, shingles);
     if (leak) found.push({ class: 'system-prompt-leak', reason: "repeats the model's prompt word for word", excerpt: leak });
