@@ -4,6 +4,7 @@ import {
   SourceRef,
   applyReview,
   assemble,
+  checkOutcome,
   flagForReview,
   generate,
   ingest,
@@ -43,6 +44,10 @@ export const ReportInput = z.object({
   maxSourceBytes: z.number().int().positive().default(10 * 1024 * 1024),
   /** Where the completion event goes. */
   notify: NotifySinkConfig.default({ kind: 'file' }),
+  /** Fewest generated sections for the run to succeed (below: it fails with `ReportIncomplete`). */
+  minGeneratedSections: z.number().int().min(0).default(1),
+  /** Smallest generated share (0-1) of the sections for the run to succeed. */
+  minGeneratedShare: z.number().min(0).max(1).default(0),
 });
 /** Input of the report pipeline. */
 export type ReportInput = z.input<typeof ReportInput>;
@@ -180,6 +185,11 @@ export const reportPipeline = definePipeline({ name: 'report', version: 1, input
       ),
   )
   .task('assemble', assemble, { input: { 'plan.$': '$.plan', 'sections.$': '$.sections', 'review.$': '$.review', 'reviewState.$': '$.reviewState' }, resultPath: '$.report' })
+  .task('check-outcome', checkOutcome, {
+    input: { 'sections.$': '$.report.sections', 'minGeneratedSections.$': '$.minGeneratedSections', 'minGeneratedShare.$': '$.minGeneratedShare' },
+    resultPath: '$.outcome',
+    comment: 'fewer generated sections than the minimum: ReportIncomplete (the report stays written)',
+  })
   .task('notify', notify, {
     input: {
       event: {

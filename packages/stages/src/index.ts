@@ -7,6 +7,7 @@ export { IngestLimits, RATIO_FLOOR_BYTES, ingestLimits } from './ingest/limits.j
 export type { RejectReason } from './ingest/reject.js';
 export { listSourceDir, readSourceFile, type SourceDirEntry } from './ingest/source-dir.js';
 export { decodeText, type TextEncoding } from './ingest/text.js';
+export { OutcomeInput, OutcomeOutput, REPORT_INCOMPLETE, checkOutcome } from './outcome/check.js';
 export { PlanInput, PlanOutput, chooseExcerpts, plan } from './plan.js';
 export { GenerateOutput, MODEL_RETRY, generate } from './generate.js';
 export { ValidOutput, ValidateInput, checkOrThrow, validate } from './validate.js';
