@@ -1,6 +1,6 @@
-import type { BlobStore, RunInfo } from '@baton/core';
+import { pathUnder, type BlobStore, type RunInfo } from '@baton/core';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { RunCounts } from './progress.js';
 
 /** The report files a run produced: `reports/…` blob keys anywhere in its output. */
@@ -15,13 +15,13 @@ export function reportKeys(output: unknown): string[] {
   return [...keys].sort();
 }
 
-/** Copies every report file the run produced to `outDir`. */
+/** Copies every report file the run produced to `outDir` (each file name checked to stay in it). */
 export async function copyOutputs(blobs: BlobStore, output: unknown, outDir: string): Promise<string[]> {
   const dir = resolve(outDir);
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
   for (const key of reportKeys(output)) {
-    const file = join(dir, basename(key));
+    const file = pathUnder(dir, basename(key));
     writeFileSync(file, await blobs.get(key));
     written.push(file);
   }
