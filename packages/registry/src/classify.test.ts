@@ -15,6 +15,7 @@ describe('classifyFailure', () => {
     ['InvalidInput', 'validation'],
     ['ApprovalRejected', 'validation'],
     ['SafetyCheckFailed', 'safety'],
+    ['ReportIncomplete', 'validation'],
     ['States.Timeout', 'infrastructure'],
     ['StageFailed', 'infrastructure'],
     ['SomethingCustom', 'infrastructure'],

@@ -24,6 +24,8 @@ const BY_CODE: Record<string, FailureClass> = {
   // a reviewer judged the content wanting: a content failure, like a failed validation
   ApprovalRejected: 'validation',
   SafetyCheckFailed: 'safety',
+  // the report has fewer generated sections than its minimum (check-outcome): the content fell short
+  ReportIncomplete: 'validation',
   ApprovalTimedOut: 'infrastructure',
   'States.Timeout': 'infrastructure',
   'States.Runtime': 'infrastructure',
