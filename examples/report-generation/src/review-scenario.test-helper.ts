@@ -139,3 +139,46 @@ export async function reviewSectionBySection(makeEngine: EngineFactory, expected
   const event = JSON.parse(await getText(blobs, out.notified.delivered.replace(/^blob:/, ''))) as { outputs: Record<string, string> };
   expect(event.outputs).toMatchObject({ docx: out.report.docxKey, pdf: out.report.pdfKey });
 }
+
+/**
+ * One section sent back twice (a second note in round 2), then approved in round 3 with every
+ * other section approved in round 1: three gates of one run, the loop's second iteration included.
+ */
+export async function sendBackTwice(makeEngine: EngineFactory): Promise<void> {
+  const blobs = createMemoryBlobStore();
+  const { model, offline } = revisingModel();
+  const notices = noticeQueue();
+  const engine = makeEngine({ pipelines: [reportPipeline], blobs, model, notifier: notices.notifier });
+  const refs = [];
+  for (const s of sampleSources()) {
+    await blobs.put(`sources/${s.name}`, s.bytes);
+    refs.push({ key: `sources/${s.name}`, name: s.name });
+  }
+  const { runId } = await engine.start(reportPipeline, { sources: refs, reviewerId: 'dr.lee' });
+  const ids = clinicalStudyReport.sections.map((s) => s.type);
+  const first = await notices.next();
+  const approveAll = Object.fromEntries(ids.map((id) => [id, { verdict: 'approve' as const }]));
+  await engine.approve(runId, 'review', { token: first.token, reviewer: 'dr.lee', sections: { ...approveAll, synopsis: { verdict: 'send-back', note: 'Name the primary endpoint.' } } });
+  const second = await notices.next();
+  expect(second.sections).toEqual(['synopsis']);
+  await engine.approve(runId, 'review', { token: second.token, reviewer: 'dr.lee', sections: { synopsis: { verdict: 'send-back', note: 'Shorter, please.' } } });
+  const third = await notices.next();
+  expect(third.sections).toEqual(['synopsis']);
+  await engine.approve(runId, 'review', { token: third.token, reviewer: 'dr.lee', sections: { synopsis: { verdict: 'approve' } } });
+  const outcome = await engine.result(runId, { timeoutMs: 60_000 });
+  await engine.close();
+  if (outcome.status !== 'succeeded') throw new Error(JSON.stringify(outcome.error));
+  const revisions = offline.calls.filter((c) => c.metadata?.purpose === 'revise');
+  expect(revisions.map((c) => [c.metadata?.sectionId, c.metadata?.reviewRound])).toEqual([
+    ['synopsis', 1],
+    ['synopsis', 2],
+  ]);
+  expect(revisions[1]!.messages[0]!.content).toContain('> Shorter, please.');
+  expect(revisions[1]!.messages[0]!.content).not.toContain('Name the primary endpoint.');
+  expect(offline.calls.filter((c) => c.metadata?.purpose === 'generate')).toHaveLength(ids.length);
+  const out = outcome.output as { report: { markdownKey: string } };
+  const md = await getText(blobs, out.report.markdownKey);
+  expect(md).toContain('*Revised after review round 2.*');
+  expect(md).toContain('Review rounds: 3');
+  expect(md).toMatch(/\| 1\. Synopsis \| approved \(after 2 send-backs\) \| dr\.lee \| 3 \|/);
+}

@@ -1,6 +1,6 @@
 import { createStepFunctionsLocalEngine } from '@baton/adapter-stepfunctions';
 import { describe, it } from 'vitest';
-import { reviewSectionBySection } from './review-scenario.test-helper.js';
+import { reviewSectionBySection, sendBackTwice } from './review-scenario.test-helper.js';
 
 describe('the reference report reviewed section by section on the compiled Step Functions machine (stepfunctions-local)', { timeout: 180_000 }, () => {
   it('sends one section back with a note, accepts a missing one, approves the rest: the same report as on the local engine', async () => {
@@ -9,5 +9,9 @@ describe('the reference report reviewed section by section on the compiled Step 
       second: 'review-again',
       rewrite: ['rewrite[0]/regenerate', 'rewrite[0]/revalidate'],
     });
+  });
+
+  it('a section sent back twice is rewritten twice, each time with the note of its round, and approved in the third round', async () => {
+    await sendBackTwice((options) => createStepFunctionsLocalEngine(options));
   });
 });

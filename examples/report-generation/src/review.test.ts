@@ -1,6 +1,6 @@
 import { createLocalEngine } from '@baton/core';
 import { describe, it } from 'vitest';
-import { reviewSectionBySection } from './review-scenario.test-helper.js';
+import { reviewSectionBySection, sendBackTwice } from './review-scenario.test-helper.js';
 
 describe('the reference report reviewed section by section on the local engine, through the Engine API', () => {
   it('sends one section back with a note, accepts a missing one, approves the rest: the report has the rewritten section, the marker, the sign-off and a PDF', async () => {
@@ -8,5 +8,9 @@ describe('the reference report reviewed section by section on the local engine, 
       second: 'review-rounds@0/review-again',
       rewrite: ['review-rounds@0/rewrite[0]/regenerate', 'review-rounds@0/rewrite[0]/revalidate'],
     });
+  });
+
+  it('a section sent back twice is rewritten twice, each time with the note of its round, and approved in the third round', async () => {
+    await sendBackTwice((options) => createLocalEngine(options));
   });
 });
