@@ -164,7 +164,7 @@ export function createDashboardApp(options: DashboardOptions): Hono<DashboardEnv
     ]);
     const distinct = (values: string[]): string[] => [...new Set(values)].sort();
     const body = runsBody({
-      runs, inFlight, failures, filter, openReviews: reviews.length,
+      runs, inFlight, failures, filter, openReviews: reviews.length, reviews,
       pipelines: distinct(known.map((r) => r.pipeline)),
       engines: distinct([...known.map((r) => r.engine), ...engines.map((e) => e.name)]),
     });

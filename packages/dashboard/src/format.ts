@@ -1,3 +1,5 @@
+import type { StepNames } from './step-names.js';
+
 /** "1.2 s", "3 min 4 s", "2 h 5 min", "3 d 4 h": a duration a product manager can read. */
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '';
@@ -29,15 +31,35 @@ const STATUS_LABELS: Record<string, string> = {
   failed: 'Failed',
 };
 
+const ERROR_LABELS: Record<string, string> = {
+  SafetyCheckFailed: 'Held for a person by the safety check',
+  ValidationFailed: 'Did not pass validation',
+  ApprovalRejected: 'Rejected by the reviewer',
+  ThrottlingException: 'The model service was busy',
+  InvalidInput: 'Could not use its input',
+};
+
+/** An error code in words ("Held for a person by the safety check"), or the code itself. */
+export function errorLabel(code: string): string {
+  return ERROR_LABELS[code] ?? code;
+}
+
 /** The words shown for a status. */
 export function statusLabel(status: string): string {
   return STATUS_LABELS[status] ?? status;
 }
 
-/** `sections[3]/write` -> `sections › item 4 › write`: step paths in words. */
-export function stepLabel(stepPath: string): string {
+/**
+ * `sections[3]/write` -> `sections › item 4 › write`: step paths in words; with the run's
+ * {@link StepNames}, `sections › Efficacy results › write` and `ingest › protocol.pdf`.
+ */
+export function stepLabel(stepPath: string, names?: StepNames): string {
   return stepPath
     .split('/')
-    .map((part) => part.replace(/\[(\d+)\]$/, (_, i: string) => ` › item ${Number(i) + 1}`).replace(/@(\d+)$/, (_, i: string) => ` › round ${Number(i) + 1}`))
+    .map((part) => {
+      const named = names?.get(part);
+      if (named) return `${part.replace(/\[\d+\]$/, '')} › ${named}`;
+      return part.replace(/\[(\d+)\]$/, (_, i: string) => ` › item ${Number(i) + 1}`).replace(/@(\d+)$/, (_, i: string) => ` › round ${Number(i) + 1}`);
+    })
     .join(' › ');
 }

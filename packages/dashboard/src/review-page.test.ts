@@ -134,3 +134,20 @@ describe('per-section decisions', () => {
     expect((await get('/runs/nobody/audit')).status).toBe(404);
   });
 });
+
+describe('readable for a product manager', () => {
+  it('says who a waiting run waits for and since when, names steps by section title, lists runs by report title', async () => {
+    const notice = await fx.startWaiting({ title: 'CSR BTN-202 <draft>' });
+    const detail = await (await get(`/runs/${notice.runId}`)).text();
+    expect(detail).toMatch(/<span class="muted">Waiting for review by<\/span><b>ana<\/b><span class="muted">since \d{4}-\d\d-\d\d /);
+    expect(detail).not.toContain('Running for');
+    expect(detail).toContain('CSR BTN-202 &lt;draft&gt;');
+    expect(detail).toContain('sections › Efficacy results › generate');
+    expect(detail).toContain('sections › Summary › validate');
+    expect(detail).not.toMatch(/item \d/);
+    // the held section's failed validation says what happened in words
+    expect(detail).toMatch(/data-step="sections\[2\]\/validate"[\s\S]*?Held for a person by the safety check/);
+    const list = await (await get('/')).text();
+    expect(list).toMatch(new RegExp(`data-run="${notice.runId}"[\\s\\S]*?CSR BTN-202 &lt;draft&gt;[\\s\\S]*?Waiting for review by ana since`));
+  });
+});

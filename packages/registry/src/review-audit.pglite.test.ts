@@ -46,8 +46,8 @@ function decided(runId: string, stepPath: string, minute: number, sections?: Rec
 describe('review audit trail', () => {
   it('finds what made each section, the last output (a repair) winning', () => {
     expect(sectionVersionsOf(payload())).toEqual({
-      efficacy: { title: 'Efficacy results', outputKey: 'sections/r/efficacy/repair-1.json', promptSha256: 'p-rep', modelId: 'model-b', round: 1 },
-      safety: { title: 'Safety', outputKey: 'sections/r/safety/generated.json', promptSha256: 'p-s' },
+      efficacy: { index: 0, title: 'Efficacy results', outputKey: 'sections/r/efficacy/repair-1.json', promptSha256: 'p-rep', modelId: 'model-b', round: 1 },
+      safety: { index: 1, title: 'Safety', outputKey: 'sections/r/safety/generated.json', promptSha256: 'p-s' },
     });
     expect(sectionVersionsOf({ sections: 'nope' })).toEqual({});
     expect(roundOf('review-rounds@2/review')).toBe(2);

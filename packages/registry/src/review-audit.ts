@@ -34,14 +34,14 @@ const MAX_DEPTH = 4;
 export function sectionVersionsOf(payload: unknown): Record<string, SectionVersion> {
   const out: Record<string, SectionVersion> = {};
   const items = sectionItems(payload);
-  for (const item of items) {
+  items.forEach((item, index) => {
     const task = (item as { task?: { sectionId?: unknown; title?: unknown } }).task;
-    if (typeof task?.sectionId !== 'string') continue;
-    const version: SectionVersion = {};
+    if (typeof task?.sectionId !== 'string') return;
+    const version: SectionVersion = { index };
     if (typeof task.title === 'string') version.title = task.title;
     collect(item, version, 0);
     out[task.sectionId] = version;
-  }
+  });
   return out;
 }
 

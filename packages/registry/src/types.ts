@@ -105,6 +105,8 @@ export interface ReviewRecord {
 
 /** What made a section's text: its title, where the text is, and the model and prompt that wrote it. */
 export interface SectionVersion {
+  /** The section's position in the payload's sections (its map item index). */
+  index?: number;
   title?: string;
   /** Blob key of the raw model output under review. */
   outputKey?: string;

@@ -1,6 +1,7 @@
 import type { AttemptRow, RunDetail, StepRecord, TokenPricing } from '@baton/registry';
-import { formatCount, formatDuration, formatTime, statusLabel, stepLabel } from '../format.js';
+import { errorLabel, formatCount, formatDuration, formatTime, statusLabel, stepLabel } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
+import { stepNamesOf, type StepNames } from '../step-names.js';
 import { badge } from './layout.js';
 
 /**
@@ -13,22 +14,29 @@ export function runDetailBody(run: RunDetail, now: number, pricing?: TokenPricin
   const span = Math.max(1, end - start);
   const attempts = groupAttempts(run.attempts);
   const open = run.reviews.filter((r) => !r.decidedAt);
+  const names = stepNamesOf(run);
+  const waitingOn = run.status === 'waiting' ? open[0] : undefined;
   const cost = pricing ? (run.inputTokens * pricing.inputUsdPerMillion + run.outputTokens * pricing.outputUsdPerMillion) / 1e6 : undefined;
   return html`${decided ? html`<div class="panel notice" role="status">Your decision (${decided === 'approve' ? 'approved' : 'rejected'}) was sent to the ${run.engine} engine; this page follows the run.</div>` : ''}
-<h1>Run ${run.runId} ${badge(run.status, statusLabel(run.status))}</h1>
+<h1>${run.title ? html`${run.title} <span class="muted">· run ${run.runId}</span>` : html`Run ${run.runId}`} ${badge(run.status, statusLabel(run.status))}</h1>
 <div class="cards">
 <div class="card"><span class="muted">Pipeline</span><b>${run.pipeline}</b></div>
 <div class="card"><span class="muted">Engine</span><b>${run.engine}</b>${run.executionId ? html`<span class="muted">${run.executionId}</span>` : ''}</div>
 <div class="card"><span class="muted">Started</span><b>${formatTime(run.startedAt)}</b></div>
-<div class="card"><span class="muted">${run.finishedAt ? 'Took' : 'Running for'}</span><b>${formatDuration(end - start)}</b></div>
+${
+  waitingOn
+    ? html`<div class="card" data-waiting><span class="muted">Waiting for review by</span><b>${waitingOn.reviewer ?? run.reviewerId ?? 'anyone with the link'}</b><span class="muted">since ${formatTime(waitingOn.createdAt)} (${formatDuration(now - Date.parse(waitingOn.createdAt))})</span></div>`
+    : html`<div class="card"><span class="muted">${run.finishedAt ? 'Took' : 'Running for'}</span><b>${formatDuration(end - start)}</b></div>`
+}
 <div class="card"><span class="muted">Model tokens</span><b>${formatCount(run.inputTokens + run.outputTokens)}</b>
 <span class="muted">${formatCount(run.inputTokens)} in / ${formatCount(run.outputTokens)} out, ${run.modelCalls} calls${cost === undefined ? '' : `, $${cost.toFixed(4)}`}</span></div>
 </div>
 ${run.error ? html`<div class="panel alert"><b>Failed: ${run.error.code}</b> <span class="muted">(${run.error.errorClass} failure)</span><p>${run.error.message}</p></div>` : ''}
 ${open.map(
   (r) => html`<div class="panel notice"><b>Waiting for review at “${r.gate}”</b>${r.reviewer ? html` by ${r.reviewer}` : ''} since ${formatTime(r.createdAt)}.
-<span class="muted">The reviewer decides from the link they received.</span> <a href="/reviews/${encodeURIComponent(r.runId)}/${encodeURIComponent(r.gate)}">See what is under review</a></div>`,
+<span class="muted">The reviewer decides from the link they received.</span> <a href="/reviews/${encodeURIComponent(r.runId)}/${encodeURIComponent(r.gate)}">Read what is under review</a></div>`,
 )}
+${run.reviews.some((r) => r.decidedAt) ? html`<p><a href="/runs/${encodeURIComponent(run.runId)}/audit">Review record: every decision, section by section</a></p>` : ''}
 ${run.reviews
   .filter((r) => r.decidedAt)
   .map(
@@ -41,18 +49,18 @@ ${
   run.steps.length === 0
     ? html`<p class="muted">No step has started yet.</p>`
     : html`<table class="timeline"><thead><tr><th>Step</th><th>Status</th><th>Started</th><th>Took</th><th style="width:30%">When</th><th>Attempts</th></tr></thead><tbody>
-${run.steps.map((s) => stepRow(s, attempts.get(s.stepPath) ?? [], start, span, now))}</tbody></table>`
+${run.steps.map((s) => stepRow(s, attempts.get(s.stepPath) ?? [], start, span, now, names))}</tbody></table>`
 }`;
 }
 
-function stepRow(s: StepRecord, attempts: AttemptRow[], start: number, span: number, now: number): SafeHtml {
+function stepRow(s: StepRecord, attempts: AttemptRow[], start: number, span: number, now: number, names: StepNames): SafeHtml {
   const from = Date.parse(s.startedAt);
   const to = s.finishedAt ? Date.parse(s.finishedAt) : now;
   const left = ((from - start) / span) * 100;
   const width = Math.max(0.5, ((to - from) / span) * 100);
   const depth = s.stepPath.split('/').length - 1;
-  return html`<tr data-step="${s.stepPath}"><td style="padding-left:${0.6 + depth * 1.2}rem">${stepLabel(s.stepPath)} <span class="muted">${s.kind}</span></td>
-<td>${badge(s.status, statusLabel(s.status))}${s.error ? html`<div class="error">${s.error.code}: ${s.error.message}</div>` : ''}</td>
+  return html`<tr data-step="${s.stepPath}"><td style="padding-left:${0.6 + depth * 1.2}rem">${stepLabel(s.stepPath, names)} <span class="muted">${s.kind}</span></td>
+<td>${badge(s.status, statusLabel(s.status))}${s.error ? html`<div class="error"><b>${errorLabel(s.error.code)}</b>: ${s.error.message}</div>` : ''}</td>
 <td>+${formatDuration(from - start)}</td><td>${formatDuration(s.durationMs ?? to - from)}</td>
 <td><div class="bar"><span class="${s.status}" style="left:${left.toFixed(2)}%;width:${Math.min(width, 100 - left).toFixed(2)}%"></span></div></td>
 <td>${attempts.map(attemptLine)}</td></tr>`;

@@ -1,4 +1,4 @@
-import type { FailureCount, InFlightRun, RunFilter, RunRecord } from '@baton/registry';
+import type { FailureCount, InFlightRun, ReviewRecord, RunFilter, RunRecord } from '@baton/registry';
 import { formatCount, formatDuration, formatTime, statusLabel, stepLabel } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
 import { badge } from './layout.js';
@@ -11,6 +11,8 @@ export interface RunsView {
   inFlight: InFlightRun[];
   failures: FailureCount[];
   openReviews: number;
+  /** Open reviews, to say who a waiting run waits for. */
+  reviews?: ReviewRecord[];
   filter: RunFilter;
   /** Known values for the filter menus. */
   pipelines: string[];
@@ -20,6 +22,7 @@ export interface RunsView {
 /** The runs list: headline numbers, filters, one row per run. */
 export function runsBody(v: RunsView): SafeHtml {
   const flight = new Map(v.inFlight.map((r) => [r.runId, r]));
+  const waiting = new Map((v.reviews ?? []).map((r) => [r.runId, r]));
   const failed = v.failures.reduce((n, f) => n + f.failedRuns, 0);
   return html`<h1>Pipeline runs</h1>
 <div class="cards">
@@ -38,12 +41,13 @@ ${select('engine', 'Engine', v.engines.map((e) => [e, e]), v.filter.engine)}
 ${
   v.runs.length === 0
     ? html`<p class="muted">No runs match.</p>`
-    : html`<table><thead><tr><th>Run</th><th>Pipeline</th><th>Engine</th><th>Status</th><th>Where it is</th><th>For</th><th>Started</th><th>Model tokens</th></tr></thead><tbody>
+    : html`<table><thead><tr><th>Run</th><th>Report</th><th>Pipeline</th><th>Engine</th><th>Status</th><th>Where it is</th><th>For</th><th>Started</th><th>Model tokens</th></tr></thead><tbody>
 ${v.runs.map((r) => {
   const f = flight.get(r.runId);
-  return html`<tr data-run="${r.runId}"><td><a href="/runs/${encodeURIComponent(r.runId)}">${r.runId}</a></td><td>${r.pipeline}</td><td>${r.engine}</td>
+  const review = r.status === 'waiting' ? waiting.get(r.runId) : undefined;
+  return html`<tr data-run="${r.runId}"><td><a href="/runs/${encodeURIComponent(r.runId)}">${r.runId}</a></td><td>${r.title ?? html`<span class="muted">${r.reportId ?? ''}</span>`}</td><td>${r.pipeline}</td><td>${r.engine}</td>
 <td>${badge(r.status, statusLabel(r.status))}</td>
-<td>${r.currentStep ? html`${stepLabel(r.currentStep)}${f && f.runningSteps.length > 1 ? html` <span class="muted">(+${f.runningSteps.length - 1} more in flight)</span>` : ''}` : r.error ? html`<span class="error">${r.error.code}</span> <span class="muted">(${r.error.errorClass})</span>` : ''}</td>
+<td>${review ? html`Waiting for review by ${review.reviewer ?? r.reviewerId ?? 'anyone with the link'} since ${formatTime(review.createdAt)}` : r.currentStep ? html`${stepLabel(r.currentStep)}${f && f.runningSteps.length > 1 ? html` <span class="muted">(+${f.runningSteps.length - 1} more in flight)</span>` : ''}` : r.error ? html`<span class="error">${r.error.code}</span> <span class="muted">(${r.error.errorClass})</span>` : ''}</td>
 <td>${f ? formatDuration(f.timeInStateMs) : r.finishedAt ? formatDuration(Date.parse(r.finishedAt) - Date.parse(r.startedAt)) : ''}</td>
 <td>${formatTime(r.startedAt)}</td><td>${formatCount(r.inputTokens + r.outputTokens)}</td></tr>`;
 })}

@@ -1,0 +1,51 @@
+import type { RunDetail, StepRecord } from '@baton/registry';
+import { describe, expect, it } from 'vitest';
+import { errorLabel, stepLabel } from './format.js';
+import { stepNamesOf } from './step-names.js';
+
+const step = (stepPath: string): StepRecord => ({ runId: 'r', stepPath, kind: 'task', status: 'succeeded', startedAt: '2026-12-04T09:00:00.000Z' });
+
+function run(over: Partial<RunDetail>): RunDetail {
+  return {
+    runId: 'r', pipeline: 'report', engine: 'local', status: 'waiting', statusSince: '', startedAt: '', updatedAt: '',
+    inputTokens: 0, outputTokens: 0, modelCalls: 0, execution: 1, steps: [], attempts: [], reviews: [], ...over,
+  };
+}
+
+describe('step names', () => {
+  it('names source files and sections instead of item numbers', () => {
+    const detail = run({
+      inputRef: { reportTitle: 'CSR', sources: [{ key: 'a', name: 'protocol.pdf' }, { key: 'b', name: 'sap.docx' }] },
+      steps: ['ingest', 'ingest[0]', 'ingest[0]/ingest-file', 'ingest[1]', 'sections', 'sections[0]', 'sections[0]/generate', 'sections[1]/generate'].map(step),
+      reviews: [
+        {
+          runId: 'r', gate: 'review', stepPath: 'review', payload: { $omitted: true }, tokenHash: 'h', createdAt: '',
+          sectionVersions: { efficacy: { index: 0, title: 'Efficacy results' }, safety: { index: 1, title: 'Safety <b>overview</b>' } },
+        },
+      ],
+    });
+    const names = stepNamesOf(detail);
+    expect(stepLabel('ingest[1]/ingest-file', names)).toBe('ingest › sap.docx › ingest-file');
+    expect(stepLabel('sections[0]/generate', names)).toBe('sections › Efficacy results › generate');
+    expect(stepLabel('sections[1]/generate', names)).toBe('sections › Safety <b>overview</b> › generate');
+    // without names, or for an item nothing names, the item number stays
+    expect(stepLabel('sections[4]/generate', names)).toBe('sections › item 5 › generate');
+    expect(stepLabel('review-rounds@1/review')).toBe('review-rounds › round 2 › review');
+  });
+
+  it('reads section titles from a small payload, and does not guess between two input arrays of the same length', () => {
+    const detail = run({
+      inputRef: { a: [{ name: 'x' }], b: [{ name: 'y' }] },
+      steps: ['items[0]'].map(step),
+      reviews: [{ runId: 'r', gate: 'g', stepPath: 'g', tokenHash: 'h', createdAt: '', payload: { sections: [{ status: 'succeeded', output: { task: { title: 'Intro' } } }] } }],
+    });
+    const names = stepNamesOf(detail);
+    expect(names.get('sections[0]')).toBe('Intro');
+    expect(names.has('items[0]')).toBe(false);
+  });
+
+  it('says error codes in words', () => {
+    expect(errorLabel('SafetyCheckFailed')).toBe('Held for a person by the safety check');
+    expect(errorLabel('Whatever')).toBe('Whatever');
+  });
+});

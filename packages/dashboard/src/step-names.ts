@@ -1,0 +1,58 @@
+import type { RunDetail } from '@baton/registry';
+
+/** What map items are called, keyed by the item's path segment (`sections[2]`, `ingest[0]`). */
+export type StepNames = ReadonlyMap<string, string>;
+
+const LABEL_KEYS = ['title', 'name', 'heading', 'fileName', 'filename'] as const;
+
+/**
+ * Names for a run's map items, so a step reads "sections › Efficacy results" or "ingest ›
+ * protocol.pdf" instead of "item 3": section titles from the run's reviews (the section versions
+ * kept when a gate opened, or the payload's `task.title`), and, for a map named like an array of the
+ * run input (or, failing that, the only input array of the same length), each element's
+ * title / name / heading.
+ */
+export function stepNamesOf(run: RunDetail): StepNames {
+  const names = new Map<string, string>();
+  for (const review of run.reviews) {
+    for (const v of Object.values(review.sectionVersions ?? {})) if (v.index !== undefined && v.title) names.set(`sections[${v.index}]`, v.title);
+    const sections = (review.payload as { sections?: unknown } | null)?.sections;
+    if (Array.isArray(sections)) {
+      sections.forEach((s: unknown, i) => {
+        const title = ((s as { output?: { task?: { title?: unknown } }; task?: { title?: unknown } } | null)?.output?.task ?? (s as { task?: { title?: unknown } } | null)?.task)?.title;
+        if (typeof title === 'string' && !names.has(`sections[${i}]`)) names.set(`sections[${i}]`, title);
+      });
+    }
+  }
+  const counts = new Map<string, number>();
+  for (const s of run.steps) {
+    const m = /^([^/[\]]+)\[(\d+)\]$/.exec(s.stepPath);
+    if (m) counts.set(m[1]!, Math.max(counts.get(m[1]!) ?? 0, Number(m[2]) + 1));
+  }
+  const arrays = labelledArrays(run.inputRef);
+  for (const [map, count] of counts) {
+    const own = arrays.get(map);
+    const sameLength = [...arrays.values()].filter((a) => a.length === count);
+    const labels = own ?? (sameLength.length === 1 ? sameLength[0] : undefined);
+    labels?.forEach((label, i) => {
+      if (label && !names.has(`${map}[${i}]`)) names.set(`${map}[${i}]`, label);
+    });
+  }
+  return names;
+}
+
+/** Top-level arrays of the input whose elements carry a label, by key. */
+function labelledArrays(input: unknown): Map<string, (string | undefined)[]> {
+  const out = new Map<string, (string | undefined)[]>();
+  if (typeof input !== 'object' || input === null) return out;
+  for (const [key, value] of Object.entries(input)) {
+    if (!Array.isArray(value) || value.length === 0) continue;
+    const labels = value.map((v: unknown) => {
+      if (typeof v !== 'object' || v === null) return undefined;
+      const found = LABEL_KEYS.map((k) => (v as Record<string, unknown>)[k]).find((x) => typeof x === 'string' && x.trim());
+      return typeof found === 'string' ? found : undefined;
+    });
+    if (labels.some((l) => l !== undefined)) out.set(key, labels);
+  }
+  return out;
+}
