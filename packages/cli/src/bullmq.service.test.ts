@@ -59,6 +59,35 @@ describe('baton on BullMQ + Redis (redis-server started by the test setup)', () 
     expect(worker.stdout()).toContain('worker stopped cleanly');
   });
 
+  it('a SIGKILLed `baton worker`: the run says it is recovering the worker\'s steps, and they run again on another worker within 15 s', { timeout: 180_000 }, async () => {
+    const dir = workdir();
+    // slow model calls: the killed worker is in the middle of some; lock and stalled check given as flags
+    const engine = bullmq();
+    const workerFlags = [...engine, '--offline-latency', '2500', '--bullmq-lock-ms', '5000', '--bullmq-stalled-ms', '2000'];
+    const run = startBaton(dir, [...REPORT, ...engine, '--no-worker', '--auto-approve']);
+    await run.waitFor(/run (report-[\w-]+) started; state in/);
+    const doomed = startBaton(dir, ['worker', ...workerFlags]);
+    await doomed.waitFor(/bullmq worker on .* ready/);
+    await new Promise((r) => setTimeout(r, 6000));
+    doomed.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    const survivor = startBaton(dir, ['worker', ...workerFlags]);
+    const [line, count] = await run.waitFor(/recovering (\d+) steps? from a stopped worker \(run report-[\w-]+: [^)]+\)/, 30_000);
+    expect(Number(count)).toBeGreaterThan(0);
+    expect(Date.now() - killedAt).toBeLessThan(15_000);
+    expect(line).toContain('sections');
+    expect(await run.exited()).toBe(0);
+    expect(run.stdout()).toMatch(/SUCCEEDED/);
+    survivor.child.kill('SIGTERM');
+    await survivor.exited();
+  });
+
+  it('refuses a lock or stalled-check interval that is not a number of milliseconds', () => {
+    const r = baton(workdir(), ['run', 'report', '--engine', 'bullmq', '--bullmq-lock-ms', 'soon']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--bullmq-lock-ms takes a whole number of milliseconds above 0');
+  });
+
   it('the dashboard lists a waiting BullMQ run and its approval resumes the run on the dashboard\'s worker', async () => {
     const dir = workdir();
     const engine = bullmq();

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { auditCommand } from './commands/audit.js';
 import { decideCommand, listCommand, redriveCommand, resumeCommand, statusCommand } from './commands/manage.js';
@@ -39,6 +39,8 @@ export function createProgram(onExit: (code: number) => void): Command {
     .addOption(new Option('--emulate <engine>', 'make the local engine enforce another engine\'s limits').choices(['stepfunctions']))
     .addOption(new Option('--redis-url <url>', 'bullmq: Redis server (default: REDIS_URL or redis://127.0.0.1:6379)'))
     .addOption(new Option('--bullmq-prefix <prefix>', 'bullmq: namespace of every Redis key (default: baton)'))
+    .addOption(new Option('--bullmq-lock-ms <ms>', 'bullmq: job lock of this process\'s worker; a stopped worker\'s steps run again after about lock + 2 x stalled check (default: 6000)').argParser(positiveMs('--bullmq-lock-ms')))
+    .addOption(new Option('--bullmq-stalled-ms <ms>', 'bullmq: how often this process\'s worker looks for steps of stopped workers (default: 3000)').argParser(positiveMs('--bullmq-stalled-ms')))
     .addOption(new Option('--temporal-address <host:port>', 'temporal: frontend address (default: TEMPORAL_ADDRESS or localhost:7233)'))
     .addOption(new Option('--temporal-namespace <ns>', 'temporal: namespace (default: default)'))
     .addOption(new Option('--task-queue <name>', 'temporal: task queue (default: baton)'))
@@ -56,6 +58,8 @@ export function createProgram(onExit: (code: number) => void): Command {
     const connection: EngineConnection = {
       ...(all.redisUrl ? { redisUrl: all.redisUrl } : {}),
       ...(all.bullmqPrefix ? { bullmqPrefix: all.bullmqPrefix } : {}),
+      ...(all.bullmqLockMs ? { bullmqLockMs: Number(all.bullmqLockMs) } : {}),
+      ...(all.bullmqStalledMs ? { bullmqStalledMs: Number(all.bullmqStalledMs) } : {}),
       ...(all.temporalAddress ? { temporalAddress: all.temporalAddress } : {}),
       ...(all.temporalNamespace ? { temporalNamespace: all.temporalNamespace } : {}),
       ...(all.taskQueue ? { taskQueue: all.taskQueue } : {}),
@@ -230,4 +234,12 @@ export function createProgram(onExit: (code: number) => void): Command {
     });
 
   return program;
+}
+
+/** An option parser for a whole number of milliseconds above 0 (commander reports the error as a usage error). */
+function positiveMs(flag: string): (value: string) => string {
+  return (value) => {
+    if (!/^\d+$/.test(value) || Number(value) <= 0) throw new InvalidArgumentError(`${flag} takes a whole number of milliseconds above 0`);
+    return value;
+  };
 }

@@ -46,6 +46,8 @@ export async function openSession(opts: GlobalOptions, reviewMode: ReviewMode, t
       ...(opts.emulate ? { emulate: opts.emulate } : {}),
       ...(opts.connection ? { connection: opts.connection } : {}),
       ...(databaseUrlOf(opts) ? { databaseUrl: databaseUrlOf(opts)! } : {}),
+      onRecovering: ({ runId, stepPaths }) =>
+        progress.log(`recovering ${stepPaths.length} step${stepPaths.length === 1 ? '' : 's'} from a stopped worker (run ${runId}: ${stepPaths.join(', ')})`),
     });
   } catch (e) {
     await recorder.close();

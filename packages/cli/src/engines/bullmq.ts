@@ -16,7 +16,8 @@ export const bullmqEngineFactory: EngineFactory = async (ctx) => {
     pipelines: ctx.pipelines,
     blobs: ctx.blobs,
     model: ctx.model,
-    worker: ctx.connection?.worker !== false,
+    worker: ctx.connection?.worker !== false && tuningOf(ctx),
+    ...(ctx.onRecovering ? { onRecovering: ctx.onRecovering } : {}),
     ...commonOptions(ctx),
   });
   // Closing the engine while its Redis connections are still being made emits an unhandled
@@ -33,7 +34,7 @@ export const bullmqWorkerFactory: WorkerFactory = async (ctx) => {
   const connection = await redisOf(ctx);
   const { createBullmqWorker, DEFAULT_PREFIX } = await import('@baton/adapter-bullmq');
   const prefix = ctx.connection?.bullmqPrefix ?? DEFAULT_PREFIX;
-  const worker = createBullmqWorker({ connection, prefix, pipelines: ctx.pipelines, blobs: ctx.blobs, model: ctx.model, ...commonOptions(ctx) });
+  const worker = createBullmqWorker({ connection, prefix, pipelines: ctx.pipelines, blobs: ctx.blobs, model: ctx.model, ...tuningOf(ctx), ...commonOptions(ctx) });
   await worker.ready;
   let stopped: () => void = () => undefined;
   const running = new Promise<void>((resolve) => (stopped = resolve));
@@ -46,6 +47,14 @@ export const bullmqWorkerFactory: WorkerFactory = async (ctx) => {
     },
   };
 };
+
+/** The worker's lock and stalled-check settings given by `--bullmq-lock-ms` / `--bullmq-stalled-ms`. */
+function tuningOf(ctx: EngineContext): { lockDurationMs?: number; stalledIntervalMs?: number } {
+  return {
+    ...(ctx.connection?.bullmqLockMs ? { lockDurationMs: ctx.connection.bullmqLockMs } : {}),
+    ...(ctx.connection?.bullmqStalledMs ? { stalledIntervalMs: ctx.connection.bullmqStalledMs } : {}),
+  };
+}
 
 async function redisOf(ctx: EngineContext): Promise<string> {
   const url = ctx.connection?.redisUrl ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;

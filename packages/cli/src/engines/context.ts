@@ -6,6 +6,10 @@ export interface EngineConnection {
   redisUrl?: string;
   /** BullMQ: namespace of every Redis key (`--bullmq-prefix`). @default 'baton' */
   bullmqPrefix?: string;
+  /** BullMQ: job lock of this process's worker (`--bullmq-lock-ms`). @default 6000 (`DEFAULT_LOCK_DURATION_MS`) */
+  bullmqLockMs?: number;
+  /** BullMQ: interval of the check for jobs of stopped workers (`--bullmq-stalled-ms`). @default 3000 */
+  bullmqStalledMs?: number;
   /** Temporal: `host:port` of the frontend (`--temporal-address`, `TEMPORAL_ADDRESS`). @default 'localhost:7233' */
   temporalAddress?: string;
   /** Temporal namespace (`--temporal-namespace`). @default 'default' */
@@ -40,6 +44,8 @@ export interface EngineContext {
   connection?: EngineConnection;
   /** The Postgres run registry (`--database-url`, DATABASE_URL), if any: Step Functions reads pending reviews there. */
   databaseUrl?: string;
+  /** BullMQ: steps taken back from a worker that stopped, about to run again on another. */
+  onRecovering?: (steps: { runId: string; stepPaths: string[] }) => void;
 }
 
 /** Builds an engine for the CLI. Other engines plug in by adding an entry to `ENGINE_FACTORIES`. */
