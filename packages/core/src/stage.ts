@@ -249,8 +249,9 @@ function meteredModel(model: ModelClient | undefined, metrics: InvocationMetrics
   return {
     modelId: model.modelId,
     async complete(request: ModelRequest, opts?: { signal?: AbortSignal }): Promise<ModelResponse> {
-      const response = await model.complete(request, opts);
+      // a call counts when it is made, whatever comes back: a throttled or failed call reached the provider too
       metrics.modelCalls += 1;
+      const response = await model.complete(request, opts);
       metrics.inputTokens += response.usage.inputTokens;
       metrics.outputTokens += response.usage.outputTokens;
       metrics.modelLatencyMs += response.latencyMs;
