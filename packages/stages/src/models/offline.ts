@@ -16,6 +16,8 @@ export interface OfflineFaults {
   persistentInvalidSections?: string[];
   /** Sections whose answer goes off-script (matches the safety denylist). */
   offScriptSections?: string[];
+  /** Sections whose repair-round answers go off-script (the first answer is as other faults make it): the safety check holds every round. */
+  offScriptRepairSections?: string[];
 }
 
 /** Options of {@link createOfflineModel}. */
@@ -69,7 +71,7 @@ export function createOfflineModel(options: OfflineModelOptions = {}): ModelClie
         section.figures = section.figures.filter((_, i) => !bad.has(i));
       }
       let text: string;
-      if (faults.offScriptSections?.includes(sectionId)) {
+      if (faults.offScriptSections?.includes(sectionId) || (repairing && faults.offScriptRepairSections?.includes(sectionId))) {
         section.paragraphs.unshift({ text: OFF_SCRIPT, citations: section.paragraphs[0]?.citations ?? [] });
         text = JSON.stringify(section);
       } else if (faults.persistentInvalidSections?.includes(sectionId) || (!repairing && faults.invalidSections?.includes(sectionId))) {
