@@ -28,7 +28,8 @@ describe('baton compile --target stepfunctions', () => {
     expect(report).toMatchObject({ pipeline: 'report', type: 'STANDARD' });
     expect(readFileSync(join(out, 'cdk/bin/app.ts'), 'utf8')).toContain("import { reportPipeline as pipeline } from '@baton/example-report'");
     // the deployed machine: an execution timeout; failed runs reach the dead-letter queue from their status change
-    expect((asl as Asl & { TimeoutSeconds?: number }).TimeoutSeconds).toBe(86_400 + 7 * 24 * 3600);
+    // (the review gate, then up to 4 more rounds in the review loop, 7 days each)
+    expect((asl as Asl & { TimeoutSeconds?: number }).TimeoutSeconds).toBe(86_400 + 5 * 7 * 24 * 3600);
     expect(existsSync(join(out, 'cdk/handlers/dead-letter.ts'))).toBe(true);
     expect(r.stdout).toContain('npx cdk deploy -c model=bedrock:<modelId> -c databaseSecretArn=<secret ARN>');
   });

@@ -12,7 +12,7 @@ export const DEFAULT_MODEL_RETRY: RetryPolicy[] = [
 /** Options of {@link deployedCompileOptions}. */
 export interface DeployedShape {
   type: 'STANDARD' | 'EXPRESS';
-  /** Execution-level timeout in seconds. @default one day plus the approval gates' timeouts (STANDARD), 300 (EXPRESS) */
+  /** Execution-level timeout in seconds. @default one day plus the approval gates' timeouts, each as often as its loops may open it (STANDARD), 300 (EXPRESS) */
   timeoutSeconds?: number;
   /** Retry policy of model stages (`usesModel`); `'stage'` keeps each stage's own. @default {@link DEFAULT_MODEL_RETRY} */
   modelRetry?: RetryPolicy[] | 'stage';
@@ -35,11 +35,15 @@ export function deployedCompileOptions(pipeline: AnyPipeline, shape: DeployedSha
   };
 }
 
-/** The timeouts of a pipeline's approval gates, in seconds. */
+/** The timeouts of a pipeline's approval gates, in seconds: a gate inside loops once per iteration it may open. */
 export function approvalTimeouts(pipeline: AnyPipeline): number[] {
   const out: number[] = [];
-  walkSteps(pipeline.ir.steps, (s) => {
-    if (s.kind === 'approval') out.push(s.timeoutSeconds);
+  const iterations = new Map<string, number>();
+  walkSteps(pipeline.ir.steps, (s, parents) => {
+    if (s.kind === 'loop') iterations.set(s.id, s.maxIterations);
+    if (s.kind !== 'approval') return;
+    const times = parents.reduce((n, id) => n * (iterations.get(id) ?? 1), 1);
+    for (let i = 0; i < times; i++) out.push(s.timeoutSeconds);
   });
   return out;
 }
