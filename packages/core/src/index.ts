@@ -113,7 +113,7 @@ export {
   verifyReviewToken,
 } from './engine-support.js';
 export { MAX_REVIEW_NOTE_CHARS, type SectionVerdict, type SectionVerdictKind } from './engine.js';
-export { SECTION_VERDICT_KINDS, checkReviewDecision, findOpenReview, sectionVerdictsOf, type OpenReview } from './review-decision.js';
+export { SECTION_VERDICT_KINDS, checkReviewDecision, findOpenReview, matchOpenReview, sectionVerdictsOf, type OpenReview } from './review-decision.js';
 export { RUN_ID_PATTERN, RUN_ID_RULE, assertRunId, pathUnder, startRunId } from './run-id.js';
 export { reviewLink } from './review-link.js';
 export { interpret, inputHash, type Effects, type RunOutcome, type StageMeta } from './interpreter/index.js';

@@ -52,3 +52,39 @@ export function sectionVerdictsOf(decision: ReviewDecision): Record<string, Sect
   for (const [id, v] of Object.entries(decision.sections ?? {})) out[id] = v.note === undefined ? { verdict: v.verdict } : { verdict: v.verdict, note: v.note };
   return out;
 }
+
+/** What {@link matchOpenReview} needs of a recorded review. */
+export interface OpenReview {
+  gate: string;
+  tokenHash: string;
+  /** The assigned reviewer; `null` or absent: anyone holding the token. */
+  reviewer?: string | null | undefined;
+  sections?: string[] | undefined;
+}
+
+/**
+ * The one rule every engine applies to a decision: among the open reviews of a gate, the one
+ * whose token `matches` its hash, assigned to this reviewer if it names one, and whose decision
+ * passes {@link checkReviewDecision}. Throws `InvalidInput` saying which check failed; consumes
+ * nothing. `matches` is the engine's hash comparison (`verifyReviewToken` in Node; a workflow
+ * sandbox brings its own).
+ *
+ * @example
+ * ```ts
+ * const review = matchOpenReview(open, { run: runId, gate: 'review' }, decision, verifyReviewToken);
+ * ```
+ */
+export function matchOpenReview<T extends OpenReview>(
+  open: readonly T[],
+  where: { run: string; gate: string },
+  decision: ReviewDecision,
+  matches: (token: string, hash: string) => boolean,
+): T {
+  const { run, gate } = where;
+  if (open.length === 0) throw new StageError('InvalidInput', `run "${run}" has no open review at gate "${gate}" (already decided, timed out, or never reached)`);
+  const review = open.find((r) => r.gate === gate && matches(String(decision.token), r.tokenHash));
+  if (!review) throw new StageError('InvalidInput', `review token rejected for gate "${gate}" of run "${run}"`);
+  if (review.reviewer != null && review.reviewer !== decision.reviewer) throw new StageError('InvalidInput', `gate "${gate}" is assigned to reviewer "${review.reviewer}"`);
+  checkReviewDecision({ gate, ...(review.sections ? { sections: review.sections } : {}) }, decision);
+  return review;
+}

@@ -1,6 +1,6 @@
 export { interpret, type InterpretOptions } from './interpret.js';
 export { inputHash } from './hash.js';
-export { SECTION_VERDICT_KINDS, checkReviewDecision, sectionVerdictsOf } from '../review-check.js';
+export { SECTION_VERDICT_KINDS, checkReviewDecision, matchOpenReview, sectionVerdictsOf, type OpenReview } from '../review-check.js';
 export type {
   ApprovalOutcome,
   ApprovalRequest,
