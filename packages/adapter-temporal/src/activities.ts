@@ -108,7 +108,16 @@ export function createBatonActivities(options: BatonActivitiesOptions): BatonAct
     async batonOpenReview(req) {
       const { token, hash } = createReviewToken();
       const { runId, stepPath, gate, payload, createdAt, expiresAt } = req;
-      const pending = { runId, stepPath, gate, payload, createdAt, expiresAt, ...(req.reviewer === undefined ? {} : { reviewer: req.reviewer }) };
+      const pending = {
+        runId,
+        stepPath,
+        gate,
+        payload,
+        createdAt,
+        expiresAt,
+        ...(req.reviewer === undefined ? {} : { reviewer: req.reviewer }),
+        ...(req.sections === undefined ? {} : { sections: req.sections }),
+      };
       await notify({ type: 'review-opened', ...pending, tokenHash: hash, at: createdAt });
       await options.notifier?.({ ...pending, token });
       return { tokenHash: hash };

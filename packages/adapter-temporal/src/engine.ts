@@ -99,7 +99,7 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
   const handle = (runId: string): WorkflowHandle => client.workflow.getHandle(runId);
 
   const decide = async (runId: string, gate: string, decision: ReviewDecision, verdict: DecideArgs['verdict']): Promise<void> => {
-    const args: DecideArgs = { gate, verdict, token: decision.token, ...pick(decision, ['reviewer', 'comment']) };
+    const args: DecideArgs = { gate, verdict, token: decision.token, ...pick(decision, ['reviewer', 'comment', 'sections']) };
     // the review activity notifies the reviewer just before the workflow records the gate, so a
     // decision sent at once on the notice may arrive first: retry that case (only) for a while
     const deadline = Date.now() + GATE_OPENING_GRACE_MS;

@@ -1,5 +1,5 @@
 import { defineQuery, defineUpdate, type Sinks } from '@temporalio/workflow';
-import type { AttemptRecord, InvocationMetrics, PendingReview, PipelineIR, RetryRecord, RunEvent, SerializedError, StageMeta } from '@baton/core';
+import type { AttemptRecord, InvocationMetrics, PendingReview, PipelineIR, RetryRecord, RunEvent, SectionVerdict, SerializedError, StageMeta } from '@baton/core';
 import type { ApprovalOutcome, TaskOutcome } from '@baton/core/interpreter';
 
 /*
@@ -15,6 +15,8 @@ export interface ReviewRecord {
   stepPath: string;
   gate: string;
   reviewer?: string;
+  /** Section ids a decision may give verdicts for (the gate's `sectionsPath`). */
+  sections?: string[];
   tokenHash: string;
   payload: unknown;
   createdAt: string;
@@ -88,6 +90,8 @@ export interface DecideArgs {
   token: string;
   reviewer?: string;
   comment?: string;
+  /** Verdicts per section, checked by the validator against the review's `sections`. */
+  sections?: Record<string, SectionVerdict>;
 }
 
 /** The request of the stage activity. */
@@ -110,6 +114,7 @@ export interface OpenReviewRequest {
   stepPath: string;
   gate: string;
   reviewer?: string;
+  sections?: string[];
   payload: unknown;
   createdAt: string;
   expiresAt: string;

@@ -128,7 +128,7 @@ export function createWorkflowEffects(state: WorkflowRunState): Effects {
       if (!review) {
         const now = Date.now();
         const base = { runId, stepPath: req.stepPath, gate: req.gate, payload: req.payload, createdAt: new Date(now).toISOString(), expiresAt: new Date(now + req.timeoutSeconds * 1000).toISOString() };
-        const request = req.reviewer === undefined ? base : { ...base, reviewer: req.reviewer };
+        const request = { ...base, ...(req.reviewer === undefined ? {} : { reviewer: req.reviewer }), ...(req.sections === undefined ? {} : { sections: req.sections }) };
         const { tokenHash } = await tracked(() => short.batonOpenReview(request));
         const { runId: _runId, ...rest } = request;
         review = { ...rest, tokenHash };

@@ -1,5 +1,5 @@
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, proxySinks, setHandler, workflowInfo } from '@temporalio/workflow';
-import { interpret, type RunOutcome } from '@baton/core/interpreter';
+import { interpret, sectionVerdictsOf, type RunOutcome } from '@baton/core/interpreter';
 import { carryQuery, decideUpdate, snapshotQuery, type BatonSinks, type BatonWorkflowInput } from './contract.js';
 import { createWorkflowEffects } from './effects.js';
 import { WorkflowRunState, trimAttempts } from './run-state.js';
@@ -26,7 +26,14 @@ export async function batonWorkflow(input: BatonWorkflowInput): Promise<unknown>
     decideUpdate,
     (args) => {
       const review = state.findReview(args);
-      const outcome = { decision: args.verdict, decidedAt: at(), ...(args.reviewer === undefined ? {} : { reviewer: args.reviewer }), ...(args.comment === undefined ? {} : { comment: args.comment }) };
+      const sections = sectionVerdictsOf(args);
+      const outcome = {
+        decision: args.verdict,
+        decidedAt: at(),
+        ...(args.reviewer === undefined ? {} : { reviewer: args.reviewer }),
+        ...(args.comment === undefined ? {} : { comment: args.comment }),
+        ...(Object.keys(sections).length === 0 ? {} : { sections }),
+      };
       state.carry.decisions[review.stepPath] = outcome;
       baton.event({ type: 'review-decided', runId, gate: review.gate, stepPath: review.stepPath, ...outcome, at: outcome.decidedAt });
     },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createReviewToken } from '@baton/core';
-import type { BatonWorkflowInput, CarriedState } from './contract.js';
+import { MAX_REVIEW_NOTE_CHARS, createReviewToken } from '@baton/core';
+import type { BatonWorkflowInput, CarriedState, DecideArgs } from './contract.js';
 import { CARRIED_SUCCEEDED_ATTEMPTS, WorkflowRunState, carryForRedrive, emptyCarry, trimAttempts } from './run-state.js';
 
 const input = (carry?: CarriedState): BatonWorkflowInput => ({
@@ -41,6 +41,20 @@ describe('WorkflowRunState.findReview (the decide validator)', () => {
     expect(() => state.findReview({ gate: 'review', verdict: 'approved', token: a.token })).toThrow(/no open review/);
     expect(state.pendingReviews().map((r) => r.gate)).toEqual(['legal']);
     expect(JSON.stringify(state.snapshot())).not.toContain(b.hash);
+  });
+
+  it('checks section verdicts with core\'s rule before anything is recorded; the review lists its sections', () => {
+    const a = createReviewToken();
+    const carry = emptyCarry();
+    carry.reviews['rounds@0/review'] = { ...review('rounds@0/review', 'review', a.hash), sections: ['intro', 'results'] };
+    const state = new WorkflowRunState(input(carry));
+    const decide = (sections: DecideArgs['sections']) => state.findReview({ gate: 'review', verdict: 'approved', token: a.token, ...(sections ? { sections } : {}) });
+    expect(() => decide({ methods: { verdict: 'approve' } })).toThrow(/no section "methods"/);
+    expect(() => decide({ results: { verdict: 'send-back' } })).toThrow(/needs a note/);
+    expect(() => decide({ results: { verdict: 'send-back', note: 'x'.repeat(MAX_REVIEW_NOTE_CHARS + 1) } })).toThrow(/at most 4000/);
+    expect(decide({ results: { verdict: 'send-back', note: 'add the 10 mg arm' } }).stepPath).toBe('rounds@0/review');
+    expect(state.pendingReviews()).toMatchObject([{ gate: 'review', stepPath: 'rounds@0/review', sections: ['intro', 'results'] }]);
+    expect(Object.keys(carry.decisions)).toEqual([]);
   });
 });
 

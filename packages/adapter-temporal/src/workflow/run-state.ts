@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { AttemptRecord, PendingReview, RetryRecord } from '@baton/core';
-import type { ApprovalOutcome } from '@baton/core/interpreter';
+import { matchOpenReview, type ApprovalOutcome } from '@baton/core/interpreter';
 import type { BatonRunSnapshot, BatonWorkflowInput, CarriedState, DecideArgs, ReviewRecord } from './contract.js';
 import { sameHex, sha256Hex } from './sha256.js';
 
@@ -86,6 +86,7 @@ export class WorkflowRunState {
       .map((r) => {
         const p: PendingReview = { runId: this.input.runId, gate: r.gate, stepPath: r.stepPath, payload: r.payload, createdAt: r.createdAt, expiresAt: r.expiresAt };
         if (r.reviewer !== undefined) p.reviewer = r.reviewer;
+        if (r.sections !== undefined) p.sections = [...r.sections];
         return p;
       });
   }
@@ -104,8 +105,10 @@ export class WorkflowRunState {
   }
 
   /**
-   * The update validator: throws unless an open review at the gate has this token's hash (and,
-   * where one is set, this reviewer). Rejected updates never reach the history.
+   * The update validator: core's `matchOpenReview` (an open review at the gate with this token's
+   * hash, its assigned reviewer if any, verdicts, note and comment accepted by
+   * `checkReviewDecision`) with the sandbox's sha256. Rejected updates never reach the history:
+   * the gate stays open.
    */
   findReview(args: DecideArgs): ReviewRecord {
     const atGate = Object.values(this.carry.reviews).filter((r) => r.gate === args.gate);
@@ -114,15 +117,10 @@ export class WorkflowRunState {
       throw ApplicationFailure.nonRetryable(`run "${this.input.runId}" has not reached gate "${args.gate}" yet`, 'InvalidInput');
     }
     const open = atGate.filter((r) => this.carry.decisions[r.stepPath] === undefined);
-    if (open.length === 0) {
-      throw ApplicationFailure.nonRetryable(`run "${this.input.runId}" has no open review at gate "${args.gate}" (already decided or timed out)`, 'InvalidInput');
+    try {
+      return matchOpenReview(open, { run: this.input.runId, gate: args.gate }, args, (token, hash) => sameHex(sha256Hex(token), hash));
+    } catch (e) {
+      throw ApplicationFailure.nonRetryable((e as Error).message, 'InvalidInput');
     }
-    const presented = sha256Hex(String(args.token));
-    const review = open.find((r) => sameHex(presented, r.tokenHash));
-    if (!review) throw ApplicationFailure.nonRetryable(`review token rejected for gate "${args.gate}" of run "${this.input.runId}"`, 'InvalidInput');
-    if (review.reviewer !== undefined && review.reviewer !== args.reviewer) {
-      throw ApplicationFailure.nonRetryable(`gate "${args.gate}" is assigned to reviewer "${review.reviewer}"`, 'InvalidInput');
-    }
-    return review;
   }
 }
