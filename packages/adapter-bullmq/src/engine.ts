@@ -29,6 +29,7 @@ import { QUEUES, endedChannel, reviewsChannel } from './keys.js';
 import { DEFAULT_PREFIX, redisOptionsOf, type BullmqConnectionOptions } from './options.js';
 import { runInfoOf } from './status.js';
 import { createRunStore, generationOf } from './store.js';
+import { readModelCalls, withModelCalls } from './model-calls.js';
 import { watchStalledTasks, type RecoveringSteps } from './stalled.js';
 import { createBullmqWorker, type BullmqWorker, type BullmqWorkerTuning } from './worker.js';
 
@@ -234,8 +235,8 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
       }
     },
     async status(runId) {
-      const [s, running] = await Promise.all([started(runId), store.running(runId)]);
-      return runInfoOf(runId, s, running);
+      const [s, running, calls] = await Promise.all([started(runId), store.running(runId), readModelCalls(store.redis, prefix, runId)]);
+      return withModelCalls(runInfoOf(runId, s, running), calls);
     },
     approve: (runId, gate, decision) => decide(runId, gate, decision, 'approved'),
     reject: (runId, gate, decision) => decide(runId, gate, decision, 'rejected'),

@@ -20,6 +20,7 @@ import { QUEUES } from './keys.js';
 import { DEFAULT_PREFIX, redisOptionsOf, type BullmqConnectionOptions } from './options.js';
 import type { TaskOrder } from './replay.js';
 import { createRunDriver } from './driver.js';
+import { countingModel } from './model-calls.js';
 import { createRunStore } from './store.js';
 
 /** How long a close waits for BullMQ's workers to finish closing once this process's jobs are done. */
@@ -165,7 +166,8 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
       attempt: t.attempt,
       logger,
       logBindings: { engine: 'bullmq', jobId: job.id },
-      ...(options.model ? { model: options.model } : {}),
+      // counted in Redis as each call is made: a call of an execution killed mid-attempt still counts
+      ...(options.model ? { model: countingModel(options.model, store.redis, prefix, t.runId, `${t.stepPath}#${t.attempt}`) } : {}),
       ...(t.timeoutMs === undefined ? {} : { timeoutMs: t.timeoutMs }),
       ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
     });
