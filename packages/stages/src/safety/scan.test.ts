@@ -80,3 +80,12 @@ describe('links and escaping', () => {
     expect(escapeMarkdown('12. b www.evil.example')).toBe('12\\. b www\\.evil.example');
   });
 });
+
+describe('scanAnswer', () => {
+  it('reads the text too when the provider gave structured JSON that differs from it', () => {
+    const json = { title: 'T', paragraphs: [{ text: 'Blood pressure fell.', citations: ['a#p1'] }] };
+    const text = 'Sure, here is the section you asked for:\n```json\n' + JSON.stringify(json) + '\n```';
+    expect(createSafetyScanner().scanAnswer(text, json).map((f) => f.class)).toContain('model-self-reference');
+    expect(createSafetyScanner().scanAnswer(JSON.stringify(json), json)).toEqual([]);
+  });
+});

@@ -22,7 +22,7 @@ export interface SafetyContext {
 export interface SafetyScanner {
   /** Findings in one text. */
   scanText(text: string): SafetyFinding[];
-  /** Findings in a model answer: every string (and unknown key) of its JSON, or the raw text when it is not JSON. */
+  /** Findings in a model answer: every string (and unknown key) of its JSON (the provider's structured JSON and the text's), prose around a fenced block, or the whole raw text when it is not JSON. */
   scanAnswer(text: string, json?: unknown): SafetyFinding[];
 }
 
@@ -90,16 +90,17 @@ export function createSafetyScanner(ctx: SafetyContext = {}): SafetyScanner {
   return {
     scanText: (text) => scanText(text),
     scanAnswer(text, json) {
-      let value = json;
-      if (value === undefined) {
-        try {
-          value = JSON.parse(stripFences(text));
-        } catch {
-          return scanText(text);
-        }
-      }
       const strings: string[] = [];
-      collectStrings(value, strings);
+      if (json !== undefined) collectStrings(json, strings);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(stripFences(text));
+      } catch {
+        // not JSON (or not only JSON): every character of it is read
+        strings.push(text);
+        return scanText(strings.join('\n'));
+      }
+      if (json === undefined || JSON.stringify(parsed) !== JSON.stringify(json)) collectStrings(parsed, strings);
       const outside = /^\s*[{[]/.test(text) ? '' : fenceSurroundings(text);
       if (outside) strings.push(outside);
       return scanText(strings.join('\n'));
