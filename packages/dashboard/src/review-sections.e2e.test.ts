@@ -68,7 +68,7 @@ describe('per-section review in Chromium', () => {
     await page.keyboard.press('ArrowRight');
     expect(await page.isChecked('#v-efficacy-send-back')).toBe(true);
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('note-efficacy');
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('note-efficacy');
     await page.keyboard.type(note);
     await page.check('#v-safety-approve');
     // summary is left without a verdict: the page refuses and keeps what was typed

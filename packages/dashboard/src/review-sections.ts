@@ -46,6 +46,10 @@ export interface SectionView {
   round?: number;
   /** Why the text could not be loaded (a missing blob), shown instead of silence. */
   loadError?: string;
+  /** A decision an earlier round took on this section (the payload's `decided`). */
+  decided?: { verdict: string; reviewer: string | null; note: string | null; round: number | null };
+  /** The reviewer's note this text was written again after (the item's `revision`). */
+  revision?: { note: string; reviewer: string | null; round: number | null };
 }
 
 /** Where a review's sections come from: the payload the gate opened with, and the versions the registry kept. */
@@ -64,7 +68,22 @@ export interface ReviewContent {
 export async function loadReviewContent(payload: unknown, blobs: BlobStore | undefined, versions?: Record<string, SectionVersion>): Promise<ReviewContent> {
   const resolved = blobs ? await resolveRefs(payload, blobs).catch(() => payload) : payload;
   const items = sectionItems(resolved);
-  if (items.length > 0) return { payload: resolved, sections: await Promise.all(items.map((item, i) => sectionOf(item, i, blobs))) };
+  if (items.length > 0) {
+    const p = resolved as { sectionIndex?: unknown; decided?: unknown };
+    const index = Array.isArray(p.sectionIndex) ? (p.sectionIndex as { sectionId?: unknown; title?: unknown }[]) : [];
+    const decided = typeof p.decided === 'object' && p.decided !== null ? (p.decided as Record<string, Record<string, unknown>>) : {};
+    const sections = await Promise.all(
+      items.map(async (item, i) => {
+        // a failed item has no task: the report's section index names it
+        const named = (item as { task?: unknown }).task || !index[i] ? item : { ...item, task: { sectionId: index[i]?.sectionId, title: index[i]?.title } };
+        const view = await sectionOf(named, i, blobs);
+        const d = decided[view.id];
+        if (d) view.decided = { verdict: String(d.verdict), reviewer: stringOr(d.reviewer), note: stringOr(d.note), round: typeof d.round === 'number' ? d.round : null };
+        return view;
+      }),
+    );
+    return { payload: resolved, sections };
+  }
   const fromVersions = Object.entries(versions ?? {}).map(([id, v], i) =>
     sectionOf({ task: { sectionId: id, title: v.title ?? id }, check: { outputKey: v.outputKey, round: v.round } }, i, blobs),
   );
@@ -87,6 +106,8 @@ async function sectionOf(raw: object, index: number, blobs: BlobStore | undefine
     findings: findingsOf(item),
   };
   if (failed) view.failure = `${failed.code ?? 'Failed'}: ${failed.message ?? ''}`;
+  const revision = item.revision as { note?: unknown; reviewer?: unknown; round?: unknown } | undefined;
+  if (typeof revision?.note === 'string') view.revision = { note: revision.note, reviewer: stringOr(revision.reviewer), round: typeof revision.round === 'number' ? revision.round : null };
   const safety = safetyOf(item);
   if (safety) view.safety = safety;
   const outputKey = lastString(item, 'outputKey');
@@ -98,7 +119,8 @@ async function sectionOf(raw: object, index: number, blobs: BlobStore | undefine
     if (typeof out.round === 'number') view.round = out.round;
     const content = (out.json ?? parseJson(out.text)) as { title?: unknown; paragraphs?: unknown; figures?: unknown } | undefined;
     if (content && Array.isArray(content.paragraphs)) {
-      if (typeof content.title === 'string' && content.title.trim()) view.title = content.title;
+      // the plan's title names the section; the model's own title only when the plan gave none
+      if (typeof task.title !== 'string' && typeof content.title === 'string' && content.title.trim()) view.title = content.title;
       view.paragraphs = content.paragraphs.map(paragraphOf).filter((p): p is SectionParagraphView => p !== undefined);
       view.figures = Array.isArray(content.figures) ? content.figures.map(figureOf).filter((f): f is SectionFigureView => f !== undefined) : [];
     } else if (typeof out.text === 'string') {
@@ -186,6 +208,10 @@ function figureOf(f: unknown): SectionFigureView | undefined {
   const v = f as { label?: unknown; value?: unknown; unit?: unknown; citation?: unknown } | null;
   if (!v || typeof v.label !== 'string') return undefined;
   return { label: v.label, value: String(v.value ?? ''), unit: String(v.unit ?? ''), citation: String(v.citation ?? '') };
+}
+
+function stringOr(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
 }
 
 function parseJson(text: unknown): unknown {

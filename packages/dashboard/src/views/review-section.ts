@@ -29,6 +29,8 @@ export function reviewSection(s: SectionView, n: number, controls: VerdictContro
   const head = anchorOf('h', s.id);
   return html`<section class="panel review-section" id="${anchorOf('s', s.id)}" data-section="${s.id}" aria-labelledby="${head}">
 <div class="text"><h2 id="${head}">${n}. ${s.title} <span class="badge ${cls}">${label}</span></h2>
+${s.decided ? html`<div class="panel" role="note"><b>Decided${s.decided.round ? html` in round ${s.decided.round}` : ''}: ${s.decided.verdict === 'approve' ? 'approved' : 'accepted as missing'}</b>${s.decided.reviewer ? html` by ${s.decided.reviewer}` : ''}${s.decided.note ? html` — “${s.decided.note}”` : ''}. It is not asked again.</div>` : ''}
+${s.revision ? html`<div class="panel notice" role="note"><b>Written again after the note${s.revision.reviewer ? html` of ${s.revision.reviewer}` : ''}${s.revision.round ? html` in round ${s.revision.round}` : ''}:</b> “${s.revision.note}”</div>` : ''}
 ${s.safety ? html`<div class="notice panel" role="note"><b>Held for safety.</b> ${s.safety}</div>` : ''}
 ${s.failure ? html`<div class="alert panel" role="note"><b>No text was produced.</b> ${s.failure}</div>` : ''}
 ${s.loadError ? html`<div class="alert panel" role="note">${s.loadError}</div>` : ''}
