@@ -46,6 +46,8 @@ const model: ReportModel = {
 };
 const HEADINGS = [...model.sections.map((s, i) => `${i + 1}. ${s.title}`), 'Sources', 'Sign-off'];
 const MARKER = 'Accepted as missing by dr.lee: safety data follow in the addendum';
+/** What every format carries: the acceptance marker, the revision line, the sign-off. */
+const IN_EVERY_FORMAT = [MARKER, 'Revised after review round 1.', 'Sign-off', 'Approved by: dr.lee', 'accepted as missing'];
 
 describe('report formats from one model', () => {
   it('PDF: more than one page, every heading, the marker and the sign-off, an outline of sections, sources and sign-off', async () => {
@@ -53,13 +55,7 @@ describe('report formats from one model', () => {
     const pdf = await getDocumentProxy(new Uint8Array(bytes));
     expect(pdf.numPages).toBeGreaterThan(1);
     const { text } = await extractText(pdf, { mergePages: true });
-    for (const h of HEADINGS) expect(text).toContain(h);
-    expect(text).toContain(MARKER);
-    expect(text).toContain('SECTION HELD FOR HUMAN REVIEW (SafetyCheckFailed): off-script');
-    expect(text).toContain('Approved by: dr.lee');
-    expect(text).toContain('Approved at: 2026-12-04T10:00:00.000Z');
-    expect(text).toContain('Revised after review round 1.');
-    expect(text).toContain('accepted as missing');
+    for (const line of [...HEADINGS, ...IN_EVERY_FORMAT, 'SECTION HELD FOR HUMAN REVIEW (SafetyCheckFailed): off-script', 'Approved at: 2026-12-04T10:00:00.000Z']) expect(text).toContain(line);
     // characters outside the standard fonts' encoding are written as look-alikes, not dropped
     expect(text).toContain('>= 42.1%');
     const outline = (await pdf.getOutline()) ?? [];
@@ -72,13 +68,7 @@ describe('report formats from one model', () => {
     const md = renderMarkdown(model);
     const html = renderHtml(model);
     const docx = (await mammoth.extractRawText({ buffer: Buffer.from(await renderDocx(model)) })).value;
-    for (const text of [md, html, docx]) {
-      expect(text).toContain(MARKER);
-      expect(text).toContain('Revised after review round 1.');
-      expect(text).toContain('Sign-off');
-      expect(text).toContain('Approved by: dr.lee');
-      expect(text).toContain('accepted as missing');
-    }
+    for (const text of [md, html, docx]) for (const line of IN_EVERY_FORMAT) expect(text).toContain(line);
     expect(md).toContain('| 3. Objectives | approved (after 1 send-back) | dr.lee | 2 | 2026-12-04 10:00 UTC |  |');
     expect(md).toContain('> *Accepted as missing by dr.lee: safety data follow in the addendum*');
     expect(html).toContain('<a href="#sign-off">Sign-off</a>');
