@@ -1,5 +1,5 @@
 import { createMemoryBlobStore, getText, type AnyPipeline, type BlobStore, type Engine, type ModelClient, type ReviewNotifier, type ReviewNotice } from '@baton/core';
-import { clinicalStudyReport, createOfflineModel } from '@baton/stages';
+import { clinicalStudyReport, createOfflineModel, type OfflineFaults } from '@baton/stages';
 import mammoth from 'mammoth';
 import { extractText, getDocumentProxy } from 'unpdf';
 import { expect } from 'vitest';
@@ -12,17 +12,19 @@ const ACCEPT_NOTE = 'Safety data follow in the addendum.';
 const REVISED_SENTENCE = 'Revised at the reviewer\'s request.';
 
 /**
- * The offline model, answering a rewrite (`purpose: revise`) with one sentence more in its first
- * paragraph; the offline model itself records every request it received.
+ * The offline model (with `faults`), answering a rewrite (`purpose: revise`) with one sentence more
+ * in its first paragraph and without its injected off-script paragraph (a model that keeps to the
+ * script once told); the offline model itself records every request it received.
  */
-function revisingModel(): { model: ModelClient; offline: ReturnType<typeof createOfflineModel> } {
-  const offline = createOfflineModel();
+function revisingModel(faults: OfflineFaults = {}): { model: ModelClient; offline: ReturnType<typeof createOfflineModel> } {
+  const offline = createOfflineModel({ faults });
   const model: ModelClient = {
     modelId: offline.modelId,
     async complete(request, options) {
       const response = await offline.complete(request, options);
       if (request.metadata?.purpose !== 'revise') return response;
       const json = JSON.parse(response.text) as { paragraphs: { text: string }[] };
+      json.paragraphs = json.paragraphs.filter((p) => !p.text.startsWith('As an AI language model'));
       json.paragraphs[0]!.text = `${REVISED_SENTENCE} ${json.paragraphs[0]!.text}`;
       return { ...response, text: JSON.stringify(json), json };
     },
@@ -50,6 +52,21 @@ function noticeQueue() {
 /** What {@link reviewSectionBySection} needs to build the engine under test. */
 export type EngineFactory = (options: { pipelines: AnyPipeline[]; blobs: BlobStore; model: ModelClient; notifier: ReviewNotifier }) => Engine;
 
+/** Starts the reference report assigned to dr.lee on the engine `makeEngine` builds, with the sample sources (less `except`). */
+async function startReport(makeEngine: EngineFactory, faults: OfflineFaults = {}, except: string[] = []) {
+  const blobs = createMemoryBlobStore();
+  const { model, offline } = revisingModel(faults);
+  const notices = noticeQueue();
+  const engine = makeEngine({ pipelines: [reportPipeline], blobs, model, notifier: notices.notifier });
+  const refs = [];
+  for (const s of sampleSources(except)) {
+    await blobs.put(`sources/${s.name}`, s.bytes);
+    refs.push({ key: `sources/${s.name}`, name: s.name });
+  }
+  const { runId } = await engine.start(reportPipeline, { sources: refs, reviewerId: 'dr.lee' });
+  return { blobs, offline, notices, engine, runId, ids: clinicalStudyReport.sections.map((s) => s.type) };
+}
+
 /**
  * The reviewer's workflow on the reference report, through the Engine API of any engine: round 1
  * sends the efficacy results back with a note, accepts the (unwritable) safety results as missing
@@ -58,18 +75,8 @@ export type EngineFactory = (options: { pipelines: AnyPipeline[]; blobs: BlobSto
  * and PDF (rewritten section, marker, sign-off, outline) and the completion event.
  */
 export async function reviewSectionBySection(makeEngine: EngineFactory, expectedStepPaths: { second: string; rewrite: string[] }): Promise<void> {
-  const blobs = createMemoryBlobStore();
-  const { model, offline } = revisingModel();
-  const notices = noticeQueue();
-  const engine = makeEngine({ pipelines: [reportPipeline], blobs, model, notifier: notices.notifier });
-  const refs = [];
   // without the safety summary, the safety-results section cannot be written (a placeholder to accept as missing)
-  for (const s of sampleSources(['safety-summary.docx'])) {
-    await blobs.put(`sources/${s.name}`, s.bytes);
-    refs.push({ key: `sources/${s.name}`, name: s.name });
-  }
-  const ids = clinicalStudyReport.sections.map((s) => s.type);
-  const { runId } = await engine.start(reportPipeline, { sources: refs, reviewerId: 'dr.lee' });
+  const { blobs, offline, notices, engine, runId, ids } = await startReport(makeEngine, {}, ['safety-summary.docx']);
 
   // round 1: every section to decide
   const first = await notices.next();
@@ -145,17 +152,7 @@ export async function reviewSectionBySection(makeEngine: EngineFactory, expected
  * other section approved in round 1: three gates of one run, the loop's second iteration included.
  */
 export async function sendBackTwice(makeEngine: EngineFactory): Promise<void> {
-  const blobs = createMemoryBlobStore();
-  const { model, offline } = revisingModel();
-  const notices = noticeQueue();
-  const engine = makeEngine({ pipelines: [reportPipeline], blobs, model, notifier: notices.notifier });
-  const refs = [];
-  for (const s of sampleSources()) {
-    await blobs.put(`sources/${s.name}`, s.bytes);
-    refs.push({ key: `sources/${s.name}`, name: s.name });
-  }
-  const { runId } = await engine.start(reportPipeline, { sources: refs, reviewerId: 'dr.lee' });
-  const ids = clinicalStudyReport.sections.map((s) => s.type);
+  const { blobs, offline, notices, engine, runId, ids } = await startReport(makeEngine);
   const first = await notices.next();
   const approveAll = Object.fromEntries(ids.map((id) => [id, { verdict: 'approve' as const }]));
   await engine.approve(runId, 'review', { token: first.token, reviewer: 'dr.lee', sections: { ...approveAll, synopsis: { verdict: 'send-back', note: 'Name the primary endpoint.' } } });
@@ -181,4 +178,31 @@ export async function sendBackTwice(makeEngine: EngineFactory): Promise<void> {
   expect(md).toContain('*Revised after review round 2.*');
   expect(md).toContain('Review rounds: 3');
   expect(md).toMatch(/\| 1\. Synopsis \| approved \(after 2 send-backs\) \| dr\.lee \| 3 \|/);
+}
+
+/**
+ * A section held by the safety check is sent back (retried) with a note: its prompt carries the
+ * safety findings, the rewrite passes, the next round shows only it, and the report has its text.
+ */
+export async function retryHeldSection(makeEngine: EngineFactory): Promise<void> {
+  const { blobs, offline, notices, engine, runId, ids } = await startReport(makeEngine, { offScriptSections: ['conclusions'] });
+  const first = await notices.next();
+  const payload = first.payload as { sections: { output?: { flagged?: unknown } }[] };
+  expect(payload.sections[ids.indexOf('conclusions')]!.output?.flagged).toMatchObject({ status: 'needs-human-review' });
+  const approveAll = Object.fromEntries(ids.map((id) => [id, { verdict: 'approve' as const }]));
+  await engine.approve(runId, 'review', { token: first.token, reviewer: 'dr.lee', sections: { ...approveAll, conclusions: { verdict: 'send-back', note: 'Keep to the data.' } } });
+  const second = await notices.next();
+  expect(second.sections).toEqual(['conclusions']);
+  const prompt = offline.calls.find((c) => c.metadata?.purpose === 'revise')!.messages[0]!.content;
+  expect(prompt).toContain('> Keep to the data.');
+  expect(prompt).toMatch(/The validator's findings on that text:\n- safety: /);
+  await engine.approve(runId, 'review', { token: second.token, reviewer: 'dr.lee', sections: { conclusions: { verdict: 'approve' } } });
+  const outcome = await engine.result(runId, { timeoutMs: 60_000 });
+  await engine.close();
+  if (outcome.status !== 'succeeded') throw new Error(JSON.stringify(outcome.error));
+  const out = outcome.output as { report: { markdownKey: string; sections: Record<string, number> } };
+  expect(out.report.sections).toMatchObject({ total: 9, ok: 9, held: 0 });
+  const md = await getText(blobs, out.report.markdownKey);
+  expect(md).not.toContain('SECTION HELD');
+  expect(md.slice(md.indexOf('. Conclusions\n'))).toContain(REVISED_SENTENCE);
 }
