@@ -74,6 +74,25 @@ describe('report formats from one model', () => {
     expect(html).toContain('<a href="#sign-off">Sign-off</a>');
   });
 
+  it('a reviewer note of 4,000 characters with markup: whole in the PDF over pages, escaped in HTML', async () => {
+    const note = `<script>alert(1)</script> ${'zebrafish table 3 lacks the 10 mg arm; '.repeat(110)}`.slice(0, 4000);
+    const times = note.split('zebrafish').length - 1;
+    const long: ReportModel = {
+      ...model,
+      sections: model.sections.map((s) => (s.status === 'ok' ? s : { ...s, accepted: { reviewer: 'dr.lee', note } })),
+      signOff: { ...model.signOff!, sections: model.signOff!.sections.map((d) => ({ ...d, note })) },
+    };
+    const pdf = await getDocumentProxy(new Uint8Array(await renderPdf(long)));
+    const { text } = await extractText(pdf, { mergePages: true });
+    // the whole note in the 2 placeholders (as one text) and in the 3 sign-off rows (a cell over pages)
+    expect(text.replace(/\s+/g, ' ').split(note.replace(/\s+/g, ' ').trim()).length - 1).toBe(2);
+    expect(text.split('zebrafish').length - 1).toBe(5 * times);
+    expect(pdf.numPages).toBeGreaterThan(10);
+    const html = renderHtml(long);
+    expect(html).not.toContain('<script>alert');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
   it('without a per-section review there is no sign-off page', async () => {
     const plain = { ...model, signOff: null };
     expect(renderMarkdown(plain)).not.toContain('Sign-off');

@@ -81,14 +81,15 @@ export class PdfWriter {
     }
   }
 
-  /** A framed block of text (placeholders). */
+  /** A framed block of text (placeholders); one taller than a page is written unframed, so no text is lost. */
   box(lines: { text: string; style?: TextStyle }[], border: RGB, fill: RGB): void {
     const pad = 6;
     const size = 10.5;
     const wrapped = lines.map((l) => ({ ...l, rows: this.wrap(this.clean(l.text), this.fonts[l.style?.face ?? 'regular'], l.style?.size ?? size, this.width - 2 * pad) }));
     const height = wrapped.reduce((h, l) => h + l.rows.length * (l.style?.size ?? size) * 1.35, 0) + 2 * pad;
-    if (this.y - height < MARGIN && height < PAGE[1] - 2 * MARGIN) this.newPage();
-    this.page.drawRectangle({ x: MARGIN, y: this.y - height, width: this.width, height, borderColor: border, borderWidth: 1.5, color: fill });
+    const fits = height < PAGE[1] - 2 * MARGIN;
+    if (this.y - height < MARGIN && fits) this.newPage();
+    if (fits) this.page.drawRectangle({ x: MARGIN, y: this.y - height, width: this.width, height, borderColor: border, borderWidth: 1.5, color: fill });
     this.y -= pad;
     for (const l of wrapped) this.text(l.text, l.style ?? {}, pad);
     this.y -= pad;
@@ -99,18 +100,29 @@ export class PdfWriter {
     const size = 9;
     const total = widths.reduce((a, b) => a + b, 0);
     const cols = widths.map((w) => (w / total) * this.width);
+    const lineHeight = size * 1.35;
     for (const [r, row] of [header, ...rows].entries()) {
       const font = r === 0 ? this.fonts.bold : this.fonts.regular;
-      const cells = row.map((c, i) => this.wrap(this.clean(c), font, size, cols[i]! - 6));
-      const height = Math.max(...cells.map((c) => c.length)) * size * 1.35 + 4;
-      if (this.y - height < MARGIN) this.newPage();
-      let x = MARGIN;
-      cells.forEach((lines, i) => {
-        this.page.drawRectangle({ x, y: this.y - height, width: cols[i]!, height, borderColor: rgb(0.7, 0.7, 0.7), borderWidth: 0.5 });
-        lines.forEach((line, li) => this.page.drawText(line, { x: x + 3, y: this.y - 2 - (li + 1) * size * 1.35 + size * 0.3, size, font }));
-        x += cols[i]!;
-      });
-      this.y -= height;
+      let cells = row.map((c, i) => this.wrap(this.clean(c), font, size, cols[i]! - 6));
+      // a row taller than what is left of the page goes on over the next pages, line by line
+      while (cells.some((c) => c.length > 0)) {
+        const fit = Math.floor((this.y - MARGIN - 4) / lineHeight);
+        const rest = Math.max(...cells.map((c) => c.length));
+        if (fit < Math.min(rest, 2)) {
+          this.newPage();
+          continue;
+        }
+        const take = Math.min(fit, rest);
+        const height = take * lineHeight + 4;
+        let x = MARGIN;
+        cells.forEach((lines, i) => {
+          this.page.drawRectangle({ x, y: this.y - height, width: cols[i]!, height, borderColor: rgb(0.7, 0.7, 0.7), borderWidth: 0.5 });
+          lines.slice(0, take).forEach((line, li) => this.page.drawText(line, { x: x + 3, y: this.y - 2 - (li + 1) * lineHeight + size * 0.3, size, font }));
+          x += cols[i]!;
+        });
+        this.y -= height;
+        cells = cells.map((c) => c.slice(take));
+      }
     }
     this.space(6);
   }
