@@ -51,6 +51,6 @@ describe('review notices through the configured notifier (built CLI, local engin
   it('refuses an unknown target with exit 2 and the list of targets', () => {
     const r = baton(workdir(), ['run', 'report', '--sources', 'sources', '--review-notices', 'email:me@example.com']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--review-notices "email:me@example.com": use one or more of stdout, file:<path>, webhook:<url>, dashboard');
+    expect(r.stderr).toContain('--review-notices "email:me@example.com": use one or more of stdout, announce, file:<path>, webhook:<url>, dashboard');
   });
 });

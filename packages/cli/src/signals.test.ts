@@ -76,7 +76,8 @@ describe('baton run and dashboard stop on SIGINT/SIGTERM within 5 s (built CLI, 
 
   it('SIGINT: exit 130; a SIGKILLed run is interrupted too (its lease names the dead pid); a running one is not', async () => {
     const dir = workdir();
-    const p = startBaton(dir, [...RUN, '--auto-approve', '--offline-latency', '400']);
+    // slow model calls: the run is still going when the status below is read
+    const p = startBaton(dir, [...RUN, '--auto-approve', '--offline-latency', '5000']);
     const [, runId] = await p.waitFor(/run (report-[\w-]+) started/);
     await p.waitFor(/\[plan\] succeeded/);
     const live = JSON.parse(baton(dir, ['status', runId!, '--json']).stdout) as { status: string; interrupted?: string };

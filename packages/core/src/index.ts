@@ -118,7 +118,7 @@ export { RUN_ID_PATTERN, RUN_ID_RULE, assertRunId, pathUnder, startRunId } from 
 export { reviewLink } from './review-link.js';
 export { interpret, inputHash, type Effects, type RunOutcome, type StageMeta } from './interpreter/index.js';
 export { STEP_FUNCTIONS_PAYLOAD_LIMIT, createLocalEngine, type LocalEngine, type LocalEngineOptions } from './local/engine.js';
-export { LEASE_RENEW_MS, LEASE_TTL_MS, createLeaseKeeper, readRunLease, type LeaseKeeper, type LeaseState, type RunLease } from './local/lease.js';
+export { LEASE_RENEW_MS, LEASE_TTL_MS, createLeaseKeeper, isProcessAlive, readRunLease, type LeaseKeeper, type LeaseState, type RunLease } from './local/lease.js';
 export { apply as applyJournalEntry, createFileJournalStore, createMemoryJournalStore, foldJournal, type JournalEntry, type JournalState, type JournalStore } from './local/journal.js';
 export { safeObserver, type RunEvent, type RunObserver } from './observer.js';
 export { decisionEntryFor, pendingReviewOf, runInfoFromJournal, type LiveRunView } from './local/run-info.js';

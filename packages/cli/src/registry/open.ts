@@ -1,4 +1,4 @@
-import type { RunObserver } from '@baton/core';
+import { isProcessAlive, type RunObserver } from '@baton/core';
 import type { RunRegistry } from '@baton/registry';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -101,22 +101,13 @@ function takeLock(file: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = Number(readFileSync(file, 'utf8'));
-      if (owner && owner !== process.pid && alive(owner)) {
+      if (owner && owner !== process.pid && isProcessAlive(owner)) {
         throw new CliError(`the PGlite run registry is open in process ${owner} (a running "baton dashboard"?): it serves one process at a time. Look there, stop it, or use Postgres (--database-url).`);
       }
       rmSync(file, { force: true });
     }
   }
   throw new CliError(`cannot lock ${file}`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function redact(url: string): string {

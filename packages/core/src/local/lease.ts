@@ -56,7 +56,7 @@ export function readRunLease(dir: string, runId: string, now: number = Date.now(
     return { state: 'none' };
   }
   const stale = now - Date.parse(lease.renewedAt) > lease.ttlMs;
-  const gone = lease.host === hostname() && !alive(lease.pid);
+  const gone = lease.host === hostname() && !isProcessAlive(lease.pid);
   return stale || gone ? { state: 'lapsed', lease } : { state: 'held', lease };
 }
 
@@ -120,7 +120,15 @@ export function createLeaseKeeper(dir: string): LeaseKeeper {
   };
 }
 
-function alive(pid: number): boolean {
+/**
+ * Whether a process of this host is alive (signal 0: exists, whether or not we may signal it).
+ *
+ * @example
+ * ```ts
+ * if (!isProcessAlive(lease.pid)) console.log('its holder is gone');
+ * ```
+ */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
