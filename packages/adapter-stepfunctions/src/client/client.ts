@@ -41,7 +41,7 @@ export interface StepFunctionsClient {
   start(input: unknown, options?: { runId?: string; pipeline?: string }): Promise<{ runId: string; executionArn: string }>;
   /** DescribeExecution, with the output parsed and a failure mapped back to Baton's error. */
   describe(executionArn: string): Promise<ExecutionInfo>;
-  /** Checks the review token, then SendTaskSuccess with `{ approved: true, reviewer, comment }`. */
+  /** Checks the review token, then SendTaskSuccess with `{ approved: true, reviewer, comment, sections }`. */
   approve(executionArn: string, gate: string, decision: ReviewDecision): Promise<void>;
   /** Checks the review token, then SendTaskFailure with error `ApprovalRejected`. */
   reject(executionArn: string, gate: string, decision: ReviewDecision): Promise<void>;

@@ -135,7 +135,7 @@ describe('local engine under kill -9', () => {
     const outcome = outcomeOf(result.stdout);
     expect(outcome).toMatchObject({
       status: 'succeeded',
-      output: { before: { value: 1 }, review: { approved: true, reviewer: 'bob', comment: 'ok from another process' }, after: { value: 2 } },
+      output: { before: { value: 1 }, review: { approved: true, reviewer: 'bob', comment: 'ok from another process', sections: {} }, after: { value: 2 } },
     });
     const counts = startCounts(readProbe(probe));
     expect(Object.fromEntries(counts)).toEqual({ before: 1, after: 1 });
