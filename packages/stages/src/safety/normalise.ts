@@ -1,7 +1,7 @@
 import { foldConfusables } from './confusables.js';
 
 /** Kinds of invisible character the normaliser strips and reports. */
-export type InvisibleKind = 'zero-width' | 'bidi-control' | 'unicode-tag' | 'variation-selector' | 'private-use' | 'format-control';
+export type InvisibleKind = 'zero-width' | 'bidi-control' | 'unicode-tag' | 'variation-selector' | 'private-use' | 'format-control' | 'control-character';
 
 /** Invisible characters of one kind found in a text. */
 export interface InvisibleHit {
@@ -27,7 +27,7 @@ export interface NormalisedText {
   hidden: string;
 }
 
-const INVISIBLE = /[\p{Cf}\p{Co}\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180D\u3164\uFFA0\uFE00-\uFE0F\u{E0100}-\u{E01EF}]/gu;
+const INVISIBLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\p{Cf}\p{Co}\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180D\u3164\uFFA0\uFE00-\uFE0F\u{E0100}-\u{E01EF}]/gu;
 const QUOTES: [RegExp, string][] = [
   [/[\u2018\u2019\u201A\u201B\u2032\u2035\u02BC\u02B9\u0060\u00B4\uFF07]/g, "'"],
   [/[\u201C\u201D\u201E\u201F\u2033\u2036\u00AB\u00BB\u02BA\u3003\uFF02]/g, '"'],
@@ -88,6 +88,7 @@ function invisibleHits(input: string): InvisibleHit[] {
 }
 
 function kindOf(cp: number): InvisibleKind {
+  if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return 'control-character';
   if (cp >= 0xe0000 && cp <= 0xe007f) return 'unicode-tag';
   if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp === 0x200e || cp === 0x200f || cp === 0x061c) return 'bidi-control';
   if ((cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0xe0100 && cp <= 0xe01ef) || (cp >= 0x180b && cp <= 0x180d)) return 'variation-selector';

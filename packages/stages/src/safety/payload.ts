@@ -8,6 +8,7 @@ const INVISIBLE_REASON: Record<InvisibleHit['kind'], string> = {
   'variation-selector': 'variation selectors, which can smuggle hidden data',
   'private-use': 'private-use characters with no agreed meaning',
   'format-control': 'invisible formatting characters',
+  'control-character': 'control characters, which no report text contains and some formats cannot hold',
 };
 
 /** One finding per kind of invisible character stripped by the normaliser. */
