@@ -15,7 +15,7 @@ export const MODEL_RETRY: RetryPolicy[] = [
 ];
 
 /** What generate returns: where the raw output is and the hash of the prompt that produced it. */
-export const GenerateOutput = z.object({ sectionId: z.string(), outputKey: z.string(), promptSha256: z.string() });
+export const GenerateOutput = z.object({ sectionId: z.string(), outputKey: z.string(), promptSha256: z.string(), modelId: z.string().optional() });
 
 /**
  * Renders a section's prompt with its source excerpts, asks the model for JSON matching the
@@ -46,7 +46,7 @@ export const generate = defineStage({
     const review = input.revision ? { reviewRound: input.revision.round } : {};
     const raw = await callModel(ctx, { ...request, metadata: { sectionId: task.sectionId, sectionType: task.type, purpose, attempt: ctx.attempt, round: 0, ...review } }, purpose, 0);
     await ctx.blobs.put(task.outputKey, JSON.stringify(raw, null, 2));
-    return { sectionId: task.sectionId, outputKey: task.outputKey, promptSha256: raw.promptSha256 };
+    return { sectionId: task.sectionId, outputKey: task.outputKey, promptSha256: raw.promptSha256, modelId: raw.modelId };
   },
 });
 

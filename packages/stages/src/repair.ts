@@ -19,6 +19,8 @@ export const RepairOutput = z.object({
   round: z.number().int(),
   errors: z.array(z.string()),
   promptSha256: z.string(),
+  /** The model that wrote the repaired text (the review audit records it). */
+  modelId: z.string().optional(),
 });
 
 /** Input of {@link repair}: the section context, the last check, and the number of rounds allowed. */
@@ -68,7 +70,7 @@ export const repair = defineStage({
     await ctx.blobs.put(outputKey, JSON.stringify(raw, null, 2));
     try {
       await checkOrThrow(ctx.blobs, input, outputKey);
-      return { valid: true, sectionId: input.task.sectionId, outputKey, round, errors: [], promptSha256: hash };
+      return { valid: true, sectionId: input.task.sectionId, outputKey, round, errors: [], promptSha256: hash, modelId: raw.modelId };
     } catch (e) {
       if (!isStageError(e) || e.code !== 'ValidationFailed') throw e;
       const errors = (e.details as { errors: string[] }).errors;
@@ -77,7 +79,7 @@ export const repair = defineStage({
           details: { sectionId: input.task.sectionId, errors, outputKey, round },
         });
       }
-      return { valid: false, sectionId: input.task.sectionId, outputKey, round, errors, promptSha256: hash };
+      return { valid: false, sectionId: input.task.sectionId, outputKey, round, errors, promptSha256: hash, modelId: raw.modelId };
     }
   },
 });
