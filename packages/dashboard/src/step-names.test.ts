@@ -16,7 +16,7 @@ describe('step names', () => {
   it('names source files and sections instead of item numbers', () => {
     const detail = run({
       inputRef: { reportTitle: 'CSR', sources: [{ key: 'a', name: 'protocol.pdf' }, { key: 'b', name: 'sap.docx' }] },
-      steps: ['ingest', 'ingest[0]', 'ingest[0]/ingest-file', 'ingest[1]', 'sections', 'sections[0]', 'sections[0]/generate', 'sections[1]/generate'].map(step),
+      steps: ['ingest', 'ingest[0]/ingest-file', 'ingest[1]/ingest-file', 'sections', 'sections[0]', 'sections[0]/generate', 'sections[1]/generate'].map(step),
       reviews: [
         {
           runId: 'r', gate: 'review', stepPath: 'review', payload: { $omitted: true }, tokenHash: 'h', createdAt: '',

@@ -26,7 +26,8 @@ export function stepNamesOf(run: RunDetail): StepNames {
   }
   const counts = new Map<string, number>();
   for (const s of run.steps) {
-    const m = /^([^/[\]]+)\[(\d+)\]$/.exec(s.stepPath);
+    // the engines record a map item's inner steps (`ingest[0]/ingest-file`), not always the item itself
+    const m = /^([^/[\]]+)\[(\d+)\](?:\/|$)/.exec(s.stepPath);
     if (m) counts.set(m[1]!, Math.max(counts.get(m[1]!) ?? 0, Number(m[2]) + 1));
   }
   const arrays = labelledArrays(run.inputRef);
