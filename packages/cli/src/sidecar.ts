@@ -1,5 +1,6 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { assertRunId } from '@baton/core';
 import type { EngineConnection } from './engines/context.js';
 
 /** What the CLI remembers about a run it started, so approve/resume/redrive can finish it. */
@@ -29,7 +30,7 @@ export interface RunSidecar {
 export function writeSidecar(stateDir: string, sidecar: RunSidecar): void {
   const dir = join(stateDir, 'cli');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, `${sidecar.runId}.json`);
+  const file = join(dir, `${assertRunId(sidecar.runId)}.json`);
   const stored: RunSidecar = sidecar.connection?.redisUrl ? { ...sidecar, connection: { ...sidecar.connection, redisUrl: withoutPassword(sidecar.connection.redisUrl) } } : sidecar;
   writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
   // a file that existed before keeps its mode through writeFileSync
@@ -43,7 +44,8 @@ export function writeSidecar(stateDir: string, sidecar: RunSidecar): void {
 export function readSidecar(stateDir: string, runId: string, env: NodeJS.ProcessEnv = process.env): RunSidecar | undefined {
   let sidecar: RunSidecar;
   try {
-    sidecar = JSON.parse(readFileSync(join(stateDir, 'cli', `${runId}.json`), 'utf8')) as RunSidecar;
+    // assertRunId: an id from the command line (`../../package`) never names a file outside cli/
+    sidecar = JSON.parse(readFileSync(join(stateDir, 'cli', `${assertRunId(runId)}.json`), 'utf8')) as RunSidecar;
   } catch {
     return undefined;
   }
