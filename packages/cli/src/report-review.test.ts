@@ -18,7 +18,7 @@ describe('the reference report reviewed section by section in the dashboard (loc
     const notices: ReviewNotice[] = [];
     const engine = createLocalEngine({ pipelines: [reportPipeline], blobs, model: createOfflineModel({ faults: {} }), observer, notifier: (n) => void notices.push(n) });
     const app = createDashboardApp({ registry, engine, token: TOKEN, blobs });
-    const req = (path: string, form?: Record<string, string>): Promise<Response> =>
+    const req = async (path: string, form?: Record<string, string>): Promise<Response> =>
       app.fetch(new Request(`http://127.0.0.1${path}`, { method: form ? 'POST' : 'GET', headers: { authorization: `Bearer ${TOKEN}` }, ...(form ? { body: new URLSearchParams(form) } : {}) }));
     const gateOpen = async (count: number): Promise<ReviewNotice> => {
       for (let i = 0; i < 1500 && notices.length < count; i++) await new Promise((r) => setTimeout(r, 20));

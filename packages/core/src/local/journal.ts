@@ -1,7 +1,7 @@
 import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SectionVerdict } from '../engine.js';
-import type { SerializedError } from '../errors.js';
+import { StageError, type SerializedError } from '../errors.js';
 import { assertRunId, pathUnder } from '../run-id.js';
 import type { InvocationMetrics } from '../stage.js';
 
@@ -172,6 +172,11 @@ export function createFileJournalStore(dir: string): JournalStore {
         } catch {
           // a torn last line from a crash mid-write: the entry never happened
         }
+      }
+      // a file system that ignores case (macOS, Windows) gives `Rep1` the file of `rep1`
+      const first = out[0];
+      if (first?.t === 'start' && first.runId !== runId) {
+        throw new StageError('InvalidInput', `run id "${runId}" names the journal of run "${first.runId}" on this file system, which ignores case: choose another id`);
       }
       return out;
     },
