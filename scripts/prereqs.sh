@@ -22,11 +22,14 @@ if [ ! -x "$GOBIN_DIR/temporal" ] && ! command -v temporal >/dev/null 2>&1; then
   go install github.com/temporalio/cli/cmd/temporal@v1.5.1
 fi
 
-# moto: a local S3-compatible server for the S3 blob store tests
-if [ ! -x .venv-moto/bin/moto_server ]; then
-  echo "prereqs: installing moto[server] into .venv-moto"
+# moto: the local AWS services (S3, SQS, SNS, EventBridge, Secrets Manager, IAM) of the tests and
+# rehearsals. Pinned: its IAM enforcement is what the rehearsals rely on, and 5.2.6 answers a
+# HeadObject of a missing key 403 to a role holding s3:GetObject and s3:ListBucket (5.2.5: 404).
+MOTO_VERSION=5.2.5
+if [ ! -x .venv-moto/bin/moto_server ] || [ "$(.venv-moto/bin/python -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null)" != "$MOTO_VERSION" ]; then
+  echo "prereqs: installing moto[server]==$MOTO_VERSION into .venv-moto"
   python3 -m venv .venv-moto
-  .venv-moto/bin/pip install -q 'moto[server]'
+  .venv-moto/bin/pip install -q "moto[server]==$MOTO_VERSION"
 fi
 # cfn-lint: lints the synthesized CloudFormation templates (adapter-stepfunctions tests)
 if [ ! -x .venv-aws/bin/cfn-lint ]; then

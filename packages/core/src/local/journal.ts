@@ -175,7 +175,7 @@ export function createFileJournalStore(dir: string): JournalStore {
       }
       // a file system that ignores case (macOS, Windows) gives `Rep1` the file of `rep1`
       const first = out[0];
-      if (first?.t === 'start' && first.runId !== runId) {
+      if (first?.t === 'start' && first.runId !== runId && first.runId.toLowerCase() === runId.toLowerCase()) {
         throw new StageError('InvalidInput', `run id "${runId}" names the journal of run "${first.runId}" on this file system, which ignores case: choose another id`);
       }
       return out;
