@@ -1,6 +1,6 @@
 import { GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { readHistory, toLambdaError, type DeadLetterMessage, type ExecutionStatusChangeEvent } from '@baton/adapter-stepfunctions';
+import { readHistory, runIdOf, toLambdaError, type DeadLetterMessage, type ExecutionStatusChangeEvent } from '@baton/adapter-stepfunctions';
 import { createJsonLogger, serializeError, type Logger } from '@baton/core';
 import { awsClientConfig, envValue, requireEnv, type Env } from './env.js';
 
@@ -77,7 +77,7 @@ export function createDeadLetterLambda(options: DeadLetterLambdaOptions = {}): (
         return '(unknown)';
       });
       const message = {
-        runId: d.name,
+        runId: runIdOf(d.executionArn),
         executionArn: d.executionArn,
         failedStep,
         error: d.error ?? (d.status === 'TIMED_OUT' ? 'States.Timeout' : d.status === 'ABORTED' ? 'States.Aborted' : 'States.Runtime'),

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { rehearse, type Rehearsal } from './rehearse/rehearse.js';
-import { engineOn, output, reviewLinkIn, uploadSources, waitFor } from './rehearse/test-support/report-run.js';
+import { engineOn, output, reviewLinkIn, uploadSources, waitFor, TEST_INIT_TIMEOUT_SECONDS } from './rehearse/test-support/report-run.js';
 import { REFERENCE, synthesizeApp } from './rehearse/test-support/synth.js';
 
 // The reference report rehearsed from its synthesized template, its review decided in Chromium
@@ -44,7 +44,7 @@ afterAll(async () => {
 describe('the rehearsed reference report, reviewed on the dashboard in Chromium', () => {
   it('opens the SNS notice\'s review link on the dashboard, approves, and the deployed run succeeds with the decision in the registry', async () => {
     const t0 = Date.now();
-    r = await rehearse(app!.cdkOut, { databaseUrl: postgresUrl, timeScale: 0.01, bedrock: { models: [REFERENCE.model] } });
+    r = await rehearse(app!.cdkOut, { databaseUrl: postgresUrl, timeScale: 0.01, initTimeoutSeconds: TEST_INIT_TIMEOUT_SECONDS, bedrock: { models: [REFERENCE.model] } });
     const sources = await uploadSources(r);
     const mailbox = await r.subscribeQueue(output(r, 'ReviewTopicArn'), 'reviewer-alice');
     engine = engineOn(r, reportPipeline, registry!);

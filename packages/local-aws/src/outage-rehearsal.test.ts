@@ -1,10 +1,11 @@
-import type { Engine } from '@baton/core';
+import { StageError, type Engine, type ModelClient } from '@baton/core';
+import { createOfflineModel } from '@baton/stages';
 import { createPostgresRegistry, type RunRegistry } from '@baton/registry';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { rehearse, type Rehearsal } from './rehearse/rehearse.js';
-import { engineOn, historyOf, output, reviewLinkIn, uploadSources } from './rehearse/test-support/report-run.js';
+import { engineOn, historyOf, output, reviewLinkIn, uploadSources, TEST_INIT_TIMEOUT_SECONDS } from './rehearse/test-support/report-run.js';
 import { strictReportPipeline } from './rehearse/test-support/strict-report.js';
 import { REFERENCE, synthesizeApp } from './rehearse/test-support/synth.js';
 
@@ -18,8 +19,14 @@ let app: { dir: string; cdkOut: string };
 let registry: RunRegistry;
 const open: { r: Rehearsal; engine: Engine }[] = [];
 
-async function deploy(): Promise<{ r: Rehearsal; engine: Engine }> {
-  const r = await rehearse(app.cdkOut, { databaseUrl: postgresUrl, timeScale: 0.01, bedrock: { models: [REFERENCE.model] } });
+async function deploy(options: { model?: ModelClient; now?: () => number } = {}): Promise<{ r: Rehearsal; engine: Engine }> {
+  const r = await rehearse(app.cdkOut, {
+    databaseUrl: postgresUrl,
+    timeScale: 0.01,
+    initTimeoutSeconds: TEST_INIT_TIMEOUT_SECONDS,
+    bedrock: { models: [REFERENCE.model], ...(options.model ? { model: options.model } : {}) },
+    ...(options.now ? { now: options.now } : {}),
+  });
   const engine = engineOn(r, strictReportPipeline, registry);
   open.push({ r, engine });
   return { r, engine };
@@ -118,5 +125,64 @@ describe('a model outage on the rehearsed deployment (reference report, strict s
     console.info(
       `outage: failed after ${before.generate} generate invocations in ${sectionsStarted.length} sections (all Bedrock calls 503; no section started after the first failed), dead letter sent; redrive to success in ${((Date.now() - started) / 1000).toFixed(1)} s (review included): generate re-run 9 times, ingest and plan 0 times`,
     );
+  });
+
+  it('past the 14 days Step Functions redrives, engine.redrive replays the run as <runId>.r1: the sections that succeeded and ingest and plan are reused from the step memo, only the failed sections run again', async () => {
+    // Bedrock fails the last two sections (503 on every attempt) until `down` is cleared; the other sections succeed
+    const offline = createOfflineModel();
+    const down = new Set(['Discussion', 'Conclusions']);
+    const model: ModelClient = {
+      modelId: offline.modelId,
+      async complete(request, opts) {
+        const prompt = request.messages.map((m) => m.content).join('\n');
+        const title = [...down].find((t) => prompt.includes(`the section "${t}"`));
+        if (title) throw new StageError('ServiceUnavailableException', `section "${title}": Bedrock is unable to process your request.`);
+        return offline.complete(request, opts);
+      },
+    };
+    let clockOffset = 0;
+    const { r, engine } = await deploy({ model, now: () => Date.now() + clockOffset });
+    const mailbox = await r.subscribeQueue(output(r, 'ReviewTopicArn'));
+    const sources = await uploadSources(r);
+    const { runId } = await engine.start('report', { sources, reportId: 'RPT-REPLAY', reviewerId: 'alice@example.com' });
+    const failed = await engine.result(runId, { timeoutMs: 120_000 });
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'ServiceUnavailableException' } });
+    await quiet(r);
+    const generatedFirst = r.bedrock.requests.filter((q) => q.status === 200).length;
+    // items start in order, 4 at a time: the first sections were generated before a failing one started
+    expect(generatedFirst).toBeGreaterThanOrEqual(4);
+    expect(generatedFirst).toBeLessThan(9);
+    const attemptsOf = async (stage: string): Promise<number> => ((await registry.getRun(runId))?.attempts ?? []).filter((a) => a.stage === stage).length;
+    const before = { ingest: await attemptsOf('ingest'), plan: await attemptsOf('plan'), generate: await attemptsOf('generate') };
+
+    // 15 days later Step Functions refuses RedriveExecution; the engine replays the run instead
+    clockOffset = 15 * 86_400_000;
+    down.clear();
+    r.bedrock.requests.length = 0;
+    await engine.redrive(runId);
+    const status = await engine.status(runId);
+    expect(status.runId).toBe(runId);
+    const notice = await r.nextMessage(mailbox, 120_000);
+    expect(notice, 'no review notice from the replay').toBeDefined();
+    await engine.approve(runId, 'review', { token: reviewLinkIn(notice!.message).token, reviewer: 'alice@example.com' });
+    const outcome = await engine.result(runId, { timeoutMs: 120_000 });
+    expect(outcome.status).toBe('succeeded');
+    expect((outcome as { output: { report: { sections: unknown } } }).output.report.sections).toMatchObject({ total: 9, ok: 9, failed: 0 });
+
+    // only the sections that had not been generated called the model; ingest and plan never ran again
+    expect(r.bedrock.requests.filter((q) => q.status === 200)).toHaveLength(9 - generatedFirst);
+    const after = { ingest: await attemptsOf('ingest'), plan: await attemptsOf('plan'), generate: await attemptsOf('generate') };
+    expect([after.ingest, after.plan]).toEqual([before.ingest, before.plan]);
+    expect(after.generate - before.generate).toBe(9 - generatedFirst);
+    // the replay is a second execution of the machine, named after the run
+    const replayArn = `${r.stateMachineArn!.replace(':stateMachine:', ':execution:')}:${runId}.r1`;
+    const history = await historyOf(r, replayArn);
+    expect(history.at(-1)?.type).toBe('ExecutionSucceeded');
+    await r.settle();
+    const runs = await engine.list({ pipeline: 'report' });
+    expect(runs.filter((x) => x.runId === runId)).toEqual([expect.objectContaining({ runId, status: 'succeeded' })]);
+    expect((await registry.getRun(runId))?.status).toBe('succeeded');
+    expect(r.denials).toEqual([]);
+    console.info(`replay past 14 days: ${generatedFirst} of 9 sections reused from the first execution, ${9 - generatedFirst} generated again; ingest and plan reused`);
   });
 });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CfnTemplate } from './rehearse/cloud-assembly.js';
 import { rehearse, type Rehearsal } from './rehearse/rehearse.js';
 import { baton, batonInBackground } from './rehearse/test-support/cli.js';
-import { adminConfig, engineOn, historyOf, output, reviewLinkIn, transitionsOf, uploadSources, waitFor } from './rehearse/test-support/report-run.js';
+import { adminConfig, engineOn, historyOf, output, reviewLinkIn, transitionsOf, uploadSources, waitFor, TEST_INIT_TIMEOUT_SECONDS } from './rehearse/test-support/report-run.js';
 import { REFERENCE, synthesizeApp } from './rehearse/test-support/synth.js';
 
 // The reference report's generated CDK app, synthesized as `cdk synth` does, rehearsed from its
@@ -26,7 +26,7 @@ const open: Rehearsal[] = [];
 
 /** A rehearsal of the synthesized app, retries 100 times faster. */
 async function start(transformTemplate?: (t: CfnTemplate) => void): Promise<Rehearsal> {
-  const r = await rehearse(app.cdkOut, { databaseUrl: postgresUrl, timeScale: 0.01, bedrock: { models: [REFERENCE.model] }, ...(transformTemplate ? { transformTemplate } : {}) });
+  const r = await rehearse(app.cdkOut, { databaseUrl: postgresUrl, timeScale: 0.01, initTimeoutSeconds: TEST_INIT_TIMEOUT_SECONDS, bedrock: { models: [REFERENCE.model] }, ...(transformTemplate ? { transformTemplate } : {}) });
   open.push(r);
   return r;
 }

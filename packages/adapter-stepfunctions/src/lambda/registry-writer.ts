@@ -1,6 +1,7 @@
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { silentLogger, type Logger, type RunEvent, type RunObserver, type SerializedError } from '@baton/core';
 import { errorFromCause } from './errors.js';
+import { runIdOf } from './event.js';
 import type { ExecutionStatusChangeEvent } from './status-event.js';
 
 /**
@@ -81,7 +82,7 @@ export function createRegistryWriterHandler(options: RegistryWriterOptions): (ev
   return async (event) => {
     const d = event.detail;
     const log = root.child({ executionArn: d.executionArn, step: null, attempt: (d.redriveCount ?? 0) + 1 });
-    const runId = d.name;
+    const runId = runIdOf(d.executionArn);
     const runEvent = await toRunEvent(event, options, payloads);
     if (!runEvent) {
       log.info('status change ignored', { status: d.status });
@@ -95,7 +96,7 @@ export function createRegistryWriterHandler(options: RegistryWriterOptions): (ev
 
 async function toRunEvent(event: ExecutionStatusChangeEvent, options: RegistryWriterOptions, payloads: (arn: string) => Promise<ExecutionPayloads>): Promise<RunEvent | null> {
   const d = event.detail;
-  const runId = d.name;
+  const runId = runIdOf(d.executionArn);
   switch (d.status) {
     case 'RUNNING': {
       const redrive = (d.redriveCount ?? 0) > 0;

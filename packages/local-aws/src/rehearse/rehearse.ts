@@ -36,6 +36,13 @@ export interface RehearseOptions {
   bedrock?: LocalBedrock | { model?: ModelClient | ((modelId: string) => ModelClient); models?: readonly string[] };
   /** Scales retry intervals and waits of executions (1 = real time). @default 1 */
   timeScale?: number;
+  /**
+   * Seconds a function's sandbox may take to load its bundle before the invocation fails with
+   * `Sandbox.Timedout` (Lambda's own limit is 10). Tests on a loaded machine give more. @default 10
+   */
+  initTimeoutSeconds?: number;
+  /** The Step Functions endpoint's clock for RedriveExecution's 14-day window (tests move it forward). @default Date.now */
+  now?: () => number;
   /** Fixed ports for a long-running rehearsal (`baton rehearse`); free ports otherwise. */
   ports?: { gateway?: number; stepFunctions?: number; lambda?: number };
   /** `moto_server` binary. @default MOTO_SERVER, `<repo>/.venv-moto/bin/moto_server`, PATH */
@@ -192,6 +199,7 @@ export async function rehearse(cdkOutDir: string, options: RehearseOptions = {})
       region,
       account,
       ...(options.ports?.lambda ? { port: options.ports.lambda } : {}),
+      ...(options.initTimeoutSeconds ? { initTimeoutSeconds: options.initTimeoutSeconds } : {}),
       functions: ctx.functions.map((f) => ({
         name: f.name,
         entry: f.entry,
@@ -234,6 +242,7 @@ export async function rehearse(cdkOutDir: string, options: RehearseOptions = {})
       endpoints: { lambda: lambda.url, sqs: gateway.url, sns: gateway.url, events: gateway.url },
       onStatusChange: (event) => router.deliver(event as unknown as Record<string, unknown>),
       timeScale: options.timeScale ?? 1,
+      ...(options.now ? { now: options.now } : {}),
     });
     closers.push(() => stepFunctions.close());
     upstreams.states = stepFunctions.url;

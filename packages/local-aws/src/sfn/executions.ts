@@ -51,6 +51,8 @@ export interface ExecutionDeps {
   credentialsOf: (stateMachineArn: string) => Credentials;
   onStatusChange?: (event: ExecutionStatusChangeEvent) => void | Promise<void>;
   timeScale: number;
+  /** The service's clock for the redrive window, in ms since the epoch. @default Date.now */
+  now?: () => number;
 }
 
 const REDRIVABLE_DAYS = 14;
@@ -137,7 +139,7 @@ export class Executions {
   notRedrivable(exec: ExecutionRecord): string | undefined {
     if (exec.machine.type === 'EXPRESS') return 'Redrive is not supported for EXPRESS state machines';
     if (exec.status === 'RUNNING' || exec.status === 'SUCCEEDED') return `Execution is ${exec.status} and cannot be redriven`;
-    if (exec.stopDate && Date.now() - exec.stopDate.getTime() > REDRIVABLE_DAYS * 86_400_000) return 'Execution redrivable period exceeded';
+    if (exec.stopDate && (this.deps.now ?? Date.now)() - exec.stopDate.getTime() > REDRIVABLE_DAYS * 86_400_000) return 'Execution redrivable period exceeded';
     return undefined;
   }
 

@@ -29,6 +29,11 @@ export interface LocalStepFunctionsOptions {
   /** Scales every retry interval and Wait state `Seconds`, for fast rehearsals (1 = real time). @default 1 */
   timeScale?: number;
   /**
+   * The clock RedriveExecution's 14-day window is read on, in ms since the epoch: a test moves it
+   * forward to see a run Step Functions no longer redrives. @default Date.now
+   */
+  now?: () => number;
+  /**
    * Who may call the API: returns a denial message, or `undefined` to allow. Called with the
    * request's SigV4 access key id ('' when unsigned), the IAM action (`states:StartExecution`...)
    * and the resource (the state machine or execution ARN). A denial answers AccessDeniedException.
@@ -94,6 +99,7 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
     integrationOf: integrations.of,
     credentialsOf: (arn) => options.roleCredentials?.(arn) ?? LOCAL_CREDENTIALS,
     timeScale: options.timeScale ?? 1,
+    ...(options.now ? { now: options.now } : {}),
     ...(options.onStatusChange ? { onStatusChange: options.onStatusChange } : {}),
   });
   let machineSeq = 0;

@@ -82,3 +82,9 @@ export async function waitFor<T>(check: () => T | undefined | Promise<T | undefi
     await new Promise((res) => setTimeout(res, 100));
   }
 }
+
+/**
+ * The sandbox init limit rehearsal tests give functions: Lambda's 10 s is too tight for a 7 MB
+ * bundle loading on a 2-core machine running the rest of the suite.
+ */
+export const TEST_INIT_TIMEOUT_SECONDS = 60;
