@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -71,6 +71,15 @@ describe('file journal', () => {
     expect(codeOf(() => journal.append('rep 1', { t: 'start', runId: 'rep 1', pipeline: 'p', input: 2, at: 'now' }))).toBe('InvalidInput');
     expect(journal.read('rep_1')).toHaveLength(1);
     expect(tree(dir)).toEqual(['runs', 'runs/rep_1.jsonl']);
+  });
+
+  it('on a file system that ignores case, Rep1 is refused instead of reading the journal of rep1', () => {
+    const dir = tempDir();
+    const journal = createFileJournalStore(dir);
+    journal.append('rep1', { t: 'start', runId: 'rep1', pipeline: 'p', input: 1, at: 'now' });
+    // what macOS or Windows would hand back for "Rep1.jsonl": the same file
+    writeFileSync(join(dir, 'runs', 'Rep1.jsonl'), readFileSync(join(dir, 'runs', 'rep1.jsonl')));
+    expect(() => journal.read('Rep1')).toThrow('run id "Rep1" names the journal of run "rep1" on this file system, which ignores case: choose another id');
   });
 
   it('an id that is a path writes nothing anywhere', () => {
