@@ -1,4 +1,4 @@
-import { defineStage } from '@baton/core';
+import { StageError, defineStage } from '@baton/core';
 import { z } from 'zod';
 import { sectionOutcome, SectionResult } from '../assemble/model.js';
 import { PlanOutput } from '../plan.js';
@@ -10,6 +10,8 @@ export const ApplyReviewInput = z.object({
   sections: z.array(SectionResult),
   review: ReviewOutcome,
   state: ReviewState,
+  /** The last review round: sections still pending after it fail the run with `ReviewIncomplete`. @default 3 */
+  maxRounds: z.number().int().positive().default(3),
 });
 
 /**
@@ -22,6 +24,8 @@ export const ApplyReviewInput = z.object({
  * A decision without any verdict approves the report as it stands: every pending section is approved, or
  * accepted as missing if it has no text. Verdicts naming a section that is not pending are ignored (the
  * engines refuse such decisions before they reach the run). Decided sections are never written again.
+ * Sections still pending after round `maxRounds` fail the run with `ReviewIncomplete` (a report is
+ * never assembled with undecided sections).
  */
 export const applyReview = defineStage({
   name: 'apply-review',
@@ -29,6 +33,7 @@ export const applyReview = defineStage({
   description: 'review decision -> sections decided, sent back or still pending',
   input: ApplyReviewInput,
   output: ReviewState,
+  throws: ['ReviewIncomplete'],
   async run(input, ctx) {
     const { plan, sections, review, state } = input;
     const round = state.round + 1;
@@ -68,6 +73,12 @@ export const applyReview = defineStage({
       }
       const kind = verdict.verdict === 'approve' && outcome.status === 'ok' ? 'approve' : 'accept-missing';
       decided[id] = { verdict: kind, reviewer: review.reviewer, note: verdict.note ?? null, round, at };
+    }
+    if (pending.length && round >= input.maxRounds) {
+      throw new StageError('ReviewIncomplete', `review round ${round} of ${input.maxRounds} left section(s) ${pending.join(', ')} undecided: the report is not assembled`, {
+        retryable: false,
+        details: { round, pending },
+      });
     }
     return {
       round,

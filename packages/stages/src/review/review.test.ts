@@ -80,6 +80,13 @@ describe('the review loop stages', () => {
     expect(second).toMatchObject({ pending: [], done: true });
   });
 
+  it('sections still pending after the last round fail the run with ReviewIncomplete, naming them', async () => {
+    const state = { ...(await open()), round: 2 };
+    const decision = { plan, sections, state, maxRounds: 3, review: { approved: true, reviewer: 'dr.lee', comment: null, sections: { synopsis: { verdict: 'send-back', note: 'n' } } } };
+    await expect(call(applyReview, decision)).rejects.toMatchObject({ error: { code: 'ReviewIncomplete', retryable: false, message: expect.stringContaining('synopsis, objectives, discussion, conclusions undecided') } });
+    expect(await call(applyReview, { ...decision, review: { ...decision.review, sections: {} } })).toMatchObject({ round: 3, done: true });
+  });
+
   it('merge-revisions puts the rewritten sections in their places and keeps every other one as it was', async () => {
     const s = await decide(await open(), { sections: { objectives: { verdict: 'send-back', note: 'n' }, conclusions: { verdict: 'send-back', note: 'n' } } });
     const rewritten = [ok('objectives', 'sections/run-1/objectives/review-1/generated.json'), { status: 'failed', error: { code: 'SafetyCheckFailed', message: 'again' } }];
