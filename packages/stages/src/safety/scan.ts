@@ -2,6 +2,7 @@ import { SAFETY_CLASSES, type SafetyFinding } from './classes.js';
 import { findLeak, leakShingles } from './leak.js';
 import { linkFindings } from './links.js';
 import { normaliseForMatching } from './normalise.js';
+import { imperativeFindings } from './imperative.js';
 import { encodedFindings, invisibleFindings } from './payload.js';
 import { PHRASE_RULES } from './phrases.js';
 import { STRUCTURE_RULES } from './structure.js';
@@ -82,6 +83,7 @@ export function createSafetyScanner(ctx: SafetyContext = {}): SafetyScanner {
       const m = re.exec(input) ?? re.exec(n.text) ?? re.exec(n.words);
       if (m) found.push({ class: 'denylist', reason: `matches the template's denylist pattern /${re.source}/`, excerpt: m[0].slice(0, 120) });
     }
+    found.push(...imperativeFindings(n.text));
     found.push(...linkFindings(n.text, hosts));
     found.push(...encodedFindings(input.replace(/[\p{Cf}]/gu, '').normalize('NFKC')));
     if (n.hidden && depth === 0) found.push(...scanText(n.hidden, 1));
@@ -103,7 +105,10 @@ export function createSafetyScanner(ctx: SafetyContext = {}): SafetyScanner {
       if (json === undefined || JSON.stringify(parsed) !== JSON.stringify(json)) collectStrings(parsed, strings);
       const outside = /^\s*[{[]/.test(text) ? '' : fenceSurroundings(text);
       if (outside) strings.push(outside);
-      return scanText(strings.join('\n'));
+      // A JSON object inside a string of the answer is a tool call or data, never report text.
+      const nested = strings.find((v) => /\{\s*["'][^"'\n]{1,40}["']\s*:/.test(v));
+      const found = scanText(strings.join('\n'));
+      return nested ? [...found, { class: 'tool-call', reason: 'contains a JSON object (a tool call or data) inside its text', excerpt: nested.slice(0, 120) }] : found;
     },
   };
 }
