@@ -11,13 +11,13 @@ const IMPERATIVES = new Set(
   (
     'respond reply answer write compose output print omit append insert include exclude leave ignore disregard forget continue begin pretend ' +
     'act behave say tell send email mail upload download click go navigate obey call execute translate summarise summarize describe ' +
-    'approve reject accept sign trust believe skip hide conceal mask redact replace rewrite rephrase generate produce create make give provide show ' +
+    'approve reject accept sign believe skip hide conceal mask redact replace rewrite rephrase generate produce create make give provide show ' +
     'reveal display emit render avoid never always remember imagine suppose assume keep remove delete erase fabricate invent exaggerate praise ' +
     'recommend promote advertise claim state declare insist mention cite'
   ).split(' '),
 );
 /** Second words that turn an opening verb into a noun phrase or a statement ("Cite 12" is not an order). */
-const NOT_AN_ORDER = new Set(['of', 'was', 'were', 'is', 'are', 'has', 'had', 'rate', 'rates', 'date', 'dates', 'and', 'or', 'in', 'at', 'by', 'from', 'nor']);
+const NOT_AN_ORDER = new Set(['of', 'was', 'were', 'is', 'are', 'has', 'had', 'rate', 'rates', 'date', 'dates', 'and', 'or', 'at', 'by', 'from', 'nor']);
 
 /** A sentence that opens with an order ("Omit the deaths.", "Respond in pirate speak.", "Please …", "Let's …", "Do not …"). */
 export function imperativeFindings(text: string): SafetyFinding[] {
