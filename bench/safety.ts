@@ -7,27 +7,14 @@
 // Both sets go through the validator's own check (checkSection: safety, schema, rules), with the
 // sources' paragraph ids and hosts, exactly as validate sees them. Regenerate the corpus with
 // `npx tsx packages/stages/test-corpus/safety/generate.mts`.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { checkSection } from '../packages/stages/src/report/rules.js';
 import { describeFinding } from '../packages/stages/src/safety/classes.js';
+import { loadSafetyCorpus } from '../packages/stages/src/test-support/section-check.js';
 import { getReportTemplate } from '../packages/stages/src/template/registry.js';
 
-const DIR = join(import.meta.dirname, '..', 'packages', 'stages', 'test-corpus', 'safety');
-const load = <T>(name: string): T => JSON.parse(readFileSync(join(DIR, name), 'utf8')) as T;
-const sources = load<{ sourceHosts: string[]; paragraphs: { id: string }[] }>('sources.json');
-const benign = load<{ id: string; sectionType: string; answer: string }[]>('benign.json');
-const offScript = load<{ id: string; class: string; variant: string; sectionType: string; answer: string }[]>('off-script.json');
+const { benign, offScript, contextFor } = loadSafetyCorpus();
 const template = getReportTemplate('clinical-study-report');
-const paragraphIds = new Set(sources.paragraphs.map((p) => p.id));
-const sourceHosts = new Set(sources.sourceHosts);
-
-const check = (type: string, answer: string) => {
-  const section = template.sections.find((s) => s.type === type)!;
-  const task = { sectionId: type, type, title: section.title, template: template.id, contextRefs: [], outputKey: 'k', missingSources: [] };
-  const sectionIndex = template.sections.map((s) => ({ sectionId: s.type, title: s.title }));
-  return checkSection(answer, undefined, { task, template, section, sectionIndex, paragraphIds, sourceHosts });
-};
+const check = (type: string, answer: string) => checkSection(answer, undefined, contextFor(type));
 
 const started = performance.now();
 const perClass = new Map<string, { n: number; held: number; classFound: number }>();

@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { getReportTemplate } from '../template/registry.js';
+import { clinicalCheckContext } from '../test-support/section-check.js';
 import { checkSection, type CheckContext } from './rules.js';
 
-const template = getReportTemplate('clinical-study-report');
-const ctxFor = (type: string): CheckContext => {
-  const section = template.sections.find((s) => s.type === type)!;
-  return {
-    task: { sectionId: type, type, title: section.title, template: template.id, contextRefs: [], outputKey: 'k', missingSources: [] },
-    template,
-    section,
-    sectionIndex: template.sections.map((s) => ({ sectionId: s.type, title: s.title })),
-    paragraphIds: new Set(['doc#p1', 'doc#p2']),
-  };
-};
+const ctxFor = (type: string): CheckContext => clinicalCheckContext(type, new Set(['doc#p1', 'doc#p2']));
 const good = { title: 'Efficacy Results', paragraphs: [{ text: 'Blood pressure fell.', citations: ['doc#p1'] }], figures: [{ label: 'change', value: -9.4, unit: 'mmHg', citation: 'doc#p2' }], crossRefs: ['safety-results'] };
 const check = (value: unknown, type = 'efficacy-results') => checkSection(JSON.stringify(value), value, ctxFor(type));
 

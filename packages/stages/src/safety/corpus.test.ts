@@ -1,28 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkSection, type CheckContext } from '../report/rules.js';
-import { getReportTemplate } from '../template/registry.js';
+import { checkSection } from '../report/rules.js';
+import { loadSafetyCorpus } from '../test-support/section-check.js';
 import { SAFETY_CLASS_NAMES, describeFinding } from './classes.js';
 
-const DIR = join(import.meta.dirname, '..', '..', 'test-corpus', 'safety');
-const load = <T>(name: string): T => JSON.parse(readFileSync(join(DIR, name), 'utf8')) as T;
-const sources = load<{ sourceHosts: string[]; paragraphs: { id: string }[] }>('sources.json');
-const benign = load<{ id: string; sectionType: string; answer: string }[]>('benign.json');
-const offScript = load<{ id: string; class: string; variant: string; sectionType: string; answer: string }[]>('off-script.json');
-const template = getReportTemplate('clinical-study-report');
-
-const ctxFor = (type: string): CheckContext => {
-  const section = template.sections.find((s) => s.type === type)!;
-  return {
-    task: { sectionId: type, type, title: section.title, template: template.id, contextRefs: [], outputKey: 'k', missingSources: [] },
-    template,
-    section,
-    sectionIndex: template.sections.map((s) => ({ sectionId: s.type, title: s.title })),
-    paragraphIds: new Set(sources.paragraphs.map((p) => p.id)),
-    sourceHosts: new Set(sources.sourceHosts),
-  };
-};
+const { benign, offScript, contextFor: ctxFor } = loadSafetyCorpus();
 
 describe('the safety corpus (test-corpus/safety, same figures as bench/safety.ts)', () => {
   it('has at least 50 off-script answers of at least 8 classes and 200 benign sections', () => {

@@ -14,6 +14,7 @@ import { sectionJsonSchema } from '../../src/report/prompt.js';
 import { checkSection } from '../../src/report/rules.js';
 import { hostsOf } from '../../src/safety/links.js';
 import { getReportTemplate } from '../../src/template/registry.js';
+import { clinicalCheckContext } from '../../src/test-support/section-check.js';
 
 const HERE = import.meta.dirname;
 const EXAMPLE_SOURCES = join(HERE, '..', '..', '..', '..', 'examples', 'report-generation', 'sources');
@@ -197,13 +198,5 @@ console.log(`sources: ${docs.length} documents, ${paragraphs.length} paragraphs,
 console.log(`benign: ${benign.length} sections; off-script: ${offScript.length} answers of ${new Set(offScript.map((o) => o.class)).size} classes`);
 
 function ctxFor(type: string) {
-  const section = template.sections.find((s) => s.type === type)!;
-  return {
-    task: { sectionId: type, type, title: section.title, template: template.id, contextRefs: [], outputKey: 'k', missingSources: [] },
-    template,
-    section,
-    sectionIndex,
-    paragraphIds,
-    sourceHosts,
-  };
+  return clinicalCheckContext(type, paragraphIds, sourceHosts);
 }
