@@ -50,7 +50,7 @@ describe('the examples on stepfunctions-local', { timeout: 180_000 }, () => {
     await engine.close();
   });
 
-  it('a repaired section and a section held for review end as on the local engine (repair decodes the caught error in its input; flag gets the state)', async () => {
+  it('a repaired section and sections held for review (first round, repair round) end as on the local engine (repair decodes the caught error in its input; flag gets the state)', async () => {
     expect(existsSync(exampleDist), 'build examples/report-generation first').toBe(true);
     const { reportPipeline } = (await import(pathToFileURL(exampleDist).href)) as { reportPipeline: AnyPipeline };
     const { createOfflineModel } = (await import('@baton/stages' as string)) as { createOfflineModel: (o: object) => ModelClient };
@@ -69,13 +69,16 @@ describe('the examples on stepfunctions-local', { timeout: 180_000 }, () => {
       // keys derive from the run id: compare the sections with it masked
       return JSON.parse(JSON.stringify((outcome.output as { sections: unknown }).sections).replaceAll(runId, 'RUN')) as { status: string; output: Record<string, unknown> }[];
     };
-    const faults = { invalidSections: ['synopsis'], offScriptSections: ['objectives'] };
+    // discussion: invalid first, then off-script in its repair round -> held, not failed (issue 15)
+    const faults = { invalidSections: ['synopsis', 'discussion'], offScriptSections: ['objectives'], offScriptRepairSections: ['discussion'] };
     const sfn = await run((blobs, approve) => createStepFunctionsLocalEngine({ pipelines: [reportPipeline], blobs, model: createOfflineModel({ faults }), notifier: approve }));
     const local = await run((blobs, approve) => createLocalEngine({ pipelines: [reportPipeline], blobs, model: createOfflineModel({ faults }), notifier: approve, dir: mkdtempSync(join(tmpdir(), 'baton-sfn-report-')) }));
     const synopsis = sfn.find((s) => (s.output.task as { sectionId: string }).sectionId === 'synopsis')!;
     expect(synopsis).toMatchObject({ status: 'succeeded', output: { check: { valid: true, round: 1 } } });
     const objectives = sfn.find((s) => (s.output.task as { sectionId: string }).sectionId === 'objectives')!;
     expect(objectives).toMatchObject({ status: 'succeeded', output: { safety: { code: 'SafetyCheckFailed' }, flagged: { status: 'needs-human-review' } } });
+    const discussion = sfn.find((s) => (s.output.task as { sectionId: string }).sectionId === 'discussion')!;
+    expect(discussion).toMatchObject({ status: 'succeeded', output: { safety: { code: 'SafetyCheckFailed' }, flagged: { status: 'needs-human-review', round: 1 } } });
     expect(sfn).toEqual(local);
   });
 
