@@ -61,6 +61,12 @@ describe('loadReviewContent', () => {
     expect(reviewSection(sections[1]!, 2, {}).value).toContain('Written again after the note of ana in round 1:</b> “add the 10 mg arm”');
   });
 
+  it('leaves a payload whose sections are plain data to be shown as data', async () => {
+    const { sections, payload } = await loadReviewContent({ sections: [{ status: 'succeeded', output: { heading: 'Revenue', text: 'Up 4%' } }] }, createMemoryBlobStore());
+    expect(sections).toEqual([]);
+    expect(payload).toEqual({ sections: [{ status: 'succeeded', output: { heading: 'Revenue', text: 'Up 4%' } }] });
+  });
+
   it('says when a text cannot be read instead of showing nothing', async () => {
     const { sections } = await loadReviewContent({ sections: [{ task: { sectionId: 'x', title: 'X' }, generated: { outputKey: 'missing.json' } }] }, createMemoryBlobStore());
     expect(sections[0]?.loadError).toMatch(/^The text at missing\.json could not be read/);

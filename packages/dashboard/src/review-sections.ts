@@ -68,8 +68,9 @@ export interface ReviewContent {
 export async function loadReviewContent(payload: unknown, blobs: BlobStore | undefined, versions?: Record<string, SectionVersion>): Promise<ReviewContent> {
   const resolved = blobs ? await resolveRefs(payload, blobs).catch(() => payload) : payload;
   const items = sectionItems(resolved);
-  if (items.length > 0) {
-    const p = resolved as { sectionIndex?: unknown; decided?: unknown };
+  const p = resolved as { sectionIndex?: unknown; decided?: unknown };
+  // a report's sections name themselves (`task.sectionId`) or come with a section index; any other payload is shown as data
+  if (items.length > 0 && (Array.isArray(p.sectionIndex) || items.some((i) => typeof (i as { task?: { sectionId?: unknown } }).task?.sectionId === 'string'))) {
     const index = Array.isArray(p.sectionIndex) ? (p.sectionIndex as { sectionId?: unknown; title?: unknown }[]) : [];
     const decided = typeof p.decided === 'object' && p.decided !== null ? (p.decided as Record<string, Record<string, unknown>>) : {};
     const sections = await Promise.all(
