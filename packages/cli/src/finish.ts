@@ -1,6 +1,7 @@
 import type { RunInfo } from '@baton/core';
 import { join } from 'node:path';
 import type { GlobalOptions } from './context.js';
+import { assertNotDrivenElsewhere } from './interrupted.js';
 import { RUN_EXIT_CODES, runExitCode, missingSections } from './exit-codes.js';
 import { followStatus, reviewPage } from './follow.js';
 import { copyOutputs, reportKeys, summaryText } from './outputs.js';
@@ -47,7 +48,13 @@ function noticesReachHere(global: Pick<GlobalOptions, 'engine' | 'connection'>):
  * process.exitCode = await finishRun(session, runId, 'out', global);
  * ```
  */
-export async function finishRun(session: Session, runId: string, out: string | undefined, global: Pick<GlobalOptions, 'engine' | 'connection'>): Promise<number> {
+export async function finishRun(session: Session, runId: string, out: string | undefined, global: Pick<GlobalOptions, 'engine' | 'connection' | 'stateDir'>): Promise<number> {
+  try {
+    assertNotDrivenElsewhere(global, runId);
+  } catch (e) {
+    await session.close();
+    throw e;
+  }
   const signal = stopSignal();
   const ended = session.engine.result(runId).then(() => 'ended' as const);
   // left waiting, the engine is closed while result() still polls: that rejection is nobody's

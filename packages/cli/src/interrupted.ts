@@ -1,4 +1,5 @@
 import { readRunLease, type RunInfo } from '@baton/core';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { GlobalOptions } from './context.js';
 import { CliError } from './errors.js';
@@ -35,5 +36,24 @@ export function interruptedNote(global: Pick<GlobalOptions, 'engine' | 'stateDir
 export function neverRecorded(runId: string): CliError {
   return new CliError(
     `run "${runId}" was never recorded: the process that started it stopped before the engine wrote its first entry, so there is nothing to resume. Start it again with the same id: baton run <pipeline> --run-id ${runId} (with its other options); starting with an id that exists is idempotent (it follows the existing run, never a second one)`,
+  );
+}
+
+/**
+ * Refuses to drive a local run that a live process drives already (its lease is held by another
+ * pid): two processes would run its steps twice. `baton resume` of a run another `baton run` is
+ * still running says so instead.
+ *
+ * @example
+ * ```ts
+ * assertNotDrivenElsewhere(global, runId); // throws CliError (exit 2) naming the other process
+ * ```
+ */
+export function assertNotDrivenElsewhere(global: Pick<GlobalOptions, 'engine' | 'stateDir'>, runId: string): void {
+  if (global.engine !== 'local') return;
+  const lease = readRunLease(join(resolve(global.stateDir), 'journal'), runId);
+  if (lease.state !== 'held' || (lease.lease.pid === process.pid && lease.lease.host === hostname())) return;
+  throw new CliError(
+    `run ${runId} is being driven by process ${lease.lease.pid} on ${lease.lease.host} (heartbeat ${lease.lease.renewedAt}): resuming it here would run its steps twice. Follow it with: baton status ${runId}, or stop that process first (Ctrl-C), then: baton resume ${runId}`,
   );
 }

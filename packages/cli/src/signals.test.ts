@@ -83,6 +83,10 @@ describe('baton run and dashboard stop on SIGINT/SIGTERM within 5 s (built CLI, 
     const live = JSON.parse(baton(dir, ['status', runId!, '--json']).stdout) as { status: string; interrupted?: string };
     expect(live).toMatchObject({ status: 'running' });
     expect(live.interrupted).toBeUndefined();
+    // a second process must not drive the same run
+    const twice = baton(dir, ['resume', runId!]);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain(`run ${runId} is being driven by process ${p.child.pid} on`);
     expect((await stopWith(p, 'SIGINT')).code).toBe(130);
 
     const k = startBaton(dir, [...RUN, '--auto-approve', '--offline-latency', '400']);
