@@ -3,6 +3,7 @@ import { afterAll, inject } from 'vitest';
 import { createPostgresClient } from './postgres.js';
 import { labelsSuite } from './test-support/labels-suite.js';
 import { registrySuite, type OpenClient } from './test-support/registry-suite.js';
+import { reviewAuditSuite } from './test-support/review-audit-suite.js';
 import { reviewStoreSuite } from './test-support/review-store-suite.js';
 
 // the server comes from the `postgres` project's globalSetup (a fresh initdb, or DATABASE_URL)
@@ -16,6 +17,7 @@ const open: OpenClient = (schema) => {
 registrySuite('PostgreSQL', open);
 labelsSuite('PostgreSQL', open);
 reviewStoreSuite('PostgreSQL', open);
+reviewAuditSuite('PostgreSQL', open);
 
 // leave a shared DATABASE_URL server as it was found
 afterAll(async () => {
