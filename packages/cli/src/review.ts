@@ -44,7 +44,7 @@ export function createCliReviewer(mode: ReviewMode, io: { log(line: string): voi
       return next.done ? undefined : String(next.value).trim();
     };
     try {
-      process.stderr.write('\n' + reviewSummary(notice) + '\n');
+      process.stderr.write(`\n${reviewSummary(notice)}\nreview page (each section's text and sources): ${reviewLink(dashboardUrl(), notice)}\n`);
       let answer: string | undefined = '';
       while (answer !== undefined && !/^(a|approve|r|reject)$/i.test(answer)) answer = await ask(`Approve gate "${notice.gate}"? [a]pprove / [r]eject: `);
       if (answer === undefined) {
