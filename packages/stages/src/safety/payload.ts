@@ -13,7 +13,7 @@ const INVISIBLE_REASON: Record<InvisibleHit['kind'], string> = {
 
 /** One finding per kind of invisible character stripped by the normaliser. */
 export function invisibleFindings(hits: readonly InvisibleHit[]): SafetyFinding[] {
-  return hits.map((h) => ({ class: 'invisible-characters', reason: `${h.count} ${INVISIBLE_REASON[h.kind]}`, excerpt: h.codePoints.join(' ') }));
+  return hits.map((h) => ({ class: 'invisible-characters', reason: `${INVISIBLE_REASON[h.kind]} (${h.count})`, excerpt: h.codePoints.join(' ') }));
 }
 
 const BLOBS: [RegExp, string][] = [
