@@ -1,5 +1,5 @@
 import type { FailureCount, InFlightRun, ReviewRecord, RunFilter, RunRecord } from '@baton/registry';
-import { formatCount, formatDuration, formatTime, statusLabel, stepLabel } from '../format.js';
+import { errorLabel, formatCount, formatDuration, formatTime, statusLabel, stepLabel } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
 import { badge } from './layout.js';
 
@@ -47,7 +47,7 @@ ${v.runs.map((r) => {
   const review = r.status === 'waiting' ? waiting.get(r.runId) : undefined;
   return html`<tr data-run="${r.runId}"><td><a href="/runs/${encodeURIComponent(r.runId)}">${r.runId}</a></td><td>${r.title ?? html`<span class="muted">${r.reportId ?? ''}</span>`}</td><td>${r.pipeline}</td><td>${r.engine}</td>
 <td>${badge(r.status, statusLabel(r.status))}</td>
-<td>${review ? html`Waiting for review by ${review.reviewer ?? r.reviewerId ?? 'anyone with the link'} since ${formatTime(review.createdAt)}` : r.currentStep ? html`${stepLabel(r.currentStep)}${f && f.runningSteps.length > 1 ? html` <span class="muted">(+${f.runningSteps.length - 1} more in flight)</span>` : ''}` : r.error ? html`<span class="error">${r.error.code}</span> <span class="muted">(${r.error.errorClass})</span>` : ''}</td>
+<td>${review ? html`Waiting for review by ${review.reviewer ?? r.reviewerId ?? 'anyone with the link'} since ${formatTime(review.createdAt)}` : r.currentStep ? html`${stepLabel(r.currentStep)}${f && f.runningSteps.length > 1 ? html` <span class="muted">(+${f.runningSteps.length - 1} more in flight)</span>` : ''}` : r.error ? html`<span class="error" title="${r.error.code}">${errorLabel(r.error.code)}</span> <span class="muted">(${r.error.errorClass})</span>` : ''}</td>
 <td>${f ? formatDuration(f.timeInStateMs) : r.finishedAt ? formatDuration(Date.parse(r.finishedAt) - Date.parse(r.startedAt)) : ''}</td>
 <td>${formatTime(r.startedAt)}</td><td>${formatCount(r.inputTokens + r.outputTokens)}</td></tr>`;
 })}
