@@ -22,6 +22,15 @@ describe('baton approve --section, the review page link and baton audit (built C
     expect(syntax.code).toBe(2);
     expect(syntax.stderr).toContain('needs a note');
     expect(baton(dir, ['status', runId!]).stdout).toContain('waiting for review at gate "review"');
+    // a note far over the limit on a section the gate does have: refused before the token is used
+    const info = JSON.parse(baton(dir, ['status', runId!, '--json']).stdout) as { pendingReviews: { sections?: string[] }[] };
+    const [first] = info.pendingReviews[0]?.sections ?? [];
+    expect(first).toBeDefined();
+    const long = baton(dir, ['approve', runId!, 'review', '--token', token!, '--section', `${first}=send-back:${'n'.repeat(20_000)}`, '--no-wait']);
+    expect(long.code).toBe(2);
+    expect(long.stderr).toContain('approve refused:');
+    expect(long.stderr).toMatch(/4000/);
+    expect(baton(dir, ['status', runId!]).stdout).toContain('waiting for review at gate "review"');
 
     const no = baton(dir, ['reject', runId!, 'review', '--token', token!, '--reviewer', 'qa', '--comment', 'Efficacy <b>table</b> misses the 10 mg arm']);
     expect(no.stdout).toMatch(/: FAILED/);
