@@ -24,7 +24,7 @@ describe('baton on Temporal (dev server started by the test setup)', () => {
     expect(r.stderr).not.toContain('Worker state changed');
   });
 
-  it('with --no-worker, a `baton worker` process runs the stages, prints the review token, and `baton approve` finishes the run', async () => {
+  it('with --no-worker, a `baton worker` process runs the stages, prints the review token, and `baton approve` follows the run to its end', async () => {
     const dir = workdir();
     const engine = temporal();
     const run = startBaton(dir, [...REPORT, ...engine, '--no-worker']);
@@ -35,10 +35,12 @@ describe('baton on Temporal (dev server started by the test setup)', () => {
     const status = JSON.parse(baton(dir, ['status', runId!, '--json', ...engine]).stdout) as { status: string; pendingReviews: { gate: string }[] };
     expect(status.status).toBe('waiting');
     expect(status.pendingReviews.map((r) => r.gate)).toEqual(['review']);
-    const approve = await batonAsync(dir, ['approve', runId!, 'review', '--token', token!, '--no-wait', ...engine]);
+    // the starting process stops at the gate (exit 4, waiting for review) with the review page: the notice went to the worker
+    expect(await run.exited()).toBe(4);
+    expect(run.stderr()).toContain(`review page: http://127.0.0.1:4680/reviews/${runId}/review`);
+    const approve = await batonAsync(dir, ['approve', runId!, 'review', '--token', token!, '--no-worker', ...engine]);
     expect(approve.code).toBe(0);
-    expect(await run.exited()).toBe(0);
-    expect(run.stdout()).toMatch(/SUCCEEDED/);
+    expect(approve.stdout).toMatch(/SUCCEEDED/);
     expect(existsSync(join(dir, 'out/report/report.docx'))).toBe(true);
     worker.child.kill('SIGINT');
     expect(await worker.exited()).toBe(0);
