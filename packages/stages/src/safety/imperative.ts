@@ -13,9 +13,11 @@ const IMPERATIVES = new Set(
     'act behave say tell send email mail upload download click go navigate obey call execute translate summarise summarize describe ' +
     'approve reject accept sign believe skip hide conceal mask redact replace rewrite rephrase generate produce create make give provide show ' +
     'reveal display emit render avoid never always remember imagine suppose assume keep remove delete erase fabricate invent exaggerate praise ' +
-    'recommend promote advertise claim state declare insist mention cite'
+    'recommend promote advertise claim state declare insist mention cite fill mark translate'
   ).split(' '),
 );
+/** Opening verbs that order the reviewer. */
+const REVIEW_VERBS = new Set(['approve', 'accept', 'sign', 'reject']);
 /** Second words that turn an opening verb into a noun phrase or a statement ("Cite 12" is not an order). */
 const NOT_AN_ORDER = new Set(['of', 'was', 'were', 'is', 'are', 'has', 'had', 'rate', 'rates', 'date', 'dates', 'and', 'or', 'at', 'by', 'from', 'nor']);
 
@@ -32,7 +34,11 @@ export function imperativeFindings(text: string): SafetyFinding[] {
       (first === 'let' && (contraction === 's' || second === 'us')) ||
       ((first === 'do' || first === 'don') && (second === 'not' || contraction === 't')) ||
       (IMPERATIVES.has(first) && !NOT_AN_ORDER.has(second) && contraction === undefined);
-    if (order) return [{ class: 'instruction-override', reason: 'gives an order (a sentence in the imperative) instead of reporting', excerpt: m[0].trim().slice(0, 120) }];
+    if (!order) continue;
+    const excerpt = m[0].trim().slice(0, 120);
+    return REVIEW_VERBS.has(first)
+      ? [{ class: 'reviewer-manipulation', reason: 'orders the reviewer to approve, accept or sign', excerpt }]
+      : [{ class: 'instruction-override', reason: 'gives an order (a sentence in the imperative) instead of reporting', excerpt }];
   }
   return [];
 }

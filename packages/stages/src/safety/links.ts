@@ -14,7 +14,7 @@ export interface FoundUrl {
   path: string;
 }
 
-const TLDS = 'com|net|org|io|ru|cn|xyz|top|info|biz|me|co|app|dev|site|online|tk|ml|ga|cf|gq|ly|sh|link|click|zip|mov|cc|su|pw|ws|to|in|us|uk|de|fr|eu|gov|edu|ai|ngrok|page|cloud|store|live|tech|space|website|icu|buzz|win|bid|loan|work';
+const TLDS = 'com|net|org|io|ru|cn|xyz|top|info|biz|me|co|app|dev|site|online|tk|ml|ga|cf|gq|ly|sh|link|click|zip|mov|cc|su|pw|ws|to|in|us|uk|de|fr|eu|gov|edu|ai|ngrok|page|cloud|store|live|tech|space|website|icu|buzz|win|bid|loan|work|example|test|invalid|localhost|internal|onion';
 const URL_RE = new RegExp(
   [
     String.raw`\bmailto:[^\s<>"'()\[\]]+`,
