@@ -1,45 +1,31 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewLink } from './review-link.js';
-import { createDashboardServer, type DashboardServer } from './server.js';
+import { serveInBrowser, type BrowserDashboard } from './test-support/browser.js';
 import { createFixture, type Fixture } from './test-support/fixture.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-artifacts');
 const TOKEN = 'e2e-dashboard-token-7f3a91c2';
 
 let fx: Fixture;
-let server: DashboardServer;
 let url: string;
 let context: BrowserContext;
-let profile: string;
+let env: BrowserDashboard;
 
 beforeAll(async () => {
   fx = await createFixture();
-  server = createDashboardServer({ registry: fx.registry, engine: fx.engine, token: TOKEN, port: 0, refreshSeconds: 1 });
-  url = await server.listen();
-  profile = mkdtempSync(join(tmpdir(), 'baton-chromium-'));
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-  } catch (e) {
-    throw new Error(`cannot launch Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH): ${(e as Error).message}`);
-  }
+  env = await serveInBrowser({ registry: fx.registry, engine: fx.engine, token: TOKEN, refreshSeconds: 1 });
+  url = env.url;
+  context = env.context;
   mkdirSync(ARTIFACTS, { recursive: true });
 });
 
 afterAll(async () => {
-  await context?.close();
-  await server?.close();
+  await env?.close();
   await fx?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 describe('dashboard in Chromium', () => {

@@ -1,45 +1,31 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewLink } from './review-link.js';
-import { createDashboardServer, type DashboardServer } from './server.js';
+import { serveInBrowser, type BrowserDashboard } from './test-support/browser.js';
 import { createReportFixture, type ReportFixture } from './test-support/report-fixture.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-artifacts', 'review-sections');
 const TOKEN = 'e2e-review-sections-token-5b2c';
 
 let fx: ReportFixture;
-let server: DashboardServer;
 let url: string;
 let context: BrowserContext;
-let profile: string;
+let env: BrowserDashboard;
 
 beforeAll(async () => {
   fx = await createReportFixture();
-  server = createDashboardServer({ registry: fx.registry, engine: fx.engine, blobs: fx.blobs, token: TOKEN, port: 0, refreshSeconds: 1 });
-  url = await server.listen();
-  profile = mkdtempSync(join(tmpdir(), 'baton-chromium-'));
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-  } catch (e) {
-    throw new Error(`cannot launch Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH): ${(e as Error).message}`);
-  }
+  env = await serveInBrowser({ registry: fx.registry, engine: fx.engine, blobs: fx.blobs, token: TOKEN, refreshSeconds: 1 });
+  url = env.url;
+  context = env.context;
   mkdirSync(ARTIFACTS, { recursive: true });
 });
 
 afterAll(async () => {
-  await context?.close();
-  await server?.close();
+  await env?.close();
   await fx?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 describe('per-section review in Chromium', () => {

@@ -1,6 +1,7 @@
 import { createLocalEngine, definePipeline, defineStage, type LocalEngine, type ReviewNotice } from '@baton/core';
 import { createPgliteRegistry, createRegistryObserver, type RegistryObserver, type RunRegistry } from '@baton/registry';
 import { z } from 'zod';
+import { startWaiting, waitForStatus } from './wait.js';
 
 const draft = defineStage({
   name: 'draft',
@@ -59,28 +60,14 @@ export async function createFixture(): Promise<Fixture> {
   const observer = createRegistryObserver(registry);
   const notices: ReviewNotice[] = [];
   const engine = createLocalEngine({ pipelines: [reviewPipeline], observer, notifier: (n) => void notices.push(n) });
-  const waitFor = async (runId: string, status: string): Promise<void> => {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      await observer.flush();
-      if ((await registry.getRun(runId))?.status === status) return;
-      if (Date.now() > deadline) throw new Error(`run ${runId} never became ${status}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
+  const waitFor = (runId: string, status: string): Promise<void> => waitForStatus(registry, observer, runId, status);
   return {
     engine,
     registry,
     observer,
     notices,
     waitFor,
-    async startWaiting(title) {
-      const { runId } = await engine.start('quarterly-report', { title, topics: ['Revenue', 'Risks'] });
-      await waitFor(runId, 'waiting');
-      const notice = notices.find((n) => n.runId === runId);
-      if (!notice) throw new Error('no review notice delivered');
-      return notice;
-    },
+    startWaiting: (title) => startWaiting(engine, 'quarterly-report', { title, topics: ['Revenue', 'Risks'] }, notices, waitFor),
     async close() {
       await engine.close();
       await registry.close();

@@ -11,6 +11,7 @@ import {
 } from '@baton/core';
 import { createPgliteRegistry, createRegistryObserver, type RegistryObserver, type RunRegistry } from '@baton/registry';
 import { z } from 'zod';
+import { startWaiting, waitForStatus } from './wait.js';
 
 const Task = z.object({ sectionId: z.string(), title: z.string(), outputKey: z.string(), text: z.string() });
 
@@ -140,22 +141,14 @@ export async function createReportFixture(): Promise<ReportFixture> {
   const blobs = createMemoryBlobStore();
   const notices: ReviewNotice[] = [];
   const engine = createLocalEngine({ pipelines: [sectionReviewPipeline], observer, blobs, notifier: (n) => void notices.push(n) });
-  const waitFor = async (runId: string, status: string): Promise<void> => {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      await observer.flush();
-      if ((await registry.getRun(runId))?.status === status) return;
-      if (Date.now() > deadline) throw new Error(`run ${runId} never became ${status}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
+  const waitFor = (runId: string, status: string): Promise<void> => waitForStatus(registry, observer, runId, status);
   return {
     engine,
     blobs,
     registry,
     observer,
     waitFor,
-    async startWaiting(o = {}) {
+    startWaiting(o = {}) {
       const tasks = reportTasks(o.longText ?? 'The 10 mg arm enrolled 42 patients and met its primary endpoint.');
       const input = {
         reportTitle: o.title ?? 'Clinical Study Report BTN-101',
@@ -164,11 +157,7 @@ export async function createReportFixture(): Promise<ReportFixture> {
         sectionIds: tasks.map((t) => t.sectionId),
         padding: 'x'.repeat(o.padding ?? 0),
       };
-      const { runId } = await engine.start('section-report', input);
-      await waitFor(runId, 'waiting');
-      const notice = notices.find((n) => n.runId === runId);
-      if (!notice) throw new Error('no review notice delivered');
-      return notice;
+      return startWaiting(engine, 'section-report', input, notices, waitFor);
     },
     async close() {
       await engine.close();
