@@ -67,6 +67,11 @@ describe('loadReviewContent', () => {
     expect(payload).toEqual({ sections: [{ status: 'succeeded', output: { heading: 'Revenue', text: 'Up 4%' } }] });
   });
 
+  it('says where the text is when the dashboard has no blob store', async () => {
+    const { sections } = await loadReviewContent({ sections: [{ task: { sectionId: 'x', title: 'X' }, generated: { outputKey: 'k.json' } }] }, undefined);
+    expect(sections[0]?.loadError).toMatch(/^The text is in the blob store at k\.json; this dashboard was started without the blob store/);
+  });
+
   it('says when a text cannot be read instead of showing nothing', async () => {
     const { sections } = await loadReviewContent({ sections: [{ task: { sectionId: 'x', title: 'X' }, generated: { outputKey: 'missing.json' } }] }, createMemoryBlobStore());
     expect(sections[0]?.loadError).toMatch(/^The text at missing\.json could not be read/);

@@ -112,7 +112,11 @@ async function sectionOf(raw: object, index: number, blobs: BlobStore | undefine
   const safety = safetyOf(item);
   if (safety) view.safety = safety;
   const outputKey = lastString(item, 'outputKey');
-  if (!blobs || !outputKey) return view;
+  if (!outputKey) return view;
+  if (!blobs) {
+    view.loadError = `The text is in the blob store at ${outputKey}; this dashboard was started without the blob store (createDashboardApp's blobs option), so it cannot show it.`;
+    return view;
+  }
   try {
     const out = JSON.parse(await getText(blobs, outputKey)) as { text?: unknown; json?: unknown; modelId?: unknown; promptSha256?: unknown; round?: unknown };
     if (typeof out.modelId === 'string') view.modelId = out.modelId;
