@@ -182,3 +182,23 @@ describe('a notifier that decides before it returns', () => {
     expect(outcome).toMatchObject({ status: 'succeeded', output: { review: { approved: true, reviewer: 'auto' } } });
   });
 });
+
+describe('per-section review events', () => {
+  it('review-opened names the sections, review-decided carries the verdicts; a refused decision emits nothing', async () => {
+    const { kitReviewSections } = await import('../testkit/pipelines-review.js');
+    const { createProbeDir } = await import('../testkit/probe.js');
+    const events: RunEvent[] = [];
+    const notices: ReviewNotice[] = [];
+    const engine: LocalEngine = createLocalEngine({ pipelines: [kitReviewSections], notifier: (n) => void notices.push(n), observer: (e) => void events.push(e) });
+    const { runId } = await engine.start('kit-review-sections', { probe: createProbeDir(), ids: ['intro'] });
+    while (notices.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await expect(engine.approve(runId, 'review', { token: notices[0]!.token, sections: { other: { verdict: 'approve' } } })).rejects.toMatchObject({ code: 'InvalidInput' });
+    const sections = { intro: { verdict: 'accept-missing' as const, note: 'no data yet' } };
+    await engine.approve(runId, 'review', { token: notices[0]!.token, reviewer: 'ana', sections });
+    expect(await engine.result(runId)).toMatchObject({ status: 'succeeded' });
+    await new Promise((r) => setImmediate(r));
+    expect(events.filter((e) => e.type === 'review-opened')).toMatchObject([{ gate: 'review', sections: ['intro'] }]);
+    expect(events.filter((e) => e.type === 'review-decided')).toMatchObject([{ decision: 'approved', reviewer: 'ana', sections }]);
+    await engine.close();
+  });
+});
