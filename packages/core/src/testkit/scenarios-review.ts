@@ -79,6 +79,8 @@ export function sectionReviewScenarios({ caps, timeout, engine, output, run, gat
       const approve = (d: Omit<ReviewDecision, 'token'>): Promise<void> => engine().approve(runId, 'review', { token: notice.token, reviewer: 'alice', ...d });
       await refused(approve({ sections: { methods: { verdict: 'approve' } } }), /"methods"/);
       await refused(approve({ sections: { results: { verdict: 'send-back', note: long } } }), new RegExp(String(MAX_REVIEW_NOTE_CHARS)));
+      // a note of megabytes is refused as quickly, whatever carries the decision to the run
+      await refused(approve({ sections: { results: { verdict: 'send-back', note: 'y'.repeat(1_500_000) } } }), new RegExp(String(MAX_REVIEW_NOTE_CHARS)));
       await refused(approve({ sections: { results: { verdict: 'send-back' } } }), /note/);
       await refused(approve({ sections: { results: { verdict: 'rewrite' as SectionVerdict['verdict'] } } }), /verdict/);
       await refused(approve({ comment: long }), /comment/);
