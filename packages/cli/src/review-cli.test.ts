@@ -16,7 +16,7 @@ describe('baton approve --section, the review page link and baton audit (built C
 
     const bad = baton(dir, ['approve', runId!, 'review', '--token', token!, '--section', 'no-such-section=approve', '--no-wait']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('approve refused:');
+    expect(bad.stderr).toContain('approve failed:');
     expect(bad.stderr).toContain('Nothing was decided; the gate is still open');
     const syntax = baton(dir, ['approve', runId!, 'review', '--token', token!, '--section', 'synopsis=send-back']);
     expect(syntax.code).toBe(2);
@@ -28,7 +28,7 @@ describe('baton approve --section, the review page link and baton audit (built C
     expect(first).toBeDefined();
     const long = baton(dir, ['approve', runId!, 'review', '--token', token!, '--section', `${first}=send-back:${'n'.repeat(20_000)}`, '--no-wait']);
     expect(long.code).toBe(2);
-    expect(long.stderr).toContain('approve refused:');
+    expect(long.stderr).toContain('approve failed:');
     expect(long.stderr).toMatch(/4000/);
     expect(baton(dir, ['status', runId!]).stdout).toContain('waiting for review at gate "review"');
 

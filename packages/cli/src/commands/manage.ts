@@ -51,7 +51,7 @@ export async function decideCommand(
   } catch (e) {
     await session.close();
     // a refused decision is checked before the token is used: the same command, corrected, still works
-    if (isStageError(e) && e.code === 'InvalidInput') throw new CliError(`${verdict} refused: ${e.message}. Nothing was decided; the gate is still open (${reviewPage(runId, gate)}).`);
+    if (isStageError(e) && e.code === 'InvalidInput') throw new CliError(`${verdict} failed: ${e.message}. Nothing was decided; the gate is still open (${reviewPage(runId, gate)}).`);
     throw new CliError(`${verdict} failed: ${(e as Error).message}. Check the run id, the gate name and the token printed when the gate opened (baton status ${runId}).`);
   }
   const verdicts = Object.entries(opts.section ?? {}).map(([id, v]) => `${id}: ${v.verdict}`);
