@@ -129,6 +129,18 @@ describe('per-section decisions', () => {
     expect(audit).not.toContain('<script>alert');
   });
 
+  it('approves as it stands when no verdict is given (a client that knows nothing of sections, or the approve-everything button)', async () => {
+    for (const decision of ['approve', 'approve-all']) {
+      const notice = await fx.startWaiting();
+      const form: Record<string, string> = { token: notice.token, decision };
+      // approve-all ignores verdicts picked before it was pressed
+      if (decision === 'approve-all') form['verdict:efficacy'] = 'send-back';
+      expect((await post(action(notice), form)).status).toBe(303);
+      const outcome = await fx.engine.result(notice.runId);
+      expect((outcome as { output: { recorded: { review: { sections: unknown } } } }).output.recorded.review.sections).toEqual({});
+    }
+  });
+
   it('answers 404 for the audit of an unknown run', async () => {
     expect((await get('/runs/nobody/audit.json')).status).toBe(404);
     expect((await get('/runs/nobody/audit')).status).toBe(404);

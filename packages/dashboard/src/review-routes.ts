@@ -67,7 +67,9 @@ export function registerReviewRoutes(app: Hono<DashboardEnv>, deps: ReviewRouteD
     const view = await reviewPage(review, 'valid', token, csrf);
     // a refused form is shown again as typed: nothing the reviewer wrote is lost
     const again = (problems: string[]): Response => send(c, page(`Review ${gate}`, reviewBody({ ...view, entered, problems }), { csrf }), 400);
-    const perSection = decision === 'approve' && view.sections !== undefined;
+    // verdicts given: every section asked about needs one; none at all ("approve as it stands", or a
+    // client that does not know about sections): the gate's pipeline decides what a plain approval means
+    const perSection = decision === 'approve' && form.decision !== 'approve-all' && view.sections !== undefined && Object.keys(entered.verdicts).length > 0;
     const checked = sectionVerdictsOf(perSection ? entered : { ...entered, verdicts: {} }, perSection ? (view.sections ?? []) : []);
     if (checked.problems.length > 0) return again(checked.problems);
     const reviewer = entered.reviewer ?? review.reviewer;

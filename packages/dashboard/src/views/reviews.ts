@@ -73,7 +73,9 @@ ${
   canDecide
     ? html`<div class="panel"><label for="reviewer">Your name</label><input id="reviewer" name="reviewer" value="${v.entered?.reviewer ?? review.reviewer ?? ''}"${review.reviewer ? html` readonly` : ''}>
 <label for="comment">Comment</label><textarea id="comment" name="comment" placeholder="What should the team know about your decision?">${v.entered?.comment ?? ''}</textarea>
-<p><button class="approve" type="submit" name="decision" value="approve">${asked.size > 0 ? 'Send my verdicts' : 'Approve'}</button> <button class="reject" type="submit" name="decision" value="reject">Reject the whole report</button></p></div></form>`
+<p><button class="approve" type="submit" name="decision" value="approve">${asked.size > 0 ? 'Send my verdicts' : 'Approve'}</button>${
+        asked.size > 0 ? html` <button type="submit" name="decision" value="approve-all">Approve everything as it stands</button>` : ''
+      } <button class="reject" type="submit" name="decision" value="reject">Reject the whole report</button></p></div></form>`
     : html`<div class="panel notice">Only the reviewer can decide: open the review link that was sent to them.</div>`
 }`;
 }
