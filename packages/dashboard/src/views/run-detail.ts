@@ -18,8 +18,9 @@ export function runDetailBody(run: RunDetail, now: number, pricing?: TokenPricin
   const waitingOn = run.status === 'waiting' ? open[0] : undefined;
   const cost = pricing ? (run.inputTokens * pricing.inputUsdPerMillion + run.outputTokens * pricing.outputUsdPerMillion) / 1e6 : undefined;
   return html`${decided ? html`<div class="panel notice" role="status">Your decision (${decided === 'approve' ? 'approved' : 'rejected'}) was sent to the ${run.engine} engine; this page follows the run.</div>` : ''}
-<h1>${run.title ? html`${run.title} <span class="muted">· run ${run.runId}</span>` : html`Run ${run.runId}`} ${badge(run.status, statusLabel(run.status))}</h1>
+<h1>Run ${run.runId} ${badge(run.status, statusLabel(run.status))}</h1>
 <div class="cards">
+${run.title ? html`<div class="card"><span class="muted">Report</span><b>${run.title}</b></div>` : ''}
 <div class="card"><span class="muted">Pipeline</span><b>${run.pipeline}</b></div>
 <div class="card"><span class="muted">Engine</span><b>${run.engine}</b>${run.executionId ? html`<span class="muted">${run.executionId}</span>` : ''}</div>
 <div class="card"><span class="muted">Started</span><b>${formatTime(run.startedAt)}</b></div>
