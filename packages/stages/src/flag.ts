@@ -14,8 +14,8 @@ export const FlagOutput = z.object({
   reason: z.string(),
   /** The safety findings in plain words (`{ class, reason }`), when the failure carried them. */
   findings: z.array(z.object({ class: z.string(), reason: z.string() })).default([]),
-  /** The round whose answer was held (0: generate, n: repair round n), when known. */
-  round: z.number().int().optional(),
+  /** The round whose answer was held (0: generate, n: repair round n); null when unknown. Always present, so a Step Functions ResultSelector can pick it. */
+  round: z.number().int().nullable().default(null),
 });
 
 const FailureDetails = z.looseObject({
@@ -39,6 +39,6 @@ export const flagForReview = defineStage({
     const findings = details.success ? (details.data.findings ?? []).map((f) => ({ class: f.class, reason: f.reason })) : [];
     const round = details.success ? details.data.round : undefined;
     ctx.log.warn('section held for human review', { sectionId: input.sectionId, reason: input.error.message, findings: findings.map((f) => f.class), round });
-    return { sectionId: input.sectionId, status: 'needs-human-review' as const, reason: input.error.message, findings, ...(round === undefined ? {} : { round }) };
+    return { sectionId: input.sectionId, status: 'needs-human-review' as const, reason: input.error.message, findings, round: round ?? null };
   },
 });

@@ -15,7 +15,7 @@ export const MODEL_RETRY: RetryPolicy[] = [
 ];
 
 /** What generate returns: where the raw output is and the hash of the prompt that produced it. */
-export const GenerateOutput = z.object({ sectionId: z.string(), outputKey: z.string(), promptSha256: z.string(), modelId: z.string().optional() });
+export const GenerateOutput = z.object({ sectionId: z.string(), outputKey: z.string(), promptSha256: z.string(), modelId: z.string().nullable().default(null) });
 
 /**
  * Renders a section's prompt with its source excerpts, asks the model for JSON matching the

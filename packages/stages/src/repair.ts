@@ -19,8 +19,8 @@ export const RepairOutput = z.object({
   round: z.number().int(),
   errors: z.array(z.string()),
   promptSha256: z.string(),
-  /** The model that wrote the repaired text (the review audit records it). */
-  modelId: z.string().optional(),
+  /** The model that wrote the repaired text (the review audit records it); null when unknown. Always present, so a Step Functions ResultSelector can pick it. */
+  modelId: z.string().nullable().default(null),
 });
 
 /** Input of {@link repair}: the section context, the last check, and the number of rounds allowed. */

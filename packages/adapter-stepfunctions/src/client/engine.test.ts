@@ -57,7 +57,7 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
     expect(fake.executions.size).toBe(1);
     const { runId } = await engine.start(report, { topic: 'x' });
     expect(runId).toMatch(/^report-\d{14}-[0-9a-f]{8}$/);
-    await expect(engine.start('report', { topic: 'x' }, { runId: 'has space' })).rejects.toMatchObject({ code: 'InvalidInput', message: expect.stringMatching(/whitespace/) });
+    await expect(engine.start('report', { topic: 'x' }, { runId: 'has space' })).rejects.toMatchObject({ code: 'InvalidInput', message: expect.stringMatching(/invalid run id "has space": a run id is 1-64 characters/) });
     await expect(engine.start('triage', {})).rejects.toMatchObject({ code: 'InvalidInput', message: expect.stringMatching(/unknown pipeline "triage"/) });
   });
 

@@ -29,10 +29,21 @@ export interface CompileContext {
    * block may decode in its Lambda instead of parsing Pass states; the task marks what it took in
    * `decodedErrors`.
    */
-  rawErrors: Map<StepIR, string[]>;
+  rawErrors: Map<StepIR, RawError[]>;
   decodedErrors: Set<StepIR>;
   tasks: Record<string, TaskBinding>;
   issues: CompileIssue[];
+}
+
+/** A caught error left raw in the state at `path`, encoded as `encoding` (see `CauseEncoding` in errors.ts). */
+export interface RawError {
+  path: string;
+  encoding: 'lambda' | 'direct';
+}
+
+/** Whether ASL path `outer` is `inner` or one of its ancestors. */
+export function covers(outer: string, inner: string): boolean {
+  return outer === inner || outer === '$' || inner.startsWith(`${outer}.`) || inner.startsWith(`${outer}[`);
 }
 
 /** Where a block is being compiled: which state list, where Baton's `$` lives, how a block ends. */

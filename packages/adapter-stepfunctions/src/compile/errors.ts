@@ -1,5 +1,5 @@
 import { ALL_ERRORS, FATAL_CODES, type CatchIR, type StepIR, type TaskIR } from '@baton/core';
-import { addState, child, resultPath, type Continuation, type Scope } from './context.js';
+import { addState, child, covers, resultPath, type Continuation, type RawError, type Scope } from './context.js';
 import type { AslState } from './types.js';
 
 /**
@@ -8,7 +8,7 @@ import type { AslState } from './types.js';
  * the serialized error in `errorMessage` (`lambda`); SendTaskFailure passes the cause as given,
  * and Baton's review API passes the serialized error (`direct`).
  */
-export type CauseEncoding = 'lambda' | 'direct';
+export type CauseEncoding = RawError['encoding'];
 
 /**
  * Emits the Pass states that turn the `{ Error, Cause }` written at `target` into Baton's
@@ -44,6 +44,11 @@ export type AslCatcher = { ErrorEquals: string[]; ResultPath: string | null; Nex
  * a result path below the root, see `compileTask`), that Lambda decodes the error on the way in
  * and returns the state with it decoded: no state added. Otherwise (a Choice or a Pass reads the
  * error, the handler is empty, the error would reach the output as is) Pass states parse it.
+ *
+ * `undecoded`: raw errors in the state that the step's own Lambda decodes (it is such a first
+ * task). When the step fails, its Lambda returned nothing, so they are still raw: a catcher of
+ * the step that keeps them in the state (its result path does not cover them) parses them with
+ * Pass states before its handler. Only these failure paths pay for it.
  */
 export function compileCatchers(
   scope: Scope,
@@ -52,13 +57,18 @@ export function compileCatchers(
   next: Continuation,
   encoding: CauseEncoding,
   compileBlock: (scope: Scope, steps: CatchIR['steps'], next: Continuation) => Continuation,
+  undecoded: readonly RawError[] = [],
 ): AslCatcher[] {
   const out: AslCatcher[] = [];
   (catchers ?? []).forEach((c, i) => {
     const target = resultPath(scope, c.resultPath === undefined ? '$.error' : c.resultPath);
     const decoder = target === null || scope.ctx.lambdaIntegration !== 'invoke' ? undefined : firstTask(c.steps);
-    if (decoder) scope.ctx.rawErrors.set(decoder, [...(scope.ctx.rawErrors.get(decoder) ?? []), target!]);
-    const handler = compileBlock(scope, c.steps, next) ?? endState(scope, `${stepId}.catch${i}.end`);
+    if (decoder) scope.ctx.rawErrors.set(decoder, [...(scope.ctx.rawErrors.get(decoder) ?? []), { path: target!, encoding }]);
+    let handler = compileBlock(scope, c.steps, next) ?? endState(scope, `${stepId}.catch${i}.end`);
+    const kept = undecoded.filter((raw) => target === null || !covers(target, raw.path));
+    kept.reverse().forEach((raw, j) => {
+      handler = parseErrorStates(scope, `${stepId}.catch${i}.input${kept.length > 1 ? kept.length - j : ''}`, raw.path, raw.encoding, handler);
+    });
     const errors = c.errors.includes(ALL_ERRORS) ? [ALL_ERRORS] : c.errors;
     if (target === null) out.push({ ErrorEquals: errors, ResultPath: null, Next: handler });
     else if (decoder !== undefined && scope.ctx.decodedErrors.has(decoder)) out.push({ ErrorEquals: errors, ResultPath: target, Next: handler });
@@ -102,11 +112,13 @@ export function endState(scope: Scope, name: string): string {
 }
 
 /**
- * The task that runs first in a handler block (through loops, whose body runs at least once), if
- * nothing can fail before it leaves the raw error in the state: it has no catchers of its own.
+ * The task that runs first in a handler block (through loops, whose body runs at least once).
+ * Its own catchers get the parsing states for the error it would have decoded (see
+ * `compileCatchers`'s `undecoded`).
  */
 function firstTask(steps: readonly StepIR[]): TaskIR | undefined {
   const first = steps[0];
   if (first?.kind === 'loop') return firstTask(first.steps);
-  return first?.kind === 'task' && !first.catch?.length ? first : undefined;
+  return first?.kind === 'task' ? first : undefined;
 }
+

@@ -76,9 +76,21 @@ describe('the reference report picks its stage outputs as the hand-written machi
     expect(item.validate!.Catch).toContainEqual({ ErrorEquals: ['ValidationFailed'], ResultPath: '$.result.output.check', Next: 'repair' });
     // flag reads the caught SafetyCheckFailed at $.safety, which stays in the section's state: state form
     expect(payloadOf(item.flag!)).toMatchObject({ 'state.$': '$', errors: ['$.result.output.safety'] });
+    // so do the other flag tasks (each reads its caught safety error), and merge, whose output is an array
+    const flags = ['flag', 'repair-loop@0/repair-flag', 'repair-loop@1/repair-flag@2', 'rewrite-flag', 'rewrite-repair-loop@0/rewrite-repair-flag', 'rewrite-repair-loop@1/rewrite-repair-flag@2'];
     const stateForm = compiled.issues.filter((i) => /sends its whole state/.test(i.message));
-    expect(stateForm).toEqual([{ severity: 'warning', step: 'flag', message: expect.stringMatching(/caught error at \$\.result\.output\.safety .* would stay undecoded/) }]);
-    expect(Object.entries(compiled.tasks).filter(([, t]) => t.receives === 'state').map(([name]) => name)).toEqual(['flag']);
+    expect(stateForm).toHaveLength(flags.length + 1);
+    for (const step of flags) {
+      expect(stateForm).toContainEqual({ severity: 'warning', step, message: expect.stringMatching(/caught error at \$\.result\.output\.safety .* would stay undecoded/) });
+    }
+    expect(stateForm).toContainEqual({ severity: 'warning', step: 'merge', message: expect.stringMatching(/output of stage "merge-revisions" cannot be picked field by field: its output schema is not a plain object \(array\)/) });
+    expect(Object.entries(compiled.tasks).filter(([, t]) => t.receives === 'state').map(([name]) => name).sort()).toEqual(
+      ['flag', 'merge', 'repair-flag', 'repair-flag@2', 'rewrite-flag', 'rewrite-repair-flag', 'rewrite-repair-flag@2'].sort(),
+    );
+    // repair catches SafetyCheckFailed: the ValidationFailed it decodes in its input is still raw
+    // in the state then, so that catch path parses it before the flag task (failure paths only)
+    expect(item.repair!.Catch).toContainEqual({ ErrorEquals: ['SafetyCheckFailed'], ResultPath: '$.result.output.safety', Next: 'repair.catch0.input.envelope' });
+    expect(item['repair.catch0.input.error']).toMatchObject({ Type: 'Pass', Next: 'repair-flag' });
     // ingest-file replaces its item state: the input shape, as before
     expect(payloadOf(items(top.ingest!)['ingest-file']!)).toHaveProperty('input.$');
   });

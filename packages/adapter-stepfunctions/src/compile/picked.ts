@@ -1,5 +1,5 @@
 import type { TaskIR } from '@baton/core';
-import type { Scope } from './context.js';
+import { covers, type Scope } from './context.js';
 import { PLAIN_KEY } from './output-fields.js';
 
 /** A Task that picks its output's fields: the ResultSelector and the caught errors its Lambda decodes in its input. */
@@ -25,7 +25,7 @@ export function pickedForm(scope: Scope, step: TaskIR, rp: string | null, input:
   if (!shape) return { reason: `stage "${step.stage}" is not among the pipeline's stages` };
   if ('reason' in shape) return { reason: `the output of stage "${step.stage}" cannot be picked field by field: ${shape.reason}` };
   const errors: string[] = [];
-  for (const target of scope.ctx.rawErrors.get(step) ?? []) {
+  for (const { path: target } of scope.ctx.rawErrors.get(step) ?? []) {
     if (!covers(rp, target)) return { reason: `the caught error at ${target} that it reads first would stay undecoded in the state (its result goes to ${rp})` };
     const found = readsOf(input, target);
     if (found === undefined) return { reason: `its input selection reads inside the caught error at ${target}` };
@@ -34,10 +34,6 @@ export function pickedForm(scope: Scope, step: TaskIR, rp: string | null, input:
   return { fields: Object.fromEntries(shape.keys.map((k) => [`${k}.$`, `$.Payload.${k}`])), errors };
 }
 
-/** Whether path `outer` is `inner` or one of its ancestors. */
-function covers(outer: string, inner: string): boolean {
-  return outer === inner || outer === '$' || inner.startsWith(`${outer}.`) || inner.startsWith(`${outer}[`);
-}
 
 /**
  * The paths of the stage input that hold the value at ASL path `target`, given the Task's

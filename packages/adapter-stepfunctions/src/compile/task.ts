@@ -43,11 +43,13 @@ export function compileTask(scope: Scope, step: TaskIR, next: Continuation, bloc
   const timeoutMs = step.timeoutMs ?? meta.timeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
   const effective = ctx.stageRetry?.[step.stage] ?? step.retry ?? meta.retry ?? [];
   const { retry, policies } = compileRetry(effective, ctx, scope.prefix + step.id);
-  const catchers: AslCatcher[] = compileCatchers(scope, step.id, step.catch, next, 'lambda', block);
-  if (scope.itemFailed) catchers.push({ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: itemFailure(scope, step.id) });
   const invoke = ctx.lambdaIntegration === 'invoke';
   const rp = resultPath(scope, step.resultPath);
   const endsItem = scope.itemOk !== undefined && next === scope.itemOk;
+  // the branch below that decodes caught errors in the Lambda; when it fails they stay raw
+  const decodes = invoke && !(endsItem && rp === scope.root) && !(rp === null && (!endsItem || scope.itemResult)) && rp !== '$';
+  const catchers: AslCatcher[] = compileCatchers(scope, step.id, step.catch, next, 'lambda', block, decodes ? (ctx.rawErrors.get(step) ?? []) : []);
+  if (scope.itemFailed) catchers.push({ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: itemFailure(scope, step.id) });
   const inline = ctx.mapItems.get(ctx.stepIds.get(step.id) ?? step.id);
   const head = {
     stage: step.stage,
@@ -87,7 +89,7 @@ export function compileTask(scope: Scope, step: TaskIR, next: Continuation, bloc
     Object.assign(state, transition(next));
   } else {
     // a caught error the task reads is decoded by its Lambda (in its input or in its state)
-    const errors = ctx.rawErrors.get(step);
+    const errors = ctx.rawErrors.get(step)?.map((raw) => raw.path);
     if (errors) ctx.decodedErrors.add(step);
     const form = pickedForm(scope, step, rp, input);
     if ('fields' in form) {

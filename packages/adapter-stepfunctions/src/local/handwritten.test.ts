@@ -18,11 +18,11 @@ type Stub = (input: unknown) => unknown;
 
 /** Stages answering with their full output shapes; in `repairs`, every 4th section fails validation once. */
 function stubs(n: number, scenario: 'happy' | 'repairs'): Record<string, Stub> {
-  const repair: Stub = () => ({ valid: true, sectionId: 's', outputKey: 'k', round: 1, errors: [], promptSha256: 'h' });
+  const repair: Stub = () => ({ valid: true, sectionId: 's', outputKey: 'k', round: 1, errors: [], promptSha256: 'h', modelId: 'm' });
   return {
     'ingest-file': () => ({ docId: 'x', name: 'x.pdf', title: 'X', format: 'pdf', key: 'docs/x.json', paragraphs: 3, words: 120, contentHash: 'h' }),
     plan: () => ({ reportTitle: 'T', template: 't', templateVersion: 1, sources: [], sectionIndex: [], rejectedSources: [], sections: Array.from({ length: n }, (_, index) => ({ sectionId: `s${index}`, index })) }),
-    generate: () => ({ sectionId: 's', outputKey: 'k', promptSha256: 'h' }),
+    generate: () => ({ sectionId: 's', outputKey: 'k', promptSha256: 'h', modelId: 'm' }),
     validate: (input) => {
       const index = (input as { task: { index: number } }).task.index;
       if (scenario === 'repairs' && index % 4 === 0) {
@@ -39,6 +39,7 @@ function stubs(n: number, scenario: 'happy' | 'repairs'): Record<string, Stub> {
     'open-review': () => ({ round: 0, pending: ['s0'], decided: {}, sendBack: [], rounds: [], done: false }),
     'apply-review': () => ({ round: 1, pending: [], decided: {}, sendBack: [], rounds: [], done: true }),
     assemble: () => ({ docxKey: 'd', markdownKey: 'm', htmlKey: 'h', pdfKey: 'p', sections: { total: n, ok: n, failed: 0, held: 0, repaired: 0 } }),
+    'check-outcome': () => ({ total: n, generated: n, missing: 0, minimum: 1 }),
     notify: () => ({ delivered: 'file' }),
   };
 }
@@ -53,7 +54,7 @@ async function run(definition: AslDefinition, n: number, scenario: 'happy' | 're
     };
   }
   // reviewerId: the example's schema defaults it to null; a started run carries it (the gate reads it with reviewerPath)
-  const input = { reportTitle: 'T', template: 't', sources: [{ key: 'a' }, { key: 'b' }, { key: 'c' }], maxSourceBytes: 1e7, notify: { kind: 'file' }, reviewerId: null };
+  const input = { reportTitle: 'T', template: 't', sources: [{ key: 'a' }, { key: 'b' }, { key: 'c' }], maxSourceBytes: 1e7, notify: { kind: 'file' }, reviewerId: null, minGeneratedSections: 1, minGeneratedShare: 0 };
   const result = await runAslLocally(definition, input, { handlers });
   expect(result.status, JSON.stringify(result.error)).toBe('succeeded');
   return result;
