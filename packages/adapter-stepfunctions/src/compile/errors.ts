@@ -11,27 +11,53 @@ import type { AslState } from './types.js';
 export type CauseEncoding = RawError['encoding'];
 
 /**
- * Emits the Pass states that turn the `{ Error, Cause }` written at `target` into Baton's
+ * Emits the states that turn the `{ Error, Cause }` written at `target` into Baton's
  * `{ code, message, retryable, details }`, then continue at `next`. Returns the first state.
  * Only failure paths pay for these states.
+ *
+ * Not every failure carries Baton's JSON: a Lambda that timed out or crashed (`Sandbox.Timedout`,
+ * `Runtime.ExitError`: `errorMessage` is Lambda's text), a Lambda service error
+ * (`Lambda.TooManyRequestsException`: `Cause` is plain text), a heartbeat or task timeout (no
+ * `Cause`). `States.StringToJson` of such text would fail the execution with `States.Runtime`, so
+ * Choice states parse only what starts with `{` and turn the rest into
+ * `{ code: Error, message: <the text>, retryable: false }`, as `errorFromCause` does in a Lambda.
  */
 export function parseErrorStates(scope: Scope, base: string, target: string, encoding: CauseEncoding, next: string): string {
   const move = addState(scope, `${base}.error`, { Type: 'Pass', InputPath: child(target, 'e'), ResultPath: target, Next: next });
-  let first = addState(scope, `${base}.cause`, {
+  const plain = (name: string, message: string | undefined): string =>
+    addState(scope, `${base}.${name}`, {
+      Type: 'Pass',
+      Parameters: { e: { 'code.$': child(target, 'Error'), ...(message ? { 'message.$': message } : { message: '' }), retryable: false } },
+      ResultPath: target,
+      Next: move,
+    });
+  /** A Choice: `path` holds a string starting with `{` → `json`; a string → `text`; else → `absent`. */
+  const jsonOr = (name: string, path: string, json: string, text: string, absent: string): string =>
+    addState(scope, `${base}.${name}`, {
+      Type: 'Choice',
+      Choices: [
+        { And: [{ Variable: path, IsPresent: true }, { Variable: path, IsString: true }, { Variable: path, StringMatches: '{*' }], Next: json },
+        { And: [{ Variable: path, IsPresent: true }, { Variable: path, IsString: true }], Next: text },
+      ],
+      Default: absent,
+    });
+  const noCause = plain('no-cause', undefined);
+  const parsed = addState(scope, `${base}.cause`, {
     Type: 'Pass',
     Parameters: { 'e.$': `States.StringToJson(${child(target, encoding === 'lambda' ? 'e.errorMessage' : 'Cause')})` },
     ResultPath: target,
     Next: move,
   });
-  if (encoding === 'lambda') {
-    first = addState(scope, `${base}.envelope`, {
-      Type: 'Pass',
-      Parameters: { 'e.$': `States.StringToJson(${child(target, 'Cause')})` },
-      ResultPath: target,
-      Next: first,
-    });
-  }
-  return first;
+  if (encoding === 'direct') return jsonOr('decode', child(target, 'Cause'), parsed, plain('text', child(target, 'Cause')), noCause);
+  // lambda: the Cause is Lambda's JSON envelope `{ errorType, errorMessage, trace }` whose errorMessage is Baton's JSON
+  const message = jsonOr('message', child(target, 'e.errorMessage'), parsed, plain('lambda-text', child(target, 'e.errorMessage')), plain('lambda-no-message', undefined));
+  const envelope = addState(scope, `${base}.envelope-json`, {
+    Type: 'Pass',
+    Parameters: { 'e.$': `States.StringToJson(${child(target, 'Cause')})`, 'Error.$': child(target, 'Error') },
+    ResultPath: target,
+    Next: message,
+  });
+  return jsonOr('envelope', child(target, 'Cause'), envelope, plain('text', child(target, 'Cause')), noCause);
 }
 
 /** A compiled `Catch` entry. */

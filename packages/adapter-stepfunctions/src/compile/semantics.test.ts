@@ -130,8 +130,13 @@ describe('Catch and error shape', () => {
   it('function-arn: a caught Lambda error is parsed into { code, message, retryable, details } by Pass states', () => {
     const s = states('kit-exhausted', { lambdaIntegration: 'function-arn' });
     expect(s.flaky!.Catch).toEqual([{ ErrorEquals: ['ThrottlingException'], ResultPath: '$.caught', Next: 'flaky.catch0.envelope' }]);
-    expect(s['flaky.catch0.envelope']).toMatchObject({ Type: 'Pass', Parameters: { 'e.$': 'States.StringToJson($.caught.Cause)' }, ResultPath: '$.caught' });
+    // only a Cause that is JSON is parsed: Lambda's own failures (timeouts, crashes) carry text
+    expect(s['flaky.catch0.envelope']).toMatchObject({ Type: 'Choice', Default: 'flaky.catch0.no-cause' });
+    expect(JSON.stringify(s['flaky.catch0.envelope'])).toContain('"StringMatches":"{*"');
+    expect(s['flaky.catch0.envelope-json']).toMatchObject({ Type: 'Pass', Parameters: { 'e.$': 'States.StringToJson($.caught.Cause)' }, ResultPath: '$.caught', Next: 'flaky.catch0.message' });
+    expect(s['flaky.catch0.message']).toMatchObject({ Type: 'Choice', Default: 'flaky.catch0.lambda-no-message' });
     expect(s['flaky.catch0.cause']).toMatchObject({ Parameters: { 'e.$': 'States.StringToJson($.caught.e.errorMessage)' } });
+    expect(s['flaky.catch0.text']).toMatchObject({ Type: 'Pass', Parameters: { e: { 'code.$': '$.caught.Error', 'message.$': '$.caught.Cause', retryable: false } } });
     expect(s['flaky.catch0.error']).toMatchObject({ InputPath: '$.caught.e', ResultPath: '$.caught', Next: 'handle' });
   });
   it('keeps the Pass parsing where no Lambda reads the error first (a Choice, or the end of the run)', () => {
@@ -175,7 +180,7 @@ describe('approval gate', () => {
     expect(s['on-reject']!.Parameters).toMatchObject({ Payload: { errors: ['$.rejection'] } });
     // function-arn: SendTaskFailure's cause is the serialized error itself: one parse, no Lambda envelope
     const parsed = states('kit-approval', { lambdaIntegration: 'function-arn' }).review!.Catch as { ErrorEquals: string[]; Next: string }[];
-    expect(parsed[1]).toMatchObject({ ErrorEquals: ['ApprovalRejected'], ResultPath: '$.rejection', Next: 'review.catch0.cause' });
+    expect(parsed[1]).toMatchObject({ ErrorEquals: ['ApprovalRejected'], ResultPath: '$.rejection', Next: 'review.catch0.decode' });
   });
 });
 
