@@ -11,7 +11,6 @@ import { runAslLocally } from './run-asl.js';
 // with a plain-text Cause, a task timeout with none. Parsing those as JSON would fail the whole
 // execution (States.Runtime on AWS); the compiled machine turns them into Baton's error shape.
 const work = defineStage({ name: 'work', version: 1, input: z.object({ n: z.number() }), output: z.object({ n: z.number() }), async run(i) { return i; } });
-const note = defineStage({ name: 'note', version: 1, input: z.object({ code: z.string() }), output: z.object({ seen: z.string() }), async run(i) { return { seen: i.code }; } });
 
 const pipeline = definePipeline({ name: 'lambda-failures', version: 1, input: z.object({ items: z.array(z.number()) }) })
   .map('items', { items: '$.items', itemSelector: { 'n.$': '$$.Map.Item.Value' }, maxConcurrency: 4, toleratedFailurePercentage: 100, resultPath: '$.results' }, (b) => b.task('item', work))
