@@ -16,6 +16,7 @@ export { readHistory, type HistoryView, type ReadHistoryOptions } from './client
 export { SFN_API_ERRORS, executionNameProblem, sfnApiError } from './client/service-errors.js';
 export { createStepFunctionsLocalEngine, type StepFunctionsLocalEngine, type StepFunctionsLocalEngineOptions } from './local/engine.js';
 export { runAslLocally, type LocalAslRun } from './local/run-asl.js';
+export { clampLocalTimers, MAX_LOCAL_TIMER_SECONDS } from './local/timers.js';
 export { createBlobReviewStore } from './lambda/blob-reviews.js';
 export { writeStepFunctionsApp, type WriteAppOptions, type WrittenApp } from './app/write.js';
 export { DEAD_LETTER_STATE, FAILED_STATE, routeFailuresToDeadLetter, type DeadLetterMessage, type DeadLetterOptions } from './compile/dead-letter.js';

@@ -32,6 +32,7 @@ import { createMemoryReviewStore, decideReview, type ReviewStore } from '../lamb
 import { bindStageTasks, type RunRecords } from './bindings.js';
 import { bindApprovals, type TaskTokenWaiters } from './approvals.js';
 import { trackEvents, type TrackedRun } from './events.js';
+import { clampLocalTimers } from './timers.js';
 
 /** Options of {@link createStepFunctionsLocalEngine}. */
 export interface StepFunctionsLocalEngineOptions {
@@ -150,7 +151,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     if (!m) {
       for (const s of pipeline.stages.values()) if (!allStages.has(s.name)) throw new StageError('InvalidInput', `stage "${s.name}" is not known to this engine`);
       const compiled = compileToAsl(pipeline, options.deadLetters ? { ...options.compile, deadLetter: { queueUrl: LOCAL_DEAD_LETTER_QUEUE } } : options.compile);
-      m = { compiled, sm: new StateMachine(compiled.definition as never, { validationOptions: { checkArn: true, checkPaths: true } }) };
+      m = { compiled, sm: new StateMachine(clampLocalTimers(compiled.definition) as never, { validationOptions: { checkArn: true, checkPaths: true } }) };
       machines.set(pipeline.name, m);
     }
     return m;

@@ -1,6 +1,7 @@
 import './polyfill.js';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { AslDefinition } from '../compile/types.js';
+import { clampLocalTimers } from './timers.js';
 
 /** The outcome of {@link runAslLocally}. */
 export interface LocalAslRun {
@@ -28,7 +29,7 @@ export async function runAslLocally(
   input: unknown,
   options: { handlers: Record<string, (input: unknown) => unknown>; executionId?: string },
 ): Promise<LocalAslRun> {
-  const sm = new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: true } });
+  const sm = new StateMachine(clampLocalTimers(definition) as never, { validationOptions: { checkArn: false, checkPaths: true } });
   const handlers = Object.fromEntries(Object.entries(options.handlers).map(([k, fn]) => [k, async (i: unknown) => fn(i)]));
   const execution = sm.run(input as never, {
     overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: {} },

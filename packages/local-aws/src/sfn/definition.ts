@@ -48,7 +48,10 @@ export function prepareDefinition(text: string): PreparedDefinition {
   if (!definition || typeof definition !== 'object' || typeof definition.StartAt !== 'string' || !definition.States || typeof definition.States !== 'object') {
     throw new SfnApiError('InvalidDefinition', "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: StartAt and States are required'");
   }
+  // Node fires a timer over 2^31-1 ms at once: a longer execution timeout (a deployed machine's
+  // one day plus its review rounds) is held at the longest one Node can wait
   const copy = structuredClone(definition);
+  if (typeof copy.TimeoutSeconds === 'number') copy.TimeoutSeconds = Math.min(copy.TimeoutSeconds, MAX_TIMEOUT_SECONDS);
   const tasks = new Map<string, TaskInfo>();
   const states = new Map<string, Record<string, unknown>>();
   walk(copy, (name, state) => {
