@@ -24,7 +24,8 @@ describe('baton on BullMQ + Redis (redis-server started by the test setup)', () 
     const row = JSON.parse(baton(dir, ['status', runId, '--registry']).stdout) as { engine: string; status: string; attempts: { status: string }[]; reviews: { decision: string }[] };
     expect(row.engine).toBe('bullmq');
     expect(row.status).toBe('succeeded');
-    expect(row.attempts.filter((a) => a.status === 'succeeded')).toHaveLength(26);
+    // 3 ingest-file + plan + 9 × (generate, validate) + open-review + apply-review + assemble + check-outcome + notify
+    expect(row.attempts.filter((a) => a.status === 'succeeded')).toHaveLength(29);
     expect(row.reviews.map((x) => x.decision)).toEqual(['approved']);
   });
 
