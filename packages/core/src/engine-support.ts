@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { apiError } from './api-errors.js';
 import type { AnyPipeline } from './builder.js';
 import { StageError, serializeError, type SerializedError } from './errors.js';
 import type { StageMeta } from './interpreter/types.js';
@@ -52,12 +53,10 @@ export function verifyReviewToken(token: string, hash: string): boolean {
 
 export { newRunId } from './run-id.js';
 
-/** Looks a pipeline up by name or returns the given one; throws a clear error when unknown. */
+/** Looks a pipeline up by name or returns the given one; throws `PipelineNotFound` when unknown. */
 export function resolvePipeline(pipelines: ReadonlyMap<string, AnyPipeline>, pipeline: AnyPipeline | string): AnyPipeline {
   if (typeof pipeline !== 'string') return pipeline;
   const found = pipelines.get(pipeline);
-  if (!found) {
-    throw new StageError('InvalidInput', `unknown pipeline "${pipeline}"; this engine knows: ${[...pipelines.keys()].join(', ') || 'none'}`);
-  }
+  if (!found) throw apiError.pipelineNotFound(pipeline, [...pipelines.keys()]);
   return found;
 }

@@ -1,12 +1,15 @@
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import {
+  API_ERROR_CODES,
   ERROR_CODES,
   FATAL_CODES,
   NEVER_RETRIED,
   StageError,
   defaultRetryable,
   deserializeError,
+  errorClassOf,
+  isErrorCode,
   isFatalCode,
   isSerializedError,
   isStageError,
@@ -32,6 +35,33 @@ describe('StageError', () => {
     for (const [code, { retryable }] of Object.entries(ERROR_CODES)) expect(defaultRetryable(code)).toBe(retryable);
     expect(defaultRetryable('MyOwnCode')).toBe(true);
     for (const code of NEVER_RETRIED) expect(defaultRetryable(code)).toBe(false);
+  });
+});
+
+describe('the code table', () => {
+  it('derives the never-retried list from retried: never and fatal, keeping the codes retried until now', () => {
+    expect([...NEVER_RETRIED].sort()).toEqual(
+      ['SafetyCheckFailed', 'InvalidInput', 'ApprovalRejected', 'ApprovalTimedOut', 'States.Runtime', 'States.ExceedToleratedFailureThreshold', 'ModelAccessDenied', 'ConfigurationError'].sort(),
+    );
+    // not retried by States.ALL, but a retrier naming them may: repair, a choice, a payload limit
+    for (const code of ['ValidationFailed', 'States.NoChoiceMatched', 'States.DataLimitExceeded']) {
+      expect(defaultRetryable(code)).toBe(false);
+      expect(NEVER_RETRIED).not.toContain(code);
+    }
+  });
+
+  it('gives every code a class; the api codes are the engine API refusals, none of them never-retried', () => {
+    const classes = new Set(['model', 'validation', 'safety', 'assembly', 'infrastructure', 'api']);
+    for (const [code, info] of Object.entries(ERROR_CODES)) expect(classes.has(info.class), code).toBe(true);
+    expect(API_ERROR_CODES).toEqual(['RunNotFound', 'PipelineNotFound', 'GateNotFound', 'GateNotOpen', 'ReviewTokenRejected', 'ReviewTokenUsed', 'RunNotRedrivable', 'ResultTimedOut']);
+    for (const code of API_ERROR_CODES) expect(NEVER_RETRIED).not.toContain(code);
+    expect(defaultRetryable('ResultTimedOut')).toBe(true);
+    expect(defaultRetryable('RunNotFound')).toBe(false);
+    expect(errorClassOf('ModelAccessDenied')).toBe('model');
+    expect(errorClassOf('BatonWorkerStopped')).toBe('infrastructure');
+    expect(errorClassOf('ReportIncomplete')).toBeUndefined();
+    expect(isErrorCode('States.NoChoiceMatched')).toBe(true);
+    expect(isErrorCode('toString')).toBe(false);
   });
 });
 

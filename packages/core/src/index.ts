@@ -1,16 +1,21 @@
 export {
   ALL_ERRORS,
+  API_ERROR_CODES,
   ERROR_CODES,
   FATAL_CODES,
   NEVER_RETRIED,
   StageError,
   defaultRetryable,
   deserializeError,
+  errorClassOf,
+  isErrorCode,
   isFatalCode,
   isSerializedError,
   isStageError,
   serializeError,
   toStageError,
+  type ApiErrorCode,
+  type ErrorClass,
   type ErrorCode,
   type ErrorCodeInfo,
   type SerializedError,
@@ -114,6 +119,7 @@ export {
 } from './engine-support.js';
 export { MAX_REVIEW_NOTE_CHARS, type SectionVerdict, type SectionVerdictKind } from './engine.js';
 export { SECTION_VERDICT_KINDS, checkReviewDecision, findOpenReview, matchOpenReview, sectionVerdictsOf, type OpenReview } from './review-decision.js';
+export { apiError, approvalGatesOf, assertGateOf, type NotRedrivableReason } from './api-errors.js';
 export { RUN_ID_PATTERN, RUN_ID_RULE, assertRunId, pathUnder, startRunId } from './run-id.js';
 export { reviewLink } from './review-link.js';
 export { interpret, inputHash, type Effects, type RunOutcome, type StageMeta } from './interpreter/index.js';

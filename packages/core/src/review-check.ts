@@ -1,4 +1,5 @@
 import { MAX_REVIEW_NOTE_CHARS, type PendingReview, type ReviewDecision, type SectionVerdict, type SectionVerdictKind } from './engine.js';
+import { apiError } from './api-errors.js';
 import { StageError } from './errors.js';
 
 // No Node built-ins here: workflow sandboxes (Temporal) check decisions with these functions.
@@ -65,13 +66,20 @@ export interface OpenReview {
 /**
  * The one rule every engine applies to a decision: among the open reviews of a gate, the one
  * whose token `matches` its hash, assigned to this reviewer if it names one, and whose decision
- * passes {@link checkReviewDecision}. Throws `InvalidInput` saying which check failed; consumes
- * nothing. `matches` is the engine's hash comparison (`verifyReviewToken` in Node; a workflow
- * sandbox brings its own).
+ * passes {@link checkReviewDecision}. Consumes nothing; throws, with the same code and message on
+ * every engine (core's `apiError`):
+ * - `GateNotOpen`: no open review at the gate (not reached yet, decided, timed out);
+ * - `ReviewTokenUsed`: the token is that of a `closed` review of the gate (it decided already);
+ * - `ReviewTokenRejected`: the token matches no review of the gate, or the gate is assigned to
+ *   another reviewer;
+ * - `InvalidInput`: what the decision says is refused ({@link checkReviewDecision}).
+ *
+ * `matches` is the engine's hash comparison (`verifyReviewToken` in Node; a workflow sandbox
+ * brings its own); `closed` are the gate's decided or expired reviews, where the engine keeps them.
  *
  * @example
  * ```ts
- * const review = matchOpenReview(open, { run: runId, gate: 'review' }, decision, verifyReviewToken);
+ * const review = matchOpenReview(open, { run: runId, gate: 'review' }, decision, verifyReviewToken, decided);
  * ```
  */
 export function matchOpenReview<T extends OpenReview>(
@@ -79,12 +87,16 @@ export function matchOpenReview<T extends OpenReview>(
   where: { run: string; gate: string },
   decision: ReviewDecision,
   matches: (token: string, hash: string) => boolean,
+  closed: readonly OpenReview[] = [],
 ): T {
   const { run, gate } = where;
-  if (open.length === 0) throw new StageError('InvalidInput', `run "${run}" has no open review at gate "${gate}" (already decided, timed out, or never reached)`);
-  const review = open.find((r) => r.gate === gate && matches(String(decision.token), r.tokenHash));
-  if (!review) throw new StageError('InvalidInput', `review token rejected for gate "${gate}" of run "${run}"`);
-  if (review.reviewer != null && review.reviewer !== decision.reviewer) throw new StageError('InvalidInput', `gate "${gate}" is assigned to reviewer "${review.reviewer}"`);
+  const token = String(decision.token);
+  const used = (): boolean => closed.some((r) => r.gate === gate && matches(token, r.tokenHash));
+  const atGate = open.filter((r) => r.gate === gate);
+  if (atGate.length === 0) throw used() ? apiError.reviewTokenUsed(run, gate) : apiError.gateNotOpen(run, gate);
+  const review = atGate.find((r) => matches(token, r.tokenHash));
+  if (!review) throw used() ? apiError.reviewTokenUsed(run, gate) : apiError.reviewTokenRejected(run, gate);
+  if (review.reviewer != null && review.reviewer !== decision.reviewer) throw apiError.reviewerNotAssigned(run, gate, review.reviewer);
   checkReviewDecision({ gate, ...(review.sections ? { sections: review.sections } : {}) }, decision);
   return review;
 }

@@ -59,10 +59,29 @@ describe('findOpenReview', () => {
     expect(findOpenReview(open, where, { token: b.token, reviewer: 'anyone' })).toBe(open[1]);
   });
 
-  it('refuses no open review, a wrong token, another reviewer and bad verdicts, each saying which', () => {
-    expect(refusal(() => findOpenReview([], where, { token: a.token })).message).toMatch(/no open review at gate "review"/);
-    expect(refusal(() => findOpenReview(open, where, { token: 'forged' })).message).toMatch(/token rejected/);
-    expect(refusal(() => findOpenReview(open, where, { token: a.token, reviewer: 'bob' })).message).toMatch(/assigned to reviewer "alice"/);
-    expect(refusal(() => findOpenReview(open, where, { token: b.token, sections: { intro: { verdict: 'approve' } } })).message).toMatch(/no section verdicts/);
+  it('refuses no open review, a wrong token, another reviewer and bad verdicts, each with its code and saying which', () => {
+    expect(refusal(() => findOpenReview([], where, { token: a.token }))).toEqual({
+      code: 'GateNotOpen',
+      message: 'run "r1" has no open review at gate "review" (not reached yet, already decided, timed out, or the run ended)',
+    });
+    expect(refusal(() => findOpenReview(open, where, { token: 'forged' }))).toEqual({ code: 'ReviewTokenRejected', message: 'review token rejected for gate "review" of run "r1"' });
+    expect(refusal(() => findOpenReview(open, where, { token: a.token, reviewer: 'bob' }))).toEqual({ code: 'ReviewTokenRejected', message: 'gate "review" of run "r1" is assigned to reviewer "alice"' });
+    const verdicts = refusal(() => findOpenReview(open, where, { token: b.token, sections: { intro: { verdict: 'approve' } } }));
+    expect(verdicts.code).toBe('InvalidInput');
+    expect(verdicts.message).toMatch(/no section verdicts/);
+  });
+
+  it('tells a used token (one of the closed reviews of the gate) from a wrong one, open review or not', () => {
+    const used = createReviewToken();
+    const closed = [{ gate: 'review', tokenHash: used.hash }];
+    const usedRefusal = { code: 'ReviewTokenUsed', message: 'review token for gate "review" of run "r1" was already used (a token decides once)' };
+    expect(refusal(() => findOpenReview([], where, { token: used.token }, closed))).toEqual(usedRefusal);
+    expect(refusal(() => findOpenReview(open, where, { token: used.token }, closed))).toEqual(usedRefusal);
+    expect(refusal(() => findOpenReview([], where, { token: 'forged' }, closed)).code).toBe('GateNotOpen');
+    expect(refusal(() => findOpenReview(open, where, { token: 'forged' }, closed)).code).toBe('ReviewTokenRejected');
+    // a closed review of another gate does not make the token "used" here
+    expect(refusal(() => findOpenReview(open, where, { token: used.token }, [{ gate: 'other', tokenHash: used.hash }])).code).toBe('ReviewTokenRejected');
+    // an open review of another gate is not open at this one
+    expect(refusal(() => findOpenReview([{ gate: 'other', tokenHash: a.hash }], where, { token: a.token })).code).toBe('GateNotOpen');
   });
 });

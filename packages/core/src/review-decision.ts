@@ -7,7 +7,8 @@ export { SECTION_VERDICT_KINDS, checkReviewDecision, matchOpenReview, sectionVer
 /**
  * {@link matchOpenReview} with Node's constant-time token check: among the open reviews of a
  * gate, the one whose token hash matches, assigned to this reviewer if it names one, and whose
- * decision passes `checkReviewDecision`. Throws `InvalidInput` saying which check failed;
+ * decision passes `checkReviewDecision`. Throws `GateNotOpen`, `ReviewTokenUsed` (a token of one
+ * of the `closed` reviews), `ReviewTokenRejected` or `InvalidInput` saying which check failed;
  * consumes nothing.
  *
  * @example
@@ -15,6 +16,11 @@ export { SECTION_VERDICT_KINDS, checkReviewDecision, matchOpenReview, sectionVer
  * const review = findOpenReview(openReviews, { run: runId, gate: 'review' }, decision);
  * ```
  */
-export function findOpenReview<T extends OpenReview>(open: readonly T[], where: { run: string; gate: string }, decision: ReviewDecision): T {
-  return matchOpenReview(open, where, decision, verifyReviewToken);
+export function findOpenReview<T extends OpenReview>(
+  open: readonly T[],
+  where: { run: string; gate: string },
+  decision: ReviewDecision,
+  closed: readonly OpenReview[] = [],
+): T {
+  return matchOpenReview(open, where, decision, verifyReviewToken, closed);
 }

@@ -3,10 +3,11 @@ import type { CompileContext } from './context.js';
 
 /**
  * Codes Baton never retries even under `States.ALL`: {@link NEVER_RETRIED} plus every built-in
- * code that is not retryable (ValidationFailed goes to repair, not to a blind retry).
+ * code that is not retryable (ValidationFailed goes to repair, not to a blind retry). The `api`
+ * codes are refusals of engine API calls, never a state's error: they are left out of the ASL.
  */
 export const NON_RETRYABLE_CODES: readonly string[] = [
-  ...new Set([...NEVER_RETRIED, ...Object.entries(ERROR_CODES).filter(([, v]) => !v.retryable).map(([k]) => k)]),
+  ...new Set([...NEVER_RETRIED, ...Object.entries(ERROR_CODES).filter(([, v]) => !v.retryable && v.class !== 'api').map(([k]) => k)]),
 ];
 
 /** The compiled `Retry` array of a state and, index by index, the Baton policy behind each retrier. */

@@ -73,25 +73,26 @@ describe('local engine', () => {
     expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
   });
 
-  it('result with a timeout fails with States.Timeout when the run does not end in time', async () => {
+  it('result with a timeout fails with ResultTimedOut when the run does not end in time', async () => {
     engine = createLocalEngine({ pipelines: [slow] });
     const { runId } = await engine.start('slow', {});
-    await expect(engine.result(runId, { timeoutMs: 20 })).rejects.toMatchObject({ code: 'States.Timeout', message: `run "${runId}" did not end within 20 ms` });
+    await expect(engine.result(runId, { timeoutMs: 20 })).rejects.toMatchObject({ code: 'ResultTimedOut', retryable: true, message: `run "${runId}" did not end within 20 ms (it goes on; call result() again to wait more)` });
     expect((await engine.status(runId)).status).toBe('running');
   });
 
   it('refuses unknown runs and pipelines and redrive of a run that has not failed', async () => {
     engine = createLocalEngine({ pipelines: [slow, broken] });
-    await expect(engine.status('nope')).rejects.toMatchObject({ code: 'InvalidInput', message: 'unknown run "nope"' });
-    await expect(engine.start('nobody', {})).rejects.toThrow('unknown pipeline "nobody"; this engine knows: slow, broken');
+    await expect(engine.status('nope')).rejects.toMatchObject({ code: 'RunNotFound', message: 'unknown run "nope"' });
+    await expect(engine.redrive('nope')).rejects.toMatchObject({ code: 'RunNotFound' });
+    await expect(engine.start('nobody', {})).rejects.toMatchObject({ code: 'PipelineNotFound', message: 'unknown pipeline "nobody"; this engine knows: slow, broken' });
     const running = await engine.start('slow', {});
-    await expect(engine.redrive(running.runId)).rejects.toThrow('is still in progress');
+    await expect(engine.redrive(running.runId)).rejects.toMatchObject({ code: 'RunNotRedrivable', message: expect.stringContaining('is still in progress') });
     const failed = await engine.start('broken', {});
     expect(await engine.result(failed.runId)).toMatchObject({ status: 'failed', error: { code: 'Broken' } });
     expect(await engine.result(failed.runId)).toMatchObject({ status: 'failed', error: { code: 'Broken' } });
     const ok = await engine.start(wide, [1]);
     await engine.result(ok.runId);
-    await expect(engine.redrive(ok.runId)).rejects.toThrow('has not failed');
+    await expect(engine.redrive(ok.runId)).rejects.toMatchObject({ code: 'RunNotRedrivable', message: expect.stringContaining('has not failed') });
   });
 
   it('lists runs filtered by status and pipeline; a start with a known run id is idempotent', async () => {

@@ -3,6 +3,7 @@ import { jsonBytes, resolveRefs } from '../claim-check.js';
 import type { Engine, ReviewDecision, ReviewNotifier, RunInfo, RunSummary } from '../engine.js';
 import { createReviewToken, resolvePipeline, stageMetaOf, validateRunInput } from '../engine-support.js';
 import { startRunId } from '../run-id.js';
+import { apiError } from '../api-errors.js';
 import { StageError } from '../errors.js';
 import { interpret } from '../interpreter/interpret.js';
 import type { ApprovalOutcome, Effects, RunOutcome, TaskOutcome } from '../interpreter/types.js';
@@ -104,7 +105,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     const existing = active.get(runId);
     if (existing) return existing;
     const state = foldJournal(journal.read(runId));
-    if (!state.start) throw new StageError('InvalidInput', `unknown run "${runId}"`);
+    if (!state.start) throw apiError.runNotFound(runId);
     const pipeline = resolvePipeline(pipelines, state.start.pipeline);
     const run: ActiveRun = { state, current: new Set(), waiters: new Map(), done: Promise.resolve(undefined as never) };
     active.set(runId, run);
@@ -238,7 +239,8 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
   const decide = async (runId: string, gate: string, decision: ReviewDecision, verdict: 'approved' | 'rejected'): Promise<void> => {
     const run = active.get(runId);
     const state = run?.state ?? foldJournal(journal.read(runId));
-    const entry = decisionEntryFor(runId, state, gate, decision, verdict, new Date(clock.now()).toISOString());
+    const ir = state.start ? pipelines.get(state.start.pipeline)?.ir : undefined;
+    const entry = decisionEntryFor(runId, state, gate, decision, verdict, new Date(clock.now()).toISOString(), ir);
     append(runId, run, entry);
     if (run) run.waiters.get(entry.path)?.(outcomeOf(entry));
     // the decision is durable either way: an engine that lacks the pipeline (a bare approver)
@@ -249,7 +251,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
   const info = (runId: string): RunInfo => {
     const run = active.get(runId);
     const s = run?.state ?? foldJournal(journal.read(runId));
-    if (!s.start) throw new StageError('InvalidInput', `unknown run "${runId}"`);
+    if (!s.start) throw apiError.runNotFound(runId);
     return runInfoFromJournal(runId, { ...s, start: s.start }, { engine: 'local', running: [...s.running.values()], currentSteps: run ? [...run.current] : [] });
   };
 
@@ -274,7 +276,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       if (resultOptions.timeoutMs === undefined) return done;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new StageError('States.Timeout', `run "${runId}" did not end within ${resultOptions.timeoutMs} ms`)), resultOptions.timeoutMs);
+        timer = setTimeout(() => reject(apiError.resultTimedOut(runId, resultOptions.timeoutMs!)), resultOptions.timeoutMs);
       });
       return Promise.race([done, timeout]).finally(() => clearTimeout(timer));
     },
@@ -284,9 +286,12 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     approve: (runId, gate, decision) => decide(runId, gate, decision, 'approved'),
     reject: (runId, gate, decision) => decide(runId, gate, decision, 'rejected'),
     async redrive(runId) {
-      if (active.has(runId)) throw new StageError('InvalidInput', `run "${runId}" is still in progress; only a failed run can be redriven`);
-      const state = foldJournal(journal.read(runId));
-      if (!state.end || state.end.ok) throw new StageError('InvalidInput', `run "${runId}" has not failed; only a failed run can be redriven`);
+      const state = active.get(runId)?.state ?? foldJournal(journal.read(runId));
+      if (!state.start) throw apiError.runNotFound(runId);
+      if (active.has(runId) || !state.end) throw apiError.runNotRedrivable(runId, 'in-progress');
+      if (state.end.ok) throw apiError.runNotRedrivable(runId, 'succeeded');
+      const pipeline = pipelines.get(state.start.pipeline);
+      if (pipeline && !validateRunInput(pipeline, state.start.input).ok) throw apiError.runNotRedrivable(runId, 'invalid-input');
       append(runId, undefined, { t: 'redrive', at: new Date(clock.now()).toISOString() });
       launch(runId);
     },

@@ -1,5 +1,6 @@
 import type { PendingReview, ReviewDecision, RunInfo, RunState } from '../engine.js';
-import { StageError } from '../errors.js';
+import { apiError, assertGateOf } from '../api-errors.js';
+import type { PipelineIR } from '../ir.js';
 import { findOpenReview, sectionVerdictsOf } from '../review-decision.js';
 import type { JournalEntry, JournalState } from './journal.js';
 
@@ -63,8 +64,10 @@ export function runInfoFromJournal(runId: string, s: JournalState & { start: Non
 /**
  * Checks a reviewer's decision against a run's journal and returns the decision entry to record:
  * an open review at `gate` whose token hash matches, assigned to this reviewer if it names one,
- * with verdicts only for its sections ({@link findOpenReview}). Throws `InvalidInput` saying which
- * check failed, before anything is recorded. Engines that keep a core journal share it.
+ * with verdicts only for its sections ({@link findOpenReview}). Throws before anything is
+ * recorded: `RunNotFound`, `GateNotFound` (when `ir`, the run's pipeline, is given and has no such
+ * gate), `GateNotOpen`, `ReviewTokenUsed` (the token of a decided or expired review of the gate),
+ * `ReviewTokenRejected` or `InvalidInput`. Engines that keep a core journal share it.
  */
 export function decisionEntryFor(
   runId: string,
@@ -73,10 +76,14 @@ export function decisionEntryFor(
   decision: ReviewDecision,
   verdict: 'approved' | 'rejected',
   at: string,
+  ir?: Pick<PipelineIR, 'steps'>,
 ): Extract<JournalEntry, { t: 'decision' }> {
-  if (!s.start) throw new StageError('InvalidInput', `unknown run "${runId}"`);
-  const open = [...s.reviews.values()].filter((r) => r.gate === gate && !s.decisions.has(r.path));
-  const review = findOpenReview(open, { run: runId, gate }, decision);
+  if (!s.start) throw apiError.runNotFound(runId);
+  if (ir) assertGateOf({ run: runId, gate }, ir);
+  const atGate = [...s.reviews.values()].filter((r) => r.gate === gate);
+  const open = atGate.filter((r) => !s.decisions.has(r.path));
+  const closed = atGate.filter((r) => s.decisions.has(r.path));
+  const review = findOpenReview(open, { run: runId, gate }, decision, closed);
   const sections = sectionVerdictsOf(decision);
   return {
     t: 'decision',

@@ -173,6 +173,12 @@ export const kitReviewerPath = define('kit-reviewer-path')
   .approval('review', { gate: 'review', timeoutSeconds: 300, reviewerPath: '$.reviewerId', payload: { 'draft.$': '$.draft' }, resultPath: '$.review' })
   .build();
 
+/** 25. A gate behind a step that takes `delayMs`: an approve sent at once finds the gate not reached. */
+export const kitGateLater = define('kit-gate-later')
+  .task('draft', kitStep, { input: { ...P, value: 1, 'delayMs.$': '$.delayMs' }, resultPath: '$.draft' })
+  .approval('review', { gate: 'review', timeoutSeconds: 300, payload: { 'draft.$': '$.draft' }, resultPath: '$.review' })
+  .build();
+
 /** Every pipeline the conformance kit runs; an engine under test must know all of them. */
 export const conformancePipelines: AnyPipeline[] = [
   kitSequence,
@@ -196,6 +202,7 @@ export const conformancePipelines: AnyPipeline[] = [
   kitFatalCatchAll,
   kitFatalCatchNamed,
   kitReviewerPath,
+  kitGateLater,
   kitReviewSections,
   kitReviewRounds,
 ];

@@ -3,14 +3,14 @@ import { MAX_REVIEW_NOTE_CHARS, type ReviewDecision, type SectionVerdict } from 
 import { createProbeDir, readProbe, startCounts } from './probe.js';
 import type { KitContext } from './suite.js';
 
-/** A decision the engine must refuse with `InvalidInput` whose message matches `why`. */
-async function refused(decided: Promise<void>, why: RegExp): Promise<void> {
+/** A decision the engine must refuse with `code` (`InvalidInput`: what it says) whose message matches `why`. */
+async function refused(decided: Promise<void>, why: RegExp, code = 'InvalidInput'): Promise<void> {
   const error = await decided.then(
     () => undefined,
     (e: unknown) => e as { code?: string; message?: string },
   );
   expect(error, `expected a refusal matching ${why}`).toBeDefined();
-  expect(error!.code).toBe('InvalidInput');
+  expect(error!.code).toBe(code);
   expect(error!.message).toMatch(why);
 }
 
@@ -57,7 +57,7 @@ export function sectionReviewScenarios({ caps, timeout, engine, output, run, gat
       const decide = (d: Omit<ReviewDecision, 'token'>, token = second.token): Promise<void> => engine().approve(runId, 'review', { token, reviewer: 'alice', ...d });
       // round 2 decides only what came back; round 1's token is spent
       await refused(decide({ sections: { a: { verdict: 'approve' } } }), /"a"/);
-      await refused(decide({ sections: { b: { verdict: 'approve' } } }, first.token), /token/);
+      await refused(decide({ sections: { b: { verdict: 'approve' } } }, first.token), /token/, 'ReviewTokenUsed');
       await decide({ sections: { b: { verdict: 'approve' } } });
       const out = output(await engine().result(runId, { timeoutMs: timeout }));
       expect(out.round).toEqual({
@@ -92,7 +92,7 @@ export function sectionReviewScenarios({ caps, timeout, engine, output, run, gat
       await approve({ sections });
       expect(output(await engine().result(runId, { timeoutMs: timeout })).review).toMatchObject({ approved: true, sections });
       // the round is closed: a second decision is refused
-      await refused(approve({ sections: { intro: { verdict: 'approve' } } }), /review/);
+      await refused(approve({ sections: { intro: { verdict: 'approve' } } }), /review/, 'ReviewTokenUsed');
 
       // a gate without sectionsPath takes no verdicts
       const plain = await engine().start('kit-reviewer-path', { probe: createProbeDir(), reviewerId: null });

@@ -5,6 +5,7 @@ import { isBlobRef } from '../blob-ref.js';
 import type { RunOutcome } from '../interpreter/types.js';
 import { KIT_APPROVAL_TIMEOUT_SECONDS, KIT_RETRY, conformancePipelines } from './pipelines.js';
 import { createProbeDir, highWaterMark, readProbe, setProbeFlag, startCounts, type ProbeEvent } from './probe.js';
+import { apiErrorScenarios } from './scenarios-api-errors.js';
 import { fatalAndReviewerScenarios } from './scenarios-fatal.js';
 import { sectionReviewScenarios } from './scenarios-review.js';
 import { runIdScenarios } from './scenarios-run-ids.js';
@@ -345,5 +346,6 @@ export function runConformance(options: ConformanceOptions): void {
     fatalAndReviewerScenarios({ caps, timeout, engine, run, output, gateOpen });
     sectionReviewScenarios({ caps, timeout, engine, run, output, gateOpen });
     runIdScenarios({ caps, timeout, engine, run, output, gateOpen });
+    apiErrorScenarios({ caps, timeout, engine, run, output, gateOpen });
   });
 }
