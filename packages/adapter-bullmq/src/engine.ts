@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
-  StageError,
+  apiError,
   createFsBlobStore,
   foldJournal,
   startRunId,
@@ -140,7 +140,7 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
 
   const started = async (runId: string): Promise<ReturnType<typeof foldJournal> & { start: NonNullable<ReturnType<typeof foldJournal>['start']> }> => {
     const s = await store.fold(runId);
-    if (!s.start) throw new StageError('InvalidInput', `unknown run "${runId}"`);
+    if (!s.start) throw apiError.runNotFound(runId);
     return s as typeof s & { start: NonNullable<typeof s.start> };
   };
 
@@ -166,11 +166,16 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
     const entries = await store.read(runId);
     const s = foldJournal(entries);
     const at = new Date().toISOString();
-    const entry = decisionEntryFor(runId, s, gate, decision, verdict, at);
+    const ir = s.start ? pipelines.get(s.start.pipeline)?.ir : undefined;
+    const entry = decisionEntryFor(runId, s, gate, decision, verdict, at, ir);
     const gen = generationOf(entries);
     // the decision field is shared with the gate's timeout: whichever is first wins, the token is single-use
     const res = await store.record(runId, { field: `decision|${entry.path}@${gen}`, entries: [entry] });
-    if (!res.added) throw new StageError('InvalidInput', `gate "${gate}" of run "${runId}" was already decided`);
+    if (!res.added) {
+      // lost the race: the journal now says why (this token decided it: ReviewTokenUsed; the gate's timeout: GateNotOpen)
+      decisionEntryFor(runId, foldJournal(await store.read(runId)), gate, decision, verdict, at, ir);
+      throw apiError.gateNotOpen(runId, gate);
+    }
     const extra = {
       ...(decision.reviewer === undefined ? {} : { reviewer: decision.reviewer }),
       ...(decision.comment === undefined ? {} : { comment: decision.comment }),
@@ -216,7 +221,7 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
     async result(runId, resultOptions = {}) {
       await ready;
       const deadline = resultOptions.timeoutMs === undefined ? Infinity : Date.now() + resultOptions.timeoutMs;
-      if (!(await store.exists(runId))) throw new StageError('InvalidInput', `unknown run "${runId}"`);
+      if (!(await store.exists(runId))) throw apiError.runNotFound(runId);
       for (;;) {
         const left = deadline - Date.now();
         // listen before reading: an end announced while the read is in flight is not missed
@@ -228,7 +233,7 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
         }
         if (left <= 0) {
           wait.cancel();
-          throw new StageError('States.Timeout', `run "${runId}" did not end within ${resultOptions.timeoutMs} ms`);
+          throw apiError.resultTimedOut(runId, resultOptions.timeoutMs!);
         }
         const ended = await wait.ended;
         if (ended) return ended;
@@ -243,9 +248,11 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
     async redrive(runId) {
       const entries = await store.read(runId);
       const s = foldJournal(entries);
-      if (!s.start) throw new StageError('InvalidInput', `unknown run "${runId}"`);
-      if (!s.end) throw new StageError('InvalidInput', `run "${runId}" is still in progress; only a failed run can be redriven`);
-      if (s.end.ok) throw new StageError('InvalidInput', `run "${runId}" has not failed; only a failed run can be redriven`);
+      if (!s.start) throw apiError.runNotFound(runId);
+      if (!s.end) throw apiError.runNotRedrivable(runId, 'in-progress');
+      if (s.end.ok) throw apiError.runNotRedrivable(runId, 'succeeded');
+      const pipeline = pipelines.get(s.start.pipeline);
+      if (pipeline && !validateRunInput(pipeline, s.start.input).ok) throw apiError.runNotRedrivable(runId, 'invalid-input');
       const gen = generationOf(entries) + 1;
       const res = await store.record(runId, { field: `redrive|${gen}`, entries: [{ t: 'redrive', at: new Date().toISOString() }], end: 'delete' });
       if (res.added) await wakeRun(driveQueue, runId, `redrive|${gen}`);

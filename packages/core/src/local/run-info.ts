@@ -66,7 +66,7 @@ export function runInfoFromJournal(runId: string, s: JournalState & { start: Non
  * an open review at `gate` whose token hash matches, assigned to this reviewer if it names one,
  * with verdicts only for its sections ({@link findOpenReview}). Throws before anything is
  * recorded: `RunNotFound`, `GateNotFound` (when `ir`, the run's pipeline, is given and has no such
- * gate), `GateNotOpen`, `ReviewTokenUsed` (the token of a decided or expired review of the gate),
+ * gate), `GateNotOpen`, `ReviewTokenUsed` (the token of a decided review of the gate),
  * `ReviewTokenRejected` or `InvalidInput`. Engines that keep a core journal share it.
  */
 export function decisionEntryFor(
@@ -82,7 +82,8 @@ export function decisionEntryFor(
   if (ir) assertGateOf({ run: runId, gate }, ir);
   const atGate = [...s.reviews.values()].filter((r) => r.gate === gate);
   const open = atGate.filter((r) => !s.decisions.has(r.path));
-  const closed = atGate.filter((r) => s.decisions.has(r.path));
+  // a token is used once its review was decided; one whose gate timed out was never used
+  const closed = atGate.filter((r) => s.decisions.get(r.path)?.decision !== 'timeout' && s.decisions.has(r.path));
   const review = findOpenReview(open, { run: runId, gate }, decision, closed);
   const sections = sectionVerdictsOf(decision);
   return {
