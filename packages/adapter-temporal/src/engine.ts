@@ -1,7 +1,10 @@
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { WorkflowBundle } from '@temporalio/worker';
 import {
   StageError,
+  apiError,
+  assertGateOf,
+  findOpenReview,
   startRunId,
   resolvePipeline,
   stageMetaOf,
@@ -23,7 +26,7 @@ import { defaultAddress, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './default
 import { workflowOutcome } from './outcome.js';
 import { createTemporalWorker, type TemporalWorker } from './worker.js';
 import { BATON_WORKFLOW_TYPE, carryQuery, decideUpdate, snapshotQuery, type ActivityTuning, type BatonRunSnapshot, type BatonWorkflowInput, type DecideArgs } from './workflow/contract.js';
-import { carryForRedrive } from './workflow/run-state.js';
+import { GATE_OPENING, carryForRedrive, reviewsAtGate } from './workflow/run-state.js';
 
 /** Options of {@link createTemporalEngine}: those of the local engine, plus where Temporal is. */
 export interface TemporalEngineOptions {
@@ -98,23 +101,52 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
   };
   const handle = (runId: string): WorkflowHandle => client.workflow.getHandle(runId);
 
+  /** The workflow's description; `RunNotFound` when there is no workflow of this id. */
+  const described = (runId: string): ReturnType<WorkflowHandle['describe']> =>
+    handle(runId)
+      .describe()
+      .catch((e: unknown) => {
+        throw e instanceof WorkflowNotFoundError ? apiError.runNotFound(runId) : e;
+      });
+
+  /**
+   * Why a decision on an ended run is refused, as the workflow would say it: its carried reviews
+   * (queried by replay) tell a used token and an unknown gate; otherwise the gate is not open.
+   */
+  const refuseEnded = async (runId: string, gate: string, decision: ReviewDecision): Promise<never> => {
+    await described(runId);
+    const carried = await handle(runId)
+      .query(carryQuery)
+      .catch(() => undefined);
+    if (carried) {
+      assertGateOf({ run: runId, gate }, carried.input.ir);
+      findOpenReview([], { run: runId, gate }, decision, reviewsAtGate(carried.carry, gate).decided);
+    }
+    throw apiError.gateNotOpen(runId, gate);
+  };
+
   const decide = async (runId: string, gate: string, decision: ReviewDecision, verdict: DecideArgs['verdict']): Promise<void> => {
     const args: DecideArgs = { gate, verdict, token: decision.token, ...pick(decision, ['reviewer', 'comment', 'sections']) };
     // the review activity notifies the reviewer just before the workflow records the gate, so a
-    // decision sent at once on the notice may arrive first: retry that case (only) for a while
+    // decision sent at once on the notice may arrive first: the workflow says so (GATE_OPENING)
+    // and only that case is sent again for a while; a gate not reached is refused at once
     const deadline = Date.now() + GATE_OPENING_GRACE_MS;
     for (;;) {
       try {
         await handle(runId).executeUpdate(decideUpdate, { args: [args] });
         return;
       } catch (e) {
+        // a closed (or unknown) workflow takes no update
+        if (e instanceof WorkflowNotFoundError) return refuseEnded(runId, gate, decision);
         const cause = (e as { cause?: unknown }).cause;
-        const message = cause instanceof Error ? cause.message : (e as Error).message;
-        if (message.includes('has not reached gate') && Date.now() < deadline) {
+        if (!(cause instanceof ApplicationFailure)) throw e;
+        if (cause.type === GATE_OPENING) {
+          if (Date.now() >= deadline) throw apiError.gateNotOpen(runId, gate);
           await new Promise((r) => setTimeout(r, 100));
           continue;
         }
-        throw new StageError('InvalidInput', `cannot ${verdict === 'approved' ? 'approve' : 'reject'} gate "${gate}" of run "${runId}": ${message}`, { cause: e });
+        // the validator refused with the code every engine uses (GateNotOpen, ReviewTokenRejected, …)
+        throw new StageError(cause.type ?? 'StageFailed', cause.message, { details: { runId, gate }, cause: e });
       }
     }
   };
@@ -155,18 +187,20 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
     },
     async result(runId, resultOptions = {}) {
       await ensureWorker();
-      const done = workflowOutcome(handle(runId));
+      const done = workflowOutcome(handle(runId)).catch((e: unknown) => {
+        throw e instanceof WorkflowNotFoundError ? apiError.runNotFound(runId) : e;
+      });
       if (resultOptions.timeoutMs === undefined) return done;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new StageError('States.Timeout', `run "${runId}" did not end within ${resultOptions.timeoutMs} ms`)), resultOptions.timeoutMs);
+        timer = setTimeout(() => reject(apiError.resultTimedOut(runId, resultOptions.timeoutMs!)), resultOptions.timeoutMs);
       });
       return Promise.race([done, timeout]).finally(() => clearTimeout(timer));
     },
     async status(runId) {
       await ensureWorker();
       const h = handle(runId);
-      const description = await h.describe();
+      const description = await described(runId);
       const closed = description.status.name !== 'RUNNING';
       // a closed run is queried by replaying it on a worker; without one, report what the server knows
       const snapshot: BatonRunSnapshot = await h.query(snapshotQuery).catch((e: unknown) => {
@@ -198,11 +232,11 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
     async redrive(runId) {
       await ensureWorker();
       const h = handle(runId);
-      const description = await h.describe();
-      if (description.status.name === 'RUNNING') throw new StageError('InvalidInput', `run "${runId}" is still in progress; only a failed run can be redriven`);
-      if (description.status.name === 'COMPLETED') throw new StageError('InvalidInput', `run "${runId}" has not failed; only a failed run can be redriven`);
+      const description = await described(runId);
+      if (description.status.name === 'RUNNING') throw apiError.runNotRedrivable(runId, 'in-progress');
+      if (description.status.name === 'COMPLETED') throw apiError.runNotRedrivable(runId, 'succeeded');
       const { input, carry } = await h.query(carryQuery);
-      if (input.invalid) throw new StageError('InvalidInput', `run "${runId}" failed on its input (${input.invalid.message}); start a new run with valid input`);
+      if (input.invalid) throw apiError.runNotRedrivable(runId, 'invalid-input');
       const pipeline = pipelines.get(input.pipeline);
       const next: BatonWorkflowInput = {
         ...input,
@@ -255,5 +289,5 @@ function lastActivity(attempts: RunInfo['attempts']): Date | undefined {
   return last ? new Date(last) : undefined;
 }
 
-/** How long a decision waits for a gate whose reviewer was already notified to be recorded. */
+/** How long a decision waits for a gate whose reviewer was already notified to be recorded (GATE_OPENING). */
 const GATE_OPENING_GRACE_MS = 10_000;

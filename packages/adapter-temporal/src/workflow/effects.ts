@@ -129,7 +129,8 @@ export function createWorkflowEffects(state: WorkflowRunState): Effects {
         const now = Date.now();
         const base = { runId, stepPath: req.stepPath, gate: req.gate, payload: req.payload, createdAt: new Date(now).toISOString(), expiresAt: new Date(now + req.timeoutSeconds * 1000).toISOString() };
         const request = { ...base, ...(req.reviewer === undefined ? {} : { reviewer: req.reviewer }), ...(req.sections === undefined ? {} : { sections: req.sections }) };
-        const { tokenHash } = await tracked(() => short.batonOpenReview(request));
+        state.opening.set(req.gate, (state.opening.get(req.gate) ?? 0) + 1);
+        const { tokenHash } = await tracked(() => short.batonOpenReview(request)).finally(() => state.opening.set(req.gate, (state.opening.get(req.gate) ?? 1) - 1));
         const { runId: _runId, ...rest } = request;
         review = { ...rest, tokenHash };
         carry.reviews[req.stepPath] = review;

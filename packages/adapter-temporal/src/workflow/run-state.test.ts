@@ -6,7 +6,12 @@ import { CARRIED_SUCCEEDED_ATTEMPTS, WorkflowRunState, carryForRedrive, emptyCar
 const input = (carry?: CarriedState): BatonWorkflowInput => ({
   runId: 'r1',
   pipeline: 'p',
-  ir: { irVersion: 1, name: 'p', version: 1, steps: [] } as unknown as BatonWorkflowInput['ir'],
+  ir: {
+    irVersion: 1,
+    name: 'p',
+    version: 1,
+    steps: ['review', 'legal', 'later'].map((gate) => ({ id: gate, kind: 'approval', gate, timeoutSeconds: 60 })),
+  } as unknown as BatonWorkflowInput['ir'],
   stages: {},
   input: {},
   startedAt: '2026-01-01T00:00:00.000Z',
@@ -31,14 +36,33 @@ describe('WorkflowRunState.findReview (the decide validator)', () => {
     carry.reviews['review'] = review('review', 'review', a.hash);
     carry.reviews['legal'] = review('legal', 'legal', b.hash, 'carol');
     const state = new WorkflowRunState(input(carry));
-    expect(() => state.findReview({ gate: 'later', verdict: 'approved', token: a.token })).toThrow(/has not reached gate "later"/);
+    const refusal = (args: DecideArgs): { type: string | undefined; message: string } => {
+      try {
+        state.findReview(args);
+      } catch (e) {
+        return { type: (e as { type?: string }).type, message: (e as Error).message };
+      }
+      throw new Error('not refused');
+    };
+    expect(refusal({ gate: 'later', verdict: 'approved', token: a.token })).toEqual({
+      type: 'GateNotOpen',
+      message: 'run "r1" has no open review at gate "later" (not reached yet, already decided, timed out, or the run ended)',
+    });
+    expect(refusal({ gate: 'nope', verdict: 'approved', token: a.token }).type).toBe('GateNotFound');
+    state.opening.set('later', 1);
+    expect(refusal({ gate: 'later', verdict: 'approved', token: a.token }).type).toBe('BatonGateOpening');
+    state.opening.set('later', 0);
     expect(state.findReview({ gate: 'review', verdict: 'approved', token: a.token }).stepPath).toBe('review');
-    expect(() => state.findReview({ gate: 'review', verdict: 'approved', token: b.token })).toThrow(/token rejected/);
+    expect(refusal({ gate: 'review', verdict: 'approved', token: b.token }).type).toBe('ReviewTokenRejected');
     expect(() => state.findReview({ gate: 'review', verdict: 'approved', token: 'x' + a.token.slice(1) })).toThrow(/token rejected/);
     expect(() => state.findReview({ gate: 'legal', verdict: 'approved', token: b.token, reviewer: 'mallory' })).toThrow(/assigned to reviewer "carol"/);
     expect(state.findReview({ gate: 'legal', verdict: 'approved', token: b.token, reviewer: 'carol' }).stepPath).toBe('legal');
     carry.decisions['review'] = { decision: 'approved' };
-    expect(() => state.findReview({ gate: 'review', verdict: 'approved', token: a.token })).toThrow(/no open review/);
+    expect(refusal({ gate: 'review', verdict: 'approved', token: a.token }).type).toBe('ReviewTokenUsed');
+    expect(refusal({ gate: 'review', verdict: 'approved', token: 'forged' }).type).toBe('GateNotOpen');
+    carry.decisions['review'] = { decision: 'timeout' };
+    // a review that timed out was never decided: its token was not used
+    expect(refusal({ gate: 'review', verdict: 'approved', token: a.token }).type).toBe('GateNotOpen');
     expect(state.pendingReviews().map((r) => r.gate)).toEqual(['legal']);
     expect(JSON.stringify(state.snapshot())).not.toContain(b.hash);
   });

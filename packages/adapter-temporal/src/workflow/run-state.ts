@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { AttemptRecord, PendingReview, RetryRecord } from '@baton/core';
-import { matchOpenReview, type ApprovalOutcome } from '@baton/core/interpreter';
+import { assertGateOf, matchOpenReview, type ApprovalOutcome } from '@baton/core/interpreter';
 import type { BatonRunSnapshot, BatonWorkflowInput, CarriedState, DecideArgs, ReviewRecord } from './contract.js';
 import { sameHex, sha256Hex } from './sha256.js';
 
@@ -15,6 +15,24 @@ export function trimAttempts(attempts: AttemptRecord[]): AttemptRecord[] {
   let succeeded = attempts.filter((a) => a.status === 'succeeded').length;
   if (succeeded <= CARRIED_SUCCEEDED_ATTEMPTS) return attempts;
   return attempts.filter((a) => a.status !== 'succeeded' || succeeded-- <= CARRIED_SUCCEEDED_ATTEMPTS);
+}
+
+/**
+ * Failure type of a decision refused while its gate is being opened (the review activity has
+ * notified the reviewer, the workflow has not recorded the review yet): the engine sends it again.
+ */
+export const GATE_OPENING = 'BatonGateOpening';
+
+/**
+ * The reviews of a gate: the open ones, and the decided ones (their tokens are used; a review
+ * that timed out was never decided, so its token was never used).
+ */
+export function reviewsAtGate(carry: Pick<CarriedState, 'reviews' | 'decisions'>, gate: string): { open: ReviewRecord[]; decided: ReviewRecord[] } {
+  const atGate = Object.values(carry.reviews).filter((r) => r.gate === gate);
+  return {
+    open: atGate.filter((r) => carry.decisions[r.stepPath] === undefined),
+    decided: atGate.filter((r) => carry.decisions[r.stepPath] !== undefined && carry.decisions[r.stepPath]!.decision !== 'timeout'),
+  };
 }
 
 /** An empty carried state, for a run's first execution. */
@@ -54,6 +72,8 @@ export class WorkflowRunState {
   readonly current = new Set<string>();
   /** Activities scheduled and not yet settled; continue-as-new waits for zero. */
   inFlight = 0;
+  /** Gates whose review activity is in flight, by name: how many are opening. */
+  readonly opening = new Map<string, number>();
   /** Set once the history is long enough: no new activity starts; the run continues as new. */
   draining = false;
   /** Set when the carried state is too large for continue-as-new's input: the history grows instead. */
@@ -105,22 +125,26 @@ export class WorkflowRunState {
   }
 
   /**
-   * The update validator: core's `matchOpenReview` (an open review at the gate with this token's
-   * hash, its assigned reviewer if any, verdicts, note and comment accepted by
-   * `checkReviewDecision`) with the sandbox's sha256. Rejected updates never reach the history:
-   * the gate stays open.
+   * The update validator: the gate must be one of the pipeline's (`GateNotFound`), then core's
+   * `matchOpenReview` (an open review at the gate with this token's hash, its assigned reviewer if
+   * any, verdicts, note and comment accepted by `checkReviewDecision`) with the sandbox's sha256,
+   * refusing with the code every engine uses as the failure type. Rejected updates never reach the
+   * history: the gate stays open. A decision on a gate being opened right now is refused with
+   * {@link GATE_OPENING}, which the engine sends again; on a gate not reached it is `GateNotOpen` at once.
    */
   findReview(args: DecideArgs): ReviewRecord {
-    const atGate = Object.values(this.carry.reviews).filter((r) => r.gate === args.gate);
-    if (atGate.length === 0) {
-      // the engine retries this one briefly: the reviewer is notified just before the gate is recorded
-      throw ApplicationFailure.nonRetryable(`run "${this.input.runId}" has not reached gate "${args.gate}" yet`, 'InvalidInput');
-    }
-    const open = atGate.filter((r) => this.carry.decisions[r.stepPath] === undefined);
+    const where = { run: this.input.runId, gate: args.gate };
     try {
-      return matchOpenReview(open, { run: this.input.runId, gate: args.gate }, args, (token, hash) => sameHex(sha256Hex(token), hash));
+      assertGateOf(where, this.input.ir);
+      const { open, decided } = reviewsAtGate(this.carry, args.gate);
+      return matchOpenReview(open, where, args, (token, hash) => sameHex(sha256Hex(token), hash), decided);
     } catch (e) {
-      throw ApplicationFailure.nonRetryable((e as Error).message, 'InvalidInput');
+      const code = (e as { code?: unknown }).code;
+      // the review activity notifies the reviewer just before the workflow records the gate
+      if ((this.opening.get(args.gate) ?? 0) > 0 && (code === 'GateNotOpen' || code === 'ReviewTokenRejected')) {
+        throw ApplicationFailure.nonRetryable(`gate "${args.gate}" of run "${this.input.runId}" is opening`, GATE_OPENING);
+      }
+      throw ApplicationFailure.nonRetryable((e as Error).message, typeof code === 'string' ? code : 'StageFailed');
     }
   }
 }
