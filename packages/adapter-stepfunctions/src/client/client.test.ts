@@ -86,7 +86,7 @@ describe('Step Functions client helpers against a local JSON-protocol server', (
     await sfn.approve(EXEC, 'review', { token, reviewer: 'alice', comment: 'ok' });
     expect(fake.calls[0]).toMatchObject({ target: 'AWSStepFunctions.SendTaskSuccess', body: { taskToken: 'TT-1' } });
     expect(JSON.parse(fake.calls[0]!.body.output as string)).toEqual({ approved: true, reviewer: 'alice', comment: 'ok', sections: {} });
-    await expect(sfn.approve(EXEC, 'review', { token })).rejects.toThrow(/no open review/);
+    await expect(sfn.approve(EXEC, 'review', { token })).rejects.toMatchObject({ code: 'ReviewTokenUsed' });
   });
 
   it('reject sends SendTaskFailure with ApprovalRejected and the serialized error as cause', async () => {

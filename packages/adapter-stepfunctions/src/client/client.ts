@@ -9,7 +9,7 @@ import {
   type ExecutionStatus,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { StageError, startRunId, type ReviewDecision, type SerializedError } from '@baton/core';
+import { StageError, apiError, startRunId, type ReviewDecision, type SerializedError } from '@baton/core';
 import { errorFromCause } from '../lambda/errors.js';
 import { decideReview, type ReviewStore } from '../lambda/reviews.js';
 
@@ -95,7 +95,7 @@ export function createStepFunctionsClient(options: StepFunctionsClientOptions): 
     },
     async heartbeat(executionArn, gate) {
       const open = await reviews().open(executionArn, gate);
-      if (open.length === 0) throw new StageError('InvalidInput', `execution "${executionArn}" has no open review at gate "${gate}"`);
+      if (open.length === 0) throw apiError.gateNotOpen(executionArn, gate);
       for (const r of open) await client.send(new SendTaskHeartbeatCommand({ taskToken: r.taskToken }));
     },
     async redrive(executionArn) {

@@ -58,7 +58,7 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
     const { runId } = await engine.start(report, { topic: 'x' });
     expect(runId).toMatch(/^report-\d{14}-[0-9a-f]{8}$/);
     await expect(engine.start('report', { topic: 'x' }, { runId: 'has space' })).rejects.toMatchObject({ code: 'InvalidInput', message: expect.stringMatching(/invalid run id "has space": a run id is 1-64 characters/) });
-    await expect(engine.start('triage', {})).rejects.toMatchObject({ code: 'InvalidInput', message: expect.stringMatching(/unknown pipeline "triage"/) });
+    await expect(engine.start('triage', {})).rejects.toMatchObject({ code: 'PipelineNotFound', message: expect.stringMatching(/unknown pipeline "triage"/) });
   });
 
   it('invalid input starts no execution: the run is failed with InvalidInput here and in the observer', async () => {
@@ -157,14 +157,14 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
     let execution!: FakeExecution;
     fake.onStart = (e) => (execution = e);
     const { runId } = await engine.start('report', { topic: 'q3' }, { runId: 'run-3' });
-    await expect(engine.result(runId, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'States.Timeout', message: 'run "run-3" did not end within 50 ms' });
+    await expect(engine.result(runId, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'ResultTimedOut', message: 'run "run-3" did not end within 50 ms (it goes on; call result() again to wait more)' });
     const waiting = engine.result(runId);
     setTimeout(() => Object.assign(execution, { status: 'FAILED', stopDate: Date.now() / 1000, ...lambdaFailure('SafetyCheckFailed', 'denylisted', false) }), 40);
     expect(await waiting).toEqual({ status: 'failed', error: { code: 'SafetyCheckFailed', message: 'denylisted', retryable: false } });
     execution.status = 'TIMED_OUT';
     expect(await engine.result(runId)).toMatchObject({ status: 'failed', error: { code: 'States.Timeout' } });
-    await expect(engine.result('nobody')).rejects.toMatchObject({ code: 'InvalidInput', message: 'unknown run "nobody"' });
-    await expect(engine.status('nobody')).rejects.toMatchObject({ code: 'InvalidInput', message: 'unknown run "nobody"' });
+    await expect(engine.result('nobody')).rejects.toMatchObject({ code: 'RunNotFound', message: 'unknown run "nobody"' });
+    await expect(engine.status('nobody')).rejects.toMatchObject({ code: 'RunNotFound', message: 'unknown run "nobody"' });
   });
 
   it('approve and reject check the token in the review store, then answer the task token', async () => {
@@ -174,19 +174,19 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
     const { token, hash } = createReviewToken();
     await reviews.put({ ...review(runId, hash, 'TT-4'), reviewer: 'ana' });
     fake.tokens.set('TT-4', { executionArn: arnOf(runId), answer: (a) => answers.push(a) });
-    await expect(engine.approve(runId, 'review', { token: 'wrong', reviewer: 'ana' })).rejects.toMatchObject({ code: 'InvalidInput', message: expect.stringMatching(/token rejected/) });
-    await expect(engine.approve(runId, 'review', { token, reviewer: 'bob' })).rejects.toMatchObject({ message: expect.stringMatching(/assigned to reviewer "ana"/) });
-    await expect(engine.approve(runId, 'other-gate', { token })).rejects.toMatchObject({ message: expect.stringMatching(/no open review/) });
+    await expect(engine.approve(runId, 'review', { token: 'wrong', reviewer: 'ana' })).rejects.toMatchObject({ code: 'ReviewTokenRejected', message: expect.stringMatching(/token rejected/) });
+    await expect(engine.approve(runId, 'review', { token, reviewer: 'bob' })).rejects.toMatchObject({ code: 'ReviewTokenRejected', message: expect.stringMatching(/assigned to reviewer "ana"/) });
+    await expect(engine.approve(runId, 'other-gate', { token })).rejects.toMatchObject({ code: 'GateNotFound', message: expect.stringMatching(/has no gate "other-gate"/) });
     expect(fake.calls.some((c) => c.op.startsWith('SendTask'))).toBe(false);
     await engine.approve(runId, 'review', { token, reviewer: 'ana', comment: 'fine' });
     expect(answers).toEqual([{ output: JSON.stringify({ approved: true, reviewer: 'ana', comment: 'fine', sections: {} }) }]);
-    await expect(engine.approve(runId, 'review', { token, reviewer: 'ana' })).rejects.toMatchObject({ code: 'InvalidInput', message: expect.stringMatching(/no open review/) });
+    await expect(engine.approve(runId, 'review', { token, reviewer: 'ana' })).rejects.toMatchObject({ code: 'ReviewTokenUsed', message: expect.stringMatching(/already used/) });
 
     // another run's token is foreign here; a reject answers with ApprovalRejected
     const other = createReviewToken();
     await reviews.put({ ...review(runId, other.hash, 'TT-5'), stepPath: 'review#2' });
     fake.tokens.set('TT-5', { executionArn: arnOf(runId), answer: (a) => answers.push(a) });
-    await expect(engine.reject(runId, 'review', { token })).rejects.toThrow(/token rejected/);
+    await expect(engine.reject(runId, 'review', { token })).rejects.toMatchObject({ code: 'ReviewTokenUsed' });
     await engine.reject(runId, 'review', { token: other.token, comment: 'numbers wrong' });
     expect(answers[1]).toMatchObject({ error: 'ApprovalRejected' });
     expect(JSON.parse((answers[1] as { cause: string }).cause)).toMatchObject({ code: 'ApprovalRejected', details: { gate: 'review', comment: 'numbers wrong' } });
@@ -199,8 +199,8 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
     await reviews.put(review(runId, hash, 'TT-6'));
     fake.failNext.SendTaskSuccess = { name: 'TaskTimedOut', message: 'Task Timed Out' };
     await expect(engine.approve(runId, 'review', { token })).rejects.toMatchObject({
-      code: 'InvalidInput',
-      message: 'task token of gate "review" is no longer awaited (TaskTimedOut: the gate timed out or the execution ended)',
+      code: 'GateNotOpen',
+      message: 'run "run-6" has no open review at gate "review" (not reached yet, already decided, timed out, or the run ended)',
       details: { awsError: 'TaskTimedOut' },
     });
     const second = createReviewToken();
@@ -212,7 +212,7 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
     const engine = engineOf();
     const { runId } = await engine.start('report', { topic: 'q3' }, { runId: 'run-7' });
     const execution = fake.executions.get(arnOf(runId))!;
-    await expect(engine.redrive(runId)).rejects.toMatchObject({ code: 'InvalidInput', message: 'run "run-7" has not failed (RUNNING); only a failed run can be redriven' });
+    await expect(engine.redrive(runId)).rejects.toMatchObject({ code: 'RunNotRedrivable', message: 'run "run-7" is still in progress; only a failed run can be redriven' });
     Object.assign(execution, { status: 'FAILED', stopDate: Date.now() / 1000, ...lambdaFailure('StageFailed', 'boom', true) });
     // a stale read right after the redrive still says FAILED: result waits for the redriven execution's end
     fake.onRedrive = (e) => {
@@ -227,7 +227,7 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
     // with replayWhenRefused: false, the service's refusal is the answer
     const strict = engineOf({ replayWhenRefused: false });
     Object.assign(execution, { status: 'FAILED', redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution redrivable period exceeded' });
-    await expect(strict.redrive(runId)).rejects.toMatchObject({ code: 'InvalidInput', message: expect.stringMatching(/cannot redrive run "run-7": Execution redrivable period exceeded\..*14 days/) });
+    await expect(strict.redrive(runId)).rejects.toMatchObject({ code: 'RunNotRedrivable', message: expect.stringMatching(/cannot redrive run "run-7": Execution redrivable period exceeded\..*14 days/) });
     delete execution.redriveStatus;
     fake.failNext.RedriveExecution = { name: 'ExecutionNotRedrivable', message: 'Execution has exceeded the max execution time' };
     await expect(strict.redrive(runId)).rejects.toMatchObject({ details: { awsError: 'ExecutionNotRedrivable' }, message: expect.stringMatching(/max execution time/) });

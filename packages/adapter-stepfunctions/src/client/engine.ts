@@ -9,6 +9,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import {
   StageError,
+  apiError,
+  assertGateOf,
   startRunId,
   resolvePipeline,
   safeObserver,
@@ -176,7 +178,7 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
       known.set(runId, ref);
       return { ref, d };
     }
-    throw new StageError('InvalidInput', `unknown run "${runId}"`, { details: { awsError: 'ExecutionDoesNotExist' } });
+    throw apiError.runNotFound(runId);
   };
 
   /** Baton's own redrive: the run's next replay execution, on the same machine with the same input. */
@@ -212,17 +214,30 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
       sleepers.add(wake);
     });
 
+  const irOf = (name: string): { ir?: AnyPipeline['ir'] } => {
+    const ir = pipelines.get(name)?.ir;
+    return ir ? { ir } : {};
+  };
+
   const decide = async (runId: string, gate: string, decision: ReviewDecision, verdict: 'approved' | 'rejected'): Promise<void> => {
-    if (refused.has(runId)) throw new StageError('InvalidInput', `run "${runId}" has no open review at gate "${gate}" (it failed on its input)`);
+    const failed = refused.get(runId);
+    const ir = pipelines.get(failed?.pipeline ?? '')?.ir;
+    if (failed) {
+      // it failed on its input: no gate ever opened
+      if (ir) assertGateOf({ run: runId, gate }, ir);
+      throw apiError.gateNotOpen(runId, gate);
+    }
     const { ref } = await describe(runId);
-    const answer = await decideReview(reviews, ref.executionArn, gate, decision, verdict);
+    const answer = await decideReview(reviews, ref.executionArn, gate, decision, verdict, { runId, ...irOf(ref.pipeline) });
     try {
       if (answer.verdict === 'approved') await client.send(new SendTaskSuccessCommand({ taskToken: answer.taskToken, output: JSON.stringify(answer.output) }));
       else await client.send(new SendTaskFailureCommand({ taskToken: answer.taskToken, error: answer.error, cause: answer.cause }));
     } catch (e) {
       const name = awsErrorName(e);
+      // the gate timed out or the execution ended between the review's check and the answer
       if (name === 'TaskTimedOut' || name === 'TaskDoesNotExist' || name === 'InvalidToken') {
-        throw new StageError('InvalidInput', `task token of gate "${gate}" is no longer awaited (${name}: the gate timed out or the execution ended)`, { details: { awsError: name } });
+        const closed = apiError.gateNotOpen(runId, gate);
+        throw new StageError(closed.code, closed.message, { details: { ...(closed.details as object), awsError: name }, cause: e });
       }
       throw sfnApiError(e, `${answer.verdict === 'approved' ? 'SendTaskSuccess' : 'SendTaskFailure'} for gate "${gate}" of run "${runId}"`);
     }
@@ -234,7 +249,7 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
     async start(pipelineOrName, input, startOptions = {}) {
       const pipeline = resolvePipeline(pipelines, pipelineOrName);
       const stateMachineArn = machines.get(pipeline.name);
-      if (!stateMachineArn) throw new StageError('InvalidInput', `pipeline "${pipeline.name}" has no state machine here; this engine drives: ${[...machines.keys()].join(', ')}`);
+      if (!stateMachineArn) throw apiError.pipelineNotFound(pipeline.name, [...machines.keys()]);
       const runId = startRunId(startOptions.runId, pipeline.name);
       const problem = executionNameProblem(runId);
       if (problem) throw new StageError('InvalidInput', `run id "${runId}" cannot name a Step Functions execution: it ${problem}`);
@@ -274,7 +289,7 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
         if (ENDED.has(d.status ?? '') && (d.redriveCount ?? 0) >= (redriven.get(runId) ?? 0)) return outcomeOf(d);
         if (closed) throw new StageError('StageFailed', `the engine was closed while waiting for run "${runId}" (the execution goes on in Step Functions)`);
         const wait = Math.min(pollMs, deadline - Date.now());
-        if (wait <= 0) throw new StageError('States.Timeout', `run "${runId}" did not end within ${resultOptions.timeoutMs} ms`);
+        if (wait <= 0) throw apiError.resultTimedOut(runId, resultOptions.timeoutMs!);
         await sleep(wait);
       }
     },
@@ -313,12 +328,13 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
     reject: (runId, gate, decision) => decide(runId, gate, decision, 'rejected'),
 
     async redrive(runId) {
-      if (refused.has(runId)) throw new StageError('InvalidInput', `run "${runId}" failed on its input; there is nothing to redrive (start a new run with valid input)`);
+      if (refused.has(runId)) throw apiError.runNotRedrivable(runId, 'invalid-input');
       const { ref, d } = await describe(runId);
-      if (!ENDED.has(d.status ?? '') || d.status === 'SUCCEEDED') throw new StageError('InvalidInput', `run "${runId}" has not failed (${d.status}); only a failed run can be redriven`);
+      if (!ENDED.has(d.status ?? '')) throw apiError.runNotRedrivable(runId, 'in-progress');
+      if (d.status === 'SUCCEEDED') throw apiError.runNotRedrivable(runId, 'succeeded');
       const refusal = (reason: string, awsError?: string): StageError =>
         new StageError(
-          'InvalidInput',
+          'RunNotRedrivable',
           `Step Functions cannot redrive run "${runId}": ${reason}. RedriveExecution restarts a failed, timed-out or aborted STANDARD execution from its failed states for 14 days after it stopped; past that, replay it (the engine option replayWhenRefused) or start a new run with the same input`,
           { details: { executionArn: ref.executionArn, ...(awsError ? { awsError } : {}) } },
         );

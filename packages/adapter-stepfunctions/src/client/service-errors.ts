@@ -2,27 +2,29 @@ import { StageError, type ErrorCode } from '@baton/core';
 
 /**
  * The Baton code each Step Functions API error becomes when the engine cannot say more at the
- * call site (where it can, it says it: `unknown run "…"`, `task token … is no longer awaited`).
- * A refused request is `InvalidInput`, as on every engine today; what the deployment must fix
+ * call site (where it can, it throws core's `apiError`: `RunNotFound`, `GateNotOpen`, …, as every
+ * engine does). An unknown execution is `RunNotFound`, one that cannot be redriven
+ * `RunNotRedrivable`, a task token no longer awaited `GateNotOpen`, any other refused request
+ * `InvalidInput`; what the deployment must fix
  * (the machine is gone, IAM refuses the caller) is `ConfigurationError`; what passes with time is
  * `ServiceUnavailableException`. The AWS error name stays in `details.awsError`.
  *
  * @example
  * ```ts
- * SFN_API_ERRORS.ExecutionNotRedrivable; // 'InvalidInput'
+ * SFN_API_ERRORS.ExecutionNotRedrivable; // 'RunNotRedrivable'
  * ```
  */
 export const SFN_API_ERRORS = {
-  ExecutionDoesNotExist: 'InvalidInput',
+  ExecutionDoesNotExist: 'RunNotFound',
   ExecutionAlreadyExists: 'InvalidInput',
-  ExecutionNotRedrivable: 'InvalidInput',
+  ExecutionNotRedrivable: 'RunNotRedrivable',
   InvalidArn: 'InvalidInput',
   InvalidName: 'InvalidInput',
   InvalidExecutionInput: 'InvalidInput',
   InvalidOutput: 'InvalidInput',
   InvalidToken: 'InvalidInput',
-  TaskDoesNotExist: 'InvalidInput',
-  TaskTimedOut: 'InvalidInput',
+  TaskDoesNotExist: 'GateNotOpen',
+  TaskTimedOut: 'GateNotOpen',
   ValidationException: 'InvalidInput',
   MissingRequiredParameter: 'InvalidInput',
   StateMachineDoesNotExist: 'ConfigurationError',

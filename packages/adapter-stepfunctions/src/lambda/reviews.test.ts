@@ -46,7 +46,11 @@ describe.each([
     const answer = await decideReview(store, ARN, 'review', { token, reviewer: 'alice', comment: 'fine' }, 'approved');
     expect(answer).toEqual({ taskToken: 'TT', verdict: 'approved', output: { approved: true, reviewer: 'alice', comment: 'fine', sections: {} } });
     expect(store.closes).toEqual([{ status: 'approved', reviewer: 'alice', comment: 'fine', at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }]);
-    await expect(decideReview(store, ARN, 'review', { token, reviewer: 'alice' }, 'approved')).rejects.toThrow(/no open review/);
+    await expect(decideReview(store, ARN, 'review', { token, reviewer: 'alice' }, 'approved')).rejects.toMatchObject({ code: 'ReviewTokenUsed', message: expect.stringMatching(/already used/) });
+    await expect(decideReview(store, ARN, 'review', { token: 'wrong', reviewer: 'alice' }, 'approved', { runId: 'r1' })).rejects.toMatchObject({
+      code: 'GateNotOpen',
+      message: 'run "r1" has no open review at gate "review" (not reached yet, already decided, timed out, or the run ended)',
+    });
   });
 
   it('decideReview checks section verdicts before closing: refused ones leave the review open, accepted ones reach the close and the output', async () => {

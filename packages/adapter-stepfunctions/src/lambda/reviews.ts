@@ -1,4 +1,4 @@
-import { StageError, findOpenReview, sectionVerdictsOf, type PendingReview, type ReviewDecision, type SectionVerdict } from '@baton/core';
+import { apiError, assertGateOf, findOpenReview, sectionVerdictsOf, type PipelineIR, type PendingReview, type ReviewDecision, type SectionVerdict } from '@baton/core';
 
 /** A pending review as the review gate records it: never the review token, only its hash. */
 export interface ReviewRecord extends PendingReview {
@@ -93,9 +93,11 @@ export type TaskAnswer =
  * hash, assigned reviewer, verdicts only for the review's sections, note and comment lengths),
  * closes the review with the reviewer, comment, verdicts and time of the decision, and returns the
  * task answer to send (SendTaskSuccess output `{ approved, reviewer, comment, sections }`). Throws
- * `InvalidInput` otherwise, before the review is closed: no open review, a token that matches
- * none, another reviewer than the one assigned, a refused verdict, or a token already used (the
- * close lost).
+ * before the review is closed, with core's codes and messages (`where.runId` names the run in them;
+ * default the execution ARN): `GateNotFound` (when `where.ir`, the run's pipeline, has no such gate),
+ * `GateNotOpen`, `ReviewTokenRejected` (a token that matches none, another reviewer than the one
+ * assigned), `ReviewTokenUsed` (the token of a decided review, or the close lost), `InvalidInput`
+ * (a refused verdict).
  *
  * @example
  * ```ts
@@ -103,10 +105,21 @@ export type TaskAnswer =
  * if (answer.verdict === 'approved') await sfn.send(new SendTaskSuccessCommand({ taskToken: answer.taskToken, output: JSON.stringify(answer.output) }));
  * ```
  */
-export async function decideReview(store: ReviewStore, executionArn: string, gate: string, decision: ReviewDecision, verdict: 'approved' | 'rejected'): Promise<TaskAnswer> {
+export async function decideReview(
+  store: ReviewStore,
+  executionArn: string,
+  gate: string,
+  decision: ReviewDecision,
+  verdict: 'approved' | 'rejected',
+  where: { runId?: string; ir?: Pick<PipelineIR, 'steps'> } = {},
+): Promise<TaskAnswer> {
+  const run = where.runId ?? executionArn;
+  if (where.ir) assertGateOf({ run, gate }, where.ir);
   const open = await store.open(executionArn, gate);
+  // an expired review was never decided: its token was not used
+  const decided = (await store.list(executionArn)).filter((r) => r.gate === gate && (r.status === 'approved' || r.status === 'rejected'));
   // a store may read an unassigned reviewer back as null (a nullable column): findOpenReview takes both
-  const review = findOpenReview(open, { run: executionArn, gate }, decision);
+  const review = findOpenReview(open, { run, gate }, decision, decided);
   const sections = sectionVerdictsOf(decision);
   const close: ReviewClose = {
     status: verdict,
@@ -115,7 +128,7 @@ export async function decideReview(store: ReviewStore, executionArn: string, gat
     ...(decision.comment === undefined ? {} : { comment: decision.comment }),
     ...(Object.keys(sections).length === 0 ? {} : { sections }),
   };
-  if (!(await store.close(executionArn, review.stepPath, close))) throw new StageError('InvalidInput', `review token for gate "${gate}" was already used`);
+  if (!(await store.close(executionArn, review.stepPath, close))) throw apiError.reviewTokenUsed(run, gate);
   const reviewer = decision.reviewer ?? null;
   const comment = decision.comment ?? null;
   if (verdict === 'approved') return { taskToken: review.taskToken, verdict, output: { approved: true, reviewer, comment, sections } };

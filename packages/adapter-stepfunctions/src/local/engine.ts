@@ -2,6 +2,7 @@ import './polyfill.js';
 import { randomUUID } from 'node:crypto';
 import {
   StageError,
+  apiError,
   createMemoryBlobStore,
   startRunId,
   resolvePipeline,
@@ -117,6 +118,9 @@ const ACCOUNT_ARN = `arn:aws:states:local:${ACCOUNT_ID}`;
  * `redrive` is Baton's cross-engine redrive: a new execution of the same machine in which every
  * task completed before (same step path, same input hash) answers from the run's records
  * instead of running again (in AWS, the client helper's `redrive` calls RedriveExecution).
+ * Every pipeline is compiled when the engine is created: one the compiler refuses throws
+ * `StageError('InvalidInput')` listing the errors (`details.issues`), and the compiler's warnings
+ * are logged (`warn`, with the pipeline and step).
  *
  * @example
  * ```ts
@@ -151,6 +155,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     if (!m) {
       for (const s of pipeline.stages.values()) if (!allStages.has(s.name)) throw new StageError('InvalidInput', `stage "${s.name}" is not known to this engine`);
       const compiled = compileToAsl(pipeline, options.deadLetters ? { ...options.compile, deadLetter: { queueUrl: LOCAL_DEAD_LETTER_QUEUE } } : options.compile);
+      for (const issue of compiled.issues) logger.warn('compile warning', { pipeline: pipeline.name, step: issue.step, message: issue.message });
       m = { compiled, sm: new StateMachine(clampLocalTimers(compiled.definition) as never, { validationOptions: { checkArn: true, checkPaths: true } }) };
       machines.set(pipeline.name, m);
     }
@@ -257,15 +262,21 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
 
   const get = (runId: string): LocalRun => {
     const run = runs.get(runId);
-    if (!run) throw new StageError('InvalidInput', `unknown run "${runId}"`);
+    if (!run) throw apiError.runNotFound(runId);
     return run;
+  };
+
+  const irOf = (name: string): { ir?: AnyPipeline['ir'] } => {
+    const ir = pipelines.get(name)?.ir;
+    return ir ? { ir } : {};
   };
 
   const decide = async (runId: string, gate: string, decision: Parameters<Engine['approve']>[2], verdict: 'approved' | 'rejected'): Promise<void> => {
     const run = get(runId);
-    const answer = await decideReview(reviews, run.executionArn, gate, decision, verdict);
+    const answer = await decideReview(reviews, run.executionArn, gate, decision, verdict, { runId, ...irOf(run.pipeline) });
     const waiter = waiters.get(answer.taskToken);
-    if (!waiter) throw new StageError('InvalidInput', `task token of gate "${gate}" is no longer awaited (timed out)`);
+    // the gate timed out (or the run ended) between the review's check and its close
+    if (!waiter) throw apiError.gateNotOpen(runId, gate);
     waiters.delete(answer.taskToken);
     const review = (await reviews.list(run.executionArn)).find((r) => r.taskToken === answer.taskToken);
     emit({
@@ -282,6 +293,10 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     if (answer.verdict === 'approved') waiter.resolve(answer.output);
     else waiter.reject(Object.assign(new Error(answer.cause), { name: answer.error }));
   };
+
+  // a pipeline the compiler refuses fails here, typed (`StageError('InvalidInput')` listing every
+  // error), not at its first start; its warnings are logged once
+  for (const pipeline of options.pipelines) machineOf(pipeline);
 
   return {
     name: 'stepfunctions-local',
@@ -329,7 +344,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
       if (resultOptions.timeoutMs === undefined) return run.done;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new StageError('States.Timeout', `run "${runId}" did not end within ${resultOptions.timeoutMs} ms`)), resultOptions.timeoutMs);
+        timer = setTimeout(() => reject(apiError.resultTimedOut(runId, resultOptions.timeoutMs!)), resultOptions.timeoutMs);
       });
       return Promise.race([run.done, timeout]).finally(() => clearTimeout(timer));
     },
@@ -362,10 +377,10 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     reject: (runId, gate, decision) => decide(runId, gate, decision, 'rejected'),
     async redrive(runId) {
       const run = get(runId);
-      if (run.outcome?.status !== 'failed') throw new StageError('InvalidInput', `run "${runId}" has not failed; only a failed run can be redriven`);
+      if (run.outcome?.status !== 'failed') throw apiError.runNotRedrivable(runId, run.outcome ? 'succeeded' : 'in-progress');
       const pipeline = resolvePipeline(pipelines, run.pipeline);
       const checked = validateRunInput(pipeline, run.input);
-      if (!checked.ok) throw new StageError('InvalidInput', `run "${runId}" failed on its input; there is nothing to redrive`);
+      if (!checked.ok) throw apiError.runNotRedrivable(runId, 'invalid-input');
       // a new execution of the same machine; completed steps answer from the run's records
       delete run.outcome;
       delete run.finishedAt;
