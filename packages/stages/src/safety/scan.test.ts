@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { escapeMarkdown } from './escape.js';
 import { findUrls, hostsOf } from './links.js';
 import { normaliseForMatching } from './normalise.js';
+import { describeFinding } from './classes.js';
 import { createSafetyScanner } from './scan.js';
 
 const classes = (text: string, ctx = {}) => createSafetyScanner(ctx).scanText(text).map((f) => f.class);
@@ -33,6 +34,12 @@ describe('the safety scanner', () => {
     const [f] = createSafetyScanner().scanText('<script>alert("owned")</script>');
     expect(f).toMatchObject({ class: 'raw-html', excerpt: expect.stringContaining('<script>') });
     expect(f!.reason).not.toContain('owned');
+  });
+
+  it('says a denylist match in words: the reviewer sees which class held the text, never the regular expression', () => {
+    const f = createSafetyScanner({ denylist: ['blue ?berr(y|ies)'] }).scanText('Blueberries lowered the pressure.').find((x) => x.class === 'denylist');
+    expect(f).toMatchObject({ class: 'denylist', reason: 'uses a phrase the report template forbids', excerpt: 'Blueberries' });
+    expect(describeFinding(f!)).not.toMatch(/[/()?]/);
   });
 
   it('reports control characters (they break DOCX) and keeps tabs and line breaks', () => {

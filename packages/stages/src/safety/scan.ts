@@ -81,7 +81,7 @@ export function createSafetyScanner(ctx: SafetyContext = {}): SafetyScanner {
     for (const c of canaries) if (n.text.includes(c)) found.push({ class: 'system-prompt-leak', reason: 'contains a canary token planted in the prompt', excerpt: c });
     for (const re of denylist) {
       const m = re.exec(input) ?? re.exec(n.text) ?? re.exec(n.words);
-      if (m) found.push({ class: 'denylist', reason: `matches the template's denylist pattern /${re.source}/`, excerpt: m[0].slice(0, 120) });
+      if (m) found.push({ class: 'denylist', reason: 'uses a phrase the report template forbids', excerpt: m[0].slice(0, 120) });
     }
     found.push(...imperativeFindings(n.text));
     found.push(...linkFindings(n.text, hosts));
