@@ -1,6 +1,7 @@
-import { isStageError, verifyReviewToken, type BlobStore, type Engine, type PendingReview, type ReviewDecision } from '@baton/core';
+import { verifyReviewToken, type BlobStore, type Engine, type PendingReview, type ReviewDecision } from '@baton/core';
 import { reviewAuditExport, type ReviewRecord, type RunRegistry } from '@baton/registry';
 import type { Context, Hono } from 'hono';
+import { engineErrorAnswer, type RefusalStatus } from './engine-errors.js';
 import type { SafeHtml } from './html.js';
 import { readReviewForm, sectionVerdictsOf, type SectionVerdictInput } from './review-form.js';
 import { loadReviewContent } from './review-sections.js';
@@ -24,7 +25,7 @@ export interface ReviewRouteDeps {
 /** A decision with per-section verdicts (`@baton/core`'s `ReviewDecision` with `sections`). */
 type SectionDecision = ReviewDecision & { sections?: Record<string, SectionVerdictInput> };
 
-type Status = 200 | 400 | 403 | 404 | 409 | 500;
+type Status = 200 | RefusalStatus;
 
 /**
  * The reviewer's routes: the review page (each section's text from the blob store, beside its
@@ -82,10 +83,11 @@ export function registerReviewRoutes(app: Hono<DashboardEnv>, deps: ReviewRouteD
     try {
       await engine[decision](runId, gate, verdicts);
     } catch (e) {
+      const answer = engineErrorAnswer(e);
       // refused before the token is used (core's checkReviewDecision): the gate is still open
-      if (isStageError(e) && e.code === 'InvalidInput') return again([e.message]);
-      // the engine is the authority on tokens: a replay that raced the registry lands here
-      return send(c, messagePage('Decision refused', `The engine refused this decision: ${(e as Error).message}`, { csrf, back: { href: `/runs/${encodeURIComponent(runId)}`, label: 'Back to the run' } }), 409);
+      if (answer.code === 'InvalidInput') return again([answer.message]);
+      // the engine is the authority on tokens: a replay that raced the registry lands here (ReviewTokenUsed, 409)
+      return send(c, messagePage(answer.title, `The engine refused this decision: ${answer.message}`, { csrf, back: { href: `/runs/${encodeURIComponent(runId)}`, label: 'Back to the run' } }), answer.status);
     }
     return c.redirect(`/runs/${encodeURIComponent(runId)}?decided=${decision}`, 303);
   });
