@@ -35,6 +35,7 @@ export {
 } from './retry.js';
 export { hasPath, isValidPath, parsePath, readPath, select, selectionPaths, writePath, type DataPath, type PathContext, type Selection } from './paths.js';
 export { evaluatePredicate } from './predicate.js';
+export { NOT_CAUGHT_BY_ALL, catches } from './catching.js';
 export {
   IR_VERSION,
   childBlocks,

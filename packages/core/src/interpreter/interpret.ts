@@ -1,5 +1,6 @@
 import { isBlobRef } from '../blob-ref.js';
-import { ALL_ERRORS, StageError, isFatalCode, serializeError, type SerializedError } from '../errors.js';
+import { catches } from '../catching.js';
+import { StageError, isFatalCode, serializeError, type SerializedError } from '../errors.js';
 import type { ApprovalIR, CatchIR, LoopIR, MapIR, ParallelIR, PipelineIR, StepIR, TaskIR, WaitIR } from '../ir.js';
 import { readPath, select, writePath, type PathContext } from '../paths.js';
 import { evaluatePredicate } from '../predicate.js';
@@ -14,9 +15,31 @@ class StepFailure extends Error {
   }
 }
 
+/**
+ * Thrown inside a parallel branch that a sibling's failure stopped: it unwinds the branch without
+ * running catchers, recording a failure or retrying, as Step Functions stops the other branches
+ * of a failed Parallel state.
+ */
+class Stopped extends Error {
+  constructor() {
+    super('stopped: a sibling parallel branch failed');
+  }
+}
+
+/** Raised when a branch fails: the branches under it stop at their next step or attempt. */
+class StopSignal {
+  stopped = false;
+  constructor(private readonly parent?: StopSignal) {}
+  get isStopped(): boolean {
+    return this.stopped || (this.parent?.isStopped ?? false);
+  }
+}
+
 interface Scope {
   prefix: string;
   context: PathContext;
+  /** Set inside parallel branches. */
+  stop?: StopSignal;
 }
 
 interface BlockResult {
@@ -66,6 +89,7 @@ class Runner {
   async block(steps: readonly StepIR[], state: unknown, scope: Scope): Promise<BlockResult> {
     let current = state;
     for (const step of steps) {
+      if (scope.stop?.isStopped) throw new Stopped();
       const result = await this.guarded(step, current, scope);
       if (result.ended) return result;
       current = result.state;
@@ -81,6 +105,7 @@ class Runner {
       this.fx.emit?.({ type: 'step-succeeded', stepPath, kind: step.kind });
       return result;
     } catch (e) {
+      if (e instanceof Stopped) throw e;
       const error = e instanceof StepFailure ? e.error : serializeError(e);
       this.fx.emit?.({ type: 'step-failed', stepPath, kind: step.kind, error });
       const catcher = 'catch' in step ? findCatcher(step.catch, error.code) : undefined;
@@ -133,6 +158,8 @@ class Runner {
     const retries: number[] = policies.map(() => 0);
     let random: RandomSource | undefined;
     for (let attempt = (this.lastAttempt.get(stepPath) ?? 0) + 1; ; attempt++) {
+      // a retry of a task whose parallel branch was stopped while it waited is not made
+      if (scope.stop?.isStopped) throw new Stopped();
       this.lastAttempt.set(stepPath, attempt);
       const request = { stepPath, stepId: step.id, stage: step.stage, input, attempt, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
       const outcome = await this.fx.runTask(request, hash);
@@ -168,6 +195,7 @@ class Runner {
       try {
         return await body();
       } catch (e) {
+        if (e instanceof Stopped) throw e;
         const error = e instanceof StepFailure ? e.error : serializeError(e);
         random ??= seededRandom(`${this.options.runId}/${stepPath}`);
         const decision = decideRetry(policies, error.code, retries, random, error.retryable);
@@ -210,6 +238,7 @@ class Runner {
         const result = await this.block(step.steps, itemInput, itemScope);
         results[index] = { status: 'succeeded', output: result.state };
       } catch (e) {
+        if (e instanceof Stopped) return;
         const error = e instanceof StepFailure ? e.error : serializeError(e);
         results[index] = { status: 'failed', error };
         failed++;
@@ -218,9 +247,10 @@ class Runner {
       }
     };
     const worker = async (): Promise<void> => {
-      while (!exceeded && !fatal && next < items.length) await runItem(next++);
+      while (!exceeded && !fatal && !scope.stop?.isStopped && next < items.length) await runItem(next++);
     };
     await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    if (scope.stop?.isStopped) throw new Stopped();
     if (fatal) throw new StepFailure(fatal);
     if (exceeded) {
       throw new StepFailure({
@@ -233,14 +263,31 @@ class Runner {
     return results;
   }
 
+  /**
+   * Runs the branches together. The first branch to fail fails the parallel step with its error
+   * and stops the others (Step Functions stops the branches of a failed Parallel state): they
+   * start no further step, attempt or map item; a step in flight finishes first, and the step
+   * fails once every branch has settled.
+   */
   private async parallel(step: ParallelIR, state: unknown, scope: Scope): Promise<unknown[]> {
+    const stop = new StopSignal(scope.stop);
+    let failure: unknown;
     const settled = await Promise.allSettled(
-      step.branches.map((steps, i) => this.block(steps, state, { ...scope, prefix: `${scope.prefix}${step.id}.${i}/` })),
+      step.branches.map((steps, i) =>
+        this.block(steps, state, { ...scope, prefix: `${scope.prefix}${step.id}.${i}/`, stop }).catch((e: unknown) => {
+          if (!(e instanceof Stopped)) {
+            failure ??= e;
+            stop.stopped = true;
+          }
+          throw e;
+        }),
+      ),
     );
-    return settled.map((s) => {
-      if (s.status === 'rejected') throw s.reason instanceof StepFailure ? s.reason : new StepFailure(serializeError(s.reason));
-      return s.value.state;
-    });
+    if (failure !== undefined) throw failure instanceof StepFailure ? failure : new StepFailure(serializeError(failure));
+    // every rejection is a Stopped: an enclosing parallel stopped this one
+    const stopped = settled.find((s) => s.status === 'rejected');
+    if (stopped) throw (stopped as PromiseRejectedResult).reason;
+    return settled.map((s) => (s as PromiseFulfilledResult<BlockResult>).value.state);
   }
 
   private async approval(step: ApprovalIR, state: unknown, scope: Scope): Promise<unknown> {
@@ -312,9 +359,9 @@ class Runner {
   }
 }
 
-/** The first catcher naming `code`, or `States.ALL` unless the code is fatal. */
+/** The first catcher that catches `code` (see core's `catches`: `States.ALL` leaves fatal codes and `States.Runtime` uncaught). */
 function findCatcher(catchers: CatchIR[] | undefined, code: string): CatchIR | undefined {
-  return catchers?.find((c) => c.errors.includes(code) || (c.errors.includes(ALL_ERRORS) && !isFatalCode(code)));
+  return catchers?.find((c) => catches(c.errors, code));
 }
 
 function runtime(message: string, details: Record<string, unknown>): SerializedError {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { definePipeline, type AnyPipeline } from '../builder.js';
 import type { RetryPolicy } from '../retry.js';
 import { kitReviewRounds, kitReviewSections } from './pipelines-review.js';
+import { semanticsPipelines } from './pipelines-semantics.js';
 import { kitBig, kitConsume, kitFlaky, kitHandler, kitItem, kitSlow, kitStep, kitValidate, kitWriter } from './stages.js';
 
 const Input = z.looseObject({ probe: z.string() });
@@ -205,4 +206,5 @@ export const conformancePipelines: AnyPipeline[] = [
   kitGateLater,
   kitReviewSections,
   kitReviewRounds,
+  ...semanticsPipelines,
 ];

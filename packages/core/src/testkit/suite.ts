@@ -9,6 +9,7 @@ import { apiErrorScenarios } from './scenarios-api-errors.js';
 import { fatalAndReviewerScenarios } from './scenarios-fatal.js';
 import { sectionReviewScenarios } from './scenarios-review.js';
 import { runIdScenarios } from './scenarios-run-ids.js';
+import { semanticsScenarios } from './scenarios-semantics.js';
 
 /**
  * What an engine can express. Every flag defaults to true; an engine that turns one off must
@@ -347,5 +348,6 @@ export function runConformance(options: ConformanceOptions): void {
     sectionReviewScenarios({ caps, timeout, engine, run, output, gateOpen });
     runIdScenarios({ caps, timeout, engine, run, output, gateOpen });
     apiErrorScenarios({ caps, timeout, engine, run, output, gateOpen });
+    semanticsScenarios({ caps, timeout, engine, run, output, gateOpen });
   });
 }
