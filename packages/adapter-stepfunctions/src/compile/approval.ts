@@ -47,19 +47,22 @@ export function compileApproval(scope: Scope, step: ApprovalIR, next: Continuati
     retryable: false,
     details: { gate: step.gate, timeoutSeconds: step.timeoutSeconds },
   };
+  // the catcher of ApprovalTimedOut (or States.ALL) is compiled once: the timeout joins its handler
+  const handlers: string[] = [];
+  const caught = compileCatchers(scope, step.id, step.catch, next, 'direct', block, [], handlers);
   const catchers: AslCatcher[] = [];
-  const userTimeout = step.catch?.find((c) => c.errors.includes('ApprovalTimedOut') || c.errors.includes(ALL_ERRORS));
-  if (userTimeout) {
+  const at = step.catch?.findIndex((c) => c.errors.includes('ApprovalTimedOut') || c.errors.includes(ALL_ERRORS)) ?? -1;
+  if (at >= 0) {
+    const userTimeout = step.catch![at]!;
     const target = resultPath(scope, userTimeout.resultPath === undefined ? '$.error' : userTimeout.resultPath);
-    const handler = block(scope, userTimeout.steps, next) ?? next;
-    const to = handler ?? addState(scope, `${step.id}.timedOut.end`, { Type: 'Succeed' });
+    const to = handlers[at]!;
     const pass = target === null ? to : addState(scope, `${step.id}.timedOut`, { Type: 'Pass', Result: timedOut, ResultPath: target, Next: to });
     catchers.push({ ErrorEquals: ['States.Timeout'], ResultPath: null, Next: pass });
   } else {
     const fail = addState(scope, `${step.id}.timedOut`, { Type: 'Fail', Error: 'ApprovalTimedOut', Cause: timedOut.message });
     catchers.push({ ErrorEquals: ['States.Timeout'], ResultPath: null, Next: fail });
   }
-  catchers.push(...compileCatchers(scope, step.id, step.catch, next, 'direct', block));
+  catchers.push(...caught);
   const state: Record<string, unknown> = {
     Type: 'Task',
     Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',

@@ -62,10 +62,18 @@ export interface Scope {
    * not the whole state: a step ending the item keeps only it (`OutputPath`).
    */
   itemResult?: string;
-  /** Step path prefix as a static string (top level and branches). */
+  /**
+   * Step path prefix (top level and branches), after `$.path` inside map items. Each `*`
+   * ({@link ITERATION}) in it is a loop's iteration, filled at run time from `iterations`.
+   */
   prefix: string;
   /** Inside a map item: the item's ASL state carries its step path prefix at `$.path`. */
   dynamicPrefix: boolean;
+  /**
+   * The paths (in this scope's ASL state) of the iteration counters of the loops whose body this
+   * is, outermost first: one per `*` in `prefix` (loops with a counter, see `compileLoop`).
+   */
+  iterations?: string[];
   /** Name of the state that ends the current item successfully (map items only). */
   itemOk?: string;
   /** Name of the state that shapes a caught item failure (maps with a tolerated failure threshold). */
@@ -118,18 +126,37 @@ export function selectionField(scope: Scope, key: string, selection: Selection |
   return { [key]: rootTemplate(scope, selection) };
 }
 
-/** The step path of a step as a payload field: static, or formatted from the item's `$.path`. */
+/** Marks a loop iteration in a scope's `prefix` (step ids never contain it). */
+export const ITERATION = '*';
+
+/** The step path of a step as a payload field (see {@link pathField}). */
 export function stepPathField(scope: Scope, stateName: string): Record<string, string> {
-  const id = scope.ctx.stepIds.get(stateName) ?? stateName;
-  if (!scope.dynamicPrefix) return { stepPath: scope.prefix + id };
-  return { 'stepPath.$': `States.Format('{}${escapeFormat(scope.prefix + id)}', $.path)` };
+  return pathField(scope, 'stepPath', scope.ctx.stepIds.get(stateName) ?? stateName);
 }
 
-/** Adds a state, refusing duplicate names (ASL names are unique in a machine). */
+/**
+ * A step path under the scope (`<prefix><text>`) as a payload field: a static string, or
+ * `States.Format` of the item's `$.path`, the iteration counters of the enclosing loops (at each
+ * {@link ITERATION} of the prefix) and `tail` (at each {@link ITERATION} of `text`), so every map
+ * item and loop iteration has a step path of its own, as in Baton's interpreter.
+ */
+export function pathField(scope: Scope, key: string, text: string, tail: readonly string[] = []): Record<string, string> {
+  const full = scope.prefix + text;
+  const args = [...(scope.dynamicPrefix ? ['$.path'] : []), ...(scope.iterations ?? []), ...tail];
+  if (args.length === 0) return { [key]: full };
+  const format = (scope.dynamicPrefix ? '{}' : '') + full.split(ITERATION).map(escapeFormat).join('{}');
+  return { [`${key}.$`]: `States.Format('${format}', ${args.join(', ')})` };
+}
+
+/**
+ * Adds a state, refusing duplicate names (ASL names are unique in a machine): a duplicate is a
+ * compile error (an issue, so `compileToAsl` reports it typed, with the others), the first state
+ * of that name is kept.
+ */
 export function addState(scope: Scope, name: string, state: AslState): string {
   if (name.length > 80) scope.ctx.issues.push({ severity: 'error', step: name, message: `state name "${name}" is longer than ASL's 80 characters` });
-  if (scope.states[name]) throw new Error(`duplicate ASL state name "${name}"`);
-  scope.states[name] = state;
+  if (scope.states[name]) scope.ctx.issues.push({ severity: 'error', step: name, message: `duplicate ASL state name "${name}": two steps compile to the same state` });
+  else scope.states[name] = state;
   return name;
 }
 

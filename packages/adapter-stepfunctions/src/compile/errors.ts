@@ -1,4 +1,4 @@
-import { ALL_ERRORS, FATAL_CODES, type CatchIR, type StepIR, type TaskIR } from '@baton/core';
+import { ALL_ERRORS, FATAL_CODES, NOT_CAUGHT_BY_ALL, type CatchIR, type StepIR, type TaskIR } from '@baton/core';
 import { addState, child, covers, resultPath, type Continuation, type RawError, type Scope } from './context.js';
 import type { AslState } from './types.js';
 
@@ -75,6 +75,10 @@ export type AslCatcher = { ErrorEquals: string[]; ResultPath: string | null; Nex
  * task). When the step fails, its Lambda returned nothing, so they are still raw: a catcher of
  * the step that keeps them in the state (its result path does not cover them) parses them with
  * Pass states before its handler. Only these failure paths pay for it.
+ *
+ * `handlers`, when given, receives the first state of each catcher's handler block (after the
+ * parsing states), by catcher index: where another failure path that writes an error already in
+ * Baton's shape joins it (an approval gate's timeout).
  */
 export function compileCatchers(
   scope: Scope,
@@ -84,6 +88,7 @@ export function compileCatchers(
   encoding: CauseEncoding,
   compileBlock: (scope: Scope, steps: CatchIR['steps'], next: Continuation) => Continuation,
   undecoded: readonly RawError[] = [],
+  handlers?: string[],
 ): AslCatcher[] {
   const out: AslCatcher[] = [];
   (catchers ?? []).forEach((c, i) => {
@@ -91,6 +96,7 @@ export function compileCatchers(
     const decoder = target === null || scope.ctx.lambdaIntegration !== 'invoke' ? undefined : firstTask(c.steps);
     if (decoder) scope.ctx.rawErrors.set(decoder, [...(scope.ctx.rawErrors.get(decoder) ?? []), { path: target!, encoding }]);
     let handler = compileBlock(scope, c.steps, next) ?? endState(scope, `${stepId}.catch${i}.end`);
+    if (handlers) handlers[i] = handler;
     const kept = undecoded.filter((raw) => target === null || !covers(target, raw.path));
     kept.reverse().forEach((raw, j) => {
       handler = parseErrorStates(scope, `${stepId}.catch${i}.input${kept.length > 1 ? kept.length - j : ''}`, raw.path, raw.encoding, handler);
@@ -104,17 +110,20 @@ export function compileCatchers(
 }
 
 /**
- * Puts a catcher of the fatal codes (`FATAL_CODES`) before a `States.ALL` catcher, as Baton's
- * `States.ALL` does not catch them: it goes to a Fail state re-raising the error with its own
- * `Error` and `Cause` (`ErrorPath`/`CausePath`), so the run fails as if nothing had caught it.
+ * Puts a catcher of the fatal codes (`FATAL_CODES`) and of `NOT_CAUGHT_BY_ALL` (`States.Runtime`)
+ * before a `States.ALL` catcher, as Baton's `States.ALL` does not catch them: it goes to a Fail
+ * state re-raising the error with its own `Error` and `Cause` (`ErrorPath`/`CausePath`), so the
+ * run fails as if nothing had caught it. (Step Functions' own runtime errors never reach a
+ * catcher; this one re-raises a `States.Runtime` a stage Lambda reports, as when it selects its
+ * input from the state.)
  * Codes an earlier catcher names are left to it. Only failure paths reach these states.
  * The Fail state is `<base>.fatal`, one per base in the scope.
  */
-export function guardFatal(scope: Scope, base: string, catchers: AslCatcher[]): AslCatcher[] {
+export function guardFatal(scope: Scope, base: string, catchers: AslCatcher[], uncaught: readonly string[] = [...FATAL_CODES, ...NOT_CAUGHT_BY_ALL]): AslCatcher[] {
   const at = catchers.findIndex((c) => c.ErrorEquals.includes(ALL_ERRORS));
   if (at === -1) return catchers;
   const named = new Set(catchers.slice(0, at).flatMap((c) => c.ErrorEquals));
-  const codes = FATAL_CODES.filter((c) => !named.has(c));
+  const codes = uncaught.filter((c) => !named.has(c));
   if (codes.length === 0) return catchers;
   const fail = `${base}.fatal`;
   if (!scope.states[fail]) addState(scope, fail, { Type: 'Fail', ErrorPath: '$.Error', CausePath: '$.Cause' });
@@ -122,12 +131,14 @@ export function guardFatal(scope: Scope, base: string, catchers: AslCatcher[]): 
 }
 
 /**
- * {@link guardFatal} over the `Catch` of every state of a scope, with one Fail state for all.
- * For catchers added after `compileCatchers` (the per-item `States.ALL` of a tolerant map).
+ * {@link guardFatal} of the fatal codes over the `Catch` of every state of a scope, with one Fail
+ * state for all. For catchers added after `compileCatchers` (the per-item `States.ALL` of a
+ * tolerant map, which records any other failure, `States.Runtime` too, as the item's, as Baton's
+ * interpreter does).
  */
 export function guardFatalStates(scope: Scope, base: string, states: Record<string, AslState>): void {
   for (const state of Object.values(states)) {
-    if (Array.isArray(state.Catch)) state.Catch = guardFatal(scope, base, state.Catch as AslCatcher[]);
+    if (Array.isArray(state.Catch)) state.Catch = guardFatal(scope, base, state.Catch as AslCatcher[], FATAL_CODES);
   }
 }
 

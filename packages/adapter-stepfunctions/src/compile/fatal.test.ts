@@ -54,7 +54,7 @@ describe('fatal codes in the compiled ASL', () => {
   it('a catcher of the fatal codes, to a Fail re-raising the error, stands before every States.ALL catcher', () => {
     const all = compileToAsl(kit('kit-fatal-catch-all')).definition.States;
     expect(all.configure!.Catch).toEqual([
-      { ErrorEquals: [...FATAL_CODES], Next: 'configure.fatal' },
+      { ErrorEquals: [...FATAL_CODES, 'States.Runtime'], Next: 'configure.fatal' },
       { ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: 'handle' },
     ]);
     expect(all['configure.fatal']).toEqual(reraise);
@@ -64,10 +64,10 @@ describe('fatal codes in the compiled ASL', () => {
     expect(Object.keys(named).filter((n) => n.endsWith('.fatal'))).toEqual([]);
     // codes an earlier catcher names stay with it
     const partly = compileToAsl(partlyNamed).definition.States;
-    expect((partly.t!.Catch as { ErrorEquals: string[] }[]).map((c) => c.ErrorEquals)).toEqual([['ModelAccessDenied'], ['ConfigurationError'], ['States.ALL']]);
+    expect((partly.t!.Catch as { ErrorEquals: string[] }[]).map((c) => c.ErrorEquals)).toEqual([['ModelAccessDenied'], ['ConfigurationError', 'States.Runtime'], ['States.ALL']]);
     for (const name of ['items', 'both']) {
       const s = compileToAsl(name === 'items' ? mapCaughtAll : parallelCaughtAll).definition.States;
-      expect((s[name]!.Catch as { ErrorEquals: string[]; Next: string }[])[0]).toEqual({ ErrorEquals: [...FATAL_CODES], Next: `${name}.fatal` });
+      expect((s[name]!.Catch as { ErrorEquals: string[]; Next: string }[])[0]).toEqual({ ErrorEquals: [...FATAL_CODES, 'States.Runtime'], Next: `${name}.fatal` });
     }
   });
 

@@ -1,5 +1,5 @@
 import type { LoopIR, StepIR } from '@baton/core';
-import { addState, rootPath, type Continuation, type Scope } from './context.js';
+import { ITERATION, addState, rootPath, type Continuation, type Scope } from './context.js';
 import { endState } from './errors.js';
 import { compilePredicate } from './predicate.js';
 import type { BlockCompiler } from './dispatch.js';
@@ -13,7 +13,9 @@ export const UNROLL_LIMIT = 3;
  * one writes by hand: one Choice per iteration but the last. Beyond that it is a Choice back-edge
  * with a counter kept in the state at `$.loops.<id>` (visible in the output, unlike in Baton's
  * interpreter): init -> body -> count -> check (until holds or the counter reached
- * `maxIterations` -> next, else back to the body).
+ * `maxIterations` -> next, else back to the body). The body's step paths carry the iteration
+ * (`<loop>@<n>/<step>`, formatted from the counter), as in Baton's interpreter, so attempts and
+ * redrive records are per iteration.
  */
 export function compileLoop(scope: Scope, step: LoopIR, next: Continuation, block: BlockCompiler): string {
   const exit = next ?? endState(scope, `${step.id}.end`);
@@ -31,7 +33,8 @@ export function compileLoop(scope: Scope, step: LoopIR, next: Continuation, bloc
   const counter = rootPath(scope, `$.loops.${step.id.replace(/\W/g, '_')}`);
   const check = `${step.id}.check`;
   const count = addState(scope, `${step.id}.count`, { Type: 'Pass', Parameters: { 'n.$': `States.MathAdd(${counter}.n, 1)` }, ResultPath: counter, Next: check });
-  const body = block(scope, step.steps, count) ?? count;
+  const inBody: Scope = { ...scope, prefix: `${scope.prefix}${step.id}@${ITERATION}/`, iterations: [...(scope.iterations ?? []), `${counter}.n`] };
+  const body = block(inBody, step.steps, count) ?? count;
   addState(scope, check, {
     Type: 'Choice',
     Choices: [

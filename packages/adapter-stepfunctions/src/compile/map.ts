@@ -1,7 +1,7 @@
 import type { MapIR } from '@baton/core';
-import { addState, resultPath, rootPath, selectionField, transition, type Continuation, type Scope } from './context.js';
+import { ITERATION, addState, pathField, resultPath, rootPath, selectionField, transition, type Continuation, type Scope } from './context.js';
 import { compileCatchers, guardFatalStates } from './errors.js';
-import { compileRetry } from './retry.js';
+import { compileRetry, failCodesIn } from './retry.js';
 import type { AslState } from './types.js';
 import type { BlockCompiler } from './dispatch.js';
 import { enforceTolerance } from './tolerance.js';
@@ -51,12 +51,10 @@ export function compileMap(scope: Scope, step: MapIR, next: Continuation, block:
   const itemState = plain
     ? { status: 'succeeded', ...output }
     : {
-        'path.$': scope.dynamicPrefix
-          ? `States.Format('{}${scope.prefix}${step.id}[{}]/', $.path, $$.Map.Item.Index)`
-          : `States.Format('${scope.prefix}${step.id}[{}]/', $$.Map.Item.Index)`,
+        ...pathField(scope, 'path', `${step.id}[${ITERATION}]/`, ['$$.Map.Item.Index']),
         result: { status: 'succeeded', ...output },
       };
-  const { retry } = compileRetry(step.retry ?? [], ctx, where);
+  const { retry } = compileRetry(step.retry ?? [], ctx, where, failCodesIn(step.steps));
   const catchers = compileCatchers(scope, step.id, step.catch, next, 'lambda', block);
   const state: AslState = {
     Type: 'Map',

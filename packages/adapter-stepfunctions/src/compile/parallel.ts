@@ -1,7 +1,7 @@
 import type { ParallelIR } from '@baton/core';
 import { addState, resultPath, transition, type Continuation, type Scope } from './context.js';
 import { compileCatchers, endState } from './errors.js';
-import { compileRetry } from './retry.js';
+import { compileRetry, failCodesIn } from './retry.js';
 import type { AslState } from './types.js';
 import type { BlockCompiler } from './dispatch.js';
 
@@ -10,10 +10,12 @@ export function compileParallel(scope: Scope, step: ParallelIR, next: Continuati
   const { ctx } = scope;
   const branches = step.branches.map((steps, i) => {
     const branch: Scope = { ctx, states: {}, root: '$', prefix: `${scope.dynamicPrefix ? '' : scope.prefix}${step.id}.${i}/`, dynamicPrefix: false };
+    // a branch's input is Baton's state (InputPath): the loop counters it holds keep its step paths per iteration
+    if (!scope.dynamicPrefix && scope.iterations?.length) branch.iterations = scope.iterations.map((p) => `$${p.slice(scope.root.length)}`);
     const start = block(branch, steps, null) ?? endState(branch, `${step.id}.${i}.empty`);
     return { StartAt: start, States: branch.states };
   });
-  const { retry } = compileRetry(step.retry ?? [], ctx, scope.prefix + step.id);
+  const { retry } = compileRetry(step.retry ?? [], ctx, scope.prefix + step.id, failCodesIn(step.branches.flat()));
   const catchers = compileCatchers(scope, step.id, step.catch, next, 'lambda', block);
   const state: AslState = { Type: 'Parallel', Branches: branches, ResultPath: resultPath(scope, step.resultPath), ...transition(next) };
   if (scope.root !== '$') state.InputPath = scope.root;

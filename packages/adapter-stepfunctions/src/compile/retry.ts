@@ -1,4 +1,4 @@
-import { ALL_ERRORS, ERROR_CODES, NEVER_RETRIED, RETRY_DEFAULTS, type RetryPolicy } from '@baton/core';
+import { ALL_ERRORS, ERROR_CODES, NEVER_RETRIED, RETRY_DEFAULTS, defaultRetryable, walkSteps, type RetryPolicy, type StepIR } from '@baton/core';
 import type { CompileContext } from './context.js';
 
 /**
@@ -21,14 +21,21 @@ export interface CompiledRetry {
  * non-retryable code, while ASL's does; so a leading `MaxAttempts: 0` retrier for those codes is
  * emitted first (ASL evaluates retriers in order and stops at the first match). ASL counts in
  * whole seconds: a sub-second interval or cap is rounded up to the next second, with a warning.
+ *
+ * `failCodes`: the codes of the `fail` steps inside a retried map or parallel (see
+ * {@link failCodesIn}). A fail step's error is not retryable, so Baton's `States.ALL` does not
+ * retry the map or parallel it fails, where ASL's would run the branch again: under `States.ALL`
+ * they join the leading retrier, unless a retrier names them (then they are retried, as in
+ * Baton) or the table calls them retryable (a stage may throw them too: a warning says ASL
+ * retries both).
  */
-export function compileRetry(policies: readonly RetryPolicy[], ctx: CompileContext, step: string): CompiledRetry {
+export function compileRetry(policies: readonly RetryPolicy[], ctx: CompileContext, step: string, failCodes: readonly string[] = []): CompiledRetry {
   if (policies.length === 0) return { retry: [], policies: [] };
   const retry: Record<string, unknown>[] = [];
   const out: (RetryPolicy | null)[] = [];
   const wildcard = policies.some((p) => p.errors.includes(ALL_ERRORS));
   const named = new Set(policies.flatMap((p) => p.errors).filter((c) => NEVER_RETRIED.includes(c)));
-  const blocked = wildcard ? NON_RETRYABLE_CODES : [...named];
+  const blocked = wildcard ? [...NON_RETRYABLE_CODES, ...blockedFailCodes(policies, failCodes, ctx, step)] : [...named];
   if (blocked.length > 0) {
     retry.push({ ErrorEquals: [...blocked], MaxAttempts: 0 });
     out.push(null);
@@ -64,4 +71,24 @@ function seconds(ms: number, ctx: CompileContext, step: string, field: string): 
     });
   }
   return s;
+}
+
+/** The codes of the `fail` steps in `steps`, at any depth (what a map or parallel may fail with from a fail step). */
+export function failCodesIn(steps: readonly StepIR[]): string[] {
+  const codes = new Set<string>();
+  walkSteps(steps, (s) => {
+    if (s.kind === 'fail') codes.add(s.error);
+  });
+  return [...codes];
+}
+
+/** Fail-step codes a `States.ALL` retrier must not retry (see {@link compileRetry}). */
+function blockedFailCodes(policies: readonly RetryPolicy[], failCodes: readonly string[], ctx: CompileContext, step: string): string[] {
+  const named = new Set(policies.flatMap((p) => p.errors));
+  return failCodes.filter((code) => {
+    if (named.has(code) || NON_RETRYABLE_CODES.includes(code)) return false;
+    if (!defaultRetryable(code) || !(code in ERROR_CODES)) return true;
+    ctx.issues.push({ severity: 'warning', step, message: `a fail step fails with ${code}, which a stage may throw as retryable: ASL's States.ALL retries both (Baton's does not retry the fail step's)` });
+    return false;
+  });
 }

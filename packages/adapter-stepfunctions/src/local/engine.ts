@@ -132,6 +132,7 @@ const ACCOUNT_ARN = `arn:aws:states:local:${ACCOUNT_ID}`;
 export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngineOptions): StepFunctionsLocalEngine {
   const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
   const machines = new Map<string, { compiled: CompiledMachine; sm: StateMachine }>();
+  const compilations = new Map<string, CompiledMachine>();
   const runs = new Map<string, LocalRun>();
   const blobs = options.blobs ?? createMemoryBlobStore();
   const reviews = options.reviews ?? createMemoryReviewStore();
@@ -150,12 +151,22 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
   });
 
+  const compiledOf = (pipeline: AnyPipeline): CompiledMachine => {
+    let compiled = compilations.get(pipeline.name);
+    if (!compiled) {
+      for (const s of pipeline.stages.values()) if (!allStages.has(s.name)) throw new StageError('InvalidInput', `stage "${s.name}" is not known to this engine`);
+      compiled = compileToAsl(pipeline, options.deadLetters ? { ...options.compile, deadLetter: { queueUrl: LOCAL_DEAD_LETTER_QUEUE } } : options.compile);
+      for (const issue of compiled.issues) logger.warn('compile warning', { pipeline: pipeline.name, step: issue.step, message: issue.message });
+      compilations.set(pipeline.name, compiled);
+    }
+    return compiled;
+  };
+
+  // the interpreter validates the definition (asl-validator, tens of ms a machine): on first use
   const machineOf = (pipeline: AnyPipeline): { compiled: CompiledMachine; sm: StateMachine } => {
     let m = machines.get(pipeline.name);
     if (!m) {
-      for (const s of pipeline.stages.values()) if (!allStages.has(s.name)) throw new StageError('InvalidInput', `stage "${s.name}" is not known to this engine`);
-      const compiled = compileToAsl(pipeline, options.deadLetters ? { ...options.compile, deadLetter: { queueUrl: LOCAL_DEAD_LETTER_QUEUE } } : options.compile);
-      for (const issue of compiled.issues) logger.warn('compile warning', { pipeline: pipeline.name, step: issue.step, message: issue.message });
+      const compiled = compiledOf(pipeline);
       m = { compiled, sm: new StateMachine(clampLocalTimers(compiled.definition) as never, { validationOptions: { checkArn: true, checkPaths: true } }) };
       machines.set(pipeline.name, m);
     }
@@ -296,11 +307,11 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
 
   // a pipeline the compiler refuses fails here, typed (`StageError('InvalidInput')` listing every
   // error), not at its first start; its warnings are logged once
-  for (const pipeline of options.pipelines) machineOf(pipeline);
+  for (const pipeline of options.pipelines) compiledOf(pipeline);
 
   return {
     name: 'stepfunctions-local',
-    machine: (p) => machineOf(resolvePipeline(pipelines, p)).compiled,
+    machine: (p) => compiledOf(resolvePipeline(pipelines, p)),
     transitions: (runId) => get(runId).transitions,
     async start(pipelineOrName, input, startOptions = {}) {
       const pipeline = resolvePipeline(pipelines, pipelineOrName);
