@@ -1,4 +1,4 @@
-import { isSerializedError, type SerializedError } from '@baton/core';
+import { defaultRetryable, isErrorCode, isSerializedError, type SerializedError } from '@baton/core';
 
 /**
  * The error a Baton Lambda throws: `name` is the StageError code (what Retry and Catch match),
@@ -23,8 +23,9 @@ export function lambdaCause(error: Error): string {
 /**
  * Recovers Baton's error from a Step Functions `{ Error, Cause }`: a Lambda envelope, a direct
  * serialized error (SendTaskFailure from Baton's review API), or a bare error and cause (a Fail
- * state's, a Lambda's timeout or crash text). A bare error is not retryable, as a `fail` step's
- * error is in Baton's interpreter, and as the compiled machine's parsing states decode it.
+ * state's, a task timeout's, a Lambda's crash text). A bare error with a code of the table is
+ * retryable as the table says (`States.Timeout`); any other (a `fail` step's own code, as in
+ * Baton's interpreter, or `Sandbox.Timedout`) is not retryable.
  */
 export function errorFromCause(name: string, cause: unknown): SerializedError {
   const parsed = parse(cause);
@@ -34,7 +35,7 @@ export function errorFromCause(name: string, cause: unknown): SerializedError {
     if (isSerializedError(inner)) return inner;
     return { code: name, message: String((parsed as { errorMessage: unknown }).errorMessage), retryable: false };
   }
-  return { code: name, message: typeof cause === 'string' ? cause : JSON.stringify(cause ?? ''), retryable: false };
+  return { code: name, message: typeof cause === 'string' ? cause : JSON.stringify(cause ?? ''), retryable: isErrorCode(name) && defaultRetryable(name) };
 }
 
 function parse(value: unknown): unknown {
