@@ -107,7 +107,8 @@ describe('createTemporalEngine with its in-process worker', () => {
     expect(done.finishedAt).toBeDefined();
     const failed = await eventually(() => engine.list({ status: 'failed', pipeline: 'kit-safety' }), (rows) => rows.some((r) => r.runId === runId));
     expect(failed.map((r) => r.runId)).toContain(runId);
-    await expect(engine.approve(runId, 'safety', { token: notice.token })).rejects.toThrow(/cannot approve/);
+    // the run ended: the carried reviews say the token decided the gate already
+    await expect(engine.approve(runId, 'safety', { token: notice.token })).rejects.toMatchObject({ code: 'ReviewTokenUsed' });
   });
 
   it('a second start with the same run id is idempotent; a succeeded run cannot be redriven', async () => {

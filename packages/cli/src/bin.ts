@@ -2,6 +2,7 @@
 import { isStageError } from '@baton/core';
 import { CommanderError } from 'commander';
 import { CliError } from './errors.js';
+import { errorExitCode } from './exit-codes.js';
 import { createProgram } from './program.js';
 
 let code = 0;
@@ -16,7 +17,7 @@ try {
     code = e.exitCode;
   } else if (isStageError(e)) {
     process.stderr.write(`baton: ${e.code}: ${e.message}\n`);
-    code = 1;
+    code = errorExitCode(e.code);
   } else {
     process.stderr.write(`baton: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
     code = 70;

@@ -83,7 +83,7 @@ describe('baton CLI end to end (built CLI, local engine, offline model)', () => 
     expect(existsSync(join(dir, 'out/report/report.docx'))).toBe(false);
     expect(baton(dir, ['status', runId!]).stdout).toContain('waiting for review at gate "review"');
     const wrong = baton(dir, ['approve', runId!, 'review', '--token', 'not-the-token']);
-    expect(wrong.code).toBe(2);
+    expect(wrong.code).toBe(7);
     expect(wrong.stderr).toMatch(/approve failed: review token rejected/);
     const ok = baton(dir, ['approve', runId!, 'review', '--token', token!, '--reviewer', 'qa', '--comment', 'looks right']);
     expect(ok.code).toBe(0);
@@ -91,8 +91,8 @@ describe('baton CLI end to end (built CLI, local engine, offline model)', () => 
     expect(existsSync(join(dir, 'out/report/report.docx'))).toBe(true);
     expect(readFileSync(join(dir, 'out/report/report.md'), 'utf8')).toContain('Review: approved by qa (looks right)');
     const again = baton(dir, ['approve', runId!, 'review', '--token', token!]);
-    expect(again.code).toBe(2);
-    expect(again.stderr).toContain('has no open review at gate "review"');
+    expect(again.code).toBe(8);
+    expect(again.stderr).toContain('was already used');
   });
 
   it('rejecting the gate fails the run with ApprovalRejected', () => {
@@ -138,7 +138,7 @@ describe('baton CLI end to end (built CLI, local engine, offline model)', () => 
     expect(c.code).toBe(2);
     expect(c.stderr).toContain("unknown command 'frobnicate'");
     const s = baton(dir, ['status', 'report-unknown']);
-    expect(s.code).toBe(2);
+    expect(s.code).toBe(6); // not found
     expect(s.stderr).toContain('unknown run "report-unknown"');
   });
 });

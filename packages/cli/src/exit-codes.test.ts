@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { refuseInapplicable } from './applicable.js';
 import type { GlobalOptions } from './context.js';
-import { missingSections, runExitCode } from './exit-codes.js';
+import { API_ERROR_CODES, ERROR_CODES } from '@baton/core';
+import { ERROR_EXIT_CODES, REFUSAL_EXIT_CODES, RUN_EXIT_CODES, RUN_EXIT_HELP, WORKER_EXIT_CODES, errorExitCode, missingSections, runExitCode } from './exit-codes.js';
 import { runsStepsHere } from './finish.js';
 
 describe('exit codes of baton run', () => {
@@ -44,5 +45,31 @@ describe('which process runs the steps, and which options it refuses', () => {
     expect(() => refuseInapplicable({ name: 'approve', noWait: true }, g('temporal'), latency)).toThrow(/with --no-wait this process records the decision and runs no stage/);
     expect(() => refuseInapplicable({ name: 'run' }, g('stepfunctions'), new Set(['model']))).toThrow(/stages run in the deployment's Lambdas/);
     expect(() => refuseInapplicable({ name: 'list' }, g('local'), new Set(['faults']))).toThrow(/`baton list` runs none/);
+  });
+});
+
+describe('exit codes of a refused engine call', () => {
+  it('6 not found, 7 token rejected, 8 refused by the run state, 9 timed out; a refused decision content stays a usage error', () => {
+    expect(Object.fromEntries(API_ERROR_CODES.map((code) => [code, errorExitCode(code)]))).toEqual({
+      RunNotFound: 6,
+      PipelineNotFound: 6,
+      GateNotFound: 6,
+      ReviewTokenRejected: 7,
+      ReviewTokenUsed: 8,
+      GateNotOpen: 8,
+      RunNotRedrivable: 8,
+      ResultTimedOut: 9,
+    });
+    expect(errorExitCode('InvalidInput')).toBe(2);
+    expect(errorExitCode('ServiceUnavailableException')).toBe(2);
+    expect(errorExitCode('StageFailed')).toBe(1);
+    expect(errorExitCode('MyOwnCode')).toBe(1);
+    expect(Object.keys(ERROR_EXIT_CODES).sort()).toEqual(Object.keys(ERROR_CODES).sort());
+  });
+
+  it('the refusal codes collide with no other exit code and are in the help text', () => {
+    const refusals: number[] = Object.values(REFUSAL_EXIT_CODES);
+    for (const other of [...Object.values(RUN_EXIT_CODES), ...Object.values(WORKER_EXIT_CODES)]) expect(refusals).not.toContain(other);
+    for (const n of refusals) expect(RUN_EXIT_HELP).toMatch(new RegExp(`\\n  ${n} `));
   });
 });

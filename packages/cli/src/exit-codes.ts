@@ -1,3 +1,5 @@
+import { isErrorCode, type ErrorCode } from '@baton/core';
+
 /**
  * Exit codes of `baton run` (and of `approve`, `resume`, `redrive`, which follow a run the same
  * way), one per outcome a script needs to tell apart. Documented in `baton run --help` and the
@@ -28,6 +30,79 @@ export const RUN_EXIT_CODES = {
 } as const;
 
 /**
+ * Exit codes of a command the engine refused (`approve`, `reject`, `redrive`, `status`, `resume`,
+ * `run` of an unknown pipeline), one per kind of refusal a script acts on differently; the
+ * engine's code says which ({@link ERROR_EXIT_CODES}).
+ *
+ * @example
+ * ```sh
+ * baton approve "$RUN" review --token "$T" --no-wait; [ $? -eq 8 ] && echo "already decided"
+ * ```
+ */
+export const REFUSAL_EXIT_CODES = {
+  /** No such run, gate or pipeline (`RunNotFound`, `GateNotFound`, `PipelineNotFound`). */
+  notFound: 6,
+  /** The review token is not this review's, or the gate is another reviewer's (`ReviewTokenRejected`). */
+  tokenRejected: 7,
+  /** The run's state refuses it: token used, gate not open, run not failed (`ReviewTokenUsed`, `GateNotOpen`, `RunNotRedrivable`). */
+  conflict: 8,
+  /** The engine did not answer within the wait; the run goes on (`ResultTimedOut`). */
+  timedOut: 9,
+} as const;
+
+/**
+ * The exit code of a command an engine call failed with each code. Typed over every code, so a
+ * new code does not compile until the CLI has decided its exit code. A decision whose content is
+ * refused (`InvalidInput`), an unreachable or misconfigured service are usage errors (2, as
+ * before); the codes of run failures exit 1 (failed) if an engine call ever throws one.
+ *
+ * @example
+ * ```ts
+ * ERROR_EXIT_CODES.ReviewTokenUsed; // 8
+ * ```
+ */
+export const ERROR_EXIT_CODES: Record<ErrorCode, number> = {
+  RunNotFound: REFUSAL_EXIT_CODES.notFound,
+  PipelineNotFound: REFUSAL_EXIT_CODES.notFound,
+  GateNotFound: REFUSAL_EXIT_CODES.notFound,
+  ReviewTokenRejected: REFUSAL_EXIT_CODES.tokenRejected,
+  ReviewTokenUsed: REFUSAL_EXIT_CODES.conflict,
+  GateNotOpen: REFUSAL_EXIT_CODES.conflict,
+  RunNotRedrivable: REFUSAL_EXIT_CODES.conflict,
+  ResultTimedOut: REFUSAL_EXIT_CODES.timedOut,
+  InvalidInput: RUN_EXIT_CODES.usage,
+  ServiceUnavailableException: RUN_EXIT_CODES.usage,
+  ConfigurationError: RUN_EXIT_CODES.usage,
+  ThrottlingException: RUN_EXIT_CODES.usage,
+  ModelErrorException: RUN_EXIT_CODES.failed,
+  ValidationFailed: RUN_EXIT_CODES.failed,
+  SafetyCheckFailed: RUN_EXIT_CODES.failed,
+  ApprovalRejected: RUN_EXIT_CODES.failed,
+  ApprovalTimedOut: RUN_EXIT_CODES.failed,
+  'States.Timeout': RUN_EXIT_CODES.failed,
+  'States.Runtime': RUN_EXIT_CODES.failed,
+  'States.ExceedToleratedFailureThreshold': RUN_EXIT_CODES.failed,
+  'States.NoChoiceMatched': RUN_EXIT_CODES.failed,
+  'States.DataLimitExceeded': RUN_EXIT_CODES.failed,
+  StageFailed: RUN_EXIT_CODES.failed,
+  ModelAccessDenied: RUN_EXIT_CODES.failed,
+  BatonWorkerStopped: RUN_EXIT_CODES.failed,
+};
+
+/**
+ * The exit code for an error code an engine call threw ({@link ERROR_EXIT_CODES}); a code of a
+ * stage's own exits 1.
+ *
+ * @example
+ * ```ts
+ * errorExitCode('RunNotFound'); // 6
+ * ```
+ */
+export function errorExitCode(code: string): number {
+  return isErrorCode(code) ? ERROR_EXIT_CODES[code] : RUN_EXIT_CODES.failed;
+}
+
+/**
  * Exit codes of `baton worker` after SIGINT/SIGTERM.
  *
  * @example
@@ -51,6 +126,10 @@ Exit codes:
   3    succeeded with missing sections (placeholders in the report; the summary lists them)
   4    waiting for review (decide with the token of the review notice, or the dashboard)
   5    SIGINT/SIGTERM: this process stopped following; the run goes on in workers or the deployment
+  6    not found: no such run, gate or pipeline
+  7    review token rejected: not this review's token, or the gate is another reviewer's
+  8    refused by the run's state: token already used, gate not open, run not failed (redrive)
+  9    the engine did not answer in time; the run goes on
   130  SIGINT, 143 SIGTERM: the run's steps in this process stopped; baton resume <run> continues it`;
 
 /**

@@ -1,4 +1,4 @@
-import { isStageError, type RunInfo, type SectionVerdict } from '@baton/core';
+import { isStageError, type ApiErrorCode, type RunInfo, type SectionVerdict } from '@baton/core';
 import { CliError } from '../errors.js';
 import type { ReviewMode } from '../review.js';
 import { finishRun } from '../finish.js';
@@ -6,7 +6,24 @@ import { reviewPage } from '../follow.js';
 import { openSession, type GlobalOptions } from '../session.js';
 import { readSidecar } from '../sidecar.js';
 import { interruptedNote, neverRecorded } from '../interrupted.js';
-import { RUN_EXIT_CODES } from '../exit-codes.js';
+import { RUN_EXIT_CODES, errorExitCode } from '../exit-codes.js';
+
+/** What to do about a decision the engine refused, by its code. */
+const DECIDE_HINTS: Record<ApiErrorCode, string> = {
+  RunNotFound: 'Check the run id (baton list).',
+  PipelineNotFound: 'Pass the pipelines the run was started with (--pipelines).',
+  GateNotFound: 'Check the gate name (baton status <run> lists the open reviews).',
+  ReviewTokenRejected: 'Use the token printed when the gate opened, as the reviewer it names.',
+  ReviewTokenUsed: 'This token decided the gate already; nothing was changed.',
+  GateNotOpen: 'The gate is not waiting for a decision now (baton status <run>).',
+  RunNotRedrivable: 'Nothing was decided.',
+  ResultTimedOut: 'The engine did not answer in time; see baton status <run>.',
+};
+
+/** The code of an engine's error and its exit code; an error without a code is a usage error (2), as before. */
+function exitCodeOf(e: unknown): { code: string; exit: number } {
+  return isStageError(e) ? { code: e.code, exit: errorExitCode(e.code) } : { code: '', exit: RUN_EXIT_CODES.usage };
+}
 
 /** Global options with what the CLI remembered about the run filled in. */
 function withSidecar(global: GlobalOptions, runId: string, explicit: Set<string>): { global: GlobalOptions; out: string | undefined; mode: ReviewMode } {
@@ -52,7 +69,8 @@ export async function decideCommand(
     await session.close();
     // a refused decision is checked before the token is used: the same command, corrected, still works
     if (isStageError(e) && e.code === 'InvalidInput') throw new CliError(`${verdict} failed: ${e.message}. Nothing was decided; the gate is still open (${reviewPage(runId, gate)}).`);
-    throw new CliError(`${verdict} failed: ${(e as Error).message}. Check the run id, the gate name and the token printed when the gate opened (baton status ${runId}).`);
+    const hint = (DECIDE_HINTS as Partial<Record<string, string>>)[exitCodeOf(e).code] ?? `Check the run id, the gate name and the token printed when the gate opened (baton status ${runId}).`;
+    throw new CliError(`${verdict} failed: ${(e as Error).message}. ${hint}`, exitCodeOf(e).exit);
   }
   const verdicts = Object.entries(opts.section ?? {}).map(([id, v]) => `${id}: ${v.verdict}`);
   session.progress.log(`gate "${gate}" of run ${runId}: ${verdict === 'approve' ? 'approved' : 'rejected'}${verdicts.length ? ` (${verdicts.join(', ')})` : ''}`);
@@ -69,7 +87,7 @@ export async function resumeCommand(runId: string, opts: { out?: string }, globa
   const session = await openSession(g, mode);
   const info = await session.engine.status(runId).catch(async (e: unknown) => {
     await session.close();
-    throw /unknown run/.test((e as Error).message) ? neverRecorded(runId) : e;
+    throw isStageError(e) && e.code === 'RunNotFound' ? neverRecorded(runId) : e;
   });
   if (info.status === 'waiting') {
     printWaiting(info);
@@ -87,7 +105,7 @@ export async function redriveCommand(runId: string, opts: { out?: string }, glob
     await session.engine.redrive(runId);
   } catch (e) {
     await session.close();
-    throw new CliError(`redrive failed: ${(e as Error).message}`);
+    throw new CliError(`redrive failed: ${(e as Error).message}`, exitCodeOf(e).exit);
   }
   return finishRun(session, runId, opts.out ?? out, g);
 }
@@ -100,7 +118,7 @@ export async function statusCommand(runId: string, opts: { json?: boolean }, glo
   try {
     info = await session.engine.status(runId);
   } catch (e) {
-    throw new CliError(`${(e as Error).message}. List runs with: baton list`);
+    throw new CliError(`${(e as Error).message}. List runs with: baton list`, exitCodeOf(e).exit);
   } finally {
     await session.close();
   }
