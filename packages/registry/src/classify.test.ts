@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '@baton/core';
 import { mapIndexOf, refOf } from './values.js';
 import { classifyFailure } from './classify.js';
 import { startOfIsoWeek } from './sql-registry.js';
@@ -69,5 +70,16 @@ describe('row helpers', () => {
     expect(startOfIsoWeek(new Date('2026-11-26T18:00:00Z')).toISOString()).toBe('2026-11-23T00:00:00.000Z');
     expect(startOfIsoWeek(new Date('2026-11-29T23:59:00Z')).toISOString()).toBe('2026-11-23T00:00:00.000Z');
     expect(startOfIsoWeek(new Date('2026-11-23T00:00:00Z')).toISOString()).toBe('2026-11-23T00:00:00.000Z');
+  });
+});
+
+describe('classes from the core code table', () => {
+  it('classifies each code of ERROR_CODES as the table says, outside the assemble stage', () => {
+    const special = ['ServiceUnavailableException', 'States.ExceedToleratedFailureThreshold'];
+    for (const [code, info] of Object.entries(ERROR_CODES)) {
+      if (info.class === 'api' || special.includes(code)) continue;
+      expect(classifyFailure({ code, message: 'm', retryable: false }, { stage: 'generate' }), code).toBe(info.class);
+    }
+    expect(classifyFailure({ code: 'States.NoChoiceMatched', message: 'm', retryable: false }, {})).toBe('infrastructure');
   });
 });

@@ -1,4 +1,4 @@
-import type { SerializedError } from '@baton/core';
+import { ERROR_CODES, type ErrorCodeInfo, type SerializedError } from '@baton/core';
 import type { FailureClass } from './types.js';
 
 /** What is known about where an error happened, beyond the error itself. */
@@ -14,25 +14,16 @@ export interface FailureContext {
 /** Decides the class of a failure; pass your own to {@link createRegistryObserver} to refine it. */
 export type FailureClassifier = (error: SerializedError, context: FailureContext) => FailureClass;
 
+/**
+ * The class of each code of core's table (`ERROR_CODES`, where each code has its class); `api`
+ * codes refuse an engine call and never fail a run, so they have no failure class.
+ */
 const BY_CODE: Record<string, FailureClass> = {
-  ThrottlingException: 'model',
-  ModelErrorException: 'model',
-  // the model exists but this deployment may not call it (IAM, model access, an unknown model id)
-  ModelAccessDenied: 'model',
-  ValidationFailed: 'validation',
-  InvalidInput: 'validation',
-  // a reviewer judged the content wanting: a content failure, like a failed validation
-  ApprovalRejected: 'validation',
-  SafetyCheckFailed: 'safety',
+  ...Object.fromEntries(
+    (Object.entries(ERROR_CODES) as [string, ErrorCodeInfo][]).flatMap(([code, info]) => (info.class === 'api' ? [] : [[code, info.class]])),
+  ),
   // the report has fewer generated sections than its minimum (check-outcome): the content fell short
   ReportIncomplete: 'validation',
-  ApprovalTimedOut: 'infrastructure',
-  'States.Timeout': 'infrastructure',
-  'States.Runtime': 'infrastructure',
-  'States.DataLimitExceeded': 'infrastructure',
-  StageFailed: 'infrastructure',
-  // a deployment setting is missing or wrong (environment, secret, database credentials)
-  ConfigurationError: 'infrastructure',
 };
 
 /** Codes that say the deployment is wrong, not the content: their class holds in any stage, the assemble stage included. */
