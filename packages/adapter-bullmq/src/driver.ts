@@ -321,7 +321,11 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
     settle,
     offer(runId, from, tail) {
       const cached = cache.get(runId);
-      if (!cached || cached.entries.length !== from) return;
+      // not while a settle of the run is in flight: its reply appends the journal it wrote to
+      // (its own outcomes, what others appended before them) and marks all of it folded, so
+      // entries offered meanwhile would be cached and never fed to the interpreter (their
+      // branches would wait forever); the caller's drive reads them instead
+      if (!cached || cached.broken || cached.spec > 0 || cached.entries.length !== from) return;
       for (const e of tail) cached.entries.push(e);
     },
     cachedLength: (runId) => cache.get(runId)?.entries.length ?? 0,

@@ -48,14 +48,22 @@ function noticesReachHere(global: Pick<GlobalOptions, 'engine' | 'connection'>):
  * process.exitCode = await finishRun(session, runId, 'out', global);
  * ```
  */
-export async function finishRun(session: Session, runId: string, out: string | undefined, global: Pick<GlobalOptions, 'engine' | 'connection' | 'stateDir'>): Promise<number> {
+export async function finishRun(
+  session: Session,
+  runId: string,
+  out: string | undefined,
+  global: Pick<GlobalOptions, 'engine' | 'connection' | 'stateDir'>,
+  /** The stop signal the caller installed before starting the run (else installed here). */
+  given?: ReturnType<typeof stopSignal>,
+): Promise<number> {
   try {
     assertNotDrivenElsewhere(global, runId);
   } catch (e) {
+    given?.dispose();
     await session.close();
     throw e;
   }
-  const signal = stopSignal();
+  const signal = given ?? stopSignal();
   const ended = session.engine.result(runId).then(() => 'ended' as const);
   // left waiting, the engine is closed while result() still polls: that rejection is nobody's
   ended.catch(() => undefined);

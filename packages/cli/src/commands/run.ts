@@ -5,6 +5,7 @@ import { blobBucketOf } from '../engines/deployment.js';
 import { CliError } from '../errors.js';
 import { findPipeline } from '../pipelines.js';
 import { finishRun } from '../finish.js';
+import { stopSignal } from '../shutdown.js';
 import { openSession, type GlobalOptions } from '../session.js';
 import { writeSidecar } from '../sidecar.js';
 import { uploadSourceDir } from '../sources.js';
@@ -28,7 +29,16 @@ export async function runCommand(name: string, opts: RunOptions, global: GlobalO
   const input: Record<string, unknown> = opts.input ? readJson(opts.input) : {};
   if (opts.sources) input.sources = await uploadSourceDir(session.blobs, opts.sources);
   if (opts.title) input.reportTitle = opts.title;
-  const { runId } = await session.engine.start(pipeline, input, opts.runId ? { runId: opts.runId } : {});
+  // from here a SIGINT/SIGTERM is this command's to handle (a signal that arrives while the run
+  // starts is acted on once it has started: stop following, hand back what runs here)
+  const signal = stopSignal();
+  let runId: string;
+  try {
+    ({ runId } = await session.engine.start(pipeline, input, opts.runId ? { runId: opts.runId } : {}));
+  } catch (e) {
+    signal.dispose();
+    throw e;
+  }
   writeSidecar(session.stateDir, {
     runId,
     pipeline: name,
@@ -45,7 +55,7 @@ export async function runCommand(name: string, opts: RunOptions, global: GlobalO
     // Temporal delivers review tokens in the worker that runs the gate's activity, not here
     session.progress.log('review gates: the `baton worker` process that opens one sends its notice through its --review-notices; this process prints the review page when the gate opens');
   }
-  return finishRun(session, runId, opts.out, global);
+  return finishRun(session, runId, opts.out, global, signal);
 }
 
 /**
