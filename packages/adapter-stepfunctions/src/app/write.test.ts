@@ -36,7 +36,7 @@ describe('writeStepFunctionsApp (baton compile --target stepfunctions --out <dir
 });
 
 describe('createBlobReviewStore', () => {
-  it('stores reviews as blobs; decisions are single use', async () => {
+  it('stores reviews as blobs; decisions are single use (a second use is ReviewTokenUsed)', async () => {
     const store = createBlobReviewStore(createMemoryBlobStore());
     const { token, hash } = createReviewToken();
     const arn = 'arn:aws:states:eu-west-1:1:execution:report:run-1';
@@ -45,6 +45,6 @@ describe('createBlobReviewStore', () => {
     expect(await decideReview(store, arn, 'review', { token }, 'approved')).toMatchObject({ taskToken: 'TT', verdict: 'approved' });
     expect(await store.open(arn, 'review')).toHaveLength(0);
     expect((await store.list(arn))[0]).toMatchObject({ status: 'approved', payload: { a: 1 } });
-    await expect(decideReview(store, arn, 'review', { token }, 'approved')).rejects.toThrow(/no open review/);
+    await expect(decideReview(store, arn, 'review', { token }, 'approved')).rejects.toMatchObject({ code: 'ReviewTokenUsed' });
   });
 });
