@@ -33,8 +33,8 @@ describe('baton audit text', () => {
       reportId: null,
       status: 'succeeded',
       decisions: [
-        { runId: 'r1', gate: 'review', stepPath: 'rounds@0/review', round: 0, sectionId: null, sectionTitle: null, verdict: 'approved', note: null, decidedBy: 'ana', decidedAt: '2026-12-04T09:05:00.000Z', modelId: null, promptSha256: null, outputKey: null },
-        { runId: 'r1', gate: 'review', stepPath: 'rounds@0/review', round: 0, sectionId: 'efficacy', sectionTitle: 'Efficacy results', verdict: 'send-back', note: 'add the\n10 mg arm', decidedBy: 'ana', decidedAt: '2026-12-04T09:05:00.000Z', modelId: 'model-a', promptSha256: 'abcdef0123456789', outputKey: 'k' },
+        { runId: 'r1', gate: 'review', stepPath: 'rounds@0/review', round: 1, sectionId: null, sectionTitle: null, verdict: 'approved', note: null, decidedBy: 'ana', decidedAt: '2026-12-04T09:05:00.000Z', modelId: null, promptSha256: null, outputKey: null },
+        { runId: 'r1', gate: 'review', stepPath: 'rounds@0/review', round: 1, sectionId: 'efficacy', sectionTitle: 'Efficacy results', verdict: 'send-back', note: 'add the\n10 mg arm', decidedBy: 'ana', decidedAt: '2026-12-04T09:05:00.000Z', modelId: 'model-a', promptSha256: 'abcdef0123456789', outputKey: 'k' },
       ],
     });
     expect(text.split('\n')).toEqual([

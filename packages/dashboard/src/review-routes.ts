@@ -129,8 +129,10 @@ export function registerReviewRoutes(app: Hono<DashboardEnv>, deps: ReviewRouteD
     const pending = review.decidedAt ? undefined : await pendingAtEngine(review, run?.engine);
     const content = await loadReviewContent(pending?.payload ?? review.payload, deps.blobs, review.sectionVersions);
     const sections = pending?.sections ?? review.sections;
+    const round = await roundOfReview(review);
     return {
       review,
+      ...(round > 1 ? { round } : {}),
       content,
       link,
       csrf,
@@ -138,6 +140,14 @@ export function registerReviewRoutes(app: Hono<DashboardEnv>, deps: ReviewRouteD
       ...(sections ? { sections } : {}),
       ...(token !== undefined ? { token } : {}),
     };
+  };
+
+  /** As the audit trail counts rounds: 1 plus the other gates of this name the run decided before this one opened. */
+  const roundOfReview = async (review: ReviewRecord): Promise<number> => {
+    const earlier = (await registry.reviewDecisions(review.runId)).filter(
+      (d) => d.sectionId === null && d.gate === review.gate && d.stepPath !== review.stepPath && d.decidedAt <= review.createdAt,
+    );
+    return new Set(earlier.map((d) => d.stepPath)).size + 1;
   };
 
   const pendingAtEngine = async (review: ReviewRecord, engineName: string | undefined): Promise<(PendingReview & { sections?: string[] }) | undefined> => {

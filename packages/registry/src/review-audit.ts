@@ -69,6 +69,19 @@ function collect(value: unknown, into: SectionVersion, depth: number): void {
   }
 }
 
+/**
+ * The review round of a decision at `gate`: 1 plus the number of other gates of that name the run
+ * decided before `at` (a review loop reopens the gate under a new step path: the report's first
+ * gate is round 1, the loop's first iteration round 2), as the report's sign-off counts rounds.
+ */
+export async function reviewRoundAt(tx: SqlExecutor, runId: string, gate: string, stepPath: string, at: string): Promise<number> {
+  const [row] = await tx.query<{ n: unknown }>(
+    `SELECT count(DISTINCT step_path) AS n FROM review_decision WHERE run_id = $1 AND gate = $2 AND section_id = '' AND step_path <> $3 AND decided_at < $4::timestamptz`,
+    [runId, gate, stepPath, at],
+  );
+  return Number(row?.n ?? 0) + 1;
+}
+
 /** The review round of a step path: the index of the innermost loop iteration (`review-rounds@1/review` -> 1), or null. */
 export function roundOf(stepPath: string): number | null {
   const all = [...stepPath.matchAll(/@(\d+)/g)];
@@ -87,6 +100,7 @@ export async function recordDecision(tx: SqlExecutor, event: DecidedReview): Pro
     event.stepPath,
   ]);
   const versions = (open?.section_versions ?? {}) as Record<string, SectionVersion>;
+  const round = await reviewRoundAt(tx, event.runId, event.gate, event.stepPath, event.at);
   const rows: [string, string, string | null][] = [['', event.decision, event.comment ?? null]];
   for (const [sectionId, v] of Object.entries(event.sections ?? {})) {
     if (!VERDICTS.has(v.verdict)) continue;
@@ -102,7 +116,7 @@ export async function recordDecision(tx: SqlExecutor, event: DecidedReview): Pro
         event.runId,
         event.stepPath,
         event.gate,
-        roundOf(event.stepPath),
+        round,
         sectionId,
         version?.title ?? null,
         verdict,

@@ -125,7 +125,7 @@ export interface ReviewDecisionRecord {
   runId: string;
   gate: string;
   stepPath: string;
-  /** The review round (loop iteration) of the gate, or null outside a loop. */
+  /** The review round of the decision: 1 for the run's first decision at this gate, 2 for the next gate of that name (a review loop's), …; null in rows recorded before rounds were counted. */
   round: number | null;
   /** null: the decision on the gate itself. */
   sectionId: string | null;

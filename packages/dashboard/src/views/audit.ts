@@ -15,7 +15,7 @@ ${
     : html`<table class="audit"><thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Round</th><th scope="col">Section</th><th scope="col">Verdict</th><th scope="col">Note</th><th scope="col">Text written by</th></tr></thead><tbody>
 ${decisions.map(
   (d) => html`<tr data-section="${d.sectionId ?? ''}"><td>${formatTime(d.decidedAt)}</td><td>${d.decidedBy ?? html`<span class="muted">not given</span>`}</td>
-<td>${d.round === null ? '' : d.round + 1}</td><td>${d.sectionId ? html`${d.sectionTitle ?? d.sectionId} <span class="muted">(${d.sectionId})</span>` : html`<span class="muted">gate “${d.gate}”</span>`}</td>
+<td>${d.round ?? ''}</td><td>${d.sectionId ? html`${d.sectionTitle ?? d.sectionId} <span class="muted">(${d.sectionId})</span>` : html`<span class="muted">gate “${d.gate}”</span>`}</td>
 <td>${verdictWords(d.verdict)}</td><td style="white-space:pre-wrap">${d.note ?? ''}</td>
 <td>${d.modelId ?? ''}${d.promptSha256 ? html` <span class="muted">prompt ${d.promptSha256.slice(0, 12)}</span>` : ''}</td></tr>`,
 )}</tbody></table>`

@@ -1,4 +1,4 @@
-import { roundOf, type ReviewRecord } from '@baton/registry';
+import type { ReviewRecord } from '@baton/registry';
 import { formatTime } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
 import type { ReviewFormInput } from '../review-form.js';
@@ -35,6 +35,8 @@ export interface ReviewPageView {
   link: LinkState;
   token?: string;
   csrf: string;
+  /** The review round this gate is (1: the run's first decision at this gate name), when the run has had more than one. */
+  round?: number;
   /** What the reviewer typed in a form that was refused, shown again so nothing is lost. */
   entered?: ReviewFormInput;
   problems?: string[];
@@ -49,10 +51,10 @@ export function reviewBody(v: ReviewPageView): SafeHtml {
   const action = `/reviews/${encodeURIComponent(review.runId)}/${encodeURIComponent(review.gate)}`;
   const canDecide = v.link === 'valid' && v.token !== undefined;
   const asked = new Set(v.sections ?? []);
-  const round = roundOf(review.stepPath);
+  const round = v.round;
   const sections = content.sections;
   return html`<h1>Review${v.title ? html` of “${v.title}”` : ''} <span class="muted">· run <a href="/runs/${encodeURIComponent(review.runId)}">${review.runId}</a></span></h1>
-<p class="muted">Gate “${review.gate}”${round !== null ? html`, review round ${round + 1}` : ''}: ${review.reviewer ? html`waiting for ${review.reviewer}` : 'waiting for anyone with the review link'} since ${formatTime(review.createdAt)}${
+<p class="muted">Gate “${review.gate}”${round !== undefined ? html`, review round ${round}` : ''}: ${review.reviewer ? html`waiting for ${review.reviewer}` : 'waiting for anyone with the review link'} since ${formatTime(review.createdAt)}${
     review.expiresAt ? html`, expires ${formatTime(review.expiresAt)}` : ''
   }.</p>
 ${v.problems?.length ? html`<div class="panel alert" role="alert"><b>Nothing was sent.</b> Fix these and send again (what you typed is kept):<ul>${v.problems.map((p) => html`<li>${p}</li>`)}</ul></div>` : ''}

@@ -54,25 +54,31 @@ export function reviewAuditSuite(label: string, open: OpenClient): void {
       expect(roundOf('review')).toBeNull();
     });
 
-    it('records who decided what on which section, with the model and prompt of the text, round by round', async () => {
+    it('records who decided what on which section, with the model and prompt of the text, round by round (the report\'s first gate is round 1, each gate its review loop reopens the next)', async () => {
       const registry = await fresh();
       await registry.apply({ type: 'run-started', runId: 'r', pipeline: 'report', engine: 'local', input: { reportTitle: 'CSR BTN-101' }, at: at(0) });
       // a payload over the registry's inline limit: the versions are read before it becomes a digest
-      await registry.apply(opened('r', 'review-rounds@0/review', payload(40_000), ['efficacy', 'safety']));
+      await registry.apply(opened('r', 'review', payload(40_000), ['efficacy', 'safety']));
       expect((await registry.getReview('r', 'review'))?.payload).toMatchObject({ $omitted: true });
       expect((await registry.getReview('r', 'review'))?.sections).toEqual(['efficacy', 'safety']);
       const note = 'The efficacy table misses the 10 mg arm <script>alert(1)</script>';
-      await registry.apply(decided('r', 'review-rounds@0/review', 5, { efficacy: { verdict: 'send-back', note }, safety: { verdict: 'approve' } }));
-      await registry.apply(opened('r', 'review-rounds@1/review', payload(), ['efficacy']));
-      await registry.apply(decided('r', 'review-rounds@1/review', 9, { efficacy: { verdict: 'accept-missing', note: 'ok as missing' } }));
+      await registry.apply(decided('r', 'review', 5, { efficacy: { verdict: 'send-back', note }, safety: { verdict: 'approve' } }));
+      await registry.apply(opened('r', 'review-rounds@0/review-again', payload(), ['efficacy']));
+      await registry.apply(decided('r', 'review-rounds@0/review-again', 9, { efficacy: { verdict: 'send-back', note: 'again' } }));
+      await registry.apply(opened('r', 'review-rounds@1/review-again', payload(), ['efficacy']));
+      const third = decided('r', 'review-rounds@1/review-again', 12, { efficacy: { verdict: 'accept-missing', note: 'ok as missing' } });
+      await registry.apply(third);
+      await registry.apply(third); // a replay keeps its round
 
       const trail = await registry.reviewDecisions('r');
       expect(trail.map((d) => [d.round, d.sectionId, d.verdict, d.note])).toEqual([
-        [0, null, 'approved', 'round done'],
-        [0, 'efficacy', 'send-back', note],
-        [0, 'safety', 'approve', null],
         [1, null, 'approved', 'round done'],
-        [1, 'efficacy', 'accept-missing', 'ok as missing'],
+        [1, 'efficacy', 'send-back', note],
+        [1, 'safety', 'approve', null],
+        [2, null, 'approved', 'round done'],
+        [2, 'efficacy', 'send-back', 'again'],
+        [3, null, 'approved', 'round done'],
+        [3, 'efficacy', 'accept-missing', 'ok as missing'],
       ]);
       expect(trail[1]).toMatchObject({ decidedBy: 'ana', decidedAt: at(5), sectionTitle: 'Efficacy results', modelId: 'model-b', promptSha256: 'p-rep', gate: 'review' });
       expect(trail[2]).toMatchObject({ modelId: null, promptSha256: 'p-s' });
