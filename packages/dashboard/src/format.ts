@@ -54,10 +54,10 @@ export function statusLabel(status: string): string {
  * {@link StepNames}, `sections › Efficacy results › write` and `ingest › protocol.pdf`.
  */
 export function stepLabel(stepPath: string, names?: StepNames): string {
-  return stepPath
-    .split('/')
-    .map((part) => {
-      const named = names?.get(part);
+  const parts = stepPath.split('/');
+  return parts
+    .map((part, i) => {
+      const named = names?.get(parts.slice(0, i + 1).join('/')) ?? names?.get(part);
       if (named) return `${part.replace(/\[\d+\]$/, '')} › ${named}`;
       return part.replace(/\[(\d+)\]$/, (_, i: string) => ` › item ${Number(i) + 1}`).replace(/@(\d+)$/, (_, i: string) => ` › round ${Number(i) + 1}`);
     })

@@ -33,6 +33,24 @@ describe('step names', () => {
     expect(stepLabel('review-rounds@1/review')).toBe('review-rounds › round 2 › review');
   });
 
+  it('names a review loop\'s rewritten sections by the titles of the sections its gate asks about again', () => {
+    const detail = run({
+      steps: ['review', 'review-rounds@0/rewrite[0]/regenerate', 'review-rounds@0/rewrite[1]/regenerate', 'review-rounds@0/review-again', 'review-rounds@1/rewrite[0]/regenerate', 'review-rounds@2/rewrite[0]/regenerate', 'review-rounds@2/rewrite[1]/regenerate'].map(step),
+      reviews: [
+        { runId: 'r', gate: 'review', stepPath: 'review', payload: null, tokenHash: 'h', createdAt: '', sections: ['synopsis', 'efficacy', 'conclusions'], sectionVersions: { efficacy: { index: 1, title: 'Efficacy results' }, conclusions: { index: 2, title: 'Conclusions' } } },
+        { runId: 'r', gate: 'review', stepPath: 'review-rounds@0/review-again', payload: null, tokenHash: 'h', createdAt: '', sections: ['efficacy', 'conclusions'], sectionVersions: { efficacy: { index: 1, title: 'Efficacy results' }, conclusions: { index: 2, title: 'Conclusions' } } },
+        { runId: 'r', gate: 'review', stepPath: 'review-rounds@1/review-again', payload: null, tokenHash: 'h', createdAt: '', sections: ['conclusions'], sectionVersions: {} },
+        // a gate asking about more sections than were rewritten (one left without a verdict): no guess
+        { runId: 'r', gate: 'review', stepPath: 'review-rounds@2/review-again', payload: null, tokenHash: 'h', createdAt: '', sections: ['synopsis', 'efficacy', 'conclusions'], sectionVersions: {} },
+      ],
+    });
+    const names = stepNamesOf(detail);
+    expect(stepLabel('review-rounds@0/rewrite[0]/regenerate', names)).toBe('review-rounds › round 1 › rewrite › Efficacy results › regenerate');
+    expect(stepLabel('review-rounds@0/rewrite[1]/regenerate', names)).toBe('review-rounds › round 1 › rewrite › Conclusions › regenerate');
+    expect(stepLabel('review-rounds@1/rewrite[0]/regenerate', names)).toBe('review-rounds › round 2 › rewrite › conclusions › regenerate');
+    expect(stepLabel('review-rounds@2/rewrite[1]/regenerate', names)).toBe('review-rounds › round 3 › rewrite › item 2 › regenerate');
+  });
+
   it('reads section titles from a small payload, and does not guess between two input arrays of the same length', () => {
     const detail = run({
       inputRef: { a: [{ name: 'x' }], b: [{ name: 'y' }] },

@@ -1,6 +1,6 @@
 import type { RunDetail } from '@baton/registry';
 
-/** What map items are called, keyed by the item's path segment (`sections[2]`, `ingest[0]`). */
+/** What map items are called, keyed by the item's path segment (`sections[2]`, `ingest[0]`) or, inside a loop iteration, its full path (`review-rounds@0/rewrite[0]`). */
 export type StepNames = ReadonlyMap<string, string>;
 
 const LABEL_KEYS = ['title', 'name', 'heading', 'fileName', 'filename'] as const;
@@ -24,6 +24,7 @@ export function stepNamesOf(run: RunDetail): StepNames {
       });
     }
   }
+  rewriteNames(run, names);
   const counts = new Map<string, number>();
   for (const s of run.steps) {
     // the engines record a map item's inner steps (`ingest[0]/ingest-file`), not always the item itself
@@ -40,6 +41,31 @@ export function stepNamesOf(run: RunDetail): StepNames {
     });
   }
   return names;
+}
+
+/**
+ * A review loop's rewrite: the items of a map in loop iteration `<loop>@i` are the sections the gate
+ * of that iteration asks about again (a section sent back is rewritten, then shown again), in the
+ * same order. Named by the gate's section titles, keyed by the item's full path
+ * (`review-rounds@0/rewrite[0]`), only when the map has exactly as many items as the gate has
+ * sections (a section left without a verdict is asked again without a rewrite: then nothing is guessed).
+ */
+function rewriteNames(run: RunDetail, names: Map<string, string>): void {
+  for (const review of run.reviews) {
+    const iteration = /^(.*@\d+)\/[^/]+$/.exec(review.stepPath)?.[1];
+    const ids = review.sections;
+    if (!iteration || !ids?.length) continue;
+    const items = new Map<string, number>();
+    for (const s of run.steps) {
+      if (!s.stepPath.startsWith(`${iteration}/`)) continue;
+      const m = /^([^/[\]@]+)\[(\d+)\](?:\/|$)/.exec(s.stepPath.slice(iteration.length + 1));
+      if (m) items.set(m[1]!, Math.max(items.get(m[1]!) ?? 0, Number(m[2]) + 1));
+    }
+    for (const [map, count] of items) {
+      if (count !== ids.length) continue;
+      ids.forEach((id, i) => names.set(`${iteration}/${map}[${i}]`, review.sectionVersions?.[id]?.title ?? id));
+    }
+  }
 }
 
 /** Top-level arrays of the input whose elements carry a label, by key. */
