@@ -91,4 +91,75 @@ describe('per-section review in Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, '4-review-record.png'), fullPage: true });
     await page.close();
   });
+
+  it('keyboard only: Tab from the top reaches every verdict, note, the comment and the buttons in reading order with a visible focus ring; Space and arrows choose, Enter sends', async () => {
+    const notice = await fx.startWaiting({ reviewer: null });
+    const page = await context.newPage();
+    await page.goto(`${url}/login?next=${encodeURIComponent(reviewLink(url, notice).slice(url.length))}`);
+    await page.fill('#token', TOKEN);
+    await page.keyboard.press('Enter');
+    await page.locator('fieldset.verdict').first().waitFor();
+
+    type Focused = { id: string; tag: string; text: string; visible: boolean; outline: string };
+    // evaluated in the page (a string: this package's TypeScript has no DOM types)
+    const focused = (): Promise<Focused | null> =>
+      page.evaluate(`(() => {
+        const e = document.activeElement;
+        if (!e || e === document.body) return null;
+        const style = getComputedStyle(e);
+        return { id: e.id, tag: e.tagName, text: (e.textContent || '').trim(), visible: e.matches(':focus-visible'), outline: style.outlineStyle + ' ' + style.outlineWidth };
+      })()`);
+    // every stop of one full Tab cycle from the top of the page
+    const stops: Focused[] = [];
+    for (let i = 0; i < 200; i++) {
+      await page.keyboard.press('Tab');
+      const f = await focused();
+      if (!f || (stops.length > 0 && f.id === stops[0]!.id && f.text === stops[0]!.text)) break;
+      stops.push(f);
+    }
+    const controls = stops.filter((f) => f.tag !== 'A' && f.text !== 'Log out').map((f) => f.id || f.text);
+    expect(controls).toEqual([
+      'v-efficacy-approve', 'note-efficacy',
+      'v-safety-approve', 'note-safety',
+      'v-summary-approve', 'note-summary',
+      'reviewer', 'comment',
+      'Send my verdicts', 'Approve everything as it stands', 'Reject the whole report',
+    ]);
+    // every stop shows where the focus is: Chromium's :focus-visible with the page's 3 px ring
+    expect(stops.filter((f) => !f.visible || !/^solid [3-9]/.test(f.outline))).toEqual([]);
+    // the sections can be reached from the table of contents too
+    expect(stops.filter((f) => f.tag === 'A').map((f) => f.text)).toEqual(expect.arrayContaining(['Efficacy results', 'Safety overview', 'Summary']));
+
+    // decide with the keyboard only: Space approves, an arrow moves to "send back", Tab reaches its note, Enter sends
+    await page.evaluate('document.activeElement && document.activeElement.blur()');
+    const tabTo = async (want: string): Promise<void> => {
+      for (let i = 0; i < 200; i++) {
+        await page.keyboard.press('Tab');
+        const f = await focused();
+        if (f && (f.id || f.text) === want) return;
+      }
+      throw new Error(`Tab never reached ${want}`);
+    };
+    await tabTo('v-efficacy-approve');
+    await page.keyboard.press('Space');
+    await tabTo('v-safety-approve');
+    await page.keyboard.press('Space');
+    await tabTo('v-summary-approve');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Tab');
+    expect((await focused())?.id).toBe('note-summary');
+    await page.keyboard.type('Keep to the data.');
+    await tabTo('reviewer');
+    await page.keyboard.type('ana');
+    await tabTo('Send my verdicts');
+    await page.screenshot({ path: join(ARTIFACTS, '5-keyboard-focus-on-send.png'), fullPage: false });
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.url()).toContain(`/runs/${notice.runId}?decided=approve`);
+    const outcome = await fx.engine.result(notice.runId);
+    expect((outcome as { output: { recorded: { review: { reviewer: string; sections: unknown } } } }).output.recorded.review).toMatchObject({
+      reviewer: 'ana',
+      sections: { efficacy: { verdict: 'approve' }, safety: { verdict: 'approve' }, summary: { verdict: 'send-back', note: 'Keep to the data.' } },
+    });
+    await page.close();
+  });
 });
