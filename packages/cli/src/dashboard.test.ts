@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { baton, batonAsync, killStarted, startBaton, workdir } from './test-support/spawn.js';
 
@@ -84,5 +85,50 @@ describe('baton dashboard', () => {
     expect(r.stderr).toContain('the dashboard token must be at least 16 characters');
     const help = baton(dir, ['dashboard', '--help']);
     expect(help.stdout).toMatch(/--host <host>.*\(default: "127\.0\.0\.1"\)/s);
+  });
+
+  it('a section sent back on the dashboard comes back at the next round: the dashboard announces its review page, the link with the token is in the notices file, round 2 decides there', async () => {
+    const dir = workdir();
+    const env = { BATON_DASHBOARD_URL: 'http://127.0.0.1:4680' };
+    const waiting = await batonAsync(dir, RUN, env);
+    expect(waiting.code).toBe(4);
+    const [, runId, token] = /baton approve (\S+) review --token (\S+)/.exec(waiting.stderr)!;
+    const ids = /\(sections: ([^)]+)\)/.exec(waiting.stderr)![1]!.split(', ');
+    const dash = startBaton(dir, ['dashboard', '--port', '0', '--token', TOKEN], env);
+    const [, url] = await dash.waitFor(/baton dashboard on (http:\/\/127\.0\.0\.1:\d+)\//);
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    try {
+      const form = new URLSearchParams({ token: token!, decision: 'approve', reviewer: 'ana' });
+      for (const id of ids) form.set(`verdict:${id}`, 'approve');
+      form.set('verdict:synopsis', 'send-back');
+      form.set('note:synopsis', 'Name the primary endpoint.');
+      const decided = await fetch(`${url}/reviews/${runId}/review`, { method: 'POST', redirect: 'manual', headers: auth, body: form });
+      expect(decided.status).toBe(303);
+
+      // the next round opens in the dashboard's process: its stdout names the page, never the token
+      const [, file] = await dash.waitFor(new RegExp(`review gate "review" of run ${runId} opened: http://127\\.0\\.0\\.1:4680/reviews/${runId}/review \\(token not printed: the link with it is in (\\S+);`));
+      const notice = readFileSync(file!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { runId: string; stepPath: string; reviewUrl: string; token: string }).find((n) => n.runId === runId && n.stepPath !== 'review');
+      expect(notice?.stepPath).toBe('review-rounds@0/review-again');
+      expect(notice?.reviewUrl).toBe(`http://127.0.0.1:4680/reviews/${runId}/review?token=${encodeURIComponent(notice!.token)}`);
+      expect(dash.stdout()).not.toContain(notice!.token);
+
+      const page = await (await fetch(`${url}/reviews/${runId}/review?token=${encodeURIComponent(notice!.token)}`, { headers: auth })).text();
+      expect(page).toMatch(/Gate “review”, review round 2:/);
+      expect(page).toContain('name="verdict:synopsis" value="approve"');
+      const second = new URLSearchParams({ token: notice!.token, decision: 'approve', reviewer: 'ana', 'verdict:synopsis': 'approve' });
+      expect((await fetch(`${url}/reviews/${runId}/review`, { method: 'POST', redirect: 'manual', headers: auth, body: second })).status).toBe(303);
+      let status = '';
+      for (let i = 0; i < 300 && status !== 'succeeded'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = ((await (await fetch(`${url}/runs/${runId}/audit.json`, { headers: auth })).json()) as { status: string }).status;
+      }
+      expect(status).toBe('succeeded');
+    } finally {
+      dash.child.kill('SIGINT');
+    }
+    expect(await dash.exited()).toBe(0);
+    const audit = baton(dir, ['audit', runId!]).stdout;
+    expect(audit).toMatch(/ana {2}round 1 {2}Synopsis \(synopsis\): Sent back/);
+    expect(audit).toMatch(/ana {2}round 2 {2}Synopsis \(synopsis\): Approved/);
   });
 });

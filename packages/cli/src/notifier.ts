@@ -59,7 +59,7 @@ export async function configuredNotifier(spec: string | undefined, stateDir: str
       sends.push((n) => say(`review gate "${n.gate}" of run ${n.runId} opened: ${reviewLink(dashboardUrl(), n)}\n  decide with: baton approve ${n.runId} ${n.gate} --token ${n.token}`));
       targets.push('stdout');
     } else if (part === 'announce') {
-      sends.push((n) => say(`review gate "${n.gate}" of run ${n.runId} opened (token not printed: it is in ${noticesFile(stateDir)}; --review-notices stdout prints it here)`));
+      sends.push((n) => say(`review gate "${n.gate}" of run ${n.runId} opened: ${dashboardUrl()}/reviews/${encodeURIComponent(n.runId)}/${encodeURIComponent(n.gate)} (token not printed: the link with it is in ${noticesFile(stateDir)}; --review-notices stdout prints it here)`));
       targets.push('stdout without tokens');
     } else if (part === 'dashboard') {
       targets.push(`the dashboard's review list (${dashboardUrl()}/reviews)`);

@@ -1,9 +1,11 @@
-import { createFsBlobStore, type Engine, type ReviewNotice } from '@baton/core';
+import { createFsBlobStore, type Engine, type ReviewNotifier } from '@baton/core';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { openContext, type GlobalOptions } from '../context.js';
 import { engineFactory, type EngineContext } from '../engines.js';
 import { CliError } from '../errors.js';
+import { reviewPage } from '../follow.js';
+import { WORKER_REVIEW_NOTICES, configuredNotifier } from '../notifier.js';
 import { openRegistry } from '../registry/open.js';
 import { databaseUrlOf } from '../session.js';
 import { STOP_BUDGET_MS, stopSignal, within } from '../shutdown.js';
@@ -23,7 +25,10 @@ export interface DashboardCommandOptions {
  * directory, ingesting the event spool on every read, or Postgres with `--database-url`) and the
  * chosen engine, through which approve and reject go. Runs until SIGINT or SIGTERM, then closes
  * the server, the engines and the registry within 5 s and exits 0 (runs and open reviews are
- * untouched: they live in the engines and the registry).
+ * untouched: they live in the engines and the registry). A run decided here goes on in this
+ * process, so the gates it opens next (the report's next review round) are noticed here: to
+ * `--review-notices`, else as `baton worker` does (the review page on stdout, the link with its
+ * token in `<state-dir>/reviews/notices.jsonl`).
  */
 export async function dashboardCommand(opts: DashboardCommandOptions, global: GlobalOptions): Promise<number> {
   const given = opts.token ?? process.env.BATON_DASHBOARD_TOKEN;
@@ -41,6 +46,12 @@ export async function dashboardCommand(opts: DashboardCommandOptions, global: Gl
   try {
     const registry = await openRegistry(ctx.stateDir, global.databaseUrl ?? process.env.DATABASE_URL);
     closers.push(() => registry.close());
+    // a gate this process opens (the next review round of a run decided here) needs its token to
+    // reach the reviewer: --review-notices (the engine factory adds it), else announce + the notices file
+    const say = (line: string): void => void process.stdout.write(line + '\n');
+    const notifier: ReviewNotifier = global.connection?.reviewNotifier
+      ? (n) => say(`review gate "${n.gate}" of run ${n.runId} opened: ${reviewPage(n.runId, n.gate)}`)
+      : (await configuredNotifier(WORKER_REVIEW_NOTICES, ctx.stateDir, say)).notifier;
     const engineCtx: EngineContext = {
       pipelines: ctx.pipelines,
       stateDir: ctx.stateDir,
@@ -48,7 +59,7 @@ export async function dashboardCommand(opts: DashboardCommandOptions, global: Gl
       model: ctx.model,
       logger: ctx.logger,
       observer: ctx.recorder.observer,
-      notifier: (n: ReviewNotice) => void process.stdout.write(`review gate "${n.gate}" of run ${n.runId} opened; decide it in the dashboard\n`),
+      notifier,
       ...(global.connection ? { connection: global.connection } : {}),
       ...(databaseUrlOf(global) ? { databaseUrl: databaseUrlOf(global)! } : {}),
     };
