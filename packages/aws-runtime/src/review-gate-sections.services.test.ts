@@ -38,7 +38,7 @@ describe('the deployed review gate with sections (registry on PostgreSQL)', () =
     const sections: Record<string, SectionVerdict> = { intro: { verdict: 'approve' }, results: { verdict: 'send-back', note: 'add the 10 mg arm' } };
     expect(await approve(sections)).toEqual({ taskToken: `TT-${runId}`, verdict: 'approved', output: { approved: true, reviewer: 'ana', comment: null, sections } });
     expect(await store.open(arnOf(runId), 'review')).toEqual([]);
-    await expect(approve(sections)).rejects.toMatchObject({ code: 'InvalidInput' });
+    await expect(approve(sections)).rejects.toMatchObject({ code: 'ReviewTokenUsed' });
   });
 
   it('a section list that is not strings fails the gate with States.Runtime and records nothing', async () => {
