@@ -4,6 +4,7 @@ import {
   apiError,
   createFsBlobStore,
   foldJournal,
+  resolveOutcome,
   startRunId,
   resolvePipeline,
   safeObserver,
@@ -229,14 +230,14 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
         const end = await store.end(runId);
         if (end) {
           wait.cancel();
-          return (end.ok ? { status: 'succeeded', output: end.output } : { status: 'failed', error: end.error! }) satisfies RunOutcome;
+          return resolveOutcome(end.ok ? { status: 'succeeded', output: end.output } : { status: 'failed', error: end.error! }, blobs);
         }
         if (left <= 0) {
           wait.cancel();
           throw apiError.resultTimedOut(runId, resultOptions.timeoutMs!);
         }
         const ended = await wait.ended;
-        if (ended) return ended;
+        if (ended) return resolveOutcome(ended, blobs);
       }
     },
     async status(runId) {
@@ -255,7 +256,9 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
       if (pipeline && !validateRunInput(pipeline, s.start.input).ok) throw apiError.runNotRedrivable(runId, 'invalid-input');
       const gen = generationOf(entries) + 1;
       const res = await store.record(runId, { field: `redrive|${gen}`, entries: [{ t: 'redrive', at: new Date().toISOString() }], end: 'delete' });
-      if (res.added) await wakeRun(driveQueue, runId, `redrive|${gen}`);
+      if (!res.added) return;
+      observe({ type: 'run-redriven', runId, redrive: gen, at: new Date().toISOString() });
+      await wakeRun(driveQueue, runId, `redrive|${gen}`);
     },
     async list(filter = {}) {
       const rows: RunSummary[] = [];

@@ -10,7 +10,7 @@ import { kitPipelinesModule, startWorkers, type WorkerPool } from './workers.js'
 
 runConformance({
   name: 'bullmq (real Redis, 2 worker processes)',
-  async setup({ pipelines, notifier }) {
+  async setup({ pipelines, notifier, observer }) {
     const redisUrl = inject('redisUrl');
     const prefix = `conf-${randomBytes(4).toString('hex')}`;
     const blobDir = mkdtempSync(join(tmpdir(), 'baton-bullmq-blobs-'));
@@ -21,6 +21,7 @@ runConformance({
       prefix,
       pipelines,
       notifier,
+      observer,
       blobs: createFsBlobStore({ root: blobDir }),
       worker: false,
     });

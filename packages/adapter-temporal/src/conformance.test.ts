@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
+import { createFsBlobStore } from '@baton/core';
 import { runConformance } from '@baton/core/testkit';
 import { bundleBatonWorkflow } from './bundle.js';
 import { createTemporalEngine, type TemporalEngine } from './engine.js';
@@ -19,10 +20,10 @@ const taskQueue = `conformance-${randomUUID()}`;
 
 runConformance({
   name: 'temporal',
-  async setup({ pipelines, notifier }) {
+  async setup({ pipelines, notifier, observer }) {
     const workers = await createWorkerProcesses({ address, taskQueue, notifier });
     await workers.start();
-    const engine: TemporalEngine = createTemporalEngine({ pipelines, address, taskQueue, worker: false, activity: { heartbeatTimeoutMs: 3000 } });
+    const engine: TemporalEngine = createTemporalEngine({ pipelines, address, taskQueue, worker: false, observer, blobs: createFsBlobStore({ root: workers.blobDir }), activity: { heartbeatTimeoutMs: 3000 } });
     return {
       engine,
       crash: () => workers.kill(),

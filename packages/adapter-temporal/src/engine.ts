@@ -4,6 +4,9 @@ import {
   StageError,
   apiError,
   assertGateOf,
+  createMemoryBlobStore,
+  resolveOutcome,
+  safeObserver,
   findOpenReview,
   startRunId,
   resolvePipeline,
@@ -42,14 +45,17 @@ export interface TemporalEngineOptions {
   taskQueue?: string;
   /** Run an in-process worker too (set false when `baton worker --engine temporal` runs elsewhere). @default true */
   worker?: boolean;
-  /** Blob store of the in-process worker's claim check. @default memory */
+  /**
+   * Blob store of the claim check: the in-process worker's, and where `result()` reads the
+   * references of a run's output. With `worker: false`, the store the workers use. @default memory
+   */
   blobs?: BlobStore;
   model?: ModelClient;
   /** @default silent */
   logger?: Logger;
   /** Delivers review tokens (in the in-process worker). */
   notifier?: ReviewNotifier;
-  /** Receives run transitions (from the in-process worker). */
+  /** Receives run transitions (from the in-process worker; `run-redriven` from this engine's `redrive`). */
   observer?: RunObserver;
   /** @default 32768 */
   claimCheckThreshold?: number;
@@ -86,6 +92,8 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const connection = options.connection ?? Connection.lazy({ address: options.address ?? defaultAddress() });
   const client = new Client({ connection, namespace });
+  const blobs = options.blobs ?? createMemoryBlobStore();
+  const observe = safeObserver([options.observer], options.logger);
   let worker: Promise<TemporalWorker> | undefined;
   const ensureWorker = async (): Promise<void> => {
     if (options.worker === false) return;
@@ -95,7 +103,8 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
       namespace,
       taskQueue,
       ...(options.address ? { address: options.address } : {}),
-      ...pick(options, ['blobs', 'model', 'logger', 'notifier', 'observer', 'claimCheckThreshold', 'workflowBundle']),
+      blobs,
+      ...pick(options, ['model', 'logger', 'notifier', 'observer', 'claimCheckThreshold', 'workflowBundle']),
     });
     await worker;
   };
@@ -187,9 +196,12 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
     },
     async result(runId, resultOptions = {}) {
       await ensureWorker();
-      const done = workflowOutcome(handle(runId)).catch((e: unknown) => {
-        throw e instanceof WorkflowNotFoundError ? apiError.runNotFound(runId) : e;
-      });
+      const done = workflowOutcome(handle(runId)).then(
+        (o) => resolveOutcome(o, blobs),
+        (e: unknown) => {
+          throw e instanceof WorkflowNotFoundError ? apiError.runNotFound(runId) : e;
+        },
+      );
       if (resultOptions.timeoutMs === undefined) return done;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
@@ -243,14 +255,16 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
         ...(pipeline ? { ir: pipeline.ir, stages: stageMetaOf(pipeline) } : {}),
         carry: carryForRedrive(carry),
         origin: 'redrive',
+        redrives: (input.redrives ?? 0) + 1,
       };
-      await client.workflow.start(BATON_WORKFLOW_TYPE, {
+      const started = await client.workflow.start(BATON_WORKFLOW_TYPE, {
         taskQueue,
         workflowId: runId,
         args: [next],
         memo: { pipeline: input.pipeline },
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       });
+      await observe({ type: 'run-redriven', runId, redrive: next.redrives!, executionId: started.firstExecutionRunId, at: new Date().toISOString() });
     },
     async list(filter = {}) {
       const seen = new Set<string>();

@@ -40,7 +40,7 @@ export const RUN_EXIT_CODES = {
  * ```
  */
 export const REFUSAL_EXIT_CODES = {
-  /** No such run, gate or pipeline (`RunNotFound`, `GateNotFound`, `PipelineNotFound`). */
+  /** No such run, gate, pipeline or pipeline version (`RunNotFound`, `GateNotFound`, `PipelineNotFound`, `PipelineVersionNotLoaded`). */
   notFound: 6,
   /** The review token is not this review's, or the gate is another reviewer's (`ReviewTokenRejected`). */
   tokenRejected: 7,
@@ -65,6 +65,7 @@ export const ERROR_EXIT_CODES: Record<ErrorCode, number> = {
   RunNotFound: REFUSAL_EXIT_CODES.notFound,
   PipelineNotFound: REFUSAL_EXIT_CODES.notFound,
   GateNotFound: REFUSAL_EXIT_CODES.notFound,
+  PipelineVersionNotLoaded: REFUSAL_EXIT_CODES.notFound,
   ReviewTokenRejected: REFUSAL_EXIT_CODES.tokenRejected,
   ReviewTokenUsed: REFUSAL_EXIT_CODES.conflict,
   GateNotOpen: REFUSAL_EXIT_CODES.conflict,

@@ -33,6 +33,17 @@ export const apiError = {
   /** `PipelineNotFound`: no pipeline of this name; `known` lists those the engine has. */
   pipelineNotFound: (pipeline: string, known: readonly string[]): StageError =>
     refusal('PipelineNotFound', `unknown pipeline "${pipeline}"; this engine knows: ${known.join(', ') || 'none'}`, { pipeline, known: [...known] }),
+  /**
+   * `PipelineVersionNotLoaded`: the engine does not hold the pipeline version a run is pinned to
+   * (or holds it with another IR or other stage versions, said in `why`); `loaded` lists the
+   * versions it holds. Nothing of the run was changed.
+   */
+  pipelineVersionNotLoaded: (pipeline: string, version: number, loaded: readonly number[], runId?: string, why?: string): StageError =>
+    refusal(
+      'PipelineVersionNotLoaded',
+      `${runId ? `run "${runId}" is pinned to pipeline "${pipeline}" version ${version}, which` : `pipeline "${pipeline}" version ${version}`} ${why ? `is loaded but ${why}` : 'is not loaded'}; this engine holds version(s) ${loaded.join(', ') || 'none'} of it`,
+      { pipeline, version, loaded: [...loaded], ...(runId ? { runId } : {}) },
+    ),
   /** `GateNotFound`: the run's pipeline has no approval gate of this name. */
   gateNotFound: (runId: string, gate: string, gates: readonly string[]): StageError =>
     refusal('GateNotFound', `run "${runId}" has no gate "${gate}" (its pipeline's gates: ${gates.join(', ') || 'none'})`, { runId, gate, gates: [...gates] }),

@@ -114,7 +114,15 @@ export interface Engine {
   readonly name: string;
   /** Starts a run. Invalid input does not throw: the run is recorded as failed with `InvalidInput`. */
   start(pipeline: AnyPipeline | string, input: unknown, options?: StartOptions): Promise<{ runId: string }>;
-  /** Waits for the run to end and returns its outcome. */
+  /**
+   * Waits for the run to end and returns its outcome. A succeeded run's output is plain values on
+   * every engine: each claim-check reference (`{ $blob, bytes, sha256 }`) the engine holds in its
+   * state is read back from the engine's blob store (core's `resolveOutcome`), so two runs that
+   * produced equal data return equal outputs. A report of many megabytes is returned whole; to keep
+   * the references, read `status().output` (or the `run-finished` event) and resolve what you need
+   * with `resolveRefs(value, blobs)` on the same blob store. Fails with `ResultTimedOut` after
+   * `timeoutMs`.
+   */
   result(runId: string, options?: { timeoutMs?: number }): Promise<RunOutcome>;
   /** The run's state, current steps, attempts, retries and pending reviews. */
   status(runId: string): Promise<RunInfo>;

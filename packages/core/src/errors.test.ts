@@ -53,7 +53,7 @@ describe('the code table', () => {
   it('gives every code a class; the api codes are the engine API refusals, none of them never-retried', () => {
     const classes = new Set(['model', 'validation', 'safety', 'assembly', 'infrastructure', 'api']);
     for (const [code, info] of Object.entries(ERROR_CODES)) expect(classes.has(info.class), code).toBe(true);
-    expect(API_ERROR_CODES).toEqual(['RunNotFound', 'PipelineNotFound', 'GateNotFound', 'GateNotOpen', 'ReviewTokenRejected', 'ReviewTokenUsed', 'RunNotRedrivable', 'ResultTimedOut']);
+    expect(API_ERROR_CODES).toEqual(['RunNotFound', 'PipelineNotFound', 'PipelineVersionNotLoaded', 'GateNotFound', 'GateNotOpen', 'ReviewTokenRejected', 'ReviewTokenUsed', 'RunNotRedrivable', 'ResultTimedOut']);
     for (const code of API_ERROR_CODES) expect(NEVER_RETRIED).not.toContain(code);
     expect(defaultRetryable('ResultTimedOut')).toBe(true);
     expect(defaultRetryable('RunNotFound')).toBe(false);

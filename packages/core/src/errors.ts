@@ -67,6 +67,11 @@ export const ERROR_CODES = {
   RunNotFound: { class: 'api', retryable: false },
   /** The engine knows no pipeline of this name (or, on Step Functions, has no state machine for it). */
   PipelineNotFound: { class: 'api', retryable: false },
+  /**
+   * The run's pipeline version (or its IR digest) is not loaded in this engine: the run is pinned
+   * to the version it started on and is never replayed on another one. Load that version too.
+   */
+  PipelineVersionNotLoaded: { class: 'api', retryable: false },
   /** The run's pipeline has no approval gate of this name. */
   GateNotFound: { class: 'api', retryable: false },
   /** The gate has no open review: the run has not reached it yet, it was decided, it timed out, or the run ended. */

@@ -82,6 +82,7 @@ export {
   type StageDefinition,
 } from './stage.js';
 export { isBlobRef, type BlobRef } from './blob-ref.js';
+export { resolveOutcome } from './run-output.js';
 export { DEFAULT_CLAIM_CHECK_THRESHOLD, containsRef, jsonBytes, loadRef, offloadLarge, resolveRefs, type OffloadOptions } from './claim-check.js';
 export {
   createFsBlobStore,

@@ -49,7 +49,12 @@ export type RunEvent =
       sections?: Record<string, SectionVerdict>;
       at: string;
     }
-  | { type: 'run-finished'; runId: string; status: 'succeeded' | 'failed'; output?: unknown; error?: SerializedError; at: string };
+  | { type: 'run-finished'; runId: string; status: 'succeeded' | 'failed'; output?: unknown; error?: SerializedError; at: string }
+  /**
+   * A failed run was redriven: `redrive` is its count (1 for the first). Emitted once per
+   * `Engine.redrive`, before the new execution's events; the run is running again.
+   */
+  | { type: 'run-redriven'; runId: string; redrive: number; executionId?: string; at: string };
 
 /** Receives run events. It must be quick; failures are logged, never allowed to break a run. */
 export type RunObserver = (event: RunEvent) => void | Promise<void>;

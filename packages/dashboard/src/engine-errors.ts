@@ -27,6 +27,7 @@ export const ENGINE_ERROR_ANSWERS: Record<ErrorCode, EngineErrorAnswer> = {
   RunNotFound: { status: 404, title: 'Run not found' },
   PipelineNotFound: { status: 404, title: 'Pipeline not found' },
   GateNotFound: { status: 404, title: 'Review not found' },
+  PipelineVersionNotLoaded: { status: 409, title: "This run's pipeline version is not deployed" },
   ReviewTokenRejected: { status: 403, title: 'This review link is not valid' },
   ReviewTokenUsed: { status: 409, title: 'This review link was used' },
   GateNotOpen: { status: 409, title: 'This review is not open' },

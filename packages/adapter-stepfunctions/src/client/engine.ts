@@ -11,18 +11,22 @@ import {
   StageError,
   apiError,
   assertGateOf,
+  containsRef,
+  resolveOutcome,
   startRunId,
   resolvePipeline,
   safeObserver,
   silentLogger,
   validateRunInput,
   type AnyPipeline,
+  type BlobStore,
   type Engine,
   type Logger,
   type PendingReview,
   type ReviewDecision,
   type RunInfo,
   type RunObserver,
+  type RunOutcome,
 } from '@baton/core';
 import { replayExecutionName } from '../lambda/event.js';
 import { decideReview, type ReviewStore } from '../lambda/reviews.js';
@@ -65,6 +69,13 @@ export interface StepFunctionsEngineOptions {
    * `createRegistryReviewStore(registry)` in production. Not closed by the engine.
    */
   reviews: ReviewStore;
+  /**
+   * The deployment's blob store (the bucket the stage functions' claim check writes to, e.g. the
+   * stages package's S3 store): `result()` reads the claim-check references of a run's output
+   * from it, so it returns values as every engine does. Without it, references are returned as
+   * they are (with a warning in the log).
+   */
+  blobs?: BlobStore;
   /** How often `result` asks DescribeExecution whether the run ended. @default 1000 */
   pollIntervalMs?: number;
   /** Executions `list` reads per state machine, newest first. @default 1000 */
@@ -131,6 +142,14 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
   const stages = new Map(options.pipelines.flatMap((p) => [...p.stages.values()]).map((s) => [s.name, s]));
   const pollMs = options.pollIntervalMs ?? 1000;
   const logger = options.logger ?? silentLogger;
+  // result() answers values, as every engine does (core's Engine.result)
+  const valuesOf = async (runId: string, outcome: RunOutcome): Promise<RunOutcome> => {
+    if (options.blobs) return resolveOutcome(outcome, options.blobs);
+    if (outcome.status === 'succeeded' && containsRef(outcome.output)) {
+      logger.warn('result() returns claim-check references: the engine has no blob store (option blobs) to read them from', { runId });
+    }
+    return outcome;
+  };
   const observe = safeObserver([options.observer], logger);
   const known = new Map<string, RunRef>();
   const refused = new Map<string, RefusedRun>();
@@ -286,7 +305,7 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
       const deadline = resultOptions.timeoutMs === undefined ? Infinity : Date.now() + resultOptions.timeoutMs;
       for (;;) {
         const { d } = await describe(runId);
-        if (ENDED.has(d.status ?? '') && (d.redriveCount ?? 0) >= (redriven.get(runId) ?? 0)) return outcomeOf(d);
+        if (ENDED.has(d.status ?? '') && (d.redriveCount ?? 0) >= (redriven.get(runId) ?? 0)) return valuesOf(runId, outcomeOf(d));
         if (closed) throw new StageError('StageFailed', `the engine was closed while waiting for run "${runId}" (the execution goes on in Step Functions)`);
         const wait = Math.min(pollMs, deadline - Date.now());
         if (wait <= 0) throw apiError.resultTimedOut(runId, resultOptions.timeoutMs!);

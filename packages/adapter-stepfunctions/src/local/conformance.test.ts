@@ -9,8 +9,8 @@ const capabilities = {
 runConformance({
   name: 'stepfunctions-local',
   capabilities,
-  async setup({ pipelines, notifier }) {
-    const engine = createStepFunctionsLocalEngine({ pipelines, notifier });
+  async setup({ pipelines, notifier, observer }) {
+    const engine = createStepFunctionsLocalEngine({ pipelines, notifier, observer });
     return { engine, close: () => engine.close() };
   },
 });
@@ -18,8 +18,8 @@ runConformance({
 runConformance({
   name: 'stepfunctions-local, tasks with the function ARN as Resource',
   capabilities,
-  async setup({ pipelines, notifier }) {
-    const engine = createStepFunctionsLocalEngine({ pipelines, notifier, compile: { lambdaIntegration: 'function-arn' } });
+  async setup({ pipelines, notifier, observer }) {
+    const engine = createStepFunctionsLocalEngine({ pipelines, notifier, observer, compile: { lambdaIntegration: 'function-arn' } });
     return { engine, close: () => engine.close() };
   },
 });
@@ -28,8 +28,8 @@ runConformance({
 runConformance({
   name: 'stepfunctions-local, deployed shape (dead-letter route, execution timeout)',
   capabilities,
-  async setup({ pipelines, notifier }) {
-    const engine = createStepFunctionsLocalEngine({ pipelines, notifier, compile: { timeoutSeconds: 3600 }, deadLetters: () => undefined });
+  async setup({ pipelines, notifier, observer }) {
+    const engine = createStepFunctionsLocalEngine({ pipelines, notifier, observer, compile: { timeoutSeconds: 3600 }, deadLetters: () => undefined });
     return { engine, close: () => engine.close() };
   },
 });

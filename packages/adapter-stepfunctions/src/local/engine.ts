@@ -4,6 +4,7 @@ import {
   StageError,
   apiError,
   createMemoryBlobStore,
+  resolveOutcome,
   startRunId,
   resolvePipeline,
   safeObserver,
@@ -352,12 +353,13 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     },
     async result(runId, resultOptions = {}) {
       const run = get(runId);
-      if (resultOptions.timeoutMs === undefined) return run.done;
+      const done = run.done.then((o) => resolveOutcome(o, blobs));
+      if (resultOptions.timeoutMs === undefined) return done;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(apiError.resultTimedOut(runId, resultOptions.timeoutMs!)), resultOptions.timeoutMs);
       });
-      return Promise.race([run.done, timeout]).finally(() => clearTimeout(timer));
+      return Promise.race([done, timeout]).finally(() => clearTimeout(timer));
     },
     async status(runId) {
       const run = get(runId);
@@ -399,6 +401,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
       run.redriving = true;
       run.redrives += 1;
       run.updatedAt = new Date().toISOString();
+      emit({ type: 'run-redriven', runId, redrive: run.redrives, executionId: run.executionArn, at: run.updatedAt });
       execute(run, pipeline, checked.input);
     },
     async list(filter = {}) {

@@ -15,6 +15,8 @@ export interface WorkerProcesses {
   /** Stops the current worker gracefully. */
   stop(): Promise<void>;
   readonly pid: number | undefined;
+  /** The blob directory the workers share (their claim check's store). */
+  readonly blobDir: string;
 }
 
 const workerScript = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
@@ -30,6 +32,7 @@ export async function createWorkerProcesses(options: { address: string; taskQueu
     get pid() {
       return child?.pid;
     },
+    blobDir: join(dir, 'blobs'),
     async start() {
       const c = fork(workerScript, [], {
         execArgv: ['--import', 'tsx'],

@@ -66,6 +66,8 @@ export interface BatonWorkflowInput {
   carry?: CarriedState;
   /** Why this execution started with carried state. */
   origin?: 'continue-as-new' | 'redrive';
+  /** How many times the run was redriven (absent: never). */
+  redrives?: number;
   /** Continue-as-new once the history has this many events (or when the server suggests it). @default 10000 */
   continueAsNewAfterEvents?: number;
   activity?: ActivityTuning;

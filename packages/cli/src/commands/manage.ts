@@ -12,6 +12,7 @@ import { RUN_EXIT_CODES, errorExitCode } from '../exit-codes.js';
 const DECIDE_HINTS: Record<ApiErrorCode, string> = {
   RunNotFound: 'Check the run id (baton list).',
   PipelineNotFound: 'Pass the pipelines the run was started with (--pipelines).',
+  PipelineVersionNotLoaded: 'Load the pipeline version the run started on (--pipelines), next to the newer one.',
   GateNotFound: 'Check the gate name (baton status <run> lists the open reviews).',
   ReviewTokenRejected: 'Use the token printed when the gate opened, as the reviewer it names.',
   ReviewTokenUsed: 'This token decided the gate already; nothing was changed.',

@@ -42,6 +42,8 @@ export const stepfunctionsEngineFactory: EngineFactory = async (ctx) => {
     stateMachines: deployment.stateMachines,
     pipelines,
     reviews: createRegistryReviewStore(registry),
+    // result() reads the output's claim-check references where the deployed stages wrote them
+    ...(deployment.blobBucket ? { blobs: ctx.blobs } : {}),
     ...(ctx.observer ? { observer: ctx.observer } : {}),
     ...(ctx.logger ? { logger: ctx.logger } : {}),
   });

@@ -6,9 +6,9 @@ import { createLocalEngine, type LocalEngine } from './engine.js';
 
 runConformance({
   name: 'local',
-  async setup({ pipelines, notifier }) {
+  async setup({ pipelines, notifier, observer }) {
     const dir = mkdtempSync(join(tmpdir(), 'baton-local-'));
-    let engine: LocalEngine = createLocalEngine({ pipelines, notifier, dir });
+    let engine: LocalEngine = createLocalEngine({ pipelines, notifier, observer, dir });
     return {
       get engine() {
         return engine;
@@ -17,7 +17,7 @@ runConformance({
         engine.crash();
       },
       async restart() {
-        engine = createLocalEngine({ pipelines, notifier, dir });
+        engine = createLocalEngine({ pipelines, notifier, observer, dir });
         await engine.recover();
       },
       async close() {

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { createLeaseKeeper } from './lease.js';
 import { decisionEntryFor, pendingReviewOf, runInfoFromJournal } from './run-info.js';
 import { safeObserver, type RunEvent, type RunObserver } from '../observer.js';
+import { resolveOutcome } from '../run-output.js';
 
 /** Step Functions' payload limit per state, enforced by `emulate: 'stepfunctions'`. */
 export const STEP_FUNCTIONS_PAYLOAD_LIMIT = 256 * 1024;
@@ -97,7 +98,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     if (dead) return;
     journal.append(runId, entry);
     if (run) apply(run.state, entry);
-    const event = eventOf(runId, entry);
+    const event = entry.t === 'redrive' ? redrivenEvent(runId, journal.read(runId), entry.at) : eventOf(runId, entry);
     if (event) notify(event);
   };
 
@@ -271,8 +272,8 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     },
     async result(runId, resultOptions = {}) {
       const state = active.get(runId)?.state ?? foldJournal(journal.read(runId));
-      if (state.end && !active.has(runId)) return endOutcome(state.end);
-      const done = launch(runId).done;
+      if (state.end && !active.has(runId)) return resolveOutcome(endOutcome(state.end), blobs);
+      const done = launch(runId).done.then((o) => resolveOutcome(o, blobs));
       if (resultOptions.timeoutMs === undefined) return done;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
@@ -343,6 +344,11 @@ function outcomeOf(d: Extract<JournalEntry, { t: 'decision' }>): ApprovalOutcome
 
 function endOutcome(end: Extract<JournalEntry, { t: 'end' }>): RunOutcome {
   return end.ok ? { status: 'succeeded', output: end.output } : { status: 'failed', error: end.error! };
+}
+
+/** The `run-redriven` event of the redrive just journaled: its count is the journal's redrives. */
+function redrivenEvent(runId: string, entries: JournalEntry[], at: string): RunEvent {
+  return { type: 'run-redriven', runId, redrive: entries.filter((e) => e.t === 'redrive').length, at };
 }
 
 function eventOf(runId: string, e: JournalEntry): RunEvent | undefined {

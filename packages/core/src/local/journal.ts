@@ -4,15 +4,26 @@ import type { SectionVerdict } from '../engine.js';
 import { StageError, type SerializedError } from '../errors.js';
 import { assertRunId, pathUnder } from '../run-id.js';
 import type { InvocationMetrics } from '../stage.js';
+import type { PipelinePin } from '../pipeline-versions.js';
 
 /** One line of a run's journal. The journal is append-only; state is the fold of its lines. */
 export type JournalEntry =
-  | { t: 'start'; runId: string; pipeline: string; input: unknown; at: string }
+  | {
+      t: 'start';
+      runId: string;
+      pipeline: string;
+      input: unknown;
+      at: string;
+      /** The pipeline version, IR digest and stage versions the run is pinned to; absent in journals older than pins. */
+      pin?: PipelinePin;
+    }
   | { t: 'attempt'; path: string; stage?: string; attempt: number; at: string }
   | {
       t: 'task';
       path: string;
       stage?: string;
+      /** The version of the stage that ran; a redrive reuses the output only while the stage keeps it. */
+      stageVersion?: number;
       hash: string;
       attempt: number;
       ok: boolean;
@@ -36,12 +47,19 @@ export type JournalEntry =
       at: string;
     }
   | { t: 'end'; ok: boolean; output?: unknown; error?: SerializedError; at: string }
-  | { t: 'redrive'; at: string };
+  | {
+      t: 'redrive';
+      at: string;
+      /** The stage versions the redrive runs with: outputs of stages whose version changed are dropped, so they run again. */
+      stages?: Record<string, number>;
+    };
 
 /** The state of a run folded from its journal. */
 export interface JournalState {
   start?: Extract<JournalEntry, { t: 'start' }>;
-  completed: Map<string, { hash: string; output: unknown }>;
+  /** The run's pin now: the start's, with the stage versions of the last redrive. */
+  pin?: PipelinePin;
+  completed: Map<string, { hash: string; output: unknown; stage?: string; stageVersion?: number }>;
   failedAttempts: Map<string, SerializedError>;
   attempts: Extract<JournalEntry, { t: 'task' }>[];
   running: Map<string, Extract<JournalEntry, { t: 'attempt' }>>;
@@ -75,6 +93,7 @@ export function apply(s: JournalState, e: JournalEntry): void {
   switch (e.t) {
     case 'start':
       s.start = e;
+      if (e.pin) s.pin = e.pin;
       s.updatedAt = e.at;
       break;
     case 'attempt':
@@ -84,7 +103,9 @@ export function apply(s: JournalState, e: JournalEntry): void {
     case 'task':
       s.running.delete(`${e.path}#${e.attempt}`);
       s.attempts.push(e);
-      if (e.ok) s.completed.set(e.path, { hash: e.hash, output: e.output });
+      if (e.ok) {
+        s.completed.set(e.path, { hash: e.hash, output: e.output, ...(e.stage === undefined || e.stageVersion === undefined ? {} : { stage: e.stage, stageVersion: e.stageVersion }) });
+      }
       else s.failedAttempts.set(`${e.path}#${e.attempt}`, e.error!);
       s.updatedAt = e.at;
       break;
@@ -106,6 +127,13 @@ export function apply(s: JournalState, e: JournalEntry): void {
       s.updatedAt = e.at;
       break;
     case 'redrive':
+      if (e.stages) {
+        const stages = e.stages;
+        for (const [path, done] of [...s.completed]) {
+          if (done.stage !== undefined && done.stageVersion !== undefined && stages[done.stage] !== done.stageVersion) s.completed.delete(path);
+        }
+        if (s.pin) s.pin = { ...s.pin, stages };
+      }
       s.failedAttempts.clear();
       s.running.clear();
       for (const key of [...s.timers.keys()]) if (key.endsWith(':retry')) s.timers.delete(key);

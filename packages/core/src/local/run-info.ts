@@ -33,6 +33,7 @@ export function runInfoFromJournal(runId: string, s: JournalState & { start: Non
   const out: RunInfo = {
     runId,
     pipeline: s.start.pipeline,
+    ...(s.start.pin ? { pipelineVersion: s.start.pin.version } : {}),
     engine: view.engine,
     status,
     currentSteps: view.currentSteps ?? [...new Set([...running.map((a) => a.path), ...pendingReviews.map((r) => r.stepPath)])],
