@@ -61,6 +61,25 @@ describe('loadReviewContent', () => {
     expect(reviewSection(sections[1]!, 2, {}).value).toContain('Written again after the note of ana in round 1:</b> “add the 10 mg arm”');
   });
 
+  it('shows a section that stayed invalid after its repair rounds with its last text, the validator\'s findings, and that the report has a placeholder', async () => {
+    const blobs = createMemoryBlobStore();
+    await blobs.put('out/objectives-repair-2.json', JSON.stringify({ modelId: 'm-1', round: 2, json: { paragraphs: [{ text: 'Objectives as the model wrote them.', citations: ['unknown-source#p999'] }] } }));
+    const error = {
+      code: 'ValidationFailed',
+      message: 'section "objectives" is still invalid after 2 repair round(s)',
+      details: { sectionId: 'objectives', errors: ['paragraphs.0: citation "unknown-source#p999" does not name a source paragraph'], outputKey: 'out/objectives-repair-2.json', round: 2 },
+    };
+    const payload = { sectionIndex: [{ sectionId: 'objectives', title: 'Study Objectives' }], sections: [{ status: 'failed', error }] };
+    const [section] = (await loadReviewContent(payload, blobs)).sections;
+    expect(section).toMatchObject({ id: 'objectives', title: 'Study Objectives', state: 'failed', findings: error.details.errors });
+    const page = reviewSection(section!, 3, {}).value;
+    expect(page).toContain('Objectives as the model wrote them.');
+    expect(page).toContain('This text is not in the report (a placeholder stands in its place).');
+    expect(page).toContain('<li>paragraphs.0: citation &quot;unknown-source#p999&quot; does not name a source paragraph</li>');
+    expect(page).not.toContain('No text was produced');
+    expect(page).not.toContain('found nothing to fix');
+  });
+
   it('leaves a payload whose sections are plain data to be shown as data', async () => {
     const { sections, payload } = await loadReviewContent({ sections: [{ status: 'succeeded', output: { heading: 'Revenue', text: 'Up 4%' } }] }, createMemoryBlobStore());
     expect(sections).toEqual([]);

@@ -161,7 +161,8 @@ async function excerptsOf(sources: unknown, cited: string[], blobs: BlobStore): 
 
 function findingsOf(item: Item): string[] {
   const out: string[] = [];
-  for (const key of ['check', 'validation', 'findings']) {
+  // a section that stayed invalid after its repair rounds failed with the validator's last findings
+  for (const key of ['check', 'validation', 'findings', 'error']) {
     const v = item[key] as { details?: { errors?: unknown }; errors?: unknown } | undefined;
     const errors = v?.details?.errors ?? v?.errors;
     if (Array.isArray(errors)) out.push(...errors.map(String));

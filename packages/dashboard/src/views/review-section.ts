@@ -11,7 +11,7 @@ export interface VerdictControls {
 const STATE_LABEL: Record<SectionView['state'], [string, string]> = {
   ready: ['succeeded', 'Ready for review'],
   held: ['waiting', 'Held for a person'],
-  failed: ['failed', 'Not written'],
+  failed: ['failed', 'Not in the report'],
 };
 
 /** An id usable in `id` attributes and fragments (`protocol#p3` -> `protocol_p3`). */
@@ -32,7 +32,7 @@ export function reviewSection(s: SectionView, n: number, controls: VerdictContro
 ${s.decided ? html`<div class="panel" role="note"><b>Decided${s.decided.round ? html` in round ${s.decided.round}` : ''}: ${s.decided.verdict === 'approve' ? 'approved' : 'accepted as missing'}</b>${s.decided.reviewer ? html` by ${s.decided.reviewer}` : ''}${s.decided.note ? html` — “${s.decided.note}”` : ''}. It is not asked again.</div>` : ''}
 ${s.revision ? html`<div class="panel notice" role="note"><b>Written again after the note${s.revision.reviewer ? html` of ${s.revision.reviewer}` : ''}${s.revision.round ? html` in round ${s.revision.round}` : ''}:</b> “${s.revision.note}”</div>` : ''}
 ${s.safety ? html`<div class="notice panel" role="note"><b>Held for safety.</b> ${s.safety}</div>` : ''}
-${s.failure ? html`<div class="alert panel" role="note"><b>No text was produced.</b> ${s.failure}</div>` : ''}
+${s.failure ? html`<div class="alert panel" role="note"><b>${s.paragraphs.length > 0 || s.plainText !== undefined ? 'This text is not in the report (a placeholder stands in its place).' : 'No text was produced.'}</b> ${s.failure}</div>` : ''}
 ${s.loadError ? html`<div class="alert panel" role="note">${s.loadError}</div>` : ''}
 ${s.paragraphs.map((p) => html`<p>${p.text}${p.citations.map((c) => html`<a class="cite" href="#${anchorOf('x', s.id, c)}" title="source ${c}">[${c}]</a>`)}</p>`)}
 ${
@@ -45,7 +45,11 @@ ${s.plainText !== undefined ? html`<pre class="model">${s.plainText}</pre>` : ''
 ${s.state !== 'failed' && s.paragraphs.length === 0 && s.plainText === undefined && !s.loadError ? html`<p class="muted">No text is stored for this section.</p>` : ''}
 ${provenance(s)}
 <h3>Validator findings</h3>
-${s.findings.length === 0 ? html`<p class="muted">The validator found nothing to fix in this text.</p>` : html`<ul>${s.findings.map((f) => html`<li>${f}</li>`)}</ul>`}
+${
+  s.findings.length > 0
+    ? html`<ul>${s.findings.map((f) => html`<li>${f}</li>`)}</ul>`
+    : html`<p class="muted">${s.state === 'failed' ? 'The validator left no findings on record for this section.' : 'The validator found nothing to fix in this text.'}</p>`
+}
 </div>
 <aside aria-label="Sources cited by ${s.title}"><h3>Cited sources</h3>
 ${
