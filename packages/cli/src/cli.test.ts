@@ -212,7 +212,7 @@ describe('baton run in a terminal', () => {
     const plain = screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
     expect(plain).toMatch(/efficacy-results +█+ 4\/4 valid/);
     expect(plain).toContain('Approve gate "review"?');
-    expect(plain).toContain('1. synopsis: ok');
+    expect(plain).toContain('1. Synopsis (synopsis): ok');
     expect(code).toBe(1);
     expect(plain).toContain('error: ApprovalRejected: gate "review" rejected by');
     expect(plain).toContain('numbers need a second look');

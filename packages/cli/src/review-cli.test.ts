@@ -37,7 +37,7 @@ describe('baton approve --section, the review page link and baton audit (built C
     const audit = baton(dir, ['audit', runId!]);
     expect(audit.code).toBe(0);
     expect(audit.stdout).toMatch(/^Review record of "Clinical Study Report BTN-101" \(run \S+, report, failed\)/);
-    expect(audit.stdout).toMatch(/UTC {2}qa {2}gate "review": Rejected the whole report\n {6}"Efficacy <b>table<\/b> misses the 10 mg arm"/);
+    expect(audit.stdout).toMatch(/UTC {2}qa {2}round 1 {2}gate "review": Rejected the whole report\n {6}"Efficacy <b>table<\/b> misses the 10 mg arm"/);
     const json = JSON.parse(baton(dir, ['audit', runId!, '--json']).stdout) as { decisions: { verdict: string; note: string; decidedBy: string }[] };
     expect(json.decisions).toEqual([expect.objectContaining({ verdict: 'rejected', note: 'Efficacy <b>table</b> misses the 10 mg arm', decidedBy: 'qa' })]);
     expect(baton(dir, ['audit', 'report-nope']).stderr).toContain('is not in the run registry');

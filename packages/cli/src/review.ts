@@ -84,18 +84,36 @@ export function createCliReviewer(mode: ReviewMode, io: { log(line: string): voi
   };
 }
 
-/** A short text view of a review payload (section statuses when it has them). */
+/**
+ * A short text view of a review payload: each section by its title and id (the id is what
+ * `--section <id>=…` takes; a failed section is named from the report's section index), its state,
+ * and, from the second round on, which sections an earlier round decided.
+ */
 export function reviewSummary(notice: ReviewNotice): string {
   const p = notice.payload as {
     reportTitle?: string;
-    sections?: { status: string; output?: { task?: { sectionId?: string }; flagged?: unknown; check?: { round?: number } }; error?: { code: string; message?: string } }[];
+    sections?: { status: string; output?: { task?: { sectionId?: string; title?: string }; flagged?: unknown; check?: { round?: number } }; error?: { code: string; message?: string } }[];
+    sectionIndex?: { sectionId?: string; title?: string }[];
+    decided?: Record<string, { verdict?: string; reviewer?: string | null; round?: number }>;
     rejectedSources?: { message: string }[];
   };
   const lines = [`Review "${notice.gate}" for run ${notice.runId}${p.reportTitle ? `: ${p.reportTitle}` : ''}`];
   if (Array.isArray(p.sections)) {
     p.sections.forEach((s, i) => {
-      const state = s.status === 'failed' ? `FAILED ${s.error?.code}: ${s.error?.message ?? ''}` : s.output?.flagged ? 'held for human review (safety)' : (s.output?.check?.round ?? 0) > 0 ? 'ok (repaired)' : 'ok';
-      lines.push(`  ${i + 1}. ${s.output?.task?.sectionId ?? `section ${i + 1}`}: ${state}`);
+      const id = s.output?.task?.sectionId ?? p.sectionIndex?.[i]?.sectionId;
+      const title = s.output?.task?.title ?? p.sectionIndex?.[i]?.title;
+      const name = title && id ? `${title} (${id})` : (title ?? id ?? `section ${i + 1}`);
+      const decided = id ? p.decided?.[id] : undefined;
+      const state = decided
+        ? `${decided.verdict === 'approve' ? 'approved' : 'accepted as missing'} in round ${decided.round ?? '?'}${decided.reviewer ? ` by ${decided.reviewer}` : ''} (not asked again)`
+        : s.status === 'failed'
+          ? `FAILED ${s.error?.code}: ${s.error?.message ?? ''}`
+          : s.output?.flagged
+            ? 'held for human review (safety)'
+            : (s.output?.check?.round ?? 0) > 0
+              ? 'ok (repaired)'
+              : 'ok';
+      lines.push(`  ${i + 1}. ${name}: ${state}`);
     });
   }
   for (const r of p.rejectedSources ?? []) lines.push(`  rejected source: ${r.message}`);
