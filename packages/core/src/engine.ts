@@ -83,6 +83,8 @@ export interface ReviewDecision {
 export interface RunInfo {
   runId: string;
   pipeline: string;
+  /** The pipeline version the run is pinned to (absent for runs recorded before pins). */
+  pipelineVersion?: number;
   engine: string;
   status: RunState;
   /** Steps in flight now. */
@@ -104,6 +106,8 @@ export type RunSummary = Pick<RunInfo, 'runId' | 'pipeline' | 'engine' | 'status
 export interface StartOptions {
   /** Use this run id (idempotent start); default a random one. */
   runId?: string;
+  /** Start on this version of the pipeline (named by string); default the newest the engine holds. */
+  version?: number;
 }
 
 /**

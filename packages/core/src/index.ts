@@ -124,6 +124,7 @@ export { SECTION_VERDICT_KINDS, checkReviewDecision, findOpenReview, matchOpenRe
 export { apiError, approvalGatesOf, assertGateOf, type NotRedrivableReason } from './api-errors.js';
 export { RUN_ID_PATTERN, RUN_ID_RULE, assertRunId, pathUnder, startRunId } from './run-id.js';
 export { reviewLink } from './review-link.js';
+export { createPipelineSet, irDigest, pinOf, type PipelinePin, type PipelineSet } from './pipeline-versions.js';
 export { interpret, inputHash, type Effects, type RunOutcome, type StageMeta } from './interpreter/index.js';
 export { STEP_FUNCTIONS_PAYLOAD_LIMIT, createLocalEngine, type LocalEngine, type LocalEngineOptions } from './local/engine.js';
 export { LEASE_RENEW_MS, LEASE_TTL_MS, createLeaseKeeper, isProcessAlive, readRunLease, type LeaseKeeper, type LeaseState, type RunLease } from './local/lease.js';

@@ -8,7 +8,8 @@ runConformance({
   name: 'local',
   async setup({ pipelines, notifier, observer }) {
     const dir = mkdtempSync(join(tmpdir(), 'baton-local-'));
-    let engine: LocalEngine = createLocalEngine({ pipelines, notifier, observer, dir });
+    let held = pipelines;
+    let engine: LocalEngine = createLocalEngine({ pipelines: held, notifier, observer, dir });
     return {
       get engine() {
         return engine;
@@ -17,7 +18,13 @@ runConformance({
         engine.crash();
       },
       async restart() {
-        engine = createLocalEngine({ pipelines, notifier, observer, dir });
+        engine = createLocalEngine({ pipelines: held, notifier, observer, dir });
+        await engine.recover();
+      },
+      async deploy(next) {
+        await engine.close();
+        held = next.pipelines;
+        engine = createLocalEngine({ pipelines: held, notifier, observer, dir });
         await engine.recover();
       },
       async close() {

@@ -1,7 +1,8 @@
 import type { AnyPipeline } from '../builder.js';
 import { jsonBytes, resolveRefs } from '../claim-check.js';
 import type { Engine, ReviewDecision, ReviewNotifier, RunInfo, RunSummary } from '../engine.js';
-import { createReviewToken, resolvePipeline, stageMetaOf, validateRunInput } from '../engine-support.js';
+import { createReviewToken, stageMetaOf, validateRunInput } from '../engine-support.js';
+import { createPipelineSet, pinOf } from '../pipeline-versions.js';
 import { startRunId } from '../run-id.js';
 import { apiError } from '../api-errors.js';
 import { StageError } from '../errors.js';
@@ -25,7 +26,10 @@ export const STEP_FUNCTIONS_PAYLOAD_LIMIT = 256 * 1024;
 
 /** Options of {@link createLocalEngine}. */
 export interface LocalEngineOptions {
-  /** Pipelines this engine can start by name. */
+  /**
+   * Pipelines this engine can start by name, several versions of a name allowed: a new run takes
+   * the newest (or `start`'s `version`), a run goes on only with the version it started on.
+   */
   pipelines: AnyPipeline[];
   /** Directory of the durable journal (and default blob store). Omit to keep everything in memory. */
   dir?: string;
@@ -77,7 +81,7 @@ const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
  * ```
  */
 export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
-  const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
+  const pipelines = createPipelineSet(options.pipelines);
   const journal: JournalStore = options.dir ? createFileJournalStore(options.dir) : createMemoryJournalStore();
   const blobs = options.blobs ?? (options.dir ? createFsBlobStore({ root: join(options.dir, 'blobs') }) : createMemoryBlobStore());
   const clock = options.clock ?? realClock;
@@ -107,7 +111,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     if (existing) return existing;
     const state = foldJournal(journal.read(runId));
     if (!state.start) throw apiError.runNotFound(runId);
-    const pipeline = resolvePipeline(pipelines, state.start.pipeline);
+    const pipeline = pipelines.forRun(runId, state.start.pipeline, state.pin);
     const run: ActiveRun = { state, current: new Set(), waiters: new Map(), done: Promise.resolve(undefined as never) };
     active.set(runId, run);
     leases?.hold(runId);
@@ -161,7 +165,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
         };
       }
       const at = new Date(clock.now()).toISOString();
-      const base = { t: 'task' as const, path: req.stepPath, stage: req.stage, hash, attempt: req.attempt, startedAt, at, metrics: result.metrics };
+      const base = { t: 'task' as const, path: req.stepPath, stage: req.stage, stageVersion: stage.version, hash, attempt: req.attempt, startedAt, at, metrics: result.metrics };
       append(runId, run, outcome.ok ? { ...base, ok: true, output: outcome.output } : { ...base, ok: false, error: outcome.error });
       return outcome;
     },
@@ -240,13 +244,15 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
   const decide = async (runId: string, gate: string, decision: ReviewDecision, verdict: 'approved' | 'rejected'): Promise<void> => {
     const run = active.get(runId);
     const state = run?.state ?? foldJournal(journal.read(runId));
-    const ir = state.start ? pipelines.get(state.start.pipeline)?.ir : undefined;
+    // a run is decided only where it can go on: with the version it started on (an engine that lacks
+    // the pipeline altogether, a bare approver, records the decision for one that has it)
+    const ir = state.start && pipelines.has(state.start.pipeline) ? pipelines.forRun(runId, state.start.pipeline, state.pin).ir : undefined;
     const entry = decisionEntryFor(runId, state, gate, decision, verdict, new Date(clock.now()).toISOString(), ir);
     append(runId, run, entry);
     if (run) run.waiters.get(entry.path)?.(outcomeOf(entry));
     // the decision is durable either way: an engine that lacks the pipeline (a bare approver)
     // leaves the run to the next `recover()` of one that has it instead of failing after the fact
-    else if (pipelines.has(state.start!.pipeline)) launch(runId);
+    else if (ir) launch(runId);
   };
 
   const info = (runId: string): RunInfo => {
@@ -259,13 +265,13 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
   return {
     name: 'local',
     async start(pipelineOrName, input, startOptions = {}) {
-      const pipeline = resolvePipeline(pipelines, pipelineOrName);
-      if (!pipelines.has(pipeline.name)) pipelines.set(pipeline.name, pipeline);
+      const pipeline = pipelines.forStart(pipelineOrName, startOptions.version);
+      if (typeof pipelineOrName !== 'string' && !pipelines.findForRun(pipeline.name, pinOf(pipeline))) pipelines.add(pipeline);
       const runId = startRunId(startOptions.runId, pipeline.name);
       if (journal.read(runId).length > 0) return { runId };
       const at = new Date(clock.now()).toISOString();
       const checked = validateRunInput(pipeline, input);
-      append(runId, undefined, { t: 'start', runId, pipeline: pipeline.name, input: checked.ok ? checked.input : input, at });
+      append(runId, undefined, { t: 'start', runId, pipeline: pipeline.name, pin: pinOf(pipeline), input: checked.ok ? checked.input : input, at });
       if (!checked.ok) append(runId, undefined, { t: 'end', ok: false, error: checked.error, at });
       else launch(runId);
       return { runId };
@@ -291,9 +297,10 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       if (!state.start) throw apiError.runNotFound(runId);
       if (active.has(runId) || !state.end) throw apiError.runNotRedrivable(runId, 'in-progress');
       if (state.end.ok) throw apiError.runNotRedrivable(runId, 'succeeded');
-      const pipeline = pipelines.get(state.start.pipeline);
-      if (pipeline && !validateRunInput(pipeline, state.start.input).ok) throw apiError.runNotRedrivable(runId, 'invalid-input');
-      append(runId, undefined, { t: 'redrive', at: new Date(clock.now()).toISOString() });
+      // the run's own version, with the stage versions loaded now: outputs of changed stages run again
+      const pipeline = pipelines.forRun(runId, state.start.pipeline, state.pin, { allowStageChanges: true });
+      if (!validateRunInput(pipeline, state.start.input).ok) throw apiError.runNotRedrivable(runId, 'invalid-input');
+      append(runId, undefined, { t: 'redrive', at: new Date(clock.now()).toISOString(), ...(state.pin ? { stages: pinOf(pipeline).stages } : {}) });
       launch(runId);
     },
     async list(filter = {}) {
@@ -311,7 +318,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       for (const runId of journal.runIds()) {
         if (active.has(runId)) continue;
         const s = foldJournal(journal.read(runId));
-        if (s.start && !s.end && pipelines.has(s.start.pipeline)) {
+        if (s.start && !s.end && pipelines.findForRun(s.start.pipeline, s.pin)) {
           launch(runId);
           resumed.push(runId);
         }

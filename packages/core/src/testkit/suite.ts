@@ -11,6 +11,7 @@ import { fatalAndReviewerScenarios } from './scenarios-fatal.js';
 import { sectionReviewScenarios } from './scenarios-review.js';
 import { runIdScenarios } from './scenarios-run-ids.js';
 import { semanticsScenarios } from './scenarios-semantics.js';
+import { KIT_VERSION_DEPLOYS, versionScenarios, type KitVersionDeploy } from './scenarios-versions.js';
 import { resultScenarios } from './scenarios-results.js';
 
 /**
@@ -50,6 +51,13 @@ export interface Harness {
   crash?(): Promise<void>;
   /** Starts workers again over the same durable state. */
   restart?(): Promise<void>;
+  /**
+   * A deploy while runs are in flight: replaces the engine and its workers by ones holding
+   * `pipelines` (several versions of a name among them), over the same durable state. `set` names
+   * the list among the kit's exports (`KIT_VERSION_DEPLOYS[set]`, or `conformancePipelines` for
+   * `'conformance'`), for workers in other processes. Without it the version scenario is skipped.
+   */
+  deploy?(options: { pipelines: AnyPipeline[]; set: KitVersionDeploy | 'conformance' }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -80,6 +88,8 @@ export interface KitContext {
    * (a gate in a loop opens once per iteration), until the review at a matching step path is.
    */
   gateOpen(runId: string, gate: string, stepPath?: RegExp): Promise<ReviewNotice>;
+  /** The harness's {@link Harness.deploy} of a kit pipeline set (`'restore'`: the kit's own), when it has one. */
+  deployer?: () => ((which: KitVersionDeploy | 'restore') => Promise<void>) | undefined;
 }
 
 /**
@@ -364,6 +374,12 @@ export function runConformance(options: ConformanceOptions): void {
     runIdScenarios({ caps, timeout, engine, run, output, gateOpen });
     apiErrorScenarios({ caps, timeout, engine, run, output, gateOpen });
     semanticsScenarios({ caps, timeout, engine, run, output, gateOpen });
+    versionScenarios({ caps, timeout, engine, run, output, gateOpen, deployer: () => (harness.deploy ? (which) => deployKit(harness, which) : undefined) });
     resultScenarios({ caps, timeout, engine, run, output, gateOpen, runEvents });
   });
+}
+
+/** Deploys a kit pipeline set through the harness. */
+async function deployKit(harness: Harness, which: KitVersionDeploy | 'restore'): Promise<void> {
+  await harness.deploy!(which === 'restore' ? { pipelines: conformancePipelines, set: 'conformance' } : { pipelines: [...KIT_VERSION_DEPLOYS[which]], set: which });
 }
