@@ -5,9 +5,9 @@ import { retryHeldSection, reviewSectionBySection, sendBackTwice } from './revie
 describe('the reference report reviewed section by section on the compiled Step Functions machine (stepfunctions-local)', { timeout: 180_000 }, () => {
   it('sends one section back with a note, accepts a missing one, approves the rest: the same report as on the local engine', async () => {
     await reviewSectionBySection((options) => createStepFunctionsLocalEngine(options), {
-      // the review loop compiles to a counter loop: its steps have one path whatever the round
-      second: 'review-again',
-      rewrite: ['rewrite[0]/regenerate', 'rewrite[0]/revalidate'],
+      // the review loop compiles to a counter loop whose steps carry the round, as on the local engine (21e1ca2)
+      second: 'review-rounds@0/review-again',
+      rewrite: ['review-rounds@0/rewrite[0]/regenerate', 'review-rounds@0/rewrite[0]/revalidate'],
     });
   });
 
