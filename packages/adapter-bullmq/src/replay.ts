@@ -1,4 +1,4 @@
-import { interpret, resolveRefs, stageMetaOf, type AnyPipeline, type BlobStore, type Effects, type JournalState, type RunOutcome } from '@baton/core';
+import { interpret, resolveRefs, stageMetaOf, storeValue, type AnyPipeline, type BlobStore, type Effects, type JournalState, type RunOutcome } from '@baton/core';
 import type { ApprovalOutcome, ApprovalRequest } from '@baton/core/interpreter';
 
 /** A task attempt the interpreter asked for and the journal does not hold: a task job to enqueue. */
@@ -230,6 +230,7 @@ export class LiveRun {
         });
       },
       resolve: (value) => this.work(resolveRefs(value, this.input.blobs)),
+      store: (value) => this.work(storeValue(value, this.input.blobs, `claims/${runId}`)),
       now,
       emit: (event) => {
         if (event.type !== 'retry-scheduled') return;

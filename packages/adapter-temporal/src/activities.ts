@@ -5,6 +5,7 @@ import {
   invokeStage,
   resolveRefs,
   safeObserver,
+  storeValue,
   serializeError,
   silentLogger,
   type AnyPipeline,
@@ -125,6 +126,15 @@ export function createBatonActivities(options: BatonActivitiesOptions): BatonAct
 
     async batonResolveRefs(value) {
       return resolveRefs(value, options.blobs);
+    },
+
+    async batonStorePart({ key, text }) {
+      await options.blobs.put(key, text);
+    },
+
+    async batonJoinParts({ prefix, keys }) {
+      const parts = await Promise.all(keys.map(async (k) => Buffer.from(await options.blobs.get(k)).toString('utf8')));
+      return storeValue(JSON.parse(parts.join('')) as unknown, options.blobs, prefix);
     },
   };
 }

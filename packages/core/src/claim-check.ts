@@ -68,7 +68,8 @@ async function offload(value: unknown, blobs: BlobStore, prefix: string, thresho
   return storeValue(value, blobs, prefix);
 }
 
-async function storeValue(value: unknown, blobs: BlobStore, prefix: string): Promise<BlobRef> {
+/** Stores `value` whole as one reference under `prefix`, keyed by its content hash. */
+export async function storeValue(value: unknown, blobs: BlobStore, prefix: string): Promise<BlobRef> {
   const text = JSON.stringify(value);
   const sha256 = sha256Hex(text);
   const key = `${prefix}/${sha256}.json`;

@@ -83,7 +83,7 @@ export {
 } from './stage.js';
 export { isBlobRef, type BlobRef } from './blob-ref.js';
 export { resolveOutcome } from './run-output.js';
-export { DEFAULT_CLAIM_CHECK_THRESHOLD, containsRef, jsonBytes, loadRef, offloadLarge, resolveRefs, type OffloadOptions } from './claim-check.js';
+export { DEFAULT_CLAIM_CHECK_THRESHOLD, containsRef, jsonBytes, loadRef, offloadLarge, resolveRefs, storeValue, type OffloadOptions } from './claim-check.js';
 export {
   createFsBlobStore,
   createMemoryBlobStore,

@@ -1,5 +1,5 @@
 import { defineQuery, defineUpdate, type Sinks } from '@temporalio/workflow';
-import type { AttemptRecord, InvocationMetrics, PendingReview, PipelineIR, RetryRecord, RunEvent, SectionVerdict, SerializedError, StageMeta } from '@baton/core';
+import type { AttemptRecord, BlobRef, InvocationMetrics, PendingReview, PipelineIR, RetryRecord, RunEvent, SectionVerdict, SerializedError, StageMeta } from '@baton/core';
 import type { ApprovalOutcome, TaskOutcome } from '@baton/core/interpreter';
 
 /*
@@ -127,6 +127,10 @@ export interface BatonActivities {
   batonRunStage(request: RunStageRequest): Promise<RunStageResult>;
   batonOpenReview(request: OpenReviewRequest): Promise<{ tokenHash: string }>;
   batonResolveRefs(value: unknown): Promise<unknown>;
+  /** Stores one part of a value's JSON text at `key` (a value too large for one activity payload travels in parts). */
+  batonStorePart(request: { key: string; text: string }): Promise<void>;
+  /** Joins the stored parts into one claim-check reference under `prefix`, keyed by the content hash. */
+  batonJoinParts(request: { prefix: string; keys: string[] }): Promise<BlobRef>;
 }
 
 /** Sinks through which the workflow reports run events to the worker's observer (not on replay). */

@@ -3,6 +3,7 @@ import type { RunEvent, SerializedError } from '@baton/core';
 import type { ApprovalOutcome, Effects, InterpreterEvent, TaskOutcome, TaskRequest } from '@baton/core/interpreter';
 import type { BatonActivities, BatonSinks, RunStageResult } from './contract.js';
 import type { WorkflowRunState } from './run-state.js';
+import { sha256Hex } from './sha256.js';
 
 /** Five minutes: core's default stage timeout (`DEFAULT_STAGE_TIMEOUT_MS`), repeated to keep core's Node code out of the bundle. */
 const DEFAULT_STAGE_TIMEOUT_MS = 300_000;
@@ -10,6 +11,8 @@ const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
 const DEFAULT_MARGIN_MS = 60_000;
 const DEFAULT_PLUMBING_TIMEOUT_MS = 30_000;
 const DEFAULT_CONTINUE_AS_NEW_EVENTS = 10_000;
+/** Characters of JSON per activity payload when a value is stored in parts (under the SDK's 512 KB payload warning, and 3 bytes a character at most). */
+const STORE_PART_CHARS = 200_000;
 /** Pause before re-running an attempt whose worker vanished (no heartbeat). */
 const INFRA_RETRY_PAUSE_MS = 1_000;
 
@@ -146,6 +149,20 @@ export function createWorkflowEffects(state: WorkflowRunState): Effects {
 
     async resolve(value) {
       return containsRef(value) ? tracked(() => short.batonResolveRefs(value)) : value;
+    },
+
+    async store(value) {
+      // the value lives in workflow memory and may be larger than one activity payload: it travels in parts
+      const text = JSON.stringify(value);
+      const prefix = `claims/${runId}`;
+      const parts = `${prefix}/parts/${sha256Hex(text)}`;
+      const keys: string[] = [];
+      for (let i = 0; i < text.length; i += STORE_PART_CHARS) {
+        const key = `${parts}.${keys.length}`;
+        await tracked(() => short.batonStorePart({ key, text: text.slice(i, i + STORE_PART_CHARS) }));
+        keys.push(key);
+      }
+      return tracked(() => short.batonJoinParts({ prefix, keys }));
     },
 
     now: () => Date.now(),

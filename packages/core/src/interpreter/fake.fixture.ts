@@ -1,4 +1,5 @@
 import { serializeError } from '../errors.js';
+import { isBlobRef } from '../blob-ref.js';
 import { IR_VERSION, type PipelineIR, type StepIR } from '../ir.js';
 import { interpret } from './interpret.js';
 import type { ApprovalOutcome, ApprovalRequest, Effects, InterpreterEvent, TaskRequest } from './types.js';
@@ -13,10 +14,12 @@ export interface Fake {
   sleeps: { key: string; ms: number }[];
   approvals: ApprovalRequest[];
   events: InterpreterEvent[];
+  /** Values stored whole (`effects.store`); a reference's `$blob` is `fake:<index here>`. */
+  stored: unknown[];
 }
 
 export function fake(handlers: Record<string, Handler>, options: { approval?: ApprovalOutcome; completed?: Record<string, unknown>; now?: number; journal?: boolean } = {}): Fake {
-  const f: Fake = { calls: [], sleeps: [], approvals: [], events: [], effects: undefined as unknown as Effects };
+  const f: Fake = { calls: [], sleeps: [], approvals: [], events: [], stored: [], effects: undefined as unknown as Effects };
   // with `journal`, completed tasks are remembered (keyed by step path) as an engine journal would
   const done = new Map<string, unknown>(Object.entries(options.completed ?? {}));
   f.effects = {
@@ -40,7 +43,11 @@ export function fake(handlers: Record<string, Handler>, options: { approval?: Ap
       f.approvals.push(req);
       return options.approval ?? { decision: 'approved', reviewer: 'alice', comment: 'fine' };
     },
-    resolve: async (v) => v,
+    resolve: async (v) => (isBlobRef(v) && v.$blob.startsWith('fake:') ? f.stored[Number(v.$blob.slice(5))] : v),
+    store: async (v) => {
+      f.stored.push(v);
+      return { $blob: `fake:${f.stored.length - 1}`, bytes: JSON.stringify(v).length, sha256: 'fake' };
+    },
     now: () => options.now ?? 0,
     emit: (e) => f.events.push(e),
   };

@@ -8,6 +8,15 @@ import { baseDelayMs, decideRetry, seededRandom, type RandomSource } from '../re
 import { inputHash } from './hash.js';
 import type { Effects, RunOutcome, StageMeta } from './types.js';
 
+/**
+ * A map or parallel result whose JSON is longer than this (characters) is claim-checked as a
+ * whole: the state carries one reference, resolved where it is read (a task's input, a map's
+ * items). Its items may each stay under the per-value claim-check threshold while together they
+ * pass what an engine carries (Temporal: 2 MB per payload, 4 MB per gRPC message; Step Functions:
+ * 256 KB per state), so half Step Functions' state limit leaves room for the state around it.
+ */
+export const AGGREGATE_CLAIM_CHECK_CHARS = 128 * 1024;
+
 /** Thrown inside the interpreter to unwind to the nearest catch. */
 class StepFailure extends Error {
   constructor(readonly error: SerializedError) {
@@ -120,9 +129,9 @@ class Runner {
       case 'task':
         return { state: writePath(state, step.resultPath, await this.task(step, state, scope)), ended: false };
       case 'map':
-        return { state: writePath(state, step.resultPath, await this.retrying(step, scope, () => this.map(step, state, scope))), ended: false };
+        return { state: writePath(state, step.resultPath, await this.whole(step, await this.retrying(step, scope, () => this.map(step, state, scope)))), ended: false };
       case 'parallel':
-        return { state: writePath(state, step.resultPath, await this.retrying(step, scope, () => this.parallel(step, state, scope))), ended: false };
+        return { state: writePath(state, step.resultPath, await this.whole(step, await this.retrying(step, scope, () => this.parallel(step, state, scope)))), ended: false };
       case 'choice': {
         const branch = step.branches.find((b) => evaluatePredicate(b.when, state));
         const steps = branch ? branch.steps : step.otherwise;
@@ -141,6 +150,12 @@ class Runner {
       case 'fail':
         throw new StepFailure({ code: step.error, message: step.cause ?? `failed at step "${step.id}"`, retryable: false });
     }
+  }
+
+  /** A map's or parallel's result, claim-checked as a whole when it is longer than {@link AGGREGATE_CLAIM_CHECK_CHARS}. */
+  private async whole(step: MapIR | ParallelIR, value: unknown[]): Promise<unknown> {
+    if (step.resultPath === null || JSON.stringify(value).length <= AGGREGATE_CLAIM_CHECK_CHARS) return value;
+    return this.fx.store(value);
   }
 
   private async task(step: TaskIR, state: unknown, scope: Scope): Promise<unknown> {

@@ -69,6 +69,14 @@ export interface Effects {
   approval(request: ApprovalRequest): Promise<ApprovalOutcome>;
   /** Replaces claim-check references by their values (map item arrays). */
   resolve(value: unknown): Promise<unknown>;
+  /**
+   * Stores `value` in the blob store as one claim-check reference and returns the reference
+   * (`{ $blob, bytes, sha256 }`, keyed by content hash as `invokeStage` keys its claim checks, so
+   * storing it again writes nothing new).
+   * The interpreter calls it for a map or parallel result longer than
+   * `AGGREGATE_CLAIM_CHECK_CHARS`: such a result is claim-checked as a whole, not only per value.
+   */
+  store(value: unknown): Promise<unknown>;
   /** Current time in ms (deterministic inside workflow sandboxes). */
   now(): number;
   /** Observes progress; must not throw. */

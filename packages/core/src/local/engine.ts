@@ -1,5 +1,5 @@
 import type { AnyPipeline } from '../builder.js';
-import { jsonBytes, resolveRefs } from '../claim-check.js';
+import { jsonBytes, resolveRefs, storeValue } from '../claim-check.js';
 import type { Engine, ReviewDecision, ReviewNotifier, RunInfo, RunSummary } from '../engine.js';
 import { createReviewToken, stageMetaOf, validateRunInput } from '../engine-support.js';
 import { createPipelineSet, pinOf } from '../pipeline-versions.js';
@@ -224,6 +224,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       });
     },
     resolve: (value) => resolveRefs(value, blobs),
+    store: (value) => storeValue(value, blobs, `claims/${runId}`),
     now: () => clock.now(),
     emit(event) {
       const at = new Date(clock.now()).toISOString();

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { definePipeline, type AnyPipeline } from '../builder.js';
 import type { RetryPolicy } from '../retry.js';
 import { kitReviewRounds, kitReviewSections } from './pipelines-review.js';
+import { limitsPipelines } from './pipelines-limits.js';
 import { semanticsPipelines } from './pipelines-semantics.js';
 import { kitBig, kitConsume, kitFlaky, kitHandler, kitItem, kitSlow, kitStep, kitValidate, kitWriter } from './stages.js';
 
@@ -207,4 +208,5 @@ export const conformancePipelines: AnyPipeline[] = [
   kitReviewSections,
   kitReviewRounds,
   ...semanticsPipelines,
+  ...limitsPipelines,
 ];

@@ -3,6 +3,7 @@ import { StageError } from '../errors.js';
 import { sha256Hex } from '../ports/blob-store.js';
 import { defineStage, type StageContext } from '../stage.js';
 import { hasProbeFlag, recordProbe } from './probe.js';
+import { kitConsumeAll } from './stages-limits.js';
 import { kitDraft, kitReviewRound } from './stages-review.js';
 
 const Probe = { probe: z.string(), key: z.string().default('') };
@@ -177,4 +178,4 @@ export const kitWriter = defineStage({
 });
 
 /** Every stage of the conformance kit, for workers that must register them. */
-export const conformanceStages = [kitStep, kitFlaky, kitValidate, kitHandler, kitItem, kitBig, kitConsume, kitSlow, kitWriter, kitDraft, kitReviewRound];
+export const conformanceStages = [kitStep, kitFlaky, kitValidate, kitHandler, kitItem, kitBig, kitConsume, kitSlow, kitWriter, kitDraft, kitReviewRound, kitConsumeAll];

@@ -8,6 +8,7 @@ import { KIT_APPROVAL_TIMEOUT_SECONDS, KIT_RETRY, conformancePipelines } from '.
 import { createProbeDir, highWaterMark, readProbe, setProbeFlag, startCounts, type ProbeEvent } from './probe.js';
 import { apiErrorScenarios } from './scenarios-api-errors.js';
 import { fatalAndReviewerScenarios } from './scenarios-fatal.js';
+import { limitsScenarios } from './scenarios-limits.js';
 import { sectionReviewScenarios } from './scenarios-review.js';
 import { runIdScenarios } from './scenarios-run-ids.js';
 import { semanticsScenarios } from './scenarios-semantics.js';
@@ -374,6 +375,7 @@ export function runConformance(options: ConformanceOptions): void {
     runIdScenarios({ caps, timeout, engine, run, output, gateOpen });
     apiErrorScenarios({ caps, timeout, engine, run, output, gateOpen });
     semanticsScenarios({ caps, timeout, engine, run, output, gateOpen });
+    limitsScenarios({ caps, timeout, engine, run, output, gateOpen });
     versionScenarios({ caps, timeout, engine, run, output, gateOpen, deployer: () => (harness.deploy ? (which) => deployKit(harness, which) : undefined) });
     resultScenarios({ caps, timeout, engine, run, output, gateOpen, runEvents });
   });
