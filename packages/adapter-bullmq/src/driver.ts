@@ -1,4 +1,4 @@
-import { applyJournalEntry, foldJournal, type AnyPipeline, type BlobStore, type JournalEntry, type JournalState } from '@baton/core';
+import { applyJournalEntry, foldJournal, type BlobStore, type JournalEntry, type JournalState, type PipelineSet } from '@baton/core';
 import { enqueueTasks, flushPlan, type FlushContext } from './flush.js';
 import { LiveRun, type ReplayPlan, type TaskOrder } from './replay.js';
 import type { InlineOwner } from './enqueue.js';
@@ -104,7 +104,7 @@ interface Slot {
 }
 
 /** Creates the per-process driver of runs. */
-export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<string, AnyPipeline>; blobs: BlobStore; flush: FlushContext }): RunDriver {
+export function createRunDriver(ctx: { store: RunStore; pipelines: PipelineSet; blobs: BlobStore; flush: FlushContext }): RunDriver {
   const cache = new Map<string, Cached>();
   const slots = new Map<string, Slot>();
   const batches = new Map<string, Waiting[]>();
@@ -127,8 +127,8 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: ReadonlyMap<s
       for (let i = cached.folded; i < entries.length; i++) applyJournalEntry(state, entries[i]!);
     } else state = foldJournal(entries);
     if (!state.start || state.end) return undefined;
-    const pipeline = ctx.pipelines.get(state.start.pipeline);
-    if (!pipeline) throw new Error(`this worker does not know pipeline "${state.start.pipeline}" (run ${runId})`);
+    // the run's own version, never the newest: an unknown one is refused (typed) with nothing journaled
+    const pipeline = ctx.pipelines.forRun(runId, state.start.pipeline, state.pin);
     const live = reusable ? cached.live : new LiveRun({ runId, pipeline, gen, blobs: ctx.blobs });
     const plan = await live.advance(state);
     if (plan.outcome) return { plan, gen };

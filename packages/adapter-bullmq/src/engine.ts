@@ -3,10 +3,11 @@ import { Redis } from 'ioredis';
 import {
   apiError,
   createFsBlobStore,
+  createPipelineSet,
+  pinOf,
   foldJournal,
   resolveOutcome,
   startRunId,
-  resolvePipeline,
   safeObserver,
   silentLogger,
   validateRunInput,
@@ -36,7 +37,11 @@ import { createBullmqWorker, type BullmqWorker, type BullmqWorkerTuning } from '
 
 /** Options of {@link createBullmqEngine}: core's local engine options plus Redis. */
 export interface BullmqEngineOptions extends BullmqConnectionOptions {
-  /** Pipelines this engine can start by name (workers must know them too). */
+  /**
+   * Pipelines this engine can start by name (workers must know them too), several versions of a
+   * name allowed: a new run takes the newest (or `start`'s `version`), a run goes on only with the
+   * version it started on.
+   */
   pipelines: AnyPipeline[];
   /** Shared with the workers. @default filesystem store under `.baton/blobs` */
   blobs?: BlobStore;
@@ -87,7 +92,7 @@ const RESULT_POLL_MS = 500;
 export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const logger = options.logger ?? silentLogger;
-  const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
+  const pipelines = createPipelineSet(options.pipelines);
   const blobs = options.blobs ?? createFsBlobStore({ root: '.baton/blobs' });
   const store = createRunStore(options.connection, prefix, logger);
   const driveQueue = new Queue(QUEUES.drive, { connection: redisOptionsOf(options.connection), prefix });
@@ -167,7 +172,8 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
     const entries = await store.read(runId);
     const s = foldJournal(entries);
     const at = new Date().toISOString();
-    const ir = s.start ? pipelines.get(s.start.pipeline)?.ir : undefined;
+    // decided only where the run can go on: its own version (an engine without the pipeline at all records it for the workers)
+    const ir = s.start && pipelines.has(s.start.pipeline) ? pipelines.forRun(runId, s.start.pipeline, s.pin).ir : undefined;
     const entry = decisionEntryFor(runId, s, gate, decision, verdict, at, ir);
     const gen = generationOf(entries);
     // the decision field is shared with the gate's timeout: whichever is first wins, the token is single-use
@@ -191,13 +197,13 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
     worker,
     async start(pipelineOrName, input, startOptions = {}) {
       await ready;
-      const pipeline = resolvePipeline(pipelines, pipelineOrName);
-      if (!pipelines.has(pipeline.name)) pipelines.set(pipeline.name, pipeline);
+      const pipeline = pipelines.forStart(pipelineOrName, startOptions.version);
+      if (typeof pipelineOrName !== 'string' && !pipelines.findForRun(pipeline.name, pinOf(pipeline))) pipelines.add(pipeline);
       const runId = startRunId(startOptions.runId, pipeline.name);
       const now = Date.now();
       const at = new Date(now).toISOString();
       const checked = validateRunInput(pipeline, input);
-      const start: JournalEntry = { t: 'start', runId, pipeline: pipeline.name, input: checked.ok ? checked.input : input, at };
+      const start: JournalEntry = { t: 'start', runId, pipeline: pipeline.name, pin: pinOf(pipeline), input: checked.ok ? checked.input : input, at };
       const end: JournalEntry | undefined = checked.ok ? undefined : { t: 'end', ok: false, error: checked.error, at };
       const res = await store.record(runId, { field: 'start', entries: end ? [start, end] : [start], indexAt: now, ...(end ? { end } : {}) });
       if (!res.added) return { runId };
@@ -252,10 +258,12 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
       if (!s.start) throw apiError.runNotFound(runId);
       if (!s.end) throw apiError.runNotRedrivable(runId, 'in-progress');
       if (s.end.ok) throw apiError.runNotRedrivable(runId, 'succeeded');
-      const pipeline = pipelines.get(s.start.pipeline);
-      if (pipeline && !validateRunInput(pipeline, s.start.input).ok) throw apiError.runNotRedrivable(runId, 'invalid-input');
+      // the run's own version, with the stage versions loaded now: outputs of changed stages run again
+      const pipeline = pipelines.forRun(runId, s.start.pipeline, s.pin, { allowStageChanges: true });
+      if (!validateRunInput(pipeline, s.start.input).ok) throw apiError.runNotRedrivable(runId, 'invalid-input');
       const gen = generationOf(entries) + 1;
-      const res = await store.record(runId, { field: `redrive|${gen}`, entries: [{ t: 'redrive', at: new Date().toISOString() }], end: 'delete' });
+      const redrive: JournalEntry = { t: 'redrive', at: new Date().toISOString(), ...(s.pin ? { stages: pinOf(pipeline).stages } : {}) };
+      const res = await store.record(runId, { field: `redrive|${gen}`, entries: [redrive], end: 'delete' });
       if (!res.added) return;
       observe({ type: 'run-redriven', runId, redrive: gen, at: new Date().toISOString() });
       await wakeRun(driveQueue, runId, `redrive|${gen}`);

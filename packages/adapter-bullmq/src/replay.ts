@@ -5,6 +5,8 @@ import type { ApprovalOutcome, ApprovalRequest } from '@baton/core/interpreter';
 export interface TaskOrder {
   runId: string;
   pipeline: string;
+  /** The run's pipeline version, whose stage the task runs (absent in jobs queued before versions). */
+  pipelineVersion?: number;
   gen: number;
   stepPath: string;
   stage: string;
@@ -165,6 +167,7 @@ export class LiveRun {
         this.plan.tasks.push({
           runId,
           pipeline: pipeline.name,
+          pipelineVersion: pipeline.ir.version,
           gen,
           stepPath: req.stepPath,
           stage: req.stage,

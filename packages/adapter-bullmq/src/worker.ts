@@ -1,6 +1,7 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import {
   createFsBlobStore,
+  createPipelineSet,
   invokeStage,
   safeObserver,
   silentLogger,
@@ -115,7 +116,7 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const logger = options.logger ?? silentLogger;
   const blobs = options.blobs ?? createFsBlobStore({ root: '.baton/blobs' });
-  const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
+  const pipelines = createPipelineSet(options.pipelines);
   const store = createRunStore(options.connection, prefix, logger);
   const connection = redisOptionsOf(options.connection);
   const driveQueue = new Queue(QUEUES.drive, { connection, prefix });
@@ -153,8 +154,9 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
         return undefined;
       }
     }
-    const stage = pipelines.get(t.pipeline)?.stages.get(t.stage);
-    if (!stage) throw new Error(`this worker does not know stage "${t.stage}" of pipeline "${t.pipeline}"`);
+    // the stage of the run's own pipeline version: another version may hold another stage of that name
+    const stage = pipelines.get(t.pipeline, t.pipelineVersion)?.stages.get(t.stage);
+    if (!stage) throw new Error(`this worker does not know stage "${t.stage}" of pipeline "${t.pipeline}"${t.pipelineVersion === undefined ? '' : ` version ${t.pipelineVersion}`}`);
     if (observing) {
       observe({ type: 'attempt-started', runId: t.runId, stepPath: t.stepPath, stage: t.stage, attempt: t.attempt, at: startedAt });
       if (t.attempt === 1) observe({ type: 'step-started', runId: t.runId, stepPath: t.stepPath, kind: 'task', at: startedAt });
@@ -172,7 +174,7 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
       ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
     });
     const at = new Date().toISOString();
-    const base = { t: 'task' as const, path: t.stepPath, stage: t.stage, hash: t.hash, attempt: t.attempt, startedAt, at, metrics: result.metrics };
+    const base = { t: 'task' as const, path: t.stepPath, stage: t.stage, stageVersion: stage.version, hash: t.hash, attempt: t.attempt, startedAt, at, metrics: result.metrics };
     const entry: JournalEntry = result.ok ? { ...base, ok: true, output: result.output } : { ...base, ok: false, error: result.error };
     const finished = (): void => {
       if (!observing) return;

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { createFsBlobStore } from '@baton/core';
-import { runConformance } from '@baton/core/testkit';
+import { createFsBlobStore, type AnyPipeline } from '@baton/core';
+import { KIT_DEPLOY_EXPORTS, runConformance } from '@baton/core/testkit';
 import { createBullmqEngine, type BullmqEngine } from '../src/index.js';
-import { kitPipelinesModule, startWorkers, type WorkerPool } from './workers.js';
+import { kitPipelinesModule, kitVersionsModule, startWorkers, type WorkerEnv, type WorkerPool } from './workers.js';
 
 runConformance({
   name: 'bullmq (real Redis, 2 worker processes)',
@@ -14,19 +14,23 @@ runConformance({
     const redisUrl = inject('redisUrl');
     const prefix = `conf-${randomBytes(4).toString('hex')}`;
     const blobDir = mkdtempSync(join(tmpdir(), 'baton-bullmq-blobs-'));
-    const env = { redisUrl, prefix, blobDir, pipelinesModule: kitPipelinesModule(), pipelinesExport: 'conformancePipelines' };
+    let env: WorkerEnv = { redisUrl, prefix, blobDir, pipelinesModule: kitPipelinesModule(), pipelinesExport: 'conformancePipelines' };
+    const open = (held: AnyPipeline[]): BullmqEngine =>
+      createBullmqEngine({ connection: redisUrl, prefix, pipelines: held, notifier, observer, blobs: createFsBlobStore({ root: blobDir }), worker: false });
     let workers: WorkerPool = await startWorkers(2, env);
-    const engine: BullmqEngine = createBullmqEngine({
-      connection: redisUrl,
-      prefix,
-      pipelines,
-      notifier,
-      observer,
-      blobs: createFsBlobStore({ root: blobDir }),
-      worker: false,
-    });
+    let engine = open(pipelines);
     return {
-      engine,
+      get engine() {
+        return engine;
+      },
+      // a deploy: engine and workers replaced by ones holding the set (workers load it from the kit's versions module)
+      async deploy({ pipelines: held, set }) {
+        await workers.stop();
+        await engine.close();
+        env = { ...env, pipelinesModule: kitVersionsModule(), pipelinesExport: KIT_DEPLOY_EXPORTS[set] };
+        workers = await startWorkers(2, env);
+        engine = open(held);
+      },
       async crash() {
         workers.killAll();
       },

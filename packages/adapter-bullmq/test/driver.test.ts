@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { z } from 'zod';
-import { createFsBlobStore, definePipeline, defineStage, type JournalEntry } from '@baton/core';
+import { createFsBlobStore, createPipelineSet, definePipeline, defineStage, type JournalEntry } from '@baton/core';
 import { createRunDriver } from '../src/driver.js';
 import { createTaskJobEncoder, taskClaim, type TaskJobData } from '../src/enqueue.js';
 import { taskField, type FlushContext } from '../src/flush.js';
@@ -71,7 +71,7 @@ describe('run driver (real Redis)', () => {
       },
     };
     const flush: FlushContext = { store: gated, driveQueue, encoder: createTaskJobEncoder(taskQueue), taskBatchSize: 8, deliver: async () => {}, observe: () => {} };
-    const driver = createRunDriver({ store: gated, pipelines: new Map([[race.name, race]]), blobs: createFsBlobStore({ root: mkdtempSync(join(tmpdir(), 'baton-drv-')) }), flush });
+    const driver = createRunDriver({ store: gated, pipelines: createPipelineSet([race]), blobs: createFsBlobStore({ root: mkdtempSync(join(tmpdir(), 'baton-drv-')) }), flush });
 
     await store.record(runId, { field: 'start', entries: [{ t: 'start', runId, pipeline: race.name, input: {}, at: new Date().toISOString() }], indexAt: Date.now() });
     await driver.drive(runId);

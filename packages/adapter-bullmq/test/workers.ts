@@ -13,6 +13,11 @@ export function kitPipelinesModule(): string {
   return join(dirname(createRequire(import.meta.url).resolve('@baton/core')), 'testkit', 'pipelines.js');
 }
 
+/** The kit's module of pipeline versions (scenario 36's deploys), loadable outside a test runner too. */
+export function kitVersionsModule(): string {
+  return join(dirname(kitPipelinesModule()), 'pipelines-versions.js');
+}
+
 /** What worker processes need to find their Redis, pipelines and blobs. */
 export interface WorkerEnv {
   redisUrl: string;

@@ -1,6 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
   StageError,
+  apiError,
+  createPipelineSet,
   createReviewToken,
   invokeStage,
   resolveRefs,
@@ -10,6 +12,7 @@ import {
   silentLogger,
   type AnyPipeline,
   type AnyStage,
+  type PipelineSet,
   type BlobStore,
   type Logger,
   type ModelClient,
@@ -24,8 +27,11 @@ export const WORKER_STOPPED = 'BatonWorkerStopped';
 
 /** What the Baton activities need: the stage code and the ports it uses. */
 export interface BatonActivitiesOptions {
-  /** Pipelines whose stages this worker runs (a map is read at each call, so it may grow). */
-  pipelines: AnyPipeline[] | ReadonlyMap<string, AnyPipeline>;
+  /**
+   * Pipelines whose stages this worker runs, several versions of a name allowed (a map or set is
+   * read at each call, so it may grow). An attempt runs the stage of the run's pipeline version.
+   */
+  pipelines: AnyPipeline[] | ReadonlyMap<string, AnyPipeline> | PipelineSet;
   blobs: BlobStore;
   model?: ModelClient;
   /** @default silent */
@@ -51,15 +57,17 @@ export interface BatonActivitiesOptions {
  */
 export function createBatonActivities(options: BatonActivitiesOptions): BatonActivities {
   const logger = options.logger ?? silentLogger;
-  const pipelines: ReadonlyMap<string, AnyPipeline> = Array.isArray(options.pipelines) ? new Map(options.pipelines.map((p) => [p.name, p])) : options.pipelines;
+  const pipelines: PipelineSet | ReadonlyMap<string, AnyPipeline> = Array.isArray(options.pipelines) ? createPipelineSet(options.pipelines) : options.pipelines;
+  const all = (): AnyPipeline[] => ('all' in pipelines ? pipelines.all() : [...pipelines.values()]);
+  const versionsOf = (name: string): number[] => all().filter((p) => p.name === name).map((p) => p.ir.version);
   const observe = safeObserver([options.observer], logger);
   const notify = async (event: RunEvent): Promise<void> => {
     if (options.observer) await observe(event);
   };
-  const findStage = (pipeline: string, name: string): AnyStage | undefined => {
-    const own = pipelines.get(pipeline)?.stages.get(name);
-    if (own) return own;
-    for (const p of pipelines.values()) {
+  const findStage = (pipeline: string, name: string, version?: number): AnyStage | undefined => {
+    const own = ('all' in pipelines ? pipelines.get(pipeline, version) : pipelines.get(pipeline))?.stages.get(name);
+    if (own || version !== undefined) return own;
+    for (const p of all()) {
       const s = p.stages.get(name);
       if (s) return s;
     }
@@ -69,7 +77,17 @@ export function createBatonActivities(options: BatonActivitiesOptions): BatonAct
   return {
     async batonRunStage(req): Promise<RunStageResult> {
       const startedAt = new Date().toISOString();
-      const stage = findStage(req.pipeline, req.stage);
+      const stage = findStage(req.pipeline, req.stage, req.pipelineVersion);
+      // pinned: the stage code must be the version the run started on (or was redriven with), never a newer one
+      if (stage && req.stageVersion !== undefined && stage.version !== req.stageVersion) {
+        const why = `stage "${req.stage}" is at version ${stage.version} on this worker, the run's is ${req.stageVersion}`;
+        const error = serializeError(apiError.pipelineVersionNotLoaded(req.pipeline, req.pipelineVersion ?? 0, versionsOf(req.pipeline), req.runId, why));
+        return { ok: false, error, startedAt, finishedAt: startedAt };
+      }
+      if (!stage && req.pipelineVersion !== undefined && 'all' in pipelines && pipelines.has(req.pipeline) && !pipelines.get(req.pipeline, req.pipelineVersion)) {
+        const error = serializeError(apiError.pipelineVersionNotLoaded(req.pipeline, req.pipelineVersion, versionsOf(req.pipeline), req.runId));
+        return { ok: false, error, startedAt, finishedAt: startedAt };
+      }
       if (!stage) {
         const error = serializeError(new StageError('StageFailed', `this worker does not know stage "${req.stage}" of pipeline "${req.pipeline}"`, { retryable: false }));
         return { ok: false, error, startedAt, finishedAt: startedAt };

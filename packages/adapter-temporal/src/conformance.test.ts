@@ -6,7 +6,7 @@ import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils.
 import { Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
 import { createFsBlobStore } from '@baton/core';
-import { runConformance } from '@baton/core/testkit';
+import { KIT_DEPLOY_EXPORTS, runConformance } from '@baton/core/testkit';
 import { bundleBatonWorkflow } from './bundle.js';
 import { createTemporalEngine, type TemporalEngine } from './engine.js';
 import { createWorkerProcesses } from './test-support/harness.js';
@@ -23,9 +23,20 @@ runConformance({
   async setup({ pipelines, notifier, observer }) {
     const workers = await createWorkerProcesses({ address, taskQueue, notifier });
     await workers.start();
-    const engine: TemporalEngine = createTemporalEngine({ pipelines, address, taskQueue, worker: false, observer, blobs: createFsBlobStore({ root: workers.blobDir }), activity: { heartbeatTimeoutMs: 3000 } });
+    const open = (held: typeof pipelines): TemporalEngine =>
+      createTemporalEngine({ pipelines: held, address, taskQueue, worker: false, observer, blobs: createFsBlobStore({ root: workers.blobDir }), activity: { heartbeatTimeoutMs: 3000 } });
+    let engine = open(pipelines);
     return {
-      engine,
+      get engine() {
+        return engine;
+      },
+      // a deploy: the worker process and the engine replaced by ones holding the set
+      async deploy({ pipelines: held, set }) {
+        await workers.stop();
+        await engine.close();
+        await workers.start({ kitDeploy: KIT_DEPLOY_EXPORTS[set] });
+        engine = open(held);
+      },
       crash: () => workers.kill(),
       restart: () => workers.start(),
       async close() {

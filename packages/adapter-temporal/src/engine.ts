@@ -5,15 +5,17 @@ import {
   apiError,
   assertGateOf,
   createMemoryBlobStore,
+  createPipelineSet,
+  pinOf,
   resolveOutcome,
   safeObserver,
   findOpenReview,
   startRunId,
-  resolvePipeline,
   stageMetaOf,
   validateRunInput,
   type AnyPipeline,
   type BlobStore,
+  type PipelinePin,
   type Engine,
   type Logger,
   type ModelClient,
@@ -28,7 +30,7 @@ import {
 import { defaultAddress, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './defaults.js';
 import { workflowOutcome } from './outcome.js';
 import { createTemporalWorker, type TemporalWorker } from './worker.js';
-import { BATON_WORKFLOW_TYPE, carryQuery, decideUpdate, snapshotQuery, type ActivityTuning, type BatonRunSnapshot, type BatonWorkflowInput, type DecideArgs } from './workflow/contract.js';
+import { BATON_WORKFLOW_TYPE, carryQuery, decideUpdate, snapshotQuery, type ActivityTuning, type BatonRunSnapshot, type BatonWorkflowInput, type CarriedState, type DecideArgs } from './workflow/contract.js';
 import { GATE_OPENING, carryForRedrive, reviewsAtGate } from './workflow/run-state.js';
 
 /** Options of {@link createTemporalEngine}: those of the local engine, plus where Temporal is. */
@@ -87,7 +89,7 @@ export interface TemporalEngine extends Engine {
  * ```
  */
 export function createTemporalEngine(options: TemporalEngineOptions): TemporalEngine {
-  const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
+  const pipelines = createPipelineSet(options.pipelines);
   const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const connection = options.connection ?? Connection.lazy({ address: options.address ?? defaultAddress() });
@@ -134,7 +136,19 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
     throw apiError.gateNotOpen(runId, gate);
   };
 
+  /**
+   * Refuses (`PipelineVersionNotLoaded`) a decision on a run pinned to a version this engine does
+   * not hold: the workflow carries its IR and would go on, but its stages would not be this
+   * deployment's. An engine that knows no version of the pipeline (a bare approver) does not judge.
+   */
+  const assertRunVersionLoaded = async (runId: string): Promise<void> => {
+    const memo = (await described(runId)).memo;
+    const name = typeof memo?.pipeline === 'string' ? memo.pipeline : undefined;
+    if (name && pipelines.has(name)) pipelines.forRun(runId, name, memo?.pin as PipelinePin | undefined);
+  };
+
   const decide = async (runId: string, gate: string, decision: ReviewDecision, verdict: DecideArgs['verdict']): Promise<void> => {
+    await assertRunVersionLoaded(runId);
     const args: DecideArgs = { gate, verdict, token: decision.token, ...pick(decision, ['reviewer', 'comment', 'sections']) };
     // the review activity notifies the reviewer just before the workflow records the gate, so a
     // decision sent at once on the notice may arrive first: the workflow says so (GATE_OPENING)
@@ -166,8 +180,9 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
     client: async () => client,
     async start(pipelineOrName, input, startOptions = {}) {
       await ensureWorker();
-      const pipeline = resolvePipeline(pipelines, pipelineOrName);
-      if (!pipelines.has(pipeline.name)) pipelines.set(pipeline.name, pipeline);
+      const pipeline = pipelines.forStart(pipelineOrName, startOptions.version);
+      if (typeof pipelineOrName !== 'string' && !pipelines.findForRun(pipeline.name, pinOf(pipeline))) pipelines.add(pipeline);
+      const pin = pinOf(pipeline);
       const runId = startRunId(startOptions.runId, pipeline.name);
       const checked = validateRunInput(pipeline, input);
       const workflowInput: BatonWorkflowInput = {
@@ -175,6 +190,7 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
         pipeline: pipeline.name,
         ir: pipeline.ir,
         stages: stageMetaOf(pipeline),
+        pin,
         input: checked.ok ? checked.input : input,
         startedAt: new Date().toISOString(),
         ...(checked.ok ? {} : { invalid: checked.error }),
@@ -186,7 +202,7 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
           taskQueue,
           workflowId: runId,
           args: [workflowInput],
-          memo: { pipeline: pipeline.name },
+          memo: { pipeline: pipeline.name, pin },
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
         });
       } catch (e) {
@@ -222,9 +238,11 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
       });
       const outcome: RunOutcome | undefined = closed ? await workflowOutcome(h) : undefined;
       const state: RunState = outcome ? outcome.status : snapshot.pendingReviews.length ? 'waiting' : 'running';
+      const pinned = description.memo?.pin as PipelinePin | undefined;
       const info: RunInfo = {
         runId,
         pipeline: snapshot.pipeline,
+        ...(pinned ? { pipelineVersion: pinned.version } : {}),
         engine: 'temporal',
         status: state,
         currentSteps: closed ? [] : snapshot.currentSteps,
@@ -249,11 +267,14 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
       if (description.status.name === 'COMPLETED') throw apiError.runNotRedrivable(runId, 'succeeded');
       const { input, carry } = await h.query(carryQuery);
       if (input.invalid) throw apiError.runNotRedrivable(runId, 'invalid-input');
-      const pipeline = pipelines.get(input.pipeline);
+      // the run's own version, with the stage versions loaded now: outputs of changed stages run again
+      const pipeline = input.pin ? pipelines.forRun(runId, input.pipeline, input.pin, { allowStageChanges: true }) : pipelines.get(input.pipeline);
+      const pin = pipeline && input.pin ? { ...input.pin, stages: pinOf(pipeline).stages } : undefined;
       const next: BatonWorkflowInput = {
         ...input,
         ...(pipeline ? { ir: pipeline.ir, stages: stageMetaOf(pipeline) } : {}),
-        carry: carryForRedrive(carry),
+        ...(pin ? { pin } : {}),
+        carry: pin && input.pin ? withoutChangedStages(carryForRedrive(carry), input.pin.stages, pin.stages) : carryForRedrive(carry),
         origin: 'redrive',
         redrives: (input.redrives ?? 0) + 1,
       };
@@ -261,7 +282,7 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
         taskQueue,
         workflowId: runId,
         args: [next],
-        memo: { pipeline: input.pipeline },
+        memo: { pipeline: input.pipeline, ...(pin ? { pin } : {}) },
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       });
       await observe({ type: 'run-redriven', runId, redrive: next.redrives!, executionId: started.firstExecutionRunId, at: new Date().toISOString() });
@@ -286,6 +307,13 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
       if (!options.connection) await connection.close();
     },
   };
+}
+
+/** A carried state without the outputs of stages whose version differs between two pins. */
+function withoutChangedStages(carry: CarriedState, before: Record<string, number>, after: Record<string, number>): CarriedState {
+  const completed: CarriedState['completed'] = {};
+  for (const [path, done] of Object.entries(carry.completed)) if (done.stage === undefined || before[done.stage] === after[done.stage]) completed[path] = done;
+  return { ...carry, completed };
 }
 
 function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {

@@ -1,5 +1,5 @@
 import { NativeConnection, Worker, type InjectedSinks, type WorkflowBundle } from '@temporalio/worker';
-import { createMemoryBlobStore, safeObserver, silentLogger, type AnyPipeline, type BlobStore, type Logger, type ModelClient, type ReviewNotifier, type RunObserver } from '@baton/core';
+import { createMemoryBlobStore, safeObserver, silentLogger, type AnyPipeline, type BlobStore, type Logger, type ModelClient, type PipelineSet, type ReviewNotifier, type RunObserver } from '@baton/core';
 import { createBatonActivities } from './activities.js';
 import { bundleBatonWorkflow } from './bundle.js';
 import type { BatonSinks } from './workflow/contract.js';
@@ -9,7 +9,7 @@ import { TAKEOVER_DEFAULTS } from './worker-options.js';
 /** Options of {@link createTemporalWorker}. */
 export interface TemporalWorkerOptions {
   /** Pipelines whose stages this worker runs (a map is read at each call, so it may grow). */
-  pipelines: AnyPipeline[] | ReadonlyMap<string, AnyPipeline>;
+  pipelines: AnyPipeline[] | ReadonlyMap<string, AnyPipeline> | PipelineSet;
   /** A connection to reuse; closed by the caller. Without it the worker opens (and closes) its own. */
   connection?: NativeConnection;
   /** @default `TEMPORAL_ADDRESS` or `localhost:7233` */

@@ -53,6 +53,8 @@ export interface PipelineSet {
   has(name: string): boolean;
   /** Adds a pipeline (a version already held under that name and number is replaced). */
   add(pipeline: AnyPipeline): void;
+  /** A version of a name (the newest without `version`), if held. */
+  get(name: string, version?: number): AnyPipeline | undefined;
   /** The newest version of a name, if any. */
   newest(name: string): AnyPipeline | undefined;
   /** Every held pipeline, each version once. */
@@ -93,6 +95,7 @@ export function createPipelineSet(pipelines: readonly AnyPipeline[]): PipelineSe
       if (!versions) byName.set(pipeline.name, (versions = new Map()));
       versions.set(pipeline.ir.version, pipeline);
     },
+    get: (name, version) => (version === undefined ? set.newest(name) : byName.get(name)?.get(version)),
     newest(name) {
       const versions = byName.get(name);
       if (!versions) return undefined;

@@ -11,8 +11,8 @@ export interface RunRecords {
   attempts: AttemptRecord[];
   retries: RetryRecord[];
   updatedAt: string;
-  /** Completed task outputs by step path and input hash: what a redrive reuses. */
-  completed: Map<string, { hash: string; output: unknown }>;
+  /** Completed task outputs by step path and input hash, with the stage that produced them: what a redrive reuses. */
+  completed: Map<string, { hash: string; output: unknown; stage?: string }>;
   /** Whether the current execution is a redrive (only then are completed outputs reused). */
   redriving: boolean;
   /** Attempts so far by step path (attempt numbers continue across redrives). */
@@ -90,7 +90,7 @@ export function bindStageTasks(
           throw e;
         }
         Object.assign(record, { status: 'succeeded', finishedAt: now() });
-        if (hash !== undefined) records.completed.set(event.stepPath, { hash, output: stageOutputOf(event, output) });
+        if (hash !== undefined) records.completed.set(event.stepPath, { hash, output: stageOutputOf(event, output), stage: binding.name });
         records.emit({ type: 'attempt-finished', ...base, status: 'succeeded', at: record.finishedAt! });
         open.delete(event.stepPath);
         records.emit({ type: 'step-finished', ...step, status: 'succeeded', at: record.finishedAt! });

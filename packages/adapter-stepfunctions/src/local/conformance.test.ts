@@ -11,7 +11,7 @@ runConformance({
   capabilities,
   async setup({ pipelines, notifier, observer }) {
     const engine = createStepFunctionsLocalEngine({ pipelines, notifier, observer });
-    return { engine, close: () => engine.close() };
+    return { engine, deploy: async ({ pipelines: held }) => engine.deploy(held), close: () => engine.close() };
   },
 });
 
@@ -20,7 +20,7 @@ runConformance({
   capabilities,
   async setup({ pipelines, notifier, observer }) {
     const engine = createStepFunctionsLocalEngine({ pipelines, notifier, observer, compile: { lambdaIntegration: 'function-arn' } });
-    return { engine, close: () => engine.close() };
+    return { engine, deploy: async ({ pipelines: held }) => engine.deploy(held), close: () => engine.close() };
   },
 });
 
@@ -30,6 +30,6 @@ runConformance({
   capabilities,
   async setup({ pipelines, notifier, observer }) {
     const engine = createStepFunctionsLocalEngine({ pipelines, notifier, observer, compile: { timeoutSeconds: 3600 }, deadLetters: () => undefined });
-    return { engine, close: () => engine.close() };
+    return { engine, deploy: async ({ pipelines: held }) => engine.deploy(held), close: () => engine.close() };
   },
 });

@@ -4,14 +4,17 @@ import {
   StageError,
   apiError,
   createMemoryBlobStore,
+  createPipelineSet,
+  pinOf,
   resolveOutcome,
   startRunId,
-  resolvePipeline,
   safeObserver,
   silentLogger,
   validateRunInput,
   type AnyPipeline,
+  type AnyStage,
   type BlobStore,
+  type PipelinePin,
   type Engine,
   type Logger,
   type ModelClient,
@@ -84,14 +87,22 @@ export interface StepFunctionsLocalEngineOptions {
 
 /** The local Step Functions engine: core's `Engine`, plus the compiled machine and transition counts. */
 export interface StepFunctionsLocalEngine extends Engine {
-  /** The machine a pipeline runs as (the same ASL that is deployed). */
+  /** The machine a pipeline runs as (the same ASL that is deployed); by name, its newest version. */
   machine(pipeline: AnyPipeline | string): CompiledMachine;
+  /**
+   * A deploy: new runs start on these pipelines (several versions of a name allowed), and
+   * decisions and redrives are accepted only for runs whose version is among them. Executions in
+   * flight keep the machine and stage code they started with, as on Step Functions.
+   */
+  deploy(pipelines: AnyPipeline[]): void;
   /** State transitions of a run so far (StateEntered events: the billed unit of STANDARD workflows). */
   transitions(runId: string): number;
 }
 
 interface LocalRun extends RunRecords, TrackedRun {
   pipeline: string;
+  /** The pipeline version, IR digest and stage versions the run started on (or was redriven with). */
+  pin: PipelinePin;
   input: unknown;
   executionArn: string;
   startedAt: string;
@@ -131,9 +142,11 @@ const ACCOUNT_ARN = `arn:aws:states:local:${ACCOUNT_ID}`;
  * ```
  */
 export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngineOptions): StepFunctionsLocalEngine {
-  const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
-  const machines = new Map<string, { compiled: CompiledMachine; sm: StateMachine }>();
-  const compilations = new Map<string, CompiledMachine>();
+  let pipelines = createPipelineSet(options.pipelines);
+  // per pipeline version (the pipeline object): one machine per name and version, as deployed
+  const machines = new WeakMap<AnyPipeline, { compiled: CompiledMachine; sm: StateMachine }>();
+  const compilations = new WeakMap<AnyPipeline, CompiledMachine>();
+  const handlers = new WeakMap<AnyPipeline, StageHandler>();
   const runs = new Map<string, LocalRun>();
   const blobs = options.blobs ?? createMemoryBlobStore();
   const reviews = options.reviews ?? createMemoryReviewStore();
@@ -142,9 +155,16 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
   const historyLimit = options.historyLimit ?? SFN_HISTORY_LIMIT;
   const observe = safeObserver([options.observer], logger);
   const emit = (event: Parameters<RunObserver>[0]): void => void observe(event);
-  const allStages = new Map(options.pipelines.flatMap((p) => [...p.stages.values()]).map((s) => [s.name, s]));
-  const handler = options.lambdas?.stage ?? createStageHandler({
-    stages: [...allStages.values()],
+  let allStages = new Map(options.pipelines.flatMap((p) => [...p.stages.values()]).map((s) => [s.name, s]));
+  // the stage code of a pipeline version: a run calls its own version's stages (qualified functions, on AWS)
+  const handlerOf = (pipeline: AnyPipeline): StageHandler => {
+    if (options.lambdas?.stage) return options.lambdas.stage;
+    let h = handlers.get(pipeline);
+    if (!h) handlers.set(pipeline, (h = stageHandlerFor([...pipeline.stages.values()])));
+    return h;
+  };
+  const stageHandlerFor = (stages: AnyStage[]): StageHandler => createStageHandler({
+    stages,
     blobs,
     logger,
     attemptOf: (e) => e.retryCount + 1,
@@ -153,23 +173,23 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
   });
 
   const compiledOf = (pipeline: AnyPipeline): CompiledMachine => {
-    let compiled = compilations.get(pipeline.name);
+    let compiled = compilations.get(pipeline);
     if (!compiled) {
       for (const s of pipeline.stages.values()) if (!allStages.has(s.name)) throw new StageError('InvalidInput', `stage "${s.name}" is not known to this engine`);
       compiled = compileToAsl(pipeline, options.deadLetters ? { ...options.compile, deadLetter: { queueUrl: LOCAL_DEAD_LETTER_QUEUE } } : options.compile);
       for (const issue of compiled.issues) logger.warn('compile warning', { pipeline: pipeline.name, step: issue.step, message: issue.message });
-      compilations.set(pipeline.name, compiled);
+      compilations.set(pipeline, compiled);
     }
     return compiled;
   };
 
   // the interpreter validates the definition (asl-validator, tens of ms a machine): on first use
   const machineOf = (pipeline: AnyPipeline): { compiled: CompiledMachine; sm: StateMachine } => {
-    let m = machines.get(pipeline.name);
+    let m = machines.get(pipeline);
     if (!m) {
       const compiled = compiledOf(pipeline);
       m = { compiled, sm: new StateMachine(clampLocalTimers(compiled.definition) as never, { validationOptions: { checkArn: true, checkPaths: true } }) };
-      machines.set(pipeline.name, m);
+      machines.set(pipeline, m);
     }
     return m;
   };
@@ -179,7 +199,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     const retryIntervalOverrides: Record<string, number[]> = {};
     const state = { ended: false };
     const taskResourceLocalHandlers = {
-      ...bindStageTasks(compiled, handler, run, retryIntervalOverrides, { enforcePayloadLimit: options.enforcePayloadLimit ?? true, ended: () => state.ended }),
+      ...bindStageTasks(compiled, handlerOf(pipeline), run, retryIntervalOverrides, { enforcePayloadLimit: options.enforcePayloadLimit ?? true, ended: () => state.ended }),
       ...(options.deadLetters ? bindDeadLetter(options.deadLetters) : {}),
       ...bindApprovals(compiled, {
         reviews,
@@ -278,14 +298,11 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     return run;
   };
 
-  const irOf = (name: string): { ir?: AnyPipeline['ir'] } => {
-    const ir = pipelines.get(name)?.ir;
-    return ir ? { ir } : {};
-  };
-
   const decide = async (runId: string, gate: string, decision: Parameters<Engine['approve']>[2], verdict: 'approved' | 'rejected'): Promise<void> => {
     const run = get(runId);
-    const answer = await decideReview(reviews, run.executionArn, gate, decision, verdict, { runId, ...irOf(run.pipeline) });
+    // decided only while the run's version is deployed here: `PipelineVersionNotLoaded` otherwise, nothing recorded
+    const { ir } = pipelines.forRun(runId, run.pipeline, run.pin);
+    const answer = await decideReview(reviews, run.executionArn, gate, decision, verdict, { runId, ir });
     const waiter = waiters.get(answer.taskToken);
     // the gate timed out (or the run ended) between the review's check and its close
     if (!waiter) throw apiError.gateNotOpen(runId, gate);
@@ -312,17 +329,24 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
 
   return {
     name: 'stepfunctions-local',
-    machine: (p) => compiledOf(resolvePipeline(pipelines, p)),
+    machine: (p) => compiledOf(pipelines.forStart(p)),
+    deploy(next) {
+      allStages = new Map([...allStages, ...next.flatMap((p) => [...p.stages.values()]).map((s) => [s.name, s] as const)]);
+      // a pipeline the compiler refuses fails the deploy, typed, before anything changes
+      for (const pipeline of next) compiledOf(pipeline);
+      pipelines = createPipelineSet(next);
+    },
     transitions: (runId) => get(runId).transitions,
     async start(pipelineOrName, input, startOptions = {}) {
-      const pipeline = resolvePipeline(pipelines, pipelineOrName);
-      if (!pipelines.has(pipeline.name)) pipelines.set(pipeline.name, pipeline);
+      const pipeline = pipelines.forStart(pipelineOrName, startOptions.version);
+      if (typeof pipelineOrName !== 'string' && !pipelines.findForRun(pipeline.name, pinOf(pipeline))) pipelines.add(pipeline);
       const runId = startRunId(startOptions.runId, pipeline.name);
       if (runs.has(runId)) return { runId };
       const at = new Date().toISOString();
       const run: LocalRun = {
         runId,
         pipeline: pipeline.name,
+        pin: pinOf(pipeline),
         executionArn: `${ACCOUNT_ARN}:execution:${pipeline.name}:${runId}`,
         startedAt: at,
         updatedAt: at,
@@ -372,6 +396,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
       const info: RunInfo = {
         runId,
         pipeline: run.pipeline,
+        pipelineVersion: run.pin.version,
         engine: 'stepfunctions-local',
         status: run.outcome ? run.outcome.status : pendingReviews.length ? 'waiting' : 'running',
         currentSteps: [...run.current.keys()],
@@ -391,9 +416,14 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     async redrive(runId) {
       const run = get(runId);
       if (run.outcome?.status !== 'failed') throw apiError.runNotRedrivable(runId, run.outcome ? 'succeeded' : 'in-progress');
-      const pipeline = resolvePipeline(pipelines, run.pipeline);
+      // the run's own version, with the stage versions deployed now
+      const pipeline = pipelines.forRun(runId, run.pipeline, run.pin, { allowStageChanges: true });
       const checked = validateRunInput(pipeline, run.input);
       if (!checked.ok) throw apiError.runNotRedrivable(runId, 'invalid-input');
+      // outputs of stages whose version changed since the run's pin run again, with the new code
+      const stages = pinOf(pipeline).stages;
+      for (const [path, done] of run.completed) if (done.stage !== undefined && run.pin.stages[done.stage] !== stages[done.stage]) run.completed.delete(path);
+      run.pin = { ...run.pin, stages };
       // a new execution of the same machine; completed steps answer from the run's records
       delete run.outcome;
       delete run.finishedAt;

@@ -8,8 +8,8 @@ import { bundleBatonWorkflow } from '../bundle.js';
 
 /** A Baton worker running in a child process that a test can SIGKILL. */
 export interface WorkerProcesses {
-  /** Starts a worker process and waits until it polls. */
-  start(): Promise<void>;
+  /** Starts a worker process and waits until it polls; `kitDeploy`: it holds that deploy of kit scenario 36 (an export name). */
+  start(options?: { kitDeploy?: string }): Promise<void>;
   /** SIGKILLs the current worker process. */
   kill(): Promise<void>;
   /** Stops the current worker gracefully. */
@@ -33,10 +33,10 @@ export async function createWorkerProcesses(options: { address: string; taskQueu
       return child?.pid;
     },
     blobDir: join(dir, 'blobs'),
-    async start() {
+    async start(startOptions = {}) {
       const c = fork(workerScript, [], {
         execArgv: ['--import', 'tsx'],
-        env: { ...process.env, TEMPORAL_ADDRESS: options.address, BATON_TASK_QUEUE: options.taskQueue, BATON_BLOB_DIR: join(dir, 'blobs'), BATON_BUNDLE: bundleFile, ...(options.shutdownGrace ? { BATON_SHUTDOWN_GRACE: options.shutdownGrace } : {}) },
+        env: { ...process.env, TEMPORAL_ADDRESS: options.address, BATON_TASK_QUEUE: options.taskQueue, BATON_BLOB_DIR: join(dir, 'blobs'), BATON_BUNDLE: bundleFile, ...(options.shutdownGrace ? { BATON_SHUTDOWN_GRACE: options.shutdownGrace } : {}), ...(startOptions.kitDeploy ? { BATON_KIT_DEPLOY: startOptions.kitDeploy } : {}) },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       child = c;

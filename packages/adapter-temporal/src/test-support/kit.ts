@@ -13,3 +13,11 @@ const stagesModule = (await import(new URL('stages.js', base).href)) as { confor
 export const kitPipelines: AnyPipeline[] = pipelinesModule.conformancePipelines;
 /** Every conformance stage. */
 export const kitStages: AnyStage[] = stagesModule.conformanceStages;
+
+/** The pipelines of a deploy of kit scenario 36, by its export name in core's `testkit/pipelines-versions.js`. */
+export async function kitDeployPipelines(exportName: string): Promise<AnyPipeline[]> {
+  const mod = (await import(new URL('pipelines-versions.js', base).href)) as Record<string, AnyPipeline[]>;
+  const found = mod[exportName];
+  if (!found) throw new Error(`core's testkit/pipelines-versions.js has no export "${exportName}"`);
+  return found;
+}

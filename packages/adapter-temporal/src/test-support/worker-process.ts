@@ -1,12 +1,13 @@
 /*
  * A Baton worker in its own process, for tests that kill it with SIGKILL. Configured by
  * environment: TEMPORAL_ADDRESS, BATON_TASK_QUEUE, BATON_BLOB_DIR, BATON_BUNDLE (a file holding
- * the workflow bundle's code). Review notices go to the parent over IPC.
+ * the workflow bundle's code), BATON_KIT_DEPLOY (optional: the kit pipelines of a version deploy,
+ * by export name, instead of the kit's own). Review notices go to the parent over IPC.
  */
 import { readFileSync } from 'node:fs';
 import { createFsBlobStore } from '@baton/core';
 import { createTemporalWorker } from '../worker.js';
-import { kitPipelines } from './kit.js';
+import { kitDeployPipelines, kitPipelines } from './kit.js';
 import { testPipelines } from './pipelines.js';
 import { quietTemporalRuntime } from './quiet.js';
 
@@ -18,7 +19,7 @@ const env = (name: string): string => {
 
 quietTemporalRuntime();
 const worker = await createTemporalWorker({
-  pipelines: [...kitPipelines, ...testPipelines],
+  pipelines: [...(process.env.BATON_KIT_DEPLOY ? await kitDeployPipelines(process.env.BATON_KIT_DEPLOY) : kitPipelines), ...testPipelines],
   address: env('TEMPORAL_ADDRESS'),
   taskQueue: env('BATON_TASK_QUEUE'),
   blobs: createFsBlobStore({ root: env('BATON_BLOB_DIR') }),

@@ -1,6 +1,7 @@
 import { defineQuery, defineUpdate, type Sinks } from '@temporalio/workflow';
 import type { AttemptRecord, BlobRef, InvocationMetrics, PendingReview, PipelineIR, RetryRecord, RunEvent, SectionVerdict, SerializedError, StageMeta } from '@baton/core';
 import type { ApprovalOutcome, TaskOutcome } from '@baton/core/interpreter';
+import type { PipelinePin } from '@baton/core';
 
 /*
  * The contract between the Baton workflow, its activities and the client. Shared by the workflow
@@ -28,7 +29,8 @@ export interface ReviewRecord {
  * attempts and timers (continue-as-new mid-retry), reviews and decisions, records for status.
  */
 export interface CarriedState {
-  completed: Record<string, { hash: string; output: unknown }>;
+  /** By step path; `stage`: the stage that produced it, so a redrive drops outputs of stages whose version changed. */
+  completed: Record<string, { hash: string; output: unknown; stage?: string }>;
   failedAttempts: Record<string, SerializedError>;
   timers: Record<string, number>;
   reviews: Record<string, ReviewRecord>;
@@ -58,6 +60,8 @@ export interface BatonWorkflowInput {
   pipeline: string;
   ir: PipelineIR;
   stages: Record<string, StageMeta>;
+  /** The pipeline version, IR digest and stage versions the run is pinned to (absent for runs started before pins). */
+  pin?: PipelinePin;
   input: unknown;
   startedAt: string;
   /** The run is recorded as failed with this error without running anything (invalid input). */
@@ -100,6 +104,10 @@ export interface DecideArgs {
 export interface RunStageRequest {
   runId: string;
   pipeline: string;
+  /** The run's pipeline version: the worker runs that version's stage. */
+  pipelineVersion?: number;
+  /** The stage version the run is pinned to: a worker whose stage has another version refuses the attempt. */
+  stageVersion?: number;
   stepPath: string;
   stage: string;
   input: unknown;

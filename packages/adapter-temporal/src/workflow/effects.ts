@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, CancelledFailure, TimeoutFailure, condition, proxyActivities, proxySinks, sleep, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { RunEvent, SerializedError } from '@baton/core';
 import type { ApprovalOutcome, Effects, InterpreterEvent, TaskOutcome, TaskRequest } from '@baton/core/interpreter';
-import type { BatonActivities, BatonSinks, RunStageResult } from './contract.js';
+import type { BatonActivities, BatonSinks, BatonWorkflowInput, RunStageResult } from './contract.js';
 import type { WorkflowRunState } from './run-state.js';
 import { sha256Hex } from './sha256.js';
 
@@ -76,7 +76,7 @@ export function createWorkflowEffects(state: WorkflowRunState): Effects {
       const record = state.startAttempt(req.stepPath, req.attempt, at());
       let result: RunStageResult;
       try {
-        result = await activities.batonRunStage({ runId, pipeline: input.pipeline, ...req });
+        result = await activities.batonRunStage({ runId, pipeline: input.pipeline, pipelineVersion: input.ir.version, ...stageVersionOf(input, req.stage), ...req });
         Object.assign(record, { status: result.ok ? 'succeeded' : 'failed', startedAt: result.startedAt, finishedAt: result.finishedAt }, result.ok ? {} : { error: result.error }, result.metrics ? { metrics: result.metrics } : {});
       } catch (e) {
         carry.attempts.splice(carry.attempts.indexOf(record), 1);
@@ -90,7 +90,7 @@ export function createWorkflowEffects(state: WorkflowRunState): Effects {
       }
       state.inFlight--;
       if (result.ok) {
-        carry.completed[req.stepPath] = { hash, output: result.output };
+        carry.completed[req.stepPath] = { hash, output: result.output, stage: req.stage };
         return { ok: true, output: result.output };
       }
       carry.failedAttempts[key] = result.error;
@@ -227,4 +227,10 @@ function containsRef(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
   if (typeof (value as Record<string, unknown>).$blob === 'string') return true;
   return Object.values(value).some(containsRef);
+}
+
+/** The stage version a run is pinned to, for the stage activity (none for runs started before pins). */
+function stageVersionOf(input: BatonWorkflowInput, stage: string): { stageVersion?: number } {
+  const version = input.pin?.stages[stage];
+  return version === undefined ? {} : { stageVersion: version };
 }

@@ -1,5 +1,5 @@
 export { runConformance, type ConformanceCapabilities, type ConformanceOptions, type Harness, type HarnessOptions } from './suite.js';
 export { conformancePipelines, KIT_APPROVAL_TIMEOUT_SECONDS, KIT_RETRY } from './pipelines.js';
 export { conformanceStages } from './stages.js';
-export { KIT_VERSION_DEPLOYS, kitVersionedV1, kitVersionedV2, type KitVersionDeploy } from './scenarios-versions.js';
+export { KIT_DEPLOY_EXPORTS, KIT_VERSION_DEPLOYS, kitVersionedV1, kitVersionedV2, type KitVersionDeploy } from './pipelines-versions.js';
 export { createProbeDir, hasProbeFlag, highWaterMark, readProbe, recordProbe, setProbeFlag, startCounts, type ProbeEvent } from './probe.js';

@@ -1,40 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { definePipeline, type AnyPipeline } from '../builder.js';
 import { isStageError } from '../errors.js';
-import { conformancePipelines } from './pipelines.js';
 import { createProbeDir, readProbe } from './probe.js';
-import { kitStep } from './stages.js';
 import type { KitContext } from './suite.js';
-
-const Input = z.looseObject({ probe: z.string() });
-const P = { 'probe.$': '$.probe' };
-const gate = { gate: 'review', timeoutSeconds: 3600, payload: { 'draft.$': '$.draft' }, resultPath: '$.review' } as const;
-
-/** Version 1 of `kit-versioned`: draft, review gate, publish. */
-export const kitVersionedV1 = definePipeline({ name: 'kit-versioned', version: 1, input: Input })
-  .task('draft', kitStep, { input: { ...P, value: 1 }, resultPath: '$.draft' })
-  .approval('review', gate)
-  .task('publish', kitStep, { input: { ...P, 'value.$': '$.draft.value' }, resultPath: '$.published' })
-  .build();
-
-/** Version 2 of `kit-versioned`: another shape (a check step before the gate, a release step after). */
-export const kitVersionedV2 = definePipeline({ name: 'kit-versioned', version: 2, input: Input })
-  .task('draft', kitStep, { input: { ...P, value: 10 }, resultPath: '$.draft' })
-  .task('check', kitStep, { input: { ...P, 'value.$': '$.draft.value' }, resultPath: '$.checked' })
-  .approval('review', gate)
-  .task('release', kitStep, { input: { ...P, 'value.$': '$.checked.value' }, resultPath: '$.released' })
-  .build();
-
-/** The kit's pipelines with the versions of `kit-versioned` a deploy of scenario 36 loads. */
-export const KIT_VERSION_DEPLOYS = {
-  v1: [...conformancePipelines, kitVersionedV1],
-  both: [...conformancePipelines, kitVersionedV1, kitVersionedV2],
-  v2: [...conformancePipelines, kitVersionedV2],
-} as const satisfies Record<string, AnyPipeline[]>;
-
-/** Which deploy of scenario 36 to load (see {@link KIT_VERSION_DEPLOYS}). */
-export type KitVersionDeploy = keyof typeof KIT_VERSION_DEPLOYS;
 
 /** The code a call was refused with and the details it carries (a call that succeeds fails the test). */
 async function refusalOf(call: Promise<unknown>): Promise<{ code: string; details: unknown }> {
@@ -51,11 +18,13 @@ async function refusalOf(call: Promise<unknown>): Promise<{ code: string; detail
  * version 1 is approved after version 2 (another shape) is deployed next to it and ends with
  * version 1's steps; a new run takes version 2; with version 1 no longer deployed, approving or
  * redriving a version 1 run is refused with `PipelineVersionNotLoaded` and the run is unchanged.
- * Needs the harness's `deploy`; skipped without it or without approvals.
+ * A failed run redriven after its stages' versions changed (same pipeline version and IR) re-runs
+ * the failed stage and the completed ones whose version changed, with the new code, and keeps the
+ * output of the unchanged one. Needs the harness's `deploy`.
  */
 export function versionScenarios({ caps, timeout, engine, output, gateOpen, deployer }: KitContext): void {
-  describe.skipIf(!caps.approvals)('36. runs are pinned to the pipeline version they started on', () => {
-    it('a v1 run approved after v2 is deployed ends with v1 shape, a new run takes v2, v1 runs are refused once v1 is gone', { timeout: timeout * 3 }, async (ctx) => {
+  describe('36. runs are pinned to the pipeline version they started on', () => {
+    it.skipIf(!caps.approvals)('a v1 run approved after v2 is deployed ends with v1 shape, a new run takes v2, v1 runs are refused once v1 is gone', { timeout: timeout * 3 }, async (ctx) => {
       const deploy = deployer?.();
       if (!deploy) return ctx.skip();
       try {
@@ -97,6 +66,25 @@ export function versionScenarios({ caps, timeout, engine, output, gateOpen, depl
         expect(after.waiting).toMatchObject({ status: 'waiting', pendingReviews: before.waiting.pendingReviews });
         expect(after.rejected).toMatchObject({ status: 'failed', error: { code: 'ApprovalRejected' } });
         expect(after.rejected.attempts).toEqual(before.rejected.attempts);
+      } finally {
+        await deploy('restore');
+      }
+    });
+
+    it.skipIf(!caps.redrive)('a redrive after stage versions changed re-runs the failed and the changed stages with the new code and keeps the unchanged one', { timeout: timeout * 3 }, async (ctx) => {
+      const deploy = deployer?.();
+      if (!deploy) return ctx.skip();
+      try {
+        await deploy('v1');
+        const probe = createProbeDir();
+        const { runId } = await engine().start('kit-stage-fix', { probe });
+        expect(await engine().result(runId, { timeoutMs: timeout })).toMatchObject({ status: 'failed', error: { code: 'ReleaseBroken' } });
+        // the same pipeline version and IR; kit-stamp and kit-release at version 2, kit-step unchanged
+        await deploy('both');
+        await engine().redrive(runId);
+        expect(output(await engine().result(runId, { timeoutMs: timeout }))).toMatchObject({ draft: { value: 2 }, stamp: { version: 2 }, release: { version: 2 } });
+        const starts = readProbe(probe).filter((e) => e.event === 'start').map((e) => e.stage);
+        expect(starts).toEqual(['kit-step', 'kit-stamp@1', 'kit-release@1', 'kit-stamp@2', 'kit-release@2']);
       } finally {
         await deploy('restore');
       }

@@ -12,7 +12,8 @@ import { limitsScenarios } from './scenarios-limits.js';
 import { sectionReviewScenarios } from './scenarios-review.js';
 import { runIdScenarios } from './scenarios-run-ids.js';
 import { semanticsScenarios } from './scenarios-semantics.js';
-import { KIT_VERSION_DEPLOYS, versionScenarios, type KitVersionDeploy } from './scenarios-versions.js';
+import { KIT_VERSION_DEPLOYS, type KitVersionDeploy } from './pipelines-versions.js';
+import { versionScenarios } from './scenarios-versions.js';
 import { resultScenarios } from './scenarios-results.js';
 
 /**
