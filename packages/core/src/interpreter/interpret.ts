@@ -129,9 +129,9 @@ class Runner {
       case 'task':
         return { state: writePath(state, step.resultPath, await this.task(step, state, scope)), ended: false };
       case 'map':
-        return { state: writePath(state, step.resultPath, await this.whole(step, await this.retrying(step, scope, () => this.map(step, state, scope)))), ended: false };
+        return { state: writePath(state, step.resultPath, await this.whole(step, scope, await this.retrying(step, scope, () => this.map(step, state, scope)))), ended: false };
       case 'parallel':
-        return { state: writePath(state, step.resultPath, await this.whole(step, await this.retrying(step, scope, () => this.parallel(step, state, scope)))), ended: false };
+        return { state: writePath(state, step.resultPath, await this.whole(step, scope, await this.retrying(step, scope, () => this.parallel(step, state, scope)))), ended: false };
       case 'choice': {
         const branch = step.branches.find((b) => evaluatePredicate(b.when, state));
         const steps = branch ? branch.steps : step.otherwise;
@@ -153,9 +153,9 @@ class Runner {
   }
 
   /** A map's or parallel's result, claim-checked as a whole when it is longer than {@link AGGREGATE_CLAIM_CHECK_CHARS}. */
-  private async whole(step: MapIR | ParallelIR, value: unknown[]): Promise<unknown> {
+  private async whole(step: MapIR | ParallelIR, scope: Scope, value: unknown[]): Promise<unknown> {
     if (step.resultPath === null || JSON.stringify(value).length <= AGGREGATE_CLAIM_CHECK_CHARS) return value;
-    return this.fx.store(value);
+    return this.fx.store(value, scope.prefix + step.id);
   }
 
   private async task(step: TaskIR, state: unknown, scope: Scope): Promise<unknown> {

@@ -75,8 +75,9 @@ export interface Effects {
    * storing it again writes nothing new).
    * The interpreter calls it for a map or parallel result longer than
    * `AGGREGATE_CLAIM_CHECK_CHARS`: such a result is claim-checked as a whole, not only per value.
+   * `stepPath` names the map or parallel step, for an engine that refuses the value (a limit it emulates).
    */
-  store(value: unknown): Promise<unknown>;
+  store(value: unknown, stepPath: string): Promise<unknown>;
   /** Current time in ms (deterministic inside workflow sandboxes). */
   now(): number;
   /** Observes progress; must not throw. */

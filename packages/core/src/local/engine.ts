@@ -224,7 +224,14 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       });
     },
     resolve: (value) => resolveRefs(value, blobs),
-    store: (value) => storeValue(value, blobs, `claims/${runId}`),
+    async store(value, stepPath) {
+      // Step Functions carries a Map's or Parallel's result in the state itself: over the limit it fails there
+      const bytes = jsonBytes(value);
+      if (options.emulate === 'stepfunctions' && bytes > STEP_FUNCTIONS_PAYLOAD_LIMIT) {
+        throw new StageError('States.DataLimitExceeded', `result of ${stepPath} is ${bytes} bytes, over Step Functions' 256 KB state limit: keep item outputs small or discard the result`, { retryable: false });
+      }
+      return storeValue(value, blobs, `claims/${runId}`);
+    },
     now: () => clock.now(),
     emit(event) {
       const at = new Date(clock.now()).toISOString();
