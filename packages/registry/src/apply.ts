@@ -168,6 +168,18 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, rules: ApplyR
       // also on a replay that changed nothing: the run may still be marked waiting
       await resumeAfterReview(tx, event.runId, event.at);
       return;
+    case 'run-redriven':
+      // the run is running again from the moment of the redrive, before any step of it starts; its
+      // execution number is 1 + the redrive count (a step start that revived it first is kept)
+      await ensureRun(tx, event.runId, event.at);
+      await tx.query(
+        `UPDATE pipeline_run SET status = 'running', status_since = $2::timestamptz, finished_at = NULL,
+           error_code = NULL, error_message = NULL, error_class = NULL, current_step = NULL,
+           execution = GREATEST(execution, $3::int + 1), updated_at = GREATEST(updated_at, $2::timestamptz)
+         WHERE run_id = $1 AND status = 'failed' AND (finished_at IS NULL OR $2::timestamptz >= finished_at)`,
+        [event.runId, event.at, event.redrive],
+      );
+      return;
     case 'run-finished': {
       await ensureRun(tx, event.runId, event.at);
       const err = errorColumns(event.error, {}, classify);

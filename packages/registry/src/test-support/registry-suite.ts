@@ -216,6 +216,26 @@ export function registrySuite(label: string, open: OpenClient): void {
       await registry.close();
     });
 
+    it('a run-redriven event reopens a failed run at once, counting the execution; a late one changes nothing', async () => {
+      const { registry } = await fresh();
+      await registry.apply(started('r', 'report', 'local', '2026-11-23T09:00:00.000Z'));
+      await registry.apply({ type: 'run-finished', runId: 'r', status: 'failed', error: { code: 'ThrottlingException', message: 'm', retryable: true }, at: '2026-11-23T09:01:00.000Z' });
+      await registry.apply({ type: 'run-redriven', runId: 'r', redrive: 1, at: '2026-11-23T10:00:00.000Z' });
+      const run = await registry.getRun('r');
+      expect(run).toMatchObject({ status: 'running', statusSince: '2026-11-23T10:00:00.000Z' });
+      expect(run?.error).toBeUndefined();
+      expect(run?.finishedAt).toBeUndefined();
+      // the first step of the redrive does not count the execution twice
+      await registry.apply({ type: 'step-started', runId: 'r', stepPath: 'gen', kind: 'task', at: '2026-11-23T10:00:01.000Z' });
+      await registry.apply({ type: 'attempt-started', runId: 'r', stepPath: 'gen', stage: 'gen', attempt: 1, at: '2026-11-23T10:00:01.000Z' });
+      expect((await registry.getRun('r'))?.attempts.map((a) => a.execution)).toEqual([2]);
+      await registry.apply({ type: 'run-finished', runId: 'r', status: 'failed', error: { code: 'ThrottlingException', message: 'm', retryable: true }, at: '2026-11-23T10:05:00.000Z' });
+      // a redrive event from before that failure (delivered late) leaves the run failed
+      await registry.apply({ type: 'run-redriven', runId: 'r', redrive: 1, at: '2026-11-23T10:00:00.000Z' });
+      expect(await registry.getRun('r')).toMatchObject({ status: 'failed' });
+      await registry.close();
+    });
+
     it('keeps the failed attempts of a redriven run next to the new ones', async () => {
       const { registry } = await fresh();
       const observer = createRegistryObserver(registry);
