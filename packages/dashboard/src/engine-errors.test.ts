@@ -13,6 +13,7 @@ describe('engine errors as HTTP answers', () => {
       ReviewTokenUsed: 409,
       GateNotOpen: 409,
       RunNotRedrivable: 409,
+      PipelineVersionNotLoaded: 409,
       ResultTimedOut: 504,
     });
     expect(Object.keys(ENGINE_ERROR_ANSWERS).sort()).toEqual(Object.keys(ERROR_CODES).sort());
