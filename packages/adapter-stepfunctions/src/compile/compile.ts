@@ -2,6 +2,7 @@ import { StageError, stageMetaOf, walkSteps, type AnyPipeline } from '@baton/cor
 import type { CompileContext, Scope } from './context.js';
 import { routeFailuresToDeadLetter } from './dead-letter.js';
 import { compileBlock } from './dispatch.js';
+import { mapItemBounds } from './estimate.js';
 import { checkLimits } from './limits.js';
 import { stageOutputFields } from './output-fields.js';
 import type { AslDefinition, AslState, CompileOptions, CompiledMachine } from './types.js';
@@ -62,7 +63,7 @@ export function compileUnchecked(pipeline: AnyPipeline, options: CompileOptions 
     States: options.deadLetter ? routeFailuresToDeadLetter(states, options.deadLetter) : states,
   };
   if (options.timeoutSeconds !== undefined) definition.TimeoutSeconds = options.timeoutSeconds;
-  ctx.issues.push(...checkLimits(definition, ctx.expectedItems, { type }));
+  ctx.issues.push(...checkLimits(definition, ctx.expectedItems, { type, itemBounds: mapItemBounds(pipeline) }));
   return { definition, type, lambdaIntegration: ctx.lambdaIntegration, tasks: ctx.tasks, issues: ctx.issues };
 }
 

@@ -71,25 +71,29 @@ function functionOf(s: AslState): string | undefined {
 
 /**
  * Reports where a pipeline can exceed Step Functions' limits for the given item counts: a map
- * result of N items, each up to the claim-check threshold, over 256 KB; a STANDARD history over
- * 25,000 events.
+ * result of N items, each up to its output schema's bound (`itemBounds`, see `mapItemBounds`) or
+ * else the claim-check threshold, over 256 KB; a STANDARD history over 25,000 events.
  */
 export function checkLimits(
   definition: AslDefinition,
   items: Record<string, number>,
-  options: { type: 'STANDARD' | 'EXPRESS'; claimCheckThreshold?: number } = { type: 'STANDARD' },
+  options: { type: 'STANDARD' | 'EXPRESS'; claimCheckThreshold?: number; itemBounds?: Record<string, number> } = { type: 'STANDARD' },
 ): CompileIssue[] {
   const issues: CompileIssue[] = [];
   const threshold = options.claimCheckThreshold ?? DEFAULT_CLAIM_CHECK_THRESHOLD;
+  // an item result is at most its schema's bound (see mapItemBounds), and never more than the claim check leaves
+  const perItem = (name: string): number => Math.min(options.itemBounds?.[name] ?? Infinity, threshold + 64);
   const visit = (states: Record<string, AslState>): void => {
     for (const [name, s] of Object.entries(states)) {
       if (s.Type === 'Map') {
         const n = items[name];
-        if (n !== undefined && s.ResultPath !== null && n * (threshold + 64) > SFN_PAYLOAD_LIMIT) {
+        const item = perItem(name);
+        if (n !== undefined && s.ResultPath !== null && n * item > SFN_PAYLOAD_LIMIT) {
+          const why = item < threshold + 64 ? `${item} bytes an item (its output schema's bound)` : `${threshold} bytes an item (claim-check threshold)`;
           issues.push({
             severity: 'warning',
             step: name,
-            message: `map "${name}" with ${n} items can return up to ${n} × ${threshold} bytes (claim-check threshold) = ${Math.round((n * threshold) / 1024)} KB, over the 256 KB state limit: keep item outputs small (lower the claim-check threshold to ${Math.floor(SFN_PAYLOAD_LIMIT / n) - 64} bytes) or discard the map result`,
+            message: `map "${name}" with ${n} items can return up to ${n} × ${why} = ${Math.round((n * item) / 1024)} KB, over the 256 KB state limit: keep item outputs small (lower the claim-check threshold to ${Math.floor(SFN_PAYLOAD_LIMIT / n) - 64} bytes) or discard the map result`,
           });
         }
         visit((s.ItemProcessor as { States: Record<string, AslState> }).States);
