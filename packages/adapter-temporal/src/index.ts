@@ -3,6 +3,7 @@ export { batonWorkflowsPath, bundleBatonWorkflow } from './bundle.js';
 export { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, defaultAddress } from './defaults.js';
 export { createTemporalEngine, type TemporalEngine, type TemporalEngineOptions } from './engine.js';
 export { failureToError, workflowOutcome } from './outcome.js';
+export { routeTemporalLogs, toTemporalLogger } from './logging.js';
 export { createTemporalWorker, type TemporalWorker, type TemporalWorkerOptions } from './worker.js';
 export { TAKEOVER_DEFAULTS } from './worker-options.js';
 export {

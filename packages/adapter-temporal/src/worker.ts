@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type InjectedSinks, type WorkflowBundle } fro
 import { createMemoryBlobStore, safeObserver, silentLogger, type AnyPipeline, type BlobStore, type Logger, type ModelClient, type PipelineSet, type ReviewNotifier, type RunObserver } from '@baton/core';
 import { createBatonActivities } from './activities.js';
 import { bundleBatonWorkflow } from './bundle.js';
+import { routeTemporalLogs } from './logging.js';
 import type { BatonSinks } from './workflow/contract.js';
 import { defaultAddress, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './defaults.js';
 import { TAKEOVER_DEFAULTS } from './worker-options.js';
@@ -21,7 +22,10 @@ export interface TemporalWorkerOptions {
   /** Blob store of the claim check; must be shared by every worker of the task queue. @default memory (one worker only) */
   blobs?: BlobStore;
   model?: ModelClient;
-  /** @default silent */
+  /**
+   * Receives Baton's lines and the Temporal SDK's (Runtime, worker, Rust core: see
+   * {@link routeTemporalLogs}), so a silent logger silences the SDK too. @default silent
+   */
   logger?: Logger;
   /** Delivers review tokens when a gate opens (called from the review activity). */
   notifier?: ReviewNotifier;
@@ -64,7 +68,12 @@ export interface TemporalWorker {
 export async function createTemporalWorker(options: TemporalWorkerOptions): Promise<TemporalWorker> {
   const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
   const logger = options.logger ?? silentLogger;
-  const ownConnection = options.connection ? undefined : await NativeConnection.connect({ address: options.address ?? defaultAddress() });
+  // before the first connection: the connection installs the process's Temporal Runtime
+  const releaseLogs = routeTemporalLogs(logger, taskQueue);
+  const ownConnection = options.connection ? undefined : await NativeConnection.connect({ address: options.address ?? defaultAddress() }).catch((e: unknown) => {
+        releaseLogs();
+        throw e;
+      });
   const connection = options.connection ?? ownConnection!;
   const observe = options.observer ? safeObserver([options.observer], logger) : undefined;
   const activities = createBatonActivities({
@@ -101,11 +110,13 @@ export async function createTemporalWorker(options: TemporalWorkerOptions): Prom
     });
   } catch (e) {
     await ownConnection?.close();
+    releaseLogs();
     throw e;
   }
   const running = worker.run().finally(async () => {
     // NativeConnection.close() throws if a worker was created and never ran, so close after run
     await ownConnection?.close();
+    releaseLogs();
   });
   running.catch((e: unknown) => logger.error('temporal worker stopped', { error: (e as Error).message }));
   return {
