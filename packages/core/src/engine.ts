@@ -1,5 +1,6 @@
 import type { AnyPipeline } from './builder.js';
 import type { SerializedError } from './errors.js';
+import type { RunUsage } from './quota/cost.js';
 import type { InvocationMetrics } from './stage.js';
 import type { RunOutcome } from './interpreter/types.js';
 
@@ -97,6 +98,8 @@ export interface RunInfo {
   attempts: AttemptRecord[];
   retries: RetryRecord[];
   pendingReviews: PendingReview[];
+  /** Model tokens, throttles, budget waits and cost: per run, section and step (from the attempts' metrics). */
+  usage?: RunUsage;
 }
 
 /** A row of {@link Engine.list}. */

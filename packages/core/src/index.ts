@@ -131,3 +131,14 @@ export { LEASE_RENEW_MS, LEASE_TTL_MS, createLeaseKeeper, isProcessAlive, readRu
 export { apply as applyJournalEntry, createFileJournalStore, createMemoryJournalStore, foldJournal, type JournalEntry, type JournalState, type JournalStore } from './local/journal.js';
 export { safeObserver, type RunEvent, type RunObserver } from './observer.js';
 export { decisionEntryFor, pendingReviewOf, runInfoFromJournal, type LiveRunView } from './local/run-info.js';
+export {
+  DEFAULT_BUDGET_WINDOW_MS,
+  DEFAULT_ESTIMATED_OUTPUT_TOKENS,
+  estimateUsage,
+  validateBudgets,
+  type ModelBudget,
+  type ModelBudgets,
+} from './quota/budget.js';
+export { ADAPTIVE_DEFAULTS, WINDOW_MARGIN_SHARE, type AdaptiveOptions, type ModelLimiter, type ModelPermit } from './quota/limiter.js';
+export { createMemoryModelLimiter, type LimiterSnapshot, type MemoryModelLimiter, type MemoryModelLimiterOptions } from './quota/memory-limiter.js';
+export { costOf, summarizeUsage, type ModelPrice, type PriceTable, type RunUsage, type UsageTotals } from './quota/cost.js';

@@ -4,7 +4,10 @@ import { StageError, serializeError, type SerializedError } from './errors.js';
 import type { BlobStore } from './ports/blob-store.js';
 import { realClock, type Clock } from './ports/clock.js';
 import { silentLogger, type Logger } from './ports/logger.js';
-import type { ModelClient, ModelRequest, ModelResponse } from './ports/model.js';
+import type { ModelClient } from './ports/model.js';
+import type { PriceTable } from './quota/cost.js';
+import type { ModelLimiter } from './quota/limiter.js';
+import { meteredModel } from './quota/metered-model.js';
 import type { RetryPolicy } from './retry.js';
 
 /** What a stage may use besides its input. Everything with an effect goes through here. */
@@ -92,6 +95,17 @@ export interface InvocationMetrics {
   modelLatencyMs: number;
   /** Model that answered the last call, for pricing tokens per model. */
   modelId?: string;
+  /** Tokens reserved before the calls (prompt size, `maxTokens`): what a limiter waited for. */
+  estimatedInputTokens?: number;
+  estimatedOutputTokens?: number;
+  /** Calls the provider throttled (`ThrottlingException`). */
+  throttledCalls?: number;
+  /** Time spent waiting for model budget; not counted against the stage's timeout. */
+  budgetWaitMs?: number;
+  /** Cost of the priced calls, from the engine's price table. */
+  cost?: number;
+  /** Models called that the price table lacks. */
+  unpricedModels?: string[];
 }
 
 /** The outcome of {@link invokeStage}: never a throw. */
@@ -106,6 +120,10 @@ export interface InvokeOptions {
   stepPath: string;
   attempt: number;
   model?: ModelClient;
+  /** Model budgets every `ctx.model` call waits for (see `ModelLimiter`). */
+  limiter?: ModelLimiter;
+  /** Prices of model tokens, for each attempt's `metrics.cost`. */
+  prices?: PriceTable;
   logger?: Logger;
   clock?: Clock;
   /** Engine shutdown; combined with the timeout. */
@@ -156,6 +174,19 @@ export async function invokeStage(stage: AnyStage, rawInput: unknown, options: I
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;
+  // the timeout runs on real timers whatever the clock: its deadline is wall time too
+  let deadline = Date.now() + timeoutMs;
+  let budgetWaits = 0;
+  let pausedAt = 0;
+  let rearm: (() => void) | undefined;
+  const pauseTimeout = (waiting: boolean): void => {
+    if (waiting && budgetWaits++ === 0) pausedAt = Date.now();
+    if (!waiting && --budgetWaits === 0) {
+      deadline += Date.now() - pausedAt;
+      clearTimeout(timer);
+      if (rearm) timer = setTimeout(rearm, Math.max(0, deadline - Date.now()));
+    }
+  };
   try {
     const resolved = await resolveRefs(rawInput, options.blobs);
     const parsed = stage.input.safeParse(resolved);
@@ -168,7 +199,11 @@ export async function invokeStage(stage: AnyStage, rawInput: unknown, options: I
     const ctx: StageContext = {
       blobs: options.blobs,
       get model(): ModelClient {
-        return (model ??= meteredModel(options.model, metrics, stage.name));
+        return (model ??= meteredModel(options.model, metrics, stage.name, {
+          ...(options.limiter ? { limiter: options.limiter, onBudgetWait: pauseTimeout } : {}),
+          ...(options.prices ? { prices: options.prices } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        }));
       },
       log,
       runId: options.runId,
@@ -187,14 +222,22 @@ export async function invokeStage(stage: AnyStage, rawInput: unknown, options: I
     if (options.signal?.aborted) throw abortToError(options.signal);
     const early = new Promise<never>((_, reject) => {
       stop = reject;
-      timer = setTimeout(() => {
+      const fire = (): void => {
+        // waiting for model budget is not the stage's time: the deadline moves by each wait
+        if (budgetWaits > 0) return;
+        if (Date.now() < deadline) {
+          timer = setTimeout(fire, deadline - Date.now());
+          return;
+        }
         const err = new StageError('States.Timeout', `stage "${stage.name}" timed out after ${timeoutMs} ms`, {
           details: { timeoutMs },
         });
         timedOut = true;
         abort(err);
         reject(err);
-      }, timeoutMs);
+      };
+      rearm = fire;
+      timer = setTimeout(fire, timeoutMs);
     });
     const raw = await Promise.race([stage.run(parsed.data, ctx), early]);
     const out = stage.output.safeParse(raw);
@@ -221,6 +264,7 @@ export async function invokeStage(stage: AnyStage, rawInput: unknown, options: I
     log.warn('stage failed', { code: error.code, error: error.message, durationMs: metrics.durationMs });
     return { ok: false, error, metrics };
   } finally {
+    rearm = undefined;
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onOuterAbort);
   }
@@ -237,26 +281,4 @@ export function summarizeIssues(issues: readonly { path: readonly PropertyKey[];
 
 function abortToError(signal: AbortSignal): StageError {
   return new StageError('StageFailed', `stage aborted: ${String((signal.reason as Error | undefined)?.message ?? signal.reason)}`);
-}
-
-function meteredModel(model: ModelClient | undefined, metrics: InvocationMetrics, stage: string): ModelClient {
-  if (!model) {
-    const fail = (): never => {
-      throw new StageError('ConfigurationError', `stage "${stage}" called ctx.model but the engine has no ModelClient configured`);
-    };
-    return { modelId: 'none', complete: async () => fail() };
-  }
-  return {
-    modelId: model.modelId,
-    async complete(request: ModelRequest, opts?: { signal?: AbortSignal }): Promise<ModelResponse> {
-      // a call counts when it is made, whatever comes back: a throttled or failed call reached the provider too
-      metrics.modelCalls += 1;
-      const response = await model.complete(request, opts);
-      metrics.inputTokens += response.usage.inputTokens;
-      metrics.outputTokens += response.usage.outputTokens;
-      metrics.modelLatencyMs += response.latencyMs;
-      metrics.modelId = response.modelId;
-      return response;
-    },
-  };
 }

@@ -12,6 +12,8 @@ import { createFsBlobStore, createMemoryBlobStore, type BlobStore } from '../por
 import { realClock, type Clock } from '../ports/clock.js';
 import { silentLogger, type Logger } from '../ports/logger.js';
 import type { ModelClient } from '../ports/model.js';
+import type { PriceTable } from '../quota/cost.js';
+import type { ModelLimiter } from '../quota/limiter.js';
 import { invokeStage } from '../stage.js';
 import { apply, createFileJournalStore, createMemoryJournalStore, foldJournal, type JournalEntry, type JournalState, type JournalStore } from './journal.js';
 import { setMaxListeners } from 'node:events';
@@ -36,6 +38,10 @@ export interface LocalEngineOptions {
   /** @default filesystem store under `dir/blobs`, or memory without `dir` */
   blobs?: BlobStore;
   model?: ModelClient;
+  /** Model budgets shared by every run of this engine (`createMemoryModelLimiter`). */
+  limiter?: ModelLimiter;
+  /** Token prices for the cost in `status().usage`. */
+  prices?: PriceTable;
   /** @default silent */
   logger?: Logger;
   /** Delivers review tokens when a gate opens. */
@@ -149,6 +155,8 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
         clock,
         signal: shutdown.signal,
         ...(options.model ? { model: options.model } : {}),
+        ...(options.limiter ? { limiter: options.limiter } : {}),
+        ...(options.prices ? { prices: options.prices } : {}),
         ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }),
         ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
       });

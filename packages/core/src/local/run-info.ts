@@ -1,6 +1,7 @@
 import type { PendingReview, ReviewDecision, RunInfo, RunState } from '../engine.js';
 import { apiError, assertGateOf } from '../api-errors.js';
 import type { PipelineIR } from '../ir.js';
+import { summarizeUsage } from '../quota/cost.js';
 import { findOpenReview, sectionVerdictsOf } from '../review-decision.js';
 import type { JournalEntry, JournalState } from './journal.js';
 
@@ -54,6 +55,8 @@ export function runInfoFromJournal(runId: string, s: JournalState & { start: Non
     retries: s.retries.map(({ path, attempt, code, delayMs, maxDelayMs }) => ({ stepPath: path, attempt, code, delayMs, maxDelayMs })),
     pendingReviews,
   };
+  const usage = summarizeUsage(out.attempts);
+  if (usage) out.usage = usage;
   if (s.end) {
     out.finishedAt = s.end.at;
     if (s.end.ok) out.output = s.end.output;

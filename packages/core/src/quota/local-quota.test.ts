@@ -1,0 +1,102 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { definePipeline } from '../builder.js';
+import { StageError } from '../errors.js';
+import { createLocalEngine, type LocalEngine } from '../local/engine.js';
+import type { ModelClient } from '../ports/model.js';
+import { defineStage } from '../stage.js';
+import { createMemoryModelLimiter } from './memory-limiter.js';
+
+/** A provider whose own quota is `capacity` calls at once: above it, it throttles. */
+function provider(capacity: () => number): ModelClient & { calls: number; throttled: number } {
+  let inFlight = 0;
+  const p = {
+    modelId: 'm',
+    calls: 0,
+    throttled: 0,
+    async complete() {
+      p.calls += 1;
+      if (inFlight >= capacity()) {
+        p.throttled += 1;
+        throw new StageError('ThrottlingException', 'slow down');
+      }
+      inFlight += 1;
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight -= 1;
+      return { text: 'ok', usage: { inputTokens: 200, outputTokens: 50 }, latencyMs: 5, modelId: 'm' };
+    },
+  };
+  return p;
+}
+
+const write = defineStage({
+  name: 'write',
+  version: 1,
+  input: z.object({ n: z.number() }),
+  output: z.string(),
+  // no retry budget to spend on waiting: a wait that counted as an attempt or timed out would fail the item
+  retry: [],
+  timeoutMs: 100,
+  async run(input, ctx) {
+    const res = await ctx.model.complete({ messages: [{ role: 'user', content: 'x'.repeat(400) }], maxTokens: 64 });
+    return `${input.n}:${res.text}`;
+  },
+});
+const retried = defineStage({
+  ...write,
+  name: 'retried',
+  retry: [{ errors: ['ThrottlingException'], intervalMs: 1, backoffRate: 1, maxAttempts: 10 }],
+});
+
+const report = (stage: typeof write, name: string) =>
+  definePipeline({ name, version: 1, input: z.array(z.object({ n: z.number() })) })
+    .map('sections', { items: '$', maxConcurrency: 20 }, (b) => b.task(stage.name, stage))
+    .build();
+
+let engine: LocalEngine | undefined;
+afterEach(async () => {
+  await engine?.close();
+  engine = undefined;
+});
+
+describe('model budgets on the local engine', () => {
+  it('waits for budget without spending attempts or the stage timeout, and accounts tokens and cost per attempt, section and run', async () => {
+    const model = provider(() => 2);
+    // 12 calls at 3 per 120 ms window: the last ones wait well beyond the stage's 100 ms timeout
+    const limiter = createMemoryModelLimiter({ budgets: { m: { requestsPerMinute: 3, maxInFlight: 2, windowMs: 120 } } });
+    engine = createLocalEngine({ pipelines: [report(write, 'r')], model, limiter, prices: { m: { inputPer1K: 0.003, outputPer1K: 0.015 } } });
+    const { runId } = await engine.start('r', Array.from({ length: 12 }, (_, n) => ({ n })));
+    const outcome = await engine.result(runId);
+    expect(outcome.status).toBe('succeeded');
+    expect(model.throttled).toBe(0);
+    const info = await engine.status(runId);
+    expect(info.attempts).toHaveLength(12);
+    expect(info.attempts.every((a) => a.attempt === 1 && a.status === 'succeeded')).toBe(true);
+    const perCall = (200 * 0.003 + 50 * 0.015) / 1000;
+    expect(info.attempts[0]!.metrics).toMatchObject({ modelCalls: 1, inputTokens: 200, outputTokens: 50, estimatedInputTokens: 100, estimatedOutputTokens: 64 });
+    expect(info.attempts[0]!.metrics!.cost).toBeCloseTo(perCall);
+    expect(info.usage).toMatchObject({ attempts: 12, modelCalls: 12, throttledCalls: 0, inputTokens: 2400, outputTokens: 600, estimatedInputTokens: 1200 });
+    expect(info.usage!.cost).toBeCloseTo(12 * perCall);
+    expect(Object.keys(info.usage!.bySection)).toHaveLength(12);
+    expect(info.usage!.bySection['sections[3]']).toMatchObject({ attempts: 1, inputTokens: 200 });
+    expect(info.usage!.byStep['sections[3]/write']!.cost).toBeCloseTo(perCall);
+    expect(info.usage!.budgetWaitMs).toBeGreaterThan(0);
+    expect(info.usage!.unpricedModels).toBeUndefined();
+  });
+
+  it('a quota lower than declared: throttles go through the retry policy and the limiter finds the lower limit', async () => {
+    const model = provider(() => 2);
+    const limiter = createMemoryModelLimiter({ budgets: { m: { maxInFlight: 16 } } });
+    engine = createLocalEngine({ pipelines: [report(retried, 'r2')], model, limiter, prices: {} });
+    const { runId } = await engine.start('r2', Array.from({ length: 30 }, (_, n) => ({ n })));
+    expect((await engine.result(runId)).status).toBe('succeeded');
+    const info = await engine.status(runId);
+    expect(model.throttled).toBeGreaterThan(0);
+    // every throttle was an attempt that the retry policy retried
+    expect(info.attempts.filter((a) => a.status === 'failed').every((a) => a.error?.code === 'ThrottlingException')).toBe(true);
+    expect(info.usage!.throttledCalls).toBe(model.throttled);
+    expect(info.usage!.modelCalls).toBe(model.calls);
+    expect(limiter.snapshot('m')!.factor).toBeLessThan(1);
+    expect(info.usage!.unpricedModels).toEqual(['m']);
+  });
+});
