@@ -5,10 +5,16 @@ import type { RetryPolicy } from './retry.js';
 import type { AnyStage } from './stage.js';
 import { PipelineValidationError, validatePipelineIR, type ValidateOptions } from './validate.js';
 
-/** A catch clause in the builder: codes, where the error goes, and the handler steps. */
+/**
+ * A catch clause in the builder: codes, where the error goes, and the handler steps. The caught
+ * error is written as `{ code, message, retryable, details? }` (a `SerializedError`) at
+ * `resultPath`, the `then` steps run, and the run goes on after the failed step. A code that
+ * nothing in the step can throw is refused by `build()`: declare a stage's codes in its `throws`.
+ */
 export interface CatchOptions {
+  /** Codes caught; `States.ALL` catches all but the fatal codes and `States.Runtime`. */
   errors: string[];
-  /** @default '$.error' */
+  /** Where the `{ code, message, retryable, details? }` goes; `null` drops it. @default '$.error' */
   resultPath?: DataPath | null;
   then: (b: StepsBuilder) => StepsBuilder;
 }
@@ -74,7 +80,13 @@ export class StepsBuilder {
     return this.push(step);
   }
 
-  /** Appends a map that runs `body` once per item of `options.items`. */
+  /**
+   * Appends a map that runs `body` once per item of `options.items`. Its output is an array in
+   * item order of `{ status: 'succeeded', output }` or `{ status: 'failed', error }`: a failed
+   * item carries its own error and no index (its position in the array is its index; its step
+   * path is `<id>[<index>]/…`). Beyond the tolerated failures the map fails with
+   * `States.ExceedToleratedFailureThreshold`; a fatal code fails it whatever the tolerance.
+   */
   map(id: string, options: MapOptions, body: Body): this {
     const { items, itemSelector, maxConcurrency, toleratedFailurePercentage, toleratedFailureCount, ...guard } = options;
     const step: MapIR = { kind: 'map', id, items, steps: this.sub(body), ...this.guard(guard) };
@@ -90,7 +102,11 @@ export class StepsBuilder {
     return this.push({ kind: 'parallel', id, branches: branches.map((b) => this.sub(b)), ...this.guard(options) });
   }
 
-  /** Appends a choice: the first branch whose predicate holds runs, else `otherwise`. */
+  /**
+   * Appends a choice: the first branch whose predicate holds runs, else `otherwise`; then the run
+   * goes on after the choice. Without `otherwise`, a state that matches no branch fails the step
+   * with `States.NoChoiceMatched` (as an ASL Choice state without `Default`).
+   */
   choice(id: string, branches: { when: Predicate; then: Body }[], otherwise?: Body): this {
     const step: StepIR = { kind: 'choice', id, branches: branches.map((b) => ({ when: b.when, steps: this.sub(b.then) })) };
     if (otherwise) step.otherwise = this.sub(otherwise);
@@ -102,7 +118,14 @@ export class StepsBuilder {
     return this.push({ kind: 'wait', id, ...options });
   }
 
-  /** Appends a human approval gate. */
+  /**
+   * Appends a human approval gate. On approval it writes
+   * `{ approved: true, reviewer: string | null, comment: string | null, sections }` at
+   * `resultPath` (absent: it replaces the state), where `sections` holds the decision's
+   * per-section verdicts (`{}` without `sectionsPath`). A rejection fails the step with
+   * `ApprovalRejected` (details `{ gate, reviewer, comment }`), no decision within
+   * `timeoutSeconds` with `ApprovalTimedOut`; both can be caught.
+   */
   approval(id: string, options: ApprovalOptions): this {
     const step: ApprovalIR = { kind: 'approval', id, gate: options.gate ?? id, timeoutSeconds: options.timeoutSeconds };
     if (options.reviewer !== undefined) step.reviewer = options.reviewer;
@@ -114,7 +137,12 @@ export class StepsBuilder {
     return this.push(step);
   }
 
-  /** Appends a loop that repeats `body` until `until` holds, at most `maxIterations` times. */
+  /**
+   * Appends a loop that runs `body`, then checks `until` (so the body runs at least once), and
+   * repeats while it does not hold, at most `maxIterations` bodies; reaching that bound ends the
+   * loop without failing. Each iteration's steps have their own step path (`<id>@<n>/…`, from 0,
+   * also `ctx.stepPath`); neither the state nor the path context holds an iteration counter.
+   */
   loop(id: string, options: { until: Predicate; maxIterations: number }, body: Body): this {
     return this.push({ kind: 'loop', id, steps: this.sub(body), until: options.until, maxIterations: options.maxIterations });
   }
@@ -124,7 +152,7 @@ export class StepsBuilder {
     return this.push({ kind: 'succeed', id });
   }
 
-  /** Ends the run, map item or branch with `error`. */
+  /** Ends the run, map item or branch with `{ code: error, message: cause, retryable: false }`. */
   fail(id: string, options: { error: string; cause?: string }): this {
     return this.push({ kind: 'fail', id, ...options });
   }
