@@ -188,6 +188,26 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
     expect(allActions(statementsOf(template, /StateMachineRole/))).not.toContain('sqs:SendMessage');
   });
 
+  it('the machine calls published versions of its functions (qualified ARNs, never $LATEST), and a deploy of new stage code publishes a new one', () => {
+    const { template } = synth({ pipeline: reviewed });
+    const versions = template.findResources('AWS::Lambda::Version');
+    const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as { Properties: { DefinitionSubstitutions: Record<string, unknown> } };
+    const subs = sm.Properties.DefinitionSubstitutions;
+    expect(Object.keys(subs).sort()).toEqual(['fn_draft', 'fn_review_gate', 'fn_tidy']);
+    // a Version's Ref is its qualified ARN; old versions are retained for executions in flight
+    for (const value of Object.values(subs)) {
+      const ref = (value as { Ref?: string }).Ref;
+      expect(ref && versions[ref]).toMatchObject({ Type: 'AWS::Lambda::Version', DeletionPolicy: 'Retain' });
+    }
+    const versionOf = (code: string): unknown => {
+      const { template: t } = synth({ pipeline: reviewed, code: (name) => lambda.Code.fromInline(name === 'draft' ? code : 'exports.handler = async (e) => e;') });
+      return (Object.values(t.findResources('AWS::StepFunctions::StateMachine'))[0] as { Properties: { DefinitionSubstitutions: Record<string, unknown> } }).Properties.DefinitionSubstitutions.fn_draft;
+    };
+    const before = versionOf('exports.handler = async (e) => e;');
+    expect(versionOf('exports.handler = async (e) => e;')).toEqual(before);
+    expect(versionOf('exports.handler = async (e) => ({ ...e, fixed: true });')).not.toEqual(before);
+  });
+
   it('logs level ALL without execution data by default, X-Ray on, an execution timeout of a day plus the review gates', () => {
     const { template, construct } = synth({ pipeline: reviewed });
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {

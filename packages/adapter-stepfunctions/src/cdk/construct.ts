@@ -140,7 +140,10 @@ export class BatonStateMachine extends Construct {
       new s3.Bucket(this, 'Blobs', { encryption: s3.BucketEncryption.S3_MANAGED, blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL, enforceSSL: true, removalPolicy: RemovalPolicy.RETAIN });
     const make = (name: string, entry: string | undefined, timeout: Duration, environment: Record<string, string>): lambda.Function => {
       const logGroup = new logs.LogGroup(this, `Logs-${name}`, { retention, removalPolicy: RemovalPolicy.RETAIN });
-      const base = { runtime: lambda.Runtime.NODEJS_22_X, architecture: lambda.Architecture.ARM_64, timeout, tracing, memorySize: 1024, logGroup, environment: { ...common, ...environment } };
+      // each deploy that changes a function publishes a version of it; old versions are kept, so an
+      // execution started before the deploy goes on calling the stage code it started with
+      const currentVersionOptions = { removalPolicy: RemovalPolicy.RETAIN };
+      const base = { runtime: lambda.Runtime.NODEJS_22_X, architecture: lambda.Architecture.ARM_64, timeout, tracing, memorySize: 1024, logGroup, currentVersionOptions, environment: { ...common, ...environment } };
       if (props.code) return new lambda.Function(this, `Fn-${name}`, { ...base, handler: 'index.handler', code: props.code(name) });
       if (!entry) throw new Error(`function "${name}" needs an entry file (or pass code)`);
       const { environment: extraEnv, ...functionProps } = props.functionProps ?? {};
@@ -174,7 +177,9 @@ export class BatonStateMachine extends Construct {
 
     const substitutions: Record<string, string> = {};
     const key = (name: string): string => `fn_${name.replace(/\W/g, '_')}`;
-    for (const [name, fn] of Object.entries(this.functions)) substitutions[key(name)] = fn.functionArn;
+    // the machine calls published versions (qualified ARNs), never $LATEST: a definition and the
+    // stage code it calls change together, in one deploy
+    for (const [name, fn] of Object.entries(this.functions)) substitutions[key(name)] = fn.currentVersion.functionArn;
     if (approvals.length > 0) {
       const notifier = notifierConfig;
       const target = reviewNotifierResources(this, notifier);
@@ -184,7 +189,7 @@ export class BatonStateMachine extends Construct {
       });
       secret?.grantRead(this.reviewGate);
       grantNotify(notifier, target, this.reviewGate);
-      substitutions.fn_review_gate = this.reviewGate.functionArn;
+      substitutions.fn_review_gate = this.reviewGate.currentVersion.functionArn;
       if (target.topic) new CfnOutput(this, 'ReviewTopicArn', { value: target.topic.topicArn, description: 'SNS topic of review notices: subscribe the reviewers' });
     } else this.reviewGate = undefined;
 

@@ -61,6 +61,16 @@ const lambdaFunction: Creator = (ctx, id, props) => {
   return Promise.resolve({ status: 'created', ref: name, attributes: { Arn: arn }, note: `on the local Lambda endpoint from ${entry}` });
 };
 
+/**
+ * A published version: the rehearsal has one code per function, so every version runs it; the Ref
+ * is the qualified ARN (`…:function:name:1`) that a state machine calling versions invokes.
+ */
+const lambdaVersion: Creator = (ctx, id, props) => {
+  const fn = String(props.FunctionName);
+  const arn = fn.startsWith('arn:') ? fn : `arn:aws:lambda:${ctx.region}:${ctx.account}:function:${fn}`;
+  return Promise.resolve({ status: 'named', ref: `${arn}:1`, attributes: { Version: '1', FunctionArn: arn }, note: 'version 1 of the function on the local Lambda endpoint' });
+};
+
 const permission: Creator = (ctx, id, props) => {
   const fn = String(props.FunctionName);
   const arn = fn.startsWith('arn:') ? fn : `arn:aws:lambda:${ctx.region}:${ctx.account}:function:${fn}`;
@@ -142,6 +152,7 @@ export const COMPUTE_CREATORS: Record<string, Creator> = {
   'AWS::IAM::ManagedPolicy': managedPolicy,
   'AWS::Lambda::Function': lambdaFunction,
   'AWS::Lambda::Permission': permission,
+  'AWS::Lambda::Version': lambdaVersion,
   'AWS::StepFunctions::StateMachine': stateMachine,
   'AWS::Events::Rule': rule,
 };
