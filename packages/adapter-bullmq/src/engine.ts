@@ -18,6 +18,8 @@ import {
   type JournalEntry,
   type Logger,
   type ModelClient,
+  type ModelLimiter,
+  type PriceTable,
   type ReviewDecision,
   type ReviewNotice,
   type ReviewNotifier,
@@ -47,6 +49,10 @@ export interface BullmqEngineOptions extends BullmqConnectionOptions {
   blobs?: BlobStore;
   /** The model port of the in-process worker's stages. */
   model?: ModelClient;
+  /** Model budgets of the in-process worker (see `createRedisModelLimiter`). */
+  limiter?: ModelLimiter;
+  /** Token prices of the in-process worker's attempts. */
+  prices?: PriceTable;
   /** @default silent */
   logger?: Logger;
   /** Receives review tokens when a gate opens, whichever worker process opened it. */
@@ -120,6 +126,8 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
           blobs,
           logger,
           ...(options.model ? { model: options.model } : {}),
+          ...(options.limiter ? { limiter: options.limiter } : {}),
+          ...(options.prices ? { prices: options.prices } : {}),
           ...(options.observer ? { observer: options.observer } : {}),
           onRunFinished: finishedHere,
           ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),

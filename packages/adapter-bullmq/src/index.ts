@@ -6,3 +6,4 @@ export { watchStalledTasks, type RecoveringSteps, type StalledWatcher } from './
 export { createBullBoardQueues, type BullBoardQueues, type BullBoardQueuesOptions } from './board.js';
 export { DEFAULT_TASK_BATCH_SIZE, type TaskJobData } from './enqueue.js';
 export type { TaskOrder } from './replay.js';
+export { createRedisModelLimiter, type RedisModelLimiter, type RedisModelLimiterOptions } from './model-limiter.js';

@@ -10,6 +10,8 @@ import {
   type JournalEntry,
   type Logger,
   type ModelClient,
+  type ModelLimiter,
+  type PriceTable,
   type ReviewNotice,
   type ReviewNotifier,
   type RunEvent,
@@ -67,6 +69,10 @@ export interface BullmqWorkerOptions extends BullmqConnectionOptions, BullmqWork
   blobs?: BlobStore;
   /** The model port stages reach through `ctx.model`. */
   model?: ModelClient;
+  /** Model budgets every `ctx.model` call waits for; `createRedisModelLimiter` shares them across workers. */
+  limiter?: ModelLimiter;
+  /** Token prices for each attempt's cost and `status().usage`. */
+  prices?: PriceTable;
   /** @default silent */
   logger?: Logger;
   /** Called in this process when a gate opens (engines with a notifier also receive the notice). */
@@ -170,6 +176,8 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
       logBindings: { engine: 'bullmq', jobId: job.id },
       // counted in Redis as each call is made: a call of an execution killed mid-attempt still counts
       ...(options.model ? { model: countingModel(options.model, store.redis, prefix, t.runId, `${t.stepPath}#${t.attempt}`) } : {}),
+      ...(options.limiter ? { limiter: options.limiter } : {}),
+      ...(options.prices ? { prices: options.prices } : {}),
       ...(t.timeoutMs === undefined ? {} : { timeoutMs: t.timeoutMs }),
       ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
     });

@@ -2,8 +2,8 @@
 // from modules and works. With BATON_TRACE_FILE it appends one JSON line per stage execution
 // and per blob actually written, with its pid: the execution counters of the chaos suites.
 import { appendFileSync } from 'node:fs';
-import { createFsBlobStore, type AnyPipeline, type BlobStore, type ModelClient } from '@baton/core';
-import { createBullmqWorker } from '../src/index.js';
+import { createFsBlobStore, type AnyPipeline, type BlobStore, type ModelBudgets, type ModelClient, type PriceTable } from '@baton/core';
+import { createBullmqWorker, createRedisModelLimiter } from '../src/index.js';
 
 const env = (name: string): string => {
   const v = process.env[name];
@@ -32,12 +32,19 @@ const blobs: BlobStore = {
     return res;
   },
 };
+// BATON_MODEL_BUDGETS / BATON_PRICES: JSON budgets (a Redis limiter shared by the workers) and prices
+const limiter = process.env.BATON_MODEL_BUDGETS
+  ? createRedisModelLimiter({ connection: env('BATON_REDIS_URL'), prefix: env('BATON_PREFIX'), budgets: JSON.parse(process.env.BATON_MODEL_BUDGETS) as ModelBudgets })
+  : undefined;
+const prices = process.env.BATON_PRICES ? (JSON.parse(process.env.BATON_PRICES) as PriceTable) : undefined;
 const worker = createBullmqWorker({
   connection: env('BATON_REDIS_URL'),
   prefix: env('BATON_PREFIX'),
   pipelines,
   blobs,
   ...(model ? { model } : {}),
+  ...(limiter ? { limiter } : {}),
+  ...(prices ? { prices } : {}),
   concurrency: Number(process.env.BATON_CONCURRENCY ?? 20),
   // BATON_RECOVERY_DEFAULTS: the worker's own lock and stalled-check defaults (the recovery suite measures them)
   ...(process.env.BATON_RECOVERY_DEFAULTS ? {} : { lockDurationMs: 5000, stalledIntervalMs: 1000 }),
@@ -48,5 +55,8 @@ const worker = createBullmqWorker({
 await worker.ready;
 process.stdout.write('ready\n');
 process.on('SIGTERM', () => {
-  void worker.close().then(() => process.exit(0));
+  void worker.close().then(async () => {
+    await limiter?.close();
+    process.exit(0);
+  });
 });

@@ -1,0 +1,116 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, inject, it, vi } from 'vitest';
+import { createFsBlobStore, isStageError } from '@baton/core';
+import { createBullmqEngine, createRedisModelLimiter } from '../src/index.js';
+import { quotaPipelines } from './fixtures/quota-pipelines.js';
+import { freePort } from './redis.js';
+import { startWorkers } from './workers.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const est = { inputTokens: 100, outputTokens: 100 };
+
+interface Call {
+  pid: number;
+  event: 'start' | 'end';
+  t: number;
+}
+const calls = (log: string): Call[] => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Call) : []);
+
+describe('Redis model limiter', () => {
+  it('two worker processes share one budget: calls in flight and calls per window stay within it', { timeout: 120_000 }, async () => {
+    const redisUrl = inject('redisUrl');
+    const prefix = `quota-${randomBytes(4).toString('hex')}`;
+    const blobDir = mkdtempSync(join(tmpdir(), 'baton-quota-blobs-'));
+    const log = join(mkdtempSync(join(tmpdir(), 'baton-quota-')), 'calls.jsonl');
+    const fixture = join(here, 'fixtures', 'quota-pipelines.ts');
+    const windowMs = 1000;
+    const workers = await startWorkers(2, {
+      redisUrl,
+      prefix,
+      blobDir,
+      pipelinesModule: fixture,
+      pipelinesExport: 'quotaPipelines',
+      concurrency: 50,
+      model: { module: fixture, export: 'createLoggingModel' },
+      extraEnv: {
+        BATON_PROVIDER_LOG: log,
+        BATON_MODEL_DELAY_MS: '40',
+        BATON_MODEL_BUDGETS: JSON.stringify({ 'shared-model': { maxInFlight: 3, requestsPerMinute: 12, windowMs } }),
+        BATON_PRICES: JSON.stringify({ 'shared-model': { inputPer1M: 3, outputPer1M: 15 } }),
+      },
+    });
+    const engine = createBullmqEngine({ connection: redisUrl, prefix, pipelines: quotaPipelines, blobs: createFsBlobStore({ root: blobDir }), worker: false });
+    try {
+      const { runId } = await engine.start('quota-report', Array.from({ length: 30 }, (_, n) => ({ n })));
+      expect((await engine.result(runId, { timeoutMs: 90_000 })).status).toBe('succeeded');
+      const log_ = calls(log).sort((a, b) => a.t - b.t || (a.event === 'end' ? -1 : 1));
+      let inFlight = 0;
+      let highWater = 0;
+      for (const c of log_) {
+        inFlight += c.event === 'start' ? 1 : -1;
+        highWater = Math.max(highWater, inFlight);
+      }
+      const starts = log_.filter((c) => c.event === 'start');
+      expect(starts).toHaveLength(30);
+      expect(new Set(starts.map((c) => c.pid)).size).toBe(2);
+      expect(highWater).toBeLessThanOrEqual(3);
+      for (const s of starts) expect(starts.filter((c) => c.t >= s.t && c.t < s.t + windowMs).length).toBeLessThanOrEqual(12);
+      const info = await engine.status(runId);
+      expect(info.attempts.every((a) => a.attempt === 1)).toBe(true);
+      expect(info.usage).toMatchObject({ modelCalls: 30, throttledCalls: 0, inputTokens: 1200, outputTokens: 300, estimatedOutputTokens: 1500 });
+      expect(info.usage!.cost).toBeCloseTo((1200 * 3 + 300 * 15) / 1e6);
+      expect(info.usage!.budgetWaitMs).toBeGreaterThan(0);
+    } finally {
+      await workers.stop();
+      await engine.close();
+    }
+  });
+
+  it('a throttle seen by one limiter lowers the limit every limiter of the prefix applies; success restores it', async () => {
+    const redisUrl = inject('redisUrl');
+    const prefix = `quota-${randomBytes(4).toString('hex')}`;
+    const budgets = { m: { tokensPerMinute: 10_000, windowMs: 30 } };
+    const a = createRedisModelLimiter({ connection: redisUrl, prefix, budgets });
+    const b = createRedisModelLimiter({ connection: redisUrl, prefix, budgets });
+    try {
+      const [p1, p2] = await Promise.all([a.acquire('m', est), b.acquire('m', est)]);
+      p1!.throttled();
+      p2!.throttled(); // granted under the same limit: one cut
+      await vi.waitFor(async () => expect(await b.factor('m')).toBeCloseTo(0.7));
+      for (let i = 0; i < 40; i++) (await b.acquire('m', est)).settle({ inputTokens: 500, outputTokens: 500 });
+      await vi.waitFor(async () => expect(await a.factor('m')).toBe(1));
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('with Redis unreachable it limits this process alone, with a warning, and does not hang', async () => {
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (msg: string) => void warnings.push(msg), child: () => logger };
+    const limiter = createRedisModelLimiter({ connection: `redis://127.0.0.1:${await freePort()}`, budgets: { m: { maxInFlight: 1 } }, logger, connectTimeoutMs: 200 });
+    try {
+      const first = await limiter.acquire('m', est);
+      const second = limiter.acquire('m', est);
+      first.settle(est);
+      (await second).settle(est);
+      expect(warnings).toEqual(['model limiter: Redis unreachable, limiting this process alone']);
+    } finally {
+      await limiter.close();
+    }
+  });
+
+  it('refuses a budget of 0 with a ConfigurationError', () => {
+    let error: unknown;
+    try {
+      createRedisModelLimiter({ connection: inject('redisUrl'), budgets: { m: { requestsPerMinute: 0 } } });
+    } catch (e) {
+      error = e;
+    }
+    expect(isStageError(error) && error.code).toBe('ConfigurationError');
+  });
+});
