@@ -1,6 +1,7 @@
 import type { AnyPipeline } from '@baton/core';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
+import { InvalidArgumentError } from 'commander';
 import { CliError } from './errors.js';
 
 /** The module `--pipelines` defaults to: the reference report example. */
@@ -24,10 +25,13 @@ export async function loadPipelines(spec: string): Promise<AnyPipeline[]> {
   return pipelines;
 }
 
-/** Finds a pipeline by name, or says which names exist. */
-export function findPipeline(pipelines: AnyPipeline[], name: string, spec: string): AnyPipeline {
-  const p = pipelines.find((x) => x.name === name);
-  if (!p) throw new CliError(`no pipeline "${name}" in "${spec}". Available: ${pipelines.map((x) => x.name).join(', ')}`);
+/** Finds a pipeline by name (its newest version, or `version`), or says which names or versions exist. */
+export function findPipeline(pipelines: AnyPipeline[], name: string, spec: string, version?: number): AnyPipeline {
+  const named = pipelines.filter((x) => x.name === name);
+  if (named.length === 0) throw new CliError(`no pipeline "${name}" in "${spec}". Available: ${[...new Set(pipelines.map((x) => x.name))].join(', ')}`);
+  // several versions of a name: the newest, as engines start by name, or the one asked for
+  const p = version === undefined ? named.reduce((a, b) => (b.ir.version > a.ir.version ? b : a)) : named.find((x) => x.ir.version === version);
+  if (!p) throw new CliError(`no version ${version} of pipeline "${name}" in "${spec}". Versions: ${named.map((x) => x.ir.version).join(', ')}`);
   return p;
 }
 
@@ -37,4 +41,18 @@ export async function exportNameOf(spec: string, pipeline: AnyPipeline): Promise
   const name = Object.keys(mod).find((k) => mod[k] === pipeline);
   if (!name) throw new CliError(`module "${spec}" does not export pipeline "${pipeline.name}" under its own name (only inside "pipelines"): export it by name so the CDK app can import it`);
   return name;
+}
+
+/**
+ * Commander parser of `--pipeline-version`: a positive integer, a usage error otherwise.
+ *
+ * @example
+ * ```ts
+ * program.option('--pipeline-version <n>', 'start on this version', parsePipelineVersion);
+ * ```
+ */
+export function parsePipelineVersion(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`a pipeline version is a positive integer, not "${value}"`);
+  return n;
 }

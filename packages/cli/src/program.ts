@@ -12,7 +12,7 @@ import { runCommand } from './commands/run.js';
 import { workerCommand } from './commands/worker.js';
 import { ENGINE_FACTORIES, WORKER_FACTORIES, type EngineConnection } from './engines.js';
 import { RUN_EXIT_HELP, WORKER_EXIT_HELP } from './exit-codes.js';
-import { DEFAULT_PIPELINES_MODULE } from './pipelines.js';
+import { DEFAULT_PIPELINES_MODULE, parsePipelineVersion } from './pipelines.js';
 import { RUN_ID_HELP, parseRunIdOption } from './run-id.js';
 import type { GlobalOptions } from './session.js';
 
@@ -95,8 +95,9 @@ export function createProgram(onExit: (code: number) => void): Command {
     .option('--out <dir>', 'where report files are written when the run succeeds')
     .option('--auto-approve', 'approve review gates unattended (through the engine approve API)')
     .option('--run-id <id>', RUN_ID_HELP, parseRunIdOption)
+    .option('--pipeline-version <n>', 'start on this version of the pipeline (default: the newest the pipelines module exports)', parsePipelineVersion)
     .addHelpText('after', RUN_EXIT_HELP)
-    .action(async (name: string, opts: Record<string, string | boolean | undefined>, cmd: Command) => {
+    .action(async (name: string, opts: Record<string, string | boolean | number | undefined>, cmd: Command) => {
       const { global, explicit } = globals(cmd);
       refuseInapplicable({ name: 'run', autoApprove: opts.autoApprove === true }, global, explicit);
       onExit(
@@ -108,6 +109,7 @@ export function createProgram(onExit: (code: number) => void): Command {
             ...(typeof opts.title === 'string' ? { title: opts.title } : {}),
             ...(typeof opts.out === 'string' ? { out: opts.out } : {}),
             ...(typeof opts.runId === 'string' ? { runId: opts.runId } : {}),
+            ...(typeof opts.pipelineVersion === 'number' ? { pipelineVersion: opts.pipelineVersion } : {}),
             autoApprove: opts.autoApprove === true,
           },
           global,

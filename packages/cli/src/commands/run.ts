@@ -18,6 +18,8 @@ export interface RunOptions {
   out?: string;
   autoApprove?: boolean;
   runId?: string;
+  /** Start on this version of the pipeline; default the newest the pipelines module exports. */
+  pipelineVersion?: number;
 }
 
 /** `baton run <pipeline>`: uploads sources, starts the run, shows progress, handles the review gate, writes outputs. */
@@ -25,7 +27,7 @@ export async function runCommand(name: string, opts: RunOptions, global: GlobalO
   if (global.engine === 'stepfunctions') checkDeployedRun(opts, global);
   const tty = Boolean(process.stdin.isTTY && process.stderr.isTTY);
   const session = await openSession(global, opts.autoApprove ? 'auto' : tty ? 'prompt' : 'print');
-  const pipeline = findPipeline(session.pipelines, name, global.pipelines);
+  const pipeline = findPipeline(session.pipelines, name, global.pipelines, opts.pipelineVersion);
   const input: Record<string, unknown> = opts.input ? readJson(opts.input) : {};
   if (opts.sources) input.sources = await uploadSourceDir(session.blobs, opts.sources);
   if (opts.title) input.reportTitle = opts.title;
