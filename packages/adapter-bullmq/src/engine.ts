@@ -288,6 +288,10 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
       }
       return rows;
     },
+    /** `await using` closes the engine (same as {@link Engine.close}). */
+    [Symbol.asyncDispose]() {
+      return this.close();
+    },
     async close() {
       await worker?.close();
       await stalled?.close();

@@ -102,6 +102,8 @@ export interface BullmqWorker {
   drive(runId: string, journal?: readonly JournalEntry[]): Promise<void>;
   /** Stops taking jobs, waits for the active ones, closes connections. */
   close(): Promise<void>;
+  /** `await using worker = createBullmqWorker(…)` closes it gracefully at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
@@ -291,6 +293,10 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
     ready,
     recover,
     drive: (runId, journal) => (journal ? driver.drive(runId, journal.length, journal) : driver.drive(runId)),
+    /** `await using` closes the worker gracefully (same as {@link BullmqWorker.close}). */
+    [Symbol.asyncDispose]() {
+      return this.close();
+    },
     async close() {
       // chains running inline end at their next hop: what comes next goes back to the queue
       closing = true;

@@ -302,6 +302,10 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
       }
       return rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
     },
+    /** `await using` closes the engine (same as {@link Engine.close}). */
+    [Symbol.asyncDispose]() {
+      return this.close();
+    },
     async close() {
       if (worker) await (await worker.catch(() => undefined))?.shutdown();
       if (!options.connection) await connection.close();

@@ -52,6 +52,8 @@ export interface TemporalWorker {
   readonly running: Promise<void>;
   /** Stops polling, lets running activities finish (grace time), closes its own connection. */
   shutdown(): Promise<void>;
+  /** `await using worker = await createTemporalWorker(…)` shuts it down at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
@@ -123,6 +125,10 @@ export async function createTemporalWorker(options: TemporalWorkerOptions): Prom
     taskQueue,
     worker,
     running,
+    /** `await using` shuts the worker down (same as {@link TemporalWorker.shutdown}). */
+    [Symbol.asyncDispose](this: TemporalWorker) {
+      return this.shutdown();
+    },
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);

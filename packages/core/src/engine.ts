@@ -143,4 +143,14 @@ export interface Engine {
   list(filter?: { status?: RunState; pipeline?: string }): Promise<RunSummary[]>;
   /** Releases connections and timers. Runs stay durable. */
   close(): Promise<void>;
+  /**
+   * Closes the engine at the end of an `await using` block (the same as {@link Engine.close}).
+   *
+   * @example
+   * ```ts
+   * await using engine = createLocalEngine({ pipelines: [report] });
+   * const { runId } = await engine.start(report, input);
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void>;
 }

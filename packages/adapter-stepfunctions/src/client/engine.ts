@@ -381,6 +381,10 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
       return rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
     },
 
+    /** `await using` closes the engine (same as {@link Engine.close}). */
+    [Symbol.asyncDispose]() {
+      return this.close();
+    },
     async close() {
       closed = true;
       for (const wake of [...sleepers]) wake();

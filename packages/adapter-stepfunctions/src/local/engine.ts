@@ -444,6 +444,10 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
       }
       return rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
     },
+    /** `await using` closes the engine (same as {@link Engine.close}). */
+    [Symbol.asyncDispose]() {
+      return this.close();
+    },
     async close() {
       for (const run of runs.values()) if (!run.outcome) run.abort();
       for (const w of waiters.values()) w.reject(Object.assign(new Error('engine closed'), { name: 'States.Runtime' }));

@@ -347,6 +347,10 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       shutdown.abort(new StageError('StageFailed', 'engine crashed (simulated)'));
       active.clear();
     },
+    /** `await using` closes the engine (same as {@link Engine.close}). */
+    [Symbol.asyncDispose]() {
+      return this.close();
+    },
     async close() {
       leases?.abandon();
       shutdown.abort(new StageError('StageFailed', 'engine closed'));
