@@ -1,27 +1,14 @@
 #!/usr/bin/env node
-import { isStageError } from '@baton/core';
-import { CommanderError } from 'commander';
-import { CliError } from './errors.js';
-import { errorExitCode } from './exit-codes.js';
-import { createProgram } from './program.js';
-
-let code = 0;
-try {
-  await createProgram((c) => (code = c)).parseAsync(process.argv);
-} catch (e) {
-  if (e instanceof CommanderError) {
-    // commander already printed the message (or the help): usage errors exit 2, help exits 0.
-    code = e.exitCode === 0 ? 0 : 2;
-  } else if (e instanceof CliError) {
-    process.stderr.write(`baton: ${e.message}\n`);
-    code = e.exitCode;
-  } else if (isStageError(e)) {
-    process.stderr.write(`baton: ${e.code}: ${e.message}\n`);
-    code = errorExitCode(e.code);
-  } else {
-    process.stderr.write(`baton: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
-    code = 70;
-  }
+// Refuses an unsupported Node.js before anything else loads: a dependency that needs Node 22 would
+// otherwise fail somewhere deep (Promise.withResolvers, require of ES modules) with no hint.
+const NODE_MAJOR_REQUIRED = 22;
+const major = Number(process.versions.node.split('.')[0]);
+if (major < NODE_MAJOR_REQUIRED) {
+  process.stderr.write(
+    `baton: Node.js ${NODE_MAJOR_REQUIRED} or later is needed; this is Node.js ${process.versions.node} (Node 20 reached end of life in April 2026). ` +
+      'Install Node 24 LTS, or in this repository run `bash scripts/node.sh <command>`, which installs it from PyPI when the machine\'s node is older.\n',
+  );
+  process.exit(2);
 }
-// Engines were closed by the command; exit explicitly so no stray timer keeps the process alive.
-process.exit(code);
+await import('./main.js');
+export {};

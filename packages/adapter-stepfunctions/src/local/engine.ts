@@ -1,4 +1,3 @@
-import './polyfill.js';
 import { randomUUID } from 'node:crypto';
 import {
   StageError,

@@ -1,4 +1,3 @@
-import './polyfill.js';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { AslDefinition } from '../compile/types.js';
 import { clampLocalTimers } from './timers.js';

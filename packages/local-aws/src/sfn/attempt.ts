@@ -1,5 +1,3 @@
-// aws-local-stepfunctions needs Promise.withResolvers (Node 22): the adapter's polyfill, alone
-import '@baton/adapter-stepfunctions/polyfill';
 import { randomUUID } from 'node:crypto';
 import { ExecutionAbortedError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
 import { MAX_TIMEOUT_SECONDS, type PreparedDefinition, type TaskInfo } from './definition.js';

@@ -1,5 +1,3 @@
-// aws-local-stepfunctions needs Promise.withResolvers (Node 22): the adapter's polyfill, alone
-import '@baton/adapter-stepfunctions/polyfill';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExecutionStatusChangeEvent } from '@baton/adapter-stepfunctions';

@@ -38,7 +38,9 @@ export async function startHttpStub(options: { http2?: boolean } = {}): Promise<
     req.on('end', () => {
       requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
       const r = queue.length > 1 ? queue.shift()! : queue[0]!;
-      res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers });
+      // one shape for both servers (their writeHead overloads differ in @types/node 24)
+      for (const [name, value] of Object.entries({ 'content-type': 'application/json', ...r.headers })) res.setHeader(name, value);
+      res.statusCode = r.status;
       res.end(r.body);
     });
   };
