@@ -54,6 +54,7 @@ describe('exit codes of a refused engine call', () => {
       RunNotFound: 6,
       PipelineNotFound: 6,
       GateNotFound: 6,
+      PipelineVersionNotLoaded: 6,
       ReviewTokenRejected: 7,
       ReviewTokenUsed: 8,
       GateNotOpen: 8,

@@ -96,7 +96,7 @@ describe('baton --engine stepfunctions (built CLI, a local Step Functions JSON e
     expect(info.retries).toHaveLength(1);
 
     const wrong = await batonAsync(dir, ['approve', 'sfn-cli-1', 'review', '--token', 'not-it', '--no-wait'], env);
-    expect(wrong.code).toBe(2);
+    expect(wrong.code).toBe(7);
     expect(wrong.stderr).toContain('approve failed: review token rejected for gate "review"');
     // the sidecar of `baton run` remembers the engine and the state machine
     const approved = await batonAsync(dir, ['approve', 'sfn-cli-1', 'review', '--token', token, '--reviewer', 'ana'], env);
@@ -105,8 +105,8 @@ describe('baton --engine stepfunctions (built CLI, a local Step Functions JSON e
     expect(fake.calls.find((c) => c.op === 'SendTaskSuccess')?.body).toMatchObject({ taskToken: 'TT-cli-1' });
     expect((await registry.getReview('sfn-cli-1', 'review'))?.decidedBy).toBe('ana');
     const replay = await batonAsync(dir, ['approve', 'sfn-cli-1', 'review', '--token', token, '--no-wait'], env);
-    expect(replay.code).toBe(2);
-    expect(replay.stderr).toMatch(/no open review at gate "review"/);
+    expect(replay.code).toBe(8);
+    expect(replay.stderr).toMatch(/approve failed: review token for gate "review" of run "sfn-cli-1" (was )?already used/);
 
     const list = await batonAsync(dir, ['list', '--engine', 'stepfunctions', '--state-machine-arn', SM], env);
     expect(list.stdout).toMatch(/sfn-cli-1 {2}succeeded report/);
@@ -130,8 +130,8 @@ describe('baton --engine stepfunctions (built CLI, a local Step Functions JSON e
     expect(redriven.stdout).toMatch(/Run sfn-cli-2 \(report on stepfunctions\): SUCCEEDED/);
     expect(fake.calls.filter((c) => c.op === 'RedriveExecution')).toHaveLength(1);
     const again = await batonAsync(dir, ['redrive', 'sfn-cli-2'], env);
-    expect(again.code).toBe(2);
-    expect(again.stderr).toContain('redrive failed: run "sfn-cli-2" has not failed (SUCCEEDED)');
+    expect(again.code).toBe(8);
+    expect(again.stderr).toContain('redrive failed: run "sfn-cli-2" has not failed (it succeeded); only a failed run can be redriven');
 
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ sources: [] }));
     const before = fake.calls.length;
