@@ -132,6 +132,9 @@ runConformance({
     redrive: false,
     // the deployment's functions and status-change rule record run events, not this engine's observer
     runEvents: false,
+    // one deployment per kit: redeploying the stack with another pipeline version is the CDK's job (issue 17: the
+    // construct's qualified Lambda versions are checked in construct.test.ts), not this harness's
+    versions: false,
   },
   timeoutMs: 90_000,
   setup: ({ pipelines, notifier }) => deploy(pipelines, notifier),

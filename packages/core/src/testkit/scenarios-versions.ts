@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isStageError } from '../errors.js';
 import { createProbeDir, readProbe } from './probe.js';
 import type { KitContext } from './suite.js';
+import type { KitVersionDeploy } from './pipelines-versions.js';
 
 /** The code a call was refused with and the details it carries (a call that succeeds fails the test). */
 async function refusalOf(call: Promise<unknown>): Promise<{ code: string; details: unknown }> {
@@ -24,9 +25,8 @@ async function refusalOf(call: Promise<unknown>): Promise<{ code: string; detail
  */
 export function versionScenarios({ caps, timeout, engine, output, gateOpen, deployer }: KitContext): void {
   describe('36. runs are pinned to the pipeline version they started on', () => {
-    it.skipIf(!caps.approvals)('a v1 run approved after v2 is deployed ends with v1 shape, a new run takes v2, v1 runs are refused once v1 is gone', { timeout: timeout * 3 }, async (ctx) => {
-      const deploy = deployer?.();
-      if (!deploy) return ctx.skip();
+    it.skipIf(!caps.approvals || !caps.versions)('a v1 run approved after v2 is deployed ends with v1 shape, a new run takes v2, v1 runs are refused once v1 is gone', { timeout: timeout * 3 }, async () => {
+      const deploy = requireDeployer(deployer);
       try {
         await deploy('v1');
         const a = createProbeDir();
@@ -71,9 +71,8 @@ export function versionScenarios({ caps, timeout, engine, output, gateOpen, depl
       }
     });
 
-    it.skipIf(!caps.redrive)('a redrive after stage versions changed re-runs the failed and the changed stages with the new code and keeps the unchanged one', { timeout: timeout * 3 }, async (ctx) => {
-      const deploy = deployer?.();
-      if (!deploy) return ctx.skip();
+    it.skipIf(!caps.redrive || !caps.versions)('a redrive after stage versions changed re-runs the failed and the changed stages with the new code and keeps the unchanged one', { timeout: timeout * 3 }, async () => {
+      const deploy = requireDeployer(deployer);
       try {
         await deploy('v1');
         const probe = createProbeDir();
@@ -90,4 +89,11 @@ export function versionScenarios({ caps, timeout, engine, output, gateOpen, depl
       }
     });
   });
+}
+
+/** The harness's deploy: an engine that keeps `versions` on must provide it (no silent skip). */
+function requireDeployer(deployer: KitContext['deployer']): (which: KitVersionDeploy | 'restore') => Promise<void> {
+  const deploy = deployer?.();
+  if (!deploy) throw new Error('the conformance capability `versions` is on but the harness has no deploy(): implement Harness.deploy, or turn `versions` off with the reason');
+  return deploy;
 }

@@ -33,6 +33,8 @@ export interface ConformanceCapabilities {
   redrive: boolean;
   /** The engine delivers its runs' events to `HarnessOptions.observer` (not a deployment whose functions record them). */
   runEvents: boolean;
+  /** The harness deploys several versions of a pipeline side by side ({@link Harness.deploy}). */
+  versions: boolean;
 }
 
 /** What the kit gives an engine's setup. */
@@ -107,7 +109,7 @@ export interface KitContext {
  * ```
  */
 export function runConformance(options: ConformanceOptions): void {
-  const caps: ConformanceCapabilities = { retryDelays: true, toleratedFailures: true, approvals: true, crashResume: true, redrive: true, runEvents: true, ...options.capabilities };
+  const caps: ConformanceCapabilities = { retryDelays: true, toleratedFailures: true, approvals: true, crashResume: true, redrive: true, runEvents: true, versions: true, ...options.capabilities };
   const timeout = options.timeoutMs ?? 60_000;
   const notices = new Map<string, ReviewNotice>();
   const observed = new Map<string, RunEvent[]>();
