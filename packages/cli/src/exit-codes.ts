@@ -88,6 +88,7 @@ export const ERROR_EXIT_CODES: Record<ErrorCode, number> = {
   StageFailed: RUN_EXIT_CODES.failed,
   ModelAccessDenied: RUN_EXIT_CODES.failed,
   BatonWorkerStopped: RUN_EXIT_CODES.failed,
+  ModelBudgetUnavailable: RUN_EXIT_CODES.failed,
 };
 
 /**

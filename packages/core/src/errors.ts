@@ -63,6 +63,12 @@ export const ERROR_CODES = {
    * attempt again (no retry budget spent); it never ends a run.
    */
   BatonWorkerStopped: { class: 'infrastructure', retryable: true },
+  /**
+   * Step Functions: a stage function could not get model budget (the shared limiter) before its
+   * Lambda's time ran out. Deployed machines retry it under a retrier of its own, so it spends none
+   * of the model retry policy's attempts; the next invocation waits for budget again.
+   */
+  ModelBudgetUnavailable: { class: 'model', retryable: true },
   /** No run of this id is known to the engine. */
   RunNotFound: { class: 'api', retryable: false },
   /** The engine knows no pipeline of this name (or, on Step Functions, has no state machine for it). */

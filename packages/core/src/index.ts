@@ -140,5 +140,16 @@ export {
   type ModelBudgets,
 } from './quota/budget.js';
 export { ADAPTIVE_DEFAULTS, WINDOW_MARGIN_SHARE, type AdaptiveOptions, type ModelLimiter, type ModelPermit } from './quota/limiter.js';
-export { createMemoryModelLimiter, type LimiterSnapshot, type MemoryModelLimiter, type MemoryModelLimiterOptions } from './quota/memory-limiter.js';
+export {
+  budgetWaitMs,
+  createMemoryModelLimiter,
+  factorAfterSuccess,
+  factorAfterThrottle,
+  type LimiterSnapshot,
+  type MemoryModelLimiter,
+  type MemoryModelLimiterOptions,
+  type ModelWindow,
+  type WindowEntry,
+  type WindowUse,
+} from './quota/memory-limiter.js';
 export { costOf, summarizeUsage, type ModelPrice, type PriceTable, type RunUsage, type UsageTotals } from './quota/cost.js';

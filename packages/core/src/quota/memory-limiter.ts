@@ -57,7 +57,7 @@ export function createMemoryModelLimiter(options: MemoryModelLimiterOptions): Me
   };
 
   const grant = (s: ModelState, estimate: TokenUsage): ModelPermit => {
-    const entry: Entry = { at: Date.now(), requests: 1, input: estimate.inputTokens, output: estimate.outputTokens, expired: false };
+    const entry: WindowEntry = { at: Date.now(), requests: 1, input: estimate.inputTokens, output: estimate.outputTokens, expired: false };
     s.entries.push(entry);
     add(s.sum, entry, 1);
     s.inFlight += 1;
@@ -78,14 +78,14 @@ export function createMemoryModelLimiter(options: MemoryModelLimiterOptions): Me
     return {
       settle(actual) {
         if (!end(actual.inputTokens, actual.outputTokens)) return;
-        if (adaptive) s.factor = Math.min(1, s.factor + adaptive.increasePerWindow * shareOfBudget(s.budget, actual));
+        if (adaptive) s.factor = factorAfterSuccess(s.factor, s.budget, actual, adaptive);
         pump(s);
       },
       throttled() {
         if (!end(0, 0)) return;
         // throttles of calls granted before the last cut were sent under the old limit: one cut per round
         if (adaptive && epoch === s.epoch) {
-          s.factor = Math.max(adaptive.minFactor, s.factor * adaptive.decrease);
+          s.factor = factorAfterThrottle(s.factor, adaptive);
           s.epoch += 1;
         }
         pump(s);
@@ -101,7 +101,7 @@ export function createMemoryModelLimiter(options: MemoryModelLimiterOptions): Me
     s.timer = undefined;
     while (s.queue.length > 0) {
       const head = s.queue[0]!;
-      const wait = waitFor(s, head.estimate, Date.now());
+      const wait = budgetWaitMs(s, head.estimate, Date.now());
       if (wait > 0) {
         if (Number.isFinite(wait)) s.timer = setTimeout(() => pump(s), Math.ceil(wait));
         return;
@@ -117,7 +117,7 @@ export function createMemoryModelLimiter(options: MemoryModelLimiterOptions): Me
       const s = stateOf(modelId);
       if (!s) return noopPermit;
       opts?.signal?.throwIfAborted();
-      if (s.queue.length === 0 && waitFor(s, estimate, Date.now()) === 0) return grant(s, estimate);
+      if (s.queue.length === 0 && budgetWaitMs(s, estimate, Date.now()) === 0) return grant(s, estimate);
       return new Promise<ModelPermit>((resolve, reject) => {
         const waiter: Waiter = {
           estimate,
@@ -148,15 +148,33 @@ export function createMemoryModelLimiter(options: MemoryModelLimiterOptions): Me
   };
 }
 
-interface Use {
+/** Requests and tokens counted in a window, or by one call. */
+export interface WindowUse {
   requests: number;
   input: number;
   output: number;
 }
 
-interface Entry extends Use {
+/** One granted call in a sliding window: when it was granted and what it counts for. */
+export interface WindowEntry extends WindowUse {
   at: number;
   expired: boolean;
+}
+
+/**
+ * One model's sliding window as a limiter holds it: the maths below ({@link budgetWaitMs}) runs on
+ * it, whether the limiter keeps it in memory or rebuilds it from a shared store each time.
+ */
+export interface ModelWindow {
+  budget: ModelBudget;
+  /** The window plus its margin (`windowMs × (1 + WINDOW_MARGIN_SHARE)`). */
+  span: number;
+  /** Oldest first. */
+  entries: WindowEntry[];
+  sum: WindowUse;
+  inFlight: number;
+  /** Share of the declared budget in force (AIMD). */
+  factor: number;
 }
 
 interface Waiter {
@@ -166,27 +184,20 @@ interface Waiter {
   onAbort: () => void;
 }
 
-interface ModelState {
-  budget: ModelBudget;
-  /** The window plus its margin. */
-  span: number;
-  entries: Entry[];
-  sum: Use;
-  inFlight: number;
-  factor: number;
+interface ModelState extends ModelWindow {
   /** Counts limit cuts; a permit remembers the epoch it was granted in. */
   epoch: number;
   queue: Waiter[];
   timer?: NodeJS.Timeout | undefined;
 }
 
-function add(sum: Use, u: Use, sign: 1 | -1): void {
+function add(sum: WindowUse, u: WindowUse, sign: 1 | -1): void {
   sum.requests += sign * u.requests;
   sum.input += sign * u.input;
   sum.output += sign * u.output;
 }
 
-function expire(s: ModelState, now: number): void {
+function expire(s: ModelWindow, now: number): void {
   while (s.entries.length > 0 && s.entries[0]!.at + s.span <= now) {
     const e = s.entries.shift()!;
     e.expired = true;
@@ -195,8 +206,8 @@ function expire(s: ModelState, now: number): void {
 }
 
 /** The dimensions of a budget as (limit, amount of a use) pairs. */
-function dimensions(b: ModelBudget): [number, (u: Use) => number][] {
-  const out: [number, (u: Use) => number][] = [];
+function dimensions(b: ModelBudget): [number, (u: WindowUse) => number][] {
+  const out: [number, (u: WindowUse) => number][] = [];
   if (b.requestsPerMinute) out.push([b.requestsPerMinute, (u) => u.requests]);
   if (b.tokensPerMinute) out.push([b.tokensPerMinute, (u) => u.input + u.output]);
   if (b.inputTokensPerMinute) out.push([b.inputTokensPerMinute, (u) => u.input]);
@@ -207,12 +218,13 @@ function dimensions(b: ModelBudget): [number, (u: Use) => number][] {
 /**
  * Milliseconds until `estimate` fits the model's limits (0: now; Infinity: when a call in flight
  * ends). A request larger than a whole window's limit fits an empty window, rather than never.
+ * Drops the entries that have left the window first (from `entries` and `sum`).
  */
-function waitFor(s: ModelState, estimate: TokenUsage, now: number): number {
+export function budgetWaitMs(s: ModelWindow, estimate: TokenUsage, now: number): number {
   expire(s, now);
   const max = s.budget.maxInFlight;
   if (max !== undefined && s.inFlight >= Math.max(1, Math.floor(max * s.factor))) return Infinity;
-  const want: Use = { requests: 1, input: estimate.inputTokens, output: estimate.outputTokens };
+  const want: WindowUse = { requests: 1, input: estimate.inputTokens, output: estimate.outputTokens };
   let wait = 0;
   for (const [declared, amount] of dimensions(s.budget)) {
     const limit = declared * s.factor;
@@ -229,9 +241,22 @@ function waitFor(s: ModelState, estimate: TokenUsage, now: number): number {
   return wait;
 }
 
+/**
+ * The adaptive factor after a successful call (additive increase): up by `increasePerWindow` times
+ * the share of the declared budget the call used, never above 1.
+ */
+export function factorAfterSuccess(factor: number, budget: ModelBudget, actual: TokenUsage, adaptive: Required<AdaptiveOptions>): number {
+  return Math.min(1, factor + adaptive.increasePerWindow * shareOfBudget(budget, actual));
+}
+
+/** The adaptive factor after a throttle (multiplicative decrease), never below `minFactor`. */
+export function factorAfterThrottle(factor: number, adaptive: Required<AdaptiveOptions>): number {
+  return Math.max(adaptive.minFactor, factor * adaptive.decrease);
+}
+
 /** The share of the declared budget one call used: what success restores the limit by. */
 function shareOfBudget(b: ModelBudget, actual: TokenUsage): number {
-  const u: Use = { requests: 1, input: actual.inputTokens, output: actual.outputTokens };
+  const u: WindowUse = { requests: 1, input: actual.inputTokens, output: actual.outputTokens };
   let share = 0;
   for (const [declared, amount] of dimensions(b)) share = Math.max(share, amount(u) / declared);
   if (share === 0 && b.maxInFlight) share = 1 / b.maxInFlight;
