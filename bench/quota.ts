@@ -17,10 +17,8 @@ import {
   StageError,
   createLocalEngine,
   createMemoryBlobStore,
-  createMemoryModelLimiter,
   definePipeline,
   defineStage,
-  estimateUsage,
   type AnyPipeline,
   type Engine,
   type ModelBudgets,
@@ -29,6 +27,7 @@ import {
   type ModelRequest,
   type RunInfo,
 } from '@baton/core';
+import { createMemoryModelLimiter, estimateUsage } from '@baton/core/engine';
 import { createBedrockModel } from '../packages/stages/src/models/bedrock.js';
 import { startLocalBedrock } from '../packages/stages/src/models/local-bedrock.js';
 import { createBullmqEngine, createBullmqWorker, createRedisModelLimiter, type BullmqWorker, type RedisModelLimiter } from '../packages/adapter-bullmq/src/index.js';

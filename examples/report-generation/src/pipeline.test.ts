@@ -1,4 +1,4 @@
-import { getText } from '@baton/core';
+import { getText } from '@baton/core/engine';
 import { clinicalStudyReport } from '@baton/stages';
 import JSZip from 'jszip';
 import mammoth from 'mammoth';

@@ -1,4 +1,5 @@
-import { definePipeline, type ApprovalOptions, type StepsBuilder } from '@baton/core';
+import { definePipeline, type ApprovalOptions } from '@baton/core';
+import { type StepsBuilder } from '@baton/core/engine';
 import {
   NotifySinkConfig,
   SourceRef,

@@ -1,4 +1,13 @@
-import { createMemoryBlobStore, getText, type AnyPipeline, type BlobStore, type Engine, type ModelClient, type ReviewNotifier, type ReviewNotice } from '@baton/core';
+import {
+  createMemoryBlobStore,
+  type AnyPipeline,
+  type BlobStore,
+  type Engine,
+  type ModelClient,
+  type ReviewNotifier,
+  type ReviewNotice,
+} from '@baton/core';
+import { getText } from '@baton/core/engine';
 import { clinicalStudyReport, createOfflineModel, type OfflineFaults } from '@baton/stages';
 import mammoth from 'mammoth';
 import { extractText, getDocumentProxy } from 'unpdf';

@@ -1,4 +1,11 @@
-import { createLocalEngine, createMemoryBlobStore, getText, type BlobStore, type ModelClient, type RunOutcome } from '@baton/core';
+import {
+  createLocalEngine,
+  createMemoryBlobStore,
+  type BlobStore,
+  type ModelClient,
+  type RunOutcome,
+} from '@baton/core';
+import { getText } from '@baton/core/engine';
 import { createOfflineModel, type OfflineFaults } from '@baton/stages';
 import JSZip from 'jszip';
 import mammoth from 'mammoth';

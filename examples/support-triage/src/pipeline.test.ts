@@ -1,4 +1,5 @@
-import { createLocalEngine, createMemoryBlobStore, getText } from '@baton/core';
+import { createLocalEngine, createMemoryBlobStore } from '@baton/core';
+import { getText } from '@baton/core/engine';
 import { describe, expect, it } from 'vitest';
 import { triagePipeline } from './pipeline.js';
 

@@ -1,4 +1,11 @@
-import { applyJournalEntry, foldJournal, type BlobStore, type JournalEntry, type JournalState, type PipelineSet } from '@baton/core';
+import { type BlobStore } from '@baton/core';
+import {
+  applyJournalEntry,
+  foldJournal,
+  type JournalEntry,
+  type JournalState,
+  type PipelineSet,
+} from '@baton/core/engine';
 import { enqueueTasks, flushPlan, type FlushContext } from './flush.js';
 import { LiveRun, type ReplayPlan, type TaskOrder } from './replay.js';
 import type { InlineOwner } from './enqueue.js';

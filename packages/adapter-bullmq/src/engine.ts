@@ -1,21 +1,12 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
-  apiError,
   createFsBlobStore,
-  createPipelineSet,
-  pinOf,
-  foldJournal,
   resolveOutcome,
-  startRunId,
-  safeObserver,
   silentLogger,
-  validateRunInput,
-  decisionEntryFor,
   type AnyPipeline,
   type BlobStore,
   type Engine,
-  type JournalEntry,
   type Logger,
   type ModelClient,
   type ModelLimiter,
@@ -28,6 +19,17 @@ import {
   type RunOutcome,
   type RunSummary,
 } from '@baton/core';
+import {
+  apiError,
+  createPipelineSet,
+  pinOf,
+  foldJournal,
+  startRunId,
+  safeObserver,
+  validateRunInput,
+  decisionEntryFor,
+  type JournalEntry,
+} from '@baton/core/engine';
 import { wakeRun } from './flush.js';
 import { QUEUES, endedChannel, reviewsChannel } from './keys.js';
 import { DEFAULT_PREFIX, redisOptionsOf, type BullmqConnectionOptions } from './options.js';

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
-import { createReviewToken, pendingReviewOf, type JournalEntry, type ReviewNotice, type RunEvent } from '@baton/core';
+import { type ReviewNotice, type RunEvent } from '@baton/core';
+import { createReviewToken, pendingReviewOf, type JournalEntry } from '@baton/core/engine';
 import { endedChannel, jobId, reviewsChannel } from './keys.js';
 import type { ReplayPlan, TaskOrder } from './replay.js';
 import type { RunStore } from './store.js';

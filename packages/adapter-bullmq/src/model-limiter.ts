@@ -1,18 +1,14 @@
+import { silentLogger, type Logger, type ModelBudgets, type ModelLimiter, type TokenUsage } from '@baton/core';
 import {
   ADAPTIVE_DEFAULTS,
   createMemoryModelLimiter,
   DEFAULT_BUDGET_WINDOW_MS,
-  silentLogger,
   validateBudgets,
   WINDOW_MARGIN_SHARE,
   type AdaptiveOptions,
-  type Logger,
   type ModelBudget,
-  type ModelBudgets,
-  type ModelLimiter,
   type ModelPermit,
-  type TokenUsage,
-} from '@baton/core';
+} from '@baton/core/engine';
 import { Redis } from 'ioredis';
 import { ACQUIRE_SCRIPT, SETTLE_SCRIPT } from './model-limiter-scripts.js';
 import { DEFAULT_PREFIX, redisOptionsOf, type BullmqConnectionOptions } from './options.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createMemoryBlobStore, defineStage, definePipeline, foldJournal, type JournalEntry } from '@baton/core';
+import { createMemoryBlobStore, defineStage, definePipeline } from '@baton/core';
+import { foldJournal, type JournalEntry } from '@baton/core/engine';
 import { LiveRun, type TaskOrder } from './replay.js';
 
 const double = defineStage({

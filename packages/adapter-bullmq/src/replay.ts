@@ -1,4 +1,6 @@
-import { interpret, resolveRefs, stageMetaOf, storeValue, type AnyPipeline, type BlobStore, type Effects, type JournalState, type RunOutcome } from '@baton/core';
+import { type AnyPipeline, type BlobStore, type RunOutcome } from '@baton/core';
+import { resolveRefs, stageMetaOf, storeValue, type JournalState } from '@baton/core/engine';
+import { interpret, type Effects } from '@baton/core/interpreter';
 import type { ApprovalOutcome, ApprovalRequest } from '@baton/core/interpreter';
 
 /** A task attempt the interpreter asked for and the journal does not hold: a task job to enqueue. */

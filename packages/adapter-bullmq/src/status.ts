@@ -1,4 +1,5 @@
-import { runInfoFromJournal, type JournalState, type RunInfo } from '@baton/core';
+import { type RunInfo } from '@baton/core';
+import { runInfoFromJournal, type JournalState } from '@baton/core/engine';
 import type { RunningAttempt } from './store.js';
 
 /** A run's status folded from its Redis journal and its attempts in flight (core's `runInfoFromJournal`). */

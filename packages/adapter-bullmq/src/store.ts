@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
-import { foldJournal, silentLogger, type JournalEntry, type JournalState, type Logger } from '@baton/core';
+import { silentLogger, type Logger } from '@baton/core';
+import { foldJournal, type JournalEntry, type JournalState } from '@baton/core/engine';
 import { activeRunsKey, runKeys, runsIndexKey } from './keys.js';
 import { redisOptionsOf, type RedisConnection } from './options.js';
 import { ENQUEUE_SCRIPT, RELEASE_INLINE_SCRIPT, enqueueArgs, type EncodedTaskJob } from './enqueue.js';

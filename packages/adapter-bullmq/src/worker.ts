@@ -1,13 +1,9 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import {
   createFsBlobStore,
-  createPipelineSet,
-  invokeStage,
-  safeObserver,
   silentLogger,
   type AnyPipeline,
   type BlobStore,
-  type JournalEntry,
   type Logger,
   type ModelClient,
   type ModelLimiter,
@@ -17,6 +13,7 @@ import {
   type RunEvent,
   type RunObserver,
 } from '@baton/core';
+import { createPipelineSet, invokeStage, safeObserver, type JournalEntry } from '@baton/core/engine';
 import { DEFAULT_TASK_BATCH_SIZE, JOB_OPTIONS, TASK_JOB_OPTIONS, createTaskJobEncoder, taskClaim, type InlineOwner, type TaskJobData } from './enqueue.js';
 import { publishNotice, taskField, wakeRun, type FlushContext } from './flush.js';
 import { QUEUES } from './keys.js';

@@ -4,7 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { expect, inject, it } from 'vitest';
-import { createFsBlobStore, sha256Hex, type AnyPipeline, type RunOutcome } from '@baton/core';
+import { createFsBlobStore, type AnyPipeline, type RunOutcome } from '@baton/core';
+import { sha256Hex } from '@baton/core/engine';
 import { createBullmqEngine, type BullmqEngine } from '../src/index.js';
 import { startWorkers } from './workers.js';
 

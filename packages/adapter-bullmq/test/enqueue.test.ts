@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Queue } from 'bullmq';
-import type { JournalEntry } from '@baton/core';
+import type { JournalEntry } from '@baton/core/engine';
 import { createTaskJobEncoder, type TaskJobData } from '../src/enqueue.js';
 import { redisOptionsOf } from '../src/options.js';
 import type { TaskOrder } from '../src/replay.js';

@@ -1,5 +1,6 @@
 import { ApplicationFailure, TerminatedFailure, TimeoutFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { isSerializedError, type RunOutcome, type SerializedError } from '@baton/core';
+import { type RunOutcome, type SerializedError } from '@baton/core';
+import { isSerializedError } from '@baton/core/engine';
 
 /** Waits for a Baton workflow (following continue-as-new) and turns its result into a run outcome. */
 export async function workflowOutcome(handle: WorkflowHandle): Promise<RunOutcome> {

@@ -1,6 +1,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { createStepFunctionsLocalEngine, deployedCompileOptions, type DeadLetterMessage, type StageHandler, type StepFunctionsLocalEngine } from '@baton/adapter-stepfunctions';
-import { createJsonLogger, isFatalCode, type RunOutcome } from '@baton/core';
+import { createJsonLogger, type RunOutcome } from '@baton/core';
+import { isFatalCode } from '@baton/core/engine';
 import { reportPipeline } from '@baton/example-report';
 import { auditRunRecord, createPostgresRegistry, createRegistryReviewStore, type RunRegistry } from '@baton/registry';
 import { createS3BlobStore } from '@baton/stages';

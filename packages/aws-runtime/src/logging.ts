@@ -1,4 +1,5 @@
-import type { LogBindings, Logger } from '@baton/core';
+import type { Logger } from '@baton/core';
+import type { LogBindings } from '@baton/core/engine';
 
 /**
  * A logger for what a sandbox keeps across invocations (the registry observer, cold-start checks):

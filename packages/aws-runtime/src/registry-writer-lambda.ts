@@ -1,6 +1,7 @@
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { createRegistryWriterHandler, toLambdaError, type ExecutionPayloads, type ExecutionStatusChangeEvent } from '@baton/adapter-stepfunctions';
-import { StageError, createJsonLogger, serializeError, type Logger, type RunEvent } from '@baton/core';
+import { StageError, createJsonLogger, type Logger, type RunEvent } from '@baton/core';
+import { serializeError } from '@baton/core/engine';
 import { createRegistryObserver } from '@baton/registry';
 import { DATABASE_SECRET_VARIABLE, openRegistryFromEnv } from './database.js';
 import { awsClientConfig, configurationError, envValue, once, type Env } from './env.js';

@@ -1,5 +1,6 @@
 import { createReviewGateHandler, toLambdaError, type ReviewGateEvent } from '@baton/adapter-stepfunctions';
-import { createJsonLogger, serializeError, type Logger, type ReviewNotifier } from '@baton/core';
+import { createJsonLogger, type Logger, type ReviewNotifier } from '@baton/core';
+import { serializeError } from '@baton/core/engine';
 import { createRegistryReviewStore } from '@baton/registry';
 import { createReviewNotifierFromEnv } from '@baton/stages';
 import { DATABASE_SECRET_VARIABLE, openRegistryFromEnv } from './database.js';

@@ -1,5 +1,14 @@
 import { createStageHandler, isFinalFailure, runIdOf, toLambdaError, type StageEvent, type StageHandler } from '@baton/adapter-stepfunctions';
-import { createJsonLogger, serializeError, type AnyPipeline, type AnyStage, type Logger, type RunEvent, type RunObserver, type SerializedError } from '@baton/core';
+import {
+  createJsonLogger,
+  type AnyPipeline,
+  type AnyStage,
+  type Logger,
+  type RunEvent,
+  type RunObserver,
+  type SerializedError,
+} from '@baton/core';
+import { serializeError } from '@baton/core/engine';
 import { createRegistryObserver, type RegistryObserver } from '@baton/registry';
 import { createModelFromEnv, createS3BlobStore } from '@baton/stages';
 import { DATABASE_SECRET_VARIABLE, openRegistryFromEnv } from './database.js';

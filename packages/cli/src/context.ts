@@ -1,4 +1,12 @@
-import { createFsBlobStore, createJsonLogger, type AnyPipeline, type BlobStore, type Logger, type LogLevel, type ModelClient } from '@baton/core';
+import {
+  createFsBlobStore,
+  createJsonLogger,
+  type AnyPipeline,
+  type BlobStore,
+  type Logger,
+  type ModelClient,
+} from '@baton/core';
+import { type LogLevel } from '@baton/core/engine';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EngineConnection } from './engines.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { refuseInapplicable } from './applicable.js';
 import type { GlobalOptions } from './context.js';
-import { API_ERROR_CODES, ERROR_CODES } from '@baton/core';
+import { ERROR_CODES } from '@baton/core';
+import { API_ERROR_CODES } from '@baton/core/engine';
 import { ERROR_EXIT_CODES, REFUSAL_EXIT_CODES, RUN_EXIT_CODES, RUN_EXIT_HELP, WORKER_EXIT_CODES, errorExitCode, missingSections, runExitCode } from './exit-codes.js';
 import { runsStepsHere } from './finish.js';
 

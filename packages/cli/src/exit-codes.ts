@@ -1,4 +1,5 @@
-import { isErrorCode, type ErrorCode } from '@baton/core';
+import { type ErrorCode } from '@baton/core';
+import { isErrorCode } from '@baton/core/engine';
 
 /**
  * Exit codes of `baton run` (and of `approve`, `resume`, `redrive`, which follow a run the same

@@ -1,4 +1,5 @@
-import { readRunLease, type RunInfo } from '@baton/core';
+import { type RunInfo } from '@baton/core';
+import { readRunLease } from '@baton/core/engine';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { GlobalOptions } from './context.js';

@@ -1,4 +1,5 @@
-import { reviewLink, type ReviewNotice, type ReviewNotifier } from '@baton/core';
+import { type ReviewNotice, type ReviewNotifier } from '@baton/core';
+import { reviewLink } from '@baton/core/engine';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { CliError } from './errors.js';

@@ -1,4 +1,5 @@
-import { pathUnder, type BlobStore, type RunInfo } from '@baton/core';
+import { type BlobStore, type RunInfo } from '@baton/core';
+import { pathUnder } from '@baton/core/engine';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { RunCounts } from './progress.js';

@@ -1,4 +1,12 @@
-import { StageError, createLocalEngine, createMemoryBlobStore, getText, reviewLink, type ModelClient, type ModelRequest, type ReviewNotice } from '@baton/core';
+import {
+  StageError,
+  createLocalEngine,
+  createMemoryBlobStore,
+  type ModelClient,
+  type ModelRequest,
+  type ReviewNotice,
+} from '@baton/core';
+import { getText, reviewLink } from '@baton/core/engine';
 import { createDashboardApp } from '@baton/dashboard';
 import { reportPipeline } from '@baton/example-report';
 import { createPgliteRegistry, createRegistryObserver } from '@baton/registry';

@@ -1,4 +1,5 @@
-import { reviewLink, type Engine, type ReviewNotice, type ReviewNotifier } from '@baton/core';
+import { type Engine, type ReviewNotice, type ReviewNotifier } from '@baton/core';
+import { reviewLink } from '@baton/core/engine';
 import { createInterface } from 'node:readline/promises';
 import { dashboardUrl } from './notifier.js';
 

@@ -1,4 +1,4 @@
-import { RUN_ID_RULE, assertRunId } from '@baton/core';
+import { RUN_ID_RULE, assertRunId } from '@baton/core/engine';
 import { InvalidArgumentError } from 'commander';
 
 /** `--help` text of `--run-id`. */

@@ -1,4 +1,5 @@
-import { createFileJournalStore, foldJournal, resolveRefs, type AnyPipeline, type BlobStore, type Engine, type RunObserver } from '@baton/core';
+import { type AnyPipeline, type BlobStore, type Engine, type RunObserver } from '@baton/core';
+import { createFileJournalStore, foldJournal, resolveRefs } from '@baton/core/engine';
 import { join } from 'node:path';
 import { openContext, type GlobalOptions } from './context.js';
 import { engineFactory } from './engines.js';

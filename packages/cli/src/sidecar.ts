@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertRunId } from '@baton/core';
+import { assertRunId } from '@baton/core/engine';
 import type { EngineConnection } from './engines/context.js';
 
 /** What the CLI remembers about a run it started, so approve/resume/redrive can finish it. */

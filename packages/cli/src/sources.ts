@@ -1,4 +1,4 @@
-import { sha256Hex } from '@baton/core';
+import { sha256Hex } from '@baton/core/engine';
 import { listSourceDir, readSourceFile, type SourceRef } from '@baton/stages';
 import { CliError } from './errors.js';
 

@@ -1,4 +1,4 @@
-import { createReviewToken } from '@baton/core';
+import { createReviewToken } from '@baton/core/engine';
 import { createPostgresRegistry, createRegistryObserver, createRegistryReviewStore, type RunRegistry } from '@baton/registry';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

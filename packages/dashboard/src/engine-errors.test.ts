@@ -1,4 +1,5 @@
-import { API_ERROR_CODES, ERROR_CODES, StageError, apiError } from '@baton/core';
+import { ERROR_CODES, StageError } from '@baton/core';
+import { API_ERROR_CODES, apiError } from '@baton/core/engine';
 import { describe, expect, it } from 'vitest';
 import { ENGINE_ERROR_ANSWERS, engineErrorAnswer } from './engine-errors.js';
 

@@ -7,4 +7,4 @@
  * const link = reviewLink('http://127.0.0.1:4680', notice); // http://127.0.0.1:4680/reviews/<run>/<gate>?token=…
  * ```
  */
-export { reviewLink } from '@baton/core';
+export { reviewLink } from '@baton/core/engine';

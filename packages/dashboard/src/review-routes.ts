@@ -1,4 +1,5 @@
-import { verifyReviewToken, type BlobStore, type Engine, type PendingReview, type ReviewDecision } from '@baton/core';
+import { type BlobStore, type Engine, type PendingReview, type ReviewDecision } from '@baton/core';
+import { verifyReviewToken } from '@baton/core/engine';
 import { reviewAuditExport, type ReviewRecord, type RunRegistry } from '@baton/registry';
 import type { Context, Hono } from 'hono';
 import { engineErrorAnswer, type RefusalStatus } from './engine-errors.js';

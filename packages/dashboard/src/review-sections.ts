@@ -1,4 +1,5 @@
-import { getText, isBlobRef, resolveRefs, type BlobStore } from '@baton/core';
+import { isBlobRef, type BlobStore } from '@baton/core';
+import { getText, resolveRefs } from '@baton/core/engine';
 import { sectionItems, type SectionVersion } from '@baton/registry';
 
 /** A paragraph of a generated section and the source paragraphs it cites. */

@@ -1,4 +1,5 @@
-import { ERROR_CODES, type ErrorCodeInfo, type SerializedError } from '@baton/core';
+import { ERROR_CODES, type SerializedError } from '@baton/core';
+import { type ErrorCodeInfo } from '@baton/core/engine';
 import type { FailureClass } from './types.js';
 
 /** What is known about where an error happened, beyond the error itself. */

@@ -1,4 +1,5 @@
-import { parsePath, readPath, type DataPath } from '@baton/core';
+import { type DataPath } from '@baton/core';
+import { parsePath, readPath } from '@baton/core/engine';
 
 /**
  * Where the registry finds a run's labels in its input: the report a run produces and the

@@ -1,4 +1,4 @@
-import { jsonBytes, sha256Hex } from '@baton/core';
+import { jsonBytes, sha256Hex } from '@baton/core/engine';
 
 /** Values larger than this are stored as a digest, not inline: the registry is an index, not a blob store. */
 export const MAX_INLINE_BYTES = 16 * 1024;

@@ -1,5 +1,6 @@
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { createMemoryBlobStore, invokeStage } from '@baton/core';
+import { createMemoryBlobStore } from '@baton/core';
+import { invokeStage } from '@baton/core/engine';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { notify, registerNotifySink } from './notify.js';

@@ -1,4 +1,5 @@
-import { createMemoryBlobStore, invokeStage } from '@baton/core';
+import { createMemoryBlobStore } from '@baton/core';
+import { invokeStage } from '@baton/core/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notify, registerNotifySink } from './notify.js';
 import { startHttpStub, type HttpStub } from './test-support/http-stub.js';

@@ -1,4 +1,5 @@
-import { StageError, defineStage, getText } from '@baton/core';
+import { StageError, defineStage } from '@baton/core';
+import { getText } from '@baton/core/engine';
 import { z } from 'zod';
 import { callModel, MODEL_RETRY } from './generate.js';
 import { RawOutput, promptHash, renderSectionPrompt, SectionContext } from './report/prompt.js';

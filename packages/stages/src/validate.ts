@@ -1,4 +1,5 @@
-import { StageError, defineStage, getText, type BlobStore } from '@baton/core';
+import { StageError, defineStage, type BlobStore } from '@baton/core';
+import { getText } from '@baton/core/engine';
 import { z } from 'zod';
 import { RawOutput, SectionContext, sectionTypeOf } from './report/prompt.js';
 import { checkSection } from './report/rules.js';

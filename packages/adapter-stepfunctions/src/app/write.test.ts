@@ -1,4 +1,5 @@
-import { createMemoryBlobStore, createReviewToken } from '@baton/core';
+import { createMemoryBlobStore } from '@baton/core';
+import { createReviewToken } from '@baton/core/engine';
 import { conformancePipelines } from '@baton/core/testkit';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

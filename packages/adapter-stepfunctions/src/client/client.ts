@@ -9,7 +9,8 @@ import {
   type ExecutionStatus,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { StageError, apiError, startRunId, type ReviewDecision, type SerializedError } from '@baton/core';
+import { StageError, type ReviewDecision, type SerializedError } from '@baton/core';
+import { apiError, startRunId } from '@baton/core/engine';
 import { errorFromCause } from '../lambda/errors.js';
 import { decideReview, type ReviewStore } from '../lambda/reviews.js';
 

@@ -1,5 +1,6 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { createReviewToken, definePipeline, defineStage, type RunEvent } from '@baton/core';
+import { definePipeline, defineStage, type RunEvent } from '@baton/core';
+import { createReviewToken } from '@baton/core/engine';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createMemoryReviewStore, type ReviewRecord, type ReviewStore } from '../lambda/reviews.js';

@@ -9,15 +9,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import {
   StageError,
-  apiError,
-  assertGateOf,
-  containsRef,
   resolveOutcome,
-  startRunId,
-  resolvePipeline,
-  safeObserver,
   silentLogger,
-  validateRunInput,
   type AnyPipeline,
   type BlobStore,
   type Engine,
@@ -28,6 +21,15 @@ import {
   type RunObserver,
   type RunOutcome,
 } from '@baton/core';
+import {
+  apiError,
+  assertGateOf,
+  containsRef,
+  startRunId,
+  resolvePipeline,
+  safeObserver,
+  validateRunInput,
+} from '@baton/core/engine';
 import { replayExecutionName } from '../lambda/event.js';
 import { decideReview, type ReviewStore } from '../lambda/reviews.js';
 import { createHistoryReader } from './history-reader.js';

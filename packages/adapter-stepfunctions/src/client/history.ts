@@ -1,5 +1,12 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { RETRY_DEFAULTS, maxDelayBoundMs, matchRetrier, type AttemptRecord, type RetryPolicy, type RetryRecord, type SerializedError } from '@baton/core';
+import { type RetryPolicy, type SerializedError } from '@baton/core';
+import {
+  RETRY_DEFAULTS,
+  maxDelayBoundMs,
+  matchRetrier,
+  type AttemptRecord,
+  type RetryRecord,
+} from '@baton/core/engine';
 import { LAMBDA_SERVICE_ERRORS } from '../compile/task.js';
 import { errorFromCause } from '../lambda/errors.js';
 import type { StageEvent } from '../lambda/event.js';

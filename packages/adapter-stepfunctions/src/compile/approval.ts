@@ -1,4 +1,5 @@
-import { ALL_ERRORS, type ApprovalIR } from '@baton/core';
+import { ALL_ERRORS } from '@baton/core';
+import { type ApprovalIR } from '@baton/core/engine';
 import { addState, resultPath, rootPath, selectionField, stepPathField, transition, type Continuation, type Scope } from './context.js';
 import { compileCatchers, type AslCatcher } from './errors.js';
 import type { BlockCompiler } from './dispatch.js';

@@ -1,4 +1,4 @@
-import type { ChoiceIR } from '@baton/core';
+import type { ChoiceIR } from '@baton/core/engine';
 import { addState, type Continuation, type Scope } from './context.js';
 import { endState } from './errors.js';
 import { compilePredicate } from './predicate.js';

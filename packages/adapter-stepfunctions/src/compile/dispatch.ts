@@ -1,4 +1,4 @@
-import type { StepIR } from '@baton/core';
+import type { StepIR } from '@baton/core/engine';
 import type { Continuation, Scope } from './context.js';
 import { compileApproval } from './approval.js';
 import { compileChoice } from './choice.js';

@@ -1,4 +1,5 @@
-import { FATAL_CODES, createLocalEngine, definePipeline, type RunOutcome, type StepsBuilder } from '@baton/core';
+import { createLocalEngine, definePipeline, type RunOutcome } from '@baton/core';
+import { FATAL_CODES, type StepsBuilder } from '@baton/core/engine';
 import { conformancePipelines, conformanceStages, createProbeDir } from '@baton/core/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';

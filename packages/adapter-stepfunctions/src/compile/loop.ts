@@ -1,4 +1,4 @@
-import type { LoopIR, StepIR } from '@baton/core';
+import type { LoopIR, StepIR } from '@baton/core/engine';
 import { ITERATION, addState, rootPath, type Continuation, type Scope } from './context.js';
 import { endState } from './errors.js';
 import { compilePredicate } from './predicate.js';

@@ -1,4 +1,13 @@
-import { StageError, createLocalEngine, createMemoryBlobStore, defineStage, definePipeline, isBlobRef, resolveRefs, type AnyPipeline } from '@baton/core';
+import {
+  StageError,
+  createLocalEngine,
+  createMemoryBlobStore,
+  defineStage,
+  definePipeline,
+  isBlobRef,
+  type AnyPipeline,
+} from '@baton/core';
+import { resolveRefs } from '@baton/core/engine';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

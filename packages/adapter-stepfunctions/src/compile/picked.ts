@@ -1,4 +1,4 @@
-import type { TaskIR } from '@baton/core';
+import type { TaskIR } from '@baton/core/engine';
 import { covers, type Scope } from './context.js';
 import { PLAIN_KEY } from './output-fields.js';
 

@@ -1,4 +1,5 @@
-import { ALL_ERRORS, ERROR_CODES, NEVER_RETRIED, RETRY_DEFAULTS, defaultRetryable, walkSteps, type RetryPolicy, type StepIR } from '@baton/core';
+import { ALL_ERRORS, ERROR_CODES, type RetryPolicy } from '@baton/core';
+import { NEVER_RETRIED, RETRY_DEFAULTS, defaultRetryable, walkSteps, type StepIR } from '@baton/core/engine';
 import type { CompileContext } from './context.js';
 
 /**

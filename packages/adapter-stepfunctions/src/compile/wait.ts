@@ -1,4 +1,4 @@
-import type { WaitIR } from '@baton/core';
+import type { WaitIR } from '@baton/core/engine';
 import { addState, rootPath, transition, type Continuation, type Scope } from './context.js';
 
 /** The longest an EXPRESS execution may run. */

@@ -1,4 +1,5 @@
-import { getText, type BlobStore } from '@baton/core';
+import { type BlobStore } from '@baton/core';
+import { getText } from '@baton/core/engine';
 import type { ReviewRecord, ReviewStore } from './reviews.js';
 
 /**

@@ -1,4 +1,5 @@
-import { defaultRetryable, isErrorCode, isSerializedError, type SerializedError } from '@baton/core';
+import { type SerializedError } from '@baton/core';
+import { defaultRetryable, isErrorCode, isSerializedError } from '@baton/core/engine';
 
 /**
  * The error a Baton Lambda throws: `name` is the StageError code (what Retry and Catch match),

@@ -1,4 +1,12 @@
-import { StageError, createJsonLogger, createMemoryBlobStore, defineStage, hashReviewToken, type ReviewNotice, type RunEvent } from '@baton/core';
+import {
+  StageError,
+  createJsonLogger,
+  createMemoryBlobStore,
+  defineStage,
+  type ReviewNotice,
+  type RunEvent,
+} from '@baton/core';
+import { hashReviewToken } from '@baton/core/engine';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { errorFromCause, lambdaCause } from './errors.js';

@@ -1,4 +1,5 @@
-import { sha256Hex, type AnyStage, type BlobStore } from '@baton/core';
+import { type AnyStage, type BlobStore } from '@baton/core';
+import { sha256Hex } from '@baton/core/engine';
 
 /** JSON with object keys sorted, so two inputs compare equal whatever their key order. */
 export function canonicalJson(value: unknown): string {

@@ -1,4 +1,5 @@
-import { StageError, createReviewToken, realClock, serializeError, silentLogger, type Clock, type Logger, type ReviewNotifier } from '@baton/core';
+import { StageError, realClock, silentLogger, type Clock, type Logger, type ReviewNotifier } from '@baton/core';
+import { createReviewToken, serializeError } from '@baton/core/engine';
 import { toLambdaError } from './errors.js';
 import { runIdOf } from './event.js';
 import type { ReviewRecord, ReviewStore } from './reviews.js';

@@ -1,4 +1,5 @@
-import { MAX_REVIEW_NOTE_CHARS, createMemoryBlobStore, createReviewToken, getText, type SectionVerdict } from '@baton/core';
+import { createMemoryBlobStore, type SectionVerdict } from '@baton/core';
+import { MAX_REVIEW_NOTE_CHARS, createReviewToken, getText } from '@baton/core/engine';
 import { describe, expect, it } from 'vitest';
 import { createBlobReviewStore } from './blob-reviews.js';
 import { createMemoryReviewStore, decideReview, type ReviewClose, type ReviewRecord, type ReviewStore } from './reviews.js';

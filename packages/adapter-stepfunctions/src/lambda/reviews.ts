@@ -1,4 +1,5 @@
-import { apiError, assertGateOf, findOpenReview, sectionVerdictsOf, type PipelineIR, type PendingReview, type ReviewDecision, type SectionVerdict } from '@baton/core';
+import { type PipelineIR, type PendingReview, type ReviewDecision, type SectionVerdict } from '@baton/core';
+import { apiError, assertGateOf, findOpenReview, sectionVerdictsOf } from '@baton/core/engine';
 
 /** A pending review as the review gate records it: never the review token, only its hash. */
 export interface ReviewRecord extends PendingReview {

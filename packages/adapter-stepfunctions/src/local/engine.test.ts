@@ -1,4 +1,5 @@
-import { hashReviewToken, type ReviewNotice, type RunEvent } from '@baton/core';
+import { type ReviewNotice, type RunEvent } from '@baton/core';
+import { hashReviewToken } from '@baton/core/engine';
 import { createProbeDir, conformancePipelines } from '@baton/core/testkit';
 import { describe, expect, it } from 'vitest';
 import { estimateRunCost } from '../compile/limits.js';

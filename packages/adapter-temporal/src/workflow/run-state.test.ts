@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_REVIEW_NOTE_CHARS, createReviewToken } from '@baton/core';
+import { MAX_REVIEW_NOTE_CHARS, createReviewToken } from '@baton/core/engine';
 import type { BatonWorkflowInput, CarriedState, DecideArgs } from './contract.js';
 import { CARRIED_SUCCEEDED_ATTEMPTS, WorkflowRunState, carryForRedrive, emptyCarry, trimAttempts } from './run-state.js';
 

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { AttemptRecord, PendingReview, RetryRecord } from '@baton/core';
+import type { PendingReview } from '@baton/core';
+import type { AttemptRecord, RetryRecord } from '@baton/core/engine';
 import { assertGateOf, matchOpenReview, type ApprovalOutcome } from '@baton/core/interpreter';
 import type { BatonRunSnapshot, BatonWorkflowInput, CarriedState, DecideArgs, ReviewRecord } from './contract.js';
 import { sameHex, sha256Hex } from './sha256.js';

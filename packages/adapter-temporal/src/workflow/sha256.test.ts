@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createReviewToken } from '@baton/core';
+import { createReviewToken } from '@baton/core/engine';
 import { sameHex, sha256Hex } from './sha256.js';
 
 const node = (s: string): string => createHash('sha256').update(s).digest('hex');

@@ -1,4 +1,5 @@
-import { isStageError, type ApiErrorCode, type RunInfo, type SectionVerdict } from '@baton/core';
+import { isStageError, type RunInfo, type SectionVerdict } from '@baton/core';
+import { type ApiErrorCode } from '@baton/core/engine';
 import { CliError } from '../errors.js';
 import type { ReviewMode } from '../review.js';
 import { finishRun } from '../finish.js';

@@ -1,4 +1,5 @@
-import { isProcessAlive, type RunObserver } from '@baton/core';
+import { type RunObserver } from '@baton/core';
+import { isProcessAlive } from '@baton/core/engine';
 import type { RunRegistry } from '@baton/registry';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

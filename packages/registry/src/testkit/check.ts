@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
-import { hashReviewToken, type Engine, type ReviewNotice } from '@baton/core';
+import { type Engine, type ReviewNotice } from '@baton/core';
+import { hashReviewToken } from '@baton/core/engine';
 import { auditRunRecord } from '../audit.js';
 import type { RegistryObserver } from '../observer.js';
 import type { RunRegistry } from '../types.js';

@@ -1,4 +1,5 @@
-import { getText, type BlobStore } from '@baton/core';
+import { type BlobStore } from '@baton/core';
+import { getText } from '@baton/core/engine';
 import { z } from 'zod';
 import type { PlanOutput } from '../plan.js';
 import { RawOutput, sectionTypeOf } from '../report/prompt.js';

@@ -7,7 +7,8 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { StageError, sha256Hex, type BlobStore } from '@baton/core';
+import { StageError, type BlobStore } from '@baton/core';
+import { sha256Hex } from '@baton/core/engine';
 
 /** Options of {@link createS3BlobStore}. */
 export interface S3BlobStoreOptions {

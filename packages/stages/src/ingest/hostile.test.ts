@@ -1,4 +1,5 @@
-import { createMemoryBlobStore, invokeStage, type SerializedError } from '@baton/core';
+import { createMemoryBlobStore, type SerializedError } from '@baton/core';
+import { invokeStage } from '@baton/core/engine';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

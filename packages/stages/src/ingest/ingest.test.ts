@@ -1,4 +1,5 @@
-import { createMemoryBlobStore, getText, invokeStage, type SerializedError } from '@baton/core';
+import { createMemoryBlobStore, type SerializedError } from '@baton/core';
+import { getText, invokeStage } from '@baton/core/engine';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,5 @@
-import { defineStage, sha256Hex } from '@baton/core';
+import { defineStage } from '@baton/core';
+import { sha256Hex } from '@baton/core/engine';
 import { z } from 'zod';
 import { IngestedDoc, SourceRef, type NormalisedDocument } from '../documents.js';
 import { IngestLimits, ingestLimits } from './limits.js';

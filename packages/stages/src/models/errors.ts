@@ -1,4 +1,5 @@
-import { StageError, scrubSecrets } from '@baton/core';
+import { StageError } from '@baton/core';
+import { scrubSecrets } from '@baton/core/engine';
 
 /** How a provider error name maps to a Baton code: retryable provider trouble vs fatal request errors. */
 const PROVIDER_CODES: Record<string, { code: string; retryable: boolean }> = {

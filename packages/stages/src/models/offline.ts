@@ -1,4 +1,5 @@
-import { StageError, hashString, type ModelClient, type ModelRequest, type ModelResponse } from '@baton/core';
+import { StageError, type ModelClient, type ModelRequest, type ModelResponse } from '@baton/core';
+import { hashString } from '@baton/core/engine';
 
 /** Faults the offline model injects, so retries, repair and the safety path can be demonstrated. */
 export interface OfflineFaults {

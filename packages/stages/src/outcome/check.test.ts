@@ -1,4 +1,5 @@
-import { invokeStage, createMemoryBlobStore } from '@baton/core';
+import { createMemoryBlobStore } from '@baton/core';
+import { invokeStage } from '@baton/core/engine';
 import { describe, expect, it } from 'vitest';
 import { checkOutcome } from './check.js';
 

@@ -1,4 +1,5 @@
-import { sha256Hex, type BlobStore, type ModelRequest } from '@baton/core';
+import { type BlobStore, type ModelRequest } from '@baton/core';
+import { sha256Hex } from '@baton/core/engine';
 import { z } from 'zod';
 import { IngestedDoc, SectionIndexEntry, SectionTask } from '../documents.js';
 import { getReportTemplate } from '../template/registry.js';

@@ -1,4 +1,5 @@
-import { getText, type BlobStore, StageError } from '@baton/core';
+import { type BlobStore, StageError } from '@baton/core';
+import { getText } from '@baton/core/engine';
 import { NormalisedDocument, type IngestedDoc, type Paragraph } from '../documents.js';
 
 /** Loads the normalised documents behind ingest summaries. */

@@ -1,4 +1,5 @@
-import { StageError, reviewLink, type ReviewNotice } from '@baton/core';
+import { StageError, type ReviewNotice } from '@baton/core';
+import { reviewLink } from '@baton/core/engine';
 
 /**
  * What a reviewer needs to open a review, and nothing more: the payload under review (possibly

@@ -1,4 +1,5 @@
-import { createMemoryBlobStore, invokeStage, type BlobStore } from '@baton/core';
+import { createMemoryBlobStore, type BlobStore } from '@baton/core';
+import { invokeStage } from '@baton/core/engine';
 import { describe, expect, it } from 'vitest';
 import type { PlanOutput } from '../plan.js';
 import { applyReview } from './apply.js';
