@@ -37,7 +37,7 @@ describe('createOtelObserver on the local engine', () => {
     expect(tree).toEqual(KIT_TRACED_TREE);
     expect(traceIds).toEqual([runTraceIds(runId).traceId]);
     // the run span took the derived ids, so a process that saw none of its events finds it
-    const run = recorded.find((s) => s.name === 'run kit-traced')!;
+    const run = recorded.find((s) => s.name === 'run')!;
     expect(run.spanContext().spanId).toBe(runTraceIds(runId).spanId);
     expect(run.parentSpanContext).toBeUndefined();
     const failed = recorded.find((s) => s.attributes['baton.error.code'] === 'ThrottlingException')!;
@@ -70,7 +70,7 @@ describe('createOtelObserver on the local engine', () => {
     const bad = await engine.start('ask', { leak: true });
     await engine.result(bad.runId);
     const failed = spans(bad.runId).filter((s) => s.status.code === 2);
-    expect(failed.map((s) => s.name).sort()).toEqual(['run ask', 'stage ask']);
+    expect(failed.map((s) => s.name).sort()).toEqual(['run', 'stage ask']);
     for (const s of failed) {
       expect(s.attributes['baton.error.code']).toBe('Leaky');
       expect(s.status.message).not.toContain('abcdefghijk');
@@ -88,11 +88,25 @@ describe('createOtelObserver on the local engine', () => {
     await b.observer({ type: 'attempt-finished', runId, stepPath: 'x', stage: 's', attempt: 1, status: 'succeeded', at: at(20) });
     // an attempt whose start this process did not see starts `durationMs` before its end
     await b.observer({ type: 'attempt-finished', runId, stepPath: 'y', stage: 's', attempt: 1, status: 'succeeded', metrics: { durationMs: 5, modelCalls: 0, inputTokens: 0, outputTokens: 0, modelLatencyMs: 0 }, at: at(40) });
-    await a.observer({ type: 'run-finished', runId, status: 'succeeded', at: at(50) });
+    // the run ends where its last step ran (a BullMQ worker): that process starts the run span at the first event it saw
+    await b.observer({ type: 'run-finished', runId, status: 'succeeded', at: at(50) });
     const all = [...a.spans(runId), ...b.spans(runId)];
-    expect(spanTree(all)).toEqual({ traceIds: [runTraceIds(runId).traceId], tree: ['run p', '  stage s x #1', '  stage s y #1'] });
+    expect(spanTree(all)).toEqual({ traceIds: [runTraceIds(runId).traceId], tree: ['run', '  stage s x #1', '  stage s y #1'] });
     const y = all.find((s) => s.attributes['baton.step.path'] === 'y')!;
     expect(y.endTime[1] - y.startTime[1]).toBe(5e6);
+    const run = all.find((s) => s.name === 'run')!;
+    expect(run.spanContext().spanId).toBe(runTraceIds(runId).spanId);
+    expect([run.startTime[1], run.endTime[1]]).toEqual([10e6, 50e6]);
+  });
+
+  it('forgets the oldest open spans beyond 10,000, instead of holding spans whose end another process sees', async () => {
+    const { observer, spans } = tracing();
+    const at = (s: number) => new Date(Date.UTC(2026, 11, 5, 12, 0, s)).toISOString();
+    for (let i = 0; i <= 10_000; i++) await observer({ type: 'attempt-started', runId: 'many', stepPath: `m[${i}]/x`, stage: 's', attempt: 1, at: at(0) });
+    for (const i of [0, 1]) await observer({ type: 'attempt-finished', runId: 'many', stepPath: `m[${i}]/x`, stage: 's', attempt: 1, status: 'succeeded', at: at(9) });
+    const starts = spans('many').map((s) => [s.attributes['baton.step.path'], s.startTime[0] - s.endTime[0]]);
+    // the first was dropped (a new span, started at its end); the second was still open
+    expect(starts).toEqual([['m[0]/x', 0], ['m[1]/x', -9]]);
   });
 
   it('without the run id generator the run span is one more child of the derived parent, in the same trace', async () => {

@@ -39,14 +39,16 @@ const A = OTEL_ATTRIBUTES;
 /**
  * A run observer that records OpenTelemetry spans: one trace per run, a span per stage attempt
  * (`stage <name>`, with run id, step path, stage, attempt, error code, model id and tokens), a span
- * per review gate (`review <gate>`, opened to decided) and the run span (`run <pipeline>`).
+ * per review gate (`review <gate>`, opened to decided) and the run span (`run`, with the pipeline
+ * and engine as attributes when this process saw the run start).
  *
  * Processes do not pass trace context to each other: each derives the trace id and the run span's
  * id from the run id ({@link runTraceIds}), so attempt spans recorded by BullMQ workers, Temporal
  * activities and Lambda handlers land in one trace under one parent. An attempt span also links to
  * the span active where the attempt ran (a Lambda invocation span, a Temporal interceptor's
  * activity span), if there is one. A span is recorded by the process that sees it end; its start is
- * the start event's time when the same process saw it, else the duration the event carries.
+ * the start event's time when the same process saw it, else the attempt's duration before its end,
+ * or for the run, the first event of the run this process saw.
  *
  * Give it to any engine or worker as `observer` (combine with others through `safeObserver`).
  *
@@ -60,22 +62,24 @@ const A = OTEL_ATTRIBUTES;
  */
 export function createOtelObserver(options: OtelObserverOptions = {}): RunObserver {
   const tracer = options.tracer ?? trace.getTracer('@baton/core');
-  const runs = new Map<string, { span: Span; pipeline?: string }>();
-  const pipelines = new Map<string, string>();
-  const attempts = new Map<string, Span>();
-  const reviews = new Map<string, Span>();
+  // runs, attempts and reviews whose end another process sees stay open here: bounded
+  const runs = new BoundedMap<{ span?: Span; pipeline?: string; firstAt: string }>();
+  const attempts = new BoundedMap<Span>();
+  const reviews = new BoundedMap<Span>();
 
   const parentOf = (runId: string): Context => {
     const { traceId, spanId } = runTraceIds(runId);
     return trace.setSpanContext(context.active(), { traceId, spanId, traceFlags: TraceFlags.SAMPLED, isRemote: true });
   };
-  const startRun = (runId: string, name: string, at: string, attributes: Attributes, derived: boolean): Span => {
+  const startRun = (runId: string, at: string, attributes: Attributes, derived: boolean): Span => {
     const opts = { startTime: new Date(at), attributes: { [A.runId]: runId, ...attributes } };
     const ids = options.idGenerator;
-    if (derived && ids) return ids.withIds(runTraceIds(runId), () => tracer.startSpan(name, { ...opts, root: true }));
-    return tracer.startSpan(name, opts, parentOf(runId));
+    if (derived && ids) return ids.withIds(runTraceIds(runId), () => tracer.startSpan('run', { ...opts, root: true }));
+    return tracer.startSpan('run', opts, parentOf(runId));
   };
   const child = (runId: string, name: string, at: string | Date, attributes: Attributes): Span => {
+    const seen = runs.get(runId);
+    if (!seen) runs.set(runId, { firstAt: typeof at === 'string' ? at : at.toISOString() });
     const active = trace.getSpanContext(context.active());
     const links: Link[] = active && trace.isSpanContextValid(active) && active.traceId !== runTraceIds(runId).traceId ? [{ context: active }] : [];
     return tracer.startSpan(name, { startTime: new Date(at), attributes: { [A.runId]: runId, ...attributes }, links }, parentOf(runId));
@@ -84,24 +88,25 @@ export function createOtelObserver(options: OtelObserverOptions = {}): RunObserv
   return (event: RunEvent) => {
     switch (event.type) {
       case 'run-started': {
-        pipelines.set(event.runId, event.pipeline);
-        runs.set(event.runId, { span: startRun(event.runId, `run ${event.pipeline}`, event.at, { [A.pipeline]: event.pipeline, [A.engine]: event.engine }, true), pipeline: event.pipeline });
+        const span = startRun(event.runId, event.at, { [A.pipeline]: event.pipeline, [A.engine]: event.engine }, true);
+        runs.set(event.runId, { span, pipeline: event.pipeline, firstAt: event.at });
         return;
       }
       case 'run-redriven': {
         // the run's derived span id belongs to its first execution: a redrive is a child of it
-        const pipeline = pipelines.get(event.runId);
-        const span = startRun(event.runId, `run ${pipeline ?? ''}`.trim(), event.at, { [A.redrive]: event.redrive, ...(pipeline ? { [A.pipeline]: pipeline } : {}) }, false);
-        runs.get(event.runId)?.span.end(new Date(event.at));
-        runs.set(event.runId, { span, ...(pipeline ? { pipeline } : {}) });
+        const seen = runs.get(event.runId);
+        seen?.span?.end(new Date(event.at));
+        const pipeline = seen?.pipeline;
+        const span = startRun(event.runId, event.at, { [A.redrive]: event.redrive, ...(pipeline ? { [A.pipeline]: pipeline } : {}) }, false);
+        runs.set(event.runId, { span, ...(pipeline ? { pipeline } : {}), firstAt: event.at });
         return;
       }
       case 'run-finished': {
-        const open = runs.get(event.runId);
-        const span = open?.span ?? startRun(event.runId, 'run', event.at, {}, true);
+        const seen = runs.get(event.runId);
+        // started elsewhere: from the first event of the run this process saw
+        const span = seen?.span ?? startRun(event.runId, seen?.firstAt ?? event.at, {}, true);
         finish(span, event.status, event.error, event.at);
         runs.delete(event.runId);
-        pipelines.delete(event.runId);
         return;
       }
       case 'attempt-started': {
@@ -133,6 +138,20 @@ export function createOtelObserver(options: OtelObserverOptions = {}): RunObserv
         return;
     }
   };
+}
+
+/** How many open runs, attempts and reviews an observer keeps before dropping the oldest. */
+const MAX_OPEN = 10_000;
+
+// A process that sees a span start but never its end (the engine of BullMQ runs whose workers
+// finish them, a killed worker) must not keep it forever: beyond MAX_OPEN the oldest go, unrecorded.
+class BoundedMap<T> extends Map<string, T> {
+  override set(key: string, value: T): this {
+    super.delete(key);
+    super.set(key, value);
+    if (this.size > MAX_OPEN) this.delete(this.keys().next().value as string);
+    return this;
+  }
 }
 
 function attemptKey(e: { runId: string; stepPath: string; attempt: number }): string {

@@ -71,7 +71,7 @@ export function spanTree(spans: readonly FinishedSpanLike[]): { traceIds: string
 
 /** The tree {@link spanTree} gives of the tracing scenario's run, on every engine. */
 export const KIT_TRACED_TREE = [
-  'run kit-traced',
+  'run',
   '  review review review',
   '  stage kit-flaky sections[0]/draft #1 ThrottlingException',
   '  stage kit-flaky sections[0]/draft #2',
