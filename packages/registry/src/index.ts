@@ -30,6 +30,8 @@ export {
   type TaskTokenReviewStore,
 } from './review-store.js';
 export { createPostgresClient, createPostgresRegistry, type PostgresRegistryOptions } from './postgres.js';
+export { createPostgresModelLimiter, type PostgresModelLimiter, type PostgresModelLimiterOptions } from './model-limiter.js';
+export { MODEL_QUOTA_MIGRATIONS } from './model-limiter-sql.js';
 export { createPgliteClient, createPgliteRegistry, type PgliteRegistryOptions } from './pglite.js';
 export { createRegistryObserver, type RegistryObserver, type RegistryObserverOptions } from './observer.js';
 export { auditRunRecord, type RunAudit } from './audit.js';
