@@ -96,6 +96,8 @@ export {
 export { createTestClock, realClock, type Clock, type TestClock } from './ports/clock.js';
 export { SCRUBBED, scrubSecrets, scrubValue } from './scrub.js';
 export { createJsonLogger, redact, silentLogger, type JsonLoggerOptions, type LogBindings, type LogLevel, type Logger } from './ports/logger.js';
+export { fromPino, type PinoLike } from './logging/pino.js';
+export { fromPowertools, type PowertoolsLoggerLike } from './logging/powertools.js';
 export type { ModelClient, ModelMessage, ModelRequest, ModelResponse, TokenUsage } from './ports/model.js';
 export type {
   AttemptRecord,
