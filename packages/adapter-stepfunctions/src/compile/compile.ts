@@ -1,8 +1,8 @@
-import { StageError, stageMetaOf, walkSteps, type AnyPipeline } from '@baton/core';
+import { DEFAULT_CLAIM_CHECK_THRESHOLD, StageError, stageMetaOf, walkSteps, type AnyPipeline } from '@baton/core';
 import type { CompileContext, Scope } from './context.js';
 import { routeFailuresToDeadLetter } from './dead-letter.js';
 import { compileBlock } from './dispatch.js';
-import { mapItemBounds } from './estimate.js';
+import { mapItemBounds, mapItemThresholds } from './estimate.js';
 import { checkLimits } from './limits.js';
 import { stageOutputFields } from './output-fields.js';
 import type { AslDefinition, AslState, CompileOptions, CompiledMachine } from './types.js';
@@ -34,12 +34,14 @@ export function compileToAsl(pipeline: AnyPipeline, options: CompileOptions = {}
 /** Like {@link compileToAsl} but returns errors in `issues` instead of throwing. */
 export function compileUnchecked(pipeline: AnyPipeline, options: CompileOptions = {}): CompiledMachine {
   const type = options.type ?? 'STANDARD';
+  const expectedItems = options.expectedItems ?? {};
+  const itemBounds = mapItemBounds(pipeline);
   const ctx: CompileContext = {
     type,
     functionArn: options.functionArn ?? ((stage) => `${DEFAULT_ACCOUNT}baton-${stage}`),
     reviewFunctionArn: options.reviewFunctionArn ?? `${DEFAULT_ACCOUNT}baton-review-gate`,
     distributedThreshold: options.distributedThreshold ?? 1000,
-    expectedItems: options.expectedItems ?? {},
+    expectedItems,
     approvalHeartbeatSeconds: options.approvalHeartbeatSeconds,
     timeoutMarginSeconds: options.timeoutMarginSeconds ?? 5,
     itemStepPaths: options.itemStepPaths ?? 'indexed',
@@ -51,6 +53,7 @@ export function compileUnchecked(pipeline: AnyPipeline, options: CompileOptions 
     outputs: stageOutputFields(pipeline),
     rawErrors: new Map(),
     decodedErrors: new Set(),
+    itemThresholds: mapItemThresholds(pipeline, expectedItems, itemBounds, DEFAULT_CLAIM_CHECK_THRESHOLD),
     tasks: {},
     issues: [],
   };
@@ -63,7 +66,7 @@ export function compileUnchecked(pipeline: AnyPipeline, options: CompileOptions 
     States: options.deadLetter ? routeFailuresToDeadLetter(states, options.deadLetter) : states,
   };
   if (options.timeoutSeconds !== undefined) definition.TimeoutSeconds = options.timeoutSeconds;
-  ctx.issues.push(...checkLimits(definition, ctx.expectedItems, { type, itemBounds: mapItemBounds(pipeline) }));
+  ctx.issues.push(...checkLimits(definition, ctx.expectedItems, { type, itemBounds, itemThresholds: ctx.itemThresholds }));
   return { definition, type, lambdaIntegration: ctx.lambdaIntegration, tasks: ctx.tasks, issues: ctx.issues };
 }
 

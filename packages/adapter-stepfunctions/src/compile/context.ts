@@ -31,6 +31,8 @@ export interface CompileContext {
    */
   rawErrors: Map<StepIR, RawError[]>;
   decodedErrors: Set<StepIR>;
+  /** Map step id -> the claim-check threshold of its items' tasks (see `mapItemThresholds`). */
+  itemThresholds: Readonly<Record<string, number>>;
   tasks: Record<string, TaskBinding>;
   issues: CompileIssue[];
 }
@@ -76,6 +78,17 @@ export interface Scope {
   iterations?: string[];
   /** Name of the state that ends the current item successfully (map items only). */
   itemOk?: string;
+  /**
+   * Name of the state that ends the current block when it is not the block's natural end: a
+   * parallel branch inside a map item keeps `{ path, output }` as its state and ends by keeping
+   * `$.output` only (see `compileParallel`).
+   */
+  blockEnd?: string;
+  /**
+   * Claim-check threshold (bytes) sent to every task of this scope, inside the items of a map whose
+   * aggregated result could pass 256 KB (see `mapItemThresholds`); absent: the Lambda's own.
+   */
+  claimCheckThreshold?: number;
   /** Name of the state that shapes a caught item failure (maps with a tolerated failure threshold). */
   itemFailed?: string;
 }

@@ -145,6 +145,7 @@ export function guardFatalStates(scope: Scope, base: string, states: Record<stri
 /** The state that ends a block where a name is needed (a Succeed, or the item's success state). */
 export function endState(scope: Scope, name: string): string {
   if (scope.itemOk) return scope.itemOk;
+  if (scope.blockEnd) return scope.blockEnd;
   return scope.states[name] ? name : addState(scope, name, { Type: 'Succeed' });
 }
 

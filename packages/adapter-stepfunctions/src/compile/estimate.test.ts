@@ -2,7 +2,7 @@ import { conformancePipelines } from '@baton/core/testkit';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { compileUnchecked } from './compile.js';
-import { mapItemBounds, maxJsonChars } from './estimate.js';
+import { mapItemBounds, mapItemThresholds, maxJsonChars } from './estimate.js';
 
 const kit = (name: string) => conformancePipelines.find((p) => p.name === name)!;
 const payloadWarnings = (name: string, items: number): string[] =>
@@ -24,8 +24,23 @@ describe('map results estimated from the schemas', () => {
     // before, every item counted as the 32 KB claim-check threshold: 2,000 × 32 KB
     expect(payloadWarnings('kit-map-concurrency', 2000)).toEqual([]);
     expect(payloadWarnings('kit-map-concurrency', 3000)).toEqual(['items']);
-    expect(payloadWarnings('kit-aggregate', 20)).toEqual(['items']);
+    // 20 items of 30 KB cross the Map as references (their tasks' lowered threshold); 2,000 references do not fit
+    expect(payloadWarnings('kit-aggregate', 20)).toEqual([]);
+    expect(payloadWarnings('kit-aggregate', 2000)).toEqual(['items']);
     expect(mapItemBounds(kit('kit-map-tolerated'))).toEqual({});
     expect(mapItemBounds(kit('kit-scale'))).toEqual({});
+  });
+
+  it('lowers the claim-check threshold of the items of a map whose aggregate can pass the budget, and only there', () => {
+    const thresholds = (name: string, items?: number): Record<string, number> =>
+      mapItemThresholds(kit(name), items === undefined ? {} : { items }, mapItemBounds(kit(name)), 32 * 1024);
+    // unbounded item outputs: 1 KB when the count is unknown, the budget's share at a known count
+    expect(thresholds('kit-aggregate')).toEqual({ items: 1024 });
+    expect(thresholds('kit-aggregate', 20)).toEqual({ items: Math.floor((192 * 1024) / 20) - 34 });
+    expect(thresholds('kit-aggregate', 5)).toEqual({});
+    expect(thresholds('kit-aggregate', 4000)).toEqual({ items: 512 });
+    // 102-character items never reach a threshold: nothing to lower, at any count
+    expect(thresholds('kit-map-concurrency')).toEqual({});
+    expect(thresholds('kit-map-concurrency', 3000)).toEqual({});
   });
 });

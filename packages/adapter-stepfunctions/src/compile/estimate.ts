@@ -130,3 +130,46 @@ function nestedBlocks(step: StepIR): (readonly StepIR[])[] {
   if ('catch' in step) blocks.push(...(step.catch ?? []).map((c) => c.steps));
   return blocks;
 }
+
+/** Share of the 256 KB state a map's aggregated result may take (the rest of the state travels with it). */
+export const MAP_AGGREGATE_BUDGET = 192 * 1024;
+/** Claim-check threshold of the items of a map whose item count is unknown (a reference is about 200 bytes). */
+export const DEFAULT_ITEM_THRESHOLD = 1024;
+/** The lowest per-item threshold: below it a reference saves little (core moves no field under 512 bytes). */
+const MIN_ITEM_THRESHOLD = 512;
+
+/**
+ * Per map step id, the claim-check threshold (bytes) the tasks of its items use, for the maps
+ * whose aggregated result could otherwise pass Step Functions' 256 KB: the Map state's output is
+ * built by the service from the item results, before any Lambda could claim-check it as a whole
+ * (it fails `States.DataLimitExceeded`). With `n` expected items, `MAP_AGGREGATE_BUDGET / n`
+ * (at least 512 bytes), only when `n` items of `itemBounds` (else the claim-check threshold) can
+ * pass the budget; with an unknown count, {@link DEFAULT_ITEM_THRESHOLD}; never for items whose
+ * bound is already below the threshold. An item output over its threshold then crosses the state as references
+ * (`{ $blob, bytes, sha256 }`), which the next stage's `invokeStage` resolves. Maps whose result
+ * is discarded are absent.
+ */
+export function mapItemThresholds(
+  pipeline: AnyPipeline,
+  expectedItems: Readonly<Record<string, number>>,
+  itemBounds: Readonly<Record<string, number>>,
+  claimCheckThreshold: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  const visit = (steps: readonly StepIR[]): void => {
+    for (const step of steps) {
+      if (step.kind === 'map' && step.resultPath !== null) {
+        const perItem = Math.min(itemBounds[step.id] ?? Infinity, claimCheckThreshold + 64);
+        const n = expectedItems[step.id];
+        if (n === undefined || n * perItem > MAP_AGGREGATE_BUDGET) {
+          const threshold = Math.min(claimCheckThreshold, n === undefined ? DEFAULT_ITEM_THRESHOLD : Math.max(MIN_ITEM_THRESHOLD, Math.floor(MAP_AGGREGATE_BUDGET / n) - ITEM_ENVELOPE_CHARS));
+          // items that can never reach the threshold gain nothing from it
+          if (perItem > threshold) out[step.id] = threshold;
+        }
+      }
+      for (const nested of nestedBlocks(step)) visit(nested);
+    }
+  };
+  visit(pipeline.ir.steps);
+  return out;
+}

@@ -72,24 +72,27 @@ function functionOf(s: AslState): string | undefined {
 /**
  * Reports where a pipeline can exceed Step Functions' limits for the given item counts: a map
  * result of N items, each up to its output schema's bound (`itemBounds`, see `mapItemBounds`) or
- * else the claim-check threshold, over 256 KB; a STANDARD history over 25,000 events.
+ * else the claim-check threshold its items use (`itemThresholds`, see `mapItemThresholds`; the
+ * Lambdas' threshold otherwise), over 256 KB; a STANDARD history over 25,000 events.
  */
 export function checkLimits(
   definition: AslDefinition,
   items: Record<string, number>,
-  options: { type: 'STANDARD' | 'EXPRESS'; claimCheckThreshold?: number; itemBounds?: Record<string, number> } = { type: 'STANDARD' },
+  options: { type: 'STANDARD' | 'EXPRESS'; claimCheckThreshold?: number; itemBounds?: Record<string, number>; itemThresholds?: Readonly<Record<string, number>> } = { type: 'STANDARD' },
 ): CompileIssue[] {
   const issues: CompileIssue[] = [];
   const threshold = options.claimCheckThreshold ?? DEFAULT_CLAIM_CHECK_THRESHOLD;
   // an item result is at most its schema's bound (see mapItemBounds), and never more than the claim check leaves
-  const perItem = (name: string): number => Math.min(options.itemBounds?.[name] ?? Infinity, threshold + 64);
+  const thresholdOf = (name: string): number => options.itemThresholds?.[name] ?? threshold;
+  const perItem = (name: string): number => Math.min(options.itemBounds?.[name] ?? Infinity, thresholdOf(name) + 64);
   const visit = (states: Record<string, AslState>): void => {
     for (const [name, s] of Object.entries(states)) {
       if (s.Type === 'Map') {
         const n = items[name];
         const item = perItem(name);
         if (n !== undefined && s.ResultPath !== null && n * item > SFN_PAYLOAD_LIMIT) {
-          const why = item < threshold + 64 ? `${item} bytes an item (its output schema's bound)` : `${threshold} bytes an item (claim-check threshold)`;
+          const own = thresholdOf(name);
+          const why = item < own + 64 ? `${item} bytes an item (its output schema's bound)` : own < threshold ? `${own} bytes an item (its items' claim-check threshold, the lowest used)` : `${threshold} bytes an item (claim-check threshold)`;
           issues.push({
             severity: 'warning',
             step: name,

@@ -18,6 +18,12 @@ import { enforceTolerance } from './tolerance.js';
  * which Step Functions counts against the native threshold set below: the run fails only beyond
  * it, and with `States.ExceedToleratedFailureThreshold`.) Above
  * `distributedThreshold` expected items (STANDARD only) the map runs in DISTRIBUTED mode.
+ *
+ * Step Functions builds the Map state's output from the item results itself and fails it with
+ * `States.DataLimitExceeded` over 256 KB, before any Lambda could claim-check the aggregate. So
+ * when the aggregate could pass the limit (`mapItemThresholds`: item count and output schemas),
+ * every task of an item sends a lowered `claimCheckThreshold` (and `keepKeys`): what an item keeps
+ * over it crosses the state as `{ $blob }` references, which the next stage resolves.
  */
 export function compileMap(scope: Scope, step: MapIR, next: Continuation, block: BlockCompiler): string {
   const { ctx } = scope;
@@ -29,6 +35,9 @@ export function compileMap(scope: Scope, step: MapIR, next: Continuation, block:
   }
   const tolerant = step.toleratedFailureCount !== undefined || step.toleratedFailurePercentage !== undefined;
   const plain = ctx.itemStepPaths === 'plain';
+  // the item results of a map whose aggregate could pass 256 KB cross the Map state as references
+  const own = ctx.itemThresholds[ctx.stepIds.get(step.id) ?? step.id];
+  const threshold = own === undefined ? scope.claimCheckThreshold : Math.min(own, scope.claimCheckThreshold ?? own);
   const item: Scope = {
     ctx,
     states: {},
@@ -38,6 +47,7 @@ export function compileMap(scope: Scope, step: MapIR, next: Continuation, block:
     dynamicPrefix: !plain,
     ...(plain ? {} : { itemOk: `${step.id}.ok` }),
     ...(tolerant ? { itemFailed: `${step.id}.failed` } : {}),
+    ...(threshold === undefined ? {} : { claimCheckThreshold: threshold }),
   };
   // plain: the item state is { status: 'succeeded', output } from the start, so it ends as the item result
   const done = plain ? null : item.itemOk!;

@@ -60,6 +60,8 @@ export function compileTask(scope: Scope, step: TaskIR, next: Continuation, bloc
     // the Lambda knows its stage's policy; it is told only one that differs (to tell a final failure)
     ...(samePolicy(effective, meta.retry ?? []) ? {} : { retry: effective }),
     ...(inline ? { keepInline: inline } : {}),
+    // inside the items of a map whose aggregate could pass 256 KB: large fields move out, keys stay for the machine's paths
+    ...(scope.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: scope.claimCheckThreshold, keepKeys: true }),
   };
   const input = selectionField(scope, 'input', step.input, step.id);
   const state: Record<string, unknown> = { Type: 'Task', TimeoutSeconds: Math.ceil(timeoutMs / 1000) + ctx.timeoutMarginSeconds };

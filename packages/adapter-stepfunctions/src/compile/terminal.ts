@@ -4,6 +4,7 @@ import { addState, type Scope } from './context.js';
 /** `succeed` ends the run, branch or map item with the current state. */
 export function compileSucceed(scope: Scope, step: SucceedIR): string {
   if (scope.itemOk) return scope.itemOk;
+  if (scope.blockEnd) return scope.blockEnd;
   return addState(scope, step.id, { Type: 'Succeed' });
 }
 

@@ -53,6 +53,13 @@ export interface StageEvent {
    * even when the claim check would move them to the blob store (core's `offloadLarge` option `keep`).
    */
   keepInline?: string[];
+  /**
+   * Claim-check threshold (bytes) for this task when lower than the function's own: set by the
+   * compiler on the tasks of a map's items when the map's aggregated result could pass Step
+   * Functions' 256 KB (the service builds a Map state's output from the item results itself), so
+   * an item's large values cross the state as `{ $blob }` references.
+   */
+  claimCheckThreshold?: number;
 }
 
 /**

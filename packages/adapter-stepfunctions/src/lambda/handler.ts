@@ -1,5 +1,6 @@
 import {
   ALL_ERRORS,
+  DEFAULT_CLAIM_CHECK_THRESHOLD,
   DEFAULT_STAGE_TIMEOUT_MS,
   StageError,
   decideRetry,
@@ -32,7 +33,7 @@ export interface StageHandlerOptions {
   /** @default silentLogger */
   logger?: Logger;
   clock?: Clock;
-  /** Claim-check threshold in bytes. @default 32768 */
+  /** Claim-check threshold in bytes; a task's event may lower it (`StageEvent.claimCheckThreshold`, map items). @default 32768 */
   claimCheckThreshold?: number;
   /** Overrides the attempt number (the local engine counts attempts itself). */
   attemptOf?: (event: StageEvent) => number;
@@ -126,7 +127,7 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
       ...(options.model ? { model: options.model } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
+      ...claimCheckThresholdOf(event, options.claimCheckThreshold),
       claimCheck: { ...(event.keepInline ? { keep: event.keepInline } : {}), ...(event.keepKeys ? { keepKeys: true } : {}) },
     });
     if (observe) {
@@ -150,6 +151,13 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
     }
     return stageResultOf(event, result.output);
   };
+}
+
+/** The event's threshold (a map item's) when lower than the function's own. */
+function claimCheckThresholdOf(event: StageEvent, own: number | undefined): { claimCheckThreshold?: number } {
+  const wanted = typeof event.claimCheckThreshold === 'number' && event.claimCheckThreshold > 0 ? event.claimCheckThreshold : undefined;
+  if (wanted === undefined) return own === undefined ? {} : { claimCheckThreshold: own };
+  return { claimCheckThreshold: Math.min(wanted, own ?? DEFAULT_CLAIM_CHECK_THRESHOLD) };
 }
 
 /** Time kept back from the Lambda's remaining time to report a timeout as a Baton error. */

@@ -36,6 +36,7 @@ import { createMemoryReviewStore, decideReview, type ReviewStore } from '../lamb
 import { bindStageTasks, type RunRecords } from './bindings.js';
 import { bindApprovals, type TaskTokenWaiters } from './approvals.js';
 import { trackEvents, type TrackedRun } from './events.js';
+import { withPayloadChecks } from './payload-limit.js';
 import { clampLocalTimers } from './timers.js';
 
 /** Options of {@link createStepFunctionsLocalEngine}. */
@@ -53,7 +54,12 @@ export interface StepFunctionsLocalEngineOptions {
   reviews?: ReviewStore;
   /** Compiler options (workflow type, expected item counts…). */
   compile?: CompileOptions;
-  /** Fail a task whose output exceeds Step Functions' 256 KB state limit (`--emulate stepfunctions`). @default true */
+  /**
+   * Enforce Step Functions' 256 KB state limit as the service does: a task whose output passes it,
+   * and a Map or Parallel state whose output (built from its items' or branches' results) passes
+   * it, fail with `States.DataLimitExceeded` (the latter through check states this engine adds to
+   * its copy of the machine, see `withPayloadChecks`, not counted as transitions). @default true
+   */
   enforcePayloadLimit?: boolean;
   /**
    * Fail a STANDARD run whose execution history would pass this many events (Step Functions
@@ -118,6 +124,16 @@ interface LocalRun extends RunRecords, TrackedRun {
   redrives: number;
 }
 
+/** A compiled machine as this engine runs it. */
+interface LocalMachine {
+  compiled: CompiledMachine;
+  sm: StateMachine;
+  /** Handlers of the payload-limit check states (none when the limit is not enforced). */
+  limitChecks: Record<string, (input: unknown) => Promise<unknown>>;
+  /** States of this engine's own (the checks): not transitions of the deployed machine. */
+  hidden: ReadonlySet<string>;
+}
+
 const ACCOUNT_ID = '000000000000';
 const LOCAL_DEAD_LETTER_QUEUE = 'http://127.0.0.1/000000000000/baton-dead-letters';
 const ACCOUNT_ARN = `arn:aws:states:local:${ACCOUNT_ID}`;
@@ -143,7 +159,7 @@ const ACCOUNT_ARN = `arn:aws:states:local:${ACCOUNT_ID}`;
 export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngineOptions): StepFunctionsLocalEngine {
   let pipelines = createPipelineSet(options.pipelines);
   // per pipeline version (the pipeline object): one machine per name and version, as deployed
-  const machines = new WeakMap<AnyPipeline, { compiled: CompiledMachine; sm: StateMachine }>();
+  const machines = new WeakMap<AnyPipeline, LocalMachine>();
   const compilations = new WeakMap<AnyPipeline, CompiledMachine>();
   const handlers = new WeakMap<AnyPipeline, StageHandler>();
   const runs = new Map<string, LocalRun>();
@@ -183,22 +199,26 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
   };
 
   // the interpreter validates the definition (asl-validator, tens of ms a machine): on first use
-  const machineOf = (pipeline: AnyPipeline): { compiled: CompiledMachine; sm: StateMachine } => {
+  const machineOf = (pipeline: AnyPipeline): LocalMachine => {
     let m = machines.get(pipeline);
     if (!m) {
       const compiled = compiledOf(pipeline);
-      m = { compiled, sm: new StateMachine(clampLocalTimers(compiled.definition) as never, { validationOptions: { checkArn: true, checkPaths: true } }) };
+      // Map and Parallel outputs over 256 KB fail States.DataLimitExceeded, as on AWS (Baton-side layer)
+      const checked = options.enforcePayloadLimit ?? true ? withPayloadChecks(compiled.definition) : { definition: compiled.definition, checks: new Map<string, string>(), handlers: {} };
+      const sm = new StateMachine(clampLocalTimers(checked.definition) as never, { validationOptions: { checkArn: true, checkPaths: true } });
+      m = { compiled, sm, limitChecks: checked.handlers, hidden: new Set(checked.checks.keys()) };
       machines.set(pipeline, m);
     }
     return m;
   };
 
   const execute = (run: LocalRun, pipeline: AnyPipeline, input: unknown): void => {
-    const { compiled, sm } = machineOf(pipeline);
+    const { compiled, sm, limitChecks, hidden } = machineOf(pipeline);
     const retryIntervalOverrides: Record<string, number[]> = {};
     const state = { ended: false };
     const taskResourceLocalHandlers = {
       ...bindStageTasks(compiled, handlerOf(pipeline), run, retryIntervalOverrides, { enforcePayloadLimit: options.enforcePayloadLimit ?? true, ended: () => state.ended }),
+      ...limitChecks,
       ...(options.deadLetters ? bindDeadLetter(options.deadLetters) : {}),
       ...bindApprovals(compiled, {
         reviews,
@@ -218,7 +238,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
       () => undefined,
       () => (state.ended = true),
     );
-    const events = trackEvents(execution, run, compiled.type === 'STANDARD' ? historyLimit : false);
+    const events = trackEvents(execution, run, compiled.type === 'STANDARD' ? historyLimit : false, hidden);
     // the outcome is reported once every event (transition counts) has been consumed
     const settled = execution.result.then(
       async (output) => (await events, { ok: true as const, output }),

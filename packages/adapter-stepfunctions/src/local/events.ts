@@ -18,11 +18,14 @@ type Execution = ReturnType<StateMachine['run']>;
 /**
  * Consumes an execution's event log: counts transitions and history events (2 per state, 3 more
  * per Task, 2 per map iteration) and the states in flight; aborts the execution once the history
- * passes `historyLimit`, as Step Functions fails a STANDARD execution at 25,000 events.
+ * passes `historyLimit`, as Step Functions fails a STANDARD execution at 25,000 events. States in
+ * `hidden` (the local engine's own) are not counted.
  */
-export async function trackEvents(execution: Execution, run: TrackedRun, historyLimit: number | false): Promise<void> {
+export async function trackEvents(execution: Execution, run: TrackedRun, historyLimit: number | false, hidden: ReadonlySet<string> = new Set()): Promise<void> {
   try {
     for await (const e of execution.eventLogs) {
+      // the engine's own states (payload-limit checks) are not in the deployed machine
+      if ('state' in e && hidden.has(e.state.name)) continue;
       if (e.type === 'StateEntered') {
         run.transitions++;
         run.historyEvents += e.state.type === 'Task' ? 5 : 2;
