@@ -16,6 +16,8 @@ import {
   type BlobStore,
   type Logger,
   type ModelClient,
+  type ModelLimiter,
+  type PriceTable,
   type ReviewNotifier,
   type RunEvent,
   type RunObserver,
@@ -34,6 +36,10 @@ export interface BatonActivitiesOptions {
   pipelines: AnyPipeline[] | ReadonlyMap<string, AnyPipeline> | PipelineSet;
   blobs: BlobStore;
   model?: ModelClient;
+  /** Model budgets every `ctx.model` call waits for (inside the activity, heartbeating). */
+  limiter?: ModelLimiter;
+  /** Token prices for each attempt's `metrics.cost`. */
+  prices?: PriceTable;
   /** @default silent */
   logger?: Logger;
   /** Delivers review tokens when a gate opens. */
@@ -105,6 +111,8 @@ export function createBatonActivities(options: BatonActivitiesOptions): BatonAct
           signal: ctx.cancellationSignal,
           logBindings: { executionId: ctx.info.workflowExecution?.runId, engine: 'temporal' },
           ...(options.model ? { model: options.model } : {}),
+          ...(options.limiter ? { limiter: options.limiter } : {}),
+          ...(options.prices ? { prices: options.prices } : {}),
           ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }),
           ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
         });

@@ -12,6 +12,7 @@ import {
   findOpenReview,
   startRunId,
   stageMetaOf,
+  summarizeUsage,
   validateRunInput,
   type AnyPipeline,
   type BlobStore,
@@ -19,6 +20,8 @@ import {
   type Engine,
   type Logger,
   type ModelClient,
+  type ModelLimiter,
+  type PriceTable,
   type ReviewDecision,
   type ReviewNotifier,
   type RunInfo,
@@ -53,6 +56,10 @@ export interface TemporalEngineOptions {
    */
   blobs?: BlobStore;
   model?: ModelClient;
+  /** Model budgets of the in-process worker's `ctx.model` calls (see `TemporalWorkerOptions.limiter`). */
+  limiter?: ModelLimiter;
+  /** Token prices of the in-process worker's attempts (`status().usage` shows every worker's). */
+  prices?: PriceTable;
   /** @default silent */
   logger?: Logger;
   /** Delivers review tokens (in the in-process worker). */
@@ -106,7 +113,7 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
       taskQueue,
       ...(options.address ? { address: options.address } : {}),
       blobs,
-      ...pick(options, ['model', 'logger', 'notifier', 'observer', 'claimCheckThreshold', 'workflowBundle']),
+      ...pick(options, ['model', 'limiter', 'prices', 'logger', 'notifier', 'observer', 'claimCheckThreshold', 'workflowBundle']),
     });
     await worker;
   };
@@ -255,6 +262,9 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
       if (description.closeTime) info.finishedAt = description.closeTime.toISOString();
       if (outcome?.status === 'succeeded') info.output = outcome.output;
       if (outcome?.status === 'failed') info.error = outcome.error;
+      // from the attempts the workflow carries: after a continue-as-new, those it still holds (see README)
+      const usage = summarizeUsage(info.attempts);
+      if (usage) info.usage = usage;
       return info;
     },
     approve: (runId, gate, decision) => decide(runId, gate, decision, 'approved'),

@@ -1,5 +1,18 @@
 import { NativeConnection, Worker, type InjectedSinks, type WorkflowBundle } from '@temporalio/worker';
-import { createMemoryBlobStore, safeObserver, silentLogger, type AnyPipeline, type BlobStore, type Logger, type ModelClient, type PipelineSet, type ReviewNotifier, type RunObserver } from '@baton/core';
+import {
+  createMemoryBlobStore,
+  safeObserver,
+  silentLogger,
+  type AnyPipeline,
+  type BlobStore,
+  type Logger,
+  type ModelClient,
+  type ModelLimiter,
+  type PipelineSet,
+  type PriceTable,
+  type ReviewNotifier,
+  type RunObserver,
+} from '@baton/core';
 import { createBatonActivities } from './activities.js';
 import { bundleBatonWorkflow } from './bundle.js';
 import { routeTemporalLogs } from './logging.js';
@@ -22,6 +35,15 @@ export interface TemporalWorkerOptions {
   /** Blob store of the claim check; must be shared by every worker of the task queue. @default memory (one worker only) */
   blobs?: BlobStore;
   model?: ModelClient;
+  /**
+   * Model budgets every `ctx.model` call waits for; `createPostgresModelLimiter` of `@baton/registry`
+   * shares them across every worker of the task queue. The wait happens inside the stage activity,
+   * which heartbeats meanwhile; it is neither an attempt nor counted against the stage's timeout,
+   * and the workflow's start-to-close timeout leaves room for it (`ActivityTuning.maxBudgetWaitMs`).
+   */
+  limiter?: ModelLimiter;
+  /** Token prices for each attempt's cost and `status().usage`. */
+  prices?: PriceTable;
   /**
    * Receives Baton's lines and the Temporal SDK's (Runtime, worker, Rust core: see
    * {@link routeTemporalLogs}), so a silent logger silences the SDK too. @default silent
@@ -83,6 +105,8 @@ export async function createTemporalWorker(options: TemporalWorkerOptions): Prom
     blobs: options.blobs ?? createMemoryBlobStore(),
     logger,
     ...(options.model ? { model: options.model } : {}),
+    ...(options.limiter ? { limiter: options.limiter } : {}),
+    ...(options.prices ? { prices: options.prices } : {}),
     ...(options.notifier ? { notifier: options.notifier } : {}),
     ...(options.observer ? { observer: options.observer } : {}),
     ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),

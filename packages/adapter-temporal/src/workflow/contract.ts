@@ -48,6 +48,15 @@ export interface ActivityTuning {
   /** Added to the stage timeout to form the activity's start-to-close timeout. @default 60000 */
   startToCloseMarginMs?: number;
   /**
+   * Time one stage attempt may spend waiting for model budget (a worker's `limiter`), also added
+   * to the start-to-close timeout: stage timeout + margin + this. The wait is neither an attempt
+   * nor part of the stage's timeout, and the activity heartbeats meanwhile, so a lost worker is
+   * still found after `heartbeatTimeoutMs`. An attempt that waits longer times out and runs again
+   * as the same attempt, like one whose worker was lost.
+   * @default 86400000 (24 h); 0 with `heartbeatTimeoutMs: 0`, where start-to-close is the only way a lost worker is found
+   */
+  maxBudgetWaitMs?: number;
+  /**
    * Start-to-close timeout of the review and claim-check activities, which Temporal retries
    * (a review activity lost with its worker is retried with a fresh token and notice). @default 30000
    */

@@ -9,6 +9,8 @@ import { sha256Hex } from './sha256.js';
 const DEFAULT_STAGE_TIMEOUT_MS = 300_000;
 const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
 const DEFAULT_MARGIN_MS = 60_000;
+/** A day: the budget wait room of a stage activity that heartbeats (a lost worker is found by its heartbeat, not this). */
+const DEFAULT_MAX_BUDGET_WAIT_MS = 86_400_000;
 const DEFAULT_PLUMBING_TIMEOUT_MS = 30_000;
 const DEFAULT_CONTINUE_AS_NEW_EVENTS = 10_000;
 /** Characters of JSON per activity payload when a value is stored in parts (under the SDK's 512 KB payload warning, and 3 bytes a character at most). */
@@ -41,8 +43,10 @@ export function createWorkflowEffects(state: WorkflowRunState): Effects {
     let proxy = stageProxies.get(timeoutMs);
     if (!proxy) {
       const heartbeat = tuning.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
+      // waiting for model budget happens inside the activity and must not time it out
+      const budgetWait = tuning.maxBudgetWaitMs ?? (heartbeat > 0 ? DEFAULT_MAX_BUDGET_WAIT_MS : 0);
       const options: ActivityOptions = {
-        startToCloseTimeout: timeoutMs + (tuning.startToCloseMarginMs ?? DEFAULT_MARGIN_MS),
+        startToCloseTimeout: timeoutMs + (tuning.startToCloseMarginMs ?? DEFAULT_MARGIN_MS) + budgetWait,
         retry: { maximumAttempts: 1 },
         ...(heartbeat > 0 ? { heartbeatTimeout: heartbeat } : {}),
       };
