@@ -1,6 +1,7 @@
 import {
   createFsBlobStore,
   createJsonLogger,
+  fromPino,
   type AnyPipeline,
   type BlobStore,
   type Logger,
@@ -9,6 +10,7 @@ import {
 import { type LogLevel } from '@baton/core/engine';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pino } from 'pino';
 import type { EngineConnection } from './engines.js';
 import { CliError } from './errors.js';
 import { createModelFromSpec, parseFaults } from './models.js';
@@ -28,6 +30,8 @@ export interface GlobalOptions {
   emulate?: string;
   /** Level of the JSON log written to `<stateDir>/logs/baton.jsonl`. @default 'info' */
   logLevel?: string;
+  /** `file` (JSON lines in `<stateDir>/logs/baton.jsonl`) or `json` (pino lines on stderr; `BATON_LOG_FORMAT`). @default 'file' */
+  logFormat?: string;
   /** Servers of the bullmq and temporal engines, and whether this process runs a worker. */
   connection?: EngineConnection;
   /** Postgres run registry (`--database-url`, `DATABASE_URL`); unset: the PGlite registry fed by the event spool. */
@@ -48,16 +52,28 @@ export interface CliContext {
 /** Builds the {@link CliContext} of a command from the global options. */
 export async function openContext(opts: GlobalOptions): Promise<CliContext> {
   if (opts.logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) throw new CliError(`--log-level ${opts.logLevel}: use debug, info, warn or error`);
+  if (opts.logFormat !== undefined && !['file', 'json'].includes(opts.logFormat)) throw new CliError(`--log-format ${opts.logFormat}: use file or json`);
   if (opts.emulate !== undefined && opts.emulate !== 'stepfunctions') throw new CliError(`--emulate ${opts.emulate}: only "stepfunctions" can be emulated`);
   const stateDir = resolve(opts.stateDir);
   const pipelines = await loadPipelines(opts.pipelines);
   const blobs = await blobStoreOf(opts, stateDir);
-  mkdirSync(join(stateDir, 'logs'), { recursive: true });
-  const logFile = join(stateDir, 'logs', 'baton.jsonl');
-  const logger = createJsonLogger({ level: (opts.logLevel ?? 'info') as LogLevel, write: (line) => appendFileSync(logFile, line + '\n') });
+  const logger = loggerOf(opts, stateDir);
   const model = createModelFromSpec(opts.model, parseFaults(opts.faults ?? process.env.BATON_OFFLINE_FAULTS), Number(opts.offlineLatency ?? 0));
   const recorder = await createRunRecorder(stateDir, opts.databaseUrl ?? process.env.DATABASE_URL);
   return { stateDir, pipelines, blobs, model, logger, recorder };
+}
+
+/**
+ * The log of a command: JSON lines appended to `<stateDir>/logs/baton.jsonl` (the default: the
+ * terminal keeps the human output alone), or with `--log-format json` pino lines on stderr,
+ * written synchronously so that none is lost when the CLI exits. Secrets are redacted either way.
+ */
+function loggerOf(opts: GlobalOptions, stateDir: string): Logger {
+  const level = (opts.logLevel ?? 'info') as LogLevel;
+  if (opts.logFormat === 'json') return fromPino(pino({ level, base: { pid: process.pid, name: 'baton' } }, pino.destination({ dest: 2, sync: true })));
+  mkdirSync(join(stateDir, 'logs'), { recursive: true });
+  const logFile = join(stateDir, 'logs', 'baton.jsonl');
+  return createJsonLogger({ level, write: (line) => appendFileSync(logFile, line + '\n') });
 }
 
 /**

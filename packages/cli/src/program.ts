@@ -16,7 +16,7 @@ import { DEFAULT_PIPELINES_MODULE, parsePipelineVersion } from './pipelines.js';
 import { RUN_ID_HELP, parseRunIdOption } from './run-id.js';
 import type { GlobalOptions } from './session.js';
 
-const GLOBALS = ['stateDir', 'engine', 'pipelines', 'model', 'faults', 'offlineLatency', 'emulate', 'logLevel', 'databaseUrl'] as const;
+const GLOBALS = ['stateDir', 'engine', 'pipelines', 'model', 'faults', 'offlineLatency', 'emulate', 'logLevel', 'logFormat', 'databaseUrl'] as const;
 
 /**
  * Builds the `baton` command line. `onExit` receives each command's exit code.
@@ -36,6 +36,7 @@ export function createProgram(onExit: (code: number) => void): Command {
     .addOption(new Option('--faults <list>', 'offline model faults: throttle=a+b,invalid=c,persistent-invalid=d,offscript=e,throttle-rate=0.2,invalid-json-rate=0.1,seed=s'))
     .addOption(new Option('--offline-latency <ms>', 'simulated latency of each offline model call').default('0'))
     .addOption(new Option('--log-level <level>', 'level of the JSON log in <state-dir>/logs/baton.jsonl').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .addOption(new Option('--log-format <format>', 'file: JSON log lines in <state-dir>/logs/baton.jsonl; json: pino JSON lines on stderr instead (for containers and log shippers)').choices(['file', 'json']).env('BATON_LOG_FORMAT').default('file'))
     .addOption(new Option('--emulate <engine>', 'make the local engine enforce another engine\'s limits').choices(['stepfunctions']))
     .addOption(new Option('--redis-url <url>', 'bullmq: Redis server (default: REDIS_URL or redis://127.0.0.1:6379)'))
     .addOption(new Option('--bullmq-prefix <prefix>', 'bullmq: namespace of every Redis key (default: baton)'))
@@ -79,6 +80,7 @@ export function createProgram(onExit: (code: number) => void): Command {
       ...(all.offlineLatency ? { offlineLatency: all.offlineLatency } : {}),
       ...(all.emulate ? { emulate: all.emulate } : {}),
       ...(all.logLevel ? { logLevel: all.logLevel } : {}),
+      ...(all.logFormat ? { logFormat: all.logFormat } : {}),
       ...(Object.keys(connection).length ? { connection } : {}),
       ...(all.databaseUrl ? { databaseUrl: all.databaseUrl } : {}),
     };
