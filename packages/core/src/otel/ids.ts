@@ -8,6 +8,18 @@ export interface RunTraceIds {
   spanId: string;
 }
 
+/** Options of {@link runTraceIds}. */
+export interface RunTraceIdOptions {
+  /**
+   * AWS X-Ray accepts a trace id only if its first 8 hex digits are the trace's start in epoch
+   * seconds, within the last 30 days. With `xray`, a run id made by Baton (the pipeline, the UTC
+   * start as `yyyymmddhhmmss`, random hex) gives those digits its own start time, so every process still derives
+   * the same id; a run id chosen by the caller without that timestamp keeps the plain derived id,
+   * which X-Ray refuses. @default false
+   */
+  xray?: boolean;
+}
+
 /**
  * The trace ids of a run, derived from its run id alone: every process that observes the run
  * (an engine, a BullMQ worker, a Temporal activity, a Lambda handler) computes the same ids, so
@@ -15,12 +27,27 @@ export interface RunTraceIds {
  *
  * @example
  * ```ts
- * const { traceId, spanId } = runTraceIds('report-2026-12-05');
+ * const { traceId, spanId } = runTraceIds('report-20261205131913-4c56d9da');
  * // the same two ids in every process, on every engine
+ * runTraceIds('report-20261205131913-4c56d9da', { xray: true }).traceId.slice(0, 8); // '6b140f51': 2026-12-05T13:19:13Z in epoch seconds
  * ```
  */
-export function runTraceIds(runId: string): RunTraceIds {
-  return { traceId: nonZeroHex(`baton/trace/${runId}`, 32), spanId: nonZeroHex(`baton/run/${runId}`, 16) };
+export function runTraceIds(runId: string, options: RunTraceIdOptions = {}): RunTraceIds {
+  const traceId = nonZeroHex(`baton/trace/${runId}`, 32);
+  const started = options.xray ? startOfRunId(runId) : undefined;
+  return {
+    traceId: started === undefined ? traceId : started.toString(16).padStart(8, '0') + traceId.slice(8),
+    spanId: nonZeroHex(`baton/run/${runId}`, 16),
+  };
+}
+
+// the start time newRunId writes into a run id, in epoch seconds
+function startOfRunId(runId: string): number | undefined {
+  const m = /-(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})-[0-9a-f]{8}$/.exec(runId);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
 }
 
 /**

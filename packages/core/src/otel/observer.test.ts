@@ -155,4 +155,25 @@ describe('runTraceIds', () => {
     expect(runTraceIds('run-2').traceId).not.toBe(one.traceId);
     expect(trace.isSpanContextValid({ ...one, traceFlags: 1 })).toBe(true);
   });
+
+  it('with xray, starts the trace id with the start time a Baton run id carries, as X-Ray requires', () => {
+    const runId = 'report-20261205131913-4c56d9da';
+    const xray = runTraceIds(runId, { xray: true });
+    expect(parseInt(xray.traceId.slice(0, 8), 16)).toBe(Date.UTC(2026, 11, 5, 13, 19, 13) / 1000);
+    expect(xray.traceId.slice(8)).toBe(runTraceIds(runId).traceId.slice(8));
+    expect(xray.spanId).toBe(runTraceIds(runId).spanId);
+    // a run id without Baton's timestamp cannot carry its start: the plain derived id
+    expect(runTraceIds('my-own-id', { xray: true })).toEqual(runTraceIds('my-own-id'));
+  });
+
+  it('an xray observer records the run under the X-Ray-shaped trace id', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const observer = createOtelObserver({ tracer: provider.getTracer('test'), xray: true });
+    const runId = 'p-20261205120000-0000abcd';
+    await observer({ type: 'attempt-finished', runId, stepPath: 'x', stage: 's', attempt: 1, status: 'succeeded', at: new Date().toISOString() });
+    const [span] = exporter.getFinishedSpans();
+    expect(span!.spanContext().traceId).toBe(runTraceIds(runId, { xray: true }).traceId);
+    expect(span!.spanContext().traceId.slice(0, 8)).toBe((Date.UTC(2026, 11, 5, 12) / 1000).toString(16));
+  });
 });

@@ -3,11 +3,11 @@ import type { SerializedError } from '../errors.js';
 import { scrubSecrets } from '../scrub.js';
 import type { RunEvent, RunObserver } from '../observer.js';
 import type { InvocationMetrics } from '../stage.js';
-import { runTraceIds, type RunIdGenerator } from './ids.js';
+import { runTraceIds, type RunIdGenerator, type RunTraceIds } from './ids.js';
 
 /** Options of {@link createOtelObserver}. */
 export interface OtelObserverOptions {
-  /** Where spans go. @default trace.getTracer('@baton/core') (the globally registered provider) */
+  /** Where spans go. @default the tracer of the globally registered provider, named after this package */
   tracer?: Tracer;
   /**
    * The id generator the tracer's provider was built with, from {@link createRunIdGenerator}: the
@@ -15,6 +15,11 @@ export interface OtelObserverOptions {
    * the run span is one more child of the derived parent, which no process records.
    */
   idGenerator?: RunIdGenerator;
+  /**
+   * Trace ids AWS X-Ray accepts (start time in the first 8 hex digits) for run ids Baton made:
+   * see `RunTraceIdOptions.xray`. Every observer of a run must agree on it. @default false
+   */
+  xray?: boolean;
 }
 
 /** Span attribute names; model and token attributes follow the OpenTelemetry GenAI conventions. */
@@ -62,26 +67,27 @@ const A = OTEL_ATTRIBUTES;
  */
 export function createOtelObserver(options: OtelObserverOptions = {}): RunObserver {
   const tracer = options.tracer ?? trace.getTracer('@baton/core');
+  const idsOf = (runId: string): RunTraceIds => runTraceIds(runId, { xray: options.xray ?? false });
   // runs, attempts and reviews whose end another process sees stay open here: bounded
   const runs = new BoundedMap<{ span?: Span; pipeline?: string; firstAt: string }>();
   const attempts = new BoundedMap<Span>();
   const reviews = new BoundedMap<Span>();
 
   const parentOf = (runId: string): Context => {
-    const { traceId, spanId } = runTraceIds(runId);
+    const { traceId, spanId } = idsOf(runId);
     return trace.setSpanContext(context.active(), { traceId, spanId, traceFlags: TraceFlags.SAMPLED, isRemote: true });
   };
   const startRun = (runId: string, at: string, attributes: Attributes, derived: boolean): Span => {
     const opts = { startTime: new Date(at), attributes: { [A.runId]: runId, ...attributes } };
     const ids = options.idGenerator;
-    if (derived && ids) return ids.withIds(runTraceIds(runId), () => tracer.startSpan('run', { ...opts, root: true }));
+    if (derived && ids) return ids.withIds(idsOf(runId), () => tracer.startSpan('run', { ...opts, root: true }));
     return tracer.startSpan('run', opts, parentOf(runId));
   };
   const child = (runId: string, name: string, at: string | Date, attributes: Attributes): Span => {
     const seen = runs.get(runId);
     if (!seen) runs.set(runId, { firstAt: typeof at === 'string' ? at : at.toISOString() });
     const active = trace.getSpanContext(context.active());
-    const links: Link[] = active && trace.isSpanContextValid(active) && active.traceId !== runTraceIds(runId).traceId ? [{ context: active }] : [];
+    const links: Link[] = active && trace.isSpanContextValid(active) && active.traceId !== idsOf(runId).traceId ? [{ context: active }] : [];
     return tracer.startSpan(name, { startTime: new Date(at), attributes: { [A.runId]: runId, ...attributes }, links }, parentOf(runId));
   };
 
