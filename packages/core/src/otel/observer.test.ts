@@ -99,6 +99,24 @@ describe('createOtelObserver on the local engine', () => {
     expect([run.startTime[1], run.endTime[1]]).toEqual([10e6, 50e6]);
   });
 
+  it('records a redrive as a second run span under the first, which keeps the derived id', async () => {
+    const { observer, spans } = tracing();
+    const at = (ms: number) => new Date(Date.UTC(2026, 11, 5, 12, 0, 0, ms)).toISOString();
+    const runId = 'redriven-run';
+    await observer({ type: 'run-started', runId, pipeline: 'p', engine: 'local', input: {}, at: at(0) });
+    await observer({ type: 'run-finished', runId, status: 'failed', error: { code: 'ItemBroken', message: 'item 1 is broken', retryable: false }, at: at(10) });
+    await observer({ type: 'run-redriven', runId, redrive: 1, at: at(20) });
+    await observer({ type: 'attempt-started', runId, stepPath: 'items[1]/item', stage: 'kit-item', attempt: 1, at: at(21) });
+    await observer({ type: 'attempt-finished', runId, stepPath: 'items[1]/item', stage: 'kit-item', attempt: 1, status: 'succeeded', at: at(25) });
+    await observer({ type: 'run-finished', runId, status: 'succeeded', at: at(30) });
+    const recorded = spans(runId);
+    expect(spanTree(recorded).tree).toEqual(['run ItemBroken', '  run', '  stage kit-item items[1]/item #1']);
+    const [first, second] = recorded.filter((s) => s.name === 'run').sort((a, b) => a.startTime[1] - b.startTime[1]);
+    expect(first!.spanContext().spanId).toBe(runTraceIds(runId).spanId);
+    expect(second!.attributes).toMatchObject({ 'baton.redrive': 1, 'baton.pipeline': 'p' });
+    expect(second!.status.code).not.toBe(2);
+  });
+
   it('forgets the oldest open spans beyond 10,000, instead of holding spans whose end another process sees', async () => {
     const { observer, spans } = tracing();
     const at = (s: number) => new Date(Date.UTC(2026, 11, 5, 12, 0, s)).toISOString();

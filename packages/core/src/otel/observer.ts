@@ -69,7 +69,9 @@ export function createOtelObserver(options: OtelObserverOptions = {}): RunObserv
   const tracer = options.tracer ?? trace.getTracer('@baton/core');
   const idsOf = (runId: string): RunTraceIds => runTraceIds(runId, { xray: options.xray ?? false });
   // runs, attempts and reviews whose end another process sees stay open here: bounded
-  const runs = new BoundedMap<{ span?: Span; pipeline?: string; firstAt: string }>();
+  const runs = new BoundedMap<{ span?: Span; firstAt: string }>();
+  // kept past the run's end: a redrive names the pipeline again
+  const pipelines = new BoundedMap<string>();
   const attempts = new BoundedMap<Span>();
   const reviews = new BoundedMap<Span>();
 
@@ -95,16 +97,16 @@ export function createOtelObserver(options: OtelObserverOptions = {}): RunObserv
     switch (event.type) {
       case 'run-started': {
         const span = startRun(event.runId, event.at, { [A.pipeline]: event.pipeline, [A.engine]: event.engine }, true);
-        runs.set(event.runId, { span, pipeline: event.pipeline, firstAt: event.at });
+        runs.set(event.runId, { span, firstAt: event.at });
+        pipelines.set(event.runId, event.pipeline);
         return;
       }
       case 'run-redriven': {
         // the run's derived span id belongs to its first execution: a redrive is a child of it
-        const seen = runs.get(event.runId);
-        seen?.span?.end(new Date(event.at));
-        const pipeline = seen?.pipeline;
+        runs.get(event.runId)?.span?.end(new Date(event.at));
+        const pipeline = pipelines.get(event.runId);
         const span = startRun(event.runId, event.at, { [A.redrive]: event.redrive, ...(pipeline ? { [A.pipeline]: pipeline } : {}) }, false);
-        runs.set(event.runId, { span, ...(pipeline ? { pipeline } : {}), firstAt: event.at });
+        runs.set(event.runId, { span, firstAt: event.at });
         return;
       }
       case 'run-finished': {
