@@ -45,6 +45,12 @@ export interface PostgresModelLimiterOptions {
   connectTimeoutMs?: number;
   /** Once the database failed, calls use the in-process fallback this long before it is tried again. @default 5000 */
   retryAfterMs?: number;
+  /**
+   * Longest sleep of a waiting caller before it looks at the window again: another process's calls
+   * ending below their estimate free budget early, and only this process's own wake it at once.
+   * @default 250
+   */
+  pollMs?: number;
   /** Warned (once) when the database cannot be used. @default silent */
   logger?: Logger;
 }
@@ -59,8 +65,6 @@ export interface PostgresModelLimiter extends ModelLimiter {
 
 /** Sleep between two looks at a budget whose calls in flight are all taken. */
 const IN_FLIGHT_POLL_MS = 50;
-/** Longest sleep before looking again (another process's actual usage may free the window early). */
-const MAX_SLEEP_MS = 1000;
 
 /**
  * Model budgets in PostgreSQL: the sliding window of requests and tokens per model (one row per
@@ -95,6 +99,7 @@ export function createPostgresModelLimiter(options: PostgresModelLimiterOptions)
   const adaptive = options.adaptive === false ? undefined : { ...ADAPTIVE_DEFAULTS, ...options.adaptive };
   const leaseMs = options.leaseMs ?? 600_000;
   const retryAfterMs = options.retryAfterMs ?? 5000;
+  const pollMs = options.pollMs ?? 250;
   const fallback = createMemoryModelLimiter({ budgets: options.budgets, ...(options.adaptive === undefined ? {} : { adaptive: options.adaptive }) });
   const warned = new Set<string>();
   let degradedUntil = 0;
@@ -226,7 +231,7 @@ export function createPostgresModelLimiter(options: PostgresModelLimiterOptions)
             continue;
           }
           // Infinity: until a call in flight ends (maybe in another process, which cannot wake this one)
-          await sleep(Number.isFinite(res.wait) ? Math.min(res.wait, MAX_SLEEP_MS) : IN_FLIGHT_POLL_MS);
+          await sleep(Number.isFinite(res.wait) ? Math.min(res.wait, pollMs) : Math.min(IN_FLIGHT_POLL_MS, pollMs));
         }
         // a closed limiter leaves nobody waiting for ever
         if (closed) for (const w of waiters.splice(0)) w.reject(new Error('model limiter closed'));
