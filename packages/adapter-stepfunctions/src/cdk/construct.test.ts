@@ -208,6 +208,37 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
     expect(versionOf('exports.handler = async (e) => ({ ...e, fixed: true });')).not.toEqual(before);
   });
 
+  it('publishes a state machine version per definition revision and an alias per pipeline version, both retained; runs start on the alias', () => {
+    const { template, construct } = synth({ pipeline: reviewed });
+    const smId = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))[0]!;
+    const versions = template.findResources('AWS::StepFunctions::StateMachineVersion');
+    expect(Object.values(versions)).toEqual([
+      expect.objectContaining({
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        // a new revision (any change of the definition) replaces the resource: a new version, the old one kept
+        Properties: expect.objectContaining({ StateMachineArn: { Ref: smId }, StateMachineRevisionId: { 'Fn::GetAtt': [smId, 'StateMachineRevisionId'] } }),
+      }),
+    ]);
+    const versionId = Object.keys(versions)[0]!;
+    const aliases = template.findResources('AWS::StepFunctions::StateMachineAlias');
+    expect(Object.keys(aliases)).toEqual([expect.stringMatching(/AliasV1/)]);
+    expect(Object.values(aliases)[0]).toMatchObject({
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: { Name: 'v1', RoutingConfiguration: [{ StateMachineVersionArn: { 'Fn::GetAtt': [versionId, 'Arn'] }, Weight: 100 }] },
+    });
+    const outputs = template.findOutputs('*');
+    expect(Object.entries(outputs).find(([k]) => k.includes('StateMachineAliasArn'))?.[1]).toMatchObject({ Value: { 'Fn::GetAtt': [Object.keys(aliases)[0], 'Arn'] } });
+    expect(Stack.of(construct).resolve(construct.aliasArn)).toEqual({ 'Fn::GetAtt': [Object.keys(aliases)[0], 'Arn'] });
+    // another pipeline version is another alias (the old one, retained, keeps routing to its last version)
+    const v2 = definePipeline({ name: 'reviewed', version: 2, input: z.object({ texts: z.array(z.string()), reviewerId: z.string().nullable().default(null) }) })
+      .task('tidy', tidy, { input: { text: 'v2' }, resultPath: '$.tidy' })
+      .build();
+    const next = synth({ pipeline: v2 }).template;
+    expect(Object.values(next.findResources('AWS::StepFunctions::StateMachineAlias')).map((a) => (a as { Properties: { Name: string } }).Properties.Name)).toEqual(['v2']);
+  });
+
   it('logs level ALL without execution data by default, X-Ray on, an execution timeout of a day plus the review gates', () => {
     const { template, construct } = synth({ pipeline: reviewed });
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {

@@ -99,6 +99,22 @@ export interface BatonStateMachineProps {
  */
 export class BatonStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;
+  /**
+   * The state machine version this deploy published: a new one whenever the deploy changes the
+   * definition (it follows the machine's revision id), older ones retained, so an execution started
+   * on one, and Baton's replay of it, keep its definition and the Lambda versions it names.
+   */
+  readonly version: sfn.CfnStateMachineVersion;
+  /**
+   * The alias of this pipeline version, `v<pipeline version>`, routing to {@link version}: start runs
+   * on {@link aliasArn} (`createStepFunctionsEngine({ stateMachineArn: aliasArn })`). A deploy of
+   * the same pipeline version with new stage code moves it to the new state machine version; a
+   * new pipeline version gets a new alias and the old one is retained where it points. Step
+   * Functions records the version an execution started on, and the engine's replay starts there.
+   */
+  readonly alias: sfn.CfnStateMachineAlias;
+  /** ARN of {@link alias}: what runs start on. */
+  readonly aliasArn: string;
   /** Stage name -> function. */
   readonly functions: Record<string, lambda.Function>;
   readonly reviewGate: lambda.Function | undefined;
@@ -218,12 +234,27 @@ export class BatonStateMachine extends Construct {
       tracingEnabled: props.xray !== false,
     });
     for (const fn of [...Object.values(this.functions), ...(this.reviewGate ? [this.reviewGate] : [])]) fn.grantInvoke(this.stateMachine);
+    // one version per definition revision and one alias per pipeline version, both retained: an
+    // execution (and its replay past RedriveExecution's 14 days) runs the definition it started on
+    this.version = new sfn.CfnStateMachineVersion(this, 'Version', {
+      stateMachineArn: this.stateMachine.stateMachineArn,
+      stateMachineRevisionId: this.stateMachine.stateMachineRevisionId,
+      description: `Baton pipeline ${pipeline.name} version ${pipeline.ir.version}`,
+    });
+    this.alias = new sfn.CfnStateMachineAlias(this, `AliasV${pipeline.ir.version}`, {
+      name: `v${pipeline.ir.version}`,
+      description: `Baton pipeline ${pipeline.name} version ${pipeline.ir.version}: runs start here`,
+      routingConfiguration: [{ stateMachineVersionArn: this.version.attrArn, weight: 100 }],
+    });
+    for (const resource of [this.version, this.alias]) resource.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    this.aliasArn = this.alias.attrArn;
     const stack = Stack.of(this);
     const executions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${pipeline.name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     if (JSON.stringify(this.compiled.definition).includes('"DISTRIBUTED"')) {
       // a DISTRIBUTED map starts child executions of this very state machine
       const self = stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: pipeline.name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-      this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [self] }));
+      // child executions of a run started on a version or alias start on it too
+      this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [self, `${self}:*`] }));
       this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [`${executions.replace(/:\*$/, '')}/*`] }));
     }
 
@@ -268,6 +299,7 @@ export class BatonStateMachine extends Construct {
             ...(props.alarms?.thresholds ? { thresholds: props.alarms.thresholds } : {}),
           });
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'StateMachineAliasArn', { value: this.aliasArn, description: `start runs here (pipeline ${pipeline.name} version ${pipeline.ir.version})` });
     new CfnOutput(this, 'BlobBucketName', { value: this.blobBucket.bucketName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
   }

@@ -59,7 +59,12 @@ export interface StepFunctionsEngineOptions {
   client?: SFNClient;
   /**
    * The deployed state machine: of the pipeline it is named after (`BatonStateMachine` names the
-   * machine after its pipeline), or of the only pipeline in `pipelines`.
+   * machine after its pipeline), or of the only pipeline in `pipelines`. Give the alias ARN
+   * `BatonStateMachine` publishes (`<machine ARN>:v<pipeline version>`, its `aliasArn`) or a version ARN: runs
+   * then start on a published version, which Step Functions records (`stateMachineAliasArn`,
+   * `stateMachineVersionArn`), and a replay (`redrive` past the 14 days) starts on the run's
+   * pipeline version: its alias, else that version. With the unqualified ARN a replay runs
+   * whatever definition is deployed at the time.
    */
   stateMachineArn?: string;
   /** Per pipeline name, the ARN of its state machine (a deployment of several pipelines). */
@@ -94,8 +99,10 @@ export interface StepFunctionsEngineOptions {
    * execution stopped, or another reason the service gives): `true` replays the run, a new
    * execution `<runId>.r<n>` of the same machine and input whose stage functions return the
    * recorded output of every step that already succeeded (the step memo that
-   * `createStageLambda` keeps in the blob bucket), so only what failed runs again, on the stage
-   * code deployed now; `false` throws the refusal. The run keeps its id: `status`, `result`,
+   * `createStageLambda` keeps in the blob bucket), so only what failed runs again; it starts on
+   * the run's own pipeline version (its alias `v<n>`, else the state machine version it started
+   * on, see `stateMachineArn`), whose definition calls the Lambda versions published with it;
+   * `false` throws the refusal. The run keeps its id: `status`, `result`,
    * `approve` and `list` follow its newest execution. @default true
    */
   replayWhenRefused?: boolean;
@@ -108,6 +115,9 @@ interface RunRef {
   /** 0: the run's first execution; n: its replay `<runId>.r<n>`. */
   replay: number;
 }
+
+/** An alias of one pipeline version, as `BatonStateMachine` names them: `<machine ARN>:v<pipeline version>`. */
+const PIPELINE_VERSION_ALIAS = /:stateMachine:[^:]+:v[1-9][0-9]*$/;
 
 const ENDED = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 const FAILED = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
@@ -202,19 +212,41 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
     throw apiError.runNotFound(runId);
   };
 
-  /** Baton's own redrive: the run's next replay execution, on the same machine with the same input. */
+  /**
+   * Baton's own redrive: the run's next replay execution, with the same input, on the run's own
+   * pipeline version, never on a definition of another pipeline version deployed since. Step
+   * Functions records what an execution started on (`stateMachineAliasArn`,
+   * `stateMachineVersionArn`): a run started through a pipeline-version alias (`v<n>`, one per
+   * pipeline version as `BatonStateMachine` publishes them) replays on that alias, i.e. on the
+   * newest definition of its pipeline version (stage fixes deployed since included); otherwise on
+   * the version it started on. An execution started on the unqualified machine ARN has neither:
+   * its replay starts on that ARN (the current definition), with a warning.
+   */
   const replay = async (runId: string, ref: RunRef, d: DescribeExecutionOutput, reason: string): Promise<void> => {
-    const next: RunRef = { ...ref, replay: ref.replay + 1, executionArn: executionArnOf(machines.get(ref.pipeline)!, replayExecutionName(runId, ref.replay + 1)) };
+    const machine = machines.get(ref.pipeline)!;
+    const target = (d.stateMachineAliasArn && PIPELINE_VERSION_ALIAS.test(d.stateMachineAliasArn) ? d.stateMachineAliasArn : undefined) ?? d.stateMachineVersionArn ?? machine;
+    if (!d.stateMachineVersionArn) {
+      logger.warn('run started on the unqualified state machine: its replay runs the definition deployed now (start runs on a version or alias ARN to pin them)', { runId, stateMachineArn: machine });
+    }
+    const next: RunRef = { ...ref, replay: ref.replay + 1, executionArn: executionArnOf(machine, replayExecutionName(runId, ref.replay + 1)) };
     const name = replayExecutionName(runId, next.replay);
     try {
-      await client.send(new StartExecutionCommand({ stateMachineArn: machines.get(ref.pipeline)!, name, input: d.input ?? '{}' }));
+      await client.send(new StartExecutionCommand({ stateMachineArn: target, name, input: d.input ?? '{}' }));
     } catch (e) {
+      const aws = awsErrorName(e);
+      if (target !== machine && (aws === 'ResourceNotFound' || aws === 'StateMachineDoesNotExist')) {
+        throw new StageError('PipelineVersionNotLoaded', `run "${runId}" started on ${target}, which no longer exists: it cannot be replayed on its own pipeline version (retain published versions and aliases while runs may still need them)`, {
+          retryable: false,
+          details: { runId, stateMachineArn: target, awsError: aws },
+          cause: e,
+        });
+      }
       // another process replayed it first: the same replay
-      if (awsErrorName(e) !== 'ExecutionAlreadyExists') throw sfnApiError(e, `StartExecution of replay "${name}" of run "${runId}"`);
+      if (aws !== 'ExecutionAlreadyExists') throw sfnApiError(e, `StartExecution of replay "${name}" of run "${runId}"`);
     }
     known.set(runId, next);
     redriven.delete(runId);
-    logger.info('run replayed: Step Functions refused RedriveExecution, a new execution reuses the steps that succeeded', { runId, executionArn: next.executionArn, replay: next.replay, reason });
+    logger.info('run replayed: Step Functions refused RedriveExecution, a new execution reuses the steps that succeeded', { runId, executionArn: next.executionArn, replay: next.replay, stateMachineArn: target, reason });
   };
 
   const history = createHistoryReader(client);

@@ -2,7 +2,7 @@ import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { functionCodeDir } from './cloud-assembly.js';
-import { physicalName, str, type CreateContext, type Creator, type RuleTarget } from './context.js';
+import { physicalName, str, type CreateContext, type Creator, type RuleTarget, type StateMachineSpec } from './context.js';
 import { attachManagedPolicy, createManagedPolicy, createRoleUser, putInlinePolicy } from './iam.js';
 import type { RolePrincipal } from './principals.js';
 
@@ -101,6 +101,31 @@ const stateMachine: Creator = (ctx, id, props) => {
   return Promise.resolve({ status: 'created', ref: arn, attributes: { Arn: arn, Name: name, StateMachineRevisionId: 'rehearsal' }, note: 'on the local Step Functions endpoint' });
 };
 
+/** The state machine of the template an ARN (or a version ARN, `<machine ARN>:<n>`) names. */
+function machineOf(ctx: CreateContext, arn: string, id: string): StateMachineSpec {
+  const spec = ctx.stateMachines.find((m) => m.arn === arn || arn.startsWith(`${m.arn}:`));
+  if (!spec) throw new Error(`${id}: ${arn} is not a state machine of this template`);
+  return spec;
+}
+
+// one rehearsal deploys one revision: its version is version 1, as a Lambda version is
+const stateMachineVersion: Creator = (ctx, id, props) => {
+  const spec = machineOf(ctx, String(props.StateMachineArn), id);
+  spec.published = true;
+  const arn = `${spec.arn}:1`;
+  return Promise.resolve({ status: 'created', ref: arn, attributes: { Arn: arn }, note: 'version 1 of the state machine on the local Step Functions endpoint' });
+};
+
+const stateMachineAlias: Creator = (ctx, id, props) => {
+  const routing = (props.RoutingConfiguration as { StateMachineVersionArn?: unknown }[] | undefined) ?? [];
+  if (routing.length !== 1 || props.DeploymentPreference !== undefined) throw new Error(`alias ${id}: only an alias routing to one version is rehearsed`);
+  const spec = machineOf(ctx, String(routing[0]!.StateMachineVersionArn), id);
+  const name = String(props.Name);
+  (spec.aliases ??= []).push(name);
+  const arn = `${spec.arn}:${name}`;
+  return Promise.resolve({ status: 'created', ref: arn, attributes: { Arn: arn }, note: 'an alias of version 1 on the local Step Functions endpoint' });
+};
+
 const rule: Creator = async (ctx, id, props) => {
   const name = str(props.Name) ?? physicalName(ctx.stack.name, id, 64);
   const pattern = props.EventPattern as Record<string, unknown> | undefined;
@@ -154,5 +179,7 @@ export const COMPUTE_CREATORS: Record<string, Creator> = {
   'AWS::Lambda::Permission': permission,
   'AWS::Lambda::Version': lambdaVersion,
   'AWS::StepFunctions::StateMachine': stateMachine,
+  'AWS::StepFunctions::StateMachineVersion': stateMachineVersion,
+  'AWS::StepFunctions::StateMachineAlias': stateMachineAlias,
   'AWS::Events::Rule': rule,
 };

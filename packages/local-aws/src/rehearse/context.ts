@@ -36,6 +36,10 @@ export interface StateMachineSpec {
   definition: string;
   role: RolePrincipal;
   tracing: boolean;
+  /** An `AWS::StepFunctions::StateMachineVersion` of it is in the template: created with `publish` (version 1). */
+  published?: boolean;
+  /** Its `AWS::StepFunctions::StateMachineAlias`es, each routing to version 1. */
+  aliases?: string[];
 }
 
 /** A target of an EventBridge rule. */

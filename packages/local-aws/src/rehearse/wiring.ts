@@ -1,5 +1,5 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { CreateStateMachineAliasCommand, CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { FunctionSpec, StateMachineSpec } from './context.js';
 import type { Credentials } from './sign.js';
 
@@ -36,9 +36,13 @@ export async function createStateMachines(machines: StateMachineSpec[], options:
           roleArn: m.role.roleArn,
           type: m.type,
           tracingConfiguration: { enabled: m.tracing },
+          ...(m.published ? { publish: true } : {}),
         }),
       );
       if (out.stateMachineArn !== m.arn) throw new Error(`state machine ${m.logicalId}: the template resolved its ARN to ${m.arn}, the local endpoint made ${out.stateMachineArn}`);
+      for (const name of m.aliases ?? []) {
+        await sfn.send(new CreateStateMachineAliasCommand({ name, routingConfiguration: [{ stateMachineVersionArn: out.stateMachineVersionArn!, weight: 100 }] }));
+      }
     }
   } finally {
     sfn.destroy();

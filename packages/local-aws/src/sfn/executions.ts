@@ -15,6 +15,10 @@ export interface MachineSnapshot {
   type: 'STANDARD' | 'EXPRESS';
   definition: string;
   prepared: PreparedDefinition;
+  /** The version the execution was started on (a version ARN, or the version an alias routed to). */
+  versionArn?: string;
+  /** The alias the execution was started through. */
+  aliasArn?: string;
 }
 
 /** One execution and its history. */

@@ -48,6 +48,10 @@ export interface LocalStepFunctions {
 }
 
 interface MachineRecord extends MachineSnapshot {
+  /** Published versions, version n at index n - 1: what each was when published. */
+  versions: (MachineSnapshot & { revisionId: string; creationDate: Date })[];
+  /** Alias name -> the version ARN it routes to (no weighted routing: the heaviest entry). */
+  aliases: Map<string, string>;
   seq: number;
   creationDate: Date;
   updateDate?: Date;
@@ -68,10 +72,13 @@ const LOCAL_CREDENTIALS: Credentials = { accessKeyId: 'LOCALSTEPFUNCTIONS', secr
  * AWSStepFunctions.<Op>`), so that `@aws-sdk/client-sfn` talks to it unchanged, executing
  * definitions on aws-local-stepfunctions with Task states bound to the service integrations
  * (Lambda through the local Lambda endpoint, SQS/SNS/EventBridge through theirs). Supports
- * CreateStateMachine, UpdateStateMachine, DeleteStateMachine, DescribeStateMachine,
+ * CreateStateMachine and UpdateStateMachine (with `publish`), PublishStateMachineVersion,
+ * CreateStateMachineAlias, UpdateStateMachineAlias (an alias routes to its heaviest version: no
+ * weighted routing), DeleteStateMachine, DescribeStateMachine,
  * DescribeStateMachineForExecution, ListStateMachines, StartExecution, DescribeExecution,
  * GetExecutionHistory, ListExecutions, StopExecution, RedriveExecution, SendTaskSuccess,
- * SendTaskFailure and SendTaskHeartbeat. A test and development tool: everything lives in memory
+ * SendTaskFailure and SendTaskHeartbeat (StartExecution on a version or alias ARN runs that
+ * version, and DescribeExecution names it). A test and development tool: everything lives in memory
  * and is gone when it stops (on AWS the service holds execution state); see the README for what
  * differs from AWS.
  *
@@ -110,6 +117,43 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
     const m = machines.get(String(arn ?? ''));
     if (!m) throw new SfnApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(arn)}'`);
     return m;
+  };
+  /** PublishStateMachineVersion: the current revision as a new version, or the newest version when it is that revision already. */
+  const publish = (m: MachineRecord): { stateMachineVersionArn: string; creationDate: Date } => {
+    const newest = m.versions.at(-1);
+    if (newest && newest.revisionId === m.revisionId) return { stateMachineVersionArn: newest.versionArn!, creationDate: newest.creationDate };
+    const { arn, name, roleArn, type, definition, prepared, revisionId } = m;
+    const version = { arn, name, roleArn, type, definition, prepared, revisionId, versionArn: `${m.arn}:${m.versions.length + 1}`, creationDate: new Date() };
+    m.versions.push(version);
+    return { stateMachineVersionArn: version.versionArn, creationDate: version.creationDate };
+  };
+  /** The machine and, for a version or alias ARN (`<machine ARN>:<version or alias>`), its qualifier. */
+  const qualified = (arn: unknown): { m: MachineRecord; qualifier?: string } => {
+    const text = String(arn ?? '');
+    const parts = text.split(':');
+    if (parts.length !== 8) return { m: machine(text) };
+    return { m: machine(parts.slice(0, 7).join(':')), qualifier: parts[7]! };
+  };
+  /** What an execution started on `arn` runs: the current revision, a version, or the version an alias routes to. */
+  const snapshotOf = (arn: unknown): MachineSnapshot => {
+    const { m, qualifier } = qualified(arn);
+    if (qualifier === undefined) {
+      const { arn: a, name, roleArn, type, definition, prepared } = m;
+      return { arn: a, name, roleArn, type, definition, prepared };
+    }
+    const aliasArn = /^\d+$/.test(qualifier) ? undefined : String(arn);
+    const versionArn = aliasArn === undefined ? String(arn) : m.aliases.get(qualifier);
+    const version = m.versions.find((v) => v.versionArn === versionArn);
+    if (!version) throw new SfnApiError('ResourceNotFound', `Resource not found: '${String(arn)}'`);
+    const { revisionId: _r, creationDate: _c, ...snapshot } = version;
+    return { ...snapshot, ...(aliasArn === undefined ? {} : { aliasArn }) };
+  };
+  /** The version an alias routes to: the entry of its routing configuration with the largest weight. */
+  const routed = (m: MachineRecord, routing: unknown): string => {
+    const entries = Array.isArray(routing) ? (routing as { stateMachineVersionArn?: string; weight?: number }[]) : [];
+    const target = [...entries].sort((a, b) => (b.weight ?? 0) - (a.weight ?? 0))[0]?.stateMachineVersionArn;
+    if (!target || !m.versions.some((v) => v.versionArn === target)) throw new SfnApiError('ValidationException', `routingConfiguration must name a version of ${m.arn}`);
+    return target;
   };
   const validate = (definition: unknown): { text: string; prepared: MachineSnapshot['prepared'] } => {
     if (typeof definition !== 'string') throw new SfnApiError('ValidationException', 'definition is required');
@@ -151,11 +195,11 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
         if (existing.definition === text && existing.roleArn === roleArn && existing.type === type) return { stateMachineArn: arn, creationDate: existing.creationDate };
         throw new SfnApiError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
       }
-      const m: MachineRecord = { seq: ++machineSeq, arn, name, roleArn, type, definition: text, prepared, creationDate: new Date(), revisionId: randomUUID() };
+      const m: MachineRecord = { seq: ++machineSeq, arn, name, roleArn, type, definition: text, prepared, creationDate: new Date(), revisionId: randomUUID(), versions: [], aliases: new Map() };
       if (b.loggingConfiguration !== undefined) m.loggingConfiguration = b.loggingConfiguration;
       if (b.tracingConfiguration !== undefined) m.tracingConfiguration = b.tracingConfiguration;
       machines.set(arn, m);
-      return { stateMachineArn: arn, creationDate: m.creationDate };
+      return { stateMachineArn: arn, creationDate: m.creationDate, ...(b.publish === true ? { stateMachineVersionArn: publish(m).stateMachineVersionArn } : {}) };
     },
     UpdateStateMachine(b, caller) {
       const m = machine(b.stateMachineArn);
@@ -172,7 +216,32 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
       if (b.tracingConfiguration !== undefined) m.tracingConfiguration = b.tracingConfiguration;
       m.updateDate = new Date();
       m.revisionId = randomUUID();
-      return { updateDate: m.updateDate, revisionId: m.revisionId };
+      return { updateDate: m.updateDate, revisionId: m.revisionId, ...(b.publish === true ? { stateMachineVersionArn: publish(m).stateMachineVersionArn } : {}) };
+    },
+    PublishStateMachineVersion(b, caller) {
+      const m = machine(b.stateMachineArn);
+      allow(caller, 'PublishStateMachineVersion', m.arn);
+      if (b.revisionId !== undefined && b.revisionId !== m.revisionId) throw new SfnApiError('ConflictException', `revisionId ${String(b.revisionId)} is not the current revision of ${m.arn}`);
+      return publish(m);
+    },
+    CreateStateMachineAlias(b, caller) {
+      const name = String(b.name ?? '');
+      // an alias name is not a version number
+      if (!NAME.test(name) || /^\d+$/.test(name)) throw new SfnApiError('ValidationException', `Invalid alias name: '${name}'`);
+      const entries = Array.isArray(b.routingConfiguration) ? (b.routingConfiguration as { stateMachineVersionArn?: string }[]) : [];
+      const { m } = qualified(entries[0]?.stateMachineVersionArn);
+      const aliasArn = `${m.arn}:${name}`;
+      allow(caller, 'CreateStateMachineAlias', aliasArn);
+      if (m.aliases.has(name)) throw new SfnApiError('ConflictException', `Alias already exists: '${aliasArn}'`);
+      m.aliases.set(name, routed(m, b.routingConfiguration));
+      return { stateMachineAliasArn: aliasArn, creationDate: new Date() };
+    },
+    UpdateStateMachineAlias(b, caller) {
+      const { m, qualifier } = qualified(b.stateMachineAliasArn);
+      if (qualifier === undefined || !m.aliases.has(qualifier)) throw new SfnApiError('ResourceNotFound', `Resource not found: '${String(b.stateMachineAliasArn)}'`);
+      allow(caller, 'UpdateStateMachineAlias', String(b.stateMachineAliasArn));
+      if (b.routingConfiguration !== undefined) m.aliases.set(qualifier, routed(m, b.routingConfiguration));
+      return { updateDate: new Date() };
     },
     DeleteStateMachine(b, caller) {
       const arn = String(b.stateMachineArn ?? '');
@@ -197,8 +266,8 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
       return { stateMachines: page.map((m) => ({ stateMachineArn: m.arn, name: m.name, type: m.type, creationDate: m.creationDate })), ...(nextToken ? { nextToken } : {}) };
     },
     StartExecution(b, caller) {
-      const m = machine(b.stateMachineArn);
-      allow(caller, 'StartExecution', m.arn);
+      const snapshot = snapshotOf(b.stateMachineArn);
+      allow(caller, 'StartExecution', String(b.stateMachineArn));
       const name = b.name === undefined ? randomUUID() : String(b.name);
       if (!NAME.test(name)) throw new SfnApiError('InvalidName', `Invalid Name: '${name}'`);
       const input = b.input === undefined ? '{}' : String(b.input);
@@ -208,7 +277,6 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
       } catch (e) {
         throw new SfnApiError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${(e as Error).message}'`);
       }
-      const { seq: _, creationDate: _c, updateDate: _u, revisionId: _r, loggingConfiguration: _l, tracingConfiguration: _t, ...snapshot } = m;
       const e = executions.start(snapshot, name, input, b.traceHeader as string | undefined);
       return { executionArn: e.arn, startDate: e.startDate };
     },
@@ -227,10 +295,12 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
       return { events: withData ? page : page.map(withoutData), ...(nextToken ? { nextToken } : {}) };
     },
     ListExecutions(b, caller) {
-      const m = machine(b.stateMachineArn);
-      allow(caller, 'ListExecutions', m.arn);
+      // a version or alias ARN lists the executions started on it
+      const { m, qualifier } = qualified(b.stateMachineArn);
+      allow(caller, 'ListExecutions', String(b.stateMachineArn));
       const all = [...executions.all.values()]
         .filter((e) => e.machine.arn === m.arn)
+        .filter((e) => qualifier === undefined || e.machine.aliasArn === b.stateMachineArn || e.machine.versionArn === b.stateMachineArn)
         .filter((e) => b.statusFilter === undefined || e.status === b.statusFilter)
         .filter((e) => b.redriveFilter === undefined || (b.redriveFilter === 'REDRIVEN') === e.redriveCount > 0)
         .sort((x, y) => y.seq - x.seq);

@@ -14,6 +14,8 @@ export function describeExecution(e: ExecutionRecord, notRedrivable: string | un
     ...(e.error === undefined ? {} : { error: e.error }),
     ...(e.cause === undefined ? {} : { cause: e.cause }),
     ...(e.traceHeader === undefined ? {} : { traceHeader: e.traceHeader }),
+    ...(e.machine.versionArn === undefined ? {} : { stateMachineVersionArn: e.machine.versionArn }),
+    ...(e.machine.aliasArn === undefined ? {} : { stateMachineAliasArn: e.machine.aliasArn }),
     redriveStatus: notRedrivable ? 'NOT_REDRIVABLE' : 'REDRIVABLE',
     ...(notRedrivable ? { redriveStatusReason: notRedrivable } : {}),
   };
