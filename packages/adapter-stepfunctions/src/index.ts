@@ -20,4 +20,5 @@ export { clampLocalTimers, MAX_LOCAL_TIMER_SECONDS } from './local/timers.js';
 export { createBlobReviewStore } from './lambda/blob-reviews.js';
 export { writeStepFunctionsApp, type WriteAppOptions, type WrittenApp } from './app/write.js';
 export { DEAD_LETTER_STATE, FAILED_STATE, routeFailuresToDeadLetter, type DeadLetterMessage, type DeadLetterOptions } from './compile/dead-letter.js';
-export { DEFAULT_MODEL_RETRY, approvalTimeouts, deployedCompileOptions, type DeployedShape } from './compile/deployed.js';
+export { DEFAULT_MODEL_RETRY, MODEL_BUDGET_RETRY, approvalTimeouts, deployedCompileOptions, type DeployedShape } from './compile/deployed.js';
+export { MIN_BUDGET_WAIT_MS, lambdaBudget, type LambdaBudget } from './lambda/budget-deadline.js';

@@ -15,6 +15,8 @@ import { DATABASE_SECRET_VARIABLE, openRegistryFromEnv } from './database.js';
 import { awsClientConfig, configurationError, envValue, once, requireEnv, type Env } from './env.js';
 import { invocationLogger } from './logging.js';
 import { failureMetricLine, stdoutMetrics, type MetricWriter } from './metrics.js';
+import type { DynamoModelLimiter } from './dynamo-limiter.js';
+import { modelLimiterFromEnv } from './model-budgets-env.js';
 
 /** Options of {@link createStageLambda}. */
 export interface StageLambdaOptions {
@@ -88,11 +90,14 @@ export function createStageLambda(options: StageLambdaOptions): StageHandler {
     }
     await registry.current?.(event);
   };
+  let limiter: DynamoModelLimiter | undefined;
   const runtime = once(async () => {
     const stage = stageOf(options.pipeline, stageName);
     const bucket = requireEnv(env, 'BATON_BUCKET', 'set it to the claim-check bucket (S3) the stages read and write');
     const model = stage.usesModel ? createModelFromEnv({ env, stage: stage.name }) : undefined;
     if (model?.configurationError) logger.error('model is not configured: every call of this stage will fail', { code: 'ConfigurationError', error: model.configurationError.message });
+    // model budgets shared by every stage function, when the deployment declares them
+    limiter = model ? modelLimiterFromEnv(env, logger) : undefined;
     return createStageHandler({
       stages: stage,
       blobs: createS3BlobStore({ bucket, clientConfig: awsClientConfig(env, 'S3') }),
@@ -102,6 +107,7 @@ export function createStageLambda(options: StageLambdaOptions): StageHandler {
       // a replay (Baton's redrive past Step Functions' 14 days) reuses every step that succeeded
       memo: true,
       ...(model ? { model } : {}),
+      ...(limiter ? { limiter } : {}),
       ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
     });
   });
@@ -131,6 +137,8 @@ export function createStageLambda(options: StageLambdaOptions): StageHandler {
         throw e;
       }
     } finally {
+      // the ends of this invocation's permits are written before the sandbox freezes
+      await limiter?.flush();
       const current = registry.current;
       if (current) {
         await current.flush();

@@ -9,6 +9,16 @@ export const DEFAULT_MODEL_RETRY: RetryPolicy[] = [
   { errors: ['ThrottlingException', 'ModelErrorException', 'ServiceUnavailableException'], intervalMs: 2000, backoffRate: 2, maxAttempts: 5, jitter: 'FULL', maxDelayMs: 60_000 },
 ];
 
+/**
+ * The retrier of model stages whose functions share model budgets (`BatonStateMachine`'s
+ * `modelBudgets`): a stage Lambda that got no budget before its time ran out fails with
+ * `ModelBudgetUnavailable`, and is invoked again after 1 s to 30 s (×1.5, FULL jitter), up to 50
+ * times. It comes first and ASL counts each retrier's attempts apart, so waiting for budget spends
+ * none of the model retry policy's attempts (`$$.State.RetryCount`, Baton's attempt number, still
+ * counts it).
+ */
+export const MODEL_BUDGET_RETRY: RetryPolicy = { errors: ['ModelBudgetUnavailable'], intervalMs: 1000, backoffRate: 1.5, maxAttempts: 50, jitter: 'FULL', maxDelayMs: 30_000 };
+
 /** Options of {@link deployedCompileOptions}. */
 export interface DeployedShape {
   type: 'STANDARD' | 'EXPRESS';
@@ -16,6 +26,8 @@ export interface DeployedShape {
   timeoutSeconds?: number;
   /** Retry policy of model stages (`usesModel`); `'stage'` keeps each stage's own. @default {@link DEFAULT_MODEL_RETRY} */
   modelRetry?: RetryPolicy[] | 'stage';
+  /** The functions share model budgets: model stages get {@link MODEL_BUDGET_RETRY} first (with `'stage'`, before the stage's own policy). @default false */
+  modelBudgets?: boolean;
 }
 
 /**
@@ -28,10 +40,14 @@ export interface DeployedShape {
  */
 export function deployedCompileOptions(pipeline: AnyPipeline, shape: DeployedShape): Pick<CompileOptions, 'timeoutSeconds' | 'stageRetry'> {
   const modelRetry = shape.modelRetry ?? DEFAULT_MODEL_RETRY;
-  const modelStages = [...pipeline.stages.values()].filter((s) => s.usesModel).map((s) => s.name);
+  const modelStages = [...pipeline.stages.values()].filter((s) => s.usesModel);
+  const policiesOf = (stage: (typeof modelStages)[number]): RetryPolicy[] | undefined => {
+    if (!shape.modelBudgets) return modelRetry === 'stage' ? undefined : modelRetry;
+    return [MODEL_BUDGET_RETRY, ...(modelRetry === 'stage' ? (stage.retry ?? []) : modelRetry)];
+  };
   return {
     timeoutSeconds: shape.timeoutSeconds ?? (shape.type === 'EXPRESS' ? 300 : 86_400 + approvalTimeouts(pipeline).reduce((a, b) => a + b, 0)),
-    stageRetry: modelRetry === 'stage' ? {} : Object.fromEntries(modelStages.map((s) => [s, modelRetry])),
+    stageRetry: Object.fromEntries(modelStages.flatMap((s) => (policiesOf(s) ? [[s.name, policiesOf(s)!]] : []))),
   };
 }
 

@@ -13,10 +13,12 @@ import {
   type Clock,
   type Logger,
   type ModelClient,
+  type ModelLimiter,
   type RetryPolicy,
   type RunObserver,
 } from '@baton/core';
 import { NON_RETRYABLE_CODES } from '../compile/retry.js';
+import { lambdaBudget } from './budget-deadline.js';
 import { toLambdaError } from './errors.js';
 import { replayOf, runIdOf, stageInputOf, stageResultOf, type StageEvent } from './event.js';
 import { memoKey, readMemo, writeMemo } from './memo.js';
@@ -30,6 +32,12 @@ export interface StageHandlerOptions {
   /** Blob store for claim checks (S3 in production). */
   blobs: BlobStore;
   model?: ModelClient;
+  /**
+   * Model budgets shared by every function (`createDynamoModelLimiter` of @baton/aws-runtime): each
+   * `ctx.model` call waits for a permit first, within the invocation's time (see `lambdaBudget`: a
+   * wait that would leave the stage less than its timeout fails with `ModelBudgetUnavailable`).
+   */
+  limiter?: ModelLimiter;
   /** @default silentLogger */
   logger?: Logger;
   clock?: Clock;
@@ -117,6 +125,7 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
       if (attempt === 1) await observe({ type: 'step-started', ...step, at: at() });
       await observe({ type: 'attempt-started', ...base, at: at() });
     }
+    const budget = options.limiter && remaining !== undefined ? lambdaBudget(options.limiter, Date.now() + remaining - LAMBDA_EXIT_MARGIN_MS, timeoutMs ?? wanted) : undefined;
     const result = await invokeStage(stage, input, {
       blobs: options.blobs,
       runId,
@@ -125,11 +134,18 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
       logger,
       logBindings: bindings,
       ...(options.model ? { model: options.model } : {}),
+      ...(options.limiter ? { limiter: budget?.limiter ?? options.limiter } : {}),
+      ...(budget ? { signal: budget.signal } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...claimCheckThresholdOf(event, options.claimCheckThreshold),
       claimCheck: { ...(event.keepInline ? { keep: event.keepInline } : {}), ...(event.keepKeys ? { keepKeys: true } : {}) },
     });
+    budget?.dispose();
+    if (!result.ok && budget?.expired()) {
+      // a stage whose time went partly to waiting for budget, stopped before Lambda kills the sandbox
+      result.error = serializeError(new StageError('States.Timeout', `stage "${stage.name}" ran out of its Lambda invocation's time (${remaining} ms, waits for model budget included)`, { details: { remainingMs: remaining } }));
+    }
     if (observe) {
       const done = at();
       if (result.ok) {

@@ -1,0 +1,75 @@
+import type { TokenUsage } from '../ports/model.js';
+
+/** A caller waiting for a permit of a limiter whose budget lives in a shared store. */
+export interface StoreWaiter<TPermit> {
+  estimate: TokenUsage;
+  resolve: (permit: TPermit) => void;
+  reject: (error: unknown) => void;
+  signal?: AbortSignal;
+}
+
+/** The callers of one model in one process, first come, first served. */
+export interface StoreQueue<TPermit> {
+  add(waiter: StoreWaiter<TPermit>): void;
+  /** Ends the head's sleep: a permit of this process ended, or a waiter gave up. */
+  wake(): void;
+}
+
+/**
+ * The per-process queue of a limiter whose budget lives in a shared store (Redis, DynamoDB, a
+ * database): only the head asks the store. `step` tries the head once: it either answers the
+ * waiter itself (grant, fallback or error: `{ done: true }`, and the head leaves the queue) or
+ * says how long to sleep before asking again (a permit of this process ending, or the head's
+ * signal aborting, wakes it sooner). An aborted head is rejected with its signal's reason.
+ *
+ * @example
+ * ```ts
+ * const queue = createStoreQueue<ModelPermit>(async (head) => {
+ *   const grant = await askStore(head.estimate);
+ *   if (!grant) return { sleepMs: 100 };
+ *   head.resolve(grant);
+ *   return { done: true };
+ * });
+ * ```
+ */
+export function createStoreQueue<TPermit>(step: (head: StoreWaiter<TPermit>) => Promise<{ done: true } | { sleepMs: number }>): StoreQueue<TPermit> {
+  const waiters: StoreWaiter<TPermit>[] = [];
+  let running = false;
+  let wakeUp: (() => void) | undefined;
+  const nap = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        wakeUp = undefined;
+        resolve();
+      }
+      wakeUp = done;
+    });
+  const loop = async (): Promise<void> => {
+    running = true;
+    try {
+      while (waiters.length > 0) {
+        const head = waiters[0]!;
+        if (head.signal?.aborted) {
+          waiters.shift();
+          head.reject(head.signal.reason);
+          continue;
+        }
+        const res = await step(head);
+        if ('done' in res) waiters.shift();
+        else await nap(res.sleepMs);
+      }
+    } finally {
+      running = false;
+    }
+  };
+  return {
+    add(w) {
+      waiters.push(w);
+      w.signal?.addEventListener('abort', () => wakeUp?.(), { once: true });
+      if (!running) void loop();
+    },
+    wake: () => wakeUp?.(),
+  };
+}
