@@ -90,6 +90,7 @@ export const ERROR_EXIT_CODES: Record<ErrorCode, number> = {
   ModelAccessDenied: RUN_EXIT_CODES.failed,
   BatonWorkerStopped: RUN_EXIT_CODES.failed,
   ModelBudgetUnavailable: RUN_EXIT_CODES.failed,
+  ModelQuotaExhausted: RUN_EXIT_CODES.failed,
 };
 
 /**

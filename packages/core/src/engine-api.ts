@@ -140,12 +140,17 @@ export {
   validateBudgets,
   type ModelBudget,
 } from './quota/budget.js';
-export { ADAPTIVE_DEFAULTS, WINDOW_MARGIN_SHARE, type AdaptiveOptions, type ModelPermit } from './quota/limiter.js';
+export { ADAPTIVE_DEFAULTS, DEFAULT_THROTTLE_RETRIES, WINDOW_MARGIN_SHARE, type AcquireOptions, type AdaptiveOptions, type ModelPermit } from './quota/limiter.js';
 export {
   budgetWaitMs,
   createMemoryModelLimiter,
+  adaptAfterSuccess,
+  adaptAfterThrottle,
   factorAfterSuccess,
   factorAfterThrottle,
+  INITIAL_ADAPTIVE_STATE,
+  shareOfBudget,
+  type AdaptiveState,
   type LimiterSnapshot,
   type MemoryModelLimiter,
   type MemoryModelLimiterOptions,
@@ -154,4 +159,3 @@ export {
   type WindowUse,
 } from './quota/memory-limiter.js';
 export { costOf, summarizeUsage, type ModelPrice, type RunUsage, type UsageTotals } from './quota/cost.js';
-export { createStoreQueue, type StoreQueue, type StoreWaiter } from './quota/store-queue.js';

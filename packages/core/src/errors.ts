@@ -69,6 +69,13 @@ export const ERROR_CODES = {
    * of the model retry policy's attempts; the next invocation waits for budget again.
    */
   ModelBudgetUnavailable: { class: 'model', retryable: true },
+  /**
+   * The model throttled one call every time it was sent, through the limiter's bounded waits
+   * (`ModelLimiter.throttleRetries`): its quota is taken by others or is zero. The section fails in
+   * bounded time rather than waiting for ever; not retried by `States.ALL` (a retrier naming it may
+   * try again later), and a map's tolerated failures absorb it like any section's failure.
+   */
+  ModelQuotaExhausted: { class: 'model', retryable: false },
   /** No run of this id is known to the engine. */
   RunNotFound: { class: 'api', retryable: false },
   /** The engine knows no pipeline of this name (or, on Step Functions, has no state machine for it). */

@@ -141,12 +141,17 @@ export {
   type ModelBudget,
   type ModelBudgets,
 } from './quota/budget.js';
-export { ADAPTIVE_DEFAULTS, WINDOW_MARGIN_SHARE, type AdaptiveOptions, type ModelLimiter, type ModelPermit } from './quota/limiter.js';
+export { ADAPTIVE_DEFAULTS, DEFAULT_THROTTLE_RETRIES, WINDOW_MARGIN_SHARE, type AcquireOptions, type AdaptiveOptions, type ModelLimiter, type ModelPermit } from './quota/limiter.js';
 export {
   budgetWaitMs,
   createMemoryModelLimiter,
+  adaptAfterSuccess,
+  adaptAfterThrottle,
   factorAfterSuccess,
   factorAfterThrottle,
+  INITIAL_ADAPTIVE_STATE,
+  shareOfBudget,
+  type AdaptiveState,
   type LimiterSnapshot,
   type MemoryModelLimiter,
   type MemoryModelLimiterOptions,

@@ -102,6 +102,11 @@ export interface InvocationMetrics {
   throttledCalls?: number;
   /** Time spent waiting for model budget; not counted against the stage's timeout. */
   budgetWaitMs?: number;
+  /**
+   * Input tokens charged for calls that failed after the model started on them (estimated: the
+   * provider reports no usage for them); counted in `cost`, not in `inputTokens`.
+   */
+  failedInputTokens?: number;
   /** Cost of the priced calls, from the engine's price table. */
   cost?: number;
   /** Models called that the price table lacks. */
@@ -203,6 +208,7 @@ export async function invokeStage(stage: AnyStage, rawInput: unknown, options: I
           ...(options.limiter ? { limiter: options.limiter, onBudgetWait: pauseTimeout } : {}),
           ...(options.prices ? { prices: options.prices } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
+          runId: options.runId,
         }));
       },
       log,

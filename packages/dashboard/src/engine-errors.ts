@@ -51,6 +51,7 @@ export const ENGINE_ERROR_ANSWERS: Record<ErrorCode, EngineErrorAnswer> = {
   ModelAccessDenied: { status: 500, title: 'The engine failed' },
   BatonWorkerStopped: { status: 500, title: 'The engine failed' },
   ModelBudgetUnavailable: { status: 500, title: 'The engine failed' },
+  ModelQuotaExhausted: { status: 500, title: 'The engine failed' },
 };
 
 const NOT_SHOWN = 'The engine could not decide this review; try again, or see the run.';

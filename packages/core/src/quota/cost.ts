@@ -38,6 +38,8 @@ export interface UsageTotals {
   estimatedOutputTokens: number;
   /** Time stages waited for model budget (not counted as attempts nor against their timeout). */
   budgetWaitMs: number;
+  /** Input tokens charged for calls that failed after the model started on them (in `cost`; absent in records written before it). */
+  failedInputTokens?: number;
   /** Cost of the priced calls, in the price table's currency. */
   cost: number;
 }
@@ -75,6 +77,7 @@ export function summarizeUsage(attempts: readonly AttemptRecord[]): RunUsage | u
       t.estimatedInputTokens += m.estimatedInputTokens ?? 0;
       t.estimatedOutputTokens += m.estimatedOutputTokens ?? 0;
       t.budgetWaitMs += m.budgetWaitMs ?? 0;
+      t.failedInputTokens = (t.failedInputTokens ?? 0) + (m.failedInputTokens ?? 0);
       t.cost += m.cost ?? 0;
     }
     for (const id of m.unpricedModels ?? []) unpriced.add(id);
@@ -83,5 +86,5 @@ export function summarizeUsage(attempts: readonly AttemptRecord[]): RunUsage | u
 }
 
 function emptyTotals(): UsageTotals {
-  return { attempts: 0, modelCalls: 0, throttledCalls: 0, inputTokens: 0, outputTokens: 0, estimatedInputTokens: 0, estimatedOutputTokens: 0, budgetWaitMs: 0, cost: 0 };
+  return { attempts: 0, modelCalls: 0, throttledCalls: 0, inputTokens: 0, outputTokens: 0, estimatedInputTokens: 0, estimatedOutputTokens: 0, budgetWaitMs: 0, failedInputTokens: 0, cost: 0 };
 }

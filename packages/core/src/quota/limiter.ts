@@ -34,23 +34,57 @@ export interface ModelPermit {
 export interface ModelLimiter {
   /**
    * Waits until the model's budget can serve `estimate`, then reserves it. Models without a
-   * budget get a permit at once. Rejects only when `signal` aborts.
+   * budget get a permit at once. Rejects only when `signal` aborts. Callers of different runs
+   * (`runId`) are served in turn, so that concurrent runs share a model's budget fairly.
    */
-  acquire(modelId: string, estimate: TokenUsage, options?: { signal?: AbortSignal }): Promise<ModelPermit>;
+  acquire(modelId: string, estimate: TokenUsage, options?: AcquireOptions): Promise<ModelPermit>;
+  /**
+   * How many times in a row one model call may be throttled, each time waiting for budget again
+   * (neither an attempt nor timed against the stage), before it fails with `ModelQuotaExhausted`.
+   * @default DEFAULT_THROTTLE_RETRIES
+   */
+  readonly throttleRetries?: number;
 }
 
-/** Adaptive limits (AIMD): how far a throttle cuts the limit and how fast success restores it. */
+/** What {@link ModelLimiter.acquire} is told besides the estimate. */
+export interface AcquireOptions {
+  /** Ends the wait (the promise rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /** The run the call is for: waiting callers are served round-robin across runs. */
+  runId?: string;
+}
+
+/**
+ * Throttles in a row of one model call that `invokeStage` absorbs (the call waits for budget again
+ * and is sent again) before the call fails with `ModelQuotaExhausted`: a model that throttles for
+ * ever fails its section in bounded time instead of hanging it.
+ */
+export const DEFAULT_THROTTLE_RETRIES = 8;
+
+/**
+ * Adaptive limits: AIMD with a remembered ceiling. A throttle cuts the limit (the factor applied to
+ * the declared budget) by `decrease`, once per round, and the factor it cut from becomes the
+ * ceiling: where the provider's real quota was last found. Success regrows the limit fast
+ * (`recoverPerWindow`) up to `plateau` × the ceiling, then slowly (`increasePerWindow`) past it,
+ * probing for a quota raised again; a factor past the ceiling lifts it. Rates are per window's
+ * worth of successful traffic (a call using 1% of the budget regains 1% of the rate), so the maths
+ * needs no clock.
+ */
 export interface AdaptiveOptions {
   /** Factor applied to the limit on a throttle. @default 0.7 */
   decrease?: number;
-  /** Share of the declared budget regained per window's worth of successful traffic. @default 0.1 */
+  /** Share of the declared budget regained per window's worth of traffic above the plateau (probing). @default 0.03 */
   increasePerWindow?: number;
+  /** Share of the declared budget regained per window's worth of traffic below the plateau. @default 1 */
+  recoverPerWindow?: number;
+  /** Share of the ceiling up to which the limit recovers fast. @default 0.95 */
+  plateau?: number;
   /** The limit never drops below this share of the budget. @default 0.05 */
   minFactor?: number;
 }
 
 /** {@link AdaptiveOptions} with their defaults. */
-export const ADAPTIVE_DEFAULTS: Required<AdaptiveOptions> = { decrease: 0.7, increasePerWindow: 0.1, minFactor: 0.05 };
+export const ADAPTIVE_DEFAULTS: Required<AdaptiveOptions> = { decrease: 0.7, increasePerWindow: 0.03, recoverPerWindow: 1, plateau: 0.95, minFactor: 0.05 };
 
 /**
  * Margin added to the window before an old call's budget is reused, so that a provider whose

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isStageError } from '../errors.js';
+import { createTestClock } from '../ports/clock.js';
 import type { ModelPermit } from './limiter.js';
 import { createMemoryModelLimiter } from './memory-limiter.js';
 
@@ -23,36 +24,54 @@ describe('memory model limiter', () => {
     expect(limiter.snapshot('m')).toMatchObject({ inFlight: 0, waiting: 0 });
   });
 
-  it('grants at most requestsPerMinute calls in any window, and the tokens of a window stay under tokensPerMinute', async () => {
+  it('grants at most requestsPerMinute calls in any window, and the tokens of a window stay under tokensPerMinute (fake clock)', async () => {
     const windowMs = 150;
-    const limiter = createMemoryModelLimiter({ budgets: { m: { requestsPerMinute: 4, tokensPerMinute: 1000, windowMs } } });
+    const clock = createTestClock(0);
+    const limiter = createMemoryModelLimiter({ budgets: { m: { requestsPerMinute: 4, tokensPerMinute: 1000, windowMs } }, clock });
     const grants: number[] = [];
-    await Promise.all(
+    const all = Promise.all(
       Array.from({ length: 10 }, async () => {
         const permit = await limiter.acquire('m', est);
-        grants.push(Date.now());
+        grants.push(clock.now());
         permit.settle(est);
       }),
     );
+    await new Promise((r) => setImmediate(r)); // the first grants are recorded at 0
+    for (let t = 0; grants.length < 10 && t < 1000; t++) await clock.advance(1);
+    await all;
     expect(grants).toHaveLength(10);
     for (const t of grants) expect(grants.filter((g) => g >= t && g < t + windowMs).length).toBeLessThanOrEqual(4);
+    // 4 at 0, 4 when the window (plus its 2% margin) has passed, the last 2 one window later
+    expect(grants).toEqual([0, 0, 0, 0, 153, 153, 153, 153, 306, 306]);
     const snap = limiter.snapshot('m')!;
     expect(snap.window.inputTokens + snap.window.outputTokens).toBeLessThanOrEqual(1000);
   });
 
-  it('cuts the limit once per round on throttles and grows it back to the budget on success', async () => {
-    // a short window, so the window's budget is free again after a few calls
-    const limiter = createMemoryModelLimiter({ budgets: { m: { tokensPerMinute: 10_000, windowMs: 20 } } });
+  it('cuts the limit once per round on throttles, regrows fast to just under the ceiling, then probes slowly past it (fake clock)', async () => {
+    const clock = createTestClock(0);
+    const limiter = createMemoryModelLimiter({ budgets: { m: { tokensPerMinute: 10_000, windowMs: 1000 } }, clock });
     const round1 = await Promise.all([limiter.acquire('m', est), limiter.acquire('m', est)]);
     round1[0]!.throttled();
     round1[1]!.throttled(); // granted under the same limit: no second cut
-    expect(limiter.snapshot('m')!.factor).toBeCloseTo(0.7);
+    expect(limiter.snapshot('m')).toMatchObject({ factor: 0.7, ceiling: 1 });
     const later = await limiter.acquire('m', est);
     later.throttled();
     expect(limiter.snapshot('m')!.factor).toBeCloseTo(0.49);
-    // each success regains 0.1 x its share of the budget (1,000 of 10,000 tokens: 0.01)
-    for (let i = 0; i < 60; i++) (await limiter.acquire('m', est)).settle({ inputTokens: 500, outputTokens: 500 });
-    expect(limiter.snapshot('m')!.factor).toBe(1);
+    expect(limiter.snapshot('m')!.ceiling).toBeCloseTo(0.7);
+    // each success (1,000 of 10,000 tokens: a share of 0.1) regains 1 x its share up to 0.95 x 0.7
+    const succeed = async (): Promise<void> => {
+      (await limiter.acquire('m', est)).settle({ inputTokens: 500, outputTokens: 500 });
+      await clock.advance(1100); // the call leaves the window: only the factor limits the next one
+    };
+    await succeed();
+    expect(limiter.snapshot('m')!.factor).toBeCloseTo(0.59);
+    await succeed();
+    await succeed();
+    expect(limiter.snapshot('m')!.factor).toBeCloseTo(0.665);
+    // then 0.03 x its share: 0.003 a call, and past the ceiling the ceiling follows
+    for (let i = 0; i < 20; i++) await succeed();
+    expect(limiter.snapshot('m')!.factor).toBeCloseTo(0.725);
+    expect(limiter.snapshot('m')!.ceiling).toBeCloseTo(0.725);
   });
 
   it('holds the declared budget when adaptive is off', async () => {

@@ -1,18 +1,29 @@
+import { realClock, type Clock } from '../ports/clock.js';
 import type { TokenUsage } from '../ports/model.js';
+import { adaptAfterSuccess, adaptAfterThrottle, INITIAL_ADAPTIVE_STATE, type AdaptiveState } from './adaptive.js';
 import { DEFAULT_BUDGET_WINDOW_MS, validateBudgets, type ModelBudget, type ModelBudgets } from './budget.js';
+import { createFairQueue, type FairQueue } from './fair-queue.js';
 import { ADAPTIVE_DEFAULTS, WINDOW_MARGIN_SHARE, type AdaptiveOptions, type ModelLimiter, type ModelPermit } from './limiter.js';
+
+export { adaptAfterSuccess, adaptAfterThrottle, factorAfterSuccess, factorAfterThrottle, INITIAL_ADAPTIVE_STATE, shareOfBudget, type AdaptiveState } from './adaptive.js';
 
 /** Options of {@link createMemoryModelLimiter}. */
 export interface MemoryModelLimiterOptions {
   budgets: ModelBudgets;
-  /** AIMD tuning, or `false` to hold the declared budget whatever the provider says. @default ADAPTIVE_DEFAULTS */
+  /** Adaptive tuning, or `false` to hold the declared budget whatever the provider says. @default ADAPTIVE_DEFAULTS */
   adaptive?: AdaptiveOptions | false;
+  /** See {@link ModelLimiter.throttleRetries}. @default DEFAULT_THROTTLE_RETRIES */
+  throttleRetries?: number;
+  /** Time of the window and of the waits (tests pass a `TestClock`). @default realClock */
+  clock?: Clock;
 }
 
 /** What a limiter holds for one model now (benches and tests read it). */
 export interface LimiterSnapshot {
   /** Share of the declared budget in force (1 = all of it; lower after throttles). */
   factor: number;
+  /** The factor at the last throttle (1 before any). */
+  ceiling: number;
   inFlight: number;
   /** Callers waiting for budget. */
   waiting: number;
@@ -29,10 +40,9 @@ const noopPermit: ModelPermit = { settle() {}, throttled() {}, failed() {} };
 
 /**
  * A limiter in one process's memory: a sliding window per model of requests and tokens, a count
- * in flight, and callers served first come, first served (a large request is not starved by
- * small ones behind it). With `adaptive` (the default), a throttle cuts the model's limit to
- * `decrease` of itself, once per round of calls granted under that limit, and successful calls
- * restore it additively up to the declared budget.
+ * in flight, and waiting callers served round-robin across runs, first come, first served within
+ * a run (a large request is not starved by small ones behind it). With `adaptive` (the default),
+ * the limit adapts to throttles as {@link AdaptiveOptions} describes.
  *
  * @example
  * ```ts
@@ -43,6 +53,7 @@ const noopPermit: ModelPermit = { settle() {}, throttled() {}, failed() {} };
 export function createMemoryModelLimiter(options: MemoryModelLimiterOptions): MemoryModelLimiter {
   validateBudgets(options.budgets);
   const adaptive = options.adaptive === false ? undefined : { ...ADAPTIVE_DEFAULTS, ...options.adaptive };
+  const clock = options.clock ?? realClock;
   const models = new Map<string, ModelState>();
   const stateOf = (modelId: string): ModelState | undefined => {
     const budget = options.budgets[modelId];
@@ -50,18 +61,31 @@ export function createMemoryModelLimiter(options: MemoryModelLimiterOptions): Me
     let s = models.get(modelId);
     if (!s) {
       const windowMs = budget.windowMs ?? DEFAULT_BUDGET_WINDOW_MS;
-      s = { budget, span: windowMs * (1 + WINDOW_MARGIN_SHARE), entries: [], sum: { requests: 0, input: 0, output: 0 }, inFlight: 0, factor: 1, epoch: 0, queue: [] };
+      s = {
+        budget,
+        span: windowMs * (1 + WINDOW_MARGIN_SHARE),
+        entries: [],
+        sum: { requests: 0, input: 0, output: 0 },
+        inFlight: 0,
+        factor: 1,
+        adaptive: { ...INITIAL_ADAPTIVE_STATE },
+        queue: createFairQueue(),
+      };
       models.set(modelId, s);
     }
     return s;
   };
+  const adapt = (s: ModelState, next: AdaptiveState): void => {
+    s.adaptive = next;
+    s.factor = next.factor;
+  };
 
   const grant = (s: ModelState, estimate: TokenUsage): ModelPermit => {
-    const entry: WindowEntry = { at: Date.now(), requests: 1, input: estimate.inputTokens, output: estimate.outputTokens, expired: false };
+    const entry: WindowEntry = { at: clock.now(), requests: 1, input: estimate.inputTokens, output: estimate.outputTokens, expired: false };
     s.entries.push(entry);
     add(s.sum, entry, 1);
     s.inFlight += 1;
-    const epoch = s.epoch;
+    const epoch = s.adaptive.epoch;
     let ended = false;
     const end = (input: number, output: number): boolean => {
       if (ended) return false;
@@ -78,16 +102,12 @@ export function createMemoryModelLimiter(options: MemoryModelLimiterOptions): Me
     return {
       settle(actual) {
         if (!end(actual.inputTokens, actual.outputTokens)) return;
-        if (adaptive) s.factor = factorAfterSuccess(s.factor, s.budget, actual, adaptive);
+        if (adaptive) adapt(s, adaptAfterSuccess(s.adaptive, s.budget, actual, adaptive));
         pump(s);
       },
       throttled() {
         if (!end(0, 0)) return;
-        // throttles of calls granted before the last cut were sent under the old limit: one cut per round
-        if (adaptive && epoch === s.epoch) {
-          s.factor = factorAfterThrottle(s.factor, adaptive);
-          s.epoch += 1;
-        }
+        if (adaptive) adapt(s, adaptAfterThrottle(s.adaptive, epoch, adaptive));
         pump(s);
       },
       failed() {
@@ -97,13 +117,18 @@ export function createMemoryModelLimiter(options: MemoryModelLimiterOptions): Me
   };
 
   const pump = (s: ModelState): void => {
-    if (s.timer) clearTimeout(s.timer);
+    s.timer?.abort();
     s.timer = undefined;
-    while (s.queue.length > 0) {
-      const head = s.queue[0]!;
-      const wait = budgetWaitMs(s, head.estimate, Date.now());
+    for (let head = s.queue.peek(); head; head = s.queue.peek()) {
+      const wait = budgetWaitMs(s, head.estimate, clock.now());
       if (wait > 0) {
-        if (Number.isFinite(wait)) s.timer = setTimeout(() => pump(s), Math.ceil(wait));
+        if (Number.isFinite(wait)) {
+          const timer = (s.timer = new AbortController());
+          clock.sleep(Math.ceil(wait), timer.signal).then(
+            () => pump(s),
+            () => undefined,
+          );
+        }
         return;
       }
       s.queue.shift();
@@ -113,35 +138,37 @@ export function createMemoryModelLimiter(options: MemoryModelLimiterOptions): Me
   };
 
   return {
+    ...(options.throttleRetries === undefined ? {} : { throttleRetries: options.throttleRetries }),
     async acquire(modelId, estimate, opts) {
       const s = stateOf(modelId);
       if (!s) return noopPermit;
       opts?.signal?.throwIfAborted();
-      if (s.queue.length === 0 && budgetWaitMs(s, estimate, Date.now()) === 0) return grant(s, estimate);
+      if (s.queue.size === 0 && budgetWaitMs(s, estimate, clock.now()) === 0) return grant(s, estimate);
       return new Promise<ModelPermit>((resolve, reject) => {
         const waiter: Waiter = {
           estimate,
           resolve,
           ...(opts?.signal ? { signal: opts.signal } : {}),
           onAbort: () => {
-            s.queue.splice(s.queue.indexOf(waiter), 1);
+            s.queue.remove(waiter);
             reject(opts?.signal?.reason);
             pump(s);
           },
         };
         opts?.signal?.addEventListener('abort', waiter.onAbort, { once: true });
-        s.queue.push(waiter);
+        s.queue.push(opts?.runId, waiter);
         pump(s);
       });
     },
     snapshot(modelId) {
       const s = models.get(modelId);
       if (!s) return undefined;
-      expire(s, Date.now());
+      expire(s, clock.now());
       return {
         factor: s.factor,
+        ceiling: s.adaptive.ceiling,
         inFlight: s.inFlight,
-        waiting: s.queue.length,
+        waiting: s.queue.size,
         window: { requests: s.sum.requests, inputTokens: s.sum.input, outputTokens: s.sum.output },
       };
     },
@@ -185,10 +212,10 @@ interface Waiter {
 }
 
 interface ModelState extends ModelWindow {
-  /** Counts limit cuts; a permit remembers the epoch it was granted in. */
-  epoch: number;
-  queue: Waiter[];
-  timer?: NodeJS.Timeout | undefined;
+  adaptive: AdaptiveState;
+  queue: FairQueue<Waiter>;
+  /** Aborts the sleep until the head may fit. */
+  timer?: AbortController | undefined;
 }
 
 function add(sum: WindowUse, u: WindowUse, sign: 1 | -1): void {
@@ -239,26 +266,4 @@ export function budgetWaitMs(s: ModelWindow, estimate: TokenUsage, now: number):
     }
   }
   return wait;
-}
-
-/**
- * The adaptive factor after a successful call (additive increase): up by `increasePerWindow` times
- * the share of the declared budget the call used, never above 1.
- */
-export function factorAfterSuccess(factor: number, budget: ModelBudget, actual: TokenUsage, adaptive: Required<AdaptiveOptions>): number {
-  return Math.min(1, factor + adaptive.increasePerWindow * shareOfBudget(budget, actual));
-}
-
-/** The adaptive factor after a throttle (multiplicative decrease), never below `minFactor`. */
-export function factorAfterThrottle(factor: number, adaptive: Required<AdaptiveOptions>): number {
-  return Math.max(adaptive.minFactor, factor * adaptive.decrease);
-}
-
-/** The share of the declared budget one call used: what success restores the limit by. */
-function shareOfBudget(b: ModelBudget, actual: TokenUsage): number {
-  const u: WindowUse = { requests: 1, input: actual.inputTokens, output: actual.outputTokens };
-  let share = 0;
-  for (const [declared, amount] of dimensions(b)) share = Math.max(share, amount(u) / declared);
-  if (share === 0 && b.maxInFlight) share = 1 / b.maxInFlight;
-  return share;
 }
