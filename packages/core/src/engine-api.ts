@@ -159,3 +159,4 @@ export {
   type WindowUse,
 } from './quota/memory-limiter.js';
 export { costOf, summarizeUsage, type ModelPrice, type RunUsage, type UsageTotals } from './quota/cost.js';
+export { createStoreQueue, type StoreQueue, type StoreWaiter } from './quota/store-queue.js';
