@@ -1,6 +1,6 @@
 import { GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { readHistory, runIdOf, toLambdaError, type DeadLetterMessage, type ExecutionStatusChangeEvent } from '@baton/adapter-stepfunctions';
+import { readHistory, runIdOf, toLambdaError, type DeadLetterMessage, type ExecutionStatusChangeEvent } from '@baton/adapter-stepfunctions/lambda';
 import { createJsonLogger, type Logger } from '@baton/core';
 import { serializeError } from '@baton/core/engine';
 import { awsClientConfig, envValue, requireEnv, type Env } from './env.js';

@@ -1,5 +1,5 @@
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { createRegistryWriterHandler, toLambdaError, type ExecutionPayloads, type ExecutionStatusChangeEvent } from '@baton/adapter-stepfunctions';
+import { createRegistryWriterHandler, toLambdaError, type ExecutionPayloads, type ExecutionStatusChangeEvent } from '@baton/adapter-stepfunctions/lambda';
 import { StageError, createJsonLogger, type Logger, type RunEvent } from '@baton/core';
 import { serializeError } from '@baton/core/engine';
 import { createRegistryObserver } from '@baton/registry';

@@ -1,4 +1,4 @@
-import { createReviewGateHandler, toLambdaError, type ReviewGateEvent } from '@baton/adapter-stepfunctions';
+import { createReviewGateHandler, toLambdaError, type ReviewGateEvent } from '@baton/adapter-stepfunctions/lambda';
 import { createJsonLogger, type Logger, type ReviewNotifier } from '@baton/core';
 import { serializeError } from '@baton/core/engine';
 import { createRegistryReviewStore } from '@baton/registry';
