@@ -1,4 +1,4 @@
-import { createStageHandler, isFinalFailure, runIdOf, toLambdaError, type StageEvent, type StageHandler } from '@baton/adapter-stepfunctions';
+import { createStageHandler, isFinalFailure, runIdOf, toLambdaError, type StageEvent, type StageHandler } from '@baton/adapter-stepfunctions/lambda';
 import {
   createJsonLogger,
   type AnyPipeline,
