@@ -6,7 +6,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { cfnLint } from './cfn-lint.js';
 import { BatonStateMachine, type BatonStateMachineProps } from './construct.js';
 
 const kit = (name: string) => conformancePipelines.find((p) => p.name === name)!;
@@ -297,6 +301,54 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
     const policies = JSON.stringify(big.findResources('AWS::IAM::Policy'));
     expect(policies).toContain('states:StartExecution');
     expect(policies).toMatch(/stateMachine:kit-scale/);
+  });
+
+  it('model budgets: one on-demand table with TTL, read and written by the model stages only (GetItem, UpdateItem on its ARN), the budget retrier first; cfn-lint clean', () => {
+    const budgets = { [MODEL]: { requestsPerMinute: 400, tokensPerMinute: 400_000, maxInFlight: 32 } };
+    const { template, construct } = synth({ pipeline: reviewed, modelBudgets: budgets });
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    const tableRef = { Ref: Match.stringLikeRegexp('ModelBudgets') };
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ BATON_STAGE: 'draft', BATON_MODEL_BUDGETS_TABLE: tableRef, BATON_MODEL_BUDGETS: JSON.stringify(budgets) }) },
+      // the stage's 300 s, 2 s to report, 300 s to wait for budget
+      Timeout: 602,
+    });
+    const tidyFn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => JSON.stringify(f).includes('"BATON_STAGE":"tidy"'))!;
+    expect(JSON.stringify(tidyFn)).not.toMatch(/BATON_MODEL_BUDGETS/);
+    const dynamo = statementsOf(template, /Fndraft/).filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo).toHaveLength(1);
+    expect(actions(dynamo[0]!).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    expect(dynamo[0]!.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/ModelBudgets/), 'Arn'] });
+    const grantees = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, p]) => JSON.stringify(p).includes('dynamodb:')).map(([id]) => id);
+    expect(grantees).toEqual([expect.stringMatching(/Fndraft/)]);
+    expect(construct.modelBudgetTable).toBeDefined();
+    const map = definitionOf(template).States.drafts as { ItemProcessor: { States: Record<string, { Retry: Record<string, unknown>[] }> } };
+    // after the retrier of Lambda's own service errors, the budget retrier, then the model retry policy (counted apart)
+    const stageRetriers = map.ItemProcessor.States.draft!.Retry.filter((r) => !(r.ErrorEquals as string[])[0]!.startsWith('Lambda.'));
+    expect(stageRetriers.map((r) => r.ErrorEquals)).toEqual([['ModelBudgetUnavailable'], ['ThrottlingException', 'ModelErrorException', 'ServiceUnavailableException']]);
+    expect(stageRetriers[0]).toMatchObject({ MaxAttempts: 50, JitterStrategy: 'FULL', MaxDelaySeconds: 30 });
+    expect(stageRetriers[1]).toMatchObject({ MaxAttempts: 5 });
+
+    const dir = mkdtempSync(join(tmpdir(), 'baton-budgets-'));
+    try {
+      const file = join(dir, 'budgets.template.json');
+      writeFileSync(file, JSON.stringify(template.toJSON()));
+      expect(cfnLint([file]).filter((f) => f.Level === 'Error').map((e) => `${e.Rule.Id} ${e.Message}`)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses model budgets of a model no stage calls, or of zero', () => {
+    expect(() => synth({ pipeline: reviewed, modelBudgets: { 'anthropic.claude-typo': { requestsPerMinute: 10 } } })).toThrow(/modelBudgets\["anthropic.claude-typo"\]: no stage calls that model/);
+    expect(() => synth({ pipeline: reviewed, modelBudgets: { [MODEL]: { requestsPerMinute: 0 } } })).toThrow(/requestsPerMinute must be a positive number/);
+    // without budgets: no table, no budget retrier
+    expect(synth({ pipeline: reviewed }).template.findResources('AWS::DynamoDB::Table')).toEqual({});
   });
 
   it('bundles stage Lambdas with esbuild when no prebuilt code is given', () => {

@@ -11,13 +11,15 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { AnyPipeline, RetryPolicy } from '@baton/core';
+import type { AnyPipeline, ModelBudgets, RetryPolicy } from '@baton/core';
 import { compileToAsl } from '../compile/compile.js';
 import { approvalTimeouts, deployedCompileOptions } from '../compile/deployed.js';
 import type { CompileOptions, CompiledMachine, WorkflowType } from '../compile/types.js';
 import { EXECUTION_STATUS_CHANGE } from '../lambda/status-event.js';
 import { BatonAlarms, type AlarmFailureClass, type AlarmTopicName } from './alarms.js';
 import { grantModel, modelEnvironment, modelsOfStages, type ModelConfig } from './model.js';
+import { grantModelBudgets, modelBudgetTable, timeoutWithBudgetWait } from './model-budgets.js';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { grantNotify, reviewNotifierResources, type ReviewNotifierConfig } from './notifier.js';
 
 /** Props of {@link BatonStateMachine}. */
@@ -44,6 +46,16 @@ export interface BatonStateMachineProps {
    * @default {@link DEFAULT_MODEL_RETRY} (throttling, model errors, unavailability: 2 s, ×2, 5 retries, FULL jitter)
    */
   modelRetry?: RetryPolicy[] | 'stage';
+  /**
+   * Model budgets every stage function shares, by model id (the configured `modelId`, inference
+   * profile or OpenAI-compatible `model`): requests and tokens per window, calls in flight. Creates
+   * the limiter's DynamoDB table (on demand, TTL), gives the model stages `BATON_MODEL_BUDGETS_*`
+   * and `dynamodb:GetItem` / `UpdateItem` on that table only, adds `modelBudgetWait` to their
+   * Lambda timeout, and puts `MODEL_BUDGET_RETRY` first in their retriers.
+   */
+  modelBudgets?: ModelBudgets;
+  /** Lambda time a model stage may spend waiting for budget, beyond its stage's timeout (15 minutes in all at most). @default 5 minutes */
+  modelBudgetWait?: Duration;
   /**
    * The run registry's PostgreSQL: a Secrets Manager secret holding its `postgres://` URL or the
    * RDS JSON (host, port, username, password, dbname). Read by the functions that write the
@@ -126,6 +138,8 @@ export class BatonStateMachine extends Construct {
   readonly deadLetterQueue: sqs.IQueue;
   readonly alarms: BatonAlarms | undefined;
   readonly compiled: CompiledMachine;
+  /** The shared model limiter's table, with `modelBudgets`. */
+  readonly modelBudgetTable: dynamodb.Table | undefined;
 
   constructor(scope: Construct, id: string, props: BatonStateMachineProps) {
     super(scope, id);
@@ -180,11 +194,16 @@ export class BatonStateMachine extends Construct {
       });
     };
 
+    const budgets = props.modelBudgets ? modelBudgetTable(this, props.modelBudgets, models) : undefined;
+    this.modelBudgetTable = budgets?.table;
     this.functions = {};
     for (const stage of stages) {
       const model = models.get(stage.name);
-      const env = { BATON_STAGE: stage.name, BATON_BUCKET: this.blobBucket.bucketName, ...(model ? modelEnvironment(model) : {}) };
-      const fn = make(stage.name, props.stageEntry(stage.name), Duration.seconds(Math.ceil((stage.timeoutMs ?? 300_000) / 1000) + 2), env);
+      const limited = model && budgets ? budgets : undefined;
+      const env = { BATON_STAGE: stage.name, BATON_BUCKET: this.blobBucket.bucketName, ...(model ? modelEnvironment(model) : {}), ...limited?.environment };
+      const seconds = Math.ceil((stage.timeoutMs ?? 300_000) / 1000) + 2;
+      const fn = make(stage.name, props.stageEntry(stage.name), Duration.seconds(limited ? timeoutWithBudgetWait(seconds, props.modelBudgetWait) : seconds), env);
+      if (limited) grantModelBudgets(fn, limited.table);
       grantBlobs(fn, this.blobBucket);
       if (model) grantModel(this, fn, model);
       secret?.grantRead(fn);
@@ -215,6 +234,7 @@ export class BatonStateMachine extends Construct {
       type,
       ...(props.timeout ? { timeoutSeconds: props.timeout.toSeconds() } : {}),
       ...(props.modelRetry ? { modelRetry: props.modelRetry } : {}),
+      ...(props.modelBudgets ? { modelBudgets: true } : {}),
     });
     this.compiled = compileToAsl(pipeline, {
       ...props.compile,
