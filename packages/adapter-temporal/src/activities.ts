@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
+  DEFAULT_STAGE_TIMEOUT_MS,
   StageError,
   apiError,
   createPipelineSet,
@@ -40,6 +41,12 @@ export interface BatonActivitiesOptions {
   limiter?: ModelLimiter;
   /** Token prices for each attempt's `metrics.cost`. */
   prices?: PriceTable;
+  /**
+   * Time an attempt may spend beyond its stage timeout outside budget waits (resolving claim-check
+   * inputs, storing outputs) before it stops heartbeating, so that the heartbeat timeout ends an
+   * attempt stuck there and the workflow runs it again. @default 60000
+   */
+  stuckGraceMs?: number;
   /** @default silent */
   logger?: Logger;
   /** Delivers review tokens when a gate opens. */
@@ -100,7 +107,13 @@ export function createBatonActivities(options: BatonActivitiesOptions): BatonAct
       }
       const ctx = Context.current();
       await notify({ type: 'attempt-started', runId: req.runId, stepPath: req.stepPath, stage: req.stage, attempt: req.attempt, at: startedAt });
-      const beat = heartbeatEvery(ctx);
+      // the start-to-close timeout leaves room for budget waits (maxBudgetWaitMs), so it no longer
+      // bounds an attempt stuck outside the stage's own timeout (a blob read that never answers):
+      // heartbeats stop once the time not spent waiting for budget passes timeout + grace
+      const waits = budgetWaitClock();
+      const limiter = options.limiter ? timedLimiter(options.limiter, waits) : undefined;
+      const workingLimit = (req.timeoutMs ?? stage.timeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS) + (options.stuckGraceMs ?? STUCK_GRACE_MS);
+      const beat = heartbeatEvery(ctx, () => waits.workingMs() <= workingLimit);
       try {
         const result = await invokeStage(stage, req.input, {
           blobs: options.blobs,
@@ -111,7 +124,7 @@ export function createBatonActivities(options: BatonActivitiesOptions): BatonAct
           signal: ctx.cancellationSignal,
           logBindings: { executionId: ctx.info.workflowExecution?.runId, engine: 'temporal' },
           ...(options.model ? { model: options.model } : {}),
-          ...(options.limiter ? { limiter: options.limiter } : {}),
+          ...(limiter ? { limiter } : {}),
           ...(options.prices ? { prices: options.prices } : {}),
           ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }),
           ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
@@ -165,9 +178,55 @@ export function createBatonActivities(options: BatonActivitiesOptions): BatonAct
   };
 }
 
-/** Heartbeats at a third of the heartbeat timeout; a stage shorter than that never heartbeats. */
-function heartbeatEvery(ctx: Context): NodeJS.Timeout | undefined {
+/**
+ * Heartbeats at a third of the heartbeat timeout while `alive()` holds; a stage shorter than that
+ * never heartbeats.
+ */
+function heartbeatEvery(ctx: Context, alive: () => boolean): NodeJS.Timeout | undefined {
   const timeout = ctx.info.heartbeatTimeoutMs;
   if (!timeout) return undefined;
-  return setInterval(() => ctx.heartbeat(), Math.max(100, Math.floor(timeout / 3)));
+  return setInterval(() => {
+    if (alive()) ctx.heartbeat();
+  }, Math.max(100, Math.floor(timeout / 3)));
+}
+
+/** Default of `stuckGraceMs`: the workflow's default start-to-close margin, which bounded such an attempt before budget waits. */
+const STUCK_GRACE_MS = 60_000;
+
+interface BudgetWaitClock {
+  begin(): void;
+  end(): void;
+  /** Milliseconds since the attempt started, budget waits excepted. */
+  workingMs(): number;
+}
+
+/** Counts an attempt's time spent waiting for model budget (calls made in parallel wait together). */
+function budgetWaitClock(): BudgetWaitClock {
+  const started = Date.now();
+  let waiting = 0;
+  let since = 0;
+  let waited = 0;
+  return {
+    begin() {
+      if (waiting++ === 0) since = Date.now();
+    },
+    end() {
+      if (--waiting === 0) waited += Date.now() - since;
+    },
+    workingMs: () => Date.now() - started - waited - (waiting > 0 ? Date.now() - since : 0),
+  };
+}
+
+/** The limiter seen by one attempt: the same one (other members read through), its waits timed. */
+function timedLimiter(limiter: ModelLimiter, clock: BudgetWaitClock): ModelLimiter {
+  return Object.assign(Object.create(limiter) as ModelLimiter, {
+    async acquire(...args: Parameters<ModelLimiter['acquire']>) {
+      clock.begin();
+      try {
+        return await limiter.acquire(...args);
+      } finally {
+        clock.end();
+      }
+    },
+  });
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
-import { createFsBlobStore, definePipeline, defineStage, type ModelBudget, type ModelClient } from '@baton/core';
+import { createFsBlobStore, createMemoryBlobStore, definePipeline, defineStage, type BlobStore, type ModelBudget, type ModelClient } from '@baton/core';
 import { createPostgresClient, createPostgresModelLimiter } from '@baton/registry';
 import { startTestPostgres, type TestPostgres } from '@baton/registry/testkit/postgres';
 import type { WorkflowBundle } from '@temporalio/worker';
@@ -77,10 +77,11 @@ describe('model budgets shared by Temporal workers (PostgreSQL limiter, dev serv
     const warnings: string[] = [];
     const logger = { debug() {}, info() {}, error() {}, warn: (msg: string) => void warnings.push(msg), child: () => logger };
     const limiters = ['a', 'b'].map(() => createPostgresModelLimiter({ connectionString: postgres.url, schema, budgets: { [MODEL]: budget }, logger }));
-    // each worker takes at most half the sections at once, so both hold waiting sections
+    // each worker takes at most half the sections at once, so both hold waiting sections; budget
+    // waits do not count towards stuckGraceMs (most sections wait longer than 1.5 s + 0.3 s)
     const workers = await Promise.all(
       ['a', 'b'].map((name, i) =>
-        createTemporalWorker({ address, taskQueue, pipelines: [report], blobs, model: loggingModel(name, calls), limiter: limiters[i]!, prices, workflowBundle: bundle, maxConcurrentActivities: SECTIONS / 2 }),
+        createTemporalWorker({ address, taskQueue, pipelines: [report], blobs, model: loggingModel(name, calls), limiter: limiters[i]!, prices, workflowBundle: bundle, maxConcurrentActivities: SECTIONS / 2, stuckGraceMs: 300 }),
       ),
     );
     // heartbeats every ~330 ms while waiting, and a start-to-close of timeout + margin (2 s) plus
@@ -111,6 +112,38 @@ describe('model budgets shared by Temporal workers (PostgreSQL limiter, dev serv
       await engine.close();
       await Promise.all(workers.map((w) => w.shutdown()));
       await Promise.all(limiters.map((l) => l.close()));
+    }
+  });
+
+  it('an attempt stuck past its stage timeout outside budget waits stops heartbeating and runs again as the same attempt', { timeout: 60_000 }, async () => {
+    // the start-to-close timeout leaves a day for budget waits: heartbeats are what end a stuck attempt now
+    const taskQueue = `stuck-${randomUUID()}`;
+    const memory = createMemoryBlobStore();
+    let puts = 0;
+    let release: (() => void) | undefined;
+    const blobs: BlobStore = {
+      ...memory,
+      // the first claim-check write does not answer until the test ends (a worker cannot shut down
+      // while an activity ignores its cancellation)
+      put: async (key, body) => {
+        if (++puts === 1) await new Promise<void>((r) => (release = r));
+        return memory.put(key, body);
+      },
+    };
+    const echo = defineStage({ name: 'echo', version: 1, input: z.object({ n: z.number() }), output: z.object({ n: z.number() }), retry: [], timeoutMs: 200, run: async (i) => i });
+    const pipeline = definePipeline({ name: 'stuck', version: 1, input: z.object({ n: z.number() }) }).task('echo', echo).build();
+    const worker = await createTemporalWorker({ address, taskQueue, pipelines: [pipeline], blobs, claimCheckThreshold: 1, stuckGraceMs: 300, workflowBundle: bundle, shutdownGraceTime: '100ms' });
+    const engine = createTemporalEngine({ address, taskQueue, pipelines: [pipeline], blobs, worker: false, activity: { heartbeatTimeoutMs: 1000 } });
+    try {
+      const { runId } = await engine.start(pipeline, { n: 7 });
+      expect(await engine.result(runId, { timeoutMs: 30_000 })).toMatchObject({ status: 'succeeded', output: { n: 7 } });
+      expect(puts).toBe(2);
+      const info = await engine.status(runId);
+      expect(info.attempts.map((a) => [a.stepPath, a.attempt, a.status])).toEqual([['echo', 1, 'succeeded']]);
+    } finally {
+      release?.();
+      await engine.close();
+      await worker.shutdown();
     }
   });
 });

@@ -45,6 +45,12 @@ export interface TemporalWorkerOptions {
   /** Token prices for each attempt's cost and `status().usage`. */
   prices?: PriceTable;
   /**
+   * How long an attempt may run past its stage timeout, budget waits aside, before it stops
+   * heartbeating and the workflow runs it again (its start-to-close leaves room for budget waits,
+   * so it no longer bounds a stuck attempt). @default 60000
+   */
+  stuckGraceMs?: number;
+  /**
    * Receives Baton's lines and the Temporal SDK's (Runtime, worker, Rust core: see
    * {@link routeTemporalLogs}), so a silent logger silences the SDK too. @default silent
    */
@@ -107,6 +113,7 @@ export async function createTemporalWorker(options: TemporalWorkerOptions): Prom
     ...(options.model ? { model: options.model } : {}),
     ...(options.limiter ? { limiter: options.limiter } : {}),
     ...(options.prices ? { prices: options.prices } : {}),
+    ...(options.stuckGraceMs === undefined ? {} : { stuckGraceMs: options.stuckGraceMs }),
     ...(options.notifier ? { notifier: options.notifier } : {}),
     ...(options.observer ? { observer: options.observer } : {}),
     ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
