@@ -4,7 +4,7 @@
  * for N = 8, 40 and 200 sections. Both machines run on aws-local-stepfunctions with the same stub
  * Lambdas bound by state name; transitions are StateEntered events (STANDARD's billed unit). Also
  * prints the bytes of the events the stage Lambdas receive (data minimisation: a stage should get
- * its selected input, not the run state).
+ * its selected input, not the run state), and the size of the stage Lambda bundle (bench/lambda-bundle.ts).
  *
  *   npx turbo run build --filter=@baton/adapter-stepfunctions --filter=@baton/example-report
  *   npx tsx bench/stepfunctions.ts
@@ -12,6 +12,7 @@
 import { compileToAsl, estimateRunCost, runAslLocally, stageInputOf, stageResultOf, validateAsl, type AslDefinition, type StageEvent } from '@baton/adapter-stepfunctions';
 import { reportPipeline } from '@baton/example-report';
 import { readFileSync } from 'node:fs';
+import { printStageBundle } from './lambda-bundle.js';
 
 const handwritten = JSON.parse(readFileSync(new URL('./stepfunctions-handwritten.asl.json', import.meta.url), 'utf8')) as AslDefinition;
 const SOURCES = 3;
@@ -80,6 +81,10 @@ async function transitions(def: AslDefinition, n: number, scenario: 'happy' | 'r
   if (run.status !== 'succeeded') throw new Error(`bench run failed: ${run.error?.name}: ${run.error?.message}`);
   return { transitions: run.transitions, kb: bytes / 1024 };
 }
+
+// first: it needs no run, so it prints even when a run below fails
+await printStageBundle();
+console.log('');
 
 const hv = validateAsl(handwritten, { checkArn: true });
 if (!hv.isValid) throw new Error(`hand-written machine is invalid:\n${hv.errorsText}`);
