@@ -1,3 +1,4 @@
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { createStepFunctionsLocalEngine, deployedCompileOptions, type DeadLetterMessage, type StageHandler, type StepFunctionsLocalEngine } from '@baton/adapter-stepfunctions';
 import { createJsonLogger, type RunOutcome } from '@baton/core';
@@ -14,6 +15,7 @@ import { createRegistryWriterLambda } from './registry-writer-lambda.js';
 import { createReviewGateLambda } from './review-gate-lambda.js';
 import { createStageLambda } from './stage-lambda.js';
 import { motoAccount, reviewLinkIn } from './test-support/aws.js';
+import { createBudgetTable } from './test-support/dynamo.js';
 
 // The proof that the deployed functions work together: the reference report runs on the
 // stepfunctions-local engine (the compiled, deployed ASL) with @baton/aws-runtime's functions as its
@@ -205,5 +207,34 @@ describe('the deployed functions run the reference report end to end (stepfuncti
     expect(outcome).toMatchObject({ status: 'failed', error: { code: 'ConfigurationError', message: expect.stringContaining('BATON_DATABASE_SECRET_ARN') } });
     expect(await registry.getRun(runId)).toMatchObject({ status: 'failed', error: { code: 'ConfigurationError' } });
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'review gate cannot record reviews', executionArn: expect.stringContaining(runId), step: 'review' }));
+  });
+
+  it('with the shared model limiter on (DynamoDB on moto): every Bedrock call draws on the table and the budget holds', async () => {
+    const dynamo = new DynamoDBClient({ endpoint: moto.env.AWS_ENDPOINT_URL!, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const table = await createBudgetTable(dynamo);
+    const budget = { requestsPerMinute: 4, maxInFlight: 2, windowMs: 1000 };
+    const { engine } = deploy({ model: { BATON_MODEL_PROVIDER: 'bedrock', BATON_MODEL_ID: MODEL, BATON_MODEL_BUDGETS_TABLE: table, BATON_MODEL_BUDGETS: JSON.stringify({ [MODEL]: budget }) } });
+    bedrock.requests.length = 0;
+    const { runId } = await engine.start(reportPipeline, input({ reportId: 'RPT-2026-BUDGET' }));
+    const notice = await moto.receiveNotice(notices.queueUrl, 60_000);
+    expect(notice.attributes).toMatchObject({ runId });
+    await engine.approve(runId, 'review', { token: reviewLinkIn(notice.message).token, reviewer: 'alice@example.com' });
+    const outcome = await engine.result(runId, { timeoutMs: 60_000 });
+    expect(outcome.status).toBe('succeeded');
+    expect((outcome as { output: { report: { sections: Record<string, number> } } }).output.report.sections).toMatchObject({ total: 9, ok: 9 });
+
+    const calls = bedrock.requests.filter((r) => r.modelId === MODEL).map((r) => Date.parse(r.time)).sort((a, b) => a - b);
+    expect(calls.length).toBeGreaterThanOrEqual(9);
+    // each call arrives a little after its grant: windows 10 % shorter than the budget's absorb that
+    const busiest = Math.max(...calls.map((t) => calls.filter((o) => o >= t && o < t + budget.windowMs * 0.9).length));
+    expect(busiest).toBeLessThanOrEqual(budget.requestsPerMinute);
+    // every call was granted by the table (one permit each), none by a fallback
+    const item = await dynamo.send(new GetItemCommand({ TableName: table, Key: { pk: { S: `model#${MODEL}` } }, ConsistentRead: true }));
+    expect(Number(item.Item?.seq?.N)).toBe(calls.length);
+    expect(JSON.parse(item.Item!.fl!.S!)).toEqual({});
+    expect(lines.filter((l) => String(l.msg).startsWith('model limiter:'))).toEqual([]);
+    const run = (await registry.getRun(runId))!;
+    expect(run.attempts.filter((a) => a.stage === 'generate' && a.status === 'succeeded')).toHaveLength(9);
+    console.info(`deployed-handlers e2e: ${calls.length} Bedrock calls under ${budget.requestsPerMinute} per ${budget.windowMs} ms, busiest window ${busiest}, first to last ${calls.at(-1)! - calls[0]!} ms`);
   });
 });
