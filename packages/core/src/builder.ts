@@ -12,7 +12,7 @@ import { PipelineValidationError, validatePipelineIR, type ValidateOptions } fro
  * nothing in the step can throw is refused by `build()`: declare a stage's codes in its `throws`.
  */
 export interface CatchOptions {
-  /** Codes caught; `States.ALL` catches all but the fatal codes and `States.Runtime`. */
+  /** Codes caught; `States.ALL` catches all but the fatal codes, `States.Runtime` and `States.DataLimitExceeded`. */
   errors: string[];
   /** Where the `{ code, message, retryable, details? }` goes; `null` drops it. @default '$.error' */
   resultPath?: DataPath | null;

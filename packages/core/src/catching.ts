@@ -2,11 +2,12 @@ import { ALL_ERRORS, isFatalCode } from './errors.js';
 
 /**
  * Codes a `States.ALL` catcher does not catch, as on Step Functions, where `States.ALL` cannot
- * catch runtime errors (a data path that does not resolve, an input that cannot be processed): the
- * run fails with them. A catcher naming the code catches it (a failure a stage reports under that
- * name). The fatal codes (`FATAL_CODES`) are not caught by `States.ALL` either.
+ * catch runtime errors (a data path that does not resolve, an input that cannot be processed) nor
+ * the terminal `States.DataLimitExceeded` (a state's output over 256 KB): the run fails with them.
+ * A catcher naming the code catches it (a failure a stage reports under that name). The fatal
+ * codes (`FATAL_CODES`) are not caught by `States.ALL` either.
  */
-export const NOT_CAUGHT_BY_ALL: readonly string[] = ['States.Runtime'];
+export const NOT_CAUGHT_BY_ALL: readonly string[] = ['States.Runtime', 'States.DataLimitExceeded'];
 
 /**
  * Whether a catcher matching `errors` catches `code`: it names the code, or it is `States.ALL`
@@ -16,6 +17,7 @@ export const NOT_CAUGHT_BY_ALL: readonly string[] = ['States.Runtime'];
  * ```ts
  * catches(['States.ALL'], 'ValidationFailed'); // true
  * catches(['States.ALL'], 'States.Runtime'); // false
+ * catches(['States.ALL'], 'States.DataLimitExceeded'); // false
  * catches(['States.Runtime'], 'States.Runtime'); // true
  * ```
  */

@@ -110,10 +110,10 @@ export function compileCatchers(
 }
 
 /**
- * Puts a catcher of the fatal codes (`FATAL_CODES`) and of `NOT_CAUGHT_BY_ALL` (`States.Runtime`)
- * before a `States.ALL` catcher, as Baton's `States.ALL` does not catch them: it goes to a Fail
- * state re-raising the error with its own `Error` and `Cause` (`ErrorPath`/`CausePath`), so the
- * run fails as if nothing had caught it. (Step Functions' own runtime errors never reach a
+ * Puts a catcher of the fatal codes (`FATAL_CODES`) and of `NOT_CAUGHT_BY_ALL` (`States.Runtime`,
+ * `States.DataLimitExceeded`) before a `States.ALL` catcher, as Baton's `States.ALL` does not
+ * catch them: it goes to a Fail state re-raising the error with its own `Error` and `Cause`
+ * (`ErrorPath`/`CausePath`), so the run fails as if nothing had caught it. (Step Functions' own runtime errors never reach a
  * catcher; this one re-raises a `States.Runtime` a stage Lambda reports, as when it selects its
  * input from the state.)
  * Codes an earlier catcher names are left to it. Only failure paths reach these states.

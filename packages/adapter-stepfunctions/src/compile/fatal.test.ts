@@ -1,5 +1,5 @@
 import { createLocalEngine, definePipeline, type RunOutcome } from '@baton/core';
-import { FATAL_CODES, type StepsBuilder } from '@baton/core/engine';
+import { FATAL_CODES, NOT_CAUGHT_BY_ALL, type StepsBuilder } from '@baton/core/engine';
 import { conformancePipelines, conformanceStages, createProbeDir } from '@baton/core/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -55,7 +55,7 @@ describe('fatal codes in the compiled ASL', () => {
   it('a catcher of the fatal codes, to a Fail re-raising the error, stands before every States.ALL catcher', () => {
     const all = compileToAsl(kit('kit-fatal-catch-all')).definition.States;
     expect(all.configure!.Catch).toEqual([
-      { ErrorEquals: [...FATAL_CODES, 'States.Runtime'], Next: 'configure.fatal' },
+      { ErrorEquals: [...FATAL_CODES, 'States.Runtime', 'States.DataLimitExceeded'], Next: 'configure.fatal' },
       { ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: 'handle' },
     ]);
     expect(all['configure.fatal']).toEqual(reraise);
@@ -65,10 +65,10 @@ describe('fatal codes in the compiled ASL', () => {
     expect(Object.keys(named).filter((n) => n.endsWith('.fatal'))).toEqual([]);
     // codes an earlier catcher names stay with it
     const partly = compileToAsl(partlyNamed).definition.States;
-    expect((partly.t!.Catch as { ErrorEquals: string[] }[]).map((c) => c.ErrorEquals)).toEqual([['ModelAccessDenied'], ['ConfigurationError', 'States.Runtime'], ['States.ALL']]);
+    expect((partly.t!.Catch as { ErrorEquals: string[] }[]).map((c) => c.ErrorEquals)).toEqual([['ModelAccessDenied'], ['ConfigurationError', ...NOT_CAUGHT_BY_ALL], ['States.ALL']]);
     for (const name of ['items', 'both']) {
       const s = compileToAsl(name === 'items' ? mapCaughtAll : parallelCaughtAll).definition.States;
-      expect((s[name]!.Catch as { ErrorEquals: string[]; Next: string }[])[0]).toEqual({ ErrorEquals: [...FATAL_CODES, 'States.Runtime'], Next: `${name}.fatal` });
+      expect((s[name]!.Catch as { ErrorEquals: string[]; Next: string }[])[0]).toEqual({ ErrorEquals: [...FATAL_CODES, ...NOT_CAUGHT_BY_ALL], Next: `${name}.fatal` });
     }
   });
 

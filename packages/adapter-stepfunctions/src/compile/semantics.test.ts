@@ -153,8 +153,8 @@ describe('Catch and error shape', () => {
     const s = compileToAsl(p).definition.States;
     expect(s['try']!.Catch).toEqual([
       { ErrorEquals: ['StageFailed'], ResultPath: '$.err', Next: 'try.catch0.envelope' },
-      // States.ALL does not catch the fatal codes nor States.Runtime: they are re-raised (see fatal.test.ts)
-      { ErrorEquals: ['ModelAccessDenied', 'ConfigurationError', 'States.Runtime'], Next: 'try.fatal' },
+      // States.ALL does not catch the fatal codes, States.Runtime nor States.DataLimitExceeded: they are re-raised (see fatal.test.ts)
+      { ErrorEquals: ['ModelAccessDenied', 'ConfigurationError', 'States.Runtime', 'States.DataLimitExceeded'], Next: 'try.fatal' },
       { ErrorEquals: ['States.ALL'], ResultPath: '$.other', Next: 'try.catch1.envelope' },
     ]);
   });

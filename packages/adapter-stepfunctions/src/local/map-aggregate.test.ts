@@ -21,6 +21,17 @@ const payloadTasks = (definition: unknown): Record<string, unknown>[] => {
   return out;
 };
 
+/** `n` characters of text. */
+const repeat = defineStage({
+  name: 'repeat',
+  version: 1,
+  input: z.object({ n: z.number() }),
+  output: z.object({ text: z.string() }),
+  async run({ n }) {
+    return { text: 'y'.repeat(n) };
+  },
+});
+
 describe('a map whose aggregated result passes 256 KB (Step Functions builds the Map output itself)', { timeout: 120_000 }, () => {
   const blobs = createMemoryBlobStore();
   const stages = [...aggregate.stages.values()];
@@ -74,17 +85,8 @@ describe('a map whose aggregated result passes 256 KB (Step Functions builds the
 });
 
 describe('a Parallel whose branches together pass 256 KB', { timeout: 60_000 }, () => {
-  const half = defineStage({
-    name: 'half',
-    version: 1,
-    input: z.object({ n: z.number() }),
-    output: z.object({ text: z.string() }),
-    async run({ n }) {
-      return { text: 'y'.repeat(n) };
-    },
-  });
   const pipeline = definePipeline({ name: 'wide', version: 1, input: z.object({ n: z.number() }) })
-    .parallel('both', { resultPath: '$.both' }, [(b) => b.task('a', half, { input: { 'n.$': '$.n' }, resultPath: '$.a' }), (b) => b.task('b', half, { input: { 'n.$': '$.n' }, resultPath: '$.b' })])
+    .parallel('both', { resultPath: '$.both' }, [(b) => b.task('a', repeat, { input: { 'n.$': '$.n' }, resultPath: '$.a' }), (b) => b.task('b', repeat, { input: { 'n.$': '$.n' }, resultPath: '$.b' })])
     .build();
   // a claim-check threshold above the branch outputs: each branch is under 256 KB, both together are not
   const engine = createStepFunctionsLocalEngine({ pipelines: [pipeline], claimCheckThreshold: 200_000 });
@@ -95,5 +97,23 @@ describe('a Parallel whose branches together pass 256 KB', { timeout: 60_000 }, 
     expect(over).toMatchObject({ status: 'failed', error: { code: 'States.DataLimitExceeded', message: expect.stringContaining('"both"') } });
     const under = await engine.result((await engine.start('wide', { n: 50_000 })).runId);
     expect(under.status).toBe('succeeded');
+  });
+});
+
+describe('a task output over 256 KB under a States.ALL catcher', { timeout: 60_000 }, () => {
+  const pipeline = definePipeline({ name: 'caught-wide', version: 1, input: z.object({ n: z.number() }) })
+    .task('write', repeat, { input: { 'n.$': '$.n' }, resultPath: '$.out', catch: [{ errors: ['States.ALL'], resultPath: '$.caught', then: (b) => b }] })
+    .build();
+  // a claim-check threshold above the output: it reaches the state whole
+  const engine = createStepFunctionsLocalEngine({ pipelines: [pipeline], claimCheckThreshold: 400_000 });
+  afterAll(() => engine.close());
+
+  it('is not caught: States.DataLimitExceeded is terminal on Step Functions, the run fails with it', async () => {
+    const outcome = await engine.result((await engine.start('caught-wide', { n: 300_000 })).runId);
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'States.DataLimitExceeded' } });
+    // the States.ALL catcher is there; the guard before it re-raises the terminal code
+    const caughtStates = engine.machine('caught-wide').definition.States.write!.Catch as { ErrorEquals: string[] }[];
+    expect(caughtStates.at(-1)!.ErrorEquals).toEqual(['States.ALL']);
+    expect(caughtStates.slice(0, -1).flatMap((c) => c.ErrorEquals)).toContain('States.DataLimitExceeded');
   });
 });
