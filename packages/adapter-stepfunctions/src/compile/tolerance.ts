@@ -29,8 +29,14 @@ export const MAX_INTRINSICS_PER_FIELD = 10;
  *
  * Costs per map run (not per item): two Choices, the counting and result Passes, and the
  * multiplying Passes.
- * Unlike the interpreter, which stops starting items once the threshold is passed, every item
- * runs before the count. Returns false when there is nothing to enforce.
+ *
+ * Baton's semantics are Step Functions' for a DISTRIBUTED Map Run: the map fails as soon as its
+ * failures pass the threshold, and no item starts after. Iterations of a Map state share no
+ * state, so an item can only tell that on its own when its failure alone passes the threshold
+ * (`toleratedFailureCount: 0`, or a percentage under one item in a hundred… of the run's item
+ * count): then it fails the Map state at once (see {@link stopOnFirstFailure}), which starts no
+ * further iteration. A threshold that tolerates failures is counted after every item ran.
+ * Returns false when there is nothing to enforce.
  */
 export function enforceTolerance(scope: Scope, step: MapIR, state: AslState, next: Continuation): boolean {
   const count = step.toleratedFailureCount;
@@ -74,9 +80,61 @@ export function enforceTolerance(scope: Scope, step: MapIR, state: AslState, nex
   const any = addState(scope, `${step.id}.any`, { Type: 'Choice', Choices: [{ Variable: at('total'), NumericGreaterThan: 0, Next: counted }], Default: results });
   delete state.End;
   state.Next = any;
-  if (step.catch?.some((c) => c.errors.includes('States.ExceedToleratedFailureThreshold') || c.errors.includes('States.ALL'))) {
-    scope.ctx.issues.push({ severity: 'warning', step: scope.prefix + step.id, message: 'a catch on this map does not see States.ExceedToleratedFailureThreshold: the threshold fails the run after the Map state' });
+  const stopsEarly = stopOnFirstFailure(scope, step, state, pct);
+  // only a count of 0 stops every over-threshold map inside the Map state, where its catch sees it
+  const countsAfter = !stopsEarly || count !== 0;
+  if (countsAfter && step.catch?.some((c) => c.errors.includes('States.ExceedToleratedFailureThreshold') || c.errors.includes('States.ALL'))) {
+    scope.ctx.issues.push({ severity: 'warning', step: scope.prefix + step.id, message: 'a catch on this map does not see States.ExceedToleratedFailureThreshold once failures are tolerated: the threshold fails the run after the Map state' });
   }
+  return true;
+}
+
+/**
+ * Makes a map item whose failure alone passes the threshold fail the Map state with
+ * `States.ExceedToleratedFailureThreshold` and the interpreter's message (`1 of <total> items`)
+ * instead of recording `{ status: 'failed', error }`: an iteration failing uncaught fails the
+ * Map state, which starts no further iteration (and, on AWS, stops those in flight; in
+ * DISTRIBUTED mode the failed child execution passes the native threshold set on the Map). The
+ * item's state carries the item count (`$.total`, from the ItemSelector) for the decision and
+ * the message. Returns false when no single failure can pass the threshold, or when items carry
+ * no state of their own (`itemStepPaths: 'plain'`: their state is their result).
+ */
+function stopOnFirstFailure(scope: Scope, step: MapIR, state: AslState, pct: number | undefined): boolean {
+  const count = step.toleratedFailureCount;
+  // the smallest item count on which one failure is tolerated: one failure passes the threshold below it
+  let tolerantFrom = count === 0 ? Infinity : 0;
+  if (pct !== undefined) {
+    const { a, b } = ratio(pct);
+    tolerantFrom = Math.max(tolerantFrom, a === 0 ? Infinity : Math.ceil(b / a));
+  }
+  if (tolerantFrom === 0 || scope.ctx.itemStepPaths === 'plain') return false;
+  const processor = state.ItemProcessor as { States: Record<string, AslState> };
+  const item: Scope = { ...scope, states: processor.States };
+  const recorded = `${step.id}.failed`;
+  // fail steps inside the item record their failure directly: route them through the same decision
+  const failSteps = Object.entries(item.states).filter(([, st]) => st.Type === 'Pass' && (st.Result as { status?: string } | undefined)?.status === 'failed' && st.End === true);
+  if (!item.states[recorded] && failSteps.length === 0) return false;
+  for (const [, st] of failSteps) {
+    st.Result = (st.Result as { error: unknown }).error;
+    st.ResultPath = '$.error';
+    delete st.End;
+    st.Next = recorded;
+  }
+  const record = item.states[recorded] ?? { Type: 'Pass', Parameters: { status: 'failed', 'error.$': '$.error' }, End: true };
+  delete item.states[recorded];
+  const fail = addState(item, `${step.id}.over.fail`, { Type: 'Fail', Error: 'States.ExceedToleratedFailureThreshold', CausePath: '$.over.cause' });
+  const over = addState(item, `${step.id}.over`, {
+    Type: 'Pass',
+    Parameters: { 'cause.$': `States.Format('map "${escapeFormat(step.id)}": 1 of {} items failed, more than tolerated', $.total)` },
+    ResultPath: '$.over',
+    Next: fail,
+  });
+  if (tolerantFrom === Infinity) addState(item, recorded, { Type: 'Pass', Next: over });
+  else {
+    const keep = addState(item, `${recorded}.record`, record);
+    addState(item, recorded, { Type: 'Choice', Choices: [{ Variable: '$.total', NumericLessThan: tolerantFrom, Next: over }], Default: keep });
+  }
+  state.ItemSelector = { ...(state.ItemSelector as Record<string, unknown>), 'total.$': `States.ArrayLength(${state.ItemsPath as string})` };
   return true;
 }
 

@@ -53,12 +53,15 @@ export function bindStageTasks(
   for (const [stateName, binding] of Object.entries(machine.tasks)) {
     if (binding.kind !== 'stage') continue;
     out[stateName] = async (raw) => {
-      // Step Functions starts no state of an execution that has ended (a failed Map stops its other iterations)
-      if (options.ended?.()) throw Object.assign(new Error('the execution has ended'), { name: 'States.Runtime' });
       const invoke = machine.lambdaIntegration === 'invoke';
       // lambda:invoke hands the function { FunctionName, Payload } and gets { Payload, StatusCode, … } back
       const wrap = (output: unknown): unknown => (invoke ? { ExecutedVersion: '$LATEST', Payload: output, StatusCode: 200 } : output);
       const event = (invoke ? (raw as { Payload: unknown }).Payload : raw) as StageEvent;
+      // aws-local-stepfunctions starts a failed Map's queued iterations as the failure unwinds (in
+      // microtasks): a map item's task waits for them to settle, so that the check below sees the end
+      if (options.ended && event.stepPath?.includes('[')) await new Promise((r) => setImmediate(r));
+      // Step Functions starts no state of an execution that has ended (a failed Map stops its other iterations)
+      if (options.ended?.()) throw Object.assign(new Error('the execution has ended'), { name: 'States.Runtime' });
       let hash: string | undefined;
       try {
         hash = inputHash(stageInputOf(event));

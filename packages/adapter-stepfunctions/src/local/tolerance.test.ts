@@ -1,5 +1,5 @@
 import { createLocalEngine, definePipeline, type AnyPipeline, type RunOutcome } from '@baton/core';
-import { conformanceStages, createProbeDir } from '@baton/core/testkit';
+import { conformanceStages, createProbeDir, readProbe } from '@baton/core/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { compileToAsl } from '../compile/compile.js';
@@ -143,5 +143,91 @@ describe('compiled tolerance states', { timeout: 60_000 }, () => {
       .map('items', { items: '$.items', itemSelector, resultPath: null, toleratedFailurePercentage: 10 }, (b) => b.task('item', kitItem))
       .build();
     expect(() => compileToAsl(p)).toThrow(/discards its results .* give the map a resultPath/);
+  });
+});
+
+describe('a first failure that passes the threshold fails the Map state from inside the item', { timeout: 60_000 }, () => {
+  const early = (name: string, settings: { toleratedFailurePercentage?: number; toleratedFailureCount?: number }, catching = false): AnyPipeline =>
+    definePipeline({ name, version: 1, input: Input })
+      .map(
+        'items',
+        {
+          items: '$.items',
+          itemSelector,
+          maxConcurrency: 1,
+          resultPath: '$.results',
+          ...settings,
+          ...(catching ? { catch: [{ errors: ['States.ExceedToleratedFailureThreshold'], resultPath: '$.over', then: (b) => b }] } : {}),
+        },
+        (b) => b.choice('odd', [{ when: { path: '$.value', op: 'eq', value: 99 }, then: (c) => c.fail('stop', { error: 'Stopped', cause: 'value 99' }) }], (c) => c.task('item', kitItem)),
+      )
+      .build();
+  const zero = early('count-0', { toleratedFailureCount: 0 });
+  const caught = early('count-0-caught', { toleratedFailureCount: 0 }, true);
+  const pct = early('pct-25-early', { toleratedFailurePercentage: 25 });
+  const engines = [createStepFunctionsLocalEngine({ pipelines: [zero, caught, pct] }), createLocalEngine({ pipelines: [zero, caught, pct] })] as const;
+  afterAll(async () => {
+    for (const e of engines) await e.close();
+  });
+  const start = async (engine: (typeof engines)[number], pipeline: string, items: number[], failIndexes: number[]) => {
+    const probe = createProbeDir();
+    const { runId } = await engine.start(pipeline, { probe, items, failIndexes });
+    return { outcome: await engine.result(runId, { timeoutMs: 30_000 }), started: readProbe(probe).map((e) => e.key) };
+  };
+
+  it('count 0: the item goes to a Fail state with the interpreter\'s message; the item count rides in the item state', () => {
+    const def = compileToAsl(zero).definition.States.items!;
+    expect(def.ItemSelector).toMatchObject({ 'total.$': 'States.ArrayLength($.items)' });
+    const states = (def.ItemProcessor as { States: Record<string, AslState> }).States;
+    expect(states['items.failed']).toEqual({ Type: 'Pass', Next: 'items.over' });
+    expect(states['items.over']).toEqual({
+      Type: 'Pass',
+      Parameters: { 'cause.$': `States.Format('map "items": 1 of {} items failed, more than tolerated', $.total)` },
+      ResultPath: '$.over',
+      Next: 'items.over.fail',
+    });
+    expect(states['items.over.fail']).toEqual({ Type: 'Fail', Error: 'States.ExceedToleratedFailureThreshold', CausePath: '$.over.cause' });
+    // the fail step's failure goes through the same decision
+    expect(states.stop).toMatchObject({ Type: 'Pass', ResultPath: '$.error', Next: 'items.failed' });
+    expect(validateAsl(compileToAsl(zero).definition).errorsText).toBe('');
+  });
+
+  it('25 %: a Choice on the item count (one failure passes 25 % of fewer than four items)', () => {
+    const states = (compileToAsl(pct).definition.States.items!.ItemProcessor as { States: Record<string, AslState> }).States;
+    expect(states['items.failed']).toEqual({ Type: 'Choice', Choices: [{ Variable: '$.total', NumericLessThan: 4, Next: 'items.over' }], Default: 'items.failed.record' });
+    expect(states['items.failed.record']).toEqual({ Type: 'Pass', Parameters: { status: 'failed', 'error.$': '$.error' }, End: true });
+  });
+
+  it.each([
+    ['count-0', [0, 1, 2, 3], [1], 'map "items": 1 of 4 items failed, more than tolerated', ['item-0', 'item-1']],
+    ['pct-25-early', [0, 1, 2], [0], 'map "items": 1 of 3 items failed, more than tolerated', ['item-0']],
+    ['count-0', [0, 99, 2], [], 'map "items": 1 of 3 items failed, more than tolerated', ['item-0']],
+  ] as const)('%s over %j failing %j: the same error, and no item starts after, on both engines', async (pipeline, items, fails, message, started) => {
+    for (const engine of engines) {
+      const run = await start(engine, pipeline, [...items], [...fails]);
+      expect(run.outcome).toMatchObject({ status: 'failed', error: { code: 'States.ExceedToleratedFailureThreshold', message, retryable: false } });
+      expect(run.started).toEqual(started.flatMap((k) => [k, k]));
+    }
+  });
+
+  it('pct 25 over eight items: one failure is tolerated and recorded in place', async () => {
+    for (const engine of engines) {
+      const run = await start(engine, 'pct-25-early', [0, 1, 2, 3, 4, 5, 6, 7], [3]);
+      const results = (run.outcome as { status: 'succeeded'; output: { results: { status: string }[] } }).output.results;
+      expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'failed', 'succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    }
+  });
+
+  it('the map\'s catch sees the breach on both engines, with the same error', async () => {
+    const outs = [];
+    for (const engine of engines) outs.push(await start(engine, 'count-0-caught', [0, 1, 2], [1]));
+    for (const { outcome, started } of outs) {
+      expect((outcome as { status: 'succeeded'; output: { over: unknown } }).output.over).toEqual({
+        code: 'States.ExceedToleratedFailureThreshold',
+        message: 'map "items": 1 of 3 items failed, more than tolerated',
+        retryable: false,
+      });
+      expect(started).toEqual(['item-0', 'item-0', 'item-1', 'item-1']);
+    }
   });
 });

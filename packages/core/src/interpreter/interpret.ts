@@ -25,9 +25,10 @@ class StepFailure extends Error {
 }
 
 /**
- * Thrown inside a parallel branch that a sibling's failure stopped: it unwinds the branch without
- * running catchers, recording a failure or retrying, as Step Functions stops the other branches
- * of a failed Parallel state.
+ * Thrown inside a parallel branch that a sibling's failure stopped, or inside a map item in flight
+ * when its map failed: it unwinds the branch or item without running catchers, recording a
+ * failure or retrying, as Step Functions stops the other branches of a failed Parallel state and
+ * aborts the child executions of a failed Map Run.
  */
 class Stopped extends Error {
   constructor() {
@@ -47,7 +48,7 @@ class StopSignal {
 interface Scope {
   prefix: string;
   context: PathContext;
-  /** Set inside parallel branches. */
+  /** Set inside parallel branches and map items. */
   stop?: StopSignal;
 }
 
@@ -231,23 +232,19 @@ class Runner {
     }
     const results: unknown[] = new Array(items.length);
     const limit = step.maxConcurrency && step.maxConcurrency > 0 ? step.maxConcurrency : items.length;
+    // raised when the map fails: its items in flight start no further step or attempt (Step Functions
+    // aborts the child executions of a failed Map Run) and no item starts after
+    const stop = new StopSignal(scope.stop);
     let failed = 0;
     let next = 0;
-    let exceeded = false;
+    // failures counted when the threshold was passed: the smallest count over it, whatever was in flight
+    let exceeded: number | undefined;
     // a fatal item failure fails the map with its own error, whatever the threshold
     let fatal: SerializedError | undefined;
-    const tolerated = (n: number): boolean => {
-      const byCount = step.toleratedFailureCount;
-      const byPct = step.toleratedFailurePercentage;
-      if (byCount === undefined && byPct === undefined) return n === 0;
-      if (byCount !== undefined && n > byCount) return false;
-      if (byPct !== undefined && (n / items.length) * 100 > byPct) return false;
-      return true;
-    };
     const runItem = async (index: number): Promise<void> => {
       const value: unknown = items[index];
       const context: PathContext = { ...scope.context, Map: { Item: { Index: index, Value: value } } };
-      const itemScope = { prefix: `${mapPath}[${index}]/`, context };
+      const itemScope = { prefix: `${mapPath}[${index}]/`, context, stop };
       try {
         const itemInput = step.itemSelector === undefined ? value : select(state, step.itemSelector, context);
         const result = await this.block(step.steps, itemInput, itemScope);
@@ -258,23 +255,17 @@ class Runner {
         results[index] = { status: 'failed', error };
         failed++;
         if (isFatalCode(error.code)) fatal ??= error;
-        else if (!tolerated(failed)) exceeded = true;
+        else if (exceeded === undefined && !withinTolerance(step, failed, items.length)) exceeded = failed;
+        if (fatal || exceeded !== undefined) stop.stopped = true;
       }
     };
     const worker = async (): Promise<void> => {
-      while (!exceeded && !fatal && !scope.stop?.isStopped && next < items.length) await runItem(next++);
+      while (!stop.isStopped && next < items.length) await runItem(next++);
     };
     await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
     if (scope.stop?.isStopped) throw new Stopped();
     if (fatal) throw new StepFailure(fatal);
-    if (exceeded) {
-      throw new StepFailure({
-        code: 'States.ExceedToleratedFailureThreshold',
-        message: `map "${step.id}": ${failed} of ${items.length} items failed, more than tolerated`,
-        retryable: false,
-        details: { failed, total: items.length, results },
-      });
-    }
+    if (exceeded !== undefined) throw new StepFailure(toleranceExceeded(step.id, exceeded, items.length));
     return results;
   }
 
@@ -377,6 +368,32 @@ class Runner {
 /** The first catcher that catches `code` (see core's `catches`: `States.ALL` leaves fatal codes and `States.Runtime` uncaught). */
 function findCatcher(catchers: CatchIR[] | undefined, code: string): CatchIR | undefined {
   return catchers?.find((c) => catches(c.errors, code));
+}
+
+/**
+ * Whether `failed` failed items out of `total` are within a map's tolerated failures: at most
+ * `toleratedFailureCount` and at most `toleratedFailurePercentage` % of `total` (both when both
+ * are set), and none when neither is.
+ */
+function withinTolerance(step: MapIR, failed: number, total: number): boolean {
+  const byCount = step.toleratedFailureCount;
+  const byPct = step.toleratedFailurePercentage;
+  if (byCount === undefined && byPct === undefined) return failed === 0;
+  if (byCount !== undefined && failed > byCount) return false;
+  return byPct === undefined || (failed / total) * 100 <= byPct;
+}
+
+/**
+ * The error of a map whose failed items passed its threshold: `failed` is the count that passed
+ * it (the tolerated count plus one), the same on every engine whatever else was in flight. No
+ * `details`: a compiled Step Functions machine raises it from a Fail state, which has none.
+ */
+function toleranceExceeded(id: string, failed: number, total: number): SerializedError {
+  return {
+    code: 'States.ExceedToleratedFailureThreshold',
+    message: `map "${id}": ${failed} of ${total} items failed, more than tolerated`,
+    retryable: false,
+  };
 }
 
 function runtime(message: string, details: Record<string, unknown>): SerializedError {

@@ -4,6 +4,7 @@ import type { RetryPolicy } from '../retry.js';
 import { kitReviewRounds, kitReviewSections } from './pipelines-review.js';
 import { limitsPipelines } from './pipelines-limits.js';
 import { semanticsPipelines } from './pipelines-semantics.js';
+import { mapTolerancePipelines } from './pipelines-map-tolerance.js';
 import { kitBig, kitConsume, kitFlaky, kitHandler, kitItem, kitSlow, kitStep, kitValidate, kitWriter } from './stages.js';
 
 const Input = z.looseObject({ probe: z.string() });
@@ -208,5 +209,6 @@ export const conformancePipelines: AnyPipeline[] = [
   kitReviewSections,
   kitReviewRounds,
   ...semanticsPipelines,
+  ...mapTolerancePipelines,
   ...limitsPipelines,
 ];

@@ -12,6 +12,7 @@ import { limitsScenarios } from './scenarios-limits.js';
 import { sectionReviewScenarios } from './scenarios-review.js';
 import { runIdScenarios } from './scenarios-run-ids.js';
 import { semanticsScenarios } from './scenarios-semantics.js';
+import { mapToleranceScenarios } from './scenarios-map-tolerance.js';
 import { KIT_VERSION_DEPLOYS, type KitVersionDeploy } from './pipelines-versions.js';
 import { versionScenarios } from './scenarios-versions.js';
 import { resultScenarios } from './scenarios-results.js';
@@ -378,6 +379,7 @@ export function runConformance(options: ConformanceOptions): void {
     runIdScenarios({ caps, timeout, engine, run, output, gateOpen });
     apiErrorScenarios({ caps, timeout, engine, run, output, gateOpen });
     semanticsScenarios({ caps, timeout, engine, run, output, gateOpen });
+    mapToleranceScenarios({ caps, timeout, engine, run, output, gateOpen });
     limitsScenarios({ caps, timeout, engine, run, output, gateOpen });
     versionScenarios({ caps, timeout, engine, run, output, gateOpen, deployer: () => (harness.deploy ? (which) => deployKit(harness, which) : undefined) });
     resultScenarios({ caps, timeout, engine, run, output, gateOpen, runEvents });
