@@ -284,7 +284,7 @@ type LogRow = [string, number, number, number];
 interface Stored {
   v: number;
   log: LogRow[];
-  /** Permit id -> lease end (ms). */
+  /** Permit id to lease end (ms). */
   fl: Record<string, number>;
   factor: number;
   epoch: number;

@@ -7,7 +7,7 @@ import { validateBudgets } from '@baton/core/engine';
 import type { Construct } from 'constructs';
 import type { ModelConfig } from './model.js';
 
-/** The DynamoDB actions the shared model limiter (`createDynamoModelLimiter` of @baton/aws-runtime) sends, on its table only. */
+/** The DynamoDB actions the shared model limiter (`createDynamoModelLimiter` of `@baton/aws-runtime`) sends, on its table only. */
 export const MODEL_BUDGET_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
 
 /** The default of `modelBudgetWait`: Lambda time a model stage may spend waiting for budget, beyond its stage's timeout. */

@@ -22,7 +22,7 @@ export interface LambdaBudget {
  * deployed machines retry under a retrier of its own (`MODEL_BUDGET_RETRY`), spending none of the
  * model retry policy's attempts. The signal stops the stage at `end` whatever happened.
  *
- * @param end when the invocation must have returned (its remaining time less the exit margin), ms since the epoch
+ * @param end - when the invocation must have returned (its remaining time less the exit margin), ms since the epoch
  */
 export function lambdaBudget(limiter: ModelLimiter, end: number, stageTimeoutMs: number): LambdaBudget {
   const now = Date.now();

@@ -33,7 +33,7 @@ export interface StageHandlerOptions {
   blobs: BlobStore;
   model?: ModelClient;
   /**
-   * Model budgets shared by every function (`createDynamoModelLimiter` of @baton/aws-runtime): each
+   * Model budgets shared by every function (`createDynamoModelLimiter` of `@baton/aws-runtime`): each
    * `ctx.model` call waits for a permit first, within the invocation's time (see `lambdaBudget`: a
    * wait that would leave the stage less than its timeout fails with `ModelBudgetUnavailable`).
    */
