@@ -1,8 +1,9 @@
-import type { RunEvent, SerializedError } from '@baton/core';
+import type { InvocationMetrics, RunEvent, SerializedError } from '@baton/core';
 import type { FailureClassifier, FailureContext } from './classify.js';
 import type { LabelReader } from './labels.js';
 import type { SqlExecutor } from './sql.js';
 import { openedSectionColumns, recordDecision } from './review-audit.js';
+import { usageSums } from './usage.js';
 import { json, mapIndexOf, refOf } from './values.js';
 
 // the run's execution number: 1, plus one per redrive, so a redriven step's attempts keep their history
@@ -124,13 +125,15 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, rules: ApplyR
       const err = errorColumns(event.error, { stage: event.stage, stepPath: event.stepPath, modelCalls: m?.modelCalls ?? 0 }, classify);
       await tx.query(
         `INSERT INTO stage_attempt (run_id, execution, step_path, map_index, attempt, stage, status, started_at, finished_at,
-           error_code, error_message, error_class, retryable, input_tokens, output_tokens, model_calls, latency_ms, model_latency_ms)
+           error_code, error_message, error_class, retryable, input_tokens, output_tokens, model_calls, latency_ms, model_latency_ms,
+           ${USAGE_COLUMNS.join(', ')})
          VALUES ($1, ${CURRENT_EXECUTION}, $2, $3, $4, $5, $6, $7::timestamptz - make_interval(secs => $16::float8 / 1000), $7::timestamptz,
-           $8, $9, $10, $11, $12, $13, $14, $15, $17)
+           $8, $9, $10, $11, $12, $13, $14, $15, $17, $18, $19, $20, $21, $22, $23::float8, $24, $25::jsonb)
          ON CONFLICT (run_id, execution, step_path, attempt) DO UPDATE SET status = EXCLUDED.status, finished_at = EXCLUDED.finished_at,
            error_code = EXCLUDED.error_code, error_message = EXCLUDED.error_message, error_class = EXCLUDED.error_class,
            retryable = EXCLUDED.retryable, input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,
-           model_calls = EXCLUDED.model_calls, latency_ms = EXCLUDED.latency_ms, model_latency_ms = EXCLUDED.model_latency_ms`,
+           model_calls = EXCLUDED.model_calls, latency_ms = EXCLUDED.latency_ms, model_latency_ms = EXCLUDED.model_latency_ms,
+           ${USAGE_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`,
         [
           event.runId,
           event.stepPath,
@@ -147,6 +150,7 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, rules: ApplyR
           m ? Math.round(m.durationMs) : null,
           m?.durationMs ?? 0,
           m ? Math.round(m.modelLatencyMs) : null,
+          ...usageValues(m),
         ],
       );
       return;
@@ -286,21 +290,48 @@ export async function resumeAfterReview(tx: SqlExecutor, runId: string, at: stri
 }
 
 /**
- * Recomputes a run's token totals from its attempts (after attempt-finished events), so a
- * redelivered event cannot count tokens twice. Called once per run per batch, not per event.
+ * Recomputes a run's token and cost totals from its attempts (after attempt-finished events), so a
+ * redelivered event cannot count tokens twice; the cost stays NULL while no attempt was priced. Called once per run per batch, not per event.
  */
 export async function refreshTotals(tx: SqlExecutor, runIds: Iterable<string>): Promise<void> {
   for (const runId of runIds) {
     await tx.query(
       `UPDATE pipeline_run r SET input_tokens = t.input_tokens, output_tokens = t.output_tokens, model_calls = t.model_calls,
-         updated_at = GREATEST(r.updated_at, t.last_at)
-       FROM (SELECT COALESCE(SUM(input_tokens), 0) AS input_tokens, COALESCE(SUM(output_tokens), 0) AS output_tokens,
-                    COALESCE(SUM(model_calls), 0) AS model_calls, MAX(finished_at) AS last_at
-             FROM stage_attempt WHERE run_id = $1) t
+         attempts = t.attempts, throttled_calls = t.throttled_calls, estimated_input_tokens = t.estimated_input_tokens,
+         estimated_output_tokens = t.estimated_output_tokens, budget_wait_ms = t.budget_wait_ms, failed_input_tokens = t.failed_input_tokens,
+         cost = t.cost, updated_at = GREATEST(r.updated_at, t.last_at)
+       FROM (SELECT ${usageSums()}, MAX(finished_at) AS last_at FROM stage_attempt WHERE run_id = $1) t
        WHERE r.run_id = $1`,
       [runId],
     );
   }
+}
+
+// the attempt's model usage beyond tokens (migration 5), in the order of usageValues
+const USAGE_COLUMNS = [
+  'estimated_input_tokens',
+  'estimated_output_tokens',
+  'throttled_calls',
+  'budget_wait_ms',
+  'failed_input_tokens',
+  'cost',
+  'model_id',
+  'unpriced_models',
+] as const;
+
+/** An attempt's metrics as the values of {@link USAGE_COLUMNS}; cost stays NULL when no price was applied (no price table, or events from before costs). */
+function usageValues(m: InvocationMetrics | undefined): unknown[] {
+  const cost = m?.cost;
+  return [
+    Math.round(m?.estimatedInputTokens ?? 0),
+    Math.round(m?.estimatedOutputTokens ?? 0),
+    m?.throttledCalls ?? 0,
+    Math.round(m?.budgetWaitMs ?? 0),
+    Math.round(m?.failedInputTokens ?? 0),
+    typeof cost === 'number' && Number.isFinite(cost) ? cost : null,
+    m?.modelId ?? null,
+    json(m?.unpricedModels?.length ? m.unpricedModels : null),
+  ];
 }
 
 /** Runs whose token totals the events change. */

@@ -11,10 +11,14 @@ export type {
   RunFilter,
   RunRecord,
   RunRegistry,
+  PipelineUsage,
   RunUsage,
+  RunUsageDetail,
   SectionVersion,
   StepRecord,
   TokenPricing,
+  UsageReport,
+  UsageSummary,
 } from './types.js';
 export { classifyFailure, type FailureClassifier, type FailureContext } from './classify.js';
 export { MIGRATIONS, type Migration } from './migrations.js';

@@ -11,7 +11,8 @@ export interface Migration {
  * Tables: `pipeline_run` (one row per run), `pipeline_step` (one row per step path, every kind),
  * `stage_attempt` (one row per task attempt), `pending_review` (one row per approval gate reached;
  * on Step Functions also the execution ARN and the task token that resumes it) and `review_decision`
- * (the audit trail: one row per verdict, the gate's and each section's).
+ * (the audit trail: one row per verdict, the gate's and each section's). Migration 5 adds model usage
+ * and cost per attempt and per run.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -150,6 +151,33 @@ CREATE TABLE review_decision (
   PRIMARY KEY (run_id, step_path, section_id, decided_at)
 );
 CREATE INDEX review_decision_run_idx ON review_decision (run_id, decided_at);
+`,
+  },
+  {
+    version: 5,
+    name: 'model usage and cost per attempt and run',
+    sql: `
+-- what each attempt's metrics say beyond tokens: estimates the limiter reserved, throttles, time
+-- waiting for budget, input charged for failed calls, and the cost from the engine's price table
+-- (NULL: no price applied, as when the engine has no price table; 0 is a priced call that cost nothing)
+ALTER TABLE stage_attempt ADD COLUMN estimated_input_tokens integer NOT NULL DEFAULT 0;
+ALTER TABLE stage_attempt ADD COLUMN estimated_output_tokens integer NOT NULL DEFAULT 0;
+ALTER TABLE stage_attempt ADD COLUMN throttled_calls integer NOT NULL DEFAULT 0;
+ALTER TABLE stage_attempt ADD COLUMN budget_wait_ms integer NOT NULL DEFAULT 0;
+ALTER TABLE stage_attempt ADD COLUMN failed_input_tokens integer NOT NULL DEFAULT 0;
+ALTER TABLE stage_attempt ADD COLUMN cost float8;
+ALTER TABLE stage_attempt ADD COLUMN model_id text;
+ALTER TABLE stage_attempt ADD COLUMN unpriced_models jsonb;
+-- the run's totals over every attempt of every execution (recomputed from stage_attempt)
+ALTER TABLE pipeline_run ADD COLUMN attempts integer NOT NULL DEFAULT 0;
+ALTER TABLE pipeline_run ADD COLUMN throttled_calls integer NOT NULL DEFAULT 0;
+ALTER TABLE pipeline_run ADD COLUMN estimated_input_tokens bigint NOT NULL DEFAULT 0;
+ALTER TABLE pipeline_run ADD COLUMN estimated_output_tokens bigint NOT NULL DEFAULT 0;
+ALTER TABLE pipeline_run ADD COLUMN budget_wait_ms bigint NOT NULL DEFAULT 0;
+ALTER TABLE pipeline_run ADD COLUMN failed_input_tokens bigint NOT NULL DEFAULT 0;
+ALTER TABLE pipeline_run ADD COLUMN cost float8;
+-- serves usage over a time range (this week's cost by pipeline)
+CREATE INDEX stage_attempt_finished_idx ON stage_attempt (finished_at);
 `,
   },
 ];

@@ -5,6 +5,7 @@ import { labelsSuite } from './test-support/labels-suite.js';
 import { registrySuite, type OpenClient } from './test-support/registry-suite.js';
 import { reviewAuditSuite } from './test-support/review-audit-suite.js';
 import { reviewStoreSuite } from './test-support/review-store-suite.js';
+import { usageSuite } from './test-support/usage-suite.js';
 
 // the server comes from the `postgres` project's globalSetup (a fresh initdb, or DATABASE_URL)
 const url = inject('postgresUrl');
@@ -17,6 +18,7 @@ const open: OpenClient = (schema) => {
 registrySuite('PostgreSQL', open);
 labelsSuite('PostgreSQL', open);
 reviewStoreSuite('PostgreSQL', open);
+usageSuite('PostgreSQL', open);
 reviewAuditSuite('PostgreSQL', open);
 
 // leave a shared DATABASE_URL server as it was found

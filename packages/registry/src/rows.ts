@@ -39,6 +39,9 @@ export function runOf(row: Row): RunRecord {
     inputTokens: numberOf(row.input_tokens),
     outputTokens: numberOf(row.output_tokens),
     modelCalls: numberOf(row.model_calls),
+    attemptCount: numberOf(row.attempts),
+    throttledCalls: numberOf(row.throttled_calls),
+    cost: row.cost === null || row.cost === undefined ? undefined : numberOf(row.cost),
     execution: numberOf(row.execution),
   });
 }
@@ -80,6 +83,14 @@ export function attemptOf(row: Row): AttemptRow {
     modelCalls: numberOf(row.model_calls),
     latencyMs: row.latency_ms === null ? undefined : numberOf(row.latency_ms),
     modelLatencyMs: row.model_latency_ms === null ? undefined : numberOf(row.model_latency_ms),
+    estimatedInputTokens: numberOf(row.estimated_input_tokens),
+    estimatedOutputTokens: numberOf(row.estimated_output_tokens),
+    throttledCalls: numberOf(row.throttled_calls),
+    budgetWaitMs: numberOf(row.budget_wait_ms),
+    failedInputTokens: numberOf(row.failed_input_tokens),
+    cost: row.cost === null || row.cost === undefined ? undefined : numberOf(row.cost),
+    modelId: str(row.model_id),
+    unpricedModels: Array.isArray(row.unpriced_models) ? (row.unpriced_models as unknown[]).map(String) : undefined,
   });
 }
 

@@ -6,6 +6,7 @@ import { migrate } from './migrate.js';
 import { listDecisions } from './review-audit.js';
 import { attemptOf, REVIEW_COLUMNS, reviewOf, runOf, stepOf } from './rows.js';
 import { isoOf, numberOf, type SqlClient } from './sql.js';
+import { runUsage, usageByPipeline } from './usage.js';
 import { FAILURE_CLASSES, type FailureClass, type FailureCount, type InFlightRun, type RunRegistry } from './types.js';
 
 /** Options shared by every registry implementation. */
@@ -71,7 +72,7 @@ export async function createSqlRegistry(client: SqlClient, options: SqlRegistryO
       const steps = await client.query('SELECT * FROM pipeline_step WHERE run_id = $1 ORDER BY started_at, step_path', [runId]);
       const attempts = await client.query('SELECT * FROM stage_attempt WHERE run_id = $1 ORDER BY started_at, step_path, execution, attempt', [runId]);
       const reviews = await client.query(`SELECT ${REVIEW_COLUMNS} FROM pending_review WHERE run_id = $1 ORDER BY created_at`, [runId]);
-      return { ...runOf(run), steps: steps.map(stepOf), attempts: attempts.map(attemptOf), reviews: reviews.map(reviewOf) };
+      return { ...runOf(run), steps: steps.map(stepOf), attempts: attempts.map(attemptOf), reviews: reviews.map(reviewOf), usage: await runUsage(client, runId) };
     },
     async runsInFlight(opts = {}) {
       const now = (opts.now ?? new Date()).toISOString();
@@ -119,6 +120,9 @@ export async function createSqlRegistry(client: SqlClient, options: SqlRegistryO
         const row = rows.find((r) => r.error_class === c);
         return { errorClass: c, failedAttempts: numberOf(row?.attempts), failedRuns: numberOf(row?.runs) };
       });
+    },
+    async usageByPipeline(opts = {}) {
+      return usageByPipeline(client, opts.since ?? startOfIsoWeek(opts.now ?? new Date()), opts.until);
     },
     async tokenUsage(opts) {
       const rows = await client.query(

@@ -1,4 +1,4 @@
-import type { RunEvent, RunState } from '@baton/core';
+import type { RunEvent, RunState, UsageTotals } from '@baton/core';
 
 /** Why something failed, for a product manager's chart. */
 export type FailureClass = 'model' | 'validation' | 'safety' | 'assembly' | 'infrastructure';
@@ -41,6 +41,12 @@ export interface RunRecord {
   inputTokens: number;
   outputTokens: number;
   modelCalls: number;
+  /** Finished attempts, over every execution. */
+  attemptCount: number;
+  /** Model calls the provider throttled. */
+  throttledCalls: number;
+  /** Cost of the run's priced model calls, in the engine's price table currency; absent when no call was priced (no price table configured). */
+  cost?: number;
   /** 1 for the first execution, one more for each redrive. */
   execution: number;
 }
@@ -79,6 +85,20 @@ export interface AttemptRow {
   modelCalls: number;
   latencyMs?: number;
   modelLatencyMs?: number;
+  /** Tokens the limiter reserved before the calls (prompt size, `maxTokens`). */
+  estimatedInputTokens: number;
+  estimatedOutputTokens: number;
+  throttledCalls: number;
+  /** Time waiting for model budget (neither an attempt nor timed against the stage). */
+  budgetWaitMs: number;
+  /** Input tokens charged for calls that failed after the model started on them (in `cost`). */
+  failedInputTokens: number;
+  /** Cost of the attempt's priced calls; absent when none was priced (no price table, or the model is not in it). */
+  cost?: number;
+  /** The model that answered the attempt's last call. */
+  modelId?: string;
+  /** Models called that the price table lacks. */
+  unpricedModels?: string[];
 }
 
 /** A row of `pending_review`: a gate reached, open or decided. */
@@ -144,6 +164,46 @@ export interface RunDetail extends RunRecord {
   steps: StepRecord[];
   attempts: AttemptRow[];
   reviews: ReviewRecord[];
+  /** Model usage and cost in total and per section. */
+  usage: RunUsageDetail;
+}
+
+/**
+ * Model usage summed over attempts, as the registry records it from each attempt's metrics: core's
+ * `UsageTotals`, except that `cost` is absent (not 0) when no attempt was priced, as when the engine
+ * had no price table.
+ */
+export type UsageSummary = Omit<UsageTotals, 'cost' | 'failedInputTokens'> & {
+  /** Input tokens charged for calls that failed after the model started on them (in `cost`). */
+  failedInputTokens: number;
+  /** Sum of the attempts' costs (price table currency); absent when no attempt was priced. */
+  cost?: number;
+};
+
+/** A run's model usage: in total (every attempt of every execution) and per section. */
+export interface RunUsageDetail {
+  total: UsageSummary;
+  /** By outermost map item (`sections[3]`), in item order; steps outside any map are only in `total`. */
+  bySection: Record<string, UsageSummary>;
+  /** Models called that the price table lacks (their calls cost nothing here). */
+  unpricedModels: string[];
+}
+
+/** A pipeline's line of {@link UsageReport}. */
+export interface PipelineUsage extends UsageSummary {
+  pipeline: string;
+  /** Runs with an attempt finished in the range. */
+  runs: number;
+}
+
+/** Model usage over a time range: in total and by pipeline, costliest first. */
+export interface UsageReport {
+  /** Start of the range (inclusive), ISO. */
+  since: string;
+  /** End of the range (exclusive), ISO; absent: up to now. */
+  until?: string;
+  total: UsageSummary & { runs: number };
+  pipelines: PipelineUsage[];
 }
 
 /** A row of {@link RunRegistry.runsInFlight}. */
@@ -216,7 +276,12 @@ export interface RunRegistry {
   runsInFlight(options?: { now?: Date }): Promise<InFlightRun[]>;
   /** Failed attempts and failed runs per failure class since `since` (default: the start of this ISO week, UTC). */
   failuresByClass(options?: { since?: Date; now?: Date }): Promise<FailureCount[]>;
-  /** Token totals and cost per run, newest first. */
+  /**
+   * Model usage and recorded cost of the attempts finished in a time range (default: since Monday
+   * 00:00 UTC of this week), in total and by pipeline, costliest first.
+   */
+  usageByPipeline(options?: { since?: Date; until?: Date; now?: Date }): Promise<UsageReport>;
+  /** Token totals and cost per run at one flat price, newest first (for runs recorded without a price table; recorded costs are in `RunRecord.cost`). */
   tokenUsage(options: { pricing: TokenPricing; runId?: string; pipeline?: string; limit?: number }): Promise<RunUsage[]>;
   /** Reviews nobody has decided yet, oldest first. */
   pendingReviews(): Promise<ReviewRecord[]>;

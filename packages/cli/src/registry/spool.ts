@@ -82,6 +82,7 @@ export function createSpooledRegistry(registry: RunRegistry, stateDir: string, o
     getRun: fresh((id: string) => registry.getRun(id)),
     runsInFlight: fresh((o) => registry.runsInFlight(o)),
     failuresByClass: fresh((o) => registry.failuresByClass(o)),
+    usageByPipeline: fresh((o?: Parameters<RunRegistry['usageByPipeline']>[0]) => registry.usageByPipeline(o)),
     tokenUsage: fresh((o: Parameters<RunRegistry['tokenUsage']>[0]) => registry.tokenUsage(o)),
     pendingReviews: fresh(() => registry.pendingReviews()),
     getReview: fresh((runId: string, gate: string) => registry.getReview(runId, gate)),

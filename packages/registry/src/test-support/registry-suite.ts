@@ -33,7 +33,7 @@ export function registrySuite(label: string, open: OpenClient): void {
       const { client, registry } = await fresh();
       expect(await migrate(client)).toEqual([]);
       const versions = await client.query<{ version: number }>('SELECT version FROM baton_schema_migrations ORDER BY version');
-      expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4]);
+      expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5]);
       const tables = await client.query<{ table_name: string }>(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`,
       );
@@ -45,7 +45,7 @@ export function registrySuite(label: string, open: OpenClient): void {
       const schema = schemaName();
       const [a, b, c] = await Promise.all([open(schema), open(schema), open(schema)]);
       const applied = await Promise.all([migrate(a!), migrate(b!), migrate(c!)]);
-      expect(applied.flat()).toEqual([1, 2, 3, 4]);
+      expect(applied.flat()).toEqual([1, 2, 3, 4, 5]);
       await Promise.all([a!.close(), b!.close(), c!.close()]);
     });
 
