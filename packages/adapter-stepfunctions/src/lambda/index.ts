@@ -2,7 +2,7 @@
  * `@baton/adapter-stepfunctions/lambda`: what a deployed Lambda imports, and nothing else. The
  * package root also holds the compiler, the local engine (aws-local-stepfunctions, asl-validator)
  * and the app writer; importing them from a handler would put local-emulation code into every
- * stage function's bundle (@baton/aws-runtime imports from here).
+ * stage function's bundle (`@baton/aws-runtime` imports from here).
  */
 export { errorFromCause, lambdaCause, toLambdaError } from './errors.js';
 export { createStageHandler, isFinalFailure, runIdOf, type StageHandler, type StageHandlerOptions } from './handler.js';
