@@ -84,8 +84,21 @@ export class StepsBuilder {
    * Appends a map that runs `body` once per item of `options.items`. Its output is an array in
    * item order of `{ status: 'succeeded', output }` or `{ status: 'failed', error }`: a failed
    * item carries its own error and no index (its position in the array is its index; its step
-   * path is `<id>[<index>]/…`). Beyond the tolerated failures the map fails with
-   * `States.ExceedToleratedFailureThreshold`; a fatal code fails it whatever the tolerance.
+   * path is `<id>[<index>]/…`). A fatal code fails it whatever the tolerance.
+   *
+   * `toleratedFailureCount` / `toleratedFailurePercentage` (of the run's item count; both: either
+   * one passed fails the map) follow Step Functions' DISTRIBUTED Map Run on every engine: failed
+   * items are counted as they end, and as soon as they pass the threshold the map fails with
+   * `States.ExceedToleratedFailureThreshold`, message `map "<id>": <n> of <total> items failed,
+   * more than tolerated` where n is the count that passed it (tolerated + 1), and no `details`.
+   * No item starts after; items in flight start no further step or attempt (a stage call
+   * already running finishes, and its result is kept). The map's `catch` sees that error.
+   * `redrive` then runs the failed items again and the never-started ones for the first time;
+   * completed items are not run again. On Step Functions an INLINE Map's iterations share no
+   * state: the compiled machine stops at once when one failure alone passes the threshold
+   * (count 0, or a percentage under one item), but with a threshold that tolerates failures it
+   * runs every item and fails after the Map state (its `catch` does not see it there; the
+   * compiler warns).
    */
   map(id: string, options: MapOptions, body: Body): this {
     const { items, itemSelector, maxConcurrency, toleratedFailurePercentage, toleratedFailureCount, ...guard } = options;

@@ -60,9 +60,9 @@ export interface MapIR extends Common, Guarded {
   itemSelector?: Selection;
   /** Most items in flight at once; 0 = no limit. @default 0 */
   maxConcurrency?: number;
-  /** Percentage of failed items tolerated before the map fails. @default 0 */
+  /** Percentage of the items that may fail before the map fails (see `StepsBuilder.map`). @default 0 */
   toleratedFailurePercentage?: number;
-  /** Number of failed items tolerated before the map fails. @default 0 */
+  /** Number of failed items tolerated before the map fails, at once (see `StepsBuilder.map`). @default 0 */
   toleratedFailureCount?: number;
   /** The per-item sub-pipeline; its final state is the item's output. */
   steps: StepIR[];
