@@ -22,6 +22,11 @@ export interface WriteAppOptions extends CompileOptions {
   dashboardUrl?: string;
   /** `sns`, `eventbridge[:<bus>]` or `webhook:<url>[#<secretArn>]`, written into cdk.json. */
   reviewNotifier?: string;
+  /**
+   * Model budgets by model id, as JSON (core's `ModelBudgets`), written into cdk.json: the app's
+   * `BatonStateMachine` gets `modelBudgets`, and the ASL written here has `MODEL_BUDGET_RETRY` as deployed.
+   */
+  modelBudgets?: string;
 }
 
 /** What {@link writeStepFunctionsApp} wrote. */
@@ -44,10 +49,10 @@ export interface WrittenApp {
  * ```
  */
 export function writeStepFunctionsApp(pipeline: AnyPipeline, options: WriteAppOptions): WrittenApp {
-  const { outDir, pipelineModule, exportName, model: _m, databaseSecretArn: _d, dashboardUrl: _u, reviewNotifier: _n, ...compileOptions } = options;
+  const { outDir, pipelineModule, exportName, model: _m, databaseSecretArn: _d, dashboardUrl: _u, reviewNotifier: _n, modelBudgets: _b, ...compileOptions } = options;
   const key = (stage: string): string => `fn_${stage.replace(/\W/g, '_')}`;
   // the machine BatonStateMachine deploys with its defaults (execution timeout, model retry)
-  const deployed = deployedCompileOptions(pipeline, { type: compileOptions.type ?? 'STANDARD' });
+  const deployed = deployedCompileOptions(pipeline, { type: compileOptions.type ?? 'STANDARD', ...(options.modelBudgets ? { modelBudgets: true } : {}) });
   const compiled = compileToAsl(pipeline, { ...compileOptions, functionArn: (s) => `\${${key(s)}}`, reviewFunctionArn: '${fn_review_gate}', ...deployed });
   const files: Record<string, string> = {};
   files[`${pipeline.name}.asl.json`] = JSON.stringify(compiled.definition, null, 2);
@@ -70,6 +75,7 @@ export function writeStepFunctionsApp(pipeline: AnyPipeline, options: WriteAppOp
   if (options.databaseSecretArn) context.databaseSecretArn = options.databaseSecretArn;
   if (options.dashboardUrl) context.dashboardUrl = options.dashboardUrl;
   if (options.reviewNotifier) context.reviewNotifier = options.reviewNotifier;
+  if (options.modelBudgets) context.modelBudgets = options.modelBudgets;
   files['cdk/package.json'] = JSON.stringify(
     {
       name: `${pipeline.name}-stepfunctions`,

@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ModelBudgets } from '@baton/core';
 import type { Construct } from 'constructs';
 import type { BatonStateMachineProps } from './construct.js';
 import type { ModelConfig } from './model.js';
@@ -37,6 +38,7 @@ export function modelFromSpec(scope: Construct, spec: string): ModelConfig {
  * The deployment settings of a generated app, from CDK context (`cdk.json` or `cdk deploy -c k=v`):
  * `model` (see {@link modelFromSpec}), `databaseSecretArn` (the registry's PostgreSQL secret),
  * `dashboardUrl`, `reviewNotifier` (`sns`, `eventbridge[:<bus>]` or `webhook:<url>[#<secretArn>]`),
+ * `modelBudgets` (JSON of budgets by model id, see `BatonStateMachineProps.modelBudgets`),
  * (alarm and review topics are stack outputs: subscribe to them). A missing required value throws
  * naming the `-c` flag to pass.
  *
@@ -45,13 +47,13 @@ export function modelFromSpec(scope: Construct, spec: string): ModelConfig {
  * new BatonStateMachine(stack, 'Pipeline', { pipeline, stageEntry, ...deploymentFromContext(stack) });
  * ```
  */
-export function deploymentFromContext(scope: Construct): Pick<BatonStateMachineProps, 'model' | 'registry' | 'dashboardUrl' | 'reviewNotifier'> {
+export function deploymentFromContext(scope: Construct): Pick<BatonStateMachineProps, 'model' | 'registry' | 'dashboardUrl' | 'reviewNotifier' | 'modelBudgets'> {
   const node = Stack.of(scope).node;
   const get = (key: string): string | undefined => {
     const v = node.tryGetContext(key) as unknown;
     return typeof v === 'string' && v.trim() ? v.trim() : undefined;
   };
-  const out: Pick<BatonStateMachineProps, 'model' | 'registry' | 'dashboardUrl' | 'reviewNotifier'> = {};
+  const out: Pick<BatonStateMachineProps, 'model' | 'registry' | 'dashboardUrl' | 'reviewNotifier' | 'modelBudgets'> = {};
   const model = get('model');
   if (model) out.model = modelFromSpec(scope, model);
   const db = get('databaseSecretArn');
@@ -60,6 +62,14 @@ export function deploymentFromContext(scope: Construct): Pick<BatonStateMachineP
   if (dashboard) out.dashboardUrl = dashboard;
   const notifier = get('reviewNotifier');
   if (notifier) out.reviewNotifier = notifierFromSpec(scope, notifier);
+  const budgets = get('modelBudgets');
+  if (budgets) {
+    try {
+      out.modelBudgets = JSON.parse(budgets) as ModelBudgets;
+    } catch (e) {
+      throw new Error(`modelBudgets: not JSON (${(e as Error).message}); pass -c modelBudgets='{"<model id>":{"requestsPerMinute":400,"tokensPerMinute":400000}}'`);
+    }
+  }
   return out;
 }
 
