@@ -89,8 +89,9 @@ export class StepsBuilder {
    * `toleratedFailureCount` / `toleratedFailurePercentage` (of the run's item count; both: either
    * one passed fails the map) follow Step Functions' DISTRIBUTED Map Run on every engine: failed
    * items are counted as they end, and as soon as they pass the threshold the map fails with
-   * `States.ExceedToleratedFailureThreshold`, message `map "<id>": <n> of <total> items failed,
-   * more than tolerated` where n is the count that passed it (tolerated + 1), and no `details`.
+   * `States.ExceedToleratedFailureThreshold` and no `details`; its message,
+   * `map "<id>": <n> of <total> items failed, more than tolerated`, counts the failures that
+   * passed it (tolerated + 1).
    * No item starts after; items in flight start no further step or attempt (a stage call
    * already running finishes, and its result is kept). The map's `catch` sees that error.
    * `redrive` then runs the failed items again and the never-started ones for the first time;

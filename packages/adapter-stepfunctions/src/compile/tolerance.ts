@@ -33,8 +33,8 @@ export const MAX_INTRINSICS_PER_FIELD = 10;
  * Baton's semantics are Step Functions' for a DISTRIBUTED Map Run: the map fails as soon as its
  * failures pass the threshold, and no item starts after. Iterations of a Map state share no
  * state, so an item can only tell that on its own when its failure alone passes the threshold
- * (`toleratedFailureCount: 0`, or a percentage under one item in a hundred… of the run's item
- * count): then it fails the Map state at once (see {@link stopOnFirstFailure}), which starts no
+ * (`toleratedFailureCount: 0`, or a percentage of the run's item count below one item): then it
+ * fails the Map state at once (see {@link stopOnFirstFailure}), which starts no
  * further iteration. A threshold that tolerates failures is counted after every item ran.
  * Returns false when there is nothing to enforce.
  */
