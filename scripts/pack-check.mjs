@@ -18,9 +18,9 @@
  *
  * Exits non-zero on the first failure, naming it. Needs Node 22+ (scripts/node.sh) and the registry.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -96,10 +96,28 @@ for (const { dir, pkg } of publishable) {
 for (const t of tarballs) console.log(`  ${t.name.padEnd(32)} ${(t.bytes / 1024).toFixed(0).padStart(6)} KB packed, ${(t.unpacked / 1024).toFixed(0).padStart(6)} KB unpacked, ${t.count} files`);
 
 step('publint --strict and attw --profile esm-only on every tarball');
-for (const t of tarballs) {
-  capture('npx', ['publint', 'run', t.file, '--strict'], { cwd: ROOT }, `publint ${t.name}`);
-  capture('npx', ['attw', t.file, '--profile', 'esm-only', '--format', 'ascii', '--no-color', '--no-emoji'], { cwd: ROOT }, `attw ${t.name}`);
-  console.log(`  ${t.name}: publint and attw clean`);
+// in parallel: each is a separate npx process, mostly start-up time
+const linted = await Promise.all(
+  tarballs.map((t) =>
+    limit(async () => {
+      const problems = [];
+      for (const [tool, args] of [
+        ['publint', ['publint', 'run', t.file, '--strict']],
+        ['attw', ['attw', t.file, '--profile', 'esm-only', '--format', 'ascii', '--no-color', '--no-emoji']],
+      ]) {
+        const r = await spawnAsync('npx', args, { cwd: ROOT });
+        if (r.code !== 0) problems.push(`${tool} ${t.name} exited ${r.code}:\n${r.output}`);
+      }
+      return { name: t.name, problems };
+    }),
+  ),
+);
+for (const l of linted) {
+  if (l.problems.length) {
+    console.error(l.problems.join('\n'));
+    fail(`${l.name} is not clean under publint/attw`);
+  }
+  console.log(`  ${l.name}: publint and attw clean`);
 }
 
 const app = join(work, 'app');
@@ -135,6 +153,36 @@ console.log(`  ${relative(app, reportDir)}: ${readdirSync(reportDir).join(', ')}
 if (KEEP) console.log(`\nkept ${work}`);
 else rmSync(work, { recursive: true, force: true });
 step(`ok: ${tarballs.length} packages packed, linted, installed in an empty project and run`);
+
+/** Runs a command to its end, stdout and stderr captured together. */
+function spawnAsync(cmd, args, opts) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('close', (code, signal) => resolve({ code: code ?? signal, output }));
+  });
+}
+
+/** Runs at most availableParallelism() of the given tasks at once. */
+function limit(task) {
+  limit.queue ??= [];
+  limit.running ??= 0;
+  return new Promise((resolve, reject) => {
+    const next = () => {
+      limit.running++;
+      task()
+        .then(resolve, reject)
+        .finally(() => {
+          limit.running--;
+          limit.queue.shift()?.();
+        });
+    };
+    if (limit.running < Math.max(2, availableParallelism())) next();
+    else limit.queue.push(next);
+  });
+}
 
 /** Every file an `exports` map (or `bin`) points at. */
 function exportTargets(pkg) {
