@@ -25,8 +25,13 @@ export interface DashboardOptions {
   token: string;
   /** Where the review page reads each section's text, its sources and claim-checked payloads (the engine's blob store). Without it, a review shows its payload as stored. */
   blobs?: BlobStore;
-  /** Prices to show a run's model cost. */
+  /**
+   * A flat price to estimate the cost of runs recorded without one. Runs whose engine had a price
+   * table (`prices`) show the recorded cost instead; without either the page says "no prices configured".
+   */
   pricing?: TokenPricing;
+  /** Currency of the engines' price tables, for formatting costs. @default 'USD' */
+  currency?: string;
   /** Mark the session cookie `Secure` (behind HTTPS). @default false */
   secureCookies?: boolean;
   /** Seconds between automatic reloads of pages with runs in flight. @default 3 */
@@ -64,6 +69,7 @@ export function createDashboardApp(options: DashboardOptions): Hono<DashboardEnv
   const limiter = createLoginLimiter(options.loginLimit);
   const logError = options.logError ?? ((m: string) => void process.stderr.write(`baton dashboard: ${m}\n`));
   const refresh = options.refreshSeconds ?? 3;
+  const currency = options.currency ?? 'USD';
   const app = new Hono<DashboardEnv>();
 
   const authOf = (c: Context<DashboardEnv>): Auth => {
@@ -155,16 +161,17 @@ export function createDashboardApp(options: DashboardOptions): Hono<DashboardEnv
     if (q.status && (STATUSES as string[]).includes(q.status)) filter.status = q.status as RunState;
     if (q.pipeline) filter.pipeline = q.pipeline;
     if (q.engine) filter.engine = q.engine;
-    const [runs, inFlight, failures, reviews, known] = await Promise.all([
+    const [runs, inFlight, failures, reviews, known, week] = await Promise.all([
       registry.listRuns(filter),
       registry.runsInFlight(),
       registry.failuresByClass(),
       registry.pendingReviews(),
       registry.listRuns({ limit: 1000 }),
+      registry.usageByPipeline(),
     ]);
     const distinct = (values: string[]): string[] => [...new Set(values)].sort();
     const body = runsBody({
-      runs, inFlight, failures, filter, openReviews: reviews.length, reviews,
+      runs, inFlight, failures, filter, openReviews: reviews.length, reviews, week, currency,
       pipelines: distinct(known.map((r) => r.pipeline)),
       engines: distinct([...known.map((r) => r.engine), ...engines.map((e) => e.name)]),
     });
@@ -177,7 +184,7 @@ export function createDashboardApp(options: DashboardOptions): Hono<DashboardEnv
     if (!run) return send(c, messagePage('Run not found', `No run "${c.req.param('runId')}" is recorded.`, { csrf, back: { href: '/', label: 'All runs' } }), 404);
     const inFlight = run.status === 'running' || run.status === 'waiting';
     const decided = c.req.query('decided');
-    const body = runDetailBody(run, Date.now(), options.pricing, decided === 'approve' || decided === 'reject' ? decided : undefined);
+    const body = runDetailBody(run, Date.now(), options.pricing, decided === 'approve' || decided === 'reject' ? decided : undefined, currency);
     return send(c, page(`Run ${run.runId}`, body, { csrf, ...(inFlight ? { refreshSeconds: refresh } : {}) }));
   });
 

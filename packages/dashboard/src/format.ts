@@ -63,3 +63,12 @@ export function stepLabel(stepPath: string, names?: StepNames): string {
     })
     .join(' › ');
 }
+
+/**
+ * "$1.24", "$0.0042", "€12.50": an amount in the price table's currency. Two decimals from one
+ * unit up; below that up to four, so a cheap run does not read as "$0.00".
+ */
+export function formatMoney(amount: number, currency = 'USD'): string {
+  const small = Math.abs(amount) < 1 && amount !== 0;
+  return new Intl.NumberFormat('en-US', { style: 'currency', currency, minimumFractionDigits: 2, maximumFractionDigits: small ? 4 : 2 }).format(amount);
+}

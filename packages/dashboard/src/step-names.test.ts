@@ -8,7 +8,9 @@ const step = (stepPath: string): StepRecord => ({ runId: 'r', stepPath, kind: 't
 function run(over: Partial<RunDetail>): RunDetail {
   return {
     runId: 'r', pipeline: 'report', engine: 'local', status: 'waiting', statusSince: '', startedAt: '', updatedAt: '',
-    inputTokens: 0, outputTokens: 0, modelCalls: 0, execution: 1, steps: [], attempts: [], reviews: [], ...over,
+    inputTokens: 0, outputTokens: 0, modelCalls: 0, attemptCount: 0, throttledCalls: 0, execution: 1, steps: [], attempts: [], reviews: [],
+    usage: { total: { attempts: 0, modelCalls: 0, throttledCalls: 0, inputTokens: 0, outputTokens: 0, estimatedInputTokens: 0, estimatedOutputTokens: 0, budgetWaitMs: 0, failedInputTokens: 0 }, bySection: {}, unpricedModels: [] },
+    ...over,
   };
 }
 
