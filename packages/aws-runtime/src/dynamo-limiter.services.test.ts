@@ -20,7 +20,7 @@ const warningsOf = (): { logger: ReturnType<typeof createJsonLogger>; warnings: 
 
 describe('createDynamoModelLimiter on moto', () => {
   it('three limiters on one table never exceed the requests, tokens or in-flight budget in any window', async () => {
-    await using proxy = Object.assign(await oneAtATime(endpoint), { [Symbol.asyncDispose]() { return this.close(); } });
+    await using proxy = await oneAtATime(endpoint);
     const table = await createBudgetTable(dynamoClient(proxy.url).client);
     const budget = { requestsPerMinute: 8, tokensPerMinute: 1400, maxInFlight: 3, windowMs: 1500 };
     const budgets: ModelBudgets = { [MODEL]: budget };

@@ -2,15 +2,17 @@ import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand, typ
 import { silentLogger, type Logger, type ModelBudgets, type ModelLimiter, type TokenUsage } from '@baton/core';
 import {
   ADAPTIVE_DEFAULTS,
+  adaptAfterSuccess,
+  adaptAfterThrottle,
   budgetWaitMs,
   createMemoryModelLimiter,
   createStoreQueue,
+  INITIAL_ADAPTIVE_STATE,
   DEFAULT_BUDGET_WINDOW_MS,
-  factorAfterSuccess,
-  factorAfterThrottle,
   validateBudgets,
   WINDOW_MARGIN_SHARE,
   type AdaptiveOptions,
+  type AdaptiveState,
   type ModelBudget,
   type ModelPermit,
   type ModelWindow,
@@ -68,9 +70,9 @@ const CAS_ROUNDS = 8;
 
 /**
  * Model budgets in DynamoDB, for Lambdas: one item per model holds its sliding window (grant time
- * and tokens of each call), the calls in flight with leases, and the AIMD factor. Every change is
- * a read, a decision with core's window maths ({@link budgetWaitMs}, {@link factorAfterSuccess},
- * {@link factorAfterThrottle}) and an `UpdateItem` conditioned on the version read, so concurrent
+ * and tokens of each call), the calls in flight with leases, and the adaptive state (factor, ceiling, epoch). Every change is
+ * a read, a decision with core's window and adaptive maths ({@link budgetWaitMs}, {@link adaptAfterSuccess},
+ * {@link adaptAfterThrottle}) and an `UpdateItem` conditioned on the version read, so concurrent
  * functions never grant past the budget: a write that lost the race reads again. The item carries
  * a TTL (`expiresAt`): a model unused for ten windows leaves the table. In each process the
  * callers of a model queue first come, first served, and only the head asks the table. Grant
@@ -133,7 +135,7 @@ export function createDynamoModelLimiter(options: DynamoModelLimiterOptions): Dy
         new UpdateItemCommand({
           TableName: tableName,
           Key: { pk: { S: keyOf(modelId) } },
-          UpdateExpression: 'SET v = :nv, #log = :log, fl = :fl, factor = :factor, epoch = :epoch, seq = :seq, expiresAt = :ttl',
+          UpdateExpression: 'SET v = :nv, #log = :log, fl = :fl, factor = :factor, ceiling = :ceiling, epoch = :epoch, seq = :seq, expiresAt = :ttl',
           ConditionExpression: 'attribute_not_exists(v) OR v = :v',
           ExpressionAttributeNames: { '#log': 'log' },
           ExpressionAttributeValues: {
@@ -142,6 +144,7 @@ export function createDynamoModelLimiter(options: DynamoModelLimiterOptions): Dy
             ':log': { S: JSON.stringify(next.log) },
             ':fl': { S: JSON.stringify(next.fl) },
             ':factor': { N: String(next.factor) },
+            ':ceiling': { N: String(next.ceiling) },
             ':epoch': { N: String(next.epoch) },
             ':seq': { N: String(next.seq) },
             ':ttl': { N: String(Math.ceil((Date.now() + span * 10 + leaseMs) / 1000)) },
@@ -182,14 +185,11 @@ export function createDynamoModelLimiter(options: DynamoModelLimiterOptions): Dy
         if (kind === 'ok') return [row[0], row[1], actual!.inputTokens, actual!.outputTokens];
         return kind === 'failed' ? [row[0], row[1], row[2], 0] : [row[0], row[1], 0, 0];
       });
-      let { factor, epoch: current } = stored;
-      if (adaptive && kind === 'ok') factor = factorAfterSuccess(factor, budget, actual!, adaptive);
+      let state: AdaptiveState = { factor: stored.factor, ceiling: stored.ceiling, epoch: stored.epoch };
+      if (adaptive && kind === 'ok') state = adaptAfterSuccess(state, budget, actual!, adaptive);
       // one cut per round: calls granted before the last cut were sent under the old limit
-      if (adaptive && kind === 'throttled' && epoch === current) {
-        factor = factorAfterThrottle(factor, adaptive);
-        current += 1;
-      }
-      if (await write(modelId, stored, { ...stored, log, fl, factor, epoch: current }, span)) return;
+      if (adaptive && kind === 'throttled') state = adaptAfterThrottle(state, epoch, adaptive);
+      if (await write(modelId, stored, { ...stored, log, fl, ...state }, span)) return;
       await sleep(5 + Math.random() * 20);
     }
     throw new Error(`model limiter: the end of permit ${id} of "${modelId}" lost ${CAS_ROUNDS * 4} write races in a row`);
@@ -281,13 +281,11 @@ type EndKind = 'ok' | 'throttled' | 'failed' | 'released';
 /** A window row as stored: permit id, grant time (ms), input and output tokens counted. */
 type LogRow = [string, number, number, number];
 
-interface Stored {
+interface Stored extends AdaptiveState {
   v: number;
   log: LogRow[];
   /** Permit id to lease end (ms). */
   fl: Record<string, number>;
-  factor: number;
-  epoch: number;
   seq: number;
 }
 
@@ -302,12 +300,13 @@ function keyOf(modelId: string): string {
 }
 
 function decode(item: Record<string, { S?: string; N?: string }> | undefined): Stored {
-  if (!item) return { v: 0, log: [], fl: {}, factor: 1, epoch: 0, seq: 0 };
+  if (!item) return { v: 0, log: [], fl: {}, ...INITIAL_ADAPTIVE_STATE, seq: 0 };
   return {
     v: Number(item.v?.N ?? 0),
     log: JSON.parse(item.log?.S ?? '[]') as LogRow[],
     fl: JSON.parse(item.fl?.S ?? '{}') as Record<string, number>,
     factor: Number(item.factor?.N ?? 1),
+    ceiling: Number(item.ceiling?.N ?? 1),
     epoch: Number(item.epoch?.N ?? 0),
     seq: Number(item.seq?.N ?? 0),
   };

@@ -57,7 +57,7 @@ export async function userWithPolicy(endpoint: string, statements: unknown[]): P
  * `UpdateItem`s may both pass one condition there. Serialising requests restores the atomicity the
  * limiter relies on (and AWS provides) while the limiters' read-decide-write rounds still interleave.
  */
-export async function oneAtATime(target: string): Promise<{ url: string; close(): Promise<void> }> {
+export async function oneAtATime(target: string): Promise<{ url: string; close(): Promise<void>; [Symbol.asyncDispose](): Promise<void> }> {
   const { createServer } = await import('node:http');
   let tail: Promise<unknown> = Promise.resolve();
   const server = createServer((req, res) => {
@@ -76,5 +76,6 @@ export async function oneAtATime(target: string): Promise<{ url: string; close()
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+  const close = (): Promise<void> => new Promise<void>((r) => server.close(() => r()));
+  return { url: `http://127.0.0.1:${port}`, close, [Symbol.asyncDispose]: close };
 }
