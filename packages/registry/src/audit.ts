@@ -9,7 +9,8 @@ export interface RunAudit {
 
 /**
  * Compares what the registry recorded about a run with what its engine reports (`engine.status`):
- * status, error code, every attempt with its outcome, and open reviews. Adapter tests call it
+ * status, error code, every attempt with its outcome, open reviews, and (when the engine reports
+ * usage) the run's tokens, model calls, throttled calls and cost. Adapter tests call it
  * after a run to prove their engine leaves a complete record; flush the observer first.
  *
  * @example
@@ -34,6 +35,18 @@ export async function auditRunRecord(registry: RunRegistry, engine: Engine, runI
   for (const k of recorded) if (!reported.has(k)) problems.push(`attempt the engine does not report: ${k}`);
   for (const a of truth.attempts) {
     if (!record.steps.some((s) => s.stepPath === a.stepPath)) problems.push(`step missing from the registry: ${a.stepPath}`);
+  }
+  if (truth.usage) {
+    // the engine's usage is summed from the same attempts' metrics the events carried
+    const u = truth.usage;
+    const counts: [string, number, number][] = [
+      ['input tokens', record.inputTokens, u.inputTokens],
+      ['output tokens', record.outputTokens, u.outputTokens],
+      ['model calls', record.modelCalls, u.modelCalls],
+      ['throttled calls', record.throttledCalls, u.throttledCalls],
+    ];
+    for (const [what, recorded, reported] of counts) if (recorded !== reported) problems.push(`${what}: registry ${recorded}, engine ${reported}`);
+    if (Math.abs((record.cost ?? 0) - u.cost) > 1e-9 * Math.max(1, u.cost)) problems.push(`cost: registry ${record.cost ?? 'none'}, engine ${u.cost}`);
   }
   const open = new Set(record.reviews.filter((r) => !r.decidedAt).map((r) => `${r.stepPath}@${r.gate}`));
   for (const p of truth.pendingReviews) if (!open.has(`${p.stepPath}@${p.gate}`)) problems.push(`open review missing from the registry: ${p.gate} at ${p.stepPath}`);

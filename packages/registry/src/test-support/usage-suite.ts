@@ -1,5 +1,6 @@
 import { createLocalEngine, type InvocationMetrics, type PriceTable, type ReviewNotice, type RunEvent } from '@baton/core';
 import { describe, expect, it } from 'vitest';
+import { auditRunRecord } from '../audit.js';
 import { createRegistryObserver } from '../observer.js';
 import { createSqlRegistry } from '../sql-registry.js';
 import type { RunRegistry } from '../types.js';
@@ -102,6 +103,10 @@ export function usageSuite(label: string, open: OpenClient): void {
       expect(week.pipelines).toEqual([expect.objectContaining({ pipeline: 'test-report', runs: 1, inputTokens: 400, outputTokens: 160 })]);
       expect(week.pipelines[0]?.cost).toBeCloseTo(4 * perCall, 12);
       expect(observer.failures).toBe(0);
+      expect(await auditRunRecord(registry, engine, runId)).toEqual({ ok: true, problems: [] });
+      // an attempt the engine never made, with a cost: the audit names the difference
+      await registry.apply({ type: 'attempt-finished', runId, stepPath: 'assemble', stage: 'assemble', attempt: 9, status: 'succeeded', metrics: { durationMs: 1, modelCalls: 1, inputTokens: 5, outputTokens: 5, modelLatencyMs: 1, cost: 0.5 }, at: new Date().toISOString() });
+      expect((await auditRunRecord(registry, engine, runId)).problems).toEqual(expect.arrayContaining(['model calls: registry 5, engine 4', expect.stringMatching(/^cost: registry 0\.50\d*, engine 0\.00\d+$/)]));
       await engine.close();
       await registry.close();
     });
