@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardApp } from './app.js';
 import { formatMoney } from './format.js';
+import { costWords } from './views/cost.js';
 import { COST_PER_CALL, createCostFixture, type CostFixture } from './test-support/cost-fixture.js';
 
 const TOKEN = 'dashboard-secret-0123456789';
@@ -32,6 +33,12 @@ describe('formatMoney', () => {
     expect(formatMoney(0.018)).toBe('$0.018');
     expect(formatMoney(0)).toBe('$0.00');
     expect(formatMoney(12.5, 'EUR')).toBe('€12.50');
+  });
+
+  it('says why there is no cost: no model calls, or no prices; a priced call that cost nothing is $0.00', () => {
+    expect(costWords({ modelCalls: 0 }, 'USD')).toBe('no model calls');
+    expect(costWords({ modelCalls: 2 }, 'USD')).toBe('no prices configured');
+    expect(costWords({ modelCalls: 1, cost: 0 }, 'USD')).toBe('$0.00');
   });
 });
 

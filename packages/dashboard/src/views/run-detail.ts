@@ -84,7 +84,7 @@ function sectionCosts(bySection: Record<string, UsageSummary>, names: StepNames,
   return html`<h2>Model cost by section</h2>
 <table class="section-costs"><thead><tr><th>Section</th><th>Cost</th><th>Model use</th><th>Attempts</th></tr></thead><tbody>
 ${sections.map(
-  ([section, u]) => html`<tr data-section="${section}"><td>${stepLabel(section, names)}</td><td>${costWords(u.cost, currency)}</td><td>${usageWords(u)}</td><td>${formatCount(u.attempts)}</td></tr>`,
+  ([section, u]) => html`<tr data-section="${section}"><td>${stepLabel(section, names)}</td><td>${costWords(u, currency)}</td><td>${usageWords(u)}</td><td>${formatCount(u.attempts)}</td></tr>`,
 )}</tbody></table>`;
 }
 

@@ -56,7 +56,7 @@ ${v.runs.map((r) => {
 <td>${badge(r.status, statusLabel(r.status))}</td>
 <td>${review ? html`Waiting for review by ${review.reviewer ?? r.reviewerId ?? 'anyone with the link'} since ${formatTime(review.createdAt)}` : r.currentStep ? html`${stepLabel(r.currentStep)}${f && f.runningSteps.length > 1 ? html` <span class="muted">(+${f.runningSteps.length - 1} more in flight)</span>` : ''}` : r.error ? html`<span class="error" title="${r.error.code}">${errorLabel(r.error.code)}</span> <span class="muted">(${r.error.errorClass})</span>` : ''}</td>
 <td>${f ? formatDuration(f.timeInStateMs) : r.finishedAt ? formatDuration(Date.parse(r.finishedAt) - Date.parse(r.startedAt)) : ''}</td>
-<td>${formatTime(r.startedAt)}</td><td>${formatCount(r.inputTokens + r.outputTokens)}</td><td>${r.modelCalls > 0 ? costWords(r.cost, currency) : ''}</td></tr>`;
+<td>${formatTime(r.startedAt)}</td><td>${formatCount(r.inputTokens + r.outputTokens)}</td><td>${r.modelCalls > 0 ? costWords(r, currency) : ''}</td></tr>`;
 })}
 </tbody></table>`
 }`;
