@@ -1,17 +1,24 @@
 // Model-quota-aware flow control vs plain concurrency caps, side by side in one run.
 //   npm run bench:quota          (starts its own redis-server for BullMQ; or set REDIS_URL)
+//   ENGINES=local,bullmq SECTIONS=200 WINDOW_MS=6000 to choose
 // A local Bedrock server (the project's Converse wire-format stand-in, real AWS SDK client) enforces
 // a sliding-window quota of requests and tokens, as Bedrock counts them (input + maxTokens reserved
 // on arrival, corrected to the actual usage on completion), answers 429 ThrottlingException above
 // it, and takes time proportional to the output tokens. The workload is a report of SECTIONS
 // sections, one model call each, under the report's retry policy (scaled to the window).
-// Lines: a concurrency cap of 4, 16 and 64 with no limiter; Baton's adaptive limiter with the
-// budget declared as the server's quota; the same limiter when the server's quota is halved
-// mid-run (declared budget unchanged: the limiter must find it); on the local engine and BullMQ
-// (three workers, each with its own Redis limiter connection, in this process).
-// The "minute" is WINDOW_MS so that a run takes seconds; every figure is a ratio to it.
-// Not yet here (issue 18): Temporal, worker processes for BullMQ (the suite's model-limiter test
-// runs two), and two runs sharing one quota (fair share).
+// Lines, per engine: a concurrency cap of 4, 16 and 64 with no limiter; Baton's adaptive limiter
+// with the budget declared as the server's quota; the same limiter when the server's quota is
+// halved mid-run (declared budget unchanged: the limiter must find it); two runs of SECTIONS / 2
+// sections sharing the quota, the second started a second later (each run's share of the tokens
+// served while both ran). Engines are entries of ENGINE_ENTRIES (local; BullMQ with three workers,
+// each with its own Redis limiter connection, in this process): a new engine is one more entry.
+// The "minute" is WINDOW_MS so that a run takes seconds; every figure is a ratio to it, and "30 s
+// of model time" is WINDOW_MS / 2.
+// Ideal makespan: a sliding window lets at most one window's quota arrive in any window, so over
+// [0, L] at most quota x (floor(L / W) + 1) (summing the quota in force at each window's start):
+// the ideal is the shortest L whose capacity holds the requests and tokens served, plus one call's
+// latency. The fluid figure Q x (1 + L / W) of the first version of this bench (a token bucket's) is
+// printed beside it as makespan/fluid: no schedule can reach it against a sliding window.
 import { z } from 'zod';
 import {
   StageError,
@@ -25,6 +32,7 @@ import {
   type ModelClient,
   type ModelLimiter,
   type ModelRequest,
+  type PriceTable,
   type RunInfo,
 } from '@baton/core';
 import { createMemoryModelLimiter, estimateUsage } from '@baton/core/engine';
@@ -48,9 +56,14 @@ interface Reservation {
   tokens: number;
 }
 
+/** One call the server received. */
+interface Received {
+  at: number;
+  throttled: boolean;
+}
+
 interface Provider extends ModelClient {
-  received: number;
-  throttled: number;
+  received: Received[];
   served: number;
   tokensServed: number;
   /** Quota in force: requests and tokens per window. */
@@ -62,27 +75,25 @@ function quotaProvider(): Provider {
   let window: Reservation[] = [];
   const p: Provider = {
     modelId: MODEL_ID,
-    received: 0,
-    throttled: 0,
+    received: [],
     served: 0,
     tokensServed: 0,
     quota: { ...QUOTA },
     reset() {
       window = [];
-      p.received = p.throttled = p.served = p.tokensServed = 0;
+      p.received = [];
+      p.served = p.tokensServed = 0;
       p.quota = { ...QUOTA };
     },
     async complete(request: ModelRequest) {
-      p.received += 1;
       const now = Date.now();
       window = window.filter((r) => r.at + WINDOW_MS > now);
       const inputTokens = estimateUsage(request).inputTokens;
       const reserve: Reservation = { at: now, tokens: inputTokens + (request.maxTokens ?? 1024) };
       const used = window.reduce((n, r) => n + r.tokens, 0);
-      if (window.length + 1 > p.quota.requests || used + reserve.tokens > p.quota.tokens) {
-        p.throttled += 1;
-        throw new StageError('ThrottlingException', 'Too many tokens, please wait before trying again.');
-      }
+      const throttled = window.length + 1 > p.quota.requests || used + reserve.tokens > p.quota.tokens;
+      p.received.push({ at: now, throttled });
+      if (throttled) throw new StageError('ThrottlingException', 'Too many tokens, please wait before trying again.');
       window.push(reserve);
       // deterministic output length per prompt: 150 to 349 tokens
       const outputTokens = 150 + (request.messages[0]!.content.length * 7919) % 200;
@@ -98,6 +109,9 @@ function quotaProvider(): Provider {
 
 // ---- the workload ---------------------------------------------------------------------------------
 
+/** Tokens served per run, as the stages saw them (every engine of this bench runs its stages in this process). */
+const servedByRun: { runId: string; at: number; tokens: number }[] = [];
+
 const writeSection = defineStage({
   name: 'write-section',
   version: 1,
@@ -109,6 +123,7 @@ const writeSection = defineStage({
   async run(input, ctx) {
     const prompt = `Write section ${input.n} of the report from its sources. `.repeat(24 + (input.n % 8));
     const res = await ctx.model.complete({ messages: [{ role: 'user', content: prompt }], maxTokens: 400 });
+    servedByRun.push({ runId: ctx.runId, at: Date.now(), tokens: res.usage.inputTokens + res.usage.outputTokens });
     return { words: res.text.length / 2 };
   },
 });
@@ -123,6 +138,73 @@ function reportPipeline(name: string, maxConcurrency: number): AnyPipeline {
 const CAPS = [4, 16, 64];
 const pipelines = [...CAPS.map((c) => reportPipeline(`cap-${c}`, c)), reportPipeline('adaptive', 200)];
 const budgets: ModelBudgets = { [MODEL_ID]: { requestsPerMinute: QUOTA.requests, tokensPerMinute: QUOTA.tokens, windowMs: WINDOW_MS } };
+const prices: PriceTable = { [MODEL_ID]: { inputPer1M: 0.8, outputPer1M: 4 } };
+/** One call's latency at the median output: the last call must be answered too. */
+const LAST_CALL_MS = 20 + 250 * MS_PER_OUTPUT_TOKEN;
+
+// ---- engines --------------------------------------------------------------------------------------
+
+/** One line's engine: with Baton's limiter (`limited`) or without, fresh for the line. */
+interface Round {
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+/** An engine of the bench: its servers started once, then a fresh engine per line. */
+interface EngineEntry {
+  name: string;
+  start(ctx: { pipelines: AnyPipeline[]; model: ModelClient; prices: PriceTable; budgets: ModelBudgets }): Promise<{ make(limited: boolean): Promise<Round>; close(): Promise<void> }>;
+}
+
+const ENGINE_ENTRIES: EngineEntry[] = [
+  {
+    name: 'local',
+    async start(ctx) {
+      return {
+        async make(limited) {
+          const limiter: ModelLimiter | undefined = limited ? createMemoryModelLimiter({ budgets: ctx.budgets }) : undefined;
+          const engine = createLocalEngine({ pipelines: ctx.pipelines, model: ctx.model, prices: ctx.prices, ...(limiter ? { limiter } : {}) });
+          return { engine, close: () => engine.close() };
+        },
+        close: async () => undefined,
+      };
+    },
+  },
+  {
+    name: 'bullmq',
+    async start(ctx) {
+      const redis: RedisServer | undefined = process.env.REDIS_URL ? undefined : await startRedis();
+      const url = process.env.REDIS_URL ?? redis!.url;
+      let round = 0;
+      return {
+        async make(limited) {
+          const prefix = `quota-bench-${process.pid}-${round++}`;
+          const blobs = createMemoryBlobStore();
+          const limiters: RedisModelLimiter[] = [];
+          const limiterOf = (): { limiter?: ModelLimiter } => {
+            if (!limited) return {};
+            const l = createRedisModelLimiter({ connection: url, prefix, budgets: ctx.budgets });
+            limiters.push(l);
+            return { limiter: l };
+          };
+          const common = { connection: url, prefix, pipelines: ctx.pipelines, blobs, model: ctx.model, prices: ctx.prices };
+          const engine = createBullmqEngine({ ...common, ...limiterOf() });
+          const workers: BullmqWorker[] = [1, 2].map(() => createBullmqWorker({ ...common, ...limiterOf() }));
+          await Promise.all(workers.map((w) => w.ready));
+          return {
+            engine,
+            async close() {
+              await Promise.all(workers.map((w) => w.close()));
+              await engine.close();
+              await Promise.all(limiters.map((l) => l.close()));
+            },
+          };
+        },
+        close: async () => void (await redis?.close()),
+      };
+    },
+  },
+];
 
 // ---- measuring --------------------------------------------------------------------------------------
 
@@ -132,68 +214,149 @@ interface Line {
   makespanMs: number;
   utilisation: number;
   throttled: number;
+  /** Makespan ÷ the sliding window's ideal. */
   ideal: number;
+  /** Makespan ÷ the fluid ideal of the first version (unreachable against a sliding window). */
+  fluid: number;
   attempts: number;
   /** Sections that ran out of retries. */
   failed: number;
   cost: number;
+  /** Halved line: when the first throttle after the halving came, and the throttled share in the 30 s (model time) after it and after those. */
+  halving?: { foundMs: number; first30: number; after30: number };
 }
 
-async function measure(engine: Engine, engineName: string, pipeline: string, label: string, provider: Provider, halveAtMs?: number): Promise<Line> {
+/** The quota in force at `t` ms from the start. */
+type QuotaAt = (t: number) => { requests: number; tokens: number };
+
+/**
+ * The shortest makespan any schedule has against a sliding window that served `requests` and
+ * `tokens`: each window [kW, (k+1)W) lets in at most the quota in force at kW.
+ */
+function idealMs(quotaAt: QuotaAt, requests: number, tokens: number): number {
+  let r = 0;
+  let t = 0;
+  for (let k = 0; ; k++) {
+    const q = quotaAt(k * WINDOW_MS);
+    r += q.requests;
+    t += q.tokens;
+    if (r >= requests && t >= tokens) return k * WINDOW_MS + LAST_CALL_MS;
+  }
+}
+
+/** The first version's ideal: a token bucket's, quota × (1 + L / W) over L. */
+function fluidIdealMs(halveAtMs: number | undefined, needed: number): number {
+  const capacityAtHalving = halveAtMs === undefined ? Infinity : QUOTA.tokens * (1 + halveAtMs / WINDOW_MS);
+  return (
+    (needed <= capacityAtHalving ? Math.max(0, needed / QUOTA.tokens - 1) * WINDOW_MS : halveAtMs! + ((needed - capacityAtHalving) / (QUOTA.tokens / 2)) * WINDOW_MS) +
+    LAST_CALL_MS
+  );
+}
+
+const throttledShare = (calls: Received[]): number => (calls.length === 0 ? 0 : calls.filter((c) => c.throttled).length / calls.length);
+
+async function measure(engine: Engine, engineName: string, label: string, provider: Provider, halveAtMs?: number): Promise<Line> {
   provider.reset();
   const items = Array.from({ length: SECTIONS }, (_, n) => ({ n }));
   const started = Date.now();
-  const halve = halveAtMs === undefined ? undefined : setTimeout(() => (provider.quota = { requests: QUOTA.requests / 2, tokens: QUOTA.tokens / 2 }), halveAtMs);
-  const { runId } = await engine.start(pipeline, items);
+  const halved = { requests: QUOTA.requests / 2, tokens: QUOTA.tokens / 2 };
+  const halve = halveAtMs === undefined ? undefined : setTimeout(() => (provider.quota = halved), halveAtMs);
+  const { runId } = await engine.start(label.startsWith('cap-') ? label : 'adaptive', items);
   const outcome = await engine.result(runId, { timeoutMs: 600_000 });
   const makespanMs = Date.now() - started;
   clearTimeout(halve);
   if (outcome.status !== 'succeeded') throw new Error(`${engineName} ${label}: run ${outcome.status}`);
   const info: RunInfo = await engine.status(runId);
-  // A sliding-window quota of Q per window W can serve Q * (1 + L / W) over an interval of length L
-  // (a full window at the start, then W's worth per W): that is the capacity utilisation divides by,
-  // and the ideal makespan is the shortest L whose capacity holds the tokens served.
+  const quotaAt: QuotaAt = (t) => (halveAtMs !== undefined && t >= halveAtMs ? halved : QUOTA);
+  // the bench's utilisation: tokens served ÷ the fluid capacity Q × (1 + L / W) (L split at the halving)
   const windows = (ms: number): number => ms / WINDOW_MS;
   const capacityOver = (ms: number): number =>
     halveAtMs === undefined || ms <= halveAtMs ? QUOTA.tokens * (1 + windows(ms)) : QUOTA.tokens * (1 + windows(halveAtMs)) + (QUOTA.tokens / 2) * windows(ms - halveAtMs);
   const needed = Math.max(provider.tokensServed, (provider.served / QUOTA.requests) * QUOTA.tokens);
-  const beforeHalving = halveAtMs === undefined ? Infinity : capacityOver(halveAtMs);
-  const idealMs =
-    needed <= beforeHalving
-      ? Math.max(0, needed / QUOTA.tokens - 1) * WINDOW_MS
-      : halveAtMs! + ((needed - beforeHalving) / (QUOTA.tokens / 2)) * WINDOW_MS;
+  let halving: Line['halving'];
+  if (halveAtMs !== undefined) {
+    const found = provider.received.find((c) => c.throttled && c.at - started >= halveAtMs);
+    if (found) {
+      const half = WINDOW_MS / 2;
+      halving = {
+        foundMs: found.at - started - halveAtMs,
+        first30: throttledShare(provider.received.filter((c) => c.at >= found.at && c.at < found.at + half)),
+        after30: throttledShare(provider.received.filter((c) => c.at >= found.at + half)),
+      };
+    }
+  }
   return {
     engine: engineName,
     limiter: label,
     makespanMs,
     utilisation: provider.tokensServed / capacityOver(makespanMs),
-    throttled: provider.throttled / provider.received,
-    // plus one call's latency: the last call must also be answered
-    ideal: makespanMs / (idealMs + 20 + 250 * MS_PER_OUTPUT_TOKEN),
+    throttled: throttledShare(provider.received),
+    ideal: makespanMs / idealMs(quotaAt, provider.served, provider.tokensServed),
+    fluid: makespanMs / fluidIdealMs(halveAtMs, needed),
     attempts: info.attempts.length,
     failed: (outcome.output as { status: string }[]).filter((r) => r.status !== 'succeeded').length,
     cost: info.usage?.cost ?? 0,
+    ...(halving ? { halving } : {}),
   };
 }
 
-async function benchEngine(name: string, make: (limiter: boolean) => Promise<{ engine: Engine; close(): Promise<void> }>, provider: Provider): Promise<Line[]> {
+interface Fairness {
+  engine: string;
+  /** Each run's share of the tokens served while both ran. */
+  shares: [number, number];
+  throttled: number;
+}
+
+/** Two runs of SECTIONS / 2 sections on one quota, the second a second later: their shares while both ran. */
+async function measureFairness(engine: Engine, engineName: string, provider: Provider): Promise<Fairness> {
+  provider.reset();
+  servedByRun.length = 0;
+  const items = Array.from({ length: SECTIONS / 2 }, (_, n) => ({ n }));
+  const a = await engine.start('adaptive', items);
+  await new Promise((r) => setTimeout(r, 1000));
+  const b = await engine.start('adaptive', items);
+  const bStarted = Date.now();
+  const ended: number[] = [];
+  await Promise.all(
+    [a, b].map(async ({ runId }) => {
+      const outcome = await engine.result(runId, { timeoutMs: 600_000 });
+      if (outcome.status !== 'succeeded') throw new Error(`${engineName} fairness: run ${outcome.status}`);
+      ended.push(Date.now());
+    }),
+  );
+  const overlapEnd = Math.min(...ended);
+  const during = servedByRun.filter((s) => s.at >= bStarted && s.at <= overlapEnd);
+  const tokensOf = (runId: string): number => during.filter((s) => s.runId === runId).reduce((n, s) => n + s.tokens, 0);
+  const total = tokensOf(a.runId) + tokensOf(b.runId);
+  return { engine: engineName, shares: [tokensOf(a.runId) / total, tokensOf(b.runId) / total], throttled: throttledShare(provider.received) };
+}
+
+async function benchEngine(entry: EngineEntry, ctx: Parameters<EngineEntry['start']>[0], provider: Provider): Promise<{ lines: Line[]; fairness: Fairness }> {
   const lines: Line[] = [];
-  const plain = await make(false);
+  const servers = await entry.start(ctx);
   try {
-    for (const c of CAPS) lines.push(await measure(plain.engine, name, `cap-${c}`, `cap-${c}`, provider));
-  } finally {
-    await plain.close();
-  }
-  for (const [label, halveAt] of [['adaptive', undefined], ['adaptive-halved', WINDOW_MS * 2]] as const) {
-    // a fresh limiter per line: the halved line must not start from the first one's factor
-    const limited = await make(true);
+    const plain = await servers.make(false);
     try {
-      lines.push(await measure(limited.engine, name, 'adaptive', label, provider, halveAt));
+      for (const c of CAPS) lines.push(await measure(plain.engine, entry.name, `cap-${c}`, provider));
     } finally {
-      await limited.close();
+      await plain.close();
     }
+    // a fresh limiter per line: a line must not start from another one's adaptive state
+    const withLimiter = async <T>(f: (engine: Engine) => Promise<T>): Promise<T> => {
+      const round = await servers.make(true);
+      try {
+        return await f(round.engine);
+      } finally {
+        await round.close();
+      }
+    };
+    lines.push(await withLimiter((e) => measure(e, entry.name, 'adaptive', provider)));
+    lines.push(await withLimiter((e) => measure(e, entry.name, 'adaptive-halved', provider, WINDOW_MS * 2)));
+    const fairness = await withLimiter((e) => measureFairness(e, entry.name, provider));
+    return { lines, fairness };
+  } finally {
+    await servers.close();
   }
-  return lines;
 }
 
 const fixed = (x: number, d: number): string => x.toFixed(d);
@@ -205,67 +368,36 @@ async function main(): Promise<void> {
     modelId: MODEL_ID,
     clientConfig: { endpoint: bedrock.url, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } },
   });
-  const prices = { [MODEL_ID]: { inputPer1M: 0.8, outputPer1M: 4 } };
   console.log(`quota: ${QUOTA.requests} requests and ${QUOTA.tokens} tokens per ${WINDOW_MS} ms window; ${SECTIONS} sections; latency 20 ms + ${MS_PER_OUTPUT_TOKEN} ms per output token`);
   const lines: Line[] = [];
-  let redis: RedisServer | undefined;
+  const fair: Fairness[] = [];
   try {
-    if (ENGINES.includes('local')) {
-      lines.push(
-        ...(await benchEngine(
-          'local',
-          async (limited) => {
-            const limiter: ModelLimiter | undefined = limited ? createMemoryModelLimiter({ budgets }) : undefined;
-            const engine = createLocalEngine({ pipelines, model, prices, ...(limiter ? { limiter } : {}) });
-            return { engine, close: () => engine.close() };
-          },
-          provider,
-        )),
-      );
-    }
-    if (ENGINES.includes('bullmq')) {
-      redis = process.env.REDIS_URL ? undefined : await startRedis();
-      const url = process.env.REDIS_URL ?? redis!.url;
-      let round = 0;
-      lines.push(
-        ...(await benchEngine(
-          'bullmq',
-          async (limited) => {
-            const prefix = `quota-bench-${process.pid}-${round++}`;
-            const blobs = createMemoryBlobStore();
-            const limiters: RedisModelLimiter[] = [];
-            const limiterOf = (): { limiter?: ModelLimiter } => {
-              if (!limited) return {};
-              const l = createRedisModelLimiter({ connection: url, prefix, budgets });
-              limiters.push(l);
-              return { limiter: l };
-            };
-            const engine = createBullmqEngine({ connection: url, prefix, pipelines, blobs, model, prices, ...limiterOf() });
-            const workers: BullmqWorker[] = [1, 2].map(() => createBullmqWorker({ connection: url, prefix, pipelines, blobs, model, prices, ...limiterOf() }));
-            await Promise.all(workers.map((w) => w.ready));
-            return {
-              engine,
-              async close() {
-                await Promise.all(workers.map((w) => w.close()));
-                await engine.close();
-                await Promise.all(limiters.map((l) => l.close()));
-              },
-            };
-          },
-          provider,
-        )),
-      );
+    for (const entry of ENGINE_ENTRIES.filter((e) => ENGINES.includes(e.name))) {
+      const res = await benchEngine(entry, { pipelines, model, prices, budgets }, provider);
+      lines.push(...res.lines);
+      fair.push(res.fairness);
     }
   } finally {
     await bedrock.close();
-    await redis?.close();
   }
-  console.log('\nengine  limiter          makespan  utilisation  throttled  makespan/ideal  attempts  failed  cost');
+  console.log('\nengine  limiter          makespan  utilisation  throttled  makespan/ideal  makespan/fluid  attempts  failed  cost');
   for (const l of lines) {
     console.log(
-      `${l.engine.padEnd(7)} ${l.limiter.padEnd(16)} ${`${fixed(l.makespanMs / 1000, 1)} s`.padStart(8)}  ${fixed(l.utilisation, 3).padStart(11)}  ${fixed(l.throttled, 3).padStart(9)}  ${fixed(l.ideal, 2).padStart(14)}  ${String(l.attempts).padStart(8)}  ${String(l.failed).padStart(6)}  ${fixed(l.cost, 4)}`,
+      `${l.engine.padEnd(7)} ${l.limiter.padEnd(16)} ${`${fixed(l.makespanMs / 1000, 1)} s`.padStart(8)}  ${fixed(l.utilisation, 3).padStart(11)}  ${fixed(l.throttled, 3).padStart(9)}  ${fixed(l.ideal, 2).padStart(14)}  ${fixed(l.fluid, 2).padStart(14)}  ${String(l.attempts).padStart(8)}  ${String(l.failed).padStart(6)}  ${fixed(l.cost, 4)}`,
     );
   }
+  console.log('\nquota halved at 2 windows (model time: 1 window = 60 s):');
+  const model60 = (ms: number): string => `${fixed((ms / WINDOW_MS) * 60, 0)} s`;
+  for (const l of lines.filter((x) => x.limiter === 'adaptive-halved')) {
+    const h = l.halving;
+    console.log(
+      h
+        ? `halving ${l.engine} found=+${model60(h.foundMs)} throttled-first-30s=${fixed(h.first30, 3)} throttled-after-30s=${fixed(h.after30, 3)}`
+        : `halving ${l.engine} not found (no throttle after the halving)`,
+    );
+  }
+  console.log('\ntwo runs sharing the quota (shares of the tokens served while both ran; fair: 0.5 each, within 20 %: 0.4 to 0.6):');
+  for (const f of fair) console.log(`fair ${f.engine} adaptive shares=${fixed(f.shares[0], 3)}/${fixed(f.shares[1], 3)} throttled=${fixed(f.throttled, 3)}`);
   console.log('');
   for (const l of lines) console.log(`quota ${l.engine} ${l.limiter} utilisation=${fixed(l.utilisation, 2)} throttled=${fixed(l.throttled, 3)} makespan=${fixed(l.ideal, 2)}`);
 }

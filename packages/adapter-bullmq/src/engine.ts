@@ -27,6 +27,7 @@ import {
   startRunId,
   safeObserver,
   validateRunInput,
+  validatePrices,
   decisionEntryFor,
   type JournalEntry,
 } from '@baton/core/engine';
@@ -98,6 +99,7 @@ const RESULT_POLL_MS = 500;
  * ```
  */
 export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
+  validatePrices(options.prices, options.model?.modelId);
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const logger = options.logger ?? silentLogger;
   const pipelines = createPipelineSet(options.pipelines);

@@ -1,7 +1,9 @@
 // Lua scripts of the Redis model limiter. Keys of one model (same hash tag):
 //   KEYS[1] entries  zset  permit id -> grant time (ms, Redis clock): the sliding window
 //   KEYS[2] amounts  hash  '<id>:i' / '<id>:o' -> input / output tokens counted for the permit
-//   KEYS[3] state    hash  r, i, o (window sums), factor, epoch, seq
+//   KEYS[3] state    hash  r, i, o (window sums), seq, and the adaptive state: factor, ceiling,
+//                          epoch, ver (core's AdaptiveState, computed by core's maths in the client
+//                          and written back by ADAPT_SCRIPT only if ver is still the one read)
 //   KEYS[4] inflight zset  permit id -> lease end (a killed worker's permits lapse)
 // Budget ARGV (both scripts, 1-5): rpm, tpm, itpm, otpm, maxInFlight; 0 = no limit.
 
@@ -72,33 +74,47 @@ return {1, id, epoch}
 `;
 
 /**
- * Ends a permit. ARGV 6-: id, kind ('ok' | 'throttled' | 'failed'), actual input, actual output,
- * the permit's epoch, increasePerWindow, decrease, minFactor (0 decrease: not adaptive).
+ * Ends a permit: the window counts its actual tokens (nothing at all for a throttle, the estimated
+ * input for another failure), a success from its end less the provider's latency when that is
+ * later than the grant. ARGV 6-: id, kind ('ok' | 'throttled' | 'failed'), actual input, actual
+ * output, provider latency ms (-1: unknown).
+ * Returns the adaptive state read: {factor, ceiling, epoch, ver} (factor and ceiling as strings).
  */
 export const SETTLE_SCRIPT = `${COMMON}
-local id, kind, act_i, act_o, epoch = ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
-local inc, dec, min_factor = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+local id, kind, act_i, act_o, latency = ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 redis.call('ZREM', KEYS[4], id)
-if redis.call('ZSCORE', KEYS[1], id) then
+local granted = redis.call('ZSCORE', KEYS[1], id)
+if granted then
   local i, o = amounts(id)
-  if kind == 'throttled' then act_i, act_o = 0, 0 elseif kind == 'failed' then act_i, act_o = i, 0 end
-  redis.call('HSET', KEYS[2], id .. ':i', act_i, id .. ':o', act_o)
+  if kind == 'throttled' then
+    -- refused by the provider: the call counts nothing in the window
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('HDEL', KEYS[2], id .. ':i', id .. ':o')
+    redis.call('HINCRBY', KEYS[3], 'r', -1)
+    act_i, act_o = 0, 0
+  else
+    if kind == 'failed' then act_i, act_o = i, 0 end
+    redis.call('HSET', KEYS[2], id .. ':i', act_i, id .. ':o', act_o)
+    -- counted from when the provider received it: its end less the provider's own time
+    local received = now_ms() - latency
+    if kind == 'ok' and latency >= 0 and received > tonumber(granted) then redis.call('ZADD', KEYS[1], 'XX', received, id) end
+  end
   redis.call('HINCRBY', KEYS[3], 'i', act_i - i)
   redis.call('HINCRBY', KEYS[3], 'o', act_o - o)
 end
-if dec > 0 then
-  local factor = num(redis.call('HGET', KEYS[3], 'factor'), 1)
-  if kind == 'ok' then
-    local share = 0
-    for d = 1, 4 do
-      if limits[d] > 0 then share = math.max(share, dim(d, 1, act_i, act_o) / limits[d]) end
-    end
-    if share == 0 and tonumber(ARGV[5]) > 0 then share = 1 / tonumber(ARGV[5]) end
-    redis.call('HSET', KEYS[3], 'factor', tostring(math.min(1, factor + inc * share)))
-  elseif kind == 'throttled' and epoch == num(redis.call('HGET', KEYS[3], 'epoch'), 0) then
-    redis.call('HSET', KEYS[3], 'factor', tostring(math.max(min_factor, factor * dec)))
-    redis.call('HINCRBY', KEYS[3], 'epoch', 1)
-  end
-end
-return 1
+local a = redis.call('HMGET', KEYS[3], 'factor', 'ceiling', 'epoch', 'ver')
+return {a[1] or '1', a[2] or '1', num(a[3], 0), num(a[4], 0)}
+`;
+
+/**
+ * Writes the adaptive state the client computed from the one it read, if nobody wrote since
+ * (KEYS[1] state; ARGV: ver read, factor, ceiling, epoch). Returns {1} or, when another write came
+ * first, {0, factor, ceiling, epoch, ver} to compute again from.
+ */
+export const ADAPT_SCRIPT = `
+local a = redis.call('HMGET', KEYS[1], 'factor', 'ceiling', 'epoch', 'ver')
+local ver = tonumber(a[4] or '0')
+if ver ~= tonumber(ARGV[1]) then return {0, a[1] or '1', a[2] or '1', tonumber(a[3] or '0'), ver} end
+redis.call('HSET', KEYS[1], 'factor', ARGV[2], 'ceiling', ARGV[3], 'epoch', ARGV[4], 'ver', ver + 1)
+return {1}
 `;

@@ -1,24 +1,31 @@
 import { silentLogger, type Logger, type ModelBudgets, type ModelLimiter, type TokenUsage } from '@baton/core';
 import {
+  adaptAfterSuccess,
+  adaptAfterThrottle,
   ADAPTIVE_DEFAULTS,
   createMemoryModelLimiter,
+  createStoreQueue,
   DEFAULT_BUDGET_WINDOW_MS,
   validateBudgets,
   WINDOW_MARGIN_SHARE,
   type AdaptiveOptions,
+  type AdaptiveState,
   type ModelBudget,
   type ModelPermit,
+  type StoreQueue,
 } from '@baton/core/engine';
 import { Redis } from 'ioredis';
-import { ACQUIRE_SCRIPT, SETTLE_SCRIPT } from './model-limiter-scripts.js';
+import { ACQUIRE_SCRIPT, ADAPT_SCRIPT, SETTLE_SCRIPT } from './model-limiter-scripts.js';
 import { DEFAULT_PREFIX, redisOptionsOf, type BullmqConnectionOptions } from './options.js';
 
 /** Options of {@link createRedisModelLimiter}. */
 export interface RedisModelLimiterOptions extends BullmqConnectionOptions {
   /** Budgets by model id; every worker of the deployment should declare the same. */
   budgets: ModelBudgets;
-  /** AIMD tuning, or `false` to hold the declared budget. @default ADAPTIVE_DEFAULTS */
+  /** Adaptive tuning (core's maths, shared by every limiter), or `false` to hold the declared budget. @default ADAPTIVE_DEFAULTS */
   adaptive?: AdaptiveOptions | false;
+  /** See `ModelLimiter.throttleRetries`. @default DEFAULT_THROTTLE_RETRIES */
+  throttleRetries?: number;
   /**
    * A permit whose worker died lapses from the in-flight count after this long.
    * @default 600000 (10 minutes)
@@ -34,17 +41,24 @@ export interface RedisModelLimiterOptions extends BullmqConnectionOptions {
 export interface RedisModelLimiter extends ModelLimiter {
   /** The adaptive share of a model's budget in force now (1: all of it). */
   factor(modelId: string): Promise<number>;
+  /** The model's adaptive state in Redis now (core's `AdaptiveState`). */
+  adaptiveState(modelId: string): Promise<AdaptiveState>;
   close(): Promise<void>;
 }
 
 /** Longest sleep between two looks at a budget that waits for a call in flight to end. */
 const IN_FLIGHT_POLL_MS = 25;
+/** Writes of the adaptive state tried before a throttle or success is left uncounted (others kept writing). */
+const ADAPT_TRIES = 8;
 
 /**
  * Model budgets in Redis: one sliding window of requests and tokens per model, an in-flight count
- * with leases, and the AIMD factor, all read and written by two atomic Lua scripts on Redis's own
- * clock, so every worker process (and every run) draws on the same budget. In each process the
- * callers of a model queue first come, first served, and only the head asks Redis.
+ * with leases, and the adaptive state (core's `AdaptiveState`), so every worker process (and every
+ * run) draws on the same budget. The window and the grants are two atomic Lua scripts on Redis's
+ * own clock; the adaptive state is computed by core's maths (`adaptAfterSuccess`,
+ * `adaptAfterThrottle`, the same as every other limiter's) from the state a settle read, and
+ * written back only if no other write came in between. In each process the callers of a model
+ * wait in core's store queue (round-robin across runs) and only the head asks Redis.
  *
  * Degraded mode: when Redis cannot be reached, calls are limited by an in-memory limiter of the
  * same budgets in this process alone, with a warning; nothing waits for Redis to return.
@@ -69,9 +83,12 @@ export function createRedisModelLimiter(options: RedisModelLimiterOptions): Redi
   redis.on('error', () => undefined);
   redis.defineCommand('batonQuotaAcquire', { numberOfKeys: 4, lua: ACQUIRE_SCRIPT });
   redis.defineCommand('batonQuotaSettle', { numberOfKeys: 4, lua: SETTLE_SCRIPT });
+  redis.defineCommand('batonQuotaAdapt', { numberOfKeys: 1, lua: ADAPT_SCRIPT });
+  type StateReply = [string, string, number, number];
   const scripts = redis as unknown as {
     batonQuotaAcquire(...args: (string | number)[]): Promise<[number, number | string, number?]>;
-    batonQuotaSettle(...args: (string | number)[]): Promise<number>;
+    batonQuotaSettle(...args: (string | number)[]): Promise<StateReply>;
+    batonQuotaAdapt(...args: (string | number)[]): Promise<[1] | [0, ...StateReply]>;
   };
   const fallback = createMemoryModelLimiter({ budgets: options.budgets, ...(options.adaptive === undefined ? {} : { adaptive: options.adaptive }) });
   let warned = false;
@@ -80,7 +97,7 @@ export function createRedisModelLimiter(options: RedisModelLimiterOptions): Redi
     warned = true;
     logger.warn('model limiter: Redis unreachable, limiting this process alone', { error: (e as Error).message });
   };
-  const queues = new Map<string, Queue>();
+  const queues = new Map<string, StoreQueue<ModelPermit>>();
   let closed = false;
   // commands fail at once while disconnected; a connection still being made is waited for, briefly
   const connectWaitMs = options.connectTimeoutMs ?? 2000;
@@ -110,94 +127,83 @@ export function createRedisModelLimiter(options: RedisModelLimiterOptions): Redi
     b.maxInFlight ?? 0,
   ];
 
-  const permitOf = (modelId: string, budget: ModelBudget, id: string, epoch: number, queue: Queue): ModelPermit => {
+  /** Computes the next adaptive state with core's maths from the one read, and writes it if nobody wrote meanwhile. */
+  const adapt = async (modelId: string, read: StateReply, next: (s: AdaptiveState) => AdaptiveState): Promise<void> => {
+    let reply = read;
+    for (let i = 0; i < ADAPT_TRIES; i++) {
+      const state: AdaptiveState = { factor: Number(reply[0]), ceiling: Number(reply[1]), epoch: Number(reply[2]) };
+      const after = next(state);
+      if (after.factor === state.factor && after.ceiling === state.ceiling && after.epoch === state.epoch) return;
+      const res = await scripts.batonQuotaAdapt(keysOf(modelId)[2]!, reply[3], String(after.factor), String(after.ceiling), after.epoch);
+      if (res[0] === 1) return;
+      reply = res.slice(1) as StateReply;
+    }
+  };
+
+  const permitOf = (modelId: string, budget: ModelBudget, id: string, epoch: number, queue: StoreQueue<ModelPermit>): ModelPermit => {
     let ended = false;
-    const end = (kind: 'ok' | 'throttled' | 'failed', actual?: TokenUsage): void => {
+    const end = (kind: 'ok' | 'throttled' | 'failed', actual?: TokenUsage, latencyMs?: number): void => {
       if (ended) return;
       ended = true;
-      const args = [id, kind, actual?.inputTokens ?? 0, actual?.outputTokens ?? 0, epoch, adaptive?.increasePerWindow ?? 0, adaptive?.decrease ?? 0, adaptive?.minFactor ?? 0];
       scripts
-        .batonQuotaSettle(...keysOf(modelId), ...budgetArgs(budget), ...args)
+        .batonQuotaSettle(...keysOf(modelId), ...budgetArgs(budget), id, kind, actual?.inputTokens ?? 0, actual?.outputTokens ?? 0, Math.round(latencyMs ?? -1))
+        .then(async (state) => {
+          if (!adaptive) return;
+          if (kind === 'ok') await adapt(modelId, state, (s) => adaptAfterSuccess(s, budget, actual!, adaptive));
+          else if (kind === 'throttled') await adapt(modelId, state, (s) => adaptAfterThrottle(s, epoch, adaptive));
+        })
         .catch(degrade)
         .finally(() => queue.wake());
     };
-    return { settle: (actual) => end('ok', actual), throttled: () => end('throttled'), failed: () => end('failed') };
+    return { settle: (actual, timing) => end('ok', actual, timing?.latencyMs), throttled: () => end('throttled'), failed: () => end('failed') };
   };
 
-  const queueOf = (modelId: string, budget: ModelBudget): Queue => {
+  const queueOf = (modelId: string, budget: ModelBudget): StoreQueue<ModelPermit> => {
     let q = queues.get(modelId);
     if (q) return q;
     const span = (budget.windowMs ?? DEFAULT_BUDGET_WINDOW_MS) * (1 + WINDOW_MARGIN_SHARE);
-    const waiters: Waiter[] = [];
-    let running = false;
-    let wakeUp: (() => void) | undefined;
-    const sleep = (ms: number): Promise<void> =>
-      new Promise((resolve) => {
-        const timer = setTimeout(done, ms);
-        function done(): void {
-          clearTimeout(timer);
-          wakeUp = undefined;
-          resolve();
-        }
-        wakeUp = done;
-      });
-    const loop = async (): Promise<void> => {
-      running = true;
-      try {
-        while (waiters.length > 0 && !closed) {
-          const head = waiters[0]!;
-          if (head.signal?.aborted) {
-            waiters.shift();
-            head.reject(head.signal.reason);
-            continue;
-          }
-          let res: [number, number | string, number?];
-          try {
-            await connected();
-            res = await scripts.batonQuotaAcquire(...keysOf(modelId), ...budgetArgs(budget), span, head.estimate.inputTokens, head.estimate.outputTokens, leaseMs);
-          } catch (e) {
-            degrade(e);
-            waiters.shift();
-            fallback.acquire(modelId, head.estimate, head.signal ? { signal: head.signal } : undefined).then(head.resolve, head.reject);
-            continue;
-          }
-          if (res[0] === 1) {
-            waiters.shift();
-            head.resolve(permitOf(modelId, budget, String(res[1]), Number(res[2] ?? 0), q!));
-            continue;
-          }
-          const wait = Number(res[1]);
-          await sleep(wait < 0 ? IN_FLIGHT_POLL_MS : Math.min(wait, IN_FLIGHT_POLL_MS * 40));
-        }
-        // a closed limiter leaves nobody waiting for ever
-        if (closed) for (const w of waiters.splice(0)) w.reject(new Error('model limiter closed'));
-      } finally {
-        running = false;
+    const queue: StoreQueue<ModelPermit> = createStoreQueue<ModelPermit>(async (head) => {
+      // a closed limiter leaves nobody waiting for ever
+      if (closed) {
+        head.reject(new Error('model limiter closed'));
+        return { done: true };
       }
-    };
-    q = {
-      add(w) {
-        waiters.push(w);
-        w.signal?.addEventListener('abort', () => wakeUp?.(), { once: true });
-        if (!running) void loop();
-      },
-      wake: () => wakeUp?.(),
-    };
-    queues.set(modelId, q);
+      let res: [number, number | string, number?];
+      try {
+        await connected();
+        res = await scripts.batonQuotaAcquire(...keysOf(modelId), ...budgetArgs(budget), span, head.estimate.inputTokens, head.estimate.outputTokens, leaseMs);
+      } catch (e) {
+        degrade(e);
+        fallback.acquire(modelId, head.estimate, head.signal ? { signal: head.signal } : undefined).then(head.resolve, head.reject);
+        return { done: true };
+      }
+      if (res[0] === 1) {
+        head.resolve(permitOf(modelId, budget, String(res[1]), Number(res[2] ?? 0), queue));
+        return { done: true };
+      }
+      const wait = Number(res[1]);
+      return { sleepMs: wait < 0 ? IN_FLIGHT_POLL_MS : Math.min(wait, IN_FLIGHT_POLL_MS * 40) };
+    });
+    queues.set(modelId, (q = queue));
     return q;
   };
 
   return {
+    ...(options.throttleRetries === undefined ? {} : { throttleRetries: options.throttleRetries }),
     async acquire(modelId, estimate, opts) {
       const budget = options.budgets[modelId];
       if (!budget) return { settle() {}, throttled() {}, failed() {} };
       opts?.signal?.throwIfAborted();
       return new Promise<ModelPermit>((resolve, reject) => {
-        queueOf(modelId, budget).add({ estimate, resolve, reject, ...(opts?.signal ? { signal: opts.signal } : {}) });
+        queueOf(modelId, budget).add({ estimate, resolve, reject, ...(opts?.signal ? { signal: opts.signal } : {}), ...(opts?.runId ? { runId: opts.runId } : {}) });
       });
     },
     async factor(modelId) {
       return Number((await redis.hget(keysOf(modelId)[2]!, 'factor')) ?? 1);
+    },
+    async adaptiveState(modelId) {
+      const [factor, ceiling, epoch] = await redis.hmget(keysOf(modelId)[2]!, 'factor', 'ceiling', 'epoch');
+      return { factor: Number(factor ?? 1), ceiling: Number(ceiling ?? 1), epoch: Number(epoch ?? 0) };
     },
     async close() {
       closed = true;
@@ -205,17 +211,4 @@ export function createRedisModelLimiter(options: RedisModelLimiterOptions): Redi
       redis.disconnect();
     },
   };
-}
-
-interface Waiter {
-  estimate: TokenUsage;
-  resolve: (p: ModelPermit) => void;
-  reject: (e: unknown) => void;
-  signal?: AbortSignal;
-}
-
-interface Queue {
-  add(w: Waiter): void;
-  /** Ends the head's sleep: a permit of this process ended, or a waiter gave up. */
-  wake(): void;
 }

@@ -13,7 +13,7 @@ import {
   type RunEvent,
   type RunObserver,
 } from '@baton/core';
-import { createPipelineSet, invokeStage, safeObserver, type JournalEntry } from '@baton/core/engine';
+import { createPipelineSet, invokeStage, safeObserver, validatePrices, type JournalEntry } from '@baton/core/engine';
 import { DEFAULT_TASK_BATCH_SIZE, JOB_OPTIONS, TASK_JOB_OPTIONS, createTaskJobEncoder, taskClaim, type InlineOwner, type TaskJobData } from './enqueue.js';
 import { publishNotice, taskField, wakeRun, type FlushContext } from './flush.js';
 import { QUEUES } from './keys.js';
@@ -118,6 +118,7 @@ export interface BullmqWorker {
  * ```
  */
 export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
+  validatePrices(options.prices, options.model?.modelId);
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const logger = options.logger ?? silentLogger;
   const blobs = options.blobs ?? createFsBlobStore({ root: '.baton/blobs' });

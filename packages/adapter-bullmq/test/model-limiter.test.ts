@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it, vi } from 'vitest';
 import { createFsBlobStore, isStageError } from '@baton/core';
+import { ADAPTIVE_DEFAULTS, adaptAfterSuccess, type AdaptiveState } from '@baton/core/engine';
 import { createBullmqEngine, createRedisModelLimiter } from '../src/index.js';
 import { quotaPipelines } from './fixtures/quota-pipelines.js';
 import { freePort } from './redis.js';
@@ -86,6 +87,57 @@ describe('Redis model limiter', () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('adapts with core maths: one cut per round, the ceiling kept in Redis, fast regrowth to just under it', async () => {
+    const redisUrl = inject('redisUrl');
+    const prefix = `quota-${randomBytes(4).toString('hex')}`;
+    const budget = { tokensPerMinute: 10_000, windowMs: 30 };
+    const a = createRedisModelLimiter({ connection: redisUrl, prefix, budgets: { m: budget } });
+    const b = createRedisModelLimiter({ connection: redisUrl, prefix, budgets: { m: budget } });
+    try {
+      (await a.acquire('m', est)).throttled();
+      await vi.waitFor(async () => expect(await b.adaptiveState('m')).toEqual({ factor: 0.7, ceiling: 1, epoch: 1 }));
+      (await b.acquire('m', est)).throttled();
+      await vi.waitFor(async () => expect((await a.adaptiveState('m')).epoch).toBe(2));
+      let expected: AdaptiveState = { factor: 0.7 * 0.7, ceiling: 0.7, epoch: 2 };
+      expect((await a.adaptiveState('m')).factor).toBeCloseTo(expected.factor);
+      const used = { inputTokens: 500, outputTokens: 500 };
+      for (let i = 0; i < 6; i++) {
+        (await (i % 2 ? a : b).acquire('m', est)).settle(used);
+        expected = adaptAfterSuccess(expected, budget, used, ADAPTIVE_DEFAULTS);
+        await vi.waitFor(async () => expect((await a.adaptiveState('m')).factor).toBeCloseTo(expected.factor));
+      }
+      // 0.49 + 0.1 a call, up to 0.95 x 0.7, then 0.003 a call
+      expect(expected.factor).toBeCloseTo(0.665 + 3 * 0.003);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('serves waiting callers of two runs in turn, and a throttled call counts nothing in the window', async () => {
+    const redisUrl = inject('redisUrl');
+    const prefix = `quota-${randomBytes(4).toString('hex')}`;
+    const limiter = createRedisModelLimiter({ connection: redisUrl, prefix, budgets: { m: { maxInFlight: 1 }, r: { requestsPerMinute: 1, windowMs: 60_000 } } });
+    try {
+      const order: string[] = [];
+      const held = await limiter.acquire('m', est, { runId: 'a' });
+      const all = ['a', 'a', 'a', 'a', 'b', 'b'].map((run) =>
+        limiter.acquire('m', est, { runId: run }).then((p) => {
+          order.push(run);
+          p.settle(est);
+        }),
+      );
+      held.settle(est);
+      await Promise.all(all);
+      expect(order).toEqual(['a', 'b', 'a', 'b', 'a', 'a']);
+      // one request a minute: the throttled call gives its request back, so the next is granted at once
+      (await limiter.acquire('r', est)).throttled();
+      (await limiter.acquire('r', est, { signal: AbortSignal.timeout(5000) })).settle(est);
+    } finally {
+      await limiter.close();
     }
   });
 

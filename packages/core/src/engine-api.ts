@@ -140,7 +140,7 @@ export {
   validateBudgets,
   type ModelBudget,
 } from './quota/budget.js';
-export { ADAPTIVE_DEFAULTS, DEFAULT_THROTTLE_RETRIES, WINDOW_MARGIN_SHARE, type AcquireOptions, type AdaptiveOptions, type ModelPermit } from './quota/limiter.js';
+export { ADAPTIVE_DEFAULTS, DEFAULT_THROTTLE_RETRIES, WINDOW_MARGIN_SHARE, type AcquireOptions, type AdaptiveOptions, type SettleTiming, type ModelPermit } from './quota/limiter.js';
 export {
   budgetWaitMs,
   createMemoryModelLimiter,
@@ -158,5 +158,5 @@ export {
   type WindowEntry,
   type WindowUse,
 } from './quota/memory-limiter.js';
-export { costOf, summarizeUsage, type ModelPrice, type RunUsage, type UsageTotals } from './quota/cost.js';
+export { costOf, summarizeUsage, validatePrices, type ModelPrice, type RunUsage, type UsageTotals } from './quota/cost.js';
 export { createStoreQueue, type StoreQueue, type StoreWaiter } from './quota/store-queue.js';

@@ -141,7 +141,7 @@ export {
   type ModelBudget,
   type ModelBudgets,
 } from './quota/budget.js';
-export { ADAPTIVE_DEFAULTS, DEFAULT_THROTTLE_RETRIES, WINDOW_MARGIN_SHARE, type AcquireOptions, type AdaptiveOptions, type ModelLimiter, type ModelPermit } from './quota/limiter.js';
+export { ADAPTIVE_DEFAULTS, DEFAULT_THROTTLE_RETRIES, WINDOW_MARGIN_SHARE, type AcquireOptions, type AdaptiveOptions, type SettleTiming, type ModelLimiter, type ModelPermit } from './quota/limiter.js';
 export {
   budgetWaitMs,
   createMemoryModelLimiter,
@@ -159,4 +159,4 @@ export {
   type WindowEntry,
   type WindowUse,
 } from './quota/memory-limiter.js';
-export { costOf, summarizeUsage, type ModelPrice, type PriceTable, type RunUsage, type UsageTotals } from './quota/cost.js';
+export { costOf, summarizeUsage, validatePrices, type ModelPrice, type PriceTable, type RunUsage, type UsageTotals } from './quota/cost.js';

@@ -1,3 +1,4 @@
+import { validatePrices } from '../quota/cost.js';
 import type { AnyPipeline } from '../builder.js';
 import { jsonBytes, resolveRefs, storeValue } from '../claim-check.js';
 import type { Engine, ReviewDecision, ReviewNotifier, RunInfo, RunSummary } from '../engine.js';
@@ -87,6 +88,7 @@ const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
  * ```
  */
 export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
+  validatePrices(options.prices, options.model?.modelId);
   const pipelines = createPipelineSet(options.pipelines);
   const journal: JournalStore = options.dir ? createFileJournalStore(options.dir) : createMemoryJournalStore();
   const blobs = options.blobs ?? (options.dir ? createFsBlobStore({ root: join(options.dir, 'blobs') }) : createMemoryBlobStore());

@@ -1,4 +1,5 @@
 import type { AttemptRecord } from '../engine.js';
+import { StageError } from '../errors.js';
 import type { TokenUsage } from '../ports/model.js';
 
 /** A model's price, per 1,000 or per 1,000,000 tokens, in the table's currency (say USD). */
@@ -15,6 +16,33 @@ export type ModelPrice = { inputPer1K: number; outputPer1K: number } | { inputPe
  * ```
  */
 export type PriceTable = Readonly<Record<string, ModelPrice>>;
+
+/**
+ * Checks a price table where it is declared (when an engine or worker is created): a table that
+ * does not price the engine's model would leave every call of the run unpriced, so it is refused
+ * (`ConfigurationError`) instead of found out in the run's cost. No table at all is allowed: then
+ * nothing is priced. Prices must be finite and not negative.
+ *
+ * @example
+ * ```ts
+ * validatePrices({ 'my-model': { inputPer1M: 3, outputPer1M: 15 } }, model?.modelId);
+ * ```
+ */
+export function validatePrices(prices: PriceTable | undefined, modelId: string | undefined): void {
+  if (!prices) return;
+  for (const [model, price] of Object.entries(prices)) {
+    for (const [field, v] of Object.entries(price)) {
+      if (!(typeof v === 'number' && Number.isFinite(v) && v >= 0)) {
+        throw new StageError('ConfigurationError', `price of model "${model}": ${field} must be a number of 0 or more, got ${String(v)}`, { details: { modelId: model, field } });
+      }
+    }
+  }
+  if (modelId !== undefined && !Object.hasOwn(prices, modelId)) {
+    throw new StageError('ConfigurationError', `the price table has no price for model "${modelId}" (it prices ${Object.keys(prices).map((m) => `"${m}"`).join(', ') || 'nothing'}); add it, or pass no price table`, {
+      details: { modelId, priced: Object.keys(prices) },
+    });
+  }
+}
 
 /** The cost of one call's usage, or undefined when no id of the model is in the table. */
 export function costOf(prices: PriceTable, modelIds: readonly string[], usage: TokenUsage): number | undefined {

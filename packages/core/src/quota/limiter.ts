@@ -5,9 +5,15 @@ import type { TokenUsage } from '../ports/model.js';
  * later calls are ignored.
  */
 export interface ModelPermit {
-  /** The call succeeded: its actual usage replaces the estimate in the window, and the limit grows back. */
-  settle(actual: TokenUsage): void;
-  /** The provider throttled the call: its tokens are returned and the limit drops. */
+  /**
+   * The call succeeded: its actual usage replaces the estimate in the window, and the limit grows
+   * back. With `timing.latencyMs` (the provider's own time on the call, such as Bedrock's
+   * `metrics.latencyMs`), the window counts the call from when the provider received it (its end
+   * less that time) instead of from the grant, as the provider does: a call that waited in the
+   * client (a connection pool, a busy event loop) leaves the window no earlier than the provider's.
+   */
+  settle(actual: TokenUsage, timing?: SettleTiming): void;
+  /** The provider throttled the call: it counts nothing in the window (the provider refused it) and the limit drops. */
   throttled(): void;
   /** The call failed otherwise: its estimated input stays counted (the provider may have read it), its output is returned. */
   failed(): void;
@@ -44,6 +50,12 @@ export interface ModelLimiter {
    * @default DEFAULT_THROTTLE_RETRIES
    */
   readonly throttleRetries?: number;
+}
+
+/** What {@link ModelPermit.settle} is told of the call's timing. */
+export interface SettleTiming {
+  /** The provider's own time on the call (from receiving it to answering), ms. */
+  latencyMs?: number;
 }
 
 /** What {@link ModelLimiter.acquire} is told besides the estimate. */

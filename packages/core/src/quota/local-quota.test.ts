@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { definePipeline } from '../builder.js';
-import { StageError } from '../errors.js';
+import { isStageError, StageError } from '../errors.js';
 import { createLocalEngine, type LocalEngine } from '../local/engine.js';
 import type { ModelClient } from '../ports/model.js';
 import { defineStage } from '../stage.js';
@@ -87,7 +87,7 @@ describe('model budgets on the local engine', () => {
   it('a quota lower than declared: throttled calls wait for budget again within their attempt and the limiter finds the lower limit', async () => {
     const model = provider(() => 2);
     const limiter = createMemoryModelLimiter({ budgets: { m: { maxInFlight: 16 } } });
-    engine = createLocalEngine({ pipelines: [report(retried, 'r2')], model, limiter, prices: {} });
+    engine = createLocalEngine({ pipelines: [report(retried, 'r2')], model, limiter });
     const { runId } = await engine.start('r2', Array.from({ length: 30 }, (_, n) => ({ n })));
     expect((await engine.result(runId)).status).toBe('succeeded');
     const info = await engine.status(runId);
@@ -98,6 +98,84 @@ describe('model budgets on the local engine', () => {
     expect(info.usage!.throttledCalls).toBe(model.throttled);
     expect(info.usage!.modelCalls).toBe(model.calls);
     expect(limiter.snapshot('m')!.factor).toBeLessThan(1);
-    expect(info.usage!.unpricedModels).toEqual(['m']);
+  });
+});
+
+describe('model quota faults on the local engine', () => {
+  /** Throttles every call of section 1 for ever; answers the others. */
+  const stubborn = (): ModelClient & { calls: Map<string, number> } => {
+    const calls = new Map<string, number>();
+    return {
+      modelId: 'm',
+      calls,
+      async complete(request) {
+        const key = request.messages[0]!.content;
+        calls.set(key, (calls.get(key) ?? 0) + 1);
+        if (key.startsWith('section 1:')) throw new StageError('ThrottlingException', 'Too many requests');
+        if (key.startsWith('section 2:')) throw new StageError('ModelErrorException', 'the model failed');
+        return { text: 'ok', usage: { inputTokens: 10, outputTokens: 5 }, latencyMs: 1, modelId: 'm' };
+      },
+    };
+  };
+  const section = defineStage({
+    name: 'section',
+    version: 1,
+    input: z.object({ n: z.number() }),
+    output: z.string(),
+    // the policy names throttles: the exhausted quota is another code, so it is not retried
+    retry: [{ errors: ['ThrottlingException'], intervalMs: 1, backoffRate: 1, maxAttempts: 5 }],
+    async run(input, ctx) {
+      return (await ctx.model.complete({ messages: [{ role: 'user', content: `section ${input.n}: ${'x'.repeat(396)}` }], maxTokens: 64 })).text;
+    },
+  });
+  const tolerant = definePipeline({ name: 'tolerant', version: 1, input: z.array(z.object({ n: z.number() })) })
+    .map('sections', { items: '$', maxConcurrency: 4, toleratedFailurePercentage: 100 }, (b) => b.task('section', section))
+    .build();
+
+  it('a model that throttles one section for ever fails that section with ModelQuotaExhausted after throttleRetries + 1 calls, in one attempt; the other sections complete', async () => {
+    const model = stubborn();
+    const limiter = createMemoryModelLimiter({ budgets: { m: { requestsPerMinute: 100, windowMs: 50 } }, throttleRetries: 3 });
+    engine = createLocalEngine({ pipelines: [tolerant], model, limiter, prices: { m: { inputPer1K: 1, outputPer1K: 2 } } });
+    const { runId } = await engine.start('tolerant', [{ n: 0 }, { n: 1 }, { n: 3 }]);
+    const outcome = await engine.result(runId, { timeoutMs: 30_000 });
+    expect(outcome.status).toBe('succeeded');
+    const items = outcome.output as { status: string; error?: { code: string } }[];
+    expect(items.map((i) => i.status)).toEqual(['succeeded', 'failed', 'succeeded']);
+    expect(items[1]!.error!.code).toBe('ModelQuotaExhausted');
+    expect(model.calls.get(`section 1: ${'x'.repeat(396)}`)).toBe(4);
+    const info = await engine.status(runId);
+    const failed = info.attempts.filter((a) => a.stepPath === 'sections[1]/section');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.metrics).toMatchObject({ modelCalls: 4, throttledCalls: 4, inputTokens: 0 });
+    // throttled calls cost nothing
+    expect(info.usage!.bySection['sections[1]']!.cost).toBe(0);
+  });
+
+  it('a call the model failed on is charged its estimated input; a throttled one nothing', async () => {
+    const model = stubborn();
+    engine = createLocalEngine({ pipelines: [tolerant], model, prices: { m: { inputPer1K: 1, outputPer1K: 2 } } });
+    const { runId } = await engine.start('tolerant', [{ n: 2 }]);
+    await engine.result(runId);
+    const info = await engine.status(runId);
+    // the policy does not name ModelErrorException: one attempt, one call
+    expect(info.usage).toMatchObject({ modelCalls: 1, inputTokens: 0, failedInputTokens: 102 }); // 407 characters, 4 a token
+    expect(info.usage!.cost).toBeCloseTo(102 / 1000);
+  });
+
+  it('refuses, when the engine is created, a price table without the engine model, and a negative price', () => {
+    const errorOf = (f: () => unknown): unknown => {
+      try {
+        f();
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    };
+    const model = stubborn();
+    const missing = errorOf(() => createLocalEngine({ pipelines: [tolerant], model, prices: { other: { inputPer1K: 1, outputPer1K: 1 } } }));
+    expect(isStageError(missing) && missing.code).toBe('ConfigurationError');
+    expect((missing as Error).message).toContain('no price for model "m"');
+    const negative = errorOf(() => createLocalEngine({ pipelines: [tolerant], model, prices: { m: { inputPer1K: -1, outputPer1K: 1 } } }));
+    expect(isStageError(negative) && negative.code).toBe('ConfigurationError');
   });
 });

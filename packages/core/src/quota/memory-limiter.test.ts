@@ -80,16 +80,31 @@ describe('memory model limiter', () => {
     expect(limiter.snapshot('m')!.factor).toBe(1);
   });
 
-  it('a throttle returns the call tokens to the window, a failure keeps its input', async () => {
+  it('a throttled call counts nothing in the window (the provider refused it), a failure keeps its input', async () => {
     const limiter = createMemoryModelLimiter({ budgets: { m: { tokensPerMinute: 10_000 } }, adaptive: false });
     (await limiter.acquire('m', est)).throttled();
-    expect(limiter.snapshot('m')!.window).toEqual({ requests: 1, inputTokens: 0, outputTokens: 0 });
+    expect(limiter.snapshot('m')!.window).toEqual({ requests: 0, inputTokens: 0, outputTokens: 0 });
     (await limiter.acquire('m', est)).failed();
-    expect(limiter.snapshot('m')!.window).toEqual({ requests: 2, inputTokens: 100, outputTokens: 0 });
+    expect(limiter.snapshot('m')!.window).toEqual({ requests: 1, inputTokens: 100, outputTokens: 0 });
     const p = await limiter.acquire('m', est);
     p.settle({ inputTokens: 90, outputTokens: 40 });
     p.settle({ inputTokens: 9000, outputTokens: 0 }); // a second end is ignored
-    expect(limiter.snapshot('m')!.window).toEqual({ requests: 3, inputTokens: 190, outputTokens: 40 });
+    expect(limiter.snapshot('m')!.window).toEqual({ requests: 2, inputTokens: 190, outputTokens: 40 });
+  });
+
+  it('counts a settled call from when the provider received it (its end less the provider latency), so a call that waited in the client leaves the window as late as at the provider (fake clock)', async () => {
+    const clock = createTestClock(0);
+    const limiter = createMemoryModelLimiter({ budgets: { m: { requestsPerMinute: 2, windowMs: 1000 } }, clock });
+    const early = await limiter.acquire('m', est);
+    const late = await limiter.acquire('m', est);
+    await clock.advance(400); // the second call sat 300 ms in the client's connection pool, then the provider took 100 ms
+    early.settle(est, { latencyMs: 400 }); // received at 0: stays where it was granted
+    late.settle(est, { latencyMs: 100 }); // received at 300
+    const granted: number[] = [];
+    for (let i = 0; i < 2; i++) void limiter.acquire('m', est).then(() => granted.push(clock.now()));
+    await clock.advance(2000);
+    // window 1000 ms plus its 2% margin: the early call's slot is free at 1020, the late one's at 1320, not 1020
+    expect(granted).toEqual([1020, 1320]);
   });
 
   it('a request larger than the whole window budget runs alone rather than never', async () => {

@@ -87,31 +87,34 @@ export function createMemoryModelLimiter(options: MemoryModelLimiterOptions): Me
     s.inFlight += 1;
     const epoch = s.adaptive.epoch;
     let ended = false;
-    const end = (input: number, output: number): boolean => {
+    const end = (requests: number, input: number, output: number): boolean => {
       if (ended) return false;
       ended = true;
       if (!entry.expired) {
+        s.sum.requests += requests - entry.requests;
         s.sum.input += input - entry.input;
         s.sum.output += output - entry.output;
       }
+      entry.requests = requests;
       entry.input = input;
       entry.output = output;
       s.inFlight -= 1;
       return true;
     };
     return {
-      settle(actual) {
-        if (!end(actual.inputTokens, actual.outputTokens)) return;
+      settle(actual, timing) {
+        if (!end(1, actual.inputTokens, actual.outputTokens)) return;
+        if (timing?.latencyMs !== undefined && !entry.expired) restamp(s.entries, entry, clock.now() - timing.latencyMs);
         if (adaptive) adapt(s, adaptAfterSuccess(s.adaptive, s.budget, actual, adaptive));
         pump(s);
       },
       throttled() {
-        if (!end(0, 0)) return;
+        if (!end(0, 0, 0)) return;
         if (adaptive) adapt(s, adaptAfterThrottle(s.adaptive, epoch, adaptive));
         pump(s);
       },
       failed() {
-        if (end(entry.input, 0)) pump(s);
+        if (end(1, entry.input, 0)) pump(s);
       },
     };
   };
@@ -222,6 +225,17 @@ function add(sum: WindowUse, u: WindowUse, sign: 1 | -1): void {
   sum.requests += sign * u.requests;
   sum.input += sign * u.input;
   sum.output += sign * u.output;
+}
+
+/** Moves an entry to a later time (when the provider received the call), keeping the window in time order. */
+function restamp(entries: WindowEntry[], entry: WindowEntry, at: number): void {
+  if (at <= entry.at) return;
+  let i = entries.lastIndexOf(entry);
+  if (i < 0) return;
+  entries.splice(i, 1);
+  entry.at = at;
+  while (i < entries.length && entries[i]!.at <= at) i++;
+  entries.splice(i, 0, entry);
 }
 
 function expire(s: ModelWindow, now: number): void {

@@ -93,7 +93,7 @@ export function meteredModel(model: ModelClient | undefined, metrics: Invocation
             { retryable: false, cause: e, details: { modelId: model.modelId, throttles, lastError: e.message } },
           );
         }
-        permit?.settle(response.usage);
+        permit?.settle(response.usage, { latencyMs: response.latencyMs });
         metrics.inputTokens += response.usage.inputTokens;
         metrics.outputTokens += response.usage.outputTokens;
         metrics.modelLatencyMs += response.latencyMs;

@@ -1,4 +1,5 @@
 import type { TokenUsage } from '../ports/model.js';
+import { createFairQueue } from './fair-queue.js';
 
 /** A caller waiting for a permit of a limiter whose budget lives in a shared store. */
 export interface StoreWaiter<TPermit> {
@@ -6,9 +7,11 @@ export interface StoreWaiter<TPermit> {
   resolve: (permit: TPermit) => void;
   reject: (error: unknown) => void;
   signal?: AbortSignal;
+  /** The run the call is for: callers are served round-robin across runs. */
+  runId?: string;
 }
 
-/** The callers of one model in one process, first come, first served. */
+/** The callers of one model in one process, round-robin across runs, first come, first served within one. */
 export interface StoreQueue<TPermit> {
   add(waiter: StoreWaiter<TPermit>): void;
   /** Ends the head's sleep: a permit of this process ended, or a waiter gave up. */
@@ -33,7 +36,7 @@ export interface StoreQueue<TPermit> {
  * ```
  */
 export function createStoreQueue<TPermit>(step: (head: StoreWaiter<TPermit>) => Promise<{ done: true } | { sleepMs: number }>): StoreQueue<TPermit> {
-  const waiters: StoreWaiter<TPermit>[] = [];
+  const waiters = createFairQueue<StoreWaiter<TPermit>>();
   let running = false;
   let wakeUp: (() => void) | undefined;
   const nap = (ms: number): Promise<void> =>
@@ -49,16 +52,18 @@ export function createStoreQueue<TPermit>(step: (head: StoreWaiter<TPermit>) => 
   const loop = async (): Promise<void> => {
     running = true;
     try {
-      while (waiters.length > 0) {
-        const head = waiters[0]!;
+      for (let head = waiters.peek(); head; head = waiters.peek()) {
         if (head.signal?.aborted) {
           waiters.shift();
           head.reject(head.signal.reason);
           continue;
         }
         const res = await step(head);
-        if ('done' in res) waiters.shift();
-        else await nap(res.sleepMs);
+        // the head's turn ends with its answer (the turn passes to the next run)
+        if ('done' in res) {
+          if (waiters.peek() === head) waiters.shift();
+          else waiters.remove(head);
+        } else await nap(res.sleepMs);
       }
     } finally {
       running = false;
@@ -66,7 +71,7 @@ export function createStoreQueue<TPermit>(step: (head: StoreWaiter<TPermit>) => 
   };
   return {
     add(w) {
-      waiters.push(w);
+      waiters.push(w.runId, w);
       w.signal?.addEventListener('abort', () => wakeUp?.(), { once: true });
       if (!running) void loop();
     },
