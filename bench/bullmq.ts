@@ -4,6 +4,8 @@
 //     where each job adds the next (target <= 1.5x raw);
 // (b) makespan of a 1,000-item map of a 50 ms stage at maxConcurrency 100 / the ideal 500 ms
 //     (target <= 1.15).
+// Both enqueue paths side by side: `fused` (task jobs added inside the journal script, BullMQ's own
+// add scripts embedded) and `public` (claims in the script, jobs added through Queue.addBulk).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -114,6 +116,9 @@ async function rawMap(connection: { host: string; port: number }, prefix: string
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
+type Path = 'fused' | 'public';
+const PATHS: Path[] = ['fused', 'public'];
+
 async function main(): Promise<void> {
   let server: RedisServer | undefined;
   const url = process.env.REDIS_URL ?? (server = await startRedis()).url;
@@ -122,81 +127,103 @@ async function main(): Promise<void> {
   const prefix = `bench-${randomBytes(3).toString('hex')}`;
   const chain = chainPipeline(HOPS);
   const blobRoot = mkdtempSync(join(tmpdir(), 'baton-bench-'));
-  const engine = createBullmqEngine({
-    connection: url,
-    prefix,
-    pipelines: [chain, mapPipeline],
-    blobs: createFsBlobStore({ root: blobRoot }),
-    worker: { concurrency: 128, recoverOnStart: false },
-  });
-  await engine.worker?.ready;
+  // one engine per enqueue path (own prefix): task jobs added inside the journal script, or through Queue.addBulk
+  const engines = Object.fromEntries(
+    PATHS.map((path) => [
+      path,
+      createBullmqEngine({
+        connection: url,
+        prefix: `${prefix}-${path}`,
+        pipelines: [chain, mapPipeline],
+        blobs: createFsBlobStore({ root: blobRoot }),
+        worker: { concurrency: 128, recoverOnStart: false, enqueuePath: path === 'fused' ? 'auto' : 'public' },
+      }),
+    ]),
+  ) as Record<Path, ReturnType<typeof createBullmqEngine>>;
+  for (const path of PATHS) {
+    await engines[path].worker?.ready;
+    const got = await engines[path].worker?.enqueuePath;
+    if (got !== path) throw new Error(`the ${path} engine enqueues through the ${got} path`);
+  }
+  const mapItems = (): { items: number[] } => ({ items: Array.from({ length: ITEMS }, (_, i) => i) });
   try {
     // warm-up: JIT, connections, Lua script cache
     await rawChain(connection, prefix, 50);
-    await engine.result((await engine.start(chainPipeline(20), { i: 0 })).runId);
+    for (const path of PATHS) await engines[path].result((await engines[path].start('hops', { i: 0 })).runId);
 
     const raw: number[] = [];
-    const baton: number[] = [];
+    const baton: Record<Path, number[]> = { fused: [], public: [] };
     for (let r = 0; r < (PART === 'b' ? 0 : ROUNDS); r++) {
       raw.push((await rawChain(connection, prefix, HOPS)) / HOPS);
-      const t0 = performance.now();
-      const { runId } = await engine.start('hops', { i: 0 });
-      const outcome = await engine.result(runId);
-      if (outcome.status !== 'succeeded') throw new Error(`hops run failed: ${JSON.stringify(outcome)}`);
-      baton.push((performance.now() - t0) / HOPS);
+      for (const path of PATHS) {
+        const t0 = performance.now();
+        const { runId } = await engines[path].start('hops', { i: 0 });
+        const outcome = await engines[path].result(runId);
+        if (outcome.status !== 'succeeded') throw new Error(`hops run failed: ${JSON.stringify(outcome)}`);
+        baton[path].push((performance.now() - t0) / HOPS);
+      }
     }
     const rawHop = median(raw);
-    const batonHop = median(baton);
-    const ratioA = batonHop / rawHop;
-    // rounds alternate raw and Baton, so each round's ratio compares the two under the same load
-    const roundRatios = baton.map((b, i) => b / raw[i]!);
 
-    const makespans: number[] = [];
+    const makespans: Record<Path, number[]> = { fused: [], public: [] };
     const rawMakespans: number[] = [];
     const localMakespans: number[] = [];
     // the floor without any queue: core's in-memory local engine runs the same interpreter and invokeStage in-process
     const local = createLocalEngine({ pipelines: [mapPipeline], blobs: createMemoryBlobStore() });
     if (PART !== 'a') {
-      // warm-up of (b), untimed, on all three sides: the first rounds of 1,000 items still run
+      // warm-up of (b), untimed, on every side: the first rounds of 1,000 items still run
       // partly unoptimised code (makespans fall for three to five rounds, then level off)
       for (let w = 0; w < WARMUP_B; w++) {
         await rawMap(connection, prefix);
-        await local.result((await local.start('wide', { items: Array.from({ length: ITEMS }, (_, i) => i) })).runId);
-        await engine.result((await engine.start('wide', { items: Array.from({ length: ITEMS }, (_, i) => i) })).runId);
+        await local.result((await local.start('wide', mapItems())).runId);
+        for (const path of PATHS) await engines[path].result((await engines[path].start('wide', mapItems())).runId);
       }
     }
     for (let r = 0; r < (PART === 'a' ? 0 : ROUNDS_B); r++) {
       rawMakespans.push(await rawMap(connection, prefix));
       const l0 = performance.now();
-      await local.result((await local.start('wide', { items: Array.from({ length: ITEMS }, (_, i) => i) })).runId);
+      await local.result((await local.start('wide', mapItems())).runId);
       localMakespans.push(performance.now() - l0);
-      const items = Array.from({ length: ITEMS }, (_, i) => i);
-      const t0 = performance.now();
-      const { runId } = await engine.start('wide', { items });
-      const outcome = await engine.result(runId);
-      if (outcome.status !== 'succeeded') throw new Error(`map run failed: ${JSON.stringify(outcome).slice(0, 500)}`);
-      makespans.push(performance.now() - t0);
+      for (const path of PATHS) {
+        const t0 = performance.now();
+        const { runId } = await engines[path].start('wide', mapItems());
+        const outcome = await engines[path].result(runId);
+        if (outcome.status !== 'succeeded') throw new Error(`map run failed: ${JSON.stringify(outcome).slice(0, 500)}`);
+        makespans[path].push(performance.now() - t0);
+      }
     }
     const ideal = (ITEMS / MAX_CONCURRENCY) * STAGE_MS;
-    const makespan = median(makespans);
-    const ratioB = makespan / ideal;
+    const rawMakespan = median(rawMakespans);
+    const localMakespan = median(localMakespans);
 
     const f = (n: number): string => n.toFixed(2);
     console.log(`Baton on BullMQ vs raw BullMQ, Redis ${url}, medians of ${ROUNDS} rounds (a) and ${ROUNDS_B} rounds (b), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-    console.log(`(a) ${HOPS} sequential hops   raw BullMQ ${f(rawHop)} ms/hop   Baton ${f(batonHop)} ms/hop   ratio ${f(ratioA)}x (target <= 1.5) ${ratioA <= 1.5 ? 'OK' : 'MISSED'}`);
-    console.log(`    rounds raw [${raw.map(f).join(', ')}]  baton [${baton.map(f).join(', ')}]  per-round ratio median ${f(median(roundRatios))}x`);
-    console.log(
-      `(b) ${ITEMS} items x ${STAGE_MS} ms @ ${MAX_CONCURRENCY}   makespan ${makespan.toFixed(0)} ms   ideal ${ideal} ms   ratio ${f(ratioB)} (target <= 1.15) ${ratioB <= 1.15 ? 'OK' : 'MISSED'}`,
-    );
-    console.log(`    rounds [${makespans.map((m) => m.toFixed(0)).join(', ')}] ms`);
-    const rawMakespan = median(rawMakespans);
-    console.log(
-      `    reference: raw BullMQ, the same ${ITEMS} jobs added at once, concurrency ${MAX_CONCURRENCY}: makespan ${rawMakespan.toFixed(0)} ms, ratio ${f(rawMakespan / ideal)}; Baton / raw ${f(makespan / rawMakespan)}x`,
-    );
-    const localMakespan = median(localMakespans);
-    console.log(`    floor: core's in-memory local engine, same pipeline, no Redis: makespan ${localMakespan.toFixed(0)} ms, ratio ${f(localMakespan / ideal)}; Baton / local ${f(makespan / localMakespan)}x`);
+    if (PART !== 'b') {
+      console.log(`(a) ${HOPS} sequential hops   raw BullMQ ${f(rawHop)} ms/hop   rounds [${raw.map(f).join(', ')}]`);
+      for (const path of PATHS) {
+        const hop = median(baton[path]);
+        const ratio = hop / rawHop;
+        // rounds alternate raw and Baton, so each round's ratio compares the two under the same load
+        const roundRatios = baton[path].map((b, i) => b / raw[i]!);
+        console.log(
+          `    ${path.padEnd(6)} Baton ${f(hop)} ms/hop   ratio ${f(ratio)}x (target <= 1.5) ${ratio <= 1.5 ? 'OK' : 'MISSED'}   rounds [${baton[path].map(f).join(', ')}]  per-round ratio median ${f(median(roundRatios))}x`,
+        );
+      }
+    }
+    if (PART !== 'a') {
+      console.log(`(b) ${ITEMS} items x ${STAGE_MS} ms @ ${MAX_CONCURRENCY}, ideal ${ideal} ms`);
+      for (const path of PATHS) {
+        const makespan = median(makespans[path]);
+        const ratio = makespan / ideal;
+        console.log(
+          `    ${path.padEnd(6)} makespan ${makespan.toFixed(0)} ms   ratio ${f(ratio)} (target <= 1.15) ${ratio <= 1.15 ? 'OK' : 'MISSED'}   Baton / raw ${f(makespan / rawMakespan)}x   Baton / local ${f(makespan / localMakespan)}x   rounds [${makespans[path].map((m) => m.toFixed(0)).join(', ')}] ms`,
+        );
+      }
+      console.log(`    reference: raw BullMQ, the same ${ITEMS} jobs added at once, concurrency ${MAX_CONCURRENCY}: makespan ${rawMakespan.toFixed(0)} ms, ratio ${f(rawMakespan / ideal)}`);
+      console.log(`    floor: core's in-memory local engine, same pipeline, no Redis: makespan ${localMakespan.toFixed(0)} ms, ratio ${f(localMakespan / ideal)}`);
+    }
   } finally {
-    await engine.close();
+    await Promise.all(PATHS.map((path) => engines[path].close()));
     await server?.close();
     rmSync(blobRoot, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { QUEUES } from './keys.js';
-import { DEFAULT_PREFIX, redisOptionsOf, type BullmqConnectionOptions } from './options.js';
+import { DEFAULT_PREFIX, bullmqConnectionOf, type BullmqConnectionOptions } from './options.js';
 
 /** Options of {@link createBullBoardQueues}. */
 export interface BullBoardQueuesOptions extends BullmqConnectionOptions {
@@ -31,7 +31,7 @@ export interface BullBoardQueues {
  */
 export function createBullBoardQueues(options: BullBoardQueuesOptions): BullBoardQueues {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
-  const connection = redisOptionsOf(options.connection);
+  const connection = bullmqConnectionOf(options.connection);
   const raw = [QUEUES.drive, QUEUES.task].map((name) => new Queue(name, { connection, prefix }));
   for (const q of raw) q.on('error', () => undefined);
   const readOnlyMode = options.readOnly ?? true;

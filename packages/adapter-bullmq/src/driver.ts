@@ -6,7 +6,7 @@ import {
   type JournalState,
   type PipelineSet,
 } from '@baton/core/engine';
-import { enqueueTasks, flushPlan, type FlushContext } from './flush.js';
+import { addPendingJobs, enqueueTasks, flushPlan, type FlushContext } from './flush.js';
 import { LiveRun, type ReplayPlan, type TaskOrder } from './replay.js';
 import type { InlineOwner } from './enqueue.js';
 import { generationOf, type EnqueueResult, type RunStore } from './store.js';
@@ -132,7 +132,11 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: PipelineSet; 
       // fold only what the cached state has not seen
       state = cached.state;
       for (let i = cached.folded; i < entries.length; i++) applyJournalEntry(state, entries[i]!);
-    } else state = foldJournal(entries);
+    } else {
+      state = foldJournal(entries);
+      // a process rebuilding the run adds the public-path jobs a dead caller claimed but never added
+      await addPendingJobs(ctx.flush, runId);
+    }
     if (!state.start || state.end) return undefined;
     // the run's own version, never the newest: an unknown one is refused (typed) with nothing journaled
     const pipeline = ctx.pipelines.forRun(runId, state.start.pipeline, state.pin);
@@ -271,6 +275,7 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: PipelineSet; 
     }
     for (const w of batch) cached.entries.push(w.o.entry);
     cached.folded = cached.entries.length;
+    if (res.pending.length) await addPendingJobs(ctx.flush, runId, res.pending);
     for (const w of batch) w.onAdded();
     if (plan.outcome) cache.delete(runId);
     await flushPlan(ctx.flush, runId, cached.gen, { ...plan, tasks: [] });

@@ -33,7 +33,7 @@ import {
 } from '@baton/core/engine';
 import { wakeRun } from './flush.js';
 import { QUEUES, endedChannel, reviewsChannel } from './keys.js';
-import { DEFAULT_PREFIX, redisOptionsOf, type BullmqConnectionOptions } from './options.js';
+import { DEFAULT_PREFIX, bullmqConnectionOf, redisOptionsOf, type BullmqConnectionOptions } from './options.js';
 import { runInfoOf } from './status.js';
 import { createRunStore, generationOf } from './store.js';
 import { readModelCalls, withModelCalls } from './model-calls.js';
@@ -105,7 +105,7 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
   const pipelines = createPipelineSet(options.pipelines);
   const blobs = options.blobs ?? createFsBlobStore({ root: '.baton/blobs' });
   const store = createRunStore(options.connection, prefix, logger);
-  const driveQueue = new Queue(QUEUES.drive, { connection: redisOptionsOf(options.connection), prefix });
+  const driveQueue = new Queue(QUEUES.drive, { connection: bullmqConnectionOf(options.connection), prefix });
   driveQueue.on('error', (e: Error) => logger.warn('queue error', { queue: driveQueue.name, error: e.message }));
   const observeAll = safeObserver([options.observer], logger);
   const observe = (event: RunEvent): void => {

@@ -4,7 +4,7 @@ import { createReviewToken, pendingReviewOf, type JournalEntry } from '@baton/co
 import { endedChannel, jobId, reviewsChannel } from './keys.js';
 import type { ReplayPlan, TaskOrder } from './replay.js';
 import type { RunStore } from './store.js';
-import { JOB_OPTIONS, type TaskJobEncoder } from './enqueue.js';
+import { JOB_OPTIONS, type PendingJob, type TaskJobEncoder } from './enqueue.js';
 
 /** What {@link flushPlan} writes through. */
 export interface FlushContext {
@@ -26,7 +26,20 @@ export function taskField(t: Pick<TaskOrder, 'stepPath' | 'attempt' | 'gen'>): s
 
 /** Claims and enqueues task attempts (those claimed before are skipped). */
 export async function enqueueTasks(ctx: FlushContext, runId: string, tasks: readonly TaskOrder[]): Promise<void> {
-  await ctx.store.enqueue(runId, { outcomes: [], jobs: await ctx.encoder.encode(tasks, ctx.taskBatchSize), queueKeys: ctx.encoder.queueKeys });
+  const res = await ctx.store.enqueue(runId, { outcomes: [], jobs: await ctx.encoder.encode(tasks, ctx.taskBatchSize), queueKeys: ctx.encoder.queueKeys });
+  await addPendingJobs(ctx, runId, res.pending);
+}
+
+/**
+ * Adds task jobs the enqueue script claimed on the public path, then forgets them. Adding one
+ * twice is a no-op (deterministic job ids), so a replay may add what a caller that died between
+ * the script and `addBulk` left pending (`undefined`: read the run's pending jobs).
+ */
+export async function addPendingJobs(ctx: FlushContext, runId: string, jobs?: readonly PendingJob[]): Promise<void> {
+  const todo = jobs ?? (await ctx.store.pendingJobs(runId));
+  if (!todo.length) return;
+  await ctx.encoder.addPending(todo);
+  await ctx.store.clearPending(runId, todo.map((j) => j.id));
 }
 
 /** Adds a driver job that replays a run. */

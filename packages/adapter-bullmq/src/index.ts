@@ -4,6 +4,6 @@ export { DEFAULT_PREFIX, type BullmqConnectionOptions, type RedisConnection } fr
 export { QUEUES } from './keys.js';
 export { watchStalledTasks, type RecoveringSteps, type StalledWatcher } from './stalled.js';
 export { createBullBoardQueues, type BullBoardQueues, type BullBoardQueuesOptions } from './board.js';
-export { DEFAULT_TASK_BATCH_SIZE, type TaskJobData } from './enqueue.js';
+export { DEFAULT_TASK_BATCH_SIZE, type EnqueuePath, type TaskJobData } from './enqueue.js';
 export type { TaskOrder } from './replay.js';
 export { createRedisModelLimiter, type RedisModelLimiter, type RedisModelLimiterOptions } from './model-limiter.js';

@@ -18,12 +18,14 @@ export interface RunKeys {
   end: string;
   /** Hash of task claims run inline by a worker after the task before them: claim -> task job id that carries them. */
   inline: string;
+  /** Hash of task jobs claimed on the public enqueue path and not yet added: job id -> JSON (`PendingJob`). */
+  pending: string;
 }
 
 /** Keys of a run. */
 export function runKeys(prefix: string, runId: string): RunKeys {
   const base = `${prefix}:run:{${runId}}`;
-  return { journal: `${base}:j`, once: `${base}:once`, running: `${base}:running`, end: `${base}:end`, inline: `${base}:inline` };
+  return { journal: `${base}:j`, once: `${base}:once`, running: `${base}:running`, end: `${base}:end`, inline: `${base}:inline`, pending: `${base}:pending` };
 }
 
 /** Sorted set of run ids by start time. */

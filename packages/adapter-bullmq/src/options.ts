@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 
 /** Where the engine's Redis is: a `redis://` URL or ioredis options. */
@@ -25,6 +26,17 @@ export const DEFAULT_PREFIX = 'baton';
 export function redisOptionsOf(connection: RedisConnection): RedisOptions {
   const base = typeof connection === 'string' ? parseRedisUrl(connection) : { ...connection };
   return { ...base, maxRetriesPerRequest: null };
+}
+
+/**
+ * The same connection as BullMQ 6 takes it. BullMQ 6 declares its own `RedisOptions` (it talks
+ * to ioredis, node-redis or Bun through a client adapter) and builds the ioredis client from
+ * them; its type has no `retryStrategy: null`, which ioredis 6 reads as "never reconnect": a
+ * strategy that returns null means the same.
+ */
+export function bullmqConnectionOf(connection: RedisConnection): ConnectionOptions {
+  const { retryStrategy, ...rest } = redisOptionsOf(connection);
+  return { ...rest, ...(retryStrategy === undefined ? {} : { retryStrategy: retryStrategy ?? (() => null) }) };
 }
 
 function parseRedisUrl(url: string): RedisOptions {

@@ -2,7 +2,7 @@ import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Logger } from '@baton/core';
 import type { TaskJobData } from './enqueue.js';
 import { QUEUES } from './keys.js';
-import { redisOptionsOf, type RedisConnection } from './options.js';
+import { bullmqConnectionOf, type RedisConnection } from './options.js';
 
 /** Steps of a run that BullMQ has just taken back from a worker that stopped (killed, hung, lost). */
 export interface RecoveringSteps {
@@ -24,7 +24,7 @@ export interface StalledWatcher {
  * `stalledIntervalMs`; this only listens to its events (one Redis connection).
  */
 export function watchStalledTasks(connection: RedisConnection, prefix: string, onRecovering: (steps: RecoveringSteps) => void, logger: Logger): StalledWatcher {
-  const options = { connection: redisOptionsOf(connection), prefix };
+  const options = { connection: bullmqConnectionOf(connection), prefix };
   const events = new QueueEvents(QUEUES.task, options);
   const queue = new Queue<TaskJobData>(QUEUES.task, options);
   events.on('error', (e: Error) => logger.warn('stalled-job listener error', { error: e.message }));

@@ -3,7 +3,7 @@ import { silentLogger, type Logger } from '@baton/core';
 import { foldJournal, type JournalEntry, type JournalState } from '@baton/core/engine';
 import { activeRunsKey, runKeys, runsIndexKey } from './keys.js';
 import { redisOptionsOf, type RedisConnection } from './options.js';
-import { ENQUEUE_SCRIPT, RELEASE_INLINE_SCRIPT, enqueueArgs, type EncodedTaskJob } from './enqueue.js';
+import { ENQUEUE_SCRIPT, RELEASE_INLINE_SCRIPT, enqueueArgs, type EncodedTaskJob, type PendingJob } from './enqueue.js';
 
 /**
  * Appends journal entries once per idempotency field, atomically with its side keys:
@@ -52,7 +52,7 @@ return -1
 interface ScriptedRedis extends Redis {
   batonRecord(...args: (string | number)[]): Promise<[number, string | null, number, string[]]>;
   batonBegin(...args: (string | number)[]): Promise<number>;
-  batonEnqueue(...args: (string | number | Buffer)[]): Promise<[number, number, string[], number[]]>;
+  batonEnqueue(...args: (string | number | Buffer)[]): Promise<[number, number, string[], number[], string[]]>;
   batonReleaseInline(...args: string[]): Promise<number>;
 }
 
@@ -117,6 +117,8 @@ export interface EnqueueResult {
   tail: JournalEntry[];
   /** Per `inline` job, in order: `inlined` claimed for its owner to run, `taken` claimed before, `lost` its owner lost the lock (enqueue it). */
   inlined: ('inlined' | 'taken' | 'lost')[];
+  /** `public` jobs claimed and kept pending: add them (`TaskJobEncoder.addPending`), then {@link RunStore.clearPending}. */
+  pending: PendingJob[];
 }
 
 /** An attempt in flight, as kept in the run's `running` hash. */
@@ -139,6 +141,10 @@ export interface RunStore {
   enqueue(runId: string, request: EnqueueRequest): Promise<EnqueueResult>;
   /** Releases the claims of the tasks a task job was running inline (it is delivered again). */
   releaseInline(runId: string, jobId: string): Promise<number>;
+  /** Task jobs of the public enqueue path claimed but not known to be added (a caller died in between, or is adding them). */
+  pendingJobs(runId: string): Promise<PendingJob[]>;
+  /** Forgets pending jobs once they are added. */
+  clearPending(runId: string, ids: readonly string[]): Promise<void>;
   /** Marks an attempt in flight; returns the journal length if its outcome is already recorded. */
   begin(runId: string, field: string, attempt: RunningAttempt): Promise<number | undefined>;
   /** Marks attempts in flight (one write) without waiting for Redis (commands on one connection keep their order). */
@@ -165,7 +171,7 @@ export function createRunStore(connection: RedisConnection, prefix: string, logg
   redis.on('error', (e: Error) => logger.warn('redis connection error', { error: e.message }));
   redis.defineCommand('batonRecord', { numberOfKeys: 6, lua: RECORD_SCRIPT });
   redis.defineCommand('batonBegin', { numberOfKeys: 4, lua: BEGIN_SCRIPT });
-  redis.defineCommand('batonEnqueue', { numberOfKeys: 13, lua: ENQUEUE_SCRIPT });
+  redis.defineCommand('batonEnqueue', { numberOfKeys: 14, lua: ENQUEUE_SCRIPT });
   redis.defineCommand('batonReleaseInline', { numberOfKeys: 2, lua: RELEASE_INLINE_SCRIPT });
   const keys = (runId: string): ReturnType<typeof runKeys> => runKeys(prefix, runId);
 
@@ -210,12 +216,13 @@ export function createRunStore(connection: RedisConnection, prefix: string, logg
     },
     async enqueue(runId, r) {
       const k = keys(runId);
-      const [status, length, tail, inlined] = await redis.batonEnqueue(
+      const [status, length, tail, inlined, pending] = await redis.batonEnqueue(
         k.once,
         k.journal,
         k.running,
         k.inline,
         ...r.queueKeys,
+        k.pending,
         ...enqueueArgs(
           r.expectLength === undefined ? '-1' : r.strict ? `=${r.expectLength}` : String(r.expectLength),
           r.outcomes.map((o) => ({ field: o.field, running: o.running, claim: o.claim, entryJson: JSON.stringify(o.entry) })),
@@ -227,11 +234,19 @@ export function createRunStore(connection: RedisConnection, prefix: string, logg
         length,
         tail: tail.map((e) => JSON.parse(e) as JournalEntry),
         inlined: inlined.map((x) => (x === 1 ? 'inlined' : x === 2 ? 'lost' : 'taken')),
+        pending: pending.map((p) => JSON.parse(p) as PendingJob),
       };
     },
     async releaseInline(runId, jobId) {
       const k = keys(runId);
       return redis.batonReleaseInline(k.once, k.inline, jobId);
+    },
+    async pendingJobs(runId) {
+      const all = await redis.hvals(keys(runId).pending);
+      return all.map((p) => JSON.parse(p) as PendingJob);
+    },
+    async clearPending(runId, ids) {
+      if (ids.length) await redis.hdel(keys(runId).pending, ...ids);
     },
     async begin(runId, field, attempt) {
       const k = keys(runId);

@@ -14,10 +14,10 @@ import {
   type RunObserver,
 } from '@baton/core';
 import { createPipelineSet, invokeStage, safeObserver, validatePrices, type JournalEntry } from '@baton/core/engine';
-import { DEFAULT_TASK_BATCH_SIZE, JOB_OPTIONS, TASK_JOB_OPTIONS, createTaskJobEncoder, taskClaim, type InlineOwner, type TaskJobData } from './enqueue.js';
+import { DEFAULT_TASK_BATCH_SIZE, JOB_OPTIONS, TASK_JOB_OPTIONS, createTaskJobEncoder, taskClaim, type EnqueuePath, type InlineOwner, type TaskJobData } from './enqueue.js';
 import { publishNotice, taskField, wakeRun, type FlushContext } from './flush.js';
 import { QUEUES } from './keys.js';
-import { DEFAULT_PREFIX, redisOptionsOf, type BullmqConnectionOptions } from './options.js';
+import { DEFAULT_PREFIX, bullmqConnectionOf, type BullmqConnectionOptions } from './options.js';
 import type { TaskOrder } from './replay.js';
 import { createRunDriver } from './driver.js';
 import { countingModel } from './model-calls.js';
@@ -56,6 +56,14 @@ export interface BullmqWorkerTuning {
   stalledIntervalMs?: number;
   /** Schedule a replay of every unfinished run when the worker starts. @default true */
   recoverOnStart?: boolean;
+  /**
+   * How task jobs reach BullMQ. `auto`: inside the script that journals outcomes (BullMQ's own
+   * add scripts embedded: one atomic round trip per hop) when the installed BullMQ makes exactly
+   * the calls that path relies on (checked at start), else through `Queue.addBulk` with
+   * deterministic job ids, with one warning. `public`: always `Queue.addBulk`.
+   * @default 'auto'
+   */
+  enqueuePath?: 'auto' | 'public';
 }
 
 /** Options of {@link createBullmqWorker}. */
@@ -89,6 +97,8 @@ export interface BullmqWorkerOptions extends BullmqConnectionOptions, BullmqWork
 export interface BullmqWorker {
   /** Resolves when the worker's queues and connections are ready. */
   readonly ready: Promise<void>;
+  /** How this worker adds task jobs: `fused` (inside the journal script) or `public` (`Queue.addBulk`); see {@link BullmqWorkerTuning.enqueuePath}. */
+  readonly enqueuePath: Promise<EnqueuePath>;
   /** Schedules a replay of every unfinished run; returns their ids. */
   recover(): Promise<string[]>;
   /**
@@ -124,7 +134,7 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
   const blobs = options.blobs ?? createFsBlobStore({ root: '.baton/blobs' });
   const pipelines = createPipelineSet(options.pipelines);
   const store = createRunStore(options.connection, prefix, logger);
-  const connection = redisOptionsOf(options.connection);
+  const connection = bullmqConnectionOf(options.connection);
   const driveQueue = new Queue(QUEUES.drive, { connection, prefix });
   const taskQueue = new Queue(QUEUES.task, { connection, prefix });
   for (const q of [driveQueue, taskQueue]) q.on('error', (e: Error) => logger.warn('queue error', { queue: q.name, error: e.message }));
@@ -145,7 +155,7 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
   };
   let closing = false;
   const taskBatchSize = Math.max(1, options.taskBatchSize ?? DEFAULT_TASK_BATCH_SIZE);
-  const flushCtx: FlushContext = { store, driveQueue, encoder: createTaskJobEncoder(taskQueue), taskBatchSize, deliver, observe };
+  const flushCtx: FlushContext = { store, driveQueue, encoder: createTaskJobEncoder(taskQueue, { path: options.enqueuePath ?? 'auto', logger }), taskBatchSize, deliver, observe };
   const driver = createRunDriver({ store, pipelines, blobs, flush: flushCtx });
 
   /** Runs one task of a task job. `firstDelivery`: the job never ran before, so no task of it did. */
@@ -289,6 +299,7 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
 
   return {
     ready,
+    enqueuePath: flushCtx.encoder.path,
     recover,
     drive: (runId, journal) => (journal ? driver.drive(runId, journal.length, journal) : driver.drive(runId)),
     /** `await using` closes the worker gracefully (same as {@link BullmqWorker.close}). */

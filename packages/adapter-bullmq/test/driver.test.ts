@@ -10,7 +10,7 @@ import { createPipelineSet, type JournalEntry } from '@baton/core/engine';
 import { createRunDriver } from '../src/driver.js';
 import { createTaskJobEncoder, taskClaim, type TaskJobData } from '../src/enqueue.js';
 import { taskField, type FlushContext } from '../src/flush.js';
-import { redisOptionsOf } from '../src/options.js';
+import { bullmqConnectionOf } from '../src/options.js';
 import type { TaskOrder } from '../src/replay.js';
 import { createRunStore, type RunStore } from '../src/store.js';
 
@@ -39,8 +39,8 @@ describe('run driver (real Redis)', () => {
 
   beforeAll(() => {
     store = createRunStore(inject('redisUrl'), prefix);
-    taskQueue = new Queue('task', { connection: redisOptionsOf(inject('redisUrl')), prefix });
-    driveQueue = new Queue('drive', { connection: redisOptionsOf(inject('redisUrl')), prefix });
+    taskQueue = new Queue('task', { connection: bullmqConnectionOf(inject('redisUrl')), prefix });
+    driveQueue = new Queue('drive', { connection: bullmqConnectionOf(inject('redisUrl')), prefix });
   });
   afterAll(async () => {
     for (const q of [taskQueue, driveQueue]) {

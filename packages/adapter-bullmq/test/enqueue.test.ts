@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Queue } from 'bullmq';
 import type { JournalEntry } from '@baton/core/engine';
 import { createTaskJobEncoder, type TaskJobData } from '../src/enqueue.js';
-import { redisOptionsOf } from '../src/options.js';
+import { bullmqConnectionOf } from '../src/options.js';
 import type { TaskOrder } from '../src/replay.js';
 import { createRunStore, type RunStore } from '../src/store.js';
 
@@ -24,7 +24,7 @@ describe('enqueue script (real Redis)', () => {
 
   beforeAll(async () => {
     store = createRunStore(inject('redisUrl'), prefix);
-    queue = new Queue('task', { connection: redisOptionsOf(inject('redisUrl')), prefix });
+    queue = new Queue('task', { connection: bullmqConnectionOf(inject('redisUrl')), prefix });
     await store.record(runId, { field: 'start', entries: [{ t: 'start', runId, pipeline: 'p', input: {}, at: 'x' }], indexAt: 1 });
   });
   afterAll(async () => {

@@ -46,6 +46,8 @@ const worker = createBullmqWorker({
   ...(limiter ? { limiter } : {}),
   ...(prices ? { prices } : {}),
   concurrency: Number(process.env.BATON_CONCURRENCY ?? 20),
+  // BATON_ENQUEUE_PATH=public: task jobs through Queue.addBulk instead of the fused script
+  ...(process.env.BATON_ENQUEUE_PATH === 'public' ? { enqueuePath: 'public' as const } : {}),
   // BATON_RECOVERY_DEFAULTS: the worker's own lock and stalled-check defaults (the recovery suite measures them)
   ...(process.env.BATON_RECOVERY_DEFAULTS ? {} : { lockDurationMs: 5000, stalledIntervalMs: 1000 }),
   observer: (e) => {
