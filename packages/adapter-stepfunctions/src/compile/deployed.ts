@@ -1,4 +1,5 @@
-import { walkSteps, type AnyPipeline, type RetryPolicy } from '@baton/core';
+import { type AnyPipeline, type RetryPolicy } from '@baton/core';
+import { walkSteps } from '@baton/core/engine';
 import type { CompileOptions } from './types.js';
 
 /**

@@ -1,19 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import {
   StageError,
-  apiError,
   createMemoryBlobStore,
-  createPipelineSet,
-  pinOf,
   resolveOutcome,
-  startRunId,
-  safeObserver,
   silentLogger,
-  validateRunInput,
   type AnyPipeline,
   type AnyStage,
   type BlobStore,
-  type PipelinePin,
   type Engine,
   type Logger,
   type ModelClient,
@@ -23,6 +16,15 @@ import {
   type RunOutcome,
   type RunSummary,
 } from '@baton/core';
+import {
+  apiError,
+  createPipelineSet,
+  pinOf,
+  startRunId,
+  safeObserver,
+  validateRunInput,
+  type PipelinePin,
+} from '@baton/core/engine';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { compileToAsl } from '../compile/compile.js';
 import { SFN_HISTORY_LIMIT } from '../compile/limits.js';
