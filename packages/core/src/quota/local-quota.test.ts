@@ -138,7 +138,7 @@ describe('model quota faults on the local engine', () => {
     engine = createLocalEngine({ pipelines: [tolerant], model, limiter, prices: { m: { inputPer1K: 1, outputPer1K: 2 } } });
     const { runId } = await engine.start('tolerant', [{ n: 0 }, { n: 1 }, { n: 3 }]);
     const outcome = await engine.result(runId, { timeoutMs: 30_000 });
-    expect(outcome.status).toBe('succeeded');
+    if (outcome.status !== 'succeeded') throw new Error(`run failed: ${outcome.error.code}`);
     const items = outcome.output as { status: string; error?: { code: string } }[];
     expect(items.map((i) => i.status)).toEqual(['succeeded', 'failed', 'succeeded']);
     expect(items[1]!.error!.code).toBe('ModelQuotaExhausted');
