@@ -83,8 +83,27 @@ export interface TaskJobEncoderOptions {
   scripts?: BullmqAddScripts;
 }
 
-/** Infrastructure retries of a job (Redis errors, lost workers); stage retries are the interpreter's. */
-export const JOB_OPTIONS = { attempts: 10, backoff: { type: 'exponential', delay: 250 }, removeOnComplete: { count: 2000 }, removeOnFail: { count: 10000 } } as const;
+/** BullMQ backoff type of Baton's jobs: {@link jobBackoffMs}, which every worker registers. */
+export const JOB_BACKOFF_TYPE = 'baton';
+/** Longest wait before a failed job is tried again. */
+export const JOB_BACKOFF_MAX_MS = 10_000;
+
+/**
+ * Wait before a failed job's next try: doubling from 250 ms, capped at {@link JOB_BACKOFF_MAX_MS},
+ * with jitter (half to all of it), so workers failing together do not retry together.
+ */
+export function jobBackoffMs(attemptsMade: number): number {
+  const ceiling = Math.min(JOB_BACKOFF_MAX_MS, 250 * 2 ** Math.max(0, attemptsMade - 1));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+
+/**
+ * Infrastructure retries of a job (Redis errors, a replay that failed, a worker without the
+ * stage); stage retries are the interpreter's. Jobs are idempotent and a run's progress is in its
+ * jobs, so a job is never given up on: one that failed is tried again, at most
+ * {@link JOB_BACKOFF_MAX_MS} later, for as long as it fails.
+ */
+export const JOB_OPTIONS = { attempts: 1_000_000, backoff: { type: JOB_BACKOFF_TYPE }, removeOnComplete: { count: 2000 }, removeOnFail: { count: 10000 } } as const;
 
 /** Completed task jobs are kept an hour (what bull-board shows); a task is never enqueued twice anyway (its claim). */
 export const TASK_JOB_OPTIONS = { ...JOB_OPTIONS, removeOnComplete: { age: 3600 } } as const;

@@ -17,12 +17,24 @@ export interface FlushContext {
   /** Delivers a review notice (the worker's notifier and the relay channel). */
   deliver(notice: ReviewNotice): Promise<void>;
   observe(event: RunEvent): void;
+  /** See {@link NOTICE_GRACE_MS}. */
+  noticeGraceMs: number;
 }
 
 /** The idempotency field of a task attempt's outcome. */
 export function taskField(t: Pick<TaskOrder, 'stepPath' | 'attempt' | 'gen'>): string {
   return `task|${t.stepPath}#${t.attempt}@${t.gen}`;
 }
+
+type ReviewEntry = Extract<JournalEntry, { t: 'review' }>;
+
+/**
+ * How long after a gate opens its notice must be recorded as delivered. A worker that dies
+ * between opening a gate and delivering its notice leaves a token nobody holds; after this the
+ * next replay makes a new token and delivers the notice again (the first token was never seen).
+ * A notifier slower than this may see its reviewer notified twice, the first token void.
+ */
+export const NOTICE_GRACE_MS = 20_000;
 
 /** Claims and enqueues task attempts (those claimed before are skipped). */
 export async function enqueueTasks(ctx: FlushContext, runId: string, tasks: readonly TaskOrder[]): Promise<void> {
@@ -71,7 +83,7 @@ export async function flushPlan(ctx: FlushContext, runId: string, gen: number, p
   for (const req of plan.reviews) {
     const { token, hash } = createReviewToken();
     const created = Date.now();
-    const entry: Extract<JournalEntry, { t: 'review' }> = {
+    const entry: ReviewEntry = {
       t: 'review',
       path: req.stepPath,
       gate: req.gate,
@@ -85,22 +97,19 @@ export async function flushPlan(ctx: FlushContext, runId: string, gen: number, p
     const res = await store.record(runId, { field: `review|${req.stepPath}@${gen}`, entries: [entry] });
     if (!res.added) continue;
     await wakeRun(ctx.driveQueue, runId, `a|${req.stepPath}|${gen}`, req.timeoutSeconds * 1000);
-    const pending = pendingReviewOf(runId, entry);
-    const { reviewer, sections } = pending;
-    ctx.observe({
-      type: 'review-opened',
-      runId,
-      gate: req.gate,
-      stepPath: req.stepPath,
-      payload: req.payload,
-      tokenHash: hash,
-      expiresAt: entry.expiresAt,
-      at: entry.createdAt,
-      ...(reviewer === undefined ? {} : { reviewer }),
-      ...(sections === undefined ? {} : { sections }),
-    });
-    const notice: ReviewNotice = { ...pending, token };
-    await ctx.deliver(notice);
+    // the replay then checks that the notice went out (this process may die before it does)
+    await wakeRun(ctx.driveQueue, runId, `n|${req.stepPath}|${gen}`, ctx.noticeGraceMs + 1);
+    await notify(ctx, runId, gen, entry, token);
+  }
+  for (const { review } of plan.open) {
+    if (Date.now() - Date.parse(review.createdAt) < ctx.noticeGraceMs) continue;
+    if (await store.marked(runId, noticeField(review.path, gen))) continue;
+    // opened, never delivered: the token died with the process that made it (only its hash is
+    // kept), so a new one replaces it, once per lost token whichever replay sees it first
+    const { token, hash } = createReviewToken();
+    const entry: ReviewEntry = { ...review, tokenHash: hash };
+    const res = await store.record(runId, { field: `review|${review.path}@${gen}|${review.tokenHash}`, entries: [entry] });
+    if (res.added) await notify(ctx, runId, gen, entry, token);
   }
   for (const req of plan.expired) {
     const entry: JournalEntry = { t: 'decision', path: req.stepPath, gate: req.gate, decision: 'timeout', at: at() };
@@ -118,6 +127,32 @@ export async function flushPlan(ctx: FlushContext, runId: string, gen: number, p
       ctx.observe(o.status === 'succeeded' ? { type: 'run-finished', runId, status: 'succeeded', output: o.output, at: entry.at } : { type: 'run-finished', runId, status: 'failed', error: o.error, at: entry.at });
     }
   }
+}
+
+/** The idempotency field that records a gate's notice as delivered. */
+const noticeField = (path: string, gen: number): string => `noticed|${path}@${gen}`;
+
+/**
+ * Reports a review opened and delivers its notice, then records the delivery. A notice not
+ * recorded `noticeGraceMs` ({@link NOTICE_GRACE_MS}) after its gate opened is delivered again with a new token.
+ */
+async function notify(ctx: FlushContext, runId: string, gen: number, entry: ReviewEntry, token: string): Promise<void> {
+  const pending = pendingReviewOf(runId, entry);
+  const { reviewer, sections } = pending;
+  ctx.observe({
+    type: 'review-opened',
+    runId,
+    gate: entry.gate,
+    stepPath: entry.path,
+    payload: entry.payload,
+    tokenHash: entry.tokenHash,
+    expiresAt: entry.expiresAt,
+    at: entry.createdAt,
+    ...(reviewer === undefined ? {} : { reviewer }),
+    ...(sections === undefined ? {} : { sections }),
+  });
+  await ctx.deliver({ ...pending, token });
+  await ctx.store.record(runId, { field: noticeField(entry.path, gen), entries: [] });
 }
 
 /** Publishes a review notice to engines that relay it to their notifier. Pub/sub only: the token is never stored. */

@@ -1,5 +1,5 @@
 import { type AnyPipeline, type BlobStore, type RunOutcome } from '@baton/core';
-import { resolveRefs, stageMetaOf, storeValue, type JournalState } from '@baton/core/engine';
+import { resolveRefs, stageMetaOf, storeValue, type JournalEntry, type JournalState } from '@baton/core/engine';
 import { interpret, type Effects } from '@baton/core/interpreter';
 import type { ApprovalOutcome, ApprovalRequest } from '@baton/core/interpreter';
 
@@ -43,6 +43,8 @@ export interface ReplayPlan {
   reviews: ApprovalRequest[];
   /** Gates whose time ran out without a decision. */
   expired: ApprovalRequest[];
+  /** Gates open and undecided, with their review entry: their notice may need delivering again. */
+  open: { req: ApprovalRequest; review: Extract<JournalEntry, { t: 'review' }> }[];
 }
 
 /** What a {@link LiveRun} needs. */
@@ -64,7 +66,7 @@ interface Pending {
 /** Below this a timer is awaited in-process instead of through a delayed driver job. */
 const INLINE_SLEEP_MS = 1000;
 
-const emptyPlan = (): ReplayPlan => ({ tasks: [], timers: [], retries: [], wakeups: [], reviews: [], expired: [] });
+const emptyPlan = (): ReplayPlan => ({ tasks: [], timers: [], retries: [], wakeups: [], reviews: [], expired: [], open: [] });
 
 /**
  * Core's interpreter driven by a run's journal. The first {@link LiveRun.advance} replays the
@@ -226,8 +228,12 @@ export class LiveRun {
         };
         const done = decided();
         if (done) return done.value;
-        if (!this.s.reviews.has(req.stepPath)) this.plan.reviews.push(req);
-        else expiry();
+        const review = this.s.reviews.get(req.stepPath);
+        if (!review) this.plan.reviews.push(req);
+        else {
+          this.plan.open.push({ req, review });
+          expiry();
+        }
         return this.wait<ApprovalOutcome>(() => {
           const d = decided();
           if (!d) expiry();

@@ -155,6 +155,8 @@ export interface RunStore {
   running(runId: string): Promise<RunningAttempt[]>;
   /** Whether the run was started. */
   exists(runId: string): Promise<boolean>;
+  /** Whether an idempotency field was written (by {@link RunStore.record}). */
+  marked(runId: string, field: string): Promise<boolean>;
   end(runId: string): Promise<Extract<JournalEntry, { t: 'end' }> | undefined>;
   /** Run ids, newest first. */
   runIds(): Promise<string[]>;
@@ -267,6 +269,9 @@ export function createRunStore(connection: RedisConnection, prefix: string, logg
     },
     async exists(runId) {
       return (await redis.hexists(keys(runId).once, 'start')) === 1;
+    },
+    async marked(runId, field) {
+      return (await redis.hexists(keys(runId).once, field)) === 1;
     },
     async end(runId) {
       const raw = await redis.get(keys(runId).end);

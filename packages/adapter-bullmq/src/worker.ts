@@ -14,8 +14,8 @@ import {
   type RunObserver,
 } from '@baton/core';
 import { createPipelineSet, invokeStage, safeObserver, validatePrices, type JournalEntry } from '@baton/core/engine';
-import { DEFAULT_TASK_BATCH_SIZE, JOB_OPTIONS, TASK_JOB_OPTIONS, createTaskJobEncoder, taskClaim, type EnqueuePath, type InlineOwner, type TaskJobData } from './enqueue.js';
-import { publishNotice, taskField, wakeRun, type FlushContext } from './flush.js';
+import { DEFAULT_TASK_BATCH_SIZE, JOB_OPTIONS, jobBackoffMs, TASK_JOB_OPTIONS, createTaskJobEncoder, taskClaim, type EnqueuePath, type InlineOwner, type TaskJobData } from './enqueue.js';
+import { NOTICE_GRACE_MS, publishNotice, taskField, wakeRun, type FlushContext } from './flush.js';
 import { QUEUES } from './keys.js';
 import { DEFAULT_PREFIX, bullmqConnectionOf, type BullmqConnectionOptions } from './options.js';
 import type { TaskOrder } from './replay.js';
@@ -54,6 +54,13 @@ export interface BullmqWorkerTuning {
   lockDurationMs?: number;
   /** How often workers look for jobs of dead workers (each look is one Redis script call). @default 3000 */
   stalledIntervalMs?: number;
+  /**
+   * How long after a gate opens its notice must be recorded as delivered: a worker that died in
+   * between left a token nobody holds, so the next replay makes a new one and delivers the notice
+   * again (the lost token is void). Keep notifiers well under it (queue the e-mail, do not send it
+   * inline). @default 20000
+   */
+  noticeGraceMs?: number;
   /** Schedule a replay of every unfinished run when the worker starts. @default true */
   recoverOnStart?: boolean;
   /**
@@ -155,7 +162,15 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
   };
   let closing = false;
   const taskBatchSize = Math.max(1, options.taskBatchSize ?? DEFAULT_TASK_BATCH_SIZE);
-  const flushCtx: FlushContext = { store, driveQueue, encoder: createTaskJobEncoder(taskQueue, { path: options.enqueuePath ?? 'auto', logger }), taskBatchSize, deliver, observe };
+  const flushCtx: FlushContext = {
+    store,
+    driveQueue,
+    encoder: createTaskJobEncoder(taskQueue, { path: options.enqueuePath ?? 'auto', logger }),
+    taskBatchSize,
+    deliver,
+    observe,
+    noticeGraceMs: options.noticeGraceMs ?? NOTICE_GRACE_MS,
+  };
   const driver = createRunDriver({ store, pipelines, blobs, flush: flushCtx });
 
   /** Runs one task of a task job. `firstDelivery`: the job never ran before, so no task of it did. */
@@ -269,6 +284,7 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
     maxStalledCount: 1_000_000,
     removeOnComplete: JOB_OPTIONS.removeOnComplete,
     removeOnFail: JOB_OPTIONS.removeOnFail,
+    settings: { backoffStrategy: jobBackoffMs },
   };
   const taskWorker = new Worker<TaskJobData>(QUEUES.task, tracked(runTasks), {
     ...workerOptions,

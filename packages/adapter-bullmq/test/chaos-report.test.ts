@@ -74,8 +74,20 @@ it(`chaos: ${RUNS} report runs (offline model) on 3 worker processes, one SIGKIL
   try {
     const runIds = await Promise.all(Array.from({ length: RUNS }, async (_, r) => (await engine.start('report', { sources: await sourcesFor(r) })).runId));
     let finished = false;
-    const outcomes = Promise.all(runIds.map((id) => engine.result(id, { timeoutMs: 500_000 }))).finally(() => (finished = true));
     let kills = 0;
+    // a run that does not end fails the test with where it stands (steps in flight, open reviews)
+    const outcomes = Promise.all(
+      runIds.map((id) =>
+        engine.result(id, { timeoutMs: 300_000 }).catch(async (e: unknown) => {
+          const info = await engine.status(id);
+          const running = info.attempts.filter((a) => a.status === 'running').map((a) => a.stepPath);
+          throw new Error(
+            `${(e as Error).message}; status ${info.status}, ${info.attempts.length} attempts, running [${running.join(', ')}], open reviews ${info.pendingReviews.length}, approvals so far ${approvals}/${RUNS}, kills ${kills}`,
+            { cause: e },
+          );
+        }),
+      ),
+    ).finally(() => (finished = true));
     const respawns: Promise<number>[] = [];
     while (!finished && kills < MAX_KILLS) {
       await new Promise((r) => setTimeout(r, 300 + Math.random() * 900));

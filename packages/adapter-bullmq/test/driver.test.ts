@@ -71,7 +71,7 @@ describe('run driver (real Redis)', () => {
         return res;
       },
     };
-    const flush: FlushContext = { store: gated, driveQueue, encoder: createTaskJobEncoder(taskQueue), taskBatchSize: 8, deliver: async () => {}, observe: () => {} };
+    const flush: FlushContext = { store: gated, driveQueue, encoder: createTaskJobEncoder(taskQueue), taskBatchSize: 8, deliver: async () => {}, observe: () => {}, noticeGraceMs: 20_000 };
     const driver = createRunDriver({ store: gated, pipelines: createPipelineSet([race]), blobs: createFsBlobStore({ root: mkdtempSync(join(tmpdir(), 'baton-drv-')) }), flush });
 
     await store.record(runId, { field: 'start', entries: [{ t: 'start', runId, pipeline: race.name, input: {}, at: new Date().toISOString() }], indexAt: Date.now() });

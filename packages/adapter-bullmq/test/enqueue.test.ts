@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Queue } from 'bullmq';
 import type { JournalEntry } from '@baton/core/engine';
-import { createTaskJobEncoder, type TaskJobData } from '../src/enqueue.js';
+import { JOB_BACKOFF_MAX_MS, JOB_OPTIONS, createTaskJobEncoder, jobBackoffMs, type TaskJobData } from '../src/enqueue.js';
 import { bullmqConnectionOf } from '../src/options.js';
 import type { TaskOrder } from '../src/replay.js';
 import { createRunStore, type RunStore } from '../src/store.js';
@@ -114,5 +114,18 @@ describe('enqueue script (real Redis)', () => {
     await store.record(runId, { field: 'redrive|1', entries: [{ t: 'redrive', at: 'x' }] });
     expect((await write(len, 'v')).status).toBe('moved');
     expect((await store.read(runId)).some((e) => (e as { path?: string }).path === 'v')).toBe(false);
+  });
+});
+
+describe('job retries', () => {
+  it('a failed job is tried again for as long as it fails, doubling from 250 ms with jitter and never waiting more than 10 s', () => {
+    expect(JOB_OPTIONS.attempts).toBeGreaterThanOrEqual(1_000_000);
+    for (let n = 1; n <= 40; n++) {
+      const ceiling = Math.min(JOB_BACKOFF_MAX_MS, 250 * 2 ** (n - 1));
+      const waits = Array.from({ length: 50 }, () => jobBackoffMs(n));
+      expect(Math.min(...waits)).toBeGreaterThanOrEqual(ceiling / 2 - 1);
+      expect(Math.max(...waits)).toBeLessThanOrEqual(ceiling);
+    }
+    expect(new Set(Array.from({ length: 50 }, () => jobBackoffMs(10))).size).toBeGreaterThan(1);
   });
 });

@@ -8,19 +8,12 @@ import { createFsBlobStore } from '@baton/core';
 import { createProbeDir, readProbe, type ProbeEvent } from '@baton/core/testkit';
 import { createBullmqEngine, type RecoveringSteps } from '../src/index.js';
 import { chaosPipelines } from './fixtures/chaos-pipelines.js';
-import { startWorkers } from './workers.js';
+import { startWorkers, until } from './workers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** What issue 15 asks of the defaults: a SIGKILLed worker's steps run again within this. */
 const RESTART_BUDGET_MS = 15_000;
 
-const until = async (what: string, check: () => boolean, timeoutMs: number): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 it('with the default lock and stalled-check settings, a SIGKILLed worker\'s step starts again on another worker within 15 s, and the engine says it is recovering it', { timeout: 120_000 }, async () => {
   const redisUrl = inject('redisUrl');

@@ -1,7 +1,7 @@
 // A `baton worker --engine bullmq` stand-in for tests: loads pipelines (and optionally a model)
 // from modules and works. With BATON_TRACE_FILE it appends one JSON line per stage execution
 // and per blob actually written, with its pid: the execution counters of the chaos suites.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { createFsBlobStore, type AnyPipeline, type BlobStore, type ModelBudgets, type ModelClient, type PriceTable } from '@baton/core';
 import { createBullmqWorker, createRedisModelLimiter } from '../src/index.js';
 
@@ -50,6 +50,20 @@ const worker = createBullmqWorker({
   ...(process.env.BATON_ENQUEUE_PATH === 'public' ? { enqueuePath: 'public' as const } : {}),
   // BATON_RECOVERY_DEFAULTS: the worker's own lock and stalled-check defaults (the recovery suite measures them)
   ...(process.env.BATON_RECOVERY_DEFAULTS ? {} : { lockDurationMs: 5000, stalledIntervalMs: 1000 }),
+  // BATON_NOTICE_GRACE_MS: the worker's noticeGraceMs
+  ...(process.env.BATON_NOTICE_GRACE_MS ? { noticeGraceMs: Number(process.env.BATON_NOTICE_GRACE_MS) } : {}),
+  // BATON_DIE_IN_NOTIFIER=<file>: the first worker to notify a reviewer creates the file and dies
+  // (SIGKILL) before the delivery is recorded
+  ...(process.env.BATON_DIE_IN_NOTIFIER
+    ? {
+        notifier: () => {
+          const marker = process.env.BATON_DIE_IN_NOTIFIER!;
+          if (existsSync(marker)) return;
+          writeFileSync(marker, String(process.pid));
+          process.kill(process.pid, 'SIGKILL');
+        },
+      }
+    : {}),
   observer: (e) => {
     if (e.type === 'attempt-started') record({ event: 'execute', runId: e.runId, stepPath: e.stepPath, attempt: e.attempt });
   },

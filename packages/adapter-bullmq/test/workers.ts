@@ -120,3 +120,12 @@ export async function startWorkers(n: number, env: WorkerEnv): Promise<WorkerPoo
   await Promise.all(Array.from({ length: n }, spawnOne));
   return pool;
 }
+
+/** Polls `check` every 50 ms until it holds; fails naming `what` after `timeoutMs`. */
+export async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -121,7 +121,11 @@ export function runConformance(options: ConformanceOptions): void {
   const run = async (pipeline: string, input: Record<string, unknown> = {}): Promise<{ runId: string; probe: string; outcome: RunOutcome; events: ProbeEvent[] }> => {
     const probe = createProbeDir();
     const { runId } = await engine().start(pipeline, { probe, ...input });
-    const outcome = await engine().result(runId, { timeoutMs: timeout });
+    const outcome = await engine()
+      .result(runId, { timeoutMs: timeout })
+      .catch(async (e: unknown) => {
+        throw new Error(`${(e as Error).message}; ${await stuckSummary(engine(), runId, readProbe(probe))}`, { cause: e });
+      });
     return { runId, probe, outcome, events: readProbe(probe) };
   };
   const output = (o: RunOutcome): Record<string, unknown> => {
@@ -384,6 +388,23 @@ export function runConformance(options: ConformanceOptions): void {
     versionScenarios({ caps, timeout, engine, run, output, gateOpen, deployer: () => (harness.deploy ? (which) => deployKit(harness, which) : undefined) });
     resultScenarios({ caps, timeout, engine, run, output, gateOpen, runEvents });
   });
+}
+
+/** Where a run that did not end stands, for the failure message of a kit scenario. */
+async function stuckSummary(engine: Engine, runId: string, events: readonly ProbeEvent[]): Promise<string> {
+  try {
+    const info = await engine.status(runId);
+    const by = (status: string): number => info.attempts.filter((a) => a.status === status).length;
+    const running = info.attempts.filter((a) => a.status === 'running').map((a) => `${a.stepPath}#${a.attempt} since ${a.startedAt}`);
+    const last = [...info.attempts].sort((a, b) => (a.finishedAt ?? a.startedAt).localeCompare(b.finishedAt ?? b.startedAt)).at(-1);
+    return (
+      `status ${info.status} (updated ${info.updatedAt}); attempts: ${by('succeeded')} succeeded, ${by('failed')} failed, ${running.length} running` +
+      `${running.length ? ` (${running.slice(0, 5).join(', ')})` : ''}; last: ${last ? `${last.stepPath}#${last.attempt} ${last.status} at ${last.finishedAt ?? last.startedAt}` : 'none'}; ` +
+      `stage starts seen: ${events.filter((e) => e.event === 'start').length}; open reviews: ${info.pendingReviews.length}`
+    );
+  } catch (e) {
+    return `status unavailable: ${(e as Error).message}`;
+  }
 }
 
 /** Deploys a kit pipeline set through the harness. */
