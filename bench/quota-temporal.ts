@@ -3,7 +3,8 @@
 // engine's in-process one and two more, as BullMQ's three), each with its own PostgreSQL limiter
 // (own pool) on a fresh schema, so the budget is shared only through the database.
 import { randomUUID } from 'node:crypto';
-import type { Engine, ModelBudgets, ModelClient, ModelLimiter, AnyPipeline, PriceTable } from '@baton/core';
+import type { Engine, ModelBudgets, ModelClient, AnyPipeline, PriceTable } from '@baton/core';
+import type { ModelLimiter } from '@baton/core/engine';
 import { createMemoryBlobStore } from '@baton/core';
 import { bundleBatonWorkflow, createTemporalEngine, createTemporalWorker, type TemporalWorker } from '../packages/adapter-temporal/src/index.js';
 import { startDevServer, type DevServer } from '../packages/adapter-temporal/src/test-support/dev-server.js';

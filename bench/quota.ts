@@ -30,12 +30,13 @@ import {
   type Engine,
   type ModelBudgets,
   type ModelClient,
-  type ModelLimiter,
   type ModelRequest,
   type PriceTable,
   type RunInfo,
 } from '@baton/core';
-import { createMemoryModelLimiter, estimateUsage } from '@baton/core/engine';
+import { type ModelLimiter } from '@baton/core/engine';
+import { createMemoryModelLimiter } from '@baton/core';
+import { estimateUsage } from '@baton/core/engine';
 import { createBedrockModel } from '../packages/stages/src/models/bedrock.js';
 import { startLocalBedrock } from '../packages/stages/src/models/local-bedrock.js';
 import { createBullmqEngine, createBullmqWorker, createRedisModelLimiter, type BullmqWorker, type RedisModelLimiter } from '../packages/adapter-bullmq/src/index.js';

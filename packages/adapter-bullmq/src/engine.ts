@@ -9,7 +9,6 @@ import {
   type Engine,
   type Logger,
   type ModelClient,
-  type ModelLimiter,
   type PriceTable,
   type ReviewDecision,
   type ReviewNotice,
@@ -19,6 +18,7 @@ import {
   type RunOutcome,
   type RunSummary,
 } from '@baton/core';
+import { type ModelLimiter } from '@baton/core/engine';
 import {
   apiError,
   createPipelineSet,

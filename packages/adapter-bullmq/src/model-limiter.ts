@@ -1,9 +1,10 @@
-import { silentLogger, type Logger, type ModelBudgets, type ModelLimiter, type TokenUsage } from '@baton/core';
+import { silentLogger, type Logger, type ModelBudgets, type TokenUsage } from '@baton/core';
+import { type ModelLimiter } from '@baton/core/engine';
+import { createMemoryModelLimiter } from '@baton/core';
 import {
   adaptAfterSuccess,
   adaptAfterThrottle,
   ADAPTIVE_DEFAULTS,
-  createMemoryModelLimiter,
   createStoreQueue,
   DEFAULT_BUDGET_WINDOW_MS,
   validateBudgets,

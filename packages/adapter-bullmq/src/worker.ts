@@ -6,13 +6,13 @@ import {
   type BlobStore,
   type Logger,
   type ModelClient,
-  type ModelLimiter,
   type PriceTable,
   type ReviewNotice,
   type ReviewNotifier,
   type RunEvent,
   type RunObserver,
 } from '@baton/core';
+import { type ModelLimiter } from '@baton/core/engine';
 import { createPipelineSet, invokeStage, safeObserver, validatePrices, type JournalEntry } from '@baton/core/engine';
 import { DEFAULT_TASK_BATCH_SIZE, JOB_OPTIONS, jobBackoffMs, TASK_JOB_OPTIONS, createTaskJobEncoder, taskClaim, type EnqueuePath, type InlineOwner, type TaskJobData } from './enqueue.js';
 import { NOTICE_GRACE_MS, publishNotice, taskField, wakeRun, type FlushContext } from './flush.js';

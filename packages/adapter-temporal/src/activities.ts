@@ -1,7 +1,19 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
-  DEFAULT_STAGE_TIMEOUT_MS,
   StageError,
+  silentLogger,
+  type AnyPipeline,
+  type AnyStage,
+  type BlobStore,
+  type Logger,
+  type ModelClient,
+  type PriceTable,
+  type ReviewNotifier,
+  type RunEvent,
+  type RunObserver,
+} from '@baton/core';
+import {
+  DEFAULT_STAGE_TIMEOUT_MS,
   apiError,
   createPipelineSet,
   createReviewToken,
@@ -10,19 +22,9 @@ import {
   safeObserver,
   storeValue,
   serializeError,
-  silentLogger,
-  type AnyPipeline,
-  type AnyStage,
   type PipelineSet,
-  type BlobStore,
-  type Logger,
-  type ModelClient,
   type ModelLimiter,
-  type PriceTable,
-  type ReviewNotifier,
-  type RunEvent,
-  type RunObserver,
-} from '@baton/core';
+} from '@baton/core/engine';
 import type { BatonActivities, RunStageResult } from './workflow/contract.js';
 
 /** Failure type of a stage activity interrupted by its worker's shutdown; the workflow re-runs the attempt. */

@@ -2,25 +2,13 @@ import { ApplicationFailure, Client, Connection, WorkflowExecutionAlreadyStarted
 import type { WorkflowBundle } from '@temporalio/worker';
 import {
   StageError,
-  apiError,
-  assertGateOf,
   createMemoryBlobStore,
-  createPipelineSet,
-  pinOf,
   resolveOutcome,
-  safeObserver,
-  findOpenReview,
-  startRunId,
-  stageMetaOf,
-  summarizeUsage,
-  validateRunInput,
   type AnyPipeline,
   type BlobStore,
-  type PipelinePin,
   type Engine,
   type Logger,
   type ModelClient,
-  type ModelLimiter,
   type PriceTable,
   type ReviewDecision,
   type ReviewNotifier,
@@ -30,6 +18,20 @@ import {
   type RunState,
   type RunSummary,
 } from '@baton/core';
+import {
+  apiError,
+  assertGateOf,
+  createPipelineSet,
+  pinOf,
+  safeObserver,
+  findOpenReview,
+  startRunId,
+  stageMetaOf,
+  summarizeUsage,
+  validateRunInput,
+  type PipelinePin,
+  type ModelLimiter,
+} from '@baton/core/engine';
 import { defaultAddress, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './defaults.js';
 import { workflowOutcome } from './outcome.js';
 import { createTemporalWorker, type TemporalWorker } from './worker.js';

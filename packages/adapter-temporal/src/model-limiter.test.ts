@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
-import { createFsBlobStore, createMemoryBlobStore, definePipeline, defineStage, type BlobStore, type ModelBudget, type ModelClient } from '@baton/core';
+import { createFsBlobStore, createMemoryBlobStore, definePipeline, defineStage, type BlobStore, type ModelClient } from '@baton/core';
+import { type ModelBudget } from '@baton/core/engine';
 import { createPostgresClient, createPostgresModelLimiter } from '@baton/registry';
 import { startTestPostgres, type TestPostgres } from '@baton/registry/testkit/postgres';
 import type { WorkflowBundle } from '@temporalio/worker';

@@ -1,18 +1,16 @@
 import { NativeConnection, Worker, type InjectedSinks, type WorkflowBundle } from '@temporalio/worker';
 import {
   createMemoryBlobStore,
-  safeObserver,
   silentLogger,
   type AnyPipeline,
   type BlobStore,
   type Logger,
   type ModelClient,
-  type ModelLimiter,
-  type PipelineSet,
   type PriceTable,
   type ReviewNotifier,
   type RunObserver,
 } from '@baton/core';
+import { safeObserver, type ModelLimiter, type PipelineSet } from '@baton/core/engine';
 import { createBatonActivities } from './activities.js';
 import { bundleBatonWorkflow } from './bundle.js';
 import { routeTemporalLogs } from './logging.js';

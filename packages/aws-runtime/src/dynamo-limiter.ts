@@ -1,11 +1,12 @@
 import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { silentLogger, type Logger, type ModelBudgets, type ModelLimiter, type TokenUsage } from '@baton/core';
+import { silentLogger, type Logger, type ModelBudgets, type TokenUsage } from '@baton/core';
+import { type ModelLimiter } from '@baton/core/engine';
+import { createMemoryModelLimiter } from '@baton/core';
 import {
   ADAPTIVE_DEFAULTS,
   adaptAfterSuccess,
   adaptAfterThrottle,
   budgetWaitMs,
-  createMemoryModelLimiter,
   createStoreQueue,
   INITIAL_ADAPTIVE_STATE,
   DEFAULT_BUDGET_WINDOW_MS,

@@ -1,12 +1,5 @@
-import {
-  createFsBlobStore,
-  createJsonLogger,
-  fromPino,
-  type AnyPipeline,
-  type BlobStore,
-  type Logger,
-  type ModelClient,
-} from '@baton/core';
+import { createFsBlobStore, createJsonLogger, type AnyPipeline, type BlobStore, type Logger, type ModelClient } from '@baton/core';
+import { fromPino } from '@baton/core/logging';
 import { type LogLevel } from '@baton/core/engine';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';

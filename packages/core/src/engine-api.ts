@@ -140,10 +140,9 @@ export {
   validateBudgets,
   type ModelBudget,
 } from './quota/budget.js';
-export { ADAPTIVE_DEFAULTS, DEFAULT_THROTTLE_RETRIES, WINDOW_MARGIN_SHARE, type AcquireOptions, type AdaptiveOptions, type SettleTiming, type ModelPermit } from './quota/limiter.js';
+export { ADAPTIVE_DEFAULTS, DEFAULT_THROTTLE_RETRIES, WINDOW_MARGIN_SHARE, type AcquireOptions, type AdaptiveOptions, type SettleTiming, type ModelLimiter, type ModelPermit } from './quota/limiter.js';
 export {
   budgetWaitMs,
-  createMemoryModelLimiter,
   adaptAfterSuccess,
   adaptAfterThrottle,
   factorAfterSuccess,

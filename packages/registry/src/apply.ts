@@ -1,4 +1,5 @@
-import type { InvocationMetrics, RunEvent, SerializedError } from '@baton/core';
+import type { RunEvent, SerializedError } from '@baton/core';
+import type { InvocationMetrics } from '@baton/core/engine';
 import type { FailureClassifier, FailureContext } from './classify.js';
 import type { LabelReader } from './labels.js';
 import type { SqlExecutor } from './sql.js';

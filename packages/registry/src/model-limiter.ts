@@ -1,24 +1,26 @@
 import {
-  ADAPTIVE_DEFAULTS,
-  budgetWaitMs,
   createMemoryModelLimiter,
   isStageError,
+  silentLogger,
+  StageError,
+  type Logger,
+  type ModelBudgets,
+  type TokenUsage,
+} from '@baton/core';
+import {
+  ADAPTIVE_DEFAULTS,
+  budgetWaitMs,
   DEFAULT_BUDGET_WINDOW_MS,
   factorAfterSuccess,
   factorAfterThrottle,
-  silentLogger,
-  StageError,
   validateBudgets,
   WINDOW_MARGIN_SHARE,
   type AdaptiveOptions,
-  type Logger,
   type ModelBudget,
-  type ModelBudgets,
   type ModelLimiter,
   type ModelPermit,
   type ModelWindow,
-  type TokenUsage,
-} from '@baton/core';
+} from '@baton/core/engine';
 import type pg from 'pg';
 import { migrate } from './migrate.js';
 import { END_PERMIT, GRANT, LOCK_MODEL, MODEL_QUOTA_MIGRATIONS, READ_WINDOW, SET_FACTOR } from './model-limiter-sql.js';

@@ -1,4 +1,5 @@
-import type { RunEvent, RunState, UsageTotals } from '@baton/core';
+import type { RunEvent, RunState } from '@baton/core';
+import type { UsageTotals } from '@baton/core/engine';
 
 /** Why something failed, for a product manager's chart. */
 export type FailureClass = 'model' | 'validation' | 'safety' | 'assembly' | 'infrastructure';

@@ -1,4 +1,5 @@
-import { DEFAULT_CLAIM_CHECK_THRESHOLD, StageError, stageMetaOf, walkSteps, type AnyPipeline } from '@baton/core';
+import { StageError, type AnyPipeline } from '@baton/core';
+import { DEFAULT_CLAIM_CHECK_THRESHOLD, stageMetaOf, walkSteps } from '@baton/core/engine';
 import type { CompileContext, Scope } from './context.js';
 import { routeFailuresToDeadLetter } from './dead-letter.js';
 import { compileBlock } from './dispatch.js';

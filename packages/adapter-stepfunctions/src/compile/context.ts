@@ -1,4 +1,6 @@
-import type { RetryPolicy, Selection, StageMeta, StepIR } from '@baton/core';
+import type { RetryPolicy } from '@baton/core';
+import type { Selection, StepIR } from '@baton/core/engine';
+import type { StageMeta } from '@baton/core/interpreter';
 import type { OutputFields } from './output-fields.js';
 import type { AslState, CompileIssue, TaskBinding, WorkflowType } from './types.js';
 

@@ -1,4 +1,5 @@
-import { ALL_ERRORS, FATAL_CODES, NOT_CAUGHT_BY_ALL, type CatchIR, type StepIR, type TaskIR } from '@baton/core';
+import { ALL_ERRORS } from '@baton/core';
+import { FATAL_CODES, NOT_CAUGHT_BY_ALL, type CatchIR, type StepIR, type TaskIR } from '@baton/core/engine';
 import { addState, child, covers, resultPath, type Continuation, type RawError, type Scope } from './context.js';
 import type { AslState } from './types.js';
 

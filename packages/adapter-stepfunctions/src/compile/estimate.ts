@@ -1,4 +1,5 @@
-import type { AnyPipeline, MapIR, StepIR } from '@baton/core';
+import type { AnyPipeline } from '@baton/core';
+import type { MapIR, StepIR } from '@baton/core/engine';
 
 interface ZodDef {
   type: string;

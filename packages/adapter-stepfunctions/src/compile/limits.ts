@@ -1,4 +1,4 @@
-import { DEFAULT_CLAIM_CHECK_THRESHOLD } from '@baton/core';
+import { DEFAULT_CLAIM_CHECK_THRESHOLD } from '@baton/core/engine';
 import type { AslDefinition, AslState, CompileIssue } from './types.js';
 
 /** Step Functions' largest state payload (input or output of a state). */

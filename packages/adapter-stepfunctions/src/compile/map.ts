@@ -1,4 +1,4 @@
-import type { MapIR } from '@baton/core';
+import type { MapIR } from '@baton/core/engine';
 import { ITERATION, addState, pathField, resultPath, rootPath, selectionField, transition, type Continuation, type Scope } from './context.js';
 import { compileCatchers, guardFatalStates } from './errors.js';
 import { compileRetry, failCodesIn } from './retry.js';

@@ -1,4 +1,4 @@
-import type { ParallelIR } from '@baton/core';
+import type { ParallelIR } from '@baton/core/engine';
 import { addState, pathField, resultPath, transition, type Continuation, type Scope } from './context.js';
 import { compileCatchers, endState } from './errors.js';
 import { compileRetry, failCodesIn } from './retry.js';

@@ -1,4 +1,5 @@
-import { DEFAULT_STAGE_TIMEOUT_MS, type RetryPolicy, type TaskIR } from '@baton/core';
+import { type RetryPolicy } from '@baton/core';
+import { DEFAULT_STAGE_TIMEOUT_MS, type TaskIR } from '@baton/core/engine';
 import { addState, resultPath, selectionField, stepPathField, transition, type Continuation, type Scope } from './context.js';
 import { compileCatchers, parseErrorStates, type AslCatcher } from './errors.js';
 import { pickedForm } from './picked.js';

@@ -1,4 +1,4 @@
-import { isFatalCode, type FailIR, type SucceedIR } from '@baton/core';
+import { isFatalCode, type FailIR, type SucceedIR } from '@baton/core/engine';
 import { addState, type Scope } from './context.js';
 
 /** `succeed` ends the run, branch or map item with the current state. */

@@ -1,4 +1,4 @@
-import type { MapIR } from '@baton/core';
+import type { MapIR } from '@baton/core/engine';
 import { addState, transition, type Continuation, type Scope } from './context.js';
 import type { AslState } from './types.js';
 

@@ -1,5 +1,5 @@
 import { createMemoryBlobStore, defineStage, type ModelClient } from '@baton/core';
-import { createMemoryModelLimiter } from '@baton/core/engine';
+import { createMemoryModelLimiter } from '@baton/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createStageHandler } from './handler.js';

@@ -1,4 +1,5 @@
-import { StageError, type ModelLimiter } from '@baton/core';
+import { StageError } from '@baton/core';
+import { type ModelLimiter } from '@baton/core/engine';
 
 /** The shortest wait for model budget a stage Lambda allows, however little time it has beyond its stage's timeout. */
 export const MIN_BUDGET_WAIT_MS = 2000;

@@ -1,4 +1,5 @@
-import { readPath, select, writePath, type RetryPolicy, type Selection } from '@baton/core';
+import { type RetryPolicy } from '@baton/core';
+import { readPath, select, writePath, type Selection } from '@baton/core/engine';
 import { errorFromCause } from './errors.js';
 
 /**

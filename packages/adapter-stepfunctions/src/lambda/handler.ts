@@ -1,22 +1,24 @@
 import {
   ALL_ERRORS,
-  DEFAULT_CLAIM_CHECK_THRESHOLD,
-  DEFAULT_STAGE_TIMEOUT_MS,
   StageError,
-  decideRetry,
-  invokeStage,
-  safeObserver,
-  serializeError,
   silentLogger,
   type AnyStage,
   type BlobStore,
   type Clock,
   type Logger,
   type ModelClient,
-  type ModelLimiter,
   type RetryPolicy,
   type RunObserver,
 } from '@baton/core';
+import {
+  DEFAULT_CLAIM_CHECK_THRESHOLD,
+  DEFAULT_STAGE_TIMEOUT_MS,
+  decideRetry,
+  invokeStage,
+  safeObserver,
+  serializeError,
+  type ModelLimiter,
+} from '@baton/core/engine';
 import { NON_RETRYABLE_CODES } from '../compile/retry.js';
 import { lambdaBudget } from './budget-deadline.js';
 import { toLambdaError } from './errors.js';

@@ -1,4 +1,6 @@
-import { decideRetry, baseDelayMs, inputHash, jsonBytes, seededRandom, type AttemptRecord, type RunEvent, type RetryPolicy, type RetryRecord, type SerializedError } from '@baton/core';
+import { type RunEvent, type RetryPolicy, type SerializedError } from '@baton/core';
+import { decideRetry, baseDelayMs, jsonBytes, seededRandom, type AttemptRecord, type RetryRecord } from '@baton/core/engine';
+import { inputHash } from '@baton/core/interpreter';
 import { errorFromCause, lambdaCause } from '../lambda/errors.js';
 import type { StageHandler } from '../lambda/handler.js';
 import { stageInputOf, stageOutputOf, stageResultOf, type StageEvent } from '../lambda/event.js';

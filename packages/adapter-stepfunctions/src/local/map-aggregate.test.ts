@@ -1,4 +1,5 @@
-import { createMemoryBlobStore, definePipeline, defineStage, isBlobRef, sha256Hex } from '@baton/core';
+import { createMemoryBlobStore, definePipeline, defineStage, isBlobRef } from '@baton/core';
+import { sha256Hex } from '@baton/core/engine';
 import { conformancePipelines, createProbeDir } from '@baton/core/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-import { jsonBytes } from '@baton/core';
+import { jsonBytes } from '@baton/core/engine';
 import { SFN_PAYLOAD_LIMIT } from '../compile/limits.js';
 import type { AslDefinition, AslState } from '../compile/types.js';
 

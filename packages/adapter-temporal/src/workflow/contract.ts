@@ -1,7 +1,9 @@
 import { defineQuery, defineUpdate, type Sinks } from '@temporalio/workflow';
-import type { AttemptRecord, BlobRef, InvocationMetrics, PendingReview, PipelineIR, RetryRecord, RunEvent, SectionVerdict, SerializedError, StageMeta } from '@baton/core';
+import type { BlobRef, PendingReview, PipelineIR, RunEvent, SectionVerdict, SerializedError } from '@baton/core';
+import type { AttemptRecord, InvocationMetrics, RetryRecord } from '@baton/core/engine';
+import type { StageMeta } from '@baton/core/interpreter';
 import type { ApprovalOutcome, TaskOutcome } from '@baton/core/interpreter';
-import type { PipelinePin } from '@baton/core';
+import type { PipelinePin } from '@baton/core/engine';
 
 /*
  * The contract between the Baton workflow, its activities and the client. Shared by the workflow

@@ -1,4 +1,5 @@
-import { createLocalEngine, type InvocationMetrics, type PriceTable, type ReviewNotice, type RunEvent } from '@baton/core';
+import { createLocalEngine, type PriceTable, type ReviewNotice, type RunEvent } from '@baton/core';
+import { type InvocationMetrics } from '@baton/core/engine';
 import { describe, expect, it } from 'vitest';
 import { auditRunRecord } from '../audit.js';
 import { createRegistryObserver } from '../observer.js';
