@@ -197,7 +197,11 @@ async function main(): Promise<void> {
     const localMakespan = median(localMakespans);
 
     const f = (n: number): string => n.toFixed(2);
-    console.log(`Baton on BullMQ vs raw BullMQ, Redis ${url}, medians of ${ROUNDS} rounds (a) and ${ROUNDS_B} rounds (b), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    console.log(
+      `Baton on BullMQ vs raw BullMQ, Redis ${url}, medians of ${ROUNDS} rounds (a) and ${ROUNDS_B} rounds (b), load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
     if (PART !== 'b') {
       console.log(`(a) ${HOPS} sequential hops   raw BullMQ ${f(rawHop)} ms/hop   rounds [${raw.map(f).join(', ')}]`);
       for (const path of PATHS) {
@@ -219,8 +223,12 @@ async function main(): Promise<void> {
           `    ${path.padEnd(6)} makespan ${makespan.toFixed(0)} ms   ratio ${f(ratio)} (target <= 1.15) ${ratio <= 1.15 ? 'OK' : 'MISSED'}   Baton / raw ${f(makespan / rawMakespan)}x   Baton / local ${f(makespan / localMakespan)}x   rounds [${makespans[path].map((m) => m.toFixed(0)).join(', ')}] ms`,
         );
       }
-      console.log(`    reference: raw BullMQ, the same ${ITEMS} jobs added at once, concurrency ${MAX_CONCURRENCY}: makespan ${rawMakespan.toFixed(0)} ms, ratio ${f(rawMakespan / ideal)}`);
-      console.log(`    floor: core's in-memory local engine, same pipeline, no Redis: makespan ${localMakespan.toFixed(0)} ms, ratio ${f(localMakespan / ideal)}`);
+      console.log(
+        `    reference: raw BullMQ, the same ${ITEMS} jobs added at once, concurrency ${MAX_CONCURRENCY}: makespan ${rawMakespan.toFixed(0)} ms, ratio ${f(rawMakespan / ideal)}`,
+      );
+      console.log(
+        `    floor: core's in-memory local engine, same pipeline, no Redis: makespan ${localMakespan.toFixed(0)} ms, ratio ${f(localMakespan / ideal)}`,
+      );
     }
   } finally {
     await Promise.all(PATHS.map((path) => engines[path].close()));

@@ -49,7 +49,7 @@ function byPackage(metafile: Metafile): [string, number][] {
   const totals = new Map<string, number>();
   const output = Object.values(metafile.outputs).find((o) => o.entryPoint);
   for (const [path, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
-    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? (/(packages|examples)\/([^/]+)\//.exec(path)?.slice(1, 3).join('/') ?? path);
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? /(packages|examples)\/([^/]+)\//.exec(path)?.slice(1, 3).join('/') ?? path;
     totals.set(pkg, (totals.get(pkg) ?? 0) + bytesInOutput);
   }
   return [...totals].sort((a, b) => b[1] - a[1]);
@@ -76,7 +76,12 @@ export async function printStageBundle(): Promise<number> {
     console.log(`as deployed | ${deployed.bytes} | ${mb(deployed.bytes)} | ${(deployed.bytes / STAGE_BUNDLE_TARGET_BYTES).toFixed(2)}`);
     console.log(`minified | ${minified.bytes} | ${mb(minified.bytes)} | ${(minified.bytes / STAGE_BUNDLE_TARGET_BYTES).toFixed(2)}`);
     console.log(`one stage (generate) only | ${single.bytes} | ${mb(single.bytes)} | ${(single.bytes / STAGE_BUNDLE_TARGET_BYTES).toFixed(2)}`);
-    console.log(`largest inputs as deployed: ${deployed.byPackage.slice(0, 10).map(([p, b]) => `${p} ${(b / 1024).toFixed(0)} KB`).join(', ')}`);
+    console.log(
+      `largest inputs as deployed: ${deployed.byPackage
+        .slice(0, 10)
+        .map(([p, b]) => `${p} ${(b / 1024).toFixed(0)} KB`)
+        .join(', ')}`,
+    );
     const local = deployed.byPackage.filter(([p]) => /aws-local-stepfunctions|asl-validator|aws-cdk-lib|constructs|pglite/.test(p));
     console.log(`local-emulation and CDK code in the bundle: ${local.length ? local.map(([p, b]) => `${p} ${(b / 1024).toFixed(0)} KB`).join(', ') : 'none'}`);
     return deployed.bytes;

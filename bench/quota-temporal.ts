@@ -26,7 +26,12 @@ export interface TemporalQuotaBench {
 }
 
 /** Starts the servers of the Temporal entry. */
-export async function startTemporalQuotaBench(options: { pipelines: AnyPipeline[]; model: ModelClient; prices: PriceTable; budgets: ModelBudgets }): Promise<TemporalQuotaBench> {
+export async function startTemporalQuotaBench(options: {
+  pipelines: AnyPipeline[];
+  model: ModelClient;
+  prices: PriceTable;
+  budgets: ModelBudgets;
+}): Promise<TemporalQuotaBench> {
   const [dev, postgres, workflowBundle]: [DevServer | undefined, TestPostgres, Awaited<ReturnType<typeof bundleBatonWorkflow>>] = await Promise.all([
     process.env.TEMPORAL_ADDRESS ? undefined : startDevServer(),
     startTestPostgres(),

@@ -39,7 +39,13 @@ import { createMemoryModelLimiter } from '@baton/core';
 import { estimateUsage } from '@baton/core/engine';
 import { createBedrockModel } from '../packages/stages/src/models/bedrock.js';
 import { startLocalBedrock } from '../packages/stages/src/models/local-bedrock.js';
-import { createBullmqEngine, createBullmqWorker, createRedisModelLimiter, type BullmqWorker, type RedisModelLimiter } from '../packages/adapter-bullmq/src/index.js';
+import {
+  createBullmqEngine,
+  createBullmqWorker,
+  createRedisModelLimiter,
+  type BullmqWorker,
+  type RedisModelLimiter,
+} from '../packages/adapter-bullmq/src/index.js';
 import { startRedis, type RedisServer } from '../packages/adapter-bullmq/test/redis.js';
 
 const SECTIONS = Number(process.env.SECTIONS ?? 200);
@@ -99,7 +105,7 @@ function quotaProvider(): Provider {
       if (throttled) throw new StageError('ThrottlingException', 'Too many tokens, please wait before trying again.');
       window.push(reserve);
       // deterministic output length per prompt: 150 to 349 tokens
-      const outputTokens = 150 + (request.messages[0]!.content.length * 7919) % 200;
+      const outputTokens = 150 + ((request.messages[0]!.content.length * 7919) % 200);
       await new Promise((r) => setTimeout(r, 20 + outputTokens * MS_PER_OUTPUT_TOKEN));
       reserve.tokens = inputTokens + outputTokens;
       p.served += 1;
@@ -150,10 +156,12 @@ const writeSection = defineStage({
 });
 
 function reportPipeline(name: string, maxConcurrency: number): AnyPipeline {
-  return definePipeline({ name, version: 1, input: z.array(z.object({ n: z.number() })) })
-    // a section out of retries is reported, not the end of the bench
-    .map('sections', { items: '$', maxConcurrency, toleratedFailurePercentage: 100 }, (b) => b.task('write', writeSection))
-    .build();
+  return (
+    definePipeline({ name, version: 1, input: z.array(z.object({ n: z.number() })) })
+      // a section out of retries is reported, not the end of the bench
+      .map('sections', { items: '$', maxConcurrency, toleratedFailurePercentage: 100 }, (b) => b.task('write', writeSection))
+      .build()
+  );
 }
 
 const CAPS = [4, 16, 64];
@@ -279,8 +287,9 @@ function idealMs(quotaAt: QuotaAt, requests: number, tokens: number): number {
 function fluidIdealMs(halveAtMs: number | undefined, needed: number): number {
   const capacityAtHalving = halveAtMs === undefined ? Infinity : QUOTA.tokens * (1 + halveAtMs / WINDOW_MS);
   return (
-    (needed <= capacityAtHalving ? Math.max(0, needed / QUOTA.tokens - 1) * WINDOW_MS : halveAtMs! + ((needed - capacityAtHalving) / (QUOTA.tokens / 2)) * WINDOW_MS) +
-    LAST_CALL_MS
+    (needed <= capacityAtHalving
+      ? Math.max(0, needed / QUOTA.tokens - 1) * WINDOW_MS
+      : halveAtMs! + ((needed - capacityAtHalving) / (QUOTA.tokens / 2)) * WINDOW_MS) + LAST_CALL_MS
   );
 }
 
@@ -302,7 +311,9 @@ async function measure(engine: Engine, engineName: string, label: string, provid
   // the bench's utilisation: tokens served ÷ the fluid capacity Q × (1 + L / W) (L split at the halving)
   const windows = (ms: number): number => ms / WINDOW_MS;
   const capacityOver = (ms: number): number =>
-    halveAtMs === undefined || ms <= halveAtMs ? QUOTA.tokens * (1 + windows(ms)) : QUOTA.tokens * (1 + windows(halveAtMs)) + (QUOTA.tokens / 2) * windows(ms - halveAtMs);
+    halveAtMs === undefined || ms <= halveAtMs
+      ? QUOTA.tokens * (1 + windows(ms))
+      : QUOTA.tokens * (1 + windows(halveAtMs)) + (QUOTA.tokens / 2) * windows(ms - halveAtMs);
   const needed = Math.max(provider.tokensServed, (provider.served / QUOTA.requests) * QUOTA.tokens);
   let halving: Line['halving'];
   if (halveAtMs !== undefined) {
@@ -358,7 +369,12 @@ async function measureFairness(engine: Engine, engineName: string, provider: Pro
   const both = grants.filter((g) => g.contended.includes(a.runId) && g.contended.includes(b.runId));
   const tokensOf = (runId: string): number => both.filter((g) => g.runId === runId).reduce((n, g) => n + g.tokens, 0);
   const total = tokensOf(a.runId) + tokensOf(b.runId);
-  return { engine: engineName, shares: [tokensOf(a.runId) / total, tokensOf(b.runId) / total], contended: both.length, throttled: throttledShare(provider.received) };
+  return {
+    engine: engineName,
+    shares: [tokensOf(a.runId) / total, tokensOf(b.runId) / total],
+    contended: both.length,
+    throttled: throttledShare(provider.received),
+  };
 }
 
 async function benchEngine(entry: EngineEntry, ctx: EngineContext, provider: Provider): Promise<{ lines: Line[]; fairness?: Fairness }> {
@@ -400,7 +416,9 @@ async function main(): Promise<void> {
     modelId: MODEL_ID,
     clientConfig: { endpoint: bedrock.url, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } },
   });
-  console.log(`quota: ${QUOTA.requests} requests and ${QUOTA.tokens} tokens per ${WINDOW_MS} ms window; ${SECTIONS} sections; latency 20 ms + ${MS_PER_OUTPUT_TOKEN} ms per output token`);
+  console.log(
+    `quota: ${QUOTA.requests} requests and ${QUOTA.tokens} tokens per ${WINDOW_MS} ms window; ${SECTIONS} sections; latency 20 ms + ${MS_PER_OUTPUT_TOKEN} ms per output token`,
+  );
   const lines: Line[] = [];
   const fair: Fairness[] = [];
   try {
@@ -428,10 +446,14 @@ async function main(): Promise<void> {
         : `halving ${l.engine} not found (no throttle after the halving)`,
     );
   }
-  console.log('\ntwo runs sharing the quota, started together (shares of the tokens granted while both had calls waiting; fair: 0.5 each, within 20 %: 0.4 to 0.6):');
-  for (const f of fair) console.log(`fair ${f.engine} adaptive shares=${fixed(f.shares[0], 3)}/${fixed(f.shares[1], 3)} grants=${f.contended} throttled=${fixed(f.throttled, 3)}`);
+  console.log(
+    '\ntwo runs sharing the quota, started together (shares of the tokens granted while both had calls waiting; fair: 0.5 each, within 20 %: 0.4 to 0.6):',
+  );
+  for (const f of fair)
+    console.log(`fair ${f.engine} adaptive shares=${fixed(f.shares[0], 3)}/${fixed(f.shares[1], 3)} grants=${f.contended} throttled=${fixed(f.throttled, 3)}`);
   console.log('');
-  for (const l of lines) console.log(`quota ${l.engine} ${l.limiter} utilisation=${fixed(l.utilisation, 2)} throttled=${fixed(l.throttled, 3)} makespan=${fixed(l.ideal, 2)}`);
+  for (const l of lines)
+    console.log(`quota ${l.engine} ${l.limiter} utilisation=${fixed(l.utilisation, 2)} throttled=${fixed(l.throttled, 3)} makespan=${fixed(l.ideal, 2)}`);
 }
 
 await main();

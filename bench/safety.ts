@@ -46,9 +46,15 @@ const held = offScript.length - missed.length;
 const detection = held / offScript.length;
 const fpRate = falsePositives.length / benign.length;
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-console.log(`safety corpus: ${offScript.length} off-script answers of ${perClass.size} classes, ${benign.length} benign sections; ${ms.toFixed(0)} ms (${(ms / (offScript.length + benign.length)).toFixed(2)} ms per section)`);
-console.log(`detection (held)   ${held}/${offScript.length} = ${pct(detection)} (target 100%) ${detection === 1 ? 'OK' : 'MISSED'}    false positives ${falsePositives.length}/${benign.length} = ${pct(fpRate)} (target <= 1%) ${fpRate <= 0.01 ? 'OK' : 'MISSED'}`);
-console.log(`before (template denylist, ${template.denylist.length} regexes on the raw answer): detection ${oldDetected}/${offScript.length} = ${pct(oldDetected / offScript.length)}    false positives ${oldFalse}/${benign.length} = ${pct(oldFalse / benign.length)}`);
+console.log(
+  `safety corpus: ${offScript.length} off-script answers of ${perClass.size} classes, ${benign.length} benign sections; ${ms.toFixed(0)} ms (${(ms / (offScript.length + benign.length)).toFixed(2)} ms per section)`,
+);
+console.log(
+  `detection (held)   ${held}/${offScript.length} = ${pct(detection)} (target 100%) ${detection === 1 ? 'OK' : 'MISSED'}    false positives ${falsePositives.length}/${benign.length} = ${pct(fpRate)} (target <= 1%) ${fpRate <= 0.01 ? 'OK' : 'MISSED'}`,
+);
+console.log(
+  `before (template denylist, ${template.denylist.length} regexes on the raw answer): detection ${oldDetected}/${offScript.length} = ${pct(oldDetected / offScript.length)}    false positives ${oldFalse}/${benign.length} = ${pct(oldFalse / benign.length)}`,
+);
 console.log('class                   answers  held   found as its own class');
 for (const [cls, e] of [...perClass].sort()) console.log(`${cls.padEnd(24)}${String(e.n).padStart(7)}${String(e.held).padStart(6)}   ${e.classFound}/${e.n}`);
 if (missed.length) console.log(`not held: ${missed.join(', ')}`);

@@ -9,7 +9,16 @@
  *   npx turbo run build --filter=@baton/adapter-stepfunctions --filter=@baton/example-report
  *   npx tsx bench/stepfunctions.ts
  */
-import { compileToAsl, estimateRunCost, runAslLocally, stageInputOf, stageResultOf, validateAsl, type AslDefinition, type StageEvent } from '@baton/adapter-stepfunctions';
+import {
+  compileToAsl,
+  estimateRunCost,
+  runAslLocally,
+  stageInputOf,
+  stageResultOf,
+  validateAsl,
+  type AslDefinition,
+  type StageEvent,
+} from '@baton/adapter-stepfunctions';
 import { reportPipeline } from '@baton/example-report';
 import { readFileSync } from 'node:fs';
 import { printStageBundle } from './lambda-bundle.js';
@@ -25,7 +34,13 @@ function stubs(n: number, scenario: 'happy' | 'repairs'): Record<string, Stub> {
     const idx = (input as { task: { index: number } }).task.index;
     if (scenario === 'repairs' && idx % 4 === 0) {
       // what Step Functions reports for a Baton Lambda that threw ValidationFailed
-      const e = new Error(JSON.stringify({ errorType: 'ValidationFailed', errorMessage: JSON.stringify({ code: 'ValidationFailed', message: 'no citation', retryable: false, details: { issues: [] } }), trace: [] }));
+      const e = new Error(
+        JSON.stringify({
+          errorType: 'ValidationFailed',
+          errorMessage: JSON.stringify({ code: 'ValidationFailed', message: 'no citation', retryable: false, details: { issues: [] } }),
+          trace: [],
+        }),
+      );
       e.name = 'ValidationFailed';
       throw e;
     }
@@ -56,7 +71,14 @@ function stubs(n: number, scenario: 'happy' | 'repairs'): Record<string, Stub> {
 }
 
 // reviewerId: the example's schema defaults it to null; a started run carries it (the gate reads it with reviewerPath)
-const input = { reportTitle: 'BTN-101', template: 'clinical-study-report', sources: Array.from({ length: SOURCES }, (_, i) => ({ key: `src/${i}.pdf` })), maxSourceBytes: 1e7, notify: { kind: 'file' }, reviewerId: null };
+const input = {
+  reportTitle: 'BTN-101',
+  template: 'clinical-study-report',
+  sources: Array.from({ length: SOURCES }, (_, i) => ({ key: `src/${i}.pdf` })),
+  maxSourceBytes: 1e7,
+  notify: { kind: 'file' },
+  reviewerId: null,
+};
 
 /**
  * Binds the stubs the way Baton's Lambda handler answers (input or state event shape, see
@@ -88,10 +110,16 @@ console.log('');
 
 const hv = validateAsl(handwritten, { checkArn: true });
 if (!hv.isValid) throw new Error(`hand-written machine is invalid:\n${hv.errorsText}`);
-console.log('state transitions per run: reference report, compiled vs hand-written (aws-local-stepfunctions, 3 sources; both machines call arn:aws:states:::lambda:invoke)');
-console.log('default = compileToAsl defaults (lambda:invoke, indexed item step paths); plain = itemStepPaths "plain"; function-arn = lambdaIntegration "function-arn" (function ARN as Resource)');
+console.log(
+  'state transitions per run: reference report, compiled vs hand-written (aws-local-stepfunctions, 3 sources; both machines call arn:aws:states:::lambda:invoke)',
+);
+console.log(
+  'default = compileToAsl defaults (lambda:invoke, indexed item step paths); plain = itemStepPaths "plain"; function-arn = lambdaIntegration "function-arn" (function ARN as Resource)',
+);
 console.log('payload KB = JSON bytes of all stage Lambda events in the run (what the stages receive), hand-written vs default');
-console.log('N sections | scenario | hand-written | default | ratio | plain | ratio | function-arn | ratio | static estimate (default, happy) | payload KB hand-written | default | ratio');
+console.log(
+  'N sections | scenario | hand-written | default | ratio | plain | ratio | function-arn | ratio | static estimate (default, happy) | payload KB hand-written | default | ratio',
+);
 const pad = (v: string | number, w: number): string => String(v).padStart(w);
 for (const n of [8, 40, 200]) {
   const expectedItems = { sections: n, ingest: SOURCES };
@@ -104,7 +132,18 @@ for (const n of [8, 40, 200]) {
     const p = await transitions(plain, n, scenario, true);
     const f = await transitions(functionArn, n, scenario, false);
     const est = scenario === 'happy' ? String(estimateRunCost(byDefault, expectedItems).transitions) : '-';
-    const row = [pad(n, 10), scenario.padEnd(8), pad(h.transitions, 12), pad(d.transitions, 7), (d.transitions / h.transitions).toFixed(2), pad(p.transitions, 5), (p.transitions / h.transitions).toFixed(2), pad(f.transitions, 12), (f.transitions / h.transitions).toFixed(2), pad(est, 31)];
+    const row = [
+      pad(n, 10),
+      scenario.padEnd(8),
+      pad(h.transitions, 12),
+      pad(d.transitions, 7),
+      (d.transitions / h.transitions).toFixed(2),
+      pad(p.transitions, 5),
+      (p.transitions / h.transitions).toFixed(2),
+      pad(f.transitions, 12),
+      (f.transitions / h.transitions).toFixed(2),
+      pad(est, 31),
+    ];
     console.log([...row, pad(h.kb.toFixed(1), 23), pad(d.kb.toFixed(1), 7), (d.kb / h.kb).toFixed(2)].join(' | '));
     if (d.transitions > h.transitions) process.exitCode = 1;
   }

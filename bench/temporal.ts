@@ -48,7 +48,9 @@ function chainPipeline(hops: number): AnyPipeline {
 }
 
 const mapPipeline = definePipeline({ name: 'bench-map', version: 1, input: z.object({ items: z.array(z.number()) }) })
-  .map('items', { items: '$.items', itemSelector: { 'n.$': '$$.Map.Item.Value' }, maxConcurrency: MAX_CONCURRENCY, resultPath: '$.results' }, (b) => b.task('work', sleepy))
+  .map('items', { items: '$.items', itemSelector: { 'n.$': '$$.Map.Item.Value' }, maxConcurrency: MAX_CONCURRENCY, resultPath: '$.results' }, (b) =>
+    b.task('work', sleepy),
+  )
   .build();
 
 const rawWorkflows = fileURLToPath(new URL('./temporal-raw-workflow.ts', import.meta.url));
@@ -126,14 +128,19 @@ async function main(): Promise<void> {
   const batonMap = await time(() => baton('bench-map', { items }));
   console.log(`\n(b) map of ${ITEMS} items x ${STAGE_MS} ms at maxConcurrency ${MAX_CONCURRENCY}; ideal makespan ${ideal} ms:`);
   console.log(`    raw Temporal workflow              : ${rawMap.toFixed(0)} ms = ${(rawMap / ideal).toFixed(2)}x ideal`);
-  console.log(`    Baton on Temporal                  : ${batonMap.toFixed(0)} ms = ${(batonMap / ideal).toFixed(2)}x ideal (${(batonMap / rawMap).toFixed(2)}x raw)`);
+  console.log(
+    `    Baton on Temporal                  : ${batonMap.toFixed(0)} ms = ${(batonMap / ideal).toFixed(2)}x ideal (${(batonMap / rawMap).toFixed(2)}x raw)`,
+  );
 
   // workflow-side cost, without the server: replay both map histories in this thread and count CPU
   const rawHistory = await client.workflow.getHandle(lastRaw).fetchHistory();
   const batonHistory = await client.workflow.getHandle(lastBaton).fetchHistory();
   const replayCpu = async (history: typeof rawHistory, bundle: { code: string }): Promise<number> => {
     const before = process.cpuUsage();
-    await Worker.runReplayHistory({ workflowBundle: bundle, workflowThreadPoolSize: 0, sinks: { baton: { event: { fn: () => undefined } } } } as never, history);
+    await Worker.runReplayHistory(
+      { workflowBundle: bundle, workflowThreadPoolSize: 0, sinks: { baton: { event: { fn: () => undefined } } } } as never,
+      history,
+    );
     const d = process.cpuUsage(before);
     return (d.user + d.system) / 1000;
   };

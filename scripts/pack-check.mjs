@@ -89,11 +89,17 @@ for (const { dir, pkg } of publishable) {
   const [info] = JSON.parse(out);
   const files = info.files.map((f) => f.path);
   const bad = files.filter((f) => /\.d\.[mc]?ts\.map$/.test(f) || /\.test(-d)?\.[mc]?[jt]s$/.test(f) || /(^|\/)test-support\//.test(f));
-  if (bad.length) fail(`${pkg.name} would publish ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` (+${bad.length - 5})` : ''}: declaration maps point at sources that are not shipped, tests are not for users`);
+  if (bad.length)
+    fail(
+      `${pkg.name} would publish ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` (+${bad.length - 5})` : ''}: declaration maps point at sources that are not shipped, tests are not for users`,
+    );
   for (const entry of exportTargets(pkg)) if (!files.includes(entry.replace(/^\.\//, ''))) fail(`${pkg.name}: exports target ${entry} is not in the tarball`);
   tarballs.push({ name: pkg.name, file: join(packs, info.filename), bytes: info.size, unpacked: info.unpackedSize, count: files.length });
 }
-for (const t of tarballs) console.log(`  ${t.name.padEnd(32)} ${(t.bytes / 1024).toFixed(0).padStart(6)} KB packed, ${(t.unpacked / 1024).toFixed(0).padStart(6)} KB unpacked, ${t.count} files`);
+for (const t of tarballs)
+  console.log(
+    `  ${t.name.padEnd(32)} ${(t.bytes / 1024).toFixed(0).padStart(6)} KB packed, ${(t.unpacked / 1024).toFixed(0).padStart(6)} KB unpacked, ${t.count} files`,
+  );
 
 step('publint --strict and attw --profile esm-only on every tarball');
 // in parallel: each is a separate npx process, mostly start-up time
@@ -125,7 +131,12 @@ mkdirSync(app);
 writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'baton-pack-check', private: true, type: 'module' }, null, 2) + '\n');
 step(`installing the tarballs into an empty project, ${app}`);
 // zod is the user's own (a peer of @baton/core): the README's example imports it
-run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs.map((t) => t.file), 'zod@^4'], { cwd: app }, 'npm install of the tarballs');
+run(
+  'npm',
+  ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs.map((t) => t.file), 'zod@^4'],
+  { cwd: app },
+  'npm install of the tarballs',
+);
 for (const t of tarballs) {
   const installed = join(app, 'node_modules', t.name, 'package.json');
   if (!existsSync(installed)) fail(`${t.name} is not installed at the top of the scratch project`);
@@ -137,7 +148,12 @@ step("running the root README's first example");
 const example = firstBlock(readFileSync(join(ROOT, 'README.md'), 'utf8'), 'ts');
 writeFileSync(join(app, 'readme-example.ts'), example);
 const out = capture(process.execPath, ['readme-example.ts'], { cwd: app }, "the README's first example");
-process.stdout.write(out.split('\n').map((l) => `  | ${l}`).join('\n') + '\n');
+process.stdout.write(
+  out
+    .split('\n')
+    .map((l) => `  | ${l}`)
+    .join('\n') + '\n',
+);
 if (!/status: 'succeeded'/.test(out)) fail(`the README's first example did not print a succeeded result`);
 
 step('npx baton run report --engine local --auto-approve');

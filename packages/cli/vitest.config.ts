@@ -9,7 +9,10 @@ export default defineConfig({
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     projects: [
       // the built CLI with the local and stepfunctions-local engines: no services
-      { extends: true, test: { name: 'cli', include: ['src/**/*.test.ts'], exclude: ['src/**/*.service.test.ts'], globalSetup: ['src/test-support/global-built.ts'] } },
+      {
+        extends: true,
+        test: { name: 'cli', include: ['src/**/*.test.ts'], exclude: ['src/**/*.service.test.ts'], globalSetup: ['src/test-support/global-built.ts'] },
+      },
       // bullmq and temporal: redis-server and a Temporal dev server started here (or REDIS_URL / TEMPORAL_ADDRESS)
       {
         extends: true,

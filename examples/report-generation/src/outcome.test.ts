@@ -7,7 +7,10 @@ const ALL_SECTIONS = clinicalStudyReport.sections.map((s) => s.type);
 describe('outcome honesty: the report pipeline', () => {
   it('a report with 0 of 9 sections generated fails with ReportIncomplete; the partial report is still written', async () => {
     const { outcome, info, blobs } = await runReport({ faults: { persistentInvalidSections: ALL_SECTIONS } });
-    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'ReportIncomplete', message: 'report incomplete: 0 of 9 sections generated; the run needs at least 1 (1)' } });
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      error: { code: 'ReportIncomplete', message: 'report incomplete: 0 of 9 sections generated; the run needs at least 1 (1)' },
+    });
     expect(info.status).toBe('failed');
     expect(info.attempts.filter((a) => a.stepPath === 'check-outcome').map((a) => a.status)).toEqual(['failed']);
     expect((await blobs.list('reports/')).some((k) => k.endsWith('report.md'))).toBe(true);
@@ -37,7 +40,9 @@ describe('outcome honesty: the report pipeline', () => {
     expect(outcome.status).toBe('succeeded');
     const failed = info.attempts.filter((a) => a.status === 'failed');
     expect(failed.map((a) => [a.error?.code, (a.error?.details as { reason?: string } | undefined)?.reason]).sort()).toEqual(
-      createHostileSourceCorpus().map((c) => ['InvalidInput', c.reason]).sort(),
+      createHostileSourceCorpus()
+        .map((c) => ['InvalidInput', c.reason])
+        .sort(),
     );
     expect((outcome as { output: { outcome: unknown } }).output.outcome).toMatchObject({ total: 9, generated: 9, missing: 0 });
   });

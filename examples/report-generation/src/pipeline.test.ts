@@ -7,7 +7,10 @@ import { attemptsOf, runReport } from './run-report.test-helper.js';
 
 const TITLES = clinicalStudyReport.sections.map((s) => s.title);
 const index = (type: string): number => clinicalStudyReport.sections.findIndex((s) => s.type === type);
-type Output = { report: { docxKey: string; markdownKey: string; htmlKey: string; sections: Record<string, number> }; sections: { status: string; output?: Record<string, unknown>; error?: { code: string; message: string } }[] };
+type Output = {
+  report: { docxKey: string; markdownKey: string; htmlKey: string; sections: Record<string, number> };
+  sections: { status: string; output?: Record<string, unknown>; error?: { code: string; message: string } }[];
+};
 
 describe('report pipeline on the local engine with the offline model', () => {
   it('writes a DOCX, Markdown and HTML report with every section title and citations', async () => {
@@ -48,7 +51,9 @@ describe('report pipeline on the local engine with the offline model', () => {
     const { outcome, info, blobs, runId, model } = await runReport({ faults: { invalidSections: ['objectives'] } });
     expect(outcome.status).toBe('succeeded');
     const i = index('objectives');
-    expect(attemptsOf(info, `sections[${i}]/validate`)).toEqual([expect.objectContaining({ status: 'failed', error: expect.objectContaining({ code: 'ValidationFailed' }) })]);
+    expect(attemptsOf(info, `sections[${i}]/validate`)).toEqual([
+      expect.objectContaining({ status: 'failed', error: expect.objectContaining({ code: 'ValidationFailed' }) }),
+    ]);
     expect(attemptsOf(info, `sections[${i}]/repair-loop@0/repair`)).toEqual([expect.objectContaining({ status: 'succeeded' })]);
     const prompt = await getText(blobs, `sections/${runId}/objectives/repair-1.prompt.txt`);
     expect(prompt).toContain('You made these mistakes:');
@@ -82,7 +87,9 @@ describe('report pipeline on the local engine with the offline model', () => {
     expect(outcome.status).toBe('succeeded');
     const i = index('conclusions');
     expect(attemptsOf(info, `sections[${i}]/generate`)).toHaveLength(1);
-    expect(attemptsOf(info, `sections[${i}]/validate`)).toEqual([expect.objectContaining({ status: 'failed', error: expect.objectContaining({ code: 'SafetyCheckFailed', retryable: false }) })]);
+    expect(attemptsOf(info, `sections[${i}]/validate`)).toEqual([
+      expect.objectContaining({ status: 'failed', error: expect.objectContaining({ code: 'SafetyCheckFailed', retryable: false }) }),
+    ]);
     expect(info.attempts.filter((a) => a.stepPath.startsWith(`sections[${i}]/repair`))).toEqual([]);
     expect(info.retries).toEqual([]);
     const out = (outcome as { output: Output }).output;
@@ -97,7 +104,12 @@ describe('report pipeline on the local engine with the offline model', () => {
     const { outcome, info, blobs } = await runReport({ sources: [...sampleSources(), bad] });
     expect(outcome.status).toBe('succeeded');
     const failed = info.attempts.filter((a) => a.status === 'failed');
-    expect(failed).toEqual([expect.objectContaining({ stepPath: 'ingest[5]/ingest-file', error: expect.objectContaining({ code: 'InvalidInput', message: expect.stringContaining('source "scan.pdf": unreadable PDF') }) })]);
+    expect(failed).toEqual([
+      expect.objectContaining({
+        stepPath: 'ingest[5]/ingest-file',
+        error: expect.objectContaining({ code: 'InvalidInput', message: expect.stringContaining('source "scan.pdf": unreadable PDF') }),
+      }),
+    ]);
     const out = (outcome as { output: Output }).output;
     expect(out.report.sections).toMatchObject({ ok: 9 });
     expect(await getText(blobs, out.report.markdownKey)).toContain('REJECTED (InvalidInput): source "scan.pdf": unreadable PDF');

@@ -42,7 +42,11 @@ export const ReportInput = z.object({
   /** Source documents already stored in the engine's blob store. */
   sources: z.array(SourceRef).min(1),
   /** Largest accepted source file in bytes. */
-  maxSourceBytes: z.number().int().positive().default(10 * 1024 * 1024),
+  maxSourceBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 * 1024),
   /** Where the completion event goes. */
   notify: NotifySinkConfig.default({ kind: 'file' }),
   /** Fewest generated sections for the run to succeed (below: it fails with `ReportIncomplete`). */
@@ -58,7 +62,13 @@ const SECTION = { 'task.$': '$.task', 'reportTitle.$': '$.reportTitle', 'sources
 const REVISED = { ...SECTION, 'revision.$': '$.revision' };
 /** Step ids of a section's first draft, and of its rewrite after review (ids are unique in a pipeline). */
 const FIRST_DRAFT = { generate: 'generate', validate: 'validate', repairLoop: 'repair-loop', repair: 'repair', flag: 'flag' };
-const REWRITE: typeof FIRST_DRAFT = { generate: 'regenerate', validate: 'revalidate', repairLoop: 'rewrite-repair-loop', repair: 'rewrite-repair', flag: 'rewrite-flag' };
+const REWRITE: typeof FIRST_DRAFT = {
+  generate: 'regenerate',
+  validate: 'revalidate',
+  repairLoop: 'rewrite-repair-loop',
+  repair: 'rewrite-repair',
+  flag: 'rewrite-flag',
+};
 
 /**
  * What happens to one section: generate -> validate [ValidationFailed -> repair loop]
@@ -74,13 +84,34 @@ function writeSection(b: StepsBuilder, select: Record<string, string>, ids: type
         errors: ['ValidationFailed'],
         resultPath: '$.check',
         then: (c) =>
-          c.loop(ids.repairLoop, { until: { or: [{ path: '$.check.valid', op: 'eq', value: true }, { path: '$.flagged', op: 'present' }] }, maxIterations: MAX_REPAIR_ROUNDS }, (l) =>
-            l.task(ids.repair, repair, {
-              input: { ...select, 'check.$': '$.check', maxRounds: MAX_REPAIR_ROUNDS },
-              resultPath: '$.check',
-              // an off-script answer in a repair round is held for a human, like one in the first round
-              catch: [{ errors: ['SafetyCheckFailed'], resultPath: '$.safety', then: (f) => f.task(`${ids.repair}-flag`, flagForReview, { input: { 'sectionId.$': '$.task.sectionId', 'error.$': '$.safety' }, resultPath: '$.flagged' }) }],
-            }),
+          c.loop(
+            ids.repairLoop,
+            {
+              until: {
+                or: [
+                  { path: '$.check.valid', op: 'eq', value: true },
+                  { path: '$.flagged', op: 'present' },
+                ],
+              },
+              maxIterations: MAX_REPAIR_ROUNDS,
+            },
+            (l) =>
+              l.task(ids.repair, repair, {
+                input: { ...select, 'check.$': '$.check', maxRounds: MAX_REPAIR_ROUNDS },
+                resultPath: '$.check',
+                // an off-script answer in a repair round is held for a human, like one in the first round
+                catch: [
+                  {
+                    errors: ['SafetyCheckFailed'],
+                    resultPath: '$.safety',
+                    then: (f) =>
+                      f.task(`${ids.repair}-flag`, flagForReview, {
+                        input: { 'sectionId.$': '$.task.sectionId', 'error.$': '$.safety' },
+                        resultPath: '$.flagged',
+                      }),
+                  },
+                ],
+              }),
           ),
       },
       {
@@ -148,7 +179,12 @@ export const reportPipeline = definePipeline({ name: 'report', version: 1, input
     'sections',
     {
       items: '$.plan.sections',
-      itemSelector: { 'task.$': '$$.Map.Item.Value', 'reportTitle.$': '$.plan.reportTitle', 'sources.$': '$.plan.sources', 'sectionIndex.$': '$.plan.sectionIndex' },
+      itemSelector: {
+        'task.$': '$$.Map.Item.Value',
+        'reportTitle.$': '$.plan.reportTitle',
+        'sources.$': '$.plan.sources',
+        'sectionIndex.$': '$.plan.sectionIndex',
+      },
       maxConcurrency: 4,
       toleratedFailurePercentage: 100,
       resultPath: '$.sections',
@@ -185,7 +221,10 @@ export const reportPipeline = definePipeline({ name: 'report', version: 1, input
           .task('apply-review-again', applyReview, APPLY_REVIEW),
       ),
   )
-  .task('assemble', assemble, { input: { 'plan.$': '$.plan', 'sections.$': '$.sections', 'review.$': '$.review', 'reviewState.$': '$.reviewState' }, resultPath: '$.report' })
+  .task('assemble', assemble, {
+    input: { 'plan.$': '$.plan', 'sections.$': '$.sections', 'review.$': '$.review', 'reviewState.$': '$.reviewState' },
+    resultPath: '$.report',
+  })
   .task('check-outcome', checkOutcome, {
     input: { 'sections.$': '$.report.sections', 'minGeneratedSections.$': '$.minGeneratedSections', 'minGeneratedShare.$': '$.minGeneratedShare' },
     resultPath: '$.outcome',

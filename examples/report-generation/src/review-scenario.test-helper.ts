@@ -1,12 +1,4 @@
-import {
-  createMemoryBlobStore,
-  type AnyPipeline,
-  type BlobStore,
-  type Engine,
-  type ModelClient,
-  type ReviewNotifier,
-  type ReviewNotice,
-} from '@baton/core';
+import { createMemoryBlobStore, type AnyPipeline, type BlobStore, type Engine, type ModelClient, type ReviewNotifier, type ReviewNotice } from '@baton/core';
 import { getText } from '@baton/core/engine';
 import { clinicalStudyReport, createOfflineModel, type OfflineFaults } from '@baton/stages';
 import mammoth from 'mammoth';
@@ -18,7 +10,7 @@ import { sampleSources } from './run-report.test-helper.js';
 const NOTE = 'The efficacy table misses the 10 mg arm.';
 const ACCEPT_NOTE = 'Safety data follow in the addendum.';
 /** What the test's model adds to a section written again after review, so the final report shows which text it holds. */
-const REVISED_SENTENCE = 'Revised at the reviewer\'s request.';
+const REVISED_SENTENCE = "Revised at the reviewer's request.";
 
 /**
  * The offline model (with `faults`), answering a rewrite (`purpose: revise`) with one sentence more
@@ -106,8 +98,15 @@ export async function reviewSectionBySection(makeEngine: EngineFactory, expected
   expect(prompt).toContain(`Reviewer's note:\n> ${NOTE}`);
   expect(prompt).toContain('A reviewer (dr.lee) sent this section back in review round 1.');
   // a verdict on a section already decided is refused, and the round stays open
-  await expect(engine.approve(runId, 'review', { token: second.token, reviewer: 'dr.lee', sections: { synopsis: { verdict: 'send-back', note: 'again' } } })).rejects.toMatchObject({ code: 'InvalidInput' });
-  await engine.approve(runId, 'review', { token: second.token, reviewer: 'dr.lee', comment: 'signed', sections: { 'efficacy-results': { verdict: 'approve' } } });
+  await expect(
+    engine.approve(runId, 'review', { token: second.token, reviewer: 'dr.lee', sections: { synopsis: { verdict: 'send-back', note: 'again' } } }),
+  ).rejects.toMatchObject({ code: 'InvalidInput' });
+  await engine.approve(runId, 'review', {
+    token: second.token,
+    reviewer: 'dr.lee',
+    comment: 'signed',
+    sections: { 'efficacy-results': { verdict: 'approve' } },
+  });
 
   const outcome = await engine.result(runId, { timeoutMs: 50_000 });
   if (outcome.status !== 'succeeded') throw new Error(JSON.stringify(outcome.error));
@@ -120,7 +119,10 @@ export async function reviewSectionBySection(makeEngine: EngineFactory, expected
   expect(drafts('efficacy-results')).toEqual(['generate', 'revise']);
   expect(info.attempts.filter((a) => a.stepPath.includes('rewrite[')).map((a) => a.stepPath)).toEqual(expectedStepPaths.rewrite);
 
-  const out = outcome.output as { report: { docxKey: string; pdfKey: string; markdownKey: string; htmlKey: string; sections: Record<string, number> }; notified: { delivered: string } };
+  const out = outcome.output as {
+    report: { docxKey: string; pdfKey: string; markdownKey: string; htmlKey: string; sections: Record<string, number> };
+    notified: { delivered: string };
+  };
   expect(out.report.sections).toMatchObject({ total: 9, ok: 8, failed: 1 });
   const titles = clinicalStudyReport.sections.map((s, i) => `${i + 1}. ${s.title}`);
   const marker = `Accepted as missing by dr.lee: ${ACCEPT_NOTE}`;
@@ -164,10 +166,18 @@ export async function sendBackTwice(makeEngine: EngineFactory): Promise<void> {
   const { blobs, offline, notices, engine, runId, ids } = await startReport(makeEngine);
   const first = await notices.next();
   const approveAll = Object.fromEntries(ids.map((id) => [id, { verdict: 'approve' as const }]));
-  await engine.approve(runId, 'review', { token: first.token, reviewer: 'dr.lee', sections: { ...approveAll, synopsis: { verdict: 'send-back', note: 'Name the primary endpoint.' } } });
+  await engine.approve(runId, 'review', {
+    token: first.token,
+    reviewer: 'dr.lee',
+    sections: { ...approveAll, synopsis: { verdict: 'send-back', note: 'Name the primary endpoint.' } },
+  });
   const second = await notices.next();
   expect(second.sections).toEqual(['synopsis']);
-  await engine.approve(runId, 'review', { token: second.token, reviewer: 'dr.lee', sections: { synopsis: { verdict: 'send-back', note: 'Shorter, please.' } } });
+  await engine.approve(runId, 'review', {
+    token: second.token,
+    reviewer: 'dr.lee',
+    sections: { synopsis: { verdict: 'send-back', note: 'Shorter, please.' } },
+  });
   const third = await notices.next();
   expect(third.sections).toEqual(['synopsis']);
   await engine.approve(runId, 'review', { token: third.token, reviewer: 'dr.lee', sections: { synopsis: { verdict: 'approve' } } });
@@ -199,7 +209,11 @@ export async function retryHeldSection(makeEngine: EngineFactory): Promise<void>
   const payload = first.payload as { sections: { output?: { flagged?: unknown } }[] };
   expect(payload.sections[ids.indexOf('conclusions')]!.output?.flagged).toMatchObject({ status: 'needs-human-review' });
   const approveAll = Object.fromEntries(ids.map((id) => [id, { verdict: 'approve' as const }]));
-  await engine.approve(runId, 'review', { token: first.token, reviewer: 'dr.lee', sections: { ...approveAll, conclusions: { verdict: 'send-back', note: 'Keep to the data.' } } });
+  await engine.approve(runId, 'review', {
+    token: first.token,
+    reviewer: 'dr.lee',
+    sections: { ...approveAll, conclusions: { verdict: 'send-back', note: 'Keep to the data.' } },
+  });
   const second = await notices.next();
   expect(second.sections).toEqual(['conclusions']);
   const prompt = offline.calls.find((c) => c.metadata?.purpose === 'revise')!.messages[0]!.content;

@@ -1,10 +1,4 @@
-import {
-  createLocalEngine,
-  createMemoryBlobStore,
-  type BlobStore,
-  type ModelClient,
-  type RunOutcome,
-} from '@baton/core';
+import { createLocalEngine, createMemoryBlobStore, type BlobStore, type ModelClient, type RunOutcome } from '@baton/core';
 import { getText } from '@baton/core/engine';
 import { createOfflineModel, type OfflineFaults } from '@baton/stages';
 import JSZip from 'jszip';
@@ -93,11 +87,16 @@ describe('off-script model output on the reference pipeline (local engine, offli
     const { outcome, info, blobs } = await run(model);
     expect(outcome.status).toBe('succeeded');
     const out = (outcome as { output: Output }).output;
-    for (const [sectionId, cls] of [['synopsis', 'instruction-override'], ['efficacy-results', 'exfiltration']] as const) {
+    for (const [sectionId, cls] of [
+      ['synopsis', 'instruction-override'],
+      ['efficacy-results', 'exfiltration'],
+    ] as const) {
       const i = index(outcome, sectionId);
       expect(out.sections[i]!.output?.flagged).toMatchObject({ status: 'needs-human-review', round: 0 });
       expect(out.sections[i]!.output!.flagged!.findings.map((f) => f.class)).toContain(cls);
-      expect(attemptsOf(info, `sections[${i}]/validate`)).toEqual([expect.objectContaining({ status: 'failed', error: expect.objectContaining({ code: 'SafetyCheckFailed' }) })]);
+      expect(attemptsOf(info, `sections[${i}]/validate`)).toEqual([
+        expect.objectContaining({ status: 'failed', error: expect.objectContaining({ code: 'SafetyCheckFailed' }) }),
+      ]);
       expect(attemptsOf(info, `sections[${i}]/generate`)).toHaveLength(1);
     }
     expect(out.sections[index(outcome, 'efficacy-results')]!.output!.flagged!.findings.map((f) => f.class)).toContain('invisible-characters');
@@ -116,8 +115,12 @@ describe('off-script model output on the reference pipeline (local engine, offli
     expect(outcome, JSON.stringify(outcome).slice(0, 600)).toMatchObject({ status: 'succeeded' });
     const out = (outcome as { output: Output }).output;
     const i = index(outcome, 'objectives');
-    expect(attemptsOf(info, `sections[${i}]/validate`)).toEqual([expect.objectContaining({ status: 'failed', error: expect.objectContaining({ code: 'ValidationFailed' }) })]);
-    expect(attemptsOf(info, `sections[${i}]/repair-loop@0/repair`)).toEqual([expect.objectContaining({ status: 'failed', error: expect.objectContaining({ code: 'SafetyCheckFailed' }) })]);
+    expect(attemptsOf(info, `sections[${i}]/validate`)).toEqual([
+      expect.objectContaining({ status: 'failed', error: expect.objectContaining({ code: 'ValidationFailed' }) }),
+    ]);
+    expect(attemptsOf(info, `sections[${i}]/repair-loop@0/repair`)).toEqual([
+      expect.objectContaining({ status: 'failed', error: expect.objectContaining({ code: 'SafetyCheckFailed' }) }),
+    ]);
     expect(attemptsOf(info, `sections[${i}]/repair-loop@1/repair`)).toEqual([]);
     expect(out.sections[i]).toMatchObject({ status: 'succeeded', output: { flagged: { status: 'needs-human-review', round: 1 } } });
     expect(out.sections[i]!.output!.flagged!.findings.map((f) => f.class)).toContain('role-switch');

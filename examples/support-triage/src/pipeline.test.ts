@@ -40,7 +40,10 @@ describe('support triage pipeline (choice + parallel + gate)', () => {
   });
 
   it('fails with ApprovalRejected when on-call rejects the escalation', async () => {
-    const { outcome } = await triage({ id: 't-3', subject: 'Billing error', body: 'We were charged twice, error on invoice', customerTier: 'enterprise' }, 'reject');
+    const { outcome } = await triage(
+      { id: 't-3', subject: 'Billing error', body: 'We were charged twice, error on invoice', customerTier: 'enterprise' },
+      'reject',
+    );
     expect(outcome).toMatchObject({ status: 'failed', error: { code: 'ApprovalRejected' } });
   });
 

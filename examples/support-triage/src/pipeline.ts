@@ -18,8 +18,16 @@ export const triagePipeline = definePipeline({ name: 'support-triage', version: 
         when: { path: '$.classification.urgency', op: 'eq', value: 'high' },
         then: (b) =>
           b
-            .parallel('urgent', { resultPath: '$.urgent' }, [(p) => p.task('urgent-reply', draftReply, { input: BOTH }), (p) => p.task('page', escalate, { input: BOTH })])
-            .approval('ack', { gate: 'oncall-ack', timeoutSeconds: 3600, payload: { 'ticket.$': '$.ticket.id', 'classification.$': '$.classification' }, resultPath: '$.ack' }),
+            .parallel('urgent', { resultPath: '$.urgent' }, [
+              (p) => p.task('urgent-reply', draftReply, { input: BOTH }),
+              (p) => p.task('page', escalate, { input: BOTH }),
+            ])
+            .approval('ack', {
+              gate: 'oncall-ack',
+              timeoutSeconds: 3600,
+              payload: { 'ticket.$': '$.ticket.id', 'classification.$': '$.classification' },
+              resultPath: '$.ack',
+            }),
       },
     ],
     (b) => b.task('reply', draftReply, { input: BOTH, resultPath: '$.reply' }),

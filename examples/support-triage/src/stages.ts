@@ -2,7 +2,12 @@ import { StageError, defineStage } from '@baton/core';
 import { z } from 'zod';
 
 /** A support ticket. */
-export const Ticket = z.object({ id: z.string().regex(/^[\w-]+$/), subject: z.string().min(1), body: z.string().min(1), customerTier: z.enum(['free', 'pro', 'enterprise']).default('free') });
+export const Ticket = z.object({
+  id: z.string().regex(/^[\w-]+$/),
+  subject: z.string().min(1),
+  body: z.string().min(1),
+  customerTier: z.enum(['free', 'pro', 'enterprise']).default('free'),
+});
 
 /** The classification of a ticket. */
 export const Classification = z.object({

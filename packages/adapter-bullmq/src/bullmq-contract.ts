@@ -95,12 +95,16 @@ export async function checkFusedContract(queue: Queue, scripts: BullmqAddScripts
     if (!got) return { ok: false, reason: "BullMQ's queue backend has no addJobToTransaction to capture" };
     if (got.command.split(':')[0] !== c.script.name) return { ok: false, reason: `BullMQ called ${got.command}, expected ${c.script.name}` };
     if (c.script.keys !== c.keyNames.length) return { ok: false, reason: `${c.script.name} takes ${c.script.keys} keys, expected ${c.keyNames.length}` };
-    if (got.args.length !== c.keyNames.length + ARGV_COUNT) return { ok: false, reason: `${c.script.name} was called with ${got.args.length} keys and arguments, expected ${c.keyNames.length + ARGV_COUNT}` };
+    if (got.args.length !== c.keyNames.length + ARGV_COUNT)
+      return { ok: false, reason: `${c.script.name} was called with ${got.args.length} keys and arguments, expected ${c.keyNames.length + ARGV_COUNT}` };
     const keys = c.keyNames.map((n) => k[n]);
-    if (keys.some((key, i) => key === undefined || key !== got.args[i])) return { ok: false, reason: `${c.script.name}'s keys are not (${c.keyNames.join(', ')})` };
+    if (keys.some((key, i) => key === undefined || key !== got.args[i]))
+      return { ok: false, reason: `${c.script.name}'s keys are not (${c.keyNames.join(', ')})` };
     const [packedArgs, data, packedOpts] = got.args.slice(c.keyNames.length);
-    if (!Buffer.isBuffer(packedArgs) || data !== '{}' || !Buffer.isBuffer(packedOpts)) return { ok: false, reason: `${c.script.name}'s arguments are not (msgpacked arguments, data JSON, msgpacked options)` };
-    if (!c.script.content.includes('cmsgpack.unpack(ARGV[1])') || !c.script.content.includes('cmsgpack.unpack(ARGV[3])')) return { ok: false, reason: `${c.script.name} does not read its arguments as msgpack` };
+    if (!Buffer.isBuffer(packedArgs) || data !== '{}' || !Buffer.isBuffer(packedOpts))
+      return { ok: false, reason: `${c.script.name}'s arguments are not (msgpacked arguments, data JSON, msgpacked options)` };
+    if (!c.script.content.includes('cmsgpack.unpack(ARGV[1])') || !c.script.content.includes('cmsgpack.unpack(ARGV[3])'))
+      return { ok: false, reason: `${c.script.name} does not read its arguments as msgpack` };
   }
   return { ok: true, scripts };
 }

@@ -1,11 +1,5 @@
 import { type BlobStore } from '@baton/core';
-import {
-  applyJournalEntry,
-  foldJournal,
-  type JournalEntry,
-  type JournalState,
-  type PipelineSet,
-} from '@baton/core/engine';
+import { applyJournalEntry, foldJournal, type JournalEntry, type JournalState, type PipelineSet } from '@baton/core/engine';
 import { addPendingJobs, enqueueTasks, flushPlan, type FlushContext } from './flush.js';
 import { LiveRun, type ReplayPlan, type TaskOrder } from './replay.js';
 import type { InlineOwner } from './enqueue.js';
@@ -116,13 +110,21 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: PipelineSet; 
   const slots = new Map<string, Slot>();
   const batches = new Map<string, Waiting[]>();
 
-  const advance = async (runId: string, need: number, known?: readonly JournalEntry[]): Promise<{ plan: ReplayPlan; gen: number; cached?: Cached } | undefined> => {
+  const advance = async (
+    runId: string,
+    need: number,
+    known?: readonly JournalEntry[],
+  ): Promise<{ plan: ReplayPlan; gen: number; cached?: Cached } | undefined> => {
     // settles in flight first: their outcomes are in the interpreter, not yet in the journal
     for (let c = cache.get(runId); c && c.spec > 0 && !c.broken; c = cache.get(runId)) await c.results;
     const cached = cache.get(runId);
     // callers handed over the journal up to their own entries: no need to read it again
     const entries =
-      cached && cached.entries.length >= need ? cached.entries : !cached && known && known.length >= need ? [...known] : await ctx.store.read(runId, cached?.entries);
+      cached && cached.entries.length >= need
+        ? cached.entries
+        : !cached && known && known.length >= need
+          ? [...known]
+          : await ctx.store.read(runId, cached?.entries);
     cache.delete(runId);
     const gen = generationOf(entries);
     // reuse the live interpreter only if the journal it saw is a prefix of this one, in the same generation
@@ -261,7 +263,14 @@ export function createRunDriver(ctx: { store: RunStore; pipelines: PipelineSet; 
   };
 
   /** Handles the write of a settled batch, in the order batches were sent. */
-  const received = async (runId: string, cached: Cached, batch: readonly Waiting[], plan: ReplayPlan, handed: { w: Waiting; task: TaskOrder }[], res: EnqueueResult): Promise<Written> => {
+  const received = async (
+    runId: string,
+    cached: Cached,
+    batch: readonly Waiting[],
+    plan: ReplayPlan,
+    handed: { w: Waiting; task: TaskOrder }[],
+    res: EnqueueResult,
+  ): Promise<Written> => {
     cached.spec -= batch.length;
     let replan = false;
     if (res.status !== 'written') {

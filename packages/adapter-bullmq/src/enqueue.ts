@@ -103,7 +103,12 @@ export function jobBackoffMs(attemptsMade: number): number {
  * jobs, so a job is never given up on: one that failed is tried again, at most
  * {@link JOB_BACKOFF_MAX_MS} later, for as long as it fails.
  */
-export const JOB_OPTIONS = { attempts: 1_000_000, backoff: { type: JOB_BACKOFF_TYPE }, removeOnComplete: { count: 2000 }, removeOnFail: { count: 10000 } } as const;
+export const JOB_OPTIONS = {
+  attempts: 1_000_000,
+  backoff: { type: JOB_BACKOFF_TYPE },
+  removeOnComplete: { count: 2000 },
+  removeOnFail: { count: 10000 },
+} as const;
 
 /** Completed task jobs are kept an hour (what bull-board shows); a task is never enqueued twice anyway (its claim). */
 export const TASK_JOB_OPTIONS = { ...JOB_OPTIONS, removeOnComplete: { age: 3600 } } as const;
@@ -175,11 +180,16 @@ export function createTaskJobEncoder(queue: Queue, options: TaskJobEncoderOption
       opts: '',
       tasks: [{ claim: taskClaim(task), json: '' }],
       owner,
-      running: { field: `${task.stepPath}#${task.attempt}`, value: JSON.stringify({ path: task.stepPath, stage: task.stage, attempt: task.attempt, at: new Date().toISOString() }) },
+      running: {
+        field: `${task.stepPath}#${task.attempt}`,
+        value: JSON.stringify({ path: task.stepPath, stage: task.stage, attempt: task.attempt, at: new Date().toISOString() }),
+      },
     }),
     async addPending(jobs) {
       if (!jobs.length) return;
-      await queue.addBulk(jobs.map((j) => ({ name: j.name, data: j.data, opts: { ...TASK_JOB_OPTIONS, jobId: j.id, ...(j.delay > 0 ? { delay: j.delay } : {}) } })));
+      await queue.addBulk(
+        jobs.map((j) => ({ name: j.name, data: j.data, opts: { ...TASK_JOB_OPTIONS, jobId: j.id, ...(j.delay > 0 ? { delay: j.delay } : {}) } })),
+      );
     },
   };
 }

@@ -51,7 +51,10 @@ export async function addPendingJobs(ctx: FlushContext, runId: string, jobs?: re
   const todo = jobs ?? (await ctx.store.pendingJobs(runId));
   if (!todo.length) return;
   await ctx.encoder.addPending(todo);
-  await ctx.store.clearPending(runId, todo.map((j) => j.id));
+  await ctx.store.clearPending(
+    runId,
+    todo.map((j) => j.id),
+  );
 }
 
 /** Adds a driver job that replays a run. */
@@ -67,7 +70,9 @@ export async function flushPlan(ctx: FlushContext, runId: string, gen: number, p
   const { store } = ctx;
   const at = (): string => new Date().toISOString();
   await Promise.all([
-    ...plan.timers.map((t) => store.record(runId, { field: `timer|${t.key}@${gen}`, value: String(t.dueAt), entries: [{ t: 'timer', key: t.key, dueAt: t.dueAt }] })),
+    ...plan.timers.map((t) =>
+      store.record(runId, { field: `timer|${t.key}@${gen}`, value: String(t.dueAt), entries: [{ t: 'timer', key: t.key, dueAt: t.dueAt }] }),
+    ),
     ...plan.retries.map(async (r) => {
       const res = await store.record(runId, { field: `retry|${r.path}#${r.attempt}@${gen}`, entries: [{ t: 'retry', ...r }] });
       if (res.added) ctx.observe({ type: 'retry-scheduled', runId, stepPath: r.path, attempt: r.attempt, code: r.code, delayMs: r.delayMs, at: at() });
@@ -120,11 +125,16 @@ export async function flushPlan(ctx: FlushContext, runId: string, gen: number, p
   }
   if (plan.outcome) {
     const o = plan.outcome;
-    const entry: Extract<JournalEntry, { t: 'end' }> = o.status === 'succeeded' ? { t: 'end', ok: true, output: o.output, at: at() } : { t: 'end', ok: false, error: o.error, at: at() };
+    const entry: Extract<JournalEntry, { t: 'end' }> =
+      o.status === 'succeeded' ? { t: 'end', ok: true, output: o.output, at: at() } : { t: 'end', ok: false, error: o.error, at: at() };
     const res = await store.record(runId, { field: `end@${gen}`, entries: [entry], end: entry });
     if (res.added) {
       await store.redis.publish(endedChannel(store.prefix), runId);
-      ctx.observe(o.status === 'succeeded' ? { type: 'run-finished', runId, status: 'succeeded', output: o.output, at: entry.at } : { type: 'run-finished', runId, status: 'failed', error: o.error, at: entry.at });
+      ctx.observe(
+        o.status === 'succeeded'
+          ? { type: 'run-finished', runId, status: 'succeeded', output: o.output, at: entry.at }
+          : { type: 'run-finished', runId, status: 'failed', error: o.error, at: entry.at },
+      );
     }
   }
 }

@@ -196,7 +196,13 @@ export function createRedisModelLimiter(options: RedisModelLimiterOptions): Redi
       if (!budget) return { settle() {}, throttled() {}, failed() {} };
       opts?.signal?.throwIfAborted();
       return new Promise<ModelPermit>((resolve, reject) => {
-        queueOf(modelId, budget).add({ estimate, resolve, reject, ...(opts?.signal ? { signal: opts.signal } : {}), ...(opts?.runId ? { runId: opts.runId } : {}) });
+        queueOf(modelId, budget).add({
+          estimate,
+          resolve,
+          reject,
+          ...(opts?.signal ? { signal: opts.signal } : {}),
+          ...(opts?.runId ? { runId: opts.runId } : {}),
+        });
       });
     },
     async factor(modelId) {

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createMemoryBlobStore, type ReviewNotice } from '@baton/core';
 import { auditRunRecord, createPgliteRegistry, createRegistryObserver, type RegistryObserver, type RunRegistry } from '@baton/registry';
-import { RECORD_INPUT, expectCompleteRecord, expectedRecordAttempts, registryRecordPipeline as pipeline, runApprovedRecord, until } from '@baton/registry/testkit';
+import {
+  RECORD_INPUT,
+  expectCompleteRecord,
+  expectedRecordAttempts,
+  registryRecordPipeline as pipeline,
+  runApprovedRecord,
+  until,
+} from '@baton/registry/testkit';
 import { createBullmqEngine, createBullmqWorker, type BullmqEngine, type BullmqWorker } from './index.js';
 
 // Proves that a run on BullMQ + Redis leaves a complete registry record (the registry's record kit).
@@ -29,7 +36,13 @@ describe('bullmq leaves a complete registry record', () => {
     return engine;
   };
   const workerOf = (options: { prefix: string; observer?: RegistryObserver }): BullmqWorker => {
-    const worker = createBullmqWorker({ connection: inject('redisUrl'), prefix: options.prefix, pipelines: [pipeline], blobs: createMemoryBlobStore(), ...(options.observer ? { observer: options.observer } : {}) });
+    const worker = createBullmqWorker({
+      connection: inject('redisUrl'),
+      prefix: options.prefix,
+      pipelines: [pipeline],
+      blobs: createMemoryBlobStore(),
+      ...(options.observer ? { observer: options.observer } : {}),
+    });
     closers.push(() => worker.close());
     return worker;
   };
@@ -42,7 +55,7 @@ describe('bullmq leaves a complete registry record', () => {
     await registry?.close();
   });
 
-  it('with the engine\'s in-process worker: the run, every map item and attempt (the throttled one too), the approved review', async () => {
+  it("with the engine's in-process worker: the run, every map item and attempt (the throttled one too), the approved review", async () => {
     const observer = createRegistryObserver(registry);
     const notices: ReviewNotice[] = [];
     const engine = engineOf({ prefix: prefix(), observer, notices, worker: true });

@@ -54,7 +54,10 @@ describe('LiveRun', () => {
         expect(maxItemsInFlight).toBe(2);
         return;
       }
-      maxItemsInFlight = Math.max(maxItemsInFlight, new Set([...outstanding.values()].filter((t) => t.stepPath.startsWith('items[')).map((t) => t.stepPath.split('/')[0])).size);
+      maxItemsInFlight = Math.max(
+        maxItemsInFlight,
+        new Set([...outstanding.values()].filter((t) => t.stepPath.startsWith('items[')).map((t) => t.stepPath.split('/')[0])).size,
+      );
       // complete the most recent order first: outcomes arrive out of order
       const next = [...outstanding.values()].at(-1)!;
       outstanding.delete(key(next));

@@ -14,7 +14,17 @@ import {
 } from '@baton/core';
 import { type ModelLimiter } from '@baton/core/engine';
 import { createPipelineSet, invokeStage, safeObserver, validatePrices, type JournalEntry } from '@baton/core/engine';
-import { DEFAULT_TASK_BATCH_SIZE, JOB_OPTIONS, jobBackoffMs, TASK_JOB_OPTIONS, createTaskJobEncoder, taskClaim, type EnqueuePath, type InlineOwner, type TaskJobData } from './enqueue.js';
+import {
+  DEFAULT_TASK_BATCH_SIZE,
+  JOB_OPTIONS,
+  jobBackoffMs,
+  TASK_JOB_OPTIONS,
+  createTaskJobEncoder,
+  taskClaim,
+  type EnqueuePath,
+  type InlineOwner,
+  type TaskJobData,
+} from './enqueue.js';
 import { NOTICE_GRACE_MS, publishNotice, taskField, wakeRun, type FlushContext } from './flush.js';
 import { QUEUES } from './keys.js';
 import { DEFAULT_PREFIX, bullmqConnectionOf, type BullmqConnectionOptions } from './options.js';
@@ -187,7 +197,10 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
     }
     // the stage of the run's own pipeline version: another version may hold another stage of that name
     const stage = pipelines.get(t.pipeline, t.pipelineVersion)?.stages.get(t.stage);
-    if (!stage) throw new Error(`this worker does not know stage "${t.stage}" of pipeline "${t.pipeline}"${t.pipelineVersion === undefined ? '' : ` version ${t.pipelineVersion}`}`);
+    if (!stage)
+      throw new Error(
+        `this worker does not know stage "${t.stage}" of pipeline "${t.pipeline}"${t.pipelineVersion === undefined ? '' : ` version ${t.pipelineVersion}`}`,
+      );
     if (observing) {
       observe({ type: 'attempt-started', runId: t.runId, stepPath: t.stepPath, stage: t.stage, attempt: t.attempt, at: startedAt });
       if (t.attempt === 1) observe({ type: 'step-started', runId: t.runId, stepPath: t.stepPath, kind: 'task', at: startedAt });
@@ -207,7 +220,17 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
       ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
     });
     const at = new Date().toISOString();
-    const base = { t: 'task' as const, path: t.stepPath, stage: t.stage, stageVersion: stage.version, hash: t.hash, attempt: t.attempt, startedAt, at, metrics: result.metrics };
+    const base = {
+      t: 'task' as const,
+      path: t.stepPath,
+      stage: t.stage,
+      stageVersion: stage.version,
+      hash: t.hash,
+      attempt: t.attempt,
+      startedAt,
+      at,
+      metrics: result.metrics,
+    };
     const entry: JournalEntry = result.ok ? { ...base, ok: true, output: result.output } : { ...base, ok: false, error: result.error };
     const finished = (): void => {
       if (!observing) return;
@@ -218,7 +241,11 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
     const runningField = `${t.stepPath}#${t.attempt}`;
     // a redelivery may race another delivery of the same attempt: only first deliveries take the fast path
     if (firstDelivery) {
-      const settled = await driver.settle(t.runId, { field, entry, running: runningField, claim: taskClaim(t), ...(owner && !closing ? { owner } : {}) }, finished);
+      const settled = await driver.settle(
+        t.runId,
+        { field, entry, running: runningField, claim: taskClaim(t), ...(owner && !closing ? { owner } : {}) },
+        finished,
+      );
       if (typeof settled === 'object') return settled;
       if (settled) return undefined;
     }
@@ -238,7 +265,11 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
     if (firstDelivery) {
       // one write marks the job's attempts in flight (a task run inline is marked by the write that hands it over)
       const at = new Date().toISOString();
-      for (const runId of runIds) store.markRunning(runId, job.data.tasks.filter((t) => t.runId === runId).map((t) => ({ path: t.stepPath, stage: t.stage, attempt: t.attempt, at })));
+      for (const runId of runIds)
+        store.markRunning(
+          runId,
+          job.data.tasks.filter((t) => t.runId === runId).map((t) => ({ path: t.stepPath, stage: t.stage, attempt: t.attempt, at })),
+        );
     } else {
       // tasks the job's last delivery was running inline go back to the queue through the next replay
       for (const runId of runIds) if ((await store.releaseInline(runId, job.id!)) > 0) driver.forget(runId);

@@ -22,7 +22,17 @@ import { chaosPipelines } from './fixtures/chaos-pipelines.js';
 
 const bullmqVersion = (createRequire(import.meta.url)('bullmq/package.json') as { version: string }).version;
 const runId = `c-${randomBytes(3).toString('hex')}`;
-const task = (stepPath: string, delayMs = 0): TaskOrder => ({ runId, pipeline: 'p', gen: 0, stepPath, stage: 's', input: { stepPath }, attempt: 1, hash: 'h', delayMs });
+const task = (stepPath: string, delayMs = 0): TaskOrder => ({
+  runId,
+  pipeline: 'p',
+  gen: 0,
+  stepPath,
+  stage: 's',
+  input: { stepPath },
+  attempt: 1,
+  hash: 'h',
+  delayMs,
+});
 
 function recordingLogger(): Logger & { warnings: string[] } {
   const warnings: string[] = [];
@@ -92,10 +102,14 @@ describe('BullMQ contract of the fused enqueue path (real Redis)', () => {
 
     // a BullMQ worker takes the fused job as it takes the reference: name, data, options
     const seen = new Map<string, Pick<Job, 'name' | 'data' | 'opts' | 'attemptsMade'>>();
-    const worker = new Worker('task', async (job) => void seen.set(job.id!, { name: job.name, data: job.data as unknown, opts: job.opts, attemptsMade: job.attemptsMade }), {
-      connection: bullmqConnectionOf(inject('redisUrl')),
-      prefix,
-    });
+    const worker = new Worker(
+      'task',
+      async (job) => void seen.set(job.id!, { name: job.name, data: job.data as unknown, opts: job.opts, attemptsMade: job.attemptsMade }),
+      {
+        connection: bullmqConnectionOf(inject('redisUrl')),
+        prefix,
+      },
+    );
     try {
       for (let i = 0; i < 200 && !(seen.has(fusedNow.id!) && seen.has('ref-now')); i++) await new Promise((r) => setTimeout(r, 20));
     } finally {

@@ -136,7 +136,9 @@ it(`chaos: ${RUNS} report runs (offline model) on 3 worker processes, one SIGKIL
     const duplicated = [...writes].filter(([, pids]) => pids.slice(0, -1).some((p) => !workers.killed.has(p)));
     expect(duplicated).toEqual([]);
     console.log(
-      `report chaos: ${RUNS}/${RUNS} reports, ${kills} SIGKILLs, ${executions.size} step attempts, ${reRuns} re-run after a kill, ${writes.size} blobs, ${[...writes.values()].filter((p) => p.length > 1).length} rewritten after a kill (${[...writes]
+      `report chaos: ${RUNS}/${RUNS} reports, ${kills} SIGKILLs, ${executions.size} step attempts, ${reRuns} re-run after a kill, ${writes.size} blobs, ${[...writes.values()].filter((p) => p.length > 1).length} rewritten after a kill (${[
+        ...writes,
+      ]
         .filter(([, p]) => p.length > 1)
         .map(([k]) => k)
         .join(', ')})`,

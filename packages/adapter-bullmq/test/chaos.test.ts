@@ -99,7 +99,9 @@ it(`chaos: ${RUNS} map runs on 3 worker processes, one SIGKILLed at random momen
     expect((await Promise.all(expected.map((k) => blobs.has(k)))).every(Boolean)).toBe(true);
     expect([...blobWrites.values()].every((n) => n === 1)).toBe(true);
     expect(blobWrites.size).toBeGreaterThanOrEqual(RUNS * ITEMS - kills * env.concurrency);
-    console.log(`chaos: ${RUNS}/${RUNS} runs succeeded, ${kills} SIGKILLs, ${allowed} in-flight steps re-run, ${blobWrites.size} blob writes observed, none twice`);
+    console.log(
+      `chaos: ${RUNS}/${RUNS} runs succeeded, ${kills} SIGKILLs, ${allowed} in-flight steps re-run, ${blobWrites.size} blob writes observed, none twice`,
+    );
   } finally {
     await workers.stop();
     await engine.close();

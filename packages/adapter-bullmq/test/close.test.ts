@@ -10,7 +10,12 @@ describe('closing a bullmq engine', () => {
     process.on('unhandledRejection', onUnhandled);
     try {
       for (const worker of [false, true]) {
-        const engine = createBullmqEngine({ connection: inject('redisUrl'), prefix: `close-${randomBytes(4).toString('hex')}`, pipelines: chaosPipelines, worker });
+        const engine = createBullmqEngine({
+          connection: inject('redisUrl'),
+          prefix: `close-${randomBytes(4).toString('hex')}`,
+          pipelines: chaosPipelines,
+          worker,
+        });
         await engine.close();
       }
       await new Promise((r) => setTimeout(r, 300));

@@ -6,7 +6,9 @@ import { createBullmqEngine } from '../src/engine.js';
 import { createBullmqWorker } from '../src/worker.js';
 
 const echo = defineStage({ name: 'echo', version: 1, input: z.object({ n: z.number() }), output: z.object({ n: z.number() }), run: async (i) => i });
-const pipeline = definePipeline({ name: 'dispose', version: 1, input: z.object({ n: z.number() }) }).task('echo', echo).build();
+const pipeline = definePipeline({ name: 'dispose', version: 1, input: z.object({ n: z.number() }) })
+  .task('echo', echo)
+  .build();
 
 describe('await using (real Redis)', () => {
   it('closes a worker and an engine without a worker at the end of the block', async () => {

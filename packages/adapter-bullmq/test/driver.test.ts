@@ -29,7 +29,17 @@ const race = definePipeline({ name: 'driver-race', version: 1, input: z.looseObj
   .parallel('both', {}, [(b) => b.task('a1', step).task('a2', step), (b) => b.task('b1', step).task('b2', step)])
   .build();
 
-const outcomeOf = (t: TaskOrder): JournalEntry => ({ t: 'task', path: t.stepPath, stage: t.stage, hash: t.hash, attempt: t.attempt, ok: true, output: {}, startedAt: 'x', at: 'y' });
+const outcomeOf = (t: TaskOrder): JournalEntry => ({
+  t: 'task',
+  path: t.stepPath,
+  stage: t.stage,
+  hash: t.hash,
+  attempt: t.attempt,
+  ok: true,
+  output: {},
+  startedAt: 'x',
+  at: 'y',
+});
 
 describe('run driver (real Redis)', () => {
   const prefix = `drv-${randomBytes(3).toString('hex')}`;
@@ -71,10 +81,27 @@ describe('run driver (real Redis)', () => {
         return res;
       },
     };
-    const flush: FlushContext = { store: gated, driveQueue, encoder: createTaskJobEncoder(taskQueue), taskBatchSize: 8, deliver: async () => {}, observe: () => {}, noticeGraceMs: 20_000 };
-    const driver = createRunDriver({ store: gated, pipelines: createPipelineSet([race]), blobs: createFsBlobStore({ root: mkdtempSync(join(tmpdir(), 'baton-drv-')) }), flush });
+    const flush: FlushContext = {
+      store: gated,
+      driveQueue,
+      encoder: createTaskJobEncoder(taskQueue),
+      taskBatchSize: 8,
+      deliver: async () => {},
+      observe: () => {},
+      noticeGraceMs: 20_000,
+    };
+    const driver = createRunDriver({
+      store: gated,
+      pipelines: createPipelineSet([race]),
+      blobs: createFsBlobStore({ root: mkdtempSync(join(tmpdir(), 'baton-drv-')) }),
+      flush,
+    });
 
-    await store.record(runId, { field: 'start', entries: [{ t: 'start', runId, pipeline: race.name, input: {}, at: new Date().toISOString() }], indexAt: Date.now() });
+    await store.record(runId, {
+      field: 'start',
+      entries: [{ t: 'start', runId, pipeline: race.name, input: {}, at: new Date().toISOString() }],
+      indexAt: Date.now(),
+    });
     await driver.drive(runId);
     const first = (await taskQueue.getJobs(['waiting'])).flatMap((j) => (j.data as TaskJobData).tasks).filter((t) => t.runId === runId);
     const a1 = first.find((t) => t.stepPath.endsWith('/a1'))!;

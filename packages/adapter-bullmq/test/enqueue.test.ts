@@ -10,7 +10,17 @@ import { createRunStore, type RunStore } from '../src/store.js';
 // The one script that journals task outcomes and enqueues the task jobs they unlock, on real Redis.
 
 const runId = `r-${randomBytes(3).toString('hex')}`;
-const task = (stepPath: string, delayMs = 0): TaskOrder => ({ runId, pipeline: 'p', gen: 0, stepPath, stage: 's', input: { stepPath }, attempt: 1, hash: 'h', delayMs });
+const task = (stepPath: string, delayMs = 0): TaskOrder => ({
+  runId,
+  pipeline: 'p',
+  gen: 0,
+  stepPath,
+  stage: 's',
+  input: { stepPath },
+  attempt: 1,
+  hash: 'h',
+  delayMs,
+});
 const outcome = (path: string): JournalEntry => ({ t: 'task', path, stage: 's', hash: 'h', attempt: 1, ok: true, output: { path }, startedAt: 'x', at: 'y' });
 
 describe('enqueue script (real Redis)', () => {
@@ -36,15 +46,26 @@ describe('enqueue script (real Redis)', () => {
   it('groups due tasks into jobs of at most the batch size, a delayed task alone, and claims each task once', async () => {
     const encoder = createTaskJobEncoder(queue);
     const tasks = ['a', 'b', 'c', 'd', 'e'].map((p) => task(p));
-    const res = await store.enqueue(runId, { queueKeys: createTaskJobEncoder(queue).queueKeys, outcomes: [], jobs: await encoder.encode([...tasks, task('late', 60_000)], 2) });
+    const res = await store.enqueue(runId, {
+      queueKeys: createTaskJobEncoder(queue).queueKeys,
+      outcomes: [],
+      jobs: await encoder.encode([...tasks, task('late', 60_000)], 2),
+    });
     expect(res.status).toBe('written');
     const data = await jobsData();
     expect(data.map((g) => g.map((t) => t.stepPath).join(',')).sort()).toEqual(['a,b', 'c,d', 'e', 'late']);
     expect((await queue.getDelayed()).map((j) => (j.data as TaskJobData).tasks[0]!.stepPath)).toEqual(['late']);
 
     // the same tasks planned again (another process's replay): only the new one is enqueued
-    await store.enqueue(runId, { queueKeys: createTaskJobEncoder(queue).queueKeys, outcomes: [], jobs: await encoder.encode([task('a'), task('b'), task('f')], 8) });
-    const after = (await jobsData()).flat().map((t) => t.stepPath).sort();
+    await store.enqueue(runId, {
+      queueKeys: createTaskJobEncoder(queue).queueKeys,
+      outcomes: [],
+      jobs: await encoder.encode([task('a'), task('b'), task('f')], 8),
+    });
+    const after = (await jobsData())
+      .flat()
+      .map((t) => t.stepPath)
+      .sort();
     expect(after).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'late']);
   });
 
@@ -53,14 +74,24 @@ describe('enqueue script (real Redis)', () => {
     const before = (await store.read(runId)).length;
     // another process appended an outcome since this caller read the journal: still written, the tail comes back
     await store.record(runId, { field: 'task|x#1@0', entries: [outcome('x')] });
-    const res = await store.enqueue(runId, { queueKeys: createTaskJobEncoder(queue).queueKeys, expectLength: before, outcomes: [{ field: 'task|y#1@0', running: 'y#1', claim: '', entry: outcome('y') }], jobs: await encoder.encode([task('z')], 8) });
+    const res = await store.enqueue(runId, {
+      queueKeys: createTaskJobEncoder(queue).queueKeys,
+      expectLength: before,
+      outcomes: [{ field: 'task|y#1@0', running: 'y#1', claim: '', entry: outcome('y') }],
+      jobs: await encoder.encode([task('z')], 8),
+    });
     expect(res.status).toBe('written');
     expect(res.tail.map((e) => (e as { path: string }).path)).toEqual(['x']);
     expect((await store.read(runId)).slice(-2).map((e) => (e as { path: string }).path)).toEqual(['x', 'y']);
     expect((await jobsData()).flat().some((t) => t.stepPath === 'z')).toBe(true);
 
     // the same outcome again: nothing is written, no job is added
-    const again = await store.enqueue(runId, { queueKeys: createTaskJobEncoder(queue).queueKeys, expectLength: res.length, outcomes: [{ field: 'task|y#1@0', running: 'y#1', claim: '', entry: outcome('y') }], jobs: await encoder.encode([task('w')], 8) });
+    const again = await store.enqueue(runId, {
+      queueKeys: createTaskJobEncoder(queue).queueKeys,
+      expectLength: res.length,
+      outcomes: [{ field: 'task|y#1@0', running: 'y#1', claim: '', entry: outcome('y') }],
+      jobs: await encoder.encode([task('w')], 8),
+    });
     expect(again.status).toBe('recorded');
     expect((await jobsData()).flat().some((t) => t.stepPath === 'w')).toBe(false);
   });
@@ -70,11 +101,17 @@ describe('enqueue script (real Redis)', () => {
     const lockKey = `${prefix}:task:owner-job:lock`;
     await store.redis.set(lockKey, 'token-1');
     const owner = { jobId: 'owner-job', token: 'token-1', lockKey };
-    const handed = await store.enqueue(runId, { queueKeys: createTaskJobEncoder(queue).queueKeys, outcomes: [], jobs: [encoder.encodeInline(task('i1'), owner), encoder.encodeInline(task('i2'), { ...owner, token: 'stale' })] });
+    const handed = await store.enqueue(runId, {
+      queueKeys: createTaskJobEncoder(queue).queueKeys,
+      outcomes: [],
+      jobs: [encoder.encodeInline(task('i1'), owner), encoder.encodeInline(task('i2'), { ...owner, token: 'stale' })],
+    });
     expect(handed.inlined).toEqual(['inlined', 'lost']);
     expect((await store.running(runId)).map((r) => r.path)).toContain('i1');
     // the same task again: claimed already, nobody else gets it
-    expect((await store.enqueue(runId, { queueKeys: createTaskJobEncoder(queue).queueKeys, outcomes: [], jobs: [encoder.encodeInline(task('i1'), owner)] })).inlined).toEqual(['taken']);
+    expect(
+      (await store.enqueue(runId, { queueKeys: createTaskJobEncoder(queue).queueKeys, outcomes: [], jobs: [encoder.encodeInline(task('i1'), owner)] })).inlined,
+    ).toEqual(['taken']);
     // the lost one was not claimed: a plain enqueue adds it
     await store.enqueue(runId, { queueKeys: createTaskJobEncoder(queue).queueKeys, outcomes: [], jobs: await encoder.encode([task('i2')], 8) });
     expect((await jobsData()).flat().some((t) => t.stepPath === 'i2')).toBe(true);
@@ -97,7 +134,10 @@ describe('enqueue script (real Redis)', () => {
       jobs: [encoder.encodeInline(task('wide[0]'), owner), ...(await encoder.encode(wide, 1000))],
     });
     expect(res.inlined).toEqual(['inlined']);
-    const queued = (await jobsData()).flat().map((t) => t.stepPath).filter((p) => p.startsWith('wide['));
+    const queued = (await jobsData())
+      .flat()
+      .map((t) => t.stepPath)
+      .filter((p) => p.startsWith('wide['));
     expect(queued).toHaveLength(4099);
     expect(new Set(queued).size).toBe(4099);
     expect(queued).not.toContain('wide[0]');
@@ -109,7 +149,12 @@ describe('enqueue script (real Redis)', () => {
   it('writes nothing when the journal ended or was redriven since the plan, or is shorter than the plan saw', async () => {
     const len = (await store.read(runId)).length;
     const write = (expectLength: number, path: string): ReturnType<RunStore['enqueue']> =>
-      store.enqueue(runId, { queueKeys: createTaskJobEncoder(queue).queueKeys, expectLength, outcomes: [{ field: `task|${path}#1@0`, running: '', claim: '', entry: outcome(path) }], jobs: [] });
+      store.enqueue(runId, {
+        queueKeys: createTaskJobEncoder(queue).queueKeys,
+        expectLength,
+        outcomes: [{ field: `task|${path}#1@0`, running: '', claim: '', entry: outcome(path) }],
+        jobs: [],
+      });
     expect((await write(len + 5, 'v')).status).toBe('moved');
     await store.record(runId, { field: 'redrive|1', entries: [{ t: 'redrive', at: 'x' }] });
     expect((await write(len, 'v')).status).toBe('moved');

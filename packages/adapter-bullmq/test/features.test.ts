@@ -46,7 +46,9 @@ const waiting = definePipeline({ name: 'waiting', version: 1, input: z.object({ 
 
 const claimMap = definePipeline({ name: 'claim-map', version: 1, input: z.object({ n: z.number() }) })
   .task('make', many, { input: { 'n.$': '$.n' }, resultPath: '$.made' })
-  .map('each', { items: '$.made.items', itemSelector: { 'i.$': '$$.Map.Item.Value.i' }, maxConcurrency: 10, resultPath: '$.squares' }, (b) => b.task('square', square))
+  .map('each', { items: '$.made.items', itemSelector: { 'i.$': '$$.Map.Item.Value.i' }, maxConcurrency: 10, resultPath: '$.squares' }, (b) =>
+    b.task('square', square),
+  )
   .build();
 
 const pipelines = [waiting, claimMap];

@@ -12,7 +12,12 @@ import { startWorkers } from './workers.js';
 const here = dirname(fileURLToPath(import.meta.url));
 
 const received = (log: string): { pid: number }[] =>
-  existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { pid: number }) : [];
+  existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { pid: number })
+    : [];
 
 it('"model calls" of a run whose worker was SIGKILLed mid-call are the calls the provider received', { timeout: 120_000 }, async () => {
   const redisUrl = inject('redisUrl');

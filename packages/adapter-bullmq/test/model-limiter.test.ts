@@ -19,7 +19,13 @@ interface Call {
   event: 'start' | 'end';
   t: number;
 }
-const calls = (log: string): Call[] => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Call) : []);
+const calls = (log: string): Call[] =>
+  existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Call)
+    : [];
 
 describe('Redis model limiter', () => {
   it('two worker processes share one budget: calls in flight and calls per window stay within it', { timeout: 120_000 }, async () => {
@@ -46,7 +52,10 @@ describe('Redis model limiter', () => {
     });
     const engine = createBullmqEngine({ connection: redisUrl, prefix, pipelines: quotaPipelines, blobs: createFsBlobStore({ root: blobDir }), worker: false });
     try {
-      const { runId } = await engine.start('quota-report', Array.from({ length: 30 }, (_, n) => ({ n })));
+      const { runId } = await engine.start(
+        'quota-report',
+        Array.from({ length: 30 }, (_, n) => ({ n })),
+      );
       expect((await engine.result(runId, { timeoutMs: 90_000 })).status).toBe('succeeded');
       const log_ = calls(log).sort((a, b) => a.t - b.t || (a.event === 'end' ? -1 : 1));
       let inFlight = 0;
@@ -120,7 +129,11 @@ describe('Redis model limiter', () => {
   it('serves waiting callers of two runs in turn, and a throttled call counts nothing in the window', async () => {
     const redisUrl = inject('redisUrl');
     const prefix = `quota-${randomBytes(4).toString('hex')}`;
-    const limiter = createRedisModelLimiter({ connection: redisUrl, prefix, budgets: { m: { maxInFlight: 1 }, r: { requestsPerMinute: 1, windowMs: 60_000 } } });
+    const limiter = createRedisModelLimiter({
+      connection: redisUrl,
+      prefix,
+      budgets: { m: { maxInFlight: 1 }, r: { requestsPerMinute: 1, windowMs: 60_000 } },
+    });
     try {
       const order: string[] = [];
       const held = await limiter.acquire('m', est, { runId: 'a' });
@@ -144,7 +157,12 @@ describe('Redis model limiter', () => {
   it('with Redis unreachable it limits this process alone, with a warning, and does not hang', async () => {
     const warnings: string[] = [];
     const logger = { debug() {}, info() {}, error() {}, warn: (msg: string) => void warnings.push(msg), child: () => logger };
-    const limiter = createRedisModelLimiter({ connection: `redis://127.0.0.1:${await freePort()}`, budgets: { m: { maxInFlight: 1 } }, logger, connectTimeoutMs: 200 });
+    const limiter = createRedisModelLimiter({
+      connection: `redis://127.0.0.1:${await freePort()}`,
+      budgets: { m: { maxInFlight: 1 } },
+      logger,
+      connectTimeoutMs: 200,
+    });
     try {
       const first = await limiter.acquire('m', est);
       const second = limiter.acquire('m', est);

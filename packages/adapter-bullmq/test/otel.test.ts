@@ -23,7 +23,14 @@ describe('OpenTelemetry on BullMQ (real Redis)', () => {
     const work = tracing();
     const scenario = createTracedScenario();
     await using worker = createBullmqWorker({ pipelines: [kitTraced], connection, prefix, observer: work.observer, notifier: scenario.notifier });
-    await using engine = createBullmqEngine({ pipelines: [kitTraced], connection, prefix, worker: false, observer: client.observer, notifier: scenario.notifier });
+    await using engine = createBullmqEngine({
+      pipelines: [kitTraced],
+      connection,
+      prefix,
+      worker: false,
+      observer: client.observer,
+      notifier: scenario.notifier,
+    });
     await worker.ready;
     const { runId, outcome } = await scenario.run(engine);
     expect(outcome.status).toBe('succeeded');

@@ -26,7 +26,14 @@ it('a Redis restart (AOF on) in the middle of runs loses no run and re-runs no c
     while (ends() < 5) await new Promise((r) => setTimeout(r, 50));
 
     await redis.stop('SIGTERM');
-    const completedBefore = probes.map((p) => new Set(readProbe(p).filter((e) => e.event === 'end').map((e) => e.key)));
+    const completedBefore = probes.map(
+      (p) =>
+        new Set(
+          readProbe(p)
+            .filter((e) => e.event === 'end')
+            .map((e) => e.key),
+        ),
+    );
     await new Promise((r) => setTimeout(r, 1000));
     await redis.restart();
 

@@ -34,7 +34,11 @@ const blobs: BlobStore = {
 };
 // BATON_MODEL_BUDGETS / BATON_PRICES: JSON budgets (a Redis limiter shared by the workers) and prices
 const limiter = process.env.BATON_MODEL_BUDGETS
-  ? createRedisModelLimiter({ connection: env('BATON_REDIS_URL'), prefix: env('BATON_PREFIX'), budgets: JSON.parse(process.env.BATON_MODEL_BUDGETS) as ModelBudgets })
+  ? createRedisModelLimiter({
+      connection: env('BATON_REDIS_URL'),
+      prefix: env('BATON_PREFIX'),
+      budgets: JSON.parse(process.env.BATON_MODEL_BUDGETS) as ModelBudgets,
+    })
   : undefined;
 const prices = process.env.BATON_PRICES ? (JSON.parse(process.env.BATON_PRICES) as PriceTable) : undefined;
 const worker = createBullmqWorker({

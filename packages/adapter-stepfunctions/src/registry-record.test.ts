@@ -17,7 +17,12 @@ describe.each(['function-arn', 'invoke'] as const)('stepfunctions-local (%s task
   beforeAll(async () => {
     registry = await createPgliteRegistry();
     observer = createRegistryObserver(registry);
-    engine = createStepFunctionsLocalEngine({ pipelines: [registryRecordPipeline], observer, notifier: (n) => void notices.push(n), compile: { lambdaIntegration } });
+    engine = createStepFunctionsLocalEngine({
+      pipelines: [registryRecordPipeline],
+      observer,
+      notifier: (n) => void notices.push(n),
+      compile: { lambdaIntegration },
+    });
   }, 60_000); // PGlite starts in seconds on a loaded 2-core machine
   afterAll(async () => {
     await engine?.close();

@@ -18,8 +18,17 @@ const step = (version: number) =>
       return input;
     },
   });
-const pipelineOn = (pipelineVersion: number, stageVersion: number) => definePipeline({ name: 'pinned', version: pipelineVersion }).task('step', step(stageVersion)).build();
-const request = (over: Partial<RunStageRequest>): RunStageRequest => ({ runId: 'run-1', pipeline: 'pinned', stepPath: 'step', stage: 'step', input: {}, attempt: 1, ...over });
+const pipelineOn = (pipelineVersion: number, stageVersion: number) =>
+  definePipeline({ name: 'pinned', version: pipelineVersion }).task('step', step(stageVersion)).build();
+const request = (over: Partial<RunStageRequest>): RunStageRequest => ({
+  runId: 'run-1',
+  pipeline: 'pinned',
+  stepPath: 'step',
+  stage: 'step',
+  input: {},
+  attempt: 1,
+  ...over,
+});
 
 describe('the stage activity runs only the stage version the run is pinned to', () => {
   it('a worker whose stage has another version refuses the attempt, typed, without running it', async () => {
@@ -27,15 +36,22 @@ describe('the stage activity runs only the stage version the run is pinned to', 
     const result = await activities.batonRunStage(request({ pipelineVersion: 1, stageVersion: 1 }));
     expect(result).toMatchObject({
       ok: false,
-      error: { code: 'PipelineVersionNotLoaded', retryable: false, message: expect.stringContaining('stage "step" is at version 2 on this worker, the run\'s is 1') },
+      error: {
+        code: 'PipelineVersionNotLoaded',
+        retryable: false,
+        message: expect.stringContaining('stage "step" is at version 2 on this worker, the run\'s is 1'),
+      },
     });
     expect(ran).toBe(0);
   });
 
-  it('a worker without the run\'s pipeline version refuses, naming the versions it holds', async () => {
+  it("a worker without the run's pipeline version refuses, naming the versions it holds", async () => {
     const activities = createBatonActivities({ pipelines: [pipelineOn(2, 1), pipelineOn(3, 1)], blobs: createMemoryBlobStore() });
     const result = await activities.batonRunStage(request({ pipelineVersion: 1, stageVersion: 1 }));
-    expect(result).toMatchObject({ ok: false, error: { code: 'PipelineVersionNotLoaded', details: { pipeline: 'pinned', version: 1, loaded: [2, 3], runId: 'run-1' } } });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'PipelineVersionNotLoaded', details: { pipeline: 'pinned', version: 1, loaded: [2, 3], runId: 'run-1' } },
+    });
     expect(ran).toBe(0);
   });
 });

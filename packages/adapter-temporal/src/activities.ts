@@ -74,7 +74,10 @@ export function createBatonActivities(options: BatonActivitiesOptions): BatonAct
   const logger = options.logger ?? silentLogger;
   const pipelines: PipelineSet | ReadonlyMap<string, AnyPipeline> = Array.isArray(options.pipelines) ? createPipelineSet(options.pipelines) : options.pipelines;
   const all = (): AnyPipeline[] => ('all' in pipelines ? pipelines.all() : [...pipelines.values()]);
-  const versionsOf = (name: string): number[] => all().filter((p) => p.name === name).map((p) => p.ir.version);
+  const versionsOf = (name: string): number[] =>
+    all()
+      .filter((p) => p.name === name)
+      .map((p) => p.ir.version);
   const observe = safeObserver([options.observer], logger);
   const notify = async (event: RunEvent): Promise<void> => {
     if (options.observer) await observe(event);
@@ -99,12 +102,20 @@ export function createBatonActivities(options: BatonActivitiesOptions): BatonAct
         const error = serializeError(apiError.pipelineVersionNotLoaded(req.pipeline, req.pipelineVersion ?? 0, versionsOf(req.pipeline), req.runId, why));
         return { ok: false, error, startedAt, finishedAt: startedAt };
       }
-      if (!stage && req.pipelineVersion !== undefined && 'all' in pipelines && pipelines.has(req.pipeline) && !pipelines.get(req.pipeline, req.pipelineVersion)) {
+      if (
+        !stage &&
+        req.pipelineVersion !== undefined &&
+        'all' in pipelines &&
+        pipelines.has(req.pipeline) &&
+        !pipelines.get(req.pipeline, req.pipelineVersion)
+      ) {
         const error = serializeError(apiError.pipelineVersionNotLoaded(req.pipeline, req.pipelineVersion, versionsOf(req.pipeline), req.runId));
         return { ok: false, error, startedAt, finishedAt: startedAt };
       }
       if (!stage) {
-        const error = serializeError(new StageError('StageFailed', `this worker does not know stage "${req.stage}" of pipeline "${req.pipeline}"`, { retryable: false }));
+        const error = serializeError(
+          new StageError('StageFailed', `this worker does not know stage "${req.stage}" of pipeline "${req.pipeline}"`, { retryable: false }),
+        );
         return { ok: false, error, startedAt, finishedAt: startedAt };
       }
       const ctx = Context.current();
@@ -137,7 +148,15 @@ export function createBatonActivities(options: BatonActivitiesOptions): BatonAct
           throw ApplicationFailure.nonRetryable(`worker stopped during ${req.stepPath} attempt ${req.attempt}`, WORKER_STOPPED);
         }
         const finishedAt = new Date().toISOString();
-        const base = { type: 'attempt-finished' as const, runId: req.runId, stepPath: req.stepPath, stage: req.stage, attempt: req.attempt, metrics: result.metrics, at: finishedAt };
+        const base = {
+          type: 'attempt-finished' as const,
+          runId: req.runId,
+          stepPath: req.stepPath,
+          stage: req.stage,
+          attempt: req.attempt,
+          metrics: result.metrics,
+          at: finishedAt,
+        };
         await notify(result.ok ? { ...base, status: 'succeeded' } : { ...base, status: 'failed', error: result.error });
         return result.ok
           ? { ok: true, output: result.output, metrics: result.metrics, startedAt, finishedAt }
@@ -187,9 +206,12 @@ export function createBatonActivities(options: BatonActivitiesOptions): BatonAct
 function heartbeatEvery(ctx: Context, alive: () => boolean): NodeJS.Timeout | undefined {
   const timeout = ctx.info.heartbeatTimeoutMs;
   if (!timeout) return undefined;
-  return setInterval(() => {
-    if (alive()) ctx.heartbeat();
-  }, Math.max(100, Math.floor(timeout / 3)));
+  return setInterval(
+    () => {
+      if (alive()) ctx.heartbeat();
+    },
+    Math.max(100, Math.floor(timeout / 3)),
+  );
 }
 
 /** Default of `stuckGraceMs`: the workflow's default start-to-close margin, which bounded such an attempt before budget waits. */

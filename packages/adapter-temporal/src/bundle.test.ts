@@ -10,7 +10,21 @@ describe('bundleBatonWorkflow', () => {
     const core = sources.filter((s) => s.includes('/packages/core/')).map((s) => s.replace(/^.*\/packages\/core\/(src|dist)\//, '').replace(/\.[jt]s$/, ''));
     // interpreter/index is a barrel: with core's sideEffects: false webpack binds its re-exports directly
     // engine: MAX_REVIEW_NOTE_CHARS; review-check: the decide validator's rule; scrub: error messages scrubbed of secrets
-    expect(core.sort()).toEqual(['api-errors', 'blob-ref', 'catching', 'engine', 'errors', 'interpreter/hash', 'interpreter/interpret', 'ir', 'paths', 'predicate', 'retry', 'review-check', 'scrub']);
+    expect(core.sort()).toEqual([
+      'api-errors',
+      'blob-ref',
+      'catching',
+      'engine',
+      'errors',
+      'interpreter/hash',
+      'interpreter/interpret',
+      'ir',
+      'paths',
+      'predicate',
+      'retry',
+      'review-check',
+      'scrub',
+    ]);
     expect(sources.some((s) => s.includes('/zod/'))).toBe(false);
     expect(code).not.toMatch(/require\(["']node:/);
   });

@@ -24,7 +24,15 @@ runConformance({
     const workers = await createWorkerProcesses({ address, taskQueue, notifier });
     await workers.start();
     const open = (held: typeof pipelines): TemporalEngine =>
-      createTemporalEngine({ pipelines: held, address, taskQueue, worker: false, observer, blobs: createFsBlobStore({ root: workers.blobDir }), activity: { heartbeatTimeoutMs: 3000 } });
+      createTemporalEngine({
+        pipelines: held,
+        address,
+        taskQueue,
+        worker: false,
+        observer,
+        blobs: createFsBlobStore({ root: workers.blobDir }),
+        activity: { heartbeatTimeoutMs: 3000 },
+      });
     let engine = open(pipelines);
     return {
       get engine() {

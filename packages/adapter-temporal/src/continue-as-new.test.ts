@@ -17,7 +17,8 @@ async function executionsOf(client: Client, runId: string): Promise<{ status: st
   for (let i = 0; i < 50 && !executions.some((e) => e.status === 'COMPLETED'); i++) {
     if (i) await new Promise((r) => setTimeout(r, 100));
     executions.length = 0;
-    for await (const wf of client.workflow.list({ query: `WorkflowId = '${runId}'` })) executions.push({ status: wf.status.name, historyLength: wf.historyLength });
+    for await (const wf of client.workflow.list({ query: `WorkflowId = '${runId}'` }))
+      executions.push({ status: wf.status.name, historyLength: wf.historyLength });
   }
   return executions;
 }

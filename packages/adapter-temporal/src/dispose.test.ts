@@ -8,7 +8,9 @@ import { quietTemporalRuntime } from './test-support/quiet.js';
 
 const address = inject('temporalAddress');
 const echo = defineStage({ name: 'echo', version: 1, input: z.object({ n: z.number() }), output: z.object({ n: z.number() }), run: async (i) => i });
-const pipeline = definePipeline({ name: 'dispose', version: 1, input: z.object({ n: z.number() }) }).task('echo', echo).build();
+const pipeline = definePipeline({ name: 'dispose', version: 1, input: z.object({ n: z.number() }) })
+  .task('echo', echo)
+  .build();
 
 describe('await using (Temporal dev server)', () => {
   beforeAll(() => quietTemporalRuntime());

@@ -55,7 +55,10 @@ describe('createTemporalEngine with its in-process worker', () => {
     const kinds = mine.map((e) => `${e.type}:${'stepPath' in e ? e.stepPath : ''}`);
     for (const step of ['a', 'b', 'c']) {
       const order = ['step-started', 'attempt-started', 'attempt-finished', 'step-finished'].map((t) => kinds.indexOf(`${t}:${step}`));
-      expect(order.every((i) => i >= 0), step).toBe(true);
+      expect(
+        order.every((i) => i >= 0),
+        step,
+      ).toBe(true);
       expect([...order].sort((x, y) => x - y)).toEqual(order);
     }
   });
@@ -93,8 +96,13 @@ describe('createTemporalEngine with its in-process worker', () => {
     expect(info.currentSteps).toContain('safety-review');
     expect(info.pendingReviews).toEqual([expect.objectContaining({ gate: 'safety', stepPath: 'safety-review', runId })]);
     expect(JSON.stringify(info)).not.toMatch(/tokenHash/);
-    expect(info.attempts).toEqual([expect.objectContaining({ stepPath: 'generate', attempt: 1, status: 'failed', error: expect.objectContaining({ code: 'SafetyCheckFailed' }) })]);
-    const listed = await eventually(() => engine.list({ pipeline: 'kit-safety' }), (rows) => rows.some((r) => r.runId === runId));
+    expect(info.attempts).toEqual([
+      expect.objectContaining({ stepPath: 'generate', attempt: 1, status: 'failed', error: expect.objectContaining({ code: 'SafetyCheckFailed' }) }),
+    ]);
+    const listed = await eventually(
+      () => engine.list({ pipeline: 'kit-safety' }),
+      (rows) => rows.some((r) => r.runId === runId),
+    );
     expect(listed.map((r) => r.runId)).toContain(runId);
     const notice = notices.find((n) => n.runId === runId)!;
     expect(notice.token.length).toBeGreaterThanOrEqual(32);
@@ -105,7 +113,10 @@ describe('createTemporalEngine with its in-process worker', () => {
     const done = await engine.status(runId);
     expect(done).toMatchObject({ status: 'failed', error: { code: 'ApprovalRejected' }, pendingReviews: [], currentSteps: [] });
     expect(done.finishedAt).toBeDefined();
-    const failed = await eventually(() => engine.list({ status: 'failed', pipeline: 'kit-safety' }), (rows) => rows.some((r) => r.runId === runId));
+    const failed = await eventually(
+      () => engine.list({ status: 'failed', pipeline: 'kit-safety' }),
+      (rows) => rows.some((r) => r.runId === runId),
+    );
     expect(failed.map((r) => r.runId)).toContain(runId);
     // the run ended: the carried reviews say the token decided the gate already
     await expect(engine.approve(runId, 'safety', { token: notice.token })).rejects.toMatchObject({ code: 'ReviewTokenUsed' });
@@ -118,7 +129,10 @@ describe('createTemporalEngine with its in-process worker', () => {
     await engine.start('kit-sequence', { probe, value: 1, label: 'L' }, { runId });
     expect(await engine.result(runId, { timeoutMs: 30_000 })).toMatchObject({ status: 'succeeded' });
     await engine.start('kit-sequence', { probe, value: 1, label: 'L' }, { runId });
-    const rows = await eventually(() => engine.list({ pipeline: 'kit-sequence' }), (all) => all.some((r) => r.runId === runId && r.status === 'succeeded'));
+    const rows = await eventually(
+      () => engine.list({ pipeline: 'kit-sequence' }),
+      (all) => all.some((r) => r.runId === runId && r.status === 'succeeded'),
+    );
     expect(rows.filter((r) => r.runId === runId)).toEqual([expect.objectContaining({ status: 'succeeded', engine: 'temporal' })]);
     await expect(engine.redrive(runId)).rejects.toThrow(/has not failed/);
   });
@@ -129,12 +143,13 @@ describe('createTemporalEngine with its in-process worker', () => {
     await expect(engine.redrive(runId)).rejects.toThrow(/start a new run with valid input/);
   });
 
-  it('retries are workflow timers of the interpreter\'s delays; every stage activity has maximumAttempts 1', async () => {
+  it("retries are workflow timers of the interpreter's delays; every stage activity has maximumAttempts 1", async () => {
     const { runId } = await engine.start('kit-retry', { probe: createProbeDir() });
     expect(await engine.result(runId, { timeoutMs: 30_000 })).toMatchObject({ status: 'succeeded', output: { flaky: { attempts: 3 } } });
     const { retries } = await engine.status(runId);
     const history = await (await engine.client()).workflow.getHandle(runId).fetchHistory();
-    const ms = (d: { seconds?: unknown; nanos?: number | null } | null | undefined): number => Number(d?.seconds ?? 0) * 1000 + Math.round((d?.nanos ?? 0) / 1e6);
+    const ms = (d: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
+      Number(d?.seconds ?? 0) * 1000 + Math.round((d?.nanos ?? 0) / 1e6);
     const timers = (history.events ?? []).flatMap((e) => (e.timerStartedEventAttributes ? [ms(e.timerStartedEventAttributes.startToFireTimeout)] : []));
     expect(retries.map((r) => r.attempt)).toEqual([1, 2]);
     expect(timers).toEqual(retries.map((r) => Math.round(r.delayMs)).filter((d) => d > 0));
@@ -156,7 +171,9 @@ describe('createTemporalEngine with its in-process worker', () => {
         return { text: input.text.toUpperCase() };
       },
     });
-    const extra = definePipeline({ name: 'extra-pipeline', version: 1 }).task('shout', shout, { input: { 'text.$': '$.text' }, resultPath: '$.shouted' }).build();
+    const extra = definePipeline({ name: 'extra-pipeline', version: 1 })
+      .task('shout', shout, { input: { 'text.$': '$.text' }, resultPath: '$.shouted' })
+      .build();
     const { runId } = await engine.start(extra, { text: 'hi' });
     expect(await engine.result(runId, { timeoutMs: 30_000 })).toMatchObject({ status: 'succeeded', output: { shouted: { text: 'HI' } } });
     expect((await engine.status(runId)).pipeline).toBe('extra-pipeline');

@@ -35,7 +35,17 @@ import {
 import { defaultAddress, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './defaults.js';
 import { workflowOutcome } from './outcome.js';
 import { createTemporalWorker, type TemporalWorker } from './worker.js';
-import { BATON_WORKFLOW_TYPE, carryQuery, decideUpdate, snapshotQuery, type ActivityTuning, type BatonRunSnapshot, type BatonWorkflowInput, type CarriedState, type DecideArgs } from './workflow/contract.js';
+import {
+  BATON_WORKFLOW_TYPE,
+  carryQuery,
+  decideUpdate,
+  snapshotQuery,
+  type ActivityTuning,
+  type BatonRunSnapshot,
+  type BatonWorkflowInput,
+  type CarriedState,
+  type DecideArgs,
+} from './workflow/contract.js';
 import { GATE_OPENING, carryForRedrive, reviewsAtGate } from './workflow/run-state.js';
 
 /** Options of {@link createTemporalEngine}: those of the local engine, plus where Temporal is. */
@@ -243,7 +253,16 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
       const snapshot: BatonRunSnapshot = await h.query(snapshotQuery).catch((e: unknown) => {
         if (!closed) throw e;
         const pipeline = typeof description.memo?.pipeline === 'string' ? description.memo.pipeline : '';
-        return { runId, pipeline, startedAt: description.startTime.toISOString(), currentSteps: [], attempts: [], retries: [], pendingReviews: [], generation: 0 };
+        return {
+          runId,
+          pipeline,
+          startedAt: description.startTime.toISOString(),
+          currentSteps: [],
+          attempts: [],
+          retries: [],
+          pendingReviews: [],
+          generation: 0,
+        };
       });
       const outcome: RunOutcome | undefined = closed ? await workflowOutcome(h) : undefined;
       const state: RunState = outcome ? outcome.status : snapshot.pendingReviews.length ? 'waiting' : 'running';

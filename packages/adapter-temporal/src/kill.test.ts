@@ -20,7 +20,13 @@ describe('a worker process killed with SIGKILL in the middle of a map', () => {
 
   beforeAll(async () => {
     workers = await createWorkerProcesses({ address, taskQueue });
-    engine = createTemporalEngine({ pipelines: [...kitPipelines, ...testPipelines], address, taskQueue, worker: false, activity: { heartbeatTimeoutMs: 3000 } });
+    engine = createTemporalEngine({
+      pipelines: [...kitPipelines, ...testPipelines],
+      address,
+      taskQueue,
+      worker: false,
+      activity: { heartbeatTimeoutMs: 3000 },
+    });
   });
   afterAll(async () => {
     await workers?.stop();
@@ -163,7 +169,13 @@ describe('a worker killed after notifying a reviewer but before the gate was rec
 
   beforeAll(async () => {
     workers = await createWorkerProcesses({ address, taskQueue, notifier: (n) => void notices.push(n) });
-    engine = createTemporalEngine({ pipelines: kitPipelines, address, taskQueue, worker: false, activity: { heartbeatTimeoutMs: 3000, plumbingTimeoutMs: 3000 } });
+    engine = createTemporalEngine({
+      pipelines: kitPipelines,
+      address,
+      taskQueue,
+      worker: false,
+      activity: { heartbeatTimeoutMs: 3000, plumbingTimeoutMs: 3000 },
+    });
   });
   afterAll(async () => {
     await workers?.stop();

@@ -45,5 +45,4 @@ describe('Temporal SDK logs go through the Baton logger', () => {
     expect(lines[0]).toMatchObject({ temporal: 'worker', taskQueue: 'q', state: 'RUNNING' });
     expect(lines[1]).toMatchObject({ error: 'Error: deadline' });
   });
-
 });

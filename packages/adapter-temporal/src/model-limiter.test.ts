@@ -82,15 +82,36 @@ describe('model budgets shared by Temporal workers (PostgreSQL limiter, dev serv
     // waits do not count towards stuckGraceMs (most sections wait longer than 1.5 s + 0.3 s)
     const workers = await Promise.all(
       ['a', 'b'].map((name, i) =>
-        createTemporalWorker({ address, taskQueue, pipelines: [report], blobs, model: loggingModel(name, calls), limiter: limiters[i]!, prices, workflowBundle: bundle, maxConcurrentActivities: SECTIONS / 2, stuckGraceMs: 300 }),
+        createTemporalWorker({
+          address,
+          taskQueue,
+          pipelines: [report],
+          blobs,
+          model: loggingModel(name, calls),
+          limiter: limiters[i]!,
+          prices,
+          workflowBundle: bundle,
+          maxConcurrentActivities: SECTIONS / 2,
+          stuckGraceMs: 300,
+        }),
       ),
     );
     // heartbeats every ~330 ms while waiting, and a start-to-close of timeout + margin (2 s) plus
     // the budget-wait room: without that room, the sections waiting longest would time out and run again
-    const engine = createTemporalEngine({ address, taskQueue, pipelines: [report], blobs, worker: false, activity: { heartbeatTimeoutMs: 1000, startToCloseMarginMs: 500 } });
+    const engine = createTemporalEngine({
+      address,
+      taskQueue,
+      pipelines: [report],
+      blobs,
+      worker: false,
+      activity: { heartbeatTimeoutMs: 1000, startToCloseMarginMs: 500 },
+    });
     const watcher = windowWatcher(postgres.url, schema);
     try {
-      const { runId } = await engine.start(report, Array.from({ length: SECTIONS }, (_, n) => ({ n })));
+      const { runId } = await engine.start(
+        report,
+        Array.from({ length: SECTIONS }, (_, n) => ({ n })),
+      );
       expect((await engine.result(runId, { timeoutMs: 90_000 })).status).toBe('succeeded');
       const violations = await watcher.stop();
 
@@ -104,7 +125,14 @@ describe('model budgets shared by Temporal workers (PostgreSQL limiter, dev serv
       const info = await engine.status(runId);
       expect(info.attempts).toHaveLength(SECTIONS);
       expect(info.attempts.every((a) => a.attempt === 1 && a.status === 'succeeded')).toBe(true);
-      expect(info.usage).toMatchObject({ attempts: SECTIONS, modelCalls: SECTIONS, throttledCalls: 0, inputTokens: 40 * SECTIONS, outputTokens: 10 * SECTIONS, estimatedOutputTokens: 50 * SECTIONS });
+      expect(info.usage).toMatchObject({
+        attempts: SECTIONS,
+        modelCalls: SECTIONS,
+        throttledCalls: 0,
+        inputTokens: 40 * SECTIONS,
+        outputTokens: 10 * SECTIONS,
+        estimatedOutputTokens: 50 * SECTIONS,
+      });
       expect(info.usage!.cost).toBeCloseTo(((40 * 3 + 10 * 15) * SECTIONS) / 1e6);
       expect(info.usage!.budgetWaitMs).toBeGreaterThan(0);
       expect(Object.keys(info.usage!.bySection)).toHaveLength(SECTIONS);
@@ -131,9 +159,28 @@ describe('model budgets shared by Temporal workers (PostgreSQL limiter, dev serv
         return memory.put(key, body);
       },
     };
-    const echo = defineStage({ name: 'echo', version: 1, input: z.object({ n: z.number() }), output: z.object({ n: z.number() }), retry: [], timeoutMs: 200, run: async (i) => i });
-    const pipeline = definePipeline({ name: 'stuck', version: 1, input: z.object({ n: z.number() }) }).task('echo', echo).build();
-    const worker = await createTemporalWorker({ address, taskQueue, pipelines: [pipeline], blobs, claimCheckThreshold: 1, stuckGraceMs: 300, workflowBundle: bundle, shutdownGraceTime: '100ms' });
+    const echo = defineStage({
+      name: 'echo',
+      version: 1,
+      input: z.object({ n: z.number() }),
+      output: z.object({ n: z.number() }),
+      retry: [],
+      timeoutMs: 200,
+      run: async (i) => i,
+    });
+    const pipeline = definePipeline({ name: 'stuck', version: 1, input: z.object({ n: z.number() }) })
+      .task('echo', echo)
+      .build();
+    const worker = await createTemporalWorker({
+      address,
+      taskQueue,
+      pipelines: [pipeline],
+      blobs,
+      claimCheckThreshold: 1,
+      stuckGraceMs: 300,
+      workflowBundle: bundle,
+      shutdownGraceTime: '100ms',
+    });
     const engine = createTemporalEngine({ address, taskQueue, pipelines: [pipeline], blobs, worker: false, activity: { heartbeatTimeoutMs: 1000 } });
     try {
       const { runId } = await engine.start(pipeline, { n: 7 });
@@ -171,7 +218,10 @@ function windowWatcher(url: string, schema: string): { stop(): Promise<string[]>
     try {
       while (watching) {
         const rows = await sql
-          .query<{ requests: string }>(`SELECT count(*) AS requests FROM baton_model_permit WHERE model = $1 AND granted_ms > (extract(epoch FROM clock_timestamp()) * 1000)::bigint - $2`, [MODEL, windowMs])
+          .query<{ requests: string }>(
+            `SELECT count(*) AS requests FROM baton_model_permit WHERE model = $1 AND granted_ms > (extract(epoch FROM clock_timestamp()) * 1000)::bigint - $2`,
+            [MODEL, windowMs],
+          )
           .catch(() => []); // the limiter creates the table on its first call
         const requests = Number(rows[0]?.requests ?? 0);
         if (requests > budget.requestsPerMinute!) violations.push(`${requests} requests in one window`);

@@ -30,7 +30,7 @@ describe('temporal leaves a complete registry record', () => {
     await registry?.close();
   });
 
-  it('with the engine\'s in-process worker: the run, every map item and attempt (the throttled one too), the approved review', async () => {
+  it("with the engine's in-process worker: the run, every map item and attempt (the throttled one too), the approved review", async () => {
     const observer = createRegistryObserver(registry);
     const notices: ReviewNotice[] = [];
     const engine = createTemporalEngine({

@@ -36,9 +36,13 @@ describe('replay of committed histories', () => {
     expect(file).toBeDefined();
     const json = JSON.parse(readFileSync(dir + file!, 'utf8')) as { events: { activityTaskScheduledEventAttributes?: { activityType?: { name: string } } }[] };
     // the same history, as if an older workflow version had scheduled another activity type
-    for (const e of json.events) if (e.activityTaskScheduledEventAttributes?.activityType) e.activityTaskScheduledEventAttributes.activityType.name = 'somethingElse';
+    for (const e of json.events)
+      if (e.activityTaskScheduledEventAttributes?.activityType) e.activityTaskScheduledEventAttributes.activityType.name = 'somethingElse';
     const results: { error?: Error }[] = [];
-    for await (const r of Worker.runReplayHistories({ workflowBundle: await bundleBatonWorkflow(), sinks: replaySinks }, [{ workflowId: 'altered', history: historyFromJSON(json) }])) results.push(r);
+    for await (const r of Worker.runReplayHistories({ workflowBundle: await bundleBatonWorkflow(), sinks: replaySinks }, [
+      { workflowId: 'altered', history: historyFromJSON(json) },
+    ]))
+      results.push(r);
     expect(results).toHaveLength(1);
     expect(results[0]!.error?.message).toMatch(/nondetermin/i);
   });

@@ -98,7 +98,9 @@ export async function createTemporalWorker(options: TemporalWorkerOptions): Prom
   const logger = options.logger ?? silentLogger;
   // before the first connection: the connection installs the process's Temporal Runtime
   const releaseLogs = routeTemporalLogs(logger, taskQueue);
-  const ownConnection = options.connection ? undefined : await NativeConnection.connect({ address: options.address ?? defaultAddress() }).catch((e: unknown) => {
+  const ownConnection = options.connection
+    ? undefined
+    : await NativeConnection.connect({ address: options.address ?? defaultAddress() }).catch((e: unknown) => {
         releaseLogs();
         throw e;
       });

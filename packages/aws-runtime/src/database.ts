@@ -32,10 +32,13 @@ export function connectionStringOf(secret: string, arn: string): string {
   const text = secret.trim();
   if (/^postgres(ql)?:\/\//.test(text)) return text;
   const wrong = (what: string): Error =>
-    configurationError(`secret "${arn}" (named by ${DATABASE_SECRET_VARIABLE}) ${what}: store a postgres:// URL or the RDS JSON {"host","port","username","password","dbname"}`, {
-      secretId: arn,
-      variable: DATABASE_SECRET_VARIABLE,
-    });
+    configurationError(
+      `secret "${arn}" (named by ${DATABASE_SECRET_VARIABLE}) ${what}: store a postgres:// URL or the RDS JSON {"host","port","username","password","dbname"}`,
+      {
+        secretId: arn,
+        variable: DATABASE_SECRET_VARIABLE,
+      },
+    );
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -44,7 +44,10 @@ const scheduled = (id: number, attempt: number): HistoryEvent => ({
     resource: 'invoke',
     resourceType: 'lambda',
     region: 'eu-west-1',
-    parameters: JSON.stringify({ FunctionName: 'fn-generate', Payload: { stage: 'generate', stepPath: 'sections[3]/generate', executionId: ARN, retryCount: attempt - 1 } }),
+    parameters: JSON.stringify({
+      FunctionName: 'fn-generate',
+      Payload: { stage: 'generate', stepPath: 'sections[3]/generate', executionId: ARN, retryCount: attempt - 1 },
+    }),
   },
 });
 const history: HistoryEvent[] = [
@@ -53,13 +56,24 @@ const history: HistoryEvent[] = [
   { id: 3, previousEventId: 2, timestamp: at(2), type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'generate' } },
   scheduled(4, 1),
   { id: 5, previousEventId: 4, timestamp: at(5), type: 'TaskStarted', taskStartedEventDetails: { resource: 'invoke', resourceType: 'lambda' } },
-  { id: 6, previousEventId: 5, timestamp: at(6), type: 'TaskFailed', taskFailedEventDetails: { resource: 'invoke', resourceType: 'lambda', error: 'ThrottlingException', cause: '{"errorType":"ThrottlingException","errorMessage":"{\\"code\\":\\"ThrottlingException\\",\\"message\\":\\"slow down\\",\\"retryable\\":true}"}' } },
+  {
+    id: 6,
+    previousEventId: 5,
+    timestamp: at(6),
+    type: 'TaskFailed',
+    taskFailedEventDetails: {
+      resource: 'invoke',
+      resourceType: 'lambda',
+      error: 'ThrottlingException',
+      cause: '{"errorType":"ThrottlingException","errorMessage":"{\\"code\\":\\"ThrottlingException\\",\\"message\\":\\"slow down\\",\\"retryable\\":true}"}',
+    },
+  },
   { id: 7, previousEventId: 6, timestamp: at(7), type: 'MapStateFailed' },
   { id: 8, previousEventId: 7, timestamp: at(8), type: 'ExecutionFailed', executionFailedEventDetails: { error: 'ThrottlingException', cause: 'slow down' } },
 ];
 
 describe('createDeadLetterLambda', () => {
-  it('sends a failed run\'s context, with the step path of its last failed attempt, to the queue on moto', async () => {
+  it("sends a failed run's context, with the step path of its last failed attempt, to the queue on moto", async () => {
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `dead-letters-${Date.now()}` }));
     const lines: Record<string, unknown>[] = [];
     const handler = createDeadLetterLambda({
@@ -87,9 +101,18 @@ describe('createDeadLetterLambda', () => {
 
   it('a timed-out execution names the timeout; no queue configured is a ConfigurationError, thrown so EventBridge retries', async () => {
     const sent: string[] = [];
-    const handler = createDeadLetterLambda({ env: { BATON_DEAD_LETTER_QUEUE_URL: 'q' }, history: async () => history.slice(0, 3), send: async (_q, body) => void sent.push(body) });
+    const handler = createDeadLetterLambda({
+      env: { BATON_DEAD_LETTER_QUEUE_URL: 'q' },
+      history: async () => history.slice(0, 3),
+      send: async (_q, body) => void sent.push(body),
+    });
     expect(await handler(statusEvent('TIMED_OUT', null, null))).toMatchObject({ error: 'States.Timeout', failedStep: 'generate' });
-    const broken = createDeadLetterLambda({ env: {}, history: async () => history, send: async () => undefined, logger: createJsonLogger({ write: () => undefined }) });
+    const broken = createDeadLetterLambda({
+      env: {},
+      history: async () => history,
+      send: async () => undefined,
+      logger: createJsonLogger({ write: () => undefined }),
+    });
     const e = await broken(statusEvent('FAILED', 'X', 'y')).then(
       () => undefined,
       (err: unknown) => err as Error,

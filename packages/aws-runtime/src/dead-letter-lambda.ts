@@ -43,7 +43,9 @@ export interface DeadLetterLambdaOptions {
  * export const handler = createDeadLetterLambda();
  * ```
  */
-export function createDeadLetterLambda(options: DeadLetterLambdaOptions = {}): (event: ExecutionStatusChangeEvent) => Promise<(DeadLetterMessage & { status: string; redriveCount: number }) | null> {
+export function createDeadLetterLambda(
+  options: DeadLetterLambdaOptions = {},
+): (event: ExecutionStatusChangeEvent) => Promise<(DeadLetterMessage & { status: string; redriveCount: number }) | null> {
   const env = options.env ?? process.env;
   const logger = options.logger ?? createJsonLogger({ bindings: { pipeline: envValue(env, 'BATON_PIPELINE') ?? null, function: 'dead-letter' } });
   let sfn: SFNClient | undefined;
@@ -55,7 +57,9 @@ export function createDeadLetterLambda(options: DeadLetterLambdaOptions = {}): (
       const events: HistoryEvent[] = [];
       let nextToken: string | undefined;
       do {
-        const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, includeExecutionData: false, ...(nextToken ? { nextToken } : {}) }));
+        const page = await sfn.send(
+          new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, includeExecutionData: false, ...(nextToken ? { nextToken } : {}) }),
+        );
         events.push(...(page.events ?? []));
         nextToken = page.nextToken;
       } while (nextToken);

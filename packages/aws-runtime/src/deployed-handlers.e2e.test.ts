@@ -1,6 +1,12 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { createStepFunctionsLocalEngine, deployedCompileOptions, type DeadLetterMessage, type StageHandler, type StepFunctionsLocalEngine } from '@baton/adapter-stepfunctions';
+import {
+  createStepFunctionsLocalEngine,
+  deployedCompileOptions,
+  type DeadLetterMessage,
+  type StageHandler,
+  type StepFunctionsLocalEngine,
+} from '@baton/adapter-stepfunctions';
 import { createJsonLogger, type RunOutcome } from '@baton/core';
 import { isFatalCode } from '@baton/core/engine';
 import { reportPipeline } from '@baton/example-report';
@@ -71,7 +77,14 @@ function deploy(overrides: { model?: Env; gate?: Env } = {}): { engine: StepFunc
     }
   };
   const reviewGate = createReviewGateLambda({
-    env: { ...base, BATON_DATABASE_SECRET_ARN: secretArn, BATON_REVIEW_NOTIFIER: 'sns', BATON_REVIEW_TOPIC_ARN: notices.topicArn, BATON_DASHBOARD_URL: DASHBOARD, ...overrides.gate },
+    env: {
+      ...base,
+      BATON_DATABASE_SECRET_ARN: secretArn,
+      BATON_REVIEW_NOTIFIER: 'sns',
+      BATON_REVIEW_TOPIC_ARN: notices.topicArn,
+      BATON_DASHBOARD_URL: DASHBOARD,
+      ...overrides.gate,
+    },
     logger,
   });
   const writer = createRegistryWriterLambda({ env: { ...base, BATON_DATABASE_SECRET_ARN: secretArn }, engine: 'stepfunctions-local', logger, writeMetric });
@@ -124,7 +137,7 @@ afterAll(async () => {
 });
 
 describe('the deployed functions run the reference report end to end (stepfunctions-local, moto, PostgreSQL, local Bedrock)', () => {
-  it('9 of 9 sections from Bedrock, the reviewer\'s SNS notice approves through its link, the DOCX in S3, a complete registry record', async () => {
+  it("9 of 9 sections from Bedrock, the reviewer's SNS notice approves through its link, the DOCX in S3, a complete registry record", async () => {
     const started = Date.now();
     const { engine } = deploy();
     bedrock.requests.length = 0;
@@ -162,7 +175,14 @@ describe('the deployed functions run the reference report end to end (stepfuncti
     // the registry: the run with its labels, every attempt, the decided review; nothing missing
     expect((await auditRunRecord(registry, engine, runId)).problems).toEqual([]);
     const run = (await registry.getRun(runId))!;
-    expect(run).toMatchObject({ status: 'succeeded', pipeline: 'report', engine: 'stepfunctions-local', reportId: 'RPT-2026-001', reviewerId: 'alice@example.com', modelCalls: calls.length });
+    expect(run).toMatchObject({
+      status: 'succeeded',
+      pipeline: 'report',
+      engine: 'stepfunctions-local',
+      reportId: 'RPT-2026-001',
+      reviewerId: 'alice@example.com',
+      modelCalls: calls.length,
+    });
     expect(run.executionId).toMatch(/:execution:report:/);
     expect(run.reviews).toMatchObject([{ gate: 'review', decision: 'approved', decidedBy: 'alice@example.com', comment: 'ship it' }]);
     expect(run.attempts.filter((a) => a.stage === 'generate' && a.status === 'succeeded')).toHaveLength(9);
@@ -206,14 +226,27 @@ describe('the deployed functions run the reference report end to end (stepfuncti
     const outcome = await engine.result(runId, { timeoutMs: 40_000 });
     expect(outcome).toMatchObject({ status: 'failed', error: { code: 'ConfigurationError', message: expect.stringContaining('BATON_DATABASE_SECRET_ARN') } });
     expect(await registry.getRun(runId)).toMatchObject({ status: 'failed', error: { code: 'ConfigurationError' } });
-    expect(lines).toContainEqual(expect.objectContaining({ msg: 'review gate cannot record reviews', executionArn: expect.stringContaining(runId), step: 'review' }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'review gate cannot record reviews', executionArn: expect.stringContaining(runId), step: 'review' }),
+    );
   });
 
   it('with the shared model limiter on (DynamoDB on moto): every Bedrock call draws on the table and the budget holds', async () => {
-    const dynamo = new DynamoDBClient({ endpoint: moto.env.AWS_ENDPOINT_URL!, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const dynamo = new DynamoDBClient({
+      endpoint: moto.env.AWS_ENDPOINT_URL!,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     const table = await createBudgetTable(dynamo);
     const budget = { requestsPerMinute: 4, maxInFlight: 2, windowMs: 1000 };
-    const { engine } = deploy({ model: { BATON_MODEL_PROVIDER: 'bedrock', BATON_MODEL_ID: MODEL, BATON_MODEL_BUDGETS_TABLE: table, BATON_MODEL_BUDGETS: JSON.stringify({ [MODEL]: budget }) } });
+    const { engine } = deploy({
+      model: {
+        BATON_MODEL_PROVIDER: 'bedrock',
+        BATON_MODEL_ID: MODEL,
+        BATON_MODEL_BUDGETS_TABLE: table,
+        BATON_MODEL_BUDGETS: JSON.stringify({ [MODEL]: budget }),
+      },
+    });
     bedrock.requests.length = 0;
     const { runId } = await engine.start(reportPipeline, input({ reportId: 'RPT-2026-BUDGET' }));
     const notice = await moto.receiveNotice(notices.queueUrl, 60_000);
@@ -223,7 +256,10 @@ describe('the deployed functions run the reference report end to end (stepfuncti
     expect(outcome.status).toBe('succeeded');
     expect((outcome as { output: { report: { sections: Record<string, number> } } }).output.report.sections).toMatchObject({ total: 9, ok: 9 });
 
-    const calls = bedrock.requests.filter((r) => r.modelId === MODEL).map((r) => Date.parse(r.time)).sort((a, b) => a - b);
+    const calls = bedrock.requests
+      .filter((r) => r.modelId === MODEL)
+      .map((r) => Date.parse(r.time))
+      .sort((a, b) => a - b);
     expect(calls.length).toBeGreaterThanOrEqual(9);
     // each call arrives a little after its grant: windows 10 % shorter than the budget's absorb that
     const busiest = Math.max(...calls.map((t) => calls.filter((o) => o >= t && o < t + budget.windowMs * 0.9).length));
@@ -235,6 +271,8 @@ describe('the deployed functions run the reference report end to end (stepfuncti
     expect(lines.filter((l) => String(l.msg).startsWith('model limiter:'))).toEqual([]);
     const run = (await registry.getRun(runId))!;
     expect(run.attempts.filter((a) => a.stage === 'generate' && a.status === 'succeeded')).toHaveLength(9);
-    console.info(`deployed-handlers e2e: ${calls.length} Bedrock calls under ${budget.requestsPerMinute} per ${budget.windowMs} ms, busiest window ${busiest}, first to last ${calls.at(-1)! - calls[0]!} ms`);
+    console.info(
+      `deployed-handlers e2e: ${calls.length} Bedrock calls under ${budget.requestsPerMinute} per ${budget.windowMs} ms, busiest window ${busiest}, first to last ${calls.at(-1)! - calls[0]!} ms`,
+    );
   });
 });

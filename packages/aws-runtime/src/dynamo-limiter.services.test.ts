@@ -24,7 +24,9 @@ describe('createDynamoModelLimiter on moto', () => {
     const table = await createBudgetTable(dynamoClient(proxy.url).client);
     const budget = { requestsPerMinute: 8, tokensPerMinute: 1400, maxInFlight: 3, windowMs: 1500 };
     const budgets: ModelBudgets = { [MODEL]: budget };
-    const limiters = [0, 1, 2].map(() => createDynamoModelLimiter({ client: dynamoClient(proxy.url).client, tableName: table, budgets, adaptive: false, pollMs: 100 }));
+    const limiters = [0, 1, 2].map(() =>
+      createDynamoModelLimiter({ client: dynamoClient(proxy.url).client, tableName: table, budgets, adaptive: false, pollMs: 100 }),
+    );
     const grants: { at: number; tokens: number; source: string }[] = [];
     let inFlight = 0;
     let highWater = 0;
@@ -58,7 +60,7 @@ describe('createDynamoModelLimiter on moto', () => {
     expect(sorted.at(-1)!.at - sorted[0]!.at).toBeGreaterThan(2 * budget.windowMs);
   });
 
-  it("a throttle one limiter sees lowers the factor every other limiter reads; success restores it", async () => {
+  it('a throttle one limiter sees lowers the factor every other limiter reads; success restores it', async () => {
     const table = await createBudgetTable(dynamoClient(endpoint).client);
     const budgets: ModelBudgets = { [MODEL]: { requestsPerMinute: 100, maxInFlight: 10 } };
     const [a, b] = [0, 1].map(() => createDynamoModelLimiter({ client: dynamoClient(endpoint).client, tableName: table, budgets }));
@@ -76,7 +78,13 @@ describe('createDynamoModelLimiter on moto', () => {
 
   it('an unreachable table: calls fall back to this process, limited by the same budget, with one warning', async () => {
     const { logger, warnings } = warningsOf();
-    const limiter = createDynamoModelLimiter({ client: dynamoClient('http://127.0.0.1:9').client, tableName: 'nowhere', budgets: { [MODEL]: { maxInFlight: 1 } }, logger, requestTimeoutMs: 1000 });
+    const limiter = createDynamoModelLimiter({
+      client: dynamoClient('http://127.0.0.1:9').client,
+      tableName: 'nowhere',
+      budgets: { [MODEL]: { maxInFlight: 1 } },
+      logger,
+      requestTimeoutMs: 1000,
+    });
     const first = await limiter.acquire(MODEL, { inputTokens: 1, outputTokens: 1 });
     expect(first.source).toBe('fallback');
     // the fallback still holds the budget: the second call waits for the first to end
@@ -107,7 +115,8 @@ describe('least privilege, with IAM enforced by moto', () => {
     // moto authorises DynamoDB requests against "*", never the table's ARN: the statements name
     // "*" here, and construct.test.ts checks the construct scopes them to the table's ARN
     keys.granted = await userWithPolicy(moto.endpoint, [{ Effect: 'Allow', Action: GRANTED, Resource: '*' }]);
-    for (const missing of GRANTED) keys[missing] = await userWithPolicy(moto.endpoint, [{ Effect: 'Allow', Action: GRANTED.filter((a) => a !== missing), Resource: '*' }]);
+    for (const missing of GRANTED)
+      keys[missing] = await userWithPolicy(moto.endpoint, [{ Effect: 'Allow', Action: GRANTED.filter((a) => a !== missing), Resource: '*' }]);
   }, 60_000);
   afterAll(async () => moto?.stop());
 

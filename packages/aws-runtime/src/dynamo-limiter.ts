@@ -126,7 +126,9 @@ export function createDynamoModelLimiter(options: DynamoModelLimiterOptions): Dy
     client.send(command as GetItemCommand, { abortSignal: AbortSignal.timeout(requestTimeoutMs) }) as Promise<T>;
 
   const read = async (modelId: string): Promise<Stored> => {
-    const out = await send<{ Item?: Record<string, { S?: string; N?: string }> }>(new GetItemCommand({ TableName: tableName, Key: { pk: { S: keyOf(modelId) } }, ConsistentRead: true }));
+    const out = await send<{ Item?: Record<string, { S?: string; N?: string }> }>(
+      new GetItemCommand({ TableName: tableName, Key: { pk: { S: keyOf(modelId) } }, ConsistentRead: true }),
+    );
     return decode(out.Item);
   };
   /** Writes `next` if the item is still at `prev.v`; false when another function changed it first. */
@@ -160,7 +162,12 @@ export function createDynamoModelLimiter(options: DynamoModelLimiterOptions): Dy
   };
 
   /** One try at a grant: a permit id and epoch, or the milliseconds to wait (-1: until a call in flight ends). */
-  const tryGrant = async (modelId: string, budget: ModelBudget, span: number, estimate: TokenUsage): Promise<{ id: string; at: number; epoch: number } | { wait: number }> => {
+  const tryGrant = async (
+    modelId: string,
+    budget: ModelBudget,
+    span: number,
+    estimate: TokenUsage,
+  ): Promise<{ id: string; at: number; epoch: number } | { wait: number }> => {
     for (let round = 0; round < CAS_ROUNDS; round++) {
       const stored = await read(modelId);
       const now = Date.now();
@@ -170,8 +177,12 @@ export function createDynamoModelLimiter(options: DynamoModelLimiterOptions): Dy
       if (wait === Infinity) return { wait: -1 };
       if (wait > 0) return { wait };
       const id = String(stored.seq + 1);
-      const log = [...(window.entries as LoggedEntry[]).map((e) => [e.id, e.at, e.input, e.output] as LogRow), [id, now, estimate.inputTokens, estimate.outputTokens] as LogRow];
-      if (await write(modelId, stored, { ...stored, log, fl: { ...fl, [id]: now + leaseMs }, seq: stored.seq + 1 }, span)) return { id, at: now, epoch: stored.epoch };
+      const log = [
+        ...(window.entries as LoggedEntry[]).map((e) => [e.id, e.at, e.input, e.output] as LogRow),
+        [id, now, estimate.inputTokens, estimate.outputTokens] as LogRow,
+      ];
+      if (await write(modelId, stored, { ...stored, log, fl: { ...fl, [id]: now + leaseMs }, seq: stored.seq + 1 }, span))
+        return { id, at: now, epoch: stored.epoch };
     }
     return { wait: 10 + Math.random() * 40 };
   };
@@ -181,11 +192,13 @@ export function createDynamoModelLimiter(options: DynamoModelLimiterOptions): Dy
       const stored = await read(modelId);
       const fl = { ...stored.fl };
       delete fl[id];
-      const log = stored.log.filter((row) => kind !== 'released' || row[0] !== id).map((row): LogRow => {
-        if (row[0] !== id) return row;
-        if (kind === 'ok') return [row[0], row[1], actual!.inputTokens, actual!.outputTokens];
-        return kind === 'failed' ? [row[0], row[1], row[2], 0] : [row[0], row[1], 0, 0];
-      });
+      const log = stored.log
+        .filter((row) => kind !== 'released' || row[0] !== id)
+        .map((row): LogRow => {
+          if (row[0] !== id) return row;
+          if (kind === 'ok') return [row[0], row[1], actual!.inputTokens, actual!.outputTokens];
+          return kind === 'failed' ? [row[0], row[1], row[2], 0] : [row[0], row[1], 0, 0];
+        });
       let state: AdaptiveState = { factor: stored.factor, ceiling: stored.ceiling, epoch: stored.epoch };
       if (adaptive && kind === 'ok') state = adaptAfterSuccess(state, budget, actual!, adaptive);
       // one cut per round: calls granted before the last cut were sent under the old limit
@@ -196,7 +209,13 @@ export function createDynamoModelLimiter(options: DynamoModelLimiterOptions): Dy
     throw new Error(`model limiter: the end of permit ${id} of "${modelId}" lost ${CAS_ROUNDS * 4} write races in a row`);
   };
 
-  const permitOf = (modelId: string, budget: ModelBudget, span: number, grant: { id: string; at: number; epoch: number }, queue: Queue): DynamoModelPermit & { release(): void } => {
+  const permitOf = (
+    modelId: string,
+    budget: ModelBudget,
+    span: number,
+    grant: { id: string; at: number; epoch: number },
+    queue: Queue,
+  ): DynamoModelPermit & { release(): void } => {
     let ended = false;
     const finish = (kind: EndKind, actual?: TokenUsage): void => {
       if (ended) return;
@@ -315,7 +334,9 @@ function decode(item: Record<string, { S?: string; N?: string }> | undefined): S
 
 /** The stored log as core's window (oldest first: functions' clocks may interleave their writes). */
 function windowOf(stored: Stored, budget: ModelBudget, span: number, inFlight: number): ModelWindow {
-  const entries: LoggedEntry[] = stored.log.map(([id, at, input, output]) => ({ id, at, requests: 1, input, output, expired: false })).sort((a, b) => a.at - b.at);
+  const entries: LoggedEntry[] = stored.log
+    .map(([id, at, input, output]) => ({ id, at, requests: 1, input, output, expired: false }))
+    .sort((a, b) => a.at - b.at);
   const sum = { requests: 0, input: 0, output: 0 };
   for (const e of entries) {
     sum.requests += 1;

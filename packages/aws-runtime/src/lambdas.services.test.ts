@@ -15,8 +15,16 @@ const moto = motoAccount(inject('motoEndpoint'));
 const postgresUrl = inject('postgresUrl');
 const UNREACHABLE = 'postgres://baton@127.0.0.1:1/postgres';
 
-const shout = defineStage({ name: 'shout', version: 1, input: z.object({ text: z.string() }), output: z.object({ text: z.string() }), run: async (i) => ({ text: i.text.toUpperCase() }) });
-const pipeline = definePipeline({ name: 'tiny', version: 1, input: z.object({ text: z.string() }) }).task('shout', shout).build();
+const shout = defineStage({
+  name: 'shout',
+  version: 1,
+  input: z.object({ text: z.string() }),
+  output: z.object({ text: z.string() }),
+  run: async (i) => ({ text: i.text.toUpperCase() }),
+});
+const pipeline = definePipeline({ name: 'tiny', version: 1, input: z.object({ text: z.string() }) })
+  .task('shout', shout)
+  .build();
 
 let registry: RunRegistry;
 let bucket: string;
@@ -29,7 +37,12 @@ afterAll(async () => registry?.close());
 function capture() {
   const lines: Record<string, unknown>[] = [];
   const metrics: Record<string, unknown>[] = [];
-  return { lines, metrics, logger: createJsonLogger({ write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) }), writeMetric: (l: string) => void metrics.push(JSON.parse(l) as Record<string, unknown>) };
+  return {
+    lines,
+    metrics,
+    logger: createJsonLogger({ write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) }),
+    writeMetric: (l: string) => void metrics.push(JSON.parse(l) as Record<string, unknown>),
+  };
 }
 const arnOf = (runId: string): string => `arn:aws:states:us-east-1:123456789012:execution:tiny:${runId}`;
 
@@ -47,7 +60,15 @@ describe('readSecret on moto', () => {
 describe('createStageLambda writes the registry named by its secret', () => {
   const rdsJson = (): string => {
     const u = new URL(postgresUrl);
-    return JSON.stringify({ engine: 'postgres', host: u.hostname, port: Number(u.port), username: decodeURIComponent(u.username), password: '', dbname: u.pathname.slice(1), sslmode: 'disable' });
+    return JSON.stringify({
+      engine: 'postgres',
+      host: u.hostname,
+      port: Number(u.port),
+      username: decodeURIComponent(u.username),
+      password: '',
+      dbname: u.pathname.slice(1),
+      sslmode: 'disable',
+    });
   };
 
   it.each([
@@ -56,14 +77,24 @@ describe('createStageLambda writes the registry named by its secret', () => {
   ])('with %s: attempt and step rows, written before the handler returns; the secret is read once per sandbox', async (_what, secret) => {
     const secretArn = await moto.createSecret(secret());
     const c = capture();
-    const handler = createStageLambda({ pipeline, env: { ...moto.env, BATON_STAGE: 'shout', BATON_BUCKET: bucket, BATON_DATABASE_SECRET_ARN: secretArn }, logger: c.logger, writeMetric: c.writeMetric });
+    const handler = createStageLambda({
+      pipeline,
+      env: { ...moto.env, BATON_STAGE: 'shout', BATON_BUCKET: bucket, BATON_DATABASE_SECRET_ARN: secretArn },
+      logger: c.logger,
+      writeMetric: c.writeMetric,
+    });
     const runId = `run-${randomUUID().slice(0, 8)}`;
     expect(await handler({ stage: 'shout', stepPath: 'shout', executionId: arnOf(runId), retryCount: 0, input: { text: 'hi' } })).toEqual({ text: 'HI' });
-    expect(await registry.getRun(runId)).toMatchObject({ attempts: [{ stepPath: 'shout', attempt: 1, status: 'succeeded', stage: 'shout' }], steps: [{ stepPath: 'shout', status: 'succeeded' }] });
+    expect(await registry.getRun(runId)).toMatchObject({
+      attempts: [{ stepPath: 'shout', attempt: 1, status: 'succeeded', stage: 'shout' }],
+      steps: [{ stepPath: 'shout', status: 'succeeded' }],
+    });
     // the secret is gone: a warm sandbox does not read it again
-    await new SecretsManagerClient({ endpoint: moto.env.AWS_ENDPOINT_URL!, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }).send(
-      new DeleteSecretCommand({ SecretId: secretArn, ForceDeleteWithoutRecovery: true }),
-    );
+    await new SecretsManagerClient({
+      endpoint: moto.env.AWS_ENDPOINT_URL!,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    }).send(new DeleteSecretCommand({ SecretId: secretArn, ForceDeleteWithoutRecovery: true }));
     await handler({ stage: 'shout', stepPath: 'again', executionId: arnOf(runId), retryCount: 0, input: { text: 'x' } });
     expect((await registry.getRun(runId))!.steps.map((s) => s.stepPath).sort()).toEqual(['again', 'shout']);
     expect(c.lines.filter((l) => l.level === 'error')).toEqual([]);
@@ -72,19 +103,53 @@ describe('createStageLambda writes the registry named by its secret', () => {
   it('an unreachable registry is logged and the stage result stands', async () => {
     const secretArn = await moto.createSecret(UNREACHABLE);
     const c = capture();
-    const handler = createStageLambda({ pipeline, env: { ...moto.env, BATON_STAGE: 'shout', BATON_BUCKET: bucket, BATON_DATABASE_SECRET_ARN: secretArn }, logger: c.logger, writeMetric: c.writeMetric });
-    expect(await handler({ stage: 'shout', stepPath: 'shout', executionId: arnOf('run-unrecorded'), retryCount: 2, input: { text: 'ok' } })).toEqual({ text: 'OK' });
-    expect(c.lines).toContainEqual(expect.objectContaining({ level: 'error', msg: 'run registry unavailable: this invocation goes unrecorded', code: 'ServiceUnavailableException', executionArn: arnOf('run-unrecorded'), step: 'shout', attempt: 3 }));
+    const handler = createStageLambda({
+      pipeline,
+      env: { ...moto.env, BATON_STAGE: 'shout', BATON_BUCKET: bucket, BATON_DATABASE_SECRET_ARN: secretArn },
+      logger: c.logger,
+      writeMetric: c.writeMetric,
+    });
+    expect(await handler({ stage: 'shout', stepPath: 'shout', executionId: arnOf('run-unrecorded'), retryCount: 2, input: { text: 'ok' } })).toEqual({
+      text: 'OK',
+    });
+    expect(c.lines).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        msg: 'run registry unavailable: this invocation goes unrecorded',
+        code: 'ServiceUnavailableException',
+        executionArn: arnOf('run-unrecorded'),
+        step: 'shout',
+        attempt: 3,
+      }),
+    );
   });
 });
 
 describe('createReviewGateLambda on the registry and SNS', () => {
-  const gateEvent = (runId: string): ReviewGateEvent => ({ taskToken: `TT-${runId}`, executionId: arnOf(runId), gate: 'review', stepPath: 'review', timeoutSeconds: 3600, reviewer: 'bo@example.com', payload: { title: 'Q3' } });
+  const gateEvent = (runId: string): ReviewGateEvent => ({
+    taskToken: `TT-${runId}`,
+    executionId: arnOf(runId),
+    gate: 'review',
+    stepPath: 'review',
+    timeoutSeconds: 3600,
+    reviewer: 'bo@example.com',
+    payload: { title: 'Q3' },
+  });
 
   it('records the review with the task token, then publishes the notice whose link carries the token', async () => {
     const secretArn = await moto.createSecret(postgresUrl);
     const { topicArn, queueUrl } = await moto.createTopicWithQueue();
-    const gate = createReviewGateLambda({ env: { ...moto.env, BATON_PIPELINE: 'tiny', BATON_DATABASE_SECRET_ARN: secretArn, BATON_REVIEW_NOTIFIER: 'sns', BATON_REVIEW_TOPIC_ARN: topicArn, BATON_DASHBOARD_URL: 'https://dash.example.com' }, logger: capture().logger });
+    const gate = createReviewGateLambda({
+      env: {
+        ...moto.env,
+        BATON_PIPELINE: 'tiny',
+        BATON_DATABASE_SECRET_ARN: secretArn,
+        BATON_REVIEW_NOTIFIER: 'sns',
+        BATON_REVIEW_TOPIC_ARN: topicArn,
+        BATON_DASHBOARD_URL: 'https://dash.example.com',
+      },
+      logger: capture().logger,
+    });
     const runId = `run-${randomUUID().slice(0, 8)}`;
     expect(await gate(gateEvent(runId))).toMatchObject({ recorded: true });
     const [open] = await createRegistryReviewStore(registry).open(arnOf(runId), 'review');
@@ -95,11 +160,18 @@ describe('createReviewGateLambda on the registry and SNS', () => {
     expect(await registry.getRun(runId)).toMatchObject({ status: 'waiting' });
   });
 
-  it('an unreachable database fails the gate with the registry\'s retryable error, and nobody is notified', async () => {
+  it("an unreachable database fails the gate with the registry's retryable error, and nobody is notified", async () => {
     const secretArn = await moto.createSecret(UNREACHABLE);
     let notified = 0;
-    const gate = createReviewGateLambda({ env: { ...moto.env, BATON_DATABASE_SECRET_ARN: secretArn }, notifier: () => void notified++, logger: capture().logger });
-    const err: Error = await gate(gateEvent('run-nodb')).then(() => new Error('no throw'), (e: unknown) => e as Error);
+    const gate = createReviewGateLambda({
+      env: { ...moto.env, BATON_DATABASE_SECRET_ARN: secretArn },
+      notifier: () => void notified++,
+      logger: capture().logger,
+    });
+    const err: Error = await gate(gateEvent('run-nodb')).then(
+      () => new Error('no throw'),
+      (e: unknown) => e as Error,
+    );
     expect(err.name).toBe('ServiceUnavailableException');
     expect(JSON.parse(err.message)).toMatchObject({ retryable: true, message: expect.stringContaining('127.0.0.1:1') });
     expect(notified).toBe(0);
@@ -107,7 +179,11 @@ describe('createReviewGateLambda on the registry and SNS', () => {
 });
 
 describe('createRegistryWriterLambda', () => {
-  const statusEvent = (runId: string, status: ExecutionStatusChangeEvent['detail']['status'], detail: Partial<ExecutionStatusChangeEvent['detail']> = {}): ExecutionStatusChangeEvent => ({
+  const statusEvent = (
+    runId: string,
+    status: ExecutionStatusChangeEvent['detail']['status'],
+    detail: Partial<ExecutionStatusChangeEvent['detail']> = {},
+  ): ExecutionStatusChangeEvent => ({
     version: '0',
     id: randomUUID(),
     'detail-type': EXECUTION_STATUS_CHANGE,
@@ -146,7 +222,13 @@ describe('createRegistryWriterLambda', () => {
     const thrown = toLambdaError({ code: 'SafetyCheckFailed', message: 'denylisted', retryable: false });
     await writer(statusEvent(runId, 'FAILED', { error: thrown.name, cause: lambdaCause(thrown) }));
     expect(described).toEqual([arnOf(runId)]);
-    expect(await registry.getRun(runId)).toMatchObject({ pipeline: 'tiny', engine: 'stepfunctions', status: 'failed', reportId: 'R-2', error: { code: 'SafetyCheckFailed', errorClass: 'safety' } });
+    expect(await registry.getRun(runId)).toMatchObject({
+      pipeline: 'tiny',
+      engine: 'stepfunctions',
+      status: 'failed',
+      reportId: 'R-2',
+      error: { code: 'SafetyCheckFailed', errorClass: 'safety' },
+    });
     expect(c.metrics).toMatchObject([{ FailedRuns: 1, Pipeline: 'tiny', FailureClass: 'safety', runId }]);
     expect(c.lines.every((l) => l.executionArn === arnOf(runId))).toBe(true);
   });
@@ -155,7 +237,10 @@ describe('createRegistryWriterLambda', () => {
     const secretArn = await moto.createSecret(UNREACHABLE);
     const c = capture();
     const writer = createRegistryWriterLambda({ env: { ...moto.env, BATON_DATABASE_SECRET_ARN: secretArn }, logger: c.logger, writeMetric: c.writeMetric });
-    const err: Error = await writer(statusEvent('run-lost', 'TIMED_OUT')).then(() => new Error('no throw'), (e: unknown) => e as Error);
+    const err: Error = await writer(statusEvent('run-lost', 'TIMED_OUT')).then(
+      () => new Error('no throw'),
+      (e: unknown) => e as Error,
+    );
     expect(err.name).toBe('ServiceUnavailableException');
     expect(c.metrics).toEqual([]);
   });

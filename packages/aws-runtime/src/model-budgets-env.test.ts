@@ -4,7 +4,11 @@ import { modelLimiterFromEnv } from './model-budgets-env.js';
 describe('modelLimiterFromEnv', () => {
   it('no table: no limiter; a table with budgets: the DynamoDB limiter', () => {
     expect(modelLimiterFromEnv({})).toBeUndefined();
-    const limiter = modelLimiterFromEnv({ AWS_REGION: 'us-east-1', BATON_MODEL_BUDGETS_TABLE: 'budgets', BATON_MODEL_BUDGETS: '{"m":{"requestsPerMinute":60}}' });
+    const limiter = modelLimiterFromEnv({
+      AWS_REGION: 'us-east-1',
+      BATON_MODEL_BUDGETS_TABLE: 'budgets',
+      BATON_MODEL_BUDGETS: '{"m":{"requestsPerMinute":60}}',
+    });
     expect(typeof limiter?.acquire).toBe('function');
     expect(typeof limiter?.flush).toBe('function');
   });
@@ -19,9 +23,16 @@ describe('modelLimiterFromEnv', () => {
       }
       throw new Error('accepted');
     };
-    expect(refused(table)).toMatchObject({ code: 'ConfigurationError', message: expect.stringContaining('BATON_MODEL_BUDGETS is not'), details: { variable: 'BATON_MODEL_BUDGETS' } });
+    expect(refused(table)).toMatchObject({
+      code: 'ConfigurationError',
+      message: expect.stringContaining('BATON_MODEL_BUDGETS is not'),
+      details: { variable: 'BATON_MODEL_BUDGETS' },
+    });
     expect(refused({ ...table, BATON_MODEL_BUDGETS: '{m:' })).toMatchObject({ code: 'ConfigurationError', message: expect.stringContaining('not JSON') });
     expect(refused({ ...table, BATON_MODEL_BUDGETS: '[1]' })).toMatchObject({ code: 'ConfigurationError', message: expect.stringContaining('JSON object') });
-    expect(refused({ ...table, BATON_MODEL_BUDGETS: '{"m":{"requestsPerMinute":0}}' })).toMatchObject({ code: 'ConfigurationError', message: expect.stringContaining('requestsPerMinute must be a positive number') });
+    expect(refused({ ...table, BATON_MODEL_BUDGETS: '{"m":{"requestsPerMinute":0}}' })).toMatchObject({
+      code: 'ConfigurationError',
+      message: expect.stringContaining('requestsPerMinute must be a positive number'),
+    });
   });
 });

@@ -22,7 +22,10 @@ export function modelLimiterFromEnv(env: Env, logger?: Logger): DynamoModelLimit
   const tableName = envValue(env, MODEL_BUDGETS_TABLE_VARIABLE);
   if (!tableName) return undefined;
   const raw = envValue(env, MODEL_BUDGETS_VARIABLE);
-  if (!raw) throw configurationError(`${MODEL_BUDGETS_TABLE_VARIABLE} is set but ${MODEL_BUDGETS_VARIABLE} is not: set it to the budgets by model id (JSON)`, { variable: MODEL_BUDGETS_VARIABLE });
+  if (!raw)
+    throw configurationError(`${MODEL_BUDGETS_TABLE_VARIABLE} is set but ${MODEL_BUDGETS_VARIABLE} is not: set it to the budgets by model id (JSON)`, {
+      variable: MODEL_BUDGETS_VARIABLE,
+    });
   let budgets: ModelBudgets;
   try {
     budgets = JSON.parse(raw) as ModelBudgets;
@@ -34,7 +37,12 @@ export function modelLimiterFromEnv(env: Env, logger?: Logger): DynamoModelLimit
   }
   try {
     // the limiter's own requests time out and fall back; the SDK need not retry them long
-    return createDynamoModelLimiter({ client: new DynamoDBClient({ maxAttempts: 2, ...awsClientConfig(env, 'DYNAMODB') }), tableName, budgets, ...(logger ? { logger } : {}) });
+    return createDynamoModelLimiter({
+      client: new DynamoDBClient({ maxAttempts: 2, ...awsClientConfig(env, 'DYNAMODB') }),
+      tableName,
+      budgets,
+      ...(logger ? { logger } : {}),
+    });
   } catch (e) {
     throw configurationError(`${MODEL_BUDGETS_VARIABLE}: ${(e as Error).message}`, { variable: MODEL_BUDGETS_VARIABLE });
   }

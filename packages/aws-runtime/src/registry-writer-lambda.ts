@@ -50,9 +50,12 @@ export function createRegistryWriterLambda(options: RegistryWriterLambdaOptions 
   const writeMetric = options.writeMetric ?? stdoutMetrics;
   const writer = once(async () => {
     if (!envValue(env, DATABASE_SECRET_VARIABLE)) {
-      throw configurationError(`${DATABASE_SECRET_VARIABLE} is not set: the registry writer records runs in the run registry; set it to the ARN of the registry database's secret`, {
-        variable: DATABASE_SECRET_VARIABLE,
-      });
+      throw configurationError(
+        `${DATABASE_SECRET_VARIABLE} is not set: the registry writer records runs in the run registry; set it to the ARN of the registry database's secret`,
+        {
+          variable: DATABASE_SECRET_VARIABLE,
+        },
+      );
     }
     const observer = createRegistryObserver((await openRegistryFromEnv(env))!, { logger });
     const handler = createRegistryWriterHandler({
@@ -72,7 +75,11 @@ export function createRegistryWriterLambda(options: RegistryWriterLambdaOptions 
       const before = observer.failures;
       const written = await handler(event);
       await observer.flush();
-      if (observer.failures > before) throw new StageError('ServiceUnavailableException', `the run registry did not take the ${event.detail.status} event of ${event.detail.executionArn} (see the preceding error line); the event is retried`);
+      if (observer.failures > before)
+        throw new StageError(
+          'ServiceUnavailableException',
+          `the run registry did not take the ${event.detail.status} event of ${event.detail.executionArn} (see the preceding error line); the event is retried`,
+        );
       if (written?.type === 'run-finished' && written.status === 'failed' && written.error) {
         writeMetric(failureMetricLine('FailedRuns', { pipeline: pipeline ?? stateMachineOf(event), error: written.error, runId: written.runId }));
       }

@@ -44,9 +44,12 @@ export function createReviewGateLambda(options: ReviewGateLambdaOptions = {}): (
   const { logger, use } = invocationLogger(base);
   const gate = once(async () => {
     if (!envValue(env, DATABASE_SECRET_VARIABLE)) {
-      throw configurationError(`${DATABASE_SECRET_VARIABLE} is not set: the review gate records pending reviews in the run registry; set it to the ARN of the registry database's secret`, {
-        variable: DATABASE_SECRET_VARIABLE,
-      });
+      throw configurationError(
+        `${DATABASE_SECRET_VARIABLE} is not set: the review gate records pending reviews in the run registry; set it to the ARN of the registry database's secret`,
+        {
+          variable: DATABASE_SECRET_VARIABLE,
+        },
+      );
     }
     const registry = (await openRegistryFromEnv(env))!;
     const notifier = options.notifier ?? createReviewNotifierFromEnv({ env });

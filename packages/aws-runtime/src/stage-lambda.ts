@@ -1,13 +1,5 @@
 import { createStageHandler, isFinalFailure, runIdOf, toLambdaError, type StageEvent, type StageHandler } from '@baton/adapter-stepfunctions/lambda';
-import {
-  createJsonLogger,
-  type AnyPipeline,
-  type AnyStage,
-  type Logger,
-  type RunEvent,
-  type RunObserver,
-  type SerializedError,
-} from '@baton/core';
+import { createJsonLogger, type AnyPipeline, type AnyStage, type Logger, type RunEvent, type RunObserver, type SerializedError } from '@baton/core';
 import { serializeError } from '@baton/core/engine';
 import { createRegistryObserver, type RegistryObserver } from '@baton/registry';
 import { createModelFromEnv, createS3BlobStore } from '@baton/stages';
@@ -95,7 +87,8 @@ export function createStageLambda(options: StageLambdaOptions): StageHandler {
     const stage = stageOf(options.pipeline, stageName);
     const bucket = requireEnv(env, 'BATON_BUCKET', 'set it to the claim-check bucket (S3) the stages read and write');
     const model = stage.usesModel ? createModelFromEnv({ env, stage: stage.name }) : undefined;
-    if (model?.configurationError) logger.error('model is not configured: every call of this stage will fail', { code: 'ConfigurationError', error: model.configurationError.message });
+    if (model?.configurationError)
+      logger.error('model is not configured: every call of this stage will fail', { code: 'ConfigurationError', error: model.configurationError.message });
     // model budgets shared by every stage function, when the deployment declares them
     limiter = model ? modelLimiterFromEnv(env, logger) : undefined;
     return createStageHandler({
@@ -151,9 +144,16 @@ export function createStageLambda(options: StageLambdaOptions): StageHandler {
 /** The stage `BATON_STAGE` names, or a `ConfigurationError` saying which stages the pipeline has. */
 function stageOf(pipeline: AnyPipeline, name: string | undefined): AnyStage {
   const names = [...pipeline.stages.keys()].join(', ');
-  if (!name) throw configurationError(`BATON_STAGE is not set: set it to the stage this function runs (pipeline "${pipeline.name}" has: ${names})`, { variable: 'BATON_STAGE' });
+  if (!name)
+    throw configurationError(`BATON_STAGE is not set: set it to the stage this function runs (pipeline "${pipeline.name}" has: ${names})`, {
+      variable: 'BATON_STAGE',
+    });
   const stage = pipeline.stages.get(name);
-  if (!stage) throw configurationError(`BATON_STAGE is "${name}", which pipeline "${pipeline.name}" does not have (its stages: ${names})`, { variable: 'BATON_STAGE', stage: name });
+  if (!stage)
+    throw configurationError(`BATON_STAGE is "${name}", which pipeline "${pipeline.name}" does not have (its stages: ${names})`, {
+      variable: 'BATON_STAGE',
+      stage: name,
+    });
   return stage;
 }
 

@@ -6,7 +6,7 @@ const major = Number(process.versions.node.split('.')[0]);
 if (major < NODE_MAJOR_REQUIRED) {
   process.stderr.write(
     `baton: Node.js ${NODE_MAJOR_REQUIRED} or later is needed; this is Node.js ${process.versions.node} (Node 20 reached end of life in April 2026). ` +
-      'Install Node 24 LTS, or in this repository run `bash scripts/node.sh <command>`, which installs it from PyPI when the machine\'s node is older.\n',
+      "Install Node 24 LTS, or in this repository run `bash scripts/node.sh <command>`, which installs it from PyPI when the machine's node is older.\n",
   );
   process.exit(2);
 }

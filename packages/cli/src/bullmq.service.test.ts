@@ -21,7 +21,12 @@ describe('baton on BullMQ + Redis (redis-server started by the test setup)', () 
     expect(r.stdout).toContain('sections: total 9, ok 9, failed 0');
     expect(existsSync(join(dir, 'out/report/report.docx'))).toBe(true);
     const runId = /Run (report-[\w-]+) /.exec(r.stdout)![1]!;
-    const row = JSON.parse(baton(dir, ['status', runId, '--registry']).stdout) as { engine: string; status: string; attempts: { status: string }[]; reviews: { decision: string }[] };
+    const row = JSON.parse(baton(dir, ['status', runId, '--registry']).stdout) as {
+      engine: string;
+      status: string;
+      attempts: { status: string }[];
+      reviews: { decision: string }[];
+    };
     expect(row.engine).toBe('bullmq');
     expect(row.status).toBe('succeeded');
     // 3 ingest-file + plan + 9 × (generate, validate) + open-review + apply-review + assemble + check-outcome + notify
@@ -60,29 +65,33 @@ describe('baton on BullMQ + Redis (redis-server started by the test setup)', () 
     expect(worker.stdout()).toContain('worker stopped cleanly');
   });
 
-  it('a SIGKILLed `baton worker`: the run says it is recovering the worker\'s steps, and they run again on another worker within 15 s', { timeout: 180_000 }, async () => {
-    const dir = workdir();
-    // slow model calls: the killed worker is in the middle of some; lock and stalled check given as flags
-    const engine = bullmq();
-    const workerFlags = [...engine, '--offline-latency', '2500', '--bullmq-lock-ms', '5000', '--bullmq-stalled-ms', '2000'];
-    const run = startBaton(dir, [...REPORT, ...engine, '--no-worker', '--auto-approve']);
-    await run.waitFor(/run (report-[\w-]+) started; state in/);
-    const doomed = startBaton(dir, ['worker', ...workerFlags]);
-    await doomed.waitFor(/bullmq worker on .* ready/);
-    await new Promise((r) => setTimeout(r, 6000));
-    doomed.child.kill('SIGKILL');
-    const killedAt = Date.now();
-    const survivor = startBaton(dir, ['worker', ...workerFlags]);
-    const [line, count] = await run.waitFor(/recovering (\d+) steps? from a stopped worker \(run report-[\w-]+: [^)]+\)/, 30_000);
-    expect(Number(count)).toBeGreaterThan(0);
-    expect(Date.now() - killedAt).toBeLessThan(15_000);
-    // the step paths of the killed worker's jobs, e.g. "sections[3]/generate"
-    expect(line).toMatch(/: \S+\/\S+/);
-    expect(await run.exited()).toBe(0);
-    expect(run.stdout()).toMatch(/SUCCEEDED/);
-    survivor.child.kill('SIGTERM');
-    await survivor.exited();
-  });
+  it(
+    "a SIGKILLed `baton worker`: the run says it is recovering the worker's steps, and they run again on another worker within 15 s",
+    { timeout: 180_000 },
+    async () => {
+      const dir = workdir();
+      // slow model calls: the killed worker is in the middle of some; lock and stalled check given as flags
+      const engine = bullmq();
+      const workerFlags = [...engine, '--offline-latency', '2500', '--bullmq-lock-ms', '5000', '--bullmq-stalled-ms', '2000'];
+      const run = startBaton(dir, [...REPORT, ...engine, '--no-worker', '--auto-approve']);
+      await run.waitFor(/run (report-[\w-]+) started; state in/);
+      const doomed = startBaton(dir, ['worker', ...workerFlags]);
+      await doomed.waitFor(/bullmq worker on .* ready/);
+      await new Promise((r) => setTimeout(r, 6000));
+      doomed.child.kill('SIGKILL');
+      const killedAt = Date.now();
+      const survivor = startBaton(dir, ['worker', ...workerFlags]);
+      const [line, count] = await run.waitFor(/recovering (\d+) steps? from a stopped worker \(run report-[\w-]+: [^)]+\)/, 30_000);
+      expect(Number(count)).toBeGreaterThan(0);
+      expect(Date.now() - killedAt).toBeLessThan(15_000);
+      // the step paths of the killed worker's jobs, e.g. "sections[3]/generate"
+      expect(line).toMatch(/: \S+\/\S+/);
+      expect(await run.exited()).toBe(0);
+      expect(run.stdout()).toMatch(/SUCCEEDED/);
+      survivor.child.kill('SIGTERM');
+      await survivor.exited();
+    },
+  );
 
   it('refuses a lock or stalled-check interval that is not a number of milliseconds', () => {
     const r = baton(workdir(), ['run', 'report', '--engine', 'bullmq', '--bullmq-lock-ms', 'soon']);
@@ -90,7 +99,7 @@ describe('baton on BullMQ + Redis (redis-server started by the test setup)', () 
     expect(r.stderr).toContain('--bullmq-lock-ms takes a whole number of milliseconds above 0');
   });
 
-  it('the dashboard lists a waiting BullMQ run and its approval resumes the run on the dashboard\'s worker', async () => {
+  it("the dashboard lists a waiting BullMQ run and its approval resumes the run on the dashboard's worker", async () => {
     const dir = workdir();
     const engine = bullmq();
     const waiting = await batonAsync(dir, [...REPORT, ...engine]);
@@ -102,7 +111,12 @@ describe('baton on BullMQ + Redis (redis-server started by the test setup)', () 
     try {
       const auth = { authorization: `Bearer ${secret}` };
       expect(await (await fetch(`${url}/reviews`, { headers: auth })).text()).toContain(runId);
-      const decided = await fetch(`${url}/reviews/${runId}/review`, { method: 'POST', redirect: 'manual', headers: auth, body: new URLSearchParams({ token: token!, decision: 'approve' }) });
+      const decided = await fetch(`${url}/reviews/${runId}/review`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: auth,
+        body: new URLSearchParams({ token: token!, decision: 'approve' }),
+      });
       expect(decided.status).toBe(303);
       let head = '';
       for (let i = 0; i < 600 && !head.includes('badge succeeded">'); i++) {

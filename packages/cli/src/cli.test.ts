@@ -4,7 +4,17 @@ import JSZip from 'jszip';
 import { describe, expect, it } from 'vitest';
 import { baton, batonKilledAfter, workdir } from './test-support/spawn.js';
 
-const TITLES = ['Synopsis', 'Introduction', 'Study Objectives', 'Investigational Plan and Study Design', 'Study Population', 'Efficacy Results', 'Safety Results', 'Discussion', 'Conclusions'];
+const TITLES = [
+  'Synopsis',
+  'Introduction',
+  'Study Objectives',
+  'Investigational Plan and Study Design',
+  'Study Population',
+  'Efficacy Results',
+  'Safety Results',
+  'Discussion',
+  'Conclusions',
+];
 const RUN = ['run', 'report', '--engine', 'local', '--sources', 'sources', '--out', 'out/report'];
 
 async function documentXml(file: string): Promise<string> {

@@ -15,7 +15,16 @@ describe('baton compile --target stepfunctions', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('report: STANDARD state machine');
     const out = join(dir, 'sfn/report');
-    for (const f of ['report.asl.json', 'compile-report.json', 'cdk/package.json', 'cdk/cdk.json', 'cdk/bin/app.ts', 'cdk/handlers/stage.ts', 'cdk/handlers/review-gate.ts', 'cdk/handlers/registry-writer.ts']) {
+    for (const f of [
+      'report.asl.json',
+      'compile-report.json',
+      'cdk/package.json',
+      'cdk/cdk.json',
+      'cdk/bin/app.ts',
+      'cdk/handlers/stage.ts',
+      'cdk/handlers/review-gate.ts',
+      'cdk/handlers/registry-writer.ts',
+    ]) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     const asl = JSON.parse(readFileSync(join(out, 'report.asl.json'), 'utf8')) as Asl;
@@ -34,13 +43,28 @@ describe('baton compile --target stepfunctions', () => {
     expect(r.stdout).toContain('npx cdk deploy -c model=bedrock:<modelId> -c databaseSecretArn=<secret ARN>');
   });
 
-  it('writes the deployment settings it is given into the app\'s cdk.json', () => {
+  it("writes the deployment settings it is given into the app's cdk.json", () => {
     const dir = workdir();
     const secret = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:baton-db-AbCdEf';
-    const r = baton(dir, ['compile', 'report', '--out', 'sfn', '--model', 'bedrock:anthropic.claude-3-5-haiku-20241022-v1:0', '--database-secret-arn', secret, '--dashboard-url', 'https://baton.example.com']);
+    const r = baton(dir, [
+      'compile',
+      'report',
+      '--out',
+      'sfn',
+      '--model',
+      'bedrock:anthropic.claude-3-5-haiku-20241022-v1:0',
+      '--database-secret-arn',
+      secret,
+      '--dashboard-url',
+      'https://baton.example.com',
+    ]);
     expect(r.code).toBe(0);
     const cdk = JSON.parse(readFileSync(join(dir, 'sfn/report/cdk/cdk.json'), 'utf8')) as { context: Record<string, string> };
-    expect(cdk.context).toEqual({ model: 'bedrock:anthropic.claude-3-5-haiku-20241022-v1:0', databaseSecretArn: secret, dashboardUrl: 'https://baton.example.com' });
+    expect(cdk.context).toEqual({
+      model: 'bedrock:anthropic.claude-3-5-haiku-20241022-v1:0',
+      databaseSecretArn: secret,
+      dashboardUrl: 'https://baton.example.com',
+    });
     expect(r.stdout).toMatch(/npx cdk deploy\n/);
   });
 

@@ -44,7 +44,8 @@ export interface CliContext {
 
 /** Builds the {@link CliContext} of a command from the global options. */
 export async function openContext(opts: GlobalOptions): Promise<CliContext> {
-  if (opts.logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) throw new CliError(`--log-level ${opts.logLevel}: use debug, info, warn or error`);
+  if (opts.logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(opts.logLevel))
+    throw new CliError(`--log-level ${opts.logLevel}: use debug, info, warn or error`);
   if (opts.logFormat !== undefined && !['file', 'json'].includes(opts.logFormat)) throw new CliError(`--log-format ${opts.logFormat}: use file or json`);
   if (opts.emulate !== undefined && opts.emulate !== 'stepfunctions') throw new CliError(`--emulate ${opts.emulate}: only "stepfunctions" can be emulated`);
   const stateDir = resolve(opts.stateDir);

@@ -106,8 +106,16 @@ describe('baton dashboard', () => {
       expect(decided.status).toBe(303);
 
       // the next round opens in the dashboard's process: its stdout names the page, never the token
-      const [, file] = await dash.waitFor(new RegExp(`review gate "review" of run ${runId} opened: http://127\\.0\\.0\\.1:4680/reviews/${runId}/review \\(token not printed: the link with it is in (\\S+);`));
-      const notice = readFileSync(file!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { runId: string; stepPath: string; reviewUrl: string; token: string }).find((n) => n.runId === runId && n.stepPath !== 'review');
+      const [, file] = await dash.waitFor(
+        new RegExp(
+          `review gate "review" of run ${runId} opened: http://127\\.0\\.0\\.1:4680/reviews/${runId}/review \\(token not printed: the link with it is in (\\S+);`,
+        ),
+      );
+      const notice = readFileSync(file!, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { runId: string; stepPath: string; reviewUrl: string; token: string })
+        .find((n) => n.runId === runId && n.stepPath !== 'review');
       expect(notice?.stepPath).toBe('review-rounds@0/review-again');
       expect(notice?.reviewUrl).toBe(`http://127.0.0.1:4680/reviews/${runId}/review?token=${encodeURIComponent(notice!.token)}`);
       expect(dash.stdout()).not.toContain(notice!.token);

@@ -35,7 +35,9 @@ describe('the run registry (event spool ingested into PGlite)', () => {
     const rows = JSON.parse(baton(dir, ['list', '--registry']).stdout) as RegistryRow[];
     expect(rows.map((r) => r.runId).sort()).toEqual([...ids].sort());
     expect(rows.every((r) => r.status === 'succeeded' && r.engine === 'local')).toBe(true);
-    const withRetry = JSON.parse(baton(dir, ['status', ids[1]!, '--registry']).stdout) as { attempts: { stepPath: string; status: string; error?: { code: string } }[] };
+    const withRetry = JSON.parse(baton(dir, ['status', ids[1]!, '--registry']).stdout) as {
+      attempts: { stepPath: string; status: string; error?: { code: string } }[];
+    };
     expect(withRetry.attempts.filter((x) => x.stepPath === 'sections[0]/generate').map((x) => [x.status, x.error?.code])).toEqual([
       ['failed', 'ThrottlingException'],
       ['succeeded', undefined],

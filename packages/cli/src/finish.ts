@@ -88,14 +88,18 @@ export async function finishRun(
   const files = !succeeded ? [] : out ? await copyOutputs(session.blobs, info.output, out) : reportKeys(info.output).map(stored);
   process.stdout.write(summaryText(info, session.progress.counts, files) + '\n' + outcomeLine(info, state) + '\n');
   await session.close();
-  return state === 'waiting' && info.status !== 'succeeded' && info.status !== 'failed' ? RUN_EXIT_CODES.waitingForReview : runExitCode(info.status, info.output);
+  return state === 'waiting' && info.status !== 'succeeded' && info.status !== 'failed'
+    ? RUN_EXIT_CODES.waitingForReview
+    : runExitCode(info.status, info.output);
 }
 
 /** The last line of the summary: what the exit code says, in words. */
 function outcomeLine(info: RunInfo, state: 'ended' | 'waiting'): string {
-  if (state === 'waiting' && info.status !== 'succeeded' && info.status !== 'failed') return `  outcome: waiting for review (exit ${RUN_EXIT_CODES.waitingForReview})`;
+  if (state === 'waiting' && info.status !== 'succeeded' && info.status !== 'failed')
+    return `  outcome: waiting for review (exit ${RUN_EXIT_CODES.waitingForReview})`;
   const code = runExitCode(info.status, info.output);
-  if (code === RUN_EXIT_CODES.succeededWithMissingSections) return `  outcome: succeeded with ${missingSections(info.output)} missing section(s) (exit ${code})`;
+  if (code === RUN_EXIT_CODES.succeededWithMissingSections)
+    return `  outcome: succeeded with ${missingSections(info.output)} missing section(s) (exit ${code})`;
   return `  outcome: ${info.status} (exit ${code})`;
 }
 
@@ -103,11 +107,16 @@ function outcomeLine(info: RunInfo, state: 'ended' | 'waiting'): string {
 async function interrupted(session: Session, runId: string, signal: StopSignal, global: Pick<GlobalOptions, 'engine' | 'connection'>): Promise<number> {
   const here = runsStepsHere(global);
   if (here) {
-    const where = global.engine === 'local' || global.engine === 'stepfunctions-local' ? `is saved in ${session.stateDir}` : `stays in ${global.engine}: steps in flight here are handed back to the other workers`;
+    const where =
+      global.engine === 'local' || global.engine === 'stepfunctions-local'
+        ? `is saved in ${session.stateDir}`
+        : `stays in ${global.engine}: steps in flight here are handed back to the other workers`;
     process.stderr.write(`\n${signal}: interrupted: run ${runId} ${where}; continue it with: baton resume ${runId}\n`);
   } else {
     const where = global.engine === 'stepfunctions' ? 'Step Functions' : `the ${global.engine} workers`;
-    process.stderr.write(`\n${signal}: stopped following run ${runId}; it goes on in ${where}. Follow it again with: baton resume ${runId}, or see it with: baton status ${runId}\n`);
+    process.stderr.write(
+      `\n${signal}: stopped following run ${runId}; it goes on in ${where}. Follow it again with: baton resume ${runId}, or see it with: baton status ${runId}\n`,
+    );
   }
   const clean = await within(STOP_BUDGET_MS, () => session.close());
   if (!clean) process.stderr.write(`(closing the engine took over ${STOP_BUDGET_MS} ms: exiting anyway)\n`);

@@ -54,15 +54,20 @@ export async function followStatus(session: Session, runId: string, stop: AbortS
     }
     if (info?.status === 'waiting' && info.pendingReviews.length > 0) {
       for (const r of info.pendingReviews) {
-        session.progress.log(`run ${runId} is waiting for review at gate "${r.gate}"${r.reviewer ? ` (assigned to ${r.reviewer})` : ''}, until ${r.expiresAt}.`);
+        session.progress.log(
+          `run ${runId} is waiting for review at gate "${r.gate}"${r.reviewer ? ` (assigned to ${r.reviewer})` : ''}, until ${r.expiresAt}.`,
+        );
         session.progress.log(`review page: ${reviewPage(runId, r.gate)}`);
         session.progress.log(
           where === 'deployment'
             ? 'The deployment notified the reviewer with the review link and token. Decide with the token from that notice:'
-            : 'The worker that opened the gate sent the notice (with the token) through its --review-notices and the dashboard\'s review list. Decide with that token:',
+            : "The worker that opened the gate sent the notice (with the token) through its --review-notices and the dashboard's review list. Decide with that token:",
         );
         const notice = where === 'workers' ? readNotices(session.stateDir, runId).findLast((n) => n.gate === r.gate) : undefined;
-        if (notice) session.progress.log(`  baton approve ${runId} ${r.gate} --token ${notice.token}${engineFlag}   (token from ${session.stateDir}/reviews/notices.jsonl, written by the worker)`);
+        if (notice)
+          session.progress.log(
+            `  baton approve ${runId} ${r.gate} --token ${notice.token}${engineFlag}   (token from ${session.stateDir}/reviews/notices.jsonl, written by the worker)`,
+          );
         else session.progress.log(`  baton approve ${runId} ${r.gate} --token <token>${engineFlag}   (or: baton reject …, or the dashboard)`);
       }
       return 'waiting';

@@ -20,7 +20,10 @@ export function interruptedNote(global: Pick<GlobalOptions, 'engine' | 'stateDir
   if (global.engine !== 'local' || info.status !== 'running') return undefined;
   const lease = readRunLease(join(resolve(global.stateDir), 'journal'), info.runId);
   if (lease.state === 'held') return undefined;
-  const who = lease.state === 'lapsed' ? `the process driving it (pid ${lease.lease.pid} on ${lease.lease.host}, last heartbeat ${lease.lease.renewedAt}) is gone` : 'no process drives it';
+  const who =
+    lease.state === 'lapsed'
+      ? `the process driving it (pid ${lease.lease.pid} on ${lease.lease.host}, last heartbeat ${lease.lease.renewedAt}) is gone`
+      : 'no process drives it';
   return `interrupted: ${who}. Continue it with: baton resume ${info.runId}`;
 }
 

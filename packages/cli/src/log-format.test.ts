@@ -18,7 +18,11 @@ describe('baton --log-format (built CLI, local engine)', () => {
     expect(byDefault.code).toBe(0);
     expect(jsonLines(byDefault.stdout + byDefault.stderr)).toEqual([]);
     const fileLines = jsonLines(readFileSync(join(plain, '.baton/logs/baton.jsonl'), 'utf8'));
-    expect(fileLines.find((l) => l.msg === 'stage succeeded' && l.stepPath === 'plan')).toMatchObject({ level: 'debug', runId: runIdOf(byDefault.stdout), attempt: 1 });
+    expect(fileLines.find((l) => l.msg === 'stage succeeded' && l.stepPath === 'plan')).toMatchObject({
+      level: 'debug',
+      runId: runIdOf(byDefault.stdout),
+      attempt: 1,
+    });
 
     const piped = workdir();
     const json = baton(piped, RUN, { BATON_LOG_FORMAT: 'json' });
@@ -26,11 +30,26 @@ describe('baton --log-format (built CLI, local engine)', () => {
     const runId = runIdOf(json.stdout);
     const lines = jsonLines(json.stderr);
     // pino's shape: numeric level, epoch time, pid, and Baton's fields on every step line
-    expect(lines.find((l) => l.msg === 'stage succeeded' && l.stepPath === 'plan')).toMatchObject({ level: 20, name: 'baton', pid: expect.any(Number), time: expect.any(Number), runId, attempt: 1, stage: 'plan' });
+    expect(lines.find((l) => l.msg === 'stage succeeded' && l.stepPath === 'plan')).toMatchObject({
+      level: 20,
+      name: 'baton',
+      pid: expect.any(Number),
+      time: expect.any(Number),
+      runId,
+      attempt: 1,
+      stage: 'plan',
+    });
     expect(lines.find((l) => l.msg === 'run ended')).toMatchObject({ level: 30, runId, status: 'succeeded' });
     expect(existsSync(join(piped, '.baton/logs/baton.jsonl'))).toBe(false);
     // the same human report on stdout, and the same progress on stderr once the JSON lines are set aside
-    const human = (text: string, id: string): string[] => text.split(id).join('RUN').split('\n').filter((l) => !l.startsWith('{')).map((l) => l.replaceAll(piped, 'DIR').replaceAll(plain, 'DIR')).sort();
+    const human = (text: string, id: string): string[] =>
+      text
+        .split(id)
+        .join('RUN')
+        .split('\n')
+        .filter((l) => !l.startsWith('{'))
+        .map((l) => l.replaceAll(piped, 'DIR').replaceAll(plain, 'DIR'))
+        .sort();
     expect(human(json.stdout, runId)).toEqual(human(byDefault.stdout, runIdOf(byDefault.stdout)));
     expect(human(json.stderr, runId)).toEqual(human(byDefault.stderr, runIdOf(byDefault.stdout)));
   });

@@ -25,7 +25,10 @@ export function createModelFromSpec(spec: string, faults: OfflineFaults, offline
 export function parseFaults(text: string | undefined): OfflineFaults {
   const faults: OfflineFaults = {};
   if (!text) return faults;
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [key, value = ''] = part.split('=');
     const list = value.split('+').filter(Boolean);
     const rate = (): number => {

@@ -28,7 +28,9 @@ describe('review notices through the configured notifier (built CLI, local engin
     const h = await hook();
     try {
       const file = join(dir, 'notices', 'review.jsonl');
-      const r = await batonAsync(dir, ['run', 'report', '--sources', 'sources', '--review-notices', `webhook:${h.url},file:${file}`], { BATON_DASHBOARD_URL: 'https://baton.example.com/' });
+      const r = await batonAsync(dir, ['run', 'report', '--sources', 'sources', '--review-notices', `webhook:${h.url},file:${file}`], {
+        BATON_DASHBOARD_URL: 'https://baton.example.com/',
+      });
       expect(r.code).toBe(4);
       const [, runId, token] = /baton approve (\S+) review --token (\S+)/.exec(r.stderr)!;
       const link = `https://baton.example.com/reviews/${runId}/review?token=${encodeURIComponent(token!)}`;

@@ -51,16 +51,31 @@ export const WORKER_REVIEW_NOTICES = 'announce';
  * const { notifier, targets } = await configuredNotifier('stdout,webhook:https://hooks.example.com/baton', '.baton', say);
  * ```
  */
-export async function configuredNotifier(spec: string | undefined, stateDir: string, say: (line: string) => void): Promise<{ notifier: ReviewNotifier; targets: string[] }> {
-  const parts = (spec ?? 'stdout').split(',').map((s) => s.trim()).filter(Boolean);
+export async function configuredNotifier(
+  spec: string | undefined,
+  stateDir: string,
+  say: (line: string) => void,
+): Promise<{ notifier: ReviewNotifier; targets: string[] }> {
+  const parts = (spec ?? 'stdout')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const sends: ReviewNotifier[] = [fileNotifier(noticesFile(stateDir))];
   const targets: string[] = [];
   for (const part of parts) {
     if (part === 'stdout') {
-      sends.push((n) => say(`review gate "${n.gate}" of run ${n.runId} opened: ${reviewLink(dashboardUrl(), n)}\n  decide with: baton approve ${n.runId} ${n.gate} --token ${n.token}`));
+      sends.push((n) =>
+        say(
+          `review gate "${n.gate}" of run ${n.runId} opened: ${reviewLink(dashboardUrl(), n)}\n  decide with: baton approve ${n.runId} ${n.gate} --token ${n.token}`,
+        ),
+      );
       targets.push('stdout');
     } else if (part === 'announce') {
-      sends.push((n) => say(`review gate "${n.gate}" of run ${n.runId} opened: ${dashboardUrl()}/reviews/${encodeURIComponent(n.runId)}/${encodeURIComponent(n.gate)} (token not printed: the link with it is in ${noticesFile(stateDir)}; --review-notices stdout prints it here)`));
+      sends.push((n) =>
+        say(
+          `review gate "${n.gate}" of run ${n.runId} opened: ${dashboardUrl()}/reviews/${encodeURIComponent(n.runId)}/${encodeURIComponent(n.gate)} (token not printed: the link with it is in ${noticesFile(stateDir)}; --review-notices stdout prints it here)`,
+        ),
+      );
       targets.push('stdout without tokens');
     } else if (part === 'dashboard') {
       targets.push(`the dashboard's review list (${dashboardUrl()}/reviews)`);

@@ -32,7 +32,11 @@ export async function copyOutputs(blobs: BlobStore, output: unknown, outDir: str
 /** The end-of-run summary. */
 export function summaryText(info: RunInfo, counts: RunCounts, files: string[]): string {
   const metrics = info.attempts.reduce(
-    (a, x) => ({ calls: a.calls + (x.metrics?.modelCalls ?? 0), inTok: a.inTok + (x.metrics?.inputTokens ?? 0), outTok: a.outTok + (x.metrics?.outputTokens ?? 0) }),
+    (a, x) => ({
+      calls: a.calls + (x.metrics?.modelCalls ?? 0),
+      inTok: a.inTok + (x.metrics?.inputTokens ?? 0),
+      outTok: a.outTok + (x.metrics?.outputTokens ?? 0),
+    }),
     { calls: 0, inTok: 0, outTok: 0 },
   );
   const failedSteps = info.attempts.filter((a) => a.status === 'failed');
@@ -43,7 +47,12 @@ export function summaryText(info: RunInfo, counts: RunCounts, files: string[]): 
     `  attempts ${info.attempts.length}, retries ${info.retries.length}, repairs ${counts.repairs}, failed attempts ${failedSteps.length}, held for review ${counts.held}`,
     `  model calls ${metrics.calls}, tokens in ${metrics.inTok} / out ${metrics.outTok}`,
   ];
-  if (sections) lines.push(`  sections: ${Object.entries(sections).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (sections)
+    lines.push(
+      `  sections: ${Object.entries(sections)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   for (const a of failedSteps.slice(0, 12)) lines.push(`  ! ${a.stepPath} attempt ${a.attempt}: ${a.error?.code}: ${a.error?.message}`);
   if (failedSteps.length > 12) lines.push(`  … and ${failedSteps.length - 12} more failed attempts (baton status ${info.runId})`);
   if (info.error) lines.push(`  error: ${info.error.code}: ${info.error.message}`);

@@ -17,7 +17,9 @@ export async function loadPipelines(spec: string): Promise<AnyPipeline[]> {
   try {
     mod = (await import(target)) as Record<string, unknown>;
   } catch (e) {
-    throw new CliError(`cannot load pipeline module "${spec}": ${(e as Error).message}. Pass --pipelines <package or path to a built .js file>, and run "npm run build" first.`);
+    throw new CliError(
+      `cannot load pipeline module "${spec}": ${(e as Error).message}. Pass --pipelines <package or path to a built .js file>, and run "npm run build" first.`,
+    );
   }
   const list = Array.isArray(mod.pipelines) ? (mod.pipelines as unknown[]) : Object.values(mod);
   const pipelines = list.filter((p): p is AnyPipeline => typeof p === 'object' && p !== null && (p as { kind?: unknown }).kind === 'baton.pipeline');
@@ -39,7 +41,10 @@ export function findPipeline(pipelines: AnyPipeline[], name: string, spec: strin
 export async function exportNameOf(spec: string, pipeline: AnyPipeline): Promise<string> {
   const mod = (await import(spec.startsWith('.') || isAbsolute(spec) ? pathToFileURL(resolve(spec)).href : spec)) as Record<string, unknown>;
   const name = Object.keys(mod).find((k) => mod[k] === pipeline);
-  if (!name) throw new CliError(`module "${spec}" does not export pipeline "${pipeline.name}" under its own name (only inside "pipelines"): export it by name so the CDK app can import it`);
+  if (!name)
+    throw new CliError(
+      `module "${spec}" does not export pipeline "${pipeline.name}" under its own name (only inside "pipelines"): export it by name so the CDK app can import it`,
+    );
   return name;
 }
 

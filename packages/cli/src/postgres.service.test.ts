@@ -8,7 +8,17 @@ const databaseUrl = inject('databaseUrl');
 describe('the run registry on PostgreSQL (--database-url; server started by the test setup)', () => {
   it('records a run directly in Postgres, with no event spool', async () => {
     const dir = workdir();
-    const r = await batonAsync(dir, ['run', 'report', '--sources', 'sources', '--auto-approve', '--database-url', databaseUrl, '--faults', 'invalid=objectives']);
+    const r = await batonAsync(dir, [
+      'run',
+      'report',
+      '--sources',
+      'sources',
+      '--auto-approve',
+      '--database-url',
+      databaseUrl,
+      '--faults',
+      'invalid=objectives',
+    ]);
     expect(r.code).toBe(0);
     const runId = /Run (report-[\w-]+) /.exec(r.stdout)![1]!;
     expect(existsSync(join(dir, '.baton/events'))).toBe(false);
@@ -20,7 +30,10 @@ describe('the run registry on PostgreSQL (--database-url; server started by the 
       reviews: { decision: string }[];
     };
     expect(row).toMatchObject({ status: 'succeeded', engine: 'local' });
-    expect(row.attempts.find((a) => a.stepPath === 'sections[2]/validate' && a.status === 'failed')?.error).toMatchObject({ code: 'ValidationFailed', errorClass: 'validation' });
+    expect(row.attempts.find((a) => a.stepPath === 'sections[2]/validate' && a.status === 'failed')?.error).toMatchObject({
+      code: 'ValidationFailed',
+      errorClass: 'validation',
+    });
     expect(row.reviews.map((x) => x.decision)).toEqual(['approved']);
     const list = JSON.parse(baton(dir, ['list', '--registry', '--database-url', databaseUrl]).stdout) as { runId: string }[];
     expect(list.map((x) => x.runId)).toContain(runId);

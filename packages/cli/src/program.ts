@@ -33,24 +33,60 @@ export function createProgram(onExit: (code: number) => void): Command {
     .addOption(new Option('--engine <name>', `engine to run on (${Object.keys(ENGINE_FACTORIES).join(', ')})`).default('local'))
     .addOption(new Option('--pipelines <module>', 'package or built .js file exporting `pipelines`').default(DEFAULT_PIPELINES_MODULE))
     .addOption(new Option('--model <spec>', 'offline | bedrock:<modelId> | openai:<baseUrl>#<model>').default('offline'))
-    .addOption(new Option('--faults <list>', 'offline model faults: throttle=a+b,invalid=c,persistent-invalid=d,offscript=e,throttle-rate=0.2,invalid-json-rate=0.1,seed=s'))
+    .addOption(
+      new Option(
+        '--faults <list>',
+        'offline model faults: throttle=a+b,invalid=c,persistent-invalid=d,offscript=e,throttle-rate=0.2,invalid-json-rate=0.1,seed=s',
+      ),
+    )
     .addOption(new Option('--offline-latency <ms>', 'simulated latency of each offline model call').default('0'))
-    .addOption(new Option('--log-level <level>', 'level of the JSON log in <state-dir>/logs/baton.jsonl').choices(['debug', 'info', 'warn', 'error']).default('info'))
-    .addOption(new Option('--log-format <format>', 'file: JSON log lines in <state-dir>/logs/baton.jsonl; json: pino JSON lines on stderr instead (for containers and log shippers)').choices(['file', 'json']).env('BATON_LOG_FORMAT').default('file'))
-    .addOption(new Option('--emulate <engine>', 'make the local engine enforce another engine\'s limits').choices(['stepfunctions']))
+    .addOption(
+      new Option('--log-level <level>', 'level of the JSON log in <state-dir>/logs/baton.jsonl').choices(['debug', 'info', 'warn', 'error']).default('info'),
+    )
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'file: JSON log lines in <state-dir>/logs/baton.jsonl; json: pino JSON lines on stderr instead (for containers and log shippers)',
+      )
+        .choices(['file', 'json'])
+        .env('BATON_LOG_FORMAT')
+        .default('file'),
+    )
+    .addOption(new Option('--emulate <engine>', "make the local engine enforce another engine's limits").choices(['stepfunctions']))
     .addOption(new Option('--redis-url <url>', 'bullmq: Redis server (default: REDIS_URL or redis://127.0.0.1:6379)'))
     .addOption(new Option('--bullmq-prefix <prefix>', 'bullmq: namespace of every Redis key (default: baton)'))
-    .addOption(new Option('--bullmq-lock-ms <ms>', 'bullmq: job lock of this process\'s worker; a stopped worker\'s steps run again after about lock + 2 x stalled check (default: 6000)').argParser(positiveMs('--bullmq-lock-ms')))
-    .addOption(new Option('--bullmq-stalled-ms <ms>', 'bullmq: how often this process\'s worker looks for steps of stopped workers (default: 3000)').argParser(positiveMs('--bullmq-stalled-ms')))
+    .addOption(
+      new Option(
+        '--bullmq-lock-ms <ms>',
+        "bullmq: job lock of this process's worker; a stopped worker's steps run again after about lock + 2 x stalled check (default: 6000)",
+      ).argParser(positiveMs('--bullmq-lock-ms')),
+    )
+    .addOption(
+      new Option('--bullmq-stalled-ms <ms>', "bullmq: how often this process's worker looks for steps of stopped workers (default: 3000)").argParser(
+        positiveMs('--bullmq-stalled-ms'),
+      ),
+    )
     .addOption(new Option('--temporal-address <host:port>', 'temporal: frontend address (default: TEMPORAL_ADDRESS or localhost:7233)'))
     .addOption(new Option('--temporal-namespace <ns>', 'temporal: namespace (default: default)'))
     .addOption(new Option('--task-queue <name>', 'temporal: task queue (default: baton)'))
     .addOption(new Option('--no-worker', 'bullmq, temporal: run no worker in this process (separate `baton worker` processes do the work)'))
-    .addOption(new Option('--review-notices <targets>', 'where review notices (with the token) go, comma-separated: stdout, announce (no token), file:<path>, webhook:<url>, dashboard (worker default: announce, the gate without its token; every notice is also appended to <state-dir>/reviews/notices.jsonl, mode 0600)'))
+    .addOption(
+      new Option(
+        '--review-notices <targets>',
+        'where review notices (with the token) go, comma-separated: stdout, announce (no token), file:<path>, webhook:<url>, dashboard (worker default: announce, the gate without its token; every notice is also appended to <state-dir>/reviews/notices.jsonl, mode 0600)',
+      ),
+    )
     .addOption(new Option('--database-url <url>', 'Postgres run registry (default: DATABASE_URL, else PGlite under <state-dir>/registry)'))
-    .addOption(new Option('--state-machine-arn <arn>', 'stepfunctions: the deployed state machine (AWS_REGION, credentials, AWS_ENDPOINT_URL_SFN from the environment)'))
+    .addOption(
+      new Option('--state-machine-arn <arn>', 'stepfunctions: the deployed state machine (AWS_REGION, credentials, AWS_ENDPOINT_URL_SFN from the environment)'),
+    )
     .addOption(new Option('--cdk-outputs <file>', 'stepfunctions: the outputs file of cdk deploy --outputs-file (state machine ARN, blob bucket)'))
-    .addOption(new Option('--blob-bucket <name>', 'stepfunctions: the deployment\'s claim-check bucket, for --sources and --out (default: the app\'s BlobBucketName output)'))
+    .addOption(
+      new Option(
+        '--blob-bucket <name>',
+        "stepfunctions: the deployment's claim-check bucket, for --sources and --out (default: the app's BlobBucketName output)",
+      ),
+    )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
@@ -130,7 +166,11 @@ export function createProgram(onExit: (code: number) => void): Command {
       .option('--comment <text>', 'why')
       .option('--out <dir>', 'where report files go (default: the --out of baton run)')
       .option('--no-wait', 'record the decision and exit without following the run')
-      .option('--section <id=verdict[:note]>', 'approve: a verdict on one section of a per-section review: approve, send-back:<note> or accept-missing[:note]; repeat per section', parseSectionFlag)
+      .option(
+        '--section <id=verdict[:note]>',
+        'approve: a verdict on one section of a per-section review: approve, send-back:<note> or accept-missing[:note]; repeat per section',
+        parseSectionFlag,
+      )
       .action(async (runId: string, gate: string, opts: Parameters<typeof decideCommand>[3], cmd: Command) => {
         const { global, explicit } = globals(cmd);
         refuseInapplicable({ name: verdict, noWait: !opts.wait }, global, explicit);
@@ -142,7 +182,7 @@ export function createProgram(onExit: (code: number) => void): Command {
     .command('audit')
     .description("print a run's review audit trail from the run registry: who decided what on which section, when, with which note")
     .argument('<run>', 'run id')
-    .option('--json', 'print it as JSON (the dashboard\'s audit.json)')
+    .option('--json', "print it as JSON (the dashboard's audit.json)")
     .action(async (runId: string, opts: { json?: boolean }, cmd: Command) => onExit(await auditCommand(runId, opts, globals(cmd).global)));
 
   program
@@ -150,7 +190,7 @@ export function createProgram(onExit: (code: number) => void): Command {
     .description('show a run: state, steps in flight, attempts, retries, open reviews')
     .argument('<run>', 'run id')
     .option('--json', 'print RunInfo as JSON')
-    .option('--registry', 'print the run registry\'s record of the run (steps, attempts, reviews) as JSON')
+    .option('--registry', "print the run registry's record of the run (steps, attempts, reviews) as JSON")
     .action(async (runId: string, opts: { json?: boolean; registry?: boolean }, cmd: Command) => {
       const { global, explicit } = globals(cmd);
       refuseInapplicable({ name: 'status' }, global, explicit);
@@ -182,7 +222,7 @@ export function createProgram(onExit: (code: number) => void): Command {
   program
     .command('list')
     .description('list runs, newest first')
-    .option('--registry', 'list the run registry\'s rows (every engine) as JSON')
+    .option('--registry', "list the run registry's rows (every engine) as JSON")
     .action(async (opts: { registry?: boolean }, cmd: Command) => {
       const { global, explicit } = globals(cmd);
       refuseInapplicable({ name: 'list' }, global, explicit);
@@ -225,7 +265,9 @@ export function createProgram(onExit: (code: number) => void): Command {
 
   program
     .command('rehearse')
-    .description('run a synthesized CDK app offline (moto with IAM enforced, local Step Functions, Lambda and Bedrock, --database-url behind the registry secret) until Ctrl-C')
+    .description(
+      'run a synthesized CDK app offline (moto with IAM enforced, local Step Functions, Lambda and Bedrock, --database-url behind the registry secret) until Ctrl-C',
+    )
     .argument('<cdk.out>', 'the cloud assembly directory of cdk synth')
     .option('--secret <name=value...>', 'value of a secret the template imports (by name or ARN)')
     .option('--stack <name>', 'the stack to rehearse (when the assembly has several)')

@@ -9,7 +9,16 @@ const events: RunEvent[] = [
   { type: 'run-started', runId: 'r', pipeline: 'report', engine: 'local', input: {}, at },
   { type: 'step-started', runId: 'r', stepPath: 'sections', kind: 'map', at },
   { type: 'attempt-started', runId: 'r', stepPath: 'sections[0]/generate', stage: 'generate', attempt: 1, at },
-  { type: 'attempt-finished', runId: 'r', stepPath: 'sections[0]/generate', stage: 'generate', attempt: 1, status: 'failed', error: { code: 'ThrottlingException', message: 'slow down', retryable: true }, at },
+  {
+    type: 'attempt-finished',
+    runId: 'r',
+    stepPath: 'sections[0]/generate',
+    stage: 'generate',
+    attempt: 1,
+    status: 'failed',
+    error: { code: 'ThrottlingException', message: 'slow down', retryable: true },
+    at,
+  },
   { type: 'retry-scheduled', runId: 'r', stepPath: 'sections[0]/generate', attempt: 1, code: 'ThrottlingException', delayMs: 120, at },
   { type: 'attempt-started', runId: 'r', stepPath: 'sections[0]/generate', stage: 'generate', attempt: 2, at },
   {

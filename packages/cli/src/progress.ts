@@ -51,7 +51,15 @@ export function createProgress(options: { tty: boolean; out?: NodeJS.WritableStr
     };
   }
   const multibar = new cliProgress.MultiBar(
-    { format: ' {name} {bar} {value}/{total} {status}', barsize: 24, hideCursor: true, clearOnComplete: false, stopOnComplete: false, stream: out as NodeJS.WriteStream, forceRedraw: true },
+    {
+      format: ' {name} {bar} {value}/{total} {status}',
+      barsize: 24,
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      stream: out as NodeJS.WriteStream,
+      forceRedraw: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   const summary = multibar.create(1, 0, { name: pad('counts'), status: countLine() }, { format: ' {name} {status}' });

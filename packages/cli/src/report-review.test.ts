@@ -1,11 +1,4 @@
-import {
-  StageError,
-  createLocalEngine,
-  createMemoryBlobStore,
-  type ModelClient,
-  type ModelRequest,
-  type ReviewNotice,
-} from '@baton/core';
+import { StageError, createLocalEngine, createMemoryBlobStore, type ModelClient, type ModelRequest, type ReviewNotice } from '@baton/core';
 import { getText, reviewLink } from '@baton/core/engine';
 import { createDashboardApp } from '@baton/dashboard';
 import { reportPipeline } from '@baton/example-report';
@@ -24,10 +17,22 @@ describe('the reference report reviewed section by section in the dashboard (loc
     const observer = createRegistryObserver(registry);
     const blobs = createMemoryBlobStore();
     const notices: ReviewNotice[] = [];
-    const engine = createLocalEngine({ pipelines: [reportPipeline], blobs, model: createOfflineModel({ faults: {} }), observer, notifier: (n) => void notices.push(n) });
+    const engine = createLocalEngine({
+      pipelines: [reportPipeline],
+      blobs,
+      model: createOfflineModel({ faults: {} }),
+      observer,
+      notifier: (n) => void notices.push(n),
+    });
     const app = createDashboardApp({ registry, engine, token: TOKEN, blobs });
     const req = async (path: string, form?: Record<string, string>): Promise<Response> =>
-      app.fetch(new Request(`http://127.0.0.1${path}`, { method: form ? 'POST' : 'GET', headers: { authorization: `Bearer ${TOKEN}` }, ...(form ? { body: new URLSearchParams(form) } : {}) }));
+      app.fetch(
+        new Request(`http://127.0.0.1${path}`, {
+          method: form ? 'POST' : 'GET',
+          headers: { authorization: `Bearer ${TOKEN}` },
+          ...(form ? { body: new URLSearchParams(form) } : {}),
+        }),
+      );
     const gateOpen = async (count: number): Promise<ReviewNotice> => {
       for (let i = 0; i < 1500 && notices.length < count; i++) await new Promise((r) => setTimeout(r, 20));
       await observer.flush();
@@ -57,7 +62,12 @@ describe('the reference report reviewed section by section in the dashboard (loc
       expect(run).not.toMatch(/item \d/);
 
       const [back, ...rest] = ids;
-      const verdicts: Record<string, string> = { token: first.token, decision: 'approve', [`verdict:${back}`]: 'send-back', [`note:${back}`]: 'Add the 10 mg arm to the table.' };
+      const verdicts: Record<string, string> = {
+        token: first.token,
+        decision: 'approve',
+        [`verdict:${back}`]: 'send-back',
+        [`note:${back}`]: 'Add the 10 mg arm to the table.',
+      };
       for (const id of rest) verdicts[`verdict:${id}`] = 'approve';
       expect((await req(`/reviews/${runId}/review`, verdicts)).status).toBe(303);
 
@@ -75,7 +85,9 @@ describe('the reference report reviewed section by section in the dashboard (loc
       expect((await engine.result(runId, { timeoutMs: 60_000 })).status).toBe('succeeded');
       await observer.flush();
 
-      const audit = (await (await req(`/runs/${runId}/audit.json`)).json()) as { decisions: { sectionId: string | null; verdict: string; round: number | null; modelId: string | null; promptSha256: string | null }[] };
+      const audit = (await (await req(`/runs/${runId}/audit.json`)).json()) as {
+        decisions: { sectionId: string | null; verdict: string; round: number | null; modelId: string | null; promptSha256: string | null }[];
+      };
       const sent = audit.decisions.filter((d) => d.sectionId === back);
       expect(sent.map((d) => [d.verdict, d.round])).toEqual([
         ['send-back', 1],
@@ -90,99 +102,120 @@ describe('the reference report reviewed section by section in the dashboard (loc
     }
   });
 
-  it('retries a section whose model stayed throttled (retries exhausted) and a section held for safety from the review page; approved sections are never written again', { timeout: 90_000 }, async () => {
-    const registry = await createPgliteRegistry();
-    const observer = createRegistryObserver(registry);
-    const blobs = createMemoryBlobStore();
-    const notices: ReviewNotice[] = [];
-    const offline = createOfflineModel({ faults: { offScriptSections: ['conclusions'] } });
-    const calls: { section: unknown; purpose: unknown }[] = [];
-    // the provider throttles every first-draft call for the efficacy results (5 attempts: retries exhausted)
-    // and answers the rewrite; a rewrite keeps to the script once told
-    const model: ModelClient = {
-      modelId: offline.modelId,
-      async complete(request: ModelRequest, options) {
-        const meta = request.metadata ?? {};
-        calls.push({ section: meta.sectionId, purpose: meta.purpose });
-        if (meta.sectionId === 'efficacy-results' && meta.purpose === 'generate') throw new StageError('ThrottlingException', 'the model service is busy (test)');
-        const response = await offline.complete(request, options);
-        if (meta.purpose !== 'revise') return response;
-        const json = JSON.parse(response.text) as { paragraphs: { text: string }[] };
-        json.paragraphs = json.paragraphs.filter((p) => !p.text.startsWith('As an AI language model'));
-        return { ...response, text: JSON.stringify(json), json };
-      },
-    };
-    const engine = createLocalEngine({ pipelines: [reportPipeline], blobs, model, observer, notifier: (n) => void notices.push(n) });
-    const app = createDashboardApp({ registry, engine, token: TOKEN, blobs });
-    const req = async (path: string, form?: Record<string, string>): Promise<Response> =>
-      app.fetch(new Request(`http://127.0.0.1${path}`, { method: form ? 'POST' : 'GET', headers: { authorization: `Bearer ${TOKEN}` }, ...(form ? { body: new URLSearchParams(form) } : {}) }));
-    const gateOpen = async (count: number): Promise<ReviewNotice> => {
-      for (let i = 0; i < 3000 && notices.length < count; i++) await new Promise((r) => setTimeout(r, 20));
-      await observer.flush();
-      return notices[count - 1]!;
-    };
-    const drafts = (section: string): unknown[] => calls.filter((c) => c.section === section && c.purpose !== 'repair').map((c) => c.purpose);
-    try {
-      const sources = [];
-      for (const name of readdirSync(SOURCES).sort()) {
-        await blobs.put(`sources/${name}`, new Uint8Array(readFileSync(join(SOURCES, name))));
-        sources.push({ key: `sources/${name}`, name });
+  it(
+    'retries a section whose model stayed throttled (retries exhausted) and a section held for safety from the review page; approved sections are never written again',
+    { timeout: 90_000 },
+    async () => {
+      const registry = await createPgliteRegistry();
+      const observer = createRegistryObserver(registry);
+      const blobs = createMemoryBlobStore();
+      const notices: ReviewNotice[] = [];
+      const offline = createOfflineModel({ faults: { offScriptSections: ['conclusions'] } });
+      const calls: { section: unknown; purpose: unknown }[] = [];
+      // the provider throttles every first-draft call for the efficacy results (5 attempts: retries exhausted)
+      // and answers the rewrite; a rewrite keeps to the script once told
+      const model: ModelClient = {
+        modelId: offline.modelId,
+        async complete(request: ModelRequest, options) {
+          const meta = request.metadata ?? {};
+          calls.push({ section: meta.sectionId, purpose: meta.purpose });
+          if (meta.sectionId === 'efficacy-results' && meta.purpose === 'generate')
+            throw new StageError('ThrottlingException', 'the model service is busy (test)');
+          const response = await offline.complete(request, options);
+          if (meta.purpose !== 'revise') return response;
+          const json = JSON.parse(response.text) as { paragraphs: { text: string }[] };
+          json.paragraphs = json.paragraphs.filter((p) => !p.text.startsWith('As an AI language model'));
+          return { ...response, text: JSON.stringify(json), json };
+        },
+      };
+      const engine = createLocalEngine({ pipelines: [reportPipeline], blobs, model, observer, notifier: (n) => void notices.push(n) });
+      const app = createDashboardApp({ registry, engine, token: TOKEN, blobs });
+      const req = async (path: string, form?: Record<string, string>): Promise<Response> =>
+        app.fetch(
+          new Request(`http://127.0.0.1${path}`, {
+            method: form ? 'POST' : 'GET',
+            headers: { authorization: `Bearer ${TOKEN}` },
+            ...(form ? { body: new URLSearchParams(form) } : {}),
+          }),
+        );
+      const gateOpen = async (count: number): Promise<ReviewNotice> => {
+        for (let i = 0; i < 3000 && notices.length < count; i++) await new Promise((r) => setTimeout(r, 20));
+        await observer.flush();
+        return notices[count - 1]!;
+      };
+      const drafts = (section: string): unknown[] => calls.filter((c) => c.section === section && c.purpose !== 'repair').map((c) => c.purpose);
+      try {
+        const sources = [];
+        for (const name of readdirSync(SOURCES).sort()) {
+          await blobs.put(`sources/${name}`, new Uint8Array(readFileSync(join(SOURCES, name))));
+          sources.push({ key: `sources/${name}`, name });
+        }
+        const { runId } = await engine.start(reportPipeline, { sources, reviewerId: 'ana' });
+        const first = await gateOpen(1);
+        const ids = first.sections ?? [];
+        expect(drafts('efficacy-results')).toEqual(Array(5).fill('generate'));
+
+        // the failed section says why and offers a retry (no approve: there is no text); the held one says why in words
+        const page = await (await req(reviewLink('', first))).text();
+        const section = (id: string): string =>
+          page.slice(page.indexOf(`data-section="${id}"`), page.indexOf('</section>', page.indexOf(`data-section="${id}"`)));
+        expect(section('efficacy-results')).toContain('No text was produced.');
+        expect(section('efficacy-results')).toContain('Send back (retry)');
+        expect(section('efficacy-results')).not.toContain('value="approve"');
+        expect(section('conclusions')).toContain('The safety check held this text: model self reference:');
+        expect(section('conclusions')).toContain('denylist: uses a phrase the report template forbids');
+        expect(section('conclusions')).not.toMatch(/denylist[^<]*\//);
+
+        const form: Record<string, string> = { token: first.token, decision: 'approve' };
+        for (const id of ids) form[`verdict:${id}`] = 'approve';
+        Object.assign(form, {
+          'verdict:efficacy-results': 'send-back',
+          'note:efficacy-results': 'Try again: the service was busy.',
+          'verdict:conclusions': 'send-back',
+          'note:conclusions': 'Keep to the data.',
+        });
+        expect((await req(`/reviews/${runId}/review`, form)).status).toBe(303);
+
+        // round 2 asks about the two retried sections only, both written this time
+        const second = await gateOpen(2);
+        expect(second.sections).toEqual(['efficacy-results', 'conclusions']);
+        const again = await (await req(reviewLink('', second))).text();
+        expect(again).toMatch(/Gate “review”, review round 2:/);
+        expect(again).toContain('Try again: the service was busy.');
+        expect(again).toContain('name="verdict:efficacy-results" value="approve"');
+        expect(again).toContain('name="verdict:conclusions" value="approve"');
+        expect(again).not.toContain('name="verdict:synopsis"');
+        expect(
+          (
+            await req(`/reviews/${runId}/${second.gate}`, {
+              token: second.token,
+              decision: 'approve',
+              'verdict:efficacy-results': 'approve',
+              'verdict:conclusions': 'approve',
+            })
+          ).status,
+        ).toBe(303);
+        const outcome = await engine.result(runId, { timeoutMs: 60_000 });
+        if (outcome.status !== 'succeeded') throw new Error(JSON.stringify(outcome.error));
+        await observer.flush();
+
+        // every approved section was written once; only the retried ones again, once each
+        for (const id of ids.filter((i) => i !== 'efficacy-results' && i !== 'conclusions')) expect(drafts(id), id).toEqual(['generate']);
+        expect(drafts('efficacy-results')).toEqual([...Array(5).fill('generate'), 'revise']);
+        expect(drafts('conclusions')).toEqual(['generate', 'revise']);
+        const out = (outcome as { output: { report: { sections: Record<string, number>; markdownKey: string } } }).output.report;
+        expect(out.sections).toMatchObject({ total: 9, ok: 9 });
+        expect(await getText(blobs, out.markdownKey)).not.toContain('SECTION NOT GENERATED');
+
+        // the timeline names the rewritten sections by title
+        const run = await (await req(`/runs/${runId}`)).text();
+        expect(run).toMatch(/review-rounds › round 1 › rewrite › Efficacy Results › regenerate/);
+        expect(run).toMatch(/review-rounds › round 1 › rewrite › Conclusions › regenerate/);
+        expect(run).not.toMatch(/item \d/);
+      } finally {
+        await engine.close();
+        await registry.close();
       }
-      const { runId } = await engine.start(reportPipeline, { sources, reviewerId: 'ana' });
-      const first = await gateOpen(1);
-      const ids = first.sections ?? [];
-      expect(drafts('efficacy-results')).toEqual(Array(5).fill('generate'));
-
-      // the failed section says why and offers a retry (no approve: there is no text); the held one says why in words
-      const page = await (await req(reviewLink('', first))).text();
-      const section = (id: string): string => page.slice(page.indexOf(`data-section="${id}"`), page.indexOf('</section>', page.indexOf(`data-section="${id}"`)));
-      expect(section('efficacy-results')).toContain('No text was produced.');
-      expect(section('efficacy-results')).toContain('Send back (retry)');
-      expect(section('efficacy-results')).not.toContain('value="approve"');
-      expect(section('conclusions')).toContain('The safety check held this text: model self reference:');
-      expect(section('conclusions')).toContain('denylist: uses a phrase the report template forbids');
-      expect(section('conclusions')).not.toMatch(/denylist[^<]*\//);
-
-      const form: Record<string, string> = { token: first.token, decision: 'approve' };
-      for (const id of ids) form[`verdict:${id}`] = 'approve';
-      Object.assign(form, {
-        'verdict:efficacy-results': 'send-back',
-        'note:efficacy-results': 'Try again: the service was busy.',
-        'verdict:conclusions': 'send-back',
-        'note:conclusions': 'Keep to the data.',
-      });
-      expect((await req(`/reviews/${runId}/review`, form)).status).toBe(303);
-
-      // round 2 asks about the two retried sections only, both written this time
-      const second = await gateOpen(2);
-      expect(second.sections).toEqual(['efficacy-results', 'conclusions']);
-      const again = await (await req(reviewLink('', second))).text();
-      expect(again).toMatch(/Gate “review”, review round 2:/);
-      expect(again).toContain('Try again: the service was busy.');
-      expect(again).toContain('name="verdict:efficacy-results" value="approve"');
-      expect(again).toContain('name="verdict:conclusions" value="approve"');
-      expect(again).not.toContain('name="verdict:synopsis"');
-      expect((await req(`/reviews/${runId}/${second.gate}`, { token: second.token, decision: 'approve', 'verdict:efficacy-results': 'approve', 'verdict:conclusions': 'approve' })).status).toBe(303);
-      const outcome = await engine.result(runId, { timeoutMs: 60_000 });
-      if (outcome.status !== 'succeeded') throw new Error(JSON.stringify(outcome.error));
-      await observer.flush();
-
-      // every approved section was written once; only the retried ones again, once each
-      for (const id of ids.filter((i) => i !== 'efficacy-results' && i !== 'conclusions')) expect(drafts(id), id).toEqual(['generate']);
-      expect(drafts('efficacy-results')).toEqual([...Array(5).fill('generate'), 'revise']);
-      expect(drafts('conclusions')).toEqual(['generate', 'revise']);
-      const out = (outcome as { output: { report: { sections: Record<string, number>; markdownKey: string } } }).output.report;
-      expect(out.sections).toMatchObject({ total: 9, ok: 9 });
-      expect(await getText(blobs, out.markdownKey)).not.toContain('SECTION NOT GENERATED');
-
-      // the timeline names the rewritten sections by title
-      const run = await (await req(`/runs/${runId}`)).text();
-      expect(run).toMatch(/review-rounds › round 1 › rewrite › Efficacy Results › regenerate/);
-      expect(run).toMatch(/review-rounds › round 1 › rewrite › Conclusions › regenerate/);
-      expect(run).not.toMatch(/item \d/);
-    } finally {
-      await engine.close();
-      await registry.close();
-    }
-  });
+    },
+  );
 });

@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { reviewSummary } from './review.js';
 
 const notice = (payload: unknown): ReviewNotice =>
-  ({ runId: 'report-1', gate: 'review', stepPath: 'review-rounds@0/review-again', token: 't', expiresAt: '', payload, sections: ['objectives', 'conclusions'] }) as ReviewNotice;
+  ({
+    runId: 'report-1',
+    gate: 'review',
+    stepPath: 'review-rounds@0/review-again',
+    token: 't',
+    expiresAt: '',
+    payload,
+    sections: ['objectives', 'conclusions'],
+  }) as ReviewNotice;
 
 describe('the review summary baton run prints', () => {
   it('names each section by title and id (a failed one from the section index), and says what an earlier round decided', () => {

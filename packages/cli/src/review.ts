@@ -66,7 +66,9 @@ export function createCliReviewer(mode: ReviewMode, io: { log(line: string): voi
     io.log(`run ${notice.runId} is waiting for review at gate "${notice.gate}"${notice.reviewer ? ` by ${notice.reviewer}` : ''}. Review it at:`);
     io.log(`  ${reviewLink(dashboardUrl(), notice)}`);
     io.log('or decide with:');
-    io.log(`  baton approve ${notice.runId} ${notice.gate} --token ${notice.token}${notice.sections?.length ? ` --section <id>=approve|send-back:<note>|accept-missing (sections: ${notice.sections.join(', ')})` : ''}`);
+    io.log(
+      `  baton approve ${notice.runId} ${notice.gate} --token ${notice.token}${notice.sections?.length ? ` --section <id>=approve|send-back:<note>|accept-missing (sections: ${notice.sections.join(', ')})` : ''}`,
+    );
     io.log(`  baton reject  ${notice.runId} ${notice.gate} --token ${notice.token} --comment "<why>"`);
     markWaiting(notice);
   };
@@ -93,7 +95,11 @@ export function createCliReviewer(mode: ReviewMode, io: { log(line: string): voi
 export function reviewSummary(notice: ReviewNotice): string {
   const p = notice.payload as {
     reportTitle?: string;
-    sections?: { status: string; output?: { task?: { sectionId?: string; title?: string }; flagged?: unknown; check?: { round?: number } }; error?: { code: string; message?: string } }[];
+    sections?: {
+      status: string;
+      output?: { task?: { sectionId?: string; title?: string }; flagged?: unknown; check?: { round?: number } };
+      error?: { code: string; message?: string };
+    }[];
     sectionIndex?: { sectionId?: string; title?: string }[];
     decided?: Record<string, { verdict?: string; reviewer?: string | null; round?: number }>;
     rejectedSources?: { message: string }[];

@@ -26,8 +26,36 @@ describe('baton run --run-id (built CLI)', () => {
 
   it('rep_1 and rep-1 are two runs with their own reports', () => {
     const dir = workdir();
-    const first = baton(dir, ['run', 'report', '--engine', 'local', '--sources', 'sources', '--run-id', 'rep_1', '--title', 'First', '--out', 'out1', '--auto-approve']);
-    const second = baton(dir, ['run', 'report', '--engine', 'local', '--sources', 'sources', '--run-id', 'rep-1', '--title', 'Second', '--out', 'out2', '--auto-approve']);
+    const first = baton(dir, [
+      'run',
+      'report',
+      '--engine',
+      'local',
+      '--sources',
+      'sources',
+      '--run-id',
+      'rep_1',
+      '--title',
+      'First',
+      '--out',
+      'out1',
+      '--auto-approve',
+    ]);
+    const second = baton(dir, [
+      'run',
+      'report',
+      '--engine',
+      'local',
+      '--sources',
+      'sources',
+      '--run-id',
+      'rep-1',
+      '--title',
+      'Second',
+      '--out',
+      'out2',
+      '--auto-approve',
+    ]);
     expect([first.code, second.code]).toEqual([0, 0]);
     expect(readFileSync(join(dir, 'out1/report.md'), 'utf8')).toContain('First');
     expect(readFileSync(join(dir, 'out2/report.md'), 'utf8')).toContain('Second');

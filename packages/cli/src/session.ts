@@ -31,7 +31,8 @@ export async function openSession(opts: GlobalOptions, reviewMode: ReviewMode, t
     } catch (err) {
       logger.error('run registry write failed', { runId: e.runId, error: (err as Error).message });
     }
-    if (opts.engine === 'local' && e.type === 'step-finished' && e.stepPath === 'plan' && e.status === 'succeeded') void labelSections(stateDir, blobs, e.runId, progress);
+    if (opts.engine === 'local' && e.type === 'step-finished' && e.stepPath === 'plan' && e.status === 'succeeded')
+      void labelSections(stateDir, blobs, e.runId, progress);
     return progress.observer(e);
   };
   let engine: Engine;

@@ -53,7 +53,13 @@ export async function within(ms: number, close: () => Promise<unknown>): Promise
     timer.unref();
   });
   try {
-    return await Promise.race([close().then(() => true, () => true), timeout]);
+    return await Promise.race([
+      close().then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -37,7 +37,9 @@ describe('run sidecar (the CLI state file)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'baton-sidecar-'));
     writeSidecar(dir, RUN);
     expect(readSidecar(dir, 'report-1', { REDIS_URL: RUN.connection!.redisUrl })?.connection?.redisUrl).toBe(RUN.connection!.redisUrl);
-    expect(readSidecar(dir, 'report-1', { REDIS_URL: 'redis://default:other@elsewhere:6380/0' })?.connection?.redisUrl).toBe('redis://default@cache.internal:6380/0');
+    expect(readSidecar(dir, 'report-1', { REDIS_URL: 'redis://default:other@elsewhere:6380/0' })?.connection?.redisUrl).toBe(
+      'redis://default@cache.internal:6380/0',
+    );
     expect(readSidecar(dir, 'report-1', {})?.connection).toEqual({ redisUrl: 'redis://default@cache.internal:6380/0', bullmqPrefix: 'baton' });
     expect(readSidecar(dir, 'missing', {})).toBeUndefined();
   });

@@ -31,7 +31,9 @@ export function writeSidecar(stateDir: string, sidecar: RunSidecar): void {
   const dir = join(stateDir, 'cli');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, `${assertRunId(sidecar.runId)}.json`);
-  const stored: RunSidecar = sidecar.connection?.redisUrl ? { ...sidecar, connection: { ...sidecar.connection, redisUrl: withoutPassword(sidecar.connection.redisUrl) } } : sidecar;
+  const stored: RunSidecar = sidecar.connection?.redisUrl
+    ? { ...sidecar, connection: { ...sidecar.connection, redisUrl: withoutPassword(sidecar.connection.redisUrl) } }
+    : sidecar;
   writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
   // a file that existed before keeps its mode through writeFileSync
   chmodSync(file, 0o600);

@@ -46,11 +46,16 @@ describe.each([
     expect(run.stderr()).toContain(`SIGTERM: stopped following run ${runId}; it goes on in the ${name} workers`);
     const worker = startBaton(dir, ['worker', ...engine, '--review-notices', `stdout,file:${join(dir, 'reviews.jsonl')}`]);
     await worker.waitFor(/review notices to stdout, file /);
-    const [, link] = await worker.waitFor(new RegExp(`review gate "review" of run ${runId} opened: (http://127\\.0\\.0\\.1:4680/reviews/${runId}/review\\?token=\\S+)`));
+    const [, link] = await worker.waitFor(
+      new RegExp(`review gate "review" of run ${runId} opened: (http://127\\.0\\.0\\.1:4680/reviews/${runId}/review\\?token=\\S+)`),
+    );
     const status = await statusOf(dir, runId!, engine);
     expect(status.status).toBe('waiting');
     // the configured file has the notice, and so has the state directory's notices file
-    const [line] = readFileSync(join(dir, 'reviews.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { runId: string; reviewUrl: string; token: string });
+    const [line] = readFileSync(join(dir, 'reviews.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { runId: string; reviewUrl: string; token: string });
     expect(line).toMatchObject({ runId, reviewUrl: link });
     expect(readFileSync(join(dir, '.baton/reviews/notices.jsonl'), 'utf8')).toContain(line!.token);
     // following again (resume) ends at the gate with exit 4, printing the review page
@@ -72,7 +77,9 @@ describe.each([
     const { code, ms } = await stopWith(run, 'SIGTERM');
     expect(code).toBe(143);
     expect(ms).toBeLessThan(5000);
-    expect(run.stderr()).toContain(`SIGTERM: interrupted: run ${runId} stays in ${name}: steps in flight here are handed back to the other workers; continue it with: baton resume ${runId}`);
+    expect(run.stderr()).toContain(
+      `SIGTERM: interrupted: run ${runId} stays in ${name}: steps in flight here are handed back to the other workers; continue it with: baton resume ${runId}`,
+    );
     const worker = startBaton(dir, ['worker', ...engine]);
     await worker.waitFor(/ready/);
     const resumed = await batonAsync(dir, ['resume', runId!, ...engine, '--no-worker']);

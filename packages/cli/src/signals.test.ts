@@ -35,18 +35,41 @@ describe('baton run exit codes (built CLI, local engine)', () => {
     expect(failed.code).toBe(1);
     expect(failed.stdout).toContain('outcome: failed (exit 1)');
     const help = baton(dir, ['run', '--help']);
-    for (const line of ['0    succeeded', '1    failed', '3    succeeded with missing sections', '4    waiting for review', '5    SIGINT/SIGTERM: this process stopped following']) expect(help.stdout).toContain(line);
+    for (const line of [
+      '0    succeeded',
+      '1    failed',
+      '3    succeeded with missing sections',
+      '4    waiting for review',
+      '5    SIGINT/SIGTERM: this process stopped following',
+    ])
+      expect(help.stdout).toContain(line);
   });
 
   it('refuses options that cannot apply, at once, naming the process that would honour them (exit 2)', () => {
     const dir = workdir();
     const auto = baton(dir, ['run', 'report', '--engine', 'temporal', '--no-worker', '--auto-approve', '--temporal-address', '127.0.0.1:1']);
     expect(auto.code).toBe(2);
-    expect(auto.stderr).toContain('--auto-approve cannot act from `baton run --engine temporal --no-worker`: Temporal delivers the review token only to the `baton worker` process');
+    expect(auto.stderr).toContain(
+      '--auto-approve cannot act from `baton run --engine temporal --no-worker`: Temporal delivers the review token only to the `baton worker` process',
+    );
     for (const engine of ['bullmq', 'temporal']) {
-      const latency = baton(dir, ['run', 'report', '--engine', engine, '--no-worker', '--offline-latency', '400', '--redis-url', 'redis://127.0.0.1:1', '--temporal-address', '127.0.0.1:1']);
+      const latency = baton(dir, [
+        'run',
+        'report',
+        '--engine',
+        engine,
+        '--no-worker',
+        '--offline-latency',
+        '400',
+        '--redis-url',
+        'redis://127.0.0.1:1',
+        '--temporal-address',
+        '127.0.0.1:1',
+      ]);
       expect(latency.code).toBe(2);
-      expect(latency.stderr).toContain(`--offline-latency acts only where stages run: with --no-worker this process runs no stage; the \`baton worker --engine ${engine}\` processes run them`);
+      expect(latency.stderr).toContain(
+        `--offline-latency acts only where stages run: with --no-worker this process runs no stage; the \`baton worker --engine ${engine}\` processes run them`,
+      );
     }
     const status = baton(dir, ['status', 'report-x', '--model', 'offline', '--faults', 'throttle=a']);
     expect(status.code).toBe(2);

@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { baton, workdir } from './test-support/spawn.js';
 
 /** Every file under `dir` (recursive), with its content. */
-const files = (dir: string): string[] => (readdirSync(dir, { recursive: true, withFileTypes: true }) as { isFile(): boolean; parentPath: string; name: string }[]).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+const files = (dir: string): string[] =>
+  (readdirSync(dir, { recursive: true, withFileTypes: true }) as { isFile(): boolean; parentPath: string; name: string }[])
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
 
 describe('baton run --sources with hostile entries (built CLI, local engine)', () => {
   it('a symlink to /etc/passwd, a dangling symlink and a dot-file are per-file failures naming the file and the reason; the run goes on with the good files', () => {
@@ -18,9 +21,15 @@ describe('baton run --sources with hostile entries (built CLI, local engine)', (
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/: SUCCEEDED/);
     expect(r.stdout).toContain('sections: total 9, ok 9');
-    expect(r.stdout).toMatch(/! ingest\[\d\]\/ingest-file attempt 1: InvalidInput: source "passwd.txt": symbolic link to "\/etc\/passwd", outside the sources directory: not followed/);
-    expect(r.stdout).toMatch(/! ingest\[\d\]\/ingest-file attempt 1: InvalidInput: source "dangling.md": dangling symbolic link to "gone.md" \(nothing there\)/);
-    expect(r.stdout).toMatch(/! ingest\[\d\]\/ingest-file attempt 1: InvalidInput: source ".notes.md": hidden file \(the name starts with "."\): not read as a source/);
+    expect(r.stdout).toMatch(
+      /! ingest\[\d\]\/ingest-file attempt 1: InvalidInput: source "passwd.txt": symbolic link to "\/etc\/passwd", outside the sources directory: not followed/,
+    );
+    expect(r.stdout).toMatch(
+      /! ingest\[\d\]\/ingest-file attempt 1: InvalidInput: source "dangling.md": dangling symbolic link to "gone.md" \(nothing there\)/,
+    );
+    expect(r.stdout).toMatch(
+      /! ingest\[\d\]\/ingest-file attempt 1: InvalidInput: source ".notes.md": hidden file \(the name starts with "."\): not read as a source/,
+    );
     const md = readFileSync(join(dir, 'out/report.md'), 'utf8');
     for (const name of ['passwd.txt', 'dangling.md', '.notes.md']) expect(md).toContain(`REJECTED (InvalidInput): source "${name}"`);
     // nothing of /etc/passwd reached the blob store or the report

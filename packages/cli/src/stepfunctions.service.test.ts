@@ -39,7 +39,15 @@ describe('baton --engine stepfunctions (built CLI, a local Step Functions JSON e
   async function gateOpened(runId: string, taskToken: string): Promise<string> {
     const { token, hash } = createReviewToken();
     const observer = createRegistryObserver(registry);
-    await observer({ type: 'run-started', runId, pipeline: 'report', engine: 'stepfunctions', executionId: execArn(runId), input: INPUT, at: new Date().toISOString() });
+    await observer({
+      type: 'run-started',
+      runId,
+      pipeline: 'report',
+      engine: 'stepfunctions',
+      executionId: execArn(runId),
+      input: INPUT,
+      at: new Date().toISOString(),
+    });
     await observer.flush();
     const now = Date.now();
     await createRegistryReviewStore(registry).put({
@@ -63,7 +71,10 @@ describe('baton --engine stepfunctions (built CLI, a local Step Functions JSON e
       const w = new HistoryWriter(e);
       let last = w.stageAttempt(w.started(), { state: 'plan', stage: 'plan', stepPath: 'plan', end: lambdaFailure('ThrottlingException', 'slow down', true) });
       w.tick(2);
-      last = w.exited(w.stageAttempt(last, { state: 'plan', stage: 'plan', stepPath: 'plan', retryCount: 1, end: { output: { sections: [] } }, enter: false }), 'plan');
+      last = w.exited(
+        w.stageAttempt(last, { state: 'plan', stage: 'plan', stepPath: 'plan', retryCount: 1, end: { output: { sections: [] } }, enter: false }),
+        'plan',
+      );
       const gate = w.gate(last, { state: 'review', gate: 'review', stepPath: 'review', taskToken });
       fake.tokens.set(taskToken, {
         executionArn: e.executionArn,
@@ -81,7 +92,11 @@ describe('baton --engine stepfunctions (built CLI, a local Step Functions JSON e
     writeFileSync(join(dir, 'input.json'), JSON.stringify(INPUT));
     scriptRun('TT-cli-1');
     const token = await gateOpened('sfn-cli-1', 'TT-cli-1');
-    const run = await batonAsync(dir, ['run', 'report', '--engine', 'stepfunctions', '--state-machine-arn', SM, '--input', 'input.json', '--run-id', 'sfn-cli-1'], env);
+    const run = await batonAsync(
+      dir,
+      ['run', 'report', '--engine', 'stepfunctions', '--state-machine-arn', SM, '--input', 'input.json', '--run-id', 'sfn-cli-1'],
+      env,
+    );
     expect(run.stderr).toContain('run sfn-cli-1 is waiting for review at gate "review"');
     expect(run.stderr).toContain('baton approve sfn-cli-1 review --token <token> --engine stepfunctions');
     expect(run.stderr).toContain('plan: attempt 1 FAILED ThrottlingException: slow down');
@@ -91,7 +106,13 @@ describe('baton --engine stepfunctions (built CLI, a local Step Functions JSON e
 
     const status = await batonAsync(dir, ['status', 'sfn-cli-1', '--json'], env);
     expect(status.code).toBe(0);
-    const info = JSON.parse(status.stdout) as { status: string; engine: string; currentSteps: string[]; retries: unknown[]; pendingReviews: { gate: string }[] };
+    const info = JSON.parse(status.stdout) as {
+      status: string;
+      engine: string;
+      currentSteps: string[];
+      retries: unknown[];
+      pendingReviews: { gate: string }[];
+    };
     expect(info).toMatchObject({ status: 'waiting', engine: 'stepfunctions', currentSteps: ['review'], pendingReviews: [{ gate: 'review' }] });
     expect(info.retries).toHaveLength(1);
 
@@ -142,23 +163,36 @@ describe('baton --engine stepfunctions (built CLI, a local Step Functions JSON e
     expect((await registry.getRun('sfn-cli-bad'))?.status).toBe('failed');
   });
 
-  it('the dashboard decides a deployed run\'s review through the engine (--engine stepfunctions)', async () => {
+  it("the dashboard decides a deployed run's review through the engine (--engine stepfunctions)", async () => {
     const dir = workdir();
     scriptRun('TT-cli-3');
     const token = await gateOpened('sfn-cli-3', 'TT-cli-3');
     writeFileSync(join(dir, 'input.json'), JSON.stringify(INPUT));
-    expect((await batonAsync(dir, ['run', 'report', '--engine', 'stepfunctions', '--state-machine-arn', SM, '--input', 'input.json', '--run-id', 'sfn-cli-3'], env)).code).toBe(4); // waiting for review
+    expect(
+      (await batonAsync(dir, ['run', 'report', '--engine', 'stepfunctions', '--state-machine-arn', SM, '--input', 'input.json', '--run-id', 'sfn-cli-3'], env))
+        .code,
+    ).toBe(4); // waiting for review
     const TOKEN = 'dashboard-test-token-0123456789';
     const dash = startBaton(dir, ['dashboard', '--port', '0', '--token', TOKEN, '--engine', 'stepfunctions', '--state-machine-arn', SM], env);
     const [, url] = await dash.waitFor(/baton dashboard on (http:\/\/127\.0\.0\.1:\d+)\//);
     try {
       expect(dash.stdout()).toContain('engines: stepfunctions, local');
       const auth = { authorization: `Bearer ${TOKEN}` };
-      const decided = await fetch(`${url}/reviews/sfn-cli-3/review`, { method: 'POST', redirect: 'manual', headers: auth, body: new URLSearchParams({ token, decision: 'reject', comment: 'wrong numbers' }) });
+      const decided = await fetch(`${url}/reviews/sfn-cli-3/review`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: auth,
+        body: new URLSearchParams({ token, decision: 'reject', comment: 'wrong numbers' }),
+      });
       expect(decided.status).toBe(303);
       const call = fake.calls.find((c) => c.op === 'SendTaskFailure' && c.body.taskToken === 'TT-cli-3');
       expect(call?.body).toMatchObject({ error: 'ApprovalRejected' });
-      const replay = await fetch(`${url}/reviews/sfn-cli-3/review`, { method: 'POST', redirect: 'manual', headers: auth, body: new URLSearchParams({ token, decision: 'approve' }) });
+      const replay = await fetch(`${url}/reviews/sfn-cli-3/review`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: auth,
+        body: new URLSearchParams({ token, decision: 'approve' }),
+      });
       expect(replay.status).toBe(409);
     } finally {
       dash.child.kill('SIGINT');

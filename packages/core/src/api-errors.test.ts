@@ -39,6 +39,8 @@ describe('approvalGatesOf', () => {
   it('lists the gates of a pipeline in order; assertGateOf refuses any other name with GateNotFound', () => {
     expect(approvalGatesOf(pipeline.ir)).toEqual(['draft-review', 'final-review']);
     expect(() => assertGateOf({ run: 'r1', gate: 'final-review' }, pipeline.ir)).not.toThrow();
-    expect(() => assertGateOf({ run: 'r1', gate: 'nope' }, pipeline.ir)).toThrow(expect.objectContaining({ code: 'GateNotFound', details: { runId: 'r1', gate: 'nope', gates: ['draft-review', 'final-review'] } }));
+    expect(() => assertGateOf({ run: 'r1', gate: 'nope' }, pipeline.ir)).toThrow(
+      expect.objectContaining({ code: 'GateNotFound', details: { runId: 'r1', gate: 'nope', gates: ['draft-review', 'final-review'] } }),
+    );
   });
 });

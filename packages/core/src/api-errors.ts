@@ -49,7 +49,10 @@ export const apiError = {
     refusal('GateNotFound', `run "${runId}" has no gate "${gate}" (its pipeline's gates: ${gates.join(', ') || 'none'})`, { runId, gate, gates: [...gates] }),
   /** `GateNotOpen`: the gate exists but has no open review. */
   gateNotOpen: (runId: string, gate: string): StageError =>
-    refusal('GateNotOpen', `run "${runId}" has no open review at gate "${gate}" (not reached yet, already decided, timed out, or the run ended)`, { runId, gate }),
+    refusal('GateNotOpen', `run "${runId}" has no open review at gate "${gate}" (not reached yet, already decided, timed out, or the run ended)`, {
+      runId,
+      gate,
+    }),
   /** `ReviewTokenRejected`: the token matches no review of the gate. */
   reviewTokenRejected: (runId: string, gate: string): StageError =>
     refusal('ReviewTokenRejected', `review token rejected for gate "${gate}" of run "${runId}"`, { runId, gate }),

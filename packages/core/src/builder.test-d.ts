@@ -56,10 +56,18 @@ describe('defineStage', () => {
 
 describe('definePipeline', () => {
   it("types the pipeline by its input schema's output", () => {
-    const stage = defineStage({ name: 's', version: 1, input: Input, output: Output, async run() {
-      return { words: [] };
-    } });
-    const p = definePipeline({ name: 'p', version: 1, input: z.object({ text: z.string() }) }).task('a', stage).build();
+    const stage = defineStage({
+      name: 's',
+      version: 1,
+      input: Input,
+      output: Output,
+      async run() {
+        return { words: [] };
+      },
+    });
+    const p = definePipeline({ name: 'p', version: 1, input: z.object({ text: z.string() }) })
+      .task('a', stage)
+      .build();
     expectTypeOf(p).toEqualTypeOf<Pipeline<{ text: string }>>();
     expectTypeOf(p.ir.steps).toEqualTypeOf<StepIR[]>();
     const untyped = definePipeline({ name: 'q', version: 1 }).task('a', stage).build();

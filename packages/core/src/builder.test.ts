@@ -16,9 +16,15 @@ const generate = defineStage({
     return input;
   },
 });
-const repair = defineStage({ name: 'repair', version: 1, input: z.unknown(), output: Text, async run() {
-  return { text: 'fixed' };
-} });
+const repair = defineStage({
+  name: 'repair',
+  version: 1,
+  input: z.unknown(),
+  output: Text,
+  async run() {
+    return { text: 'fixed' };
+  },
+});
 
 function everyKind() {
   return definePipeline({ name: 'all-kinds', version: 3, input: z.object({ sections: z.array(z.string()), wait: z.number() }) })
@@ -44,13 +50,18 @@ function everyKind() {
       (item) =>
         item
           .task('generate', generate, { resultPath: '$.draft' })
-          .loop('repair-loop', { until: { path: '$.draft.text', op: 'present' }, maxIterations: 3 }, (body) => body.task('repair', repair, { resultPath: '$.draft' })),
+          .loop('repair-loop', { until: { path: '$.draft.text', op: 'present' }, maxIterations: 3 }, (body) =>
+            body.task('repair', repair, { resultPath: '$.draft' }),
+          ),
     )
     .parallel('both', { resultPath: '$.both' }, [(b) => b.task('left', generate, { input: { text: 'l' } }), (b) => b.wait('pause', { seconds: 1 })])
     .choice(
       'route',
       [
-        { when: { and: [{ path: '$.wait', op: 'gt', value: 0 }, { not: { path: '$.skip', op: 'present' } }] }, then: (b) => b.wait('wait-path', { secondsPath: '$.wait' }) },
+        {
+          when: { and: [{ path: '$.wait', op: 'gt', value: 0 }, { not: { path: '$.skip', op: 'present' } }] },
+          then: (b) => b.wait('wait-path', { secondsPath: '$.wait' }),
+        },
         { when: { or: [{ path: '$.wait', op: 'eq', value: null }] }, then: (b) => b.wait('wait-until', { until: '2030-01-01T00:00:00Z' }) },
       ],
       (b) => b.fail('no-route', { error: 'NoRoute', cause: 'nothing matched' }),
@@ -110,14 +121,19 @@ describe('builder', () => {
   it('an approval gate records reviewerPath; build() refuses it beside reviewer', () => {
     const p = definePipeline({ name: 'r', version: 1 }).task('a', generate).approval('g', { timeoutSeconds: 1, reviewerPath: '$.reviewerId' }).build();
     expect(p.ir.steps[1]).toEqual({ kind: 'approval', id: 'g', gate: 'g', timeoutSeconds: 1, reviewerPath: '$.reviewerId' });
-    const both = definePipeline({ name: 'r', version: 1 }).task('a', generate).approval('g', { timeoutSeconds: 1, reviewer: 'alice', reviewerPath: '$.reviewerId' });
+    const both = definePipeline({ name: 'r', version: 1 })
+      .task('a', generate)
+      .approval('g', { timeoutSeconds: 1, reviewer: 'alice', reviewerPath: '$.reviewerId' });
     expect(() => both.build()).toThrow('has both reviewer and reviewerPath');
   });
 
   it('refuses two different stages with the same name', () => {
-    const twin = defineStage({ ...generate, async run(input) {
-      return input;
-    } });
+    const twin = defineStage({
+      ...generate,
+      async run(input) {
+        return input;
+      },
+    });
     expect(() => definePipeline({ name: 'x', version: 1 }).task('a', generate).task('b', twin)).toThrow('two different stages are named "generate"');
   });
 });

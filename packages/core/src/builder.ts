@@ -219,9 +219,7 @@ export type AnyPipeline = Pipeline<any>;
 /** Builder returned by {@link definePipeline}; finish with `build()`. */
 export class PipelineBuilder<TInput> extends StepsBuilder {
   /** @internal */
-  constructor(
-    private readonly meta: { name: string; version: number; input?: z.ZodType<TInput> },
-  ) {
+  constructor(private readonly meta: { name: string; version: number; input?: z.ZodType<TInput> }) {
     super(new Map());
   }
 

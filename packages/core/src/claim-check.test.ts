@@ -17,7 +17,10 @@ describe('offloadLarge', () => {
   it('keep: a kept path and the objects around it stay plain JSON, other large fields still move out', async () => {
     const blobs = createMemoryBlobStore();
     const value = { plan: { sections: [text(5000), text(5000)], notes: text(20_000) }, body: text(20_000) };
-    const out = (await offloadLarge(value, blobs, 'claims/r', 8000, { keep: ['$.plan.sections'] })) as { plan: { sections: unknown; notes: unknown }; body: unknown };
+    const out = (await offloadLarge(value, blobs, 'claims/r', 8000, { keep: ['$.plan.sections'] })) as {
+      plan: { sections: unknown; notes: unknown };
+      body: unknown;
+    };
     expect(out.plan.sections).toEqual(value.plan.sections);
     expect(isBlobRef(out.plan)).toBe(false);
     expect(isBlobRef(out.plan.notes)).toBe(true);

@@ -10,7 +10,6 @@ export const DEFAULT_CLAIM_CHECK_THRESHOLD = 32 * 1024;
 /** Smallest value worth replacing by a reference. */
 const MIN_OFFLOAD_BYTES = 512;
 
-
 /** Byte length of a value's JSON form. */
 export function jsonBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value) ?? 'null', 'utf8');
@@ -51,7 +50,15 @@ async function offload(value: unknown, blobs: BlobStore, prefix: string, thresho
     const copy: Record<string, unknown> | unknown[] = Array.isArray(value) ? [...value] : { ...(value as object) };
     const fields = copy as Record<string, unknown>;
     const pinned = new Set(keep.map((p) => String(p[0])).filter((k) => k in fields));
-    for (const k of pinned) fields[k] = await offload(fields[k], blobs, prefix, threshold, keep.filter((p) => String(p[0]) === k).map((p) => p.slice(1)), false);
+    for (const k of pinned)
+      fields[k] = await offload(
+        fields[k],
+        blobs,
+        prefix,
+        threshold,
+        keep.filter((p) => String(p[0]) === k).map((p) => p.slice(1)),
+        false,
+      );
     const entries = Object.entries(copy)
       .filter(([k]) => !pinned.has(k))
       .map(([k, v]) => ({ k, v, size: jsonBytes(v) }));

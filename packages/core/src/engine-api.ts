@@ -35,17 +35,7 @@ export {
   type RandomSource,
   type RetryDecision,
 } from './retry.js';
-export {
-  hasPath,
-  isValidPath,
-  parsePath,
-  readPath,
-  select,
-  selectionPaths,
-  writePath,
-  type PathContext,
-  type Selection,
-} from './paths.js';
+export { hasPath, isValidPath, parsePath, readPath, select, selectionPaths, writePath, type PathContext, type Selection } from './paths.js';
 export { evaluatePredicate } from './predicate.js';
 export { NOT_CAUGHT_BY_ALL, catches } from './catching.js';
 export {
@@ -66,47 +56,16 @@ export {
 } from './ir.js';
 export { PipelineBuilder, StepsBuilder, pipelineFromIR, type GuardOptions } from './builder.js';
 export { throwable, validatePipelineIR, type ValidateOptions } from './validate.js';
-export {
-  DEFAULT_STAGE_TIMEOUT_MS,
-  invokeStage,
-  summarizeIssues,
-  type InvocationMetrics,
-  type InvocationResult,
-  type InvokeOptions,
-} from './stage.js';
-export {
-  DEFAULT_CLAIM_CHECK_THRESHOLD,
-  containsRef,
-  jsonBytes,
-  loadRef,
-  offloadLarge,
-  resolveRefs,
-  storeValue,
-  type OffloadOptions,
-} from './claim-check.js';
+export { DEFAULT_STAGE_TIMEOUT_MS, invokeStage, summarizeIssues, type InvocationMetrics, type InvocationResult, type InvokeOptions } from './stage.js';
+export { DEFAULT_CLAIM_CHECK_THRESHOLD, containsRef, jsonBytes, loadRef, offloadLarge, resolveRefs, storeValue, type OffloadOptions } from './claim-check.js';
 export { getText, sha256Hex, type FsBlobStoreOptions, type PutResult } from './ports/blob-store.js';
 export { createTestClock, type TestClock } from './ports/clock.js';
 export { SCRUBBED, scrubSecrets, scrubValue } from './scrub.js';
 export { redact, type JsonLoggerOptions, type LogBindings, type LogLevel } from './ports/logger.js';
 export type { AttemptRecord, RetryRecord } from './engine.js';
-export {
-  createReviewToken,
-  hashReviewToken,
-  newRunId,
-  resolvePipeline,
-  stageMetaOf,
-  validateRunInput,
-  verifyReviewToken,
-} from './engine-support.js';
+export { createReviewToken, hashReviewToken, newRunId, resolvePipeline, stageMetaOf, validateRunInput, verifyReviewToken } from './engine-support.js';
 export { MAX_REVIEW_NOTE_CHARS, type SectionVerdictKind } from './engine.js';
-export {
-  SECTION_VERDICT_KINDS,
-  checkReviewDecision,
-  findOpenReview,
-  matchOpenReview,
-  sectionVerdictsOf,
-  type OpenReview,
-} from './review-decision.js';
+export { SECTION_VERDICT_KINDS, checkReviewDecision, findOpenReview, matchOpenReview, sectionVerdictsOf, type OpenReview } from './review-decision.js';
 export { apiError, approvalGatesOf, assertGateOf, type NotRedrivableReason } from './api-errors.js';
 export { RUN_ID_PATTERN, RUN_ID_RULE, assertRunId, pathUnder, startRunId } from './run-id.js';
 export { reviewLink } from './review-link.js';
@@ -133,14 +92,17 @@ export {
 } from './local/journal.js';
 export { safeObserver } from './observer.js';
 export { decisionEntryFor, pendingReviewOf, runInfoFromJournal, type LiveRunView } from './local/run-info.js';
+export { DEFAULT_BUDGET_WINDOW_MS, DEFAULT_ESTIMATED_OUTPUT_TOKENS, estimateUsage, validateBudgets, type ModelBudget } from './quota/budget.js';
 export {
-  DEFAULT_BUDGET_WINDOW_MS,
-  DEFAULT_ESTIMATED_OUTPUT_TOKENS,
-  estimateUsage,
-  validateBudgets,
-  type ModelBudget,
-} from './quota/budget.js';
-export { ADAPTIVE_DEFAULTS, DEFAULT_THROTTLE_RETRIES, WINDOW_MARGIN_SHARE, type AcquireOptions, type AdaptiveOptions, type SettleTiming, type ModelLimiter, type ModelPermit } from './quota/limiter.js';
+  ADAPTIVE_DEFAULTS,
+  DEFAULT_THROTTLE_RETRIES,
+  WINDOW_MARGIN_SHARE,
+  type AcquireOptions,
+  type AdaptiveOptions,
+  type SettleTiming,
+  type ModelLimiter,
+  type ModelPermit,
+} from './quota/limiter.js';
 export {
   budgetWaitMs,
   adaptAfterSuccess,

@@ -41,7 +41,16 @@ describe('StageError', () => {
 describe('the code table', () => {
   it('derives the never-retried list from retried: never and fatal, keeping the codes retried until now', () => {
     expect([...NEVER_RETRIED].sort()).toEqual(
-      ['SafetyCheckFailed', 'InvalidInput', 'ApprovalRejected', 'ApprovalTimedOut', 'States.Runtime', 'States.ExceedToleratedFailureThreshold', 'ModelAccessDenied', 'ConfigurationError'].sort(),
+      [
+        'SafetyCheckFailed',
+        'InvalidInput',
+        'ApprovalRejected',
+        'ApprovalTimedOut',
+        'States.Runtime',
+        'States.ExceedToleratedFailureThreshold',
+        'ModelAccessDenied',
+        'ConfigurationError',
+      ].sort(),
     );
     // not retried by States.ALL, but a retrier naming them may: repair, a choice, a payload limit
     for (const code of ['ValidationFailed', 'States.NoChoiceMatched', 'States.DataLimitExceeded']) {
@@ -53,7 +62,17 @@ describe('the code table', () => {
   it('gives every code a class; the api codes are the engine API refusals, none of them never-retried', () => {
     const classes = new Set(['model', 'validation', 'safety', 'assembly', 'infrastructure', 'api']);
     for (const [code, info] of Object.entries(ERROR_CODES)) expect(classes.has(info.class), code).toBe(true);
-    expect(API_ERROR_CODES).toEqual(['RunNotFound', 'PipelineNotFound', 'PipelineVersionNotLoaded', 'GateNotFound', 'GateNotOpen', 'ReviewTokenRejected', 'ReviewTokenUsed', 'RunNotRedrivable', 'ResultTimedOut']);
+    expect(API_ERROR_CODES).toEqual([
+      'RunNotFound',
+      'PipelineNotFound',
+      'PipelineVersionNotLoaded',
+      'GateNotFound',
+      'GateNotOpen',
+      'ReviewTokenRejected',
+      'ReviewTokenUsed',
+      'RunNotRedrivable',
+      'ResultTimedOut',
+    ]);
     for (const code of API_ERROR_CODES) expect(NEVER_RETRIED).not.toContain(code);
     expect(defaultRetryable('ResultTimedOut')).toBe(true);
     expect(defaultRetryable('RunNotFound')).toBe(false);
@@ -73,7 +92,11 @@ describe('fatal codes', () => {
       expect(NEVER_RETRIED).toContain(code);
       expect(new StageError(code, 'm').retryable).toBe(false);
     }
-    expect(Object.entries(ERROR_CODES).filter(([, v]) => 'fatal' in v && v.fatal).map(([k]) => k)).toEqual(FATAL_CODES);
+    expect(
+      Object.entries(ERROR_CODES)
+        .filter(([, v]) => 'fatal' in v && v.fatal)
+        .map(([k]) => k),
+    ).toEqual(FATAL_CODES);
     for (const code of ['ThrottlingException', 'SafetyCheckFailed', 'StageFailed', 'States.ALL', 'MyOwnCode']) expect(isFatalCode(code)).toBe(false);
   });
 });

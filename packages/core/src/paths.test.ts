@@ -78,7 +78,12 @@ describe('select', () => {
     const ctx = { Map: { Item: { Index: 1, Value: 'v' } } };
     const out = select(
       state,
-      { 'first.$': '$.plan.sections[0].title', style: 'formal', nested: { 'index.$': '$$.Map.Item.Index', list: [{ 'item.$': '$$.Map.Item.Value' }, 3] }, none: null },
+      {
+        'first.$': '$.plan.sections[0].title',
+        style: 'formal',
+        nested: { 'index.$': '$$.Map.Item.Index', list: [{ 'item.$': '$$.Map.Item.Value' }, 3] },
+        none: null,
+      },
       ctx,
     );
     expect(out).toEqual({ first: 'Intro', style: 'formal', nested: { index: 1, list: [{ item: 'v' }, 3] }, none: null });

@@ -132,11 +132,25 @@ export function createPipelineSet(pipelines: readonly AnyPipeline[]): PipelineSe
       const found = versions?.get(pin.version);
       if (!found) throw apiError.pipelineVersionNotLoaded(name, pin.version, loaded, runId);
       const digest = irDigest(found.ir);
-      if (digest !== pin.digest) throw apiError.pipelineVersionNotLoaded(name, pin.version, loaded, runId, `with another IR (digest ${digest.slice(0, 12)}, the run's ${pin.digest.slice(0, 12)})`);
+      if (digest !== pin.digest)
+        throw apiError.pipelineVersionNotLoaded(
+          name,
+          pin.version,
+          loaded,
+          runId,
+          `with another IR (digest ${digest.slice(0, 12)}, the run's ${pin.digest.slice(0, 12)})`,
+        );
       if (!options.allowStageChanges) {
         for (const [stage, version] of Object.entries(pin.stages)) {
           const now = found.stages.get(stage)?.version;
-          if (now !== version) throw apiError.pipelineVersionNotLoaded(name, pin.version, loaded, runId, `stage "${stage}" is at version ${now ?? 'none'}, the run's is ${version} (redrive a failed run to take new stage versions)`);
+          if (now !== version)
+            throw apiError.pipelineVersionNotLoaded(
+              name,
+              pin.version,
+              loaded,
+              runId,
+              `stage "${stage}" is at version ${now ?? 'none'}, the run's is ${version} (redrive a failed run to take new stage versions)`,
+            );
         }
       }
       return found;
@@ -148,6 +162,8 @@ export function createPipelineSet(pipelines: readonly AnyPipeline[]): PipelineSe
 
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
   );
 }

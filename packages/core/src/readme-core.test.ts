@@ -26,7 +26,10 @@ function blocks(): { readme: string[]; regions: string[] } {
 function dedent(text: string): string {
   const lines = text.split('\n');
   const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => /^ */.exec(l)![0].length));
-  return lines.map((l) => l.slice(indent)).join('\n').trimEnd();
+  return lines
+    .map((l) => l.slice(indent))
+    .join('\n')
+    .trimEnd();
 }
 
 describe('packages/core/README.md', () => {
@@ -39,7 +42,8 @@ describe('packages/core/README.md', () => {
   it('the smallest program runs', async () => {
     // #region readme
     const upper = defineStage({
-      name: 'upper', version: 1,
+      name: 'upper',
+      version: 1,
       input: z.object({ text: z.string() }),
       output: z.object({ text: z.string() }),
       async run(input) {
@@ -63,7 +67,8 @@ describe('packages/core/README.md', () => {
   it('a stage sees its context', async () => {
     // #region readme
     const draft = defineStage({
-      name: 'draft', version: 2,
+      name: 'draft',
+      version: 2,
       description: 'Drafts one section with the model.',
       input: z.object({ title: z.string() }),
       output: z.object({ title: z.string(), text: z.string(), at: z.string() }),
@@ -81,18 +86,25 @@ describe('packages/core/README.md', () => {
     });
     // #endregion
     // a model that answers with the prompt
-    const model: ModelClient = { modelId: 'echo', complete: async (r) => ({ text: r.messages[0]!.content, modelId: 'echo', usage: { inputTokens: 1, outputTokens: 1 }, latencyMs: 0 }) };
+    const model: ModelClient = {
+      modelId: 'echo',
+      complete: async (r) => ({ text: r.messages[0]!.content, modelId: 'echo', usage: { inputTokens: 1, outputTokens: 1 }, latencyMs: 0 }),
+    };
     const pipeline = definePipeline({ name: 'one-draft', version: 1 }).task('draft', draft, { resultPath: '$.section' }).build();
     const engine = createLocalEngine({ pipelines: [pipeline], model });
     const { runId } = await engine.start('one-draft', { title: 'Intro' });
-    expect(await engine.result(runId)).toEqual({ status: 'succeeded', output: { title: 'Intro', section: { title: 'Intro', text: 'Write "Intro".', at: 'draft' } } });
+    expect(await engine.result(runId)).toEqual({
+      status: 'succeeded',
+      output: { title: 'Intro', section: { title: 'Intro', text: 'Write "Intro".', at: 'draft' } },
+    });
     await engine.close();
   });
 });
 
 describe('core README: the steps and the state', () => {
   const add = defineStage({
-    name: 'add', version: 1,
+    name: 'add',
+    version: 1,
     input: z.object({ n: z.number(), by: z.number().default(1) }),
     output: z.object({ n: z.number() }),
     async run(input) {
@@ -103,7 +115,8 @@ describe('core README: the steps and the state', () => {
   it('every builder step in one pipeline', async () => {
     // #region readme
     const check = defineStage({
-      name: 'check', version: 1,
+      name: 'check',
+      version: 1,
       input: z.object({ text: z.string() }),
       output: z.object({ words: z.number() }),
       async run(input) {
@@ -112,23 +125,33 @@ describe('core README: the steps and the state', () => {
       },
     });
 
-    const tour = definePipeline({ name: 'tour', version: 1, input: z.object({ texts: z.array(z.string()), n: z.number(), count: z.object({ n: z.number() }) }) })
+    const tour = definePipeline({
+      name: 'tour',
+      version: 1,
+      input: z.object({ texts: z.array(z.string()), n: z.number(), count: z.object({ n: z.number() }) }),
+    })
       // a map: one sub-pipeline per item, in item order; failed items are tolerated up to the limit
-      .map('each', { items: '$.texts', itemSelector: { 'text.$': '$$.Map.Item.Value' }, maxConcurrency: 2, toleratedFailureCount: 1, resultPath: '$.checked' },
-        (item) => item.task('check', check))
+      .map(
+        'each',
+        { items: '$.texts', itemSelector: { 'text.$': '$$.Map.Item.Value' }, maxConcurrency: 2, toleratedFailureCount: 1, resultPath: '$.checked' },
+        (item) => item.task('check', check),
+      )
       // a parallel: every branch gets the whole state; the output is the array of branch outputs
       .parallel('both', { resultPath: '$.sums' }, [
         (b) => b.task('plus-one', add, { input: { 'n.$': '$.n' } }),
         (b) => b.task('plus-ten', add, { input: { 'n.$': '$.n', by: 10 } }),
       ])
       // a choice: the first branch whose predicate holds; `otherwise` when none does
-      .choice('big', [{ when: { path: '$.sums[1].n', op: 'gte', value: 100 }, then: (b) => b.succeed('done-early') }],
-        (b) => b.wait('pause', { seconds: 0 }))
+      .choice('big', [{ when: { path: '$.sums[1].n', op: 'gte', value: 100 }, then: (b) => b.succeed('done-early') }], (b) => b.wait('pause', { seconds: 0 }))
       // a loop: the body runs, then `until` is checked; at most `maxIterations` bodies
-      .loop('grow', { until: { path: '$.count.n', op: 'gte', value: 3 }, maxIterations: 5 },
-        (b) => b.task('inc', add, { input: { 'n.$': '$.count.n' }, resultPath: '$.count' }))
-      .choice('sane', [{ when: { path: '$.count.n', op: 'lt', value: 3 }, then: (b) => b.fail('too-small', { error: 'CountTooSmall', cause: 'the loop ended early' }) }],
-        (b) => b.succeed('ok'))
+      .loop('grow', { until: { path: '$.count.n', op: 'gte', value: 3 }, maxIterations: 5 }, (b) =>
+        b.task('inc', add, { input: { 'n.$': '$.count.n' }, resultPath: '$.count' }),
+      )
+      .choice(
+        'sane',
+        [{ when: { path: '$.count.n', op: 'lt', value: 3 }, then: (b) => b.fail('too-small', { error: 'CountTooSmall', cause: 'the loop ended early' }) }],
+        (b) => b.succeed('ok'),
+      )
       .build();
 
     const engine = createLocalEngine({ pipelines: [tour] });
@@ -175,7 +198,8 @@ describe('core README: the steps and the state', () => {
   it('a loop checks until after its body; its steps carry the iteration in their step path', async () => {
     // #region readme
     const bump = defineStage({
-      name: 'bump', version: 1,
+      name: 'bump',
+      version: 1,
       input: z.object({ n: z.number() }),
       output: z.object({ n: z.number(), at: z.string() }),
       async run(input, ctx) {
@@ -199,7 +223,8 @@ describe('core README: the steps and the state', () => {
   it('a caught error is { code, message, retryable, details } at the catch resultPath', async () => {
     // #region readme
     const check = defineStage({
-      name: 'strict', version: 1,
+      name: 'strict',
+      version: 1,
       input: z.object({ text: z.string() }),
       output: z.object({ ok: z.boolean() }),
       throws: ['ValidationFailed'],
@@ -208,7 +233,8 @@ describe('core README: the steps and the state', () => {
       },
     });
     const fix = defineStage({
-      name: 'fix', version: 1,
+      name: 'fix',
+      version: 1,
       input: z.object({ code: z.string(), message: z.string(), retryable: z.boolean(), details: z.unknown().optional() }),
       output: z.object({ fixed: z.string() }),
       async run(input) {
@@ -230,7 +256,11 @@ describe('core README: the steps and the state', () => {
     const { runId } = await engine.start('guarded', { text: 'x' });
     expect(await engine.result(runId)).toEqual({
       status: 'succeeded',
-      output: { text: 'x', problem: { code: 'ValidationFailed', message: 'no citations', retryable: false, details: { missing: 2 } }, fixed: { fixed: 'ValidationFailed: no citations' } },
+      output: {
+        text: 'x',
+        problem: { code: 'ValidationFailed', message: 'no citations', retryable: false, details: { missing: 2 } },
+        fixed: { fixed: 'ValidationFailed: no citations' },
+      },
     });
     await engine.close();
   });
@@ -249,7 +279,8 @@ describe('core README: the steps and the state', () => {
 describe('core README: approval and the engine API errors', () => {
   it('an approval writes { approved, reviewer, comment, sections }; a used token is ReviewTokenUsed', async () => {
     const publish = defineStage({
-      name: 'publish', version: 1,
+      name: 'publish',
+      version: 1,
       input: z.object({ draft: z.string() }),
       output: z.object({ published: z.string() }),
       async run(input) {
@@ -279,7 +310,12 @@ describe('core README: approval and the engine API errors', () => {
     expect(refused).toBe('ReviewTokenUsed');
     expect(outcome).toEqual({
       status: 'succeeded',
-      output: { draft: 'Q3 summary', reviewer: 'alice', decision: { approved: true, reviewer: 'alice', comment: 'ship it', sections: {} }, out: { published: 'Q3 summary' } },
+      output: {
+        draft: 'Q3 summary',
+        reviewer: 'alice',
+        decision: { approved: true, reviewer: 'alice', comment: 'ship it', sections: {} },
+        out: { published: 'Q3 summary' },
+      },
     });
     const again = createLocalEngine({ pipelines: [reviewed], notifier: (n) => opened(n) });
     await expect(again.status('no-such-run')).rejects.toMatchObject({ code: 'RunNotFound' });

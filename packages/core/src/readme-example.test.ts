@@ -6,7 +6,8 @@ import { createLocalEngine, definePipeline, defineStage, StageError } from './in
 
 it('the README example runs', async () => {
   const summarise = defineStage({
-    name: 'summarise', version: 1,
+    name: 'summarise',
+    version: 1,
     input: z.object({ text: z.string() }),
     output: z.object({ summary: z.string() }),
     retry: [{ errors: ['ThrottlingException'], intervalMs: 2000, backoffRate: 2, maxAttempts: 5, jitter: 'FULL', maxDelayMs: 60_000 }],
@@ -18,8 +19,11 @@ it('the README example runs', async () => {
   });
 
   const pipeline = definePipeline({ name: 'digest', version: 1, input: z.object({ docs: z.array(z.string()) }) })
-    .map('each', { items: '$.docs', itemSelector: { 'text.$': '$$.Map.Item.Value' }, maxConcurrency: 4, toleratedFailurePercentage: 25, resultPath: '$.summaries' },
-      (item) => item.task('summarise', summarise))
+    .map(
+      'each',
+      { items: '$.docs', itemSelector: { 'text.$': '$$.Map.Item.Value' }, maxConcurrency: 4, toleratedFailurePercentage: 25, resultPath: '$.summaries' },
+      (item) => item.task('summarise', summarise),
+    )
     .build();
 
   const engine = createLocalEngine({ pipelines: [pipeline] });

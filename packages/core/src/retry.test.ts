@@ -135,7 +135,10 @@ describe('decideRetry', () => {
   });
 
   it('an exhausted matching retrier ends the retries: later retriers are not consulted', () => {
-    const policies: RetryPolicy[] = [{ errors: ['ThrottlingException'], maxAttempts: 1 }, { errors: ['States.ALL'], maxAttempts: 10 }];
+    const policies: RetryPolicy[] = [
+      { errors: ['ThrottlingException'], maxAttempts: 1 },
+      { errors: ['States.ALL'], maxAttempts: 10 },
+    ];
     expect(decideRetry(policies, 'ThrottlingException', [1, 0], Math.random)).toEqual({ retry: false, retrierIndex: 0 });
   });
 

@@ -30,9 +30,7 @@ export interface RetryPolicy {
 export type RandomSource = () => number;
 
 /** A retry decision: wait `delayMs` and try again, or give up. */
-export type RetryDecision =
-  | { retry: true; delayMs: number; retrierIndex: number; retryNumber: number }
-  | { retry: false; retrierIndex: number | null };
+export type RetryDecision = { retry: true; delayMs: number; retrierIndex: number; retryNumber: number } | { retry: false; retrierIndex: number | null };
 
 /** The default values ASL applies to an unspecified retrier field. */
 export const RETRY_DEFAULTS = { intervalMs: 1000, backoffRate: 2, maxAttempts: 3 } as const;

@@ -36,7 +36,8 @@ export function checkReviewDecision(pending: Pick<PendingReview, 'gate' | 'secti
   for (const [id, v] of entries) {
     if (!known!.includes(id)) refuse(`no section "${id}" in this review round (sections: ${known!.join(', ') || 'none'})`);
     const { verdict, note } = (v ?? {}) as Partial<SectionVerdict>;
-    if (!SECTION_VERDICT_KINDS.includes(verdict as SectionVerdictKind)) refuse(`section "${id}": unknown verdict ${JSON.stringify(verdict)} (one of ${SECTION_VERDICT_KINDS.join(', ')})`);
+    if (!SECTION_VERDICT_KINDS.includes(verdict as SectionVerdictKind))
+      refuse(`section "${id}": unknown verdict ${JSON.stringify(verdict)} (one of ${SECTION_VERDICT_KINDS.join(', ')})`);
     if (note !== undefined && (typeof note !== 'string' || note.length > MAX_REVIEW_NOTE_CHARS)) {
       refuse(`section "${id}": the note must be text of at most ${MAX_REVIEW_NOTE_CHARS} characters`);
     }

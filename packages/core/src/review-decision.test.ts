@@ -17,7 +17,9 @@ const refusal = (f: () => void): { code: string; message: string } => {
 
 describe('checkReviewDecision', () => {
   it('accepts verdicts for the pending sections, a partial set, none, and a send-back with a note', () => {
-    expect(() => checkReviewDecision(pending, { token: 't', sections: { intro: { verdict: 'approve' }, results: { verdict: 'send-back', note: 'add the 10 mg arm' } } })).not.toThrow();
+    expect(() =>
+      checkReviewDecision(pending, { token: 't', sections: { intro: { verdict: 'approve' }, results: { verdict: 'send-back', note: 'add the 10 mg arm' } } }),
+    ).not.toThrow();
     expect(() => checkReviewDecision(pending, { token: 't', sections: { results: { verdict: 'accept-missing' } } })).not.toThrow();
     expect(() => checkReviewDecision(pending, { token: 't' })).not.toThrow();
     expect(() => checkReviewDecision({ gate: 'g' }, { token: 't', sections: {} })).not.toThrow();
@@ -64,8 +66,14 @@ describe('findOpenReview', () => {
       code: 'GateNotOpen',
       message: 'run "r1" has no open review at gate "review" (not reached yet, already decided, timed out, or the run ended)',
     });
-    expect(refusal(() => findOpenReview(open, where, { token: 'forged' }))).toEqual({ code: 'ReviewTokenRejected', message: 'review token rejected for gate "review" of run "r1"' });
-    expect(refusal(() => findOpenReview(open, where, { token: a.token, reviewer: 'bob' }))).toEqual({ code: 'ReviewTokenRejected', message: 'gate "review" of run "r1" is assigned to reviewer "alice"' });
+    expect(refusal(() => findOpenReview(open, where, { token: 'forged' }))).toEqual({
+      code: 'ReviewTokenRejected',
+      message: 'review token rejected for gate "review" of run "r1"',
+    });
+    expect(refusal(() => findOpenReview(open, where, { token: a.token, reviewer: 'bob' }))).toEqual({
+      code: 'ReviewTokenRejected',
+      message: 'gate "review" of run "r1" is assigned to reviewer "alice"',
+    });
     const verdicts = refusal(() => findOpenReview(open, where, { token: b.token, sections: { intro: { verdict: 'approve' } } }));
     expect(verdicts.code).toBe('InvalidInput');
     expect(verdicts.message).toMatch(/no section verdicts/);

@@ -42,7 +42,10 @@ describe('run ids', () => {
 
   it('refuses paths, separators, spaces, dots and over-long ids with InvalidInput saying the rule', () => {
     for (const id of HOSTILE) {
-      expect(codeOf(() => assertRunId(id)), id).toBe('InvalidInput');
+      expect(
+        codeOf(() => assertRunId(id)),
+        id,
+      ).toBe('InvalidInput');
     }
     expect(() => assertRunId('../../package')).toThrow(/invalid run id "..\/..\/package": a run id is 1-64 characters: letters, digits, "_" and "-"/);
   });
@@ -58,7 +61,11 @@ describe('run ids', () => {
     const d = tempDir();
     expect(pathUnder(d, 'a.jsonl')).toBe(join(d, 'a.jsonl'));
     expect(pathUnder(d, 'sub', 'a')).toBe(join(d, 'sub', 'a'));
-    for (const p of ['../x', '../../package.json', '/etc/passwd', '.', 'a/../../x']) expect(codeOf(() => pathUnder(d, p)), p).toBe('InvalidInput');
+    for (const p of ['../x', '../../package.json', '/etc/passwd', '.', 'a/../../x'])
+      expect(
+        codeOf(() => pathUnder(d, p)),
+        p,
+      ).toBe('InvalidInput');
   });
 });
 
@@ -87,7 +94,10 @@ describe('file journal', () => {
     const dir = join(root, 'state', 'journal');
     const journal = createFileJournalStore(dir);
     for (const id of HOSTILE) {
-      expect(codeOf(() => journal.append(id, { t: 'start', runId: id, pipeline: 'p', input: 1, at: 'now' })), id).toBe('InvalidInput');
+      expect(
+        codeOf(() => journal.append(id, { t: 'start', runId: id, pipeline: 'p', input: 1, at: 'now' })),
+        id,
+      ).toBe('InvalidInput');
     }
     expect(tree(root)).toEqual(['state', 'state/journal', 'state/journal/runs']);
   });

@@ -41,8 +41,15 @@ export function assertRunId(id: string): string {
  * ```
  */
 export function newRunId(pipeline: string): string {
-  const prefix = pipeline.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^[-_]+/, '').slice(0, 40) || 'run';
-  return `${prefix}-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomBytes(4).toString('hex')}`;
+  const prefix =
+    pipeline
+      .replace(/[^A-Za-z0-9_-]+/g, '-')
+      .replace(/^[-_]+/, '')
+      .slice(0, 40) || 'run';
+  return `${prefix}-${new Date()
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14)}-${randomBytes(4).toString('hex')}`;
 }
 
 /**

@@ -28,7 +28,12 @@ describe('scrubSecrets', () => {
   });
 
   it('leaves ordinary error texts and usage figures alone', () => {
-    for (const text of ['ThrottlingException: Rate exceeded', 'inputTokens: 120, outputTokens: 40', 'the review token is not valid for gate "editor"', 'tokenHash: 3f2a']) {
+    for (const text of [
+      'ThrottlingException: Rate exceeded',
+      'inputTokens: 120, outputTokens: 40',
+      'the review token is not valid for gate "editor"',
+      'tokenHash: 3f2a',
+    ]) {
       expect(scrubSecrets(text)).toBe(text);
     }
   });
@@ -36,7 +41,9 @@ describe('scrubSecrets', () => {
 
 describe('where errors are recorded', () => {
   it('serializeError scrubs the message and every string of the details', () => {
-    const e = new StageError('ServiceUnavailableException', `openai-compatible: HTTP 502: ${ECHOING_PROXY}`, { details: { body: ECHOING_PROXY, httpStatus: 502 } });
+    const e = new StageError('ServiceUnavailableException', `openai-compatible: HTTP 502: ${ECHOING_PROXY}`, {
+      details: { body: ECHOING_PROXY, httpStatus: 502 },
+    });
     const text = JSON.stringify(serializeError(e));
     for (const s of SECRETS) expect(text).not.toContain(s);
     expect(serializeError(e)).toMatchObject({ code: 'ServiceUnavailableException', retryable: true, details: { httpStatus: 502 } });

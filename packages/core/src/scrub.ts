@@ -9,7 +9,13 @@ const RULES: readonly (readonly [RegExp, string | ((...m: string[]) => string)])
   // user:password@ in any URL (redis://, postgres://, https://)
   [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@'"]*):[^\s@/'"]+@/gi, (_m, head) => `${head}:${SCRUBBED}@`],
   // "Authorization": "Bearer …" / Authorization: Basic … (value up to the end of the line or quote)
-  [new RegExp(String.raw`(["']?\b${SECRET_NAME}["']?\s*[:=]\s*["']?)(?:(?:Bearer|Basic|Token|Digest|AWS4-HMAC-SHA256)\s+)?[^\s"',;&}]+(?:, *(?:SignedHeaders|Signature)=[^\s"',;&}]+)*`, 'gi'), (_m, head) => `${head}${SCRUBBED}`],
+  [
+    new RegExp(
+      String.raw`(["']?\b${SECRET_NAME}["']?\s*[:=]\s*["']?)(?:(?:Bearer|Basic|Token|Digest|AWS4-HMAC-SHA256)\s+)?[^\s"',;&}]+(?:, *(?:SignedHeaders|Signature)=[^\s"',;&}]+)*`,
+      'gi',
+    ),
+    (_m, head) => `${head}${SCRUBBED}`,
+  ],
   // a bare scheme + credential anywhere in free text
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, (_m, scheme) => `${scheme} ${SCRUBBED}`],
   // AWS access key ids, JWTs, sk-… API keys, GitHub and Slack tokens

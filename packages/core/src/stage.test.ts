@@ -9,7 +9,13 @@ import type { ModelClient, ModelRequest } from './ports/model.js';
 import { createTestClock } from './ports/clock.js';
 import { defineStage, invokeStage, summarizeIssues, type AnyStage, type InvokeOptions, type StageContext } from './stage.js';
 
-const opts = (extra: Partial<InvokeOptions> = {}): InvokeOptions => ({ blobs: createMemoryBlobStore(), runId: 'run-1', stepPath: 'sections[0]/gen', attempt: 1, ...extra });
+const opts = (extra: Partial<InvokeOptions> = {}): InvokeOptions => ({
+  blobs: createMemoryBlobStore(),
+  runId: 'run-1',
+  stepPath: 'sections[0]/gen',
+  attempt: 1,
+  ...extra,
+});
 
 const echo = defineStage({
   name: 'echo',
@@ -34,10 +40,13 @@ describe('invokeStage', () => {
 
   it('invalid input fails with InvalidInput, not retryable, zod issues untouched in details, and does not run', async () => {
     let ran = false;
-    const stage = defineStage({ ...echo, async run() {
-      ran = true;
-      return { text: '' };
-    } });
+    const stage = defineStage({
+      ...echo,
+      async run() {
+        ran = true;
+        return { text: '' };
+      },
+    });
     const r = await invokeStage(stage, { text: 3 }, opts());
     expect(ran).toBe(false);
     expect(r.ok).toBe(false);
@@ -69,7 +78,10 @@ describe('invokeStage', () => {
       { timeoutMs: 10_000 },
     );
     const r = await invokeStage(stage, {}, opts({ timeoutMs: 30 }));
-    expect(r).toMatchObject({ ok: false, error: { code: 'States.Timeout', retryable: true, message: 'stage "custom" timed out after 30 ms', details: { timeoutMs: 30 } } });
+    expect(r).toMatchObject({
+      ok: false,
+      error: { code: 'States.Timeout', retryable: true, message: 'stage "custom" timed out after 30 ms', details: { timeoutMs: 30 } },
+    });
     expect(seen?.aborted).toBe(true);
     expect(isStageError(seen?.reason)).toBe(true);
     expect((seen?.reason as StageError).code).toBe('States.Timeout');
@@ -111,14 +123,25 @@ describe('invokeStage', () => {
   });
 
   it('a thrown plain Error becomes StageFailed; a thrown StageError keeps its code and details', async () => {
-    const plain = await invokeStage(stageThat(async () => {
-      throw new TypeError('cannot read x');
-    }), {}, opts());
+    const plain = await invokeStage(
+      stageThat(async () => {
+        throw new TypeError('cannot read x');
+      }),
+      {},
+      opts(),
+    );
     expect(plain).toMatchObject({ ok: false, error: { code: 'StageFailed', retryable: true, message: 'TypeError: cannot read x' } });
-    const own = await invokeStage(stageThat(async () => {
-      throw new StageError('ValidationFailed', 'no citation', { details: { issues: [{ path: ['text'] }] } });
-    }), {}, opts());
-    expect(own).toMatchObject({ ok: false, error: { code: 'ValidationFailed', retryable: false, message: 'no citation', details: { issues: [{ path: ['text'] }] } } });
+    const own = await invokeStage(
+      stageThat(async () => {
+        throw new StageError('ValidationFailed', 'no citation', { details: { issues: [{ path: ['text'] }] } });
+      }),
+      {},
+      opts(),
+    );
+    expect(own).toMatchObject({
+      ok: false,
+      error: { code: 'ValidationFailed', retryable: false, message: 'no citation', details: { issues: [{ path: ['text'] }] } },
+    });
   });
 
   it('engine shutdown aborts the stage and fails it with StageFailed naming the reason', async () => {
@@ -198,7 +221,10 @@ describe('invokeStage', () => {
   it('calling ctx.model without a configured client fails with the fatal ConfigurationError, not retried', async () => {
     const stage = stageThat(async (_input, ctx) => ctx.model.complete({ messages: [] }));
     const r = await invokeStage(stage, {}, opts());
-    expect(r).toMatchObject({ ok: false, error: { code: 'ConfigurationError', retryable: false, message: 'stage "custom" called ctx.model but the engine has no ModelClient configured' } });
+    expect(r).toMatchObject({
+      ok: false,
+      error: { code: 'ConfigurationError', retryable: false, message: 'stage "custom" called ctx.model but the engine has no ModelClient configured' },
+    });
   });
 
   it('offloads a large output to the blob store under claims/<runId>', async () => {

@@ -53,8 +53,7 @@ export interface StageDefinition<TInput extends z.ZodType = z.ZodType, TOutput e
 }
 
 /** A defined stage. */
-export interface Stage<TInput extends z.ZodType = z.ZodType, TOutput extends z.ZodType = z.ZodType>
-  extends StageDefinition<TInput, TOutput> {
+export interface Stage<TInput extends z.ZodType = z.ZodType, TOutput extends z.ZodType = z.ZodType> extends StageDefinition<TInput, TOutput> {
   readonly kind: 'baton.stage';
 }
 
@@ -77,9 +76,7 @@ export const DEFAULT_STAGE_TIMEOUT_MS = 300_000;
  * });
  * ```
  */
-export function defineStage<TInput extends z.ZodType, TOutput extends z.ZodType>(
-  definition: StageDefinition<TInput, TOutput>,
-): Stage<TInput, TOutput> {
+export function defineStage<TInput extends z.ZodType, TOutput extends z.ZodType>(definition: StageDefinition<TInput, TOutput>): Stage<TInput, TOutput> {
   if (!/^[A-Za-z][\w-]*$/.test(definition.name)) {
     throw new StageError('InvalidInput', `stage name "${definition.name}" must be letters, digits, "-" or "_"`);
   }
@@ -114,9 +111,7 @@ export interface InvocationMetrics {
 }
 
 /** The outcome of {@link invokeStage}: never a throw. */
-export type InvocationResult =
-  | { ok: true; output: unknown; metrics: InvocationMetrics }
-  | { ok: false; error: SerializedError; metrics: InvocationMetrics };
+export type InvocationResult = { ok: true; output: unknown; metrics: InvocationMetrics } | { ok: false; error: SerializedError; metrics: InvocationMetrics };
 
 /** What an engine supplies to {@link invokeStage}. */
 export interface InvokeOptions {

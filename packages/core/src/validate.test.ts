@@ -41,7 +41,11 @@ describe('validatePipelineIR', () => {
       ir([
         task('a', { input: { 'text.$': 'text' }, resultPath: '$.x..y' as `$${string}` }),
         { kind: 'map', id: 'm', items: '$.list[' as `$${string}`, itemSelector: { 'v.$': '$$.Map.Item.Value' }, steps: [task('in')] },
-        { kind: 'choice', id: 'c', branches: [{ when: { and: [{ path: '$.ok', op: 'present' }, { not: { path: '$ bad' as `$${string}`, op: 'eq', value: 1 } }] }, steps: [task('c1')] }] },
+        {
+          kind: 'choice',
+          id: 'c',
+          branches: [{ when: { and: [{ path: '$.ok', op: 'present' }, { not: { path: '$ bad' as `$${string}`, op: 'eq', value: 1 } }] }, steps: [task('c1')] }],
+        },
         { kind: 'wait', id: 'w', secondsPath: '$.s[x]' as `$${string}` },
       ]),
       stages,
@@ -73,7 +77,10 @@ describe('validatePipelineIR', () => {
       ]),
       stages,
     );
-    expect(messages(issues)).toEqual(['dead2: unreachable step "dead2": it follows the succeed step "s"', 'dead1: unreachable step "dead1": it follows the fail step "f"']);
+    expect(messages(issues)).toEqual([
+      'dead2: unreachable step "dead2": it follows the succeed step "s"',
+      'dead1: unreachable step "dead1": it follows the fail step "f"',
+    ]);
   });
 
   it('rejects a catch of a code nothing in the step throws and lists what it can throw', () => {
@@ -82,7 +89,7 @@ describe('validatePipelineIR', () => {
     expect(issues[0]!.stepId).toBe('a');
     expect(issues[0]!.message).toContain('catch of "SafetyCheckFailed", which nothing in this step throws');
     expect(issues[0]!.message).toContain('ValidationFailed');
-    expect(issues[0]!.message).toContain("declare it in the stage's \"throws\"");
+    expect(issues[0]!.message).toContain('declare it in the stage\'s "throws"');
   });
 
   it('accepts catches of declared, retried, built-in and nested codes', () => {
@@ -115,11 +122,21 @@ describe('validatePipelineIR', () => {
     expect(throwable(all, stages).sort()).toEqual(['ConfigurationError', 'ModelAccessDenied', 'States.ALL', 'States.Runtime']);
   });
 
-  it('fatal codes: any task may throw them, a map passes its items\' on, a catcher naming one is valid', () => {
+  it("fatal codes: any task may throw them, a map passes its items' on, a catcher naming one is valid", () => {
     const named = [{ errors: ['ModelAccessDenied', 'ConfigurationError'], steps: [task('h')] }];
     expect(
       validatePipelineIR(
-        ir([task('a', { catch: named }), { kind: 'map', id: 'm', items: '$.l', toleratedFailurePercentage: 100, steps: [task('i')], catch: [{ errors: ['ModelAccessDenied'], steps: [task('h2')] }] }]),
+        ir([
+          task('a', { catch: named }),
+          {
+            kind: 'map',
+            id: 'm',
+            items: '$.l',
+            toleratedFailurePercentage: 100,
+            steps: [task('i')],
+            catch: [{ errors: ['ModelAccessDenied'], steps: [task('h2')] }],
+          },
+        ]),
         stages,
       ),
     ).toEqual([]);
@@ -128,15 +145,23 @@ describe('validatePipelineIR', () => {
   });
 
   it('an approval gate takes reviewer or reviewerPath, not both, and reviewerPath must be a path', () => {
-    const gate = (extra: Partial<Extract<StepIR, { kind: 'approval' }>>): StepIR => ({ kind: 'approval', id: 'g', gate: 'legal', timeoutSeconds: 60, ...extra });
+    const gate = (extra: Partial<Extract<StepIR, { kind: 'approval' }>>): StepIR => ({
+      kind: 'approval',
+      id: 'g',
+      gate: 'legal',
+      timeoutSeconds: 60,
+      ...extra,
+    });
     expect(validatePipelineIR(ir([gate({ reviewerPath: '$.reviewerId' })]), stages)).toEqual([]);
     expect(messages(validatePipelineIR(ir([gate({ reviewer: 'alice', reviewerPath: '$.reviewerId' })]), stages))).toEqual([
       'g: approval gate "legal" has both reviewer and reviewerPath: give one (a fixed reviewer, or where the state holds it)',
     ]);
-    expect(messages(validatePipelineIR(ir([Object.assign(gate({}), { reviewerPath: 'reviewerId' })]), stages))).toEqual(['g: bad path "reviewerId" in reviewerPath']);
+    expect(messages(validatePipelineIR(ir([Object.assign(gate({}), { reviewerPath: 'reviewerId' })]), stages))).toEqual([
+      'g: bad path "reviewerId" in reviewerPath',
+    ]);
   });
 
-  it('an approval gate\'s sectionsPath must be a path', () => {
+  it("an approval gate's sectionsPath must be a path", () => {
     const gate: StepIR = { kind: 'approval', id: 'g', gate: 'legal', timeoutSeconds: 60, sectionsPath: '$.ids' };
     expect(validatePipelineIR(ir([gate]), stages)).toEqual([]);
     expect(messages(validatePipelineIR(ir([Object.assign({ ...gate }, { sectionsPath: 'ids' })]), stages))).toEqual(['g: bad path "ids" in sectionsPath']);
@@ -147,12 +172,18 @@ describe('validatePipelineIR', () => {
       ir([
         task('a', {
           retry: [{ errors: ['States.ALL'] }, { errors: ['ThrottlingException'] }],
-          catch: [{ errors: ['States.ALL', 'ValidationFailed'], steps: [task('h')] }, { errors: ['StageFailed'], steps: [task('h2')] }],
+          catch: [
+            { errors: ['States.ALL', 'ValidationFailed'], steps: [task('h')] },
+            { errors: ['StageFailed'], steps: [task('h2')] },
+          ],
         }),
       ]),
       stages,
     );
-    expect(messages(issues)).toEqual(['a: retrier 0: "States.ALL" must be alone in the last retrier', 'a: catcher 0: "States.ALL" must be alone in the last catcher']);
+    expect(messages(issues)).toEqual([
+      'a: retrier 0: "States.ALL" must be alone in the last retrier',
+      'a: catcher 0: "States.ALL" must be alone in the last catcher',
+    ]);
   });
 
   it('checks retry, map, loop, wait, approval and task settings', () => {
@@ -198,7 +229,9 @@ describe('validatePipelineIR', () => {
 
 describe('PipelineValidationError', () => {
   it('is thrown by build() and pipelineFromIR() with every issue in the message', () => {
-    const builder = definePipeline({ name: 'bad', version: 1 }).task('a', gen).task('a', gen, { resultPath: 'x' as `$${string}` });
+    const builder = definePipeline({ name: 'bad', version: 1 })
+      .task('a', gen)
+      .task('a', gen, { resultPath: 'x' as `$${string}` });
     let caught: unknown;
     try {
       builder.build();
@@ -209,7 +242,9 @@ describe('PipelineValidationError', () => {
     const err = caught as PipelineValidationError;
     expect(err.code).toBe('InvalidPipeline');
     expect(err.pipeline).toBe('bad');
-    expect(err.message).toBe('pipeline "bad" is invalid:\n  - [a] duplicate step id "a": step ids must be unique in a pipeline\n  - [a] bad path "x" in resultPath');
+    expect(err.message).toBe(
+      'pipeline "bad" is invalid:\n  - [a] duplicate step id "a": step ids must be unique in a pipeline\n  - [a] bad path "x" in resultPath',
+    );
     expect(() => pipelineFromIR(ir([]), [gen])).toThrow('pipeline "p" is invalid:\n  - the pipeline has no steps');
   });
 

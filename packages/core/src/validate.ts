@@ -123,7 +123,8 @@ function checkRetry(id: string, retry: RetryPolicy[], add: (id: string, m: strin
     if (r.errors.includes(ALL_ERRORS) && (r.errors.length > 1 || i !== retry.length - 1)) {
       add(id, `retrier ${i}: "States.ALL" must be alone in the last retrier`);
     }
-    if (r.maxAttempts !== undefined && !(Number.isInteger(r.maxAttempts) && r.maxAttempts >= 0)) add(id, `retrier ${i}: maxAttempts must be a whole number >= 0`);
+    if (r.maxAttempts !== undefined && !(Number.isInteger(r.maxAttempts) && r.maxAttempts >= 0))
+      add(id, `retrier ${i}: maxAttempts must be a whole number >= 0`);
     if (r.intervalMs !== undefined && !(r.intervalMs > 0)) add(id, `retrier ${i}: intervalMs must be positive`);
     if (r.backoffRate !== undefined && !(r.backoffRate >= 1)) add(id, `retrier ${i}: backoffRate must be >= 1`);
     if (r.maxDelayMs !== undefined && !(r.maxDelayMs > 0)) add(id, `retrier ${i}: maxDelayMs must be positive`);

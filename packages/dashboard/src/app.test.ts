@@ -69,7 +69,13 @@ describe('pages', () => {
     const runId = 'evil-<script>alert(1)</script>';
     const at = new Date().toISOString();
     await fx.registry.apply({ type: 'run-started', runId, pipeline: '<img src=x onerror=alert(2)>', engine: 'local', input: {}, at });
-    await fx.registry.apply({ type: 'run-finished', runId, status: 'failed', error: { code: '<b>Bad</b>', message: '"><script>alert(3)</script>', retryable: false }, at });
+    await fx.registry.apply({
+      type: 'run-finished',
+      runId,
+      status: 'failed',
+      error: { code: '<b>Bad</b>', message: '"><script>alert(3)</script>', retryable: false },
+      at,
+    });
     const list = await (await get('/')).text();
     const detail = await (await get(`/runs/${encodeURIComponent(runId)}`)).text();
     for (const body of [list, detail]) {

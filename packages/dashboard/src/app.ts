@@ -131,7 +131,8 @@ export function createDashboardApp(options: DashboardOptions): Hono<DashboardEnv
     if (auth.via === 'cookie') c.set('csrf', auth.session.csrf);
     if (c.req.method === 'POST' && auth.via === 'cookie') {
       const form = await c.req.parseBody();
-      if (!sameSecret(str(form.csrf), auth.session.csrf)) return send(c, messagePage('Request refused', 'This form is stale or came from another site. Reload the page and try again.'), 403);
+      if (!sameSecret(str(form.csrf), auth.session.csrf))
+        return send(c, messagePage('Request refused', 'This form is stale or came from another site. Reload the page and try again.'), 403);
     }
     return next();
   });
@@ -171,7 +172,14 @@ export function createDashboardApp(options: DashboardOptions): Hono<DashboardEnv
     ]);
     const distinct = (values: string[]): string[] => [...new Set(values)].sort();
     const body = runsBody({
-      runs, inFlight, failures, filter, openReviews: reviews.length, reviews, week, currency,
+      runs,
+      inFlight,
+      failures,
+      filter,
+      openReviews: reviews.length,
+      reviews,
+      week,
+      currency,
       pipelines: distinct(known.map((r) => r.pipeline)),
       engines: distinct([...known.map((r) => r.engine), ...engines.map((e) => e.name)]),
     });
@@ -181,7 +189,8 @@ export function createDashboardApp(options: DashboardOptions): Hono<DashboardEnv
   app.get('/runs/:runId', async (c) => {
     const csrf = csrfOf(c);
     const run = await registry.getRun(c.req.param('runId'));
-    if (!run) return send(c, messagePage('Run not found', `No run "${c.req.param('runId')}" is recorded.`, { csrf, back: { href: '/', label: 'All runs' } }), 404);
+    if (!run)
+      return send(c, messagePage('Run not found', `No run "${c.req.param('runId')}" is recorded.`, { csrf, back: { href: '/', label: 'All runs' } }), 404);
     const inFlight = run.status === 'running' || run.status === 'waiting';
     const decided = c.req.query('decided');
     const body = runDetailBody(run, Date.now(), options.pricing, decided === 'approve' || decided === 'reject' ? decided : undefined, currency);
@@ -197,7 +206,11 @@ export function createDashboardApp(options: DashboardOptions): Hono<DashboardEnv
     // the visitor gets a reference, never the error's text (it can carry database or engine internals)
     const ref = randomBytes(6).toString('hex');
     logError(`${c.req.method} ${new URL(c.req.url).pathname} failed (ref ${ref}): ${e.stack ?? e.message}`);
-    return send(c, messagePage('Something went wrong', `The dashboard could not show this page (reference ${ref}).`, { back: { href: '/', label: 'All runs' } }), 500);
+    return send(
+      c,
+      messagePage('Something went wrong', `The dashboard could not show this page (reference ${ref}).`, { back: { href: '/', label: 'All runs' } }),
+      500,
+    );
   });
 
   return app;

@@ -49,7 +49,10 @@ describe('model cost on the dashboard', () => {
     // three sections, one call each, plus the throttled call that cost nothing
     expect(run.cost).toBeGreaterThan(0);
     expect(run.cost).toBeCloseTo(3 * COST_PER_CALL, 12);
-    expect(run.cost).toBeCloseTo(run.attempts.reduce((s, a) => s + (a.cost ?? 0), 0), 12);
+    expect(run.cost).toBeCloseTo(
+      run.attempts.reduce((s, a) => s + (a.cost ?? 0), 0),
+      12,
+    );
     expect(run.cost).toBeCloseTo(truth.cost, 12);
     expect(run.usage.bySection['sections[1]']).toMatchObject({ attempts: 2, modelCalls: 2, throttledCalls: 1, inputTokens: 1000, outputTokens: 200 });
 
@@ -57,7 +60,9 @@ describe('model cost on the dashboard', () => {
     expect(page).toMatch(new RegExp(`data-run-cost><span class="muted">Model cost</span><b>\\$0\\.018</b>`));
     expect(page).toContain('3,600 tokens (3,000 in / 600 out), 4 calls, 1 throttled');
     expect(page).toContain('Model cost by section');
-    expect(page).toMatch(/<tr data-section="sections\[1\]"><td>sections › item 2<\/td><td>\$0\.006<\/td><td>1,200 tokens \(1,000 in \/ 200 out\), 2 calls, 1 throttled<\/td><td>2<\/td>/);
+    expect(page).toMatch(
+      /<tr data-section="sections\[1\]"><td>sections › item 2<\/td><td>\$0\.006<\/td><td>1,200 tokens \(1,000 in \/ 200 out\), 2 calls, 1 throttled<\/td><td>2<\/td>/,
+    );
     expect(page).toContain('1,200 tokens, $0.006');
   });
 
@@ -73,7 +78,10 @@ describe('model cost on the dashboard', () => {
 
   it('shows this week’s cost by pipeline on the runs list, and each run’s cost', async () => {
     const week = await fx.registry.usageByPipeline();
-    expect(week.pipelines.map((p) => [p.pipeline, p.runs])).toEqual([['report', 2], ['digest', 1]]);
+    expect(week.pipelines.map((p) => [p.pipeline, p.runs])).toEqual([
+      ['report', 2],
+      ['digest', 1],
+    ]);
     expect(week.total.cost).toBeCloseTo(4 * COST_PER_CALL, 12);
     const list = await text('/');
     expect(list).toMatch(/data-week-cost><b>\$0\.024<\/b>model cost this week/);

@@ -27,7 +27,10 @@ describe('engine errors as HTTP answers', () => {
       code: 'ReviewTokenUsed',
       message: 'review token for gate "review" of run "r1" was already used (a token decides once)',
     });
-    expect(engineErrorAnswer(apiError.gateNotFound('r1', 'legal', ['review']))).toMatchObject({ status: 404, message: expect.stringContaining('has no gate "legal"') });
+    expect(engineErrorAnswer(apiError.gateNotFound('r1', 'legal', ['review']))).toMatchObject({
+      status: 404,
+      message: expect.stringContaining('has no gate "legal"'),
+    });
     expect(engineErrorAnswer(new StageError('InvalidInput', 'no section "x"'))).toMatchObject({ status: 400, message: 'no section "x"' });
     const internal = engineErrorAnswer(new StageError('StageFailed', 'ECONNREFUSED 10.0.0.7:5432 password=hunter2'));
     expect(internal.status).toBe(500);

@@ -78,7 +78,13 @@ describe('per-section decisions', () => {
   it('refuses bad forms without using the token, shows them again as typed, then takes a good one', async () => {
     const notice = await fx.startWaiting();
     const base = { token: notice.token, decision: 'approve' };
-    const unknown = await post(action(notice), { ...base, 'verdict:efficacy': 'approve', 'verdict:safety': 'approve', 'verdict:summary': 'approve', 'verdict:appendix': 'approve' });
+    const unknown = await post(action(notice), {
+      ...base,
+      'verdict:efficacy': 'approve',
+      'verdict:safety': 'approve',
+      'verdict:summary': 'approve',
+      'verdict:appendix': 'approve',
+    });
     expect(unknown.status).toBe(400);
     expect(await unknown.text()).toContain('This review has no section &quot;appendix&quot;.');
 
@@ -87,7 +93,13 @@ describe('per-section decisions', () => {
     expect(await noNote.text()).toContain('Say what to change in section &quot;efficacy&quot;');
 
     const huge = 'm'.repeat(2_000_000);
-    const long = await post(action(notice), { ...base, 'verdict:efficacy': 'send-back', 'note:efficacy': huge, 'verdict:safety': 'approve', 'verdict:summary': 'accept-missing' });
+    const long = await post(action(notice), {
+      ...base,
+      'verdict:efficacy': 'send-back',
+      'note:efficacy': huge,
+      'verdict:safety': 'approve',
+      'verdict:summary': 'accept-missing',
+    });
     expect(long.status).toBe(400);
     const body = await long.text();
     expect(body).toContain('has 2000000 characters; the limit is 4000');
@@ -96,7 +108,15 @@ describe('per-section decisions', () => {
     expect((await fx.engine.status(notice.runId)).status).toBe('waiting');
 
     const note = 'The efficacy table misses the 10 mg arm <script>alert("x")</script>';
-    const ok = await post(action(notice), { ...base, reviewer: 'ana', 'verdict:efficacy': 'send-back', 'note:efficacy': note, 'verdict:safety': 'approve', 'verdict:summary': 'accept-missing', 'note:summary': 'held text dropped' });
+    const ok = await post(action(notice), {
+      ...base,
+      reviewer: 'ana',
+      'verdict:efficacy': 'send-back',
+      'note:efficacy': note,
+      'verdict:safety': 'approve',
+      'verdict:summary': 'accept-missing',
+      'note:summary': 'held text dropped',
+    });
     expect(ok.status).toBe(303);
     const outcome = await fx.engine.result(notice.runId);
     expect(outcome.status).toBe('succeeded');

@@ -88,7 +88,14 @@ export function registerReviewRoutes(app: Hono<DashboardEnv>, deps: ReviewRouteD
       // refused before the token is used (core's checkReviewDecision): the gate is still open
       if (answer.code === 'InvalidInput') return again([answer.message]);
       // the engine is the authority on tokens: a replay that raced the registry lands here (ReviewTokenUsed, 409)
-      return send(c, messagePage(answer.title, `The engine refused this decision: ${answer.message}`, { csrf, back: { href: `/runs/${encodeURIComponent(runId)}`, label: 'Back to the run' } }), answer.status);
+      return send(
+        c,
+        messagePage(answer.title, `The engine refused this decision: ${answer.message}`, {
+          csrf,
+          back: { href: `/runs/${encodeURIComponent(runId)}`, label: 'Back to the run' },
+        }),
+        answer.status,
+      );
     }
     return c.redirect(`/runs/${encodeURIComponent(runId)}?decided=${decision}`, 303);
   });
@@ -115,11 +122,21 @@ export function registerReviewRoutes(app: Hono<DashboardEnv>, deps: ReviewRouteD
       const what = review.decision ? `${review.decision}${review.decidedBy ? ` by ${review.decidedBy}` : ''}` : 'already decided';
       return {
         status: 409,
-        page: messagePage('This review is closed', `Gate "${review.gate}" of run "${review.runId}" was ${what}. A review link works once; ask for a new review if something changed.`, { csrf, back }),
+        page: messagePage(
+          'This review is closed',
+          `Gate "${review.gate}" of run "${review.runId}" was ${what}. A review link works once; ask for a new review if something changed.`,
+          { csrf, back },
+        ),
       };
     }
     if (!verifyReviewToken(token, review.tokenHash)) {
-      return { status: 403, page: messagePage('This review link is not valid', 'The link is incomplete, altered, or belongs to another review. Use the exact link you were sent.', { csrf, back }) };
+      return {
+        status: 403,
+        page: messagePage('This review link is not valid', 'The link is incomplete, altered, or belongs to another review. Use the exact link you were sent.', {
+          csrf,
+          back,
+        }),
+      };
     }
     return undefined;
   };

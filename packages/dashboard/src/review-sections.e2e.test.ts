@@ -119,11 +119,17 @@ describe('per-section review in Chromium', () => {
     }
     const controls = stops.filter((f) => f.tag !== 'A' && f.text !== 'Log out').map((f) => f.id || f.text);
     expect(controls).toEqual([
-      'v-efficacy-approve', 'note-efficacy',
-      'v-safety-approve', 'note-safety',
-      'v-summary-approve', 'note-summary',
-      'reviewer', 'comment',
-      'Send my verdicts', 'Approve everything as it stands', 'Reject the whole report',
+      'v-efficacy-approve',
+      'note-efficacy',
+      'v-safety-approve',
+      'note-safety',
+      'v-summary-approve',
+      'note-summary',
+      'reviewer',
+      'comment',
+      'Send my verdicts',
+      'Approve everything as it stands',
+      'Reject the whole report',
     ]);
     // every stop shows where the focus is: Chromium's :focus-visible with the page's 3 px ring
     expect(stops.filter((f) => !f.visible || !/^solid [3-9]/.test(f.outline))).toEqual([]);

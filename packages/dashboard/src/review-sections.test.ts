@@ -7,7 +7,13 @@ import { reviewSection } from './views/review-section.js';
 async function roundTwo() {
   const blobs = createMemoryBlobStore();
   await blobs.put('docs/protocol.json', JSON.stringify({ name: 'protocol.pdf', paragraphs: [{ id: 'protocol#p1', text: 'Arm A: 42 patients.' }] }));
-  const raw = (text: string, round: number) => JSON.stringify({ modelId: 'm-1', promptSha256: 'abc', round, json: { title: 'Efficacy', paragraphs: [{ text, citations: ['protocol#p1', 'protocol#p9'] }] } });
+  const raw = (text: string, round: number) =>
+    JSON.stringify({
+      modelId: 'm-1',
+      promptSha256: 'abc',
+      round,
+      json: { title: 'Efficacy', paragraphs: [{ text, citations: ['protocol#p1', 'protocol#p9'] }] },
+    });
   await blobs.put('out/efficacy-r1.json', raw('Rewritten with the 10 mg arm.', 0));
   await blobs.put('out/synopsis.json', raw('Synopsis text.', 0));
   const sources = [{ key: 'docs/protocol.json', name: 'protocol.pdf' }];
@@ -22,7 +28,12 @@ async function roundTwo() {
       { status: 'succeeded', output: { task: { sectionId: 'synopsis', title: 'Synopsis' }, sources, generated: { outputKey: 'out/synopsis.json' } } },
       {
         status: 'succeeded',
-        output: { task: { sectionId: 'efficacy', title: 'Efficacy results' }, sources, revision: { round: 1, reviewer: 'ana', note: 'add the 10 mg arm' }, generated: { outputKey: 'out/efficacy-r1.json' } },
+        output: {
+          task: { sectionId: 'efficacy', title: 'Efficacy results' },
+          sources,
+          revision: { round: 1, reviewer: 'ana', note: 'add the 10 mg arm' },
+          generated: { outputKey: 'out/efficacy-r1.json' },
+        },
       },
       { status: 'failed', error: { code: 'InvalidInput', message: 'needs source(s) appendix-data' } },
     ],
@@ -61,13 +72,21 @@ describe('loadReviewContent', () => {
     expect(reviewSection(sections[1]!, 2, {}).value).toContain('Written again after the note of ana in round 1:</b> “add the 10 mg arm”');
   });
 
-  it('shows a section that stayed invalid after its repair rounds with its last text, the validator\'s findings, and that the report has a placeholder', async () => {
+  it("shows a section that stayed invalid after its repair rounds with its last text, the validator's findings, and that the report has a placeholder", async () => {
     const blobs = createMemoryBlobStore();
-    await blobs.put('out/objectives-repair-2.json', JSON.stringify({ modelId: 'm-1', round: 2, json: { paragraphs: [{ text: 'Objectives as the model wrote them.', citations: ['unknown-source#p999'] }] } }));
+    await blobs.put(
+      'out/objectives-repair-2.json',
+      JSON.stringify({ modelId: 'm-1', round: 2, json: { paragraphs: [{ text: 'Objectives as the model wrote them.', citations: ['unknown-source#p999'] }] } }),
+    );
     const error = {
       code: 'ValidationFailed',
       message: 'section "objectives" is still invalid after 2 repair round(s)',
-      details: { sectionId: 'objectives', errors: ['paragraphs.0: citation "unknown-source#p999" does not name a source paragraph'], outputKey: 'out/objectives-repair-2.json', round: 2 },
+      details: {
+        sectionId: 'objectives',
+        errors: ['paragraphs.0: citation "unknown-source#p999" does not name a source paragraph'],
+        outputKey: 'out/objectives-repair-2.json',
+        round: 2,
+      },
     };
     const payload = { sectionIndex: [{ sectionId: 'objectives', title: 'Study Objectives' }], sections: [{ status: 'failed', error }] };
     const [section] = (await loadReviewContent(payload, blobs)).sections;
@@ -81,7 +100,10 @@ describe('loadReviewContent', () => {
   });
 
   it('leaves a payload whose sections are plain data to be shown as data', async () => {
-    const { sections, payload } = await loadReviewContent({ sections: [{ status: 'succeeded', output: { heading: 'Revenue', text: 'Up 4%' } }] }, createMemoryBlobStore());
+    const { sections, payload } = await loadReviewContent(
+      { sections: [{ status: 'succeeded', output: { heading: 'Revenue', text: 'Up 4%' } }] },
+      createMemoryBlobStore(),
+    );
     expect(sections).toEqual([]);
     expect(payload).toEqual({ sections: [{ status: 'succeeded', output: { heading: 'Revenue', text: 'Up 4%' } }] });
   });
@@ -92,7 +114,10 @@ describe('loadReviewContent', () => {
   });
 
   it('says when a text cannot be read instead of showing nothing', async () => {
-    const { sections } = await loadReviewContent({ sections: [{ task: { sectionId: 'x', title: 'X' }, generated: { outputKey: 'missing.json' } }] }, createMemoryBlobStore());
+    const { sections } = await loadReviewContent(
+      { sections: [{ task: { sectionId: 'x', title: 'X' }, generated: { outputKey: 'missing.json' } }] },
+      createMemoryBlobStore(),
+    );
     expect(sections[0]?.loadError).toMatch(/^The text at missing\.json could not be read/);
   });
 });

@@ -80,7 +80,13 @@ export async function loadReviewContent(payload: unknown, blobs: BlobStore | und
         const named = (item as { task?: unknown }).task || !index[i] ? item : { ...item, task: { sectionId: index[i]?.sectionId, title: index[i]?.title } };
         const view = await sectionOf(named, i, blobs);
         const d = decided[view.id];
-        if (d) view.decided = { verdict: String(d.verdict), reviewer: stringOr(d.reviewer), note: stringOr(d.note), round: typeof d.round === 'number' ? d.round : null };
+        if (d)
+          view.decided = {
+            verdict: String(d.verdict),
+            reviewer: stringOr(d.reviewer),
+            note: stringOr(d.note),
+            round: typeof d.round === 'number' ? d.round : null,
+          };
         return view;
       }),
     );
@@ -109,7 +115,8 @@ async function sectionOf(raw: object, index: number, blobs: BlobStore | undefine
   };
   if (failed) view.failure = `${failed.code ?? 'Failed'}: ${failed.message ?? ''}`;
   const revision = item.revision as { note?: unknown; reviewer?: unknown; round?: unknown } | undefined;
-  if (typeof revision?.note === 'string') view.revision = { note: revision.note, reviewer: stringOr(revision.reviewer), round: typeof revision.round === 'number' ? revision.round : null };
+  if (typeof revision?.note === 'string')
+    view.revision = { note: revision.note, reviewer: stringOr(revision.reviewer), round: typeof revision.round === 'number' ? revision.round : null };
   const safety = safetyOf(item);
   if (safety) view.safety = safety;
   const outputKey = lastString(item, 'outputKey');

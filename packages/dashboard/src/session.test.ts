@@ -17,7 +17,8 @@ beforeAll(async () => {
 afterAll(() => fx.close());
 
 type App = ReturnType<typeof createDashboardApp>;
-const get = (a: App, path: string, headers: Record<string, string> = {}): Promise<Response> => Promise.resolve(a.fetch(new Request(`http://127.0.0.1${path}`, { headers })));
+const get = (a: App, path: string, headers: Record<string, string> = {}): Promise<Response> =>
+  Promise.resolve(a.fetch(new Request(`http://127.0.0.1${path}`, { headers })));
 const post = (a: App, path: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> =>
   Promise.resolve(a.fetch(new Request(`http://127.0.0.1${path}`, { method: 'POST', headers, body: new URLSearchParams(form) })));
 
@@ -65,7 +66,7 @@ describe('sessions', () => {
     expect((await get(short, '/', { cookie })).status).toBe(303);
   });
 
-  it('binds the CSRF value to its session: another session\'s value is refused', async () => {
+  it("binds the CSRF value to its session: another session's value is refused", async () => {
     const notice = await fx.startWaiting('CSRF binding test');
     const a = await login();
     const b = await login();
@@ -92,7 +93,12 @@ describe('sessions', () => {
 
 describe('login rate limit', () => {
   it('answers a burst of wrong tokens with 429 and Retry-After, the right token included, and delays each failure', async () => {
-    const limited = createDashboardApp({ registry: fx.registry, engine: fx.engine, token: TOKEN, loginLimit: { maxFailures: 5, windowMs: 60_000, failureDelayMs: 100 } });
+    const limited = createDashboardApp({
+      registry: fx.registry,
+      engine: fx.engine,
+      token: TOKEN,
+      loginLimit: { maxFailures: 5, windowMs: 60_000, failureDelayMs: 100 },
+    });
     const started = Date.now();
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) statuses.push((await post(limited, '/login', { token: `guess-${i}-0123456789abcdef` })).status);
@@ -121,11 +127,20 @@ describe('login rate limit', () => {
   });
 
   it('limits by the peer address of a real connection', async () => {
-    const server = createDashboardServer({ registry: fx.registry, engine: fx.engine, token: TOKEN, port: 0, loginLimit: { maxFailures: 2, failureDelayMs: 0 } });
+    const server = createDashboardServer({
+      registry: fx.registry,
+      engine: fx.engine,
+      token: TOKEN,
+      port: 0,
+      loginLimit: { maxFailures: 2, failureDelayMs: 0 },
+    });
     const url = await server.listen();
     try {
       const tries = [];
-      for (let i = 0; i < 3; i++) tries.push((await fetch(`${url}/login`, { method: 'POST', body: new URLSearchParams({ token: 'wrong-token-0123456789' }), redirect: 'manual' })).status);
+      for (let i = 0; i < 3; i++)
+        tries.push(
+          (await fetch(`${url}/login`, { method: 'POST', body: new URLSearchParams({ token: 'wrong-token-0123456789' }), redirect: 'manual' })).status,
+        );
       expect(tries).toEqual([401, 401, 429]);
     } finally {
       await server.close();
@@ -180,7 +195,14 @@ describe('URLs from outside', () => {
 describe('binding', () => {
   it('warns when it listens off loopback, and not on 127.0.0.1', async () => {
     const warnings: string[] = [];
-    const open = createDashboardServer({ registry: fx.registry, engine: fx.engine, token: TOKEN, port: 0, hostname: '0.0.0.0', warn: (m) => void warnings.push(m) });
+    const open = createDashboardServer({
+      registry: fx.registry,
+      engine: fx.engine,
+      token: TOKEN,
+      port: 0,
+      hostname: '0.0.0.0',
+      warn: (m) => void warnings.push(m),
+    });
     await open.listen();
     await open.close();
     expect(warnings).toHaveLength(1);

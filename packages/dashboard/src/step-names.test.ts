@@ -7,9 +7,37 @@ const step = (stepPath: string): StepRecord => ({ runId: 'r', stepPath, kind: 't
 
 function run(over: Partial<RunDetail>): RunDetail {
   return {
-    runId: 'r', pipeline: 'report', engine: 'local', status: 'waiting', statusSince: '', startedAt: '', updatedAt: '',
-    inputTokens: 0, outputTokens: 0, modelCalls: 0, attemptCount: 0, throttledCalls: 0, execution: 1, steps: [], attempts: [], reviews: [],
-    usage: { total: { attempts: 0, modelCalls: 0, throttledCalls: 0, inputTokens: 0, outputTokens: 0, estimatedInputTokens: 0, estimatedOutputTokens: 0, budgetWaitMs: 0, failedInputTokens: 0 }, bySection: {}, unpricedModels: [] },
+    runId: 'r',
+    pipeline: 'report',
+    engine: 'local',
+    status: 'waiting',
+    statusSince: '',
+    startedAt: '',
+    updatedAt: '',
+    inputTokens: 0,
+    outputTokens: 0,
+    modelCalls: 0,
+    attemptCount: 0,
+    throttledCalls: 0,
+    execution: 1,
+    steps: [],
+    attempts: [],
+    reviews: [],
+    usage: {
+      total: {
+        attempts: 0,
+        modelCalls: 0,
+        throttledCalls: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        estimatedInputTokens: 0,
+        estimatedOutputTokens: 0,
+        budgetWaitMs: 0,
+        failedInputTokens: 0,
+      },
+      bySection: {},
+      unpricedModels: [],
+    },
     ...over,
   };
 }
@@ -17,11 +45,22 @@ function run(over: Partial<RunDetail>): RunDetail {
 describe('step names', () => {
   it('names source files and sections instead of item numbers', () => {
     const detail = run({
-      inputRef: { reportTitle: 'CSR', sources: [{ key: 'a', name: 'protocol.pdf' }, { key: 'b', name: 'sap.docx' }] },
+      inputRef: {
+        reportTitle: 'CSR',
+        sources: [
+          { key: 'a', name: 'protocol.pdf' },
+          { key: 'b', name: 'sap.docx' },
+        ],
+      },
       steps: ['ingest', 'ingest[0]/ingest-file', 'ingest[1]/ingest-file', 'sections', 'sections[0]', 'sections[0]/generate', 'sections[1]/generate'].map(step),
       reviews: [
         {
-          runId: 'r', gate: 'review', stepPath: 'review', payload: { $omitted: true }, tokenHash: 'h', createdAt: '',
+          runId: 'r',
+          gate: 'review',
+          stepPath: 'review',
+          payload: { $omitted: true },
+          tokenHash: 'h',
+          createdAt: '',
           sectionVersions: { efficacy: { index: 0, title: 'Efficacy results' }, safety: { index: 1, title: 'Safety <b>overview</b>' } },
         },
       ],
@@ -35,15 +74,59 @@ describe('step names', () => {
     expect(stepLabel('review-rounds@1/review')).toBe('review-rounds › round 2 › review');
   });
 
-  it('names a review loop\'s rewritten sections by the titles of the sections its gate asks about again', () => {
+  it("names a review loop's rewritten sections by the titles of the sections its gate asks about again", () => {
     const detail = run({
-      steps: ['review', 'review-rounds@0/rewrite[0]/regenerate', 'review-rounds@0/rewrite[1]/regenerate', 'review-rounds@0/review-again', 'review-rounds@1/rewrite[0]/regenerate', 'review-rounds@2/rewrite[0]/regenerate', 'review-rounds@2/rewrite[1]/regenerate'].map(step),
+      steps: [
+        'review',
+        'review-rounds@0/rewrite[0]/regenerate',
+        'review-rounds@0/rewrite[1]/regenerate',
+        'review-rounds@0/review-again',
+        'review-rounds@1/rewrite[0]/regenerate',
+        'review-rounds@2/rewrite[0]/regenerate',
+        'review-rounds@2/rewrite[1]/regenerate',
+      ].map(step),
       reviews: [
-        { runId: 'r', gate: 'review', stepPath: 'review', payload: null, tokenHash: 'h', createdAt: '', sections: ['synopsis', 'efficacy', 'conclusions'], sectionVersions: { efficacy: { index: 1, title: 'Efficacy results' }, conclusions: { index: 2, title: 'Conclusions' } } },
-        { runId: 'r', gate: 'review', stepPath: 'review-rounds@0/review-again', payload: null, tokenHash: 'h', createdAt: '', sections: ['efficacy', 'conclusions'], sectionVersions: { efficacy: { index: 1, title: 'Efficacy results' }, conclusions: { index: 2, title: 'Conclusions' } } },
-        { runId: 'r', gate: 'review', stepPath: 'review-rounds@1/review-again', payload: null, tokenHash: 'h', createdAt: '', sections: ['conclusions'], sectionVersions: {} },
+        {
+          runId: 'r',
+          gate: 'review',
+          stepPath: 'review',
+          payload: null,
+          tokenHash: 'h',
+          createdAt: '',
+          sections: ['synopsis', 'efficacy', 'conclusions'],
+          sectionVersions: { efficacy: { index: 1, title: 'Efficacy results' }, conclusions: { index: 2, title: 'Conclusions' } },
+        },
+        {
+          runId: 'r',
+          gate: 'review',
+          stepPath: 'review-rounds@0/review-again',
+          payload: null,
+          tokenHash: 'h',
+          createdAt: '',
+          sections: ['efficacy', 'conclusions'],
+          sectionVersions: { efficacy: { index: 1, title: 'Efficacy results' }, conclusions: { index: 2, title: 'Conclusions' } },
+        },
+        {
+          runId: 'r',
+          gate: 'review',
+          stepPath: 'review-rounds@1/review-again',
+          payload: null,
+          tokenHash: 'h',
+          createdAt: '',
+          sections: ['conclusions'],
+          sectionVersions: {},
+        },
         // a gate asking about more sections than were rewritten (one left without a verdict): no guess
-        { runId: 'r', gate: 'review', stepPath: 'review-rounds@2/review-again', payload: null, tokenHash: 'h', createdAt: '', sections: ['synopsis', 'efficacy', 'conclusions'], sectionVersions: {} },
+        {
+          runId: 'r',
+          gate: 'review',
+          stepPath: 'review-rounds@2/review-again',
+          payload: null,
+          tokenHash: 'h',
+          createdAt: '',
+          sections: ['synopsis', 'efficacy', 'conclusions'],
+          sectionVersions: {},
+        },
       ],
     });
     const names = stepNamesOf(detail);
@@ -57,7 +140,16 @@ describe('step names', () => {
     const detail = run({
       inputRef: { a: [{ name: 'x' }], b: [{ name: 'y' }] },
       steps: ['items[0]'].map(step),
-      reviews: [{ runId: 'r', gate: 'g', stepPath: 'g', tokenHash: 'h', createdAt: '', payload: { sections: [{ status: 'succeeded', output: { task: { title: 'Intro' } } }] } }],
+      reviews: [
+        {
+          runId: 'r',
+          gate: 'g',
+          stepPath: 'g',
+          tokenHash: 'h',
+          createdAt: '',
+          payload: { sections: [{ status: 'succeeded', output: { task: { title: 'Intro' } } }] },
+        },
+      ],
     });
     const names = stepNamesOf(detail);
     expect(names.get('sections[0]')).toBe('Intro');

@@ -19,7 +19,10 @@ export function stepNamesOf(run: RunDetail): StepNames {
     const sections = (review.payload as { sections?: unknown } | null)?.sections;
     if (Array.isArray(sections)) {
       sections.forEach((s: unknown, i) => {
-        const title = ((s as { output?: { task?: { title?: unknown } }; task?: { title?: unknown } } | null)?.output?.task ?? (s as { task?: { title?: unknown } } | null)?.task)?.title;
+        const title = (
+          (s as { output?: { task?: { title?: unknown } }; task?: { title?: unknown } } | null)?.output?.task ??
+          (s as { task?: { title?: unknown } } | null)?.task
+        )?.title;
         if (typeof title === 'string' && !names.has(`sections[${i}]`)) names.set(`sections[${i}]`, title);
       });
     }

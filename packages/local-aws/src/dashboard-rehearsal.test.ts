@@ -42,9 +42,14 @@ afterAll(async () => {
 });
 
 describe('the rehearsed reference report, reviewed on the dashboard in Chromium', () => {
-  it('opens the SNS notice\'s review link on the dashboard, approves, and the deployed run succeeds with the decision in the registry', async () => {
+  it("opens the SNS notice's review link on the dashboard, approves, and the deployed run succeeds with the decision in the registry", async () => {
     const t0 = Date.now();
-    r = await rehearse(app!.cdkOut, { databaseUrl: postgresUrl, timeScale: 0.01, initTimeoutSeconds: TEST_INIT_TIMEOUT_SECONDS, bedrock: { models: [REFERENCE.model] } });
+    r = await rehearse(app!.cdkOut, {
+      databaseUrl: postgresUrl,
+      timeScale: 0.01,
+      initTimeoutSeconds: TEST_INIT_TIMEOUT_SECONDS,
+      bedrock: { models: [REFERENCE.model] },
+    });
     const sources = await uploadSources(r);
     const mailbox = await r.subscribeQueue(output(r, 'ReviewTopicArn'), 'reviewer-alice');
     engine = engineOn(r, reportPipeline, registry!);
@@ -61,7 +66,16 @@ describe('the rehearsed reference report, reviewed on the dashboard in Chromium'
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     const page = await context.newPage();
     await page.goto(`${url}/`);
@@ -84,12 +98,18 @@ describe('the rehearsed reference report, reviewed on the dashboard in Chromium'
 
     // the registry: the decision, and the run's end (by the registry writer, through the status-change rule)
     await r.settle();
-    const run = await waitFor(async () => {
-      const got = await registry!.getRun(runId);
-      return got?.finishedAt ? got : undefined;
-    }, 20_000, 'the registry writer to record the end');
+    const run = await waitFor(
+      async () => {
+        const got = await registry!.getRun(runId);
+        return got?.finishedAt ? got : undefined;
+      },
+      20_000,
+      'the registry writer to record the end',
+    );
     expect(run).toMatchObject({ status: 'succeeded', engine: 'stepfunctions' });
-    expect(run.reviews).toMatchObject([{ gate: 'review', decision: 'approved', decidedBy: 'alice@example.com', comment: 'Approved on the rehearsed dashboard.' }]);
+    expect(run.reviews).toMatchObject([
+      { gate: 'review', decision: 'approved', decidedBy: 'alice@example.com', comment: 'Approved on the rehearsed dashboard.' },
+    ]);
 
     // the run page shows it; the link again is closed
     await page.goto(`${url}/runs/${runId}`);

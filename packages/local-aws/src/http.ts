@@ -33,10 +33,7 @@ export function send(res: ServerResponse, status: number, body: unknown, headers
 }
 
 /** Starts an HTTP server on 127.0.0.1 (port 0: a free one) and returns it with its base URL. */
-export async function listen(
-  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
-  port = 0,
-): Promise<{ server: Server; url: string }> {
+export async function listen(handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>, port = 0): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     handler(req, res).catch((e: unknown) => {
       if (!res.headersSent) send(res, 500, { __type: 'ServiceException', message: (e as Error).message ?? String(e) });

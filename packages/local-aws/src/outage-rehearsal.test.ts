@@ -66,7 +66,10 @@ async function failDuringOutage(r: Rehearsal, engine: Engine): Promise<{ runId: 
 }
 
 beforeAll(async () => {
-  app = synthesizeApp(strictReportPipeline, { pipelineModule: join(import.meta.dirname, 'rehearse/test-support/strict-report.ts'), exportName: 'strictReportPipeline' });
+  app = synthesizeApp(strictReportPipeline, {
+    pipelineModule: join(import.meta.dirname, 'rehearse/test-support/strict-report.ts'),
+    exportName: 'strictReportPipeline',
+  });
   registry = await createPostgresRegistry({ connectionString: postgresUrl });
 });
 
@@ -113,7 +116,10 @@ describe('a model outage on the rehearsed deployment (reference report, strict s
     expect(history.filter((e) => e.type === 'ExecutionRedriven')).toHaveLength(1);
     // the failed attempt: the sections map (MaxConcurrency 4) stopped at its first failed section, as Step Functions
     // does: no section started after it (the interpreter's queued items are refused), the ones in flight were aborted
-    const failedAttempt = history.slice(0, history.findIndex((e) => e.type === 'ExecutionRedriven'));
+    const failedAttempt = history.slice(
+      0,
+      history.findIndex((e) => e.type === 'ExecutionRedriven'),
+    );
     const sectionsStarted = failedAttempt.filter((e) => e.type === 'MapIterationStarted' && e.mapIterationStartedEventDetails?.name === 'sections');
     expect(sectionsStarted.length).toBeGreaterThan(0);
     expect(sectionsStarted.length).toBeLessThanOrEqual(4);
@@ -183,6 +189,8 @@ describe('a model outage on the rehearsed deployment (reference report, strict s
     expect(runs.filter((x) => x.runId === runId)).toEqual([expect.objectContaining({ runId, status: 'succeeded' })]);
     expect((await registry.getRun(runId))?.status).toBe('succeeded');
     expect(r.denials).toEqual([]);
-    console.info(`replay past 14 days: ${generatedFirst} of 9 sections reused from the first execution, ${9 - generatedFirst} generated again; ingest and plan reused`);
+    console.info(
+      `replay past 14 days: ${generatedFirst} of 9 sections reused from the first execution, ${9 - generatedFirst} generated again; ingest and plan reused`,
+    );
   });
 });

@@ -10,7 +10,17 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CfnTemplate } from './rehearse/cloud-assembly.js';
 import { rehearse, type Rehearsal } from './rehearse/rehearse.js';
 import { baton, batonInBackground } from './rehearse/test-support/cli.js';
-import { adminConfig, engineOn, historyOf, output, reviewLinkIn, transitionsOf, uploadSources, waitFor, TEST_INIT_TIMEOUT_SECONDS } from './rehearse/test-support/report-run.js';
+import {
+  adminConfig,
+  engineOn,
+  historyOf,
+  output,
+  reviewLinkIn,
+  transitionsOf,
+  uploadSources,
+  waitFor,
+  TEST_INIT_TIMEOUT_SECONDS,
+} from './rehearse/test-support/report-run.js';
 import { REFERENCE, synthesizeApp } from './rehearse/test-support/synth.js';
 
 // The reference report's generated CDK app, synthesized as `cdk synth` does, rehearsed from its
@@ -26,7 +36,13 @@ const open: Rehearsal[] = [];
 
 /** A rehearsal of the synthesized app, retries 100 times faster. */
 async function start(transformTemplate?: (t: CfnTemplate) => void): Promise<Rehearsal> {
-  const r = await rehearse(app.cdkOut, { databaseUrl: postgresUrl, timeScale: 0.01, initTimeoutSeconds: TEST_INIT_TIMEOUT_SECONDS, bedrock: { models: [REFERENCE.model] }, ...(transformTemplate ? { transformTemplate } : {}) });
+  const r = await rehearse(app.cdkOut, {
+    databaseUrl: postgresUrl,
+    timeScale: 0.01,
+    initTimeoutSeconds: TEST_INIT_TIMEOUT_SECONDS,
+    bedrock: { models: [REFERENCE.model] },
+    ...(transformTemplate ? { transformTemplate } : {}),
+  });
   open.push(r);
   return r;
 }
@@ -103,7 +119,13 @@ describe('the reference report rehearsed from its synthesized template', () => {
     await waitFor(async () => ((await registry.getRun(runId))?.finishedAt ? true : undefined), 20_000, 'the registry writer to record the end');
     expect((await auditRunRecord(registry, engine, runId)).problems).toEqual([]);
     const run = (await registry.getRun(runId))!;
-    expect(run).toMatchObject({ status: 'succeeded', engine: 'stepfunctions', reportId: 'RPT-2026-014', reviewerId: 'alice@example.com', executionId: executionArn });
+    expect(run).toMatchObject({
+      status: 'succeeded',
+      engine: 'stepfunctions',
+      reportId: 'RPT-2026-014',
+      reviewerId: 'alice@example.com',
+      executionId: executionArn,
+    });
     expect(run.attempts.filter((a) => a.stage === 'generate' && a.status === 'succeeded')).toHaveLength(9);
     expect(run.reviews).toMatchObject([{ gate: 'review', decision: 'approved', decidedBy: 'alice@example.com' }]);
     expect(r.deliveries.filter((d) => d.status !== 'delivered')).toEqual([]);
@@ -115,7 +137,11 @@ describe('the reference report rehearsed from its synthesized template', () => {
 
     // figures (issue 14)
     const runInvocations = r.lambda.invocations.slice(invocationsBefore);
-    const byRules = new Set(Object.entries(r.functions).filter(([k]) => /registrywriter|deadletter/.test(k)).map(([, f]) => f.name));
+    const byRules = new Set(
+      Object.entries(r.functions)
+        .filter(([k]) => /registrywriter|deadletter/.test(k))
+        .map(([, f]) => f.name),
+    );
     const byMachine = runInvocations.filter((i) => !byRules.has(i.name)).length;
     const transitions = transitionsOf(await historyOf(r, executionArn));
     const deployed = JSON.parse(readFileSync(join(app.dir, 'report.asl.json'), 'utf8')) as AslDefinition;
@@ -137,7 +163,7 @@ describe('the reference report rehearsed from its synthesized template', () => {
     await r.close();
   });
 
-  it('removing any one statement of the generate function\'s policy fails the rehearsal, naming the denied action', async () => {
+  it("removing any one statement of the generate function's policy fails the rehearsal, naming the denied action", async () => {
     const template = JSON.parse(readFileSync(join(app.cdkOut, 'ReportStepFunctions.template.json'), 'utf8')) as CfnTemplate;
     const policyId = generatePolicyOf(template);
     const statements = (template.Resources[policyId]!.Properties!.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement;
@@ -158,7 +184,9 @@ describe('the reference report rehearsed from its synthesized template', () => {
         throw new Error(`${e.message}; invocations: ${seen}; denials: ${JSON.stringify(r.denials)}`);
       });
       expect(denial.principal).toContain('PipelineFngenerate');
-      rows.push(`  without statement ${i} (${actions.join(', ')}): denied ${denial.action} on ${denial.resource} (by ${denial.enforcedBy}) after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      rows.push(
+        `  without statement ${i} (${actions.join(', ')}): denied ${denial.action} on ${denial.resource} (by ${denial.enforcedBy}) after ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+      );
       await engine.close();
       await r.close();
     }
@@ -166,11 +194,13 @@ describe('the reference report rehearsed from its synthesized template', () => {
   });
 });
 
-
 describe('the reference report driven from the command line', () => {
   it('baton rehearse serves the app; baton run --engine stepfunctions starts a run, the notice it prints approves with baton approve --engine stepfunctions', async () => {
     const work = mkdtempSync(join(tmpdir(), 'baton-cli-rehearsal-'));
-    const rehearsal = batonInBackground(['rehearse', app.cdkOut, '--port', '0', '--sfn-port', '0', '--lambda-port', '0', '--time-scale', '0.01', '--database-url', postgresUrl], process.env);
+    const rehearsal = batonInBackground(
+      ['rehearse', app.cdkOut, '--port', '0', '--sfn-port', '0', '--lambda-port', '0', '--time-scale', '0.01', '--database-url', postgresUrl],
+      process.env,
+    );
     try {
       await rehearsal.waitFor(/Rehearsal running/, 90_000);
       const printed = rehearsal.output();
@@ -179,7 +209,18 @@ describe('the reference report driven from the command line', () => {
       for (const m of printed.matchAll(/export (AWS_\w+)=(\S+)/g)) env[m[1]!] = m[2]!;
       const stateMachineArn = /state machine: (\S+)/.exec(printed)![1]!;
       const bucket = /BlobBucketName\w* = (\S+)/.exec(printed)![1]!;
-      const deployed = ['--engine', 'stepfunctions', '--state-machine-arn', stateMachineArn, '--blob-bucket', bucket, '--database-url', postgresUrl, '--state-dir', join(work, 'state')];
+      const deployed = [
+        '--engine',
+        'stepfunctions',
+        '--state-machine-arn',
+        stateMachineArn,
+        '--blob-bucket',
+        bucket,
+        '--database-url',
+        postgresUrl,
+        '--state-dir',
+        join(work, 'state'),
+      ];
       const sources = join(import.meta.dirname, '../../../examples/report-generation/sources');
       const run = await baton(['run', 'report', '--sources', sources, '--out', join(work, 'out'), ...deployed], env);
       expect(run.stdout + run.stderr).toMatch(/is waiting for review at gate "review"/);
@@ -187,7 +228,10 @@ describe('the reference report driven from the command line', () => {
       const [link] = await rehearsal.waitFor(/https?:\/\/\S+\/reviews\/\S+token=\S+/, 30_000);
       const url = new URL(link);
       const [, , runId, gate] = url.pathname.split('/');
-      const approve = await baton(['approve', runId!, gate!, '--token', url.searchParams.get('token')!, '--reviewer', 'alice@example.com', '--out', join(work, 'out'), ...deployed], env);
+      const approve = await baton(
+        ['approve', runId!, gate!, '--token', url.searchParams.get('token')!, '--reviewer', 'alice@example.com', '--out', join(work, 'out'), ...deployed],
+        env,
+      );
       expect(approve.code, approve.stderr).toBe(0);
       expect(approve.stdout).toMatch(/SUCCEEDED/);
       expect(approve.stdout).toMatch(/sections: total 9, ok 9/);
@@ -204,10 +248,14 @@ describe('the reference report driven from the command line', () => {
 /** The logical id of the inline policy on the role of the function running stage `generate`. */
 function generatePolicyOf(template: CfnTemplate): string {
   const fn = Object.values(template.Resources).find(
-    (r) => r.Type === 'AWS::Lambda::Function' && (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.BATON_STAGE === 'generate',
+    (r) =>
+      r.Type === 'AWS::Lambda::Function' &&
+      (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.BATON_STAGE === 'generate',
   );
   const role = ((fn?.Properties?.Role as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt'] ?? [])[0];
-  const policy = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles) === JSON.stringify([{ Ref: role }]));
-  if (!policy) throw new Error('no inline policy on the generate function\'s role');
+  const policy = Object.entries(template.Resources).find(
+    ([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles) === JSON.stringify([{ Ref: role }]),
+  );
+  if (!policy) throw new Error("no inline policy on the generate function's role");
   return policy[0];
 }

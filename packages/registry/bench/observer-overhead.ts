@@ -63,5 +63,7 @@ const events = withObs[0]!.events;
 console.log(`local engine, ${ITEMS}-item map, median of ${ROUNDS} (PGlite registry, in memory)`);
 console.log(`run time with observer / without:            ${(run / b).toFixed(2)}x`);
 console.log(`time until every row is written / bare run:  ${(drain / b).toFixed(2)}x`);
-console.log(`events per run: ${events}; registry throughput ${(events / (drain / 1000)).toFixed(0)} events/s in ${(batches / (ROUNDS + 1)).toFixed(0)} transactions per run`);
+console.log(
+  `events per run: ${events}; registry throughput ${(events / (drain / 1000)).toFixed(0)} events/s in ${(batches / (ROUNDS + 1)).toFixed(0)} transactions per run`,
+);
 await registry.close();

@@ -53,7 +53,17 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, rules: ApplyR
            execution = CASE WHEN ${REVIVE_RUN_ON_START} THEN pipeline_run.execution + 1 ELSE pipeline_run.execution END,
            status = CASE WHEN ${REVIVE_RUN_ON_START} THEN 'running' ELSE pipeline_run.status END,
            updated_at = GREATEST(pipeline_run.updated_at, EXCLUDED.updated_at)`,
-        [event.runId, event.pipeline, event.engine, event.executionId ?? null, event.at, json(refOf(event.input)), labels.reportId, labels.reviewerId, labels.title],
+        [
+          event.runId,
+          event.pipeline,
+          event.engine,
+          event.executionId ?? null,
+          event.at,
+          json(refOf(event.input)),
+          labels.reportId,
+          labels.reviewerId,
+          labels.title,
+        ],
       );
       return;
     }
@@ -157,12 +167,10 @@ export async function applyEvent(tx: SqlExecutor, event: RunEvent, rules: ApplyR
       return;
     }
     case 'retry-scheduled':
-      await tx.query(`UPDATE stage_attempt SET retry_delay_ms = $4 WHERE run_id = $1 AND step_path = $2 AND attempt = $3 AND execution = ${CURRENT_EXECUTION}`, [
-        event.runId,
-        event.stepPath,
-        event.attempt,
-        Math.round(event.delayMs),
-      ]);
+      await tx.query(
+        `UPDATE stage_attempt SET retry_delay_ms = $4 WHERE run_id = $1 AND step_path = $2 AND attempt = $3 AND execution = ${CURRENT_EXECUTION}`,
+        [event.runId, event.stepPath, event.attempt, Math.round(event.delayMs)],
+      );
       return;
     case 'review-opened':
       await openReview(tx, event);
@@ -270,7 +278,12 @@ export interface ReviewVerdict {
  * conditional UPDATE, so of two concurrent deciders exactly one changes the row. Returns the run
  * ids whose review it decided (none when it was not open). Call {@link resumeAfterReview} next.
  */
-export async function decideReview(tx: SqlExecutor, of: { runId: string } | { executionArn: string }, stepPath: string, verdict: ReviewVerdict): Promise<string[]> {
+export async function decideReview(
+  tx: SqlExecutor,
+  of: { runId: string } | { executionArn: string },
+  stepPath: string,
+  verdict: ReviewVerdict,
+): Promise<string[]> {
   const rows = await tx.query<{ run_id: string }>(
     `UPDATE pending_review SET decided_at = $3::timestamptz, decision = $4, decided_by = $5, comment = $6
      WHERE ${'runId' in of ? 'run_id' : 'execution_arn'} = $1 AND step_path = $2 AND decided_at IS NULL

@@ -49,6 +49,7 @@ export async function auditRunRecord(registry: RunRegistry, engine: Engine, runI
     if (Math.abs((record.cost ?? 0) - u.cost) > 1e-9 * Math.max(1, u.cost)) problems.push(`cost: registry ${record.cost ?? 'none'}, engine ${u.cost}`);
   }
   const open = new Set(record.reviews.filter((r) => !r.decidedAt).map((r) => `${r.stepPath}@${r.gate}`));
-  for (const p of truth.pendingReviews) if (!open.has(`${p.stepPath}@${p.gate}`)) problems.push(`open review missing from the registry: ${p.gate} at ${p.stepPath}`);
+  for (const p of truth.pendingReviews)
+    if (!open.has(`${p.stepPath}@${p.gate}`)) problems.push(`open review missing from the registry: ${p.gate} at ${p.stepPath}`);
   return { ok: problems.length === 0, problems };
 }

@@ -80,7 +80,10 @@ describe('createPostgresRegistry when the database cannot be used', () => {
       );
       await probe.end().catch(() => undefined);
       // the test server asks every role but baton for its password; a DATABASE_URL server that trusts every login cannot refuse one
-      expect(trusted, 'the PostgreSQL under test accepted a wrong password: run against the suite\'s own server (unset DATABASE_URL) or one with password authentication').toBe(false);
+      expect(
+        trusted,
+        "the PostgreSQL under test accepted a wrong password: run against the suite's own server (unset DATABASE_URL) or one with password authentication",
+      ).toBe(false);
       const e = await failure({ connectionString: as('wrong-staple') });
       expect(e).toMatchObject({ code: 'ConfigurationError', retryable: false, details: { user: role, reason: '28P01' } });
       expect(e.message).toContain(`${server.hostname}:${server.port}${server.pathname}`);

@@ -58,15 +58,24 @@ export function postgresConnectionError(error: unknown, target: PostgresTarget):
       `the registry PostgreSQL at ${at} refused user "${target.user}" (${reason}): check the user and password in the connection string or database secret, and that pg_hba.conf (or RDS) admits this host with this sslmode`,
     );
   }
-  if (code === '3D000') return misconfigured(`the registry PostgreSQL at ${at} has no database "${target.database}": create it, or fix the database name in the connection string or secret`);
+  if (code === '3D000')
+    return misconfigured(
+      `the registry PostgreSQL at ${at} has no database "${target.database}": create it, or fix the database name in the connection string or secret`,
+    );
   if (TLS.test(code) || (driver && /\bSSL\b/.test(reason))) {
-    return misconfigured(`TLS to the registry PostgreSQL at ${at} failed (${code || reason}): check sslmode and the CA certificate (RDS: the region's rds-ca bundle)`);
+    return misconfigured(
+      `TLS to the registry PostgreSQL at ${at} failed (${code || reason}): check sslmode and the CA certificate (RDS: the region's rds-ca bundle)`,
+    );
   }
   if (UNRESOLVED.has(code)) {
-    return unavailable(`cannot resolve the host of the registry PostgreSQL at ${at} (${code}): check the host name and that DNS resolves it from this network (VPC DNS)`);
+    return unavailable(
+      `cannot resolve the host of the registry PostgreSQL at ${at} (${code}): check the host name and that DNS resolves it from this network (VPC DNS)`,
+    );
   }
   if (UNREACHABLE.has(code)) {
-    return unavailable(`cannot reach the registry PostgreSQL at ${at} (${code}): check that the server is running and accepts connections from here (host, port, security group, VPC route)`);
+    return unavailable(
+      `cannot reach the registry PostgreSQL at ${at} (${code}): check that the server is running and accepts connections from here (host, port, security group, VPC route)`,
+    );
   }
   if (BUSY.has(code) || code.startsWith('08')) {
     return unavailable(`the registry PostgreSQL at ${at} is not accepting connections (${code}: ${reason}): check the server's state and max_connections`);
@@ -76,7 +85,8 @@ export function postgresConnectionError(error: unknown, target: PostgresTarget):
       `no connection to the registry PostgreSQL at ${at} within ${target.connectTimeoutMs} ms: check that the server is up and that the network lets this host reach it (security group, VPC route)`,
     );
   }
-  if (driver && /^Connection terminated/.test(reason)) return unavailable(`the registry PostgreSQL at ${at} closed the connection (${reason}): check the server's state and logs`);
+  if (driver && /^Connection terminated/.test(reason))
+    return unavailable(`the registry PostgreSQL at ${at} closed the connection (${reason}): check the server's state and logs`);
   return undefined;
 }
 

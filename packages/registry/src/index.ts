@@ -27,12 +27,7 @@ export { checkSchemaName, type SqlClient, type SqlExecutor } from './sql.js';
 export { MAX_INLINE_BYTES, mapIndexOf } from './values.js';
 export { createSqlRegistry, startOfIsoWeek, type SqlRegistryOptions } from './sql-registry.js';
 export { DEFAULT_LABEL_PATHS, type RunLabelPaths } from './labels.js';
-export {
-  createRegistryReviewStore,
-  type TaskTokenReviewClose,
-  type TaskTokenReviewRecord,
-  type TaskTokenReviewStore,
-} from './review-store.js';
+export { createRegistryReviewStore, type TaskTokenReviewClose, type TaskTokenReviewRecord, type TaskTokenReviewStore } from './review-store.js';
 export { createPostgresClient, createPostgresRegistry, type PostgresRegistryOptions } from './postgres.js';
 export { createPostgresModelLimiter, type PostgresModelLimiter, type PostgresModelLimiterOptions } from './model-limiter.js';
 export { MODEL_QUOTA_MIGRATIONS } from './model-limiter-sql.js';

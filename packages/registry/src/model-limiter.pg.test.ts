@@ -52,11 +52,13 @@ describe('PostgreSQL model limiter', () => {
     const watcher = (async () => {
       while (watching) {
         const [row] = (
-          await set.sql.query<{ requests: string; tokens: string | null }>(
-            `SELECT count(*) AS requests, sum(input_tokens + output_tokens) AS tokens FROM baton_model_permit
+          await set.sql
+            .query<{ requests: string; tokens: string | null }>(
+              `SELECT count(*) AS requests, sum(input_tokens + output_tokens) AS tokens FROM baton_model_permit
              WHERE model = 'm' AND granted_ms > (extract(epoch FROM clock_timestamp()) * 1000)::bigint - $1`,
-            [windowMs],
-          ).catch(() => ({ rows: [{ requests: '0', tokens: '0' }] }))
+              [windowMs],
+            )
+            .catch(() => ({ rows: [{ requests: '0', tokens: '0' }] }))
         ).rows;
         if (Number(row!.requests) > budget.requestsPerMinute) violations.push(`${row!.requests} requests in a window`);
         if (Number(row!.tokens ?? 0) > budget.tokensPerMinute) violations.push(`${row!.tokens} tokens in a window`);
@@ -93,7 +95,11 @@ describe('PostgreSQL model limiter', () => {
     b.throttled();
     c.failed();
     await limiter!.close(); // writes the ended permits
-    const rows = (await set.sql.query<{ input_tokens: string; output_tokens: string; lease_until_ms: string | null }>('SELECT input_tokens, output_tokens, lease_until_ms FROM baton_model_permit ORDER BY id')).rows;
+    const rows = (
+      await set.sql.query<{ input_tokens: string; output_tokens: string; lease_until_ms: string | null }>(
+        'SELECT input_tokens, output_tokens, lease_until_ms FROM baton_model_permit ORDER BY id',
+      )
+    ).rows;
     expect(rows.map((r) => [Number(r.input_tokens), Number(r.output_tokens), r.lease_until_ms])).toEqual([
       [90, 20, null],
       [0, 0, null],
@@ -134,7 +140,12 @@ describe('PostgreSQL model limiter', () => {
   it('with PostgreSQL unreachable it limits this process alone, with one warning, and does not hang', async () => {
     const warnings: string[] = [];
     const logger: Logger = { debug() {}, info() {}, error() {}, warn: (msg: string) => void warnings.push(msg), child: () => logger };
-    const limiter = createPostgresModelLimiter({ connectionString: `postgres://baton@127.0.0.1:${await freePort()}/postgres`, budgets: { m: { maxInFlight: 1 } }, logger, connectTimeoutMs: 200 });
+    const limiter = createPostgresModelLimiter({
+      connectionString: `postgres://baton@127.0.0.1:${await freePort()}/postgres`,
+      budgets: { m: { maxInFlight: 1 } },
+      logger,
+      connectTimeoutMs: 200,
+    });
     try {
       const first = await limiter.acquire('m', est);
       let secondGranted = false;

@@ -1,12 +1,4 @@
-import {
-  createMemoryModelLimiter,
-  isStageError,
-  silentLogger,
-  StageError,
-  type Logger,
-  type ModelBudgets,
-  type TokenUsage,
-} from '@baton/core';
+import { createMemoryModelLimiter, isStageError, silentLogger, StageError, type Logger, type ModelBudgets, type TokenUsage } from '@baton/core';
 import {
   ADAPTIVE_DEFAULTS,
   budgetWaitMs,

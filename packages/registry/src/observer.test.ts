@@ -80,7 +80,11 @@ describe('auditRunRecord', () => {
     const registry = await fresh();
     const observer = createRegistryObserver(registry);
     // drop every attempt-finished event: the audit must notice
-    const engine = createLocalEngine({ pipelines: [reportPipeline], model: fixedModel, observer: (e) => (e.type === 'attempt-finished' ? undefined : observer(e)) });
+    const engine = createLocalEngine({
+      pipelines: [reportPipeline],
+      model: fixedModel,
+      observer: (e) => (e.type === 'attempt-finished' ? undefined : observer(e)),
+    });
     const { runId } = await engine.start('test-report', { title: 'T', topics: ['a'] });
     for (let i = 0; i < 200 && (await engine.status(runId)).status !== 'waiting'; i++) await new Promise((r) => setTimeout(r, 20));
     await observer.flush();

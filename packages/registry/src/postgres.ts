@@ -50,7 +50,8 @@ export async function createPostgresClient(options: PostgresRegistryOptions = {}
   const owned = pool === undefined;
   if (!pool) {
     const connectionString = options.connectionString ?? process.env.DATABASE_URL;
-    if (!connectionString) throw new StageError('ConfigurationError', 'createPostgresRegistry needs a connectionString (or DATABASE_URL)', { retryable: false });
+    if (!connectionString)
+      throw new StageError('ConfigurationError', 'createPostgresRegistry needs a connectionString (or DATABASE_URL)', { retryable: false });
     pool = new pg.Pool({
       connectionString,
       max: options.maxConnections ?? 10,

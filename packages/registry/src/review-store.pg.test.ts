@@ -19,7 +19,10 @@ it('two closes that reach the open row at the same moment: exactly one wins, the
   const schema = schemaName();
   schemas.push(schema);
   // two processes (a pool each), as two review Lambdas answering the same gate
-  const [a, b] = [await createPostgresRegistry({ connectionString: url, schema }), await createPostgresRegistry({ connectionString: url, schema, migrate: false })];
+  const [a, b] = [
+    await createPostgresRegistry({ connectionString: url, schema }),
+    await createPostgresRegistry({ connectionString: url, schema, migrate: false }),
+  ];
   await a.apply({ type: 'run-started', runId: 'run-1', pipeline: 'report', engine: 'stepfunctions', input: {}, at: '2026-11-23T10:00:00.000Z' });
   const review = taskTokenReview();
   await createRegistryReviewStore(a).put(review);

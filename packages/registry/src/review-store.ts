@@ -74,10 +74,10 @@ export function createRegistryReviewStore(registry: RunRegistry): TaskTokenRevie
       await client.transaction((tx) => openReview(tx, { ...review, at: review.createdAt }));
     },
     async open(executionArn, gate) {
-      const rows = await client.query(`${select} WHERE execution_arn = $1 AND gate = $2 AND decided_at IS NULL AND task_token IS NOT NULL ORDER BY created_at, step_path`, [
-        executionArn,
-        gate,
-      ]);
+      const rows = await client.query(
+        `${select} WHERE execution_arn = $1 AND gate = $2 AND decided_at IS NULL AND task_token IS NOT NULL ORDER BY created_at, step_path`,
+        [executionArn, gate],
+      );
       return rows.map(recordOf);
     },
     async list(executionArn) {
@@ -86,7 +86,13 @@ export function createRegistryReviewStore(registry: RunRegistry): TaskTokenRevie
     },
     async close(executionArn, stepPath, decision) {
       return client.transaction(async (tx) => {
-        const verdict = { decision: DECISION[decision.status], reviewer: decision.reviewer, comment: decision.comment, sections: decision.sections, at: decision.at };
+        const verdict = {
+          decision: DECISION[decision.status],
+          reviewer: decision.reviewer,
+          comment: decision.comment,
+          sections: decision.sections,
+          at: decision.at,
+        };
         const decided = await decideReview(tx, { executionArn }, stepPath, verdict);
         for (const runId of decided) await resumeAfterReview(tx, runId, decision.at);
         return decided.length > 0;

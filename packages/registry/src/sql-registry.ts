@@ -72,7 +72,13 @@ export async function createSqlRegistry(client: SqlClient, options: SqlRegistryO
       const steps = await client.query('SELECT * FROM pipeline_step WHERE run_id = $1 ORDER BY started_at, step_path', [runId]);
       const attempts = await client.query('SELECT * FROM stage_attempt WHERE run_id = $1 ORDER BY started_at, step_path, execution, attempt', [runId]);
       const reviews = await client.query(`SELECT ${REVIEW_COLUMNS} FROM pending_review WHERE run_id = $1 ORDER BY created_at`, [runId]);
-      return { ...runOf(run), steps: steps.map(stepOf), attempts: attempts.map(attemptOf), reviews: reviews.map(reviewOf), usage: await runUsage(client, runId) };
+      return {
+        ...runOf(run),
+        steps: steps.map(stepOf),
+        attempts: attempts.map(attemptOf),
+        reviews: reviews.map(reviewOf),
+        usage: await runUsage(client, runId),
+      };
     },
     async runsInFlight(opts = {}) {
       const now = (opts.now ?? new Date()).toISOString();
@@ -147,7 +153,10 @@ export async function createSqlRegistry(client: SqlClient, options: SqlRegistryO
       return rows.map(reviewOf);
     },
     async getReview(runId, gate) {
-      const [row] = await client.query(`SELECT ${REVIEW_COLUMNS} FROM pending_review WHERE run_id = $1 AND gate = $2 ORDER BY created_at DESC LIMIT 1`, [runId, gate]);
+      const [row] = await client.query(`SELECT ${REVIEW_COLUMNS} FROM pending_review WHERE run_id = $1 AND gate = $2 ORDER BY created_at DESC LIMIT 1`, [
+        runId,
+        gate,
+      ]);
       return row ? reviewOf(row) : undefined;
     },
     reviewDecisions: (runId) => listDecisions(client, runId),

@@ -9,7 +9,16 @@ import type { PipelineUsage, RunUsageDetail, UsageReport, UsageSummary } from '.
 export function usageSums(t = ''): string {
   const c = (column: string): string => (t ? `${t}.${column}` : column);
   const sum = (column: string): string => `COALESCE(SUM(${c(column)}), 0) AS ${column}`;
-  const columns = ['model_calls', 'throttled_calls', 'input_tokens', 'output_tokens', 'estimated_input_tokens', 'estimated_output_tokens', 'budget_wait_ms', 'failed_input_tokens'];
+  const columns = [
+    'model_calls',
+    'throttled_calls',
+    'input_tokens',
+    'output_tokens',
+    'estimated_input_tokens',
+    'estimated_output_tokens',
+    'budget_wait_ms',
+    'failed_input_tokens',
+  ];
   return [`COUNT(*) FILTER (WHERE ${c('status')} <> 'running') AS attempts`, ...columns.map(sum), `SUM(${c('cost')}) AS cost`].join(', ');
 }
 
@@ -38,10 +47,9 @@ export function usageOf(row: Row): UsageSummary {
 /** A run's usage in total (every attempt of every execution), per section (outermost map item) and the models the price table lacked. */
 export async function runUsage(db: SqlExecutor, runId: string): Promise<RunUsageDetail> {
   const [total] = await db.query(`SELECT ${usageSums()} FROM stage_attempt WHERE run_id = $1`, [runId]);
-  const sections = await db.query(
-    `SELECT ${SECTION} AS section, ${usageSums()} FROM stage_attempt WHERE run_id = $1 AND ${SECTION} IS NOT NULL GROUP BY 1`,
-    [runId],
-  );
+  const sections = await db.query(`SELECT ${SECTION} AS section, ${usageSums()} FROM stage_attempt WHERE run_id = $1 AND ${SECTION} IS NOT NULL GROUP BY 1`, [
+    runId,
+  ]);
   const unpriced = await db.query<{ model: string }>(
     `SELECT DISTINCT jsonb_array_elements_text(unpriced_models) AS model FROM stage_attempt WHERE run_id = $1 AND unpriced_models IS NOT NULL ORDER BY 1`,
     [runId],

@@ -32,7 +32,17 @@ async function planned(blobs: BlobStore): Promise<PlanOutput> {
 describe('stages chained through invokeStage', () => {
   it('plans one task per template section with excerpts from the required sources and deterministic keys', async () => {
     const p = await planned(createMemoryBlobStore());
-    expect(p.sections.map((s) => s.sectionId)).toEqual(['synopsis', 'introduction', 'objectives', 'study-design', 'study-population', 'efficacy-results', 'safety-results', 'discussion', 'conclusions']);
+    expect(p.sections.map((s) => s.sectionId)).toEqual([
+      'synopsis',
+      'introduction',
+      'objectives',
+      'study-design',
+      'study-population',
+      'efficacy-results',
+      'safety-results',
+      'discussion',
+      'conclusions',
+    ]);
     const safety = p.sections.find((s) => s.sectionId === 'safety-results')!;
     expect(safety.contextRefs.some((r) => r.startsWith('safety-summary#'))).toBe(true);
     expect(safety.outputKey).toBe('sections/run-1/safety-results/generated.json');
@@ -95,9 +105,11 @@ describe('stages chained through invokeStage', () => {
   });
 
   it('fails planning with InvalidInput when no source is usable', async () => {
-    const e = await call(plan, { reportTitle: 'T', ingested: [{ status: 'failed', error: { code: 'InvalidInput', message: 'source "a.txt": empty file (0 bytes)' } }] }, createMemoryBlobStore()).catch(
-      (x: { error: unknown }) => x.error,
-    );
+    const e = await call(
+      plan,
+      { reportTitle: 'T', ingested: [{ status: 'failed', error: { code: 'InvalidInput', message: 'source "a.txt": empty file (0 bytes)' } }] },
+      createMemoryBlobStore(),
+    ).catch((x: { error: unknown }) => x.error);
     expect(e).toMatchObject({ code: 'InvalidInput', message: 'no usable source documents: source "a.txt": empty file (0 bytes)' });
   });
 });

@@ -15,7 +15,12 @@ export const MODEL_RETRY: RetryPolicy[] = [
 ];
 
 /** What generate returns: where the raw output is and the hash of the prompt that produced it. */
-export const GenerateOutput = z.object({ sectionId: z.string(), outputKey: z.string(), promptSha256: z.string(), modelId: z.string().nullable().default(null) });
+export const GenerateOutput = z.object({
+  sectionId: z.string(),
+  outputKey: z.string(),
+  promptSha256: z.string(),
+  modelId: z.string().nullable().default(null),
+});
 
 /**
  * Renders a section's prompt with its source excerpts, asks the model for JSON matching the
@@ -37,14 +42,23 @@ export const generate = defineStage({
   async run(input, ctx) {
     const { task } = input;
     if (task.missingSources.length > 0) {
-      throw new StageError('InvalidInput', `section "${task.sectionId}" needs source(s) ${task.missingSources.join(', ')}, which are missing or were rejected by ingest`, {
-        details: { sectionId: task.sectionId, missingSources: task.missingSources },
-      });
+      throw new StageError(
+        'InvalidInput',
+        `section "${task.sectionId}" needs source(s) ${task.missingSources.join(', ')}, which are missing or were rejected by ingest`,
+        {
+          details: { sectionId: task.sectionId, missingSources: task.missingSources },
+        },
+      );
     }
     const request = await renderSectionPrompt(ctx.blobs, input);
     const purpose = input.revision ? 'revise' : 'generate';
     const review = input.revision ? { reviewRound: input.revision.round } : {};
-    const raw = await callModel(ctx, { ...request, metadata: { sectionId: task.sectionId, sectionType: task.type, purpose, attempt: ctx.attempt, round: 0, ...review } }, purpose, 0);
+    const raw = await callModel(
+      ctx,
+      { ...request, metadata: { sectionId: task.sectionId, sectionType: task.type, purpose, attempt: ctx.attempt, round: 0, ...review } },
+      purpose,
+      0,
+    );
     await ctx.blobs.put(task.outputKey, JSON.stringify(raw, null, 2));
     return { sectionId: task.sectionId, outputKey: task.outputKey, promptSha256: raw.promptSha256, modelId: raw.modelId };
   },

@@ -53,7 +53,15 @@ export { malformed, providerError } from './models/errors.js';
 export { createS3BlobStore, type S3BlobStoreOptions } from './blobs/s3.js';
 export { awsEnvConfig, readSecretString, type AwsEnvConfig } from './models/from-env-aws.js';
 export { renderPdf } from './assemble/pdf.js';
-export { acceptedText, placeholderText, sectionOutcome, type AcceptedMissing, type PlaceholderSection, type SectionOutcome, type SignOff } from './assemble/model.js';
+export {
+  acceptedText,
+  placeholderText,
+  sectionOutcome,
+  type AcceptedMissing,
+  type PlaceholderSection,
+  type SectionOutcome,
+  type SignOff,
+} from './assemble/model.js';
 export { SIGN_OFF_HEADING } from './assemble/sign-off.js';
 export { Revision, revisionInstructions } from './report/prompt.js';
 export { DecidedSection, ReviewOutcome, ReviewRound, ReviewState, SectionVerdictSchema, SentBack } from './review/state.js';

@@ -21,7 +21,12 @@ describe('EventBridge notify sink against moto', () => {
   });
 
   it('maps an unreachable endpoint to a retryable code', async () => {
-    const dead = new EventBridgeClient({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    const dead = new EventBridgeClient({
+      endpoint: 'http://127.0.0.1:1',
+      region: 'us-east-1',
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
     registerNotifySink('eventbridge-dead', createEventBridgeSink({ client: dead }));
     const r = await send({ kind: 'eventbridge-dead' });
     expect(r).toMatchObject({ ok: false, error: { code: 'ServiceUnavailableException', retryable: true } });

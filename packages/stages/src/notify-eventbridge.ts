@@ -33,11 +33,18 @@ export function createEventBridgeSink(options: EventBridgeSinkOptions = {}): Not
     const source = typeof c.source === 'string' ? c.source : (options.source ?? 'baton.report');
     let res;
     try {
-      res = await client.send(new PutEventsCommand({ Entries: [{ EventBusName: bus, Source: source, DetailType: event.type, Detail: JSON.stringify(event) }] }));
+      res = await client.send(
+        new PutEventsCommand({ Entries: [{ EventBusName: bus, Source: source, DetailType: event.type, Detail: JSON.stringify(event) }] }),
+      );
     } catch (e) {
       const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
       const status = err.$metadata?.httpStatusCode;
-      const code = err.name === 'ThrottlingException' || status === 429 ? 'ThrottlingException' : status === undefined || status >= 500 ? 'ServiceUnavailableException' : 'StageFailed';
+      const code =
+        err.name === 'ThrottlingException' || status === 429
+          ? 'ThrottlingException'
+          : status === undefined || status >= 500
+            ? 'ServiceUnavailableException'
+            : 'StageFailed';
       throw new StageError(code, `EventBridge PutEvents on bus "${bus}" failed: ${err.name ?? 'error'}: ${err.message ?? ''}`, {
         ...(code === 'StageFailed' ? { retryable: false } : {}),
         details: { bus, providerCode: err.name ?? null, httpStatus: status ?? null },
@@ -45,9 +52,13 @@ export function createEventBridgeSink(options: EventBridgeSinkOptions = {}): Not
     }
     const entry = res.Entries?.[0];
     if ((res.FailedEntryCount ?? 0) > 0 || !entry?.EventId) {
-      throw new StageError('ServiceUnavailableException', `EventBridge rejected the event on bus "${bus}": ${entry?.ErrorCode ?? 'unknown'}: ${entry?.ErrorMessage ?? ''}`, {
-        details: { bus, providerCode: entry?.ErrorCode ?? null },
-      });
+      throw new StageError(
+        'ServiceUnavailableException',
+        `EventBridge rejected the event on bus "${bus}": ${entry?.ErrorCode ?? 'unknown'}: ${entry?.ErrorMessage ?? ''}`,
+        {
+          details: { bus, providerCode: entry?.ErrorCode ?? null },
+        },
+      );
     }
     return `eventbridge:${bus}:${entry.EventId}`;
   };

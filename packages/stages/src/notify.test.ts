@@ -42,6 +42,9 @@ describe('notify sinks', () => {
     });
     expect(await send({ kind: 'memory' })).toMatchObject({ ok: true, output: { delivered: 'memory' } });
     expect(seen).toEqual(['run-9']);
-    expect(await send({ kind: 'pager' })).toMatchObject({ ok: false, error: { code: 'InvalidInput', message: expect.stringContaining('unknown notify sink "pager"; known: file, stdout, webhook, eventbridge, memory') } });
+    expect(await send({ kind: 'pager' })).toMatchObject({
+      ok: false,
+      error: { code: 'InvalidInput', message: expect.stringContaining('unknown notify sink "pager"; known: file, stdout, webhook, eventbridge, memory') },
+    });
   });
 });

@@ -59,7 +59,8 @@ registerNotifySink('webhook', async (event, config, ctx) => {
   }).catch((e: unknown) => {
     throw new StageError('ServiceUnavailableException', `webhook ${c.url} unreachable: ${(e as Error).message}`);
   });
-  if (res.status === 429 || res.status >= 500) throw new StageError(res.status === 429 ? 'ThrottlingException' : 'ServiceUnavailableException', `webhook ${c.url} answered ${res.status}`);
+  if (res.status === 429 || res.status >= 500)
+    throw new StageError(res.status === 429 ? 'ThrottlingException' : 'ServiceUnavailableException', `webhook ${c.url} answered ${res.status}`);
   if (!res.ok) throw new StageError('StageFailed', `webhook ${c.url} answered ${res.status}`, { retryable: false });
   return `webhook:${res.status}`;
 });

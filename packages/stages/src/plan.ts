@@ -61,7 +61,15 @@ export const plan = defineStage({
       };
     });
     const sectionIndex = sections.map((s) => ({ sectionId: s.sectionId, title: s.title }));
-    return { reportTitle: input.reportTitle, template: template.id, templateVersion: template.version, sections, sectionIndex, sources, rejectedSources: failed };
+    return {
+      reportTitle: input.reportTitle,
+      template: template.id,
+      templateVersion: template.version,
+      sections,
+      sectionIndex,
+      sources,
+      rejectedSources: failed,
+    };
   },
 });
 
@@ -76,7 +84,10 @@ export function chooseExcerpts(section: SectionType, docs: readonly NormalisedDo
       return { id: p.id, order: di * 100_000 + pi, score: hits === 0 ? 0 : hits * 2 + required };
     }),
   );
-  let picked = scored.filter((s) => s.score > 0).sort((a, b) => b.score - a.score || a.order - b.order).slice(0, section.excerpts);
+  let picked = scored
+    .filter((s) => s.score > 0)
+    .sort((a, b) => b.score - a.score || a.order - b.order)
+    .slice(0, section.excerpts);
   if (picked.length === 0) picked = scored.slice(0, section.excerpts);
   return picked.sort((a, b) => a.order - b.order).map((s) => s.id);
 }

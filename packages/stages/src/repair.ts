@@ -76,9 +76,13 @@ export const repair = defineStage({
       if (!isStageError(e) || e.code !== 'ValidationFailed') throw e;
       const errors = (e.details as { errors: string[] }).errors;
       if (round >= input.maxRounds) {
-        throw new StageError('ValidationFailed', `section "${input.task.sectionId}" is still invalid after ${round} repair round(s): ${errors.slice(0, 3).join('; ')}`, {
-          details: { sectionId: input.task.sectionId, errors, outputKey, round },
-        });
+        throw new StageError(
+          'ValidationFailed',
+          `section "${input.task.sectionId}" is still invalid after ${round} repair round(s): ${errors.slice(0, 3).join('; ')}`,
+          {
+            details: { sectionId: input.task.sectionId, errors, outputKey, round },
+          },
+        );
       }
       return { valid: false, sectionId: input.task.sectionId, outputKey, round, errors, promptSha256: hash, modelId: raw.modelId };
     }

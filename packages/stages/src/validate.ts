@@ -60,9 +60,13 @@ export async function checkOrThrow(blobs: BlobStore, input: SectionContext, outp
     });
   }
   if (check.errors.length) {
-    throw new StageError('ValidationFailed', `section "${sectionId}" failed validation: ${check.errors.slice(0, 3).join('; ')}${check.errors.length > 3 ? ` (+${check.errors.length - 3} more)` : ''}`, {
-      details: { sectionId, errors: check.errors, outputKey, round: raw.round },
-    });
+    throw new StageError(
+      'ValidationFailed',
+      `section "${sectionId}" failed validation: ${check.errors.slice(0, 3).join('; ')}${check.errors.length > 3 ? ` (+${check.errors.length - 3} more)` : ''}`,
+      {
+        details: { sectionId, errors: check.errors, outputKey, round: raw.round },
+      },
+    );
   }
   return { valid: true, sectionId, outputKey, round: raw.round };
 }

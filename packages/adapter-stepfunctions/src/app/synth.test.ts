@@ -35,7 +35,13 @@ describe('generated CDK app of the reference example: offline cdk synth', () => 
     // what `cdk synth` does: the app with cdk.json's context, an account and a region
     const { context } = JSON.parse(readFileSync(join(dir, 'cdk/cdk.json'), 'utf8')) as { context: Record<string, string> };
     expect(context).toMatchObject({ model: expect.stringMatching(/^bedrock:/), databaseSecretArn: expect.stringMatching(/^arn:aws:secretsmanager:/) });
-    const env = { ...process.env, CDK_OUTDIR: out, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_DEFAULT_ACCOUNT: '123456789012', CDK_DEFAULT_REGION: 'eu-west-1' };
+    const env = {
+      ...process.env,
+      CDK_OUTDIR: out,
+      CDK_CONTEXT_JSON: JSON.stringify(context),
+      CDK_DEFAULT_ACCOUNT: '123456789012',
+      CDK_DEFAULT_REGION: 'eu-west-1',
+    };
     execFileSync(process.execPath, ['--import', 'tsx', join(dir, 'cdk/bin/app.ts')], { cwd: join(dir, 'cdk'), env, stdio: 'pipe' });
     const template = Template.fromJSON(JSON.parse(readFileSync(join(out, 'ReportStepFunctions.template.json'), 'utf8')) as Record<string, unknown>);
     const stages = [...reportPipeline.stages.keys()];
@@ -43,7 +49,9 @@ describe('generated CDK app of the reference example: offline cdk synth', () => 
     template.resourceCountIs('AWS::Lambda::Function', stages.length + 3);
     const templateFile = join(out, 'ReportStepFunctions.template.json');
     expect(cfnLint([templateFile]).filter((f) => f.Level === 'Error')).toEqual([]);
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ BATON_STAGE: 'generate', BATON_MODEL_PROVIDER: 'bedrock' }) } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ BATON_STAGE: 'generate', BATON_MODEL_PROVIDER: 'bedrock' }) },
+    });
     template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Handler: 'index.handler', TracingConfig: { Mode: 'Active' } });
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineName: 'report',
@@ -51,14 +59,20 @@ describe('generated CDK app of the reference example: offline cdk synth', () => 
       LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
       TracingConfiguration: { Enabled: true },
     });
-    const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as { Properties: { DefinitionString: string; DefinitionSubstitutions: Record<string, unknown> } };
+    const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as {
+      Properties: { DefinitionString: string; DefinitionSubstitutions: Record<string, unknown> };
+    };
     expect(JSON.parse(sm.Properties.DefinitionString)).toEqual(JSON.parse(readFileSync(join(dir, 'report.asl.json'), 'utf8')));
     expect(Object.keys(sm.Properties.DefinitionSubstitutions).sort()).toEqual([...stages.map((s) => `fn_${s.replace(/\W/g, '_')}`), 'fn_review_gate'].sort());
-    const smPolicy = JSON.stringify(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('StateMachineRole') }] } }));
+    const smPolicy = JSON.stringify(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('StateMachineRole') }] } }),
+    );
     expect(smPolicy).toContain('lambda:InvokeFunction');
     expect((JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { artifacts: object }).artifacts).toBeDefined();
     // a bundled stage Lambda loads as an ES module and exports its handler
-    const asset = readdirSync(out).find((d) => d.startsWith('asset.') && existsSync(join(out, d, 'index.mjs')) && readFileSync(join(out, d, 'index.mjs'), 'utf8').includes('BATON_STAGE'))!;
+    const asset = readdirSync(out).find(
+      (d) => d.startsWith('asset.') && existsSync(join(out, d, 'index.mjs')) && readFileSync(join(out, d, 'index.mjs'), 'utf8').includes('BATON_STAGE'),
+    )!;
     process.env.BATON_STAGE = 'plan';
     process.env.BATON_BUCKET = 'bucket';
     const mod = (await import(pathToFileURL(join(out, asset, 'index.mjs')).href)) as { handler: unknown };

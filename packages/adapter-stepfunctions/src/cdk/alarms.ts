@@ -45,13 +45,27 @@ export class BatonAlarms extends Construct {
     super(scope, id);
     const names: AlarmTopicName[] = [...ALARM_FAILURE_CLASSES, 'operations'];
     this.topics = Object.fromEntries(
-      names.map((n) => [n, props.topics?.[n] ?? new sns.Topic(this, `Topic-${n}`, { displayName: `Baton ${props.pipeline}: ${n} failures`, enforceSSL: true })]),
+      names.map((n) => [
+        n,
+        props.topics?.[n] ?? new sns.Topic(this, `Topic-${n}`, { displayName: `Baton ${props.pipeline}: ${n} failures`, enforceSSL: true }),
+      ]),
     ) as Record<AlarmTopicName, sns.ITopic>;
     const period = Duration.minutes(5);
     for (const c of ALARM_FAILURE_CLASSES) {
       const metric = (name: string): cloudwatch.Metric =>
-        new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName: name, dimensionsMap: { Pipeline: props.pipeline, FailureClass: c }, statistic: 'Sum', period });
-      const failures = new cloudwatch.MathExpression({ expression: 'FILL(steps, 0) + FILL(runs, 0)', usingMetrics: { steps: metric('FailedSteps'), runs: metric('FailedRuns') }, period, label: `${c} failures` });
+        new cloudwatch.Metric({
+          namespace: METRIC_NAMESPACE,
+          metricName: name,
+          dimensionsMap: { Pipeline: props.pipeline, FailureClass: c },
+          statistic: 'Sum',
+          period,
+        });
+      const failures = new cloudwatch.MathExpression({
+        expression: 'FILL(steps, 0) + FILL(runs, 0)',
+        usingMetrics: { steps: metric('FailedSteps'), runs: metric('FailedRuns') },
+        period,
+        label: `${c} failures`,
+      });
       this.add(`${c}-failures`, c, failures, props.thresholds?.[c] ?? 1, `${props.pipeline}: ${c} failures (steps that failed for good, runs that failed)`);
     }
     const sm = props.stateMachine;

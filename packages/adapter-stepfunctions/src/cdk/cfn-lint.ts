@@ -34,6 +34,8 @@ function cfnLintBinary(): string {
   try {
     return execFileSync('sh', ['-c', 'command -v cfn-lint'], { encoding: 'utf8' }).trim();
   } catch {
-    throw new Error('cfn-lint not found: run scripts/prereqs.sh (it installs it into .venv-aws), or python3 -m venv .venv-aws && .venv-aws/bin/pip install cfn-lint, or set CFN_LINT');
+    throw new Error(
+      'cfn-lint not found: run scripts/prereqs.sh (it installs it into .venv-aws), or python3 -m venv .venv-aws && .venv-aws/bin/pip install cfn-lint, or set CFN_LINT',
+    );
   }
 }

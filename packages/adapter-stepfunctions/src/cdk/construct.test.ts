@@ -21,9 +21,15 @@ const MODEL = 'anthropic.claude-3-5-haiku-20241022-v1:0';
 const Text = z.object({ text: z.string() });
 const draft = defineStage({ name: 'draft', version: 1, input: Text, output: Text, usesModel: true, run: async (i) => i });
 const tidy = defineStage({ name: 'tidy', version: 1, input: Text, output: Text, run: async (i) => i });
-const reviewed = definePipeline({ name: 'reviewed', version: 1, input: z.object({ texts: z.array(z.string()), reviewerId: z.string().nullable().default(null) }) })
-  .map('drafts', { items: '$.texts', itemSelector: { 'text.$': '$$.Map.Item.Value' }, maxConcurrency: 4, toleratedFailurePercentage: 100, resultPath: '$.drafts' }, (b) =>
-    b.task('draft', draft, { resultPath: '$.draft' }),
+const reviewed = definePipeline({
+  name: 'reviewed',
+  version: 1,
+  input: z.object({ texts: z.array(z.string()), reviewerId: z.string().nullable().default(null) }),
+})
+  .map(
+    'drafts',
+    { items: '$.texts', itemSelector: { 'text.$': '$$.Map.Item.Value' }, maxConcurrency: 4, toleratedFailurePercentage: 100, resultPath: '$.drafts' },
+    (b) => b.task('draft', draft, { resultPath: '$.draft' }),
   )
   .approval('review', { gate: 'review', timeoutSeconds: 7 * 24 * 3600, reviewerPath: '$.reviewerId', resultPath: '$.review' })
   .task('tidy', tidy, { input: { text: 'done' }, resultPath: '$.tidy' })
@@ -31,18 +37,31 @@ const reviewed = definePipeline({ name: 'reviewed', version: 1, input: z.object(
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
-function synth(props: Partial<BatonStateMachineProps> & Pick<BatonStateMachineProps, 'pipeline'>): { template: Template; construct: BatonStateMachine; stack: Stack } {
+function synth(props: Partial<BatonStateMachineProps> & Pick<BatonStateMachineProps, 'pipeline'>): {
+  template: Template;
+  construct: BatonStateMachine;
+  stack: Stack;
+} {
   const app = new App();
   const stack = new Stack(app, 'Baton', { env: { account: '123456789012', region: 'eu-west-1' } });
   const databaseSecret = Secret.fromSecretCompleteArn(stack, 'Db', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:baton-db-AbCdEf');
-  const construct = new BatonStateMachine(stack, 'Pipeline', { stageEntry: () => '', code: inline, registry: { databaseSecret }, model: { provider: 'bedrock', modelId: MODEL }, dashboardUrl: 'https://baton.example.com', ...props });
+  const construct = new BatonStateMachine(stack, 'Pipeline', {
+    stageEntry: () => '',
+    code: inline,
+    registry: { databaseSecret },
+    model: { provider: 'bedrock', modelId: MODEL },
+    dashboardUrl: 'https://baton.example.com',
+    ...props,
+  });
   app.synth();
   return { template: Template.fromStack(stack), construct, stack };
 }
 
 /** Every statement of the policies attached to the role whose logical id matches. */
 function statementsOf(template: Template, role: RegExp): Statement[] {
-  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } } }[];
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as {
+    Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } };
+  }[];
   return policies.filter((p) => p.Properties.Roles.some((r) => role.test(r.Ref))).flatMap((p) => p.Properties.PolicyDocument.Statement);
 }
 const actions = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
@@ -56,23 +75,39 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
   it('model stages get their model from the environment and Bedrock on exactly the configured model; other stages get neither', () => {
     const { template } = synth({ pipeline: reviewed });
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ BATON_STAGE: 'draft', BATON_MODEL_PROVIDER: 'bedrock', BATON_MODEL_ID: MODEL, BATON_PIPELINE: 'reviewed' }) },
+      Environment: {
+        Variables: Match.objectLike({ BATON_STAGE: 'draft', BATON_MODEL_PROVIDER: 'bedrock', BATON_MODEL_ID: MODEL, BATON_PIPELINE: 'reviewed' }),
+      },
     });
     const tidyFn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => JSON.stringify(f).includes('"BATON_STAGE":"tidy"'))!;
     expect(JSON.stringify(tidyFn)).not.toMatch(/BATON_MODEL/);
     const draftStatements = statementsOf(template, /Fndraft/);
     expect(allActions(draftStatements)).toEqual(
-      ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort(),
+      [
+        'bedrock:InvokeModel',
+        'bedrock:InvokeModelWithResponseStream',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:PutObject',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
     );
     const bedrock = draftStatements.find((s) => actions(s).includes('bedrock:InvokeModel'))!;
     expect(bedrock.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:bedrock:eu-west-1::foundation-model/${MODEL}`]] });
     expect(allActions(statementsOf(template, /Fntidy/))).not.toContain('bedrock:InvokeModel');
     // X-Ray's PutTraceSegments is the only action on "*"
-    for (const s of [...draftStatements, ...statementsOf(template, /Fntidy/)].filter((x) => x.Resource === '*')) expect(actions(s).every((a) => a.startsWith('xray:'))).toBe(true);
+    for (const s of [...draftStatements, ...statementsOf(template, /Fntidy/)].filter((x) => x.Resource === '*'))
+      expect(actions(s).every((a) => a.startsWith('xray:'))).toBe(true);
   });
 
   it('an inference profile is granted with its foundation model in each region it routes to; an OpenAI-compatible model reads only its key', () => {
-    const profile = synth({ pipeline: reviewed, model: { provider: 'bedrock', inferenceProfile: `eu.${MODEL}`, foundationModelId: MODEL, regions: ['eu-west-1', 'eu-central-1'] } });
+    const profile = synth({
+      pipeline: reviewed,
+      model: { provider: 'bedrock', inferenceProfile: `eu.${MODEL}`, foundationModelId: MODEL, regions: ['eu-west-1', 'eu-central-1'] },
+    });
     const bedrock = statementsOf(profile.template, /Fndraft/).find((s) => actions(s).includes('bedrock:InvokeModel'))!;
     expect(JSON.stringify(bedrock.Resource)).toContain(`:bedrock:eu-west-1:123456789012:inference-profile/eu.${MODEL}`);
     expect(JSON.stringify(bedrock.Resource)).toContain(`:bedrock:eu-central-1::foundation-model/${MODEL}`);
@@ -92,7 +127,13 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
     });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ BATON_MODEL_PROVIDER: 'openai-compatible', BATON_OPENAI_BASE_URL: 'https://llm.internal/v1', BATON_OPENAI_KEY_SECRET_ARN: key.secretArn }) },
+      Environment: {
+        Variables: Match.objectLike({
+          BATON_MODEL_PROVIDER: 'openai-compatible',
+          BATON_OPENAI_BASE_URL: 'https://llm.internal/v1',
+          BATON_OPENAI_KEY_SECRET_ARN: key.secretArn,
+        }),
+      },
     });
     const readers = (arn: string) =>
       Object.entries(template.findResources('AWS::IAM::Policy'))
@@ -123,8 +164,17 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
       MaxDelaySeconds: 60,
       JitterStrategy: 'FULL',
     });
-    const custom = synth({ pipeline: reviewed, modelRetry: [{ errors: ['ThrottlingException'], intervalMs: 5000, backoffRate: 3, maxAttempts: 8, jitter: 'FULL', maxDelayMs: 120_000 }] });
-    expect(retrierOf(custom.template)).toMatchObject({ ErrorEquals: ['ThrottlingException'], IntervalSeconds: 5, BackoffRate: 3, MaxAttempts: 8, MaxDelaySeconds: 120 });
+    const custom = synth({
+      pipeline: reviewed,
+      modelRetry: [{ errors: ['ThrottlingException'], intervalMs: 5000, backoffRate: 3, maxAttempts: 8, jitter: 'FULL', maxDelayMs: 120_000 }],
+    });
+    expect(retrierOf(custom.template)).toMatchObject({
+      ErrorEquals: ['ThrottlingException'],
+      IntervalSeconds: 5,
+      BackoffRate: 3,
+      MaxAttempts: 8,
+      MaxDelaySeconds: 120,
+    });
     const gate = definitionOf(synth({ pipeline: reviewed }).template).States.review as { Retry?: { ErrorEquals: string[] }[] };
     expect(gate.Retry?.some((r) => r.ErrorEquals.includes('Lambda.ServiceException'))).toBe(true);
   });
@@ -137,23 +187,37 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
       .sort();
     expect(readers).toEqual(['Fndraft', 'Fnregistrywriter', 'Fnreviewgate', 'Fntidy']);
     for (const [, p] of Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, p]) => JSON.stringify(p).includes('baton-db-AbCdEf'))) {
-      const secretStatements = (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement.filter((s) => JSON.stringify(s).includes('baton-db'));
+      const secretStatements = (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement.filter((s) =>
+        JSON.stringify(s).includes('baton-db'),
+      );
       expect(secretStatements.flatMap(actions).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
     }
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ BATON_DATABASE_SECRET_ARN: Match.stringLikeRegexp('baton-db-AbCdEf') }) } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ BATON_DATABASE_SECRET_ARN: Match.stringLikeRegexp('baton-db-AbCdEf') }) },
+    });
   });
 
   it('the review gate records in the registry and publishes on the review topic only; the notice link points at the dashboard', () => {
     const { template } = synth({ pipeline: reviewed });
     const gate = statementsOf(template, /Fnreviewgate/);
-    expect(allActions(gate)).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'sns:Publish', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort());
+    expect(allActions(gate)).toEqual(
+      ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'sns:Publish', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort(),
+    );
     expect(JSON.stringify(gate.find((s) => actions(s).includes('sns:Publish'))!.Resource)).toMatch(/^\{"Ref":"PipelineReviewRequests[0-9A-F]+"\}$/);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ BATON_REVIEW_NOTIFIER: 'sns', BATON_REVIEW_TOPIC_ARN: { Ref: Match.stringLikeRegexp('ReviewRequests') }, BATON_DASHBOARD_URL: 'https://baton.example.com' }) },
+      Environment: {
+        Variables: Match.objectLike({
+          BATON_REVIEW_NOTIFIER: 'sns',
+          BATON_REVIEW_TOPIC_ARN: { Ref: Match.stringLikeRegexp('ReviewRequests') },
+          BATON_DASHBOARD_URL: 'https://baton.example.com',
+        }),
+      },
     });
     template.hasOutput('*', { Value: { Ref: Match.stringLikeRegexp('ReviewRequests') } });
     const bus = synth({ pipeline: reviewed, reviewNotifier: { kind: 'eventbridge' } }).template;
-    bus.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ BATON_REVIEW_NOTIFIER: 'eventbridge', BATON_REVIEW_EVENT_BUS: 'default' }) } });
+    bus.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ BATON_REVIEW_NOTIFIER: 'eventbridge', BATON_REVIEW_EVENT_BUS: 'default' }) },
+    });
     expect(allActions(statementsOf(bus, /Fnreviewgate/))).toContain('events:PutEvents');
     expect(allActions(statementsOf(bus, /Fnreviewgate/))).not.toContain('sns:Publish');
   });
@@ -161,11 +225,29 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
   it('the registry writer hears every status change of this machine and may describe only its executions', () => {
     const { template } = synth({ pipeline: reviewed });
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.states'], 'detail-type': ['Step Functions Execution Status Change'], detail: { stateMachineArn: [{ Ref: Match.stringLikeRegexp('StateMachine') }] } },
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('Fnregistrywriter'), 'Arn'] }, DeadLetterConfig: Match.anyValue(), RetryPolicy: Match.anyValue() })],
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [{ Ref: Match.stringLikeRegexp('StateMachine') }] },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('Fnregistrywriter'), 'Arn'] },
+          DeadLetterConfig: Match.anyValue(),
+          RetryPolicy: Match.anyValue(),
+        }),
+      ],
     });
     const writer = statementsOf(template, /Fnregistrywriter/);
-    expect(allActions(writer)).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'states:DescribeExecution', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort());
+    expect(allActions(writer)).toEqual(
+      [
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'states:DescribeExecution',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
+    );
     expect(JSON.stringify(writer.find((s) => actions(s).includes('states:DescribeExecution'))!.Resource)).toContain(':execution:reviewed:*');
   });
 
@@ -181,9 +263,15 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
     expect(allActions(statements)).toEqual(['sqs:SendMessage', 'states:GetExecutionHistory', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort());
     expect(JSON.stringify(statements.find((s) => actions(s).includes('sqs:SendMessage'))!.Resource)).toMatch(/DeadLetters/);
     expect(JSON.stringify(statements.find((s) => actions(s).includes('states:GetExecutionHistory'))!.Resource)).toContain(':execution:reviewed:*');
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ BATON_DEAD_LETTER_QUEUE_URL: { Ref: Match.stringLikeRegexp('DeadLetters') } }) } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ BATON_DEAD_LETTER_QUEUE_URL: { Ref: Match.stringLikeRegexp('DeadLetters') } }) },
+    });
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.states'], 'detail-type': ['Step Functions Execution Status Change'], detail: { stateMachineArn: [{ Ref: Match.stringLikeRegexp('StateMachine') }], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] } },
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [{ Ref: Match.stringLikeRegexp('StateMachine') }], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+      },
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('Fndeadletter'), 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
     });
     // the execution fails where its error happened, so RedriveExecution resumes it there
@@ -195,7 +283,9 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
   it('the machine calls published versions of its functions (qualified ARNs, never $LATEST), and a deploy of new stage code publishes a new one', () => {
     const { template } = synth({ pipeline: reviewed });
     const versions = template.findResources('AWS::Lambda::Version');
-    const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as { Properties: { DefinitionSubstitutions: Record<string, unknown> } };
+    const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as {
+      Properties: { DefinitionSubstitutions: Record<string, unknown> };
+    };
     const subs = sm.Properties.DefinitionSubstitutions;
     expect(Object.keys(subs).sort()).toEqual(['fn_draft', 'fn_review_gate', 'fn_tidy']);
     // a Version's Ref is its qualified ARN; old versions are retained for executions in flight
@@ -204,8 +294,12 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
       expect(ref && versions[ref]).toMatchObject({ Type: 'AWS::Lambda::Version', DeletionPolicy: 'Retain' });
     }
     const versionOf = (code: string): unknown => {
-      const { template: t } = synth({ pipeline: reviewed, code: (name) => lambda.Code.fromInline(name === 'draft' ? code : 'exports.handler = async (e) => e;') });
-      return (Object.values(t.findResources('AWS::StepFunctions::StateMachine'))[0] as { Properties: { DefinitionSubstitutions: Record<string, unknown> } }).Properties.DefinitionSubstitutions.fn_draft;
+      const { template: t } = synth({
+        pipeline: reviewed,
+        code: (name) => lambda.Code.fromInline(name === 'draft' ? code : 'exports.handler = async (e) => e;'),
+      });
+      return (Object.values(t.findResources('AWS::StepFunctions::StateMachine'))[0] as { Properties: { DefinitionSubstitutions: Record<string, unknown> } })
+        .Properties.DefinitionSubstitutions.fn_draft;
     };
     const before = versionOf('exports.handler = async (e) => e;');
     expect(versionOf('exports.handler = async (e) => e;')).toEqual(before);
@@ -233,14 +327,22 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
       Properties: { Name: 'v1', RoutingConfiguration: [{ StateMachineVersionArn: { 'Fn::GetAtt': [versionId, 'Arn'] }, Weight: 100 }] },
     });
     const outputs = template.findOutputs('*');
-    expect(Object.entries(outputs).find(([k]) => k.includes('StateMachineAliasArn'))?.[1]).toMatchObject({ Value: { 'Fn::GetAtt': [Object.keys(aliases)[0], 'Arn'] } });
+    expect(Object.entries(outputs).find(([k]) => k.includes('StateMachineAliasArn'))?.[1]).toMatchObject({
+      Value: { 'Fn::GetAtt': [Object.keys(aliases)[0], 'Arn'] },
+    });
     expect(Stack.of(construct).resolve(construct.aliasArn)).toEqual({ 'Fn::GetAtt': [Object.keys(aliases)[0], 'Arn'] });
     // another pipeline version is another alias (the old one, retained, keeps routing to its last version)
-    const v2 = definePipeline({ name: 'reviewed', version: 2, input: z.object({ texts: z.array(z.string()), reviewerId: z.string().nullable().default(null) }) })
+    const v2 = definePipeline({
+      name: 'reviewed',
+      version: 2,
+      input: z.object({ texts: z.array(z.string()), reviewerId: z.string().nullable().default(null) }),
+    })
       .task('tidy', tidy, { input: { text: 'v2' }, resultPath: '$.tidy' })
       .build();
     const next = synth({ pipeline: v2 }).template;
-    expect(Object.values(next.findResources('AWS::StepFunctions::StateMachineAlias')).map((a) => (a as { Properties: { Name: string } }).Properties.Name)).toEqual(['v2']);
+    expect(
+      Object.values(next.findResources('AWS::StepFunctions::StateMachineAlias')).map((a) => (a as { Properties: { Name: string } }).Properties.Name),
+    ).toEqual(['v2']);
   });
 
   it('logs level ALL without execution data by default, X-Ray on, an execution timeout of a day plus the review gates', () => {
@@ -252,12 +354,19 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
     });
     expect(definitionOf(template).TimeoutSeconds).toBe(86_400 + 7 * 24 * 3600);
     expect(definitionOf(template)).toEqual(construct.compiled.definition);
-    template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', TracingConfig: { Mode: 'Active' }, LoggingConfig: { LogGroup: Match.anyValue() } });
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogGroup: Match.anyValue() },
+    });
     // one log group per function (2 stages, review gate, registry writer, dead letters) plus the execution log, all with a retention
     template.resourceCountIs('AWS::Logs::LogGroup', 5 + 1);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     const data = synth({ pipeline: reviewed, includeExecutionData: true, xray: false, timeout: Duration.days(10) }).template;
-    data.hasResourceProperties('AWS::StepFunctions::StateMachine', { LoggingConfiguration: Match.objectLike({ IncludeExecutionData: true }), TracingConfiguration: { Enabled: false } });
+    data.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: Match.objectLike({ IncludeExecutionData: true }),
+      TracingConfiguration: { Enabled: false },
+    });
     expect(definitionOf(data).TimeoutSeconds).toBe(10 * 86_400);
   });
 
@@ -268,13 +377,28 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
     for (const c of ['model', 'validation', 'safety', 'assembly', 'infrastructure']) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Metrics: Match.arrayWith([
-          Match.objectLike({ MetricStat: Match.objectLike({ Metric: { Namespace: 'Baton', MetricName: 'FailedSteps', Dimensions: Match.arrayWith([{ Name: 'FailureClass', Value: c }, { Name: 'Pipeline', Value: 'reviewed' }]) } }) }),
+          Match.objectLike({
+            MetricStat: Match.objectLike({
+              Metric: {
+                Namespace: 'Baton',
+                MetricName: 'FailedSteps',
+                Dimensions: Match.arrayWith([
+                  { Name: 'FailureClass', Value: c },
+                  { Name: 'Pipeline', Value: 'reviewed' },
+                ]),
+              },
+            }),
+          }),
         ]),
         AlarmActions: [{ Ref: Match.stringLikeRegexp(`Topic${c}`) }],
       });
     }
     for (const m of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionThrottled']) {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: m, Namespace: 'AWS/States', AlarmActions: [{ Ref: Match.stringLikeRegexp('Topicoperations') }] });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: m,
+        Namespace: 'AWS/States',
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('Topicoperations') }],
+      });
     }
   });
 
@@ -324,13 +448,18 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
     expect(dynamo).toHaveLength(1);
     expect(actions(dynamo[0]!).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     expect(dynamo[0]!.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/ModelBudgets/), 'Arn'] });
-    const grantees = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, p]) => JSON.stringify(p).includes('dynamodb:')).map(([id]) => id);
+    const grantees = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([, p]) => JSON.stringify(p).includes('dynamodb:'))
+      .map(([id]) => id);
     expect(grantees).toEqual([expect.stringMatching(/Fndraft/)]);
     expect(construct.modelBudgetTable).toBeDefined();
     const map = definitionOf(template).States.drafts as { ItemProcessor: { States: Record<string, { Retry: Record<string, unknown>[] }> } };
     // after the retrier of Lambda's own service errors, the budget retrier, then the model retry policy (counted apart)
     const stageRetriers = map.ItemProcessor.States.draft!.Retry.filter((r) => !(r.ErrorEquals as string[])[0]!.startsWith('Lambda.'));
-    expect(stageRetriers.map((r) => r.ErrorEquals)).toEqual([['ModelBudgetUnavailable'], ['ThrottlingException', 'ModelErrorException', 'ServiceUnavailableException']]);
+    expect(stageRetriers.map((r) => r.ErrorEquals)).toEqual([
+      ['ModelBudgetUnavailable'],
+      ['ThrottlingException', 'ModelErrorException', 'ServiceUnavailableException'],
+    ]);
     expect(stageRetriers[0]).toMatchObject({ MaxAttempts: 50, JitterStrategy: 'FULL', MaxDelaySeconds: 30 });
     expect(stageRetriers[1]).toMatchObject({ MaxAttempts: 5 });
 
@@ -338,14 +467,20 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
     try {
       const file = join(dir, 'budgets.template.json');
       writeFileSync(file, JSON.stringify(template.toJSON()));
-      expect(cfnLint([file]).filter((f) => f.Level === 'Error').map((e) => `${e.Rule.Id} ${e.Message}`)).toEqual([]);
+      expect(
+        cfnLint([file])
+          .filter((f) => f.Level === 'Error')
+          .map((e) => `${e.Rule.Id} ${e.Message}`),
+      ).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('refuses model budgets of a model no stage calls, or of zero', () => {
-    expect(() => synth({ pipeline: reviewed, modelBudgets: { 'anthropic.claude-typo': { requestsPerMinute: 10 } } })).toThrow(/modelBudgets\["anthropic.claude-typo"\]: no stage calls that model/);
+    expect(() => synth({ pipeline: reviewed, modelBudgets: { 'anthropic.claude-typo': { requestsPerMinute: 10 } } })).toThrow(
+      /modelBudgets\["anthropic.claude-typo"\]: no stage calls that model/,
+    );
     expect(() => synth({ pipeline: reviewed, modelBudgets: { [MODEL]: { requestsPerMinute: 0 } } })).toThrow(/requestsPerMinute must be a positive number/);
     // without budgets: no table, no budget retrier
     expect(synth({ pipeline: reviewed }).template.findResources('AWS::DynamoDB::Table')).toEqual({});

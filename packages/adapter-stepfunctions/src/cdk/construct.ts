@@ -163,17 +163,34 @@ export class BatonStateMachine extends Construct {
     }
     const secret = props.registry?.databaseSecret;
     // RDS certificates are in the Lambda runtime's CA bundle, which Node does not trust unless told
-    const common = { BATON_PIPELINE: pipeline.name, ...(secret ? { BATON_DATABASE_SECRET_ARN: secret.secretArn, NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' } : {}) };
+    const common = {
+      BATON_PIPELINE: pipeline.name,
+      ...(secret ? { BATON_DATABASE_SECRET_ARN: secret.secretArn, NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' } : {}),
+    };
 
     this.blobBucket =
       props.blobBucket ??
-      new s3.Bucket(this, 'Blobs', { encryption: s3.BucketEncryption.S3_MANAGED, blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL, enforceSSL: true, removalPolicy: RemovalPolicy.RETAIN });
+      new s3.Bucket(this, 'Blobs', {
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
     const make = (name: string, entry: string | undefined, timeout: Duration, environment: Record<string, string>): lambda.Function => {
       const logGroup = new logs.LogGroup(this, `Logs-${name}`, { retention, removalPolicy: RemovalPolicy.RETAIN });
       // each deploy that changes a function publishes a version of it; old versions are kept, so an
       // execution started before the deploy goes on calling the stage code it started with
       const currentVersionOptions = { removalPolicy: RemovalPolicy.RETAIN };
-      const base = { runtime: lambda.Runtime.NODEJS_22_X, architecture: lambda.Architecture.ARM_64, timeout, tracing, memorySize: 1024, logGroup, currentVersionOptions, environment: { ...common, ...environment } };
+      const base = {
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.ARM_64,
+        timeout,
+        tracing,
+        memorySize: 1024,
+        logGroup,
+        currentVersionOptions,
+        environment: { ...common, ...environment },
+      };
       if (props.code) return new lambda.Function(this, `Fn-${name}`, { ...base, handler: 'index.handler', code: props.code(name) });
       if (!entry) throw new Error(`function "${name}" needs an entry file (or pass code)`);
       const { environment: extraEnv, ...functionProps } = props.functionProps ?? {};
@@ -202,7 +219,12 @@ export class BatonStateMachine extends Construct {
       const limited = model && budgets ? budgets : undefined;
       const env = { BATON_STAGE: stage.name, BATON_BUCKET: this.blobBucket.bucketName, ...(model ? modelEnvironment(model) : {}), ...limited?.environment };
       const seconds = Math.ceil((stage.timeoutMs ?? 300_000) / 1000) + 2;
-      const fn = make(stage.name, props.stageEntry(stage.name), Duration.seconds(limited ? timeoutWithBudgetWait(seconds, props.modelBudgetWait) : seconds), env);
+      const fn = make(
+        stage.name,
+        props.stageEntry(stage.name),
+        Duration.seconds(limited ? timeoutWithBudgetWait(seconds, props.modelBudgetWait) : seconds),
+        env,
+      );
       if (limited) grantModelBudgets(fn, limited.table);
       grantBlobs(fn, this.blobBucket);
       if (model) grantModel(this, fn, model);
@@ -218,18 +240,25 @@ export class BatonStateMachine extends Construct {
     if (approvals.length > 0) {
       const notifier = notifierConfig;
       const target = reviewNotifierResources(this, notifier);
-      this.reviewGate = make('review-gate', props.reviewGateEntry ?? (props.code ? undefined : missing('reviewGateEntry', pipeline.name)), Duration.seconds(30), {
-        ...target.environment,
-        ...(props.dashboardUrl ? { BATON_DASHBOARD_URL: props.dashboardUrl } : {}),
-      });
+      this.reviewGate = make(
+        'review-gate',
+        props.reviewGateEntry ?? (props.code ? undefined : missing('reviewGateEntry', pipeline.name)),
+        Duration.seconds(30),
+        {
+          ...target.environment,
+          ...(props.dashboardUrl ? { BATON_DASHBOARD_URL: props.dashboardUrl } : {}),
+        },
+      );
       secret?.grantRead(this.reviewGate);
       grantNotify(notifier, target, this.reviewGate);
       substitutions.fn_review_gate = this.reviewGate.currentVersion.functionArn;
-      if (target.topic) new CfnOutput(this, 'ReviewTopicArn', { value: target.topic.topicArn, description: 'SNS topic of review notices: subscribe the reviewers' });
+      if (target.topic)
+        new CfnOutput(this, 'ReviewTopicArn', { value: target.topic.topicArn, description: 'SNS topic of review notices: subscribe the reviewers' });
     } else this.reviewGate = undefined;
 
     this.deadLetterQueue =
-      props.deadLetterQueue ?? new sqs.Queue(this, 'DeadLetters', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+      props.deadLetterQueue ??
+      new sqs.Queue(this, 'DeadLetters', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
     const deployed = deployedCompileOptions(pipeline, {
       type,
       ...(props.timeout ? { timeoutSeconds: props.timeout.toSeconds() } : {}),
@@ -269,17 +298,28 @@ export class BatonStateMachine extends Construct {
     for (const resource of [this.version, this.alias]) resource.applyRemovalPolicy(RemovalPolicy.RETAIN);
     this.aliasArn = this.alias.attrArn;
     const stack = Stack.of(this);
-    const executions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${pipeline.name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const executions = stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${pipeline.name}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     if (JSON.stringify(this.compiled.definition).includes('"DISTRIBUTED"')) {
       // a DISTRIBUTED map starts child executions of this very state machine
       const self = stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: pipeline.name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
       // child executions of a run started on a version or alias start on it too
       this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [self, `${self}:*`] }));
-      this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [`${executions.replace(/:\*$/, '')}/*`] }));
+      this.stateMachine.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [`${executions.replace(/:\*$/, '')}/*`] }),
+      );
     }
 
     // status-change events the rules could not deliver to their function, kept for replay
-    const undelivered = new sqs.Queue(this, 'StatusEventsUndelivered', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+    const undelivered = new sqs.Queue(this, 'StatusEventsUndelivered', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
     const statusRule = (id: string, description: string, fn: lambda.Function, statuses?: string[]): events.Rule =>
       new events.Rule(this, id, {
         description: `Baton ${pipeline.name}: ${description}`,
@@ -291,7 +331,12 @@ export class BatonStateMachine extends Construct {
         targets: [new targets.LambdaFunction(fn, { retryAttempts: 185, maxEventAge: Duration.hours(24), deadLetterQueue: undelivered })],
       });
     if (secret) {
-      this.registryWriter = make('registry-writer', props.registryWriterEntry ?? (props.code ? undefined : missing('registryWriterEntry', pipeline.name)), Duration.seconds(30), {});
+      this.registryWriter = make(
+        'registry-writer',
+        props.registryWriterEntry ?? (props.code ? undefined : missing('registryWriterEntry', pipeline.name)),
+        Duration.seconds(30),
+        {},
+      );
       secret.grantRead(this.registryWriter);
       // an event leaves out an input or output over 256 KB: the writer reads it from the execution
       this.registryWriter.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }));
@@ -319,7 +364,10 @@ export class BatonStateMachine extends Construct {
             ...(props.alarms?.thresholds ? { thresholds: props.alarms.thresholds } : {}),
           });
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
-    new CfnOutput(this, 'StateMachineAliasArn', { value: this.aliasArn, description: `start runs here (pipeline ${pipeline.name} version ${pipeline.ir.version})` });
+    new CfnOutput(this, 'StateMachineAliasArn', {
+      value: this.aliasArn,
+      description: `start runs here (pipeline ${pipeline.name} version ${pipeline.ir.version})`,
+    });
     new CfnOutput(this, 'BlobBucketName', { value: this.blobBucket.bucketName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
   }

@@ -47,7 +47,9 @@ export function modelFromSpec(scope: Construct, spec: string): ModelConfig {
  * new BatonStateMachine(stack, 'Pipeline', { pipeline, stageEntry, ...deploymentFromContext(stack) });
  * ```
  */
-export function deploymentFromContext(scope: Construct): Pick<BatonStateMachineProps, 'model' | 'registry' | 'dashboardUrl' | 'reviewNotifier' | 'modelBudgets'> {
+export function deploymentFromContext(
+  scope: Construct,
+): Pick<BatonStateMachineProps, 'model' | 'registry' | 'dashboardUrl' | 'reviewNotifier' | 'modelBudgets'> {
   const node = Stack.of(scope).node;
   const get = (key: string): string | undefined => {
     const v = node.tryGetContext(key) as unknown;
@@ -67,7 +69,9 @@ export function deploymentFromContext(scope: Construct): Pick<BatonStateMachineP
     try {
       out.modelBudgets = JSON.parse(budgets) as ModelBudgets;
     } catch (e) {
-      throw new Error(`modelBudgets: not JSON (${(e as Error).message}); pass -c modelBudgets='{"<model id>":{"requestsPerMinute":400,"tokensPerMinute":400000}}'`);
+      throw new Error(
+        `modelBudgets: not JSON (${(e as Error).message}); pass -c modelBudgets='{"<model id>":{"requestsPerMinute":400,"tokensPerMinute":400000}}'`,
+      );
     }
   }
   return out;
@@ -77,7 +81,8 @@ function notifierFromSpec(scope: Construct, spec: string): ReviewNotifierConfig 
   if (spec === 'none') return { kind: 'none' };
   if (spec === 'sns') return { kind: 'sns' };
   if (spec === 'eventbridge') return { kind: 'eventbridge' };
-  if (spec.startsWith('eventbridge:')) return { kind: 'eventbridge', eventBus: events.EventBus.fromEventBusName(scope, 'ReviewEventBus', spec.slice('eventbridge:'.length)) };
+  if (spec.startsWith('eventbridge:'))
+    return { kind: 'eventbridge', eventBus: events.EventBus.fromEventBusName(scope, 'ReviewEventBus', spec.slice('eventbridge:'.length)) };
   if (spec.startsWith('webhook:')) {
     const [url, secretArn] = spec.slice('webhook:'.length).split('#');
     if (url) return { kind: 'webhook', url, ...(secretArn ? { secret: secretOf(scope, 'ReviewWebhookSecret', secretArn) } : {}) };

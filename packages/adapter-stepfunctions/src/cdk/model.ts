@@ -22,7 +22,8 @@ export type ModelConfig =
 export function modelsOfStages(stages: AnyStage[], model: ModelConfig | undefined, models: Record<string, ModelConfig> = {}): Map<string, ModelConfig> {
   const out = new Map<string, ModelConfig>();
   for (const name of Object.keys(models)) {
-    if (!stages.some((s) => s.name === name)) throw new Error(`models.${name}: the pipeline has no stage "${name}" (stages: ${stages.map((s) => s.name).join(', ')})`);
+    if (!stages.some((s) => s.name === name))
+      throw new Error(`models.${name}: the pipeline has no stage "${name}" (stages: ${stages.map((s) => s.name).join(', ')})`);
   }
   for (const stage of stages) {
     if (!stage.usesModel) continue;
@@ -40,7 +41,12 @@ export function modelsOfStages(stages: AnyStage[], model: ModelConfig | undefine
 /** The environment a stage function reads its model from (see `createModelFromEnv` in @baton/stages). */
 export function modelEnvironment(config: ModelConfig): Record<string, string> {
   if (config.provider === 'openai-compatible') {
-    return { BATON_MODEL_PROVIDER: 'openai-compatible', BATON_MODEL_ID: config.model, BATON_OPENAI_BASE_URL: config.baseUrl, BATON_OPENAI_KEY_SECRET_ARN: config.apiKeySecret.secretArn };
+    return {
+      BATON_MODEL_PROVIDER: 'openai-compatible',
+      BATON_MODEL_ID: config.model,
+      BATON_OPENAI_BASE_URL: config.baseUrl,
+      BATON_OPENAI_KEY_SECRET_ARN: config.apiKeySecret.secretArn,
+    };
   }
   return { BATON_MODEL_PROVIDER: 'bedrock', BATON_MODEL_ID: 'inferenceProfile' in config ? config.inferenceProfile : config.modelId };
 }

@@ -41,7 +41,13 @@ export function reviewNotifierResources(scope: Construct, config: ReviewNotifier
       return { environment: { BATON_REVIEW_NOTIFIER: 'eventbridge', BATON_REVIEW_EVENT_BUS: eventBus.eventBusName }, eventBus };
     }
     case 'webhook':
-      return { environment: { BATON_REVIEW_NOTIFIER: 'webhook', BATON_REVIEW_WEBHOOK_URL: config.url, ...(config.secret ? { BATON_REVIEW_WEBHOOK_SECRET_ARN: config.secret.secretArn } : {}) } };
+      return {
+        environment: {
+          BATON_REVIEW_NOTIFIER: 'webhook',
+          BATON_REVIEW_WEBHOOK_URL: config.url,
+          ...(config.secret ? { BATON_REVIEW_WEBHOOK_SECRET_ARN: config.secret.secretArn } : {}),
+        },
+      };
   }
 }
 

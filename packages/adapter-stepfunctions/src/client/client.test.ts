@@ -30,7 +30,9 @@ function startFakeSfn(): Promise<{ server: Server; url: string; calls: Call[]; r
       res.end(JSON.stringify(typeof reply === 'function' ? (reply as (b: unknown) => unknown)(calls.at(-1)!.body) : (reply ?? {})));
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls, replies })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls, replies })),
+  );
 }
 
 const SM = 'arn:aws:states:eu-west-1:123456789012:stateMachine:report';
@@ -57,7 +59,11 @@ describe('Step Functions client helpers against a local JSON-protocol server', (
     const sfn = createStepFunctionsClient({ client, stateMachineArn: SM });
     const out = await sfn.start({ topic: 'q3' }, { runId: 'run-1' });
     expect(out).toEqual({ runId: 'run-1', executionArn: EXEC });
-    expect(fake.calls[0]).toMatchObject({ target: 'AWSStepFunctions.StartExecution', contentType: 'application/x-amz-json-1.0', body: { stateMachineArn: SM, name: 'run-1', input: '{"topic":"q3"}' } });
+    expect(fake.calls[0]).toMatchObject({
+      target: 'AWSStepFunctions.StartExecution',
+      contentType: 'application/x-amz-json-1.0',
+      body: { stateMachineArn: SM, name: 'run-1', input: '{"topic":"q3"}' },
+    });
   });
 
   it('describe parses the output and maps a Lambda failure back to Baton error', async () => {
@@ -68,7 +74,11 @@ describe('Step Functions client helpers against a local JSON-protocol server', (
       startDate: 1_700_000_000,
       stopDate: 1_700_000_100,
       error: 'ValidationFailed',
-      cause: JSON.stringify({ errorType: 'ValidationFailed', errorMessage: JSON.stringify({ code: 'ValidationFailed', message: 'no citation', retryable: false, details: { n: 1 } }), trace: [] }),
+      cause: JSON.stringify({
+        errorType: 'ValidationFailed',
+        errorMessage: JSON.stringify({ code: 'ValidationFailed', message: 'no citation', retryable: false, details: { n: 1 } }),
+        trace: [],
+      }),
     };
     const info = await createStepFunctionsClient({ client, stateMachineArn: SM }).describe(EXEC);
     expect(info.status).toBe('FAILED');
@@ -79,7 +89,18 @@ describe('Step Functions client helpers against a local JSON-protocol server', (
   it('approve checks the review token, then SendTaskSuccess answers the stored task token', async () => {
     const reviews = createMemoryReviewStore();
     const { token, hash } = createReviewToken();
-    await reviews.put({ runId: 'run-1', executionArn: EXEC, gate: 'review', stepPath: 'review', payload: {}, createdAt: '', expiresAt: '', tokenHash: hash, taskToken: 'TT-1', status: 'open' });
+    await reviews.put({
+      runId: 'run-1',
+      executionArn: EXEC,
+      gate: 'review',
+      stepPath: 'review',
+      payload: {},
+      createdAt: '',
+      expiresAt: '',
+      tokenHash: hash,
+      taskToken: 'TT-1',
+      status: 'open',
+    });
     const sfn = createStepFunctionsClient({ client, stateMachineArn: SM, reviews });
     await expect(sfn.approve(EXEC, 'review', { token: 'wrong' })).rejects.toThrow(/token/);
     expect(fake.calls).toHaveLength(0);
@@ -92,18 +113,44 @@ describe('Step Functions client helpers against a local JSON-protocol server', (
   it('reject sends SendTaskFailure with ApprovalRejected and the serialized error as cause', async () => {
     const reviews = createMemoryReviewStore();
     const { token, hash } = createReviewToken();
-    await reviews.put({ runId: 'run-1', executionArn: EXEC, gate: 'review', stepPath: 'review', reviewer: 'bob', payload: {}, createdAt: '', expiresAt: '', tokenHash: hash, taskToken: 'TT-2', status: 'open' });
+    await reviews.put({
+      runId: 'run-1',
+      executionArn: EXEC,
+      gate: 'review',
+      stepPath: 'review',
+      reviewer: 'bob',
+      payload: {},
+      createdAt: '',
+      expiresAt: '',
+      tokenHash: hash,
+      taskToken: 'TT-2',
+      status: 'open',
+    });
     const sfn = createStepFunctionsClient({ client, stateMachineArn: SM, reviews });
     await expect(sfn.reject(EXEC, 'review', { token, reviewer: 'mallory' })).rejects.toThrow(/assigned to reviewer "bob"/);
     await sfn.reject(EXEC, 'review', { token, reviewer: 'bob', comment: 'wrong numbers' });
     const call = fake.calls.find((c) => c.target === 'AWSStepFunctions.SendTaskFailure')!;
     expect(call.body).toMatchObject({ taskToken: 'TT-2', error: 'ApprovalRejected' });
-    expect(JSON.parse(call.body.cause as string)).toMatchObject({ code: 'ApprovalRejected', details: { gate: 'review', reviewer: 'bob', comment: 'wrong numbers' } });
+    expect(JSON.parse(call.body.cause as string)).toMatchObject({
+      code: 'ApprovalRejected',
+      details: { gate: 'review', reviewer: 'bob', comment: 'wrong numbers' },
+    });
   });
 
   it('heartbeat, redrive and list map to SendTaskHeartbeat, RedriveExecution and paged ListExecutions', async () => {
     const reviews = createMemoryReviewStore();
-    await reviews.put({ runId: 'run-1', executionArn: EXEC, gate: 'review', stepPath: 'review', payload: {}, createdAt: '', expiresAt: '', tokenHash: 'h', taskToken: 'TT-3', status: 'open' });
+    await reviews.put({
+      runId: 'run-1',
+      executionArn: EXEC,
+      gate: 'review',
+      stepPath: 'review',
+      payload: {},
+      createdAt: '',
+      expiresAt: '',
+      tokenHash: 'h',
+      taskToken: 'TT-3',
+      status: 'open',
+    });
     const sfn = createStepFunctionsClient({ client, stateMachineArn: SM, reviews });
     await sfn.heartbeat(EXEC, 'review');
     fake.replies.RedriveExecution = { redriveDate: 1_700_000_200 };

@@ -92,7 +92,8 @@ export function createStepFunctionsClient(options: StepFunctionsClientOptions): 
     },
     async reject(executionArn, gate, decision) {
       const answer = await decideReview(reviews(), executionArn, gate, decision, 'rejected');
-      if (answer.verdict === 'rejected') await client.send(new SendTaskFailureCommand({ taskToken: answer.taskToken, error: answer.error, cause: answer.cause }));
+      if (answer.verdict === 'rejected')
+        await client.send(new SendTaskFailureCommand({ taskToken: answer.taskToken, error: answer.error, cause: answer.cause }));
     },
     async heartbeat(executionArn, gate) {
       const open = await reviews().open(executionArn, gate);
@@ -109,7 +110,12 @@ export function createStepFunctionsClient(options: StepFunctionsClientOptions): 
       let nextToken: string | undefined;
       do {
         const page = await client.send(
-          new ListExecutionsCommand({ stateMachineArn, maxResults: Math.min(100, limit - rows.length), ...(filter.status ? { statusFilter: filter.status } : {}), ...(nextToken ? { nextToken } : {}) }),
+          new ListExecutionsCommand({
+            stateMachineArn,
+            maxResults: Math.min(100, limit - rows.length),
+            ...(filter.status ? { statusFilter: filter.status } : {}),
+            ...(nextToken ? { nextToken } : {}),
+          }),
         );
         for (const e of page.executions ?? []) {
           rows.push({ executionArn: e.executionArn!, name: e.name ?? '', status: e.status ?? 'UNKNOWN', ...(e.startDate ? { startDate: e.startDate } : {}) });

@@ -48,7 +48,8 @@ describe('redrive of a deployed run (RedriveExecution on the local endpoint)', (
     await engine.redrive(runId);
     const out = await engine.result(runId, { timeoutMs: 60_000 });
     expect(out.status).toBe('succeeded');
-    if (out.status === 'succeeded') expect((out.output as { results: { status: string }[] }).results.map((r) => r.status)).toEqual(items.map(() => 'succeeded'));
+    if (out.status === 'succeeded')
+      expect((out.output as { results: { status: string }[] }).results.map((r) => r.status)).toEqual(items.map(() => 'succeeded'));
     const startsAfter = startCounts(readProbe(probe));
     expect(startsAfter.get('before')).toBe(1);
     for (const [i] of items.entries()) {

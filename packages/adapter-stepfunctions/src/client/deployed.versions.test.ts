@@ -19,7 +19,7 @@ const v2: AnyPipeline = definePipeline({ name: 'kit-map-strict', version: 2, inp
 
 const DAY = 86_400_000;
 
-describe('replay of a deployed run past the 14 days starts the run\'s own state machine version', { timeout: 120_000 }, () => {
+describe("replay of a deployed run past the 14 days starts the run's own state machine version", { timeout: 120_000 }, () => {
   let clock = Date.now();
   let d: LocalDeployment;
   beforeAll(async () => {
@@ -37,7 +37,10 @@ describe('replay of a deployed run past the 14 days starts the run\'s own state 
     const input = { probe, items: [1, 2, 3], delayMs: 0, failIndexes: [1] };
     const pinned = (await onAlias.start('kit-map-strict', input, { runId: 'pinned-run' })).runId;
     const loose = (await unpinned.start('kit-map-strict', input, { runId: 'loose-run' })).runId;
-    for (const [engine, runId] of [[onAlias, pinned], [unpinned, loose]] as const) {
+    for (const [engine, runId] of [
+      [onAlias, pinned],
+      [unpinned, loose],
+    ] as const) {
       expect(await engine.result(runId, { timeoutMs: 60_000 })).toMatchObject({ status: 'failed', error: { code: 'ItemBroken' } });
     }
     const first = await d.client.send(new DescribeExecutionCommand({ executionArn: executionArnOf(machine, pinned) }));
@@ -45,13 +48,28 @@ describe('replay of a deployed run past the 14 days starts the run\'s own state 
     expect(first.stateMachineVersionArn).toBe(`${machine}:1`);
 
     // a stage fix deployed under pipeline version 1: a new revision of v1's definition, published, alias v1 moved to it
-    const fixed = await d.client.send(new UpdateStateMachineCommand({ stateMachineArn: machine, definition: d.definitionOf(v1).replace('"Comment":"', '"Comment":"fixed stages: '), publish: true }));
+    const fixed = await d.client.send(
+      new UpdateStateMachineCommand({
+        stateMachineArn: machine,
+        definition: d.definitionOf(v1).replace('"Comment":"', '"Comment":"fixed stages: '),
+        publish: true,
+      }),
+    );
     expect(fixed.stateMachineVersionArn).toBe(`${machine}:2`);
-    await d.client.send(new UpdateStateMachineAliasCommand({ stateMachineAliasArn: aliasV1, routingConfiguration: [{ stateMachineVersionArn: fixed.stateMachineVersionArn!, weight: 100 }] }));
+    await d.client.send(
+      new UpdateStateMachineAliasCommand({
+        stateMachineAliasArn: aliasV1,
+        routingConfiguration: [{ stateMachineVersionArn: fixed.stateMachineVersionArn!, weight: 100 }],
+      }),
+    );
 
     // deploy version 2: a new revision, published, and its alias; the operators' engines now start on v2
     const updated = await d.client.send(new UpdateStateMachineCommand({ stateMachineArn: machine, definition: d.definitionOf(v2), publish: true }));
-    const aliasV2 = (await d.client.send(new CreateStateMachineAliasCommand({ name: 'v2', routingConfiguration: [{ stateMachineVersionArn: updated.stateMachineVersionArn!, weight: 100 }] }))).stateMachineAliasArn!;
+    const aliasV2 = (
+      await d.client.send(
+        new CreateStateMachineAliasCommand({ name: 'v2', routingConfiguration: [{ stateMachineVersionArn: updated.stateMachineVersionArn!, weight: 100 }] }),
+      )
+    ).stateMachineAliasArn!;
     const afterDeploy = d.engineFor({ 'kit-map-strict': aliasV2 }, [v2]);
     const unpinnedAfter = d.engineFor({ 'kit-map-strict': machine }, [v2]);
 

@@ -9,7 +9,16 @@ import { fakeMachineArn, startFakeSfn, type FakeExecution, type FakeSfn } from '
 import { HistoryWriter, lambdaFailure } from './test-support/history.js';
 
 const RETRY = { errors: ['ThrottlingException'], intervalMs: 1500, backoffRate: 2, maxAttempts: 3, jitter: 'FULL' as const, maxDelayMs: 60_000 };
-const step = defineStage({ name: 'write', version: 1, input: z.unknown(), output: z.unknown(), retry: [RETRY], async run(i) { return i; } });
+const step = defineStage({
+  name: 'write',
+  version: 1,
+  input: z.unknown(),
+  output: z.unknown(),
+  retry: [RETRY],
+  async run(i) {
+    return i;
+  },
+});
 const report = definePipeline({ name: 'report', version: 1, input: z.object({ topic: z.string(), pages: z.number().default(3) }) })
   .task('plan', step, { resultPath: '$.plan' })
   .approval('review', { gate: 'review', timeoutSeconds: 86_400 })
@@ -58,7 +67,10 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
     expect(fake.executions.size).toBe(1);
     const { runId } = await engine.start(report, { topic: 'x' });
     expect(runId).toMatch(/^report-\d{14}-[0-9a-f]{8}$/);
-    await expect(engine.start('report', { topic: 'x' }, { runId: 'has space' })).rejects.toMatchObject({ code: 'InvalidInput', message: expect.stringMatching(/invalid run id "has space": a run id is 1-64 characters/) });
+    await expect(engine.start('report', { topic: 'x' }, { runId: 'has space' })).rejects.toMatchObject({
+      code: 'InvalidInput',
+      message: expect.stringMatching(/invalid run id "has space": a run id is 1-64 characters/),
+    });
     await expect(engine.start('triage', {})).rejects.toMatchObject({ code: 'PipelineNotFound', message: expect.stringMatching(/unknown pipeline "triage"/) });
   });
 
@@ -69,7 +81,13 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
     expect(fake.calls).toEqual([]);
     const outcome = await engine.result(runId);
     expect(outcome).toMatchObject({ status: 'failed', error: { code: 'InvalidInput', message: expect.stringMatching(/topic/) } });
-    expect(await engine.status(runId)).toMatchObject({ status: 'failed', engine: 'stepfunctions', pipeline: 'report', attempts: [], error: { code: 'InvalidInput' } });
+    expect(await engine.status(runId)).toMatchObject({
+      status: 'failed',
+      engine: 'stepfunctions',
+      pipeline: 'report',
+      attempts: [],
+      error: { code: 'InvalidInput' },
+    });
     expect(events.map((e) => e.type)).toEqual(['run-started', 'run-finished']);
     expect((await engine.list({ status: 'failed' })).map((r) => r.runId)).toEqual(['bad-1']);
     await expect(engine.redrive(runId)).rejects.toThrow(/failed on its input/);
@@ -108,7 +126,9 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
       { stepPath: 'plan', attempt: 1, code: 'ThrottlingException', delayMs: 1200, maxDelayMs: 2000 },
       { stepPath: 'plan', attempt: 2, code: 'ThrottlingException', delayMs: 2500, maxDelayMs: 4000 },
     ]);
-    expect(info.pendingReviews).toEqual([{ runId, gate: 'review', stepPath: 'review', payload: { title: 'Q3' }, createdAt: expect.any(String), expiresAt: expect.any(String) }]);
+    expect(info.pendingReviews).toEqual([
+      { runId, gate: 'review', stepPath: 'review', payload: { title: 'Q3' }, createdAt: expect.any(String), expiresAt: expect.any(String) },
+    ]);
     expect(JSON.stringify(info)).not.toContain('TT-1');
     expect(fake.calls.filter((c) => c.op === 'GetExecutionHistory').length).toBeGreaterThan(2);
 
@@ -158,9 +178,15 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
     let execution!: FakeExecution;
     fake.onStart = (e) => (execution = e);
     const { runId } = await engine.start('report', { topic: 'q3' }, { runId: 'run-3' });
-    await expect(engine.result(runId, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'ResultTimedOut', message: 'run "run-3" did not end within 50 ms (it goes on; call result() again to wait more)' });
+    await expect(engine.result(runId, { timeoutMs: 50 })).rejects.toMatchObject({
+      code: 'ResultTimedOut',
+      message: 'run "run-3" did not end within 50 ms (it goes on; call result() again to wait more)',
+    });
     const waiting = engine.result(runId);
-    setTimeout(() => Object.assign(execution, { status: 'FAILED', stopDate: Date.now() / 1000, ...lambdaFailure('SafetyCheckFailed', 'denylisted', false) }), 40);
+    setTimeout(
+      () => Object.assign(execution, { status: 'FAILED', stopDate: Date.now() / 1000, ...lambdaFailure('SafetyCheckFailed', 'denylisted', false) }),
+      40,
+    );
     expect(await waiting).toEqual({ status: 'failed', error: { code: 'SafetyCheckFailed', message: 'denylisted', retryable: false } });
     execution.status = 'TIMED_OUT';
     expect(await engine.result(runId)).toMatchObject({ status: 'failed', error: { code: 'States.Timeout' } });
@@ -175,13 +201,25 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
     const { token, hash } = createReviewToken();
     await reviews.put({ ...review(runId, hash, 'TT-4'), reviewer: 'ana' });
     fake.tokens.set('TT-4', { executionArn: arnOf(runId), answer: (a) => answers.push(a) });
-    await expect(engine.approve(runId, 'review', { token: 'wrong', reviewer: 'ana' })).rejects.toMatchObject({ code: 'ReviewTokenRejected', message: expect.stringMatching(/token rejected/) });
-    await expect(engine.approve(runId, 'review', { token, reviewer: 'bob' })).rejects.toMatchObject({ code: 'ReviewTokenRejected', message: expect.stringMatching(/assigned to reviewer "ana"/) });
-    await expect(engine.approve(runId, 'other-gate', { token })).rejects.toMatchObject({ code: 'GateNotFound', message: expect.stringMatching(/has no gate "other-gate"/) });
+    await expect(engine.approve(runId, 'review', { token: 'wrong', reviewer: 'ana' })).rejects.toMatchObject({
+      code: 'ReviewTokenRejected',
+      message: expect.stringMatching(/token rejected/),
+    });
+    await expect(engine.approve(runId, 'review', { token, reviewer: 'bob' })).rejects.toMatchObject({
+      code: 'ReviewTokenRejected',
+      message: expect.stringMatching(/assigned to reviewer "ana"/),
+    });
+    await expect(engine.approve(runId, 'other-gate', { token })).rejects.toMatchObject({
+      code: 'GateNotFound',
+      message: expect.stringMatching(/has no gate "other-gate"/),
+    });
     expect(fake.calls.some((c) => c.op.startsWith('SendTask'))).toBe(false);
     await engine.approve(runId, 'review', { token, reviewer: 'ana', comment: 'fine' });
     expect(answers).toEqual([{ output: JSON.stringify({ approved: true, reviewer: 'ana', comment: 'fine', sections: {} }) }]);
-    await expect(engine.approve(runId, 'review', { token, reviewer: 'ana' })).rejects.toMatchObject({ code: 'ReviewTokenUsed', message: expect.stringMatching(/already used/) });
+    await expect(engine.approve(runId, 'review', { token, reviewer: 'ana' })).rejects.toMatchObject({
+      code: 'ReviewTokenUsed',
+      message: expect.stringMatching(/already used/),
+    });
 
     // another run's token is foreign here; a reject answers with ApprovalRejected
     const other = createReviewToken();
@@ -190,7 +228,10 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
     await expect(engine.reject(runId, 'review', { token })).rejects.toMatchObject({ code: 'ReviewTokenUsed' });
     await engine.reject(runId, 'review', { token: other.token, comment: 'numbers wrong' });
     expect(answers[1]).toMatchObject({ error: 'ApprovalRejected' });
-    expect(JSON.parse((answers[1] as { cause: string }).cause)).toMatchObject({ code: 'ApprovalRejected', details: { gate: 'review', comment: 'numbers wrong' } });
+    expect(JSON.parse((answers[1] as { cause: string }).cause)).toMatchObject({
+      code: 'ApprovalRejected',
+      details: { gate: 'review', comment: 'numbers wrong' },
+    });
   });
 
   it('a task token the service no longer awaits is refused typed (TaskTimedOut, TaskDoesNotExist)', async () => {
@@ -213,7 +254,10 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
     const engine = engineOf();
     const { runId } = await engine.start('report', { topic: 'q3' }, { runId: 'run-7' });
     const execution = fake.executions.get(arnOf(runId))!;
-    await expect(engine.redrive(runId)).rejects.toMatchObject({ code: 'RunNotRedrivable', message: 'run "run-7" is still in progress; only a failed run can be redriven' });
+    await expect(engine.redrive(runId)).rejects.toMatchObject({
+      code: 'RunNotRedrivable',
+      message: 'run "run-7" is still in progress; only a failed run can be redriven',
+    });
     Object.assign(execution, { status: 'FAILED', stopDate: Date.now() / 1000, ...lambdaFailure('StageFailed', 'boom', true) });
     // a stale read right after the redrive still says FAILED: result waits for the redriven execution's end
     fake.onRedrive = (e) => {
@@ -228,26 +272,46 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
     // with replayWhenRefused: false, the service's refusal is the answer
     const strict = engineOf({ replayWhenRefused: false });
     Object.assign(execution, { status: 'FAILED', redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution redrivable period exceeded' });
-    await expect(strict.redrive(runId)).rejects.toMatchObject({ code: 'RunNotRedrivable', message: expect.stringMatching(/cannot redrive run "run-7": Execution redrivable period exceeded\..*14 days/) });
+    await expect(strict.redrive(runId)).rejects.toMatchObject({
+      code: 'RunNotRedrivable',
+      message: expect.stringMatching(/cannot redrive run "run-7": Execution redrivable period exceeded\..*14 days/),
+    });
     delete execution.redriveStatus;
     fake.failNext.RedriveExecution = { name: 'ExecutionNotRedrivable', message: 'Execution has exceeded the max execution time' };
-    await expect(strict.redrive(runId)).rejects.toMatchObject({ details: { awsError: 'ExecutionNotRedrivable' }, message: expect.stringMatching(/max execution time/) });
+    await expect(strict.redrive(runId)).rejects.toMatchObject({
+      details: { awsError: 'ExecutionNotRedrivable' },
+      message: expect.stringMatching(/max execution time/),
+    });
   });
 
   it('where the service refuses RedriveExecution, redrive replays the run: a new execution <runId>.r<n> with the same input, which status, result, list and approve follow', async () => {
     const engine = engineOf();
     const { runId } = await engine.start('report', { topic: 'q9' }, { runId: 'run-9' });
-    Object.assign(fake.executions.get(arnOf(runId))!, { status: 'FAILED', stopDate: Date.now() / 1000, redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution redrivable period exceeded', ...lambdaFailure('StageFailed', 'boom', true) });
+    Object.assign(fake.executions.get(arnOf(runId))!, {
+      status: 'FAILED',
+      stopDate: Date.now() / 1000,
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: 'Execution redrivable period exceeded',
+      ...lambdaFailure('StageFailed', 'boom', true),
+    });
     fake.calls.length = 0;
     await engine.redrive(runId);
     expect(fake.calls.filter((c) => c.op === 'RedriveExecution')).toEqual([]);
-    expect(fake.calls.filter((c) => c.op === 'StartExecution')).toMatchObject([{ body: { stateMachineArn: SM, name: 'run-9.r1', input: '{"topic":"q9","pages":3}' } }]);
+    expect(fake.calls.filter((c) => c.op === 'StartExecution')).toMatchObject([
+      { body: { stateMachineArn: SM, name: 'run-9.r1', input: '{"topic":"q9","pages":3}' } },
+    ]);
     // another engine object (another process) finds the replay from the run id
     const other = engineOf();
     expect(await other.status(runId)).toMatchObject({ runId, status: 'running' });
     expect((await other.list()).filter((r) => r.runId === runId)).toEqual([expect.objectContaining({ runId, status: 'running' })]);
     // the replay fails too, 15 days ago as well: the next replay is .r2
-    Object.assign(fake.executions.get(arnOf('run-9.r1'))!, { status: 'FAILED', stopDate: Date.now() / 1000, redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution redrivable period exceeded', ...lambdaFailure('StageFailed', 'again', true) });
+    Object.assign(fake.executions.get(arnOf('run-9.r1'))!, {
+      status: 'FAILED',
+      stopDate: Date.now() / 1000,
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: 'Execution redrivable period exceeded',
+      ...lambdaFailure('StageFailed', 'again', true),
+    });
     expect((await other.list({ status: 'failed' })).filter((r) => r.runId === runId)).toHaveLength(1);
     await other.redrive(runId);
     expect(fake.calls.filter((c) => c.op === 'StartExecution').map((c) => (c.body as { name: string }).name)).toEqual(['run-9.r1', 'run-9.r2']);
@@ -257,7 +321,13 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
   });
 
   it('list maps ListExecutions (every page) to run summaries, waiting when a review is open, per pipeline machine', async () => {
-    const engine = createStepFunctionsEngine({ client, stateMachines: { report: SM, triage: fakeMachineArn('triage') }, pipelines: [report, triage], reviews, pollIntervalMs: 10 });
+    const engine = createStepFunctionsEngine({
+      client,
+      stateMachines: { report: SM, triage: fakeMachineArn('triage') },
+      pipelines: [report, triage],
+      reviews,
+      pollIntervalMs: 10,
+    });
     for (const [i, id] of ['a', 'b', 'c'].entries()) {
       await engine.start('report', { topic: id }, { runId: `run-${id}` });
       fake.executions.get(arnOf(`run-${id}`))!.startDate = 1_700_000_000 + i;
@@ -282,26 +352,43 @@ describe('createStepFunctionsEngine on the Step Functions JSON protocol', () => 
   it('service failures become Baton errors that say what was being done', async () => {
     const engine = engineOf();
     fake.failNext.StartExecution = { name: 'StateMachineDoesNotExist', message: 'State Machine Does Not Exist' };
-    await expect(engine.start('report', { topic: 'q' }, { runId: 'run-8' })).rejects.toMatchObject({ code: 'ConfigurationError', details: { awsError: 'StateMachineDoesNotExist' } });
+    await expect(engine.start('report', { topic: 'q' }, { runId: 'run-8' })).rejects.toMatchObject({
+      code: 'ConfigurationError',
+      details: { awsError: 'StateMachineDoesNotExist' },
+    });
     fake.failNext.DescribeExecution = { name: 'AccessDeniedException', message: 'not authorized to perform: states:DescribeExecution' };
-    await expect(engine.status('run-8')).rejects.toMatchObject({ code: 'ConfigurationError', message: expect.stringMatching(/DescribeExecution of run "run-8" failed: AccessDeniedException/) });
+    await expect(engine.status('run-8')).rejects.toMatchObject({
+      code: 'ConfigurationError',
+      message: expect.stringMatching(/DescribeExecution of run "run-8" failed: AccessDeniedException/),
+    });
     const offline = createStepFunctionsEngine({
       client: new SFNClient({ endpoint: 'http://127.0.0.1:9', region: 'eu-west-1', credentials: { accessKeyId: 'AK', secretAccessKey: 'SK' }, maxAttempts: 1 }),
       stateMachineArn: SM,
       pipelines: [report],
       reviews,
     });
-    await expect(offline.status('run-9')).rejects.toMatchObject({ code: 'ServiceUnavailableException', message: expect.stringMatching(/AWS_ENDPOINT_URL_SFN/) });
+    await expect(offline.status('run-9')).rejects.toMatchObject({
+      code: 'ServiceUnavailableException',
+      message: expect.stringMatching(/AWS_ENDPOINT_URL_SFN/),
+    });
     // a throttled call is the SDK's to retry (its standard retry strategy); a client that does not retry surfaces it typed
     const retrying = new SFNClient({ endpoint: fake.url, region: 'eu-west-1', credentials: { accessKeyId: 'AK', secretAccessKey: 'SK' } });
     await engine.start('report', { topic: 'q' }, { runId: 'run-throttled' });
     fake.failNext.DescribeExecution = { name: 'ThrottlingException', message: 'Rate exceeded' };
-    expect(await createStepFunctionsEngine({ client: retrying, stateMachineArn: SM, pipelines: [report], reviews }).status('run-throttled')).toMatchObject({ status: 'running' });
+    expect(await createStepFunctionsEngine({ client: retrying, stateMachineArn: SM, pipelines: [report], reviews }).status('run-throttled')).toMatchObject({
+      status: 'running',
+    });
     expect(fake.calls.filter((c) => c.op === 'DescribeExecution').length).toBeGreaterThanOrEqual(2);
     retrying.destroy();
     fake.failNext.DescribeExecution = { name: 'ThrottlingException', message: 'Rate exceeded' };
-    await expect(engine.status('run-throttled')).rejects.toMatchObject({ code: 'ServiceUnavailableException', retryable: true, details: { awsError: 'ThrottlingException' } });
-    expect(() => createStepFunctionsEngine({ client, stateMachineArn: 'arn:aws:states:eu-west-1:1:stateMachine:other', pipelines: [report, triage], reviews })).toThrow(/not named after any of the pipelines/);
+    await expect(engine.status('run-throttled')).rejects.toMatchObject({
+      code: 'ServiceUnavailableException',
+      retryable: true,
+      details: { awsError: 'ThrottlingException' },
+    });
+    expect(() =>
+      createStepFunctionsEngine({ client, stateMachineArn: 'arn:aws:states:eu-west-1:1:stateMachine:other', pipelines: [report, triage], reviews }),
+    ).toThrow(/not named after any of the pipelines/);
     expect(() => createStepFunctionsEngine({ client, pipelines: [report], reviews })).toThrow(/no state machine/);
   });
 });

@@ -21,15 +21,7 @@ import {
   type RunObserver,
   type RunOutcome,
 } from '@baton/core';
-import {
-  apiError,
-  assertGateOf,
-  containsRef,
-  startRunId,
-  resolvePipeline,
-  safeObserver,
-  validateRunInput,
-} from '@baton/core/engine';
+import { apiError, assertGateOf, containsRef, startRunId, resolvePipeline, safeObserver, validateRunInput } from '@baton/core/engine';
 import { replayExecutionName } from '../lambda/event.js';
 import { decideReview, type ReviewStore } from '../lambda/reviews.js';
 import { createHistoryReader } from './history-reader.js';
@@ -224,9 +216,15 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
    */
   const replay = async (runId: string, ref: RunRef, d: DescribeExecutionOutput, reason: string): Promise<void> => {
     const machine = machines.get(ref.pipeline)!;
-    const target = (d.stateMachineAliasArn && PIPELINE_VERSION_ALIAS.test(d.stateMachineAliasArn) ? d.stateMachineAliasArn : undefined) ?? d.stateMachineVersionArn ?? machine;
+    const target =
+      (d.stateMachineAliasArn && PIPELINE_VERSION_ALIAS.test(d.stateMachineAliasArn) ? d.stateMachineAliasArn : undefined) ??
+      d.stateMachineVersionArn ??
+      machine;
     if (!d.stateMachineVersionArn) {
-      logger.warn('run started on the unqualified state machine: its replay runs the definition deployed now (start runs on a version or alias ARN to pin them)', { runId, stateMachineArn: machine });
+      logger.warn(
+        'run started on the unqualified state machine: its replay runs the definition deployed now (start runs on a version or alias ARN to pin them)',
+        { runId, stateMachineArn: machine },
+      );
     }
     const next: RunRef = { ...ref, replay: ref.replay + 1, executionArn: executionArnOf(machine, replayExecutionName(runId, ref.replay + 1)) };
     const name = replayExecutionName(runId, next.replay);
@@ -235,18 +233,28 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
     } catch (e) {
       const aws = awsErrorName(e);
       if (target !== machine && (aws === 'ResourceNotFound' || aws === 'StateMachineDoesNotExist')) {
-        throw new StageError('PipelineVersionNotLoaded', `run "${runId}" started on ${target}, which no longer exists: it cannot be replayed on its own pipeline version (retain published versions and aliases while runs may still need them)`, {
-          retryable: false,
-          details: { runId, stateMachineArn: target, awsError: aws },
-          cause: e,
-        });
+        throw new StageError(
+          'PipelineVersionNotLoaded',
+          `run "${runId}" started on ${target}, which no longer exists: it cannot be replayed on its own pipeline version (retain published versions and aliases while runs may still need them)`,
+          {
+            retryable: false,
+            details: { runId, stateMachineArn: target, awsError: aws },
+            cause: e,
+          },
+        );
       }
       // another process replayed it first: the same replay
       if (aws !== 'ExecutionAlreadyExists') throw sfnApiError(e, `StartExecution of replay "${name}" of run "${runId}"`);
     }
     known.set(runId, next);
     redriven.delete(runId);
-    logger.info('run replayed: Step Functions refused RedriveExecution, a new execution reuses the steps that succeeded', { runId, executionArn: next.executionArn, replay: next.replay, stateMachineArn: target, reason });
+    logger.info('run replayed: Step Functions refused RedriveExecution, a new execution reuses the steps that succeeded', {
+      runId,
+      executionArn: next.executionArn,
+      replay: next.replay,
+      stateMachineArn: target,
+      reason,
+    });
   };
 
   const history = createHistoryReader(client);
@@ -324,9 +332,13 @@ export function createStepFunctionsEngine(options: StepFunctionsEngineOptions): 
         // the service answers this for a closed execution whatever its input: compare it ourselves
         const d = await call(client.send(new DescribeExecutionCommand({ executionArn: ref.executionArn })), `DescribeExecution of run "${runId}"`);
         if (canonicalJson(parseJson(d.input)) !== canonicalJson(checked.input ?? {})) {
-          throw new StageError('InvalidInput', `run id "${runId}" is already an execution of ${stateMachineArn} with another input; start with another run id`, {
-            details: { awsError: 'ExecutionAlreadyExists', executionArn: ref.executionArn },
-          });
+          throw new StageError(
+            'InvalidInput',
+            `run id "${runId}" is already an execution of ${stateMachineArn} with another input; start with another run id`,
+            {
+              details: { awsError: 'ExecutionAlreadyExists', executionArn: ref.executionArn },
+            },
+          );
         }
       }
       known.set(runId, ref);

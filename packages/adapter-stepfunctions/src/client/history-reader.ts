@@ -19,7 +19,9 @@ export function createHistoryReader(client: SFNClient): (executionArn: string) =
   const kept = new Map<string, HistoryEvent[]>();
   const page = async (executionArn: string, reverseOrder: boolean, nextToken: string | undefined): Promise<{ events?: HistoryEvent[]; nextToken?: string }> => {
     try {
-      return await client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, includeExecutionData: true, reverseOrder, ...(nextToken ? { nextToken } : {}) }));
+      return await client.send(
+        new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, includeExecutionData: true, reverseOrder, ...(nextToken ? { nextToken } : {}) }),
+      );
     } catch (e) {
       throw sfnApiError(e, `GetExecutionHistory of ${executionArn}`);
     }

@@ -1,12 +1,6 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { type RetryPolicy, type SerializedError } from '@baton/core';
-import {
-  RETRY_DEFAULTS,
-  maxDelayBoundMs,
-  matchRetrier,
-  type AttemptRecord,
-  type RetryRecord,
-} from '@baton/core/engine';
+import { RETRY_DEFAULTS, maxDelayBoundMs, matchRetrier, type AttemptRecord, type RetryRecord } from '@baton/core/engine';
 import { LAMBDA_SERVICE_ERRORS } from '../compile/task.js';
 import { errorFromCause } from '../lambda/errors.js';
 import type { StageEvent } from '../lambda/event.js';
@@ -100,7 +94,12 @@ export function readHistory(events: readonly HistoryEvent[], options: ReadHistor
       if ('stage' in payload) {
         const n = (perStep.get(payload.stepPath) ?? 0) + 1;
         perStep.set(payload.stepPath, n);
-        task.record = { stepPath: payload.stepPath, attempt: typeof payload.retryCount === 'number' ? payload.retryCount + 1 : n, status: 'running', startedAt: at ?? '' };
+        task.record = {
+          stepPath: payload.stepPath,
+          attempt: typeof payload.retryCount === 'number' ? payload.retryCount + 1 : n,
+          status: 'running',
+          startedAt: at ?? '',
+        };
         attempts.push(task.record);
       }
       tasks.set(id, task);
@@ -162,7 +161,8 @@ function retriesOf(tasks: Map<number, OpenTask>, options: ReadHistoryOptions): R
 
 /** The retrier the compiled Task applied: the Lambda service retrier first, then Baton's. */
 function retrierOf(policies: readonly RetryPolicy[], error: SerializedError): { policy: RetryPolicy | undefined; key: string } {
-  if ((LAMBDA_SERVICE_ERRORS as readonly string[]).includes(error.code)) return { policy: { errors: [...LAMBDA_SERVICE_ERRORS], intervalMs: 1000, backoffRate: 2 }, key: 'lambda' };
+  if ((LAMBDA_SERVICE_ERRORS as readonly string[]).includes(error.code))
+    return { policy: { errors: [...LAMBDA_SERVICE_ERRORS], intervalMs: 1000, backoffRate: 2 }, key: 'lambda' };
   const index = matchRetrier(policies, error.code, error.retryable);
   return { policy: index === null ? undefined : policies[index], key: String(index) };
 }
@@ -171,7 +171,11 @@ function retrierOf(policies: readonly RetryPolicy[], error: SerializedError): { 
 function aslBoundMs(policy: RetryPolicy, retryNumber: number): number {
   const sec = (ms: number): number => Math.max(1, Math.ceil(ms / 1000)) * 1000;
   return maxDelayBoundMs(
-    { ...policy, intervalMs: sec(policy.intervalMs ?? RETRY_DEFAULTS.intervalMs), ...(policy.maxDelayMs === undefined ? {} : { maxDelayMs: sec(policy.maxDelayMs) }) },
+    {
+      ...policy,
+      intervalMs: sec(policy.intervalMs ?? RETRY_DEFAULTS.intervalMs),
+      ...(policy.maxDelayMs === undefined ? {} : { maxDelayMs: sec(policy.maxDelayMs) }),
+    },
     retryNumber,
   );
 }
@@ -198,7 +202,12 @@ function batonTask(payload: unknown): BatonTask | undefined {
   const p = payload as Record<string, unknown>;
   if (typeof p.stepPath !== 'string') return undefined;
   if (typeof p.stage === 'string') {
-    return { stage: p.stage, stepPath: p.stepPath, ...(typeof p.retryCount === 'number' ? { retryCount: p.retryCount } : {}), ...(Array.isArray(p.retry) ? { retry: p.retry as RetryPolicy[] } : {}) };
+    return {
+      stage: p.stage,
+      stepPath: p.stepPath,
+      ...(typeof p.retryCount === 'number' ? { retryCount: p.retryCount } : {}),
+      ...(Array.isArray(p.retry) ? { retry: p.retry as RetryPolicy[] } : {}),
+    };
   }
   return typeof p.gate === 'string' ? { gate: p.gate, stepPath: p.stepPath } : undefined;
 }

@@ -46,7 +46,14 @@ export async function listExecutions(options: ListExecutionsOptions): Promise<Ru
         // a failed execution that was replayed is not the run's state any more: its replay is
         if (status === 'failed' && (await replayed(options.client, e))) continue;
         const startedAt = (e.startDate ?? new Date(0)).toISOString();
-        rows.push({ runId: runIdOf(e.executionArn ?? e.name ?? ''), pipeline, engine: 'stepfunctions', status, startedAt, updatedAt: (e.stopDate ?? e.redriveDate ?? e.startDate ?? new Date(0)).toISOString() });
+        rows.push({
+          runId: runIdOf(e.executionArn ?? e.name ?? ''),
+          pipeline,
+          engine: 'stepfunctions',
+          status,
+          startedAt,
+          updatedAt: (e.stopDate ?? e.redriveDate ?? e.startDate ?? new Date(0)).toISOString(),
+        });
       }
     }
   }

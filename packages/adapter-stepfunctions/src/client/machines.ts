@@ -17,7 +17,8 @@ export function machinesOf(options: { stateMachineArn?: string; stateMachines?: 
   const names = options.pipelines.map((p) => p.name);
   const machines = new Map<string, string>();
   for (const [pipeline, arn] of Object.entries(options.stateMachines ?? {})) {
-    if (!names.includes(pipeline)) throw new StageError('ConfigurationError', `stateMachines names pipeline "${pipeline}", which is not among the pipelines given (${names.join(', ')})`);
+    if (!names.includes(pipeline))
+      throw new StageError('ConfigurationError', `stateMachines names pipeline "${pipeline}", which is not among the pipelines given (${names.join(', ')})`);
     machines.set(pipeline, checked(arn));
   }
   if (options.stateMachineArn !== undefined) {

@@ -58,4 +58,3 @@ export function parseJson(text: string | undefined): unknown {
     return text;
   }
 }
-

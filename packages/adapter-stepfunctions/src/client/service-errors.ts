@@ -69,7 +69,13 @@ export function sfnApiError(error: unknown, doing: string): StageError {
   const noRegion = /region is missing/i.test(message);
   const code: ErrorCode =
     known ??
-    (noRegion ? 'ConfigurationError' : typeof errno === 'string' && UNREACHABLE.has(errno) ? 'ServiceUnavailableException' : fault === 'server' ? 'ServiceUnavailableException' : 'StageFailed');
+    (noRegion
+      ? 'ConfigurationError'
+      : typeof errno === 'string' && UNREACHABLE.has(errno)
+        ? 'ServiceUnavailableException'
+        : fault === 'server'
+          ? 'ServiceUnavailableException'
+          : 'StageFailed');
   const hint = noRegion
     ? ' (set AWS_REGION)'
     : name === 'CredentialsProviderError'
@@ -102,7 +108,8 @@ export function executionNameProblem(name: string): string | undefined {
 /** `arn:aws:states:<region>:<account>:stateMachine:<name>` → the ARN of its execution `<runId>`. */
 export function executionArnOf(stateMachineArn: string, runId: string): string {
   const parts = stateMachineArn.split(':');
-  if (parts.length < 7 || parts[5] !== 'stateMachine') throw new StageError('ConfigurationError', `"${stateMachineArn}" is not a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)`);
+  if (parts.length < 7 || parts[5] !== 'stateMachine')
+    throw new StageError('ConfigurationError', `"${stateMachineArn}" is not a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)`);
   return [...parts.slice(0, 5), 'execution', parts[6], runId].join(':');
 }
 

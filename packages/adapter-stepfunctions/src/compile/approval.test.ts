@@ -22,10 +22,12 @@ describe('approval gate: reviewer', () => {
     expect(payload(compileToAsl(kit('kit-approval')).definition.States.review!)).not.toHaveProperty('reviewer.$');
   });
 
-  it('inside a map item the path is read from the item\'s Baton state', () => {
+  it("inside a map item the path is read from the item's Baton state", () => {
     const p = definePipeline({ name: 'per-item', version: 1, input: z.object({ probe: z.string(), items: z.array(z.object({ owner: z.string() })) }) })
       .map('each', { items: '$.items', resultPath: '$.out' }, (b) =>
-        b.task('draft', kitStep, { input: { 'probe.$': '$.probe', value: 1 }, resultPath: '$.draft' }).approval('sign-off', { timeoutSeconds: 60, reviewerPath: '$.owner' }),
+        b
+          .task('draft', kitStep, { input: { 'probe.$': '$.probe', value: 1 }, resultPath: '$.draft' })
+          .approval('sign-off', { timeoutSeconds: 60, reviewerPath: '$.owner' }),
       )
       .build();
     const proc = (compileToAsl(p).definition.States.each!.ItemProcessor as { States: Record<string, AslState> }).States;
@@ -41,14 +43,20 @@ describe('approval gate: sections', () => {
 
   it('a review loop unrolls one gate per round, each with its step path', () => {
     const states = compileToAsl(kit('kit-review-rounds')).definition.States;
-    expect([states.review, states['review@2'], states['review@3']].map((s) => payload(s!).stepPath)).toEqual(['rounds@0/review', 'rounds@1/review', 'rounds@2/review']);
+    expect([states.review, states['review@2'], states['review@3']].map((s) => payload(s!).stepPath)).toEqual([
+      'rounds@0/review',
+      'rounds@1/review',
+      'rounds@2/review',
+    ]);
     expect(payload(states['review@2']!)['sections.$']).toBe('$.round.ids');
   });
 
-  it('a loop unrolled inside another\'s copy keeps every state name unique and names its original step', () => {
+  it("a loop unrolled inside another's copy keeps every state name unique and names its original step", () => {
     const p = definePipeline({ name: 'nested', version: 1, input: z.object({ probe: z.string() }) })
       .loop('outer', { until: { path: '$.done', op: 'eq', value: true }, maxIterations: 2 }, (o) =>
-        o.loop('inner', { until: { path: '$.done', op: 'eq', value: true }, maxIterations: 2 }, (i) => i.task('fix', kitStep, { input: { 'probe.$': '$.probe', value: 1 }, resultPath: '$.fix' })),
+        o.loop('inner', { until: { path: '$.done', op: 'eq', value: true }, maxIterations: 2 }, (i) =>
+          i.task('fix', kitStep, { input: { 'probe.$': '$.probe', value: 1 }, resultPath: '$.fix' }),
+        ),
       )
       .build();
     const c = compileToAsl(p);
@@ -65,7 +73,14 @@ describe('approval gate: Lambda service errors', () => {
     expect(gate.Retry).toEqual([
       { ErrorEquals: [...LAMBDA_SERVICE_ERRORS], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 3, JitterStrategy: 'FULL' },
       // the gate function's own transient failures: registry database or notice target unavailable
-      { ErrorEquals: ['ServiceUnavailableException', 'ThrottlingException'], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 5, MaxDelaySeconds: 30, JitterStrategy: 'FULL' },
+      {
+        ErrorEquals: ['ServiceUnavailableException', 'ThrottlingException'],
+        IntervalSeconds: 2,
+        BackoffRate: 2,
+        MaxAttempts: 5,
+        MaxDelaySeconds: 30,
+        JitterStrategy: 'FULL',
+      },
     ]);
     expect(payload(gate)['retryCount.$']).toBe('$$.State.RetryCount');
     // the same retrier as the stage tasks' Lambda service-error entry

@@ -10,7 +10,13 @@ import { LAMBDA_SERVICE_ERRORS } from './task.js';
  * review-gate function, retried as the stage tasks' are, so they do not fail the run. A retry
  * invokes the gate again with a new task token; the review store upserts the review by step.
  */
-export const REVIEW_GATE_RETRY = { ErrorEquals: [...LAMBDA_SERVICE_ERRORS], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 3, JitterStrategy: 'FULL' } as const;
+export const REVIEW_GATE_RETRY = {
+  ErrorEquals: [...LAMBDA_SERVICE_ERRORS],
+  IntervalSeconds: 1,
+  BackoffRate: 2,
+  MaxAttempts: 3,
+  JitterStrategy: 'FULL',
+} as const;
 
 /**
  * The gate's retrier of its own transient failures: the registry database unreachable or the
@@ -40,7 +46,11 @@ export const REVIEW_GATE_TRANSIENT_RETRY = {
 export function compileApproval(scope: Scope, step: ApprovalIR, next: Continuation, block: BlockCompiler): string {
   const { ctx } = scope;
   if (ctx.type === 'EXPRESS') {
-    ctx.issues.push({ severity: 'error', step: scope.prefix + step.id, message: `approval gate "${step.gate}" needs a task token: EXPRESS workflows do not support .waitForTaskToken; deploy as STANDARD` });
+    ctx.issues.push({
+      severity: 'error',
+      step: scope.prefix + step.id,
+      message: `approval gate "${step.gate}" needs a task token: EXPRESS workflows do not support .waitForTaskToken; deploy as STANDARD`,
+    });
   }
   const timedOut = {
     code: 'ApprovalTimedOut',

@@ -25,9 +25,13 @@ export function compileToAsl(pipeline: AnyPipeline, options: CompileOptions = {}
   const compiled = compileUnchecked(pipeline, options);
   const errors = compiled.issues.filter((i) => i.severity === 'error');
   if (errors.length > 0) {
-    throw new StageError('InvalidInput', `pipeline "${pipeline.name}" cannot run as a ${compiled.type} state machine:\n${errors.map((e) => `- ${e.step}: ${e.message}`).join('\n')}`, {
-      details: { issues: errors },
-    });
+    throw new StageError(
+      'InvalidInput',
+      `pipeline "${pipeline.name}" cannot run as a ${compiled.type} state machine:\n${errors.map((e) => `- ${e.step}: ${e.message}`).join('\n')}`,
+      {
+        details: { issues: errors },
+      },
+    );
   }
   return compiled;
 }
@@ -59,7 +63,7 @@ export function compileUnchecked(pipeline: AnyPipeline, options: CompileOptions 
     issues: [],
   };
   const top: Scope = { ctx, states: {}, root: '$', prefix: '', dynamicPrefix: false };
-  const start = compileBlock(top, pipeline.ir.steps, null) ?? (top.states.Done = { Type: 'Succeed' }, 'Done');
+  const start = compileBlock(top, pipeline.ir.steps, null) ?? ((top.states.Done = { Type: 'Succeed' }), 'Done');
   const states = dropDefaultResultPaths(top.states);
   const definition: AslDefinition = {
     Comment: `Baton pipeline ${pipeline.name} v${pipeline.ir.version} (${type})`,
@@ -108,7 +112,15 @@ function mapItemsOfTasks(pipeline: AnyPipeline): Map<string, string[]> {
   for (const t of tasks) {
     const under = items
       .filter((m) => m.scope === t.scope)
-      .map((m) => (t.resultPath === '$' ? m.path : m.path === t.resultPath ? '$' : m.path.startsWith(`${t.resultPath}.`) || m.path.startsWith(`${t.resultPath}[`) ? `$${m.path.slice(t.resultPath.length)}` : undefined))
+      .map((m) =>
+        t.resultPath === '$'
+          ? m.path
+          : m.path === t.resultPath
+            ? '$'
+            : m.path.startsWith(`${t.resultPath}.`) || m.path.startsWith(`${t.resultPath}[`)
+              ? `$${m.path.slice(t.resultPath.length)}`
+              : undefined,
+      )
       .filter((p): p is string => p !== undefined && !p.startsWith('$$'));
     if (under.length) out.set(t.id, [...new Set(under)]);
   }

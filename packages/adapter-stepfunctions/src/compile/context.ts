@@ -134,7 +134,11 @@ export function rootTemplate(scope: Scope, template: unknown): unknown {
 /** A selection as a field of a payload template: `{ "<key>.$": path }` or `{ <key>: template }`. */
 export function selectionField(scope: Scope, key: string, selection: Selection | undefined, stepId = key): Record<string, unknown> {
   if (scope.root !== '$' && key !== 'output' && JSON.stringify(selection ?? '').includes('$$.Map.')) {
-    scope.ctx.issues.push({ severity: 'error', step: scope.prefix + stepId, message: 'Step Functions exposes $$.Map.Item.* only in the map\'s itemSelector: select the item or its index there' });
+    scope.ctx.issues.push({
+      severity: 'error',
+      step: scope.prefix + stepId,
+      message: "Step Functions exposes $$.Map.Item.* only in the map's itemSelector: select the item or its index there",
+    });
   }
   if (selection === undefined) return { [`${key}.$`]: scope.root };
   if (typeof selection === 'string') return { [`${key}.$`]: rootPath(scope, selection) };
@@ -170,7 +174,8 @@ export function pathField(scope: Scope, key: string, text: string, tail: readonl
  */
 export function addState(scope: Scope, name: string, state: AslState): string {
   if (name.length > 80) scope.ctx.issues.push({ severity: 'error', step: name, message: `state name "${name}" is longer than ASL's 80 characters` });
-  if (scope.states[name]) scope.ctx.issues.push({ severity: 'error', step: name, message: `duplicate ASL state name "${name}": two steps compile to the same state` });
+  if (scope.states[name])
+    scope.ctx.issues.push({ severity: 'error', step: name, message: `duplicate ASL state name "${name}": two steps compile to the same state` });
   else scope.states[name] = state;
   return name;
 }

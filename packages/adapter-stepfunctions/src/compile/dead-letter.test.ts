@@ -14,14 +14,22 @@ describe('dead-letter route of failed runs', { timeout: 60_000 }, () => {
       const { definition } = compileToAsl(pipeline, { deadLetter: { queueUrl: QUEUE } });
       expect(validateAsl(definition).errors, pipeline.name).toEqual([]);
       const fails = Object.entries(definition.States).filter(([, s]) => s.Type === 'Fail');
-      expect(fails.map(([n]) => n), pipeline.name).toEqual([FAILED_STATE]);
+      expect(
+        fails.map(([n]) => n),
+        pipeline.name,
+      ).toEqual([FAILED_STATE]);
       expect(definition.States[FAILED_STATE]).toEqual({ Type: 'Fail', ErrorPath: '$.Error', CausePath: '$.Cause' });
       for (const [name, state] of Object.entries(definition.States)) {
         if (!['Task', 'Map', 'Parallel'].includes(state.Type) || name === DEAD_LETTER_STATE) continue;
         const last = (state.Catch as { ErrorEquals: string[]; Next: string }[]).at(-1)!;
         expect(last.ErrorEquals, `${pipeline.name}/${name}`).toEqual(['States.ALL']);
       }
-      expect(definition.States[DEAD_LETTER_STATE]).toMatchObject({ Resource: 'arn:aws:states:::sqs:sendMessage', Parameters: { QueueUrl: QUEUE }, ResultPath: null, Next: FAILED_STATE });
+      expect(definition.States[DEAD_LETTER_STATE]).toMatchObject({
+        Resource: 'arn:aws:states:::sqs:sendMessage',
+        Parameters: { QueueUrl: QUEUE },
+        ResultPath: null,
+        Next: FAILED_STATE,
+      });
     }
   });
 

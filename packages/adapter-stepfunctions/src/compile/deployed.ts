@@ -7,7 +7,14 @@ import type { CompileOptions } from './types.js';
  * unavailability, first retry after 2 s, doubling, 5 retries, FULL jitter, 60 s cap.
  */
 export const DEFAULT_MODEL_RETRY: RetryPolicy[] = [
-  { errors: ['ThrottlingException', 'ModelErrorException', 'ServiceUnavailableException'], intervalMs: 2000, backoffRate: 2, maxAttempts: 5, jitter: 'FULL', maxDelayMs: 60_000 },
+  {
+    errors: ['ThrottlingException', 'ModelErrorException', 'ServiceUnavailableException'],
+    intervalMs: 2000,
+    backoffRate: 2,
+    maxAttempts: 5,
+    jitter: 'FULL',
+    maxDelayMs: 60_000,
+  },
 ];
 
 /**
@@ -18,7 +25,14 @@ export const DEFAULT_MODEL_RETRY: RetryPolicy[] = [
  * none of the model retry policy's attempts (`$$.State.RetryCount`, Baton's attempt number, still
  * counts it).
  */
-export const MODEL_BUDGET_RETRY: RetryPolicy = { errors: ['ModelBudgetUnavailable'], intervalMs: 1000, backoffRate: 1.5, maxAttempts: 50, jitter: 'FULL', maxDelayMs: 30_000 };
+export const MODEL_BUDGET_RETRY: RetryPolicy = {
+  errors: ['ModelBudgetUnavailable'],
+  intervalMs: 1000,
+  backoffRate: 1.5,
+  maxAttempts: 50,
+  jitter: 'FULL',
+  maxDelayMs: 30_000,
+};
 
 /** Options of {@link deployedCompileOptions}. */
 export interface DeployedShape {

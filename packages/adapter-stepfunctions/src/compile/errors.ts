@@ -37,8 +37,21 @@ export function parseErrorStates(scope: Scope, base: string, target: string, enc
     addState(scope, `${base}.${name}`, {
       Type: 'Choice',
       Choices: [
-        { And: [{ Variable: path, IsPresent: true }, { Variable: path, IsString: true }, { Variable: path, StringMatches: '{*' }], Next: json },
-        { And: [{ Variable: path, IsPresent: true }, { Variable: path, IsString: true }], Next: text },
+        {
+          And: [
+            { Variable: path, IsPresent: true },
+            { Variable: path, IsString: true },
+            { Variable: path, StringMatches: '{*' },
+          ],
+          Next: json,
+        },
+        {
+          And: [
+            { Variable: path, IsPresent: true },
+            { Variable: path, IsString: true },
+          ],
+          Next: text,
+        },
       ],
       Default: absent,
     });
@@ -51,7 +64,13 @@ export function parseErrorStates(scope: Scope, base: string, target: string, enc
   });
   if (encoding === 'direct') return jsonOr('decode', child(target, 'Cause'), parsed, plain('text', child(target, 'Cause')), noCause);
   // lambda: the Cause is Lambda's JSON envelope `{ errorType, errorMessage, trace }` whose errorMessage is Baton's JSON
-  const message = jsonOr('message', child(target, 'e.errorMessage'), parsed, plain('lambda-text', child(target, 'e.errorMessage')), plain('lambda-no-message', undefined));
+  const message = jsonOr(
+    'message',
+    child(target, 'e.errorMessage'),
+    parsed,
+    plain('lambda-text', child(target, 'e.errorMessage')),
+    plain('lambda-no-message', undefined),
+  );
   const envelope = addState(scope, `${base}.envelope-json`, {
     Type: 'Pass',
     Parameters: { 'e.$': `States.StringToJson(${child(target, 'Cause')})`, 'Error.$': child(target, 'Error') },
@@ -120,7 +139,12 @@ export function compileCatchers(
  * Codes an earlier catcher names are left to it. Only failure paths reach these states.
  * The Fail state is `<base>.fatal`, one per base in the scope.
  */
-export function guardFatal(scope: Scope, base: string, catchers: AslCatcher[], uncaught: readonly string[] = [...FATAL_CODES, ...NOT_CAUGHT_BY_ALL]): AslCatcher[] {
+export function guardFatal(
+  scope: Scope,
+  base: string,
+  catchers: AslCatcher[],
+  uncaught: readonly string[] = [...FATAL_CODES, ...NOT_CAUGHT_BY_ALL],
+): AslCatcher[] {
   const at = catchers.findIndex((c) => c.ErrorEquals.includes(ALL_ERRORS));
   if (at === -1) return catchers;
   const named = new Set(catchers.slice(0, at).flatMap((c) => c.ErrorEquals));
@@ -160,4 +184,3 @@ function firstTask(steps: readonly StepIR[]): TaskIR | undefined {
   if (first?.kind === 'loop') return firstTask(first.steps);
   return first?.kind === 'task' ? first : undefined;
 }
-

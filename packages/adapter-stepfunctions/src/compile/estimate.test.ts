@@ -6,12 +6,19 @@ import { mapItemBounds, mapItemThresholds, maxJsonChars } from './estimate.js';
 
 const kit = (name: string) => conformancePipelines.find((p) => p.name === name)!;
 const payloadWarnings = (name: string, items: number): string[] =>
-  compileUnchecked(kit(name), { expectedItems: { items } }).issues.filter((i) => /over the 256 KB state limit/.test(i.message)).map((i) => i.step);
+  compileUnchecked(kit(name), { expectedItems: { items } })
+    .issues.filter((i) => /over the 256 KB state limit/.test(i.message))
+    .map((i) => i.step);
 
 describe('map results estimated from the schemas', () => {
   it('bounds the JSON of a schema, or gives none where the schema does not', () => {
     expect(maxJsonChars(z.object({ index: z.number(), value: z.number() }))).toBe(2 + (7 + 2 + 24) * 2);
-    const bounded = z.object({ s: z.string().max(10), a: z.array(z.boolean()).max(3), e: z.enum(['ab', 'c']).optional(), u: z.union([z.literal('x'), z.null()]) });
+    const bounded = z.object({
+      s: z.string().max(10),
+      a: z.array(z.boolean()).max(3),
+      e: z.enum(['ab', 'c']).optional(),
+      u: z.union([z.literal('x'), z.null()]),
+    });
     expect(maxJsonChars(bounded)).toBe(2 + (3 + 2 + 62) + (3 + 2 + 20) + (3 + 2 + 4) + (3 + 2 + 4));
     expect(JSON.stringify({ s: '"'.repeat(10), a: [false, false, false], e: 'ab', u: null }).length).toBeLessThanOrEqual(maxJsonChars(bounded)!);
     expect(maxJsonChars(z.object({ text: z.string() }))).toBeUndefined();

@@ -163,7 +163,10 @@ export function mapItemThresholds(
         const perItem = Math.min(itemBounds[step.id] ?? Infinity, claimCheckThreshold + 64);
         const n = expectedItems[step.id];
         if (n === undefined || n * perItem > MAP_AGGREGATE_BUDGET) {
-          const threshold = Math.min(claimCheckThreshold, n === undefined ? DEFAULT_ITEM_THRESHOLD : Math.max(MIN_ITEM_THRESHOLD, Math.floor(MAP_AGGREGATE_BUDGET / n) - ITEM_ENVELOPE_CHARS));
+          const threshold = Math.min(
+            claimCheckThreshold,
+            n === undefined ? DEFAULT_ITEM_THRESHOLD : Math.max(MIN_ITEM_THRESHOLD, Math.floor(MAP_AGGREGATE_BUDGET / n) - ITEM_ENVELOPE_CHARS),
+          );
           // items that can never reach the threshold gain nothing from it
           if (perItem > threshold) out[step.id] = threshold;
         }

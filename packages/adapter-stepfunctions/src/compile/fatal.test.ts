@@ -23,13 +23,22 @@ const catchAll = [{ errors: ['States.ALL'], resultPath: '$.caught' as const, the
 const mapCaughtAll = definePipeline({ name: 'fatal-map-catch-all', version: 1, input: Input })
   .map(
     'items',
-    { items: '$.items', itemSelector: { ...P, 'index.$': '$$.Map.Item.Index', 'value.$': '$$.Map.Item.Value', failIndexes: [1], failCode: 'ModelAccessDenied' }, toleratedFailurePercentage: 100, resultPath: '$.results', catch: catchAll },
+    {
+      items: '$.items',
+      itemSelector: { ...P, 'index.$': '$$.Map.Item.Index', 'value.$': '$$.Map.Item.Value', failIndexes: [1], failCode: 'ModelAccessDenied' },
+      toleratedFailurePercentage: 100,
+      resultPath: '$.results',
+      catch: catchAll,
+    },
     (b) => b.task('item', stage('kit-item')),
   )
   .build();
 /** A parallel branch failing with ConfigurationError, under a States.ALL catcher. */
 const parallelCaughtAll = definePipeline({ name: 'fatal-parallel-catch-all', version: 1, input: Input })
-  .parallel('both', { resultPath: '$.branches', catch: catchAll }, [(b) => b.task('ok', stage('kit-step'), { input: { ...P, value: 1 } }), (b) => b.task('bad', stage('kit-flaky'), { input: { ...P, failTimes: 9, code: 'ConfigurationError' } })])
+  .parallel('both', { resultPath: '$.branches', catch: catchAll }, [
+    (b) => b.task('ok', stage('kit-step'), { input: { ...P, value: 1 } }),
+    (b) => b.task('bad', stage('kit-flaky'), { input: { ...P, failTimes: 9, code: 'ConfigurationError' } }),
+  ])
   .build();
 /** One fatal code named, then States.ALL; the code thrown comes from the input. */
 const partlyNamed = definePipeline({ name: 'fatal-partly-named', version: 1, input: Input })
@@ -65,10 +74,17 @@ describe('fatal codes in the compiled ASL', () => {
     expect(Object.keys(named).filter((n) => n.endsWith('.fatal'))).toEqual([]);
     // codes an earlier catcher names stay with it
     const partly = compileToAsl(partlyNamed).definition.States;
-    expect((partly.t!.Catch as { ErrorEquals: string[] }[]).map((c) => c.ErrorEquals)).toEqual([['ModelAccessDenied'], ['ConfigurationError', ...NOT_CAUGHT_BY_ALL], ['States.ALL']]);
+    expect((partly.t!.Catch as { ErrorEquals: string[] }[]).map((c) => c.ErrorEquals)).toEqual([
+      ['ModelAccessDenied'],
+      ['ConfigurationError', ...NOT_CAUGHT_BY_ALL],
+      ['States.ALL'],
+    ]);
     for (const name of ['items', 'both']) {
       const s = compileToAsl(name === 'items' ? mapCaughtAll : parallelCaughtAll).definition.States;
-      expect((s[name]!.Catch as { ErrorEquals: string[]; Next: string }[])[0]).toEqual({ ErrorEquals: [...FATAL_CODES, ...NOT_CAUGHT_BY_ALL], Next: `${name}.fatal` });
+      expect((s[name]!.Catch as { ErrorEquals: string[]; Next: string }[])[0]).toEqual({
+        ErrorEquals: [...FATAL_CODES, ...NOT_CAUGHT_BY_ALL],
+        Next: `${name}.fatal`,
+      });
     }
   });
 
@@ -80,13 +96,16 @@ describe('fatal codes in the compiled ASL', () => {
     ]);
     expect(proc['items.failed.fatal']).toEqual(reraise);
     // the retrier naming the fatal code becomes a never-retry entry
-    expect((proc.item!.Retry as { ErrorEquals: string[]; MaxAttempts: number }[]).filter((r) => r.ErrorEquals.includes('ModelAccessDenied'))).toEqual([{ ErrorEquals: ['ModelAccessDenied'], MaxAttempts: 0 }]);
+    expect((proc.item!.Retry as { ErrorEquals: string[]; MaxAttempts: number }[]).filter((r) => r.ErrorEquals.includes('ModelAccessDenied'))).toEqual([
+      { ErrorEquals: ['ModelAccessDenied'], MaxAttempts: 0 },
+    ]);
     const strict = items(compileToAsl(kit('kit-map-strict')).definition.States.items!);
     expect(strict.item).not.toHaveProperty('Catch');
   });
 
   it('adds no state to the happy path, and asl-validator accepts the machines', () => {
-    for (const p of [...pipelines, kit('kit-map-fatal'), kit('kit-fatal-catch-all')]) expect(validateAsl(compileToAsl(p).definition).errorsText, p.name).toBe('');
+    for (const p of [...pipelines, kit('kit-map-fatal'), kit('kit-fatal-catch-all')])
+      expect(validateAsl(compileToAsl(p).definition).errorsText, p.name).toBe('');
     // the map and one task per item, as without the guards
     expect(estimateRunCost(compileToAsl(kit('kit-map-fatal')).definition, { items: 10 }).transitions).toBe(1 + 10 * 1);
     expect(estimateRunCost(compileToAsl(kit('kit-fatal-catch-all')).definition).transitions).toBe(1);
@@ -107,7 +126,7 @@ describe('fatal codes at run time: the compiled machine fails as the interpreter
       }),
     );
 
-  it('a fatal item failure passes a map\'s tolerance and its States.ALL catcher', async () => {
+  it("a fatal item failure passes a map's tolerance and its States.ALL catcher", async () => {
     for (const outcome of await both('fatal-map-catch-all', { items: [1, 2, 3] })) {
       expect(outcome).toMatchObject({ status: 'failed', error: { code: 'ModelAccessDenied', message: 'item 1 is broken', retryable: false } });
     }
@@ -119,15 +138,18 @@ describe('fatal codes at run time: the compiled machine fails as the interpreter
     }
   });
 
-  it('a fatal branch failure passes a parallel\'s States.ALL catcher', async () => {
+  it("a fatal branch failure passes a parallel's States.ALL catcher", async () => {
     for (const outcome of await both('fatal-parallel-catch-all', {})) {
       expect(outcome).toMatchObject({ status: 'failed', error: { code: 'ConfigurationError', message: 'ConfigurationError on attempt 1' } });
     }
   });
 
   it('a named fatal code is caught, the other fails the run, an ordinary code goes to States.ALL', async () => {
-    for (const outcome of await both('fatal-partly-named', { code: 'ModelAccessDenied' })) expect(outcome).toMatchObject({ status: 'succeeded', output: { handled: { handled: 'ModelAccessDenied' } } });
-    for (const outcome of await both('fatal-partly-named', { code: 'ConfigurationError' })) expect(outcome).toMatchObject({ status: 'failed', error: { code: 'ConfigurationError' } });
-    for (const outcome of await both('fatal-partly-named', { code: 'SafetyCheckFailed' })) expect(outcome).toMatchObject({ status: 'succeeded', output: { handled: { handled: 'SafetyCheckFailed' } } });
+    for (const outcome of await both('fatal-partly-named', { code: 'ModelAccessDenied' }))
+      expect(outcome).toMatchObject({ status: 'succeeded', output: { handled: { handled: 'ModelAccessDenied' } } });
+    for (const outcome of await both('fatal-partly-named', { code: 'ConfigurationError' }))
+      expect(outcome).toMatchObject({ status: 'failed', error: { code: 'ConfigurationError' } });
+    for (const outcome of await both('fatal-partly-named', { code: 'SafetyCheckFailed' }))
+      expect(outcome).toMatchObject({ status: 'succeeded', output: { handled: { handled: 'SafetyCheckFailed' } } });
   });
 });

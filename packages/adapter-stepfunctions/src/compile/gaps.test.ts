@@ -31,7 +31,16 @@ describe('fail steps under a States.ALL retrier', () => {
 
   it('a retrier naming the code retries it, as in Baton; so does a map without States.ALL', () => {
     const named = define('fail-named')
-      .parallel('p', { retry: [{ errors: ['Stopped'], intervalMs: 1000, maxAttempts: 1 }, { errors: ['States.ALL'], intervalMs: 1000 }] }, [(b) => b.fail('stop', { error: 'Stopped' })])
+      .parallel(
+        'p',
+        {
+          retry: [
+            { errors: ['Stopped'], intervalMs: 1000, maxAttempts: 1 },
+            { errors: ['States.ALL'], intervalMs: 1000 },
+          ],
+        },
+        [(b) => b.fail('stop', { error: 'Stopped' })],
+      )
       .build();
     const retry = compileToAsl(named).definition.States.p!.Retry as { ErrorEquals: string[] }[];
     expect(retry[0]!.ErrorEquals).not.toContain('Stopped');
@@ -44,8 +53,17 @@ describe('an approval gate whose catch handler runs a task', () => {
     const compiled = compileToAsl(kit('kit-gate-catch-task'));
     const s = compiled.definition.States;
     expect(compiled.issues.filter((i) => i.severity === 'error')).toEqual([]);
-    expect(s.review!.Catch).toMatchObject([{ ErrorEquals: ['States.Timeout'], ResultPath: null, Next: 'review.timedOut' }, { ErrorEquals: expect.arrayContaining(['States.Runtime']) }, { ErrorEquals: ['States.ALL'], ResultPath: '$.refused' }]);
-    expect(s['review.timedOut']).toMatchObject({ Type: 'Pass', Result: { code: 'ApprovalTimedOut', retryable: false }, ResultPath: '$.refused', Next: 'on-refused' });
+    expect(s.review!.Catch).toMatchObject([
+      { ErrorEquals: ['States.Timeout'], ResultPath: null, Next: 'review.timedOut' },
+      { ErrorEquals: expect.arrayContaining(['States.Runtime']) },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.refused' },
+    ]);
+    expect(s['review.timedOut']).toMatchObject({
+      Type: 'Pass',
+      Result: { code: 'ApprovalTimedOut', retryable: false },
+      ResultPath: '$.refused',
+      Next: 'on-refused',
+    });
     expect(validateAsl(compiled.definition).errorsText).toBe('');
   });
 
@@ -60,8 +78,16 @@ describe('an approval gate whose catch handler runs a task', () => {
     expect(isStageError(thrown) && thrown.code).toBe('InvalidInput');
     expect((thrown as Error).message).toMatch(/EXPRESS workflows do not support \.waitForTaskToken/);
     const warned: Record<string, unknown>[] = [];
-    const logger: Logger = { debug: () => undefined, info: () => undefined, warn: (_m, f) => void warned.push(f ?? {}), error: () => undefined, child: () => logger };
-    const subSecond = define('sub-second').task('t', kitStep, { input: { ...P, value: 1 }, retry: [{ errors: ['ThrottlingException'], intervalMs: 200 }] }).build();
+    const logger: Logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (_m, f) => void warned.push(f ?? {}),
+      error: () => undefined,
+      child: () => logger,
+    };
+    const subSecond = define('sub-second')
+      .task('t', kitStep, { input: { ...P, value: 1 }, retry: [{ errors: ['ThrottlingException'], intervalMs: 200 }] })
+      .build();
     createStepFunctionsLocalEngine({ pipelines: [subSecond], logger });
     expect(warned).toContainEqual({ pipeline: 'sub-second', step: 't', message: expect.stringMatching(/intervalMs 200 ms is rounded up to 1 s/) });
   });
@@ -72,7 +98,9 @@ describe('step paths inside a loop with a counter', () => {
     const s = compileToAsl(kit('kit-loop-paths')).definition.States;
     expect(payload(s.count!)['stepPath.$']).toBe("States.Format('spin@{}/count', $.loops.spin.n)");
     const nested = define('loop-map')
-      .loop('spin', { until: { path: '$.done', op: 'present' }, maxIterations: 5 }, (b) => b.map('items', { items: '$.list', resultPath: '$.out' }, (m) => m.task('t', kitStep, { input: { ...P, value: 1 } })))
+      .loop('spin', { until: { path: '$.done', op: 'present' }, maxIterations: 5 }, (b) =>
+        b.map('items', { items: '$.list', resultPath: '$.out' }, (m) => m.task('t', kitStep, { input: { ...P, value: 1 } })),
+      )
       .build();
     const map = compileToAsl(nested).definition.States.items!;
     expect((map.ItemSelector as Record<string, unknown>)['path.$']).toBe("States.Format('spin@{}/items[{}]/', $.loops.spin.n, $$.Map.Item.Index)");

@@ -56,8 +56,9 @@ function walk(start: string, states: Record<string, AslState>, items: Record<str
       // DISTRIBUTED children run as their own executions with their own history
       if (proc.ProcessorConfig?.Mode !== 'DISTRIBUTED') cost.historyEvents += child.historyEvents + 2 * times * n;
     }
-    if (s.Type === 'Parallel') for (const b of s.Branches as { StartAt: string; States: Record<string, AslState> }[]) walk(b.StartAt, b.States, items, cost, times);
-    if (s.Type === 'Choice') name = ((s.Choices as { Next: string }[])[0]?.Next ?? (s.Default as string | undefined));
+    if (s.Type === 'Parallel')
+      for (const b of s.Branches as { StartAt: string; States: Record<string, AslState> }[]) walk(b.StartAt, b.States, items, cost, times);
+    if (s.Type === 'Choice') name = (s.Choices as { Next: string }[])[0]?.Next ?? (s.Default as string | undefined);
     else name = s.End === true ? undefined : (s.Next as string | undefined);
   }
 }
@@ -78,7 +79,12 @@ function functionOf(s: AslState): string | undefined {
 export function checkLimits(
   definition: AslDefinition,
   items: Record<string, number>,
-  options: { type: 'STANDARD' | 'EXPRESS'; claimCheckThreshold?: number; itemBounds?: Record<string, number>; itemThresholds?: Readonly<Record<string, number>> } = { type: 'STANDARD' },
+  options: {
+    type: 'STANDARD' | 'EXPRESS';
+    claimCheckThreshold?: number;
+    itemBounds?: Record<string, number>;
+    itemThresholds?: Readonly<Record<string, number>>;
+  } = { type: 'STANDARD' },
 ): CompileIssue[] {
   const issues: CompileIssue[] = [];
   const threshold = options.claimCheckThreshold ?? DEFAULT_CLAIM_CHECK_THRESHOLD;
@@ -92,7 +98,12 @@ export function checkLimits(
         const item = perItem(name);
         if (n !== undefined && s.ResultPath !== null && n * item > SFN_PAYLOAD_LIMIT) {
           const own = thresholdOf(name);
-          const why = item < own + 64 ? `${item} bytes an item (its output schema's bound)` : own < threshold ? `${own} bytes an item (its items' claim-check threshold, the lowest used)` : `${threshold} bytes an item (claim-check threshold)`;
+          const why =
+            item < own + 64
+              ? `${item} bytes an item (its output schema's bound)`
+              : own < threshold
+                ? `${own} bytes an item (its items' claim-check threshold, the lowest used)`
+                : `${threshold} bytes an item (claim-check threshold)`;
           issues.push({
             severity: 'warning',
             step: name,

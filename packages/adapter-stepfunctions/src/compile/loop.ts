@@ -32,7 +32,12 @@ export function compileLoop(scope: Scope, step: LoopIR, next: Continuation, bloc
   }
   const counter = rootPath(scope, `$.loops.${step.id.replace(/\W/g, '_')}`);
   const check = `${step.id}.check`;
-  const count = addState(scope, `${step.id}.count`, { Type: 'Pass', Parameters: { 'n.$': `States.MathAdd(${counter}.n, 1)` }, ResultPath: counter, Next: check });
+  const count = addState(scope, `${step.id}.count`, {
+    Type: 'Pass',
+    Parameters: { 'n.$': `States.MathAdd(${counter}.n, 1)` },
+    ResultPath: counter,
+    Next: check,
+  });
   const inBody: Scope = { ...scope, prefix: `${scope.prefix}${step.id}@${ITERATION}/`, iterations: [...(scope.iterations ?? []), `${counter}.n`] };
   const body = block(inBody, step.steps, count) ?? count;
   addState(scope, check, {
@@ -53,7 +58,11 @@ function unrolled(scope: Scope, step: LoopIR, exit: string, block: BlockCompiler
     const suffix = i === 0 ? '' : `${mark}${i + 1}`;
     const body = i === 0 ? step.steps : step.steps.map((s) => renamed(s, suffix, scope.ctx.stepIds));
     if (i < step.maxIterations - 1) {
-      cont = addState(scope, `${step.id}.check${suffix || `${mark}1`}`, { Type: 'Choice', Choices: [{ ...compilePredicate(scope, step.until), Next: exit }], Default: cont });
+      cont = addState(scope, `${step.id}.check${suffix || `${mark}1`}`, {
+        Type: 'Choice',
+        Choices: [{ ...compilePredicate(scope, step.until), Next: exit }],
+        Default: cont,
+      });
     }
     // step paths as Baton's interpreter names them: <loop>@<iteration>/<step>
     cont = block({ ...scope, prefix: `${scope.prefix}${step.id}@${i}/` }, body, cont) ?? cont;

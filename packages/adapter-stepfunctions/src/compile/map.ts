@@ -31,7 +31,11 @@ export function compileMap(scope: Scope, step: MapIR, next: Continuation, block:
   const expected = ctx.expectedItems[step.id];
   const distributed = expected !== undefined && expected > ctx.distributedThreshold;
   if (distributed && ctx.type === 'EXPRESS') {
-    ctx.issues.push({ severity: 'error', step: where, message: `map "${step.id}" expects ${expected} items: DISTRIBUTED mode is needed and an EXPRESS workflow cannot run it` });
+    ctx.issues.push({
+      severity: 'error',
+      step: where,
+      message: `map "${step.id}" expects ${expected} items: DISTRIBUTED mode is needed and an EXPRESS workflow cannot run it`,
+    });
   }
   const tolerant = step.toleratedFailureCount !== undefined || step.toleratedFailurePercentage !== undefined;
   const plain = ctx.itemStepPaths === 'plain';

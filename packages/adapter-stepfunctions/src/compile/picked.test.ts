@@ -1,12 +1,4 @@
-import {
-  StageError,
-  createLocalEngine,
-  createMemoryBlobStore,
-  defineStage,
-  definePipeline,
-  isBlobRef,
-  type AnyPipeline,
-} from '@baton/core';
+import { StageError, createLocalEngine, createMemoryBlobStore, defineStage, definePipeline, isBlobRef, type AnyPipeline } from '@baton/core';
 import { resolveRefs } from '@baton/core/engine';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +20,9 @@ const payloadOf = (s: AslState) => (s.Parameters as { Payload: Record<string, un
 
 describe('outputFieldsOf: which output schemas a ResultSelector can rebuild field by field', () => {
   it('an object whose keys are all present after parsing (defaults and nulls included)', () => {
-    expect(outputFieldsOf(z.object({ a: z.string(), b: z.number().nullable(), c: z.string().default('x'), d: z.array(z.string()), e: z.literal(true) }))).toEqual({ keys: ['a', 'b', 'c', 'd', 'e'] });
+    expect(
+      outputFieldsOf(z.object({ a: z.string(), b: z.number().nullable(), c: z.string().default('x'), d: z.array(z.string()), e: z.literal(true) })),
+    ).toEqual({ keys: ['a', 'b', 'c', 'd', 'e'] });
     expect(outputFieldsOf(z.strictObject({ a: z.string() }))).toEqual({ keys: ['a'] });
   });
   it('anything whose keys may be missing or are not known', () => {
@@ -86,19 +80,41 @@ describe('the reference report picks its stage outputs as the hand-written machi
     // flag reads the caught SafetyCheckFailed at $.safety, which stays in the section's state: state form
     expect(payloadOf(item.flag!)).toMatchObject({ 'state.$': '$', errors: ['$.result.output.safety'] });
     // so do the other flag tasks (each reads its caught safety error), and merge, whose output is an array
-    const flags = ['flag', 'repair-loop@0/repair-flag', 'repair-loop@1/repair-flag@2', 'rewrite-flag', 'rewrite-repair-loop@0/rewrite-repair-flag', 'rewrite-repair-loop@1/rewrite-repair-flag@2'];
+    const flags = [
+      'flag',
+      'repair-loop@0/repair-flag',
+      'repair-loop@1/repair-flag@2',
+      'rewrite-flag',
+      'rewrite-repair-loop@0/rewrite-repair-flag',
+      'rewrite-repair-loop@1/rewrite-repair-flag@2',
+    ];
     const stateForm = compiled.issues.filter((i) => /sends its whole state/.test(i.message));
     expect(stateForm).toHaveLength(flags.length + 1);
     for (const step of flags) {
-      expect(stateForm).toContainEqual({ severity: 'warning', step, message: expect.stringMatching(/caught error at \$\.result\.output\.safety .* would stay undecoded/) });
+      expect(stateForm).toContainEqual({
+        severity: 'warning',
+        step,
+        message: expect.stringMatching(/caught error at \$\.result\.output\.safety .* would stay undecoded/),
+      });
     }
-    expect(stateForm).toContainEqual({ severity: 'warning', step: 'review-rounds@*/merge', message: expect.stringMatching(/output of stage "merge-revisions" cannot be picked field by field: its output schema is not a plain object \(array\)/) });
-    expect(Object.entries(compiled.tasks).filter(([, t]) => t.receives === 'state').map(([name]) => name).sort()).toEqual(
-      ['flag', 'merge', 'repair-flag', 'repair-flag@2', 'rewrite-flag', 'rewrite-repair-flag', 'rewrite-repair-flag@2'].sort(),
-    );
+    expect(stateForm).toContainEqual({
+      severity: 'warning',
+      step: 'review-rounds@*/merge',
+      message: expect.stringMatching(/output of stage "merge-revisions" cannot be picked field by field: its output schema is not a plain object \(array\)/),
+    });
+    expect(
+      Object.entries(compiled.tasks)
+        .filter(([, t]) => t.receives === 'state')
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(['flag', 'merge', 'repair-flag', 'repair-flag@2', 'rewrite-flag', 'rewrite-repair-flag', 'rewrite-repair-flag@2'].sort());
     // repair catches SafetyCheckFailed: the ValidationFailed it decodes in its input is still raw
     // in the state then, so that catch path parses it before the flag task (failure paths only)
-    expect(item.repair!.Catch).toContainEqual({ ErrorEquals: ['SafetyCheckFailed'], ResultPath: '$.result.output.safety', Next: 'repair.catch0.input.envelope' });
+    expect(item.repair!.Catch).toContainEqual({
+      ErrorEquals: ['SafetyCheckFailed'],
+      ResultPath: '$.result.output.safety',
+      Next: 'repair.catch0.input.envelope',
+    });
     expect(item['repair.catch0.input.error']).toMatchObject({ Type: 'Pass', Next: 'repair-flag' });
     // ingest-file replaces its item state: the input shape, as before
     expect(payloadOf(items(top.ingest!)['ingest-file']!)).toHaveProperty('input.$');
@@ -118,7 +134,10 @@ const failing = defineStage({
 const fixer = defineStage({
   name: 'fixer',
   version: 1,
-  input: z.object({ text: z.string(), check: z.object({ code: z.literal('ValidationFailed'), message: z.string(), details: z.object({ errors: z.array(z.string()) }) }) }),
+  input: z.object({
+    text: z.string(),
+    check: z.object({ code: z.literal('ValidationFailed'), message: z.string(), details: z.object({ errors: z.array(z.string()) }) }),
+  }),
   output: z.object({ text: z.string(), fixedFrom: z.string() }),
   async run(input) {
     return { text: `${input.text}!`, fixedFrom: `${input.check.code}: ${input.check.details.errors.join(', ')}` };
@@ -148,7 +167,13 @@ const repairing = definePipeline({ name: 'picked-repair', version: 1, input: z.o
   .task('try', failing, {
     input: { 'text.$': '$.text' },
     resultPath: '$.check',
-    catch: [{ errors: ['ValidationFailed'], resultPath: '$.check', then: (b) => b.task('fix', fixer, { input: { 'text.$': '$.text', 'check.$': '$.check' }, resultPath: '$.check' }) }],
+    catch: [
+      {
+        errors: ['ValidationFailed'],
+        resultPath: '$.check',
+        then: (b) => b.task('fix', fixer, { input: { 'text.$': '$.text', 'check.$': '$.check' }, resultPath: '$.check' }),
+      },
+    ],
   })
   .build();
 const widePipeline = definePipeline({ name: 'picked-wide', version: 1, input: z.object({ text: z.string() }) })
@@ -199,7 +224,13 @@ describe('a caught error overwritten by the task that follows', () => {
       .task('try', failing, {
         input: { 'text.$': '$.text' },
         resultPath: '$.check',
-        catch: [{ errors: ['ValidationFailed'], resultPath: '$.check', then: (b) => b.task('again', reader, { input: { 'value.$': '$.text' }, resultPath: '$.check' }) }],
+        catch: [
+          {
+            errors: ['ValidationFailed'],
+            resultPath: '$.check',
+            then: (b) => b.task('again', reader, { input: { 'value.$': '$.text' }, resultPath: '$.check' }),
+          },
+        ],
       })
       .build();
     const s = compileToAsl(ignoring).definition.States;

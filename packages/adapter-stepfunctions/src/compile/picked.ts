@@ -26,14 +26,14 @@ export function pickedForm(scope: Scope, step: TaskIR, rp: string | null, input:
   if ('reason' in shape) return { reason: `the output of stage "${step.stage}" cannot be picked field by field: ${shape.reason}` };
   const errors: string[] = [];
   for (const { path: target } of scope.ctx.rawErrors.get(step) ?? []) {
-    if (!covers(rp, target)) return { reason: `the caught error at ${target} that it reads first would stay undecoded in the state (its result goes to ${rp})` };
+    if (!covers(rp, target))
+      return { reason: `the caught error at ${target} that it reads first would stay undecoded in the state (its result goes to ${rp})` };
     const found = readsOf(input, target);
     if (found === undefined) return { reason: `its input selection reads inside the caught error at ${target}` };
     errors.push(...found);
   }
   return { fields: Object.fromEntries(shape.keys.map((k) => [`${k}.$`, `$.Payload.${k}`])), errors };
 }
-
 
 /**
  * The paths of the stage input that hold the value at ASL path `target`, given the Task's

@@ -27,7 +27,24 @@ export function compilePredicate(scope: Scope, p: Predicate): Record<string, unk
 
 function equals(Variable: string, value: string | number | boolean | null): Record<string, unknown> {
   if (value === null) return { Variable, IsNull: true };
-  if (typeof value === 'string') return { And: [{ Variable, IsString: true }, { Variable, StringEquals: value }] };
-  if (typeof value === 'number') return { And: [{ Variable, IsNumeric: true }, { Variable, NumericEquals: value }] };
-  return { And: [{ Variable, IsBoolean: true }, { Variable, BooleanEquals: value }] };
+  if (typeof value === 'string')
+    return {
+      And: [
+        { Variable, IsString: true },
+        { Variable, StringEquals: value },
+      ],
+    };
+  if (typeof value === 'number')
+    return {
+      And: [
+        { Variable, IsNumeric: true },
+        { Variable, NumericEquals: value },
+      ],
+    };
+  return {
+    And: [
+      { Variable, IsBoolean: true },
+      { Variable, BooleanEquals: value },
+    ],
+  };
 }

@@ -8,7 +8,12 @@ import type { CompileContext } from './context.js';
  * codes are refusals of engine API calls, never a state's error: they are left out of the ASL.
  */
 export const NON_RETRYABLE_CODES: readonly string[] = [
-  ...new Set([...NEVER_RETRIED, ...Object.entries(ERROR_CODES).filter(([, v]) => !v.retryable && v.class !== 'api').map(([k]) => k)]),
+  ...new Set([
+    ...NEVER_RETRIED,
+    ...Object.entries(ERROR_CODES)
+      .filter(([, v]) => !v.retryable && v.class !== 'api')
+      .map(([k]) => k),
+  ]),
 ];
 
 /** The compiled `Retry` array of a state and, index by index, the Baton policy behind each retrier. */
@@ -89,7 +94,11 @@ function blockedFailCodes(policies: readonly RetryPolicy[], failCodes: readonly 
   return failCodes.filter((code) => {
     if (named.has(code) || NON_RETRYABLE_CODES.includes(code)) return false;
     if (!defaultRetryable(code) || !(code in ERROR_CODES)) return true;
-    ctx.issues.push({ severity: 'warning', step, message: `a fail step fails with ${code}, which a stage may throw as retryable: ASL's States.ALL retries both (Baton's does not retry the fail step's)` });
+    ctx.issues.push({
+      severity: 'warning',
+      step,
+      message: `a fail step fails with ${code}, which a stage may throw as retryable: ASL's States.ALL retries both (Baton's does not retry the fail step's)`,
+    });
     return false;
   });
 }

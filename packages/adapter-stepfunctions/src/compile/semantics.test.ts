@@ -16,7 +16,9 @@ const items = (s: AslState) => (s.ItemProcessor as { States: Record<string, AslS
 
 describe('workflow type limits', { timeout: 60_000 }, () => {
   it('rejects an approval gate in an EXPRESS workflow with a clear error', () => {
-    expect(() => compileToAsl(kit('kit-approval'), { type: 'EXPRESS' })).toThrow(/cannot run as a EXPRESS state machine:[\s\S]*review.*EXPRESS workflows do not support \.waitForTaskToken/);
+    expect(() => compileToAsl(kit('kit-approval'), { type: 'EXPRESS' })).toThrow(
+      /cannot run as a EXPRESS state machine:[\s\S]*review.*EXPRESS workflows do not support \.waitForTaskToken/,
+    );
   });
   it('rejects a DISTRIBUTED map in EXPRESS, and uses DISTRIBUTED mode in STANDARD above the threshold', () => {
     expect(() => compileToAsl(kit('kit-scale'), { type: 'EXPRESS', expectedItems: { items: 5000 } })).toThrow(/DISTRIBUTED mode is needed/);
@@ -35,7 +37,9 @@ describe('Retry translation', { timeout: 60_000 }, () => {
   it('States.ALL gets a leading MaxAttempts 0 retrier for the codes Baton never retries', () => {
     const retry = states('kit-repair', { lambdaIntegration: 'function-arn' }).validate!.Retry as Record<string, unknown>[];
     expect(retry[0]).toEqual({ ErrorEquals: NON_RETRYABLE_CODES, MaxAttempts: 0 });
-    expect(retry[0]!.ErrorEquals).toEqual(expect.arrayContaining(['ValidationFailed', 'SafetyCheckFailed', 'InvalidInput', 'ApprovalRejected', 'States.Runtime']));
+    expect(retry[0]!.ErrorEquals).toEqual(
+      expect.arrayContaining(['ValidationFailed', 'SafetyCheckFailed', 'InvalidInput', 'ApprovalRejected', 'States.Runtime']),
+    );
     expect(retry[1]).toEqual({ ErrorEquals: ['States.ALL'], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 3 });
     // lambda:invoke (the default) adds the Lambda service-error retrier after the never-retry entry, before States.ALL
     const invoke = compileToAsl(kit('kit-repair'));
@@ -45,14 +49,25 @@ describe('Retry translation', { timeout: 60_000 }, () => {
     expect(invoke.tasks.validate!.retry.map((p) => p === null)).toEqual([true, true, false]);
   });
   it('keeps backoff, attempts, cap and jitter; rounds sub-second delays up with a warning', () => {
-    const stage = { ...kitStep, retry: [{ errors: ['ThrottlingException'], intervalMs: 2000, backoffRate: 2, maxAttempts: 5, jitter: 'FULL' as const, maxDelayMs: 60_000 }] };
-    const p = definePipeline({ name: 'r', version: 1, input: z.object({ probe: z.string() }) }).task('gen', stage, { input: { 'probe.$': '$.probe', value: 1 } }).build();
+    const stage = {
+      ...kitStep,
+      retry: [{ errors: ['ThrottlingException'], intervalMs: 2000, backoffRate: 2, maxAttempts: 5, jitter: 'FULL' as const, maxDelayMs: 60_000 }],
+    };
+    const p = definePipeline({ name: 'r', version: 1, input: z.object({ probe: z.string() }) })
+      .task('gen', stage, { input: { 'probe.$': '$.probe', value: 1 } })
+      .build();
     const c = compileToAsl(p, { lambdaIntegration: 'function-arn' });
-    expect(c.definition.States.gen!.Retry).toEqual([{ ErrorEquals: ['ThrottlingException'], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 5, MaxDelaySeconds: 60, JitterStrategy: 'FULL' }]);
+    expect(c.definition.States.gen!.Retry).toEqual([
+      { ErrorEquals: ['ThrottlingException'], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 5, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
+    ]);
     expect(c.issues).toEqual([]);
     const retry = compileToAsl(kit('kit-retry'), { lambdaIntegration: 'function-arn' });
-    expect(retry.definition.States.flaky!.Retry).toEqual([{ ErrorEquals: ['ThrottlingException'], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 3, JitterStrategy: 'FULL' }]);
-    expect(retry.issues).toContainEqual(expect.objectContaining({ severity: 'warning', step: 'flaky', message: expect.stringMatching(/200 ms is rounded up to 1 s/) }));
+    expect(retry.definition.States.flaky!.Retry).toEqual([
+      { ErrorEquals: ['ThrottlingException'], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 3, JitterStrategy: 'FULL' },
+    ]);
+    expect(retry.issues).toContainEqual(
+      expect.objectContaining({ severity: 'warning', step: 'flaky', message: expect.stringMatching(/200 ms is rounded up to 1 s/) }),
+    );
   });
   it('validateAsl catches what asl-validator lets through in retriers', () => {
     const def = compileToAsl(kit('kit-retry')).definition;
@@ -87,7 +102,7 @@ describe('lambda:invoke integration (the default)', { timeout: 60_000 }, () => {
     expect(c.lambdaIntegration).toBe('invoke');
     for (const p of conformancePipelines) expect(validateAsl(compileToAsl(p).definition).errorsText, p.name).toBe('');
   });
-  it('a map item\'s last task ends the item with no extra state, whether it replaces the item state or writes below it', () => {
+  it("a map item's last task ends the item with no extra state, whether it replaces the item state or writes below it", () => {
     const replacing = items(compileToAsl(kit('kit-map-concurrency')).definition.States.items!);
     expect(replacing.item).toMatchObject({ ResultSelector: { status: 'succeeded', 'output.$': '$.Payload' }, End: true });
     expect(replacing.item!.Parameters).toMatchObject({ Payload: { 'input.$': expect.any(String) } });
@@ -115,13 +130,17 @@ describe('lambda:invoke integration (the default)', { timeout: 60_000 }, () => {
   });
   it('function-arn stays available: the function ARN as Resource, the result written natively', () => {
     const s = compileToAsl(kit('kit-sequence'), { lambdaIntegration: 'function-arn' }).definition.States;
-    expect(s.a).toMatchObject({ Resource: 'arn:aws:lambda:us-east-1:123456789012:function:baton-kit-step', ResultPath: '$.a', Parameters: { stage: 'kit-step', input: expect.any(Object) } });
+    expect(s.a).toMatchObject({
+      Resource: 'arn:aws:lambda:us-east-1:123456789012:function:baton-kit-step',
+      ResultPath: '$.a',
+      Parameters: { stage: 'kit-step', input: expect.any(Object) },
+    });
     expect(s.a).not.toHaveProperty('Retry');
   });
 });
 
 describe('Catch and error shape', () => {
-  it('lambda:invoke: a caught error read first by a task is decoded by that task\'s Lambda, no Pass state', () => {
+  it("lambda:invoke: a caught error read first by a task is decoded by that task's Lambda, no Pass state", () => {
     const s = states('kit-exhausted');
     expect(s.flaky!.Catch).toEqual([{ ErrorEquals: ['ThrottlingException'], ResultPath: '$.caught', Next: 'handle' }]);
     expect(s.handle!.Parameters).toMatchObject({ Payload: { errors: ['$.caught'], resultPath: '$.handled' } });
@@ -133,10 +152,18 @@ describe('Catch and error shape', () => {
     // only a Cause that is JSON is parsed: Lambda's own failures (timeouts, crashes) carry text
     expect(s['flaky.catch0.envelope']).toMatchObject({ Type: 'Choice', Default: 'flaky.catch0.no-cause' });
     expect(JSON.stringify(s['flaky.catch0.envelope'])).toContain('"StringMatches":"{*"');
-    expect(s['flaky.catch0.envelope-json']).toMatchObject({ Type: 'Pass', Parameters: { 'e.$': 'States.StringToJson($.caught.Cause)' }, ResultPath: '$.caught', Next: 'flaky.catch0.message' });
+    expect(s['flaky.catch0.envelope-json']).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'e.$': 'States.StringToJson($.caught.Cause)' },
+      ResultPath: '$.caught',
+      Next: 'flaky.catch0.message',
+    });
     expect(s['flaky.catch0.message']).toMatchObject({ Type: 'Choice', Default: 'flaky.catch0.lambda-no-message' });
     expect(s['flaky.catch0.cause']).toMatchObject({ Parameters: { 'e.$': 'States.StringToJson($.caught.e.errorMessage)' } });
-    expect(s['flaky.catch0.text']).toMatchObject({ Type: 'Pass', Parameters: { e: { 'code.$': '$.caught.Error', 'message.$': '$.caught.Cause', retryable: false } } });
+    expect(s['flaky.catch0.text']).toMatchObject({
+      Type: 'Pass',
+      Parameters: { e: { 'code.$': '$.caught.Error', 'message.$': '$.caught.Cause', retryable: false } },
+    });
     expect(s['flaky.catch0.error']).toMatchObject({ InputPath: '$.caught.e', ResultPath: '$.caught', Next: 'handle' });
   });
   it('keeps the Pass parsing where no Lambda reads the error first (a Choice, or the end of the run)', () => {
@@ -145,7 +172,11 @@ describe('Catch and error shape', () => {
         input: { 'probe.$': '$.probe', value: 1 },
         resultPath: '$.tried',
         catch: [
-          { errors: ['StageFailed'], resultPath: '$.err', then: (b) => b.choice('which', [{ when: { path: '$.err.code', op: 'eq', value: 'StageFailed' }, then: (c) => c.succeed('ok') }]) },
+          {
+            errors: ['StageFailed'],
+            resultPath: '$.err',
+            then: (b) => b.choice('which', [{ when: { path: '$.err.code', op: 'eq', value: 'StageFailed' }, then: (c) => c.succeed('ok') }]),
+          },
           { errors: ['States.ALL'], resultPath: '$.other', then: (b) => b },
         ],
       })
@@ -205,12 +236,21 @@ describe('map', () => {
     // toleratedFailureCount is enforced after the Map: count failed items, fail beyond the count, put the items back
     const s = c.definition.States;
     expect(s.items).toMatchObject({ ResultSelector: { 'items.$': '$', 'total.$': 'States.ArrayLength($)' }, ResultPath: '$.results', Next: 'items.any' });
-    expect(s['items.count']).toMatchObject({ Parameters: { 'failed.$': "States.MathAdd(States.ArrayLength(States.StringSplit(States.JsonToString($.results.items[*].status), 'f')), -1)" }, Next: 'items.tolerance' });
-    expect(s['items.tolerance']).toEqual({ Type: 'Choice', Choices: [{ Variable: '$.results.count.failed', NumericGreaterThan: 1, Next: 'items.exceeded' }], Default: 'items.results' });
+    expect(s['items.count']).toMatchObject({
+      Parameters: { 'failed.$': "States.MathAdd(States.ArrayLength(States.StringSplit(States.JsonToString($.results.items[*].status), 'f')), -1)" },
+      Next: 'items.tolerance',
+    });
+    expect(s['items.tolerance']).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.results.count.failed', NumericGreaterThan: 1, Next: 'items.exceeded' }],
+      Default: 'items.results',
+    });
     expect(s['items.exceeded']).toEqual({ Type: 'Fail', Error: 'States.ExceedToleratedFailureThreshold', CausePath: '$.results.count.cause' });
     expect(s['items.results']).toEqual({ Type: 'Pass', InputPath: '$.results.items', ResultPath: '$.results', End: true });
     // kit-step's output has an optional key: `before` sends its state, and the compile says so
-    expect(c.issues).toEqual([expect.objectContaining({ severity: 'warning', step: 'before', message: expect.stringMatching(/output key "seen" may be absent/) })]);
+    expect(c.issues).toEqual([
+      expect.objectContaining({ severity: 'warning', step: 'before', message: expect.stringMatching(/output key "seen" may be absent/) }),
+    ]);
   });
 });
 
@@ -219,7 +259,11 @@ describe('plain item step paths', () => {
     const m = states('kit-scale', { itemStepPaths: 'plain' }).items!;
     expect(m.ItemSelector).toMatchObject({ status: 'succeeded', output: { 'index.$': '$$.Map.Item.Index' } });
     expect(Object.keys(items(m))).toEqual(['third', 'second', 'first']);
-    expect(items(m).third).toMatchObject({ ResultSelector: { 'index.$': '$.Payload.index', 'value.$': '$.Payload.value' }, ResultPath: '$.output.third', End: true });
+    expect(items(m).third).toMatchObject({
+      ResultSelector: { 'index.$': '$.Payload.index', 'value.$': '$.Payload.value' },
+      ResultPath: '$.output.third',
+      End: true,
+    });
     expect(items(m).third).not.toHaveProperty('OutputPath');
     expect(items(m).first!.Parameters).toMatchObject({ Payload: { stepPath: 'items[]/first' } });
     expect(estimateRunCost(compileToAsl(kit('kit-scale'), { itemStepPaths: 'plain' }).definition, { items: 10 }).transitions).toBe(1 + 10 * 3);
@@ -243,7 +287,7 @@ describe('context object in map items', () => {
 });
 
 describe('claim-checked map items', () => {
-  it('the task producing a map\'s items is told to keep them out of the claim check (a Map cannot follow a blob reference)', () => {
+  it("the task producing a map's items is told to keep them out of the claim check (a Map cannot follow a blob reference)", () => {
     const p = definePipeline({ name: 'cc', version: 1, input: z.object({ probe: z.string() }) })
       .task('plan', kitStep, { input: { 'probe.$': '$.probe', value: 1 }, resultPath: '$.plan' })
       .map('each', { items: '$.plan.sections', resultPath: '$.out' }, (b) => b.task('one', kitStep, { input: { 'probe.$': '$.probe', value: 1 } }))
@@ -251,7 +295,8 @@ describe('claim-checked map items', () => {
       .build();
     for (const lambdaIntegration of ['invoke', 'function-arn'] as const) {
       const c = compileToAsl(p, { lambdaIntegration });
-      const payload = (s: AslState) => (lambdaIntegration === 'invoke' ? (s.Parameters as { Payload: Record<string, unknown> }).Payload : (s.Parameters as Record<string, unknown>));
+      const payload = (s: AslState) =>
+        lambdaIntegration === 'invoke' ? (s.Parameters as { Payload: Record<string, unknown> }).Payload : (s.Parameters as Record<string, unknown>);
       expect(payload(c.definition.States.plan!).keepInline).toEqual(['$.sections']);
       expect(payload(c.definition.States.after!)).not.toHaveProperty('keepInline');
       const stateForm = c.issues.filter((i) => /sends its whole state/.test(i.message)).map((i) => i.step);
@@ -269,8 +314,12 @@ describe('limits and state transitions', () => {
     const big = checkLimits(def, { items: 200 });
     expect(big).toContainEqual(expect.objectContaining({ severity: 'warning', step: 'items', message: expect.stringMatching(/over the 256 KB state limit/) }));
     const huge = checkLimits(def, { items: 2000 });
-    expect(huge).toContainEqual(expect.objectContaining({ severity: 'error', message: expect.stringMatching(/history events .* over Step Functions' 25,000/) }));
-    expect(checkLimits(compileToAsl(kit('kit-scale'), { expectedItems: { items: 2000 } }).definition, { items: 2000 }).filter((i) => i.severity === 'error')).toEqual([]);
+    expect(huge).toContainEqual(
+      expect.objectContaining({ severity: 'error', message: expect.stringMatching(/history events .* over Step Functions' 25,000/) }),
+    );
+    expect(
+      checkLimits(compileToAsl(kit('kit-scale'), { expectedItems: { items: 2000 } }).definition, { items: 2000 }).filter((i) => i.severity === 'error'),
+    ).toEqual([]);
   });
   it('counts happy-path transitions: one per task; the item-shaping Pass only with function-arn when the last item step does not replace the item state', () => {
     expect(estimateRunCost(compileToAsl(kit('kit-sequence')).definition).transitions).toBe(3);

@@ -7,7 +7,12 @@ import { compileRetry } from './retry.js';
 import type { BlockCompiler } from './dispatch.js';
 
 /** Lambda service errors the optimized integration can raise; retried as AWS recommends. */
-export const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'] as const;
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+] as const;
 
 /**
  * A task as one Task state and never more. Retry and Catch match the StageError code, which

@@ -66,25 +66,41 @@ export function enforceTolerance(scope: Scope, step: MapIR, state: AslState, nex
       afterCount = multiplyStates(scope, step.id, at, b, a, afterCount);
     }
   }
-  addState(scope, `${step.id}.tolerance`, { Type: 'Choice', Choices: [{ ...(rules.length === 1 ? rules[0] : { Or: rules }), Next: exceeded }], Default: results });
+  addState(scope, `${step.id}.tolerance`, {
+    Type: 'Choice',
+    Choices: [{ ...(rules.length === 1 ? rules[0] : { Or: rules }), Next: exceeded }],
+    Default: results,
+  });
   // 'f' occurs once in "failed" and never in "succeeded": the pieces of the statuses' JSON split at 'f' count the failures plus one
   const failed = `States.MathAdd(States.ArrayLength(States.StringSplit(States.JsonToString(${at('items')}[*].status), 'f')), -1)`;
   const counted = addState(scope, `${step.id}.count`, {
     Type: 'Pass',
     // CausePath takes a path, so the run's failure message is built here
-    Parameters: { 'failed.$': failed, 'cause.$': `States.Format('map "${escapeFormat(step.id)}": {} of {} items failed, more than tolerated', ${failed}, ${at('total')})` },
+    Parameters: {
+      'failed.$': failed,
+      'cause.$': `States.Format('map "${escapeFormat(step.id)}": {} of {} items failed, more than tolerated', ${failed}, ${at('total')})`,
+    },
     ResultPath: at('count'),
     Next: afterCount,
   });
   // an empty map has nothing to count (and a wildcard over no items matches nothing)
-  const any = addState(scope, `${step.id}.any`, { Type: 'Choice', Choices: [{ Variable: at('total'), NumericGreaterThan: 0, Next: counted }], Default: results });
+  const any = addState(scope, `${step.id}.any`, {
+    Type: 'Choice',
+    Choices: [{ Variable: at('total'), NumericGreaterThan: 0, Next: counted }],
+    Default: results,
+  });
   delete state.End;
   state.Next = any;
   const stopsEarly = stopOnFirstFailure(scope, step, state, pct);
   // only a count of 0 stops every over-threshold map inside the Map state, where its catch sees it
   const countsAfter = !stopsEarly || count !== 0;
   if (countsAfter && step.catch?.some((c) => c.errors.includes('States.ExceedToleratedFailureThreshold') || c.errors.includes('States.ALL'))) {
-    scope.ctx.issues.push({ severity: 'warning', step: scope.prefix + step.id, message: 'a catch on this map does not see States.ExceedToleratedFailureThreshold once failures are tolerated: the threshold fails the run after the Map state' });
+    scope.ctx.issues.push({
+      severity: 'warning',
+      step: scope.prefix + step.id,
+      message:
+        'a catch on this map does not see States.ExceedToleratedFailureThreshold once failures are tolerated: the threshold fails the run after the Map state',
+    });
   }
   return true;
 }
@@ -112,7 +128,9 @@ function stopOnFirstFailure(scope: Scope, step: MapIR, state: AslState, pct: num
   const item: Scope = { ...scope, states: processor.States };
   const recorded = `${step.id}.failed`;
   // fail steps inside the item record their failure directly: route them through the same decision
-  const failSteps = Object.entries(item.states).filter(([, st]) => st.Type === 'Pass' && (st.Result as { status?: string } | undefined)?.status === 'failed' && st.End === true);
+  const failSteps = Object.entries(item.states).filter(
+    ([, st]) => st.Type === 'Pass' && (st.Result as { status?: string } | undefined)?.status === 'failed' && st.End === true,
+  );
   if (!item.states[recorded] && failSteps.length === 0) return false;
   for (const [, st] of failSteps) {
     st.Result = (st.Result as { error: unknown }).error;
@@ -162,7 +180,10 @@ function multiplyStates(scope: Scope, id: string, at: (f: string) => string, fm:
   const names = Array.from({ length: passes }, (_, k) => `${id}.ratio${passes === 1 ? '' : k + 1}`);
   names.forEach((name, k) => {
     const params: Record<string, unknown> = {};
-    for (const [field, base, digits] of [['failed', at('count.failed'), fd], ['limit', at('total'), td]] as const) {
+    for (const [field, base, digits] of [
+      ['failed', at('count.failed'), fd],
+      ['limit', at('total'), td],
+    ] as const) {
       const acc = k === 0 ? [] : [at(`ratio.${field}`)];
       const step = k === 0 ? base : at(`ratio.${field}Step`);
       const value = sum([...acc, ...Array<string>(digits[k] ?? 0).fill(step)]);

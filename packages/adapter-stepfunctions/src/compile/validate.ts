@@ -8,7 +8,10 @@ export interface AslValidation {
   errorsText: string;
 }
 
-type Validator = (definition: unknown, options?: { checkPaths: boolean; checkArn: boolean }) => {
+type Validator = (
+  definition: unknown,
+  options?: { checkPaths: boolean; checkArn: boolean },
+) => {
   isValid: boolean;
   errors: { message?: string; path?: string; Message?: string; 'Error code'?: string }[];
   errorsText: (separator?: string) => string;
@@ -25,7 +28,13 @@ const require = createRequire(import.meta.url);
 export function validateAsl(definition: AslDefinition, options: { checkArn?: boolean } = {}): AslValidation {
   const validator = require('asl-validator') as Validator;
   const result = validator(structuredClone(definition), { checkPaths: true, checkArn: options.checkArn ?? true });
-  const errors = [...result.errors.map((e) => ({ message: e.Message ? `${e['Error code'] ?? 'error'}: ${e.Message}` : (e.message ?? JSON.stringify(e)), ...(e.path ? { path: e.path } : {}) })), ...checkRetriers(definition)];
+  const errors = [
+    ...result.errors.map((e) => ({
+      message: e.Message ? `${e['Error code'] ?? 'error'}: ${e.Message}` : (e.message ?? JSON.stringify(e)),
+      ...(e.path ? { path: e.path } : {}),
+    })),
+    ...checkRetriers(definition),
+  ];
   return { isValid: errors.length === 0, errors, errorsText: errors.map((e) => `${e.path ?? ''} ${e.message}`.trim()).join('\n') };
 }
 
@@ -40,11 +49,16 @@ export function checkRetriers(definition: Pick<AslDefinition, 'States'>): { mess
       retry.forEach((r, i) => {
         const path = `${at}${name}.Retry[${i}]`;
         for (const k of Object.keys(r)) if (!RETRIER_FIELDS.has(k)) out.push({ path, message: `unknown retrier field "${k}"` });
-        if (r.JitterStrategy !== undefined && r.JitterStrategy !== 'FULL' && r.JitterStrategy !== 'NONE') out.push({ path, message: `JitterStrategy must be FULL or NONE` });
-        if (r.MaxDelaySeconds !== undefined && !(Number.isInteger(r.MaxDelaySeconds) && (r.MaxDelaySeconds as number) >= 1 && (r.MaxDelaySeconds as number) < 31_622_400)) {
+        if (r.JitterStrategy !== undefined && r.JitterStrategy !== 'FULL' && r.JitterStrategy !== 'NONE')
+          out.push({ path, message: `JitterStrategy must be FULL or NONE` });
+        if (
+          r.MaxDelaySeconds !== undefined &&
+          !(Number.isInteger(r.MaxDelaySeconds) && (r.MaxDelaySeconds as number) >= 1 && (r.MaxDelaySeconds as number) < 31_622_400)
+        ) {
           out.push({ path, message: 'MaxDelaySeconds must be a whole number of seconds in [1, 31622400)' });
         }
-        if (r.IntervalSeconds !== undefined && !(Number.isInteger(r.IntervalSeconds) && (r.IntervalSeconds as number) >= 1)) out.push({ path, message: 'IntervalSeconds must be a whole number >= 1' });
+        if (r.IntervalSeconds !== undefined && !(Number.isInteger(r.IntervalSeconds) && (r.IntervalSeconds as number) >= 1))
+          out.push({ path, message: 'IntervalSeconds must be a whole number >= 1' });
       });
       const proc = s.ItemProcessor as { States: Record<string, Record<string, unknown>> } | undefined;
       if (proc) visit(proc.States, `${at}${name}.`);

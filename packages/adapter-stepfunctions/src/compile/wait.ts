@@ -16,7 +16,11 @@ export function compileWait(scope: Scope, step: WaitIR, next: Continuation): str
     scope.ctx.issues.push({ severity: 'warning', step: scope.prefix + step.id, message: `wait of ${step.seconds} s is rounded up to whole seconds` });
   }
   if (scope.ctx.type === 'EXPRESS' && step.seconds !== undefined && step.seconds > EXPRESS_MAX_SECONDS) {
-    scope.ctx.issues.push({ severity: 'error', step: scope.prefix + step.id, message: `wait of ${step.seconds} s is longer than an EXPRESS workflow may run (5 minutes); deploy as STANDARD` });
+    scope.ctx.issues.push({
+      severity: 'error',
+      step: scope.prefix + step.id,
+      message: `wait of ${step.seconds} s is longer than an EXPRESS workflow may run (5 minutes); deploy as STANDARD`,
+    });
   }
   return addState(scope, step.id, { Type: 'Wait', ...timing, ...transition(next) });
 }

@@ -36,7 +36,11 @@ export function createBlobReviewStore(blobs: BlobStore, prefix = 'reviews/'): Re
       const r = await read(k);
       if (r.status !== 'open') return false;
       const { status, at: decidedAt, reviewer: decidedBy, comment, sections: verdicts } = decision;
-      const decided = { ...(decidedBy === undefined ? {} : { decidedBy }), ...(comment === undefined ? {} : { comment }), ...(verdicts === undefined ? {} : { verdicts }) };
+      const decided = {
+        ...(decidedBy === undefined ? {} : { decidedBy }),
+        ...(comment === undefined ? {} : { comment }),
+        ...(verdicts === undefined ? {} : { verdicts }),
+      };
       await blobs.put(k, JSON.stringify({ ...r, status, decidedAt, ...decided }));
       return true;
     },

@@ -40,12 +40,16 @@ describe('waits for model budget inside a Lambda invocation', () => {
 
     // freed after 300 ms: the invocation (1 s stage, 5 s left) waits and succeeds
     setTimeout(() => held.settle({ inputTokens: 1, outputTokens: 1 }), 300);
-    await expect(handler({ stage: 'ask', stepPath: 'ask', executionId: ARN, retryCount: 0, input: { q: 'first' } }, lambdaContext(5000))).resolves.toEqual({ a: 'ok' });
+    await expect(handler({ stage: 'ask', stepPath: 'ask', executionId: ARN, retryCount: 0, input: { q: 'first' } }, lambdaContext(5000))).resolves.toEqual({
+      a: 'ok',
+    });
     expect(calls).toEqual(['first']);
 
     // never freed: the wait ends while the stage still has its timeout left, as a retryable error
     const blocker = await limiter.acquire(MODEL, { inputTokens: 1, outputTokens: 1 });
-    const failure = await handler({ stage: 'ask', stepPath: 'ask', executionId: ARN, retryCount: 0, input: { q: 'second' } }, lambdaContext(3500)).catch((e: unknown) => e as Error);
+    const failure = await handler({ stage: 'ask', stepPath: 'ask', executionId: ARN, retryCount: 0, input: { q: 'second' } }, lambdaContext(3500)).catch(
+      (e: unknown) => e as Error,
+    );
     expect(failure).toMatchObject({ name: 'ModelBudgetUnavailable' });
     expect(JSON.parse((failure as Error).message)).toMatchObject({ code: 'ModelBudgetUnavailable', retryable: true });
     expect(calls).toEqual(['first']);

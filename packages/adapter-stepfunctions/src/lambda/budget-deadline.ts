@@ -35,10 +35,13 @@ export function lambdaBudget(limiter: ModelLimiter, end: number, stageTimeoutMs:
       async acquire(modelId, estimate, options) {
         const giveUp = new AbortController();
         const started = Date.now();
-        const timer = setTimeout(() => {
-          const message = `no model budget for "${modelId}" within ${Date.now() - started} ms, all this Lambda invocation could wait; the state machine invokes the stage again`;
-          giveUp.abort(new StageError('ModelBudgetUnavailable', message, { retryable: true, details: { modelId, waitedMs: Date.now() - started } }));
-        }, Math.max(0, waitUntil - started));
+        const timer = setTimeout(
+          () => {
+            const message = `no model budget for "${modelId}" within ${Date.now() - started} ms, all this Lambda invocation could wait; the state machine invokes the stage again`;
+            giveUp.abort(new StageError('ModelBudgetUnavailable', message, { retryable: true, details: { modelId, waitedMs: Date.now() - started } }));
+          },
+          Math.max(0, waitUntil - started),
+        );
         const signal = options?.signal ? AbortSignal.any([options.signal, giveUp.signal]) : giveUp.signal;
         try {
           return await limiter.acquire(modelId, estimate, { signal });

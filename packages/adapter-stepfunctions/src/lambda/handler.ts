@@ -91,7 +91,9 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
     const attempt = options.attemptOf ? options.attemptOf(event) : (event.retryCount ?? 0) + 1;
     const bindings = { executionArn: event.executionId, step: event.stepPath, attempt };
     if (!stage) {
-      const error = serializeError(new StageError('StageFailed', `this function does not run stage "${event.stage}" (it runs: ${[...stages.keys()].join(', ')})`, { retryable: false }));
+      const error = serializeError(
+        new StageError('StageFailed', `this function does not run stage "${event.stage}" (it runs: ${[...stages.keys()].join(', ')})`, { retryable: false }),
+      );
       logger.error('unknown stage', { ...bindings, stage: event.stage });
       throw toLambdaError(error);
     }
@@ -116,7 +118,7 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
         return undefined;
       });
       if (recorded) {
-        logger.info('step reused from the run\'s memo', { ...bindings, key: memo });
+        logger.info("step reused from the run's memo", { ...bindings, key: memo });
         return stageResultOf(event, recorded.output);
       }
     }
@@ -127,7 +129,10 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
       if (attempt === 1) await observe({ type: 'step-started', ...step, at: at() });
       await observe({ type: 'attempt-started', ...base, at: at() });
     }
-    const budget = options.limiter && remaining !== undefined ? lambdaBudget(options.limiter, Date.now() + remaining - LAMBDA_EXIT_MARGIN_MS, timeoutMs ?? wanted) : undefined;
+    const budget =
+      options.limiter && remaining !== undefined
+        ? lambdaBudget(options.limiter, Date.now() + remaining - LAMBDA_EXIT_MARGIN_MS, timeoutMs ?? wanted)
+        : undefined;
     const result = await invokeStage(stage, input, {
       blobs: options.blobs,
       runId,
@@ -146,7 +151,11 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
     budget?.dispose();
     if (!result.ok && budget?.expired()) {
       // a stage whose time went partly to waiting for budget, stopped before Lambda kills the sandbox
-      result.error = serializeError(new StageError('States.Timeout', `stage "${stage.name}" ran out of its Lambda invocation's time (${remaining} ms, waits for model budget included)`, { details: { remainingMs: remaining } }));
+      result.error = serializeError(
+        new StageError('States.Timeout', `stage "${stage.name}" ran out of its Lambda invocation's time (${remaining} ms, waits for model budget included)`, {
+          details: { remainingMs: remaining },
+        }),
+      );
     }
     if (observe) {
       const done = at();
@@ -200,5 +209,11 @@ export const LAMBDA_EXIT_MARGIN_MS = 1000;
 export function isFinalFailure(policies: readonly RetryPolicy[], code: string, retries: number): boolean {
   if (policies.some((p) => p.errors.includes(ALL_ERRORS)) && NON_RETRYABLE_CODES.includes(code)) return true;
   // the machine cannot see a runtime `retryable` flag: under States.ALL, what the table does not block is retried
-  return !decideRetry(policies, code, policies.map(() => retries), () => 0, true).retry;
+  return !decideRetry(
+    policies,
+    code,
+    policies.map(() => retries),
+    () => 0,
+    true,
+  ).retry;
 }

@@ -49,7 +49,10 @@ describe('the step memo of deployed stage functions', () => {
     await v1({ stage: 'upper', stepPath: 'sections[0]/upper', executionId: `${MACHINE}:rpt-7.r1`, retryCount: 0, input: { text: 'b' } });
     await v1({ stage: 'upper', stepPath: 'sections[1]/upper', executionId: `${MACHINE}:rpt-7.r1`, retryCount: 0, input: { text: 'a' } });
     const v2 = createStageHandler({ stages: upper(2), blobs, memo: true });
-    expect(await v2({ stage: 'upper', stepPath: 'sections[0]/upper', executionId: `${MACHINE}:rpt-7.r1`, retryCount: 0, input: { text: 'a' } })).toEqual({ text: 'A', v: 2 });
+    expect(await v2({ stage: 'upper', stepPath: 'sections[0]/upper', executionId: `${MACHINE}:rpt-7.r1`, retryCount: 0, input: { text: 'a' } })).toEqual({
+      text: 'A',
+      v: 2,
+    });
     expect(runs).toEqual(['a', 'b', 'a', 'a']);
     // a first execution never reads the memo (it cannot have one of its own): the stage runs
     await v1({ stage: 'upper', stepPath: 'sections[0]/upper', executionId: `${MACHINE}:rpt-7`, retryCount: 1, input: { text: 'a' } });
@@ -58,7 +61,13 @@ describe('the step memo of deployed stage functions', () => {
 
   it('is off by default: no memo object is written', async () => {
     const blobs = createMemoryBlobStore();
-    await createStageHandler({ stages: upper(1), blobs })({ stage: 'upper', stepPath: 'upper', executionId: `${MACHINE}:rpt-8`, retryCount: 0, input: { text: 'a' } });
+    await createStageHandler({ stages: upper(1), blobs })({
+      stage: 'upper',
+      stepPath: 'upper',
+      executionId: `${MACHINE}:rpt-8`,
+      retryCount: 0,
+      input: { text: 'a' },
+    });
     expect(await blobs.list(MEMO_PREFIX)).toEqual([]);
   });
 });

@@ -48,7 +48,15 @@ describe('createRegistryWriterHandler: status-change events to run events', () =
     const { events, handler } = collect();
     await handler(statusEvent('run-1', 'RUNNING'));
     expect(events).toEqual([
-      { type: 'run-started', runId: 'run-1', pipeline: 'report', engine: 'stepfunctions', executionId: `arn:aws:states:eu-west-1:123456789012:execution:report:run-1`, input: { reportTitle: 'Q3' }, at: '2026-03-01T10:00:00.000Z' },
+      {
+        type: 'run-started',
+        runId: 'run-1',
+        pipeline: 'report',
+        engine: 'stepfunctions',
+        executionId: `arn:aws:states:eu-west-1:123456789012:execution:report:run-1`,
+        input: { reportTitle: 'Q3' },
+        at: '2026-03-01T10:00:00.000Z',
+      },
     ]);
     // a version ARN keeps the name; options override both names
     const named = collect({ pipeline: 'quarterly', engine: 'stepfunctions-local' });
@@ -65,10 +73,13 @@ describe('createRegistryWriterHandler: status-change events to run events', () =
     await handler(statusEvent('run-3', 'RUNNING', { input: null, inputDetails: { included: false } }));
     await handler(statusEvent('run-3', 'SUCCEEDED', { output: null, outputDetails: { included: false } }));
     expect(asked).toHaveLength(2);
-    expect(events).toMatchObject([{ input: { big: true } }, { type: 'run-finished', status: 'succeeded', output: { done: 1 }, at: '2026-03-01T10:01:00.000Z' }]);
+    expect(events).toMatchObject([
+      { input: { big: true } },
+      { type: 'run-finished', status: 'succeeded', output: { done: 1 }, at: '2026-03-01T10:01:00.000Z' },
+    ]);
   });
 
-  it('FAILED decodes Baton\'s error from the cause; TIMED_OUT and ABORTED get codes of their own', async () => {
+  it("FAILED decodes Baton's error from the cause; TIMED_OUT and ABORTED get codes of their own", async () => {
     const { events, handler } = collect();
     const thrown = toLambdaError({ code: 'ModelAccessDenied', message: 'no access to model x', retryable: false });
     await handler(statusEvent('run-4', 'FAILED', { error: thrown.name, cause: lambdaCause(thrown) }));
@@ -118,6 +129,12 @@ describe('createRegistryWriterHandler on a registry (PGlite): redrive and duplic
     await handler(redriven);
     await observer.flush();
     expect(observer.failures).toBe(0);
-    expect(await registry.getRun('run-r')).toMatchObject({ status: 'succeeded', execution: 2, outputRef: { ok: true }, finishedAt: '2026-03-01T10:03:00.000Z', inputRef: { reportTitle: 'Q3' } });
+    expect(await registry.getRun('run-r')).toMatchObject({
+      status: 'succeeded',
+      execution: 2,
+      outputRef: { ok: true },
+      finishedAt: '2026-03-01T10:03:00.000Z',
+      inputRef: { reportTitle: 'Q3' },
+    });
   }, 60_000);
 });

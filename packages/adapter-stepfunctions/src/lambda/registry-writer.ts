@@ -94,7 +94,11 @@ export function createRegistryWriterHandler(options: RegistryWriterOptions): (ev
   };
 }
 
-async function toRunEvent(event: ExecutionStatusChangeEvent, options: RegistryWriterOptions, payloads: (arn: string) => Promise<ExecutionPayloads>): Promise<RunEvent | null> {
+async function toRunEvent(
+  event: ExecutionStatusChangeEvent,
+  options: RegistryWriterOptions,
+  payloads: (arn: string) => Promise<ExecutionPayloads>,
+): Promise<RunEvent | null> {
   const d = event.detail;
   const runId = runIdOf(d.executionArn);
   switch (d.status) {
@@ -138,7 +142,12 @@ export function runError(d: Pick<ExecutionStatusChangeEvent['detail'], 'status' 
     return { code: 'States.Timeout', message: d.cause ?? 'the execution ran past its TimeoutSeconds', retryable: false, details: { status: 'TIMED_OUT' } };
   }
   if (d.status === 'ABORTED') {
-    return { code: ABORTED_CODE, message: d.cause ?? 'the execution was stopped (StopExecution)', retryable: false, details: { status: 'ABORTED', error: d.error } };
+    return {
+      code: ABORTED_CODE,
+      message: d.cause ?? 'the execution was stopped (StopExecution)',
+      retryable: false,
+      details: { status: 'ABORTED', error: d.error },
+    };
   }
   return errorFromCause(d.error ?? 'States.Runtime', d.cause ?? '');
 }

@@ -61,7 +61,11 @@ export function createReviewGateHandler(options: ReviewGateOptions): (event: Rev
     const sections = event.sections ?? undefined;
     if (sections !== undefined && !(Array.isArray(sections) && sections.every((s) => typeof s === 'string'))) {
       // as Baton's interpreter fails a sectionsPath that is not a list of ids
-      throw fail(log, 'review sections are not a list of section ids', new StageError('States.Runtime', `approval "${event.stepPath}": sections is not a list of section ids (strings)`));
+      throw fail(
+        log,
+        'review sections are not a list of section ids',
+        new StageError('States.Runtime', `approval "${event.stepPath}": sections is not a list of section ids (strings)`),
+      );
     }
     const { token, hash } = createReviewToken();
     const now = clock.now();

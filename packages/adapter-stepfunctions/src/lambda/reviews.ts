@@ -86,7 +86,11 @@ export function createMemoryReviewStore(): ReviewStore {
 
 /** What to send to Step Functions for a decision: SendTaskSuccess (`output`) or SendTaskFailure (`error`, `cause`). */
 export type TaskAnswer =
-  | { taskToken: string; verdict: 'approved'; output: { approved: true; reviewer: string | null; comment: string | null; sections: Record<string, SectionVerdict> } }
+  | {
+      taskToken: string;
+      verdict: 'approved';
+      output: { approved: true; reviewer: string | null; comment: string | null; sections: Record<string, SectionVerdict> };
+    }
   | { taskToken: string; verdict: 'rejected'; error: 'ApprovalRejected'; cause: string };
 
 /**

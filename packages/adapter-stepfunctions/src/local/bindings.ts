@@ -90,7 +90,13 @@ export function bindStageTasks(
         const output = JSON.parse(JSON.stringify((await handler({ ...event, retryCount: attempt - 1 })) ?? null)) as unknown;
         if (options.enforcePayloadLimit && jsonBytes(output) > SFN_PAYLOAD_LIMIT) {
           const what = event.state === undefined ? 'output' : 'state with the output';
-          const e = new Error(JSON.stringify({ code: 'States.DataLimitExceeded', message: `${what} of ${event.stepPath} is ${jsonBytes(output)} bytes, over the 256 KB state limit`, retryable: false }));
+          const e = new Error(
+            JSON.stringify({
+              code: 'States.DataLimitExceeded',
+              message: `${what} of ${event.stepPath} is ${jsonBytes(output)} bytes, over the 256 KB state limit`,
+              retryable: false,
+            }),
+          );
           e.name = 'States.DataLimitExceeded';
           throw e;
         }
@@ -140,7 +146,13 @@ function planRetry(
   const row = overrides[stateName] ?? compiled.map(() => -1);
   row[compiled.indexOf(policies[decision.retrierIndex]!)] = decision.delayMs;
   overrides[stateName] = row;
-  records.retries.push({ stepPath, attempt, code: error.code, delayMs: decision.delayMs, maxDelayMs: baseDelayMs(policies[decision.retrierIndex]!, decision.retryNumber) });
+  records.retries.push({
+    stepPath,
+    attempt,
+    code: error.code,
+    delayMs: decision.delayMs,
+    maxDelayMs: baseDelayMs(policies[decision.retrierIndex]!, decision.retryNumber),
+  });
   records.emit({ type: 'retry-scheduled', runId: records.runId, stepPath, attempt, code: error.code, delayMs: decision.delayMs, at: now() });
   return true;
 }

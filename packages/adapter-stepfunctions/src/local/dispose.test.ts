@@ -4,7 +4,9 @@ import { definePipeline, defineStage } from '@baton/core';
 import { createStepFunctionsLocalEngine } from './engine.js';
 
 const echo = defineStage({ name: 'echo', version: 1, input: z.object({ n: z.number() }), output: z.object({ n: z.number() }), run: async (i) => i });
-const pipeline = definePipeline({ name: 'dispose', version: 1, input: z.object({ n: z.number() }) }).task('echo', echo).build();
+const pipeline = definePipeline({ name: 'dispose', version: 1, input: z.object({ n: z.number() }) })
+  .task('echo', echo)
+  .build();
 
 describe('await using', () => {
   it('closes the stepfunctions-local engine at the end of the block', async () => {

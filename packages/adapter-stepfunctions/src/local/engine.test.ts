@@ -30,7 +30,8 @@ describe('stepfunctions-local engine', () => {
     const { runId } = await engine.start('kit-claim-check', { probe: createProbeDir() });
     const outcome = await engine.result(runId);
     expect(outcome.status).toBe('failed');
-    if (outcome.status === 'failed') expect(outcome.error).toMatchObject({ code: 'States.DataLimitExceeded', message: expect.stringMatching(/over the 256 KB state limit/) });
+    if (outcome.status === 'failed')
+      expect(outcome.error).toMatchObject({ code: 'States.DataLimitExceeded', message: expect.stringMatching(/over the 256 KB state limit/) });
     await engine.close();
   });
 
@@ -54,7 +55,11 @@ describe('stepfunctions-local engine', () => {
   it('reports run events to an observer: run, attempts, retries, reviews', async () => {
     const events: RunEvent[] = [];
     const notices: ReviewNotice[] = [];
-    const engine = createStepFunctionsLocalEngine({ pipelines: conformancePipelines, observer: (e) => void events.push(e), notifier: (n) => void notices.push(n) });
+    const engine = createStepFunctionsLocalEngine({
+      pipelines: conformancePipelines,
+      observer: (e) => void events.push(e),
+      notifier: (n) => void notices.push(n),
+    });
     const { runId } = await engine.start('kit-retry', { probe: createProbeDir() });
     expect((await engine.result(runId)).status).toBe('succeeded');
     const mine = events.filter((e) => e.runId === runId).map((e) => (e.type === 'attempt-finished' ? `${e.type}:${e.status}` : e.type));

@@ -16,15 +16,7 @@ import {
   type RunOutcome,
   type RunSummary,
 } from '@baton/core';
-import {
-  apiError,
-  createPipelineSet,
-  pinOf,
-  startRunId,
-  safeObserver,
-  validateRunInput,
-  type PipelinePin,
-} from '@baton/core/engine';
+import { apiError, createPipelineSet, pinOf, startRunId, safeObserver, validateRunInput, type PipelinePin } from '@baton/core/engine';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { compileToAsl } from '../compile/compile.js';
 import { SFN_HISTORY_LIMIT } from '../compile/limits.js';
@@ -180,19 +172,21 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     if (!h) handlers.set(pipeline, (h = stageHandlerFor([...pipeline.stages.values()])));
     return h;
   };
-  const stageHandlerFor = (stages: AnyStage[]): StageHandler => createStageHandler({
-    stages,
-    blobs,
-    logger,
-    attemptOf: (e) => e.retryCount + 1,
-    ...(options.model ? { model: options.model } : {}),
-    ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
-  });
+  const stageHandlerFor = (stages: AnyStage[]): StageHandler =>
+    createStageHandler({
+      stages,
+      blobs,
+      logger,
+      attemptOf: (e) => e.retryCount + 1,
+      ...(options.model ? { model: options.model } : {}),
+      ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
+    });
 
   const compiledOf = (pipeline: AnyPipeline): CompiledMachine => {
     let compiled = compilations.get(pipeline);
     if (!compiled) {
-      for (const s of pipeline.stages.values()) if (!allStages.has(s.name)) throw new StageError('InvalidInput', `stage "${s.name}" is not known to this engine`);
+      for (const s of pipeline.stages.values())
+        if (!allStages.has(s.name)) throw new StageError('InvalidInput', `stage "${s.name}" is not known to this engine`);
       compiled = compileToAsl(pipeline, options.deadLetters ? { ...options.compile, deadLetter: { queueUrl: LOCAL_DEAD_LETTER_QUEUE } } : options.compile);
       for (const issue of compiled.issues) logger.warn('compile warning', { pipeline: pipeline.name, step: issue.step, message: issue.message });
       compilations.set(pipeline, compiled);
@@ -206,7 +200,10 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     if (!m) {
       const compiled = compiledOf(pipeline);
       // Map and Parallel outputs over 256 KB fail States.DataLimitExceeded, as on AWS (Baton-side layer)
-      const checked = options.enforcePayloadLimit ?? true ? withPayloadChecks(compiled.definition) : { definition: compiled.definition, checks: new Map<string, string>(), handlers: {} };
+      const checked =
+        (options.enforcePayloadLimit ?? true)
+          ? withPayloadChecks(compiled.definition)
+          : { definition: compiled.definition, checks: new Map<string, string>(), handlers: {} };
       const sm = new StateMachine(clampLocalTimers(checked.definition) as never, { validationOptions: { checkArn: true, checkPaths: true } });
       m = { compiled, sm, limitChecks: checked.handlers, hidden: new Set(checked.checks.keys()) };
       machines.set(pipeline, m);
@@ -219,7 +216,10 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     const retryIntervalOverrides: Record<string, number[]> = {};
     const state = { ended: false };
     const taskResourceLocalHandlers = {
-      ...bindStageTasks(compiled, handlerOf(pipeline), run, retryIntervalOverrides, { enforcePayloadLimit: options.enforcePayloadLimit ?? true, ended: () => state.ended }),
+      ...bindStageTasks(compiled, handlerOf(pipeline), run, retryIntervalOverrides, {
+        enforcePayloadLimit: options.enforcePayloadLimit ?? true,
+        ended: () => state.ended,
+      }),
       ...limitChecks,
       ...(options.deadLetters ? bindDeadLetter(options.deadLetters) : {}),
       ...bindApprovals(compiled, {
@@ -308,7 +308,11 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     run.finishedAt = run.updatedAt = new Date().toISOString();
     run.current.clear();
     const at = run.finishedAt;
-    emit(outcome.status === 'succeeded' ? { type: 'run-finished', runId: run.runId, status: 'succeeded', output: outcome.output, at } : { type: 'run-finished', runId: run.runId, status: 'failed', error: outcome.error, at });
+    emit(
+      outcome.status === 'succeeded'
+        ? { type: 'run-finished', runId: run.runId, status: 'succeeded', output: outcome.output, at }
+        : { type: 'run-finished', runId: run.runId, status: 'failed', error: outcome.error, at },
+    );
     logger.info('run ended', { runId: run.runId, executionArn: run.executionArn, status: outcome.status, transitions: run.transitions });
     return outcome;
   };

@@ -54,7 +54,9 @@ describe('the examples on stepfunctions-local', { timeout: 180_000 }, () => {
     expect(existsSync(exampleDist), 'build examples/report-generation first').toBe(true);
     const { reportPipeline } = (await import(pathToFileURL(exampleDist).href)) as { reportPipeline: AnyPipeline };
     const { createOfflineModel } = (await import('@baton/stages' as string)) as { createOfflineModel: (o: object) => ModelClient };
-    const run = async (make: (blobs: ReturnType<typeof createMemoryBlobStore>, approve: (n: { runId: string; gate: string; token: string }) => void) => Engine) => {
+    const run = async (
+      make: (blobs: ReturnType<typeof createMemoryBlobStore>, approve: (n: { runId: string; gate: string; token: string }) => void) => Engine,
+    ) => {
       const blobs = createMemoryBlobStore();
       const refs = [];
       for (const name of readdirSync(sourcesDir).sort()) {
@@ -67,18 +69,34 @@ describe('the examples on stepfunctions-local', { timeout: 180_000 }, () => {
       await engine.close();
       if (outcome.status === 'failed') throw new Error(`${outcome.error.code}: ${outcome.error.message}`);
       // keys derive from the run id: compare the sections with it masked
-      return JSON.parse(JSON.stringify((outcome.output as { sections: unknown }).sections).replaceAll(runId, 'RUN')) as { status: string; output: Record<string, unknown> }[];
+      return JSON.parse(JSON.stringify((outcome.output as { sections: unknown }).sections).replaceAll(runId, 'RUN')) as {
+        status: string;
+        output: Record<string, unknown>;
+      }[];
     };
     // discussion: invalid first, then off-script in its repair round -> held, not failed (issue 15)
     const faults = { invalidSections: ['synopsis', 'discussion'], offScriptSections: ['objectives'], offScriptRepairSections: ['discussion'] };
-    const sfn = await run((blobs, approve) => createStepFunctionsLocalEngine({ pipelines: [reportPipeline], blobs, model: createOfflineModel({ faults }), notifier: approve }));
-    const local = await run((blobs, approve) => createLocalEngine({ pipelines: [reportPipeline], blobs, model: createOfflineModel({ faults }), notifier: approve, dir: mkdtempSync(join(tmpdir(), 'baton-sfn-report-')) }));
+    const sfn = await run((blobs, approve) =>
+      createStepFunctionsLocalEngine({ pipelines: [reportPipeline], blobs, model: createOfflineModel({ faults }), notifier: approve }),
+    );
+    const local = await run((blobs, approve) =>
+      createLocalEngine({
+        pipelines: [reportPipeline],
+        blobs,
+        model: createOfflineModel({ faults }),
+        notifier: approve,
+        dir: mkdtempSync(join(tmpdir(), 'baton-sfn-report-')),
+      }),
+    );
     const synopsis = sfn.find((s) => (s.output.task as { sectionId: string }).sectionId === 'synopsis')!;
     expect(synopsis).toMatchObject({ status: 'succeeded', output: { check: { valid: true, round: 1 } } });
     const objectives = sfn.find((s) => (s.output.task as { sectionId: string }).sectionId === 'objectives')!;
     expect(objectives).toMatchObject({ status: 'succeeded', output: { safety: { code: 'SafetyCheckFailed' }, flagged: { status: 'needs-human-review' } } });
     const discussion = sfn.find((s) => (s.output.task as { sectionId: string }).sectionId === 'discussion')!;
-    expect(discussion).toMatchObject({ status: 'succeeded', output: { safety: { code: 'SafetyCheckFailed' }, flagged: { status: 'needs-human-review', round: 1 } } });
+    expect(discussion).toMatchObject({
+      status: 'succeeded',
+      output: { safety: { code: 'SafetyCheckFailed' }, flagged: { status: 'needs-human-review', round: 1 } },
+    });
     expect(sfn).toEqual(local);
   });
 

@@ -21,12 +21,26 @@ function stubs(n: number, scenario: 'happy' | 'repairs'): Record<string, Stub> {
   const repair: Stub = () => ({ valid: true, sectionId: 's', outputKey: 'k', round: 1, errors: [], promptSha256: 'h', modelId: 'm' });
   return {
     'ingest-file': () => ({ docId: 'x', name: 'x.pdf', title: 'X', format: 'pdf', key: 'docs/x.json', paragraphs: 3, words: 120, contentHash: 'h' }),
-    plan: () => ({ reportTitle: 'T', template: 't', templateVersion: 1, sources: [], sectionIndex: [], rejectedSources: [], sections: Array.from({ length: n }, (_, index) => ({ sectionId: `s${index}`, index })) }),
+    plan: () => ({
+      reportTitle: 'T',
+      template: 't',
+      templateVersion: 1,
+      sources: [],
+      sectionIndex: [],
+      rejectedSources: [],
+      sections: Array.from({ length: n }, (_, index) => ({ sectionId: `s${index}`, index })),
+    }),
     generate: () => ({ sectionId: 's', outputKey: 'k', promptSha256: 'h', modelId: 'm' }),
     validate: (input) => {
       const index = (input as { task: { index: number } }).task.index;
       if (scenario === 'repairs' && index % 4 === 0) {
-        const e = new Error(JSON.stringify({ errorType: 'ValidationFailed', errorMessage: JSON.stringify({ code: 'ValidationFailed', message: 'no citation', retryable: false }), trace: [] }));
+        const e = new Error(
+          JSON.stringify({
+            errorType: 'ValidationFailed',
+            errorMessage: JSON.stringify({ code: 'ValidationFailed', message: 'no citation', retryable: false }),
+            trace: [],
+          }),
+        );
         e.name = 'ValidationFailed';
         throw e;
       }
@@ -54,7 +68,16 @@ async function run(definition: AslDefinition, n: number, scenario: 'happy' | 're
     };
   }
   // reviewerId: the example's schema defaults it to null; a started run carries it (the gate reads it with reviewerPath)
-  const input = { reportTitle: 'T', template: 't', sources: [{ key: 'a' }, { key: 'b' }, { key: 'c' }], maxSourceBytes: 1e7, notify: { kind: 'file' }, reviewerId: null, minGeneratedSections: 1, minGeneratedShare: 0 };
+  const input = {
+    reportTitle: 'T',
+    template: 't',
+    sources: [{ key: 'a' }, { key: 'b' }, { key: 'c' }],
+    maxSourceBytes: 1e7,
+    notify: { kind: 'file' },
+    reviewerId: null,
+    minGeneratedSections: 1,
+    minGeneratedShare: 0,
+  };
   const result = await runAslLocally(definition, input, { handlers });
   expect(result.status, JSON.stringify(result.error)).toBe('succeeded');
   return result;

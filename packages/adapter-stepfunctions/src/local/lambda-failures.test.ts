@@ -10,14 +10,32 @@ import { runAslLocally } from './run-asl.js';
 // Lambda that timed out or crashed with Lambda's own text in errorMessage, a Lambda service error
 // with a plain-text Cause, a task timeout with none. Parsing those as JSON would fail the whole
 // execution (States.Runtime on AWS); the compiled machine turns them into Baton's error shape.
-const work = defineStage({ name: 'work', version: 1, input: z.object({ n: z.number() }), output: z.object({ n: z.number() }), async run(i) { return i; } });
+const work = defineStage({
+  name: 'work',
+  version: 1,
+  input: z.object({ n: z.number() }),
+  output: z.object({ n: z.number() }),
+  async run(i) {
+    return i;
+  },
+});
 
 const pipeline = definePipeline({ name: 'lambda-failures', version: 1, input: z.object({ items: z.array(z.number()) }) })
-  .map('items', { items: '$.items', itemSelector: { 'n.$': '$$.Map.Item.Value' }, maxConcurrency: 4, toleratedFailurePercentage: 100, resultPath: '$.results' }, (b) => b.task('item', work))
+  .map(
+    'items',
+    { items: '$.items', itemSelector: { 'n.$': '$$.Map.Item.Value' }, maxConcurrency: 4, toleratedFailurePercentage: 100, resultPath: '$.results' },
+    (b) => b.task('item', work),
+  )
   .task('once', work, {
     input: { n: 1 },
     resultPath: '$.once',
-    catch: [{ errors: ['States.ALL'], resultPath: '$.err', then: (b) => b.choice('which', [{ when: { path: '$.err.retryable', op: 'eq', value: false }, then: (c) => c.succeed('handled') }]) }],
+    catch: [
+      {
+        errors: ['States.ALL'],
+        resultPath: '$.err',
+        then: (b) => b.choice('which', [{ when: { path: '$.err.retryable', op: 'eq', value: false }, then: (c) => c.succeed('handled') }]),
+      },
+    ],
   })
   .build();
 
@@ -30,7 +48,10 @@ function failure(error: string, cause: string): Error {
 
 const FAILURES: Record<number, Error> = {
   1: failure('Sandbox.Timedout', JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage: 'RequestId: 5b1c Error: Task timed out after 3.00 seconds' })),
-  2: failure('Runtime.ExitError', JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage: 'RequestId: 7d2e Error: Runtime exited with error: signal: killed' })),
+  2: failure(
+    'Runtime.ExitError',
+    JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage: 'RequestId: 7d2e Error: Runtime exited with error: signal: killed' }),
+  ),
   // retried three times by the Lambda service-error retrier (1 + 2 + 4 s at most), then caught
   3: failure('Lambda.TooManyRequestsException', 'Rate Exceeded. (Service: Lambda, Status Code: 429, Request ID: 9f3a)'),
   4: failure('States.Timeout', ''),
@@ -70,11 +91,22 @@ describe('Lambda failures without Baton JSON in a caught task (stepfunctions-loc
   it('a task catcher whose handler is a Choice reads the decoded error: a crash is handled, not a States.Runtime', async () => {
     const run = await runAslLocally(definition, { items: [] }, { handlers: handlers(FAILURES[2]) });
     expect(run.status, JSON.stringify(run.error)).toBe('succeeded');
-    expect((run.output as { err: unknown }).err).toEqual({ code: 'Runtime.ExitError', message: 'RequestId: 7d2e Error: Runtime exited with error: signal: killed', retryable: false });
+    expect((run.output as { err: unknown }).err).toEqual({
+      code: 'Runtime.ExitError',
+      message: 'RequestId: 7d2e Error: Runtime exited with error: signal: killed',
+      retryable: false,
+    });
   });
 
   it("Baton's own errors are still parsed whole (code, message, retryable, details)", async () => {
-    const baton = failure('StageFailed', JSON.stringify({ errorType: 'StageFailed', errorMessage: JSON.stringify({ code: 'StageFailed', message: 'no', retryable: false, details: { why: 1 } }), trace: [] }));
+    const baton = failure(
+      'StageFailed',
+      JSON.stringify({
+        errorType: 'StageFailed',
+        errorMessage: JSON.stringify({ code: 'StageFailed', message: 'no', retryable: false, details: { why: 1 } }),
+        trace: [],
+      }),
+    );
     const run = await runAslLocally(definition, { items: [] }, { handlers: handlers(baton) });
     expect(run.status, JSON.stringify(run.error)).toBe('succeeded');
     expect((run.output as { err: unknown }).err).toEqual({ code: 'StageFailed', message: 'no', retryable: false, details: { why: 1 } });

@@ -78,7 +78,14 @@ describe('a map whose aggregated result passes 256 KB (Step Functions builds the
     const probe = createProbeDir();
     const { runId } = await before.start('kit-aggregate', { probe, items: Array.from({ length: ITEMS }, (_, i) => i) });
     const outcome = await before.result(runId);
-    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'States.DataLimitExceeded', message: expect.stringMatching(/"items" returned an output of \d+ bytes, over the 256 KB state limit/), retryable: false } });
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      error: {
+        code: 'States.DataLimitExceeded',
+        message: expect.stringMatching(/"items" returned an output of \d+ bytes, over the 256 KB state limit/),
+        retryable: false,
+      },
+    });
     const status = await before.status(runId);
     expect(status.attempts.filter((a) => a.stepPath === 'consume')).toEqual([]);
     expect(status.attempts.filter((a) => a.status === 'succeeded')).toHaveLength(ITEMS);
@@ -87,7 +94,10 @@ describe('a map whose aggregated result passes 256 KB (Step Functions builds the
 
 describe('a Parallel whose branches together pass 256 KB', { timeout: 60_000 }, () => {
   const pipeline = definePipeline({ name: 'wide', version: 1, input: z.object({ n: z.number() }) })
-    .parallel('both', { resultPath: '$.both' }, [(b) => b.task('a', repeat, { input: { 'n.$': '$.n' }, resultPath: '$.a' }), (b) => b.task('b', repeat, { input: { 'n.$': '$.n' }, resultPath: '$.b' })])
+    .parallel('both', { resultPath: '$.both' }, [
+      (b) => b.task('a', repeat, { input: { 'n.$': '$.n' }, resultPath: '$.a' }),
+      (b) => b.task('b', repeat, { input: { 'n.$': '$.n' }, resultPath: '$.b' }),
+    ])
     .build();
   // a claim-check threshold above the branch outputs: each branch is under 256 KB, both together are not
   const engine = createStepFunctionsLocalEngine({ pipelines: [pipeline], claimCheckThreshold: 200_000 });

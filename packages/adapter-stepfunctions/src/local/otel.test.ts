@@ -10,7 +10,11 @@ describe('OpenTelemetry on stepfunctions-local', () => {
     const idGenerator = createRunIdGenerator();
     const provider = new BasicTracerProvider({ idGenerator, spanProcessors: [new SimpleSpanProcessor(exporter)] });
     const scenario = createTracedScenario();
-    await using engine = createStepFunctionsLocalEngine({ pipelines: [kitTraced], observer: createOtelObserver({ tracer: provider.getTracer('test'), idGenerator }), notifier: scenario.notifier });
+    await using engine = createStepFunctionsLocalEngine({
+      pipelines: [kitTraced],
+      observer: createOtelObserver({ tracer: provider.getTracer('test'), idGenerator }),
+      notifier: scenario.notifier,
+    });
     const { runId, outcome } = await scenario.run(engine);
     expect(outcome.status).toBe('succeeded');
     const spans = exporter.getFinishedSpans().filter((s) => s.attributes['baton.run.id'] === runId);

@@ -56,7 +56,9 @@ export function withPayloadChecks(definition: AslDefinition, limit = SFN_PAYLOAD
     handlers[check] = async (input) => {
       const bytes = jsonBytes(input);
       if (bytes <= limit) return input;
-      const e = new Error(`The state "${state}" returned an output of ${bytes} bytes, over the 256 KB state limit (${limit} bytes): Step Functions fails it with States.DataLimitExceeded`);
+      const e = new Error(
+        `The state "${state}" returned an output of ${bytes} bytes, over the 256 KB state limit (${limit} bytes): Step Functions fails it with States.DataLimitExceeded`,
+      );
       e.name = 'States.DataLimitExceeded';
       throw e;
     };

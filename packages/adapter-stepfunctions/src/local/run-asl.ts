@@ -32,7 +32,11 @@ export async function runAslLocally(
   const handlers = Object.fromEntries(Object.entries(options.handlers).map(([k, fn]) => [k, async (i: unknown) => fn(i)]));
   const execution = sm.run(input as never, {
     overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: {} },
-    context: { Execution: { Id: options.executionId ?? 'arn:aws:states:local:000000000000:execution:bench:run' }, Task: { Token: 'local' }, State: { RetryCount: 0 } } as never,
+    context: {
+      Execution: { Id: options.executionId ?? 'arn:aws:states:local:000000000000:execution:bench:run' },
+      Task: { Token: 'local' },
+      State: { RetryCount: 0 },
+    } as never,
   });
   const byState: Record<string, number> = {};
   let transitions = 0;

@@ -14,7 +14,9 @@ const loopPipeline = (name: string, maxIterations: number) =>
       b.task('inc', kitStep, { input: { 'probe.$': '$.probe', 'value.$': '$.counter.value' }, resultPath: '$.counter' }),
     )
     .wait('pause', { secondsPath: '$.pause' })
-    .choice('check', [{ when: { path: '$.counter.value', op: 'eq', value: 2 }, then: (b) => b.succeed('done') }], (b) => b.fail('bad', { error: 'Unexpected', cause: 'counter is not 2' }))
+    .choice('check', [{ when: { path: '$.counter.value', op: 'eq', value: 2 }, then: (b) => b.succeed('done') }], (b) =>
+      b.fail('bad', { error: 'Unexpected', cause: 'counter is not 2' }),
+    )
     .build();
 
 describe('loop, wait, choice, succeed and fail run as compiled', () => {

@@ -30,7 +30,9 @@ const pipeline = definePipeline({ name: 'paths', version: 1, input: z.object({ i
       (b) => b.task('left', part, { input: { 'n.$': '$.n', tag: 'left' }, resultPath: '$.left' }),
       (b) =>
         b
-          .loop('spin', { until: { path: '$.last.n', op: 'gte', value: 5 }, maxIterations: 6 }, (l) => l.task('count', bump, { input: { 'n.$': '$.n' }, resultPath: '$.last' }))
+          .loop('spin', { until: { path: '$.last.n', op: 'gte', value: 5 }, maxIterations: 6 }, (l) =>
+            l.task('count', bump, { input: { 'n.$': '$.n' }, resultPath: '$.last' }),
+          )
           .parallel('inner', { resultPath: '$.inner' }, [(c) => c.task('deep', part, { input: { 'n.$': '$.n', tag: 'deep' } })]),
     ]),
   )
@@ -52,7 +54,7 @@ describe('step paths of a parallel inside a map item', { timeout: 60_000 }, () =
     await sfn.close();
   });
 
-  it('are the interpreter\'s on Step Functions: the item prefix, the branch, the loop iteration', async () => {
+  it("are the interpreter's on Step Functions: the item prefix, the branch, the loop iteration", async () => {
     const interpreted = await stepPaths(local);
     const compiled = await stepPaths(sfn);
     expect(compiled.paths).toEqual(interpreted.paths);

@@ -7,7 +7,15 @@ describe('timers longer than Node can hold (stepfunctions-local)', () => {
   const definition = {
     TimeoutSeconds: 86_400 + 5 * 7 * 86_400,
     StartAt: 'gate',
-    States: { gate: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:gate', TimeoutSeconds: 40 * 86_400, HeartbeatSeconds: 30 * 86_400, End: true } },
+    States: {
+      gate: {
+        Type: 'Task',
+        Resource: 'arn:aws:lambda:us-east-1:123456789012:function:gate',
+        TimeoutSeconds: 40 * 86_400,
+        HeartbeatSeconds: 30 * 86_400,
+        End: true,
+      },
+    },
   };
 
   it('a 36-day execution timeout does not end the run at its start', async () => {

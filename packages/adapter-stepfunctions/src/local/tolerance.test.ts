@@ -37,7 +37,13 @@ afterAll(async () => {
   for (const e of [sfn, express, distributed, interpreter]) await e.close();
 });
 
-const run = async (engine: typeof sfn | typeof interpreter | typeof express, pipeline: string, items: number, failIndexes: number[], probe: string): Promise<RunOutcome> => {
+const run = async (
+  engine: typeof sfn | typeof interpreter | typeof express,
+  pipeline: string,
+  items: number,
+  failIndexes: number[],
+  probe: string,
+): Promise<RunOutcome> => {
   const { runId } = await engine.start(pipeline, { probe, items: Array.from({ length: items }, (_, i) => i), failIndexes });
   return engine.result(runId, { timeoutMs: 30_000 });
 };
@@ -89,7 +95,11 @@ describe('the same enforcement in EXPRESS workflows and DISTRIBUTED maps', { tim
     for (const engine of [express, distributed]) {
       const outcome = await run(engine, pipeline, items, [...fails], createProbeDir());
       expect(outcome.status).toBe(status);
-      if (outcome.status === 'failed') expect(outcome.error).toMatchObject({ code: 'States.ExceedToleratedFailureThreshold', message: `map "items": ${fails.length} of ${items} items failed, more than tolerated` });
+      if (outcome.status === 'failed')
+        expect(outcome.error).toMatchObject({
+          code: 'States.ExceedToleratedFailureThreshold',
+          message: `map "items": ${fails.length} of ${items} items failed, more than tolerated`,
+        });
     }
   });
 });
@@ -105,12 +115,17 @@ describe('compiled tolerance states', { timeout: 60_000 }, () => {
   it('one Pass for 25 %, three for 33 %; no field nests more than 10 intrinsic functions; valid ASL in STANDARD and EXPRESS', () => {
     const s25 = compileToAsl(pipelines[0]!).definition.States;
     expect(s25.items).toMatchObject({ ResultPath: '$.results', Next: 'items.any', ResultSelector: { 'items.$': '$', 'total.$': 'States.ArrayLength($)' } });
-    expect(s25['items.any']).toEqual({ Type: 'Choice', Choices: [{ Variable: '$.results.total', NumericGreaterThan: 0, Next: 'items.count' }], Default: 'items.results' });
+    expect(s25['items.any']).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.results.total', NumericGreaterThan: 0, Next: 'items.count' }],
+      Default: 'items.results',
+    });
     expect(s25['items.count']).toMatchObject({ Type: 'Pass', ResultPath: '$.results.count', Next: 'items.ratio' });
     expect(s25['items.ratio']).toEqual({
       Type: 'Pass',
       Parameters: {
-        'failed.$': 'States.MathAdd(States.MathAdd($.results.count.failed, $.results.count.failed), States.MathAdd($.results.count.failed, $.results.count.failed))',
+        'failed.$':
+          'States.MathAdd(States.MathAdd($.results.count.failed, $.results.count.failed), States.MathAdd($.results.count.failed, $.results.count.failed))',
         'limit.$': '$.results.total',
       },
       ResultPath: '$.results.ratio',
@@ -159,7 +174,10 @@ describe('a first failure that passes the threshold fails the Map state from ins
           ...settings,
           ...(catching ? { catch: [{ errors: ['States.ExceedToleratedFailureThreshold'], resultPath: '$.over', then: (b) => b }] } : {}),
         },
-        (b) => b.choice('odd', [{ when: { path: '$.value', op: 'eq', value: 99 }, then: (c) => c.fail('stop', { error: 'Stopped', cause: 'value 99' }) }], (c) => c.task('item', kitItem)),
+        (b) =>
+          b.choice('odd', [{ when: { path: '$.value', op: 'eq', value: 99 }, then: (c) => c.fail('stop', { error: 'Stopped', cause: 'value 99' }) }], (c) =>
+            c.task('item', kitItem),
+          ),
       )
       .build();
   const zero = early('count-0', { toleratedFailureCount: 0 });
@@ -175,7 +193,7 @@ describe('a first failure that passes the threshold fails the Map state from ins
     return { outcome: await engine.result(runId, { timeoutMs: 30_000 }), started: readProbe(probe).map((e) => e.key) };
   };
 
-  it('count 0: the item goes to a Fail state with the interpreter\'s message; the item count rides in the item state', () => {
+  it("count 0: the item goes to a Fail state with the interpreter's message; the item count rides in the item state", () => {
     const def = compileToAsl(zero).definition.States.items!;
     expect(def.ItemSelector).toMatchObject({ 'total.$': 'States.ArrayLength($.items)' });
     const states = (def.ItemProcessor as { States: Record<string, AslState> }).States;
@@ -194,7 +212,11 @@ describe('a first failure that passes the threshold fails the Map state from ins
 
   it('25 %: a Choice on the item count (one failure passes 25 % of fewer than four items)', () => {
     const states = (compileToAsl(pct).definition.States.items!.ItemProcessor as { States: Record<string, AslState> }).States;
-    expect(states['items.failed']).toEqual({ Type: 'Choice', Choices: [{ Variable: '$.total', NumericLessThan: 4, Next: 'items.over' }], Default: 'items.failed.record' });
+    expect(states['items.failed']).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.total', NumericLessThan: 4, Next: 'items.over' }],
+      Default: 'items.failed.record',
+    });
     expect(states['items.failed.record']).toEqual({ Type: 'Pass', Parameters: { status: 'failed', 'error.$': '$.error' }, End: true });
   });
 
@@ -218,7 +240,7 @@ describe('a first failure that passes the threshold fails the Map state from ins
     }
   });
 
-  it('the map\'s catch sees the breach on both engines, with the same error', async () => {
+  it("the map's catch sees the breach on both engines, with the same error", async () => {
     const outs = [];
     for (const engine of engines) outs.push(await start(engine, 'count-0-caught', [0, 1, 2], [1]));
     for (const { outcome, started } of outs) {

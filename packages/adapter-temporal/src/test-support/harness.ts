@@ -22,12 +22,18 @@ export interface WorkerProcesses {
 const workerScript = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 
 /** Worker processes on one task queue sharing one blob directory; notices go to `notifier`. */
-export async function createWorkerProcesses(options: { address: string; taskQueue: string; notifier?: ReviewNotifier; shutdownGrace?: string }): Promise<WorkerProcesses> {
+export async function createWorkerProcesses(options: {
+  address: string;
+  taskQueue: string;
+  notifier?: ReviewNotifier;
+  shutdownGrace?: string;
+}): Promise<WorkerProcesses> {
   const dir = mkdtempSync(join(tmpdir(), 'baton-temporal-'));
   const bundleFile = join(dir, 'workflow-bundle.js');
   writeFileSync(bundleFile, (await bundleBatonWorkflow()).code);
   let child: ChildProcess | undefined;
-  const exited = (c: ChildProcess): Promise<void> => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r())));
+  const exited = (c: ChildProcess): Promise<void> =>
+    c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r()));
   return {
     get pid() {
       return child?.pid;
@@ -36,7 +42,15 @@ export async function createWorkerProcesses(options: { address: string; taskQueu
     async start(startOptions = {}) {
       const c = fork(workerScript, [], {
         execArgv: ['--import', 'tsx'],
-        env: { ...process.env, TEMPORAL_ADDRESS: options.address, BATON_TASK_QUEUE: options.taskQueue, BATON_BLOB_DIR: join(dir, 'blobs'), BATON_BUNDLE: bundleFile, ...(options.shutdownGrace ? { BATON_SHUTDOWN_GRACE: options.shutdownGrace } : {}), ...(startOptions.kitDeploy ? { BATON_KIT_DEPLOY: startOptions.kitDeploy } : {}) },
+        env: {
+          ...process.env,
+          TEMPORAL_ADDRESS: options.address,
+          BATON_TASK_QUEUE: options.taskQueue,
+          BATON_BLOB_DIR: join(dir, 'blobs'),
+          BATON_BUNDLE: bundleFile,
+          ...(options.shutdownGrace ? { BATON_SHUTDOWN_GRACE: options.shutdownGrace } : {}),
+          ...(startOptions.kitDeploy ? { BATON_KIT_DEPLOY: startOptions.kitDeploy } : {}),
+        },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       child = c;

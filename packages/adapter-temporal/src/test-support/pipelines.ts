@@ -4,7 +4,13 @@ import { kitStages } from './kit.js';
 
 const kitItem = kitStages.find((s) => s.name === 'kit-item')!;
 const Input = z.looseObject({ probe: z.string() });
-const item = { 'probe.$': '$.probe', 'index.$': '$$.Map.Item.Index', 'value.$': '$$.Map.Item.Value', 'delayMs.$': '$.delayMs', 'failIndexes.$': '$.failIndexes' };
+const item = {
+  'probe.$': '$.probe',
+  'index.$': '$$.Map.Item.Index',
+  'value.$': '$$.Map.Item.Value',
+  'delayMs.$': '$.delayMs',
+  'failIndexes.$': '$.failIndexes',
+};
 
 /** A map whose concurrency comes from the pipeline (10): the SIGKILL and continue-as-new tests use it. */
 export const testMap = definePipeline({ name: 'test-map', version: 1, input: Input })

@@ -12,8 +12,10 @@ const taskQueue = process.env.BATON_TASK_QUEUE;
 if (!address || !taskQueue) throw new Error('silent-worker: TEMPORAL_ADDRESS and BATON_TASK_QUEUE must be set');
 
 const echo = defineStage({
-  name: 'echo', version: 1,
-  input: z.object({ text: z.string() }), output: z.object({ text: z.string() }),
+  name: 'echo',
+  version: 1,
+  input: z.object({ text: z.string() }),
+  output: z.object({ text: z.string() }),
   async run(input) {
     return input;
   },

@@ -1,4 +1,15 @@
-import { ActivityFailure, ApplicationFailure, CancelledFailure, TimeoutFailure, condition, proxyActivities, proxySinks, sleep, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  TimeoutFailure,
+  condition,
+  proxyActivities,
+  proxySinks,
+  sleep,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import type { RunEvent, SerializedError } from '@baton/core';
 import type { ApprovalOutcome, Effects, InterpreterEvent, TaskOutcome, TaskRequest } from '@baton/core/interpreter';
 import type { BatonActivities, BatonSinks, BatonWorkflowInput, RunStageResult } from './contract.js';
@@ -19,7 +30,6 @@ const STORE_PART_CHARS = 200_000;
 const INFRA_RETRY_PAUSE_MS = 1_000;
 
 const { baton } = proxySinks<BatonSinks>();
-
 
 /**
  * The interpreter's effects inside the workflow: stages as activities with one Temporal attempt
@@ -80,8 +90,19 @@ export function createWorkflowEffects(state: WorkflowRunState): Effects {
       const record = state.startAttempt(req.stepPath, req.attempt, at());
       let result: RunStageResult;
       try {
-        result = await activities.batonRunStage({ runId, pipeline: input.pipeline, pipelineVersion: input.ir.version, ...stageVersionOf(input, req.stage), ...req });
-        Object.assign(record, { status: result.ok ? 'succeeded' : 'failed', startedAt: result.startedAt, finishedAt: result.finishedAt }, result.ok ? {} : { error: result.error }, result.metrics ? { metrics: result.metrics } : {});
+        result = await activities.batonRunStage({
+          runId,
+          pipeline: input.pipeline,
+          pipelineVersion: input.ir.version,
+          ...stageVersionOf(input, req.stage),
+          ...req,
+        });
+        Object.assign(
+          record,
+          { status: result.ok ? 'succeeded' : 'failed', startedAt: result.startedAt, finishedAt: result.finishedAt },
+          result.ok ? {} : { error: result.error },
+          result.metrics ? { metrics: result.metrics } : {},
+        );
       } catch (e) {
         carry.attempts.splice(carry.attempts.indexOf(record), 1);
         if (isLostWorker(e)) {
@@ -134,10 +155,23 @@ export function createWorkflowEffects(state: WorkflowRunState): Effects {
       let review = carry.reviews[req.stepPath];
       if (!review) {
         const now = Date.now();
-        const base = { runId, stepPath: req.stepPath, gate: req.gate, payload: req.payload, createdAt: new Date(now).toISOString(), expiresAt: new Date(now + req.timeoutSeconds * 1000).toISOString() };
-        const request = { ...base, ...(req.reviewer === undefined ? {} : { reviewer: req.reviewer }), ...(req.sections === undefined ? {} : { sections: req.sections }) };
+        const base = {
+          runId,
+          stepPath: req.stepPath,
+          gate: req.gate,
+          payload: req.payload,
+          createdAt: new Date(now).toISOString(),
+          expiresAt: new Date(now + req.timeoutSeconds * 1000).toISOString(),
+        };
+        const request = {
+          ...base,
+          ...(req.reviewer === undefined ? {} : { reviewer: req.reviewer }),
+          ...(req.sections === undefined ? {} : { sections: req.sections }),
+        };
         state.opening.set(req.gate, (state.opening.get(req.gate) ?? 0) + 1);
-        const { tokenHash } = await tracked(() => short.batonOpenReview(request)).finally(() => state.opening.set(req.gate, (state.opening.get(req.gate) ?? 1) - 1));
+        const { tokenHash } = await tracked(() => short.batonOpenReview(request)).finally(() =>
+          state.opening.set(req.gate, (state.opening.get(req.gate) ?? 1) - 1),
+        );
         const { runId: _runId, ...rest } = request;
         review = { ...rest, tokenHash };
         carry.reviews[req.stepPath] = review;
@@ -182,12 +216,21 @@ export function createWorkflowEffects(state: WorkflowRunState): Effects {
         case 'step-failed': {
           state.current.delete(event.stepPath);
           const failed = event.type === 'step-failed';
-          emit({ type: 'step-finished', runId, stepPath: event.stepPath, kind: event.kind, status: failed ? 'failed' : 'succeeded', at: now, ...(failed ? { error: event.error } : {}) });
+          emit({
+            type: 'step-finished',
+            runId,
+            stepPath: event.stepPath,
+            kind: event.kind,
+            status: failed ? 'failed' : 'succeeded',
+            at: now,
+            ...(failed ? { error: event.error } : {}),
+          });
           break;
         }
         case 'retry-scheduled': {
           const { stepPath, attempt, code, delayMs, maxDelayMs } = event;
-          if (state.addRetry({ stepPath, attempt, code, delayMs, maxDelayMs })) emit({ type: 'retry-scheduled', runId, stepPath, attempt, code, delayMs, at: now });
+          if (state.addRetry({ stepPath, attempt, code, delayMs, maxDelayMs }))
+            emit({ type: 'retry-scheduled', runId, stepPath, attempt, code, delayMs, at: now });
           break;
         }
         default:

@@ -67,12 +67,13 @@ describe('WorkflowRunState.findReview (the decide validator)', () => {
     expect(JSON.stringify(state.snapshot())).not.toContain(b.hash);
   });
 
-  it('checks section verdicts with core\'s rule before anything is recorded; the review lists its sections', () => {
+  it("checks section verdicts with core's rule before anything is recorded; the review lists its sections", () => {
     const a = createReviewToken();
     const carry = emptyCarry();
     carry.reviews['rounds@0/review'] = { ...review('rounds@0/review', 'review', a.hash), sections: ['intro', 'results'] };
     const state = new WorkflowRunState(input(carry));
-    const decide = (sections: DecideArgs['sections']) => state.findReview({ gate: 'review', verdict: 'approved', token: a.token, ...(sections ? { sections } : {}) });
+    const decide = (sections: DecideArgs['sections']) =>
+      state.findReview({ gate: 'review', verdict: 'approved', token: a.token, ...(sections ? { sections } : {}) });
     expect(() => decide({ methods: { verdict: 'approve' } })).toThrow(/no section "methods"/);
     expect(() => decide({ results: { verdict: 'send-back' } })).toThrow(/needs a note/);
     expect(() => decide({ results: { verdict: 'send-back', note: 'x'.repeat(MAX_REVIEW_NOTE_CHARS + 1) } })).toThrow(/at most 4000/);
@@ -111,7 +112,12 @@ describe('carryForRedrive', () => {
 describe('trimAttempts', () => {
   it('keeps every failed record and the latest succeeded ones, in order', () => {
     const n = CARRIED_SUCCEEDED_ATTEMPTS + 100;
-    const attempts = Array.from({ length: n }, (_, i) => ({ stepPath: `s${i}`, attempt: 1, status: i % 100 === 0 ? ('failed' as const) : ('succeeded' as const), startedAt: 't' }));
+    const attempts = Array.from({ length: n }, (_, i) => ({
+      stepPath: `s${i}`,
+      attempt: 1,
+      status: i % 100 === 0 ? ('failed' as const) : ('succeeded' as const),
+      startedAt: 't',
+    }));
     const kept = trimAttempts(attempts);
     const failed = attempts.filter((a) => a.status === 'failed');
     expect(kept.filter((a) => a.status === 'failed')).toEqual(failed);

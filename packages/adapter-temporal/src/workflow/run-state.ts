@@ -105,7 +105,14 @@ export class WorkflowRunState {
     return Object.values(this.carry.reviews)
       .filter((r) => this.carry.decisions[r.stepPath] === undefined)
       .map((r) => {
-        const p: PendingReview = { runId: this.input.runId, gate: r.gate, stepPath: r.stepPath, payload: r.payload, createdAt: r.createdAt, expiresAt: r.expiresAt };
+        const p: PendingReview = {
+          runId: this.input.runId,
+          gate: r.gate,
+          stepPath: r.stepPath,
+          payload: r.payload,
+          createdAt: r.createdAt,
+          expiresAt: r.expiresAt,
+        };
         if (r.reviewer !== undefined) p.reviewer = r.reviewer;
         if (r.sections !== undefined) p.sections = [...r.sections];
         return p;

@@ -7,7 +7,17 @@ const node = (s: string): string => createHash('sha256').update(s).digest('hex')
 
 describe('sha256Hex (pure JS, for the update validator)', () => {
   it('matches node:crypto on edge lengths, unicode and review tokens', () => {
-    const inputs = ['', 'abc', 'a'.repeat(55), 'a'.repeat(56), 'a'.repeat(63), 'a'.repeat(64), 'a'.repeat(1000), 'héllo wörld ✓ 😀', randomBytes(40).toString('base64url')];
+    const inputs = [
+      '',
+      'abc',
+      'a'.repeat(55),
+      'a'.repeat(56),
+      'a'.repeat(63),
+      'a'.repeat(64),
+      'a'.repeat(1000),
+      'héllo wörld ✓ 😀',
+      randomBytes(40).toString('base64url'),
+    ];
     for (const s of inputs) expect(sha256Hex(s), JSON.stringify(s).slice(0, 20)).toBe(node(s));
     for (let i = 0; i < 20; i++) {
       const { token, hash } = createReviewToken();

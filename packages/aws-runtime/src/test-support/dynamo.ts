@@ -4,7 +4,14 @@ import { randomUUID } from 'node:crypto';
 /** Creates a table of the shape `BatonStateMachine` `modelBudgets` deploys: key `pk` (string), on demand, TTL on `expiresAt`. */
 export async function createBudgetTable(client: DynamoDBClient): Promise<string> {
   const name = `baton-budgets-${randomUUID().slice(0, 8)}`;
-  await client.send(new CreateTableCommand({ TableName: name, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
   await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }));
   return name;
 }
@@ -45,7 +52,11 @@ export async function unauthenticatedIam(endpoint: string, action: string, param
 export async function userWithPolicy(endpoint: string, statements: unknown[]): Promise<{ accessKeyId: string; secretAccessKey: string }> {
   const user = `stage-${randomUUID().slice(0, 8)}`;
   await unauthenticatedIam(endpoint, 'CreateUser', { UserName: user });
-  await unauthenticatedIam(endpoint, 'PutUserPolicy', { UserName: user, PolicyName: 'role', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statements }) });
+  await unauthenticatedIam(endpoint, 'PutUserPolicy', {
+    UserName: user,
+    PolicyName: 'role',
+    PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statements }),
+  });
   const xml = await unauthenticatedIam(endpoint, 'CreateAccessKey', { UserName: user });
   const value = (tag: string): string => new RegExp(`<${tag}>([^<]+)</${tag}>`).exec(xml)![1]!;
   return { accessKeyId: value('AccessKeyId'), secretAccessKey: value('SecretAccessKey') };
@@ -65,7 +76,9 @@ export async function oneAtATime(target: string): Promise<{ url: string; close()
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const forward = async (): Promise<void> => {
-        const headers = Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && k !== 'host' && k !== 'content-length')) as Record<string, string>;
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && k !== 'host' && k !== 'content-length'),
+        ) as Record<string, string>;
         const answer = await fetch(`${target}${req.url ?? '/'}`, { method: req.method ?? 'POST', headers, body: chunks.length ? Buffer.concat(chunks) : null });
         const body = Buffer.from(await answer.arrayBuffer());
         res.writeHead(answer.status, Object.fromEntries(answer.headers.entries()));

@@ -29,7 +29,8 @@ export function auditText(audit: ReviewAuditExport): string {
   for (const d of audit.decisions) {
     const when = `${d.decidedAt.slice(0, 10)} ${d.decidedAt.slice(11, 19)} UTC`;
     const what = d.sectionId ? `${d.sectionTitle ?? d.sectionId} (${d.sectionId})` : `gate "${d.gate}"`;
-    const by = d.modelId || d.promptSha256 ? `  [text by ${[d.modelId, d.promptSha256 ? `prompt ${d.promptSha256.slice(0, 12)}` : ''].filter(Boolean).join(', ')}]` : '';
+    const by =
+      d.modelId || d.promptSha256 ? `  [text by ${[d.modelId, d.promptSha256 ? `prompt ${d.promptSha256.slice(0, 12)}` : ''].filter(Boolean).join(', ')}]` : '';
     lines.push(`  ${when}  ${d.decidedBy ?? '(no name)'}${d.round === null ? '' : `  round ${d.round}`}  ${what}: ${verdictWords(d.verdict)}${by}`);
     if (d.note) lines.push(`      "${d.note.replace(/\s+/g, ' ')}"`);
   }

@@ -25,14 +25,17 @@ export interface CompileCommandOptions {
  * `writeStepFunctionsApp`). Every pipeline of `--pipelines` when none is named.
  */
 export async function compileCommand(names: string[], opts: CompileCommandOptions, pipelinesSpec: string): Promise<number> {
-  if (opts.target !== 'stepfunctions') throw new CliError(`--target ${opts.target}: only "stepfunctions" can be compiled (the other engines interpret the pipeline IR at run time)`);
+  if (opts.target !== 'stepfunctions')
+    throw new CliError(`--target ${opts.target}: only "stepfunctions" can be compiled (the other engines interpret the pipeline IR at run time)`);
   const type = (opts.type ?? 'STANDARD').toUpperCase();
   if (type !== 'STANDARD' && type !== 'EXPRESS') throw new CliError(`--type ${opts.type}: use STANDARD or EXPRESS`);
   const all = await loadPipelines(pipelinesSpec);
   const chosen = names.length ? names.map((n) => findPipeline(all, n, pipelinesSpec)) : all;
   const { writeStepFunctionsApp } = await import('@baton/adapter-stepfunctions');
   if (pipelinesSpec.startsWith('.') || isAbsolute(pipelinesSpec)) {
-    process.stderr.write(`note: the CDK app imports the pipelines as "${pipelinesSpec}" and lists it as a dependency; pass a package name with --pipelines for an app you can install and deploy elsewhere\n`);
+    process.stderr.write(
+      `note: the CDK app imports the pipelines as "${pipelinesSpec}" and lists it as a dependency; pass a package name with --pipelines for an app you can install and deploy elsewhere\n`,
+    );
   }
   let failed = 0;
   for (const pipeline of chosen) {
@@ -44,9 +47,17 @@ export async function compileCommand(names: string[], opts: CompileCommandOption
         ...(opts.dashboardUrl ? { dashboardUrl: opts.dashboardUrl } : {}),
         ...(opts.reviewNotifier ? { reviewNotifier: opts.reviewNotifier } : {}),
       };
-      const written = writeStepFunctionsApp(pipeline, { outDir, type, pipelineModule: pipelinesSpec, exportName: await exportNameOf(pipelinesSpec, pipeline), ...settings });
+      const written = writeStepFunctionsApp(pipeline, {
+        outDir,
+        type,
+        pipelineModule: pipelinesSpec,
+        exportName: await exportNameOf(pipelinesSpec, pipeline),
+        ...settings,
+      });
       const warnings = written.compiled.issues.filter((i) => i.severity !== 'error');
-      process.stdout.write(`${pipeline.name}: ${type} state machine, ${Object.keys(written.compiled.definition.States).length} top-level states -> ${outDir}\n`);
+      process.stdout.write(
+        `${pipeline.name}: ${type} state machine, ${Object.keys(written.compiled.definition.States).length} top-level states -> ${outDir}\n`,
+      );
       for (const f of written.files) process.stdout.write(`  ${relative(process.cwd(), join(outDir, f)) || f}\n`);
       for (const w of warnings) process.stdout.write(`  warning: ${w.step}: ${w.message}\n`);
     } catch (e) {

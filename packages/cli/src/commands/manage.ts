@@ -55,7 +55,8 @@ export async function decideCommand(
   global: GlobalOptions,
   explicit: Set<string>,
 ): Promise<number> {
-  if (verdict === 'reject' && opts.section) throw new CliError('reject rejects the whole report; give --section verdicts with baton approve (send-back:<note> asks for a section again)');
+  if (verdict === 'reject' && opts.section)
+    throw new CliError('reject rejects the whole report; give --section verdicts with baton approve (send-back:<note> asks for a section again)');
   const { global: g, out } = withSidecar(global, runId, explicit);
   const session = await openSession(opts.wait ? g : withoutWorker(g), 'print');
   const decision = {
@@ -70,12 +71,17 @@ export async function decideCommand(
   } catch (e) {
     await session.close();
     // a refused decision is checked before the token is used: the same command, corrected, still works
-    if (isStageError(e) && e.code === 'InvalidInput') throw new CliError(`${verdict} failed: ${e.message}. Nothing was decided; the gate is still open (${reviewPage(runId, gate)}).`);
-    const hint = (DECIDE_HINTS as Partial<Record<string, string>>)[exitCodeOf(e).code] ?? `Check the run id, the gate name and the token printed when the gate opened (baton status ${runId}).`;
+    if (isStageError(e) && e.code === 'InvalidInput')
+      throw new CliError(`${verdict} failed: ${e.message}. Nothing was decided; the gate is still open (${reviewPage(runId, gate)}).`);
+    const hint =
+      (DECIDE_HINTS as Partial<Record<string, string>>)[exitCodeOf(e).code] ??
+      `Check the run id, the gate name and the token printed when the gate opened (baton status ${runId}).`;
     throw new CliError(`${verdict} failed: ${(e as Error).message}. ${hint}`, exitCodeOf(e).exit);
   }
   const verdicts = Object.entries(opts.section ?? {}).map(([id, v]) => `${id}: ${v.verdict}`);
-  session.progress.log(`gate "${gate}" of run ${runId}: ${verdict === 'approve' ? 'approved' : 'rejected'}${verdicts.length ? ` (${verdicts.join(', ')})` : ''}`);
+  session.progress.log(
+    `gate "${gate}" of run ${runId}: ${verdict === 'approve' ? 'approved' : 'rejected'}${verdicts.length ? ` (${verdicts.join(', ')})` : ''}`,
+  );
   if (!opts.wait) {
     await session.close();
     return 0;
@@ -139,7 +145,9 @@ export async function statusCommand(runId: string, opts: { json?: boolean }, glo
   for (const r of info.pendingReviews) {
     lines.push(`  waiting for review at gate "${r.gate}" by ${r.reviewer ?? 'anyone with the review link'} since ${r.createdAt} (expires ${r.expiresAt})`);
     lines.push(`    review page: ${reviewPage(info.runId, r.gate)}`);
-    lines.push(`    decide: baton approve ${info.runId} ${r.gate} --token <token>${r.sections?.length ? ` --section <id>=approve|send-back:<note>|accept-missing (sections: ${r.sections.join(', ')})` : ''}`);
+    lines.push(
+      `    decide: baton approve ${info.runId} ${r.gate} --token <token>${r.sections?.length ? ` --section <id>=approve|send-back:<note>|accept-missing (sections: ${r.sections.join(', ')})` : ''}`,
+    );
   }
   if (info.error) lines.push(`  error: ${info.error.code}: ${info.error.message}`);
   process.stdout.write(lines.join('\n') + '\n');
@@ -163,7 +171,9 @@ function withoutWorker(global: GlobalOptions): GlobalOptions {
 
 function printWaiting(info: RunInfo): void {
   for (const r of info.pendingReviews) {
-    process.stdout.write(`run ${info.runId} is waiting for review at gate "${r.gate}" by ${r.reviewer ?? 'anyone with the review link'} since ${r.createdAt}.\n`);
+    process.stdout.write(
+      `run ${info.runId} is waiting for review at gate "${r.gate}" by ${r.reviewer ?? 'anyone with the review link'} since ${r.createdAt}.\n`,
+    );
     process.stdout.write(`  review page: ${reviewPage(info.runId, r.gate)}\n`);
     process.stdout.write(`  decide with: baton approve ${info.runId} ${r.gate} --token <token printed when the gate opened>\n`);
   }

@@ -51,7 +51,11 @@ export async function rehearseCommand(cdkOut: string, opts: RehearseCommandOptio
       secrets,
       ...(opts.stack ? { stack: opts.stack } : {}),
       timeScale,
-      ports: { gateway: port(opts.port, 4566, '--port'), stepFunctions: port(opts.sfnPort, 8083, '--sfn-port'), lambda: port(opts.lambdaPort, 3001, '--lambda-port') },
+      ports: {
+        gateway: port(opts.port, 4566, '--port'),
+        stepFunctions: port(opts.sfnPort, 8083, '--sfn-port'),
+        lambda: port(opts.lambdaPort, 3001, '--lambda-port'),
+      },
       log: (line) => void process.stdout.write(`  ${line}\n`),
     });
   } catch (e) {

@@ -55,7 +55,9 @@ export async function runCommand(name: string, opts: RunOptions, global: GlobalO
   session.progress.log(`run ${runId} started; state in ${session.stateDir}`);
   if (global.engine === 'temporal' && global.connection?.worker === false) {
     // Temporal delivers review tokens in the worker that runs the gate's activity, not here
-    session.progress.log('review gates: the `baton worker` process that opens one sends its notice through its --review-notices; this process prints the review page when the gate opens');
+    session.progress.log(
+      'review gates: the `baton worker` process that opens one sends its notice through its --review-notices; this process prints the review page when the gate opens',
+    );
   }
   return finishRun(session, runId, opts.out, global, signal);
 }
@@ -68,11 +70,13 @@ export async function runCommand(name: string, opts: RunOptions, global: GlobalO
 function checkDeployedRun(opts: RunOptions, global: GlobalOptions): void {
   if (opts.autoApprove) {
     throw new CliError(
-      '--auto-approve cannot act on a deployed run: the review token goes to the reviewer through the deployment\'s notifier (SNS, EventBridge or webhook), never to this process. Approve with baton approve <run> <gate> --token <token> --engine stepfunctions, or in the dashboard',
+      "--auto-approve cannot act on a deployed run: the review token goes to the reviewer through the deployment's notifier (SNS, EventBridge or webhook), never to this process. Approve with baton approve <run> <gate> --token <token> --engine stepfunctions, or in the dashboard",
     );
   }
   if ((opts.sources || opts.out) && !blobBucketOf(global.connection)) {
-    throw new CliError(`${opts.sources ? '--sources' : '--out'} with --engine stepfunctions reads and writes the deployment's claim-check bucket: pass --blob-bucket <name> or --cdk-outputs <file> (its BlobBucketName output)`);
+    throw new CliError(
+      `${opts.sources ? '--sources' : '--out'} with --engine stepfunctions reads and writes the deployment's claim-check bucket: pass --blob-bucket <name> or --cdk-outputs <file> (its BlobBucketName output)`,
+    );
   }
 }
 

@@ -44,7 +44,9 @@ export async function workerCommand(global: GlobalOptions): Promise<number> {
     await ctx.recorder.close();
     throw e;
   }
-  say(`${worker.description} ready: pipelines ${ctx.pipelines.map((p) => p.name).join(', ')}; blobs in ${ctx.stateDir}/blobs; review notices to ${targets.join(', ')}. Stop with Ctrl-C (SIGINT) or SIGTERM.`);
+  say(
+    `${worker.description} ready: pipelines ${ctx.pipelines.map((p) => p.name).join(', ')}; blobs in ${ctx.stateDir}/blobs; review notices to ${targets.join(', ')}. Stop with Ctrl-C (SIGINT) or SIGTERM.`,
+  );
   const stopped = await Promise.race([signal.promise, worker.running.then(() => undefined)]).catch(async (e: unknown) => {
     signal.dispose();
     await ctx.recorder.close();
@@ -62,7 +64,9 @@ export async function workerCommand(global: GlobalOptions): Promise<number> {
   const handedBack = [...inFlight];
   await within(500, () => ctx.recorder.close());
   if (!clean || handedBack.length > 0) {
-    say(`worker stopped: ${handedBack.length || 'its'} step(s) handed back (another worker runs them again as the same attempt)${handedBack.length ? `: ${handedBack.join(', ')}` : ''}`);
+    say(
+      `worker stopped: ${handedBack.length || 'its'} step(s) handed back (another worker runs them again as the same attempt)${handedBack.length ? `: ${handedBack.join(', ')}` : ''}`,
+    );
     return WORKER_EXIT_CODES.handedBack;
   }
   say(`worker stopped cleanly: ${started} step(s) in flight finished`);

@@ -34,7 +34,15 @@ export const bullmqWorkerFactory: WorkerFactory = async (ctx) => {
   const connection = await redisOf(ctx);
   const { createBullmqWorker, DEFAULT_PREFIX } = await import('@baton/adapter-bullmq');
   const prefix = ctx.connection?.bullmqPrefix ?? DEFAULT_PREFIX;
-  const worker = createBullmqWorker({ connection, prefix, pipelines: ctx.pipelines, blobs: ctx.blobs, model: ctx.model, ...tuningOf(ctx), ...commonOptions(ctx) });
+  const worker = createBullmqWorker({
+    connection,
+    prefix,
+    pipelines: ctx.pipelines,
+    blobs: ctx.blobs,
+    model: ctx.model,
+    ...tuningOf(ctx),
+    ...commonOptions(ctx),
+  });
   await worker.ready;
   let stopped: () => void = () => undefined;
   const running = new Promise<void>((resolve) => (stopped = resolve));

@@ -34,7 +34,9 @@ describe('readDeployment (--engine stepfunctions)', () => {
   it('takes --state-machine-arn for the pipeline it is named after, or the only one, and says what is missing', () => {
     expect(readDeployment({ stateMachineArn: ARN('report') }, [pipeline('report'), pipeline('triage')]).stateMachines).toEqual({ report: ARN('report') });
     expect(readDeployment({ stateMachineArn: ARN('ReportMachine-x1') }, [pipeline('report')]).stateMachines).toEqual({ report: ARN('ReportMachine-x1') });
-    expect(() => readDeployment({ stateMachineArn: ARN('other') }, [pipeline('report'), pipeline('triage')])).toThrow(/not named after any pipeline of --pipelines \(report, triage\)/);
+    expect(() => readDeployment({ stateMachineArn: ARN('other') }, [pipeline('report'), pipeline('triage')])).toThrow(
+      /not named after any pipeline of --pipelines \(report, triage\)/,
+    );
     expect(() => readDeployment({ stateMachineArn: 'arn:aws:lambda:eu-west-1:1:function:f' }, [pipeline('report')])).toThrow(/not a state machine ARN/);
     expect(() => readDeployment({}, [pipeline('report')])).toThrow(/--state-machine-arn .* or --cdk-outputs/);
     expect(() => readDeployment({ cdkOutputs: outputsFile({ Other: { Url: 'x' } }) }, [pipeline('report')])).toThrow(/has no StateMachineArn output/);
@@ -55,6 +57,6 @@ describe('baton --engine stepfunctions without its settings (built CLI, no servi
     expect(auto.stderr).toContain('--auto-approve cannot act on a deployed run');
     const sources = baton(dir, ['run', 'report', '--engine', 'stepfunctions', '--state-machine-arn', ARN('report'), '--sources', 'sources']);
     expect(sources.code).toBe(2);
-    expect(sources.stderr).toContain('--sources with --engine stepfunctions reads and writes the deployment\'s claim-check bucket');
+    expect(sources.stderr).toContain("--sources with --engine stepfunctions reads and writes the deployment's claim-check bucket");
   });
 });

@@ -31,9 +31,13 @@ export function readDeployment(connection: EngineConnection | undefined, pipelin
   const stateMachines: Record<string, string> = {};
   const place = (arn: string, from: string): void => {
     const machine = arn.split(':')[6];
-    if (!arn.startsWith('arn:') || arn.split(':')[5] !== 'stateMachine' || !machine) throw new CliError(`${from}: "${arn}" is not a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)`);
+    if (!arn.startsWith('arn:') || arn.split(':')[5] !== 'stateMachine' || !machine)
+      throw new CliError(`${from}: "${arn}" is not a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)`);
     const pipeline = names.includes(machine) ? machine : names.length === 1 ? names[0]! : undefined;
-    if (!pipeline) throw new CliError(`${from}: state machine "${machine}" is not named after any pipeline of --pipelines (${names.join(', ')}); BatonStateMachine names it after its pipeline`);
+    if (!pipeline)
+      throw new CliError(
+        `${from}: state machine "${machine}" is not named after any pipeline of --pipelines (${names.join(', ')}); BatonStateMachine names it after its pipeline`,
+      );
     stateMachines[pipeline] = arn;
   };
   if (connection?.cdkOutputs) {
@@ -50,7 +54,8 @@ export function readDeployment(connection: EngineConnection | undefined, pipelin
         if (STATE_MACHINE_OUTPUT.test(key)) place(value, `--cdk-outputs ${file} (${stack}.${key})`);
       }
     }
-    if (Object.keys(stateMachines).length === 0) throw new CliError(`--cdk-outputs "${file}" has no StateMachineArn output: is it the outputs file of a Baton app (cdk deploy --outputs-file)?`);
+    if (Object.keys(stateMachines).length === 0)
+      throw new CliError(`--cdk-outputs "${file}" has no StateMachineArn output: is it the outputs file of a Baton app (cdk deploy --outputs-file)?`);
   }
   if (connection?.stateMachineArn) place(connection.stateMachineArn, '--state-machine-arn');
   if (Object.keys(stateMachines).length === 0) {
@@ -76,7 +81,13 @@ export function blobBucketOf(connection: EngineConnection | undefined): string |
   if (!connection?.cdkOutputs) return undefined;
   try {
     const outputs = JSON.parse(readFileSync(connection.cdkOutputs, 'utf8')) as Record<string, Record<string, unknown>>;
-    const buckets = new Set(Object.values(outputs).flatMap((values) => Object.entries(values ?? {}).filter(([k, v]) => BUCKET_OUTPUT.test(k) && typeof v === 'string').map(([, v]) => v as string)));
+    const buckets = new Set(
+      Object.values(outputs).flatMap((values) =>
+        Object.entries(values ?? {})
+          .filter(([k, v]) => BUCKET_OUTPUT.test(k) && typeof v === 'string')
+          .map(([, v]) => v as string),
+      ),
+    );
     return buckets.size === 1 ? [...buckets][0] : undefined;
   } catch {
     return undefined; // the engine factory says what is wrong with the file

@@ -31,7 +31,7 @@ export const stepfunctionsEngineFactory: EngineFactory = async (ctx) => {
   const deployment = readDeployment(ctx.connection, ctx.pipelines);
   if (!ctx.databaseUrl) {
     throw new CliError(
-      '--engine stepfunctions needs the run registry\'s PostgreSQL, where the deployed review gate records pending reviews: pass --database-url postgres://user:password@host:5432/db or set DATABASE_URL (the database behind the app\'s database secret)',
+      "--engine stepfunctions needs the run registry's PostgreSQL, where the deployed review gate records pending reviews: pass --database-url postgres://user:password@host:5432/db or set DATABASE_URL (the database behind the app's database secret)",
     );
   }
   const { createStepFunctionsEngine } = await import('@baton/adapter-stepfunctions');

@@ -89,7 +89,9 @@ async function postgres(create: (o: { connectionString: string }) => Promise<Run
   try {
     return await create({ connectionString: url });
   } catch (e) {
-    throw new CliError(`cannot open the run registry at ${redact(url)}: ${(e as Error).message}. Check --database-url / DATABASE_URL, or leave both unset to use the embedded PGlite registry under --state-dir.`);
+    throw new CliError(
+      `cannot open the run registry at ${redact(url)}: ${(e as Error).message}. Check --database-url / DATABASE_URL, or leave both unset to use the embedded PGlite registry under --state-dir.`,
+    );
   }
 }
 
@@ -103,7 +105,9 @@ function takeLock(file: string): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = Number(readFileSync(file, 'utf8'));
       if (owner && owner !== process.pid && isProcessAlive(owner)) {
-        throw new CliError(`the PGlite run registry is open in process ${owner} (a running "baton dashboard"?): it serves one process at a time. Look there, stop it, or use Postgres (--database-url).`);
+        throw new CliError(
+          `the PGlite run registry is open in process ${owner} (a running "baton dashboard"?): it serves one process at a time. Look there, stop it, or use Postgres (--database-url).`,
+        );
       }
       rmSync(file, { force: true });
     }

@@ -7,5 +7,6 @@ const ROOT = join(import.meta.dirname, '../../../..');
 export default function setup(): void {
   const needed = ['packages/core/dist/index.js', 'packages/stages/dist/index.js', 'examples/report-generation/dist/index.js', 'packages/cli/dist/bin.js'];
   const missing = needed.filter((p) => !existsSync(join(ROOT, p)));
-  if (missing.length) throw new Error(`the CLI tests run the built CLI, but ${missing.join(', ')} is missing: run "npm run build" at the repository root first`);
+  if (missing.length)
+    throw new Error(`the CLI tests run the built CLI, but ${missing.join(', ')} is missing: run "npm run build" at the repository root first`);
 }

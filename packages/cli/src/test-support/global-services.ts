@@ -16,9 +16,9 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started: Service[] = [];
   try {
-    const redis = process.env.REDIS_URL ?? (started[started.push(await startRedis()) - 1]!.address);
-    const temporal = process.env.TEMPORAL_ADDRESS ?? (started[started.push(await startTemporal()) - 1]!.address);
-    const database = process.env.DATABASE_URL ?? (started[started.push(await startPostgres()) - 1]!.address);
+    const redis = process.env.REDIS_URL ?? started[started.push(await startRedis()) - 1]!.address;
+    const temporal = process.env.TEMPORAL_ADDRESS ?? started[started.push(await startTemporal()) - 1]!.address;
+    const database = process.env.DATABASE_URL ?? started[started.push(await startPostgres()) - 1]!.address;
     project.provide('databaseUrl', database);
     project.provide('redisUrl', redis);
     project.provide('temporalAddress', temporal);

@@ -28,7 +28,9 @@ export async function startRedis(): Promise<Service> {
   const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'baton-cli-redis-'));
-  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   await waitListening(child, port, `cannot start ${bin} (install it: apt-get install -y redis-server, or set REDIS_URL)`, 10_000);
   return { address: `redis://127.0.0.1:${port}`, stop: () => stop(child) };
 }
@@ -60,7 +62,9 @@ function findTemporalCli(): string {
   for (const c of candidates) {
     if (c && (c.includes('/') ? existsSync(c) : spawnSync(c, ['--version']).status === 0)) return c;
   }
-  throw new Error('Temporal CLI not found: install it with `go install github.com/temporalio/cli/cmd/temporal@v1.5.1` (or set TEMPORAL_CLI to the binary, or TEMPORAL_ADDRESS to a running server)');
+  throw new Error(
+    'Temporal CLI not found: install it with `go install github.com/temporalio/cli/cmd/temporal@v1.5.1` (or set TEMPORAL_CLI to the binary, or TEMPORAL_ADDRESS to a running server)',
+  );
 }
 
 async function waitListening(child: ChildProcess, port: number, what: string, timeoutMs: number): Promise<void> {

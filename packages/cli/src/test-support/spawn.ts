@@ -98,7 +98,11 @@ export function startBaton(cwd: string, args: string[], env: Record<string, stri
 }
 
 /** Runs the CLI to completion without blocking the test's event loop. */
-export async function batonAsync(cwd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function batonAsync(
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const p = startBaton(cwd, args, env);
   const code = await p.exited();
   return { code, stdout: p.stdout(), stderr: p.stderr() };

@@ -28,7 +28,11 @@ describe('interpret: map and parallel results claim-checked as a whole', () => {
 
   it('a map result under the bound, and a discarded one, stay as they are', async () => {
     const f = fake({ big });
-    const small = await run([{ kind: 'map', id: 'm', items: '$.items', resultPath: '$.results', steps: [{ kind: 'task', id: 'b', stage: 'big' }] }], { items: [1, 2] }, f);
+    const small = await run(
+      [{ kind: 'map', id: 'm', items: '$.items', resultPath: '$.results', steps: [{ kind: 'task', id: 'b', stage: 'big' }] }],
+      { items: [1, 2] },
+      f,
+    );
     expect((small as { output: { results: unknown[] } }).output.results).toHaveLength(2);
     const discarded = await run([{ kind: 'map', id: 'm', items: '$.items', resultPath: null, steps: [{ kind: 'task', id: 'b', stage: 'big' }] }], { items }, f);
     expect(discarded.status).toBe('succeeded');

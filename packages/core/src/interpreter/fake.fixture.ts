@@ -18,7 +18,10 @@ export interface Fake {
   stored: unknown[];
 }
 
-export function fake(handlers: Record<string, Handler>, options: { approval?: ApprovalOutcome; completed?: Record<string, unknown>; now?: number; journal?: boolean } = {}): Fake {
+export function fake(
+  handlers: Record<string, Handler>,
+  options: { approval?: ApprovalOutcome; completed?: Record<string, unknown>; now?: number; journal?: boolean } = {},
+): Fake {
   const f: Fake = { calls: [], sleeps: [], approvals: [], events: [], stored: [], effects: undefined as unknown as Effects };
   // with `journal`, completed tasks are remembered (keyed by step path) as an engine journal would
   const done = new Map<string, unknown>(Object.entries(options.completed ?? {}));
@@ -55,6 +58,10 @@ export function fake(handlers: Record<string, Handler>, options: { approval?: Ap
 }
 
 export const ir = (steps: StepIR[]): PipelineIR => ({ irVersion: IR_VERSION, name: 'p', version: 1, steps });
-export const run = (steps: StepIR[], input: unknown, f: Fake, stages: Record<string, { retry?: { errors: string[]; maxAttempts?: number; intervalMs?: number }[] }> = {}) =>
-  interpret(ir(steps), input, f.effects, { runId: 'run-1', stages });
+export const run = (
+  steps: StepIR[],
+  input: unknown,
+  f: Fake,
+  stages: Record<string, { retry?: { errors: string[]; maxAttempts?: number; intervalMs?: number }[] }> = {},
+) => interpret(ir(steps), input, f.effects, { runId: 'run-1', stages });
 export const inc: Handler = (input) => ({ ...(input as object), n: ((input as { n?: number }).n ?? 0) + 1 });

@@ -13,7 +13,14 @@ const denied = { code: 'ModelAccessDenied', message: 'no bedrock:InvokeModel on 
 describe('interpret: fatal codes fail the run', () => {
   it('a fully tolerant map fails with the fatal item error; items already done keep their work, none starts after', async () => {
     const f = fake({ item: denySecond });
-    const map: StepIR = { kind: 'map', id: 'm', items: '$', maxConcurrency: 1, toleratedFailurePercentage: 100, steps: [{ kind: 'task', id: 't', stage: 'item' }] };
+    const map: StepIR = {
+      kind: 'map',
+      id: 'm',
+      items: '$',
+      maxConcurrency: 1,
+      toleratedFailurePercentage: 100,
+      steps: [{ kind: 'task', id: 't', stage: 'item' }],
+    };
     const out = await run([map], [0, 1, 2, 3, 4], f);
     expect(out).toEqual({ status: 'failed', error: denied });
     expect(f.calls.map((c) => c.stepPath)).toEqual(['m[0]/t', 'm[1]/t', 'm[2]/t']);
@@ -33,7 +40,11 @@ describe('interpret: fatal codes fail the run', () => {
         return i;
       },
     });
-    const out = await run([{ kind: 'map', id: 'm', items: '$', maxConcurrency: 1, toleratedFailureCount: 5, steps: [{ kind: 'task', id: 't', stage: 'item' }] }], [0, 1, 2], f);
+    const out = await run(
+      [{ kind: 'map', id: 'm', items: '$', maxConcurrency: 1, toleratedFailureCount: 5, steps: [{ kind: 'task', id: 't', stage: 'item' }] }],
+      [0, 1, 2],
+      f,
+    );
     expect(out).toMatchObject({ status: 'failed', error: { code: 'ConfigurationError', message: 'BATON_MODEL_ID is not set' } });
   });
 
@@ -43,13 +54,28 @@ describe('interpret: fatal codes fail the run', () => {
     const f = fake({ deny, h: () => 'handled' });
     expect(await run([all], {}, f)).toEqual({ status: 'failed', error: denied });
     expect(f.calls.map((c) => c.stage)).toEqual(['deny']);
-    const named: StepIR = { kind: 'task', id: 'a', stage: 'deny', catch: [{ errors: ['ModelAccessDenied'], resultPath: '$.err', steps: handler }, { errors: ['States.ALL'], steps: [] }] };
+    const named: StepIR = {
+      kind: 'task',
+      id: 'a',
+      stage: 'deny',
+      catch: [
+        { errors: ['ModelAccessDenied'], resultPath: '$.err', steps: handler },
+        { errors: ['States.ALL'], steps: [] },
+      ],
+    };
     expect(await run([named], {}, fake({ deny, h: () => 'handled' }))).toEqual({ status: 'succeeded', output: 'handled' });
   });
 
   it('a States.ALL catcher on a map or parallel lets a fatal error through', async () => {
     const catchAll: CatchIR[] = [{ errors: ['States.ALL'], resultPath: '$.caught', steps: [] }];
-    const map: StepIR = { kind: 'map', id: 'm', items: '$.items', toleratedFailurePercentage: 100, steps: [{ kind: 'task', id: 't', stage: 'deny' }], catch: catchAll };
+    const map: StepIR = {
+      kind: 'map',
+      id: 'm',
+      items: '$.items',
+      toleratedFailurePercentage: 100,
+      steps: [{ kind: 'task', id: 't', stage: 'deny' }],
+      catch: catchAll,
+    };
     expect(await run([map], { items: [1] }, fake({ deny }))).toEqual({ status: 'failed', error: denied });
     const parallel: StepIR = { kind: 'parallel', id: 'p', branches: [[{ kind: 'task', id: 't', stage: 'deny' }]], catch: catchAll };
     expect(await run([parallel], {}, fake({ deny }))).toEqual({ status: 'failed', error: denied });
@@ -77,7 +103,15 @@ describe('interpret: fatal codes fail the run', () => {
 });
 
 describe('interpret: reviewerPath', () => {
-  const gate: StepIR = { kind: 'approval', id: 'review', gate: 'legal', timeoutSeconds: 60, reviewerPath: '$.reviewerId', payload: { 'doc.$': '$.doc' }, resultPath: '$.review' };
+  const gate: StepIR = {
+    kind: 'approval',
+    id: 'review',
+    gate: 'legal',
+    timeoutSeconds: 60,
+    reviewerPath: '$.reviewerId',
+    payload: { 'doc.$': '$.doc' },
+    resultPath: '$.review',
+  };
 
   it('a string at the path assigns the gate to that reviewer', async () => {
     const f = fake({});
@@ -93,7 +127,10 @@ describe('interpret: reviewerPath', () => {
 
   it('a missing path fails with States.Runtime before the gate opens; a non-string too', async () => {
     const f = fake({});
-    expect(await run([gate], { doc: 'd' }, f)).toMatchObject({ status: 'failed', error: { code: 'States.Runtime', message: expect.stringContaining('reviewerId') } });
+    expect(await run([gate], { doc: 'd' }, f)).toMatchObject({
+      status: 'failed',
+      error: { code: 'States.Runtime', message: expect.stringContaining('reviewerId') },
+    });
     expect(await run([gate], { doc: 'd', reviewerId: 7 }, f)).toMatchObject({
       status: 'failed',
       error: { code: 'States.Runtime', message: 'approval "review": $.reviewerId is not a reviewer (a string, or null for anyone); got number' },

@@ -23,7 +23,14 @@ describe('interpret: tasks and data flow', () => {
 
   it('a recorded completion is replayed without running the task', async () => {
     const f = fake({ s: () => 'fresh' }, { completed: { a: 'recorded' } });
-    const out = await run([{ kind: 'task', id: 'a', stage: 's', resultPath: '$.a' }, { kind: 'task', id: 'b', stage: 's', resultPath: '$.b' }], {}, f);
+    const out = await run(
+      [
+        { kind: 'task', id: 'a', stage: 's', resultPath: '$.a' },
+        { kind: 'task', id: 'b', stage: 's', resultPath: '$.b' },
+      ],
+      {},
+      f,
+    );
     expect(out).toEqual({ status: 'succeeded', output: { a: 'recorded', b: 'fresh' } });
     expect(f.calls.map((c) => c.stepPath)).toEqual(['b']);
     expect(f.events).toContainEqual({ type: 'task-replayed', stepPath: 'a' });
@@ -36,9 +43,14 @@ describe('interpret: tasks and data flow', () => {
         return req.attempt;
       },
     });
-    const out = await run([{ kind: 'task', id: 'a', stage: 'flaky', retry: [{ errors: ['ThrottlingException'], intervalMs: 100, backoffRate: 3 }], timeoutMs: 50 }], {}, f, {
-      flaky: { retry: [{ errors: ['ThrottlingException'], maxAttempts: 0 }] },
-    });
+    const out = await run(
+      [{ kind: 'task', id: 'a', stage: 'flaky', retry: [{ errors: ['ThrottlingException'], intervalMs: 100, backoffRate: 3 }], timeoutMs: 50 }],
+      {},
+      f,
+      {
+        flaky: { retry: [{ errors: ['ThrottlingException'], maxAttempts: 0 }] },
+      },
+    );
     expect(out).toEqual({ status: 'succeeded', output: 3 });
     expect(f.calls.map((c) => [c.attempt, c.timeoutMs])).toEqual([
       [1, 50],
@@ -61,7 +73,9 @@ describe('interpret: tasks and data flow', () => {
         throw new StageError('ThrottlingException', 'slow down');
       },
     });
-    const out = await run([{ kind: 'task', id: 'a', stage: 'flaky' }], {}, f, { flaky: { retry: [{ errors: ['ThrottlingException'], maxAttempts: 2, intervalMs: 10 }] } });
+    const out = await run([{ kind: 'task', id: 'a', stage: 'flaky' }], {}, f, {
+      flaky: { retry: [{ errors: ['ThrottlingException'], maxAttempts: 2, intervalMs: 10 }] },
+    });
     expect(out).toEqual({ status: 'failed', error: { code: 'ThrottlingException', message: 'slow down', retryable: true } });
     expect(f.calls).toHaveLength(3);
   });
@@ -86,15 +100,26 @@ describe('interpret: tasks and data flow', () => {
 });
 
 describe('interpret: catch', () => {
-  const failing = (code: string): Handler => () => {
-    throw new StageError(code, `${code} happened`, { details: { why: code } });
-  };
+  const failing =
+    (code: string): Handler =>
+    () => {
+      throw new StageError(code, `${code} happened`, { details: { why: code } });
+    };
 
   it('writes the error at the catcher resultPath, runs the handler, then continues after the failed step', async () => {
     const f = fake({ bad: failing('ValidationFailed'), fix: (i) => ({ fixedFrom: (i as { err: { code: string } }).err.code }), next: () => 'after' });
     const out = await run(
       [
-        { kind: 'task', id: 'a', stage: 'bad', resultPath: '$.a', catch: [{ errors: ['ThrottlingException'], steps: [] }, { errors: ['ValidationFailed'], resultPath: '$.err', steps: [{ kind: 'task', id: 'fix', stage: 'fix', resultPath: '$.fixed' }] }] },
+        {
+          kind: 'task',
+          id: 'a',
+          stage: 'bad',
+          resultPath: '$.a',
+          catch: [
+            { errors: ['ThrottlingException'], steps: [] },
+            { errors: ['ValidationFailed'], resultPath: '$.err', steps: [{ kind: 'task', id: 'fix', stage: 'fix', resultPath: '$.fixed' }] },
+          ],
+        },
         { kind: 'task', id: 'b', stage: 'next', resultPath: '$.b' },
       ],
       { keep: 1 },
@@ -124,14 +149,21 @@ describe('interpret: catch', () => {
   it('an uncaught code fails the run with code, message and details intact', async () => {
     const f = fake({ bad: failing('SafetyCheckFailed') });
     const out = await run([{ kind: 'task', id: 'a', stage: 'bad', catch: [{ errors: ['ValidationFailed'], steps: [] }] }], {}, f);
-    expect(out).toEqual({ status: 'failed', error: { code: 'SafetyCheckFailed', message: 'SafetyCheckFailed happened', retryable: false, details: { why: 'SafetyCheckFailed' } } });
+    expect(out).toEqual({
+      status: 'failed',
+      error: { code: 'SafetyCheckFailed', message: 'SafetyCheckFailed happened', retryable: false, details: { why: 'SafetyCheckFailed' } },
+    });
   });
 });
 
 describe('interpret: loop', () => {
   it('repeats the body until the predicate holds', async () => {
     const f = fake({ inc });
-    const out = await run([{ kind: 'loop', id: 'l', maxIterations: 10, until: { path: '$.n', op: 'gte', value: 3 }, steps: [{ kind: 'task', id: 'b', stage: 'inc' }] }], { n: 0 }, f);
+    const out = await run(
+      [{ kind: 'loop', id: 'l', maxIterations: 10, until: { path: '$.n', op: 'gte', value: 3 }, steps: [{ kind: 'task', id: 'b', stage: 'inc' }] }],
+      { n: 0 },
+      f,
+    );
     expect(out).toEqual({ status: 'succeeded', output: { n: 3 } });
     expect(f.calls.map((c) => c.stepPath)).toEqual(['l@0/b', 'l@1/b', 'l@2/b']);
   });
@@ -154,7 +186,16 @@ describe('interpret: loop', () => {
     const f = fake({ inc, after: () => 'next' });
     const out = await run(
       [
-        { kind: 'loop', id: 'l', maxIterations: 4, until: { path: '$.never', op: 'present' }, steps: [{ kind: 'task', id: 'b', stage: 'inc' }, { kind: 'succeed', id: 'stop' }] },
+        {
+          kind: 'loop',
+          id: 'l',
+          maxIterations: 4,
+          until: { path: '$.never', op: 'present' },
+          steps: [
+            { kind: 'task', id: 'b', stage: 'inc' },
+            { kind: 'succeed', id: 'stop' },
+          ],
+        },
         { kind: 'task', id: 'after', stage: 'after', resultPath: '$.after' },
       ],
       { n: 0 },
@@ -233,7 +274,14 @@ describe('interpret: choice, succeed, fail', () => {
 
   it('a succeed step ends the run with the current state', async () => {
     const f = fake({ tag });
-    const out = await run([{ kind: 'succeed', id: 's' }, { kind: 'task', id: 'never', stage: 'tag' }], { x: 1 }, f);
+    const out = await run(
+      [
+        { kind: 'succeed', id: 's' },
+        { kind: 'task', id: 'never', stage: 'tag' },
+      ],
+      { x: 1 },
+      f,
+    );
     expect(out).toEqual({ status: 'succeeded', output: { x: 1 } });
     expect(f.calls).toHaveLength(0);
   });
@@ -245,7 +293,16 @@ describe('interpret: map', () => {
   it('runs the sub-pipeline per item with $$.Map.Item context and returns results in item order', async () => {
     const f = fake({ double });
     const out = await run(
-      [{ kind: 'map', id: 'm', items: '$.items', itemSelector: { 'value.$': '$$.Map.Item.Value', 'index.$': '$$.Map.Item.Index', 'run.$': '$$.Execution.Id' }, resultPath: '$.out', steps: [{ kind: 'task', id: 'd', stage: 'double', resultPath: '$.doubled' }] }],
+      [
+        {
+          kind: 'map',
+          id: 'm',
+          items: '$.items',
+          itemSelector: { 'value.$': '$$.Map.Item.Value', 'index.$': '$$.Map.Item.Index', 'run.$': '$$.Execution.Id' },
+          resultPath: '$.out',
+          steps: [{ kind: 'task', id: 'd', stage: 'double', resultPath: '$.doubled' }],
+        },
+      ],
       { items: [1, 2, 3] },
       f,
     );
@@ -270,7 +327,12 @@ describe('interpret: map', () => {
           itemSelector: { 'value.$': '$$.Map.Item.Value' },
           resultPath: '$.out',
           steps: [
-            { kind: 'choice', id: 'skip-odd', branches: [{ when: { path: '$.value', op: 'eq', value: 1 }, steps: [{ kind: 'succeed', id: 'early' }] }], otherwise: [] },
+            {
+              kind: 'choice',
+              id: 'skip-odd',
+              branches: [{ when: { path: '$.value', op: 'eq', value: 1 }, steps: [{ kind: 'succeed', id: 'early' }] }],
+              otherwise: [],
+            },
             { kind: 'task', id: 'd', stage: 'double', resultPath: '$.doubled' },
           ],
         },
@@ -311,7 +373,10 @@ describe('interpret: map', () => {
       ],
     });
     const pct = await run([{ kind: 'map', id: 'm', items: '$', toleratedFailurePercentage: 25, steps }], [0, 1, 2, 3], f);
-    expect(pct).toMatchObject({ status: 'failed', error: { code: 'States.ExceedToleratedFailureThreshold', message: 'map "m": 2 of 4 items failed, more than tolerated' } });
+    expect(pct).toMatchObject({
+      status: 'failed',
+      error: { code: 'States.ExceedToleratedFailureThreshold', message: 'map "m": 2 of 4 items failed, more than tolerated' },
+    });
     const none = await run([{ kind: 'map', id: 'm', items: '$', steps }], [0, 1], f);
     expect(none).toMatchObject({ status: 'failed', error: { code: 'States.ExceedToleratedFailureThreshold' } });
   });
@@ -327,7 +392,11 @@ describe('interpret: map', () => {
         return i;
       },
     });
-    const out = await run([{ kind: 'map', id: 'm', items: '$', maxConcurrency: 3, steps: [{ kind: 'task', id: 't', stage: 'slow' }] }], Array.from({ length: 12 }, (_, i) => i), f);
+    const out = await run(
+      [{ kind: 'map', id: 'm', items: '$', maxConcurrency: 3, steps: [{ kind: 'task', id: 't', stage: 'slow' }] }],
+      Array.from({ length: 12 }, (_, i) => i),
+      f,
+    );
     expect(out.status).toBe('succeeded');
     expect(high).toBe(3);
   });
@@ -335,7 +404,11 @@ describe('interpret: map', () => {
   it('fails with States.Runtime when items is not an array', async () => {
     const out = await run([{ kind: 'map', id: 'm', items: '$.items', steps: [{ kind: 'succeed', id: 's' }] }], { items: 'nope' }, fake({}));
     expect(out).toMatchObject({ status: 'failed', error: { code: 'States.Runtime', message: 'map "m": $.items is not an array (got string)' } });
-    const ref = await run([{ kind: 'map', id: 'm', items: '$.items', steps: [{ kind: 'succeed', id: 's' }] }], { items: { $blob: 'k', bytes: 1, sha256: 'x' } }, fake({}));
+    const ref = await run(
+      [{ kind: 'map', id: 'm', items: '$.items', steps: [{ kind: 'succeed', id: 's' }] }],
+      { items: { $blob: 'k', bytes: 1, sha256: 'x' } },
+      fake({}),
+    );
     expect(ref).toMatchObject({ error: { message: 'map "m": $.items is not an array (got an unresolved blob reference)' } });
   });
 });
@@ -343,8 +416,28 @@ describe('interpret: map', () => {
 describe('interpret: parallel', () => {
   it('runs every branch on the same input and outputs the branch results in order', async () => {
     const f = fake({ a: () => 'A', b: () => 'B' });
-    const out = await run([{ kind: 'parallel', id: 'p', resultPath: '$.both', branches: [[{ kind: 'task', id: 'ta', stage: 'a', resultPath: '$.r' }], [{ kind: 'task', id: 'tb', stage: 'b', resultPath: '$.r' }]] }], { x: 1 }, f);
-    expect(out).toEqual({ status: 'succeeded', output: { x: 1, both: [{ x: 1, r: 'A' }, { x: 1, r: 'B' }] } });
+    const out = await run(
+      [
+        {
+          kind: 'parallel',
+          id: 'p',
+          resultPath: '$.both',
+          branches: [[{ kind: 'task', id: 'ta', stage: 'a', resultPath: '$.r' }], [{ kind: 'task', id: 'tb', stage: 'b', resultPath: '$.r' }]],
+        },
+      ],
+      { x: 1 },
+      f,
+    );
+    expect(out).toEqual({
+      status: 'succeeded',
+      output: {
+        x: 1,
+        both: [
+          { x: 1, r: 'A' },
+          { x: 1, r: 'B' },
+        ],
+      },
+    });
     expect(f.calls.map((c) => c.stepPath).sort()).toEqual(['p.0/ta', 'p.1/tb']);
   });
 
@@ -359,7 +452,11 @@ describe('interpret: parallel', () => {
     const failed = await run([{ kind: 'parallel', id: 'p', branches }], {}, f);
     expect(failed).toEqual({ status: 'failed', error: { code: 'ModelErrorException', message: 'model down', retryable: false } });
     expect(f.calls.map((c) => c.stage).sort()).toEqual(['a', 'b']);
-    const caught = await run([{ kind: 'parallel', id: 'p', branches, catch: [{ errors: ['ModelErrorException'], resultPath: '$.failure', steps: [] }] }], {}, f);
+    const caught = await run(
+      [{ kind: 'parallel', id: 'p', branches, catch: [{ errors: ['ModelErrorException'], resultPath: '$.failure', steps: [] }] }],
+      {},
+      f,
+    );
     expect(caught).toMatchObject({ status: 'succeeded', output: { failure: { code: 'ModelErrorException' } } });
     expect(f.events).toContainEqual(expect.objectContaining({ type: 'step-failed', stepPath: 'p', kind: 'parallel' }));
   });
@@ -380,7 +477,14 @@ describe('interpret: retry of parallel and map steps', () => {
       { journal: true },
     );
     const out = await run(
-      [{ kind: 'parallel', id: 'p', retry: [{ errors: ['ServiceUnavailableException'], intervalMs: 500 }], branches: [[{ kind: 'task', id: 'a', stage: 'ok' }], [{ kind: 'task', id: 'b', stage: 'flaky' }]] }],
+      [
+        {
+          kind: 'parallel',
+          id: 'p',
+          retry: [{ errors: ['ServiceUnavailableException'], intervalMs: 500 }],
+          branches: [[{ kind: 'task', id: 'a', stage: 'ok' }], [{ kind: 'task', id: 'b', stage: 'flaky' }]],
+        },
+      ],
       {},
       f,
     );
@@ -397,7 +501,11 @@ describe('interpret: retry of parallel and map steps', () => {
       },
     });
     const branches: StepIR[][] = [[{ kind: 'task', id: 'b', stage: 'bad' }]];
-    const exhausted = await run([{ kind: 'parallel', id: 'p', retry: [{ errors: ['ServiceUnavailableException'], maxAttempts: 2, intervalMs: 1 }], branches }], {}, f);
+    const exhausted = await run(
+      [{ kind: 'parallel', id: 'p', retry: [{ errors: ['ServiceUnavailableException'], maxAttempts: 2, intervalMs: 1 }], branches }],
+      {},
+      f,
+    );
     expect(exhausted).toMatchObject({ status: 'failed', error: { code: 'ServiceUnavailableException' } });
     expect(f.calls.map((c) => c.attempt)).toEqual([1, 2, 3]);
     const g = fake({
@@ -416,14 +524,26 @@ describe('interpret: retry of parallel and map steps', () => {
         throw new StageError('ItemBroken', 'no', { retryable: false });
       },
     });
-    const out = await run([{ kind: 'map', id: 'm', items: '$', retry: [{ errors: ['States.ALL'] }], steps: [{ kind: 'task', id: 't', stage: 'bad' }] }], [1], f);
+    const out = await run(
+      [{ kind: 'map', id: 'm', items: '$', retry: [{ errors: ['States.ALL'] }], steps: [{ kind: 'task', id: 't', stage: 'bad' }] }],
+      [1],
+      f,
+    );
     expect(out).toMatchObject({ status: 'failed', error: { code: 'States.ExceedToleratedFailureThreshold' } });
     expect(f.calls).toHaveLength(1);
   });
 });
 
 describe('interpret: approval', () => {
-  const gate: StepIR = { kind: 'approval', id: 'review', gate: 'legal', timeoutSeconds: 60, reviewer: 'alice', payload: { 'doc.$': '$.doc' }, resultPath: '$.review' };
+  const gate: StepIR = {
+    kind: 'approval',
+    id: 'review',
+    gate: 'legal',
+    timeoutSeconds: 60,
+    reviewer: 'alice',
+    payload: { 'doc.$': '$.doc' },
+    resultPath: '$.review',
+  };
 
   it('asks with the selected payload and writes the decision', async () => {
     const f = fake({});
@@ -431,7 +551,10 @@ describe('interpret: approval', () => {
     expect(f.approvals).toEqual([{ stepPath: 'review', gate: 'legal', timeoutSeconds: 60, reviewer: 'alice', payload: { doc: 'd' } }]);
     expect(out).toEqual({ status: 'succeeded', output: { doc: 'd', review: { approved: true, reviewer: 'alice', comment: 'fine', sections: {} } } });
     const bare = fake({}, { approval: { decision: 'approved' } });
-    expect(await run([{ kind: 'approval', id: 'g', gate: 'g', timeoutSeconds: 1 }], { a: 1 }, bare)).toEqual({ status: 'succeeded', output: { approved: true, reviewer: null, comment: null, sections: {} } });
+    expect(await run([{ kind: 'approval', id: 'g', gate: 'g', timeoutSeconds: 1 }], { a: 1 }, bare)).toEqual({
+      status: 'succeeded',
+      output: { approved: true, reviewer: null, comment: null, sections: {} },
+    });
     expect(bare.approvals[0]).toEqual({ stepPath: 'g', gate: 'g', timeoutSeconds: 1, payload: { a: 1 } });
   });
 
@@ -453,12 +576,22 @@ describe('interpret: approval', () => {
     const rejected = await run([gate], { doc: 'd' }, fake({}, { approval: { decision: 'rejected', reviewer: 'alice', comment: 'missing sources' } }));
     expect(rejected).toEqual({
       status: 'failed',
-      error: { code: 'ApprovalRejected', message: 'gate "legal" rejected by alice: missing sources', retryable: false, details: { gate: 'legal', reviewer: 'alice', comment: 'missing sources' } },
+      error: {
+        code: 'ApprovalRejected',
+        message: 'gate "legal" rejected by alice: missing sources',
+        retryable: false,
+        details: { gate: 'legal', reviewer: 'alice', comment: 'missing sources' },
+      },
     });
     const timedOut = await run([gate], { doc: 'd' }, fake({}, { approval: { decision: 'timeout' } }));
     expect(timedOut).toEqual({
       status: 'failed',
-      error: { code: 'ApprovalTimedOut', message: 'gate "legal" was not decided within 60 s', retryable: false, details: { gate: 'legal', timeoutSeconds: 60 } },
+      error: {
+        code: 'ApprovalTimedOut',
+        message: 'gate "legal" was not decided within 60 s',
+        retryable: false,
+        details: { gate: 'legal', timeoutSeconds: 60 },
+      },
     });
   });
 });

@@ -130,9 +130,15 @@ class Runner {
       case 'task':
         return { state: writePath(state, step.resultPath, await this.task(step, state, scope)), ended: false };
       case 'map':
-        return { state: writePath(state, step.resultPath, await this.whole(step, scope, await this.retrying(step, scope, () => this.map(step, state, scope)))), ended: false };
+        return {
+          state: writePath(state, step.resultPath, await this.whole(step, scope, await this.retrying(step, scope, () => this.map(step, state, scope)))),
+          ended: false,
+        };
       case 'parallel':
-        return { state: writePath(state, step.resultPath, await this.whole(step, scope, await this.retrying(step, scope, () => this.parallel(step, state, scope)))), ended: false };
+        return {
+          state: writePath(state, step.resultPath, await this.whole(step, scope, await this.retrying(step, scope, () => this.parallel(step, state, scope)))),
+          ended: false,
+        };
       case 'choice': {
         const branch = step.branches.find((b) => evaluatePredicate(b.when, state));
         const steps = branch ? branch.steps : step.otherwise;
@@ -330,7 +336,11 @@ class Runner {
     if (step.reviewerPath === undefined) return step.reviewer;
     const value = readPath(state, step.reviewerPath, scope.context);
     if (value === null || typeof value === 'string') return value ?? undefined;
-    throw new StepFailure(runtime(`approval "${step.id}": ${step.reviewerPath} is not a reviewer (a string, or null for anyone); got ${typeName(value)}`, { path: step.reviewerPath }));
+    throw new StepFailure(
+      runtime(`approval "${step.id}": ${step.reviewerPath} is not a reviewer (a string, or null for anyone); got ${typeName(value)}`, {
+        path: step.reviewerPath,
+      }),
+    );
   }
 
   /** The section ids at a gate's `sectionsPath` (a string array; anything else is `States.Runtime`). */
@@ -338,7 +348,9 @@ class Runner {
     if (step.sectionsPath === undefined) return undefined;
     const value = readPath(state, step.sectionsPath, scope.context);
     if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return [...(value as string[])];
-    throw new StepFailure(runtime(`approval "${step.id}": ${step.sectionsPath} is not a list of section ids (strings); got ${typeName(value)}`, { path: step.sectionsPath }));
+    throw new StepFailure(
+      runtime(`approval "${step.id}": ${step.sectionsPath} is not a list of section ids (strings); got ${typeName(value)}`, { path: step.sectionsPath }),
+    );
   }
 
   private async loop(step: LoopIR, state: unknown, scope: Scope): Promise<BlockResult> {

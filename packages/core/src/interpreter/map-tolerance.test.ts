@@ -21,14 +21,20 @@ describe('interpret: a map over its failure tolerance', () => {
     expect(f.calls.map((c) => c.stepPath)).toEqual(['m[0]/t', 'm[1]/t', 'm[2]/t', 'm[3]/t']);
   });
 
-  it('decides a percentage on the run\'s item count: one failure passes 10 % of five items, not of twenty', async () => {
+  it("decides a percentage on the run's item count: one failure passes 10 % of five items, not of twenty", async () => {
     const steps: StepIR[] = [{ kind: 'task', id: 't', stage: 'item' }];
     const map: StepIR = { kind: 'map', id: 'm', items: '$', maxConcurrency: 1, toleratedFailurePercentage: 10, steps };
     const few = fake({ item: (i) => (i === 1 ? broken(i) : i) });
     expect(await run([map], [0, 1, 2, 3, 4], few)).toEqual(over(1, 5));
     expect(few.calls).toHaveLength(2);
     const many = fake({ item: (i) => (i === 1 ? broken(i) : i) });
-    expect(await run([map], Array.from({ length: 20 }, (_, i) => i), many)).toMatchObject({ status: 'succeeded' });
+    expect(
+      await run(
+        [map],
+        Array.from({ length: 20 }, (_, i) => i),
+        many,
+      ),
+    ).toMatchObject({ status: 'succeeded' });
     expect(many.calls).toHaveLength(20);
   });
 
@@ -51,7 +57,7 @@ describe('interpret: a map over its failure tolerance', () => {
     expect(f.calls.map((c) => c.stepPath).sort()).toEqual(['m[0]/a', 'm[1]/a', 'm[2]/a']);
   });
 
-  it('a caught breach reaches the map\'s catch handler with the same error', async () => {
+  it("a caught breach reaches the map's catch handler with the same error", async () => {
     const f = fake({ item: broken });
     const map: StepIR = {
       kind: 'map',

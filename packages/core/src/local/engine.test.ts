@@ -32,8 +32,12 @@ const tick = defineStage({
   },
 });
 
-const bigPipeline = definePipeline({ name: 'big', version: 1 }).task('big', big, { input: { 'bytes.$': '$.bytes' } }).build();
-const wide = definePipeline({ name: 'wide', version: 1 }).map('all', { items: '$' }, (b) => b.task('tick', tick)).build();
+const bigPipeline = definePipeline({ name: 'big', version: 1 })
+  .task('big', big, { input: { 'bytes.$': '$.bytes' } })
+  .build();
+const wide = definePipeline({ name: 'wide', version: 1 })
+  .map('all', { items: '$' }, (b) => b.task('tick', tick))
+  .build();
 const broken = definePipeline({ name: 'broken', version: 1 }).task('broken', tick).build();
 const slow = definePipeline({ name: 'slow', version: 1 }).wait('nap', { seconds: 3600 }).build();
 
@@ -64,7 +68,10 @@ describe('local engine', () => {
     process.on('warning', onWarning);
     try {
       engine = createLocalEngine({ pipelines: [wide] });
-      const { runId } = await engine.start('wide', Array.from({ length: 40 }, (_, i) => i));
+      const { runId } = await engine.start(
+        'wide',
+        Array.from({ length: 40 }, (_, i) => i),
+      );
       expect((await engine.result(runId)).status).toBe('succeeded');
       await new Promise((r) => setImmediate(r));
     } finally {
@@ -76,7 +83,11 @@ describe('local engine', () => {
   it('result with a timeout fails with ResultTimedOut when the run does not end in time', async () => {
     engine = createLocalEngine({ pipelines: [slow] });
     const { runId } = await engine.start('slow', {});
-    await expect(engine.result(runId, { timeoutMs: 20 })).rejects.toMatchObject({ code: 'ResultTimedOut', retryable: true, message: `run "${runId}" did not end within 20 ms (it goes on; call result() again to wait more)` });
+    await expect(engine.result(runId, { timeoutMs: 20 })).rejects.toMatchObject({
+      code: 'ResultTimedOut',
+      retryable: true,
+      message: `run "${runId}" did not end within 20 ms (it goes on; call result() again to wait more)`,
+    });
     expect((await engine.status(runId)).status).toBe('running');
   });
 
@@ -84,7 +95,10 @@ describe('local engine', () => {
     engine = createLocalEngine({ pipelines: [slow, broken] });
     await expect(engine.status('nope')).rejects.toMatchObject({ code: 'RunNotFound', message: 'unknown run "nope"' });
     await expect(engine.redrive('nope')).rejects.toMatchObject({ code: 'RunNotFound' });
-    await expect(engine.start('nobody', {})).rejects.toMatchObject({ code: 'PipelineNotFound', message: 'unknown pipeline "nobody"; this engine knows: slow, broken' });
+    await expect(engine.start('nobody', {})).rejects.toMatchObject({
+      code: 'PipelineNotFound',
+      message: 'unknown pipeline "nobody"; this engine knows: slow, broken',
+    });
     const running = await engine.start('slow', {});
     await expect(engine.redrive(running.runId)).rejects.toMatchObject({ code: 'RunNotRedrivable', message: expect.stringContaining('is still in progress') });
     const failed = await engine.start('broken', {});
@@ -133,7 +147,10 @@ describe('local engine', () => {
   it('an engine without the pipeline can approve a gate; the run resumes at the next recover of one that has it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'baton-engine-'));
     const notices: ReviewNotice[] = [];
-    const gated = definePipeline({ name: 'gated', version: 1 }).approval('review', { timeoutSeconds: 3600 }).task('after', tick, { resultPath: '$.after' }).build();
+    const gated = definePipeline({ name: 'gated', version: 1 })
+      .approval('review', { timeoutSeconds: 3600 })
+      .task('after', tick, { resultPath: '$.after' })
+      .build();
     const first = createLocalEngine({ pipelines: [gated], dir, notifier: (n) => void notices.push(n) });
     const { runId } = await first.start('gated', {});
     for (let i = 0; i < 100 && notices.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
@@ -190,10 +207,16 @@ describe('per-section review events', () => {
     const { createProbeDir } = await import('../testkit/probe.js');
     const events: RunEvent[] = [];
     const notices: ReviewNotice[] = [];
-    const engine: LocalEngine = createLocalEngine({ pipelines: [kitReviewSections], notifier: (n) => void notices.push(n), observer: (e) => void events.push(e) });
+    const engine: LocalEngine = createLocalEngine({
+      pipelines: [kitReviewSections],
+      notifier: (n) => void notices.push(n),
+      observer: (e) => void events.push(e),
+    });
     const { runId } = await engine.start('kit-review-sections', { probe: createProbeDir(), ids: ['intro'] });
     while (notices.length === 0) await new Promise((r) => setTimeout(r, 10));
-    await expect(engine.approve(runId, 'review', { token: notices[0]!.token, sections: { other: { verdict: 'approve' } } })).rejects.toMatchObject({ code: 'InvalidInput' });
+    await expect(engine.approve(runId, 'review', { token: notices[0]!.token, sections: { other: { verdict: 'approve' } } })).rejects.toMatchObject({
+      code: 'InvalidInput',
+    });
     const sections = { intro: { verdict: 'accept-missing' as const, note: 'no data yet' } };
     await engine.approve(runId, 'review', { token: notices[0]!.token, reviewer: 'ana', sections });
     expect(await engine.result(runId)).toMatchObject({ status: 'succeeded' });

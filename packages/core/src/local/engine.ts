@@ -127,7 +127,11 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     run.done = interpret(pipeline.ir, state.start.input, effects, { runId, stages: stageMetaOf(pipeline) }).then((outcome) => {
       if (dead) return never<RunOutcome>();
       const at = new Date(clock.now()).toISOString();
-      append(runId, run, outcome.status === 'succeeded' ? { t: 'end', ok: true, output: outcome.output, at } : { t: 'end', ok: false, error: outcome.error, at });
+      append(
+        runId,
+        run,
+        outcome.status === 'succeeded' ? { t: 'end', ok: true, output: outcome.output, at } : { t: 'end', ok: false, error: outcome.error, at },
+      );
       active.delete(runId);
       leases?.release(runId);
       logger.info('run ended', { runId, status: outcome.status });
@@ -175,7 +179,17 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
         };
       }
       const at = new Date(clock.now()).toISOString();
-      const base = { t: 'task' as const, path: req.stepPath, stage: req.stage, stageVersion: stage.version, hash, attempt: req.attempt, startedAt, at, metrics: result.metrics };
+      const base = {
+        t: 'task' as const,
+        path: req.stepPath,
+        stage: req.stage,
+        stageVersion: stage.version,
+        hash,
+        attempt: req.attempt,
+        startedAt,
+        at,
+        metrics: result.metrics,
+      };
       append(runId, run, outcome.ok ? { ...base, ok: true, output: outcome.output } : { ...base, ok: false, error: outcome.error });
       return outcome;
     },
@@ -238,7 +252,11 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       // Step Functions carries a Map's or Parallel's result in the state itself: over the limit it fails there
       const bytes = jsonBytes(value);
       if (options.emulate === 'stepfunctions' && bytes > STEP_FUNCTIONS_PAYLOAD_LIMIT) {
-        throw new StageError('States.DataLimitExceeded', `result of ${stepPath} is ${bytes} bytes, over Step Functions' 256 KB state limit: keep item outputs small or discard the result`, { retryable: false });
+        throw new StageError(
+          'States.DataLimitExceeded',
+          `result of ${stepPath} is ${bytes} bytes, over Step Functions' 256 KB state limit: keep item outputs small or discard the result`,
+          { retryable: false },
+        );
       }
       return storeValue(value, blobs, `claims/${runId}`);
     },
@@ -251,7 +269,15 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       } else if (event.type === 'step-succeeded' || event.type === 'step-failed') {
         run.current.delete(event.stepPath);
         const status = event.type === 'step-succeeded' ? ('succeeded' as const) : ('failed' as const);
-        notify({ type: 'step-finished', runId, stepPath: event.stepPath, kind: event.kind, status, at, ...(event.type === 'step-failed' ? { error: event.error } : {}) });
+        notify({
+          type: 'step-finished',
+          runId,
+          stepPath: event.stepPath,
+          kind: event.kind,
+          status,
+          at,
+          ...(event.type === 'step-failed' ? { error: event.error } : {}),
+        });
       } else if (event.type === 'retry-scheduled') {
         const { stepPath, attempt, code, delayMs, maxDelayMs } = event;
         append(runId, run, { t: 'retry', path: stepPath, attempt, code, delayMs, maxDelayMs, at });
@@ -277,7 +303,11 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     const run = active.get(runId);
     const s = run?.state ?? foldJournal(journal.read(runId));
     if (!s.start) throw apiError.runNotFound(runId);
-    return runInfoFromJournal(runId, { ...s, start: s.start }, { engine: 'local', running: [...s.running.values()], currentSteps: run ? [...run.current] : [] });
+    return runInfoFromJournal(
+      runId,
+      { ...s, start: s.start },
+      { engine: 'local', running: [...s.running.values()], currentSteps: run ? [...run.current] : [] },
+    );
   };
 
   return {
@@ -370,7 +400,6 @@ function outcomeOf(d: Extract<JournalEntry, { t: 'decision' }>): ApprovalOutcome
   return o;
 }
 
-
 function endOutcome(end: Extract<JournalEntry, { t: 'end' }>): RunOutcome {
   return end.ok ? { status: 'succeeded', output: end.output } : { status: 'failed', error: end.error! };
 }
@@ -388,7 +417,9 @@ function eventOf(runId: string, e: JournalEntry): RunEvent | undefined {
       return { type: 'attempt-started', runId, stepPath: e.path, stage: e.stage ?? '', attempt: e.attempt, at: e.at };
     case 'task': {
       const base = { type: 'attempt-finished' as const, runId, stepPath: e.path, stage: e.stage ?? '', attempt: e.attempt, at: e.at };
-      return e.ok ? { ...base, status: 'succeeded', ...(e.metrics ? { metrics: e.metrics } : {}) } : { ...base, status: 'failed', error: e.error!, ...(e.metrics ? { metrics: e.metrics } : {}) };
+      return e.ok
+        ? { ...base, status: 'succeeded', ...(e.metrics ? { metrics: e.metrics } : {}) }
+        : { ...base, status: 'failed', error: e.error!, ...(e.metrics ? { metrics: e.metrics } : {}) };
     }
     case 'retry':
       return { type: 'retry-scheduled', runId, stepPath: e.path, attempt: e.attempt, code: e.code, delayMs: e.delayMs, at: e.at ?? new Date().toISOString() };
@@ -418,7 +449,9 @@ function eventOf(runId: string, e: JournalEntry): RunEvent | undefined {
         ...(e.sections === undefined ? {} : { sections: e.sections }),
       };
     case 'end':
-      return e.ok ? { type: 'run-finished', runId, status: 'succeeded', output: e.output, at: e.at } : { type: 'run-finished', runId, status: 'failed', error: e.error!, at: e.at };
+      return e.ok
+        ? { type: 'run-finished', runId, status: 'succeeded', output: e.output, at: e.at }
+        : { type: 'run-finished', runId, status: 'failed', error: e.error!, at: e.at };
     default:
       return undefined;
   }

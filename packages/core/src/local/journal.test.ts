@@ -143,7 +143,11 @@ describe('file journal store', () => {
     recovering.append('r', failedRun[1]!);
     recovering.append('r', failedRun[2]!);
     expect(recovering.read('r')).toEqual([failedRun[0], failedRun[1], failedRun[2]]);
-    expect(readFileSync(join(dir, 'runs', 'r.jsonl'), 'utf8').split('\n').filter(Boolean)).toHaveLength(4);
+    expect(
+      readFileSync(join(dir, 'runs', 'r.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean),
+    ).toHaveLength(4);
   });
 
   it('refuses a run id with path characters instead of rewriting it into a file name', () => {

@@ -35,7 +35,17 @@ export type JournalEntry =
     }
   | { t: 'retry'; path: string; attempt: number; code: string; delayMs: number; maxDelayMs: number; at?: string }
   | { t: 'timer'; key: string; dueAt: number }
-  | { t: 'review'; path: string; gate: string; tokenHash: string; reviewer?: string; sections?: string[]; payload: unknown; createdAt: string; expiresAt: string }
+  | {
+      t: 'review';
+      path: string;
+      gate: string;
+      tokenHash: string;
+      reviewer?: string;
+      sections?: string[];
+      payload: unknown;
+      createdAt: string;
+      expiresAt: string;
+    }
   | {
       t: 'decision';
       path: string;
@@ -104,9 +114,12 @@ export function apply(s: JournalState, e: JournalEntry): void {
       s.running.delete(`${e.path}#${e.attempt}`);
       s.attempts.push(e);
       if (e.ok) {
-        s.completed.set(e.path, { hash: e.hash, output: e.output, ...(e.stage === undefined || e.stageVersion === undefined ? {} : { stage: e.stage, stageVersion: e.stageVersion }) });
-      }
-      else s.failedAttempts.set(`${e.path}#${e.attempt}`, e.error!);
+        s.completed.set(e.path, {
+          hash: e.hash,
+          output: e.output,
+          ...(e.stage === undefined || e.stageVersion === undefined ? {} : { stage: e.stage, stageVersion: e.stageVersion }),
+        });
+      } else s.failedAttempts.set(`${e.path}#${e.attempt}`, e.error!);
       s.updatedAt = e.at;
       break;
     case 'retry':
@@ -204,7 +217,10 @@ export function createFileJournalStore(dir: string): JournalStore {
       // a file system that ignores case (macOS, Windows) gives `Rep1` the file of `rep1`
       const first = out[0];
       if (first?.t === 'start' && first.runId !== runId && first.runId.toLowerCase() === runId.toLowerCase()) {
-        throw new StageError('InvalidInput', `run id "${runId}" names the journal of run "${first.runId}" on this file system, which ignores case: choose another id`);
+        throw new StageError(
+          'InvalidInput',
+          `run id "${runId}" names the journal of run "${first.runId}" on this file system, which ignores case: choose another id`,
+        );
       }
       return out;
     },

@@ -28,7 +28,10 @@ function pipelines(): AnyPipeline[] {
     resultPath: '$.s1',
   });
   for (let i = 2; i <= KILL9_STAGES; i++) {
-    sequence = sequence.task(`s${i}`, kitStep, { input: { ...P, key: `s${i}`, 'value.$': `$.s${i - 1}.value`, delayMs: KILL9_STAGE_MS }, resultPath: `$.s${i}` });
+    sequence = sequence.task(`s${i}`, kitStep, {
+      input: { ...P, key: `s${i}`, 'value.$': `$.s${i - 1}.value`, delayMs: KILL9_STAGE_MS },
+      resultPath: `$.s${i}`,
+    });
   }
   const gated = definePipeline({ name: 'gated', version: 1, input: Input })
     .task('before', kitStep, { input: { ...P, key: 'before', value: 0 }, resultPath: '$.before' })

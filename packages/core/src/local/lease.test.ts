@@ -43,7 +43,13 @@ describe('run leases of the local engine', () => {
     const d = dir();
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
-    const slow = defineStage({ name: 'slow', version: 1, input: z.object({}), output: z.object({ ok: z.boolean() }), run: async () => (await gate, { ok: true }) });
+    const slow = defineStage({
+      name: 'slow',
+      version: 1,
+      input: z.object({}),
+      output: z.object({ ok: z.boolean() }),
+      run: async () => (await gate, { ok: true }),
+    });
     const pipeline = definePipeline({ name: 'leased', version: 1 }).task('slow', slow).build();
     const engine = createLocalEngine({ pipelines: [pipeline], dir: d });
     const { runId } = await engine.start('leased', {});

@@ -88,7 +88,10 @@ describe('local engine: runs pinned to their pipeline version', () => {
     const start = JSON.parse(journalOf(dir, named.runId).split('\n')[0]!) as Record<string, unknown>;
     expect(start.pin).toEqual({ version: 1, digest: irDigest(v1.ir), stages: { finish: 1, prepare: 1 } });
     expect((await engine.status(newest.runId)).pipelineVersion).toBe(2);
-    expect(await refusal(engine.start('versioned', { n: 0 }, { version: 3 }))).toMatchObject({ code: 'PipelineVersionNotLoaded', details: { pipeline: 'versioned', version: 3, loaded: [1, 2] } });
+    expect(await refusal(engine.start('versioned', { n: 0 }, { version: 3 }))).toMatchObject({
+      code: 'PipelineVersionNotLoaded',
+      details: { pipeline: 'versioned', version: 3, loaded: [1, 2] },
+    });
   });
 
   it('a waiting run whose version is gone is refused on approve and not resumed; its journal is unchanged', async () => {

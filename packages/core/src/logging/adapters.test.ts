@@ -33,7 +33,15 @@ describe('fromPino (real pino)', () => {
     log.error('failed', { code: 'ThrottlingException' });
     await flush();
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ level: 30, msg: 'stage started', runId: 'r-1', executionId: 'e-1', stepPath: 'sections[1]/generate', attempt: 2, stage: 'generate' });
+    expect(lines[0]).toMatchObject({
+      level: 30,
+      msg: 'stage started',
+      runId: 'r-1',
+      executionId: 'e-1',
+      stepPath: 'sections[1]/generate',
+      attempt: 2,
+      stage: 'generate',
+    });
     expect(typeof lines[0]!.time).toBe('number');
     expect(lines[1]).toMatchObject({ level: 50, msg: 'failed', code: 'ThrottlingException', attempt: 2 });
   });
@@ -46,13 +54,21 @@ describe('fromPino (real pino)', () => {
     await flush();
     const text = JSON.stringify(lines);
     for (const s of SECRETS) expect(text).not.toContain(s);
-    expect(lines[0]).toMatchObject({ apiKey: '[redacted]', headers: { Authorization: '[redacted]' }, inputTokens: 12, msg: 'connecting to redis://:[redacted]@cache:6379' });
+    expect(lines[0]).toMatchObject({
+      apiKey: '[redacted]',
+      headers: { Authorization: '[redacted]' },
+      inputTokens: 12,
+      msg: 'connecting to redis://:[redacted]@cache:6379',
+    });
   });
 
   it("carries a stage's ctx.log lines on the local engine with runId, stepPath and attempt", async () => {
     const { lines, logger } = pinoLines();
     const say = defineStage({
-      name: 'say', version: 1, input: z.object({}), output: z.object({}),
+      name: 'say',
+      version: 1,
+      input: z.object({}),
+      output: z.object({}),
       async run(_i, ctx) {
         ctx.log.info('hello from the stage', { password: 'hunter2' });
         return {};

@@ -53,20 +53,32 @@ describe('createOtelObserver on the local engine', () => {
       complete: async () => ({ text: 'ok', usage: { inputTokens: 12, outputTokens: 34 }, latencyMs: 1, modelId: 'm-test-v2' }),
     };
     const ask = defineStage({
-      name: 'ask', version: 1, usesModel: true, input: z.object({ leak: z.boolean() }), output: z.object({ text: z.string() }), throws: ['Leaky'],
+      name: 'ask',
+      version: 1,
+      usesModel: true,
+      input: z.object({ leak: z.boolean() }),
+      output: z.object({ text: z.string() }),
+      throws: ['Leaky'],
       async run(input, ctx) {
         const answer = await ctx.model.complete({ messages: [{ role: 'user', content: 'hi' }] });
         if (input.leak) throw new StageError('Leaky', 'proxy said authorization: Bearer abcdefghijk', { retryable: false });
         return { text: answer.text };
       },
     });
-    const p = definePipeline({ name: 'ask', version: 1, input: z.object({ leak: z.boolean() }) }).task('ask', ask).build();
+    const p = definePipeline({ name: 'ask', version: 1, input: z.object({ leak: z.boolean() }) })
+      .task('ask', ask)
+      .build();
     const engine = createLocalEngine({ pipelines: [p], model, observer });
     closing.push(() => engine.close());
     const ok = await engine.start('ask', { leak: false });
     await engine.result(ok.runId);
     const [attempt] = spans(ok.runId).filter((s) => s.name === 'stage ask');
-    expect(attempt!.attributes).toMatchObject({ 'gen_ai.request.model': 'm-test-v2', 'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 34, 'baton.step.path': 'ask' });
+    expect(attempt!.attributes).toMatchObject({
+      'gen_ai.request.model': 'm-test-v2',
+      'gen_ai.usage.input_tokens': 12,
+      'gen_ai.usage.output_tokens': 34,
+      'baton.step.path': 'ask',
+    });
     const bad = await engine.start('ask', { leak: true });
     await engine.result(bad.runId);
     const failed = spans(bad.runId).filter((s) => s.status.code === 2);
@@ -87,7 +99,16 @@ describe('createOtelObserver on the local engine', () => {
     await b.observer({ type: 'attempt-started', runId, stepPath: 'x', stage: 's', attempt: 1, at: at(10) });
     await b.observer({ type: 'attempt-finished', runId, stepPath: 'x', stage: 's', attempt: 1, status: 'succeeded', at: at(20) });
     // an attempt whose start this process did not see starts `durationMs` before its end
-    await b.observer({ type: 'attempt-finished', runId, stepPath: 'y', stage: 's', attempt: 1, status: 'succeeded', metrics: { durationMs: 5, modelCalls: 0, inputTokens: 0, outputTokens: 0, modelLatencyMs: 0 }, at: at(40) });
+    await b.observer({
+      type: 'attempt-finished',
+      runId,
+      stepPath: 'y',
+      stage: 's',
+      attempt: 1,
+      status: 'succeeded',
+      metrics: { durationMs: 5, modelCalls: 0, inputTokens: 0, outputTokens: 0, modelLatencyMs: 0 },
+      at: at(40),
+    });
     // the run ends where its last step ran (a BullMQ worker): that process starts the run span at the first event it saw
     await b.observer({ type: 'run-finished', runId, status: 'succeeded', at: at(50) });
     const all = [...a.spans(runId), ...b.spans(runId)];
@@ -121,10 +142,14 @@ describe('createOtelObserver on the local engine', () => {
     const { observer, spans } = tracing();
     const at = (s: number) => new Date(Date.UTC(2026, 11, 5, 12, 0, s)).toISOString();
     for (let i = 0; i <= 10_000; i++) await observer({ type: 'attempt-started', runId: 'many', stepPath: `m[${i}]/x`, stage: 's', attempt: 1, at: at(0) });
-    for (const i of [0, 1]) await observer({ type: 'attempt-finished', runId: 'many', stepPath: `m[${i}]/x`, stage: 's', attempt: 1, status: 'succeeded', at: at(9) });
+    for (const i of [0, 1])
+      await observer({ type: 'attempt-finished', runId: 'many', stepPath: `m[${i}]/x`, stage: 's', attempt: 1, status: 'succeeded', at: at(9) });
     const starts = spans('many').map((s) => [s.attributes['baton.step.path'], s.startTime[0] - s.endTime[0]]);
     // the first was dropped (a new span, started at its end); the second was still open
-    expect(starts).toEqual([['m[0]/x', 0], ['m[1]/x', -9]]);
+    expect(starts).toEqual([
+      ['m[0]/x', 0],
+      ['m[1]/x', -9],
+    ]);
   });
 
   it('without the run id generator the run span is one more child of the derived parent, in the same trace', async () => {

@@ -118,20 +118,28 @@ export function createOtelObserver(options: OtelObserverOptions = {}): RunObserv
         return;
       }
       case 'attempt-started': {
-        attempts.set(attemptKey(event), child(event.runId, `stage ${event.stage}`, event.at, { [A.stepPath]: event.stepPath, [A.stage]: event.stage, [A.attempt]: event.attempt }));
+        attempts.set(
+          attemptKey(event),
+          child(event.runId, `stage ${event.stage}`, event.at, { [A.stepPath]: event.stepPath, [A.stage]: event.stage, [A.attempt]: event.attempt }),
+        );
         return;
       }
       case 'attempt-finished': {
         const key = attemptKey(event);
         const startedAt = event.metrics ? new Date(Date.parse(event.at) - event.metrics.durationMs) : event.at;
-        const span = attempts.get(key) ?? child(event.runId, `stage ${event.stage}`, startedAt, { [A.stepPath]: event.stepPath, [A.stage]: event.stage, [A.attempt]: event.attempt });
+        const span =
+          attempts.get(key) ??
+          child(event.runId, `stage ${event.stage}`, startedAt, { [A.stepPath]: event.stepPath, [A.stage]: event.stage, [A.attempt]: event.attempt });
         attempts.delete(key);
         if (event.metrics) span.setAttributes(metricAttributes(event.metrics));
         finish(span, event.status, event.error, event.at);
         return;
       }
       case 'review-opened': {
-        reviews.set(`${event.runId}\u0000${event.stepPath}`, child(event.runId, `review ${event.gate}`, event.at, { [A.stepPath]: event.stepPath, [A.gate]: event.gate }));
+        reviews.set(
+          `${event.runId}\u0000${event.stepPath}`,
+          child(event.runId, `review ${event.gate}`, event.at, { [A.stepPath]: event.stepPath, [A.gate]: event.gate }),
+        );
         return;
       }
       case 'review-decided': {
@@ -139,7 +147,13 @@ export function createOtelObserver(options: OtelObserverOptions = {}): RunObserv
         const span = reviews.get(key) ?? child(event.runId, `review ${event.gate}`, event.at, { [A.stepPath]: event.stepPath, [A.gate]: event.gate });
         reviews.delete(key);
         span.setAttribute(A.decision, event.decision);
-        finish(span, event.decision === 'approved' ? 'succeeded' : 'failed', undefined, event.at, event.decision === 'rejected' ? 'ApprovalRejected' : event.decision === 'timeout' ? 'ApprovalTimedOut' : undefined);
+        finish(
+          span,
+          event.decision === 'approved' ? 'succeeded' : 'failed',
+          undefined,
+          event.at,
+          event.decision === 'rejected' ? 'ApprovalRejected' : event.decision === 'timeout' ? 'ApprovalTimedOut' : undefined,
+        );
         return;
       }
       default:

@@ -24,7 +24,7 @@ function runtimeImports(entry: string): Set<string> {
 }
 
 describe('entries and optional peers', () => {
-  it("the root entry loads none of OpenTelemetry, pino or Powertools; the otel entry loads only the API", () => {
+  it('the root entry loads none of OpenTelemetry, pino or Powertools; the otel entry loads only the API', () => {
     const root = [...runtimeImports(join(src, 'index.ts'))];
     expect(root.filter((s) => /opentelemetry|pino|powertools/.test(s))).toEqual([]);
     expect(root).toContain('zod');

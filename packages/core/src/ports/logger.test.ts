@@ -3,7 +3,11 @@ import { createJsonLogger, redact, silentLogger } from './logger.js';
 
 function capture(level?: 'debug' | 'info' | 'warn' | 'error') {
   const lines: Record<string, unknown>[] = [];
-  const logger = createJsonLogger({ ...(level ? { level } : {}), write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>), bindings: { service: 'baton' } });
+  const logger = createJsonLogger({
+    ...(level ? { level } : {}),
+    write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>),
+    bindings: { service: 'baton' },
+  });
   return { logger, lines };
 }
 
@@ -51,12 +55,21 @@ describe('createJsonLogger', () => {
 
   it('redacts secret-looking fields at any depth, in bindings too', () => {
     const { logger, lines } = capture();
-    logger
-      .child({ apiKey: 'k-1' })
-      .info('call', { headers: { Authorization: 'Bearer abc', 'x-api-key': 'k-2' }, password: 'p', reviewToken: 't', list: [{ clientSecret: 's' }], credentials: { id: 'x' } });
+    logger.child({ apiKey: 'k-1' }).info('call', {
+      headers: { Authorization: 'Bearer abc', 'x-api-key': 'k-2' },
+      password: 'p',
+      reviewToken: 't',
+      list: [{ clientSecret: 's' }],
+      credentials: { id: 'x' },
+    });
     const text = JSON.stringify(lines[0]);
     for (const secret of ['k-1', 'Bearer abc', 'k-2', '"p"', '"t"', '"s"', '"x"']) expect(text).not.toContain(secret);
-    expect(lines[0]).toMatchObject({ apiKey: '[redacted]', headers: { Authorization: '[redacted]', 'x-api-key': '[redacted]' }, password: '[redacted]', reviewToken: '[redacted]' });
+    expect(lines[0]).toMatchObject({
+      apiKey: '[redacted]',
+      headers: { Authorization: '[redacted]', 'x-api-key': '[redacted]' },
+      password: '[redacted]',
+      reviewToken: '[redacted]',
+    });
   });
 
   it('keeps token counts: usage metering is not a secret', () => {

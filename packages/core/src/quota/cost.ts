@@ -33,14 +33,24 @@ export function validatePrices(prices: PriceTable | undefined, modelId: string |
   for (const [model, price] of Object.entries(prices)) {
     for (const [field, v] of Object.entries(price)) {
       if (!(typeof v === 'number' && Number.isFinite(v) && v >= 0)) {
-        throw new StageError('ConfigurationError', `price of model "${model}": ${field} must be a number of 0 or more, got ${String(v)}`, { details: { modelId: model, field } });
+        throw new StageError('ConfigurationError', `price of model "${model}": ${field} must be a number of 0 or more, got ${String(v)}`, {
+          details: { modelId: model, field },
+        });
       }
     }
   }
   if (modelId !== undefined && !Object.hasOwn(prices, modelId)) {
-    throw new StageError('ConfigurationError', `the price table has no price for model "${modelId}" (it prices ${Object.keys(prices).map((m) => `"${m}"`).join(', ') || 'nothing'}); add it, or pass no price table`, {
-      details: { modelId, priced: Object.keys(prices) },
-    });
+    throw new StageError(
+      'ConfigurationError',
+      `the price table has no price for model "${modelId}" (it prices ${
+        Object.keys(prices)
+          .map((m) => `"${m}"`)
+          .join(', ') || 'nothing'
+      }); add it, or pass no price table`,
+      {
+        details: { modelId, priced: Object.keys(prices) },
+      },
+    );
   }
 }
 
@@ -114,5 +124,16 @@ export function summarizeUsage(attempts: readonly AttemptRecord[]): RunUsage | u
 }
 
 function emptyTotals(): UsageTotals {
-  return { attempts: 0, modelCalls: 0, throttledCalls: 0, inputTokens: 0, outputTokens: 0, estimatedInputTokens: 0, estimatedOutputTokens: 0, budgetWaitMs: 0, failedInputTokens: 0, cost: 0 };
+  return {
+    attempts: 0,
+    modelCalls: 0,
+    throttledCalls: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    estimatedInputTokens: 0,
+    estimatedOutputTokens: 0,
+    budgetWaitMs: 0,
+    failedInputTokens: 0,
+    cost: 0,
+  };
 }

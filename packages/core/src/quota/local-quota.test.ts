@@ -65,7 +65,10 @@ describe('model budgets on the local engine', () => {
     // 12 calls at 3 per 120 ms window: the last ones wait well beyond the stage's 100 ms timeout
     const limiter = createMemoryModelLimiter({ budgets: { m: { requestsPerMinute: 3, maxInFlight: 2, windowMs: 120 } } });
     engine = createLocalEngine({ pipelines: [report(write, 'r')], model, limiter, prices: { m: { inputPer1K: 0.003, outputPer1K: 0.015 } } });
-    const { runId } = await engine.start('r', Array.from({ length: 12 }, (_, n) => ({ n })));
+    const { runId } = await engine.start(
+      'r',
+      Array.from({ length: 12 }, (_, n) => ({ n })),
+    );
     const outcome = await engine.result(runId);
     expect(outcome.status).toBe('succeeded');
     expect(model.throttled).toBe(0);
@@ -73,7 +76,13 @@ describe('model budgets on the local engine', () => {
     expect(info.attempts).toHaveLength(12);
     expect(info.attempts.every((a) => a.attempt === 1 && a.status === 'succeeded')).toBe(true);
     const perCall = (200 * 0.003 + 50 * 0.015) / 1000;
-    expect(info.attempts[0]!.metrics).toMatchObject({ modelCalls: 1, inputTokens: 200, outputTokens: 50, estimatedInputTokens: 100, estimatedOutputTokens: 64 });
+    expect(info.attempts[0]!.metrics).toMatchObject({
+      modelCalls: 1,
+      inputTokens: 200,
+      outputTokens: 50,
+      estimatedInputTokens: 100,
+      estimatedOutputTokens: 64,
+    });
     expect(info.attempts[0]!.metrics!.cost).toBeCloseTo(perCall);
     expect(info.usage).toMatchObject({ attempts: 12, modelCalls: 12, throttledCalls: 0, inputTokens: 2400, outputTokens: 600, estimatedInputTokens: 1200 });
     expect(info.usage!.cost).toBeCloseTo(12 * perCall);
@@ -88,7 +97,10 @@ describe('model budgets on the local engine', () => {
     const model = provider(() => 2);
     const limiter = createMemoryModelLimiter({ budgets: { m: { maxInFlight: 16 } } });
     engine = createLocalEngine({ pipelines: [report(retried, 'r2')], model, limiter });
-    const { runId } = await engine.start('r2', Array.from({ length: 30 }, (_, n) => ({ n })));
+    const { runId } = await engine.start(
+      'r2',
+      Array.from({ length: 30 }, (_, n) => ({ n })),
+    );
     expect((await engine.result(runId)).status).toBe('succeeded');
     const info = await engine.status(runId);
     expect(model.throttled).toBeGreaterThan(0);

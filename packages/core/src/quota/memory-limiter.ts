@@ -5,7 +5,15 @@ import { DEFAULT_BUDGET_WINDOW_MS, validateBudgets, type ModelBudget, type Model
 import { createFairQueue, type FairQueue } from './fair-queue.js';
 import { ADAPTIVE_DEFAULTS, WINDOW_MARGIN_SHARE, type AdaptiveOptions, type ModelLimiter, type ModelPermit } from './limiter.js';
 
-export { adaptAfterSuccess, adaptAfterThrottle, factorAfterSuccess, factorAfterThrottle, INITIAL_ADAPTIVE_STATE, shareOfBudget, type AdaptiveState } from './adaptive.js';
+export {
+  adaptAfterSuccess,
+  adaptAfterThrottle,
+  factorAfterSuccess,
+  factorAfterThrottle,
+  INITIAL_ADAPTIVE_STATE,
+  shareOfBudget,
+  type AdaptiveState,
+} from './adaptive.js';
 
 /** Options of {@link createMemoryModelLimiter}. */
 export interface MemoryModelLimiterOptions {

@@ -68,7 +68,7 @@ export function meteredModel(model: ModelClient | undefined, metrics: Invocation
       metrics.estimatedOutputTokens = (metrics.estimatedOutputTokens ?? 0) + estimate.outputTokens;
       const signal = opts?.signal && options.signal ? AbortSignal.any([opts.signal, options.signal]) : (opts?.signal ?? options.signal);
       const retries = limiter ? (limiter.throttleRetries ?? DEFAULT_THROTTLE_RETRIES) : 0;
-      for (let throttles = 0; ; ) {
+      for (let throttles = 0; ;) {
         const permit = await acquire(estimate, signal);
         metrics.modelCalls += 1;
         let response: ModelResponse;

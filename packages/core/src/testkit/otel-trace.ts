@@ -54,7 +54,12 @@ export function spanTree(spans: readonly FinishedSpanLike[]): { traceIds: string
     children.set(parent, [...(children.get(parent) ?? []), s]);
   }
   const label = (s: FinishedSpanLike): string =>
-    [s.name, s.attributes['baton.step.path'], s.attributes['baton.attempt'] === undefined ? undefined : `#${String(s.attributes['baton.attempt'])}`, s.attributes['baton.error.code']]
+    [
+      s.name,
+      s.attributes['baton.step.path'],
+      s.attributes['baton.attempt'] === undefined ? undefined : `#${String(s.attributes['baton.attempt'])}`,
+      s.attributes['baton.error.code'],
+    ]
       .filter((p) => p !== undefined)
       .join(' ');
   const tree: string[] = [];

@@ -11,7 +11,9 @@ export const KIT_AGGREGATE_ITEM_BYTES = 30_000;
 
 /** 40. A map whose items each stay under the claim-check threshold while their aggregate passes 2 MB, then a task reading the aggregate. */
 export const kitAggregate = define('kit-aggregate')
-  .map('items', { items: '$.items', itemSelector: { ...P, bytes: KIT_AGGREGATE_ITEM_BYTES }, maxConcurrency: 10, resultPath: '$.results' }, (b) => b.task('big', kitBig))
+  .map('items', { items: '$.items', itemSelector: { ...P, bytes: KIT_AGGREGATE_ITEM_BYTES }, maxConcurrency: 10, resultPath: '$.results' }, (b) =>
+    b.task('big', kitBig),
+  )
   .task('consume', kitConsumeAll, { input: { ...P, 'results.$': '$.results' }, resultPath: '$.consumed' })
   .build();
 

@@ -11,8 +11,15 @@ const P = { 'probe.$': '$.probe' };
  */
 export const kitTraced = definePipeline({ name: 'kit-traced', version: 1, input: z.looseObject({ probe: z.string() }) })
   .task('plan', kitStep, { input: { ...P, value: 0 }, resultPath: '$.plan' })
-  .map('sections', { items: '$.sections', itemSelector: { ...P, 'key.$': '$$.Map.Item.Value', failTimes: 1, code: 'ThrottlingException' }, maxConcurrency: 2, resultPath: '$.drafts' }, (b) =>
-    b.task('draft', kitFlaky, { retry: [{ errors: ['ThrottlingException'], intervalMs: 20, maxAttempts: 2 }] }),
+  .map(
+    'sections',
+    {
+      items: '$.sections',
+      itemSelector: { ...P, 'key.$': '$$.Map.Item.Value', failTimes: 1, code: 'ThrottlingException' },
+      maxConcurrency: 2,
+      resultPath: '$.drafts',
+    },
+    (b) => b.task('draft', kitFlaky, { retry: [{ errors: ['ThrottlingException'], intervalMs: 20, maxAttempts: 2 }] }),
   )
   .approval('review', { gate: 'review', timeoutSeconds: 300, payload: { 'drafts.$': '$.drafts' }, resultPath: '$.review' })
   .task('publish', kitStep, { input: { ...P, 'value.$': '$.plan.value' }, resultPath: '$.published' })

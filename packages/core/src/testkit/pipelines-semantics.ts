@@ -51,7 +51,13 @@ export const kitGateCatchTask = define('kit-gate-catch-task')
     gate: 'review',
     timeoutSeconds: KIT_GATE_CATCH_TIMEOUT_SECONDS,
     resultPath: '$.review',
-    catch: [{ errors: ['States.ALL'], resultPath: '$.refused', then: (b) => b.task('on-refused', kitHandler, { input: { ...P, 'error.$': '$.refused', key: 'on-refused' }, resultPath: '$.handled' }) }],
+    catch: [
+      {
+        errors: ['States.ALL'],
+        resultPath: '$.refused',
+        then: (b) => b.task('on-refused', kitHandler, { input: { ...P, 'error.$': '$.refused', key: 'on-refused' }, resultPath: '$.handled' }),
+      },
+    ],
   })
   .task('publish', kitStep, { input: { ...P, value: 1, key: 'publish' }, resultPath: '$.published' })
   .build();
@@ -72,9 +78,21 @@ export const kitLoopPaths = define('kit-loop-paths')
 export const kitParallelStop = define('kit-parallel-stop')
   .parallel(
     'race',
-    { resultPath: '$.branches', catch: [{ errors: ['States.ALL'], resultPath: '$.caught', then: (b) => b.task('handle', kitHandler, { input: { ...P, 'error.$': '$.caught', key: 'handle' }, resultPath: '$.handled' }) }] },
+    {
+      resultPath: '$.branches',
+      catch: [
+        {
+          errors: ['States.ALL'],
+          resultPath: '$.caught',
+          then: (b) => b.task('handle', kitHandler, { input: { ...P, 'error.$': '$.caught', key: 'handle' }, resultPath: '$.handled' }),
+        },
+      ],
+    },
     [
-      (b) => b.task('slow', kitStep, { input: { ...P, value: 1, delayMs: 400, key: 'slow' } }).task('after-slow', kitStep, { input: { ...P, value: 2, key: 'after-slow' } }),
+      (b) =>
+        b
+          .task('slow', kitStep, { input: { ...P, value: 1, delayMs: 400, key: 'slow' } })
+          .task('after-slow', kitStep, { input: { ...P, value: 2, key: 'after-slow' } }),
       (b) => b.task('fails', kitFlaky, { input: { ...P, failTimes: 99, code: 'Broken', key: 'fails' } }),
     ],
   )
@@ -85,9 +103,24 @@ export const kitRuntimeCatchAll = define('kit-runtime-catch-all')
   .task('needs', kitStep, {
     input: { ...P, 'value.$': '$.missing.value', key: 'needs' },
     resultPath: '$.needed',
-    catch: [{ errors: ['States.ALL'], resultPath: '$.caught', then: (b) => b.task('handle', kitHandler, { input: { ...P, 'error.$': '$.caught', key: 'handle' }, resultPath: '$.handled' }) }],
+    catch: [
+      {
+        errors: ['States.ALL'],
+        resultPath: '$.caught',
+        then: (b) => b.task('handle', kitHandler, { input: { ...P, 'error.$': '$.caught', key: 'handle' }, resultPath: '$.handled' }),
+      },
+    ],
   })
   .build();
 
 /** The pipelines of scenarios 30-35 (part of `conformancePipelines`). */
-export const semanticsPipelines: AnyPipeline[] = [kitAbsent, kitFailCaughtEmpty, kitFailCaughtTask, kitFailRetried, kitGateCatchTask, kitLoopPaths, kitParallelStop, kitRuntimeCatchAll];
+export const semanticsPipelines: AnyPipeline[] = [
+  kitAbsent,
+  kitFailCaughtEmpty,
+  kitFailCaughtTask,
+  kitFailRetried,
+  kitGateCatchTask,
+  kitLoopPaths,
+  kitParallelStop,
+  kitRuntimeCatchAll,
+];

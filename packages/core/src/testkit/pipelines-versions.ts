@@ -76,4 +76,3 @@ export const KIT_DEPLOY_EXPORTS: Record<KitVersionDeploy | 'conformance', string
 };
 
 export { conformancePipelines };
-

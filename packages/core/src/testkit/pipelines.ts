@@ -41,7 +41,13 @@ export const kitExhausted = define('kit-exhausted')
     input: { ...P, failTimes: 99, code: 'ThrottlingException', details: { provider: 'kit', quota: 7 } },
     retry: [{ errors: ['ThrottlingException'], intervalMs: 50, maxAttempts: 2 }],
     resultPath: '$.flaky',
-    catch: [{ errors: ['ThrottlingException'], resultPath: '$.caught', then: (b) => b.task('handle', kitHandler, { input: { ...P, 'error.$': '$.caught' }, resultPath: '$.handled' }) }],
+    catch: [
+      {
+        errors: ['ThrottlingException'],
+        resultPath: '$.caught',
+        then: (b) => b.task('handle', kitHandler, { input: { ...P, 'error.$': '$.caught' }, resultPath: '$.handled' }),
+      },
+    ],
   })
   .build();
 
@@ -51,7 +57,13 @@ export const kitRepair = define('kit-repair')
     input: { ...P, 'text.$': '$.text' },
     retry: [{ errors: ['States.ALL'], intervalMs: 50, maxAttempts: 3 }],
     resultPath: '$.validation',
-    catch: [{ errors: ['ValidationFailed'], resultPath: '$.validationError', then: (b) => b.task('repair', kitHandler, { input: { ...P, 'error.$': '$.validationError' }, resultPath: '$.repair' }) }],
+    catch: [
+      {
+        errors: ['ValidationFailed'],
+        resultPath: '$.validationError',
+        then: (b) => b.task('repair', kitHandler, { input: { ...P, 'error.$': '$.validationError' }, resultPath: '$.repair' }),
+      },
+    ],
   })
   .build();
 
@@ -61,7 +73,13 @@ export const kitSafety = define('kit-safety')
     input: { ...P, failTimes: 99, code: 'SafetyCheckFailed' },
     retry: [{ errors: ['States.ALL'], intervalMs: 50, maxAttempts: 3 }],
     resultPath: '$.generated',
-    catch: [{ errors: ['SafetyCheckFailed'], resultPath: '$.safety', then: (b) => b.approval('safety-review', { gate: 'safety', timeoutSeconds: 120, payload: { 'error.$': '$.safety' }, resultPath: '$.review' }) }],
+    catch: [
+      {
+        errors: ['SafetyCheckFailed'],
+        resultPath: '$.safety',
+        then: (b) => b.approval('safety-review', { gate: 'safety', timeoutSeconds: 120, payload: { 'error.$': '$.safety' }, resultPath: '$.review' }),
+      },
+    ],
   })
   .build();
 
@@ -93,7 +111,12 @@ export const kitParallel = define('kit-parallel')
 export const kitChoice = define('kit-choice')
   .choice(
     'route',
-    [{ when: { path: '$.route', op: 'eq', value: 'fast' }, then: (b) => b.task('fast', kitStep, { input: { ...P, value: 100, key: 'fast' }, resultPath: '$.out' }) }],
+    [
+      {
+        when: { path: '$.route', op: 'eq', value: 'fast' },
+        then: (b) => b.task('fast', kitStep, { input: { ...P, value: 100, key: 'fast' }, resultPath: '$.out' }),
+      },
+    ],
     (b) => b.task('slow', kitStep, { input: { ...P, value: 200, key: 'slow' }, resultPath: '$.out' }),
   )
   .build();
@@ -106,7 +129,13 @@ export const kitApproval = define('kit-approval')
     timeoutSeconds: KIT_APPROVAL_TIMEOUT_SECONDS,
     payload: { 'draft.$': '$.draft' },
     resultPath: '$.review',
-    catch: [{ errors: ['ApprovalRejected'], resultPath: '$.rejection', then: (b) => b.task('on-reject', kitHandler, { input: { ...P, 'error.$': '$.rejection' }, resultPath: '$.handled' }) }],
+    catch: [
+      {
+        errors: ['ApprovalRejected'],
+        resultPath: '$.rejection',
+        then: (b) => b.task('on-reject', kitHandler, { input: { ...P, 'error.$': '$.rejection' }, resultPath: '$.handled' }),
+      },
+    ],
   })
   .task('publish', kitStep, { input: { ...P, 'value.$': '$.draft.value' }, resultPath: '$.published' })
   .build();
@@ -132,13 +161,23 @@ export const kitTimeout = define('kit-timeout')
   .task('slow', kitSlow, {
     input: { ...P },
     resultPath: '$.slow',
-    catch: [{ errors: ['States.Timeout'], resultPath: '$.timeout', then: (b) => b.task('after-timeout', kitHandler, { input: { ...P, 'error.$': '$.timeout' }, resultPath: '$.handled' }) }],
+    catch: [
+      {
+        errors: ['States.Timeout'],
+        resultPath: '$.timeout',
+        then: (b) => b.task('after-timeout', kitHandler, { input: { ...P, 'error.$': '$.timeout' }, resultPath: '$.handled' }),
+      },
+    ],
   })
   .build();
 
 /** 16. A stage delivered twice. */
 export const kitIdempotent = define('kit-idempotent')
-  .task('write', kitWriter, { input: { ...P, 'runKey.$': '$.runKey' }, retry: [{ errors: ['ThrottlingException'], intervalMs: 50, maxAttempts: 2 }], resultPath: '$.written' })
+  .task('write', kitWriter, {
+    input: { ...P, 'runKey.$': '$.runKey' },
+    retry: [{ errors: ['ThrottlingException'], intervalMs: 50, maxAttempts: 2 }],
+    resultPath: '$.written',
+  })
   .build();
 
 /** 17. Two hundred items through three stages. */
@@ -153,8 +192,16 @@ export const kitScale = define('kit-scale')
 
 /** 18. A map tolerating every failure, with a retrier naming the fatal code; item 2 is denied the model. */
 export const kitMapFatal = define('kit-map-fatal')
-  .map('items', { items: '$.items', itemSelector: { ...mapItem, failCode: 'ModelAccessDenied' }, maxConcurrency: 1, toleratedFailurePercentage: 100, resultPath: '$.results' }, (b) =>
-    b.task('item', kitItem, { retry: [{ errors: ['ModelAccessDenied'], intervalMs: 50, maxAttempts: 2 }] }),
+  .map(
+    'items',
+    {
+      items: '$.items',
+      itemSelector: { ...mapItem, failCode: 'ModelAccessDenied' },
+      maxConcurrency: 1,
+      toleratedFailurePercentage: 100,
+      resultPath: '$.results',
+    },
+    (b) => b.task('item', kitItem, { retry: [{ errors: ['ModelAccessDenied'], intervalMs: 50, maxAttempts: 2 }] }),
   )
   .build();
 
@@ -164,7 +211,9 @@ const misconfigured = (name: string, errors: string[]): AnyPipeline =>
     .task('configure', kitFlaky, {
       input: { ...P, failTimes: 99, code: 'ConfigurationError' },
       resultPath: '$.configured',
-      catch: [{ errors, resultPath: '$.caught', then: (b) => b.task('handle', kitHandler, { input: { ...P, 'error.$': '$.caught' }, resultPath: '$.handled' }) }],
+      catch: [
+        { errors, resultPath: '$.caught', then: (b) => b.task('handle', kitHandler, { input: { ...P, 'error.$': '$.caught' }, resultPath: '$.handled' }) },
+      ],
     })
     .build();
 export const kitFatalCatchAll = misconfigured('kit-fatal-catch-all', ['States.ALL']);

@@ -70,27 +70,37 @@ export function apiErrorScenarios({ caps, timeout, engine, output, gateOpen }: K
       expect(await refusalOf(engine().approve(runId, 'review', { token: 'x'.repeat(43) }))).toEqual(expected(apiError.gateNotOpen(runId, 'review')));
       // refused before the gate opened: no engine waited for it
       expect((await engine().status(runId)).pendingReviews).toEqual([]);
-      expect(await refusalOf(engine().approve(runId, 'no-such-gate', { token: 'x'.repeat(43) }))).toEqual(expected(apiError.gateNotFound(runId, 'no-such-gate', ['review'])));
+      expect(await refusalOf(engine().approve(runId, 'no-such-gate', { token: 'x'.repeat(43) }))).toEqual(
+        expected(apiError.gateNotFound(runId, 'no-such-gate', ['review'])),
+      );
       const notice = await gateOpen(runId, 'review');
-      expect(await refusalOf(engine().reject(runId, 'no-such-gate', { token: notice.token }))).toEqual(expected(apiError.gateNotFound(runId, 'no-such-gate', ['review'])));
+      expect(await refusalOf(engine().reject(runId, 'no-such-gate', { token: notice.token }))).toEqual(
+        expected(apiError.gateNotFound(runId, 'no-such-gate', ['review'])),
+      );
       await engine().approve(runId, 'review', { token: notice.token });
       expect(output(await engine().result(runId, { timeoutMs: timeout })).review).toMatchObject({ approved: true });
     });
 
-    it.skipIf(!caps.approvals)('a wrong token and another run\'s token are ReviewTokenRejected; a used token ReviewTokenUsed; a closed gate GateNotOpen', { timeout }, async () => {
-      const [a, b] = await Promise.all([0, 1].map(() => engine().start('kit-gate-later', { probe: createProbeDir(), delayMs: 0 })));
-      const [na, nb] = await Promise.all([gateOpen(a!.runId, 'review'), gateOpen(b!.runId, 'review')]);
-      const rejected = expected(apiError.reviewTokenRejected(a!.runId, 'review'));
-      expect(await refusalOf(engine().approve(a!.runId, 'review', { token: 'forged-' + na.token.slice(7) }))).toEqual(rejected);
-      expect(await refusalOf(engine().approve(a!.runId, 'review', { token: nb.token }))).toEqual(rejected);
-      await engine().approve(a!.runId, 'review', { token: na.token, reviewer: 'alice' });
-      expect(await refusalOf(engine().approve(a!.runId, 'review', { token: na.token, reviewer: 'alice' }))).toEqual(expected(apiError.reviewTokenUsed(a!.runId, 'review')));
-      expect(await refusalOf(engine().reject(a!.runId, 'review', { token: na.token }))).toEqual(expected(apiError.reviewTokenUsed(a!.runId, 'review')));
-      expect(await refusalOf(engine().approve(a!.runId, 'review', { token: nb.token }))).toEqual(expected(apiError.gateNotOpen(a!.runId, 'review')));
-      expect(output(await engine().result(a!.runId, { timeoutMs: timeout })).review).toMatchObject({ approved: true, reviewer: 'alice' });
-      // none of it touched the other run: its own token still decides it
-      await engine().reject(b!.runId, 'review', { token: nb.token });
-      expect(await engine().result(b!.runId, { timeoutMs: timeout })).toMatchObject({ status: 'failed', error: { code: 'ApprovalRejected' } });
-    });
+    it.skipIf(!caps.approvals)(
+      "a wrong token and another run's token are ReviewTokenRejected; a used token ReviewTokenUsed; a closed gate GateNotOpen",
+      { timeout },
+      async () => {
+        const [a, b] = await Promise.all([0, 1].map(() => engine().start('kit-gate-later', { probe: createProbeDir(), delayMs: 0 })));
+        const [na, nb] = await Promise.all([gateOpen(a!.runId, 'review'), gateOpen(b!.runId, 'review')]);
+        const rejected = expected(apiError.reviewTokenRejected(a!.runId, 'review'));
+        expect(await refusalOf(engine().approve(a!.runId, 'review', { token: 'forged-' + na.token.slice(7) }))).toEqual(rejected);
+        expect(await refusalOf(engine().approve(a!.runId, 'review', { token: nb.token }))).toEqual(rejected);
+        await engine().approve(a!.runId, 'review', { token: na.token, reviewer: 'alice' });
+        expect(await refusalOf(engine().approve(a!.runId, 'review', { token: na.token, reviewer: 'alice' }))).toEqual(
+          expected(apiError.reviewTokenUsed(a!.runId, 'review')),
+        );
+        expect(await refusalOf(engine().reject(a!.runId, 'review', { token: na.token }))).toEqual(expected(apiError.reviewTokenUsed(a!.runId, 'review')));
+        expect(await refusalOf(engine().approve(a!.runId, 'review', { token: nb.token }))).toEqual(expected(apiError.gateNotOpen(a!.runId, 'review')));
+        expect(output(await engine().result(a!.runId, { timeoutMs: timeout })).review).toMatchObject({ approved: true, reviewer: 'alice' });
+        // none of it touched the other run: its own token still decides it
+        await engine().reject(b!.runId, 'review', { token: nb.token });
+        expect(await engine().result(b!.runId, { timeoutMs: timeout })).toMatchObject({ status: 'failed', error: { code: 'ApprovalRejected' } });
+      },
+    );
   });
 }

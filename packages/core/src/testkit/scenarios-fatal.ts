@@ -8,24 +8,32 @@ import type { KitContext } from './suite.js';
  * approval gate takes its reviewer from the run's state.
  */
 export function fatalAndReviewerScenarios({ caps, timeout, engine, run, output, gateOpen }: KitContext): void {
-  it.skipIf(!caps.toleratedFailures)('18. a fatal item failure fails a map that tolerates every failure; finished items keep their work', { timeout }, async () => {
-    expect(FATAL_CODES).toContain('ModelAccessDenied');
-    const { runId, outcome, events } = await run('kit-map-fatal', { items: [1, 2, 3, 4, 5], delayMs: 0, failIndexes: [2] });
-    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'ModelAccessDenied', message: 'item 2 is broken' } });
-    // a retrier naming the code does not retry it; items 0 and 1 ran once, before it (maxConcurrency 1)
-    const starts = startCounts(events, 'kit-item');
-    expect([starts.get('item-0'), starts.get('item-1'), starts.get('item-2')]).toEqual([1, 1, 1]);
-    const info = await engine().status(runId);
-    expect(info.status).toBe('failed');
-    expect(info.error).toMatchObject({ code: 'ModelAccessDenied', message: 'item 2 is broken' });
-    // whether later items start once the map has failed is the engine's affair (aws-local-stepfunctions
-    // runs them); what finished before stays recorded
-    const items = info.attempts.filter((a) => /\[\d+\]\/item$/.test(a.stepPath));
-    for (const done of ['[0]/item', '[1]/item']) expect(items.filter((a) => a.stepPath.endsWith(done)).map((a) => a.status), done).toEqual(['succeeded']);
-    const failed = items.filter((a) => a.status === 'failed');
-    expect(failed.map((a) => a.error?.code)).toEqual(['ModelAccessDenied']);
-    expect(failed[0]!.stepPath).toMatch(/\[2\]\/item$/);
-  });
+  it.skipIf(!caps.toleratedFailures)(
+    '18. a fatal item failure fails a map that tolerates every failure; finished items keep their work',
+    { timeout },
+    async () => {
+      expect(FATAL_CODES).toContain('ModelAccessDenied');
+      const { runId, outcome, events } = await run('kit-map-fatal', { items: [1, 2, 3, 4, 5], delayMs: 0, failIndexes: [2] });
+      expect(outcome).toMatchObject({ status: 'failed', error: { code: 'ModelAccessDenied', message: 'item 2 is broken' } });
+      // a retrier naming the code does not retry it; items 0 and 1 ran once, before it (maxConcurrency 1)
+      const starts = startCounts(events, 'kit-item');
+      expect([starts.get('item-0'), starts.get('item-1'), starts.get('item-2')]).toEqual([1, 1, 1]);
+      const info = await engine().status(runId);
+      expect(info.status).toBe('failed');
+      expect(info.error).toMatchObject({ code: 'ModelAccessDenied', message: 'item 2 is broken' });
+      // whether later items start once the map has failed is the engine's affair (aws-local-stepfunctions
+      // runs them); what finished before stays recorded
+      const items = info.attempts.filter((a) => /\[\d+\]\/item$/.test(a.stepPath));
+      for (const done of ['[0]/item', '[1]/item'])
+        expect(
+          items.filter((a) => a.stepPath.endsWith(done)).map((a) => a.status),
+          done,
+        ).toEqual(['succeeded']);
+      const failed = items.filter((a) => a.status === 'failed');
+      expect(failed.map((a) => a.error?.code)).toEqual(['ModelAccessDenied']);
+      expect(failed[0]!.stepPath).toMatch(/\[2\]\/item$/);
+    },
+  );
 
   it('19. States.ALL does not catch ConfigurationError; a catcher naming it does', { timeout }, async () => {
     const all = await run('kit-fatal-catch-all');

@@ -12,12 +12,19 @@ import type { KitContext } from './suite.js';
 export function mapToleranceScenarios({ caps, timeout, engine, run, output }: KitContext): void {
   describe('26. a map over its failure tolerance fails at once, and a redrive runs what failed or never started', () => {
     const items = [10, 11, 12, 13, 14];
-    for (const [pipeline, failAt] of [['kit-map-over-count', 2], ['kit-map-over-percentage', 1]] as const) {
+    for (const [pipeline, failAt] of [
+      ['kit-map-over-count', 2],
+      ['kit-map-over-percentage', 1],
+    ] as const) {
       it(`${pipeline}: item ${failAt} fails, later items never start`, { timeout }, async () => {
         const first = await run(pipeline, { items, failIndexes: [failAt] });
         expect(first.outcome).toMatchObject({
           status: 'failed',
-          error: { code: 'States.ExceedToleratedFailureThreshold', message: `map "items": 1 of ${items.length} items failed, more than tolerated`, retryable: false },
+          error: {
+            code: 'States.ExceedToleratedFailureThreshold',
+            message: `map "items": 1 of ${items.length} items failed, more than tolerated`,
+            retryable: false,
+          },
         });
         const started = Object.fromEntries(startCounts(first.events));
         expect(started).toEqual({ before: 1, ...Object.fromEntries(items.slice(0, failAt + 1).map((_, i) => [`item-${i}`, 1])) });

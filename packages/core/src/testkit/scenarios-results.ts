@@ -42,6 +42,13 @@ export function resultScenarios({ caps, timeout, engine, run, output, runEvents 
     for (const e of events) expect(Date.parse(e.at)).toBeGreaterThanOrEqual(t0 - 1000);
     // where the harness sees the run's own events too, each redrive sits between two ends
     const order = runEvents!(first.runId).map((e) => e.type);
-    if (order.includes('run-finished')) expect(order.filter((t) => t === 'run-finished' || t === 'run-redriven')).toEqual(['run-finished', 'run-redriven', 'run-finished', 'run-redriven', 'run-finished']);
+    if (order.includes('run-finished'))
+      expect(order.filter((t) => t === 'run-finished' || t === 'run-redriven')).toEqual([
+        'run-finished',
+        'run-redriven',
+        'run-finished',
+        'run-redriven',
+        'run-finished',
+      ]);
   });
 }

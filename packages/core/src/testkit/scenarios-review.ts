@@ -54,7 +54,8 @@ export function sectionReviewScenarios({ caps, timeout, engine, output, run, gat
       const second = await gateOpen(runId, 'review', /@1\/review$/);
       expect(second.sections).toEqual(['b']);
       expect(second.payload).toMatchObject({ texts: { b: `b revised: ${note}` } });
-      const decide = (d: Omit<ReviewDecision, 'token'>, token = second.token): Promise<void> => engine().approve(runId, 'review', { token, reviewer: 'alice', ...d });
+      const decide = (d: Omit<ReviewDecision, 'token'>, token = second.token): Promise<void> =>
+        engine().approve(runId, 'review', { token, reviewer: 'alice', ...d });
       // round 2 decides only what came back; round 1's token is spent
       await refused(decide({ sections: { a: { verdict: 'approve' } } }), /"a"/);
       await refused(decide({ sections: { b: { verdict: 'approve' } } }, first.token), /token/, 'ReviewTokenUsed');
@@ -88,7 +89,10 @@ export function sectionReviewScenarios({ caps, timeout, engine, output, run, gat
       const after = await engine().status(runId);
       expect(after.status).toBe('waiting');
       expect(after.pendingReviews).toEqual(before.pendingReviews);
-      const sections: Record<string, SectionVerdict> = { intro: { verdict: 'approve' }, results: { verdict: 'accept-missing', note: '<script>alert(1)</script>' } };
+      const sections: Record<string, SectionVerdict> = {
+        intro: { verdict: 'approve' },
+        results: { verdict: 'accept-missing', note: '<script>alert(1)</script>' },
+      };
       await approve({ sections });
       expect(output(await engine().result(runId, { timeoutMs: timeout })).review).toMatchObject({ approved: true, sections });
       // the round is closed: a second decision is refused
@@ -101,7 +105,12 @@ export function sectionReviewScenarios({ caps, timeout, engine, output, run, gat
       await refused(engine().approve(plain.runId, 'review', { token: gate.token, sections: { intro: { verdict: 'approve' } } }), /sectionsPath|section/);
       expect((await engine().status(plain.runId)).status).toBe('waiting');
       await engine().approve(plain.runId, 'review', { token: gate.token, reviewer: 'bob' });
-      expect(output(await engine().result(plain.runId, { timeoutMs: timeout })).review).toEqual({ approved: true, reviewer: 'bob', comment: null, sections: {} });
+      expect(output(await engine().result(plain.runId, { timeoutMs: timeout })).review).toEqual({
+        approved: true,
+        reviewer: 'bob',
+        comment: null,
+        sections: {},
+      });
     });
   });
 }

@@ -32,6 +32,9 @@ export function runIdScenarios({ timeout, engine, output }: KitContext): void {
     const ids = [`rep_${tag}`, `rep-${tag}`];
     for (const [i, id] of ids.entries()) await engine().start('kit-sequence', { probe: createProbeDir(), value: i + 10, label: id }, { runId: id });
     const outputs = await Promise.all(ids.map(async (id) => output(await engine().result(id, { timeoutMs: timeout }))));
-    expect(outputs.map((o) => [(o.a as { value: unknown }).value, (o.c as { seen: unknown }).seen])).toEqual([[11, ids[0]], [12, ids[1]]]);
+    expect(outputs.map((o) => [(o.a as { value: unknown }).value, (o.c as { seen: unknown }).seen])).toEqual([
+      [11, ids[0]],
+      [12, ids[1]],
+    ]);
   });
 }

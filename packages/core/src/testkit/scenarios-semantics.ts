@@ -19,7 +19,7 @@ export function semanticsScenarios({ caps, timeout, engine, run, output, gateOpe
     expect([...startCounts(present.events).keys()]).toEqual(['present']);
   });
 
-  describe('31. a fail step\'s error under catchers and retriers', () => {
+  describe("31. a fail step's error under catchers and retriers", () => {
     it('an empty catch handler gets { code, message, retryable: false } and the run goes on', { timeout }, async () => {
       const { outcome } = await run('kit-fail-caught-empty');
       expect(output(outcome).caught).toEqual({ code: 'Stopped', message: 'stopped on purpose', retryable: false });
@@ -66,9 +66,17 @@ export function semanticsScenarios({ caps, timeout, engine, run, output, gateOpe
       const { runId, outcome, events } = await run('kit-loop-paths', { n: { value: 0 }, failIndexes: [] });
       expect(output(outcome).n).toEqual({ value: 3 });
       const starts = events.filter((e) => e.event === 'start' && e.stage === 'kit-step').map((e) => [e.key, e.attempt]);
-      expect(starts).toEqual([['spin@0/count', 1], ['spin@1/count', 1], ['spin@2/count', 1]]);
+      expect(starts).toEqual([
+        ['spin@0/count', 1],
+        ['spin@1/count', 1],
+        ['spin@2/count', 1],
+      ]);
       const counts = (await engine().status(runId)).attempts.filter((a) => a.stepPath.endsWith('/count')).map((a) => [a.stepPath, a.attempt]);
-      expect(counts).toEqual([['spin@0/count', 1], ['spin@1/count', 1], ['spin@2/count', 1]]);
+      expect(counts).toEqual([
+        ['spin@0/count', 1],
+        ['spin@1/count', 1],
+        ['spin@2/count', 1],
+      ]);
     });
 
     it.skipIf(!caps.redrive)('a redrive answers each iteration from its own record and runs what failed or never ran', { timeout }, async () => {

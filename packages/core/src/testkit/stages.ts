@@ -21,10 +21,14 @@ async function observed<T>(stage: string, input: { probe: string; key: string },
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      },
+      { once: true },
+    );
   });
 }
 
@@ -178,4 +182,17 @@ export const kitWriter = defineStage({
 });
 
 /** Every stage of the conformance kit, for workers that must register them. */
-export const conformanceStages = [kitStep, kitFlaky, kitValidate, kitHandler, kitItem, kitBig, kitConsume, kitSlow, kitWriter, kitDraft, kitReviewRound, kitConsumeAll];
+export const conformanceStages = [
+  kitStep,
+  kitFlaky,
+  kitValidate,
+  kitHandler,
+  kitItem,
+  kitBig,
+  kitConsume,
+  kitSlow,
+  kitWriter,
+  kitDraft,
+  kitReviewRound,
+  kitConsumeAll,
+];

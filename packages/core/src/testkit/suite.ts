@@ -110,7 +110,16 @@ export interface KitContext {
  * ```
  */
 export function runConformance(options: ConformanceOptions): void {
-  const caps: ConformanceCapabilities = { retryDelays: true, toleratedFailures: true, approvals: true, crashResume: true, redrive: true, runEvents: true, versions: true, ...options.capabilities };
+  const caps: ConformanceCapabilities = {
+    retryDelays: true,
+    toleratedFailures: true,
+    approvals: true,
+    crashResume: true,
+    redrive: true,
+    runEvents: true,
+    versions: true,
+    ...options.capabilities,
+  };
   const timeout = options.timeoutMs ?? 60_000;
   const notices = new Map<string, ReviewNotice>();
   const observed = new Map<string, RunEvent[]>();
@@ -118,7 +127,10 @@ export function runConformance(options: ConformanceOptions): void {
   let harness: Harness;
   const engine = (): Engine => harness.engine;
 
-  const run = async (pipeline: string, input: Record<string, unknown> = {}): Promise<{ runId: string; probe: string; outcome: RunOutcome; events: ProbeEvent[] }> => {
+  const run = async (
+    pipeline: string,
+    input: Record<string, unknown> = {},
+  ): Promise<{ runId: string; probe: string; outcome: RunOutcome; events: ProbeEvent[] }> => {
     const probe = createProbeDir();
     const { runId } = await engine().start(pipeline, { probe, ...input });
     const outcome = await engine()
@@ -219,7 +231,11 @@ export function runConformance(options: ConformanceOptions): void {
       const { outcome, events } = await run('kit-repair', { text: 'no citation here' });
       const out = output(outcome);
       expect(startCounts(events, 'kit-validate').get('validate')).toBe(1);
-      expect(out.repair).toEqual({ handled: 'ValidationFailed', message: 'section has no citation', details: { issues: [{ path: ['text'], message: 'must cite a source as [n]' }] } });
+      expect(out.repair).toEqual({
+        handled: 'ValidationFailed',
+        message: 'section has no citation',
+        details: { issues: [{ path: ['text'], message: 'must cite a source as [n]' }] },
+      });
     });
 
     it.skipIf(!caps.approvals)('6. SafetyCheckFailed is never retried and routes to an approval gate', { timeout }, async () => {
@@ -409,5 +425,7 @@ async function stuckSummary(engine: Engine, runId: string, events: readonly Prob
 
 /** Deploys a kit pipeline set through the harness. */
 async function deployKit(harness: Harness, which: KitVersionDeploy | 'restore'): Promise<void> {
-  await harness.deploy!(which === 'restore' ? { pipelines: conformancePipelines, set: 'conformance' } : { pipelines: [...KIT_VERSION_DEPLOYS[which]], set: which });
+  await harness.deploy!(
+    which === 'restore' ? { pipelines: conformancePipelines, set: 'conformance' } : { pipelines: [...KIT_VERSION_DEPLOYS[which]], set: which },
+  );
 }

@@ -45,7 +45,16 @@ const generate = defineStage({
       paragraphs: [{ text: task.text, citations: [task.sectionId === 'safety' ? 'protocol#p2' : 'protocol#p1'] }],
       figures: task.sectionId === 'efficacy' ? [{ label: 'Patients in the 10 mg arm', value: 42, unit: 'patients', citation: 'protocol#p1' }] : [],
     };
-    const raw = { modelId: 'test-model-1', text: JSON.stringify(json), json, promptSha256: `prompt-${task.sectionId}`, purpose: 'generate', round: 0, usage: { inputTokens: 1, outputTokens: 1 }, latencyMs: 1 };
+    const raw = {
+      modelId: 'test-model-1',
+      text: JSON.stringify(json),
+      json,
+      promptSha256: `prompt-${task.sectionId}`,
+      purpose: 'generate',
+      round: 0,
+      usage: { inputTokens: 1, outputTokens: 1 },
+      latencyMs: 1,
+    };
     await ctx.blobs.put(key, JSON.stringify(raw));
     return { sectionId: task.sectionId, outputKey: key, promptSha256: raw.promptSha256, modelId: raw.modelId };
   },
@@ -93,7 +102,14 @@ const record = defineStage({
 });
 
 /** `sectionsPath` per the per-section review contract (typed loosely until every core build has it). */
-const review = { gate: 'editor', timeoutSeconds: 3600, reviewerPath: '$.reviewerId', sectionsPath: '$.sectionIds', payload: { 'reportTitle.$': '$.reportTitle', 'sections.$': '$.sections', 'padding.$': '$.padding' }, resultPath: '$.review' } as ApprovalOptions;
+const review = {
+  gate: 'editor',
+  timeoutSeconds: 3600,
+  reviewerPath: '$.reviewerId',
+  sectionsPath: '$.sectionIds',
+  payload: { 'reportTitle.$': '$.reportTitle', 'sections.$': '$.sections', 'padding.$': '$.padding' },
+  resultPath: '$.review',
+} as ApprovalOptions;
 
 /** store sources -> map(sections){ generate -> validate [SafetyCheckFailed -> held] } -> approval `editor` with sections -> record. */
 export const sectionReviewPipeline = definePipeline({
@@ -102,12 +118,27 @@ export const sectionReviewPipeline = definePipeline({
   input: z.object({ reportTitle: z.string(), reviewerId: z.string().nullable(), tasks: z.array(Task), sectionIds: z.array(z.string()), padding: z.string() }),
 })
   .task('sources', sources, { input: {}, resultPath: '$.docs' })
-  .map('sections', { items: '$.tasks', itemSelector: { 'task.$': '$$.Map.Item.Value', 'sources.$': '$.docs.sources' }, maxConcurrency: 2, toleratedFailurePercentage: 100, resultPath: '$.sections' }, (b) =>
-    b.task('generate', generate, { input: { 'task.$': '$.task' }, resultPath: '$.generated' }).task('validate', validate, {
-      input: { 'task.$': '$.task', 'generated.$': '$.generated' },
-      resultPath: '$.check',
-      catch: [{ errors: ['SafetyCheckFailed'], resultPath: '$.safety', then: (c) => c.task('flag', flag, { input: { 'sectionId.$': '$.task.sectionId' }, resultPath: '$.flagged' }) }],
-    }),
+  .map(
+    'sections',
+    {
+      items: '$.tasks',
+      itemSelector: { 'task.$': '$$.Map.Item.Value', 'sources.$': '$.docs.sources' },
+      maxConcurrency: 2,
+      toleratedFailurePercentage: 100,
+      resultPath: '$.sections',
+    },
+    (b) =>
+      b.task('generate', generate, { input: { 'task.$': '$.task' }, resultPath: '$.generated' }).task('validate', validate, {
+        input: { 'task.$': '$.task', 'generated.$': '$.generated' },
+        resultPath: '$.check',
+        catch: [
+          {
+            errors: ['SafetyCheckFailed'],
+            resultPath: '$.safety',
+            then: (c) => c.task('flag', flag, { input: { 'sectionId.$': '$.task.sectionId' }, resultPath: '$.flagged' }),
+          },
+        ],
+      }),
   )
   .approval('review', review)
   .task('record', record, { input: { 'review.$': '$.review' }, resultPath: '$.recorded' })

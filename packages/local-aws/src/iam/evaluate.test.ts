@@ -45,7 +45,9 @@ describe('isAllowed', () => {
   });
 
   it('counts a statement with a Condition as if the condition held', () => {
-    const s: PolicyStatement[] = [{ Effect: 'Allow', Action: 'sns:Publish', Resource: '*', Condition: { StringEquals: { 'aws:RequestedRegion': 'eu-west-1' } } }];
+    const s: PolicyStatement[] = [
+      { Effect: 'Allow', Action: 'sns:Publish', Resource: '*', Condition: { StringEquals: { 'aws:RequestedRegion': 'eu-west-1' } } },
+    ];
     expect(isAllowed(s, 'sns:Publish', 'arn:aws:sns:us-east-1:1:t')).toBe(true);
   });
 });

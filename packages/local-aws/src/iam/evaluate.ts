@@ -47,7 +47,10 @@ function matches(pattern: string, value: string, ignoreCase: boolean): boolean {
   const key = `${ignoreCase ? 'i' : 's'}:${pattern}`;
   let re = compiled.get(key);
   if (!re) {
-    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const body = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
     re = new RegExp(`^${body}$`, ignoreCase ? 'is' : 's');
     compiled.set(key, re);
   }

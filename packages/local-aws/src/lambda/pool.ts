@@ -198,7 +198,11 @@ export class FunctionPool {
         clearTimeout(timer);
         this.sandboxes.delete(box);
         ready({ errorType: 'Runtime.ExitError', errorMessage: `Runtime exited with error: ${why}` });
-        box.settle?.({ ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${currentId(box)} Error: Runtime exited with error: ${why}` }, logs: '' });
+        box.settle?.({
+          ok: false,
+          error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${currentId(box)} Error: Runtime exited with error: ${why}` },
+          logs: '',
+        });
       };
       child.once('exit', (code, signal) => ended(code !== null ? `exit status ${code}` : `signal: ${SIGNALS[signal ?? ''] ?? signal}`));
       child.once('error', (e) => ended(e.message));

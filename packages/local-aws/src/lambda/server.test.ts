@@ -24,9 +24,15 @@ export const handler = async (event, context) => ({
 export const nothing = async () => undefined;
 export const sleep = async (event) => { await new Promise((r) => setTimeout(r, event.ms)); return process.pid; };`,
 );
-const failing = file('failing.mjs', `class ValidationFailed extends Error { name = 'ValidationFailed'; }\nexport const handler = async () => { throw new ValidationFailed('section 3 has no citation'); };`);
+const failing = file(
+  'failing.mjs',
+  `class ValidationFailed extends Error { name = 'ValidationFailed'; }\nexport const handler = async () => { throw new ValidationFailed('section 3 has no citation'); };`,
+);
 const crashing = file('crashing.mjs', `export const handler = async () => { process.exit(3); };`);
-const typed = file('typed.ts', `interface In { n: number }\nexport const handler = async (event: In): Promise<{ doubled: number }> => ({ doubled: event.n * 2 });`);
+const typed = file(
+  'typed.ts',
+  `interface In { n: number }\nexport const handler = async (event: In): Promise<{ doubled: number }> => ({ doubled: event.n * 2 });`,
+);
 
 let lambda: LocalLambda;
 let client: LambdaClient;
@@ -45,7 +51,10 @@ beforeAll(async () => {
       { name: 'typed', entry: typed, environment: {} },
       { name: 'private', entry: echo, environment: {} },
     ],
-    authorize: (key, action, resource) => (resource.endsWith(':private') && key !== 'AKIDOWNER' ? `User: arn:aws:iam::000000000000:user/${key} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action` : undefined),
+    authorize: (key, action, resource) =>
+      resource.endsWith(':private') && key !== 'AKIDOWNER'
+        ? `User: arn:aws:iam::000000000000:user/${key} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`
+        : undefined,
   });
   client = new LambdaClient({ endpoint: lambda.url, region: 'us-east-1', credentials });
 });
@@ -126,7 +135,9 @@ describe('startLocalLambda', () => {
   it('refuses a caller that authorize denies with AccessDeniedException (403) and allows another', async () => {
     const err = await invoke('private', {}).catch((e: unknown) => e as { name: string; message: string; $metadata: { httpStatusCode: number } });
     expect(err).toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } });
-    expect((err as Error).message).toContain('AKIDCALLER is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:000000000000:function:private');
+    expect((err as Error).message).toContain(
+      'AKIDCALLER is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:000000000000:function:private',
+    );
     const owner = new LambdaClient({ endpoint: lambda.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDOWNER', secretAccessKey: 'x' } });
     expect((await invoke('private', {}, owner)).StatusCode).toBe(200);
   });

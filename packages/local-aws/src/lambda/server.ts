@@ -84,7 +84,14 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     options.functions.map((f) => [
       f.name,
       new FunctionPool(
-        { name: f.name, entry: f.entry, handler: f.handler ?? 'handler', environment: f.environment, timeoutSeconds: f.timeoutSeconds ?? 3, ...(f.memoryMb === undefined ? {} : { memoryMb: f.memoryMb }) },
+        {
+          name: f.name,
+          entry: f.entry,
+          handler: f.handler ?? 'handler',
+          environment: f.environment,
+          timeoutSeconds: f.timeoutSeconds ?? 3,
+          ...(f.memoryMb === undefined ? {} : { memoryMb: f.memoryMb }),
+        },
         settings,
       ),
     ]),
@@ -95,7 +102,8 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://local');
     const route = INVOKE.exec(url.pathname);
-    if (req.method !== 'POST' || !route) return error(res, 404, 'UnknownOperationException', `local Lambda supports Invoke only (${req.method} ${url.pathname})`);
+    if (req.method !== 'POST' || !route)
+      return error(res, 404, 'UnknownOperationException', `local Lambda supports Invoke only (${req.method} ${url.pathname})`);
     const { name, qualifier: named } = parseFunctionName(decodeURIComponent(route[1]!));
     const qualifier = url.searchParams.get('Qualifier') ?? named;
     const resource = qualifier ? `${arnOf(name)}:${qualifier}` : arnOf(name);

@@ -28,7 +28,8 @@ const loaded = import(entry).then(
   },
   (e) => {
     const code = /** @type {{ code?: string }} */ (e).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw Object.assign(new Error(`Error: ${e.message}`), { name: 'Runtime.ImportModuleError' });
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
+      throw Object.assign(new Error(`Error: ${e.message}`), { name: 'Runtime.ImportModuleError' });
     if (e instanceof SyntaxError) throw Object.assign(new Error(`${e.name}: ${e.message}`), { name: 'Runtime.UserCodeSyntaxError' });
     throw e;
   },

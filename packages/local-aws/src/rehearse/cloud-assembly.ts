@@ -95,7 +95,10 @@ function readAssets(dir: string, manifest: Manifest, stack: string): Map<string,
 export function functionCodeDir(stack: SynthesizedStack, logicalId: string, resource: CfnResource): string {
   const code = (resource.Properties?.Code ?? {}) as { S3Key?: unknown; ZipFile?: unknown };
   const key = typeof code.S3Key === 'string' ? code.S3Key : undefined;
-  const hash = key?.replace(/\.zip$/, '').split('/').pop();
+  const hash = key
+    ?.replace(/\.zip$/, '')
+    .split('/')
+    .pop();
   const fromManifest = hash ? stack.assets.get(hash) : undefined;
   if (fromManifest) return fromManifest;
   const meta = resource.Metadata?.['aws:asset:path'];

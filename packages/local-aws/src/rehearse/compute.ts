@@ -16,13 +16,19 @@ const role: Creator = async (ctx, id, props) => {
     managedPolicyArns: ((props.ManagedPolicyArns as unknown[] | undefined) ?? []).map(String),
     inlinePolicies: (props.Policies as { PolicyName: string; PolicyDocument: unknown }[] | undefined) ?? [],
   });
-  return { status: 'created', ref: roleName, attributes: { Arn: roleArn, RoleId: `AROA${roleName.slice(-16).toUpperCase()}` }, note: 'as an IAM user on moto holding its policies' };
+  return {
+    status: 'created',
+    ref: roleName,
+    attributes: { Arn: roleArn, RoleId: `AROA${roleName.slice(-16).toUpperCase()}` },
+    note: 'as an IAM user on moto holding its policies',
+  };
 };
 
 const policy: Creator = async (ctx, id, props) => {
   const name = str(props.PolicyName) ?? id;
   const roles = ((props.Roles as unknown[] | undefined) ?? []).map(String);
-  if ((props.Users as unknown[] | undefined)?.length || (props.Groups as unknown[] | undefined)?.length) throw new Error(`policy ${id}: policies on IAM users or groups are not rehearsed (only on roles)`);
+  if ((props.Users as unknown[] | undefined)?.length || (props.Groups as unknown[] | undefined)?.length)
+    throw new Error(`policy ${id}: policies on IAM users or groups are not rehearsed (only on roles)`);
   for (const r of roles) await putInlinePolicy(ctx.moto, roleByName(ctx, r, id), name, props.PolicyDocument);
   return { status: 'created', ref: `${name.slice(0, 40)}-${id.slice(-8)}`, attributes: { Id: name } };
 };
@@ -68,7 +74,12 @@ const lambdaFunction: Creator = (ctx, id, props) => {
 const lambdaVersion: Creator = (ctx, id, props) => {
   const fn = String(props.FunctionName);
   const arn = fn.startsWith('arn:') ? fn : `arn:aws:lambda:${ctx.region}:${ctx.account}:function:${fn}`;
-  return Promise.resolve({ status: 'named', ref: `${arn}:1`, attributes: { Version: '1', FunctionArn: arn }, note: 'version 1 of the function on the local Lambda endpoint' });
+  return Promise.resolve({
+    status: 'named',
+    ref: `${arn}:1`,
+    attributes: { Version: '1', FunctionArn: arn },
+    note: 'version 1 of the function on the local Lambda endpoint',
+  });
 };
 
 const permission: Creator = (ctx, id, props) => {
@@ -77,7 +88,7 @@ const permission: Creator = (ctx, id, props) => {
   const statement: Record<string, unknown> = { Effect: 'Allow', Action: props.Action, Principal: { Service: props.Principal }, Resource: arn };
   if (props.SourceArn) statement.Condition = { ArnLike: { 'aws:SourceArn': props.SourceArn } };
   ctx.resourcePolicies.push({ logicalId: id, resources: [arn], statements: [statement] });
-  return Promise.resolve({ status: 'created', ref: id, attributes: {}, note: 'the function\'s resource policy, checked when a rule invokes it' });
+  return Promise.resolve({ status: 'created', ref: id, attributes: {}, note: "the function's resource policy, checked when a rule invokes it" });
 };
 
 const stateMachine: Creator = (ctx, id, props) => {
@@ -98,7 +109,12 @@ const stateMachine: Creator = (ctx, id, props) => {
     role: principal,
     tracing: (props.TracingConfiguration as { Enabled?: boolean } | undefined)?.Enabled === true,
   });
-  return Promise.resolve({ status: 'created', ref: arn, attributes: { Arn: arn, Name: name, StateMachineRevisionId: 'rehearsal' }, note: 'on the local Step Functions endpoint' });
+  return Promise.resolve({
+    status: 'created',
+    ref: arn,
+    attributes: { Arn: arn, Name: name, StateMachineRevisionId: 'rehearsal' },
+    note: 'on the local Step Functions endpoint',
+  });
 };
 
 /** The state machine of the template an ARN (or a version ARN, `<machine ARN>:<n>`) names. */
@@ -113,7 +129,12 @@ const stateMachineVersion: Creator = (ctx, id, props) => {
   const spec = machineOf(ctx, String(props.StateMachineArn), id);
   spec.published = true;
   const arn = `${spec.arn}:1`;
-  return Promise.resolve({ status: 'created', ref: arn, attributes: { Arn: arn }, note: 'version 1 of the state machine on the local Step Functions endpoint' });
+  return Promise.resolve({
+    status: 'created',
+    ref: arn,
+    attributes: { Arn: arn },
+    note: 'version 1 of the state machine on the local Step Functions endpoint',
+  });
 };
 
 const stateMachineAlias: Creator = (ctx, id, props) => {
@@ -141,7 +162,8 @@ const rule: Creator = async (ctx, id, props) => {
     }),
   );
   const targets = (props.Targets as RuleTarget[] | undefined) ?? [];
-  if (targets.length) await ctx.clients.events.send(new PutTargetsCommand({ Rule: name, ...(bus ? { EventBusName: bus } : {}), Targets: targets.map(motoTarget) }));
+  if (targets.length)
+    await ctx.clients.events.send(new PutTargetsCommand({ Rule: name, ...(bus ? { EventBusName: bus } : {}), Targets: targets.map(motoTarget) }));
   const arn = out.RuleArn ?? `arn:aws:events:${ctx.region}:${ctx.account}:rule/${name}`;
   ctx.rules.push({ logicalId: id, name, arn, pattern, enabled: props.State !== 'DISABLED', targets });
   return { status: 'created', ref: name, attributes: { Arn: arn }, note: 'on moto; its events are routed to its targets by the rehearsal' };
@@ -149,7 +171,13 @@ const rule: Creator = async (ctx, id, props) => {
 
 /** The target as moto's PutTargets takes it (it keeps them; the rehearsal delivers). */
 function motoTarget(t: RuleTarget): RuleTarget {
-  return { Id: t.Id, Arn: t.Arn, ...(t.Input ? { Input: t.Input } : {}), ...(t.InputPath ? { InputPath: t.InputPath } : {}), ...(t.InputTransformer ? { InputTransformer: t.InputTransformer } : {}) };
+  return {
+    Id: t.Id,
+    Arn: t.Arn,
+    ...(t.Input ? { Input: t.Input } : {}),
+    ...(t.InputPath ? { InputPath: t.InputPath } : {}),
+    ...(t.InputTransformer ? { InputTransformer: t.InputTransformer } : {}),
+  };
 }
 
 function roleByArn(ctx: CreateContext, arn: string, user: string): RolePrincipal {

@@ -74,7 +74,10 @@ export function describeCall(req: CallRequest): CallDescription {
       const m = /^\/model\/([^/]+)\/(converse-stream|converse|invoke-with-response-stream|invoke)$/.exec(path);
       if (!m) return { action: `bedrock:${path.split('/')[1] ?? ''}`, resources: ['*'] };
       const stream = m[2]!.includes('stream');
-      return { action: stream ? 'bedrock:InvokeModelWithResponseStream' : 'bedrock:InvokeModel', resources: [bedrockModelArn(decodeURIComponent(m[1]!), req.region, req.account)] };
+      return {
+        action: stream ? 'bedrock:InvokeModelWithResponseStream' : 'bedrock:InvokeModel',
+        resources: [bedrockModelArn(decodeURIComponent(m[1]!), req.region, req.account)],
+      };
     }
     case 'xray':
       return { action: `xray:${XRAY_PATHS[path] ?? path.slice(1)}`, resources: ['*'] };

@@ -32,15 +32,42 @@ describe('EventBridge rules as the rehearsal routes them', () => {
     expect(JSON.parse(out)).toEqual({ runId: 'run-1', input: '{"a":1}', startedAt: 1700000000000, text: 'run run-1 timed out', error: 'States.Timeout' });
   });
 
-  it('delivers only where the target\'s resource policy lets events.amazonaws.com in for that rule, and dead-letters what keeps failing', async () => {
-    const rule: RuleSpec = { logicalId: 'R', name: 'r', arn: 'arn:aws:events:eu-west-1:1:rule/r', pattern: { source: ['aws.states'] }, enabled: true, targets: [] };
+  it("delivers only where the target's resource policy lets events.amazonaws.com in for that rule, and dead-letters what keeps failing", async () => {
+    const rule: RuleSpec = {
+      logicalId: 'R',
+      name: 'r',
+      arn: 'arn:aws:events:eu-west-1:1:rule/r',
+      pattern: { source: ['aws.states'] },
+      enabled: true,
+      targets: [],
+    };
     const fnArn = 'arn:aws:lambda:eu-west-1:1:function:writer';
-    const permission = { logicalId: 'P', resources: [fnArn], statements: [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Principal: { Service: 'events.amazonaws.com' }, Resource: fnArn, Condition: { ArnLike: { 'aws:SourceArn': rule.arn } } }] };
+    const permission = {
+      logicalId: 'P',
+      resources: [fnArn],
+      statements: [
+        {
+          Effect: 'Allow',
+          Action: 'lambda:InvokeFunction',
+          Principal: { Service: 'events.amazonaws.com' },
+          Resource: fnArn,
+          Condition: { ArnLike: { 'aws:SourceArn': rule.arn } },
+        },
+      ],
+    };
     const sent: string[] = [];
     const denied: string[] = [];
     let failures = 5;
     const router = createEventRouter({
-      rules: [{ ...rule, targets: [{ Id: 'w', Arn: fnArn, DeadLetterConfig: { Arn: 'arn:aws:sqs:eu-west-1:1:dlq' } }, { Id: 'q', Arn: 'arn:aws:sqs:eu-west-1:1:q' }] }],
+      rules: [
+        {
+          ...rule,
+          targets: [
+            { Id: 'w', Arn: fnArn, DeadLetterConfig: { Arn: 'arn:aws:sqs:eu-west-1:1:dlq' } },
+            { Id: 'q', Arn: 'arn:aws:sqs:eu-west-1:1:q' },
+          ],
+        },
+      ],
       resourcePolicies: [permission],
       account: '1',
       delivery: {

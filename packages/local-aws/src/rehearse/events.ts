@@ -115,7 +115,8 @@ export function matchesPattern(pattern: Record<string, unknown>, event: unknown)
   return Object.entries(pattern).every(([key, expected]) => {
     const value = obj[key];
     if (Array.isArray(expected)) {
-      if (expected.some((e) => isObject(e) && 'exists' in e)) return expected.some((e) => isObject(e) && 'exists' in e && (e.exists === true) === (value !== undefined));
+      if (expected.some((e) => isObject(e) && 'exists' in e))
+        return expected.some((e) => isObject(e) && 'exists' in e && (e.exists === true) === (value !== undefined));
       const values = Array.isArray(value) ? value : [value];
       return value !== undefined && values.some((v) => expected.some((e) => matchesValue(e, v)));
     }
@@ -130,13 +131,23 @@ function matchesValue(filter: unknown, value: unknown): boolean {
   const text = typeof value === 'string' ? value : undefined;
   switch (op) {
     case 'prefix':
-      return text !== undefined && (isObject(arg) ? text.toLowerCase().startsWith(String(arg['equals-ignore-case']).toLowerCase()) : text.startsWith(String(arg)));
+      return (
+        text !== undefined && (isObject(arg) ? text.toLowerCase().startsWith(String(arg['equals-ignore-case']).toLowerCase()) : text.startsWith(String(arg)))
+      );
     case 'suffix':
       return text !== undefined && (isObject(arg) ? text.toLowerCase().endsWith(String(arg['equals-ignore-case']).toLowerCase()) : text.endsWith(String(arg)));
     case 'equals-ignore-case':
       return text !== undefined && text.toLowerCase() === String(arg).toLowerCase();
     case 'wildcard':
-      return text !== undefined && new RegExp(`^${String(arg).replace(/[.+^${}()|[\]\\?]/g, '\\$&').replace(/\*/g, '.*')}$`, 's').test(text);
+      return (
+        text !== undefined &&
+        new RegExp(
+          `^${String(arg)
+            .replace(/[.+^${}()|[\]\\?]/g, '\\$&')
+            .replace(/\*/g, '.*')}$`,
+          's',
+        ).test(text)
+      );
     case 'anything-but':
       return Array.isArray(arg) ? !arg.some((a) => matchesValue(a, value)) : !matchesValue(arg, value);
     case 'numeric':
@@ -194,7 +205,11 @@ function fillTemplate(template: string, values: Record<string, unknown>): string
 function jsonPath(event: unknown, path: string): unknown {
   if (path === '$') return event;
   let v: unknown = event;
-  for (const key of path.replace(/^\$\.?/, '').split('.').filter(Boolean)) v = isObject(v) ? v[key] : undefined;
+  for (const key of path
+    .replace(/^\$\.?/, '')
+    .split('.')
+    .filter(Boolean))
+    v = isObject(v) ? v[key] : undefined;
   return v;
 }
 

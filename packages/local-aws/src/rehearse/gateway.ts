@@ -60,19 +60,40 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const scope = signatureScope(single(headers.authorization), url);
     const service = scope?.service ?? 's3';
     const principal = options.registry.principalOf(scope?.accessKeyId);
-    const call = describeCall({ service, region: scope?.region ?? options.region, account: options.account, method: req.method ?? 'GET', url, headers, body, ...(options.secretArn ? { secretArn: options.secretArn } : {}) });
-    const upstream = service === 'bedrock' ? options.upstreams.bedrock : service === 'states' ? options.upstreams.states : service === 'lambda' ? options.upstreams.lambda : options.upstreams.moto;
+    const call = describeCall({
+      service,
+      region: scope?.region ?? options.region,
+      account: options.account,
+      method: req.method ?? 'GET',
+      url,
+      headers,
+      body,
+      ...(options.secretArn ? { secretArn: options.secretArn } : {}),
+    });
+    const upstream =
+      service === 'bedrock'
+        ? options.upstreams.bedrock
+        : service === 'states'
+          ? options.upstreams.states
+          : service === 'lambda'
+            ? options.upstreams.lambda
+            : options.upstreams.moto;
     if (!upstream) return reply(res, denialResponse(headers, 404, 'UnknownOperationException', `the rehearsal serves no ${service} endpoint`));
     const toMoto = upstream === options.upstreams.moto;
     if (toMoto && MOTO_AUTHORISED.has(service)) {
       const answer = await forward(upstream, req.method ?? 'GET', url, headers, body);
-      if (answer.status === 403 && /AccessDenied/.test(answer.body.toString('utf8'))) options.registry.deny(principal ?? `key ${scope?.accessKeyId ?? '(unsigned)'}`, call.action, call.resources[0] ?? '*', 'moto');
+      if (answer.status === 403 && /AccessDenied/.test(answer.body.toString('utf8')))
+        options.registry.deny(principal ?? `key ${scope?.accessKeyId ?? '(unsigned)'}`, call.action, call.resources[0] ?? '*', 'moto');
       if (service === 's3' && answer.status === 404 && principal?.kind === 'role') {
         // S3 answers a missing key with 403, not 404, to a caller without s3:ListBucket on the bucket; moto does not
         const bucket = /^arn:aws:s3:::([^/]+)\/./.exec(call.resources[0] ?? '')?.[1];
         if (bucket && !options.registry.allows(principal, 's3:ListBucket', `arn:aws:s3:::${bucket}`)) {
           options.registry.deny(principal, 's3:ListBucket', `arn:aws:s3:::${bucket}`, 'gateway');
-          return reply(res, { status: 403, headers: { 'content-type': 'application/xml' }, body: Buffer.from('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>') });
+          return reply(res, {
+            status: 403,
+            headers: { 'content-type': 'application/xml' },
+            body: Buffer.from('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'),
+          });
         }
       }
       return reply(res, answer);
@@ -81,22 +102,45 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const refused = call.resources.find((r) => !options.registry.allows(principal, call.action, r));
       if (refused !== undefined) {
         options.registry.deny(principal, call.action, refused, service === 'bedrock' ? 'bedrock' : 'gateway');
-        return reply(res, denialResponse(headers, service === 'sns' || !headers['x-amz-target'] ? 403 : 400, service === 'sns' ? 'AuthorizationError' : 'AccessDeniedException', notAuthorised(principal, call, refused, options.account)));
+        return reply(
+          res,
+          denialResponse(
+            headers,
+            service === 'sns' || !headers['x-amz-target'] ? 403 : 400,
+            service === 'sns' ? 'AuthorizationError' : 'AccessDeniedException',
+            notAuthorised(principal, call, refused, options.account),
+          ),
+        );
       }
       if (toMoto) {
-        const resigned = await signRequest({ method: req.method ?? 'GET', url: upstream + url, headers: plainHeaders(headers), body }, service, scope!.region, options.admin);
+        const resigned = await signRequest(
+          { method: req.method ?? 'GET', url: upstream + url, headers: plainHeaders(headers), body },
+          service,
+          scope!.region,
+          options.admin,
+        );
         return reply(res, await forward(upstream, req.method ?? 'GET', url, resigned, body));
       }
     } else if (!toMoto && principal?.kind !== 'admin') {
       // moto checks every key itself; the local servers check none, so a key the rehearsal did not make is refused here
-      return reply(res, denialResponse(headers, 403, 'UnrecognizedClientException', `The security token included in the request is invalid (access key ${scope?.accessKeyId ?? 'none'} is not one of the rehearsal's)`));
+      return reply(
+        res,
+        denialResponse(
+          headers,
+          403,
+          'UnrecognizedClientException',
+          `The security token included in the request is invalid (access key ${scope?.accessKeyId ?? 'none'} is not one of the rehearsal's)`,
+        ),
+      );
     }
     return reply(res, await forward(upstream, req.method ?? 'GET', url, headers, body));
   };
   const host = '127.0.0.1';
   const server = await listenDual(
     (req, res) => {
-      handle(req, res).catch((e: unknown) => reply(res, denialResponse(req.headers as IncomingHttpHeaders, 502, 'InternalFailure', `rehearsal gateway: ${(e as Error).message}`)));
+      handle(req, res).catch((e: unknown) =>
+        reply(res, denialResponse(req.headers as IncomingHttpHeaders, 502, 'InternalFailure', `rehearsal gateway: ${(e as Error).message}`)),
+      );
     },
     host,
     options.port ?? 0,
@@ -106,7 +150,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
 /** `User: <arn> is not authorized to perform: <action> on resource: <arn>`, as AWS words it. */
 function notAuthorised(principal: Principal, call: CallDescription, resource: string, account: string): string {
-  const who = principal.kind === 'role' ? `arn:aws:sts::${account}:assumed-role/${principal.roleName}/${principal.usedBy[0] ?? 'rehearsal'}` : describePrincipal(principal);
+  const who =
+    principal.kind === 'role'
+      ? `arn:aws:sts::${account}:assumed-role/${principal.roleName}/${principal.usedBy[0] ?? 'rehearsal'}`
+      : describePrincipal(principal);
   return `User: ${who} is not authorized to perform: ${call.action} on resource: ${resource} because no identity-based policy allows the ${call.action} action`;
 }
 
@@ -124,7 +171,11 @@ function denialResponse(headers: IncomingHttpHeaders, status: number, code: stri
     return { status, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': 'rehearsal' }, body: Buffer.from(xml) };
   }
   const json = headers['x-amz-target'] ? { __type: code, message } : { message };
-  return { status, headers: { 'content-type': 'application/json', 'x-amzn-errortype': code, 'x-amzn-requestid': 'rehearsal' }, body: Buffer.from(JSON.stringify(json)) };
+  return {
+    status,
+    headers: { 'content-type': 'application/json', 'x-amzn-errortype': code, 'x-amzn-requestid': 'rehearsal' },
+    body: Buffer.from(JSON.stringify(json)),
+  };
 }
 
 function forward(upstream: string, method: string, path: string, headers: IncomingHttpHeaders | Record<string, string>, body: Buffer): Promise<Answer> {

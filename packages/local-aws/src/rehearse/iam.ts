@@ -10,7 +10,13 @@ import { statementsOf, type PrincipalRegistry, type RolePrincipal } from './prin
 export async function createRoleUser(
   moto: EnforcingMoto,
   registry: PrincipalRegistry,
-  role: { logicalId: string; roleName: string; roleArn: string; managedPolicyArns: string[]; inlinePolicies: { PolicyName: string; PolicyDocument: unknown }[] },
+  role: {
+    logicalId: string;
+    roleName: string;
+    roleArn: string;
+    managedPolicyArns: string[];
+    inlinePolicies: { PolicyName: string; PolicyDocument: unknown }[];
+  },
 ): Promise<RolePrincipal> {
   const user = await moto.iam('CreateUser', { UserName: role.roleName });
   const credentials = accessKeyOf(await moto.iam('CreateAccessKey', { UserName: role.roleName }));
@@ -33,7 +39,8 @@ export async function createRoleUser(
 /** Puts an inline policy (an AWS::IAM::Policy on the role, or the role's own `Policies`) on the role's user. */
 export async function putInlinePolicy(moto: EnforcingMoto, principal: RolePrincipal, name: string, document: unknown): Promise<void> {
   const { statements, unsupported } = statementsOf(document);
-  if (unsupported.length) throw new Error(`policy ${name} of ${principal.logicalId}: NotAction / NotResource statements are not rehearsed: ${JSON.stringify(unsupported)}`);
+  if (unsupported.length)
+    throw new Error(`policy ${name} of ${principal.logicalId}: NotAction / NotResource statements are not rehearsed: ${JSON.stringify(unsupported)}`);
   await moto.iam('PutUserPolicy', { UserName: principal.roleName, PolicyName: name, PolicyDocument: JSON.stringify(document) });
   principal.policies.set(name, statements);
 }

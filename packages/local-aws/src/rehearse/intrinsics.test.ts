@@ -20,8 +20,12 @@ describe('resolve', () => {
     expect(resolve({ Ref: 'Bucket' }, ctx)).toBe('report-bucket-1');
     expect(resolve({ 'Fn::GetAtt': ['Fn', 'Arn'] }, ctx)).toContain(':function:report-fn');
     expect(resolve({ 'Fn::GetAtt': 'Bucket.Arn' }, ctx)).toBe('arn:aws:s3:::report-bucket-1');
-    expect(resolve({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, '::foundation-model/m']] }, ctx)).toBe('arn:aws:bedrock:eu-west-1::foundation-model/m');
-    expect(resolve({ 'Fn::Sub': '${Bucket.Arn}/*:${AWS::AccountId}:${!Literal}:${Stage}' }, ctx)).toBe('arn:aws:s3:::report-bucket-1/*:123456789012:${Literal}:prod');
+    expect(resolve({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, '::foundation-model/m']] }, ctx)).toBe(
+      'arn:aws:bedrock:eu-west-1::foundation-model/m',
+    );
+    expect(resolve({ 'Fn::Sub': '${Bucket.Arn}/*:${AWS::AccountId}:${!Literal}:${Stage}' }, ctx)).toBe(
+      'arn:aws:s3:::report-bucket-1/*:123456789012:${Literal}:prod',
+    );
     expect(resolve({ 'Fn::Sub': ['${X}-${Bucket}', { X: { Ref: 'AWS::URLSuffix' } }] }, ctx)).toBe('amazonaws.com-report-bucket-1');
     expect(resolve({ 'Fn::Select': [1, { 'Fn::Split': [':', 'a:b:c'] }] }, ctx)).toBe('b');
     expect(resolve({ 'Fn::If': ['IsProd', 'yes', 'no'] }, ctx)).toBe('yes');
@@ -38,7 +42,10 @@ describe('creationOrder and conditions', () => {
   const template: CfnTemplate = {
     Conditions: { IsProd: { 'Fn::Equals': [{ Ref: 'Stage' }, 'prod'] }, NotProd: { 'Fn::Not': [{ Condition: 'IsProd' }] } },
     Resources: {
-      Machine: { Type: 'AWS::StepFunctions::StateMachine', Properties: { RoleArn: { 'Fn::GetAtt': ['Role', 'Arn'] }, DefinitionSubstitutions: { fn: { 'Fn::Sub': '${Fn.Arn}' } } } },
+      Machine: {
+        Type: 'AWS::StepFunctions::StateMachine',
+        Properties: { RoleArn: { 'Fn::GetAtt': ['Role', 'Arn'] }, DefinitionSubstitutions: { fn: { 'Fn::Sub': '${Fn.Arn}' } } },
+      },
       Fn: { Type: 'AWS::Lambda::Function', DependsOn: ['Policy'], Properties: { Role: { 'Fn::GetAtt': ['Role', 'Arn'] } } },
       Policy: { Type: 'AWS::IAM::Policy', Properties: { Roles: [{ Ref: 'Role' }] } },
       Role: { Type: 'AWS::IAM::Role' },
@@ -55,6 +62,8 @@ describe('creationOrder and conditions', () => {
     expect(evaluateConditions(template, { ...context(), parameters: { Stage: 'dev' } })).toEqual({ IsProd: false, NotProd: true });
   });
   it('refuses a cycle, naming it', () => {
-    expect(() => creationOrder({ Resources: { A: { Type: 'X', DependsOn: 'B' }, B: { Type: 'X', Properties: { a: { Ref: 'A' } } } } })).toThrow(/circular dependency: A -> B -> A/);
+    expect(() => creationOrder({ Resources: { A: { Type: 'X', DependsOn: 'B' }, B: { Type: 'X', Properties: { a: { Ref: 'A' } } } } })).toThrow(
+      /circular dependency: A -> B -> A/,
+    );
   });
 });

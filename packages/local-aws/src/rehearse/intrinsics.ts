@@ -131,7 +131,8 @@ function getAtt(id: string, attribute: string, ctx: ResolveContext): string {
   const physical = ctx.physical.get(id);
   if (!physical) throw new Error(`Fn::GetAtt ${id}.${attribute}: that resource is not created (yet)`);
   const value = physical.attributes[attribute];
-  if (value === undefined) throw new Error(`Fn::GetAtt ${id}.${attribute}: the rehearsal knows ${Object.keys(physical.attributes).join(', ') || 'no attributes'} of it`);
+  if (value === undefined)
+    throw new Error(`Fn::GetAtt ${id}.${attribute}: the rehearsal knows ${Object.keys(physical.attributes).join(', ') || 'no attributes'} of it`);
   return value;
 }
 

@@ -47,7 +47,13 @@ export async function startEnforcingMoto(options: { account: string; region: str
   for (;;) {
     if (child.exitCode !== null) throw new Error(`moto_server exited with code ${child.exitCode}: ${stderr}`);
     // the moto-api is not an AWS action: it does not use up the unauthenticated requests
-    if (await fetch(`${endpoint}/moto-api/`).then((r) => r.status < 500, () => false)) break;
+    if (
+      await fetch(`${endpoint}/moto-api/`).then(
+        (r) => r.status < 500,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) {
       await close();
       throw new Error(`moto_server did not answer on ${endpoint} within 30 s: ${stderr}`);
@@ -56,7 +62,12 @@ export async function startEnforcingMoto(options: { account: string; region: str
   }
   const call = async (credentials: Credentials, action: string, params: Record<string, string> = {}): Promise<string> => {
     const body = new URLSearchParams({ Action: action, Version: '2010-05-08', ...params }).toString();
-    const res = await signedFetch({ method: 'POST', url: `${endpoint}/`, headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body }, 'iam', options.region, credentials);
+    const res = await signedFetch(
+      { method: 'POST', url: `${endpoint}/`, headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body },
+      'iam',
+      options.region,
+      credentials,
+    );
     if (res.status >= 300) throw new Error(`IAM ${action} on moto: HTTP ${res.status}: ${res.text.slice(0, 500)}`);
     return res.text;
   };
@@ -64,7 +75,11 @@ export async function startEnforcingMoto(options: { account: string; region: str
     // unauthenticated: moto checks no signature for these three (any key signs them)
     const bootstrap = { accessKeyId: 'AKIAREHEARSALBOOTSTRAP', secretAccessKey: 'bootstrap' };
     const user = await call(bootstrap, 'CreateUser', { UserName: ADMIN_USER });
-    await call(bootstrap, 'PutUserPolicy', { UserName: ADMIN_USER, PolicyName: 'admin', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }) });
+    await call(bootstrap, 'PutUserPolicy', {
+      UserName: ADMIN_USER,
+      PolicyName: 'admin',
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }),
+    });
     const admin = accessKeyOf(await call(bootstrap, 'CreateAccessKey', { UserName: ADMIN_USER }));
     const adminArn = xmlValue(user, 'Arn') ?? `arn:aws:iam::${options.account}:user/${ADMIN_USER}`;
     return { endpoint, admin, adminArn, iam: (action, params) => call(admin, action, params), close };
@@ -89,7 +104,12 @@ export function xmlValue(xml: string, tag: string): string | undefined {
 }
 
 function decodeXml(text: string): string {
-  return text.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return text
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 function motoBinary(explicit: string | undefined): string {
@@ -98,7 +118,9 @@ function motoBinary(explicit: string | undefined): string {
   for (const c of candidates) if (existsSync(c)) return c;
   const which = spawnSync('sh', ['-c', 'command -v moto_server'], { encoding: 'utf8' });
   if (which.status === 0 && which.stdout.trim()) return which.stdout.trim();
-  throw new Error('moto_server not found: run scripts/prereqs.sh (or python3 -m venv .venv-moto && .venv-moto/bin/pip install "moto[server]"), or set MOTO_SERVER');
+  throw new Error(
+    'moto_server not found: run scripts/prereqs.sh (or python3 -m venv .venv-moto && .venv-moto/bin/pip install "moto[server]"), or set MOTO_SERVER',
+  );
 }
 
 /** A free loopback TCP port. */

@@ -73,7 +73,13 @@ export class PrincipalRegistry {
 
   /** Records a denial (and tells the listeners). */
   deny(principal: Principal | string, action: string, resource: string, enforcedBy: IamDenial['enforcedBy']): IamDenial {
-    const denial: IamDenial = { principal: typeof principal === 'string' ? principal : describePrincipal(principal), action, resource, enforcedBy, at: new Date().toISOString() };
+    const denial: IamDenial = {
+      principal: typeof principal === 'string' ? principal : describePrincipal(principal),
+      action,
+      resource,
+      enforcedBy,
+      at: new Date().toISOString(),
+    };
     this.denials.push(denial);
     for (const l of this.listeners) l(denial);
     return denial;
@@ -106,7 +112,12 @@ export function statementsOf(document: unknown): { statements: PolicyStatement[]
       unsupported.push(s);
       continue;
     }
-    statements.push({ Effect: s.Effect, Action: s.Action as string | string[], Resource: (s.Resource ?? '*') as string | string[], ...(s.Condition ? { Condition: s.Condition } : {}) });
+    statements.push({
+      Effect: s.Effect,
+      Action: s.Action as string | string[],
+      Resource: (s.Resource ?? '*') as string | string[],
+      ...(s.Condition ? { Condition: s.Condition } : {}),
+    });
   }
   return { statements, unsupported };
 }

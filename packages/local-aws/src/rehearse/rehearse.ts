@@ -153,11 +153,17 @@ export async function rehearse(cdkOutDir: string, options: RehearseOptions = {})
     closers.push(() => moto.close());
     log(`moto ${moto.endpoint}: IAM enforced after the admin's set-up (${moto.adminArn})`);
     const ownBedrock = !options.bedrock || !('url' in options.bedrock);
-    const bedrock = ownBedrock ? await startLocalBedrock(options.bedrock && !('url' in options.bedrock) ? options.bedrock : {}) : (options.bedrock as LocalBedrock);
+    const bedrock = ownBedrock
+      ? await startLocalBedrock(options.bedrock && !('url' in options.bedrock) ? options.bedrock : {})
+      : (options.bedrock as LocalBedrock);
     if (ownBedrock) closers.push(() => bedrock.close());
     const registry = new PrincipalRegistry();
     registry.add({ kind: 'admin', name: 'rehearsal admin', credentials: moto.admin });
-    const events = { kind: 'service' as const, name: 'events.amazonaws.com', credentials: { accessKeyId: `AKIAEVENTS${randomBytes(5).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(20).toString('hex') } };
+    const events = {
+      kind: 'service' as const,
+      name: 'events.amazonaws.com',
+      credentials: { accessKeyId: `AKIAEVENTS${randomBytes(5).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(20).toString('hex') },
+    };
     registry.add(events);
     const upstreams: { moto: string; bedrock: string; states?: string; lambda?: string } = { moto: moto.endpoint, bedrock: bedrock.url };
     const secrets = new Map<string, string>();
@@ -172,9 +178,22 @@ export async function rehearse(cdkOutDir: string, options: RehearseOptions = {})
     });
     closers.push(() => gateway.close());
     const sdk = { region, endpoint: gateway.url, credentials: moto.admin };
-    const clients = { s3: new S3Client({ ...sdk, forcePathStyle: true }), sqs: new SQSClient(sdk), sns: new SNSClient(sdk), secrets: new SecretsManagerClient(sdk), events: new EventBridgeClient(sdk) };
+    const clients = {
+      s3: new S3Client({ ...sdk, forcePathStyle: true }),
+      sqs: new SQSClient(sdk),
+      sns: new SNSClient(sdk),
+      secrets: new SecretsManagerClient(sdk),
+      events: new EventBridgeClient(sdk),
+    };
 
-    const resolveContext: ResolveContext = { region, account, stackName: stack.name, physical: new Map(), parameters: parameterDefaults(stack.template), conditions: {} };
+    const resolveContext: ResolveContext = {
+      region,
+      account,
+      stackName: stack.name,
+      physical: new Map(),
+      parameters: parameterDefaults(stack.template),
+      conditions: {},
+    };
     resolveContext.conditions = evaluateConditions(stack.template, resolveContext);
     const ctx: CreateContext = {
       stack,
@@ -252,7 +271,9 @@ export async function rehearse(cdkOutDir: string, options: RehearseOptions = {})
     closers.push(() => router.idle());
 
     const byType = (type: string, pick: (p: { ref: string; attributes: Record<string, string> }) => string): Record<string, string> =>
-      Object.fromEntries(resources.filter((r) => r.type === type && r.status === 'created').map((r) => [r.logicalId, pick(resolveContext.physical.get(r.logicalId)!)]));
+      Object.fromEntries(
+        resources.filter((r) => r.type === type && r.status === 'created').map((r) => [r.logicalId, pick(resolveContext.physical.get(r.logicalId)!)]),
+      );
     const outputs = Object.fromEntries(Object.entries(stack.template.Outputs ?? {}).map(([k, o]) => [k, String(resolve(o.Value, resolveContext))]));
     const env = awsEnvironment(gateway.url, region, moto.admin);
     log(`rehearsal of ${stack.name} ready: ${resources.filter((r) => r.status === 'created').length} resources created, AWS endpoint ${gateway.url}`);
@@ -312,8 +333,15 @@ export async function rehearse(cdkOutDir: string, options: RehearseOptions = {})
 
 /** AWS_ENDPOINT_URL (+ the per-service variables), region and keys for an SDK process on the rehearsal. */
 export function awsEnvironment(endpoint: string, region: string, credentials: Credentials): Record<string, string> {
-  const out: Record<string, string> = { AWS_REGION: region, AWS_DEFAULT_REGION: region, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_ENDPOINT_URL: endpoint };
-  for (const s of ['S3', 'SQS', 'SNS', 'SECRETS_MANAGER', 'EVENTBRIDGE', 'SFN', 'BEDROCK_RUNTIME', 'XRAY', 'STS', 'LAMBDA']) out[`AWS_ENDPOINT_URL_${s}`] = endpoint;
+  const out: Record<string, string> = {
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_ENDPOINT_URL: endpoint,
+  };
+  for (const s of ['S3', 'SQS', 'SNS', 'SECRETS_MANAGER', 'EVENTBRIDGE', 'SFN', 'BEDROCK_RUNTIME', 'XRAY', 'STS', 'LAMBDA'])
+    out[`AWS_ENDPOINT_URL_${s}`] = endpoint;
   return out;
 }
 

@@ -41,5 +41,7 @@ export function formatRehearsalReport(r: Rehearsal): string {
 /** `IAM denials: 0`, or one line per denial (principal, action, resource, who refused). */
 export function formatDenials(denials: IamDenial[]): string {
   if (denials.length === 0) return 'IAM denials: 0';
-  return [`IAM denials: ${denials.length}`, ...denials.map((d) => `  ${d.principal} may not ${d.action} on ${d.resource} (refused by ${d.enforcedBy})`)].join('\n');
+  return [`IAM denials: ${denials.length}`, ...denials.map((d) => `  ${d.principal} may not ${d.action} on ${d.resource} (refused by ${d.enforcedBy})`)].join(
+    '\n',
+  );
 }

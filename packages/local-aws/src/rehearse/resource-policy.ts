@@ -9,13 +9,23 @@ import type { ResourcePolicy } from './context.js';
  * `aws:SecureTransport` is true, the rehearsal standing in for AWS's TLS endpoints. An explicit
  * Deny wins, an Allow is needed.
  */
-export function servicePrincipalAllowed(policies: ResourcePolicy[], service: string, action: string, resource: string, context: Record<string, string>): boolean {
+export function servicePrincipalAllowed(
+  policies: ResourcePolicy[],
+  service: string,
+  action: string,
+  resource: string,
+  context: Record<string, string>,
+): boolean {
   const applicable = policies
     .filter((p) => p.resources.includes(resource))
     .flatMap((p) => p.statements)
     .filter((s) => namesService(s.Principal, service) && conditionsHold(s.Condition as Conditions | undefined, { 'aws:SecureTransport': 'true', ...context }));
   return isAllowed(
-    applicable.map((s) => ({ Effect: s.Effect as 'Allow' | 'Deny', Action: s.Action as string | string[], Resource: (s.Resource ?? resource) as string | string[] })),
+    applicable.map((s) => ({
+      Effect: s.Effect as 'Allow' | 'Deny',
+      Action: s.Action as string | string[],
+      Resource: (s.Resource ?? resource) as string | string[],
+    })),
     action,
     resource,
   );
@@ -55,7 +65,13 @@ function compare(op: string, actual: string, expected: string): boolean {
       return actual.toLowerCase() === expected.toLowerCase();
     case 'ArnLike':
     case 'StringLike':
-      return new RegExp(`^${expected.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's').test(actual);
+      return new RegExp(
+        `^${expected
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+        's',
+      ).test(actual);
     case 'ArnNotEquals':
     case 'StringNotEquals':
       return actual !== expected;

@@ -6,17 +6,33 @@ import { randomBytes } from 'node:crypto';
 import { physicalName, str, type CreateContext, type Creator } from './context.js';
 
 /** Queue attributes CloudFormation and moto both know. */
-const QUEUE_ATTRIBUTES = ['DelaySeconds', 'MaximumMessageSize', 'MessageRetentionPeriod', 'ReceiveMessageWaitTimeSeconds', 'VisibilityTimeout', 'FifoQueue', 'ContentBasedDeduplication'] as const;
+const QUEUE_ATTRIBUTES = [
+  'DelaySeconds',
+  'MaximumMessageSize',
+  'MessageRetentionPeriod',
+  'ReceiveMessageWaitTimeSeconds',
+  'VisibilityTimeout',
+  'FifoQueue',
+  'ContentBasedDeduplication',
+] as const;
 
 const bucket: Creator = async (ctx, id, props) => {
   const name = str(props.BucketName) ?? physicalName(ctx.stack.name, id, 63, true);
   await ctx.clients.s3.send(
-    new CreateBucketCommand({ Bucket: name, ...(ctx.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: ctx.region as BucketLocationConstraint } }) }),
+    new CreateBucketCommand({
+      Bucket: name,
+      ...(ctx.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: ctx.region as BucketLocationConstraint } }),
+    }),
   );
   return {
     status: 'created',
     ref: name,
-    attributes: { Arn: `arn:aws:s3:::${name}`, DomainName: `${name}.s3.amazonaws.com`, RegionalDomainName: `${name}.s3.${ctx.region}.amazonaws.com`, WebsiteURL: `http://${name}.s3-website-${ctx.region}.amazonaws.com` },
+    attributes: {
+      Arn: `arn:aws:s3:::${name}`,
+      DomainName: `${name}.s3.amazonaws.com`,
+      RegionalDomainName: `${name}.s3.${ctx.region}.amazonaws.com`,
+      WebsiteURL: `http://${name}.s3-website-${ctx.region}.amazonaws.com`,
+    },
   };
 };
 
@@ -50,7 +66,15 @@ const subscription: Creator = async (ctx, _id, props) => {
     const v = props[a];
     if (v !== undefined) attributes[a] = typeof v === 'string' ? v : JSON.stringify(v);
   }
-  const out = await ctx.clients.sns.send(new SubscribeCommand({ TopicArn: str(props.TopicArn), Protocol: str(props.Protocol), Endpoint: str(props.Endpoint), Attributes: attributes, ReturnSubscriptionArn: true }));
+  const out = await ctx.clients.sns.send(
+    new SubscribeCommand({
+      TopicArn: str(props.TopicArn),
+      Protocol: str(props.Protocol),
+      Endpoint: str(props.Endpoint),
+      Attributes: attributes,
+      ReturnSubscriptionArn: true,
+    }),
+  );
   return { status: 'created', ref: out.SubscriptionArn!, attributes: { Arn: out.SubscriptionArn! } };
 };
 
@@ -67,7 +91,12 @@ function keepPolicy(resourcesOf: (props: Record<string, unknown>) => unknown): C
     const resources = [resourcesOf(props)].flat().map(String);
     const doc = props.PolicyDocument as { Statement?: unknown } | undefined;
     ctx.resourcePolicies.push({ logicalId: id, resources, statements: [doc?.Statement ?? []].flat() as Record<string, unknown>[] });
-    return Promise.resolve({ status: 'named', ref: id, attributes: {}, note: 'kept for service-principal checks, not put on moto (moto would apply its aws:SecureTransport Deny to the plain-HTTP rehearsal)' });
+    return Promise.resolve({
+      status: 'named',
+      ref: id,
+      attributes: {},
+      note: 'kept for service-principal checks, not put on moto (moto would apply its aws:SecureTransport Deny to the plain-HTTP rehearsal)',
+    });
   };
 }
 
@@ -93,7 +122,9 @@ interface GenerateSecretString {
 }
 
 function generated(spec: GenerateSecretString | undefined): string {
-  const password = randomBytes(24).toString('base64url').slice(0, spec?.PasswordLength ?? 32);
+  const password = randomBytes(24)
+    .toString('base64url')
+    .slice(0, spec?.PasswordLength ?? 32);
   if (!spec?.SecretStringTemplate || !spec.GenerateStringKey) return password;
   return JSON.stringify({ ...(JSON.parse(spec.SecretStringTemplate) as object), [spec.GenerateStringKey]: password });
 }
@@ -117,10 +148,21 @@ export const STORAGE_CREATORS: Record<string, Creator> = {
   'AWS::SNS::TopicPolicy': keepPolicy((p) => p.Topics),
   'AWS::SNS::Subscription': subscription,
   'AWS::SecretsManager::Secret': secret,
-  'AWS::Logs::LogGroup': namedOnly('logs', 'LogGroup', 512, 'not created: function output stays in the local Lambda endpoint (logs(name))', (name, ctx) => `arn:aws:logs:${ctx.region}:${ctx.account}:log-group:${name}:*`),
-  'AWS::CloudWatch::Alarm': namedOnly('cloudwatch', 'Alarm', 255, 'not created: the rehearsal has no CloudWatch metrics', (name, ctx) => `arn:aws:cloudwatch:${ctx.region}:${ctx.account}:alarm:${name}`),
+  'AWS::Logs::LogGroup': namedOnly(
+    'logs',
+    'LogGroup',
+    512,
+    'not created: function output stays in the local Lambda endpoint (logs(name))',
+    (name, ctx) => `arn:aws:logs:${ctx.region}:${ctx.account}:log-group:${name}:*`,
+  ),
+  'AWS::CloudWatch::Alarm': namedOnly(
+    'cloudwatch',
+    'Alarm',
+    255,
+    'not created: the rehearsal has no CloudWatch metrics',
+    (name, ctx) => `arn:aws:cloudwatch:${ctx.region}:${ctx.account}:alarm:${name}`,
+  ),
 };
 
 /** A resource of a type the rehearsal does not create: named so that references resolve, reported as skipped. */
 export const skipped = (type: string): Creator => namedOnly(type.split('::')[1]?.toLowerCase() ?? 'unknown', 'Resource', 64, `${type} is not rehearsed`);
-

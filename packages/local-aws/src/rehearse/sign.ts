@@ -68,7 +68,17 @@ export async function signRequest(request: PlainRequest, service: string, region
 }
 
 // headers a proxy must not carry over into a new signature
-const UNSIGNED = new Set(['authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', 'host', 'content-length', 'connection', 'transfer-encoding', 'expect']);
+const UNSIGNED = new Set([
+  'authorization',
+  'x-amz-date',
+  'x-amz-security-token',
+  'x-amz-content-sha256',
+  'host',
+  'content-length',
+  'connection',
+  'transfer-encoding',
+  'expect',
+]);
 
 /** Sends a SigV4-signed request with fetch and returns status and body text. */
 export async function signedFetch(request: PlainRequest, service: string, region: string, credentials: Credentials): Promise<{ status: number; text: string }> {

@@ -39,9 +39,12 @@ export async function createStateMachines(machines: StateMachineSpec[], options:
           ...(m.published ? { publish: true } : {}),
         }),
       );
-      if (out.stateMachineArn !== m.arn) throw new Error(`state machine ${m.logicalId}: the template resolved its ARN to ${m.arn}, the local endpoint made ${out.stateMachineArn}`);
+      if (out.stateMachineArn !== m.arn)
+        throw new Error(`state machine ${m.logicalId}: the template resolved its ARN to ${m.arn}, the local endpoint made ${out.stateMachineArn}`);
       for (const name of m.aliases ?? []) {
-        await sfn.send(new CreateStateMachineAliasCommand({ name, routingConfiguration: [{ stateMachineVersionArn: out.stateMachineVersionArn!, weight: 100 }] }));
+        await sfn.send(
+          new CreateStateMachineAliasCommand({ name, routingConfiguration: [{ stateMachineVersionArn: out.stateMachineVersionArn!, weight: 100 }] }),
+        );
       }
     }
   } finally {

@@ -49,9 +49,12 @@ export function startSegmentSender(options: {
         aws: { function_arn: fn.arn },
       };
       const body = JSON.stringify({ TraceSegmentDocuments: [JSON.stringify(segment)] });
-      const res = await signedFetch({ method: 'POST', url: `${options.endpoint}/TraceSegments`, headers: { 'content-type': 'application/json' }, body }, 'xray', options.region, fn.role.credentials).catch(
-        (e: unknown) => ({ status: 0, text: (e as Error).message }),
-      );
+      const res = await signedFetch(
+        { method: 'POST', url: `${options.endpoint}/TraceSegments`, headers: { 'content-type': 'application/json' }, body },
+        'xray',
+        options.region,
+        fn.role.credentials,
+      ).catch((e: unknown) => ({ status: 0, text: (e as Error).message }));
       if (res.status === 200) sent++;
       else refused.push({ function: fn.name, status: res.status, text: res.text.slice(0, 300) });
     }

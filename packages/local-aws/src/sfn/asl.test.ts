@@ -1,4 +1,11 @@
-import { CreateStateMachineCommand, DescribeStateMachineCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SendTaskHeartbeatCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import {
+  CreateStateMachineCommand,
+  DescribeStateMachineCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SendTaskHeartbeatCommand,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,7 +51,13 @@ describe('startLocalStepFunctions: hand-written ASL', () => {
                 echo: {
                   Type: 'Task',
                   Resource: h.lambda.arnOf('echo'),
-                  Parameters: { 'name.$': '$$.Execution.Name', 'machine.$': '$$.StateMachine.Name', 'state.$': '$$.State.Name', 'retry.$': "States.Format('retry {}', $$.State.RetryCount)", 'entered.$': '$$.State.EnteredTime' },
+                  Parameters: {
+                    'name.$': '$$.Execution.Name',
+                    'machine.$': '$$.StateMachine.Name',
+                    'state.$': '$$.State.Name',
+                    'retry.$': "States.Format('retry {}', $$.State.RetryCount)",
+                    'entered.$': '$$.State.EnteredTime',
+                  },
                   End: true,
                 },
               },
@@ -71,7 +84,15 @@ describe('startLocalStepFunctions: hand-written ASL', () => {
     const from = events.indexOf('ParallelStateStarted') + 1;
     const to = events.indexOf('ParallelStateSucceeded');
     expect(events.slice(from, to).sort()).toEqual(
-      ['TaskStateEntered', 'LambdaFunctionScheduled', 'LambdaFunctionStarted', 'LambdaFunctionSucceeded', 'TaskStateExited', 'PassStateEntered', 'PassStateExited'].sort(),
+      [
+        'TaskStateEntered',
+        'LambdaFunctionScheduled',
+        'LambdaFunctionStarted',
+        'LambdaFunctionSucceeded',
+        'TaskStateExited',
+        'PassStateEntered',
+        'PassStateExited',
+      ].sort(),
     );
     expect([...events.slice(0, from), ...events.slice(to)]).toEqual([
       'ExecutionStarted',
@@ -110,24 +131,54 @@ describe('startLocalStepFunctions: hand-written ASL', () => {
     expect(JSON.parse(done.output!)).toMatchObject({ error: { Error: 'States.Timeout' } });
     const events = await h.history(done.executionArn!);
     const task = types(events).filter((t) => t.startsWith('Task'));
-    expect(task).toEqual(['TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskTimedOut', 'TaskScheduled', 'TaskStarted', 'TaskTimedOut', 'TaskStateExited']);
+    expect(task).toEqual([
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskTimedOut',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskTimedOut',
+      'TaskStateExited',
+    ]);
     expect(events.find((e) => e.type === 'TaskScheduled')!.taskScheduledEventDetails!.timeoutInSeconds).toBe(1);
-    expect(events.find((e) => e.type === 'TaskTimedOut')!.taskTimedOutEventDetails).toMatchObject({ resourceType: 'lambda', resource: 'invoke', error: 'States.Timeout' });
+    expect(events.find((e) => e.type === 'TaskTimedOut')!.taskTimedOutEventDetails).toMatchObject({
+      resourceType: 'lambda',
+      resource: 'invoke',
+      error: 'States.Timeout',
+    });
   });
 
-  it('fails the execution with a crashed function\'s Runtime.ExitError and its error body as cause', async () => {
-    const sm = await create('crash', { StartAt: 'crash', States: { crash: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: h.lambda.arnOf('crashing'), Payload: {} }, End: true } } });
+  it("fails the execution with a crashed function's Runtime.ExitError and its error body as cause", async () => {
+    const sm = await create('crash', {
+      StartAt: 'crash',
+      States: {
+        crash: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: h.lambda.arnOf('crashing'), Payload: {} }, End: true },
+      },
+    });
     const done = await h.settled(await h.start(sm, {}));
     expect(done).toMatchObject({ status: 'FAILED', error: 'Runtime.ExitError' });
-    expect(JSON.parse(done.cause!)).toMatchObject({ errorType: 'Runtime.ExitError', errorMessage: expect.stringMatching(/Runtime exited with error: exit status 7$/) });
-    expect((await h.history(done.executionArn!)).at(-1)).toMatchObject({ type: 'ExecutionFailed', executionFailedEventDetails: { error: 'Runtime.ExitError' } });
+    expect(JSON.parse(done.cause!)).toMatchObject({
+      errorType: 'Runtime.ExitError',
+      errorMessage: expect.stringMatching(/Runtime exited with error: exit status 7$/),
+    });
+    expect((await h.history(done.executionArn!)).at(-1)).toMatchObject({
+      type: 'ExecutionFailed',
+      executionFailedEventDetails: { error: 'Runtime.ExitError' },
+    });
   });
 
   it('fails a waiting Task whose heartbeat stops with States.HeartbeatTimeout; heartbeats keep it alive', async () => {
     const sm = await create('heartbeat', {
       StartAt: 'wait',
       States: {
-        wait: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', Parameters: { FunctionName: 'echo', Payload: { 'token.$': '$$.Task.Token' } }, HeartbeatSeconds: 1, End: true },
+        wait: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+          Parameters: { FunctionName: 'echo', Payload: { 'token.$': '$$.Task.Token' } },
+          HeartbeatSeconds: 1,
+          End: true,
+        },
       },
     });
     const arn = await h.start(sm, {});
@@ -150,10 +201,14 @@ describe('startLocalStepFunctions: hand-written ASL', () => {
     for (const arn of arns) await h.settled(arn);
     const all = await h.history(arns[0]!);
     expect(types(all)).toEqual(['ExecutionStarted', 'PassStateEntered', 'PassStateExited', 'PassStateEntered', 'PassStateExited', 'ExecutionSucceeded']);
-    const first = await h.client.send(new GetExecutionHistoryCommand({ executionArn: arns[0], maxResults: 4, reverseOrder: true, includeExecutionData: false }));
+    const first = await h.client.send(
+      new GetExecutionHistoryCommand({ executionArn: arns[0], maxResults: 4, reverseOrder: true, includeExecutionData: false }),
+    );
     expect(first.events!.map((e) => e.id)).toEqual([6, 5, 4, 3]);
     expect(first.events![0]!.executionSucceededEventDetails).toEqual({ outputDetails: { truncated: false } });
-    const second = await h.client.send(new GetExecutionHistoryCommand({ executionArn: arns[0], maxResults: 4, reverseOrder: true, nextToken: first.nextToken }));
+    const second = await h.client.send(
+      new GetExecutionHistoryCommand({ executionArn: arns[0], maxResults: 4, reverseOrder: true, nextToken: first.nextToken }),
+    );
     expect(second.events!.map((e) => e.id)).toEqual([2, 1]);
     expect(second.nextToken).toBeUndefined();
     const page1 = await h.client.send(new ListExecutionsCommand({ stateMachineArn: sm, maxResults: 2 }));
@@ -161,19 +216,29 @@ describe('startLocalStepFunctions: hand-written ASL', () => {
     expect([...page1.executions!, ...page2.executions!].map((e) => e.name)).toEqual(['e3', 'e2', 'e1']);
     expect(page2.nextToken).toBeUndefined();
     expect((await h.client.send(new ListExecutionsCommand({ stateMachineArn: sm, statusFilter: 'FAILED' }))).executions).toEqual([]);
-    expect(await h.client.send(new DescribeStateMachineCommand({ stateMachineArn: sm }))).toMatchObject({ name: 'pass-through', type: 'STANDARD', status: 'ACTIVE', roleArn: ROLE_ARN });
+    expect(await h.client.send(new DescribeStateMachineCommand({ stateMachineArn: sm }))).toMatchObject({
+      name: 'pass-through',
+      type: 'STANDARD',
+      status: 'ACTIVE',
+      roleArn: ROLE_ARN,
+    });
   });
 
   it('times the execution out after its TimeoutSeconds (TIMED_OUT, redrivable)', async () => {
     const sm = await create('too-long', { TimeoutSeconds: 1, StartAt: 'wait', States: { wait: { Type: 'Wait', Seconds: 1000, End: true } } });
     const done = await h.settled(await h.start(sm, {}));
     expect(done).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout', redriveStatus: 'REDRIVABLE' });
-    expect((await h.history(done.executionArn!)).at(-1)).toMatchObject({ type: 'ExecutionTimedOut', executionTimedOutEventDetails: { error: 'States.Timeout' } });
+    expect((await h.history(done.executionArn!)).at(-1)).toMatchObject({
+      type: 'ExecutionTimedOut',
+      executionTimedOutEventDetails: { error: 'States.Timeout' },
+    });
   });
 
   it('refuses what the service refuses at CreateStateMachine', async () => {
     await expect(create('broken', { StartAt: 'nowhere', States: { p: { Type: 'Pass', End: true } } })).rejects.toMatchObject({ name: 'InvalidDefinition' });
-    await expect(h.client.send(new CreateStateMachineCommand({ name: 'bad-json', definition: '{', roleArn: ROLE_ARN }))).rejects.toMatchObject({ name: 'InvalidDefinition' });
+    await expect(h.client.send(new CreateStateMachineCommand({ name: 'bad-json', definition: '{', roleArn: ROLE_ARN }))).rejects.toMatchObject({
+      name: 'InvalidDefinition',
+    });
     const definition = { StartAt: 'p', States: { p: { Type: 'Pass', End: true } } };
     const arn = await create('once', definition);
     expect(await create('once', definition)).toBe(arn);

@@ -65,99 +65,107 @@ export function runAttempt(options: AttemptOptions): { abort: () => void; done: 
   // an ended execution
   let ended = false;
 
-  const handler = (info: TaskInfo) => async (evaluated: unknown): Promise<unknown> => {
-    let key = '';
-    const attempt: { timedOut: boolean; token?: string; entry?: Entered; integration?: Integration } = { timedOut: false };
-    // registered before the interpreter's own timer of the same length, so it runs first and the
-    // retry delay of a timed-out attempt is planned before the interpreter asks for it
-    const timer = info.timeoutFromPath
-      ? undefined
-      : setTimeout(() => {
-          attempt.timedOut = true;
-          if (attempt.token) tokens.forget(attempt.token);
-          if (attempt.entry && attempt.integration) recorder.task(attempt.entry, timedOutType(attempt.integration), { ...resourceOf(attempt.integration), error: 'States.Timeout' });
-          if (key) planRetry(key, info, 'States.Timeout', true);
-        }, info.timeoutSeconds * 1000);
-    try {
-      // let the event log catch up, so that the Task's StateEntered is recorded before its Task events
-      // (a Map iteration's events come through the interpreter's nested logs: a few turns later)
-      await new Promise((r) => setImmediate(r));
-      for (let turn = 0; turn < 20 && !ended && !recorder.hasUnclaimed(info.name); turn++) await new Promise((r) => setImmediate(r));
-      if (ended) throw taskError('States.Runtime', 'the execution has ended: no Task of it starts', { retryable: false });
-      // $$.Execution.StartTime is the execution's start, in a redrive too (the interpreter puts its run's)
-      const input = fill(evaluated, startTimes);
-      key = `${info.name}\n${JSON.stringify(input)}`;
-      const retryCount = mirror.begin(key, info.retry);
-      const entry = retryCount > 0 && entries.has(key) ? entries.get(key)! : recorder.claim(info.name);
-      // an iteration of a failed Map (aborted, or queued and started by the interpreter after the failure) starts nothing
-      if (recorder.aborted(entry.thread)) {
-        mirror.end(key);
-        throw taskError('States.Runtime', `the Map iteration ${entry.thread} was aborted: its Map failed`, { retryable: false });
-      }
-      entries.set(key, entry);
-      attempt.entry = entry;
-      if (entry.suppressed) {
-        const n = replayed.get(key) ?? 0;
-        const earlier = recorder.recorded(key)?.[n];
-        if (earlier) {
-          replayed.set(key, n + 1);
+  const handler =
+    (info: TaskInfo) =>
+    async (evaluated: unknown): Promise<unknown> => {
+      let key = '';
+      const attempt: { timedOut: boolean; token?: string; entry?: Entered; integration?: Integration } = { timedOut: false };
+      // registered before the interpreter's own timer of the same length, so it runs first and the
+      // retry delay of a timed-out attempt is planned before the interpreter asks for it
+      const timer = info.timeoutFromPath
+        ? undefined
+        : setTimeout(() => {
+            attempt.timedOut = true;
+            if (attempt.token) tokens.forget(attempt.token);
+            if (attempt.entry && attempt.integration)
+              recorder.task(attempt.entry, timedOutType(attempt.integration), { ...resourceOf(attempt.integration), error: 'States.Timeout' });
+            if (key) planRetry(key, info, 'States.Timeout', true);
+          }, info.timeoutSeconds * 1000);
+      try {
+        // let the event log catch up, so that the Task's StateEntered is recorded before its Task events
+        // (a Map iteration's events come through the interpreter's nested logs: a few turns later)
+        await new Promise((r) => setImmediate(r));
+        for (let turn = 0; turn < 20 && !ended && !recorder.hasUnclaimed(info.name); turn++) await new Promise((r) => setImmediate(r));
+        if (ended) throw taskError('States.Runtime', 'the execution has ended: no Task of it starts', { retryable: false });
+        // $$.Execution.StartTime is the execution's start, in a redrive too (the interpreter puts its run's)
+        const input = fill(evaluated, startTimes);
+        key = `${info.name}\n${JSON.stringify(input)}`;
+        const retryCount = mirror.begin(key, info.retry);
+        const entry = retryCount > 0 && entries.has(key) ? entries.get(key)! : recorder.claim(info.name);
+        // an iteration of a failed Map (aborted, or queued and started by the interpreter after the failure) starts nothing
+        if (recorder.aborted(entry.thread)) {
+          mirror.end(key);
+          throw taskError('States.Runtime', `the Map iteration ${entry.thread} was aborted: its Map failed`, { retryable: false });
+        }
+        entries.set(key, entry);
+        attempt.entry = entry;
+        if (entry.suppressed) {
+          const n = replayed.get(key) ?? 0;
+          const earlier = recorder.recorded(key)?.[n];
+          if (earlier) {
+            replayed.set(key, n + 1);
+            mirror.end(key);
+            entries.delete(key);
+            recorder.outcome(key, earlier);
+            if (earlier.ok) return earlier.result;
+            // the error was caught in the previous attempt: caught again, without retries
+            throw taskError(earlier.error, earlier.cause, { retryable: false });
+          }
+          recorder.reveal(entry);
+        }
+        const integration = options.integrationOf(info.resource);
+        attempt.integration = integration;
+        const token = integration.callback ? tokens.mint(String(options.context.StateMachine.Id)) : undefined;
+        if (token) {
+          attempt.token = token;
+          awaited.add(token);
+        }
+        const params = fill(input, {
+          [TOKEN]: token ?? TOKEN,
+          [RETRY_COUNT]: retryCount,
+          [STATE_NAME]: info.name,
+          [ENTERED_TIME]: entry.enteredAt.toISOString(),
+        });
+        scheduled(entry, integration, info, params);
+        const answered = token ? tokens.wait(token, info.heartbeatSeconds) : undefined;
+        answered?.catch(() => undefined);
+        try {
+          let result = await integration.call(params);
+          if (answered) {
+            recorder.task(entry, 'TaskSubmitted', { ...resourceOf(integration), output: json(result), outputDetails: { truncated: false } });
+            result = await answered;
+          }
+          if (attempt.timedOut) return null;
+          recorder.task(entry, integration.resourceType === 'function' ? 'LambdaFunctionSucceeded' : 'TaskSucceeded', {
+            ...(integration.resourceType === 'function' ? {} : resourceOf(integration)),
+            output: json(result),
+            outputDetails: { truncated: false },
+          });
           mirror.end(key);
           entries.delete(key);
-          recorder.outcome(key, earlier);
-          if (earlier.ok) return earlier.result;
-          // the error was caught in the previous attempt: caught again, without retries
-          throw taskError(earlier.error, earlier.cause, { retryable: false });
+          recorder.outcome(key, { ok: true, result });
+          return result;
+        } catch (e) {
+          if (token) tokens.forget(token);
+          const err = e as Error;
+          if (attempt.timedOut) throw err;
+          recorder.task(entry, integration.resourceType === 'function' ? 'LambdaFunctionFailed' : 'TaskFailed', {
+            ...(integration.resourceType === 'function' ? {} : resourceOf(integration)),
+            error: err.name,
+            cause: err.message,
+          });
+          if (!planRetry(key, info, err.name, (err as { isRetryable?: boolean }).isRetryable !== false)) {
+            entries.delete(key);
+            recorder.outcome(key, { ok: false, error: err.name, cause: err.message });
+          }
+          throw err;
+        } finally {
+          if (token) awaited.delete(token);
         }
-        recorder.reveal(entry);
-      }
-      const integration = options.integrationOf(info.resource);
-      attempt.integration = integration;
-      const token = integration.callback ? tokens.mint(String(options.context.StateMachine.Id)) : undefined;
-      if (token) {
-        attempt.token = token;
-        awaited.add(token);
-      }
-      const params = fill(input, { [TOKEN]: token ?? TOKEN, [RETRY_COUNT]: retryCount, [STATE_NAME]: info.name, [ENTERED_TIME]: entry.enteredAt.toISOString() });
-      scheduled(entry, integration, info, params);
-      const answered = token ? tokens.wait(token, info.heartbeatSeconds) : undefined;
-      answered?.catch(() => undefined);
-      try {
-        let result = await integration.call(params);
-        if (answered) {
-          recorder.task(entry, 'TaskSubmitted', { ...resourceOf(integration), output: json(result), outputDetails: { truncated: false } });
-          result = await answered;
-        }
-        if (attempt.timedOut) return null;
-        recorder.task(entry, integration.resourceType === 'function' ? 'LambdaFunctionSucceeded' : 'TaskSucceeded', {
-          ...(integration.resourceType === 'function' ? {} : resourceOf(integration)),
-          output: json(result),
-          outputDetails: { truncated: false },
-        });
-        mirror.end(key);
-        entries.delete(key);
-        recorder.outcome(key, { ok: true, result });
-        return result;
-      } catch (e) {
-        if (token) tokens.forget(token);
-        const err = e as Error;
-        if (attempt.timedOut) throw err;
-        recorder.task(entry, integration.resourceType === 'function' ? 'LambdaFunctionFailed' : 'TaskFailed', {
-          ...(integration.resourceType === 'function' ? {} : resourceOf(integration)),
-          error: err.name,
-          cause: err.message,
-        });
-        if (!planRetry(key, info, err.name, (err as { isRetryable?: boolean }).isRetryable !== false)) {
-          entries.delete(key);
-          recorder.outcome(key, { ok: false, error: err.name, cause: err.message });
-        }
-        throw err;
       } finally {
-        if (token) awaited.delete(token);
+        clearTimeout(timer);
       }
-    } finally {
-      clearTimeout(timer);
-    }
-  };
+    };
 
   const planRetry = (key: string, info: TaskInfo, error: string, retryable: boolean): boolean => {
     const d = mirror.fail(key, info.retry, error, retryable);
@@ -186,7 +194,8 @@ export function runAttempt(options: AttemptOptions): { abort: () => void; done: 
   const sm = new StateMachine(structuredClone(prepared.definition) as never, { validationOptions: { noValidate: true } });
   const waitTimeOverrides: Record<string, number> = {};
   if (options.timeScale !== 1) {
-    for (const [name, state] of prepared.states) if (state.Type === 'Wait' && typeof state.Seconds === 'number') waitTimeOverrides[name] = state.Seconds * 1000 * options.timeScale;
+    for (const [name, state] of prepared.states)
+      if (state.Type === 'Wait' && typeof state.Seconds === 'number') waitTimeOverrides[name] = state.Seconds * 1000 * options.timeScale;
   }
   const runFrom = Date.now();
   const execution = sm.run(options.input as never, {

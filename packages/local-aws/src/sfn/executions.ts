@@ -179,13 +179,30 @@ export class Executions {
       exec.memory = r.memory;
       // stopped by StopExecution: already closed and announced
       if (exec.status !== 'RUNNING') return;
-      const end = { status: r.status, ...(r.output === undefined ? {} : { output: r.output }), ...(r.error === undefined ? {} : { error: r.error }), ...(r.cause === undefined ? {} : { cause: r.cause }) };
+      const end = {
+        status: r.status,
+        ...(r.output === undefined ? {} : { output: r.output }),
+        ...(r.error === undefined ? {} : { error: r.error }),
+        ...(r.cause === undefined ? {} : { cause: r.cause }),
+      };
       const stopDate = new Date();
       await this.deliver(exec, { ...end, stopDate });
       if (exec.status !== 'RUNNING') return;
       this.close(exec, end, stopDate);
-      const details = r.status === 'SUCCEEDED' ? { output: r.output, outputDetails: { truncated: false } } : { ...(r.error === undefined ? {} : { error: r.error }), ...(r.cause === undefined ? {} : { cause: r.cause }) };
-      exec.history.add(r.status === 'SUCCEEDED' ? 'ExecutionSucceeded' : r.status === 'FAILED' ? 'ExecutionFailed' : r.status === 'TIMED_OUT' ? 'ExecutionTimedOut' : 'ExecutionAborted', details);
+      const details =
+        r.status === 'SUCCEEDED'
+          ? { output: r.output, outputDetails: { truncated: false } }
+          : { ...(r.error === undefined ? {} : { error: r.error }), ...(r.cause === undefined ? {} : { cause: r.cause }) };
+      exec.history.add(
+        r.status === 'SUCCEEDED'
+          ? 'ExecutionSucceeded'
+          : r.status === 'FAILED'
+            ? 'ExecutionFailed'
+            : r.status === 'TIMED_OUT'
+              ? 'ExecutionTimedOut'
+              : 'ExecutionAborted',
+        details,
+      );
     });
   }
 

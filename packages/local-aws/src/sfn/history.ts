@@ -174,7 +174,14 @@ export class AttemptRecorder {
     const s = e.state!;
     const thread = this.threadOf(e);
     const inherited = this.iterations.get(thread)?.suppressed ?? false;
-    const entry: Entered = { name: s.name, type: s.type, thread, input: s.input, enteredAt: new Date(e.timestamp), suppressed: inherited || (this.previous?.exits.has(stateKey(s.name, s.input)) ?? false) };
+    const entry: Entered = {
+      name: s.name,
+      type: s.type,
+      thread,
+      input: s.input,
+      enteredAt: new Date(e.timestamp),
+      suppressed: inherited || (this.previous?.exits.has(stateKey(s.name, s.input)) ?? false),
+    };
     const k = this.key(e);
     this.open.set(k, [...(this.open.get(k) ?? []), entry]);
     if (s.type === 'Task') this.unclaimed.set(s.name, [...(this.unclaimed.get(s.name) ?? []), entry]);

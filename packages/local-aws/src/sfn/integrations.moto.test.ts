@@ -28,7 +28,11 @@ describe('sqs:sendMessage on moto', () => {
     const exhausted = conformancePipelines.find((p) => p.name === 'kit-retry')!;
     const flaky = [...exhausted.stages.values()][0]!;
     const pipeline: AnyPipeline = definePipeline({ name: 'always-throttled', version: 1, ...(exhausted.input ? { input: exhausted.input } : {}) })
-      .task('flaky', flaky, { input: { 'probe.$': '$.probe', failTimes: 99, code: 'ThrottlingException' }, retry: [{ errors: ['ThrottlingException'], intervalMs: 1000, maxAttempts: 1 }], resultPath: '$.flaky' })
+      .task('flaky', flaky, {
+        input: { 'probe.$': '$.probe', failTimes: 99, code: 'ThrottlingException' },
+        retry: [{ errors: ['ThrottlingException'], intervalMs: 1000, maxAttempts: 1 }],
+        resultPath: '$.flaky',
+      })
       .build();
     const sm = await h.deploy(pipeline, { deadLetter: { queueUrl: QueueUrl! } });
     const input = { probe: createProbeDir() };
@@ -39,7 +43,11 @@ describe('sqs:sendMessage on moto', () => {
     expect(message).toMatchObject({ runId: 'throttled-1', executionArn: arn, failedStep: 'flaky', error: 'ThrottlingException', input });
     const sent = (await h.history(arn)).find((e) => e.type === 'TaskSucceeded' && e.taskSucceededEventDetails?.resourceType === 'sqs')!;
     expect(sent.taskSucceededEventDetails).toMatchObject({ resource: 'sendMessage' });
-    expect(JSON.parse(sent.taskSucceededEventDetails!.output!)).toMatchObject({ MessageId: expect.any(String), MD5OfMessageBody: expect.any(String), SdkHttpMetadata: { HttpStatusCode: 200 } });
+    expect(JSON.parse(sent.taskSucceededEventDetails!.output!)).toMatchObject({
+      MessageId: expect.any(String),
+      MD5OfMessageBody: expect.any(String),
+      SdkHttpMetadata: { HttpStatusCode: 200 },
+    });
     // a redrive restarts from the failed state, the Fail state after the dead-letter route: the
     // message is not sent again, and the execution fails again with the same error
     const before = (await h.history(arn)).length;
@@ -49,12 +57,21 @@ describe('sqs:sendMessage on moto', () => {
     expect(await receive(QueueUrl!)).toEqual([]);
   });
 
-  it('reports a queue that does not exist as the integration\'s error', async () => {
+  it("reports a queue that does not exist as the integration's error", async () => {
     const definition = {
       StartAt: 'send',
-      States: { send: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage', Parameters: { QueueUrl: `${inject('motoEndpoint')}/000000000000/missing`, MessageBody: 'hi' }, End: true } },
+      States: {
+        send: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::sqs:sendMessage',
+          Parameters: { QueueUrl: `${inject('motoEndpoint')}/000000000000/missing`, MessageBody: 'hi' },
+          End: true,
+        },
+      },
     };
-    const { stateMachineArn } = await h.client.send(new CreateStateMachineCommand({ name: 'send-to-nowhere', definition: JSON.stringify(definition), roleArn: ROLE_ARN }));
+    const { stateMachineArn } = await h.client.send(
+      new CreateStateMachineCommand({ name: 'send-to-nowhere', definition: JSON.stringify(definition), roleArn: ROLE_ARN }),
+    );
     const done = await h.settled(await h.start(stateMachineArn!, {}));
     expect(done.status).toBe('FAILED');
     expect(done.error).toBe('SQS.QueueDoesNotExistException');

@@ -48,7 +48,12 @@ export function createIntegrations(options: { region: string; endpoints: Service
   destroy: () => void;
 } {
   const clients = new Map<string, { destroy(): void }>();
-  const client = <T extends { destroy(): void }>(kind: string, credentials: Credentials, make: (config: ClientConfig) => T, endpoint: string | undefined): T => {
+  const client = <T extends { destroy(): void }>(
+    kind: string,
+    credentials: Credentials,
+    make: (config: ClientConfig) => T,
+    endpoint: string | undefined,
+  ): T => {
     if (!endpoint) throw taskError('States.Runtime', `local Step Functions has no ${kind} endpoint configured (endpoints.${kind})`, { retryable: false });
     const key = `${kind}\n${credentials.accessKeyId}\n${credentials.secretAccessKey}`;
     let c = clients.get(key) as T | undefined;
@@ -58,7 +63,12 @@ export function createIntegrations(options: { region: string; endpoints: Service
   const of = (resource: string, credentials: Credentials): Integration => {
     const lambda = (): LambdaClient => client('lambda', credentials, (c) => new LambdaClient(c), options.endpoints.lambda);
     if (FUNCTION.test(resource)) {
-      return { resourceType: 'function', resource, callback: false, call: async (params) => (await invoke(lambda(), { FunctionName: resource, Payload: params })).Payload };
+      return {
+        resourceType: 'function',
+        resource,
+        callback: false,
+        call: async (params) => (await invoke(lambda(), { FunctionName: resource, Payload: params })).Payload,
+      };
     }
     const m = SERVICE.exec(resource);
     const [service, action, wait] = m ? [m[1]!, m[2]!, Boolean(m[3])] : ['', '', false];
@@ -102,7 +112,12 @@ export function createIntegrations(options: { region: string; endpoints: Service
         },
       };
     }
-    return { ...base, resourceType: service || 'unknown', resource, call: () => Promise.reject(taskError('States.Runtime', `local Step Functions does not support the Task resource ${resource}`, { retryable: false })) };
+    return {
+      ...base,
+      resourceType: service || 'unknown',
+      resource,
+      call: () => Promise.reject(taskError('States.Runtime', `local Step Functions does not support the Task resource ${resource}`, { retryable: false })),
+    };
   };
   return { of, destroy: () => clients.forEach((c) => c.destroy()) };
 }
@@ -140,7 +155,10 @@ async function invoke(lambda: LambdaClient, params: InvokeParams): Promise<{ Pay
   const body = out.Payload ? new TextDecoder().decode(out.Payload) : '';
   const payload = parse(body);
   if (out.FunctionError) {
-    const errorType = payload && typeof payload === 'object' && typeof (payload as { errorType?: unknown }).errorType === 'string' ? (payload as { errorType: string }).errorType : 'Lambda.Unknown';
+    const errorType =
+      payload && typeof payload === 'object' && typeof (payload as { errorType?: unknown }).errorType === 'string'
+        ? (payload as { errorType: string }).errorType
+        : 'Lambda.Unknown';
     throw taskError(errorType, body);
   }
   const extra: Record<string, string> = out.ExecutedVersion === undefined ? {} : { 'X-Amz-Executed-Version': out.ExecutedVersion };
@@ -151,12 +169,26 @@ async function invoke(lambda: LambdaClient, params: InvokeParams): Promise<{ Pay
 function metadata(meta: { httpStatusCode?: number; requestId?: string }, extra: Record<string, string> = {}): Record<string, unknown> {
   const headers = { 'Content-Type': 'application/json', ...(meta.requestId ? { 'x-amzn-RequestId': meta.requestId } : {}), ...extra };
   return {
-    SdkHttpMetadata: { AllHttpHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])), HttpHeaders: headers, HttpStatusCode: meta.httpStatusCode ?? 200 },
+    SdkHttpMetadata: {
+      AllHttpHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+      HttpHeaders: headers,
+      HttpStatusCode: meta.httpStatusCode ?? 200,
+    },
     SdkResponseMetadata: { RequestId: meta.requestId ?? '' },
   };
 }
 
-const LAMBDA_MODELLED = new Set(['ServiceException', 'TooManyRequestsException', 'ResourceNotFoundException', 'InvalidRequestContentException', 'RequestTooLargeException', 'ResourceConflictException', 'ResourceNotReadyException', 'InvalidParameterValueException', 'UnsupportedMediaTypeException']);
+const LAMBDA_MODELLED = new Set([
+  'ServiceException',
+  'TooManyRequestsException',
+  'ResourceNotFoundException',
+  'InvalidRequestContentException',
+  'RequestTooLargeException',
+  'ResourceConflictException',
+  'ResourceNotReadyException',
+  'InvalidParameterValueException',
+  'UnsupportedMediaTypeException',
+]);
 const QUEUE_MISSING = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue']);
 
 /**
@@ -176,7 +208,10 @@ function serviceError(prefix: string, service: string): (e: unknown) => never {
         : prefix === 'SQS' && QUEUE_MISSING.has(err.name)
           ? 'SQS.QueueDoesNotExistException'
           : `${prefix}.${service === 'AWSLambda' ? 'AWSLambdaException' : `${service}Exception`}`;
-    throw taskError(name, `${err.message} (Service: ${service}; Status Code: ${status}; Error Code: ${err.name}; Request ID: ${err.$metadata?.requestId ?? ''}; Proxy: null)`);
+    throw taskError(
+      name,
+      `${err.message} (Service: ${service}; Status Code: ${status}; Error Code: ${err.name}; Request ID: ${err.$metadata?.requestId ?? ''}; Proxy: null)`,
+    );
   };
 }
 

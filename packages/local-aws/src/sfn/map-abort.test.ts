@@ -36,7 +36,15 @@ const machine = async (name: string, maxConcurrency: number, caught: boolean): P
         ItemProcessor: {
           ProcessorConfig: { Mode: 'INLINE' },
           StartAt: 'work',
-          States: { work: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: h.lambda.arnOf('map-item'), 'Payload.$': '$' }, OutputPath: '$.Payload', End: true } },
+          States: {
+            work: {
+              Type: 'Task',
+              Resource: 'arn:aws:states:::lambda:invoke',
+              Parameters: { FunctionName: h.lambda.arnOf('map-item'), 'Payload.$': '$' },
+              OutputPath: '$.Payload',
+              End: true,
+            },
+          },
         },
         ...(caught ? { Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'recovered' }], Next: 'recovered' } : { End: true }),
       },
@@ -75,10 +83,23 @@ describe('startLocalStepFunctions: a failed Map starts no further iteration (as 
     // the failing item and the one in flight: at most what MaxConcurrency let run
     expect(itemCalls() - before).toBeLessThanOrEqual(2);
     const events = await h.history(arn);
-    const iterations = events.filter((e) => e.type!.startsWith('MapIteration')).map((e) => [e.type, (e.mapIterationStartedEventDetails ?? e.mapIterationFailedEventDetails ?? e.mapIterationAbortedEventDetails)?.index]);
-    expect(iterations).toEqual(expect.arrayContaining([['MapIterationFailed', 0], ['MapIterationAborted', 1]]));
+    const iterations = events
+      .filter((e) => e.type!.startsWith('MapIteration'))
+      .map((e) => [e.type, (e.mapIterationStartedEventDetails ?? e.mapIterationFailedEventDetails ?? e.mapIterationAbortedEventDetails)?.index]);
+    expect(iterations).toEqual(
+      expect.arrayContaining([
+        ['MapIterationFailed', 0],
+        ['MapIterationAborted', 1],
+      ]),
+    );
     expect(iterations.filter(([, i]) => (i as number) >= 2)).toEqual([]);
-    expect(types(events).slice(types(events).indexOf('MapStateFailed'))).toEqual(['MapStateFailed', 'MapStateExited', 'WaitStateEntered', 'WaitStateExited', 'ExecutionSucceeded']);
+    expect(types(events).slice(types(events).indexOf('MapStateFailed'))).toEqual([
+      'MapStateFailed',
+      'MapStateExited',
+      'WaitStateEntered',
+      'WaitStateExited',
+      'ExecutionSucceeded',
+    ]);
     expect(types(events).at(-1)).toBe('ExecutionSucceeded');
   });
 });

@@ -44,7 +44,9 @@ export class RetryMirror {
   fail(key: string, retriers: Retrier[], error: string, retryable = true): RetryDecision {
     const t = this.tracked.get(key);
     if (!t) return { retry: false };
-    const i = retryable ? retriers.findIndex((r) => r.ErrorEquals.some((e) => e === error || e === 'States.ALL' || (e === 'States.TaskFailed' && error !== 'States.Timeout'))) : -1;
+    const i = retryable
+      ? retriers.findIndex((r) => r.ErrorEquals.some((e) => e === error || e === 'States.ALL' || (e === 'States.TaskFailed' && error !== 'States.Timeout')))
+      : -1;
     const r = retriers[i];
     if (!r || t.counts[i]! >= (r.MaxAttempts ?? 3)) {
       this.tracked.delete(key);

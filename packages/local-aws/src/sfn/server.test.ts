@@ -1,4 +1,12 @@
-import { ListExecutionsCommand, RedriveExecutionCommand, SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import {
+  ListExecutionsCommand,
+  RedriveExecutionCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  StartExecutionCommand,
+  StopExecutionCommand,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
 import { definePipeline, type AnyPipeline } from '@baton/core';
 import { conformancePipelines, createProbeDir, readProbe, setProbeFlag, startCounts } from '@baton/core/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +15,9 @@ import { startHarness, type Harness } from '../test-support/harness.js';
 const kit = (name: string): AnyPipeline => conformancePipelines.find((p) => p.name === name)!;
 const types = (events: HistoryEvent[]): string[] => events.map((e) => e.type!);
 const params = (events: HistoryEvent[], resource = 'invoke'): { FunctionName: string; Payload: Record<string, unknown> }[] =>
-  events.filter((e) => e.type === 'TaskScheduled' && e.taskScheduledEventDetails?.resource === resource).map((e) => JSON.parse(e.taskScheduledEventDetails!.parameters!) as never);
+  events
+    .filter((e) => e.type === 'TaskScheduled' && e.taskScheduledEventDetails?.resource === resource)
+    .map((e) => JSON.parse(e.taskScheduledEventDetails!.parameters!) as never);
 
 let h: Harness;
 beforeAll(async () => {
@@ -45,7 +55,7 @@ describe('startLocalStepFunctions: a compiled pipeline through @aws-sdk/client-s
     expect(h.events.filter((e) => e.detail.executionArn === arn).map((e) => e.detail.status)).toEqual(['RUNNING', 'SUCCEEDED']);
   });
 
-  it('retries a failing task with the definition\'s retrier: every attempt in the history, retryCount in the Task parameters', async () => {
+  it("retries a failing task with the definition's retrier: every attempt in the history, retryCount in the Task parameters", async () => {
     const sm = await h.deploy(kit('kit-retry'));
     const arn = await h.start(sm, { probe: createProbeDir() });
     const done = await h.settled(arn);
@@ -68,20 +78,27 @@ describe('startLocalStepFunctions: a compiled pipeline through @aws-sdk/client-s
     const sm = await h.deploy(kit('kit-approval'));
     const arn = await h.start(sm, { probe: createProbeDir() });
     // the gate's Lambda has run (TaskSubmitted): the Task now waits for its token
-    const token = await h.waitForEvent(arn, (events) => (events.some((e) => e.type === 'TaskSubmitted') ? (params(events, 'invoke.waitForTaskToken')[0]?.Payload.taskToken as string) : undefined));
+    const token = await h.waitForEvent(arn, (events) =>
+      events.some((e) => e.type === 'TaskSubmitted') ? (params(events, 'invoke.waitForTaskToken')[0]?.Payload.taskToken as string) : undefined,
+    );
     expect(token).toMatch(/^AQ[A-Za-z0-9+/=]{200,}$/);
     const events = await h.history(arn);
     expect(types(events).slice(-2)).toEqual(['TaskStarted', 'TaskSubmitted']);
-    expect((await h.client.send(new ListExecutionsCommand({ stateMachineArn: sm, statusFilter: 'RUNNING' }))).executions!.map((e) => e.executionArn)).toContain(arn);
+    expect((await h.client.send(new ListExecutionsCommand({ stateMachineArn: sm, statusFilter: 'RUNNING' }))).executions!.map((e) => e.executionArn)).toContain(
+      arn,
+    );
     await h.client.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true, reviewer: 'ann' }) }));
     const done = await h.settled(arn);
     expect(done.status).toBe('SUCCEEDED');
     expect(JSON.parse(done.output!)).toMatchObject({ review: { approved: true, reviewer: 'ann' }, published: { value: 3 } });
     await expect(h.client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toMatchObject({ name: 'TaskTimedOut' });
-    await expect(h.client.send(new SendTaskFailureCommand({ taskToken: 'AQnot-a-token', error: 'ApprovalRejected' }))).rejects.toMatchObject({ name: 'InvalidToken', $metadata: { httpStatusCode: 400 } });
+    await expect(h.client.send(new SendTaskFailureCommand({ taskToken: 'AQnot-a-token', error: 'ApprovalRejected' }))).rejects.toMatchObject({
+      name: 'InvalidToken',
+      $metadata: { httpStatusCode: 400 },
+    });
   });
 
-  it('fails the gate Task with SendTaskFailure\'s error and cause, which its catcher takes', async () => {
+  it("fails the gate Task with SendTaskFailure's error and cause, which its catcher takes", async () => {
     const sm = await h.deploy(kit('kit-approval'));
     const arn = await h.start(sm, { probe: createProbeDir() });
     const token = await h.waitForEvent(arn, (events) => params(events, 'invoke.waitForTaskToken')[0]?.Payload.taskToken as string | undefined);
@@ -100,17 +117,26 @@ describe('startLocalStepFunctions: a compiled pipeline through @aws-sdk/client-s
     const first = await h.client.send(new StartExecutionCommand({ stateMachineArn: sm, name: 'run-once', input }));
     const again = await h.client.send(new StartExecutionCommand({ stateMachineArn: sm, name: 'run-once', input }));
     expect(again).toMatchObject({ executionArn: first.executionArn, startDate: first.startDate });
-    await expect(h.client.send(new StartExecutionCommand({ stateMachineArn: sm, name: 'run-once', input: '{"probe":"other"}' }))).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+    await expect(h.client.send(new StartExecutionCommand({ stateMachineArn: sm, name: 'run-once', input: '{"probe":"other"}' }))).rejects.toMatchObject({
+      name: 'ExecutionAlreadyExists',
+    });
     const stopped = await h.client.send(new StopExecutionCommand({ executionArn: first.executionArn, error: 'Operator', cause: 'not needed' }));
     expect(stopped.stopDate).toBeInstanceOf(Date);
     const done = await h.settled(first.executionArn!);
     expect(done).toMatchObject({ status: 'ABORTED', error: 'Operator', cause: 'not needed', redriveStatus: 'REDRIVABLE' });
-    expect((await h.history(first.executionArn!)).at(-1)).toMatchObject({ type: 'ExecutionAborted', executionAbortedEventDetails: { error: 'Operator', cause: 'not needed' } });
-    await expect.poll(() => h.events.filter((e) => e.detail.executionArn === first.executionArn).map((e) => [e.detail.status, e.detail.error])).toEqual([
-      ['RUNNING', null],
-      ['ABORTED', 'Operator'],
-    ]);
-    await expect(h.client.send(new StartExecutionCommand({ stateMachineArn: sm, name: 'run-once', input }))).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+    expect((await h.history(first.executionArn!)).at(-1)).toMatchObject({
+      type: 'ExecutionAborted',
+      executionAbortedEventDetails: { error: 'Operator', cause: 'not needed' },
+    });
+    await expect
+      .poll(() => h.events.filter((e) => e.detail.executionArn === first.executionArn).map((e) => [e.detail.status, e.detail.error]))
+      .toEqual([
+        ['RUNNING', null],
+        ['ABORTED', 'Operator'],
+      ]);
+    await expect(h.client.send(new StartExecutionCommand({ stateMachineArn: sm, name: 'run-once', input }))).rejects.toMatchObject({
+      name: 'ExecutionAlreadyExists',
+    });
     await expect(h.client.send(new StartExecutionCommand({ stateMachineArn: sm, name: 'bad name', input }))).rejects.toMatchObject({ name: 'InvalidName' });
     await expect(h.client.send(new StartExecutionCommand({ stateMachineArn: sm, input: '{' }))).rejects.toMatchObject({ name: 'InvalidExecutionInput' });
   });
@@ -119,8 +145,15 @@ describe('startLocalStepFunctions: a compiled pipeline through @aws-sdk/client-s
     const strict = kit('kit-map-strict');
     const pipeline = definePipeline({ name: 'map-in-order', version: 1, ...(strict.input ? { input: strict.input } : {}) })
       .task('before', kitStage(strict, 'kit-step'), { input: { 'probe.$': '$.probe', value: 0 }, resultPath: '$.before' })
-      .map('items', { items: '$.items', itemSelector: { 'probe.$': '$.probe', 'index.$': '$$.Map.Item.Index', 'value.$': '$$.Map.Item.Value', 'failIndexes.$': '$.failIndexes' }, maxConcurrency: 1, resultPath: '$.results' }, (b) =>
-        b.task('item', kitStage(strict, 'kit-item')),
+      .map(
+        'items',
+        {
+          items: '$.items',
+          itemSelector: { 'probe.$': '$.probe', 'index.$': '$$.Map.Item.Index', 'value.$': '$$.Map.Item.Value', 'failIndexes.$': '$.failIndexes' },
+          maxConcurrency: 1,
+          resultPath: '$.results',
+        },
+        (b) => b.task('item', kitStage(strict, 'kit-item')),
       )
       .build();
     const sm = await h.deploy(pipeline);

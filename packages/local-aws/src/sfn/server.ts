@@ -152,7 +152,8 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
   const routed = (m: MachineRecord, routing: unknown): string => {
     const entries = Array.isArray(routing) ? (routing as { stateMachineVersionArn?: string; weight?: number }[]) : [];
     const target = [...entries].sort((a, b) => (b.weight ?? 0) - (a.weight ?? 0))[0]?.stateMachineVersionArn;
-    if (!target || !m.versions.some((v) => v.versionArn === target)) throw new SfnApiError('ValidationException', `routingConfiguration must name a version of ${m.arn}`);
+    if (!target || !m.versions.some((v) => v.versionArn === target))
+      throw new SfnApiError('ValidationException', `routingConfiguration must name a version of ${m.arn}`);
     return target;
   };
   const validate = (definition: unknown): { text: string; prepared: MachineSnapshot['prepared'] } => {
@@ -192,14 +193,31 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
       const { text, prepared } = validate(b.definition);
       const existing = machines.get(arn);
       if (existing) {
-        if (existing.definition === text && existing.roleArn === roleArn && existing.type === type) return { stateMachineArn: arn, creationDate: existing.creationDate };
+        if (existing.definition === text && existing.roleArn === roleArn && existing.type === type)
+          return { stateMachineArn: arn, creationDate: existing.creationDate };
         throw new SfnApiError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
       }
-      const m: MachineRecord = { seq: ++machineSeq, arn, name, roleArn, type, definition: text, prepared, creationDate: new Date(), revisionId: randomUUID(), versions: [], aliases: new Map() };
+      const m: MachineRecord = {
+        seq: ++machineSeq,
+        arn,
+        name,
+        roleArn,
+        type,
+        definition: text,
+        prepared,
+        creationDate: new Date(),
+        revisionId: randomUUID(),
+        versions: [],
+        aliases: new Map(),
+      };
       if (b.loggingConfiguration !== undefined) m.loggingConfiguration = b.loggingConfiguration;
       if (b.tracingConfiguration !== undefined) m.tracingConfiguration = b.tracingConfiguration;
       machines.set(arn, m);
-      return { stateMachineArn: arn, creationDate: m.creationDate, ...(b.publish === true ? { stateMachineVersionArn: publish(m).stateMachineVersionArn } : {}) };
+      return {
+        stateMachineArn: arn,
+        creationDate: m.creationDate,
+        ...(b.publish === true ? { stateMachineVersionArn: publish(m).stateMachineVersionArn } : {}),
+      };
     },
     UpdateStateMachine(b, caller) {
       const m = machine(b.stateMachineArn);
@@ -216,12 +234,17 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
       if (b.tracingConfiguration !== undefined) m.tracingConfiguration = b.tracingConfiguration;
       m.updateDate = new Date();
       m.revisionId = randomUUID();
-      return { updateDate: m.updateDate, revisionId: m.revisionId, ...(b.publish === true ? { stateMachineVersionArn: publish(m).stateMachineVersionArn } : {}) };
+      return {
+        updateDate: m.updateDate,
+        revisionId: m.revisionId,
+        ...(b.publish === true ? { stateMachineVersionArn: publish(m).stateMachineVersionArn } : {}),
+      };
     },
     PublishStateMachineVersion(b, caller) {
       const m = machine(b.stateMachineArn);
       allow(caller, 'PublishStateMachineVersion', m.arn);
-      if (b.revisionId !== undefined && b.revisionId !== m.revisionId) throw new SfnApiError('ConflictException', `revisionId ${String(b.revisionId)} is not the current revision of ${m.arn}`);
+      if (b.revisionId !== undefined && b.revisionId !== m.revisionId)
+        throw new SfnApiError('ConflictException', `revisionId ${String(b.revisionId)} is not the current revision of ${m.arn}`);
       return publish(m);
     },
     CreateStateMachineAlias(b, caller) {
@@ -238,7 +261,8 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
     },
     UpdateStateMachineAlias(b, caller) {
       const { m, qualifier } = qualified(b.stateMachineAliasArn);
-      if (qualifier === undefined || !m.aliases.has(qualifier)) throw new SfnApiError('ResourceNotFound', `Resource not found: '${String(b.stateMachineAliasArn)}'`);
+      if (qualifier === undefined || !m.aliases.has(qualifier))
+        throw new SfnApiError('ResourceNotFound', `Resource not found: '${String(b.stateMachineAliasArn)}'`);
       allow(caller, 'UpdateStateMachineAlias', String(b.stateMachineAliasArn));
       if (b.routingConfiguration !== undefined) m.aliases.set(qualifier, routed(m, b.routingConfiguration));
       return { updateDate: new Date() };
@@ -263,7 +287,10 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
       allow(caller, 'ListStateMachines', '*');
       const all = [...machines.values()].sort((x, y) => x.seq - y.seq);
       const { page, nextToken } = paginate(all, b, (m) => m.seq, 'asc');
-      return { stateMachines: page.map((m) => ({ stateMachineArn: m.arn, name: m.name, type: m.type, creationDate: m.creationDate })), ...(nextToken ? { nextToken } : {}) };
+      return {
+        stateMachines: page.map((m) => ({ stateMachineArn: m.arn, name: m.name, type: m.type, creationDate: m.creationDate })),
+        ...(nextToken ? { nextToken } : {}),
+      };
     },
     StartExecution(b, caller) {
       const snapshot = snapshotOf(b.stateMachineArn);
@@ -271,7 +298,8 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
       const name = b.name === undefined ? randomUUID() : String(b.name);
       if (!NAME.test(name)) throw new SfnApiError('InvalidName', `Invalid Name: '${name}'`);
       const input = b.input === undefined ? '{}' : String(b.input);
-      if (Buffer.byteLength(input) > MAX_INPUT) throw new SfnApiError('InvalidExecutionInput', `Invalid State Machine Execution Input: 'input is larger than ${MAX_INPUT} bytes'`);
+      if (Buffer.byteLength(input) > MAX_INPUT)
+        throw new SfnApiError('InvalidExecutionInput', `Invalid State Machine Execution Input: 'input is larger than ${MAX_INPUT} bytes'`);
       try {
         JSON.parse(input);
       } catch (e) {
@@ -337,9 +365,11 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = String(req.headers['x-amz-target'] ?? '');
     const op = ops[target.slice(target.indexOf('.') + 1)];
-    const reply = (status: number, body: unknown): void => send(res, status, toWire(body), { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() });
+    const reply = (status: number, body: unknown): void =>
+      send(res, status, toWire(body), { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() });
     try {
-      if (req.method !== 'POST' || !target.startsWith('AWSStepFunctions.') || !op) throw new SfnApiError('UnknownOperationException', `local Step Functions does not support ${target || `${req.method} ${req.url}`}`);
+      if (req.method !== 'POST' || !target.startsWith('AWSStepFunctions.') || !op)
+        throw new SfnApiError('UnknownOperationException', `local Step Functions does not support ${target || `${req.method} ${req.url}`}`);
       const raw = await readBody(req, 1024 * 1024 * 2);
       if (!raw) throw new SfnApiError('ValidationException', 'request too large');
       const body = raw.length ? (JSON.parse(raw.toString('utf8')) as Body) : {};

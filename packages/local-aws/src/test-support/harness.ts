@@ -1,4 +1,12 @@
-import { CreateStateMachineCommand, DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type DescribeExecutionCommandOutput, type HistoryEvent } from '@aws-sdk/client-sfn';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StartExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
 import { compileToAsl, type CompileOptions, type ExecutionStatusChangeEvent } from '@baton/adapter-stepfunctions';
 import type { AnyPipeline } from '@baton/core';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -66,7 +74,7 @@ export async function startHarness(options: { endpoints?: Partial<ServiceEndpoin
   });
   const client = new SFNClient({ endpoint: sfn.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' } });
   const settled = async (executionArn: string): Promise<DescribeExecutionCommandOutput> => {
-    for (const deadline = Date.now() + 20_000; ; ) {
+    for (const deadline = Date.now() + 20_000; ;) {
       const d = await client.send(new DescribeExecutionCommand({ executionArn }));
       if (d.status !== 'RUNNING') return d;
       if (Date.now() > deadline) throw new Error(`${executionArn} still RUNNING after 20 s`);
@@ -90,7 +98,11 @@ export async function startHarness(options: { endpoints?: Partial<ServiceEndpoin
     events,
     dir,
     async deploy(pipeline, compile = {}) {
-      const { definition } = compileToAsl(pipeline, { functionArn: (s) => lambda.arnOf(`baton-${s}`), reviewFunctionArn: lambda.arnOf('baton-review-gate'), ...compile });
+      const { definition } = compileToAsl(pipeline, {
+        functionArn: (s) => lambda.arnOf(`baton-${s}`),
+        reviewFunctionArn: lambda.arnOf('baton-review-gate'),
+        ...compile,
+      });
       const out = await client.send(new CreateStateMachineCommand({ name: pipeline.name, definition: JSON.stringify(definition), roleArn: ROLE_ARN }));
       return out.stateMachineArn!;
     },
@@ -101,7 +113,7 @@ export async function startHarness(options: { endpoints?: Partial<ServiceEndpoin
     settled,
     history,
     async waitForEvent(executionArn, found) {
-      for (const deadline = Date.now() + 20_000; ; ) {
+      for (const deadline = Date.now() + 20_000; ;) {
         const hit = found(await history(executionArn));
         if (hit !== undefined) return hit;
         if (Date.now() > deadline) throw new Error(`event not found in the history of ${executionArn} within 20 s`);

@@ -7,7 +7,14 @@ import { schemaName, type OpenClient } from './registry-suite.js';
 /** Run labels (report id, reviewer id) read from run inputs, on every registry implementation. */
 export function labelsSuite(label: string, open: OpenClient): void {
   const fresh = async (options?: SqlRegistryOptions): Promise<RunRegistry> => createSqlRegistry(await open(schemaName()), options);
-  const started = (runId: string, input: unknown, at = '2026-11-23T09:00:00.000Z'): RunEvent => ({ type: 'run-started', runId, pipeline: 'report', engine: 'stepfunctions', input, at });
+  const started = (runId: string, input: unknown, at = '2026-11-23T09:00:00.000Z'): RunEvent => ({
+    type: 'run-started',
+    runId,
+    pipeline: 'report',
+    engine: 'stepfunctions',
+    input,
+    at,
+  });
 
   describe(`run labels on ${label}`, () => {
     it('reads the report and the reviewer from the run input and lists the runs of a report', async () => {

@@ -37,7 +37,14 @@ export function registrySuite(label: string, open: OpenClient): void {
       const tables = await client.query<{ table_name: string }>(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`,
       );
-      expect(tables.map((t) => t.table_name)).toEqual(['baton_schema_migrations', 'pending_review', 'pipeline_run', 'pipeline_step', 'review_decision', 'stage_attempt']);
+      expect(tables.map((t) => t.table_name)).toEqual([
+        'baton_schema_migrations',
+        'pending_review',
+        'pipeline_run',
+        'pipeline_step',
+        'review_decision',
+        'stage_attempt',
+      ]);
       await registry.close();
     });
 
@@ -54,8 +61,16 @@ export function registrySuite(label: string, open: OpenClient): void {
       for (const e of lifecycle('run-1')) await registry.apply(e);
       const run = await registry.getRun('run-1');
       expect(run).toMatchObject({
-        runId: 'run-1', pipeline: 'report', engine: 'bullmq', executionId: 'job-9', status: 'succeeded',
-        inputTokens: 300, outputTokens: 120, modelCalls: 3, finishedAt: '2026-11-23T10:05:00.000Z', outputRef: { document: 'ok' },
+        runId: 'run-1',
+        pipeline: 'report',
+        engine: 'bullmq',
+        executionId: 'job-9',
+        status: 'succeeded',
+        inputTokens: 300,
+        outputTokens: 120,
+        modelCalls: 3,
+        finishedAt: '2026-11-23T10:05:00.000Z',
+        outputRef: { document: 'ok' },
       });
       expect(run?.currentStep).toBeUndefined();
       expect(run?.steps.map((s) => [s.stepPath, s.kind, s.status, s.mapIndex ?? null])).toEqual([
@@ -73,9 +88,18 @@ export function registrySuite(label: string, open: OpenClient): void {
       expect(run?.attempts[1]).toMatchObject({ mapIndex: 1, latencyMs: 1500, inputTokens: 100, startedAt: '2026-11-23T10:01:00.000Z' });
       expect(run?.reviews).toEqual([
         {
-          runId: 'run-1', gate: 'editor', stepPath: 'review', reviewer: 'ana', payload: { sections: ['a', 'b'] }, tokenHash: 'ab12',
-          createdAt: '2026-11-23T10:03:00.000Z', expiresAt: '2026-11-24T10:03:00.000Z', decidedAt: '2026-11-23T10:04:00.000Z',
-          decision: 'approved', decidedBy: 'ana', comment: 'fine <b>work</b>',
+          runId: 'run-1',
+          gate: 'editor',
+          stepPath: 'review',
+          reviewer: 'ana',
+          payload: { sections: ['a', 'b'] },
+          tokenHash: 'ab12',
+          createdAt: '2026-11-23T10:03:00.000Z',
+          expiresAt: '2026-11-24T10:03:00.000Z',
+          decidedAt: '2026-11-23T10:04:00.000Z',
+          decision: 'approved',
+          decidedBy: 'ana',
+          comment: 'fine <b>work</b>',
         },
       ]);
       await registry.close();
@@ -99,7 +123,9 @@ export function registrySuite(label: string, open: OpenClient): void {
       const swapped: RunEvent[] = [];
       for (const e of events) {
         // every finish before its start
-        const i = swapped.findIndex((p) => (p.type === 'attempt-started' || p.type === 'step-started') && e.type === p.type.replace('started', 'finished') && sameKey(p, e));
+        const i = swapped.findIndex(
+          (p) => (p.type === 'attempt-started' || p.type === 'step-started') && e.type === p.type.replace('started', 'finished') && sameKey(p, e),
+        );
         if (i >= 0) swapped.splice(i, 0, e);
         else swapped.push(e);
       }
@@ -107,7 +133,9 @@ export function registrySuite(label: string, open: OpenClient): void {
       // a straggler from before the end must not reopen the run
       await registry.apply({ type: 'step-started', runId: 'shuffled', stepPath: 'sections[0]/write', kind: 'task', at: '2026-11-23T10:00:31.000Z' });
       const strip = (r: RunDetail | undefined): unknown => ({
-        ...r, runId: undefined, updatedAt: undefined,
+        ...r,
+        runId: undefined,
+        updatedAt: undefined,
         steps: r?.steps.map((s) => ({ ...s, runId: undefined })).sort((a, b) => a.stepPath.localeCompare(b.stepPath)),
         attempts: r?.attempts.map((a) => ({ ...a, runId: undefined })).sort((a, b) => `${a.stepPath}#${a.attempt}`.localeCompare(`${b.stepPath}#${b.attempt}`)),
         reviews: r?.reviews.map((v) => ({ ...v, runId: undefined })),
@@ -123,8 +151,15 @@ export function registrySuite(label: string, open: OpenClient): void {
       for (const e of events.slice(0, opened + 1)) await registry.apply(e);
       const [flight] = await registry.runsInFlight({ now: new Date('2026-11-23T10:03:30.000Z') });
       expect(flight).toEqual({
-        runId: 'run-3', pipeline: 'report', engine: 'bullmq', status: 'waiting', currentStep: 'review', runningSteps: ['review'],
-        statusSince: '2026-11-23T10:03:00.000Z', timeInStateMs: 30_000, timeInStepMs: 30_000,
+        runId: 'run-3',
+        pipeline: 'report',
+        engine: 'bullmq',
+        status: 'waiting',
+        currentStep: 'review',
+        runningSteps: ['review'],
+        statusSince: '2026-11-23T10:03:00.000Z',
+        timeInStateMs: 30_000,
+        timeInStepMs: 30_000,
       });
       expect((await registry.pendingReviews()).map((r) => [r.runId, r.gate])).toEqual([['run-3', 'editor']]);
       await registry.apply(events[opened + 1]!);
@@ -168,7 +203,13 @@ export function registrySuite(label: string, open: OpenClient): void {
       ]) {
         await registry.apply(e);
       }
-      await registry.apply({ type: 'run-finished', runId: 'w1', status: 'failed', error: { code: 'SafetyCheckFailed', message: 'x', retryable: false }, at: '2026-11-24T08:06:00.000Z' });
+      await registry.apply({
+        type: 'run-finished',
+        runId: 'w1',
+        status: 'failed',
+        error: { code: 'SafetyCheckFailed', message: 'x', retryable: false },
+        at: '2026-11-24T08:06:00.000Z',
+      });
       const counts = await registry.failuresByClass({ now: new Date('2026-11-26T12:00:00.000Z') });
       expect(counts).toEqual([
         { errorClass: 'model', failedAttempts: 1, failedRuns: 0 },
@@ -195,7 +236,14 @@ export function registrySuite(label: string, open: OpenClient): void {
     it('stores hostile strings verbatim (parameterised SQL) and large values as a digest', async () => {
       const { registry } = await fresh();
       const runId = `x'); DROP TABLE pipeline_run; --`;
-      await registry.apply({ type: 'run-started', runId, pipeline: `p"'\\`, engine: 'local', input: { big: 'x'.repeat(40_000) }, at: '2026-11-23T09:00:00.000Z' });
+      await registry.apply({
+        type: 'run-started',
+        runId,
+        pipeline: `p"'\\`,
+        engine: 'local',
+        input: { big: 'x'.repeat(40_000) },
+        at: '2026-11-23T09:00:00.000Z',
+      });
       const run = await registry.getRun(runId);
       expect(run?.pipeline).toBe(`p"'\\`);
       expect(run?.inputRef).toMatchObject({ $omitted: true, bytes: 40_010 });
@@ -206,7 +254,13 @@ export function registrySuite(label: string, open: OpenClient): void {
     it('reopens a failed run when it is redriven', async () => {
       const { registry } = await fresh();
       await registry.apply(started('r', 'report', 'local', '2026-11-23T09:00:00.000Z'));
-      await registry.apply({ type: 'run-finished', runId: 'r', status: 'failed', error: { code: 'ThrottlingException', message: 'm', retryable: true }, at: '2026-11-23T09:01:00.000Z' });
+      await registry.apply({
+        type: 'run-finished',
+        runId: 'r',
+        status: 'failed',
+        error: { code: 'ThrottlingException', message: 'm', retryable: true },
+        at: '2026-11-23T09:01:00.000Z',
+      });
       expect(await registry.getRun('r')).toMatchObject({ status: 'failed', error: { code: 'ThrottlingException', errorClass: 'model' } });
       await registry.apply({ type: 'step-started', runId: 'r', stepPath: 'gen', kind: 'task', at: '2026-11-23T10:00:00.000Z' });
       const run = await registry.getRun('r');
@@ -219,7 +273,13 @@ export function registrySuite(label: string, open: OpenClient): void {
     it('a run-redriven event reopens a failed run at once, counting the execution; a late one changes nothing', async () => {
       const { registry } = await fresh();
       await registry.apply(started('r', 'report', 'local', '2026-11-23T09:00:00.000Z'));
-      await registry.apply({ type: 'run-finished', runId: 'r', status: 'failed', error: { code: 'ThrottlingException', message: 'm', retryable: true }, at: '2026-11-23T09:01:00.000Z' });
+      await registry.apply({
+        type: 'run-finished',
+        runId: 'r',
+        status: 'failed',
+        error: { code: 'ThrottlingException', message: 'm', retryable: true },
+        at: '2026-11-23T09:01:00.000Z',
+      });
       await registry.apply({ type: 'run-redriven', runId: 'r', redrive: 1, at: '2026-11-23T10:00:00.000Z' });
       const run = await registry.getRun('r');
       expect(run).toMatchObject({ status: 'running', statusSince: '2026-11-23T10:00:00.000Z' });
@@ -229,7 +289,13 @@ export function registrySuite(label: string, open: OpenClient): void {
       await registry.apply({ type: 'step-started', runId: 'r', stepPath: 'gen', kind: 'task', at: '2026-11-23T10:00:01.000Z' });
       await registry.apply({ type: 'attempt-started', runId: 'r', stepPath: 'gen', stage: 'gen', attempt: 1, at: '2026-11-23T10:00:01.000Z' });
       expect((await registry.getRun('r'))?.attempts.map((a) => a.execution)).toEqual([2]);
-      await registry.apply({ type: 'run-finished', runId: 'r', status: 'failed', error: { code: 'ThrottlingException', message: 'm', retryable: true }, at: '2026-11-23T10:05:00.000Z' });
+      await registry.apply({
+        type: 'run-finished',
+        runId: 'r',
+        status: 'failed',
+        error: { code: 'ThrottlingException', message: 'm', retryable: true },
+        at: '2026-11-23T10:05:00.000Z',
+      });
       // a redrive event from before that failure (delivered late) leaves the run failed
       await registry.apply({ type: 'run-redriven', runId: 'r', redrive: 1, at: '2026-11-23T10:00:00.000Z' });
       expect(await registry.getRun('r')).toMatchObject({ status: 'failed' });
@@ -251,7 +317,11 @@ export function registrySuite(label: string, open: OpenClient): void {
       await observer.flush();
       const run = await registry.getRun(runId);
       expect(run?.status).toBe('succeeded');
-      expect(run?.attempts.map((a) => `${a.stepPath}#${a.attempt}@${a.execution}:${a.status}`)).toEqual(['prepare#1@1:succeeded', 'call#1@1:failed', 'call#1@2:succeeded']);
+      expect(run?.attempts.map((a) => `${a.stepPath}#${a.attempt}@${a.execution}:${a.status}`)).toEqual([
+        'prepare#1@1:succeeded',
+        'call#1@1:failed',
+        'call#1@2:succeeded',
+      ]);
       expect(await auditRunRecord(registry, engine, runId)).toEqual({ ok: true, problems: [] });
       await engine.close();
       await registry.close();
@@ -282,16 +352,31 @@ export function registrySuite(label: string, open: OpenClient): void {
       expect(await auditRunRecord(registry, engine, runId)).toEqual({ ok: true, problems: [] });
       expect(run?.steps.map((s) => `${s.stepPath}:${s.kind}:${s.status}`).sort()).toEqual(
         [
-          'outline:task:succeeded', 'sections:map:succeeded', 'sections[0]/write:task:succeeded', 'sections[1]/write:task:succeeded',
-          'sections[2]/write:task:succeeded', 'review:approval:succeeded', 'assemble:task:succeeded',
+          'outline:task:succeeded',
+          'sections:map:succeeded',
+          'sections[0]/write:task:succeeded',
+          'sections[1]/write:task:succeeded',
+          'sections[2]/write:task:succeeded',
+          'review:approval:succeeded',
+          'assemble:task:succeeded',
         ].sort(),
       );
       const key = (a: { stepPath: string; attempt: number; status: string }): string => `${a.stepPath}#${a.attempt}:${a.status}`;
       expect(run?.attempts.map(key).sort()).toEqual(truth.attempts.map(key).sort());
       expect(run?.attempts.map(key).sort()).toEqual(
-        ['outline#1:succeeded', 'sections[0]/write#1:succeeded', 'sections[1]/write#1:failed', 'sections[1]/write#2:succeeded', 'sections[2]/write#1:succeeded', 'assemble#1:succeeded'].sort(),
+        [
+          'outline#1:succeeded',
+          'sections[0]/write#1:succeeded',
+          'sections[1]/write#1:failed',
+          'sections[1]/write#2:succeeded',
+          'sections[2]/write#1:succeeded',
+          'assemble#1:succeeded',
+        ].sort(),
       );
-      expect(run?.attempts.find((a) => a.stepPath === 'sections[1]/write' && a.attempt === 1)).toMatchObject({ error: { code: 'ThrottlingException', errorClass: 'model' }, mapIndex: 1 });
+      expect(run?.attempts.find((a) => a.stepPath === 'sections[1]/write' && a.attempt === 1)).toMatchObject({
+        error: { code: 'ThrottlingException', errorClass: 'model' },
+        mapIndex: 1,
+      });
       expect(run).toMatchObject({ inputTokens: 400, outputTokens: 160, modelCalls: 4 });
       expect(run?.reviews[0]).toMatchObject({ decision: 'approved', decidedBy: 'ana', comment: 'ok' });
       expect(observer.failures).toBe(0);
@@ -324,8 +409,15 @@ function lifecycle(runId: string): RunEvent[] {
     { type: 'attempt-finished', runId, stepPath: 'sections[0]/write', stage: 'generate', attempt: 1, status: 'succeeded', metrics, at: t(1, 1) },
     { type: 'step-finished', runId, stepPath: 'sections[0]/write', kind: 'task', status: 'succeeded', at: t(1, 1) },
     {
-      type: 'attempt-finished', runId, stepPath: 'sections[1]/write', stage: 'generate', attempt: 1, status: 'failed',
-      error: { code: 'ThrottlingException', message: 'rate exceeded', retryable: true }, metrics, at: t(1, 1.5),
+      type: 'attempt-finished',
+      runId,
+      stepPath: 'sections[1]/write',
+      stage: 'generate',
+      attempt: 1,
+      status: 'failed',
+      error: { code: 'ThrottlingException', message: 'rate exceeded', retryable: true },
+      metrics,
+      at: t(1, 1.5),
     },
     { type: 'retry-scheduled', runId, stepPath: 'sections[1]/write', attempt: 1, code: 'ThrottlingException', delayMs: 750, at: t(1, 2) },
     { type: 'attempt-started', runId, stepPath: 'sections[1]/write', stage: 'generate', attempt: 2, at: t(2) },
@@ -334,8 +426,15 @@ function lifecycle(runId: string): RunEvent[] {
     { type: 'step-finished', runId, stepPath: 'sections', kind: 'map', status: 'succeeded', at: t(2, 30) },
     { type: 'step-started', runId, stepPath: 'review', kind: 'approval', at: t(3) },
     {
-      type: 'review-opened', runId, gate: 'editor', stepPath: 'review', reviewer: 'ana', payload: { sections: ['a', 'b'] }, tokenHash: 'ab12',
-      expiresAt: '2026-11-24T10:03:00.000Z', at: t(3),
+      type: 'review-opened',
+      runId,
+      gate: 'editor',
+      stepPath: 'review',
+      reviewer: 'ana',
+      payload: { sections: ['a', 'b'] },
+      tokenHash: 'ab12',
+      expiresAt: '2026-11-24T10:03:00.000Z',
+      at: t(3),
     },
     { type: 'review-decided', runId, gate: 'editor', stepPath: 'review', decision: 'approved', reviewer: 'ana', comment: 'fine <b>work</b>', at: t(4) },
     { type: 'step-finished', runId, stepPath: 'review', kind: 'approval', status: 'succeeded', at: t(4) },

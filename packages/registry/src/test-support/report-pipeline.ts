@@ -50,7 +50,12 @@ export const reportPipeline = definePipeline({ name: 'test-report', version: 1, 
   .task('outline', outline, { input: { 'title.$': '$.title', 'topics.$': '$.topics' }, resultPath: '$.outline' })
   .map(
     'sections',
-    { items: '$.outline.sections', itemSelector: { 'topic.$': '$$.Map.Item.Value.topic', 'index.$': '$$.Map.Item.Index' }, maxConcurrency: 2, resultPath: '$.sections' },
+    {
+      items: '$.outline.sections',
+      itemSelector: { 'topic.$': '$$.Map.Item.Value.topic', 'index.$': '$$.Map.Item.Index' },
+      maxConcurrency: 2,
+      resultPath: '$.sections',
+    },
     (b) => b.task('write', writeSection),
   )
   .approval('review', { gate: 'editor', timeoutSeconds: 3600, payload: { 'title.$': '$.title', 'sections.$': '$.sections' }, resultPath: '$.review' })

@@ -22,7 +22,10 @@ function payload(padding = 0): unknown {
           check: { valid: true, sectionId: 'efficacy', outputKey: 'sections/r/efficacy/repair-1.json', round: 1, promptSha256: 'p-rep', modelId: 'model-b' },
         },
       },
-      { status: 'succeeded', output: { task: { sectionId: 'safety', title: 'Safety' }, generated: { outputKey: 'sections/r/safety/generated.json', promptSha256: 'p-s' } } },
+      {
+        status: 'succeeded',
+        output: { task: { sectionId: 'safety', title: 'Safety' }, generated: { outputKey: 'sections/r/safety/generated.json', promptSha256: 'p-s' } },
+      },
       { status: 'failed', error: { code: 'InvalidInput', message: 'missing source' } },
     ],
     filler: 'x'.repeat(padding),
@@ -30,7 +33,17 @@ function payload(padding = 0): unknown {
 }
 
 function opened(runId: string, stepPath: string, body: unknown, sections?: string[]): RunEvent {
-  const event = { type: 'review-opened', runId, gate: 'review', stepPath, reviewer: 'ana', payload: body, tokenHash: `h-${stepPath}`, expiresAt: at(600), at: at(1) };
+  const event = {
+    type: 'review-opened',
+    runId,
+    gate: 'review',
+    stepPath,
+    reviewer: 'ana',
+    payload: body,
+    tokenHash: `h-${stepPath}`,
+    expiresAt: at(600),
+    at: at(1),
+  };
   return (sections ? { ...event, sections } : event) as RunEvent;
 }
 
@@ -54,7 +67,7 @@ export function reviewAuditSuite(label: string, open: OpenClient): void {
       expect(roundOf('review')).toBeNull();
     });
 
-    it('records who decided what on which section, with the model and prompt of the text, round by round (the report\'s first gate is round 1, each gate its review loop reopens the next)', async () => {
+    it("records who decided what on which section, with the model and prompt of the text, round by round (the report's first gate is round 1, each gate its review loop reopens the next)", async () => {
       const registry = await fresh();
       await registry.apply({ type: 'run-started', runId: 'r', pipeline: 'report', engine: 'local', input: { reportTitle: 'CSR BTN-101' }, at: at(0) });
       // a payload over the registry's inline limit: the versions are read before it becomes a digest
@@ -80,7 +93,14 @@ export function reviewAuditSuite(label: string, open: OpenClient): void {
         [3, null, 'approved', 'round done'],
         [3, 'efficacy', 'accept-missing', 'ok as missing'],
       ]);
-      expect(trail[1]).toMatchObject({ decidedBy: 'ana', decidedAt: at(5), sectionTitle: 'Efficacy results', modelId: 'model-b', promptSha256: 'p-rep', gate: 'review' });
+      expect(trail[1]).toMatchObject({
+        decidedBy: 'ana',
+        decidedAt: at(5),
+        sectionTitle: 'Efficacy results',
+        modelId: 'model-b',
+        promptSha256: 'p-rep',
+        gate: 'review',
+      });
       expect(trail[2]).toMatchObject({ modelId: null, promptSha256: 'p-s' });
       expect((await registry.getRun('r'))?.title).toBe('CSR BTN-101');
       await registry.close();

@@ -14,8 +14,17 @@ const T2 = '2026-11-23T10:04:00.000Z';
 /** A review as the Step Functions review gate puts it. */
 export function taskTokenReview(overrides: Partial<TaskTokenReviewRecord> = {}): TaskTokenReviewRecord {
   return {
-    runId: 'run-1', gate: 'editor', stepPath: 'review', reviewer: 'ana', payload: { sections: ['a', 'b'] },
-    createdAt: T1, expiresAt: '2026-11-24T10:03:00.000Z', executionArn: ARN, tokenHash: 'hash-1', taskToken: 'TT-1', status: 'open',
+    runId: 'run-1',
+    gate: 'editor',
+    stepPath: 'review',
+    reviewer: 'ana',
+    payload: { sections: ['a', 'b'] },
+    createdAt: T1,
+    expiresAt: '2026-11-24T10:03:00.000Z',
+    executionArn: ARN,
+    tokenHash: 'hash-1',
+    taskToken: 'TT-1',
+    status: 'open',
     ...overrides,
   };
 }
@@ -37,8 +46,15 @@ export function reviewStoreSuite(label: string, open: OpenClient): void {
         `SELECT table_name || '.' || column_name AS c FROM information_schema.columns
          WHERE table_schema = current_schema() AND column_name IN ('report_id', 'reviewer_id', 'execution_arn', 'task_token') ORDER BY 1`,
       );
-      expect(columns.map((r) => r.c)).toEqual(['pending_review.execution_arn', 'pending_review.task_token', 'pipeline_run.report_id', 'pipeline_run.reviewer_id']);
-      const indexes = await client.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname IN ('pending_review_execution_idx', 'pipeline_run_report_idx') ORDER BY 1`);
+      expect(columns.map((r) => r.c)).toEqual([
+        'pending_review.execution_arn',
+        'pending_review.task_token',
+        'pipeline_run.report_id',
+        'pipeline_run.reviewer_id',
+      ]);
+      const indexes = await client.query<{ indexname: string }>(
+        `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname IN ('pending_review_execution_idx', 'pipeline_run_report_idx') ORDER BY 1`,
+      );
       expect(indexes.map((r) => r.indexname)).toEqual(['pending_review_execution_idx', 'pipeline_run_report_idx']);
       await registry.close();
     });
@@ -50,16 +66,34 @@ export function reviewStoreSuite(label: string, open: OpenClient): void {
       await registry.apply(runStarted('run-2'));
       await registry.apply({ type: 'step-started', runId: 'run-2', stepPath: 'review', kind: 'approval', at: T1 });
       const r = taskTokenReview();
-      await registry.apply({ type: 'review-opened', runId: 'run-2', gate: r.gate, stepPath: r.stepPath, reviewer: 'ana', payload: r.payload, tokenHash: r.tokenHash, expiresAt: r.expiresAt, at: T1 });
+      await registry.apply({
+        type: 'review-opened',
+        runId: 'run-2',
+        gate: r.gate,
+        stepPath: r.stepPath,
+        reviewer: 'ana',
+        payload: r.payload,
+        tokenHash: r.tokenHash,
+        expiresAt: r.expiresAt,
+        at: T1,
+      });
       const [byPut, byEvent] = await Promise.all([registry.getRun('run-1'), registry.getRun('run-2')]);
       expect(byPut).toMatchObject({ status: 'waiting', statusSince: T1, currentStep: 'review' });
-      const strip = (run: typeof byPut): unknown => ({ ...run, runId: undefined, steps: run?.steps.map((s) => ({ ...s, runId: undefined })), reviews: run?.reviews.map((v) => ({ ...v, runId: undefined })) });
+      const strip = (run: typeof byPut): unknown => ({
+        ...run,
+        runId: undefined,
+        steps: run?.steps.map((s) => ({ ...s, runId: undefined })),
+        reviews: run?.reviews.map((v) => ({ ...v, runId: undefined })),
+      });
       expect(strip(byPut)).toEqual(strip(byEvent));
       expect(await store.open(ARN, 'editor')).toEqual([r]);
       expect(await store.list(ARN)).toEqual([r]);
       expect(await store.open(ARN, 'legal')).toEqual([]);
       expect(await store.open(`${ARN}-other`, 'editor')).toEqual([]);
-      const [row] = await client.query<{ execution_arn: string; task_token: string }>('SELECT execution_arn, task_token FROM pending_review WHERE run_id = $1', ['run-1']);
+      const [row] = await client.query<{ execution_arn: string; task_token: string }>(
+        'SELECT execution_arn, task_token FROM pending_review WHERE run_id = $1',
+        ['run-1'],
+      );
       expect(row).toEqual({ execution_arn: ARN, task_token: 'TT-1' });
       await registry.close();
     });
@@ -72,7 +106,16 @@ export function reviewStoreSuite(label: string, open: OpenClient): void {
       await store.put(taskTokenReview({ tokenHash: 'hash-2', taskToken: 'TT-3' }));
       expect((await store.open(ARN, 'editor')).map((r) => [r.tokenHash, r.taskToken])).toEqual([['hash-2', 'TT-3']]);
       const r = taskTokenReview();
-      await registry.apply({ type: 'review-opened', runId: 'run-1', gate: r.gate, stepPath: r.stepPath, payload: r.payload, tokenHash: 'hash-2', expiresAt: r.expiresAt, at: T1 });
+      await registry.apply({
+        type: 'review-opened',
+        runId: 'run-1',
+        gate: r.gate,
+        stepPath: r.stepPath,
+        payload: r.payload,
+        tokenHash: 'hash-2',
+        expiresAt: r.expiresAt,
+        at: T1,
+      });
       expect((await store.open(ARN, 'editor')).map((r) => r.taskToken)).toEqual(['TT-3']);
       await registry.close();
     });
@@ -91,7 +134,16 @@ export function reviewStoreSuite(label: string, open: OpenClient): void {
       // a late retry of the same gate entry (same review token), or its event replayed, does not reopen it
       await store.put(taskTokenReview({ taskToken: 'TT-late' }));
       const r = taskTokenReview();
-      await registry.apply({ type: 'review-opened', runId: 'run-1', gate: r.gate, stepPath: r.stepPath, payload: r.payload, tokenHash: r.tokenHash, expiresAt: r.expiresAt, at: T1 });
+      await registry.apply({
+        type: 'review-opened',
+        runId: 'run-1',
+        gate: r.gate,
+        stepPath: r.stepPath,
+        payload: r.payload,
+        tokenHash: r.tokenHash,
+        expiresAt: r.expiresAt,
+        at: T1,
+      });
       expect(await store.open(ARN, 'editor')).toEqual([]);
       expect(await registry.getReview('run-1', 'editor')).toMatchObject({ decision: 'approved', decidedBy: 'ana' });
       expect((await registry.getRun('run-1'))?.status).toBe('running');
@@ -101,7 +153,9 @@ export function reviewStoreSuite(label: string, open: OpenClient): void {
     it('records an expired review as the decision timeout; a run waits for all its open reviews', async () => {
       const { registry, store } = await fresh();
       await store.put(taskTokenReview());
-      await store.put(taskTokenReview({ gate: 'legal', stepPath: 'legal-review', tokenHash: 'hash-l', taskToken: 'TT-L', createdAt: '2026-11-23T10:03:30.000Z' }));
+      await store.put(
+        taskTokenReview({ gate: 'legal', stepPath: 'legal-review', tokenHash: 'hash-l', taskToken: 'TT-L', createdAt: '2026-11-23T10:03:30.000Z' }),
+      );
       expect(await store.close(ARN, 'review', { status: 'expired', at: T2 })).toBe(true);
       expect((await registry.getRun('run-1'))?.status).toBe('waiting');
       expect((await registry.getReview('run-1', 'editor'))?.decision).toBe('timeout');

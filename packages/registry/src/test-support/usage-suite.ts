@@ -21,15 +21,31 @@ export function usageSuite(label: string, open: OpenClient): void {
       const run = await registry.getRun('run-c');
       const attempt = run?.attempts.find((a) => a.stepPath === 'sections[1]/write' && a.attempt === 1);
       expect(attempt).toMatchObject({
-        inputTokens: 0, outputTokens: 0, modelCalls: 2, throttledCalls: 2, estimatedInputTokens: 240, estimatedOutputTokens: 100,
-        budgetWaitMs: 1200, failedInputTokens: 0, cost: 0, modelId: 'm-large',
+        inputTokens: 0,
+        outputTokens: 0,
+        modelCalls: 2,
+        throttledCalls: 2,
+        estimatedInputTokens: 240,
+        estimatedOutputTokens: 100,
+        budgetWaitMs: 1200,
+        failedInputTokens: 0,
+        cost: 0,
+        modelId: 'm-large',
       });
       expect(run?.attempts.find((a) => a.stepPath === 'summary')).toMatchObject({ cost: 0.0021, unpricedModels: ['m-unknown'] });
       const costs = run!.attempts.map((a) => a.cost ?? 0);
       const sum = costs.reduce((a, b) => a + b, 0);
       expect(run).toMatchObject({ inputTokens: 620, outputTokens: 230, modelCalls: 6, attemptCount: 4, throttledCalls: 2 });
       expect(run?.cost).toBeCloseTo(sum, 12);
-      expect(run?.usage.total).toMatchObject({ attempts: 4, modelCalls: 6, throttledCalls: 2, estimatedInputTokens: 840, estimatedOutputTokens: 340, budgetWaitMs: 1400, failedInputTokens: 20 });
+      expect(run?.usage.total).toMatchObject({
+        attempts: 4,
+        modelCalls: 6,
+        throttledCalls: 2,
+        estimatedInputTokens: 840,
+        estimatedOutputTokens: 340,
+        budgetWaitMs: 1400,
+        failedInputTokens: 20,
+      });
       expect(run?.usage.total.cost).toBeCloseTo(sum, 12);
       expect(Object.keys(run!.usage.bySection)).toEqual(['sections[0]', 'sections[1]']);
       expect(run?.usage.bySection['sections[0]']?.cost).toBeCloseTo(0.0123, 12);
@@ -64,7 +80,10 @@ export function usageSuite(label: string, open: OpenClient): void {
       const now = new Date('2026-11-27T12:00:00.000Z');
       const week = await registry.usageByPipeline({ now });
       expect(week.since).toBe('2026-11-23T00:00:00.000Z');
-      expect(week.pipelines.map((p) => [p.pipeline, p.runs])).toEqual([['report', 2], ['digest', 1]]);
+      expect(week.pipelines.map((p) => [p.pipeline, p.runs])).toEqual([
+        ['report', 2],
+        ['digest', 1],
+      ]);
       const report = await registry.getRun('a1');
       expect(week.pipelines[0]?.cost).toBeCloseTo(2 * report!.cost!, 12);
       expect(week.pipelines[0]?.inputTokens).toBe(1240);
@@ -96,7 +115,10 @@ export function usageSuite(label: string, open: OpenClient): void {
       const perCall = (100 * 3 + 40 * 15) / 1e6;
       expect(run?.cost).toBeGreaterThan(0);
       expect(run?.cost).toBeCloseTo(4 * perCall, 12);
-      expect(run?.cost).toBeCloseTo(run!.attempts.reduce((s, a) => s + (a.cost ?? 0), 0), 12);
+      expect(run?.cost).toBeCloseTo(
+        run!.attempts.reduce((s, a) => s + (a.cost ?? 0), 0),
+        12,
+      );
       expect(run?.cost).toBeCloseTo(truth.cost, 12);
       for (const [section, totals] of Object.entries(truth.bySection)) expect(run?.usage.bySection[section]?.cost).toBeCloseTo(totals.cost, 12);
       expect(run?.usage.bySection['sections[1]']).toMatchObject({ attempts: 2, modelCalls: 2 });
@@ -106,8 +128,19 @@ export function usageSuite(label: string, open: OpenClient): void {
       expect(observer.failures).toBe(0);
       expect(await auditRunRecord(registry, engine, runId)).toEqual({ ok: true, problems: [] });
       // an attempt the engine never made, with a cost: the audit names the difference
-      await registry.apply({ type: 'attempt-finished', runId, stepPath: 'assemble', stage: 'assemble', attempt: 9, status: 'succeeded', metrics: { durationMs: 1, modelCalls: 1, inputTokens: 5, outputTokens: 5, modelLatencyMs: 1, cost: 0.5 }, at: new Date().toISOString() });
-      expect((await auditRunRecord(registry, engine, runId)).problems).toEqual(expect.arrayContaining(['model calls: registry 5, engine 4', expect.stringMatching(/^cost: registry 0\.50\d*, engine 0\.00\d+$/)]));
+      await registry.apply({
+        type: 'attempt-finished',
+        runId,
+        stepPath: 'assemble',
+        stage: 'assemble',
+        attempt: 9,
+        status: 'succeeded',
+        metrics: { durationMs: 1, modelCalls: 1, inputTokens: 5, outputTokens: 5, modelLatencyMs: 1, cost: 0.5 },
+        at: new Date().toISOString(),
+      });
+      expect((await auditRunRecord(registry, engine, runId)).problems).toEqual(
+        expect.arrayContaining(['model calls: registry 5, engine 4', expect.stringMatching(/^cost: registry 0\.50\d*, engine 0\.00\d+$/)]),
+      );
       await engine.close();
       await registry.close();
     });
@@ -127,15 +160,75 @@ function pricedRun(runId: string, pipeline: string, at: string, priced = true): 
   const attempt = (stepPath: string, n: number, sec: number, metrics: InvocationMetrics, failed = false): RunEvent[] => [
     { type: 'attempt-started', runId, stepPath, stage: 'write', attempt: n, at: t(sec) },
     failed
-      ? { type: 'attempt-finished', runId, stepPath, stage: 'write', attempt: n, status: 'failed', error: { code: 'ModelQuotaExhausted', message: 'throttled', retryable: true }, metrics, at: t(sec + 1) }
+      ? {
+          type: 'attempt-finished',
+          runId,
+          stepPath,
+          stage: 'write',
+          attempt: n,
+          status: 'failed',
+          error: { code: 'ModelQuotaExhausted', message: 'throttled', retryable: true },
+          metrics,
+          at: t(sec + 1),
+        }
       : { type: 'attempt-finished', runId, stepPath, stage: 'write', attempt: n, status: 'succeeded', metrics, at: t(sec + 1) },
   ];
   return [
     { type: 'run-started', runId, pipeline, engine: 'local', input: {}, at: t(0) },
-    ...attempt('sections[0]/write', 1, 1, m({ modelCalls: 1, inputTokens: 200, outputTokens: 80, estimatedInputTokens: 200, estimatedOutputTokens: 80, modelId: 'm-large', cost: 0.0123 })),
-    ...attempt('sections[1]/write', 1, 2, m({ modelCalls: 2, throttledCalls: 2, inputTokens: 0, outputTokens: 0, estimatedInputTokens: 240, estimatedOutputTokens: 100, budgetWaitMs: 1200, modelId: 'm-large', cost: 0 }), true),
-    ...attempt('sections[1]/write', 2, 4, m({ modelCalls: 1, inputTokens: 220, outputTokens: 90, estimatedInputTokens: 220, estimatedOutputTokens: 90, budgetWaitMs: 200, modelId: 'm-large', cost: 0.0045 })),
-    ...attempt('summary', 1, 6, m({ modelCalls: 2, inputTokens: 200, outputTokens: 60, estimatedInputTokens: 180, estimatedOutputTokens: 70, failedInputTokens: 20, modelId: 'm-large', cost: 0.0021, ...(priced ? { unpricedModels: ['m-unknown'] } : {}) })),
+    ...attempt(
+      'sections[0]/write',
+      1,
+      1,
+      m({ modelCalls: 1, inputTokens: 200, outputTokens: 80, estimatedInputTokens: 200, estimatedOutputTokens: 80, modelId: 'm-large', cost: 0.0123 }),
+    ),
+    ...attempt(
+      'sections[1]/write',
+      1,
+      2,
+      m({
+        modelCalls: 2,
+        throttledCalls: 2,
+        inputTokens: 0,
+        outputTokens: 0,
+        estimatedInputTokens: 240,
+        estimatedOutputTokens: 100,
+        budgetWaitMs: 1200,
+        modelId: 'm-large',
+        cost: 0,
+      }),
+      true,
+    ),
+    ...attempt(
+      'sections[1]/write',
+      2,
+      4,
+      m({
+        modelCalls: 1,
+        inputTokens: 220,
+        outputTokens: 90,
+        estimatedInputTokens: 220,
+        estimatedOutputTokens: 90,
+        budgetWaitMs: 200,
+        modelId: 'm-large',
+        cost: 0.0045,
+      }),
+    ),
+    ...attempt(
+      'summary',
+      1,
+      6,
+      m({
+        modelCalls: 2,
+        inputTokens: 200,
+        outputTokens: 60,
+        estimatedInputTokens: 180,
+        estimatedOutputTokens: 70,
+        failedInputTokens: 20,
+        modelId: 'm-large',
+        cost: 0.0021,
+        ...(priced ? { unpricedModels: ['m-unknown'] } : {}),
+      }),
+    ),
     { type: 'run-finished', runId, status: 'succeeded', output: {}, at: t(9) },
   ];
 }

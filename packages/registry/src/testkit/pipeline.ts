@@ -45,7 +45,12 @@ export const registryRecordPipeline = definePipeline({
   .task('plan', step, { input: { 'value.$': '$.prepared.value' }, resultPath: '$.planned' })
   .map(
     'sections',
-    { items: '$.items', itemSelector: { 'index.$': '$$.Map.Item.Index', 'value.$': '$$.Map.Item.Value', 'throttle.$': '$.throttle' }, maxConcurrency: 2, resultPath: '$.sections' },
+    {
+      items: '$.items',
+      itemSelector: { 'index.$': '$$.Map.Item.Index', 'value.$': '$$.Map.Item.Value', 'throttle.$': '$.throttle' },
+      maxConcurrency: 2,
+      resultPath: '$.sections',
+    },
     (b) => b.task('write', item, { retry: [{ errors: ['ThrottlingException'], intervalMs: 50, maxAttempts: 2 }] }),
   )
   .approval('review', { gate: 'review', timeoutSeconds: 300, payload: { 'sections.$': '$.sections' }, resultPath: '$.review' })

@@ -35,14 +35,36 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const env = { ...process.env, LC_ALL: 'C' };
   const data = join(dir, 'data');
   try {
-    execFileSync(join(bin, 'initdb'), ['-D', data, '-U', 'baton', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], { stdio: 'pipe', cwd: dir, env, ...as });
+    execFileSync(join(bin, 'initdb'), ['-D', data, '-U', 'baton', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], {
+      stdio: 'pipe',
+      cwd: dir,
+      env,
+      ...as,
+    });
   } catch (e) {
     throw new Error(`initdb failed (is Debian "postgresql" installed?): ${String((e as { stderr?: Buffer }).stderr ?? e)}`);
   }
   // overwriting keeps the file's owner (postgres) and mode
   writeFileSync(join(data, 'pg_hba.conf'), PG_HBA);
   const port = await freePort();
-  const args = ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=50'];
+  const args = [
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-h',
+    '127.0.0.1',
+    '-k',
+    dir,
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
+    '-c',
+    'max_connections=50',
+  ];
   const child: ChildProcess = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir, env, ...as });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -80,7 +102,11 @@ const PG_HBA = [
 function postgresBinDir(): string {
   if (process.env.POSTGRES_BIN) return process.env.POSTGRES_BIN;
   const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   if (versions[0] === undefined) {
     throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql: apt-get install -y postgresql, or set DATABASE_URL or POSTGRES_BIN');
   }

@@ -44,16 +44,27 @@ export async function renderDocx(r: ReportModel): Promise<Uint8Array> {
       if (accepted) children.push(new Paragraph({ children: [new TextRun({ text: accepted, italics: true })] }));
       return;
     }
-    if (s.revisedInRound !== undefined) children.push(new Paragraph({ children: [new TextRun({ text: revisedText(s.revisedInRound), italics: true, color: '555555', size: 18 })] }));
+    if (s.revisedInRound !== undefined)
+      children.push(new Paragraph({ children: [new TextRun({ text: revisedText(s.revisedInRound), italics: true, color: '555555', size: 18 })] }));
     for (const p of s.content.paragraphs) {
-      children.push(new Paragraph({ children: [new TextRun(p.text + ' '), new TextRun({ text: p.citations.map((c) => `[${c}]`).join(' '), italics: true, color: '555555', size: 18 })] }));
+      children.push(
+        new Paragraph({
+          children: [new TextRun(p.text + ' '), new TextRun({ text: p.citations.map((c) => `[${c}]`).join(' '), italics: true, color: '555555', size: 18 })],
+        }),
+      );
     }
     if (s.content.figures.length) children.push(figuresTable(s.content.figures));
-    if (s.content.crossRefs.length) children.push(new Paragraph({ children: [new TextRun({ text: `See also: ${s.content.crossRefs.join(', ')}`, italics: true })] }));
+    if (s.content.crossRefs.length)
+      children.push(new Paragraph({ children: [new TextRun({ text: `See also: ${s.content.crossRefs.join(', ')}`, italics: true })] }));
   });
   children.push(new Paragraph({ text: 'Sources', heading: HeadingLevel.HEADING_1 }));
   for (const s of r.sources) {
-    children.push(new Paragraph({ bullet: { level: 0 }, children: [new TextRun({ text: s.docId, bold: true }), new TextRun(`: ${s.title} (${s.name}, ${s.paragraphs} paragraphs)`)] }));
+    children.push(
+      new Paragraph({
+        bullet: { level: 0 },
+        children: [new TextRun({ text: s.docId, bold: true }), new TextRun(`: ${s.title} (${s.name}, ${s.paragraphs} paragraphs)`)],
+      }),
+    );
   }
   for (const rej of r.rejectedSources) {
     children.push(new Paragraph({ bullet: { level: 0 }, children: [new TextRun({ text: `REJECTED (${rej.code}): ${rej.message}`, color: 'AA0000' })] }));
@@ -74,7 +85,10 @@ export async function renderDocx(r: ReportModel): Promise<Uint8Array> {
 }
 
 function figuresTable(figures: { label: string; value: number; unit: string; citation: string }[]): Table {
-  return textTable(['Measure', 'Value', 'Unit', 'Source'], figures.map((f) => [f.label, String(f.value), f.unit, `[${f.citation}]`]));
+  return textTable(
+    ['Measure', 'Value', 'Unit', 'Source'],
+    figures.map((f) => [f.label, String(f.value), f.unit, `[${f.citation}]`]),
+  );
 }
 
 function textTable(header: string[], rows: string[][]): Table {

@@ -7,7 +7,10 @@ import { renderMarkdown } from './markdown.js';
 import type { ReportModel } from './model.js';
 import { renderPdf } from './pdf.js';
 
-const paragraph = (i: number) => ({ text: `Paragraph ${i}: the response rate was ≥ 42.1% in the 10 mg arm (μ = 3), ${'with a long sentence that wraps '.repeat(6)}`, citations: [`study-protocol#p${i}`] });
+const paragraph = (i: number) => ({
+  text: `Paragraph ${i}: the response rate was ≥ 42.1% in the 10 mg arm (μ = 3), ${'with a long sentence that wraps '.repeat(6)}`,
+  citations: [`study-protocol#p${i}`],
+});
 const model: ReportModel = {
   title: 'Clinical Study Report BTN-101',
   subtitle: 'Clinical Study Report',
@@ -27,7 +30,13 @@ const model: ReportModel = {
         crossRefs: [],
       },
     })),
-    { sectionId: 'safety-results', title: 'Safety Results', status: 'failed', error: { code: 'InvalidInput', message: 'needs source(s) safety-summary' }, accepted: { reviewer: 'dr.lee', note: 'safety data\nfollow in the addendum' } },
+    {
+      sectionId: 'safety-results',
+      title: 'Safety Results',
+      status: 'failed',
+      error: { code: 'InvalidInput', message: 'needs source(s) safety-summary' },
+      accepted: { reviewer: 'dr.lee', note: 'safety data\nfollow in the addendum' },
+    },
     { sectionId: 'conclusions', title: 'Conclusions', status: 'held', error: { code: 'SafetyCheckFailed', message: 'off-script' } },
   ],
   sources: [{ docId: 'study-protocol', name: 'study-protocol.md', title: 'Study Protocol', paragraphs: 12 }],
@@ -39,8 +48,26 @@ const model: ReportModel = {
     rounds: 2,
     sections: [
       { sectionId: 'synopsis', title: 'Synopsis', verdict: 'approve', reviewer: 'dr.lee', note: null, round: 1, at: '2026-12-04T09:00:00.000Z', sentBack: 0 },
-      { sectionId: 'objectives', title: 'Objectives', verdict: 'approve', reviewer: 'dr.lee', note: null, round: 2, at: '2026-12-04T10:00:00.000Z', sentBack: 1 },
-      { sectionId: 'safety-results', title: 'Safety Results', verdict: 'accept-missing', reviewer: 'dr.lee', note: 'safety data\nfollow in the addendum', round: 1, at: '2026-12-04T09:00:00.000Z', sentBack: 0 },
+      {
+        sectionId: 'objectives',
+        title: 'Objectives',
+        verdict: 'approve',
+        reviewer: 'dr.lee',
+        note: null,
+        round: 2,
+        at: '2026-12-04T10:00:00.000Z',
+        sentBack: 1,
+      },
+      {
+        sectionId: 'safety-results',
+        title: 'Safety Results',
+        verdict: 'accept-missing',
+        reviewer: 'dr.lee',
+        note: 'safety data\nfollow in the addendum',
+        round: 1,
+        at: '2026-12-04T09:00:00.000Z',
+        sentBack: 0,
+      },
     ],
   },
 };
@@ -55,7 +82,13 @@ describe('report formats from one model', () => {
     const pdf = await getDocumentProxy(new Uint8Array(bytes));
     expect(pdf.numPages).toBeGreaterThan(1);
     const { text } = await extractText(pdf, { mergePages: true });
-    for (const line of [...HEADINGS, ...IN_EVERY_FORMAT, 'SECTION HELD FOR HUMAN REVIEW (SafetyCheckFailed): off-script', 'Approved at: 2026-12-04T10:00:00.000Z']) expect(text).toContain(line);
+    for (const line of [
+      ...HEADINGS,
+      ...IN_EVERY_FORMAT,
+      'SECTION HELD FOR HUMAN REVIEW (SafetyCheckFailed): off-script',
+      'Approved at: 2026-12-04T10:00:00.000Z',
+    ])
+      expect(text).toContain(line);
     // characters outside the standard fonts' encoding are written as look-alikes, not dropped
     expect(text).toContain('>= 42.1%');
     const outline = (await pdf.getOutline()) ?? [];

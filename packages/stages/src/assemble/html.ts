@@ -24,7 +24,8 @@ export function renderHtml(r: ReportModel): string {
     for (const p of s.content.paragraphs) body.push(`<p>${e(p.text)} ${p.citations.map((c) => `<cite>[${e(c)}]</cite>`).join(' ')}</p>`);
     if (s.content.figures.length) {
       body.push('<table><thead><tr><th>Measure</th><th>Value</th><th>Unit</th><th>Source</th></tr></thead><tbody>');
-      for (const f of s.content.figures) body.push(`<tr><td>${e(f.label)}</td><td>${f.value}</td><td>${e(f.unit)}</td><td><cite>[${e(f.citation)}]</cite></td></tr>`);
+      for (const f of s.content.figures)
+        body.push(`<tr><td>${e(f.label)}</td><td>${f.value}</td><td>${e(f.unit)}</td><td><cite>[${e(f.citation)}]</cite></td></tr>`);
       body.push('</tbody></table>');
     }
     if (s.content.crossRefs.length) body.push(`<p class="xref">See also: ${s.content.crossRefs.map((c) => `<a href="#${e(c)}">${e(c)}</a>`).join(', ')}</p>`);

@@ -27,7 +27,14 @@ export interface AcceptedMissing {
 
 /** One section of the report as rendered. */
 export type ReportSection =
-  | { sectionId: string; title: string; status: 'ok'; content: SectionContent; repairRounds: number; /** The review round that sent it back, when it was written again. */ revisedInRound?: number }
+  | {
+      sectionId: string;
+      title: string;
+      status: 'ok';
+      content: SectionContent;
+      repairRounds: number;
+      /** The review round that sent it back, when it was written again. */ revisedInRound?: number;
+    }
   | { sectionId: string; title: string; status: 'failed' | 'held'; error: { code: string; message: string }; accepted?: AcceptedMissing };
 
 /** A placeholder section of the report. */
@@ -41,7 +48,16 @@ export interface SignOff {
   at: string;
   comment: string | null;
   rounds: number;
-  sections: { sectionId: string; title: string; verdict: DecidedSection['verdict']; reviewer: string | null; note: string | null; round: number; at: string; sentBack: number }[];
+  sections: {
+    sectionId: string;
+    title: string;
+    verdict: DecidedSection['verdict'];
+    reviewer: string | null;
+    note: string | null;
+    round: number;
+    at: string;
+    sentBack: number;
+  }[];
 }
 
 /** Everything the renderers need: title, sections, sources, review decision and sign-off. */
@@ -73,7 +89,8 @@ export async function buildReportModel(
       const decided = reviewState?.decided[task.sectionId];
       const accepted = decided?.verdict === 'accept-missing' ? { reviewer: decided.reviewer, note: decided.note } : undefined;
       if (outcome.status !== 'ok') return { ...base, status: outcome.status, error: outcome.error, ...(accepted ? { accepted } : {}) };
-      if (accepted) return { ...base, status: 'failed', error: { code: 'AcceptedAsMissing', message: 'the reviewer left this section out of the report' }, accepted };
+      if (accepted)
+        return { ...base, status: 'failed', error: { code: 'AcceptedAsMissing', message: 'the reviewer left this section out of the report' }, accepted };
       const raw = RawOutput.parse(JSON.parse(await getText(blobs, outcome.outputKey)));
       const { section } = sectionTypeOf(task);
       const content = SECTION_SCHEMAS[section.schema].parse(raw.json ?? JSON.parse(raw.text.replace(/^```(?:json)?|```$/g, '')));
@@ -115,8 +132,7 @@ export function acceptedText(s: PlaceholderSection): string | null {
 
 /** A section's state after its map item (and any rewrite after review): valid output, or failed / held with the findings on it. */
 export type SectionOutcome =
-  | { status: 'ok'; outputKey: string; revisedInRound?: number }
-  | { status: 'failed' | 'held'; error: { code: string; message: string }; findings: string[] };
+  { status: 'ok'; outputKey: string; revisedInRound?: number } | { status: 'failed' | 'held'; error: { code: string; message: string }; findings: string[] };
 
 /** Reads a sections map result: where the valid output is, or why the section has none (with the validator's or safety check's findings). */
 export function sectionOutcome(r: z.output<typeof SectionResult> | undefined): SectionOutcome {
@@ -139,7 +155,11 @@ export function sectionOutcome(r: z.output<typeof SectionResult> | undefined): S
 function findingsOf(details: unknown): string[] | undefined {
   if (details === null || typeof details !== 'object') return undefined;
   const d = details as { errors?: unknown; matches?: unknown; findings?: unknown };
-  for (const [label, v] of [['', d.errors], ['safety: ', d.matches], ['safety: ', d.findings]] as const) {
+  for (const [label, v] of [
+    ['', d.errors],
+    ['safety: ', d.matches],
+    ['safety: ', d.findings],
+  ] as const) {
     if (Array.isArray(v) && v.length) return v.map((x) => `${label}${typeof x === 'string' ? x : JSON.stringify(x)}`);
   }
   return undefined;

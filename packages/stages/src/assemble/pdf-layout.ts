@@ -85,7 +85,10 @@ export class PdfWriter {
   box(lines: { text: string; style?: TextStyle }[], border: RGB, fill: RGB): void {
     const pad = 6;
     const size = 10.5;
-    const wrapped = lines.map((l) => ({ ...l, rows: this.wrap(this.clean(l.text), this.fonts[l.style?.face ?? 'regular'], l.style?.size ?? size, this.width - 2 * pad) }));
+    const wrapped = lines.map((l) => ({
+      ...l,
+      rows: this.wrap(this.clean(l.text), this.fonts[l.style?.face ?? 'regular'], l.style?.size ?? size, this.width - 2 * pad),
+    }));
     const height = wrapped.reduce((h, l) => h + l.rows.length * (l.style?.size ?? size) * 1.35, 0) + 2 * pad;
     const fits = height < PAGE[1] - 2 * MARGIN;
     if (this.y - height < MARGIN && fits) this.newPage();
@@ -130,7 +133,9 @@ export class PdfWriter {
   /** Writes the outline (bookmarks), page numbers in the footers, and returns the PDF bytes. */
   async finish(): Promise<Uint8Array> {
     const pages = this.doc.getPages();
-    pages.forEach((p, i) => p.drawText(`${i + 1} / ${pages.length}`, { x: PAGE[0] / 2 - 12, y: MARGIN / 2, size: 8, font: this.fonts.regular, color: rgb(0.4, 0.4, 0.4) }));
+    pages.forEach((p, i) =>
+      p.drawText(`${i + 1} / ${pages.length}`, { x: PAGE[0] / 2 - 12, y: MARGIN / 2, size: 8, font: this.fonts.regular, color: rgb(0.4, 0.4, 0.4) }),
+    );
     this.writeOutline();
     return this.doc.save();
   }
@@ -196,5 +201,18 @@ export class PdfWriter {
 }
 
 const LOOKALIKES: Record<string, string> = {
-  '≥': '>=', '≤': '<=', '−': '-', '‑': '-', '‐': '-', '≠': '!=', '→': '->', '←': '<-', '×': 'x', 'μ': 'µ', '≈': '~', '\u00a0': ' ', '\u2009': ' ', '\u202f': ' ',
+  '≥': '>=',
+  '≤': '<=',
+  '−': '-',
+  '‑': '-',
+  '‐': '-',
+  '≠': '!=',
+  '→': '->',
+  '←': '<-',
+  '×': 'x',
+  μ: 'µ',
+  '≈': '~',
+  '\u00a0': ' ',
+  '\u2009': ' ',
+  '\u202f': ' ',
 };

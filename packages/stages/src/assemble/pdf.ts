@@ -32,7 +32,11 @@ export async function renderPdf(r: ReportModel): Promise<Uint8Array> {
     if (s.status !== 'ok') {
       const accepted = acceptedText(s);
       const fill = s.status === 'held' ? rgb(1, 0.96, 0.8) : rgb(0.99, 0.89, 0.89);
-      w.box([{ text: placeholderText(s), style: { face: 'bold', color: RED } }, ...(accepted ? [{ text: accepted, style: { face: 'italic' as const } }] : [])], RED, fill);
+      w.box(
+        [{ text: placeholderText(s), style: { face: 'bold', color: RED } }, ...(accepted ? [{ text: accepted, style: { face: 'italic' as const } }] : [])],
+        RED,
+        fill,
+      );
       w.space(8);
       return;
     }
@@ -41,7 +45,12 @@ export async function renderPdf(r: ReportModel): Promise<Uint8Array> {
       w.text(`${p.text} ${p.citations.map((c) => `[${c}]`).join(' ')}`);
       w.space(5);
     }
-    if (s.content.figures.length) w.table(['Measure', 'Value', 'Unit', 'Source'], s.content.figures.map((f) => [f.label, String(f.value), f.unit, `[${f.citation}]`]), [4, 1.2, 1, 2.4]);
+    if (s.content.figures.length)
+      w.table(
+        ['Measure', 'Value', 'Unit', 'Source'],
+        s.content.figures.map((f) => [f.label, String(f.value), f.unit, `[${f.citation}]`]),
+        [4, 1.2, 1, 2.4],
+      );
     if (s.content.crossRefs.length) w.text(`See also: ${s.content.crossRefs.join(', ')}`, { face: 'italic' });
     w.space(10);
   });

@@ -8,11 +8,7 @@ export const SIGN_OFF_COLUMNS = ['Section', 'Verdict', 'By', 'Round', 'When', 'N
 
 /** The lines above the sign-off table: who approved, when, in how many rounds, and their comment. */
 export function signOffSummary(s: SignOff): string[] {
-  const lines = [
-    `Approved by: ${s.approver ?? 'the reviewer (unassigned gate)'}`,
-    `Approved at: ${s.at}`,
-    `Review rounds: ${s.rounds}`,
-  ];
+  const lines = [`Approved by: ${s.approver ?? 'the reviewer (unassigned gate)'}`, `Approved at: ${s.at}`, `Review rounds: ${s.rounds}`];
   if (s.comment) lines.push(`Comment: ${s.comment}`);
   return lines;
 }
@@ -24,7 +20,14 @@ export function signOffRows(r: ReportModel): string[][] {
     const number = r.sections.findIndex((s) => s.sectionId === d.sectionId) + 1;
     const verdict = d.verdict === 'approve' ? 'approved' : 'accepted as missing';
     const sentBack = d.sentBack ? ` (after ${d.sentBack} send-back${d.sentBack > 1 ? 's' : ''})` : '';
-    return [`${number}. ${d.title}`, verdict + sentBack, d.reviewer ?? 'unassigned', String(d.round), shortTime(d.at), d.note?.replace(/\s+/g, ' ').trim() ?? ''];
+    return [
+      `${number}. ${d.title}`,
+      verdict + sentBack,
+      d.reviewer ?? 'unassigned',
+      String(d.round),
+      shortTime(d.at),
+      d.note?.replace(/\s+/g, ' ').trim() ?? '',
+    ];
   });
 }
 

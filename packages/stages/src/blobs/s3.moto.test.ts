@@ -53,7 +53,13 @@ describe('S3 blob store against a local S3-compatible server (moto)', () => {
   it('maps an unreachable server to a StageError', async () => {
     const dead = createS3BlobStore({
       bucket,
-      clientConfig: { endpoint: 'http://127.0.0.1:1', region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } },
+      clientConfig: {
+        endpoint: 'http://127.0.0.1:1',
+        region: 'us-east-1',
+        forcePathStyle: true,
+        maxAttempts: 1,
+        credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      },
     });
     const err = await dead.put('a', 'b').catch((e: unknown) => e);
     expect(isStageError(err)).toBe(true);

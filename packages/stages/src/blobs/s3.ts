@@ -37,7 +37,8 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
   const prefix = options.prefix ?? '';
   const Bucket = options.bucket;
   const keyOf = (key: string): string => {
-    if (!key || key.startsWith('/') || key.split('/').includes('..')) throw new StageError('InvalidInput', `invalid blob key "${key}": use a relative key without ".."`);
+    if (!key || key.startsWith('/') || key.split('/').includes('..'))
+      throw new StageError('InvalidInput', `invalid blob key "${key}": use a relative key without ".."`);
     return prefix + key;
   };
   return {
@@ -82,7 +83,14 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       const keys: string[] = [];
       let token: string | undefined;
       do {
-        const res = await client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix + sub, ...(options.pageSize ? { MaxKeys: options.pageSize } : {}), ...(token ? { ContinuationToken: token } : {}) }));
+        const res = await client.send(
+          new ListObjectsV2Command({
+            Bucket,
+            Prefix: prefix + sub,
+            ...(options.pageSize ? { MaxKeys: options.pageSize } : {}),
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+        );
         for (const o of res.Contents ?? []) if (o.Key) keys.push(o.Key.slice(prefix.length));
         token = res.IsTruncated ? res.NextContinuationToken : undefined;
       } while (token);

@@ -36,8 +36,18 @@ export function createBadSourceCorpus(): BadSource[] {
     { name: 'huge.txt', bytes: text('word '.repeat(BAD_CORPUS_MAX_BYTES)), reason: 'too-large', message: /over the size limit/ },
     { name: 'not-a-pdf.pdf', bytes: text('Hello, I am plain text pretending to be a PDF.'), reason: 'unreadable-pdf', message: /unreadable PDF/ },
     { name: 'truncated.pdf', bytes: text('%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R'), reason: 'unreadable-pdf', message: /unreadable PDF/ },
-    { name: 'random.pdf', bytes: Uint8Array.from([...Buffer.from('%PDF-1.7\n'), ...bytes(300, (i) => (i * 131 + 7) % 251)]), reason: 'unreadable-pdf', message: /unreadable PDF/ },
+    {
+      name: 'random.pdf',
+      bytes: Uint8Array.from([...Buffer.from('%PDF-1.7\n'), ...bytes(300, (i) => (i * 131 + 7) % 251)]),
+      reason: 'unreadable-pdf',
+      message: /unreadable PDF/,
+    },
     { name: 'not-a-zip.docx', bytes: text('This is not a Word document.'), reason: 'unreadable-docx', message: /unreadable DOCX/ },
-    { name: 'corrupt.docx', bytes: Uint8Array.from([0x50, 0x4b, 0x03, 0x04, ...bytes(200, (i) => (i * 17) % 256)]), reason: 'unreadable-docx', message: /unreadable DOCX/ },
+    {
+      name: 'corrupt.docx',
+      bytes: Uint8Array.from([0x50, 0x4b, 0x03, 0x04, ...bytes(200, (i) => (i * 17) % 256)]),
+      reason: 'unreadable-docx',
+      message: /unreadable DOCX/,
+    },
   ];
 }

@@ -125,7 +125,12 @@ export function createHostileSourceCorpus(): HostileSource[] {
       reason: 'zip-entries',
       message: /zip content has 1501 entries, over the limit of 1000/,
     },
-    { name: 'deep.html', bytes: text(`<html><body>${'<div>'.repeat(5000)}<p>deep</p>${'</div>'.repeat(5000)}</body></html>`), reason: 'html-depth', message: /HTML nested more than 256 elements deep/ },
+    {
+      name: 'deep.html',
+      bytes: text(`<html><body>${'<div>'.repeat(5000)}<p>deep</p>${'</div>'.repeat(5000)}</body></html>`),
+      reason: 'html-depth',
+      message: /HTML nested more than 256 elements deep/,
+    },
   ];
 }
 

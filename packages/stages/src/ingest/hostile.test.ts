@@ -19,7 +19,10 @@ afterAll(() => {
 });
 
 /** Runs the ingest stage on one source and returns its serialized error (or undefined). */
-async function ingestError(source: { name: string; key?: string; rejected?: { reason: string; message: string } }, bytes?: Uint8Array): Promise<SerializedError | undefined> {
+async function ingestError(
+  source: { name: string; key?: string; rejected?: { reason: string; message: string } },
+  bytes?: Uint8Array,
+): Promise<SerializedError | undefined> {
   const blobs = createMemoryBlobStore();
   const key = source.key ?? `in/${source.name}`;
   if (bytes) await blobs.put(key, bytes);
@@ -52,7 +55,9 @@ describe('ingest: hostile sources', () => {
     // declaring the truth within the limits is fine; the inflated-size limit still caps it
     const honest = writeZip([{ name: 'word/document.xml', deflated: zerosDeflated(2), declaredBytes: 2 * 1024 * 1024 }]);
     expect(checkZip('honest.docx', honest, ingestLimits({ maxCompressionRatio: 1e6 }))).toHaveLength(1);
-    expect(() => checkZip('honest.docx', honest, ingestLimits({ maxCompressionRatio: 1e6, maxInflatedBytes: 1024 * 1024 }))).toThrow(/over the limit of 1048576 bytes/);
+    expect(() => checkZip('honest.docx', honest, ingestLimits({ maxCompressionRatio: 1e6, maxInflatedBytes: 1024 * 1024 }))).toThrow(
+      /over the limit of 1048576 bytes/,
+    );
   });
 
   it('a real DOCX passes the zip checks and is read', async () => {
@@ -119,7 +124,9 @@ describe('ingest: text encodings', () => {
 
   it('bytes that are no known encoding are refused saying what they are not', () => {
     const noise = Buffer.from(Array.from({ length: 400 }, (_, i) => 0x80 + ((i * 37) % 0x7f)));
-    expect(() => decodeText('noise.txt', noise)).toThrow(/binary content: not UTF-8 \(invalid byte sequences\), not UTF-16 \(no byte-order mark or NUL pattern\), and 100% of its bytes are above 0x7F/);
+    expect(() => decodeText('noise.txt', noise)).toThrow(
+      /binary content: not UTF-8 \(invalid byte sequences\), not UTF-16 \(no byte-order mark or NUL pattern\), and 100% of its bytes are above 0x7F/,
+    );
   });
 });
 
@@ -157,16 +164,25 @@ describe('sources directory: symlinks and dot-files', () => {
     expect(alias && 'path' in alias && Buffer.from(readSourceFile(alias)).toString()).toContain('A good source paragraph');
   });
 
-  it('a refused entry reaches ingest as that file\'s typed failure', async () => {
+  it("a refused entry reaches ingest as that file's typed failure", async () => {
     const dangling = listSourceDir(tree()).find((e) => e.name === 'dangling.md')!;
     expect('rejected' in dangling).toBe(true);
     const error = await ingestError({ name: dangling.name, key: 'rejected/dangling.md', ...('rejected' in dangling ? { rejected: dangling.rejected } : {}) });
-    expect(error).toMatchObject({ code: 'InvalidInput', retryable: false, message: 'source "dangling.md": dangling symbolic link to "missing.md" (nothing there)', details: { file: 'dangling.md', reason: 'dangling-symlink' } });
+    expect(error).toMatchObject({
+      code: 'InvalidInput',
+      retryable: false,
+      message: 'source "dangling.md": dangling symbolic link to "missing.md" (nothing there)',
+      details: { file: 'dangling.md', reason: 'dangling-symlink' },
+    });
   });
 
   it('a dot-file handed to ingest is refused naming it', async () => {
     const error = await ingestError({ name: '.env' }, new Uint8Array(Buffer.from('SECRET=1')));
-    expect(error).toMatchObject({ code: 'InvalidInput', message: 'source ".env": hidden file (the name starts with "."): not read as a source', details: { reason: 'dot-file' } });
+    expect(error).toMatchObject({
+      code: 'InvalidInput',
+      message: 'source ".env": hidden file (the name starts with "."): not read as a source',
+      details: { reason: 'dot-file' },
+    });
     expect(reasonOf(error)).toBe('dot-file');
   });
 });

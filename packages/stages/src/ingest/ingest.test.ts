@@ -12,7 +12,11 @@ const SOURCES = join(import.meta.dirname, '../../../../examples/report-generatio
 async function run(name: string, bytes: Uint8Array, maxBytes?: number) {
   const blobs = createMemoryBlobStore();
   await blobs.put(`in/${name}`, bytes);
-  const result = await invokeStage(ingest, { source: { key: `in/${name}`, name }, ...(maxBytes ? { maxBytes } : {}) }, { blobs, runId: 'r1', stepPath: 'ingest[0]/ingest-file', attempt: 1 });
+  const result = await invokeStage(
+    ingest,
+    { source: { key: `in/${name}`, name }, ...(maxBytes ? { maxBytes } : {}) },
+    { blobs, runId: 'r1', stepPath: 'ingest[0]/ingest-file', attempt: 1 },
+  );
   return { result, blobs };
 }
 

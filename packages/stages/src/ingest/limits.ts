@@ -9,7 +9,11 @@ import { z } from 'zod';
  */
 export const IngestLimits = z.object({
   /** Most bytes all entries of a zip-based source (DOCX) may inflate to. @default 50 MB */
-  maxInflatedBytes: z.number().int().positive().default(50 * 1024 * 1024),
+  maxInflatedBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(50 * 1024 * 1024),
   /** Most entries in a zip-based source. @default 1000 */
   maxZipEntries: z.number().int().positive().default(1000),
   /**

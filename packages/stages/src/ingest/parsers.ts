@@ -94,7 +94,10 @@ function parseMarkdown(text: string): ParsedDocument {
       continue;
     } else if (line.startsWith('|')) {
       flush();
-      const cells = line.split('|').map((c) => c.trim()).filter(Boolean);
+      const cells = line
+        .split('|')
+        .map((c) => c.trim())
+        .filter(Boolean);
       if (cells.length) blocks.push(heading ? { text: cells.join(' | '), heading } : { text: cells.join(' | ') });
     } else if (!line) {
       flush();

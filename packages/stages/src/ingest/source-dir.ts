@@ -62,7 +62,8 @@ function judge(root: string, name: string): SourceDirEntry {
     if (!statSync(real).isFile()) return reject('not-a-file', `symbolic link to "${target}", which is not a regular file`);
     return { name, path: real };
   }
-  if (!link.isFile()) return reject('not-a-file', link.isDirectory() ? 'a directory: sources are the files directly in the sources directory' : 'not a regular file');
+  if (!link.isFile())
+    return reject('not-a-file', link.isDirectory() ? 'a directory: sources are the files directly in the sources directory' : 'not a regular file');
   return { name, path };
 }
 

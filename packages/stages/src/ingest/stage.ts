@@ -62,7 +62,12 @@ export function checkSourceName(name: string): void {
 }
 
 /** Parses and normalises raw bytes within the limits; throws `InvalidInput` naming the file for bad input. */
-export async function normaliseSource(name: string, bytes: Uint8Array, maxBytes = DEFAULT_MAX_SOURCE_BYTES, limits: ParseLimits = ingestLimits()): Promise<NormalisedDocument> {
+export async function normaliseSource(
+  name: string,
+  bytes: Uint8Array,
+  maxBytes = DEFAULT_MAX_SOURCE_BYTES,
+  limits: ParseLimits = ingestLimits(),
+): Promise<NormalisedDocument> {
   const format = formatOf(name);
   if (bytes.byteLength === 0) throw invalid(name, 'empty file (0 bytes)', 'empty');
   if (bytes.byteLength > maxBytes) throw invalid(name, `over the size limit: ${bytes.byteLength} bytes > ${maxBytes} bytes`, 'too-large');
@@ -85,5 +90,10 @@ export async function normaliseSource(name: string, bytes: Uint8Array, maxBytes 
 /** A citation-friendly document id from a file name: `Study Protocol.md` -> `study-protocol`. */
 export function docIdOf(name: string): string {
   const base = name.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, '');
-  return base.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'doc';
+  return (
+    base
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'doc'
+  );
 }

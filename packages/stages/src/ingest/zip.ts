@@ -43,7 +43,8 @@ export function checkZip(name: string, bytes: Uint8Array, limits: IngestLimits):
     const data = entryData(name, buf, e);
     const cap = Math.min(e.inflatedBytes, limits.maxInflatedBytes - inflated);
     const size = inflatedSize(name, e, data, cap);
-    if (size !== e.inflatedBytes) throw invalid(name, `unreadable DOCX: entry "${e.name}" inflates to ${size} bytes, not the ${e.inflatedBytes} it declares`, 'unreadable-docx');
+    if (size !== e.inflatedBytes)
+      throw invalid(name, `unreadable DOCX: entry "${e.name}" inflates to ${size} bytes, not the ${e.inflatedBytes} it declares`, 'unreadable-docx');
     inflated += size;
   }
   return entries;
@@ -93,13 +94,18 @@ function checkRatio(name: string, entry: string, inflated: number, compressed: n
   if (inflated < RATIO_FLOOR_BYTES) return;
   const ratio = inflated / Math.max(compressed, 1);
   if (ratio > limits.maxCompressionRatio) {
-    throw invalid(name, `zip entry "${entry}" compresses ${inflated} bytes into ${compressed} (ratio ${Math.round(ratio)}, over the limit of ${limits.maxCompressionRatio}): a zip bomb`, 'zip-ratio');
+    throw invalid(
+      name,
+      `zip entry "${entry}" compresses ${inflated} bytes into ${compressed} (ratio ${Math.round(ratio)}, over the limit of ${limits.maxCompressionRatio}): a zip bomb`,
+      'zip-ratio',
+    );
   }
 }
 
 function entryData(name: string, buf: Buffer, e: ZipEntry): Buffer {
   const at = e.localHeaderOffset;
-  if (at + 30 > buf.byteLength || buf.readUInt32LE(at) !== LOCAL) throw invalid(name, `unreadable DOCX: entry "${e.name}" has no local header`, 'unreadable-docx');
+  if (at + 30 > buf.byteLength || buf.readUInt32LE(at) !== LOCAL)
+    throw invalid(name, `unreadable DOCX: entry "${e.name}" has no local header`, 'unreadable-docx');
   const start = at + 30 + buf.readUInt16LE(at + 26) + buf.readUInt16LE(at + 28);
   if (start + e.compressedBytes > buf.byteLength) throw invalid(name, `unreadable DOCX: entry "${e.name}" is truncated`, 'unreadable-docx');
   return buf.subarray(start, start + e.compressedBytes);
@@ -112,7 +118,11 @@ function inflatedSize(name: string, e: ZipEntry, data: Buffer, cap: number): num
     return inflateRawSync(data, { maxOutputLength: Math.max(cap, 0) + 1 }).byteLength;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw invalid(name, `zip entry "${e.name}" inflates past ${cap} bytes, more than it declares (${e.inflatedBytes}) or than the inflated-size limit leaves: a zip bomb`, 'zip-inflated-size');
+      throw invalid(
+        name,
+        `zip entry "${e.name}" inflates past ${cap} bytes, more than it declares (${e.inflatedBytes}) or than the inflated-size limit leaves: a zip bomb`,
+        'zip-inflated-size',
+      );
     }
     throw invalid(name, `unreadable DOCX: entry "${e.name}": ${(err as Error).message}`, 'unreadable-docx');
   }

@@ -33,7 +33,13 @@ async function failure(p: Promise<unknown>): Promise<StageError> {
   return e;
 }
 
-const request = { system: 'be factual', messages: [{ role: 'user' as const, content: 'write the synopsis' }], jsonSchema: schema, maxTokens: 500, temperature: 0 };
+const request = {
+  system: 'be factual',
+  messages: [{ role: 'user' as const, content: 'write the synopsis' }],
+  jsonSchema: schema,
+  maxTokens: 500,
+  temperature: 0,
+};
 
 describe('Bedrock Converse client, real SDK against a local wire-format server', () => {
   beforeAll(async () => {

@@ -50,7 +50,15 @@ export function createBedrockModel(options: BedrockModelOptions): ModelClient {
         ...(request.jsonSchema
           ? {
               toolConfig: {
-                tools: [{ toolSpec: { name: toolName, description: 'Return the answer as JSON matching the schema.', inputSchema: { json: request.jsonSchema as ToolInputSchema.JsonMember['json'] } } }],
+                tools: [
+                  {
+                    toolSpec: {
+                      name: toolName,
+                      description: 'Return the answer as JSON matching the schema.',
+                      inputSchema: { json: request.jsonSchema as ToolInputSchema.JsonMember['json'] },
+                    },
+                  },
+                ],
                 toolChoice: { tool: { name: toolName } },
               },
             }

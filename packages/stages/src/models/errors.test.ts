@@ -17,8 +17,7 @@ const echoingProxy: typeof fetch = async (_url, init) => {
   return new Response(JSON.stringify({ error: { message: `bad gateway; your request headers were:\n${echoed}` } }), { status: 502 });
 };
 
-const files = (dir: string): string[] =>
-  readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : [join(dir, n)]));
+const files = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : [join(dir, n)]));
 
 describe('provider error texts', () => {
   it('keep no credential in the error, the journal or the failure a run records', async () => {
@@ -37,7 +36,9 @@ describe('provider error texts', () => {
         return { text: (await ctx.model.complete({ messages: [{ role: 'user', content: 'hi' }] })).text };
       },
     });
-    const pipeline = definePipeline({ name: 'ask-once', version: 1, input: z.object({}) }).task('ask', ask, { retry: [{ errors: ['States.ALL'], maxAttempts: 1 }] }).build();
+    const pipeline = definePipeline({ name: 'ask-once', version: 1, input: z.object({}) })
+      .task('ask', ask, { retry: [{ errors: ['States.ALL'], maxAttempts: 1 }] })
+      .build();
     const dir = mkdtempSync(join(tmpdir(), 'baton-scrub-'));
     const logged: string[] = [];
     const engine = createLocalEngine({ pipelines: [pipeline], dir, model, observer: (e) => void logged.push(JSON.stringify(e)) });
@@ -45,7 +46,9 @@ describe('provider error texts', () => {
       const { runId } = await engine.start('ask-once', {});
       const outcome = await engine.result(runId);
       expect(outcome.status).toBe('failed');
-      const recorded = [JSON.stringify(outcome), JSON.stringify(await engine.status(runId)), ...logged, ...files(dir).map((f) => readFileSync(f, 'utf8'))].join('\n');
+      const recorded = [JSON.stringify(outcome), JSON.stringify(await engine.status(runId)), ...logged, ...files(dir).map((f) => readFileSync(f, 'utf8'))].join(
+        '\n',
+      );
       expect(recorded).toContain('bad gateway');
       expect(recorded).not.toContain(API_KEY);
       expect(recorded).not.toContain(SESSION);

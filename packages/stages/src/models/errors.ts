@@ -43,5 +43,8 @@ function byStatus(status: number | undefined): { code: string; retryable: boolea
 
 /** A malformed provider response: retryable as a model error. */
 export function malformed(provider: string, what: string): StageError {
-  return new StageError('ModelErrorException', `${provider}: malformed response: ${scrubSecrets(what)}`, { retryable: true, details: { provider, malformed: true } });
+  return new StageError('ModelErrorException', `${provider}: malformed response: ${scrubSecrets(what)}`, {
+    retryable: true,
+    details: { provider, malformed: true },
+  });
 }

@@ -49,7 +49,11 @@ export function awsEnvConfig(env: NodeJS.ProcessEnv, service: string): AwsEnvCon
   const attempts = Number(env.AWS_MAX_ATTEMPTS);
   if (Number.isInteger(attempts) && attempts > 0) out.maxAttempts = attempts;
   if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
-    out.credentials = { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) };
+    out.credentials = {
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+    };
   }
   return out;
 }
@@ -86,7 +90,10 @@ export async function readSecretString(client: SecretsManagerClient, secretId: s
           details,
         );
       case 'DecryptionFailure':
-        throw configurationError(`secret "${secretId}" (named by ${variable}) cannot be decrypted: allow kms:Decrypt on its KMS key to the function's role (${why})`, details);
+        throw configurationError(
+          `secret "${secretId}" (named by ${variable}) cannot be decrypted: allow kms:Decrypt on its KMS key to the function's role (${why})`,
+          details,
+        );
       case 'InvalidRequestException':
       case 'InvalidParameterException':
         throw configurationError(`secret "${secretId}" (named by ${variable}) cannot be read: ${why}`, details);
@@ -99,7 +106,10 @@ export async function readSecretString(client: SecretsManagerClient, secretId: s
     }
   }
   if (typeof res.SecretString !== 'string' || res.SecretString === '') {
-    throw configurationError(`secret "${secretId}" (named by ${variable}) has no SecretString (a binary or empty secret): store the value as a string`, details);
+    throw configurationError(
+      `secret "${secretId}" (named by ${variable}) has no SecretString (a binary or empty secret): store the value as a string`,
+      details,
+    );
   }
   return res.SecretString;
 }

@@ -20,8 +20,17 @@ describe('createModelFromEnv with the OpenAI-compatible key in Secrets Manager o
   afterAll(() => llm.close());
 
   it('reads the key from the secret once and sends it as the Bearer token', async () => {
-    const created = await secrets.send(new CreateSecretCommand({ Name: `baton/openai-${randomUUID().slice(0, 8)}`, SecretString: JSON.stringify({ apiKey: 'sk-moto-7f3a' }) }));
-    const env = { ...aws, BATON_STAGE: 'generate', BATON_MODEL_PROVIDER: 'openai-compatible', BATON_MODEL_ID: 'llama3.1', BATON_OPENAI_BASE_URL: `${llm.url}/v1`, BATON_OPENAI_KEY_SECRET_ARN: created.ARN! };
+    const created = await secrets.send(
+      new CreateSecretCommand({ Name: `baton/openai-${randomUUID().slice(0, 8)}`, SecretString: JSON.stringify({ apiKey: 'sk-moto-7f3a' }) }),
+    );
+    const env = {
+      ...aws,
+      BATON_STAGE: 'generate',
+      BATON_MODEL_PROVIDER: 'openai-compatible',
+      BATON_MODEL_ID: 'llama3.1',
+      BATON_OPENAI_BASE_URL: `${llm.url}/v1`,
+      BATON_OPENAI_KEY_SECRET_ARN: created.ARN!,
+    };
     const model = createModelFromEnv({ env });
     await expect(model.complete(ask)).resolves.toMatchObject({ text: 'hi there', usage: { inputTokens: 3, outputTokens: 2 } });
     // Deleting the secret proves the second call uses the key already read.
@@ -34,8 +43,19 @@ describe('createModelFromEnv with the OpenAI-compatible key in Secrets Manager o
   it('turns a secret that does not exist into a fatal ConfigurationError naming the ARN and the IAM action', async () => {
     llm.requests.length = 0;
     const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:baton/missing-AbCdEf';
-    const env = { ...aws, BATON_MODEL_PROVIDER: 'openai-compatible', BATON_MODEL_ID: 'llama3.1', BATON_OPENAI_BASE_URL: `${llm.url}/v1`, BATON_OPENAI_KEY_SECRET_ARN: arn };
-    const e = await createModelFromEnv({ env }).complete(ask).then(() => 'resolved', (err: unknown) => err);
+    const env = {
+      ...aws,
+      BATON_MODEL_PROVIDER: 'openai-compatible',
+      BATON_MODEL_ID: 'llama3.1',
+      BATON_OPENAI_BASE_URL: `${llm.url}/v1`,
+      BATON_OPENAI_KEY_SECRET_ARN: arn,
+    };
+    const e = await createModelFromEnv({ env })
+      .complete(ask)
+      .then(
+        () => 'resolved',
+        (err: unknown) => err,
+      );
     expect(isStageError(e)).toBe(true);
     expect(e).toMatchObject({ code: 'ConfigurationError', retryable: false, details: { secretId: arn, variable: 'BATON_OPENAI_KEY_SECRET_ARN' } });
     expect((e as Error).message).toContain(`Secrets Manager has no secret "${arn}"`);

@@ -8,18 +8,48 @@ const HAIKU = 'anthropic.claude-3-5-haiku-20241022-v1:0';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:baton/openai-key-AbCdEf';
 const aws = { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'secret', AWS_MAX_ATTEMPTS: '1' };
 const ask = { messages: [{ role: 'user' as const, content: 'Write the section "Synopsis".\n[a.md#p1] The study enrolled 40 adults.' }] };
-const chat = (content: string) => ({ status: 200, body: JSON.stringify({ choices: [{ message: { content } }], usage: { prompt_tokens: 5, completion_tokens: 2 } }) });
-const secretValue = (secretString: string) => ({ status: 200, body: JSON.stringify({ ARN: SECRET_ARN, Name: 'baton/openai-key', SecretString: secretString }) });
+const chat = (content: string) => ({
+  status: 200,
+  body: JSON.stringify({ choices: [{ message: { content } }], usage: { prompt_tokens: 5, completion_tokens: 2 } }),
+});
+const secretValue = (secretString: string) => ({
+  status: 200,
+  body: JSON.stringify({ ARN: SECRET_ARN, Name: 'baton/openai-key', SecretString: secretString }),
+});
 const secretsError = (status: number, type: string, message: string) => ({ status, body: JSON.stringify({ __type: type, message }) });
 
 describe('createModelFromEnv: configuration errors are fatal, name what to fix, and never throw at creation', () => {
   it.each([
-    [{}, 'generate', 'stage "generate" calls a model but BATON_MODEL_PROVIDER is not set: give BatonStateMachine a model (props.model or props.models.generate)'],
-    [{ BATON_STAGE: 'repair' }, undefined, 'stage "repair" calls a model but BATON_MODEL_PROVIDER is not set: give BatonStateMachine a model (props.model or props.models.repair)'],
-    [{ BATON_MODEL_PROVIDER: 'anthropic', BATON_MODEL_ID: 'x' }, 'generate', 'stage "generate": BATON_MODEL_PROVIDER is "anthropic", which is not a model provider: use "bedrock" or "openai-compatible"'],
-    [{ BATON_MODEL_PROVIDER: 'bedrock' }, 'generate', 'stage "generate": BATON_MODEL_PROVIDER is "bedrock" but BATON_MODEL_ID is not set: set it to a Bedrock model id, inference-profile id or ARN'],
-    [{ BATON_MODEL_PROVIDER: 'openai-compatible', BATON_MODEL_ID: 'llama3.1' }, 'plan', 'stage "plan": BATON_MODEL_PROVIDER is "openai-compatible" but BATON_OPENAI_BASE_URL is not set: set it to the server\'s base URL, e.g. https://host/v1'],
-    [{ BATON_MODEL_PROVIDER: 'openai-compatible', BATON_MODEL_ID: 'llama3.1', BATON_OPENAI_BASE_URL: 'host:8000/v1' }, undefined, 'this function: BATON_OPENAI_BASE_URL is "host:8000/v1", which is not an http(s) URL'],
+    [
+      {},
+      'generate',
+      'stage "generate" calls a model but BATON_MODEL_PROVIDER is not set: give BatonStateMachine a model (props.model or props.models.generate)',
+    ],
+    [
+      { BATON_STAGE: 'repair' },
+      undefined,
+      'stage "repair" calls a model but BATON_MODEL_PROVIDER is not set: give BatonStateMachine a model (props.model or props.models.repair)',
+    ],
+    [
+      { BATON_MODEL_PROVIDER: 'anthropic', BATON_MODEL_ID: 'x' },
+      'generate',
+      'stage "generate": BATON_MODEL_PROVIDER is "anthropic", which is not a model provider: use "bedrock" or "openai-compatible"',
+    ],
+    [
+      { BATON_MODEL_PROVIDER: 'bedrock' },
+      'generate',
+      'stage "generate": BATON_MODEL_PROVIDER is "bedrock" but BATON_MODEL_ID is not set: set it to a Bedrock model id, inference-profile id or ARN',
+    ],
+    [
+      { BATON_MODEL_PROVIDER: 'openai-compatible', BATON_MODEL_ID: 'llama3.1' },
+      'plan',
+      'stage "plan": BATON_MODEL_PROVIDER is "openai-compatible" but BATON_OPENAI_BASE_URL is not set: set it to the server\'s base URL, e.g. https://host/v1',
+    ],
+    [
+      { BATON_MODEL_PROVIDER: 'openai-compatible', BATON_MODEL_ID: 'llama3.1', BATON_OPENAI_BASE_URL: 'host:8000/v1' },
+      undefined,
+      'this function: BATON_OPENAI_BASE_URL is "host:8000/v1", which is not an http(s) URL',
+    ],
   ])('%j (stage %s)', async (env, stage, message) => {
     const model = createModelFromEnv({ env, ...(stage ? { stage } : {}) });
     expect(model.configurationError?.message).toContain(message);
@@ -37,7 +67,9 @@ describe('createModelFromEnv: bedrock', () => {
   afterAll(() => bedrock.close());
 
   it('calls Bedrock at the endpoint of AWS_ENDPOINT_URL_BEDROCK_RUNTIME, in AWS_REGION', async () => {
-    const model = createModelFromEnv({ env: { ...aws, BATON_MODEL_PROVIDER: 'bedrock', BATON_MODEL_ID: HAIKU, AWS_ENDPOINT_URL_BEDROCK_RUNTIME: bedrock.url } });
+    const model = createModelFromEnv({
+      env: { ...aws, BATON_MODEL_PROVIDER: 'bedrock', BATON_MODEL_ID: HAIKU, AWS_ENDPOINT_URL_BEDROCK_RUNTIME: bedrock.url },
+    });
     expect(model.configurationError).toBeUndefined();
     expect(model.modelId).toBe(HAIKU);
     const res = await model.complete({ ...ask, jsonSchema: { type: 'object' } });
@@ -46,7 +78,9 @@ describe('createModelFromEnv: bedrock', () => {
   });
 
   it('surfaces a model the role may not call as the fatal ModelAccessDenied', async () => {
-    const model = createModelFromEnv({ env: { ...aws, BATON_MODEL_PROVIDER: 'bedrock', BATON_MODEL_ID: 'meta.llama3-70b-instruct-v1:0', AWS_ENDPOINT_URL: bedrock.url } });
+    const model = createModelFromEnv({
+      env: { ...aws, BATON_MODEL_PROVIDER: 'bedrock', BATON_MODEL_ID: 'meta.llama3-70b-instruct-v1:0', AWS_ENDPOINT_URL: bedrock.url },
+    });
     expect(await stageErrorOf(model.complete(ask))).toMatchObject({ code: 'ModelAccessDenied', retryable: false });
   });
 });
@@ -94,8 +128,14 @@ describe('createModelFromEnv: openai-compatible with the key in Secrets Manager 
   });
 
   it.each([
-    [secretsError(400, 'AccessDeniedException', 'User is not authorized to perform: secretsmanager:GetSecretValue'), /may not read secret "arn:aws:secretsmanager:.*baton\/openai-key-AbCdEf" \(named by BATON_OPENAI_KEY_SECRET_ARN\): allow secretsmanager:GetSecretValue/],
-    [secretsError(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret."), /has no secret "arn:aws:secretsmanager:.*".*secretsmanager:GetSecretValue/],
+    [
+      secretsError(400, 'AccessDeniedException', 'User is not authorized to perform: secretsmanager:GetSecretValue'),
+      /may not read secret "arn:aws:secretsmanager:.*baton\/openai-key-AbCdEf" \(named by BATON_OPENAI_KEY_SECRET_ARN\): allow secretsmanager:GetSecretValue/,
+    ],
+    [
+      secretsError(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret."),
+      /has no secret "arn:aws:secretsmanager:.*".*secretsmanager:GetSecretValue/,
+    ],
     [secretsError(400, 'DecryptionFailure', 'KMS access denied'), /kms:Decrypt/],
     [secretValue('{"key": "sk-wrong-member"}'), /JSON without a string "apiKey" member/],
   ])('a secret the deployment must fix is a fatal ConfigurationError: %#', async (reply, message) => {

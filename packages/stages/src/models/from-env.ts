@@ -73,16 +73,24 @@ export function createModelFromEnv(options: ModelFromEnvOptions = {}): EnvModelC
   }
   if (!(MODEL_PROVIDERS as readonly string[]).includes(provider)) {
     return broken(
-      configurationError(`${where}: BATON_MODEL_PROVIDER is "${provider}", which is not a model provider: use ${MODEL_PROVIDERS.map((p) => `"${p}"`).join(' or ')}`, {
-        variable: 'BATON_MODEL_PROVIDER',
-        stage: stage ?? null,
-      }),
+      configurationError(
+        `${where}: BATON_MODEL_PROVIDER is "${provider}", which is not a model provider: use ${MODEL_PROVIDERS.map((p) => `"${p}"`).join(' or ')}`,
+        {
+          variable: 'BATON_MODEL_PROVIDER',
+          stage: stage ?? null,
+        },
+      ),
       modelId,
     );
   }
   if (!modelId) {
     const what = provider === 'bedrock' ? 'a Bedrock model id, inference-profile id or ARN' : 'the model name the server knows';
-    return broken(configurationError(`${where}: BATON_MODEL_PROVIDER is "${provider}" but BATON_MODEL_ID is not set: set it to ${what}`, { variable: 'BATON_MODEL_ID', stage: stage ?? null }));
+    return broken(
+      configurationError(`${where}: BATON_MODEL_PROVIDER is "${provider}" but BATON_MODEL_ID is not set: set it to ${what}`, {
+        variable: 'BATON_MODEL_ID',
+        stage: stage ?? null,
+      }),
+    );
   }
   return provider === 'bedrock' ? bedrockFromEnv(env, modelId, where) : openAiFromEnv(env, modelId, where, stage);
 }
@@ -96,7 +104,8 @@ function bedrockFromEnv(env: NodeJS.ProcessEnv, modelId: string, where: string):
         return await inner.complete(request, opts);
       } catch (e) {
         // The SDK finds no region only in a misconfigured environment (Lambda always sets AWS_REGION).
-        if (/Region is missing/i.test((e as Error).message)) throw configurationError(`${where}: no AWS region for Bedrock: set AWS_REGION`, { variable: 'AWS_REGION' });
+        if (/Region is missing/i.test((e as Error).message))
+          throw configurationError(`${where}: no AWS region for Bedrock: set AWS_REGION`, { variable: 'AWS_REGION' });
         throw e;
       }
     },
@@ -107,15 +116,24 @@ function openAiFromEnv(env: NodeJS.ProcessEnv, model: string, where: string, sta
   const baseUrl = env.BATON_OPENAI_BASE_URL?.trim();
   if (!baseUrl) {
     return broken(
-      configurationError(`${where}: BATON_MODEL_PROVIDER is "openai-compatible" but BATON_OPENAI_BASE_URL is not set: set it to the server's base URL, e.g. https://host/v1`, {
-        variable: 'BATON_OPENAI_BASE_URL',
-        stage: stage ?? null,
-      }),
+      configurationError(
+        `${where}: BATON_MODEL_PROVIDER is "openai-compatible" but BATON_OPENAI_BASE_URL is not set: set it to the server's base URL, e.g. https://host/v1`,
+        {
+          variable: 'BATON_OPENAI_BASE_URL',
+          stage: stage ?? null,
+        },
+      ),
       model,
     );
   }
   if (!isHttpUrl(baseUrl)) {
-    return broken(configurationError(`${where}: BATON_OPENAI_BASE_URL is "${baseUrl}", which is not an http(s) URL: set it to the server's base URL, e.g. https://host/v1`, { variable: 'BATON_OPENAI_BASE_URL' }), model);
+    return broken(
+      configurationError(
+        `${where}: BATON_OPENAI_BASE_URL is "${baseUrl}", which is not an http(s) URL: set it to the server's base URL, e.g. https://host/v1`,
+        { variable: 'BATON_OPENAI_BASE_URL' },
+      ),
+      model,
+    );
   }
   const secretArn = env.BATON_OPENAI_KEY_SECRET_ARN?.trim();
   if (!secretArn) return createOpenAiCompatibleModel({ baseUrl, model });
@@ -142,11 +160,17 @@ function apiKeyOf(secret: string, secretArn: string): string {
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw configurationError(`secret "${secretArn}" (named by BATON_OPENAI_KEY_SECRET_ARN) starts with "{" but is not JSON: store the key itself, or {"apiKey": "..."}`, { secretId: secretArn });
+    throw configurationError(
+      `secret "${secretArn}" (named by BATON_OPENAI_KEY_SECRET_ARN) starts with "{" but is not JSON: store the key itself, or {"apiKey": "..."}`,
+      { secretId: secretArn },
+    );
   }
   const key = (parsed as { apiKey?: unknown }).apiKey;
   if (typeof key !== 'string' || key === '') {
-    throw configurationError(`secret "${secretArn}" (named by BATON_OPENAI_KEY_SECRET_ARN) is JSON without a string "apiKey" member: store the key itself, or {"apiKey": "..."}`, { secretId: secretArn });
+    throw configurationError(
+      `secret "${secretArn}" (named by BATON_OPENAI_KEY_SECRET_ARN) is JSON without a string "apiKey" member: store the key itself, or {"apiKey": "..."}`,
+      { secretId: secretArn },
+    );
   }
   return key;
 }

@@ -71,18 +71,31 @@ export function parseConverse(raw: string): ParsedConverse | BedrockWireError {
     return validationError(`${issues.length} validation error${issues.length === 1 ? '' : 's'} detected: ${what}`);
   }
   const body = parsed.data;
-  if (body.messages[0]?.role !== 'user') return validationError('A conversation must start with a user message. Try again with a conversation that starts with a user message.');
+  if (body.messages[0]?.role !== 'user')
+    return validationError('A conversation must start with a user message. Try again with a conversation that starts with a user message.');
   for (let i = 1; i < body.messages.length; i++) {
-    if (body.messages[i]?.role === body.messages[i - 1]?.role) return validationError('A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.');
+    if (body.messages[i]?.role === body.messages[i - 1]?.role)
+      return validationError(
+        'A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.',
+      );
   }
   const messages: ModelMessage[] = [];
   for (const [i, m] of body.messages.entries()) {
     for (const block of m.content) {
       const kinds = Object.keys(block);
       const unsupported = kinds.find((k) => !SUPPORTED_BLOCKS.has(k));
-      if (unsupported) return validationError(`messages.${i}.content: the ${unsupported} content block is not supported by this local Bedrock server (text, toolUse and toolResult are)`);
+      if (unsupported)
+        return validationError(
+          `messages.${i}.content: the ${unsupported} content block is not supported by this local Bedrock server (text, toolUse and toolResult are)`,
+        );
     }
-    messages.push({ role: m.role, content: m.content.map(blockText).filter((t) => t !== '').join('\n') });
+    messages.push({
+      role: m.role,
+      content: m.content
+        .map(blockText)
+        .filter((t) => t !== '')
+        .join('\n'),
+    });
   }
   const request: ModelRequest = { messages };
   const system = (body.system ?? []).map((s) => s.text ?? '').filter((t) => t !== '');
@@ -157,7 +170,12 @@ export function outageError(kind: LocalBedrockOutage, modelId: string): BedrockW
     case 'unavailable':
       return { status: 503, type: 'ServiceUnavailableException', message: 'Bedrock is unable to process your request.' };
     case 'model-error':
-      return { status: 424, type: 'ModelErrorException', message: 'The system encountered an unexpected error during processing. Try your request again.', extra: { originalStatusCode: 500, resourceName: modelId } };
+      return {
+        status: 424,
+        type: 'ModelErrorException',
+        message: 'The system encountered an unexpected error during processing. Try your request again.',
+        extra: { originalStatusCode: 500, resourceName: modelId },
+      };
   }
 }
 

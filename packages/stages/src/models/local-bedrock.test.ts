@@ -11,7 +11,8 @@ const PROFILE_ARN = 'arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu
 const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'secret' };
 const schema = { type: 'object', properties: { title: { type: 'string' } }, required: ['title'] };
 const sectionSchema = { type: 'object', properties: { title: { type: 'string' }, paragraphs: { type: 'array' }, figures: { type: 'array' } } };
-const prompt = 'Write the section "Synopsis" from these excerpts:\n[trial.md#p1] Mean age was 54 years. The study enrolled adults.\n[trial.md#p2] Blood pressure fell by 12 mmHg.';
+const prompt =
+  'Write the section "Synopsis" from these excerpts:\n[trial.md#p1] Mean age was 54 years. The study enrolled adults.\n[trial.md#p2] Blood pressure fell by 12 mmHg.';
 
 let bedrock: LocalBedrock;
 const model = (modelId = HAIKU) => createBedrockModel({ modelId, clientConfig: { endpoint: bedrock.url, region: 'us-east-1', credentials } });
@@ -90,7 +91,10 @@ describe('local Bedrock server, driven by the real SDK client', () => {
     const before = process.env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME;
     process.env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME = bedrock.url;
     try {
-      const res = await createBedrockModel({ modelId: HAIKU, clientConfig: { region: 'us-east-1', credentials } }).complete({ messages: [{ role: 'user', content: prompt }], jsonSchema: schema });
+      const res = await createBedrockModel({ modelId: HAIKU, clientConfig: { region: 'us-east-1', credentials } }).complete({
+        messages: [{ role: 'user', content: prompt }],
+        jsonSchema: schema,
+      });
       expect(res.json).toMatchObject({ title: 'Synopsis' });
       expect(bedrock.requests).toHaveLength(1);
     } finally {
@@ -113,7 +117,10 @@ describe('local Bedrock server, driven by the real SDK client', () => {
     });
     session.close();
     expect(headers[':status']).toBe(200);
-    expect(JSON.parse(body)).toMatchObject({ output: { message: { role: 'assistant', content: [{ text: expect.stringContaining('Synopsis') }] } }, stopReason: 'end_turn' });
+    expect(JSON.parse(body)).toMatchObject({
+      output: { message: { role: 'assistant', content: [{ text: expect.stringContaining('Synopsis') }] } },
+      stopReason: 'end_turn',
+    });
   });
 });
 
@@ -155,7 +162,10 @@ describe('local Bedrock server with a given model', () => {
       expect(seen[0]).toEqual({ system: 'be factual', messages: [{ role: 'user', content: 'write' }], jsonSchema: schema, maxTokens: 500, temperature: 0.2 });
       expect(await stageErrorOf(m.complete(request))).toMatchObject({ code: 'ThrottlingException', retryable: true, details: { httpStatus: 429 } });
       expect(await stageErrorOf(m.complete(request))).toMatchObject({ code: 'ModelAccessDenied', retryable: false, details: { httpStatus: 403 } });
-      expect(await stageErrorOf(m.complete(request))).toMatchObject({ code: 'ServiceUnavailableException', details: { providerCode: 'InternalServerException', httpStatus: 500 } });
+      expect(await stageErrorOf(m.complete(request))).toMatchObject({
+        code: 'ServiceUnavailableException',
+        details: { providerCode: 'InternalServerException', httpStatus: 500 },
+      });
       expect(factoryCalls).toEqual([HAIKU]);
     } finally {
       await server.close();

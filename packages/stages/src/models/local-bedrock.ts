@@ -140,7 +140,11 @@ export async function startLocalBedrock(options: LocalBedrockOptions = {}): Prom
     const started = Date.now();
     try {
       const res = await clientFor(modelId).complete(parsed.request, { signal });
-      return { status: 200, body: converseResponse(res, parsed.forcedTool, `tooluse_${randomUUID().replaceAll('-', '')}`, Date.now() - started), usage: res.usage };
+      return {
+        status: 200,
+        body: converseResponse(res, parsed.forcedTool, `tooluse_${randomUUID().replaceAll('-', '')}`, Date.now() - started),
+        usage: res.usage,
+      };
     } catch (e) {
       return fail(errorFromModel(e, modelId));
     }
@@ -162,7 +166,11 @@ export async function startLocalBedrock(options: LocalBedrockOptions = {}): Prom
         if (!res.writableEnded) (res as ServerResponse).writeHead(status, headers).end(JSON.stringify(body));
       };
       if (!match) {
-        send(404, { message: `This local Bedrock server serves POST /model/{modelId}/converse only, not ${req.method} ${req.url}` }, 'UnknownOperationException');
+        send(
+          404,
+          { message: `This local Bedrock server serves POST /model/{modelId}/converse only, not ${req.method} ${req.url}` },
+          'UnknownOperationException',
+        );
         return;
       }
       const modelId = safeDecode(match[1]!);

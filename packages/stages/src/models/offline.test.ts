@@ -10,7 +10,11 @@ Source excerpts:
 [protocol#p1] The study randomised 426 participants. Of these, 47.2% were female.
 [results#p3] Systolic blood pressure fell by -14.6 mmHg with 20 mg. The effect was consistent.
 `;
-const req = (meta: Record<string, unknown>, content = prompt) => ({ messages: [{ role: 'user' as const, content }], jsonSchema: {}, metadata: { sectionId: 'synopsis', ...meta } });
+const req = (meta: Record<string, unknown>, content = prompt) => ({
+  messages: [{ role: 'user' as const, content }],
+  jsonSchema: {},
+  metadata: { sectionId: 'synopsis', ...meta },
+});
 
 describe('offline model (deterministic extractive stand-in, not a language model)', () => {
   it('builds a schema-valid section citing the excerpts it quotes, with figures from the text', async () => {

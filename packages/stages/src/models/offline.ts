@@ -60,7 +60,8 @@ export function createOfflineModel(options: OfflineModelOptions = {}): ModelClie
       const attempt = typeof meta.attempt === 'number' ? meta.attempt : 1;
       const purpose = meta.purpose === 'repair' ? 'repair' : 'generate';
       if (purpose === 'generate') {
-        const throttled = (faults.throttleSections?.includes(sectionId) && attempt === 1) || draw(`throttle/${sectionId}/${attempt}`) < (faults.throttleRate ?? 0);
+        const throttled =
+          (faults.throttleSections?.includes(sectionId) && attempt === 1) || draw(`throttle/${sectionId}/${attempt}`) < (faults.throttleRate ?? 0);
         if (throttled) throw new StageError('ThrottlingException', `offline model: injected throttling for section "${sectionId}" (attempt ${attempt})`);
       }
       const prompt = request.messages.map((m) => m.content).join('\n');
@@ -123,10 +124,21 @@ function buildSection(prompt: string, schema: Record<string, unknown> | undefine
     for (const m of e.text.matchAll(FIGURE)) {
       if (figures.length >= 6) break;
       if (/^\s*(confidence|CI)\b/i.test(e.text.slice(m.index + m[0].length))) continue;
-      const before = e.text.slice(0, m.index).split(/(?<!\d)[.;:(,](?!\d)/).pop() ?? '';
+      const before =
+        e.text
+          .slice(0, m.index)
+          .split(/(?<!\d)[.;:(,](?!\d)/)
+          .pop() ?? '';
       const after = e.text.slice(m.index + m[0].length).split(/[.;,(]/)[0] ?? '';
       const label =
-        before.trim().split(/\s+/).slice(-6).join(' ').replace(/^(and|or|with|was|of)\s+/i, '').replace(/[,|]+$/, '').trim() ||
+        before
+          .trim()
+          .split(/\s+/)
+          .slice(-6)
+          .join(' ')
+          .replace(/^(and|or|with|was|of)\s+/i, '')
+          .replace(/[,|]+$/, '')
+          .trim() ||
         after.trim().split(/\s+/).slice(0, 6).join(' ') ||
         'value';
       figures.push({ label, value: Number(m[1]), unit: m[2]!, citation: e.id });

@@ -5,10 +5,16 @@ import { createOpenAiCompatibleModel } from './openai.js';
 
 let stub: HttpStub;
 const schema = { type: 'object', properties: { title: { type: 'string' } } };
-const model = (extra: { responseFormat?: 'json_object' } = {}) => createOpenAiCompatibleModel({ baseUrl: `${stub.url}/v1/`, model: 'llama3.1', apiKey: 'sk-test', ...extra });
+const model = (extra: { responseFormat?: 'json_object' } = {}) =>
+  createOpenAiCompatibleModel({ baseUrl: `${stub.url}/v1/`, model: 'llama3.1', apiKey: 'sk-test', ...extra });
 const completion = (content: string | null) => ({
   status: 200,
-  body: JSON.stringify({ id: 'c1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }], usage: { prompt_tokens: 33, completion_tokens: 7, total_tokens: 40 } }),
+  body: JSON.stringify({
+    id: 'c1',
+    object: 'chat.completion',
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 33, completion_tokens: 7, total_tokens: 40 },
+  }),
 });
 
 async function failure(p: Promise<unknown>): Promise<StageError> {

@@ -45,7 +45,9 @@ export function createOpenAiCompatibleModel(options: OpenAiCompatibleModelOption
       };
       if (request.jsonSchema) {
         body.response_format =
-          options.responseFormat === 'json_object' ? { type: 'json_object' } : { type: 'json_schema', json_schema: { name: 'answer', schema: request.jsonSchema } };
+          options.responseFormat === 'json_object'
+            ? { type: 'json_object' }
+            : { type: 'json_schema', json_schema: { name: 'answer', schema: request.jsonSchema } };
       }
       let res: Response;
       try {

@@ -51,7 +51,10 @@ export const checkOutcome = defineStage({
     const minimum = Math.max(minGeneratedSections, Math.ceil(minGeneratedShare * sections.total));
     const outcome = { total: sections.total, generated: sections.ok, missing: sections.total - sections.ok, minimum };
     if (sections.ok < minimum) {
-      const rule = minGeneratedShare > 0 ? `at least ${minGeneratedSections} and ${Math.round(minGeneratedShare * 100)}% of the sections` : `at least ${minGeneratedSections}`;
+      const rule =
+        minGeneratedShare > 0
+          ? `at least ${minGeneratedSections} and ${Math.round(minGeneratedShare * 100)}% of the sections`
+          : `at least ${minGeneratedSections}`;
       throw new StageError(REPORT_INCOMPLETE, `report incomplete: ${sections.ok} of ${sections.total} sections generated; the run needs ${rule} (${minimum})`, {
         retryable: false,
         details: outcome,

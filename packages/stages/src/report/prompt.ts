@@ -95,7 +95,9 @@ export function promptHash(request: ModelRequest): string {
  */
 export function revisionInstructions(revision: Revision): string {
   const quoted = revision.note.split(/\r?\n/).map((l) => `> ${l}`);
-  const findings = revision.findings.length ? ['The validator\'s findings on that text:', ...revision.findings.map((f) => `- ${f}`)] : ['The validator had no findings on that text.'];
+  const findings = revision.findings.length
+    ? ["The validator's findings on that text:", ...revision.findings.map((f) => `- ${f}`)]
+    : ['The validator had no findings on that text.'];
   return [
     `A reviewer${revision.reviewer ? ` (${revision.reviewer})` : ''} sent this section back in review round ${revision.round}. Reviewer's note:`,
     ...quoted,

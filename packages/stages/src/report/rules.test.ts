@@ -3,7 +3,12 @@ import { clinicalCheckContext } from '../test-support/section-check.js';
 import { checkSection, type CheckContext } from './rules.js';
 
 const ctxFor = (type: string): CheckContext => clinicalCheckContext(type, new Set(['doc#p1', 'doc#p2']));
-const good = { title: 'Efficacy Results', paragraphs: [{ text: 'Blood pressure fell.', citations: ['doc#p1'] }], figures: [{ label: 'change', value: -9.4, unit: 'mmHg', citation: 'doc#p2' }], crossRefs: ['safety-results'] };
+const good = {
+  title: 'Efficacy Results',
+  paragraphs: [{ text: 'Blood pressure fell.', citations: ['doc#p1'] }],
+  figures: [{ label: 'change', value: -9.4, unit: 'mmHg', citation: 'doc#p2' }],
+  crossRefs: ['safety-results'],
+};
 const check = (value: unknown, type = 'efficacy-results') => checkSection(JSON.stringify(value), value, ctxFor(type));
 
 describe('section rules', () => {
@@ -40,7 +45,9 @@ describe('section rules', () => {
 
   it('rejects prohibited terms of the template and of the section type', () => {
     expect(check({ ...good, paragraphs: [{ text: 'A miracle drug.', citations: ['doc#p1'] }] }).errors).toEqual(['prohibited term "miracle" must not appear']);
-    expect(check({ ...good, paragraphs: [{ text: 'This is statistically proven.', citations: ['doc#p1'] }] }).errors).toEqual(['prohibited term "statistically proven" must not appear']);
+    expect(check({ ...good, paragraphs: [{ text: 'This is statistically proven.', citations: ['doc#p1'] }] }).errors).toEqual([
+      'prohibited term "statistically proven" must not appear',
+    ]);
   });
 
   it('flags off-script output by class, separately from rule errors, on normalised text', () => {
@@ -56,10 +63,12 @@ describe('section rules', () => {
     }
   });
 
-  it('allows links to the sources\' hosts and flags links elsewhere', () => {
+  it("allows links to the sources' hosts and flags links elsewhere", () => {
     const withLink = (url: string) => ({ ...good, paragraphs: [{ text: `Registered at ${url}.`, citations: ['doc#p1'] }] });
     const ctx = { ...ctxFor('efficacy-results'), sourceHosts: new Set(['clinicaltrials.gov']) };
-    expect(checkSection(JSON.stringify(withLink('https://clinicaltrials.gov/study/NCT01')), withLink('https://clinicaltrials.gov/study/NCT01'), ctx).safety).toEqual([]);
+    expect(
+      checkSection(JSON.stringify(withLink('https://clinicaltrials.gov/study/NCT01')), withLink('https://clinicaltrials.gov/study/NCT01'), ctx).safety,
+    ).toEqual([]);
     const out = checkSection(JSON.stringify(withLink('https://example.net/x')), withLink('https://example.net/x'), ctx);
     expect(out.safety.map((f) => f.class)).toEqual(['unknown-host-link']);
   });

@@ -56,7 +56,8 @@ export function checkSection(text: string, json: unknown, ctx: CheckContext): Se
   });
   const known = new Set(ctx.sectionIndex.map((s) => s.sectionId));
   for (const ref of content.crossRefs) {
-    if (!known.has(ref) || ref === ctx.task.sectionId) errors.push(`crossRefs: "${ref}" is not another section of this report; known: ${[...known].join(', ')}`);
+    if (!known.has(ref) || ref === ctx.task.sectionId)
+      errors.push(`crossRefs: "${ref}" is not another section of this report; known: ${[...known].join(', ')}`);
   }
   content.figures.forEach((f, i) => {
     if (!ctx.paragraphIds.has(f.citation)) errors.push(`figures.${i}: citation "${f.citation}" does not name a source paragraph`);

@@ -47,7 +47,9 @@ export function createEventBridgeReviewNotifier(options: EventBridgeReviewNotifi
     let res;
     try {
       res = await client.send(
-        new PutEventsCommand({ Entries: [{ EventBusName: options.eventBusName, Source: options.source ?? 'baton', DetailType: REVIEW_REQUESTED, Detail: JSON.stringify(r) }] }),
+        new PutEventsCommand({
+          Entries: [{ EventBusName: options.eventBusName, Source: options.source ?? 'baton', DetailType: REVIEW_REQUESTED, Detail: JSON.stringify(r) }],
+        }),
       );
     } catch (e) {
       const f = awsFailure(e);
@@ -59,6 +61,8 @@ export function createEventBridgeReviewNotifier(options: EventBridgeReviewNotifi
     if ((res.FailedEntryCount ?? 0) === 0 && entry?.EventId) return;
     const code = entry?.ErrorCode ?? 'unknown';
     const why = `PutEvents reported a failed entry: ${code}: ${entry?.ErrorMessage ?? ''}`;
-    throw RETRYABLE_ENTRY.has(code) || code === 'unknown' ? deliveryFailed(target, r, why, { providerCode: code }) : targetMisconfigured(target, 'events:PutEvents', why, { providerCode: code });
+    throw RETRYABLE_ENTRY.has(code) || code === 'unknown'
+      ? deliveryFailed(target, r, why, { providerCode: code })
+      : targetMisconfigured(target, 'events:PutEvents', why, { providerCode: code });
   };
 }

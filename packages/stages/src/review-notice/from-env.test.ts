@@ -13,12 +13,28 @@ describe('createReviewNotifierFromEnv: a wrong configuration is a fatal Configur
   it.each([
     [{}, 'BATON_REVIEW_NOTIFIER', 'BATON_REVIEW_NOTIFIER is not set: set it to one of "sns", "eventbridge", "webhook", "none"'],
     [{ BATON_REVIEW_NOTIFIER: 'email' }, 'BATON_REVIEW_NOTIFIER', 'BATON_REVIEW_NOTIFIER is "email": use one of'],
-    [{ BATON_REVIEW_NOTIFIER: 'sns', BATON_REVIEW_TOPIC_ARN: 'arn:aws:sns:eu-west-1:1:t' }, 'BATON_DASHBOARD_URL', 'BATON_REVIEW_NOTIFIER is "sns" but BATON_DASHBOARD_URL is not set'],
-    [{ BATON_REVIEW_NOTIFIER: 'sns', BATON_DASHBOARD_URL: 'baton.example.com' }, 'BATON_DASHBOARD_URL', 'BATON_DASHBOARD_URL is "baton.example.com", which is not an http(s) URL'],
+    [
+      { BATON_REVIEW_NOTIFIER: 'sns', BATON_REVIEW_TOPIC_ARN: 'arn:aws:sns:eu-west-1:1:t' },
+      'BATON_DASHBOARD_URL',
+      'BATON_REVIEW_NOTIFIER is "sns" but BATON_DASHBOARD_URL is not set',
+    ],
+    [
+      { BATON_REVIEW_NOTIFIER: 'sns', BATON_DASHBOARD_URL: 'baton.example.com' },
+      'BATON_DASHBOARD_URL',
+      'BATON_DASHBOARD_URL is "baton.example.com", which is not an http(s) URL',
+    ],
     [{ BATON_REVIEW_NOTIFIER: 'sns', ...dash }, 'BATON_REVIEW_TOPIC_ARN', 'BATON_REVIEW_NOTIFIER is "sns" but BATON_REVIEW_TOPIC_ARN is not set'],
-    [{ BATON_REVIEW_NOTIFIER: 'eventbridge', ...dash }, 'BATON_REVIEW_EVENT_BUS', 'BATON_REVIEW_NOTIFIER is "eventbridge" but BATON_REVIEW_EVENT_BUS is not set'],
+    [
+      { BATON_REVIEW_NOTIFIER: 'eventbridge', ...dash },
+      'BATON_REVIEW_EVENT_BUS',
+      'BATON_REVIEW_NOTIFIER is "eventbridge" but BATON_REVIEW_EVENT_BUS is not set',
+    ],
     [{ BATON_REVIEW_NOTIFIER: 'webhook', ...dash }, 'BATON_REVIEW_WEBHOOK_URL', 'BATON_REVIEW_NOTIFIER is "webhook" but BATON_REVIEW_WEBHOOK_URL is not set'],
-    [{ BATON_REVIEW_NOTIFIER: 'webhook', BATON_REVIEW_WEBHOOK_URL: 'hooks/x', ...dash }, 'BATON_REVIEW_WEBHOOK_URL', 'BATON_REVIEW_WEBHOOK_URL is not an http(s) URL'],
+    [
+      { BATON_REVIEW_NOTIFIER: 'webhook', BATON_REVIEW_WEBHOOK_URL: 'hooks/x', ...dash },
+      'BATON_REVIEW_WEBHOOK_URL',
+      'BATON_REVIEW_WEBHOOK_URL is not an http(s) URL',
+    ],
   ])('%j', async (env, variable, message) => {
     const notifier = createReviewNotifierFromEnv({ env });
     expect(notifier.configurationError?.message).toContain(message);
@@ -46,7 +62,15 @@ describe('createReviewNotifierFromEnv: webhook signed with a key from Secrets Ma
 
   it('reads the key once and signs every notice with it; the pipeline name comes from BATON_PIPELINE', async () => {
     secrets.reply({ status: 200, body: JSON.stringify({ ARN: SECRET_ARN, Name: 'baton/webhook', SecretString: 'whsec-from-sm\n' }) });
-    const env = { ...aws, ...dash, BATON_PIPELINE: 'report', BATON_REVIEW_NOTIFIER: 'webhook', BATON_REVIEW_WEBHOOK_URL: `${hook.url}/in`, BATON_REVIEW_WEBHOOK_SECRET_ARN: SECRET_ARN, AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url };
+    const env = {
+      ...aws,
+      ...dash,
+      BATON_PIPELINE: 'report',
+      BATON_REVIEW_NOTIFIER: 'webhook',
+      BATON_REVIEW_WEBHOOK_URL: `${hook.url}/in`,
+      BATON_REVIEW_WEBHOOK_SECRET_ARN: SECRET_ARN,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    };
     const notifier = createReviewNotifierFromEnv({ env });
     expect(notifier.target).toBe(`webhook ${hook.url}`);
     await notifier(sampleNotice);
@@ -60,7 +84,14 @@ describe('createReviewNotifierFromEnv: webhook signed with a key from Secrets Ma
 
   it('a webhook secret the role may not read is a ConfigurationError naming the ARN and secretsmanager:GetSecretValue', async () => {
     secrets.reply({ status: 400, body: JSON.stringify({ __type: 'AccessDeniedException', message: 'not authorized' }) });
-    const env = { ...aws, ...dash, BATON_REVIEW_NOTIFIER: 'webhook', BATON_REVIEW_WEBHOOK_URL: hook.url, BATON_REVIEW_WEBHOOK_SECRET_ARN: SECRET_ARN, AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url };
+    const env = {
+      ...aws,
+      ...dash,
+      BATON_REVIEW_NOTIFIER: 'webhook',
+      BATON_REVIEW_WEBHOOK_URL: hook.url,
+      BATON_REVIEW_WEBHOOK_SECRET_ARN: SECRET_ARN,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    };
     const e = await stageErrorOf(createReviewNotifierFromEnv({ env })(sampleNotice));
     expect(e).toMatchObject({ code: 'ConfigurationError', details: { secretId: SECRET_ARN, variable: 'BATON_REVIEW_WEBHOOK_SECRET_ARN' } });
     expect(e.message).toContain('secretsmanager:GetSecretValue');

@@ -63,28 +63,51 @@ export function createReviewNotifierFromEnv(options: ReviewNotifierFromEnvOption
   const get = (name: string): string | undefined => env[name]?.trim() || undefined;
   const kind = get('BATON_REVIEW_NOTIFIER');
   const choices = REVIEW_NOTIFIERS.map((k) => `"${k}"`).join(', ');
-  if (!kind) return broken(`BATON_REVIEW_NOTIFIER is not set: set it to one of ${choices} (a review gate nobody hears about waits until it times out)`, 'BATON_REVIEW_NOTIFIER');
-  if (!(REVIEW_NOTIFIERS as readonly string[]).includes(kind)) return broken(`BATON_REVIEW_NOTIFIER is "${kind}": use one of ${choices}`, 'BATON_REVIEW_NOTIFIER');
+  if (!kind)
+    return broken(
+      `BATON_REVIEW_NOTIFIER is not set: set it to one of ${choices} (a review gate nobody hears about waits until it times out)`,
+      'BATON_REVIEW_NOTIFIER',
+    );
+  if (!(REVIEW_NOTIFIERS as readonly string[]).includes(kind))
+    return broken(`BATON_REVIEW_NOTIFIER is "${kind}": use one of ${choices}`, 'BATON_REVIEW_NOTIFIER');
   if (kind === 'none') return Object.assign(async () => undefined, { target: 'nobody' });
   const dashboardUrl = get('BATON_DASHBOARD_URL');
-  if (!dashboardUrl) return broken(`BATON_REVIEW_NOTIFIER is "${kind}" but BATON_DASHBOARD_URL is not set: set it to the dashboard's base URL, which the review link starts with`, 'BATON_DASHBOARD_URL');
-  if (!isHttpUrl(dashboardUrl)) return broken(`BATON_DASHBOARD_URL is "${dashboardUrl}", which is not an http(s) URL: set it to the dashboard's base URL`, 'BATON_DASHBOARD_URL');
+  if (!dashboardUrl)
+    return broken(
+      `BATON_REVIEW_NOTIFIER is "${kind}" but BATON_DASHBOARD_URL is not set: set it to the dashboard's base URL, which the review link starts with`,
+      'BATON_DASHBOARD_URL',
+    );
+  if (!isHttpUrl(dashboardUrl))
+    return broken(`BATON_DASHBOARD_URL is "${dashboardUrl}", which is not an http(s) URL: set it to the dashboard's base URL`, 'BATON_DASHBOARD_URL');
   const pipeline = get('BATON_PIPELINE');
   const common = { dashboardUrl, ...(pipeline ? { pipeline } : {}) };
   if (kind === 'sns') {
     const topicArn = get('BATON_REVIEW_TOPIC_ARN');
-    if (!topicArn) return broken('BATON_REVIEW_NOTIFIER is "sns" but BATON_REVIEW_TOPIC_ARN is not set: set it to the ARN of the topic reviewers subscribe to', 'BATON_REVIEW_TOPIC_ARN');
+    if (!topicArn)
+      return broken(
+        'BATON_REVIEW_NOTIFIER is "sns" but BATON_REVIEW_TOPIC_ARN is not set: set it to the ARN of the topic reviewers subscribe to',
+        'BATON_REVIEW_TOPIC_ARN',
+      );
     return Object.assign(createSnsReviewNotifier({ ...common, topicArn, clientConfig: awsEnvConfig(env, 'SNS') }), { target: `SNS topic ${topicArn}` });
   }
   if (kind === 'eventbridge') {
     const eventBusName = get('BATON_REVIEW_EVENT_BUS');
-    if (!eventBusName) return broken('BATON_REVIEW_NOTIFIER is "eventbridge" but BATON_REVIEW_EVENT_BUS is not set: set it to the name or ARN of the event bus', 'BATON_REVIEW_EVENT_BUS');
-    return Object.assign(createEventBridgeReviewNotifier({ ...common, eventBusName, clientConfig: awsEnvConfig(env, 'EVENTBRIDGE') }), { target: `EventBridge bus ${eventBusName}` });
+    if (!eventBusName)
+      return broken(
+        'BATON_REVIEW_NOTIFIER is "eventbridge" but BATON_REVIEW_EVENT_BUS is not set: set it to the name or ARN of the event bus',
+        'BATON_REVIEW_EVENT_BUS',
+      );
+    return Object.assign(createEventBridgeReviewNotifier({ ...common, eventBusName, clientConfig: awsEnvConfig(env, 'EVENTBRIDGE') }), {
+      target: `EventBridge bus ${eventBusName}`,
+    });
   }
   const url = get('BATON_REVIEW_WEBHOOK_URL');
   if (!url || !isHttpUrl(url)) {
     const what = url ? 'is not an http(s) URL' : 'is not set';
-    return broken(`BATON_REVIEW_NOTIFIER is "webhook" but BATON_REVIEW_WEBHOOK_URL ${what}: set it to the URL notices are POSTed to`, 'BATON_REVIEW_WEBHOOK_URL');
+    return broken(
+      `BATON_REVIEW_NOTIFIER is "webhook" but BATON_REVIEW_WEBHOOK_URL ${what}: set it to the URL notices are POSTed to`,
+      'BATON_REVIEW_WEBHOOK_URL',
+    );
   }
   const secretArn = get('BATON_REVIEW_WEBHOOK_SECRET_ARN');
   let secrets: SecretsManagerClient | undefined;

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { FORBIDDEN, sampleNotice as notice } from '../test-support/review-notice.js';
 import { reviewMessage, reviewRequested } from './message.js';
 
-
 describe('review notice content', () => {
   it('carries what a reviewer needs and the link, never the payload, and the token only inside the link', () => {
     const r = reviewRequested(notice, { dashboardUrl: 'https://baton.example.com/', pipeline: 'report' });

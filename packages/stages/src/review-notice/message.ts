@@ -110,10 +110,14 @@ export function deliveryFailed(target: string, r: Pick<ReviewRequested, 'runId' 
  * a fatal `ConfigurationError` naming the target and the IAM action, since retrying cannot help.
  */
 export function targetMisconfigured(target: string, action: string, why: string, details: Record<string, unknown> = {}): StageError {
-  return new StageError('ConfigurationError', `review notices cannot be sent to ${target}: ${why}; check that it exists and that the function's role allows ${action} on it`, {
-    retryable: false,
-    details: { target, action, ...details },
-  });
+  return new StageError(
+    'ConfigurationError',
+    `review notices cannot be sent to ${target}: ${why}; check that it exists and that the function's role allows ${action} on it`,
+    {
+      retryable: false,
+      details: { target, action, ...details },
+    },
+  );
 }
 
 /** What an AWS SDK error says: its name, HTTP status and message. */

@@ -16,7 +16,14 @@ const sns = new SNSClient(config);
 const sqs = new SQSClient(config);
 const events = new EventBridgeClient(config);
 const dashboardUrl = 'https://baton.example.com';
-const env = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_ENDPOINT_URL: endpoint, BATON_DASHBOARD_URL: dashboardUrl, BATON_PIPELINE: 'report' };
+const env = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_ENDPOINT_URL: endpoint,
+  BATON_DASHBOARD_URL: dashboardUrl,
+  BATON_PIPELINE: 'report',
+};
 const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 const link = `${dashboardUrl}/reviews/${sampleNotice.runId}/${sampleNotice.gate}?token=${encodeURIComponent(sampleNotice.token)}`;
 
@@ -37,7 +44,14 @@ describe('SNS review notifier on moto (topic -> SQS subscription)', () => {
     const topicArn = (await sns.send(new CreateTopicCommand({ Name: unique('baton-reviews') }))).TopicArn!;
     const [all, bobOnly] = [await queue(), await queue()];
     await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: all.arn }));
-    await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: bobOnly.arn, Attributes: { FilterPolicy: JSON.stringify({ reviewer: ['bob@example.com'] }) } }));
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: 'sqs',
+        Endpoint: bobOnly.arn,
+        Attributes: { FilterPolicy: JSON.stringify({ reviewer: ['bob@example.com'] }) },
+      }),
+    );
 
     const notifier = createReviewNotifierFromEnv({ env: { ...env, BATON_REVIEW_NOTIFIER: 'sns', BATON_REVIEW_TOPIC_ARN: topicArn } });
     expect(notifier.target).toBe(`SNS topic ${topicArn}`);
@@ -80,7 +94,13 @@ describe('EventBridge review notifier on moto (bus -> rule -> SQS target)', () =
     await events.send(new CreateEventBusCommand({ Name: bus }));
     const target = await queue();
     const rule = unique('to-queue');
-    await events.send(new PutRuleCommand({ Name: rule, EventBusName: bus, EventPattern: JSON.stringify({ source: ['baton'], 'detail-type': ['Baton Review Requested'], detail: { reviewer: ['alice@example.com'] } }) }));
+    await events.send(
+      new PutRuleCommand({
+        Name: rule,
+        EventBusName: bus,
+        EventPattern: JSON.stringify({ source: ['baton'], 'detail-type': ['Baton Review Requested'], detail: { reviewer: ['alice@example.com'] } }),
+      }),
+    );
     await events.send(new PutTargetsCommand({ Rule: rule, EventBusName: bus, Targets: [{ Id: 'queue', Arn: target.arn }] }));
 
     const notifier = createReviewNotifierFromEnv({ env: { ...env, BATON_REVIEW_NOTIFIER: 'eventbridge', BATON_REVIEW_EVENT_BUS: bus } });

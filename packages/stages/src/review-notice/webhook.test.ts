@@ -84,7 +84,14 @@ describe('webhook review notifier against a local HTTP server', () => {
     const dead = await stageErrorOf(createWebhookReviewNotifier({ url: `${closed.url}/hook`, dashboardUrl })(sampleNotice));
     expect(dead).toMatchObject({ code: 'ServiceUnavailableException', retryable: true });
     expect(dead.message).toMatch(/ECONNREFUSED/);
-    const silent = await stageErrorOf(createWebhookReviewNotifier({ url: hook.url, dashboardUrl, timeoutMs: 50, fetch: (_u, init) => new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason as Error))) })(sampleNotice));
+    const silent = await stageErrorOf(
+      createWebhookReviewNotifier({
+        url: hook.url,
+        dashboardUrl,
+        timeoutMs: 50,
+        fetch: (_u, init) => new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason as Error))),
+      })(sampleNotice),
+    );
     expect(silent.message).toMatch(/no answer within 50 ms/);
   });
 });

@@ -65,10 +65,14 @@ export function createWebhookReviewNotifier(options: WebhookReviewNotifierOption
     await res.body?.cancel();
     if (res.ok) return;
     if (res.status === 408 || res.status === 429 || res.status >= 500) throw deliveryFailed(target, r, `HTTP ${res.status}`, { httpStatus: res.status });
-    throw new StageError('ConfigurationError', `review notices cannot be sent to ${target}: it answered HTTP ${res.status}; check the webhook URL${key === undefined ? '' : ' and its signing secret'}`, {
-      retryable: false,
-      details: { target, httpStatus: res.status },
-    });
+    throw new StageError(
+      'ConfigurationError',
+      `review notices cannot be sent to ${target}: it answered HTTP ${res.status}; check the webhook URL${key === undefined ? '' : ' and its signing secret'}`,
+      {
+        retryable: false,
+        details: { target, httpStatus: res.status },
+      },
+    );
   };
 }
 

@@ -50,7 +50,9 @@ export const applyReview = defineStage({
       const id = task.sectionId;
       if (!pendingSet.has(id)) continue;
       const outcome = sectionOutcome(sections[index]);
-      const verdict: SectionVerdictOutput | undefined = given ? review.sections[id] : { verdict: outcome.status === 'ok' ? 'approve' : 'accept-missing', ...(review.comment ? { note: review.comment } : {}) };
+      const verdict: SectionVerdictOutput | undefined = given
+        ? review.sections[id]
+        : { verdict: outcome.status === 'ok' ? 'approve' : 'accept-missing', ...(review.comment ? { note: review.comment } : {}) };
       if (!verdict) {
         pending.push(id);
         continue;
@@ -75,10 +77,14 @@ export const applyReview = defineStage({
       decided[id] = { verdict: kind, reviewer: review.reviewer, note: verdict.note ?? null, round, at };
     }
     if (pending.length && round >= input.maxRounds) {
-      throw new StageError('ReviewIncomplete', `review round ${round} of ${input.maxRounds} left section(s) ${pending.join(', ')} undecided: the report is not assembled`, {
-        retryable: false,
-        details: { round, pending },
-      });
+      throw new StageError(
+        'ReviewIncomplete',
+        `review round ${round} of ${input.maxRounds} left section(s) ${pending.join(', ')} undecided: the report is not assembled`,
+        {
+          retryable: false,
+          details: { round, pending },
+        },
+      );
     }
     return {
       round,

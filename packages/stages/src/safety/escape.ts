@@ -20,7 +20,10 @@ export function escapeMarkdown(text: string, options: { lineStart?: boolean } = 
     .replace(/@/g, '\\@');
   if (options.lineStart === false) return s;
   // Only the start of a line can open a block (list, heading, setext rule, ordered list, code).
-  return s.replace(/^\s+/, '').replace(/^([-=])/, '\\$1').replace(/^(\d+)([.)])/, '$1\\$2');
+  return s
+    .replace(/^\s+/, '')
+    .replace(/^([-=])/, '\\$1')
+    .replace(/^(\d+)([.)])/, '$1\\$2');
 }
 
 /** Escapes text for HTML element content and quoted attribute values. */

@@ -14,7 +14,8 @@ export interface FoundUrl {
   path: string;
 }
 
-const TLDS = 'com|net|org|io|ru|cn|xyz|top|info|biz|me|co|app|dev|site|online|tk|ml|ga|cf|gq|ly|sh|link|click|zip|mov|cc|su|pw|ws|to|in|us|uk|de|fr|eu|gov|edu|ai|ngrok|page|cloud|store|live|tech|space|website|icu|buzz|win|bid|loan|work|example|test|invalid|localhost|internal|onion';
+const TLDS =
+  'com|net|org|io|ru|cn|xyz|top|info|biz|me|co|app|dev|site|online|tk|ml|ga|cf|gq|ly|sh|link|click|zip|mov|cc|su|pw|ws|to|in|us|uk|de|fr|eu|gov|edu|ai|ngrok|page|cloud|store|live|tech|space|website|icu|buzz|win|bid|loan|work|example|test|invalid|localhost|internal|onion';
 const URL_RE = new RegExp(
   [
     String.raw`\bmailto:[^\s<>"'()\[\]]+`,
@@ -69,11 +70,23 @@ export function linkFindings(text: string, allowedHosts: ReadonlySet<string>): S
     const allowed = u.host !== '' && allowedHosts.has(u.host);
     const data = carriesData(u);
     if (u.image && (!allowed || u.query !== '')) {
-      out.push({ class: 'exfiltration', reason: u.query ? 'an image whose address carries data in its query' : 'an image loaded from a host that is not among the sources', excerpt: u.url });
+      out.push({
+        class: 'exfiltration',
+        reason: u.query ? 'an image whose address carries data in its query' : 'an image loaded from a host that is not among the sources',
+        excerpt: u.url,
+      });
     } else if (!allowed && data) {
       out.push({ class: 'exfiltration', reason: 'a link to an outside host whose address carries data', excerpt: u.url });
     }
-    if (!allowed) out.push({ class: 'unknown-host-link', reason: u.url.includes('@') && !u.url.includes('/') ? 'an e-mail link to an address that is not among the sources' : 'a link to a host that is not among the sources', excerpt: u.url });
+    if (!allowed)
+      out.push({
+        class: 'unknown-host-link',
+        reason:
+          u.url.includes('@') && !u.url.includes('/')
+            ? 'an e-mail link to an address that is not among the sources'
+            : 'a link to a host that is not among the sources',
+        excerpt: u.url,
+      });
   }
   return out;
 }
@@ -93,7 +106,10 @@ function parse(url: string): Pick<FoundUrl, 'host' | 'query' | 'path'> {
 }
 
 function clean(host: string): string {
-  return host.toLowerCase().replace(/\.$/, '').replace(/^www\./, '');
+  return host
+    .toLowerCase()
+    .replace(/\.$/, '')
+    .replace(/^www\./, '');
 }
 
 function carriesData(u: FoundUrl): boolean {

@@ -78,7 +78,8 @@ export function createSafetyScanner(ctx: SafetyContext = {}): SafetyScanner {
     }
     const leak = findLeak(n.words, shingles);
     if (leak) found.push({ class: 'system-prompt-leak', reason: "repeats the model's prompt word for word", excerpt: leak });
-    for (const c of canaries) if (n.text.includes(c)) found.push({ class: 'system-prompt-leak', reason: 'contains a canary token planted in the prompt', excerpt: c });
+    for (const c of canaries)
+      if (n.text.includes(c)) found.push({ class: 'system-prompt-leak', reason: 'contains a canary token planted in the prompt', excerpt: c });
     for (const re of denylist) {
       const m = re.exec(input) ?? re.exec(n.text) ?? re.exec(n.words);
       if (m) found.push({ class: 'denylist', reason: 'uses a phrase the report template forbids', excerpt: m[0].slice(0, 120) });
@@ -108,7 +109,9 @@ export function createSafetyScanner(ctx: SafetyContext = {}): SafetyScanner {
       // A JSON object inside a string of the answer is a tool call or data, never report text.
       const nested = strings.find((v) => /\{\s*["'][^"'\n]{1,40}["']\s*:/.test(v));
       const found = scanText(strings.join('\n'));
-      return nested ? [...found, { class: 'tool-call', reason: 'contains a JSON object (a tool call or data) inside its text', excerpt: nested.slice(0, 120) }] : found;
+      return nested
+        ? [...found, { class: 'tool-call', reason: 'contains a JSON object (a tool call or data) inside its text', excerpt: nested.slice(0, 120) }]
+        : found;
     },
   };
 }

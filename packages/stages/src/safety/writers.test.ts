@@ -3,15 +3,33 @@ import { renderHtml } from '../assemble/html.js';
 import { renderMarkdown } from '../assemble/markdown.js';
 import type { ReportModel } from '../assemble/model.js';
 
-const HOSTILE = 'Blood pressure fell. ![x](https://evil.example/p.png?d=1) <img src=x onerror=alert(1)> [click](javascript:alert(1)) www.evil.example\n# Heading\n| a | b |';
+const HOSTILE =
+  'Blood pressure fell. ![x](https://evil.example/p.png?d=1) <img src=x onerror=alert(1)> [click](javascript:alert(1)) www.evil.example\n# Heading\n| a | b |';
 const model = {
   title: 'Report <b>X</b>',
   subtitle: 'Clinical Study Report',
   runId: 'run-1',
   review: { approved: true, reviewer: 'eve*', comment: '![c](https://evil.example/c.png) <script>x</script>' },
   sections: [
-    { sectionId: 'synopsis', title: 'Synopsis', status: 'ok', repairRounds: 0, content: { title: 'Synopsis', paragraphs: [{ text: HOSTILE, citations: ['doc#p1'] }], figures: [{ label: 'a | <i>b</i>', value: 1, unit: '%', citation: 'doc#p1' }], crossRefs: [] } },
-    { sectionId: 'objectives', title: 'Objectives', status: 'failed', error: { code: 'ValidationFailed', message: 'citation "![y](https://evil.example/y.png)" is not a source' }, accepted: { reviewer: 'eve', note: '<a href="https://evil.example">go</a>' } },
+    {
+      sectionId: 'synopsis',
+      title: 'Synopsis',
+      status: 'ok',
+      repairRounds: 0,
+      content: {
+        title: 'Synopsis',
+        paragraphs: [{ text: HOSTILE, citations: ['doc#p1'] }],
+        figures: [{ label: 'a | <i>b</i>', value: 1, unit: '%', citation: 'doc#p1' }],
+        crossRefs: [],
+      },
+    },
+    {
+      sectionId: 'objectives',
+      title: 'Objectives',
+      status: 'failed',
+      error: { code: 'ValidationFailed', message: 'citation "![y](https://evil.example/y.png)" is not a source' },
+      accepted: { reviewer: 'eve', note: '<a href="https://evil.example">go</a>' },
+    },
   ],
   sources: [{ docId: 'doc', name: 'doc.md', title: 'Doc', paragraphs: 1 }],
   rejectedSources: [],

@@ -21,16 +21,9 @@ export const clinicalStudyReport: ReportTemplateInput = {
   id: 'clinical-study-report',
   version: 1,
   title: 'Clinical Study Report',
-  system:
-    'You write sections of regulated clinical study reports. You are factual, cite every claim, never speculate and answer only with the requested JSON.',
+  system: 'You write sections of regulated clinical study reports. You are factual, cite every claim, never speculate and answer only with the requested JSON.',
   prohibitedTerms: ['cure', 'miracle', 'guaranteed', 'completely safe'],
-  denylist: [
-    'as an ai (language )?model',
-    'ignore (all )?previous instructions',
-    "i (can(no|')t|am unable to) (help|assist)",
-    '<script',
-    'lorem ipsum',
-  ],
+  denylist: ['as an ai (language )?model', 'ignore (all )?previous instructions', "i (can(no|')t|am unable to) (help|assist)", '<script', 'lorem ipsum'],
   sections: [
     {
       type: 'synopsis',

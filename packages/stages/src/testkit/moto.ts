@@ -38,7 +38,10 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<TestMot
   const given = process.env.MOTO_ENDPOINT ?? process.env.S3_ENDPOINT;
   if (given && !options.env) return { endpoint: given, stop: async () => undefined };
   const port = await freePort();
-  const child: ChildProcess = spawn(motoBinary(), ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...options.env } });
+  const child: ChildProcess = spawn(motoBinary(), ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const endpoint = `http://127.0.0.1:${port}`;
@@ -68,7 +71,9 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<TestMot
 }
 
 function motoBinary(): string {
-  const candidates = [process.env.MOTO_SERVER, join(resolve(import.meta.dirname, '../../../..'), '.venv-moto', 'bin', 'moto_server')].filter((c): c is string => Boolean(c));
+  const candidates = [process.env.MOTO_SERVER, join(resolve(import.meta.dirname, '../../../..'), '.venv-moto', 'bin', 'moto_server')].filter((c): c is string =>
+    Boolean(c),
+  );
   for (const c of candidates) if (existsSync(c)) return c;
   const which = spawnSync('sh', ['-c', 'command -v moto_server'], { encoding: 'utf8' });
   if (which.status === 0 && which.stdout.trim()) return which.stdout.trim();

@@ -46,7 +46,11 @@ function writeHandlers(dir: string): { stages: string; gate: string } {
   const stages = join(dir, 'stages.mjs');
   writeFileSync(
     stages,
-    [...common, `import { conformanceStages } from '${url('packages/core/dist/testkit/stages.js')}';`, 'export const handler = createStageHandler({ stages: conformanceStages, blobs });'].join('\n'),
+    [
+      ...common,
+      `import { conformanceStages } from '${url('packages/core/dist/testkit/stages.js')}';`,
+      'export const handler = createStageHandler({ stages: conformanceStages, blobs });',
+    ].join('\n'),
   );
   const gate = join(dir, 'gate.mjs');
   writeFileSync(
@@ -131,10 +135,17 @@ export async function deploy(pipelines: AnyPipeline[], options: DeployOptions = 
   const machines: Record<string, string> = {};
   for (const p of pipelines) {
     const publish = options.versions === true;
-    const out = await client.send(new CreateStateMachineCommand({ name: p.name, definition: definitionOf(p), roleArn: 'arn:aws:iam::000000000000:role/baton-kit', publish }));
+    const out = await client.send(
+      new CreateStateMachineCommand({ name: p.name, definition: definitionOf(p), roleArn: 'arn:aws:iam::000000000000:role/baton-kit', publish }),
+    );
     stateMachines[p.name] = machines[p.name] = out.stateMachineArn!;
     if (publish) {
-      const alias = await client.send(new CreateStateMachineAliasCommand({ name: `v${p.ir.version}`, routingConfiguration: [{ stateMachineVersionArn: out.stateMachineVersionArn!, weight: 100 }] }));
+      const alias = await client.send(
+        new CreateStateMachineAliasCommand({
+          name: `v${p.ir.version}`,
+          routingConfiguration: [{ stateMachineVersionArn: out.stateMachineVersionArn!, weight: 100 }],
+        }),
+      );
       stateMachines[p.name] = alias.stateMachineAliasArn!;
     }
   }
@@ -163,4 +174,3 @@ export async function deploy(pipelines: AnyPipeline[], options: DeployOptions = 
     },
   };
 }
-

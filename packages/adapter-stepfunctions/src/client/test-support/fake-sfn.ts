@@ -81,7 +81,16 @@ export async function startFakeSfn(): Promise<FakeSfn> {
           if (existing.status === 'RUNNING' && existing.input === b.input) return [200, { executionArn: arn, startDate: existing.startDate }];
           return err('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
         }
-        const execution: FakeExecution = { executionArn: arn, stateMachineArn: sm, name, input: String(b.input ?? '{}'), status: 'RUNNING', startDate: now, redriveCount: 0, events: [] };
+        const execution: FakeExecution = {
+          executionArn: arn,
+          stateMachineArn: sm,
+          name,
+          input: String(b.input ?? '{}'),
+          status: 'RUNNING',
+          startDate: now,
+          redriveCount: 0,
+          events: [],
+        };
         fake.executions.set(arn, execution);
         fake.onStart?.(execution);
         return [200, { executionArn: arn, startDate: now }];

@@ -17,7 +17,10 @@ export function baton(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 180_00
 }
 
 /** A long-running `baton <args>` (such as `baton rehearse`), its output so far, and a wait for a line. */
-export function batonInBackground(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray>; stop(): Promise<number | null> } {
+export function batonInBackground(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; output: () => string; waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray>; stop(): Promise<number | null> } {
   const child = spawn(process.execPath, [BATON_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -20,7 +20,10 @@ const REPO = resolve(import.meta.dirname, '../../../../..');
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const moto = [process.env.MOTO_SERVER, join(REPO, '.venv-moto/bin/moto_server')].find((c) => c && existsSync(c)) ?? which('moto_server');
-  if (!moto) throw new Error('moto_server not found: run scripts/prereqs.sh (or python3 -m venv .venv-moto && .venv-moto/bin/pip install "moto[server]"), or set MOTO_SERVER');
+  if (!moto)
+    throw new Error(
+      'moto_server not found: run scripts/prereqs.sh (or python3 -m venv .venv-moto && .venv-moto/bin/pip install "moto[server]"), or set MOTO_SERVER',
+    );
   const cfnLint = [process.env.CFN_LINT, join(REPO, '.venv-aws/bin/cfn-lint')].find((c) => c && existsSync(c)) ?? which('cfn-lint');
   if (!cfnLint) throw new Error('cfn-lint not found: run scripts/prereqs.sh (python3 -m venv .venv-aws && .venv-aws/bin/pip install cfn-lint)');
   for (const built of ['examples/report-generation/dist/index.js', 'packages/adapter-stepfunctions/dist/cdk/index.js', 'packages/aws-runtime/dist/index.js']) {

@@ -22,7 +22,10 @@ const CACHE = resolve(import.meta.dirname, '../../../node_modules/.cache');
  * secret and dashboard URL in cdk.json, then `tsx bin/app.ts` with CDK_CONTEXT_JSON, an account and
  * a region (esbuild bundles every function into cdk.out). Returns the app directory and cdk.out.
  */
-export function synthesizeApp(pipeline: AnyPipeline, options: { pipelineModule: string; exportName: string; expectedItems?: Record<string, number> }): { dir: string; cdkOut: string } {
+export function synthesizeApp(
+  pipeline: AnyPipeline,
+  options: { pipelineModule: string; exportName: string; expectedItems?: Record<string, number> },
+): { dir: string; cdkOut: string } {
   mkdirSync(CACHE, { recursive: true });
   const dir = mkdtempSync(join(CACHE, 'baton-rehearsal-'));
   writeStepFunctionsApp(pipeline, {
@@ -36,7 +39,13 @@ export function synthesizeApp(pipeline: AnyPipeline, options: { pipelineModule: 
   });
   const cdkOut = join(dir, 'cdk.out');
   const { context } = JSON.parse(readFileSync(join(dir, 'cdk/cdk.json'), 'utf8')) as { context: Record<string, string> };
-  const env = { ...process.env, CDK_OUTDIR: cdkOut, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_DEFAULT_ACCOUNT: REFERENCE.account, CDK_DEFAULT_REGION: REFERENCE.region };
+  const env = {
+    ...process.env,
+    CDK_OUTDIR: cdkOut,
+    CDK_CONTEXT_JSON: JSON.stringify(context),
+    CDK_DEFAULT_ACCOUNT: REFERENCE.account,
+    CDK_DEFAULT_REGION: REFERENCE.region,
+  };
   execFileSync(process.execPath, ['--import', 'tsx', join(dir, 'cdk/bin/app.ts')], { cwd: join(dir, 'cdk'), env, stdio: 'pipe' });
   return { dir, cdkOut };
 }
