@@ -13,11 +13,7 @@ describe('html', () => {
 
   it('nests safe fragments without escaping them twice, joins arrays, drops empty values', () => {
     const items = ['<1>', '2'].map((v) => html`<li>${v}</li>`);
-    expect(
-      html`<ul>
-        ${items}${null}${undefined}${false}
-      </ul>`.value,
-    ).toBe('<ul><li>&lt;1&gt;</li><li>2</li></ul>');
+    expect(html`<ul>${items}${null}${undefined}${false}</ul>`.value).toBe('<ul><li>&lt;1&gt;</li><li>2</li></ul>');
     expect(html`${raw('<br>')}${'<br>'}`.value).toBe('<br>&lt;br&gt;');
     expect(escapeHtml('a&b')).toBe('a&amp;b');
   });

@@ -28,11 +28,8 @@ export function weekCostCard(week: UsageReport, currency: string): SafeHtml {
   if (week.total.attempts === 0)
     return html`<div class="card" data-week-cost><b>${formatMoney(0, currency)}</b>model cost this week <span class="muted">(no model calls yet)</span></div>`;
   const byPipeline = week.pipelines.map((p) => `${p.pipeline}: ${costWords(p, currency)}`).join(', ');
-  return html`<div class="card" data-week-cost>
-    <b>${costWords(week.total, currency)}</b>model cost this week
-    <div class="muted" data-by-pipeline>${byPipeline}</div>
-    <div class="muted">${usageWords(week.total)}</div>
-  </div>`;
+  return html`<div class="card" data-week-cost><b>${costWords(week.total, currency)}</b>model cost this week
+<div class="muted" data-by-pipeline>${byPipeline}</div><div class="muted">${usageWords(week.total)}</div></div>`;
 }
 
 /**
@@ -43,11 +40,7 @@ export function weekCostCard(week: UsageReport, currency: string): SafeHtml {
 export function runCostCard(u: UsageSummary, currency: string, unpriced: readonly string[], flat?: number): SafeHtml {
   const estimated = u.estimatedInputTokens + u.estimatedOutputTokens;
   const words = u.cost === undefined && flat !== undefined ? `≈ ${formatMoney(flat, currency)} at the dashboard's flat price` : costWords(u, currency);
-  return html`<div class="card" data-run-cost>
-    <span class="muted">Model cost</span><b>${words}</b>
-    <span class="muted"
-      >${usageWords(u)}${estimated > 0 ? `; ${formatCount(estimated)} estimated` : ''}${u.budgetWaitMs > 0 ? `; waited ${formatDuration(u.budgetWaitMs)} for budget` : ''}</span
-    >
-    ${unpriced.length > 0 ? html`<div class="muted">No price for ${unpriced.join(', ')}</div>` : ''}
-  </div>`;
+  return html`<div class="card" data-run-cost><span class="muted">Model cost</span><b>${words}</b>
+<span class="muted">${usageWords(u)}${estimated > 0 ? `; ${formatCount(estimated)} estimated` : ''}${u.budgetWaitMs > 0 ? `; waited ${formatDuration(u.budgetWaitMs)} for budget` : ''}</span>
+${unpriced.length > 0 ? html`<div class="muted">No price for ${unpriced.join(', ')}</div>` : ''}</div>`;
 }

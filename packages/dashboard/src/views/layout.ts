@@ -43,35 +43,19 @@ export interface LayoutOptions {
 /** The HTML page around a view. */
 export function page(title: string, body: SafeHtml, options: LayoutOptions = {}): SafeHtml {
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width,initial-scale=1" />
-        ${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}" />` : ''}
-        <title>${title} · Baton</title>
-        <style>
-          ${STYLE}
-        </style>
-      </head>
-      <body>
-        <header>
-          <a href="/">Baton runs</a><a href="/reviews">Reviews</a>
-          ${options.csrf ? html`<form method="post" action="/logout"><input type="hidden" name="csrf" value="${options.csrf}" /><button type="submit">Log out</button></form>` : ''}
-        </header>
-        <main>${body}</main>
-      </body>
-    </html>`;
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ''}
+<title>${title} · Baton</title><style>${STYLE}</style></head>
+<body><header><a href="/">Baton runs</a><a href="/reviews">Reviews</a>
+${options.csrf ? html`<form method="post" action="/logout"><input type="hidden" name="csrf" value="${options.csrf}"><button type="submit">Log out</button></form>` : ''}
+</header><main>${body}</main></body></html>`;
 }
 
 /** A page that explains one thing (an error, a rejected link). */
 export function messagePage(title: string, message: string, options: LayoutOptions & { back?: { href: string; label: string } } = {}): SafeHtml {
   return page(
     title,
-    html`<div class="panel alert">
-      <h1>${title}</h1>
-      <p>${message}</p>
-      ${options.back ? html`<p><a href="${options.back.href}">${options.back.label}</a></p>` : ''}
-    </div>`,
+    html`<div class="panel alert"><h1>${title}</h1><p>${message}</p>${options.back ? html`<p><a href="${options.back.href}">${options.back.label}</a></p>` : ''}</div>`,
     options,
   );
 }

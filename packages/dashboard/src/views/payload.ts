@@ -13,20 +13,12 @@ export function renderPayload(value: unknown, depth = 0): SafeHtml {
   if (isBlobRef(value)) return html`<span class="muted">Stored document ${value.$blob} (${value.bytes} bytes)</span>`;
   if (Array.isArray(value)) {
     if (value.length === 0) return html`<span class="muted">(none)</span>`;
-    return html`<ol class="data">
-      ${value.map((v) => html`<li>${renderPayload(unwrapResult(v), depth + 1)}</li>`)}
-    </ol>`;
+    return html`<ol class="data">${value.map((v) => html`<li>${renderPayload(unwrapResult(v), depth + 1)}</li>`)}</ol>`;
   }
   if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>);
     if (entries.length === 0) return html`<span class="muted">(empty)</span>`;
-    return html`<dl class="data">
-      ${entries.map(
-        ([k, v]) =>
-          html`<dt>${humanize(k)}</dt>
-            <dd>${renderPayload(v, depth + 1)}</dd>`,
-      )}
-    </dl>`;
+    return html`<dl class="data">${entries.map(([k, v]) => html`<dt>${humanize(k)}</dt><dd>${renderPayload(v, depth + 1)}</dd>`)}</dl>`;
   }
   if (typeof value === 'boolean') return html`${value ? 'yes' : 'no'}`;
   return html`${String(value)}`;

@@ -31,82 +31,51 @@ export function runsBody(v: RunsView): SafeHtml {
   const failed = v.failures.reduce((n, f) => n + f.failedRuns, 0);
   const currency = v.currency ?? 'USD';
   return html`<h1>Pipeline runs</h1>
-    <div class="cards">
-      <div class="card"><b>${v.inFlight.filter((r) => r.status === 'running').length}</b>running now</div>
-      <div class="card"><b>${v.openReviews}</b><a href="/reviews">waiting for review</a></div>
-      <div class="card"><b>${failed}</b>failed runs this week</div>
-      ${v.week ? weekCostCard(v.week, currency) : ''}
-      ${v.failures.filter((f) => f.failedAttempts > 0).map((f) => html`<div class="card"><b>${f.failedAttempts}</b>${f.errorClass} failures this week</div>`)}
-    </div>
-    <form class="filters" method="get" action="/">
-      ${select(
-        'status',
-        'Status',
-        STATUSES.map((s) => [s, statusLabel(s)]),
-        v.filter.status,
-      )}
-      ${select(
-        'pipeline',
-        'Pipeline',
-        v.pipelines.map((p) => [p, p]),
-        v.filter.pipeline,
-      )}
-      ${select(
-        'engine',
-        'Engine',
-        v.engines.map((e) => [e, e]),
-        v.filter.engine,
-      )}
-      <button type="submit">Filter</button> <a href="/">Clear</a>
-    </form>
-    ${
-      v.runs.length === 0
-        ? html`<p class="muted">No runs match.</p>`
-        : html`<table>
-            <thead>
-              <tr>
-                <th>Run</th>
-                <th>Report</th>
-                <th>Pipeline</th>
-                <th>Engine</th>
-                <th>Status</th>
-                <th>Where it is</th>
-                <th>For</th>
-                <th>Started</th>
-                <th>Model tokens</th>
-                <th>Model cost</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${v.runs.map((r) => {
-                const f = flight.get(r.runId);
-                const review = r.status === 'waiting' ? waiting.get(r.runId) : undefined;
-                return html`<tr data-run="${r.runId}">
-                  <td><a href="/runs/${encodeURIComponent(r.runId)}">${r.runId}</a></td>
-                  <td>${r.title ?? html`<span class="muted">${r.reportId ?? ''}</span>`}</td>
-                  <td>${r.pipeline}</td>
-                  <td>${r.engine}</td>
-                  <td>${badge(r.status, statusLabel(r.status))}</td>
-                  <td>
-                    ${review ? html`Waiting for review by ${review.reviewer ?? r.reviewerId ?? 'anyone with the link'} since ${formatTime(review.createdAt)}` : r.currentStep ? html`${stepLabel(r.currentStep)}${f && f.runningSteps.length > 1 ? html` <span class="muted">(+${f.runningSteps.length - 1} more in flight)</span>` : ''}` : r.error ? html`<span class="error" title="${r.error.code}">${errorLabel(r.error.code)}</span> <span class="muted">(${r.error.errorClass})</span>` : ''}
-                  </td>
-                  <td>${f ? formatDuration(f.timeInStateMs) : r.finishedAt ? formatDuration(Date.parse(r.finishedAt) - Date.parse(r.startedAt)) : ''}</td>
-                  <td>${formatTime(r.startedAt)}</td>
-                  <td>${formatCount(r.inputTokens + r.outputTokens)}</td>
-                  <td>${r.modelCalls > 0 ? costWords(r, currency) : ''}</td>
-                </tr>`;
-              })}
-            </tbody>
-          </table>`
-    }`;
+<div class="cards">
+<div class="card"><b>${v.inFlight.filter((r) => r.status === 'running').length}</b>running now</div>
+<div class="card"><b>${v.openReviews}</b><a href="/reviews">waiting for review</a></div>
+<div class="card"><b>${failed}</b>failed runs this week</div>
+${v.week ? weekCostCard(v.week, currency) : ''}
+${v.failures.filter((f) => f.failedAttempts > 0).map((f) => html`<div class="card"><b>${f.failedAttempts}</b>${f.errorClass} failures this week</div>`)}
+</div>
+<form class="filters" method="get" action="/">
+${select(
+  'status',
+  'Status',
+  STATUSES.map((s) => [s, statusLabel(s)]),
+  v.filter.status,
+)}
+${select(
+  'pipeline',
+  'Pipeline',
+  v.pipelines.map((p) => [p, p]),
+  v.filter.pipeline,
+)}
+${select(
+  'engine',
+  'Engine',
+  v.engines.map((e) => [e, e]),
+  v.filter.engine,
+)}
+<button type="submit">Filter</button> <a href="/">Clear</a></form>
+${
+  v.runs.length === 0
+    ? html`<p class="muted">No runs match.</p>`
+    : html`<table><thead><tr><th>Run</th><th>Report</th><th>Pipeline</th><th>Engine</th><th>Status</th><th>Where it is</th><th>For</th><th>Started</th><th>Model tokens</th><th>Model cost</th></tr></thead><tbody>
+${v.runs.map((r) => {
+  const f = flight.get(r.runId);
+  const review = r.status === 'waiting' ? waiting.get(r.runId) : undefined;
+  return html`<tr data-run="${r.runId}"><td><a href="/runs/${encodeURIComponent(r.runId)}">${r.runId}</a></td><td>${r.title ?? html`<span class="muted">${r.reportId ?? ''}</span>`}</td><td>${r.pipeline}</td><td>${r.engine}</td>
+<td>${badge(r.status, statusLabel(r.status))}</td>
+<td>${review ? html`Waiting for review by ${review.reviewer ?? r.reviewerId ?? 'anyone with the link'} since ${formatTime(review.createdAt)}` : r.currentStep ? html`${stepLabel(r.currentStep)}${f && f.runningSteps.length > 1 ? html` <span class="muted">(+${f.runningSteps.length - 1} more in flight)</span>` : ''}` : r.error ? html`<span class="error" title="${r.error.code}">${errorLabel(r.error.code)}</span> <span class="muted">(${r.error.errorClass})</span>` : ''}</td>
+<td>${f ? formatDuration(f.timeInStateMs) : r.finishedAt ? formatDuration(Date.parse(r.finishedAt) - Date.parse(r.startedAt)) : ''}</td>
+<td>${formatTime(r.startedAt)}</td><td>${formatCount(r.inputTokens + r.outputTokens)}</td><td>${r.modelCalls > 0 ? costWords(r, currency) : ''}</td></tr>`;
+})}
+</tbody></table>`
+}`;
 }
 
 function select(name: string, label: string, options: [string, string][], current: string | undefined): SafeHtml {
-  return html`<div>
-    <label for="f-${name}">${label}</label
-    ><select id="f-${name}" name="${name}">
-      <option value="">All</option>
-      ${options.map(([value, text]) => html`<option value="${value}" ${current === value ? html` selected` : ''}>${text}</option>`)}
-    </select>
-  </div>`;
+  return html`<div><label for="f-${name}">${label}</label><select id="f-${name}" name="${name}"><option value="">All</option>
+${options.map(([value, text]) => html`<option value="${value}"${current === value ? html` selected` : ''}>${text}</option>`)}</select></div>`;
 }
