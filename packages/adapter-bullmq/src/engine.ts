@@ -1,5 +1,4 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import {
   createFsBlobStore,
   resolveOutcome,
@@ -33,7 +32,7 @@ import {
 } from '@baton/core/engine';
 import { wakeRun } from './flush.js';
 import { QUEUES, endedChannel, reviewsChannel } from './keys.js';
-import { DEFAULT_PREFIX, bullmqConnectionOf, redisOptionsOf, type BullmqConnectionOptions } from './options.js';
+import { DEFAULT_PREFIX, bullmqConnectionOf, newRedis, redisOptionsOf, type BullmqConnectionOptions } from './options.js';
 import { runInfoOf } from './status.js';
 import { createRunStore, generationOf } from './store.js';
 import { readModelCalls, withModelCalls } from './model-calls.js';
@@ -138,7 +137,7 @@ export function createBullmqEngine(options: BullmqEngineOptions): BullmqEngine {
         });
 
   // one subscriber: run-ended announcements, and review notices relayed from any worker
-  const sub = new Redis(redisOptionsOf(options.connection));
+  const sub = newRedis(redisOptionsOf(options.connection));
   sub.on('error', (e: Error) => logger.warn('redis subscriber error', { error: e.message }));
   sub.on('message', (channel: string, message: string) => {
     if (channel === endedChannel(prefix)) endWaiters.get(message)?.forEach((f) => f());

@@ -15,9 +15,8 @@ import {
   type ModelPermit,
   type StoreQueue,
 } from '@baton/core/engine';
-import { Redis } from 'ioredis';
 import { ACQUIRE_SCRIPT, ADAPT_SCRIPT, SETTLE_SCRIPT } from './model-limiter-scripts.js';
-import { DEFAULT_PREFIX, redisOptionsOf, type BullmqConnectionOptions } from './options.js';
+import { DEFAULT_PREFIX, newRedis, redisOptionsOf, type BullmqConnectionOptions } from './options.js';
 
 /** Options of {@link createRedisModelLimiter}. */
 export interface RedisModelLimiterOptions extends BullmqConnectionOptions {
@@ -80,7 +79,7 @@ export function createRedisModelLimiter(options: RedisModelLimiterOptions): Redi
   const adaptive = options.adaptive === false ? undefined : { ...ADAPTIVE_DEFAULTS, ...options.adaptive };
   const leaseMs = options.leaseMs ?? 600_000;
   // fail fast instead of queueing commands while Redis is away: the fallback takes over
-  const redis = new Redis({ ...redisOptionsOf(options.connection), maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  const redis = newRedis({ ...redisOptionsOf(options.connection), maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', () => undefined);
   redis.defineCommand('batonQuotaAcquire', { numberOfKeys: 4, lua: ACQUIRE_SCRIPT });
   redis.defineCommand('batonQuotaSettle', { numberOfKeys: 4, lua: SETTLE_SCRIPT });

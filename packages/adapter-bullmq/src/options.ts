@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 /** Where the engine's Redis is: a `redis://` URL or ioredis options. */
 export type RedisConnection = string | RedisOptions;
@@ -36,7 +36,17 @@ export function redisOptionsOf(connection: RedisConnection): RedisOptions {
  */
 export function bullmqConnectionOf(connection: RedisConnection): ConnectionOptions {
   const { retryStrategy, ...rest } = redisOptionsOf(connection);
-  return { ...rest, ...(retryStrategy === undefined ? {} : { retryStrategy: retryStrategy ?? (() => null) }) };
+  // BullMQ's connection type is a union with client adapters; these plain ioredis options are its first member
+  return { ...rest, ...(retryStrategy === undefined ? {} : { retryStrategy: retryStrategy ?? (() => null) }) } as ConnectionOptions;
+}
+
+/**
+ * A new ioredis client on these options. ioredis 6 declares `RedisOptions` with optional fields
+ * typed `T | undefined` but its constructor without `undefined`, which `exactOptionalPropertyTypes`
+ * refuses; the options are ioredis's own, so they are handed over as its constructor takes them.
+ */
+export function newRedis(options: RedisOptions): Redis {
+  return new Redis(options as never);
 }
 
 function parseRedisUrl(url: string): RedisOptions {

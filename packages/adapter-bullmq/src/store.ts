@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { silentLogger, type Logger } from '@baton/core';
 import { foldJournal, type JournalEntry, type JournalState } from '@baton/core/engine';
 import { activeRunsKey, runKeys, runsIndexKey } from './keys.js';
-import { redisOptionsOf, type RedisConnection } from './options.js';
+import { newRedis, redisOptionsOf, type RedisConnection } from './options.js';
 import { ENQUEUE_SCRIPT, RELEASE_INLINE_SCRIPT, enqueueArgs, type EncodedTaskJob, type PendingJob } from './enqueue.js';
 
 /**
@@ -168,7 +168,7 @@ export interface RunStore {
 /** Creates a run store on its own Redis connection. */
 export function createRunStore(connection: RedisConnection, prefix: string, logger: Logger = silentLogger): RunStore {
   // no auto-pipelining: measured, it adds latency to every hop more than it saves in writes
-  const redis = new Redis(redisOptionsOf(connection)) as ScriptedRedis;
+  const redis = newRedis(redisOptionsOf(connection)) as ScriptedRedis;
   // ioredis reconnects by itself; without a listener it would print every failed attempt
   redis.on('error', (e: Error) => logger.warn('redis connection error', { error: e.message }));
   redis.defineCommand('batonRecord', { numberOfKeys: 6, lua: RECORD_SCRIPT });

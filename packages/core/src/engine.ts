@@ -56,7 +56,7 @@ export type SectionVerdictKind = 'approve' | 'send-back' | 'accept-missing';
 export interface SectionVerdict {
   verdict: SectionVerdictKind;
   /** Required for `send-back`; at most {@link MAX_REVIEW_NOTE_CHARS} characters. */
-  note?: string;
+  note?: string | undefined;
 }
 
 /** The longest note or comment a review decision may carry, in characters. */

@@ -7,7 +7,7 @@ import { json } from './values.js';
 /** A verdict on one section, as the `review-decided` event carries it (`@baton/core`'s `SectionVerdict`). */
 interface EventVerdict {
   verdict: string;
-  note?: string;
+  note?: string | undefined;
 }
 
 /** The fields of `review-decided` the audit trail reads. */

@@ -12,9 +12,9 @@ function errorOf(row: Row): RecordedError | undefined {
 }
 
 /** Drops undefined fields, so results compare equal across pg and PGlite and suit `exactOptionalPropertyTypes`. */
-function compact<T extends object>(value: T): T {
+function compact<T extends object>(value: { [K in keyof T]-?: T[K] | undefined }): T {
   for (const key of Object.keys(value) as (keyof T)[]) if (value[key] === undefined) delete value[key];
-  return value;
+  return value as T;
 }
 
 /** A `pipeline_run` row as a {@link RunRecord}. */

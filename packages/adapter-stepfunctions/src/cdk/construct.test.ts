@@ -37,7 +37,10 @@ const reviewed = definePipeline({
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
-function synth(props: Partial<BatonStateMachineProps> & Pick<BatonStateMachineProps, 'pipeline'>): {
+/** Props over the defaults below; a prop given as `undefined` removes the default (as a JavaScript caller may). */
+type PropsOver = { [K in keyof BatonStateMachineProps]?: BatonStateMachineProps[K] | undefined } & Pick<BatonStateMachineProps, 'pipeline'>;
+
+function synth(props: PropsOver): {
   template: Template;
   construct: BatonStateMachine;
   stack: Stack;
@@ -52,7 +55,7 @@ function synth(props: Partial<BatonStateMachineProps> & Pick<BatonStateMachinePr
     model: { provider: 'bedrock', modelId: MODEL },
     dashboardUrl: 'https://baton.example.com',
     ...props,
-  });
+  } as BatonStateMachineProps);
   app.synth();
   return { template: Template.fromStack(stack), construct, stack };
 }

@@ -168,14 +168,16 @@ export class BatonStateMachine extends Construct {
       ...(secret ? { BATON_DATABASE_SECRET_ARN: secret.secretArn, NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' } : {}),
     };
 
+    // aws-cdk-lib's classes declare optional members `T | undefined` where their interfaces say
+    // `T`, so under exactOptionalPropertyTypes a Bucket is handed over as the IBucket it is
     this.blobBucket =
       props.blobBucket ??
-      new s3.Bucket(this, 'Blobs', {
+      (new s3.Bucket(this, 'Blobs', {
         encryption: s3.BucketEncryption.S3_MANAGED,
         blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
         enforceSSL: true,
         removalPolicy: RemovalPolicy.RETAIN,
-      });
+      }) as s3.IBucket);
     const make = (name: string, entry: string | undefined, timeout: Duration, environment: Record<string, string>): lambda.Function => {
       const logGroup = new logs.LogGroup(this, `Logs-${name}`, { retention, removalPolicy: RemovalPolicy.RETAIN });
       // each deploy that changes a function publishes a version of it; old versions are kept, so an
@@ -225,7 +227,7 @@ export class BatonStateMachine extends Construct {
         Duration.seconds(limited ? timeoutWithBudgetWait(seconds, props.modelBudgetWait) : seconds),
         env,
       );
-      if (limited) grantModelBudgets(fn, limited.table);
+      if (limited) grantModelBudgets(fn, limited.table as dynamodb.ITable);
       grantBlobs(fn, this.blobBucket);
       if (model) grantModel(this, fn, model);
       secret?.grantRead(fn);

@@ -17,7 +17,11 @@ const KEPT = 50;
  */
 export function createHistoryReader(client: SFNClient): (executionArn: string) => Promise<HistoryEvent[]> {
   const kept = new Map<string, HistoryEvent[]>();
-  const page = async (executionArn: string, reverseOrder: boolean, nextToken: string | undefined): Promise<{ events?: HistoryEvent[]; nextToken?: string }> => {
+  const page = async (
+    executionArn: string,
+    reverseOrder: boolean,
+    nextToken: string | undefined,
+  ): Promise<{ events?: HistoryEvent[] | undefined; nextToken?: string | undefined }> => {
     try {
       return await client.send(
         new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, includeExecutionData: true, reverseOrder, ...(nextToken ? { nextToken } : {}) }),

@@ -29,7 +29,7 @@ type BatonTask = (Pick<StageEvent, 'stage' | 'stepPath'> & { retryCount?: number
 interface OpenTask {
   payload: BatonTask;
   scheduledAt: string;
-  startedAt?: string;
+  startedAt?: string | undefined;
   record?: AttemptRecord;
   ended: boolean;
 }

@@ -21,7 +21,10 @@ export async function batonWorkflow(input: BatonWorkflowInput): Promise<unknown>
   const at = (): string => new Date().toISOString();
 
   setHandler(snapshotQuery, () => state.snapshot());
-  setHandler(carryQuery, () => ({ input: { ...input, carry: undefined }, carry: state.carry }));
+  setHandler(carryQuery, () => {
+    const { carry: _carried, ...fresh } = input;
+    return { input: fresh, carry: state.carry };
+  });
   setHandler(
     decideUpdate,
     (args) => {

@@ -58,11 +58,11 @@ export async function signRequest(request: PlainRequest, service: string, region
     method: request.method,
     protocol: url.protocol,
     hostname: url.hostname,
-    port: url.port ? Number(url.port) : undefined,
+    ...(url.port ? { port: Number(url.port) } : {}),
     path: decodeURIComponent(url.pathname),
     query,
     headers,
-    body: request.body,
+    ...(request.body === undefined ? {} : { body: request.body }),
   });
   return signed.headers;
 }

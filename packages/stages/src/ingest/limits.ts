@@ -43,6 +43,6 @@ export const RATIO_FLOOR_BYTES = 1024 * 1024;
  * ingestLimits({ maxPdfPages: 50 }).maxInflatedBytes; // 52428800
  * ```
  */
-export function ingestLimits(partial: Partial<IngestLimits> = {}): IngestLimits {
+export function ingestLimits(partial: { [K in keyof IngestLimits]?: IngestLimits[K] | undefined } = {}): IngestLimits {
   return IngestLimits.parse(partial);
 }
