@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -38,7 +38,10 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<TestMot
   const given = process.env.MOTO_ENDPOINT ?? process.env.S3_ENDPOINT;
   if (given && !options.env) return { endpoint: given, stop: async () => undefined };
   const port = await freePort();
-  const child: ChildProcess = spawn(motoBinary(), ['-H', '127.0.0.1', '-p', String(port)], {
+  const binary = motoBinary();
+  const python = pythonOf(binary);
+  const args = ['-H', '127.0.0.1', '-p', String(port)];
+  const child: ChildProcess = spawn(python ?? binary, python ? ['-c', ITEM_ATOMIC_MOTO, ...args] : args, {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...options.env },
   });
@@ -68,6 +71,38 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<TestMot
       await exited;
     },
   };
+}
+
+/**
+ * moto's server answers requests on threads, and its DynamoDB applies a `ConditionExpression`
+ * without a lock: two conditional writes on one item can both pass, so a compare-and-swap loses
+ * an update, and a read can see an item half written, which DynamoDB (atomic per item) never
+ * shows. This launcher runs moto_server with its DynamoDB requests one at a time (parse, apply,
+ * answer under one lock), so conditional writes behave as on AWS.
+ */
+const ITEM_ATOMIC_MOTO = `
+import functools, sys, threading
+from moto.dynamodb.responses import DynamoHandler
+lock = threading.Lock()
+call_action = DynamoHandler.call_action
+@functools.wraps(call_action)
+def one_at_a_time(self):
+    with lock:
+        return call_action(self)
+DynamoHandler.call_action = one_at_a_time
+from moto.server import main
+main(sys.argv[1:])
+`;
+
+/** The Python interpreter of a `moto_server` console script (its shebang), when it has one. */
+function pythonOf(binary: string): string | undefined {
+  try {
+    const first = readFileSync(binary, 'utf8').slice(0, 512).split('\n')[0] ?? '';
+    const interpreter = first.startsWith('#!') ? first.slice(2).trim() : '';
+    return interpreter && !interpreter.includes(' ') && existsSync(interpreter) ? interpreter : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function motoBinary(): string {
