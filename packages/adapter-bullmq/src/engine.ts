@@ -3,21 +3,14 @@ import {
   createFsBlobStore,
   resolveOutcome,
   silentLogger,
-  type AnyPipeline,
-  type BlobStore,
   type Engine,
-  type Logger,
-  type ModelClient,
-  type PriceTable,
   type ReviewDecision,
   type ReviewNotice,
-  type ReviewNotifier,
   type RunEvent,
-  type RunObserver,
   type RunOutcome,
   type RunSummary,
 } from '@baton/core';
-import { type ModelLimiter } from '@baton/core/engine';
+import { type EngineBaseOptions, type StageRunnerOptions } from '@baton/core/engine';
 import {
   apiError,
   createPipelineSet,
@@ -39,30 +32,14 @@ import { readModelCalls, withModelCalls } from './model-calls.js';
 import { watchStalledTasks, type RecoveringSteps } from './stalled.js';
 import { createBullmqWorker, type BullmqWorker, type BullmqWorkerTuning } from './worker.js';
 
-/** Options of {@link createBullmqEngine}: core's local engine options plus Redis. */
-export interface BullmqEngineOptions extends BullmqConnectionOptions {
-  /**
-   * Pipelines this engine can start by name (workers must know them too), several versions of a
-   * name allowed: a new run takes the newest (or `start`'s `version`), a run goes on only with the
-   * version it started on.
-   */
-  pipelines: AnyPipeline[];
-  /** Shared with the workers. @default filesystem store under `.baton/blobs` */
-  blobs?: BlobStore;
-  /** The model port of the in-process worker's stages. */
-  model?: ModelClient;
-  /** Model budgets of the in-process worker (see `createRedisModelLimiter`). */
-  limiter?: ModelLimiter;
-  /** Token prices of the in-process worker's attempts. */
-  prices?: PriceTable;
-  /** @default silent */
-  logger?: Logger;
-  /** Receives review tokens when a gate opens, whichever worker process opened it. */
-  notifier?: ReviewNotifier;
-  /** Receives run starts and decisions made here, and the in-process worker's events. */
-  observer?: RunObserver;
-  /** @default 32768 */
-  claimCheckThreshold?: number;
+/**
+ * Options of {@link createBullmqEngine}: Redis, core's engine fields (`EngineBaseOptions`:
+ * pipelines, blobs, logger, observer; blobs shared with the workers, by default a filesystem store
+ * under `.baton/blobs`) and the stage fields of its in-process worker (`StageRunnerOptions`).
+ * `notifier` receives review tokens whichever worker process opened the gate; `observer` run
+ * starts and decisions made here and the in-process worker's events.
+ */
+export interface BullmqEngineOptions extends BullmqConnectionOptions, EngineBaseOptions, StageRunnerOptions {
   /**
    * Run a worker in this process (`false` when separate `baton worker` processes do the work).
    * @default true

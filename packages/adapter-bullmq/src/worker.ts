@@ -1,18 +1,6 @@
 import { Queue, Worker, type Job } from 'bullmq';
-import {
-  createFsBlobStore,
-  silentLogger,
-  type AnyPipeline,
-  type BlobStore,
-  type Logger,
-  type ModelClient,
-  type PriceTable,
-  type ReviewNotice,
-  type ReviewNotifier,
-  type RunEvent,
-  type RunObserver,
-} from '@baton/core';
-import { type ModelLimiter } from '@baton/core/engine';
+import { createFsBlobStore, silentLogger, type ReviewNotice, type RunEvent } from '@baton/core';
+import { type EngineBaseOptions, type StageRunnerOptions } from '@baton/core/engine';
 import { createPipelineSet, invokeStage, safeObserver, validatePrices, type JournalEntry } from '@baton/core/engine';
 import {
   DEFAULT_TASK_BATCH_SIZE,
@@ -84,30 +72,12 @@ export interface BullmqWorkerTuning {
 }
 
 /** Options of {@link createBullmqWorker}. */
-export interface BullmqWorkerOptions extends BullmqConnectionOptions, BullmqWorkerTuning {
-  /** Pipelines whose runs this worker can drive and whose stages it can run. */
-  pipelines: AnyPipeline[];
-  /** Shared by every process of the deployment (claim checks, stage outputs). @default filesystem store under `.baton/blobs` */
-  blobs?: BlobStore;
-  /** The model port stages reach through `ctx.model`. */
-  model?: ModelClient;
-  /** Model budgets every `ctx.model` call waits for; `createRedisModelLimiter` shares them across workers. */
-  limiter?: ModelLimiter;
-  /** Token prices for each attempt's cost and `status().usage`. */
-  prices?: PriceTable;
-  /** @default silent */
-  logger?: Logger;
-  /** Called in this process when a gate opens (engines with a notifier also receive the notice). */
-  notifier?: ReviewNotifier;
-  /** Receives attempt, retry, review and end events of the runs this worker drives. */
-  observer?: RunObserver;
+export interface BullmqWorkerOptions extends BullmqConnectionOptions, BullmqWorkerTuning, EngineBaseOptions, StageRunnerOptions {
   /**
    * Called synchronously when this worker has recorded the end of a run (before `observer`
    * hears of it). The engine uses it to answer its `result()` waiters without reading the end back.
    */
   onRunFinished?: (event: Extract<RunEvent, { type: 'run-finished' }>) => void;
-  /** @default 32768 */
-  claimCheckThreshold?: number;
 }
 
 /** A running BullMQ worker (`baton worker --engine bullmq`). */

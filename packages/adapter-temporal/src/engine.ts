@@ -4,16 +4,9 @@ import {
   StageError,
   createMemoryBlobStore,
   resolveOutcome,
-  type AnyPipeline,
-  type BlobStore,
   type Engine,
-  type Logger,
-  type ModelClient,
-  type PriceTable,
   type ReviewDecision,
-  type ReviewNotifier,
   type RunInfo,
-  type RunObserver,
   type RunOutcome,
   type RunState,
   type RunSummary,
@@ -30,7 +23,8 @@ import {
   summarizeUsage,
   validateRunInput,
   type PipelinePin,
-  type ModelLimiter,
+  type EngineBaseOptions,
+  type StageRunnerOptions,
 } from '@baton/core/engine';
 import { defaultAddress, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './defaults.js';
 import { workflowOutcome } from './outcome.js';
@@ -48,10 +42,15 @@ import {
 } from './workflow/contract.js';
 import { GATE_OPENING, carryForRedrive, reviewsAtGate } from './workflow/run-state.js';
 
-/** Options of {@link createTemporalEngine}: those of the local engine, plus where Temporal is. */
-export interface TemporalEngineOptions {
-  /** Pipelines this engine starts by name (and its in-process worker runs). */
-  pipelines: AnyPipeline[];
+/**
+ * Options of {@link createTemporalEngine}: core's engine fields (`EngineBaseOptions`), the stage
+ * fields of its in-process worker (`StageRunnerOptions`; `status().usage` shows every worker's
+ * prices), and where Temporal is. `blobs` is the in-process worker's claim-check store and where
+ * `result()` reads a run's output references (with `worker: false`, the store the workers use;
+ * default memory); `observer` hears the in-process worker's transitions and this engine's
+ * `run-redriven`.
+ */
+export interface TemporalEngineOptions extends EngineBaseOptions, StageRunnerOptions {
   /** A client connection to reuse; otherwise one is opened lazily and closed by `close()`. */
   connection?: Connection;
   /** @default `TEMPORAL_ADDRESS` or `localhost:7233` */
@@ -62,24 +61,6 @@ export interface TemporalEngineOptions {
   taskQueue?: string;
   /** Run an in-process worker too (set false when `baton worker --engine temporal` runs elsewhere). @default true */
   worker?: boolean;
-  /**
-   * Blob store of the claim check: the in-process worker's, and where `result()` reads the
-   * references of a run's output. With `worker: false`, the store the workers use. @default memory
-   */
-  blobs?: BlobStore;
-  model?: ModelClient;
-  /** Model budgets of the in-process worker's `ctx.model` calls (see `TemporalWorkerOptions.limiter`). */
-  limiter?: ModelLimiter;
-  /** Token prices of the in-process worker's attempts (`status().usage` shows every worker's). */
-  prices?: PriceTable;
-  /** @default silent */
-  logger?: Logger;
-  /** Delivers review tokens (in the in-process worker). */
-  notifier?: ReviewNotifier;
-  /** Receives run transitions (from the in-process worker; `run-redriven` from this engine's `redrive`). */
-  observer?: RunObserver;
-  /** @default 32768 */
-  claimCheckThreshold?: number;
   /** A bundle from `bundleBatonWorkflow()` for the in-process worker. */
   workflowBundle?: WorkflowBundle;
   /** Heartbeat and timeout margins of stage activities. */

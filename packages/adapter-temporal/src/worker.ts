@@ -1,16 +1,6 @@
 import { NativeConnection, Worker, type InjectedSinks, type WorkflowBundle } from '@temporalio/worker';
-import {
-  createMemoryBlobStore,
-  silentLogger,
-  type AnyPipeline,
-  type BlobStore,
-  type Logger,
-  type ModelClient,
-  type PriceTable,
-  type ReviewNotifier,
-  type RunObserver,
-} from '@baton/core';
-import { safeObserver, type ModelLimiter, type PipelineSet } from '@baton/core/engine';
+import { createMemoryBlobStore, silentLogger, type AnyPipeline } from '@baton/core';
+import { safeObserver, type EngineBaseOptions, type PipelineSet, type StageRunnerOptions } from '@baton/core/engine';
 import { createBatonActivities } from './activities.js';
 import { bundleBatonWorkflow } from './bundle.js';
 import { routeTemporalLogs } from './logging.js';
@@ -18,8 +8,21 @@ import type { BatonSinks } from './workflow/contract.js';
 import { defaultAddress, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './defaults.js';
 import { TAKEOVER_DEFAULTS } from './worker-options.js';
 
-/** Options of {@link createTemporalWorker}. */
-export interface TemporalWorkerOptions {
+/**
+ * Options of {@link createTemporalWorker}: core's engine fields (`EngineBaseOptions`, with
+ * `pipelines` also a map read at each call, so it may grow) and stage fields
+ * (`StageRunnerOptions`), plus where Temporal is.
+ * - `blobs` must be shared by every worker of the task queue (default memory: one worker only).
+ * - `limiter`: `createPostgresModelLimiter` of `@baton/registry` shares budgets across every worker
+ *   of the task queue. The wait happens inside the stage activity, which heartbeats meanwhile; it
+ *   is neither an attempt nor counted against the stage's timeout, and the workflow's
+ *   start-to-close timeout leaves room for it (`ActivityTuning.maxBudgetWaitMs`).
+ * - `logger` receives Baton's lines and the Temporal SDK's (Runtime, worker, Rust core: see
+ *   {@link routeTemporalLogs}), so a silent logger silences the SDK too.
+ * - `notifier` is called from the review activity; `observer` receives attempts from activities,
+ *   steps and reviews from the workflow (not on replay).
+ */
+export interface TemporalWorkerOptions extends Omit<EngineBaseOptions, 'pipelines'>, StageRunnerOptions {
   /** Pipelines whose stages this worker runs (a map is read at each call, so it may grow). */
   pipelines: AnyPipeline[] | ReadonlyMap<string, AnyPipeline> | PipelineSet;
   /** A connection to reuse; closed by the caller. Without it the worker opens (and closes) its own. */
@@ -30,35 +33,12 @@ export interface TemporalWorkerOptions {
   namespace?: string;
   /** @default 'baton' */
   taskQueue?: string;
-  /** Blob store of the claim check; must be shared by every worker of the task queue. @default memory (one worker only) */
-  blobs?: BlobStore;
-  model?: ModelClient;
-  /**
-   * Model budgets every `ctx.model` call waits for; `createPostgresModelLimiter` of `@baton/registry`
-   * shares them across every worker of the task queue. The wait happens inside the stage activity,
-   * which heartbeats meanwhile; it is neither an attempt nor counted against the stage's timeout,
-   * and the workflow's start-to-close timeout leaves room for it (`ActivityTuning.maxBudgetWaitMs`).
-   */
-  limiter?: ModelLimiter;
-  /** Token prices for each attempt's cost and `status().usage`. */
-  prices?: PriceTable;
   /**
    * How long an attempt may run past its stage timeout, budget waits aside, before it stops
    * heartbeating and the workflow runs it again (its start-to-close leaves room for budget waits,
    * so it no longer bounds a stuck attempt). @default 60000
    */
   stuckGraceMs?: number;
-  /**
-   * Receives Baton's lines and the Temporal SDK's (Runtime, worker, Rust core: see
-   * {@link routeTemporalLogs}), so a silent logger silences the SDK too. @default silent
-   */
-  logger?: Logger;
-  /** Delivers review tokens when a gate opens (called from the review activity). */
-  notifier?: ReviewNotifier;
-  /** Receives every run transition: attempts from activities, steps and reviews from the workflow (not on replay). */
-  observer?: RunObserver;
-  /** @default 32768 */
-  claimCheckThreshold?: number;
   /** A bundle from {@link bundleBatonWorkflow}; bundled on first use otherwise. */
   workflowBundle?: WorkflowBundle;
   /** Stage activities run at once by this worker. @default 100 */

@@ -8,6 +8,7 @@
  *
  * @packageDocumentation
  */
+export type { EngineBaseOptions, StageRunnerOptions } from './engine-options.js';
 export {
   API_ERROR_CODES,
   FATAL_CODES,

@@ -12,16 +12,13 @@ import {
   resolveOutcome,
   silentLogger,
   type AnyPipeline,
-  type BlobStore,
   type Engine,
-  type Logger,
   type PendingReview,
   type ReviewDecision,
   type RunInfo,
-  type RunObserver,
   type RunOutcome,
 } from '@baton/core';
-import { apiError, assertGateOf, containsRef, startRunId, resolvePipeline, safeObserver, validateRunInput } from '@baton/core/engine';
+import { apiError, assertGateOf, containsRef, startRunId, resolvePipeline, safeObserver, validateRunInput, type EngineBaseOptions } from '@baton/core/engine';
 import { replayExecutionName } from '../lambda/event.js';
 import { decideReview, type ReviewStore } from '../lambda/reviews.js';
 import { createHistoryReader } from './history-reader.js';
@@ -41,8 +38,18 @@ import { awsErrorName, executionArnOf, executionNameProblem, sfnApiError } from 
  */
 export const STEP_FUNCTIONS_ENGINE = 'stepfunctions';
 
-/** Options of {@link createStepFunctionsEngine}. */
-export interface StepFunctionsEngineOptions {
+/**
+ * Options of {@link createStepFunctionsEngine}: core's engine fields (`EngineBaseOptions`) and
+ * where the deployment is. Stages run in the deployed functions, so it takes no stage fields.
+ * - `pipelines`: the deployed pipelines: their input schemas (start), stage retry policies (status) and names.
+ * - `blobs`: the deployment's blob store (the bucket the stage functions' claim check writes to,
+ *   e.g. the stages package's S3 store): `result()` reads the claim-check references of a run's
+ *   output from it, so it returns values as every engine does. Without it, references are
+ *   returned as they are (with a warning in the log).
+ * - `observer` receives the events of the runs this engine records itself: a start refused for
+ *   invalid input (no execution is started). Deployed runs are recorded by the deployment's own functions.
+ */
+export interface StepFunctionsEngineOptions extends EngineBaseOptions {
   /**
    * An `SFNClient`: region, credentials and endpoint (`AWS_ENDPOINT_URL_SFN`) are its business; a
    * client given here is not destroyed by `close`. @default `new SFNClient({})`, configured from
@@ -61,31 +68,15 @@ export interface StepFunctionsEngineOptions {
   stateMachineArn?: string;
   /** Per pipeline name, the ARN of its state machine (a deployment of several pipelines). */
   stateMachines?: Record<string, string>;
-  /** The deployed pipelines: their input schemas (start), stage retry policies (status) and names. */
-  pipelines: AnyPipeline[];
   /**
    * Where the deployed review gate records pending reviews and their task tokens: the registry's
    * `createRegistryReviewStore(registry)` in production. Not closed by the engine.
    */
   reviews: ReviewStore;
-  /**
-   * The deployment's blob store (the bucket the stage functions' claim check writes to, e.g. the
-   * stages package's S3 store): `result()` reads the claim-check references of a run's output
-   * from it, so it returns values as every engine does. Without it, references are returned as
-   * they are (with a warning in the log).
-   */
-  blobs?: BlobStore;
   /** How often `result` asks DescribeExecution whether the run ended. @default 1000 */
   pollIntervalMs?: number;
   /** Executions `list` reads per state machine, newest first. @default 1000 */
   listLimit?: number;
-  /**
-   * Receives the events of the runs this engine records itself: a start refused for invalid input
-   * (no execution is started). Deployed runs are recorded by the deployment's own functions.
-   */
-  observer?: RunObserver;
-  /** @default silentLogger */
-  logger?: Logger;
   /**
    * What `redrive` does where Step Functions refuses RedriveExecution (past the 14 days after an
    * execution stopped, or another reason the service gives): `true` replays the run, a new

@@ -6,17 +6,23 @@ import {
   silentLogger,
   type AnyPipeline,
   type AnyStage,
-  type BlobStore,
   type Engine,
-  type Logger,
-  type ModelClient,
-  type ReviewNotifier,
   type RunInfo,
   type RunObserver,
   type RunOutcome,
   type RunSummary,
 } from '@baton/core';
-import { apiError, createPipelineSet, pinOf, startRunId, safeObserver, validateRunInput, type PipelinePin } from '@baton/core/engine';
+import {
+  apiError,
+  createPipelineSet,
+  pinOf,
+  startRunId,
+  safeObserver,
+  validateRunInput,
+  type EngineBaseOptions,
+  type PipelinePin,
+  type StageRunnerOptions,
+} from '@baton/core/engine';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { compileToAsl } from '../compile/compile.js';
 import { SFN_HISTORY_LIMIT } from '../compile/limits.js';
@@ -33,17 +39,13 @@ import { trackEvents, type TrackedRun } from './events.js';
 import { withPayloadChecks } from './payload-limit.js';
 import { clampLocalTimers } from './timers.js';
 
-/** Options of {@link createStepFunctionsLocalEngine}. */
-export interface StepFunctionsLocalEngineOptions {
-  /** Pipelines runnable by name. */
-  pipelines: AnyPipeline[];
-  /** Claim-check store shared by the stage handlers. @default an in-memory store */
-  blobs?: BlobStore;
-  model?: ModelClient;
-  /** @default silentLogger */
-  logger?: Logger;
-  /** Receives review tokens when an approval gate opens. */
-  notifier?: ReviewNotifier;
+/**
+ * Options of {@link createStepFunctionsLocalEngine}: core's engine fields (`EngineBaseOptions`;
+ * `blobs` is the stage handlers' claim-check store, default memory) and the stage fields its
+ * in-process handlers use (`model`, `notifier` when an approval gate opens, `claimCheckThreshold`),
+ * plus what the emulation takes.
+ */
+export interface StepFunctionsLocalEngineOptions extends EngineBaseOptions, Pick<StageRunnerOptions, 'model' | 'notifier' | 'claimCheckThreshold'> {
   /** Where the review gate records pending reviews. @default an in-memory store */
   reviews?: ReviewStore;
   /** Compiler options (workflow type, expected item counts…). */
@@ -61,10 +63,6 @@ export interface StepFunctionsLocalEngineOptions {
    * 2 per map iteration. `false` turns it off. @default 25000
    */
   historyLimit?: number | false;
-  /** Claim-check threshold of the stage handlers, in bytes. @default 32768 */
-  claimCheckThreshold?: number;
-  /** Receives run events (run, attempts, retries, reviews) for a run registry. */
-  observer?: RunObserver;
   /**
    * The functions to run instead of the handlers this engine builds in process: the deployed
    * Lambda handlers (e.g. `@baton/aws-runtime`'s), called in process with the event Lambda would

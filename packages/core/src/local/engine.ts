@@ -1,7 +1,8 @@
 import { validatePrices } from '../quota/cost.js';
 import type { AnyPipeline } from '../builder.js';
+import type { EngineBaseOptions, StageRunnerOptions } from '../engine-options.js';
 import { jsonBytes, resolveRefs, storeValue } from '../claim-check.js';
-import type { Engine, ReviewDecision, ReviewNotifier, RunInfo, RunSummary } from '../engine.js';
+import type { Engine, ReviewDecision, RunInfo, RunSummary } from '../engine.js';
 import { createReviewToken, stageMetaOf, validateRunInput } from '../engine-support.js';
 import { createPipelineSet, pinOf } from '../pipeline-versions.js';
 import { startRunId } from '../run-id.js';
@@ -9,52 +10,34 @@ import { apiError } from '../api-errors.js';
 import { StageError } from '../errors.js';
 import { interpret } from '../interpreter/interpret.js';
 import type { ApprovalOutcome, Effects, RunOutcome, TaskOutcome } from '../interpreter/types.js';
-import { createFsBlobStore, createMemoryBlobStore, type BlobStore } from '../ports/blob-store.js';
+import { createFsBlobStore, createMemoryBlobStore } from '../ports/blob-store.js';
 import { realClock, type Clock } from '../ports/clock.js';
-import { silentLogger, type Logger } from '../ports/logger.js';
-import type { ModelClient } from '../ports/model.js';
-import type { PriceTable } from '../quota/cost.js';
-import type { ModelLimiter } from '../quota/limiter.js';
+import { silentLogger } from '../ports/logger.js';
 import { invokeStage } from '../stage.js';
 import { apply, createFileJournalStore, createMemoryJournalStore, foldJournal, type JournalEntry, type JournalState, type JournalStore } from './journal.js';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { createLeaseKeeper } from './lease.js';
 import { decisionEntryFor, pendingReviewOf, runInfoFromJournal } from './run-info.js';
-import { safeObserver, type RunEvent, type RunObserver } from '../observer.js';
+import { safeObserver, type RunEvent } from '../observer.js';
 import { resolveOutcome } from '../run-output.js';
 
 /** Step Functions' payload limit per state, enforced by `emulate: 'stepfunctions'`. */
 export const STEP_FUNCTIONS_PAYLOAD_LIMIT = 256 * 1024;
 
-/** Options of {@link createLocalEngine}. */
-export interface LocalEngineOptions {
-  /**
-   * Pipelines this engine can start by name, several versions of a name allowed: a new run takes
-   * the newest (or `start`'s `version`), a run goes on only with the version it started on.
-   */
-  pipelines: AnyPipeline[];
+/**
+ * Options of {@link createLocalEngine}: the fields every engine takes (`EngineBaseOptions`:
+ * pipelines, blobs, logger, observer) and those of an engine that runs stages in its own process
+ * (`StageRunnerOptions`: model, limiter, prices, notifier, claimCheckThreshold), plus its own.
+ * Without `dir`, `blobs` defaults to memory; with it, to a filesystem store under `dir/blobs`.
+ */
+export interface LocalEngineOptions extends EngineBaseOptions, StageRunnerOptions {
   /** Directory of the durable journal (and default blob store). Omit to keep everything in memory. */
   dir?: string;
-  /** @default filesystem store under `dir/blobs`, or memory without `dir` */
-  blobs?: BlobStore;
-  model?: ModelClient;
-  /** Model budgets shared by every run of this engine (`createMemoryModelLimiter`). */
-  limiter?: ModelLimiter;
-  /** Token prices for the cost in `status().usage`. */
-  prices?: PriceTable;
-  /** @default silent */
-  logger?: Logger;
-  /** Delivers review tokens when a gate opens. */
-  notifier?: ReviewNotifier;
-  /** @default 32768 */
-  claimCheckThreshold?: number;
   /** @default the wall clock */
   clock?: Clock;
   /** Enforce another engine's limits locally, so a pipeline that would break there breaks here first. */
   emulate?: 'stepfunctions';
-  /** Receives every run transition (a run registry, a dashboard feed). */
-  observer?: RunObserver;
 }
 
 /** The in-process engine: no services, a durable journal, resumable after `kill -9`. */
