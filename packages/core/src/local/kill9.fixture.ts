@@ -6,7 +6,7 @@
  *   recover <dir>                    resume unfinished runs, wait for `kill9`, print its outcome
  *   approve <dir>                    approve gate `review` with the token the first child saved, print the outcome
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { definePipeline, type AnyPipeline } from '../builder.js';
@@ -44,7 +44,11 @@ function pipelines(): AnyPipeline[] {
 async function main(): Promise<void> {
   const [mode, dir] = process.argv.slice(2);
   if (!dir) throw new Error('usage: kill9.fixture.ts <start|recover|approve> <dir> [probe pipeline]');
-  const notifier = (notice: ReviewNotice): void => writeFileSync(join(dir, 'token.json'), JSON.stringify(notice));
+  // written whole or not at all: the test kills this process as soon as the file appears
+  const notifier = (notice: ReviewNotice): void => {
+    writeFileSync(join(dir, 'token.json.tmp'), JSON.stringify(notice));
+    renameSync(join(dir, 'token.json.tmp'), join(dir, 'token.json'));
+  };
   const engine = createLocalEngine({ pipelines: pipelines(), dir, notifier });
   if (mode === 'start') {
     const [probe, pipeline] = process.argv.slice(4);
