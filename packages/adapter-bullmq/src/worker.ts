@@ -1,7 +1,16 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import { createFsBlobStore, silentLogger, type ReviewNotice, type RunEvent } from '@baton/core';
-import { type EngineBaseOptions, type StageRunnerOptions } from '@baton/core/engine';
-import { createPipelineSet, invokeStage, safeObserver, validatePrices, type JournalEntry } from '@baton/core/engine';
+import {
+  attemptFinishedEvent,
+  attemptStartedEvent,
+  createPipelineSet,
+  invokeStage,
+  safeObserver,
+  validatePrices,
+  type EngineBaseOptions,
+  type JournalEntry,
+  type StageRunnerOptions,
+} from '@baton/core/engine';
 import {
   DEFAULT_TASK_BATCH_SIZE,
   JOB_OPTIONS,
@@ -171,8 +180,9 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
       throw new Error(
         `this worker does not know stage "${t.stage}" of pipeline "${t.pipeline}"${t.pipelineVersion === undefined ? '' : ` version ${t.pipelineVersion}`}`,
       );
+    const ref = { runId: t.runId, stepPath: t.stepPath, stage: t.stage, attempt: t.attempt };
     if (observing) {
-      observe({ type: 'attempt-started', runId: t.runId, stepPath: t.stepPath, stage: t.stage, attempt: t.attempt, at: startedAt });
+      observe(attemptStartedEvent(ref, startedAt));
       if (t.attempt === 1) observe({ type: 'step-started', runId: t.runId, stepPath: t.stepPath, kind: 'task', at: startedAt });
     }
     const result = await invokeStage(stage, t.input, {
@@ -204,8 +214,7 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
     const entry: JournalEntry = result.ok ? { ...base, ok: true, output: result.output } : { ...base, ok: false, error: result.error };
     const finished = (): void => {
       if (!observing) return;
-      const ev = { type: 'attempt-finished' as const, runId: t.runId, stepPath: t.stepPath, stage: t.stage, attempt: t.attempt, at, metrics: result.metrics };
-      observe(result.ok ? { ...ev, status: 'succeeded' } : { ...ev, status: 'failed', error: result.error });
+      observe(attemptFinishedEvent(ref, result, at));
       if (result.ok) observe({ type: 'step-finished', runId: t.runId, stepPath: t.stepPath, kind: 'task', status: 'succeeded', at });
     };
     const runningField = `${t.stepPath}#${t.attempt}`;

@@ -15,6 +15,8 @@ import {
 import {
   DEFAULT_STAGE_TIMEOUT_MS,
   apiError,
+  attemptFinishedEvent,
+  attemptStartedEvent,
   createPipelineSet,
   createReviewToken,
   invokeStage,
@@ -119,7 +121,8 @@ export function createBatonActivities(options: BatonActivitiesOptions): BatonAct
         return { ok: false, error, startedAt, finishedAt: startedAt };
       }
       const ctx = Context.current();
-      await notify({ type: 'attempt-started', runId: req.runId, stepPath: req.stepPath, stage: req.stage, attempt: req.attempt, at: startedAt });
+      const ref = { runId: req.runId, stepPath: req.stepPath, stage: req.stage, attempt: req.attempt };
+      await notify(attemptStartedEvent(ref, startedAt));
       // the start-to-close timeout leaves room for budget waits (maxBudgetWaitMs), so it no longer
       // bounds an attempt stuck outside the stage's own timeout (a blob read that never answers):
       // heartbeats stop once the time not spent waiting for budget passes timeout + grace
@@ -148,16 +151,7 @@ export function createBatonActivities(options: BatonActivitiesOptions): BatonAct
           throw ApplicationFailure.nonRetryable(`worker stopped during ${req.stepPath} attempt ${req.attempt}`, WORKER_STOPPED);
         }
         const finishedAt = new Date().toISOString();
-        const base = {
-          type: 'attempt-finished' as const,
-          runId: req.runId,
-          stepPath: req.stepPath,
-          stage: req.stage,
-          attempt: req.attempt,
-          metrics: result.metrics,
-          at: finishedAt,
-        };
-        await notify(result.ok ? { ...base, status: 'succeeded' } : { ...base, status: 'failed', error: result.error });
+        await notify(attemptFinishedEvent(ref, result, finishedAt));
         return result.ok
           ? { ok: true, output: result.output, metrics: result.metrics, startedAt, finishedAt }
           : { ok: false, error: result.error, metrics: result.metrics, startedAt, finishedAt };

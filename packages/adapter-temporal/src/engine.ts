@@ -13,6 +13,7 @@ import {
 } from '@baton/core';
 import {
   apiError,
+  resultWithin,
   assertGateOf,
   createPipelineSet,
   pinOf,
@@ -218,12 +219,7 @@ export function createTemporalEngine(options: TemporalEngineOptions): TemporalEn
           throw e instanceof WorkflowNotFoundError ? apiError.runNotFound(runId) : e;
         },
       );
-      if (resultOptions.timeoutMs === undefined) return done;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(apiError.resultTimedOut(runId, resultOptions.timeoutMs!)), resultOptions.timeoutMs);
-      });
-      return Promise.race([done, timeout]).finally(() => clearTimeout(timer));
+      return resultWithin(runId, done, resultOptions.timeoutMs);
     },
     async status(runId) {
       await ensureWorker();

@@ -1,6 +1,6 @@
 import { createStageHandler, isFinalFailure, runIdOf, toLambdaError, type StageEvent, type StageHandler } from '@baton/adapter-stepfunctions/lambda';
 import { createJsonLogger, type AnyPipeline, type AnyStage, type Logger, type RunEvent, type RunObserver, type SerializedError } from '@baton/core';
-import { serializeError } from '@baton/core/engine';
+import { attemptFinishedEvent, attemptStartedEvent, serializeError } from '@baton/core/engine';
 import { createRegistryObserver, type RegistryObserver } from '@baton/registry';
 import { createModelFromEnv, createS3BlobStore } from '@baton/stages';
 import { DATABASE_SECRET_VARIABLE, openRegistryFromEnv } from './database.js';
@@ -165,8 +165,8 @@ async function recordUnrun(observer: RunObserver, event: StageEvent, attempt: nu
   const attemptOf = { runId, stepPath: event.stepPath, stage: event.stage, attempt };
   const events: RunEvent[] = [
     ...(attempt === 1 ? [{ type: 'step-started' as const, ...step, at }] : []),
-    { type: 'attempt-started', ...attemptOf, at },
-    { type: 'attempt-finished', ...attemptOf, status: 'failed', error, at },
+    attemptStartedEvent(attemptOf, at),
+    attemptFinishedEvent(attemptOf, { ok: false, error }, at),
     ...(isFinalFailure(event.retry ?? [], error.code, attempt - 1) ? [{ type: 'step-finished' as const, ...step, status: 'failed' as const, error, at }] : []),
   ];
   for (const e of events) await observer(e);

@@ -71,6 +71,26 @@ export const apiError = {
 } as const;
 
 /**
+ * The `result()` wait of an engine whose run's end is a promise: `done`, or `ResultTimedOut` once
+ * `timeoutMs` passes (the run goes on; a later `result()` waits again). Without `timeoutMs`, `done`.
+ *
+ * @example
+ * ```ts
+ * async result(runId, { timeoutMs } = {}) {
+ *   return resultWithin(runId, run(runId).done, timeoutMs);
+ * }
+ * ```
+ */
+export function resultWithin<T>(runId: string, done: Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  if (timeoutMs === undefined) return done;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(apiError.resultTimedOut(runId, timeoutMs)), timeoutMs);
+  });
+  return Promise.race([done, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
  * The approval gate names of a pipeline, in the order they appear (nested steps included).
  *
  * @example

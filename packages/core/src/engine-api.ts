@@ -67,7 +67,7 @@ export type { AttemptRecord, RetryRecord } from './engine.js';
 export { createReviewToken, hashReviewToken, newRunId, resolvePipeline, stageMetaOf, validateRunInput, verifyReviewToken } from './engine-support.js';
 export { MAX_REVIEW_NOTE_CHARS, type SectionVerdictKind } from './engine.js';
 export { SECTION_VERDICT_KINDS, checkReviewDecision, findOpenReview, matchOpenReview, sectionVerdictsOf, type OpenReview } from './review-decision.js';
-export { apiError, approvalGatesOf, assertGateOf, type NotRedrivableReason } from './api-errors.js';
+export { apiError, approvalGatesOf, assertGateOf, resultWithin, type NotRedrivableReason } from './api-errors.js';
 export { RUN_ID_PATTERN, RUN_ID_RULE, assertRunId, pathUnder, startRunId } from './run-id.js';
 export { reviewLink } from './review-link.js';
 export { createPipelineSet, irDigest, pinOf, type PipelinePin, type PipelineSet } from './pipeline-versions.js';
@@ -91,7 +91,7 @@ export {
   type JournalState,
   type JournalStore,
 } from './local/journal.js';
-export { safeObserver } from './observer.js';
+export { attemptFinishedEvent, attemptStartedEvent, safeObserver, type AttemptOutcome, type AttemptRef } from './observer.js';
 export { decisionEntryFor, pendingReviewOf, runInfoFromJournal, type LiveRunView } from './local/run-info.js';
 export { DEFAULT_BUDGET_WINDOW_MS, DEFAULT_ESTIMATED_OUTPUT_TOKENS, estimateUsage, validateBudgets, type ModelBudget } from './quota/budget.js';
 export {

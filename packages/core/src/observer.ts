@@ -3,6 +3,40 @@ import type { SerializedError } from './errors.js';
 import type { Logger } from './ports/logger.js';
 import type { InvocationMetrics } from './stage.js';
 
+/** The stage attempt an attempt event is about. */
+export interface AttemptRef {
+  runId: string;
+  stepPath: string;
+  stage: string;
+  attempt: number;
+}
+
+/** How an attempt ended, as an engine knows it: an `invokeStage` result, or a Lambda's answer (no metrics). */
+export type AttemptOutcome = { ok: true; metrics?: InvocationMetrics } | { ok: false; error: SerializedError; metrics?: InvocationMetrics };
+
+/** The `attempt-started` event of one stage attempt. Every engine builds its attempt events with these two functions. */
+export function attemptStartedEvent(ref: AttemptRef, at: string): RunEvent {
+  return { type: 'attempt-started', runId: ref.runId, stepPath: ref.stepPath, stage: ref.stage, attempt: ref.attempt, at };
+}
+
+/**
+ * The `attempt-finished` event of an attempt's outcome: `succeeded`, or `failed` with its error,
+ * and the attempt's metrics when the engine has them (tokens, cost, budget wait).
+ *
+ * @example
+ * ```ts
+ * const ref = { runId, stepPath, stage: stage.name, attempt };
+ * await observe(attemptStartedEvent(ref, new Date().toISOString()));
+ * const result = await invokeStage(stage, input, { blobs, runId, stepPath, attempt });
+ * await observe(attemptFinishedEvent(ref, result, new Date().toISOString()));
+ * ```
+ */
+export function attemptFinishedEvent(ref: AttemptRef, outcome: AttemptOutcome, at: string): RunEvent {
+  const base = { type: 'attempt-finished' as const, runId: ref.runId, stepPath: ref.stepPath, stage: ref.stage, attempt: ref.attempt, at };
+  const metrics = outcome.metrics ? { metrics: outcome.metrics } : {};
+  return outcome.ok ? { ...base, status: 'succeeded', ...metrics } : { ...base, status: 'failed', error: outcome.error, ...metrics };
+}
+
 /**
  * A transition of a run, emitted by every engine so that a run registry (or any observer) can
  * show which step of which run is in flight. `stepPath` carries map indexes (`sections[3]/generate`).

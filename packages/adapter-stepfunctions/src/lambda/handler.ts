@@ -13,6 +13,8 @@ import {
 import {
   DEFAULT_CLAIM_CHECK_THRESHOLD,
   DEFAULT_STAGE_TIMEOUT_MS,
+  attemptFinishedEvent,
+  attemptStartedEvent,
   decideRetry,
   invokeStage,
   safeObserver,
@@ -127,7 +129,7 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
     const step = { runId, stepPath: event.stepPath, kind: 'task' };
     if (observe) {
       if (attempt === 1) await observe({ type: 'step-started', ...step, at: at() });
-      await observe({ type: 'attempt-started', ...base, at: at() });
+      await observe(attemptStartedEvent(base, at()));
     }
     const budget =
       options.limiter && remaining !== undefined
@@ -160,10 +162,10 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
     if (observe) {
       const done = at();
       if (result.ok) {
-        await observe({ type: 'attempt-finished', ...base, status: 'succeeded', metrics: result.metrics, at: done });
+        await observe(attemptFinishedEvent(base, result, done));
         await observe({ type: 'step-finished', ...step, status: 'succeeded', at: done });
       } else {
-        await observe({ type: 'attempt-finished', ...base, status: 'failed', error: result.error, metrics: result.metrics, at: done });
+        await observe(attemptFinishedEvent(base, result, done));
         if (isFinalFailure(event.retry ?? stage.retry ?? [], result.error.code, attempt - 1)) {
           await observe({ type: 'step-finished', ...step, status: 'failed', error: result.error, at: done });
         }

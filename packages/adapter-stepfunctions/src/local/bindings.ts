@@ -1,5 +1,14 @@
 import { type RunEvent, type RetryPolicy, type SerializedError } from '@baton/core';
-import { decideRetry, baseDelayMs, jsonBytes, seededRandom, type AttemptRecord, type RetryRecord } from '@baton/core/engine';
+import {
+  attemptFinishedEvent,
+  attemptStartedEvent,
+  decideRetry,
+  baseDelayMs,
+  jsonBytes,
+  seededRandom,
+  type AttemptRecord,
+  type RetryRecord,
+} from '@baton/core/engine';
 import { inputHash } from '@baton/core/interpreter';
 import { errorFromCause, lambdaCause } from '../lambda/errors.js';
 import type { StageHandler } from '../lambda/handler.js';
@@ -84,7 +93,7 @@ export function bindStageTasks(
         open.add(event.stepPath);
         records.emit({ type: 'step-started', ...step, at: record.startedAt });
       }
-      records.emit({ type: 'attempt-started', ...base, at: record.startedAt });
+      records.emit(attemptStartedEvent(base, record.startedAt));
       try {
         // a Lambda's result crosses the wire as JSON
         const output = JSON.parse(JSON.stringify((await handler({ ...event, retryCount: attempt - 1 })) ?? null)) as unknown;
@@ -102,7 +111,7 @@ export function bindStageTasks(
         }
         Object.assign(record, { status: 'succeeded', finishedAt: now() });
         if (hash !== undefined) records.completed.set(event.stepPath, { hash, output: stageOutputOf(event, output), stage: binding.name });
-        records.emit({ type: 'attempt-finished', ...base, status: 'succeeded', at: record.finishedAt! });
+        records.emit(attemptFinishedEvent(base, { ok: true }, record.finishedAt!));
         open.delete(event.stepPath);
         records.emit({ type: 'step-finished', ...step, status: 'succeeded', at: record.finishedAt! });
         return wrap(output);
@@ -110,7 +119,7 @@ export function bindStageTasks(
         const err = e as Error;
         const error: SerializedError = errorFromCause(err.name, err.message);
         Object.assign(record, { status: 'failed', finishedAt: now(), error });
-        records.emit({ type: 'attempt-finished', ...base, status: 'failed', error, at: record.finishedAt! });
+        records.emit(attemptFinishedEvent(base, { ok: false, error }, record.finishedAt!));
         if (!planRetry(stateName, binding.retry, event.stepPath, attempt, error, records, retryOverrides, counts)) {
           open.delete(event.stepPath);
           records.emit({ type: 'step-finished', ...step, status: 'failed', error, at: record.finishedAt! });

@@ -14,6 +14,7 @@ import {
 } from '@baton/core';
 import {
   apiError,
+  resultWithin,
   createPipelineSet,
   pinOf,
   startRunId,
@@ -401,12 +402,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
     async result(runId, resultOptions = {}) {
       const run = get(runId);
       const done = run.done.then((o) => resolveOutcome(o, blobs));
-      if (resultOptions.timeoutMs === undefined) return done;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(apiError.resultTimedOut(runId, resultOptions.timeoutMs!)), resultOptions.timeoutMs);
-      });
-      return Promise.race([done, timeout]).finally(() => clearTimeout(timer));
+      return resultWithin(runId, done, resultOptions.timeoutMs);
     },
     async status(runId) {
       const run = get(runId);

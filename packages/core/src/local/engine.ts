@@ -6,7 +6,7 @@ import type { Engine, ReviewDecision, RunInfo, RunSummary } from '../engine.js';
 import { createReviewToken, stageMetaOf, validateRunInput } from '../engine-support.js';
 import { createPipelineSet, pinOf } from '../pipeline-versions.js';
 import { startRunId } from '../run-id.js';
-import { apiError } from '../api-errors.js';
+import { apiError, resultWithin } from '../api-errors.js';
 import { StageError } from '../errors.js';
 import { interpret } from '../interpreter/interpret.js';
 import type { ApprovalOutcome, Effects, RunOutcome, TaskOutcome } from '../interpreter/types.js';
@@ -19,7 +19,7 @@ import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { createLeaseKeeper } from './lease.js';
 import { decisionEntryFor, pendingReviewOf, runInfoFromJournal } from './run-info.js';
-import { safeObserver, type RunEvent } from '../observer.js';
+import { attemptFinishedEvent, attemptStartedEvent, safeObserver, type RunEvent } from '../observer.js';
 import { resolveOutcome } from '../run-output.js';
 
 /** Step Functions' payload limit per state, enforced by `emulate: 'stepfunctions'`. */
@@ -311,12 +311,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       const state = active.get(runId)?.state ?? foldJournal(journal.read(runId));
       if (state.end && !active.has(runId)) return resolveOutcome(endOutcome(state.end), blobs);
       const done = launch(runId).done.then((o) => resolveOutcome(o, blobs));
-      if (resultOptions.timeoutMs === undefined) return done;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(apiError.resultTimedOut(runId, resultOptions.timeoutMs!)), resultOptions.timeoutMs);
-      });
-      return Promise.race([done, timeout]).finally(() => clearTimeout(timer));
+      return resultWithin(runId, done, resultOptions.timeoutMs);
     },
     async status(runId) {
       return info(runId);
@@ -397,12 +392,14 @@ function eventOf(runId: string, e: JournalEntry): RunEvent | undefined {
     case 'start':
       return { type: 'run-started', runId, pipeline: e.pipeline, engine: 'local', input: e.input, at: e.at };
     case 'attempt':
-      return { type: 'attempt-started', runId, stepPath: e.path, stage: e.stage ?? '', attempt: e.attempt, at: e.at };
+      return attemptStartedEvent({ runId, stepPath: e.path, stage: e.stage ?? '', attempt: e.attempt }, e.at);
     case 'task': {
-      const base = { type: 'attempt-finished' as const, runId, stepPath: e.path, stage: e.stage ?? '', attempt: e.attempt, at: e.at };
-      return e.ok
-        ? { ...base, status: 'succeeded', ...(e.metrics ? { metrics: e.metrics } : {}) }
-        : { ...base, status: 'failed', error: e.error!, ...(e.metrics ? { metrics: e.metrics } : {}) };
+      const metrics = e.metrics ? { metrics: e.metrics } : {};
+      return attemptFinishedEvent(
+        { runId, stepPath: e.path, stage: e.stage ?? '', attempt: e.attempt },
+        e.ok ? { ok: true, ...metrics } : { ok: false, error: e.error!, ...metrics },
+        e.at,
+      );
     }
     case 'retry':
       return { type: 'retry-scheduled', runId, stepPath: e.path, attempt: e.attempt, code: e.code, delayMs: e.delayMs, at: e.at ?? new Date().toISOString() };
