@@ -22,7 +22,7 @@ export default tseslint.config(
       // A cycle between modules is a layering mistake (ARCHITECTURE.md): value imports only, type-only imports are erased.
       'import-x/no-cycle': ['error', { ignoreExternal: true, allowUnsafeDynamicCyclicDependency: false }],
       // TSDoc comments must parse: a malformed tag hides the documentation a user reads in the editor.
-      'tsdoc/syntax': 'warn',
+      'tsdoc/syntax': 'error',
     },
   },
 );

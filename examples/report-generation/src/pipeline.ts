@@ -71,8 +71,8 @@ const REWRITE: typeof FIRST_DRAFT = {
 };
 
 /**
- * What happens to one section: generate -> validate [ValidationFailed -> repair loop]
- * [SafetyCheckFailed -> flag for human]. The same steps write a section the first time and
+ * What happens to one section: generate → validate [ValidationFailed → repair loop]
+ * [SafetyCheckFailed → flag for human]. The same steps write a section the first time and
  * again after a reviewer sent it back (`select` adds the revision to each stage's input).
  */
 function writeSection(b: StepsBuilder, select: Record<string, string>, ids: typeof FIRST_DRAFT): StepsBuilder {
@@ -148,10 +148,10 @@ const APPLY_REVIEW = {
 
 /**
  * The reference pipeline:
- * `ingest (map) -> plan -> sections (map){ write section } -> review gate over every section ->
- * apply the verdicts -> [sections sent back or undecided: review rounds (loop){ rewrite (map){ write
- * section, with the note } -> merge -> review gate over the sections still to decide -> apply }]
- * -> assemble -> notify`.
+ * `ingest (map) -> plan -> sections (map){ write section } -> review gate over every section`
+ * `-> apply the verdicts -> [sections sent back or undecided: review rounds (loop){ rewrite (map){`
+ * `write section, with the note } -> merge -> review gate over the sections still to decide -> apply }]`
+ * `-> assemble -> notify`.
  * Bad sources and failed sections are tolerated and recorded: the report is assembled from what
  * made it, with placeholders for the rest. The reviewer decides each section: approve, send back
  * with a note (written again with the note and the validator's findings in its prompt, and shown

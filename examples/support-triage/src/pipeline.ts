@@ -5,8 +5,9 @@ import { Ticket, classify, draftReply, escalate } from './stages.js';
 const BOTH = { 'ticket.$': '$.ticket', 'classification.$': '$.classification' };
 
 /**
- * Support triage: `classify -> choice(urgency) -> high: parallel[draft reply, escalate] -> ack gate
- * | normal: draft reply`. A different shape from the report: no map, a choice, a parallel step
+ * Support triage:
+ * `classify -> choice(urgency) -> high: parallel[draft reply, escalate] -> ack gate | normal: draft reply`.
+ * A different shape from the report: no map, a choice, a parallel step
  * and a short approval gate only on the urgent branch.
  */
 export const triagePipeline = definePipeline({ name: 'support-triage', version: 1, input: z.object({ ticket: Ticket }) })

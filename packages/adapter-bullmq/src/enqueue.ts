@@ -34,7 +34,7 @@ export interface EncodedTaskJob {
   opts: string | Buffer;
   /** Per task: its claim (the attempt's job id) and its JSON. */
   tasks: { claim: string; json: string }[];
-  /** `inline`: the task's in-flight mark (`path#attempt` -> JSON), set when the caller gets the task. */
+  /** `inline`: the task's in-flight mark (`path#attempt` → JSON), set when the caller gets the task. */
   running?: { field: string; value: string };
   /** `inline`: the task job whose worker runs the task, if it still holds that job's lock. */
   owner?: InlineOwner;
@@ -241,8 +241,8 @@ export function enqueueArgs(expect: string, outcomes: readonly EnqueueOutcome[],
  * owner still holds its job's lock (recorded in the inline hash against that job, so that a
  * redelivery of the job releases it) and marked in flight; it is neither claimed nor added when
  * the owner lost its lock (the caller enqueues it).
- * Returns {status, journal length, entries appended since the expected length, per `i` job 1
- * inlined, 0 claimed before, 2 owner lost its lock, the pending `p` jobs as JSON}: status 1
+ * Returns \{status, journal length, entries appended since the expected length, per `i` job 1
+ * inlined, 0 claimed before, 2 owner lost its lock, the pending `p` jobs as JSON\}: status 1
  * written, 0 journal moved, -1 an outcome was already recorded.
  * Without BullMQ's scripts (a BullMQ that does not ship them) `s` and `d` jobs fail the script.
  */

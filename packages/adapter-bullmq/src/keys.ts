@@ -12,13 +12,13 @@ export interface RunKeys {
   journal: string;
   /** Hash of idempotency fields: each journal write happens once per field. */
   once: string;
-  /** Hash of attempts in flight: `path#attempt` -> JSON. */
+  /** Hash of attempts in flight: `path#attempt` → JSON. */
   running: string;
   /** The run's end entry (JSON) while the run is ended. */
   end: string;
-  /** Hash of task claims run inline by a worker after the task before them: claim -> task job id that carries them. */
+  /** Hash of task claims run inline by a worker after the task before them: claim → task job id that carries them. */
   inline: string;
-  /** Hash of task jobs claimed on the public enqueue path and not yet added: job id -> JSON (`PendingJob`). */
+  /** Hash of task jobs claimed on the public enqueue path and not yet added: job id → JSON (`PendingJob`). */
   pending: string;
 }
 

@@ -2,7 +2,7 @@ import type { ModelClient, RunInfo } from '@baton/core';
 import type { Redis } from 'ioredis';
 
 /**
- * Hash of the model calls made per attempt of a run (`path#attempt` -> count). Written before
+ * Hash of the model calls made per attempt of a run (`path#attempt` → count). Written before
  * each call leaves the worker, so a call made by a worker that is then killed still counts: the
  * journal's metrics only hold the calls of the execution that recorded the attempt's outcome.
  */

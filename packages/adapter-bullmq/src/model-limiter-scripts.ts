@@ -24,7 +24,7 @@ local function dim(d, r, i, o)
 end
 `;
 
-/** Reserves an estimate if it fits now: returns {1, id, epoch}, or {0, wait ms} (-1: until a call in flight ends). */
+/** Reserves an estimate if it fits now: returns \{1, id, epoch\}, or \{0, wait ms\} (-1: until a call in flight ends). */
 export const ACQUIRE_SCRIPT = `${COMMON}
 local span, est_i, est_o, lease = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local now = now_ms()
@@ -78,7 +78,7 @@ return {1, id, epoch}
  * input for another failure), a success from its end less the provider's latency when that is
  * later than the grant. ARGV 6-: id, kind ('ok' | 'throttled' | 'failed'), actual input, actual
  * output, provider latency ms (-1: unknown).
- * Returns the adaptive state read: {factor, ceiling, epoch, ver} (factor and ceiling as strings).
+ * Returns the adaptive state read: \{factor, ceiling, epoch, ver\} (factor and ceiling as strings).
  */
 export const SETTLE_SCRIPT = `${COMMON}
 local id, kind, act_i, act_o, latency = ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
@@ -108,8 +108,8 @@ return {a[1] or '1', a[2] or '1', num(a[3], 0), num(a[4], 0)}
 
 /**
  * Writes the adaptive state the client computed from the one it read, if nobody wrote since
- * (KEYS[1] state; ARGV: ver read, factor, ceiling, epoch). Returns {1} or, when another write came
- * first, {0, factor, ceiling, epoch, ver} to compute again from.
+ * (KEYS[1] state; ARGV: ver read, factor, ceiling, epoch). Returns \{1\} or, when another write came
+ * first, \{0, factor, ceiling, epoch, ver\} to compute again from.
  */
 export const ADAPT_SCRIPT = `
 local a = redis.call('HMGET', KEYS[1], 'factor', 'ceiling', 'epoch', 'ver')

@@ -10,7 +10,7 @@ import { ENQUEUE_SCRIPT, RELEASE_INLINE_SCRIPT, enqueueArgs, type EncodedTaskJob
  * the in-flight attempt it settles, the run's end marker, the runs index and the set of unfinished runs.
  * KEYS: once, journal, running, end, index, active.
  * ARGV: field, value, runningField|'', end ('' keep, '-' delete, '=' set to the first entry, else set to this), indexScore|'', runId, tailFrom (-1: none), entries...
- * Returns {added, stored value, journal length, journal entries from tailFrom}.
+ * Returns \{added, stored value, journal length, journal entries from tailFrom\}.
  */
 const RECORD_SCRIPT = `
 local added = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])

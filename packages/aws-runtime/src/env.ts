@@ -1,7 +1,7 @@
 import { StageError } from '@baton/core';
 import { awsEnvConfig, type AwsEnvConfig } from '@baton/stages';
 
-/** Region, endpoint, retries and credentials of an AWS SDK client (@baton/stages' `AwsEnvConfig`). */
+/** Region, endpoint, retries and credentials of an AWS SDK client (`AwsEnvConfig` of `@baton/stages`). */
 export type AwsClientConfig = AwsEnvConfig;
 
 /**
@@ -40,7 +40,7 @@ export function requireEnv(env: Env, name: string, why: string): string {
 }
 
 /**
- * The AWS SDK client configuration an environment implies: @baton/stages' `awsEnvConfig` (empty
+ * The AWS SDK client configuration an environment implies: `awsEnvConfig` of `@baton/stages` (empty
  * for `process.env`, where the SDK reads `AWS_REGION`, `AWS_ENDPOINT_URL_<SERVICE>` and the
  * credentials itself; applied by hand for another object, so a test never edits `process.env`).
  *

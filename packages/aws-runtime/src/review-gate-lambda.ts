@@ -13,7 +13,7 @@ export interface ReviewGateLambdaOptions {
   env?: Env;
   /** @default JSON lines on stderr, bound to the pipeline */
   logger?: Logger;
-  /** Replaces the notifier read from the environment (tests). @default createReviewNotifierFromEnv({ env }) */
+  /** Replaces the notifier read from the environment (tests). @default createReviewNotifierFromEnv(\{ env \}) */
   notifier?: ReviewNotifier;
 }
 

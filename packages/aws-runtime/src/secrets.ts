@@ -13,7 +13,7 @@ export interface ReadSecretOptions {
 }
 
 /**
- * Reads a Secrets Manager secret's `SecretString` with the error mapping of @baton/stages'
+ * Reads a Secrets Manager secret's `SecretString` with the error mapping of `@baton/stages`'
  * `readSecretString`: what a deployment must fix is a fatal `ConfigurationError` naming the secret
  * and what to grant (no such secret or access denied: `secretsmanager:GetSecretValue`; a KMS key
  * the role may not use: `kms:Decrypt`; a binary or empty secret); throttling stays a retryable

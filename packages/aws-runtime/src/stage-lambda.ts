@@ -36,8 +36,8 @@ export interface StageLambdaOptions {
 export const REGISTRY_RETRY_MS = 30_000;
 
 /**
- * The handler of a deployed stage Lambda (one function per stage): `export const handler =
- * createStageLambda({ pipeline })`. Configured from the environment, once per sandbox:
+ * The handler of a deployed stage Lambda (one function per stage):
+ * `export const handler = createStageLambda({ pipeline })`. Configured from the environment, once per sandbox:
  *
  * - `BATON_STAGE`: the stage of `pipeline` to run (unknown: `ConfigurationError` listing the
  *   pipeline's stages); `BATON_BUCKET`: the claim-check bucket (`createS3BlobStore`);

@@ -21,7 +21,7 @@ export interface ProgressDisplay {
   log(line: string): void;
   /** Stops drawing (before prompting, and at the end). */
   stop(): void;
-  /** Names the items of a map (`sections[3]` -> `efficacy-results`) once they are known. */
+  /** Names the items of a map (`sections[3]` → `efficacy-results`) once they are known. */
   setItemLabels(mapId: string, labels: readonly string[]): void;
 }
 

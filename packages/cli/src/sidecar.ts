@@ -57,7 +57,7 @@ export function readSidecar(stateDir: string, runId: string, env: NodeJS.Process
   return sidecar;
 }
 
-/** The URL without the password of its user info (`redis://user:pw@host` -> `redis://user@host`). */
+/** The URL without the password of its user info (`redis://user:pw@host` → `redis://user@host`). */
 export function withoutPassword(url: string): string {
   try {
     const u = new URL(url);

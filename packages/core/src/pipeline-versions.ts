@@ -11,7 +11,7 @@ export interface PipelinePin {
   version: number;
   /** sha256 (hex) of the IR's canonical JSON, see {@link irDigest}. */
   digest: string;
-  /** Stage name -> stage version. */
+  /** Stage name → stage version. */
   stages: Record<string, number>;
 }
 

@@ -14,7 +14,7 @@ import { runConformance } from './testkit/index.js';
 const README = new URL('../README.md', import.meta.url);
 const SELF = new URL(import.meta.url);
 
-/** The README's ```ts blocks and this file's regions, both dedented, imports pointing at the package. */
+/** The README's `ts` code blocks and this file's regions, both dedented, imports pointing at the package. */
 function blocks(): { readme: string[]; regions: string[] } {
   const readme = [...readFileSync(README, 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!.trimEnd());
   const regions = [...readFileSync(SELF, 'utf8').matchAll(/\/\/ #region readme\n([\s\S]*?)\n[ ]*\/\/ #endregion/g)].map((m) =>

@@ -5,7 +5,7 @@ import { StageError } from './errors.js';
 /**
  * What a run id may be, on every engine: a letter or digit, then up to 63 letters, digits, `_` or
  * `-`. This is the intersection of Step Functions' execution-name rules (the strictest engine:
- * 1-80 characters, no whitespace, no `< > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : /`) with what
+ * 1-80 characters, no whitespace, no backtick, none of `< > { } [ ] ? * " # % \ ^ | ~ $ & , ; : /`) with what
  * is safe as a file name, a Redis key part and a Temporal workflow id. `.` is left out: the Step
  * Functions engine names Baton's own redrive executions `<runId>.r<n>`. Distinct ids never map
  * to the same storage, because no engine needs to rewrite one.

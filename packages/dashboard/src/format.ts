@@ -50,7 +50,7 @@ export function statusLabel(status: string): string {
 }
 
 /**
- * `sections[3]/write` -> `sections › item 4 › write`: step paths in words; with the run's
+ * `sections[3]/write` → `sections › item 4 › write`: step paths in words; with the run's
  * {@link StepNames}, `sections › Efficacy results › write` and `ingest › protocol.pdf`.
  */
 export function stepLabel(stepPath: string, names?: StepNames): string {

@@ -82,7 +82,7 @@ export async function reviewRoundAt(tx: SqlExecutor, runId: string, gate: string
   return Number(row?.n ?? 0) + 1;
 }
 
-/** The review round of a step path: the index of the innermost loop iteration (`review-rounds@1/review` -> 1), or null. */
+/** The review round of a step path: the index of the innermost loop iteration (`review-rounds@1/review` → 1), or null. */
 export function roundOf(stepPath: string): number | null {
   const all = [...stepPath.matchAll(/@(\d+)/g)];
   const last = all.at(-1);

@@ -15,7 +15,7 @@ export interface SqlRegistryOptions {
   classify?: FailureClassifier;
   /** Apply pending migrations on creation. @default true */
   migrate?: boolean;
-  /** Where run labels (report id, reviewer id) are read from each run's input. @default { reportId: '$.reportId', reviewerId: '$.reviewerId' } */
+  /** Where run labels (report id, reviewer id) are read from each run's input. @default \{ reportId: '$.reportId', reviewerId: '$.reviewerId' \} */
   labels?: RunLabelPaths;
 }
 

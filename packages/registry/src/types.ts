@@ -57,7 +57,7 @@ export interface StepRecord {
   runId: string;
   stepPath: string;
   kind: string;
-  /** The innermost map item index in the path (`sections[3]/generate` -> 3). */
+  /** The innermost map item index in the path (`sections[3]/generate` → 3). */
   mapIndex?: number;
   status: 'running' | 'succeeded' | 'failed';
   startedAt: string;

@@ -3,7 +3,7 @@ import { jsonBytes, sha256Hex } from '@baton/core/engine';
 /** Values larger than this are stored as a digest, not inline: the registry is an index, not a blob store. */
 export const MAX_INLINE_BYTES = 16 * 1024;
 
-/** The innermost map item index of a step path (`a[1]/b[4]/c` -> 4), or null outside maps. */
+/** The innermost map item index of a step path (`a[1]/b[4]/c` → 4), or null outside maps. */
 export function mapIndexOf(stepPath: string): number | null {
   const all = [...stepPath.matchAll(/\[(\d+)\]/g)];
   const last = all.at(-1);

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 
 /** The failure classes of the run registry, each with an alarm and a topic of its own. */
 export const ALARM_FAILURE_CLASSES = ['model', 'validation', 'safety', 'assembly', 'infrastructure'] as const;
-/** A failure class (see `classifyFailure` in @baton/registry). */
+/** A failure class (see `classifyFailure` in `@baton/registry`). */
 export type AlarmFailureClass = (typeof ALARM_FAILURE_CLASSES)[number];
 /** Where alarms go: one topic per failure class, and `operations` for the state machine's own alarms. */
 export type AlarmTopicName = AlarmFailureClass | 'operations';

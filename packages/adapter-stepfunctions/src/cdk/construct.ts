@@ -27,7 +27,7 @@ export interface BatonStateMachineProps {
   pipeline: AnyPipeline;
   /** @default 'STANDARD' */
   type?: WorkflowType;
-  /** Entry file (TypeScript or JavaScript) of each stage's Lambda, exporting `handler` (`createStageLambda` of @baton/aws-runtime). */
+  /** Entry file (TypeScript or JavaScript) of each stage's Lambda, exporting `handler` (`createStageLambda` of `@baton/aws-runtime`). */
   stageEntry: (stage: string) => string;
   /** Entry file of the review-gate Lambda (`createReviewGateLambda`); required when the pipeline has approval gates. */
   reviewGateEntry?: string;
@@ -127,7 +127,7 @@ export class BatonStateMachine extends Construct {
   readonly alias: sfn.CfnStateMachineAlias;
   /** ARN of {@link alias}: what runs start on. */
   readonly aliasArn: string;
-  /** Stage name -> function. */
+  /** Stage name → function. */
   readonly functions: Record<string, lambda.Function>;
   readonly reviewGate: lambda.Function | undefined;
   readonly registryWriter: lambda.Function | undefined;

@@ -38,7 +38,7 @@ export function modelsOfStages(stages: AnyStage[], model: ModelConfig | undefine
   return out;
 }
 
-/** The environment a stage function reads its model from (see `createModelFromEnv` in @baton/stages). */
+/** The environment a stage function reads its model from (see `createModelFromEnv` in `@baton/stages`). */
 export function modelEnvironment(config: ModelConfig): Record<string, string> {
   if (config.provider === 'openai-compatible') {
     return {

@@ -2,7 +2,7 @@ import { conformancePipelines, createProbeDir, readProbe, runConformance, setPro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploy } from './test-support/deployed.js';
 
-/** The conformance kit against createStepFunctionsEngine on @baton/local-aws's endpoints (see test-support/deployed.ts). */
+/** The conformance kit against createStepFunctionsEngine on `@baton/local-aws`'s endpoints (see test-support/deployed.ts). */
 runConformance({
   name: 'stepfunctions (createStepFunctionsEngine on the local Step Functions and Lambda endpoints)',
   capabilities: {

@@ -88,7 +88,7 @@ export function sfnApiError(error: unknown, doing: string): StageError {
 
 /**
  * Why a run id cannot be a Step Functions execution name, or undefined when it can: 1 to 80
- * characters, none of whitespace, `< > { } [ ] ? * " # % \ ^ | ~ \` $ & , ; : /` or control
+ * characters, none of whitespace, the backtick, `< > { } [ ] ? * " # % \ ^ | ~ $ & , ; : /` or control
  * characters (AWS's rules for StartExecution's `name`).
  *
  * @example

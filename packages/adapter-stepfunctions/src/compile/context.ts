@@ -15,16 +15,16 @@ export interface CompileContext {
   timeoutMarginSeconds: number;
   itemStepPaths: 'indexed' | 'plain';
   lambdaIntegration: 'function-arn' | 'invoke';
-  /** Task id -> paths of its output that a later map iterates over (kept out of the claim check). */
+  /** Task id → paths of its output that a later map iterates over (kept out of the claim check). */
   mapItems: Map<string, string[]>;
-  /** Step ids renamed to keep state names unique (unrolled loop copies) -> the id of their step path. */
+  /** Step ids renamed to keep state names unique (unrolled loop copies) → the id of their step path. */
   stepIds: Map<string, string>;
   /** Unrolled loops enclosing the one being compiled: a nested loop's copies take a longer suffix (`@@2`) so names stay unique. */
   unrollDepth?: number;
   stages: Readonly<Record<string, StageMeta>>;
-  /** Stage name -> the retry policy replacing that of every task of the stage (`CompileOptions.stageRetry`). */
+  /** Stage name → the retry policy replacing that of every task of the stage (`CompileOptions.stageRetry`). */
   stageRetry?: Readonly<Record<string, RetryPolicy[]>>;
-  /** Stage name -> the keys its output always has (a Task picks them in its ResultSelector), or why not. */
+  /** Stage name → the keys its output always has (a Task picks them in its ResultSelector), or why not. */
   outputs: ReadonlyMap<string, OutputFields>;
   /**
    * Catch result paths (ASL) holding a raw `{ Error, Cause }` that the first task of the handler
@@ -33,7 +33,7 @@ export interface CompileContext {
    */
   rawErrors: Map<StepIR, RawError[]>;
   decodedErrors: Set<StepIR>;
-  /** Map step id -> the claim-check threshold of its items' tasks (see `mapItemThresholds`). */
+  /** Map step id → the claim-check threshold of its items' tasks (see `mapItemThresholds`). */
   itemThresholds: Readonly<Record<string, number>>;
   tasks: Record<string, TaskBinding>;
   issues: CompileIssue[];
@@ -103,7 +103,7 @@ export function transition(next: Continuation): { Next: string } | { End: true }
   return next === null ? { End: true } : { Next: next };
 }
 
-/** Rewrites a Baton data path into the ASL state of the scope (`$.a` -> `$.output.a` in items). */
+/** Rewrites a Baton data path into the ASL state of the scope (`$.a` → `$.output.a` in items). */
 export function rootPath(scope: Scope, path: string): string {
   if (path.startsWith('$$') || scope.root === '$') return path;
   return path === '$' ? scope.root : scope.root + path.slice(1);
@@ -115,7 +115,7 @@ export function resultPath(scope: Scope, path: string | null | undefined): strin
   return rootPath(scope, path ?? '$');
 }
 
-/** Appends a field to a path (`$` + `Cause` -> `$.Cause`). */
+/** Appends a field to a path (`$` + `Cause` → `$.Cause`). */
 export function child(path: string, field: string): string {
   return path === '$' ? `$.${field}` : `${path}.${field}`;
 }

@@ -12,8 +12,8 @@ export const UNROLL_LIMIT = 3;
  * names suffixed `@2`, `@3`) joined by Choice states that exit when `until` holds, which is what
  * one writes by hand: one Choice per iteration but the last. Beyond that it is a Choice back-edge
  * with a counter kept in the state at `$.loops.<id>` (visible in the output, unlike in Baton's
- * interpreter): init -> body -> count -> check (until holds or the counter reached
- * `maxIterations` -> next, else back to the body). The body's step paths carry the iteration
+ * interpreter): init → body → count → check (until holds or the counter reached
+ * `maxIterations` → next, else back to the body). The body's step paths carry the iteration
  * (`<loop>@<n>/<step>`, formatted from the counter), as in Baton's interpreter, so attempts and
  * redrive records are per iteration.
  */

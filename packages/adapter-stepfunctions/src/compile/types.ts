@@ -105,7 +105,7 @@ export interface CompiledMachine {
   type: WorkflowType;
   /** How Task states call the stage Lambdas. */
   lambdaIntegration: 'function-arn' | 'invoke';
-  /** Task state name -> what it runs. */
+  /** Task state name → what it runs. */
   tasks: Record<string, TaskBinding>;
   issues: CompileIssue[];
 }

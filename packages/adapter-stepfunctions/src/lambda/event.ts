@@ -40,8 +40,8 @@ export interface StageEvent {
   resultPath?: string | null;
   /**
    * Paths of `state` (state shape) or of `input` (input shape) where a Catch may have left Step
-   * Functions' raw `{ Error, Cause }`; they are decoded into Baton's `{ code, message, retryable,
-   * details }` before anything reads them, instead of by parsing Pass states in the machine.
+   * Functions' raw `{ Error, Cause }`; they are decoded into Baton's
+   * `{ code, message, retryable, details }` before anything reads them, instead of by parsing Pass states in the machine.
    */
   errors?: string[];
   /**

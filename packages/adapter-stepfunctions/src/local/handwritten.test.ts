@@ -58,7 +58,7 @@ function stubs(n: number, scenario: 'happy' | 'repairs'): Record<string, Stub> {
   };
 }
 
-/** Runs a lambda:invoke machine with the stubs answering as Baton's Lambda handler does, wrapped in { Payload, StatusCode }. */
+/** Runs a lambda:invoke machine with the stubs answering as Baton's Lambda handler does, wrapped in \{ Payload, StatusCode \}. */
 async function run(definition: AslDefinition, n: number, scenario: 'happy' | 'repairs') {
   const handlers: Record<string, Stub> = { review: () => ({ approved: true, reviewer: 'r', comment: null }) };
   for (const [state, stub] of Object.entries(stubs(n, scenario))) {

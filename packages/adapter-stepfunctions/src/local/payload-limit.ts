@@ -10,7 +10,7 @@ const MAX_STATE_NAME = 80;
 /** A definition with its Map and Parallel outputs checked, and the handlers of the checks. */
 export interface PayloadChecked {
   definition: AslDefinition;
-  /** Check state name -> the state it checks. */
+  /** Check state name → the state it checks. */
   checks: Map<string, string>;
   /** Local Task handlers of the check states, by state name. */
   handlers: Record<string, (input: unknown) => Promise<unknown>>;

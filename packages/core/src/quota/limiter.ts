@@ -23,7 +23,7 @@ export interface ModelPermit {
  * The model-quota port: every `ctx.model` call of every stage acquires a permit first and ends
  * it after (core's `invokeStage` does both; stage code does not change). Implementations share
  * the budget across every run of an engine: `createMemoryModelLimiter` in one process,
- * `createRedisModelLimiter` (@baton/adapter-bullmq) across every worker of a deployment.
+ * `createRedisModelLimiter` (`@baton/adapter-bullmq`) across every worker of a deployment.
  *
  * @example
  * ```ts

@@ -33,7 +33,7 @@ const publish = defineStage({
   },
 });
 
-/** draft -> map(sections){ polish } -> approval `editor` (payload: title and sections) -> publish. */
+/** draft → map(sections)\{ polish \} → approval `editor` (payload: title and sections) → publish. */
 export const reviewPipeline = definePipeline({ name: 'quarterly-report', version: 1, input: z.object({ title: z.string(), topics: z.array(z.string()) }) })
   .task('draft', draft, { input: { 'title.$': '$.title', 'topics.$': '$.topics' }, resultPath: '$.draft' })
   .map('sections', { items: '$.draft.sections', maxConcurrency: 2, resultPath: '$.polished' }, (b) => b.task('polish', polish))

@@ -111,7 +111,7 @@ const review = {
   resultPath: '$.review',
 } as ApprovalOptions;
 
-/** store sources -> map(sections){ generate -> validate [SafetyCheckFailed -> held] } -> approval `editor` with sections -> record. */
+/** store sources → map(sections)\{ generate → validate [SafetyCheckFailed → held] \} → approval `editor` with sections → record. */
 export const sectionReviewPipeline = definePipeline({
   name: 'section-report',
   version: 1,

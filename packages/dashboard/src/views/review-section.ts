@@ -14,7 +14,7 @@ const STATE_LABEL: Record<SectionView['state'], [string, string]> = {
   failed: ['failed', 'Not in the report'],
 };
 
-/** An id usable in `id` attributes and fragments (`protocol#p3` -> `protocol_p3`). */
+/** An id usable in `id` attributes and fragments (`protocol#p3` → `protocol_p3`). */
 export function anchorOf(...parts: string[]): string {
   return parts.map((p) => p.replace(/[^A-Za-z0-9_-]/g, '_')).join('-');
 }

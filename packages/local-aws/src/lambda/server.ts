@@ -58,9 +58,9 @@ const MAX_PAYLOAD = 6 * 1024 * 1024;
 const INVOKE = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
 
 /**
- * Starts an HTTP server speaking Lambda's Invoke API (`POST
- * /2015-03-31/functions/{FunctionName}/invocations`: RequestResponse, Event, DryRun, `LogType:
- * Tail`), so that `@aws-sdk/client-lambda` and the local Step Functions endpoint call it
+ * Starts an HTTP server speaking Lambda's Invoke API
+ * (`POST /2015-03-31/functions/{FunctionName}/invocations`: RequestResponse, Event, DryRun,
+ * `LogType: Tail`), so that `@aws-sdk/client-lambda` and the local Step Functions endpoint call it
  * unchanged. Each function runs in its own node processes with exactly its environment, kept warm
  * between invocations, one invocation at a time per process. A handler's error answers 200 with
  * `X-Amz-Function-Error: Unhandled` and `{ errorType, errorMessage, trace }`; a timeout kills the

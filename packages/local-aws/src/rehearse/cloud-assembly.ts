@@ -27,7 +27,7 @@ export interface SynthesizedStack {
   /** `aws://<account>/<region>` of the stack, when it is not environment-agnostic. */
   account?: string;
   region?: string;
-  /** Asset hash -> directory of the asset (absolute), from the stack's `*.assets.json`. */
+  /** Asset hash → directory of the asset (absolute), from the stack's `*.assets.json`. */
   assets: Map<string, string>;
   /** The cloud assembly directory. */
   dir: string;
@@ -71,7 +71,7 @@ export function readCloudAssembly(dir: string, stack?: string): SynthesizedStack
   return out;
 }
 
-/** Asset hash -> absolute directory, from the asset manifests of the stack (or every `*.assets.json`). */
+/** Asset hash → absolute directory, from the asset manifests of the stack (or every `*.assets.json`). */
 function readAssets(dir: string, manifest: Manifest, stack: string): Map<string, string> {
   const artifacts = manifest.artifacts ?? {};
   const named = Object.values(artifacts)

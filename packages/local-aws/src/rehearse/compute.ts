@@ -192,7 +192,7 @@ function roleByName(ctx: CreateContext, name: string, user: string): RolePrincip
   return r;
 }
 
-/** `index.handler` -> ['index', 'handler']; `src/app.main` -> ['src/app', 'main']. */
+/** `index.handler` → ['index', 'handler']; `src/app.main` → ['src/app', 'main']. */
 function splitHandler(handler: string): [string, string] {
   const dot = handler.lastIndexOf('.');
   return dot < 0 ? [handler, 'handler'] : [handler.slice(0, dot), handler.slice(dot + 1)];

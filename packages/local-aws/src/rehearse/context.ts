@@ -87,7 +87,7 @@ export interface CreateContext {
   stateMachines: StateMachineSpec[];
   rules: RuleSpec[];
   resourcePolicies: ResourcePolicy[];
-  /** Secret name -> ARN of every secret created. */
+  /** Secret name → ARN of every secret created. */
   secrets: Map<string, string>;
 }
 

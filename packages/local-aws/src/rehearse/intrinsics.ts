@@ -11,11 +11,11 @@ export interface ResolveContext {
   region: string;
   account: string;
   stackName: string;
-  /** Logical id -> what it was created as. */
+  /** Logical id → what it was created as. */
   physical: Map<string, PhysicalResource>;
   /** Parameter values (defaults of the template's parameters unless given). */
   parameters: Record<string, unknown>;
-  /** Condition name -> its value. */
+  /** Condition name → its value. */
   conditions: Record<string, boolean>;
 }
 

@@ -89,7 +89,7 @@ export interface Rehearsal {
   queues: Record<string, string>;
   topics: Record<string, string>;
   buckets: Record<string, string>;
-  /** Secret name -> ARN. */
+  /** Secret name → ARN. */
   secrets: Record<string, string>;
   /** The stack's outputs, resolved. */
   outputs: Record<string, string>;

@@ -50,7 +50,7 @@ export interface LocalStepFunctions {
 interface MachineRecord extends MachineSnapshot {
   /** Published versions, version n at index n - 1: what each was when published. */
   versions: (MachineSnapshot & { revisionId: string; creationDate: Date })[];
-  /** Alias name -> the version ARN it routes to (no weighted routing: the heaviest entry). */
+  /** Alias name → the version ARN it routes to (no weighted routing: the heaviest entry). */
   aliases: Map<string, string>;
   seq: number;
   creationDate: Date;
@@ -68,8 +68,8 @@ const MAX_INPUT = 256 * 1024;
 const LOCAL_CREDENTIALS: Credentials = { accessKeyId: 'LOCALSTEPFUNCTIONS', secretAccessKey: 'local' };
 
 /**
- * Starts an HTTP server speaking the Step Functions API (awsJson1.0, `X-Amz-Target:
- * AWSStepFunctions.<Op>`), so that `@aws-sdk/client-sfn` talks to it unchanged, executing
+ * Starts an HTTP server speaking the Step Functions API
+ * (awsJson1.0, `X-Amz-Target: AWSStepFunctions.<Op>`), so that `@aws-sdk/client-sfn` talks to it unchanged, executing
  * definitions on aws-local-stepfunctions with Task states bound to the service integrations
  * (Lambda through the local Lambda endpoint, SQS/SNS/EventBridge through theirs). Supports
  * CreateStateMachine and UpdateStateMachine (with `publish`), PublishStateMachineVersion,

@@ -7,7 +7,7 @@ declare module 'vitest' {
   }
 }
 
-/** vitest globalSetup of the `moto` project: moto on a free loopback port, or MOTO_ENDPOINT (see `startMoto` of @baton/stages/testkit/moto). */
+/** vitest globalSetup of the `moto` project: moto on a free loopback port, or MOTO_ENDPOINT (see `startMoto` of `@baton/stages/testkit/moto`). */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const moto = await startMoto();
   project.provide('motoEndpoint', moto.endpoint);

@@ -45,7 +45,7 @@ const assemble = defineStage({
   },
 });
 
-/** outline -> map(sections){ write-section } -> approval `editor` -> assemble. */
+/** outline → map(sections)\{ write-section \} → approval `editor` → assemble. */
 export const reportPipeline = definePipeline({ name: 'test-report', version: 1, input: z.object({ title: z.string(), topics: z.array(z.string()) }) })
   .task('outline', outline, { input: { 'title.$': '$.title', 'topics.$': '$.topics' }, resultPath: '$.outline' })
   .map(
@@ -81,7 +81,7 @@ export function setOutage(on: boolean): void {
   outage = on;
 }
 
-/** prepare -> call-service (fails while the outage lasts): for redrive. */
+/** prepare → call-service (fails while the outage lasts): for redrive. */
 export const redrivePipeline = definePipeline({ name: 'test-redrive', version: 1 })
   .task('prepare', outline, { input: { title: 't', topics: ['x'] }, resultPath: '$.prepared' })
   .task('call', callService, { input: {}, resultPath: '$.call' })

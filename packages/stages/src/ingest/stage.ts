@@ -87,7 +87,7 @@ export async function normaliseSource(
   };
 }
 
-/** A citation-friendly document id from a file name: `Study Protocol.md` -> `study-protocol`. */
+/** A citation-friendly document id from a file name: `Study Protocol.md` → `study-protocol`. */
 export function docIdOf(name: string): string {
   const base = name.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, '');
   return (

@@ -30,7 +30,7 @@ export interface AwsEnvConfig {
  * from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, `AWS_MAX_ATTEMPTS`. For `process.env` it is
  * empty: the SDK reads those variables (and the shared config files) itself.
  *
- * @param service the service's env suffix, e.g. `SECRETS_MANAGER`, `SNS`, `EVENTBRIDGE`, `BEDROCK_RUNTIME`
+ * @param service - the service's env suffix, e.g. `SECRETS_MANAGER`, `SNS`, `EVENTBRIDGE`, `BEDROCK_RUNTIME`
  *
  * @example
  * ```ts
@@ -63,7 +63,7 @@ export function awsEnvConfig(env: NodeJS.ProcessEnv, service: string): AwsEnvCon
  * key it may not use, a binary secret) is a `ConfigurationError` naming the secret, the variable
  * that names it and the IAM action; throttling and unavailability stay retryable.
  *
- * @param variable the environment variable that named the secret (quoted in messages)
+ * @param variable - the environment variable that named the secret (quoted in messages)
  *
  * @example
  * ```ts

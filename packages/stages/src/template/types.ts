@@ -74,7 +74,7 @@ export const ReportTemplate = z.object({
   system: z.string(),
   /** Terms prohibited in every section. */
   prohibitedTerms: z.array(z.string()).default([]),
-  /** Regular expressions (case-insensitive) that signal an off-script output -> `SafetyCheckFailed`. */
+  /** Regular expressions (case-insensitive) that signal an off-script output → `SafetyCheckFailed`. */
   denylist: z.array(z.string()).default([]),
   sections: z.array(SectionType).min(1),
 });

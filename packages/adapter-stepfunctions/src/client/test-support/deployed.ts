@@ -11,13 +11,13 @@ import { createBlobReviewStore } from '../../lambda/blob-reviews.js';
 import { createStepFunctionsEngine } from '../engine.js';
 
 /**
- * The deployed shape on @baton/local-aws's endpoints, for tests of createStepFunctionsEngine: the
+ * The deployed shape on `@baton/local-aws`'s endpoints, for tests of createStepFunctionsEngine: the
  * real Step Functions API (awsJson1.0) executing the compiled machines, their Tasks invoking the
  * Lambda Invoke API, each function a node process running this package's built handlers
  * (createStageHandler, createReviewGateHandler). Nothing in process but the engine: runs are
- * started, read, decided and redriven through @aws-sdk/client-sfn only.
+ * started, read, decided and redriven through `@aws-sdk/client-sfn` only.
  *
- * @baton/local-aws depends on this package, so it is loaded from its build by name (not a
+ * `@baton/local-aws` depends on this package, so it is loaded from its build by name (not a
  * declared dependency: a cycle); `turbo run build` builds it (CI builds everything first).
  */
 const LOCAL_AWS = '@baton/local-aws';
