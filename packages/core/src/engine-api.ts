@@ -72,6 +72,7 @@ export { RUN_ID_PATTERN, RUN_ID_RULE, assertRunId, pathUnder, startRunId } from 
 export { reviewLink } from './review-link.js';
 export { createPipelineSet, irDigest, pinOf, type PipelinePin, type PipelineSet } from './pipeline-versions.js';
 export { STEP_FUNCTIONS_PAYLOAD_LIMIT } from './local/engine.js';
+export { STEP_FUNCTIONS_LIMITS, stateLimitMessage, type EngineLimits } from './engine-limits.js';
 export {
   LEASE_RENEW_MS,
   LEASE_TTL_MS,

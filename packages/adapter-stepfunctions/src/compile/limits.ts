@@ -1,8 +1,8 @@
-import { DEFAULT_CLAIM_CHECK_THRESHOLD } from '@baton/core/engine';
+import { DEFAULT_CLAIM_CHECK_THRESHOLD, STEP_FUNCTIONS_LIMITS } from '@baton/core/engine';
 import type { AslDefinition, AslState, CompileIssue } from './types.js';
 
-/** Step Functions' largest state payload (input or output of a state). */
-export const SFN_PAYLOAD_LIMIT = 256 * 1024;
+/** Step Functions' largest state payload (input or output of a state): core's `STEP_FUNCTIONS_LIMITS.maxStateBytes`. */
+export const SFN_PAYLOAD_LIMIT = STEP_FUNCTIONS_LIMITS.maxStateBytes;
 /** Step Functions' largest execution history (STANDARD). */
 export const SFN_HISTORY_LIMIT = 25_000;
 

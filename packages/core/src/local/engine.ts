@@ -21,9 +21,10 @@ import { createLeaseKeeper } from './lease.js';
 import { decisionEntryFor, pendingReviewOf, runInfoFromJournal } from './run-info.js';
 import { attemptFinishedEvent, attemptStartedEvent, safeObserver, type RunEvent } from '../observer.js';
 import { resolveOutcome } from '../run-output.js';
+import { STEP_FUNCTIONS_LIMITS, stateLimitMessage, type EngineLimits } from '../engine-limits.js';
 
-/** Step Functions' payload limit per state, enforced by `emulate: 'stepfunctions'`. */
-export const STEP_FUNCTIONS_PAYLOAD_LIMIT = 256 * 1024;
+/** Step Functions' payload limit per state (`STEP_FUNCTIONS_LIMITS.maxStateBytes`). */
+export const STEP_FUNCTIONS_PAYLOAD_LIMIT = STEP_FUNCTIONS_LIMITS.maxStateBytes;
 
 /**
  * Options of {@link createLocalEngine}: the fields every engine takes (`EngineBaseOptions`:
@@ -36,7 +37,12 @@ export interface LocalEngineOptions extends EngineBaseOptions, StageRunnerOption
   dir?: string;
   /** @default the wall clock */
   clock?: Clock;
-  /** Enforce another engine's limits locally, so a pipeline that would break there breaks here first. */
+  /**
+   * Another engine's limits to enforce here (`STEP_FUNCTIONS_LIMITS`), so a pipeline that would
+   * break there breaks here first.
+   */
+  limits?: EngineLimits;
+  /** Shorthand for `limits: STEP_FUNCTIONS_LIMITS` (what the CLI's `--emulate stepfunctions` sets). */
   emulate?: 'stepfunctions';
 }
 
@@ -77,6 +83,13 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
   const blobs = options.blobs ?? (options.dir ? createFsBlobStore({ root: join(options.dir, 'blobs') }) : createMemoryBlobStore());
   const clock = options.clock ?? realClock;
   const logger = options.logger ?? silentLogger;
+  const limits = options.limits ?? (options.emulate === 'stepfunctions' ? STEP_FUNCTIONS_LIMITS : undefined);
+  /** The bytes of a value over `limits.maxStateBytes`, or undefined when within (or no limit). */
+  const overStateLimit = (value: unknown): number | undefined => {
+    if (limits?.maxStateBytes === undefined) return undefined;
+    const bytes = jsonBytes(value);
+    return bytes > limits.maxStateBytes ? bytes : undefined;
+  };
   const active = new Map<string, ActiveRun>();
   // who drives which run, for `status` in another process (lease.ts); in memory there is no other process
   const leases = options.dir ? createLeaseKeeper(options.dir) : undefined;
@@ -151,15 +164,9 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       });
       if (dead) return never();
       let outcome: TaskOutcome = result.ok ? { ok: true, output: result.output } : { ok: false, error: result.error };
-      if (outcome.ok && options.emulate === 'stepfunctions' && jsonBytes(outcome.output) > STEP_FUNCTIONS_PAYLOAD_LIMIT) {
-        outcome = {
-          ok: false,
-          error: {
-            code: 'States.DataLimitExceeded',
-            message: `output of ${req.stepPath} is ${jsonBytes(outcome.output)} bytes, over Step Functions' 256 KB state limit: lower the claim-check threshold`,
-            retryable: false,
-          },
-        };
+      if (outcome.ok && overStateLimit(outcome.output) !== undefined) {
+        const message = stateLimitMessage(limits!, `output of ${req.stepPath}`, jsonBytes(outcome.output), 'lower the claim-check threshold');
+        outcome = { ok: false, error: { code: 'States.DataLimitExceeded', message, retryable: false } };
       }
       const at = new Date(clock.now()).toISOString();
       const base = {
@@ -233,11 +240,11 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     resolve: (value) => resolveRefs(value, blobs),
     async store(value, stepPath) {
       // Step Functions carries a Map's or Parallel's result in the state itself: over the limit it fails there
-      const bytes = jsonBytes(value);
-      if (options.emulate === 'stepfunctions' && bytes > STEP_FUNCTIONS_PAYLOAD_LIMIT) {
+      const bytes = overStateLimit(value);
+      if (bytes !== undefined) {
         throw new StageError(
           'States.DataLimitExceeded',
-          `result of ${stepPath} is ${bytes} bytes, over Step Functions' 256 KB state limit: keep item outputs small or discard the result`,
+          stateLimitMessage(limits!, `result of ${stepPath}`, bytes, 'keep item outputs small or discard the result'),
           { retryable: false },
         );
       }
