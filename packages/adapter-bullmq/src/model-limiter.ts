@@ -194,15 +194,7 @@ export function createRedisModelLimiter(options: RedisModelLimiterOptions): Redi
       const budget = options.budgets[modelId];
       if (!budget) return { settle() {}, throttled() {}, failed() {} };
       opts?.signal?.throwIfAborted();
-      return new Promise<ModelPermit>((resolve, reject) => {
-        queueOf(modelId, budget).add({
-          estimate,
-          resolve,
-          reject,
-          ...(opts?.signal ? { signal: opts.signal } : {}),
-          ...(opts?.runId ? { runId: opts.runId } : {}),
-        });
-      });
+      return queueOf(modelId, budget).acquire(estimate, opts);
     },
     async factor(modelId) {
       return Number((await redis.hget(keysOf(modelId)[2]!, 'factor')) ?? 1);

@@ -282,9 +282,7 @@ export function createDynamoModelLimiter(options: DynamoModelLimiterOptions): Dy
       const budget = options.budgets[modelId];
       if (!budget) return { grantedAt: Date.now(), source: 'table', settle() {}, throttled() {}, failed() {} };
       opts?.signal?.throwIfAborted();
-      return new Promise<DynamoModelPermit>((resolve, reject) => {
-        queueOf(modelId, budget).add({ estimate, resolve, reject, ...(opts?.signal ? { signal: opts.signal } : {}) });
-      });
+      return queueOf(modelId, budget).acquire(estimate, opts);
     },
     async flush() {
       while (pending.size > 0) await Promise.all([...pending]);

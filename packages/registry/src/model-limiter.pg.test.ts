@@ -137,6 +137,27 @@ describe('PostgreSQL model limiter', () => {
     await set.close();
   });
 
+  it('serves waiting runs round-robin (one run cannot starve another), and close() refuses whoever still waits', async () => {
+    const set = limiters(1, { m: { maxInFlight: 1 } });
+    const [limiter] = set.all;
+    const held = await limiter!.acquire('m', est, { runId: 'a' });
+    const order: string[] = [];
+    const wait = (runId: string) => limiter!.acquire('m', est, { runId }).then((p) => (order.push(runId), p.settle(est)));
+    const queued = [wait('a'), wait('a'), wait('a'), wait('b')];
+    held.settle(est);
+    await Promise.all(queued);
+    // run b's one call is served second, not after run a's three
+    expect(order).toEqual(['a', 'b', 'a', 'a']);
+    const last = await limiter!.acquire('m', est);
+    const refused = limiter!.acquire('m', est).then(
+      () => 'granted',
+      (e: unknown) => (e as Error).message,
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    await Promise.all([set.close(), refused.then(() => last.settle(est))]);
+    expect(await refused).toBe('model limiter closed');
+  });
+
   it('with PostgreSQL unreachable it limits this process alone, with one warning, and does not hang', async () => {
     const warnings: string[] = [];
     const logger: Logger = { debug() {}, info() {}, error() {}, warn: (msg: string) => void warnings.push(msg), child: () => logger };

@@ -2,6 +2,7 @@ import { createMemoryModelLimiter, isStageError, silentLogger, StageError, type 
 import {
   ADAPTIVE_DEFAULTS,
   budgetWaitMs,
+  createStoreQueue,
   DEFAULT_BUDGET_WINDOW_MS,
   factorAfterSuccess,
   factorAfterThrottle,
@@ -12,6 +13,7 @@ import {
   type ModelLimiter,
   type ModelPermit,
   type ModelWindow,
+  type StoreQueue,
 } from '@baton/core/engine';
 import type pg from 'pg';
 import { migrate } from './migrate.js';
@@ -184,63 +186,30 @@ export function createPostgresModelLimiter(options: PostgresModelLimiterOptions)
     const existing = queues.get(modelId);
     if (existing) return existing;
     const span = Math.ceil((budget.windowMs ?? DEFAULT_BUDGET_WINDOW_MS) * (1 + WINDOW_MARGIN_SHARE));
-    const waiters: Waiter[] = [];
-    let running = false;
-    let wakeUp: (() => void) | undefined;
-    const sleep = (ms: number): Promise<void> =>
-      new Promise((resolve) => {
-        const timer = setTimeout(done, ms);
-        function done(): void {
-          clearTimeout(timer);
-          wakeUp = undefined;
-          resolve();
-        }
-        wakeUp = done;
-      });
-    const loop = async (): Promise<void> => {
-      running = true;
-      try {
-        while (waiters.length > 0 && !closed) {
-          const head = waiters[0]!;
-          if (head.signal?.aborted) {
-            waiters.shift();
-            head.reject(head.signal.reason);
-            continue;
-          }
-          if (Date.now() < degradedUntil) {
-            waiters.shift();
-            fallback.acquire(modelId, head.estimate, head.signal ? { signal: head.signal } : undefined).then(head.resolve, head.reject);
-            continue;
-          }
-          let res: Grant | { wait: number };
-          try {
-            res = await tryAcquire(modelId, budget, span, head.estimate);
-          } catch (e) {
-            degrade(e); // the head goes to the fallback on the next turn
-            continue;
-          }
-          if ('id' in res) {
-            waiters.shift();
-            head.resolve(permitOf(modelId, budget, res, queue));
-            continue;
-          }
-          // Infinity: until a call in flight ends (maybe in another process, which cannot wake this one)
-          await sleep(Number.isFinite(res.wait) ? Math.min(res.wait, pollMs) : Math.min(IN_FLIGHT_POLL_MS, pollMs));
-        }
-        // a closed limiter leaves nobody waiting for ever
-        if (closed) for (const w of waiters.splice(0)) w.reject(new Error('model limiter closed'));
-      } finally {
-        running = false;
+    const queue: Queue = createStoreQueue<ModelPermit>(async (head) => {
+      // a closed limiter leaves nobody waiting for ever
+      if (closed) {
+        head.reject(new Error('model limiter closed'));
+        return { done: true };
       }
-    };
-    const queue: Queue = {
-      add(w) {
-        waiters.push(w);
-        w.signal?.addEventListener('abort', () => wakeUp?.(), { once: true });
-        if (!running) void loop();
-      },
-      wake: () => wakeUp?.(),
-    };
+      if (Date.now() < degradedUntil) {
+        fallback.acquire(modelId, head.estimate, head.signal ? { signal: head.signal } : undefined).then(head.resolve, head.reject);
+        return { done: true };
+      }
+      let res: Grant | { wait: number };
+      try {
+        res = await tryAcquire(modelId, budget, span, head.estimate);
+      } catch (e) {
+        degrade(e); // the head goes to the fallback on its next turn
+        return { sleepMs: 0 };
+      }
+      if ('id' in res) {
+        head.resolve(permitOf(modelId, budget, res, queue));
+        return { done: true };
+      }
+      // Infinity: until a call in flight ends (maybe in another process, which cannot wake this one)
+      return { sleepMs: Number.isFinite(res.wait) ? Math.min(res.wait, pollMs) : Math.min(IN_FLIGHT_POLL_MS, pollMs) };
+    });
     queues.set(modelId, queue);
     return queue;
   };
@@ -251,9 +220,7 @@ export function createPostgresModelLimiter(options: PostgresModelLimiterOptions)
       if (!budget) return { settle() {}, throttled() {}, failed() {} };
       opts?.signal?.throwIfAborted();
       if (closed) throw new Error('model limiter closed');
-      return new Promise<ModelPermit>((resolve, reject) => {
-        queueOf(modelId, budget).add({ estimate, resolve, reject, ...(opts?.signal ? { signal: opts.signal } : {}) });
-      });
+      return queueOf(modelId, budget).acquire(estimate, opts);
     },
     async factor(modelId) {
       const rows = await (await ready()).query<{ factor: unknown }>('SELECT factor FROM baton_model_quota WHERE model = $1', [modelId]);
@@ -284,18 +251,7 @@ interface WindowRow {
   in_window: boolean;
 }
 
-interface Waiter {
-  estimate: TokenUsage;
-  resolve: (p: ModelPermit) => void;
-  reject: (e: unknown) => void;
-  signal?: AbortSignal;
-}
-
-interface Queue {
-  add(w: Waiter): void;
-  /** Ends the head's sleep: a permit of this process ended, or a waiter gave up. */
-  wake(): void;
-}
+type Queue = StoreQueue<ModelPermit>;
 
 /** The model's window as core's maths reads it, from the permits read from the database (oldest first). */
 function windowOf(budget: ModelBudget, span: number, factor: number, rows: WindowRow[]): ModelWindow {

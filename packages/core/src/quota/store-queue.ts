@@ -1,5 +1,6 @@
 import type { TokenUsage } from '../ports/model.js';
 import { createFairQueue } from './fair-queue.js';
+import type { AcquireOptions } from './limiter.js';
 
 /** A caller waiting for a permit of a limiter whose budget lives in a shared store. */
 export interface StoreWaiter<TPermit> {
@@ -14,6 +15,8 @@ export interface StoreWaiter<TPermit> {
 /** The callers of one model in one process, round-robin across runs, first come, first served within one. */
 export interface StoreQueue<TPermit> {
   add(waiter: StoreWaiter<TPermit>): void;
+  /** Waits in line for a permit for `estimate`, with the caller's signal and run (`ModelLimiter.acquire`'s options). */
+  acquire(estimate: TokenUsage, options?: AcquireOptions): Promise<TPermit>;
   /** Ends the head's sleep: a permit of this process ended, or a waiter gave up. */
   wake(): void;
 }
@@ -69,12 +72,17 @@ export function createStoreQueue<TPermit>(step: (head: StoreWaiter<TPermit>) => 
       running = false;
     }
   };
+  const add = (w: StoreWaiter<TPermit>): void => {
+    waiters.push(w.runId, w);
+    w.signal?.addEventListener('abort', () => wakeUp?.(), { once: true });
+    if (!running) void loop();
+  };
   return {
-    add(w) {
-      waiters.push(w.runId, w);
-      w.signal?.addEventListener('abort', () => wakeUp?.(), { once: true });
-      if (!running) void loop();
-    },
+    add,
+    acquire: (estimate, options) =>
+      new Promise<TPermit>((resolve, reject) => {
+        add({ estimate, resolve, reject, ...(options?.signal ? { signal: options.signal } : {}), ...(options?.runId ? { runId: options.runId } : {}) });
+      }),
     wake: () => wakeUp?.(),
   };
 }
