@@ -9,16 +9,9 @@
  *   npx turbo run build --filter=@baton/adapter-stepfunctions --filter=@baton/example-report
  *   npx tsx bench/stepfunctions.ts
  */
-import {
-  compileToAsl,
-  estimateRunCost,
-  runAslLocally,
-  stageInputOf,
-  stageResultOf,
-  validateAsl,
-  type AslDefinition,
-  type StageEvent,
-} from '@baton/adapter-stepfunctions';
+import { compileToAsl, estimateRunCost, validateAsl, type AslDefinition } from '@baton/adapter-stepfunctions';
+// the stub stages of the hand-written comparison test (sources: tsx runs them as they are)
+import { runReportStubbed } from '../packages/adapter-stepfunctions/src/local/test-support/report-stubs.js';
 import { reportPipeline } from '@baton/example-report';
 import { readFileSync } from 'node:fs';
 import { printStageBundle } from './lambda-bundle.js';
@@ -26,80 +19,10 @@ import { printStageBundle } from './lambda-bundle.js';
 const handwritten = JSON.parse(readFileSync(new URL('./stepfunctions-handwritten.asl.json', import.meta.url), 'utf8')) as AslDefinition;
 const SOURCES = 3;
 
-type Stub = (input: unknown) => unknown;
-
-/** Stub stages returning full output shapes: every section valid (happy), or every 4th section repaired once (repairs). */
-function stubs(n: number, scenario: 'happy' | 'repairs'): Record<string, Stub> {
-  const validate: Stub = (input) => {
-    const idx = (input as { task: { index: number } }).task.index;
-    if (scenario === 'repairs' && idx % 4 === 0) {
-      // what Step Functions reports for a Baton Lambda that threw ValidationFailed
-      const e = new Error(
-        JSON.stringify({
-          errorType: 'ValidationFailed',
-          errorMessage: JSON.stringify({ code: 'ValidationFailed', message: 'no citation', retryable: false, details: { issues: [] } }),
-          trace: [],
-        }),
-      );
-      e.name = 'ValidationFailed';
-      throw e;
-    }
-    return { valid: true, sectionId: `s${idx}`, outputKey: 'sections/x.md', round: 0 };
-  };
-  const repair: Stub = () => ({ valid: true, sectionId: 's', outputKey: 'sections/x.md', round: 1, errors: [], promptSha256: 'h' });
-  return {
-    'ingest-file': () => ({ docId: 'x', name: 'x.pdf', title: 'X', format: 'pdf', key: 'docs/x.json', paragraphs: 3, words: 120, contentHash: 'h' }),
-    plan: () => ({
-      reportTitle: 'BTN-101',
-      template: 'clinical-study-report',
-      templateVersion: 1,
-      sources: ['s1'],
-      sectionIndex: [],
-      rejectedSources: [],
-      sections: Array.from({ length: n }, (_, index) => ({ sectionId: `s${index}`, index })),
-    }),
-    generate: () => ({ sectionId: 's', outputKey: 'sections/x.md', promptSha256: 'h' }),
-    validate,
-    repair,
-    'repair@2': repair,
-    'repair-2': repair,
-    flag: () => ({ sectionId: 's', status: 'needs-human-review', reason: 'r' }),
-    review: () => ({ approved: true, reviewer: 'bench', comment: null }),
-    assemble: () => ({ docxKey: 'r.docx', markdownKey: 'r.md', htmlKey: 'r.html', sections: { total: n, ok: n, failed: 0, held: 0, repaired: 0 } }),
-    notify: () => ({ delivered: 'file' }),
-  };
-}
-
-// reviewerId: the example's schema defaults it to null; a started run carries it (the gate reads it with reviewerPath)
-const input = {
-  reportTitle: 'BTN-101',
-  template: 'clinical-study-report',
-  sources: Array.from({ length: SOURCES }, (_, i) => ({ key: `src/${i}.pdf` })),
-  maxSourceBytes: 1e7,
-  notify: { kind: 'file' },
-  reviewerId: null,
-};
-
-/**
- * Binds the stubs the way Baton's Lambda handler answers (input or state event shape, see
- * StageEvent); lambda:invoke results are wrapped in { Payload, StatusCode } as AWS does (the
- * review gate's task-token answer is not).
- */
+/** One run of a machine with the report's stub stages (shared with the hand-written comparison test): transitions and event bytes. */
 async function transitions(def: AslDefinition, n: number, scenario: 'happy' | 'repairs', invoke: boolean): Promise<{ transitions: number; kb: number }> {
   let bytes = 0;
-  const handlers = Object.fromEntries(
-    Object.entries(stubs(n, scenario)).map(([state, stub]) => {
-      if (state === 'review') return [state, stub];
-      const run: Stub = (params) => {
-        const event = (invoke ? (params as { Payload: unknown }).Payload : params) as StageEvent;
-        bytes += Buffer.byteLength(JSON.stringify(event));
-        const result = stageResultOf(event, stub(stageInputOf(event)));
-        return invoke ? { ExecutedVersion: '$LATEST', Payload: result, StatusCode: 200 } : result;
-      };
-      return [state, run];
-    }),
-  );
-  const run = await runAslLocally(def, input, { handlers });
+  const run = await runReportStubbed(def, n, scenario, { invoke, sources: SOURCES, onEvent: (event) => (bytes += Buffer.byteLength(JSON.stringify(event))) });
   if (run.status !== 'succeeded') throw new Error(`bench run failed: ${run.error?.name}: ${run.error?.message}`);
   return { transitions: run.transitions, kb: bytes / 1024 };
 }
