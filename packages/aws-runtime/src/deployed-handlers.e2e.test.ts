@@ -220,6 +220,29 @@ describe('the deployed functions run the reference report end to end (stepfuncti
     expect(run.attempts.filter((a) => a.stage === 'generate').every((a) => a.status === 'failed' && a.error?.code === 'ConfigurationError')).toBe(true);
   });
 
+  it("with BATON_MODEL_PRICES the run's cost is in the registry: every generate attempt priced, the run the sum; a price table without the model fails ConfigurationError", async () => {
+    const price = { inputPer1M: 0.8, outputPer1M: 4 };
+    const { engine } = deploy({ model: { BATON_MODEL_PROVIDER: 'bedrock', BATON_MODEL_ID: MODEL, BATON_MODEL_PRICES: JSON.stringify({ [MODEL]: price }) } });
+    const { runId } = await engine.start(reportPipeline, input({ reportId: 'RPT-2026-PRICED' }));
+    const notice = await moto.receiveNotice(notices.queueUrl, 60_000);
+    await engine.approve(runId, 'review', { token: reviewLinkIn(notice.message).token, reviewer: 'alice@example.com' });
+    expect((await engine.result(runId, { timeoutMs: 60_000 })).status).toBe('succeeded');
+    await settled(engine, runId);
+    const run = (await registry.getRun(runId))!;
+    const generated = run.attempts.filter((a) => a.stage === 'generate' && a.status === 'succeeded');
+    expect(generated).toHaveLength(9);
+    for (const a of generated) expect(a.cost).toBeCloseTo((a.inputTokens * price.inputPer1M + a.outputTokens * price.outputPer1M) / 1e6, 12);
+    expect(run.inputTokens).toBeGreaterThan(0);
+    expect(run.cost).toBeCloseTo((run.inputTokens * price.inputPer1M + run.outputTokens * price.outputPer1M) / 1e6, 12);
+
+    const { engine: mispriced } = deploy({
+      model: { BATON_MODEL_PROVIDER: 'bedrock', BATON_MODEL_ID: MODEL, BATON_MODEL_PRICES: JSON.stringify({ 'another-model': price }) },
+    });
+    const bad = await mispriced.start(reportPipeline, input({ reportId: 'RPT-2026-MISPRICED' }));
+    const outcome = await mispriced.result(bad.runId, { timeoutMs: 40_000 });
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'ConfigurationError', message: expect.stringContaining('BATON_MODEL_PRICES') } });
+  });
+
   it('a review gate without its database secret fails the run with ConfigurationError instead of waiting unheard', async () => {
     const { engine } = deploy({ gate: { BATON_DATABASE_SECRET_ARN: '' } });
     const { runId } = await engine.start(reportPipeline, input());

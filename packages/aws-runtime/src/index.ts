@@ -13,4 +13,4 @@ export {
   type DynamoModelLimiterOptions,
   type DynamoModelPermit,
 } from './dynamo-limiter.js';
-export { MODEL_BUDGETS_TABLE_VARIABLE, MODEL_BUDGETS_VARIABLE, modelLimiterFromEnv } from './model-budgets-env.js';
+export { MODEL_BUDGETS_TABLE_VARIABLE, MODEL_BUDGETS_VARIABLE, MODEL_PRICES_VARIABLE, modelLimiterFromEnv, modelPricesFromEnv } from './model-budgets-env.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { modelLimiterFromEnv } from './model-budgets-env.js';
+import { modelLimiterFromEnv, modelPricesFromEnv } from './model-budgets-env.js';
 
 describe('modelLimiterFromEnv', () => {
   it('no table: no limiter; a table with budgets: the DynamoDB limiter', () => {
@@ -34,5 +34,25 @@ describe('modelLimiterFromEnv', () => {
       code: 'ConfigurationError',
       message: expect.stringContaining('requestsPerMinute must be a positive number'),
     });
+  });
+});
+
+describe('modelPricesFromEnv', () => {
+  it('no variable: no prices; a table pricing the model: the table', () => {
+    expect(modelPricesFromEnv({}, 'm')).toBeUndefined();
+    expect(modelPricesFromEnv({ BATON_MODEL_PRICES: '{"m":{"inputPer1M":0.8,"outputPer1M":4}}' }, 'm')).toEqual({ m: { inputPer1M: 0.8, outputPer1M: 4 } });
+  });
+
+  it('not JSON, not an object, a negative price, or no price for the model: ConfigurationError naming the variable', () => {
+    const refused = (raw: string) => {
+      try {
+        modelPricesFromEnv({ BATON_MODEL_PRICES: raw }, 'm');
+      } catch (e) {
+        return e as { code: string; details: { variable: string } };
+      }
+      throw new Error('accepted');
+    };
+    for (const raw of ['{', '[1]', '{"m":{"inputPer1M":-1,"outputPer1M":4}}', '{"other":{"inputPer1M":1,"outputPer1M":4}}'])
+      expect(refused(raw)).toMatchObject({ code: 'ConfigurationError', details: { variable: 'BATON_MODEL_PRICES' } });
   });
 });

@@ -8,7 +8,7 @@ import { awsClientConfig, configurationError, envValue, once, requireEnv, type E
 import { invocationLogger } from './logging.js';
 import { failureMetricLine, stdoutMetrics, type MetricWriter } from './metrics.js';
 import type { DynamoModelLimiter } from './dynamo-limiter.js';
-import { modelLimiterFromEnv } from './model-budgets-env.js';
+import { modelLimiterFromEnv, modelPricesFromEnv } from './model-budgets-env.js';
 
 /** Options of {@link createStageLambda}. */
 export interface StageLambdaOptions {
@@ -41,7 +41,9 @@ export const REGISTRY_RETRY_MS = 30_000;
  *
  * - `BATON_STAGE`: the stage of `pipeline` to run (unknown: `ConfigurationError` listing the
  *   pipeline's stages); `BATON_BUCKET`: the claim-check bucket (`createS3BlobStore`);
- * - for a stage with `usesModel`, its model from `createModelFromEnv` (`BATON_MODEL_*`);
+ * - for a stage with `usesModel`, its model from `createModelFromEnv` (`BATON_MODEL_*`), the shared
+ *   model limiter with `BATON_MODEL_BUDGETS_TABLE` ({@link modelLimiterFromEnv}) and token prices
+ *   with `BATON_MODEL_PRICES` ({@link modelPricesFromEnv}: each attempt's cost, the run's in the registry);
  * - with `BATON_DATABASE_SECRET_ARN`, the run registry: every attempt and step is written (and
  *   flushed before the handler returns, so a frozen sandbox loses nothing). The registry is not
  *   the stage's business: a registry that cannot be reached or written is logged, the stage's
@@ -91,6 +93,8 @@ export function createStageLambda(options: StageLambdaOptions): StageHandler {
       logger.error('model is not configured: every call of this stage will fail', { code: 'ConfigurationError', error: model.configurationError.message });
     // model budgets shared by every stage function, when the deployment declares them
     limiter = model ? modelLimiterFromEnv(env, logger) : undefined;
+    // token prices, for each attempt's cost (a model that is not configured is priced by nobody)
+    const prices = model && !model.configurationError ? modelPricesFromEnv(env, model.modelId) : undefined;
     return createStageHandler({
       stages: stage,
       blobs: createS3BlobStore({ bucket, clientConfig: awsClientConfig(env, 'S3') }),
@@ -101,6 +105,7 @@ export function createStageLambda(options: StageLambdaOptions): StageHandler {
       memo: true,
       ...(model ? { model } : {}),
       ...(limiter ? { limiter } : {}),
+      ...(prices ? { prices } : {}),
       ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
     });
   });

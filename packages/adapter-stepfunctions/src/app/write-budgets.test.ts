@@ -35,4 +35,12 @@ describe('model budgets in a generated app', () => {
     expect(deploymentFromContext(stackWith({})).modelBudgets).toBeUndefined();
     expect(() => deploymentFromContext(stackWith({ modelBudgets: '{nope' }))).toThrow(/modelBudgets: not JSON .*-c modelBudgets=/);
   });
+
+  it("deploymentFromContext reads -c modelPrices=<JSON> for the stages' cost, and says how to write it when it is not JSON", () => {
+    const stackWith = (context: Record<string, string>) => new Stack(new App({ context }), 'S');
+    const prices = '{"m":{"inputPer1M":0.8,"outputPer1M":4}}';
+    expect(deploymentFromContext(stackWith({ modelPrices: prices })).modelPrices).toEqual(JSON.parse(prices));
+    expect(deploymentFromContext(stackWith({})).modelPrices).toBeUndefined();
+    expect(() => deploymentFromContext(stackWith({ modelPrices: '{nope' }))).toThrow(/modelPrices: not JSON .*-c modelPrices=/);
+  });
 });

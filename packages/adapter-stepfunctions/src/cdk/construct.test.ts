@@ -489,6 +489,20 @@ describe('BatonStateMachine (offline cdk synth)', { timeout: 120_000 }, () => {
     expect(synth({ pipeline: reviewed }).template.findResources('AWS::DynamoDB::Table')).toEqual({});
   });
 
+  it('model prices: the model stages get BATON_MODEL_PRICES (their cost in the registry), the others nothing; a model without a price fails synthesis', () => {
+    const prices = { [MODEL]: { inputPer1M: 0.8, outputPer1M: 4 } };
+    const { template } = synth({ pipeline: reviewed, modelPrices: prices });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ BATON_STAGE: 'draft', BATON_MODEL_PRICES: JSON.stringify(prices) }) },
+    });
+    const tidyFn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => JSON.stringify(f).includes('"BATON_STAGE":"tidy"'))!;
+    expect(JSON.stringify(tidyFn)).not.toMatch(/BATON_MODEL_PRICES/);
+    expect(() => synth({ pipeline: reviewed, modelPrices: { 'anthropic.claude-typo': { inputPer1M: 1, outputPer1M: 1 } } })).toThrow(
+      /modelPrices \(stage "draft"\): the price table has no price for model/,
+    );
+    expect(() => synth({ pipeline: reviewed, modelPrices: { [MODEL]: { inputPer1M: -1, outputPer1M: 4 } } })).toThrow(/modelPrices/);
+  });
+
   it('bundles stage Lambdas with esbuild when no prebuilt code is given', () => {
     const app = new App();
     const stack = new Stack(app, 'Bundled', { env: { account: '123456789012', region: 'eu-west-1' } });

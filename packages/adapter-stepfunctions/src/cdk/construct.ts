@@ -11,14 +11,14 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { AnyPipeline, ModelBudgets, RetryPolicy } from '@baton/core';
+import type { AnyPipeline, ModelBudgets, PriceTable, RetryPolicy } from '@baton/core';
 import { compileToAsl } from '../compile/compile.js';
 import { approvalTimeouts, deployedCompileOptions } from '../compile/deployed.js';
 import type { CompileOptions, CompiledMachine, WorkflowType } from '../compile/types.js';
 import { EXECUTION_STATUS_CHANGE } from '../lambda/status-event.js';
 import { BatonAlarms, type AlarmFailureClass, type AlarmTopicName } from './alarms.js';
 import { grantModel, modelEnvironment, modelsOfStages, type ModelConfig } from './model.js';
-import { grantModelBudgets, modelBudgetTable, timeoutWithBudgetWait } from './model-budgets.js';
+import { grantModelBudgets, modelBudgetTable, modelPricesEnvironment, timeoutWithBudgetWait } from './model-budgets.js';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { grantNotify, reviewNotifierResources, type ReviewNotifierConfig } from './notifier.js';
 
@@ -54,6 +54,12 @@ export interface BatonStateMachineProps {
    * Lambda timeout, and puts `MODEL_BUDGET_RETRY` first in their retriers.
    */
   modelBudgets?: ModelBudgets;
+  /**
+   * Token prices by model id: the model stages get `BATON_MODEL_PRICES`, so each attempt's
+   * metrics carry its cost and the registry (and dashboard) the run's. Every model a stage calls
+   * must be priced (checked at synthesis).
+   */
+  modelPrices?: PriceTable;
   /** Lambda time a model stage may spend waiting for budget, beyond its stage's timeout (15 minutes in all at most). @default 5 minutes */
   modelBudgetWait?: Duration;
   /**
@@ -220,6 +226,7 @@ export class BatonStateMachine extends Construct {
       const model = models.get(stage.name);
       const limited = model && budgets ? budgets : undefined;
       const env = { BATON_STAGE: stage.name, BATON_BUCKET: this.blobBucket.bucketName, ...(model ? modelEnvironment(model) : {}), ...limited?.environment };
+      if (model && props.modelPrices) Object.assign(env, modelPricesEnvironment(props.modelPrices, stage.name, model));
       const seconds = Math.ceil((stage.timeoutMs ?? 300_000) / 1000) + 2;
       const fn = make(
         stage.name,

@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { ModelBudgets } from '@baton/core';
+import type { ModelBudgets, PriceTable } from '@baton/core';
 import type { Construct } from 'constructs';
 import type { BatonStateMachineProps } from './construct.js';
 import type { ModelConfig } from './model.js';
@@ -39,6 +39,7 @@ export function modelFromSpec(scope: Construct, spec: string): ModelConfig {
  * `model` (see {@link modelFromSpec}), `databaseSecretArn` (the registry's PostgreSQL secret),
  * `dashboardUrl`, `reviewNotifier` (`sns`, `eventbridge[:<bus>]` or `webhook:<url>[#<secretArn>]`),
  * `modelBudgets` (JSON of budgets by model id, see `BatonStateMachineProps.modelBudgets`),
+ * `modelPrices` (JSON of token prices by model id, see `BatonStateMachineProps.modelPrices`)
  * (alarm and review topics are stack outputs: subscribe to them). A missing required value throws
  * naming the `-c` flag to pass.
  *
@@ -49,13 +50,13 @@ export function modelFromSpec(scope: Construct, spec: string): ModelConfig {
  */
 export function deploymentFromContext(
   scope: Construct,
-): Pick<BatonStateMachineProps, 'model' | 'registry' | 'dashboardUrl' | 'reviewNotifier' | 'modelBudgets'> {
+): Pick<BatonStateMachineProps, 'model' | 'registry' | 'dashboardUrl' | 'reviewNotifier' | 'modelBudgets' | 'modelPrices'> {
   const node = Stack.of(scope).node;
   const get = (key: string): string | undefined => {
     const v = node.tryGetContext(key) as unknown;
     return typeof v === 'string' && v.trim() ? v.trim() : undefined;
   };
-  const out: Pick<BatonStateMachineProps, 'model' | 'registry' | 'dashboardUrl' | 'reviewNotifier' | 'modelBudgets'> = {};
+  const out: Pick<BatonStateMachineProps, 'model' | 'registry' | 'dashboardUrl' | 'reviewNotifier' | 'modelBudgets' | 'modelPrices'> = {};
   const model = get('model');
   if (model) out.model = modelFromSpec(scope, model);
   const db = get('databaseSecretArn');
@@ -72,6 +73,14 @@ export function deploymentFromContext(
       throw new Error(
         `modelBudgets: not JSON (${(e as Error).message}); pass -c modelBudgets='{"<model id>":{"requestsPerMinute":400,"tokensPerMinute":400000}}'`,
       );
+    }
+  }
+  const prices = get('modelPrices');
+  if (prices) {
+    try {
+      out.modelPrices = JSON.parse(prices) as PriceTable;
+    } catch (e) {
+      throw new Error(`modelPrices: not JSON (${(e as Error).message}); pass -c modelPrices='{"<model id>":{"inputPer1M":0.8,"outputPer1M":4}}'`);
     }
   }
   return out;

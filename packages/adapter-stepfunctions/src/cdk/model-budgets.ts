@@ -2,8 +2,8 @@ import { RemovalPolicy, type Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { ModelBudgets } from '@baton/core';
-import { validateBudgets } from '@baton/core/engine';
+import type { ModelBudgets, PriceTable } from '@baton/core';
+import { validateBudgets, validatePrices } from '@baton/core/engine';
 import type { Construct } from 'constructs';
 import type { ModelConfig } from './model.js';
 
@@ -53,7 +53,20 @@ export function timeoutWithBudgetWait(stageSeconds: number, wait: Duration | und
 }
 
 /** The model id a function's model client reports (`ModelClient.modelId`): what budgets are keyed by. */
-function modelIdOf(config: ModelConfig): string {
+export function modelIdOf(config: ModelConfig): string {
   if (config.provider === 'openai-compatible') return config.model;
   return 'inferenceProfile' in config ? config.inferenceProfile : config.modelId;
+}
+
+/**
+ * `BATON_MODEL_PRICES` of a model stage's function, checked at synthesis: prices finite and not
+ * negative, one for the model the stage calls (a typo fails `cdk synth`, not a run).
+ */
+export function modelPricesEnvironment(prices: PriceTable, stage: string, model: ModelConfig): Record<string, string> {
+  try {
+    validatePrices(prices, modelIdOf(model));
+  } catch (e) {
+    throw new Error(`modelPrices (stage "${stage}"): ${(e as Error).message}`);
+  }
+  return { BATON_MODEL_PRICES: JSON.stringify(prices) };
 }

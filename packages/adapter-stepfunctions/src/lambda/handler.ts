@@ -7,6 +7,7 @@ import {
   type Clock,
   type Logger,
   type ModelClient,
+  type PriceTable,
   type RetryPolicy,
   type RunObserver,
 } from '@baton/core';
@@ -19,6 +20,7 @@ import {
   invokeStage,
   safeObserver,
   serializeError,
+  validatePrices,
   type ModelLimiter,
 } from '@baton/core/engine';
 import { NON_RETRYABLE_CODES } from '../compile/retry.js';
@@ -42,6 +44,8 @@ export interface StageHandlerOptions {
    * wait that would leave the stage less than its timeout fails with `ModelBudgetUnavailable`).
    */
   limiter?: ModelLimiter;
+  /** Token prices, for each attempt's `metrics.cost` (and so the run's cost in the registry). */
+  prices?: PriceTable;
   /** @default silentLogger */
   logger?: Logger;
   clock?: Clock;
@@ -85,6 +89,7 @@ export type StageHandler = (event: StageEvent, context?: { getRemainingTimeInMil
  * ```
  */
 export function createStageHandler(options: StageHandlerOptions): StageHandler {
+  validatePrices(options.prices, options.model?.modelId);
   const stages = new Map((Array.isArray(options.stages) ? options.stages : [options.stages]).map((s) => [s.name, s]));
   const logger = options.logger ?? silentLogger;
   const observe = options.observer ? safeObserver([options.observer], logger) : undefined;
@@ -144,6 +149,7 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
       logBindings: bindings,
       ...(options.model ? { model: options.model } : {}),
       ...(options.limiter ? { limiter: budget?.limiter ?? options.limiter } : {}),
+      ...(options.prices ? { prices: options.prices } : {}),
       ...(budget ? { signal: budget.signal } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
