@@ -165,6 +165,57 @@ describe('local engine', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('a notice lost to a crash (gate journaled, notifier never returned) goes out again on recover with a new token; the lost token is void', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-engine-'));
+    const gated = definePipeline({ name: 'gated', version: 1 })
+      .approval('review', { timeoutSeconds: 3600 })
+      .task('after', tick, { resultPath: '$.after' })
+      .build();
+    // the notifier is handed the token, then the process dies before it returns (the e-mail never left)
+    let lost: ReviewNotice | undefined;
+    const first = createLocalEngine({
+      pipelines: [gated],
+      dir,
+      notifier: (n) => {
+        lost = n;
+        first.crash();
+        return new Promise<void>(() => undefined);
+      },
+    });
+    const { runId } = await first.start('gated', {});
+    for (let i = 0; i < 200 && !lost; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(lost).toBeDefined();
+    const notices: ReviewNotice[] = [];
+    engine = createLocalEngine({ pipelines: [gated], dir, notifier: (n) => void notices.push(n) });
+    expect(await engine.recover()).toEqual([runId]);
+    for (let i = 0; i < 200 && notices.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatchObject({ runId, gate: 'review', expiresAt: lost!.expiresAt });
+    expect(notices[0]!.token).not.toBe(lost!.token);
+    await expect(engine.approve(runId, 'review', { token: lost!.token })).rejects.toMatchObject({ code: 'ReviewTokenRejected' });
+    await engine.approve(runId, 'review', { token: notices[0]!.token });
+    expect(await engine.result(runId)).toMatchObject({ status: 'succeeded', output: { approved: true, after: 1 } });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a delivered notice is not sent again when a waiting run is recovered', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-engine-'));
+    const gated = definePipeline({ name: 'gated', version: 1 }).approval('review', { timeoutSeconds: 3600 }).build();
+    const sent: ReviewNotice[] = [];
+    const first = createLocalEngine({ pipelines: [gated], dir, notifier: (n) => void sent.push(n) });
+    const { runId } = await first.start('gated', {});
+    for (let i = 0; i < 200 && (await first.status(runId)).status !== 'waiting'; i++) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
+    first.crash();
+    engine = createLocalEngine({ pipelines: [gated], dir, notifier: (n) => void sent.push(n) });
+    expect(await engine.recover()).toEqual([runId]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sent).toHaveLength(1);
+    await engine.approve(runId, 'review', { token: sent[0]!.token });
+    expect((await engine.result(runId)).status).toBe('succeeded');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('reports every transition to the observer, and a failing observer breaks neither the run nor the log', async () => {
     const events: RunEvent[] = [];
     const lines: string[] = [];

@@ -197,23 +197,33 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       const decided = run.state.decisions.get(req.stepPath);
       if (decided) return outcomeOf(decided);
       let review = run.state.reviews.get(req.stepPath);
-      if (!review) {
+      // opened before a crash and never delivered: the token died with that process (only its hash
+      // is journaled), so a new one replaces it, same deadline, and the notice goes out again
+      const undelivered = review?.noticeRecorded && options.notifier && !run.state.noticed.get(req.stepPath)?.has(review.tokenHash);
+      if (!review || undelivered) {
         const { token, hash } = createReviewToken();
         const now = clock.now();
-        review = {
-          t: 'review',
-          path: req.stepPath,
-          gate: req.gate,
-          tokenHash: hash,
-          payload: req.payload,
-          createdAt: new Date(now).toISOString(),
-          expiresAt: new Date(now + req.timeoutSeconds * 1000).toISOString(),
-          ...(req.reviewer === undefined ? {} : { reviewer: req.reviewer }),
-          ...(req.sections === undefined ? {} : { sections: req.sections }),
-        };
+        review = review
+          ? { ...review, tokenHash: hash }
+          : {
+              t: 'review',
+              path: req.stepPath,
+              gate: req.gate,
+              tokenHash: hash,
+              payload: req.payload,
+              createdAt: new Date(now).toISOString(),
+              expiresAt: new Date(now + req.timeoutSeconds * 1000).toISOString(),
+              ...(req.reviewer === undefined ? {} : { reviewer: req.reviewer }),
+              ...(req.sections === undefined ? {} : { sections: req.sections }),
+              ...(options.notifier ? { noticeRecorded: true as const } : {}),
+            };
         append(runId, run, review);
         if (dead) return never();
-        await options.notifier?.({ ...pendingReviewOf(runId, review), token });
+        if (options.notifier) {
+          await options.notifier({ ...pendingReviewOf(runId, review), token });
+          if (dead) return never();
+          append(runId, run, { t: 'noticed', path: req.stepPath, tokenHash: hash, at: new Date(clock.now()).toISOString() });
+        }
         // a notifier may decide at once (an auto-approving CLI, a test): that decision is journaled already
         const early = run.state.decisions.get(req.stepPath);
         if (early) return outcomeOf(early);

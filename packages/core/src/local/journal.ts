@@ -45,6 +45,8 @@ export type JournalEntry =
       payload: unknown;
       createdAt: string;
       expiresAt: string;
+      /** Its notice's delivery is journaled (`noticed`): without that entry, the notice was lost. Absent in older journals. */
+      noticeRecorded?: true;
     }
   | {
       t: 'decision';
@@ -56,6 +58,8 @@ export type JournalEntry =
       sections?: Record<string, SectionVerdict>;
       at: string;
     }
+  /** The notice of the review whose token hash this is was delivered (the notifier returned). */
+  | { t: 'noticed'; path: string; tokenHash: string; at: string }
   | { t: 'end'; ok: boolean; output?: unknown; error?: SerializedError; at: string }
   | {
       t: 'redrive';
@@ -76,6 +80,8 @@ export interface JournalState {
   retries: Extract<JournalEntry, { t: 'retry' }>[];
   timers: Map<string, number>;
   reviews: Map<string, Extract<JournalEntry, { t: 'review' }>>;
+  /** Token hashes whose notice was delivered, by gate step path. */
+  noticed: Map<string, Set<string>>;
   decisions: Map<string, Extract<JournalEntry, { t: 'decision' }>>;
   end?: Extract<JournalEntry, { t: 'end' }>;
   updatedAt: string;
@@ -91,6 +97,7 @@ export function foldJournal(entries: JournalEntry[]): JournalState {
     retries: [],
     timers: new Map(),
     reviews: new Map(),
+    noticed: new Map(),
     decisions: new Map(),
     updatedAt: '',
   };
@@ -131,6 +138,12 @@ export function apply(s: JournalState, e: JournalEntry): void {
     case 'review':
       s.reviews.set(e.path, e);
       break;
+    case 'noticed': {
+      const hashes = s.noticed.get(e.path) ?? new Set<string>();
+      hashes.add(e.tokenHash);
+      s.noticed.set(e.path, hashes);
+      break;
+    }
     case 'decision':
       s.decisions.set(e.path, e);
       s.updatedAt = e.at;
