@@ -57,6 +57,31 @@ describe('baton CLI end to end (built CLI, local engine, offline model)', () => 
     expect(status.retries.map((x) => x.code)).toEqual(['ThrottlingException']);
   });
 
+  it("--prices puts the run's model cost in the summary and its status; a table without the model, or not JSON, is refused before anything runs", () => {
+    const dir = workdir();
+    const price = { inputPer1M: 0.8, outputPer1M: 4 };
+    writeFileSync(join(dir, 'prices.json'), JSON.stringify({ 'baton-offline-extractive-v1': price }));
+    const r = baton(dir, [...RUN, '--auto-approve', '--prices', 'prices.json']);
+    expect(r.code, r.stderr).toBe(0);
+    const status = JSON.parse(baton(dir, ['status', runIdOf(r.stdout), '--json']).stdout) as {
+      attempts: { metrics?: { inputTokens: number; outputTokens: number; cost?: number } }[];
+    };
+    const priced = status.attempts.filter((a) => (a.metrics?.inputTokens ?? 0) > 0);
+    expect(priced.length).toBeGreaterThanOrEqual(9);
+    for (const a of priced) expect(a.metrics!.cost).toBeCloseTo((a.metrics!.inputTokens * 0.8 + a.metrics!.outputTokens * 4) / 1e6, 12);
+    const total = priced.reduce((sum, a) => sum + a.metrics!.cost!, 0);
+    expect(r.stdout).toContain(`, cost $${total.toFixed(4)}`);
+    // approve, resume and redrive price the rest of the run as it started: the sidecar keeps the table's file
+    const sidecar = JSON.parse(readFileSync(join(dir, '.baton/cli', `${runIdOf(r.stdout)}.json`), 'utf8')) as { prices?: string };
+    expect(sidecar.prices).toBe(join(dir, 'prices.json'));
+    const other = baton(dir, [...RUN, '--prices', JSON.stringify({ 'another-model': price })]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('the price table has no price for model "baton-offline-extractive-v1"');
+    const bad = baton(dir, [...RUN, '--prices', '{nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--prices: not JSON');
+  });
+
   it('reports a bad source file with a typed error, records the failure and keeps every section', async () => {
     const dir = workdir();
     writeFileSync(join(dir, 'sources/scan.pdf'), 'this is not a pdf');

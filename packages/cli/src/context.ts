@@ -1,7 +1,7 @@
-import { createFsBlobStore, createJsonLogger, type AnyPipeline, type BlobStore, type Logger, type ModelClient } from '@baton/core';
+import { createFsBlobStore, createJsonLogger, type AnyPipeline, type BlobStore, type Logger, type ModelClient, type PriceTable } from '@baton/core';
 import { fromPino } from '@baton/core/logging';
 import { type LogLevel } from '@baton/core/engine';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import type { EngineConnection } from './engines.js';
@@ -29,6 +29,8 @@ export interface GlobalOptions {
   connection?: EngineConnection;
   /** Postgres run registry (`--database-url`, `DATABASE_URL`); unset: the PGlite registry fed by the event spool. */
   databaseUrl?: string;
+  /** Token prices by model id (`--prices`, `BATON_MODEL_PRICES`): JSON, or the path of a JSON file. */
+  prices?: string;
 }
 
 /** What every engine-facing command builds first: pipelines, blobs, model, log and run recorder. */
@@ -40,6 +42,8 @@ export interface CliContext {
   logger: Logger;
   /** Records every run event in the registry (Postgres) or the event spool (PGlite). */
   recorder: RunRecorder;
+  /** Token prices by model id: each attempt's cost, the run's in the summary and the registry. */
+  prices?: PriceTable;
 }
 
 /** Builds the {@link CliContext} of a command from the global options. */
@@ -53,8 +57,32 @@ export async function openContext(opts: GlobalOptions): Promise<CliContext> {
   const blobs = await blobStoreOf(opts, stateDir);
   const logger = loggerOf(opts, stateDir);
   const model = createModelFromSpec(opts.model, parseFaults(opts.faults ?? process.env.BATON_OFFLINE_FAULTS), Number(opts.offlineLatency ?? 0));
+  const prices = opts.prices === undefined ? undefined : pricesOf(opts.prices);
   const recorder = await createRunRecorder(stateDir, opts.databaseUrl ?? process.env.DATABASE_URL);
-  return { stateDir, pipelines, blobs, model, logger, recorder };
+  return { stateDir, pipelines, blobs, model, logger, recorder, ...(prices ? { prices } : {}) };
+}
+
+/** `--prices`: a JSON object of prices by model id, given inline (`{…}`) or as the path of a JSON file. */
+export function pricesOf(spec: string): PriceTable {
+  const inline = spec.trim().startsWith('{');
+  let text = spec;
+  if (!inline) {
+    try {
+      text = readFileSync(resolve(spec), 'utf8');
+    } catch (e) {
+      throw new CliError(`--prices ${spec}: cannot read the file (${(e as Error).message}); give JSON or the path of a JSON file`);
+    }
+  }
+  let prices: unknown;
+  try {
+    prices = JSON.parse(text);
+  } catch (e) {
+    throw new CliError(
+      `--prices${inline ? '' : ` ${spec}`}: not JSON (${(e as Error).message}); e.g. --prices '{"<model id>":{"inputPer1M":0.8,"outputPer1M":4}}'`,
+    );
+  }
+  if (typeof prices !== 'object' || prices === null || Array.isArray(prices)) throw new CliError('--prices: give a JSON object of prices by model id');
+  return prices as PriceTable;
 }
 
 /**

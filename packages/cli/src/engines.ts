@@ -27,6 +27,7 @@ export const ENGINE_FACTORIES: Record<string, EngineFactory> = {
       dir: join(ctx.stateDir, 'journal'),
       blobs: ctx.blobs,
       model: ctx.model,
+      ...(ctx.prices ? { prices: ctx.prices } : {}),
       ...commonOptions(ctx),
       ...(ctx.emulate === 'stepfunctions' ? { emulate: 'stepfunctions' as const } : {}),
     }),

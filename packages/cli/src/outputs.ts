@@ -36,8 +36,9 @@ export function summaryText(info: RunInfo, counts: RunCounts, files: string[]): 
       calls: a.calls + (x.metrics?.modelCalls ?? 0),
       inTok: a.inTok + (x.metrics?.inputTokens ?? 0),
       outTok: a.outTok + (x.metrics?.outputTokens ?? 0),
+      cost: x.metrics?.cost === undefined ? a.cost : (a.cost ?? 0) + x.metrics.cost,
     }),
-    { calls: 0, inTok: 0, outTok: 0 },
+    { calls: 0, inTok: 0, outTok: 0, cost: undefined as number | undefined },
   );
   const failedSteps = info.attempts.filter((a) => a.status === 'failed');
   const sections = (info.output as { report?: { sections?: Record<string, number> } } | undefined)?.report?.sections;
@@ -45,7 +46,7 @@ export function summaryText(info: RunInfo, counts: RunCounts, files: string[]): 
     '',
     `Run ${info.runId} (${info.pipeline} on ${info.engine}): ${info.status.toUpperCase()}`,
     `  attempts ${info.attempts.length}, retries ${info.retries.length}, repairs ${counts.repairs}, failed attempts ${failedSteps.length}, held for review ${counts.held}`,
-    `  model calls ${metrics.calls}, tokens in ${metrics.inTok} / out ${metrics.outTok}`,
+    `  model calls ${metrics.calls}, tokens in ${metrics.inTok} / out ${metrics.outTok}${metrics.cost === undefined ? '' : `, cost $${metrics.cost.toFixed(4)}`}`,
   ];
   if (sections)
     lines.push(

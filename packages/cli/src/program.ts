@@ -16,7 +16,7 @@ import { DEFAULT_PIPELINES_MODULE, parsePipelineVersion } from './pipelines.js';
 import { RUN_ID_HELP, parseRunIdOption } from './run-id.js';
 import type { GlobalOptions } from './session.js';
 
-const GLOBALS = ['stateDir', 'engine', 'pipelines', 'model', 'faults', 'offlineLatency', 'emulate', 'logLevel', 'logFormat', 'databaseUrl'] as const;
+const GLOBALS = ['stateDir', 'engine', 'pipelines', 'model', 'prices', 'faults', 'offlineLatency', 'emulate', 'logLevel', 'logFormat', 'databaseUrl'] as const;
 
 /**
  * Builds the `baton` command line. `onExit` receives each command's exit code.
@@ -53,6 +53,11 @@ export function createProgram(onExit: (code: number) => void): Command {
         .default('file'),
     )
     .addOption(new Option('--emulate <engine>', "make the local engine enforce another engine's limits").choices(['stepfunctions']))
+    .addOption(
+      new Option('--prices <json|file>', 'token prices by model id, e.g. \'{"<model id>":{"inputPer1M":0.8,"outputPer1M":4}}\': each run\'s model cost').env(
+        'BATON_MODEL_PRICES',
+      ),
+    )
     .addOption(new Option('--redis-url <url>', 'bullmq: Redis server (default: REDIS_URL or redis://127.0.0.1:6379)'))
     .addOption(new Option('--bullmq-prefix <prefix>', 'bullmq: namespace of every Redis key (default: baton)'))
     .addOption(
@@ -115,6 +120,7 @@ export function createProgram(onExit: (code: number) => void): Command {
       ...(all.faults ? { faults: all.faults } : {}),
       ...(all.offlineLatency ? { offlineLatency: all.offlineLatency } : {}),
       ...(all.emulate ? { emulate: all.emulate } : {}),
+      ...(all.prices ? { prices: all.prices } : {}),
       ...(all.logLevel ? { logLevel: all.logLevel } : {}),
       ...(all.logFormat ? { logFormat: all.logFormat } : {}),
       ...(Object.keys(connection).length ? { connection } : {}),

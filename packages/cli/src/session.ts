@@ -22,7 +22,7 @@ export interface Session {
 
 /** Opens a session: loads pipelines, builds the model, the blob store and the engine. */
 export async function openSession(opts: GlobalOptions, reviewMode: ReviewMode, tty = Boolean(process.stderr.isTTY)): Promise<Session> {
-  const { stateDir, pipelines, blobs, model, logger, recorder } = await openContext(opts);
+  const { stateDir, pipelines, blobs, model, logger, recorder, prices } = await openContext(opts);
   const progress = createProgress({ tty });
   const reviewer = createCliReviewer(reviewMode, { log: (l) => progress.log(l), pause: () => progress.stop() });
   const observer: RunObserver = (e) => {
@@ -42,6 +42,7 @@ export async function openSession(opts: GlobalOptions, reviewMode: ReviewMode, t
       stateDir,
       blobs,
       model,
+      ...(prices ? { prices } : {}),
       observer,
       notifier: reviewer.notifier,
       logger,

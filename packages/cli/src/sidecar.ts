@@ -10,6 +10,8 @@ export interface RunSidecar {
   pipelines: string;
   engine: string;
   model: string;
+  /** `--prices` as given: inline JSON, or the absolute path of its file. */
+  prices?: string;
   faults?: string;
   /** Where the report files are copied when the run succeeds. */
   out?: string;

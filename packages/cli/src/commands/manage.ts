@@ -40,6 +40,7 @@ function withSidecar(global: GlobalOptions, runId: string, explicit: Set<string>
       model: explicit.has('model') ? global.model : s.model,
       engine: explicit.has('engine') ? global.engine : s.engine,
       ...(s.faults && !explicit.has('faults') ? { faults: s.faults } : {}),
+      ...(s.prices && !explicit.has('prices') ? { prices: s.prices } : {}),
       ...(s.connection || global.connection ? { connection: { ...s.connection, ...global.connection } } : {}),
     },
     out: s.out,

@@ -48,6 +48,7 @@ export async function runCommand(name: string, opts: RunOptions, global: GlobalO
     engine: global.engine,
     model: global.model,
     ...(global.faults ? { faults: global.faults } : {}),
+    ...(global.prices ? { prices: global.prices.trim().startsWith('{') ? global.prices : resolve(global.prices) } : {}),
     ...(opts.out ? { out: resolve(opts.out) } : {}),
     ...(opts.autoApprove ? { autoApprove: true } : {}),
     ...(global.connection ? { connection: withoutWorker(global.connection) } : {}),

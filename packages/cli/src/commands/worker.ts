@@ -34,6 +34,7 @@ export async function workerCommand(global: GlobalOptions): Promise<number> {
       stateDir: ctx.stateDir,
       blobs: ctx.blobs,
       model: ctx.model,
+      ...(ctx.prices ? { prices: ctx.prices } : {}),
       logger: ctx.logger,
       observer,
       notifier,

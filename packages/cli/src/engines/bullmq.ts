@@ -16,6 +16,7 @@ export const bullmqEngineFactory: EngineFactory = async (ctx) => {
     pipelines: ctx.pipelines,
     blobs: ctx.blobs,
     model: ctx.model,
+    ...(ctx.prices ? { prices: ctx.prices } : {}),
     worker: ctx.connection?.worker !== false && tuningOf(ctx),
     ...(ctx.onRecovering ? { onRecovering: ctx.onRecovering } : {}),
     ...commonOptions(ctx),
@@ -40,6 +41,7 @@ export const bullmqWorkerFactory: WorkerFactory = async (ctx) => {
     pipelines: ctx.pipelines,
     blobs: ctx.blobs,
     model: ctx.model,
+    ...(ctx.prices ? { prices: ctx.prices } : {}),
     ...tuningOf(ctx),
     ...commonOptions(ctx),
   });

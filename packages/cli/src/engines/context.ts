@@ -1,4 +1,4 @@
-import type { AnyPipeline, BlobStore, Engine, Logger, ModelClient, ReviewNotifier, RunObserver } from '@baton/core';
+import type { AnyPipeline, BlobStore, Engine, Logger, ModelClient, PriceTable, ReviewNotifier, RunObserver } from '@baton/core';
 
 /** Where the service-backed engines find their servers, from flags or the environment. */
 export interface EngineConnection {
@@ -35,6 +35,8 @@ export interface EngineContext {
   stateDir: string;
   blobs: BlobStore;
   model: ModelClient;
+  /** Token prices by model id (`--prices`): engines that run stages price each attempt. */
+  prices?: PriceTable;
   observer?: RunObserver;
   notifier?: ReviewNotifier;
   logger?: Logger;

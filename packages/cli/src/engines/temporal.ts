@@ -15,6 +15,7 @@ export const temporalEngineFactory: EngineFactory = async (ctx) => {
     pipelines: ctx.pipelines,
     blobs: ctx.blobs,
     model: ctx.model,
+    ...(ctx.prices ? { prices: ctx.prices } : {}),
     worker,
     ...(worker ? { workflowBundle: await bundleBatonWorkflow() } : {}),
     ...commonOptions(ctx),
@@ -33,6 +34,7 @@ export const temporalWorkerFactory: WorkerFactory = async (ctx) => {
     pipelines: ctx.pipelines,
     blobs: ctx.blobs,
     model: ctx.model,
+    ...(ctx.prices ? { prices: ctx.prices } : {}),
     workflowBundle: await bundleBatonWorkflow(),
     ...commonOptions(ctx),
   });
