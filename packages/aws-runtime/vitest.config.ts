@@ -5,7 +5,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    maxWorkers: 2,
     projects: [
       { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts'], exclude: ['src/**/*.services.test.ts', 'src/**/*.e2e.test.ts'] } },
       // a throwaway PostgreSQL and moto (S3, Secrets Manager, SNS, SQS) started by the globalSetup, or POSTGRES_URL-like overrides

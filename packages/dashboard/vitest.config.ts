@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     // the browser test launches Chromium: keep the 2-core machine usable
-    poolOptions: { forks: { maxForks: 1, minForks: 1 } },
+    maxWorkers: 1,
   },
 });

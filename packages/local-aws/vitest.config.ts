@@ -5,7 +5,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    maxWorkers: 2,
     projects: [
       { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts'], exclude: ['src/**/*.moto.test.ts', 'src/**/*rehearsal*.test.ts'] } },
       { extends: true, test: { name: 'moto', include: ['src/**/*.moto.test.ts'], globalSetup: ['src/test-support/global-moto.ts'] } },
@@ -18,7 +18,7 @@ export default defineConfig({
           globalSetup: ['src/rehearse/test-support/global-rehearsal.ts'],
           // one file at a time: each rehearsal runs a dozen function sandboxes on a 2-core machine
           fileParallelism: false,
-          poolOptions: { forks: { singleFork: true } },
+          maxWorkers: 1,
           testTimeout: 240_000,
           hookTimeout: 240_000,
         },

@@ -5,7 +5,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    maxWorkers: 2,
     projects: [
       { extends: true, test: { name: 'pglite', include: ['src/**/*.test.ts'], exclude: ['src/**/*.pg.test.ts'] } },
       { extends: true, test: { name: 'postgres', include: ['src/**/*.pg.test.ts'], globalSetup: ['src/test-support/global-postgres.ts'] } },

@@ -5,7 +5,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    maxWorkers: 2,
     projects: [
       { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts'], exclude: ['src/**/*.moto.test.ts'] } },
       { extends: true, test: { name: 'moto', include: ['src/**/*.moto.test.ts'], globalSetup: ['src/test-support/global-moto.ts'] } },
