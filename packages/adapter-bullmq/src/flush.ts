@@ -103,18 +103,27 @@ export async function flushPlan(ctx: FlushContext, runId: string, gen: number, p
     if (!res.added) continue;
     await wakeRun(ctx.driveQueue, runId, `a|${req.stepPath}|${gen}`, req.timeoutSeconds * 1000);
     // the replay then checks that the notice went out (this process may die before it does)
-    await wakeRun(ctx.driveQueue, runId, `n|${req.stepPath}|${gen}`, ctx.noticeGraceMs + 1);
+    await wakeRun(ctx.driveQueue, runId, noticeCheckId(req.stepPath, gen, hash), ctx.noticeGraceMs + 1);
     await notify(ctx, runId, gen, entry, token);
   }
   for (const { review } of plan.open) {
-    if (Date.now() - Date.parse(review.createdAt) < ctx.noticeGraceMs) continue;
     if (await store.marked(runId, noticeField(review.path, gen))) continue;
+    const age = Date.now() - Date.parse(review.createdAt);
+    if (age < ctx.noticeGraceMs) {
+      // a replay redelivered after its worker died may find the gate journaled and its check not
+      // yet scheduled: make sure one looks again when the grace ends (one job per token)
+      await wakeRun(ctx.driveQueue, runId, noticeCheckId(review.path, gen, review.tokenHash), ctx.noticeGraceMs - age + 1);
+      continue;
+    }
     // opened, never delivered: the token died with the process that made it (only its hash is
     // kept), so a new one replaces it, once per lost token whichever replay sees it first
     const { token, hash } = createReviewToken();
     const entry: ReviewEntry = { ...review, tokenHash: hash };
     const res = await store.record(runId, { field: `review|${review.path}@${gen}|${review.tokenHash}`, entries: [entry] });
-    if (res.added) await notify(ctx, runId, gen, entry, token);
+    if (!res.added) continue;
+    // this delivery may be lost too (its worker killed in turn): checked again after the grace
+    await wakeRun(ctx.driveQueue, runId, noticeCheckId(review.path, gen, hash), ctx.noticeGraceMs + 1);
+    await notify(ctx, runId, gen, entry, token);
   }
   for (const req of plan.expired) {
     const entry: JournalEntry = { t: 'decision', path: req.stepPath, gate: req.gate, decision: 'timeout', at: at() };
@@ -138,6 +147,9 @@ export async function flushPlan(ctx: FlushContext, runId: string, gen: number, p
     }
   }
 }
+
+/** The id of the driver job that checks, after the grace, that the notice of this token went out. */
+const noticeCheckId = (path: string, gen: number, tokenHash: string): string => `n|${path}|${gen}|${tokenHash.slice(0, 16)}`;
 
 /** The idempotency field that records a gate's notice as delivered. */
 const noticeField = (path: string, gen: number): string => `noticed|${path}@${gen}`;

@@ -57,6 +57,9 @@ it(`chaos: ${RUNS} report runs (offline model) on 3 worker processes, one SIGKIL
     traceFile,
   });
   let approvals = 0;
+  // per run: notices received and approvals settled, for the message of a run that does not end
+  const noticesOf = new Map<string, string[]>();
+  const note = (runId: string, what: string): void => void noticesOf.set(runId, [...(noticesOf.get(runId) ?? []), what]);
   const engine: BullmqEngine = createBullmqEngine({
     connection: redisUrl,
     prefix,
@@ -65,10 +68,14 @@ it(`chaos: ${RUNS} report runs (offline model) on 3 worker processes, one SIGKIL
     worker: false,
     // the reviewer approves every report as soon as its gate opens
     notifier: (n) => {
+      note(n.runId, `notice ${new Date().toISOString()}`);
       void engine
         .approve(n.runId, n.gate, { token: n.token, comment: 'auto' })
-        .then(() => approvals++)
-        .catch((e: unknown) => console.error(`auto-approval of ${n.runId} failed`, e));
+        .then(() => (approvals++, note(n.runId, 'approved')))
+        .catch((e: unknown) => {
+          note(n.runId, `approve failed: ${(e as Error).message}`);
+          console.error(`auto-approval of ${n.runId} failed`, e);
+        });
     },
   });
   try {
@@ -82,7 +89,7 @@ it(`chaos: ${RUNS} report runs (offline model) on 3 worker processes, one SIGKIL
           const info = await engine.status(id);
           const running = info.attempts.filter((a) => a.status === 'running').map((a) => a.stepPath);
           throw new Error(
-            `${(e as Error).message}; status ${info.status}, ${info.attempts.length} attempts, running [${running.join(', ')}], open reviews ${info.pendingReviews.length}, approvals so far ${approvals}/${RUNS}, kills ${kills}`,
+            `${(e as Error).message}; status ${info.status}, ${info.attempts.length} attempts, running [${running.join(', ')}], open reviews ${info.pendingReviews.length} (opened ${info.pendingReviews.map((r) => r.createdAt).join(', ')}), this run's notices [${(noticesOf.get(id) ?? []).join('; ')}], approvals so far ${approvals}/${RUNS}, kills ${kills}`,
             { cause: e },
           );
         }),
