@@ -164,8 +164,10 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       });
       if (dead) return never();
       let outcome: TaskOutcome = result.ok ? { ok: true, output: result.output } : { ok: false, error: result.error };
-      if (outcome.ok && overStateLimit(outcome.output) !== undefined) {
-        const message = stateLimitMessage(limits!, `output of ${req.stepPath}`, jsonBytes(outcome.output), 'lower the claim-check threshold');
+      // the output's JSON is measured once: it may be megabytes
+      const over = outcome.ok ? overStateLimit(outcome.output) : undefined;
+      if (over !== undefined) {
+        const message = stateLimitMessage(limits!, `output of ${req.stepPath}`, over, 'lower the claim-check threshold');
         outcome = { ok: false, error: { code: 'States.DataLimitExceeded', message, retryable: false } };
       }
       const at = new Date(clock.now()).toISOString();
