@@ -113,6 +113,48 @@ describe('model budgets on the local engine', () => {
   });
 });
 
+describe('two runs sharing a budget on the local engine', () => {
+  it('started together, they get turns alike: each has half the calls made while both had calls left, the first window included', async () => {
+    const calls: string[] = [];
+    const model: ModelClient = {
+      modelId: 'm',
+      async complete(request) {
+        calls.push(request.messages[0]!.content.slice(0, 1));
+        await new Promise((r) => setTimeout(r, 1));
+        return { text: 'ok', usage: { inputTokens: 10, outputTokens: 5 }, latencyMs: 1, modelId: 'm' };
+      },
+    };
+    const tagged = defineStage({
+      name: 'tagged',
+      version: 1,
+      input: z.object({ run: z.string(), n: z.number() }),
+      output: z.string(),
+      async run(input, ctx) {
+        return (await ctx.model.complete({ messages: [{ role: 'user', content: `${input.run} section ${input.n}` }], maxTokens: 16 })).text;
+      },
+    });
+    const shared = definePipeline({ name: 'shared', version: 1, input: z.array(z.object({ run: z.string(), n: z.number() })) })
+      .map('sections', { items: '$', maxConcurrency: 50 }, (b) => b.task('tagged', tagged))
+      .build();
+    // 8 calls a window, 12 a run: a run whose callers took the free budget first would have 8 calls before the other's first
+    const limiter = createMemoryModelLimiter({ budgets: { m: { requestsPerMinute: 8, windowMs: 50 } } });
+    engine = createLocalEngine({ pipelines: [shared], model, limiter });
+    const items = (run: string) => Array.from({ length: 12 }, (_, n) => ({ run, n }));
+    const runs = await Promise.all([engine.start('shared', items('a')), engine.start('shared', items('b'))]);
+    for (const { runId } of runs) expect((await engine.result(runId)).status).toBe('succeeded');
+    expect(calls).toHaveLength(24);
+    // the calls made until one run had made all of its own
+    const count = (prefix: string[], run: string): number => prefix.filter((c) => c === run).length;
+    const end = calls.findIndex((_, i) => count(calls.slice(0, i + 1), 'a') === 12 || count(calls.slice(0, i + 1), 'b') === 12) + 1;
+    const both = calls.slice(0, end);
+    for (const run of ['a', 'b']) {
+      expect(count(both, run) / both.length).toBeGreaterThanOrEqual(0.4);
+      expect(count(both, run) / both.length).toBeLessThanOrEqual(0.6);
+    }
+    expect(count(calls.slice(0, 8), 'a')).toBe(4);
+  });
+});
+
 describe('model quota faults on the local engine', () => {
   /** Throttles every call of section 1 for ever; answers the others. */
   const stubborn = (): ModelClient & { calls: Map<string, number> } => {

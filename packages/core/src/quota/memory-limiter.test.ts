@@ -74,6 +74,27 @@ describe('memory model limiter', () => {
     expect(limiter.snapshot('m')!.ceiling).toBeCloseTo(0.725);
   });
 
+  it('serves two runs that ask in the same turn in turn, the budget free at once included (fake clock)', async () => {
+    const clock = createTestClock(0);
+    const limiter = createMemoryModelLimiter({ budgets: { m: { requestsPerMinute: 4, windowMs: 100 } }, clock });
+    const served: string[] = [];
+    const ask = (runId: string, n: number): Promise<void>[] =>
+      Array.from({ length: n }, async () => {
+        const permit = await limiter.acquire('m', est, { runId });
+        served.push(runId);
+        permit.settle(est);
+      });
+    // run a's 12 callers all ask before run b's 6: the 4 free requests go 2 and 2 all the same
+    const all = Promise.all([...ask('a', 12), ...ask('b', 6)]);
+    await new Promise((r) => setImmediate(r));
+    expect(served).toEqual(['a', 'b', 'a', 'b']);
+    for (let t = 0; served.length < 18 && t < 1000; t++) await clock.advance(1);
+    await all;
+    // in turn while both wait (6 each), then a alone
+    expect(served).toEqual([...Array.from({ length: 6 }, () => ['a', 'b']).flat(), ...Array.from({ length: 6 }, () => 'a')]);
+    expect(limiter.snapshot('m')).toMatchObject({ inFlight: 0, waiting: 0 });
+  });
+
   it('holds the declared budget when adaptive is off', async () => {
     const limiter = createMemoryModelLimiter({ budgets: { m: { maxInFlight: 2 } }, adaptive: false });
     (await limiter.acquire('m', est)).throttled();

@@ -49,7 +49,10 @@ const noopPermit: ModelPermit = { settle() {}, throttled() {}, failed() {} };
 /**
  * A limiter in one process's memory: a sliding window per model of requests and tokens, a count
  * in flight, and waiting callers served round-robin across runs, first come, first served within
- * a run (a large request is not starved by small ones behind it). With `adaptive` (the default),
+ * a run (a large request is not starved by small ones behind it). Budget free when a caller asks
+ * is granted at the end of that turn of the event loop, so callers of two runs that ask in the
+ * same turn (two runs started together) share it in turn too, rather than the first run's
+ * callers taking all of it. With `adaptive` (the default),
  * the limit adapts to throttles as {@link AdaptiveOptions} describes.
  *
  * @example
@@ -154,7 +157,6 @@ export function createMemoryModelLimiter(options: MemoryModelLimiterOptions): Me
       const s = stateOf(modelId);
       if (!s) return noopPermit;
       opts?.signal?.throwIfAborted();
-      if (s.queue.size === 0 && budgetWaitMs(s, estimate, clock.now()) === 0) return grant(s, estimate);
       return new Promise<ModelPermit>((resolve, reject) => {
         const waiter: Waiter = {
           estimate,
@@ -168,7 +170,20 @@ export function createMemoryModelLimiter(options: MemoryModelLimiterOptions): Me
         };
         opts?.signal?.addEventListener('abort', waiter.onAbort, { once: true });
         s.queue.push(opts?.runId, waiter);
-        pump(s);
+        // Budget free now is handed out at the end of this turn of the event loop, not to whoever
+        // asked first in it: two runs started together both have their callers in line by then
+        // and share it in turn (as a store's limiter does, whose callers line up while it asks the
+        // store). A head that must wait sets its timer now.
+        if (s.turnPump) return;
+        if (budgetWaitMs(s, s.queue.peek()!.estimate, clock.now()) > 0) {
+          pump(s);
+          return;
+        }
+        s.turnPump = true;
+        endOfTurn(() => {
+          s.turnPump = false;
+          pump(s);
+        });
       });
     },
     snapshot(modelId) {
@@ -227,7 +242,12 @@ interface ModelState extends ModelWindow {
   queue: FairQueue<Waiter>;
   /** Aborts the sleep until the head may fit. */
   timer?: AbortController | undefined;
+  /** A pump is due at the end of this turn of the event loop (callers of the turn line up first). */
+  turnPump?: boolean;
 }
+
+/** Runs `f` once the current turn of the event loop (its callbacks and their promises) is done. */
+const endOfTurn: (f: () => void) => void = typeof setImmediate === 'function' ? (f) => void setImmediate(f) : (f) => void setTimeout(f, 0);
 
 function add(sum: WindowUse, u: WindowUse, sign: 1 | -1): void {
   sum.requests += sign * u.requests;
