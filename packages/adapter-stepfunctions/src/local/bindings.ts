@@ -7,6 +7,7 @@ import {
   jsonBytes,
   seededRandom,
   type AttemptRecord,
+  type InvocationMetrics,
   type RetryRecord,
 } from '@baton/core/engine';
 import { inputHash } from '@baton/core/interpreter';
@@ -54,6 +55,11 @@ export function bindStageTasks(
     enforcePayloadLimit: boolean;
     /** Whether this execution has ended (failed): the interpreter may still dispatch queued map items. */
     ended?: () => boolean;
+    /**
+     * The usage (tokens, cost, model calls) of an attempt the handler just ran, taken once: the
+     * Lambda's answer carries none, so the engine hands over what its in-process handler reported.
+     */
+    takeMetrics?: (event: StageEvent, attempt: number) => InvocationMetrics | undefined;
   },
 ): Record<string, LocalHandler> {
   const out: Record<string, LocalHandler> = {};
@@ -94,6 +100,12 @@ export function bindStageTasks(
         records.emit({ type: 'step-started', ...step, at: record.startedAt });
       }
       records.emit(attemptStartedEvent(base, record.startedAt));
+      // the attempt's usage, on its record (status().usage) and its attempt-finished event (the registry's cost)
+      const usage = (): { metrics?: InvocationMetrics } => {
+        const metrics = options.takeMetrics?.(event, attempt);
+        if (metrics) record.metrics = metrics;
+        return metrics ? { metrics } : {};
+      };
       try {
         // a Lambda's result crosses the wire as JSON
         const output = JSON.parse(JSON.stringify((await handler({ ...event, retryCount: attempt - 1 })) ?? null)) as unknown;
@@ -111,7 +123,7 @@ export function bindStageTasks(
         }
         Object.assign(record, { status: 'succeeded', finishedAt: now() });
         if (hash !== undefined) records.completed.set(event.stepPath, { hash, output: stageOutputOf(event, output), stage: binding.name });
-        records.emit(attemptFinishedEvent(base, { ok: true }, record.finishedAt!));
+        records.emit(attemptFinishedEvent(base, { ok: true, ...usage() }, record.finishedAt!));
         open.delete(event.stepPath);
         records.emit({ type: 'step-finished', ...step, status: 'succeeded', at: record.finishedAt! });
         return wrap(output);
@@ -119,7 +131,7 @@ export function bindStageTasks(
         const err = e as Error;
         const error: SerializedError = errorFromCause(err.name, err.message);
         Object.assign(record, { status: 'failed', finishedAt: now(), error });
-        records.emit(attemptFinishedEvent(base, { ok: false, error }, record.finishedAt!));
+        records.emit(attemptFinishedEvent(base, { ok: false, error, ...usage() }, record.finishedAt!));
         if (!planRetry(stateName, binding.retry, event.stepPath, attempt, error, records, retryOverrides, counts)) {
           open.delete(event.stepPath);
           records.emit({ type: 'step-finished', ...step, status: 'failed', error, at: record.finishedAt! });

@@ -19,8 +19,11 @@ import {
   pinOf,
   startRunId,
   safeObserver,
+  summarizeUsage,
+  validatePrices,
   validateRunInput,
   type EngineBaseOptions,
+  type InvocationMetrics,
   type PipelinePin,
   type StageRunnerOptions,
 } from '@baton/core/engine';
@@ -30,7 +33,7 @@ import { SFN_HISTORY_LIMIT } from '../compile/limits.js';
 import { DEAD_LETTER_STATE, type DeadLetterMessage } from '../compile/dead-letter.js';
 import type { CompileOptions, CompiledMachine } from '../compile/types.js';
 import { errorFromCause } from '../lambda/errors.js';
-import { createStageHandler, type StageHandler } from '../lambda/handler.js';
+import { createStageHandler, runIdOf, type StageEvent, type StageHandler } from '../lambda/handler.js';
 import type { ReviewGateEvent } from '../lambda/review-gate.js';
 import { EXECUTION_STATUS_CHANGE, type ExecutionStatus, type ExecutionStatusChangeEvent } from '../lambda/status-event.js';
 import { createMemoryReviewStore, decideReview, type ReviewStore } from '../lambda/reviews.js';
@@ -43,10 +46,11 @@ import { clampLocalTimers } from './timers.js';
 /**
  * Options of {@link createStepFunctionsLocalEngine}: core's engine fields (`EngineBaseOptions`;
  * `blobs` is the stage handlers' claim-check store, default memory) and the stage fields its
- * in-process handlers use (`model`, `notifier` when an approval gate opens, `claimCheckThreshold`),
- * plus what the emulation takes.
+ * in-process handlers use (`model`, `limiter` and `prices` as the deployed handler takes them,
+ * `notifier` when an approval gate opens, `claimCheckThreshold`), plus what the emulation takes.
  */
-export interface StepFunctionsLocalEngineOptions extends EngineBaseOptions, Pick<StageRunnerOptions, 'model' | 'notifier' | 'claimCheckThreshold'> {
+export interface StepFunctionsLocalEngineOptions
+  extends EngineBaseOptions, Pick<StageRunnerOptions, 'model' | 'limiter' | 'prices' | 'notifier' | 'claimCheckThreshold'> {
   /** Where the review gate records pending reviews. @default an in-memory store */
   reviews?: ReviewStore;
   /** Compiler options (workflow type, expected item counts…). */
@@ -67,7 +71,8 @@ export interface StepFunctionsLocalEngineOptions extends EngineBaseOptions, Pick
   /**
    * The functions to run instead of the handlers this engine builds in process: the deployed
    * Lambda handlers (e.g. `@baton/aws-runtime`'s), called in process with the event Lambda would
-   * receive. With them, what the functions write (registry rows, notices) is theirs, not the engine's.
+   * receive. With them, what the functions write (registry rows, notices) is theirs, not the engine's,
+   * and so is the usage of each attempt (tokens, cost): `status()` and this engine's events have none.
    */
   lambdas?: { stage?: StageHandler; reviewGate?: (event: ReviewGateEvent) => Promise<unknown> };
   /**
@@ -161,8 +166,20 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
   const logger = options.logger ?? silentLogger;
   const waiters: TaskTokenWaiters = new Map();
   const historyLimit = options.historyLimit ?? SFN_HISTORY_LIMIT;
+  validatePrices(options.prices, options.model?.modelId);
   const observe = safeObserver([options.observer], logger);
   const emit = (event: Parameters<RunObserver>[0]): void => void observe(event);
+  // each attempt's usage as the in-process handlers report it (a Lambda's answer carries none),
+  // until the task binding puts it on the attempt's record and event
+  const usage = new Map<string, InvocationMetrics>();
+  const usageKey = (runId: string, stepPath: string, attempt: number): string => `${runId}\u0000${stepPath}#${attempt}`;
+  const takeMetrics = (event: StageEvent, attempt: number): InvocationMetrics | undefined => {
+    // the run id as the handler tells it from the execution
+    const key = usageKey(runIdOf(event.executionId), event.stepPath, attempt);
+    const metrics = usage.get(key);
+    usage.delete(key);
+    return metrics;
+  };
   let allStages = new Map(options.pipelines.flatMap((p) => [...p.stages.values()]).map((s) => [s.name, s]));
   // the stage code of a pipeline version: a run calls its own version's stages (qualified functions, on AWS)
   const handlerOf = (pipeline: AnyPipeline): StageHandler => {
@@ -177,7 +194,12 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
       blobs,
       logger,
       attemptOf: (e) => e.retryCount + 1,
+      observer: (e) => {
+        if (e.type === 'attempt-finished' && e.metrics) usage.set(usageKey(e.runId, e.stepPath, e.attempt), e.metrics);
+      },
       ...(options.model ? { model: options.model } : {}),
+      ...(options.limiter ? { limiter: options.limiter } : {}),
+      ...(options.prices ? { prices: options.prices } : {}),
       ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
     });
 
@@ -218,6 +240,7 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
       ...bindStageTasks(compiled, handlerOf(pipeline), run, retryIntervalOverrides, {
         enforcePayloadLimit: options.enforcePayloadLimit ?? true,
         ended: () => state.ended,
+        ...(options.lambdas?.stage ? {} : { takeMetrics }),
       }),
       ...limitChecks,
       ...(options.deadLetters ? bindDeadLetter(options.deadLetters) : {}),
@@ -428,6 +451,8 @@ export function createStepFunctionsLocalEngine(options: StepFunctionsLocalEngine
       if (run.finishedAt) info.finishedAt = run.finishedAt;
       if (run.outcome?.status === 'succeeded') info.output = run.outcome.output;
       if (run.outcome?.status === 'failed') info.error = run.outcome.error;
+      const runUsage = summarizeUsage(info.attempts);
+      if (runUsage) info.usage = runUsage;
       return info;
     },
     approve: (runId, gate, decision) => decide(runId, gate, decision, 'approved'),
