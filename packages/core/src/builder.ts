@@ -82,13 +82,21 @@ export class StepsBuilder {
 
   /**
    * Appends a map that runs `body` once per item of `options.items`. Its output is an array in
-   * item order of `{ status: 'succeeded', output }` or `{ status: 'failed', error }`: a failed
-   * item carries its own error and no index (its position in the array is its index; its step
-   * path is `<id>[<index>]/…`). A fatal code fails it whatever the tolerance.
+   * item order of `{ status: 'succeeded', output }` or `{ status: 'failed', error }` (`error` is
+   * the item's own `SerializedError`, `{ code, message, retryable, details? }`). An item result
+   * carries no index: its position in the array is its index (`results[3]` is item 3, whose step
+   * paths are `<id>[3]/…` in `status().attempts`), the same on every engine.
    *
-   * `toleratedFailureCount` / `toleratedFailurePercentage` (of the run's item count; both: either
-   * one passed fails the map) follow Step Functions' DISTRIBUTED Map Run on every engine: failed
-   * items are counted as they end, and as soon as they pass the threshold the map fails with
+   * Without `toleratedFailureCount` / `toleratedFailurePercentage`, the first item that fails
+   * fails the map with that item's own error, on every engine, as a Step Functions INLINE Map
+   * state fails with its failed iteration's error: a `catch` on the map naming the item's code
+   * (`ModelQuotaExhausted`, `ValidationFailed`…) catches it, the error written at its
+   * `resultPath` as for a task. No item starts after it; items in flight start no further step.
+   * A fatal code fails the map the same way whatever the tolerance.
+   *
+   * With a tolerance (of the run's item count; both: either one passed fails the map), failed
+   * items are recorded in place and counted as they end, as Step Functions' DISTRIBUTED Map Run
+   * counts them, on every engine; as soon as they pass the threshold the map fails with
    * `States.ExceedToleratedFailureThreshold` and no `details`; its message,
    * `map "<id>": <n> of <total> items failed, more than tolerated`, counts the failures that
    * passed it (tolerated + 1).
@@ -99,7 +107,10 @@ export class StepsBuilder {
    * state: the compiled machine stops at once when one failure alone passes the threshold
    * (count 0, or a percentage under one item), but with a threshold that tolerates failures it
    * runs every item and fails after the Map state (its `catch` does not see it there; the
-   * compiler warns).
+   * compiler warns). A map compiled to a DISTRIBUTED Map (over the compiler's
+   * `distributedThreshold` expected items) without a tolerance fails there with
+   * `States.ExceedToleratedFailureThreshold` (the service fails the Map Run): declare
+   * `toleratedFailureCount: 0` to get that code on every engine.
    */
   map(id: string, options: MapOptions, body: Body): this {
     const { items, itemSelector, maxConcurrency, toleratedFailurePercentage, toleratedFailureCount, ...guard } = options;

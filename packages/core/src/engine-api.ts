@@ -74,6 +74,16 @@ export { createPipelineSet, irDigest, pinOf, type PipelinePin, type PipelineSet 
 export { STEP_FUNCTIONS_PAYLOAD_LIMIT } from './local/engine.js';
 export { STEP_FUNCTIONS_LIMITS, stateLimitMessage, type EngineLimits } from './engine-limits.js';
 export {
+  DEFAULT_ITEM_CLAIM_CHECK_THRESHOLD,
+  MAP_AGGREGATE_SHARE,
+  MAP_ITEM_ENVELOPE_CHARS,
+  MIN_ITEM_CLAIM_CHECK_THRESHOLD,
+  mapItemBounds,
+  mapItemClaimCheckThresholds,
+  maxJsonChars,
+  type MapItemThresholdOptions,
+} from './map-item-thresholds.js';
+export {
   LEASE_RENEW_MS,
   LEASE_TTL_MS,
   createLeaseKeeper,

@@ -103,7 +103,16 @@ describe('validatePipelineIR', () => {
           catch: [{ errors: ['MyOwn', 'ValidationFailed'], steps: [task('h2')] }],
         },
         { kind: 'approval', id: 'g', gate: 'g', timeoutSeconds: 60, catch: [{ errors: ['ApprovalRejected'], steps: [task('h3')] }] },
-        { kind: 'map', id: 'm', items: '$.l', steps: [task('i')], catch: [{ errors: ['States.ExceedToleratedFailureThreshold'], steps: [task('h4')] }] },
+        {
+          kind: 'map',
+          id: 'm',
+          items: '$.l',
+          toleratedFailureCount: 0,
+          steps: [task('i')],
+          catch: [{ errors: ['States.ExceedToleratedFailureThreshold'], steps: [task('h4')] }],
+        },
+        // a map without a tolerance fails with its failed item's own error
+        { kind: 'map', id: 'n', items: '$.l', steps: [task('j')], catch: [{ errors: ['ValidationFailed'], steps: [task('h5')] }] },
       ]),
       stages,
     );
@@ -140,8 +149,14 @@ describe('validatePipelineIR', () => {
         stages,
       ),
     ).toEqual([]);
-    const itemsCatchIt: StepIR = { kind: 'map', id: 'm', items: '$.l', steps: [task('i', { catch: [{ errors: ['ModelAccessDenied'], steps: [] }] })] };
+    const items = [task('i', { catch: [{ errors: ['ModelAccessDenied'], steps: [] }] })];
+    const itemsCatchIt: StepIR = { kind: 'map', id: 'm', items: '$.l', toleratedFailureCount: 0, steps: items };
     expect(throwable(itemsCatchIt, stages)).toEqual(['States.ExceedToleratedFailureThreshold', 'States.Runtime', 'ConfigurationError', 'States.ALL']);
+    // without a tolerance the map fails with its first failed item's own code: every code its items let through
+    const strict = throwable({ kind: 'map', id: 'm', items: '$.l', steps: items }, stages);
+    expect(strict).toEqual(expect.arrayContaining(['ValidationFailed', 'ThrottlingException', 'ConfigurationError', 'States.Runtime', 'States.ALL']));
+    expect(strict).not.toContain('ModelAccessDenied');
+    expect(strict).not.toContain('States.ExceedToleratedFailureThreshold');
   });
 
   it('an approval gate takes reviewer or reviewerPath, not both, and reviewerPath must be a path', () => {

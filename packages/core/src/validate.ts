@@ -155,9 +155,13 @@ export function throwable(step: StepIR, stages: ReadonlyMap<string, AnyStage>): 
       return [...new Set([...TASK_CODES, ...(stage?.throws ?? []), ...retryCodes, ...(stage?.retry ?? []).flatMap((r) => r.errors)])];
     }
     case 'map': {
-      // a fatal item failure fails the map with the item's own code, whatever the threshold
-      const fatal = step.steps.flatMap((s) => uncaught(s, stages)).filter(isFatalCode);
-      return [...new Set(['States.ExceedToleratedFailureThreshold', 'States.Runtime', ...fatal, ALL_ERRORS])];
+      const items = step.steps.flatMap((s) => uncaught(s, stages));
+      // without a tolerance the first failed item fails the map with its own error; with one, the
+      // threshold's error, or a fatal item error whatever the threshold
+      if (step.toleratedFailureCount === undefined && step.toleratedFailurePercentage === undefined) {
+        return [...new Set(['States.Runtime', ...items, ALL_ERRORS])];
+      }
+      return [...new Set(['States.ExceedToleratedFailureThreshold', 'States.Runtime', ...items.filter(isFatalCode), ALL_ERRORS])];
     }
     case 'approval':
       return ['ApprovalRejected', 'ApprovalTimedOut', 'States.Runtime', ALL_ERRORS];

@@ -1,9 +1,8 @@
 import { StageError, type AnyPipeline } from '@baton/core';
-import { DEFAULT_CLAIM_CHECK_THRESHOLD, stageMetaOf, walkSteps } from '@baton/core/engine';
+import { DEFAULT_CLAIM_CHECK_THRESHOLD, STEP_FUNCTIONS_LIMITS, mapItemBounds, mapItemClaimCheckThresholds, stageMetaOf, walkSteps } from '@baton/core/engine';
 import type { CompileContext, Scope } from './context.js';
 import { routeFailuresToDeadLetter } from './dead-letter.js';
 import { compileBlock } from './dispatch.js';
-import { mapItemBounds, mapItemThresholds } from './estimate.js';
 import { checkLimits } from './limits.js';
 import { stageOutputFields } from './output-fields.js';
 import type { AslDefinition, AslState, CompileOptions, CompiledMachine } from './types.js';
@@ -58,7 +57,12 @@ export function compileUnchecked(pipeline: AnyPipeline, options: CompileOptions 
     outputs: stageOutputFields(pipeline),
     rawErrors: new Map(),
     decodedErrors: new Set(),
-    itemThresholds: mapItemThresholds(pipeline, expectedItems, itemBounds, DEFAULT_CLAIM_CHECK_THRESHOLD),
+    // core's rule, which the local engine applies too under STEP_FUNCTIONS_LIMITS
+    itemThresholds: mapItemClaimCheckThresholds(pipeline, STEP_FUNCTIONS_LIMITS, {
+      expectedItems,
+      itemBounds,
+      claimCheckThreshold: DEFAULT_CLAIM_CHECK_THRESHOLD,
+    }),
     tasks: {},
     issues: [],
   };

@@ -33,7 +33,7 @@ export interface CompileContext {
    */
   rawErrors: Map<StepIR, RawError[]>;
   decodedErrors: Set<StepIR>;
-  /** Map step id → the claim-check threshold of its items' tasks (see `mapItemThresholds`). */
+  /** Map step id → the claim-check threshold of its items' tasks (core's `mapItemClaimCheckThresholds`). */
   itemThresholds: Readonly<Record<string, number>>;
   tasks: Record<string, TaskBinding>;
   issues: CompileIssue[];
@@ -88,7 +88,7 @@ export interface Scope {
   blockEnd?: string;
   /**
    * Claim-check threshold (bytes) sent to every task of this scope, inside the items of a map whose
-   * aggregated result could pass 256 KB (see `mapItemThresholds`); absent: the Lambda's own.
+   * aggregated result could pass 256 KB (core's `mapItemClaimCheckThresholds`); absent: the Lambda's own.
    */
   claimCheckThreshold?: number;
   /** Name of the state that shapes a caught item failure (maps with a tolerated failure threshold). */

@@ -72,8 +72,8 @@ function functionOf(s: AslState): string | undefined {
 
 /**
  * Reports where a pipeline can exceed Step Functions' limits for the given item counts: a map
- * result of N items, each up to its output schema's bound (`itemBounds`, see `mapItemBounds`) or
- * else the claim-check threshold its items use (`itemThresholds`, see `mapItemThresholds`; the
+ * result of N items, each up to its output schema's bound (`itemBounds`, core's `mapItemBounds`) or
+ * else the claim-check threshold its items use (`itemThresholds`, core's `mapItemClaimCheckThresholds`; the
  * Lambdas' threshold otherwise), over 256 KB; a STANDARD history over 25,000 events.
  */
 export function checkLimits(

@@ -10,7 +10,10 @@ import { enforceTolerance } from './tolerance.js';
  * A map as a Map state. Each item's ASL state is `{ path, result: { status: 'succeeded', output } }`:
  * `output` holds Baton's item state and `path` the item's step path prefix (`items[3]/`), so the
  * last step ends the item by keeping `$.result` (its `OutputPath`), without extra states; with
- * plain step paths the item state is `{ status: 'succeeded', output }` itself. With a tolerated failure threshold,
+ * plain step paths the item state is `{ status: 'succeeded', output }` itself. Without a tolerated
+ * failure threshold, items catch nothing: the first iteration that fails fails the INLINE Map state
+ * with its own error (which the Map's `Catch` sees), as Baton's interpreter fails the map (kit
+ * scenario 41). With a tolerated failure threshold,
  * item failures are caught and recorded as `{ status: 'failed', error }`, and the threshold is
  * enforced after the Map state on every mode and workflow type (see `enforceTolerance`); a fatal
  * failure (`FATAL_CODES`) is not caught but re-raised, so it fails the Map with the item's own
@@ -21,7 +24,7 @@ import { enforceTolerance } from './tolerance.js';
  *
  * Step Functions builds the Map state's output from the item results itself and fails it with
  * `States.DataLimitExceeded` over 256 KB, before any Lambda could claim-check the aggregate. So
- * when the aggregate could pass the limit (`mapItemThresholds`: item count and output schemas),
+ * when the aggregate could pass the limit (core's `mapItemClaimCheckThresholds` under `STEP_FUNCTIONS_LIMITS`: item count and output schemas; the local engine applies the same rule under those limits),
  * every task of an item sends a lowered `claimCheckThreshold` (and `keepKeys`): what an item keeps
  * over it crosses the state as `{ $blob }` references, which the next stage resolves.
  */

@@ -377,8 +377,9 @@ describe('interpret: map', () => {
       status: 'failed',
       error: { code: 'States.ExceedToleratedFailureThreshold', message: 'map "m": 2 of 4 items failed, more than tolerated' },
     });
+    // no tolerance declared: the failed item's own error, as an INLINE Map state fails
     const none = await run([{ kind: 'map', id: 'm', items: '$', steps }], [0, 1], f);
-    expect(none).toMatchObject({ status: 'failed', error: { code: 'States.ExceedToleratedFailureThreshold' } });
+    expect(none).toEqual({ status: 'failed', error: { code: 'ItemBroken', message: 'item 1', retryable: false } });
   });
 
   it('keeps at most maxConcurrency items in flight', async () => {
@@ -525,7 +526,7 @@ describe('interpret: retry of parallel and map steps', () => {
       },
     });
     const out = await run(
-      [{ kind: 'map', id: 'm', items: '$', retry: [{ errors: ['States.ALL'] }], steps: [{ kind: 'task', id: 't', stage: 'bad' }] }],
+      [{ kind: 'map', id: 'm', items: '$', toleratedFailureCount: 0, retry: [{ errors: ['States.ALL'] }], steps: [{ kind: 'task', id: 't', stage: 'bad' }] }],
       [1],
       f,
     );

@@ -50,6 +50,8 @@ interface Scope {
   context: PathContext;
   /** Set inside parallel branches and map items. */
   stop?: StopSignal;
+  /** Inside the items of a map with a lowered claim-check threshold (`itemClaimCheckThresholds`): the lowest. */
+  claimCheckThreshold?: number;
 }
 
 interface BlockResult {
@@ -63,6 +65,12 @@ export interface InterpretOptions {
   runId: string;
   /** Retry policies and timeouts of the stages the IR names. */
   stages: Readonly<Record<string, StageMeta>>;
+  /**
+   * Map step id → the claim-check threshold of the tasks in its items, passed on in their
+   * `TaskRequest.claimCheckThreshold`: for an engine with a state limit (core's
+   * `mapItemClaimCheckThresholds`, as the compiled Step Functions machine uses).
+   */
+  itemClaimCheckThresholds?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -183,7 +191,15 @@ class Runner {
       // a retry of a task whose parallel branch was stopped while it waited is not made
       if (scope.stop?.isStopped) throw new Stopped();
       this.lastAttempt.set(stepPath, attempt);
-      const request = { stepPath, stepId: step.id, stage: step.stage, input, attempt, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+      const request = {
+        stepPath,
+        stepId: step.id,
+        stage: step.stage,
+        input,
+        attempt,
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        ...(scope.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: scope.claimCheckThreshold }),
+      };
       const outcome = await this.fx.runTask(request, hash);
       if (outcome.ok) return outcome.output;
       random ??= seededRandom(`${this.options.runId}/${stepPath}`);
@@ -238,6 +254,8 @@ class Runner {
     }
     const results: unknown[] = new Array(items.length);
     const limit = step.maxConcurrency && step.maxConcurrency > 0 ? step.maxConcurrency : items.length;
+    const lowered = this.options.itemClaimCheckThresholds?.[step.id];
+    const claimCheckThreshold = lowered === undefined ? scope.claimCheckThreshold : Math.min(lowered, scope.claimCheckThreshold ?? lowered);
     // raised when the map fails: its items in flight start no further step or attempt (Step Functions
     // aborts the child executions of a failed Map Run) and no item starts after
     const stop = new StopSignal(scope.stop);
@@ -245,12 +263,14 @@ class Runner {
     let next = 0;
     // failures counted when the threshold was passed: the smallest count over it, whatever was in flight
     let exceeded: number | undefined;
-    // a fatal item failure fails the map with its own error, whatever the threshold
-    let fatal: SerializedError | undefined;
+    // the failure that fails the map with the item's own error: any failure of a map that declares no
+    // tolerance (as an INLINE Map state fails with its failed iteration's error), else a fatal one
+    let itemError: SerializedError | undefined;
+    const tolerant = step.toleratedFailureCount !== undefined || step.toleratedFailurePercentage !== undefined;
     const runItem = async (index: number): Promise<void> => {
       const value: unknown = items[index];
       const context: PathContext = { ...scope.context, Map: { Item: { Index: index, Value: value } } };
-      const itemScope = { prefix: `${mapPath}[${index}]/`, context, stop };
+      const itemScope: Scope = { prefix: `${mapPath}[${index}]/`, context, stop, ...(claimCheckThreshold === undefined ? {} : { claimCheckThreshold }) };
       try {
         const itemInput = step.itemSelector === undefined ? value : select(state, step.itemSelector, context);
         const result = await this.block(step.steps, itemInput, itemScope);
@@ -260,9 +280,9 @@ class Runner {
         const error = e instanceof StepFailure ? e.error : serializeError(e);
         results[index] = { status: 'failed', error };
         failed++;
-        if (isFatalCode(error.code)) fatal ??= error;
+        if (!tolerant || isFatalCode(error.code)) itemError ??= error;
         else if (exceeded === undefined && !withinTolerance(step, failed, items.length)) exceeded = failed;
-        if (fatal || exceeded !== undefined) stop.stopped = true;
+        if (itemError || exceeded !== undefined) stop.stopped = true;
       }
     };
     const worker = async (): Promise<void> => {
@@ -270,7 +290,7 @@ class Runner {
     };
     await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
     if (scope.stop?.isStopped) throw new Stopped();
-    if (fatal) throw new StepFailure(fatal);
+    if (itemError) throw new StepFailure(itemError);
     if (exceeded !== undefined) throw new StepFailure(toleranceExceeded(step.id, exceeded, items.length));
     return results;
   }
@@ -383,14 +403,13 @@ function findCatcher(catchers: CatchIR[] | undefined, code: string): CatchIR | u
 }
 
 /**
- * Whether `failed` failed items out of `total` are within a map's tolerated failures: at most
- * `toleratedFailureCount` and at most `toleratedFailurePercentage` % of `total` (both when both
- * are set), and none when neither is.
+ * Whether `failed` failed items out of `total` are within the tolerated failures of a map that
+ * declares some: at most `toleratedFailureCount` and at most `toleratedFailurePercentage` % of
+ * `total` (both when both are set).
  */
 function withinTolerance(step: MapIR, failed: number, total: number): boolean {
   const byCount = step.toleratedFailureCount;
   const byPct = step.toleratedFailurePercentage;
-  if (byCount === undefined && byPct === undefined) return failed === 0;
   if (byCount !== undefined && failed > byCount) return false;
   return byPct === undefined || (failed / total) * 100 <= byPct;
 }

@@ -83,3 +83,32 @@ describe('interpret: a map over its failure tolerance', () => {
     expect(f.calls.map((c) => c.stepPath)).toEqual(['m[2]/t', 'm[3]/t', 'm[4]/t']);
   });
 });
+
+// an INLINE Map state fails with its failed iteration's own error: so does a map that declares no tolerance
+describe('interpret: a map without a tolerance', () => {
+  const item = { code: 'ItemBroken', message: 'item 1', retryable: false };
+  const strict = (extra: Partial<Extract<StepIR, { kind: 'map' }>> = {}): StepIR => ({
+    kind: 'map',
+    id: 'm',
+    items: '$.items',
+    maxConcurrency: 1,
+    resultPath: '$.results',
+    steps: [{ kind: 'task', id: 't', stage: 'item' }],
+    ...extra,
+  });
+
+  it("fails with the first failed item's own error, and starts no item after it", async () => {
+    const f = fake({ item: (i) => (i === 1 || i === 2 ? broken(i) : i) });
+    expect(await run([strict()], { items: [0, 1, 2, 3] }, f)).toEqual({ status: 'failed', error: item });
+    expect(f.calls.map((c) => c.stepPath)).toEqual(['m[0]/t', 'm[1]/t']);
+  });
+
+  it("a catch on the map naming the item's code catches it, with the error at its resultPath", async () => {
+    const f = fake({ item: (i) => (i === 1 ? broken(i) : i) });
+    const map = strict({ catch: [{ errors: ['ItemBroken'], resultPath: '$.caught', steps: [] }] });
+    expect(await run([map], { items: [0, 1, 2] }, f)).toEqual({ status: 'succeeded', output: { items: [0, 1, 2], caught: item } });
+    // the threshold's code is not what it fails with
+    const other = strict({ catch: [{ errors: ['States.ExceedToleratedFailureThreshold'], resultPath: '$.caught', steps: [] }] });
+    expect(await run([other], { items: [0, 1, 2] }, fake({ item: (i) => (i === 1 ? broken(i) : i) }))).toEqual({ status: 'failed', error: item });
+  });
+});

@@ -23,6 +23,12 @@ export interface TaskRequest {
   /** 1-based attempt number. */
   attempt: number;
   timeoutMs?: number;
+  /**
+   * A lowered claim-check threshold (bytes) for this task, inside the item of a map given one in
+   * `InterpretOptions.itemClaimCheckThresholds` (the lowest of the maps around it): the engine
+   * claim-checks the output at it, keeping the output's keys (`OffloadOptions.keepKeys`).
+   */
+  claimCheckThreshold?: number;
 }
 
 /** A reviewer's decision, or the gate's timeout. */

@@ -22,6 +22,7 @@ import { decisionEntryFor, pendingReviewOf, runInfoFromJournal } from './run-inf
 import { attemptFinishedEvent, attemptStartedEvent, safeObserver, type RunEvent } from '../observer.js';
 import { resolveOutcome } from '../run-output.js';
 import { STEP_FUNCTIONS_LIMITS, stateLimitMessage, type EngineLimits } from '../engine-limits.js';
+import { mapItemClaimCheckThresholds } from '../map-item-thresholds.js';
 
 /** Step Functions' payload limit per state (`STEP_FUNCTIONS_LIMITS.maxStateBytes`). */
 export const STEP_FUNCTIONS_PAYLOAD_LIMIT = STEP_FUNCTIONS_LIMITS.maxStateBytes;
@@ -120,7 +121,13 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     active.set(runId, run);
     leases?.hold(runId);
     const effects = createEffects(runId, pipeline, run);
-    run.done = interpret(pipeline.ir, state.start.input, effects, { runId, stages: stageMetaOf(pipeline) }).then((outcome) => {
+    // under a state limit, the items of a map whose aggregate could pass it claim-check at a lower threshold, as on Step Functions
+    const itemClaimCheckThresholds =
+      limits?.maxStateBytes === undefined
+        ? undefined
+        : mapItemClaimCheckThresholds(pipeline, limits, options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold });
+    const interpretOptions = { runId, stages: stageMetaOf(pipeline), ...(itemClaimCheckThresholds ? { itemClaimCheckThresholds } : {}) };
+    run.done = interpret(pipeline.ir, state.start.input, effects, interpretOptions).then((outcome) => {
       if (dead) return never<RunOutcome>();
       const at = new Date(clock.now()).toISOString();
       append(
@@ -161,6 +168,8 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
         ...(options.prices ? { prices: options.prices } : {}),
         ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }),
         ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
+        // a map item's lowered threshold (see mapItemClaimCheckThresholds): large fields move out, the output's keys stay
+        ...(req.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: req.claimCheckThreshold, claimCheck: { keepKeys: true } }),
       });
       if (dead) return never();
       let outcome: TaskOutcome = result.ok ? { ok: true, output: result.output } : { ok: false, error: result.error };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { definePipeline, type AnyPipeline } from '../builder.js';
-import { kitItem, kitStep } from './stages.js';
+import { kitHandler, kitItem, kitStep } from './stages.js';
 
 const P = { 'probe.$': '$.probe' };
 const item = { ...P, 'index.$': '$$.Map.Item.Index', 'value.$': '$$.Map.Item.Value', 'failIndexes.$': '$.failIndexes' };
@@ -22,5 +22,30 @@ export const kitMapOverCount = overTolerance('kit-map-over-count', { toleratedFa
 /** 26. 10 %: one failure passes it on fewer than ten items (decided on the run's item count). */
 export const kitMapOverPercentage = overTolerance('kit-map-over-percentage', { toleratedFailurePercentage: 10 });
 
-/** The pipelines of scenario 26 (part of `conformancePipelines`). */
-export const mapTolerancePipelines: AnyPipeline[] = [kitMapOverCount, kitMapOverPercentage];
+/**
+ * 41. A map over `$.items` run one item at a time that declares no tolerance, with a catch of its
+ * items' own code (`ItemBroken`): the caught error goes to `$.caught`, and a handler task reports
+ * what it received at `$.handled`.
+ */
+export const kitMapItemError = definePipeline({ name: 'kit-map-item-error', version: 1, input: z.looseObject({ probe: z.string() }) })
+  .map(
+    'items',
+    {
+      items: '$.items',
+      itemSelector: item,
+      maxConcurrency: 1,
+      resultPath: '$.results',
+      catch: [
+        {
+          errors: ['ItemBroken'],
+          resultPath: '$.caught',
+          then: (b) => b.task('handle', kitHandler, { input: { ...P, 'error.$': '$.caught' }, resultPath: '$.handled' }),
+        },
+      ],
+    },
+    (b) => b.task('item', kitItem),
+  )
+  .build();
+
+/** The pipelines of scenarios 26 and 41 (part of `conformancePipelines`). */
+export const mapTolerancePipelines: AnyPipeline[] = [kitMapOverCount, kitMapOverPercentage, kitMapItemError];
