@@ -1,17 +1,17 @@
 /**
- * Size of the reference report's stage Lambda bundle (cold starts load all of it): the app
- * `baton compile --target stepfunctions` writes is generated into a temporary directory and its
- * `handlers/stage.ts` is bundled with the options BatonStateMachine gives NodejsFunction (ESM,
+ * Size of the reference report's stage Lambda bundles (cold starts load all of it): the app
+ * `baton compile --target stepfunctions` writes is generated into a temporary directory and each
+ * stage function's entry is bundled with the options BatonStateMachine gives NodejsFunction (ESM,
  * node22, mainFields module/main, the createRequire banner, CDK's default external `@aws-sdk/*`,
- * no minification). Also prints the same bundle minified, its largest inputs, and a bundle of an
- * entry that holds one stage (`generate`) only, for comparison.
+ * minified with names kept). One line per stage function (the app gives each stage the pipeline
+ * module exports its own entry), then the entry that bundles the whole pipeline, for comparison.
  *
  *   npx tsx bench/lambda-bundle.ts      (also run at the end of bench/stepfunctions.ts)
  */
-import { writeStepFunctionsApp } from '@baton/adapter-stepfunctions';
+import { stageExportsOf, writeStepFunctionsApp } from '@baton/adapter-stepfunctions';
 import { reportPipeline } from '@baton/example-report';
 import { build, type Metafile } from 'esbuild';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -35,6 +35,7 @@ export async function bundleSize(entry: string, minify = false): Promise<{ bytes
     // the entry lives outside the workspace, as in a generated app: resolve the repo's packages
     nodePaths: [join(ROOT, 'node_modules')],
     minify,
+    keepNames: minify,
     write: false,
     metafile: true,
     outfile: join(tmpdir(), 'baton-bundle-bench.mjs'),
@@ -55,36 +56,47 @@ function byPackage(metafile: Metafile): [string, number][] {
   return [...totals].sort((a, b) => b[1] - a[1]);
 }
 
-/** Prints the stage bundle figures; returns the bytes of the bundle as deployed. */
+/** Prints the stage bundle figures; returns the bytes of the largest stage function bundle as deployed. */
 export async function printStageBundle(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'baton-bundle-'));
   try {
-    writeStepFunctionsApp(reportPipeline, { outDir: dir, pipelineModule: '@baton/example-report', exportName: 'reportPipeline' });
-    const stageEntry = join(dir, 'cdk/handlers/stage.ts');
-    const oneStage = join(dir, 'one-stage.ts');
-    writeFileSync(
-      oneStage,
-      "import { createStageLambda } from '@baton/aws-runtime';\nimport { generate } from '@baton/stages';\nimport type { AnyPipeline } from '@baton/core';\n" +
-        "export const handler = createStageLambda({ pipeline: { name: 'report', stages: new Map([['generate', generate]]) } as unknown as AnyPipeline });\n",
-    );
-    const deployed = await bundleSize(stageEntry);
-    const minified = await bundleSize(stageEntry, true);
-    const single = await bundleSize(oneStage);
+    const mod = (await import('@baton/example-report')) as unknown as Record<string, unknown>;
+    // the app as `baton compile` writes it: one entry per stage the pipeline module exports
+    writeStepFunctionsApp(reportPipeline, {
+      outDir: dir,
+      pipelineModule: '@baton/example-report',
+      exportName: 'reportPipeline',
+      stageExports: stageExportsOf(mod, reportPipeline),
+    });
+    // the app before per-stage entries: every function bundled the whole pipeline
+    const whole = mkdtempSync(join(tmpdir(), 'baton-bundle-whole-'));
+    writeStepFunctionsApp(reportPipeline, { outDir: whole, pipelineModule: '@baton/example-report', exportName: 'reportPipeline' });
     const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(2)} MB`;
-    console.log(`\nstage Lambda bundle of the reference report (generated handlers/stage.ts, BatonStateMachine's esbuild options, @aws-sdk/* external)`);
-    console.log(`bundle | bytes | MB | / target ${mb(STAGE_BUNDLE_TARGET_BYTES)}`);
-    console.log(`as deployed | ${deployed.bytes} | ${mb(deployed.bytes)} | ${(deployed.bytes / STAGE_BUNDLE_TARGET_BYTES).toFixed(2)}`);
-    console.log(`minified | ${minified.bytes} | ${mb(minified.bytes)} | ${(minified.bytes / STAGE_BUNDLE_TARGET_BYTES).toFixed(2)}`);
-    console.log(`one stage (generate) only | ${single.bytes} | ${mb(single.bytes)} | ${(single.bytes / STAGE_BUNDLE_TARGET_BYTES).toFixed(2)}`);
+    const ratio = (b: number): string => (b / STAGE_BUNDLE_TARGET_BYTES).toFixed(2);
+    const wholeBytes = (await bundleSize(join(whole, 'cdk/handlers/stage.ts'), true)).bytes;
+    rmSync(whole, { recursive: true, force: true });
+    const entries = JSON.parse(readFileSync(join(dir, 'compile-report.json'), 'utf8')) as { stageEntries: Record<string, string> };
     console.log(
-      `largest inputs as deployed: ${deployed.byPackage
-        .slice(0, 10)
-        .map(([p, b]) => `${p} ${(b / 1024).toFixed(0)} KB`)
-        .join(', ')}`,
+      `\nstage Lambda bundles of the reference report (the generated app's entries, BatonStateMachine's esbuild options: minified, @aws-sdk/* external)`,
     );
-    const local = deployed.byPackage.filter(([p]) => /aws-local-stepfunctions|asl-validator|aws-cdk-lib|constructs|pglite/.test(p));
-    console.log(`local-emulation and CDK code in the bundle: ${local.length ? local.map(([p, b]) => `${p} ${(b / 1024).toFixed(0)} KB`).join(', ') : 'none'}`);
-    return deployed.bytes;
+    console.log(`function | entry | bytes | MB | / target ${mb(STAGE_BUNDLE_TARGET_BYTES)} | largest inputs`);
+    let largest = 0;
+    for (const [stage, entry] of Object.entries(entries.stageEntries)) {
+      const file = join(dir, entry.split(' ')[0]!);
+      const { bytes, byPackage } = await bundleSize(file, true);
+      largest = Math.max(largest, bytes);
+      const top = byPackage
+        .slice(0, 3)
+        .map(([p, b]) => `${p} ${(b / 1024).toFixed(0)} KB`)
+        .join(', ');
+      console.log(`${stage} | ${entry.replace('cdk/handlers/', '')} | ${bytes} | ${mb(bytes)} | ${ratio(bytes)} | ${top}`);
+    }
+    console.log(`whole pipeline in one entry (before per-stage entries) | stage.ts | ${wholeBytes} | ${mb(wholeBytes)} | ${ratio(wholeBytes)} |`);
+    const over = Object.keys(entries.stageEntries).length;
+    console.log(
+      `largest stage function: ${mb(largest)} (${ratio(largest)} of the target); ${over} functions; the whole pipeline bundled once: ${(wholeBytes / largest).toFixed(2)}x the largest`,
+    );
+    return largest;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -18,7 +18,7 @@ export { createStepFunctionsLocalEngine, type StepFunctionsLocalEngine, type Ste
 export { runAslLocally, type LocalAslRun } from './local/run-asl.js';
 export { clampLocalTimers, MAX_LOCAL_TIMER_SECONDS } from './local/timers.js';
 export { createBlobReviewStore } from './lambda/blob-reviews.js';
-export { writeStepFunctionsApp, type WriteAppOptions, type WrittenApp } from './app/write.js';
+export { stageExportsOf, writeStepFunctionsApp, type WriteAppOptions, type WrittenApp } from './app/write.js';
 export { DEAD_LETTER_STATE, FAILED_STATE, routeFailuresToDeadLetter, type DeadLetterMessage, type DeadLetterOptions } from './compile/dead-letter.js';
 export { DEFAULT_MODEL_RETRY, MODEL_BUDGET_RETRY, approvalTimeouts, deployedCompileOptions, type DeployedShape } from './compile/deployed.js';
 export { MIN_BUDGET_WAIT_MS, lambdaBudget, type LambdaBudget } from './lambda/budget-deadline.js';

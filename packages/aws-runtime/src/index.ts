@@ -1,4 +1,4 @@
-export { createStageLambda, REGISTRY_RETRY_MS, type StageLambdaOptions } from './stage-lambda.js';
+export { createStageLambda, REGISTRY_RETRY_MS, type PipelineStages, type StageLambdaOptions } from './stage-lambda.js';
 export { createReviewGateLambda, type ReviewGateLambdaOptions } from './review-gate-lambda.js';
 export { createRegistryWriterLambda, type RegistryWriterLambdaOptions } from './registry-writer-lambda.js';
 export { readSecret, type ReadSecretOptions } from './secrets.js';

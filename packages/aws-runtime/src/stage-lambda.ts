@@ -1,5 +1,5 @@
 import { createStageHandler, isFinalFailure, runIdOf, toLambdaError, type StageEvent, type StageHandler } from '@baton/adapter-stepfunctions/lambda';
-import { createJsonLogger, type AnyPipeline, type AnyStage, type Logger, type RunEvent, type RunObserver, type SerializedError } from '@baton/core';
+import { createJsonLogger, type AnyStage, type Logger, type RunEvent, type RunObserver, type SerializedError } from '@baton/core';
 import { attemptFinishedEvent, attemptStartedEvent, serializeError } from '@baton/core/engine';
 import { createRegistryObserver, type RegistryObserver } from '@baton/registry';
 import { createModelFromEnv, createS3BlobStore } from '@baton/stages';
@@ -10,10 +10,26 @@ import { failureMetricLine, stdoutMetrics, type MetricWriter } from './metrics.j
 import type { DynamoModelLimiter } from './dynamo-limiter.js';
 import { modelLimiterFromEnv, modelPricesFromEnv } from './model-budgets-env.js';
 
+/**
+ * The stages a stage function can run: a whole pipeline (an `AnyPipeline` is one), or (for a small bundle, one entry per
+ * stage) the pipeline's name and the stage(s) of this function only.
+ */
+export interface PipelineStages {
+  /** The pipeline's name (log lines, metrics, the registry). */
+  name: string;
+  /** The stages this function's entry imports, by name. */
+  stages: ReadonlyMap<string, AnyStage>;
+}
+
 /** Options of {@link createStageLambda}. */
 export interface StageLambdaOptions {
-  /** The pipeline whose stage this function runs (`BATON_STAGE` names the stage). */
-  pipeline: AnyPipeline;
+  /**
+   * The pipeline whose stage this function runs (`BATON_STAGE` names the stage). A per-stage entry
+   * passes only its stage, `{ name: 'report', stages: new Map([[generate.name, generate]]) }`, so
+   * the function's bundle holds that stage's code and no other's (the app `writeStepFunctionsApp`
+   * writes does this for every stage its pipeline module exports).
+   */
+  pipeline: PipelineStages;
   /** @default process.env */
   env?: Env;
   /** @default JSON lines on stderr, bound to the pipeline and stage */
@@ -60,6 +76,14 @@ export const REGISTRY_RETRY_MS = 30_000;
  * import { reportPipeline } from '@baton/example-report';
  *
  * export const handler = createStageLambda({ pipeline: reportPipeline });
+ * ```
+ *
+ * One stage per entry (its bundle holds only that stage):
+ * ```ts
+ * import { createStageLambda } from '@baton/aws-runtime';
+ * import { generate } from '@baton/example-report';
+ *
+ * export const handler = createStageLambda({ pipeline: { name: 'report', stages: new Map([[generate.name, generate]]) } });
  * ```
  */
 export function createStageLambda(options: StageLambdaOptions): StageHandler {
@@ -147,7 +171,7 @@ export function createStageLambda(options: StageLambdaOptions): StageHandler {
 }
 
 /** The stage `BATON_STAGE` names, or a `ConfigurationError` saying which stages the pipeline has. */
-function stageOf(pipeline: AnyPipeline, name: string | undefined): AnyStage {
+function stageOf(pipeline: PipelineStages, name: string | undefined): AnyStage {
   const names = [...pipeline.stages.keys()].join(', ');
   if (!name)
     throw configurationError(`BATON_STAGE is not set: set it to the stage this function runs (pipeline "${pipeline.name}" has: ${names})`, {

@@ -21,7 +21,9 @@ describe('baton compile --target stepfunctions', () => {
       'cdk/package.json',
       'cdk/cdk.json',
       'cdk/bin/app.ts',
-      'cdk/handlers/stage.ts',
+      // the example exports its stages: one entry per stage function (a bundle with that stage only)
+      'cdk/handlers/stages/generate.ts',
+      'cdk/handlers/stages/ingest.ts',
       'cdk/handlers/review-gate.ts',
       'cdk/handlers/registry-writer.ts',
     ]) {
@@ -40,6 +42,9 @@ describe('baton compile --target stepfunctions', () => {
     // (the review gate, then up to 4 more rounds in the review loop, 7 days each)
     expect((asl as Asl & { TimeoutSeconds?: number }).TimeoutSeconds).toBe(86_400 + 5 * 7 * 24 * 3600);
     expect(existsSync(join(out, 'cdk/handlers/dead-letter.ts'))).toBe(true);
+    expect(existsSync(join(out, 'cdk/handlers/stage.ts'))).toBe(false);
+    expect(readFileSync(join(out, 'cdk/handlers/stages/generate.ts'), 'utf8')).toContain("import { generate as stage } from '@baton/example-report';");
+    expect(r.stdout).not.toContain('bundle the whole pipeline');
     expect(r.stdout).toContain('npx cdk deploy -c model=bedrock:<modelId> -c databaseSecretArn=<secret ARN>');
   });
 

@@ -39,13 +39,18 @@ export function findPipeline(pipelines: AnyPipeline[], name: string, spec: strin
 
 /** The name under which a pipeline module exports a pipeline (for generated code that imports it). */
 export async function exportNameOf(spec: string, pipeline: AnyPipeline): Promise<string> {
-  const mod = (await import(spec.startsWith('.') || isAbsolute(spec) ? pathToFileURL(resolve(spec)).href : spec)) as Record<string, unknown>;
+  const mod = await moduleExports(spec);
   const name = Object.keys(mod).find((k) => mod[k] === pipeline);
   if (!name)
     throw new CliError(
       `module "${spec}" does not export pipeline "${pipeline.name}" under its own name (only inside "pipelines"): export it by name so the CDK app can import it`,
     );
   return name;
+}
+
+/** The exports of the pipelines module `spec` (a package name, or a file path from the working directory). */
+export async function moduleExports(spec: string): Promise<Record<string, unknown>> {
+  return (await import(spec.startsWith('.') || isAbsolute(spec) ? pathToFileURL(resolve(spec)).href : spec)) as Record<string, unknown>;
 }
 
 /**

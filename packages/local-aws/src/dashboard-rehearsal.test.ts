@@ -27,7 +27,12 @@ let context: BrowserContext | undefined;
 let profile: string | undefined;
 
 beforeAll(async () => {
-  app = synthesizeApp(reportPipeline, { pipelineModule: '@baton/example-report', exportName: 'reportPipeline' });
+  app = synthesizeApp(reportPipeline, {
+    pipelineModule: '@baton/example-report',
+    exportName: 'reportPipeline',
+    // per-stage entries, as `baton compile` writes them: each function runs its own stage's bundle
+    moduleExports: (await import('@baton/example-report')) as unknown as Record<string, unknown>,
+  });
   registry = await createPostgresRegistry({ connectionString: postgresUrl });
 });
 

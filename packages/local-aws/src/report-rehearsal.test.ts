@@ -49,7 +49,12 @@ async function start(transformTemplate?: (t: CfnTemplate) => void): Promise<Rehe
 
 beforeAll(async () => {
   const started = Date.now();
-  app = synthesizeApp(reportPipeline, { pipelineModule: '@baton/example-report', exportName: 'reportPipeline' });
+  app = synthesizeApp(reportPipeline, {
+    pipelineModule: '@baton/example-report',
+    exportName: 'reportPipeline',
+    // per-stage entries, as `baton compile` writes them: each function runs its own stage's bundle
+    moduleExports: (await import('@baton/example-report')) as unknown as Record<string, unknown>,
+  });
   console.info(`synthesized the reference app in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   registry = await createPostgresRegistry({ connectionString: postgresUrl });
 });

@@ -1,12 +1,12 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AnyPipeline } from '@baton/core';
 import { cfnLint } from '../cdk/cfn-lint.js';
-import { writeStepFunctionsApp } from './write.js';
+import { stageExportsOf, writeStepFunctionsApp } from './write.js';
 
 const pkg = fileURLToPath(new URL('../../', import.meta.url));
 const example = fileURLToPath(new URL('../../../../examples/report-generation/dist/index.js', import.meta.url));
@@ -21,11 +21,14 @@ describe('generated CDK app of the reference example: offline cdk synth', () => 
   it('synthesizes (esbuild bundling) into a template with the state machine, functions, logs and least-privilege IAM that cfn-lint passes', async () => {
     expect(existsSync(example), 'build examples/report-generation first').toBe(true);
     expect(existsSync(join(pkg, 'dist/cdk/index.js')), 'build this package first (the app imports @baton/adapter-stepfunctions/cdk)').toBe(true);
-    const { reportPipeline } = (await import(pathToFileURL(example).href)) as { reportPipeline: AnyPipeline };
-    writeStepFunctionsApp(reportPipeline, {
+    const mod = (await import(pathToFileURL(example).href)) as { reportPipeline: AnyPipeline };
+    const { reportPipeline } = mod;
+    const written = writeStepFunctionsApp(reportPipeline, {
       outDir: dir,
       pipelineModule: '@baton/example-report',
       exportName: 'reportPipeline',
+      // the example exports its stages: every function gets an entry with its own stage only
+      stageExports: stageExportsOf(mod, reportPipeline),
       expectedItems: { sections: 40 },
       model: 'bedrock:anthropic.claude-3-5-haiku-20241022-v1:0',
       databaseSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:baton-db-AbCdEf',
@@ -69,13 +72,25 @@ describe('generated CDK app of the reference example: offline cdk synth', () => 
     );
     expect(smPolicy).toContain('lambda:InvokeFunction');
     expect((JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { artifacts: object }).artifacts).toBeDefined();
+    // one entry per stage, so one bundle per stage: only ingest's holds the PDF parser (pdf.js),
+    // only assemble's the DOCX writer; each is minified with its names kept
+    expect(new Set(Object.values(written.stageEntries)).size).toBe(stages.length);
+    expect(existsSync(join(dir, 'cdk/handlers/stage.ts'))).toBe(false);
+    const bundleOf = (stage: string): string => {
+      const fn = Object.values(template.findResources('AWS::Lambda::Function')).find(
+        (r) => (r as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties.Environment?.Variables?.BATON_STAGE === stage,
+      ) as { Properties: { Code: { S3Key: string } } };
+      return join(out, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`, 'index.mjs');
+    };
+    const pdfjs = 'PDFDocumentProxy';
+    expect(readFileSync(bundleOf('ingest'), 'utf8')).toContain(pdfjs);
+    for (const stage of ['generate', 'plan', 'assemble']) expect(readFileSync(bundleOf(stage), 'utf8'), stage).not.toContain(pdfjs);
+    expect(readFileSync(bundleOf('generate'), 'utf8')).not.toContain('"Packer"');
+    expect(readFileSync(bundleOf('assemble'), 'utf8')).toContain('"Packer"');
     // a bundled stage Lambda loads as an ES module and exports its handler
-    const asset = readdirSync(out).find(
-      (d) => d.startsWith('asset.') && existsSync(join(out, d, 'index.mjs')) && readFileSync(join(out, d, 'index.mjs'), 'utf8').includes('BATON_STAGE'),
-    )!;
     process.env.BATON_STAGE = 'plan';
     process.env.BATON_BUCKET = 'bucket';
-    const mod = (await import(pathToFileURL(join(out, asset, 'index.mjs')).href)) as { handler: unknown };
-    expect(typeof mod.handler).toBe('function');
+    const loaded = (await import(pathToFileURL(bundleOf('plan')).href)) as { handler: unknown };
+    expect(typeof loaded.handler).toBe('function');
   }, 240_000);
 });

@@ -1,7 +1,7 @@
 import { isStageError } from '@baton/core';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { CliError } from '../errors.js';
-import { exportNameOf, findPipeline, loadPipelines } from '../pipelines.js';
+import { exportNameOf, findPipeline, loadPipelines, moduleExports } from '../pipelines.js';
 
 /** Options of `baton compile`. */
 export interface CompileCommandOptions {
@@ -31,7 +31,8 @@ export async function compileCommand(names: string[], opts: CompileCommandOption
   if (type !== 'STANDARD' && type !== 'EXPRESS') throw new CliError(`--type ${opts.type}: use STANDARD or EXPRESS`);
   const all = await loadPipelines(pipelinesSpec);
   const chosen = names.length ? names.map((n) => findPipeline(all, n, pipelinesSpec)) : all;
-  const { writeStepFunctionsApp } = await import('@baton/adapter-stepfunctions');
+  const { stageExportsOf, writeStepFunctionsApp } = await import('@baton/adapter-stepfunctions');
+  const exported = await moduleExports(pipelinesSpec);
   if (pipelinesSpec.startsWith('.') || isAbsolute(pipelinesSpec)) {
     process.stderr.write(
       `note: the CDK app imports the pipelines as "${pipelinesSpec}" and lists it as a dependency; pass a package name with --pipelines for an app you can install and deploy elsewhere\n`,
@@ -52,6 +53,8 @@ export async function compileCommand(names: string[], opts: CompileCommandOption
         type,
         pipelineModule: pipelinesSpec,
         exportName: await exportNameOf(pipelinesSpec, pipeline),
+        // each stage the module exports gets an entry of its own (a bundle without the other stages)
+        stageExports: stageExportsOf(exported, pipeline),
         ...settings,
       });
       const warnings = written.compiled.issues.filter((i) => i.severity !== 'error');
@@ -60,6 +63,11 @@ export async function compileCommand(names: string[], opts: CompileCommandOption
       );
       for (const f of written.files) process.stdout.write(`  ${relative(process.cwd(), join(outDir, f)) || f}\n`);
       for (const w of warnings) process.stdout.write(`  warning: ${w.step}: ${w.message}\n`);
+      const whole = Object.keys(written.stageEntries).filter((s) => written.stageEntries[s] === 'cdk/handlers/stage.ts');
+      if (whole.length > 0)
+        process.stdout.write(
+          `  note: ${pipelinesSpec} does not export stage(s) ${whole.join(', ')}: their functions bundle the whole pipeline; export each stage by name for a smaller bundle\n`,
+        );
     } catch (e) {
       if (!isStageError(e)) throw e;
       failed++;

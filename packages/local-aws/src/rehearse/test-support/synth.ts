@@ -1,4 +1,4 @@
-import { writeStepFunctionsApp } from '@baton/adapter-stepfunctions';
+import { stageExportsOf, writeStepFunctionsApp } from '@baton/adapter-stepfunctions';
 import type { AnyPipeline } from '@baton/core';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -20,11 +20,12 @@ const CACHE = resolve(import.meta.dirname, '../../../node_modules/.cache');
  * Synthesizes the generated CDK app of a pipeline exactly as `cdk synth` would and as
  * adapter-stepfunctions' src/app/synth.test.ts does: writeStepFunctionsApp with model, database
  * secret and dashboard URL in cdk.json, then `tsx bin/app.ts` with CDK_CONTEXT_JSON, an account and
- * a region (esbuild bundles every function into cdk.out). Returns the app directory and cdk.out.
+ * a region (esbuild bundles every function into cdk.out). With `moduleExports` (the pipeline
+ * module's namespace), each stage it exports gets its own entry. Returns the app directory and cdk.out.
  */
 export function synthesizeApp(
   pipeline: AnyPipeline,
-  options: { pipelineModule: string; exportName: string; expectedItems?: Record<string, number> },
+  options: { pipelineModule: string; exportName: string; expectedItems?: Record<string, number>; moduleExports?: Record<string, unknown> },
 ): { dir: string; cdkOut: string } {
   mkdirSync(CACHE, { recursive: true });
   const dir = mkdtempSync(join(CACHE, 'baton-rehearsal-'));
@@ -32,6 +33,8 @@ export function synthesizeApp(
     outDir: dir,
     pipelineModule: options.pipelineModule,
     exportName: options.exportName,
+    // with the module's exports: one entry (and bundle) per stage it exports, as `baton compile` writes
+    ...(options.moduleExports ? { stageExports: stageExportsOf(options.moduleExports, pipeline) } : {}),
     expectedItems: options.expectedItems ?? { sections: 40 },
     model: `bedrock:${REFERENCE.model}`,
     databaseSecretArn: REFERENCE.databaseSecretArn,
