@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { type ReviewNotice, type RunEvent } from '@baton/core';
-import { createReviewToken, pendingReviewOf, type JournalEntry } from '@baton/core/engine';
+import { createReviewToken, pendingReviewOf, reviewEntryFor, type JournalEntry } from '@baton/core/engine';
 import { endedChannel, jobId, reviewsChannel } from './keys.js';
 import type { ReplayPlan, TaskOrder } from './replay.js';
 import type { RunStore } from './store.js';
@@ -87,18 +87,7 @@ export async function flushPlan(ctx: FlushContext, runId: string, gen: number, p
   }
   for (const req of plan.reviews) {
     const { token, hash } = createReviewToken();
-    const created = Date.now();
-    const entry: ReviewEntry = {
-      t: 'review',
-      path: req.stepPath,
-      gate: req.gate,
-      tokenHash: hash,
-      payload: req.payload,
-      createdAt: new Date(created).toISOString(),
-      expiresAt: new Date(created + req.timeoutSeconds * 1000).toISOString(),
-      ...(req.reviewer === undefined ? {} : { reviewer: req.reviewer }),
-      ...(req.sections === undefined ? {} : { sections: req.sections }),
-    };
+    const entry = reviewEntryFor(req, hash, Date.now());
     const res = await store.record(runId, { field: `review|${req.stepPath}@${gen}`, entries: [entry] });
     if (!res.added) continue;
     await wakeRun(ctx.driveQueue, runId, `a|${req.stepPath}|${gen}`, req.timeoutSeconds * 1000);

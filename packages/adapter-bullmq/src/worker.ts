@@ -1,8 +1,6 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import { createFsBlobStore, silentLogger, type ReviewNotice, type RunEvent } from '@baton/core';
 import {
-  attemptFinishedEvent,
-  attemptStartedEvent,
   createPipelineSet,
   invokeStage,
   safeObserver,
@@ -135,7 +133,7 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
   const taskQueue = new Queue(QUEUES.task, { connection, prefix });
   for (const q of [driveQueue, taskQueue]) q.on('error', (e: Error) => logger.warn('queue error', { queue: q.name, error: e.message }));
   const observeAll = safeObserver([options.observer], logger);
-  // events of every attempt are built only for someone who listens
+  // events go out only to someone who listens
   const observing = options.observer !== undefined;
   const observe = (event: RunEvent): void => {
     if (event.type === 'run-finished') options.onRunFinished?.(event);
@@ -180,11 +178,7 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
       throw new Error(
         `this worker does not know stage "${t.stage}" of pipeline "${t.pipeline}"${t.pipelineVersion === undefined ? '' : ` version ${t.pipelineVersion}`}`,
       );
-    const ref = { runId: t.runId, stepPath: t.stepPath, stage: t.stage, attempt: t.attempt };
-    if (observing) {
-      observe(attemptStartedEvent(ref, startedAt));
-      if (t.attempt === 1) observe({ type: 'step-started', runId: t.runId, stepPath: t.stepPath, kind: 'task', at: startedAt });
-    }
+    if (t.attempt === 1) observe({ type: 'step-started', runId: t.runId, stepPath: t.stepPath, kind: 'task', at: startedAt });
     const result = await invokeStage(stage, t.input, {
       blobs,
       runId: t.runId,
@@ -198,8 +192,10 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
       ...(options.prices ? { prices: options.prices } : {}),
       ...(t.timeoutMs === undefined ? {} : { timeoutMs: t.timeoutMs }),
       ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
+      // attempt-finished only once the outcome is journaled: a redelivery that finds it recorded does not report twice
+      report: { observe, startedAt, deferFinished: true },
     });
-    const at = new Date().toISOString();
+    const at = result.finishedAt;
     const base = {
       t: 'task' as const,
       path: t.stepPath,
@@ -213,8 +209,7 @@ export function createBullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
     };
     const entry: JournalEntry = result.ok ? { ...base, ok: true, output: result.output } : { ...base, ok: false, error: result.error };
     const finished = (): void => {
-      if (!observing) return;
-      observe(attemptFinishedEvent(ref, result, at));
+      if (result.finished) observe(result.finished);
       if (result.ok) observe({ type: 'step-finished', runId: t.runId, stepPath: t.stepPath, kind: 'task', status: 'succeeded', at });
     };
     const runningField = `${t.stepPath}#${t.attempt}`;

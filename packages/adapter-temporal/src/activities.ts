@@ -15,8 +15,6 @@ import {
 import {
   DEFAULT_STAGE_TIMEOUT_MS,
   apiError,
-  attemptFinishedEvent,
-  attemptStartedEvent,
   createPipelineSet,
   createReviewToken,
   invokeStage,
@@ -121,8 +119,6 @@ export function createBatonActivities(options: BatonActivitiesOptions): BatonAct
         return { ok: false, error, startedAt, finishedAt: startedAt };
       }
       const ctx = Context.current();
-      const ref = { runId: req.runId, stepPath: req.stepPath, stage: req.stage, attempt: req.attempt };
-      await notify(attemptStartedEvent(ref, startedAt));
       // the start-to-close timeout leaves room for budget waits (maxBudgetWaitMs), so it no longer
       // bounds an attempt stuck outside the stage's own timeout (a blob read that never answers):
       // heartbeats stop once the time not spent waiting for budget passes timeout + grace
@@ -144,17 +140,15 @@ export function createBatonActivities(options: BatonActivitiesOptions): BatonAct
           ...(options.prices ? { prices: options.prices } : {}),
           ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }),
           ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
+          report: { observe: notify, startedAt, stopped: ctx.cancellationSignal },
         });
-        if (ctx.cancellationSignal.aborted) {
+        const { finished, ...outcome } = result;
+        if (!finished) {
           // the worker is shutting down (or the server gave up on this attempt): the attempt did not
           // complete, so the workflow runs it again instead of counting a stage failure
           throw ApplicationFailure.nonRetryable(`worker stopped during ${req.stepPath} attempt ${req.attempt}`, WORKER_STOPPED);
         }
-        const finishedAt = new Date().toISOString();
-        await notify(attemptFinishedEvent(ref, result, finishedAt));
-        return result.ok
-          ? { ok: true, output: result.output, metrics: result.metrics, startedAt, finishedAt }
-          : { ok: false, error: result.error, metrics: result.metrics, startedAt, finishedAt };
+        return outcome;
       } finally {
         clearInterval(beat);
       }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { definePipeline, type Pipeline } from './builder.js';
 import type { StepIR } from './ir.js';
 import type { DataPath } from './paths.js';
-import { defineStage, invokeStage, type InvocationResult, type Stage, type StageContext } from './stage.js';
+import { defineStage, invokeStage, type InvocationResult, type ReportedInvocation, type Stage, type StageContext } from './stage.js';
 
 const Input = z.object({ text: z.string(), count: z.number().default(1) });
 const Output = z.object({ words: z.array(z.string()) });
@@ -80,6 +80,7 @@ describe('definePipeline', () => {
   });
 
   it('invokeStage never throws: it resolves to a result union', () => {
-    expectTypeOf(invokeStage).returns.toEqualTypeOf<Promise<InvocationResult>>();
+    // with `report`, the result also carries the attempt's times and its attempt-finished event
+    expectTypeOf(invokeStage).returns.toEqualTypeOf<Promise<ReportedInvocation> | Promise<InvocationResult>>();
   });
 });

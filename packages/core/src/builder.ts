@@ -36,25 +36,13 @@ export interface TaskOptions extends GuardOptions {
 /** Options of a map step. */
 export type MapOptions = GuardOptions & Pick<MapIR, 'items' | 'itemSelector' | 'maxConcurrency' | 'toleratedFailurePercentage' | 'toleratedFailureCount'>;
 
-/** Options of an approval step. */
-export interface ApprovalOptions {
+/**
+ * Options of an approval step: the {@link ApprovalIR} fields an author sets, its gate named after
+ * the step unless given, its catch handlers built like a task's.
+ */
+export interface ApprovalOptions extends Pick<ApprovalIR, 'timeoutSeconds' | 'reviewer' | 'reviewerPath' | 'sectionsPath' | 'payload' | 'resultPath'> {
+  /** Gate name used by approve / reject. @default the step's id */
   gate?: string;
-  timeoutSeconds: number;
-  /** Only this reviewer may decide. Excludes `reviewerPath`. */
-  reviewer?: string;
-  /**
-   * Where the state holds the reviewer when the gate opens (`$.reviewerId`): a string assigns the
-   * gate to that reviewer, `null` leaves it to anyone with the token. Excludes `reviewer`.
-   */
-  reviewerPath?: DataPath;
-  /**
-   * Where the state holds the ids of the sections under review when the gate opens (a string
-   * array): a decision may give each a verdict (approve, send-back with a note, accept-missing),
-   * written to the output's `sections`.
-   */
-  sectionsPath?: DataPath;
-  payload?: Selection;
-  resultPath?: DataPath | null;
   catch?: CatchOptions[];
 }
 

@@ -57,7 +57,16 @@ export {
 } from './ir.js';
 export { PipelineBuilder, StepsBuilder, pipelineFromIR, type GuardOptions } from './builder.js';
 export { throwable, validatePipelineIR, type ValidateOptions } from './validate.js';
-export { DEFAULT_STAGE_TIMEOUT_MS, invokeStage, summarizeIssues, type InvocationMetrics, type InvocationResult, type InvokeOptions } from './stage.js';
+export {
+  DEFAULT_STAGE_TIMEOUT_MS,
+  invokeStage,
+  summarizeIssues,
+  type AttemptReport,
+  type InvocationMetrics,
+  type InvocationResult,
+  type InvokeOptions,
+  type ReportedInvocation,
+} from './stage.js';
 export { DEFAULT_CLAIM_CHECK_THRESHOLD, containsRef, jsonBytes, loadRef, offloadLarge, resolveRefs, storeValue, type OffloadOptions } from './claim-check.js';
 export { getText, sha256Hex, type FsBlobStoreOptions, type PutResult } from './ports/blob-store.js';
 export { createTestClock, type TestClock } from './ports/clock.js';
@@ -103,7 +112,7 @@ export {
   type JournalStore,
 } from './local/journal.js';
 export { attemptFinishedEvent, attemptStartedEvent, safeObserver, type AttemptOutcome, type AttemptRef } from './observer.js';
-export { decisionEntryFor, pendingReviewOf, runInfoFromJournal, type LiveRunView } from './local/run-info.js';
+export { decisionEntryFor, pendingReviewOf, reviewEntryFor, runInfoFromJournal, type LiveRunView } from './local/run-info.js';
 export { DEFAULT_BUDGET_WINDOW_MS, DEFAULT_ESTIMATED_OUTPUT_TOKENS, estimateUsage, validateBudgets, type ModelBudget } from './quota/budget.js';
 export {
   ADAPTIVE_DEFAULTS,

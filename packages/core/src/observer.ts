@@ -14,7 +14,11 @@ export interface AttemptRef {
 /** How an attempt ended, as an engine knows it: an `invokeStage` result, or a Lambda's answer (no metrics). */
 export type AttemptOutcome = { ok: true; metrics?: InvocationMetrics } | { ok: false; error: SerializedError; metrics?: InvocationMetrics };
 
-/** The `attempt-started` event of one stage attempt. Every engine builds its attempt events with these two functions. */
+/**
+ * The `attempt-started` event of one stage attempt. Every attempt event is built by these two
+ * functions: by `invokeStage` for the attempts it runs (its `report` option), directly by an
+ * engine that records an attempt it only sees the answer of (a Lambda's, or one never run).
+ */
 export function attemptStartedEvent(ref: AttemptRef, at: string): RunEvent {
   return { type: 'attempt-started', runId: ref.runId, stepPath: ref.stepPath, stage: ref.stage, attempt: ref.attempt, at };
 }
@@ -25,10 +29,8 @@ export function attemptStartedEvent(ref: AttemptRef, at: string): RunEvent {
  *
  * @example
  * ```ts
- * const ref = { runId, stepPath, stage: stage.name, attempt };
- * await observe(attemptStartedEvent(ref, new Date().toISOString()));
- * const result = await invokeStage(stage, input, { blobs, runId, stepPath, attempt });
- * await observe(attemptFinishedEvent(ref, result, new Date().toISOString()));
+ * // a Lambda's answer, seen by the machine that invoked it
+ * await observe(attemptFinishedEvent({ runId, stepPath, stage, attempt }, { ok: false, error }, finishedAt));
  * ```
  */
 export function attemptFinishedEvent(ref: AttemptRef, outcome: AttemptOutcome, at: string): RunEvent {

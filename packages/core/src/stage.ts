@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { DEFAULT_CLAIM_CHECK_THRESHOLD, offloadLarge, resolveRefs, type OffloadOptions } from './claim-check.js';
 import { StageError, serializeError, type SerializedError } from './errors.js';
+import { attemptFinishedEvent, attemptStartedEvent, type RunEvent } from './observer.js';
 import type { BlobStore } from './ports/blob-store.js';
 import { realClock, type Clock } from './ports/clock.js';
 import { silentLogger, type Logger } from './ports/logger.js';
@@ -136,14 +137,81 @@ export interface InvokeOptions {
   claimCheck?: OffloadOptions;
   /** Extra log fields, such as the engine execution id. */
   logBindings?: Record<string, unknown>;
+  /**
+   * The engine's last word on the result, before it is reported and returned: a Lambda turns a
+   * stage stopped for want of invocation time into `States.Timeout`, the local engine fails an
+   * output over its state limit.
+   */
+  mapResult?: (result: InvocationResult) => InvocationResult;
+  /** Report the attempt's events (see {@link AttemptReport}); the result then carries its times. */
+  report?: AttemptReport;
 }
+
+/**
+ * How {@link invokeStage} reports the attempt it runs: `attempt-started` before the stage is
+ * called, `attempt-finished` after (with `mapResult` applied), both built by
+ * `attemptStartedEvent` / `attemptFinishedEvent` with the stage's name. Each field says when an
+ * engine's timing differs from that.
+ */
+export interface AttemptReport {
+  /** Receives the events, awaited: an engine that must not wait for its observers returns at once. */
+  observe: (event: RunEvent) => void | Promise<void>;
+  /** When the attempt started, if the engine took the time first (and journals it). @default the clock's now */
+  startedAt?: string;
+  /**
+   * The engine stopping (a worker shutting down): aborted when the stage returns, the attempt did
+   * not finish (the engine runs it again), so there is no `attempt-finished` and no `finished`.
+   */
+  stopped?: AbortSignal;
+  /**
+   * Leave `attempt-finished` to the engine: it emits the result's `finished` once it has journaled
+   * the outcome, so a redelivered attempt whose outcome another delivery recorded does not report twice.
+   */
+  deferFinished?: boolean;
+}
+
+/** What {@link invokeStage} returns when it reports the attempt ({@link InvokeOptions.report}). */
+export type ReportedInvocation = InvocationResult & {
+  startedAt: string;
+  finishedAt: string;
+  /** The `attempt-finished` event (already observed unless `deferFinished`); absent when the engine stopped. */
+  finished?: RunEvent;
+};
 
 /**
  * The one entry point to stage code. Resolves claim-check references in the input, parses it,
  * runs the stage under its timeout, parses the output, moves large output to the blob store and
- * maps anything thrown to the error taxonomy. It never throws.
+ * maps anything thrown to the error taxonomy. It never throws. With `report`, it emits the
+ * attempt's `attempt-started` and `attempt-finished` events around the call.
+ *
+ * @example
+ * ```ts
+ * const result = await invokeStage(stage, input, { blobs, runId, stepPath, attempt, report: { observe } });
+ * ```
  */
-export async function invokeStage(stage: AnyStage, rawInput: unknown, options: InvokeOptions): Promise<InvocationResult> {
+export async function invokeStage(stage: AnyStage, rawInput: unknown, options: InvokeOptions & { report: AttemptReport }): Promise<ReportedInvocation>;
+export async function invokeStage(stage: AnyStage, rawInput: unknown, options: InvokeOptions): Promise<InvocationResult>;
+export async function invokeStage(stage: AnyStage, rawInput: unknown, options: InvokeOptions): Promise<InvocationResult | ReportedInvocation> {
+  const { report, mapResult } = options;
+  if (!report) {
+    const result = await runStage(stage, rawInput, options);
+    return mapResult ? mapResult(result) : result;
+  }
+  const clock = options.clock ?? realClock;
+  const now = (): string => new Date(clock.now()).toISOString();
+  const ref = { runId: options.runId, stepPath: options.stepPath, stage: stage.name, attempt: options.attempt };
+  const startedAt = report.startedAt ?? now();
+  await report.observe(attemptStartedEvent(ref, startedAt));
+  const raw = await runStage(stage, rawInput, options);
+  const result = mapResult ? mapResult(raw) : raw;
+  const finishedAt = now();
+  if (report.stopped?.aborted) return { ...result, startedAt, finishedAt };
+  const finished = attemptFinishedEvent(ref, result, finishedAt);
+  if (!report.deferFinished) await report.observe(finished);
+  return { ...result, startedAt, finishedAt, finished };
+}
+
+async function runStage(stage: AnyStage, rawInput: unknown, options: InvokeOptions): Promise<InvocationResult> {
   const clock = options.clock ?? realClock;
   const started = clock.now();
   const metrics: InvocationMetrics = { durationMs: 0, modelCalls: 0, inputTokens: 0, outputTokens: 0, modelLatencyMs: 0 };

@@ -1,4 +1,4 @@
-import { createMemoryBlobStore, defineStage, type ModelClient } from '@baton/core';
+import { createMemoryBlobStore, defineStage, type ModelClient, type RunEvent } from '@baton/core';
 import { createMemoryModelLimiter } from '@baton/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -56,5 +56,32 @@ describe('waits for model budget inside a Lambda invocation', () => {
     // the limiter was left as it was: nobody queued behind the blocker
     expect(limiter.snapshot(MODEL)).toMatchObject({ inFlight: 1, waiting: 0 });
     blocker.settle({ inputTokens: 1, outputTokens: 1 });
+  });
+
+  it("a stage stopped at the invocation's end after waiting for budget is States.Timeout, in its events and its error", async () => {
+    const limiter = createMemoryModelLimiter({ budgets: { [MODEL]: { maxInFlight: 1 } } });
+    // asks the model, then works until stopped
+    const hang = defineStage({
+      ...ask,
+      name: 'hang',
+      async run(input, ctx) {
+        await ctx.model.complete({ messages: [{ role: 'user', content: input.q }], maxTokens: 10 });
+        return new Promise<never>((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)));
+      },
+    });
+    const events: RunEvent[] = [];
+    const handler = createStageHandler({ stages: hang, blobs: createMemoryBlobStore(), model, limiter, observer: (e) => void events.push(e) });
+    const held = await limiter.acquire(MODEL, { inputTokens: 1, outputTokens: 1 });
+    // the 600 ms wait pauses the stage's 1 s timeout, so the invocation's end (1.3 s from now) comes first
+    setTimeout(() => held.settle({ inputTokens: 1, outputTokens: 1 }), 600);
+    const failure = await handler({ stage: 'hang', stepPath: 'hang', executionId: ARN, retryCount: 0, input: { q: 'third' } }, lambdaContext(2300)).catch(
+      (e: unknown) => e as Error,
+    );
+    expect(failure).toMatchObject({ name: 'States.Timeout' });
+    expect(JSON.parse((failure as Error).message).message).toMatch(/ran out of its Lambda invocation's time/);
+    expect(events.map((e) => e.type)).toEqual(['step-started', 'attempt-started', 'attempt-finished', 'step-finished']);
+    expect(events[2]).toMatchObject({ type: 'attempt-finished', status: 'failed', error: { code: 'States.Timeout' }, metrics: { modelCalls: 1 } });
+    expect(events[3]).toMatchObject({ type: 'step-finished', status: 'failed', error: { code: 'States.Timeout' } });
+    expect(events[3]!.at).toBe(events[2]!.at);
   });
 });

@@ -10,12 +10,11 @@ import {
   type PriceTable,
   type RetryPolicy,
   type RunObserver,
+  type SerializedError,
 } from '@baton/core';
 import {
   DEFAULT_CLAIM_CHECK_THRESHOLD,
   DEFAULT_STAGE_TIMEOUT_MS,
-  attemptFinishedEvent,
-  attemptStartedEvent,
   decideRetry,
   invokeStage,
   safeObserver,
@@ -92,7 +91,7 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
   validatePrices(options.prices, options.model?.modelId);
   const stages = new Map((Array.isArray(options.stages) ? options.stages : [options.stages]).map((s) => [s.name, s]));
   const logger = options.logger ?? silentLogger;
-  const observe = options.observer ? safeObserver([options.observer], logger) : undefined;
+  const observe = safeObserver([options.observer], logger);
   return async (event, context) => {
     const stage = stages.get(event.stage);
     const attempt = options.attemptOf ? options.attemptOf(event) : (event.retryCount ?? 0) + 1;
@@ -129,13 +128,8 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
         return stageResultOf(event, recorded.output);
       }
     }
-    const at = (): string => new Date(options.clock?.now() ?? Date.now()).toISOString();
-    const base = { runId, stepPath: event.stepPath, stage: stage.name, attempt };
     const step = { runId, stepPath: event.stepPath, kind: 'task' };
-    if (observe) {
-      if (attempt === 1) await observe({ type: 'step-started', ...step, at: at() });
-      await observe(attemptStartedEvent(base, at()));
-    }
+    if (options.observer && attempt === 1) await observe({ type: 'step-started', ...step, at: new Date(options.clock?.now() ?? Date.now()).toISOString() });
     const budget =
       options.limiter && remaining !== undefined
         ? lambdaBudget(options.limiter, Date.now() + remaining - LAMBDA_EXIT_MARGIN_MS, timeoutMs ?? wanted)
@@ -155,26 +149,16 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...claimCheckThresholdOf(event, options.claimCheckThreshold),
       claimCheck: { ...(event.keepInline ? { keep: event.keepInline } : {}), ...(event.keepKeys ? { keepKeys: true } : {}) },
+      // a stage whose time went partly to waiting for budget, stopped before Lambda kills the sandbox
+      mapResult: (r) => (r.ok || !budget?.expired() ? r : { ...r, error: outOfInvocationTime(stage, remaining) }),
+      report: { observe },
     });
     budget?.dispose();
-    if (!result.ok && budget?.expired()) {
-      // a stage whose time went partly to waiting for budget, stopped before Lambda kills the sandbox
-      result.error = serializeError(
-        new StageError('States.Timeout', `stage "${stage.name}" ran out of its Lambda invocation's time (${remaining} ms, waits for model budget included)`, {
-          details: { remainingMs: remaining },
-        }),
-      );
-    }
-    if (observe) {
-      const done = at();
-      if (result.ok) {
-        await observe(attemptFinishedEvent(base, result, done));
-        await observe({ type: 'step-finished', ...step, status: 'succeeded', at: done });
-      } else {
-        await observe(attemptFinishedEvent(base, result, done));
-        if (isFinalFailure(event.retry ?? stage.retry ?? [], result.error.code, attempt - 1)) {
-          await observe({ type: 'step-finished', ...step, status: 'failed', error: result.error, at: done });
-        }
+    if (options.observer) {
+      const at = result.finishedAt;
+      if (result.ok) await observe({ type: 'step-finished', ...step, status: 'succeeded', at });
+      else if (isFinalFailure(event.retry ?? stage.retry ?? [], result.error.code, attempt - 1)) {
+        await observe({ type: 'step-finished', ...step, status: 'failed', error: result.error, at });
       }
     }
     if (!result.ok) throw toLambdaError(result.error);
@@ -186,6 +170,12 @@ export function createStageHandler(options: StageHandlerOptions): StageHandler {
     }
     return stageResultOf(event, result.output);
   };
+}
+
+/** The error of a stage stopped for want of its Lambda invocation's time (waits for model budget included). */
+function outOfInvocationTime(stage: AnyStage, remainingMs: number | undefined): SerializedError {
+  const message = `stage "${stage.name}" ran out of its Lambda invocation's time (${remainingMs} ms, waits for model budget included)`;
+  return serializeError(new StageError('States.Timeout', message, { details: { remainingMs } }));
 }
 
 /** The event's threshold (a map item's) when lower than the function's own. */

@@ -13,13 +13,13 @@ import type { ApprovalOutcome, Effects, RunOutcome, TaskOutcome } from '../inter
 import { createFsBlobStore, createMemoryBlobStore } from '../ports/blob-store.js';
 import { realClock, type Clock } from '../ports/clock.js';
 import { silentLogger } from '../ports/logger.js';
-import { invokeStage } from '../stage.js';
+import { invokeStage, type InvocationResult } from '../stage.js';
 import { apply, createFileJournalStore, createMemoryJournalStore, foldJournal, type JournalEntry, type JournalState, type JournalStore } from './journal.js';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { createLeaseKeeper } from './lease.js';
-import { decisionEntryFor, pendingReviewOf, runInfoFromJournal } from './run-info.js';
-import { attemptFinishedEvent, attemptStartedEvent, safeObserver, type RunEvent } from '../observer.js';
+import { decisionEntryFor, pendingReviewOf, reviewEntryFor, runInfoFromJournal } from './run-info.js';
+import { safeObserver, type RunEvent } from '../observer.js';
 import { resolveOutcome } from '../run-output.js';
 import { STEP_FUNCTIONS_LIMITS, stateLimitMessage, type EngineLimits } from '../engine-limits.js';
 import { mapItemClaimCheckThresholds } from '../map-item-thresholds.js';
@@ -90,6 +90,13 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     if (limits?.maxStateBytes === undefined) return undefined;
     const bytes = jsonBytes(value);
     return bytes > limits.maxStateBytes ? bytes : undefined;
+  };
+  /** A task's result, failed `States.DataLimitExceeded` when its output is over the state limit (its JSON is measured once: it may be megabytes). */
+  const withinStateLimit = (r: InvocationResult, stepPath: string): InvocationResult => {
+    const over = r.ok ? overStateLimit(r.output) : undefined;
+    if (over === undefined) return r;
+    const message = stateLimitMessage(limits!, `output of ${stepPath}`, over, 'lower the claim-check threshold');
+    return { ok: false, error: { code: 'States.DataLimitExceeded', message, retryable: false }, metrics: r.metrics };
   };
   const active = new Map<string, ActiveRun>();
   // who drives which run, for `status` in another process (lease.ts); in memory there is no other process
@@ -170,16 +177,11 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
         ...(options.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: options.claimCheckThreshold }),
         // a map item's lowered threshold (see mapItemClaimCheckThresholds): large fields move out, the output's keys stay
         ...(req.claimCheckThreshold === undefined ? {} : { claimCheckThreshold: req.claimCheckThreshold, claimCheck: { keepKeys: true } }),
+        mapResult: (r) => withinStateLimit(r, req.stepPath),
+        // attempt-finished follows the journaled outcome, as every other event of this engine does
+        report: { observe: notify, startedAt, deferFinished: true },
       });
       if (dead) return never();
-      let outcome: TaskOutcome = result.ok ? { ok: true, output: result.output } : { ok: false, error: result.error };
-      // the output's JSON is measured once: it may be megabytes
-      const over = outcome.ok ? overStateLimit(outcome.output) : undefined;
-      if (over !== undefined) {
-        const message = stateLimitMessage(limits!, `output of ${req.stepPath}`, over, 'lower the claim-check threshold');
-        outcome = { ok: false, error: { code: 'States.DataLimitExceeded', message, retryable: false } };
-      }
-      const at = new Date(clock.now()).toISOString();
       const base = {
         t: 'task' as const,
         path: req.stepPath,
@@ -188,11 +190,12 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
         hash,
         attempt: req.attempt,
         startedAt,
-        at,
+        at: result.finishedAt,
         metrics: result.metrics,
       };
-      append(runId, run, outcome.ok ? { ...base, ok: true, output: outcome.output } : { ...base, ok: false, error: outcome.error });
-      return outcome;
+      append(runId, run, result.ok ? { ...base, ok: true, output: result.output } : { ...base, ok: false, error: result.error });
+      if (result.finished) notify(result.finished);
+      return result.ok ? { ok: true, output: result.output } : { ok: false, error: result.error };
     },
     async sleep(key, ms) {
       let due = run.state.timers.get(key);
@@ -213,21 +216,9 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       const undelivered = review?.noticeRecorded && options.notifier && !run.state.noticed.get(req.stepPath)?.has(review.tokenHash);
       if (!review || undelivered) {
         const { token, hash } = createReviewToken();
-        const now = clock.now();
         review = review
           ? { ...review, tokenHash: hash }
-          : {
-              t: 'review',
-              path: req.stepPath,
-              gate: req.gate,
-              tokenHash: hash,
-              payload: req.payload,
-              createdAt: new Date(now).toISOString(),
-              expiresAt: new Date(now + req.timeoutSeconds * 1000).toISOString(),
-              ...(req.reviewer === undefined ? {} : { reviewer: req.reviewer }),
-              ...(req.sections === undefined ? {} : { sections: req.sections }),
-              ...(options.notifier ? { noticeRecorded: true as const } : {}),
-            };
+          : { ...reviewEntryFor(req, hash, clock.now()), ...(options.notifier ? { noticeRecorded: true as const } : {}) };
         append(runId, run, review);
         if (dead) return never();
         if (options.notifier) {
@@ -419,16 +410,6 @@ function eventOf(runId: string, e: JournalEntry): RunEvent | undefined {
   switch (e.t) {
     case 'start':
       return { type: 'run-started', runId, pipeline: e.pipeline, engine: 'local', input: e.input, at: e.at };
-    case 'attempt':
-      return attemptStartedEvent({ runId, stepPath: e.path, stage: e.stage ?? '', attempt: e.attempt }, e.at);
-    case 'task': {
-      const metrics = e.metrics ? { metrics: e.metrics } : {};
-      return attemptFinishedEvent(
-        { runId, stepPath: e.path, stage: e.stage ?? '', attempt: e.attempt },
-        e.ok ? { ok: true, ...metrics } : { ok: false, error: e.error!, ...metrics },
-        e.at,
-      );
-    }
     case 'retry':
       return { type: 'retry-scheduled', runId, stepPath: e.path, attempt: e.attempt, code: e.code, delayMs: e.delayMs, at: e.at ?? new Date().toISOString() };
     case 'review':

@@ -1,5 +1,6 @@
 import type { PendingReview, ReviewDecision, RunInfo, RunState } from '../engine.js';
 import { apiError, assertGateOf } from '../api-errors.js';
+import type { ApprovalRequest } from '../interpreter/types.js';
 import type { PipelineIR } from '../ir.js';
 import { summarizeUsage } from '../quota/cost.js';
 import { findOpenReview, sectionVerdictsOf } from '../review-decision.js';
@@ -11,6 +12,25 @@ export function pendingReviewOf(runId: string, r: Extract<JournalEntry, { t: 're
   if (r.reviewer !== undefined) p.reviewer = r.reviewer;
   if (r.sections !== undefined) p.sections = [...r.sections];
   return p;
+}
+
+/**
+ * The journal entry of a review gate that opens now (`now`, epoch ms) for `req`: the hash of its
+ * new token, expiring when the gate's timeout passes. The engines that keep a core journal (local,
+ * BullMQ) open every review with it.
+ */
+export function reviewEntryFor(req: ApprovalRequest, tokenHash: string, now: number): Extract<JournalEntry, { t: 'review' }> {
+  return {
+    t: 'review',
+    path: req.stepPath,
+    gate: req.gate,
+    tokenHash,
+    payload: req.payload,
+    createdAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + req.timeoutSeconds * 1000).toISOString(),
+    ...(req.reviewer === undefined ? {} : { reviewer: req.reviewer }),
+    ...(req.sections === undefined ? {} : { sections: req.sections }),
+  };
 }
 
 /** What a journal does not know about a run: which engine, what is in flight right now. */
