@@ -97,7 +97,7 @@ describe('per-stage entries (stageExports): each function bundles its own stage 
 
   it('refuses an export name that is not an identifier (it would be written into an import)', () => {
     const outDir = mkdtempSync(join(tmpdir(), 'baton-sfn-app-'));
-    const [[first]] = stages;
+    const [first] = stages[0]!;
     expect(() =>
       writeStepFunctionsApp(pipeline, { outDir, pipelineModule: '@acme/kit', exportName: 'kitApproval', stageExports: { [first]: "x } from 'evil'; //" } }),
     ).toThrow(/is not an export name/);
