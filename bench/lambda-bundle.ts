@@ -11,7 +11,7 @@
 import { stageExportsOf, writeStepFunctionsApp } from '@baton/adapter-stepfunctions';
 import { reportPipeline } from '@baton/example-report';
 import { build, type Metafile } from 'esbuild';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,7 +21,7 @@ export const STAGE_BUNDLE_TARGET_BYTES = 1.5 * 1024 * 1024;
 const ROOT = join(import.meta.dirname, '..');
 
 /** Bytes of the bundle of `entry` as the CDK construct builds it, and its inputs by package. */
-export async function bundleSize(entry: string, minify = false): Promise<{ bytes: number; byPackage: [string, number][] }> {
+export async function bundleSize(entry: string, minify = false, unbundled: string[] = []): Promise<{ bytes: number; byPackage: [string, number][] }> {
   const result = await build({
     entryPoints: [entry],
     bundle: true,
@@ -31,7 +31,8 @@ export async function bundleSize(entry: string, minify = false): Promise<{ bytes
     mainFields: ['module', 'main'],
     banner: { js: "import { createRequire as __batonCreateRequire } from 'node:module'; const require = __batonCreateRequire(import.meta.url);" },
     // aws-cdk-lib/aws-lambda-nodejs leaves the AWS SDK v3 to the Node 18+ runtimes
-    external: ['@aws-sdk/*'],
+    // and a stage's `unbundled` packages, which the construct ships beside the bundle
+    external: ['@aws-sdk/*', ...unbundled],
     // the entry lives outside the workspace, as in a generated app: resolve the repo's packages
     nodePaths: [join(ROOT, 'node_modules')],
     minify,
@@ -54,6 +55,16 @@ function byPackage(metafile: Metafile): [string, number][] {
     totals.set(pkg, (totals.get(pkg) ?? 0) + bytesInOutput);
   }
   return [...totals].sort((a, b) => b[1] - a[1]);
+}
+
+/** Bytes of the JavaScript files of an installed package (what a function ships beside its bundle). */
+function packageJsBytes(name: string): number {
+  const walk = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce(
+      (sum, e) => sum + (e.isDirectory() ? walk(join(dir, e.name)) : /\.(m|c)?js$/.test(e.name) ? statSync(join(dir, e.name)).size : 0),
+      0,
+    );
+  return walk(join(ROOT, 'node_modules', name));
 }
 
 /** Prints the stage bundle figures; returns the bytes of the largest stage function bundle as deployed. */
@@ -83,13 +94,15 @@ export async function printStageBundle(): Promise<number> {
     let largest = 0;
     for (const [stage, entry] of Object.entries(entries.stageEntries)) {
       const file = join(dir, entry.split(' ')[0]!);
-      const { bytes, byPackage } = await bundleSize(file, true);
+      const unbundled = reportPipeline.stages.get(stage)?.unbundled ?? [];
+      const { bytes, byPackage } = await bundleSize(file, true, unbundled);
       largest = Math.max(largest, bytes);
       const top = byPackage
         .slice(0, 3)
         .map(([p, b]) => `${p} ${(b / 1024).toFixed(0)} KB`)
         .join(', ');
-      console.log(`${stage} | ${entry.replace('cdk/handlers/', '')} | ${bytes} | ${mb(bytes)} | ${ratio(bytes)} | ${top}`);
+      const beside = unbundled.map((p) => `; beside it, loaded on first use: ${p} ${mb(packageJsBytes(p))}`).join('');
+      console.log(`${stage} | ${entry.replace('cdk/handlers/', '')} | ${bytes} | ${mb(bytes)} | ${ratio(bytes)} | ${top}${beside}`);
     }
     console.log(`whole pipeline in one entry (before per-stage entries) | stage.ts | ${wholeBytes} | ${mb(wholeBytes)} | ${ratio(wholeBytes)} |`);
     const over = Object.keys(entries.stageEntries).length;

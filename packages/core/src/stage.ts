@@ -50,6 +50,15 @@ export interface StageDefinition<TInput extends z.ZodType = z.ZodType, TOutput e
    * permissions (and only the functions of such stages). @default false
    */
   usesModel?: boolean;
+  /**
+   * Packages this stage imports that a deployment bundling each stage's code ships beside the
+   * bundle instead of inside it: large dependencies that load their bulk on first use, so that a
+   * cold start does not parse them (`['unpdf']`: its 1.6 MB pdf.js loads when the first PDF is
+   * parsed). `BatonStateMachine` leaves them out of the stage function's bundle and copies each
+   * package (one without dependencies of its own) into the function's `node_modules`. Engines
+   * that run stages in one process ignore it. @default none
+   */
+  unbundled?: string[];
   run(input: z.output<TInput>, ctx: StageContext): Promise<z.input<TOutput>>;
 }
 

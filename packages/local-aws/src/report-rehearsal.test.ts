@@ -132,6 +132,9 @@ describe('the reference report rehearsed from its synthesized template', () => {
       executionId: executionArn,
     });
     expect(run.attempts.filter((a) => a.stage === 'generate' && a.status === 'succeeded')).toHaveLength(9);
+    // every source parsed, the PDF too: the ingest function loads pdf.js from the unpdf shipped beside its bundle
+    expect(run.attempts.filter((a) => a.stage === 'ingest' && a.status === 'succeeded')).toHaveLength(sources.length);
+    expect(sources.some((s) => s.name.endsWith('.pdf'))).toBe(true);
     expect(run.reviews).toMatchObject([{ gate: 'review', decision: 'approved', decidedBy: 'alice@example.com' }]);
     expect(r.deliveries.filter((d) => d.status !== 'delivered')).toEqual([]);
 

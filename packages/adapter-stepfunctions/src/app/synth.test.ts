@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AnyPipeline } from '@baton/core';
@@ -72,8 +72,8 @@ describe('generated CDK app of the reference example: offline cdk synth', () => 
     );
     expect(smPolicy).toContain('lambda:InvokeFunction');
     expect((JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { artifacts: object }).artifacts).toBeDefined();
-    // one entry per stage, so one bundle per stage: only ingest's holds the PDF parser (pdf.js),
-    // only assemble's the DOCX writer; each is minified with its names kept
+    // one entry per stage, so one bundle per stage: only assemble's holds the DOCX writer; ingest's
+    // PDF parser (its stage's `unbundled`) is shipped beside its bundle, loaded on the first PDF
     expect(new Set(Object.values(written.stageEntries)).size).toBe(stages.length);
     expect(existsSync(join(dir, 'cdk/handlers/stage.ts'))).toBe(false);
     const bundleOf = (stage: string): string => {
@@ -83,8 +83,12 @@ describe('generated CDK app of the reference example: offline cdk synth', () => 
       return join(out, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`, 'index.mjs');
     };
     const pdfjs = 'PDFDocumentProxy';
-    expect(readFileSync(bundleOf('ingest'), 'utf8')).toContain(pdfjs);
-    for (const stage of ['generate', 'plan', 'assemble']) expect(readFileSync(bundleOf(stage), 'utf8'), stage).not.toContain(pdfjs);
+    for (const stage of ['ingest', 'generate', 'plan', 'assemble']) expect(readFileSync(bundleOf(stage), 'utf8'), stage).not.toContain(pdfjs);
+    expect(readFileSync(bundleOf('ingest'), 'utf8')).toMatch(/from\s*"unpdf"/);
+    const shipped = join(dirname(bundleOf('ingest')), 'node_modules/unpdf');
+    expect((JSON.parse(readFileSync(join(shipped, 'package.json'), 'utf8')) as { name: string }).name).toBe('unpdf');
+    expect(readFileSync(join(shipped, 'dist/pdfjs.mjs'), 'utf8')).toContain(pdfjs);
+    expect(existsSync(join(dirname(bundleOf('generate')), 'node_modules'))).toBe(false);
     expect(readFileSync(bundleOf('generate'), 'utf8')).not.toContain('"Packer"');
     expect(readFileSync(bundleOf('assemble'), 'utf8')).toContain('"Packer"');
     // a bundled stage Lambda loads as an ES module and exports its handler

@@ -18,6 +18,7 @@ import type { CompileOptions, CompiledMachine, WorkflowType } from '../compile/t
 import { EXECUTION_STATUS_CHANGE } from '../lambda/status-event.js';
 import { BatonAlarms, type AlarmFailureClass, type AlarmTopicName } from './alarms.js';
 import { grantModel, modelEnvironment, modelsOfStages, type ModelConfig } from './model.js';
+import { copyUnbundled, unbundledPackageDir } from './unbundled.js';
 import { grantModelBudgets, modelBudgetTable, modelPricesEnvironment, timeoutWithBudgetWait } from './model-budgets.js';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { grantNotify, reviewNotifierResources, type ReviewNotifierConfig } from './notifier.js';
@@ -184,7 +185,13 @@ export class BatonStateMachine extends Construct {
         enforceSSL: true,
         removalPolicy: RemovalPolicy.RETAIN,
       }) as s3.IBucket);
-    const make = (name: string, entry: string | undefined, timeout: Duration, environment: Record<string, string>): lambda.Function => {
+    const make = (
+      name: string,
+      entry: string | undefined,
+      timeout: Duration,
+      environment: Record<string, string>,
+      unbundled: string[] = [],
+    ): lambda.Function => {
       const logGroup = new logs.LogGroup(this, `Logs-${name}`, { retention, removalPolicy: RemovalPolicy.RETAIN });
       // each deploy that changes a function publishes a version of it; old versions are kept, so an
       // execution started before the deploy goes on calling the stage code it started with
@@ -202,6 +209,8 @@ export class BatonStateMachine extends Construct {
       if (props.code) return new lambda.Function(this, `Fn-${name}`, { ...base, handler: 'index.handler', code: props.code(name) });
       if (!entry) throw new Error(`function "${name}" needs an entry file (or pass code)`);
       const { environment: extraEnv, ...functionProps } = props.functionProps ?? {};
+      // a stage's `unbundled` packages: out of its bundle, copied beside it (loaded on first use)
+      const shipped = unbundled.map((pkg) => ({ name: pkg, dir: unbundledPackageDir(entry, pkg, name) }));
       return new NodejsFunction(this, `Fn-${name}`, {
         ...base,
         entry,
@@ -217,6 +226,7 @@ export class BatonStateMachine extends Construct {
           mainFields: ['module', 'main'],
           // CommonJS dependencies bundled into ESM still call require()
           banner: "import { createRequire as __batonCreateRequire } from 'node:module'; const require = __batonCreateRequire(import.meta.url);",
+          ...(shipped.length > 0 ? { externalModules: ['@aws-sdk/*', ...unbundled], commandHooks: copyUnbundled(shipped) } : {}),
         },
         ...functionProps,
         environment: { ...base.environment, ...extraEnv },
@@ -237,6 +247,7 @@ export class BatonStateMachine extends Construct {
         props.stageEntry(stage.name),
         Duration.seconds(limited ? timeoutWithBudgetWait(seconds, props.modelBudgetWait) : seconds),
         env,
+        stage.unbundled,
       );
       if (limited) grantModelBudgets(fn, limited.table as dynamodb.ITable);
       grantBlobs(fn, this.blobBucket);

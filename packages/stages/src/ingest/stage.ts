@@ -36,6 +36,8 @@ export const ingest = defineStage({
   output: IngestedDoc,
   throws: ['InvalidInput'],
   timeoutMs: 60_000,
+  // pdf.js (1.6 MB) loads on the first PDF: deployed stage functions ship it beside their bundle
+  unbundled: ['unpdf'],
   async run({ source, maxBytes, limits }, ctx) {
     if (source.rejected) throw invalid(source.name, source.rejected.message, source.rejected.reason as RejectReason);
     checkSourceName(source.name);
