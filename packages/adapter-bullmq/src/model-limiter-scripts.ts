@@ -75,13 +75,14 @@ return {1, id, epoch}
 
 /**
  * Ends a permit: the window counts its actual tokens (nothing at all for a throttle, the estimated
- * input for another failure), a success from its end less the provider's latency when that is
- * later than the grant. ARGV 6-: id, kind ('ok' | 'throttled' | 'failed'), actual input, actual
- * output, provider latency ms (-1: unknown).
+ * input for another failure), a success with the provider's latency placed as core's
+ * `receivedEntryAt` does: it leaves one window after the provider received it (its end less the
+ * latency, never before the grant), without the margin. ARGV 6-: id, kind ('ok' | 'throttled' |
+ * 'failed'), actual input, actual output, provider latency ms (-1: unknown), the window's margin ms.
  * Returns the adaptive state read: \{factor, ceiling, epoch, ver\} (factor and ceiling as strings).
  */
 export const SETTLE_SCRIPT = `${COMMON}
-local id, kind, act_i, act_o, latency = ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local id, kind, act_i, act_o, latency, margin = ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 redis.call('ZREM', KEYS[4], id)
 local granted = redis.call('ZSCORE', KEYS[1], id)
 if granted then
@@ -95,9 +96,10 @@ if granted then
   else
     if kind == 'failed' then act_i, act_o = i, 0 end
     redis.call('HSET', KEYS[2], id .. ':i', act_i, id .. ':o', act_o)
-    -- counted from when the provider received it: its end less the provider's own time
-    local received = now_ms() - latency
-    if kind == 'ok' and latency >= 0 and received > tonumber(granted) then redis.call('ZADD', KEYS[1], 'XX', received, id) end
+    -- leaves one window after the provider received it: its end less the provider's own time
+    if kind == 'ok' and latency >= 0 then
+      redis.call('ZADD', KEYS[1], 'XX', math.max(tonumber(granted), now_ms() - latency) - margin, id)
+    end
   end
   redis.call('HINCRBY', KEYS[3], 'i', act_i - i)
   redis.call('HINCRBY', KEYS[3], 'o', act_o - o)

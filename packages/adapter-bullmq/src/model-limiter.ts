@@ -146,7 +146,16 @@ export function createRedisModelLimiter(options: RedisModelLimiterOptions): Redi
       if (ended) return;
       ended = true;
       scripts
-        .batonQuotaSettle(...keysOf(modelId), ...budgetArgs(budget), id, kind, actual?.inputTokens ?? 0, actual?.outputTokens ?? 0, Math.round(latencyMs ?? -1))
+        .batonQuotaSettle(
+          ...keysOf(modelId),
+          ...budgetArgs(budget),
+          id,
+          kind,
+          actual?.inputTokens ?? 0,
+          actual?.outputTokens ?? 0,
+          Math.round(latencyMs ?? -1),
+          (budget.windowMs ?? DEFAULT_BUDGET_WINDOW_MS) * WINDOW_MARGIN_SHARE,
+        )
         .then(async (state) => {
           if (!adaptive) return;
           if (kind === 'ok') await adapt(modelId, state, (s) => adaptAfterSuccess(s, budget, actual!, adaptive));

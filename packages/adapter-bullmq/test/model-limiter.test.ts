@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it, vi } from 'vitest';
 import { createFsBlobStore, isStageError } from '@baton/core';
-import { ADAPTIVE_DEFAULTS, adaptAfterSuccess, type AdaptiveState } from '@baton/core/engine';
+import { ADAPTIVE_DEFAULTS, adaptAfterSuccess, receivedEntryAt, WINDOW_MARGIN_SHARE, type AdaptiveState, type ModelPermit } from '@baton/core/engine';
+import { Redis } from 'ioredis';
 import { createBullmqEngine, createRedisModelLimiter } from '../src/index.js';
 import { quotaPipelines } from './fixtures/quota-pipelines.js';
 import { freePort } from './redis.js';
@@ -150,6 +151,44 @@ describe('Redis model limiter', () => {
       (await limiter.acquire('r', est)).throttled();
       (await limiter.acquire('r', est, { signal: AbortSignal.timeout(5000) })).settle(est);
     } finally {
+      await limiter.close();
+    }
+  });
+
+  it("places a settled call as core's receivedEntryAt does: with the provider's time, without the window's margin (never before its grant); without it, at its grant with the margin", async () => {
+    const redisUrl = inject('redisUrl');
+    const prefix = `quota-${randomBytes(4).toString('hex')}`;
+    const windowMs = 60_000;
+    const limiter = createRedisModelLimiter({ connection: redisUrl, prefix, budgets: { r: { requestsPerMinute: 10, windowMs } } });
+    const redis = new Redis(redisUrl);
+    const entries = `${prefix}:quota:{r}:entries`;
+    const scores = async (): Promise<Map<string, number>> => {
+      const flat = await redis.zrange(entries, 0, -1, 'WITHSCORES');
+      const out = new Map<string, number>();
+      for (let i = 0; i < flat.length; i += 2) out.set(flat[i]!, Number(flat[i + 1]));
+      return out;
+    };
+    /** Acquires a permit and returns it with its window entry's id and grant time. */
+    const grant = async (): Promise<{ permit: ModelPermit; id: string; at: number }> => {
+      const before = await scores();
+      const permit = await limiter.acquire('r', est);
+      const [id, at] = [...(await scores())].find(([k]) => !before.has(k))!;
+      return { permit, id, at };
+    };
+    try {
+      const margin = windowMs * WINDOW_MARGIN_SHARE;
+      const timed = await grant();
+      // a provider time longer than the call would place its receipt before the grant: counted from the grant
+      timed.permit.settle(est, { latencyMs: 1e9 });
+      await vi.waitFor(async () => expect((await scores()).get(timed.id)).toBe(receivedEntryAt(timed.at, timed.at, 1e9, windowMs)));
+      expect((await scores()).get(timed.id)).toBe(timed.at - margin);
+      const untimed = await grant();
+      untimed.permit.settle(est);
+      // settled once it has left the in-flight set
+      await vi.waitFor(async () => expect(await redis.zscore(`${prefix}:quota:{r}:inflight`, untimed.id)).toBeNull());
+      expect((await scores()).get(untimed.id)).toBe(untimed.at);
+    } finally {
+      redis.disconnect();
       await limiter.close();
     }
   });

@@ -117,6 +117,7 @@ export { DEFAULT_BUDGET_WINDOW_MS, DEFAULT_ESTIMATED_OUTPUT_TOKENS, estimateUsag
 export {
   ADAPTIVE_DEFAULTS,
   DEFAULT_THROTTLE_RETRIES,
+  receivedEntryAt,
   WINDOW_MARGIN_SHARE,
   type AcquireOptions,
   type AdaptiveOptions,

@@ -101,5 +101,25 @@ export const ADAPTIVE_DEFAULTS: Required<AdaptiveOptions> = { decrease: 0.7, inc
 /**
  * Margin added to the window before an old call's budget is reused, so that a provider whose
  * window starts when the request arrives (a little after the permit) sees the same window: 2%.
+ * A call whose arrival is known (settled with the provider's latency) needs none: see
+ * {@link receivedEntryAt}.
  */
 export const WINDOW_MARGIN_SHARE = 0.02;
+
+/**
+ * Where a limiter's sliding window (span `windowMs × (1 + WINDOW_MARGIN_SHARE)`) places a call
+ * settled at `settledAt` with the provider's own time on it, `latencyMs`, so that the call leaves
+ * the window exactly one window after the provider received it (its end less that time, never
+ * before the grant). The margin stands for the unknown delay between a grant and the provider
+ * receiving the call; once the provider's time is known the delay is known, and keeping the margin
+ * would hold the call's budget 2% of a window longer than the provider does, at every window.
+ *
+ * @example
+ * ```ts
+ * // granted at 0, answered at 400 after 100 ms at the provider, window 1000 ms: leaves at 1300
+ * receivedEntryAt(0, 400, 100, 1000); // 280 (+ span 1020 = 1300)
+ * ```
+ */
+export function receivedEntryAt(grantedAt: number, settledAt: number, latencyMs: number, windowMs: number): number {
+  return Math.max(grantedAt, settledAt - latencyMs) - windowMs * WINDOW_MARGIN_SHARE;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isStageError } from '../errors.js';
 import { createTestClock } from '../ports/clock.js';
-import type { ModelPermit } from './limiter.js';
+import { receivedEntryAt, WINDOW_MARGIN_SHARE, type ModelPermit } from './limiter.js';
 import { createMemoryModelLimiter } from './memory-limiter.js';
 
 const est = { inputTokens: 100, outputTokens: 100 };
@@ -124,8 +124,25 @@ describe('memory model limiter', () => {
     const granted: number[] = [];
     for (let i = 0; i < 2; i++) void limiter.acquire('m', est).then(() => granted.push(clock.now()));
     await clock.advance(2000);
-    // window 1000 ms plus its 2% margin: the early call's slot is free at 1020, the late one's at 1320, not 1020
-    expect(granted).toEqual([1020, 1320]);
+    // one window after the provider received each (its arrival known, no margin): 1000 and 1300, not 1000 and 1000
+    expect(granted).toEqual([1000, 1300]);
+  });
+
+  it('keeps the 2% margin only for calls whose arrival at the provider is unknown; a known one leaves one window after it, never counted from before its grant (fake clock)', async () => {
+    const clock = createTestClock(0);
+    const limiter = createMemoryModelLimiter({ budgets: { m: { requestsPerMinute: 3, windowMs: 1000 } }, clock });
+    const timed = await limiter.acquire('m', est);
+    const untimed = await limiter.acquire('m', est);
+    const early = await limiter.acquire('m', est);
+    await clock.advance(200);
+    timed.settle(est, { latencyMs: 150 }); // received at 50
+    untimed.settle(est); // no provider time: counted from its grant (0) with the margin
+    early.settle(est, { latencyMs: 5000 }); // a latency longer than the call: counted from its grant (0), not before
+    const granted: number[] = [];
+    for (let i = 0; i < 3; i++) void limiter.acquire('m', est).then(() => granted.push(clock.now()));
+    await clock.advance(2000);
+    expect(granted).toEqual([1000, 1020, 1050]);
+    expect(receivedEntryAt(0, 200, 150, 1000) + 1000 * (1 + WINDOW_MARGIN_SHARE)).toBe(1050);
   });
 
   it('a request larger than the whole window budget runs alone rather than never', async () => {

@@ -3,7 +3,7 @@ import type { TokenUsage } from '../ports/model.js';
 import { adaptAfterSuccess, adaptAfterThrottle, INITIAL_ADAPTIVE_STATE, type AdaptiveState } from './adaptive.js';
 import { DEFAULT_BUDGET_WINDOW_MS, validateBudgets, type ModelBudget, type ModelBudgets } from './budget.js';
 import { createFairQueue, type FairQueue } from './fair-queue.js';
-import { ADAPTIVE_DEFAULTS, WINDOW_MARGIN_SHARE, type AdaptiveOptions, type ModelLimiter, type ModelPermit } from './limiter.js';
+import { ADAPTIVE_DEFAULTS, receivedEntryAt, WINDOW_MARGIN_SHARE, type AdaptiveOptions, type ModelLimiter, type ModelPermit } from './limiter.js';
 
 export {
   adaptAfterSuccess,
@@ -74,6 +74,7 @@ export function createMemoryModelLimiter(options: MemoryModelLimiterOptions): Me
       const windowMs = budget.windowMs ?? DEFAULT_BUDGET_WINDOW_MS;
       s = {
         budget,
+        windowMs,
         span: windowMs * (1 + WINDOW_MARGIN_SHARE),
         entries: [],
         sum: { requests: 0, input: 0, output: 0 },
@@ -115,7 +116,7 @@ export function createMemoryModelLimiter(options: MemoryModelLimiterOptions): Me
     return {
       settle(actual, timing) {
         if (!end(1, actual.inputTokens, actual.outputTokens)) return;
-        if (timing?.latencyMs !== undefined && !entry.expired) restamp(s.entries, entry, clock.now() - timing.latencyMs);
+        if (timing?.latencyMs !== undefined && !entry.expired) restamp(s.entries, entry, receivedEntryAt(entry.at, clock.now(), timing.latencyMs, s.windowMs));
         if (adaptive) adapt(s, adaptAfterSuccess(s.adaptive, s.budget, actual, adaptive));
         pump(s);
       },
@@ -238,6 +239,8 @@ interface Waiter {
 }
 
 interface ModelState extends ModelWindow {
+  /** The budget's window, without the margin. */
+  windowMs: number;
   adaptive: AdaptiveState;
   queue: FairQueue<Waiter>;
   /** Aborts the sleep until the head may fit. */
@@ -255,15 +258,15 @@ function add(sum: WindowUse, u: WindowUse, sign: 1 | -1): void {
   sum.output += sign * u.output;
 }
 
-/** Moves an entry to a later time (when the provider received the call), keeping the window in time order. */
+/** Moves an entry to another time (see {@link receivedEntryAt}), keeping the window in time order. */
 function restamp(entries: WindowEntry[], entry: WindowEntry, at: number): void {
-  if (at <= entry.at) return;
-  let i = entries.lastIndexOf(entry);
-  if (i < 0) return;
+  const i = entries.lastIndexOf(entry);
+  if (i < 0 || at === entry.at) return;
   entries.splice(i, 1);
   entry.at = at;
-  while (i < entries.length && entries[i]!.at <= at) i++;
-  entries.splice(i, 0, entry);
+  let j = entries.length;
+  while (j > 0 && entries[j - 1]!.at > at) j--;
+  entries.splice(j, 0, entry);
 }
 
 function expire(s: ModelWindow, now: number): void {
