@@ -69,13 +69,19 @@ RETURNING id`;
 
 /**
  * Ends a permit: $1 model, $2 permit id, $3 'ok' | 'throttled' | 'failed', $4/$5 actual input/output
- * (ok). ok: the actual usage replaces the estimate; throttled: no tokens (the provider refused the
- * call); failed: the input stays counted (the provider may have read it), no output.
+ * (ok), $6 the provider's latency ms (-1: unknown), $7 the window's margin ms. ok: the actual usage
+ * replaces the estimate, and with a latency the permit is placed as core's `receivedEntryAt` does
+ * (it leaves one window after the provider received it: its end less the latency, never before the
+ * grant, without the margin); throttled: no tokens (the provider refused the call); failed: the
+ * input stays counted (the provider may have read it), no output.
  */
 export const END_PERMIT = `
 UPDATE baton_model_permit SET
   input_tokens = CASE $3::text WHEN 'ok' THEN $4::bigint WHEN 'throttled' THEN 0 ELSE input_tokens END,
   output_tokens = CASE $3::text WHEN 'ok' THEN $5::bigint ELSE 0 END,
+  granted_ms = CASE WHEN $3::text = 'ok' AND $6::bigint >= 0
+    THEN greatest(granted_ms, (extract(epoch FROM clock_timestamp()) * 1000)::bigint - $6::bigint) - $7::bigint
+    ELSE granted_ms END,
   lease_until_ms = NULL
 WHERE model = $1 AND id = $2`;
 

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { isStageError, type Logger, type ModelBudgets } from '@baton/core';
+import { receivedEntryAt, WINDOW_MARGIN_SHARE } from '@baton/core/engine';
 import { createPostgresModelLimiter, type PostgresModelLimiterOptions } from './model-limiter.js';
 import { schemaName } from './test-support/registry-suite.js';
 
@@ -110,6 +111,24 @@ describe('PostgreSQL model limiter', () => {
     (await later.acquire('m', est)).settle(est);
     await later.close();
     expect((await set.sql.query('SELECT 1 FROM baton_model_permit')).rowCount).toBe(1);
+    await set.close();
+  });
+
+  it("places a settled call as core's receivedEntryAt does: with the provider's time, without the window's margin (never before its grant); without it, at its grant with the margin", async () => {
+    const windowMs = 60_000;
+    const set = limiters(1, { m: { requestsPerMinute: 10, windowMs } }, { adaptive: false });
+    await set.sql.connect();
+    const [limiter] = set.all;
+    const [timed, untimed] = [await limiter!.acquire('m', est), await limiter!.acquire('m', est)];
+    const granted = async (): Promise<number[]> =>
+      (await set.sql.query<{ granted_ms: string }>('SELECT granted_ms FROM baton_model_permit ORDER BY id')).rows.map((r) => Number(r.granted_ms));
+    const [timedAt, untimedAt] = await granted();
+    // a provider time longer than the call would place its receipt before the grant: counted from the grant
+    timed.settle(est, { latencyMs: 1e9 });
+    untimed.settle(est);
+    await limiter!.close(); // writes the ended permits
+    expect(await granted()).toEqual([receivedEntryAt(timedAt!, timedAt!, 1e9, windowMs), untimedAt]);
+    expect(timedAt! - (await granted())[0]!).toBe(windowMs * WINDOW_MARGIN_SHARE);
     await set.close();
   });
 

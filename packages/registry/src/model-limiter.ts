@@ -147,9 +147,17 @@ export function createPostgresModelLimiter(options: PostgresModelLimiterOptions)
     });
 
   /** Ends a permit; with `adaptive`, adapts the model's factor with core's AIMD maths under the model's row lock. */
-  const endPermit = async (modelId: string, budget: ModelBudget, grant: Grant, kind: 'ok' | 'throttled' | 'failed', actual?: TokenUsage): Promise<void> => {
+  const endPermit = async (
+    modelId: string,
+    budget: ModelBudget,
+    grant: Grant,
+    kind: 'ok' | 'throttled' | 'failed',
+    actual?: TokenUsage,
+    latencyMs?: number,
+  ): Promise<void> => {
     const c = await ready();
-    const ended = [modelId, grant.id, kind, actual?.inputTokens ?? 0, actual?.outputTokens ?? 0];
+    const margin = Math.round((budget.windowMs ?? DEFAULT_BUDGET_WINDOW_MS) * WINDOW_MARGIN_SHARE);
+    const ended = [modelId, grant.id, kind, actual?.inputTokens ?? 0, actual?.outputTokens ?? 0, Math.round(latencyMs ?? -1), margin];
     if (!adaptive || kind === 'failed') {
       await c.query(END_PERMIT, ended);
       return;
@@ -168,10 +176,10 @@ export function createPostgresModelLimiter(options: PostgresModelLimiterOptions)
 
   const permitOf = (modelId: string, budget: ModelBudget, grant: Grant, queue: Queue): ModelPermit => {
     let ended = false;
-    const end = (kind: 'ok' | 'throttled' | 'failed', actual?: TokenUsage): void => {
+    const end = (kind: 'ok' | 'throttled' | 'failed', actual?: TokenUsage, latencyMs?: number): void => {
       if (ended) return;
       ended = true;
-      const done: Promise<unknown> = endPermit(modelId, budget, grant, kind, actual)
+      const done: Promise<unknown> = endPermit(modelId, budget, grant, kind, actual, latencyMs)
         .catch(degrade)
         .finally(() => {
           settling.delete(done);
@@ -179,7 +187,7 @@ export function createPostgresModelLimiter(options: PostgresModelLimiterOptions)
         });
       settling.add(done);
     };
-    return { settle: (actual) => end('ok', actual), throttled: () => end('throttled'), failed: () => end('failed') };
+    return { settle: (actual, timing) => end('ok', actual, timing?.latencyMs), throttled: () => end('throttled'), failed: () => end('failed') };
   };
 
   const queueOf = (modelId: string, budget: ModelBudget): Queue => {
