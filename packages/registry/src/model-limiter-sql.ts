@@ -10,8 +10,9 @@ import type { Migration } from './migrations.js';
  * reaches the database. Numbered from 1001 so that it never collides with the registry's own
  * list (`MIGRATIONS`, 1, 2, …) in the shared `baton_schema_migrations` table: a database may hold
  * the limiter's tables, the registry's, or both.
- * - `baton_model_quota`: one row per model: the AIMD factor and the epoch of its last cut. Its
- *   row lock serialises every acquisition of that model.
+ * - `baton_model_quota`: one row per model: core's `AdaptiveState` (the AIMD factor, the ceiling
+ *   where the quota was last found, added by 1002, and the epoch of its last cut). Its row lock
+ *   serialises every acquisition of that model.
  * - `baton_model_permit`: one row per permit still in the window or in flight: grant time,
  *   tokens counted (estimate, then actual), lease end while in flight (NULL once ended).
  */
@@ -37,13 +38,18 @@ CREATE TABLE baton_model_permit (
 CREATE INDEX baton_model_permit_granted ON baton_model_permit (model, granted_ms);
 `,
   },
+  {
+    version: 1002,
+    name: 'model quota ceiling',
+    sql: `ALTER TABLE baton_model_quota ADD COLUMN ceiling double precision NOT NULL DEFAULT 1;`,
+  },
 ];
 
 /** Creates the model's row if needed and locks it for the transaction: $1 model. */
 export const LOCK_MODEL = `
 INSERT INTO baton_model_quota (model) VALUES ($1)
 ON CONFLICT (model) DO UPDATE SET model = excluded.model
-RETURNING factor, epoch`;
+RETURNING factor, ceiling, epoch`;
 
 /**
  * Deletes the permits out of the window and no longer in flight, and reads the rest with the
@@ -85,5 +91,5 @@ UPDATE baton_model_permit SET
   lease_until_ms = NULL
 WHERE model = $1 AND id = $2`;
 
-/** Stores the adapted limit, under the row lock of {@link LOCK_MODEL}: $1 model, $2 factor, $3 epoch. */
-export const SET_FACTOR = 'UPDATE baton_model_quota SET factor = $2, epoch = $3 WHERE model = $1';
+/** Stores the adapted state, under the row lock of {@link LOCK_MODEL}: $1 model, $2 factor, $3 ceiling, $4 epoch. */
+export const SET_ADAPTIVE = 'UPDATE baton_model_quota SET factor = $2, ceiling = $3, epoch = $4 WHERE model = $1';

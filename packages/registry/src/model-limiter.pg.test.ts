@@ -147,6 +147,24 @@ describe('PostgreSQL model limiter', () => {
     await set.close();
   });
 
+  it("adapts with core's maths: the factor a second cut came from is the ceiling, and success regrows fast only to just under it", async () => {
+    const set = limiters(1, { m: { tokensPerMinute: 10_000, windowMs: 30 } });
+    await set.sql.connect();
+    const [limiter] = set.all;
+    (await limiter!.acquire('m', est)).throttled();
+    await vi.waitFor(async () => expect(await limiter!.factor('m')).toBeCloseTo(0.7), { timeout: 10_000 });
+    (await limiter!.acquire('m', est)).throttled(); // granted after the first cut: a second one
+    await vi.waitFor(async () => expect(await limiter!.factor('m')).toBeCloseTo(0.49), { timeout: 10_000 });
+    // each success (1,000 of 10,000 tokens: a share of 0.1) regains 0.1 up to 0.95 x the ceiling 0.7 = 0.665
+    for (let i = 0; i < 2; i++) {
+      (await limiter!.acquire('m', est)).settle({ inputTokens: 500, outputTokens: 500 });
+      await vi.waitFor(async () => expect(await limiter!.factor('m')).toBeCloseTo([0.59, 0.665][i]!), { timeout: 10_000 });
+    }
+    const [row] = (await set.sql.query<{ ceiling: number }>('SELECT ceiling FROM baton_model_quota WHERE model = $1', ['m'])).rows;
+    expect(row!.ceiling).toBeCloseTo(0.7);
+    await set.close();
+  });
+
   it('a permit never ended (its worker died) leaves the in-flight count when its lease lapses', async () => {
     const set = limiters(2, { m: { maxInFlight: 1 } }, { leaseMs: 300 });
     const [a, b] = set.all;

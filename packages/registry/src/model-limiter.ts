@@ -1,14 +1,15 @@
 import { createMemoryModelLimiter, isStageError, silentLogger, StageError, type Logger, type ModelBudgets, type TokenUsage } from '@baton/core';
 import {
+  adaptAfterSuccess,
+  adaptAfterThrottle,
   ADAPTIVE_DEFAULTS,
   budgetWaitMs,
   createStoreQueue,
   DEFAULT_BUDGET_WINDOW_MS,
-  factorAfterSuccess,
-  factorAfterThrottle,
   validateBudgets,
   WINDOW_MARGIN_SHARE,
   type AdaptiveOptions,
+  type AdaptiveState,
   type ModelBudget,
   type ModelLimiter,
   type ModelPermit,
@@ -17,7 +18,7 @@ import {
 } from '@baton/core/engine';
 import type pg from 'pg';
 import { migrate } from './migrate.js';
-import { END_PERMIT, GRANT, LOCK_MODEL, MODEL_QUOTA_MIGRATIONS, READ_WINDOW, SET_FACTOR } from './model-limiter-sql.js';
+import { END_PERMIT, GRANT, LOCK_MODEL, MODEL_QUOTA_MIGRATIONS, READ_WINDOW, SET_ADAPTIVE } from './model-limiter-sql.js';
 import { createPostgresClient } from './postgres.js';
 import { numberOf, type SqlClient } from './sql.js';
 
@@ -64,13 +65,16 @@ const IN_FLIGHT_POLL_MS = 50;
 
 /**
  * Model budgets in PostgreSQL: the sliding window of requests and tokens per model (one row per
- * permit), an in-flight count with leases, and the AIMD factor, on the database's clock.
+ * permit), an in-flight count with leases, and core's adaptive state (factor, ceiling, epoch), on
+ * the database's clock.
  * Acquiring is one short transaction that locks the model's row (so concurrent limiters take
  * turns), drops expired permits, and grants only if the estimate fits every limit (core's
- * `budgetWaitMs`); ending a permit records the actual usage and, under the same row lock, adapts
- * the factor with core's `factorAfterSuccess` / `factorAfterThrottle`, one cut per round of calls.
- * In each process the callers of a model queue first come, first served, and only the head asks
- * the database. SQL is parameterised throughout.
+ * `budgetWaitMs`); ending a permit records the actual usage (placed with the provider's latency as
+ * core's `receivedEntryAt` does) and, under the same row lock, adapts the state with core's
+ * `adaptAfterSuccess` / `adaptAfterThrottle` (one cut per round of calls; regrowth fast to just
+ * under the ceiling, then probing), as every limiter does. In each process the callers of a model
+ * wait in core's store queue (round-robin across runs), and only the head asks the database. SQL
+ * is parameterised throughout.
  *
  * Degraded mode: when the database cannot be reached (or refuses the limiter), calls are limited
  * by an in-memory limiter of the same budgets in this process alone, with one warning
@@ -137,7 +141,7 @@ export function createPostgresModelLimiter(options: PostgresModelLimiterOptions)
 
   const tryAcquire = async (modelId: string, budget: ModelBudget, span: number, estimate: TokenUsage): Promise<Grant | { wait: number }> =>
     (await ready()).transaction(async (tx) => {
-      const [quota] = await tx.query<{ factor: unknown; epoch: unknown }>(LOCK_MODEL, [modelId]);
+      const [quota] = await tx.query<{ factor: unknown; ceiling: unknown; epoch: unknown }>(LOCK_MODEL, [modelId]);
       const rows = await tx.query<WindowRow>(READ_WINDOW, [modelId, span]);
       const now = numberOf(rows[0]!.now_ms);
       const wait = budgetWaitMs(windowOf(budget, span, numberOf(quota!.factor), rows), estimate, now);
@@ -163,14 +167,13 @@ export function createPostgresModelLimiter(options: PostgresModelLimiterOptions)
       return;
     }
     await c.transaction(async (tx) => {
-      const [quota] = await tx.query<{ factor: unknown; epoch: unknown }>(LOCK_MODEL, [modelId]);
+      const [quota] = await tx.query<{ factor: unknown; ceiling: unknown; epoch: unknown }>(LOCK_MODEL, [modelId]);
       await tx.query(END_PERMIT, ended);
-      const factor = numberOf(quota!.factor);
-      const epoch = numberOf(quota!.epoch);
-      // a throttle of a call granted before the last cut was sent under the old limit: one cut per round
-      if (kind === 'throttled' && grant.epoch !== epoch) return;
-      const next = kind === 'ok' ? [factorAfterSuccess(factor, budget, actual!, adaptive), epoch] : [factorAfterThrottle(factor, adaptive), epoch + 1];
-      await tx.query(SET_FACTOR, [modelId, ...next]);
+      const state: AdaptiveState = { factor: numberOf(quota!.factor), ceiling: numberOf(quota!.ceiling), epoch: numberOf(quota!.epoch) };
+      // core's maths, as every limiter: a throttle of a call granted before the last cut changes nothing
+      const next = kind === 'ok' ? adaptAfterSuccess(state, budget, actual!, adaptive) : adaptAfterThrottle(state, grant.epoch, adaptive);
+      if (next === state) return;
+      await tx.query(SET_ADAPTIVE, [modelId, next.factor, next.ceiling, next.epoch]);
     });
   };
 
