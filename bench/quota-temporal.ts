@@ -31,6 +31,8 @@ export async function startTemporalQuotaBench(options: {
   model: ModelClient;
   prices: PriceTable;
   budgets: ModelBudgets;
+  /** Wraps each limiter (the bench's fairness line watches the waits and grants through it). */
+  observe?: <T extends ModelLimiter>(limiter: T) => T;
 }): Promise<TemporalQuotaBench> {
   const [dev, postgres, workflowBundle]: [DevServer | undefined, TestPostgres, Awaited<ReturnType<typeof bundleBatonWorkflow>>] = await Promise.all([
     process.env.TEMPORAL_ADDRESS ? undefined : startDevServer(),
@@ -48,7 +50,8 @@ export async function startTemporalQuotaBench(options: {
       const limiters: PostgresModelLimiter[] = [];
       const limiterOf = (): { limiter?: ModelLimiter } => {
         if (!limited) return {};
-        const l = createPostgresModelLimiter({ connectionString: postgres.url, schema, budgets });
+        const made = createPostgresModelLimiter({ connectionString: postgres.url, schema, budgets });
+        const l = options.observe ? options.observe(made) : made;
         limiters.push(l);
         return { limiter: l };
       };

@@ -11,7 +11,9 @@
 // halved mid-run (declared budget unchanged: the limiter must find it); two runs of SECTIONS / 2
 // sections sharing the quota, started one after the other (each run's share of the tokens served
 // while both ran). LINES=caps,adaptive,halved,fair to choose. Engines are entries of ENGINE_ENTRIES (local; BullMQ with three workers,
-// each with its own Redis limiter connection, in this process): a new engine is one more entry.
+// each with its own Redis limiter connection, in this process; temporal, not run by default: three
+// workers with their own PostgreSQL limiters, see bench/quota-temporal.ts, the `temporal` binary on
+// PATH): a new engine is one more entry.
 // The "minute" is WINDOW_MS so that a run takes seconds; every figure is a ratio to it, and "30 s
 // of model time" is WINDOW_MS / 2.
 // Ideal makespan: a sliding window lets at most one window's quota arrive in any window, so over
@@ -241,6 +243,13 @@ const ENGINE_ENTRIES: EngineEntry[] = [
         },
         close: async () => void (await redis?.close()),
       };
+    },
+  },
+  {
+    name: 'temporal',
+    async start(ctx) {
+      const { startTemporalQuotaBench } = await import('./quota-temporal.js');
+      return startTemporalQuotaBench(ctx);
     },
   },
 ];
